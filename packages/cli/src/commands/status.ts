@@ -1,0 +1,79 @@
+import type { Command } from 'commander';
+import { StreamNames } from '@passerelle/exchange';
+import { type ServerOptions, withJetStream } from '../context.js';
+
+/** One stream's line in `passerelle status`. */
+export interface StreamStatus {
+  name: string;
+  messages: number;
+  bytes: number;
+  subjects: string[];
+  replicas: number;
+}
+
+/** What `passerelle status` reports. */
+export interface ExchangeStatus {
+  server: string;
+  version: string;
+  streams: StreamStatus[];
+  missing: string[];
+}
+
+/** Reads the server version and the Passerelle streams with their message counts. */
+export async function readStatus(opts: ServerOptions): Promise<ExchangeStatus> {
+  return withJetStream(opts, async (nc, jsm) => {
+    const streams: StreamStatus[] = [];
+    for await (const info of jsm.streams.list()) {
+      streams.push({
+        name: info.config.name,
+        messages: info.state.messages,
+        bytes: info.state.bytes,
+        subjects: info.config.subjects ?? [],
+        replicas: info.config.num_replicas,
+      });
+    }
+    streams.sort((a, b) => a.name.localeCompare(b.name));
+    const names = new Set(streams.map((s) => s.name));
+    return {
+      server: nc.getServer(),
+      version: nc.info?.version ?? 'unknown',
+      streams,
+      missing: Object.values(StreamNames).filter((n) => !names.has(n)),
+    };
+  });
+}
+
+/** Registers `passerelle status`. */
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('print the server version, the streams and their message counts')
+    .option('--server <url>', 'NATS server URL (default: the local exchange started by pnpm start)')
+    .option('--json', 'print JSON')
+    .action(async (opts: ServerOptions & { json?: boolean }) => {
+      const status = await readStatus(opts);
+      if (opts.json) {
+        console.log(JSON.stringify(status, null, 2));
+        return;
+      }
+      console.log(`server   ${status.server}`);
+      console.log(`version  nats-server ${status.version}`);
+      console.log('streams');
+      const width = Math.max(...status.streams.map((s) => s.name.length), 6);
+      for (const s of status.streams) {
+        console.log(
+          `  ${s.name.padEnd(width)}  ${String(s.messages).padStart(8)} msgs  ${formatBytes(s.bytes).padStart(9)}  R${s.replicas}  ${s.subjects.join(' ')}`,
+        );
+      }
+      if (status.missing.length) {
+        console.log(`missing  ${status.missing.join(', ')} (run pnpm start to provision them)`);
+        process.exitCode = 1;
+      }
+    });
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}

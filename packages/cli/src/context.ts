@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connectNats } from '@passerelle/exchange';
+
+/** Where `pnpm start` records the address of the local exchange. */
+export const LOCAL_STATE_DIR = '.passerelle';
+
+/** Options every command that talks to NATS accepts. */
+export interface ServerOptions {
+  server?: string;
+}
+
+/**
+ * The server to talk to: `--server`, then `PASSERELLE_NATS_URL`, then the address `pnpm start` wrote to
+ * `.passerelle/server.json`, then the NATS default.
+ */
+export function resolveServer(opts: ServerOptions, cwd = process.cwd()): string {
+  if (opts.server) return opts.server;
+  const env = process.env['PASSERELLE_NATS_URL'];
+  if (env) return env;
+  try {
+    const state = JSON.parse(readFileSync(join(cwd, LOCAL_STATE_DIR, 'server.json'), 'utf8')) as {
+      url?: string;
+    };
+    if (state.url) return state.url;
+  } catch {
+    // no local exchange recorded
+  }
+  return 'nats://127.0.0.1:4222';
+}
+
+/** Runs `fn` with a connection and a JetStream manager, closing the connection afterwards. */
+export async function withJetStream<T>(
+  opts: ServerOptions,
+  fn: (nc: NatsConnection, jsm: JetStreamManager) => Promise<T>,
+): Promise<T> {
+  const nc = await connectNats({ servers: resolveServer(opts), name: 'passerelle-cli', timeout: 5_000 });
+  try {
+    return await fn(nc, await jetstreamManager(nc, { timeout: 15_000 }));
+  } finally {
+    await nc.close();
+  }
+}

@@ -1,0 +1,15 @@
+import { Command } from 'commander';
+import { registerStatus } from './commands/status.js';
+
+/**
+ * Builds the `passerelle` command line. Each command group lives in `commands/<group>.ts` and registers
+ * itself here, so tests can run the program in-process.
+ */
+export function createProgram(): Command {
+  const program = new Command('passerelle')
+    .description('Passerelle: secure message exchange for single-permit dossiers')
+    .showHelpAfterError()
+    .exitOverride();
+  registerStatus(program);
+  return program;
+}

@@ -1,0 +1,74 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { describe, expect, test } from 'vitest';
+import { StreamNames, connectNats, provisionStreams, versionAtLeast } from '../src/index.js';
+
+describe('streams', () => {
+  const nats = useNatsServer();
+
+  test('streams - provisioning creates EXCHANGE, DEADLETTER and LEDGER, and is idempotent', async () => {
+    const nc = await connectNats({ servers: nats.url });
+    const jsm = await jetstreamManager(nc, { timeout: 30_000 });
+    const first = await provisionStreams(jsm);
+    expect(first.map((s) => s.config.name)).toEqual([
+      StreamNames.exchange,
+      StreamNames.deadLetter,
+      StreamNames.ledger,
+    ]);
+    const again = await provisionStreams(jsm);
+    expect(again.map((s) => s.config.name)).toEqual(first.map((s) => s.config.name));
+    const ledger = await jsm.streams.info(StreamNames.ledger);
+    expect(ledger.config.deny_delete).toBe(true);
+    expect(ledger.config.deny_purge).toBe(true);
+    await nc.close();
+  });
+
+  test('streams - a message published to EXCHANGE is consumed back, deduplicated by Nats-Msg-Id', async () => {
+    const nc = await connect({ servers: nats.url });
+    const jsm = await jetstreamManager(nc, { timeout: 30_000 });
+    await provisionStreams(jsm);
+    const js = jetstream(nc);
+    const subject = 'pex.msg.test.portal-demo.region-bruxelles';
+    const a = await js.publish(subject, '{"hello":1}', { msgID: 'm-1' });
+    const b = await js.publish(subject, '{"hello":1}', { msgID: 'm-1' });
+    expect(b.duplicate).toBe(true);
+    expect(b.seq).toBe(a.seq);
+    await jsm.consumers.add(StreamNames.exchange, {
+      durable_name: 'reader',
+      filter_subject: subject,
+      ack_policy: 'explicit',
+    });
+    const consumer = await js.consumers.get(StreamNames.exchange, 'reader');
+    const msg = await consumer.next({ expires: 2_000 });
+    expect(msg?.json()).toEqual({ hello: 1 });
+    msg?.ack();
+    await nc.close();
+  });
+
+  test('streams - a ledger entry cannot be deleted', async () => {
+    const nc = await connect({ servers: nats.url });
+    const jsm = await jetstreamManager(nc, { timeout: 30_000 });
+    await provisionStreams(jsm);
+    const ack = await jetstream(nc).publish('pex.ledger.entry', '{}');
+    await expect(jsm.streams.deleteMessage(StreamNames.ledger, ack.seq)).rejects.toThrow();
+    await expect(jsm.streams.purge(StreamNames.ledger)).rejects.toThrow();
+    await nc.close();
+  });
+
+  test('streams - a stream with conflicting subjects is reported, not rewritten', async () => {
+    const nc = await connect({ servers: nats.url });
+    const jsm = await jetstreamManager(nc, { timeout: 30_000 });
+    await jsm.streams.delete(StreamNames.deadLetter).catch(() => undefined);
+    await jsm.streams.add({ name: StreamNames.deadLetter, subjects: ['other.>'] });
+    await expect(provisionStreams(jsm)).rejects.toMatchObject({ code: 'ERR_STREAM_CONFLICT' });
+    await jsm.streams.delete(StreamNames.deadLetter);
+    await nc.close();
+  });
+
+  test('connection - versions older than 2.9 are refused', () => {
+    expect(versionAtLeast('2.9.10', '2.9.0')).toBe(true);
+    expect(versionAtLeast('2.10.1', '2.9.0')).toBe(true);
+    expect(versionAtLeast('2.8.4', '2.9.0')).toBe(false);
+  });
+});

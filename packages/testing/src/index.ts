@@ -1,0 +1,11 @@
+export { HarnessError } from './errors.js';
+export type { HarnessErrorCode } from './errors.js';
+export { findNatsServerBinary, natsServerBinaryVersion } from './binary.js';
+export { startNatsServer } from './server.js';
+export type { NatsServer, NatsServerOptions } from './server.js';
+export { freeLoopbackPort, startNatsCluster, waitForJetStream } from './cluster.js';
+export type { NatsCluster, NatsClusterOptions } from './cluster.js';
+export { NATS_IMAGE, startNatsContainer } from './container.js';
+export type { NatsContainerServer } from './container.js';
+export { startTestServer } from './harness.js';
+export type { TestNatsServer } from './harness.js';

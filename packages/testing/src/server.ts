@@ -1,0 +1,227 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { findNatsServerBinary, natsServerBinaryVersion } from './binary.js';
+import { HarnessError } from './errors.js';
+
+/** How to start one nats-server. */
+export interface NatsServerOptions {
+  /** Enable JetStream (default true). */
+  jetstream?: boolean;
+  /** JetStream store folder; a fresh temp folder (removed on stop) when absent. */
+  storeDir?: string;
+  /** Client port; `-1` (default) lets the server choose a free one. */
+  port?: number;
+  /** Server name, unique inside a cluster. */
+  serverName?: string;
+  /** Route this server into a cluster. */
+  cluster?: { name: string; port: number; routes: readonly number[] };
+  /** Raw nats-server configuration appended to the generated file (accounts, TLS, limits…). */
+  extraConfig?: string;
+  /** Path of the binary; found with {@link findNatsServerBinary} when absent. */
+  binary?: string;
+  /** How long to wait for the server to listen (default 20 s). */
+  startTimeoutMs?: number;
+  /** Keep the working folder after stop (for post-mortems). */
+  keep?: boolean;
+}
+
+/** A running nats-server child process on loopback. */
+export interface NatsServer extends AsyncDisposable {
+  /** `nats://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  readonly pid: number;
+  readonly version: string;
+  readonly serverName: string;
+  /** Folder holding the config, ports file and (unless given) the JetStream store. */
+  readonly workDir: string;
+  readonly storeDir: string;
+  /** Everything the server printed so far (last 2 MB). */
+  log(): string;
+  /** Graceful stop (SIGTERM, then SIGKILL after 5 s); removes the temp folder unless `keep`. */
+  stop(): Promise<void>;
+  /** Kills the process with a signal and waits for it to exit; keeps the folder, so `restart()` can follow. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts the same server again (same port, same store). */
+  restart(): Promise<void>;
+  /** Whether the process is running. */
+  readonly running: boolean;
+}
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // A test runner that exits without calling stop() must not leave servers behind.
+  process.once('exit', () => {
+    for (const child of live) child.kill('SIGKILL');
+  });
+}
+
+const LOG_LIMIT = 2 * 1024 * 1024;
+
+/**
+ * Starts a real nats-server on a random loopback port with JetStream in a temp store.
+ *
+ * @example
+ * ```ts
+ * const server = await startNatsServer();
+ * try {
+ *   const nc = await connect({ servers: server.url });
+ *   // …
+ * } finally {
+ *   await server.stop();
+ * }
+ * ```
+ */
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
+  installExitHook();
+  const binary = options.binary ?? (await findNatsServerBinary());
+  const version = await natsServerBinaryVersion(binary);
+
+  const workDir = await mkdtemp(join(tmpdir(), 'passerelle-nats-'));
+  const storeDir = options.storeDir ?? join(workDir, 'jetstream');
+  await mkdir(storeDir, { recursive: true });
+  const serverName = options.serverName ?? `pex-${randomBytes(4).toString('hex')}`;
+  const configFile = join(workDir, 'nats.conf');
+
+  let port = options.port ?? -1;
+  let logText = '';
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+
+  const writeConfig = async (): Promise<void> => {
+    const lines = [
+      `server_name: ${JSON.stringify(serverName)}`,
+      `listen: "127.0.0.1:${port}"`,
+      `ports_file_dir: ${JSON.stringify(workDir)}`,
+    ];
+    if (options.jetstream !== false) {
+      lines.push(`jetstream { store_dir: ${JSON.stringify(storeDir)} }`);
+    }
+    if (options.cluster) {
+      const routes = options.cluster.routes.map((p) => `"nats-route://127.0.0.1:${p}"`).join(', ');
+      lines.push(
+        `cluster { name: ${JSON.stringify(options.cluster.name)}, listen: "127.0.0.1:${options.cluster.port}", routes: [${routes}] }`,
+      );
+    }
+    if (options.extraConfig) lines.push(options.extraConfig);
+    await writeFile(configFile, lines.join('\n') + '\n');
+  };
+
+  const launch = async (): Promise<void> => {
+    await writeConfig();
+    for (const f of await readdir(workDir))
+      if (f.endsWith('.ports')) await rm(join(workDir, f), { force: true });
+    const proc = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    live.add(proc);
+    const append = (chunk: Buffer): void => {
+      logText += chunk.toString();
+      if (logText.length > LOG_LIMIT) logText = logText.slice(-LOG_LIMIT);
+    };
+    proc.stdout?.on('data', append);
+    proc.stderr?.on('data', append);
+    exited = new Promise((resolve) => {
+      proc.once('exit', () => {
+        live.delete(proc);
+        resolve();
+      });
+    });
+    const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
+    const portsFile = join(workDir, `${binaryBase(binary)}_${proc.pid}.ports`);
+    for (;;) {
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        throw new HarnessError(
+          'ERR_NATS_SERVER_START_FAILED',
+          `nats-server exited during start-up (code ${proc.exitCode ?? proc.signalCode}). Its log:\n${logText}`,
+        );
+      }
+      const ports = await readPorts(portsFile);
+      const listening = ports?.nats?.[0];
+      if (listening && (options.jetstream === false || /Server is ready/.test(logText))) {
+        port = Number(new URL(listening).port);
+        return;
+      }
+      if (Date.now() > deadline) {
+        proc.kill('SIGKILL');
+        throw new HarnessError(
+          'ERR_NATS_SERVER_START_FAILED',
+          `nats-server did not become ready within ${options.startTimeoutMs ?? 20_000} ms. Its log:\n${logText}`,
+        );
+      }
+      await sleep(25);
+    }
+  };
+
+  try {
+    await launch();
+  } catch (err) {
+    if (!options.keep) await rm(workDir, { recursive: true, force: true });
+    throw err;
+  }
+
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill(signal);
+      await exited;
+    }
+  };
+
+  const server: NatsServer = {
+    get url() {
+      return `nats://127.0.0.1:${port}`;
+    },
+    get port() {
+      return port;
+    },
+    get pid() {
+      return child?.pid ?? -1;
+    },
+    get running() {
+      return !!child && child.exitCode === null && child.signalCode === null;
+    },
+    version,
+    serverName,
+    workDir,
+    storeDir,
+    log: () => logText,
+    kill,
+    async restart() {
+      await kill('SIGTERM');
+      await launch();
+    },
+    async stop() {
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const timer = setTimeout(() => child?.kill('SIGKILL'), 5_000);
+        child.kill('SIGTERM');
+        await exited;
+        clearTimeout(timer);
+      }
+      // A caller-given store outlives the server; the temp folder (and a store inside it) does not.
+      if (!options.keep) await rm(workDir, { recursive: true, force: true });
+    },
+    async [Symbol.asyncDispose]() {
+      await server.stop();
+    },
+  };
+  return server;
+}
+
+function binaryBase(binary: string): string {
+  return binary.split('/').pop() ?? 'nats-server';
+}
+
+async function readPorts(file: string): Promise<{ nats?: string[] } | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as { nats?: string[] };
+  } catch {
+    return undefined;
+  }
+}

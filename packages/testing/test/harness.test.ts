@@ -1,0 +1,97 @@
+import { existsSync } from 'node:fs';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { describe, expect, test } from 'vitest';
+import { findNatsServerBinary, startNatsCluster, startNatsServer } from '../src/index.js';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('harness', () => {
+  test('harness - starts a real nats-server with JetStream on a loopback port', async () => {
+    const server = await startNatsServer();
+    try {
+      expect(server.url).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
+      expect(server.port).toBeGreaterThan(0);
+      const nc = await connect({ servers: server.url });
+      expect(nc.info?.jetstream).toBe(true);
+      expect(nc.info?.version).toBe(server.version);
+      await nc.close();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('harness - stop leaves no process and no temp folder behind', async () => {
+    const server = await startNatsServer();
+    const { pid, workDir, storeDir } = server;
+    expect(processAlive(pid)).toBe(true);
+    expect(existsSync(storeDir)).toBe(true);
+    await server.stop();
+    expect(processAlive(pid)).toBe(false);
+    expect(existsSync(workDir)).toBe(false);
+  });
+
+  test('harness - a killed server restarts on the same port with its stream data', async () => {
+    const server = await startNatsServer();
+    try {
+      let nc = await connect({ servers: server.url });
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({ name: 'KEEP', subjects: ['keep.>'] });
+      await jetstream(nc).publish('keep.one', 'x');
+      await nc.close();
+      const port = server.port;
+      await server.kill('SIGKILL');
+      expect(server.running).toBe(false);
+      await server.restart();
+      expect(server.port).toBe(port);
+      nc = await connect({ servers: server.url });
+      const info = await (await jetstreamManager(nc, { timeout: 30_000 })).streams.info('KEEP');
+      expect(info.state.messages).toBe(1);
+      await nc.close();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('harness - a missing binary gets an error that says how to install it', async () => {
+    await expect(
+      findNatsServerBinary({ PATH: '/nonexistent', PASSERELLE_NATS_SERVER: '/nonexistent/nats-server' }),
+    ).rejects.toMatchObject({
+      code: 'ERR_NATS_SERVER_NOT_FOUND',
+      message: expect.stringContaining('apt-get install -y nats-server'),
+    });
+  });
+});
+
+describe('cluster', () => {
+  test('cluster - three nodes elect a leader for an R3 stream', async () => {
+    const cluster = await startNatsCluster();
+    try {
+      expect(new Set(cluster.servers.map((s) => s.port)).size).toBe(3);
+      const nc = await connect({ servers: cluster.urls });
+      const jsm = await jetstreamManager(nc, { timeout: 30_000 });
+      await jsm.streams.add({ name: 'R3', subjects: ['r3.>'], num_replicas: 3 });
+      let leader: string | undefined;
+      for (let i = 0; i < 100 && !leader; i++) {
+        const info = await jsm.streams.info('R3');
+        leader = info.cluster?.leader;
+        if (info.cluster?.replicas?.length !== 2) leader = undefined;
+        if (!leader) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(cluster.servers.map((s) => s.serverName)).toContain(leader);
+      const ack = await jetstream(nc).publish('r3.x', 'hello');
+      expect(ack.seq).toBe(1);
+      await nc.close();
+    } finally {
+      await cluster.stop();
+    }
+    for (const s of cluster.servers) expect(processAlive(s.pid)).toBe(false);
+  });
+});

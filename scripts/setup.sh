@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Idempotent set-up of a Debian/Ubuntu machine that has Node.js: pnpm, nats-server, dependencies.
+# Prints what it did; safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'setup: %s\n' "$*"; }
+need_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null 2>&1; then sudo "$@"; else return 127; fi
+}
+
+if ! command -v node >/dev/null 2>&1; then
+  say "Node.js is missing: install Node.js 20 or newer first (https://nodejs.org or your distribution)."
+  exit 1
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  say "Node.js $(node --version) is too old: Passerelle needs Node.js 20 or newer."
+  exit 1
+fi
+say "Node.js $(node --version) present"
+
+pnpm_version=$(node -p 'require("./package.json").packageManager.split("@")[1]')
+if command -v pnpm >/dev/null 2>&1; then
+  say "pnpm $(pnpm --version) present"
+else
+  say "installing pnpm ${pnpm_version} with npm"
+  npm install -g "pnpm@${pnpm_version}" >/dev/null 2>&1 || need_root npm install -g "pnpm@${pnpm_version}" >/dev/null
+  say "pnpm $(pnpm --version) installed"
+fi
+
+find_nats() {
+  command -v nats-server 2>/dev/null && return 0
+  for d in /usr/sbin /usr/local/sbin /usr/local/bin /usr/bin; do
+    [ -x "$d/nats-server" ] && { echo "$d/nats-server"; return 0; }
+  done
+  return 1
+}
+if nats_bin=$(find_nats); then
+  say "nats-server present: $nats_bin ($("$nats_bin" --version 2>&1))"
+else
+  if ! command -v apt-get >/dev/null 2>&1; then
+    say "nats-server is missing and apt-get is not available: install nats-server 2.9 or newer by hand"
+    say "and put it on the PATH, or set PASSERELLE_NATS_SERVER to its path."
+    exit 1
+  fi
+  if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
+    say "nats-server is missing and installing it needs root: run 'apt-get install -y nats-server' as root."
+    exit 1
+  fi
+  say "installing nats-server with apt-get"
+  need_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null
+  nats_bin=$(find_nats)
+  say "nats-server installed: $nats_bin ($("$nats_bin" --version 2>&1))"
+fi
+
+if [ "${PASSERELLE_SETUP_BROWSER:-}" = "1" ]; then
+  if command -v chromium >/dev/null 2>&1; then
+    say "chromium present"
+  elif command -v apt-get >/dev/null 2>&1; then
+    say "installing chromium with apt-get (browser tests of the audit viewer)"
+    need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+fi
+
+say "installing dependencies (pnpm install)"
+if [ -n "${CI:-}" ]; then pnpm install --frozen-lockfile; else pnpm install; fi
+say "done: 'pnpm start' runs the exchange, 'pnpm test' runs the tests"

@@ -1,0 +1,67 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, test } from 'vitest';
+import { readStatus } from '@passerelle/cli';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(
+      () => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${out}`)),
+      timeoutMs,
+    );
+    const onData = (chunk: Buffer): void => {
+      out += chunk.toString();
+      if (pattern.test(out)) {
+        clearTimeout(timer);
+        resolve(out);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before ${pattern}:\n${out}`));
+    });
+  });
+}
+
+describe('local exchange (pnpm start)', () => {
+  const home = mkdtempSync(join(tmpdir(), 'passerelle-home-'));
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  test('start - provisions the three streams, status lists them, Ctrl-C stops nats-server', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+      cwd: root,
+      env: { ...process.env, PASSERELLE_HOME: home, PASSERELLE_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const out = await waitForLine(child, /^ready:/m, 45_000);
+      const url = /listening on (nats:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+      expect(url).toBeDefined();
+      expect(existsSync(join(home, 'server.json'))).toBe(true);
+
+      const status = await readStatus({ server: url });
+      expect(status.version).toMatch(/^2\.\d+\.\d+/);
+      expect(status.streams.map((s) => s.name)).toEqual(['DEADLETTER', 'EXCHANGE', 'LEDGER']);
+      expect(status.missing).toEqual([]);
+
+      const stopped = waitForLine(child, /^stopped$/m, 15_000);
+      child.kill('SIGINT');
+      await stopped;
+      await new Promise((r) => child.once('exit', r));
+      expect(existsSync(join(home, 'server.json'))).toBe(false);
+      // The JetStream data stays for the next start.
+      expect(existsSync(join(home, 'nats'))).toBe(true);
+      await expect(readStatus({ server: url })).rejects.toThrow();
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
