@@ -45,6 +45,22 @@ export const ERROR_CATALOGUE = {
     retryable: false,
     description: 'PASSERELLE_TEST_NATS=container was asked for but no Docker engine answers.',
   },
+  ERR_PARTICIPANT_ID_INVALID: {
+    area: 'directory',
+    retryable: false,
+    description:
+      'A participant id does not follow the pattern region-*, immigration-office, post-*, commune-<NIS>, portal-*, auditor.',
+  },
+
+  // --- envelope (packages/envelope) ---
+
+  // --- directory (packages/directory) ---
+
+  // --- contracts and schemas (packages/contracts) ---
+
+  // --- exchange runtime (packages/exchange) ---
+
+  // --- audit ledger (packages/audit) ---
 } as const satisfies Record<string, { area: string; retryable: boolean; description: string }>;
 
 /** Any code of {@link ERROR_CATALOGUE}. */
