@@ -53,14 +53,205 @@ export const ERROR_CATALOGUE = {
   },
 
   // --- envelope (packages/envelope) ---
+  ERR_ENVELOPE_TOO_LARGE: {
+    area: 'envelope',
+    retryable: false,
+    description: 'The envelope is larger than the size limit (default 1 MiB); checked before anything is parsed.',
+  },
+  ERR_ENVELOPE_MALFORMED: {
+    area: 'envelope',
+    retryable: false,
+    description:
+      'The envelope is not strict JSON (invalid UTF-8, duplicate keys, trailing data), not exactly { meta, jwe, seal }, has a malformed meta member, or a JWE/JWS that is not a compact serialization.',
+  },
+  ERR_ALG_NOT_ALLOWED: {
+    area: 'envelope',
+    retryable: false,
+    description:
+      'A JOSE protected header is outside the allowlist: alg other than ES256 (JWS) or ECDH-ES+A256KW/A256GCM (JWE), none, HMAC, crit, zip, embedded or remote keys (jwk, jku, x5u, x5c), another member, or no kid.',
+  },
+  ERR_UNKNOWN_SENDER: {
+    area: 'envelope',
+    retryable: false,
+    description: 'The sender named in meta has no entry in the directory.',
+  },
+  ERR_KEY_NOT_FOUND: {
+    area: 'envelope',
+    retryable: false,
+    description: 'The participant has no key of that use with the kid the message names.',
+  },
+  ERR_KEY_NOT_VALID_AT: {
+    area: 'envelope',
+    retryable: false,
+    description: 'The key exists but its notBefore/notAfter window does not contain the message issuedAt.',
+  },
+  ERR_SEAL_INVALID: {
+    area: 'envelope',
+    retryable: false,
+    description: 'The outer seal does not verify with the sender key, or does not cover this meta and the SHA-256 of this JWE.',
+  },
+  ERR_DECRYPTION_FAILED: {
+    area: 'envelope',
+    retryable: false,
+    description: 'The JWE is encrypted to a key the recipient does not hold, or does not decrypt (tag mismatch).',
+  },
+  ERR_SIGNATURE_INVALID: {
+    area: 'envelope',
+    retryable: false,
+    description: 'The inner JWS (or a receipt/checkpoint JWS) is not a valid ES256 signature by the expected participant.',
+  },
+  ERR_META_MISMATCH: {
+    area: 'envelope',
+    retryable: false,
+    description: 'The meta signed inside the JWE differs from the clear meta.',
+  },
+  ERR_WRONG_RECIPIENT: {
+    area: 'envelope',
+    retryable: false,
+    description: 'The envelope is addressed (meta.recipient) to another participant than the one opening it.',
+  },
+  ERR_NOT_FRESH: {
+    area: 'envelope',
+    retryable: false,
+    description: 'issuedAt is outside the freshness window around the receiver clock (default 15 minutes each way).',
+  },
 
   // --- directory (packages/directory) ---
 
   // --- contracts and schemas (packages/contracts) ---
 
   // --- exchange runtime (packages/exchange) ---
+  ERR_PUBLISH_FAILED: {
+    area: 'exchange',
+    retryable: true,
+    description:
+      'A publish to JetStream still failed after its retries (time-outs, no stream leader, disconnection).',
+  },
+  ERR_NO_RECIPIENT: {
+    area: 'exchange',
+    retryable: false,
+    description: 'A send without an explicit recipient found none in the contract for the dossier context.',
+  },
+  ERR_MESSAGE_TOO_LARGE: {
+    area: 'exchange',
+    retryable: false,
+    description:
+      'A sealed envelope exceeds the size limit; large documents go to the object store, referenced by hash.',
+  },
+  ERR_SUBJECT_MISMATCH: {
+    area: 'exchange',
+    retryable: false,
+    description: "A message's subject (type, sender, recipient) differs from the meta inside its envelope.",
+  },
+  ERR_NO_HANDLER: {
+    area: 'exchange',
+    retryable: false,
+    description: 'The receiving service has no handler for the message type it was sent.',
+  },
+  ERR_HANDLER_FAILED: {
+    area: 'exchange',
+    retryable: true,
+    description:
+      'The handler kept failing until the last delivery; the message can be replayed once the cause is fixed.',
+  },
+  ERR_INTERNAL: {
+    area: 'exchange',
+    retryable: true,
+    description: 'An unexpected failure while processing a message; see the service log by message id.',
+  },
+  ERR_RECEIPT_INVALID: {
+    area: 'exchange',
+    retryable: false,
+    description:
+      'A receipt does not verify: bad signature, wrong type, wrong parties, or it acknowledges other bytes.',
+  },
+  ERR_RECEIPT_TIMEOUT: {
+    area: 'exchange',
+    retryable: true,
+    description: 'No verified receipt arrived for a sent message within the time asked.',
+  },
+  ERR_DEAD_LETTER_NOT_FOUND: {
+    area: 'exchange',
+    retryable: false,
+    description: 'No dead letter has the given sequence in DEADLETTER.',
+  },
+  ERR_DEAD_LETTER_NOT_REPLAYABLE: {
+    area: 'exchange',
+    retryable: false,
+    description: 'A dead letter has no original exchange subject to be published to again.',
+  },
 
   // --- audit ledger (packages/audit) ---
+  ERR_LEDGER_ENTRY_MALFORMED: {
+    area: 'audit',
+    retryable: false,
+    description:
+      'A ledger entry (or export line) is not valid JSON or lacks a field of the entry format; details.seq names it.',
+  },
+  ERR_LEDGER_GAP: {
+    area: 'audit',
+    retryable: false,
+    description:
+      'A ledger sequence number is missing or out of order (an entry was removed or moved); details.seq names the first missing one.',
+  },
+  ERR_LEDGER_HASH_MISMATCH: {
+    area: 'audit',
+    retryable: false,
+    description:
+      "A ledger entry's content does not hash to its recorded hash: the entry was altered after it was written.",
+  },
+  ERR_LEDGER_CHAIN_BROKEN: {
+    area: 'audit',
+    retryable: false,
+    description:
+      "A ledger entry's prevHash is not the hash of the entry before it: an entry was altered, removed or inserted.",
+  },
+  ERR_LEDGER_SEAL_INVALID: {
+    area: 'audit',
+    retryable: false,
+    description:
+      "The sender's seal recorded in an envelope entry does not verify against the directory key valid at issuedAt, or does not bind the entry's meta and jweSha256.",
+  },
+  ERR_LEDGER_RECEIPT_INVALID: {
+    area: 'audit',
+    retryable: false,
+    description:
+      "A receipt entry's JWS does not verify against the receiver's key, or its claims differ from the entry.",
+  },
+  ERR_LEDGER_CHECKPOINT_INVALID: {
+    area: 'audit',
+    retryable: false,
+    description:
+      "A checkpoint entry's Merkle root, range or auditor signature does not match the entries it covers.",
+  },
+  ERR_LEDGER_CONFLICT: {
+    area: 'audit',
+    retryable: true,
+    description:
+      'Another writer appended to the ledger first (expected last sequence failed) and retrying did not resolve it.',
+  },
+  ERR_LEDGER_INPUT_REJECTED: {
+    area: 'audit',
+    retryable: false,
+    description:
+      'The auditor refused to record an envelope or receipt whose seal or signature does not verify.',
+  },
+  ERR_LEDGER_NOT_FOUND: {
+    area: 'audit',
+    retryable: false,
+    description: 'No ledger entry (or no checkpoint after it yet) was found for the requested message id.',
+  },
+  ERR_LEDGER_EXPORT_INVALID: {
+    area: 'audit',
+    retryable: false,
+    description: 'A ledger export file has no valid header line or an unsupported format version.',
+  },
+  ERR_PROOF_INVALID: {
+    area: 'audit',
+    retryable: false,
+    description:
+      'An inclusion proof does not check: entry hash, Merkle path, checkpoint signature or seal; the message names the step.',
+  },
 } as const satisfies Record<string, { area: string; retryable: boolean; description: string }>;
 
 /** Any code of {@link ERROR_CATALOGUE}. */

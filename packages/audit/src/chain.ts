@@ -1,0 +1,141 @@
+import { GENESIS_HASH } from './digest.js';
+import {
+  type CheckpointClaims,
+  type CheckpointLedgerEntry,
+  type EnvelopeLedgerEntry,
+  LEDGER_FORMAT_VERSION,
+  type LedgerEntry,
+  type LedgerEnvelopeMeta,
+  type LedgerReceiptClaims,
+  type ReceiptLedgerEntry,
+  sealEntry,
+} from './entry.js';
+import { signEs256Compact } from './jws.js';
+import type { PrivateJwk } from './keys.js';
+import { LedgerError } from './ledger-error.js';
+import { merkleRoot } from './merkle.js';
+
+/** Media type of the checkpoint JWS header. */
+export const CHECKPOINT_TYP = 'pex-checkpoint+jws';
+
+/** Where a chain stands: the next sequence, the head hash and the batch since the last checkpoint. */
+export interface ChainState {
+  nextSeq: number;
+  headHash: string;
+  /** Seq of the first entry not yet covered by a checkpoint. */
+  batchFirstSeq: number;
+  /** Entry hashes of the batch, in order. */
+  batchHashes: string[];
+}
+
+/** The state of an empty ledger. */
+export function emptyChainState(): ChainState {
+  return { nextSeq: 1, headHash: GENESIS_HASH, batchFirstSeq: 1, batchHashes: [] };
+}
+
+/**
+ * Pure chain builder: makes the next entry from the current state (without changing it) and advances the
+ * state once that entry is durably stored. The {@link LedgerWriter} stores; tests and benchmarks build
+ * ledgers in memory with the same code.
+ *
+ * @example
+ * ```ts
+ * const chain = new LedgerChain();
+ * const entry = chain.envelopeEntry({ meta, jweSha256, envelopeSha256, seal }, new Date());
+ * chain.advance(entry);
+ * ```
+ */
+export class LedgerChain {
+  #state: ChainState;
+
+  constructor(state: ChainState = emptyChainState()) {
+    this.#state = { ...state, batchHashes: [...state.batchHashes] };
+  }
+
+  /** A copy of the current state. */
+  get state(): ChainState {
+    return { ...this.#state, batchHashes: [...this.#state.batchHashes] };
+  }
+
+  /** Entries waiting for a checkpoint. */
+  get pending(): number {
+    return this.#state.batchHashes.length;
+  }
+
+  /** The entry that records an envelope, at the next sequence. */
+  envelopeEntry(
+    input: { meta: LedgerEnvelopeMeta; jweSha256: string; envelopeSha256: string; seal: string },
+    receivedAt: Date,
+  ): EnvelopeLedgerEntry {
+    return sealEntry<EnvelopeLedgerEntry>({
+      v: LEDGER_FORMAT_VERSION,
+      seq: this.#state.nextSeq,
+      kind: 'envelope',
+      receivedAt: receivedAt.toISOString(),
+      meta: input.meta,
+      jweSha256: input.jweSha256,
+      envelopeSha256: input.envelopeSha256,
+      seal: input.seal,
+      prevHash: this.#state.headHash,
+    });
+  }
+
+  /** The entry that records a receipt, at the next sequence. */
+  receiptEntry(input: { claims: LedgerReceiptClaims; jws: string }, receivedAt: Date): ReceiptLedgerEntry {
+    return sealEntry<ReceiptLedgerEntry>({
+      v: LEDGER_FORMAT_VERSION,
+      seq: this.#state.nextSeq,
+      kind: 'receipt',
+      receivedAt: receivedAt.toISOString(),
+      meta: input.claims,
+      seal: input.jws,
+      prevHash: this.#state.headHash,
+    });
+  }
+
+  /** The checkpoint over the pending batch, signed by `auditorKey`; `undefined` when nothing is pending. */
+  checkpointEntry(auditorKey: PrivateJwk, now: Date): CheckpointLedgerEntry | undefined {
+    const s = this.#state;
+    if (s.batchHashes.length === 0) return undefined;
+    const claims: CheckpointClaims = {
+      ledger: 'pex-ledger',
+      firstSeq: s.batchFirstSeq,
+      lastSeq: s.nextSeq - 1,
+      size: s.batchHashes.length,
+      root: merkleRoot(s.batchHashes),
+      headHash: s.headHash,
+      issuedAt: now.toISOString(),
+    };
+    return sealEntry<CheckpointLedgerEntry>({
+      v: LEDGER_FORMAT_VERSION,
+      seq: s.nextSeq,
+      kind: 'checkpoint',
+      receivedAt: now.toISOString(),
+      meta: claims,
+      seal: signEs256Compact(claims, auditorKey, CHECKPOINT_TYP),
+      prevHash: s.headHash,
+    });
+  }
+
+  /** Moves the state past `entry`, which must be the next one. */
+  advance(entry: LedgerEntry): void {
+    const s = this.#state;
+    if (entry.seq !== s.nextSeq || entry.prevHash !== s.headHash) {
+      throw new LedgerError(
+        'ERR_LEDGER_CHAIN_BROKEN',
+        `Entry ${entry.seq} does not follow seq ${s.nextSeq - 1}.`,
+        {
+          details: { seq: entry.seq },
+        },
+      );
+    }
+    s.nextSeq = entry.seq + 1;
+    s.headHash = entry.hash;
+    if (entry.kind === 'checkpoint') {
+      s.batchHashes = [];
+      s.batchFirstSeq = entry.seq + 1;
+    } else {
+      s.batchHashes.push(entry.hash);
+    }
+  }
+}

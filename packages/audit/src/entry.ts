@@ -1,0 +1,106 @@
+import { canonicalJson } from './canonical-json.js';
+import { sha256Hex } from './digest.js';
+
+/** Version of the entry format, part of every hashed entry. */
+export const LEDGER_FORMAT_VERSION = 1;
+
+/** Clear routing data of an envelope (same shape as `EnvelopeMeta` of `@passerelle/envelope`). */
+export interface LedgerEnvelopeMeta {
+  id: string;
+  type: string;
+  schemaVersion: number;
+  sender: string;
+  recipient: string;
+  dossierId: string;
+  issuedAt: string;
+  correlationId: string;
+  causationId: string | null;
+}
+
+/** Payload of a receipt JWS (see interfaces: "Receipts"). */
+export interface LedgerReceiptClaims {
+  messageId: string;
+  type: string;
+  dossierId: string;
+  sender: string;
+  receiver: string;
+  envelopeSha256: string;
+  receivedAt: string;
+  status: 'accepted';
+}
+
+/** Payload of a checkpoint JWS: the batch `firstSeq..lastSeq` and its RFC 6962 Merkle root. */
+export interface CheckpointClaims {
+  ledger: 'pex-ledger';
+  firstSeq: number;
+  lastSeq: number;
+  size: number;
+  /** Hex Merkle root over the entry hashes of the batch. */
+  root: string;
+  /** Hash of entry `lastSeq`: binds the checkpoint to the chain as well as to the batch. */
+  headHash: string;
+  issuedAt: string;
+}
+
+interface EntryCommon {
+  v: typeof LEDGER_FORMAT_VERSION;
+  /** Position in the ledger, from 1, equal to the LEDGER stream sequence. */
+  seq: number;
+  /** When the auditor recorded the entry (RFC 3339). */
+  receivedAt: string;
+  /** Hash of entry `seq - 1` ({@link GENESIS_HASH} for seq 1). */
+  prevHash: string;
+  /** Hex SHA-256 of the canonical JSON of the entry without `hash`. */
+  hash: string;
+}
+
+/** An envelope as the auditor saw it: meta, the hashes, the sender's seal. No ciphertext, no payload. */
+export interface EnvelopeLedgerEntry extends EntryCommon {
+  kind: 'envelope';
+  meta: LedgerEnvelopeMeta;
+  /** Hex SHA-256 of the JWE string: what the seal binds. */
+  jweSha256: string;
+  /** Hex SHA-256 of the raw envelope bytes: what receipts name. */
+  envelopeSha256: string;
+  /** The sender's seal (compact JWS). */
+  seal: string;
+}
+
+/** A signed receipt: its claims and the receiver's compact JWS. */
+export interface ReceiptLedgerEntry extends EntryCommon {
+  kind: 'receipt';
+  meta: LedgerReceiptClaims;
+  /** The receipt as published (compact JWS by the receiver). */
+  seal: string;
+}
+
+/** A checkpoint: its claims and the auditor's compact JWS over them. */
+export interface CheckpointLedgerEntry extends EntryCommon {
+  kind: 'checkpoint';
+  meta: CheckpointClaims;
+  seal: string;
+}
+
+/** One entry of the audit ledger. */
+export type LedgerEntry = EnvelopeLedgerEntry | ReceiptLedgerEntry | CheckpointLedgerEntry;
+
+/** An entry before its hash is computed. */
+export type UnhashedEntry<E extends LedgerEntry = LedgerEntry> = E extends LedgerEntry
+  ? Omit<E, 'hash'>
+  : never;
+
+/** Hash of an entry: hex SHA-256 of its canonical JSON without the `hash` field. */
+export function entryHash(entry: UnhashedEntry | LedgerEntry): string {
+  const { hash: _hash, ...rest } = entry as LedgerEntry;
+  return sha256Hex(canonicalJson(rest));
+}
+
+/** Adds `hash` to an entry. */
+export function sealEntry<E extends LedgerEntry>(entry: UnhashedEntry<E>): E {
+  return { ...entry, hash: entryHash(entry) } as unknown as E;
+}
+
+/** Serialises an entry as stored in LEDGER and in exports: canonical JSON, one line. */
+export function serializeEntry(entry: LedgerEntry): string {
+  return canonicalJson(entry);
+}

@@ -1,0 +1,67 @@
+import { type JsonWebKey, type KeyObject, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import type { PrivateJwk, PublicJwk } from './keys.js';
+
+/** A compact JWS split into its parts; `signingInput` is what ES256 signs. */
+export interface CompactParts {
+  header: { alg?: unknown; kid?: unknown; typ?: unknown } & Record<string, unknown>;
+  payload: unknown;
+  signingInput: string;
+  signature: string;
+}
+
+/** Splits a compact JWS and decodes header and payload; `undefined` when it is not one. */
+export function decodeCompact(jws: unknown): CompactParts | undefined {
+  if (typeof jws !== 'string') return undefined;
+  const parts = jws.split('.');
+  if (parts.length !== 3) return undefined;
+  const [h, p, s] = parts as [string, string, string];
+  if (!h || !p || !s) return undefined;
+  try {
+    const header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as unknown;
+    const payload = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as unknown;
+    if (typeof header !== 'object' || header === null || Array.isArray(header)) return undefined;
+    return { header: header as CompactParts['header'], payload, signingInput: `${h}.${p}`, signature: s };
+  } catch {
+    return undefined;
+  }
+}
+
+const privateKeys = new WeakMap<object, KeyObject>();
+
+/**
+ * Signs `payload` as a compact ES256 JWS. Internal stand-in for `signCompact` of `@passerelle/envelope`
+ * with the same output format, kept behind this function so either can be used.
+ */
+export function signEs256Compact(payload: object, key: PrivateJwk, typ: string): string {
+  let keyObject = privateKeys.get(key);
+  if (!keyObject) {
+    keyObject = createPrivateKey({ key: key as JsonWebKey, format: 'jwk' });
+    privateKeys.set(key, keyObject);
+  }
+  const header = { alg: 'ES256', kid: key.kid, typ };
+  const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  const sig = sign('sha256', Buffer.from(input), { key: keyObject, dsaEncoding: 'ieee-p1363' });
+  return `${input}.${sig.toString('base64url')}`;
+}
+
+const publicKeys = new Map<string, KeyObject>();
+
+/** Verifies an ES256 signature over a compact JWS signing input (same thread; workers use their own copy). */
+export function verifyEs256(signingInput: string, signature: string, key: PublicJwk): boolean {
+  const id = `${key.x ?? ''}.${key.y ?? ''}`;
+  let keyObject = publicKeys.get(id);
+  if (!keyObject) {
+    keyObject = createPublicKey({ key: { kty: key.kty, crv: key.crv, x: key.x, y: key.y }, format: 'jwk' });
+    publicKeys.set(id, keyObject);
+  }
+  try {
+    return verify(
+      'sha256',
+      Buffer.from(signingInput),
+      { key: keyObject, dsaEncoding: 'ieee-p1363' },
+      Buffer.from(signature, 'base64url'),
+    );
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,76 @@
+import { canonicalJson } from './canonical-json.js';
+import type { LedgerEntry } from './entry.js';
+import { decodeCompact } from './jws.js';
+import type { LedgerErrorCode } from './ledger-error.js';
+
+/** The participant whose key must verify an entry's JWS, and what that JWS signs. */
+export interface SignatureSpec {
+  code: LedgerErrorCode;
+  signer: string;
+  at: Date;
+  kid: string;
+  signingInput: string;
+  signature: string;
+}
+
+/** Why an entry's JWS cannot even be checked (bad header, payload that does not bind the entry). */
+export interface SignatureDefect {
+  code: LedgerErrorCode;
+  reason: string;
+}
+
+/** The participant id that signs checkpoints. */
+export const AUDITOR_ID = 'auditor';
+
+function codeOf(entry: LedgerEntry): LedgerErrorCode {
+  if (entry.kind === 'envelope') return 'ERR_LEDGER_SEAL_INVALID';
+  if (entry.kind === 'receipt') return 'ERR_LEDGER_RECEIPT_INVALID';
+  return 'ERR_LEDGER_CHECKPOINT_INVALID';
+}
+
+/**
+ * What must be verified for an entry's JWS: the envelope seal over `{ v: 1, meta, jweSha256 }` by the sender
+ * (key valid at `issuedAt`), the receipt over its claims by the receiver (at `receivedAt` of the claims), the
+ * checkpoint over its claims by the auditor. Checks the binding of the JWS payload to the entry here; the
+ * costly signature check is left to the caller (worker threads).
+ */
+export function signatureSpec(entry: LedgerEntry): SignatureSpec | SignatureDefect {
+  const code = codeOf(entry);
+  const jws = decodeCompact(entry.seal);
+  if (!jws) return { code, reason: 'the JWS is not a compact serialisation' };
+  if (jws.header.alg !== 'ES256') return { code, reason: 'the JWS alg is not ES256' };
+  if (typeof jws.header.kid !== 'string' || jws.header.kid === '')
+    return { code, reason: 'the JWS has no kid' };
+  const p = jws.payload as Record<string, unknown> | null;
+  let signer: string;
+  let at: string;
+  if (entry.kind === 'envelope') {
+    if (
+      typeof p !== 'object' ||
+      p === null ||
+      p['v'] !== 1 ||
+      p['jweSha256'] !== entry.jweSha256 ||
+      canonicalJson(p['meta'] ?? null) !== canonicalJson(entry.meta)
+    ) {
+      return { code, reason: 'the seal does not cover this meta and jweSha256' };
+    }
+    signer = entry.meta.sender;
+    at = entry.meta.issuedAt;
+  } else {
+    if (canonicalJson(p) !== canonicalJson(entry.meta)) {
+      return { code, reason: `the ${entry.kind} JWS payload differs from the entry's claims` };
+    }
+    signer = entry.kind === 'receipt' ? entry.meta.receiver : AUDITOR_ID;
+    at = entry.kind === 'receipt' ? entry.meta.receivedAt : entry.meta.issuedAt;
+  }
+  const date = new Date(at);
+  if (Number.isNaN(date.getTime())) return { code, reason: 'the signing time is not a date' };
+  return {
+    code,
+    signer,
+    at: date,
+    kid: jws.header.kid,
+    signingInput: jws.signingInput,
+    signature: jws.signature,
+  };
+}

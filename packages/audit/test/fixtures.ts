@@ -1,0 +1,98 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { LedgerChain } from '../src/chain.js';
+import { sha256Hex } from '../src/digest.js';
+import type { LedgerEntry, LedgerEnvelopeMeta } from '../src/entry.js';
+import { signEs256Compact } from '../src/jws.js';
+import { type PrivateJwk, type StaticKey, publicJwkOf, staticKeyResolver } from '../src/keys.js';
+
+/** A test participant with a fresh P-256 signing key. */
+export function makeKey(kid: string): PrivateJwk {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return { ...(privateKey.export({ format: 'jwk' }) as PrivateJwk), kid };
+}
+
+export const SENDERS = [
+  'immigration-office',
+  'region-bruxelles',
+  'commune-21004',
+  'post-ma-casablanca',
+] as const;
+
+/** Keys of the senders and the auditor, plus a resolver over their public halves. */
+export function makeKeys(): {
+  keys: Record<string, PrivateJwk>;
+  auditor: PrivateJwk;
+  resolver: ReturnType<typeof staticKeyResolver>;
+  publicKeys: Record<string, StaticKey[]>;
+} {
+  const keys: Record<string, PrivateJwk> = {};
+  for (const id of SENDERS) keys[id] = makeKey(`${id}-sig-1`);
+  const auditor = makeKey('auditor-sig-1');
+  const publicKeys: Record<string, StaticKey[]> = { auditor: [{ jwk: publicJwkOf(auditor) }] };
+  for (const [id, k] of Object.entries(keys)) publicKeys[id] = [{ jwk: publicJwkOf(k) }];
+  return { keys, auditor, resolver: staticKeyResolver(publicKeys), publicKeys };
+}
+
+/** A UUID v7-shaped id (time-ordered prefix) for test envelopes. */
+export function uuidV7(n: number): string {
+  const r = randomUUID();
+  const hex = (Date.UTC(2026, 0, 1) + n).toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7${r.slice(15, 18)}-8${r.slice(20, 23)}-${r.slice(24)}`;
+}
+
+/** An envelope `{ meta, jwe, seal }` with a real seal (the JWE is opaque bytes: the auditor never opens it). */
+export function makeEnvelope(
+  keys: Record<string, PrivateJwk>,
+  n: number,
+  dossierId = `DOS-${String(n % 97).padStart(6, '0')}`,
+): { meta: LedgerEnvelopeMeta; jwe: string; seal: string } {
+  const sender = SENDERS[n % SENDERS.length] as string;
+  const recipient = SENDERS[(n + 1) % SENDERS.length] as string;
+  const meta: LedgerEnvelopeMeta = {
+    id: uuidV7(n),
+    type: 'residence-decided',
+    schemaVersion: 1,
+    sender,
+    recipient,
+    dossierId,
+    issuedAt: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString(),
+    correlationId: `corr-${n % 97}`,
+    causationId: null,
+  };
+  const jwe = `eyJhbGciOiJFQ0RILUVTK0EyNTZLVyJ9.k${n}.iv${n}.ct${randomUUID()}.tag`;
+  const seal = signEs256Compact(
+    { v: 1, meta, jweSha256: sha256Hex(jwe) },
+    keys[sender] as PrivateJwk,
+    'pex-seal+jws',
+  );
+  return { meta, jwe, seal };
+}
+
+/** Builds an in-memory ledger of `n` envelope entries with a checkpoint every `every` entries. */
+export function buildLedger(
+  n: number,
+  every: number,
+  k = makeKeys(),
+): { entries: LedgerEntry[]; lines: string[] } & ReturnType<typeof makeKeys> {
+  const chain = new LedgerChain();
+  const entries: LedgerEntry[] = [];
+  const at = new Date(Date.UTC(2026, 0, 2));
+  for (let i = 0; i < n; i++) {
+    const env = makeEnvelope(k.keys, i);
+    const raw = JSON.stringify(env);
+    const e = chain.envelopeEntry(
+      { meta: env.meta, jweSha256: sha256Hex(env.jwe), envelopeSha256: sha256Hex(raw), seal: env.seal },
+      at,
+    );
+    chain.advance(e);
+    entries.push(e);
+    if (chain.pending >= every) {
+      const c = chain.checkpointEntry(k.auditor, at);
+      if (c) {
+        chain.advance(c);
+        entries.push(c);
+      }
+    }
+  }
+  return { ...k, entries, lines: entries.map((e) => JSON.stringify(e)) };
+}
