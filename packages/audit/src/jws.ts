@@ -1,4 +1,11 @@
-import { type JsonWebKey, type KeyObject, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import {
+  type JsonWebKey,
+  type KeyObject,
+  createPrivateKey,
+  createPublicKey,
+  sign,
+  verify,
+} from 'node:crypto';
 import type { PrivateJwk, PublicJwk } from './keys.js';
 
 /** A compact JWS split into its parts; `signingInput` is what ES256 signs. */

@@ -1,0 +1,230 @@
+import { type JetStreamClient, JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { StreamNames, Subjects } from '@passerelle/exchange';
+import { type ChainState, LedgerChain, emptyChainState } from './chain.js';
+import type { CheckpointLedgerEntry, EnvelopeLedgerEntry, LedgerEntry, ReceiptLedgerEntry } from './entry.js';
+import { serializeEntry } from './entry.js';
+import { envelopeIntake, receiptIntake } from './intake.js';
+import { verifyEs256 } from './jws.js';
+import type { KeyResolver, PrivateJwk } from './keys.js';
+import { LedgerError } from './ledger-error.js';
+import { parseEntry } from './parse-entry.js';
+import { readLedger } from './reader.js';
+import { signatureSpec } from './signature-spec.js';
+
+/** JetStream API error code of a publish whose `Nats-Expected-Last-Sequence` did not match. */
+const WRONG_LAST_SEQUENCE = 10071;
+const MAX_ATTEMPTS = 5;
+
+/** Options of {@link createLedgerWriter}. */
+export interface LedgerWriterOptions {
+  nc: NatsConnection;
+  /** The auditor's private signing key (signs checkpoints). */
+  auditorKey: PrivateJwk;
+  /** Keys of senders and receivers: an envelope or receipt whose signature fails is refused, not recorded. */
+  resolver: KeyResolver;
+  /** A checkpoint after this many entries (default 1000). */
+  checkpointEvery?: number;
+  /** A checkpoint at least this often while entries are pending, in ms (default 60 000; 0: never by time). */
+  checkpointIntervalMs?: number;
+  /** Clock (tests freeze it). */
+  now?: () => Date;
+  /** Largest envelope accepted, in bytes (default 1 MiB). */
+  maxEnvelopeBytes?: number;
+}
+
+/** Appends entries to the LEDGER stream; one instance per auditor, safe against a concurrent second one. */
+export interface LedgerWriter {
+  /** Records an envelope (raw bytes as published) after checking its seal. */
+  appendEnvelope(raw: Uint8Array | string): Promise<EnvelopeLedgerEntry>;
+  /** Records a receipt (compact JWS) after checking its signature. */
+  appendReceipt(raw: Uint8Array | string): Promise<ReceiptLedgerEntry>;
+  /** Writes a checkpoint over the pending entries now; `undefined` when none are pending. */
+  checkpoint(): Promise<CheckpointLedgerEntry | undefined>;
+  /** The chain state after the last append. */
+  readonly state: ChainState;
+  /** Stops the checkpoint timer, writing a last checkpoint over pending entries. */
+  close(): Promise<void>;
+}
+
+/**
+ * Loads the chain state from the LEDGER stream: head (last entry) and the batch since the last checkpoint.
+ */
+export async function loadChainState(nc: NatsConnection): Promise<ChainState> {
+  const jsm = await jetstreamManager(nc, { timeout: 30_000 });
+  const info = await jsm.streams.info(StreamNames.ledger);
+  if (info.state.messages === 0) return emptyChainState();
+  const lastCheckpoint = await jsm.streams
+    .getMessage(StreamNames.ledger, { last_by_subj: `${Subjects.ledger}.checkpoint` })
+    .catch(() => null);
+  const from = lastCheckpoint ? lastCheckpoint.seq + 1 : 1;
+  const state: ChainState = { ...emptyChainState(), batchFirstSeq: from };
+  if (lastCheckpoint) {
+    const cp = parseEntry(lastCheckpoint.data, lastCheckpoint.seq);
+    state.nextSeq = cp.seq + 1;
+    state.headHash = cp.hash;
+  }
+  for await (const m of readLedger(nc, { from, to: info.state.last_seq })) {
+    const e = parseEntry(m.data, m.seq);
+    if (e.seq !== m.seq || e.prevHash !== state.headHash) {
+      throw new LedgerError(
+        'ERR_LEDGER_CHAIN_BROKEN',
+        `The stored ledger is broken at entry ${m.seq}; run audit verify.`,
+        {
+          details: { seq: m.seq },
+        },
+      );
+    }
+    state.batchHashes.push(e.hash);
+    state.nextSeq = e.seq + 1;
+    state.headHash = e.hash;
+  }
+  return state;
+}
+
+async function checkSignature(entry: LedgerEntry, resolver: KeyResolver): Promise<void> {
+  const spec = signatureSpec(entry);
+  const what = entry.kind === 'envelope' ? 'envelope seal' : 'receipt';
+  if (!('signer' in spec))
+    throw new LedgerError('ERR_LEDGER_INPUT_REJECTED', `Refused ${what}: ${spec.reason}.`);
+  let ok = false;
+  try {
+    ok = verifyEs256(
+      spec.signingInput,
+      spec.signature,
+      await resolver.resolve(spec.signer, 'sig', spec.at, spec.kid),
+    );
+  } catch (err) {
+    throw new LedgerError(
+      'ERR_LEDGER_INPUT_REJECTED',
+      `Refused ${what}: no key ${spec.kid} of ${spec.signer} valid at ${spec.at.toISOString()}.`,
+      {
+        cause: err,
+      },
+    );
+  }
+  if (!ok)
+    throw new LedgerError('ERR_LEDGER_INPUT_REJECTED', `Refused ${what}: the signature does not verify.`);
+}
+
+/**
+ * Starts a ledger writer: resumes from the last stored entry, then appends each entry with JetStream's
+ * expected-last-sequence check, so a second writer can never fork the chain — on a mismatch it reloads the
+ * head from the stream and rebuilds its entry on top of it. Entry seq equals the LEDGER stream sequence.
+ *
+ * @example
+ * ```ts
+ * const writer = await createLedgerWriter({ nc, auditorKey, resolver: directory, checkpointEvery: 1000 });
+ * await writer.appendEnvelope(msg.data);
+ * ```
+ */
+export async function createLedgerWriter(options: LedgerWriterOptions): Promise<LedgerWriter> {
+  const { nc, auditorKey, resolver } = options;
+  const now = options.now ?? (() => new Date());
+  const every = options.checkpointEvery ?? 1000;
+  const js: JetStreamClient = jetstream(nc, { timeout: 30_000 });
+  let chain = new LedgerChain(await loadChainState(nc));
+  let queue: Promise<unknown> = Promise.resolve();
+
+  // Appends run one at a time; the chain state is only advanced once the stream has the entry.
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  const store = async <E extends LedgerEntry>(
+    build: () => E | undefined,
+    msgId: (e: E) => string,
+  ): Promise<E | undefined> => {
+    for (let attempt = 1; ; attempt++) {
+      const entry = build();
+      if (!entry) return undefined;
+      try {
+        const ack = await js.publish(`${Subjects.ledger}.${entry.kind}`, serializeEntry(entry), {
+          msgID: msgId(entry),
+          expect: { lastSequence: entry.seq - 1 },
+        });
+        if (ack.duplicate) {
+          // Already recorded (a redelivered input): return what the stream holds, leave the chain as is.
+          const jsm = await jetstreamManager(nc, { timeout: 30_000 });
+          const stored = await jsm.streams.getMessage(StreamNames.ledger, { seq: ack.seq });
+          if (!stored)
+            throw new LedgerError('ERR_LEDGER_NOT_FOUND', `Entry ${ack.seq} vanished from LEDGER.`);
+          return parseEntry(stored.data, ack.seq) as E;
+        }
+        chain.advance(entry);
+        return entry;
+      } catch (err) {
+        const wrongSeq = err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE;
+        if (!wrongSeq) throw err;
+        if (attempt >= MAX_ATTEMPTS) {
+          throw new LedgerError(
+            'ERR_LEDGER_CONFLICT',
+            `Another writer keeps appending to LEDGER (entry ${entry.seq}).`,
+            {
+              details: { seq: entry.seq },
+              cause: err,
+            },
+          );
+        }
+        chain = new LedgerChain(await loadChainState(nc));
+      }
+    }
+  };
+
+  const checkpointNow = (): Promise<CheckpointLedgerEntry | undefined> =>
+    store(
+      () => chain.checkpointEntry(auditorKey, now()),
+      (e) => `checkpoint-${e.seq}`,
+    );
+
+  const afterAppend = async (): Promise<void> => {
+    if (chain.pending >= every) await checkpointNow();
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  if ((options.checkpointIntervalMs ?? 60_000) > 0) {
+    timer = setInterval(() => {
+      if (chain.pending > 0) void serial(checkpointNow).catch(() => undefined);
+    }, options.checkpointIntervalMs ?? 60_000);
+    timer.unref();
+  }
+
+  return {
+    get state() {
+      return chain.state;
+    },
+    appendEnvelope(raw) {
+      return serial(async () => {
+        const input = envelopeIntake(raw, options.maxEnvelopeBytes);
+        await checkSignature(chain.envelopeEntry(input, now()), resolver);
+        const entry = await store(
+          () => chain.envelopeEntry(input, now()),
+          (e) => `envelope-${e.meta.id}`,
+        );
+        await afterAppend();
+        return entry as EnvelopeLedgerEntry;
+      });
+    },
+    appendReceipt(raw) {
+      return serial(async () => {
+        const input = receiptIntake(raw);
+        await checkSignature(chain.receiptEntry(input, now()), resolver);
+        const entry = await store(
+          () => chain.receiptEntry(input, now()),
+          (e) => `receipt-${e.meta.messageId}-${e.meta.receiver}`,
+        );
+        await afterAppend();
+        return entry as ReceiptLedgerEntry;
+      });
+    },
+    checkpoint() {
+      return serial(checkpointNow);
+    },
+    async close() {
+      if (timer) clearInterval(timer);
+      await serial(checkpointNow);
+    },
+  };
+}
