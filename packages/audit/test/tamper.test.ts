@@ -16,7 +16,7 @@ function rechain(entries: LedgerEntry[], index: number): LedgerEntry[] {
   const out = entries.map((e) => ({ ...e }));
   for (let i = Math.max(1, index); i < out.length; i++) {
     const { hash: _h, ...rest } = { ...(out[i] as LedgerEntry), prevHash: (out[i - 1] as LedgerEntry).hash };
-    out[i] = sealEntry(rest as Omit<LedgerEntry, 'hash'>);
+    out[i] = sealEntry(rest);
   }
   return out;
 }
