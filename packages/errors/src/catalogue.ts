@@ -56,7 +56,8 @@ export const ERROR_CATALOGUE = {
   ERR_ENVELOPE_TOO_LARGE: {
     area: 'envelope',
     retryable: false,
-    description: 'The envelope is larger than the size limit (default 1 MiB); checked before anything is parsed.',
+    description:
+      'The envelope is larger than the size limit (default 1 MiB); checked before anything is parsed.',
   },
   ERR_ENVELOPE_MALFORMED: {
     area: 'envelope',
@@ -88,17 +89,20 @@ export const ERROR_CATALOGUE = {
   ERR_SEAL_INVALID: {
     area: 'envelope',
     retryable: false,
-    description: 'The outer seal does not verify with the sender key, or does not cover this meta and the SHA-256 of this JWE.',
+    description:
+      'The outer seal does not verify with the sender key, or does not cover this meta and the SHA-256 of this JWE.',
   },
   ERR_DECRYPTION_FAILED: {
     area: 'envelope',
     retryable: false,
-    description: 'The JWE is encrypted to a key the recipient does not hold, or does not decrypt (tag mismatch).',
+    description:
+      'The JWE is encrypted to a key the recipient does not hold, or does not decrypt (tag mismatch).',
   },
   ERR_SIGNATURE_INVALID: {
     area: 'envelope',
     retryable: false,
-    description: 'The inner JWS (or a receipt/checkpoint JWS) is not a valid ES256 signature by the expected participant.',
+    description:
+      'The inner JWS (or a receipt/checkpoint JWS) is not a valid ES256 signature by the expected participant.',
   },
   ERR_META_MISMATCH: {
     area: 'envelope',
@@ -113,7 +117,8 @@ export const ERROR_CATALOGUE = {
   ERR_NOT_FRESH: {
     area: 'envelope',
     retryable: false,
-    description: 'issuedAt is outside the freshness window around the receiver clock (default 15 minutes each way).',
+    description:
+      'issuedAt is outside the freshness window around the receiver clock (default 15 minutes each way).',
   },
 
   // --- directory (packages/directory) ---

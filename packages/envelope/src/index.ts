@@ -1,0 +1,33 @@
+export { assertJweHeader, assertJwsHeader, isBase64Url } from './compact.js';
+export { signCompact, verifyCompact } from './compact-jws.js';
+export { bareJwk } from './crypto-provider.js';
+export type { CryptoProvider, ProtectedHeaderExtras } from './crypto-provider.js';
+export {
+  DEFAULT_FRESHNESS_MS,
+  DEFAULT_MAX_BYTES,
+  openEnvelope,
+  parseEnvelope,
+  sealEnvelope,
+  verifySeal,
+} from './envelope.js';
+export type { OpenOptions, SealInput, VerifySealOptions } from './envelope.js';
+export { EnvelopeError, EnvelopeErrorCodes, isEnvelopeError } from './envelope-error.js';
+export type { EnvelopeErrorCode } from './envelope-error.js';
+export { createJoseProvider, joseProvider } from './jose-provider.js';
+export { generateKey, generateParticipantKeys, isPrivateJwk, isPublicJwk, toPublicJwk } from './keys.js';
+export type { GenerateKeyOptions } from './keys.js';
+export { META_KEYS, assertEnvelopeMeta, canonicalMeta } from './meta.js';
+export { createNodeJoseProvider } from './node-jose-provider.js';
+export { canonicalJson, parseStrictJson } from './strict-json.js';
+export type {
+  EnvelopeMeta,
+  Envelope,
+  KeyResolver,
+  KeyUse,
+  ParticipantKeys,
+  PrivateJwk,
+  PublicJwk,
+} from './types.js';
+export { newMessageId, sha256Hex } from './util.js';
+export { createStaticResolver, isKeyValidAt, selectKey } from './static-resolver.js';
+export type { ParticipantPublicKeys } from './static-resolver.js';

@@ -1,0 +1,64 @@
+import { CompactEncrypt, CompactSign, compactDecrypt, compactVerify, importJWK, type CryptoKey } from 'jose';
+import { bareJwk, type CryptoProvider, type ProtectedHeaderExtras } from './crypto-provider.js';
+import type { PrivateJwk, PublicJwk } from './types.js';
+
+type Alg = 'ES256' | 'ECDH-ES+A256KW';
+
+/**
+ * The default provider, on panva/jose (WebCrypto: the EC work runs off the event loop). Imported keys
+ * are cached per JWK object, so keep using the same objects (the directory client does).
+ *
+ * @example
+ * ```ts
+ * const provider = createJoseProvider();
+ * const jws = await provider.sign(new TextEncoder().encode('{}'), keys.signing);
+ * ```
+ */
+export function createJoseProvider(): CryptoProvider {
+  const cache: Record<Alg, WeakMap<object, Promise<CryptoKey>>> = {
+    ES256: new WeakMap(),
+    'ECDH-ES+A256KW': new WeakMap(),
+  };
+  const key = (jwk: PublicJwk | PrivateJwk, alg: Alg): Promise<CryptoKey> => {
+    let k = cache[alg].get(jwk);
+    if (!k) {
+      k = importJWK(bareJwk(jwk), alg).then((imported): CryptoKey => {
+        if (imported instanceof Uint8Array) throw new TypeError('An EC JWK imported as a secret key.');
+        return imported;
+      });
+      cache[alg].set(jwk, k);
+    }
+    return k;
+  };
+  return {
+    name: 'jose',
+    async sign(payload: Uint8Array, jwk: PrivateJwk, header: ProtectedHeaderExtras = {}): Promise<string> {
+      return new CompactSign(payload)
+        .setProtectedHeader({ ...header, alg: 'ES256', kid: jwk.kid })
+        .sign(await key(jwk, 'ES256'));
+    },
+    async verify(jws: string, jwk: PublicJwk): Promise<Uint8Array> {
+      const { payload } = await compactVerify(jws, await key(jwk, 'ES256'), { algorithms: ['ES256'] });
+      return payload;
+    },
+    async encrypt(
+      plaintext: Uint8Array,
+      jwk: PublicJwk,
+      header: ProtectedHeaderExtras = {},
+    ): Promise<string> {
+      return new CompactEncrypt(plaintext)
+        .setProtectedHeader({ ...header, alg: 'ECDH-ES+A256KW', enc: 'A256GCM', kid: jwk.kid })
+        .encrypt(await key(jwk, 'ECDH-ES+A256KW'));
+    },
+    async decrypt(jwe: string, jwk: PrivateJwk): Promise<Uint8Array> {
+      const { plaintext } = await compactDecrypt(jwe, await key(jwk, 'ECDH-ES+A256KW'), {
+        keyManagementAlgorithms: ['ECDH-ES+A256KW'],
+        contentEncryptionAlgorithms: ['A256GCM'],
+      });
+      return plaintext;
+    },
+  };
+}
+
+/** The shared default {@link CryptoProvider}. */
+export const joseProvider: CryptoProvider = createJoseProvider();

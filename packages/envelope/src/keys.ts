@@ -1,0 +1,103 @@
+import { generateKeyPair as generateKeyPairCb, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import type { KeyUse, ParticipantKeys, PrivateJwk, PublicJwk } from './types.js';
+
+const generateKeyPair = promisify(generateKeyPairCb);
+
+/** Options of {@link generateKey}. */
+export interface GenerateKeyOptions {
+  /** Key id; default `<prefix>-<use>-<random>`. */
+  kid?: string;
+  /** Prefix of the generated kid (e.g. the participant id). */
+  kidPrefix?: string;
+  notBefore?: string;
+  notAfter?: string;
+}
+
+/**
+ * Generates an EC P-256 key pair as a private JWK with `kid` and `use` (node:crypto, off the event loop).
+ *
+ * @example
+ * ```ts
+ * const signing = await generateKey('sig', { kidPrefix: 'commune-21004' });
+ * ```
+ */
+export async function generateKey(use: KeyUse, options: GenerateKeyOptions = {}): Promise<PrivateJwk> {
+  const { privateKey } = await generateKeyPair('ec', { namedCurve: 'P-256' });
+  const jwk = privateKey.export({ format: 'jwk' });
+  const kid =
+    options.kid ??
+    `${options.kidPrefix ? `${options.kidPrefix}-` : ''}${use}-${randomBytes(6).toString('hex')}`;
+  const key: PrivateJwk = {
+    kty: 'EC',
+    crv: 'P-256',
+    x: jwk.x as string,
+    y: jwk.y as string,
+    d: jwk.d as string,
+    kid,
+    use,
+    alg: use === 'sig' ? 'ES256' : 'ECDH-ES+A256KW',
+  };
+  if (options.notBefore) key.notBefore = options.notBefore;
+  if (options.notAfter) key.notAfter = options.notAfter;
+  return key;
+}
+
+/**
+ * A participant's private key set: one signing key and one encryption key.
+ *
+ * @example
+ * ```ts
+ * const keys = await generateParticipantKeys('region-bruxelles');
+ * ```
+ */
+export async function generateParticipantKeys(
+  participantId: string,
+  options: Omit<GenerateKeyOptions, 'kid' | 'kidPrefix'> = {},
+): Promise<ParticipantKeys> {
+  const [signing, encryption] = await Promise.all([
+    generateKey('sig', { ...options, kidPrefix: participantId }),
+    generateKey('enc', { ...options, kidPrefix: participantId }),
+  ]);
+  return { participantId, signing, encryption: [encryption] };
+}
+
+/** The public half of a JWK (drops `d`), keeping kid, use, alg and the validity window. */
+export function toPublicJwk(jwk: PublicJwk | PrivateJwk): PublicJwk {
+  const pub: PublicJwk = { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y, kid: jwk.kid };
+  if (jwk.use) pub.use = jwk.use;
+  if (jwk.alg) pub.alg = jwk.alg;
+  if (jwk.notBefore) pub.notBefore = jwk.notBefore;
+  if (jwk.notAfter) pub.notAfter = jwk.notAfter;
+  return pub;
+}
+
+/** Whether `jwk` is the agreed public P-256 form (no private member). */
+export function isPublicJwk(jwk: unknown): jwk is PublicJwk {
+  const j = jwk as Record<string, unknown> | null;
+  return (
+    typeof j === 'object' &&
+    j !== null &&
+    j['kty'] === 'EC' &&
+    j['crv'] === 'P-256' &&
+    typeof j['x'] === 'string' &&
+    typeof j['y'] === 'string' &&
+    typeof j['kid'] === 'string' &&
+    !('d' in j)
+  );
+}
+
+/** Whether `jwk` is a private P-256 JWK with kid. */
+export function isPrivateJwk(jwk: unknown): jwk is PrivateJwk {
+  const j = jwk as Record<string, unknown> | null;
+  return (
+    typeof j === 'object' &&
+    j !== null &&
+    j['kty'] === 'EC' &&
+    j['crv'] === 'P-256' &&
+    typeof j['x'] === 'string' &&
+    typeof j['y'] === 'string' &&
+    typeof j['d'] === 'string' &&
+    typeof j['kid'] === 'string'
+  );
+}

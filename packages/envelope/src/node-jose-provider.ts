@@ -1,0 +1,62 @@
+import nodeJose from 'node-jose';
+import { bareJwk, type CryptoProvider, type ProtectedHeaderExtras } from './crypto-provider.js';
+import type { PrivateJwk, PublicJwk } from './types.js';
+
+const { JWE, JWK, JWS } = nodeJose;
+
+/**
+ * A provider on Cisco's node-jose, for integrators who already use it: it passes the same conformance
+ * suite and interoperates with {@link createJoseProvider} both ways. Its P-256 ephemeral key generation is
+ * pure JavaScript and blocks the event loop (see BENCHMARKS.md); prefer the jose provider in services.
+ *
+ * @example
+ * ```ts
+ * const envelope = await sealEnvelope({ meta, payload, sender, recipientKey, provider: createNodeJoseProvider() });
+ * ```
+ */
+export function createNodeJoseProvider(): CryptoProvider {
+  const cache = new WeakMap<object, Promise<nodeJose.JWK.Key>>();
+  const key = (jwk: PublicJwk | PrivateJwk): Promise<nodeJose.JWK.Key> => {
+    let k = cache.get(jwk);
+    if (!k) {
+      k = JWK.asKey({ ...bareJwk(jwk), kid: jwk.kid });
+      cache.set(jwk, k);
+    }
+    return k;
+  };
+  return {
+    name: 'node-jose',
+    async sign(payload: Uint8Array, jwk: PrivateJwk, header: ProtectedHeaderExtras = {}): Promise<string> {
+      const signer = JWS.createSign(
+        { format: 'compact', fields: { ...header, alg: 'ES256', kid: jwk.kid } },
+        await key(jwk),
+      );
+      return (await signer.update(Buffer.from(payload)).final()) as unknown as string;
+    },
+    async verify(jws: string, jwk: PublicJwk): Promise<Uint8Array> {
+      const result = await JWS.createVerify(await key(jwk), { algorithms: ['ES256'] }).verify(jws);
+      return new Uint8Array(result.payload);
+    },
+    async encrypt(
+      plaintext: Uint8Array,
+      jwk: PublicJwk,
+      header: ProtectedHeaderExtras = {},
+    ): Promise<string> {
+      const encrypter = JWE.createEncrypt(
+        {
+          format: 'compact',
+          contentAlg: 'A256GCM',
+          fields: { ...header, alg: 'ECDH-ES+A256KW', enc: 'A256GCM', kid: jwk.kid },
+        },
+        await key(jwk),
+      );
+      return await encrypter.update(Buffer.from(plaintext)).final();
+    },
+    async decrypt(jwe: string, jwk: PrivateJwk): Promise<Uint8Array> {
+      const result = await JWE.createDecrypt(await key(jwk), {
+        algorithms: ['ECDH-ES+A256KW', 'A256GCM'],
+      }).decrypt(jwe);
+      return new Uint8Array(result.plaintext);
+    },
+  };
+}

@@ -1,0 +1,5 @@
+import { createJoseProvider, createNodeJoseProvider } from '../src/index.js';
+import { describeConformance } from './conformance.js';
+
+describeConformance(createJoseProvider());
+describeConformance(createNodeJoseProvider());

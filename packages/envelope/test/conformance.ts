@@ -1,0 +1,331 @@
+import { describe, expect, test } from 'vitest';
+import {
+  type CryptoProvider,
+  type EnvelopeErrorCode,
+  EnvelopeError,
+  generateKey,
+  openEnvelope,
+  sealEnvelope,
+  signCompact,
+  toPublicJwk,
+  verifyCompact,
+  verifySeal,
+} from '../src/index.js';
+import {
+  craft,
+  decodeHeader,
+  makeMeta,
+  makeWorld,
+  samplePayload,
+  withHeader,
+  type World,
+} from './fixtures.js';
+
+/** Expects `p` to reject with an EnvelopeError of `code`. */
+export async function expectCode(p: Promise<unknown>, code: EnvelopeErrorCode): Promise<void> {
+  const err: unknown = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, `expected ${code}`).toBeInstanceOf(EnvelopeError);
+  expect((err as EnvelopeError).code).toBe(code);
+}
+
+/**
+ * The one conformance suite every crypto provider passes: same envelopes, same checks, same codes.
+ */
+export function describeConformance(provider: CryptoProvider): void {
+  describe(`conformance (${provider.name})`, () => {
+    let w: World;
+    const open = (raw: string | object, extra: { now?: Date } = {}) =>
+      openEnvelope(typeof raw === 'string' ? raw : JSON.stringify(raw), {
+        recipient: w.b,
+        resolver: w.resolver,
+        provider,
+        ...extra,
+      });
+    const seal = (meta = makeMeta()) =>
+      sealEnvelope({
+        meta,
+        payload: samplePayload,
+        sender: w.a,
+        recipientKey: toPublicJwk(w.b.encryption[0]!),
+        provider,
+      });
+
+    test(`conformance (${provider.name}) - seal then open returns meta and payload`, async () => {
+      w = await makeWorld();
+      const env = await seal();
+      expect(Object.keys(env)).toEqual(['meta', 'jwe', 'seal']);
+      expect(decodeHeader(env.seal)).toMatchObject({ alg: 'ES256', kid: w.a.signing.kid });
+      expect(decodeHeader(env.jwe)).toMatchObject({
+        alg: 'ECDH-ES+A256KW',
+        enc: 'A256GCM',
+        kid: w.b.encryption[0]!.kid,
+      });
+      const opened = await open(env);
+      expect(opened.meta).toEqual(env.meta);
+      expect(opened.payload).toEqual(samplePayload);
+      // bytes in, too
+      const bytes = new TextEncoder().encode(JSON.stringify(env));
+      expect((await openEnvelope(bytes, { recipient: w.b, resolver: w.resolver, provider })).payload).toEqual(
+        samplePayload,
+      );
+    });
+
+    test(`conformance (${provider.name}) - verifySeal checks origin without any decryption key`, async () => {
+      const env = await seal();
+      const r = await verifySeal(JSON.stringify(env), { resolver: w.resolver, provider });
+      expect(r.kid).toBe(w.a.signing.kid);
+      expect(r.jweSha256).toMatch(/^[0-9a-f]{64}$/);
+      await expectCode(
+        verifySeal({ ...env, jwe: (await seal()).jwe }, { resolver: w.resolver, provider }),
+        'ERR_SEAL_INVALID',
+      );
+    });
+
+    test(`conformance (${provider.name}) - the seal refuses none, HMAC, other algs, crit and embedded or remote keys`, async () => {
+      const env = await seal();
+      const h = decodeHeader(env.seal);
+      const bad: object[] = [
+        { ...h, alg: 'none' },
+        { ...h, alg: 'HS256' },
+        { ...h, alg: 'ES384' },
+        { ...h, alg: 'RS256' },
+        { ...h, crit: ['exp'], exp: 1 },
+        { ...h, b64: false, crit: ['b64'] },
+        { ...h, jwk: toPublicJwk(w.c.signing) },
+        { ...h, jku: 'https://example.org/keys' },
+        { ...h, x5u: 'https://example.org/cert' },
+        { ...h, x5c: ['MIIB'] },
+        { alg: 'ES256' },
+      ];
+      for (const header of bad) {
+        await expectCode(open({ ...env, seal: withHeader(env.seal, header) }), 'ERR_ALG_NOT_ALLOWED');
+      }
+      const none = withHeader(env.seal, { alg: 'none', kid: w.a.signing.kid }).replace(/\.[^.]*$/, '.');
+      await expectCode(open({ ...env, seal: none }), 'ERR_ALG_NOT_ALLOWED');
+    });
+
+    test(`conformance (${provider.name}) - a JWE outside the allowlist is refused before decryption`, async () => {
+      for (const change of [
+        { alg: 'ECDH-ES' },
+        { enc: 'A128GCM' },
+        { alg: 'RSA-OAEP' },
+        { zip: 'DEF' },
+        { crit: ['zip'] },
+        { jku: 'https://example.org/keys' },
+        { jwk: toPublicJwk(w.c.encryption[0]!) },
+        { epk: { ...toPublicJwk(w.c.encryption[0]!), d: 'AAAA' } },
+      ]) {
+        const env = await craft(provider, {
+          meta: makeMeta(),
+          signer: w.a,
+          recipient: w.b,
+          mapJwe: (jwe) => withHeader(jwe, { ...decodeHeader(jwe), ...change }),
+        });
+        await expectCode(open(env), 'ERR_ALG_NOT_ALLOWED');
+      }
+    });
+
+    test(`conformance (${provider.name}) - an inner JWS outside the allowlist is refused`, async () => {
+      for (const change of [
+        { alg: 'HS256' },
+        { alg: 'none' },
+        { jwk: toPublicJwk(w.a.signing) },
+        { crit: ['x'] },
+      ]) {
+        const env = await craft(provider, {
+          meta: makeMeta(),
+          signer: w.a,
+          recipient: w.b,
+          mapInner: (jws) => withHeader(jws, { ...decodeHeader(jws), ...change }),
+        });
+        await expectCode(open(env), 'ERR_ALG_NOT_ALLOWED');
+      }
+    });
+
+    test(`conformance (${provider.name}) - each check has its code`, async () => {
+      const meta = makeMeta();
+      // unknown sender, unknown kid
+      await expectCode(
+        open(
+          await craft(provider, { meta: makeMeta({ sender: 'portal-ghost' }), signer: w.a, recipient: w.b }),
+        ),
+        'ERR_UNKNOWN_SENDER',
+      );
+      await expectCode(
+        open(await craft(provider, { meta, signer: w.a, sealer: w.c, recipient: w.b })),
+        'ERR_KEY_NOT_FOUND',
+      );
+      // encrypted to another participant's key
+      await expectCode(
+        open(await craft(provider, { meta, signer: w.a, recipient: w.c })),
+        'ERR_DECRYPTION_FAILED',
+      );
+      // corrupted ciphertext, sealed as is by the sender
+      await expectCode(
+        open(
+          await craft(provider, {
+            meta,
+            signer: w.a,
+            recipient: w.b,
+            mapJwe: (jwe) => {
+              const p = jwe.split('.');
+              const ct = Buffer.from(p[3]!, 'base64url');
+              ct[0] = ct[0]! ^ 1;
+              p[3] = ct.toString('base64url');
+              return p.join('.');
+            },
+          }),
+        ),
+        'ERR_DECRYPTION_FAILED',
+      );
+      // inner signed by someone else than the sender; inner signature bytes broken
+      await expectCode(
+        open(await craft(provider, { meta, signer: w.c, sealer: w.a, recipient: w.b })),
+        'ERR_SIGNATURE_INVALID',
+      );
+      await expectCode(
+        open(
+          await craft(provider, {
+            meta,
+            signer: w.a,
+            recipient: w.b,
+            mapInner: (jws) => `${jws.slice(0, -4)}AAAA`,
+          }),
+        ),
+        'ERR_SIGNATURE_INVALID',
+      );
+      await expectCode(
+        open(await craft(provider, { meta, signer: w.a, recipient: w.b, mapInner: () => 'not a jws' })),
+        'ERR_SIGNATURE_INVALID',
+      );
+      // inner meta differs
+      await expectCode(
+        open(
+          await craft(provider, {
+            meta,
+            signer: w.a,
+            recipient: w.b,
+            innerMeta: { ...meta, dossierId: 'D-2026-999999' },
+          }),
+        ),
+        'ERR_META_MISMATCH',
+      );
+      // signed content with a duplicate key
+      await expectCode(
+        open(
+          await craft(provider, {
+            meta,
+            signer: w.a,
+            recipient: w.b,
+            innerContent: `{"meta":${JSON.stringify(meta)},"payload":1,"payload":2}`,
+          }),
+        ),
+        'ERR_ENVELOPE_MALFORMED',
+      );
+      // addressed to C, encrypted to B
+      await expectCode(
+        open(
+          await craft(provider, {
+            meta: makeMeta({ recipient: 'commune-21004' }),
+            signer: w.a,
+            recipient: w.b,
+          }),
+        ),
+        'ERR_WRONG_RECIPIENT',
+      );
+      // stale and future
+      const env = await seal();
+      await expectCode(open(env, { now: new Date(Date.now() + 3_600_000) }), 'ERR_NOT_FRESH');
+      await expectCode(open(env, { now: new Date(Date.now() - 3_600_000) }), 'ERR_NOT_FRESH');
+      expect(
+        (
+          await openEnvelope(JSON.stringify(env), {
+            recipient: w.b,
+            resolver: w.resolver,
+            provider,
+            now: new Date(Date.now() + 3_600_000),
+            freshnessMs: Infinity,
+          })
+        ).payload,
+      ).toEqual(samplePayload);
+      // size limit before parsing
+      await expectCode(
+        openEnvelope(JSON.stringify(env), { recipient: w.b, resolver: w.resolver, provider, maxBytes: 100 }),
+        'ERR_ENVELOPE_TOO_LARGE',
+      );
+    });
+
+    test(`conformance (${provider.name}) - the recipient decrypts with the key the JWE kid names during a rotation`, async () => {
+      const next = await generateKey('enc', { kidPrefix: 'region-bruxelles' });
+      const env = await seal();
+      const rotated = { ...w.b, encryption: [next, ...w.b.encryption] };
+      expect(
+        (await openEnvelope(JSON.stringify(env), { recipient: rotated, resolver: w.resolver, provider }))
+          .payload,
+      ).toEqual(samplePayload);
+      const toNext = await sealEnvelope({
+        meta: makeMeta(),
+        payload: 1,
+        sender: w.a,
+        recipientKey: toPublicJwk(next),
+        provider,
+      });
+      expect(
+        (await openEnvelope(JSON.stringify(toNext), { recipient: rotated, resolver: w.resolver, provider }))
+          .payload,
+      ).toBe(1);
+      await expectCode(
+        openEnvelope(JSON.stringify(toNext), { recipient: w.b, resolver: w.resolver, provider }),
+        'ERR_DECRYPTION_FAILED',
+      );
+    });
+
+    test(`conformance (${provider.name}) - signCompact and verifyCompact round trip under the allowlist`, async () => {
+      const jws = await signCompact(
+        { receiptOf: 'x', n: 1 },
+        w.a.signing,
+        { typ: 'pex-receipt+jws' },
+        provider,
+      );
+      const r = await verifyCompact(jws, () => Promise.resolve(toPublicJwk(w.a.signing)), provider);
+      expect(r).toMatchObject({
+        payload: { receiptOf: 'x', n: 1 },
+        kid: w.a.signing.kid,
+        header: { typ: 'pex-receipt+jws' },
+      });
+      await expectCode(
+        verifyCompact(jws, () => Promise.resolve(toPublicJwk(w.c.signing)), provider),
+        'ERR_SIGNATURE_INVALID',
+      );
+      await expectCode(
+        verifyCompact(
+          withHeader(jws, { alg: 'HS256', kid: w.a.signing.kid }),
+          () => Promise.resolve(toPublicJwk(w.a.signing)),
+          provider,
+        ),
+        'ERR_ALG_NOT_ALLOWED',
+      );
+    });
+
+    test(`conformance (${provider.name}) - provider primitives reject the wrong key`, async () => {
+      const data = new TextEncoder().encode('x');
+      const jws = await provider.sign(data, w.a.signing);
+      expect(Buffer.from(await provider.verify(jws, toPublicJwk(w.a.signing))).toString()).toBe('x');
+      await expect(provider.verify(jws, toPublicJwk(w.c.signing))).rejects.toThrow();
+      const jwe = await provider.encrypt(data, toPublicJwk(w.b.encryption[0]!));
+      expect(Buffer.from(await provider.decrypt(jwe, w.b.encryption[0]!)).toString()).toBe('x');
+      await expect(provider.decrypt(jwe, w.c.encryption[0]!)).rejects.toThrow();
+    });
+
+    test(`conformance (${provider.name}) - errors never carry private key material`, async () => {
+      const env = await craft(provider, { meta: makeMeta(), signer: w.a, recipient: w.c });
+      const err = (await open(env).catch((e: unknown) => e)) as EnvelopeError;
+      const text =
+        JSON.stringify(err.toJSON()) + String(err.stack) + String((err.cause as Error | undefined)?.message);
+      for (const k of [w.a.signing, w.b.encryption[0]!, w.c.encryption[0]!]) expect(text).not.toContain(k.d);
+    });
+  });
+}

@@ -1,0 +1,101 @@
+import {
+  type CryptoProvider,
+  type Envelope,
+  type EnvelopeMeta,
+  type KeyResolver,
+  type ParticipantKeys,
+  createStaticResolver,
+  generateParticipantKeys,
+  newMessageId,
+  sha256Hex,
+  toPublicJwk,
+} from '../src/index.js';
+
+/** Participants of the envelope tests: A sends to B; C is another valid participant. */
+export interface World {
+  a: ParticipantKeys;
+  b: ParticipantKeys;
+  c: ParticipantKeys;
+  resolver: KeyResolver;
+}
+
+export async function makeWorld(): Promise<World> {
+  const [a, b, c] = await Promise.all([
+    generateParticipantKeys('portal-demo'),
+    generateParticipantKeys('region-bruxelles'),
+    generateParticipantKeys('commune-21004'),
+  ]);
+  const resolver = createStaticResolver(
+    [a, b, c].map((k) => ({
+      participantId: k.participantId,
+      signing: [toPublicJwk(k.signing)],
+      encryption: k.encryption.map(toPublicJwk),
+    })),
+  );
+  return { a, b, c, resolver };
+}
+
+export function makeMeta(overrides: Partial<EnvelopeMeta> = {}): EnvelopeMeta {
+  return {
+    id: newMessageId(),
+    type: 'dossier-submitted',
+    schemaVersion: 1,
+    sender: 'portal-demo',
+    recipient: 'region-bruxelles',
+    dossierId: 'D-2026-000123',
+    issuedAt: new Date().toISOString(),
+    correlationId: newMessageId(),
+    causationId: null,
+    ...overrides,
+  };
+}
+
+export const samplePayload = { employer: { vat: 'BE0123456789' }, job: { title: 'welder', hours: 38 } };
+
+const enc = new TextEncoder();
+const b64 = (v: object | string): string =>
+  Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+
+/** Replaces the protected header of a compact serialization (signature/tag left as they were). */
+export function withHeader(compact: string, header: object | string): string {
+  const parts = compact.split('.');
+  parts[0] = b64(header);
+  return parts.join('.');
+}
+
+export function decodeHeader(compact: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(compact.split('.')[0] as string, 'base64url').toString()) as Record<
+    string,
+    unknown
+  >;
+}
+
+/**
+ * Builds an envelope the way a sender (honest or not) could, step by step, so tests can make each
+ * layer wrong on purpose while the others stay valid.
+ */
+export async function craft(
+  provider: CryptoProvider,
+  o: {
+    meta: EnvelopeMeta;
+    signer: ParticipantKeys;
+    sealer?: ParticipantKeys;
+    recipient: ParticipantKeys;
+    innerMeta?: unknown;
+    innerContent?: string;
+    mapInner?: (jws: string) => string;
+    mapJwe?: (jwe: string) => string;
+    sealPayload?: (meta: EnvelopeMeta, jwe: string) => object;
+  },
+): Promise<Envelope> {
+  const content = o.innerContent ?? JSON.stringify({ meta: o.innerMeta ?? o.meta, payload: samplePayload });
+  let inner = await provider.sign(enc.encode(content), o.signer.signing, { typ: 'pex-msg+jws' });
+  if (o.mapInner) inner = o.mapInner(inner);
+  let jwe = await provider.encrypt(enc.encode(inner), toPublicJwk(o.recipient.encryption[0]!));
+  if (o.mapJwe) jwe = o.mapJwe(jwe);
+  const sealBody = o.sealPayload?.(o.meta, jwe) ?? { v: 1, meta: o.meta, jweSha256: sha256Hex(jwe) };
+  const seal = await provider.sign(enc.encode(JSON.stringify(sealBody)), (o.sealer ?? o.signer).signing, {
+    typ: 'pex-seal+jws',
+  });
+  return { meta: o.meta, jwe, seal };
+}

@@ -1,0 +1,411 @@
+import fc from 'fast-check';
+import { beforeAll, describe, expect, test } from 'vitest';
+import {
+  type CryptoProvider,
+  type Envelope,
+  type EnvelopeErrorCode,
+  EnvelopeError,
+  assertEnvelopeMeta,
+  createJoseProvider,
+  createNodeJoseProvider,
+  isBase64Url,
+  openEnvelope,
+  sealEnvelope,
+  sha256Hex,
+  toPublicJwk,
+} from '../src/index.js';
+import { craft, makeMeta, makeWorld, samplePayload, withHeader, type World } from './fixtures.js';
+
+const MAX_BYTES = 64 * 1024;
+const JWS_MEMBERS = ['alg', 'kid', 'typ', 'cty'];
+
+interface Variant {
+  raw: string | Uint8Array;
+  expected: EnvelopeErrorCode;
+  label: string;
+}
+
+function flipSegment(compact: string, segment: number, byteIndex: number, bit: number): string {
+  const parts = compact.split('.');
+  const bytes = Buffer.from(parts[segment]!, 'base64url');
+  const i = byteIndex % bytes.length;
+  bytes[i] = bytes[i]! ^ (1 << bit);
+  parts[segment] = bytes.toString('base64url');
+  return parts.join('.');
+}
+
+/** What the receiver must answer for a seal whose protected header was flipped (the documented order). */
+function expectedForSealHeader(seal: string, originalKid: string): EnvelopeErrorCode {
+  let header: unknown;
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(
+      Buffer.from(seal.split('.')[0]!, 'base64url'),
+    );
+    header = JSON.parse(text);
+  } catch {
+    return 'ERR_ENVELOPE_MALFORMED';
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) return 'ERR_ENVELOPE_MALFORMED';
+  const h = header as Record<string, unknown>;
+  if (!Object.keys(h).every((k) => JWS_MEMBERS.includes(k))) return 'ERR_ALG_NOT_ALLOWED';
+  if (h['alg'] !== 'ES256' || typeof h['kid'] !== 'string' || h['kid'] === '') return 'ERR_ALG_NOT_ALLOWED';
+  if (['typ', 'cty'].some((k) => k in h && typeof h[k] !== 'string')) return 'ERR_ALG_NOT_ALLOWED';
+  if (h['kid'] !== originalKid) return 'ERR_KEY_NOT_FOUND';
+  return 'ERR_SEAL_INVALID';
+}
+
+function expectedForTruncatedCompact(value: string, parts: number): EnvelopeErrorCode {
+  const segs = value.split('.');
+  if (segs.length !== parts || !segs.every(isBase64Url) || segs[0] === '') return 'ERR_ENVELOPE_MALFORMED';
+  return 'ERR_SEAL_INVALID';
+}
+
+function metaStillValid(meta: unknown): boolean {
+  try {
+    assertEnvelopeMeta(meta);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function describeTamper(provider: CryptoProvider, numRuns: number): void {
+  describe(`tamper corpus (${provider.name})`, () => {
+    let w: World;
+    let base: Envelope;
+    let other: Envelope;
+    let fixed: Variant[];
+
+    beforeAll(async () => {
+      w = await makeWorld();
+      const seal = (meta = makeMeta()) =>
+        sealEnvelope({
+          meta,
+          payload: samplePayload,
+          sender: w.a,
+          recipientKey: toPublicJwk(w.b.encryption[0]!),
+          provider,
+        });
+      base = await seal();
+      other = await seal();
+      const resealedByC = async (meta: Envelope['meta'], kid: string) =>
+        ({
+          ...base,
+          meta,
+          seal: await provider.sign(
+            new TextEncoder().encode(JSON.stringify({ v: 1, meta, jweSha256: sha256Hex(base.jwe) })),
+            { ...w.c.signing, kid },
+            { typ: 'pex-seal+jws' },
+          ),
+        }) satisfies Envelope;
+      const stale = await seal(makeMeta({ issuedAt: new Date(Date.now() - 86_400_000).toISOString() }));
+      fixed = [
+        {
+          raw: JSON.stringify({ ...base, jwe: other.jwe }),
+          expected: 'ERR_SEAL_INVALID',
+          label: 'swapped jwe',
+        },
+        {
+          raw: JSON.stringify({ ...base, seal: other.seal }),
+          expected: 'ERR_SEAL_INVALID',
+          label: 'swapped seal',
+        },
+        {
+          raw: JSON.stringify({ ...base, meta: other.meta }),
+          expected: 'ERR_SEAL_INVALID',
+          label: 'swapped meta',
+        },
+        {
+          raw: JSON.stringify(await resealedByC({ ...base.meta, sender: 'commune-21004' }, w.c.signing.kid)),
+          expected: 'ERR_SIGNATURE_INVALID',
+          label: 're-sealed by C as sender C',
+        },
+        {
+          raw: JSON.stringify(await resealedByC(base.meta, w.c.signing.kid)),
+          expected: 'ERR_KEY_NOT_FOUND',
+          label: 're-sealed by C, own kid',
+        },
+        {
+          raw: JSON.stringify(await resealedByC(base.meta, w.a.signing.kid)),
+          expected: 'ERR_SEAL_INVALID',
+          label: 're-sealed by C, kid of A',
+        },
+        {
+          raw: JSON.stringify(
+            await craft(provider, {
+              meta: makeMeta({ sender: 'commune-21004' }),
+              signer: w.c,
+              recipient: w.b,
+              innerMeta: base.meta,
+            }),
+          ),
+          expected: 'ERR_META_MISMATCH',
+          label: 'C re-signs the content of A',
+        },
+        {
+          raw: JSON.stringify(
+            await craft(provider, {
+              meta: makeMeta({ recipient: 'commune-21004' }),
+              signer: w.a,
+              recipient: w.b,
+            }),
+          ),
+          expected: 'ERR_WRONG_RECIPIENT',
+          label: 'addressed to C',
+        },
+        {
+          raw: JSON.stringify(
+            await craft(provider, {
+              meta: makeMeta({ recipient: 'commune-21004' }),
+              signer: w.a,
+              recipient: w.c,
+            }),
+          ),
+          expected: 'ERR_DECRYPTION_FAILED',
+          label: 'delivered to the wrong participant',
+        },
+        { raw: JSON.stringify(stale), expected: 'ERR_NOT_FRESH', label: 'stale' },
+        {
+          raw: JSON.stringify({
+            ...base,
+            seal: withHeader(base.seal, { alg: 'none', kid: w.a.signing.kid }),
+          }),
+          expected: 'ERR_ALG_NOT_ALLOWED',
+          label: 'alg none',
+        },
+        {
+          raw: JSON.stringify({
+            ...base,
+            seal: withHeader(base.seal, { alg: 'HS256', kid: w.a.signing.kid }),
+          }),
+          expected: 'ERR_ALG_NOT_ALLOWED',
+          label: 'HMAC',
+        },
+        {
+          raw: JSON.stringify({
+            ...base,
+            seal: withHeader(base.seal, {
+              alg: 'ES256',
+              kid: w.a.signing.kid,
+              jwk: toPublicJwk(w.c.signing),
+            }),
+          }),
+          expected: 'ERR_ALG_NOT_ALLOWED',
+          label: 'embedded jwk',
+        },
+      ];
+    });
+
+    test(`tamper corpus (${provider.name}) - at least 200 distinct tampered envelopes, each refused with the expected code`, async () => {
+      const field = fc.constantFrom(
+        'id',
+        'type',
+        'schemaVersion',
+        'sender',
+        'recipient',
+        'dossierId',
+        'issuedAt',
+        'correlationId',
+        'causationId',
+      );
+      const arb: fc.Arbitrary<(w: World) => Variant> = fc.oneof(
+        // bit flips in every segment of the JWE: all covered by the seal
+        fc
+          .record({ s: fc.integer({ min: 0, max: 4 }), i: fc.nat(), b: fc.integer({ min: 0, max: 7 }) })
+          .map(({ s, i, b }) => () => ({
+            raw: JSON.stringify({ ...base, jwe: flipSegment(base.jwe, s, i, b) }),
+            expected: 'ERR_SEAL_INVALID' as const,
+            label: `jwe segment ${s} flip`,
+          })),
+        // bit flips in the seal: header (outcome by the documented order), payload and signature
+        fc
+          .record({ s: fc.integer({ min: 0, max: 2 }), i: fc.nat(), b: fc.integer({ min: 0, max: 7 }) })
+          .map(({ s, i, b }) => (wd: World) => {
+            const seal = flipSegment(base.seal, s, i, b);
+            return {
+              raw: JSON.stringify({ ...base, seal }),
+              expected:
+                s === 0 ? expectedForSealHeader(seal, wd.a.signing.kid) : ('ERR_SEAL_INVALID' as const),
+              label: `seal segment ${s} flip`,
+            };
+          }),
+        // bit flips in each meta field
+        fc.record({ f: field, i: fc.nat(), b: fc.integer({ min: 0, max: 6 }) }).map(({ f, i, b }) => () => {
+          const meta: Record<string, unknown> = { ...base.meta };
+          const v = meta[f];
+          if (typeof v === 'number') meta[f] = v ^ (1 << b);
+          else if (typeof v === 'string') {
+            const j = i % v.length;
+            meta[f] = v.slice(0, j) + String.fromCharCode(v.charCodeAt(j) ^ (1 << b)) + v.slice(j + 1);
+          } else meta[f] = 'x'.repeat(1 + (i % 8));
+          let expected: EnvelopeErrorCode = 'ERR_SEAL_INVALID';
+          if (!metaStillValid(meta)) expected = 'ERR_ENVELOPE_MALFORMED';
+          else if (f === 'sender') expected = 'ERR_UNKNOWN_SENDER';
+          return { raw: JSON.stringify({ ...base, meta }), expected, label: `meta.${f} flip` };
+        }),
+        // edited meta with well-formed values
+        fc
+          .record({
+            dossierId: fc.stringMatching(/^[A-Za-z0-9-]{8,64}$/),
+            correlationId: fc.stringMatching(/^[a-z0-9]{1,40}$/),
+          })
+          .map((e) => () => ({
+            raw: JSON.stringify({ ...base, meta: { ...base.meta, ...e } }),
+            expected: 'ERR_SEAL_INVALID' as const,
+            label: 'meta edited',
+          })),
+        fc.constantFrom('commune-21004', 'region-bruxelles').map((sender) => () => ({
+          raw: JSON.stringify({ ...base, meta: { ...base.meta, sender } }),
+          expected: 'ERR_KEY_NOT_FOUND' as const,
+          label: 'meta.sender swapped for another participant',
+        })),
+        fc.stringMatching(/^[a-z0-9]{1,20}$/).map((name) => () => ({
+          raw: JSON.stringify({ ...base, meta: { ...base.meta, sender: `portal-x${name}` } }),
+          expected: 'ERR_UNKNOWN_SENDER' as const,
+          label: 'meta.sender unknown',
+        })),
+        fc
+          .record({ k: fc.string({ minLength: 1, maxLength: 10 }), v: fc.jsonValue() })
+          .map(({ k, v }) => () => ({
+            raw: JSON.stringify({ ...base, meta: { ...base.meta, [`x${k}`]: v } }),
+            expected: 'ERR_ENVELOPE_MALFORMED' as const,
+            label: 'extra meta member',
+          })),
+        // truncation of the body, of the seal, of the JWE
+        fc.nat().map((n) => () => {
+          const raw = JSON.stringify(base);
+          return {
+            raw: raw.slice(0, n % raw.length),
+            expected: 'ERR_ENVELOPE_MALFORMED' as const,
+            label: 'body truncated',
+          };
+        }),
+        fc.nat().map((n) => () => {
+          const seal = base.seal.slice(0, n % base.seal.length);
+          return {
+            raw: JSON.stringify({ ...base, seal }),
+            expected: expectedForTruncatedCompact(seal, 3),
+            label: 'seal truncated',
+          };
+        }),
+        fc.nat().map((n) => () => {
+          const jwe = base.jwe.slice(0, n % base.jwe.length);
+          return {
+            raw: JSON.stringify({ ...base, jwe }),
+            expected: expectedForTruncatedCompact(jwe, 5),
+            label: 'jwe truncated',
+          };
+        }),
+        // duplicate JSON keys, where JSON.parse would silently keep the last one
+        fc
+          .record({
+            key: fc.constantFrom('meta', 'jwe', 'seal'),
+            nested: fc.constantFrom('id', 'sender', 'recipient', 'dossierId'),
+            top: fc.boolean(),
+          })
+          .map(({ key, nested, top }) => () => {
+            const raw = JSON.stringify(base);
+            const dup = top
+              ? raw.replace(
+                  /}$/,
+                  `,"${key}":${JSON.stringify(key === 'meta' ? other.meta : key === 'jwe' ? other.jwe : other.seal)}}`,
+                )
+              : raw.replace(
+                  '"meta":{',
+                  `"meta":{"${nested}":${JSON.stringify((other.meta as unknown as Record<string, unknown>)[nested])},`,
+                );
+            return {
+              raw: dup,
+              expected: 'ERR_ENVELOPE_MALFORMED' as const,
+              label: `duplicate ${top ? key : `meta.${nested}`}`,
+            };
+          }),
+        // huge strings: over the limit is refused before parsing, under it by the meta rules
+        fc
+          .record({
+            f: fc.constantFrom('correlationId', 'dossierId', 'type', 'jwe'),
+            n: fc.integer({ min: 200, max: 2 * MAX_BYTES }),
+          })
+          .map(({ f, n }) => () => {
+            const raw = JSON.stringify(
+              f === 'jwe'
+                ? { ...base, jwe: base.jwe + 'A'.repeat(n) }
+                : { ...base, meta: { ...base.meta, [f]: 'A'.repeat(n) } },
+            );
+            const expected: EnvelopeErrorCode =
+              Buffer.byteLength(raw) > MAX_BYTES
+                ? 'ERR_ENVELOPE_TOO_LARGE'
+                : f === 'jwe'
+                  ? expectedForTruncatedCompact(base.jwe + 'A'.repeat(n), 5)
+                  : 'ERR_ENVELOPE_MALFORMED';
+            return { raw, expected, label: `huge ${f}` };
+          }),
+        // not JSON, not an object, not UTF-8
+        fc
+          .string({ maxLength: 200 })
+          .map((s) => () => ({ raw: s, expected: 'ERR_ENVELOPE_MALFORMED' as const, label: 'random text' })),
+        fc.jsonValue().map((v) => () => ({
+          raw: JSON.stringify(v) ?? 'null',
+          expected: 'ERR_ENVELOPE_MALFORMED' as const,
+          label: 'other JSON',
+        })),
+        fc.uint8Array({ minLength: 1, maxLength: 200 }).map((bytes) => () => ({
+          raw: Uint8Array.from([0xff, ...bytes]),
+          expected: 'ERR_ENVELOPE_MALFORMED' as const,
+          label: 'random bytes',
+        })),
+        // fixed hand-made attacks (swaps, re-signing, wrong recipient, algs)
+        fc.nat().map((i) => () => fixed[i % fixed.length]!),
+      );
+
+      const seen = new Set<string>();
+      const byLabel = new Map<string, number>();
+      await fc.assert(
+        fc.asyncProperty(arb, async (make) => {
+          const v = make(w);
+          const err = await openEnvelope(v.raw, {
+            recipient: w.b,
+            resolver: w.resolver,
+            provider,
+            maxBytes: MAX_BYTES,
+          }).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          if (!(err instanceof EnvelopeError) || err.code !== v.expected) {
+            throw new Error(
+              `${v.label}: expected ${v.expected}, got ${err instanceof EnvelopeError ? err.code : String(err)}`,
+            );
+          }
+          seen.add(typeof v.raw === 'string' ? v.raw : Buffer.from(v.raw).toString('hex'));
+          byLabel.set(v.label, (byLabel.get(v.label) ?? 0) + 1);
+        }),
+        { numRuns },
+      );
+      expect(seen.size).toBeGreaterThanOrEqual(200);
+      // every family of tampering was exercised
+      for (const label of [
+        'jwe segment 3 flip',
+        'seal segment 2 flip',
+        'body truncated',
+        'random bytes',
+        'meta.sender flip',
+      ]) {
+        expect(byLabel.get(label), label).toBeGreaterThan(0);
+      }
+    });
+
+    test(`tamper corpus (${provider.name}) - the untampered envelope opens`, async () => {
+      const r = await openEnvelope(JSON.stringify(base), {
+        recipient: w.b,
+        resolver: w.resolver,
+        provider,
+        maxBytes: MAX_BYTES,
+      });
+      expect(r.payload).toEqual(samplePayload);
+    });
+  });
+}
+
+describeTamper(createJoseProvider(), 600);
+describeTamper(createNodeJoseProvider(), 300);
