@@ -124,6 +124,39 @@ export const ERROR_CATALOGUE = {
   // --- directory (packages/directory) ---
 
   // --- contracts and schemas (packages/contracts) ---
+  ERR_CONTRACT_FILE_INVALID: {
+    area: 'contracts',
+    retryable: false,
+    description:
+      'The exchange agreement or a message schema fails its checks at start-up; the message names the file and the JSON path.',
+  },
+  ERR_CONTRACT_FORBIDDEN: {
+    area: 'contracts',
+    retryable: false,
+    description: 'The agreement does not allow this sender kind to send this type, or this recipient kind to receive it.',
+  },
+  ERR_SCHEMA_INVALID: {
+    area: 'contracts',
+    retryable: false,
+    description:
+      "A payload fails its message schema; details.errors lists ajv's paths and keywords (never the values).",
+  },
+  ERR_UNKNOWN_TYPE: {
+    area: 'contracts',
+    retryable: false,
+    description: 'The message type is not in the exchange agreement.',
+  },
+  ERR_UNKNOWN_SCHEMA_VERSION: {
+    area: 'contracts',
+    retryable: false,
+    description: 'The message type exists but has no schema of this version.',
+  },
+  ERR_DOSSIER_CONTEXT_INVALID: {
+    area: 'contracts',
+    retryable: false,
+    description:
+      'The dossier context lacks what routing needs (a participant id, the outcome) or names a participant of the wrong kind.',
+  },
 
   // --- exchange runtime (packages/exchange) ---
   ERR_PUBLISH_FAILED: {

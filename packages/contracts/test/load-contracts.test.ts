@@ -1,0 +1,131 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, test } from 'vitest';
+import { ContractError, loadContracts } from '../src/index.js';
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const dirs: string[] = [];
+
+/** A scratch copy of contracts/ and schemas/ to break on purpose. */
+function scratch(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'passerelle-contracts-'));
+  dirs.push(dir);
+  cpSync(join(repo, 'contracts'), join(dir, 'contracts'), { recursive: true });
+  cpSync(join(repo, 'schemas'), join(dir, 'schemas'), { recursive: true });
+  return dir;
+}
+
+function edit(file: string, change: (text: string) => string): void {
+  const before = readFileSync(file, 'utf8');
+  const after = change(before);
+  expect(after).not.toBe(before);
+  writeFileSync(file, after);
+}
+
+async function failure(root: string): Promise<ContractError> {
+  try {
+    await loadContracts({ root });
+  } catch (err) {
+    expect(err).toBeInstanceOf(ContractError);
+    expect((err as ContractError).code).toBe('ERR_CONTRACT_FILE_INVALID');
+    return err as ContractError;
+  }
+  throw new Error('loadContracts accepted a broken agreement');
+}
+
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('loading the agreement', () => {
+  test('load - the repository agreement and schemas load', async () => {
+    const contracts = await loadContracts({ root: repo });
+    expect(contracts.schemas().length).toBe(contracts.types().length);
+    expect(contracts.definitions().map((d) => d.file)).toEqual(['schemas/defs/common.v1.json']);
+  });
+
+  test('load - a sender kind that does not exist names the file and the path', async () => {
+    const root = scratch();
+    edit(join(root, 'contracts/exchange.yaml'), (t) => t.replace('senders: [commune]', 'senders: [mayor]'));
+    const err = await failure(root);
+    expect(err.details).toMatchObject({ file: 'contracts/exchange.yaml' });
+    expect(String(err.details?.path)).toMatch(/^\/messages\/[a-z-]+\/senders\/0$/);
+  });
+
+  test('load - a projection giving a consular post criminal-record data is refused', async () => {
+    const root = scratch();
+    edit(join(root, 'contracts/exchange.yaml'), (t) =>
+      t.replace(
+        `      - kind: immigration-office
+        projection: ['']
+    receiptRequired: true
+    retentionDays: 90
+    personalData:
+      travel-document: [/documents/passportCopy]`,
+        `      - kind: immigration-office
+        projection: ['']
+      - kind: consular-post
+        projection: [/documents]
+    receiptRequired: true
+    retentionDays: 90
+    personalData:
+      travel-document: [/documents/passportCopy]`,
+      ),
+    );
+    const err = await failure(root);
+    expect(err.details).toEqual({
+      file: 'contracts/exchange.yaml',
+      path: '/messages/documents-added/recipients/2/projection',
+    });
+    expect(err.message).toContain('never receives');
+  });
+
+  test('load - a projection naming no property of the schema is refused', async () => {
+    const root = scratch();
+    edit(join(root, 'contracts/exchange.yaml'), (t) =>
+      t.replace('/decidedOn, /endsOn, /reason, /decisionDocument]', '/decidedOn, /endsOn, /reasons]'),
+    );
+    const err = await failure(root);
+    expect(err.message).toContain('"/reasons" names no property of the stay-ended schema');
+  });
+
+  test('load - a schema that breaks strict mode names its file', async () => {
+    const root = scratch();
+    edit(join(root, 'schemas/visa-issued.v1.json'), (t) =>
+      t.replace('"visaType": { "const": "D" }', '"visaType": { "const": "D", "maxLenght": 1 }'),
+    );
+    const err = await failure(root);
+    expect(err.details).toMatchObject({ file: 'schemas/visa-issued.v1.json' });
+    expect(err.message).toContain('maxLenght');
+  });
+
+  test('load - a schema without a contract entry, and a contract entry without a schema, are refused', async () => {
+    const root = scratch();
+    writeFileSync(
+      join(root, 'schemas/coffee-ordered.v1.json'),
+      JSON.stringify({
+        $schema: 'https://json-schema.org/draft/2020-12/schema',
+        $id: 'https://passerelle.invalid/schemas/coffee-ordered.v1.json',
+        type: 'object',
+      }),
+    );
+    expect((await failure(root)).details).toMatchObject({ file: 'schemas/coffee-ordered.v1.json' });
+    unlinkSync(join(root, 'schemas/coffee-ordered.v1.json'));
+    unlinkSync(join(root, 'schemas/visa-issued.v1.json'));
+    expect((await failure(root)).details).toEqual({
+      file: 'contracts/exchange.yaml',
+      path: '/messages/visa-issued',
+    });
+  });
+
+  test('load - YAML and JSON syntax errors name the file', async () => {
+    const root = scratch();
+    writeFileSync(join(root, 'schemas/receipt.v1.json'), '{ "type": ');
+    expect((await failure(root)).details).toMatchObject({ file: 'schemas/receipt.v1.json' });
+    const other = scratch();
+    edit(join(other, 'contracts/exchange.yaml'), (t) => t.replace('version: 1', 'version: 1\nversion: 2'));
+    expect((await failure(other)).details).toMatchObject({ file: 'contracts/exchange.yaml' });
+  });
+});
