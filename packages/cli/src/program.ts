@@ -1,5 +1,7 @@
 import { Command } from 'commander';
+import { registerDlq } from './commands/dlq.js';
 import { registerStatus } from './commands/status.js';
+import { registerTail } from './commands/tail.js';
 
 /**
  * Builds the `passerelle` command line. Each command group lives in `commands/<group>.ts` and registers
@@ -11,5 +13,7 @@ export function createProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerStatus(program);
+  registerDlq(program);
+  registerTail(program);
   return program;
 }

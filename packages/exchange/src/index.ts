@@ -1,3 +1,53 @@
 export { MIN_SERVER_VERSION, assertServerVersion, connectNats, versionAtLeast } from './connection.js';
 export { JetStreamApiCodes, StreamNames, Subjects, provisionStreams, streamConfigs } from './streams.js';
 export type { StreamLayoutOptions } from './streams.js';
+export {
+  deadLetterSubject,
+  inboxFilter,
+  messageSubject,
+  parseMessageSubject,
+  receiptFilter,
+  receiptSubject,
+} from './subjects.js';
+export {
+  DEFAULT_ACK_WAIT_MS,
+  DEFAULT_BACKOFF_MS,
+  DEFAULT_MAX_DELIVER,
+  backoffDelay,
+  ensureConsumers,
+  inboxConsumerConfig,
+  inboxConsumerName,
+  receiptConsumerConfig,
+  receiptConsumerName,
+} from './consumers.js';
+export type { InboxConsumerOptions } from './consumers.js';
+export {
+  DeadLetterHeaders,
+  getDeadLetter,
+  listDeadLetters,
+  replayDeadLetter,
+  writeDeadLetter,
+} from './dead-letters.js';
+export type { DeadLetter, DeadLetterReason } from './dead-letters.js';
+export { IdempotencyStore, idempotencyBucketName } from './idempotency.js';
+export type { ClaimResult, IdempotencyRecord } from './idempotency.js';
+export { Outbox, RECEIPT_TYP, outboxBucketName } from './receipts.js';
+export type { OutboxRecord, ReceiptClaims } from './receipts.js';
+export { createExchangeMetrics, serveMetrics } from './metrics.js';
+export type { ExchangeMetrics } from './metrics.js';
+export { REDACT_PATHS, createLogger } from './logger.js';
+export type { Logger } from './logger.js';
+export { publishWithRetry } from './publish.js';
+export type { RetryOptions } from './publish.js';
+export { ExchangeError } from './exchange-error.js';
+export { Exchange, connectExchange } from './exchange.js';
+export type {
+  ExchangeOptions,
+  Handlers,
+  IncomingMessage,
+  MessageHandler,
+  RejectionListener,
+  SendOptions,
+  SentMessage,
+  Subscription,
+} from './exchange.js';

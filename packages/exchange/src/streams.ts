@@ -33,6 +33,7 @@ export const StreamNames = {
 export const JetStreamApiCodes = {
   StreamNotFound: 10059,
   StreamNameInUse: 10058,
+  ConsumerNotFound: 10014,
 } as const;
 
 const DAY_NS = nanos(24 * 60 * 60 * 1000);

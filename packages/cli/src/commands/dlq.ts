@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import { jetstream } from '@nats-io/jetstream';
+import { getDeadLetter, listDeadLetters, replayDeadLetter } from '@passerelle/exchange';
+import { type ServerOptions, withJetStream } from '../context.js';
+
+/** The clear part of a dead letter's body: the envelope meta when it parses, nothing else. */
+export function describeBody(data: Uint8Array): { meta?: Record<string, unknown>; bytes: number } {
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(data)) as { meta?: Record<string, unknown> };
+    if (parsed && typeof parsed === 'object' && parsed.meta && typeof parsed.meta === 'object') {
+      return { meta: parsed.meta, bytes: data.length };
+    }
+  } catch {
+    // not JSON: only its size is shown
+  }
+  return { bytes: data.length };
+}
+
+/** Registers `passerelle dlq list|show|replay`. */
+export function registerDlq(program: Command): void {
+  const dlq = program
+    .command('dlq')
+    .description('dead letters: rejected or undeliverable messages, with their reason');
+  dlq
+    .command('list')
+    .description('list dead letters, oldest first')
+    .option('--server <url>', 'NATS server URL')
+    .option('--participant <id>', 'only the dead letters of this participant')
+    .option('--limit <n>', 'at most this many', '100')
+    .option('--json', 'print JSON')
+    .action(async (opts: ServerOptions & { participant?: string; limit: string; json?: boolean }) => {
+      const letters = await withJetStream(opts, (_nc, jsm) =>
+        listDeadLetters(jsm, {
+          ...(opts.participant ? { participant: opts.participant } : {}),
+          limit: Number(opts.limit),
+        }),
+      );
+      if (opts.json) {
+        console.log(
+          JSON.stringify(
+            letters.map(({ data, ...rest }) => ({ ...rest, ...describeBody(data) })),
+            null,
+            2,
+          ),
+        );
+        return;
+      }
+      if (letters.length === 0) {
+        console.log('no dead letters');
+        return;
+      }
+      for (const l of letters) {
+        const meta = describeBody(l.data).meta;
+        console.log(
+          `${String(l.seq).padStart(6)}  ${l.deadAt}  ${l.participant}  ${l.code}  ${typeof meta?.['type'] === 'string' ? meta['type'] : '-'}  ` +
+            `${typeof meta?.['id'] === 'string' ? meta['id'] : (l.messageId ?? '-')}  ${l.reason}`,
+        );
+      }
+    });
+  dlq
+    .command('show <seq>')
+    .description(
+      'show one dead letter: reason, original subject and sequence, envelope meta (never the payload)',
+    )
+    .option('--server <url>', 'NATS server URL')
+    .action(async (seq: string, opts: ServerOptions) => {
+      const l = await withJetStream(opts, (_nc, jsm) => getDeadLetter(jsm, Number(seq)));
+      const { data, ...rest } = l;
+      console.log(JSON.stringify({ ...rest, ...describeBody(data) }, null, 2));
+    });
+  dlq
+    .command('replay <seq>')
+    .description('publish a dead letter again on its original subject, once its cause is fixed')
+    .option('--server <url>', 'NATS server URL')
+    .action(async (seq: string, opts: ServerOptions) => {
+      const result = await withJetStream(opts, (nc, jsm) =>
+        replayDeadLetter(jetstream(nc), jsm, Number(seq)),
+      );
+      console.log(`replayed dead letter ${seq} to ${result.subject} (EXCHANGE sequence ${result.seq})`);
+    });
+}

@@ -1,0 +1,69 @@
+import type { Command } from 'commander';
+import { Subjects, connectNats } from '@passerelle/exchange';
+import { type ServerOptions, resolveServer } from '../context.js';
+
+function str(v: unknown): string {
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : '?';
+}
+
+/** One line of `passerelle tail`: meta only, never payloads. */
+export function describeTraffic(subject: string, data: Uint8Array): string | undefined {
+  const parts = subject.split('.');
+  const text = new TextDecoder().decode(data);
+  if (subject.startsWith(`${Subjects.message}.`)) {
+    let meta: Record<string, unknown> = {};
+    try {
+      meta = (JSON.parse(text) as { meta?: Record<string, unknown> }).meta ?? {};
+    } catch {
+      // unparseable bodies are shown by size only
+    }
+    return `msg   ${parts[2]} ${parts[3]} -> ${parts[4]}  id=${str(meta['id'])} dossier=${str(meta['dossierId'])} ${data.length} B`;
+  }
+  if (subject.startsWith(`${Subjects.receipt}.`)) {
+    let claims: Record<string, unknown> = {};
+    try {
+      claims = JSON.parse(Buffer.from(text.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<
+        string,
+        unknown
+      >;
+    } catch {
+      // not a JWS
+    }
+    return `rcpt  ${parts[2]} -> ${parts[3]}  for=${str(claims['messageId'])} at=${str(claims['receivedAt'])}`;
+  }
+  return undefined;
+}
+
+/** Whether a subject concerns a participant (as sender or recipient). */
+export function concerns(subject: string, participant: string | undefined): boolean {
+  if (!participant) return true;
+  const parts = subject.split('.');
+  if (subject.startsWith(`${Subjects.message}.`)) return parts[3] === participant || parts[4] === participant;
+  return parts[2] === participant || parts[3] === participant;
+}
+
+/** Registers `passerelle tail`. */
+export function registerTail(program: Command): void {
+  program
+    .command('tail')
+    .description("live view of the exchange's traffic, meta only (never payloads)")
+    .option('--server <url>', 'NATS server URL')
+    .option('--participant <id>', "only this participant's traffic")
+    .action(async (opts: ServerOptions & { participant?: string }) => {
+      const nc = await connectNats({ servers: resolveServer(opts), name: 'passerelle-tail' });
+      const stop = (): void => void nc.drain();
+      process.once('SIGINT', stop);
+      console.error(`tailing ${opts.participant ?? 'all participants'} on ${nc.getServer()} (Ctrl-C stops)`);
+      for (const root of [Subjects.message, Subjects.receipt]) {
+        const sub = nc.subscribe(`${root}.>`);
+        void (async () => {
+          for await (const m of sub) {
+            if (!concerns(m.subject, opts.participant)) continue;
+            const line = describeTraffic(m.subject, m.data);
+            if (line) console.log(`${new Date().toISOString()}  ${line}`);
+          }
+        })();
+      }
+      await nc.closed();
+    });
+}

@@ -1,0 +1,658 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type Consumer,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
+import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
+import type { Contracts, DossierContext } from '@passerelle/contracts';
+import { participantKind } from '@passerelle/directory';
+import {
+  type EnvelopeMeta,
+  type KeyResolver,
+  type ParticipantKeys,
+  newMessageId,
+  openEnvelope,
+  sealEnvelope,
+  sha256Hex,
+  signCompact,
+  verifyCompact,
+} from '@passerelle/envelope';
+import { type ErrorCode, PasserelleError, isPasserelleError } from '@passerelle/errors';
+import { connectNats } from './connection.js';
+import {
+  DEFAULT_ACK_WAIT_MS,
+  DEFAULT_BACKOFF_MS,
+  DEFAULT_MAX_DELIVER,
+  type InboxConsumerOptions,
+  backoffDelay,
+  ensureConsumers,
+  inboxConsumerName,
+  receiptConsumerName,
+} from './consumers.js';
+import { writeDeadLetter } from './dead-letters.js';
+import { ExchangeError } from './exchange-error.js';
+import { IdempotencyStore } from './idempotency.js';
+import { type Logger, createLogger } from './logger.js';
+import { type ExchangeMetrics, createExchangeMetrics } from './metrics.js';
+import { publishWithRetry } from './publish.js';
+import { Outbox, type OutboxRecord, RECEIPT_TYP, type ReceiptClaims } from './receipts.js';
+import { StreamNames, provisionStreams } from './streams.js';
+import { messageSubject, parseMessageSubject, receiptSubject } from './subjects.js';
+
+/** Settings of {@link connectExchange}. */
+export interface ExchangeOptions {
+  /** This process's participant id (e.g. `commune-21004`). */
+  participant: string;
+  /** The participant's private keys. */
+  keys: ParticipantKeys;
+  /** Public keys of every participant, verified against the trust anchor (a directory client). */
+  directory: KeyResolver;
+  /** The exchange agreement and schemas. */
+  contracts: Contracts;
+  /** NATS servers; or pass `nc` to share a connection. */
+  servers?: string | string[];
+  /** Extra connection settings: credentials, TLS, name (hardening). */
+  connection?: Omit<ConnectionOptions, 'servers'>;
+  /** An existing connection; the exchange then does not close it. */
+  nc?: NatsConnection;
+  /** Inbox consumer delivery settings. */
+  consumer?: InboxConsumerOptions;
+  /** Create missing streams (default true); false only checks that they exist. */
+  provision?: boolean;
+  /** Stream and bucket replicas (1 on one server, 3 in a cluster). */
+  replicas?: number;
+  /** Freshness window of `issuedAt`, in ms, against the time the server stored the message. */
+  freshnessMs?: number;
+  /** Largest envelope accepted or sent, in bytes. */
+  maxBytes?: number;
+  /** Handler calls in flight at once per subscription (default 16). */
+  concurrency?: number;
+  logger?: Logger;
+  metrics?: ExchangeMetrics;
+  /** Name of this process instance in idempotency leases (default random). */
+  instanceId?: string;
+}
+
+/** Options of {@link Exchange.send}. */
+export interface SendOptions {
+  /** Recipient(s); without it the contract's recipients for the dossier context. */
+  to?: string | readonly string[];
+  dossierId: string;
+  /** Defaults to the first message's id of a new conversation. */
+  correlationId?: string;
+  causationId?: string | null;
+  /** Facts the contract needs to name the recipients (region, commune, post, first application or renewal). */
+  context?: DossierContext;
+  /** Schema version (default: the contract's latest). */
+  schemaVersion?: number;
+}
+
+/** One envelope published by {@link Exchange.send}. */
+export interface SentMessage {
+  id: string;
+  recipient: string;
+  subject: string;
+  seq: number;
+  duplicate: boolean;
+  envelopeSha256: string;
+}
+
+/** A verified, validated message handed to a handler. */
+export interface IncomingMessage<P = unknown> {
+  meta: EnvelopeMeta;
+  /** The recipient's projection of the payload, schema-valid. */
+  payload: P;
+  envelopeSha256: string;
+  streamSeq: number;
+  deliveryCount: number;
+  /** Sends a follow-up in the same conversation (correlation kept, causation = this message). */
+  reply(
+    type: string,
+    payload: unknown,
+    options?: Omit<SendOptions, 'dossierId' | 'correlationId' | 'causationId'>,
+  ): Promise<SentMessage[]>;
+}
+
+/** A handler; throwing a non-retryable {@link PasserelleError} dead-letters the message at once. */
+export type MessageHandler = (message: IncomingMessage) => Promise<void>;
+
+/** Handlers by message type, or one handler for every type. */
+export type Handlers = MessageHandler | Readonly<Record<string, MessageHandler>>;
+
+/** A running subscription. */
+export interface Subscription {
+  /** Stops pulling, waits for handlers in flight, keeps the durable consumer. */
+  stop(): Promise<void>;
+  /** Settles when the subscription ends. */
+  readonly closed: Promise<void>;
+}
+
+/** Hook called for each rejected message (service dashboards, demo output). */
+export type RejectionListener = (rejection: {
+  code: string;
+  reason: string;
+  subject: string;
+  messageId?: string;
+}) => void;
+
+/**
+ * Connects a participant to the exchange: checks the server version, provisions (or checks) the streams,
+ * creates the participant's durable consumers, opens its idempotency and outbox buckets.
+ *
+ * @example
+ * ```ts
+ * const exchange = await connectExchange({ participant: 'immigration-office', keys, directory, contracts, servers });
+ * await exchange.subscribe({ 'application-submitted': async (m) => { … } });
+ * await exchange.send('residence-decided', payload, { dossierId, context });
+ * ```
+ */
+export async function connectExchange(options: ExchangeOptions): Promise<Exchange> {
+  const owned = !options.nc;
+  const nc =
+    options.nc ??
+    (await connectNats({
+      name: options.participant,
+      ...options.connection,
+      ...(options.servers ? { servers: options.servers } : {}),
+    }));
+  try {
+    // Stream creation right after a restart can exceed the default 5 s on two cores.
+    const jsm = await jetstreamManager(nc, { timeout: 30_000 });
+    if (options.provision !== false) await provisionStreams(jsm, { replicas: options.replicas ?? 1 });
+    await ensureConsumers(jsm, options.participant, options.consumer);
+    const instanceId = options.instanceId ?? `${options.participant}/${randomUUID().slice(0, 8)}`;
+    const idempotency = await IdempotencyStore.open(nc, options.participant, {
+      owner: instanceId,
+      replicas: options.replicas ?? 1,
+      // A lease outlives no more than one ack_wait: the server redelivers only after it passed unrenewed.
+      leaseMs: options.consumer?.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
+    });
+    const outbox = await Outbox.open(nc, options.participant, { replicas: options.replicas ?? 1 });
+    return new Exchange(options, nc, owned, jsm, idempotency, outbox);
+  } catch (err) {
+    if (owned) await nc.close();
+    throw err;
+  }
+}
+
+const DEFAULT_FRESHNESS_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** A participant's connection to the exchange. Create it with {@link connectExchange}. */
+export class Exchange {
+  readonly participant: string;
+  readonly metrics: ExchangeMetrics;
+  readonly logger: Logger;
+  readonly js: JetStreamClient;
+  private readonly ackWaitMs: number;
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly receiptWaiters = new Map<string, Set<(claims: ReceiptClaims) => void>>();
+  private readonly rejectionListeners = new Set<RejectionListener>();
+
+  /** @internal use {@link connectExchange} */
+  constructor(
+    private readonly options: ExchangeOptions,
+    readonly nc: NatsConnection,
+    private readonly ownsConnection: boolean,
+    readonly jsm: JetStreamManager,
+    private readonly idempotency: IdempotencyStore,
+    private readonly outbox: Outbox,
+  ) {
+    this.participant = options.participant;
+    this.metrics = options.metrics ?? createExchangeMetrics(options.participant);
+    this.logger = options.logger ?? createLogger(`exchange:${options.participant}`);
+    this.js = jetstream(nc, { timeout: 10_000 });
+    this.ackWaitMs = options.consumer?.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
+    this.consumeReceipts();
+  }
+
+  /** Calls `listener` for every message this participant rejects to DEADLETTER. */
+  onRejection(listener: RejectionListener): () => void {
+    this.rejectionListeners.add(listener);
+    return () => this.rejectionListeners.delete(listener);
+  }
+
+  /**
+   * Sends a message: contract check (fails fast, before any crypto), projection per recipient, schema
+   * validation, seal, publish with `Nats-Msg-Id` = message id, retries on transient errors. Without `to`
+   * it fans out to every recipient the contract names for the dossier context, each receiving its own
+   * projection encrypted to it alone.
+   */
+  async send(type: string, payload: unknown, options: SendOptions): Promise<SentMessage[]> {
+    const { contracts } = this.options;
+    const recipients =
+      options.to === undefined
+        ? contracts.recipientsOf(type, options.context ?? ({} satisfies DossierContext))
+        : typeof options.to === 'string'
+          ? [options.to]
+          : [...options.to];
+    if (recipients.length === 0) {
+      throw new ExchangeError(
+        'ERR_NO_RECIPIENT',
+        `The contract names no recipient for ${type} in this dossier context.`,
+        {
+          details: { type },
+        },
+      );
+    }
+    for (const recipient of recipients) contracts.authorize(this.participant, type, recipient);
+    const version = options.schemaVersion ?? contracts.latestVersion(type);
+    contracts.validate(type, version, payload);
+
+    const correlationId = options.correlationId ?? newMessageId();
+    const prepared = await Promise.all(
+      recipients.map(async (recipient) => {
+        const projected = contracts.project(type, participantKind(recipient), payload);
+        const meta: EnvelopeMeta = {
+          id: newMessageId(),
+          type,
+          schemaVersion: version,
+          sender: this.participant,
+          recipient,
+          dossierId: options.dossierId,
+          issuedAt: new Date().toISOString(),
+          correlationId,
+          causationId: options.causationId ?? null,
+        };
+        const recipientKey = await this.options.directory.resolve(recipient, 'enc', new Date());
+        const envelope = await sealEnvelope({
+          meta,
+          payload: projected,
+          sender: this.options.keys,
+          recipientKey,
+        });
+        const body = JSON.stringify(envelope);
+        const maxBytes = this.options.maxBytes;
+        if (maxBytes !== undefined && Buffer.byteLength(body) > maxBytes) {
+          throw new ExchangeError(
+            'ERR_MESSAGE_TOO_LARGE',
+            `The sealed ${type} envelope exceeds ${maxBytes} bytes.`,
+            {
+              details: { type, maxBytes },
+            },
+          );
+        }
+        return { meta, body };
+      }),
+    );
+
+    const sent: SentMessage[] = [];
+    for (const { meta, body } of prepared) {
+      const subject = messageSubject(type, this.participant, meta.recipient);
+      const envelopeSha256 = sha256Hex(body);
+      const record: OutboxRecord = {
+        id: meta.id,
+        type,
+        recipient: meta.recipient,
+        dossierId: meta.dossierId,
+        subject,
+        seq: 0,
+        envelopeSha256,
+        sentAt: meta.issuedAt,
+      };
+      // The outbox learns of the message before the receiver can answer it.
+      await this.outbox.recordSent(record);
+      const ack = await publishWithRetry(this.js, subject, body, { msgID: meta.id });
+      this.metrics.sent.inc({ type });
+      sent.push({
+        id: meta.id,
+        recipient: meta.recipient,
+        subject,
+        seq: ack.seq,
+        duplicate: ack.duplicate,
+        envelopeSha256,
+      });
+      this.logger.debug({ id: meta.id, type, recipient: meta.recipient, seq: ack.seq }, 'sent');
+    }
+    return sent;
+  }
+
+  /**
+   * Handles this participant's messages: every envelope check, sender allowed by the contract, schema,
+   * idempotency (a record per id, so the handler completes at most once), handler, signed receipt, ack.
+   * A handler error naks with backoff; after `maxDeliver`, or at once for a permanent error, the raw
+   * message goes to DEADLETTER with its code and reason.
+   */
+  subscribe(handlers: Handlers): Subscription {
+    const consumerName = inboxConsumerName(this.participant);
+    const concurrency = this.options.concurrency ?? 16;
+    return this.runLoop(consumerName, concurrency, (msg) => this.handleInbound(msg, handlers));
+  }
+
+  private runLoop(
+    consumerName: string,
+    concurrency: number,
+    process: (msg: JsMsg) => Promise<void>,
+  ): Subscription {
+    let messages: ConsumerMessages | undefined;
+    let stopping = false;
+    const inFlight = new Set<Promise<void>>();
+    const closed = (async () => {
+      const consumer: Consumer = await this.js.consumers.get(StreamNames.exchange, consumerName);
+      // Short pull expiry: a pull left open by a killed client keeps waiting until it expires (DESIGN.md).
+      messages = await consumer.consume({ max_messages: concurrency, expires: 5_000 });
+      if (stopping) messages.stop();
+      for await (const msg of messages) {
+        while (inFlight.size >= concurrency) await Promise.race(inFlight);
+        const task = process(msg)
+          .catch((err: unknown) => {
+            this.logger.error(
+              { code: (err as { code?: string }).code, err: errorSummary(err) },
+              'message processing failed',
+            );
+            msg.nak(1_000);
+          })
+          .finally(() => inFlight.delete(task));
+        inFlight.add(task);
+      }
+      await Promise.all(inFlight);
+    })();
+    const subscription: Subscription = {
+      closed,
+      stop: async () => {
+        stopping = true;
+        messages?.stop();
+        await closed.catch(() => undefined);
+        this.subscriptions.delete(subscription);
+      },
+    };
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  private async handleInbound(msg: JsMsg, handlers: Handlers): Promise<void> {
+    const { contracts, directory, keys } = this.options;
+    const deliveryCount = msg.info.deliveryCount;
+    const streamSeq = msg.info.streamSequence;
+    if (deliveryCount > 1) this.metrics.redeliveries.inc();
+    const maxDeliver = this.options.consumer?.maxDeliver ?? DEFAULT_MAX_DELIVER;
+    const storedAt = new Date(Math.floor(msg.info.timestampNanos / 1_000_000));
+
+    let opened: Awaited<ReturnType<typeof openEnvelope>>;
+    let handler: MessageHandler;
+    try {
+      const subjectTokens = parseMessageSubject(msg.subject);
+      opened = await openEnvelope(msg.data, {
+        recipient: keys,
+        resolver: directory,
+        now: storedAt,
+        freshnessMs: this.options.freshnessMs ?? DEFAULT_FRESHNESS_MS,
+        ...(this.options.maxBytes !== undefined ? { maxBytes: this.options.maxBytes } : {}),
+      });
+      const { meta } = opened;
+      if (
+        !subjectTokens ||
+        subjectTokens.type !== meta.type ||
+        subjectTokens.sender !== meta.sender ||
+        subjectTokens.recipient !== meta.recipient
+      ) {
+        throw new ExchangeError(
+          'ERR_SUBJECT_MISMATCH',
+          `Subject ${msg.subject} does not match the envelope's meta.`,
+          {
+            details: { subject: msg.subject, messageId: meta.id },
+          },
+        );
+      }
+      contracts.authorize(meta.sender, meta.type, this.participant);
+      contracts.validate(meta.type, meta.schemaVersion, opened.payload);
+      const found = typeof handlers === 'function' ? handlers : handlers[meta.type];
+      if (!found) {
+        throw new ExchangeError('ERR_NO_HANDLER', `${this.participant} has no handler for ${meta.type}.`, {
+          details: { type: meta.type, messageId: meta.id },
+        });
+      }
+      handler = found;
+    } catch (err) {
+      await this.reject(msg, err, deliveryCount, maxDeliver);
+      return;
+    }
+
+    const { meta, payload } = opened;
+    const envelopeSha256 = sha256Hex(msg.data);
+    const claim = await this.idempotency.claim(meta.id);
+    if (claim.kind === 'busy') {
+      msg.nak(claim.retryInMs);
+      return;
+    }
+    if (claim.kind === 'done') {
+      this.metrics.duplicates.inc();
+      await this.sendReceipt(meta, envelopeSha256);
+      msg.ack();
+      return;
+    }
+
+    const started = performance.now();
+    // Tell the server the message is being worked on, and renew the idempotency lease, well within ack_wait.
+    let revision = claim.revision;
+    const working = setInterval(() => {
+      msg.working();
+      this.idempotency.renew(meta.id, revision).then(
+        (r) => (revision = r),
+        () => undefined,
+      );
+    }, this.ackWaitMs / 3);
+    try {
+      await handler({
+        meta,
+        payload,
+        envelopeSha256,
+        streamSeq,
+        deliveryCount,
+        reply: (type, replyPayload, replyOptions) =>
+          this.send(type, replyPayload, {
+            ...replyOptions,
+            dossierId: meta.dossierId,
+            correlationId: meta.correlationId,
+            causationId: meta.id,
+          }),
+      });
+    } catch (err) {
+      clearInterval(working);
+      await this.idempotency.release(meta.id).catch(() => undefined);
+      await this.reject(msg, err, deliveryCount, maxDeliver, meta.id, true);
+      return;
+    }
+    clearInterval(working);
+    this.metrics.handlerSeconds.observe({ type: meta.type }, (performance.now() - started) / 1000);
+    await this.idempotency.complete(meta.id, revision);
+    await this.sendReceipt(meta, envelopeSha256);
+    msg.ack();
+    this.metrics.received.inc({ type: meta.type });
+    this.logger.debug({ id: meta.id, type: meta.type, sender: meta.sender, seq: streamSeq }, 'handled');
+  }
+
+  /** Dead-letters at once for a permanent error or after the last delivery; otherwise naks with backoff. */
+  private async reject(
+    msg: JsMsg,
+    err: unknown,
+    deliveryCount: number,
+    maxDeliver: number,
+    messageId?: string,
+    fromHandler = false,
+  ): Promise<void> {
+    const typed = isPasserelleError(err);
+    const retryable = typed ? err.retryable : true;
+    if (retryable && deliveryCount < maxDeliver) {
+      const delay = backoffDelay(deliveryCount, this.options.consumer?.backoffMs ?? DEFAULT_BACKOFF_MS);
+      this.logger.warn(
+        { code: typed ? err.code : undefined, seq: msg.info.streamSequence, deliveryCount, delay },
+        'will retry',
+      );
+      msg.nak(delay);
+      return;
+    }
+    const code: string = typed ? err.code : fromHandler ? 'ERR_HANDLER_FAILED' : 'ERR_INTERNAL';
+    // Only catalogue messages are free of personal data by construction; a foreign error keeps its class name.
+    const reason = typed
+      ? err.message
+      : `${fromHandler ? 'handler' : 'processing'} threw ${errorSummary(err)} on delivery ${deliveryCount} of ${maxDeliver}`;
+    await writeDeadLetter(this.js, msg.data, {
+      participant: this.participant,
+      code,
+      reason,
+      originalSubject: msg.subject,
+      originalSeq: msg.info.streamSequence,
+      deliveries: deliveryCount,
+      ...(messageId ? { messageId } : {}),
+    });
+    msg.term();
+    this.metrics.rejected.inc({ code });
+    this.logger.warn(
+      { code, seq: msg.info.streamSequence, subject: msg.subject, messageId },
+      'dead-lettered',
+    );
+    for (const listener of this.rejectionListeners) {
+      listener({ code, reason, subject: msg.subject, ...(messageId ? { messageId } : {}) });
+    }
+  }
+
+  private async sendReceipt(meta: EnvelopeMeta, envelopeSha256: string): Promise<void> {
+    const claims: ReceiptClaims = {
+      messageId: meta.id,
+      type: meta.type,
+      dossierId: meta.dossierId,
+      sender: meta.sender,
+      receiver: this.participant,
+      envelopeSha256,
+      receivedAt: new Date().toISOString(),
+      status: 'accepted',
+    };
+    const jws = await signCompact(claims, this.options.keys.signing, { typ: RECEIPT_TYP });
+    await publishWithRetry(this.js, receiptSubject(this.participant, meta.sender), jws, {
+      msgID: `rcpt-${meta.id}`,
+    });
+  }
+
+  /** Verifies a receipt's signature against the receiver's key valid at its `receivedAt`. */
+  async verifyReceipt(jws: string): Promise<ReceiptClaims> {
+    let claimed: ReceiptClaims | undefined;
+    const { payload } = await verifyCompact(jws, async (kid, header) => {
+      // The receiver and time are read from the unverified payload only to find the key; the signature
+      // check that follows is what makes them trustworthy.
+      claimed = decodeJwsPayload(jws) as ReceiptClaims;
+      if ((header as { typ?: string }).typ !== RECEIPT_TYP) {
+        throw new ExchangeError('ERR_RECEIPT_INVALID', 'The receipt has the wrong JWS type.');
+      }
+      return this.options.directory.resolve(claimed.receiver, 'sig', new Date(claimed.receivedAt), kid);
+    });
+    const claims = payload as ReceiptClaims;
+    if (!claimed || claims.messageId !== claimed.messageId) {
+      throw new ExchangeError('ERR_RECEIPT_INVALID', 'The receipt payload changed during verification.');
+    }
+    return claims;
+  }
+
+  private consumeReceipts(): Subscription {
+    return this.runLoop(receiptConsumerName(this.participant), 64, async (msg) => {
+      const jws = new TextDecoder().decode(msg.data);
+      let claims: ReceiptClaims;
+      try {
+        claims = await this.verifyReceipt(jws);
+        if (claims.sender !== this.participant) {
+          throw new ExchangeError('ERR_RECEIPT_INVALID', `The receipt is addressed to ${claims.sender}.`);
+        }
+        if (msg.subject !== receiptSubject(claims.receiver, claims.sender)) {
+          throw new ExchangeError(
+            'ERR_RECEIPT_INVALID',
+            `Subject ${msg.subject} does not match the receipt's parties.`,
+          );
+        }
+        const record = await this.outbox.get(claims.messageId);
+        if (record && record.envelopeSha256 !== claims.envelopeSha256) {
+          throw new ExchangeError(
+            'ERR_RECEIPT_INVALID',
+            `The receipt for ${claims.messageId} acknowledges other bytes.`,
+          );
+        }
+      } catch (err) {
+        const wrapped = isPasserelleError(err)
+          ? err
+          : new ExchangeError('ERR_RECEIPT_INVALID', 'The receipt signature does not verify.', {
+              cause: err,
+            });
+        await this.reject(msg, wrapped, msg.info.deliveryCount, 1);
+        return;
+      }
+      await this.outbox.recordReceipt(claims, jws);
+      this.metrics.receiptsReceived.inc();
+      msg.ack();
+      for (const resolve of this.receiptWaiters.get(claims.messageId) ?? []) resolve(claims);
+      this.receiptWaiters.delete(claims.messageId);
+    });
+  }
+
+  /**
+   * Resolves with the verified receipt of a sent message, or fails with `ERR_RECEIPT_TIMEOUT`.
+   *
+   * @example
+   * ```ts
+   * const [sent] = await exchange.send('visa-issued', payload, { dossierId, to: 'immigration-office' });
+   * const receipt = await exchange.awaitReceipt(sent.id, 10_000);
+   * ```
+   */
+  async awaitReceipt(messageId: string, timeoutMs: number): Promise<ReceiptClaims> {
+    const waiting = new Promise<ReceiptClaims>((resolve, reject) => {
+      const set = this.receiptWaiters.get(messageId) ?? new Set();
+      const done = (claims: ReceiptClaims): void => {
+        clearTimeout(timer);
+        resolve(claims);
+      };
+      const timer = setTimeout(() => {
+        set.delete(done);
+        reject(
+          new ExchangeError(
+            'ERR_RECEIPT_TIMEOUT',
+            `No receipt for message ${messageId} within ${timeoutMs} ms.`,
+            {
+              details: { messageId, timeoutMs },
+            },
+          ),
+        );
+      }, timeoutMs);
+      set.add(done);
+      this.receiptWaiters.set(messageId, set);
+    });
+    // The receipt may have arrived before the call.
+    const record = await this.outbox.get(messageId);
+    if (record?.receipt) {
+      const claims = await this.verifyReceipt(record.receipt.jws);
+      for (const resolve of this.receiptWaiters.get(messageId) ?? []) resolve(claims);
+      this.receiptWaiters.delete(messageId);
+    }
+    return waiting;
+  }
+
+  /** Messages sent more than `olderThanMs` ago that still have no verified receipt. */
+  async unreceipted(olderThanMs: number, now = new Date()): Promise<OutboxRecord[]> {
+    return this.outbox.unreceipted(new Date(now.getTime() - olderThanMs));
+  }
+
+  /** Messages waiting in this participant's inbox consumer (also published as a metric). */
+  async pending(): Promise<number> {
+    const info = await this.jsm.consumers.info(StreamNames.exchange, inboxConsumerName(this.participant));
+    this.metrics.consumerPending.set({ consumer: info.name }, info.num_pending);
+    return info.num_pending + info.num_ack_pending;
+  }
+
+  /** Stops every subscription after its handlers in flight finish, then drains the connection. */
+  async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    if (this.ownsConnection && !this.nc.isClosed()) await this.nc.drain();
+  }
+}
+
+function decodeJwsPayload(jws: string): unknown {
+  const part = jws.split('.')[1] ?? '';
+  return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+}
+
+function errorSummary(err: unknown): string {
+  if (err instanceof PasserelleError) return `${err.name}(${err.code as ErrorCode})`;
+  if (err instanceof Error) return err.name;
+  return typeof err;
+}

@@ -1,0 +1,113 @@
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The exchange's Prometheus metrics, one registry per process. */
+export interface ExchangeMetrics {
+  readonly registry: Registry;
+  readonly sent: Counter<'type'>;
+  readonly received: Counter<'type'>;
+  readonly rejected: Counter<'code'>;
+  readonly redeliveries: Counter;
+  readonly duplicates: Counter;
+  readonly receiptsReceived: Counter;
+  readonly handlerSeconds: Histogram<'type'>;
+  readonly consumerPending: Gauge<'consumer'>;
+}
+
+/** Creates the metrics of one exchange process (`participant` becomes a default label). */
+export function createExchangeMetrics(
+  participant: string,
+  options: { defaultMetrics?: boolean } = {},
+): ExchangeMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ participant });
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    sent: new Counter({
+      name: 'pex_messages_sent_total',
+      help: 'Envelopes published',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
+    received: new Counter({
+      name: 'pex_messages_received_total',
+      help: 'Envelopes handled successfully',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
+    rejected: new Counter({
+      name: 'pex_messages_rejected_total',
+      help: 'Messages sent to DEADLETTER, by error code',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    redeliveries: new Counter({
+      name: 'pex_redeliveries_total',
+      help: 'Deliveries after the first',
+      registers: [registry],
+    }),
+    duplicates: new Counter({
+      name: 'pex_duplicates_total',
+      help: 'Deliveries of an id already handled (handler not run again)',
+      registers: [registry],
+    }),
+    receiptsReceived: new Counter({
+      name: 'pex_receipts_received_total',
+      help: 'Verified receipts for sent messages',
+      registers: [registry],
+    }),
+    handlerSeconds: new Histogram({
+      name: 'pex_handler_duration_seconds',
+      help: 'Handler latency',
+      labelNames: ['type'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    consumerPending: new Gauge({
+      name: 'pex_consumer_pending',
+      help: 'Messages waiting in the participant consumer',
+      labelNames: ['consumer'],
+      registers: [registry],
+    }),
+  };
+}
+
+/**
+ * Serves `GET /metrics` on a loopback port (0 picks one). Returns the server and the port.
+ *
+ * @example
+ * ```ts
+ * const { port, close } = await serveMetrics(exchange.metrics.registry, 9464);
+ * ```
+ */
+export async function serveMetrics(
+  registry: Registry,
+  port = 0,
+  host = '127.0.0.1',
+): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/metrics') {
+      registry
+        .metrics()
+        .then((body) => {
+          res.writeHead(200, { 'content-type': registry.contentType });
+          res.end(body);
+        })
+        .catch(() => {
+          res.writeHead(500);
+          res.end();
+        });
+      return;
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  const address = server.address();
+  return {
+    server,
+    port: typeof address === 'object' && address ? address.port : port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

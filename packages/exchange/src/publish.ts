@@ -1,0 +1,68 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { JetStreamClient, JetStreamPublishOptions, PubAck } from '@nats-io/jetstream';
+import { ExchangeError } from './exchange-error.js';
+
+/** Retry settings of {@link publishWithRetry}. */
+export interface RetryOptions {
+  /** Attempts in all (default 6). */
+  attempts?: number;
+  /** First delay in ms, doubled each time with jitter (default 100). */
+  baseDelayMs?: number;
+}
+
+function isNoResponders(err: unknown): boolean {
+  const e = err as { message?: string; code?: string; name?: string };
+  return /no responders|503|jetstream is not enabled/i.test(
+    `${e.name ?? ''} ${e.code ?? ''} ${e.message ?? ''}`,
+  );
+}
+
+function isTransient(err: unknown): boolean {
+  const e = err as { message?: string; code?: string; name?: string };
+  return /timeout|timed out|disconnect|closed|reconnect|no responders|503/i.test(
+    `${e.name ?? ''} ${e.code ?? ''} ${e.message ?? ''}`,
+  );
+}
+
+/**
+ * Publishes to JetStream, retrying transient failures (time-outs, a stream leader being elected, a
+ * reconnect) with exponential backoff and jitter. With a `msgID` a retry after a lost ack cannot store the
+ * message twice. A subject that no stream covers (nats-server answers "no responders" or "jetstream is
+ * not enabled") becomes `ERR_NO_STREAM` once the retries are spent.
+ */
+export async function publishWithRetry(
+  js: JetStreamClient,
+  subject: string,
+  data: Uint8Array | string,
+  options: Partial<JetStreamPublishOptions> = {},
+  retry: RetryOptions = {},
+): Promise<PubAck> {
+  const attempts = retry.attempts ?? 6;
+  let delay = retry.baseDelayMs ?? 100;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await js.publish(subject, data, options);
+    } catch (err) {
+      if (attempt >= attempts || !isTransient(err)) {
+        if (isNoResponders(err)) {
+          throw new ExchangeError(
+            'ERR_NO_STREAM',
+            `No JetStream stream stores ${subject.split('.').slice(0, 2).join('.')}.*: the exchange streams are not ` +
+              'provisioned on this server (start it with pnpm start, or let connectExchange provision them).',
+            { cause: err, details: { subject } },
+          );
+        }
+        throw new ExchangeError(
+          'ERR_PUBLISH_FAILED',
+          `Publishing to ${subject} failed after ${attempt} attempt(s).`,
+          {
+            cause: err,
+            details: { subject, attempts: attempt },
+          },
+        );
+      }
+      await sleep(delay + Math.random() * delay);
+      delay = Math.min(delay * 2, 5_000);
+    }
+  }
+}

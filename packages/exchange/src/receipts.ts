@@ -1,0 +1,99 @@
+import type { KV } from '@nats-io/kv';
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+
+/** What a receiver signs to acknowledge an envelope (DESIGN.md; AS4-style non-repudiation of receipt). */
+export interface ReceiptClaims {
+  messageId: string;
+  type: string;
+  dossierId: string;
+  /** The original sender, to whom the receipt goes back. */
+  sender: string;
+  /** Who signs the receipt. */
+  receiver: string;
+  /** Hex SHA-256 of the raw envelope bytes as published. */
+  envelopeSha256: string;
+  receivedAt: string;
+  status: 'accepted';
+}
+
+/** JWS `typ` of a receipt. */
+export const RECEIPT_TYP = 'pex-receipt+jws';
+
+/** A sent message as the sender's outbox remembers it, until and after its receipt. */
+export interface OutboxRecord {
+  id: string;
+  type: string;
+  recipient: string;
+  dossierId: string;
+  subject: string;
+  seq: number;
+  envelopeSha256: string;
+  sentAt: string;
+  receipt?: { receivedAt: string; verifiedAt: string; jws: string };
+}
+
+/** Name of a participant's outbox bucket. */
+export function outboxBucketName(participant: string): string {
+  return `pex-outbox-${participant}`;
+}
+
+/**
+ * The sender's record of what it sent and which receipts came back, in a KV bucket, so that "which
+ * messages have no receipt after N minutes" survives restarts.
+ */
+export class Outbox {
+  private constructor(private readonly kv: KV) {}
+
+  static async open(
+    nc: NatsConnection,
+    participant: string,
+    options: { ttlDays?: number; replicas?: number } = {},
+  ): Promise<Outbox> {
+    const kv = await new Kvm(nc).create(outboxBucketName(participant), {
+      history: 1,
+      ttl: (options.ttlDays ?? 90) * 24 * 60 * 60 * 1000,
+      replicas: options.replicas ?? 1,
+      timeout: 30_000,
+    });
+    return new Outbox(kv);
+  }
+
+  async recordSent(record: OutboxRecord): Promise<void> {
+    await this.kv.put(record.id, JSON.stringify(record));
+  }
+
+  async get(id: string): Promise<OutboxRecord | undefined> {
+    const entry = await this.kv.get(id);
+    return entry && entry.operation === 'PUT' ? entry.json<OutboxRecord>() : undefined;
+  }
+
+  /** Attaches a verified receipt; returns false when the message is unknown to this outbox. */
+  async recordReceipt(claims: ReceiptClaims, jws: string, now = new Date()): Promise<boolean> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const entry = await this.kv.get(claims.messageId);
+      if (!entry || entry.operation !== 'PUT') return false;
+      const record = entry.json<OutboxRecord>();
+      if (record.receipt) return true;
+      record.receipt = { receivedAt: claims.receivedAt, verifiedAt: now.toISOString(), jws };
+      try {
+        await this.kv.update(claims.messageId, JSON.stringify(record), entry.revision);
+        return true;
+      } catch {
+        // concurrent update: read again
+      }
+    }
+    return true;
+  }
+
+  /** Messages sent before `before` that have no receipt yet, oldest first. */
+  async unreceipted(before: Date): Promise<OutboxRecord[]> {
+    const out: OutboxRecord[] = [];
+    const keys = await this.kv.keys();
+    for await (const key of keys) {
+      const record = await this.get(key);
+      if (record && !record.receipt && Date.parse(record.sentAt) < before.getTime()) out.push(record);
+    }
+    return out.sort((a, b) => a.sentAt.localeCompare(b.sentAt));
+  }
+}

@@ -1,0 +1,147 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { toPublicJwk } from '@passerelle/envelope';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type Exchange, connectExchange, createLogger } from '../src/index.js';
+import { type Fixture, example, makeFixture, repoRoot } from './fixtures.js';
+
+const POST = 'post-ankara';
+const OE = 'immigration-office';
+
+async function until(predicate: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function lines(file: string): string[] {
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+}
+
+describe('exchange under failure and load', () => {
+  const nats = useNatsServer();
+  let fx: Fixture;
+  const dir = mkdtempSync(join(tmpdir(), 'passerelle-crash-'));
+  beforeAll(async () => {
+    fx = await makeFixture([POST, OE]);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function connect(participant: string): Promise<Exchange> {
+    return connectExchange({
+      participant,
+      keys: fx.keys.get(participant)!,
+      directory: fx.resolver,
+      contracts: fx.contracts,
+      servers: nats.url,
+      logger: createLogger(participant, { level: 'silent' }),
+    });
+  }
+
+  test('exchange - a consumer killed with SIGKILL mid-handler handles the message once after restart', async () => {
+    const fixtureFile = join(dir, 'fixture.json');
+    const startedFile = join(dir, 'started.log');
+    const effectsFile = join(dir, 'effects.log');
+    const publics = Object.fromEntries(
+      [...fx.keys].map(([id, k]) => [
+        id,
+        { sig: toPublicJwk(k.signing), enc: toPublicJwk(k.encryption[0]!) },
+      ]),
+    );
+    writeFileSync(
+      fixtureFile,
+      JSON.stringify({
+        server: nats.url,
+        root: repoRoot,
+        participant: OE,
+        keys: fx.keys.get(OE),
+        publics,
+        startedFile,
+        effectsFile,
+        ackWaitMs: 2_000,
+      }),
+    );
+    const start = (mode: 'hang' | 'normal'): ChildProcess =>
+      spawn(
+        process.execPath,
+        ['--import', 'tsx', join(import.meta.dirname, 'consumer-process.ts'), fixtureFile, mode],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+
+    const post = await connect(POST);
+    try {
+      const first = start('hang');
+      await new Promise<void>((resolve) =>
+        first.stdout?.on('data', (d: Buffer) => d.toString().includes('consuming') && resolve()),
+      );
+      const [sent] = await post.send('visa-issued', example('visa-issued'), {
+        to: OE,
+        dossierId: 'DOSSIER-KILL',
+      });
+      await until(() => lines(startedFile).includes(sent!.id), 15_000);
+      first.kill('SIGKILL');
+      await new Promise((r) => first.once('exit', r));
+
+      const second = start('normal');
+      try {
+        const receipt = await post.awaitReceipt(sent!.id, 30_000);
+        expect(receipt.receiver).toBe(OE);
+        await new Promise((r) => setTimeout(r, 3_000)); // one more ack_wait: no second effect may follow
+        expect(lines(effectsFile).filter((id) => id === sent!.id)).toHaveLength(1);
+      } finally {
+        second.kill('SIGTERM');
+      }
+    } finally {
+      await post.close();
+    }
+  }, 90_000);
+
+  test('exchange - a burst of 10 000 messages is handled completely with bounded memory', async () => {
+    const COUNT = 10_000;
+    const post = await connect(POST);
+    const oe = await connect(OE);
+    const seen = new Set<string>();
+    const baseline = process.memoryUsage().rss;
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+    try {
+      oe.subscribe({ 'visa-issued': async (m) => void seen.add(m.meta.id) });
+      const payload = example('visa-issued');
+      const ids: string[] = [];
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 32 }, async () => {
+          while (next < COUNT) {
+            next++;
+            const [sent] = await post.send('visa-issued', payload, { to: OE, dossierId: 'DOSSIER-BURST' });
+            ids.push(sent!.id);
+          }
+        }),
+      );
+      await until(() => seen.size >= COUNT, 240_000);
+      expect(ids.every((id) => seen.has(id))).toBe(true);
+      // Every message also gets its signed receipt back, verified by the sender.
+      await until(
+        async () => ((await post.metrics.receiptsReceived.get()).values[0]?.value ?? 0) >= COUNT,
+        120_000,
+      );
+    } finally {
+      clearInterval(sampler);
+      await post.close();
+      await oe.close();
+    }
+    const grownMiB = (peak - baseline) / 2 ** 20;
+    console.log(
+      `burst of ${COUNT}: peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (+${grownMiB.toFixed(0)} MiB over the start)`,
+    );
+    // In-flight work is bounded (max_ack_pending, concurrency): memory must not grow with the burst size.
+    expect(grownMiB).toBeLessThan(512);
+  }, 420_000);
+});

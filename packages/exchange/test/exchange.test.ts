@@ -1,0 +1,219 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import {
+  type Exchange,
+  type ExchangeOptions,
+  type IncomingMessage,
+  connectExchange,
+  listDeadLetters,
+  replayDeadLetter,
+} from '../src/index.js';
+import { type Fixture, example, makeFixture } from './fixtures.js';
+
+const POST = 'post-ankara';
+const OE = 'immigration-office';
+const COMMUNE = 'commune-21004';
+
+describe('exchange runtime', () => {
+  const nats = useNatsServer();
+  let fx: Fixture;
+  const open: Exchange[] = [];
+
+  beforeAll(async () => {
+    fx = await makeFixture([POST, OE, COMMUNE]);
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((e) => e.close()));
+  });
+
+  async function connect(participant: string, extra: Partial<ExchangeOptions> = {}): Promise<Exchange> {
+    const ex = await connectExchange({
+      participant,
+      keys: fx.keys.get(participant)!,
+      directory: fx.resolver,
+      contracts: fx.contracts,
+      servers: nats.url,
+      logger: (await import('../src/index.js')).createLogger(participant, { level: 'silent' }),
+      ...extra,
+    });
+    open.push(ex);
+    return ex;
+  }
+
+  function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    return new Promise((resolve, reject) => {
+      const tick = async (): Promise<void> => {
+        if (await predicate()) return resolve();
+        if (Date.now() > deadline) return reject(new Error('condition not met in time'));
+        setTimeout(() => void tick(), 50);
+      };
+      void tick();
+    });
+  }
+
+  test('exchange - a sent message is opened, validated, handled and receipted', async () => {
+    const post = await connect(POST);
+    const oe = await connect(OE);
+    const seen: IncomingMessage[] = [];
+    oe.subscribe({ 'visa-issued': async (m) => void seen.push(m) });
+    const [sent] = await post.send('visa-issued', example('visa-issued'), {
+      to: OE,
+      dossierId: 'DOSSIER-0001',
+    });
+    expect(sent?.subject).toBe(`pex.msg.visa-issued.${POST}.${OE}`);
+    const receipt = await post.awaitReceipt(sent!.id, 15_000);
+    expect(receipt).toMatchObject({
+      messageId: sent!.id,
+      receiver: OE,
+      sender: POST,
+      envelopeSha256: sent!.envelopeSha256,
+    });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.meta).toMatchObject({
+      id: sent!.id,
+      type: 'visa-issued',
+      sender: POST,
+      recipient: OE,
+      dossierId: 'DOSSIER-0001',
+    });
+    expect(seen[0]?.payload).toEqual(example('visa-issued'));
+    expect(await post.unreceipted(0)).toEqual([]);
+  });
+
+  test('exchange - the contract is checked before anything is sealed', async () => {
+    const commune = await connect(COMMUNE);
+    await expect(
+      commune.send('visa-issued', example('visa-issued'), { to: OE, dossierId: 'DOSSIER-0002' }),
+    ).rejects.toMatchObject({
+      code: 'ERR_CONTRACT_FORBIDDEN',
+    });
+  });
+
+  test('exchange - an invalid payload is refused with the schema paths', async () => {
+    const post = await connect(POST);
+    const bad = { ...(example('visa-issued') as object), visaType: 'C' };
+    await expect(post.send('visa-issued', bad, { to: OE, dossierId: 'DOSSIER-0003' })).rejects.toMatchObject({
+      code: 'ERR_SCHEMA_INVALID',
+    });
+  });
+
+  test('exchange - a re-published duplicate and a forced redelivery run the handler once', async () => {
+    const post = await connect(POST);
+    let oe = await connect(OE);
+    let calls = 0;
+    const handler = { 'visa-issued': async (): Promise<void> => void calls++ };
+    oe.subscribe(handler);
+    const [sent] = await post.send('visa-issued', example('visa-issued'), {
+      to: OE,
+      dossierId: 'DOSSIER-0004',
+    });
+    await post.awaitReceipt(sent!.id, 15_000);
+    expect(calls).toBe(1);
+
+    // The same bytes again under another Nats-Msg-Id: past the server's duplicate window, as after a day.
+    const raw = (await oe.jsm.streams.getMessage('EXCHANGE', { seq: sent!.seq }))!.data;
+    await jetstream(oe.nc).publish(sent!.subject, raw, { msgID: `again-${sent!.id}` });
+    await waitFor(async () => (await oe.pending()) === 0);
+
+    // Forced redelivery of everything: the durable consumer is recreated from the start of the stream.
+    await oe.close();
+    const jsm = await jetstreamManager(post.nc);
+    await jsm.consumers.delete('EXCHANGE', `inbox-${OE}`);
+    oe = await connect(OE);
+    oe.subscribe(handler);
+    await waitFor(async () => (await oe.pending()) === 0);
+    expect(calls).toBe(1);
+    const duplicates = await oe.metrics.registry.getSingleMetricAsString('pex_duplicates_total');
+    expect(duplicates).toMatch(/pex_duplicates_total\{[^}]*\} [1-9]/);
+  });
+
+  test('exchange - a handler that always throws sends the message to DEADLETTER after max_deliver; replay runs it once', async () => {
+    const post = await connect(POST);
+    const oe = await connect(OE, { consumer: { maxDeliver: 3, backoffMs: [100, 100] } });
+    let fixed = false;
+    let calls = 0;
+    let effects = 0;
+    oe.subscribe({
+      'visa-issued': async () => {
+        calls++;
+        if (!fixed) throw new Error('registry unavailable');
+        effects++;
+      },
+    });
+    const [sent] = await post.send('visa-issued', example('visa-issued'), {
+      to: OE,
+      dossierId: 'DOSSIER-0005',
+    });
+    const jsm = await jetstreamManager(post.nc);
+    await waitFor(async () =>
+      (await listDeadLetters(jsm, { participant: OE })).some((d) => d.messageId === sent!.id),
+    );
+    const [letter] = (await listDeadLetters(jsm, { participant: OE })).filter(
+      (d) => d.messageId === sent!.id,
+    );
+    expect(calls).toBe(3);
+    expect(letter).toMatchObject({
+      code: 'ERR_HANDLER_FAILED',
+      originalSubject: sent!.subject,
+      originalSeq: sent!.seq,
+      deliveries: 3,
+    });
+    expect(letter!.reason).toContain('handler threw Error');
+    expect(await post.unreceipted(0)).toEqual([expect.objectContaining({ id: sent!.id })]);
+
+    fixed = true;
+    await replayDeadLetter(jetstream(post.nc), jsm, letter!.seq);
+    await post.awaitReceipt(sent!.id, 15_000);
+    expect(effects).toBe(1);
+    expect((await listDeadLetters(jsm, { participant: OE })).some((d) => d.messageId === sent!.id)).toBe(
+      false,
+    );
+  });
+
+  test('exchange - a tampered envelope goes to DEADLETTER at once, with its code', async () => {
+    const post = await connect(POST);
+    const oe = await connect(OE);
+    let calls = 0;
+    oe.subscribe(async () => void calls++);
+    const [sent] = await post.send('visa-issued', example('visa-issued'), {
+      to: OE,
+      dossierId: 'DOSSIER-0006',
+    });
+    await post.awaitReceipt(sent!.id, 15_000);
+    const raw = (await oe.jsm.streams.getMessage('EXCHANGE', { seq: sent!.seq }))!.json<{
+      meta: { dossierId: string };
+    }>();
+    raw.meta.dossierId = 'DOSSIER-9999';
+    const rejected = new Promise<{ code: string }>((resolve) => oe.onRejection(resolve));
+    await jetstream(post.nc).publish(sent!.subject, JSON.stringify(raw), { msgID: 'tampered-1' });
+    const rejection = await rejected;
+    expect(rejection.code).toBe('ERR_SEAL_INVALID');
+    const letters = await listDeadLetters(oe.jsm, { participant: OE });
+    expect(letters.at(-1)).toMatchObject({ code: 'ERR_SEAL_INVALID', deliveries: 1 });
+    expect(calls).toBe(1);
+  });
+
+  test('exchange - a message nobody acknowledges is reported without receipt, and awaitReceipt times out', async () => {
+    const post = await connect(POST);
+    const [sent] = await post.send('visa-issued', example('visa-issued'), {
+      to: OE,
+      dossierId: 'DOSSIER-0007',
+    });
+    await expect(post.awaitReceipt(sent!.id, 300)).rejects.toMatchObject({ code: 'ERR_RECEIPT_TIMEOUT' });
+    const missing = await post.unreceipted(0);
+    expect(missing.map((m) => m.id)).toContain(sent!.id);
+    expect(await post.unreceipted(60 * 60 * 1000)).toEqual([]);
+  });
+
+  test('exchange - a subject no stream covers gets a clear error', async () => {
+    const post = await connect(POST);
+    const { publishWithRetry } = await import('../src/index.js');
+    await expect(
+      publishWithRetry(post.js, 'nowhere.at.all', 'x', {}, { attempts: 2, baseDelayMs: 10 }),
+    ).rejects.toMatchObject({
+      code: 'ERR_NO_STREAM',
+    });
+  });
+});

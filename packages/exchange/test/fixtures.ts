@@ -1,0 +1,49 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Contracts, loadContracts } from '@passerelle/contracts';
+import {
+  type KeyResolver,
+  type ParticipantKeys,
+  createStaticResolver,
+  generateParticipantKeys,
+  toPublicJwk,
+} from '@passerelle/envelope';
+
+export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** Real keys for each participant, and a resolver over their public halves. */
+export interface Fixture {
+  keys: Map<string, ParticipantKeys>;
+  resolver: KeyResolver;
+  contracts: Contracts;
+}
+
+/**
+ * Generates real P-256 keys for the given participants and a static resolver over their public keys (the
+ * signed directory itself is tested in packages/directory; here it would only add a KV round trip).
+ */
+export async function makeFixture(ids: readonly string[]): Promise<Fixture> {
+  const keys = new Map<string, ParticipantKeys>();
+  for (const id of ids) keys.set(id, await generateParticipantKeys(id));
+  const resolver = createStaticResolver(
+    [...keys].map(([participantId, k]) => ({
+      participantId,
+      signing: [toPublicJwk(k.signing)],
+      encryption: k.encryption.map(toPublicJwk),
+    })),
+  );
+  return { keys, resolver, contracts: await loadContracts({ root: repoRoot }) };
+}
+
+/** A valid example payload shipped beside a schema (the first `valid-*.json`, or the one named). */
+export function example(type: string, name?: string): unknown {
+  const dir = join(repoRoot, 'schemas', 'examples', `${type}.v1`);
+  const file =
+    name ??
+    readdirSync(dir)
+      .filter((f) => f.startsWith('valid-'))
+      .sort()[0];
+  if (!file) throw new Error(`no valid example for ${type}`);
+  return JSON.parse(readFileSync(join(dir, file.endsWith('.json') ? file : `${file}.json`), 'utf8'));
+}
