@@ -13,8 +13,7 @@ export type {
   ReceiptLedgerEntry,
   UnhashedEntry,
 } from './entry.js';
-export { publicJwkOf, staticKeyResolver } from './keys.js';
-export type { KeyResolver, PrivateJwk, PublicJwk, StaticKey } from './keys.js';
+export type { KeyResolver, PrivateJwk, PublicJwk } from './keys.js';
 export { LedgerError } from './ledger-error.js';
 export type { LedgerErrorCode } from './ledger-error.js';
 export { inclusionPath, leafHash, merkleRoot, nodeHash, rootFromPath } from './merkle.js';

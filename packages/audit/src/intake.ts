@@ -1,4 +1,5 @@
-import { sha256Hex } from './digest.js';
+import { sha256Hex, verifySeal } from '@passerelle/envelope';
+import type { KeyResolver } from './keys.js';
 import type { LedgerEnvelopeMeta, LedgerReceiptClaims } from './entry.js';
 import { decodeCompact } from './jws.js';
 import { LedgerError } from './ledger-error.js';
@@ -21,43 +22,36 @@ function reject(reason: string): never {
   throw new LedgerError('ERR_LEDGER_INPUT_REJECTED', reason);
 }
 
-const bytesOf = (raw: Uint8Array | string): Buffer =>
-  typeof raw === 'string' ? Buffer.from(raw) : Buffer.from(raw);
+const textOf = (raw: Uint8Array | string): string =>
+  typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
 
 /**
- * Reduces raw envelope bytes to what the ledger records: meta, the SHA-256 of the JWE (what the seal
- * binds), the SHA-256 of the raw bytes (what receipts name) and the seal. The JWE itself is dropped:
- * the ledger never holds ciphertext or payload.
+ * Checks an envelope's seal (shape, sender key valid at `issuedAt`, signature, binding of meta and JWE, via
+ * `verifySeal` of `@passerelle/envelope`) and reduces it to what the ledger records: meta, the SHA-256 of the
+ * JWE, the SHA-256 of the raw bytes (what receipts name) and the seal. The JWE itself is dropped: the ledger
+ * never holds ciphertext or payload. Throws `ERR_LEDGER_INPUT_REJECTED` with the envelope error as cause.
  */
-export function envelopeIntake(raw: Uint8Array | string, maxBytes = 1024 * 1024): EnvelopeIntake {
-  const bytes = bytesOf(raw);
-  if (bytes.length > maxBytes) reject(`The envelope is larger than ${maxBytes} bytes.`);
-  let value: unknown;
+export async function envelopeIntake(
+  raw: Uint8Array | string,
+  resolver: KeyResolver,
+  maxBytes?: number,
+): Promise<EnvelopeIntake> {
   try {
-    value = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    reject('The envelope is not JSON.');
+    const { envelope, jweSha256 } = await verifySeal(raw, { resolver, ...(maxBytes ? { maxBytes } : {}) });
+    return { meta: envelope.meta, jweSha256, envelopeSha256: sha256Hex(raw), seal: envelope.seal };
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    throw new LedgerError(
+      'ERR_LEDGER_INPUT_REJECTED',
+      `Refused envelope: ${typeof code === 'string' ? code : 'unreadable'}.`,
+      { cause: err, details: typeof code === 'string' ? { cause: code } : {} },
+    );
   }
-  const v = value as { meta?: unknown; jwe?: unknown; seal?: unknown } | null;
-  if (typeof v !== 'object' || v === null || typeof v.meta !== 'object' || v.meta === null) {
-    reject('The envelope has no meta.');
-  }
-  if (typeof v.jwe !== 'string' || typeof v.seal !== 'string') reject('The envelope has no jwe or seal.');
-  const meta = v.meta as Record<string, unknown>;
-  for (const k of ['id', 'type', 'sender', 'recipient', 'dossierId', 'issuedAt', 'correlationId']) {
-    if (typeof meta[k] !== 'string') reject(`The envelope meta has no ${k}.`);
-  }
-  return {
-    meta: v.meta as LedgerEnvelopeMeta,
-    jweSha256: sha256Hex(v.jwe),
-    envelopeSha256: sha256Hex(bytes),
-    seal: v.seal,
-  };
 }
 
 /** Decodes a receipt (compact JWS by the receiver) into its claims; the signature is checked by the writer. */
 export function receiptIntake(raw: Uint8Array | string): ReceiptIntake {
-  const jws = bytesOf(raw).toString('utf8').trim();
+  const jws = textOf(raw).trim();
   const parts = decodeCompact(jws);
   if (!parts) reject('The receipt is not a compact JWS.');
   const c = parts.payload as Record<string, unknown> | null;

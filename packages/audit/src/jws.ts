@@ -42,7 +42,10 @@ const privateKeys = new WeakMap<object, KeyObject>();
 export function signEs256Compact(payload: object, key: PrivateJwk, typ: string): string {
   let keyObject = privateKeys.get(key);
   if (!keyObject) {
-    keyObject = createPrivateKey({ key: key as JsonWebKey, format: 'jwk' });
+    keyObject = createPrivateKey({
+      key: { kty: key.kty, crv: key.crv, x: key.x, y: key.y, d: key.d } as JsonWebKey,
+      format: 'jwk',
+    });
     privateKeys.set(key, keyObject);
   }
   const header = { alg: 'ES256', kid: key.kid, typ };
@@ -58,7 +61,10 @@ export function verifyEs256(signingInput: string, signature: string, key: Public
   const id = `${key.x ?? ''}.${key.y ?? ''}`;
   let keyObject = publicKeys.get(id);
   if (!keyObject) {
-    keyObject = createPublicKey({ key: { kty: key.kty, crv: key.crv, x: key.x, y: key.y }, format: 'jwk' });
+    keyObject = createPublicKey({
+      key: { kty: key.kty, crv: key.crv, x: key.x, y: key.y } as JsonWebKey,
+      format: 'jwk',
+    });
     publicKeys.set(id, keyObject);
   }
   try {

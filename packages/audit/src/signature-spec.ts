@@ -48,6 +48,7 @@ export function signatureSpec(entry: LedgerEntry): SignatureSpec | SignatureDefe
     if (
       typeof p !== 'object' ||
       p === null ||
+      Object.keys(p).length !== 3 ||
       p['v'] !== 1 ||
       p['jweSha256'] !== entry.jweSha256 ||
       canonicalJson(p['meta'] ?? null) !== canonicalJson(entry.meta)

@@ -42,7 +42,7 @@ const MAX_IN_FLIGHT_PER_WORKER = 4;
 export class SignaturePool {
   readonly #workers: Worker[] = [];
   readonly #keyIndex = new Map<string, number>();
-  readonly #keys: PublicJwk[] = [];
+  readonly #keys: Pick<PublicJwk, 'kty' | 'crv' | 'x' | 'y'>[] = [];
   readonly #sentKeys: number[];
   readonly #pending = new Map<
     number,

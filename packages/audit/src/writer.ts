@@ -82,9 +82,9 @@ export async function loadChainState(nc: NatsConnection): Promise<ChainState> {
   return state;
 }
 
-async function checkSignature(entry: LedgerEntry, resolver: KeyResolver): Promise<void> {
+async function checkReceiptSignature(entry: LedgerEntry, resolver: KeyResolver): Promise<void> {
   const spec = signatureSpec(entry);
-  const what = entry.kind === 'envelope' ? 'envelope seal' : 'receipt';
+  const what = 'receipt';
   if (!('signer' in spec))
     throw new LedgerError('ERR_LEDGER_INPUT_REJECTED', `Refused ${what}: ${spec.reason}.`);
   let ok = false;
@@ -197,8 +197,7 @@ export async function createLedgerWriter(options: LedgerWriterOptions): Promise<
     },
     appendEnvelope(raw) {
       return serial(async () => {
-        const input = envelopeIntake(raw, options.maxEnvelopeBytes);
-        await checkSignature(chain.envelopeEntry(input, now()), resolver);
+        const input = await envelopeIntake(raw, resolver, options.maxEnvelopeBytes);
         const entry = await store(
           () => chain.envelopeEntry(input, now()),
           (e) => `envelope-${e.meta.id}`,
@@ -210,7 +209,7 @@ export async function createLedgerWriter(options: LedgerWriterOptions): Promise<
     appendReceipt(raw) {
       return serial(async () => {
         const input = receiptIntake(raw);
-        await checkSignature(chain.receiptEntry(input, now()), resolver);
+        await checkReceiptSignature(chain.receiptEntry(input, now()), resolver);
         const entry = await store(
           () => chain.receiptEntry(input, now()),
           (e) => `receipt-${e.meta.messageId}-${e.meta.receiver}`,

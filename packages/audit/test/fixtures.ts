@@ -3,12 +3,27 @@ import { LedgerChain } from '../src/chain.js';
 import { sha256Hex } from '../src/digest.js';
 import type { LedgerEntry, LedgerEnvelopeMeta } from '../src/entry.js';
 import { signEs256Compact } from '../src/jws.js';
-import { type PrivateJwk, type StaticKey, publicJwkOf, staticKeyResolver } from '../src/keys.js';
+import {
+  type KeyResolver,
+  type ParticipantPublicKeys,
+  createStaticResolver,
+  toPublicJwk,
+} from '@passerelle/envelope';
+import type { PrivateJwk } from '../src/keys.js';
 
 /** A test participant with a fresh P-256 signing key. */
 export function makeKey(kid: string): PrivateJwk {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { ...(privateKey.export({ format: 'jwk' }) as PrivateJwk), kid };
+  const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+  return {
+    kty: 'EC',
+    crv: 'P-256',
+    x: jwk.x as string,
+    y: jwk.y as string,
+    d: jwk.d as string,
+    kid,
+    use: 'sig',
+    alg: 'ES256',
+  };
 }
 
 export const SENDERS = [
@@ -22,15 +37,18 @@ export const SENDERS = [
 export function makeKeys(): {
   keys: Record<string, PrivateJwk>;
   auditor: PrivateJwk;
-  resolver: ReturnType<typeof staticKeyResolver>;
-  publicKeys: Record<string, StaticKey[]>;
+  resolver: KeyResolver;
+  publicKeys: ParticipantPublicKeys[];
 } {
   const keys: Record<string, PrivateJwk> = {};
   for (const id of SENDERS) keys[id] = makeKey(`${id}-sig-1`);
   const auditor = makeKey('auditor-sig-1');
-  const publicKeys: Record<string, StaticKey[]> = { auditor: [{ jwk: publicJwkOf(auditor) }] };
-  for (const [id, k] of Object.entries(keys)) publicKeys[id] = [{ jwk: publicJwkOf(k) }];
-  return { keys, auditor, resolver: staticKeyResolver(publicKeys), publicKeys };
+  const publicKeys: ParticipantPublicKeys[] = [
+    { participantId: 'auditor', signing: [toPublicJwk(auditor)], encryption: [] },
+  ];
+  for (const [id, k] of Object.entries(keys))
+    publicKeys.push({ participantId: id, signing: [toPublicJwk(k)], encryption: [] });
+  return { keys, auditor, resolver: createStaticResolver(publicKeys), publicKeys };
 }
 
 /** A UUID v7-shaped id (time-ordered prefix) for test envelopes. */

@@ -1,0 +1,261 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  type EnvelopeMeta,
+  type ParticipantKeys,
+  createStaticResolver,
+  generateKey,
+  generateParticipantKeys,
+  newMessageId,
+  sealEnvelope,
+  sha256Hex,
+  signCompact,
+  toPublicJwk,
+} from '@passerelle/envelope';
+import { StreamNames, connectNats, provisionStreams } from '@passerelle/exchange';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { parseEntry } from '../src/parse-entry.js';
+import { openLedgerExport, writeLedgerExport } from '../src/export-file.js';
+import { checkProof, proveMessage } from '../src/proof.js';
+import { readLedger, readLedgerEntries } from '../src/reader.js';
+import { traceDossier } from '../src/trace.js';
+import { verifyLedger } from '../src/verify.js';
+import { createLedgerWriter } from '../src/writer.js';
+import type { LedgerEntry } from '../src/entry.js';
+import type { PrivateJwk, PublicJwk } from '../src/keys.js';
+
+// Personal data the senders put in payloads: it must never reach the ledger.
+const PERSON = {
+  name: 'Aïcha Benali-Verstraeten',
+  passport: 'MA7741902',
+  address: 'Rue de la Loi 16, 1000 Bruxelles',
+};
+const DOSSIER = 'DOS-2026-000417';
+
+describe('writer', () => {
+  const nats = useNatsServer();
+  let nc: NatsConnection;
+  let office: ParticipantKeys;
+  let region: ParticipantKeys;
+  let auditor: PrivateJwk;
+  let resolver: ReturnType<typeof createStaticResolver>;
+
+  beforeAll(async () => {
+    nc = await connectNats({ servers: nats.url });
+    [office, region] = await Promise.all([
+      generateParticipantKeys('immigration-office'),
+      generateParticipantKeys('region-bruxelles'),
+    ]);
+    auditor = await generateKey('sig', { kid: 'auditor-sig-1' });
+    resolver = createStaticResolver([
+      {
+        participantId: office.participantId,
+        signing: [toPublicJwk(office.signing)],
+        encryption: office.encryption.map(toPublicJwk),
+      },
+      {
+        participantId: region.participantId,
+        signing: [toPublicJwk(region.signing)],
+        encryption: region.encryption.map(toPublicJwk),
+      },
+      { participantId: 'auditor', signing: [toPublicJwk(auditor)], encryption: [] },
+    ]);
+  });
+  afterAll(async () => {
+    await nc.close();
+  });
+
+  async function freshLedger(): Promise<void> {
+    const jsm = await jetstreamManager(nc, { timeout: 30_000 });
+    await jsm.streams.delete(StreamNames.ledger).catch(() => false);
+    await provisionStreams(jsm);
+  }
+
+  async function envelope(
+    from: ParticipantKeys,
+    to: ParticipantKeys,
+    type = 'residence-decided',
+  ): Promise<string> {
+    const meta: EnvelopeMeta = {
+      id: newMessageId(),
+      type,
+      schemaVersion: 1,
+      sender: from.participantId,
+      recipient: to.participantId,
+      dossierId: DOSSIER,
+      issuedAt: new Date().toISOString(),
+      correlationId: 'corr-417',
+      causationId: null,
+    };
+    const env = await sealEnvelope({
+      meta,
+      payload: { person: PERSON, decision: 'granted' },
+      sender: from,
+      recipientKey: toPublicJwk(to.encryption[0] as PublicJwk),
+    });
+    return JSON.stringify(env);
+  }
+
+  async function receipt(raw: string, by: ParticipantKeys): Promise<string> {
+    const { meta } = JSON.parse(raw) as { meta: EnvelopeMeta };
+    return signCompact(
+      {
+        messageId: meta.id,
+        type: meta.type,
+        dossierId: meta.dossierId,
+        sender: meta.sender,
+        receiver: by.participantId,
+        envelopeSha256: sha256Hex(raw),
+        receivedAt: new Date().toISOString(),
+        status: 'accepted',
+      },
+      by.signing,
+      { typ: 'pex-receipt+jws' },
+    );
+  }
+
+  const stored = async (): Promise<string[]> => {
+    const out: string[] = [];
+    for await (const m of readLedger(nc)) out.push(Buffer.from(m.data).toString('utf8'));
+    return out;
+  };
+
+  test('writer - records envelopes and receipts with checkpoints; the stored ledger verifies and holds no personal data', async () => {
+    await freshLedger();
+    const writer = await createLedgerWriter({
+      nc,
+      auditorKey: auditor,
+      resolver,
+      checkpointEvery: 4,
+      checkpointIntervalMs: 0,
+    });
+    for (let i = 0; i < 5; i++) {
+      const raw = await envelope(office, region);
+      const e = await writer.appendEnvelope(raw);
+      expect(e.envelopeSha256).toBe(sha256Hex(raw));
+      await writer.appendReceipt(await receipt(raw, region));
+    }
+    await writer.close();
+    const lines = await stored();
+    const kinds = lines.map((l) => parseEntry(l).kind);
+    expect(kinds.filter((k) => k === 'checkpoint')).toHaveLength(3);
+    expect(lines.map((l) => parseEntry(l).seq)).toEqual(lines.map((_, i) => i + 1));
+    const report = await verifyLedger(lines, { resolver, threads: 1 });
+    expect(report).toMatchObject({ ok: true, envelopes: 5, receipts: 5, checkpoints: 3, uncheckpointed: 0 });
+    const bytes = lines.join('\n');
+    for (const secret of [PERSON.name, PERSON.passport, PERSON.address, 'Benali', 'granted']) {
+      expect(bytes).not.toContain(secret);
+    }
+  });
+
+  test('writer - refuses an envelope whose seal does not cover its JWE, and appends nothing', async () => {
+    await freshLedger();
+    const writer = await createLedgerWriter({ nc, auditorKey: auditor, resolver, checkpointIntervalMs: 0 });
+    const env = JSON.parse(await envelope(office, region)) as { jwe: string };
+    env.jwe = env.jwe.replace(/\.([A-Za-z0-9_-])/, (_, c: string) => `.${c === 'A' ? 'B' : 'A'}`);
+    await expect(writer.appendEnvelope(JSON.stringify(env))).rejects.toMatchObject({
+      code: 'ERR_LEDGER_INPUT_REJECTED',
+    });
+    expect(writer.state.nextSeq).toBe(1);
+    expect(await stored()).toHaveLength(0);
+  });
+
+  test('writer - two writers never fork the chain, and a restarted writer resumes from the stored head', async () => {
+    await freshLedger();
+    const a = await createLedgerWriter({
+      nc,
+      auditorKey: auditor,
+      resolver,
+      checkpointEvery: 5,
+      checkpointIntervalMs: 0,
+    });
+    const b = await createLedgerWriter({
+      nc,
+      auditorKey: auditor,
+      resolver,
+      checkpointEvery: 5,
+      checkpointIntervalMs: 0,
+    });
+    for (let i = 0; i < 4; i++) {
+      await a.appendEnvelope(await envelope(office, region));
+      // b still believes the ledger is where it last saw it: its publish is refused and it rebuilds on the real head.
+      const e = await b.appendEnvelope(await envelope(region, office, 'residence-requested'));
+      expect(e.seq).toBe(b.state.nextSeq - 1);
+    }
+    const before = (await stored()).length;
+    const resumed = await createLedgerWriter({
+      nc,
+      auditorKey: auditor,
+      resolver,
+      checkpointEvery: 5,
+      checkpointIntervalMs: 0,
+    });
+    expect(resumed.state.nextSeq).toBe(before + 1);
+    await resumed.appendEnvelope(await envelope(office, region));
+    await resumed.close();
+    const lines = await stored();
+    const report = await verifyLedger(lines, { resolver, threads: 1 });
+    expect(report.failure).toBeUndefined();
+    expect(report.envelopes).toBe(9);
+  });
+
+  test('writer - an export verifies offline, proves a message, and traces the dossier', async () => {
+    await freshLedger();
+    const writer = await createLedgerWriter({
+      nc,
+      auditorKey: auditor,
+      resolver,
+      checkpointEvery: 3,
+      checkpointIntervalMs: 0,
+    });
+    const first = await envelope(office, region);
+    await writer.appendEnvelope(first);
+    await writer.appendReceipt(await receipt(first, region));
+    for (let i = 0; i < 3; i++)
+      await writer.appendEnvelope(await envelope(region, office, 'residence-requested'));
+    await writer.close();
+
+    const dir = mkdtempSync(join(tmpdir(), 'pex-audit-'));
+    const file = join(dir, 'ledger.jsonl');
+    expect(await writeLedgerExport(file, readLedger(nc))).toBe(7);
+    const exp = await openLedgerExport(file);
+    expect(exp.header).toMatchObject({ format: 'passerelle-ledger', version: 1, from: 1 });
+    expect(await verifyLedger(exp.lines, { resolver, threads: 1 })).toMatchObject({ ok: true, entries: 7 });
+
+    const firstId = (JSON.parse(first) as { meta: EnvelopeMeta }).meta.id;
+    const entries: LedgerEntry[] = [];
+    for await (const e of readLedgerEntries(nc)) entries.push(e);
+    const proof = await proveMessage(entries, firstId, resolver);
+    const proofFile = join(dir, 'proof.json');
+    writeFileSync(proofFile, JSON.stringify(proof));
+    const loaded = JSON.parse(readFileSync(proofFile, 'utf8')) as typeof proof;
+    expect(await checkProof(loaded, { auditorKey: toPublicJwk(auditor) })).toMatchObject({
+      messageId: firstId,
+      seq: 1,
+      senderKeyFrom: 'proof',
+    });
+    expect(await checkProof(loaded, { resolver })).toMatchObject({ senderKeyFrom: 'directory' });
+    const otherAuditor = toPublicJwk(await generateKey('sig', { kid: 'auditor-sig-1' }));
+    await expect(checkProof(loaded, { auditorKey: otherAuditor })).rejects.toMatchObject({
+      code: 'ERR_PROOF_INVALID',
+    });
+    const badPath = { ...loaded, path: loaded.path.map((p, i) => (i === 0 ? sha256Hex(p) : p)) };
+    await expect(checkProof(badPath, { auditorKey: toPublicJwk(auditor) })).rejects.toThrow(/Merkle path/);
+
+    const steps = await traceDossier(entries, DOSSIER);
+    expect(steps).toHaveLength(4);
+    expect(steps[0]).toMatchObject({
+      messageId: firstId,
+      sender: 'immigration-office',
+      recipient: 'region-bruxelles',
+      checkpointSeq: 4,
+    });
+    expect(steps[0]?.receipts).toEqual([
+      { seq: 2, receiver: 'region-bruxelles', receivedAt: expect.any(String) },
+    ]);
+  });
+});
