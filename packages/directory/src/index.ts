@@ -6,3 +6,28 @@ export {
   participantKind,
 } from './participant-id.js';
 export type { ParticipantKind } from './participant-id.js';
+export { DIRECTORY_BUCKET, createDirectoryClient, openDirectoryBucket, publishEntry } from './client.js';
+export type { DirectoryClient, DirectoryClientOptions, RejectedEntry } from './client.js';
+export { DirectoryError } from './directory-error.js';
+export type { DirectoryErrorCode } from './directory-error.js';
+export { ENTRY_TYP, assertParticipantEntry, entryKeys, makeEntry, signEntry, verifyEntry } from './entry.js';
+export type { ParticipantEntry, SignedEntry } from './entry.js';
+export {
+  ANCHOR_FILES,
+  KEY_FILES,
+  loadAnchor,
+  loadAnchorPrivateKey,
+  loadParticipantKeys,
+  loadPublicKeysFile,
+  writeAnchor,
+  writeParticipantKeys,
+} from './key-files.js';
+export type { ParticipantPublicFile } from './key-files.js';
+export {
+  DIRECTORY_EXPORT_FORMAT,
+  exportDirectory,
+  loadDirectoryFile,
+  parseDirectoryExport,
+  writeDirectoryFile,
+} from './offline.js';
+export type { DirectoryExport, OfflineDirectory } from './offline.js';

@@ -122,6 +122,24 @@ export const ERROR_CATALOGUE = {
   },
 
   // --- directory (packages/directory) ---
+  ERR_DIRECTORY_ENTRY_INVALID: {
+    area: 'directory',
+    retryable: false,
+    description:
+      'A directory entry is not signed by the trust anchor, is malformed (kind, keys, private members), is stored under another id, or is older than the cached one (rollback); it is ignored.',
+  },
+  ERR_DIRECTORY_FILE_INVALID: {
+    area: 'directory',
+    retryable: false,
+    description:
+      'A directory export file is not JSON, not in the passerelle-directory format, or holds an entry the anchor did not sign.',
+  },
+  ERR_KEY_FILE_INVALID: {
+    area: 'directory',
+    retryable: false,
+    description:
+      'A key or anchor file cannot be read, is not the expected JWK form, or (for a private key) is readable by group or others.',
+  },
 
   // --- contracts and schemas (packages/contracts) ---
   ERR_CONTRACT_FILE_INVALID: {
