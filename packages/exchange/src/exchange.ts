@@ -290,13 +290,14 @@ export class Exchange {
         recipient: meta.recipient,
         dossierId: meta.dossierId,
         subject,
-        seq: 0,
         envelopeSha256,
         sentAt: meta.issuedAt,
       };
-      // The outbox learns of the message before the receiver can answer it.
-      await this.outbox.recordSent(record);
-      const ack = await publishWithRetry(this.js, subject, body, { msgID: meta.id });
+      // The outbox record and the publish run together; a receipt that overtakes its record is retried.
+      const [, ack] = await Promise.all([
+        this.outbox.recordSent(record),
+        publishWithRetry(this.js, subject, body, { msgID: meta.id }),
+      ]);
       this.metrics.sent.inc({ type });
       sent.push({
         id: meta.id,
@@ -562,13 +563,6 @@ export class Exchange {
             `Subject ${msg.subject} does not match the receipt's parties.`,
           );
         }
-        const record = await this.outbox.get(claims.messageId);
-        if (record && record.envelopeSha256 !== claims.envelopeSha256) {
-          throw new ExchangeError(
-            'ERR_RECEIPT_INVALID',
-            `The receipt for ${claims.messageId} acknowledges other bytes.`,
-          );
-        }
       } catch (err) {
         const wrapped = isPasserelleError(err)
           ? err
@@ -578,7 +572,19 @@ export class Exchange {
         await this.reject(msg, wrapped, msg.info.deliveryCount, 1);
         return;
       }
-      await this.outbox.recordReceipt(claims, jws);
+      const outcome = await this.outbox.recordReceipt(claims, jws);
+      if (outcome === 'unknown' && msg.info.deliveryCount < 5) {
+        msg.nak(250 * msg.info.deliveryCount); // the outbox record may still be on its way
+        return;
+      }
+      if (outcome !== 'recorded') {
+        const why =
+          outcome === 'mismatch'
+            ? `The receipt for ${claims.messageId} acknowledges other bytes than were sent.`
+            : `The receipt names message ${claims.messageId}, which ${this.participant} never sent.`;
+        await this.reject(msg, new ExchangeError('ERR_RECEIPT_INVALID', why), msg.info.deliveryCount, 1);
+        return;
+      }
       this.metrics.receiptsReceived.inc();
       msg.ack();
       for (const resolve of this.receiptWaiters.get(claims.messageId) ?? []) resolve(claims);

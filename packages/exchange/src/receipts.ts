@@ -27,7 +27,6 @@ export interface OutboxRecord {
   recipient: string;
   dossierId: string;
   subject: string;
-  seq: number;
   envelopeSha256: string;
   sentAt: string;
   receipt?: { receivedAt: string; verifiedAt: string; jws: string };
@@ -68,22 +67,30 @@ export class Outbox {
     return entry && entry.operation === 'PUT' ? entry.json<OutboxRecord>() : undefined;
   }
 
-  /** Attaches a verified receipt; returns false when the message is unknown to this outbox. */
-  async recordReceipt(claims: ReceiptClaims, jws: string, now = new Date()): Promise<boolean> {
+  /**
+   * Attaches a verified receipt to its sent message. `unknown`: this outbox has no such message (yet: the
+   * record and the publish run concurrently); `mismatch`: the receipt acknowledges other bytes than sent.
+   */
+  async recordReceipt(
+    claims: ReceiptClaims,
+    jws: string,
+    now = new Date(),
+  ): Promise<'recorded' | 'unknown' | 'mismatch'> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const entry = await this.kv.get(claims.messageId);
-      if (!entry || entry.operation !== 'PUT') return false;
+      if (!entry || entry.operation !== 'PUT') return 'unknown';
       const record = entry.json<OutboxRecord>();
-      if (record.receipt) return true;
+      if (record.envelopeSha256 !== claims.envelopeSha256) return 'mismatch';
+      if (record.receipt) return 'recorded';
       record.receipt = { receivedAt: claims.receivedAt, verifiedAt: now.toISOString(), jws };
       try {
         await this.kv.update(claims.messageId, JSON.stringify(record), entry.revision);
-        return true;
+        return 'recorded';
       } catch {
-        // concurrent update: read again
+        // a concurrent update (the seq after publish): read again
       }
     }
-    return true;
+    return 'recorded';
   }
 
   /** Messages sent before `before` that have no receipt yet, oldest first. */

@@ -216,4 +216,54 @@ describe('exchange runtime', () => {
       code: 'ERR_NO_STREAM',
     });
   });
+
+  test('exchange - a forged receipt is rejected to DEADLETTER and never counts as received', async () => {
+    const post = await connect(POST);
+    const [sent] = await post.send('visa-issued', example('visa-issued'), {
+      to: OE,
+      dossierId: 'DOSSIER-0008',
+    });
+    // The commune signs a receipt that claims to come from the Immigration Office.
+    const { signCompact } = await import('@passerelle/envelope');
+    const forged = await signCompact(
+      {
+        messageId: sent!.id,
+        type: 'visa-issued',
+        dossierId: 'DOSSIER-0008',
+        sender: POST,
+        receiver: OE,
+        envelopeSha256: sent!.envelopeSha256,
+        receivedAt: new Date().toISOString(),
+        status: 'accepted',
+      },
+      fx.keys.get(COMMUNE)!.signing,
+      { typ: 'pex-receipt+jws' },
+    );
+    const rejected = new Promise<{ code: string }>((resolve) => post.onRejection(resolve));
+    await jetstream(post.nc).publish(`pex.rcpt.${OE}.${POST}`, forged, { msgID: 'forged-1' });
+    expect((await rejected).code).toMatch(/^ERR_(RECEIPT_INVALID|KEY_NOT_FOUND|SIGNATURE_INVALID)$/);
+    expect((await post.unreceipted(0)).map((m) => m.id)).toContain(sent!.id);
+  });
+
+  test('metrics - /metrics serves the counters of the process', async () => {
+    const post = await connect(POST);
+    const oe = await connect(OE);
+    oe.subscribe(async () => undefined);
+    const [sent] = await post.send('visa-issued', example('visa-issued'), {
+      to: OE,
+      dossierId: 'DOSSIER-0009',
+    });
+    await post.awaitReceipt(sent!.id, 15_000);
+    const { serveMetrics } = await import('../src/index.js');
+    const served = await serveMetrics(post.metrics.registry, 0);
+    try {
+      const body = await (await fetch(`http://127.0.0.1:${served.port}/metrics`)).text();
+      expect(body).toMatch(/pex_messages_sent_total\{[^}]*type="visa-issued"[^}]*\} 1/);
+      expect(body).toMatch(/pex_receipts_received_total\{[^}]*\} 1/);
+      expect(body).toContain('pex_handler_duration_seconds');
+      expect((await fetch(`http://127.0.0.1:${served.port}/other`)).status).toBe(404);
+    } finally {
+      await served.close();
+    }
+  });
 });

@@ -1,0 +1,80 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connectNats, provisionStreams, writeDeadLetter } from '@passerelle/exchange';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { runCli } from '../src/index.js';
+
+async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi
+    .spyOn(console, 'error')
+    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  try {
+    process.exitCode = 0;
+    const code = await runCli(argv);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    process.exitCode = 0;
+  }
+}
+
+describe('passerelle dlq', () => {
+  const nats = useNatsServer();
+  afterEach(() => vi.restoreAllMocks());
+
+  test('dlq - list, show and replay a dead letter; meta shown, payload never', async () => {
+    const nc = await connectNats({ servers: nats.url });
+    const jsm = await jetstreamManager(nc, { timeout: 30_000 });
+    await provisionStreams(jsm);
+    const body = JSON.stringify({
+      meta: {
+        id: '0190f5c2-aaaa-7bbb-8ccc-000000000001',
+        type: 'visa-issued',
+        sender: 'post-ankara',
+        recipient: 'immigration-office',
+      },
+      jwe: 'opaque-ciphertext',
+      seal: 'x.y.z',
+    });
+    const subject = 'pex.msg.visa-issued.post-ankara.immigration-office';
+    const seq = await writeDeadLetter(jetstream(nc), new TextEncoder().encode(body), {
+      participant: 'immigration-office',
+      code: 'ERR_UNKNOWN_DOSSIER',
+      reason: 'A message refers to a dossier this body has never opened.',
+      originalSubject: subject,
+      originalSeq: 42,
+      deliveries: 1,
+      messageId: '0190f5c2-aaaa-7bbb-8ccc-000000000001',
+    });
+
+    const list = await capture(['dlq', 'list', '--server', nats.url]);
+    expect(list.code).toBe(0);
+    expect(list.out).toContain('ERR_UNKNOWN_DOSSIER');
+    expect(list.out).toContain('visa-issued');
+    expect(list.out).not.toContain('opaque-ciphertext');
+
+    const show = await capture(['dlq', 'show', String(seq), '--server', nats.url]);
+    expect(JSON.parse(show.out)).toMatchObject({
+      seq,
+      code: 'ERR_UNKNOWN_DOSSIER',
+      originalSubject: subject,
+      originalSeq: 42,
+    });
+    expect(show.out).not.toContain('opaque-ciphertext');
+
+    const missing = await capture(['dlq', 'show', '999', '--server', nats.url]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain('ERR_DEAD_LETTER_NOT_FOUND');
+
+    const replay = await capture(['dlq', 'replay', String(seq), '--server', nats.url]);
+    expect(replay.out).toContain(`replayed dead letter ${seq} to ${subject}`);
+    const info = await jsm.streams.info('EXCHANGE');
+    expect(info.state.messages).toBe(1);
+    expect((await capture(['dlq', 'list', '--server', nats.url])).out).toBe('no dead letters');
+    await nc.close();
+  });
+});

@@ -1,0 +1,30 @@
+import { Writable } from 'node:stream';
+import { describe, expect, test } from 'vitest';
+import { createLogger } from '../src/index.js';
+
+describe('logger', () => {
+  test('logger - payloads, keys and raw envelopes are redacted from log lines', () => {
+    let out = '';
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        out += chunk.toString();
+        cb();
+      },
+    });
+    const log = createLogger('test', { level: 'info', destination: sink });
+    log.info(
+      {
+        id: 'm-1',
+        payload: { applicant: { familyName: 'Janssens', passportNumber: 'EH1234567' } },
+        keys: { signing: { d: 'secret-d' } },
+        message: { jwe: 'eyJhbGciOi.secret', payload: { name: 'Janssens' } },
+        key: { d: 'another-secret' },
+      },
+      'sent',
+    );
+    expect(out).toContain('"id":"m-1"');
+    for (const secret of ['Janssens', 'EH1234567', 'secret-d', 'eyJhbGciOi', 'another-secret'])
+      expect(out).not.toContain(secret);
+    expect(out).toContain('[redacted]');
+  });
+});
