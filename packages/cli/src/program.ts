@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAudit } from './commands/audit.js';
 import { registerDlq } from './commands/dlq.js';
 import { registerStatus } from './commands/status.js';
 import { registerTail } from './commands/tail.js';
@@ -15,5 +16,6 @@ export function createProgram(): Command {
   registerStatus(program);
   registerDlq(program);
   registerTail(program);
+  registerAudit(program);
   return program;
 }

@@ -1,0 +1,313 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  type InclusionProof,
+  type KeyResolver,
+  type LedgerEntry,
+  type PublicJwk,
+  type TraceStep,
+  type VerifyReport,
+  assertLedgerOk,
+  checkProof,
+  openLedgerExport,
+  parseEntry,
+  proveMessage,
+  readLedger,
+  readLedgerEntries,
+  traceDossier,
+  verifyLedger,
+  writeLedgerExport,
+} from '@passerelle/audit';
+import { createDirectoryClient, loadAnchor, loadDirectoryFile } from '@passerelle/directory';
+import { PasserelleError } from '@passerelle/errors';
+import { StreamNames, connectNats } from '@passerelle/exchange';
+import type { Command } from 'commander';
+import { type ServerOptions, resolveServer } from '../context.js';
+
+/** Options shared by the audit commands. */
+export interface AuditOptions extends ServerOptions {
+  /** An export file to read instead of the LEDGER stream. */
+  file?: string;
+  from?: string;
+  to?: string;
+  /** Offline directory export, checked against `--anchor`. */
+  directory?: string;
+  /** The trust anchor's public key file. */
+  anchor?: string;
+  /** A pinned auditor public key (JWK file) for checkpoints. */
+  auditorKey?: string;
+  json?: boolean;
+}
+
+function seqOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new PasserelleError(
+      'ERR_CONFIG_INVALID',
+      `--${name} must be a ledger sequence number (1 or more).`,
+    );
+  }
+  return n;
+}
+
+async function readJwk(path: string): Promise<PublicJwk> {
+  const { d: _d, ...jwk } = JSON.parse(await readFile(path, 'utf8')) as PublicJwk & { d?: string };
+  return jwk;
+}
+
+/** Runs `fn` with a NATS connection when the command reads the server (no `--file`), or without one. */
+async function withLedger<T>(
+  opts: AuditOptions,
+  fn: (nc: NatsConnection | undefined) => Promise<T>,
+): Promise<T> {
+  if (opts.file && (opts.directory || !opts.anchor)) return fn(undefined);
+  const nc = await connectNats({ servers: resolveServer(opts), name: 'passerelle-audit', timeout: 5_000 });
+  try {
+    return await fn(nc);
+  } finally {
+    await nc.close();
+  }
+}
+
+/** The directory to check keys against: an offline export (`--directory`), else the live KV bucket. */
+async function keyResolver(
+  opts: AuditOptions,
+  nc: NatsConnection | undefined,
+): Promise<{ resolver: KeyResolver; close: () => void }> {
+  if (!opts.anchor) {
+    throw new PasserelleError(
+      'ERR_CONFIG_INVALID',
+      '--anchor <file> (the trust anchor public key) is required to check keys.',
+    );
+  }
+  const anchor = await loadAnchor(opts.anchor);
+  if (opts.directory)
+    return { resolver: await loadDirectoryFile(opts.directory, anchor), close: () => undefined };
+  if (!nc)
+    throw new PasserelleError(
+      'ERR_CONFIG_INVALID',
+      'Give --directory <file> to check an export without a server.',
+    );
+  const client = await createDirectoryClient({ nc, anchor });
+  return { resolver: client, close: () => void client.close() };
+}
+
+async function* rawSource(
+  opts: AuditOptions,
+  nc: NatsConnection | undefined,
+): AsyncGenerator<string | Uint8Array> {
+  if (opts.file) {
+    const exp = await openLedgerExport(opts.file);
+    yield* exp.lines;
+    return;
+  }
+  for await (const m of readLedger(nc as NatsConnection, {
+    from: seqOption(opts.from, 'from'),
+    to: seqOption(opts.to, 'to'),
+  })) {
+    yield m.data;
+  }
+}
+
+async function* entrySource(opts: AuditOptions, nc: NatsConnection | undefined): AsyncGenerator<LedgerEntry> {
+  if (!opts.file) {
+    yield* readLedgerEntries(nc as NatsConnection, {
+      from: seqOption(opts.from, 'from'),
+      to: seqOption(opts.to, 'to'),
+    });
+    return;
+  }
+  const exp = await openLedgerExport(opts.file);
+  let seq = exp.header.from;
+  for await (const line of exp.lines) yield parseEntry(line, seq++);
+}
+
+/** A progress line on stderr, drawn only on a terminal. */
+function progressBar(total: number | undefined): { update: (n: number) => void; done: () => void } {
+  if (!process.stderr.isTTY) return { update: () => undefined, done: () => undefined };
+  const started = Date.now();
+  return {
+    update(n) {
+      const rate = Math.round(n / Math.max(0.001, (Date.now() - started) / 1000));
+      const width = 30;
+      const filled = total ? Math.min(width, Math.round((n / total) * width)) : 0;
+      const bar = total ? `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ` : '';
+      process.stderr.write(`\r${bar}${n}${total ? `/${total}` : ''} entries  ${rate}/s   `);
+    },
+    done() {
+      process.stderr.write('\r\u001b[K');
+    },
+  };
+}
+
+/** Verifies the ledger (stream or export); resolves to the report, failed or not. */
+export async function runAuditVerify(opts: AuditOptions): Promise<VerifyReport> {
+  return withLedger(opts, async (nc) => {
+    const { resolver, close } = await keyResolver(opts, nc);
+    try {
+      let total: number | undefined;
+      if (nc && !opts.file) {
+        const info = await (await jetstreamManager(nc, { timeout: 15_000 })).streams.info(StreamNames.ledger);
+        const from = seqOption(opts.from, 'from') ?? 1;
+        total = Math.max(
+          0,
+          Math.min(seqOption(opts.to, 'to') ?? info.state.last_seq, info.state.last_seq) - from + 1,
+        );
+      }
+      let source: AsyncIterable<string | Uint8Array> = rawSource(opts, nc);
+      let startSeq = seqOption(opts.from, 'from');
+      if (opts.file) {
+        const exp = await openLedgerExport(opts.file);
+        source = exp.lines;
+        startSeq = exp.header.from;
+      }
+      const bar = progressBar(total);
+      try {
+        return await verifyLedger(source, {
+          resolver,
+          ...(startSeq ? { startSeq } : {}),
+          ...(opts.auditorKey ? { auditorKey: await readJwk(opts.auditorKey) } : {}),
+          onProgress: bar.update,
+          progressEvery: 500,
+        });
+      } finally {
+        bar.done();
+      }
+    } finally {
+      close();
+    }
+  });
+}
+
+/** The timeline of a dossier from the ledger (stream or export). */
+export async function runAuditTrace(dossierId: string, opts: AuditOptions): Promise<TraceStep[]> {
+  return withLedger(opts, (nc) => traceDossier(entrySource(opts, nc), dossierId));
+}
+
+function printTrace(steps: TraceStep[]): void {
+  if (steps.length === 0) {
+    console.log('no message of this dossier in the ledger');
+    return;
+  }
+  for (const s of steps) {
+    console.log(
+      `${s.issuedAt}  #${s.seq}  ${s.type}  ${s.sender} -> ${s.recipient}  id=${s.messageId}${s.checkpointSeq ? `  checkpoint #${s.checkpointSeq}` : '  (no checkpoint yet)'}`,
+    );
+    for (const r of s.receipts)
+      console.log(`${' '.repeat(26)}receipt #${r.seq} by ${r.receiver} at ${r.receivedAt}`);
+    if (s.receipts.length === 0) console.log(`${' '.repeat(26)}no receipt`);
+  }
+}
+
+/** Registers `passerelle audit verify|trace|export|prove|check-proof`. */
+export function registerAudit(program: Command): void {
+  const audit = program
+    .command('audit')
+    .description('verify the tamper-evident audit ledger, trace dossiers, export and prove');
+  const common = (c: Command): Command =>
+    c
+      .option('--server <url>', 'NATS server URL')
+      .option(
+        '--file <export>',
+        'read a ledger export instead of the LEDGER stream (no server needed with --directory)',
+      )
+      .option('--anchor <file>', 'trust anchor public key (JWK)')
+      .option('--directory <file>', 'offline directory export (checked against --anchor)');
+
+  common(audit.command('verify'))
+    .description(
+      'recompute the hash chain, every seal, receipt and checkpoint; exit non-zero naming the first bad entry',
+    )
+    .option('--from <seq>', 'first entry to verify')
+    .option('--to <seq>', 'last entry to verify')
+    .option('--auditor-key <file>', 'pinned auditor public key (JWK) for checkpoints')
+    .option('--json', 'print the report as JSON')
+    .action(async (opts: AuditOptions) => {
+      const report = await runAuditVerify(opts);
+      if (opts.json) console.log(JSON.stringify(report, null, 2));
+      else if (report.ok) {
+        console.log(
+          `ok  entries ${report.firstSeq}..${report.lastSeq}: ${report.envelopes} envelopes, ${report.receipts} receipts, ` +
+            `${report.checkpoints} checkpoints; ${report.uncheckpointed} after the last checkpoint; head ${report.headHash}`,
+        );
+      }
+      assertLedgerOk(report);
+    });
+
+  common(audit.command('trace <dossierId>'))
+    .description("the dossier's timeline: who sent what to whom, when, and the receipts")
+    .option('--json', 'print JSON')
+    .action(async (dossierId: string, opts: AuditOptions) => {
+      const steps = await runAuditTrace(dossierId, opts);
+      if (opts.json) console.log(JSON.stringify(steps, null, 2));
+      else printTrace(steps);
+    });
+
+  audit
+    .command('export')
+    .description('write the ledger to a JSON Lines file that audit verify --file checks offline')
+    .requiredOption('--out <file>', 'output file')
+    .option('--server <url>', 'NATS server URL')
+    .option('--from <seq>', 'first entry')
+    .option('--to <seq>', 'last entry')
+    .action(async (opts: AuditOptions & { out: string }) => {
+      const nc = await connectNats({
+        servers: resolveServer(opts),
+        name: 'passerelle-audit',
+        timeout: 5_000,
+      });
+      try {
+        const from = seqOption(opts.from, 'from') ?? 1;
+        const n = await writeLedgerExport(opts.out, readLedger(nc, { from, to: seqOption(opts.to, 'to') }), {
+          from,
+        });
+        console.log(`exported ${n} entries to ${opts.out}`);
+      } finally {
+        await nc.close();
+      }
+    });
+
+  common(audit.command('prove <messageId>'))
+    .description(
+      'write an inclusion proof of one message: entry, Merkle path, signed checkpoint, public keys',
+    )
+    .requiredOption('--out <file>', 'output file')
+    .action(async (messageId: string, opts: AuditOptions & { out: string }) => {
+      const proof = await withLedger(opts, async (nc) => {
+        const { resolver, close } = await keyResolver(opts, nc);
+        try {
+          return await proveMessage(entrySource(opts, nc), messageId, resolver);
+        } finally {
+          close();
+        }
+      });
+      await writeFile(opts.out, `${JSON.stringify(proof, null, 2)}\n`);
+      console.log(
+        `proof of ${messageId} (entry #${proof.entry.seq}, checkpoint #${proof.checkpoint.seq}) written to ${opts.out}`,
+      );
+    });
+
+  audit
+    .command('check-proof <file>')
+    .description(
+      'check an inclusion proof offline against a pinned auditor key or an anchored directory file',
+    )
+    .option('--auditor-key <file>', 'pinned auditor public key (JWK)')
+    .option('--anchor <file>', 'trust anchor public key (JWK), with --directory')
+    .option('--directory <file>', 'offline directory export')
+    .action(async (file: string, opts: AuditOptions) => {
+      const proof = JSON.parse(await readFile(file, 'utf8')) as InclusionProof;
+      const trust = {
+        ...(opts.auditorKey ? { auditorKey: await readJwk(opts.auditorKey) } : {}),
+        ...(opts.directory && opts.anchor
+          ? { resolver: await loadDirectoryFile(opts.directory, await loadAnchor(opts.anchor)) }
+          : {}),
+      };
+      const result = await checkProof(proof, trust);
+      console.log(
+        `ok  message ${result.messageId} is entry #${result.seq} under checkpoint #${result.checkpointSeq} (root ${result.root}); sender key from the ${result.senderKeyFrom}`,
+      );
+    });
+}

@@ -1,0 +1,204 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { createLedgerWriter } from '@passerelle/audit';
+import {
+  exportDirectory,
+  makeEntry,
+  signEntry,
+  writeAnchor,
+  writeDirectoryFile,
+} from '@passerelle/directory';
+import { loadAnchorPrivateKey } from '@passerelle/directory';
+import {
+  type ParticipantKeys,
+  createStaticResolver,
+  generateParticipantKeys,
+  newMessageId,
+  sealEnvelope,
+  sha256Hex,
+  signCompact,
+  toPublicJwk,
+} from '@passerelle/envelope';
+import { connectNats, provisionStreams } from '@passerelle/exchange';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
+import { runCli } from '../src/run.js';
+
+const DOSSIER = 'DOS-2026-000871';
+
+describe('audit command', () => {
+  const nats = useNatsServer();
+  const dir = mkdtempSync(join(tmpdir(), 'pex-cli-audit-'));
+  let anchorPath: string;
+  let directoryPath: string;
+  let auditorKeyPath: string;
+  let firstId: string;
+  let out: string[] = [];
+  let err: string[] = [];
+
+  const run = async (...args: string[]): Promise<number> => {
+    out = [];
+    err = [];
+    vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+    vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+    const code = await runCli(args);
+    process.exitCode = undefined;
+    return code;
+  };
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  beforeAll(async () => {
+    const [office, region, auditor] = (await Promise.all(
+      ['immigration-office', 'region-bruxelles', 'auditor'].map((id) => generateParticipantKeys(id)),
+    )) as [ParticipantKeys, ParticipantKeys, ParticipantKeys];
+    const anchor = await writeAnchor(join(dir, 'anchor'));
+    anchorPath = anchor.publicPath;
+    const anchorKey = await loadAnchorPrivateKey(anchor.privatePath);
+    const signed = await Promise.all(
+      [office, region, auditor].map((p) =>
+        signEntry(
+          makeEntry(
+            p.participantId,
+            p.participantId,
+            [toPublicJwk(p.signing)],
+            p.encryption.map(toPublicJwk),
+          ),
+          anchorKey,
+        ),
+      ),
+    );
+    directoryPath = join(dir, 'directory.json');
+    await writeDirectoryFile(directoryPath, exportDirectory(signed, anchor.publicKey));
+    auditorKeyPath = join(dir, 'auditor.public.json');
+    writeFileSync(auditorKeyPath, JSON.stringify(toPublicJwk(auditor.signing)));
+
+    const nc = await connectNats({ servers: nats.url });
+    await provisionStreams(await jetstreamManager(nc, { timeout: 30_000 }));
+    const resolver = createStaticResolver(
+      [office, region, auditor].map((p) => ({
+        participantId: p.participantId,
+        signing: [toPublicJwk(p.signing)],
+        encryption: p.encryption.map(toPublicJwk),
+      })),
+    );
+    const writer = await createLedgerWriter({
+      nc,
+      auditorKey: auditor.signing,
+      resolver,
+      checkpointEvery: 3,
+      checkpointIntervalMs: 0,
+    });
+    for (let i = 0; i < 4; i++) {
+      const id = newMessageId();
+      if (i === 0) firstId = id;
+      const env = await sealEnvelope({
+        meta: {
+          id,
+          type: 'residence-decided',
+          schemaVersion: 1,
+          sender: office.participantId,
+          recipient: region.participantId,
+          dossierId: DOSSIER,
+          issuedAt: new Date().toISOString(),
+          correlationId: 'corr-871',
+          causationId: null,
+        },
+        payload: { decision: 'granted' },
+        sender: office,
+        recipientKey: toPublicJwk(region.encryption[0] as ParticipantKeys['signing']),
+      });
+      const raw = JSON.stringify(env);
+      await writer.appendEnvelope(raw);
+      await writer.appendReceipt(
+        await signCompact(
+          {
+            messageId: id,
+            type: env.meta.type,
+            dossierId: DOSSIER,
+            sender: office.participantId,
+            receiver: region.participantId,
+            envelopeSha256: sha256Hex(raw),
+            receivedAt: new Date().toISOString(),
+            status: 'accepted',
+          },
+          region.signing,
+          { typ: 'pex-receipt+jws' },
+        ),
+      );
+    }
+    await writer.close();
+    await nc.close();
+  });
+
+  test('audit command - verify checks the stream against the directory file and reports ok', async () => {
+    const code = await run(
+      'audit',
+      'verify',
+      '--server',
+      nats.url,
+      '--anchor',
+      anchorPath,
+      '--directory',
+      directoryPath,
+    );
+    expect(err).toEqual([]);
+    expect(code).toBe(0);
+    expect(out.join('\n')).toMatch(/^ok {2}entries 1\.\.11: 4 envelopes, 4 receipts, 3 checkpoints/);
+  });
+
+  test('audit command - an export verifies offline; a tampered export exits 1 naming the first bad entry', async () => {
+    const file = join(dir, 'ledger.jsonl');
+    expect(await run('audit', 'export', '--server', nats.url, '--out', file)).toBe(0);
+    expect(
+      await run('audit', 'verify', '--file', file, '--anchor', anchorPath, '--directory', directoryPath),
+    ).toBe(0);
+    const lines = readFileSync(file, 'utf8').split('\n');
+    [lines[3], lines[4]] = [lines[4] as string, lines[3] as string];
+    const tampered = join(dir, 'tampered.jsonl');
+    writeFileSync(tampered, lines.join('\n'));
+    expect(
+      await run('audit', 'verify', '--file', tampered, '--anchor', anchorPath, '--directory', directoryPath),
+    ).toBe(1);
+    expect(err.join('\n')).toMatch(/^error ERR_LEDGER_GAP: Ledger entry 3: /);
+  });
+
+  test('audit command - trace prints who sent what to whom with receipt times', async () => {
+    expect(await run('audit', 'trace', DOSSIER, '--server', nats.url)).toBe(0);
+    const text = out.join('\n');
+    expect(text).toContain('residence-decided  immigration-office -> region-bruxelles');
+    expect(text.match(/receipt #\d+ by region-bruxelles at /g)).toHaveLength(4);
+  });
+
+  test('audit command - prove writes a proof that check-proof accepts with the auditor key and refuses with another', async () => {
+    const proofPath = join(dir, 'proof.json');
+    expect(
+      await run(
+        'audit',
+        'prove',
+        firstId,
+        '--server',
+        nats.url,
+        '--anchor',
+        anchorPath,
+        '--directory',
+        directoryPath,
+        '--out',
+        proofPath,
+      ),
+    ).toBe(0);
+    expect(await run('audit', 'check-proof', proofPath, '--auditor-key', auditorKeyPath)).toBe(0);
+    expect(out.join('\n')).toContain(`message ${firstId} is entry #1`);
+    expect(
+      await run('audit', 'check-proof', proofPath, '--anchor', anchorPath, '--directory', directoryPath),
+    ).toBe(0);
+    const other = await generateParticipantKeys('auditor');
+    const otherPath = join(dir, 'other.json');
+    writeFileSync(otherPath, JSON.stringify(toPublicJwk(other.signing)));
+    expect(await run('audit', 'check-proof', proofPath, '--auditor-key', otherPath)).toBe(1);
+    expect(err.join('\n')).toMatch(/ERR_PROOF_INVALID/);
+  });
+});
