@@ -1,6 +1,8 @@
 import { Command } from 'commander';
-import { registerAudit } from './commands/audit.js';
+import { registerDirectory } from './commands/directory.js';
 import { registerDlq } from './commands/dlq.js';
+import { registerEnvelope } from './commands/envelope.js';
+import { registerKeys } from './commands/keys.js';
 import { registerStatus } from './commands/status.js';
 import { registerTail } from './commands/tail.js';
 
@@ -14,8 +16,10 @@ export function createProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerStatus(program);
+  registerKeys(program);
+  registerDirectory(program);
+  registerEnvelope(program);
   registerDlq(program);
   registerTail(program);
-  registerAudit(program);
   return program;
 }
