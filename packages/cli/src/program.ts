@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAudit } from './commands/audit.js';
 import { registerDirectory } from './commands/directory.js';
 import { registerDlq } from './commands/dlq.js';
 import { registerEnvelope } from './commands/envelope.js';
@@ -21,5 +22,6 @@ export function createProgram(): Command {
   registerEnvelope(program);
   registerDlq(program);
   registerTail(program);
+  registerAudit(program);
   return program;
 }
