@@ -308,6 +308,128 @@ export const ERROR_CATALOGUE = {
     description:
       'An inclusion proof does not check: entry hash, Merkle path, checkpoint signature or seal; the message names the step.',
   },
+
+  // --- portal (services/portal) ---
+  ERR_UNAUTHENTICATED: {
+    area: 'portal',
+    retryable: false,
+    description:
+      'The HTTP request has no bearer token, or one that matches no integrator of the portal (HTTP 401).',
+  },
+  ERR_REQUEST_INVALID: {
+    area: 'portal',
+    retryable: false,
+    description:
+      'The HTTP request is malformed outside the message schema: unreadable JSON, a missing or bad header, an unknown route (HTTP 400 or 404).',
+  },
+  ERR_DOSSIER_NOT_FOUND: {
+    area: 'portal',
+    retryable: false,
+    description:
+      'No dossier of this integrator has this id (HTTP 404); for a message received by a service, the dossier is unknown to it (out of sequence).',
+  },
+  ERR_DOSSIER_CLOSED: {
+    area: 'portal',
+    retryable: false,
+    description: 'The dossier is closed (decided, refused, inadmissible or ended) and takes no more input (HTTP 409).',
+  },
+  ERR_IDEMPOTENCY_KEY_REUSED: {
+    area: 'portal',
+    retryable: false,
+    description:
+      'An Idempotency-Key was sent again with a different request (method, path or body) than its first use (HTTP 422).',
+  },
+  ERR_IDEMPOTENCY_IN_PROGRESS: {
+    area: 'portal',
+    retryable: true,
+    description: 'A request with the same Idempotency-Key is still being processed; retry later (HTTP 409).',
+  },
+  ERR_DOCUMENT_TOO_LARGE: {
+    area: 'portal',
+    retryable: false,
+    description: 'An uploaded document is empty or larger than the portal\'s size limit (HTTP 413).',
+  },
+  ERR_MEDIA_TYPE_NOT_ALLOWED: {
+    area: 'portal',
+    retryable: false,
+    description:
+      'An uploaded document\'s Content-Type is not in the allow-list (PDF, JPEG, PNG, XML, JSON) (HTTP 415).',
+  },
+  ERR_DOCUMENT_UNKNOWN: {
+    area: 'portal',
+    retryable: false,
+    description:
+      'A document reference names no document uploaded by this integrator, or its hash, size or media type differ from the upload (HTTP 400).',
+  },
+  ERR_DOCUMENT_INTEGRITY: {
+    area: 'portal',
+    retryable: false,
+    description:
+      'A stored document fails decryption or its SHA-256 differs from the reference: it was altered or the key is wrong.',
+  },
+
+  // --- procedure and services (packages/procedure, services/*) ---
+  ERR_OUT_OF_SEQUENCE: {
+    area: 'procedure',
+    retryable: false,
+    description:
+      'A message or desk action does not follow from the dossier\'s current step (e.g. a visa before the residence grant); details name the dossier step and the message type.',
+  },
+  ERR_UNKNOWN_DOSSIER: {
+    area: 'procedure',
+    retryable: false,
+    description: 'A message refers to a dossier this body has never opened (e.g. a visa for an unknown dossier).',
+  },
+  ERR_DOSSIER_NOT_YET_KNOWN: {
+    area: 'procedure',
+    retryable: true,
+    description:
+      'A message from another administration overtook the application it follows; it is redelivered until the application arrives, then dead-lettered.',
+  },
+  // ERR_DOSSIER_CLOSED (portal section) is also thrown by the services for a message on a closed dossier.
+  ERR_DUPLICATE_DECISION: {
+    area: 'procedure',
+    retryable: false,
+    description: 'A second decision arrived for a step already decided (e.g. a second visa for the same dossier).',
+  },
+  ERR_NOT_COMPETENT: {
+    area: 'procedure',
+    retryable: false,
+    description:
+      'The sender or acting body is not the one the dossier names (e.g. a visa from another consular post).',
+  },
+  ERR_NIS_CODE_INVALID: {
+    area: 'procedure',
+    retryable: false,
+    description: 'A commune id or NIS code is not the five-digit code of a Belgian commune.',
+  },
+  ERR_DATE_INVALID: {
+    area: 'procedure',
+    retryable: false,
+    description: 'A calendar date is not a valid RFC 3339 full-date (YYYY-MM-DD).',
+  },
+  ERR_PERIOD_INVALID: {
+    area: 'procedure',
+    retryable: false,
+    description:
+      'A period ends before it starts or exceeds its legal maximum (ICT 3 years, 1 year for trainees; mobility within the first member state permit).',
+  },
+  ERR_EXTENSION_NOT_ALLOWED: {
+    area: 'procedure',
+    retryable: false,
+    description:
+      'An annex 49 extension the law does not allow: a second renewal-pending extension (Art. 33 §6) or one after the permit was issued.',
+  },
+  ERR_DOSSIER_CONFLICT: {
+    area: 'procedure',
+    retryable: true,
+    description: 'Another instance updated the dossier state at the same time; the message is retried.',
+  },
+  ERR_NOT_HOSTED: {
+    area: 'procedure',
+    retryable: false,
+    description: 'A desk action names a participant id this service instance does not host.',
+  },
 } as const satisfies Record<string, { area: string; retryable: boolean; description: string }>;
 
 /** Any code of {@link ERROR_CATALOGUE}. */

@@ -1,0 +1,174 @@
+import { ProcedureError } from './procedure-error.js';
+
+/**
+ * The part of a JetStream KV bucket ({@link https://github.com/nats-io/nats.js `@nats-io/kv`} `KV`) the
+ * store uses; declared here so the procedure stays free of I/O dependencies.
+ */
+export interface KvLike {
+  get(key: string): Promise<{ value: Uint8Array; revision: number; operation: string } | null>;
+  create(key: string, data: Uint8Array): Promise<number>;
+  update(key: string, data: Uint8Array, version: number): Promise<number>;
+  keys(filter?: string): Promise<AsyncIterable<string>>;
+}
+
+/** A message a step decided to send, kept with the state until it is sent (a transactional outbox). */
+export interface PendingMessage {
+  type: string;
+  payload: unknown;
+  /** Explicit recipients; otherwise the contract's for `context`. */
+  to?: string[];
+  /** Routing facts (a `DossierContext`). */
+  context?: Record<string, unknown>;
+  correlationId?: string;
+  causationId?: string | null;
+}
+
+/** What the store keeps per dossier and hosted participant. */
+export interface StoredDossier<S> {
+  state: S;
+  /** Ids of the messages and actions already applied (the newest 64), so a redelivery applies nothing twice. */
+  applied: string[];
+  /** Messages decided but not yet sent. */
+  outbox: PendingMessage[];
+}
+
+/** What a step returns: the new state and the messages it sends. */
+export interface StepResult<S> {
+  state: S;
+  send?: PendingMessage[];
+}
+
+/** Sends one pending message (the service wires it to `Exchange.send`). */
+export type PendingSender = (
+  participant: string,
+  dossierId: string,
+  message: PendingMessage,
+) => Promise<void>;
+
+const APPLIED_KEPT = 64;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Dossier state of one service in a KV bucket, one key per hosted participant and dossier
+ * (`<participant>.<dossierId>`), updated by compare-and-set so several instances can share it. A step's
+ * state and the messages it sends are written together, then sent, then cleared: a crash in between sends
+ * them on the next delivery instead of losing them, and the applied-id list keeps the step from running twice.
+ *
+ * @example
+ * ```ts
+ * const store = new DossierStore<MyState>(await new Kvm(nc).create('svc-commune'));
+ * await store.apply('commune-21004', dossierId, meta.id, (cur) => ({ state: next(cur), send: [...] }), send);
+ * ```
+ */
+export class DossierStore<S> {
+  constructor(
+    private readonly kv: KvLike,
+    private readonly attempts = 8,
+  ) {}
+
+  private key(participant: string, dossierId: string): string {
+    return `${participant}.${dossierId}`;
+  }
+
+  /** The stored dossier with its KV revision, or undefined. */
+  async read(
+    participant: string,
+    dossierId: string,
+  ): Promise<(StoredDossier<S> & { revision: number }) | undefined> {
+    const entry = await this.kv.get(this.key(participant, dossierId));
+    if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) return undefined;
+    return { ...(JSON.parse(decoder.decode(entry.value)) as StoredDossier<S>), revision: entry.revision };
+  }
+
+  /** The state of a dossier, or undefined when this participant never opened it. */
+  async get(participant: string, dossierId: string): Promise<S | undefined> {
+    return (await this.read(participant, dossierId))?.state;
+  }
+
+  private async write(
+    participant: string,
+    dossierId: string,
+    value: StoredDossier<S>,
+    revision: number | undefined,
+  ): Promise<boolean> {
+    const data = encoder.encode(JSON.stringify(value));
+    try {
+      if (revision === undefined) await this.kv.create(this.key(participant, dossierId), data);
+      else await this.kv.update(this.key(participant, dossierId), data, revision);
+      return true;
+    } catch (err) {
+      // Lost a compare-and-set race: another instance wrote first; read again and retry.
+      if (/wrong last sequence|key exists/i.test(String((err as Error).message))) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Applies a step once: `step` sees the current state (undefined for a dossier not yet opened) and
+   * returns the next one with the messages to send; it throws a {@link ProcedureError} to refuse the step.
+   * A step id already applied only flushes what is still unsent. Returns the resulting state.
+   */
+  async apply(
+    participant: string,
+    dossierId: string,
+    stepId: string,
+    step: (current: S | undefined) => StepResult<S> | Promise<StepResult<S>>,
+    send: PendingSender,
+  ): Promise<S> {
+    for (let attempt = 0; attempt < this.attempts; attempt += 1) {
+      const current = await this.read(participant, dossierId);
+      if (current?.applied.includes(stepId)) {
+        await this.flush(participant, dossierId, send);
+        return current.state;
+      }
+      const result = await step(current?.state);
+      const next: StoredDossier<S> = {
+        state: result.state,
+        applied: [...(current?.applied ?? []), stepId].slice(-APPLIED_KEPT),
+        outbox: [...(current?.outbox ?? []), ...(result.send ?? [])],
+      };
+      if (await this.write(participant, dossierId, next, current?.revision)) {
+        await this.flush(participant, dossierId, send);
+        return result.state;
+      }
+    }
+    throw new ProcedureError(
+      'ERR_DOSSIER_CONFLICT',
+      `Dossier ${dossierId} kept changing under ${participant}.`,
+      {
+        details: { participant, dossierId },
+      },
+    );
+  }
+
+  /** Sends the dossier's pending messages in order, removing each once sent. */
+  async flush(participant: string, dossierId: string, send: PendingSender): Promise<void> {
+    for (;;) {
+      const current = await this.read(participant, dossierId);
+      const [first, ...rest] = current?.outbox ?? [];
+      if (!current || !first) return;
+      await send(participant, dossierId, first);
+      // Only this instance's flush of this dossier removes entries; a lost race means another flushed it.
+      await this.write(
+        participant,
+        dossierId,
+        { state: current.state, applied: current.applied, outbox: rest },
+        current.revision,
+      );
+    }
+  }
+
+  /** Every dossier of a participant (or of all hosted participants), for deadline scans and reports. */
+  async *list(participant?: string): AsyncGenerator<{ participant: string; dossierId: string; state: S }> {
+    const keys: string[] = [];
+    for await (const key of await this.kv.keys(participant ? `${participant}.>` : undefined)) keys.push(key);
+    for (const key of keys) {
+      const dot = key.indexOf('.');
+      const p = key.slice(0, dot);
+      const dossierId = key.slice(dot + 1);
+      const stored = await this.read(p, dossierId);
+      if (stored) yield { participant: p, dossierId, state: stored.state };
+    }
+  }
+}

@@ -1,0 +1,90 @@
+export {
+  belgianPublicHolidays,
+  addWorkingDays,
+  easterSunday,
+  isPublicHoliday,
+  isWorkingDay,
+  workingDaysBetween,
+} from './calendar.js';
+export type { PublicHoliday } from './calendar.js';
+export { addDays, addYears, dayNumber, daysBetween, fromDayNumber, minDate, toIsoDate } from './dates.js';
+export type { IsoDate } from './dates.js';
+export { decisionDocument, documentNumber } from './documents.js';
+export type { DecisionDocument, DecisionDocumentFacts } from './documents.js';
+export { DossierStore } from './dossier-store.js';
+export type { KvLike, PendingMessage, PendingSender, StepResult, StoredDossier } from './dossier-store.js';
+export type {
+  Applicant,
+  ApplicationSubmitted,
+  ArrivalRegistered,
+  Category,
+  CompletenessRuled,
+  DocumentKind,
+  DocumentRef,
+  DocumentsAdded,
+  DossierDocuments,
+  FeePaymentRequested,
+  FeeProofSubmitted,
+  MissingItem,
+  Money,
+  PermitIssued,
+  PermitKind,
+  PermitRenewed,
+  ProvisionalDocumentExtended,
+  RenewalPendingAttested,
+  ResidenceDecided,
+  ResidenceGranted,
+  ResidenceRefusalReason,
+  ResidenceRouting,
+  StayEndReason,
+  StayEnded,
+  VisaIssued,
+  WorkAuthorisationDecided,
+  WorkRefusalReason,
+} from './messages.js';
+export {
+  ARRIVAL_REPORT_WORKING_DAYS,
+  FAMILY_MEMBER_DECISION_DAYS,
+  ICT_MAXIMUM_YEARS,
+  PROVISIONAL_DOCUMENT_DAYS,
+  RENEWAL_PENDING_DAYS,
+  RENEWAL_PENDING_MAX_EXTENSIONS,
+  arrivalReportDeadline,
+  assertPeriod,
+  assertWithinLimits,
+  capPeriod,
+  extendProvisionalDocument,
+  familyMemberDecisionDeadline,
+  ictMaximumEnd,
+  isArrivalReportInTime,
+  provisionalDocumentValidity,
+  renewalPendingValidity,
+  visaValidity,
+} from './periods.js';
+export type {
+  IctRole,
+  Period,
+  PeriodLimits,
+  ProvisionalDocumentState,
+  ProvisionalPurpose,
+} from './periods.js';
+export { ProcedureError } from './procedure-error.js';
+export type { ProcedureErrorCode } from './procedure-error.js';
+export { BRUSSELS_COMMUNES, GERMAN_SPEAKING_COMMUNES, competentRegion, nisCode } from './region.js';
+export type { RegionId } from './region.js';
+export {
+  COMMUNE_MACHINE,
+  DOSSIER_MACHINES,
+  OFFICE_MACHINE,
+  POST_MACHINE,
+  REGION_MACHINE,
+  assertStep,
+} from './state-machine.js';
+export type {
+  Body,
+  CommunePhase,
+  DossierMachine,
+  OfficePhase,
+  PostPhase,
+  RegionPhase,
+} from './state-machine.js';
