@@ -151,7 +151,8 @@ export const ERROR_CATALOGUE = {
   ERR_CONTRACT_FORBIDDEN: {
     area: 'contracts',
     retryable: false,
-    description: 'The agreement does not allow this sender kind to send this type, or this recipient kind to receive it.',
+    description:
+      'The agreement does not allow this sender kind to send this type, or this recipient kind to receive it.',
   },
   ERR_SCHEMA_INVALID: {
     area: 'contracts',
@@ -225,6 +226,12 @@ export const ERROR_CATALOGUE = {
     area: 'exchange',
     retryable: true,
     description: 'No verified receipt arrived for a sent message within the time asked.',
+  },
+  ERR_NOT_PROVISIONED: {
+    area: 'exchange',
+    retryable: false,
+    description:
+      'A participant connecting without provisioning rights finds its consumers or buckets missing; the operator provisions them.',
   },
   ERR_DEAD_LETTER_NOT_FOUND: {
     area: 'exchange',
@@ -331,7 +338,8 @@ export const ERROR_CATALOGUE = {
   ERR_DOSSIER_CLOSED: {
     area: 'portal',
     retryable: false,
-    description: 'The dossier is closed (decided, refused, inadmissible or ended) and takes no more input (HTTP 409).',
+    description:
+      'The dossier is closed (decided, refused, inadmissible or ended) and takes no more input (HTTP 409).',
   },
   ERR_IDEMPOTENCY_KEY_REUSED: {
     area: 'portal',
@@ -347,13 +355,13 @@ export const ERROR_CATALOGUE = {
   ERR_DOCUMENT_TOO_LARGE: {
     area: 'portal',
     retryable: false,
-    description: 'An uploaded document is empty or larger than the portal\'s size limit (HTTP 413).',
+    description: "An uploaded document is empty or larger than the portal's size limit (HTTP 413).",
   },
   ERR_MEDIA_TYPE_NOT_ALLOWED: {
     area: 'portal',
     retryable: false,
     description:
-      'An uploaded document\'s Content-Type is not in the allow-list (PDF, JPEG, PNG, XML, JSON) (HTTP 415).',
+      "An uploaded document's Content-Type is not in the allow-list (PDF, JPEG, PNG, XML, JSON) (HTTP 415).",
   },
   ERR_DOCUMENT_UNKNOWN: {
     area: 'portal',
@@ -373,12 +381,13 @@ export const ERROR_CATALOGUE = {
     area: 'procedure',
     retryable: false,
     description:
-      'A message or desk action does not follow from the dossier\'s current step (e.g. a visa before the residence grant); details name the dossier step and the message type.',
+      "A message or desk action does not follow from the dossier's current step (e.g. a visa before the residence grant); details name the dossier step and the message type.",
   },
   ERR_UNKNOWN_DOSSIER: {
     area: 'procedure',
     retryable: false,
-    description: 'A message refers to a dossier this body has never opened (e.g. a visa for an unknown dossier).',
+    description:
+      'A message refers to a dossier this body has never opened (e.g. a visa for an unknown dossier).',
   },
   ERR_DOSSIER_NOT_YET_KNOWN: {
     area: 'procedure',
@@ -390,7 +399,8 @@ export const ERROR_CATALOGUE = {
   ERR_DUPLICATE_DECISION: {
     area: 'procedure',
     retryable: false,
-    description: 'A second decision arrived for a step already decided (e.g. a second visa for the same dossier).',
+    description:
+      'A second decision arrived for a step already decided (e.g. a second visa for the same dossier).',
   },
   ERR_NOT_COMPETENT: {
     area: 'procedure',

@@ -8,6 +8,7 @@ import {
   jetstream,
   jetstreamManager,
 } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
 import type { Contracts, DossierContext } from '@passerelle/contracts';
 import { participantKind } from '@passerelle/directory';
@@ -36,11 +37,11 @@ import {
 } from './consumers.js';
 import { writeDeadLetter } from './dead-letters.js';
 import { ExchangeError } from './exchange-error.js';
-import { IdempotencyStore } from './idempotency.js';
+import { IdempotencyStore, idempotencyBucketName } from './idempotency.js';
 import { type Logger, createLogger } from './logger.js';
 import { type ExchangeMetrics, createExchangeMetrics } from './metrics.js';
 import { publishWithRetry } from './publish.js';
-import { Outbox, type OutboxRecord, RECEIPT_TYP, type ReceiptClaims } from './receipts.js';
+import { Outbox, type OutboxRecord, RECEIPT_TYP, type ReceiptClaims, outboxBucketName } from './receipts.js';
 import { StreamNames, provisionStreams } from './streams.js';
 import { messageSubject, parseMessageSubject, receiptSubject } from './subjects.js';
 
@@ -62,7 +63,11 @@ export interface ExchangeOptions {
   nc?: NatsConnection;
   /** Inbox consumer delivery settings. */
   consumer?: InboxConsumerOptions;
-  /** Create missing streams (default true); false only checks that they exist. */
+  /**
+   * Create what is missing — streams, this participant's consumers and buckets (default true). False in
+   * secured deployments, where the operator provisions everything with {@link provisionParticipant} and
+   * a participant's credentials allow it only to use its own consumers and buckets.
+   */
   provision?: boolean;
   /** Stream and bucket replicas (1 on one server, 3 in a cluster). */
   replicas?: number;
@@ -163,20 +168,73 @@ export async function connectExchange(options: ExchangeOptions): Promise<Exchang
   try {
     // Stream creation right after a restart can exceed the default 5 s on two cores.
     const jsm = await jetstreamManager(nc, { timeout: 30_000 });
-    if (options.provision !== false) await provisionStreams(jsm, { replicas: options.replicas ?? 1 });
-    await ensureConsumers(jsm, options.participant, options.consumer);
+    const provision = options.provision !== false;
+    if (provision) {
+      await provisionStreams(jsm, { replicas: options.replicas ?? 1 });
+      await ensureConsumers(jsm, options.participant, options.consumer);
+    } else {
+      await assertProvisioned(jsm, nc, options.participant);
+    }
     const instanceId = options.instanceId ?? `${options.participant}/${randomUUID().slice(0, 8)}`;
     const idempotency = await IdempotencyStore.open(nc, options.participant, {
       owner: instanceId,
       replicas: options.replicas ?? 1,
       // A lease outlives no more than one ack_wait: the server redelivers only after it passed unrenewed.
       leaseMs: options.consumer?.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
+      create: provision,
     });
-    const outbox = await Outbox.open(nc, options.participant, { replicas: options.replicas ?? 1 });
+    const outbox = await Outbox.open(nc, options.participant, {
+      replicas: options.replicas ?? 1,
+      create: provision,
+    });
     return new Exchange(options, nc, owned, jsm, idempotency, outbox);
   } catch (err) {
     if (owned) await nc.close();
     throw err;
+  }
+}
+
+/**
+ * Provisions, with administrative credentials, everything a participant needs: the streams, its durable
+ * consumers, its idempotency and outbox buckets. Idempotent.
+ */
+export async function provisionParticipant(
+  nc: NatsConnection,
+  participant: string,
+  options: { replicas?: number; consumer?: InboxConsumerOptions } = {},
+): Promise<void> {
+  const jsm = await jetstreamManager(nc, { timeout: 30_000 });
+  await provisionStreams(jsm, { replicas: options.replicas ?? 1 });
+  await ensureConsumers(jsm, participant, options.consumer);
+  await IdempotencyStore.open(nc, participant, { owner: 'provisioning', replicas: options.replicas ?? 1 });
+  await Outbox.open(nc, participant, { replicas: options.replicas ?? 1 });
+}
+
+/** Fails with ERR_NOT_PROVISIONED naming what the operator has not created for a participant. */
+async function assertProvisioned(
+  jsm: JetStreamManager,
+  nc: NatsConnection,
+  participant: string,
+): Promise<void> {
+  const missing: string[] = [];
+  for (const name of [inboxConsumerName(participant), receiptConsumerName(participant)]) {
+    await jsm.consumers
+      .info(StreamNames.exchange, name)
+      .catch(() => missing.push(`consumer EXCHANGE/${name}`));
+  }
+  const kvm = new Kvm(nc);
+  for (const bucket of [idempotencyBucketName(participant), outboxBucketName(participant)]) {
+    await kvm
+      .open(bucket)
+      .then((kv) => kv.status())
+      .catch(() => missing.push(`bucket ${bucket}`));
+  }
+  if (missing.length) {
+    throw new ExchangeError(
+      'ERR_NOT_PROVISIONED',
+      `${participant} is not provisioned: missing ${missing.join(', ')}. Run the provisioning with operator credentials.`,
+      { details: { participant, missing } },
+    );
   }
 }
 

@@ -38,14 +38,20 @@ export class IdempotencyStore {
   static async open(
     nc: NatsConnection,
     participant: string,
-    options: { owner: string; leaseMs?: number; ttlDays?: number; replicas?: number },
+    options: { owner: string; leaseMs?: number; ttlDays?: number; replicas?: number; create?: boolean },
   ): Promise<IdempotencyStore> {
-    const kv = await new Kvm(nc).create(idempotencyBucketName(participant), {
-      history: 1,
-      ttl: (options.ttlDays ?? 30) * 24 * 60 * 60 * 1000,
-      replicas: options.replicas ?? 1,
-      timeout: 30_000,
-    });
+    const kvm = new Kvm(nc);
+    const name = idempotencyBucketName(participant);
+    // Where the broker's operator provisions buckets (secured deployments), a participant only opens its own.
+    const kv =
+      options.create === false
+        ? await kvm.open(name, { timeout: 30_000 })
+        : await kvm.create(name, {
+            history: 1,
+            ttl: (options.ttlDays ?? 30) * 24 * 60 * 60 * 1000,
+            replicas: options.replicas ?? 1,
+            timeout: 30_000,
+          });
     return new IdempotencyStore(kv, options.owner, options.leaseMs ?? 60_000);
   }
 

@@ -47,14 +47,20 @@ export class Outbox {
   static async open(
     nc: NatsConnection,
     participant: string,
-    options: { ttlDays?: number; replicas?: number } = {},
+    options: { ttlDays?: number; replicas?: number; create?: boolean } = {},
   ): Promise<Outbox> {
-    const kv = await new Kvm(nc).create(outboxBucketName(participant), {
-      history: 1,
-      ttl: (options.ttlDays ?? 90) * 24 * 60 * 60 * 1000,
-      replicas: options.replicas ?? 1,
-      timeout: 30_000,
-    });
+    const kvm = new Kvm(nc);
+    const name = outboxBucketName(participant);
+    // Where the broker's operator provisions buckets (secured deployments), a participant only opens its own.
+    const kv =
+      options.create === false
+        ? await kvm.open(name, { timeout: 30_000 })
+        : await kvm.create(name, {
+            history: 1,
+            ttl: (options.ttlDays ?? 90) * 24 * 60 * 60 * 1000,
+            replicas: options.replicas ?? 1,
+            timeout: 30_000,
+          });
     return new Outbox(kv);
   }
 

@@ -21,7 +21,7 @@ describe('exchange runtime', () => {
   const open: Exchange[] = [];
 
   beforeAll(async () => {
-    fx = await makeFixture([POST, OE, COMMUNE]);
+    fx = await makeFixture([POST, OE, COMMUNE, 'commune-11002']);
   });
   afterEach(async () => {
     await Promise.all(open.splice(0).map((e) => e.close()));
@@ -259,11 +259,27 @@ describe('exchange runtime', () => {
     try {
       const body = await (await fetch(`http://127.0.0.1:${served.port}/metrics`)).text();
       expect(body).toMatch(/pex_messages_sent_total\{[^}]*type="visa-issued"[^}]*\} 1/);
-      expect(body).toMatch(/pex_receipts_received_total\{[^}]*\} 1/);
+      expect(body).toMatch(/pex_receipts_received_total\{[^}]*\} [1-9]/);
       expect(body).toContain('pex_handler_duration_seconds');
       expect((await fetch(`http://127.0.0.1:${served.port}/other`)).status).toBe(404);
     } finally {
       await served.close();
     }
+  });
+
+  test('exchange - with provision off, a participant binds to what the operator provisioned', async () => {
+    const { provisionParticipant, connectNats } = await import('../src/index.js');
+    const FRESH = 'commune-11002';
+    await expect(connect(FRESH, { provision: false })).rejects.toMatchObject({
+      code: 'ERR_NOT_PROVISIONED',
+      message: expect.stringContaining(`consumer EXCHANGE/inbox-${FRESH}`),
+    });
+    const admin = await connectNats({ servers: nats.url });
+    await provisionParticipant(admin, FRESH);
+    await admin.close();
+    const commune = await connect(FRESH, { provision: false });
+    const post = await connect(POST);
+    expect(await commune.pending()).toBe(0);
+    expect(post.participant).toBe(POST);
   });
 });
