@@ -169,7 +169,7 @@ export function createContracts(parts: ContractsParts): Contracts {
       for (const rule of contract.recipients) {
         const when = rule.when ?? {};
         const matches = (field: 'procedure' | 'scheme' | 'outcome'): boolean => {
-          const allowed = when[field];
+          const allowed: readonly string[] | undefined = when[field];
           if (!allowed) return true;
           const value = context[field];
           if (value === undefined) {

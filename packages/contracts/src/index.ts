@@ -5,12 +5,36 @@ export type {
   RecipientCondition,
   RecipientRule,
 } from './agreement.js';
+export { renderAsyncApi } from './asyncapi.js';
+export { bundleSchemas } from './bundle.js';
+export type { BundleOptions, SchemaBundle } from './bundle.js';
 export { ContractError } from './contract-error.js';
 export type { ContractErrorCode } from './contract-error.js';
 export { createContracts } from './contracts.js';
 export type { Contracts, ContractsParts, LoadedDefinitions, LoadedSchema, SchemaIssue } from './contracts.js';
 export type { DossierContext } from './dossier-context.js';
+export type {
+  ApplicationSubmitted,
+  ArrivalRegistered,
+  CompletenessRuled,
+  DocumentRef,
+  DocumentsAdded,
+  FeePaymentRequested,
+  FeeProofSubmitted,
+  PayloadByType,
+  PermitIssued,
+  PermitRenewed,
+  ProvisionalDocumentExtended,
+  Receipt,
+  RenewalPendingAttested,
+  ResidenceDecided,
+  StayEnded,
+  VisaIssued,
+  WorkAuthorisationDecided,
+} from './generated/payloads.js';
 export { SCHEMA_FILE_PATTERN, loadContracts } from './load-contracts.js';
 export type { LoadContractsOptions } from './load-contracts.js';
 export type { MessageTypeInfo } from './message-type-info.js';
+export { SELF, natsPermissionsFor, natsPermissionsTemplate } from './permissions.js';
+export type { NatsPermissions } from './permissions.js';
 export { parsePointer, pick, pointerCovers, valueAt } from './pointer.js';

@@ -235,6 +235,10 @@ export async function loadContracts(options: LoadContractsOptions = {}): Promise
       throw fileError(file, '/$id', `must end with /${entry.name}`);
     }
     if (schema.type !== 'object') throw fileError(file, '/type', 'a payload is a JSON object');
+    // Generators name the payload types after the title.
+    if (typeof schema.title !== 'string' || !/^[A-Z][A-Za-z0-9]*$/.test(schema.title)) {
+      throw fileError(file, '/title', 'needs a PascalCase title (it names the generated payload type)');
+    }
     schemas.push({ type: match[1]!, version: Number(match[2]), file, schema });
   }
   schemas.sort((a, b) => a.type.localeCompare(b.type) || a.version - b.version);
