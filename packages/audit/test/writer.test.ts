@@ -203,6 +203,25 @@ describe('writer', () => {
     expect(report.envelopes).toBe(9);
   });
 
+  test('writer - a checkpoint is written after the interval when entries are pending', async () => {
+    await freshLedger();
+    const writer = await createLedgerWriter({
+      nc,
+      auditorKey: auditor,
+      resolver,
+      checkpointEvery: 1000,
+      checkpointIntervalMs: 100,
+    });
+    await writer.appendEnvelope(await envelope(office, region));
+    expect(writer.state.batchHashes).toHaveLength(1);
+    for (let i = 0; i < 50 && writer.state.batchHashes.length > 0; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(writer.state.batchHashes).toHaveLength(0);
+    expect((await stored()).map((l) => parseEntry(l).kind)).toEqual(['envelope', 'checkpoint']);
+    await writer.close();
+    expect(await stored()).toHaveLength(2);
+  });
+
   test('writer - an export verifies offline, proves a message, and traces the dossier', async () => {
     await freshLedger();
     const writer = await createLedgerWriter({
