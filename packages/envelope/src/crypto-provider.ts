@@ -42,3 +42,30 @@ export function bareJwk(jwk: PublicJwk | PrivateJwk): {
   if ('d' in jwk && typeof jwk.d === 'string') bare.d = jwk.d;
   return bare;
 }
+
+/**
+ * A small cache of imported keys, by object identity first and then by public coordinates (callers that
+ * rebuild JWK objects per message still hit it). The cache key never contains the private member.
+ */
+export function createKeyCache<K>(
+  importKey: (jwk: PublicJwk | PrivateJwk) => Promise<K>,
+  max = 1024,
+): (jwk: PublicJwk | PrivateJwk) => Promise<K> {
+  const byObject = new WeakMap<object, Promise<K>>();
+  const byCoordinates = new Map<string, Promise<K>>();
+  return (jwk) => {
+    let k = byObject.get(jwk);
+    if (k) return k;
+    const id = `${'d' in jwk ? 'private' : 'public'}:${jwk.kid}:${jwk.x}.${jwk.y}`;
+    k = byCoordinates.get(id);
+    if (!k) {
+      k = importKey(jwk);
+      // a failed import is not cached
+      k.catch(() => byCoordinates.delete(id));
+      if (byCoordinates.size >= max) byCoordinates.clear();
+      byCoordinates.set(id, k);
+    }
+    byObject.set(jwk, k);
+    return k;
+  };
+}

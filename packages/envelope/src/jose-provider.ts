@@ -1,12 +1,17 @@
 import { CompactEncrypt, CompactSign, compactDecrypt, compactVerify, importJWK, type CryptoKey } from 'jose';
-import { bareJwk, type CryptoProvider, type ProtectedHeaderExtras } from './crypto-provider.js';
+import {
+  bareJwk,
+  createKeyCache,
+  type CryptoProvider,
+  type ProtectedHeaderExtras,
+} from './crypto-provider.js';
 import type { PrivateJwk, PublicJwk } from './types.js';
 
 type Alg = 'ES256' | 'ECDH-ES+A256KW';
 
 /**
  * The default provider, on panva/jose (WebCrypto: the EC work runs off the event loop). Imported keys
- * are cached per JWK object, so keep using the same objects (the directory client does).
+ * are cached (by JWK object, then by public coordinates).
  *
  * @example
  * ```ts
@@ -15,21 +20,18 @@ type Alg = 'ES256' | 'ECDH-ES+A256KW';
  * ```
  */
 export function createJoseProvider(): CryptoProvider {
-  const cache: Record<Alg, WeakMap<object, Promise<CryptoKey>>> = {
-    ES256: new WeakMap(),
-    'ECDH-ES+A256KW': new WeakMap(),
-  };
-  const key = (jwk: PublicJwk | PrivateJwk, alg: Alg): Promise<CryptoKey> => {
-    let k = cache[alg].get(jwk);
-    if (!k) {
-      k = importJWK(bareJwk(jwk), alg).then((imported): CryptoKey => {
+  const importFor = (alg: Alg) =>
+    createKeyCache((jwk) =>
+      importJWK(bareJwk(jwk), alg).then((imported): CryptoKey => {
         if (imported instanceof Uint8Array) throw new TypeError('An EC JWK imported as a secret key.');
         return imported;
-      });
-      cache[alg].set(jwk, k);
-    }
-    return k;
+      }),
+    );
+  const caches: Record<Alg, (jwk: PublicJwk | PrivateJwk) => Promise<CryptoKey>> = {
+    ES256: importFor('ES256'),
+    'ECDH-ES+A256KW': importFor('ECDH-ES+A256KW'),
   };
+  const key = (jwk: PublicJwk | PrivateJwk, alg: Alg): Promise<CryptoKey> => caches[alg](jwk);
   return {
     name: 'jose',
     async sign(payload: Uint8Array, jwk: PrivateJwk, header: ProtectedHeaderExtras = {}): Promise<string> {

@@ -1,5 +1,10 @@
 import nodeJose from 'node-jose';
-import { bareJwk, type CryptoProvider, type ProtectedHeaderExtras } from './crypto-provider.js';
+import {
+  bareJwk,
+  createKeyCache,
+  type CryptoProvider,
+  type ProtectedHeaderExtras,
+} from './crypto-provider.js';
 import type { PrivateJwk, PublicJwk } from './types.js';
 
 const { JWE, JWK, JWS } = nodeJose;
@@ -15,15 +20,7 @@ const { JWE, JWK, JWS } = nodeJose;
  * ```
  */
 export function createNodeJoseProvider(): CryptoProvider {
-  const cache = new WeakMap<object, Promise<nodeJose.JWK.Key>>();
-  const key = (jwk: PublicJwk | PrivateJwk): Promise<nodeJose.JWK.Key> => {
-    let k = cache.get(jwk);
-    if (!k) {
-      k = JWK.asKey({ ...bareJwk(jwk), kid: jwk.kid });
-      cache.set(jwk, k);
-    }
-    return k;
-  };
+  const key = createKeyCache((jwk) => JWK.asKey({ ...bareJwk(jwk), kid: jwk.kid }));
   return {
     name: 'node-jose',
     async sign(payload: Uint8Array, jwk: PrivateJwk, header: ProtectedHeaderExtras = {}): Promise<string> {

@@ -1,6 +1,8 @@
 import { EnvelopeError } from './envelope-error.js';
 
 const MAX_DEPTH = 64;
+// a JSON string literal: no raw control character, escapes per RFC 8259
+const STRING = /"[^"\\\u0000-\u001f]*(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\u0000-\u001f]*)*"/y;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Decodes UTF-8 strictly: invalid sequences are an error rather than U+FFFD. */
@@ -40,23 +42,13 @@ export function parseStrictJson(text: string, what: string): unknown {
     }
   };
   const str = (): string => {
-    const start = i;
-    i++; // opening quote
-    while (i < text.length) {
-      const c = text.charCodeAt(i);
-      if (c === 0x22) {
-        i++;
-        try {
-          return JSON.parse(text.slice(start, i)) as string;
-        } catch {
-          return fail('bad string');
-        }
-      }
-      if (c === 0x5c) i += 2;
-      else if (c < 0x20) return fail('control character in string');
-      else i++;
-    }
-    return fail('unterminated string');
+    STRING.lastIndex = i;
+    const m = STRING.exec(text);
+    if (!m) return fail('bad string');
+    i = STRING.lastIndex;
+    const literal = m[0];
+    // most strings (base64url segments, ids) have no escape: skip the decode
+    return literal.includes('\\') ? (JSON.parse(literal) as string) : literal.slice(1, -1);
   };
   const value = (depth: number): unknown => {
     if (depth > MAX_DEPTH) fail('nesting too deep');

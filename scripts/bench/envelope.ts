@@ -1,0 +1,313 @@
+/**
+ * `pnpm bench envelope [--count N] [--node-jose-count N]`: cost of sealing and opening one envelope with
+ * each crypto provider, beside a floor measured in the same run: Node's `crypto` doing the same work with
+ * no library (seal: ES256 sign, ephemeral P-256 key + ECDH + Concat KDF + AES-KW + AES-256-GCM, SHA-256,
+ * ES256 sign; open: ES256 verify, ECDH + KDF + unwrap + AES-GCM decrypt, ES256 verify). For each: µs median
+ * one at a time, messages/s with 32 in flight, and the event-loop delay (`monitorEventLoopDelay`).
+ */
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPair,
+  randomBytes,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
+import { loadavg } from 'node:os';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { parseArgs, promisify } from 'node:util';
+import {
+  type CryptoProvider,
+  type EnvelopeMeta,
+  type ParticipantKeys,
+  type PrivateJwk,
+  type PublicJwk,
+  createJoseProvider,
+  createNodeJoseProvider,
+  createStaticResolver,
+  generateParticipantKeys,
+  newMessageId,
+  openEnvelope,
+  sealEnvelope,
+  toPublicJwk,
+} from '@passerelle/envelope';
+import { machineLine, percentile } from './_util.js';
+
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: '400' },
+    'node-jose-count': { type: 'string', default: '120' },
+  },
+});
+const COUNT = Number(values.count);
+const NODE_JOSE_COUNT = Number(values['node-jose-count']);
+const IN_FLIGHT = 32;
+
+const payload = {
+  application: { kind: 'single-permit', first: true, hoursPerWeek: 38, grossMonthlySalaryEur: 3450 },
+  employer: {
+    vat: 'BE0123456789',
+    name: 'Example Welding SRL',
+    address: { postcode: '1000', city: 'Bruxelles' },
+  },
+  worker: { nationality: 'IN', birthYear: 1991, qualifications: ['welding-iso-9606', 'safety-vca'] },
+  documents: Array.from({ length: 8 }, (_, i) => ({
+    ref: `doc-${i}`,
+    sha256: randomBytes(32).toString('hex'),
+  })),
+};
+const payloadBytes = Buffer.byteLength(JSON.stringify(payload));
+
+const [sender, recipient] = await Promise.all([
+  generateParticipantKeys('portal-bench'),
+  generateParticipantKeys('region-bruxelles'),
+]);
+const resolver = createStaticResolver(
+  [sender, recipient].map((k: ParticipantKeys) => ({
+    participantId: k.participantId,
+    signing: [toPublicJwk(k.signing)],
+    encryption: k.encryption.map(toPublicJwk),
+  })),
+);
+const recipientKey = toPublicJwk(recipient.encryption[0]!);
+const meta = (): EnvelopeMeta => ({
+  id: newMessageId(),
+  type: 'application-submitted',
+  schemaVersion: 1,
+  sender: 'portal-bench',
+  recipient: 'region-bruxelles',
+  dossierId: 'D-2026-000123',
+  issuedAt: new Date().toISOString(),
+  correlationId: newMessageId(),
+  causationId: null,
+});
+
+/** The same work as a provider, with node:crypto and no JOSE library. */
+interface FloorSealed {
+  meta: EnvelopeMeta;
+  wrapped: Buffer;
+  iv: Buffer;
+  ct: Buffer;
+  tag: Buffer;
+  epk: KeyObject;
+  seal: Buffer;
+}
+
+function createFloor(): { seal(m: EnvelopeMeta): Promise<FloorSealed>; open(e: FloorSealed): Promise<void> } {
+  const keyObject = (jwk: PublicJwk | PrivateJwk): KeyObject =>
+    'd' in jwk
+      ? createPrivateKey({ key: { ...jwk }, format: 'jwk' })
+      : createPublicKey({ key: { ...jwk }, format: 'jwk' });
+  const senderSig = keyObject(sender.signing);
+  const senderSigPub = keyObject(toPublicJwk(sender.signing));
+  const recipientEnc = keyObject(recipient.encryption[0]!);
+  const recipientEncPub = keyObject(recipientKey);
+  const signAsync = promisify(sign) as (
+    a: string,
+    d: Buffer,
+    k: { key: KeyObject; dsaEncoding: 'ieee-p1363' },
+  ) => Promise<Buffer>;
+  const verifyAsync = promisify(verify) as (
+    a: string,
+    d: Buffer,
+    k: { key: KeyObject; dsaEncoding: 'ieee-p1363' },
+    s: Buffer,
+  ) => Promise<boolean>;
+  const genKey = promisify(generateKeyPair);
+  const kdf = (z: Buffer): Buffer =>
+    // Concat KDF (RFC 7518 §4.6), one round for a 256-bit key
+    createHash('sha256')
+      .update(Buffer.from([0, 0, 0, 1]))
+      .update(z)
+      .update(Buffer.from('ECDH-ES+A256KW'))
+      .digest();
+  const b64 = (b: Buffer): string => b.toString('base64url');
+  return {
+    async seal(m: EnvelopeMeta): Promise<FloorSealed> {
+      const innerData = Buffer.from(JSON.stringify({ meta: m, payload }));
+      const innerSig = await signAsync('sha256', innerData, { key: senderSig, dsaEncoding: 'ieee-p1363' });
+      const inner = Buffer.from(`${b64(innerData)}.${b64(innerSig)}`);
+      const { privateKey: ephemeral, publicKey: epk } = await genKey('ec', { namedCurve: 'P-256' });
+      const kek = kdf(diffieHellman({ privateKey: ephemeral, publicKey: recipientEncPub }));
+      const cek = randomBytes(32);
+      const wrap = createCipheriv('id-aes256-wrap', kek, Buffer.from('A6A6A6A6A6A6A6A6', 'hex'));
+      const wrapped = Buffer.concat([wrap.update(cek), wrap.final()]);
+      const iv = randomBytes(12);
+      const gcm = createCipheriv('aes-256-gcm', cek, iv);
+      const ct = Buffer.concat([gcm.update(inner), gcm.final()]);
+      const tag = gcm.getAuthTag();
+      const jweHash = createHash('sha256').update(wrapped).update(iv).update(ct).update(tag).digest('hex');
+      const seal = await signAsync(
+        'sha256',
+        Buffer.from(JSON.stringify({ v: 1, meta: m, jweSha256: jweHash })),
+        { key: senderSig, dsaEncoding: 'ieee-p1363' },
+      );
+      return { meta: m, wrapped, iv, ct, tag, epk, seal };
+    },
+    async open(e: FloorSealed): Promise<void> {
+      const jweHash = createHash('sha256')
+        .update(e.wrapped)
+        .update(e.iv)
+        .update(e.ct)
+        .update(e.tag)
+        .digest('hex');
+      const sealOk = await verifyAsync(
+        'sha256',
+        Buffer.from(JSON.stringify({ v: 1, meta: e.meta, jweSha256: jweHash })),
+        { key: senderSigPub, dsaEncoding: 'ieee-p1363' },
+        e.seal,
+      );
+      if (!sealOk) throw new Error('floor: seal');
+      const kek = kdf(diffieHellman({ privateKey: recipientEnc, publicKey: e.epk }));
+      const unwrap = createDecipheriv('id-aes256-wrap', kek, Buffer.from('A6A6A6A6A6A6A6A6', 'hex'));
+      const cek = Buffer.concat([unwrap.update(e.wrapped), unwrap.final()]);
+      const gcm = createDecipheriv('aes-256-gcm', cek, e.iv);
+      gcm.setAuthTag(e.tag);
+      const inner = Buffer.concat([gcm.update(e.ct), gcm.final()]).toString();
+      const [data, sig] = inner.split('.') as [string, string];
+      const ok = await verifyAsync(
+        'sha256',
+        Buffer.from(data, 'base64url'),
+        { key: senderSigPub, dsaEncoding: 'ieee-p1363' },
+        Buffer.from(sig, 'base64url'),
+      );
+      if (!ok) throw new Error('floor: inner');
+      JSON.parse(Buffer.from(data, 'base64url').toString());
+    },
+  };
+}
+
+interface Subject {
+  name: string;
+  seal(): Promise<unknown>;
+  open(sealed: unknown): Promise<unknown>;
+}
+
+function providerSubject(provider: CryptoProvider): Subject {
+  return {
+    name: provider.name,
+    seal: async () =>
+      JSON.stringify(await sealEnvelope({ meta: meta(), payload, sender, recipientKey, provider })),
+    open: (raw) => openEnvelope(raw as string, { recipient, resolver, provider }),
+  };
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+async function runConcurrent(
+  count: number,
+  width: number,
+  task: (i: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < count) {
+        await task(next++);
+        // messages arrive from the socket, one macrotask each: let the loop turn as it would in a service
+        await turn();
+      }
+    }),
+  );
+}
+
+interface Result {
+  name: string;
+  sealUs: number;
+  openUs: number;
+  sealRate: number;
+  openRate: number;
+  roundTripRate: number;
+  maxDelayMs: number;
+  p99DelayMs: number;
+}
+
+async function measure(subject: Subject, count: number): Promise<Result> {
+  // warm-up: key imports, JIT
+  for (let i = 0; i < 20; i++) await subject.open(await subject.seal());
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  const sealTimes: number[] = [];
+  const openTimes: number[] = [];
+  const sealed: unknown[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    sealed.push(await subject.seal());
+    sealTimes.push((performance.now() - t) * 1000);
+    await turn();
+  }
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    await subject.open(sealed[i]);
+    openTimes.push((performance.now() - t) * 1000);
+    await turn();
+  }
+  let t = performance.now();
+  const batch: unknown[] = new Array(count);
+  await runConcurrent(count, IN_FLIGHT, async (i) => {
+    batch[i] = await subject.seal();
+  });
+  const sealRate = count / ((performance.now() - t) / 1000);
+  t = performance.now();
+  await runConcurrent(count, IN_FLIGHT, async (i) => {
+    await subject.open(batch[i]);
+  });
+  const openRate = count / ((performance.now() - t) / 1000);
+  t = performance.now();
+  await runConcurrent(count, IN_FLIGHT, async () => {
+    await subject.open(await subject.seal());
+  });
+  const roundTripRate = count / ((performance.now() - t) / 1000);
+  // let the sampling timer fire once more, so a stall at the very end is recorded too
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  h.disable();
+  return {
+    name: subject.name,
+    sealUs: percentile(sealTimes, 50),
+    openUs: percentile(openTimes, 50),
+    sealRate,
+    openRate,
+    roundTripRate,
+    maxDelayMs: h.max / 1e6,
+    p99DelayMs: h.percentile(99) / 1e6,
+  };
+}
+
+const floor = createFloor();
+const floorSubject: Subject = {
+  name: 'node:crypto floor',
+  seal: () => floor.seal(meta()),
+  open: (e) => floor.open(e as FloorSealed),
+};
+
+const results: Result[] = [];
+results.push(await measure(floorSubject, COUNT));
+results.push(await measure(providerSubject(createJoseProvider()), COUNT));
+results.push(await measure(providerSubject(createNodeJoseProvider()), NODE_JOSE_COUNT));
+const base = results[0]!;
+
+const f0 = (n: number): string => n.toFixed(0);
+const f1 = (n: number): string => n.toFixed(1);
+const pct = (n: number): string => `${((n / base.roundTripRate) * 100).toFixed(0)}%`;
+const lines = [
+  `### Envelope seal and open (\`pnpm bench envelope\`)`,
+  '',
+  `${await machineLine()}; load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(
+      ' ',
+    )} at the end; payload ${payloadBytes} B of JSON; ${COUNT} messages (node-jose: ${NODE_JOSE_COUNT}); ${IN_FLIGHT} in flight for the rates.`,
+  '',
+  '| provider | seal µs (median) | open µs (median) | seal msg/s | open msg/s | seal+open msg/s | vs floor | event-loop max / p99 ms |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...results.map(
+    (r) =>
+      `| ${r.name} | ${f0(r.sealUs)} | ${f0(r.openUs)} | ${f0(r.sealRate)} | ${f0(r.openRate)} | ${f0(r.roundTripRate)} | ${pct(r.roundTripRate)} | ${f1(r.maxDelayMs)} / ${f1(r.p99DelayMs)} |`,
+  ),
+];
+console.log(lines.join('\n'));
