@@ -149,6 +149,16 @@ export interface ApplicationSubmitted {
     };
   };
   /**
+   * The applicant is a family member of an intra-corporate transferee (Art. 26/2 §3) or of one in long-term mobility (Art. 26/2/1 §3): the residence decision is due within 90 days.
+   */
+  familyMemberOf?: {
+    scheme: 'transfer' | 'mobility';
+    /**
+     * Pseudonymous dossier id of the transferee, when filed through the exchange.
+     */
+    sponsorDossierId?: string;
+  };
+  /**
    * Older than 18 at submission: a criminal-record extract is then required (Art. 105/45 §2 5°).
    */
   adult: boolean;
@@ -363,6 +373,12 @@ export interface ResidenceGranted {
   visaRequired: boolean;
   consularPostId?: ConsularPostId;
   communeId?: CommuneId;
+  procedure?: Procedure;
+  regionId?: RegionId;
+  /**
+   * Integrator that filed the dossier, so that the commune can route the permit it issues.
+   */
+  portalId?: string;
   holder?: Applicant;
   decisionDocument: DocumentRef;
 }
