@@ -1,0 +1,83 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Contracts } from '@passerelle/contracts';
+import { participantKind } from '@passerelle/directory';
+import type { KeyResolver, ParticipantKeys } from '@passerelle/envelope';
+import type { InboxConsumerOptions, Logger } from '@passerelle/exchange';
+import { PortalError } from './portal-error.js';
+
+/** An integrator allowed to call the portal, known by the SHA-256 of its bearer token. */
+export interface PortalIntegrator {
+  /** Stable name, lower-case kebab (e.g. `acme-hr`); dossiers belong to it. */
+  name: string;
+  /** Lower-case hex SHA-256 of the bearer token; the token itself is never configured. */
+  tokenSha256: string;
+}
+
+/** Settings of {@link createPortalService}. */
+export interface PortalConfig {
+  /** The portal's participant id, `portal-<name>`. */
+  participant: string;
+  /** The portal's private keys. */
+  keys: ParticipantKeys;
+  /** Public keys of every participant (a directory client). */
+  directory: KeyResolver;
+  /** The exchange agreement and schemas. */
+  contracts: Contracts;
+  /** NATS servers, or `nc` to share a connection. */
+  servers?: string | string[];
+  nc?: NatsConnection;
+  /** Who may call the API. */
+  integrators: readonly PortalIntegrator[];
+  /** Largest document accepted, in bytes (default 10 MiB; the schemas allow at most 50 MiB). */
+  maxDocumentBytes?: number;
+  /** Logger of the HTTP app and of the exchange runtime (default: pino with redaction). */
+  logger?: Logger;
+  /** Stream and bucket replicas (1 on one server, 3 in a cluster). */
+  replicas?: number;
+  /** Inbox consumer delivery settings. */
+  consumer?: InboxConsumerOptions;
+}
+
+/** Largest document size the message schemas accept (`DocumentRef.size`). */
+export const SCHEMA_MAX_DOCUMENT_BYTES = 50 * 1024 * 1024;
+/** Default document size limit. */
+export const DEFAULT_MAX_DOCUMENT_BYTES = 10 * 1024 * 1024;
+
+const INTEGRATOR_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** Checks a {@link PortalConfig} at start-up; the error names the bad setting. */
+export function assertPortalConfig(config: PortalConfig): void {
+  const bad = (setting: string, problem: string): PortalError =>
+    new PortalError('ERR_CONFIG_INVALID', `portal setting ${setting} ${problem}`, { details: { setting } });
+  let kind: string | undefined;
+  try {
+    kind = participantKind(config.participant);
+  } catch {
+    kind = undefined;
+  }
+  if (kind !== 'portal') throw bad('participant', 'must be a portal id (portal-<name>)');
+  if (config.keys.participantId !== config.participant) {
+    throw bad('keys', 'belong to another participant');
+  }
+  if (!config.nc && !config.servers) throw bad('servers', 'is required without nc');
+  if (config.integrators.length === 0) throw bad('integrators', 'must name at least one integrator');
+  const names = new Set<string>();
+  const hashes = new Set<string>();
+  config.integrators.forEach((integrator, i) => {
+    if (!INTEGRATOR_NAME.test(integrator.name)) {
+      throw bad(`integrators[${i}].name`, 'must be lower-case kebab (a-z, 0-9, -), at most 63 characters');
+    }
+    if (!SHA256_HEX.test(integrator.tokenSha256)) {
+      throw bad(`integrators[${i}].tokenSha256`, 'must be 64 lower-case hex digits (SHA-256 of the token)');
+    }
+    if (names.has(integrator.name)) throw bad(`integrators[${i}].name`, 'is used twice');
+    if (hashes.has(integrator.tokenSha256)) throw bad(`integrators[${i}].tokenSha256`, 'is used twice');
+    names.add(integrator.name);
+    hashes.add(integrator.tokenSha256);
+  });
+  const max = config.maxDocumentBytes;
+  if (max !== undefined && (!Number.isInteger(max) || max < 1 || max > SCHEMA_MAX_DOCUMENT_BYTES)) {
+    throw bad('maxDocumentBytes', `must be an integer from 1 to ${SCHEMA_MAX_DOCUMENT_BYTES}`);
+  }
+}

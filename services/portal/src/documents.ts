@@ -1,0 +1,268 @@
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { type ObjectStore, Objm } from '@nats-io/obj';
+import { PortalError } from './portal-error.js';
+
+/** Media types a document may have (the `DocumentRef.mediaType` enum of the schemas). */
+export const ALLOWED_MEDIA_TYPES = [
+  'application/pdf',
+  'image/jpeg',
+  'image/png',
+  'application/xml',
+  'application/json',
+] as const;
+
+/** One of {@link ALLOWED_MEDIA_TYPES}. */
+export type DocumentMediaType = (typeof ALLOWED_MEDIA_TYPES)[number];
+
+/** A reference to a stored document, as the message schemas carry it (`DocumentRef`). */
+export interface DocumentRef {
+  /** SHA-256 of the plain document, lower-case hex. */
+  sha256: string;
+  mediaType: DocumentMediaType;
+  /** Plain size in bytes. */
+  size: number;
+  /** Read capability: `d1/<object id>/<key>`; see {@link DocumentStore}. */
+  objectKey: string;
+}
+
+/** Name of the Object Store bucket holding the exchange's documents. */
+export const DOCUMENTS_BUCKET = 'pex-documents';
+
+const FORMAT = 'd1';
+const TAG_BYTES = 16;
+const OBJECT_KEY = /^d1\/([A-Za-z0-9_-]{22})\/([A-Za-z0-9_-]{43})$/;
+
+/** Whether `value` is one of {@link ALLOWED_MEDIA_TYPES}. */
+export function isAllowedMediaType(value: string): value is DocumentMediaType {
+  return (ALLOWED_MEDIA_TYPES as readonly string[]).includes(value);
+}
+
+interface ParsedKey {
+  name: string;
+  encKey: Buffer;
+  macKey: Buffer;
+}
+
+function deriveKeys(secret: Buffer): { encKey: Buffer; macKey: Buffer } {
+  // Separate keys for the cipher and for the reference MAC, both from the one per-object secret.
+  const derive = (info: string): Buffer => Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), info, 32));
+  return { encKey: derive('passerelle document A256GCM'), macKey: derive('passerelle document ref-mac') };
+}
+
+function parseObjectKey(objectKey: string): ParsedKey | undefined {
+  const m = OBJECT_KEY.exec(objectKey);
+  if (!m) return undefined;
+  const secret = Buffer.from(m[2] ?? '', 'base64url');
+  if (secret.length !== 32) return undefined;
+  return { name: `${FORMAT}/${m[1] ?? ''}`, ...deriveKeys(secret) };
+}
+
+function additionalData(name: string, mediaType: string): Buffer {
+  return Buffer.from(`passerelle-document-v1\n${name}\n${mediaType}`, 'utf8');
+}
+
+function refMac(macKey: Buffer, sha256: string, mediaType: string, size: number): string {
+  return createHmac('sha256', macKey).update(`${sha256}\n${mediaType}\n${size}`).digest('base64url');
+}
+
+function unknownDocument(path: string): PortalError {
+  return new PortalError(
+    'ERR_DOCUMENT_UNKNOWN',
+    `The document at ${path} was not uploaded by this integrator.`,
+    {
+      details: { path },
+    },
+  );
+}
+
+/** What {@link DocumentStore.put} needs. */
+export interface PutDocumentInput {
+  /** Integrator that uploads (kept with the object so no one else can reference it). */
+  owner: string;
+  mediaType: string;
+  /** The plain bytes, streamed. */
+  body: AsyncIterable<Uint8Array>;
+  /** Size limit in bytes. */
+  maxBytes: number;
+  /** Declared length (Content-Length), checked before reading anything. */
+  declaredLength?: number;
+}
+
+/**
+ * Documents in the JetStream Object Store, each encrypted with its own random 256-bit key (AES-256-GCM,
+ * streamed, so large files are never held whole in memory on upload).
+ *
+ * The key travels only inside `DocumentRef.objectKey`, which has the form `d1/<object id>/<key>`: the object
+ * is stored under `d1/<object id>`, and the key part is a read capability. `DocumentRef` is a closed schema,
+ * and its `objectKey` only ever travels inside end-to-end encrypted payloads (and the HTTPS answer to the
+ * uploading integrator), so whoever can read the bucket — NATS operators included — sees ciphertext, a
+ * random id and sizes, never the key nor the plain hash. A recipient whose projection leaves a document out
+ * gets no key for it: data minimisation of the contract extends to documents without a second access list.
+ * The object's metadata holds the IV, the media type, the uploading integrator, and a MAC (keyed from the
+ * object key) over hash, media type and size, so a reference is checked without decrypting and without
+ * revealing the plain hash.
+ *
+ * @example
+ * ```ts
+ * const docs = await DocumentStore.open(nc);
+ * const ref = await docs.put({ owner: 'acme-hr', mediaType: 'application/pdf', body: request.raw, maxBytes });
+ * const bytes = await docs.read(ref); // a recipient holding the ref from its payload
+ * ```
+ */
+export class DocumentStore {
+  private constructor(private readonly os: ObjectStore) {}
+
+  /** Opens (or creates) the documents bucket. */
+  static async open(
+    nc: NatsConnection,
+    options: { replicas?: number; bucket?: string } = {},
+  ): Promise<DocumentStore> {
+    const os = await new Objm(nc).create(options.bucket ?? DOCUMENTS_BUCKET, {
+      replicas: options.replicas ?? 1,
+      description: 'Passerelle documents, each AES-256-GCM encrypted under its own key',
+    });
+    return new DocumentStore(os);
+  }
+
+  /** Encrypts and stores a streamed document; resolves to the reference to put in messages. */
+  async put(input: PutDocumentInput): Promise<DocumentRef> {
+    const { mediaType, maxBytes } = input;
+    if (!isAllowedMediaType(mediaType)) {
+      throw new PortalError(
+        'ERR_MEDIA_TYPE_NOT_ALLOWED',
+        `Documents must be one of ${ALLOWED_MEDIA_TYPES.join(', ')}.`,
+        { details: { allowed: [...ALLOWED_MEDIA_TYPES] } },
+      );
+    }
+    const tooLarge = (): PortalError =>
+      new PortalError('ERR_DOCUMENT_TOO_LARGE', `A document must hold 1 to ${maxBytes} bytes.`, {
+        details: { maxBytes },
+      });
+    if (input.declaredLength !== undefined && (input.declaredLength > maxBytes || input.declaredLength < 1)) {
+      throw tooLarge();
+    }
+    const secret = randomBytes(32);
+    const name = `${FORMAT}/${randomBytes(16).toString('base64url')}`;
+    const objectKey = `${name}/${secret.toString('base64url')}`;
+    const { encKey, macKey } = deriveKeys(secret);
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', encKey, iv);
+    cipher.setAAD(additionalData(name, mediaType));
+    const hash = createHash('sha256');
+    let size = 0;
+    let failure: unknown;
+
+    const source = input.body[Symbol.asyncIterator]();
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const next = await source.next();
+          if (next.done) {
+            if (size === 0) throw tooLarge();
+            const last = cipher.final();
+            const tail = new Uint8Array(last.length + TAG_BYTES);
+            tail.set(last, 0);
+            tail.set(cipher.getAuthTag(), last.length);
+            controller.enqueue(tail);
+            controller.close();
+            return;
+          }
+          size += next.value.length;
+          if (size > maxBytes) throw tooLarge();
+          hash.update(next.value);
+          const chunk = cipher.update(next.value);
+          if (chunk.length > 0) controller.enqueue(new Uint8Array(chunk));
+        } catch (err) {
+          failure = err;
+          controller.error(err);
+        }
+      },
+      async cancel() {
+        await source.return?.();
+      },
+    });
+
+    const metadata: Record<string, string> = {
+      format: FORMAT,
+      alg: 'A256GCM',
+      iv: iv.toString('base64url'),
+      mediaType,
+      owner: input.owner,
+    };
+    try {
+      await this.os.put({ name, metadata }, stream);
+    } catch (err) {
+      await this.os.delete(name).catch(() => undefined);
+      throw failure ?? err;
+    }
+    const sha256 = hash.digest('hex');
+    // The MAC needs the final hash and size, known only once the stream ended: a small second write.
+    await this.os.update(name, {
+      name,
+      metadata: { ...metadata, refMac: refMac(macKey, sha256, mediaType, size) },
+    });
+    return { sha256, mediaType, size, objectKey };
+  }
+
+  /**
+   * Checks that a reference names a document uploaded by `owner`, with the hash, media type and size it
+   * claims; throws `ERR_DOCUMENT_UNKNOWN` naming `path` otherwise. Reads metadata only.
+   */
+  async check(ref: DocumentRef, owner: string, path: string): Promise<void> {
+    const parsed = parseObjectKey(ref.objectKey);
+    if (!parsed) throw unknownDocument(path);
+    const info = await this.os.info(parsed.name);
+    const meta = info?.metadata;
+    if (!info || info.deleted || !meta || meta['owner'] !== owner || meta['mediaType'] !== ref.mediaType) {
+      throw unknownDocument(path);
+    }
+    const expected = Buffer.from(refMac(parsed.macKey, ref.sha256, ref.mediaType, ref.size));
+    const stored = Buffer.from(meta['refMac'] ?? '');
+    if (stored.length !== expected.length || !timingSafeEqual(stored, expected)) throw unknownDocument(path);
+  }
+
+  /** Fetches, decrypts and verifies a document (hash and size against the reference). */
+  async read(ref: DocumentRef): Promise<Uint8Array> {
+    const parsed = parseObjectKey(ref.objectKey);
+    const integrity = (): PortalError =>
+      new PortalError('ERR_DOCUMENT_INTEGRITY', 'The stored document does not decrypt to its reference.');
+    if (!parsed) throw integrity();
+    const [info, data] = await Promise.all([this.os.info(parsed.name), this.os.getBlob(parsed.name)]);
+    const iv = info?.metadata?.['iv'];
+    if (!info || !data || !iv || data.length < TAG_BYTES) throw integrity();
+    let plain: Buffer;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', parsed.encKey, Buffer.from(iv, 'base64url'));
+      decipher.setAAD(additionalData(parsed.name, ref.mediaType));
+      decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
+      plain = Buffer.concat([decipher.update(data.subarray(0, data.length - TAG_BYTES)), decipher.final()]);
+    } catch (err) {
+      throw new PortalError(
+        'ERR_DOCUMENT_INTEGRITY',
+        'The stored document does not decrypt to its reference.',
+        {
+          cause: err,
+        },
+      );
+    }
+    if (plain.length !== ref.size || createHash('sha256').update(plain).digest('hex') !== ref.sha256) {
+      throw integrity();
+    }
+    return new Uint8Array(plain.buffer, plain.byteOffset, plain.length);
+  }
+
+  /** The stored (encrypted) bytes of a document, for tests and operators: never the plain text. */
+  async ciphertext(objectKey: string): Promise<Uint8Array | null> {
+    const parsed = parseObjectKey(objectKey);
+    return parsed ? this.os.getBlob(parsed.name) : null;
+  }
+}

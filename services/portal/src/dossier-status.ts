@@ -1,0 +1,201 @@
+import type { DossierContext } from '@passerelle/contracts';
+
+/** Where a dossier stands, as the portal learnt it from the administrations' messages. */
+export type DossierState =
+  | 'submitted'
+  | 'missing-items'
+  | 'admissible'
+  | 'inadmissible'
+  | 'fee-payment-requested'
+  | 'work-authorised'
+  | 'work-refused'
+  | 'residence-granted'
+  | 'residence-refused'
+  | 'fee-refused'
+  | 'permit-issued'
+  | 'permit-renewed'
+  | 'stay-ended';
+
+/** States after which the dossier takes no more input from the integrator. */
+export const CLOSED_STATES: readonly DossierState[] = [
+  'inadmissible',
+  'residence-refused',
+  'fee-refused',
+  'stay-ended',
+];
+
+/** One step of a dossier's history: meta and a short non-personal summary (outcome, annex, items asked). */
+export interface DossierEvent {
+  at: string;
+  type: string;
+  direction: 'sent' | 'received';
+  /** The other party (recipient of a sent message, sender of a received one). */
+  party: string;
+  messageId: string;
+  summary?: string;
+}
+
+/**
+ * What the portal keeps per dossier in its KV bucket. Routing facts and rulings only: no names, passport
+ * numbers, addresses or document references (those live in the encrypted messages).
+ */
+export interface DossierRecord {
+  dossierId: string;
+  /** The integrator that filed it; only it may read or add to it. */
+  integrator: string;
+  category: string;
+  context: DossierContext;
+  state: DossierState;
+  createdAt: string;
+  updatedAt: string;
+  /** Set while the region waits for items (`missing-items`). */
+  missingItems?: string[];
+  respondBy?: string;
+  /** Set while the Immigration Office waits for the fee (`fee-payment-requested`). */
+  feeRequest?: { reason: string; amountDue?: unknown; payBy?: string };
+  /** Latest decisions, by kind. */
+  decisions: {
+    work?: { decision: string; decidedOn?: string; period?: unknown; reason?: string };
+    residence?: {
+      annex: string;
+      decidedOn?: string;
+      period?: unknown;
+      permitToIssue?: string;
+      reason?: string;
+    };
+    permit?: { permit: string; on?: string; validity?: unknown };
+    stayEnded?: { endsOn?: string; reason?: string };
+  };
+  events: DossierEvent[];
+}
+
+/** Whether a dossier takes no more input. */
+export function isClosed(record: DossierRecord): boolean {
+  return CLOSED_STATES.includes(record.state);
+}
+
+type Payload = Record<string, unknown>;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/**
+ * Applies a message received from an administration to a dossier record (pure): new state, rulings and a
+ * history line. Messages of types the portal does not track leave the state as is but are still recorded.
+ */
+export function applyReceived(
+  record: DossierRecord,
+  message: { type: string; sender: string; id: string; at: string; payload: unknown },
+): DossierRecord {
+  const p = (message.payload ?? {}) as Payload;
+  const next: DossierRecord = {
+    ...record,
+    decisions: { ...record.decisions },
+    events: [...record.events],
+    updatedAt: message.at,
+  };
+  let summary: string | undefined;
+  switch (message.type) {
+    case 'completeness-ruled': {
+      const outcome = str(p['outcome']);
+      if (outcome === 'complete') {
+        next.state = 'admissible';
+        delete next.missingItems;
+        delete next.respondBy;
+        summary = 'complete';
+      } else if (outcome === 'missing-items') {
+        next.state = 'missing-items';
+        next.missingItems = Array.isArray(p['missingItems']) ? p['missingItems'].map(String) : [];
+        const respondBy = str(p['respondBy']);
+        if (respondBy) next.respondBy = respondBy;
+        summary = `missing: ${next.missingItems.join(', ')}`;
+      } else if (outcome === 'inadmissible') {
+        next.state = 'inadmissible';
+        summary = `inadmissible: ${str(p['reason']) ?? 'unspecified'}`;
+      }
+      break;
+    }
+    case 'fee-payment-requested': {
+      next.state = 'fee-payment-requested';
+      const payBy = str(p['payBy']);
+      next.feeRequest = {
+        reason: str(p['reason']) ?? 'unspecified',
+        ...(p['amountDue'] !== undefined ? { amountDue: p['amountDue'] } : {}),
+        ...(payBy ? { payBy } : {}),
+      };
+      summary = `fee: ${next.feeRequest.reason}`;
+      break;
+    }
+    case 'work-authorisation-decided': {
+      const decision = str(p['decision']) ?? 'unknown';
+      next.decisions.work = {
+        decision,
+        ...(str(p['decidedOn']) ? { decidedOn: str(p['decidedOn']) } : {}),
+        ...(p['period'] !== undefined ? { period: p['period'] } : {}),
+        ...(str(p['reason']) ? { reason: str(p['reason']) } : {}),
+      };
+      // A work decision does not overtake a later residence decision that arrived first.
+      if (!next.decisions.residence) next.state = decision === 'granted' ? 'work-authorised' : 'work-refused';
+      summary = `work ${decision}`;
+      break;
+    }
+    case 'residence-decided': {
+      const annex = str(p['annex']) ?? '?';
+      next.decisions.residence = {
+        annex,
+        ...(str(p['decidedOn']) ? { decidedOn: str(p['decidedOn']) } : {}),
+        ...(p['period'] !== undefined ? { period: p['period'] } : {}),
+        ...(str(p['permitToIssue']) ? { permitToIssue: str(p['permitToIssue']) } : {}),
+        ...(str(p['reason'] ?? p['feeCase']) ? { reason: str(p['reason'] ?? p['feeCase']) } : {}),
+      };
+      next.state =
+        annex === '46' ? 'residence-granted' : annex === '48' ? 'residence-refused' : 'fee-refused';
+      delete next.feeRequest;
+      summary = `annex ${annex}`;
+      break;
+    }
+    case 'permit-issued':
+    case 'permit-renewed': {
+      const permit = str(p['permit']) ?? '?';
+      const on = str(p['issuedOn'] ?? p['renewedOn']);
+      next.decisions.permit = {
+        permit,
+        ...(on ? { on } : {}),
+        ...(p['validity'] !== undefined ? { validity: p['validity'] } : {}),
+      };
+      next.state = message.type === 'permit-issued' ? 'permit-issued' : 'permit-renewed';
+      summary = permit;
+      break;
+    }
+    case 'stay-ended': {
+      next.decisions.stayEnded = {
+        ...(str(p['endsOn']) ? { endsOn: str(p['endsOn']) } : {}),
+        ...(str(p['reason']) ? { reason: str(p['reason']) } : {}),
+      };
+      next.state = 'stay-ended';
+      summary = 'annex 52';
+      break;
+    }
+    default:
+      break;
+  }
+  next.events.push({
+    at: message.at,
+    type: message.type,
+    direction: 'received',
+    party: message.sender,
+    messageId: message.id,
+    ...(summary ? { summary } : {}),
+  });
+  return next;
+}
+
+/** The types of messages the portal receives (per the agreement) and tracks. */
+export const RECEIVED_TYPES = [
+  'completeness-ruled',
+  'fee-payment-requested',
+  'work-authorisation-decided',
+  'residence-decided',
+  'permit-issued',
+  'permit-renewed',
+  'stay-ended',
+] as const;

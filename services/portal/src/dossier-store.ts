@@ -1,0 +1,78 @@
+import { type KV, Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { DossierRecord } from './dossier-status.js';
+import { PortalError } from './portal-error.js';
+
+/** Name of a portal's dossier-state bucket. */
+export function dossierBucketName(participant: string): string {
+  return `pex-portal-dossiers-${participant}`;
+}
+
+const DOSSIER_ID = /^[A-Za-z0-9-]{8,64}$/;
+
+/** The portal's dossier records in its own KV bucket, updated with compare-and-set. */
+export class DossierStore {
+  private constructor(private readonly kv: KV) {}
+
+  /** Opens (or creates) the bucket. */
+  static async open(
+    nc: NatsConnection,
+    participant: string,
+    options: { replicas?: number } = {},
+  ): Promise<DossierStore> {
+    const kv = await new Kvm(nc).create(dossierBucketName(participant), {
+      history: 5,
+      replicas: options.replicas ?? 1,
+      timeout: 30_000,
+    });
+    return new DossierStore(kv);
+  }
+
+  /** Stores a new dossier; fails if the id exists (ids are random, so only on a bug). */
+  async create(record: DossierRecord): Promise<void> {
+    await this.kv.create(record.dossierId, JSON.stringify(record));
+  }
+
+  /** The record, or undefined. */
+  async get(dossierId: string): Promise<DossierRecord | undefined> {
+    if (!DOSSIER_ID.test(dossierId)) return undefined;
+    const entry = await this.kv.get(dossierId);
+    if (!entry || entry.operation !== 'PUT') return undefined;
+    return entry.json<DossierRecord>();
+  }
+
+  /** The record of an integrator's dossier; anyone else's (or none) is `ERR_DOSSIER_NOT_FOUND` alike. */
+  async getOwned(dossierId: string, integrator: string): Promise<DossierRecord> {
+    const record = await this.get(dossierId);
+    if (!record || record.integrator !== integrator) {
+      throw new PortalError('ERR_DOSSIER_NOT_FOUND', 'No dossier of this integrator has this id.', {
+        details: { dossierId },
+      });
+    }
+    return record;
+  }
+
+  /** Removes a dossier whose application could not be published. */
+  async remove(dossierId: string): Promise<void> {
+    await this.kv.purge(dossierId);
+  }
+
+  /** Read-modify-write with compare-and-set, retried on a concurrent update. */
+  async update(dossierId: string, change: (record: DossierRecord) => DossierRecord): Promise<DossierRecord> {
+    for (let attempt = 0; ; attempt++) {
+      const entry = DOSSIER_ID.test(dossierId) ? await this.kv.get(dossierId) : null;
+      if (!entry || entry.operation !== 'PUT') {
+        throw new PortalError('ERR_DOSSIER_NOT_FOUND', `Dossier ${dossierId} is unknown to this portal.`, {
+          details: { dossierId },
+        });
+      }
+      const next = change(entry.json<DossierRecord>());
+      try {
+        await this.kv.update(dossierId, JSON.stringify(next), entry.revision);
+        return next;
+      } catch (err) {
+        if (attempt >= 10) throw err;
+      }
+    }
+  }
+}

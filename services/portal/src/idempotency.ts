@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import { type KV, Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { errorBody, errorStatus } from './http-errors.js';
+import { PortalError } from './portal-error.js';
+
+/** An HTTP answer kept for replay. */
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+}
+
+interface IdempotencyEntry {
+  state: 'pending' | 'done';
+  /** SHA-256 of what identifies the request (method, route, body). */
+  fingerprint?: string;
+  response?: StoredResponse;
+  at: string;
+}
+
+/** How a request with an `Idempotency-Key` is to be answered. */
+export interface IdempotentRequest {
+  integrator: string;
+  key: string;
+  /** Fingerprint known before running (JSON bodies); uploads compute theirs while streaming. */
+  fingerprint?: string;
+  /** Computes the fingerprint of a replayed request whose body is a stream (reads it). */
+  fingerprintLater?: () => Promise<string>;
+}
+
+/** Name of a portal's idempotency bucket. */
+export function httpIdempotencyBucketName(participant: string): string {
+  return `pex-http-idem-${participant}`;
+}
+
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/** Checks an `Idempotency-Key` header value (1 to 255 visible ASCII characters). */
+export function assertIdempotencyKey(key: string): void {
+  if (!KEY_PATTERN.test(key)) {
+    throw new PortalError(
+      'ERR_REQUEST_INVALID',
+      'The Idempotency-Key header must hold 1 to 255 visible ASCII characters.',
+      { details: { header: 'idempotency-key' } },
+    );
+  }
+}
+
+/** A request fingerprint: SHA-256 over its parts, each length-prefixed so no two requests collide by concatenation. */
+export function requestFingerprint(...parts: string[]): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(`${Buffer.byteLength(part)}:${part}\n`);
+  return hash.digest('hex');
+}
+
+/**
+ * The portal's `Idempotency-Key` records, one per integrator and key, in a KV bucket: a retried POST with
+ * the same key gets the first answer and publishes nothing again; the same key on another request is
+ * refused with `ERR_IDEMPOTENCY_KEY_REUSED`. A record is first `pending` (created with compare-and-set, so
+ * two concurrent retries cannot both run), then `done` with the answer. Answers of 5xx are forgotten so the
+ * client's retry runs again. Records expire after `ttlMs` (default 24 h).
+ */
+export class HttpIdempotencyStore {
+  private constructor(
+    private readonly kv: KV,
+    private readonly staleAfterMs: number,
+  ) {}
+
+  /** Opens (or creates) the bucket. */
+  static async open(
+    nc: NatsConnection,
+    participant: string,
+    options: { replicas?: number; ttlMs?: number; staleAfterMs?: number } = {},
+  ): Promise<HttpIdempotencyStore> {
+    const kv = await new Kvm(nc).create(httpIdempotencyBucketName(participant), {
+      history: 1,
+      ttl: options.ttlMs ?? 24 * 60 * 60 * 1000,
+      replicas: options.replicas ?? 1,
+      timeout: 30_000,
+    });
+    return new HttpIdempotencyStore(kv, options.staleAfterMs ?? 5 * 60 * 1000);
+  }
+
+  private entryKey(integrator: string, key: string): string {
+    // KV keys allow few characters; the client's key is hashed, and scoped by integrator.
+    return `${integrator}.${createHash('sha256').update(key, 'utf8').digest('hex')}`;
+  }
+
+  /**
+   * Runs `run` once per key: the first call runs it and records the answer; a retry gets the recorded answer
+   * (`replayed: true`) when its fingerprint matches.
+   */
+  async run(
+    request: IdempotentRequest,
+    run: () => Promise<StoredResponse & { fingerprint?: string }>,
+  ): Promise<StoredResponse & { replayed: boolean }> {
+    const key = this.entryKey(request.integrator, request.key);
+    const pending: IdempotencyEntry = {
+      state: 'pending',
+      at: new Date().toISOString(),
+      ...(request.fingerprint ? { fingerprint: request.fingerprint } : {}),
+    };
+    let revision: number;
+    try {
+      revision = await this.kv.create(key, JSON.stringify(pending));
+    } catch {
+      const existing = await this.kv.get(key);
+      const entry =
+        existing?.operation === 'PUT' ? (existing.json<IdempotencyEntry>() ?? undefined) : undefined;
+      if (!existing || !entry) {
+        // Deleted or expired between the two calls: take it over.
+        revision = await this.kv.update(key, JSON.stringify(pending), existing?.revision ?? 0);
+      } else if (entry.state === 'pending') {
+        if (Date.now() - Date.parse(entry.at) < this.staleAfterMs) {
+          throw new PortalError(
+            'ERR_IDEMPOTENCY_IN_PROGRESS',
+            'A request with this Idempotency-Key is in progress.',
+          );
+        }
+        revision = await this.kv.update(key, JSON.stringify(pending), existing.revision);
+      } else {
+        const fingerprint = request.fingerprint ?? (await request.fingerprintLater?.());
+        if (!entry.response || fingerprint !== entry.fingerprint) {
+          throw new PortalError(
+            'ERR_IDEMPOTENCY_KEY_REUSED',
+            'This Idempotency-Key was first used with another request.',
+          );
+        }
+        return { ...entry.response, replayed: true };
+      }
+    }
+    let result: StoredResponse & { fingerprint?: string };
+    try {
+      result = await run();
+    } catch (err) {
+      const status = errorStatus(err);
+      if (status >= 500) {
+        await this.kv.delete(key).catch(() => undefined);
+      } else {
+        const fingerprint = request.fingerprint;
+        // A refused request is answered the same way on retry (the body may not have been read: uploads).
+        if (fingerprint) {
+          await this.record(key, revision, fingerprint, { status, body: errorBody(err) });
+        } else {
+          await this.kv.delete(key).catch(() => undefined);
+        }
+      }
+      throw err;
+    }
+    const fingerprint = result.fingerprint ?? request.fingerprint ?? '';
+    const response = { status: result.status, body: result.body };
+    await this.record(key, revision, fingerprint, response);
+    return { ...response, replayed: false };
+  }
+
+  private async record(
+    key: string,
+    revision: number,
+    fingerprint: string,
+    response: StoredResponse,
+  ): Promise<void> {
+    const done: IdempotencyEntry = { state: 'done', fingerprint, response, at: new Date().toISOString() };
+    await this.kv.update(key, JSON.stringify(done), revision);
+  }
+}

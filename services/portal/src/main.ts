@@ -1,0 +1,92 @@
+/**
+ * Runs the portal as a process. Settings (environment):
+ * - `PASSERELLE_HOME` (default `.passerelle`): holds `server.json` (from `pnpm start`) and `keys/`;
+ * - `PASSERELLE_NATS_URL`: NATS server (default: the one recorded in `server.json`);
+ * - `PORTAL_PARTICIPANT` (default `portal-demo`): keys in `keys/<participant>/private.json`;
+ * - `PORTAL_INTEGRATORS_FILE` (default `<home>/portal-integrators.json`): `[{ "name", "tokenSha256" }]`;
+ * - `PORTAL_HOST` (default 127.0.0.1), `PORTAL_PORT` (default 8080);
+ * - `PASSERELLE_LOG_LEVEL`.
+ * The trust anchor's public key is read from `keys/anchor.public.json`.
+ */
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { loadContracts } from '@passerelle/contracts';
+import { ANCHOR_FILES, createDirectoryClient, loadAnchor, loadParticipantKeys } from '@passerelle/directory';
+import { PasserelleError } from '@passerelle/errors';
+import { connectNats } from '@passerelle/exchange';
+import type { PortalIntegrator } from './config.js';
+import { createPortalLogger } from './logger.js';
+import { PortalError } from './portal-error.js';
+import { createPortalService } from './service.js';
+
+async function natsUrl(home: string): Promise<string> {
+  const fromEnv = process.env['PASSERELLE_NATS_URL'];
+  if (fromEnv) return fromEnv;
+  try {
+    const state = JSON.parse(await readFile(join(home, 'server.json'), 'utf8')) as { url?: string };
+    if (state.url) return state.url;
+  } catch {
+    // no local exchange recorded
+  }
+  throw new PortalError('ERR_CONFIG_INVALID', 'Set PASSERELLE_NATS_URL, or run pnpm start first.', {
+    details: { setting: 'PASSERELLE_NATS_URL' },
+  });
+}
+
+async function main(): Promise<void> {
+  const home = resolve(process.env['PASSERELLE_HOME'] ?? '.passerelle');
+  const keysDir = join(home, 'keys');
+  const participant = process.env['PORTAL_PARTICIPANT'] ?? 'portal-demo';
+  const integratorsFile = process.env['PORTAL_INTEGRATORS_FILE'] ?? join(home, 'portal-integrators.json');
+  const host = process.env['PORTAL_HOST'] ?? '127.0.0.1';
+  const port = Number(process.env['PORTAL_PORT'] ?? '8080');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new PortalError('ERR_CONFIG_INVALID', 'PORTAL_PORT is not a TCP port.', {
+      details: { setting: 'PORTAL_PORT' },
+    });
+  }
+  let integrators: PortalIntegrator[];
+  try {
+    integrators = JSON.parse(await readFile(integratorsFile, 'utf8')) as PortalIntegrator[];
+  } catch (cause) {
+    throw new PortalError(
+      'ERR_CONFIG_INVALID',
+      `PORTAL_INTEGRATORS_FILE ${integratorsFile} cannot be read as JSON.`,
+      {
+        details: { setting: 'PORTAL_INTEGRATORS_FILE' },
+        cause,
+      },
+    );
+  }
+  const logger = createPortalLogger();
+  const nc = await connectNats({ servers: await natsUrl(home), name: participant });
+  const directory = await createDirectoryClient({
+    nc,
+    anchor: await loadAnchor(join(keysDir, ANCHOR_FILES.public)),
+  });
+  const app = await createPortalService({
+    participant,
+    keys: await loadParticipantKeys(join(keysDir, participant)),
+    directory,
+    contracts: await loadContracts(),
+    nc,
+    integrators,
+    logger,
+  });
+  const address = await app.listen({ host, port });
+  logger.info({ address, participant }, 'portal listening');
+  const stop = async (): Promise<void> => {
+    await app.close();
+    await directory.close();
+    await nc.drain();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof PasserelleError) console.error(`error ${err.code}: ${err.message}`);
+  else console.error(err);
+  process.exit(1);
+});

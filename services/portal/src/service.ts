@@ -1,0 +1,374 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { DossierContext } from '@passerelle/contracts';
+import {
+  type Exchange,
+  type SentMessage,
+  type Subscription,
+  connectExchange,
+  connectNats,
+} from '@passerelle/exchange';
+import {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  fastify,
+} from 'fastify';
+import { createAuthenticator } from './auth.js';
+import { DEFAULT_MAX_DOCUMENT_BYTES, type PortalConfig, assertPortalConfig } from './config.js';
+import { DocumentStore, type DocumentRef } from './documents.js';
+import { DossierStore } from './dossier-store.js';
+import {
+  type DossierEvent,
+  type DossierRecord,
+  RECEIVED_TYPES,
+  applyReceived,
+  isClosed,
+} from './dossier-status.js';
+import { errorBody, errorStatus } from './http-errors.js';
+import {
+  HttpIdempotencyStore,
+  type StoredResponse,
+  assertIdempotencyKey,
+  requestFingerprint,
+} from './idempotency.js';
+import { createPortalLogger } from './logger.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { PortalError } from './portal-error.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated integrator's name (set for every `/v1` route). */
+    integrator: string;
+  }
+}
+
+type Json = Record<string, unknown>;
+
+/** A document slot's JSON pointers and references inside a `DossierDocuments` object. */
+function documentRefs(documents: unknown, base: string): { path: string; ref: DocumentRef }[] {
+  const out: { path: string; ref: DocumentRef }[] = [];
+  if (typeof documents !== 'object' || documents === null) return out;
+  for (const [slot, value] of Object.entries(documents as Json)) {
+    if (slot === 'other' && Array.isArray(value)) {
+      value.forEach((ref: DocumentRef, i) => out.push({ path: `${base}/other/${i}`, ref }));
+    } else if (slot === 'healthInsurance') {
+      out.push({
+        path: `${base}/healthInsurance/document`,
+        ref: (value as { document: DocumentRef }).document,
+      });
+    } else {
+      out.push({ path: `${base}/${slot}`, ref: value as DocumentRef });
+    }
+  }
+  return out;
+}
+
+/** The routing facts of an application (no personal data): what the contract needs to name recipients. */
+export function dossierContextOf(application: Json, portalId: string): DossierContext {
+  const ict = application['ict'] as { scheme?: string } | undefined;
+  const scheme: DossierContext['scheme'] =
+    application['category'] === 'ict' ? (ict?.scheme === 'mobility' ? 'ict-mobility' : 'ict') : 'standard';
+  const context: DossierContext = {
+    procedure: application['procedure'] === 'renewal' ? 'renewal' : 'first',
+    scheme,
+    regionId: String(application['regionId']),
+    portalId,
+  };
+  if (typeof application['consularPostId'] === 'string')
+    context.consularPostId = application['consularPostId'];
+  if (typeof application['residenceCommuneId'] === 'string')
+    context.communeId = application['residenceCommuneId'];
+  return context;
+}
+
+/** The answer to `GET /v1/dossiers/{id}`. */
+function statusView(record: DossierRecord): Json {
+  const { integrator: _integrator, context, ...rest } = record;
+  return { ...rest, procedure: context.procedure, closed: isClosed(record) };
+}
+
+function sentEvents(sent: readonly SentMessage[], type: string, at: string): DossierEvent[] {
+  return sent.map((s) => ({ at, type, direction: 'sent', party: s.recipient, messageId: s.id }));
+}
+
+/**
+ * Creates the portal: a participant `portal-<name>` on the exchange and the integrators' HTTP API (fastify).
+ * The app is returned without listening (tests use `app.inject`; `main.ts` calls `listen`); closing the app
+ * stops the subscription and the exchange connection.
+ *
+ * The portal subscribes to what the agreement sends it (completeness rulings, fee requests, decisions,
+ * permits) and keeps each dossier's status in its own KV bucket. An integrator sees only its own dossiers;
+ * dossier ids are random UUIDs, never derived from personal data.
+ *
+ * @example
+ * ```ts
+ * const app = await createPortalService({
+ *   participant: 'portal-wib', keys, directory, contracts, servers: 'nats://127.0.0.1:4222',
+ *   integrators: [{ name: 'acme-hr', tokenSha256: hashToken(token) }],
+ * });
+ * await app.listen({ host: '127.0.0.1', port: 8080 });
+ * ```
+ */
+export async function createPortalService(config: PortalConfig): Promise<FastifyInstance> {
+  assertPortalConfig(config);
+  const { contracts, participant } = config;
+  const logger = config.logger ?? createPortalLogger();
+  const maxDocumentBytes = config.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
+  const ownsConnection = !config.nc;
+  const nc: NatsConnection =
+    config.nc ?? (await connectNats({ servers: config.servers ?? [], name: participant }));
+  let exchange: Exchange | undefined;
+  let subscription: Subscription | undefined;
+  try {
+    exchange = await connectExchange({
+      participant,
+      keys: config.keys,
+      directory: config.directory,
+      contracts,
+      nc,
+      logger: logger.child({ component: 'exchange' }),
+      ...(config.consumer ? { consumer: config.consumer } : {}),
+      ...(config.replicas !== undefined ? { replicas: config.replicas } : {}),
+    });
+    const replicas = config.replicas ?? 1;
+    const [documents, idempotency, dossiers] = await Promise.all([
+      DocumentStore.open(nc, { replicas }),
+      HttpIdempotencyStore.open(nc, participant, { replicas }),
+      DossierStore.open(nc, participant, { replicas }),
+    ]);
+    const ex = exchange;
+
+    const handlers = Object.fromEntries(
+      RECEIVED_TYPES.map((type) => [
+        type,
+        async (m: {
+          meta: { type: string; sender: string; id: string; dossierId: string };
+          payload: unknown;
+        }) => {
+          // An unknown dossier throws ERR_DOSSIER_NOT_FOUND (not retryable): straight to the dead letters.
+          const next = await dossiers.update(m.meta.dossierId, (record) =>
+            applyReceived(record, {
+              type: m.meta.type,
+              sender: m.meta.sender,
+              id: m.meta.id,
+              at: new Date().toISOString(),
+              payload: m.payload,
+            }),
+          );
+          logger.info(
+            { dossierId: m.meta.dossierId, type: m.meta.type, sender: m.meta.sender, state: next.state },
+            'dossier updated',
+          );
+        },
+      ]),
+    );
+    subscription = ex.subscribe(handlers);
+
+    const baseLogger: FastifyBaseLogger = logger;
+    const app = fastify({ loggerInstance: baseLogger, bodyLimit: 1024 * 1024 });
+    const authenticate = createAuthenticator(config.integrators);
+    const openapi = buildOpenApiDocument(contracts);
+    app.decorateRequest('integrator', '');
+
+    app.addHook('onRequest', (request, _reply, done) => {
+      try {
+        if (request.url.startsWith('/v1/')) request.integrator = authenticate(request.headers.authorization);
+        done();
+      } catch (err) {
+        done(err as Error);
+      }
+    });
+    app.setErrorHandler(async (err, request, reply) => {
+      const status = errorStatus(err);
+      const body = errorBody(err);
+      if (status >= 500)
+        request.log.error({ code: body.code, err: { name: (err as Error).name } }, 'request failed');
+      else request.log.info({ code: body.code, status }, 'request refused');
+      if (status === 401) void reply.header('www-authenticate', 'Bearer');
+      return reply.status(status).send(body);
+    });
+    app.setNotFoundHandler(async (_request, reply) =>
+      reply.status(404).send({ code: 'ERR_REQUEST_INVALID', message: 'No such route.' }),
+    );
+    app.addHook('onClose', async () => {
+      await subscription?.stop();
+      await ex.close();
+      if (ownsConnection && !nc.isClosed()) await nc.drain();
+    });
+
+    /** Runs a POST through the Idempotency-Key store when the header is present. */
+    const idempotent = async (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      fingerprint: string | undefined,
+      run: () => Promise<StoredResponse & { fingerprint?: string }>,
+      fingerprintLater?: () => Promise<string>,
+    ): Promise<FastifyReply> => {
+      const header = request.headers['idempotency-key'];
+      if (header === undefined) {
+        const result = await run();
+        return reply.status(result.status).send(result.body);
+      }
+      const key = Array.isArray(header) ? '' : header;
+      assertIdempotencyKey(key);
+      const result = await idempotency.run(
+        {
+          integrator: request.integrator,
+          key,
+          ...(fingerprint ? { fingerprint } : {}),
+          ...(fingerprintLater ? { fingerprintLater } : {}),
+        },
+        run,
+      );
+      if (result.replayed) void reply.header('idempotent-replayed', 'true');
+      return reply.status(result.status).send(result.body);
+    };
+
+    const checkDocuments = async (docs: unknown, integrator: string, base: string): Promise<void> => {
+      for (const { path, ref } of documentRefs(docs, base)) await documents.check(ref, integrator, path);
+    };
+
+    const publish = async (
+      record: DossierRecord,
+      type: string,
+      payload: unknown,
+    ): Promise<{ sent: SentMessage[]; record: DossierRecord }> => {
+      const sent = await ex.send(type, payload, { dossierId: record.dossierId, context: record.context });
+      const at = new Date().toISOString();
+      const updated = await dossiers.update(record.dossierId, (r) => ({
+        ...r,
+        updatedAt: at,
+        events: [...r.events, ...sentEvents(sent, type, at)],
+      }));
+      logger.info({ dossierId: record.dossierId, type, messages: sent.length }, 'published');
+      return { sent, record: updated };
+    };
+
+    const accepted = (record: DossierRecord, type: string, sent: readonly SentMessage[]): Json => ({
+      dossierId: record.dossierId,
+      state: record.state,
+      messages: sent.map((s) => ({ id: s.id, type, recipient: s.recipient })),
+    });
+
+    app.get('/openapi.json', (_request, reply) => reply.send(openapi));
+    app.get('/healthz', (_request, reply) => reply.send({ status: 'ok', participant }));
+
+    app.post('/v1/dossiers', async (request, reply) => {
+      const body = request.body;
+      return idempotent(
+        request,
+        reply,
+        requestFingerprint('POST', '/v1/dossiers', JSON.stringify(body ?? null)),
+        async () => {
+          const type = 'application-submitted';
+          contracts.validate(type, contracts.latestVersion(type), body);
+          const application = body as Json;
+          await checkDocuments(application['documents'], request.integrator, '/documents');
+          const now = new Date().toISOString();
+          const record: DossierRecord = {
+            dossierId: randomUUID(),
+            integrator: request.integrator,
+            category: String(application['category']),
+            context: dossierContextOf(application, participant),
+            state: 'submitted',
+            createdAt: now,
+            updatedAt: now,
+            decisions: {},
+            events: [],
+          };
+          // The record exists before the application leaves, so an early ruling finds it.
+          await dossiers.create(record);
+          try {
+            const { sent, record: updated } = await publish(record, type, body);
+            return { status: 201, body: accepted(updated, type, sent) };
+          } catch (err) {
+            await dossiers.remove(record.dossierId).catch(() => undefined);
+            throw err;
+          }
+        },
+      );
+    });
+
+    const addToDossier = (route: string, type: string, documentsAt?: string): void => {
+      app.post<{ Params: { dossierId: string } }>(route, async (request, reply) => {
+        const body = request.body;
+        const { dossierId } = request.params;
+        const fingerprint = requestFingerprint('POST', type, dossierId, JSON.stringify(body ?? null));
+        return idempotent(request, reply, fingerprint, async () => {
+          const record = await dossiers.getOwned(dossierId, request.integrator);
+          if (isClosed(record)) {
+            throw new PortalError(
+              'ERR_DOSSIER_CLOSED',
+              `The dossier is ${record.state} and takes no more input.`,
+              {
+                details: { dossierId, state: record.state },
+              },
+            );
+          }
+          contracts.validate(type, contracts.latestVersion(type), body);
+          if (documentsAt)
+            await checkDocuments((body as Json)[documentsAt], request.integrator, `/${documentsAt}`);
+          else await documents.check((body as { proof: DocumentRef }).proof, request.integrator, '/proof');
+          const { sent, record: updated } = await publish(record, type, body);
+          return { status: 202, body: accepted(updated, type, sent) };
+        });
+      });
+    };
+    addToDossier('/v1/dossiers/:dossierId/documents', 'documents-added', 'documents');
+    addToDossier('/v1/dossiers/:dossierId/fee-proof', 'fee-proof-submitted');
+
+    app.get<{ Params: { dossierId: string } }>('/v1/dossiers/:dossierId', async (request) =>
+      statusView(await dossiers.getOwned(request.params.dossierId, request.integrator)),
+    );
+
+    // Uploads take the raw body as a stream, whatever its type: the handler checks the allow-list itself.
+    await app.register((scope, _options, registered) => {
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+      scope.post('/v1/documents', async (request, reply) => {
+        const mediaType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+        const declared = request.headers['content-length'];
+        const body = (request.body ?? request.raw) as Readable;
+        const fingerprintOf = (sha256: string): string =>
+          requestFingerprint('POST', '/v1/documents', mediaType, sha256);
+        return idempotent(
+          request,
+          reply,
+          undefined,
+          async () => {
+            const document = await documents.put({
+              owner: request.integrator,
+              mediaType,
+              body,
+              maxBytes: maxDocumentBytes,
+              ...(declared !== undefined ? { declaredLength: Number(declared) } : {}),
+            });
+            request.log.info({ size: document.size, mediaType }, 'document stored');
+            return { status: 201, body: { document }, fingerprint: fingerprintOf(document.sha256) };
+          },
+          async () => {
+            const hash = createHash('sha256');
+            let size = 0;
+            for await (const chunk of body as AsyncIterable<Buffer>) {
+              size += chunk.length;
+              if (size > maxDocumentBytes) break;
+              hash.update(chunk);
+            }
+            return fingerprintOf(hash.digest('hex'));
+          },
+        );
+      });
+      registered();
+    });
+
+    return app;
+  } catch (err) {
+    await subscription?.stop().catch(() => undefined);
+    await exchange?.close().catch(() => undefined);
+    if (ownsConnection && !nc.isClosed()) await nc.close();
+    throw err;
+  }
+}

@@ -1,0 +1,364 @@
+import { readFileSync } from 'node:fs';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  type Exchange,
+  type IncomingMessage,
+  StreamNames,
+  connectExchange,
+  createLogger,
+  listDeadLetters,
+} from '@passerelle/exchange';
+import { DocumentStore, createPortalLogger, createPortalService, hashToken } from '../src/index.js';
+import { type World, captureStream, makeWorld, waitFor } from './fixtures.js';
+
+const PORTAL = 'portal-wib';
+const REGION = 'region-bruxelles';
+const OE = 'immigration-office';
+const ACME = 'acme-token-0123456789abcdef';
+const BETA = 'beta-token-0123456789abcdef';
+const FAMILY_NAME = 'Moreau-Okafor';
+const PASSPORT = 'A09876543';
+
+function example(type: string, name: string): Record<string, unknown> {
+  return JSON.parse(
+    readFileSync(new URL(`../../../schemas/examples/${type}.v1/${name}.json`, import.meta.url), 'utf8'),
+  ) as Record<string, unknown>;
+}
+
+const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+
+describe('portal service', () => {
+  const nats = useNatsServer();
+  let world: World;
+  let app: FastifyInstance;
+  let region: Exchange;
+  let oe: Exchange;
+  const logs = captureStream();
+  const received: IncomingMessage[] = [];
+  const pdf = Buffer.from('%PDF-1.7 passport copy of the applicant ' + 'x'.repeat(300_000));
+
+  beforeAll(async () => {
+    world = await makeWorld(nats.url, [PORTAL, REGION, OE]);
+    app = await createPortalService({
+      participant: PORTAL,
+      keys: world.keys.get(PORTAL)!,
+      directory: world.directory,
+      contracts: world.contracts,
+      servers: nats.url,
+      integrators: [
+        { name: 'acme-hr', tokenSha256: hashToken(ACME) },
+        { name: 'beta-payroll', tokenSha256: hashToken(BETA) },
+      ],
+      maxDocumentBytes: 1024 * 1024,
+      logger: createPortalLogger({ level: 'debug', destination: logs.stream }),
+    });
+    const connect = (participant: string) =>
+      connectExchange({
+        participant,
+        keys: world.keys.get(participant)!,
+        directory: world.directory,
+        contracts: world.contracts,
+        servers: nats.url,
+        logger: createLogger(participant, { level: 'silent' }),
+      });
+    region = await connect(REGION);
+    oe = await connect(OE);
+    const record = async (m: IncomingMessage) => void received.push(m);
+    region.subscribe({
+      'application-submitted': record,
+      'documents-added': record,
+      'fee-proof-submitted': record,
+    });
+    oe.subscribe({
+      'application-submitted': record,
+      'documents-added': record,
+      'fee-proof-submitted': record,
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await region?.close();
+    await oe?.close();
+    await world?.close();
+  });
+
+  async function upload(token = ACME, body: Buffer = pdf, mediaType = 'application/pdf') {
+    return app.inject({
+      method: 'POST',
+      url: '/v1/documents',
+      headers: { ...auth(token), 'content-type': mediaType },
+      payload: body,
+    });
+  }
+
+  async function application(token = ACME): Promise<Record<string, unknown>> {
+    const app0 = example('application-submitted', 'valid-ict-first-application');
+    const documents = app0['documents'] as Record<string, unknown>;
+    for (const slot of ['passportCopy', 'employmentContract', 'medicalCertificate', 'criminalRecord']) {
+      documents[slot] = (await upload(token)).json().document;
+    }
+    documents['healthInsurance'] = {
+      form: 'employer-undertaking',
+      document: (await upload(token)).json().document,
+    };
+    return app0;
+  }
+
+  async function submit(body: unknown, token = ACME, headers: Record<string, string> = {}) {
+    return app.inject({
+      method: 'POST',
+      url: '/v1/dossiers',
+      headers: { ...auth(token), ...headers },
+      payload: body as object,
+    });
+  }
+
+  async function messagesOn(subjectFilter: string): Promise<number> {
+    const jsm = await jetstreamManager(world.nc);
+    const info = await jsm.streams.info(StreamNames.exchange, { subjects_filter: subjectFilter });
+    return Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
+  }
+
+  test('portal - requests without a valid bearer token are 401 ERR_UNAUTHENTICATED', async () => {
+    for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: ACME }]) {
+      const res = await app.inject({ method: 'GET', url: '/v1/dossiers/0190d1a8-7c1e-4b7e', headers });
+      expect(res.statusCode).toBe(401);
+      expect(res.json().code).toBe('ERR_UNAUTHENTICATED');
+      expect(res.headers['www-authenticate']).toBe('Bearer');
+    }
+    const openapi = await app.inject({ method: 'GET', url: '/openapi.json' });
+    expect(openapi.statusCode).toBe(200);
+    expect(openapi.json().openapi).toBe('3.1.0');
+  });
+
+  test('portal - an upload is stored encrypted and its reference reads back to the same bytes', async () => {
+    const res = await upload();
+    expect(res.statusCode).toBe(201);
+    const ref = res.json().document;
+    expect(ref).toMatchObject({ mediaType: 'application/pdf', size: pdf.length });
+    expect(ref.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(ref.objectKey).toMatch(/^d1\/[A-Za-z0-9_-]{22}\/[A-Za-z0-9_-]{43}$/);
+    const docs = await DocumentStore.open(world.nc);
+    const stored = Buffer.from((await docs.ciphertext(ref.objectKey))!);
+    expect(stored.length).toBe(pdf.length + 16);
+    expect(stored.includes(Buffer.from('passport copy'))).toBe(false);
+    expect(Buffer.from(await docs.read(ref)).equals(pdf)).toBe(true);
+    // A reference with another hash, or checked for another integrator, is refused.
+    await expect(docs.check({ ...ref, sha256: '0'.repeat(64) }, 'acme-hr', '/x')).rejects.toMatchObject({
+      code: 'ERR_DOCUMENT_UNKNOWN',
+    });
+    await expect(docs.check(ref, 'beta-payroll', '/x')).rejects.toMatchObject({
+      code: 'ERR_DOCUMENT_UNKNOWN',
+    });
+    await expect(docs.check(ref, 'acme-hr', '/x')).resolves.toBeUndefined();
+    // Another key (same object id) fails to decrypt.
+    const otherKey = ref.objectKey.replace(/\/[^/]+$/, `/${Buffer.alloc(32, 7).toString('base64url')}`);
+    await expect(docs.read({ ...ref, objectKey: otherKey })).rejects.toMatchObject({
+      code: 'ERR_DOCUMENT_INTEGRITY',
+    });
+  });
+
+  test('portal - uploads over the size limit are 413, other media types 415, empty ones 413', async () => {
+    const big = await upload(ACME, Buffer.alloc(1024 * 1024 + 1, 1));
+    expect(big.statusCode).toBe(413);
+    expect(big.json().code).toBe('ERR_DOCUMENT_TOO_LARGE');
+    const html = await upload(ACME, Buffer.from('<html></html>'), 'text/html');
+    expect(html.statusCode).toBe(415);
+    expect(html.json().code).toBe('ERR_MEDIA_TYPE_NOT_ALLOWED');
+    const empty = await upload(ACME, Buffer.alloc(0));
+    expect(empty.statusCode).toBe(413);
+  });
+
+  test('portal - a submission fans out to region and Immigration Office; rulings update the status', async () => {
+    const body = await application();
+    const res = await submit(body);
+    expect(res.statusCode).toBe(201);
+    const { dossierId, messages } = res.json();
+    expect(dossierId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(JSON.stringify(res.json())).not.toContain(FAMILY_NAME);
+    expect(messages.map((m: { recipient: string }) => m.recipient).sort()).toEqual([OE, REGION]);
+    await waitFor(() => received.filter((m) => m.meta.dossierId === dossierId).length === 2);
+    const atRegion = received.find((m) => m.meta.dossierId === dossierId && m.meta.recipient === REGION)!;
+    expect((atRegion.payload as { applicant: { familyName: string } }).applicant.familyName).toBe(
+      FAMILY_NAME,
+    );
+
+    await atRegion.reply(
+      'completeness-ruled',
+      {
+        outcome: 'missing-items',
+        ruledOn: '2026-11-21',
+        missingItems: ['passportCopy'],
+        respondBy: '2026-12-05',
+      },
+      { context: { procedure: 'first', scheme: 'ict', regionId: REGION, portalId: PORTAL } },
+    );
+    await waitFor(async () => {
+      const s = await app.inject({ method: 'GET', url: `/v1/dossiers/${dossierId}`, headers: auth(ACME) });
+      return s.json().state === 'missing-items';
+    });
+    const status = (
+      await app.inject({ method: 'GET', url: `/v1/dossiers/${dossierId}`, headers: auth(ACME) })
+    ).json();
+    expect(status).toMatchObject({
+      dossierId,
+      state: 'missing-items',
+      missingItems: ['passportCopy'],
+      closed: false,
+    });
+    expect(JSON.stringify(status)).not.toContain(FAMILY_NAME);
+
+    const passport = (await upload()).json().document;
+    const added = await app.inject({
+      method: 'POST',
+      url: `/v1/dossiers/${dossierId}/documents`,
+      headers: auth(ACME),
+      payload: {
+        reason: 'completion',
+        documents: { passportCopy: passport },
+        addedAt: '2026-11-22T08:00:00Z',
+      },
+    });
+    expect(added.statusCode).toBe(202);
+    await waitFor(() =>
+      received.some((m) => m.meta.dossierId === dossierId && m.meta.type === 'documents-added'),
+    );
+
+    // Another integrator does not see the dossier, and cannot add to it.
+    const foreign = await app.inject({
+      method: 'GET',
+      url: `/v1/dossiers/${dossierId}`,
+      headers: auth(BETA),
+    });
+    expect(foreign.statusCode).toBe(404);
+    expect(foreign.json().code).toBe('ERR_DOSSIER_NOT_FOUND');
+    const feeBody = { ...example('fee-proof-submitted', 'valid-full-fee'), proof: passport };
+    const foreignFee = await app.inject({
+      method: 'POST',
+      url: `/v1/dossiers/${dossierId}/fee-proof`,
+      headers: auth(BETA),
+      payload: feeBody,
+    });
+    expect(foreignFee.statusCode).toBe(404);
+    const fee = await app.inject({
+      method: 'POST',
+      url: `/v1/dossiers/${dossierId}/fee-proof`,
+      headers: auth(ACME),
+      payload: feeBody,
+    });
+    expect(fee.statusCode).toBe(202);
+  });
+
+  test('portal - a schema error is 400 with the failing paths, an unknown dossier 404, an unknown document 400', async () => {
+    const body = await application();
+    const bad = {
+      ...body,
+      regionId: 'region-nowhere',
+      applicant: { ...(body['applicant'] as object), birthDate: 'soon' },
+    };
+    const res = await submit(bad);
+    expect(res.statusCode).toBe(400);
+    const answer = res.json();
+    expect(answer.code).toBe('ERR_SCHEMA_INVALID');
+    const paths = answer.errors.map((e: { path: string }) => e.path);
+    expect(paths).toContain('/regionId');
+    expect(paths).toContain('/applicant/birthDate');
+    expect(JSON.stringify(answer)).not.toContain('region-nowhere');
+
+    const missing = await app.inject({
+      method: 'GET',
+      url: '/v1/dossiers/0190d1a8-0000-4000-8000-000000000000',
+      headers: auth(ACME),
+    });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().code).toBe('ERR_DOSSIER_NOT_FOUND');
+
+    const forged = structuredClone(body) as { documents: { passportCopy: { objectKey: string } } };
+    forged.documents.passportCopy.objectKey = 'dossiers/7f3a9c21-b0d4/doc-1.pdf';
+    const unknown = await submit(forged);
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json()).toMatchObject({
+      code: 'ERR_DOCUMENT_UNKNOWN',
+      errors: [{ path: '/documents/passportCopy' }],
+    });
+    // Another integrator's upload cannot be referenced either.
+    const theirs = await application(BETA);
+    const stolen = await submit(theirs, ACME);
+    expect(stolen.statusCode).toBe(400);
+    expect(stolen.json().code).toBe('ERR_DOCUMENT_UNKNOWN');
+  });
+
+  test('portal - a retried POST with the same Idempotency-Key answers the same and publishes once; another body is 422', async () => {
+    const body = await application();
+    const key = { 'idempotency-key': 'submit-acme-0001' };
+    const first = await submit(body, ACME, key);
+    expect(first.statusCode).toBe(201);
+    const { dossierId } = first.json();
+    const again = await submit(body, ACME, key);
+    expect(again.statusCode).toBe(201);
+    expect(again.json()).toEqual(first.json());
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(await messagesOn(`pex.msg.application-submitted.${PORTAL}.*`)).toBeGreaterThan(0);
+    await waitFor(() => received.filter((m) => m.meta.dossierId === dossierId).length === 2);
+    const seen = received.filter((m) => m.meta.type === 'application-submitted').length;
+    const other = await submit({ ...body, submittedAt: '2026-11-20T10:00:00Z' }, ACME, key);
+    expect(other.statusCode).toBe(422);
+    expect(other.json().code).toBe('ERR_IDEMPOTENCY_KEY_REUSED');
+    // The same key used by another integrator is another key.
+    const beta = await submit(await application(BETA), BETA, key);
+    expect(beta.statusCode).toBe(201);
+    expect(beta.json().dossierId).not.toBe(dossierId);
+    await waitFor(() => received.filter((m) => m.meta.type === 'application-submitted').length === seen + 2);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(received.filter((m) => m.meta.type === 'application-submitted').length).toBe(seen + 2);
+
+    // Uploads: the replay answers the first reference; other bytes under the same key are 422.
+    const up = { ...auth(ACME), 'content-type': 'application/pdf', 'idempotency-key': 'upload-0001' };
+    const u1 = await app.inject({ method: 'POST', url: '/v1/documents', headers: up, payload: pdf });
+    const u2 = await app.inject({ method: 'POST', url: '/v1/documents', headers: up, payload: pdf });
+    expect(u2.json()).toEqual(u1.json());
+    const u3 = await app.inject({
+      method: 'POST',
+      url: '/v1/documents',
+      headers: up,
+      payload: Buffer.from('%PDF other'),
+    });
+    expect(u3.statusCode).toBe(422);
+  });
+
+  test('portal - logs never show the applicant, the passport number, tokens or document keys', async () => {
+    const body = await application();
+    const res = await submit(body);
+    expect(res.statusCode).toBe(201);
+    await waitFor(() => logs.text().includes(res.json().dossierId));
+    const text = logs.text();
+    expect(text).toContain('"msg":"published"');
+    for (const secret of [
+      FAMILY_NAME,
+      PASSPORT,
+      'Adaeze',
+      ACME,
+      (body['documents'] as { passportCopy: { objectKey: string } }).passportCopy.objectKey,
+    ]) {
+      expect(text).not.toContain(secret);
+    }
+  });
+
+  test('portal - a message for a dossier the portal does not know is dead-lettered with ERR_DOSSIER_NOT_FOUND', async () => {
+    const [sent] = await region.send(
+      'completeness-ruled',
+      { outcome: 'complete', ruledOn: '2026-11-21', admissibilityDocument: (await upload()).json().document },
+      { to: PORTAL, dossierId: 'unknown-dossier-0001' },
+    );
+    await waitFor(async () =>
+      (await listDeadLetters(await jetstreamManager(world.nc), { participant: PORTAL })).some(
+        (d) => d.messageId === sent!.id,
+      ),
+    );
+    const letters = await listDeadLetters(await jetstreamManager(world.nc), { participant: PORTAL });
+    expect(letters.find((d) => d.messageId === sent!.id)?.code).toBe('ERR_DOSSIER_NOT_FOUND');
+  });
+});
