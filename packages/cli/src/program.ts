@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerAudit } from './commands/audit.js';
 import { registerDirectory } from './commands/directory.js';
 import { registerDlq } from './commands/dlq.js';
+import { registerDossier } from './commands/dossier.js';
 import { registerEnvelope } from './commands/envelope.js';
 import { registerKeys } from './commands/keys.js';
 import { registerStatus } from './commands/status.js';
@@ -21,6 +22,7 @@ export function createProgram(): Command {
   registerDirectory(program);
   registerEnvelope(program);
   registerDlq(program);
+  registerDossier(program);
   registerTail(program);
   registerAudit(program);
   return program;

@@ -333,7 +333,7 @@ export const ERROR_CATALOGUE = {
     area: 'portal',
     retryable: false,
     description:
-      'No dossier of this integrator has this id (HTTP 404); for a message received by a service, the dossier is unknown to it (out of sequence).',
+      "No dossier of this integrator has this id (HTTP 404); another integrator's dossier is answered the same way.",
   },
   ERR_DOSSIER_CLOSED: {
     area: 'portal',

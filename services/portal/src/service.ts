@@ -16,6 +16,7 @@ import {
   type FastifyRequest,
   fastify,
 } from 'fastify';
+import { PasserelleError, isPasserelleError } from '@passerelle/errors';
 import { createAuthenticator } from './auth.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES, type PortalConfig, assertPortalConfig } from './config.js';
 import { DocumentStore, type DocumentRef } from './documents.js';
@@ -148,16 +149,28 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
           meta: { type: string; sender: string; id: string; dossierId: string };
           payload: unknown;
         }) => {
-          // An unknown dossier throws ERR_DOSSIER_NOT_FOUND (not retryable): straight to the dead letters.
-          const next = await dossiers.update(m.meta.dossierId, (record) =>
-            applyReceived(record, {
-              type: m.meta.type,
-              sender: m.meta.sender,
-              id: m.meta.id,
-              at: new Date().toISOString(),
-              payload: m.payload,
-            }),
-          );
+          // The portal records a dossier before its application leaves, so an unknown one is out of
+          // sequence: a permanent error, straight to the dead letters.
+          const next = await dossiers
+            .update(m.meta.dossierId, (record) =>
+              applyReceived(record, {
+                type: m.meta.type,
+                sender: m.meta.sender,
+                id: m.meta.id,
+                at: new Date().toISOString(),
+                payload: m.payload,
+              }),
+            )
+            .catch((err: unknown) => {
+              if (!isPasserelleError(err, 'ERR_DOSSIER_NOT_FOUND')) throw err;
+              throw new PasserelleError(
+                'ERR_UNKNOWN_DOSSIER',
+                `${participant} has no dossier with this id.`,
+                {
+                  details: { dossierId: m.meta.dossierId, type: m.meta.type },
+                },
+              );
+            });
           logger.info(
             { dossierId: m.meta.dossierId, type: m.meta.type, sender: m.meta.sender, state: next.state },
             'dossier updated',

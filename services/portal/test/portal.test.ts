@@ -347,7 +347,7 @@ describe('portal service', () => {
     }
   });
 
-  test('portal - a message for a dossier the portal does not know is dead-lettered with ERR_DOSSIER_NOT_FOUND', async () => {
+  test('portal - a message for a dossier the portal does not know is dead-lettered with ERR_UNKNOWN_DOSSIER', async () => {
     const [sent] = await region.send(
       'completeness-ruled',
       { outcome: 'complete', ruledOn: '2026-11-21', admissibilityDocument: (await upload()).json().document },
@@ -359,6 +359,6 @@ describe('portal service', () => {
       ),
     );
     const letters = await listDeadLetters(await jetstreamManager(world.nc), { participant: PORTAL });
-    expect(letters.find((d) => d.messageId === sent!.id)?.code).toBe('ERR_DOSSIER_NOT_FOUND');
+    expect(letters.find((d) => d.messageId === sent!.id)?.code).toBe('ERR_UNKNOWN_DOSSIER');
   });
 });

@@ -1,0 +1,177 @@
+import type { Command } from 'commander';
+import { DeliverPolicy, type JetStreamManager, jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { StreamNames, Subjects } from '@passerelle/exchange';
+import { type ServerOptions, withJetStream } from '../context.js';
+
+/** One envelope of a dossier's timeline, with the receipt that acknowledged it (meta only). */
+export interface TraceMessage {
+  /** Sequence in EXCHANGE. */
+  seq: number;
+  /** When the server stored it (RFC 3339). */
+  storedAt: string;
+  messageId: string;
+  type: string;
+  sender: string;
+  recipient: string;
+  issuedAt: string;
+  correlationId: string;
+  causationId: string | null;
+  bytes: number;
+  receipt?: TraceReceipt;
+}
+
+/** A receipt's clear claims (not verified here: `passerelle audit verify` checks signatures). */
+export interface TraceReceipt {
+  seq: number;
+  storedAt: string;
+  messageId: string;
+  receiver: string;
+  receivedAt: string;
+}
+
+/** `passerelle dossier trace`'s result. */
+export interface DossierTrace {
+  dossierId: string;
+  messages: TraceMessage[];
+  /** Receipts whose message is no longer (or not) in the stream. */
+  orphanReceipts: TraceReceipt[];
+  /** Records read from EXCHANGE to build it. */
+  scanned: number;
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '?');
+
+function decodeJwsPayload(text: string): Record<string, unknown> | undefined {
+  try {
+    const claims = JSON.parse(Buffer.from(text.split('.')[1] ?? '', 'base64url').toString('utf8')) as unknown;
+    return claims && typeof claims === 'object' ? (claims as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A dossier's timeline from the EXCHANGE stream: each envelope's meta (type, sender → recipient, ids,
+ * times) and the receipt that answered it. Nothing is decrypted; payloads are never read. The stream is
+ * scanned once with an ordered consumer up to its last sequence at the start of the call.
+ *
+ * @example
+ * ```ts
+ * const trace = await readDossierTrace(nc, jsm, '0190d1a8-7c1e-4b7e-9d1b-3c3f2e6a1b20');
+ * for (const m of trace.messages) console.log(m.type, m.sender, m.recipient, m.receipt?.receivedAt);
+ * ```
+ */
+export async function readDossierTrace(
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  dossierId: string,
+): Promise<DossierTrace> {
+  const info = await jsm.streams.info(StreamNames.exchange);
+  const messages: TraceMessage[] = [];
+  const receipts: TraceReceipt[] = [];
+  let scanned = 0;
+  if (info.state.messages > 0) {
+    const last = info.state.last_seq;
+    const consumer = await jetstream(nc, { timeout: 15_000 }).consumers.get(StreamNames.exchange, {
+      deliver_policy: DeliverPolicy.All,
+    });
+    const needle = Buffer.from(dossierId);
+    const iter = await consumer.consume({ max_messages: 256 });
+    for await (const m of iter) {
+      scanned++;
+      const storedAt = new Date(Math.floor(m.info.timestampNanos / 1_000_000)).toISOString();
+      if (m.subject.startsWith(`${Subjects.message}.`)) {
+        // Cheap byte search first: most envelopes belong to other dossiers.
+        if (Buffer.from(m.data.buffer, m.data.byteOffset, m.data.length).includes(needle)) {
+          try {
+            const meta = (JSON.parse(new TextDecoder().decode(m.data)) as { meta?: Record<string, unknown> })
+              .meta;
+            if (meta?.['dossierId'] === dossierId) {
+              messages.push({
+                seq: m.seq,
+                storedAt,
+                messageId: str(meta['id']),
+                type: str(meta['type']),
+                sender: str(meta['sender']),
+                recipient: str(meta['recipient']),
+                issuedAt: str(meta['issuedAt']),
+                correlationId: str(meta['correlationId']),
+                causationId: typeof meta['causationId'] === 'string' ? meta['causationId'] : null,
+                bytes: m.data.length,
+              });
+            }
+          } catch {
+            // not an envelope: nothing of it is shown
+          }
+        }
+      } else if (m.subject.startsWith(`${Subjects.receipt}.`)) {
+        const claims = decodeJwsPayload(new TextDecoder().decode(m.data));
+        if (claims?.['dossierId'] === dossierId) {
+          receipts.push({
+            seq: m.seq,
+            storedAt,
+            messageId: str(claims['messageId']),
+            receiver: str(claims['receiver']),
+            receivedAt: str(claims['receivedAt']),
+          });
+        }
+      }
+      if (m.seq >= last || m.info.pending === 0) break;
+    }
+    iter.stop();
+  }
+  const byId = new Map(messages.map((m) => [m.messageId, m]));
+  const orphanReceipts: TraceReceipt[] = [];
+  for (const r of receipts) {
+    const m = byId.get(r.messageId);
+    if (m && !m.receipt) m.receipt = r;
+    else orphanReceipts.push(r);
+  }
+  return { dossierId, messages, orphanReceipts, scanned };
+}
+
+function clock(iso: string): string {
+  return iso.length >= 23 ? iso.slice(11, 23) : iso;
+}
+
+/** The timeline as text lines (what `passerelle dossier trace` prints). */
+export function formatDossierTrace(trace: DossierTrace): string[] {
+  const lines = [
+    `dossier ${trace.dossierId}: ${trace.messages.length} messages, ${
+      trace.messages.filter((m) => m.receipt).length
+    } receipted (EXCHANGE, ${trace.scanned} records read)`,
+  ];
+  const typeWidth = Math.max(10, ...trace.messages.map((m) => m.type.length));
+  const routeWidth = Math.max(10, ...trace.messages.map((m) => m.sender.length + m.recipient.length + 3));
+  for (const m of trace.messages) {
+    const route = `${m.sender} → ${m.recipient}`;
+    const receipt = m.receipt
+      ? `receipt ${clock(m.receipt.receivedAt)} (+${Date.parse(m.receipt.receivedAt) - Date.parse(m.issuedAt)} ms)`
+      : 'no receipt yet';
+    lines.push(
+      `${m.storedAt}  ${m.type.padEnd(typeWidth)}  ${route.padEnd(routeWidth)}  ${m.messageId}  ${receipt}`,
+    );
+  }
+  for (const r of trace.orphanReceipts) {
+    lines.push(`${r.storedAt}  receipt by ${r.receiver} for ${r.messageId} (message not in the stream)`);
+  }
+  return lines;
+}
+
+/** Registers `passerelle dossier trace <dossierId>`. */
+export function registerDossier(program: Command): void {
+  const dossier = program.command('dossier').description("a dossier's traffic on the exchange (meta only)");
+  dossier
+    .command('trace')
+    .description("print a dossier's timeline from the EXCHANGE stream: envelopes and receipts, meta only")
+    .argument('<dossierId>', 'pseudonymous dossier id')
+    .option('--server <url>', 'NATS server URL')
+    .option('--json', 'print JSON')
+    .action(async (dossierId: string, opts: ServerOptions & { json?: boolean }) => {
+      const trace = await withJetStream(opts, (nc, jsm) => readDossierTrace(nc, jsm, dossierId));
+      if (opts.json) console.log(JSON.stringify(trace, null, 2));
+      else for (const line of formatDossierTrace(trace)) console.log(line);
+      if (trace.messages.length === 0) process.exitCode = 1;
+    });
+}

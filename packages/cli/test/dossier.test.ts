@@ -1,0 +1,125 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connectNats, provisionStreams } from '@passerelle/exchange';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { runCli } from '../src/index.js';
+
+async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi
+    .spyOn(console, 'error')
+    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  try {
+    process.exitCode = 0;
+    const code = await runCli(argv);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    process.exitCode = 0;
+  }
+}
+
+const DOSSIER = '0190d1a8-7c1e-4b7e-9d1b-3c3f2e6a1b20';
+const OTHER = '0190d1a8-0000-4000-8000-00000000ffff';
+
+function envelope(id: string, type: string, sender: string, recipient: string, dossierId: string) {
+  return JSON.stringify({
+    meta: {
+      id,
+      type,
+      schemaVersion: 1,
+      sender,
+      recipient,
+      dossierId,
+      issuedAt: '2026-11-26T10:00:00.000Z',
+      correlationId: id,
+      causationId: null,
+    },
+    jwe: 'SECRET-CIPHERTEXT-Moreau-Okafor',
+    seal: 'a.b.c',
+  });
+}
+
+function receipt(messageId: string, type: string, sender: string, receiver: string, dossierId: string) {
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${part({ alg: 'ES256', kid: 'k', typ: 'pex-receipt+jws' })}.${part({
+    messageId,
+    type,
+    dossierId,
+    sender,
+    receiver,
+    envelopeSha256: '0'.repeat(64),
+    receivedAt: '2026-11-26T10:00:00.250Z',
+    status: 'accepted',
+  })}.sig`;
+}
+
+describe('passerelle dossier trace', () => {
+  const nats = useNatsServer();
+  afterEach(() => vi.restoreAllMocks());
+
+  test('dossier trace - prints the dossier’s envelopes with their receipts, meta only, other dossiers left out', async () => {
+    const nc = await connectNats({ servers: nats.url });
+    const jsm = await jetstreamManager(nc, { timeout: 30_000 });
+    await provisionStreams(jsm);
+    const js = jetstream(nc);
+    const pub = async (subject: string, body: string, msgID: string) => js.publish(subject, body, { msgID });
+    const m1 = '0190f5c2-aaaa-7bbb-8ccc-000000000001';
+    const m2 = '0190f5c2-aaaa-7bbb-8ccc-000000000002';
+    const m3 = '0190f5c2-aaaa-7bbb-8ccc-000000000003';
+    await pub(
+      'pex.msg.application-submitted.portal-demo.region-bruxelles',
+      envelope(m1, 'application-submitted', 'portal-demo', 'region-bruxelles', DOSSIER),
+      m1,
+    );
+    await pub(
+      'pex.msg.application-submitted.portal-demo.region-wallonie',
+      envelope(m3, 'application-submitted', 'portal-demo', 'region-wallonie', OTHER),
+      m3,
+    );
+    await pub(
+      'pex.rcpt.region-bruxelles.portal-demo',
+      receipt(m1, 'application-submitted', 'portal-demo', 'region-bruxelles', DOSSIER),
+      `rcpt-${m1}`,
+    );
+    await pub(
+      'pex.msg.completeness-ruled.region-bruxelles.portal-demo',
+      envelope(m2, 'completeness-ruled', 'region-bruxelles', 'portal-demo', DOSSIER),
+      m2,
+    );
+    await nc.close();
+
+    const text = await capture(['dossier', 'trace', DOSSIER, '--server', nats.url]);
+    expect(text.code).toBe(0);
+    const lines = text.out.split('\n');
+    expect(lines[0]).toContain(`dossier ${DOSSIER}: 2 messages, 1 receipted`);
+    expect(lines[1]).toMatch(
+      /application-submitted\s+portal-demo → region-bruxelles\s+0190f5c2-aaaa-7bbb-8ccc-000000000001\s+receipt 10:00:00.250 \(\+250 ms\)/,
+    );
+    expect(lines[2]).toMatch(
+      /completeness-ruled\s+region-bruxelles → portal-demo\s+0190f5c2-aaaa-7bbb-8ccc-000000000002\s+no receipt yet/,
+    );
+    expect(text.out).not.toContain(m3);
+    expect(text.out).not.toContain('SECRET-CIPHERTEXT');
+
+    const json = await capture(['dossier', 'trace', DOSSIER, '--server', nats.url, '--json']);
+    const trace = JSON.parse(json.out);
+    expect(trace.messages.map((m: { type: string }) => m.type)).toEqual([
+      'application-submitted',
+      'completeness-ruled',
+    ]);
+    expect(trace.messages[0].receipt).toMatchObject({
+      receiver: 'region-bruxelles',
+      receivedAt: '2026-11-26T10:00:00.250Z',
+    });
+    expect(trace.scanned).toBe(4);
+    expect(json.out).not.toContain('SECRET-CIPHERTEXT');
+
+    const none = await capture(['dossier', 'trace', 'no-such-dossier-0000', '--server', nats.url]);
+    expect(none.code).toBe(1);
+    expect(none.out).toContain('0 messages');
+  });
+});
