@@ -28,6 +28,7 @@ import {
   type PrivateJwk,
   type PublicJwk,
   createJoseProvider,
+  createNodeCryptoProvider,
   createNodeJoseProvider,
   createStaticResolver,
   generateParticipantKeys,
@@ -288,6 +289,7 @@ const floorSubject: Subject = {
 const results: Result[] = [];
 results.push(await measure(floorSubject, COUNT));
 results.push(await measure(providerSubject(createJoseProvider()), COUNT));
+results.push(await measure(providerSubject(createNodeCryptoProvider()), COUNT));
 results.push(await measure(providerSubject(createNodeJoseProvider()), NODE_JOSE_COUNT));
 const base = results[0]!;
 

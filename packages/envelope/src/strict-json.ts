@@ -2,6 +2,7 @@ import { EnvelopeError } from './envelope-error.js';
 
 const MAX_DEPTH = 64;
 // a JSON string literal: no raw control character, escapes per RFC 8259
+// eslint-disable-next-line no-control-regex -- the control characters are what JSON forbids in strings
 const STRING = /"[^"\\\u0000-\u001f]*(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\u0000-\u001f]*)*"/y;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

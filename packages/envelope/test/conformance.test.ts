@@ -1,5 +1,6 @@
-import { createJoseProvider, createNodeJoseProvider } from '../src/index.js';
+import { createJoseProvider, createNodeCryptoProvider, createNodeJoseProvider } from '../src/index.js';
 import { describeConformance } from './conformance.js';
 
 describeConformance(createJoseProvider());
 describeConformance(createNodeJoseProvider());
+describeConformance(createNodeCryptoProvider());

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
   createJoseProvider,
+  createNodeCryptoProvider,
   createNodeJoseProvider,
   openEnvelope,
   sealEnvelope,
@@ -14,15 +15,17 @@ import { makeMeta, makeWorld, samplePayload, type World } from './fixtures.js';
 describe('interop', () => {
   const jose = createJoseProvider();
   const nodeJose = createNodeJoseProvider();
+  const nodeCrypto = createNodeCryptoProvider();
   let w: World;
   beforeAll(async () => {
     w = await makeWorld();
   });
 
-  for (const [from, to] of [
-    [jose, nodeJose],
-    [nodeJose, jose],
-  ] as const) {
+  const providers = [jose, nodeJose, nodeCrypto];
+  const pairs = providers.flatMap((from) =>
+    providers.filter((to) => to !== from).map((to) => [from, to] as const),
+  );
+  for (const [from, to] of pairs) {
     test(`interop - sealed with ${from.name}, verified and opened with ${to.name}`, async () => {
       const env = await sealEnvelope({
         meta: makeMeta(),

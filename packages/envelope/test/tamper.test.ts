@@ -7,6 +7,7 @@ import {
   EnvelopeError,
   assertEnvelopeMeta,
   createJoseProvider,
+  createNodeCryptoProvider,
   createNodeJoseProvider,
   isBase64Url,
   openEnvelope,
@@ -409,3 +410,4 @@ function describeTamper(provider: CryptoProvider, numRuns: number): void {
 
 describeTamper(createJoseProvider(), 600);
 describeTamper(createNodeJoseProvider(), 300);
+describeTamper(createNodeCryptoProvider(), 400);

@@ -1,0 +1,188 @@
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPair as generateKeyPairCb,
+  type KeyObject,
+  randomBytes,
+  sign as signCb,
+  verify as verifyCb,
+} from 'node:crypto';
+import { promisify } from 'node:util';
+import {
+  bareJwk,
+  createKeyCache,
+  type CryptoProvider,
+  type ProtectedHeaderExtras,
+} from './crypto-provider.js';
+import type { PrivateJwk, PublicJwk } from './types.js';
+
+const generateKeyPair = promisify(generateKeyPairCb);
+const AES_KW_IV = Buffer.from('A6A6A6A6A6A6A6A6', 'hex');
+const P1363 = 'ieee-p1363' as const;
+
+function signAsync(data: Buffer, key: KeyObject): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    signCb('sha256', data, { key, dsaEncoding: P1363 }, (err, sig) => (err ? reject(err) : resolve(sig))),
+  );
+}
+
+function verifyAsync(data: Buffer, key: KeyObject, signature: Buffer): Promise<boolean> {
+  return new Promise((resolve, reject) =>
+    verifyCb('sha256', data, { key, dsaEncoding: P1363 }, signature, (err, ok) =>
+      err ? reject(err) : resolve(ok),
+    ),
+  );
+}
+
+const b64 = (data: Buffer | string): string => Buffer.from(data).toString('base64url');
+
+function lengthPrefixed(data: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  return Buffer.concat([len, data]);
+}
+
+/** Concat KDF of RFC 7518 §4.6.2 for a 256-bit key (one SHA-256 round). */
+function concatKdf(z: Buffer, alg: string, apu: Buffer, apv: Buffer): Buffer {
+  const suppPubInfo = Buffer.alloc(4);
+  suppPubInfo.writeUInt32BE(256);
+  return createHash('sha256')
+    .update(Buffer.from([0, 0, 0, 1]))
+    .update(z)
+    .update(lengthPrefixed(Buffer.from(alg)))
+    .update(lengthPrefixed(apu))
+    .update(lengthPrefixed(apv))
+    .update(suppPubInfo)
+    .digest();
+}
+
+function parseHeader(segment: string): Record<string, unknown> {
+  const header = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8')) as unknown;
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw new Error('header is not an object');
+  if ('crit' in header) throw new Error('crit is not supported');
+  return header as Record<string, unknown>;
+}
+
+/**
+ * A provider on Node's own `crypto` (OpenSSL), with no JOSE library: exactly ES256 compact JWS and
+ * ECDH-ES+A256KW / A256GCM compact JWE on P-256 (RFC 7515, 7516, 7518), nothing else. EC work runs on
+ * libuv's thread pool (`sign`, `verify`, `generateKeyPair` with callbacks); ECDH and AES stay on the
+ * loop (tens of µs). It passes the shared conformance suite and interoperates with jose and node-jose;
+ * BENCHMARKS.md shows why it exists.
+ *
+ * @example
+ * ```ts
+ * const provider = createNodeCryptoProvider();
+ * await openEnvelope(bytes, { recipient, resolver, provider });
+ * ```
+ */
+export function createNodeCryptoProvider(): CryptoProvider {
+  const key = createKeyCache((jwk) =>
+    Promise.resolve(
+      'd' in jwk
+        ? createPrivateKey({ key: bareJwk(jwk), format: 'jwk' })
+        : createPublicKey({ key: bareJwk(jwk), format: 'jwk' }),
+    ),
+  );
+  return {
+    name: 'node-crypto',
+    async sign(payload: Uint8Array, jwk: PrivateJwk, header: ProtectedHeaderExtras = {}): Promise<string> {
+      const input = `${b64(JSON.stringify({ ...header, alg: 'ES256', kid: jwk.kid }))}.${b64(Buffer.from(payload))}`;
+      const signature = await signAsync(Buffer.from(input), await key(jwk));
+      return `${input}.${b64(signature)}`;
+    },
+    async verify(jws: string, jwk: PublicJwk): Promise<Uint8Array> {
+      const parts = jws.split('.');
+      if (parts.length !== 3) throw new Error('not a compact JWS');
+      const [h, p, s] = parts as [string, string, string];
+      if (parseHeader(h)['alg'] !== 'ES256') throw new Error('alg must be ES256');
+      const signature = Buffer.from(s, 'base64url');
+      if (signature.length !== 64) throw new Error('an ES256 signature is 64 bytes');
+      if (!(await verifyAsync(Buffer.from(`${h}.${p}`), await key(jwk), signature))) {
+        throw new Error('signature verification failed');
+      }
+      return new Uint8Array(Buffer.from(p, 'base64url'));
+    },
+    async encrypt(
+      plaintext: Uint8Array,
+      jwk: PublicJwk,
+      header: ProtectedHeaderExtras = {},
+    ): Promise<string> {
+      const [recipient, ephemeral] = await Promise.all([
+        key(jwk),
+        generateKeyPair('ec', { namedCurve: 'P-256' }),
+      ]);
+      const epk = ephemeral.publicKey.export({ format: 'jwk' });
+      const protectedHeader = b64(
+        JSON.stringify({
+          ...header,
+          alg: 'ECDH-ES+A256KW',
+          enc: 'A256GCM',
+          kid: jwk.kid,
+          epk: { kty: 'EC', crv: 'P-256', x: epk.x, y: epk.y },
+        }),
+      );
+      const kek = concatKdf(
+        diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient }),
+        'ECDH-ES+A256KW',
+        Buffer.alloc(0),
+        Buffer.alloc(0),
+      );
+      const cek = randomBytes(32);
+      const wrap = createCipheriv('id-aes256-wrap', kek, AES_KW_IV);
+      const wrapped = Buffer.concat([wrap.update(cek), wrap.final()]);
+      const iv = randomBytes(12);
+      const gcm = createCipheriv('aes-256-gcm', cek, iv);
+      gcm.setAAD(Buffer.from(protectedHeader));
+      const ciphertext = Buffer.concat([gcm.update(plaintext), gcm.final()]);
+      return [protectedHeader, b64(wrapped), b64(iv), b64(ciphertext), b64(gcm.getAuthTag())].join('.');
+    },
+    async decrypt(jwe: string, jwk: PrivateJwk): Promise<Uint8Array> {
+      const parts = jwe.split('.');
+      if (parts.length !== 5) throw new Error('not a compact JWE');
+      const [h, k, i, c, t] = parts as [string, string, string, string, string];
+      const header = parseHeader(h);
+      if (header['alg'] !== 'ECDH-ES+A256KW' || header['enc'] !== 'A256GCM')
+        throw new Error('alg/enc not allowed');
+      if ('zip' in header) throw new Error('zip is not supported');
+      const epk = header['epk'] as { kty?: unknown; crv?: unknown; x?: unknown; y?: unknown } | undefined;
+      if (
+        !epk ||
+        epk.kty !== 'EC' ||
+        epk.crv !== 'P-256' ||
+        typeof epk.x !== 'string' ||
+        typeof epk.y !== 'string'
+      ) {
+        throw new Error('epk must be a P-256 public key');
+      }
+      // OpenSSL refuses a point that is not on the curve here (invalid-curve attacks)
+      const ephemeral = createPublicKey({
+        key: { kty: 'EC', crv: 'P-256', x: epk.x, y: epk.y },
+        format: 'jwk',
+      });
+      const party = (name: 'apu' | 'apv'): Buffer =>
+        typeof header[name] === 'string' ? Buffer.from(header[name], 'base64url') : Buffer.alloc(0);
+      const kek = concatKdf(
+        diffieHellman({ privateKey: await key(jwk), publicKey: ephemeral }),
+        'ECDH-ES+A256KW',
+        party('apu'),
+        party('apv'),
+      );
+      const unwrap = createDecipheriv('id-aes256-wrap', kek, AES_KW_IV);
+      const cek = Buffer.concat([unwrap.update(Buffer.from(k, 'base64url')), unwrap.final()]);
+      if (cek.length !== 32) throw new Error('the content key must be 256 bits');
+      const iv = Buffer.from(i, 'base64url');
+      const tag = Buffer.from(t, 'base64url');
+      if (iv.length !== 12 || tag.length !== 16) throw new Error('bad IV or tag length');
+      const gcm = createDecipheriv('aes-256-gcm', cek, iv, { authTagLength: 16 });
+      gcm.setAAD(Buffer.from(h));
+      gcm.setAuthTag(tag);
+      return new Uint8Array(Buffer.concat([gcm.update(Buffer.from(c, 'base64url')), gcm.final()]));
+    },
+  };
+}
