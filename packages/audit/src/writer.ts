@@ -1,16 +1,15 @@
 import { type JetStreamClient, JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { verifyCompact } from '@passerelle/envelope';
 import { StreamNames, Subjects } from '@passerelle/exchange';
 import { type ChainState, LedgerChain, emptyChainState } from './chain.js';
 import type { CheckpointLedgerEntry, EnvelopeLedgerEntry, LedgerEntry, ReceiptLedgerEntry } from './entry.js';
 import { serializeEntry } from './entry.js';
-import { envelopeIntake, receiptIntake } from './intake.js';
-import { verifyEs256 } from './jws.js';
+import { type ReceiptIntake, envelopeIntake, receiptIntake } from './intake.js';
 import type { KeyResolver, PrivateJwk } from './keys.js';
 import { LedgerError } from './ledger-error.js';
 import { parseEntry } from './parse-entry.js';
 import { readLedger } from './reader.js';
-import { signatureSpec } from './signature-spec.js';
 
 /** JetStream API error code of a publish whose `Nats-Expected-Last-Sequence` did not match. */
 const WRONG_LAST_SEQUENCE = 10071;
@@ -82,29 +81,24 @@ export async function loadChainState(nc: NatsConnection): Promise<ChainState> {
   return state;
 }
 
-async function checkReceiptSignature(entry: LedgerEntry, resolver: KeyResolver): Promise<void> {
-  const spec = signatureSpec(entry);
-  const what = 'receipt';
-  if (!('signer' in spec))
-    throw new LedgerError('ERR_LEDGER_INPUT_REJECTED', `Refused ${what}: ${spec.reason}.`);
-  let ok = false;
+/**
+ * Checks a receipt with `verifyCompact` of `@passerelle/envelope` (its strict JWS header allowlist), with the
+ * receiver's key valid at the receipt's `receivedAt`.
+ */
+async function checkReceiptSignature(input: ReceiptIntake, resolver: KeyResolver): Promise<void> {
+  const { claims } = input;
   try {
-    ok = verifyEs256(
-      spec.signingInput,
-      spec.signature,
-      await resolver.resolve(spec.signer, 'sig', spec.at, spec.kid),
+    await verifyCompact(input.jws, (kid) =>
+      resolver.resolve(claims.receiver, 'sig', new Date(claims.receivedAt), kid),
     );
   } catch (err) {
+    const code = (err as { code?: unknown }).code;
     throw new LedgerError(
       'ERR_LEDGER_INPUT_REJECTED',
-      `Refused ${what}: no key ${spec.kid} of ${spec.signer} valid at ${spec.at.toISOString()}.`,
-      {
-        cause: err,
-      },
+      `Refused receipt for ${claims.messageId}: ${typeof code === 'string' ? code : 'the signature does not verify'}.`,
+      { cause: err, details: typeof code === 'string' ? { cause: code } : {} },
     );
   }
-  if (!ok)
-    throw new LedgerError('ERR_LEDGER_INPUT_REJECTED', `Refused ${what}: the signature does not verify.`);
 }
 
 /**
@@ -209,7 +203,7 @@ export async function createLedgerWriter(options: LedgerWriterOptions): Promise<
     appendReceipt(raw) {
       return serial(async () => {
         const input = receiptIntake(raw);
-        await checkReceiptSignature(chain.receiptEntry(input, now()), resolver);
+        await checkReceiptSignature(input, resolver);
         const entry = await store(
           () => chain.receiptEntry(input, now()),
           (e) => `receipt-${e.meta.messageId}-${e.meta.receiver}`,

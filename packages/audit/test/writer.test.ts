@@ -152,12 +152,19 @@ describe('writer', () => {
     }
   });
 
-  test('writer - refuses an envelope whose seal does not cover its JWE, and appends nothing', async () => {
+  test('writer - refuses an envelope whose seal does not cover its JWE and a forged receipt, and appends nothing', async () => {
     await freshLedger();
     const writer = await createLedgerWriter({ nc, auditorKey: auditor, resolver, checkpointIntervalMs: 0 });
     const env = JSON.parse(await envelope(office, region)) as { jwe: string };
     env.jwe = env.jwe.replace(/\.([A-Za-z0-9_-])/, (_, c: string) => `.${c === 'A' ? 'B' : 'A'}`);
     await expect(writer.appendEnvelope(JSON.stringify(env))).rejects.toMatchObject({
+      code: 'ERR_LEDGER_INPUT_REJECTED',
+    });
+    const raw = await envelope(office, region);
+    // A receipt claiming the region as receiver but signed by the office is a forgery.
+    await expect(
+      writer.appendReceipt(await receipt(raw, { ...region, signing: office.signing })),
+    ).rejects.toMatchObject({
       code: 'ERR_LEDGER_INPUT_REJECTED',
     });
     expect(writer.state.nextSeq).toBe(1);
