@@ -4,7 +4,7 @@ import type { Agreement, MessageContract, RecipientRule } from './agreement.js';
 import { ContractError } from './contract-error.js';
 import type { DossierContext } from './dossier-context.js';
 import type { MessageTypeInfo } from './message-type-info.js';
-import { pick, valueAt } from './pointer.js';
+import { compileProjection, valueAt } from './pointer.js';
 
 /** A message schema as loaded, for generators. */
 export interface LoadedSchema {
@@ -110,6 +110,11 @@ export function createContracts(parts: ContractsParts): Contracts {
   };
   const ruleFor = (type: string, kind: ParticipantKind): RecipientRule | undefined =>
     contractOf(type).recipients.find((r) => r.kind === kind);
+  const projections = new Map<string, (payload: unknown) => unknown>();
+  for (const [type, contract] of Object.entries(agreement.messages)) {
+    for (const rule of contract.recipients)
+      projections.set(`${type}>${rule.kind}`, compileProjection(rule.projection));
+  }
 
   const contracts: Contracts = {
     types() {
@@ -211,13 +216,13 @@ export function createContracts(parts: ContractsParts): Contracts {
     },
 
     project(type, recipientKind, payload) {
-      const rule = ruleFor(type, recipientKind);
-      if (!rule) {
+      const projection = projections.get(`${type}>${recipientKind}`);
+      if (!ruleFor(type, recipientKind) || !projection) {
         throw new ContractError('ERR_CONTRACT_FORBIDDEN', `A ${recipientKind} may not receive "${type}".`, {
           details: { type, recipientKind },
         });
       }
-      return pick(payload, rule.projection);
+      return projection(payload);
     },
 
     validate(type, version, payload) {

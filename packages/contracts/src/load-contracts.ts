@@ -1,14 +1,14 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { parseDocument } from 'yaml';
 import { ParticipantKinds, type ParticipantKind } from '@passerelle/directory';
 import type { Agreement, MessageContract } from './agreement.js';
 import { ContractError } from './contract-error.js';
 import { createContracts, type Contracts, type LoadedDefinitions, type LoadedSchema } from './contracts.js';
 import { parsePointer, pointersOverlap } from './pointer.js';
+import { createSchemaCompiler } from './schema-compiler.js';
 
 /** Options of {@link loadContracts}. */
 export interface LoadContractsOptions {
@@ -33,13 +33,6 @@ function fileError(file: string, path: string, problem: string, cause?: unknown)
     details: { file, path },
     ...(cause === undefined ? {} : { cause }),
   });
-}
-
-/** A compiler set up the one way Passerelle validates: JSON Schema 2020-12, strict, all formats. */
-function createAjv(): Ajv2020 {
-  const ajv = new Ajv2020({ strict: true, allErrors: true });
-  addFormatsModule.default(ajv);
-  return ajv;
 }
 
 async function readJson(root: string, file: string): Promise<unknown> {
@@ -67,7 +60,7 @@ async function loadAgreement(root: string): Promise<Agreement> {
   const agreementSchema = await readJson(root, AGREEMENT_SCHEMA_FILE);
   let check: ValidateFunction;
   try {
-    check = createAjv().compile(agreementSchema as object);
+    check = createSchemaCompiler().compile(agreementSchema as object);
   } catch (err) {
     throw fileError(AGREEMENT_SCHEMA_FILE, '', (err as Error).message, err);
   }
@@ -198,7 +191,7 @@ export async function loadContracts(options: LoadContractsOptions = {}): Promise
       throw fileError(AGREEMENT_FILE, `/kinds/${kind}`, 'unknown kind');
   }
 
-  const ajv = createAjv();
+  const ajv = createSchemaCompiler();
   const definitions: LoadedDefinitions[] = [];
   const defsDir = join(root, 'schemas', 'defs');
   const defsFiles = (await readdir(defsDir).catch(() => [] as string[]))

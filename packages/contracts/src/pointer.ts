@@ -17,6 +17,15 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Deep copy of a JSON value: payloads are parsed JSON, so no structured-clone machinery is needed. */
+function cloneJson(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(cloneJson);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = cloneJson((value as Record<string, unknown>)[key]);
+  return out;
+}
+
 function copyAt(
   source: unknown,
   segments: readonly string[],
@@ -25,7 +34,7 @@ function copyAt(
 ): void {
   // Reaching the end of the pointer copies the whole subtree: allow-listing `/holder` grants all of it.
   if (segments.length === 0) {
-    (target as Record<string | number, unknown>)[key] = structuredClone(source);
+    (target as Record<string | number, unknown>)[key] = cloneJson(source);
     return;
   }
   const [head, ...rest] = segments as [string, ...string[]];
@@ -60,10 +69,21 @@ function copyAt(
  * ```
  */
 export function pick(document: unknown, pointers: readonly string[]): unknown {
-  if (pointers.includes('')) return structuredClone(document);
-  const holder: Record<string, unknown> = {};
-  for (const pointer of pointers) copyAt(document, parsePointer(pointer), holder, 'root');
-  return holder.root ?? (Array.isArray(document) ? [] : {});
+  return compileProjection(pointers)(document);
+}
+
+/**
+ * A projection function for a fixed allow-list, with the pointers parsed once: what `Contracts.project`
+ * keeps per (type, recipient kind).
+ */
+export function compileProjection(pointers: readonly string[]): (document: unknown) => unknown {
+  if (pointers.includes('')) return cloneJson;
+  const parsed = pointers.map(parsePointer);
+  return (document) => {
+    const holder: Record<string, unknown> = {};
+    for (const segments of parsed) copyAt(document, segments, holder, 'root');
+    return holder.root ?? (Array.isArray(document) ? [] : {});
+  };
 }
 
 /** The value at a pointer without wildcards, or `undefined`. */

@@ -211,6 +211,7 @@ describe('contracts from the law', () => {
 
   test('contracts - unknown types and versions are typed errors', () => {
     expect(codeOf(() => contracts.validate('selfie-submitted', 1, {}))).toBe('ERR_UNKNOWN_TYPE');
+    expect(codeOf(() => contracts.project('selfie-submitted', 'commune', {}))).toBe('ERR_UNKNOWN_TYPE');
     expect(codeOf(() => contracts.validate('residence-decided', 9, {}))).toBe('ERR_UNKNOWN_SCHEMA_VERSION');
     expect(codeOf(() => contracts.authorize('portal-wib', 'selfie-submitted', 'region-dg'))).toBe(
       'ERR_UNKNOWN_TYPE',
