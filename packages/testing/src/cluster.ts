@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { type ConnectionOptions, connect } from '@nats-io/transport-node';
 import { HarnessError } from './errors.js';
 import { type NatsServer, type NatsServerOptions, startNatsServer } from './server.js';
 
@@ -19,12 +19,14 @@ export interface NatsCluster extends AsyncDisposable {
 /** Options of {@link startNatsCluster}. */
 export interface NatsClusterOptions extends Pick<
   NatsServerOptions,
-  'binary' | 'extraConfig' | 'startTimeoutMs'
+  'binary' | 'extraConfig' | 'startTimeoutMs' | 'env'
 > {
   /** Number of nodes (default 3). */
   size?: number;
   /** How long to wait for a JetStream meta leader (default 30 s). */
   readyTimeoutMs?: number;
+  /** Credentials and TLS for the readiness check, on a secured cluster. */
+  clientOptions?: Omit<ConnectionOptions, 'servers'>;
 }
 
 /**
@@ -59,7 +61,7 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
     );
     servers.push(...started);
     const urls = servers.map((s) => s.url);
-    await waitForJetStream(urls, options.readyTimeoutMs ?? 30_000);
+    await waitForJetStream(urls, options.readyTimeoutMs ?? 30_000, options.clientOptions);
     const cluster: NatsCluster = {
       name,
       servers,
@@ -77,11 +79,15 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
 }
 
 /** Waits until JetStream answers account info on the given servers (a meta leader exists). */
-export async function waitForJetStream(servers: string | string[], timeoutMs = 30_000): Promise<void> {
+export async function waitForJetStream(
+  servers: string | string[],
+  timeoutMs = 30_000,
+  clientOptions: Omit<ConnectionOptions, 'servers'> = {},
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
-    const nc = await connect({ servers, timeout: 2_000 }).catch((e: unknown) => {
+    const nc = await connect({ ...clientOptions, servers, timeout: 2_000 }).catch((e: unknown) => {
       lastError = e;
       return undefined;
     });

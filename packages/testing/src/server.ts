@@ -27,6 +27,8 @@ export interface NatsServerOptions {
   startTimeoutMs?: number;
   /** Keep the working folder after stop (for post-mortems). */
   keep?: boolean;
+  /** Extra environment of the server process: the configuration can reference `$NAME` variables. */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** A running nats-server child process on loopback. */
@@ -119,7 +121,10 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     await writeConfig();
     for (const f of await readdir(workDir))
       if (f.endsWith('.ports')) await rm(join(workDir, f), { force: true });
-    const proc = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(binary, ['-c', configFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: options.env ? { ...process.env, ...options.env } : process.env,
+    });
     child = proc;
     live.add(proc);
     const append = (chunk: Buffer): void => {

@@ -1,0 +1,119 @@
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { type ConnectionOptions, nkeyAuthenticator } from '@nats-io/transport-node';
+import { isParticipantId } from '@passerelle/directory';
+import { PasserelleError } from '@passerelle/errors';
+
+/**
+ * A participant's credentials file (JSON), written by the operator (`pnpm start --secure` writes one per
+ * participant under `.passerelle/secure/credentials/`). Relative paths are resolved from the file's folder.
+ */
+export interface CredentialsFile {
+  /** The participant these credentials belong to. */
+  participant: string;
+  /** Server URLs (`tls://127.0.0.1:4222`). */
+  servers: string[];
+  /** File holding the participant's nkey seed (`SU…`), readable by its owner only. */
+  nkeySeedFile: string;
+  /** Mutual TLS: the CA to trust, the client certificate and its key. */
+  tls: { caFile: string; certFile: string; keyFile: string };
+}
+
+/** What {@link loadCredentials} returns: ready for `connectExchange({ servers, connection })`. */
+export interface LoadedCredentials {
+  participant: string;
+  servers: string[];
+  /** nkey authenticator, TLS material and the participant's private inbox prefix. */
+  connection: Omit<ConnectionOptions, 'servers'>;
+}
+
+function invalid(file: string, setting: string, problem: string): PasserelleError {
+  return new PasserelleError('ERR_CONFIG_INVALID', `${file}: ${setting} ${problem}.`, {
+    details: { file, setting },
+  });
+}
+
+async function readSecretFile(file: string, path: string, setting: string): Promise<string> {
+  let mode: number;
+  try {
+    mode = (await stat(path)).mode;
+  } catch {
+    throw invalid(file, setting, `names ${path}, which cannot be read`);
+  }
+  // Like ssh: a key others can read is treated as already leaked.
+  if ((mode & 0o077) !== 0) {
+    throw invalid(file, setting, `names ${path}, which others can read (run chmod 600)`);
+  }
+  return readFile(path, 'utf8');
+}
+
+async function readPublicFile(file: string, path: string, setting: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    throw invalid(file, setting, `names ${path}, which cannot be read`);
+  }
+}
+
+/**
+ * Loads a participant's credentials file and checks every setting; a missing or wrong one fails with
+ * `ERR_CONFIG_INVALID` naming the file and the setting (never the secret).
+ *
+ * @example
+ * ```ts
+ * const { participant, servers, connection } = await loadCredentials('.passerelle/secure/credentials/commune-21004.json');
+ * const exchange = await connectExchange({ participant, servers, connection, provision: false, keys, directory, contracts });
+ * ```
+ */
+export async function loadCredentials(file: string): Promise<LoadedCredentials> {
+  let raw: string;
+  try {
+    raw = await readFile(file, 'utf8');
+  } catch {
+    throw new PasserelleError('ERR_CONFIG_INVALID', `${file}: the credentials file cannot be read.`, {
+      details: { file },
+    });
+  }
+  let parsed: Partial<CredentialsFile>;
+  try {
+    parsed = JSON.parse(raw) as Partial<CredentialsFile>;
+  } catch {
+    throw new PasserelleError('ERR_CONFIG_INVALID', `${file}: the credentials file is not JSON.`, {
+      details: { file },
+    });
+  }
+  const base = dirname(resolve(file));
+  const at = (p: string): string => resolve(base, p);
+
+  if (typeof parsed.participant !== 'string' || !isParticipantId(parsed.participant)) {
+    throw invalid(file, 'participant', 'must be a participant id');
+  }
+  const servers = parsed.servers;
+  if (!Array.isArray(servers) || servers.length === 0 || !servers.every((s) => typeof s === 'string')) {
+    throw invalid(file, 'servers', 'must be a non-empty list of server URLs');
+  }
+  if (typeof parsed.nkeySeedFile !== 'string') throw invalid(file, 'nkeySeedFile', 'is missing');
+  const seed = (await readSecretFile(file, at(parsed.nkeySeedFile), 'nkeySeedFile')).trim();
+  if (!/^SU[A-Z2-7]{56}$/.test(seed)) {
+    throw invalid(file, 'nkeySeedFile', 'does not hold a user nkey seed (SU…)');
+  }
+  const tls = parsed.tls;
+  if (!tls || typeof tls !== 'object') throw invalid(file, 'tls', 'is missing (caFile, certFile, keyFile)');
+  for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
+    if (typeof tls[key] !== 'string') throw invalid(file, `tls.${key}`, 'is missing');
+  }
+  const ca = await readPublicFile(file, at(tls.caFile), 'tls.caFile');
+  const cert = await readPublicFile(file, at(tls.certFile), 'tls.certFile');
+  const key = await readSecretFile(file, at(tls.keyFile), 'tls.keyFile');
+  const participant = parsed.participant;
+  return {
+    participant,
+    servers,
+    connection: {
+      name: participant,
+      authenticator: nkeyAuthenticator(new TextEncoder().encode(seed)),
+      tls: { ca, cert, key },
+      inboxPrefix: `_INBOX_${participant}`,
+    },
+  };
+}

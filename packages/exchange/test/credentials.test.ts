@@ -1,0 +1,71 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nkeys } from '@nats-io/transport-node';
+import { afterAll, describe, expect, test } from 'vitest';
+import { loadCredentials } from '../src/index.js';
+
+describe('credentials files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'passerelle-creds-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const seed = new TextDecoder().decode(nkeys.createUser().getSeed());
+  writeFileSync(join(dir, 'a.nk'), seed, { mode: 0o600 });
+  writeFileSync(join(dir, 'ca.pem'), 'CA');
+  writeFileSync(join(dir, 'c.pem'), 'CERT');
+  writeFileSync(join(dir, 'c.key'), 'KEY', { mode: 0o600 });
+  const good = {
+    participant: 'commune-21004',
+    servers: ['tls://127.0.0.1:4222'],
+    nkeySeedFile: 'a.nk',
+    tls: { caFile: 'ca.pem', certFile: 'c.pem', keyFile: 'c.key' },
+  };
+  const write = (name: string, body: unknown): string => {
+    const file = join(dir, name);
+    writeFileSync(file, typeof body === 'string' ? body : JSON.stringify(body));
+    return file;
+  };
+
+  test('credentials - a valid file gives nkey auth, TLS material and the private inbox prefix', async () => {
+    const loaded = await loadCredentials(write('good.json', good));
+    expect(loaded.participant).toBe('commune-21004');
+    expect(loaded.servers).toEqual(['tls://127.0.0.1:4222']);
+    expect(loaded.connection.inboxPrefix).toBe('_INBOX_commune-21004');
+    expect(loaded.connection.tls).toEqual({ ca: 'CA', cert: 'CERT', key: 'KEY' });
+    expect(typeof loaded.connection.authenticator).toBe('function');
+  });
+
+  test('credentials - each missing or wrong setting fails with ERR_CONFIG_INVALID naming file and setting', async () => {
+    const cases: [string, unknown, string][] = [
+      ['missing.json', undefined, ''],
+      ['notjson.json', '{', ''],
+      ['participant.json', { ...good, participant: 'Nobody' }, 'participant'],
+      ['servers.json', { ...good, servers: [] }, 'servers'],
+      ['seedmissing.json', { ...good, nkeySeedFile: 'absent.nk' }, 'nkeySeedFile'],
+      ['seedbad.json', { ...good, nkeySeedFile: 'c.key' }, 'nkeySeedFile'],
+      ['tls.json', { ...good, tls: undefined }, 'tls'],
+      ['cert.json', { ...good, tls: { ...good.tls, certFile: 'absent.pem' } }, 'tls.certFile'],
+    ];
+    for (const [name, body, setting] of cases) {
+      const file = body === undefined ? join(dir, name) : write(name, body);
+      const err = await loadCredentials(file).then(
+        () => undefined,
+        (e: unknown) => e as { code: string; message: string; details?: { setting?: string } },
+      );
+      expect(err?.code, name).toBe('ERR_CONFIG_INVALID');
+      expect(err?.message, name).toContain(file);
+      if (setting) expect(err?.details?.setting, name).toBe(setting);
+      expect(err?.message, name).not.toContain(seed);
+    }
+  });
+
+  test('credentials - a seed file others can read is refused', async () => {
+    writeFileSync(join(dir, 'open.nk'), seed);
+    chmodSync(join(dir, 'open.nk'), 0o644);
+    await expect(
+      loadCredentials(write('open.json', { ...good, nkeySeedFile: 'open.nk' })),
+    ).rejects.toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+      details: { setting: 'nkeySeedFile' },
+    });
+  });
+});

@@ -1,0 +1,195 @@
+/**
+ * The secured exchange: identities, TLS material, credentials files and secured nats-servers, from the
+ * configuration that scripts/gen-infra.ts generates under infra/nats/. Used by `pnpm start --secure`, the
+ * security and fault tests, and the soak benchmark.
+ *
+ * Layout under the state folder (default `.passerelle/`, git-ignored):
+ *   tls/                          development CA, server and client certificates (scripts/dev-ca.sh), keys 0600
+ *   secure/nkeys/<identity>.nk    nkey seeds, 0600 (the server only ever sees the public keys)
+ *   secure/credentials/<id>.json  one credentials file per participant, read by loadCredentials()
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { jetstreamManager } from '@nats-io/jetstream';
+import {
+  type ConnectionOptions,
+  type NatsConnection,
+  connect,
+  nkeyAuthenticator,
+  nkeys,
+} from '@nats-io/transport-node';
+import type { CredentialsFile } from '@passerelle/exchange';
+import { provisionParticipant, provisionStreams } from '@passerelle/exchange';
+import {
+  type NatsCluster,
+  type NatsServer,
+  type NatsServerOptions,
+  startNatsCluster,
+  startNatsServer,
+} from '@passerelle/testing';
+import {
+  OPERATOR_IDENTITY,
+  SYSTEM_IDENTITY,
+  inboxPrefixOf,
+  nkeyEnvName,
+  readParticipants,
+} from './gen-infra.js';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+/** The generated configuration every secured server includes. */
+export const SECURE_CONF = join(ROOT, 'infra/nats/secure.conf');
+
+/** A prepared secured deployment: where its material is and how servers and clients use it. */
+export interface SecureDeployment {
+  /** Folder of nkeys and credentials files. */
+  dir: string;
+  /** Folder of the CA and certificates. */
+  tlsDir: string;
+  /** Participants of infra/participants.json (the identities the server knows). */
+  participants: string[];
+  /** Environment the server configuration references: public nkeys and TLS files. */
+  serverEnv: Record<string, string>;
+  /** Path of a participant's credentials file. */
+  credentialsFile(participant: string): string;
+  /** Connection settings of the operator identity (full rights in the exchange account). */
+  operator(): Promise<Omit<ConnectionOptions, 'servers'>>;
+  /** Writes every participant's credentials file for these server URLs. */
+  writeCredentials(servers: readonly string[]): Promise<void>;
+}
+
+/**
+ * Creates what is missing — CA and certificates (scripts/dev-ca.sh), one nkey per identity — and returns
+ * the deployment. Existing material is kept, so restarts keep identities.
+ */
+export async function prepareSecureDeployment(
+  options: { dir?: string; tlsDir?: string } = {},
+): Promise<SecureDeployment> {
+  const dir = resolve(options.dir ?? join(ROOT, '.passerelle/secure'));
+  const tlsDir = resolve(options.tlsDir ?? join(dir, '..', 'tls'));
+  const participants = readParticipants(ROOT);
+  const identities = [OPERATOR_IDENTITY, SYSTEM_IDENTITY, ...participants];
+  await run('bash', [join(ROOT, 'scripts/dev-ca.sh'), '--dir', tlsDir, ...identities]);
+
+  await mkdir(join(dir, 'nkeys'), { recursive: true, mode: 0o700 });
+  await mkdir(join(dir, 'credentials'), { recursive: true, mode: 0o700 });
+  const serverEnv: Record<string, string> = {
+    PEX_TLS_CERT: join(tlsDir, 'server.pem'),
+    PEX_TLS_KEY: join(tlsDir, 'server.key'),
+    PEX_TLS_CA: join(tlsDir, 'ca.pem'),
+  };
+  for (const id of identities) {
+    const seedFile = join(dir, 'nkeys', `${id}.nk`);
+    if (!existsSync(seedFile)) {
+      const user = nkeys.createUser();
+      await writeFile(seedFile, new TextDecoder().decode(user.getSeed()) + '\n', { mode: 0o600 });
+      await chmod(seedFile, 0o600);
+    }
+    const seed = (await readFile(seedFile, 'utf8')).trim();
+    serverEnv[nkeyEnvName(id)] = nkeys.fromSeed(new TextEncoder().encode(seed)).getPublicKey();
+  }
+
+  const deployment: SecureDeployment = {
+    dir,
+    tlsDir,
+    participants,
+    serverEnv,
+    credentialsFile: (participant) => join(dir, 'credentials', `${participant}.json`),
+    async operator() {
+      const seed = (await readFile(join(dir, 'nkeys', `${OPERATOR_IDENTITY}.nk`), 'utf8')).trim();
+      return {
+        name: OPERATOR_IDENTITY,
+        authenticator: nkeyAuthenticator(new TextEncoder().encode(seed)),
+        tls: {
+          caFile: join(tlsDir, 'ca.pem'),
+          certFile: join(tlsDir, `client-${OPERATOR_IDENTITY}.pem`),
+          keyFile: join(tlsDir, `client-${OPERATOR_IDENTITY}.key`),
+        },
+      };
+    },
+    async writeCredentials(servers) {
+      const folder = join(dir, 'credentials');
+      for (const participant of participants) {
+        const body: CredentialsFile = {
+          participant,
+          servers: [...servers],
+          nkeySeedFile: relative(folder, join(dir, 'nkeys', `${participant}.nk`)),
+          tls: {
+            caFile: relative(folder, join(tlsDir, 'ca.pem')),
+            certFile: relative(folder, join(tlsDir, `client-${participant}.pem`)),
+            keyFile: relative(folder, join(tlsDir, `client-${participant}.key`)),
+          },
+        };
+        await writeFile(deployment.credentialsFile(participant), JSON.stringify(body, null, 2) + '\n', {
+          mode: 0o600,
+        });
+      }
+    },
+  };
+  return deployment;
+}
+
+/**
+ * The `include` line of a server configuration written in a folder of the system temp dir (where the test
+ * harness writes it): nats-server resolves includes relative to the including file only.
+ */
+function includeSecureConf(configDir = join(tmpdir(), 'passerelle-nats-x')): string {
+  return `include ${JSON.stringify(relative(configDir, SECURE_CONF))}`;
+}
+
+/** Starts one secured nats-server (TLS, nkeys, permissions, limits of infra/nats/secure.conf). */
+export async function startSecureServer(
+  deployment: SecureDeployment,
+  options: Omit<NatsServerOptions, 'extraConfig' | 'env'> = {},
+): Promise<NatsServer> {
+  return startNatsServer({
+    ...options,
+    extraConfig: includeSecureConf(),
+    env: deployment.serverEnv,
+  });
+}
+
+/** Starts a secured 3-node JetStream cluster on loopback. */
+export async function startSecureCluster(deployment: SecureDeployment): Promise<NatsCluster> {
+  return startNatsCluster({
+    extraConfig: includeSecureConf(),
+    env: deployment.serverEnv,
+    clientOptions: await deployment.operator(),
+  });
+}
+
+/** Connects with the operator identity. */
+export async function connectOperator(
+  deployment: SecureDeployment,
+  servers: string | string[],
+): Promise<NatsConnection> {
+  return connect({ ...(await deployment.operator()), servers, timeout: 10_000 });
+}
+
+/**
+ * Provisions, with operator credentials, the streams and every participant's consumers and buckets, so
+ * participants connect with `provision: false` and rights on their own resources only.
+ */
+export async function provisionSecure(
+  deployment: SecureDeployment,
+  servers: string | string[],
+  options: { replicas?: number; participants?: readonly string[] } = {},
+): Promise<void> {
+  const nc = await connectOperator(deployment, servers);
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: 30_000 });
+    await provisionStreams(jsm, { replicas: options.replicas ?? 1 });
+    for (const id of options.participants ?? deployment.participants) {
+      await provisionParticipant(nc, id, { replicas: options.replicas ?? 1 });
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
+export { inboxPrefixOf };
