@@ -1,0 +1,169 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { loadContracts } from '@passerelle/contracts';
+import {
+  type ParticipantKind,
+  createDirectoryClient,
+  loadAnchor,
+  loadDirectoryFile,
+  loadParticipantKeys,
+  participantKind,
+} from '@passerelle/directory';
+import type { KeyResolver } from '@passerelle/envelope';
+import { PasserelleError } from '@passerelle/errors';
+import { connectNats } from '@passerelle/exchange';
+import type { HostedServiceConfig } from './host.js';
+
+/** The start-up settings of a service, from a JSON file and the environment. */
+export interface ServiceSettings {
+  /** NATS URL(s). Env `PASSERELLE_NATS_URL`; file `servers`. */
+  servers: string[];
+  /** Hosted participant ids. Env `PASSERELLE_PARTICIPANTS` (comma-separated); file `participants`. */
+  participants: string[];
+  /** Folder holding one key folder per participant (`<keysDir>/<id>/private.json`). Env `PASSERELLE_KEYS_DIR`. */
+  keysDir: string;
+  /** Trust anchor public key file. Env `PASSERELLE_ANCHOR`; file `anchor`. */
+  anchor: string;
+  /** Offline directory export instead of the live directory bucket. Env `PASSERELLE_DIRECTORY_FILE`. */
+  directoryFile?: string;
+  /** Repository root holding `contracts/` and `schemas/`. Env `PASSERELLE_CONTRACTS_ROOT`. */
+  contractsRoot?: string;
+  /** Every other key of the JSON file (service-specific settings). */
+  extra: Record<string, unknown>;
+}
+
+function bad(service: string, setting: string, problem: string): PasserelleError {
+  return new PasserelleError('ERR_CONFIG_INVALID', `${service} setting ${setting} ${problem}`, {
+    details: { setting },
+  });
+}
+
+/**
+ * Reads a service's settings: the JSON file named by `PASSERELLE_CONFIG` (if any), overridden by the
+ * `PASSERELLE_*` variables. Throws ERR_CONFIG_INVALID naming the first bad setting.
+ *
+ * @example
+ * ```ts
+ * const settings = await readServiceSettings('commune', 'commune', process.env);
+ * ```
+ */
+export async function readServiceSettings(
+  service: string,
+  kind: ParticipantKind,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<ServiceSettings> {
+  let file: Record<string, unknown> = {};
+  if (env.PASSERELLE_CONFIG) {
+    try {
+      file = JSON.parse(await readFile(env.PASSERELLE_CONFIG, 'utf8')) as Record<string, unknown>;
+    } catch {
+      throw bad(service, 'PASSERELLE_CONFIG', `(${env.PASSERELLE_CONFIG}) cannot be read as a JSON object`);
+    }
+    if (typeof file !== 'object' || file === null || Array.isArray(file)) {
+      throw bad(service, 'PASSERELLE_CONFIG', 'must hold a JSON object');
+    }
+  }
+  const list = (envName: string, key: string): string[] | undefined => {
+    const fromEnv = env[envName];
+    if (fromEnv !== undefined)
+      return fromEnv
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+    const v = file[key];
+    if (v === undefined) return undefined;
+    if (typeof v === 'string') return [v];
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
+    throw bad(service, key, 'must be a string or an array of strings');
+  };
+  const text = (envName: string, key: string): string | undefined => {
+    const v = env[envName] ?? file[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v.length === 0) throw bad(service, key, 'must be a non-empty string');
+    return v;
+  };
+  const servers = list('PASSERELLE_NATS_URL', 'servers') ?? ['nats://127.0.0.1:4222'];
+  const participants = list('PASSERELLE_PARTICIPANTS', 'participants');
+  if (!participants || participants.length === 0) {
+    throw bad(service, 'participants (PASSERELLE_PARTICIPANTS)', 'must name at least one hosted id');
+  }
+  for (const id of participants) {
+    let k: string | undefined;
+    try {
+      k = participantKind(id);
+    } catch {
+      k = undefined;
+    }
+    if (k !== kind)
+      throw bad(
+        service,
+        'participants (PASSERELLE_PARTICIPANTS)',
+        `holds ${id.slice(0, 64)}, not a ${kind} id`,
+      );
+  }
+  const keysDir = text('PASSERELLE_KEYS_DIR', 'keysDir');
+  if (!keysDir) throw bad(service, 'keysDir (PASSERELLE_KEYS_DIR)', 'is required');
+  const anchor = text('PASSERELLE_ANCHOR', 'anchor');
+  if (!anchor) throw bad(service, 'anchor (PASSERELLE_ANCHOR)', 'is required');
+  const directoryFile = text('PASSERELLE_DIRECTORY_FILE', 'directoryFile');
+  const contractsRoot = text('PASSERELLE_CONTRACTS_ROOT', 'contractsRoot');
+  const known = new Set(['servers', 'participants', 'keysDir', 'anchor', 'directoryFile', 'contractsRoot']);
+  const extra = Object.fromEntries(Object.entries(file).filter(([k]) => !known.has(k)));
+  return {
+    servers,
+    participants,
+    keysDir,
+    anchor,
+    ...(directoryFile ? { directoryFile } : {}),
+    ...(contractsRoot ? { contractsRoot } : {}),
+    extra,
+  };
+}
+
+/**
+ * Turns settings into a {@link HostedServiceConfig}: loads each hosted id's keys, the trust anchor, the
+ * directory (live bucket, or an offline export) and the contracts. `close` ends the directory connection.
+ */
+export async function loadHostedConfig(
+  service: string,
+  settings: ServiceSettings,
+): Promise<{ config: HostedServiceConfig; close: () => Promise<void> }> {
+  const participants = await Promise.all(
+    settings.participants.map(async (id) => {
+      try {
+        return await loadParticipantKeys(join(settings.keysDir, id));
+      } catch (cause) {
+        throw new PasserelleError(
+          'ERR_CONFIG_INVALID',
+          `${service} setting keysDir has no usable keys for ${id}`,
+          {
+            details: { setting: 'keysDir', participant: id },
+            cause,
+          },
+        );
+      }
+    }),
+  );
+  const anchor = await loadAnchor(settings.anchor).catch((cause: unknown) => {
+    throw new PasserelleError('ERR_CONFIG_INVALID', `${service} setting anchor is not a public key file`, {
+      details: { setting: 'anchor' },
+      cause,
+    });
+  });
+  const contracts = await loadContracts(settings.contractsRoot ? { root: settings.contractsRoot } : {});
+  let directory: KeyResolver;
+  let nc: NatsConnection | undefined;
+  if (settings.directoryFile) {
+    directory = await loadDirectoryFile(settings.directoryFile, anchor);
+  } else {
+    nc = await connectNats({ servers: settings.servers, name: `${service}-directory` });
+    directory = await createDirectoryClient({ nc, anchor });
+  }
+  return {
+    config: { participants, directory, contracts, servers: settings.servers },
+    close: async () => {
+      if (nc && !nc.isClosed()) await nc.drain();
+    },
+  };
+}

@@ -1,0 +1,238 @@
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Contracts } from '@passerelle/contracts';
+import { type ParticipantKind, participantKind } from '@passerelle/directory';
+import type { KeyResolver, ParticipantKeys } from '@passerelle/envelope';
+import { PasserelleError } from '@passerelle/errors';
+import {
+  type Exchange,
+  type IncomingMessage,
+  type InboxConsumerOptions,
+  type Logger,
+  connectExchange,
+  createLogger,
+} from '@passerelle/exchange';
+import { DossierStore, type PendingMessage, ProcedureError } from '@passerelle/procedure';
+import type { ServiceEvent, ServiceEventListener } from './service-event.js';
+
+/** Settings every administration service takes. */
+export interface HostedServiceConfig {
+  /** Private keys of each participant id this instance hosts (all of the service's kind). */
+  participants: readonly ParticipantKeys[];
+  /** Public keys of every participant (a directory client, or an offline directory). */
+  directory: KeyResolver;
+  /** The exchange agreement and schemas. */
+  contracts: Contracts;
+  /** NATS servers: each hosted id then gets its own connection (its own credentials in production). */
+  servers?: string | string[];
+  /** Or one connection shared by every hosted id (tests, one trusted host). */
+  nc?: NatsConnection;
+  /** Inbox consumer delivery settings (tests shorten backoff and ack wait). */
+  consumer?: InboxConsumerOptions;
+  /** KV bucket of the service's dossier state (default `svc-<service>`). */
+  bucket?: string;
+  /** Stream and bucket replicas (1 on one server, 3 in a cluster). */
+  replicas?: number;
+  logger?: Logger;
+  /** Called for each {@link ServiceEvent}. */
+  onEvent?: ServiceEventListener;
+  /** Today's instant (default the system clock); decisions are dated with its Brussels calendar date. */
+  now?: () => Date;
+}
+
+/** Handlers of one hosted participant, by message type. */
+export type HostedHandlers = Record<string, (message: IncomingMessage, participant: string) => Promise<void>>;
+
+/**
+ * Runs one service for several participant ids of one kind (e.g. a commune service for several communes):
+ * one exchange per hosted id (its own keys, consumer and receipts), one KV bucket of dossier state keyed
+ * by participant and dossier, and the transactional outbox that sends what each step decided.
+ */
+export class ServiceHost<S> {
+  private constructor(
+    readonly service: string,
+    private readonly exchanges: ReadonlyMap<string, Exchange>,
+    readonly store: DossierStore<S>,
+    readonly logger: Logger,
+    private readonly listener: ServiceEventListener | undefined,
+    readonly now: () => Date,
+  ) {}
+
+  /**
+   * Checks the config, connects every hosted id and opens the bucket; call {@link ServiceHost.subscribe}
+   * once the service is ready to handle messages.
+   *
+   * @example
+   * ```ts
+   * const host = await ServiceHost.open<CommuneDossier>('commune', 'commune', config);
+   * host.subscribe({ 'residence-decided': async (m, participant) => { … } });
+   * ```
+   */
+  static async open<S>(
+    service: string,
+    kind: ParticipantKind,
+    config: HostedServiceConfig,
+  ): Promise<ServiceHost<S>> {
+    assertHostedConfig(service, kind, config);
+    const logger = config.logger ?? createLogger(service);
+    const exchanges = new Map<string, Exchange>();
+    try {
+      for (const keys of config.participants) {
+        const exchange = await connectExchange({
+          participant: keys.participantId,
+          keys,
+          directory: config.directory,
+          contracts: config.contracts,
+          ...(config.nc ? { nc: config.nc } : { servers: config.servers! }),
+          ...(config.consumer ? { consumer: config.consumer } : {}),
+          ...(config.replicas ? { replicas: config.replicas } : {}),
+          // One message at a time per hosted id: a dossier's messages are handled in the order they were
+          // published (an application before its fee proof), which the procedure relies on.
+          concurrency: 1,
+          logger: logger.child({ participant: keys.participantId }),
+        });
+        exchanges.set(keys.participantId, exchange);
+      }
+      const first = exchanges.values().next().value as Exchange;
+      const kv = await new Kvm(first.nc).create(config.bucket ?? `svc-${service}`, {
+        history: 1,
+        replicas: config.replicas ?? 1,
+      });
+      const host = new ServiceHost<S>(
+        service,
+        exchanges,
+        new DossierStore<S>(kv),
+        logger,
+        config.onEvent,
+        config.now ?? (() => new Date()),
+      );
+      for (const [participant, exchange] of exchanges) {
+        exchange.onRejection((r) =>
+          host.emit({
+            participant,
+            kind: 'rejected',
+            code: r.code,
+            detail: r.reason,
+            type: r.subject.split('.')[2],
+            peer: r.subject.split('.')[3],
+          }),
+        );
+      }
+      return host;
+    } catch (err) {
+      await Promise.all([...exchanges.values()].map((e) => e.close().catch(() => undefined)));
+      throw err;
+    }
+  }
+
+  /** The hosted participant ids. */
+  get participants(): string[] {
+    return [...this.exchanges.keys()];
+  }
+
+  /** The exchange of a hosted id; ERR_NOT_HOSTED otherwise. */
+  exchange(participant: string): Exchange {
+    const exchange = this.exchanges.get(participant);
+    if (!exchange) {
+      throw new ProcedureError(
+        'ERR_NOT_HOSTED',
+        `This ${this.service} instance does not host ${participant.slice(0, 64)}.`,
+        {
+          details: { participant: participant.slice(0, 64) },
+        },
+      );
+    }
+    return exchange;
+  }
+
+  /** Starts handling every hosted id's messages. */
+  subscribe(handlers: HostedHandlers): void {
+    for (const [participant, exchange] of this.exchanges) {
+      const bound = Object.fromEntries(
+        Object.entries(handlers).map(([type, handle]) => [
+          type,
+          async (m: IncomingMessage) => {
+            await handle(m, participant);
+            this.emit({
+              participant,
+              dossierId: m.meta.dossierId,
+              kind: 'received',
+              type,
+              peer: m.meta.sender,
+            });
+          },
+        ]),
+      );
+      exchange.subscribe(bound);
+    }
+  }
+
+  /** Sends a pending message of a dossier for a hosted id (the store's outbox calls it). */
+  readonly send = async (participant: string, dossierId: string, message: PendingMessage): Promise<void> => {
+    const sent = await this.exchange(participant).send(message.type, message.payload, {
+      dossierId,
+      ...(message.to ? { to: message.to } : {}),
+      ...(message.context ? { context: message.context } : {}),
+      ...(message.correlationId ? { correlationId: message.correlationId } : {}),
+      ...(message.causationId !== undefined ? { causationId: message.causationId } : {}),
+    });
+    for (const s of sent)
+      this.emit({ participant, dossierId, kind: 'sent', type: message.type, peer: s.recipient });
+  };
+
+  /** Applies a step to a dossier of a hosted id and sends what it decided (see {@link DossierStore.apply}). */
+  apply(
+    participant: string,
+    dossierId: string,
+    stepId: string,
+    step: Parameters<DossierStore<S>['apply']>[3],
+  ): Promise<S> {
+    this.exchange(participant);
+    return this.store.apply(participant, dossierId, stepId, step, this.send);
+  }
+
+  /** Reports an event to the configured listener (errors of the listener are logged, never thrown). */
+  emit(event: Omit<ServiceEvent, 'service' | 'at'>): void {
+    if (!this.listener) return;
+    try {
+      this.listener({ service: this.service, at: new Date().toISOString(), ...event });
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).name }, 'event listener failed');
+    }
+  }
+
+  /** Stops every hosted exchange (handlers in flight finish first). */
+  async close(): Promise<void> {
+    await Promise.all([...this.exchanges.values()].map((e) => e.close()));
+  }
+}
+
+/** Checks the shared settings; the ERR_CONFIG_INVALID message names the bad setting. */
+export function assertHostedConfig(
+  service: string,
+  kind: ParticipantKind,
+  config: HostedServiceConfig,
+): void {
+  const bad = (setting: string, problem: string): PasserelleError =>
+    new PasserelleError('ERR_CONFIG_INVALID', `${service} setting ${setting} ${problem}`, {
+      details: { setting },
+    });
+  if (!config.participants || config.participants.length === 0) {
+    throw bad('participants', 'must name at least one hosted participant');
+  }
+  const seen = new Set<string>();
+  config.participants.forEach((keys, i) => {
+    let k: ParticipantKind | undefined;
+    try {
+      k = participantKind(keys.participantId);
+    } catch {
+      k = undefined;
+    }
+    if (k !== kind) throw bad(`participants[${i}]`, `must be a ${kind} id`);
+    if (seen.has(keys.participantId)) throw bad(`participants[${i}]`, 'is hosted twice');
+    seen.add(keys.participantId);
+  });
+  if (!config.nc && !config.servers) throw bad('servers', 'is required without nc');
+  if (!config.directory) throw bad('directory', 'is required');
+  if (!config.contracts) throw bad('contracts', 'is required');
+}

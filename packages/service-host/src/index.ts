@@ -1,0 +1,5 @@
+export { loadHostedConfig, readServiceSettings } from './config.js';
+export type { ServiceSettings } from './config.js';
+export { ServiceHost, assertHostedConfig } from './host.js';
+export type { HostedHandlers, HostedServiceConfig } from './host.js';
+export type { ServiceEvent, ServiceEventListener } from './service-event.js';
