@@ -19,6 +19,33 @@ export interface SignatureDefect {
   reason: string;
 }
 
+/**
+ * Whether two JSON values are equal as canonical JSON. Flat objects of primitives (meta, claims) are compared
+ * member by member, which is what they always are; anything nested falls back to canonical serialisation.
+ */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (
+    typeof a !== 'object' ||
+    typeof b !== 'object' ||
+    a === null ||
+    b === null ||
+    Array.isArray(a) ||
+    Array.isArray(b)
+  ) {
+    return canonicalJson(a ?? null) === canonicalJson(b ?? null);
+  }
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const ka = Object.keys(ra);
+  if (ka.length !== Object.keys(rb).length) return canonicalJson(ra) === canonicalJson(rb);
+  for (const k of ka) {
+    const va = ra[k];
+    if (typeof va === 'object' && va !== null) return canonicalJson(ra) === canonicalJson(rb);
+    if (!Object.hasOwn(rb, k) || va !== rb[k]) return false;
+  }
+  return true;
+}
+
 /** The participant id that signs checkpoints. */
 export const AUDITOR_ID = 'auditor';
 
@@ -51,14 +78,14 @@ export function signatureSpec(entry: LedgerEntry): SignatureSpec | SignatureDefe
       Object.keys(p).length !== 3 ||
       p['v'] !== 1 ||
       p['jweSha256'] !== entry.jweSha256 ||
-      canonicalJson(p['meta'] ?? null) !== canonicalJson(entry.meta)
+      !sameJson(p['meta'], entry.meta)
     ) {
       return { code, reason: 'the seal does not cover this meta and jweSha256' };
     }
     signer = entry.meta.sender;
     at = entry.meta.issuedAt;
   } else {
-    if (canonicalJson(p) !== canonicalJson(entry.meta)) {
+    if (!sameJson(p, entry.meta)) {
       return { code, reason: `the ${entry.kind} JWS payload differs from the entry's claims` };
     }
     signer = entry.kind === 'receipt' ? entry.meta.receiver : AUDITOR_ID;
