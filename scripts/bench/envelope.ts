@@ -4,6 +4,7 @@
  * no library (seal: ES256 sign, ephemeral P-256 key + ECDH + Concat KDF + AES-KW + AES-256-GCM, SHA-256,
  * ES256 sign; open: ES256 verify, ECDH + KDF + unwrap + AES-GCM decrypt, ES256 verify). For each: µs median
  * one at a time, messages/s with 32 in flight, and the event-loop delay (`monitorEventLoopDelay`).
+ * Options: --count (messages per provider, default 400), --node-jose-count (120), --rounds (5).
  */
 import {
   createCipheriv,
@@ -43,11 +44,13 @@ const { values } = parseArgs({
   options: {
     count: { type: 'string', default: '400' },
     'node-jose-count': { type: 'string', default: '120' },
+    rounds: { type: 'string', default: '5' },
   },
 });
 const COUNT = Number(values.count);
 const NODE_JOSE_COUNT = Number(values['node-jose-count']);
 const IN_FLIGHT = 32;
+const ROUNDS = Number(values.rounds);
 
 const payload = {
   application: { kind: 'single-permit', first: true, hoursPerWeek: 38, grossMonthlySalaryEur: 3450 },
@@ -228,24 +231,46 @@ interface Result {
   p99DelayMs: number;
 }
 
-async function measure(subject: Subject, count: number): Promise<Result> {
-  // warm-up: key imports, JIT
-  for (let i = 0; i < 20; i++) await subject.open(await subject.seal());
-  const h = monitorEventLoopDelay({ resolution: 1 });
-  h.enable();
-  const sealTimes: number[] = [];
-  const openTimes: number[] = [];
+interface Samples {
+  subject: Subject;
+  count: number;
+  sealTimes: number[];
+  openTimes: number[];
+  sealRates: number[];
+  openRates: number[];
+  roundTripRates: number[];
+  delay: ReturnType<typeof monitorEventLoopDelay>;
+}
+
+function samplesFor(subject: Subject, count: number): Samples {
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  return {
+    subject,
+    count,
+    sealTimes: [],
+    openTimes: [],
+    sealRates: [],
+    openRates: [],
+    roundTripRates: [],
+    delay,
+  };
+}
+
+/** One round for one subject: `count` messages one at a time, then `count` with 32 in flight. */
+async function round(s: Samples): Promise<void> {
+  const { subject, count } = s;
+  s.delay.enable();
   const sealed: unknown[] = [];
   for (let i = 0; i < count; i++) {
     const t = performance.now();
     sealed.push(await subject.seal());
-    sealTimes.push((performance.now() - t) * 1000);
+    s.sealTimes.push((performance.now() - t) * 1000);
     await turn();
   }
   for (let i = 0; i < count; i++) {
     const t = performance.now();
     await subject.open(sealed[i]);
-    openTimes.push((performance.now() - t) * 1000);
+    s.openTimes.push((performance.now() - t) * 1000);
     await turn();
   }
   let t = performance.now();
@@ -253,29 +278,32 @@ async function measure(subject: Subject, count: number): Promise<Result> {
   await runConcurrent(count, IN_FLIGHT, async (i) => {
     batch[i] = await subject.seal();
   });
-  const sealRate = count / ((performance.now() - t) / 1000);
+  s.sealRates.push(count / ((performance.now() - t) / 1000));
   t = performance.now();
   await runConcurrent(count, IN_FLIGHT, async (i) => {
     await subject.open(batch[i]);
   });
-  const openRate = count / ((performance.now() - t) / 1000);
+  s.openRates.push(count / ((performance.now() - t) / 1000));
   t = performance.now();
   await runConcurrent(count, IN_FLIGHT, async () => {
     await subject.open(await subject.seal());
   });
-  const roundTripRate = count / ((performance.now() - t) / 1000);
+  s.roundTripRates.push(count / ((performance.now() - t) / 1000));
   // let the sampling timer fire once more, so a stall at the very end is recorded too
   await new Promise((resolve) => setTimeout(resolve, 5));
-  h.disable();
+  s.delay.disable();
+}
+
+function summary(s: Samples): Result {
   return {
-    name: subject.name,
-    sealUs: percentile(sealTimes, 50),
-    openUs: percentile(openTimes, 50),
-    sealRate,
-    openRate,
-    roundTripRate,
-    maxDelayMs: h.max / 1e6,
-    p99DelayMs: h.percentile(99) / 1e6,
+    name: s.subject.name,
+    sealUs: percentile(s.sealTimes, 50),
+    openUs: percentile(s.openTimes, 50),
+    sealRate: percentile(s.sealRates, 50),
+    openRate: percentile(s.openRates, 50),
+    roundTripRate: percentile(s.roundTripRates, 50),
+    maxDelayMs: s.delay.max / 1e6,
+    p99DelayMs: s.delay.percentile(99) / 1e6,
   };
 }
 
@@ -286,11 +314,17 @@ const floorSubject: Subject = {
   open: (e) => floor.open(e as FloorSealed),
 };
 
-const results: Result[] = [];
-results.push(await measure(floorSubject, COUNT));
-results.push(await measure(providerSubject(createJoseProvider()), COUNT));
-results.push(await measure(providerSubject(createNodeCryptoProvider()), COUNT));
-results.push(await measure(providerSubject(createNodeJoseProvider()), NODE_JOSE_COUNT));
+// Rounds interleave the subjects, so a burst of load from elsewhere on the machine hits them alike; rates
+// are the median over rounds.
+const subjects = [
+  samplesFor(floorSubject, Math.ceil(COUNT / ROUNDS)),
+  samplesFor(providerSubject(createJoseProvider()), Math.ceil(COUNT / ROUNDS)),
+  samplesFor(providerSubject(createNodeCryptoProvider()), Math.ceil(COUNT / ROUNDS)),
+  samplesFor(providerSubject(createNodeJoseProvider()), Math.ceil(NODE_JOSE_COUNT / ROUNDS)),
+];
+for (const s of subjects) for (let i = 0; i < 20; i++) await s.subject.open(await s.subject.seal()); // warm-up
+for (let r = 0; r < ROUNDS; r++) for (const s of subjects) await round(s);
+const results = subjects.map(summary);
 const base = results[0]!;
 
 const f0 = (n: number): string => n.toFixed(0);
