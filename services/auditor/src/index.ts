@@ -1,0 +1,17 @@
+export { createAuditorService } from './service.js';
+export type { AuditorConfig, AuditorService, ViewerConfig } from './service.js';
+export { loadAuditorKey, readAuditorSettings } from './settings.js';
+export type { AuditorSettings } from './settings.js';
+export { AUDITOR_CONSUMER, auditorConsumerConfig, startRecorder } from './recorder.js';
+export type { Recorder, RecorderOptions, RecorderStats } from './recorder.js';
+export { LedgerIndex } from './ledger-index.js';
+export type { ChainBreak, IndexedCheckpoint } from './ledger-index.js';
+export { CheckpointVerifier, checkEntrySignature } from './entry-checks.js';
+export type { CheckResult, CheckpointCheck } from './entry-checks.js';
+export { dossierTimeline } from './timeline.js';
+export type { DossierTimeline, EntryStatus, TimelineMessage, TimelineReceipt } from './timeline.js';
+export { checkExportFile } from './export-check.js';
+export type { EntrySummary, ExportCheck } from './export-check.js';
+export { CONTENT_SECURITY_POLICY, startViewer } from './viewer/server.js';
+export type { Viewer, ViewerOptions } from './viewer/server.js';
+export { escapeHtml, html } from './viewer/html.js';

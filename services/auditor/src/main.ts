@@ -1,0 +1,61 @@
+/**
+ * Runs the auditor as a process. Settings come from the environment (see `readAuditorSettings`):
+ * PASSERELLE_NATS_URL, PASSERELLE_AUDITOR_KEY, PASSERELLE_ANCHOR, PASSERELLE_DIRECTORY_FILE,
+ * PASSERELLE_AUDITOR_TOKEN or PASSERELLE_AUDITOR_TOKEN_FILE, PASSERELLE_VIEWER_HOST, PASSERELLE_VIEWER_PORT,
+ * PASSERELLE_CHECKPOINT_EVERY, PASSERELLE_CHECKPOINT_SECONDS, PASSERELLE_EXPORT_FILE, PASSERELLE_LOG_LEVEL.
+ */
+import { createDirectoryClient, loadAnchor, loadDirectoryFile } from '@passerelle/directory';
+import type { KeyResolver } from '@passerelle/envelope';
+import { PasserelleError } from '@passerelle/errors';
+import { connectNats, createLogger } from '@passerelle/exchange';
+import { createAuditorService } from './service.js';
+import { loadAuditorKey, readAuditorSettings } from './settings.js';
+
+async function main(): Promise<void> {
+  const settings = await readAuditorSettings(process.env);
+  const auditorKey = await loadAuditorKey(settings.keyFile);
+  const anchor = await loadAnchor(settings.anchor);
+  const logger = createLogger('auditor');
+  const nc = await connectNats({ servers: settings.servers, name: 'auditor' });
+  let resolver: KeyResolver;
+  let closeDirectory = (): void => undefined;
+  if (settings.directoryFile) {
+    resolver = await loadDirectoryFile(settings.directoryFile, anchor);
+  } else {
+    const client = await createDirectoryClient({ nc, anchor });
+    resolver = client;
+    closeDirectory = () => void client.close();
+  }
+  const auditor = await createAuditorService({
+    nc,
+    auditorKey,
+    resolver,
+    checkpointEvery: settings.checkpointEvery,
+    checkpointIntervalMs: settings.checkpointSeconds * 1000,
+    viewer: {
+      token: settings.token,
+      host: settings.viewerHost,
+      port: settings.viewerPort,
+      ...(settings.exportFile ? { exportFile: settings.exportFile } : {}),
+    },
+    logger,
+  });
+  logger.info({ url: auditor.viewerUrl }, 'auditor running');
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await auditor.close();
+    closeDirectory();
+    await nc.drain();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof PasserelleError) console.error(`error ${err.code}: ${err.message}`);
+  else console.error(err);
+  process.exit(1);
+});

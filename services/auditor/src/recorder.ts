@@ -1,0 +1,245 @@
+import {
+  AckPolicy,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { type LedgerEntry, type LedgerWriter, receiptIntake, sha256Hex } from '@passerelle/audit';
+import { StreamNames, Subjects, type Logger, writeDeadLetter } from '@passerelle/exchange';
+import type { LedgerIndex } from './ledger-index.js';
+
+/** Default name of the auditor's durable consumer on EXCHANGE. */
+export const AUDITOR_CONSUMER = 'auditor-ledger';
+
+/** The participant id under which the auditor files dead letters (`pex.dlq.auditor`). */
+const AUDITOR_PARTICIPANT = 'auditor';
+
+/** Envelope errors that may come from a directory not yet showing a new key: retried before dead-lettering. */
+const KEY_LOOKUP_CODES = new Set(['ERR_UNKNOWN_SENDER', 'ERR_KEY_NOT_FOUND', 'ERR_KEY_NOT_VALID_AT']);
+
+/** Deliveries of a message whose key is missing before it goes to DEADLETTER. */
+const KEY_LOOKUP_ATTEMPTS = 5;
+
+/** Counters of what the recorder did, for logs and tests. */
+export interface RecorderStats {
+  envelopes: number;
+  receipts: number;
+  /** Inputs already in the ledger (redelivered or re-published): acknowledged, not recorded again. */
+  duplicates: number;
+  /** Inputs that failed their seal or signature check: copied to DEADLETTER with their code. */
+  deadLettered: number;
+  /** Transient failures (ledger or server unavailable): negatively acknowledged, retried later. */
+  retried: number;
+}
+
+/** The running intake loop. */
+export interface Recorder {
+  readonly stats: RecorderStats;
+  /** Stops pulling and waits for the message in hand. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startRecorder}. */
+export interface RecorderOptions {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  writer: LedgerWriter;
+  index: LedgerIndex;
+  logger: Logger;
+  consumerName?: string;
+}
+
+/**
+ * The auditor's consumer: every message of EXCHANGE (filter `pex.>`, one filter as nats-server 2.9 allows),
+ * explicit ack, no delivery limit — the server must never drop an input the ledger has not recorded.
+ */
+export function auditorConsumerConfig(name = AUDITOR_CONSUMER): Partial<ConsumerConfig> {
+  return {
+    durable_name: name,
+    description: 'The auditor: every envelope and receipt, recorded in LEDGER',
+    filter_subject: 'pex.>',
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    max_deliver: -1,
+    ack_wait: 30_000 * 1_000_000,
+    max_ack_pending: 256,
+  };
+}
+
+interface Rejection {
+  code: string;
+  reason: string;
+  keyLookup: boolean;
+}
+
+function rejectionOf(err: unknown): Rejection | undefined {
+  const e = err as { code?: unknown; message?: unknown; details?: { cause?: unknown }; cause?: unknown };
+  if (e?.code !== 'ERR_LEDGER_INPUT_REJECTED') return undefined;
+  const causeCode =
+    typeof e.details?.cause === 'string'
+      ? e.details.cause
+      : typeof (e.cause as { code?: unknown } | undefined)?.code === 'string'
+        ? (e.cause as { code: string }).code
+        : undefined;
+  return {
+    code: causeCode ?? 'ERR_LEDGER_INPUT_REJECTED',
+    reason: typeof e.message === 'string' ? e.message : 'refused',
+    keyLookup: causeCode !== undefined && KEY_LOOKUP_CODES.has(causeCode),
+  };
+}
+
+/** The message id named by an envelope body, without trusting it (the writer checks the seal). */
+function envelopeId(data: Uint8Array): string | undefined {
+  try {
+    const id = (JSON.parse(Buffer.from(data).toString('utf8')) as { meta?: { id?: unknown } }).meta?.id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts recording: creates (or reuses) the durable consumer and appends each envelope and receipt to the
+ * ledger, one at a time, acknowledging only after the append is stored — a crash in between redelivers the
+ * input, and the index makes the second append a no-op. An input whose seal or signature fails is copied
+ * to DEADLETTER (`pex.dlq.auditor`, with its code and reason) before its ack: nothing is dropped silently.
+ *
+ * @example
+ * ```ts
+ * const recorder = await startRecorder({ js, jsm, writer, index, logger });
+ * await recorder.stop();
+ * ```
+ */
+export async function startRecorder(options: RecorderOptions): Promise<Recorder> {
+  const { js, jsm, writer, index, logger } = options;
+  const name = options.consumerName ?? AUDITOR_CONSUMER;
+  const config = auditorConsumerConfig(name);
+  try {
+    await jsm.consumers.info(StreamNames.exchange, name);
+  } catch {
+    await jsm.consumers.add(StreamNames.exchange, config);
+  }
+  const stats: RecorderStats = { envelopes: 0, receipts: 0, duplicates: 0, deadLettered: 0, retried: 0 };
+
+  const deadLetter = async (msg: JsMsg, why: Rejection, messageId?: string): Promise<void> => {
+    await writeDeadLetter(js, msg.data, {
+      participant: AUDITOR_PARTICIPANT,
+      code: why.code,
+      reason: why.reason,
+      originalSubject: msg.subject,
+      originalSeq: msg.seq,
+      deliveries: msg.info.deliveryCount,
+      ...(messageId ? { messageId } : {}),
+    });
+    stats.deadLettered++;
+    logger.warn(
+      { code: why.code, subject: msg.subject, streamSeq: msg.seq, messageId },
+      'input refused by the ledger: kept in DEADLETTER',
+    );
+    msg.ack();
+  };
+
+  const handle = async (msg: JsMsg): Promise<void> => {
+    const isEnvelope = msg.subject.startsWith(`${Subjects.message}.`);
+    const isReceipt = msg.subject.startsWith(`${Subjects.receipt}.`);
+    let messageId: string | undefined;
+    try {
+      let entry: LedgerEntry;
+      if (isEnvelope) {
+        messageId = envelopeId(msg.data);
+        const known = messageId ? index.recordedEnvelope(messageId) : undefined;
+        if (known !== undefined) {
+          if (known === sha256Hex(msg.data)) {
+            stats.duplicates++;
+            logger.debug({ messageId, streamSeq: msg.seq }, 'envelope already recorded');
+            msg.ack();
+            return;
+          }
+          // Same id, other bytes: the ledger keeps the first; the second is evidence, kept in DEADLETTER.
+          await deadLetter(
+            msg,
+            {
+              code: 'ERR_LEDGER_INPUT_REJECTED',
+              reason: 'Another envelope with this id is already recorded.',
+              keyLookup: false,
+            },
+            messageId,
+          );
+          return;
+        }
+        entry = await writer.appendEnvelope(msg.data);
+        stats.envelopes++;
+      } else if (isReceipt) {
+        const { claims } = receiptIntake(msg.data);
+        messageId = claims.messageId;
+        if (index.hasReceipt(claims.messageId, claims.receiver)) {
+          stats.duplicates++;
+          logger.debug({ messageId, streamSeq: msg.seq }, 'receipt already recorded');
+          msg.ack();
+          return;
+        }
+        entry = await writer.appendReceipt(msg.data);
+        stats.receipts++;
+      } else {
+        await deadLetter(msg, {
+          code: 'ERR_LEDGER_INPUT_REJECTED',
+          reason: 'Neither an envelope nor a receipt subject.',
+          keyLookup: false,
+        });
+        return;
+      }
+      await index.observe(entry);
+      msg.ack();
+      logger.debug({ seq: entry.seq, kind: entry.kind, messageId }, 'recorded');
+    } catch (err) {
+      const rejection = rejectionOf(err);
+      if (rejection && !(rejection.keyLookup && msg.info.deliveryCount < KEY_LOOKUP_ATTEMPTS)) {
+        await deadLetter(msg, rejection, messageId);
+        return;
+      }
+      stats.retried++;
+      const delay = Math.min(30_000, 500 * 2 ** Math.min(6, msg.info.deliveryCount - 1));
+      logger.error(
+        {
+          code: rejection?.code ?? (err as { code?: unknown }).code,
+          subject: msg.subject,
+          streamSeq: msg.seq,
+          delayMs: delay,
+        },
+        'input not recorded yet: retried later',
+      );
+      msg.nak(delay);
+    }
+  };
+
+  let stopping = false;
+  let messages: ConsumerMessages | undefined;
+  const consumer = await js.consumers.get(StreamNames.exchange, name);
+  // Short pull expiry: a pull left open by a killed client keeps waiting until it expires (DESIGN.md).
+  messages = await consumer.consume({ max_messages: 64, expires: 5_000 });
+  const loop = (async () => {
+    for await (const msg of messages) {
+      if (stopping) {
+        msg.nak();
+        continue;
+      }
+      // One at a time: ledger entries are chained, so appends cannot overlap anyway.
+      await handle(msg).catch((err: unknown) => {
+        logger.error({ code: (err as { code?: unknown }).code }, 'recording failed');
+        msg.nak(1_000);
+      });
+    }
+  })();
+  return {
+    stats,
+    async stop() {
+      stopping = true;
+      messages?.stop();
+      await loop.catch(() => undefined);
+      messages = undefined;
+    },
+  };
+}

@@ -1,0 +1,135 @@
+import { readFile, stat } from 'node:fs/promises';
+import { type PrivateJwk, isPrivateJwk } from '@passerelle/envelope';
+import { PasserelleError } from '@passerelle/errors';
+
+/** The auditor's start-up settings, read from the environment by {@link readAuditorSettings}. */
+export interface AuditorSettings {
+  /** `PASSERELLE_NATS_URL` (comma-separated; default nats://127.0.0.1:4222). */
+  servers: string[];
+  /** `PASSERELLE_AUDITOR_KEY`: the auditor's private signing JWK file (mode 0600). */
+  keyFile: string;
+  /** `PASSERELLE_ANCHOR`: the trust anchor's public key file. */
+  anchor: string;
+  /** `PASSERELLE_DIRECTORY_FILE`: an offline directory export instead of the live directory bucket. */
+  directoryFile?: string;
+  /** `PASSERELLE_AUDITOR_TOKEN`, or the first line of the file `PASSERELLE_AUDITOR_TOKEN_FILE`. */
+  token: string;
+  /** `PASSERELLE_VIEWER_HOST` (default 127.0.0.1) and `PASSERELLE_VIEWER_PORT` (default 8090). */
+  viewerHost: string;
+  viewerPort: number;
+  /** `PASSERELLE_CHECKPOINT_EVERY` entries (default 1000). */
+  checkpointEvery: number;
+  /** `PASSERELLE_CHECKPOINT_SECONDS` (default 60; 0: by count only). */
+  checkpointSeconds: number;
+  /** `PASSERELLE_EXPORT_FILE`: a ledger export the viewer shows at /export. */
+  exportFile?: string;
+}
+
+function bad(setting: string, problem: string): PasserelleError {
+  return new PasserelleError('ERR_CONFIG_INVALID', `auditor setting ${setting} ${problem}`, {
+    details: { setting },
+  });
+}
+
+function integer(
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw bad(name, `must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+/**
+ * Reads and validates the auditor's settings from the environment; throws ERR_CONFIG_INVALID naming the
+ * first bad setting (never echoing a token or key).
+ *
+ * @example
+ * ```ts
+ * const settings = await readAuditorSettings(process.env);
+ * ```
+ */
+export async function readAuditorSettings(
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<AuditorSettings> {
+  const servers = (env['PASSERELLE_NATS_URL'] ?? 'nats://127.0.0.1:4222')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (servers.length === 0 || !servers.every((s) => /^(nats|tls|wss?):\/\/[^\s]+$/.test(s))) {
+    throw bad('PASSERELLE_NATS_URL', 'must be one or more nats:// URLs, comma-separated');
+  }
+  const keyFile = env['PASSERELLE_AUDITOR_KEY'];
+  if (!keyFile) throw bad('PASSERELLE_AUDITOR_KEY', "is required (the auditor's private signing JWK file)");
+  const anchor = env['PASSERELLE_ANCHOR'];
+  if (!anchor) throw bad('PASSERELLE_ANCHOR', "is required (the trust anchor's public key file)");
+  let token = env['PASSERELLE_AUDITOR_TOKEN'];
+  const tokenFile = env['PASSERELLE_AUDITOR_TOKEN_FILE'];
+  if (!token && tokenFile) {
+    try {
+      token = (await readFile(tokenFile, 'utf8')).split(/\r?\n/)[0]?.trim();
+    } catch {
+      throw bad('PASSERELLE_AUDITOR_TOKEN_FILE', `(${tokenFile}) cannot be read`);
+    }
+  }
+  const tokenSetting =
+    tokenFile && !env['PASSERELLE_AUDITOR_TOKEN']
+      ? 'PASSERELLE_AUDITOR_TOKEN_FILE'
+      : 'PASSERELLE_AUDITOR_TOKEN';
+  if (!token)
+    throw bad('PASSERELLE_AUDITOR_TOKEN', 'or PASSERELLE_AUDITOR_TOKEN_FILE is required (the viewer token)');
+  if (!/^[\x21-\x7e]{16,512}$/.test(token)) {
+    throw bad(tokenSetting, 'must hold a token of 16 to 512 printable characters without spaces');
+  }
+  const viewerHost = env['PASSERELLE_VIEWER_HOST'] || '127.0.0.1';
+  const viewerPort = integer(env, 'PASSERELLE_VIEWER_PORT', 8090, 0, 65535);
+  const checkpointEvery = integer(env, 'PASSERELLE_CHECKPOINT_EVERY', 1000, 1, 1_000_000);
+  const checkpointSeconds = integer(env, 'PASSERELLE_CHECKPOINT_SECONDS', 60, 0, 86_400);
+  const directoryFile = env['PASSERELLE_DIRECTORY_FILE'] || undefined;
+  const exportFile = env['PASSERELLE_EXPORT_FILE'] || undefined;
+  return {
+    servers,
+    keyFile,
+    anchor,
+    token,
+    viewerHost,
+    viewerPort,
+    checkpointEvery,
+    checkpointSeconds,
+    ...(directoryFile ? { directoryFile } : {}),
+    ...(exportFile ? { exportFile } : {}),
+  };
+}
+
+/**
+ * Loads the auditor's private signing key: a single private JWK in a file readable by its owner only.
+ * A participant key file holding encryption keys is refused — the auditor must never be able to decrypt.
+ *
+ * @example
+ * ```ts
+ * const auditorKey = await loadAuditorKey('/etc/passerelle/auditor/signing.private.json');
+ * ```
+ */
+export async function loadAuditorKey(path: string): Promise<PrivateJwk> {
+  let data: unknown;
+  try {
+    data = JSON.parse(await readFile(path, 'utf8')) as unknown;
+  } catch {
+    throw bad('PASSERELLE_AUDITOR_KEY', `(${path}) cannot be read as JSON`);
+  }
+  if (process.platform !== 'win32' && ((await stat(path)).mode & 0o077) !== 0) {
+    throw bad('PASSERELLE_AUDITOR_KEY', `(${path}) is readable by others; chmod 600 it`);
+  }
+  if (typeof data === 'object' && data !== null && 'encryption' in data) {
+    throw bad('PASSERELLE_AUDITOR_KEY', 'holds encryption keys: the auditor takes its signing key only');
+  }
+  if (!isPrivateJwk(data) || (data.use !== undefined && data.use !== 'sig')) {
+    throw bad('PASSERELLE_AUDITOR_KEY', 'is not a private EC P-256 signing JWK with a kid');
+  }
+  return data;
+}

@@ -1,0 +1,168 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { parseEntry, readLedger, traceDossier, verifyLedger, type LedgerEntry } from '@passerelle/audit';
+import { sealEnvelope, newMessageId, toPublicJwk, type PublicJwk } from '@passerelle/envelope';
+import { type Exchange, StreamNames, connectNats, listDeadLetters } from '@passerelle/exchange';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type AuditorService, createAuditorService } from '../src/index.js';
+import {
+  OFFICE,
+  POST,
+  REGION,
+  type World,
+  connectParticipants,
+  makeWorld,
+  memoryLogger,
+  seedDossier,
+} from './fixtures.js';
+
+const DOSSIER = 'DOS-AUD-0001';
+
+describe('auditor service', () => {
+  const nats = useNatsServer();
+  let nc: NatsConnection;
+  let world: World;
+  let participants: Map<string, Exchange>;
+
+  beforeAll(async () => {
+    nc = await connectNats({ servers: nats.url });
+    world = await makeWorld();
+    participants = await connectParticipants(world, nc);
+  });
+  afterAll(async () => {
+    await Promise.all([...participants.values()].map((p) => p.close()));
+    await nc.close();
+  });
+
+  const ledger = async (): Promise<LedgerEntry[]> => {
+    const out: LedgerEntry[] = [];
+    for await (const m of readLedger(nc)) out.push(parseEntry(m.data, m.seq));
+    return out;
+  };
+
+  const start = (extra: Partial<Parameters<typeof createAuditorService>[0]> = {}): Promise<AuditorService> =>
+    createAuditorService({
+      nc,
+      auditorKey: world.auditorKey,
+      resolver: world.resolver,
+      checkpointEvery: 4,
+      checkpointIntervalMs: 0,
+      logger: memoryLogger('silent').logger,
+      ...extra,
+    });
+
+  test('auditor - records every envelope and receipt of real traffic once, with checkpoints; the ledger verifies', async () => {
+    const ids = await seedDossier(participants, DOSSIER, {
+      familyName: 'Janssens',
+      givenNames: 'Mira',
+      passportNumber: 'EM1234567',
+    });
+    const auditor = await start();
+    await auditor.caughtUp();
+    await auditor.close();
+    const entries = await ledger();
+    const envelopes = entries.filter((e) => e.kind === 'envelope');
+    const receipts = entries.filter((e) => e.kind === 'receipt');
+    expect(envelopes.map((e) => (e.kind === 'envelope' ? e.meta.id : '')).sort()).toEqual([...ids].sort());
+    expect(receipts).toHaveLength(ids.length);
+    // 8 inputs, a checkpoint every 4, none pending after close.
+    expect(entries.filter((e) => e.kind === 'checkpoint')).toHaveLength(2);
+    const report = await verifyLedger(
+      entries.map((e) => JSON.stringify(e)),
+      { resolver: world.resolver, threads: 1 },
+    );
+    expect(report).toMatchObject({ ok: true, envelopes: 4, receipts: 4, uncheckpointed: 0 });
+    const steps = await traceDossier(entries, DOSSIER);
+    expect(steps.map((s) => `${s.type} ${s.sender}>${s.recipient} ${s.receipts.length}`)).toEqual([
+      `application-submitted portal-demo>${REGION} 1`,
+      `application-submitted portal-demo>${OFFICE} 1`,
+      `completeness-ruled ${REGION}>${OFFICE} 1`,
+      `visa-issued ${POST}>${OFFICE} 1`,
+    ]);
+  });
+
+  test('auditor - redelivery, a restart and a re-published duplicate add no entry', async () => {
+    const before = (await ledger()).length;
+    // Everything is delivered again: the consumer is recreated from the start of EXCHANGE.
+    const jsm = await jetstreamManager(nc);
+    await jsm.consumers.delete(StreamNames.exchange, 'auditor-ledger');
+    const auditor = await start();
+    await auditor.caughtUp();
+    expect(auditor.stats).toMatchObject({ envelopes: 0, receipts: 0, duplicates: 8, deadLettered: 0 });
+    // The same envelope bytes under another Nats-Msg-Id (as after the server's duplicate window).
+    const first = await jsm.streams.getMessage(StreamNames.exchange, { seq: 1 });
+    await jetstream(nc).publish(first!.subject, first!.data, { msgID: `again-${first!.seq}` });
+    await auditor.caughtUp();
+    expect(auditor.stats.duplicates).toBe(9);
+    await auditor.close();
+    expect(await ledger()).toHaveLength(before);
+  });
+
+  test('auditor - an envelope whose seal fails goes to DEADLETTER with its code and is not recorded; nothing is lost', async () => {
+    const before = (await ledger()).length;
+    const post = world.keys.get(POST)!;
+    const env = await sealEnvelope({
+      meta: {
+        id: newMessageId(),
+        type: 'visa-issued',
+        schemaVersion: 1,
+        sender: POST,
+        recipient: OFFICE,
+        dossierId: DOSSIER,
+        issuedAt: new Date().toISOString(),
+        correlationId: 'corr-forged',
+        causationId: null,
+      },
+      payload: { visaType: 'D' },
+      sender: post,
+      recipientKey: toPublicJwk(world.keys.get(OFFICE)!.encryption[0] as PublicJwk),
+    });
+    // The meta is changed after sealing: the seal no longer covers it.
+    const forged = { ...env, meta: { ...env.meta, recipient: REGION } };
+    const { logger, text } = memoryLogger('info');
+    const auditor = await start({ logger });
+    await jetstream(nc).publish(`pex.msg.visa-issued.${POST}.${REGION}`, JSON.stringify(forged), {
+      msgID: forged.meta.id,
+    });
+    await auditor.caughtUp();
+    expect(auditor.stats.deadLettered).toBe(1);
+    await auditor.close();
+    expect(await ledger()).toHaveLength(before);
+    const jsm = await jetstreamManager(nc);
+    const dead = (await listDeadLetters(jsm, { participant: 'auditor' })) as {
+      code: string;
+      messageId?: string;
+      originalSubject: string;
+    }[];
+    expect(dead).toHaveLength(1);
+    expect(dead[0]).toMatchObject({
+      code: 'ERR_SEAL_INVALID',
+      messageId: forged.meta.id,
+      originalSubject: `pex.msg.visa-issued.${POST}.${REGION}`,
+    });
+    expect(text()).toContain('DEADLETTER');
+  });
+
+  test('auditor - a checkpoint is written after the interval while entries wait', async () => {
+    const auditor = await start({ checkpointEvery: 1000, checkpointIntervalMs: 200 });
+    await seedDossier(participants, 'DOS-AUD-0002', {
+      familyName: 'Peeters',
+      givenNames: 'Lotte',
+      passportNumber: 'EN7654321',
+    });
+    await auditor.caughtUp();
+    const deadline = Date.now() + 10_000;
+    while (auditor.writer.state.batchHashes.length > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(auditor.writer.state.batchHashes).toHaveLength(0);
+    const entries = await ledger();
+    expect(entries[entries.length - 1]?.kind).toBe('checkpoint');
+    await auditor.close();
+    const report = await verifyLedger(
+      (await ledger()).map((e) => JSON.stringify(e)),
+      { resolver: world.resolver, threads: 1 },
+    );
+    expect(report.ok).toBe(true);
+  });
+});
