@@ -26,11 +26,12 @@ const firstIct: DossierContext = {
   communeId: 'commune-21004',
 };
 
+// Loading compiles every schema: seconds on a busy two-core machine, hence the hook timeouts.
 describe('contracts from the law', () => {
   let contracts: Contracts;
   beforeAll(async () => {
     contracts = await loadContracts();
-  });
+  }, 60_000);
 
   test('contracts - a commune cannot send a residence decision', () => {
     expect(codeOf(() => contracts.authorize('commune-21004', 'residence-decided', 'region-bruxelles'))).toBe(

@@ -15,11 +15,12 @@ function examplesOf(schemaFile: string): { name: string; body: unknown }[] {
     .map((name) => ({ name, body: JSON.parse(readFileSync(join(dir, name), 'utf8')) as unknown }));
 }
 
+// Loading compiles every schema: seconds on a busy two-core machine, hence the hook timeouts.
 describe('schema examples', () => {
   let contracts: Contracts;
   beforeAll(async () => {
     contracts = await loadContracts();
-  });
+  }, 60_000);
 
   test('examples - every schema file has at least 2 valid and 3 invalid examples', () => {
     expect(schemaFiles.length).toBeGreaterThanOrEqual(15);

@@ -9,13 +9,14 @@ import type { PayloadByType, ResidenceDecided } from '../src/generated/payloads.
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
+// Loading compiles every schema: seconds on a busy two-core machine, hence the hook timeouts.
 describe('generated from the agreement', () => {
   let outputs: Map<string, string>;
   let contracts: Contracts;
   beforeAll(async () => {
     outputs = await renderContractOutputs();
     contracts = await loadContracts();
-  });
+  }, 60_000);
 
   test('generated - committed outputs are current (run pnpm gen:contracts after changing contracts or schemas)', () => {
     expect([...outputs.keys()].sort()).toEqual(

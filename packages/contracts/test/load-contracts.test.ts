@@ -39,7 +39,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-describe('loading the agreement', () => {
+describe('loading the agreement', { timeout: 60_000 }, () => {
   test('load - the repository agreement and schemas load', async () => {
     const contracts = await loadContracts({ root: repo });
     expect(contracts.schemas().length).toBe(contracts.types().length);

@@ -27,11 +27,12 @@ function personalPlaces(
   return out;
 }
 
+// Loading compiles every schema: seconds on a busy two-core machine, hence the hook timeouts.
 describe('personal data in the agreement', () => {
   let contracts: Contracts;
   beforeAll(async () => {
     contracts = await loadContracts();
-  });
+  }, 60_000);
 
   test('personal data - every identity, address, employer field and every document is in a category', () => {
     const defs = contracts.definitions()[0]!.schema.$defs as Record<string, Record<string, unknown>>;
