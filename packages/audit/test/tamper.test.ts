@@ -9,7 +9,7 @@ import { buildLedger, makeKey } from './fixtures.js';
 let ledger: ReturnType<typeof buildLedger>;
 beforeAll(() => {
   ledger = buildLedger(10_000, 250);
-});
+}, 120_000);
 
 /** Re-links entries from `index` on, as a forger who recomputes every later hash would. */
 function rechain(entries: LedgerEntry[], index: number): LedgerEntry[] {
@@ -24,7 +24,8 @@ function rechain(entries: LedgerEntry[], index: number): LedgerEntry[] {
 const lines = (entries: LedgerEntry[]): string[] => entries.map((e) => JSON.stringify(e));
 const verify = (input: string[]) => verifyLedger(input, { resolver: ledger.resolver, threads: 2 });
 
-describe('tamper', () => {
+// Each case verifies the whole ledger; generous timeouts because the two cores are shared with other suites.
+describe('tamper', { timeout: 120_000 }, () => {
   test('tamper - the untouched 10 000-entry ledger verifies', async () => {
     expect(ledger.entries.length).toBeGreaterThanOrEqual(10_000);
     const report = await verify(ledger.lines);

@@ -36,7 +36,7 @@ const PERSON = {
 };
 const DOSSIER = 'DOS-2026-000417';
 
-describe('writer', () => {
+describe('writer', { timeout: 60_000 }, () => {
   const nats = useNatsServer();
   let nc: NatsConnection;
   let office: ParticipantKeys;
@@ -64,7 +64,7 @@ describe('writer', () => {
       },
       { participantId: 'auditor', signing: [toPublicJwk(auditor)], encryption: [] },
     ]);
-  });
+  }, 60_000);
   afterAll(async () => {
     await nc.close();
   });

@@ -28,7 +28,7 @@ import { runCli } from '../src/run.js';
 
 const DOSSIER = 'DOS-2026-000871';
 
-describe('audit command', () => {
+describe('audit command', { timeout: 60_000 }, () => {
   const nats = useNatsServer();
   const dir = mkdtempSync(join(tmpdir(), 'pex-cli-audit-'));
   let anchorPath: string;
@@ -132,7 +132,7 @@ describe('audit command', () => {
     }
     await writer.close();
     await nc.close();
-  });
+  }, 60_000);
 
   test('audit command - verify checks the stream against the directory file and reports ok', async () => {
     const code = await run(
