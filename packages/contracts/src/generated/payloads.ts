@@ -507,7 +507,7 @@ export interface StayEnded {
   decisionDocument: DocumentRef;
 }
 /**
- * Signed receipt from the recipient back to the sender, on pex.rcpt.<sender>.<recipient>: the message it acknowledges, by id and by the SHA-256 of its JWE.
+ * Signed receipt (compact JWS, typ pex-receipt+jws) from the recipient of a message back to its sender, on pex.rcpt.<receiver>.<sender>: the claims the exchange runtime signs (AS4-style non-repudiation of receipt). No personal data: the dossier id is pseudonymous.
  *
  * This interface was referenced by `PayloadByType`'s JSON-Schema
  * via the `definition` "Receipt".
@@ -517,8 +517,17 @@ export interface Receipt {
    * meta.id of the acknowledged message (UUID).
    */
   messageId: string;
-  messageType: string;
-  jweSha256: string;
+  /**
+   * meta.type of the acknowledged message.
+   */
+  type: string;
+  dossierId: string;
+  sender: ParticipantId;
+  receiver: ParticipantId;
+  /**
+   * SHA-256 of the raw envelope bytes as published.
+   */
+  envelopeSha256: string;
   receivedAt: IsoDateTime;
   status: 'accepted' | 'rejected';
   /**
