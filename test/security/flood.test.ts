@@ -1,0 +1,129 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type NatsConnection, connect } from '@nats-io/transport-node';
+import { loadCredentials } from '@passerelle/exchange';
+import type { NatsServer } from '@passerelle/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { Limits } from '../../scripts/gen-infra.js';
+import {
+  type SecureDeployment,
+  prepareSecureDeployment,
+  provisionSecure,
+  startSecureServer,
+} from '../../scripts/secure-exchange.js';
+import {
+  type Parties,
+  clientTls,
+  connectSecureExchange,
+  example,
+  makeParties,
+  rawSession,
+  seedOf,
+} from '../support/secure.js';
+
+const FLOODER = 'post-ankara';
+const OE = 'immigration-office';
+const REGION = 'region-bruxelles';
+const PORTAL = 'portal-employers';
+const PARTIES = [FLOODER, OE, REGION, PORTAL];
+const FLOOD_SUBJECT = `pex.msg.visa-issued.${FLOODER}.${OE}`;
+
+describe('secured server: flooding and oversized messages', () => {
+  const home = mkdtempSync(join(tmpdir(), 'passerelle-flood-'));
+  let deployment: SecureDeployment;
+  let server: NatsServer;
+  let parties: Parties;
+  let flooder: NatsConnection;
+
+  beforeAll(async () => {
+    deployment = await prepareSecureDeployment({ dir: join(home, 'secure') });
+    server = await startSecureServer(deployment);
+    await deployment.writeCredentials([server.url]);
+    await provisionSecure(deployment, server.url, { participants: PARTIES });
+    parties = await makeParties(PARTIES);
+    const c = await loadCredentials(deployment.credentialsFile(FLOODER));
+    flooder = await connect({ ...c.connection, servers: c.servers });
+  }, 60_000);
+  afterAll(async () => {
+    await flooder?.close();
+    await server?.stop();
+    rmSync(home, { recursive: true, force: true });
+  });
+  beforeEach((ctx) => {
+    ctx.onTestFailed(() => console.error(server.log().slice(-4000)));
+  });
+
+  test('flood - an oversized message is refused with a clear error; a client ignoring the limit is cut off alone', async () => {
+    expect(flooder.info?.max_payload).toBe(Limits.maxPayload);
+    expect(() => flooder.publish(FLOOD_SUBJECT, new Uint8Array(Limits.maxPayload + 1))).toThrow(
+      /max_payload/i,
+    );
+    expect(flooder.isClosed()).toBe(false);
+
+    // A client that sends it anyway gets the server's verdict and loses its connection.
+    const raw = await rawSession(server.port, {
+      tls: clientTls(deployment, FLOODER),
+      seed: seedOf(deployment, FLOODER),
+    });
+    await raw.until(/PONG\r\n/);
+    raw.send(`PUB ${FLOOD_SUBJECT} ${Limits.maxPayload + 1}\r\n`);
+    expect(await raw.until(/-ERR 'Maximum Payload Violation'/)).toContain('Maximum Payload Violation');
+    await raw.closed;
+  });
+
+  test('flood - subscriptions beyond the per-connection limit are refused with a clear error', async () => {
+    const raw = await rawSession(server.port, {
+      tls: clientTls(deployment, FLOODER),
+      seed: seedOf(deployment, FLOODER),
+    });
+    await raw.until(/PONG\r\n/);
+    let subs = '';
+    for (let i = 1; i <= Limits.maxSubscriptions + 1; i++)
+      subs += `SUB _INBOX_${FLOODER}.flood.${i} ${i}\r\n`;
+    raw.send(subs + 'PING\r\n');
+    expect(await raw.until(/-ERR 'Maximum Subscriptions Exceeded'/i)).toMatch(
+      /Maximum Subscriptions Exceeded/i,
+    );
+    raw.close();
+  });
+
+  test('flood - while one participant floods the exchange, the others are still served with receipts', async () => {
+    const region = await connectSecureExchange(deployment, parties, REGION);
+    const portal = await connectSecureExchange(deployment, parties, PORTAL);
+    try {
+      const handled: string[] = [];
+      portal.subscribe({ 'completeness-ruled': async (m) => void handled.push(m.meta.id) });
+      let flooding = true;
+      let flooded = 0;
+      const chunk = new Uint8Array(8 * 1024);
+      const flood = (async () => {
+        while (flooding) {
+          for (let i = 0; i < 200; i++) flooder.publish(FLOOD_SUBJECT, chunk);
+          flooded += 200;
+          await flooder.flush();
+        }
+      })();
+      const sentIds: string[] = [];
+      try {
+        for (let i = 0; i < 5; i++) {
+          const [sent] = await region.send('completeness-ruled', example('completeness-ruled'), {
+            to: PORTAL,
+            dossierId: `dossier-flood-${i}`,
+          });
+          sentIds.push(sent!.id);
+          await region.awaitReceipt(sent!.id, 20_000);
+        }
+      } finally {
+        flooding = false;
+        await flood;
+      }
+      expect(handled.sort()).toEqual(sentIds.sort());
+      expect(flooded).toBeGreaterThan(1_000);
+      expect(flooder.isClosed()).toBe(false);
+    } finally {
+      await region.close();
+      await portal.close();
+    }
+  });
+});

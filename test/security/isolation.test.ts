@@ -1,0 +1,256 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type NatsConnection, connect, nkeyAuthenticator, nkeys } from '@nats-io/transport-node';
+import { loadCredentials } from '@passerelle/exchange';
+import type { NatsServer } from '@passerelle/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import {
+  type SecureDeployment,
+  connectOperator,
+  prepareSecureDeployment,
+  provisionSecure,
+  startSecureServer,
+} from '../../scripts/secure-exchange.js';
+import {
+  type Parties,
+  clientTls,
+  connectSecureExchange,
+  example,
+  makeParties,
+  rawSession,
+  seedOf,
+} from '../support/secure.js';
+
+const POST = 'post-ankara'; // A
+const OE = 'immigration-office'; // B
+const PARTIES = [POST, OE];
+
+/** Resolves with the permission violation a request, publish or subscription ran into. */
+async function violation(run: (nc: NatsConnection) => Promise<unknown>, nc: NatsConnection): Promise<string> {
+  try {
+    await run(nc);
+  } catch (err) {
+    const e = err as { message?: string; cause?: { message?: string } };
+    return `${e.message ?? ''} ${e.cause?.message ?? ''}`;
+  }
+  return 'allowed';
+}
+
+describe('secured server: isolation between participants', () => {
+  const home = mkdtempSync(join(tmpdir(), 'passerelle-sec-'));
+  let deployment: SecureDeployment;
+  let server: NatsServer;
+  let parties: Parties;
+  let post: NatsConnection;
+
+  beforeAll(async () => {
+    deployment = await prepareSecureDeployment({ dir: join(home, 'secure') });
+    server = await startSecureServer(deployment);
+    await deployment.writeCredentials([server.url]);
+    await provisionSecure(deployment, server.url, { participants: PARTIES });
+    parties = await makeParties(PARTIES);
+    const c = await loadCredentials(deployment.credentialsFile(POST));
+    post = await connect({ ...c.connection, servers: c.servers });
+  }, 60_000);
+  afterAll(async () => {
+    await post?.close();
+    await server?.stop();
+    rmSync(home, { recursive: true, force: true });
+  });
+  beforeEach((ctx) => {
+    ctx.onTestFailed(() => console.error(server.log().slice(-4000)));
+  });
+
+  async function exchangeMessages(): Promise<number> {
+    const op = await connectOperator(deployment, server.url);
+    try {
+      return (await (await jetstreamManager(op)).streams.info('EXCHANGE')).state.messages;
+    } finally {
+      await op.close();
+    }
+  }
+
+  test('isolation - end to end: A sends to B with nkey + mutual TLS + provision: false, B handles it, A gets the signed receipt', async () => {
+    const a = await connectSecureExchange(deployment, parties, POST);
+    const b = await connectSecureExchange(deployment, parties, OE);
+    try {
+      const handled: string[] = [];
+      b.subscribe({ 'visa-issued': async (m) => void handled.push(m.meta.id) });
+      const [sent] = await a.send('visa-issued', example('visa-issued'), {
+        to: OE,
+        dossierId: 'dossier-sec-0001',
+      });
+      const receipt = await a.awaitReceipt(sent!.id, 15_000);
+      expect(receipt).toMatchObject({ messageId: sent!.id, receiver: OE, sender: POST, status: 'accepted' });
+      expect(handled).toEqual([sent!.id]);
+      expect(await a.unreceipted(0)).toEqual([]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test('isolation - A cannot publish as B, nor a type the contract denies it; nothing reaches the stream', async () => {
+    const before = await exchangeMessages();
+    const js = jetstream(post, { timeout: 3_000 });
+    const body = JSON.stringify({ forged: true });
+    // as B (sender token = B)
+    expect(await violation(() => js.publish(`pex.msg.visa-issued.${OE}.${OE}`, body), post)).toMatch(
+      /Permissions Violation for Publish/,
+    );
+    expect(
+      await violation(() => js.publish(`pex.msg.residence-decided.${OE}.commune-21004`, body), post),
+    ).toMatch(/Permissions Violation for Publish/);
+    // a type the contract gives to the immigration office only, with A's own id
+    expect(await violation(() => js.publish(`pex.msg.residence-decided.${POST}.${OE}`, body), post)).toMatch(
+      /Permissions Violation for Publish/,
+    );
+    // a receipt in B's name, a dead letter in B's queue, a ledger entry
+    for (const subject of [`pex.rcpt.${OE}.${POST}`, `pex.dlq.${OE}`, 'pex.ledger.entry']) {
+      expect(await violation(() => js.publish(subject, body), post), subject).toMatch(
+        /Permissions Violation for Publish/,
+      );
+    }
+    expect(await exchangeMessages()).toBe(before);
+  });
+
+  test("isolation - A cannot read B's consumer, B's buckets, nor subscribe to B's subjects or the shared inbox", async () => {
+    for (const subject of [
+      `$JS.API.CONSUMER.MSG.NEXT.EXCHANGE.inbox-${OE}`,
+      `$JS.API.CONSUMER.INFO.EXCHANGE.inbox-${OE}`,
+      `$JS.API.CONSUMER.MSG.NEXT.EXCHANGE.receipts-${OE}`,
+      `$JS.API.STREAM.MSG.GET.EXCHANGE`,
+      `$JS.API.DIRECT.GET.EXCHANGE`,
+      `$JS.API.STREAM.INFO.KV_pex-idem-${OE}`,
+      `$JS.API.DIRECT.GET.KV_pex-outbox-${OE}.$KV.pex-outbox-${OE}.x`,
+      `$KV.pex-idem-${OE}.forged`,
+    ]) {
+      expect(await violation((nc) => nc.request(subject, '{}', { timeout: 3_000 }), post), subject).toMatch(
+        /Permissions Violation for Publish/,
+      );
+    }
+    for (const subject of [
+      `pex.msg.*.*.${OE}`,
+      'pex.msg.>',
+      'pex.rcpt.>',
+      '>',
+      '_INBOX.>',
+      `_INBOX_${OE}.>`,
+      '$JS.ACK.>',
+    ]) {
+      const sub = post.subscribe(subject);
+      const closed = await Promise.race([sub.closed, new Promise((r) => setTimeout(() => r('open'), 3_000))]);
+      expect(String(closed), subject).toMatch(/Permissions Violation for Subscription/);
+    }
+  });
+
+  test('isolation - A cannot call JetStream management: stream delete or purge, consumer create or delete, for anyone', async () => {
+    const cases: [string, unknown][] = [
+      ['$JS.API.STREAM.DELETE.EXCHANGE', {}],
+      ['$JS.API.STREAM.PURGE.EXCHANGE', {}],
+      ['$JS.API.STREAM.DELETE.LEDGER', {}],
+      ['$JS.API.STREAM.UPDATE.EXCHANGE', { name: 'EXCHANGE', subjects: ['>'] }],
+      ['$JS.API.STREAM.CREATE.SPY', { name: 'SPY', subjects: ['pex.msg.>'] }],
+      ['$JS.API.STREAM.MSG.DELETE.EXCHANGE', { seq: 1 }],
+      [`$JS.API.CONSUMER.DELETE.EXCHANGE.inbox-${OE}`, {}],
+      [`$JS.API.CONSUMER.DELETE.EXCHANGE.inbox-${POST}`, {}],
+      [
+        `$JS.API.CONSUMER.DURABLE.CREATE.EXCHANGE.inbox-${POST}`,
+        { stream_name: 'EXCHANGE', config: { durable_name: `inbox-${POST}`, filter_subject: 'pex.msg.>' } },
+      ],
+      [
+        `$JS.API.CONSUMER.DURABLE.CREATE.EXCHANGE.inbox-${OE}`,
+        {
+          stream_name: 'EXCHANGE',
+          config: { durable_name: `inbox-${OE}`, filter_subject: `pex.msg.*.*.${OE}` },
+        },
+      ],
+      [
+        '$JS.API.CONSUMER.CREATE.EXCHANGE',
+        { stream_name: 'EXCHANGE', config: { filter_subject: 'pex.msg.>' } },
+      ],
+      ['$JS.API.STREAM.LIST', {}],
+      ['$JS.API.STREAM.NAMES', {}],
+      ['$JS.API.CONSUMER.LIST.EXCHANGE', {}],
+    ];
+    for (const [subject, body] of cases) {
+      expect(
+        await violation((nc) => nc.request(subject, JSON.stringify(body), { timeout: 3_000 }), post),
+        subject,
+      ).toMatch(/Permissions Violation for Publish/);
+    }
+    const op = await connectOperator(deployment, server.url);
+    try {
+      const jsm = await jetstreamManager(op);
+      expect((await jsm.streams.names().next()).sort()).toEqual(
+        [
+          'DEADLETTER',
+          'EXCHANGE',
+          'LEDGER',
+          'KV_pex-idem-immigration-office',
+          'KV_pex-idem-post-ankara',
+          'KV_pex-outbox-immigration-office',
+          'KV_pex-outbox-post-ankara',
+        ].sort(),
+      );
+      expect((await jsm.consumers.info('EXCHANGE', `inbox-${OE}`)).config.filter_subject).toBe(
+        `pex.msg.*.*.${OE}`,
+      );
+    } finally {
+      await op.close();
+    }
+  });
+
+  test('isolation - connections without credentials, with unknown or mismatched credentials, or without TLS are refused', async () => {
+    const tls = clientTls(deployment, POST);
+    // no TLS: plain-text CONNECT on a TLS-only port
+    const plain = await rawSession(server.port, { tls: false });
+    expect(plain.info.tls_required).toBe(true);
+    await plain.closed;
+    expect(plain.received()).not.toMatch(/PONG/);
+
+    // TLS without a client certificate: the handshake or the first exchange fails
+    const noCert = await rawSession(server.port, {
+      tls: { ca: tls.ca },
+      seed: seedOf(deployment, POST),
+    }).then(
+      async (s) => {
+        await s.closed;
+        return s.received();
+      },
+      (e: unknown) => `refused: ${String(e)}`,
+    );
+    expect(noCert).not.toMatch(/PONG/);
+
+    // mutual TLS but no credentials
+    const anon = await rawSession(server.port, { tls });
+    expect(await anon.until(/-ERR 'Authorization Violation'/)).toContain('Authorization Violation');
+    await anon.closed;
+
+    // an nkey the server does not know
+    const stranger = new TextDecoder().decode(nkeys.createUser().getSeed());
+    const unknown = await rawSession(server.port, { tls, seed: stranger });
+    expect(await unknown.until(/-ERR 'Authorization Violation'/)).toContain('Authorization Violation');
+    await unknown.closed;
+
+    // the library refuses too, with a typed error
+    await expect(
+      connect({
+        servers: server.url,
+        authenticator: nkeyAuthenticator(new TextEncoder().encode(stranger)),
+        tls: { ca: tls.ca, cert: tls.cert, key: tls.key },
+        reconnect: false,
+      }),
+    ).rejects.toThrow(/Authorization Violation/i);
+    await expect(
+      connect({ servers: server.url, tls: { ca: tls.ca, cert: tls.cert, key: tls.key }, reconnect: false }),
+    ).rejects.toThrow(/Authorization Violation/i);
+
+    // the right identity succeeds over the same path
+    const ok = await rawSession(server.port, { tls, seed: seedOf(deployment, POST) });
+    expect(await ok.until(/PONG\r\n/)).not.toContain('-ERR');
+    ok.close();
+  });
+});

@@ -1,0 +1,220 @@
+/**
+ * Helpers shared by the security and fault scenarios: participant keys, example payloads, exchanges
+ * connected with credentials files (nkey + mutual TLS + private inbox, provision: false), and a raw
+ * protocol client for what a well-behaved library would never send.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { type Socket, connect as tcpConnect } from 'node:net';
+import { join } from 'node:path';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { nkeys } from '@nats-io/transport-node';
+import { type Contracts, loadContracts } from '@passerelle/contracts';
+import {
+  type KeyResolver,
+  type ParticipantKeys,
+  createStaticResolver,
+  generateParticipantKeys,
+  toPublicJwk,
+} from '@passerelle/envelope';
+import {
+  type Exchange,
+  type ExchangeOptions,
+  connectExchange,
+  createLogger,
+  loadCredentials,
+} from '@passerelle/exchange';
+import type { SecureDeployment } from '../../scripts/secure-exchange.js';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Real keys for each participant, a resolver over their public halves, the contracts. */
+export interface Parties {
+  keys: Map<string, ParticipantKeys>;
+  resolver: KeyResolver;
+  contracts: Contracts;
+}
+
+export async function makeParties(ids: readonly string[]): Promise<Parties> {
+  const keys = new Map<string, ParticipantKeys>();
+  for (const id of ids) keys.set(id, await generateParticipantKeys(id));
+  const resolver = createStaticResolver(
+    [...keys].map(([participantId, k]) => ({
+      participantId,
+      signing: [toPublicJwk(k.signing)],
+      encryption: k.encryption.map(toPublicJwk),
+    })),
+  );
+  return { keys, resolver, contracts: await loadContracts({ root: repoRoot }) };
+}
+
+/** The first valid example payload shipped beside a schema. */
+export function example(type: string): unknown {
+  const dir = join(repoRoot, 'schemas', 'examples', `${type}.v1`);
+  const file = readdirSync(dir)
+    .filter((f) => f.startsWith('valid-'))
+    .sort()[0];
+  if (!file) throw new Error(`no valid example for ${type}`);
+  return JSON.parse(readFileSync(join(dir, file), 'utf8'));
+}
+
+/** Connects a participant the way a secured service does: its credentials file, provision: false. */
+export async function connectSecureExchange(
+  deployment: SecureDeployment,
+  parties: Parties,
+  participant: string,
+  extra: Partial<ExchangeOptions> = {},
+): Promise<Exchange> {
+  const credentials = await loadCredentials(deployment.credentialsFile(participant));
+  return connectExchange({
+    participant,
+    keys: parties.keys.get(participant)!,
+    directory: parties.resolver,
+    contracts: parties.contracts,
+    servers: credentials.servers,
+    connection: { ...credentials.connection, maxReconnectAttempts: -1, reconnectTimeWait: 250 },
+    provision: false,
+    logger: createLogger(participant, { level: 'silent' }),
+    ...extra,
+  });
+}
+
+/** A participant's seed as the server knows it. */
+export function seedOf(deployment: SecureDeployment, identity: string): string {
+  return readFileSync(join(deployment.dir, 'nkeys', `${identity}.nk`), 'utf8').trim();
+}
+
+/** A raw NATS protocol session: what the server answers, line by line. */
+export interface RawSession {
+  info: { nonce?: string; tls_required?: boolean; max_payload?: number };
+  send(text: string | Buffer): void;
+  /** Everything received so far. */
+  received(): string;
+  /** Resolves with everything received once `pattern` matches, or rejects after `timeoutMs`. */
+  until(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves when the server closed the connection. */
+  closed: Promise<void>;
+  close(): void;
+}
+
+function session(socket: Socket | TLSSocket, initial = ''): RawSession {
+  let received = initial;
+  const waiters = new Set<() => void>();
+  socket.on('data', (chunk: Buffer) => {
+    received += chunk.toString('latin1');
+    for (const w of waiters) w();
+  });
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.on('error', () => undefined);
+  const infoLine = /^INFO (\{.*\})\s*\r\n/.exec(initial)?.[1];
+  return {
+    info: infoLine ? (JSON.parse(infoLine) as RawSession['info']) : {},
+    send: (text) => socket.write(text),
+    received: () => received,
+    until(pattern, timeoutMs = 5_000) {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          if (pattern.test(received)) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve(received);
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no ${pattern} within ${timeoutMs} ms; received: ${received.slice(0, 500)}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    closed,
+    close: () => socket.destroy(),
+  };
+}
+
+/** Reads the server's INFO line over plain TCP and stops there. */
+async function readInfo(socket: Socket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString('latin1');
+      if (text.includes('\r\n')) {
+        socket.off('data', onData);
+        resolve(text);
+      }
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+  });
+}
+
+/**
+ * Opens a raw session. `tls` false: plain text after INFO (what the server must refuse). Otherwise the
+ * TLS upgrade with the given client certificate, then CONNECT signed with `seed` when given.
+ */
+export async function rawSession(
+  port: number,
+  options: {
+    tls: false | { ca: string; cert?: string; key?: string };
+    seed?: string;
+    connect?: boolean;
+  },
+): Promise<RawSession> {
+  const plain = tcpConnect({ host: '127.0.0.1', port });
+  await new Promise<void>((resolve, reject) => {
+    plain.once('connect', resolve);
+    plain.once('error', reject);
+  });
+  const info = await readInfo(plain);
+  if (options.tls === false) {
+    const s = session(plain, info);
+    if (options.connect !== false) s.send('CONNECT {"verbose":false,"pedantic":false}\r\nPING\r\n');
+    return s;
+  }
+  const secured = tlsConnect({
+    socket: plain,
+    ca: options.tls.ca,
+    ...(options.tls.cert ? { cert: options.tls.cert } : {}),
+    ...(options.tls.key ? { key: options.tls.key } : {}),
+    servername: 'localhost',
+  });
+  await new Promise<void>((resolve, reject) => {
+    secured.once('secureConnect', resolve);
+    secured.once('error', reject);
+  });
+  const s = session(secured, info);
+  if (options.connect !== false) {
+    const nonce = s.info.nonce ?? '';
+    const connect: Record<string, unknown> = { verbose: false, pedantic: false, protocol: 1, headers: true };
+    if (options.seed) {
+      const kp = nkeys.fromSeed(new TextEncoder().encode(options.seed));
+      connect['nkey'] = kp.getPublicKey();
+      connect['sig'] = Buffer.from(kp.sign(new TextEncoder().encode(nonce))).toString('base64url');
+    }
+    s.send(`CONNECT ${JSON.stringify(connect)}\r\nPING\r\n`);
+  }
+  return s;
+}
+
+/** Client TLS material of an identity, as strings. */
+export function clientTls(
+  deployment: SecureDeployment,
+  identity: string,
+): { ca: string; cert: string; key: string } {
+  const t = deployment.tlsDir;
+  return {
+    ca: readFileSync(join(t, 'ca.pem'), 'utf8'),
+    cert: readFileSync(join(t, `client-${identity}.pem`), 'utf8'),
+    key: readFileSync(join(t, `client-${identity}.key`), 'utf8'),
+  };
+}
+
+/** Polls until `predicate` holds. */
+export async function until(predicate: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
