@@ -1,26 +1,173 @@
 /**
- * `pnpm start`: the local exchange on an embedded nats-server.
+ * `pnpm start`: the local exchange on an embedded nats-server, every service, the portal, and a demo.
  *
  * Starts nats-server with JetStream (data under `.passerelle/`, or PASSERELLE_HOME), provisions the
- * streams of DESIGN.md, records the address in `.passerelle/server.json` for the CLI, and stops
- * everything on Ctrl-C. Settings: PASSERELLE_HOME (state folder), PASSERELLE_PORT (client port, default
- * 4222, 0 for any free port).
+ * streams of DESIGN.md, records the address in `.passerelle/server.json` for the CLI. On first start it
+ * generates the trust anchor and every demo participant's keys under `.passerelle/keys/` (0600); on every
+ * start it publishes the anchor-signed directory, starts the administrations' services and the portal (on
+ * loopback), then runs a demo that submits sample dossiers through the portal and prints their progress
+ * (meta only) and any dead letter. `pnpm start --no-demo` skips the demo. Ctrl-C stops everything.
+ * Settings: PASSERELLE_HOME (state folder), PASSERELLE_PORT (client port, default 4222, 0 for any free
+ * port), PASSERELLE_PORTAL_PORT (portal HTTP port, default 8080, or any free one when PASSERELLE_PORT=0),
+ * PASSERELLE_LOG_LEVEL (services' logs, default error: the demo prints rejections itself).
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { type Contracts, loadContracts } from '@passerelle/contracts';
+import {
+  ANCHOR_FILES,
+  type DirectoryClient,
+  KEY_FILES,
+  createDirectoryClient,
+  loadAnchorPrivateKey,
+  loadParticipantKeys,
+  makeEntry,
+  participantKind,
+  publishEntry,
+  signEntry,
+  writeAnchor,
+  writeParticipantKeys,
+} from '@passerelle/directory';
+import { type ParticipantKeys, generateParticipantKeys, toPublicJwk } from '@passerelle/envelope';
 import { PasserelleError } from '@passerelle/errors';
-import { connectNats, provisionStreams } from '@passerelle/exchange';
+import {
+  type Exchange,
+  connectExchange,
+  connectNats,
+  createLogger,
+  provisionStreams,
+} from '@passerelle/exchange';
 import { startNatsServer } from '@passerelle/testing';
+import { createPortalLogger, createPortalService, hashToken } from '../services/portal/src/index.js';
+import { type DemoCommuneDesk, runDemo } from './demo.js';
 
+const root = fileURLToPath(new URL('..', import.meta.url));
 const home = resolve(process.env['PASSERELLE_HOME'] ?? '.passerelle');
-const portSetting = process.env['PASSERELLE_PORT'] ?? '4222';
-const port = Number(portSetting);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(
-    `error ERR_CONFIG_INVALID: PASSERELLE_PORT=${portSetting} is not a TCP port (0 picks a free one).`,
+const keysDir = join(home, 'keys');
+const withDemo = !process.argv.slice(2).includes('--no-demo');
+const logLevel = process.env['PASSERELLE_LOG_LEVEL'] ?? 'error';
+
+function portSetting(name: string, fallback: string): number {
+  const setting = process.env[name] ?? fallback;
+  const port = Number(setting);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`error ERR_CONFIG_INVALID: ${name}=${setting} is not a TCP port (0 picks a free one).`);
+    process.exit(2);
+  }
+  return port;
+}
+const port = portSetting('PASSERELLE_PORT', '4222');
+const portalPort = portSetting('PASSERELLE_PORTAL_PORT', port === 0 ? '0' : '8080');
+
+/** The participants of the local deployment (infra/participants.json lists the same ones). */
+const PORTAL = 'portal-employers';
+const HOSTED: Readonly<Record<string, readonly string[]>> = {
+  'regional-authority': ['region-vlaanderen', 'region-wallonie', 'region-bruxelles', 'region-dg'],
+  'immigration-office': ['immigration-office'],
+  'consular-post': ['post-ankara', 'post-kinshasa'],
+  commune: ['commune-21004', 'commune-62063'],
+};
+/** A post in the directory that no local service hosts: the demo sends an out-of-sequence visa from it. */
+const STRAY_POST = 'post-lagos';
+const PARTICIPANTS = [...Object.values(HOSTED).flat(), PORTAL, 'auditor', STRAY_POST];
+
+/** The administrations' services: package folder and factory, loaded when the folder is there. */
+const SERVICES = [
+  { name: 'regional-authority', factory: 'createRegionalAuthorityService' },
+  { name: 'immigration-office', factory: 'createImmigrationOfficeService' },
+  { name: 'consular-post', factory: 'createConsularPostService' },
+  { name: 'commune', factory: 'createCommuneService' },
+] as const;
+
+interface Closable {
+  close(): Promise<void>;
+}
+
+interface ServiceEventLike {
+  service: string;
+  participant: string;
+  kind: string;
+  code?: string;
+  type?: string;
+  detail?: string;
+}
+
+type ServiceFactory = (config: {
+  participants: ParticipantKeys[];
+  directory: DirectoryClient;
+  contracts: Contracts;
+  servers: string;
+  logger: ReturnType<typeof createLogger>;
+  onEvent: (e: ServiceEventLike) => void;
+}) => Promise<Closable>;
+
+/** Imports a service package by its folder, so the launcher runs with whichever services exist yet. */
+async function loadExport<T>(service: string, name: string): Promise<T | undefined> {
+  const entry = join(root, 'services', service, 'src', 'index.ts');
+  if (!existsSync(entry)) return undefined;
+  const mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
+  return typeof mod[name] === 'function' ? (mod[name] as T) : undefined;
+}
+
+/** First start: the trust anchor and each participant's keys; afterwards, only missing ones. */
+async function ensureKeys(): Promise<{ generated: string[] }> {
+  const generated: string[] = [];
+  if (!existsSync(join(keysDir, ANCHOR_FILES.private))) {
+    await writeAnchor(keysDir);
+    generated.push('anchor');
+  }
+  for (const id of PARTICIPANTS) {
+    if (existsSync(join(keysDir, id, KEY_FILES.private))) continue;
+    await writeParticipantKeys(join(keysDir, id), await generateParticipantKeys(id));
+    generated.push(id);
+  }
+  return { generated };
+}
+
+/** Publishes every participant's entry, signed by the anchor, to the directory bucket. */
+async function publishDirectory(
+  nc: NatsConnection,
+): Promise<{ keys: Map<string, ParticipantKeys>; revision: number }> {
+  const anchor = await loadAnchorPrivateKey(join(keysDir, ANCHOR_FILES.private));
+  const keys = new Map<string, ParticipantKeys>();
+  let revision = 0;
+  for (const id of PARTICIPANTS) {
+    const k = await loadParticipantKeys(join(keysDir, id));
+    keys.set(id, k);
+    const entry = makeEntry(
+      id,
+      `Local ${participantKind(id)} ${id}`,
+      [toPublicJwk(k.signing)],
+      k.encryption.map(toPublicJwk),
+    );
+    revision = await publishEntry(nc, await signEntry(entry, anchor));
+  }
+  return { keys, revision };
+}
+
+/** The demo integrator's token: generated once, kept 0600; the portal's configuration holds only its hash. */
+async function ensurePortalToken(): Promise<string> {
+  const path = join(home, 'portal-token');
+  if (!existsSync(path)) {
+    await writeFile(path, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  }
+  await chmod(path, 0o600);
+  const token = (await readFile(path, 'utf8')).trim();
+  await writeFile(
+    join(home, 'portal-integrators.json'),
+    JSON.stringify([{ name: 'demo-employer', tokenSha256: hashToken(token) }], null, 2) + '\n',
   );
-  process.exit(2);
+  return token;
+}
+
+async function closeWithin(what: Closable | undefined, ms: number): Promise<void> {
+  if (!what) return;
+  await Promise.race([what.close().catch(() => undefined), new Promise((r) => setTimeout(r, ms))]);
 }
 
 async function main(): Promise<void> {
@@ -30,11 +177,18 @@ async function main(): Promise<void> {
     port: port === 0 ? -1 : port,
     serverName: 'passerelle-local',
   });
+  const running: Closable[] = [];
+  let nc: NatsConnection | undefined;
   let stopping = false;
+  const demoAbort = new AbortController();
   const stop = async (why: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    demoAbort.abort();
     console.log(`\nstopping (${why})…`);
+    // Portal first (no new input), then the services, then the connection and the server.
+    for (const r of running.reverse()) await closeWithin(r, 5_000);
+    if (nc && !nc.isClosed()) await nc.close().catch(() => undefined);
     await rm(join(home, 'server.json'), { force: true });
     await server.stop();
     console.log('stopped');
@@ -44,11 +198,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   try {
-    const nc = await connectNats({ servers: server.url, name: 'passerelle-start' });
+    nc = await connectNats({ servers: server.url, name: 'passerelle-start' });
     // Stream creation right after a restart can take more than the default 5 s on two cores.
     const jsm = await jetstreamManager(nc, { timeout: 30_000 });
     const streams = await provisionStreams(jsm);
-    await nc.close();
     await writeFile(
       join(home, 'server.json'),
       JSON.stringify({ url: server.url, pid: process.pid }, null, 2) + '\n',
@@ -57,10 +210,132 @@ async function main(): Promise<void> {
     console.log(`  nats-server ${server.version} listening on ${server.url}`);
     console.log(`  data in ${join(home, 'nats')}`);
     console.log(`  streams: ${streams.map((s) => `${s.config.name} (${s.state.messages} msgs)`).join(', ')}`);
+
+    const { generated } = await ensureKeys();
+    console.log(
+      generated.length
+        ? `  keys: generated ${generated.length} key sets (trust anchor and participants) in ${keysDir}`
+        : `  keys: ${PARTICIPANTS.length} participants and the trust anchor in ${keysDir}`,
+    );
+    const { keys, revision } = await publishDirectory(nc);
+    const anchor = toPublicJwk(await loadAnchorPrivateKey(join(keysDir, ANCHOR_FILES.private)));
+    const directory = await createDirectoryClient({ nc, anchor });
+    await directory.waitForRevision(revision, 15_000);
+    running.push(directory);
+    console.log(`  directory: ${PARTICIPANTS.length} entries signed by the trust anchor`);
+    const contracts = await loadContracts({ root });
+
+    const started: Record<string, Closable> = {};
+    const missing: string[] = [];
+    for (const { name, factory } of SERVICES) {
+      const create = await loadExport<ServiceFactory>(name, factory);
+      if (!create) {
+        missing.push(name);
+        continue;
+      }
+      const service = await create({
+        participants: (HOSTED[name] ?? []).map((id) => keys.get(id)!),
+        directory,
+        contracts,
+        servers: server.url,
+        logger: createLogger(name, { level: logLevel }),
+        onEvent: (e) => {
+          if (e.kind === 'rejected') {
+            console.log(
+              `  ! ${e.participant} rejected ${e.type ?? 'a message'}: ${e.code ?? '?'} ${e.detail ?? ''}`,
+            );
+          } else if (e.kind === 'deadline') {
+            console.log(`  ! ${e.participant} deadline: ${e.type ?? ''} ${e.detail ?? ''}`);
+          }
+        },
+      });
+      started[name] = service;
+      running.push(service);
+    }
+    const services = Object.keys(started);
+    console.log(
+      `  services: ${services.length ? services.map((s) => `${s} (${(HOSTED[s] ?? []).join(', ')})`).join('; ') : 'none'}`,
+    );
+    if (missing.length) console.log(`  services not available in this checkout: ${missing.join(', ')}`);
+
+    const createAuditor = await loadExport<
+      (c: {
+        nc: NatsConnection;
+        auditorKey: ParticipantKeys['signing'];
+        resolver: DirectoryClient;
+        viewer: false;
+        logger: ReturnType<typeof createLogger>;
+      }) => Promise<Closable>
+    >('auditor', 'createAuditorService');
+    if (createAuditor) {
+      const auditorNc = await connectNats({ servers: server.url, name: 'auditor' });
+      running.push({ close: () => auditorNc.drain() });
+      running.push(
+        await createAuditor({
+          nc: auditorNc,
+          auditorKey: keys.get('auditor')!.signing,
+          resolver: directory,
+          viewer: false,
+          logger: createLogger('auditor', { level: logLevel }),
+        }),
+      );
+      console.log('  auditor: recording every envelope and receipt in LEDGER');
+    }
+
+    const token = await ensurePortalToken();
+    const portal = await createPortalService({
+      participant: PORTAL,
+      keys: keys.get(PORTAL)!,
+      directory,
+      contracts,
+      servers: server.url,
+      integrators: [{ name: 'demo-employer', tokenSha256: hashToken(token) }],
+      logger: createPortalLogger({ level: logLevel }),
+    });
+    const portalUrl = await portal.listen({ host: '127.0.0.1', port: portalPort });
+    running.push(portal);
+    await writeFile(
+      join(home, 'server.json'),
+      JSON.stringify({ url: server.url, pid: process.pid, portal: portalUrl }, null, 2) + '\n',
+    );
+    console.log(
+      `  portal: ${PORTAL} on ${portalUrl} (OpenAPI at ${portalUrl}/openapi.json; bearer token in ${join(home, 'portal-token')})`,
+    );
     console.log(`ready: try \`pnpm passerelle status\` in another shell; Ctrl-C stops.`);
+
+    if (withDemo) {
+      let strayPost: Exchange | undefined;
+      if (started['immigration-office']) {
+        strayPost = await connectExchange({
+          participant: STRAY_POST,
+          keys: keys.get(STRAY_POST)!,
+          directory,
+          contracts,
+          servers: server.url,
+          logger: createLogger(STRAY_POST, { level: logLevel }),
+        });
+        running.push(strayPost);
+      }
+      const communes = started['commune'] as (Closable & DemoCommuneDesk) | undefined;
+      const results = await runDemo({
+        portalUrl,
+        token,
+        nc,
+        ...(communes ? { communes } : {}),
+        ...(strayPost ? { strayPost } : {}),
+        signal: demoAbort.signal,
+      });
+      if (!stopping) {
+        console.log(
+          `demo finished: ${results.filter((r) => r.ok).length} of ${results.length} dossiers reached their last step; the exchange keeps running (Ctrl-C stops).`,
+        );
+      }
+    }
   } catch (err) {
+    if (stopping) return;
     if (err instanceof PasserelleError) console.error(`error ${err.code}: ${err.message}`);
     else console.error(err);
+    for (const r of running.reverse()) await closeWithin(r, 5_000);
     await server.stop();
     process.exit(1);
   }

@@ -1,0 +1,480 @@
+/**
+ * The `pnpm start` demo: sample dossiers submitted through the portal's HTTP API, one per interesting path,
+ * with each dossier's progress printed as it happens — meta only (time, type, sender → recipient), read from
+ * the exchange's subjects and envelope meta, never from payloads — and every dead letter as it occurs.
+ */
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Exchange } from '@passerelle/exchange';
+
+/** The commune desk actions the demo performs (a person reporting, the permit handed over). */
+export interface DemoCommuneDesk {
+  registerArrival(communeId: string, dossierId: string, input: { enteredOn: string }): Promise<unknown>;
+  issuePermit(communeId: string, dossierId: string): Promise<unknown>;
+  importPermit(
+    communeId: string,
+    passportNumber: string,
+    permit: {
+      permit: 'annex-60' | 'annex-61' | 'single-permit';
+      permitNumber: string;
+      validity: { from: string; to: string };
+    },
+  ): Promise<void>;
+}
+
+/** What the demo needs. */
+export interface DemoOptions {
+  /** Base URL of the portal, e.g. `http://127.0.0.1:8080`. */
+  portalUrl: string;
+  /** An integrator's bearer token. */
+  token: string;
+  /** To watch the exchange's traffic (meta) and dead letters. */
+  nc: NatsConnection;
+  /** The communes' desk, when the commune service runs. */
+  communes?: DemoCommuneDesk;
+  /**
+   * A consular post that is not hosted by the demo's services: sends a visa for a dossier nobody knows
+   * (out of sequence) so a dead letter shows.
+   */
+  strayPost?: Exchange;
+  /** Where lines go (default console.log). */
+  print?: (line: string) => void;
+  /** Time allowed per waiting step (default 30 s). */
+  stepTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** How each sample dossier ended. */
+export interface DemoResult {
+  label: string;
+  dossierId?: string;
+  state: string;
+  ok: boolean;
+  messages: number;
+}
+
+interface DossierStatus {
+  state: string;
+  missingItems?: string[];
+  closed: boolean;
+}
+
+const FEE_CENTS = 35_800;
+
+function isoDay(offsetDays: number): string {
+  return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+}
+
+function time(): string {
+  return new Date().toISOString().slice(11, 23);
+}
+
+/** A tiny stand-in PDF per document: the portal encrypts it into the object store. */
+function fakePdf(kind: string, n: number): Uint8Array {
+  return new TextEncoder().encode(`%PDF-1.7\n% demo ${kind} ${n}\n%%EOF\n`);
+}
+
+class PortalClient {
+  constructor(
+    private readonly base: string,
+    private readonly token: string,
+  ) {}
+
+  private async call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<T> {
+    const res = await fetch(`${this.base}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body !== undefined ? { 'content-type': contentType } : {}),
+        ...(method === 'POST' ? { 'idempotency-key': crypto.randomUUID() } : {}),
+      },
+      ...(body !== undefined ? { body: body instanceof Uint8Array ? body : JSON.stringify(body) } : {}),
+    });
+    const answer = (await res.json()) as T & { code?: string; errors?: { path: string }[] };
+    if (!res.ok) {
+      const paths = answer.errors?.map((e) => e.path).join(', ');
+      throw new Error(`${method} ${path} → ${res.status} ${answer.code ?? ''}${paths ? ` at ${paths}` : ''}`);
+    }
+    return answer;
+  }
+
+  async upload(kind: string, n: number): Promise<Record<string, unknown>> {
+    return (
+      await this.call<{ document: Record<string, unknown> }>(
+        'POST',
+        '/v1/documents',
+        fakePdf(kind, n),
+        'application/pdf',
+      )
+    ).document;
+  }
+
+  submit(application: unknown): Promise<{ dossierId: string }> {
+    return this.call('POST', '/v1/dossiers', application);
+  }
+
+  addDocuments(dossierId: string, documents: Record<string, unknown>): Promise<unknown> {
+    return this.call('POST', `/v1/dossiers/${dossierId}/documents`, {
+      reason: 'completion',
+      documents,
+      addedAt: new Date().toISOString(),
+    });
+  }
+
+  async payFee(dossierId: string, amountCents: number, n: number): Promise<unknown> {
+    return this.call('POST', `/v1/dossiers/${dossierId}/fee-proof`, {
+      proof: await this.upload('fee-proof', n),
+      amount: { amountCents, currency: 'EUR' },
+      paidOn: isoDay(0),
+      paymentReference: `DEMO-${n}-${amountCents}`,
+      submittedAt: new Date().toISOString(),
+    });
+  }
+
+  status(dossierId: string): Promise<DossierStatus> {
+    return this.call('GET', `/v1/dossiers/${dossierId}`);
+  }
+}
+
+/**
+ * Runs the sample dossiers concurrently and resolves when each reached its last expected state (or stalled).
+ *
+ * @example
+ * ```ts
+ * const results = await runDemo({ portalUrl, token, nc, communes });
+ * ```
+ */
+export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
+  const print = options.print ?? ((line: string) => console.log(line));
+  const stepTimeoutMs = options.stepTimeoutMs ?? 30_000;
+  const portal = new PortalClient(options.portalUrl, options.token);
+  const labels = new Map<string, string>();
+  const counts = new Map<string, number>();
+  const early = new Map<string, ((label: string) => string)[]>();
+  const subs: Subscription[] = [];
+  const aborted = (): boolean => options.signal?.aborted === true;
+
+  // Progress: every envelope's meta, for the demo's dossiers; every dead letter, whoever it concerns.
+  const watch = (
+    subject: string,
+    onMessage: (subject: string, data: Uint8Array, headers?: { get(k: string): string }) => void,
+  ) => {
+    const sub = options.nc.subscribe(subject);
+    subs.push(sub);
+    void (async () => {
+      for await (const m of sub) onMessage(m.subject, m.data, m.headers);
+    })();
+  };
+  watch('pex.msg.>', (subject, data) => {
+    let dossierId: string | undefined;
+    try {
+      dossierId = (JSON.parse(new TextDecoder().decode(data)) as { meta?: { dossierId?: string } }).meta
+        ?.dossierId;
+    } catch {
+      return;
+    }
+    if (!dossierId) return;
+    const [, , type = '?', sender = '?', recipient = '?'] = subject.split('.');
+    const line = (label: string, at: string): string =>
+      `${at}  ${label.padEnd(22)} ${type.padEnd(30)} ${sender} → ${recipient}`;
+    const label = labels.get(dossierId);
+    if (label) {
+      counts.set(dossierId, (counts.get(dossierId) ?? 0) + 1);
+      print(line(label, time()));
+    } else if (early.size < 1_000) {
+      // The application leaves before its HTTP answer names the dossier: held until the answer comes.
+      const at = time();
+      early.set(dossierId, [...(early.get(dossierId) ?? []), (l) => line(l, at)]);
+    }
+  });
+  watch('pex.dlq.>', (subject, _data, headers) => {
+    const code = headers?.get('Pex-Error-Code') ?? '?';
+    const reason = headers?.get('Pex-Error-Reason') ?? '';
+    const original = (headers?.get('Pex-Original-Subject') ?? '').split('.');
+    print(
+      `${time()}  DEAD LETTER at ${subject.split('.')[2] ?? '?'}: ${code} — ${original[2] ?? '?'} ${original[3] ?? '?'} → ${original[4] ?? '?'}: ${reason}`,
+    );
+  });
+
+  const waitFor = async (
+    dossierId: string,
+    wanted: (s: DossierStatus) => boolean,
+    what: string,
+  ): Promise<DossierStatus> => {
+    const deadline = Date.now() + stepTimeoutMs;
+    for (;;) {
+      const s = await portal.status(dossierId);
+      if (wanted(s)) return s;
+      if (aborted()) throw new Error('stopped');
+      if (Date.now() > deadline)
+        throw new Error(`still ${s.state} after ${stepTimeoutMs} ms, waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  };
+  const is =
+    (...states: string[]) =>
+    (s: DossierStatus) =>
+      states.includes(s.state);
+
+  let docNo = 0;
+  const documentsFor = async (slots: readonly string[]): Promise<Record<string, unknown>> => {
+    const docs: Record<string, unknown> = {};
+    for (const slot of slots) {
+      const ref = await portal.upload(slot, ++docNo);
+      docs[slot] = slot === 'healthInsurance' ? { form: 'employer-undertaking', document: ref } : ref;
+    }
+    return docs;
+  };
+  const FIRST_DOCS = [
+    'passportCopy',
+    'employmentContract',
+    'healthInsurance',
+    'medicalCertificate',
+    'criminalRecord',
+  ];
+  const person = (n: number) => ({
+    // Fictitious people: their data travels only inside encrypted payloads and is never printed.
+    familyName: `Exemple-${n}`,
+    givenNames: 'Demo',
+    birthDate: '1988-04-12',
+    nationality: 'TUR',
+    passportNumber: `DEMO${String(n).padStart(5, '0')}`,
+    email: `applicant${n}@example.org`,
+  });
+  const employer = { name: 'Demo Engineering SA', enterpriseNumber: '0403170701', email: 'hr@example.com' };
+
+  const paths: { label: string; run: (track: (id: string) => void) => Promise<string> }[] = [
+    {
+      label: 'ict-first-granted',
+      run: async (track) => {
+        const { dossierId } = await portal.submit({
+          category: 'ict',
+          procedure: 'first',
+          regionId: 'region-bruxelles',
+          workplaceCommuneId: 'commune-21004',
+          residenceCommuneId: 'commune-21004',
+          consularPostId: 'post-ankara',
+          ict: { scheme: 'transfer', role: 'manager', priorIctStayInLast3Years: false },
+          adult: true,
+          applicant: person(1),
+          employer,
+          requestedPeriod: { from: isoDay(60), to: isoDay(60 + 365 * 2) },
+          documents: await documentsFor(FIRST_DOCS),
+          submittedAt: new Date().toISOString(),
+        });
+        track(dossierId);
+        await portal.payFee(dossierId, FEE_CENTS, ++docNo);
+        await waitFor(dossierId, is('residence-granted'), 'annex 46');
+        if (!options.communes) return (await portal.status(dossierId)).state;
+        // The visa is issued by the post on annex 46; then the person enters and reports to the commune.
+        await new Promise((r) => setTimeout(r, 1_000));
+        await options.communes.registerArrival('commune-21004', dossierId, { enteredOn: isoDay(0) });
+        await options.communes.issuePermit('commune-21004', dossierId);
+        return (await waitFor(dossierId, is('permit-issued'), 'the annex 60 permit')).state;
+      },
+    },
+    {
+      label: 'missing-then-completed',
+      run: async (track) => {
+        const docs = await documentsFor(FIRST_DOCS.filter((d) => d !== 'passportCopy'));
+        const { dossierId } = await portal.submit({
+          category: 'single-permit',
+          procedure: 'first',
+          regionId: 'region-wallonie',
+          workplaceCommuneId: 'commune-62063',
+          consularPostId: 'post-kinshasa',
+          adult: true,
+          applicant: person(2),
+          employer,
+          requestedPeriod: { from: isoDay(60), to: isoDay(60 + 365) },
+          documents: docs,
+          submittedAt: new Date().toISOString(),
+        });
+        track(dossierId);
+        await portal.payFee(dossierId, FEE_CENTS, ++docNo);
+        const asked = await waitFor(
+          dossierId,
+          is('missing-items'),
+          'the region to ask for the passport copy',
+        );
+        await portal.addDocuments(dossierId, await documentsFor(asked.missingItems ?? ['passportCopy']));
+        return (await waitFor(dossierId, is('residence-granted'), 'annex 46')).state;
+      },
+    },
+    {
+      label: 'wrong-fee-then-paid',
+      run: async (track) => {
+        const { dossierId } = await portal.submit({
+          category: 'ict',
+          procedure: 'first',
+          regionId: 'region-bruxelles',
+          workplaceCommuneId: 'commune-21004',
+          consularPostId: 'post-ankara',
+          ict: { scheme: 'transfer', role: 'specialist', priorIctStayInLast3Years: false },
+          adult: true,
+          applicant: person(3),
+          employer,
+          requestedPeriod: { from: isoDay(60), to: isoDay(60 + 365) },
+          documents: await documentsFor(FIRST_DOCS),
+          submittedAt: new Date().toISOString(),
+        });
+        track(dossierId);
+        await portal.payFee(dossierId, 20_000, ++docNo);
+        await waitFor(
+          dossierId,
+          is('fee-payment-requested'),
+          'the Immigration Office to ask for the balance',
+        );
+        await portal.payFee(dossierId, FEE_CENTS - 20_000, ++docNo);
+        return (await waitFor(dossierId, is('residence-granted'), 'annex 46')).state;
+      },
+    },
+    {
+      label: 'long-term-mobility',
+      run: async (track) => {
+        const { dossierId } = await portal.submit({
+          category: 'ict',
+          procedure: 'first',
+          regionId: 'region-wallonie',
+          workplaceCommuneId: 'commune-62063',
+          residenceCommuneId: 'commune-62063',
+          ict: {
+            scheme: 'mobility',
+            role: 'specialist',
+            priorIctStayInLast3Years: false,
+            firstMemberState: {
+              country: 'DE',
+              permitValidUntil: isoDay(60 + 500),
+              address: { street: 'Beispielstrasse 1', postalCode: '10115', city: 'Berlin', country: 'DE' },
+            },
+          },
+          adult: true,
+          applicant: person(4),
+          employer,
+          requestedPeriod: { from: isoDay(60), to: isoDay(60 + 365) },
+          documents: await documentsFor([
+            'passportCopy',
+            'employmentContract',
+            'healthInsurance',
+            'firstMemberStatePermit',
+            'criminalRecord',
+          ]),
+          submittedAt: new Date().toISOString(),
+        });
+        track(dossierId);
+        await portal.payFee(dossierId, FEE_CENTS, ++docNo);
+        await waitFor(dossierId, is('residence-granted'), 'annex 46 (no visa: mobility)');
+        if (!options.communes) return (await portal.status(dossierId)).state;
+        await new Promise((r) => setTimeout(r, 500));
+        await options.communes.registerArrival('commune-62063', dossierId, { enteredOn: isoDay(0) });
+        await options.communes.issuePermit('commune-62063', dossierId);
+        return (await waitFor(dossierId, is('permit-issued'), 'the annex 61 permit')).state;
+      },
+    },
+    {
+      label: 'renewal',
+      run: async (track) => {
+        const applicant = person(5);
+        // The permit being renewed, as the commune's register holds it.
+        await options.communes?.importPermit('commune-21004', applicant.passportNumber, {
+          permit: 'annex-60',
+          permitNumber: 'A60-DEMO-00005',
+          validity: { from: isoDay(-300), to: isoDay(65) },
+        });
+        const { dossierId } = await portal.submit({
+          category: 'ict',
+          procedure: 'renewal',
+          regionId: 'region-bruxelles',
+          workplaceCommuneId: 'commune-21004',
+          residenceCommuneId: 'commune-21004',
+          ict: { scheme: 'transfer', role: 'manager', priorIctStayInLast3Years: true },
+          adult: true,
+          applicant,
+          employer,
+          requestedPeriod: { from: isoDay(66), to: isoDay(66 + 365) },
+          documents: await documentsFor([
+            'passportCopy',
+            'currentPermit',
+            'employmentContract',
+            'healthInsurance',
+          ]),
+          submittedAt: new Date().toISOString(),
+        });
+        track(dossierId);
+        await portal.payFee(dossierId, FEE_CENTS, ++docNo);
+        const want = options.communes ? 'permit-renewed' : 'residence-granted';
+        return (
+          await waitFor(dossierId, is(want), want === 'permit-renewed' ? 'the renewed permit' : 'annex 46')
+        ).state;
+      },
+    },
+  ];
+
+  print(`demo: ${paths.length} sample dossiers through the portal at ${options.portalUrl}`);
+  print('demo: progress shows meta only (time, dossier, type, sender → recipient); payloads stay encrypted');
+  const results = await Promise.all(
+    paths.map(async ({ label, run }): Promise<DemoResult> => {
+      let id: string | undefined;
+      try {
+        const state = await run((dossierId) => {
+          id = dossierId;
+          labels.set(dossierId, label);
+          print(`demo: ${label} is dossier ${dossierId}`);
+          for (const held of early.get(dossierId) ?? []) {
+            counts.set(dossierId, (counts.get(dossierId) ?? 0) + 1);
+            print(held(label));
+          }
+          early.delete(dossierId);
+        });
+        return {
+          label,
+          ...(id ? { dossierId: id } : {}),
+          state,
+          ok: true,
+          messages: id ? (counts.get(id) ?? 0) : 0,
+        };
+      } catch (err) {
+        if (!aborted()) print(`demo: ${label} stopped: ${(err as Error).message}`);
+        return {
+          label,
+          ...(id ? { dossierId: id } : {}),
+          state: 'stalled',
+          ok: false,
+          messages: id ? (counts.get(id) ?? 0) : 0,
+        };
+      }
+    }),
+  );
+
+  // Bad input: a visa for a dossier nobody opened, from a post the Immigration Office knows.
+  if (options.strayPost && !aborted()) {
+    print('demo: a consular post sends a visa for a dossier no one opened (out of sequence)…');
+    await options.strayPost
+      .send(
+        'visa-issued',
+        {
+          visaType: 'D',
+          visaNumber: 'BEL000000001',
+          issuedOn: isoDay(0),
+          validity: { from: isoDay(0), to: isoDay(90) },
+        },
+        { to: 'immigration-office', dossierId: 'no-such-dossier-0001' },
+      )
+      .catch((err: unknown) => print(`demo: the stray visa was refused at send: ${(err as Error).message}`));
+    await new Promise((r) => setTimeout(r, 1_500));
+  }
+
+  for (const sub of subs) sub.unsubscribe();
+  print('demo: summary');
+  for (const r of results) {
+    print(
+      `  ${r.ok ? '✓' : '✗'} ${r.label.padEnd(24)} ${r.state.padEnd(18)} ${String(r.messages).padStart(3)} messages  ${r.dossierId ?? ''}`,
+    );
+  }
+  if (results[0]?.dossierId) print(`demo: try \`pnpm passerelle dossier trace ${results[0].dossierId}\``);
+  return results;
+}
