@@ -60,7 +60,9 @@ if [ "${PASSERELLE_SETUP_BROWSER:-}" = "1" ]; then
     say "chromium present"
   elif command -v apt-get >/dev/null 2>&1; then
     say "installing chromium with apt-get (browser tests of the audit viewer)"
+    need_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
     need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    say "chromium installed: $(command -v chromium)"
   fi
 fi
 

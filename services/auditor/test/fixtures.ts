@@ -60,7 +60,11 @@ export function example(type: string, name?: string): Record<string, unknown> {
 }
 
 /** The participants of the seeded traffic, connected and handling their inboxes (receipts go back). */
-export async function connectParticipants(world: World, nc: NatsConnection): Promise<Map<string, Exchange>> {
+export async function connectParticipants(
+  world: World,
+  nc: NatsConnection,
+  onPayload: (payload: unknown) => void = () => undefined,
+): Promise<Map<string, Exchange>> {
   const out = new Map<string, Exchange>();
   for (const id of PARTICIPANTS) {
     const ex = await connectExchange({
@@ -71,7 +75,10 @@ export async function connectParticipants(world: World, nc: NatsConnection): Pro
       nc,
       logger: createLogger(id, { level: 'silent' }),
     });
-    ex.subscribe(async () => undefined);
+    ex.subscribe((m) => {
+      onPayload(m.payload);
+      return Promise.resolve();
+    });
     out.set(id, ex);
   }
   return out;

@@ -34,7 +34,8 @@ function statusBadges(s: EntryStatus, signatureLabel: string): SafeHtml {
   )}`;
 }
 
-function receiptRow(r: TimelineReceipt, orphan = false): SafeHtml {
+function receiptRow(r: TimelineReceipt, backTo?: string): SafeHtml {
+  const orphan = backTo === undefined;
   return html`<tr class="receipt" data-seq="${r.seq}" data-kind="receipt">
     <td>${r.seq}</td>
     <td>${orphan ? 'receipt (envelope not recorded)' : '↳ receipt'}</td>
@@ -95,7 +96,7 @@ export function timelinePage(t: DossierTimeline): string {
             }
           </td>
         </tr>
-        ${m.receipts.map((r) => receiptRow(r))}`,
+        ${m.receipts.map((r) => receiptRow(r, m.sender))}`,
   );
   return page(
     `Dossier ${t.dossierId}`,
@@ -119,7 +120,7 @@ export function timelinePage(t: DossierTimeline): string {
           </tr>
         </thead>
         <tbody>
-          ${rows} ${t.orphanReceipts.map((r) => receiptRow(r, true))}
+          ${rows} ${t.orphanReceipts.map((r) => receiptRow(r))}
         </tbody>
       </table>
       <p class="muted">

@@ -1,0 +1,66 @@
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKey, generateParticipantKeys } from '@passerelle/envelope';
+import { describe, expect, test } from 'vitest';
+import { loadAuditorKey, readAuditorSettings } from '../src/index.js';
+
+const BASE = {
+  PASSERELLE_AUDITOR_KEY: '/keys/auditor.json',
+  PASSERELLE_ANCHOR: '/keys/anchor.public.json',
+  PASSERELLE_AUDITOR_TOKEN: 'a-viewer-token-of-some-length',
+};
+
+describe('auditor settings', () => {
+  test('settings - defaults apply and numbers are read', async () => {
+    const s = await readAuditorSettings({
+      ...BASE,
+      PASSERELLE_CHECKPOINT_EVERY: '50',
+      PASSERELLE_VIEWER_PORT: '0',
+    });
+    expect(s).toMatchObject({
+      servers: ['nats://127.0.0.1:4222'],
+      viewerHost: '127.0.0.1',
+      viewerPort: 0,
+      checkpointEvery: 50,
+      checkpointSeconds: 60,
+    });
+  });
+
+  test.each([
+    [{ PASSERELLE_AUDITOR_KEY: undefined }, 'PASSERELLE_AUDITOR_KEY'],
+    [{ PASSERELLE_ANCHOR: '' }, 'PASSERELLE_ANCHOR'],
+    [{ PASSERELLE_AUDITOR_TOKEN: undefined }, 'PASSERELLE_AUDITOR_TOKEN'],
+    [{ PASSERELLE_AUDITOR_TOKEN: 'short' }, 'PASSERELLE_AUDITOR_TOKEN'],
+    [
+      { PASSERELLE_AUDITOR_TOKEN: undefined, PASSERELLE_AUDITOR_TOKEN_FILE: '/nonexistent/token' },
+      'PASSERELLE_AUDITOR_TOKEN_FILE',
+    ],
+    [{ PASSERELLE_CHECKPOINT_EVERY: '0' }, 'PASSERELLE_CHECKPOINT_EVERY'],
+    [{ PASSERELLE_CHECKPOINT_SECONDS: 'soon' }, 'PASSERELLE_CHECKPOINT_SECONDS'],
+    [{ PASSERELLE_VIEWER_PORT: '70000' }, 'PASSERELLE_VIEWER_PORT'],
+    [{ PASSERELLE_NATS_URL: 'localhost 4222' }, 'PASSERELLE_NATS_URL'],
+  ] as const)('settings - a bad setting is named: %j', async (override, setting) => {
+    const err = await readAuditorSettings({ ...BASE, ...override }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_CONFIG_INVALID', details: { setting } });
+    expect(String((err as Error).message)).toContain(setting);
+    expect(String((err as Error).message)).not.toContain(BASE.PASSERELLE_AUDITOR_TOKEN);
+  });
+
+  test('settings - the key file must be a private signing JWK readable by its owner only, without encryption keys', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pex-auditor-key-'));
+    const key = await generateKey('sig', { kid: 'auditor-sig-1' });
+    const good = join(dir, 'signing.json');
+    writeFileSync(good, JSON.stringify(key), { mode: 0o600 });
+    expect(await loadAuditorKey(good)).toMatchObject({ kid: 'auditor-sig-1' });
+    chmodSync(good, 0o644);
+    await expect(loadAuditorKey(good)).rejects.toThrow(/readable by others/);
+    const participantFile = join(dir, 'participant.json');
+    writeFileSync(participantFile, JSON.stringify(await generateParticipantKeys('auditor')), { mode: 0o600 });
+    await expect(loadAuditorKey(participantFile)).rejects.toThrow(/encryption keys/);
+    const { d: _d, ...pub } = key;
+    const publicOnly = join(dir, 'public.json');
+    writeFileSync(publicOnly, JSON.stringify(pub), { mode: 0o600 });
+    await expect(loadAuditorKey(publicOnly)).rejects.toMatchObject({ code: 'ERR_CONFIG_INVALID' });
+  });
+});

@@ -1,0 +1,170 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { type InclusionProof, checkProof, readLedger, writeLedgerExport } from '@passerelle/audit';
+import { toPublicJwk } from '@passerelle/envelope';
+import { type Exchange, connectNats } from '@passerelle/exchange';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { type BrowserContext, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type AuditorService, createAuditorService } from '../src/index.js';
+import {
+  OFFICE,
+  POST,
+  REGION,
+  type World,
+  connectParticipants,
+  makeWorld,
+  memoryLogger,
+  repoRoot,
+  seedDossier,
+} from './fixtures.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const TOKEN = 'e2e-viewer-token-5b8d0c1f3a';
+const DOSSIER = 'DOS-2026-E2E-0417';
+const results = join(repoRoot, 'test-results');
+
+describe('auditor viewer in a browser', () => {
+  const nats = useNatsServer();
+  let nc: NatsConnection;
+  let world: World;
+  let participants: Map<string, Exchange>;
+  let auditor: AuditorService;
+  let browser: BrowserContext;
+  let ids: string[];
+  const profile = mkdtempSync(join(tmpdir(), 'pex-chromium-'));
+  const work = mkdtempSync(join(tmpdir(), 'pex-e2e-'));
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `Chromium is missing at ${CHROMIUM}: the viewer's browser test needs it. Install it with ` +
+          '`apt-get install -y chromium`, or run `PASSERELLE_SETUP_BROWSER=1 bash scripts/setup.sh`.',
+      );
+    }
+    nc = await connectNats({ servers: nats.url });
+    world = await makeWorld();
+    participants = await connectParticipants(world, nc);
+    ids = await seedDossier(participants, DOSSIER, {
+      familyName: 'Mertens',
+      givenNames: 'Ines',
+      passportNumber: 'EQ3141592',
+    });
+    auditor = await createAuditorService({
+      nc,
+      auditorKey: world.auditorKey,
+      resolver: world.resolver,
+      checkpointEvery: 5,
+      checkpointIntervalMs: 0,
+      logger: memoryLogger('silent').logger,
+      viewer: { token: TOKEN, port: 0 },
+    });
+    await auditor.caughtUp();
+    await auditor.checkpoint();
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      acceptDownloads: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    mkdirSync(results, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await auditor?.close();
+    await Promise.all([...(participants?.values() ?? [])].map((p) => p.close()));
+    await nc?.close();
+    rmSync(profile, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test('viewer e2e - a seeded dossier shows every step verified; its proof downloads and checks', async () => {
+    const page = await browser.newPage();
+    const cspViolations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
+    const first = await page.goto(auditor.viewerUrl as string);
+    expect(first?.status()).toBe(401);
+    await page.fill('input[name=token]', TOKEN);
+    await page.click('form.login button[type=submit]');
+    await page.waitForSelector('#ledger-facts');
+    await page.fill('input[name=id]', DOSSIER);
+    await page.click('form.search button[type=submit]');
+    await page.waitForSelector('#timeline');
+
+    const text = await page.innerText('main');
+    expect(text).toContain(`Dossier ${DOSSIER}`);
+    expect(text).toContain(`All ${ids.length} messages and their receipts verify.`);
+    for (const step of [
+      `portal-demo → ${REGION}`,
+      `portal-demo → ${OFFICE}`,
+      `${REGION} → ${OFFICE}`,
+      `${POST} → ${OFFICE}`,
+      'application-submitted',
+      'completeness-ruled',
+      'visa-issued',
+    ]) {
+      expect(text).toContain(step);
+    }
+    for (const id of ids) expect(await page.locator(`tr[data-message-id="${id}"]`).count()).toBe(1);
+    expect(await page.locator('tr[data-kind="receipt"]').count()).toBe(ids.length);
+    expect(await page.getByText('✓ seal valid').count()).toBe(ids.length);
+    expect(await page.getByText('✓ receipt signature valid').count()).toBe(ids.length);
+    expect(await page.getByText('✓ checkpoint signature valid').count()).toBe(ids.length * 2);
+    expect(await page.locator('[data-state="fail"]').count()).toBe(0);
+    expect(text).not.toContain('Mertens');
+    await page.screenshot({ path: join(results, 'auditor-viewer-timeline.png'), fullPage: true });
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click(`tr[data-message-id="${ids[0]}"] a.proof`),
+    ]);
+    const proofFile = join(work, 'proof.json');
+    await download.saveAs(proofFile);
+    const proof = JSON.parse(readFileSync(proofFile, 'utf8')) as InclusionProof;
+    expect(await checkProof(proof, { auditorKey: toPublicJwk(world.auditorKey) })).toMatchObject({
+      messageId: ids[0],
+    });
+    expect(cspViolations).toEqual([]);
+    await page.close();
+  });
+
+  test('viewer e2e - a tampered export shows its failing entry', async () => {
+    const file = join(work, 'ledger.jsonl');
+    await writeLedgerExport(file, readLedger(nc));
+    const lines = readFileSync(file, 'utf8').split('\n');
+    // The second envelope entry: one byte of its recorded JWE hash changed (line n holds entry n).
+    const n = lines.findIndex((l, i) => i > 1 && l.includes('"kind":"envelope"'));
+    const line = lines[n] as string;
+    lines[n] = line.replace(/"jweSha256":"(.)/, (_m, c: string) => `"jweSha256":"${c === 'a' ? 'b' : 'a'}`);
+    expect(lines[n]).not.toBe(line);
+    const tampered = join(work, 'ledger-tampered.jsonl');
+    writeFileSync(tampered, lines.join('\n'));
+
+    const page = await browser.newPage();
+    await page.goto(`${auditor.viewerUrl}/export`);
+    await page.setInputFiles('#export-file', tampered);
+    await Promise.all([page.waitForURL(/\/exports\//), page.click('#upload-form button[type=submit]')]);
+    await page.waitForSelector('#export-verdict');
+    const verdict = await page.innerText('#export-verdict');
+    expect(verdict).toContain(`Verification failed at entry ${n}: ERR_LEDGER_HASH_MISMATCH`);
+    const failing = await page.innerText('#failing-entry');
+    expect(failing).toMatch(new RegExp(`Entry\\s+${n}\\b`));
+    expect(failing).toContain('envelope');
+    expect(failing).toContain(DOSSIER);
+    await page.screenshot({ path: join(results, 'auditor-viewer-tampered-export.png'), fullPage: true });
+    await page.close();
+  });
+});

@@ -1,0 +1,156 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { type InclusionProof, checkProof, readLedger, writeLedgerExport } from '@passerelle/audit';
+import { toPublicJwk } from '@passerelle/envelope';
+import { type Exchange, connectNats } from '@passerelle/exchange';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type AuditorService, CONTENT_SECURITY_POLICY, createAuditorService, html } from '../src/index.js';
+import { type World, connectParticipants, makeWorld, memoryLogger, seedDossier } from './fixtures.js';
+
+const TOKEN = 'viewer-test-token-7f1c2a9e44b0';
+const DOSSIER = 'DOS-VIEW-0001';
+
+/** Replaces the `n`th entry line (0-based, after the header) of an export with `edit(line)`. */
+function tamper(file: string, n: number, edit: (line: string) => string): string {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  lines[n + 1] = edit(lines[n + 1] as string);
+  const out = file.replace(/\.jsonl$/, `-tampered-${n}.jsonl`);
+  writeFileSync(out, lines.join('\n'));
+  return out;
+}
+
+describe('auditor viewer', () => {
+  const nats = useNatsServer();
+  let nc: NatsConnection;
+  let world: World;
+  let participants: Map<string, Exchange>;
+  let auditor: AuditorService;
+  let exportFile: string;
+  let ids: string[];
+  const dir = mkdtempSync(join(tmpdir(), 'pex-viewer-'));
+
+  beforeAll(async () => {
+    nc = await connectNats({ servers: nats.url });
+    world = await makeWorld();
+    participants = await connectParticipants(world, nc);
+    ids = await seedDossier(participants, DOSSIER, {
+      familyName: 'Claes',
+      givenNames: 'Ruben',
+      passportNumber: 'EP5550123',
+    });
+    exportFile = join(dir, 'ledger.jsonl');
+    auditor = await createAuditorService({
+      nc,
+      auditorKey: world.auditorKey,
+      resolver: world.resolver,
+      checkpointEvery: 3,
+      checkpointIntervalMs: 0,
+      logger: memoryLogger('silent').logger,
+      viewer: { token: TOKEN, port: 0, exportFile },
+    });
+    await auditor.caughtUp();
+    await auditor.checkpoint();
+    await writeLedgerExport(exportFile, readLedger(nc));
+  });
+  afterAll(async () => {
+    await auditor.close();
+    await Promise.all([...participants.values()].map((p) => p.close()));
+    await nc.close();
+  });
+
+  const get = (path: string, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }) =>
+    fetch(`${auditor.viewerUrl}${path}`, { headers, redirect: 'manual' });
+
+  test('viewer - every page needs the token: 401 and a login form without it, a session after the form', async () => {
+    for (const path of ['/', `/dossier?id=${DOSSIER}`, `/proof/${ids[0]}`, '/export']) {
+      const anonymous = await get(path, {});
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      const body = await anonymous.text();
+      expect(body).toContain('action="/login"');
+      expect(body).not.toContain(DOSSIER);
+      expect((await get(path, { authorization: `Bearer ${TOKEN}x` })).status).toBe(401);
+    }
+    const refused = await fetch(`${auditor.viewerUrl}/login`, {
+      method: 'POST',
+      body: new URLSearchParams({ token: 'not-the-token-at-all' }),
+      redirect: 'manual',
+    });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('set-cookie')).toBeNull();
+    const login = await fetch(`${auditor.viewerUrl}/login`, {
+      method: 'POST',
+      body: new URLSearchParams({ token: TOKEN }),
+      redirect: 'manual',
+    });
+    expect(login.status).toBe(303);
+    const cookie = login.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    expect(cookie).not.toContain(TOKEN);
+    const home = await get('/', { cookie: cookie.split(';')[0] as string });
+    expect(home.status).toBe(200);
+    expect(home.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    expect(await home.text()).toContain('intact over');
+  });
+
+  test('viewer - the dossier timeline shows every message and receipt verified, with its checkpoint', async () => {
+    const res = await get(`/dossier?id=${DOSSIER}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const page = await res.text();
+    for (const id of ids) expect(page).toContain(`data-message-id="${id}"`);
+    expect(page.match(/data-kind="receipt"/g)).toHaveLength(ids.length);
+    expect(page.match(/✓ seal valid/g)).toHaveLength(ids.length);
+    expect(page.match(/✓ receipt signature valid/g)).toHaveLength(ids.length);
+    expect(page.match(/✓ checkpoint signature valid/g)).toHaveLength(ids.length * 2);
+    expect(page).not.toContain('data-state="fail"');
+    expect(page).toContain(`All ${ids.length} messages and their receipts verify`);
+    expect(page).not.toMatch(/<script>|style="|onerror|onclick/);
+    expect((await get('/dossier?id=%3Cscript%3E')).status).toBe(400);
+  });
+
+  test('viewer - the inclusion proof downloads as JSON and checks offline with the auditor key', async () => {
+    const res = await get(`/proof/${ids[2]}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toContain(`proof-${ids[2]}.json`);
+    const proof = (await res.json()) as InclusionProof;
+    expect(await checkProof(proof, { auditorKey: toPublicJwk(world.auditorKey) })).toMatchObject({
+      messageId: ids[2],
+    });
+    expect((await get('/proof/00000000-0000-7000-8000-000000000000')).status).toBe(404);
+  });
+
+  test('viewer - the configured export verifies; a tampered upload names its failing entry; names are escaped', async () => {
+    const good = await (await get('/export')).text();
+    expect(good).toContain('Verified:');
+    const bad = tamper(exportFile, 4, (l) =>
+      l.replace(/"receivedAt":"([^"]*)"/, '"receivedAt":"2020-01-01T00:00:00.000Z"'),
+    );
+    const upload = (body: Buffer, type: string, name: string) =>
+      fetch(`${auditor.viewerUrl}/exports?name=${encodeURIComponent(name)}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': type },
+        body,
+      });
+    expect((await upload(readFileSync(bad), 'text/plain', 'x.jsonl')).status).toBe(415);
+    const res = await upload(readFileSync(bad), 'application/x-ndjson', '<img src=x onerror=alert(1)>.jsonl');
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    const page = await (await get(`/exports/${id}`)).text();
+    expect(page).toContain('Verification failed at entry 5: ERR_LEDGER_HASH_MISMATCH');
+    expect(page).toContain('&lt;img src=x onerror=alert(1)&gt;.jsonl');
+    expect(page).not.toContain('<img');
+  });
+
+  test('viewer - html escapes every interpolated value', () => {
+    const v = '<script>alert("x")</script>&\'`';
+    expect(html`<td>${v}</td>`.value).toBe(
+      '<td>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;&#96;</td>',
+    );
+    expect(html`<p>${html`<b>${v}</b>`}</p>`.value).toContain('<b>&lt;script&gt;');
+  });
+});
