@@ -98,7 +98,8 @@ interface FloorSealed {
   iv: Buffer;
   ct: Buffer;
   tag: Buffer;
-  epk: KeyObject;
+  /** The ephemeral public key as it travels (JWK coordinates in the JWE header). */
+  epk: { x: string; y: string };
   seal: Buffer;
 }
 
@@ -136,7 +137,9 @@ function createFloor(): { seal(m: EnvelopeMeta): Promise<FloorSealed>; open(e: F
       const innerData = Buffer.from(JSON.stringify({ meta: m, payload }));
       const innerSig = await signAsync('sha256', innerData, { key: senderSig, dsaEncoding: 'ieee-p1363' });
       const inner = Buffer.from(`${b64(innerData)}.${b64(innerSig)}`);
-      const { privateKey: ephemeral, publicKey: epk } = await genKey('ec', { namedCurve: 'P-256' });
+      const { privateKey: ephemeral, publicKey } = await genKey('ec', { namedCurve: 'P-256' });
+      const exported = publicKey.export({ format: 'jwk' });
+      const epk = { x: exported.x as string, y: exported.y as string };
       const kek = kdf(diffieHellman({ privateKey: ephemeral, publicKey: recipientEncPub }));
       const cek = randomBytes(32);
       const wrap = createCipheriv('id-aes256-wrap', kek, Buffer.from('A6A6A6A6A6A6A6A6', 'hex'));
@@ -167,7 +170,12 @@ function createFloor(): { seal(m: EnvelopeMeta): Promise<FloorSealed>; open(e: F
         e.seal,
       );
       if (!sealOk) throw new Error('floor: seal');
-      const kek = kdf(diffieHellman({ privateKey: recipientEnc, publicKey: e.epk }));
+      const kek = kdf(
+        diffieHellman({
+          privateKey: recipientEnc,
+          publicKey: createPublicKey({ key: { kty: 'EC', crv: 'P-256', ...e.epk }, format: 'jwk' }),
+        }),
+      );
       const unwrap = createDecipheriv('id-aes256-wrap', kek, Buffer.from('A6A6A6A6A6A6A6A6', 'hex'));
       const cek = Buffer.concat([unwrap.update(e.wrapped), unwrap.final()]);
       const gcm = createDecipheriv('aes-256-gcm', cek, e.iv);
