@@ -210,6 +210,16 @@ describe('contracts from the law', () => {
     expect(JSON.stringify(caught)).not.toContain('Moreau');
   });
 
+  test('contracts - a participant may not send to itself, and malformed ids are refused', () => {
+    expect(codeOf(() => contracts.authorize('commune-21004', 'receipt', 'commune-11002'))).toBe(undefined);
+    expect(codeOf(() => contracts.authorize('commune-21004', 'receipt', 'commune-21004'))).toBe(
+      'ERR_CONTRACT_FORBIDDEN',
+    );
+    expect(() => contracts.authorize('portal-wib', 'application-submitted', 'region-mars')).toThrow(
+      expect.objectContaining({ code: 'ERR_PARTICIPANT_ID_INVALID' }),
+    );
+  });
+
   test('contracts - unknown types and versions are typed errors', () => {
     expect(codeOf(() => contracts.validate('selfie-submitted', 1, {}))).toBe('ERR_UNKNOWN_TYPE');
     expect(codeOf(() => contracts.project('selfie-submitted', 'commune', {}))).toBe('ERR_UNKNOWN_TYPE');

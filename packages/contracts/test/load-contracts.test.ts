@@ -120,6 +120,28 @@ describe('loading the agreement', { timeout: 60_000 }, () => {
     });
   });
 
+  test('load - a second schema version becomes the latest; the first still validates its messages', async () => {
+    const root = scratch();
+    const v1 = JSON.parse(readFileSync(join(root, 'schemas/visa-issued.v1.json'), 'utf8')) as {
+      $id: string;
+      properties: Record<string, unknown>;
+    };
+    v1.$id = v1.$id.replace('visa-issued.v1.json', 'visa-issued.v2.json');
+    v1.properties.entries = { type: 'string', enum: ['single', 'multiple'] };
+    writeFileSync(join(root, 'schemas/visa-issued.v2.json'), JSON.stringify(v1));
+    const contracts = await loadContracts({ root });
+    expect(contracts.latestVersion('visa-issued')).toBe(2);
+    expect(contracts.types().find((t) => t.type === 'visa-issued')?.versions).toEqual([1, 2]);
+    const visa = JSON.parse(
+      readFileSync(join(root, 'schemas/examples/visa-issued.v1/valid-type-d.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    contracts.validate('visa-issued', 1, visa);
+    contracts.validate('visa-issued', 2, { ...visa, entries: 'multiple' });
+    expect(() => contracts.validate('visa-issued', 1, { ...visa, entries: 'multiple' })).toThrow(
+      ContractError,
+    );
+  });
+
   test('load - YAML and JSON syntax errors name the file', async () => {
     const root = scratch();
     writeFileSync(join(root, 'schemas/receipt.v1.json'), '{ "type": ');
