@@ -1,5 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { loadContracts } from '@passerelle/contracts';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -15,6 +19,7 @@ import { DocumentStore, createPortalLogger, createPortalService, hashToken } fro
 import { type World, captureStream, makeWorld, waitFor } from './fixtures.js';
 
 const PORTAL = 'portal-wib';
+const OTHER_PORTAL = 'portal-other';
 const REGION = 'region-bruxelles';
 const OE = 'immigration-office';
 const ACME = 'acme-token-0123456789abcdef';
@@ -41,7 +46,7 @@ describe('portal service', () => {
   const pdf = Buffer.from('%PDF-1.7 passport copy of the applicant ' + 'x'.repeat(300_000));
 
   beforeAll(async () => {
-    world = await makeWorld(nats.url, [PORTAL, REGION, OE]);
+    world = await makeWorld(nats.url, [PORTAL, OTHER_PORTAL, REGION, OE]);
     app = await createPortalService({
       participant: PORTAL,
       keys: world.keys.get(PORTAL)!,
@@ -344,6 +349,49 @@ describe('portal service', () => {
       (body['documents'] as { passportCopy: { objectKey: string } }).passportCopy.objectKey,
     ]) {
       expect(text).not.toContain(secret);
+    }
+  });
+
+  test('portal - a message the exchange agreement forbids is 403 ERR_CONTRACT_FORBIDDEN, nothing published', async () => {
+    // A real agreement in which portals may no longer file applications.
+    const root = mkdtempSync(join(tmpdir(), 'portal-contracts-'));
+    try {
+      const repo = fileURLToPath(new URL('../../..', import.meta.url));
+      cpSync(join(repo, 'contracts'), join(root, 'contracts'), { recursive: true });
+      cpSync(join(repo, 'schemas'), join(root, 'schemas'), { recursive: true });
+      const yaml = readFileSync(join(root, 'contracts/exchange.yaml'), 'utf8');
+      const edited = yaml.replace(
+        /(application-submitted:\n(?:.*\n){2}\s+senders: )\[portal\]/,
+        '$1[regional-authority]',
+      );
+      expect(edited).not.toBe(yaml);
+      writeFileSync(join(root, 'contracts/exchange.yaml'), edited);
+      const other = await createPortalService({
+        participant: OTHER_PORTAL,
+        keys: world.keys.get(OTHER_PORTAL)!,
+        directory: world.directory,
+        contracts: await loadContracts({ root }),
+        servers: nats.url,
+        integrators: [{ name: 'acme-hr', tokenSha256: hashToken(ACME) }],
+        logger: createPortalLogger({ level: 'silent' }),
+      });
+      try {
+        const body = await application();
+        const before = await messagesOn(`pex.msg.application-submitted.${OTHER_PORTAL}.*`);
+        const res = await other.inject({
+          method: 'POST',
+          url: '/v1/dossiers',
+          headers: auth(ACME),
+          payload: body,
+        });
+        expect(res.statusCode).toBe(403);
+        expect(res.json().code).toBe('ERR_CONTRACT_FORBIDDEN');
+        expect(await messagesOn(`pex.msg.application-submitted.${OTHER_PORTAL}.*`)).toBe(before);
+      } finally {
+        await other.close();
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 
