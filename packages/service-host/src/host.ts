@@ -181,7 +181,7 @@ export class ServiceHost<S> {
   };
 
   /** Applies a step to a dossier of a hosted id and sends what it decided (see {@link DossierStore.apply}). */
-  apply(
+  async apply(
     participant: string,
     dossierId: string,
     stepId: string,

@@ -86,7 +86,7 @@ export interface ImmigrationOfficeService {
   /** Art. 105/54, 105/65: ends the stay with an annex 52. */
   endStay(dossierId: string, input: { reason: StayEndReason; endsOn: IsoDate }): Promise<OfficeDossier>;
   /** Fee payment deadlines and the family members' 90-day decision deadline, as of `at` (default now). */
-  checkDeadlines(at?: Date): Promise<OfficeDeadlineReport>;
+  checkDeadlines(at?: Date, options?: { dossierIds?: readonly string[] }): Promise<OfficeDeadlineReport>;
   close(): Promise<void>;
 }
 
@@ -346,10 +346,11 @@ export async function createImmigrationOfficeService(
         };
       });
     },
-    async checkDeadlines(at = host.now()) {
+    async checkDeadlines(at = host.now(), options = {}) {
       const date = toIsoDate(at);
       const report: OfficeDeadlineReport = { feeRefusals: [], decisionDeadlineOverruns: [] };
       for await (const { dossierId, state } of host.store.list(OE)) {
+        if (options.dossierIds && !options.dossierIds.includes(dossierId)) continue;
         if (feeOverdue(state.fee, date) && state.phase !== 'closed' && !state.residence) {
           await host.apply(OE, dossierId, `fee-deadline:${date}`, (cur) => {
             assertStep('immigration-office', cur?.phase, 'fee-deadline', dossierId);

@@ -62,8 +62,11 @@ export interface RegionalAuthorityService {
     dossierId: string,
     decision: WorkDecision,
   ): Promise<RegionDossier>;
-  /** Rules on the dossiers whose waiting time ran out by `at` (default now); returns how many changed. */
-  checkDeadlines(at?: Date): Promise<number>;
+  /**
+   * Rules on the dossiers whose waiting time ran out by `at` (default now), all of them or those named;
+   * returns how many changed.
+   */
+  checkDeadlines(at?: Date, options?: { dossierIds?: readonly string[] }): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -220,11 +223,12 @@ export async function createRegionalAuthorityService(
         });
       });
     },
-    async checkDeadlines(at = host.now()) {
+    async checkDeadlines(at = host.now(), options = {}) {
       const on = toIsoDate(at);
       let changed = 0;
       for await (const { participant, dossierId, state } of host.store.list()) {
         if (state.phase !== 'received' && state.phase !== 'awaiting-items') continue;
+        if (options.dossierIds && !options.dossierIds.includes(dossierId)) continue;
         const before = state.phase;
         const after = await host.apply(participant, dossierId, `review:${on}:${before}`, (cur) => {
           if (cur?.phase !== before) return { state: cur! };

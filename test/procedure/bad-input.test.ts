@@ -1,0 +1,133 @@
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  type ProcedureHarness,
+  OE,
+  OFFLINE_POST,
+  ictFirstApplication,
+  newDossierId,
+  startProcedure,
+  submit,
+  today,
+} from './harness.js';
+
+const visa = (number: string): unknown => ({
+  visaType: 'D',
+  visaNumber: number,
+  issuedOn: today(),
+  validity: { from: today(), to: today(300) },
+});
+
+describe('out-of-sequence messages go to the dead letters with a stable code', () => {
+  const nats = useNatsServer();
+  let h: ProcedureHarness;
+
+  beforeAll(async () => {
+    h = await startProcedure(nats.url);
+  }, 60_000);
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  test('bad input - a visa for an unknown dossier: ERR_UNKNOWN_DOSSIER, the office keeps working', async () => {
+    const post = await h.connectAs('post-ankara');
+    const [sent] = await post.send('visa-issued', visa('D-ROGUE0001'), {
+      to: OE,
+      dossierId: 'D-UNKNOWN-0001',
+    });
+    const dead = await h.waitForDeadLetter(OE, 'ERR_UNKNOWN_DOSSIER');
+    expect(dead).toMatchObject({
+      participant: OE,
+      messageId: sent!.id,
+      originalSubject: `pex.msg.visa-issued.post-ankara.${OE}`,
+    });
+    expect(dead.reason).toContain('D-UNKNOWN-0001');
+    expect(h.events).toContainEqual(
+      expect.objectContaining({
+        service: 'immigration-office',
+        kind: 'rejected',
+        code: 'ERR_UNKNOWN_DOSSIER',
+      }),
+    );
+
+    // The office still handles the next dossier end to end.
+    const id = newDossierId('after');
+    await submit(h, id, ictFirstApplication());
+    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'visa-issued');
+  });
+
+  test('bad input - a decision on a closed dossier: ERR_DOSSIER_CLOSED', async () => {
+    const id = newDossierId('closed');
+    h.overrides.residence.set(id, { decision: 'refused', reason: 'fraud' });
+    await submit(h, id, ictFirstApplication());
+    await h.waitForPortal(id, 'residence-decided');
+    expect((await h.office.dossier(id))?.phase).toBe('closed');
+
+    const region = await h.connectAs('region-bruxelles');
+    const [sent] = await region.send(
+      'work-authorisation-decided',
+      {
+        decision: 'granted',
+        decidedOn: today(),
+        period: { from: today(40), to: today(400) },
+        decisionDocument: {
+          sha256: 'a'.repeat(64),
+          mediaType: 'application/json',
+          size: 10,
+          objectKey: 'decisions/x.json',
+        },
+      },
+      { to: OE, dossierId: id },
+    );
+    const dead = await h.waitForDeadLetter(OE, 'ERR_DOSSIER_CLOSED');
+    expect(dead.messageId).toBe(sent!.id);
+    expect((await h.office.dossier(id))?.phase).toBe('closed');
+  });
+
+  test('bad input - a second decision for the same step (a second visa): ERR_DUPLICATE_DECISION', async () => {
+    const id = newDossierId('twice');
+    await submit(h, id, ictFirstApplication());
+    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'visa-issued');
+    const first = (await h.office.dossier(id))?.visa;
+
+    const post = await h.connectAs('post-lagos');
+    const [sent] = await post.send('visa-issued', visa('D-SECOND0001'), { to: OE, dossierId: id });
+    const dead = await h.waitForDeadLetter(OE, 'ERR_DUPLICATE_DECISION');
+    expect(dead.messageId).toBe(sent!.id);
+    expect((await h.office.dossier(id))?.visa).toEqual(first);
+  });
+
+  test('bad input - a visa from a post the dossier does not name: ERR_NOT_COMPETENT; the named post is heard', async () => {
+    const id = newDossierId('otherpost');
+    await submit(h, id, ictFirstApplication({ consularPostId: OFFLINE_POST }));
+    await h.waitForMessages(id, 'residence-decided', 4);
+    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'granted');
+
+    const other = await h.connectAs('post-ankara');
+    const [wrong] = await other.send('visa-issued', visa('D-OTHER0001'), { to: OE, dossierId: id });
+    const dead = await h.waitForDeadLetter(OE, 'ERR_NOT_COMPETENT');
+    expect(dead.messageId).toBe(wrong!.id);
+    expect((await h.office.dossier(id))?.phase).toBe('granted');
+
+    const named = await h.connectAs(OFFLINE_POST);
+    await named.send('visa-issued', visa('D-TOKYO0001'), { to: OE, dossierId: id });
+    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'visa-issued');
+  });
+
+  test('bad input - a desk action out of sequence is refused at once (permit before arrival)', async () => {
+    const id = newDossierId('desk');
+    await submit(h, id, ictFirstApplication());
+    await h.waitFor(
+      async () => (await h.communes.dossier('commune-21004', id))?.phase === 'annex-46-received',
+    );
+    await expect(h.communes.issuePermit('commune-21004', id)).rejects.toMatchObject({
+      code: 'ERR_OUT_OF_SEQUENCE',
+    });
+    await expect(h.communes.issuePermit('commune-11002', id)).rejects.toMatchObject({
+      code: 'ERR_UNKNOWN_DOSSIER',
+    });
+    await expect(h.communes.issuePermit('commune-99999', id)).rejects.toMatchObject({
+      code: 'ERR_NOT_HOSTED',
+    });
+  });
+});

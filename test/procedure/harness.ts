@@ -1,0 +1,380 @@
+import { fileURLToPath } from 'node:url';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { type NatsConnection, connect } from '@nats-io/transport-node';
+import { createCommuneService, type CommuneService } from '@passerelle/commune';
+import { createConsularPostService, type ConsularPostService } from '@passerelle/consular-post';
+import { type Contracts, loadContracts } from '@passerelle/contracts';
+import {
+  type KeyResolver,
+  type ParticipantKeys,
+  createStaticResolver,
+  generateParticipantKeys,
+  toPublicJwk,
+} from '@passerelle/envelope';
+import {
+  type DeadLetter,
+  type Exchange,
+  type IncomingMessage,
+  connectExchange,
+  createLogger,
+  listDeadLetters,
+} from '@passerelle/exchange';
+import {
+  type ImmigrationOfficeService,
+  type ResidenceDecision,
+  automaticOfficePolicy,
+  createImmigrationOfficeService,
+} from '@passerelle/immigration-office';
+import { type ApplicationSubmitted, type DocumentRef, addDays, toIsoDate } from '@passerelle/procedure';
+import {
+  type RegionalAuthorityService,
+  type WorkDecision,
+  automaticWorkDecision,
+  createRegionalAuthorityService,
+} from '@passerelle/regional-authority';
+import type { ServiceEvent } from '@passerelle/service-host';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+export const PORTAL = 'portal-demo';
+export const OE = 'immigration-office';
+export const REGIONS = ['region-vlaanderen', 'region-wallonie', 'region-bruxelles', 'region-dg'] as const;
+export const POSTS = ['post-lagos', 'post-ankara'] as const;
+export const COMMUNES = ['commune-21004', 'commune-11002', 'commune-62063', 'commune-63023'] as const;
+/** A post in the directory that no service hosts: its annex 46 copies wait, so a test plays the post. */
+export const OFFLINE_POST = 'post-tokyo';
+
+/** A message seen on the exchange: its clear meta only (what the auditor sees). */
+export interface SeenMessage {
+  type: string;
+  sender: string;
+  recipient: string;
+  dossierId: string;
+  id: string;
+}
+
+/** Decisions a test imposes on a dossier; `pending` leaves it to a case officer. */
+export interface Overrides {
+  work: Map<string, WorkDecision | 'pending'>;
+  residence: Map<string, ResidenceDecision | 'pending'>;
+}
+
+/** Everything running for the procedure tests. */
+export interface ProcedureHarness {
+  contracts: Contracts;
+  keys: Map<string, ParticipantKeys>;
+  resolver: KeyResolver;
+  nc: NatsConnection;
+  portal: Exchange;
+  region: RegionalAuthorityService;
+  office: ImmigrationOfficeService;
+  posts: ConsularPostService;
+  communes: CommuneService;
+  overrides: Overrides;
+  events: ServiceEvent[];
+  /** Payloads the portal received, by dossier. */
+  portalInbox: Map<string, IncomingMessage[]>;
+  /** Every envelope published, by dossier (meta only). */
+  seen: Map<string, SeenMessage[]>;
+  /** Resolves when `count` messages of `type` were published for the dossier; returns them. */
+  waitForMessages(
+    dossierId: string,
+    type: string,
+    count?: number,
+    timeoutMs?: number,
+  ): Promise<SeenMessage[]>;
+  /** Resolves with the portal's `type` messages for the dossier once it has `count` of them. */
+  waitForPortal(
+    dossierId: string,
+    type: string,
+    count?: number,
+    timeoutMs?: number,
+  ): Promise<IncomingMessage[]>;
+  /** Resolves once `predicate` holds. */
+  waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs?: number): Promise<void>;
+  /** Resolves with the dead letter of a participant carrying `code` for the dossier. */
+  waitForDeadLetter(participant: string, code: string, timeoutMs?: number): Promise<DeadLetter>;
+  /** A send-only exchange for a participant (a misbehaving or replayed sender in bad-input tests). */
+  connectAs(participant: string): Promise<Exchange>;
+  close(): Promise<void>;
+}
+
+const silent = (name: string) => createLogger(name, { level: 'silent' });
+
+/** Short delays: redelivery and ack waits in milliseconds so the retried paths stay fast. */
+const consumer = { ackWaitMs: 5_000, backoffMs: [200, 400], maxDeliver: 3 };
+
+/**
+ * Starts the four services (all regions, two posts, four communes in one instance each), the portal side
+ * as an exchange of `portal-demo`, on one nats-server, with real keys and the real contracts.
+ */
+export async function startProcedure(url: string): Promise<ProcedureHarness> {
+  const ids = [PORTAL, OE, ...REGIONS, ...POSTS, OFFLINE_POST, ...COMMUNES];
+  const keys = new Map<string, ParticipantKeys>();
+  await Promise.all(ids.map(async (id) => keys.set(id, await generateParticipantKeys(id))));
+  const resolver = createStaticResolver(
+    [...keys.values()].map((k) => ({
+      participantId: k.participantId,
+      signing: [toPublicJwk(k.signing)],
+      encryption: k.encryption.map(toPublicJwk),
+    })),
+  );
+  const contracts = await loadContracts({ root });
+  const nc = await connect({ servers: url });
+  const events: ServiceEvent[] = [];
+  const onEvent = (e: ServiceEvent): void => void events.push(e);
+  const overrides: Overrides = { work: new Map(), residence: new Map() };
+
+  const seen = new Map<string, SeenMessage[]>();
+  const sub = nc.subscribe('pex.msg.>');
+  void (async () => {
+    for await (const m of sub) {
+      try {
+        const { meta } = m.json<{ meta: SeenMessage }>();
+        const list = seen.get(meta.dossierId) ?? [];
+        list.push({
+          type: meta.type,
+          sender: meta.sender,
+          recipient: meta.recipient,
+          dossierId: meta.dossierId,
+          id: meta.id,
+        });
+        seen.set(meta.dossierId, list);
+      } catch {
+        // not an envelope: ignored by the observer
+      }
+    }
+  })();
+
+  const shared = { directory: resolver, contracts, nc, consumer };
+  const region = await createRegionalAuthorityService({
+    ...shared,
+    participants: REGIONS.map((id) => keys.get(id)!),
+    logger: silent('region'),
+    onEvent,
+    decide: {
+      workAuthorisation: ({ dossierId, dossier }) => {
+        const o = overrides.work.get(dossierId);
+        if (o === 'pending') return undefined;
+        return o ?? automaticWorkDecision(dossier);
+      },
+    },
+  });
+  const office = await createImmigrationOfficeService({
+    ...shared,
+    participants: [keys.get(OE)!],
+    logger: silent('office'),
+    onEvent,
+    decide: {
+      residence: (input) => {
+        const o = overrides.residence.get(input.dossierId);
+        if (o === 'pending') return undefined;
+        return o ?? automaticOfficePolicy.residence(input);
+      },
+    },
+  });
+  const posts = await createConsularPostService({
+    ...shared,
+    participants: POSTS.map((id) => keys.get(id)!),
+    logger: silent('posts'),
+    onEvent,
+  });
+  const communes = await createCommuneService({
+    ...shared,
+    participants: COMMUNES.map((id) => keys.get(id)!),
+    logger: silent('communes'),
+    onEvent,
+  });
+
+  const portalInbox = new Map<string, IncomingMessage[]>();
+  const portal = await connectExchange({
+    participant: PORTAL,
+    keys: keys.get(PORTAL)!,
+    directory: resolver,
+    contracts,
+    nc,
+    consumer,
+    logger: silent(PORTAL),
+  });
+  portal.subscribe(async (m) => {
+    const list = portalInbox.get(m.meta.dossierId) ?? [];
+    list.push(m);
+    portalInbox.set(m.meta.dossierId, list);
+    return Promise.resolve();
+  });
+  const extra: Exchange[] = [];
+
+  function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    return new Promise((resolve, reject) => {
+      const tick = async (): Promise<void> => {
+        try {
+          if (await predicate()) return resolve();
+        } catch (err) {
+          return reject(err);
+        }
+        if (Date.now() > deadline) return reject(new Error('condition not met in time'));
+        setTimeout(() => void tick(), 40);
+      };
+      void tick();
+    });
+  }
+
+  const jsm = await jetstreamManager(nc);
+  return {
+    contracts,
+    keys,
+    resolver,
+    nc,
+    portal,
+    region,
+    office,
+    posts,
+    communes,
+    overrides,
+    events,
+    portalInbox,
+    seen,
+    waitFor,
+    async waitForMessages(dossierId, type, count = 1, timeoutMs) {
+      const pick = (): SeenMessage[] => (seen.get(dossierId) ?? []).filter((m) => m.type === type);
+      await waitFor(() => pick().length >= count, timeoutMs).catch(() => {
+        throw new Error(
+          `${dossierId}: ${pick().length} of ${count} ${type} seen; all: ${(seen.get(dossierId) ?? []).map((m) => m.type).join(', ')}`,
+        );
+      });
+      return pick();
+    },
+    async waitForPortal(dossierId, type, count = 1, timeoutMs) {
+      const pick = (): IncomingMessage[] =>
+        (portalInbox.get(dossierId) ?? []).filter((m) => m.meta.type === type);
+      await waitFor(() => pick().length >= count, timeoutMs).catch(() => {
+        throw new Error(`${dossierId}: the portal has ${pick().length} of ${count} ${type}`);
+      });
+      return pick();
+    },
+    async waitForDeadLetter(participant, code, timeoutMs) {
+      let found: DeadLetter | undefined;
+      await waitFor(async () => {
+        found = (await listDeadLetters(jsm, { participant })).find((d) => d.code === code);
+        return found !== undefined;
+      }, timeoutMs);
+      return found!;
+    },
+    async connectAs(participant) {
+      const ex = await connectExchange({
+        participant,
+        keys: keys.get(participant)!,
+        directory: resolver,
+        contracts,
+        nc,
+        consumer,
+        logger: silent(`${participant}-extra`),
+      });
+      extra.push(ex);
+      return ex;
+    },
+    async close() {
+      sub.unsubscribe();
+      await Promise.all([
+        region.close(),
+        office.close(),
+        posts.close(),
+        communes.close(),
+        portal.close(),
+        ...extra.map((e) => e.close()),
+      ]);
+      await nc.close();
+    },
+  };
+}
+
+let counter = 0;
+
+/** A fresh pseudonymous dossier id. */
+export function newDossierId(label: string): string {
+  counter += 1;
+  return `D-${label}-${Date.now().toString(36)}-${counter}`.slice(0, 64);
+}
+
+/** A document reference (the bytes live in the object store; the procedure only names them). */
+export function doc(n: number): DocumentRef {
+  return {
+    sha256: n.toString(16).padStart(64, '0'),
+    mediaType: 'application/pdf',
+    size: 1000 + n,
+    objectKey: `dossiers/test/doc-${n}.pdf`,
+  };
+}
+
+/** Today in Brussels and a date relative to it. */
+export function today(offsetDays = 0): string {
+  return addDays(toIsoDate(new Date()), offsetDays);
+}
+
+/** A complete ICT first application (intra-corporate transfer of a manager to Brussels, via Lagos). */
+export function ictFirstApplication(overrides: Partial<ApplicationSubmitted> = {}): ApplicationSubmitted {
+  return {
+    category: 'ict',
+    procedure: 'first',
+    regionId: 'region-bruxelles',
+    workplaceCommuneId: 'commune-21004',
+    residenceCommuneId: 'commune-21004',
+    consularPostId: 'post-lagos',
+    ict: { scheme: 'transfer', role: 'manager', priorIctStayInLast3Years: false },
+    adult: true,
+    applicant: {
+      familyName: 'Okafor',
+      givenNames: 'Adaeze',
+      birthDate: '1988-04-12',
+      nationality: 'NGA',
+      passportNumber: 'A09876543',
+    },
+    employer: { name: 'Acme Engineering SA', enterpriseNumber: '0403170701', email: 'hr@example.com' },
+    requestedPeriod: { from: today(40), to: today(40 + 700) },
+    documents: {
+      passportCopy: doc(1),
+      employmentContract: doc(2),
+      healthInsurance: { form: 'employer-undertaking', document: doc(3) },
+      medicalCertificate: doc(4),
+      criminalRecord: doc(5),
+    },
+    submittedAt: new Date().toISOString(),
+    ...overrides,
+  };
+}
+
+/** Fee proof of `amountCents`. */
+export function feeProof(amountCents = 35_800): unknown {
+  return {
+    proof: doc(99),
+    amount: { amountCents, currency: 'EUR' },
+    paidOn: today(),
+    paymentReference: 'FEE-2027-0001',
+    submittedAt: new Date().toISOString(),
+  };
+}
+
+/** Routing facts of an application, as the portal passes them to `send`. */
+export function contextOf(app: ApplicationSubmitted): Record<string, string> {
+  return {
+    procedure: app.procedure,
+    scheme: !app.ict ? 'standard' : app.ict.scheme === 'mobility' ? 'ict-mobility' : 'ict',
+    regionId: app.regionId,
+    portalId: PORTAL,
+    ...(app.consularPostId ? { consularPostId: app.consularPostId } : {}),
+    ...(app.residenceCommuneId ? { communeId: app.residenceCommuneId } : {}),
+  };
+}
+
+/** Files an application and, unless `fee` is null, its fee proof, as the portal does. */
+export async function submit(
+  h: ProcedureHarness,
+  dossierId: string,
+  app: ApplicationSubmitted,
+  fee: number | null = 35_800,
+): Promise<void> {
+  const context = contextOf(app) as never;
+  await h.portal.send('application-submitted', app, { dossierId, context });
+  if (fee !== null) await h.portal.send('fee-proof-submitted', feeProof(fee), { dossierId, context });
+}

@@ -1,0 +1,421 @@
+import { addDays, addWorkingDays, addYears } from '@passerelle/procedure';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  type ProcedureHarness,
+  OE,
+  PORTAL,
+  contextOf,
+  doc,
+  feeProof,
+  ictFirstApplication,
+  newDossierId,
+  startProcedure,
+  submit,
+  today,
+} from './harness.js';
+
+const at = (offsetDays: number): Date => new Date(Date.now() + offsetDays * 86_400_000);
+
+describe('single-permit procedure, end to end', () => {
+  const nats = useNatsServer();
+  let h: ProcedureHarness;
+
+  beforeAll(async () => {
+    h = await startProcedure(nats.url);
+  }, 60_000);
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  /** Recipients of every `type` message of a dossier. */
+  const recipientsOf = async (dossierId: string, type: string, count: number): Promise<string[]> =>
+    (await h.waitForMessages(dossierId, type, count)).map((m) => m.recipient).sort();
+
+  test('path 1 - ICT first application granted: annex 46 copies, visa, arrival in 8 working days, annex 49 extended, annex 60 for at most 3 years', async () => {
+    const id = newDossierId('ict');
+    const app = ictFirstApplication({ requestedPeriod: { from: today(40), to: today(40 + 5 * 365) } });
+    await submit(h, id, app);
+
+    const [ruling] = await h.waitForPortal(id, 'completeness-ruled');
+    expect(ruling?.payload).toMatchObject({ outcome: 'complete' });
+    const [work] = await h.waitForPortal(id, 'work-authorisation-decided');
+    // Three years less a day from the start: the legal maximum, not the five years asked for.
+    const maxEnd = addDays(addYears(app.requestedPeriod.from, 3), -1);
+    expect(work?.payload).toMatchObject({
+      decision: 'granted',
+      period: { from: app.requestedPeriod.from, to: maxEnd },
+      ictRole: 'manager',
+    });
+
+    // Art. 105/46 §1, §3: annex 46 to the region, the consular post and the commune (and the portal).
+    expect(await recipientsOf(id, 'residence-decided', 4)).toEqual(
+      ['commune-21004', PORTAL, 'post-lagos', 'region-bruxelles'].sort(),
+    );
+    const [annex46] = await h.waitForPortal(id, 'residence-decided');
+    expect(annex46?.payload).toMatchObject({
+      annex: '46',
+      period: { to: maxEnd },
+      permitToIssue: 'annex-60',
+      visaRequired: true,
+    });
+    // The portal's projection carries no identity (agreement projection).
+    expect(annex46?.payload).not.toHaveProperty('holder');
+
+    // Art. 105/47 §1: the visa, without delay.
+    const [visa] = await h.waitForMessages(id, 'visa-issued');
+    expect(visa).toMatchObject({ sender: 'post-lagos', recipient: OE });
+    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'visa-issued');
+    const commune = await h.communes.dossier('commune-21004', id);
+    expect(commune).toMatchObject({
+      phase: 'annex-46-received',
+      routing: { procedure: 'first', regionId: 'region-bruxelles', portalId: PORTAL },
+    });
+
+    // Art. 105/47 §2: reports on the 8th working day after entry; annex 49 at once, 45 days.
+    const enteredOn = today(45);
+    const reportedOn = addWorkingDays(enteredOn, 8);
+    const arrived = await h.communes.registerArrival('commune-21004', id, { enteredOn, reportedOn });
+    expect(arrived.arrival).toMatchObject({ inTime: true, deadline: reportedOn });
+    expect(arrived.provisional?.validity).toEqual({ from: reportedOn, to: addDays(reportedOn, 44) });
+    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'arrived');
+
+    const extended = await h.communes.extendProvisionalDocument('commune-21004', id);
+    expect(extended.provisional?.extensions).toBe(1);
+    await h.waitForMessages(id, 'provisional-document-extended');
+
+    const issued = await h.communes.issuePermit('commune-21004', id);
+    expect(issued.permit).toMatchObject({
+      kind: 'annex-60',
+      validity: { from: app.requestedPeriod.from, to: maxEnd },
+    });
+    expect(await recipientsOf(id, 'permit-issued', 3)).toEqual([OE, PORTAL, 'region-bruxelles'].sort());
+    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'permit-issued');
+    await h.waitFor(async () => (await h.region.dossier('region-bruxelles', id))?.phase === 'permit-issued');
+    // Extending the annex 49 after the permit is refused.
+    await expect(h.communes.extendProvisionalDocument('commune-21004', id)).rejects.toMatchObject({
+      code: 'ERR_OUT_OF_SEQUENCE',
+    });
+  });
+
+  test('path 1 - an ICT trainee is authorised for at most 1 year (Art. 105/46 §2, 31 16°)', async () => {
+    const id = newDossierId('trainee');
+    const app = ictFirstApplication({
+      ict: { scheme: 'transfer', role: 'trainee', priorIctStayInLast3Years: false },
+      requestedPeriod: { from: today(40), to: today(40 + 3 * 365) },
+    });
+    await submit(h, id, app);
+    const [annex46] = await h.waitForPortal(id, 'residence-decided');
+    expect(annex46?.payload).toMatchObject({
+      annex: '46',
+      period: { to: addDays(addYears(app.requestedPeriod.from, 1), -1) },
+    });
+  });
+
+  test('path 2 - missing document: the region asks, the integrator completes, the dossier proceeds', async () => {
+    const id = newDossierId('missing');
+    const app = ictFirstApplication();
+    delete app.documents.passportCopy;
+    await submit(h, id, app);
+    const [asked] = await h.waitForPortal(id, 'completeness-ruled');
+    expect(asked?.payload).toMatchObject({ outcome: 'missing-items', missingItems: ['passportCopy'] });
+    expect((await h.region.dossier('region-bruxelles', id))?.phase).toBe('awaiting-items');
+
+    await h.portal.send(
+      'documents-added',
+      { reason: 'completion', documents: { passportCopy: doc(11) }, addedAt: new Date().toISOString() },
+      { dossierId: id, context: contextOf(app) },
+    );
+    const rulings = await h.waitForPortal(id, 'completeness-ruled', 2);
+    expect(rulings[1]?.payload).toMatchObject({ outcome: 'complete' });
+    const [annex46] = await h.waitForPortal(id, 'residence-decided');
+    expect(annex46?.payload).toMatchObject({ annex: '46' });
+  });
+
+  test('path 3 - fee proof missing and not supplied: the region asks for it, then declares the application inadmissible', async () => {
+    const id = newDossierId('nofee');
+    await submit(h, id, ictFirstApplication(), null);
+    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'submitted');
+    // The region waits for the fee proof a few working days, then tells the applicant to provide it.
+    expect(await h.region.checkDeadlines(at(0), { dossierIds: [id] })).toBe(0);
+    expect(await h.region.checkDeadlines(at(7), { dossierIds: [id] })).toBe(1);
+    const [asked] = await h.waitForPortal(id, 'completeness-ruled');
+    expect(asked?.payload).toMatchObject({ outcome: 'missing-items', missingItems: ['fee-proof'] });
+    // Still missing after the date given: inadmissible.
+    expect(await h.region.checkDeadlines(at(40), { dossierIds: [id] })).toBe(1);
+    const rulings = await h.waitForPortal(id, 'completeness-ruled', 2);
+    expect(rulings[1]?.payload).toMatchObject({ outcome: 'inadmissible', reason: 'fee-proof-missing' });
+    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'closed');
+    expect(h.seen.get(id)?.some((m) => m.type === 'work-authorisation-decided')).toBe(false);
+  });
+
+  test('path 4 - wrong fee amount: payment requested by the Immigration Office; unpaid → annex 43bis / 43; paid → proceeds', async () => {
+    const partial = newDossierId('fee-part');
+    const none = newDossierId('fee-none');
+    const paid = newDossierId('fee-paid');
+    await submit(h, partial, ictFirstApplication(), 10_000);
+    await submit(h, none, ictFirstApplication(), 0);
+    await submit(h, paid, ictFirstApplication(), 20_000);
+
+    const [request] = await h.waitForPortal(partial, 'fee-payment-requested');
+    expect(request?.payload).toMatchObject({
+      reason: 'amount-incorrect',
+      amountDue: { amountCents: 25_800 },
+      amountReceived: { amountCents: 10_000 },
+    });
+    expect(await recipientsOf(partial, 'fee-payment-requested', 2)).toEqual(
+      [PORTAL, 'region-bruxelles'].sort(),
+    );
+    const [requestNone] = await h.waitForPortal(none, 'fee-payment-requested');
+    expect(requestNone?.payload).toMatchObject({ reason: 'not-paid', amountDue: { amountCents: 35_800 } });
+
+    // Paid in full: the residence decision follows.
+    await h.waitForPortal(paid, 'fee-payment-requested');
+    await h.portal.send('fee-proof-submitted', feeProof(15_800), {
+      dossierId: paid,
+      context: contextOf(ictFirstApplication()),
+    });
+    const [granted] = await h.waitForPortal(paid, 'residence-decided');
+    expect(granted?.payload).toMatchObject({ annex: '46' });
+
+    // Unpaid by the date: refusal, 43bis for a partial payment, 43 for none.
+    await h.waitForPortal(partial, 'work-authorisation-decided');
+    await h.waitForPortal(none, 'work-authorisation-decided');
+    const report = await h.office.checkDeadlines(at(40), { dossierIds: [partial, none] });
+    expect(report.feeRefusals.sort()).toEqual([partial, none].sort());
+    const [refusedPartial] = await h.waitForPortal(partial, 'residence-decided');
+    expect(refusedPartial?.payload).toMatchObject({ annex: '43bis', feeCase: 'partially-paid' });
+    const [refusedNone] = await h.waitForPortal(none, 'residence-decided');
+    expect(refusedNone?.payload).toMatchObject({ annex: '43', feeCase: 'not-paid' });
+    expect(await recipientsOf(none, 'residence-decided', 2)).toEqual([PORTAL, 'region-bruxelles'].sort());
+    await h.waitFor(async () => (await h.region.dossier('region-bruxelles', none))?.phase === 'closed');
+  });
+
+  test('path 5 - residence refused: annex 48 to the bodies concerned, no visa, no commune copy', async () => {
+    const id = newDossierId('refused');
+    h.overrides.residence.set(id, { decision: 'refused', reason: 'public-order' });
+    await submit(h, id, ictFirstApplication());
+    const [annex48] = await h.waitForPortal(id, 'residence-decided');
+    expect(annex48?.payload).toMatchObject({ annex: '48', reason: 'public-order' });
+    expect(await recipientsOf(id, 'residence-decided', 2)).toEqual([PORTAL, 'region-bruxelles'].sort());
+    await h.waitFor(async () => (await h.region.dossier('region-bruxelles', id))?.phase === 'closed');
+    expect((await h.office.dossier(id))?.phase).toBe('closed');
+
+    // A refused work authorisation ends in annex 48 too.
+    const noWork = newDossierId('nowork');
+    h.overrides.work.set(noWork, { decision: 'refused', reason: 'labour-market' });
+    await submit(h, noWork, ictFirstApplication());
+    const [refusal] = await h.waitForPortal(noWork, 'residence-decided');
+    expect(refusal?.payload).toMatchObject({ annex: '48', reason: 'work-authorisation-refused' });
+  });
+
+  /** A renewal application of an ICT living in Antwerp, working in Antwerp. */
+  const renewal = (passportNumber: string) =>
+    ictFirstApplication({
+      procedure: 'renewal',
+      regionId: 'region-vlaanderen',
+      workplaceCommuneId: 'commune-11002',
+      residenceCommuneId: 'commune-11002',
+      consularPostId: undefined,
+      applicant: { ...ictFirstApplication().applicant, passportNumber },
+      requestedPeriod: { from: today(20), to: today(20 + 365) },
+      documents: {
+        passportCopy: doc(21),
+        currentPermit: doc(22),
+        employmentContract: doc(23),
+        healthInsurance: { form: 'insurer', document: doc(24) },
+      },
+    });
+
+  test('path 6 - renewal granted: annex 46 copy to the commune, permit renewed for the new period', async () => {
+    const id = newDossierId('renew');
+    const app = renewal('R0000006');
+    delete app.consularPostId;
+    await h.communes.importPermit('commune-11002', 'R0000006', {
+      permit: 'annex-60',
+      permitNumber: 'A60-PREVIOUS06',
+      validity: { from: today(-700), to: today(25) },
+    });
+    await submit(h, id, app);
+    // Art. 105/51, 105/52: no consular post on a renewal; the commune gets the copy.
+    expect(await recipientsOf(id, 'residence-decided', 3)).toEqual(
+      ['commune-11002', PORTAL, 'region-vlaanderen'].sort(),
+    );
+    const [renewed] = await h.waitForPortal(id, 'permit-renewed');
+    expect(renewed?.payload).toMatchObject({
+      permit: 'annex-60',
+      previousPermitNumber: 'A60-PREVIOUS06',
+      communeId: 'commune-11002',
+      validity: app.requestedPeriod,
+    });
+    expect(await recipientsOf(id, 'permit-renewed', 3)).toEqual([OE, PORTAL, 'region-vlaanderen'].sort());
+    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'permit-issued');
+    expect(await h.communes.registeredPermit('commune-11002', 'R0000006')).toMatchObject({
+      validity: app.requestedPeriod,
+    });
+  });
+
+  test('path 7 - renewal pending at expiry: annex 49 attestation for 30 days, extended once, a second extension refused', async () => {
+    const id = newDossierId('pending');
+    const app = renewal('R0000007');
+    delete app.consularPostId;
+    h.overrides.work.set(id, 'pending');
+    await h.communes.importPermit('commune-11002', 'R0000007', {
+      permit: 'annex-60',
+      permitNumber: 'A60-PREVIOUS07',
+      validity: { from: today(-730), to: today(-1) },
+    });
+    await submit(h, id, app);
+    const [ruling] = await h.waitForPortal(id, 'completeness-ruled');
+    expect(ruling?.payload).toMatchObject({ outcome: 'complete' });
+    const admissibilityDocument = (ruling?.payload as { admissibilityDocument: never }).admissibilityDocument;
+
+    const attested = await h.communes.attestRenewalPending('commune-11002', id, {
+      expiredPermitNumber: 'A60-PREVIOUS07',
+      admissibilityDocument,
+      passportNumber: 'R0000007',
+      regionId: 'region-vlaanderen',
+    });
+    expect(attested.provisional).toMatchObject({
+      purpose: 'renewal-pending',
+      validity: { from: today(), to: today(29) },
+    });
+    expect(await recipientsOf(id, 'renewal-pending-attested', 2)).toEqual([OE, 'region-vlaanderen'].sort());
+
+    const once = await h.communes.extendProvisionalDocument('commune-11002', id);
+    expect(once.provisional).toMatchObject({ extensions: 1, validity: { from: today(30), to: today(59) } });
+    await expect(h.communes.extendProvisionalDocument('commune-11002', id)).rejects.toMatchObject({
+      code: 'ERR_EXTENSION_NOT_ALLOWED',
+    });
+    await h.waitFor(async () => (await h.office.dossier(id))?.provisionalExtensions === 1);
+
+    // The decisions come: the commune renews the permit it attested.
+    await h.region.decideWorkAuthorisation('region-vlaanderen', id, {
+      decision: 'granted',
+      period: app.requestedPeriod,
+    });
+    const [renewed] = await h.waitForPortal(id, 'permit-renewed');
+    expect(renewed?.payload).toMatchObject({
+      previousPermitNumber: 'A60-PREVIOUS07',
+      validity: app.requestedPeriod,
+    });
+  });
+
+  test("path 8 - long-term mobility: no visa, annex 61, the period never exceeds the first member state's permit", async () => {
+    const id = newDossierId('mobility');
+    const firstStateUntil = today(300);
+    const app = ictFirstApplication({
+      regionId: 'region-wallonie',
+      workplaceCommuneId: 'commune-62063',
+      residenceCommuneId: 'commune-62063',
+      ict: {
+        scheme: 'mobility',
+        role: 'specialist',
+        priorIctStayInLast3Years: false,
+        firstMemberState: {
+          country: 'NL',
+          permitValidUntil: firstStateUntil,
+          address: { street: 'Keizersgracht 1', postalCode: '1015', city: 'Amsterdam', country: 'NL' },
+        },
+      },
+      requestedPeriod: { from: today(30), to: today(30 + 700) },
+      documents: {
+        passportCopy: doc(31),
+        employmentContract: doc(32),
+        healthInsurance: { form: 'insurer', document: doc(33) },
+        firstMemberStatePermit: doc(34),
+        criminalRecord: doc(35),
+      },
+    });
+    delete app.consularPostId;
+    await submit(h, id, app);
+    const [annex46] = await h.waitForPortal(id, 'residence-decided');
+    expect(annex46?.payload).toMatchObject({
+      annex: '46',
+      visaRequired: false,
+      permitToIssue: 'annex-61',
+      period: { to: firstStateUntil },
+    });
+    expect(await recipientsOf(id, 'residence-decided', 3)).toEqual(
+      ['commune-62063', PORTAL, 'region-wallonie'].sort(),
+    );
+
+    await h.waitFor(
+      async () => (await h.communes.dossier('commune-62063', id))?.phase === 'annex-46-received',
+    );
+    await h.communes.registerArrival('commune-62063', id, { enteredOn: today(30), reportedOn: today(31) });
+    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'arrived');
+    const issued = await h.communes.issuePermit('commune-62063', id);
+    expect(issued.permit).toMatchObject({ kind: 'annex-61', validity: { to: firstStateUntil } });
+    await h.waitForPortal(id, 'permit-issued');
+    expect(h.seen.get(id)?.some((m) => m.type === 'visa-issued')).toBe(false);
+  });
+
+  test('path 9 - end of stay: annex 52 to the commune, the region and the portal', async () => {
+    const id = newDossierId('end');
+    await submit(h, id, ictFirstApplication());
+    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'visa-issued');
+    await h.communes.registerArrival('commune-21004', id, { enteredOn: today(41), reportedOn: today(42) });
+    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'arrived');
+    await h.communes.issuePermit('commune-21004', id);
+    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'permit-issued');
+
+    await h.office.endStay(id, { reason: 'work-authorisation-withdrawn', endsOn: today(200) });
+    expect(await recipientsOf(id, 'stay-ended', 3)).toEqual(
+      ['commune-21004', PORTAL, 'region-bruxelles'].sort(),
+    );
+    const [annex52] = await h.waitForPortal(id, 'stay-ended');
+    expect(annex52?.payload).toMatchObject({
+      annex: '52',
+      endsOn: today(200),
+      reason: 'work-authorisation-withdrawn',
+    });
+    await h.waitFor(async () => (await h.communes.dossier('commune-21004', id))?.phase === 'closed');
+    await h.waitFor(async () => (await h.region.dossier('region-bruxelles', id))?.phase === 'closed');
+    await expect(h.office.endStay(id, { reason: 'other', endsOn: today(201) })).rejects.toMatchObject({
+      code: 'ERR_DOSSIER_CLOSED',
+    });
+  });
+
+  test('path 10 - applicant under 18: no criminal record required; an adult without one: incomplete', async () => {
+    const minor = newDossierId('minor');
+    const minorApp = ictFirstApplication({ adult: false });
+    delete minorApp.documents.criminalRecord;
+    await submit(h, minor, minorApp);
+    const [complete] = await h.waitForPortal(minor, 'completeness-ruled');
+    expect(complete?.payload).toMatchObject({ outcome: 'complete' });
+
+    const adult = newDossierId('adult');
+    const adultApp = ictFirstApplication({ adult: true });
+    delete adultApp.documents.criminalRecord;
+    await submit(h, adult, adultApp);
+    const [incomplete] = await h.waitForPortal(adult, 'completeness-ruled');
+    expect(incomplete?.payload).toMatchObject({ outcome: 'missing-items', missingItems: ['criminalRecord'] });
+  });
+
+  test('path 11 - family member of a mobile ICT: the 90-day decision deadline is tracked and reported once when overrun', async () => {
+    const id = newDossierId('family');
+    h.overrides.work.set(id, 'pending');
+    const app = ictFirstApplication({
+      category: 'single-permit',
+      ict: undefined,
+      familyMemberOf: { scheme: 'mobility' },
+    });
+    delete app.ict;
+    await submit(h, id, app);
+    await h.waitForPortal(id, 'completeness-ruled');
+    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'admissible');
+    expect((await h.office.dossier(id))?.decisionDeadline).toBe(today(90));
+
+    expect((await h.office.checkDeadlines(at(90), { dossierIds: [id] })).decisionDeadlineOverruns).toEqual(
+      [],
+    );
+    const report = await h.office.checkDeadlines(at(91), { dossierIds: [id] });
+    expect(report.decisionDeadlineOverruns).toEqual([{ dossierId: id, deadline: today(90) }]);
+    expect(h.events.filter((e) => e.dossierId === id && e.kind === 'deadline')).toHaveLength(1);
+    // Reported once, not at every scan.
+    expect((await h.office.checkDeadlines(at(92), { dossierIds: [id] })).decisionDeadlineOverruns).toEqual(
+      [],
+    );
+  });
+});
