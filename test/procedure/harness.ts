@@ -211,7 +211,7 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
         try {
           if (await predicate()) return resolve();
         } catch (err) {
-          return reject(err);
+          return reject(err instanceof Error ? err : new Error(String(err)));
         }
         if (Date.now() > deadline) return reject(new Error('condition not met in time'));
         setTimeout(() => void tick(), 40);
