@@ -104,7 +104,7 @@ for (let i = 0; i < COUNT; i++) {
   chain.advance(entry);
   lines.push(JSON.stringify(entry));
   if (chain.pending >= EVERY) {
-    const cp = chain.checkpointEntry(auditor.jwk, new Date(t0 + i * 1000 + 60));
+    const cp = await chain.checkpointEntry(auditor.jwk, new Date(t0 + i * 1000 + 60));
     if (cp) {
       chain.advance(cp);
       lines.push(JSON.stringify(cp));

@@ -10,7 +10,7 @@ import {
   type ReceiptLedgerEntry,
   sealEntry,
 } from './entry.js';
-import { signEs256Compact } from './jws.js';
+import { signCompact } from '@passerelle/envelope';
 import type { PrivateJwk } from './keys.js';
 import { LedgerError } from './ledger-error.js';
 import { merkleRoot } from './merkle.js';
@@ -43,6 +43,7 @@ export function emptyChainState(): ChainState {
  * const chain = new LedgerChain();
  * const entry = chain.envelopeEntry({ meta, jweSha256, envelopeSha256, seal }, new Date());
  * chain.advance(entry);
+ * const checkpoint = await chain.checkpointEntry(auditorKey, new Date());
  * ```
  */
 export class LedgerChain {
@@ -93,8 +94,11 @@ export class LedgerChain {
     });
   }
 
-  /** The checkpoint over the pending batch, signed by `auditorKey`; `undefined` when nothing is pending. */
-  checkpointEntry(auditorKey: PrivateJwk, now: Date): CheckpointLedgerEntry | undefined {
+  /**
+   * The checkpoint over the pending batch, signed by `auditorKey` (`signCompact` of `@passerelle/envelope`);
+   * `undefined` when nothing is pending.
+   */
+  async checkpointEntry(auditorKey: PrivateJwk, now: Date): Promise<CheckpointLedgerEntry | undefined> {
     const s = this.#state;
     if (s.batchHashes.length === 0) return undefined;
     const claims: CheckpointClaims = {
@@ -112,7 +116,7 @@ export class LedgerChain {
       kind: 'checkpoint',
       receivedAt: now.toISOString(),
       meta: claims,
-      seal: signEs256Compact(claims, auditorKey, CHECKPOINT_TYP),
+      seal: await signCompact(claims, auditorKey, { typ: CHECKPOINT_TYP }),
       prevHash: s.headHash,
     });
   }

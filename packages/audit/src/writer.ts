@@ -128,11 +128,11 @@ export async function createLedgerWriter(options: LedgerWriterOptions): Promise<
   };
 
   const store = async <E extends LedgerEntry>(
-    build: () => E | undefined,
+    build: () => E | undefined | Promise<E | undefined>,
     msgId: (e: E) => string,
   ): Promise<E | undefined> => {
     for (let attempt = 1; ; attempt++) {
-      const entry = build();
+      const entry = await build();
       if (!entry) return undefined;
       try {
         const ack = await js.publish(`${Subjects.ledger}.${entry.kind}`, serializeEntry(entry), {

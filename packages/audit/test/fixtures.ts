@@ -87,11 +87,11 @@ export function makeEnvelope(
 }
 
 /** Builds an in-memory ledger of `n` envelope entries with a checkpoint every `every` entries. */
-export function buildLedger(
+export async function buildLedger(
   n: number,
   every: number,
   k = makeKeys(),
-): { entries: LedgerEntry[]; lines: string[] } & ReturnType<typeof makeKeys> {
+): Promise<{ entries: LedgerEntry[]; lines: string[] } & ReturnType<typeof makeKeys>> {
   const chain = new LedgerChain();
   const entries: LedgerEntry[] = [];
   const at = new Date(Date.UTC(2026, 0, 2));
@@ -105,7 +105,7 @@ export function buildLedger(
     chain.advance(e);
     entries.push(e);
     if (chain.pending >= every) {
-      const c = chain.checkpointEntry(k.auditor, at);
+      const c = await chain.checkpointEntry(k.auditor, at);
       if (c) {
         chain.advance(c);
         entries.push(c);

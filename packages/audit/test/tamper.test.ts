@@ -6,9 +6,9 @@ import { verifyLedger } from '../src/verify.js';
 import { buildLedger, makeKey } from './fixtures.js';
 
 // One ledger of 10 000 envelopes (plus checkpoints) with real ES256 seals, shared by every case.
-let ledger: ReturnType<typeof buildLedger>;
-beforeAll(() => {
-  ledger = buildLedger(10_000, 250);
+let ledger: Awaited<ReturnType<typeof buildLedger>>;
+beforeAll(async () => {
+  ledger = await buildLedger(10_000, 250);
 }, 120_000);
 
 /** Re-links entries from `index` on, as a forger who recomputes every later hash would. */

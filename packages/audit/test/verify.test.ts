@@ -5,7 +5,7 @@ import { SENDERS, buildLedger, makeKeys } from './fixtures.js';
 
 describe('verify', () => {
   test('verify - a well-formed ledger of envelopes and checkpoints verifies', async () => {
-    const l = buildLedger(50, 16);
+    const l = await buildLedger(50, 16);
     const report = await verifyLedger(l.lines, { resolver: l.resolver, threads: 2 });
     expect(report.failure).toBeUndefined();
     expect(report).toMatchObject({
@@ -19,7 +19,7 @@ describe('verify', () => {
   });
 
   test('verify - a range starting later takes its first prevHash and partial batch as given', async () => {
-    const l = buildLedger(50, 16);
+    const l = await buildLedger(50, 16);
     const report = await verifyLedger(l.lines.slice(29, 45), {
       resolver: l.resolver,
       threads: 1,
@@ -32,7 +32,7 @@ describe('verify', () => {
 
   test('verify - a seal by a key that expired before issuedAt is named by seq', async () => {
     const k = makeKeys();
-    const l = buildLedger(20, 8, k);
+    const l = await buildLedger(20, 8, k);
     // The commune's key stops at the issuedAt of its third envelope (n = 10; senders rotate every 4 envelopes).
     const expiry = new Date(Date.UTC(2026, 0, 1) + 10 * 1000).toISOString();
     const resolver = createStaticResolver(
@@ -51,7 +51,7 @@ describe('verify', () => {
   });
 
   test('verify - checkpoints verify against a pinned auditor key, and fail against another', async () => {
-    const l = buildLedger(20, 8);
+    const l = await buildLedger(20, 8);
     const pinned = await verifyLedger(l.lines, {
       resolver: l.resolver,
       auditorKey: toPublicJwk(l.auditor),
