@@ -1,0 +1,105 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, test } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function start(
+  home: string,
+  args: string[],
+): { child: ChildProcess; output: () => string; waitFor: (p: RegExp, ms: number) => Promise<string> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, PASSERELLE_HOME: home, PASSERELLE_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  const waitFor = (pattern: RegExp, ms: number): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const deadline = Date.now() + ms;
+      const tick = (): void => {
+        if (pattern.test(out)) return resolve(out);
+        if (child.exitCode !== null)
+          return reject(new Error(`exited with ${child.exitCode} before ${pattern}:\n${out}`));
+        if (Date.now() > deadline) return reject(new Error(`no ${pattern} within ${ms} ms:\n${out}`));
+        setTimeout(tick, 100);
+      };
+      tick();
+    });
+  return { child, output: () => out, waitFor };
+}
+
+async function stop(run: ReturnType<typeof start>): Promise<void> {
+  const exited = new Promise((r) => run.child.once('exit', r));
+  run.child.kill('SIGINT');
+  await run.waitFor(/^stopped$/m, 20_000);
+  await exited;
+}
+
+describe('pnpm start demo', () => {
+  const home = mkdtempSync(join(tmpdir(), 'passerelle-demo-'));
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  test('demo - five dossiers through the portal reach their last step, progress is meta only, dead letters shown', async () => {
+    const run = start(home, []);
+    try {
+      const out = await run.waitFor(/^demo finished:/m, 120_000);
+      expect(out).toMatch(/keys: generated 13 key sets/);
+      expect(out).toContain('demo finished: 5 of 5 dossiers reached their last step');
+      for (const [label, last] of [
+        ['ict-first-granted', 'permit-issued'],
+        ['missing-then-completed', 'residence-granted'],
+        ['wrong-fee-then-paid', 'residence-granted'],
+        ['long-term-mobility', 'permit-issued'],
+        ['renewal', 'permit-renewed'],
+      ]) {
+        expect(out).toMatch(new RegExp(`${label}\\s+application-submitted\\s+portal-employers → region-`));
+        expect(out).toMatch(new RegExp(`✓ ${label}\\s+${last}\\s`));
+      }
+      expect(out).toMatch(/missing-then-completed\s+documents-added\s+portal-employers → region-wallonie/);
+      expect(out).toMatch(
+        /wrong-fee-then-paid\s+fee-payment-requested\s+immigration-office → portal-employers/,
+      );
+      expect(out).toMatch(/ict-first-granted\s+visa-issued\s+post-ankara → immigration-office/);
+      expect(out).toMatch(
+        /DEAD LETTER at immigration-office: ERR_UNKNOWN_DOSSIER — visa-issued post-lagos → immigration-office/,
+      );
+      // The sample people's data travels encrypted only.
+      for (const personal of [
+        'Exemple-',
+        'DEMO00001',
+        'applicant1@example.org',
+        'Beispielstrasse',
+        'Demo Engineering',
+      ]) {
+        expect(out).not.toContain(personal);
+      }
+      for (const file of [
+        'anchor.private.json',
+        'portal-employers/private.json',
+        'region-bruxelles/private.json',
+      ]) {
+        expect(statSync(join(home, 'keys', file)).mode & 0o777).toBe(0o600);
+      }
+      expect(statSync(join(home, 'portal-token')).mode & 0o777).toBe(0o600);
+    } finally {
+      await stop(run).catch(() => run.child.kill('SIGKILL'));
+    }
+
+    // A second start keeps the keys and, with --no-demo, only serves.
+    const again = start(home, ['--no-demo']);
+    try {
+      const out = await again.waitFor(/^ready:/m, 90_000);
+      expect(out).toMatch(/keys: 12 participants and the trust anchor/);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(again.output()).not.toContain('demo:');
+    } finally {
+      await stop(again).catch(() => again.child.kill('SIGKILL'));
+    }
+  }, 240_000);
+});
