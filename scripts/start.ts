@@ -45,6 +45,7 @@ import {
 import { startNatsServer } from '@passerelle/testing';
 import { createPortalLogger, createPortalService, hashToken } from '../services/portal/src/index.js';
 import { type DemoCommuneDesk, runDemo } from './demo.js';
+import { startAuditor } from './start-auditor.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const home = resolve(process.env['PASSERELLE_HOME'] ?? '.passerelle');
@@ -258,29 +259,18 @@ async function main(): Promise<void> {
     );
     if (missing.length) console.log(`  services not available in this checkout: ${missing.join(', ')}`);
 
-    const createAuditor = await loadExport<
-      (c: {
-        nc: NatsConnection;
-        auditorKey: ParticipantKeys['signing'];
-        resolver: DirectoryClient;
-        viewer: false;
-        logger: ReturnType<typeof createLogger>;
-      }) => Promise<Closable>
-    >('auditor', 'createAuditorService');
-    if (createAuditor) {
-      const auditorNc = await connectNats({ servers: server.url, name: 'auditor' });
-      running.push({ close: () => auditorNc.drain() });
-      running.push(
-        await createAuditor({
-          nc: auditorNc,
-          auditorKey: keys.get('auditor')!.signing,
-          resolver: directory,
-          viewer: false,
-          logger: createLogger('auditor', { level: logLevel }),
-        }),
-      );
-      console.log('  auditor: recording every envelope and receipt in LEDGER');
-    }
+    const auditor = await startAuditor({
+      home,
+      servers: server.url,
+      signingKey: keys.get('auditor')!.signing,
+      directory,
+      defaultPort: port === 0 ? 0 : 8090,
+      logLevel,
+    });
+    running.push(auditor);
+    console.log(
+      `  auditor: recording every envelope and receipt in LEDGER; viewer on ${auditor.viewerUrl} (token in ${auditor.tokenFile})`,
+    );
 
     const token = await ensurePortalToken();
     const portal = await createPortalService({
