@@ -23,7 +23,7 @@ import {
   nkeyAuthenticator,
   nkeys,
 } from '@nats-io/transport-node';
-import type { CredentialsFile } from '@passerelle/exchange';
+import type { CredentialsFile, InboxConsumerOptions } from '@passerelle/exchange';
 import { provisionParticipant, provisionStreams } from '@passerelle/exchange';
 import {
   type NatsCluster,
@@ -178,14 +178,17 @@ export async function connectOperator(
 export async function provisionSecure(
   deployment: SecureDeployment,
   servers: string | string[],
-  options: { replicas?: number; participants?: readonly string[] } = {},
+  options: { replicas?: number; participants?: readonly string[]; consumer?: InboxConsumerOptions } = {},
 ): Promise<void> {
   const nc = await connectOperator(deployment, servers);
   try {
     const jsm = await jetstreamManager(nc, { timeout: 30_000 });
     await provisionStreams(jsm, { replicas: options.replicas ?? 1 });
     for (const id of options.participants ?? deployment.participants) {
-      await provisionParticipant(nc, id, { replicas: options.replicas ?? 1 });
+      await provisionParticipant(nc, id, {
+        replicas: options.replicas ?? 1,
+        ...(options.consumer ? { consumer: options.consumer } : {}),
+      });
     }
   } finally {
     await nc.close();

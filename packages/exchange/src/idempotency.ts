@@ -25,6 +25,9 @@ export function idempotencyBucketName(participant: string): string {
  * lease older than `leaseMs` (its holder died) can be taken over.
  */
 export class IdempotencyStore {
+  /** Ids whose lease this instance holds right now (a handler is running for them here). */
+  private readonly held = new Set<string>();
+
   private constructor(
     private readonly kv: KV,
     private readonly owner: string,
@@ -68,9 +71,14 @@ export class IdempotencyStore {
       owner: this.owner,
       at: now.toISOString(),
     } satisfies IdempotencyRecord);
+    // A redelivery while this instance still runs the handler (its progress acks were lost, e.g. while
+    // the consumer's leader changed) must wait: taking back its own lease would run the handler twice.
+    if (this.held.has(id)) return { kind: 'busy', retryInMs: 1_000 };
     // The common case is a first delivery: try to create the record straight away (one round trip).
     try {
-      return { kind: 'claimed', revision: await this.kv.create(key, record) };
+      const revision = await this.kv.create(key, record);
+      this.held.add(id);
+      return { kind: 'claimed', revision };
     } catch {
       // it exists (or existed): look at it
     }
@@ -78,7 +86,9 @@ export class IdempotencyStore {
     if (!entry || entry.operation !== 'PUT') {
       // Released after a handler error (a delete marker): take it again.
       try {
-        return { kind: 'claimed', revision: await this.kv.create(key, record) };
+        const revision = await this.kv.create(key, record);
+        this.held.add(id);
+        return { kind: 'claimed', revision };
       } catch {
         return { kind: 'busy', retryInMs: 1_000 };
       }
@@ -90,7 +100,9 @@ export class IdempotencyStore {
       return { kind: 'busy', retryInMs: Math.max(1_000, this.leaseMs - age) };
     }
     try {
-      return { kind: 'claimed', revision: await this.kv.update(key, record, entry.revision) };
+      const revision = await this.kv.update(key, record, entry.revision);
+      this.held.add(id);
+      return { kind: 'claimed', revision };
     } catch {
       return { kind: 'busy', retryInMs: 1_000 };
     }
@@ -102,14 +114,39 @@ export class IdempotencyStore {
     return this.kv.update(this.key(id), JSON.stringify(record), revision);
   }
 
-  /** Marks a claimed id done (the handler succeeded). */
-  async complete(id: string, revision: number, now = new Date()): Promise<void> {
+  /**
+   * Marks a claimed id done (the handler succeeded). Retried for up to `retryMs` (default 30 s): if the
+   * record stayed `processing` because the bucket's leader died during the update, the next delivery would
+   * find this instance's own lease, take it back and run the handler a second time. An update whose answer
+   * was lost is recognised by reading the record back.
+   */
+  async complete(id: string, revision: number, now = new Date(), retryMs = 30_000): Promise<void> {
     const record: IdempotencyRecord = { state: 'done', owner: this.owner, at: now.toISOString() };
-    await this.kv.update(this.key(id), JSON.stringify(record), revision);
+    const deadline = Date.now() + retryMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.kv.update(this.key(id), JSON.stringify(record), revision);
+        this.held.delete(id);
+        return;
+      } catch (err) {
+        const current = await this.get(id).catch(() => undefined);
+        if (current?.state === 'done' && current.owner === this.owner) {
+          this.held.delete(id);
+          return;
+        }
+        if (Date.now() > deadline || (current && current.owner !== this.owner)) {
+          // Out of time, or the lease was taken over: not ours to finish.
+          this.held.delete(id);
+          throw err;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * attempt)));
+      }
+    }
   }
 
   /** Gives a lease back after a handler error, so the next delivery can claim it at once. */
   async release(id: string): Promise<void> {
+    this.held.delete(id);
     await this.kv.delete(this.key(id));
   }
 
