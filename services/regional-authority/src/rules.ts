@@ -109,7 +109,9 @@ export function requiredDocuments(
 
 /** The document slots a payload fills. */
 export function providedKinds(documents: Record<string, unknown>): DocumentKind[] {
-  return Object.keys(documents).filter((k) => k !== 'other') as DocumentKind[];
+  return Object.entries(documents)
+    .filter(([k, v]) => k !== 'other' && v !== undefined && v !== null)
+    .map(([k]) => k as DocumentKind);
 }
 
 /** Items still missing: required documents not provided and, first of all, the fee proof (Art. 105/45 §2). */
