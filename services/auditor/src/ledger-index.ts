@@ -160,6 +160,7 @@ export class LedgerIndex {
   }
 
   #addRaw(data: Uint8Array, seq: number): void {
+    if (seq <= this.#lastSeq) return;
     let entry: LedgerEntry;
     try {
       entry = parseEntry(data, seq);
@@ -172,6 +173,8 @@ export class LedgerIndex {
   }
 
   #add(entry: LedgerEntry, seq: number): void {
+    // observe() and a refresh may both reach the same new entry: index it once.
+    if (seq <= this.#lastSeq) return;
     if (!this.#break) {
       if (entry.seq !== seq) this.#break = { seq, reason: `entry says seq ${entry.seq}` };
       else if (entryHash(entry) !== entry.hash)

@@ -139,7 +139,7 @@ describe('auditor viewer in a browser', () => {
     });
     expect(cspViolations).toEqual([]);
     await page.close();
-  });
+  }, 60_000);
 
   test('viewer e2e - a tampered export shows its failing entry', async () => {
     const file = join(work, 'ledger.jsonl');
@@ -166,5 +166,5 @@ describe('auditor viewer in a browser', () => {
     expect(failing).toContain(DOSSIER);
     await page.screenshot({ path: join(results, 'auditor-viewer-tampered-export.png'), fullPage: true });
     await page.close();
-  });
+  }, 60_000);
 });

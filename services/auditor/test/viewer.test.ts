@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type InclusionProof, checkProof, readLedger, writeLedgerExport } from '@passerelle/audit';
 import { toPublicJwk } from '@passerelle/envelope';
@@ -144,6 +145,18 @@ describe('auditor viewer', () => {
     expect(page).toContain('Verification failed at entry 5: ERR_LEDGER_HASH_MISMATCH');
     expect(page).toContain('&lt;img src=x onerror=alert(1)&gt;.jsonl');
     expect(page).not.toContain('<img');
+  });
+
+  test('viewer - an entry appended to LEDGER by someone else shows as a chain break', async () => {
+    const before = await (await get('/')).text();
+    expect(before).not.toContain('broken at entry');
+    const ack = await jetstream(nc).publish(
+      'pex.ledger.envelope',
+      JSON.stringify({ v: 1, seq: 1, kind: 'envelope' }),
+    );
+    const page = await (await get('/')).text();
+    expect(page).toMatch(new RegExp(`broken at entry ${ack.seq}:`));
+    expect(page).toContain('data-state="fail"');
   });
 
   test('viewer - html escapes every interpolated value', () => {
