@@ -1,0 +1,234 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { type NatsConnection, connect } from '@nats-io/transport-node';
+import { createLedgerWriter, readLedger, writeLedgerExport } from '@passerelle/audit';
+import { runCli } from '@passerelle/cli';
+import {
+  exportDirectory,
+  loadAnchorPrivateKey,
+  makeEntry,
+  signEntry,
+  writeAnchor,
+  writeDirectoryFile,
+} from '@passerelle/directory';
+import { toPublicJwk } from '@passerelle/envelope';
+import { type Exchange, loadCredentials } from '@passerelle/exchange';
+import { DossierStore } from '@passerelle/procedure';
+import type { NatsServer } from '@passerelle/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import {
+  type SecureDeployment,
+  connectOperator,
+  prepareSecureDeployment,
+  provisionSecure,
+  startSecureServer,
+} from '../../scripts/secure-exchange.js';
+import { type Parties, connectSecureExchange, example, makeParties, until } from '../support/secure.js';
+
+const OE = 'immigration-office';
+const REGION = 'region-bruxelles';
+const AUDITOR = 'auditor';
+const BUCKET = `svc-${REGION}`;
+
+interface Decisions {
+  decided: number;
+  ids: string[];
+}
+
+describe('the whole secured stack stopped and restarted', { timeout: 180_000 }, () => {
+  const home = mkdtempSync(join(tmpdir(), 'passerelle-restart-'));
+  let deployment: SecureDeployment;
+  let server: NatsServer;
+  let parties: Parties;
+  let anchorPath: string;
+  let directoryPath: string;
+
+  beforeAll(async () => {
+    deployment = await prepareSecureDeployment({ dir: join(home, 'secure') });
+    server = await startSecureServer(deployment, { storeDir: join(home, 'store') });
+    await deployment.writeCredentials([server.url]);
+    await provisionSecure(deployment, server.url, { participants: [OE, REGION] });
+    const op = await connectOperator(deployment, server.url);
+    await new Kvm(op).create(BUCKET, { history: 1 });
+    await op.close();
+    parties = await makeParties([OE, REGION, AUDITOR]);
+
+    const anchor = await writeAnchor(join(home, 'anchor'));
+    anchorPath = anchor.publicPath;
+    const anchorKey = await loadAnchorPrivateKey(anchor.privatePath);
+    const signed = await Promise.all(
+      [...parties.keys.values()].map((k) =>
+        signEntry(
+          makeEntry(
+            k.participantId,
+            k.participantId,
+            [toPublicJwk(k.signing)],
+            k.encryption.map(toPublicJwk),
+          ),
+          anchorKey,
+        ),
+      ),
+    );
+    directoryPath = join(home, 'directory.json');
+    await writeDirectoryFile(directoryPath, exportDirectory(signed, anchor.publicKey));
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(home, { recursive: true, force: true });
+  });
+  beforeEach((ctx) => {
+    ctx.onTestFailed(() => console.error(server.log().slice(-4000)));
+  });
+
+  /** The region's service: each residence decision applied once to its dossier state. */
+  async function startRegion(): Promise<{ exchange: Exchange; store: DossierStore<Decisions> }> {
+    const exchange = await connectSecureExchange(deployment, parties, REGION);
+    const store = new DossierStore<Decisions>(await new Kvm(exchange.nc).open(BUCKET));
+    exchange.subscribe({
+      'residence-decided': async (m) => {
+        await store.apply(
+          REGION,
+          m.meta.dossierId,
+          m.meta.id,
+          (cur) => ({ state: { decided: (cur?.decided ?? 0) + 1, ids: [...(cur?.ids ?? []), m.meta.id] } }),
+          async () => undefined,
+        );
+      },
+    });
+    return { exchange, store };
+  }
+
+  /** The auditor, with its own credentials: records every envelope and receipt not yet in the ledger. */
+  async function audit(fromExchangeSeq: number): Promise<number> {
+    const c = await loadCredentials(deployment.credentialsFile(AUDITOR));
+    const auditorNc = await connect({ ...c.connection, servers: c.servers });
+    const op = await connectOperator(deployment, server.url);
+    try {
+      const writer = await createLedgerWriter({
+        nc: auditorNc,
+        auditorKey: parties.keys.get(AUDITOR)!.signing,
+        resolver: parties.resolver,
+        checkpointEvery: 4,
+        checkpointIntervalMs: 0,
+      });
+      const last = (await (await jetstreamManager(op)).streams.info('EXCHANGE')).state.last_seq;
+      const consumer = await jetstream(op).consumers.get('EXCHANGE', {
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: fromExchangeSeq,
+      });
+      for (let seq = fromExchangeSeq; seq <= last;) {
+        const msg = await consumer.next({ expires: 5_000 });
+        if (!msg) throw new Error(`EXCHANGE message ${seq} did not come`);
+        if (msg.subject.startsWith('pex.msg.')) await writer.appendEnvelope(msg.data);
+        else await writer.appendReceipt(msg.data);
+        seq = msg.seq + 1;
+      }
+      await writer.checkpoint();
+      await writer.close();
+      return last + 1;
+    } finally {
+      await auditorNc.close();
+      await op.close();
+    }
+  }
+
+  async function verifyLedger(): Promise<{ code: number; out: string }> {
+    const op = await connectOperator(deployment, server.url);
+    const file = join(home, `ledger-${Date.now()}.jsonl`);
+    try {
+      await writeLedgerExport(file, readLedger(op, { from: 1 }), { from: 1 });
+    } finally {
+      await op.close();
+    }
+    const out: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+    const err = vi
+      .spyOn(console, 'error')
+      .mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+    try {
+      const code = await runCli([
+        'audit',
+        'verify',
+        '--file',
+        file,
+        '--anchor',
+        anchorPath,
+        '--directory',
+        directoryPath,
+      ]);
+      process.exitCode = undefined;
+      return { code, out: out.join('\n') };
+    } finally {
+      log.mockRestore();
+      err.mockRestore();
+    }
+  }
+
+  async function snapshot(op: NatsConnection): Promise<{ states: Record<string, unknown>; ledger: unknown }> {
+    const kv = await new Kvm(op).open(BUCKET);
+    const states: Record<string, unknown> = {};
+    for await (const key of await kv.keys()) states[key] = (await kv.get(key))?.json();
+    const info = await (await jetstreamManager(op)).streams.info('LEDGER');
+    return { states, ledger: { messages: info.state.messages, last: info.state.last_seq } };
+  }
+
+  test('faults - dossier states and the ledger survive a full stop; audit verify passes before and after', async () => {
+    const office = await connectSecureExchange(deployment, parties, OE);
+    let region = await startRegion();
+    const sent: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const [m] = await office.send('residence-decided', example('residence-decided'), {
+        to: REGION,
+        dossierId: `dossier-r${i % 5}`,
+      });
+      sent.push(m!.id);
+      await office.awaitReceipt(m!.id, 15_000);
+    }
+    await office.close();
+    await region.exchange.close();
+    const nextSeq = await audit(1);
+    const before = await verifyLedger();
+    expect(before.code, before.out).toBe(0);
+
+    let op = await connectOperator(deployment, server.url);
+    const saved = await snapshot(op);
+    await op.close();
+    expect(Object.keys(saved.states)).toHaveLength(5);
+
+    // Stop everything (clients are closed), then start the server again on the same store.
+    await server.kill('SIGTERM');
+    await server.restart();
+
+    op = await connectOperator(deployment, server.url);
+    expect(await snapshot(op)).toEqual(saved);
+    await op.close();
+
+    // The stack works on: a new decision is handled, receipted, audited, and the whole ledger verifies.
+    const office2 = await connectSecureExchange(deployment, parties, OE);
+    region = await startRegion();
+    const [m] = await office2.send('residence-decided', example('residence-decided'), {
+      to: REGION,
+      dossierId: 'dossier-r0',
+    });
+    await office2.awaitReceipt(m!.id, 15_000);
+    await until(async () => (await region.store.get(REGION, 'dossier-r0'))?.decided === 3, 10_000);
+    await office2.close();
+    await region.exchange.close();
+    await audit(nextSeq);
+    const after = await verifyLedger();
+    expect(after.code, after.out).toBe(0);
+    expect(after.out).toMatch(/^ok {2}entries 1\.\./m);
+
+    op = await connectOperator(deployment, server.url);
+    const final = await snapshot(op);
+    await op.close();
+    expect((final.ledger as { messages: number }).messages).toBeGreaterThan(
+      (saved.ledger as { messages: number }).messages,
+    );
+    const ids = Object.values(final.states).flatMap((s) => (s as { state: Decisions }).state.ids);
+    expect(ids.sort()).toEqual([...sent, m!.id].sort());
+  });
+});
