@@ -1,5 +1,6 @@
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { AtRestCipher } from './at-rest.js';
 import type { DossierRecord } from './dossier-status.js';
 import { PortalError } from './portal-error.js';
 
@@ -10,14 +11,18 @@ export function dossierBucketName(participant: string): string {
 
 const DOSSIER_ID = /^[A-Za-z0-9-]{8,64}$/;
 
-/** The portal's dossier records in its own KV bucket, updated with compare-and-set. */
+/** The portal's dossier records in its own KV bucket, encrypted at rest, updated with compare-and-set. */
 export class DossierStore {
-  private constructor(private readonly kv: KV) {}
+  private constructor(
+    private readonly kv: KV,
+    private readonly cipher: AtRestCipher,
+  ) {}
 
-  /** Opens (or creates) the bucket. */
+  /** Opens (or creates) the bucket; records are encrypted with `cipher` (fee amounts are personal data). */
   static async open(
     nc: NatsConnection,
     participant: string,
+    cipher: AtRestCipher,
     options: { replicas?: number } = {},
   ): Promise<DossierStore> {
     const kv = await new Kvm(nc).create(dossierBucketName(participant), {
@@ -25,12 +30,12 @@ export class DossierStore {
       replicas: options.replicas ?? 1,
       timeout: 30_000,
     });
-    return new DossierStore(kv);
+    return new DossierStore(kv, cipher);
   }
 
   /** Stores a new dossier; fails if the id exists (ids are random, so only on a bug). */
   async create(record: DossierRecord): Promise<void> {
-    await this.kv.create(record.dossierId, JSON.stringify(record));
+    await this.kv.create(record.dossierId, this.cipher.seal(record, record.dossierId));
   }
 
   /** The record, or undefined. */
@@ -38,7 +43,7 @@ export class DossierStore {
     if (!DOSSIER_ID.test(dossierId)) return undefined;
     const entry = await this.kv.get(dossierId);
     if (!entry || entry.operation !== 'PUT') return undefined;
-    return entry.json<DossierRecord>();
+    return this.cipher.open<DossierRecord>(entry.string(), dossierId);
   }
 
   /** The record of an integrator's dossier; anyone else's (or none) is `ERR_DOSSIER_NOT_FOUND` alike. */
@@ -61,14 +66,16 @@ export class DossierStore {
   async update(dossierId: string, change: (record: DossierRecord) => DossierRecord): Promise<DossierRecord> {
     for (let attempt = 0; ; attempt++) {
       const entry = DOSSIER_ID.test(dossierId) ? await this.kv.get(dossierId) : null;
-      if (!entry || entry.operation !== 'PUT') {
+      const current =
+        entry?.operation === 'PUT' ? this.cipher.open<DossierRecord>(entry.string(), dossierId) : undefined;
+      if (!entry || !current) {
         throw new PortalError('ERR_DOSSIER_NOT_FOUND', `Dossier ${dossierId} is unknown to this portal.`, {
           details: { dossierId },
         });
       }
-      const next = change(entry.json<DossierRecord>());
+      const next = change(current);
       try {
-        await this.kv.update(dossierId, JSON.stringify(next), entry.revision);
+        await this.kv.update(dossierId, this.cipher.seal(next, dossierId), entry.revision);
         return next;
       } catch (err) {
         if (attempt >= 10) throw err;

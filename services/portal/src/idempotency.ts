@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { AtRestCipher } from './at-rest.js';
 import { errorBody, errorStatus } from './http-errors.js';
 import { PortalError } from './portal-error.js';
 
@@ -63,13 +64,18 @@ export function requestFingerprint(...parts: string[]): string {
 export class HttpIdempotencyStore {
   private constructor(
     private readonly kv: KV,
+    private readonly cipher: AtRestCipher,
     private readonly staleAfterMs: number,
   ) {}
 
-  /** Opens (or creates) the bucket. */
+  /**
+   * Opens (or creates) the bucket. Records are encrypted with `cipher`: a recorded upload answer holds a
+   * document reference, whose object key is a read capability.
+   */
   static async open(
     nc: NatsConnection,
     participant: string,
+    cipher: AtRestCipher,
     options: { replicas?: number; ttlMs?: number; staleAfterMs?: number } = {},
   ): Promise<HttpIdempotencyStore> {
     const kv = await new Kvm(nc).create(httpIdempotencyBucketName(participant), {
@@ -78,7 +84,7 @@ export class HttpIdempotencyStore {
       replicas: options.replicas ?? 1,
       timeout: 30_000,
     });
-    return new HttpIdempotencyStore(kv, options.staleAfterMs ?? 5 * 60 * 1000);
+    return new HttpIdempotencyStore(kv, cipher, options.staleAfterMs ?? 5 * 60 * 1000);
   }
 
   private entryKey(integrator: string, key: string): string {
@@ -102,14 +108,17 @@ export class HttpIdempotencyStore {
     };
     let revision: number;
     try {
-      revision = await this.kv.create(key, JSON.stringify(pending));
+      revision = await this.kv.create(key, this.cipher.seal(pending, key));
     } catch {
       const existing = await this.kv.get(key);
+      // A record that does not decrypt (the portal's key changed) counts as absent.
       const entry =
-        existing?.operation === 'PUT' ? (existing.json<IdempotencyEntry>() ?? undefined) : undefined;
+        existing?.operation === 'PUT'
+          ? this.cipher.open<IdempotencyEntry>(existing.string(), key)
+          : undefined;
       if (!existing || !entry) {
         // Deleted or expired between the two calls: take it over.
-        revision = await this.kv.update(key, JSON.stringify(pending), existing?.revision ?? 0);
+        revision = await this.kv.update(key, this.cipher.seal(pending, key), existing?.revision ?? 0);
       } else if (entry.state === 'pending') {
         if (Date.now() - Date.parse(entry.at) < this.staleAfterMs) {
           throw new PortalError(
@@ -117,7 +126,7 @@ export class HttpIdempotencyStore {
             'A request with this Idempotency-Key is in progress.',
           );
         }
-        revision = await this.kv.update(key, JSON.stringify(pending), existing.revision);
+        revision = await this.kv.update(key, this.cipher.seal(pending, key), existing.revision);
       } else {
         const fingerprint = request.fingerprint ?? (await request.fingerprintLater?.());
         if (!entry.response || fingerprint !== entry.fingerprint) {
@@ -160,6 +169,6 @@ export class HttpIdempotencyStore {
     response: StoredResponse,
   ): Promise<void> {
     const done: IdempotencyEntry = { state: 'done', fingerprint, response, at: new Date().toISOString() };
-    await this.kv.update(key, JSON.stringify(done), revision);
+    await this.kv.update(key, this.cipher.seal(done, key), revision);
   }
 }

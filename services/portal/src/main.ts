@@ -2,7 +2,7 @@
  * Runs the portal as a process. Settings (environment):
  * - `PASSERELLE_HOME` (default `.passerelle`): holds `server.json` (from `pnpm start`) and `keys/`;
  * - `PASSERELLE_NATS_URL`: NATS server (default: the one recorded in `server.json`);
- * - `PORTAL_PARTICIPANT` (default `portal-demo`): keys in `keys/<participant>/private.json`;
+ * - `PORTAL_PARTICIPANT` (default `portal-employers`): keys in `keys/<participant>/private.json`;
  * - `PORTAL_INTEGRATORS_FILE` (default `<home>/portal-integrators.json`): `[{ "name", "tokenSha256" }]`;
  * - `PORTAL_HOST` (default 127.0.0.1), `PORTAL_PORT` (default 8080);
  * - `PASSERELLE_LOG_LEVEL`.
@@ -36,7 +36,7 @@ async function natsUrl(home: string): Promise<string> {
 async function main(): Promise<void> {
   const home = resolve(process.env['PASSERELLE_HOME'] ?? '.passerelle');
   const keysDir = join(home, 'keys');
-  const participant = process.env['PORTAL_PARTICIPANT'] ?? 'portal-demo';
+  const participant = process.env['PORTAL_PARTICIPANT'] ?? 'portal-employers';
   const integratorsFile = process.env['PORTAL_INTEGRATORS_FILE'] ?? join(home, 'portal-integrators.json');
   const host = process.env['PORTAL_HOST'] ?? '127.0.0.1';
   const port = Number(process.env['PORTAL_PORT'] ?? '8080');

@@ -17,6 +17,7 @@ import {
   fastify,
 } from 'fastify';
 import { PasserelleError, isPasserelleError } from '@passerelle/errors';
+import { AtRestCipher } from './at-rest.js';
 import { createAuthenticator } from './auth.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES, type PortalConfig, assertPortalConfig } from './config.js';
 import { DocumentStore, type DocumentRef } from './documents.js';
@@ -137,8 +138,17 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
     const replicas = config.replicas ?? 1;
     const [documents, idempotency, dossiers] = await Promise.all([
       DocumentStore.open(nc, { replicas }),
-      HttpIdempotencyStore.open(nc, participant, { replicas }),
-      DossierStore.open(nc, participant, { replicas }),
+      HttpIdempotencyStore.open(
+        nc,
+        participant,
+        AtRestCipher.fromPrivateKey(config.keys.signing, 'idempotency'),
+        {
+          replicas,
+        },
+      ),
+      DossierStore.open(nc, participant, AtRestCipher.fromPrivateKey(config.keys.signing, 'dossiers'), {
+        replicas,
+      }),
     ]);
     const ex = exchange;
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { loadContracts } from '@passerelle/contracts';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import type { FastifyInstance } from 'fastify';
@@ -119,6 +120,16 @@ describe('portal service', () => {
       headers: { ...auth(token), ...headers },
       payload: body as object,
     });
+  }
+
+  async function rawValues(bucket: string): Promise<string[]> {
+    const kv = await new Kvm(world.nc).open(bucket);
+    const values: string[] = [];
+    for await (const key of await kv.keys()) {
+      const entry = await kv.get(key);
+      if (entry) values.push(entry.string());
+    }
+    return values;
   }
 
   async function messagesOn(subjectFilter: string): Promise<number> {
@@ -325,6 +336,14 @@ describe('portal service', () => {
     const u1 = await app.inject({ method: 'POST', url: '/v1/documents', headers: up, payload: pdf });
     const u2 = await app.inject({ method: 'POST', url: '/v1/documents', headers: up, payload: pdf });
     expect(u2.json()).toEqual(u1.json());
+    // The recorded answers are encrypted at rest: the bucket never shows the document's capability.
+    const raw = await rawValues(`pex-http-idem-${PORTAL}`);
+    expect(raw.length).toBeGreaterThan(0);
+    for (const value of raw) {
+      expect(value).not.toContain(u1.json().document.objectKey);
+      expect(value).not.toContain(u1.json().document.sha256);
+      expect(value).not.toContain(dossierId);
+    }
     const u3 = await app.inject({
       method: 'POST',
       url: '/v1/documents',
@@ -332,6 +351,35 @@ describe('portal service', () => {
       payload: Buffer.from('%PDF other'),
     });
     expect(u3.statusCode).toBe(422);
+  });
+
+  test('portal - two concurrent requests with one Idempotency-Key publish once; dossier records are encrypted at rest', async () => {
+    const body = await application();
+    const key = { 'idempotency-key': 'concurrent-acme-0001' };
+    const [a, b] = await Promise.all([submit(body, ACME, key), submit(body, ACME, key)]);
+    const statuses = [a.statusCode, b.statusCode].sort();
+    // Either the second waited for nothing and got 409 (in progress), or it came after and got the replay.
+    expect([
+      [201, 201],
+      [201, 409],
+    ]).toContainEqual(statuses);
+    const created = [a, b].find((r) => r.statusCode === 201)!.json().dossierId as string;
+    for (const r of [a, b]) if (r.statusCode === 201) expect(r.json().dossierId).toBe(created);
+    if (statuses[1] === 409)
+      expect([a, b].find((r) => r.statusCode === 409)!.json().code).toBe('ERR_IDEMPOTENCY_IN_PROGRESS');
+    await waitFor(() => received.filter((m) => m.meta.dossierId === created).length === 2);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(
+      received.filter((m) => m.meta.type === 'application-submitted' && m.meta.dossierId === created),
+    ).toHaveLength(2);
+
+    const records = await rawValues(`pex-portal-dossiers-${PORTAL}`);
+    expect(records.length).toBeGreaterThan(0);
+    for (const value of records) {
+      expect(value).toMatch(/^r1\./);
+      expect(value).not.toContain('region-bruxelles');
+      expect(value).not.toContain('acme-hr');
+    }
   });
 
   test('portal - logs never show the applicant, the passport number, tokens or document keys', async () => {
