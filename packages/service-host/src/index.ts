@@ -1,5 +1,7 @@
 export { loadHostedConfig, readServiceSettings } from './config.js';
 export type { ServiceSettings } from './config.js';
 export { ServiceHost, assertHostedConfig } from './host.js';
+export { runServiceMain } from './main.js';
+export type { RunnableService } from './main.js';
 export type { HostedHandlers, HostedServiceConfig } from './host.js';
 export type { ServiceEvent, ServiceEventListener } from './service-event.js';

@@ -1,0 +1,75 @@
+import type { ParticipantKind } from '@passerelle/directory';
+import { PasserelleError, isPasserelleError } from '@passerelle/errors';
+import { createLogger } from '@passerelle/exchange';
+import { type ServiceSettings, loadHostedConfig, readServiceSettings } from './config.js';
+import type { HostedServiceConfig } from './host.js';
+
+/** What a service's `main.ts` starts. */
+export interface RunnableService {
+  /** Periodic deadline scan, when the service has deadlines. */
+  checkDeadlines?: (at?: Date) => Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/**
+ * The body of every service's `main.ts`: reads the settings (PASSERELLE_CONFIG file and PASSERELLE_* env),
+ * starts the service, scans deadlines every `scanIntervalMs` (setting, default 60 000; 0 disables), logs
+ * service events, stops cleanly on SIGINT / SIGTERM. A bad setting prints its code and exits with 1.
+ *
+ * @example
+ * ```ts
+ * await runServiceMain('commune', 'commune', (config) => createCommuneService(config));
+ * ```
+ */
+export async function runServiceMain(
+  service: string,
+  kind: ParticipantKind,
+  start: (config: HostedServiceConfig, settings: ServiceSettings) => Promise<RunnableService>,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<void> {
+  const logger = createLogger(service);
+  try {
+    const settings = await readServiceSettings(service, kind, env);
+    const scan = settings.extra.scanIntervalMs ?? 60_000;
+    if (typeof scan !== 'number' || !Number.isInteger(scan) || scan < 0) {
+      throw new PasserelleError(
+        'ERR_CONFIG_INVALID',
+        `${service} setting scanIntervalMs must be a non-negative integer`,
+        { details: { setting: 'scanIntervalMs' } },
+      );
+    }
+    const loaded = await loadHostedConfig(service, settings);
+    const running = await start(
+      {
+        ...loaded.config,
+        logger,
+        onEvent: (e) => logger.info({ event: e }, `${e.kind} ${e.type ?? ''}`.trim()),
+      },
+      settings,
+    );
+    const timer =
+      scan > 0 && running.checkDeadlines
+        ? setInterval(() => {
+            running.checkDeadlines!().catch((err: unknown) =>
+              logger.warn({ code: (err as { code?: string }).code }, 'deadline scan failed'),
+            );
+          }, scan)
+        : undefined;
+    logger.info({ participants: settings.participants }, `${service} started`);
+    const stop = async (): Promise<void> => {
+      if (timer) clearInterval(timer);
+      await running.close();
+      await loaded.close();
+      logger.info(`${service} stopped`);
+    };
+    process.once('SIGINT', () => void stop());
+    process.once('SIGTERM', () => void stop());
+  } catch (err) {
+    if (isPasserelleError(err)) {
+      console.error(`${err.code}: ${err.message}`);
+    } else {
+      console.error(`${service} failed to start: ${(err as Error).message}`);
+    }
+    process.exitCode = 1;
+  }
+}

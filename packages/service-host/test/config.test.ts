@@ -1,0 +1,94 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { assertHostedConfig, readServiceSettings } from '../src/index.js';
+
+const base = {
+  PASSERELLE_PARTICIPANTS: 'commune-21004,commune-11002',
+  PASSERELLE_KEYS_DIR: '/keys',
+  PASSERELLE_ANCHOR: '/anchor.json',
+};
+
+describe('service settings', () => {
+  test('config - environment variables give the hosted ids, keys and anchor', async () => {
+    const s = await readServiceSettings('commune', 'commune', base);
+    expect(s).toMatchObject({
+      participants: ['commune-21004', 'commune-11002'],
+      keysDir: '/keys',
+      servers: ['nats://127.0.0.1:4222'],
+    });
+  });
+
+  test('config - a JSON file holds the same settings and the service-specific ones; the environment wins', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'svc-config-'));
+    const file = join(dir, 'oe.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        participants: ['immigration-office'],
+        keysDir: '/k',
+        anchor: '/a',
+        feeAmountCents: 20000,
+        servers: 'nats://h:4222',
+      }),
+    );
+    const s = await readServiceSettings('immigration-office', 'immigration-office', {
+      PASSERELLE_CONFIG: file,
+      PASSERELLE_KEYS_DIR: '/env-keys',
+    });
+    expect(s).toMatchObject({
+      participants: ['immigration-office'],
+      keysDir: '/env-keys',
+      servers: ['nats://h:4222'],
+      extra: { feeAmountCents: 20000 },
+    });
+  });
+
+  test('config - a bad setting is ERR_CONFIG_INVALID naming it', async () => {
+    await expect(
+      readServiceSettings('commune', 'commune', {
+        ...base,
+        PASSERELLE_PARTICIPANTS: 'commune-21004,post-lagos',
+      }),
+    ).rejects.toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+      message: expect.stringContaining('participants'),
+    });
+    await expect(
+      readServiceSettings('commune', 'commune', { ...base, PASSERELLE_KEYS_DIR: undefined }),
+    ).rejects.toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+      message: expect.stringContaining('keysDir'),
+    });
+    await expect(
+      readServiceSettings('commune', 'commune', { ...base, PASSERELLE_CONFIG: '/does/not/exist.json' }),
+    ).rejects.toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+      message: expect.stringContaining('PASSERELLE_CONFIG'),
+    });
+  });
+
+  test('config - the hosted ids must all be of the service kind, each once, with a server', () => {
+    const keys = (participantId: string) => ({ participantId }) as never;
+    const config = {
+      participants: [keys('post-lagos'), keys('post-lagos')],
+      directory: {} as never,
+      contracts: {} as never,
+      servers: 'x',
+    };
+    expect(() => assertHostedConfig('consular-post', 'consular-post', config)).toThrow(
+      expect.objectContaining({ message: expect.stringContaining('participants[1]') }),
+    );
+    expect(() =>
+      assertHostedConfig('commune', 'commune', { ...config, participants: [keys('post-lagos')] }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    expect(() =>
+      assertHostedConfig('consular-post', 'consular-post', {
+        ...config,
+        participants: [keys('post-lagos')],
+        servers: undefined,
+      }),
+    ).toThrow(expect.objectContaining({ message: expect.stringContaining('servers') }));
+  });
+});
