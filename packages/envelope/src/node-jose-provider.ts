@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import nodeJose from 'node-jose';
 import {
   bareJwk,
@@ -8,6 +9,19 @@ import {
 import type { PrivateJwk, PublicJwk } from './types.js';
 
 const { JWE, JWK, JWS } = nodeJose;
+
+/**
+ * node-jose imports an EC public key without checking that the point is on the curve; an ephemeral key
+ * off P-256 is the lever of invalid-curve attacks on ECDH-ES, so it is checked here with OpenSSL first.
+ */
+function assertEpkOnCurve(jwe: string): void {
+  const header = JSON.parse(Buffer.from(jwe.split('.')[0] ?? '', 'base64url').toString('utf8')) as {
+    epk?: { x?: unknown; y?: unknown };
+  };
+  const { x, y } = header.epk ?? {};
+  if (typeof x !== 'string' || typeof y !== 'string') throw new Error('epk must be a P-256 public key');
+  createPublicKey({ key: { kty: 'EC', crv: 'P-256', x, y }, format: 'jwk' });
+}
 
 /**
  * A provider on Cisco's node-jose, for integrators who already use it: it passes the same conformance
@@ -50,6 +64,7 @@ export function createNodeJoseProvider(): CryptoProvider {
       return await encrypter.update(Buffer.from(plaintext)).final();
     },
     async decrypt(jwe: string, jwk: PrivateJwk): Promise<Uint8Array> {
+      assertEpkOnCurve(jwe);
       const result = await JWE.createDecrypt(await key(jwk), {
         algorithms: ['ECDH-ES+A256KW', 'A256GCM'],
       }).decrypt(jwe);

@@ -128,6 +128,21 @@ export function describeConformance(provider: CryptoProvider): void {
       }
     });
 
+    test(`conformance (${provider.name}) - an ephemeral key off the P-256 curve is refused (invalid-curve attack)`, async () => {
+      const env = await craft(provider, {
+        meta: makeMeta(),
+        signer: w.a,
+        recipient: w.b,
+        mapJwe: (jwe) => {
+          const h = decodeHeader(jwe) as { epk: { y: string } };
+          const y = Buffer.from(h.epk.y, 'base64url');
+          y[31] = y[31]! ^ 1;
+          return withHeader(jwe, { ...h, epk: { ...h.epk, y: y.toString('base64url') } });
+        },
+      });
+      await expectCode(open(env), 'ERR_DECRYPTION_FAILED');
+    });
+
     test(`conformance (${provider.name}) - an inner JWS outside the allowlist is refused`, async () => {
       for (const change of [
         { alg: 'HS256' },
