@@ -331,7 +331,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+// `pnpm start --secure`: the exchange with nkeys, mutual TLS and per-participant permissions (scripts/secure-exchange.ts).
+const run = process.argv.slice(2).includes('--secure')
+  ? async () => (await import('./secure-exchange.js')).runSecureExchange({ home, port })
+  : main;
+run().catch((err: unknown) => {
   if (err instanceof PasserelleError) console.error(`error ${err.code}: ${err.message}`);
   else console.error(err);
   process.exit(1);

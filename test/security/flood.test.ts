@@ -29,7 +29,7 @@ const PORTAL = 'portal-employers';
 const PARTIES = [FLOODER, OE, REGION, PORTAL];
 const FLOOD_SUBJECT = `pex.msg.visa-issued.${FLOODER}.${OE}`;
 
-describe('secured server: flooding and oversized messages', () => {
+describe('secured server: flooding and oversized messages', { timeout: 90_000 }, () => {
   const home = mkdtempSync(join(tmpdir(), 'passerelle-flood-'));
   let deployment: SecureDeployment;
   let server: NatsServer;

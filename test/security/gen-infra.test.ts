@@ -13,7 +13,7 @@ import { type SecureDeployment, prepareSecureDeployment } from '../../scripts/se
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-describe('generated infra (pnpm gen:infra)', () => {
+describe('generated infra (pnpm gen:infra)', { timeout: 60_000 }, () => {
   const home = mkdtempSync(join(tmpdir(), 'passerelle-infra-'));
   let deployment: SecureDeployment;
   beforeAll(async () => {

@@ -38,7 +38,7 @@ async function violation(run: (nc: NatsConnection) => Promise<unknown>, nc: Nats
   return 'allowed';
 }
 
-describe('secured server: isolation between participants', () => {
+describe('secured server: isolation between participants', { timeout: 60_000 }, () => {
   const home = mkdtempSync(join(tmpdir(), 'passerelle-sec-'));
   let deployment: SecureDeployment;
   let server: NatsServer;

@@ -1,0 +1,73 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { loadCredentials } from '@passerelle/exchange';
+import { afterAll, describe, expect, test } from 'vitest';
+import { repoRoot } from '../support/secure.js';
+
+function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(
+      () => reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${out}`)),
+      timeoutMs,
+    );
+    const onData = (chunk: Buffer): void => {
+      out += chunk.toString();
+      if (pattern.test(out)) {
+        clearTimeout(timer);
+        resolve(out);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before ${pattern}:\n${out}`));
+    });
+  });
+}
+
+describe('pnpm start --secure', { timeout: 90_000 }, () => {
+  const home = mkdtempSync(join(tmpdir(), 'passerelle-start-secure-'));
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  test('start --secure - serves TLS + nkeys only, writes working credentials files, stops on Ctrl-C', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--secure'], {
+      cwd: repoRoot,
+      env: { ...process.env, PASSERELLE_HOME: home, PASSERELLE_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const out = await waitForLine(child, /^ready:/m, 60_000);
+      expect(out).toMatch(/check: post-ankara -> immigration-office visa-issued, signed receipt/);
+      const url = /on (tls:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+      expect(url).toBeDefined();
+
+      const file = join(home, 'secure', 'credentials', 'commune-21004.json');
+      const c = await loadCredentials(file);
+      expect(c.servers).toEqual([url]);
+      const nc = await connect({ ...c.connection, servers: c.servers });
+      expect(nc.info?.tls_required).toBe(true);
+      await nc.close();
+      await expect(
+        connect({ servers: url!.replace('tls://', 'nats://'), reconnect: false }),
+      ).rejects.toThrow();
+
+      const broken = join(home, 'broken.json');
+      writeFileSync(broken, JSON.stringify({ ...c, connection: undefined, nkeySeedFile: 'nowhere.nk' }));
+      await expect(loadCredentials(broken)).rejects.toMatchObject({
+        code: 'ERR_CONFIG_INVALID',
+        details: { file: broken, setting: 'nkeySeedFile' },
+      });
+
+      const stopped = waitForLine(child, /^stopped$/m, 15_000);
+      child.kill('SIGINT');
+      await stopped;
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});
