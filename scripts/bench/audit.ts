@@ -15,7 +15,7 @@ import {
 } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { LedgerChain, type LedgerEnvelopeMeta, verifyLedger } from '@passerelle/audit';
+import { LedgerChain, type LedgerEnvelopeMeta, serializeEntry, verifyLedger } from '@passerelle/audit';
 import {
   type ParticipantPublicKeys,
   type PrivateJwk,
@@ -102,12 +102,12 @@ for (let i = 0; i < COUNT; i++) {
     new Date(t0 + i * 1000 + 50),
   );
   chain.advance(entry);
-  lines.push(JSON.stringify(entry));
+  lines.push(serializeEntry(entry));
   if (chain.pending >= EVERY) {
     const cp = await chain.checkpointEntry(auditor.jwk, new Date(t0 + i * 1000 + 60));
     if (cp) {
       chain.advance(cp);
-      lines.push(JSON.stringify(cp));
+      lines.push(serializeEntry(cp));
     }
   }
 }

@@ -1,10 +1,11 @@
 import { GENESIS_HASH } from './digest.js';
-import { entryHash, type LedgerEntry } from './entry.js';
+import type { LedgerEntry } from './entry.js';
 import type { KeyResolver, PublicJwk } from './keys.js';
 import { LedgerError, type LedgerErrorCode } from './ledger-error.js';
 import { merkleRoot } from './merkle.js';
 import { parseEntry } from './parse-entry.js';
 import { AUDITOR_ID, signatureSpec } from './signature-spec.js';
+import { storedEntryHash } from './stored-hash.js';
 import { SignaturePool } from './verify-pool.js';
 
 /** The first entry that does not verify, and why. */
@@ -107,9 +108,10 @@ export async function verifyLedger(
       const fail = (code: LedgerErrorCode, reason: string, seq = expected): void => {
         failure = { seq, code, reason };
       };
+      const text = typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
       let entry: LedgerEntry;
       try {
-        entry = parseEntry(raw, expected);
+        entry = parseEntry(text, expected);
       } catch (err) {
         fail('ERR_LEDGER_ENTRY_MALFORMED', err instanceof Error ? err.message : 'not an entry');
         break;
@@ -124,7 +126,7 @@ export async function verifyLedger(
         break;
       }
       if (report.entries === 0) report.firstSeq = entry.seq;
-      if (entryHash(entry) !== entry.hash) {
+      if (storedEntryHash(text, entry) !== entry.hash) {
         fail('ERR_LEDGER_HASH_MISMATCH', 'the entry does not hash to its recorded hash (altered)');
         break;
       }

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { LedgerChain } from '../src/chain.js';
 import { sha256Hex } from '../src/digest.js';
-import type { LedgerEntry, LedgerEnvelopeMeta } from '../src/entry.js';
+import { type LedgerEntry, type LedgerEnvelopeMeta, serializeEntry } from '../src/entry.js';
 import { signEs256Compact } from '../src/jws.js';
 import {
   type KeyResolver,
@@ -112,5 +112,5 @@ export async function buildLedger(
       }
     }
   }
-  return { ...k, entries, lines: entries.map((e) => JSON.stringify(e)) };
+  return { ...k, entries, lines: entries.map(serializeEntry) };
 }
