@@ -268,6 +268,37 @@ describe('portal service', () => {
     expect(fee.statusCode).toBe(202);
   });
 
+  test('portal - a dossier ruled inadmissible is closed: more documents are 409 ERR_DOSSIER_CLOSED', async () => {
+    const res = await submit(await application());
+    const { dossierId } = res.json();
+    await waitFor(() => received.some((m) => m.meta.dossierId === dossierId && m.meta.recipient === REGION));
+    const atRegion = received.find((m) => m.meta.dossierId === dossierId && m.meta.recipient === REGION)!;
+    await atRegion.reply(
+      'completeness-ruled',
+      { outcome: 'inadmissible', ruledOn: '2026-12-10', reason: 'fee-proof-missing' },
+      { context: { procedure: 'first', scheme: 'ict', regionId: REGION, portalId: PORTAL } },
+    );
+    await waitFor(async () => {
+      const s = await app.inject({ method: 'GET', url: `/v1/dossiers/${dossierId}`, headers: auth(ACME) });
+      return s.json().closed === true;
+    });
+    const late = await app.inject({
+      method: 'POST',
+      url: `/v1/dossiers/${dossierId}/documents`,
+      headers: auth(ACME),
+      payload: {
+        reason: 'completion',
+        documents: { passportCopy: (await upload()).json().document },
+        addedAt: '2026-12-11T08:00:00Z',
+      },
+    });
+    expect(late.statusCode).toBe(409);
+    expect(late.json()).toMatchObject({ code: 'ERR_DOSSIER_CLOSED' });
+    expect(received.some((m) => m.meta.dossierId === dossierId && m.meta.type === 'documents-added')).toBe(
+      false,
+    );
+  });
+
   test('portal - a schema error is 400 with the failing paths, an unknown dossier 404, an unknown document 400', async () => {
     const body = await application();
     const bad = {
