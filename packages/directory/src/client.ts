@@ -131,7 +131,10 @@ export async function createDirectoryClient(options: DirectoryClientOptions): Pr
   const watcher = await kv.watch({ include: KvWatchInclude.UpdatesOnly });
   const following = (async () => {
     for await (const e of watcher) await apply(e.key, e.revision, e.operation, e.value);
-  })();
+  })().catch((err: unknown) => {
+    // the connection went away: keep serving the cache rather than crash on an unhandled rejection
+    reject('*', revision, err instanceof Error ? err : new Error(String(err)));
+  });
   const keys: string[] = [];
   for await (const k of await kv.keys()) keys.push(k);
   for (const k of keys) {
