@@ -187,8 +187,10 @@ async function main(): Promise<void> {
     stopping = true;
     demoAbort.abort();
     console.log(`\nstopping (${why})…`);
-    // Portal first (no new input), then the services, then the connection and the server.
-    for (const r of running.reverse()) await closeWithin(r, 5_000);
+    // Everything at once (each waits for its handlers in flight), the directory last, then the server.
+    const [directory, ...others] = running;
+    await Promise.all(others.map((r) => closeWithin(r, 5_000)));
+    await closeWithin(directory, 2_000);
     if (nc && !nc.isClosed()) await nc.close().catch(() => undefined);
     await rm(join(home, 'server.json'), { force: true });
     await server.stop();
