@@ -51,6 +51,7 @@ export interface SeenMessage {
   recipient: string;
   dossierId: string;
   id: string;
+  correlationId: string;
 }
 
 /** Decisions a test imposes on a dossier; `pending` leaves it to a case officer. */
@@ -138,6 +139,7 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
           recipient: meta.recipient,
           dossierId: meta.dossierId,
           id: meta.id,
+          correlationId: meta.correlationId,
         });
         seen.set(meta.dossierId, list);
       } catch {

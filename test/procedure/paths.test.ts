@@ -92,6 +92,13 @@ describe('single-permit procedure, end to end', () => {
     expect(await recipientsOf(id, 'permit-issued', 3)).toEqual([OE, PORTAL, 'region-bruxelles'].sort());
     await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'permit-issued');
     await h.waitFor(async () => (await h.region.dossier('region-bruxelles', id))?.phase === 'permit-issued');
+    // One conversation: every message of the dossier carries the application's correlation id (the portal's
+    // separate fee-proof send starts its own).
+    const all = h.seen.get(id) ?? [];
+    const conversation = all.find((m) => m.type === 'application-submitted')?.correlationId;
+    expect(new Set(all.filter((m) => m.type !== 'fee-proof-submitted').map((m) => m.correlationId))).toEqual(
+      new Set([conversation]),
+    );
     // Extending the annex 49 after the permit is refused.
     await expect(h.communes.extendProvisionalDocument('commune-21004', id)).rejects.toMatchObject({
       code: 'ERR_OUT_OF_SEQUENCE',

@@ -30,6 +30,8 @@ export interface StoredDossier<S> {
   applied: string[];
   /** Messages decided but not yet sent. */
   outbox: PendingMessage[];
+  /** Conversation id of the dossier here (the first message's), given to every message sent without one. */
+  correlationId?: string;
 }
 
 /** What a step returns: the new state and the messages it sends. */
@@ -115,6 +117,7 @@ export class DossierStore<S> {
     stepId: string,
     step: (current: S | undefined) => StepResult<S> | Promise<StepResult<S>>,
     send: PendingSender,
+    correlationId?: string,
   ): Promise<S> {
     for (let attempt = 0; attempt < this.attempts; attempt += 1) {
       const current = await this.read(participant, dossierId);
@@ -123,10 +126,17 @@ export class DossierStore<S> {
         return current.state;
       }
       const result = await step(current?.state);
+      const conversation = current?.correlationId ?? correlationId;
       const next: StoredDossier<S> = {
         state: result.state,
         applied: [...(current?.applied ?? []), stepId].slice(-APPLIED_KEPT),
-        outbox: [...(current?.outbox ?? []), ...(result.send ?? [])],
+        outbox: [
+          ...(current?.outbox ?? []),
+          ...(result.send ?? []).map((m) =>
+            m.correlationId || !conversation ? m : { ...m, correlationId: conversation },
+          ),
+        ],
+        ...(conversation ? { correlationId: conversation } : {}),
       };
       if (await this.write(participant, dossierId, next, current?.revision)) {
         await this.flush(participant, dossierId, send);
@@ -153,7 +163,12 @@ export class DossierStore<S> {
       await this.write(
         participant,
         dossierId,
-        { state: current.state, applied: current.applied, outbox: rest },
+        {
+          state: current.state,
+          applied: current.applied,
+          outbox: rest,
+          ...(current.correlationId ? { correlationId: current.correlationId } : {}),
+        },
         current.revision,
       );
     }

@@ -180,15 +180,21 @@ export class ServiceHost<S> {
       this.emit({ participant, dossierId, kind: 'sent', type: message.type, peer: s.recipient });
   };
 
-  /** Applies a step to a dossier of a hosted id and sends what it decided (see {@link DossierStore.apply}). */
+  /**
+   * Applies a step to a dossier of a hosted id and sends what it decided (see {@link DossierStore.apply}):
+   * `cause` is the message handled (its id is the step id, its correlation the dossier's conversation) or a
+   * step id for desk actions and scans.
+   */
   async apply(
     participant: string,
     dossierId: string,
-    stepId: string,
+    cause: string | IncomingMessage,
     step: Parameters<DossierStore<S>['apply']>[3],
   ): Promise<S> {
     this.exchange(participant);
-    return this.store.apply(participant, dossierId, stepId, step, this.send);
+    // A message applies once under its id and carries its conversation on; a desk action names its own step.
+    if (typeof cause === 'string') return this.store.apply(participant, dossierId, cause, step, this.send);
+    return this.store.apply(participant, dossierId, cause.meta.id, step, this.send, cause.meta.correlationId);
   }
 
   /** Reports an event to the configured listener (errors of the listener are logged, never thrown). */

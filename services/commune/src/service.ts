@@ -177,7 +177,7 @@ export async function createCommuneService(config: CommuneConfig): Promise<Commu
 
   host.subscribe({
     'residence-decided': async (m, communeId) => {
-      await host.apply(communeId, m.meta.dossierId, m.meta.id, async (cur) => {
+      await host.apply(communeId, m.meta.dossierId, m, async (cur) => {
         assertStep('commune', cur?.phase, 'residence-decided', m.meta.dossierId);
         const decision = m.payload as ResidenceDecided;
         if (decision.annex !== '46') {
@@ -221,7 +221,7 @@ export async function createCommuneService(config: CommuneConfig): Promise<Commu
       });
     },
     'stay-ended': async (m, communeId) => {
-      await host.apply(communeId, m.meta.dossierId, m.meta.id, (cur) => {
+      await host.apply(communeId, m.meta.dossierId, m, (cur) => {
         assertStep('commune', cur?.phase, 'stay-ended', m.meta.dossierId);
         return { state: { ...cur!, phase: 'closed' } };
       });

@@ -26,7 +26,7 @@ export async function createConsularPostService(config: ConsularPostConfig): Pro
   const host = await ServiceHost.open<PostDossier>('consular-post', 'consular-post', config);
   host.subscribe({
     'residence-decided': async (m, postId) => {
-      await host.apply(postId, m.meta.dossierId, m.meta.id, (cur) => {
+      await host.apply(postId, m.meta.dossierId, m, (cur) => {
         assertStep('consular-post', cur?.phase, 'residence-decided', m.meta.dossierId);
         const grant = acceptAnnex46(m.payload as ResidenceDecided, postId, m.meta.dossierId);
         const today = toIsoDate(host.now());

@@ -187,7 +187,7 @@ export async function createImmigrationOfficeService(
       apply: (cur: OfficeDossier, m: IncomingMessage) => OfficeDossier | StepResult<OfficeDossier>,
     ) =>
     async (m: IncomingMessage): Promise<void> => {
-      await host.apply(OE, m.meta.dossierId, m.meta.id, async (cur) => {
+      await host.apply(OE, m.meta.dossierId, m, async (cur) => {
         assertStep('immigration-office', cur?.phase, type, m.meta.dossierId);
         const out = apply(cur!, m);
         const result: StepResult<OfficeDossier> = 'state' in out ? out : { state: out };
@@ -210,7 +210,7 @@ export async function createImmigrationOfficeService(
 
   host.subscribe({
     'application-submitted': async (m) => {
-      await host.apply(OE, m.meta.dossierId, m.meta.id, (cur) => {
+      await host.apply(OE, m.meta.dossierId, m, (cur) => {
         assertStep('immigration-office', cur?.phase, 'application-submitted', m.meta.dossierId);
         return { state: openOfficeDossier(m.payload as ApplicationSubmitted, m.meta.sender, today()) };
       });

@@ -134,7 +134,7 @@ export async function createRegionalAuthorityService(
   const step =
     (type: string, apply: (cur: RegionDossier, m: IncomingMessage, regionId: string) => RegionDossier) =>
     async (m: IncomingMessage, regionId: string): Promise<void> => {
-      await host.apply(regionId, m.meta.dossierId, m.meta.id, (cur) => {
+      await host.apply(regionId, m.meta.dossierId, m, (cur) => {
         assertStep('regional-authority', cur?.phase, type, m.meta.dossierId);
         return progress(apply(cur!, m, regionId), regionId, m.meta.dossierId, today(), m.meta.id);
       });
@@ -142,7 +142,7 @@ export async function createRegionalAuthorityService(
   const record =
     (type: string, apply: (cur: RegionDossier, m: IncomingMessage) => RegionDossier) =>
     async (m: IncomingMessage, regionId: string): Promise<void> => {
-      await host.apply(regionId, m.meta.dossierId, m.meta.id, (cur) => {
+      await host.apply(regionId, m.meta.dossierId, m, (cur) => {
         assertStep('regional-authority', cur?.phase, type, m.meta.dossierId);
         return { state: apply(cur!, m) };
       });
@@ -150,7 +150,7 @@ export async function createRegionalAuthorityService(
 
   host.subscribe({
     'application-submitted': async (m, regionId) => {
-      await host.apply(regionId, m.meta.dossierId, m.meta.id, (cur) => {
+      await host.apply(regionId, m.meta.dossierId, m, (cur) => {
         assertStep('regional-authority', cur?.phase, 'application-submitted', m.meta.dossierId);
         const opened = openDossier(
           m.payload as ApplicationSubmitted,
