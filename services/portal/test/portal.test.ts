@@ -1,9 +1,11 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
+import { Objm } from '@nats-io/obj';
 import { loadContracts } from '@passerelle/contracts';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import type { FastifyInstance } from 'fastify';
@@ -178,9 +180,20 @@ describe('portal service', () => {
   });
 
   test('portal - uploads over the size limit are 413, other media types 415, empty ones 413', async () => {
+    const bucket = await new Objm(world.nc).open('pex-documents');
+    const before = (await bucket.status()).size;
     const big = await upload(ACME, Buffer.alloc(1024 * 1024 + 1, 1));
     expect(big.statusCode).toBe(413);
     expect(big.json().code).toBe('ERR_DOCUMENT_TOO_LARGE');
+    // Streamed without a length: refused while streaming, and the chunks already stored are purged.
+    const chunked = await app.inject({
+      method: 'POST',
+      url: '/v1/documents',
+      headers: { ...auth(ACME), 'content-type': 'application/pdf', 'transfer-encoding': 'chunked' },
+      payload: Readable.from([Buffer.alloc(600_000, 1), Buffer.alloc(600_000, 2)]),
+    });
+    expect(chunked.statusCode).toBe(413);
+    expect((await bucket.status()).size).toBe(before);
     const html = await upload(ACME, Buffer.from('<html></html>'), 'text/html');
     expect(html.statusCode).toBe(415);
     expect(html.json().code).toBe('ERR_MEDIA_TYPE_NOT_ALLOWED');
