@@ -15,7 +15,7 @@ import type { LedgerIndex } from './ledger-index.js';
 export const AUDITOR_CONSUMER = 'auditor-ledger';
 
 /** The participant id under which the auditor files dead letters (`pex.dlq.auditor`). */
-const AUDITOR_PARTICIPANT = 'auditor';
+export const AUDITOR_PARTICIPANT = 'auditor';
 
 /** Envelope errors that may come from a directory not yet showing a new key: retried before dead-lettering. */
 const KEY_LOOKUP_CODES = new Set(['ERR_UNKNOWN_SENDER', 'ERR_KEY_NOT_FOUND', 'ERR_KEY_NOT_VALID_AT']);

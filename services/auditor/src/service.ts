@@ -1,10 +1,22 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type KeyResolver, type LedgerWriter, type PrivateJwk, createLedgerWriter } from '@passerelle/audit';
-import { type Logger, StreamNames, createLogger, provisionStreams } from '@passerelle/exchange';
+import {
+  type Logger,
+  StreamNames,
+  createLogger,
+  deadLetterSubject,
+  provisionStreams,
+} from '@passerelle/exchange';
 import { CheckpointVerifier } from './entry-checks.js';
 import { LedgerIndex } from './ledger-index.js';
-import { AUDITOR_CONSUMER, type Recorder, type RecorderStats, startRecorder } from './recorder.js';
+import {
+  AUDITOR_CONSUMER,
+  AUDITOR_PARTICIPANT,
+  type Recorder,
+  type RecorderStats,
+  startRecorder,
+} from './recorder.js';
 import { type Viewer, startViewer } from './viewer/server.js';
 
 /** Settings of the web viewer. */
@@ -108,6 +120,11 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
         ...(config.viewer.exportFile ? { exportFile: config.viewer.exportFile } : {}),
         ...(config.viewer.maxUploadBytes ? { maxUploadBytes: config.viewer.maxUploadBytes } : {}),
         recorderStats: () => ({ ...recorder.stats }),
+        refusedCount: async () => {
+          const subject = deadLetterSubject(AUDITOR_PARTICIPANT);
+          const info = await jsm.streams.info(StreamNames.deadLetter, { subjects_filter: subject });
+          return info.state.subjects?.[subject] ?? 0;
+        },
         logger,
       });
     } catch (err) {

@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { parseEntry, readLedger, traceDossier, verifyLedger, type LedgerEntry } from '@passerelle/audit';
-import { sealEnvelope, newMessageId, toPublicJwk, type PublicJwk } from '@passerelle/envelope';
+import { sealEnvelope, newMessageId, signCompact, toPublicJwk, type PublicJwk } from '@passerelle/envelope';
 import { type Exchange, StreamNames, connectNats, listDeadLetters } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -142,6 +142,44 @@ describe('auditor service', () => {
       originalSubject: `pex.msg.visa-issued.${POST}.${REGION}`,
     });
     expect(text()).toContain('DEADLETTER');
+  });
+
+  test('auditor - a receipt signed with a key that is not the receiver key goes to DEADLETTER and the viewer counts it', async () => {
+    const before = (await ledger()).length;
+    const claims = {
+      messageId: newMessageId(),
+      type: 'visa-issued',
+      dossierId: DOSSIER,
+      sender: POST,
+      receiver: OFFICE,
+      envelopeSha256: '0'.repeat(64),
+      receivedAt: new Date().toISOString(),
+      status: 'accepted',
+    };
+    // Signed by the post, claiming to come from the Immigration Office (kid of the office's key).
+    const forged = await signCompact(
+      claims,
+      { ...world.keys.get(POST)!.signing, kid: world.keys.get(OFFICE)!.signing.kid },
+      { typ: 'pex-receipt+jws' },
+    );
+    const auditor = await start({ viewer: { token: 'receipt-test-token-000000001', port: 0 } });
+    await jetstream(nc).publish(`pex.rcpt.${OFFICE}.${POST}`, forged, { msgID: `rcpt-${claims.messageId}` });
+    await auditor.caughtUp();
+    expect(auditor.stats).toMatchObject({ receipts: 0, deadLettered: 1 });
+    const home = await fetch(`${auditor.viewerUrl}/`, {
+      headers: { authorization: 'Bearer receipt-test-token-000000001' },
+    });
+    expect((await home.text()).replace(/\s+/g, ' ')).toMatch(
+      /Refused inputs kept in DEADLETTER \(pex\.dlq\.auditor\): <strong>2<\/strong>/,
+    );
+    await auditor.close();
+    expect(await ledger()).toHaveLength(before);
+    const jsm = await jetstreamManager(nc);
+    const dead = await listDeadLetters(jsm, { participant: 'auditor' });
+    expect(dead.map((d) => [d.code, d.messageId])).toContainEqual([
+      'ERR_SIGNATURE_INVALID',
+      claims.messageId,
+    ]);
   });
 
   test('auditor - a checkpoint is written after the interval while entries wait', async () => {

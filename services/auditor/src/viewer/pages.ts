@@ -13,6 +13,8 @@ export interface LedgerOverview {
   lastCheckpoint?: CheckpointCheck;
   uncheckpointed: number;
   recorder?: RecorderStats;
+  /** Inputs the auditor refused, kept in DEADLETTER on `pex.dlq.auditor` (all time). */
+  refused?: number;
 }
 
 function check(label: string, r: CheckResult): SafeHtml {
@@ -175,6 +177,18 @@ export function homePage(o: LedgerOverview): string {
             : ''
         }
       </dl>
+      ${
+        o.refused !== undefined
+          ? html`<p id="refused">
+              Refused inputs kept in DEADLETTER (pex.dlq.auditor): <strong>${o.refused}</strong>${
+                o.refused > 0
+                  ? html` ${badge('fail', 'inspect them')} with
+                      <code>passerelle dlq list --participant auditor</code>`
+                  : ''
+              }
+            </p>`
+          : ''
+      }
       <p>
         Search a dossier id above to see its timeline, or <a href="/export">check a ledger export file</a>.
       </p>`,

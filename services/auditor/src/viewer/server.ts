@@ -38,6 +38,8 @@ export interface ViewerOptions {
   /** Largest export accepted by upload, in bytes (default 64 MiB). */
   maxUploadBytes?: number;
   recorderStats?: () => RecorderStats;
+  /** Counts the inputs the auditor refused into DEADLETTER. */
+  refusedCount?: () => Promise<number>;
   logger: Logger;
 }
 
@@ -130,6 +132,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     const cps = index.checkpoints;
     const last = cps[cps.length - 1];
     const stats = options.recorderStats?.();
+    const refused = await options.refusedCount?.().catch(() => undefined);
     return homePage({
       lastSeq: index.lastSeq,
       checkpoints: cps.length,
@@ -138,6 +141,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       ...(last ? { lastCheckpoint: await checkpoints.check(last.seq) } : {}),
       uncheckpointed: index.lastSeq - (last?.seq ?? 0),
       ...(stats ? { recorder: stats } : {}),
+      ...(refused !== undefined ? { refused } : {}),
     });
   };
 
