@@ -114,6 +114,31 @@ describe('out-of-sequence messages go to the dead letters with a stable code', (
     await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'visa-issued');
   });
 
+  test("ordering - a region's ruling that overtakes the application is redelivered until the application is in", async () => {
+    const id = newDossierId('overtake');
+    const app = ictFirstApplication();
+    const region = await h.connectAs('region-bruxelles');
+    const ruling = {
+      outcome: 'complete',
+      ruledOn: today(),
+      admissibilityDocument: {
+        sha256: 'c'.repeat(64),
+        mediaType: 'application/json',
+        size: 10,
+        objectKey: 'decisions/x.json',
+      },
+    };
+    await region.send('completeness-ruled', ruling, { to: OE, dossierId: id });
+    await h.portal.send('application-submitted', app, { to: OE, dossierId: id });
+    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'admissible');
+
+    // Never followed by its application: dead-lettered with the retryable code once the deliveries are spent.
+    const orphan = newDossierId('orphan');
+    const [sent] = await region.send('completeness-ruled', ruling, { to: OE, dossierId: orphan });
+    const dead = await h.waitForDeadLetter(OE, 'ERR_DOSSIER_NOT_YET_KNOWN');
+    expect(dead).toMatchObject({ messageId: sent!.id, deliveries: 3 });
+  });
+
   test('bad input - a desk action out of sequence is refused at once (permit before arrival)', async () => {
     const id = newDossierId('desk');
     await submit(h, id, ictFirstApplication());
