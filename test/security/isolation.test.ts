@@ -3,6 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type NatsConnection, connect, nkeyAuthenticator, nkeys } from '@nats-io/transport-node';
+import {
+  createDirectoryClient,
+  loadAnchorPrivateKey,
+  makeEntry,
+  publishEntry,
+  signEntry,
+  writeAnchor,
+} from '@passerelle/directory';
+import { toPublicJwk } from '@passerelle/envelope';
 import { loadCredentials } from '@passerelle/exchange';
 import type { NatsServer } from '@passerelle/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
@@ -201,6 +210,45 @@ describe('secured server: isolation between participants', { timeout: 60_000 }, 
     } finally {
       await op.close();
     }
+  });
+
+  test('isolation - a participant reads the anchor-signed directory with its own credentials but cannot write it', async () => {
+    const anchor = await writeAnchor(join(home, 'anchor'));
+    const anchorKey = await loadAnchorPrivateKey(anchor.privatePath);
+    const oeKeys = parties.keys.get(OE)!;
+    const signed = await signEntry(
+      makeEntry(OE, OE, [toPublicJwk(oeKeys.signing)], oeKeys.encryption.map(toPublicJwk)),
+      anchorKey,
+    );
+    const op = await connectOperator(deployment, server.url);
+    try {
+      await publishEntry(op, signed); // the operator provisions the bucket and publishes the entry
+    } finally {
+      await op.close();
+    }
+    const directory = await createDirectoryClient({ nc: post, anchor: anchor.publicKey });
+    try {
+      await directory.waitForRevision(1, 10_000);
+      expect(directory.get(OE)?.id).toBe(OE);
+      await expect(directory.resolve(OE, 'enc', new Date())).resolves.toMatchObject({ kty: 'EC' });
+    } finally {
+      await directory.close();
+    }
+    expect(
+      await violation(
+        (nc) => jetstream(nc, { timeout: 3_000 }).publish(`$KV.directory.${POST}`, signed),
+        post,
+      ),
+    ).toMatch(/Permissions Violation for Publish/);
+    expect(
+      await violation(
+        (nc) =>
+          nc.request('$JS.API.STREAM.UPDATE.KV_directory', JSON.stringify({ name: 'KV_directory' }), {
+            timeout: 3_000,
+          }),
+        post,
+      ),
+    ).toMatch(/Permissions Violation for Publish/);
   });
 
   test('isolation - connections without credentials, with unknown or mismatched credentials, or without TLS are refused', async () => {

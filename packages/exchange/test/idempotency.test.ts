@@ -1,0 +1,61 @@
+import { connect } from '@nats-io/transport-node';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { describe, expect, test } from 'vitest';
+import { IdempotencyStore } from '../src/index.js';
+
+describe('idempotency records', () => {
+  const nats = useNatsServer();
+
+  test('idempotency - a second delivery while this instance still holds the lease waits instead of running again', async () => {
+    const nc = await connect({ servers: nats.url });
+    try {
+      const store = await IdempotencyStore.open(nc, 'post-ankara', { owner: 'instance-1', leaseMs: 60_000 });
+      const first = await store.claim('m-1');
+      expect(first.kind).toBe('claimed');
+      // Its progress acks were lost and the server redelivered: same instance, lease still fresh.
+      expect((await store.claim('m-1')).kind).toBe('busy');
+      await store.complete('m-1', (first as { revision: number }).revision);
+      expect((await store.claim('m-1')).kind).toBe('done');
+    } finally {
+      await nc.close();
+    }
+  });
+
+  test('idempotency - a restarted instance with the same name takes back a lease its previous life left behind', async () => {
+    const nc = await connect({ servers: nats.url });
+    try {
+      const before = await IdempotencyStore.open(nc, 'post-kinshasa', {
+        owner: 'instance-1',
+        leaseMs: 60_000,
+      });
+      expect((await before.claim('m-2')).kind).toBe('claimed');
+      const after = await IdempotencyStore.open(nc, 'post-kinshasa', {
+        owner: 'instance-1',
+        leaseMs: 60_000,
+      });
+      const again = await after.claim('m-2');
+      expect(again.kind).toBe('claimed');
+      await after.complete('m-2', (again as { revision: number }).revision);
+      expect(await after.get('m-2')).toMatchObject({ state: 'done', owner: 'instance-1' });
+    } finally {
+      await nc.close();
+    }
+  });
+
+  test('idempotency - complete() recognises an update that landed although its answer was lost', async () => {
+    const nc = await connect({ servers: nats.url });
+    try {
+      const store = await IdempotencyStore.open(nc, 'commune-21004', {
+        owner: 'instance-1',
+        leaseMs: 60_000,
+      });
+      const claim = await store.claim('m-3');
+      const revision = (claim as { revision: number }).revision;
+      await store.complete('m-3', revision);
+      // Same call again with the now stale revision: the record is already done by this owner.
+      await expect(store.complete('m-3', revision, new Date(), 1_000)).resolves.toBeUndefined();
+    } finally {
+      await nc.close();
+    }
+  });
+});
