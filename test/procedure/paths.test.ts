@@ -400,6 +400,52 @@ describe('single-permit procedure, end to end', () => {
     expect(incomplete?.payload).toMatchObject({ outcome: 'missing-items', missingItems: ['criminalRecord'] });
   });
 
+  test('generic path - an EU Blue Card holder follows the single-permit path: annex 46, D visa, arrival, the single permit', async () => {
+    const id = newDossierId('bluecard');
+    const app = ictFirstApplication({
+      category: 'eu-blue-card',
+      requestedPeriod: { from: today(40), to: today(40 + 4 * 365) },
+    });
+    delete app.ict;
+    await submit(h, id, app);
+    const [annex46] = await h.waitForPortal(id, 'residence-decided');
+    // No ICT maximum outside category 4: the requested period is authorised as asked.
+    expect(annex46?.payload).toMatchObject({
+      annex: '46',
+      permitToIssue: 'single-permit',
+      visaRequired: true,
+      period: app.requestedPeriod,
+    });
+    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'visa-issued');
+    await h.communes.registerArrival('commune-21004', id, { enteredOn: today(41), reportedOn: today(41) });
+    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'arrived');
+    const issued = await h.communes.issuePermit('commune-21004', id);
+    expect(issued.permit).toMatchObject({ kind: 'single-permit', validity: app.requestedPeriod });
+
+    // A researcher also needs the hosting agreement; without a consular post named, annex 46 skips the post.
+    const researcher = newDossierId('research');
+    const rApp = ictFirstApplication({
+      category: 'researcher',
+      regionId: 'region-dg',
+      workplaceCommuneId: 'commune-63023',
+      residenceCommuneId: 'commune-63023',
+    });
+    delete rApp.ict;
+    delete rApp.consularPostId;
+    await submit(h, researcher, rApp);
+    const [asked] = await h.waitForPortal(researcher, 'completeness-ruled');
+    expect(asked?.payload).toMatchObject({ outcome: 'missing-items', missingItems: ['hostingAgreement'] });
+    await h.portal.send(
+      'documents-added',
+      { reason: 'completion', documents: { hostingAgreement: doc(41) }, addedAt: new Date().toISOString() },
+      { dossierId: researcher, context: contextOf(rApp) as never },
+    );
+    await h.waitForPortal(researcher, 'residence-decided');
+    expect(await recipientsOf(researcher, 'residence-decided', 3)).toEqual(
+      ['commune-63023', PORTAL, 'region-dg'].sort(),
+    );
+  });
+
   test('path 11 - family member of a mobile ICT: the 90-day decision deadline is tracked and reported once when overrun', async () => {
     const id = newDossierId('family');
     h.overrides.work.set(id, 'pending');
