@@ -147,6 +147,8 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
     const isReceipt = msg.subject.startsWith(`${Subjects.receipt}.`);
     let messageId: string | undefined;
     try {
+      // A redelivery may follow an append by another auditor instance sharing the consumer: look first.
+      if (msg.info.redelivered) await index.refresh();
       let entry: LedgerEntry;
       if (isEnvelope) {
         messageId = envelopeId(msg.data);

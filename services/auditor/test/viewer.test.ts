@@ -123,6 +123,7 @@ describe('auditor viewer', () => {
       messageId: ids[2],
     });
     expect((await get('/proof/00000000-0000-7000-8000-000000000000')).status).toBe(404);
+    expect((await get('/proof/%E0%A4%A')).status).toBe(400);
   });
 
   test('viewer - the configured export verifies; a tampered upload names its failing entry; names are escaped', async () => {

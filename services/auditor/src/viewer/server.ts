@@ -213,7 +213,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     }
     const proofMatch = /^\/proof\/([^/]+)$/.exec(path);
     if (method === 'GET' && proofMatch) {
-      const id = decodeURIComponent(proofMatch[1] as string);
+      const id = proofMatch[1] as string;
       if (!MESSAGE_ID.test(id)) throw new HttpProblem(400, 'Not a message id.');
       return send(res, 200, await proof(id), 'application/json; charset=utf-8', {
         'content-disposition': `attachment; filename="proof-${id}.json"`,
