@@ -438,7 +438,7 @@ describe('single-permit procedure, end to end', () => {
     await h.portal.send(
       'documents-added',
       { reason: 'completion', documents: { hostingAgreement: doc(41) }, addedAt: new Date().toISOString() },
-      { dossierId: researcher, context: contextOf(rApp) as never },
+      { dossierId: researcher, context: contextOf(rApp) },
     );
     await h.waitForPortal(researcher, 'residence-decided');
     expect(await recipientsOf(researcher, 'residence-decided', 3)).toEqual(
