@@ -49,8 +49,9 @@ export const REGION_MACHINE: DossierMachine<RegionPhase> = {
   opens: ['application-submitted'],
   mayOvertake: ['fee-payment-requested'],
   phases: {
-    received: [...WHILE_OPEN, 'rule-completeness'],
-    'awaiting-items': [...WHILE_OPEN, 'rule-completeness'],
+    // A fee refusal (annex 43 / 43bis) may come while the region still waits for documents.
+    received: [...WHILE_OPEN, 'rule-completeness', 'residence-decided'],
+    'awaiting-items': [...WHILE_OPEN, 'rule-completeness', 'residence-decided'],
     admissible: [...WHILE_OPEN, 'decide-work', 'residence-decided', 'renewal-pending-attested'],
     'work-decided': [...WHILE_OPEN, 'residence-decided', 'renewal-pending-attested'],
     granted: ['documents-added', 'permit-issued', 'permit-renewed', 'stay-ended'],

@@ -57,6 +57,13 @@ describe('dossier state machine', () => {
       expect(() => assertStep('immigration-office', phase, step, D)).not.toThrow();
   });
 
+  test('Art. 1/2/1 - a fee refusal reaches a region still waiting for documents', () => {
+    expect(() => assertStep('regional-authority', 'awaiting-items', 'residence-decided', D)).not.toThrow();
+    expect(() => assertStep('regional-authority', 'granted', 'residence-decided', D)).toThrow(
+      expect.objectContaining({ code: 'ERR_DUPLICATE_DECISION' }),
+    );
+  });
+
   test('state - every phase of every machine is listed and every closed phase accepts nothing', () => {
     for (const machine of Object.values(DOSSIER_MACHINES)) {
       for (const closed of machine.closed)
