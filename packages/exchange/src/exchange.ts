@@ -13,6 +13,7 @@ import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node'
 import type { Contracts, DossierContext } from '@passerelle/contracts';
 import { participantKind } from '@passerelle/directory';
 import {
+  type CryptoProvider,
   type EnvelopeMeta,
   type KeyResolver,
   type ParticipantKeys,
@@ -75,6 +76,12 @@ export interface ExchangeOptions {
   freshnessMs?: number;
   /** Largest envelope accepted or sent, in bytes. */
   maxBytes?: number;
+  /**
+   * The JOSE implementation (default: the envelope package's default, jose). Every provider passes the same
+   * conformance suite and interoperates with the others, so a participant may pick the faster
+   * `createNodeCryptoProvider()` without its peers noticing.
+   */
+  provider?: CryptoProvider;
   /** Handler calls in flight at once per subscription (default 16). */
   concurrency?: number;
   logger?: Logger;
@@ -440,6 +447,7 @@ export class Exchange {
         resolver: directory,
         now: storedAt,
         freshnessMs: this.options.freshnessMs ?? DEFAULT_FRESHNESS_MS,
+        ...(this.options.provider ? { provider: this.options.provider } : {}),
         ...(this.options.maxBytes !== undefined ? { maxBytes: this.options.maxBytes } : {}),
       });
       const { meta } = opened;
@@ -581,7 +589,12 @@ export class Exchange {
       receivedAt: new Date().toISOString(),
       status: 'accepted',
     };
-    const jws = await signCompact(claims, this.options.keys.signing, { typ: RECEIPT_TYP });
+    const jws = await signCompact(
+      claims,
+      this.options.keys.signing,
+      { typ: RECEIPT_TYP },
+      this.options.provider,
+    );
     await publishWithRetry(this.js, receiptSubject(this.participant, meta.sender), jws, {
       msgID: `rcpt-${meta.id}`,
     });
@@ -590,19 +603,25 @@ export class Exchange {
   /** Verifies a receipt's signature against the receiver's key valid at its `receivedAt`. */
   async verifyReceipt(jws: string): Promise<ReceiptClaims> {
     let claimed: ReceiptClaims | undefined;
-    const { payload } = await verifyCompact(jws, async (kid, header) => {
-      // The receiver and time are read from the unverified payload only to find the key; the signature
-      // check that follows is what makes them trustworthy.
-      claimed = decodeJwsPayload(jws) as ReceiptClaims;
-      if ((header as { typ?: string }).typ !== RECEIPT_TYP) {
-        throw new ExchangeError('ERR_RECEIPT_INVALID', 'The receipt has the wrong JWS type.');
-      }
-      return this.options.directory.resolve(claimed.receiver, 'sig', new Date(claimed.receivedAt), kid);
-    });
+    const { payload } = await verifyCompact(
+      jws,
+      async (kid, header) => {
+        // The receiver and time are read from the unverified payload only to find the key; the signature
+        // check that follows is what makes them trustworthy.
+        claimed = decodeJwsPayload(jws) as ReceiptClaims;
+        if ((header as { typ?: string }).typ !== RECEIPT_TYP) {
+          throw new ExchangeError('ERR_RECEIPT_INVALID', 'The receipt has the wrong JWS type.');
+        }
+        return this.options.directory.resolve(claimed.receiver, 'sig', new Date(claimed.receivedAt), kid);
+      },
+      this.options.provider,
+    );
     const claims = payload as ReceiptClaims;
     if (!claimed || claims.messageId !== claimed.messageId) {
       throw new ExchangeError('ERR_RECEIPT_INVALID', 'The receipt payload changed during verification.');
     }
+    // Receipts have a schema in the catalogue like every other message.
+    this.options.contracts.validate('receipt', this.options.contracts.latestVersion('receipt'), claims);
     return claims;
   }
 
