@@ -243,7 +243,7 @@ export async function runSecureExchange(options: { home: string; port: number })
 
     // A round trip between two participants, each with only its own credentials.
     const [a, b] = ['post-ankara', 'immigration-office'] as const;
-    const keys = new Map([
+    const keys = new Map<string, Awaited<ReturnType<typeof generateParticipantKeys>>>([
       [a, await generateParticipantKeys(a)],
       [b, await generateParticipantKeys(b)],
     ]);
