@@ -87,11 +87,16 @@ function bucketSubjects(bucket: string, write: boolean): string[] {
 /**
  * A participant's permissions on the secured server: the contract's allow-lists, plus what the runtime
  * needs — JetStream account info (the client checks the API), its idempotency and outbox buckets, its
- * service state bucket `svc-<id>`, read-only access to the signed `directory` bucket (entries are
+ * service state bucket `svc-<id>` and the buckets its kind's service keeps (`serviceBuckets`, shared by the
+ * participants one service instance hosts), read-only access to the signed `directory` bucket (entries are
  * anchor-signed, so reading them reveals nothing private), and for the auditor the LEDGER reads of its
  * writer. Subscriptions: only its private inbox prefix. Everything else is denied.
  */
-export function participantPermissions(contracts: Contracts, id: string): NatsPermissions {
+export function participantPermissions(
+  contracts: Contracts,
+  id: string,
+  serviceBuckets: readonly string[] = [],
+): NatsPermissions {
   const base = natsPermissionsFor(contracts, id);
   // Consumers on EXCHANGE are the operator's to create: a participant allowed to create its own durable
   // could create it with a filter wider than its inbox (`pex.msg.>`) before the operator does.
@@ -99,7 +104,7 @@ export function participantPermissions(contracts: Contracts, id: string): NatsPe
     base.publish.allow.filter((s) => !/^\$JS\.API\.CONSUMER\.(DURABLE\.)?CREATE\.EXCHANGE\./.test(s)),
   );
   publish.add('$JS.API.INFO');
-  for (const bucket of [`pex-idem-${id}`, `pex-outbox-${id}`, `svc-${id}`]) {
+  for (const bucket of [`pex-idem-${id}`, `pex-outbox-${id}`, `svc-${id}`, ...serviceBuckets]) {
     for (const s of bucketSubjects(bucket, true)) publish.add(s);
   }
   for (const s of bucketSubjects('directory', false)) publish.add(s);
@@ -116,6 +121,24 @@ export function participantPermissions(contracts: Contracts, id: string): NatsPe
     publish: { allow: [...publish] },
     subscribe: { allow: [`${inboxPrefixOf(id)}.>`] },
   };
+}
+
+/** Service state buckets by participant kind, from infra/participants.json. */
+export function readServiceBuckets(root = ROOT): Record<string, string[]> {
+  const parsed = JSON.parse(readFileSync(join(root, PARTICIPANTS_FILE), 'utf8')) as {
+    serviceBuckets?: Record<string, unknown>;
+  };
+  const out: Record<string, string[]> = {};
+  for (const [kind, buckets] of Object.entries(parsed.serviceBuckets ?? {})) {
+    if (
+      !Array.isArray(buckets) ||
+      !buckets.every((b) => typeof b === 'string' && /^[-_a-zA-Z0-9]+$/.test(b))
+    ) {
+      throw new Error(`${PARTICIPANTS_FILE}: serviceBuckets.${kind} must be a list of bucket names`);
+    }
+    out[kind] = buckets as string[];
+  }
+  return out;
 }
 
 /** Participant ids of infra/participants.json, checked. */
@@ -143,9 +166,13 @@ function list(items: readonly string[], indent: string): string {
   return items.map((s) => `${indent}  ${JSON.stringify(s)}`).join(',\n');
 }
 
-function renderPermissions(contracts: Contracts, ids: readonly string[]): string {
+function renderPermissions(
+  contracts: Contracts,
+  ids: readonly string[],
+  serviceBuckets: Record<string, string[]>,
+): string {
   const blocks = ids.map((id) => {
-    const p = participantPermissions(contracts, id);
+    const p = participantPermissions(contracts, id, serviceBuckets[participantKind(id)] ?? []);
     return [
       `# ${id} (${participantKind(id)})`,
       `${permissionVar(id)} = {`,
@@ -269,7 +296,7 @@ export async function renderInfraOutputs(root = ROOT): Promise<Map<string, strin
   const contracts = await loadContracts({ root });
   const ids = readParticipants(root);
   const out = new Map<string, string>();
-  out.set('infra/nats/permissions.conf', renderPermissions(contracts, ids));
+  out.set('infra/nats/permissions.conf', renderPermissions(contracts, ids, readServiceBuckets(root)));
   out.set('infra/nats/secure.conf', renderSecure(ids));
   out.set('infra/nats/single.conf', renderSingle());
   for (let i = 0; i < 3; i++) out.set(`infra/nats/cluster-n${i + 1}.conf`, renderClusterNode(i));

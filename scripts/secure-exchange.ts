@@ -38,6 +38,7 @@ import {
   inboxPrefixOf,
   nkeyEnvName,
   readParticipants,
+  readServiceBuckets,
 } from './gen-infra.js';
 
 const run = promisify(execFile);
@@ -237,7 +238,10 @@ export async function runSecureExchange(options: { home: string; port: number })
     await provisionSecure(deployment, url);
     const op = await connectOperator(deployment, url);
     const kvm = new Kvm(op);
-    for (const id of deployment.participants) await kvm.create(`svc-${id}`, { history: 1 });
+    const shared = Object.values(readServiceBuckets(ROOT)).flat();
+    for (const bucket of [...deployment.participants.map((id) => `svc-${id}`), ...shared]) {
+      await kvm.create(bucket, { history: 1 });
+    }
     await kvm.create('directory', { history: 5 });
     await op.close();
 

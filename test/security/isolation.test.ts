@@ -135,6 +135,9 @@ describe('secured server: isolation between participants', { timeout: 60_000 }, 
       `$JS.API.STREAM.INFO.KV_pex-idem-${OE}`,
       `$JS.API.DIRECT.GET.KV_pex-outbox-${OE}.$KV.pex-outbox-${OE}.x`,
       `$KV.pex-idem-${OE}.forged`,
+      `$JS.API.STREAM.INFO.KV_svc-${OE}`,
+      `$KV.svc-immigration-office.forged`,
+      `$KV.svc-commune.forged`,
     ]) {
       expect(await violation((nc) => nc.request(subject, '{}', { timeout: 3_000 }), post), subject).toMatch(
         /Permissions Violation for Publish/,
