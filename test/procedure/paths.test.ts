@@ -471,4 +471,25 @@ describe('single-permit procedure, end to end', () => {
       [],
     );
   });
+  test('privacy - the services keep their dossier state and register encrypted: no name or passport number in their buckets', async () => {
+    const { Kvm } = await import('@nats-io/kv');
+    const kvm = new Kvm(h.nc);
+    let scanned = 0;
+    for (const bucket of [
+      'svc-immigration-office',
+      'svc-commune',
+      'svc-commune-register',
+      'svc-regional-authority',
+      'svc-consular-post',
+    ]) {
+      const kv = await kvm.open(bucket);
+      for await (const key of await kv.keys()) {
+        const entry = await kv.get(key);
+        const text = `${key} ${new TextDecoder().decode(entry?.value ?? new Uint8Array())}`;
+        expect(text).not.toMatch(/Okafor|Adaeze|A09876543|R0000006|R0000007/);
+        scanned += 1;
+      }
+    }
+    expect(scanned).toBeGreaterThan(20);
+  });
 });

@@ -435,6 +435,12 @@ export const ERROR_CATALOGUE = {
     retryable: true,
     description: 'Another instance updated the dossier state at the same time; the message is retried.',
   },
+  ERR_STATE_UNREADABLE: {
+    area: 'procedure',
+    retryable: false,
+    description:
+      "A service's dossier record does not decrypt with the hosted participant's key (key replaced, or the record altered).",
+  },
   ERR_NOT_HOSTED: {
     area: 'procedure',
     retryable: false,

@@ -34,6 +34,24 @@ export interface StoredDossier<S> {
   correlationId?: string;
 }
 
+/**
+ * Encrypts records at rest (the service's own KV bucket holds personal data: a holder's identity, a
+ * passport number), so that whoever reads the bucket sees keys and sizes only. `aad` is the KV key: a
+ * record cannot be moved to another key. `open` returns undefined when the record does not decrypt.
+ */
+export interface RecordCipher {
+  seal(value: unknown, aad: string): string;
+  open<T>(sealed: string, aad: string): T | undefined;
+}
+
+/** Options of {@link DossierStore}. */
+export interface DossierStoreOptions {
+  /** Compare-and-set attempts before ERR_DOSSIER_CONFLICT (default 8). */
+  attempts?: number;
+  /** The cipher of each participant's records; without it records are stored as plain JSON. */
+  cipher?: (participant: string) => RecordCipher | undefined;
+}
+
 /** What a step returns: the new state and the messages it sends. */
 export interface StepResult<S> {
   state: S;
@@ -64,10 +82,38 @@ const decoder = new TextDecoder();
  * ```
  */
 export class DossierStore<S> {
+  private readonly attempts: number;
+  private readonly cipherFor: ((participant: string) => RecordCipher | undefined) | undefined;
+
   constructor(
     private readonly kv: KvLike,
-    private readonly attempts = 8,
-  ) {}
+    options: DossierStoreOptions = {},
+  ) {
+    this.attempts = options.attempts ?? 8;
+    this.cipherFor = options.cipher;
+  }
+
+  private encode(participant: string, key: string, value: unknown): Uint8Array {
+    const cipher = this.cipherFor?.(participant);
+    return encoder.encode(cipher ? cipher.seal(value, key) : JSON.stringify(value));
+  }
+
+  private decode<T>(participant: string, key: string, data: Uint8Array): T {
+    const cipher = this.cipherFor?.(participant);
+    const text = decoder.decode(data);
+    if (!cipher) return JSON.parse(text) as T;
+    const value = cipher.open<T>(text, key);
+    if (value === undefined) {
+      throw new ProcedureError(
+        'ERR_STATE_UNREADABLE',
+        `The record ${key} does not decrypt for ${participant}.`,
+        {
+          details: { key },
+        },
+      );
+    }
+    return value;
+  }
 
   private key(participant: string, dossierId: string): string {
     return `${participant}.${dossierId}`;
@@ -80,7 +126,8 @@ export class DossierStore<S> {
   ): Promise<(StoredDossier<S> & { revision: number }) | undefined> {
     const entry = await this.kv.get(this.key(participant, dossierId));
     if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) return undefined;
-    return { ...(JSON.parse(decoder.decode(entry.value)) as StoredDossier<S>), revision: entry.revision };
+    const key = this.key(participant, dossierId);
+    return { ...this.decode<StoredDossier<S>>(participant, key, entry.value), revision: entry.revision };
   }
 
   /** The state of a dossier, or undefined when this participant never opened it. */
@@ -94,7 +141,7 @@ export class DossierStore<S> {
     value: StoredDossier<S>,
     revision: number | undefined,
   ): Promise<boolean> {
-    const data = encoder.encode(JSON.stringify(value));
+    const data = this.encode(participant, this.key(participant, dossierId), value);
     try {
       if (revision === undefined) await this.kv.create(this.key(participant, dossierId), data);
       else await this.kv.update(this.key(participant, dossierId), data, revision);

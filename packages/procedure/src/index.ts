@@ -12,7 +12,15 @@ export type { IsoDate } from './dates.js';
 export { decisionDocument, documentNumber } from './documents.js';
 export type { DecisionDocument, DecisionDocumentFacts } from './documents.js';
 export { DossierStore } from './dossier-store.js';
-export type { KvLike, PendingMessage, PendingSender, StepResult, StoredDossier } from './dossier-store.js';
+export type {
+  DossierStoreOptions,
+  KvLike,
+  PendingMessage,
+  PendingSender,
+  RecordCipher,
+  StepResult,
+  StoredDossier,
+} from './dossier-store.js';
 export type {
   Applicant,
   ApplicationSubmitted,

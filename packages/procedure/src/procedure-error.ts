@@ -15,6 +15,7 @@ export type ProcedureErrorCode = Extract<
   | 'ERR_EXTENSION_NOT_ALLOWED'
   | 'ERR_DOSSIER_CONFLICT'
   | 'ERR_NOT_HOSTED'
+  | 'ERR_STATE_UNREADABLE'
 >;
 
 /**

@@ -13,6 +13,7 @@ import {
   createLogger,
 } from '@passerelle/exchange';
 import { DossierStore, type PendingMessage, ProcedureError } from '@passerelle/procedure';
+import { StateCipher } from './at-rest.js';
 import type { ServiceEvent, ServiceEventListener } from './service-event.js';
 
 /** Settings every administration service takes. */
@@ -36,6 +37,8 @@ export interface HostedServiceConfig {
   logger?: Logger;
   /** Called for each {@link ServiceEvent}. */
   onEvent?: ServiceEventListener;
+  /** Encrypt the dossier records at rest with each hosted id's key (default true). */
+  encryptState?: boolean;
   /** Today's instant (default the system clock); decisions are dated with its Brussels calendar date. */
   now?: () => Date;
 }
@@ -94,6 +97,13 @@ export class ServiceHost<S> {
         exchanges.set(keys.participantId, exchange);
       }
       const first = exchanges.values().next().value as Exchange;
+      const ciphers = new Map(
+        config.encryptState === false
+          ? []
+          : config.participants.map(
+              (k) => [k.participantId, StateCipher.fromPrivateKey(k.signing, 'dossiers')] as const,
+            ),
+      );
       const kv = await new Kvm(first.nc).create(config.bucket ?? `svc-${service}`, {
         history: 1,
         replicas: config.replicas ?? 1,
@@ -101,7 +111,9 @@ export class ServiceHost<S> {
       const host = new ServiceHost<S>(
         service,
         exchanges,
-        new DossierStore<S>(kv),
+        new DossierStore<S>(kv, {
+          cipher: (participant) => ciphers.get(participant),
+        }),
         logger,
         config.onEvent,
         config.now ?? (() => new Date()),

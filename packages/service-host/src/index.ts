@@ -1,3 +1,4 @@
+export { StateCipher, pseudonymKey } from './at-rest.js';
 export { loadHostedConfig, readServiceSettings } from './config.js';
 export type { ServiceSettings } from './config.js';
 export { ServiceHost, assertHostedConfig } from './host.js';

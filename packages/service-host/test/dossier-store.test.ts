@@ -1,8 +1,10 @@
 import { Kvm } from '@nats-io/kv';
 import { type NatsConnection, connect } from '@nats-io/transport-node';
+import { generateParticipantKeys } from '@passerelle/envelope';
 import { DossierStore, type PendingMessage } from '@passerelle/procedure';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { StateCipher, pseudonymKey } from '../src/index.js';
 
 interface Counter {
   n: number;
@@ -83,5 +85,38 @@ describe('dossier store on a JetStream KV bucket', () => {
     const listed: string[] = [];
     for await (const d of store.list('commune-21004')) listed.push(d.dossierId);
     expect(listed).toEqual(['D-STORE-0003']);
+  });
+  test('store - records sealed with the participant key: readable by it only, bound to their key', async () => {
+    const keys = await generateParticipantKeys('commune-21004');
+    const other = await generateParticipantKeys('commune-21004');
+    const kv = await new Kvm(nc).create('svc-sealed-test', { history: 1 });
+    const sealed = new DossierStore<{ passport: string }>(kv, {
+      cipher: () => StateCipher.fromPrivateKey(keys.signing, 'dossiers'),
+    });
+    await sealed.apply(
+      'commune-21004',
+      'D-SEAL-0001',
+      'msg-1',
+      () => ({ state: { passport: 'P1234567' } }),
+      () => Promise.resolve(),
+    );
+    expect(await sealed.get('commune-21004', 'D-SEAL-0001')).toEqual({ passport: 'P1234567' });
+    const raw = new TextDecoder().decode((await kv.get('commune-21004.D-SEAL-0001'))!.value);
+    expect(raw).not.toContain('P1234567');
+    // Copied under another key, or read with another key: refused with a stable code.
+    await kv.put('commune-21004.D-SEAL-0002', raw);
+    await expect(sealed.get('commune-21004', 'D-SEAL-0002')).rejects.toMatchObject({
+      code: 'ERR_STATE_UNREADABLE',
+    });
+    const stranger = new DossierStore(kv, {
+      cipher: () => StateCipher.fromPrivateKey(other.signing, 'dossiers'),
+    });
+    await expect(stranger.get('commune-21004', 'D-SEAL-0001')).rejects.toMatchObject({
+      code: 'ERR_STATE_UNREADABLE',
+    });
+    expect(pseudonymKey(keys.signing, 'register', 'P1234567')).toMatch(/^[0-9a-f]{32}$/);
+    expect(pseudonymKey(keys.signing, 'register', 'P1234567')).not.toBe(
+      pseudonymKey(other.signing, 'register', 'P1234567'),
+    );
   });
 });

@@ -14,7 +14,7 @@ import {
   assertStep,
   toIsoDate,
 } from '@passerelle/procedure';
-import { type HostedServiceConfig, ServiceHost } from '@passerelle/service-host';
+import { type HostedServiceConfig, ServiceHost, StateCipher, pseudonymKey } from '@passerelle/service-host';
 import {
   type CommuneDossier,
   type CommuneGrant,
@@ -98,7 +98,16 @@ export async function createCommuneService(config: CommuneConfig): Promise<Commu
     config.registerBucket ?? 'svc-commune-register',
     { history: 1, replicas: config.replicas ?? 1 },
   );
-  const register = new DossierStore<RegisteredPermit>(registerKv);
+  const keysOf = new Map(config.participants.map((k) => [k.participantId, k.signing]));
+  // The register is keyed by a pseudonym of the passport number and encrypted like the dossiers.
+  const register = new DossierStore<RegisteredPermit>(registerKv, {
+    cipher: (communeId) => {
+      const key = keysOf.get(communeId);
+      return key && config.encryptState !== false ? StateCipher.fromPrivateKey(key, 'register') : undefined;
+    },
+  });
+  const holderKey = (communeId: string, passport: string): string =>
+    pseudonymKey(keysOf.get(communeId)!, 'register', passport);
   const noSend = (): Promise<void> => Promise.resolve();
   const today = (): string => toIsoDate(host.now());
 
@@ -116,7 +125,7 @@ export async function createCommuneService(config: CommuneConfig): Promise<Commu
     if (!passport) return;
     await register.apply(
       communeId,
-      passport,
+      holderKey(communeId, passport),
       `permit:${entry.permitNumber}`,
       () => ({ state: entry }),
       noSend,
@@ -132,7 +141,7 @@ export async function createCommuneService(config: CommuneConfig): Promise<Commu
     correlationId?: string,
   ): Promise<StepResult<CommuneDossier>> {
     const registered = dossier.holderPassport
-      ? await register.get(communeId, dossier.holderPassport)
+      ? await register.get(communeId, holderKey(communeId, dossier.holderPassport))
       : undefined;
     const previous = registered?.permitNumber ?? dossier.expiredPermitNumber;
     if (!previous) {
@@ -215,7 +224,7 @@ export async function createCommuneService(config: CommuneConfig): Promise<Commu
           cur?.phase === 'renewal-pending' ||
           (g.procedure === undefined &&
             passport !== undefined &&
-            (await register.get(communeId, passport)) !== undefined);
+            (await register.get(communeId, holderKey(communeId, passport))) !== undefined);
         if (renewal) return renew(communeId, m.meta.dossierId, base, grant, m.meta.id, m.meta.correlationId);
         return { state: { ...base, phase: 'annex-46-received' } };
       });
@@ -346,7 +355,9 @@ export async function createCommuneService(config: CommuneConfig): Promise<Commu
       return desk(communeId, dossierId, 'attest-renewal-pending', async (cur) => {
         assertStep('commune', cur?.phase, 'attest-renewal-pending', dossierId);
         const passport = input.passportNumber ?? cur?.holderPassport;
-        const registered = passport ? await register.get(communeId, passport) : undefined;
+        const registered = passport
+          ? await register.get(communeId, holderKey(communeId, passport))
+          : undefined;
         const att = attestRenewalPending(
           communeId,
           dossierId,
@@ -387,7 +398,8 @@ export async function createCommuneService(config: CommuneConfig): Promise<Commu
       host.exchange(communeId);
       await enter(communeId, passportNumber, permit);
     },
-    registeredPermit: (communeId, passportNumber) => register.get(communeId, passportNumber),
+    registeredPermit: (communeId, passportNumber) =>
+      register.get(communeId, holderKey(communeId, passportNumber)),
     close: () => host.close(),
   };
 }
