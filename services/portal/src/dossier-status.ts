@@ -98,7 +98,9 @@ export function applyReceived(
     case 'completeness-ruled': {
       const outcome = str(p['outcome']);
       if (outcome === 'complete') {
-        next.state = 'admissible';
+        // An outstanding fee request stays the dossier's state: messages of the region and of the
+        // Immigration Office may arrive in any order.
+        if (!next.feeRequest) next.state = 'admissible';
         delete next.missingItems;
         delete next.respondBy;
         summary = 'complete';
@@ -134,7 +136,10 @@ export function applyReceived(
         ...(str(p['reason']) ? { reason: str(p['reason']) } : {}),
       };
       // A work decision does not overtake a later residence decision that arrived first.
-      if (!next.decisions.residence) next.state = decision === 'granted' ? 'work-authorised' : 'work-refused';
+      // Nor does it hide an outstanding fee request, which only the residence decision settles.
+      if (!next.decisions.residence && !(next.feeRequest && decision === 'granted')) {
+        next.state = decision === 'granted' ? 'work-authorised' : 'work-refused';
+      }
       summary = `work ${decision}`;
       break;
     }

@@ -69,6 +69,19 @@ describe('dossier status', () => {
     expect(late.decisions.work?.decision).toBe('granted');
   });
 
+  test('status - a fee request stays the state when the region rules complete and grants work after it', () => {
+    let r = applyReceived(
+      record(),
+      msg('fee-payment-requested', { reason: 'amount-incorrect', payBy: '2026-12-01' }, 'immigration-office'),
+    );
+    r = applyReceived(r, msg('completeness-ruled', { outcome: 'complete', ruledOn: '2026-11-25' }));
+    r = applyReceived(r, msg('work-authorisation-decided', { decision: 'granted' }));
+    expect(r.state).toBe('fee-payment-requested');
+    expect(r.decisions.work?.decision).toBe('granted');
+    r = applyReceived(r, msg('residence-decided', { annex: '46' }, 'immigration-office'));
+    expect(r.state).toBe('residence-granted');
+  });
+
   test('status - permits and end of stay', () => {
     const permit = applyReceived(
       record(),
