@@ -21,7 +21,7 @@ export const ERROR_CATALOGUE = {
     area: 'runtime',
     retryable: false,
     description:
-      'A publish hit a subject no JetStream stream covers (nats-server answers "jetstream is not enabled"); the streams are not provisioned.',
+      'A publish found no JetStream stream to store it (nats-server answers "no responders" or "jetstream is not enabled") through all its retries: the streams are not provisioned, or a clustered stream had no leader for that long.',
   },
   ERR_STREAM_CONFLICT: {
     area: 'runtime',

@@ -4,7 +4,7 @@ import { ExchangeError } from './exchange-error.js';
 
 /** Retry settings of {@link publishWithRetry}. */
 export interface RetryOptions {
-  /** Attempts in all (default 6). */
+  /** Attempts in all (default 10: with the delays below, about 20 s, longer than a stream leader election). */
   attempts?: number;
   /** First delay in ms, doubled each time with jitter (default 100). */
   baseDelayMs?: number;
@@ -37,7 +37,7 @@ export async function publishWithRetry(
   options: Partial<JetStreamPublishOptions> = {},
   retry: RetryOptions = {},
 ): Promise<PubAck> {
-  const attempts = retry.attempts ?? 6;
+  const attempts = retry.attempts ?? 10;
   let delay = retry.baseDelayMs ?? 100;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -47,8 +47,9 @@ export async function publishWithRetry(
         if (isNoResponders(err)) {
           throw new ExchangeError(
             'ERR_NO_STREAM',
-            `No JetStream stream stores ${subject.split('.').slice(0, 2).join('.')}.*: the exchange streams are not ` +
-              'provisioned on this server (start it with pnpm start, or let connectExchange provision them).',
+            `No JetStream stream answered for ${subject.split('.').slice(0, 2).join('.')}.* after ${attempt} attempt(s): ` +
+              'the exchange streams are not provisioned on this server (start it with pnpm start, or let ' +
+              'connectExchange provision them), or, in a cluster, the stream has had no leader for that long.',
             { cause: err, details: { subject } },
           );
         }
