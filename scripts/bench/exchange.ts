@@ -5,7 +5,9 @@
  * nats-server; for each crypto provider the runtime can use; then p50/p99 latency of the secure path at a
  * fixed 200 msg/s.
  */
-import { readFileSync } from 'node:fs';
+import { fork } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -24,21 +26,39 @@ import { startNatsServer } from '@passerelle/testing';
 import { machineLine, percentile } from './_util.js';
 
 const { values } = parseArgs({
-  options: { count: { type: 'string', default: '5000' }, seconds: { type: 'string', default: '10' } },
+  options: {
+    count: { type: 'string', default: '5000' },
+    seconds: { type: 'string', default: '10' },
+    provider: { type: 'string' },
+  },
 });
 const COUNT = Number(values.count);
 const RATE_SECONDS = Number(values.seconds);
 const TYPE = 'application-submitted';
 const root = join(import.meta.dirname, '..', '..');
-const PROVIDERS: { name: string; provider: CryptoProvider; sender: string; receiver: string }[] = [
-  { name: 'jose (default)', provider: joseProvider, sender: 'portal-bench-a', receiver: 'region-bruxelles' },
+const ALL_PROVIDERS: {
+  name: string;
+  key: 'jose' | 'node-crypto';
+  provider: CryptoProvider;
+  sender: string;
+  receiver: string;
+}[] = [
+  {
+    name: 'jose (default)',
+    key: 'jose',
+    provider: joseProvider,
+    sender: 'portal-bench-a',
+    receiver: 'region-bruxelles',
+  },
   {
     name: 'node-crypto',
+    key: 'node-crypto',
     provider: createNodeCryptoProvider(),
     sender: 'portal-bench-b',
     receiver: 'region-wallonie',
   },
 ];
+const PROVIDERS = ALL_PROVIDERS.filter((p) => !values.provider || p.name.startsWith(values.provider));
 
 const payload = JSON.parse(
   readFileSync(join(root, 'schemas', 'examples', `${TYPE}.v1`, 'valid-ict-first-application.json'), 'utf8'),
@@ -106,31 +126,51 @@ try {
 
   const rows: string[] = [];
   const latencyLines: string[] = [];
+  const work = mkdtempSync(join(tmpdir(), 'passerelle-bench-'));
+  const publics = [...keys].map(([participantId, k]) => ({
+    participantId,
+    signing: [toPublicJwk(k.signing)],
+    encryption: k.encryption.map(toPublicJwk),
+  }));
   for (const p of PROVIDERS) {
-    const common = { directory, contracts, servers: server.url, provider: p.provider };
     const sender: Exchange = await connectExchange({
-      ...common,
+      directory,
+      contracts,
+      servers: server.url,
+      provider: p.provider,
       participant: p.sender,
       keys: keys.get(p.sender)!,
       logger: createLogger(p.sender, { level: 'silent' }),
     });
-    const receiver: Exchange = await connectExchange({
-      ...common,
-      participant: p.receiver,
-      keys: keys.get(p.receiver)!,
-      concurrency: 64,
-      consumer: { maxAckPending: 1_024 },
-      logger: createLogger(p.receiver, { level: 'silent' }),
+    // The receiving administration runs in its own process, as it would in a deployment.
+    const settingsFile = join(work, `${p.receiver}.json`);
+    writeFileSync(
+      settingsFile,
+      JSON.stringify({
+        server: server.url,
+        root,
+        type: TYPE,
+        provider: p.key,
+        keys: keys.get(p.receiver),
+        publics,
+      }),
+    );
+    const child = fork(join(import.meta.dirname, '_exchange-receiver.ts'), [settingsFile], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    let handled = 0;
-    const latencies: number[] = [];
-    receiver.subscribe({
-      [TYPE]: async (m) => {
-        handled++;
-        // issuedAt is stamped when send() seals the message, just after its contract and schema checks.
-        latencies.push(Date.now() - Date.parse(m.meta.issuedAt));
-      },
-    });
+    const ask = <T>(cmd: string, key: string): Promise<T> =>
+      new Promise((resolve) => {
+        const on = (m: Record<string, unknown>): void => {
+          if (key in m) {
+            child.off('message', on);
+            resolve(m[key] as T);
+          }
+        };
+        child.on('message', on);
+        if (cmd) child.send({ cmd });
+      });
+    await ask('', 'ready');
     const receipts = async (): Promise<number> =>
       (await sender.metrics.receiptsReceived.get()).values[0]?.value ?? 0;
 
@@ -144,9 +184,9 @@ try {
     rows.push(
       `| secure, ${p.name}: seal → publish → open, contract, schema, idempotency, handler, signed receipt, ack, receipt verified | ${COUNT} | ${rate.toFixed(0)} | ${(rate / rawRate).toFixed(3)} |`,
     );
+    await ask('latencies', 'latencies');
 
     // Fixed rate: 200 msg/s, latency from sealing to the handler.
-    latencies.length = 0;
     const total = 200 * RATE_SECONDS;
     const rateStart = performance.now();
     const pending: Promise<void>[] = [];
@@ -158,19 +198,22 @@ try {
       );
     }
     await Promise.all(pending);
-    await until(() => handled >= COUNT + total);
+    await until(async () => (await ask<number>('handled', 'handled')) >= COUNT + total);
+    const latencies = await ask<number[]>('latencies', 'latencies');
     latencyLines.push(
       `| ${p.name} | ${total} | ${percentile(latencies, 50).toFixed(1)} | ${percentile(latencies, 99).toFixed(1)} | ${Math.max(...latencies).toFixed(1)} |`,
     );
+    child.send({ cmd: 'stop' });
+    await new Promise((r) => child.once('exit', r));
     await sender.close();
-    await receiver.close();
   }
+  rmSync(work, { recursive: true, force: true });
 
   console.log(
     [
       `### Exchange — ${new Date().toISOString().slice(0, 10)}`,
       '',
-      `Command: \`pnpm bench exchange --count ${COUNT} --seconds ${RATE_SECONDS}\` · ${await machineLine()} · nats-server ${server.version} (one node, file storage); sender and receiver in one process.`,
+      `Command: \`pnpm bench exchange --count ${COUNT} --seconds ${RATE_SECONDS}\` · ${await machineLine()} · nats-server ${server.version} (one node, file storage); sender and receiver in two processes (each administration runs its own), nats-server in a third.`,
       '',
       `Payload: \`${TYPE}\` example, ${payloadBytes} B of JSON.`,
       '',
