@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { addDays, addWorkingDays, addYears } from '@passerelle/procedure';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -61,6 +62,17 @@ describe('single-permit procedure, end to end', () => {
     });
     // The portal's projection carries no identity (agreement projection).
     expect(annex46?.payload).not.toHaveProperty('holder');
+    // The decision document it references is in the object store, with the hash the message names.
+    const ref = (annex46?.payload as { decisionDocument: { objectKey: string; sha256: string } })
+      .decisionDocument;
+    const { Objm } = await import('@nats-io/obj');
+    const stored = await (await new Objm(h.nc).open('pex-decisions')).getBlob(ref.objectKey);
+    expect(createHash('sha256').update(stored!).digest('hex')).toBe(ref.sha256);
+    expect(JSON.parse(new TextDecoder().decode(stored))).toMatchObject({
+      document: '46',
+      dossierId: id,
+      issuer: OE,
+    });
 
     // Art. 105/47 §1: the visa, without delay.
     const [visa] = await h.waitForMessages(id, 'visa-issued');

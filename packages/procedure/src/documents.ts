@@ -66,3 +66,26 @@ export function documentNumber(prefix: string, dossierId: string, sequence: numb
   const digest = createHash('sha256').update(`${prefix}|${dossierId}|${sequence}`).digest('hex');
   return `${prefix}-${digest.slice(0, 10)}`.toUpperCase();
 }
+
+/** Adds a rendered document to `sink` (when given) and returns it: rules hand their documents to the service. */
+export function collectDocument(
+  sink: DecisionDocument[] | undefined,
+  document: DecisionDocument,
+): DecisionDocument {
+  sink?.push(document);
+  return document;
+}
+
+/** The documents of a pending message (see `PendingMessage.documents`): none gives an empty object to spread. */
+export function pendingDocuments(docs: readonly DecisionDocument[]): {
+  documents?: { objectKey: string; sha256: string; base64: string }[];
+} {
+  if (docs.length === 0) return {};
+  return {
+    documents: docs.map((d) => ({
+      objectKey: d.ref.objectKey,
+      sha256: d.ref.sha256,
+      base64: Buffer.from(d.bytes).toString('base64'),
+    })),
+  };
+}

@@ -21,6 +21,8 @@ export interface PendingMessage {
   context?: Record<string, unknown>;
   correlationId?: string;
   causationId?: string | null;
+  /** Decision documents the message references, stored before it is sent (bytes in base64). */
+  documents?: { objectKey: string; sha256: string; base64: string }[];
 }
 
 /** What the store keeps per dossier and hosted participant. */

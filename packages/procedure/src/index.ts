@@ -9,7 +9,7 @@ export {
 export type { PublicHoliday } from './calendar.js';
 export { addDays, addYears, dayNumber, daysBetween, fromDayNumber, minDate, toIsoDate } from './dates.js';
 export type { IsoDate } from './dates.js';
-export { decisionDocument, documentNumber } from './documents.js';
+export { collectDocument, decisionDocument, documentNumber, pendingDocuments } from './documents.js';
 export type { DecisionDocument, DecisionDocumentFacts } from './documents.js';
 export { DossierStore } from './dossier-store.js';
 export type {

@@ -1,4 +1,5 @@
 import { Kvm } from '@nats-io/kv';
+import { type ObjectStore, Objm } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Contracts } from '@passerelle/contracts';
 import { type ParticipantKind, participantKind } from '@passerelle/directory';
@@ -37,6 +38,8 @@ export interface HostedServiceConfig {
   logger?: Logger;
   /** Called for each {@link ServiceEvent}. */
   onEvent?: ServiceEventListener;
+  /** Object Store bucket of the decision documents the service issues (default `pex-decisions`). */
+  documentsBucket?: string;
   /** Encrypt the dossier records at rest with each hosted id's key (default true). */
   encryptState?: boolean;
   /** Today's instant (default the system clock); decisions are dated with its Brussels calendar date. */
@@ -59,7 +62,31 @@ export class ServiceHost<S> {
     readonly logger: Logger,
     private readonly listener: ServiceEventListener | undefined,
     readonly now: () => Date,
+    private readonly documentsBucket: string,
+    private readonly replicas: number,
   ) {}
+
+  private documents: Promise<ObjectStore> | undefined;
+
+  /**
+   * Stores the decision documents a message references before the message goes out, so that a recipient
+   * can always fetch what it files. Content-addressed names: an existing object is left as is.
+   */
+  private async storeDocuments(documents: NonNullable<PendingMessage['documents']>): Promise<void> {
+    const first = this.exchanges.values().next().value as Exchange;
+    this.documents ??= new Objm(first.nc).create(this.documentsBucket, { replicas: this.replicas });
+    const store = await this.documents.catch((err: unknown) => {
+      this.documents = undefined;
+      throw err;
+    });
+    for (const d of documents) {
+      if (await store.info(d.objectKey)) continue;
+      await store.putBlob(
+        { name: d.objectKey, description: `decision document sha256:${d.sha256}` },
+        Buffer.from(d.base64, 'base64'),
+      );
+    }
+  }
 
   /**
    * Checks the config, connects every hosted id and opens the bucket; call {@link ServiceHost.subscribe}
@@ -117,6 +144,8 @@ export class ServiceHost<S> {
         logger,
         config.onEvent,
         config.now ?? (() => new Date()),
+        config.documentsBucket ?? 'pex-decisions',
+        config.replicas ?? 1,
       );
       for (const [participant, exchange] of exchanges) {
         exchange.onRejection((r) =>
@@ -181,6 +210,7 @@ export class ServiceHost<S> {
 
   /** Sends a pending message of a dossier for a hosted id (the store's outbox calls it). */
   readonly send = async (participant: string, dossierId: string, message: PendingMessage): Promise<void> => {
+    if (message.documents?.length) await this.storeDocuments(message.documents);
     const sent = await this.exchange(participant).send(message.type, message.payload, {
       dossierId,
       ...(message.to ? { to: message.to } : {}),

@@ -1,5 +1,6 @@
 import {
   type Applicant,
+  type DecisionDocument,
   type ApplicationSubmitted,
   type FeePaymentRequested,
   type IctRole,
@@ -15,6 +16,7 @@ import {
   addWorkingDays,
   assertWithinLimits,
   dayNumber,
+  collectDocument,
   decisionDocument,
   familyMemberDecisionDeadline,
 } from '@passerelle/procedure';
@@ -135,17 +137,26 @@ export function feeOverdue(fee: FeeAccount, today: IsoDate): boolean {
  * Art. 1/2/1 - refusal for an unpaid fee: annex 43 when nothing was paid, annex 43bis when the amount paid
  * falls short.
  */
-export function feeRefusal(dossier: OfficeDossier, dossierId: string, today: IsoDate): ResidenceDecided {
+export function feeRefusal(
+  dossier: OfficeDossier,
+  dossierId: string,
+  today: IsoDate,
+  /** Receives the decision documents rendered, for the service to store them. */
+  documents?: DecisionDocument[],
+): ResidenceDecided {
   const partial = dossier.fee.paidCents > 0;
   const annex = partial ? '43bis' : '43';
-  const { ref } = decisionDocument({
-    document: annex,
-    issuer: 'immigration-office',
-    dossierId,
-    issuedOn: today,
-    article: 'Art. 1/2/1',
-    outcome: partial ? 'partially-paid' : 'not-paid',
-  });
+  const { ref } = collectDocument(
+    documents,
+    decisionDocument({
+      document: annex,
+      issuer: 'immigration-office',
+      dossierId,
+      issuedOn: today,
+      article: 'Art. 1/2/1',
+      outcome: partial ? 'partially-paid' : 'not-paid',
+    }),
+  );
   return {
     annex,
     decidedOn: today,
@@ -177,6 +188,8 @@ export function residenceGrant(
   dossierId: string,
   period: Period,
   today: IsoDate,
+  /** Receives the decision documents rendered, for the service to store them. */
+  documents?: DecisionDocument[],
 ): ResidenceGranted {
   assertWithinLimits(period, {
     ...(dossier.ictRole ? { ictRole: dossier.ictRole } : {}),
@@ -184,15 +197,18 @@ export function residenceGrant(
       ? { firstMemberStatePermitValidUntil: dossier.firstMemberStatePermitValidUntil }
       : {}),
   });
-  const { ref } = decisionDocument({
-    document: '46',
-    issuer: 'immigration-office',
-    dossierId,
-    issuedOn: today,
-    article: dossier.routing.procedure === 'renewal' ? 'Art. 105/51, 105/52' : 'Art. 105/46',
-    period,
-    outcome: 'granted',
-  });
+  const { ref } = collectDocument(
+    documents,
+    decisionDocument({
+      document: '46',
+      issuer: 'immigration-office',
+      dossierId,
+      issuedOn: today,
+      article: dossier.routing.procedure === 'renewal' ? 'Art. 105/51, 105/52' : 'Art. 105/46',
+      period,
+      outcome: 'granted',
+    }),
+  );
   const { routing } = dossier;
   return {
     annex: '46',
@@ -216,15 +232,20 @@ export function residenceRefusal(
   dossierId: string,
   reason: ResidenceRefusalReason,
   today: IsoDate,
+  /** Receives the decision documents rendered, for the service to store them. */
+  documents?: DecisionDocument[],
 ): ResidenceDecided {
-  const { ref } = decisionDocument({
-    document: '48',
-    issuer: 'immigration-office',
-    dossierId,
-    issuedOn: today,
-    article: 'Art. 105/48',
-    outcome: `refused:${reason}`,
-  });
+  const { ref } = collectDocument(
+    documents,
+    decisionDocument({
+      document: '48',
+      issuer: 'immigration-office',
+      dossierId,
+      issuedOn: today,
+      article: 'Art. 105/48',
+      outcome: `refused:${reason}`,
+    }),
+  );
   return { annex: '48', decidedOn: today, reason, holder: dossier.holder, decisionDocument: ref };
 }
 
@@ -235,15 +256,20 @@ export function stayEnded(
   reason: StayEndReason,
   endsOn: IsoDate,
   today: IsoDate,
+  /** Receives the decision documents rendered, for the service to store them. */
+  documents?: DecisionDocument[],
 ): StayEnded {
-  const { ref } = decisionDocument({
-    document: '52',
-    issuer: 'immigration-office',
-    dossierId,
-    issuedOn: today,
-    article: dossier.routing.scheme === 'ict-mobility' ? 'Art. 105/65' : 'Art. 105/54',
-    outcome: `ended:${reason}`,
-  });
+  const { ref } = collectDocument(
+    documents,
+    decisionDocument({
+      document: '52',
+      issuer: 'immigration-office',
+      dossierId,
+      issuedOn: today,
+      article: dossier.routing.scheme === 'ict-mobility' ? 'Art. 105/65' : 'Art. 105/54',
+      outcome: `ended:${reason}`,
+    }),
+  );
   return {
     annex: '52',
     decidedOn: today,

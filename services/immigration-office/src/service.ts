@@ -4,6 +4,7 @@ import {
   type ApplicationSubmitted,
   type ArrivalRegistered,
   type CompletenessRuled,
+  type DecisionDocument,
   type FeeProofSubmitted,
   type IsoDate,
   type PendingMessage,
@@ -17,6 +18,7 @@ import {
   type VisaIssued,
   type WorkAuthorisationDecided,
   assertStep,
+  pendingDocuments,
   toIsoDate,
 } from '@passerelle/procedure';
 import { type HostedServiceConfig, ServiceHost } from '@passerelle/service-host';
@@ -114,6 +116,7 @@ export async function createImmigrationOfficeService(
     dossier: OfficeDossier,
     payload: ResidenceDecided,
     causationId: string | null,
+    docs: readonly DecisionDocument[],
   ): PendingMessage {
     const r = dossier.routing;
     const granted = payload.annex === '46';
@@ -128,6 +131,7 @@ export async function createImmigrationOfficeService(
       to,
       context: { ...r, outcome: outcomeOf(payload.annex) },
       causationId,
+      ...pendingDocuments(docs),
     };
   }
 
@@ -168,17 +172,21 @@ export async function createImmigrationOfficeService(
       return { state: dossier };
     }
     let payload: ResidenceDecided | undefined;
+    const docs: DecisionDocument[] = [];
     if (dossier.work.decision === 'refused') {
-      payload = residenceRefusal(dossier, dossierId, 'work-authorisation-refused', on);
+      payload = residenceRefusal(dossier, dossierId, 'work-authorisation-refused', on, docs);
     } else {
       const decision = await policy.residence({ dossierId, dossier });
       if (decision?.decision === 'granted')
-        payload = residenceGrant(dossier, dossierId, dossier.work.period, on);
+        payload = residenceGrant(dossier, dossierId, dossier.work.period, on, docs);
       else if (decision?.decision === 'refused')
-        payload = residenceRefusal(dossier, dossierId, decision.reason, on);
+        payload = residenceRefusal(dossier, dossierId, decision.reason, on, docs);
     }
     if (!payload) return { state: dossier };
-    return { state: decided(dossier, payload), send: [residenceMessage(dossier, payload, causationId)] };
+    return {
+      state: decided(dossier, payload),
+      send: [residenceMessage(dossier, payload, causationId, docs)],
+    };
   }
 
   const on =
@@ -318,23 +326,26 @@ export async function createImmigrationOfficeService(
             },
           );
         }
+        const docs: DecisionDocument[] = [];
         const payload =
           decision.decision === 'granted' && d.work.decision === 'granted'
-            ? residenceGrant(d, dossierId, d.work.period, date)
+            ? residenceGrant(d, dossierId, d.work.period, date, docs)
             : residenceRefusal(
                 d,
                 dossierId,
                 decision.decision === 'refused' ? decision.reason : 'work-authorisation-refused',
                 date,
+                docs,
               );
-        return { state: decided(d, payload), send: [residenceMessage(d, payload, null)] };
+        return { state: decided(d, payload), send: [residenceMessage(d, payload, null, docs)] };
       });
     },
     endStay(dossierId, input) {
       return host.apply(OE, dossierId, `end-stay:${randomUUID()}`, (cur) => {
         assertStep('immigration-office', cur?.phase, 'end-stay', dossierId);
         const d = cur!;
-        const payload = stayEnded(d, dossierId, input.reason, input.endsOn, today());
+        const docs: DecisionDocument[] = [];
+        const payload = stayEnded(d, dossierId, input.reason, input.endsOn, today(), docs);
         const to = [
           d.routing.regionId,
           d.routing.portalId,
@@ -342,7 +353,16 @@ export async function createImmigrationOfficeService(
         ];
         return {
           state: { ...d, phase: 'closed', stayEndsOn: input.endsOn, closedBecause: 'annex-52' },
-          send: [{ type: 'stay-ended', payload, to, context: { ...d.routing }, causationId: null }],
+          send: [
+            {
+              type: 'stay-ended',
+              payload,
+              to,
+              context: { ...d.routing },
+              causationId: null,
+              ...pendingDocuments(docs),
+            },
+          ],
         };
       });
     },
@@ -355,9 +375,10 @@ export async function createImmigrationOfficeService(
           await host.apply(OE, dossierId, `fee-deadline:${date}`, (cur) => {
             assertStep('immigration-office', cur?.phase, 'fee-deadline', dossierId);
             if (!feeOverdue(cur!.fee, date)) return { state: cur! };
-            const payload = feeRefusal(cur!, dossierId, date);
+            const docs: DecisionDocument[] = [];
+            const payload = feeRefusal(cur!, dossierId, date, docs);
             report.feeRefusals.push(dossierId);
-            return { state: decided(cur!, payload), send: [residenceMessage(cur!, payload, null)] };
+            return { state: decided(cur!, payload), send: [residenceMessage(cur!, payload, null, docs)] };
           });
         } else if (decisionDeadlineOverrun(state, date)) {
           await host.apply(OE, dossierId, `decision-deadline:${date}`, (cur) => {

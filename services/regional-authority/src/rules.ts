@@ -1,5 +1,6 @@
 import {
   type ApplicationSubmitted,
+  type DecisionDocument,
   type CompletenessRuled,
   type DocumentKind,
   type DocumentRef,
@@ -15,6 +16,7 @@ import {
   capPeriod,
   competentRegion,
   dayNumber,
+  collectDocument,
   decisionDocument,
 } from '@passerelle/procedure';
 
@@ -185,20 +187,25 @@ export function completenessRuling(
   dossierId: string,
   today: IsoDate,
   limits: RegionTimeLimits = DEFAULT_REGION_TIME_LIMITS,
+  /** Receives the decision documents rendered, for the service to store them. */
+  documents?: DecisionDocument[],
 ): CompletenessRuled | undefined {
   if (!isCompetent(hostedRegion, dossier.workplaceCommuneId)) {
     return { outcome: 'inadmissible', ruledOn: today, reason: 'not-competent' };
   }
   const missing = missingItems(dossier);
   if (missing.length === 0) {
-    const { ref } = decisionDocument({
-      document: 'admissibility',
-      issuer: hostedRegion,
-      dossierId,
-      issuedOn: today,
-      article: 'Agreement of 5 March 2021; Art. 33 §6',
-      outcome: 'complete',
-    });
+    const { ref } = collectDocument(
+      documents,
+      decisionDocument({
+        document: 'admissibility',
+        issuer: hostedRegion,
+        dossierId,
+        issuedOn: today,
+        article: 'Agreement of 5 March 2021; Art. 33 §6',
+        outcome: 'complete',
+      }),
+    );
     return { outcome: 'complete', ruledOn: today, admissibilityDocument: ref };
   }
   if (dossier.phase === 'awaiting-items') {
@@ -259,28 +266,36 @@ export function workAuthorisationPayload(
   hostedRegion: string,
   dossierId: string,
   today: IsoDate,
+  /** Receives the decision documents rendered, for the service to store them. */
+  documents?: DecisionDocument[],
 ): WorkAuthorisationDecided {
   if (decision.decision === 'refused') {
-    const { ref } = decisionDocument({
+    const { ref } = collectDocument(
+      documents,
+      decisionDocument({
+        document: 'work-authorisation',
+        issuer: hostedRegion,
+        dossierId,
+        issuedOn: today,
+        article: 'Art. 105/46 §2',
+        outcome: `refused:${decision.reason}`,
+      }),
+    );
+    return { decision: 'refused', decidedOn: today, reason: decision.reason, decisionDocument: ref };
+  }
+  const period = capPeriod(decision.period, periodLimits(dossier));
+  const { ref } = collectDocument(
+    documents,
+    decisionDocument({
       document: 'work-authorisation',
       issuer: hostedRegion,
       dossierId,
       issuedOn: today,
-      article: 'Art. 105/46 §2',
-      outcome: `refused:${decision.reason}`,
-    });
-    return { decision: 'refused', decidedOn: today, reason: decision.reason, decisionDocument: ref };
-  }
-  const period = capPeriod(decision.period, periodLimits(dossier));
-  const { ref } = decisionDocument({
-    document: 'work-authorisation',
-    issuer: hostedRegion,
-    dossierId,
-    issuedOn: today,
-    article: 'Art. 105/46 §2, 105/57 §2',
-    period,
-    outcome: 'granted',
-  });
+      article: 'Art. 105/46 §2, 105/57 §2',
+      period,
+      outcome: 'granted',
+    }),
+  );
   return {
     decision: 'granted',
     decidedOn: today,

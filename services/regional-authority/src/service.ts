@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from '@passerelle/exchange';
 import {
   type ApplicationSubmitted,
+  type DecisionDocument,
   type DocumentsAdded,
   type PendingMessage,
   type ResidenceDecided,
   type StepResult,
   assertStep,
+  pendingDocuments,
   toIsoDate,
 } from '@passerelle/procedure';
 import { type HostedServiceConfig, ServiceHost } from '@passerelle/service-host';
@@ -99,9 +101,16 @@ export async function createRegionalAuthorityService(
     let next = dossier;
     const context = { ...next.routing } as Record<string, unknown>;
     if (next.phase === 'received' || next.phase === 'awaiting-items') {
-      const ruling = completenessRuling(next, regionId, dossierId, on, limits);
+      const docs: DecisionDocument[] = [];
+      const ruling = completenessRuling(next, regionId, dossierId, on, limits, docs);
       if (ruling) {
-        send.push({ type: 'completeness-ruled', payload: ruling, context, causationId });
+        send.push({
+          type: 'completeness-ruled',
+          payload: ruling,
+          context,
+          causationId,
+          ...pendingDocuments(docs),
+        });
         next = {
           ...next,
           phase: phaseAfterRuling(ruling),
@@ -116,8 +125,15 @@ export async function createRegionalAuthorityService(
     if (next.phase === 'admissible' && !next.work) {
       const decision = await policy.workAuthorisation({ regionId, dossierId, dossier: next });
       if (decision) {
-        const payload = workAuthorisationPayload(next, decision, regionId, dossierId, on);
-        send.push({ type: 'work-authorisation-decided', payload, context, causationId });
+        const docs: DecisionDocument[] = [];
+        const payload = workAuthorisationPayload(next, decision, regionId, dossierId, on, docs);
+        send.push({
+          type: 'work-authorisation-decided',
+          payload,
+          context,
+          causationId,
+          ...pendingDocuments(docs),
+        });
         next = {
           ...next,
           phase: 'work-decided',
@@ -199,7 +215,8 @@ export async function createRegionalAuthorityService(
       return host.apply(regionId, dossierId, `decide-work:${randomUUID()}`, async (cur) => {
         assertStep('regional-authority', cur?.phase, 'decide-work', dossierId);
         const on = today();
-        const payload = workAuthorisationPayload(cur!, decision, regionId, dossierId, on);
+        const docs: DecisionDocument[] = [];
+        const payload = workAuthorisationPayload(cur!, decision, regionId, dossierId, on, docs);
         const next: RegionDossier = {
           ...cur!,
           phase: 'work-decided',
@@ -218,7 +235,13 @@ export async function createRegionalAuthorityService(
         return Promise.resolve({
           state: next,
           send: [
-            { type: 'work-authorisation-decided', payload, context: { ...cur!.routing }, causationId: null },
+            {
+              type: 'work-authorisation-decided',
+              payload,
+              context: { ...cur!.routing },
+              causationId: null,
+              ...pendingDocuments(docs),
+            },
           ],
         });
       });
