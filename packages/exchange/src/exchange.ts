@@ -332,6 +332,7 @@ export class Exchange {
           payload: projected,
           sender: this.options.keys,
           recipientKey,
+          ...(this.options.provider ? { provider: this.options.provider } : {}),
         });
         const body = JSON.stringify(envelope);
         const maxBytes = this.options.maxBytes;
