@@ -362,7 +362,21 @@ describe('single-permit procedure, end to end', () => {
     await h.waitFor(
       async () => (await h.communes.dossier('commune-62063', id))?.phase === 'annex-46-received',
     );
-    await h.communes.registerArrival('commune-62063', id, { enteredOn: today(30), reportedOn: today(31) });
+    // Reported after the 8 working days: registered all the same, and the overrun is reported (Art. 105/58).
+    const late = addWorkingDays(today(30), 9);
+    const arrived = await h.communes.registerArrival('commune-62063', id, {
+      enteredOn: today(30),
+      reportedOn: late,
+    });
+    expect(arrived.arrival).toMatchObject({ inTime: false, deadline: addWorkingDays(today(30), 8) });
+    expect(h.events).toContainEqual(
+      expect.objectContaining({
+        dossierId: id,
+        kind: 'deadline',
+        type: 'arrival-report',
+        participant: 'commune-62063',
+      }),
+    );
     await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'arrived');
     const issued = await h.communes.issuePermit('commune-62063', id);
     expect(issued.permit).toMatchObject({ kind: 'annex-61', validity: { to: firstStateUntil } });
