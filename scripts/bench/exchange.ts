@@ -156,7 +156,13 @@ try {
       }),
     );
     const child = fork(join(import.meta.dirname, '_exchange-receiver.ts'), [settingsFile], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: [
+        '--import',
+        'tsx',
+        ...(process.env['BENCH_PROFILE_DIR']
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE_DIR']}`]
+          : []),
+      ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const ask = <T>(cmd: string, key: string): Promise<T> =>
