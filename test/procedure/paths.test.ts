@@ -131,6 +131,42 @@ describe('single-permit procedure, end to end', () => {
     });
   });
 
+  test('path 1 - no residence known at the decision: the commune registers the arrival on the annex 46 presented (Art. 105/47 §2)', async () => {
+    const id = newDossierId('nocommune');
+    const app = ictFirstApplication();
+    delete app.residenceCommuneId;
+    await submit(h, id, app);
+    expect(await recipientsOf(id, 'residence-decided', 3)).toEqual(
+      [PORTAL, 'post-lagos', 'region-bruxelles'].sort(),
+    );
+    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'visa-issued');
+    await expect(
+      h.communes.registerArrival('commune-21004', id, { enteredOn: today(41) }),
+    ).rejects.toMatchObject({
+      code: 'ERR_OUT_OF_SEQUENCE',
+    });
+    const [annex46] = await h.waitForPortal(id, 'residence-decided');
+    const { period, decidedOn } = annex46!.payload as {
+      period: { from: string; to: string };
+      decidedOn: string;
+    };
+    await h.communes.registerArrival('commune-21004', id, {
+      enteredOn: today(41),
+      reportedOn: today(42),
+      presented: {
+        period,
+        decidedOn,
+        permitToIssue: 'annex-60',
+        procedure: 'first',
+        regionId: 'region-bruxelles',
+        portalId: PORTAL,
+      },
+    });
+    await h.waitFor(async () => (await h.office.dossier(id))?.routing.communeId === 'commune-21004');
+    await h.communes.issuePermit('commune-21004', id);
+    expect(await recipientsOf(id, 'permit-issued', 3)).toEqual([OE, PORTAL, 'region-bruxelles'].sort());
+  });
+
   test('path 2 - missing document: the region asks, the integrator completes, the dossier proceeds', async () => {
     const id = newDossierId('missing');
     const app = ictFirstApplication();
