@@ -12,7 +12,7 @@ import {
 } from '@passerelle/directory';
 import type { KeyResolver } from '@passerelle/envelope';
 import { PasserelleError } from '@passerelle/errors';
-import { connectNats } from '@passerelle/exchange';
+import { type LoadedCredentials, connectNats, loadCredentials } from '@passerelle/exchange';
 import type { HostedServiceConfig } from './host.js';
 
 /** The start-up settings of a service, from a JSON file and the environment. */
@@ -29,6 +29,11 @@ export interface ServiceSettings {
   directoryFile?: string;
   /** Repository root holding `contracts/` and `schemas/`. Env `PASSERELLE_CONTRACTS_ROOT`. */
   contractsRoot?: string;
+  /**
+   * Secured server: folder of credentials files, one `<id>.json` per hosted id (`loadCredentials` format).
+   * Env `PASSERELLE_CREDENTIALS_DIR`; file `credentialsDir`.
+   */
+  credentialsDir?: string;
   /** Every other key of the JSON file (service-specific settings). */
   extra: Record<string, unknown>;
 }
@@ -108,7 +113,16 @@ export async function readServiceSettings(
   if (!anchor) throw bad(service, 'anchor (PASSERELLE_ANCHOR)', 'is required');
   const directoryFile = text('PASSERELLE_DIRECTORY_FILE', 'directoryFile');
   const contractsRoot = text('PASSERELLE_CONTRACTS_ROOT', 'contractsRoot');
-  const known = new Set(['servers', 'participants', 'keysDir', 'anchor', 'directoryFile', 'contractsRoot']);
+  const credentialsDir = text('PASSERELLE_CREDENTIALS_DIR', 'credentialsDir');
+  const known = new Set([
+    'servers',
+    'participants',
+    'keysDir',
+    'anchor',
+    'directoryFile',
+    'contractsRoot',
+    'credentialsDir',
+  ]);
   const extra = Object.fromEntries(Object.entries(file).filter(([k]) => !known.has(k)));
   return {
     servers,
@@ -117,6 +131,7 @@ export async function readServiceSettings(
     anchor,
     ...(directoryFile ? { directoryFile } : {}),
     ...(contractsRoot ? { contractsRoot } : {}),
+    ...(credentialsDir ? { credentialsDir } : {}),
     extra,
   };
 }
@@ -152,16 +167,43 @@ export async function loadHostedConfig(
     });
   });
   const contracts = await loadContracts(settings.contractsRoot ? { root: settings.contractsRoot } : {});
+  const credentials = new Map<string, LoadedCredentials>();
+  if (settings.credentialsDir) {
+    for (const id of settings.participants) {
+      const loaded = await loadCredentials(join(settings.credentialsDir, `${id}.json`));
+      if (loaded.participant !== id) {
+        throw new PasserelleError(
+          'ERR_CONFIG_INVALID',
+          `${service} setting credentialsDir holds another participant's file for ${id}`,
+          {
+            details: { setting: 'credentialsDir', participant: id },
+          },
+        );
+      }
+      credentials.set(id, loaded);
+    }
+  }
+  const first = credentials.get(settings.participants[0]!);
+  const servers = first?.servers ?? settings.servers;
   let directory: KeyResolver;
   let nc: NatsConnection | undefined;
   if (settings.directoryFile) {
     directory = await loadDirectoryFile(settings.directoryFile, anchor);
   } else {
-    nc = await connectNats({ servers: settings.servers, name: `${service}-directory` });
+    // The directory is read with the first hosted id's credentials (read access is granted to every participant).
+    nc = await connectNats({ ...first?.connection, servers, name: `${service}-directory` });
     directory = await createDirectoryClient({ nc, anchor });
   }
   return {
-    config: { participants, directory, contracts, servers: settings.servers },
+    config: {
+      participants,
+      directory,
+      contracts,
+      servers,
+      ...(credentials.size > 0
+        ? { connectionFor: (id: string) => credentials.get(id)?.connection, provision: false }
+        : {}),
+    },
     close: async () => {
       if (nc && !nc.isClosed()) await nc.drain();
     },

@@ -1,6 +1,6 @@
-import { Kvm } from '@nats-io/kv';
+import { type KV, Kvm } from '@nats-io/kv';
 import { type ObjectStore, Objm } from '@nats-io/obj';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
 import type { Contracts } from '@passerelle/contracts';
 import { type ParticipantKind, participantKind } from '@passerelle/directory';
 import type { KeyResolver, ParticipantKeys } from '@passerelle/envelope';
@@ -29,6 +29,13 @@ export interface HostedServiceConfig {
   servers?: string | string[];
   /** Or one connection shared by every hosted id (tests, one trusted host). */
   nc?: NatsConnection;
+  /**
+   * Connection settings of each hosted id on a secured server (nkey authenticator, TLS, inbox prefix: what
+   * `loadCredentials` returns), used with `servers`.
+   */
+  connectionFor?: (participant: string) => Omit<ConnectionOptions, 'servers'> | undefined;
+  /** Create missing streams (default true); false on a secured server where the operator provisions them. */
+  provision?: boolean;
   /** Inbox consumer delivery settings (tests shorten backoff and ack wait). */
   consumer?: InboxConsumerOptions;
   /** KV bucket of the service's dossier state (default `svc-<service>`). */
@@ -64,6 +71,7 @@ export class ServiceHost<S> {
     readonly now: () => Date,
     private readonly documentsBucket: string,
     private readonly replicas: number,
+    private readonly provision: boolean,
   ) {}
 
   private documents: Promise<ObjectStore> | undefined;
@@ -74,7 +82,9 @@ export class ServiceHost<S> {
    */
   private async storeDocuments(documents: NonNullable<PendingMessage['documents']>): Promise<void> {
     const first = this.exchanges.values().next().value as Exchange;
-    this.documents ??= new Objm(first.nc).create(this.documentsBucket, { replicas: this.replicas });
+    this.documents ??= this.provision
+      ? new Objm(first.nc).create(this.documentsBucket, { replicas: this.replicas })
+      : new Objm(first.nc).open(this.documentsBucket);
     const store = await this.documents.catch((err: unknown) => {
       this.documents = undefined;
       throw err;
@@ -114,6 +124,10 @@ export class ServiceHost<S> {
           directory: config.directory,
           contracts: config.contracts,
           ...(config.nc ? { nc: config.nc } : { servers: config.servers! }),
+          ...(!config.nc && config.connectionFor?.(keys.participantId)
+            ? { connection: config.connectionFor(keys.participantId)! }
+            : {}),
+          ...(config.provision === false ? { provision: false } : {}),
           ...(config.consumer ? { consumer: config.consumer } : {}),
           ...(config.replicas ? { replicas: config.replicas } : {}),
           // One message at a time per hosted id: a dossier's messages are handled in the order they were
@@ -131,10 +145,7 @@ export class ServiceHost<S> {
               (k) => [k.participantId, StateCipher.fromPrivateKey(k.signing, 'dossiers')] as const,
             ),
       );
-      const kv = await new Kvm(first.nc).create(config.bucket ?? `svc-${service}`, {
-        history: 1,
-        replicas: config.replicas ?? 1,
-      });
+      const kv = await openBucket(first.nc, config.bucket ?? `svc-${service}`, config);
       const host = new ServiceHost<S>(
         service,
         exchanges,
@@ -146,6 +157,7 @@ export class ServiceHost<S> {
         config.now ?? (() => new Date()),
         config.documentsBucket ?? 'pex-decisions',
         config.replicas ?? 1,
+        config.provision !== false,
       );
       for (const [participant, exchange] of exchanges) {
         exchange.onRejection((r) =>
@@ -210,7 +222,23 @@ export class ServiceHost<S> {
 
   /** Sends a pending message of a dossier for a hosted id (the store's outbox calls it). */
   readonly send = async (participant: string, dossierId: string, message: PendingMessage): Promise<void> => {
-    if (message.documents?.length) await this.storeDocuments(message.documents);
+    if (message.documents?.length) {
+      // Best effort: a decision is not held back because its document could not be stored (a secured
+      // server without the documents bucket granted); the failure is logged and reported.
+      await this.storeDocuments(message.documents).catch((err: unknown) => {
+        this.logger.warn(
+          { code: (err as { code?: string }).code, dossierId },
+          'decision document not stored',
+        );
+        this.emit({
+          participant,
+          dossierId,
+          kind: 'notice',
+          type: message.type,
+          detail: 'decision document not stored',
+        });
+      });
+    }
     const sent = await this.exchange(participant).send(message.type, message.payload, {
       dossierId,
       ...(message.to ? { to: message.to } : {}),
@@ -253,6 +281,20 @@ export class ServiceHost<S> {
   async close(): Promise<void> {
     await Promise.all([...this.exchanges.values()].map((e) => e.close()));
   }
+}
+
+/**
+ * Opens a service bucket: created when missing, or (with `provision: false`, on a secured server where the
+ * operator provisions the buckets) only opened.
+ */
+export async function openBucket(
+  nc: NatsConnection,
+  bucket: string,
+  config: Pick<HostedServiceConfig, 'provision' | 'replicas'>,
+): Promise<KV> {
+  const kvm = new Kvm(nc);
+  if (config.provision === false) return kvm.open(bucket);
+  return kvm.create(bucket, { history: 1, replicas: config.replicas ?? 1 });
 }
 
 /** Checks the shared settings; the ERR_CONFIG_INVALID message names the bad setting. */

@@ -94,4 +94,21 @@ describe('service start-up from files', () => {
       message: expect.stringContaining('keysDir'),
     });
   });
+  test('config - a secured deployment names a credentials file per hosted id; a missing one is ERR_CONFIG_INVALID', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'svc-start-'));
+    const anchor = await writeAnchor(join(dir, 'anchor'));
+    await writeParticipantKeys(join(dir, 'keys', 'post-lagos'), await generateParticipantKeys('post-lagos'));
+    const settings = await readServiceSettings('consular-post', 'consular-post', {
+      PASSERELLE_PARTICIPANTS: 'post-lagos',
+      PASSERELLE_KEYS_DIR: join(dir, 'keys'),
+      PASSERELLE_ANCHOR: anchor.publicPath,
+      PASSERELLE_CREDENTIALS_DIR: join(dir, 'credentials'),
+      PASSERELLE_CONTRACTS_ROOT: root,
+    });
+    expect(settings.credentialsDir).toBe(join(dir, 'credentials'));
+    await expect(loadHostedConfig('consular-post', settings)).rejects.toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+      message: expect.stringContaining('post-lagos.json'),
+    });
+  });
 });

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Kvm } from '@nats-io/kv';
 import {
   type ArrivalRegistered,
   type DocumentRef,
@@ -14,7 +13,13 @@ import {
   assertStep,
   toIsoDate,
 } from '@passerelle/procedure';
-import { type HostedServiceConfig, ServiceHost, StateCipher, pseudonymKey } from '@passerelle/service-host';
+import {
+  type HostedServiceConfig,
+  ServiceHost,
+  StateCipher,
+  openBucket,
+  pseudonymKey,
+} from '@passerelle/service-host';
 import {
   type CommuneDossier,
   type CommuneGrant,
@@ -94,9 +99,10 @@ const OE = 'immigration-office';
  */
 export async function createCommuneService(config: CommuneConfig): Promise<CommuneService> {
   const host = await ServiceHost.open<CommuneDossier>('commune', 'commune', config);
-  const registerKv = await new Kvm(host.exchange(host.participants[0]!).nc).create(
+  const registerKv = await openBucket(
+    host.exchange(host.participants[0]!).nc,
     config.registerBucket ?? 'svc-commune-register',
-    { history: 1, replicas: config.replicas ?? 1 },
+    config,
   );
   const keysOf = new Map(config.participants.map((k) => [k.participantId, k.signing]));
   // The register is keyed by a pseudonym of the passport number and encrypted like the dossiers.
