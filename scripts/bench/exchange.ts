@@ -44,21 +44,21 @@ const ALL_PROVIDERS: {
   receiver: string;
 }[] = [
   {
-    name: 'jose (default)',
+    name: 'jose',
     key: 'jose',
     provider: joseProvider,
     sender: 'portal-bench-a',
     receiver: 'region-bruxelles',
   },
   {
-    name: 'node-crypto',
+    name: 'node-crypto (runtime default)',
     key: 'node-crypto',
     provider: createNodeCryptoProvider(),
     sender: 'portal-bench-b',
     receiver: 'region-wallonie',
   },
 ];
-const PROVIDERS = ALL_PROVIDERS.filter((p) => !values.provider || p.name.startsWith(values.provider));
+const PROVIDERS = ALL_PROVIDERS.filter((p) => !values.provider || p.key.startsWith(values.provider));
 
 const payload = JSON.parse(
   readFileSync(join(root, 'schemas', 'examples', `${TYPE}.v1`, 'valid-ict-first-application.json'), 'utf8'),
