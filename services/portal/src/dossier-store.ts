@@ -1,6 +1,6 @@
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { AtRestCipher } from './at-rest.js';
+import type { StateCipher } from '@passerelle/service-host';
 import type { DossierRecord } from './dossier-status.js';
 import { PortalError } from './portal-error.js';
 
@@ -15,14 +15,14 @@ const DOSSIER_ID = /^[A-Za-z0-9-]{8,64}$/;
 export class DossierStore {
   private constructor(
     private readonly kv: KV,
-    private readonly cipher: AtRestCipher,
+    private readonly cipher: StateCipher,
   ) {}
 
   /** Opens (or creates) the bucket; records are encrypted with `cipher` (fee amounts are personal data). */
   static async open(
     nc: NatsConnection,
     participant: string,
-    cipher: AtRestCipher,
+    cipher: StateCipher,
     options: { replicas?: number } = {},
   ): Promise<DossierStore> {
     const kv = await new Kvm(nc).create(dossierBucketName(participant), {

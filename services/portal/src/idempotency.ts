@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { AtRestCipher } from './at-rest.js';
+import type { StateCipher } from '@passerelle/service-host';
 import { errorBody, errorStatus } from './http-errors.js';
 import { PortalError } from './portal-error.js';
 
@@ -64,7 +64,7 @@ export function requestFingerprint(...parts: string[]): string {
 export class HttpIdempotencyStore {
   private constructor(
     private readonly kv: KV,
-    private readonly cipher: AtRestCipher,
+    private readonly cipher: StateCipher,
     private readonly staleAfterMs: number,
   ) {}
 
@@ -75,7 +75,7 @@ export class HttpIdempotencyStore {
   static async open(
     nc: NatsConnection,
     participant: string,
-    cipher: AtRestCipher,
+    cipher: StateCipher,
     options: { replicas?: number; ttlMs?: number; staleAfterMs?: number } = {},
   ): Promise<HttpIdempotencyStore> {
     const kv = await new Kvm(nc).create(httpIdempotencyBucketName(participant), {

@@ -1,4 +1,3 @@
-export { AtRestCipher } from './at-rest.js';
 export { createAuthenticator, hashToken } from './auth.js';
 export type { Authenticator } from './auth.js';
 export { DEFAULT_MAX_DOCUMENT_BYTES, SCHEMA_MAX_DOCUMENT_BYTES, assertPortalConfig } from './config.js';

@@ -17,7 +17,7 @@ import {
   fastify,
 } from 'fastify';
 import { PasserelleError, isPasserelleError } from '@passerelle/errors';
-import { AtRestCipher } from './at-rest.js';
+import { StateCipher } from '@passerelle/service-host';
 import { createAuthenticator } from './auth.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES, type PortalConfig, assertPortalConfig } from './config.js';
 import { DocumentStore, type DocumentRef } from './documents.js';
@@ -141,12 +141,12 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
       HttpIdempotencyStore.open(
         nc,
         participant,
-        AtRestCipher.fromPrivateKey(config.keys.signing, 'idempotency'),
+        StateCipher.fromPrivateKey(config.keys.signing, 'portal idempotency'),
         {
           replicas,
         },
       ),
-      DossierStore.open(nc, participant, AtRestCipher.fromPrivateKey(config.keys.signing, 'dossiers'), {
+      DossierStore.open(nc, participant, StateCipher.fromPrivateKey(config.keys.signing, 'portal dossiers'), {
         replicas,
       }),
     ]);

@@ -420,7 +420,7 @@ describe('portal service', () => {
     const records = await rawValues(`pex-portal-dossiers-${PORTAL}`);
     expect(records.length).toBeGreaterThan(0);
     for (const value of records) {
-      expect(value).toMatch(/^r1\./);
+      expect(value).toMatch(/^s1\./);
       expect(value).not.toContain('region-bruxelles');
       expect(value).not.toContain('acme-hr');
     }
