@@ -1,33 +1,16 @@
+import type { EnvelopeMeta } from '@passerelle/envelope';
+import type { ReceiptClaims } from '@passerelle/exchange';
 import { canonicalJson } from './canonical-json.js';
 import { sha256Hex } from './digest.js';
 
 /** Version of the entry format, part of every hashed entry. */
 export const LEDGER_FORMAT_VERSION = 1;
 
-/** Clear routing data of an envelope (same shape as `EnvelopeMeta` of `@passerelle/envelope`). */
-export interface LedgerEnvelopeMeta {
-  id: string;
-  type: string;
-  schemaVersion: number;
-  sender: string;
-  recipient: string;
-  dossierId: string;
-  issuedAt: string;
-  correlationId: string;
-  causationId: string | null;
-}
+/** Clear routing data of an envelope: the envelope's own meta. */
+export type LedgerEnvelopeMeta = EnvelopeMeta;
 
-/** Payload of a receipt JWS (see interfaces: "Receipts"). */
-export interface LedgerReceiptClaims {
-  messageId: string;
-  type: string;
-  dossierId: string;
-  sender: string;
-  receiver: string;
-  envelopeSha256: string;
-  receivedAt: string;
-  status: 'accepted';
-}
+/** Payload of a receipt JWS, as the exchange runtime signs it. */
+export type LedgerReceiptClaims = ReceiptClaims;
 
 /** Payload of a checkpoint JWS: the batch `firstSeq..lastSeq` and its RFC 6962 Merkle root. */
 export interface CheckpointClaims {
