@@ -1,6 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { type KeyResolver, type KeyUse, type PublicJwk, selectKey } from '@passerelle/envelope';
-import { PasserelleError } from '@passerelle/errors';
+import { type KeyResolver, type KeyUse, type PublicJwk, createStaticResolver } from '@passerelle/envelope';
 import { DirectoryError } from './directory-error.js';
 import { type ParticipantEntry, type SignedEntry, entryKeys, verifyEntry } from './entry.js';
 
@@ -97,21 +96,11 @@ export async function parseDirectoryExport(
       throw new DirectoryError('ERR_DIRECTORY_FILE_INVALID', `${source} holds ${entry.id} twice.`);
     byId.set(entry.id, entry);
   }
+  // The verified entries resolve keys exactly as any static set of public keys does.
+  const keys = createStaticResolver([...byId.values()].map(entryKeys));
   return {
-    // eslint-disable-next-line @typescript-eslint/require-await -- a Promise-returning contract; throws become rejections
-    async resolve(participantId: string, use: KeyUse, at: Date, kid?: string): Promise<PublicJwk> {
-      const entry = byId.get(participantId);
-      if (!entry) {
-        throw new PasserelleError(
-          'ERR_UNKNOWN_SENDER',
-          `${participantId.slice(0, 64)} is not in the directory.`,
-          {
-            details: { participantId: participantId.slice(0, 64) },
-          },
-        );
-      }
-      return selectKey(entryKeys(entry), use, at, kid);
-    },
+    resolve: (participantId: string, use: KeyUse, at: Date, kid?: string): Promise<PublicJwk> =>
+      keys.resolve(participantId, use, at, kid),
     get: (id) => byId.get(id),
     list: () => [...byId.values()].sort((a, b) => a.id.localeCompare(b.id)),
   };
