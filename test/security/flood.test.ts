@@ -1,23 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type NatsConnection, connect } from '@nats-io/transport-node';
-import { loadCredentials } from '@passerelle/exchange';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { NatsServer } from '@passerelle/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { Limits } from '../../scripts/gen-infra.js';
-import {
-  type SecureDeployment,
-  prepareSecureDeployment,
-  provisionSecure,
-  startSecureServer,
-} from '../../scripts/secure-exchange.js';
+import { type SecureDeployment } from '../../scripts/secure-exchange.js';
 import {
   type Parties,
+  type SecuredScenario,
+  startSecuredScenario,
   clientTls,
   connectSecureExchange,
   example,
-  makeParties,
   rawSession,
   seedOf,
 } from '../support/secure.js';
@@ -30,25 +22,18 @@ const PARTIES = [FLOODER, OE, REGION, PORTAL];
 const FLOOD_SUBJECT = `pex.msg.visa-issued.${FLOODER}.${OE}`;
 
 describe('secured server: flooding and oversized messages', { timeout: 90_000 }, () => {
-  const home = mkdtempSync(join(tmpdir(), 'passerelle-flood-'));
   let deployment: SecureDeployment;
   let server: NatsServer;
   let parties: Parties;
   let flooder: NatsConnection;
+  let scenario: SecuredScenario | undefined;
 
   beforeAll(async () => {
-    deployment = await prepareSecureDeployment({ dir: join(home, 'secure') });
-    server = await startSecureServer(deployment);
-    await deployment.writeCredentials([server.url]);
-    await provisionSecure(deployment, server.url, { participants: PARTIES });
-    parties = await makeParties(PARTIES);
-    const c = await loadCredentials(deployment.credentialsFile(FLOODER));
-    flooder = await connect({ ...c.connection, servers: c.servers });
+    scenario = await startSecuredScenario('passerelle-flood-', PARTIES, FLOODER);
+    ({ deployment, server, parties, client: flooder } = scenario);
   }, 60_000);
   afterAll(async () => {
-    await flooder?.close();
-    await server?.stop();
-    rmSync(home, { recursive: true, force: true });
+    await scenario?.stop();
   });
   beforeEach((ctx) => {
     ctx.onTestFailed(() => console.error(server.log().slice(-4000)));

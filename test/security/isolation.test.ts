@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type NatsConnection, connect, nkeyAuthenticator, nkeys } from '@nats-io/transport-node';
@@ -12,22 +10,16 @@ import {
   writeAnchor,
 } from '@passerelle/directory';
 import { toPublicJwk } from '@passerelle/envelope';
-import { loadCredentials } from '@passerelle/exchange';
 import type { NatsServer } from '@passerelle/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import {
-  type SecureDeployment,
-  connectOperator,
-  prepareSecureDeployment,
-  provisionSecure,
-  startSecureServer,
-} from '../../scripts/secure-exchange.js';
+import { type SecureDeployment, connectOperator } from '../../scripts/secure-exchange.js';
 import {
   type Parties,
+  type SecuredScenario,
+  startSecuredScenario,
   clientTls,
   connectSecureExchange,
   example,
-  makeParties,
   rawSession,
   seedOf,
 } from '../support/secure.js';
@@ -48,25 +40,19 @@ async function violation(run: (nc: NatsConnection) => Promise<unknown>, nc: Nats
 }
 
 describe('secured server: isolation between participants', { timeout: 60_000 }, () => {
-  const home = mkdtempSync(join(tmpdir(), 'passerelle-sec-'));
+  let home: string;
   let deployment: SecureDeployment;
   let server: NatsServer;
   let parties: Parties;
   let post: NatsConnection;
+  let scenario: SecuredScenario | undefined;
 
   beforeAll(async () => {
-    deployment = await prepareSecureDeployment({ dir: join(home, 'secure') });
-    server = await startSecureServer(deployment);
-    await deployment.writeCredentials([server.url]);
-    await provisionSecure(deployment, server.url, { participants: PARTIES });
-    parties = await makeParties(PARTIES);
-    const c = await loadCredentials(deployment.credentialsFile(POST));
-    post = await connect({ ...c.connection, servers: c.servers });
+    scenario = await startSecuredScenario('passerelle-sec-', PARTIES, POST);
+    ({ home, deployment, server, parties, client: post } = scenario);
   }, 60_000);
   afterAll(async () => {
-    await post?.close();
-    await server?.stop();
-    rmSync(home, { recursive: true, force: true });
+    await scenario?.stop();
   });
   beforeEach((ctx) => {
     ctx.onTestFailed(() => console.error(server.log().slice(-4000)));

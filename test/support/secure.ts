@@ -3,12 +3,13 @@
  * connected with credentials files (nkey + mutual TLS + private inbox, provision: false), and a raw
  * protocol client for what a well-behaved library would never send.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { type Socket, connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { nkeys } from '@nats-io/transport-node';
+import { type NatsConnection, connect as natsConnect, nkeys } from '@nats-io/transport-node';
 import { type Contracts, loadContracts } from '@passerelle/contracts';
 import {
   type KeyResolver,
@@ -24,7 +25,13 @@ import {
   createLogger,
   loadCredentials,
 } from '@passerelle/exchange';
-import type { SecureDeployment } from '../../scripts/secure-exchange.js';
+import type { NatsServer } from '@passerelle/testing';
+import {
+  type SecureDeployment,
+  prepareSecureDeployment,
+  provisionSecure,
+  startSecureServer,
+} from '../../scripts/secure-exchange.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -217,4 +224,47 @@ export async function until(predicate: () => boolean | Promise<boolean>, timeout
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A secured nats-server with provisioned participants, their keys, and one participant's raw connection. */
+export interface SecuredScenario {
+  /** Temp folder of the scenario (removed by `stop`). */
+  home: string;
+  deployment: SecureDeployment;
+  server: NatsServer;
+  parties: Parties;
+  /** A plain NATS connection with `clientId`'s credentials (nkey + mutual TLS). */
+  client: NatsConnection;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the secured server of infra/nats in a temp folder, provisions `participants` with the operator
+ * identity, writes their credentials, makes their keys, and connects as `clientId`.
+ */
+export async function startSecuredScenario(
+  prefix: string,
+  participants: readonly string[],
+  clientId: string,
+): Promise<SecuredScenario> {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  const deployment = await prepareSecureDeployment({ dir: join(home, 'secure') });
+  const server = await startSecureServer(deployment);
+  await deployment.writeCredentials([server.url]);
+  await provisionSecure(deployment, server.url, { participants: [...participants] });
+  const parties = await makeParties(participants);
+  const c = await loadCredentials(deployment.credentialsFile(clientId));
+  const client = await natsConnect({ ...c.connection, servers: c.servers });
+  return {
+    home,
+    deployment,
+    server,
+    parties,
+    client,
+    async stop() {
+      await client.close();
+      await server.stop();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
 }
