@@ -2,25 +2,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connectNats, provisionStreams, writeDeadLetter } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { runCli } from '../src/index.js';
-
-async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi
-    .spyOn(console, 'error')
-    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    process.exitCode = 0;
-    const code = await runCli(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    process.exitCode = 0;
-  }
-}
+import { capture } from './capture.js';
 
 describe('passerelle dlq', () => {
   const nats = useNatsServer();

@@ -2,25 +2,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connectNats, provisionStreams } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { runCli } from '../src/index.js';
-
-async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi
-    .spyOn(console, 'error')
-    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    process.exitCode = 0;
-    const code = await runCli(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    process.exitCode = 0;
-  }
-}
+import { capture } from './capture.js';
 
 const DOSSIER = '0190d1a8-7c1e-4b7e-9d1b-3c3f2e6a1b20';
 const OTHER = '0190d1a8-0000-4000-8000-00000000ffff';
