@@ -23,7 +23,7 @@ import {
 } from '@passerelle/envelope';
 import { type Exchange, connectExchange, connectNats, createLogger } from '@passerelle/exchange';
 import { startNatsServer } from '@passerelle/testing';
-import { machineLine, percentile } from './_util.js';
+import { machineLine, percentile, processCpuMs } from './_util.js';
 
 const { values } = parseArgs({
   options: {
@@ -126,6 +126,8 @@ try {
 
   const rows: string[] = [];
   const latencyLines: string[] = [];
+  const cpuLines: string[] = [];
+  const f2 = (n: number): string => n.toFixed(2);
   const work = mkdtempSync(join(tmpdir(), 'passerelle-bench-'));
   const publics = [...keys].map(([participantId, k]) => ({
     participantId,
@@ -181,12 +183,18 @@ try {
       (await sender.metrics.receiptsReceived.get()).values[0]?.value ?? 0;
 
     // Throughput with 32 sends in flight, measured until every receipt is verified by the sender.
+    const cpu = (): number[] => [process.pid, child.pid ?? -1, server.pid].map(processCpuMs);
+    const cpuBefore = cpu();
     const start = performance.now();
     await runConcurrent(COUNT, 32, async () => {
       await sender.send(TYPE, payload, { to: p.receiver, dossierId: 'BENCH-DOSSIER' });
     });
     await until(async () => (await receipts()) >= COUNT);
     const rate = COUNT / ((performance.now() - start) / 1000);
+    const [senderCpu, receiverCpu, serverCpu] = cpu().map((after, i) => (after - cpuBefore[i]!) / COUNT);
+    cpuLines.push(
+      `| ${p.name} | ${f2(senderCpu!)} | ${f2(receiverCpu!)} | ${f2(serverCpu!)} | ${f2(senderCpu! + receiverCpu! + serverCpu!)} |`,
+    );
     rows.push(
       `| secure, ${p.name}: seal → publish → open, contract, schema, idempotency, handler, signed receipt, ack, receipt verified | ${COUNT} | ${rate.toFixed(0)} | ${(rate / rawRate).toFixed(3)} |`,
     );
@@ -227,6 +235,12 @@ try {
       '| --- | ---: | ---: | ---: |',
       `| raw JetStream publish → pull consume → ack | ${COUNT} | ${rawRate.toFixed(0)} | 1.000 |`,
       ...rows,
+      '',
+      'CPU time per message during the throughput run (ms, user + system, from /proc; two cores give 2 ms of CPU per message at 1 000 msg/s):',
+      '',
+      '| provider | sender | receiver | nats-server | total |',
+      '| --- | ---: | ---: | ---: | ---: |',
+      ...cpuLines,
       '',
       `Fixed rate 200 msg/s for ${RATE_SECONDS} s, latency from sealing to the handler (ms):`,
       '',

@@ -1,17 +1,16 @@
 import {
+  type ECDH,
   createCipheriv,
   createDecipheriv,
+  createECDH,
   createHash,
   createPrivateKey,
   createPublicKey,
-  diffieHellman,
-  generateKeyPair as generateKeyPairCb,
   type KeyObject,
   randomBytes,
   sign as signCb,
   verify as verifyCb,
 } from 'node:crypto';
-import { promisify } from 'node:util';
 import {
   bareJwk,
   createKeyCache,
@@ -20,7 +19,6 @@ import {
 } from './crypto-provider.js';
 import type { PrivateJwk, PublicJwk } from './types.js';
 
-const generateKeyPair = promisify(generateKeyPairCb);
 const AES_KW_IV = Buffer.from('A6A6A6A6A6A6A6A6', 'hex');
 const P1363 = 'ieee-p1363' as const;
 
@@ -68,12 +66,20 @@ function parseHeader(segment: string): Record<string, unknown> {
   return header as Record<string, unknown>;
 }
 
+/** The uncompressed SEC 1 point (0x04 ‖ x ‖ y) of P-256 JWK coordinates; refuses coordinates of the wrong size. */
+function p256Point(x: string, y: string): Buffer {
+  const point = Buffer.concat([Buffer.from([4]), Buffer.from(x, 'base64url'), Buffer.from(y, 'base64url')]);
+  if (point.length !== 65) throw new Error('a P-256 point has 32-byte coordinates');
+  return point;
+}
+
 /**
  * A provider on Node's own `crypto` (OpenSSL), with no JOSE library: exactly ES256 compact JWS and
- * ECDH-ES+A256KW / A256GCM compact JWE on P-256 (RFC 7515, 7516, 7518), nothing else. EC work runs on
- * libuv's thread pool (`sign`, `verify`, `generateKeyPair` with callbacks); ECDH and AES stay on the
- * loop (tens of µs). It passes the shared conformance suite and interoperates with jose and node-jose;
- * BENCHMARKS.md shows why it exists.
+ * ECDH-ES+A256KW / A256GCM compact JWE on P-256 (RFC 7515, 7516, 7518), nothing else. ES256 signing and
+ * verification run on libuv's thread pool; ECDH works on raw points (`createECDH`: no key objects to build
+ * or export per message, and OpenSSL refuses a point that is not on the curve); AES stays on the loop
+ * (a few µs). It passes the shared conformance suite and interoperates with jose and node-jose;
+ * BENCHMARKS.md shows why it is the default.
  *
  * @example
  * ```ts
@@ -89,6 +95,25 @@ export function createNodeCryptoProvider(): CryptoProvider {
         : createPublicKey({ key: bareJwk(jwk), format: 'jwk' }),
     ),
   );
+  // a recipient's public point, checked on the curve once (by a throw-away agreement) and then reused
+  const recipientPoint = createKeyCache(async (jwk) => {
+    const point = p256Point(jwk.x, jwk.y);
+    const probe = createECDH('prime256v1');
+    probe.generateKeys();
+    probe.computeSecret(point);
+    return point;
+  });
+  // the recipient's private key, ready for agreements (one ECDH object per key)
+  const agreement = createKeyCache(async (jwk): Promise<ECDH> => {
+    if (!('d' in jwk) || typeof jwk.d !== 'string') throw new Error('decryption needs the private key');
+    const ecdh = createECDH('prime256v1');
+    ecdh.setPrivateKey(Buffer.from(jwk.d, 'base64url'));
+    if (!ecdh.getPublicKey().equals(p256Point(jwk.x, jwk.y))) throw new Error('d does not match x and y');
+    return ecdh;
+  });
+  // One object generates every ephemeral key: generateKeys() and computeSecret() run back to back with no
+  // await between them, so no two messages can share a key.
+  const ephemeral = createECDH('prime256v1');
   return {
     name: 'node-crypto',
     async sign(payload: Uint8Array, jwk: PrivateJwk, header: ProtectedHeaderExtras = {}): Promise<string> {
@@ -113,26 +138,19 @@ export function createNodeCryptoProvider(): CryptoProvider {
       jwk: PublicJwk,
       header: ProtectedHeaderExtras = {},
     ): Promise<string> {
-      const [recipient, ephemeral] = await Promise.all([
-        key(jwk),
-        generateKeyPair('ec', { namedCurve: 'P-256' }),
-      ]);
-      const epk = ephemeral.publicKey.export({ format: 'jwk' });
+      const recipient = await recipientPoint(jwk);
+      const epk = ephemeral.generateKeys();
+      const z = ephemeral.computeSecret(recipient);
       const protectedHeader = b64(
         JSON.stringify({
           ...header,
           alg: 'ECDH-ES+A256KW',
           enc: 'A256GCM',
           kid: jwk.kid,
-          epk: { kty: 'EC', crv: 'P-256', x: epk.x, y: epk.y },
+          epk: { kty: 'EC', crv: 'P-256', x: b64(epk.subarray(1, 33)), y: b64(epk.subarray(33)) },
         }),
       );
-      const kek = concatKdf(
-        diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient }),
-        'ECDH-ES+A256KW',
-        Buffer.alloc(0),
-        Buffer.alloc(0),
-      );
+      const kek = concatKdf(z, 'ECDH-ES+A256KW', Buffer.alloc(0), Buffer.alloc(0));
       const cek = randomBytes(32);
       const wrap = createCipheriv('id-aes256-wrap', kek, AES_KW_IV);
       const wrapped = Buffer.concat([wrap.update(cek), wrap.final()]);
@@ -160,19 +178,11 @@ export function createNodeCryptoProvider(): CryptoProvider {
       ) {
         throw new Error('epk must be a P-256 public key');
       }
-      // OpenSSL refuses a point that is not on the curve here (invalid-curve attacks)
-      const ephemeral = createPublicKey({
-        key: { kty: 'EC', crv: 'P-256', x: epk.x, y: epk.y },
-        format: 'jwk',
-      });
       const party = (name: 'apu' | 'apv'): Buffer =>
         typeof header[name] === 'string' ? Buffer.from(header[name], 'base64url') : Buffer.alloc(0);
-      const kek = concatKdf(
-        diffieHellman({ privateKey: await key(jwk), publicKey: ephemeral }),
-        'ECDH-ES+A256KW',
-        party('apu'),
-        party('apv'),
-      );
+      // OpenSSL refuses a point that is not on the curve here (invalid-curve attacks)
+      const z = (await agreement(jwk)).computeSecret(p256Point(epk.x, epk.y));
+      const kek = concatKdf(z, 'ECDH-ES+A256KW', party('apu'), party('apv'));
       const unwrap = createDecipheriv('id-aes256-wrap', kek, AES_KW_IV);
       const cek = Buffer.concat([unwrap.update(Buffer.from(k, 'base64url')), unwrap.final()]);
       if (cek.length !== 32) throw new Error('the content key must be 256 bits');

@@ -25,6 +25,32 @@ export function decodeUtf8(bytes: Uint8Array, what: string): string {
  * ```
  */
 export function parseStrictJson(text: string, what: string): unknown {
+  // Fast path: text exactly as JSON.stringify writes it holds no duplicate key (writing the parsed value
+  // again would drop one and differ). Senders write envelopes that way; anything else takes the full parser.
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return parseStrictly(text, what);
+  }
+  if (withinDepth(parsed, MAX_DEPTH) && JSON.stringify(parsed) === text) return parsed;
+  return parseStrictly(text, what);
+}
+
+/** Whether no value in `value` is nested more than `depth` levels below it (the full parser's rule). */
+function withinDepth(value: unknown, depth: number): boolean {
+  if (depth < 0) return false;
+  if (typeof value !== 'object' || value === null) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (!withinDepth(item, depth - 1)) return false;
+    return true;
+  }
+  for (const key in value) if (!withinDepth((value as Record<string, unknown>)[key], depth - 1)) return false;
+  return true;
+}
+
+/** The full parser: every token checked, duplicate keys and depth refused with the offset. */
+function parseStrictly(text: string, what: string): unknown {
   let i = 0;
   const fail = (reason: string): never => {
     throw new EnvelopeError(

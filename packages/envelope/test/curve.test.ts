@@ -1,7 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto';
 import nodeJose from 'node-jose';
 import { describe, expect, test } from 'vitest';
-import { createNodeJoseProvider, generateKey, toPublicJwk } from '../src/index.js';
+import {
+  createJoseProvider,
+  createNodeCryptoProvider,
+  createNodeJoseProvider,
+  generateKey,
+  toPublicJwk,
+} from '../src/index.js';
 import { decodeHeader, withHeader } from './fixtures.js';
 
 describe('curve', () => {
@@ -20,4 +26,36 @@ describe('curve', () => {
     const tampered = withHeader(jwe, { ...decodeHeader(jwe), epk: offCurve });
     await expect(provider.decrypt(tampered, key)).rejects.toThrow(/point|curve|invalid/i);
   });
+
+  function offCurvePoint(): { kty: 'EC'; crv: 'P-256'; x: string; y: string } {
+    const j = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
+    const y = Buffer.from(j.y!, 'base64url');
+    y[31] = y[31]! ^ 1;
+    return { kty: 'EC', crv: 'P-256', x: j.x!, y: y.toString('base64url') };
+  }
+
+  // jose reports every decryption failure alike (by design); the others name the bad point
+  const providers = [
+    { provider: createJoseProvider(), reason: /decryption operation failed/ },
+    { provider: createNodeCryptoProvider(), reason: /not valid for specified curve|32-byte coordinates/ },
+    { provider: createNodeJoseProvider(), reason: /Invalid JWK EC key/ },
+  ];
+  for (const { provider, reason } of providers) {
+    test(`curve - ${provider.name} refuses an epk off the curve or of the wrong size, and encrypting to one`, async () => {
+      const key = await generateKey('enc');
+      const jwe = await provider.encrypt(new TextEncoder().encode('x'), toPublicJwk(key));
+      const offCurve = offCurvePoint();
+      const withEpk = (epk: object): string => withHeader(jwe, { ...decodeHeader(jwe), epk });
+      await expect(provider.decrypt(withEpk(offCurve), key)).rejects.toThrow(reason);
+      const short = { ...offCurve, y: Buffer.alloc(31, 1).toString('base64url') };
+      await expect(provider.decrypt(withEpk(short), key)).rejects.toThrow(reason);
+      await expect(
+        provider.encrypt(new TextEncoder().encode('x'), {
+          ...toPublicJwk(key),
+          ...offCurve,
+          kid: 'off-curve',
+        }),
+      ).rejects.toThrow(/curve|key/i);
+    });
+  }
 });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { EnvelopeError, canonicalJson, newMessageId, parseStrictJson, sha256Hex } from '../src/index.js';
 
@@ -31,6 +32,27 @@ describe('util', () => {
     const o = parseStrictJson('{"__proto__":{"polluted":1}}', 'x') as Record<string, unknown>;
     expect(Object.getPrototypeOf(o)).toBe(Object.prototype);
     expect(o['__proto__']).toEqual({ polluted: 1 });
+  });
+
+  test('util - parseStrictJson gives the same value or the same refusal for compact and spaced-out text', () => {
+    // compact text as JSON.stringify writes it takes the fast path; the same value spaced out takes the full parser
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (value) => {
+        const compact = JSON.stringify(value);
+        expect(parseStrictJson(compact, 'x')).toEqual(parseStrictJson(JSON.stringify(value, null, 1), 'x'));
+        expect(parseStrictJson(compact, 'x')).toEqual(JSON.parse(compact));
+      }),
+    );
+    // nesting: 65 levels (depth 0 to 64) pass, 66 do not, whichever path reads them
+    for (const space of ['', ' ']) {
+      const nested = (n: number, inner = ''): string =>
+        `${'['.repeat(n)}${inner}${']'.repeat(n)}`.split('').join(space);
+      expect(() => parseStrictJson(nested(65), 'x')).not.toThrow();
+      expect(() => parseStrictJson(nested(66), 'x')).toThrow(/nesting too deep/);
+      expect(() => parseStrictJson(nested(64, '1'), 'x')).not.toThrow();
+      expect(() => parseStrictJson(nested(65, '1'), 'x')).toThrow(/nesting too deep/);
+    }
+    expect(() => parseStrictJson('{"a":1,"b":{"c":2,"c":2}}', 'x')).toThrow(/duplicate key/);
   });
 
   test('util - canonicalJson and sha256Hex are stable', () => {
