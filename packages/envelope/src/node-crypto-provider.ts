@@ -96,21 +96,25 @@ export function createNodeCryptoProvider(): CryptoProvider {
     ),
   );
   // a recipient's public point, checked on the curve once (by a throw-away agreement) and then reused
-  const recipientPoint = createKeyCache(async (jwk) => {
-    const point = p256Point(jwk.x, jwk.y);
-    const probe = createECDH('prime256v1');
-    probe.generateKeys();
-    probe.computeSecret(point);
-    return point;
-  });
+  const recipientPoint = createKeyCache((jwk) =>
+    Promise.resolve().then(() => {
+      const point = p256Point(jwk.x, jwk.y);
+      const probe = createECDH('prime256v1');
+      probe.generateKeys();
+      probe.computeSecret(point);
+      return point;
+    }),
+  );
   // the recipient's private key, ready for agreements (one ECDH object per key)
-  const agreement = createKeyCache(async (jwk): Promise<ECDH> => {
-    if (!('d' in jwk) || typeof jwk.d !== 'string') throw new Error('decryption needs the private key');
-    const ecdh = createECDH('prime256v1');
-    ecdh.setPrivateKey(Buffer.from(jwk.d, 'base64url'));
-    if (!ecdh.getPublicKey().equals(p256Point(jwk.x, jwk.y))) throw new Error('d does not match x and y');
-    return ecdh;
-  });
+  const agreement = createKeyCache((jwk) =>
+    Promise.resolve().then((): ECDH => {
+      if (!('d' in jwk) || typeof jwk.d !== 'string') throw new Error('decryption needs the private key');
+      const ecdh = createECDH('prime256v1');
+      ecdh.setPrivateKey(Buffer.from(jwk.d, 'base64url'));
+      if (!ecdh.getPublicKey().equals(p256Point(jwk.x, jwk.y))) throw new Error('d does not match x and y');
+      return ecdh;
+    }),
+  );
   // One object generates every ephemeral key: generateKeys() and computeSecret() run back to back with no
   // await between them, so no two messages can share a key.
   const ephemeral = createECDH('prime256v1');
