@@ -1,7 +1,7 @@
 import { assertJwsHeader, decodeProtectedHeader, splitCompact } from './compact.js';
 import type { CryptoProvider } from './crypto-provider.js';
 import { EnvelopeError } from './envelope-error.js';
-import { joseProvider } from './jose-provider.js';
+import { defaultProvider } from './node-crypto-provider.js';
 import { decodeUtf8, parseStrictJson } from './strict-json.js';
 import type { PrivateJwk, PublicJwk } from './types.js';
 
@@ -17,7 +17,7 @@ export async function signCompact(
   payload: object,
   key: PrivateJwk,
   header: { typ?: string } = {},
-  provider: CryptoProvider = joseProvider,
+  provider: CryptoProvider = defaultProvider,
 ): Promise<string> {
   return provider.sign(
     new TextEncoder().encode(JSON.stringify(payload)),
@@ -39,7 +39,7 @@ export async function signCompact(
 export async function verifyCompact(
   jws: string,
   resolve: (kid: string | undefined, header: object) => Promise<PublicJwk>,
-  provider: CryptoProvider = joseProvider,
+  provider: CryptoProvider = defaultProvider,
 ): Promise<{ payload: unknown; kid: string; header: object }> {
   const [headerSegment] = splitCompact(jws, 3, 'JWS');
   const header = decodeProtectedHeader(headerSegment as string, 'JWS');

@@ -2,7 +2,7 @@ import { isPasserelleError } from '@passerelle/errors';
 import { assertJweHeader, assertJwsHeader, decodeProtectedHeader, splitCompact } from './compact.js';
 import type { CryptoProvider } from './crypto-provider.js';
 import { EnvelopeError } from './envelope-error.js';
-import { joseProvider } from './jose-provider.js';
+import { defaultProvider } from './node-crypto-provider.js';
 import { assertEnvelopeMeta, canonicalMeta } from './meta.js';
 import { canonicalJson, decodeUtf8, isJsonObject, parseStrictJson } from './strict-json.js';
 import type { Envelope, EnvelopeMeta, KeyResolver, ParticipantKeys, PublicJwk } from './types.js';
@@ -41,7 +41,7 @@ export interface SealInput {
  * ```
  */
 export async function sealEnvelope(input: SealInput): Promise<Envelope> {
-  const provider = input.provider ?? joseProvider;
+  const provider = input.provider ?? defaultProvider;
   const meta = canonicalMeta(assertEnvelopeMeta(input.meta));
   if (meta.sender !== input.sender.participantId) {
     throw new EnvelopeError(
@@ -187,7 +187,7 @@ export async function verifySeal(
     typeof raw === 'string' || raw instanceof Uint8Array
       ? parseEnvelope(raw, options)
       : parseEnvelope(JSON.stringify(raw), options);
-  const { kid, jweSha256 } = await checkSeal(envelope, options.resolver, options.provider ?? joseProvider);
+  const { kid, jweSha256 } = await checkSeal(envelope, options.resolver, options.provider ?? defaultProvider);
   return { envelope, jweSha256, kid };
 }
 
@@ -221,7 +221,7 @@ export async function openEnvelope(
   raw: Uint8Array | string,
   options: OpenOptions,
 ): Promise<{ meta: EnvelopeMeta; payload: unknown; envelope: Envelope }> {
-  const provider = options.provider ?? joseProvider;
+  const provider = options.provider ?? defaultProvider;
   const envelope = parseEnvelope(raw, options);
   const { meta } = envelope;
   await checkSeal(envelope, options.resolver, provider);

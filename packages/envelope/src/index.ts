@@ -17,7 +17,7 @@ export { createJoseProvider, joseProvider } from './jose-provider.js';
 export { generateKey, generateParticipantKeys, isPrivateJwk, isPublicJwk, toPublicJwk } from './keys.js';
 export type { GenerateKeyOptions } from './keys.js';
 export { META_KEYS, assertEnvelopeMeta, canonicalMeta } from './meta.js';
-export { createNodeCryptoProvider } from './node-crypto-provider.js';
+export { createNodeCryptoProvider, defaultProvider } from './node-crypto-provider.js';
 export { createNodeJoseProvider } from './node-jose-provider.js';
 export { canonicalJson, parseStrictJson } from './strict-json.js';
 export type {

@@ -200,3 +200,12 @@ export function createNodeCryptoProvider(): CryptoProvider {
     },
   };
 }
+
+/**
+ * The provider the envelope uses when none is given: {@link createNodeCryptoProvider}. `pnpm bench envelope`
+ * measures it at about 70 % of bare node:crypto doing the same work, against about 35–50 % for jose
+ * (WebCrypto: several asynchronous calls per JWE); BENCHMARKS.md has the figures. Pass `joseProvider` or
+ * `createNodeJoseProvider()` to use those libraries: all three pass the same conformance suite and
+ * interoperate in every direction.
+ */
+export const defaultProvider: CryptoProvider = createNodeCryptoProvider();

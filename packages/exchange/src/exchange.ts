@@ -15,7 +15,7 @@ import { participantKind } from '@passerelle/directory';
 import {
   type CryptoProvider,
   type EnvelopeMeta,
-  createNodeCryptoProvider,
+  defaultProvider,
   type KeyResolver,
   type ParticipantKeys,
   newMessageId,
@@ -78,10 +78,10 @@ export interface ExchangeOptions {
   /** Largest envelope accepted or sent, in bytes. */
   maxBytes?: number;
   /**
-   * The JOSE implementation. Default: `createNodeCryptoProvider()`, the same JOSE objects made with
-   * node:crypto directly — it passes the envelope package's conformance suite and tamper corpus and
-   * interoperates both ways with jose and node-jose, and moves 1.7× the messages of jose end to end
-   * (BENCHMARKS.md, "Exchange"). Pass `joseProvider` to use jose.
+   * The JOSE implementation. Default: the envelope's `defaultProvider` (node:crypto, no JOSE library),
+   * which passes the envelope's conformance suite and tamper corpus, interoperates both ways with jose and
+   * node-jose, and moves about 1.7× the messages of jose end to end (BENCHMARKS.md, "Exchange"). Pass
+   * `joseProvider` to use jose.
    */
   provider?: CryptoProvider;
   /** Handler calls in flight at once per subscription (default 16). */
@@ -277,7 +277,7 @@ export class Exchange {
     this.metrics = options.metrics ?? createExchangeMetrics(options.participant);
     this.logger = options.logger ?? createLogger(`exchange:${options.participant}`);
     this.js = jetstream(nc, { timeout: 10_000 });
-    this.provider = options.provider ?? createNodeCryptoProvider();
+    this.provider = options.provider ?? defaultProvider;
     this.ackWaitMs = options.consumer?.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
     this.consumeReceipts();
   }
