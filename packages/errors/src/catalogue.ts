@@ -227,6 +227,12 @@ export const ERROR_CATALOGUE = {
     retryable: true,
     description: 'No verified receipt arrived for a sent message within the time asked.',
   },
+  ERR_OUTBOX_CONFLICT: {
+    area: 'exchange',
+    retryable: true,
+    description:
+      'A verified receipt could not be attached to its outbox record, which kept changing; the receipt is redelivered.',
+  },
   ERR_NOT_PROVISIONED: {
     area: 'exchange',
     retryable: false,

@@ -1,6 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { ExchangeError } from './exchange-error.js';
 
 /** What a receiver signs to acknowledge an envelope (DESIGN.md; AS4-style non-repudiation of receipt). */
 export interface ReceiptClaims {
@@ -42,7 +43,17 @@ export function outboxBucketName(participant: string): string {
  * messages have no receipt after N minutes" survives restarts.
  */
 export class Outbox {
-  private constructor(private readonly kv: KV) {}
+  /**
+   * Records this process sent recently, with their KV revision: a receipt for one of them is recorded in
+   * one conditional update, without reading the record back first. Bounded; the oldest are forgotten
+   * (their receipts take the read-then-update path).
+   */
+  private readonly recent = new Map<string, { record: OutboxRecord; revision: number }>();
+
+  private constructor(
+    private readonly kv: KV,
+    private readonly recentMax = 10_000,
+  ) {}
 
   static async open(
     nc: NatsConnection,
@@ -65,7 +76,9 @@ export class Outbox {
   }
 
   async recordSent(record: OutboxRecord): Promise<void> {
-    await this.kv.put(record.id, JSON.stringify(record));
+    const revision = await this.kv.put(record.id, JSON.stringify(record));
+    if (this.recent.size >= this.recentMax) this.recent.delete(this.recent.keys().next().value as string);
+    this.recent.set(record.id, { record, revision });
   }
 
   async get(id: string): Promise<OutboxRecord | undefined> {
@@ -82,21 +95,36 @@ export class Outbox {
     jws: string,
     now = new Date(),
   ): Promise<'recorded' | 'unknown' | 'mismatch'> {
+    const receipt = { receivedAt: claims.receivedAt, verifiedAt: now.toISOString(), jws };
+    const known = this.recent.get(claims.messageId);
+    if (known) {
+      this.recent.delete(claims.messageId);
+      if (known.record.envelopeSha256 !== claims.envelopeSha256) return 'mismatch';
+      try {
+        await this.kv.update(claims.messageId, JSON.stringify({ ...known.record, receipt }), known.revision);
+        return 'recorded';
+      } catch {
+        // the record changed since it was written (an earlier receipt, a restart): read it below
+      }
+    }
     for (let attempt = 0; attempt < 5; attempt++) {
       const entry = await this.kv.get(claims.messageId);
       if (!entry || entry.operation !== 'PUT') return 'unknown';
       const record = entry.json<OutboxRecord>();
       if (record.envelopeSha256 !== claims.envelopeSha256) return 'mismatch';
       if (record.receipt) return 'recorded';
-      record.receipt = { receivedAt: claims.receivedAt, verifiedAt: now.toISOString(), jws };
       try {
-        await this.kv.update(claims.messageId, JSON.stringify(record), entry.revision);
+        await this.kv.update(claims.messageId, JSON.stringify({ ...record, receipt }), entry.revision);
         return 'recorded';
       } catch {
-        // a concurrent update (the seq after publish): read again
+        // a concurrent update: read again
       }
     }
-    return 'recorded';
+    throw new ExchangeError(
+      'ERR_OUTBOX_CONFLICT',
+      `The receipt of ${claims.messageId} could not be recorded: its outbox record kept changing.`,
+      { details: { messageId: claims.messageId } },
+    );
   }
 
   /** Messages sent before `before` that have no receipt yet, oldest first. */
