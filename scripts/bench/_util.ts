@@ -31,3 +31,31 @@ export function processCpuMs(pid: number): number {
     return Number.NaN;
   }
 }
+
+/** Machine-wide CPU tick counters from /proc/stat (Linux): all ticks, and those stolen by the hypervisor. */
+function cpuTicks(): { total: number; steal: number } {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    // user nice system idle iowait irq softirq steal guest guest_nice; guest time is already in user
+    return { total: fields.slice(0, 8).reduce((a, b) => a + b, 0), steal: fields[7] ?? 0 };
+  } catch {
+    return { total: Number.NaN, steal: Number.NaN };
+  }
+}
+
+/**
+ * Starts measuring the share of CPU time the hypervisor took from this virtual machine ("steal"); the
+ * returned function gives it in percent. Figures taken while it is high measure the host's other tenants.
+ */
+export function stealMeter(): () => number {
+  const start = cpuTicks();
+  return () => {
+    const end = cpuTicks();
+    return (100 * (end.steal - start.steal)) / (end.total - start.total);
+  };
+}

@@ -2,32 +2,18 @@
  * `pnpm bench envelope [--count N] [--node-jose-count N]`: cost of sealing and opening one envelope with
  * each crypto provider, beside a floor measured in the same run: Node's `crypto` doing the same work with
  * no library (seal: ES256 sign, ephemeral P-256 key + ECDH + Concat KDF + AES-KW + AES-256-GCM, SHA-256,
- * ES256 sign; open: ES256 verify, ECDH + KDF + unwrap + AES-GCM decrypt, ES256 verify). For each: µs median
+ * ES256 sign; open: ES256 verify, ECDH + KDF + unwrap + AES-GCM decrypt, ES256 verify; _crypto-floor.ts). For each: µs median
  * one at a time, messages/s with 32 in flight, and the event-loop delay (`monitorEventLoopDelay`).
  * Options: --count (messages per provider, default 400), --node-jose-count (120), --rounds (5).
  */
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  diffieHellman,
-  generateKeyPair,
-  randomBytes,
-  sign,
-  verify,
-  type KeyObject,
-} from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import {
   type CryptoProvider,
   type EnvelopeMeta,
   type ParticipantKeys,
-  type PrivateJwk,
-  type PublicJwk,
   createJoseProvider,
   createNodeCryptoProvider,
   createNodeJoseProvider,
@@ -38,7 +24,8 @@ import {
   sealEnvelope,
   toPublicJwk,
 } from '@passerelle/envelope';
-import { machineLine, percentile } from './_util.js';
+import { type FloorSealed, createCryptoFloor } from './_crypto-floor.js';
+import { machineLine, percentile, stealMeter } from './_util.js';
 
 const { values } = parseArgs({
   options: {
@@ -90,109 +77,6 @@ const meta = (): EnvelopeMeta => ({
   correlationId: newMessageId(),
   causationId: null,
 });
-
-/** The same work as a provider, with node:crypto and no JOSE library. */
-interface FloorSealed {
-  meta: EnvelopeMeta;
-  wrapped: Buffer;
-  iv: Buffer;
-  ct: Buffer;
-  tag: Buffer;
-  /** The ephemeral public key as it travels (JWK coordinates in the JWE header). */
-  epk: { x: string; y: string };
-  seal: Buffer;
-}
-
-function createFloor(): { seal(m: EnvelopeMeta): Promise<FloorSealed>; open(e: FloorSealed): Promise<void> } {
-  const keyObject = (jwk: PublicJwk | PrivateJwk): KeyObject =>
-    'd' in jwk
-      ? createPrivateKey({ key: { ...jwk }, format: 'jwk' })
-      : createPublicKey({ key: { ...jwk }, format: 'jwk' });
-  const senderSig = keyObject(sender.signing);
-  const senderSigPub = keyObject(toPublicJwk(sender.signing));
-  const recipientEnc = keyObject(recipient.encryption[0]!);
-  const recipientEncPub = keyObject(recipientKey);
-  const signAsync = promisify(sign) as (
-    a: string,
-    d: Buffer,
-    k: { key: KeyObject; dsaEncoding: 'ieee-p1363' },
-  ) => Promise<Buffer>;
-  const verifyAsync = promisify(verify) as (
-    a: string,
-    d: Buffer,
-    k: { key: KeyObject; dsaEncoding: 'ieee-p1363' },
-    s: Buffer,
-  ) => Promise<boolean>;
-  const genKey = promisify(generateKeyPair);
-  const kdf = (z: Buffer): Buffer =>
-    // Concat KDF (RFC 7518 §4.6), one round for a 256-bit key
-    createHash('sha256')
-      .update(Buffer.from([0, 0, 0, 1]))
-      .update(z)
-      .update(Buffer.from('ECDH-ES+A256KW'))
-      .digest();
-  const b64 = (b: Buffer): string => b.toString('base64url');
-  return {
-    async seal(m: EnvelopeMeta): Promise<FloorSealed> {
-      const innerData = Buffer.from(JSON.stringify({ meta: m, payload }));
-      const innerSig = await signAsync('sha256', innerData, { key: senderSig, dsaEncoding: 'ieee-p1363' });
-      const inner = Buffer.from(`${b64(innerData)}.${b64(innerSig)}`);
-      const { privateKey: ephemeral, publicKey } = await genKey('ec', { namedCurve: 'P-256' });
-      const exported = publicKey.export({ format: 'jwk' });
-      const epk = { x: exported.x as string, y: exported.y as string };
-      const kek = kdf(diffieHellman({ privateKey: ephemeral, publicKey: recipientEncPub }));
-      const cek = randomBytes(32);
-      const wrap = createCipheriv('id-aes256-wrap', kek, Buffer.from('A6A6A6A6A6A6A6A6', 'hex'));
-      const wrapped = Buffer.concat([wrap.update(cek), wrap.final()]);
-      const iv = randomBytes(12);
-      const gcm = createCipheriv('aes-256-gcm', cek, iv);
-      const ct = Buffer.concat([gcm.update(inner), gcm.final()]);
-      const tag = gcm.getAuthTag();
-      const jweHash = createHash('sha256').update(wrapped).update(iv).update(ct).update(tag).digest('hex');
-      const seal = await signAsync(
-        'sha256',
-        Buffer.from(JSON.stringify({ v: 1, meta: m, jweSha256: jweHash })),
-        { key: senderSig, dsaEncoding: 'ieee-p1363' },
-      );
-      return { meta: m, wrapped, iv, ct, tag, epk, seal };
-    },
-    async open(e: FloorSealed): Promise<void> {
-      const jweHash = createHash('sha256')
-        .update(e.wrapped)
-        .update(e.iv)
-        .update(e.ct)
-        .update(e.tag)
-        .digest('hex');
-      const sealOk = await verifyAsync(
-        'sha256',
-        Buffer.from(JSON.stringify({ v: 1, meta: e.meta, jweSha256: jweHash })),
-        { key: senderSigPub, dsaEncoding: 'ieee-p1363' },
-        e.seal,
-      );
-      if (!sealOk) throw new Error('floor: seal');
-      const kek = kdf(
-        diffieHellman({
-          privateKey: recipientEnc,
-          publicKey: createPublicKey({ key: { kty: 'EC', crv: 'P-256', ...e.epk }, format: 'jwk' }),
-        }),
-      );
-      const unwrap = createDecipheriv('id-aes256-wrap', kek, Buffer.from('A6A6A6A6A6A6A6A6', 'hex'));
-      const cek = Buffer.concat([unwrap.update(e.wrapped), unwrap.final()]);
-      const gcm = createDecipheriv('aes-256-gcm', cek, e.iv);
-      gcm.setAuthTag(e.tag);
-      const inner = Buffer.concat([gcm.update(e.ct), gcm.final()]).toString();
-      const [data, sig] = inner.split('.') as [string, string];
-      const ok = await verifyAsync(
-        'sha256',
-        Buffer.from(data, 'base64url'),
-        { key: senderSigPub, dsaEncoding: 'ieee-p1363' },
-        Buffer.from(sig, 'base64url'),
-      );
-      if (!ok) throw new Error('floor: inner');
-      JSON.parse(Buffer.from(data, 'base64url').toString());
-    },
-  };
-}
 
 interface Subject {
   name: string;
@@ -334,7 +218,13 @@ function summary(s: Samples): Result {
   };
 }
 
-const floor = createFloor();
+const steal = stealMeter();
+const floor = createCryptoFloor({
+  payload,
+  senderSigning: sender.signing,
+  recipientSigning: recipient.signing,
+  recipientEncryption: recipient.encryption[0]!,
+});
 const floorSubject: Subject = {
   name: 'node:crypto floor',
   seal: () => floor.seal(meta()),
@@ -364,7 +254,7 @@ const lines = [
     .map((l) => l.toFixed(1))
     .join(
       ' ',
-    )} at the end; payload ${payloadBytes} B of JSON; ${COUNT} messages (node-jose: ${NODE_JOSE_COUNT}); ${IN_FLIGHT} in flight for the rates; ${ROUNDS} interleaved rounds, rates are the median round; event-loop delay (\`monitorEventLoopDelay\`, 1 ms resolution): worst max and worst p99 over the rounds, measured apart for the one-at-a-time and the 32-in-flight phases.`,
+    )} at the end; CPU stolen by the hypervisor during the run ${steal().toFixed(0)} %; payload ${payloadBytes} B of JSON; ${COUNT} messages (node-jose: ${NODE_JOSE_COUNT}); ${IN_FLIGHT} in flight for the rates; ${ROUNDS} interleaved rounds, rates are the median round; event-loop delay (\`monitorEventLoopDelay\`, 1 ms resolution): worst max and worst p99 over the rounds, measured apart for the one-at-a-time and the 32-in-flight phases.`,
   '',
   '| provider | seal µs (median) | open µs (median) | seal msg/s | open msg/s | seal+open msg/s | vs floor | loop delay max / p99, one at a time (ms) | loop delay max / p99, 32 in flight (ms) |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
