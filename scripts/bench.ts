@@ -16,7 +16,12 @@ if (!name || !existsSync(join(dir, `${name}.ts`))) {
   console.error(`usage: pnpm bench <${available.join('|')}> [options]`);
   process.exit(2);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', join(dir, `${name}.ts`), ...rest], {
-  stdio: 'inherit',
-});
+// --expose-gc: benchmarks that compare several subjects collect the heap between them
+const result = spawnSync(
+  process.execPath,
+  ['--expose-gc', '--import', 'tsx', join(dir, `${name}.ts`), ...rest],
+  {
+    stdio: 'inherit',
+  },
+);
 process.exit(result.status ?? 1);

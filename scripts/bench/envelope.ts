@@ -4,7 +4,7 @@
  * no library (seal: ES256 sign, ephemeral P-256 key + ECDH + Concat KDF + AES-KW + AES-256-GCM, SHA-256,
  * ES256 sign; open: ES256 verify, ECDH + KDF + unwrap + AES-GCM decrypt, ES256 verify; _crypto-floor.ts). For each: µs median
  * one at a time, messages/s with 32 in flight, and the event-loop delay (`monitorEventLoopDelay`).
- * Options: --count (messages per provider, default 400), --node-jose-count (120), --rounds (5).
+ * Options: --count (messages per provider, default 2000), --node-jose-count (120), --rounds (5).
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -29,7 +29,7 @@ import { machineLine, percentile, stealMeter } from './_util.js';
 
 const { values } = parseArgs({
   options: {
-    count: { type: 'string', default: '400' },
+    count: { type: 'string', default: '2000' },
     'node-jose-count': { type: 'string', default: '120' },
     rounds: { type: 'string', default: '5' },
   },
@@ -158,6 +158,8 @@ function samplesFor(subject: Subject, count: number): Samples {
 /** One round for one subject: `count` messages one at a time, then `count` with 32 in flight. */
 async function round(s: Samples): Promise<void> {
   const { subject, count } = s;
+  // start from a collected heap, so that garbage left by the subject before is not charged to this one
+  (globalThis as { gc?: () => void }).gc?.();
   // fresh histograms per phase: re-enabling one counts the time it was disabled as delay
   const serialDelay = monitorEventLoopDelay({ resolution: 1 });
   serialDelay.enable();

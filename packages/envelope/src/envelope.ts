@@ -3,8 +3,8 @@ import { assertJweHeader, assertJwsHeader, decodeProtectedHeader, splitCompact }
 import type { CryptoProvider } from './crypto-provider.js';
 import { EnvelopeError } from './envelope-error.js';
 import { defaultProvider } from './node-crypto-provider.js';
-import { assertEnvelopeMeta, canonicalMeta } from './meta.js';
-import { canonicalJson, decodeUtf8, isJsonObject, parseStrictJson } from './strict-json.js';
+import { META_KEYS, assertEnvelopeMeta, canonicalMeta } from './meta.js';
+import { decodeUtf8, isJsonObject, parseStrictJson } from './strict-json.js';
 import type { Envelope, EnvelopeMeta, KeyResolver, ParticipantKeys, PublicJwk } from './types.js';
 import { sha256Hex } from './util.js';
 
@@ -125,13 +125,27 @@ async function resolveSenderKey(resolver: KeyResolver, meta: EnvelopeMeta, kid: 
   }
 }
 
+/** The protected header of a compact serialization whose form has been checked. */
+function firstSegment(compact: string): string {
+  return compact.slice(0, compact.indexOf('.'));
+}
+
+/**
+ * Whether a signed `meta` (any JSON) is exactly the clear one: the same members with the same values.
+ * Meta members are scalars (`assertEnvelopeMeta`), so strict equality per member is the whole comparison.
+ */
+function sameMeta(signed: unknown, clear: EnvelopeMeta): boolean {
+  if (!isJsonObject(signed) || Object.keys(signed).length !== META_KEYS.length) return false;
+  return META_KEYS.every((k) => Object.hasOwn(signed, k) && signed[k] === clear[k]);
+}
+
 async function checkSeal(
   envelope: Envelope,
   resolver: KeyResolver,
   provider: CryptoProvider,
 ): Promise<{ kid: string; jweSha256: string }> {
-  const [headerSegment] = splitCompact(envelope.seal, 3, 'seal');
-  const { kid } = assertJwsHeader(decodeProtectedHeader(headerSegment as string, 'seal'), 'seal');
+  // parseEnvelope has checked the compact form of seal and jwe
+  const { kid } = assertJwsHeader(decodeProtectedHeader(firstSegment(envelope.seal), 'seal'), 'seal');
   const key = await resolveSenderKey(resolver, envelope.meta, kid);
   let payload: Uint8Array;
   try {
@@ -154,7 +168,7 @@ async function checkSeal(
     Object.keys(sealed).length !== 3 ||
     sealed['v'] !== 1 ||
     sealed['jweSha256'] !== jweSha256 ||
-    canonicalJson(sealed['meta']) !== canonicalJson(canonicalMeta(envelope.meta))
+    !sameMeta(sealed['meta'], envelope.meta)
   ) {
     throw new EnvelopeError('ERR_SEAL_INVALID', 'The seal does not cover this meta and this JWE.', {
       details: { kid },
@@ -226,8 +240,7 @@ export async function openEnvelope(
   const { meta } = envelope;
   await checkSeal(envelope, options.resolver, provider);
 
-  const [jweHeaderSegment] = splitCompact(envelope.jwe, 5, 'jwe');
-  const { kid: encKid } = assertJweHeader(decodeProtectedHeader(jweHeaderSegment as string, 'jwe'), 'jwe');
+  const { kid: encKid } = assertJweHeader(decodeProtectedHeader(firstSegment(envelope.jwe), 'jwe'), 'jwe');
   const decryptionKey = options.recipient.encryption.find((k) => k.kid === encKid);
   if (!decryptionKey) {
     throw new EnvelopeError(
@@ -261,7 +274,7 @@ export async function openEnvelope(
       'The signed content must have exactly the members meta and payload.',
     );
   }
-  if (canonicalJson(inner['meta']) !== canonicalJson(canonicalMeta(meta))) {
+  if (!sameMeta(inner['meta'], meta)) {
     throw new EnvelopeError('ERR_META_MISMATCH', 'The signed meta differs from the clear meta.');
   }
   if (meta.recipient !== options.recipient.participantId) {
