@@ -25,28 +25,66 @@ export function decodeUtf8(bytes: Uint8Array, what: string): string {
  * ```
  */
 export function parseStrictJson(text: string, what: string): unknown {
-  // Fast path: text exactly as JSON.stringify writes it holds no duplicate key (writing the parsed value
-  // again would drop one and differ). Senders write envelopes that way; anything else takes the full parser.
+  // Fast path: JSON.parse, then the keys the text spells against the members the parsed objects kept. A
+  // duplicate key is the only way the text can spell more (JSON.parse keeps the last one); then, or when
+  // JSON.parse refuses the text, the full parser runs and says where.
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     return parseStrictly(text, what);
   }
-  if (withinDepth(parsed, MAX_DEPTH) && JSON.stringify(parsed) === text) return parsed;
+  const members = countMembers(parsed, MAX_DEPTH);
+  if (members >= 0 && members === countKeys(text)) return parsed;
   return parseStrictly(text, what);
 }
 
-/** Whether no value in `value` is nested more than `depth` levels below it (the full parser's rule). */
-function withinDepth(value: unknown, depth: number): boolean {
-  if (depth < 0) return false;
-  if (typeof value !== 'object' || value === null) return true;
-  if (Array.isArray(value)) {
-    for (const item of value) if (!withinDepth(item, depth - 1)) return false;
-    return true;
+/**
+ * Members of every object in `value`, nested ones included, or −1 when a value is nested more than `depth`
+ * levels below it (the full parser's rule).
+ */
+function countMembers(value: unknown, depth: number): number {
+  if (depth < 0) return -1;
+  if (typeof value !== 'object' || value === null) return 0;
+  let n = 0;
+  const items = Array.isArray(value) ? (value as unknown[]) : Object.values(value);
+  if (!Array.isArray(value)) n += items.length;
+  for (const item of items) {
+    const inner = countMembers(item, depth - 1);
+    if (inner < 0) return -1;
+    n += inner;
   }
-  for (const key in value) if (!withinDepth((value as Record<string, unknown>)[key], depth - 1)) return false;
-  return true;
+  return n;
+}
+
+/**
+ * Keys spelled in text that JSON.parse accepted: strings followed, after optional whitespace, by a colon.
+ * Only quotes are visited (`indexOf`); in valid JSON an unescaped quote always opens or closes a string.
+ */
+function countKeys(text: string): number {
+  let keys = 0;
+  let open = text.indexOf('"');
+  while (open !== -1) {
+    let close = text.indexOf('"', open + 1);
+    while (close !== -1 && isEscaped(text, close)) close = text.indexOf('"', close + 1);
+    if (close === -1) return -1;
+    let next = close + 1;
+    while (isWhitespace(text.charCodeAt(next))) next++;
+    if (text.charCodeAt(next) === 0x3a) keys++;
+    open = text.indexOf('"', next);
+  }
+  return keys;
+}
+
+/** Whether the quote at `at` is escaped: preceded by an odd number of backslashes. */
+function isEscaped(text: string, at: number): boolean {
+  let backslashes = 0;
+  for (let k = at - 1; text.charCodeAt(k) === 0x5c; k--) backslashes++;
+  return backslashes % 2 === 1;
+}
+
+function isWhitespace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
 
 /** The full parser: every token checked, duplicate keys and depth refused with the offset. */
@@ -62,11 +100,7 @@ function parseStrictly(text: string, what: string): unknown {
     );
   };
   const ws = (): void => {
-    while (i < text.length) {
-      const c = text.charCodeAt(i);
-      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) i++;
-      else break;
-    }
+    while (isWhitespace(text.charCodeAt(i))) i++;
   };
   const str = (): string => {
     STRING.lastIndex = i;

@@ -53,6 +53,31 @@ describe('util', () => {
       expect(() => parseStrictJson(nested(65, '1'), 'x')).toThrow(/nesting too deep/);
     }
     expect(() => parseStrictJson('{"a":1,"b":{"c":2,"c":2}}', 'x')).toThrow(/duplicate key/);
+    // backslashes before quotes, quotes and colons inside keys and values, spaced-out colons
+    const tricky = { 'a\\': 1, a: '\\":', 'b\\"': [':'], 'c":': 'd\\\\":' };
+    const text = JSON.stringify(tricky);
+    expect(parseStrictJson(text, 'x')).toEqual(tricky);
+    expect(() => parseStrictJson(`${text.slice(0, -1)},"a":2}`, 'x')).toThrow(/duplicate key/);
+    expect(() => parseStrictJson(`${text.slice(0, -1)},"c\\":":2}`, 'x')).toThrow(/duplicate key/);
+    expect(() => parseStrictJson('{"a":1, "a" :2}', 'x')).toThrow(/duplicate key/);
+  });
+
+  test('util - parseStrictJson refuses every object with a key written twice, compact or spaced out', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 }), { minKeys: 1 }),
+        fc.nat(),
+        fc.boolean(),
+        (object, pick, spaced) => {
+          const keys = Object.keys(object);
+          const key = keys[pick % keys.length]!;
+          const text = JSON.stringify(object, null, spaced ? 1 : undefined);
+          // the same key once more, with another value, as the last member
+          const doubled = `${text.slice(0, text.lastIndexOf('}'))},${JSON.stringify(key)}:0}`;
+          expect(() => parseStrictJson(doubled, 'x')).toThrow(/duplicate key/);
+        },
+      ),
+    );
   });
 
   test('util - canonicalJson and sha256Hex are stable', () => {
