@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { PerformanceObserver, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import {
   type CryptoProvider,
@@ -122,6 +122,7 @@ interface Result {
   serialMaxDelayMs: number;
   serialP99DelayMs: number;
   maxDelayMs: number;
+  gcMaxMs: number;
   p99DelayMs: number;
 }
 
@@ -136,6 +137,7 @@ interface Samples {
   serialMaxDelays: number[];
   serialP99Delays: number[];
   maxDelays: number[];
+  gcPauses: number[];
   p99Delays: number[];
 }
 
@@ -151,6 +153,7 @@ function samplesFor(subject: Subject, count: number): Samples {
     serialMaxDelays: [],
     serialP99Delays: [],
     maxDelays: [],
+    gcPauses: [],
     p99Delays: [],
   };
 }
@@ -163,6 +166,11 @@ async function round(s: Samples): Promise<void> {
   // fresh histograms per phase: re-enabling one counts the time it was disabled as delay
   const serialDelay = monitorEventLoopDelay({ resolution: 1 });
   serialDelay.enable();
+  // garbage-collection pauses during the round, to tell them apart from the code's own stalls
+  const gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) s.gcPauses.push(entry.duration);
+  });
+  gc.observe({ entryTypes: ['gc'] });
   const sealed: unknown[] = [];
   for (let i = 0; i < count; i++) {
     const t = performance.now();
@@ -201,6 +209,7 @@ async function round(s: Samples): Promise<void> {
   s.roundTripRates.push(count / ((performance.now() - t) / 1000));
   await new Promise((resolve) => setTimeout(resolve, 5));
   delay.disable();
+  gc.disconnect();
   s.maxDelays.push(delay.max / 1e6);
   s.p99Delays.push(delay.percentile(99) / 1e6);
 }
@@ -216,6 +225,7 @@ function summary(s: Samples): Result {
     serialMaxDelayMs: Math.max(...s.serialMaxDelays),
     serialP99DelayMs: Math.max(...s.serialP99Delays),
     maxDelayMs: Math.max(...s.maxDelays),
+    gcMaxMs: Math.max(0, ...s.gcPauses),
     p99DelayMs: Math.max(...s.p99Delays),
   };
 }
@@ -258,11 +268,11 @@ const lines = [
       ' ',
     )} at the end; CPU stolen by the hypervisor during the run ${steal().toFixed(0)} %; payload ${payloadBytes} B of JSON; ${COUNT} messages (node-jose: ${NODE_JOSE_COUNT}); ${IN_FLIGHT} in flight for the rates; ${ROUNDS} interleaved rounds, rates are the median round; event-loop delay (\`monitorEventLoopDelay\`, 1 ms resolution): worst max and worst p99 over the rounds, measured apart for the one-at-a-time and the 32-in-flight phases.`,
   '',
-  '| provider | seal µs (median) | open µs (median) | seal msg/s | open msg/s | seal+open msg/s | vs floor | loop delay max / p99, one at a time (ms) | loop delay max / p99, 32 in flight (ms) |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| provider | seal µs (median) | open µs (median) | seal msg/s | open msg/s | seal+open msg/s | vs floor | loop delay max / p99, one at a time (ms) | loop delay max / p99, 32 in flight (ms) | longest GC pause (ms) |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...results.map(
     (r) =>
-      `| ${r.name} | ${f0(r.sealUs)} | ${f0(r.openUs)} | ${f0(r.sealRate)} | ${f0(r.openRate)} | ${f0(r.roundTripRate)} | ${pct(r.roundTripRate)} | ${f1(r.serialMaxDelayMs)} / ${f1(r.serialP99DelayMs)} | ${f1(r.maxDelayMs)} / ${f1(r.p99DelayMs)} |`,
+      `| ${r.name} | ${f0(r.sealUs)} | ${f0(r.openUs)} | ${f0(r.sealRate)} | ${f0(r.openRate)} | ${f0(r.roundTripRate)} | ${pct(r.roundTripRate)} | ${f1(r.serialMaxDelayMs)} / ${f1(r.serialP99DelayMs)} | ${f1(r.maxDelayMs)} / ${f1(r.p99DelayMs)} | ${f1(r.gcMaxMs)} |`,
   ),
 ];
 console.log(lines.join('\n'));
