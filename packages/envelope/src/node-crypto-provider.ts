@@ -68,16 +68,18 @@ function parseHeader(segment: string): Record<string, unknown> {
 
 /** The uncompressed SEC 1 point (0x04 ‖ x ‖ y) of P-256 JWK coordinates; refuses coordinates of the wrong size. */
 function p256Point(x: string, y: string): Buffer {
-  const point = Buffer.concat([Buffer.from([4]), Buffer.from(x, 'base64url'), Buffer.from(y, 'base64url')]);
-  if (point.length !== 65) throw new Error('a P-256 point has 32-byte coordinates');
-  return point;
+  const bx = Buffer.from(x, 'base64url');
+  const by = Buffer.from(y, 'base64url');
+  // each coordinate on its own: a 33-byte x with a 31-byte y would make 65 bytes too
+  if (bx.length !== 32 || by.length !== 32) throw new Error('a P-256 point has 32-byte coordinates');
+  return Buffer.concat([Buffer.from([4]), bx, by]);
 }
 
 /**
  * A provider on Node's own `crypto` (OpenSSL), with no JOSE library: exactly ES256 compact JWS and
  * ECDH-ES+A256KW / A256GCM compact JWE on P-256 (RFC 7515, 7516, 7518), nothing else. ES256 signing and
- * verification run on libuv's thread pool; ECDH works on raw points (`createECDH`: no key objects to build
- * or export per message, and OpenSSL refuses a point that is not on the curve); AES stays on the loop
+ * verification run on libuv's thread pool; ECDH works on raw points (`createECDH`: no JWK to import or
+ * export per message; each coordinate must be 32 bytes, and OpenSSL refuses a point off the curve); AES stays on the loop
  * (a few µs). It passes the shared conformance suite and interoperates with jose and node-jose;
  * BENCHMARKS.md shows why it is the default.
  *
@@ -115,9 +117,6 @@ export function createNodeCryptoProvider(): CryptoProvider {
       return ecdh;
     }),
   );
-  // One object generates every ephemeral key: generateKeys() and computeSecret() run back to back with no
-  // await between them, so no two messages can share a key.
-  const ephemeral = createECDH('prime256v1');
   return {
     name: 'node-crypto',
     async sign(payload: Uint8Array, jwk: PrivateJwk, header: ProtectedHeaderExtras = {}): Promise<string> {
@@ -143,6 +142,8 @@ export function createNodeCryptoProvider(): CryptoProvider {
       header: ProtectedHeaderExtras = {},
     ): Promise<string> {
       const recipient = await recipientPoint(jwk);
+      // a fresh object per message: the ephemeral private key goes with it, not kept until the next one
+      const ephemeral = createECDH('prime256v1');
       const epk = ephemeral.generateKeys();
       const z = ephemeral.computeSecret(recipient);
       const protectedHeader = b64(

@@ -4,6 +4,8 @@ const MAX_DEPTH = 64;
 // a JSON string literal: no raw control character, escapes per RFC 8259
 // eslint-disable-next-line no-control-regex -- the control characters are what JSON forbids in strings
 const STRING = /"[^"\\\u0000-\u001f]*(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\u0000-\u001f]*)*"/y;
+// a number (RFC 8259 grammar, any length, as JSON.parse reads it) or a literal
+const SCALAR = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Decodes UTF-8 strictly: invalid sequences are an error rather than U+FFFD. */
@@ -175,9 +177,10 @@ function parseStrictly(text: string, what: string): unknown {
       }
     }
     if (c === '"') return str();
-    const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 400));
+    SCALAR.lastIndex = i;
+    const m = SCALAR.exec(text);
     if (!m) return fail('unexpected token');
-    i += m[0].length;
+    i = SCALAR.lastIndex;
     return JSON.parse(m[0]) as unknown;
   };
   const result = value(0);

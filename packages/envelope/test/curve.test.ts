@@ -41,7 +41,7 @@ describe('curve', () => {
     { provider: createNodeJoseProvider(), reason: /Invalid JWK EC key/ },
   ];
   for (const { provider, reason } of providers) {
-    test(`curve - ${provider.name} refuses an epk off the curve or of the wrong size, and encrypting to one`, async () => {
+    test(`curve - ${provider.name} refuses an epk off the curve or with coordinates of the wrong size, and encrypting to one`, async () => {
       const key = await generateKey('enc');
       const jwe = await provider.encrypt(new TextEncoder().encode('x'), toPublicJwk(key));
       const offCurve = offCurvePoint();
@@ -49,6 +49,16 @@ describe('curve', () => {
       await expect(provider.decrypt(withEpk(offCurve), key)).rejects.toThrow(reason);
       const short = { ...offCurve, y: Buffer.alloc(31, 1).toString('base64url') };
       await expect(provider.decrypt(withEpk(short), key)).rejects.toThrow(reason);
+      // the right 64 bytes split one byte late: x of 33 bytes, y of 31
+      const skew = (jwk: { x: string; y: string }): { x: string; y: string } => {
+        const xy = Buffer.concat([Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]);
+        return { x: xy.subarray(0, 33).toString('base64url'), y: xy.subarray(33).toString('base64url') };
+      };
+      const epk = decodeHeader(jwe)['epk'] as { x: string; y: string };
+      await expect(provider.decrypt(withEpk({ ...epk, ...skew(epk) }), key)).rejects.toThrow();
+      await expect(
+        provider.encrypt(new TextEncoder().encode('x'), { ...toPublicJwk(key), ...skew(toPublicJwk(key)) }),
+      ).rejects.toThrow();
       await expect(
         provider.encrypt(new TextEncoder().encode('x'), {
           ...toPublicJwk(key),

@@ -60,6 +60,11 @@ describe('util', () => {
     expect(() => parseStrictJson(`${text.slice(0, -1)},"a":2}`, 'x')).toThrow(/duplicate key/);
     expect(() => parseStrictJson(`${text.slice(0, -1)},"c\\":":2}`, 'x')).toThrow(/duplicate key/);
     expect(() => parseStrictJson('{"a":1, "a" :2}', 'x')).toThrow(/duplicate key/);
+    // numbers of any length, as JSON.parse reads them, on both paths
+    for (const n of [`1${'0'.repeat(500)}`, `0.${'0'.repeat(500)}1`, `-1e${'9'.repeat(400)}`]) {
+      expect(parseStrictJson(`{"n":${n}}`, 'x')).toEqual({ n: JSON.parse(n) as number });
+      expect(parseStrictJson(`{ "n" : ${n} }`, 'x')).toEqual({ n: JSON.parse(n) as number });
+    }
   });
 
   test('util - parseStrictJson refuses every object with a key written twice, compact or spaced out', () => {
