@@ -72,6 +72,8 @@ describe('3-node secured cluster: the EXCHANGE stream leader dies mid-exchange',
     let refused = 0;
     const reasons = new Map<string, number>();
     let killed: { name: string; at: number } | undefined;
+    // set before the first await, so that one lane alone asks for the leader and kills it
+    let killing = false;
     const payload = example('visa-issued');
     try {
       const lanes = 24;
@@ -96,7 +98,8 @@ describe('3-node secured cluster: the EXCHANGE stream leader dies mid-exchange',
                 await new Promise((r) => setTimeout(r, 500));
               }
             }
-            if (!killed && acknowledged.length >= TOTAL / 4) {
+            if (!killing && acknowledged.length >= TOTAL / 4) {
+              killing = true;
               const leader = (await jsm.streams.info('EXCHANGE')).cluster?.leader ?? '';
               killed = { name: leader, at: acknowledged.length };
               const node = cluster.servers.find((s) => s.serverName === leader);
