@@ -98,11 +98,8 @@ export function participantPermissions(
   serviceBuckets: readonly string[] = [],
 ): NatsPermissions {
   const base = natsPermissionsFor(contracts, id);
-  // Consumers on EXCHANGE are the operator's to create: a participant allowed to create its own durable
-  // could create it with a filter wider than its inbox (`pex.msg.>`) before the operator does.
-  const publish = new Set(
-    base.publish.allow.filter((s) => !/^\$JS\.API\.CONSUMER\.(DURABLE\.)?CREATE\.EXCHANGE\./.test(s)),
-  );
+  // the contract's allow-lists already leave consumer creation on EXCHANGE to the operator
+  const publish = new Set(base.publish.allow);
   publish.add('$JS.API.INFO');
   for (const bucket of [`pex-idem-${id}`, `pex-outbox-${id}`, `svc-${id}`, ...serviceBuckets]) {
     for (const s of bucketSubjects(bucket, true)) publish.add(s);

@@ -20,15 +20,16 @@ function closedIds(kind: ParticipantKind): readonly string[] | undefined {
   return undefined;
 }
 
+/**
+ * Pull, info and ack subjects of one of the participant's durable consumers. Not their creation: consumers
+ * on EXCHANGE are the operator's to create (`provisionParticipant`), since a participant allowed to create
+ * its own durable could create it with a filter wider than its inbox before the operator does.
+ */
 function consumerSubjects(durable: string): { publish: string[] } {
   return {
     publish: [
       `$JS.API.CONSUMER.MSG.NEXT.${STREAM}.${durable}`,
       `$JS.API.CONSUMER.INFO.${STREAM}.${durable}`,
-      // nats-server 2.9 creates durables on DURABLE.CREATE, later releases on CREATE (with the filter appended).
-      `$JS.API.CONSUMER.DURABLE.CREATE.${STREAM}.${durable}`,
-      `$JS.API.CONSUMER.CREATE.${STREAM}.${durable}`,
-      `$JS.API.CONSUMER.CREATE.${STREAM}.${durable}.>`,
       `$JS.ACK.${STREAM}.${durable}.>`,
     ],
   };
