@@ -14,13 +14,17 @@ export { createContracts } from './contracts.js';
 export type { Contracts, ContractsParts, LoadedDefinitions, LoadedSchema, SchemaIssue } from './contracts.js';
 export type { DossierContext } from './dossier-context.js';
 export type {
+  Applicant,
   ApplicationSubmitted,
   ArrivalRegistered,
+  Category,
   CompletenessRuled,
   DocumentRef,
   DocumentsAdded,
+  DossierDocuments,
   FeePaymentRequested,
   FeeProofSubmitted,
+  Money,
   PayloadByType,
   PermitIssued,
   PermitRenewed,
@@ -28,6 +32,7 @@ export type {
   Receipt,
   RenewalPendingAttested,
   ResidenceDecided,
+  ResidenceGranted,
   StayEnded,
   VisaIssued,
   WorkAuthorisationDecided,

@@ -25,7 +25,7 @@ import {
 export interface OfficeRouting {
   procedure: 'first' | 'renewal';
   scheme: 'standard' | 'ict' | 'ict-mobility';
-  regionId: string;
+  regionId: ApplicationSubmitted['regionId'];
   portalId: string;
   consularPostId?: string;
   communeId?: string;

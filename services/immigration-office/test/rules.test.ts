@@ -99,7 +99,11 @@ describe('Immigration Office rules', () => {
         scheme: 'mobility',
         role: 'specialist',
         priorIctStayInLast3Years: false,
-        firstMemberState: { country: 'DE', permitValidUntil: '2028-01-31', address: {} },
+        firstMemberState: {
+          country: 'DE',
+          permitValidUntil: '2028-01-31',
+          address: { street: 'Friedrichstraße 1', postalCode: '10117', city: 'Berlin', country: 'DE' },
+        },
       },
     });
     expect(visaRequired(mobility.routing)).toBe(false);

@@ -151,7 +151,11 @@ describe('regional authority rules', () => {
           scheme: 'mobility',
           role: 'specialist',
           priorIctStayInLast3Years: true,
-          firstMemberState: { country: 'DE', permitValidUntil: '2028-01-31', address: {} },
+          firstMemberState: {
+            country: 'DE',
+            permitValidUntil: '2028-01-31',
+            address: { street: 'Friedrichstraße 1', postalCode: '10117', city: 'Berlin', country: 'DE' },
+          },
         },
       }),
     );
