@@ -19,7 +19,7 @@ export type { GenerateKeyOptions } from './keys.js';
 export { META_KEYS, assertEnvelopeMeta, canonicalMeta } from './meta.js';
 export { createNodeCryptoProvider, defaultProvider } from './node-crypto-provider.js';
 export { createNodeJoseProvider } from './node-jose-provider.js';
-export { canonicalJson, parseStrictJson } from './strict-json.js';
+export { parseStrictJson } from './strict-json.js';
 export type {
   EnvelopeMeta,
   Envelope,
