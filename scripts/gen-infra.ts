@@ -107,6 +107,8 @@ export function participantPermissions(
   for (const s of bucketSubjects('directory', false)) publish.add(s);
   if (participantKind(id) === 'auditor') {
     for (const s of [
+      // the viewer shows how many inputs the auditor refused (its own subject in DEADLETTER)
+      '$JS.API.STREAM.INFO.DEADLETTER',
       '$JS.API.STREAM.INFO.LEDGER',
       '$JS.API.STREAM.MSG.GET.LEDGER',
       '$JS.API.DIRECT.GET.LEDGER',

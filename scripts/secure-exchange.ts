@@ -24,7 +24,9 @@ import {
   nkeys,
 } from '@nats-io/transport-node';
 import type { CredentialsFile, InboxConsumerOptions } from '@passerelle/exchange';
-import { provisionParticipant, provisionStreams } from '@passerelle/exchange';
+import { StreamNames, provisionParticipant, provisionStreams } from '@passerelle/exchange';
+import { participantKind } from '@passerelle/directory';
+import { AUDITOR_CONSUMER, auditorConsumerConfig } from '../services/auditor/src/index.js';
 import {
   type NatsCluster,
   type NatsServer,
@@ -190,6 +192,12 @@ export async function provisionSecure(
         replicas: options.replicas ?? 1,
         ...(options.consumer ? { consumer: options.consumer } : {}),
       });
+      // the auditor reads the whole stream through its own consumer, which only the operator may create
+      if (participantKind(id) === 'auditor') {
+        await jsm.consumers
+          .info(StreamNames.exchange, AUDITOR_CONSUMER)
+          .catch(() => jsm.consumers.add(StreamNames.exchange, auditorConsumerConfig(AUDITOR_CONSUMER)));
+      }
     }
   } finally {
     await nc.close();

@@ -41,6 +41,6 @@ export { SCHEMA_FILE_PATTERN, loadContracts } from './load-contracts.js';
 export type { LoadContractsOptions } from './load-contracts.js';
 export type { MessageTypeInfo } from './message-type-info.js';
 export { createSchemaCompiler } from './schema-compiler.js';
-export { SELF, natsPermissionsFor, natsPermissionsTemplate } from './permissions.js';
+export { AUDITOR_CONSUMER, SELF, natsPermissionsFor, natsPermissionsTemplate } from './permissions.js';
 export type { NatsPermissions } from './permissions.js';
 export { compileProjection, parsePointer, pick, pointerCovers, valueAt } from './pointer.js';

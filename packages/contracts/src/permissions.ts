@@ -11,6 +11,8 @@ export interface NatsPermissions {
 export const SELF = '{self}';
 
 const STREAM = 'EXCHANGE';
+/** The auditor's durable consumer on EXCHANGE: its permissions name it, and services/auditor creates or reads it. */
+export const AUDITOR_CONSUMER = 'auditor-ledger';
 
 /** Participant ids a kind can have when they are a closed list, so a subject can name them one by one. */
 function closedIds(kind: ParticipantKind): readonly string[] | undefined {
@@ -39,7 +41,7 @@ function consumerSubjects(durable: string): { publish: string[] } {
  * NATS permissions of a participant kind, derived from the agreement, with `{self}` standing for the
  * participant id: publish only `pex.msg.<allowed type>.{self}.<allowed recipients>`, receipts as
  * `pex.rcpt.{self}.*`, dead letters on `pex.dlq.{self}`, the pull/ack/info subjects of its own durable
- * consumers (`inbox-{self}`, `receipts-{self}`; the auditor's `audit-{self}` reads the whole stream);
+ * consumers (`inbox-{self}`, `receipts-{self}`; the auditor's `auditor-ledger` reads the whole stream);
  * subscribe only its private inbox prefix `_INBOX_{self}.>` (pull replies come there).
  *
  * @example
@@ -67,12 +69,13 @@ export function natsPermissionsTemplate(contracts: Contracts, kind: ParticipantK
   const receives = contracts.types().some((t) => t.recipients.includes(kind));
   const durables =
     kind === 'auditor'
-      ? [`audit-${SELF}`]
+      ? [AUDITOR_CONSUMER]
       : receives
         ? [`inbox-${SELF}`, `receipts-${SELF}`]
         : [`receipts-${SELF}`];
   if (kind === 'auditor') publish.add('pex.ledger.>');
-  else publish.add(`pex.dlq.${SELF}`);
+  // every participant files what it refuses, the auditor included (inputs whose seal does not verify)
+  publish.add(`pex.dlq.${SELF}`);
   for (const durable of durables) for (const s of consumerSubjects(durable).publish) publish.add(s);
   return { publish: { allow: [...publish] }, subscribe: { allow: [`_INBOX_${SELF}.>`] } };
 }

@@ -9,10 +9,12 @@ import {
 } from '@nats-io/jetstream';
 import { type LedgerEntry, type LedgerWriter, receiptIntake, sha256Hex } from '@passerelle/audit';
 import { StreamNames, Subjects, type Logger, writeDeadLetter } from '@passerelle/exchange';
+import { PasserelleError } from '@passerelle/errors';
+import { AUDITOR_CONSUMER } from '@passerelle/contracts';
 import type { LedgerIndex } from './ledger-index.js';
 
 /** Default name of the auditor's durable consumer on EXCHANGE. */
-export const AUDITOR_CONSUMER = 'auditor-ledger';
+export { AUDITOR_CONSUMER };
 
 /** The participant id under which the auditor files dead letters (`pex.dlq.auditor`). */
 export const AUDITOR_PARTICIPANT = 'auditor';
@@ -50,6 +52,11 @@ export interface RecorderOptions {
   index: LedgerIndex;
   logger: Logger;
   consumerName?: string;
+  /**
+   * Create the consumer when it is missing (default true); false on a secured server, where the operator
+   * creates it with {@link auditorConsumerConfig} and the auditor may only read from it.
+   */
+  provision?: boolean;
 }
 
 /**
@@ -119,7 +126,14 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
   const config = auditorConsumerConfig(name);
   try {
     await jsm.consumers.info(StreamNames.exchange, name);
-  } catch {
+  } catch (cause) {
+    if (options.provision === false) {
+      throw new PasserelleError(
+        'ERR_NOT_PROVISIONED',
+        `The auditor's consumer EXCHANGE/${name} is missing. Run the provisioning with operator credentials.`,
+        { cause, details: { participant: AUDITOR_PARTICIPANT, missing: [`consumer EXCHANGE/${name}`] } },
+      );
+    }
     await jsm.consumers.add(StreamNames.exchange, config);
   }
   const stats: RecorderStats = { envelopes: 0, receipts: 0, duplicates: 0, deadLettered: 0, retried: 0 };

@@ -45,6 +45,11 @@ export interface AuditorConfig {
   checkpointIntervalMs?: number;
   /** Durable consumer name on EXCHANGE (default `auditor-ledger`). */
   consumerName?: string;
+  /**
+   * Create missing streams and the auditor's consumer (default true); false on a secured server, where the
+   * operator provisions them and the auditor's credentials allow only reading its consumer and writing LEDGER.
+   */
+  provision?: boolean;
   /** The web viewer; omitted or `false`: no viewer. */
   viewer?: ViewerConfig | false;
   logger?: Logger;
@@ -84,7 +89,7 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
   const logger = config.logger ?? createLogger('auditor');
   const jsm = await jetstreamManager(nc, { timeout: 30_000 });
   const js = jetstream(nc, { timeout: 30_000 });
-  await provisionStreams(jsm);
+  if (config.provision !== false) await provisionStreams(jsm);
   const writer = await createLedgerWriter({
     nc,
     auditorKey,
@@ -105,7 +110,15 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
     );
   }
   const consumerName = config.consumerName ?? AUDITOR_CONSUMER;
-  const recorder: Recorder = await startRecorder({ js, jsm, writer, index, logger, consumerName });
+  const recorder: Recorder = await startRecorder({
+    js,
+    jsm,
+    writer,
+    index,
+    logger,
+    consumerName,
+    ...(config.provision === false ? { provision: false } : {}),
+  });
   const checkpoints = new CheckpointVerifier(index, resolver);
   let viewer: Viewer | undefined;
   if (config.viewer) {

@@ -1,0 +1,116 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { createLogger } from '@passerelle/exchange';
+import type { NatsServer } from '@passerelle/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { type SecureDeployment, connectOperator } from '../../scripts/secure-exchange.js';
+import { AUDITOR_CONSUMER, createAuditorService } from '../../services/auditor/src/index.js';
+import {
+  type Parties,
+  type SecuredScenario,
+  connectSecureExchange,
+  example,
+  startSecuredScenario,
+  until,
+} from '../support/secure.js';
+
+const POST = 'post-ankara';
+const OE = 'immigration-office';
+const AUDITOR = 'auditor';
+
+describe('secured server: the auditor with its own credentials', { timeout: 90_000 }, () => {
+  let deployment: SecureDeployment;
+  let server: NatsServer;
+  let parties: Parties;
+  let scenario: SecuredScenario | undefined;
+
+  beforeAll(async () => {
+    // the client connection is the auditor's: nkey, mutual TLS, private inbox, no provisioning rights
+    scenario = await startSecuredScenario('passerelle-aud-', [POST, OE, AUDITOR], AUDITOR);
+    ({ deployment, server, parties } = scenario);
+  }, 60_000);
+  afterAll(async () => {
+    await scenario?.stop();
+  });
+  beforeEach((ctx) => {
+    ctx.onTestFailed(() => console.error(server.log().slice(-4000)));
+  });
+
+  test('auditor - provisioned by the operator, it records envelopes and receipts in LEDGER and dead-letters a forged seal', async () => {
+    const auditor = await createAuditorService({
+      nc: scenario!.client,
+      auditorKey: parties.keys.get(AUDITOR)!.signing,
+      resolver: parties.resolver,
+      provision: false,
+      checkpointEvery: 1000,
+      checkpointIntervalMs: 0,
+      logger: createLogger(AUDITOR, { level: 'silent' }),
+    });
+    const sender = await connectSecureExchange(deployment, parties, POST);
+    const receiver = await connectSecureExchange(deployment, parties, OE);
+    try {
+      receiver.subscribe({ 'visa-issued': async () => undefined });
+      const [sent] = await sender.send('visa-issued', example('visa-issued'), {
+        to: OE,
+        dossierId: 'dossier-aud-0001',
+      });
+      await sender.awaitReceipt(sent!.id, 15_000);
+
+      // a forged seal on the sender's own subject: the receiver and the auditor both refuse it
+      const [other] = await sender.send('visa-issued', example('visa-issued'), {
+        to: OE,
+        dossierId: 'dossier-aud-0002',
+      });
+      await sender.awaitReceipt(other!.id, 15_000);
+      const op = await connectOperator(deployment, server.url);
+      try {
+        const stored = await (await jetstreamManager(op)).streams.getMessage('EXCHANGE', { seq: other!.seq });
+        if (!stored) throw new Error(`EXCHANGE has no message ${other!.seq}`);
+        const envelope = stored.json<{ meta: { id: string }; jwe: string; seal: string }>();
+        const seal = envelope.seal;
+        const forged = { ...envelope, seal: `${seal.slice(0, -2)}${seal.endsWith('AA') ? 'BB' : 'AA'}` };
+        await jetstream(sender.nc).publish(other!.subject, JSON.stringify(forged), {
+          msgID: `forged-${envelope.meta.id}`,
+        });
+      } finally {
+        await op.close();
+      }
+
+      await until(() => auditor.stats.deadLettered >= 1, 30_000);
+      await auditor.caughtUp(30_000);
+      expect(auditor.stats.envelopes).toBe(2);
+      expect(auditor.stats.receipts).toBe(2);
+      expect(auditor.stats.deadLettered).toBe(1);
+      // the viewer's count of refused inputs reads DEADLETTER with the auditor's own rights
+      const jsm = await jetstreamManager(scenario!.client);
+      const info = await jsm.streams.info('DEADLETTER', { subjects_filter: 'pex.dlq.auditor' });
+      expect(info.state.subjects?.['pex.dlq.auditor']).toBe(1);
+      await auditor.checkpoint();
+      expect(auditor.index.lastSeq).toBeGreaterThanOrEqual(5); // 2 envelopes, 2 receipts, 1 checkpoint
+    } finally {
+      await sender.close();
+      await receiver.close();
+      await auditor.close();
+    }
+  });
+
+  test('auditor - without its consumer, it says what the operator has to provision instead of creating it', async () => {
+    const op = await connectOperator(deployment, server.url);
+    try {
+      await (await jetstreamManager(op)).consumers.delete('EXCHANGE', AUDITOR_CONSUMER);
+    } finally {
+      await op.close();
+    }
+    await expect(
+      createAuditorService({
+        nc: scenario!.client,
+        auditorKey: parties.keys.get(AUDITOR)!.signing,
+        resolver: parties.resolver,
+        provision: false,
+        logger: createLogger(AUDITOR, { level: 'silent' }),
+      }),
+    ).rejects.toMatchObject({
+      code: 'ERR_NOT_PROVISIONED',
+      message: expect.stringContaining(AUDITOR_CONSUMER),
+    });
+  });
+});
