@@ -85,10 +85,32 @@ function bucketSubjects(bucket: string, write: boolean): string[] {
 }
 
 /**
+ * Subjects the object store client uses on one bucket: chunks and metadata under `$O.<bucket>`, reads by
+ * direct get and ordered consumers, and the purge of a replaced object's old chunks (`put` over an existing
+ * name). The purge right covers the whole bucket: participants sharing a bucket trust each other with it.
+ */
+function objectStoreSubjects(bucket: string): string[] {
+  const stream = `OBJ_${bucket}`;
+  return [
+    `$O.${bucket}.>`,
+    `$JS.API.STREAM.INFO.${stream}`,
+    `$JS.API.STREAM.PURGE.${stream}`,
+    `$JS.API.STREAM.MSG.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}.>`,
+    `$JS.API.CONSUMER.CREATE.${stream}`,
+    `$JS.API.CONSUMER.CREATE.${stream}.>`,
+    `$JS.API.CONSUMER.INFO.${stream}.>`,
+    `$JS.API.CONSUMER.DELETE.${stream}.>`,
+    `$JS.FC.${stream}.>`,
+  ];
+}
+
+/**
  * A participant's permissions on the secured server: the contract's allow-lists, plus what the runtime
  * needs — JetStream account info (the client checks the API), its idempotency and outbox buckets, its
  * service state bucket `svc-<id>` and the buckets its kind's service keeps (`serviceBuckets`, shared by the
- * participants one service instance hosts), read-only access to the signed `directory` bucket (entries are
+ * participants one service instance hosts) and object stores (`objectStores`: decision documents), read-only access to the signed `directory` bucket (entries are
  * anchor-signed, so reading them reveals nothing private), and for the auditor the LEDGER reads of its
  * writer. Subscriptions: only its private inbox prefix. Everything else is denied.
  */
@@ -96,6 +118,7 @@ export function participantPermissions(
   contracts: Contracts,
   id: string,
   serviceBuckets: readonly string[] = [],
+  objectStores: readonly string[] = [],
 ): NatsPermissions {
   const base = natsPermissionsFor(contracts, id);
   // the contract's allow-lists already leave consumer creation on EXCHANGE to the operator
@@ -104,6 +127,7 @@ export function participantPermissions(
   for (const bucket of [`pex-idem-${id}`, `pex-outbox-${id}`, `svc-${id}`, ...serviceBuckets]) {
     for (const s of bucketSubjects(bucket, true)) publish.add(s);
   }
+  for (const bucket of objectStores) for (const s of objectStoreSubjects(bucket)) publish.add(s);
   for (const s of bucketSubjects('directory', false)) publish.add(s);
   if (participantKind(id) === 'auditor') {
     for (const s of [
@@ -122,22 +146,33 @@ export function participantPermissions(
   };
 }
 
-/** Service state buckets by participant kind, from infra/participants.json. */
-export function readServiceBuckets(root = ROOT): Record<string, string[]> {
-  const parsed = JSON.parse(readFileSync(join(root, PARTICIPANTS_FILE), 'utf8')) as {
-    serviceBuckets?: Record<string, unknown>;
-  };
+/** A map of participant kind to bucket names from infra/participants.json (`serviceBuckets`, `objectStores`). */
+function readBucketsByKind(
+  member: 'serviceBuckets' | 'objectStores',
+  root: string,
+): Record<string, string[]> {
+  const parsed = JSON.parse(readFileSync(join(root, PARTICIPANTS_FILE), 'utf8')) as Record<string, unknown>;
   const out: Record<string, string[]> = {};
-  for (const [kind, buckets] of Object.entries(parsed.serviceBuckets ?? {})) {
+  for (const [kind, buckets] of Object.entries((parsed[member] ?? {}) as Record<string, unknown>)) {
     if (
       !Array.isArray(buckets) ||
       !buckets.every((b) => typeof b === 'string' && /^[-_a-zA-Z0-9]+$/.test(b))
     ) {
-      throw new Error(`${PARTICIPANTS_FILE}: serviceBuckets.${kind} must be a list of bucket names`);
+      throw new Error(`${PARTICIPANTS_FILE}: ${member}.${kind} must be a list of bucket names`);
     }
     out[kind] = buckets as string[];
   }
   return out;
+}
+
+/** Service state buckets by participant kind, from infra/participants.json. */
+export function readServiceBuckets(root = ROOT): Record<string, string[]> {
+  return readBucketsByKind('serviceBuckets', root);
+}
+
+/** Object stores by participant kind, from infra/participants.json. */
+export function readObjectStores(root = ROOT): Record<string, string[]> {
+  return readBucketsByKind('objectStores', root);
 }
 
 /** Participant ids of infra/participants.json, checked. */
@@ -169,9 +204,11 @@ function renderPermissions(
   contracts: Contracts,
   ids: readonly string[],
   serviceBuckets: Record<string, string[]>,
+  objectStores: Record<string, string[]>,
 ): string {
   const blocks = ids.map((id) => {
-    const p = participantPermissions(contracts, id, serviceBuckets[participantKind(id)] ?? []);
+    const kind = participantKind(id);
+    const p = participantPermissions(contracts, id, serviceBuckets[kind] ?? [], objectStores[kind] ?? []);
     return [
       `# ${id} (${participantKind(id)})`,
       `${permissionVar(id)} = {`,
@@ -295,7 +332,10 @@ export async function renderInfraOutputs(root = ROOT): Promise<Map<string, strin
   const contracts = await loadContracts({ root });
   const ids = readParticipants(root);
   const out = new Map<string, string>();
-  out.set('infra/nats/permissions.conf', renderPermissions(contracts, ids, readServiceBuckets(root)));
+  out.set(
+    'infra/nats/permissions.conf',
+    renderPermissions(contracts, ids, readServiceBuckets(root), readObjectStores(root)),
+  );
   out.set('infra/nats/secure.conf', renderSecure(ids));
   out.set('infra/nats/single.conf', renderSingle());
   for (let i = 0; i < 3; i++) out.set(`infra/nats/cluster-n${i + 1}.conf`, renderClusterNode(i));

@@ -16,6 +16,8 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { Objm } from '@nats-io/obj';
 import {
   type ConnectionOptions,
   type NatsConnection,
@@ -40,6 +42,7 @@ import {
   inboxPrefixOf,
   nkeyEnvName,
   readParticipants,
+  readObjectStores,
   readServiceBuckets,
 } from './gen-infra.js';
 
@@ -204,6 +207,38 @@ export async function provisionSecure(
   }
 }
 
+/**
+ * Provisions, with operator credentials, what the services keep beside the exchange: each participant's
+ * state bucket `svc-<id>`, the buckets and object stores its kind's service shares (infra/participants.json),
+ * and the signed `directory` bucket — so services connect with `provision: false`.
+ */
+export async function provisionServiceStores(
+  deployment: SecureDeployment,
+  servers: string | string[],
+  options: { participants?: readonly string[]; replicas?: number } = {},
+): Promise<void> {
+  const nc = await connectOperator(deployment, servers);
+  try {
+    const ids = options.participants ?? deployment.participants;
+    const kinds = new Set(ids.map((id) => participantKind(id)));
+    const serviceBuckets = readServiceBuckets(ROOT);
+    const objectStores = readObjectStores(ROOT);
+    const replicas = options.replicas ?? 1;
+    const kvm = new Kvm(nc);
+    const shared = [...kinds].flatMap((kind) => serviceBuckets[kind] ?? []);
+    for (const bucket of new Set([...ids.map((id) => `svc-${id}`), ...shared])) {
+      await kvm.create(bucket, { history: 1, replicas });
+    }
+    await kvm.create('directory', { history: 5, replicas });
+    const objm = new Objm(nc);
+    for (const bucket of new Set([...kinds].flatMap((kind) => objectStores[kind] ?? []))) {
+      await objm.create(bucket, { replicas });
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
 export { inboxPrefixOf };
 
 /**
@@ -217,7 +252,6 @@ export async function runSecureExchange(options: { home: string; port: number })
   const { loadContracts } = await import('@passerelle/contracts');
   const { createStaticResolver, generateParticipantKeys, toPublicJwk } = await import('@passerelle/envelope');
   const { connectExchange, createLogger, loadCredentials } = await import('@passerelle/exchange');
-  const { Kvm } = await import('@nats-io/kv');
 
   const deployment = await prepareSecureDeployment({
     dir: join(options.home, 'secure'),
@@ -244,14 +278,7 @@ export async function runSecureExchange(options: { home: string; port: number })
     const url = `tls://127.0.0.1:${server.port}`;
     await deployment.writeCredentials([url]);
     await provisionSecure(deployment, url);
-    const op = await connectOperator(deployment, url);
-    const kvm = new Kvm(op);
-    const shared = Object.values(readServiceBuckets(ROOT)).flat();
-    for (const bucket of [...deployment.participants.map((id) => `svc-${id}`), ...shared]) {
-      await kvm.create(bucket, { history: 1 });
-    }
-    await kvm.create('directory', { history: 5 });
-    await op.close();
+    await provisionServiceStores(deployment, url);
 
     // A round trip between two participants, each with only its own credentials.
     const [a, b] = ['post-ankara', 'immigration-office'] as const;
