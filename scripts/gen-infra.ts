@@ -67,11 +67,9 @@ export function inboxPrefixOf(participant: string): string {
   return `_INBOX_${participant}`;
 }
 
-/** Subjects the KV client uses on one bucket: read, write, watch/keys through an ordered consumer. */
-function bucketSubjects(bucket: string, write: boolean): string[] {
-  const stream = `KV_${bucket}`;
+/** What a client uses to read one stream: info, direct and stored gets, ordered consumers, flow control. */
+function readSubjects(stream: string): string[] {
   return [
-    ...(write ? [`$KV.${bucket}.>`] : []),
     `$JS.API.STREAM.INFO.${stream}`,
     `$JS.API.STREAM.MSG.GET.${stream}`,
     `$JS.API.DIRECT.GET.${stream}`,
@@ -84,26 +82,18 @@ function bucketSubjects(bucket: string, write: boolean): string[] {
   ];
 }
 
+/** Subjects the KV client uses on one bucket: read, write, watch/keys through an ordered consumer. */
+function bucketSubjects(bucket: string, write: boolean): string[] {
+  return [...(write ? [`$KV.${bucket}.>`] : []), ...readSubjects(`KV_${bucket}`)];
+}
+
 /**
- * Subjects the object store client uses on one bucket: chunks and metadata under `$O.<bucket>`, reads by
- * direct get and ordered consumers, and the purge of a replaced object's old chunks (`put` over an existing
- * name). The purge right covers the whole bucket: participants sharing a bucket trust each other with it.
+ * Subjects the object store client uses on one bucket: chunks and metadata under `$O.<bucket>`, reads, and
+ * the purge of a replaced object's old chunks (`put` over an existing name). The purge right covers the
+ * whole bucket: participants sharing a bucket trust each other with it.
  */
 function objectStoreSubjects(bucket: string): string[] {
-  const stream = `OBJ_${bucket}`;
-  return [
-    `$O.${bucket}.>`,
-    `$JS.API.STREAM.INFO.${stream}`,
-    `$JS.API.STREAM.PURGE.${stream}`,
-    `$JS.API.STREAM.MSG.GET.${stream}`,
-    `$JS.API.DIRECT.GET.${stream}`,
-    `$JS.API.DIRECT.GET.${stream}.>`,
-    `$JS.API.CONSUMER.CREATE.${stream}`,
-    `$JS.API.CONSUMER.CREATE.${stream}.>`,
-    `$JS.API.CONSUMER.INFO.${stream}.>`,
-    `$JS.API.CONSUMER.DELETE.${stream}.>`,
-    `$JS.FC.${stream}.>`,
-  ];
+  return [`$O.${bucket}.>`, `$JS.API.STREAM.PURGE.OBJ_${bucket}`, ...readSubjects(`OBJ_${bucket}`)];
 }
 
 /**

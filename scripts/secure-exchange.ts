@@ -36,6 +36,7 @@ import {
   startNatsCluster,
   startNatsServer,
 } from '@passerelle/testing';
+import type { Closable, ServiceFactory } from './local-deployment.js';
 import {
   OPERATOR_IDENTITY,
   SYSTEM_IDENTITY,
@@ -244,14 +245,24 @@ export { inboxPrefixOf };
 /**
  * `pnpm start --secure`: the exchange with authentication and TLS. Prepares the CA, certificates and
  * identities under `<home>/tls` and `<home>/secure`, starts nats-server with infra/nats/secure.conf,
- * provisions the streams and every participant's consumers and buckets with the operator identity, writes
- * one credentials file per participant, proves the setup with a round trip between two participants
- * (nkey + mutual TLS + provision: false, signed receipt), and runs until Ctrl-C.
+ * provisions with the operator identity the streams, every participant's consumers and buckets and the
+ * services' stores, writes one credentials file per participant, publishes the anchor-signed directory
+ * (keys under `<home>/keys`), proves the set-up with a round trip between two participants (nkey + mutual
+ * TLS + provision: false, signed receipt), then runs the administrations' services and the auditor, each
+ * participant with only its own credentials, until Ctrl-C. The portal and the demo run on `pnpm start`.
  */
-export async function runSecureExchange(options: { home: string; port: number }): Promise<void> {
+export async function runSecureExchange(options: {
+  home: string;
+  port: number;
+  logLevel?: string;
+}): Promise<void> {
   const { loadContracts } = await import('@passerelle/contracts');
-  const { createStaticResolver, generateParticipantKeys, toPublicJwk } = await import('@passerelle/envelope');
+  const { ANCHOR_FILES, createDirectoryClient, loadAnchorPrivateKey } = await import('@passerelle/directory');
+  const { toPublicJwk } = await import('@passerelle/envelope');
   const { connectExchange, createLogger, loadCredentials } = await import('@passerelle/exchange');
+  const local = await import('./local-deployment.js');
+  const { startAuditor } = await import('./start-auditor.js');
+  const logLevel = options.logLevel ?? 'error';
 
   const deployment = await prepareSecureDeployment({
     dir: join(options.home, 'secure'),
@@ -263,11 +274,16 @@ export async function runSecureExchange(options: { home: string; port: number })
     port: options.port === 0 ? -1 : options.port,
     serverName: 'passerelle-secure',
   });
+  const running: Closable[] = [];
   let stopping = false;
   const stop = async (why: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     console.log(`\nstopping (${why})…`);
+    // services and auditor first (each waits for its handlers in flight), the directory last
+    const [directory, ...others] = running;
+    await Promise.all(others.map((r) => local.closeWithin(r, 5_000)));
+    await local.closeWithin(directory, 2_000);
     await server.stop();
     console.log('stopped');
     process.exit(0);
@@ -280,33 +296,39 @@ export async function runSecureExchange(options: { home: string; port: number })
     await provisionSecure(deployment, url);
     await provisionServiceStores(deployment, url);
 
+    // The participants' keys and the directory signed by the trust anchor, published by the operator.
+    const keysDir = join(options.home, 'keys');
+    await local.ensureKeys(keysDir);
+    const op = await connectOperator(deployment, url);
+    const { keys, revision } = await local.publishDirectory(op, keysDir);
+    const anchor = toPublicJwk(await loadAnchorPrivateKey(join(keysDir, ANCHOR_FILES.private)));
+    const directory = await createDirectoryClient({ nc: op, anchor });
+    running.push({
+      async close() {
+        await directory.close();
+        await op.close();
+      },
+    });
+    await directory.waitForRevision(revision, 15_000);
+    const contracts = await loadContracts({ root: ROOT });
+    const credentials = new Map<string, Awaited<ReturnType<typeof loadCredentials>>>();
+    for (const id of deployment.participants) {
+      credentials.set(id, await loadCredentials(deployment.credentialsFile(id)));
+    }
+
     // A round trip between two participants, each with only its own credentials.
     const [a, b] = ['post-ankara', 'immigration-office'] as const;
-    const keys = new Map<string, Awaited<ReturnType<typeof generateParticipantKeys>>>([
-      [a, await generateParticipantKeys(a)],
-      [b, await generateParticipantKeys(b)],
-    ]);
-    const resolver = createStaticResolver(
-      [...keys].map(([participantId, k]) => ({
-        participantId,
-        signing: [toPublicJwk(k.signing)],
-        encryption: k.encryption.map(toPublicJwk),
-      })),
-    );
-    const contracts = await loadContracts({ root: ROOT });
-    const open = async (id: string) => {
-      const c = await loadCredentials(deployment.credentialsFile(id));
-      return connectExchange({
+    const open = (id: string) =>
+      connectExchange({
         participant: id,
         keys: keys.get(id)!,
-        directory: resolver,
+        directory,
         contracts,
-        servers: c.servers,
-        connection: c.connection,
+        servers: credentials.get(id)!.servers,
+        connection: credentials.get(id)!.connection,
         provision: false,
         logger: createLogger(id, { level: 'error' }),
       });
-    };
     const sender = await open(a);
     const receiver = await open(b);
     receiver.subscribe({ 'visa-issued': async () => undefined });
@@ -319,6 +341,41 @@ export async function runSecureExchange(options: { home: string; port: number })
     await sender.close();
     await receiver.close();
 
+    // The administrations' services and the auditor, each hosted id on its own credentials.
+    const started: string[] = [];
+    for (const { name, factory } of local.SERVICES) {
+      const create = await local.loadExport<ServiceFactory>(name, factory);
+      if (!create) continue;
+      running.push(
+        await create({
+          participants: (local.HOSTED[name] ?? []).map((id) => keys.get(id)!),
+          directory,
+          contracts,
+          servers: url,
+          connectionFor: (id) => credentials.get(id)?.connection,
+          provision: false,
+          logger: createLogger(name, { level: logLevel }),
+          onEvent: (e) => {
+            if (e.kind === 'rejected') {
+              console.log(`  ! ${e.participant} rejected ${e.type ?? 'a message'}: ${e.code ?? '?'}`);
+            }
+          },
+        }),
+      );
+      started.push(`${name} (${(local.HOSTED[name] ?? []).join(', ')})`);
+    }
+    const auditor = await startAuditor({
+      home: options.home,
+      servers: url,
+      signingKey: keys.get('auditor')!.signing,
+      directory,
+      defaultPort: options.port === 0 ? 0 : 8090,
+      logLevel,
+      connection: credentials.get('auditor')!.connection,
+      provision: false,
+    });
+    running.push(auditor);
+
     console.log('Passerelle secured exchange');
     console.log(`  nats-server ${server.version} on ${url}: mutual TLS, nkeys, per-participant permissions`);
     console.log(
@@ -328,11 +385,17 @@ export async function runSecureExchange(options: { home: string; port: number })
     console.log(
       `  credentials: ${join(deployment.dir, 'credentials')}/<participant>.json (${deployment.participants.length} participants)`,
     );
+    console.log(`  directory: ${keys.size} entries signed by the trust anchor (keys in ${keysDir})`);
     console.log(`  check: ${a} -> ${b} visa-issued, signed receipt from ${receipt.receiver}`);
-    console.log('ready: services connect with loadCredentials(<credentials file>); Ctrl-C stops.');
+    console.log(`  services, each id on its own credentials: ${started.join('; ')}`);
+    console.log(
+      `  auditor: recording every envelope and receipt in LEDGER; viewer on ${auditor.viewerUrl} (token in ${auditor.tokenFile})`,
+    );
+    console.log('ready: other services connect with loadCredentials(<credentials file>); Ctrl-C stops.');
   } catch (err) {
     const e = err as { code?: string; message?: string };
     console.error(`error ${e.code ?? ''}: ${e.message ?? String(err)}`);
+    for (const r of running.reverse()) await local.closeWithin(r, 5_000);
     await server.stop();
     process.exit(1);
   }

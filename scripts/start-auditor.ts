@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
 import type { KeyResolver, PrivateJwk } from '@passerelle/envelope';
 import { PasserelleError } from '@passerelle/errors';
 import { connectNats, createLogger } from '@passerelle/exchange';
@@ -28,6 +28,9 @@ export interface StartAuditorOptions {
   /** Viewer port when PASSERELLE_AUDITOR_PORT is not set (0: any free port). */
   defaultPort: number;
   logLevel: string;
+  /** On a secured server: the auditor's connection settings (its credentials file) and `provision: false`. */
+  connection?: Omit<ConnectionOptions, 'servers'>;
+  provision?: boolean;
 }
 
 /** The running auditor, for the launcher to print and to stop. */
@@ -76,7 +79,11 @@ export async function startAuditor(options: StartAuditorOptions): Promise<Starte
   const checkpointSeconds = setting('PASSERELLE_CHECKPOINT_SECONDS', 10, 0, 86_400);
   const tokenFile = join(options.home, 'auditor-token');
   const token = await ensureToken(tokenFile);
-  const nc: NatsConnection = await connectNats({ servers: options.servers, name: 'auditor' });
+  const nc: NatsConnection = await connectNats({
+    ...options.connection,
+    servers: options.servers,
+    name: 'auditor',
+  });
   try {
     const service = await createAuditorService({
       nc,
@@ -86,6 +93,7 @@ export async function startAuditor(options: StartAuditorOptions): Promise<Starte
       checkpointIntervalMs: checkpointSeconds * 1000,
       viewer: { token, host: '127.0.0.1', port },
       logger: createLogger('auditor', { level: options.logLevel }),
+      ...(options.provision === false ? { provision: false } : {}),
     });
     return {
       viewerUrl: service.viewerUrl as string,

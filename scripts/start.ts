@@ -15,25 +15,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type Contracts, loadContracts } from '@passerelle/contracts';
-import {
-  ANCHOR_FILES,
-  type DirectoryClient,
-  KEY_FILES,
-  createDirectoryClient,
-  loadAnchorPrivateKey,
-  loadParticipantKeys,
-  makeEntry,
-  participantKind,
-  publishEntry,
-  signEntry,
-  writeAnchor,
-  writeParticipantKeys,
-} from '@passerelle/directory';
-import { type ParticipantKeys, generateParticipantKeys, toPublicJwk } from '@passerelle/envelope';
+import { loadContracts } from '@passerelle/contracts';
+import { ANCHOR_FILES, createDirectoryClient, loadAnchorPrivateKey } from '@passerelle/directory';
+import { toPublicJwk } from '@passerelle/envelope';
 import { PasserelleError } from '@passerelle/errors';
 import {
   type Exchange,
@@ -45,6 +32,19 @@ import {
 import { startNatsServer } from '@passerelle/testing';
 import { createPortalLogger, createPortalService, hashToken } from '../services/portal/src/index.js';
 import { type DemoCommuneDesk, runDemo } from './demo.js';
+import {
+  type Closable,
+  HOSTED,
+  PARTICIPANTS,
+  PORTAL,
+  SERVICES,
+  STRAY_POST,
+  type ServiceFactory,
+  closeWithin,
+  ensureKeys,
+  loadExport,
+  publishDirectory,
+} from './local-deployment.js';
 import { startAuditor } from './start-auditor.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -65,92 +65,6 @@ function portSetting(name: string, fallback: string): number {
 const port = portSetting('PASSERELLE_PORT', '4222');
 const portalPort = portSetting('PASSERELLE_PORTAL_PORT', port === 0 ? '0' : '8080');
 
-/** The participants of the local deployment (infra/participants.json lists the same ones). */
-const PORTAL = 'portal-employers';
-const HOSTED: Readonly<Record<string, readonly string[]>> = {
-  'regional-authority': ['region-vlaanderen', 'region-wallonie', 'region-bruxelles', 'region-dg'],
-  'immigration-office': ['immigration-office'],
-  'consular-post': ['post-ankara', 'post-kinshasa'],
-  commune: ['commune-21004', 'commune-62063'],
-};
-/** A post in the directory that no local service hosts: the demo sends an out-of-sequence visa from it. */
-const STRAY_POST = 'post-lagos';
-const PARTICIPANTS = [...Object.values(HOSTED).flat(), PORTAL, 'auditor', STRAY_POST];
-
-/** The administrations' services: package folder and factory, loaded when the folder is there. */
-const SERVICES = [
-  { name: 'regional-authority', factory: 'createRegionalAuthorityService' },
-  { name: 'immigration-office', factory: 'createImmigrationOfficeService' },
-  { name: 'consular-post', factory: 'createConsularPostService' },
-  { name: 'commune', factory: 'createCommuneService' },
-] as const;
-
-interface Closable {
-  close(): Promise<void>;
-}
-
-interface ServiceEventLike {
-  service: string;
-  participant: string;
-  kind: string;
-  code?: string;
-  type?: string;
-  detail?: string;
-}
-
-type ServiceFactory = (config: {
-  participants: ParticipantKeys[];
-  directory: DirectoryClient;
-  contracts: Contracts;
-  servers: string;
-  logger: ReturnType<typeof createLogger>;
-  onEvent: (e: ServiceEventLike) => void;
-}) => Promise<Closable>;
-
-/** Imports a service package by its folder, so the launcher runs with whichever services exist yet. */
-async function loadExport<T>(service: string, name: string): Promise<T | undefined> {
-  const entry = join(root, 'services', service, 'src', 'index.ts');
-  if (!existsSync(entry)) return undefined;
-  const mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
-  return typeof mod[name] === 'function' ? (mod[name] as T) : undefined;
-}
-
-/** First start: the trust anchor and each participant's keys; afterwards, only missing ones. */
-async function ensureKeys(): Promise<{ generated: string[] }> {
-  const generated: string[] = [];
-  if (!existsSync(join(keysDir, ANCHOR_FILES.private))) {
-    await writeAnchor(keysDir);
-    generated.push('anchor');
-  }
-  for (const id of PARTICIPANTS) {
-    if (existsSync(join(keysDir, id, KEY_FILES.private))) continue;
-    await writeParticipantKeys(join(keysDir, id), await generateParticipantKeys(id));
-    generated.push(id);
-  }
-  return { generated };
-}
-
-/** Publishes every participant's entry, signed by the anchor, to the directory bucket. */
-async function publishDirectory(
-  nc: NatsConnection,
-): Promise<{ keys: Map<string, ParticipantKeys>; revision: number }> {
-  const anchor = await loadAnchorPrivateKey(join(keysDir, ANCHOR_FILES.private));
-  const keys = new Map<string, ParticipantKeys>();
-  let revision = 0;
-  for (const id of PARTICIPANTS) {
-    const k = await loadParticipantKeys(join(keysDir, id));
-    keys.set(id, k);
-    const entry = makeEntry(
-      id,
-      `Local ${participantKind(id)} ${id}`,
-      [toPublicJwk(k.signing)],
-      k.encryption.map(toPublicJwk),
-    );
-    revision = await publishEntry(nc, await signEntry(entry, anchor));
-  }
-  return { keys, revision };
-}
-
 /** The demo integrator's token: generated once, kept 0600; the portal's configuration holds only its hash. */
 async function ensurePortalToken(): Promise<string> {
   const path = join(home, 'portal-token');
@@ -164,11 +78,6 @@ async function ensurePortalToken(): Promise<string> {
     JSON.stringify([{ name: 'demo-employer', tokenSha256: hashToken(token) }], null, 2) + '\n',
   );
   return token;
-}
-
-async function closeWithin(what: Closable | undefined, ms: number): Promise<void> {
-  if (!what) return;
-  await Promise.race([what.close().catch(() => undefined), new Promise((r) => setTimeout(r, ms))]);
 }
 
 async function main(): Promise<void> {
@@ -214,13 +123,13 @@ async function main(): Promise<void> {
     console.log(`  data in ${join(home, 'nats')}`);
     console.log(`  streams: ${streams.map((s) => `${s.config.name} (${s.state.messages} msgs)`).join(', ')}`);
 
-    const { generated } = await ensureKeys();
+    const { generated } = await ensureKeys(keysDir);
     console.log(
       generated.length
         ? `  keys: generated ${generated.length} key sets (trust anchor and participants) in ${keysDir}`
         : `  keys: ${PARTICIPANTS.length} participants and the trust anchor in ${keysDir}`,
     );
-    const { keys, revision } = await publishDirectory(nc);
+    const { keys, revision } = await publishDirectory(nc, keysDir);
     const anchor = toPublicJwk(await loadAnchorPrivateKey(join(keysDir, ANCHOR_FILES.private)));
     const directory = await createDirectoryClient({ nc, anchor });
     await directory.waitForRevision(revision, 15_000);
@@ -335,7 +244,7 @@ async function main(): Promise<void> {
 
 // `pnpm start --secure`: the exchange with nkeys, mutual TLS and per-participant permissions (scripts/secure-exchange.ts).
 const run = process.argv.slice(2).includes('--secure')
-  ? async () => (await import('./secure-exchange.js')).runSecureExchange({ home, port })
+  ? async () => (await import('./secure-exchange.js')).runSecureExchange({ home, port, logLevel })
   : main;
 run().catch((err: unknown) => {
   if (err instanceof PasserelleError) console.error(`error ${err.code}: ${err.message}`);

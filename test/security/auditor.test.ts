@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { createLogger } from '@passerelle/exchange';
 import type { NatsServer } from '@passerelle/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { type SecureDeployment, connectOperator } from '../../scripts/secure-exchange.js';
 import { AUDITOR_CONSUMER, createAuditorService } from '../../services/auditor/src/index.js';
 import {
@@ -9,7 +9,7 @@ import {
   type SecuredScenario,
   connectSecureExchange,
   example,
-  startSecuredScenario,
+  useSecuredScenario,
   until,
 } from '../support/secure.js';
 
@@ -21,23 +21,16 @@ describe('secured server: the auditor with its own credentials', { timeout: 90_0
   let deployment: SecureDeployment;
   let server: NatsServer;
   let parties: Parties;
-  let scenario: SecuredScenario | undefined;
-
-  beforeAll(async () => {
-    // the client connection is the auditor's: nkey, mutual TLS, private inbox, no provisioning rights
-    scenario = await startSecuredScenario('passerelle-aud-', [POST, OE, AUDITOR], AUDITOR);
-    ({ deployment, server, parties } = scenario);
-  }, 60_000);
-  afterAll(async () => {
-    await scenario?.stop();
-  });
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => console.error(server.log().slice(-4000)));
+  let scenario: SecuredScenario;
+  // the client connection is the auditor's: nkey, mutual TLS, private inbox, no provisioning rights
+  useSecuredScenario('passerelle-aud-', [POST, OE, AUDITOR], AUDITOR, (s) => {
+    ({ deployment, server, parties } = s);
+    scenario = s;
   });
 
   test('auditor - provisioned by the operator, it records envelopes and receipts in LEDGER and dead-letters a forged seal', async () => {
     const auditor = await createAuditorService({
-      nc: scenario!.client,
+      nc: scenario.client,
       auditorKey: parties.keys.get(AUDITOR)!.signing,
       resolver: parties.resolver,
       provision: false,
@@ -81,7 +74,7 @@ describe('secured server: the auditor with its own credentials', { timeout: 90_0
       expect(auditor.stats.receipts).toBe(2);
       expect(auditor.stats.deadLettered).toBe(1);
       // the viewer's count of refused inputs reads DEADLETTER with the auditor's own rights
-      const jsm = await jetstreamManager(scenario!.client);
+      const jsm = await jetstreamManager(scenario.client);
       const info = await jsm.streams.info('DEADLETTER', { subjects_filter: 'pex.dlq.auditor' });
       expect(info.state.subjects?.['pex.dlq.auditor']).toBe(1);
       await auditor.checkpoint();
@@ -102,7 +95,7 @@ describe('secured server: the auditor with its own credentials', { timeout: 90_0
     }
     await expect(
       createAuditorService({
-        nc: scenario!.client,
+        nc: scenario.client,
         auditorKey: parties.keys.get(AUDITOR)!.signing,
         resolver: parties.resolver,
         provision: false,

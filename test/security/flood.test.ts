@@ -1,12 +1,11 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { NatsServer } from '@passerelle/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { Limits } from '../../scripts/gen-infra.js';
 import { type SecureDeployment } from '../../scripts/secure-exchange.js';
 import {
   type Parties,
-  type SecuredScenario,
-  startSecuredScenario,
+  useSecuredScenario,
   clientTls,
   connectSecureExchange,
   example,
@@ -26,17 +25,8 @@ describe('secured server: flooding and oversized messages', { timeout: 90_000 },
   let server: NatsServer;
   let parties: Parties;
   let flooder: NatsConnection;
-  let scenario: SecuredScenario | undefined;
-
-  beforeAll(async () => {
-    scenario = await startSecuredScenario('passerelle-flood-', PARTIES, FLOODER);
-    ({ deployment, server, parties, client: flooder } = scenario);
-  }, 60_000);
-  afterAll(async () => {
-    await scenario?.stop();
-  });
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => console.error(server.log().slice(-4000)));
+  useSecuredScenario('passerelle-flood-', PARTIES, FLOODER, (s) => {
+    ({ deployment, server, parties, client: flooder } = s);
   });
 
   test('flood - an oversized message is refused with a clear error; a client ignoring the limit is cut off alone', async () => {

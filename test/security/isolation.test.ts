@@ -11,12 +11,11 @@ import {
 } from '@passerelle/directory';
 import { toPublicJwk } from '@passerelle/envelope';
 import type { NatsServer } from '@passerelle/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { type SecureDeployment, connectOperator } from '../../scripts/secure-exchange.js';
 import {
   type Parties,
-  type SecuredScenario,
-  startSecuredScenario,
+  useSecuredScenario,
   clientTls,
   connectSecureExchange,
   example,
@@ -45,17 +44,8 @@ describe('secured server: isolation between participants', { timeout: 60_000 }, 
   let server: NatsServer;
   let parties: Parties;
   let post: NatsConnection;
-  let scenario: SecuredScenario | undefined;
-
-  beforeAll(async () => {
-    scenario = await startSecuredScenario('passerelle-sec-', PARTIES, POST);
-    ({ home, deployment, server, parties, client: post } = scenario);
-  }, 60_000);
-  afterAll(async () => {
-    await scenario?.stop();
-  });
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => console.error(server.log().slice(-4000)));
+  useSecuredScenario('passerelle-sec-', PARTIES, POST, (s) => {
+    ({ home, deployment, server, parties, client: post } = s);
   });
 
   async function exchangeMessages(): Promise<number> {

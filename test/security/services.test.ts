@@ -1,7 +1,7 @@
 import { Objm } from '@nats-io/obj';
 import { type IncomingMessage, createLogger, loadCredentials } from '@passerelle/exchange';
 import type { NatsServer } from '@passerelle/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   type SecureDeployment,
   connectOperator,
@@ -9,13 +9,7 @@ import {
 } from '../../scripts/secure-exchange.js';
 import { createRegionalAuthorityService } from '../../services/regional-authority/src/index.js';
 import { feeProof, ictFirstApplication, newDossierId } from '../procedure/harness.js';
-import {
-  type Parties,
-  type SecuredScenario,
-  connectSecureExchange,
-  startSecuredScenario,
-  until,
-} from '../support/secure.js';
+import { type Parties, connectSecureExchange, useSecuredScenario, until } from '../support/secure.js';
 
 const PORTAL = 'portal-employers';
 const REGION = 'region-bruxelles';
@@ -26,19 +20,10 @@ describe('secured server: an administration service with its own credentials', {
   let deployment: SecureDeployment;
   let server: NatsServer;
   let parties: Parties;
-  let scenario: SecuredScenario | undefined;
-
-  beforeAll(async () => {
-    scenario = await startSecuredScenario('passerelle-svc-', [PORTAL, REGION, OE, POST], REGION);
-    ({ deployment, server, parties } = scenario);
+  useSecuredScenario('passerelle-svc-', [PORTAL, REGION, OE, POST], REGION, async (s) => {
+    ({ deployment, server, parties } = s);
     // what the operator provisions for services: state buckets, shared buckets, decision documents store
     await provisionServiceStores(deployment, server.url, { participants: [PORTAL, REGION, OE, POST] });
-  }, 60_000);
-  afterAll(async () => {
-    await scenario?.stop();
-  });
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => console.error(server.log().slice(-4000)));
   });
 
   test('services - the regional authority, provision: false, rules an application complete and stores its admissibility document', async () => {

@@ -34,7 +34,7 @@ describe('pnpm start --secure', { timeout: 90_000 }, () => {
   const home = mkdtempSync(join(tmpdir(), 'passerelle-start-secure-'));
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-  test('start --secure - serves TLS + nkeys only, writes working credentials files, stops on Ctrl-C', async () => {
+  test('start --secure - serves TLS + nkeys only, runs the services and the auditor on their credentials, writes working credentials files, stops on Ctrl-C', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--secure'], {
       cwd: repoRoot,
       env: { ...process.env, PASSERELLE_HOME: home, PASSERELLE_PORT: '0' },
@@ -43,6 +43,13 @@ describe('pnpm start --secure', { timeout: 90_000 }, () => {
     try {
       const out = await waitForLine(child, /^ready:/m, 60_000);
       expect(out).toMatch(/check: post-ankara -> immigration-office visa-issued, signed receipt/);
+      // the administrations' services and the auditor run too, each id on its own credentials
+      expect(out).toMatch(/services, each id on its own credentials: regional-authority \(region-vlaanderen/);
+      expect(out).toMatch(/commune \(commune-21004, commune-62063\)/);
+      expect(out).toMatch(
+        /auditor: recording every envelope and receipt in LEDGER; viewer on http:\/\/127\.0\.0\.1:\d+/,
+      );
+      expect(out).not.toMatch(/rejected|error/);
       const url = /on (tls:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
       expect(url).toBeDefined();
 

@@ -26,6 +26,7 @@ import {
   loadCredentials,
 } from '@passerelle/exchange';
 import type { NatsServer } from '@passerelle/testing';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import {
   type SecureDeployment,
   prepareSecureDeployment,
@@ -267,4 +268,28 @@ export async function startSecuredScenario(
       rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Runs a secured scenario around the tests of the enclosing `describe`: started before them (then
+ * `ready`, to take what the tests use, or provision more), stopped after them, and the server's log printed
+ * when a test fails.
+ */
+export function useSecuredScenario(
+  prefix: string,
+  participants: readonly string[],
+  clientId: string,
+  ready: (scenario: SecuredScenario) => void | Promise<void>,
+): void {
+  let scenario: SecuredScenario | undefined;
+  beforeAll(async () => {
+    scenario = await startSecuredScenario(prefix, participants, clientId);
+    await ready(scenario);
+  }, 60_000);
+  afterAll(async () => {
+    await scenario?.stop();
+  });
+  beforeEach((ctx) => {
+    ctx.onTestFailed(() => console.error(scenario?.server.log().slice(-4000)));
+  });
 }
