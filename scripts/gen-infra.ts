@@ -21,6 +21,7 @@ import {
   natsPermissionsFor,
 } from '@passerelle/contracts';
 import { participantKind } from '@passerelle/directory';
+import { dossierBucketName, httpIdempotencyBucketName } from '../services/portal/src/index.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -114,7 +115,16 @@ export function participantPermissions(
   // the contract's allow-lists already leave consumer creation on EXCHANGE to the operator
   const publish = new Set(base.publish.allow);
   publish.add('$JS.API.INFO');
-  for (const bucket of [`pex-idem-${id}`, `pex-outbox-${id}`, `svc-${id}`, ...serviceBuckets]) {
+  // a portal keeps its dossiers and its HTTP idempotency records in buckets of its own
+  const ownBuckets =
+    participantKind(id) === 'portal' ? [dossierBucketName(id), httpIdempotencyBucketName(id)] : [];
+  for (const bucket of [
+    `pex-idem-${id}`,
+    `pex-outbox-${id}`,
+    `svc-${id}`,
+    ...ownBuckets,
+    ...serviceBuckets,
+  ]) {
     for (const s of bucketSubjects(bucket, true)) publish.add(s);
   }
   for (const bucket of objectStores) for (const s of objectStoreSubjects(bucket)) publish.add(s);

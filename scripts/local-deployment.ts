@@ -2,7 +2,9 @@
  * The local deployment both launchers run (`pnpm start`, `pnpm start --secure`): who takes part, which
  * service hosts whom, their keys under `<home>/keys`, the anchor-signed directory, and the services.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
@@ -22,6 +24,7 @@ import {
 } from '@passerelle/directory';
 import { type ParticipantKeys, generateParticipantKeys, toPublicJwk } from '@passerelle/envelope';
 import type { createLogger } from '@passerelle/exchange';
+import { hashToken } from '../services/portal/src/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -113,6 +116,21 @@ export async function publishDirectory(
     revision = await publishEntry(nc, await signEntry(entry, anchor));
   }
   return { keys, revision };
+}
+
+/** The demo integrator's token: generated once, kept 0600; the portal's configuration holds only its hash. */
+export async function ensurePortalToken(home: string): Promise<string> {
+  const path = join(home, 'portal-token');
+  if (!existsSync(path)) {
+    await writeFile(path, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  }
+  await chmod(path, 0o600);
+  const token = (await readFile(path, 'utf8')).trim();
+  await writeFile(
+    join(home, 'portal-integrators.json'),
+    JSON.stringify([{ name: 'demo-employer', tokenSha256: hashToken(token) }], null, 2) + '\n',
+  );
+  return token;
 }
 
 /** Closes `what`, giving up after `ms`. */

@@ -29,6 +29,7 @@ import type { CredentialsFile, InboxConsumerOptions } from '@passerelle/exchange
 import { StreamNames, provisionParticipant, provisionStreams } from '@passerelle/exchange';
 import { participantKind } from '@passerelle/directory';
 import { AUDITOR_CONSUMER, auditorConsumerConfig } from '../services/auditor/src/index.js';
+import { provisionPortalStores } from '../services/portal/src/index.js';
 import {
   type NatsCluster,
   type NatsServer,
@@ -36,6 +37,7 @@ import {
   startNatsCluster,
   startNatsServer,
 } from '@passerelle/testing';
+import type { DemoCommuneDesk } from './demo.js';
 import type { Closable, ServiceFactory } from './local-deployment.js';
 import {
   OPERATOR_IDENTITY,
@@ -231,9 +233,13 @@ export async function provisionServiceStores(
       await kvm.create(bucket, { history: 1, replicas });
     }
     await kvm.create('directory', { history: 5, replicas });
+    // a portal's stores have settings of their own (retention, history, description)
+    for (const id of ids.filter((p) => participantKind(p) === 'portal')) {
+      await provisionPortalStores(nc, id, { replicas });
+    }
     const objm = new Objm(nc);
     for (const bucket of new Set([...kinds].flatMap((kind) => objectStores[kind] ?? []))) {
-      await objm.create(bucket, { replicas });
+      await objm.open(bucket).catch(() => objm.create(bucket, { replicas }));
     }
   } finally {
     await nc.close();
@@ -255,6 +261,10 @@ export async function runSecureExchange(options: {
   home: string;
   port: number;
   logLevel?: string;
+  /** The portal's HTTP port (0: any free one). */
+  portalPort?: number;
+  /** Run the demo's sample dossiers once everything is up. */
+  demo?: boolean;
 }): Promise<void> {
   const { loadContracts } = await import('@passerelle/contracts');
   const { ANCHOR_FILES, createDirectoryClient, loadAnchorPrivateKey } = await import('@passerelle/directory');
@@ -262,6 +272,10 @@ export async function runSecureExchange(options: {
   const { connectExchange, createLogger, loadCredentials } = await import('@passerelle/exchange');
   const local = await import('./local-deployment.js');
   const { startAuditor } = await import('./start-auditor.js');
+  const { createPortalLogger, createPortalService, hashToken } =
+    await import('../services/portal/src/index.js');
+  const { runDemo } = await import('./demo.js');
+  const demoAbort = new AbortController();
   const logLevel = options.logLevel ?? 'error';
 
   const deployment = await prepareSecureDeployment({
@@ -279,6 +293,7 @@ export async function runSecureExchange(options: {
   const stop = async (why: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    demoAbort.abort();
     console.log(`\nstopping (${why})…`);
     // services and auditor first (each waits for its handlers in flight), the directory last
     const [directory, ...others] = running;
@@ -341,27 +356,28 @@ export async function runSecureExchange(options: {
     await sender.close();
     await receiver.close();
 
-    // The administrations' services and the auditor, each hosted id on its own credentials.
+    // The administrations' services, the auditor and the portal, each hosted id on its own credentials.
     const started: string[] = [];
+    const services: Record<string, Closable> = {};
     for (const { name, factory } of local.SERVICES) {
       const create = await local.loadExport<ServiceFactory>(name, factory);
       if (!create) continue;
-      running.push(
-        await create({
-          participants: (local.HOSTED[name] ?? []).map((id) => keys.get(id)!),
-          directory,
-          contracts,
-          servers: url,
-          connectionFor: (id) => credentials.get(id)?.connection,
-          provision: false,
-          logger: createLogger(name, { level: logLevel }),
-          onEvent: (e) => {
-            if (e.kind === 'rejected') {
-              console.log(`  ! ${e.participant} rejected ${e.type ?? 'a message'}: ${e.code ?? '?'}`);
-            }
-          },
-        }),
-      );
+      const service = await create({
+        participants: (local.HOSTED[name] ?? []).map((id) => keys.get(id)!),
+        directory,
+        contracts,
+        servers: url,
+        connectionFor: (id) => credentials.get(id)?.connection,
+        provision: false,
+        logger: createLogger(name, { level: logLevel }),
+        onEvent: (e) => {
+          if (e.kind === 'rejected') {
+            console.log(`  ! ${e.participant} rejected ${e.type ?? 'a message'}: ${e.code ?? '?'}`);
+          }
+        },
+      });
+      services[name] = service;
+      running.push(service);
       started.push(`${name} (${(local.HOSTED[name] ?? []).join(', ')})`);
     }
     const auditor = await startAuditor({
@@ -375,6 +391,20 @@ export async function runSecureExchange(options: {
       provision: false,
     });
     running.push(auditor);
+    const token = await local.ensurePortalToken(options.home);
+    const portal = await createPortalService({
+      participant: local.PORTAL,
+      keys: keys.get(local.PORTAL)!,
+      directory,
+      contracts,
+      servers: url,
+      connection: credentials.get(local.PORTAL)!.connection,
+      provision: false,
+      integrators: [{ name: 'demo-employer', tokenSha256: hashToken(token) }],
+      logger: createPortalLogger({ level: logLevel }),
+    });
+    running.push(portal);
+    const portalUrl = await portal.listen({ host: '127.0.0.1', port: options.portalPort ?? 0 });
 
     console.log('Passerelle secured exchange');
     console.log(`  nats-server ${server.version} on ${url}: mutual TLS, nkeys, per-participant permissions`);
@@ -391,8 +421,29 @@ export async function runSecureExchange(options: {
     console.log(
       `  auditor: recording every envelope and receipt in LEDGER; viewer on ${auditor.viewerUrl} (token in ${auditor.tokenFile})`,
     );
+    console.log(
+      `  portal: ${local.PORTAL} on ${portalUrl} (bearer token in ${join(options.home, 'portal-token')})`,
+    );
     console.log('ready: other services connect with loadCredentials(<credentials file>); Ctrl-C stops.');
+    if (options.demo) {
+      // the demo watches the exchange with the operator's connection; no stray consular post here, since
+      // a secured server knows only the participants of infra/participants.json
+      const communes = services['commune'] as (Closable & DemoCommuneDesk) | undefined;
+      const results = await runDemo({
+        portalUrl,
+        token,
+        nc: op,
+        ...(communes ? { communes } : {}),
+        signal: demoAbort.signal,
+      });
+      if (!stopping) {
+        console.log(
+          `demo finished: ${results.filter((r) => r.ok).length} of ${results.length} dossiers reached their last step; the exchange keeps running (Ctrl-C stops).`,
+        );
+      }
+    }
   } catch (err) {
+    if (stopping) return;
     const e = err as { code?: string; message?: string };
     console.error(`error ${e.code ?? ''}: ${e.message ?? String(err)}`);
     for (const r of running.reverse()) await local.closeWithin(r, 5_000);

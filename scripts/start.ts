@@ -11,9 +11,7 @@
  * port), PASSERELLE_PORTAL_PORT (portal HTTP port, default 8080, or any free one when PASSERELLE_PORT=0),
  * PASSERELLE_LOG_LEVEL (services' logs, default error: the demo prints rejections itself).
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -42,6 +40,7 @@ import {
   type ServiceFactory,
   closeWithin,
   ensureKeys,
+  ensurePortalToken,
   loadExport,
   publishDirectory,
 } from './local-deployment.js';
@@ -64,21 +63,6 @@ function portSetting(name: string, fallback: string): number {
 }
 const port = portSetting('PASSERELLE_PORT', '4222');
 const portalPort = portSetting('PASSERELLE_PORTAL_PORT', port === 0 ? '0' : '8080');
-
-/** The demo integrator's token: generated once, kept 0600; the portal's configuration holds only its hash. */
-async function ensurePortalToken(): Promise<string> {
-  const path = join(home, 'portal-token');
-  if (!existsSync(path)) {
-    await writeFile(path, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
-  }
-  await chmod(path, 0o600);
-  const token = (await readFile(path, 'utf8')).trim();
-  await writeFile(
-    join(home, 'portal-integrators.json'),
-    JSON.stringify([{ name: 'demo-employer', tokenSha256: hashToken(token) }], null, 2) + '\n',
-  );
-  return token;
-}
 
 async function main(): Promise<void> {
   await mkdir(home, { recursive: true });
@@ -183,7 +167,7 @@ async function main(): Promise<void> {
       `  auditor: recording every envelope and receipt in LEDGER; viewer on ${auditor.viewerUrl} (token in ${auditor.tokenFile})`,
     );
 
-    const token = await ensurePortalToken();
+    const token = await ensurePortalToken(home);
     const portal = await createPortalService({
       participant: PORTAL,
       keys: keys.get(PORTAL)!,
@@ -244,7 +228,14 @@ async function main(): Promise<void> {
 
 // `pnpm start --secure`: the exchange with nkeys, mutual TLS and per-participant permissions (scripts/secure-exchange.ts).
 const run = process.argv.slice(2).includes('--secure')
-  ? async () => (await import('./secure-exchange.js')).runSecureExchange({ home, port, logLevel })
+  ? async () =>
+      (await import('./secure-exchange.js')).runSecureExchange({
+        home,
+        port,
+        logLevel,
+        portalPort,
+        demo: withDemo,
+      })
   : main;
 run().catch((err: unknown) => {
   if (err instanceof PasserelleError) console.error(`error ${err.code}: ${err.message}`);

@@ -30,11 +30,11 @@ function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): P
   });
 }
 
-describe('pnpm start --secure', { timeout: 90_000 }, () => {
+describe('pnpm start --secure', { timeout: 180_000 }, () => {
   const home = mkdtempSync(join(tmpdir(), 'passerelle-start-secure-'));
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-  test('start --secure - serves TLS + nkeys only, runs the services and the auditor on their credentials, writes working credentials files, stops on Ctrl-C', async () => {
+  test('start --secure - serves TLS + nkeys only, runs services, auditor, portal and the demo on their own credentials, writes working credentials files, stops on Ctrl-C', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--secure'], {
       cwd: repoRoot,
       env: { ...process.env, PASSERELLE_HOME: home, PASSERELLE_PORT: '0' },
@@ -42,6 +42,9 @@ describe('pnpm start --secure', { timeout: 90_000 }, () => {
     });
     try {
       const out = await waitForLine(child, /^ready:/m, 60_000);
+      // listened for at once: the demo starts right after `ready:`
+      const demoDone = waitForLine(child, /^demo finished: /m, 120_000);
+      demoDone.catch(() => undefined);
       expect(out).toMatch(/check: post-ankara -> immigration-office visa-issued, signed receipt/);
       // the administrations' services and the auditor run too, each id on its own credentials
       expect(out).toMatch(/services, each id on its own credentials: regional-authority \(region-vlaanderen/);
@@ -49,7 +52,11 @@ describe('pnpm start --secure', { timeout: 90_000 }, () => {
       expect(out).toMatch(
         /auditor: recording every envelope and receipt in LEDGER; viewer on http:\/\/127\.0\.0\.1:\d+/,
       );
+      expect(out).toMatch(/portal: portal-employers on http:\/\/127\.0\.0\.1:\d+/);
       expect(out).not.toMatch(/rejected|error/);
+      // the demo's five dossiers go through the portal, the services and the auditor, all on credentials
+      const demo = await demoDone;
+      expect(demo).toMatch(/demo finished: 5 of 5 dossiers reached their last step/);
       const url = /on (tls:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
       expect(url).toBeDefined();
 

@@ -1,4 +1,4 @@
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
 import type { Contracts } from '@passerelle/contracts';
 import { participantKind } from '@passerelle/directory';
 import type { KeyResolver, ParticipantKeys } from '@passerelle/envelope';
@@ -26,6 +26,13 @@ export interface PortalConfig {
   /** NATS servers, or `nc` to share a connection. */
   servers?: string | string[];
   nc?: NatsConnection;
+  /** On a secured server, with `servers`: the portal's connection settings (what `loadCredentials` returns). */
+  connection?: Omit<ConnectionOptions, 'servers'>;
+  /**
+   * Create missing streams, consumers and the portal's stores (default true); false on a secured server,
+   * where the operator provisions them (`provisionPortalStores`).
+   */
+  provision?: boolean;
   /** Who may call the API. */
   integrators: readonly PortalIntegrator[];
   /** Largest document accepted, in bytes (default 10 MiB; the schemas allow at most 50 MiB). */

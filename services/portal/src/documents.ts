@@ -124,12 +124,18 @@ export class DocumentStore {
   /** Opens (or creates) the documents bucket. */
   static async open(
     nc: NatsConnection,
-    options: { replicas?: number; bucket?: string } = {},
+    options: { replicas?: number; bucket?: string; create?: boolean } = {},
   ): Promise<DocumentStore> {
-    const os = await new Objm(nc).create(options.bucket ?? DOCUMENTS_BUCKET, {
-      replicas: options.replicas ?? 1,
-      description: 'Passerelle documents, each AES-256-GCM encrypted under its own key',
-    });
+    const objm = new Objm(nc);
+    const bucket = options.bucket ?? DOCUMENTS_BUCKET;
+    // on a secured server the operator creates the store, and the portal may only open it
+    const os =
+      options.create === false
+        ? await objm.open(bucket)
+        : await objm.create(bucket, {
+            replicas: options.replicas ?? 1,
+            description: 'Passerelle documents, each AES-256-GCM encrypted under its own key',
+          });
     return new DocumentStore(os);
   }
 

@@ -18,18 +18,30 @@ export class DossierStore {
     private readonly cipher: StateCipher,
   ) {}
 
+  /** Creates the bucket (or checks it): what the operator provisions on a secured server. */
+  static createBucket(
+    nc: NatsConnection,
+    participant: string,
+    options: { replicas?: number } = {},
+  ): Promise<KV> {
+    return new Kvm(nc).create(dossierBucketName(participant), {
+      history: 5,
+      replicas: options.replicas ?? 1,
+      timeout: 30_000,
+    });
+  }
+
   /** Opens (or creates) the bucket; records are encrypted with `cipher` (fee amounts are personal data). */
   static async open(
     nc: NatsConnection,
     participant: string,
     cipher: StateCipher,
-    options: { replicas?: number } = {},
+    options: { replicas?: number; create?: boolean } = {},
   ): Promise<DossierStore> {
-    const kv = await new Kvm(nc).create(dossierBucketName(participant), {
-      history: 5,
-      replicas: options.replicas ?? 1,
-      timeout: 30_000,
-    });
+    const kv =
+      options.create === false
+        ? await new Kvm(nc).open(dossierBucketName(participant), { timeout: 30_000 })
+        : await DossierStore.createBucket(nc, participant, options);
     return new DossierStore(kv, cipher);
   }
 

@@ -68,6 +68,20 @@ export class HttpIdempotencyStore {
     private readonly staleAfterMs: number,
   ) {}
 
+  /** Creates the bucket (or checks it): what the operator provisions on a secured server. */
+  static createBucket(
+    nc: NatsConnection,
+    participant: string,
+    options: { replicas?: number; ttlMs?: number } = {},
+  ): Promise<KV> {
+    return new Kvm(nc).create(httpIdempotencyBucketName(participant), {
+      history: 1,
+      ttl: options.ttlMs ?? 24 * 60 * 60 * 1000,
+      replicas: options.replicas ?? 1,
+      timeout: 30_000,
+    });
+  }
+
   /**
    * Opens (or creates) the bucket. Records are encrypted with `cipher`: a recorded upload answer holds a
    * document reference, whose object key is a read capability.
@@ -76,14 +90,12 @@ export class HttpIdempotencyStore {
     nc: NatsConnection,
     participant: string,
     cipher: StateCipher,
-    options: { replicas?: number; ttlMs?: number; staleAfterMs?: number } = {},
+    options: { replicas?: number; ttlMs?: number; staleAfterMs?: number; create?: boolean } = {},
   ): Promise<HttpIdempotencyStore> {
-    const kv = await new Kvm(nc).create(httpIdempotencyBucketName(participant), {
-      history: 1,
-      ttl: options.ttlMs ?? 24 * 60 * 60 * 1000,
-      replicas: options.replicas ?? 1,
-      timeout: 30_000,
-    });
+    const kv =
+      options.create === false
+        ? await new Kvm(nc).open(httpIdempotencyBucketName(participant), { timeout: 30_000 })
+        : await HttpIdempotencyStore.createBucket(nc, participant, options);
     return new HttpIdempotencyStore(kv, cipher, options.staleAfterMs ?? 5 * 60 * 1000);
   }
 

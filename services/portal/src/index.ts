@@ -20,4 +20,4 @@ export { PORTAL_REDACT_PATHS, createPortalLogger } from './logger.js';
 export { buildOpenApiDocument } from './openapi.js';
 export { HTTP_STATUS_BY_CODE, PortalError } from './portal-error.js';
 export type { PortalErrorCode } from './portal-error.js';
-export { createPortalService, dossierContextOf } from './service.js';
+export { createPortalService, dossierContextOf, provisionPortalStores } from './service.js';

@@ -121,7 +121,8 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
   const maxDocumentBytes = config.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
   const ownsConnection = !config.nc;
   const nc: NatsConnection =
-    config.nc ?? (await connectNats({ servers: config.servers ?? [], name: participant }));
+    config.nc ??
+    (await connectNats({ ...config.connection, servers: config.servers ?? [], name: participant }));
   let exchange: Exchange | undefined;
   let subscription: Subscription | undefined;
   try {
@@ -134,20 +135,21 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
       logger: logger.child({ component: 'exchange' }),
       ...(config.consumer ? { consumer: config.consumer } : {}),
       ...(config.replicas !== undefined ? { replicas: config.replicas } : {}),
+      ...(config.provision === false ? { provision: false } : {}),
     });
     const replicas = config.replicas ?? 1;
+    const create = config.provision !== false;
     const [documents, idempotency, dossiers] = await Promise.all([
-      DocumentStore.open(nc, { replicas }),
+      DocumentStore.open(nc, { replicas, create }),
       HttpIdempotencyStore.open(
         nc,
         participant,
         StateCipher.fromPrivateKey(config.keys.signing, 'portal idempotency'),
-        {
-          replicas,
-        },
+        { replicas, create },
       ),
       DossierStore.open(nc, participant, StateCipher.fromPrivateKey(config.keys.signing, 'portal dossiers'), {
         replicas,
+        create,
       }),
     ]);
     const ex = exchange;
@@ -394,4 +396,18 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
     if (ownsConnection && !nc.isClosed()) await nc.close();
     throw err;
   }
+}
+
+/**
+ * Creates, with operator rights, what the portal keeps on a secured server — the documents object store,
+ * its HTTP idempotency and dossier buckets — so that it runs with `provision: false`.
+ */
+export async function provisionPortalStores(
+  nc: NatsConnection,
+  participant: string,
+  options: { replicas?: number } = {},
+): Promise<void> {
+  await DocumentStore.open(nc, options);
+  await HttpIdempotencyStore.createBucket(nc, participant, options);
+  await DossierStore.createBucket(nc, participant, options);
 }
