@@ -23,8 +23,9 @@ import {
   writeParticipantKeys,
 } from '@passerelle/directory';
 import { type ParticipantKeys, generateParticipantKeys, toPublicJwk } from '@passerelle/envelope';
-import type { createLogger } from '@passerelle/exchange';
-import { hashToken } from '../services/portal/src/index.js';
+import { createLogger } from '@passerelle/exchange';
+import { createPortalLogger, createPortalService, hashToken } from '../services/portal/src/index.js';
+import { startAuditor } from './start-auditor.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -137,4 +138,108 @@ export async function ensurePortalToken(home: string): Promise<string> {
 export async function closeWithin(what: Closable | undefined, ms: number): Promise<void> {
   if (!what) return;
   await Promise.race([what.close().catch(() => undefined), new Promise((r) => setTimeout(r, ms))]);
+}
+
+/** What {@link startStack} needs: where the exchange is, who is who, and how each participant connects. */
+export interface StackOptions {
+  home: string;
+  servers: string;
+  keys: ReadonlyMap<string, ParticipantKeys>;
+  directory: DirectoryClient;
+  contracts: Contracts;
+  logLevel: string;
+  /** Viewer port of the auditor when PASSERELLE_AUDITOR_PORT is not set (0: any free one). */
+  auditorPort: number;
+  portalPort: number;
+  /** On a secured server: each participant's connection settings; everyone then runs with `provision: false`. */
+  connectionFor?: (participant: string) => Omit<ConnectionOptions, 'servers'> | undefined;
+  /** What started so far, in order, for the launcher to close (filled as they start, failure or not). */
+  running: Closable[];
+  /** Where service events are printed (rejections, deadlines). */
+  print: (line: string) => void;
+}
+
+/** The running stack: the services by name, those missing from this checkout, the auditor, the portal. */
+export interface Stack {
+  services: Record<string, Closable>;
+  missing: string[];
+  auditorViewerUrl: string;
+  auditorTokenFile: string;
+  portalUrl: string;
+  /** The demo integrator's bearer token. */
+  token: string;
+}
+
+/** Starts the administrations' services, the auditor and the portal, each hosted id on its own connection. */
+export async function startStack(o: StackOptions): Promise<Stack> {
+  const secured = o.connectionFor
+    ? { connectionFor: o.connectionFor, provision: false as const }
+    : ({} as Record<string, never>);
+  const services: Record<string, Closable> = {};
+  const missing: string[] = [];
+  for (const { name, factory } of SERVICES) {
+    const create = await loadExport<ServiceFactory>(name, factory);
+    if (!create) {
+      missing.push(name);
+      continue;
+    }
+    const service = await create({
+      participants: (HOSTED[name] ?? []).map((id) => o.keys.get(id)!),
+      directory: o.directory,
+      contracts: o.contracts,
+      servers: o.servers,
+      ...secured,
+      logger: createLogger(name, { level: o.logLevel }),
+      onEvent: (e) => {
+        if (e.kind === 'rejected') {
+          o.print(
+            `  ! ${e.participant} rejected ${e.type ?? 'a message'}: ${e.code ?? '?'} ${e.detail ?? ''}`,
+          );
+        } else if (e.kind === 'deadline') {
+          o.print(`  ! ${e.participant} deadline: ${e.type ?? ''} ${e.detail ?? ''}`);
+        }
+      },
+    });
+    services[name] = service;
+    o.running.push(service);
+  }
+  const auditorConnection = o.connectionFor?.('auditor');
+  const auditor = await startAuditor({
+    home: o.home,
+    servers: o.servers,
+    signingKey: o.keys.get('auditor')!.signing,
+    directory: o.directory,
+    defaultPort: o.auditorPort,
+    logLevel: o.logLevel,
+    ...(auditorConnection ? { connection: auditorConnection, provision: false } : {}),
+  });
+  o.running.push(auditor);
+  const token = await ensurePortalToken(o.home);
+  const portalConnection = o.connectionFor?.(PORTAL);
+  const portal = await createPortalService({
+    participant: PORTAL,
+    keys: o.keys.get(PORTAL)!,
+    directory: o.directory,
+    contracts: o.contracts,
+    servers: o.servers,
+    ...(portalConnection ? { connection: portalConnection, provision: false } : {}),
+    integrators: [{ name: 'demo-employer', tokenSha256: hashToken(token) }],
+    logger: createPortalLogger({ level: o.logLevel }),
+  });
+  o.running.push(portal);
+  const portalUrl = await portal.listen({ host: '127.0.0.1', port: o.portalPort });
+  return {
+    services,
+    missing,
+    auditorViewerUrl: auditor.viewerUrl,
+    auditorTokenFile: auditor.tokenFile,
+    portalUrl,
+    token,
+  };
+}
+
+/** One line naming each running service and the ids it hosts. */
+export function servicesLine(services: Record<string, Closable>): string {
+  const names = Object.keys(services);
+  return names.length ? names.map((s) => `${s} (${(HOSTED[s] ?? []).join(', ')})`).join('; ') : 'none';
 }

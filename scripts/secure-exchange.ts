@@ -38,7 +38,7 @@ import {
   startNatsServer,
 } from '@passerelle/testing';
 import type { DemoCommuneDesk } from './demo.js';
-import type { Closable, ServiceFactory } from './local-deployment.js';
+import type { Closable } from './local-deployment.js';
 import {
   OPERATOR_IDENTITY,
   SYSTEM_IDENTITY,
@@ -271,9 +271,6 @@ export async function runSecureExchange(options: {
   const { toPublicJwk } = await import('@passerelle/envelope');
   const { connectExchange, createLogger, loadCredentials } = await import('@passerelle/exchange');
   const local = await import('./local-deployment.js');
-  const { startAuditor } = await import('./start-auditor.js');
-  const { createPortalLogger, createPortalService, hashToken } =
-    await import('../services/portal/src/index.js');
   const { runDemo } = await import('./demo.js');
   const demoAbort = new AbortController();
   const logLevel = options.logLevel ?? 'error';
@@ -357,54 +354,20 @@ export async function runSecureExchange(options: {
     await receiver.close();
 
     // The administrations' services, the auditor and the portal, each hosted id on its own credentials.
-    const started: string[] = [];
-    const services: Record<string, Closable> = {};
-    for (const { name, factory } of local.SERVICES) {
-      const create = await local.loadExport<ServiceFactory>(name, factory);
-      if (!create) continue;
-      const service = await create({
-        participants: (local.HOSTED[name] ?? []).map((id) => keys.get(id)!),
-        directory,
-        contracts,
-        servers: url,
-        connectionFor: (id) => credentials.get(id)?.connection,
-        provision: false,
-        logger: createLogger(name, { level: logLevel }),
-        onEvent: (e) => {
-          if (e.kind === 'rejected') {
-            console.log(`  ! ${e.participant} rejected ${e.type ?? 'a message'}: ${e.code ?? '?'}`);
-          }
-        },
-      });
-      services[name] = service;
-      running.push(service);
-      started.push(`${name} (${(local.HOSTED[name] ?? []).join(', ')})`);
-    }
-    const auditor = await startAuditor({
+    const stack = await local.startStack({
       home: options.home,
       servers: url,
-      signingKey: keys.get('auditor')!.signing,
-      directory,
-      defaultPort: options.port === 0 ? 0 : 8090,
-      logLevel,
-      connection: credentials.get('auditor')!.connection,
-      provision: false,
-    });
-    running.push(auditor);
-    const token = await local.ensurePortalToken(options.home);
-    const portal = await createPortalService({
-      participant: local.PORTAL,
-      keys: keys.get(local.PORTAL)!,
+      keys,
       directory,
       contracts,
-      servers: url,
-      connection: credentials.get(local.PORTAL)!.connection,
-      provision: false,
-      integrators: [{ name: 'demo-employer', tokenSha256: hashToken(token) }],
-      logger: createPortalLogger({ level: logLevel }),
+      logLevel,
+      auditorPort: options.port === 0 ? 0 : 8090,
+      portalPort: options.portalPort ?? 0,
+      connectionFor: (id) => credentials.get(id)?.connection,
+      running,
+      print: (line) => console.log(line),
     });
-    running.push(portal);
-    const portalUrl = await portal.listen({ host: '127.0.0.1', port: options.portalPort ?? 0 });
+    const { portalUrl, token } = stack;
 
     console.log('Passerelle secured exchange');
     console.log(`  nats-server ${server.version} on ${url}: mutual TLS, nkeys, per-participant permissions`);
@@ -417,9 +380,9 @@ export async function runSecureExchange(options: {
     );
     console.log(`  directory: ${keys.size} entries signed by the trust anchor (keys in ${keysDir})`);
     console.log(`  check: ${a} -> ${b} visa-issued, signed receipt from ${receipt.receiver}`);
-    console.log(`  services, each id on its own credentials: ${started.join('; ')}`);
+    console.log(`  services, each id on its own credentials: ${local.servicesLine(stack.services)}`);
     console.log(
-      `  auditor: recording every envelope and receipt in LEDGER; viewer on ${auditor.viewerUrl} (token in ${auditor.tokenFile})`,
+      `  auditor: recording every envelope and receipt in LEDGER; viewer on ${stack.auditorViewerUrl} (token in ${stack.auditorTokenFile})`,
     );
     console.log(
       `  portal: ${local.PORTAL} on ${portalUrl} (bearer token in ${join(options.home, 'portal-token')})`,
@@ -428,7 +391,7 @@ export async function runSecureExchange(options: {
     if (options.demo) {
       // the demo watches the exchange with the operator's connection; no stray consular post here, since
       // a secured server knows only the participants of infra/participants.json
-      const communes = services['commune'] as (Closable & DemoCommuneDesk) | undefined;
+      const communes = stack.services['commune'] as (Closable & DemoCommuneDesk) | undefined;
       const results = await runDemo({
         portalUrl,
         token,

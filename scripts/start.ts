@@ -28,23 +28,18 @@ import {
   provisionStreams,
 } from '@passerelle/exchange';
 import { startNatsServer } from '@passerelle/testing';
-import { createPortalLogger, createPortalService, hashToken } from '../services/portal/src/index.js';
 import { type DemoCommuneDesk, runDemo } from './demo.js';
 import {
   type Closable,
-  HOSTED,
   PARTICIPANTS,
   PORTAL,
-  SERVICES,
   STRAY_POST,
-  type ServiceFactory,
   closeWithin,
   ensureKeys,
-  ensurePortalToken,
-  loadExport,
   publishDirectory,
+  servicesLine,
+  startStack,
 } from './local-deployment.js';
-import { startAuditor } from './start-auditor.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const home = resolve(process.env['PASSERELLE_HOME'] ?? '.passerelle');
@@ -121,64 +116,26 @@ async function main(): Promise<void> {
     console.log(`  directory: ${PARTICIPANTS.length} entries signed by the trust anchor`);
     const contracts = await loadContracts({ root });
 
-    const started: Record<string, Closable> = {};
-    const missing: string[] = [];
-    for (const { name, factory } of SERVICES) {
-      const create = await loadExport<ServiceFactory>(name, factory);
-      if (!create) {
-        missing.push(name);
-        continue;
-      }
-      const service = await create({
-        participants: (HOSTED[name] ?? []).map((id) => keys.get(id)!),
-        directory,
-        contracts,
-        servers: server.url,
-        logger: createLogger(name, { level: logLevel }),
-        onEvent: (e) => {
-          if (e.kind === 'rejected') {
-            console.log(
-              `  ! ${e.participant} rejected ${e.type ?? 'a message'}: ${e.code ?? '?'} ${e.detail ?? ''}`,
-            );
-          } else if (e.kind === 'deadline') {
-            console.log(`  ! ${e.participant} deadline: ${e.type ?? ''} ${e.detail ?? ''}`);
-          }
-        },
-      });
-      started[name] = service;
-      running.push(service);
-    }
-    const services = Object.keys(started);
-    console.log(
-      `  services: ${services.length ? services.map((s) => `${s} (${(HOSTED[s] ?? []).join(', ')})`).join('; ') : 'none'}`,
-    );
-    if (missing.length) console.log(`  services not available in this checkout: ${missing.join(', ')}`);
-
-    const auditor = await startAuditor({
+    const stack = await startStack({
       home,
       servers: server.url,
-      signingKey: keys.get('auditor')!.signing,
-      directory,
-      defaultPort: port === 0 ? 0 : 8090,
-      logLevel,
-    });
-    running.push(auditor);
-    console.log(
-      `  auditor: recording every envelope and receipt in LEDGER; viewer on ${auditor.viewerUrl} (token in ${auditor.tokenFile})`,
-    );
-
-    const token = await ensurePortalToken(home);
-    const portal = await createPortalService({
-      participant: PORTAL,
-      keys: keys.get(PORTAL)!,
+      keys,
       directory,
       contracts,
-      servers: server.url,
-      integrators: [{ name: 'demo-employer', tokenSha256: hashToken(token) }],
-      logger: createPortalLogger({ level: logLevel }),
+      logLevel,
+      auditorPort: port === 0 ? 0 : 8090,
+      portalPort,
+      running,
+      print: (line) => console.log(line),
     });
-    const portalUrl = await portal.listen({ host: '127.0.0.1', port: portalPort });
-    running.push(portal);
+    const { services: started, portalUrl, token } = stack;
+    console.log(`  services: ${servicesLine(started)}`);
+    if (stack.missing.length) {
+      console.log(`  services not available in this checkout: ${stack.missing.join(', ')}`);
+    }
+    console.log(
+      `  auditor: recording every envelope and receipt in LEDGER; viewer on ${stack.auditorViewerUrl} (token in ${stack.auditorTokenFile})`,
+    );
     await writeFile(
       join(home, 'server.json'),
       JSON.stringify({ url: server.url, pid: process.pid, portal: portalUrl }, null, 2) + '\n',
