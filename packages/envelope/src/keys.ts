@@ -72,32 +72,25 @@ export function toPublicJwk(jwk: PublicJwk | PrivateJwk): PublicJwk {
   return pub;
 }
 
+/** Whether `j` has the members every P-256 JWK of the exchange has: kty, crv, x, y and kid. */
+function isP256WithKid(j: unknown): j is Record<string, unknown> {
+  if (typeof j !== 'object' || j === null) return false;
+  const r = j as Record<string, unknown>;
+  return (
+    r['kty'] === 'EC' &&
+    r['crv'] === 'P-256' &&
+    typeof r['x'] === 'string' &&
+    typeof r['y'] === 'string' &&
+    typeof r['kid'] === 'string'
+  );
+}
+
 /** Whether `jwk` is the agreed public P-256 form (no private member). */
 export function isPublicJwk(jwk: unknown): jwk is PublicJwk {
-  const j = jwk as Record<string, unknown> | null;
-  return (
-    typeof j === 'object' &&
-    j !== null &&
-    j['kty'] === 'EC' &&
-    j['crv'] === 'P-256' &&
-    typeof j['x'] === 'string' &&
-    typeof j['y'] === 'string' &&
-    typeof j['kid'] === 'string' &&
-    !('d' in j)
-  );
+  return isP256WithKid(jwk) && !('d' in jwk);
 }
 
 /** Whether `jwk` is a private P-256 JWK with kid. */
 export function isPrivateJwk(jwk: unknown): jwk is PrivateJwk {
-  const j = jwk as Record<string, unknown> | null;
-  return (
-    typeof j === 'object' &&
-    j !== null &&
-    j['kty'] === 'EC' &&
-    j['crv'] === 'P-256' &&
-    typeof j['x'] === 'string' &&
-    typeof j['y'] === 'string' &&
-    typeof j['d'] === 'string' &&
-    typeof j['kid'] === 'string'
-  );
+  return isP256WithKid(jwk) && typeof jwk['d'] === 'string';
 }
