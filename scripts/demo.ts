@@ -220,6 +220,23 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
     (s: DossierStatus) =>
       states.includes(s.state);
 
+  /**
+   * After the annex 46: the person enters (after `afterMs`, time for the post's visa where one is needed),
+   * reports to the commune, which issues the permit; resolves with the dossier's last state.
+   */
+  const arriveAndGetPermit = async (
+    communes: DemoCommuneDesk,
+    communeId: string,
+    dossierId: string,
+    afterMs: number,
+    permit: string,
+  ): Promise<string> => {
+    await new Promise((r) => setTimeout(r, afterMs));
+    await communes.registerArrival(communeId, dossierId, { enteredOn: isoDay(0) });
+    await communes.issuePermit(communeId, dossierId);
+    return (await waitFor(dossierId, is('permit-issued'), permit)).state;
+  };
+
   let docNo = 0;
   const documentsFor = async (slots: readonly string[]): Promise<Record<string, unknown>> => {
     const docs: Record<string, unknown> = {};
@@ -271,10 +288,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
         await waitFor(dossierId, is('residence-granted'), 'annex 46');
         if (!options.communes) return (await portal.status(dossierId)).state;
         // The visa is issued by the post on annex 46; then the person enters and reports to the commune.
-        await new Promise((r) => setTimeout(r, 1_000));
-        await options.communes.registerArrival('commune-21004', dossierId, { enteredOn: isoDay(0) });
-        await options.communes.issuePermit('commune-21004', dossierId);
-        return (await waitFor(dossierId, is('permit-issued'), 'the annex 60 permit')).state;
+        return arriveAndGetPermit(options.communes, 'commune-21004', dossierId, 1_000, 'the annex 60 permit');
       },
     },
     {
@@ -369,10 +383,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
         await portal.payFee(dossierId, FEE_CENTS, ++docNo);
         await waitFor(dossierId, is('residence-granted'), 'annex 46 (no visa: mobility)');
         if (!options.communes) return (await portal.status(dossierId)).state;
-        await new Promise((r) => setTimeout(r, 500));
-        await options.communes.registerArrival('commune-62063', dossierId, { enteredOn: isoDay(0) });
-        await options.communes.issuePermit('commune-62063', dossierId);
-        return (await waitFor(dossierId, is('permit-issued'), 'the annex 61 permit')).state;
+        return arriveAndGetPermit(options.communes, 'commune-62063', dossierId, 500, 'the annex 61 permit');
       },
     },
     {
