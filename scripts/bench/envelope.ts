@@ -13,7 +13,6 @@ import { parseArgs } from 'node:util';
 import {
   type CryptoProvider,
   type EnvelopeMeta,
-  type ParticipantKeys,
   createJoseProvider,
   createNodeCryptoProvider,
   createNodeJoseProvider,
@@ -23,6 +22,7 @@ import {
   openEnvelope,
   sealEnvelope,
   toPublicJwk,
+  publicKeysOf,
 } from '@passerelle/envelope';
 import { type FloorSealed, createCryptoFloor } from './_crypto-floor.js';
 import { machineLine, percentile, stealMeter } from './_util.js';
@@ -58,13 +58,7 @@ const [sender, recipient] = await Promise.all([
   generateParticipantKeys('portal-bench'),
   generateParticipantKeys('region-bruxelles'),
 ]);
-const resolver = createStaticResolver(
-  [sender, recipient].map((k: ParticipantKeys) => ({
-    participantId: k.participantId,
-    signing: [toPublicJwk(k.signing)],
-    encryption: k.encryption.map(toPublicJwk),
-  })),
-);
+const resolver = createStaticResolver([sender, recipient].map(publicKeysOf));
 const recipientKey = toPublicJwk(recipient.encryption[0]!);
 const meta = (): EnvelopeMeta => ({
   id: newMessageId(),

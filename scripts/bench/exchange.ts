@@ -21,7 +21,7 @@ import {
   generateParticipantKeys,
   joseProvider,
   newMessageId,
-  toPublicJwk,
+  publicKeysOf,
 } from '@passerelle/envelope';
 import { type Exchange, connectExchange, connectNats, createLogger } from '@passerelle/exchange';
 import { startNatsServer } from '@passerelle/testing';
@@ -93,13 +93,7 @@ try {
   const keys = new Map<string, ParticipantKeys>();
   for (const p of PROVIDERS)
     for (const id of [p.sender, p.receiver]) keys.set(id, await generateParticipantKeys(id));
-  const directory = createStaticResolver(
-    [...keys].map(([participantId, k]) => ({
-      participantId,
-      signing: [toPublicJwk(k.signing)],
-      encryption: k.encryption.map(toPublicJwk),
-    })),
-  );
+  const directory = createStaticResolver([...keys.values()].map(publicKeysOf));
   const contracts = await loadContracts({ root });
 
   // --- raw baseline: same payload size, JetStream publish + pull consume + ack, no security
@@ -166,11 +160,7 @@ try {
   const latencyLines: string[] = [];
   const cpuLines: string[] = [];
   const work = mkdtempSync(join(tmpdir(), 'passerelle-bench-'));
-  const publics = [...keys].map(([participantId, k]) => ({
-    participantId,
-    signing: [toPublicJwk(k.signing)],
-    encryption: k.encryption.map(toPublicJwk),
-  }));
+  const publics = [...keys.values()].map(publicKeysOf);
   for (const p of PROVIDERS) {
     const sender: Exchange = await connectExchange({
       directory,

@@ -14,7 +14,12 @@ import { parseArgs } from 'node:util';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
 import { loadContracts } from '@passerelle/contracts';
-import { createStaticResolver, generateParticipantKeys, toPublicJwk } from '@passerelle/envelope';
+import {
+  createStaticResolver,
+  generateParticipantKeys,
+  toPublicJwk,
+  publicKeysOf,
+} from '@passerelle/envelope';
 import { connectExchange, createLogger, loadCredentials } from '@passerelle/exchange';
 import {
   connectOperator,
@@ -78,13 +83,7 @@ try {
     [SENDER, await generateParticipantKeys(SENDER)],
     [RECEIVER, await generateParticipantKeys(RECEIVER)],
   ]);
-  const directory = createStaticResolver(
-    [...keys].map(([participantId, k]) => ({
-      participantId,
-      signing: [toPublicJwk(k.signing)],
-      encryption: k.encryption.map(toPublicJwk),
-    })),
-  );
+  const directory = createStaticResolver([...keys.values()].map(publicKeysOf));
   const contracts = await loadContracts({ root });
   const open = async (id: string) => {
     const c = await loadCredentials(deployment.credentialsFile(id));

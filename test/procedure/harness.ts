@@ -9,7 +9,7 @@ import {
   type ParticipantKeys,
   createStaticResolver,
   generateParticipantKeys,
-  toPublicJwk,
+  publicKeysOf,
 } from '@passerelle/envelope';
 import {
   type DeadLetter,
@@ -113,13 +113,7 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
   const ids = [PORTAL, OE, ...REGIONS, ...POSTS, OFFLINE_POST, ...COMMUNES];
   const keys = new Map<string, ParticipantKeys>();
   await Promise.all(ids.map(async (id) => keys.set(id, await generateParticipantKeys(id))));
-  const resolver = createStaticResolver(
-    [...keys.values()].map((k) => ({
-      participantId: k.participantId,
-      signing: [toPublicJwk(k.signing)],
-      encryption: k.encryption.map(toPublicJwk),
-    })),
-  );
+  const resolver = createStaticResolver([...keys.values()].map(publicKeysOf));
   const contracts = await loadContracts({ root });
   const nc = await connect({ servers: url });
   const events: ServiceEvent[] = [];

@@ -16,7 +16,7 @@ import {
   type ParticipantKeys,
   createStaticResolver,
   generateParticipantKeys,
-  toPublicJwk,
+  publicKeysOf,
 } from '@passerelle/envelope';
 import {
   type Exchange,
@@ -46,13 +46,7 @@ export interface Parties {
 export async function makeParties(ids: readonly string[]): Promise<Parties> {
   const keys = new Map<string, ParticipantKeys>();
   for (const id of ids) keys.set(id, await generateParticipantKeys(id));
-  const resolver = createStaticResolver(
-    [...keys].map(([participantId, k]) => ({
-      participantId,
-      signing: [toPublicJwk(k.signing)],
-      encryption: k.encryption.map(toPublicJwk),
-    })),
-  );
+  const resolver = createStaticResolver([...keys.values()].map(publicKeysOf));
   return { keys, resolver, contracts: await loadContracts({ root: repoRoot }) };
 }
 

@@ -20,6 +20,7 @@ import {
   sha256Hex,
   signCompact,
   toPublicJwk,
+  publicKeysOf,
 } from '@passerelle/envelope';
 import { connectNats, provisionStreams } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
@@ -78,13 +79,7 @@ describe('audit command', { timeout: 60_000 }, () => {
 
     const nc = await connectNats({ servers: nats.url });
     await provisionStreams(await jetstreamManager(nc, { timeout: 30_000 }));
-    const resolver = createStaticResolver(
-      [office, region, auditor].map((p) => ({
-        participantId: p.participantId,
-        signing: [toPublicJwk(p.signing)],
-        encryption: p.encryption.map(toPublicJwk),
-      })),
-    );
+    const resolver = createStaticResolver([office, region, auditor].map(publicKeysOf));
     const writer = await createLedgerWriter({
       nc,
       auditorKey: auditor.signing,

@@ -8,6 +8,7 @@ import {
   isPrivateJwk,
   isPublicJwk,
   toPublicJwk,
+  publicKeysOf,
 } from '@passerelle/envelope';
 import { DirectoryError } from './directory-error.js';
 
@@ -56,11 +57,7 @@ export async function writeParticipantKeys(
   const privatePath = join(dir, KEY_FILES.private);
   const publicPath = join(dir, KEY_FILES.public);
   await writeSecret(privatePath, keys, options.force ?? false);
-  const pub: ParticipantPublicFile = {
-    participantId: keys.participantId,
-    signing: [toPublicJwk(keys.signing)],
-    encryption: keys.encryption.map(toPublicJwk),
-  };
+  const pub: ParticipantPublicFile = publicKeysOf(keys);
   await writeFile(publicPath, JSON.stringify(pub, null, 2) + '\n');
   return { privatePath, publicPath };
 }

@@ -30,5 +30,5 @@ export type {
   PublicJwk,
 } from './types.js';
 export { newMessageId, sha256Hex } from './util.js';
-export { createStaticResolver, isKeyValidAt, selectKey } from './static-resolver.js';
+export { createStaticResolver, isKeyValidAt, publicKeysOf, selectKey } from './static-resolver.js';
 export type { ParticipantPublicKeys } from './static-resolver.js';

@@ -1,11 +1,28 @@
 import { PasserelleError } from '@passerelle/errors';
-import type { KeyResolver, KeyUse, PublicJwk } from './types.js';
+import { toPublicJwk } from './keys.js';
+import type { KeyResolver, KeyUse, ParticipantKeys, PublicJwk } from './types.js';
 
 /** A participant's public keys, as the directory holds them. */
 export interface ParticipantPublicKeys {
   participantId: string;
   signing: PublicJwk[];
   encryption: PublicJwk[];
+}
+
+/**
+ * The public half of a participant's keys, as the directory publishes it.
+ *
+ * @example
+ * ```ts
+ * const resolver = createStaticResolver([publicKeysOf(myKeys), publicKeysOf(peerKeys)]);
+ * ```
+ */
+export function publicKeysOf(keys: ParticipantKeys): ParticipantPublicKeys {
+  return {
+    participantId: keys.participantId,
+    signing: [toPublicJwk(keys.signing)],
+    encryption: keys.encryption.map(toPublicJwk),
+  };
 }
 
 /** Whether `at` lies inside the key's `notBefore`/`notAfter` window (both inclusive; absent = open). */

@@ -9,6 +9,7 @@ import {
   newMessageId,
   sha256Hex,
   toPublicJwk,
+  publicKeysOf,
 } from '../src/index.js';
 
 /** Participants of the envelope tests: A sends to B; C is another valid participant. */
@@ -25,13 +26,7 @@ export async function makeWorld(): Promise<World> {
     generateParticipantKeys('region-bruxelles'),
     generateParticipantKeys('commune-21004'),
   ]);
-  const resolver = createStaticResolver(
-    [a, b, c].map((k) => ({
-      participantId: k.participantId,
-      signing: [toPublicJwk(k.signing)],
-      encryption: k.encryption.map(toPublicJwk),
-    })),
-  );
+  const resolver = createStaticResolver([a, b, c].map(publicKeysOf));
   return { a, b, c, resolver };
 }
 

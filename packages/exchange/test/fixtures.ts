@@ -7,7 +7,7 @@ import {
   type ParticipantKeys,
   createStaticResolver,
   generateParticipantKeys,
-  toPublicJwk,
+  publicKeysOf,
 } from '@passerelle/envelope';
 
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -26,13 +26,7 @@ export interface Fixture {
 export async function makeFixture(ids: readonly string[]): Promise<Fixture> {
   const keys = new Map<string, ParticipantKeys>();
   for (const id of ids) keys.set(id, await generateParticipantKeys(id));
-  const resolver = createStaticResolver(
-    [...keys].map(([participantId, k]) => ({
-      participantId,
-      signing: [toPublicJwk(k.signing)],
-      encryption: k.encryption.map(toPublicJwk),
-    })),
-  );
+  const resolver = createStaticResolver([...keys.values()].map(publicKeysOf));
   return { keys, resolver, contracts: await loadContracts({ root: repoRoot }) };
 }
 

@@ -12,6 +12,7 @@ import {
   generateKey,
   generateParticipantKeys,
   toPublicJwk,
+  publicKeysOf,
 } from '@passerelle/envelope';
 import { type Exchange, type Logger, connectExchange, createLogger } from '@passerelle/exchange';
 
@@ -37,11 +38,7 @@ export async function makeWorld(): Promise<World> {
   for (const id of PARTICIPANTS) keys.set(id, await generateParticipantKeys(id));
   const auditorKey = await generateKey('sig', { kid: 'auditor-sig-1' });
   const resolver = createStaticResolver([
-    ...[...keys].map(([participantId, k]) => ({
-      participantId,
-      signing: [toPublicJwk(k.signing)],
-      encryption: k.encryption.map(toPublicJwk),
-    })),
+    ...[...keys.values()].map(publicKeysOf),
     { participantId: 'auditor', signing: [toPublicJwk(auditorKey)], encryption: [] },
   ]);
   return { keys, auditorKey, resolver, contracts: await loadContracts({ root: repoRoot }) };
