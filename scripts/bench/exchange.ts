@@ -5,7 +5,7 @@
  * nats-server; for each crypto provider the runtime can use; then p50/p99 latency of the secure path at a
  * fixed 200 msg/s.
  */
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,8 @@ const { values } = parseArgs({
   },
 });
 const COUNT = Number(values.count);
+/** Messages sent before each measurement and not counted: every path is measured warm. */
+const WARMUP = Math.min(1_000, COUNT);
 const RATE_SECONDS = Number(values.seconds);
 const TYPE = 'application-submitted';
 const root = join(import.meta.dirname, '..', '..');
@@ -83,6 +85,30 @@ async function runConcurrent(
 
 const f2 = (n: number): string => n.toFixed(2);
 
+/**
+ * With `BENCH_PERF=<dir>`, `perf record` samples the sender, the receiver and nats-server (every thread)
+ * during the throughput run, into `<dir>/exchange-<provider>.data` (`perf report -i … --sort pid,sym`);
+ * run node with `--perf-basic-prof` (NODE_OPTIONS) to name JavaScript frames.
+ */
+function perfRecorder(pids: number[], name: string): { stop: () => Promise<void> } | undefined {
+  const dir = process.env['BENCH_PERF'];
+  if (!dir) return undefined;
+  const rec = spawn(
+    'perf',
+    ['record', '-g', '-o', join(dir, `exchange-${name}.data`), '-p', pids.join(',')],
+    {
+      stdio: 'ignore',
+    },
+  );
+  return {
+    stop: () =>
+      new Promise((resolve) => {
+        rec.once('exit', () => resolve());
+        rec.kill('SIGINT');
+      }),
+  };
+}
+
 async function until(predicate: () => Promise<boolean> | boolean): Promise<void> {
   while (!(await predicate())) await new Promise((r) => setTimeout(r, 20));
 }
@@ -107,21 +133,26 @@ try {
   });
   const js = jetstream(nc);
   const raw = new TextEncoder().encode(JSON.stringify(payload));
-  const rawStart = performance.now();
   const rawConsumer = await js.consumers.get('RAW', 'raw');
-  let rawSeen = 0;
-  const rawDone = (async () => {
-    const it = await rawConsumer.consume({ max_messages: 256 });
-    for await (const m of it) {
-      m.ack();
-      if (++rawSeen >= COUNT) break;
-    }
-  })();
-  await runConcurrent(COUNT, 32, (i) =>
-    js.publish('raw.x', raw, { msgID: `raw-${i}` }).then(() => undefined),
-  );
-  await rawDone;
-  const rawRate = COUNT / ((performance.now() - rawStart) / 1000);
+  let rawSent = 0;
+  const rawRun = async (n: number): Promise<number> => {
+    const start = performance.now();
+    let seen = 0;
+    const done = (async () => {
+      const it = await rawConsumer.consume({ max_messages: 256 });
+      for await (const m of it) {
+        m.ack();
+        if (++seen >= n) break;
+      }
+    })();
+    await runConcurrent(n, 32, () =>
+      js.publish('raw.x', raw, { msgID: `raw-${rawSent++}` }).then(() => undefined),
+    );
+    await done;
+    return n / ((performance.now() - start) / 1000);
+  };
+  await rawRun(WARMUP);
+  const rawRate = await rawRun(COUNT);
   await nc.close();
 
   // --- crypto floor: the cryptography of one message (seal, open, receipt signed and verified) on bare
@@ -145,13 +176,16 @@ try {
     correlationId: newMessageId(),
     causationId: null,
   });
+  const floorRound = (n: number): Promise<void> =>
+    runConcurrent(n, 32, async () => {
+      const sealed = await floor.seal(floorMeta());
+      await floor.open(sealed);
+      await floor.receipt(sealed);
+    });
+  await floorRound(WARMUP);
   const floorCpuBefore = process.cpuUsage();
   const floorStart = performance.now();
-  await runConcurrent(COUNT, 32, async () => {
-    const sealed = await floor.seal(floorMeta());
-    await floor.open(sealed);
-    await floor.receipt(sealed);
-  });
+  await floorRound(COUNT);
   const floorRate = COUNT / ((performance.now() - floorStart) / 1000);
   const floorCpu = process.cpuUsage(floorCpuBefore);
   const floorCpuMs = (floorCpu.user + floorCpu.system) / 1000 / COUNT;
@@ -209,15 +243,22 @@ try {
     const receipts = async (): Promise<number> =>
       (await sender.metrics.receiptsReceived.get()).values[0]?.value ?? 0;
 
-    // Throughput with 32 sends in flight, measured until every receipt is verified by the sender.
+    // Throughput with 32 sends in flight, measured until every receipt is verified by the sender, after
+    // a warm-up (both processes start cold; a service runs for days).
+    const sendMany = (n: number): Promise<void> =>
+      runConcurrent(n, 32, async () => {
+        await sender.send(TYPE, payload, { to: p.receiver, dossierId: 'BENCH-DOSSIER' });
+      });
+    await sendMany(WARMUP);
+    await until(async () => (await receipts()) >= WARMUP);
     const cpu = (): number[] => [process.pid, child.pid ?? -1, server.pid].map(processCpuMs);
     const cpuBefore = cpu();
+    const perf = perfRecorder([process.pid, child.pid ?? -1, server.pid], p.key);
     const start = performance.now();
-    await runConcurrent(COUNT, 32, async () => {
-      await sender.send(TYPE, payload, { to: p.receiver, dossierId: 'BENCH-DOSSIER' });
-    });
-    await until(async () => (await receipts()) >= COUNT);
+    await sendMany(COUNT);
+    await until(async () => (await receipts()) >= WARMUP + COUNT);
     const rate = COUNT / ((performance.now() - start) / 1000);
+    await perf?.stop();
     const [senderCpu, receiverCpu, serverCpu] = cpu().map((after, i) => (after - cpuBefore[i]!) / COUNT);
     cpuLines.push(
       `| ${p.name} | ${f2(senderCpu!)} | ${f2(receiverCpu!)} | ${f2(serverCpu!)} | ${f2(senderCpu! + receiverCpu! + serverCpu!)} |`,
@@ -239,7 +280,7 @@ try {
       );
     }
     await Promise.all(pending);
-    await until(async () => (await ask<number>('handled', 'handled')) >= COUNT + total);
+    await until(async () => (await ask<number>('handled', 'handled')) >= WARMUP + COUNT + total);
     const latencies = await ask<number[]>('latencies', 'latencies');
     latencyLines.push(
       `| ${p.name} | ${total} | ${percentile(latencies, 50).toFixed(1)} | ${percentile(latencies, 99).toFixed(1)} | ${Math.max(...latencies).toFixed(1)} |`,
