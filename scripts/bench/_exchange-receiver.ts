@@ -11,13 +11,16 @@ import {
   createStaticResolver,
   joseProvider,
 } from '@passerelle/envelope';
-import { connectExchange, createLogger } from '@passerelle/exchange';
+import { connectExchange, createLogger, runtimeProvider } from '@passerelle/exchange';
+
+/** The providers exchange.ts compares, by the key it passes in the settings. */
+export type ProviderKey = 'jose' | 'node-crypto' | 'node-crypto-inline';
 
 interface ReceiverSettings {
   server: string;
   root: string;
   type: string;
-  provider: 'jose' | 'node-crypto';
+  provider: ProviderKey;
   keys: ParticipantKeys;
   publics: ParticipantPublicKeys[];
 }
@@ -29,7 +32,12 @@ const receiver = await connectExchange({
   directory: createStaticResolver(settings.publics),
   contracts: await loadContracts({ root: settings.root }),
   servers: settings.server,
-  provider: settings.provider === 'jose' ? joseProvider : createNodeCryptoProvider(),
+  provider:
+    settings.provider === 'jose'
+      ? joseProvider
+      : settings.provider === 'node-crypto'
+        ? createNodeCryptoProvider()
+        : runtimeProvider,
   concurrency: 64,
   consumer: { maxAckPending: 1_024 },
   logger: createLogger(settings.keys.participantId, { level: 'silent' }),

@@ -1,11 +1,12 @@
 /**
- * `pnpm bench exchange [--count N] [--seconds S]`: secure messages end to end (seal, publish, consume, open,
- * contract and schema checks, idempotency, handler, signed receipt, ack, receipt verified by the sender)
- * beside a raw JetStream publish/consume of payloads of the same size, in the same run on the same
- * nats-server; for each crypto provider the runtime can use; then p50/p99 latency of the secure path at a
- * fixed 200 msg/s.
+ * `pnpm bench exchange [--count N] [--seconds S] [--rounds R] [--provider jose,node-crypto,node-crypto-inline]`:
+ * secure messages end to end (seal, publish, consume, open, contract and schema checks, idempotency,
+ * handler, signed receipt, ack, receipt verified by the sender) beside a raw JetStream publish/consume of
+ * payloads of the same size and the bare cryptography of a message, in the same run on the same
+ * nats-server; for each crypto provider the runtime can use, in R interleaved rounds after a warm-up; then
+ * p50/p99 latency of the secure path at a fixed 200 msg/s.
  */
-import { fork, spawn } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import {
   type CryptoProvider,
   type EnvelopeMeta,
   type ParticipantKeys,
+  type ParticipantPublicKeys,
   createNodeCryptoProvider,
   createStaticResolver,
   generateParticipantKeys,
@@ -23,9 +25,16 @@ import {
   newMessageId,
   publicKeysOf,
 } from '@passerelle/envelope';
-import { type Exchange, connectExchange, connectNats, createLogger } from '@passerelle/exchange';
+import {
+  type Exchange,
+  connectExchange,
+  connectNats,
+  createLogger,
+  runtimeProvider,
+} from '@passerelle/exchange';
 import { startNatsServer } from '@passerelle/testing';
 import { createCryptoFloor } from './_crypto-floor.js';
+import type { ProviderKey } from './_exchange-receiver.js';
 import { machineLine, percentile, processCpuMs, stealMeter } from './_util.js';
 
 const { values } = parseArgs({
@@ -33,17 +42,19 @@ const { values } = parseArgs({
     count: { type: 'string', default: '5000' },
     seconds: { type: 'string', default: '10' },
     provider: { type: 'string' },
+    rounds: { type: 'string', default: '5' },
   },
 });
 const COUNT = Number(values.count);
 /** Messages sent before each measurement and not counted: every path is measured warm. */
 const WARMUP = Math.min(1_000, COUNT);
 const RATE_SECONDS = Number(values.seconds);
+const ROUNDS = Number(values.rounds);
 const TYPE = 'application-submitted';
 const root = join(import.meta.dirname, '..', '..');
 const ALL_PROVIDERS: {
   name: string;
-  key: 'jose' | 'node-crypto';
+  key: ProviderKey;
   provider: CryptoProvider;
   sender: string;
   receiver: string;
@@ -56,14 +67,27 @@ const ALL_PROVIDERS: {
     receiver: 'region-bruxelles',
   },
   {
-    name: 'node-crypto (runtime default)',
+    name: 'node-crypto, signatures on the thread pool',
     key: 'node-crypto',
     provider: createNodeCryptoProvider(),
     sender: 'portal-bench-b',
     receiver: 'region-wallonie',
   },
+  {
+    name: 'node-crypto, signatures inline (runtime default)',
+    key: 'node-crypto-inline',
+    provider: runtimeProvider,
+    sender: 'portal-bench-c',
+    receiver: 'region-vlaanderen',
+  },
 ];
-const PROVIDERS = ALL_PROVIDERS.filter((p) => !values.provider || p.key.startsWith(values.provider));
+// --provider jose,node-crypto,node-crypto-inline (default: all three)
+const wanted = values.provider?.split(',');
+const PROVIDERS = ALL_PROVIDERS.filter((p) => !wanted || wanted.includes(p.key));
+if (PROVIDERS.length === 0) {
+  console.error(`--provider takes a list of: ${ALL_PROVIDERS.map((p) => p.key).join(', ')}`);
+  process.exit(2);
+}
 
 const payload = JSON.parse(
   readFileSync(join(root, 'schemas', 'examples', `${TYPE}.v1`, 'valid-ict-first-application.json'), 'utf8'),
@@ -84,6 +108,24 @@ async function runConcurrent(
 }
 
 const f2 = (n: number): string => n.toFixed(2);
+const median = (values: readonly number[]): number => percentile(values, 50);
+const spread = (values: readonly number[]): string =>
+  `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`;
+
+/** A provider under test, set up by `startSubject`. */
+interface Subject {
+  p: (typeof ALL_PROVIDERS)[number];
+  child: ChildProcess;
+  /** msg/s of each round, and its ratio to the crypto floor of the same round. */
+  rates: number[];
+  ratios: number[];
+  /** CPU ms per message of each round: sender, receiver, nats-server. */
+  cpu: number[][];
+  throughput(n: number): Promise<void>;
+  /** The Markdown row of the fixed-rate latency run. */
+  fixedRate(): Promise<string>;
+  stop(): Promise<void>;
+}
 
 /**
  * With `BENCH_PERF=<dir>`, `perf record` samples the sender, the receiver and nats-server (every thread)
@@ -183,19 +225,13 @@ try {
       await floor.receipt(sealed);
     });
   await floorRound(WARMUP);
-  const floorCpuBefore = process.cpuUsage();
-  const floorStart = performance.now();
-  await floorRound(COUNT);
-  const floorRate = COUNT / ((performance.now() - floorStart) / 1000);
-  const floorCpu = process.cpuUsage(floorCpuBefore);
-  const floorCpuMs = (floorCpu.user + floorCpu.system) / 1000 / COUNT;
 
-  const rows: string[] = [];
-  const latencyLines: string[] = [];
-  const cpuLines: string[] = [];
-  const work = mkdtempSync(join(tmpdir(), 'passerelle-bench-'));
-  const publics = [...keys.values()].map(publicKeysOf);
-  for (const p of PROVIDERS) {
+  /** One provider under test: its sender in this process, its receiver in a child process. */
+  const startSubject = async (
+    p: (typeof PROVIDERS)[number],
+    work: string,
+    publics: ParticipantPublicKeys[],
+  ): Promise<Subject> => {
     const sender: Exchange = await connectExchange({
       directory,
       contracts,
@@ -205,7 +241,6 @@ try {
       keys: keys.get(p.sender)!,
       logger: createLogger(p.sender, { level: 'silent' }),
     });
-    // The receiving administration runs in its own process, as it would in a deployment.
     const settingsFile = join(work, `${p.receiver}.json`);
     writeFileSync(
       settingsFile,
@@ -242,52 +277,98 @@ try {
     await ask('', 'ready');
     const receipts = async (): Promise<number> =>
       (await sender.metrics.receiptsReceived.get()).values[0]?.value ?? 0;
-
-    // Throughput with 32 sends in flight, measured until every receipt is verified by the sender, after
-    // a warm-up (both processes start cold; a service runs for days).
-    const sendMany = (n: number): Promise<void> =>
-      runConcurrent(n, 32, async () => {
-        await sender.send(TYPE, payload, { to: p.receiver, dossierId: 'BENCH-DOSSIER' });
+    const send = (): Promise<unknown> =>
+      sender.send(TYPE, payload, { to: p.receiver, dossierId: 'BENCH-DOSSIER' });
+    let sent = 0;
+    // 32 sends in flight; done when the sender has verified and recorded every receipt
+    const throughput = async (n: number): Promise<void> => {
+      await runConcurrent(n, 32, async () => {
+        await send();
       });
-    await sendMany(WARMUP);
-    await until(async () => (await receipts()) >= WARMUP);
-    const cpu = (): number[] => [process.pid, child.pid ?? -1, server.pid].map(processCpuMs);
-    const cpuBefore = cpu();
-    const perf = perfRecorder([process.pid, child.pid ?? -1, server.pid], p.key);
-    const start = performance.now();
-    await sendMany(COUNT);
-    await until(async () => (await receipts()) >= WARMUP + COUNT);
-    const rate = COUNT / ((performance.now() - start) / 1000);
-    await perf?.stop();
-    const [senderCpu, receiverCpu, serverCpu] = cpu().map((after, i) => (after - cpuBefore[i]!) / COUNT);
+      sent += n;
+      await until(async () => (await receipts()) >= sent);
+    };
+    // a warm-up: both processes start cold, where a service runs for days
+    await throughput(WARMUP);
+    return {
+      p,
+      child,
+      rates: [],
+      ratios: [],
+      cpu: [],
+      throughput,
+      // 200 msg/s for RATE_SECONDS, latency from sealing to the handler
+      fixedRate: async () => {
+        await ask('latencies', 'latencies');
+        const total = 200 * RATE_SECONDS;
+        const rateStart = performance.now();
+        const pending: Promise<unknown>[] = [];
+        for (let i = 0; i < total; i++) {
+          const wait = rateStart + i * 5 - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          pending.push(send());
+        }
+        await Promise.all(pending);
+        sent += total;
+        await until(async () => (await ask<number>('handled', 'handled')) >= sent);
+        const latencies = await ask<number[]>('latencies', 'latencies');
+        return `| ${p.name} | ${total} | ${percentile(latencies, 50).toFixed(1)} | ${percentile(latencies, 99).toFixed(1)} | ${Math.max(...latencies).toFixed(1)} |`;
+      },
+      stop: async () => {
+        child.send({ cmd: 'stop' });
+        await new Promise((r) => child.once('exit', r));
+        await sender.close();
+      },
+    };
+  };
+
+  // --- every provider: its sender here, its receiver in its own process, as in a deployment
+  const work = mkdtempSync(join(tmpdir(), 'passerelle-bench-'));
+  const publics = [...keys.values()].map(publicKeysOf);
+  const subjects: Subject[] = [];
+  for (const p of PROVIDERS) subjects.push(await startSubject(p, work, publics));
+
+  // --- interleaved rounds: the floor, then each provider, ROUNDS times, so that the host's changes of
+  // speed (a quarter from one minute to the next) fall on all of them alike
+  const perRound = Math.ceil(COUNT / ROUNDS);
+  const floorRates: number[] = [];
+  const floorCpuMs: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const floorCpuBefore = process.cpuUsage();
+    const floorStart = performance.now();
+    await floorRound(perRound);
+    floorRates.push(perRound / ((performance.now() - floorStart) / 1000));
+    const floorCpu = process.cpuUsage(floorCpuBefore);
+    floorCpuMs.push((floorCpu.user + floorCpu.system) / 1000 / perRound);
+    for (const s of subjects) {
+      const cpu = (): number[] => [process.pid, s.child.pid ?? -1, server.pid].map(processCpuMs);
+      const cpuBefore = cpu();
+      const perf =
+        round === 0 ? perfRecorder([process.pid, s.child.pid ?? -1, server.pid], s.p.key) : undefined;
+      const start = performance.now();
+      await s.throughput(perRound);
+      s.rates.push(perRound / ((performance.now() - start) / 1000));
+      s.ratios.push(s.rates.at(-1)! / floorRates.at(-1)!);
+      await perf?.stop();
+      s.cpu.push(cpu().map((after, i) => (after - cpuBefore[i]!) / perRound));
+    }
+  }
+  const floorRate = median(floorRates);
+
+  const rows: string[] = [];
+  const latencyLines: string[] = [];
+  const cpuLines: string[] = [];
+  for (const s of subjects) {
+    const rate = median(s.rates);
+    const [senderCpu, receiverCpu, serverCpu] = [0, 1, 2].map((i) => median(s.cpu.map((c) => c[i]!)));
     cpuLines.push(
-      `| ${p.name} | ${f2(senderCpu!)} | ${f2(receiverCpu!)} | ${f2(serverCpu!)} | ${f2(senderCpu! + receiverCpu! + serverCpu!)} |`,
+      `| ${s.p.name} | ${f2(senderCpu!)} | ${f2(receiverCpu!)} | ${f2(serverCpu!)} | ${f2(senderCpu! + receiverCpu! + serverCpu!)} |`,
     );
     rows.push(
-      `| secure, ${p.name}: seal → publish → open, contract, schema, idempotency, handler, signed receipt, ack, receipt verified | ${COUNT} | ${rate.toFixed(0)} | ${(rate / rawRate).toFixed(3)} | ${(rate / floorRate).toFixed(2)} |`,
+      `| secure, ${s.p.name}: seal → publish → open, contract, schema, idempotency, handler, signed receipt, ack, receipt verified | ${perRound * ROUNDS} | ${rate.toFixed(0)} (${spread(s.rates)}) | ${(rate / rawRate).toFixed(3)} | ${f2(median(s.ratios))} |`,
     );
-    await ask('latencies', 'latencies');
-
-    // Fixed rate: 200 msg/s, latency from sealing to the handler.
-    const total = 200 * RATE_SECONDS;
-    const rateStart = performance.now();
-    const pending: Promise<void>[] = [];
-    for (let i = 0; i < total; i++) {
-      const wait = rateStart + i * 5 - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      pending.push(
-        sender.send(TYPE, payload, { to: p.receiver, dossierId: 'BENCH-DOSSIER' }).then(() => undefined),
-      );
-    }
-    await Promise.all(pending);
-    await until(async () => (await ask<number>('handled', 'handled')) >= WARMUP + COUNT + total);
-    const latencies = await ask<number[]>('latencies', 'latencies');
-    latencyLines.push(
-      `| ${p.name} | ${total} | ${percentile(latencies, 50).toFixed(1)} | ${percentile(latencies, 99).toFixed(1)} | ${Math.max(...latencies).toFixed(1)} |`,
-    );
-    child.send({ cmd: 'stop' });
-    await new Promise((r) => child.once('exit', r));
-    await sender.close();
+    latencyLines.push(await s.fixedRate());
+    await s.stop();
   }
   rmSync(work, { recursive: true, force: true });
 
@@ -295,17 +376,17 @@ try {
     [
       `### Exchange — ${new Date().toISOString().slice(0, 10)}`,
       '',
-      `Command: \`pnpm bench exchange --count ${COUNT} --seconds ${RATE_SECONDS}\` · ${await machineLine()} · nats-server ${server.version} (one node, file storage); sender and receiver in two processes (each administration runs its own), nats-server in a third; CPU stolen by the hypervisor during the run: ${steal().toFixed(0)} %.`,
+      `Command: \`pnpm bench exchange --count ${COUNT} --seconds ${RATE_SECONDS} --rounds ${ROUNDS}${values.provider ? ` --provider ${values.provider}` : ''}\` · ${await machineLine()} · nats-server ${server.version} (one node, file storage); sender and receiver in two processes (each administration runs its own), nats-server in a third; CPU stolen by the hypervisor during the run: ${steal().toFixed(0)} %.`,
       '',
       `Payload: \`${TYPE}\` example, ${payloadBytes} B of JSON.`,
       '',
-      '| path | messages | rate (msg/s) | ratio to raw | ratio to crypto floor |',
+      `| path | messages | rate (msg/s): median of ${ROUNDS} rounds (slowest–fastest) | ratio to raw | ratio to crypto floor (median of the rounds) |`,
       '| --- | ---: | ---: | ---: | ---: |',
       `| raw JetStream publish → pull consume → ack | ${COUNT} | ${rawRate.toFixed(0)} | 1.000 | |`,
-      `| crypto floor: bare node:crypto seal + open + receipt sign and verify, one process, no NATS (${f2(floorCpuMs)} ms CPU per message) | ${COUNT} | ${floorRate.toFixed(0)} | ${(floorRate / rawRate).toFixed(3)} | 1.00 |`,
+      `| crypto floor: bare node:crypto seal + open + receipt sign and verify, one process, no NATS (${f2(median(floorCpuMs))} ms CPU per message) | ${perRound * ROUNDS} | ${floorRate.toFixed(0)} (${spread(floorRates)}) | ${(floorRate / rawRate).toFixed(3)} | 1.00 |`,
       ...rows,
       '',
-      'CPU time per message during the throughput run (ms, user + system, from /proc; two cores give 2 ms of CPU per message at 1 000 msg/s):',
+      'CPU time per message during the throughput rounds (ms, user + system, from /proc, median of the rounds; two cores give 2 ms of CPU per message at 1 000 msg/s):',
       '',
       '| provider | sender | receiver | nats-server | total |',
       '| --- | ---: | ---: | ---: | ---: |',

@@ -17,7 +17,11 @@ export { createJoseProvider, joseProvider } from './jose-provider.js';
 export { generateKey, generateParticipantKeys, isPrivateJwk, isPublicJwk, toPublicJwk } from './keys.js';
 export type { GenerateKeyOptions } from './keys.js';
 export { META_KEYS, assertEnvelopeMeta, canonicalMeta } from './meta.js';
-export { createNodeCryptoProvider, defaultProvider } from './node-crypto-provider.js';
+export {
+  type NodeCryptoProviderOptions,
+  createNodeCryptoProvider,
+  defaultProvider,
+} from './node-crypto-provider.js';
 export { createNodeJoseProvider } from './node-jose-provider.js';
 export { parseStrictJson } from './strict-json.js';
 export type {

@@ -8,8 +8,8 @@ import {
   createPublicKey,
   type KeyObject,
   randomBytes,
-  sign as signCb,
-  verify as verifyCb,
+  sign,
+  verify,
 } from 'node:crypto';
 import {
   bareJwk,
@@ -22,18 +22,36 @@ import type { PrivateJwk, PublicJwk } from './types.js';
 const AES_KW_IV = Buffer.from('A6A6A6A6A6A6A6A6', 'hex');
 const P1363 = 'ieee-p1363' as const;
 
-function signAsync(data: Buffer, key: KeyObject): Promise<Buffer> {
+function signOnPool(data: Buffer, key: KeyObject): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    signCb('sha256', data, { key, dsaEncoding: P1363 }, (err, sig) => (err ? reject(err) : resolve(sig))),
+    sign('sha256', data, { key, dsaEncoding: P1363 }, (err, sig) => (err ? reject(err) : resolve(sig))),
   );
 }
 
-function verifyAsync(data: Buffer, key: KeyObject, signature: Buffer): Promise<boolean> {
+function verifyOnPool(data: Buffer, key: KeyObject, signature: Buffer): Promise<boolean> {
   return new Promise((resolve, reject) =>
-    verifyCb('sha256', data, { key, dsaEncoding: P1363 }, signature, (err, ok) =>
+    verify('sha256', data, { key, dsaEncoding: P1363 }, signature, (err, ok) =>
       err ? reject(err) : resolve(ok),
     ),
   );
+}
+
+const signInline = (data: Buffer, key: KeyObject): Promise<Buffer> =>
+  Promise.resolve(sign('sha256', data, { key, dsaEncoding: P1363 }));
+
+const verifyInline = (data: Buffer, key: KeyObject, signature: Buffer): Promise<boolean> =>
+  Promise.resolve(verify('sha256', data, { key, dsaEncoding: P1363 }, signature));
+
+/** Options of {@link createNodeCryptoProvider}. */
+export interface NodeCryptoProviderOptions {
+  /**
+   * Where ES256 signatures and verifications run. `thread-pool` (default): on libuv's thread pool, so one
+   * process signing many messages at once uses more than one core. `inline`: on the calling thread
+   * (≈ 35 µs a signature, ≈ 90 µs a verification), which saves the hand-off to a pool thread and back
+   * (15–30 µs of CPU and two thread switches per operation): the better choice where the cores are
+   * already busy with other processes, as in the exchange runtime (BENCHMARKS.md, "Exchange").
+   */
+  signatures?: 'thread-pool' | 'inline';
 }
 
 const b64 = (data: Buffer | string): string => Buffer.from(data).toString('base64url');
@@ -78,18 +96,25 @@ function p256Point(x: string, y: string): Buffer {
 /**
  * A provider on Node's own `crypto` (OpenSSL), with no JOSE library: exactly ES256 compact JWS and
  * ECDH-ES+A256KW / A256GCM compact JWE on P-256 (RFC 7515, 7516, 7518), nothing else. ES256 signing and
- * verification run on libuv's thread pool; ECDH works on raw points (`createECDH`: no JWK to import or
- * export per message; each coordinate must be 32 bytes, and OpenSSL refuses a point off the curve); AES stays on the loop
- * (a few µs). It passes the shared conformance suite and interoperates with jose and node-jose;
- * BENCHMARKS.md shows why it is the default.
+ * verification run on libuv's thread pool, or inline (`signatures: 'inline'`); ECDH works on raw points
+ * (`createECDH`: no JWK to import or export per message; each coordinate must be 32 bytes, and OpenSSL
+ * refuses a point off the curve); ECDH and AES stay on the loop (≈ 0.2 ms and a few µs). It passes the
+ * shared conformance suite and interoperates with jose and node-jose; BENCHMARKS.md shows why it is the
+ * default.
  *
  * @example
  * ```ts
- * const provider = createNodeCryptoProvider();
+ * const provider = createNodeCryptoProvider(); // or createNodeCryptoProvider({ signatures: 'inline' })
  * await openEnvelope(bytes, { recipient, resolver, provider });
  * ```
  */
-export function createNodeCryptoProvider(): CryptoProvider {
+export function createNodeCryptoProvider(options: NodeCryptoProviderOptions = {}): CryptoProvider {
+  const signatures = options.signatures ?? 'thread-pool';
+  if (signatures !== 'thread-pool' && signatures !== 'inline') {
+    throw new TypeError(`signatures must be 'thread-pool' or 'inline', not ${String(signatures)}`);
+  }
+  const signWith = signatures === 'inline' ? signInline : signOnPool;
+  const verifyWith = signatures === 'inline' ? verifyInline : verifyOnPool;
   const key = createKeyCache((jwk) =>
     Promise.resolve(
       'd' in jwk
@@ -118,10 +143,10 @@ export function createNodeCryptoProvider(): CryptoProvider {
     }),
   );
   return {
-    name: 'node-crypto',
+    name: signatures === 'inline' ? 'node-crypto-inline' : 'node-crypto',
     async sign(payload: Uint8Array, jwk: PrivateJwk, header: ProtectedHeaderExtras = {}): Promise<string> {
       const input = `${b64(JSON.stringify({ ...header, alg: 'ES256', kid: jwk.kid }))}.${b64(Buffer.from(payload))}`;
-      const signature = await signAsync(Buffer.from(input), await key(jwk));
+      const signature = await signWith(Buffer.from(input), await key(jwk));
       return `${input}.${b64(signature)}`;
     },
     async verify(jws: string, jwk: PublicJwk): Promise<Uint8Array> {
@@ -131,7 +156,7 @@ export function createNodeCryptoProvider(): CryptoProvider {
       if (parseHeader(h)['alg'] !== 'ES256') throw new Error('alg must be ES256');
       const signature = Buffer.from(s, 'base64url');
       if (signature.length !== 64) throw new Error('an ES256 signature is 64 bytes');
-      if (!(await verifyAsync(Buffer.from(`${h}.${p}`), await key(jwk), signature))) {
+      if (!(await verifyWith(Buffer.from(`${h}.${p}`), await key(jwk), signature))) {
         throw new Error('signature verification failed');
       }
       return new Uint8Array(Buffer.from(p, 'base64url'));

@@ -16,12 +16,13 @@ describe('interop', () => {
   const jose = createJoseProvider();
   const nodeJose = createNodeJoseProvider();
   const nodeCrypto = createNodeCryptoProvider();
+  const nodeCryptoInline = createNodeCryptoProvider({ signatures: 'inline' });
   let w: World;
   beforeAll(async () => {
     w = await makeWorld();
   });
 
-  const providers = [jose, nodeJose, nodeCrypto];
+  const providers = [jose, nodeJose, nodeCrypto, nodeCryptoInline];
   const pairs = providers.flatMap((from) =>
     providers.filter((to) => to !== from).map((to) => [from, to] as const),
   );
