@@ -11,7 +11,7 @@ import {
   createStaticResolver,
   joseProvider,
 } from '@passerelle/envelope';
-import { connectExchange, createLogger, runtimeProvider } from '@passerelle/exchange';
+import { connectExchange, createLogger } from '@passerelle/exchange';
 
 /** The providers exchange.ts compares, by the key it passes in the settings. */
 export type ProviderKey = 'jose' | 'node-crypto' | 'node-crypto-inline';
@@ -37,7 +37,7 @@ const receiver = await connectExchange({
       ? joseProvider
       : settings.provider === 'node-crypto'
         ? createNodeCryptoProvider()
-        : runtimeProvider,
+        : createNodeCryptoProvider({ signatures: 'inline' }),
   concurrency: 64,
   consumer: { maxAckPending: 1_024 },
   logger: createLogger(settings.keys.participantId, { level: 'silent' }),

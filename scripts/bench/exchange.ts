@@ -25,13 +25,7 @@ import {
   newMessageId,
   publicKeysOf,
 } from '@passerelle/envelope';
-import {
-  type Exchange,
-  connectExchange,
-  connectNats,
-  createLogger,
-  runtimeProvider,
-} from '@passerelle/exchange';
+import { type Exchange, connectExchange, connectNats, createLogger } from '@passerelle/exchange';
 import { startNatsServer } from '@passerelle/testing';
 import { createCryptoFloor } from './_crypto-floor.js';
 import type { ProviderKey } from './_exchange-receiver.js';
@@ -67,16 +61,16 @@ const ALL_PROVIDERS: {
     receiver: 'region-bruxelles',
   },
   {
-    name: 'node-crypto, signatures on the thread pool',
+    name: 'node-crypto, signatures on the thread pool (runtime default)',
     key: 'node-crypto',
     provider: createNodeCryptoProvider(),
     sender: 'portal-bench-b',
     receiver: 'region-wallonie',
   },
   {
-    name: 'node-crypto, signatures inline (runtime default)',
+    name: 'node-crypto, signatures inline',
     key: 'node-crypto-inline',
-    provider: runtimeProvider,
+    provider: createNodeCryptoProvider({ signatures: 'inline' }),
     sender: 'portal-bench-c',
     receiver: 'region-vlaanderen',
   },

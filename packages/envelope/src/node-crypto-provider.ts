@@ -48,8 +48,8 @@ export interface NodeCryptoProviderOptions {
    * Where ES256 signatures and verifications run. `thread-pool` (default): on libuv's thread pool, so one
    * process signing many messages at once uses more than one core. `inline`: on the calling thread
    * (≈ 35 µs a signature, ≈ 90 µs a verification), which saves the hand-off to a pool thread and back
-   * (15–30 µs of CPU and two thread switches per operation): the better choice where the cores are
-   * already busy with other processes, as in the exchange runtime (BENCHMARKS.md, "Exchange").
+   * (15–30 µs of CPU and two thread switches per operation) where the cores are busy anyway, but keeps all
+   * of the process's work on one thread (BENCHMARKS.md, "Exchange", measures both).
    */
   signatures?: 'thread-pool' | 'inline';
 }

@@ -420,4 +420,4 @@ function describeTamper(provider: CryptoProvider, numRuns: number): void {
 describeTamper(createJoseProvider(), 600);
 describeTamper(createNodeJoseProvider(), 300);
 describeTamper(createNodeCryptoProvider(), 400);
-describeTamper(createNodeCryptoProvider({ signatures: 'inline' }), 200);
+describeTamper(createNodeCryptoProvider({ signatures: 'inline' }), 400);

@@ -15,7 +15,7 @@ import { participantKind } from '@passerelle/directory';
 import {
   type CryptoProvider,
   type EnvelopeMeta,
-  createNodeCryptoProvider,
+  defaultProvider,
   type KeyResolver,
   type ParticipantKeys,
   newMessageId,
@@ -78,11 +78,11 @@ export interface ExchangeOptions {
   /** Largest envelope accepted or sent, in bytes. */
   maxBytes?: number;
   /**
-   * The JOSE implementation. Default: {@link runtimeProvider}, node:crypto with no JOSE library and
-   * signatures inline, which passes the envelope's conformance suite and tamper corpus, interoperates both
-   * ways with jose and node-jose, and moves about twice the messages of jose end to end (BENCHMARKS.md,
-   * "Exchange"). Pass `createNodeCryptoProvider()` for signatures on the thread pool (one busy service
-   * process alone on a machine with idle cores), or `joseProvider` to use jose.
+   * The JOSE implementation. Default: the envelope's `defaultProvider` (node:crypto, no JOSE library,
+   * signatures on libuv's thread pool), which passes the envelope's conformance suite and tamper corpus,
+   * interoperates both ways with jose and node-jose, and moves about twice the messages of jose end to end
+   * (BENCHMARKS.md, "Exchange"). `createNodeCryptoProvider({ signatures: 'inline' })` spends 5–10 % less
+   * CPU per message but does all of a process's work on one thread; `joseProvider` uses jose.
    */
   provider?: CryptoProvider;
   /** Handler calls in flight at once per subscription (default 16). */
@@ -253,14 +253,6 @@ async function assertProvisioned(
 
 const DEFAULT_FRESHNESS_MS = 7 * 24 * 60 * 60 * 1000;
 
-/**
- * The runtime's default provider: node:crypto, ES256 signatures and verifications inline. A service shares
- * its cores with the other participants' processes and nats-server; handing each signature to libuv's
- * thread pool and back costs 15–30 µs of CPU and two thread switches more than doing it in place (about
- * 90 µs for a verification), and `pnpm bench exchange` moves more messages per second inline (BENCHMARKS.md).
- */
-export const runtimeProvider: CryptoProvider = createNodeCryptoProvider({ signatures: 'inline' });
-
 /** A participant's connection to the exchange. Create it with {@link connectExchange}. */
 export class Exchange {
   readonly participant: string;
@@ -286,7 +278,7 @@ export class Exchange {
     this.metrics = options.metrics ?? createExchangeMetrics(options.participant);
     this.logger = options.logger ?? createLogger(`exchange:${options.participant}`);
     this.js = jetstream(nc, { timeout: 10_000 });
-    this.provider = options.provider ?? runtimeProvider;
+    this.provider = options.provider ?? defaultProvider;
     this.ackWaitMs = options.consumer?.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
     this.consumeReceipts();
   }
