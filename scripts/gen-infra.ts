@@ -89,27 +89,35 @@ function bucketSubjects(bucket: string, write: boolean): string[] {
 }
 
 /**
- * Subjects the object store client uses on one bucket: chunks and metadata under `$O.<bucket>`, reads, and
- * the purge of a replaced object's old chunks (`put` over an existing name). The purge right covers the
- * whole bucket: participants sharing a bucket trust each other with it.
+ * Subjects the object store client uses on one bucket: reads (info, metadata, an ordered consumer over the
+ * chunks), and to write, chunks and metadata under `$O.<bucket>` and the purge of a replaced object's old
+ * chunks (`put` over an existing name). The purge right covers the whole bucket: participants sharing a
+ * bucket for writing trust each other with it.
  */
-function objectStoreSubjects(bucket: string): string[] {
-  return [`$O.${bucket}.>`, `$JS.API.STREAM.PURGE.OBJ_${bucket}`, ...readSubjects(`OBJ_${bucket}`)];
+function objectStoreSubjects(bucket: string, write: boolean): string[] {
+  return [
+    ...(write ? [`$O.${bucket}.>`, `$JS.API.STREAM.PURGE.OBJ_${bucket}`] : []),
+    ...readSubjects(`OBJ_${bucket}`),
+  ];
 }
 
 /**
  * A participant's permissions on the secured server: the contract's allow-lists, plus what the runtime
  * needs — JetStream account info (the client checks the API), its idempotency and outbox buckets, its
  * service state bucket `svc-<id>` and the buckets its kind's service keeps (`serviceBuckets`, shared by the
- * participants one service instance hosts) and object stores (`objectStores`: decision documents), read-only access to the signed `directory` bucket (entries are
- * anchor-signed, so reading them reveals nothing private), and for the auditor the LEDGER reads of its
- * writer. Subscriptions: only its private inbox prefix. Everything else is denied.
+ * participants one service instance hosts), the object stores it writes (`objectStores`: decision documents,
+ * the portal's uploads) and those it only reads (`objectStoresRead`: the documents whose references reach
+ * an administration inside its payloads; each is encrypted under a key only those payloads carry),
+ * read-only access to the signed `directory` bucket (entries are anchor-signed, so reading them reveals
+ * nothing private), and for the auditor the LEDGER reads of its writer. Subscriptions: only its private
+ * inbox prefix. Everything else is denied.
  */
 export function participantPermissions(
   contracts: Contracts,
   id: string,
   serviceBuckets: readonly string[] = [],
   objectStores: readonly string[] = [],
+  objectStoresRead: readonly string[] = [],
 ): NatsPermissions {
   const base = natsPermissionsFor(contracts, id);
   // the contract's allow-lists already leave consumer creation on EXCHANGE to the operator
@@ -127,7 +135,8 @@ export function participantPermissions(
   ]) {
     for (const s of bucketSubjects(bucket, true)) publish.add(s);
   }
-  for (const bucket of objectStores) for (const s of objectStoreSubjects(bucket)) publish.add(s);
+  for (const bucket of objectStores) for (const s of objectStoreSubjects(bucket, true)) publish.add(s);
+  for (const bucket of objectStoresRead) for (const s of objectStoreSubjects(bucket, false)) publish.add(s);
   for (const s of bucketSubjects('directory', false)) publish.add(s);
   if (participantKind(id) === 'auditor') {
     for (const s of [
@@ -146,9 +155,9 @@ export function participantPermissions(
   };
 }
 
-/** A map of participant kind to bucket names from infra/participants.json (`serviceBuckets`, `objectStores`). */
+/** A map of participant kind to bucket names from infra/participants.json (`serviceBuckets`, `objectStores`, `objectStoresRead`). */
 function readBucketsByKind(
-  member: 'serviceBuckets' | 'objectStores',
+  member: 'serviceBuckets' | 'objectStores' | 'objectStoresRead',
   root: string,
 ): Record<string, string[]> {
   const parsed = JSON.parse(readFileSync(join(root, PARTICIPANTS_FILE), 'utf8')) as Record<string, unknown>;
@@ -170,9 +179,14 @@ export function readServiceBuckets(root = ROOT): Record<string, string[]> {
   return readBucketsByKind('serviceBuckets', root);
 }
 
-/** Object stores by participant kind, from infra/participants.json. */
+/** Object stores each participant kind writes, from infra/participants.json. */
 export function readObjectStores(root = ROOT): Record<string, string[]> {
   return readBucketsByKind('objectStores', root);
+}
+
+/** Object stores each participant kind only reads, from infra/participants.json. */
+export function readObjectStoresRead(root = ROOT): Record<string, string[]> {
+  return readBucketsByKind('objectStoresRead', root);
 }
 
 /** Participant ids of infra/participants.json, checked. */
@@ -205,10 +219,17 @@ function renderPermissions(
   ids: readonly string[],
   serviceBuckets: Record<string, string[]>,
   objectStores: Record<string, string[]>,
+  objectStoresRead: Record<string, string[]>,
 ): string {
   const blocks = ids.map((id) => {
     const kind = participantKind(id);
-    const p = participantPermissions(contracts, id, serviceBuckets[kind] ?? [], objectStores[kind] ?? []);
+    const p = participantPermissions(
+      contracts,
+      id,
+      serviceBuckets[kind] ?? [],
+      objectStores[kind] ?? [],
+      objectStoresRead[kind] ?? [],
+    );
     return [
       `# ${id} (${participantKind(id)})`,
       `${permissionVar(id)} = {`,
@@ -334,7 +355,13 @@ export async function renderInfraOutputs(root = ROOT): Promise<Map<string, strin
   const out = new Map<string, string>();
   out.set(
     'infra/nats/permissions.conf',
-    renderPermissions(contracts, ids, readServiceBuckets(root), readObjectStores(root)),
+    renderPermissions(
+      contracts,
+      ids,
+      readServiceBuckets(root),
+      readObjectStores(root),
+      readObjectStoresRead(root),
+    ),
   );
   out.set('infra/nats/secure.conf', renderSecure(ids));
   out.set('infra/nats/single.conf', renderSingle());

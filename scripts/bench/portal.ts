@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { Objm } from '@nats-io/obj';
 import { connectNats } from '@passerelle/exchange';
 import { startNatsServer } from '@passerelle/testing';
-import { type DocumentRef, DocumentStore } from '../../services/portal/src/index.js';
+import { type DocumentRef, DocumentStore } from '@passerelle/documents';
 import { machineLine } from './_util.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '20' } } });

@@ -1,4 +1,5 @@
 import { Objm } from '@nats-io/obj';
+import { DocumentStore } from '@passerelle/documents';
 import { type IncomingMessage, createLogger, loadCredentials } from '@passerelle/exchange';
 import type { NatsServer } from '@passerelle/testing';
 import { describe, expect, test } from 'vitest';
@@ -76,6 +77,55 @@ describe('secured server: an administration service with its own credentials', {
     } finally {
       await portal.close();
       await region.close();
+    }
+  });
+
+  test('services - an administration reads, with read rights only, the document a payload references; it may not write the store', async () => {
+    const portal = await connectSecureExchange(deployment, parties, PORTAL);
+    const region = await connectSecureExchange(deployment, parties, REGION);
+    const received: IncomingMessage[] = [];
+    region.subscribe((m) => {
+      received.push(m);
+      return Promise.resolve();
+    });
+    try {
+      // the portal uploads the contract to the store the operator provisioned, and names it in the application
+      const contract = Buffer.from('%PDF-1.7 employment contract, secured deployment\n');
+      const uploads = await DocumentStore.open(portal.nc, { create: false });
+      const ref = await uploads.put({
+        owner: PORTAL,
+        mediaType: 'application/pdf',
+        body: (async function* () {
+          yield contract;
+        })(),
+        maxBytes: 1024 * 1024,
+      });
+      const dossierId = newDossierId('doc');
+      const app = ictFirstApplication({ consularPostId: POST });
+      const documents = { ...app.documents, employmentContract: ref };
+      await portal.send('application-submitted', { ...app, documents }, { dossierId, to: REGION });
+      await until(() => received.some((m) => m.meta.dossierId === dossierId), 30_000);
+      const payload = received.find((m) => m.meta.dossierId === dossierId)!.payload as {
+        documents: { employmentContract: typeof ref };
+      };
+
+      // the region, on its own credentials, reads it from the reference alone
+      const store = await DocumentStore.open(region.nc, { create: false });
+      expect(Buffer.from(await store.read(payload.documents.employmentContract)).equals(contract)).toBe(true);
+      // and may not write to the store
+      await expect(
+        store.put({
+          owner: REGION,
+          mediaType: 'application/pdf',
+          body: (async function* () {
+            yield Buffer.from("%PDF-1.7 not the region's to store");
+          })(),
+          maxBytes: 1024,
+        }),
+      ).rejects.toThrow();
+    } finally {
+      await region.close();
+      await portal.close();
     }
   });
 });

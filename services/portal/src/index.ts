@@ -2,8 +2,13 @@ export { createAuthenticator, hashToken } from './auth.js';
 export type { Authenticator } from './auth.js';
 export { DEFAULT_MAX_DOCUMENT_BYTES, SCHEMA_MAX_DOCUMENT_BYTES, assertPortalConfig } from './config.js';
 export type { PortalConfig, PortalIntegrator } from './config.js';
-export { ALLOWED_MEDIA_TYPES, DOCUMENTS_BUCKET, DocumentStore, isAllowedMediaType } from './documents.js';
-export type { DocumentMediaType, DocumentRef, PutDocumentInput } from './documents.js';
+export {
+  ALLOWED_MEDIA_TYPES,
+  DOCUMENTS_BUCKET,
+  DocumentStore,
+  isAllowedMediaType,
+} from '@passerelle/documents';
+export type { DocumentMediaType, DocumentRef, PutDocumentInput } from '@passerelle/documents';
 export { DossierStore, dossierBucketName } from './dossier-store.js';
 export { CLOSED_STATES, RECEIVED_TYPES, applyReceived, isClosed } from './dossier-status.js';
 export type { DossierEvent, DossierRecord, DossierState } from './dossier-status.js';

@@ -1,5 +1,5 @@
 import type { Contracts } from '@passerelle/contracts';
-import { ALLOWED_MEDIA_TYPES } from './documents.js';
+import { ALLOWED_MEDIA_TYPES } from '@passerelle/documents';
 import { CLOSED_STATES } from './dossier-status.js';
 
 type Json = Record<string, unknown>;

@@ -9,15 +9,12 @@ export type PortalErrorCode = Extract<
   | 'ERR_DOSSIER_CLOSED'
   | 'ERR_IDEMPOTENCY_KEY_REUSED'
   | 'ERR_IDEMPOTENCY_IN_PROGRESS'
-  | 'ERR_DOCUMENT_TOO_LARGE'
-  | 'ERR_MEDIA_TYPE_NOT_ALLOWED'
-  | 'ERR_DOCUMENT_UNKNOWN'
-  | 'ERR_DOCUMENT_INTEGRITY'
   | 'ERR_CONFIG_INVALID'
 >;
 
 /**
- * An error of the portal: authentication, request shape, dossier ownership, idempotency, documents.
+ * An error of the portal: authentication, request shape, dossier ownership, idempotency (documents throw
+ * `DocumentError` of `@passerelle/documents`).
  * `details` carries paths and ids, never payload values.
  *
  * @example

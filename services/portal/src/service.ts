@@ -20,7 +20,7 @@ import { PasserelleError, isPasserelleError } from '@passerelle/errors';
 import { StateCipher } from '@passerelle/service-host';
 import { createAuthenticator } from './auth.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES, type PortalConfig, assertPortalConfig } from './config.js';
-import { DocumentStore, type DocumentRef } from './documents.js';
+import { DocumentStore, type DocumentRef } from '@passerelle/documents';
 import { DossierStore } from './dossier-store.js';
 import {
   type DossierEvent,

@@ -9,7 +9,7 @@ import {
 } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type ObjectStore, Objm } from '@nats-io/obj';
-import { PortalError } from './portal-error.js';
+import { DocumentError } from './document-error.js';
 
 /** Media types a document may have (the `DocumentRef.mediaType` enum of the schemas). */
 export const ALLOWED_MEDIA_TYPES = [
@@ -74,8 +74,8 @@ function refMac(macKey: Buffer, sha256: string, mediaType: string, size: number)
   return createHmac('sha256', macKey).update(`${sha256}\n${mediaType}\n${size}`).digest('base64url');
 }
 
-function unknownDocument(path: string): PortalError {
-  return new PortalError(
+function unknownDocument(path: string): DocumentError {
+  return new DocumentError(
     'ERR_DOCUMENT_UNKNOWN',
     `The document at ${path} was not uploaded by this integrator.`,
     {
@@ -121,7 +121,11 @@ export interface PutDocumentInput {
 export class DocumentStore {
   private constructor(private readonly os: ObjectStore) {}
 
-  /** Opens (or creates) the documents bucket. */
+  /**
+   * Opens (or creates) the documents bucket. Recipients, and integrators on a secured server where the
+   * operator provisions the store, pass `create: false`; an administration needs only read rights to
+   * read the documents whose references reach it inside its payloads.
+   */
   static async open(
     nc: NatsConnection,
     options: { replicas?: number; bucket?: string; create?: boolean } = {},
@@ -131,7 +135,13 @@ export class DocumentStore {
     // on a secured server the operator creates the store, and the portal may only open it
     const os =
       options.create === false
-        ? await objm.open(bucket)
+        ? await objm.open(bucket).catch((cause: unknown) => {
+            throw new DocumentError(
+              'ERR_NOT_PROVISIONED',
+              `The document store ${bucket} cannot be opened: the operator has not created it, or these credentials may not read it.`,
+              { cause, details: { bucket } },
+            );
+          })
         : await objm.create(bucket, {
             replicas: options.replicas ?? 1,
             description: 'Passerelle documents, each AES-256-GCM encrypted under its own key',
@@ -143,14 +153,14 @@ export class DocumentStore {
   async put(input: PutDocumentInput): Promise<DocumentRef> {
     const { mediaType, maxBytes } = input;
     if (!isAllowedMediaType(mediaType)) {
-      throw new PortalError(
+      throw new DocumentError(
         'ERR_MEDIA_TYPE_NOT_ALLOWED',
         `Documents must be one of ${ALLOWED_MEDIA_TYPES.join(', ')}.`,
         { details: { allowed: [...ALLOWED_MEDIA_TYPES] } },
       );
     }
-    const tooLarge = (): PortalError =>
-      new PortalError('ERR_DOCUMENT_TOO_LARGE', `A document must hold 1 to ${maxBytes} bytes.`, {
+    const tooLarge = (): DocumentError =>
+      new DocumentError('ERR_DOCUMENT_TOO_LARGE', `A document must hold 1 to ${maxBytes} bytes.`, {
         details: { maxBytes },
       });
     if (input.declaredLength !== undefined && (input.declaredLength > maxBytes || input.declaredLength < 1)) {
@@ -239,8 +249,8 @@ export class DocumentStore {
   /** Fetches, decrypts and verifies a document (hash and size against the reference). */
   async read(ref: DocumentRef): Promise<Uint8Array> {
     const parsed = parseObjectKey(ref.objectKey);
-    const integrity = (): PortalError =>
-      new PortalError('ERR_DOCUMENT_INTEGRITY', 'The stored document does not decrypt to its reference.');
+    const integrity = (): DocumentError =>
+      new DocumentError('ERR_DOCUMENT_INTEGRITY', 'The stored document does not decrypt to its reference.');
     if (!parsed) throw integrity();
     const [info, data] = await Promise.all([this.os.info(parsed.name), this.os.getBlob(parsed.name)]);
     const iv = info?.metadata?.['iv'];
@@ -252,7 +262,7 @@ export class DocumentStore {
       decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
       plain = Buffer.concat([decipher.update(data.subarray(0, data.length - TAG_BYTES)), decipher.final()]);
     } catch (err) {
-      throw new PortalError(
+      throw new DocumentError(
         'ERR_DOCUMENT_INTEGRITY',
         'The stored document does not decrypt to its reference.',
         {

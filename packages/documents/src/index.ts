@@ -1,0 +1,10 @@
+export {
+  ALLOWED_MEDIA_TYPES,
+  DOCUMENTS_BUCKET,
+  type DocumentMediaType,
+  type DocumentRef,
+  DocumentStore,
+  type PutDocumentInput,
+  isAllowedMediaType,
+} from './document-store.js';
+export { type DocumentErrorCode, DocumentError } from './document-error.js';

@@ -1,0 +1,105 @@
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Objm } from '@nats-io/obj';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type DocumentRef, DocumentStore } from '../src/index.js';
+
+async function* chunks(...parts: Buffer[]): AsyncIterable<Uint8Array> {
+  for (const p of parts) yield p;
+}
+
+describe('document store', () => {
+  const nats = useNatsServer();
+  let nc: NatsConnection;
+  let docs: DocumentStore;
+  const contract = Buffer.from('%PDF-1.7 employment contract of the applicant, signed\n');
+
+  beforeAll(async () => {
+    nc = await connect({ servers: nats.url });
+    docs = await DocumentStore.open(nc);
+  });
+  afterAll(async () => {
+    await nc.close();
+  });
+
+  const put = (body: Buffer, owner = 'portal-employers'): Promise<DocumentRef> =>
+    docs.put({ owner, mediaType: 'application/pdf', body: chunks(body), maxBytes: 1024 * 1024 });
+
+  test('documents - a recipient holding only the reference reads the plain bytes back', async () => {
+    const half = Math.floor(contract.length / 2);
+    const ref = await docs.put({
+      owner: 'portal-employers',
+      mediaType: 'application/pdf',
+      body: chunks(contract.subarray(0, half), contract.subarray(half)),
+      maxBytes: 1024 * 1024,
+    });
+    expect(ref).toMatchObject({ mediaType: 'application/pdf', size: contract.length });
+    // another connection, opening the store without creating it, as an administration does
+    const other = await connect({ servers: nats.url });
+    try {
+      const recipient = await DocumentStore.open(other, { create: false });
+      expect(Buffer.from(await recipient.read(ref)).equals(contract)).toBe(true);
+    } finally {
+      await other.close();
+    }
+    // the bucket holds ciphertext only
+    const stored = Buffer.from((await docs.ciphertext(ref.objectKey))!);
+    expect(stored.includes(Buffer.from('employment contract'))).toBe(false);
+  });
+
+  test('documents - a reference with another hash, size or key is refused with ERR_DOCUMENT_INTEGRITY', async () => {
+    const ref = await put(contract);
+    await expect(docs.read({ ...ref, sha256: 'f'.repeat(64) })).rejects.toMatchObject({
+      code: 'ERR_DOCUMENT_INTEGRITY',
+    });
+    await expect(docs.read({ ...ref, size: ref.size + 1 })).rejects.toMatchObject({
+      code: 'ERR_DOCUMENT_INTEGRITY',
+    });
+    const otherKey = ref.objectKey.replace(/\/[^/]+$/, `/${Buffer.alloc(32, 9).toString('base64url')}`);
+    await expect(docs.read({ ...ref, objectKey: otherKey })).rejects.toMatchObject({
+      code: 'ERR_DOCUMENT_INTEGRITY',
+    });
+    await expect(docs.read({ ...ref, objectKey: 'd1/not-a-key' })).rejects.toMatchObject({
+      code: 'ERR_DOCUMENT_INTEGRITY',
+    });
+  });
+
+  test('documents - ciphertext altered in the store fails decryption, and the error names no content', async () => {
+    const ref = await put(contract);
+    const name = ref.objectKey.split('/').slice(0, 2).join('/');
+    const os = await new Objm(nc).open('pex-documents');
+    const info = await os.info(name);
+    const stored = Buffer.from((await os.getBlob(name))!);
+    stored[3] = stored[3]! ^ 1;
+    await os.put({ name, metadata: info!.metadata! }, new Blob([stored]).stream());
+    const err = (await docs.read(ref).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error & { code: string; details?: unknown };
+    expect(err).toMatchObject({ code: 'ERR_DOCUMENT_INTEGRITY' });
+    expect(JSON.stringify({ message: err.message, details: err.details })).not.toMatch(
+      new RegExp(`${ref.sha256}|${ref.objectKey.split('/')[2]}|employment`),
+    );
+  });
+
+  test('documents - check accepts the uploader only, and names the path of a reference that is not theirs', async () => {
+    const ref = await put(contract, 'portal-employers');
+    await expect(
+      docs.check(ref, 'portal-employers', '/documents/employmentContract'),
+    ).resolves.toBeUndefined();
+    await expect(docs.check(ref, 'portal-other', '/documents/employmentContract')).rejects.toMatchObject({
+      code: 'ERR_DOCUMENT_UNKNOWN',
+      details: { path: '/documents/employmentContract' },
+    });
+  });
+
+  test('documents - opening a store the operator has not created is ERR_NOT_PROVISIONED, naming the bucket', async () => {
+    await expect(
+      DocumentStore.open(nc, { bucket: 'pex-documents-missing', create: false }),
+    ).rejects.toMatchObject({
+      code: 'ERR_NOT_PROVISIONED',
+      details: { bucket: 'pex-documents-missing' },
+    });
+  });
+});
