@@ -56,6 +56,34 @@ describe('generated infra (pnpm gen:infra)', { timeout: 60_000 }, () => {
     ).toBe(true);
   });
 
+  test('infra - an object store granted for reading gives no right to write, purge or delete in it', async () => {
+    const contracts = await loadContracts({ root });
+    const reader = participantPermissions(
+      contracts,
+      'region-bruxelles',
+      [],
+      ['pex-decisions'],
+      ['pex-documents'],
+    );
+    const writes = (allow: string[], bucket: string): string[] =>
+      allow.filter(
+        (s) =>
+          s.startsWith(`$O.${bucket}`) ||
+          (/PURGE|MSG\.DELETE|STREAM\.(UPDATE|DELETE)/.test(s) && s.includes(bucket)),
+      );
+    expect(writes(reader.publish.allow, 'pex-documents')).toEqual([]);
+    expect(reader.publish.allow).toEqual(
+      expect.arrayContaining([
+        '$JS.API.STREAM.INFO.OBJ_pex-documents',
+        '$JS.API.CONSUMER.CREATE.OBJ_pex-documents.>',
+      ]),
+    );
+    // the store it writes keeps its write rights
+    expect(writes(reader.publish.allow, 'pex-decisions')).toEqual(
+      expect.arrayContaining(['$O.pex-decisions.>', '$JS.API.STREAM.PURGE.OBJ_pex-decisions']),
+    );
+  });
+
   test('infra - nats-server 2.9 accepts the single-node and the three cluster configurations', async () => {
     const binary = await findNatsServerBinary();
     for (const file of ['single.conf', 'cluster-n1.conf', 'cluster-n2.conf', 'cluster-n3.conf']) {

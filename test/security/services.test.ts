@@ -112,17 +112,32 @@ describe('secured server: an administration service with its own credentials', {
       // the region, on its own credentials, reads it from the reference alone
       const store = await DocumentStore.open(region.nc, { create: false });
       expect(Buffer.from(await store.read(payload.documents.employmentContract)).equals(contract)).toBe(true);
-      // and may not write to the store
-      await expect(
-        store.put({
-          owner: REGION,
-          mediaType: 'application/pdf',
-          body: (async function* () {
-            yield Buffer.from("%PDF-1.7 not the region's to store");
-          })(),
-          maxBytes: 1024,
-        }),
-      ).rejects.toThrow();
+      // and may not write to the store: the server refuses the first chunk, nothing is added
+      const op = await connectOperator(deployment, server.url);
+      try {
+        const bucket = await new Objm(op).open('pex-documents');
+        const before = (await bucket.status()).size;
+        const refused = await store
+          .put({
+            owner: REGION,
+            mediaType: 'application/pdf',
+            body: (async function* () {
+              yield Buffer.from("%PDF-1.7 not the region's to store");
+            })(),
+            maxBytes: 1024,
+          })
+          .then(
+            () => undefined,
+            (e: unknown) => e as Error,
+          );
+        expect(refused).toBeInstanceOf(Error);
+        expect(`${refused?.message} ${String((refused?.cause as Error | undefined)?.message)}`).toMatch(
+          /permissions violation/i,
+        );
+        expect((await bucket.status()).size).toBe(before);
+      } finally {
+        await op.close();
+      }
     } finally {
       await region.close();
       await portal.close();

@@ -74,6 +74,14 @@ function refMac(macKey: Buffer, sha256: string, mediaType: string, size: number)
   return createHmac('sha256', macKey).update(`${sha256}\n${mediaType}\n${size}`).digest('base64url');
 }
 
+/** Whether an error (or one of its causes) says the stream does not exist or the client may not use it. */
+function isMissingOrForbidden(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (/(stream|object store) not found|permissions violation/i.test(e.message)) return true;
+  }
+  return false;
+}
+
 function unknownDocument(path: string): DocumentError {
   return new DocumentError(
     'ERR_DOCUMENT_UNKNOWN',
@@ -136,6 +144,9 @@ export class DocumentStore {
     const os =
       options.create === false
         ? await objm.open(bucket).catch((cause: unknown) => {
+            // a missing store or missing rights is the operator's to fix; anything else (a timeout, a
+            // closed connection) is passed on as it is
+            if (!isMissingOrForbidden(cause)) throw cause;
             throw new DocumentError(
               'ERR_NOT_PROVISIONED',
               `The document store ${bucket} cannot be opened: the operator has not created it, or these credentials may not read it.`,

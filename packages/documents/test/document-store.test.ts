@@ -94,6 +94,41 @@ describe('document store', () => {
     });
   });
 
+  test('documents - a reference with another media type does not decrypt (the media type is authenticated)', async () => {
+    const ref = await put(contract);
+    await expect(docs.read({ ...ref, mediaType: 'image/png' })).rejects.toMatchObject({
+      code: 'ERR_DOCUMENT_INTEGRITY',
+    });
+    await expect(
+      docs.check({ ...ref, mediaType: 'image/png' }, 'portal-employers', '/d'),
+    ).rejects.toMatchObject({
+      code: 'ERR_DOCUMENT_UNKNOWN',
+    });
+  });
+
+  test('documents - check refuses a reference whose hash or size differ from the upload', async () => {
+    const ref = await put(contract);
+    await expect(docs.check({ ...ref, size: ref.size - 1 }, 'portal-employers', '/d')).rejects.toMatchObject({
+      code: 'ERR_DOCUMENT_UNKNOWN',
+    });
+    await expect(
+      docs.check({ ...ref, sha256: '0'.repeat(64) }, 'portal-employers', '/d'),
+    ).rejects.toMatchObject({
+      code: 'ERR_DOCUMENT_UNKNOWN',
+    });
+  });
+
+  test('documents - a closed connection is not mistaken for a store the operator must create', async () => {
+    const closed = await connect({ servers: nats.url });
+    await closed.close();
+    const err = await DocumentStore.open(closed, { create: false }).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string },
+    );
+    expect(err).toBeDefined();
+    expect(err?.code).not.toBe('ERR_NOT_PROVISIONED');
+  });
+
   test('documents - opening a store the operator has not created is ERR_NOT_PROVISIONED, naming the bucket', async () => {
     await expect(
       DocumentStore.open(nc, { bucket: 'pex-documents-missing', create: false }),

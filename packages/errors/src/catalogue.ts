@@ -237,7 +237,7 @@ export const ERROR_CATALOGUE = {
     area: 'exchange',
     retryable: false,
     description:
-      'A participant connecting without provisioning rights finds its consumers or buckets missing; the operator provisions them.',
+      'A participant connecting without provisioning rights finds its consumers, buckets or the document store missing (or not readable with its credentials); the operator provisions them.',
   },
   ERR_DEAD_LETTER_NOT_FOUND: {
     area: 'exchange',
@@ -359,24 +359,24 @@ export const ERROR_CATALOGUE = {
     description: 'A request with the same Idempotency-Key is still being processed; retry later (HTTP 409).',
   },
   ERR_DOCUMENT_TOO_LARGE: {
-    area: 'portal',
+    area: 'documents',
     retryable: false,
     description: "An uploaded document is empty or larger than the portal's size limit (HTTP 413).",
   },
   ERR_MEDIA_TYPE_NOT_ALLOWED: {
-    area: 'portal',
+    area: 'documents',
     retryable: false,
     description:
       "An uploaded document's Content-Type is not in the allow-list (PDF, JPEG, PNG, XML, JSON) (HTTP 415).",
   },
   ERR_DOCUMENT_UNKNOWN: {
-    area: 'portal',
+    area: 'documents',
     retryable: false,
     description:
       'A document reference names no document uploaded by this integrator, or its hash, size or media type differ from the upload (HTTP 400).',
   },
   ERR_DOCUMENT_INTEGRITY: {
-    area: 'portal',
+    area: 'documents',
     retryable: false,
     description:
       'A stored document fails decryption or its SHA-256 differs from the reference: it was altered or the key is wrong.',

@@ -80,8 +80,8 @@ export interface ExchangeOptions {
   /**
    * The JOSE implementation. Default: the envelope's `defaultProvider` (node:crypto, no JOSE library,
    * signatures on libuv's thread pool), which passes the envelope's conformance suite and tamper corpus,
-   * interoperates both ways with jose and node-jose, and moves about twice the messages of jose end to end
-   * (BENCHMARKS.md, "Exchange"). `createNodeCryptoProvider({ signatures: 'inline' })` spends 5–10 % less
+   * interoperates both ways with jose and node-jose, and moves 1.6× or more the messages of jose end to end
+   * (BENCHMARKS.md, "Exchange"). `createNodeCryptoProvider({ signatures: 'inline' })` spends 5–11 % less
    * CPU per message but does all of a process's work on one thread; `joseProvider` uses jose.
    */
   provider?: CryptoProvider;

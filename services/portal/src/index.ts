@@ -5,6 +5,7 @@ export type { PortalConfig, PortalIntegrator } from './config.js';
 export {
   ALLOWED_MEDIA_TYPES,
   DOCUMENTS_BUCKET,
+  DocumentError,
   DocumentStore,
   isAllowedMediaType,
 } from '@passerelle/documents';
