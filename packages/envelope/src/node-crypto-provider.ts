@@ -18,6 +18,7 @@ import {
   type ProtectedHeaderExtras,
 } from './crypto-provider.js';
 import type { PrivateJwk, PublicJwk } from './types.js';
+import { PasserelleError } from '@passerelle/errors';
 
 const AES_KW_IV = Buffer.from('A6A6A6A6A6A6A6A6', 'hex');
 const P1363 = 'ieee-p1363' as const;
@@ -111,7 +112,11 @@ function p256Point(x: string, y: string): Buffer {
 export function createNodeCryptoProvider(options: NodeCryptoProviderOptions = {}): CryptoProvider {
   const signatures = options.signatures ?? 'thread-pool';
   if (signatures !== 'thread-pool' && signatures !== 'inline') {
-    throw new TypeError(`signatures must be 'thread-pool' or 'inline', not ${String(signatures)}`);
+    throw new PasserelleError(
+      'ERR_CONFIG_INVALID',
+      `signatures must be 'thread-pool' or 'inline', not ${String(signatures).slice(0, 32)}.`,
+      { details: { setting: 'signatures' } },
+    );
   }
   const signWith = signatures === 'inline' ? signInline : signOnPool;
   const verifyWith = signatures === 'inline' ? verifyInline : verifyOnPool;
