@@ -11,6 +11,7 @@ import {
   sign,
   verify,
 } from 'node:crypto';
+import { PasserelleError } from '@passerelle/errors';
 import {
   bareJwk,
   createKeyCache,
@@ -18,7 +19,6 @@ import {
   type ProtectedHeaderExtras,
 } from './crypto-provider.js';
 import type { PrivateJwk, PublicJwk } from './types.js';
-import { PasserelleError } from '@passerelle/errors';
 
 const AES_KW_IV = Buffer.from('A6A6A6A6A6A6A6A6', 'hex');
 const P1363 = 'ieee-p1363' as const;
