@@ -1,6 +1,7 @@
 import { Objm } from '@nats-io/obj';
-import { DocumentStore } from '@passerelle/documents';
-import { type IncomingMessage, createLogger, loadCredentials } from '@passerelle/exchange';
+import { type DocumentRef, DocumentStore } from '@passerelle/documents';
+import { type Exchange, type IncomingMessage, createLogger, loadCredentials } from '@passerelle/exchange';
+import type { ApplicationSubmitted } from '@passerelle/procedure';
 import type { NatsServer } from '@passerelle/testing';
 import { describe, expect, test } from 'vitest';
 import {
@@ -8,7 +9,10 @@ import {
   connectOperator,
   provisionServiceStores,
 } from '../../scripts/secure-exchange.js';
-import { createRegionalAuthorityService } from '../../services/regional-authority/src/index.js';
+import {
+  type RegionalAuthorityService,
+  createRegionalAuthorityService,
+} from '../../services/regional-authority/src/index.js';
 import { feeProof, ictFirstApplication, newDossierId } from '../procedure/harness.js';
 import { type Parties, connectSecureExchange, useSecuredScenario, until } from '../support/secure.js';
 
@@ -27,9 +31,10 @@ describe('secured server: an administration service with its own credentials', {
     await provisionServiceStores(deployment, server.url, { participants: [PORTAL, REGION, OE, POST] });
   });
 
-  test('services - the regional authority, provision: false, rules an application complete and stores its admissibility document', async () => {
+  /** The regional authority on its own credentials, provision: false, reading the documents it is sent. */
+  async function startRegion(): Promise<RegionalAuthorityService> {
     const credentials = await loadCredentials(deployment.credentialsFile(REGION));
-    const region = await createRegionalAuthorityService({
+    return createRegionalAuthorityService({
       participants: [parties.keys.get(REGION)!],
       directory: parties.resolver,
       contracts: parties.contracts,
@@ -38,6 +43,49 @@ describe('secured server: an administration service with its own credentials', {
       provision: false,
       logger: createLogger('region', { level: 'silent' }),
     });
+  }
+
+  /** An application whose every document slot names a real upload to pex-documents, as the portal makes it. */
+  async function applicationWithUploads(portal: Exchange): Promise<ApplicationSubmitted> {
+    const uploads = await DocumentStore.open(portal.nc, { create: false });
+    const upload = async (slot: string): Promise<DocumentRef> =>
+      uploads.put({
+        owner: PORTAL,
+        mediaType: 'application/pdf',
+        body: (async function* () {
+          yield Buffer.from(`%PDF-1.7 ${slot} of the applicant\n`);
+        })(),
+        maxBytes: 1024 * 1024,
+      });
+    const app = ictFirstApplication({ consularPostId: POST });
+    const documents: Record<string, unknown> = {};
+    for (const [slot, value] of Object.entries(app.documents)) {
+      documents[slot] =
+        value && typeof value === 'object' && 'form' in value
+          ? { ...value, document: await upload(slot) }
+          : await upload(slot);
+    }
+    return { ...app, documents };
+  }
+
+  /** The dossier context the contract names the recipients from. */
+  const context = {
+    procedure: 'first',
+    scheme: 'ict',
+    regionId: REGION,
+    portalId: PORTAL,
+    consularPostId: POST,
+    communeId: 'commune-21004',
+  } as never;
+
+  /**
+   * The ruling of the region, running on its own credentials, on an application (made by `prepare` as the
+   * portal) and its fee proof.
+   */
+  async function rulingOn(
+    prepare: (portal: Exchange) => Promise<ApplicationSubmitted>,
+  ): Promise<IncomingMessage> {
+    const region = await startRegion();
     const portal = await connectSecureExchange(deployment, parties, PORTAL);
     const received: IncomingMessage[] = [];
     portal.subscribe((m) => {
@@ -46,38 +94,50 @@ describe('secured server: an administration service with its own credentials', {
     });
     try {
       const dossierId = newDossierId('sec');
-      const app = ictFirstApplication({ consularPostId: POST });
-      const context = {
-        procedure: 'first',
-        scheme: 'ict',
-        regionId: REGION,
-        portalId: PORTAL,
-        consularPostId: POST,
-        communeId: 'commune-21004',
-      } as never;
-      await portal.send('application-submitted', app, { dossierId, context });
+      await portal.send('application-submitted', await prepare(portal), { dossierId, context });
       await portal.send('fee-proof-submitted', feeProof(), { dossierId, context });
-      await until(
-        () => received.some((m) => m.meta.type === 'completeness-ruled' && m.meta.dossierId === dossierId),
-        30_000,
-      );
-      const ruling = received.find((m) => m.meta.type === 'completeness-ruled')!;
-      expect(ruling.meta.sender).toBe(REGION);
-      expect(ruling.payload).toMatchObject({ outcome: 'complete' });
-      // the admissibility document it names is in the decisions store the operator provisioned
-      const ref = (ruling.payload as { admissibilityDocument: { objectKey: string; size: number } })
-        .admissibilityDocument;
-      const op = await connectOperator(deployment, server.url);
-      try {
-        const info = await (await new Objm(op).open('pex-decisions')).info(ref.objectKey);
-        expect(info?.size).toBe(ref.size);
-      } finally {
-        await op.close();
-      }
+      const isRuling = (m: IncomingMessage): boolean =>
+        m.meta.type === 'completeness-ruled' && m.meta.dossierId === dossierId;
+      await until(() => received.some(isRuling), 30_000);
+      return received.find(isRuling)!;
     } finally {
       await portal.close();
       await region.close();
     }
+  }
+
+  test('services - the regional authority, provision: false, reads the documents, rules an application complete and stores its admissibility document', async () => {
+    // every document the application names is a real upload, which the region reads before counting it
+    const ruling = await rulingOn(applicationWithUploads);
+    expect(ruling.meta.sender).toBe(REGION);
+    expect(ruling.payload).toMatchObject({ outcome: 'complete' });
+    // the admissibility document it names is in the decisions store the operator provisioned
+    const ref = (ruling.payload as { admissibilityDocument: { objectKey: string; size: number } })
+      .admissibilityDocument;
+    const op = await connectOperator(deployment, server.url);
+    try {
+      const info = await (await new Objm(op).open('pex-decisions')).info(ref.objectKey);
+      expect(info?.size).toBe(ref.size);
+    } finally {
+      await op.close();
+    }
+  });
+
+  test('services - a referenced document that does not read back is a missing item in the ruling', async () => {
+    const ruling = await rulingOn(async (portal) => {
+      const app = await applicationWithUploads(portal);
+      // the contract's reference carries another key: the stored document does not decrypt to it
+      const contract = app.documents.employmentContract!;
+      const otherKey = contract.objectKey.replace(
+        /\/[^/]+$/,
+        `/${Buffer.alloc(32, 5).toString('base64url')}`,
+      );
+      return {
+        ...app,
+        documents: { ...app.documents, employmentContract: { ...contract, objectKey: otherKey } },
+      };
+    });
+    expect(ruling.payload).toMatchObject({ outcome: 'missing-items', missingItems: ['employmentContract'] });
   });
 
   test('services - an administration reads, with read rights only, the document a payload references; it may not write the store', async () => {

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { type DocumentRef, DocumentStore } from '@passerelle/documents';
+import { isPasserelleError } from '@passerelle/errors';
 import type { IncomingMessage } from '@passerelle/exchange';
 import {
   type ApplicationSubmitted,
   type DecisionDocument,
+  type DocumentKind,
   type DocumentsAdded,
   type PendingMessage,
   type ResidenceDecided,
@@ -51,6 +54,14 @@ export interface RegionalAuthorityConfig extends HostedServiceConfig {
   decide?: RegionDecisionPolicy;
   /** Review and response delays (default 2 and 15 working days). */
   timeLimits?: Partial<RegionTimeLimits>;
+  /**
+   * Read every document an application or an addition references before counting it as provided
+   * (default true): a reference whose document is missing from the store, altered, or does not decrypt to
+   * its hash counts as a missing item, so the ruling asks for it again. A store that cannot be opened fails
+   * the message with ERR_NOT_PROVISIONED (dead-lettered with its reason, to replay once the operator has
+   * fixed it); a transient failure is retried. False only where references are placeholders (tests).
+   */
+  verifyDocuments?: boolean;
 }
 
 /** A running regional authority service hosting one or more of the four regions. */
@@ -147,6 +158,50 @@ export async function createRegionalAuthorityService(
     return { state: next, send };
   }
 
+  // one reader of the documents store per hosted region, on that region's own connection (credentials)
+  const stores = new Map<string, Promise<DocumentStore>>();
+  const storeOf = (regionId: string): Promise<DocumentStore> => {
+    let store = stores.get(regionId);
+    if (!store) {
+      store = DocumentStore.open(host.exchange(regionId).nc, { create: false });
+      // a failed open is tried again with the next message
+      store.catch(() => stores.delete(regionId));
+      stores.set(regionId, store);
+    }
+    return store;
+  };
+
+  /**
+   * The document kinds a payload provides: every filled slot, less those whose document does not read back
+   * (read, decrypted, size and SHA-256 checked) when `verifyDocuments` is on. Logs the slot and the code of
+   * each one refused, never the reference (its key is a read capability).
+   */
+  async function providedDocuments(
+    documents: Record<string, unknown>,
+    regionId: string,
+    dossierId: string,
+  ): Promise<DocumentKind[]> {
+    const kinds = providedKinds(documents);
+    if (config.verifyDocuments === false) return kinds;
+    const store = await storeOf(regionId);
+    const readable: DocumentKind[] = [];
+    for (const kind of kinds) {
+      const slot = documents[kind] as DocumentRef | { document: DocumentRef };
+      const ref = 'document' in slot ? slot.document : slot;
+      try {
+        await store.read(ref);
+        readable.push(kind);
+      } catch (err) {
+        if (!isPasserelleError(err, 'ERR_DOCUMENT_INTEGRITY')) throw err;
+        host.logger.warn(
+          { participant: regionId, dossierId, slot: kind, code: err.code },
+          'a referenced document does not read back: counted as missing',
+        );
+      }
+    }
+    return readable;
+  }
+
   const step =
     (type: string, apply: (cur: RegionDossier, m: IncomingMessage, regionId: string) => RegionDossier) =>
     async (m: IncomingMessage, regionId: string): Promise<void> => {
@@ -166,22 +221,30 @@ export async function createRegionalAuthorityService(
 
   host.subscribe({
     'application-submitted': async (m, regionId) => {
+      const app = m.payload as ApplicationSubmitted;
+      // read before the state update, which may run again on a conflict
+      const documents = await providedDocuments(
+        app.documents as Record<string, unknown>,
+        regionId,
+        m.meta.dossierId,
+      );
       await host.apply(regionId, m.meta.dossierId, m, (cur) => {
         assertStep('regional-authority', cur?.phase, 'application-submitted', m.meta.dossierId);
-        const opened = openDossier(
-          m.payload as ApplicationSubmitted,
-          regionId,
-          m.meta.sender,
-          today(),
-          limits,
-        );
+        const opened = { ...openDossier(app, regionId, m.meta.sender, today(), limits), documents };
         return progress(opened, regionId, m.meta.dossierId, today(), m.meta.id);
       });
     },
-    'documents-added': step('documents-added', (cur, m) => {
-      const added = providedKinds((m.payload as DocumentsAdded).documents as Record<string, unknown>);
-      return { ...cur, documents: [...new Set([...cur.documents, ...added])] };
-    }),
+    'documents-added': async (m, regionId) => {
+      const added = await providedDocuments(
+        (m.payload as DocumentsAdded).documents as Record<string, unknown>,
+        regionId,
+        m.meta.dossierId,
+      );
+      await step('documents-added', (cur) => ({
+        ...cur,
+        documents: [...new Set([...cur.documents, ...added])],
+      }))(m, regionId);
+    },
     'fee-proof-submitted': step('fee-proof-submitted', (cur) => ({ ...cur, feeProof: true })),
     // The Immigration Office checks the amount (Art. 1/2/1); the region only notes the request.
     'fee-payment-requested': record('fee-payment-requested', (cur) => cur),
