@@ -25,6 +25,7 @@ import {
   automaticOfficePolicy,
   createImmigrationOfficeService,
 } from '@passerelle/immigration-office';
+import { DocumentStore } from '@passerelle/documents';
 import { type ApplicationSubmitted, type DocumentRef, addDays, toIsoDate } from '@passerelle/procedure';
 import {
   type RegionalAuthorityService,
@@ -142,15 +143,14 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
     }
   })();
 
+  // the documents doc(n) names, read by the regional authority before it counts them
+  await uploadDocuments(nc);
   const shared = { directory: resolver, contracts, nc, consumer };
   const region = await createRegionalAuthorityService({
     ...shared,
     participants: REGIONS.map((id) => keys.get(id)!),
     logger: silent('region'),
     onEvent,
-    // the fixtures' document references are placeholders (doc(n)); test/security/services.test.ts and the
-    // launchers' demo run the region reading real uploads
-    verifyDocuments: false,
     decide: {
       workAuthorisation: ({ dossierId, dossier }) => {
         const o = overrides.work.get(dossierId);
@@ -296,14 +296,43 @@ export function newDossierId(label: string): string {
   return `D-${label}-${Date.now().toString(36)}-${counter}`.slice(0, 64);
 }
 
-/** A document reference (the bytes live in the object store; the procedure only names them). */
+/** How many documents a started harness uploads; `doc(n)` for n up to this names a real upload. */
+const UPLOADED_DOCUMENTS = 100;
+/** The real uploads of the harness this test file started (`startProcedure`). */
+const uploads = new Map<number, DocumentRef>();
+
+/**
+ * Document `n`: once `startProcedure` has run, a real upload to pex-documents (the regional authority reads
+ * every document it counts); before, or for tests without a server, a placeholder reference.
+ */
 export function doc(n: number): DocumentRef {
-  return {
-    sha256: n.toString(16).padStart(64, '0'),
-    mediaType: 'application/pdf',
-    size: 1000 + n,
-    objectKey: `dossiers/test/doc-${n}.pdf`,
-  };
+  return (
+    uploads.get(n) ?? {
+      sha256: n.toString(16).padStart(64, '0'),
+      mediaType: 'application/pdf',
+      size: 1000 + n,
+      objectKey: `dossiers/test/doc-${n}.pdf`,
+    }
+  );
+}
+
+/** Uploads documents 1…UPLOADED_DOCUMENTS as the portal would, so that `doc(n)` names them. */
+async function uploadDocuments(nc: NatsConnection): Promise<void> {
+  const store = await DocumentStore.open(nc);
+  const numbers = Array.from({ length: UPLOADED_DOCUMENTS }, (_, i) => i + 1);
+  const refs = await Promise.all(
+    numbers.map((n) =>
+      store.put({
+        owner: PORTAL,
+        mediaType: 'application/pdf',
+        body: (async function* () {
+          yield Buffer.from(`%PDF-1.7 test document ${n}\n`);
+        })(),
+        maxBytes: 1024,
+      }),
+    ),
+  );
+  numbers.forEach((n, i) => uploads.set(n, refs[i]!));
 }
 
 /** Today in Brussels and a date relative to it. */
