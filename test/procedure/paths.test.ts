@@ -246,6 +246,28 @@ describe('single-permit procedure, end to end', () => {
     await h.waitFor(async () => (await h.region.dossier('region-bruxelles', none))?.phase === 'closed');
   });
 
+  test('path 4 - a fee proof whose document does not read back pays nothing: payment requested, the region asks for the proof', async () => {
+    const id = newDossierId('fee-alt');
+    const app = ictFirstApplication();
+    await submit(h, id, app, null);
+    // the full amount, but the proof's reference carries another key than the stored document's
+    const proof = feeProof() as { proof: { objectKey: string } };
+    const altered = proof.proof.objectKey.replace(
+      /\/[^/]+$/,
+      `/${Buffer.alloc(32, 3).toString('base64url')}`,
+    );
+    await h.portal.send(
+      'fee-proof-submitted',
+      { ...proof, proof: { ...proof.proof, objectKey: altered } },
+      { dossierId: id, context: contextOf(app) },
+    );
+    const [request] = await h.waitForPortal(id, 'fee-payment-requested');
+    expect(request?.payload).toMatchObject({ reason: 'not-paid', amountDue: { amountCents: 35_800 } });
+    expect(await h.region.checkDeadlines(at(7), { dossierIds: [id] })).toBe(1);
+    const [asked] = await h.waitForPortal(id, 'completeness-ruled');
+    expect(asked?.payload).toMatchObject({ outcome: 'missing-items', missingItems: ['fee-proof'] });
+  });
+
   test('path 5 - residence refused: annex 48 to the bodies concerned, no visa, no commune copy', async () => {
     const id = newDossierId('refused');
     h.overrides.residence.set(id, { decision: 'refused', reason: 'public-order' });

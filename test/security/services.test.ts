@@ -45,25 +45,28 @@ describe('secured server: an administration service with its own credentials', {
     });
   }
 
+  /** Uploads a document to pex-documents as the portal does; its reference. */
+  async function upload(portal: Exchange, what: string): Promise<DocumentRef> {
+    const uploads = await DocumentStore.open(portal.nc, { create: false });
+    return uploads.put({
+      owner: PORTAL,
+      mediaType: 'application/pdf',
+      body: (async function* () {
+        yield Buffer.from(`%PDF-1.7 ${what} of the applicant\n`);
+      })(),
+      maxBytes: 1024 * 1024,
+    });
+  }
+
   /** An application whose every document slot names a real upload to pex-documents, as the portal makes it. */
   async function applicationWithUploads(portal: Exchange): Promise<ApplicationSubmitted> {
-    const uploads = await DocumentStore.open(portal.nc, { create: false });
-    const upload = async (slot: string): Promise<DocumentRef> =>
-      uploads.put({
-        owner: PORTAL,
-        mediaType: 'application/pdf',
-        body: (async function* () {
-          yield Buffer.from(`%PDF-1.7 ${slot} of the applicant\n`);
-        })(),
-        maxBytes: 1024 * 1024,
-      });
     const app = ictFirstApplication({ consularPostId: POST });
     const documents: Record<string, unknown> = {};
     for (const [slot, value] of Object.entries(app.documents)) {
       documents[slot] =
         value && typeof value === 'object' && 'form' in value
-          ? { ...value, document: await upload(slot) }
-          : await upload(slot);
+          ? { ...value, document: await upload(portal, slot) }
+          : await upload(portal, slot);
     }
     return { ...app, documents };
   }
@@ -95,7 +98,9 @@ describe('secured server: an administration service with its own credentials', {
     try {
       const dossierId = newDossierId('sec');
       await portal.send('application-submitted', await prepare(portal), { dossierId, context });
-      await portal.send('fee-proof-submitted', feeProof(), { dossierId, context });
+      // the fee proof too is read back by the region before it counts
+      const proof = { ...(feeProof() as object), proof: await upload(portal, 'fee proof') };
+      await portal.send('fee-proof-submitted', proof, { dossierId, context });
       const isRuling = (m: IncomingMessage): boolean =>
         m.meta.type === 'completeness-ruled' && m.meta.dossierId === dossierId;
       await until(() => received.some(isRuling), 30_000);
@@ -150,16 +155,8 @@ describe('secured server: an administration service with its own credentials', {
     });
     try {
       // the portal uploads the contract to the store the operator provisioned, and names it in the application
-      const contract = Buffer.from('%PDF-1.7 employment contract, secured deployment\n');
-      const uploads = await DocumentStore.open(portal.nc, { create: false });
-      const ref = await uploads.put({
-        owner: PORTAL,
-        mediaType: 'application/pdf',
-        body: (async function* () {
-          yield contract;
-        })(),
-        maxBytes: 1024 * 1024,
-      });
+      const ref = await upload(portal, 'employment contract');
+      const contract = Buffer.from('%PDF-1.7 employment contract of the applicant\n');
       const dossierId = newDossierId('doc');
       const app = ictFirstApplication({ consularPostId: POST });
       const documents = { ...app.documents, employmentContract: ref };

@@ -3,8 +3,9 @@ import { type ObjectStore, Objm } from '@nats-io/obj';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
 import type { Contracts } from '@passerelle/contracts';
 import { type ParticipantKind, participantKind } from '@passerelle/directory';
+import { type DocumentRef, DocumentStore } from '@passerelle/documents';
 import type { KeyResolver, ParticipantKeys } from '@passerelle/envelope';
-import { PasserelleError } from '@passerelle/errors';
+import { PasserelleError, isPasserelleError } from '@passerelle/errors';
 import {
   type Exchange,
   type IncomingMessage,
@@ -51,6 +52,11 @@ export interface HostedServiceConfig {
   encryptState?: boolean;
   /** Today's instant (default the system clock); decisions are dated with its Brussels calendar date. */
   now?: () => Date;
+  /**
+   * Read each document a message references before counting it (default true): see
+   * {@link ServiceHost.documentReadsBack}. False only where references are placeholders.
+   */
+  verifyDocuments?: boolean;
 }
 
 /** Handlers of one hosted participant, by message type. */
@@ -72,9 +78,46 @@ export class ServiceHost<S> {
     private readonly documentsBucket: string,
     private readonly replicas: number,
     private readonly provision: boolean,
+    private readonly verifyDocuments: boolean,
   ) {}
 
   private documents: Promise<ObjectStore> | undefined;
+  /** One reader of the uploaded documents per hosted id, on that id's own connection (credentials). */
+  private readonly uploads = new Map<string, Promise<DocumentStore>>();
+
+  /**
+   * Whether a document a message references reads back from `pex-documents` for `participant`: present,
+   * decrypted with the reference's key, size and SHA-256 as referenced. `false` for one that does not,
+   * logged with the dossier and the slot, never the reference (its key is a read capability). Throws
+   * `ERR_NOT_PROVISIONED` when the store cannot be opened (the message is dead-lettered with that reason, to
+   * replay once the operator has fixed it) and passes transient errors on (the message is retried). Always
+   * true with `verifyDocuments: false`.
+   */
+  async documentReadsBack(
+    participant: string,
+    ref: DocumentRef,
+    about: { dossierId: string; slot: string },
+  ): Promise<boolean> {
+    if (!this.verifyDocuments) return true;
+    let store = this.uploads.get(participant);
+    if (!store) {
+      store = DocumentStore.open(this.exchange(participant).nc, { create: false });
+      // a failed open is tried again with the next message
+      store.catch(() => this.uploads.delete(participant));
+      this.uploads.set(participant, store);
+    }
+    try {
+      await (await store).read(ref);
+      return true;
+    } catch (err) {
+      if (!isPasserelleError(err, 'ERR_DOCUMENT_INTEGRITY')) throw err;
+      this.logger.warn(
+        { participant, dossierId: about.dossierId, slot: about.slot, code: err.code },
+        'a referenced document does not read back: not counted',
+      );
+      return false;
+    }
+  }
 
   /**
    * Stores the decision documents a message references before the message goes out, so that a recipient
@@ -158,6 +201,7 @@ export class ServiceHost<S> {
         config.documentsBucket ?? 'pex-decisions',
         config.replicas ?? 1,
         config.provision !== false,
+        config.verifyDocuments !== false,
       );
       for (const [participant, exchange] of exchanges) {
         exchange.onRejection((r) =>

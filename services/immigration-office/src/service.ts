@@ -216,16 +216,10 @@ export async function createImmigrationOfficeService(
     }
   };
 
-  host.subscribe({
-    'application-submitted': async (m) => {
-      await host.apply(OE, m.meta.dossierId, m, (cur) => {
-        assertStep('immigration-office', cur?.phase, 'application-submitted', m.meta.dossierId);
-        return { state: openOfficeDossier(m.payload as ApplicationSubmitted, m.meta.sender, today()) };
-      });
-    },
-    'documents-added': on('documents-added', (cur) => cur),
-    'fee-proof-submitted': on('fee-proof-submitted', (cur, m) => {
-      const paidCents = cur.fee.paidCents + (m.payload as FeeProofSubmitted).amount.amountCents;
+  /** Art. 1/2/1: the amounts proven so far against the fee due; unpaid, a payment request. */
+  const checkFee = (m: IncomingMessage, counted: number): Promise<void> =>
+    on('fee-proof-submitted', (cur) => {
+      const paidCents = cur.fee.paidCents + counted;
       if (feeCheck(paidCents, feeDue) === 'ok') return { ...cur, fee: { paidCents, status: 'ok' } };
       if (cur.fee.status === 'requested') return { ...cur, fee: { ...cur.fee, paidCents } };
       // Art. 1/2/1: the applicant is told and invited to pay; unpaid at the date, the fee refusal follows.
@@ -241,7 +235,25 @@ export async function createImmigrationOfficeService(
           },
         ],
       };
-    }),
+    })(m);
+
+  host.subscribe({
+    'application-submitted': async (m) => {
+      await host.apply(OE, m.meta.dossierId, m, (cur) => {
+        assertStep('immigration-office', cur?.phase, 'application-submitted', m.meta.dossierId);
+        return { state: openOfficeDossier(m.payload as ApplicationSubmitted, m.meta.sender, today()) };
+      });
+    },
+    'documents-added': on('documents-added', (cur) => cur),
+    'fee-proof-submitted': async (m) => {
+      const proof = m.payload as FeeProofSubmitted;
+      // a proof whose document does not read back pays nothing: the payment request follows
+      const readable = await host.documentReadsBack(OE, proof.proof, {
+        dossierId: m.meta.dossierId,
+        slot: 'fee-proof',
+      });
+      await checkFee(m, readable ? proof.amount.amountCents : 0);
+    },
     'completeness-ruled': on('completeness-ruled', (cur, m) => {
       const ruling = m.payload as CompletenessRuled;
       if (ruling.outcome === 'complete') return { ...cur, phase: 'admissible' };

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { type DocumentRef, DocumentStore } from '@passerelle/documents';
-import { isPasserelleError } from '@passerelle/errors';
 import type { IncomingMessage } from '@passerelle/exchange';
 import {
   type ApplicationSubmitted,
   type DecisionDocument,
   type DocumentKind,
+  type DocumentRef,
   type DocumentsAdded,
+  type FeeProofSubmitted,
   type PendingMessage,
   type ResidenceDecided,
   type StepResult,
@@ -54,14 +54,6 @@ export interface RegionalAuthorityConfig extends HostedServiceConfig {
   decide?: RegionDecisionPolicy;
   /** Review and response delays (default 2 and 15 working days). */
   timeLimits?: Partial<RegionTimeLimits>;
-  /**
-   * Read every document an application or an addition references before counting it as provided
-   * (default true): a reference whose document is missing from the store, altered, or does not decrypt to
-   * its hash counts as a missing item, so the ruling asks for it again. A store that cannot be opened fails
-   * the message with ERR_NOT_PROVISIONED (dead-lettered with its reason, to replay once the operator has
-   * fixed it); a transient failure is retried. False only where references are placeholders (tests).
-   */
-  verifyDocuments?: boolean;
 }
 
 /** A running regional authority service hosting one or more of the four regions. */
@@ -158,46 +150,20 @@ export async function createRegionalAuthorityService(
     return { state: next, send };
   }
 
-  // one reader of the documents store per hosted region, on that region's own connection (credentials)
-  const stores = new Map<string, Promise<DocumentStore>>();
-  const storeOf = (regionId: string): Promise<DocumentStore> => {
-    let store = stores.get(regionId);
-    if (!store) {
-      store = DocumentStore.open(host.exchange(regionId).nc, { create: false });
-      // a failed open is tried again with the next message
-      store.catch(() => stores.delete(regionId));
-      stores.set(regionId, store);
-    }
-    return store;
-  };
-
   /**
-   * The document kinds a payload provides: every filled slot, less those whose document does not read back
-   * (read, decrypted, size and SHA-256 checked) when `verifyDocuments` is on. Logs the slot and the code of
-   * each one refused, never the reference (its key is a read capability).
+   * The document kinds a payload provides: every filled slot whose document reads back
+   * ({@link ServiceHost.documentReadsBack}); one that does not stays a missing item.
    */
   async function providedDocuments(
     documents: Record<string, unknown>,
     regionId: string,
     dossierId: string,
   ): Promise<DocumentKind[]> {
-    const kinds = providedKinds(documents);
-    if (config.verifyDocuments === false) return kinds;
-    const store = await storeOf(regionId);
     const readable: DocumentKind[] = [];
-    for (const kind of kinds) {
+    for (const kind of providedKinds(documents)) {
       const slot = documents[kind] as DocumentRef | { document: DocumentRef };
       const ref = 'document' in slot ? slot.document : slot;
-      try {
-        await store.read(ref);
-        readable.push(kind);
-      } catch (err) {
-        if (!isPasserelleError(err, 'ERR_DOCUMENT_INTEGRITY')) throw err;
-        host.logger.warn(
-          { participant: regionId, dossierId, slot: kind, code: err.code },
-          'a referenced document does not read back: counted as missing',
-        );
-      }
+      if (await host.documentReadsBack(regionId, ref, { dossierId, slot: kind })) readable.push(kind);
     }
     return readable;
   }
@@ -245,7 +211,17 @@ export async function createRegionalAuthorityService(
         documents: [...new Set([...cur.documents, ...added])],
       }))(m, regionId);
     },
-    'fee-proof-submitted': step('fee-proof-submitted', (cur) => ({ ...cur, feeProof: true })),
+    'fee-proof-submitted': async (m, regionId) => {
+      // a proof whose document does not read back is no proof: the ruling asks for it again
+      const readable = await host.documentReadsBack(regionId, (m.payload as FeeProofSubmitted).proof, {
+        dossierId: m.meta.dossierId,
+        slot: 'fee-proof',
+      });
+      await step('fee-proof-submitted', (cur) => ({ ...cur, feeProof: cur.feeProof || readable }))(
+        m,
+        regionId,
+      );
+    },
     // The Immigration Office checks the amount (Art. 1/2/1); the region only notes the request.
     'fee-payment-requested': record('fee-payment-requested', (cur) => cur),
     'residence-decided': record('residence-decided', (cur, m) => {
