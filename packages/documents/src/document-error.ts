@@ -12,7 +12,7 @@ export type DocumentErrorCode = Extract<
 
 /**
  * An error of the document store: upload refused (size, media type), a reference that names no document of
- * its integrator, a stored document that does not decrypt to its reference, or a store that is not there. `details` carries paths and
- * limits, never document content, hashes or keys.
+ * its integrator, a stored document that does not decrypt to its reference, or a store that is not there.
+ * `details` carries paths and limits, never document content, hashes or keys.
  */
 export class DocumentError extends PasserelleError<DocumentErrorCode> {}

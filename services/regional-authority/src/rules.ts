@@ -138,6 +138,8 @@ export function openDossier(
   portalId: string,
   today: IsoDate,
   limits: RegionTimeLimits = DEFAULT_REGION_TIME_LIMITS,
+  /** The document kinds counted as provided (default: every filled slot; the service passes those that read back). */
+  documents: DocumentKind[] = providedKinds(app.documents as Record<string, unknown>),
 ): RegionDossier {
   return {
     phase: 'received',
@@ -157,7 +159,7 @@ export function openDossier(
     ...(app.ict?.firstMemberState
       ? { firstMemberStatePermitValidUntil: app.ict.firstMemberState.permitValidUntil }
       : {}),
-    documents: providedKinds(app.documents as Record<string, unknown>),
+    documents,
     feeProof: false,
     receivedOn: today,
     reviewOn: addWorkingDays(today, limits.reviewAfterWorkingDays),

@@ -196,7 +196,7 @@ export async function createRegionalAuthorityService(
       );
       await host.apply(regionId, m.meta.dossierId, m, (cur) => {
         assertStep('regional-authority', cur?.phase, 'application-submitted', m.meta.dossierId);
-        const opened = { ...openDossier(app, regionId, m.meta.sender, today(), limits), documents };
+        const opened = openDossier(app, regionId, m.meta.sender, today(), limits, documents);
         return progress(opened, regionId, m.meta.dossierId, today(), m.meta.id);
       });
     },
