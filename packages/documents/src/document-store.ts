@@ -8,8 +8,9 @@ import {
   timingSafeEqual,
 } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type ObjectStore, Objm } from '@nats-io/obj';
+import type { ObjectStore } from '@nats-io/obj';
 import { DocumentError } from './document-error.js';
+import { openObjectStore } from './open-object-store.js';
 
 /** Media types a document may have (the `DocumentRef.mediaType` enum of the schemas). */
 export const ALLOWED_MEDIA_TYPES = [
@@ -74,14 +75,6 @@ function refMac(macKey: Buffer, sha256: string, mediaType: string, size: number)
   return createHmac('sha256', macKey).update(`${sha256}\n${mediaType}\n${size}`).digest('base64url');
 }
 
-/** Whether an error (or one of its causes) says the stream does not exist or the client may not use it. */
-function isMissingOrForbidden(err: unknown): boolean {
-  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (/(stream|object store) not found|permissions violation/i.test(e.message)) return true;
-  }
-  return false;
-}
-
 function unknownDocument(path: string): DocumentError {
   return new DocumentError(
     'ERR_DOCUMENT_UNKNOWN',
@@ -138,25 +131,10 @@ export class DocumentStore {
     nc: NatsConnection,
     options: { replicas?: number; bucket?: string; create?: boolean } = {},
   ): Promise<DocumentStore> {
-    const objm = new Objm(nc);
-    const bucket = options.bucket ?? DOCUMENTS_BUCKET;
-    // on a secured server the operator creates the store, and the portal may only open it
-    const os =
-      options.create === false
-        ? await objm.open(bucket).catch((cause: unknown) => {
-            // a missing store or missing rights is the operator's to fix; anything else (a timeout, a
-            // closed connection) is passed on as it is
-            if (!isMissingOrForbidden(cause)) throw cause;
-            throw new DocumentError(
-              'ERR_NOT_PROVISIONED',
-              `The document store ${bucket} cannot be opened: the operator has not created it, or these credentials may not read it.`,
-              { cause, details: { bucket } },
-            );
-          })
-        : await objm.create(bucket, {
-            replicas: options.replicas ?? 1,
-            description: 'Passerelle documents, each AES-256-GCM encrypted under its own key',
-          });
+    const os = await openObjectStore(nc, options.bucket ?? DOCUMENTS_BUCKET, {
+      ...options,
+      description: 'Passerelle documents, each AES-256-GCM encrypted under its own key',
+    });
     return new DocumentStore(os);
   }
 

@@ -8,3 +8,4 @@ export {
   isAllowedMediaType,
 } from './document-store.js';
 export { type DocumentErrorCode, DocumentError } from './document-error.js';
+export { DECISIONS_BUCKET, DecisionArchive, type DecisionDocumentRef } from './decision-archive.js';

@@ -381,6 +381,18 @@ export const ERROR_CATALOGUE = {
     description:
       'A stored document fails decryption or its SHA-256 differs from the reference: it was altered or the key is wrong.',
   },
+  ERR_DECISION_DOCUMENT_MISSING: {
+    area: 'documents',
+    retryable: true,
+    description:
+      'A decision document a message references (an annex 46, 52…) is not in the decisions store (pex-decisions): its issuer has not stored it. The message is retried, then dead-lettered with this code; replay it once the issuer has stored the document.',
+  },
+  ERR_DECISION_DOCUMENT_MISMATCH: {
+    area: 'documents',
+    retryable: false,
+    description:
+      'A decision document read back from the decisions store states another annex, dossier, issuer or period than the message that references it; details name the fields that differ.',
+  },
 
   // --- procedure and services (packages/procedure, services/*) ---
   ERR_OUT_OF_SEQUENCE: {

@@ -1,9 +1,15 @@
+import { isDeepStrictEqual } from 'node:util';
 import { type KV, Kvm } from '@nats-io/kv';
-import { type ObjectStore, Objm } from '@nats-io/obj';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
 import type { Contracts } from '@passerelle/contracts';
 import { type ParticipantKind, participantKind } from '@passerelle/directory';
-import { type DocumentRef, DocumentStore } from '@passerelle/documents';
+import {
+  DecisionArchive,
+  type DecisionDocumentRef,
+  DocumentError,
+  type DocumentRef,
+  DocumentStore,
+} from '@passerelle/documents';
 import type { KeyResolver, ParticipantKeys } from '@passerelle/envelope';
 import { PasserelleError, isPasserelleError } from '@passerelle/errors';
 import {
@@ -81,9 +87,25 @@ export class ServiceHost<S> {
     private readonly verifyDocuments: boolean,
   ) {}
 
-  private documents: Promise<ObjectStore> | undefined;
   /** One reader of the uploaded documents per hosted id, on that id's own connection (credentials). */
   private readonly uploads = new Map<string, Promise<DocumentStore>>();
+  /** One handle on the decisions store per hosted id, on that id's own connection. */
+  private readonly archives = new Map<string, Promise<DecisionArchive>>();
+
+  /** What `open` gives for `participant`, opened once on its connection; a failed open is tried again next time. */
+  private opened<T>(
+    cache: Map<string, Promise<T>>,
+    participant: string,
+    open: (nc: NatsConnection) => Promise<T>,
+  ): Promise<T> {
+    let store = cache.get(participant);
+    if (!store) {
+      store = open(this.exchange(participant).nc);
+      store.catch(() => cache.delete(participant));
+      cache.set(participant, store);
+    }
+    return store;
+  }
 
   /**
    * Whether a document a message references reads back from `pex-documents` for `participant`: present,
@@ -99,13 +121,7 @@ export class ServiceHost<S> {
     about: { dossierId: string; slot: string },
   ): Promise<boolean> {
     if (!this.verifyDocuments) return true;
-    let store = this.uploads.get(participant);
-    if (!store) {
-      store = DocumentStore.open(this.exchange(participant).nc, { create: false });
-      // a failed open is tried again with the next message
-      store.catch(() => this.uploads.delete(participant));
-      this.uploads.set(participant, store);
-    }
+    const store = this.opened(this.uploads, participant, (nc) => DocumentStore.open(nc, { create: false }));
     try {
       await (await store).read(ref);
       return true;
@@ -120,25 +136,50 @@ export class ServiceHost<S> {
   }
 
   /**
-   * Stores the decision documents a message references before the message goes out, so that a recipient
-   * can always fetch what it files. Content-addressed names: an existing object is left as is.
+   * Checks a decision document a message references before the service acts on the decision (a consular
+   * post issuing a visa on an annex 46, a commune renewing a permit on one): read back from the decisions
+   * store on `participant`'s connection, the referenced bytes, stating the annex or document kind, the
+   * dossier, the issuer (the message's sender) and, where given, the period the message states. Throws
+   * `ERR_DECISION_DOCUMENT_MISSING` (retryable: the message is redelivered, then dead-lettered to replay once
+   * the issuer has stored it), `ERR_DOCUMENT_INTEGRITY` (other bytes than referenced) or
+   * `ERR_DECISION_DOCUMENT_MISMATCH` (details name the fields that differ). Does nothing with
+   * `verifyDocuments: false`.
    */
-  private async storeDocuments(documents: NonNullable<PendingMessage['documents']>): Promise<void> {
-    const first = this.exchanges.values().next().value as Exchange;
-    this.documents ??= this.provision
-      ? new Objm(first.nc).create(this.documentsBucket, { replicas: this.replicas })
-      : new Objm(first.nc).open(this.documentsBucket);
-    const store = await this.documents.catch((err: unknown) => {
-      this.documents = undefined;
-      throw err;
-    });
-    for (const d of documents) {
-      if (await store.info(d.objectKey)) continue;
-      await store.putBlob(
-        { name: d.objectKey, description: `decision document sha256:${d.sha256}` },
-        Buffer.from(d.base64, 'base64'),
+  async checkDecisionDocument(
+    participant: string,
+    ref: DecisionDocumentRef,
+    expected: { document: string; dossierId: string; issuer: string; period?: { from: string; to: string } },
+  ): Promise<void> {
+    if (!this.verifyDocuments) return;
+    const archive = await this.opened(this.archives, participant, (nc) => this.openArchive(nc));
+    const bytes = await archive.read(ref);
+    let stated: Record<string, unknown> = {};
+    try {
+      const parsed = JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+        stated = parsed as Record<string, unknown>;
+      }
+    } catch {
+      // not a decision document: every expected fact differs below
+    }
+    const fields = Object.entries(expected)
+      .filter(([field, value]) => value !== undefined && !isDeepStrictEqual(stated[field], value))
+      .map(([field]) => field);
+    if (fields.length > 0) {
+      throw new DocumentError(
+        'ERR_DECISION_DOCUMENT_MISMATCH',
+        `The decision document of dossier ${expected.dossierId} states another ${fields.join(', ')} than its message.`,
+        { details: { dossierId: expected.dossierId, fields } },
       );
     }
+  }
+
+  private openArchive(nc: NatsConnection): Promise<DecisionArchive> {
+    return DecisionArchive.open(nc, {
+      bucket: this.documentsBucket,
+      create: this.provision,
+      replicas: this.replicas,
+    });
   }
 
   /**
@@ -267,21 +308,10 @@ export class ServiceHost<S> {
   /** Sends a pending message of a dossier for a hosted id (the store's outbox calls it). */
   readonly send = async (participant: string, dossierId: string, message: PendingMessage): Promise<void> => {
     if (message.documents?.length) {
-      // Best effort: a decision is not held back because its document could not be stored (a secured
-      // server without the documents bucket granted); the failure is logged and reported.
-      await this.storeDocuments(message.documents).catch((err: unknown) => {
-        this.logger.warn(
-          { code: (err as { code?: string }).code, dossierId },
-          'decision document not stored',
-        );
-        this.emit({
-          participant,
-          dossierId,
-          kind: 'notice',
-          type: message.type,
-          detail: 'decision document not stored',
-        });
-      });
+      // Before the message: its recipients read the document back before they act on the decision. A store
+      // that fails leaves the message in the dossier's outbox, sent once the document is stored.
+      const archive = await this.opened(this.archives, participant, (nc) => this.openArchive(nc));
+      for (const d of message.documents) await archive.put(d.objectKey, Buffer.from(d.base64, 'base64'));
     }
     const sent = await this.exchange(participant).send(message.type, message.payload, {
       dossierId,

@@ -9,6 +9,7 @@ import {
   type Period,
   ProcedureError,
   type ResidenceDecided,
+  type StayEnded,
   type StepResult,
   assertStep,
   toIsoDate,
@@ -205,6 +206,13 @@ export async function createCommuneService(config: CommuneConfig): Promise<Commu
           );
         }
         const g = decision;
+        // Permits are issued and renewed on the annex 46 itself: the Office's copy must read back and say so.
+        await host.checkDecisionDocument(communeId, g.decisionDocument, {
+          document: '46',
+          dossierId: m.meta.dossierId,
+          issuer: m.meta.sender,
+          period: g.period,
+        });
         const grant: CommuneGrant = {
           period: g.period,
           permitToIssue: g.permitToIssue,
@@ -236,8 +244,14 @@ export async function createCommuneService(config: CommuneConfig): Promise<Commu
       });
     },
     'stay-ended': async (m, communeId) => {
-      await host.apply(communeId, m.meta.dossierId, m, (cur) => {
+      await host.apply(communeId, m.meta.dossierId, m, async (cur) => {
         assertStep('commune', cur?.phase, 'stay-ended', m.meta.dossierId);
+        const ended = m.payload as StayEnded;
+        await host.checkDecisionDocument(communeId, ended.decisionDocument, {
+          document: '52',
+          dossierId: m.meta.dossierId,
+          issuer: m.meta.sender,
+        });
         return { state: { ...cur!, phase: 'closed' } };
       });
     },

@@ -15,7 +15,9 @@ export interface ConsularPostService {
 
 /**
  * Starts the consular posts: on the copy of annex 46 (Art. 105/46 §3) each hosted post issues the long-stay
- * visa without delay (Art. 105/47 §1) and tells the Immigration Office.
+ * visa without delay (Art. 105/47 §1) and tells the Immigration Office. The annex 46 document the copy
+ * references is read back from the decisions store first (`ServiceHost.checkDecisionDocument`): until the
+ * Office has stored it the message is redelivered, then dead-lettered with `ERR_DECISION_DOCUMENT_MISSING`.
  *
  * @example
  * ```ts
@@ -26,9 +28,16 @@ export async function createConsularPostService(config: ConsularPostConfig): Pro
   const host = await ServiceHost.open<PostDossier>('consular-post', 'consular-post', config);
   host.subscribe({
     'residence-decided': async (m, postId) => {
-      await host.apply(postId, m.meta.dossierId, m, (cur) => {
+      await host.apply(postId, m.meta.dossierId, m, async (cur) => {
         assertStep('consular-post', cur?.phase, 'residence-decided', m.meta.dossierId);
         const grant = acceptAnnex46(m.payload as ResidenceDecided, postId, m.meta.dossierId);
+        // The visa is issued on the annex 46 itself: the copy the Office stored must read back and say so.
+        await host.checkDecisionDocument(postId, grant.decisionDocument, {
+          document: '46',
+          dossierId: m.meta.dossierId,
+          issuer: m.meta.sender,
+          period: grant.period,
+        });
         const today = toIsoDate(host.now());
         const visa = issueVisa(grant.period, m.meta.dossierId, today);
         return {
