@@ -67,7 +67,12 @@ export class DecisionArchive {
    */
   async put(objectKey: string, bytes: Uint8Array): Promise<void> {
     const info = await this.os.info(objectKey);
-    if (info && !info.deleted && info.size === bytes.length && info.digest === objectDigest(sha256Hex(bytes))) {
+    if (
+      info &&
+      !info.deleted &&
+      info.size === bytes.length &&
+      info.digest === objectDigest(sha256Hex(bytes))
+    ) {
       return;
     }
     await this.os.putBlob(

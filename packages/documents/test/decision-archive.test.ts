@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { Objm } from '@nats-io/obj';
+import { type NatsConnection, connect } from '@nats-io/transport-node';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DECISIONS_BUCKET, DecisionArchive } from '../src/index.js';
+
+const annex = (dossierId: string): Buffer =>
+  Buffer.from(JSON.stringify({ document: '46', dossierId, issuer: 'immigration-office' }));
+
+const refOf = (bytes: Buffer, objectKey = `decisions/immigration-office/${sha(bytes)}.json`) => ({
+  sha256: sha(bytes),
+  size: bytes.length,
+  objectKey,
+});
+
+function sha(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+describe('decision archive', () => {
+  const nats = useNatsServer();
+  let nc: NatsConnection;
+  let archive: DecisionArchive;
+
+  beforeAll(async () => {
+    nc = await connect({ servers: nats.url });
+    archive = await DecisionArchive.open(nc);
+  });
+  afterAll(async () => {
+    await nc.close();
+  });
+
+  test('decision archive - what the issuer stores, a recipient reads back on its own connection', async () => {
+    const bytes = annex('D-2027-ARCH-1');
+    const ref = refOf(bytes);
+    await archive.put(ref.objectKey, bytes);
+    const other = await connect({ servers: nats.url });
+    try {
+      const recipient = await DecisionArchive.open(other, { create: false });
+      expect(recipient.bucket).toBe(DECISIONS_BUCKET);
+      expect(Buffer.from(await recipient.read(ref)).equals(bytes)).toBe(true);
+    } finally {
+      await other.close();
+    }
+  });
+
+  test('decision archive - storing the same document again writes nothing; other bytes under its name are replaced', async () => {
+    const bytes = annex('D-2027-ARCH-2');
+    const ref = refOf(bytes);
+    const os = await new Objm(nc).open(DECISIONS_BUCKET);
+    await archive.put(ref.objectKey, bytes);
+    const first = await os.info(ref.objectKey);
+    await archive.put(ref.objectKey, bytes); // a step replayed after a crash
+    expect((await os.info(ref.objectKey))?.revision).toBe(first?.revision);
+
+    // something else was written under the name: the issuer's put restores the referenced bytes
+    await os.putBlob({ name: ref.objectKey }, Buffer.from('not the annex'));
+    await expect(archive.read(ref)).rejects.toMatchObject({ code: 'ERR_DOCUMENT_INTEGRITY' });
+    await archive.put(ref.objectKey, bytes);
+    expect(Buffer.from(await archive.read(ref)).equals(bytes)).toBe(true);
+  });
+
+  test('decision archive - nothing stored under the reference: ERR_DECISION_DOCUMENT_MISSING, retryable', async () => {
+    const ref = refOf(annex('D-2027-ARCH-3'));
+    const err = await archive.read(ref).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'ERR_DECISION_DOCUMENT_MISSING',
+      retryable: true,
+      details: { bucket: DECISIONS_BUCKET },
+    });
+  });
+
+  test('decision archive - a reference with another hash or size: ERR_DOCUMENT_INTEGRITY, not retryable', async () => {
+    const bytes = annex('D-2027-ARCH-4');
+    const ref = refOf(bytes);
+    await archive.put(ref.objectKey, bytes);
+    for (const wrong of [
+      { ...ref, sha256: 'f'.repeat(64) },
+      { ...ref, size: ref.size - 1 },
+    ]) {
+      await expect(archive.read(wrong)).rejects.toMatchObject({
+        code: 'ERR_DOCUMENT_INTEGRITY',
+        retryable: false,
+      });
+    }
+  });
+
+  test('decision archive - a store the operator has not created: ERR_NOT_PROVISIONED naming it', async () => {
+    await expect(
+      DecisionArchive.open(nc, { bucket: 'pex-decisions-absent', create: false }),
+    ).rejects.toMatchObject({
+      code: 'ERR_NOT_PROVISIONED',
+      details: { bucket: 'pex-decisions-absent' },
+    });
+  });
+});

@@ -1,0 +1,118 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { DecisionArchive } from '@passerelle/documents';
+import { replayDeadLetter } from '@passerelle/exchange';
+import { type ResidenceGranted, decisionDocument } from '@passerelle/procedure';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type ProcedureHarness, OE, newDossierId, startProcedure, today } from './harness.js';
+
+/**
+ * The consular posts and the communes act on the Immigration Office's annex 46 (a visa, a permit) and 52
+ * (end of stay): they read the decision document the message references back from `pex-decisions` first.
+ * The tests play the Office, so that what is stored can differ from what is sent.
+ */
+describe('decision documents are read back before a post or a commune acts on them', () => {
+  const nats = useNatsServer();
+  let h: ProcedureHarness;
+
+  beforeAll(async () => {
+    h = await startProcedure(nats.url);
+  }, 60_000);
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const period = (): { from: string; to: string } => ({ from: today(30), to: today(30 + 364) });
+
+  /** The annex 46 the Office renders for a dossier (and the payload that references it). */
+  function annex46(dossierId: string, stay = period(), to: Partial<ResidenceGranted> = {}) {
+    const doc = decisionDocument({
+      document: '46',
+      issuer: OE,
+      dossierId,
+      issuedOn: today(),
+      article: 'Art. 105/46',
+      period: stay,
+      outcome: 'granted',
+    });
+    const payload: ResidenceGranted = {
+      annex: '46',
+      decidedOn: today(),
+      period: stay,
+      permitToIssue: 'annex-60',
+      visaRequired: true,
+      consularPostId: 'post-ankara',
+      decisionDocument: doc.ref,
+      ...to,
+    };
+    return { doc, payload };
+  }
+
+  const archive = (): Promise<DecisionArchive> => DecisionArchive.open(h.nc, { create: false });
+
+  test('decision documents - an annex 46 not stored yet: no visa; retried, dead-lettered, and once stored the replay issues the visa', async () => {
+    const id = newDossierId('unstored');
+    const { doc, payload } = annex46(id);
+    const office = await h.connectAs(OE);
+    const [sent] = await office.send('residence-decided', payload, { to: 'post-ankara', dossierId: id });
+
+    const dead = await h.waitForDeadLetter('post-ankara', 'ERR_DECISION_DOCUMENT_MISSING');
+    expect(dead).toMatchObject({ messageId: sent!.id, deliveries: 3 });
+    expect(dead.reason).toContain('pex-decisions');
+    expect(await h.posts.dossier('post-ankara', id)).toBeUndefined();
+
+    // The Office stores its annex 46; the operator replays the dead letter.
+    await (await archive()).put(doc.ref.objectKey, doc.bytes);
+    const js = jetstream(h.nc);
+    await replayDeadLetter(js, await jetstreamManager(h.nc), dead.seq);
+    await h.waitFor(async () => (await h.posts.dossier('post-ankara', id))?.phase === 'visa-issued');
+    const visa = (await h.posts.dossier('post-ankara', id))!.visa!;
+    expect(visa.validity.to <= payload.period.to).toBe(true);
+  });
+
+  test('decision documents - an annex 46 whose stored document is about another dossier: dead-lettered at once, ERR_DECISION_DOCUMENT_MISMATCH', async () => {
+    const id = newDossierId('otherdoc');
+    const other = annex46(newDossierId('elsewhere'));
+    await (await archive()).put(other.doc.ref.objectKey, other.doc.bytes);
+    const { payload } = annex46(id, period(), { decisionDocument: other.doc.ref });
+    const office = await h.connectAs(OE);
+    const [sent] = await office.send('residence-decided', payload, { to: 'post-ankara', dossierId: id });
+
+    const dead = await h.waitForDeadLetter('post-ankara', 'ERR_DECISION_DOCUMENT_MISMATCH');
+    expect(dead).toMatchObject({ messageId: sent!.id, deliveries: 1 });
+    expect(dead.reason).toContain('dossierId');
+    expect(await h.posts.dossier('post-ankara', id)).toBeUndefined();
+  });
+
+  test('decision documents - a commune refuses an annex 46 whose document states another period, and one whose bytes differ from the reference', async () => {
+    const communeId = 'commune-21004';
+    const office = await h.connectAs(OE);
+    const to = { visaRequired: false, communeId, consularPostId: undefined } as const;
+
+    // The stored annex 46 grants one period, the message another: the commune issues nothing on it.
+    const id = newDossierId('period');
+    const stored = annex46(id);
+    await (await archive()).put(stored.doc.ref.objectKey, stored.doc.bytes);
+    const longer = { ...stored.payload.period, to: today(30 + 3 * 365) };
+    const { consularPostId: _, ...mobility } = { ...stored.payload, ...to, period: longer };
+    const [sent] = await office.send('residence-decided', mobility, { to: communeId, dossierId: id });
+    const dead = await h.waitForDeadLetter(communeId, 'ERR_DECISION_DOCUMENT_MISMATCH');
+    expect(dead).toMatchObject({ messageId: sent!.id, deliveries: 1 });
+    expect(dead.reason).toContain('period');
+    expect(await h.communes.dossier(communeId, id)).toBeUndefined();
+
+    // A reference whose hash is not that of the stored bytes.
+    const id2 = newDossierId('bytes');
+    const altered = annex46(id2);
+    await (await archive()).put(altered.doc.ref.objectKey, altered.doc.bytes);
+    const { consularPostId: __, ...payload2 } = {
+      ...altered.payload,
+      ...to,
+      decisionDocument: { ...altered.doc.ref, sha256: 'e'.repeat(64) },
+    };
+    const [sent2] = await office.send('residence-decided', payload2, { to: communeId, dossierId: id2 });
+    const dead2 = await h.waitForDeadLetter(communeId, 'ERR_DOCUMENT_INTEGRITY');
+    expect(dead2).toMatchObject({ messageId: sent2!.id, deliveries: 1 });
+    expect(await h.communes.dossier(communeId, id2)).toBeUndefined();
+  });
+});
