@@ -1,3 +1,5 @@
+import { DecisionArchive } from '@passerelle/documents';
+import { decisionDocument } from '@passerelle/procedure';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
@@ -118,16 +120,17 @@ describe('out-of-sequence messages go to the dead letters with a stable code', (
     const id = newDossierId('overtake');
     const app = ictFirstApplication();
     const region = await h.connectAs('region-bruxelles');
-    const ruling = {
+    // the region's admissibility document, stored before its ruling as the region does
+    const admissibility = decisionDocument({
+      document: 'admissibility',
+      issuer: 'region-bruxelles',
+      dossierId: id,
+      issuedOn: today(),
+      article: 'Agreement of 5 March 2021',
       outcome: 'complete',
-      ruledOn: today(),
-      admissibilityDocument: {
-        sha256: 'c'.repeat(64),
-        mediaType: 'application/json',
-        size: 10,
-        objectKey: 'decisions/x.json',
-      },
-    };
+    });
+    await (await DecisionArchive.open(h.nc)).put(admissibility.ref.objectKey, admissibility.bytes);
+    const ruling = { outcome: 'complete', ruledOn: today(), admissibilityDocument: admissibility.ref };
     await region.send('completeness-ruled', ruling, { to: OE, dossierId: id });
     await h.portal.send('application-submitted', app, { to: OE, dossierId: id });
     await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'admissible');

@@ -4,7 +4,15 @@ import { replayDeadLetter } from '@passerelle/exchange';
 import { type ResidenceGranted, decisionDocument } from '@passerelle/procedure';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type ProcedureHarness, OE, newDossierId, startProcedure, today } from './harness.js';
+import {
+  type ProcedureHarness,
+  OE,
+  ictFirstApplication,
+  newDossierId,
+  startProcedure,
+  submit,
+  today,
+} from './harness.js';
 
 /**
  * The consular posts and the communes act on the Immigration Office's annex 46 (a visa, a permit) and 52
@@ -114,5 +122,46 @@ describe('decision documents are read back before a post or a commune acts on th
     const dead2 = await h.waitForDeadLetter(communeId, 'ERR_DOCUMENT_INTEGRITY');
     expect(dead2).toMatchObject({ messageId: sent2!.id, deliveries: 1 });
     expect(await h.communes.dossier(communeId, id2)).toBeUndefined();
+  });
+
+  test('decision documents - the Office acts on a work authorisation only when its document reads back stating the period granted', async () => {
+    const id = newDossierId('workdoc');
+    h.overrides.work.set(id, 'pending');
+    await submit(h, id, ictFirstApplication());
+    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'admissible');
+    const regionId = (await h.office.dossier(id))!.routing.regionId;
+    const stay = period();
+    const doc = decisionDocument({
+      document: 'work-authorisation',
+      issuer: regionId,
+      dossierId: id,
+      issuedOn: today(),
+      article: 'Art. 105/46 §2',
+      period: stay,
+      outcome: 'granted',
+    });
+    await (await archive()).put(doc.ref.objectKey, doc.bytes);
+    const region = await h.connectAs(regionId);
+    const decided = (granted: { from: string; to: string }) => ({
+      decision: 'granted',
+      decidedOn: today(),
+      period: granted,
+      decisionDocument: doc.ref,
+    });
+
+    // the message grants a longer period than its document
+    const [sent] = await region.send('work-authorisation-decided', decided({ ...stay, to: today(800) }), {
+      to: OE,
+      dossierId: id,
+    });
+    const dead = await h.waitForDeadLetter(OE, 'ERR_DECISION_DOCUMENT_MISMATCH');
+    expect(dead).toMatchObject({ messageId: sent!.id, deliveries: 1 });
+    expect(dead.reason).toContain('period');
+    expect((await h.office.dossier(id))?.phase).toBe('admissible');
+
+    // the decision as its document states it is acted on: the residence grant follows, for that period
+    await region.send('work-authorisation-decided', decided(stay), { to: OE, dossierId: id });
+    await h.waitFor(async () => (await h.office.dossier(id))?.work?.decision === 'granted');
+    expect((await h.office.dossier(id))?.work).toMatchObject({ period: stay });
   });
 });

@@ -191,6 +191,8 @@ describe('single-permit procedure, end to end', () => {
     const id = newDossierId('nofee');
     await submit(h, id, ictFirstApplication(), null);
     await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'submitted');
+    // the region too has opened the dossier (it reads every document first)
+    await h.waitFor(async () => (await h.region.dossier('region-bruxelles', id)) !== undefined);
     // The region waits for the fee proof a few working days, then tells the applicant to provide it.
     expect(await h.region.checkDeadlines(at(0), { dossierIds: [id] })).toBe(0);
     expect(await h.region.checkDeadlines(at(7), { dossierIds: [id] })).toBe(1);

@@ -192,12 +192,15 @@ export async function createImmigrationOfficeService(
   const on =
     (
       type: string,
-      apply: (cur: OfficeDossier, m: IncomingMessage) => OfficeDossier | StepResult<OfficeDossier>,
+      apply: (
+        cur: OfficeDossier,
+        m: IncomingMessage,
+      ) => OfficeDossier | StepResult<OfficeDossier> | Promise<OfficeDossier | StepResult<OfficeDossier>>,
     ) =>
     async (m: IncomingMessage): Promise<void> => {
       await host.apply(OE, m.meta.dossierId, m, async (cur) => {
         assertStep('immigration-office', cur?.phase, type, m.meta.dossierId);
-        const out = apply(cur!, m);
+        const out = await apply(cur!, m);
         const result: StepResult<OfficeDossier> = 'state' in out ? out : { state: out };
         const next = await progress(result.state, m.meta.dossierId, today(), m.meta.id);
         return { state: next.state, send: [...(result.send ?? []), ...(next.send ?? [])] };
@@ -254,16 +257,31 @@ export async function createImmigrationOfficeService(
       });
       await checkFee(m, readable ? proof.amount.amountCents : 0);
     },
-    'completeness-ruled': on('completeness-ruled', (cur, m) => {
+    'completeness-ruled': on('completeness-ruled', async (cur, m) => {
       const ruling = m.payload as CompletenessRuled;
-      if (ruling.outcome === 'complete') return { ...cur, phase: 'admissible' };
+      if (ruling.outcome === 'complete') {
+        // the region's admissibility document must read back and say so before the dossier is admissible
+        await host.checkDecisionDocument(OE, ruling.admissibilityDocument, {
+          document: 'admissibility',
+          dossierId: m.meta.dossierId,
+          issuer: m.meta.sender,
+        });
+        return { ...cur, phase: 'admissible' };
+      }
       if (ruling.outcome === 'inadmissible')
         return { ...cur, phase: 'closed', closedBecause: `inadmissible:${ruling.reason}` };
       return cur;
     }),
-    'work-authorisation-decided': on('work-authorisation-decided', (cur, m) => {
+    'work-authorisation-decided': on('work-authorisation-decided', async (cur, m) => {
       if (m.meta.sender !== cur.routing.regionId) throw notCompetent(m, cur.routing.regionId);
       const w = m.payload as WorkAuthorisationDecided;
+      // the residence decision follows the work authorisation: its document must read back and agree
+      await host.checkDecisionDocument(OE, w.decisionDocument, {
+        document: 'work-authorisation',
+        dossierId: m.meta.dossierId,
+        issuer: m.meta.sender,
+        ...(w.decision === 'granted' ? { period: w.period } : {}),
+      });
       return {
         ...cur,
         phase: 'work-decided',
