@@ -164,4 +164,42 @@ describe('decision documents are read back before a post or a commune acts on th
     await h.waitFor(async () => (await h.office.dossier(id))?.work?.decision === 'granted');
     expect((await h.office.dossier(id))?.work).toMatchObject({ period: stay });
   });
+
+  test("decision documents - a renewal-pending attestation needs the region's admissibility document of that dossier", async () => {
+    const communeId = 'commune-11002';
+    const admissibility = (dossierId: string) =>
+      decisionDocument({
+        document: 'admissibility',
+        issuer: 'region-vlaanderen',
+        dossierId,
+        issuedOn: today(),
+        article: 'Agreement of 5 March 2021; Art. 33 §6',
+        outcome: 'complete',
+      });
+    const id = newDossierId('presented');
+    const other = admissibility(newDossierId('another'));
+    await (await archive()).put(other.ref.objectKey, other.bytes);
+    const input = {
+      expiredPermitNumber: 'A60-PRESENTED1',
+      regionId: 'region-vlaanderen',
+      admissibilityDocument: other.ref,
+    };
+    // the clerk is told at once, and nothing is attested
+    await expect(h.communes.attestRenewalPending(communeId, id, input)).rejects.toMatchObject({
+      code: 'ERR_DECISION_DOCUMENT_MISMATCH',
+      details: { fields: ['dossierId'] },
+    });
+    expect(await h.communes.dossier(communeId, id)).toBeUndefined();
+
+    const own = admissibility(id);
+    await expect(
+      h.communes.attestRenewalPending(communeId, id, { ...input, admissibilityDocument: own.ref }),
+    ).rejects.toMatchObject({ code: 'ERR_DECISION_DOCUMENT_MISSING' });
+    await (await archive()).put(own.ref.objectKey, own.bytes);
+    const attested = await h.communes.attestRenewalPending(communeId, id, {
+      ...input,
+      admissibilityDocument: own.ref,
+    });
+    expect(attested.phase).toBe('renewal-pending');
+  });
 });

@@ -374,6 +374,12 @@ export async function createCommuneService(config: CommuneConfig): Promise<Commu
     attestRenewalPending(communeId, dossierId, input) {
       return desk(communeId, dossierId, 'attest-renewal-pending', async (cur) => {
         assertStep('commune', cur?.phase, 'attest-renewal-pending', dossierId);
+        // the document presented must be the region's admissibility document of this dossier
+        await host.checkDecisionDocument(communeId, input.admissibilityDocument, {
+          document: 'admissibility',
+          dossierId,
+          issuer: input.regionId,
+        });
         const passport = input.passportNumber ?? cur?.holderPassport;
         const registered = passport
           ? await register.get(communeId, holderKey(communeId, passport))
