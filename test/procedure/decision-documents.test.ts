@@ -1,4 +1,5 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Objm } from '@nats-io/obj';
 import { DecisionArchive } from '@passerelle/documents';
 import { replayDeadLetter } from '@passerelle/exchange';
 import { type ResidenceGranted, decisionDocument } from '@passerelle/procedure';
@@ -11,6 +12,7 @@ import {
   newDossierId,
   startProcedure,
   submit,
+  toPermitIssued,
   today,
 } from './harness.js';
 
@@ -201,5 +203,34 @@ describe('decision documents are read back before a post or a commune acts on th
       admissibilityDocument: own.ref,
     });
     expect(attested.phase).toBe('renewal-pending');
+  });
+
+  // Last in this file: it takes the decisions store away for a while.
+  test('outbox relay - the Office ends a stay while the decisions store is gone: recorded at once, and the annex 52 reaches each body once when the store is back', async () => {
+    const id = newDossierId('relay');
+    await toPermitIssued(h, id);
+
+    await (await new Objm(h.nc).open('pex-decisions')).destroy();
+    // the case officer's decision is recorded, not refused: its message waits in the dossier's outbox
+    const ended = await h.office.endStay(id, { reason: 'other', endsOn: today(200) });
+    expect(ended.phase).toBe('closed');
+    expect(h.events).toContainEqual(
+      expect.objectContaining({
+        service: 'immigration-office',
+        kind: 'notice',
+        dossierId: id,
+        detail: 'messages kept in the outbox',
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 1_000)); // four relay rounds, all failing
+    expect((h.seen.get(id) ?? []).filter((m) => m.type === 'stay-ended')).toEqual([]);
+
+    // the operator restores the store: the next round stores the annex 52, then sends it
+    await DecisionArchive.open(h.nc);
+    const sent = await h.waitForMessages(id, 'stay-ended', 3);
+    expect(sent.map((m) => m.recipient).sort()).toEqual(['commune-21004', 'portal-demo', 'region-bruxelles']);
+    await h.waitFor(async () => (await h.communes.dossier('commune-21004', id))?.phase === 'closed');
+    await new Promise((r) => setTimeout(r, 1_000)); // more rounds: nothing is sent twice
+    expect((h.seen.get(id) ?? []).filter((m) => m.type === 'stay-ended')).toHaveLength(3);
   });
 });

@@ -145,7 +145,8 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
 
   // the documents doc(n) names, read by the regional authority before it counts them
   await uploadDocuments(nc);
-  const shared = { directory: resolver, contracts, nc, consumer };
+  // decided messages that could not be sent are tried again every quarter second here (10 s by default)
+  const shared = { directory: resolver, contracts, nc, consumer, outboxRetryMs: 250 };
   const region = await createRegionalAuthorityService({
     ...shared,
     participants: REGIONS.map((id) => keys.get(id)!),
@@ -338,6 +339,22 @@ async function uploadDocuments(nc: NatsConnection): Promise<void> {
 /** Today in Brussels and a date relative to it. */
 export function today(offsetDays = 0): string {
   return addDays(toIsoDate(new Date()), offsetDays);
+}
+
+/**
+ * Takes a new ICT first application (via Lagos, to commune 21004) to its permit: submitted, annex 46, visa,
+ * arrival registered, permit issued.
+ */
+export async function toPermitIssued(h: ProcedureHarness, dossierId: string): Promise<void> {
+  await submit(h, dossierId, ictFirstApplication());
+  await h.waitFor(async () => (await h.office.dossier(dossierId))?.phase === 'visa-issued');
+  await h.communes.registerArrival('commune-21004', dossierId, {
+    enteredOn: today(41),
+    reportedOn: today(42),
+  });
+  await h.waitFor(async () => (await h.office.dossier(dossierId))?.phase === 'arrived');
+  await h.communes.issuePermit('commune-21004', dossierId);
+  await h.waitFor(async () => (await h.office.dossier(dossierId))?.phase === 'permit-issued');
 }
 
 /** A complete ICT first application (intra-corporate transfer of a manager to Brussels, via Lagos). */

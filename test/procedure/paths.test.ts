@@ -13,6 +13,7 @@ import {
   newDossierId,
   startProcedure,
   submit,
+  toPermitIssued,
   today,
 } from './harness.js';
 
@@ -446,12 +447,7 @@ describe('single-permit procedure, end to end', () => {
 
   test('path 9 - end of stay: annex 52 to the commune, the region and the portal', async () => {
     const id = newDossierId('end');
-    await submit(h, id, ictFirstApplication());
-    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'visa-issued');
-    await h.communes.registerArrival('commune-21004', id, { enteredOn: today(41), reportedOn: today(42) });
-    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'arrived');
-    await h.communes.issuePermit('commune-21004', id);
-    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'permit-issued');
+    await toPermitIssued(h, id);
 
     await h.office.endStay(id, { reason: 'work-authorisation-withdrawn', endsOn: today(200) });
     expect(await recipientsOf(id, 'stay-ended', 3)).toEqual(

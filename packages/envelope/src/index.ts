@@ -33,6 +33,6 @@ export type {
   PrivateJwk,
   PublicJwk,
 } from './types.js';
-export { newMessageId, sha256Hex } from './util.js';
+export { UUID_V7, deriveMessageId, newMessageId, sha256Hex } from './util.js';
 export { createStaticResolver, isKeyValidAt, publicKeysOf, selectKey } from './static-resolver.js';
 export type { ParticipantPublicKeys } from './static-resolver.js';

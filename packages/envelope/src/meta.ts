@@ -1,6 +1,7 @@
 import { EnvelopeError } from './envelope-error.js';
 import { isJsonObject } from './strict-json.js';
 import type { EnvelopeMeta } from './types.js';
+import { UUID_V7 } from './util.js';
 
 /** The members of {@link EnvelopeMeta}, in canonical order. */
 export const META_KEYS = [
@@ -15,7 +16,6 @@ export const META_KEYS = [
   'causationId',
 ] as const;
 
-const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const TOKEN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const DOSSIER = /^[A-Za-z0-9-]{8,64}$/;
 const REF = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { EnvelopeError, newMessageId, parseStrictJson, sha256Hex } from '../src/index.js';
+import {
+  EnvelopeError,
+  UUID_V7,
+  deriveMessageId,
+  newMessageId,
+  parseStrictJson,
+  sha256Hex,
+} from '../src/index.js';
 
 describe('util', () => {
   test('util - newMessageId mints ordered UUID v7 values', () => {
@@ -11,6 +18,17 @@ describe('util', () => {
     expect([...ids].sort()).toEqual(ids);
     const t = Date.now() + 60_000;
     expect(parseInt(newMessageId(t).replace(/-/g, '').slice(0, 12), 16)).toBe(t);
+  });
+
+  test('util - deriveMessageId: the same UUID v7 for the same base and label, another for another label', () => {
+    const base = newMessageId();
+    const a = deriveMessageId(base, 'post-ankara');
+    expect(a).toMatch(UUID_V7);
+    expect(deriveMessageId(base, 'post-ankara')).toBe(a);
+    expect(a.slice(0, 13)).toBe(base.slice(0, 13)); // the base's millisecond timestamp
+    const others = ['post-lagos', 'commune-21004', 'immigration-office'].map((l) => deriveMessageId(base, l));
+    expect(new Set([a, ...others, base]).size).toBe(5);
+    expect(deriveMessageId(newMessageId(), 'post-ankara')).not.toBe(a);
   });
 
   test('util - parseStrictJson refuses duplicate keys, trailing data and deep nesting, keeps __proto__ as data', () => {

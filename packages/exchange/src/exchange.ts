@@ -18,6 +18,8 @@ import {
   defaultProvider,
   type KeyResolver,
   type ParticipantKeys,
+  UUID_V7,
+  deriveMessageId,
   newMessageId,
   openEnvelope,
   sealEnvelope,
@@ -105,6 +107,15 @@ export interface SendOptions {
   context?: DossierContext;
   /** Schema version (default: the contract's latest). */
   schemaVersion?: number;
+  /**
+   * A stable id for this message (a UUID v7 the caller keeps with it), which makes sending it again
+   * exactly-once — after a failure part-way through a fan-out, or a crash before the caller noted it sent:
+   * each recipient's envelope gets an id derived from it, the same on every attempt (`deriveMessageId`), so
+   * the server drops a repeat within the stream's duplicate window and the recipient's idempotency record
+   * one beyond it; a recipient whose receipt is already recorded is not sent to again and is left out of
+   * the result. It is also the default correlation id. The services' dossier outbox sends under such ids.
+   */
+  messageId?: string;
 }
 
 /** One envelope published by {@link Exchange.send}. */
@@ -316,12 +327,22 @@ export class Exchange {
     const version = options.schemaVersion ?? contracts.latestVersion(type);
     contracts.validate(type, version, payload);
 
-    const correlationId = options.correlationId ?? newMessageId();
+    const { messageId } = options;
+    if (messageId !== undefined && !UUID_V7.test(messageId)) {
+      throw new ExchangeError('ERR_CONFIG_INVALID', 'The send option messageId must be a UUID v7.', {
+        details: { setting: 'messageId' },
+      });
+    }
+    const correlationId = options.correlationId ?? messageId ?? newMessageId();
     const prepared = await Promise.all(
       recipients.map(async (recipient) => {
+        const id = messageId ? deriveMessageId(messageId, recipient) : newMessageId();
+        // sent before under this id (a stable id): acknowledged already, or what the stream may hold
+        const known = messageId ? await this.outbox.get(id) : undefined;
+        if (known?.receipt) return undefined;
         const projected = contracts.project(type, participantKind(recipient), payload);
         const meta: EnvelopeMeta = {
-          id: newMessageId(),
+          id,
           type,
           schemaVersion: version,
           sender: this.participant,
@@ -350,12 +371,12 @@ export class Exchange {
             },
           );
         }
-        return { meta, body };
+        return { meta, body, known };
       }),
     );
 
     const sent: SentMessage[] = [];
-    for (const { meta, body } of prepared) {
+    for (const { meta, body, known } of prepared.filter((p) => p !== undefined)) {
       const subject = messageSubject(type, this.participant, meta.recipient);
       const envelopeSha256 = sha256Hex(body);
       const record: OutboxRecord = {
@@ -367,11 +388,19 @@ export class Exchange {
         envelopeSha256,
         sentAt: meta.issuedAt,
       };
-      // The outbox record and the publish run together; a receipt that overtakes its record is retried.
-      const [, ack] = await Promise.all([
-        this.outbox.recordSent(record),
-        publishWithRetry(this.js, subject, body, { msgID: meta.id }),
-      ]);
+      let ack: Awaited<ReturnType<typeof publishWithRetry>>;
+      if (known) {
+        // Sent before under this id: a repeat the server drops leaves the stream with the envelope the
+        // record describes; otherwise this envelope is the one stored, and the record follows it.
+        ack = await publishWithRetry(this.js, subject, body, { msgID: meta.id });
+        if (!ack.duplicate) await this.outbox.recordSent(record);
+      } else {
+        // The outbox record and the publish run together; a receipt that overtakes its record is retried.
+        [, ack] = await Promise.all([
+          this.outbox.recordSent(record),
+          publishWithRetry(this.js, subject, body, { msgID: meta.id }),
+        ]);
+      }
       this.metrics.sent.inc({ type });
       sent.push({
         id: meta.id,
@@ -379,7 +408,7 @@ export class Exchange {
         subject,
         seq: ack.seq,
         duplicate: ack.duplicate,
-        envelopeSha256,
+        envelopeSha256: known && ack.duplicate ? known.envelopeSha256 : envelopeSha256,
       });
       this.logger.debug({ id: meta.id, type, recipient: meta.recipient, seq: ack.seq }, 'sent');
     }
@@ -738,7 +767,11 @@ function decodeJwsPayload(jws: string): unknown {
   return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
 }
 
-function errorSummary(err: unknown): string {
+/**
+ * What may be logged of an error whose message could carry anything: its class, and its code when it is a
+ * catalogue error (whose messages are free of personal data by construction).
+ */
+export function errorSummary(err: unknown): string {
   if (err instanceof PasserelleError) return `${err.name}(${err.code as ErrorCode})`;
   if (err instanceof Error) return err.name;
   return typeof err;

@@ -1,4 +1,6 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { deriveMessageId, newMessageId } from '@passerelle/envelope';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import {
@@ -127,6 +129,73 @@ describe('exchange runtime', () => {
     expect(calls).toBe(1);
     const duplicates = await oe.metrics.registry.getSingleMetricAsString('pex_duplicates_total');
     expect(duplicates).toMatch(/pex_duplicates_total\{[^}]*\} [1-9]/);
+  });
+
+  test('exchange - a message sent again under its stable id reaches each recipient once, under the same id', async () => {
+    const post = await connect(POST);
+    const oe = await connect(OE);
+    const seen: IncomingMessage[] = [];
+    oe.subscribe({ 'visa-issued': async (m) => void seen.push(m) });
+    const messageId = newMessageId();
+    const options = { to: OE, dossierId: 'DOSSIER-0005', messageId };
+
+    const [first] = await post.send('visa-issued', example('visa-issued'), options);
+    expect(first?.id).toBe(deriveMessageId(messageId, OE));
+    // again at once (the caller could not note it sent): the server drops the repeat
+    const [again] = await post.send('visa-issued', example('visa-issued'), options);
+    expect(again).toMatchObject({
+      id: first!.id,
+      duplicate: true,
+      seq: first!.seq,
+      envelopeSha256: first!.envelopeSha256,
+    });
+    await post.awaitReceipt(first!.id, 15_000);
+    // again once the receipt is in: nothing is published, the recipient is left out
+    const before = (await oe.jsm.streams.info('EXCHANGE')).state.last_seq;
+    expect(await post.send('visa-issued', example('visa-issued'), options)).toEqual([]);
+    expect((await oe.jsm.streams.info('EXCHANGE')).state.last_seq).toBe(before);
+    expect(seen.map((m) => m.meta.id)).toEqual([first!.id]);
+    expect(seen[0]?.meta.correlationId).toBe(messageId);
+    expect(await post.unreceipted(0)).toEqual([]);
+
+    await expect(
+      post.send('visa-issued', example('visa-issued'), { ...options, messageId: 'not-a-uuid' }),
+    ).rejects.toMatchObject({ code: 'ERR_CONFIG_INVALID', details: { setting: 'messageId' } });
+  });
+
+  test('exchange - sent again under its stable id after an attempt that never reached the stream: published, and its receipt matches', async () => {
+    const post = await connect(POST);
+    const oe = await connect(OE);
+    let calls = 0;
+    oe.subscribe({ 'visa-issued': async () => void calls++ });
+    const messageId = newMessageId();
+    const id = deriveMessageId(messageId, OE);
+    // what an earlier attempt left: its outbox record (of an envelope sealed then), its publish lost
+    const outbox = await new Kvm(post.nc).open(`pex-outbox-${POST}`);
+    await outbox.put(
+      id,
+      JSON.stringify({
+        id,
+        type: 'visa-issued',
+        recipient: OE,
+        dossierId: 'DOSSIER-0006',
+        subject: `pex.msg.visa-issued.${POST}.${OE}`,
+        envelopeSha256: 'e'.repeat(64),
+        sentAt: new Date().toISOString(),
+      }),
+    );
+    const [sent] = await post.send('visa-issued', example('visa-issued'), {
+      to: OE,
+      dossierId: 'DOSSIER-0006',
+      messageId,
+    });
+    expect(sent).toMatchObject({ id, duplicate: false });
+    expect(sent!.envelopeSha256).not.toBe('e'.repeat(64));
+    // the record follows the envelope now in the stream, so the receipt for it is recorded
+    const receipt = await post.awaitReceipt(id, 15_000);
+    expect(receipt.envelopeSha256).toBe(sent!.envelopeSha256);
+    await waitFor(async () => (await post.unreceipted(0)).length === 0);
+    expect(calls).toBe(1);
   });
 
   test('exchange - a handler that always throws sends the message to DEADLETTER after max_deliver; replay runs it once', async () => {

@@ -13,6 +13,11 @@ export interface KvLike {
 
 /** A message a step decided to send, kept with the state until it is sent (a transactional outbox). */
 export interface PendingMessage {
+  /**
+   * Stable id (UUID v7) given when the step is written, so that sending the message again after a failure
+   * or a crash reaches each recipient once (`SendOptions.messageId`). Absent in records of older releases.
+   */
+  id?: string;
   type: string;
   payload: unknown;
   /** Explicit recipients; otherwise the contract's for `context`. */
@@ -52,6 +57,13 @@ export interface DossierStoreOptions {
   attempts?: number;
   /** The cipher of each participant's records; without it records are stored as plain JSON. */
   cipher?: (participant: string) => RecordCipher | undefined;
+  /** Mints the stable id of each message a step decides (a UUID v7; the service host passes the envelope's). */
+  newMessageId?: () => string;
+  /**
+   * Told when a step was written but its messages could not all be sent; `apply` then returns the state,
+   * and the caller sends them later ({@link DossierStore.flush}). Without it, `apply` throws the send's error.
+   */
+  onUnsent?: (participant: string, dossierId: string, err: unknown) => void;
 }
 
 /** What a step returns: the new state and the messages it sends. */
@@ -86,6 +98,8 @@ const decoder = new TextDecoder();
 export class DossierStore<S> {
   private readonly attempts: number;
   private readonly cipherFor: ((participant: string) => RecordCipher | undefined) | undefined;
+  private readonly newId: (() => string) | undefined;
+  private readonly onUnsent: DossierStoreOptions['onUnsent'];
 
   constructor(
     private readonly kv: KvLike,
@@ -93,6 +107,18 @@ export class DossierStore<S> {
   ) {
     this.attempts = options.attempts ?? 8;
     this.cipherFor = options.cipher;
+    this.newId = options.newMessageId;
+    this.onUnsent = options.onUnsent;
+  }
+
+  /** Sends what a written step decided; a failure goes to `onUnsent` when set. */
+  private async send(participant: string, dossierId: string, send: PendingSender): Promise<void> {
+    try {
+      await this.flush(participant, dossierId, send);
+    } catch (err) {
+      if (!this.onUnsent) throw err;
+      this.onUnsent(participant, dossierId, err);
+    }
   }
 
   private encode(participant: string, key: string, value: unknown): Uint8Array {
@@ -171,7 +197,7 @@ export class DossierStore<S> {
     for (let attempt = 0; attempt < this.attempts; attempt += 1) {
       const current = await this.read(participant, dossierId);
       if (current?.applied.includes(stepId)) {
-        await this.flush(participant, dossierId, send);
+        await this.send(participant, dossierId, send);
         return current.state;
       }
       const result = await step(current?.state);
@@ -181,14 +207,16 @@ export class DossierStore<S> {
         applied: [...(current?.applied ?? []), stepId].slice(-APPLIED_KEPT),
         outbox: [
           ...(current?.outbox ?? []),
-          ...(result.send ?? []).map((m) =>
-            m.correlationId || !conversation ? m : { ...m, correlationId: conversation },
-          ),
+          ...(result.send ?? []).map((m) => ({
+            ...(this.newId && !m.id ? { id: this.newId() } : {}),
+            ...m,
+            ...(!m.correlationId && conversation ? { correlationId: conversation } : {}),
+          })),
         ],
         ...(conversation ? { correlationId: conversation } : {}),
       };
       if (await this.write(participant, dossierId, next, current?.revision)) {
-        await this.flush(participant, dossierId, send);
+        await this.send(participant, dossierId, send);
         return result.state;
       }
     }
@@ -199,6 +227,13 @@ export class DossierStore<S> {
         details: { participant, dossierId },
       },
     );
+  }
+
+  /** Dossiers with messages still to send (left by a failed send or a crash), of one participant or all. */
+  async *unsent(participant?: string): AsyncGenerator<{ participant: string; dossierId: string }> {
+    for await (const r of this.records(participant)) {
+      if (r.stored.outbox.length > 0) yield { participant: r.participant, dossierId: r.dossierId };
+    }
   }
 
   /** Sends the dossier's pending messages in order, removing each once sent. */
@@ -225,6 +260,14 @@ export class DossierStore<S> {
 
   /** Every dossier of a participant (or of all hosted participants), for deadline scans and reports. */
   async *list(participant?: string): AsyncGenerator<{ participant: string; dossierId: string; state: S }> {
+    for await (const r of this.records(participant)) {
+      yield { participant: r.participant, dossierId: r.dossierId, state: r.stored.state };
+    }
+  }
+
+  private async *records(
+    participant?: string,
+  ): AsyncGenerator<{ participant: string; dossierId: string; stored: StoredDossier<S> }> {
     const keys: string[] = [];
     for await (const key of await this.kv.keys(participant ? `${participant}.>` : undefined)) keys.push(key);
     for (const key of keys) {
@@ -232,7 +275,7 @@ export class DossierStore<S> {
       const p = key.slice(0, dot);
       const dossierId = key.slice(dot + 1);
       const stored = await this.read(p, dossierId);
-      if (stored) yield { participant: p, dossierId, state: stored.state };
+      if (stored) yield { participant: p, dossierId, stored };
     }
   }
 }

@@ -10,7 +10,7 @@ import {
   type DocumentRef,
   DocumentStore,
 } from '@passerelle/documents';
-import type { KeyResolver, ParticipantKeys } from '@passerelle/envelope';
+import { type KeyResolver, type ParticipantKeys, newMessageId } from '@passerelle/envelope';
 import { PasserelleError, isPasserelleError } from '@passerelle/errors';
 import {
   type Exchange,
@@ -19,6 +19,7 @@ import {
   type Logger,
   connectExchange,
   createLogger,
+  errorSummary,
 } from '@passerelle/exchange';
 import { DossierStore, type PendingMessage, ProcedureError } from '@passerelle/procedure';
 import { StateCipher } from './at-rest.js';
@@ -63,6 +64,12 @@ export interface HostedServiceConfig {
    * {@link ServiceHost.documentReadsBack}. False only where references are placeholders.
    */
   verifyDocuments?: boolean;
+  /**
+   * How often messages a step decided but could not send (the exchange or the decisions store unavailable)
+   * are sent again, in ms (default 10 000). They stay in the dossier's outbox meanwhile, and a restarted
+   * service sends what an earlier run left.
+   */
+  outboxRetryMs?: number;
 }
 
 /** Handlers of one hosted participant, by message type. */
@@ -85,7 +92,66 @@ export class ServiceHost<S> {
     private readonly replicas: number,
     private readonly provision: boolean,
     private readonly verifyDocuments: boolean,
+    private readonly outboxRetryMs: number,
   ) {}
+
+  /** Dossiers whose decided messages are not all sent yet, by `<participant>.<dossierId>`. */
+  private readonly unsent = new Map<string, { participant: string; dossierId: string }>();
+  private relayTimer: NodeJS.Timeout | undefined;
+  private relaying: Promise<void> = Promise.resolve();
+
+  /** Notes a dossier whose messages stay in its outbox (the store's `onUnsent`); the relay sends them. */
+  private keepUnsent(participant: string, dossierId: string, err: unknown): void {
+    const key = `${participant}.${dossierId}`;
+    if (!this.unsent.has(key)) {
+      this.logger.warn(
+        {
+          participant,
+          dossierId,
+          code: isPasserelleError(err) ? err.code : undefined,
+          err: errorSummary(err),
+        },
+        'decided messages not sent yet: kept in the outbox, sent again shortly',
+      );
+      this.emit({ participant, dossierId, kind: 'notice', detail: 'messages kept in the outbox' });
+    }
+    this.unsent.set(key, { participant, dossierId });
+  }
+
+  /** Sends again what is kept in outboxes; what still fails stays for the next round. */
+  private relay(): Promise<void> {
+    this.relaying = this.relaying.then(async () => {
+      for (const [key, { participant, dossierId }] of [...this.unsent]) {
+        try {
+          await this.store.flush(participant, dossierId, this.send);
+          this.unsent.delete(key);
+        } catch (err) {
+          this.logger.debug({ participant, dossierId, err: errorSummary(err) }, 'outbox still not sent');
+        }
+      }
+    });
+    return this.relaying;
+  }
+
+  /** Starts the relay: what an earlier run left in this instance's outboxes, then a retry every interval. */
+  private startRelay(): void {
+    if (this.relayTimer) return;
+    this.relayTimer = setInterval(() => void this.relay(), this.outboxRetryMs);
+    this.relayTimer.unref();
+    void (async () => {
+      try {
+        for await (const u of this.store.unsent()) {
+          if (this.exchanges.has(u.participant)) this.unsent.set(`${u.participant}.${u.dossierId}`, u);
+        }
+        if (this.unsent.size > 0) {
+          this.logger.info({ dossiers: this.unsent.size }, 'sending what earlier runs left in outboxes');
+          await this.relay();
+        }
+      } catch (err) {
+        this.logger.warn({ err: errorSummary(err) }, 'outbox scan failed: retried with the next round');
+      }
+    })();
+  }
 
   /** One reader of the uploaded documents per hosted id, on that id's own connection (credentials). */
   private readonly uploads = new Map<string, Promise<DocumentStore>>();
@@ -230,11 +296,15 @@ export class ServiceHost<S> {
             ),
       );
       const kv = await openBucket(first.nc, config.bucket ?? `svc-${service}`, config);
+      // the store reports a step written but not all sent; the host (built next) keeps and relays it
+      let keepUnsent: (participant: string, dossierId: string, err: unknown) => void = () => undefined;
       const host = new ServiceHost<S>(
         service,
         exchanges,
         new DossierStore<S>(kv, {
           cipher: (participant) => ciphers.get(participant),
+          newMessageId: () => newMessageId(),
+          onUnsent: (participant, dossierId, err) => keepUnsent(participant, dossierId, err),
         }),
         logger,
         config.onEvent,
@@ -243,7 +313,9 @@ export class ServiceHost<S> {
         config.replicas ?? 1,
         config.provision !== false,
         config.verifyDocuments !== false,
+        config.outboxRetryMs ?? 10_000,
       );
+      keepUnsent = (participant, dossierId, err) => host.keepUnsent(participant, dossierId, err);
       for (const [participant, exchange] of exchanges) {
         exchange.onRejection((r) =>
           host.emit({
@@ -303,6 +375,7 @@ export class ServiceHost<S> {
       );
       exchange.subscribe(bound);
     }
+    this.startRelay();
   }
 
   /** Sends a pending message of a dossier for a hosted id (the store's outbox calls it). */
@@ -315,6 +388,7 @@ export class ServiceHost<S> {
     }
     const sent = await this.exchange(participant).send(message.type, message.payload, {
       dossierId,
+      ...(message.id ? { messageId: message.id } : {}),
       ...(message.to ? { to: message.to } : {}),
       ...(message.context ? { context: message.context } : {}),
       ...(message.correlationId ? { correlationId: message.correlationId } : {}),
@@ -353,6 +427,8 @@ export class ServiceHost<S> {
 
   /** Stops every hosted exchange (handlers in flight finish first). */
   async close(): Promise<void> {
+    clearInterval(this.relayTimer);
+    await this.relaying;
     await Promise.all([...this.exchanges.values()].map((e) => e.close()));
   }
 }

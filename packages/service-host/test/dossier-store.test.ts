@@ -53,6 +53,39 @@ describe('dossier store on a JetStream KV bucket', () => {
     expect(await store.read('post-lagos', 'D-STORE-0002')).toMatchObject({ state: { n: 1 }, outbox: [] });
   });
 
+  test('store - each decided message gets a stable id; with onUnsent a failed send returns the state and the dossier is listed unsent', async () => {
+    let n = 0;
+    const unsentSeen: string[] = [];
+    const relayed = new DossierStore<Counter>(await new Kvm(nc).create('svc-store-relay', { history: 1 }), {
+      newMessageId: () => `id-${++n}`,
+      onUnsent: (p, d) => void unsentSeen.push(`${p}.${d}`),
+    });
+    const failing = () => Promise.reject(new Error('publish timed out'));
+    // the step is written; the caller gets its state, not the send's error
+    expect(await relayed.apply('post-lagos', 'D-STORE-0009', 'msg-1', step, failing)).toEqual({ n: 1 });
+    expect(unsentSeen).toEqual(['post-lagos.D-STORE-0009']);
+    const kept = (await relayed.read('post-lagos', 'D-STORE-0009'))!.outbox;
+    expect(kept).toEqual([expect.objectContaining({ id: 'id-1', type: 'visa-issued' })]);
+    const unsent = [];
+    for await (const u of relayed.unsent()) unsent.push(u);
+    expect(unsent).toEqual([{ participant: 'post-lagos', dossierId: 'D-STORE-0009' }]);
+    // sent later under the same id; then nothing is left
+    const sent: PendingMessage[] = [];
+    await relayed.flush('post-lagos', 'D-STORE-0009', (_p, _d, m) => Promise.resolve(void sent.push(m)));
+    expect(sent.map((m) => m.id)).toEqual(['id-1']);
+    for await (const u of relayed.unsent()) throw new Error(`still unsent: ${u.dossierId}`);
+    // a step that refuses is still thrown to the caller
+    await expect(
+      relayed.apply(
+        'post-lagos',
+        'D-STORE-0009',
+        'msg-2',
+        () => Promise.reject(new Error('refused')),
+        failing,
+      ),
+    ).rejects.toThrow('refused');
+  });
+
   test('store - concurrent steps on one dossier all apply (compare-and-set retries)', async () => {
     const noSend = () => Promise.resolve();
     await Promise.all(
