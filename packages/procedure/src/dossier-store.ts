@@ -100,6 +100,8 @@ export class DossierStore<S> {
   private readonly cipherFor: ((participant: string) => RecordCipher | undefined) | undefined;
   private readonly newId: (() => string) | undefined;
   private readonly onUnsent: DossierStoreOptions['onUnsent'];
+  /** The flush running for each dossier key in this process. */
+  private readonly flushes = new Map<string, Promise<void>>();
 
   constructor(
     private readonly kv: KvLike,
@@ -236,14 +238,35 @@ export class DossierStore<S> {
     }
   }
 
-  /** Sends the dossier's pending messages in order, removing each once sent. */
+  /**
+   * Sends the dossier's pending messages in order, removing each once sent. Flushes of one dossier run one
+   * after the other in this process (a handler's step, a desk action and the host's relay may meet).
+   */
   async flush(participant: string, dossierId: string, send: PendingSender): Promise<void> {
+    const key = this.key(participant, dossierId);
+    const run = (this.flushes.get(key) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.flushNow(participant, dossierId, send));
+    this.flushes.set(key, run);
+    try {
+      await run;
+    } finally {
+      if (this.flushes.get(key) === run) this.flushes.delete(key);
+    }
+  }
+
+  private async flushNow(participant: string, dossierId: string, send: PendingSender): Promise<void> {
+    let sentId: string | undefined;
     for (;;) {
       const current = await this.read(participant, dossierId);
       const [first, ...rest] = current?.outbox ?? [];
       if (!current || !first) return;
-      await send(participant, dossierId, first);
-      // Only this instance's flush of this dossier removes entries; a lost race means another flushed it.
+      // A removal that lost a race to another write (a step appended a message) finds the message it
+      // just sent still first: it is removed, not sent again.
+      if (first.id === undefined || first.id !== sentId) {
+        await send(participant, dossierId, first);
+        sentId = first.id;
+      }
       await this.write(
         participant,
         dossierId,

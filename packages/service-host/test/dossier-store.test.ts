@@ -86,6 +86,48 @@ describe('dossier store on a JetStream KV bucket', () => {
     ).rejects.toThrow('refused');
   });
 
+  test('store - flushes that meet on one dossier, and a step appended during a send, send each message once', async () => {
+    let n = 0;
+    const s = new DossierStore<Counter>(await new Kvm(nc).create('svc-store-flush', { history: 1 }), {
+      newMessageId: () => `id-${++n}`,
+      onUnsent: () => undefined,
+    });
+    const msg = (k: number): PendingMessage => ({ type: 'visa-issued', payload: { k } });
+    const failing = () => Promise.reject(new Error('exchange unreachable'));
+    await s.apply(
+      'post-lagos',
+      'D-STORE-0010',
+      'msg-1',
+      () => ({ state: { n: 1 }, send: [msg(1), msg(2), msg(3)] }),
+      failing,
+    );
+
+    const sent: string[] = [];
+    let appended: Promise<unknown> | undefined;
+    const slow = async (_p: string, _d: string, m: PendingMessage): Promise<void> => {
+      if (m.id === 'id-1') {
+        // another step of the dossier is written while the first message goes out
+        appended = s.apply(
+          'post-lagos',
+          'D-STORE-0010',
+          'msg-2',
+          () => ({ state: { n: 2 }, send: [msg(4)] }),
+          slow,
+        );
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      sent.push(m.id!);
+    };
+    await Promise.all([
+      s.flush('post-lagos', 'D-STORE-0010', slow),
+      s.flush('post-lagos', 'D-STORE-0010', slow),
+      s.flush('post-lagos', 'D-STORE-0010', slow),
+    ]);
+    await appended;
+    expect(sent).toEqual(['id-1', 'id-2', 'id-3', 'id-4']);
+    expect(await s.read('post-lagos', 'D-STORE-0010')).toMatchObject({ state: { n: 2 }, outbox: [] });
+  });
+
   test('store - concurrent steps on one dossier all apply (compare-and-set retries)', async () => {
     const noSend = () => Promise.resolve();
     await Promise.all(
