@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { newMessageId } from '@passerelle/envelope';
 import type { StateCipher } from '@passerelle/service-host';
 import { errorBody, errorStatus } from './http-errors.js';
 import { PortalError } from './portal-error.js';
@@ -12,9 +13,15 @@ export interface StoredResponse {
 }
 
 interface IdempotencyEntry {
-  state: 'pending' | 'done';
+  /** `failed`: the last run ended in a 5xx, and a retry runs again at once. */
+  state: 'pending' | 'failed' | 'done';
   /** SHA-256 of what identifies the request (method, route, body). */
   fingerprint?: string;
+  /**
+   * Id under which every run of this request publishes (`SendOptions.messageId`), so that a retry after a
+   * failure part-way, or after the portal died before it recorded the answer, reaches each recipient once.
+   */
+  messageId?: string;
   response?: StoredResponse;
   at: string;
 }
@@ -58,8 +65,9 @@ export function requestFingerprint(...parts: string[]): string {
  * The portal's `Idempotency-Key` records, one per integrator and key, in a KV bucket: a retried POST with
  * the same key gets the first answer and publishes nothing again; the same key on another request is
  * refused with `ERR_IDEMPOTENCY_KEY_REUSED`. A record is first `pending` (created with compare-and-set, so
- * two concurrent retries cannot both run), then `done` with the answer. Answers of 5xx are forgotten so the
- * client's retry runs again. Records expire after `ttlMs` (default 24 h).
+ * two concurrent retries cannot both run), then `done` with the answer. A 5xx leaves it `failed`, so the
+ * client's retry runs again — under the same message id, so that what the failed run published already is
+ * not published twice. Records expire after `ttlMs` (default 24 h).
  */
 export class HttpIdempotencyStore {
   private constructor(
@@ -110,17 +118,19 @@ export class HttpIdempotencyStore {
    */
   async run(
     request: IdempotentRequest,
-    run: () => Promise<StoredResponse & { fingerprint?: string }>,
+    run: (messageId: string) => Promise<StoredResponse & { fingerprint?: string }>,
   ): Promise<StoredResponse & { replayed: boolean }> {
     const key = this.entryKey(request.integrator, request.key);
-    const pending: IdempotencyEntry = {
+    const pending = (messageId: string): IdempotencyEntry => ({
       state: 'pending',
       at: new Date().toISOString(),
+      messageId,
       ...(request.fingerprint ? { fingerprint: request.fingerprint } : {}),
-    };
+    });
     let revision: number;
+    let messageId = newMessageId();
     try {
-      revision = await this.kv.create(key, this.cipher.seal(pending, key));
+      revision = await this.kv.create(key, this.cipher.seal(pending(messageId), key));
     } catch {
       const existing = await this.kv.get(key);
       // A record that does not decrypt (the portal's key changed) counts as absent.
@@ -130,15 +140,27 @@ export class HttpIdempotencyStore {
           : undefined;
       if (!existing || !entry) {
         // Deleted or expired between the two calls: take it over.
-        revision = await this.kv.update(key, this.cipher.seal(pending, key), existing?.revision ?? 0);
-      } else if (entry.state === 'pending') {
-        if (Date.now() - Date.parse(entry.at) < this.staleAfterMs) {
+        revision = await this.kv.update(
+          key,
+          this.cipher.seal(pending(messageId), key),
+          existing?.revision ?? 0,
+        );
+      } else if (entry.state === 'pending' || entry.state === 'failed') {
+        if (entry.state === 'pending' && Date.now() - Date.parse(entry.at) < this.staleAfterMs) {
           throw new PortalError(
             'ERR_IDEMPOTENCY_IN_PROGRESS',
             'A request with this Idempotency-Key is in progress.',
           );
         }
-        revision = await this.kv.update(key, this.cipher.seal(pending, key), existing.revision);
+        // An earlier run failed or died: this one publishes under its id, and only for the same request.
+        if (entry.fingerprint && request.fingerprint && entry.fingerprint !== request.fingerprint) {
+          throw new PortalError(
+            'ERR_IDEMPOTENCY_KEY_REUSED',
+            'This Idempotency-Key was first used with another request.',
+          );
+        }
+        messageId = entry.messageId ?? messageId;
+        revision = await this.kv.update(key, this.cipher.seal(pending(messageId), key), existing.revision);
       } else {
         const fingerprint = request.fingerprint ?? (await request.fingerprintLater?.());
         if (!entry.response || fingerprint !== entry.fingerprint) {
@@ -152,11 +174,15 @@ export class HttpIdempotencyStore {
     }
     let result: StoredResponse & { fingerprint?: string };
     try {
-      result = await run();
+      result = await run(messageId);
     } catch (err) {
       const status = errorStatus(err);
       if (status >= 500) {
-        await this.kv.delete(key).catch(() => undefined);
+        // kept with its message id: the client's retry runs again at once, publishing under the same id
+        const failed: IdempotencyEntry = { ...pending(messageId), state: 'failed' };
+        await this.kv
+          .update(key, this.cipher.seal(failed, key), revision)
+          .catch(() => this.kv.delete(key).catch(() => undefined));
       } else {
         const fingerprint = request.fingerprint;
         // A refused request is answered the same way on retry (the body may not have been read: uploads).

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DossierContext } from '@passerelle/contracts';
+import { deriveMessageId } from '@passerelle/envelope';
 import {
   type Exchange,
   type SentMessage,
@@ -229,7 +230,8 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
       request: FastifyRequest,
       reply: FastifyReply,
       fingerprint: string | undefined,
-      run: () => Promise<StoredResponse & { fingerprint?: string }>,
+      /** `messageId`: the id to publish under, the same for every run of one Idempotency-Key. */
+      run: (messageId?: string) => Promise<StoredResponse & { fingerprint?: string }>,
       fingerprintLater?: () => Promise<string>,
     ): Promise<FastifyReply> => {
       const header = request.headers['idempotency-key'];
@@ -260,8 +262,13 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
       record: DossierRecord,
       type: string,
       payload: unknown,
+      messageId: string | undefined,
     ): Promise<{ sent: SentMessage[]; record: DossierRecord }> => {
-      const sent = await ex.send(type, payload, { dossierId: record.dossierId, context: record.context });
+      const sent = await ex.send(type, payload, {
+        dossierId: record.dossierId,
+        context: record.context,
+        ...(messageId ? { messageId } : {}),
+      });
       const at = new Date().toISOString();
       const updated = await dossiers.update(record.dossierId, (r) => ({
         ...r,
@@ -287,14 +294,15 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
         request,
         reply,
         requestFingerprint('POST', '/v1/dossiers', JSON.stringify(body ?? null)),
-        async () => {
+        async (messageId) => {
           const type = 'application-submitted';
           contracts.validate(type, contracts.latestVersion(type), body);
           const application = body as Json;
           await checkDocuments(application['documents'], request.integrator, '/documents');
           const now = new Date().toISOString();
           const record: DossierRecord = {
-            dossierId: randomUUID(),
+            // a retry of the same Idempotency-Key opens the same dossier, as it publishes the same message
+            dossierId: messageId ? deriveMessageId(messageId, 'dossier') : randomUUID(),
             integrator: request.integrator,
             category: String(application['category']),
             context: dossierContextOf(application, participant),
@@ -307,7 +315,7 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
           // The record exists before the application leaves, so an early ruling finds it.
           await dossiers.create(record);
           try {
-            const { sent, record: updated } = await publish(record, type, body);
+            const { sent, record: updated } = await publish(record, type, body, messageId);
             return { status: 201, body: accepted(updated, type, sent) };
           } catch (err) {
             await dossiers.remove(record.dossierId).catch(() => undefined);
@@ -322,7 +330,7 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
         const body = request.body;
         const { dossierId } = request.params;
         const fingerprint = requestFingerprint('POST', type, dossierId, JSON.stringify(body ?? null));
-        return idempotent(request, reply, fingerprint, async () => {
+        return idempotent(request, reply, fingerprint, async (messageId) => {
           const record = await dossiers.getOwned(dossierId, request.integrator);
           if (isClosed(record)) {
             throw new PortalError(
@@ -337,7 +345,7 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
           if (documentsAt)
             await checkDocuments((body as Json)[documentsAt], request.integrator, `/${documentsAt}`);
           else await documents.check((body as { proof: DocumentRef }).proof, request.integrator, '/proof');
-          const { sent, record: updated } = await publish(record, type, body);
+          const { sent, record: updated } = await publish(record, type, body, messageId);
           return { status: 202, body: accepted(updated, type, sent) };
         });
       });
