@@ -1,13 +1,19 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
+import { Kvm } from '@nats-io/kv';
+import { createConsularPostService } from '@passerelle/consular-post';
 import { DecisionArchive } from '@passerelle/documents';
+import { newMessageId } from '@passerelle/envelope';
+import { createLogger } from '@passerelle/exchange';
+import { StateCipher } from '@passerelle/service-host';
 import { replayDeadLetter } from '@passerelle/exchange';
-import { type ResidenceGranted, decisionDocument } from '@passerelle/procedure';
+import { DossierStore, type ResidenceGranted, decisionDocument } from '@passerelle/procedure';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   type ProcedureHarness,
   OE,
+  OFFLINE_POST,
   ictFirstApplication,
   newDossierId,
   startProcedure,
@@ -203,6 +209,48 @@ describe('decision documents are read back before a post or a commune acts on th
       admissibilityDocument: own.ref,
     });
     expect(attested.phase).toBe('renewal-pending');
+  });
+
+  test('outbox relay - a service that starts sends what an earlier run left in its outboxes, once', async () => {
+    // An earlier run of the Tokyo post decided a visa and died before sending it.
+    const id = newDossierId('leftover');
+    const tokyo = h.keys.get(OFFLINE_POST)!;
+    const kv = await new Kvm(h.nc).open('svc-consular-post');
+    const earlier = new DossierStore<{ phase: string }>(kv, {
+      cipher: () => StateCipher.fromPrivateKey(tokyo.signing, 'dossiers'),
+      newMessageId: () => newMessageId(),
+      onUnsent: () => undefined,
+    });
+    const visa = {
+      visaType: 'D',
+      visaNumber: 'D-LEFTOVER01',
+      issuedOn: today(),
+      validity: { from: today(), to: today(300) },
+    };
+    await earlier.apply(
+      OFFLINE_POST,
+      id,
+      'annex-46-copy',
+      () => ({ state: { phase: 'visa-issued' }, send: [{ type: 'visa-issued', payload: visa, to: [OE] }] }),
+      () => Promise.reject(new Error('the process died')),
+    );
+
+    const restarted = await createConsularPostService({
+      participants: [tokyo],
+      directory: h.resolver,
+      contracts: h.contracts,
+      nc: h.nc,
+      logger: createLogger('post-tokyo', { level: 'silent' }),
+    });
+    try {
+      const sent = await h.waitForMessages(id, 'visa-issued', 1);
+      expect(sent[0]).toMatchObject({ sender: OFFLINE_POST, recipient: OE });
+      await h.waitFor(async () => (await earlier.read(OFFLINE_POST, id))?.outbox.length === 0);
+      await new Promise((r) => setTimeout(r, 500));
+      expect((h.seen.get(id) ?? []).filter((m) => m.type === 'visa-issued')).toHaveLength(1);
+    } finally {
+      await restarted.close();
+    }
   });
 
   // Last in this file: it takes the decisions store away for a while.

@@ -337,9 +337,13 @@ export class Exchange {
     const prepared = await Promise.all(
       recipients.map(async (recipient) => {
         const id = messageId ? deriveMessageId(messageId, recipient) : newMessageId();
-        // sent before under this id (a stable id): acknowledged already, or what the stream may hold
-        const known = messageId ? await this.outbox.get(id) : undefined;
-        if (known?.receipt) return undefined;
+        if (messageId) {
+          // Sent before under this id: acknowledged already (left out), or its very bytes sent again.
+          const known = await this.outbox.get(id);
+          if (known?.receipt) return undefined;
+          if (known?.envelope)
+            return { id, recipient, body: known.envelope, issuedAt: known.sentAt, kept: true };
+        }
         const projected = contracts.project(type, participantKind(recipient), payload);
         const meta: EnvelopeMeta = {
           id,
@@ -371,46 +375,52 @@ export class Exchange {
             },
           );
         }
-        return { meta, body, known };
+        return { id, recipient, body, issuedAt: meta.issuedAt, kept: false };
       }),
     );
 
     const sent: SentMessage[] = [];
-    for (const { meta, body, known } of prepared.filter((p) => p !== undefined)) {
-      const subject = messageSubject(type, this.participant, meta.recipient);
-      const envelopeSha256 = sha256Hex(body);
-      const record: OutboxRecord = {
-        id: meta.id,
+    for (const p of prepared) {
+      if (!p) continue;
+      const { id, recipient } = p;
+      let body = p.body;
+      const subject = messageSubject(type, this.participant, recipient);
+      const record = (envelope: string, sentAt: string): OutboxRecord => ({
+        id,
         type,
-        recipient: meta.recipient,
-        dossierId: meta.dossierId,
+        recipient,
+        dossierId: options.dossierId,
         subject,
-        envelopeSha256,
-        sentAt: meta.issuedAt,
-      };
+        envelopeSha256: sha256Hex(envelope),
+        sentAt,
+        ...(messageId ? { envelope } : {}),
+      });
       let ack: Awaited<ReturnType<typeof publishWithRetry>>;
-      if (known) {
-        // Sent before under this id: a repeat the server drops leaves the stream with the envelope the
-        // record describes; otherwise this envelope is the one stored, and the record follows it.
-        ack = await publishWithRetry(this.js, subject, body, { msgID: meta.id });
-        if (!ack.duplicate) await this.outbox.recordSent(record);
+      let envelopeSha256: string;
+      if (messageId) {
+        if (!p.kept) {
+          // Recorded with its bytes before it is published, so that every later attempt (this process
+          // after a failure, another after a crash) publishes exactly these bytes, which the receipt names.
+          const mine = record(body, p.issuedAt);
+          const standing = await this.outbox.recordFirst(mine);
+          if (standing.receipt) continue;
+          if (standing.envelope) body = standing.envelope;
+          else if (standing.envelopeSha256 !== mine.envelopeSha256) await this.outbox.recordSent(mine);
+        }
+        envelopeSha256 = sha256Hex(body);
+        ack = await publishWithRetry(this.js, subject, body, { msgID: id });
       } else {
+        const mine = record(body, p.issuedAt);
+        envelopeSha256 = mine.envelopeSha256;
         // The outbox record and the publish run together; a receipt that overtakes its record is retried.
         [, ack] = await Promise.all([
-          this.outbox.recordSent(record),
-          publishWithRetry(this.js, subject, body, { msgID: meta.id }),
+          this.outbox.recordSent(mine),
+          publishWithRetry(this.js, subject, body, { msgID: id }),
         ]);
       }
       this.metrics.sent.inc({ type });
-      sent.push({
-        id: meta.id,
-        recipient: meta.recipient,
-        subject,
-        seq: ack.seq,
-        duplicate: ack.duplicate,
-        envelopeSha256: known && ack.duplicate ? known.envelopeSha256 : envelopeSha256,
-      });
-      this.logger.debug({ id: meta.id, type, recipient: meta.recipient, seq: ack.seq }, 'sent');
+      sent.push({ id, recipient, subject, seq: ack.seq, duplicate: ack.duplicate, envelopeSha256 });
+      this.logger.debug({ id, type, recipient, seq: ack.seq }, 'sent');
     }
     return sent;
   }

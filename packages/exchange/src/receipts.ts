@@ -30,6 +30,11 @@ export interface OutboxRecord {
   subject: string;
   envelopeSha256: string;
   sentAt: string;
+  /**
+   * The sealed envelope of a message sent under a stable id (`SendOptions.messageId`), kept until its
+   * receipt arrives, so that sending it again publishes these very bytes (end-to-end encrypted).
+   */
+  envelope?: string;
   receipt?: { receivedAt: string; verifiedAt: string; jws: string };
 }
 
@@ -76,7 +81,25 @@ export class Outbox {
   }
 
   async recordSent(record: OutboxRecord): Promise<void> {
-    const revision = await this.kv.put(record.id, JSON.stringify(record));
+    this.remember(record, await this.kv.put(record.id, JSON.stringify(record)));
+  }
+
+  /**
+   * Records a message about to be sent under a stable id unless a record of it exists already; returns the
+   * record that stands (this one, or the earlier attempt's, whose envelope is then the one to publish).
+   */
+  async recordFirst(record: OutboxRecord): Promise<OutboxRecord> {
+    try {
+      this.remember(record, await this.kv.create(record.id, JSON.stringify(record)));
+      return record;
+    } catch (err) {
+      const existing = await this.get(record.id);
+      if (!existing) throw err;
+      return existing;
+    }
+  }
+
+  private remember(record: OutboxRecord, revision: number): void {
     if (this.recent.size >= this.recentMax) this.recent.delete(this.recent.keys().next().value as string);
     this.recent.set(record.id, { record, revision });
   }
@@ -101,7 +124,7 @@ export class Outbox {
       this.recent.delete(claims.messageId);
       if (known.record.envelopeSha256 !== claims.envelopeSha256) return 'mismatch';
       try {
-        await this.kv.update(claims.messageId, JSON.stringify({ ...known.record, receipt }), known.revision);
+        await this.kv.update(claims.messageId, withReceipt(known.record, receipt), known.revision);
         return 'recorded';
       } catch {
         // the record changed since it was written (an earlier receipt, a restart): read it below
@@ -114,7 +137,7 @@ export class Outbox {
       if (record.envelopeSha256 !== claims.envelopeSha256) return 'mismatch';
       if (record.receipt) return 'recorded';
       try {
-        await this.kv.update(claims.messageId, JSON.stringify({ ...record, receipt }), entry.revision);
+        await this.kv.update(claims.messageId, withReceipt(record, receipt), entry.revision);
         return 'recorded';
       } catch {
         // a concurrent update: read again
@@ -133,8 +156,17 @@ export class Outbox {
     const keys = await this.kv.keys();
     for await (const key of keys) {
       const record = await this.get(key);
-      if (record && !record.receipt && Date.parse(record.sentAt) < before.getTime()) out.push(record);
+      if (record && !record.receipt && Date.parse(record.sentAt) < before.getTime()) {
+        const { envelope: _kept, ...meta } = record;
+        out.push(meta);
+      }
     }
     return out.sort((a, b) => a.sentAt.localeCompare(b.sentAt));
   }
+}
+
+/** A sent message's record with its receipt; the envelope kept for sending again is no longer needed. */
+function withReceipt(record: OutboxRecord, receipt: NonNullable<OutboxRecord['receipt']>): string {
+  const { envelope: _sent, ...rest } = record;
+  return JSON.stringify({ ...rest, receipt });
 }

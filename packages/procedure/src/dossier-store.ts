@@ -1,3 +1,4 @@
+import { isPasserelleError } from '@passerelle/errors';
 import { ProcedureError } from './procedure-error.js';
 
 /**
@@ -118,7 +119,9 @@ export class DossierStore<S> {
     try {
       await this.flush(participant, dossierId, send);
     } catch (err) {
-      if (!this.onUnsent) throw err;
+      // an error that retrying cannot cure (a payload the contract refuses, a store not provisioned) is
+      // the caller's to see: the message stays first in the outbox until the cause is fixed
+      if (!this.onUnsent || (isPasserelleError(err) && !err.retryable)) throw err;
       this.onUnsent(participant, dossierId, err);
     }
   }
@@ -210,8 +213,8 @@ export class DossierStore<S> {
         outbox: [
           ...(current?.outbox ?? []),
           ...(result.send ?? []).map((m) => ({
-            ...(this.newId && !m.id ? { id: this.newId() } : {}),
             ...m,
+            ...(this.newId && !m.id ? { id: this.newId() } : {}),
             ...(!m.correlationId && conversation ? { correlationId: conversation } : {}),
           })),
         ],
@@ -232,8 +235,12 @@ export class DossierStore<S> {
   }
 
   /** Dossiers with messages still to send (left by a failed send or a crash), of one participant or all. */
-  async *unsent(participant?: string): AsyncGenerator<{ participant: string; dossierId: string }> {
-    for await (const r of this.records(participant)) {
+  async *unsent(
+    participant?: string,
+    /** Told of a record that does not read (instead of the scan stopping there). */
+    onUnreadable?: (dossierId: string, err: unknown) => void,
+  ): AsyncGenerator<{ participant: string; dossierId: string }> {
+    for await (const r of this.records(participant, onUnreadable)) {
       if (r.stored.outbox.length > 0) yield { participant: r.participant, dossierId: r.dossierId };
     }
   }
@@ -290,6 +297,7 @@ export class DossierStore<S> {
 
   private async *records(
     participant?: string,
+    onUnreadable?: (dossierId: string, err: unknown) => void,
   ): AsyncGenerator<{ participant: string; dossierId: string; stored: StoredDossier<S> }> {
     const keys: string[] = [];
     for await (const key of await this.kv.keys(participant ? `${participant}.>` : undefined)) keys.push(key);
@@ -297,7 +305,14 @@ export class DossierStore<S> {
       const dot = key.indexOf('.');
       const p = key.slice(0, dot);
       const dossierId = key.slice(dot + 1);
-      const stored = await this.read(p, dossierId);
+      let stored: Awaited<ReturnType<DossierStore<S>['read']>>;
+      try {
+        stored = await this.read(p, dossierId);
+      } catch (err) {
+        if (!onUnreadable) throw err;
+        onUnreadable(dossierId, err);
+        continue;
+      }
       if (stored) yield { participant: p, dossierId, stored };
     }
   }

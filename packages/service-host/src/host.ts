@@ -95,62 +95,93 @@ export class ServiceHost<S> {
     private readonly outboxRetryMs: number,
   ) {}
 
-  /** Dossiers whose decided messages are not all sent yet, by `<participant>.<dossierId>`. */
-  private readonly unsent = new Map<string, { participant: string; dossierId: string }>();
+  /** Dossiers whose decided messages are not all sent yet, by `<participant>.<dossierId>`, and when to retry. */
+  private readonly unsent = new Map<
+    string,
+    { participant: string; dossierId: string; attempts: number; nextAt: number }
+  >();
+  /** Hosted ids whose outboxes are still to be scanned for what an earlier run left. */
+  private readonly toScan = new Set<string>();
   private relayTimer: NodeJS.Timeout | undefined;
-  private relaying: Promise<void> = Promise.resolve();
+  private round: Promise<void> | undefined;
+  private closing = false;
 
   /** Notes a dossier whose messages stay in its outbox (the store's `onUnsent`); the relay sends them. */
   private keepUnsent(participant: string, dossierId: string, err: unknown): void {
     const key = `${participant}.${dossierId}`;
-    if (!this.unsent.has(key)) {
-      this.logger.warn(
-        {
-          participant,
-          dossierId,
-          code: isPasserelleError(err) ? err.code : undefined,
-          err: errorSummary(err),
-        },
-        'decided messages not sent yet: kept in the outbox, sent again shortly',
-      );
-      this.emit({ participant, dossierId, kind: 'notice', detail: 'messages kept in the outbox' });
-    }
-    this.unsent.set(key, { participant, dossierId });
+    if (this.unsent.has(key)) return;
+    this.logger.warn(
+      { participant, dossierId, code: isPasserelleError(err) ? err.code : undefined, err: errorSummary(err) },
+      'decided messages not sent yet: kept in the outbox, sent again shortly',
+    );
+    this.emit({ participant, dossierId, kind: 'notice', detail: 'messages kept in the outbox' });
+    this.unsent.set(key, { participant, dossierId, attempts: 0, nextAt: Date.now() + this.outboxRetryMs });
   }
 
-  /** Sends again what is kept in outboxes; what still fails stays for the next round. */
-  private relay(): Promise<void> {
-    this.relaying = this.relaying.then(async () => {
-      for (const [key, { participant, dossierId }] of [...this.unsent]) {
+  /**
+   * One round of the relay, never two at once: the outboxes still to scan, then every kept dossier that is
+   * due. A dossier that fails again waits twice as long as before (up to 5 minutes), logged each time.
+   */
+  private relayRound(): Promise<void> {
+    if (this.round || this.closing) return this.round ?? Promise.resolve();
+    this.round = (async () => {
+      for (const participant of [...this.toScan]) {
+        if (this.closing) return;
+        try {
+          for await (const u of this.store.unsent(participant, (dossierId, err) =>
+            this.logger.warn(
+              { participant, dossierId, err: errorSummary(err) },
+              'a dossier record does not read: its outbox is not scanned',
+            ),
+          )) {
+            const key = `${u.participant}.${u.dossierId}`;
+            if (!this.unsent.has(key)) this.unsent.set(key, { ...u, attempts: 0, nextAt: 0 });
+          }
+          this.toScan.delete(participant);
+        } catch (err) {
+          this.logger.warn(
+            { participant, err: errorSummary(err) },
+            'outbox scan failed: tried again next round',
+          );
+        }
+      }
+      for (const [key, entry] of [...this.unsent]) {
+        if (this.closing) return;
+        if (entry.nextAt > Date.now()) continue;
+        const { participant, dossierId } = entry;
         try {
           await this.store.flush(participant, dossierId, this.send);
           this.unsent.delete(key);
+          this.logger.info({ participant, dossierId, attempts: entry.attempts + 1 }, 'kept messages sent');
         } catch (err) {
-          this.logger.debug({ participant, dossierId, err: errorSummary(err) }, 'outbox still not sent');
+          entry.attempts += 1;
+          entry.nextAt =
+            Date.now() + Math.min(this.outboxRetryMs * 2 ** Math.min(entry.attempts, 10), 300_000);
+          this.logger.warn(
+            {
+              participant,
+              dossierId,
+              attempts: entry.attempts,
+              code: isPasserelleError(err) ? err.code : undefined,
+              err: errorSummary(err),
+            },
+            'kept messages still not sent',
+          );
         }
       }
+    })().finally(() => {
+      this.round = undefined;
     });
-    return this.relaying;
+    return this.round;
   }
 
-  /** Starts the relay: what an earlier run left in this instance's outboxes, then a retry every interval. */
+  /** Starts the relay: what earlier runs left in the hosted ids' outboxes, then a round every interval. */
   private startRelay(): void {
     if (this.relayTimer) return;
-    this.relayTimer = setInterval(() => void this.relay(), this.outboxRetryMs);
+    for (const participant of this.exchanges.keys()) this.toScan.add(participant);
+    this.relayTimer = setInterval(() => void this.relayRound(), this.outboxRetryMs);
     this.relayTimer.unref();
-    void (async () => {
-      try {
-        for await (const u of this.store.unsent()) {
-          if (this.exchanges.has(u.participant)) this.unsent.set(`${u.participant}.${u.dossierId}`, u);
-        }
-        if (this.unsent.size > 0) {
-          this.logger.info({ dossiers: this.unsent.size }, 'sending what earlier runs left in outboxes');
-          await this.relay();
-        }
-      } catch (err) {
-        this.logger.warn({ err: errorSummary(err) }, 'outbox scan failed: retried with the next round');
-      }
-    })();
+    void this.relayRound();
   }
 
   /** One reader of the uploaded documents per hosted id, on that id's own connection (credentials). */
@@ -205,7 +236,7 @@ export class ServiceHost<S> {
    * Checks a decision document a message references before the service acts on the decision (a consular
    * post issuing a visa on an annex 46, a commune renewing a permit on one): read back from the decisions
    * store on `participant`'s connection, the referenced bytes, stating the annex or document kind, the
-   * dossier, the issuer (the message's sender) and, where given, the period the message states. Throws
+   * dossier, the issuer (the message's sender) and, where given, the period and outcome the message states. Throws
    * `ERR_DECISION_DOCUMENT_MISSING` (retryable: the message is redelivered, then dead-lettered to replay once
    * the issuer has stored it), `ERR_DOCUMENT_INTEGRITY` (other bytes than referenced) or
    * `ERR_DECISION_DOCUMENT_MISMATCH` (details name the fields that differ). Does nothing with
@@ -214,7 +245,14 @@ export class ServiceHost<S> {
   async checkDecisionDocument(
     participant: string,
     ref: DecisionDocumentRef,
-    expected: { document: string; dossierId: string; issuer: string; period?: { from: string; to: string } },
+    expected: {
+      document: string;
+      dossierId: string;
+      issuer: string;
+      period?: { from: string; to: string };
+      /** The outcome the document states (`granted`, `refused:<reason>`, `ended:<reason>`, `complete`). */
+      outcome?: string;
+    },
   ): Promise<void> {
     if (!this.verifyDocuments) return;
     const archive = await this.opened(this.archives, participant, (nc) => this.openArchive(nc));
@@ -427,8 +465,9 @@ export class ServiceHost<S> {
 
   /** Stops every hosted exchange (handlers in flight finish first). */
   async close(): Promise<void> {
+    this.closing = true;
     clearInterval(this.relayTimer);
-    await this.relaying;
+    await this.round;
     await Promise.all([...this.exchanges.values()].map((e) => e.close()));
   }
 }

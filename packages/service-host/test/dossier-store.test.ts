@@ -1,7 +1,7 @@
 import { Kvm } from '@nats-io/kv';
 import { type NatsConnection, connect } from '@nats-io/transport-node';
 import { generateParticipantKeys } from '@passerelle/envelope';
-import { DossierStore, type PendingMessage } from '@passerelle/procedure';
+import { DossierStore, type PendingMessage, ProcedureError } from '@passerelle/procedure';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { StateCipher, pseudonymKey } from '../src/index.js';
@@ -74,6 +74,13 @@ describe('dossier store on a JetStream KV bucket', () => {
     await relayed.flush('post-lagos', 'D-STORE-0009', (_p, _d, m) => Promise.resolve(void sent.push(m)));
     expect(sent.map((m) => m.id)).toEqual(['id-1']);
     for await (const u of relayed.unsent()) throw new Error(`still unsent: ${u.dossierId}`);
+    // an error that retrying cannot cure is still the caller's to see, the message kept in the outbox
+    const refused = () => Promise.reject(new ProcedureError('ERR_OUT_OF_SEQUENCE', 'not allowed'));
+    await expect(relayed.apply('post-lagos', 'D-STORE-0011', 'msg-1', step, refused)).rejects.toMatchObject({
+      code: 'ERR_OUT_OF_SEQUENCE',
+    });
+    expect(unsentSeen).toEqual(['post-lagos.D-STORE-0009']);
+    expect((await relayed.read('post-lagos', 'D-STORE-0011'))!.outbox).toHaveLength(1);
     // a step that refuses is still thrown to the caller
     await expect(
       relayed.apply(

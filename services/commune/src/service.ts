@@ -212,6 +212,7 @@ export async function createCommuneService(config: CommuneConfig): Promise<Commu
           dossierId: m.meta.dossierId,
           issuer: m.meta.sender,
           period: g.period,
+          outcome: 'granted',
         });
         const grant: CommuneGrant = {
           period: g.period,
@@ -251,6 +252,7 @@ export async function createCommuneService(config: CommuneConfig): Promise<Commu
           document: '52',
           dossierId: m.meta.dossierId,
           issuer: m.meta.sender,
+          outcome: `ended:${ended.reason}`,
         });
         return { state: { ...cur!, phase: 'closed' } };
       });
@@ -379,6 +381,7 @@ export async function createCommuneService(config: CommuneConfig): Promise<Commu
           document: 'admissibility',
           dossierId,
           issuer: input.regionId,
+          outcome: 'complete',
         });
         const passport = input.passportNumber ?? cur?.holderPassport;
         const registered = passport

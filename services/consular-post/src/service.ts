@@ -37,6 +37,7 @@ export async function createConsularPostService(config: ConsularPostConfig): Pro
           dossierId: m.meta.dossierId,
           issuer: m.meta.sender,
           period: grant.period,
+          outcome: 'granted',
         });
         const today = toIsoDate(host.now());
         const visa = issueVisa(grant.period, m.meta.dossierId, today);

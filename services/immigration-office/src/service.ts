@@ -265,6 +265,7 @@ export async function createImmigrationOfficeService(
           document: 'admissibility',
           dossierId: m.meta.dossierId,
           issuer: m.meta.sender,
+          outcome: 'complete',
         });
         return { ...cur, phase: 'admissible' };
       }
@@ -280,7 +281,9 @@ export async function createImmigrationOfficeService(
         document: 'work-authorisation',
         dossierId: m.meta.dossierId,
         issuer: m.meta.sender,
-        ...(w.decision === 'granted' ? { period: w.period } : {}),
+        ...(w.decision === 'granted'
+          ? { period: w.period, outcome: 'granted' }
+          : { outcome: `refused:${w.reason}` }),
       });
       return {
         ...cur,
