@@ -263,6 +263,8 @@ async function assertProvisioned(
 }
 
 const DEFAULT_FRESHNESS_MS = 7 * 24 * 60 * 60 * 1000;
+/** Kept envelopes older than this are sealed anew when sent again: recipients refuse them as stale at 7 days. */
+const KEPT_ENVELOPE_MAX_AGE_MS = DEFAULT_FRESHNESS_MS - 24 * 60 * 60 * 1000;
 
 /** A participant's connection to the exchange. Create it with {@link connectExchange}. */
 export class Exchange {
@@ -341,8 +343,10 @@ export class Exchange {
           // Sent before under this id: acknowledged already (left out), or its very bytes sent again.
           const known = await this.outbox.get(id);
           if (known?.receipt) return undefined;
-          if (known?.envelope)
+          // kept bytes go out again as they are while the recipients still take them as fresh
+          if (known?.envelope && Date.now() - Date.parse(known.sentAt) < KEPT_ENVELOPE_MAX_AGE_MS) {
             return { id, recipient, body: known.envelope, issuedAt: known.sentAt, kept: true };
+          }
         }
         const projected = contracts.project(type, participantKind(recipient), payload);
         const meta: EnvelopeMeta = {
@@ -398,17 +402,37 @@ export class Exchange {
       let ack: Awaited<ReturnType<typeof publishWithRetry>>;
       let envelopeSha256: string;
       if (messageId) {
-        if (!p.kept) {
+        if (p.kept) {
+          ack = await publishWithRetry(this.js, subject, body, { msgID: id });
+        } else {
           // Recorded with its bytes before it is published, so that every later attempt (this process
           // after a failure, another after a crash) publishes exactly these bytes, which the receipt names.
           const mine = record(body, p.issuedAt);
           const standing = await this.outbox.recordFirst(mine);
           if (standing.receipt) continue;
-          if (standing.envelope) body = standing.envelope;
-          else if (standing.envelopeSha256 !== mine.envelopeSha256) await this.outbox.recordSent(mine);
+          if (standing === mine) {
+            ack = await publishWithRetry(this.js, subject, body, { msgID: id });
+          } else if (
+            standing.envelope &&
+            Date.now() - Date.parse(standing.sentAt) < KEPT_ENVELOPE_MAX_AGE_MS
+          ) {
+            // another attempt recorded its bytes first: those go out
+            body = standing.envelope;
+            ack = await publishWithRetry(this.js, subject, body, { msgID: id });
+          } else {
+            // An earlier attempt's record without usable bytes (an older release, or stale): these new
+            // bytes go out, and the record follows them only if the server stored them, never over a receipt.
+            ack = await publishWithRetry(this.js, subject, body, { msgID: id });
+            if (ack.duplicate) {
+              this.metrics.sent.inc({ type });
+              const kept = standing.envelopeSha256;
+              sent.push({ id, recipient, subject, seq: ack.seq, duplicate: true, envelopeSha256: kept });
+              continue;
+            }
+            await this.outbox.replaceUnreceipted(mine);
+          }
         }
         envelopeSha256 = sha256Hex(body);
-        ack = await publishWithRetry(this.js, subject, body, { msgID: id });
       } else {
         const mine = record(body, p.issuedAt);
         envelopeSha256 = mine.envelopeSha256;
@@ -693,8 +717,9 @@ export class Exchange {
         return;
       }
       const outcome = await this.outbox.recordReceipt(claims, jws);
-      if (outcome === 'unknown' && msg.info.deliveryCount < 5) {
-        msg.nak(250 * msg.info.deliveryCount); // the outbox record may still be on its way
+      if (outcome !== 'recorded' && msg.info.deliveryCount < 5) {
+        // the outbox record may still be on its way, or about to follow bytes sent again under its id
+        msg.nak(250 * msg.info.deliveryCount);
         return;
       }
       if (outcome !== 'recorded') {

@@ -99,9 +99,38 @@ export class Outbox {
     }
   }
 
+  /**
+   * Replaces the record of a message sent again with new bytes (its earlier record kept none, or they had
+   * grown stale), unless a receipt was recorded for it meanwhile. Returns whether it was replaced.
+   */
+  async replaceUnreceipted(record: OutboxRecord): Promise<boolean> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const entry = await this.kv.get(record.id);
+      if (entry?.operation === 'PUT' && entry.json<OutboxRecord>().receipt) return false;
+      try {
+        const data = JSON.stringify(record);
+        const revision =
+          entry?.operation === 'PUT'
+            ? await this.kv.update(record.id, data, entry.revision)
+            : await this.kv.create(record.id, data);
+        this.remember(record, revision);
+        return true;
+      } catch {
+        // changed meanwhile (a receipt, another attempt): look again
+      }
+    }
+    throw new ExchangeError(
+      'ERR_OUTBOX_CONFLICT',
+      `The outbox record of ${record.id} kept changing while it was sent again.`,
+      { details: { messageId: record.id } },
+    );
+  }
+
   private remember(record: OutboxRecord, revision: number): void {
     if (this.recent.size >= this.recentMax) this.recent.delete(this.recent.keys().next().value as string);
-    this.recent.set(record.id, { record, revision });
+    // what a receipt is checked against; the kept bytes stay in the bucket only
+    const { envelope: _kept, ...meta } = record;
+    this.recent.set(record.id, { record: meta, revision });
   }
 
   async get(id: string): Promise<OutboxRecord | undefined> {

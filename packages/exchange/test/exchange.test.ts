@@ -1,6 +1,6 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { deriveMessageId, newMessageId } from '@passerelle/envelope';
+import { deriveMessageId, newMessageId, sealEnvelope, sha256Hex } from '@passerelle/envelope';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import {
@@ -198,6 +198,83 @@ describe('exchange runtime', () => {
     expect(receipt.envelopeSha256).toBe(sent!.envelopeSha256);
     await waitFor(async () => (await post.unreceipted(0)).length === 0);
     expect(calls).toBe(1);
+  });
+
+  test('exchange - sent again under its stable id while a record of an older release (no kept bytes) stands: the receipt still matches', async () => {
+    const post = await connect(POST);
+    const oe = await connect(OE);
+    const messageId = newMessageId();
+    const options = { to: OE, dossierId: 'DOSSIER-0007', messageId };
+    const [first] = await post.send('visa-issued', example('visa-issued'), options);
+    // the record as an older release wrote it: no envelope kept
+    const outbox = await new Kvm(post.nc).open(`pex-outbox-${POST}`);
+    const { envelope: _kept, ...older } = (await outbox.get(first!.id))!.json<Record<string, unknown>>();
+    await outbox.put(first!.id, JSON.stringify(older));
+    // new bytes are sealed, the server drops them as a repeat: the record keeps the bytes the stream holds
+    const [again] = await post.send('visa-issued', example('visa-issued'), options);
+    expect(again).toMatchObject({ duplicate: true, envelopeSha256: first!.envelopeSha256 });
+    let calls = 0;
+    oe.subscribe({ 'visa-issued': async () => void calls++ });
+    const receipt = await post.awaitReceipt(first!.id, 15_000);
+    expect(receipt.envelopeSha256).toBe(first!.envelopeSha256);
+    expect(calls).toBe(1);
+    expect(await post.unreceipted(0)).toEqual([]);
+    expect(await listDeadLetters(post.jsm, { participant: POST })).toEqual([]);
+  });
+
+  test('exchange - kept bytes of an attempt whose publish was lost go out as they are, and the receipt names them', async () => {
+    const post = await connect(POST);
+    const oe = await connect(OE);
+    const messageId = newMessageId();
+    const id = deriveMessageId(messageId, OE);
+    // an earlier attempt sealed and recorded these bytes, then its publish was lost
+    const meta = {
+      id,
+      type: 'visa-issued',
+      schemaVersion: 1,
+      sender: POST,
+      recipient: OE,
+      dossierId: 'DOSSIER-0008',
+      issuedAt: new Date().toISOString(),
+      correlationId: messageId,
+      causationId: null,
+    };
+    const body = JSON.stringify(
+      await sealEnvelope({
+        meta,
+        payload: example('visa-issued'),
+        sender: fx.keys.get(POST)!,
+        recipientKey: await fx.resolver.resolve(OE, 'enc', new Date()),
+      }),
+    );
+    const outbox = await new Kvm(post.nc).open(`pex-outbox-${POST}`);
+    await outbox.put(
+      id,
+      JSON.stringify({
+        id,
+        type: 'visa-issued',
+        recipient: OE,
+        dossierId: 'DOSSIER-0008',
+        subject: `pex.msg.visa-issued.${POST}.${OE}`,
+        envelopeSha256: sha256Hex(body),
+        sentAt: meta.issuedAt,
+        envelope: body,
+      }),
+    );
+    const [sent] = await post.send('visa-issued', example('visa-issued'), {
+      to: OE,
+      dossierId: 'DOSSIER-0008',
+      messageId,
+    });
+    expect(sent).toMatchObject({ id, duplicate: false, envelopeSha256: sha256Hex(body) });
+    expect(
+      Buffer.from((await oe.jsm.streams.getMessage('EXCHANGE', { seq: sent!.seq }))!.data).toString(),
+    ).toBe(body);
+    oe.subscribe({ 'visa-issued': async () => undefined });
+    expect((await post.awaitReceipt(id, 15_000)).envelopeSha256).toBe(sha256Hex(body));
+    await waitFor(async () => (await post.unreceipted(0)).length === 0);
+    // the kept bytes are dropped once the receipt is recorded
+    expect((await outbox.get(id))!.json<Record<string, unknown>>()).not.toHaveProperty('envelope');
   });
 
   test('exchange - a handler that always throws sends the message to DEADLETTER after max_deliver; replay runs it once', async () => {

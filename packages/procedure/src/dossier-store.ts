@@ -61,8 +61,9 @@ export interface DossierStoreOptions {
   /** Mints the stable id of each message a step decides (a UUID v7; the service host passes the envelope's). */
   newMessageId?: () => string;
   /**
-   * Told when a step was written but its messages could not all be sent; `apply` then returns the state,
-   * and the caller sends them later ({@link DossierStore.flush}). Without it, `apply` throws the send's error.
+   * Told when a step was written but its messages could not all be sent; `apply` then returns the state
+   * (or throws an error that is not retryable), and the caller sends them later
+   * ({@link DossierStore.flush}). Without it, `apply` throws the send's error.
    */
   onUnsent?: (participant: string, dossierId: string, err: unknown) => void;
 }
@@ -119,10 +120,11 @@ export class DossierStore<S> {
     try {
       await this.flush(participant, dossierId, send);
     } catch (err) {
-      // an error that retrying cannot cure (a payload the contract refuses, a store not provisioned) is
-      // the caller's to see: the message stays first in the outbox until the cause is fixed
-      if (!this.onUnsent || (isPasserelleError(err) && !err.retryable)) throw err;
+      // The caller's relay keeps the dossier and sends again; an error that retrying alone cannot cure
+      // (a payload the contract refuses, a store not provisioned) is also the caller's to see.
+      if (!this.onUnsent) throw err;
       this.onUnsent(participant, dossierId, err);
+      if (isPasserelleError(err) && !err.retryable) throw err;
     }
   }
 
@@ -309,7 +311,9 @@ export class DossierStore<S> {
       try {
         stored = await this.read(p, dossierId);
       } catch (err) {
-        if (!onUnreadable) throw err;
+        // a record that does not decrypt or parse is reported; anything else (a timeout) ends the scan
+        const unreadable = isPasserelleError(err, 'ERR_STATE_UNREADABLE') || err instanceof SyntaxError;
+        if (!onUnreadable || !unreadable) throw err;
         onUnreadable(dossierId, err);
         continue;
       }

@@ -74,12 +74,12 @@ describe('dossier store on a JetStream KV bucket', () => {
     await relayed.flush('post-lagos', 'D-STORE-0009', (_p, _d, m) => Promise.resolve(void sent.push(m)));
     expect(sent.map((m) => m.id)).toEqual(['id-1']);
     for await (const u of relayed.unsent()) throw new Error(`still unsent: ${u.dossierId}`);
-    // an error that retrying cannot cure is still the caller's to see, the message kept in the outbox
+    // an error that retrying alone cannot cure is also the caller's to see; the message is kept and reported
     const refused = () => Promise.reject(new ProcedureError('ERR_OUT_OF_SEQUENCE', 'not allowed'));
     await expect(relayed.apply('post-lagos', 'D-STORE-0011', 'msg-1', step, refused)).rejects.toMatchObject({
       code: 'ERR_OUT_OF_SEQUENCE',
     });
-    expect(unsentSeen).toEqual(['post-lagos.D-STORE-0009']);
+    expect(unsentSeen).toEqual(['post-lagos.D-STORE-0009', 'post-lagos.D-STORE-0011']);
     expect((await relayed.read('post-lagos', 'D-STORE-0011'))!.outbox).toHaveLength(1);
     // a step that refuses is still thrown to the caller
     await expect(
