@@ -177,7 +177,7 @@ export class ServiceHost<S> {
 
   /** Starts the relay: what earlier runs left in the hosted ids' outboxes, then a round every interval. */
   private startRelay(): void {
-    if (this.relayTimer) return;
+    if (this.relayTimer || this.closing) return;
     for (const participant of this.exchanges.keys()) this.toScan.add(participant);
     this.relayTimer = setInterval(() => void this.relayRound(), this.outboxRetryMs);
     this.relayTimer.unref();
@@ -451,6 +451,28 @@ export class ServiceHost<S> {
     // A message applies once under its id and carries its conversation on; a desk action names its own step.
     if (typeof cause === 'string') return this.store.apply(participant, dossierId, cause, step, this.send);
     return this.store.apply(participant, dossierId, cause.meta.id, step, this.send, cause.meta.correlationId);
+  }
+
+  /**
+   * Runs one dossier's step of a deadline scan: a failure is logged and reported (`notice` event) and the
+   * scan goes on with the next dossier; the next scan tries the step again (`undefined` then).
+   */
+  async scanStep<T>(participant: string, dossierId: string, step: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await step();
+    } catch (err) {
+      this.logger.warn(
+        {
+          participant,
+          dossierId,
+          code: isPasserelleError(err) ? err.code : undefined,
+          err: errorSummary(err),
+        },
+        'deadline step failed: tried again at the next scan',
+      );
+      this.emit({ participant, dossierId, kind: 'notice', detail: 'deadline step failed' });
+      return undefined;
+    }
   }
 
   /** Reports an event to the configured listener (errors of the listener are logged, never thrown). */

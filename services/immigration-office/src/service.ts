@@ -405,31 +405,35 @@ export async function createImmigrationOfficeService(
       for await (const { dossierId, state } of host.store.list(OE)) {
         if (options.dossierIds && !options.dossierIds.includes(dossierId)) continue;
         if (feeOverdue(state.fee, date) && state.phase !== 'closed' && !state.residence) {
-          await host.apply(OE, dossierId, `fee-deadline:${date}`, (cur) => {
-            assertStep('immigration-office', cur?.phase, 'fee-deadline', dossierId);
-            if (!feeOverdue(cur!.fee, date)) return { state: cur! };
-            const docs: DecisionDocument[] = [];
-            const payload = feeRefusal(cur!, dossierId, date, docs);
-            report.feeRefusals.push(dossierId);
-            return { state: decided(cur!, payload), send: [residenceMessage(cur!, payload, null, docs)] };
-          });
+          await host.scanStep(OE, dossierId, () =>
+            host.apply(OE, dossierId, `fee-deadline:${date}`, (cur) => {
+              assertStep('immigration-office', cur?.phase, 'fee-deadline', dossierId);
+              if (!feeOverdue(cur!.fee, date)) return { state: cur! };
+              const docs: DecisionDocument[] = [];
+              const payload = feeRefusal(cur!, dossierId, date, docs);
+              report.feeRefusals.push(dossierId);
+              return { state: decided(cur!, payload), send: [residenceMessage(cur!, payload, null, docs)] };
+            }),
+          );
         } else if (decisionDeadlineOverrun(state, date)) {
-          await host.apply(OE, dossierId, `decision-deadline:${date}`, (cur) => {
-            if (!decisionDeadlineOverrun(cur!, date)) return { state: cur! };
-            report.decisionDeadlineOverruns.push({ dossierId, deadline: cur!.decisionDeadline! });
-            host.logger.warn(
-              { dossierId, deadline: cur!.decisionDeadline },
-              'family-member decision deadline overrun (Art. 26/2 §3)',
-            );
-            host.emit({
-              participant: OE,
-              dossierId,
-              kind: 'deadline',
-              type: 'decision-deadline',
-              detail: `Art. 26/2 §3: the 90-day decision deadline (${cur!.decisionDeadline}) is overrun`,
-            });
-            return { state: { ...cur!, deadlineOverrunReportedOn: date } };
-          });
+          await host.scanStep(OE, dossierId, () =>
+            host.apply(OE, dossierId, `decision-deadline:${date}`, (cur) => {
+              if (!decisionDeadlineOverrun(cur!, date)) return { state: cur! };
+              report.decisionDeadlineOverruns.push({ dossierId, deadline: cur!.decisionDeadline! });
+              host.logger.warn(
+                { dossierId, deadline: cur!.decisionDeadline },
+                'family-member decision deadline overrun (Art. 26/2 §3)',
+              );
+              host.emit({
+                participant: OE,
+                dossierId,
+                kind: 'deadline',
+                type: 'decision-deadline',
+                detail: `Art. 26/2 §3: the 90-day decision deadline (${cur!.decisionDeadline}) is overrun`,
+              });
+              return { state: { ...cur!, deadlineOverrunReportedOn: date } };
+            }),
+          );
         }
       }
       return report;

@@ -292,11 +292,13 @@ export async function createRegionalAuthorityService(
         if (state.phase !== 'received' && state.phase !== 'awaiting-items') continue;
         if (options.dossierIds && !options.dossierIds.includes(dossierId)) continue;
         const before = state.phase;
-        const after = await host.apply(participant, dossierId, `review:${on}:${before}`, (cur) => {
-          if (cur?.phase !== before) return { state: cur! };
-          return progress(cur, participant, dossierId, on, null);
-        });
-        if (after.phase !== before) changed += 1;
+        const after = await host.scanStep(participant, dossierId, () =>
+          host.apply(participant, dossierId, `review:${on}:${before}`, (cur) => {
+            if (cur?.phase !== before) return { state: cur! };
+            return progress(cur, participant, dossierId, on, null);
+          }),
+        );
+        if (after && after.phase !== before) changed += 1;
       }
       return changed;
     },
