@@ -300,9 +300,12 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
           const application = body as Json;
           await checkDocuments(application['documents'], request.integrator, '/documents');
           const now = new Date().toISOString();
-          const record: DossierRecord = {
-            // a retry of the same Idempotency-Key opens the same dossier, as it publishes the same message
-            dossierId: messageId ? deriveMessageId(messageId, 'dossier') : randomUUID(),
+          // a retry of the same Idempotency-Key opens the same dossier, as it publishes the same message
+          const dossierId = messageId ? deriveMessageId(messageId, 'dossier') : randomUUID();
+          // a run of this request that died after opening the dossier left it: this one goes on with it
+          const earlier = messageId ? await dossiers.get(dossierId) : undefined;
+          const record: DossierRecord = earlier ?? {
+            dossierId,
             integrator: request.integrator,
             category: String(application['category']),
             context: dossierContextOf(application, participant),
@@ -313,7 +316,7 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
             events: [],
           };
           // The record exists before the application leaves, so an early ruling finds it.
-          await dossiers.create(record);
+          if (!earlier) await dossiers.create(record);
           try {
             const { sent, record: updated } = await publish(record, type, body, messageId);
             return { status: 201, body: accepted(updated, type, sent) };

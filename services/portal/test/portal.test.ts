@@ -18,7 +18,19 @@ import {
   createLogger,
   listDeadLetters,
 } from '@passerelle/exchange';
-import { DocumentStore, createPortalLogger, createPortalService, hashToken } from '../src/index.js';
+import { deriveMessageId } from '@passerelle/envelope';
+import { StateCipher } from '@passerelle/service-host';
+import { connect } from '@nats-io/transport-node';
+import {
+  DocumentStore,
+  DossierStore,
+  HttpIdempotencyStore,
+  createPortalLogger,
+  createPortalService,
+  dossierContextOf,
+  hashToken,
+  requestFingerprint,
+} from '../src/index.js';
 import { type World, captureStream, makeWorld, waitFor } from './fixtures.js';
 
 const PORTAL = 'portal-wib';
@@ -395,6 +407,62 @@ describe('portal service', () => {
       payload: Buffer.from('%PDF other'),
     });
     expect(u3.statusCode).toBe(422);
+  });
+
+  test('portal - a retry of an application whose earlier run died after opening the dossier goes on with that dossier, under the same ids', async () => {
+    const body = await application();
+    const key = 'died-acme-0001';
+    const nc = await connect({ servers: nats.url });
+    try {
+      const signing = world.keys.get(PORTAL)!.signing;
+      // The earlier run: its Idempotency-Key record (its message id) and the dossier it opened, then it died
+      // before publishing; its record was marked failed so that the retry runs at once.
+      const idem = await HttpIdempotencyStore.open(
+        nc,
+        PORTAL,
+        StateCipher.fromPrivateKey(signing, 'portal idempotency'),
+      );
+      const request = {
+        integrator: 'acme-hr',
+        key,
+        fingerprint: requestFingerprint('POST', '/v1/dossiers', JSON.stringify(body)),
+      };
+      let messageId = '';
+      await expect(
+        idem.run(request, async (id) => {
+          messageId = id;
+          const dossiers = await DossierStore.open(
+            nc,
+            PORTAL,
+            StateCipher.fromPrivateKey(signing, 'portal dossiers'),
+          );
+          const at = new Date().toISOString();
+          await dossiers.create({
+            dossierId: deriveMessageId(id, 'dossier'),
+            integrator: 'acme-hr',
+            category: String(body['category']),
+            context: dossierContextOf(body, PORTAL),
+            state: 'submitted',
+            createdAt: at,
+            updatedAt: at,
+            decisions: {},
+            events: [],
+          });
+          throw new Error('the process died');
+        }),
+      ).rejects.toThrow('died');
+
+      const retry = await submit(body, ACME, { 'idempotency-key': key });
+      expect(retry.statusCode).toBe(201);
+      const { dossierId, messages } = retry.json();
+      expect(dossierId).toBe(deriveMessageId(messageId, 'dossier'));
+      expect(messages.map((m: { id: string; recipient: string }) => m.id).sort()).toEqual(
+        messages.map((m: { recipient: string }) => deriveMessageId(messageId, m.recipient)).sort(),
+      );
+      await waitFor(() => received.filter((m) => m.meta.dossierId === dossierId).length === 2);
+    } finally {
+      await nc.close();
+    }
   });
 
   test('portal - two concurrent requests with one Idempotency-Key publish once; dossier records are encrypted at rest', async () => {
