@@ -73,11 +73,24 @@ export class IdempotencyStore {
     } satisfies IdempotencyRecord);
     // A redelivery while this instance still runs the handler (its progress acks were lost, e.g. while
     // the consumer's leader changed) must wait: taking back its own lease would run the handler twice.
+    // The id is reserved before the first await, so that two deliveries of one id in flight at once (the
+    // same envelope stored twice) cannot both reach the takeover of this instance's own lease below.
     if (this.held.has(id)) return { kind: 'busy', retryInMs: 1_000 };
+    this.held.add(id);
+    try {
+      const result = await this.claimRecord(key, record, now);
+      if (result.kind !== 'claimed') this.held.delete(id);
+      return result;
+    } catch (err) {
+      this.held.delete(id);
+      throw err;
+    }
+  }
+
+  private async claimRecord(key: string, record: string, now: Date): Promise<ClaimResult> {
     // The common case is a first delivery: try to create the record straight away (one round trip).
     try {
       const revision = await this.kv.create(key, record);
-      this.held.add(id);
       return { kind: 'claimed', revision };
     } catch {
       // it exists (or existed): look at it
@@ -87,7 +100,6 @@ export class IdempotencyStore {
       // Released after a handler error (a delete marker): take it again.
       try {
         const revision = await this.kv.create(key, record);
-        this.held.add(id);
         return { kind: 'claimed', revision };
       } catch {
         return { kind: 'busy', retryInMs: 1_000 };
@@ -101,7 +113,6 @@ export class IdempotencyStore {
     }
     try {
       const revision = await this.kv.update(key, record, entry.revision);
-      this.held.add(id);
       return { kind: 'claimed', revision };
     } catch {
       return { kind: 'busy', retryInMs: 1_000 };

@@ -21,6 +21,22 @@ describe('idempotency records', () => {
     }
   });
 
+  test('idempotency - two deliveries of one id at the same time in one instance: one claims, the other waits', async () => {
+    const nc = await connect({ servers: nats.url });
+    try {
+      const store = await IdempotencyStore.open(nc, 'post-lagos', { owner: 'instance-1', leaseMs: 60_000 });
+      // e.g. the same envelope stored twice by a stream whose leader changed, both in flight at once
+      for (let i = 0; i < 20; i++) {
+        const kinds = (await Promise.all([store.claim(`m-9-${i}`), store.claim(`m-9-${i}`)])).map(
+          (c) => c.kind,
+        );
+        expect(kinds.sort()).toEqual(['busy', 'claimed']);
+      }
+    } finally {
+      await nc.close();
+    }
+  });
+
   test('idempotency - a restarted instance with the same name takes back a lease its previous life left behind', async () => {
     const nc = await connect({ servers: nats.url });
     try {
