@@ -129,8 +129,7 @@ export class Outbox {
   private remember(record: OutboxRecord, revision: number): void {
     if (this.recent.size >= this.recentMax) this.recent.delete(this.recent.keys().next().value as string);
     // what a receipt is checked against; the kept bytes stay in the bucket only
-    const { envelope: _kept, ...meta } = record;
-    this.recent.set(record.id, { record: meta, revision });
+    this.recent.set(record.id, { record: withoutEnvelope(record), revision });
   }
 
   async get(id: string): Promise<OutboxRecord | undefined> {
@@ -186,16 +185,20 @@ export class Outbox {
     for await (const key of keys) {
       const record = await this.get(key);
       if (record && !record.receipt && Date.parse(record.sentAt) < before.getTime()) {
-        const { envelope: _kept, ...meta } = record;
-        out.push(meta);
+        out.push(withoutEnvelope(record));
       }
     }
     return out.sort((a, b) => a.sentAt.localeCompare(b.sentAt));
   }
 }
 
+/** A record without the sealed bytes kept for sending again. */
+function withoutEnvelope(record: OutboxRecord): OutboxRecord {
+  const { envelope: _kept, ...rest } = record;
+  return rest;
+}
+
 /** A sent message's record with its receipt; the envelope kept for sending again is no longer needed. */
 function withReceipt(record: OutboxRecord, receipt: NonNullable<OutboxRecord['receipt']>): string {
-  const { envelope: _sent, ...rest } = record;
-  return JSON.stringify({ ...rest, receipt });
+  return JSON.stringify({ ...withoutEnvelope(record), receipt });
 }

@@ -1,5 +1,5 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
+import { type KV, Kvm } from '@nats-io/kv';
 import { deriveMessageId, newMessageId, sealEnvelope, sha256Hex } from '@passerelle/envelope';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
@@ -41,6 +41,22 @@ describe('exchange runtime', () => {
     });
     open.push(ex);
     return ex;
+  }
+
+  /** Writes the post's outbox record of a visa to OE as an earlier attempt (or release) left it. */
+  async function putOutboxRecord(
+    post: Exchange,
+    id: string,
+    dossierId: string,
+    rest: { envelopeSha256: string; sentAt: string; envelope?: string },
+  ): Promise<KV> {
+    const outbox = await new Kvm(post.nc).open(`pex-outbox-${POST}`);
+    const subject = `pex.msg.visa-issued.${POST}.${OE}`;
+    await outbox.put(
+      id,
+      JSON.stringify({ id, type: 'visa-issued', recipient: OE, dossierId, subject, ...rest }),
+    );
+    return outbox;
   }
 
   function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
@@ -173,19 +189,10 @@ describe('exchange runtime', () => {
     const messageId = newMessageId();
     const id = deriveMessageId(messageId, OE);
     // what an earlier attempt left: its outbox record (of an envelope sealed then), its publish lost
-    const outbox = await new Kvm(post.nc).open(`pex-outbox-${POST}`);
-    await outbox.put(
-      id,
-      JSON.stringify({
-        id,
-        type: 'visa-issued',
-        recipient: OE,
-        dossierId: 'DOSSIER-0006',
-        subject: `pex.msg.visa-issued.${POST}.${OE}`,
-        envelopeSha256: 'e'.repeat(64),
-        sentAt: new Date().toISOString(),
-      }),
-    );
+    await putOutboxRecord(post, id, 'DOSSIER-0006', {
+      envelopeSha256: 'e'.repeat(64),
+      sentAt: new Date().toISOString(),
+    });
     const [sent] = await post.send('visa-issued', example('visa-issued'), {
       to: OE,
       dossierId: 'DOSSIER-0006',
@@ -247,20 +254,11 @@ describe('exchange runtime', () => {
         recipientKey: await fx.resolver.resolve(OE, 'enc', new Date()),
       }),
     );
-    const outbox = await new Kvm(post.nc).open(`pex-outbox-${POST}`);
-    await outbox.put(
-      id,
-      JSON.stringify({
-        id,
-        type: 'visa-issued',
-        recipient: OE,
-        dossierId: 'DOSSIER-0008',
-        subject: `pex.msg.visa-issued.${POST}.${OE}`,
-        envelopeSha256: sha256Hex(body),
-        sentAt: meta.issuedAt,
-        envelope: body,
-      }),
-    );
+    const outbox = await putOutboxRecord(post, id, 'DOSSIER-0008', {
+      envelopeSha256: sha256Hex(body),
+      sentAt: meta.issuedAt,
+      envelope: body,
+    });
     const [sent] = await post.send('visa-issued', example('visa-issued'), {
       to: OE,
       dossierId: 'DOSSIER-0008',

@@ -116,7 +116,7 @@ export class DossierStore<S> {
   }
 
   /** Sends what a written step decided; a failure goes to `onUnsent` when set. */
-  private async send(participant: string, dossierId: string, send: PendingSender): Promise<void> {
+  private async sendDecided(participant: string, dossierId: string, send: PendingSender): Promise<void> {
     try {
       await this.flush(participant, dossierId, send);
     } catch (err) {
@@ -204,7 +204,7 @@ export class DossierStore<S> {
     for (let attempt = 0; attempt < this.attempts; attempt += 1) {
       const current = await this.read(participant, dossierId);
       if (current?.applied.includes(stepId)) {
-        await this.send(participant, dossierId, send);
+        await this.sendDecided(participant, dossierId, send);
         return current.state;
       }
       const result = await step(current?.state);
@@ -223,7 +223,7 @@ export class DossierStore<S> {
         ...(conversation ? { correlationId: conversation } : {}),
       };
       if (await this.write(participant, dossierId, next, current?.revision)) {
-        await this.send(participant, dossierId, send);
+        await this.sendDecided(participant, dossierId, send);
         return result.state;
       }
     }

@@ -25,6 +25,11 @@ import { DossierStore, type PendingMessage, ProcedureError } from '@passerelle/p
 import { StateCipher } from './at-rest.js';
 import type { ServiceEvent, ServiceEventListener } from './service-event.js';
 
+/** What is logged of a failure: its catalogue code, if any, and {@link errorSummary} (never its message). */
+function failure(err: unknown): { code: string | undefined; err: string } {
+  return { code: isPasserelleError(err) ? err.code : undefined, err: errorSummary(err) };
+}
+
 /** Settings every administration service takes. */
 export interface HostedServiceConfig {
   /** Private keys of each participant id this instance hosts (all of the service's kind). */
@@ -111,7 +116,7 @@ export class ServiceHost<S> {
     const key = `${participant}.${dossierId}`;
     if (this.unsent.has(key)) return;
     this.logger.warn(
-      { participant, dossierId, code: isPasserelleError(err) ? err.code : undefined, err: errorSummary(err) },
+      { participant, dossierId, ...failure(err) },
       'decided messages not sent yet: kept in the outbox, sent again shortly',
     );
     this.emit({ participant, dossierId, kind: 'notice', detail: 'messages kept in the outbox' });
@@ -158,13 +163,7 @@ export class ServiceHost<S> {
           entry.nextAt =
             Date.now() + Math.min(this.outboxRetryMs * 2 ** Math.min(entry.attempts, 10), 300_000);
           this.logger.warn(
-            {
-              participant,
-              dossierId,
-              attempts: entry.attempts,
-              code: isPasserelleError(err) ? err.code : undefined,
-              err: errorSummary(err),
-            },
+            { participant, dossierId, attempts: entry.attempts, ...failure(err) },
             'kept messages still not sent',
           );
         }
@@ -462,12 +461,7 @@ export class ServiceHost<S> {
       return await step();
     } catch (err) {
       this.logger.warn(
-        {
-          participant,
-          dossierId,
-          code: isPasserelleError(err) ? err.code : undefined,
-          err: errorSummary(err),
-        },
+        { participant, dossierId, ...failure(err) },
         'deadline step failed: tried again at the next scan',
       );
       this.emit({ participant, dossierId, kind: 'notice', detail: 'deadline step failed' });
