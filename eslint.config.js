@@ -48,6 +48,15 @@ export default tseslint.config(
     },
   },
   {
+    // plain Node.js scripts run before dependencies are there (the addon's build at install)
+    files: ['**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: 'readonly', console: 'readonly' },
+    },
+  },
+  {
     files: ['*.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },

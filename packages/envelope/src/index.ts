@@ -23,6 +23,8 @@ export {
   defaultProvider,
 } from './node-crypto-provider.js';
 export { createNodeJoseProvider } from './node-jose-provider.js';
+export { nativeAgreement } from './native-agreement.js';
+export type { NativeAgreementStatus } from './native-agreement.js';
 export { parseStrictJson } from './strict-json.js';
 export type {
   EnvelopeMeta,

@@ -6,9 +6,16 @@ describeConformance(createJoseProvider());
 describeConformance(createNodeJoseProvider());
 describeConformance(createNodeCryptoProvider());
 describeConformance(createNodeCryptoProvider({ signatures: 'inline' }));
+describeConformance(createNodeCryptoProvider({ agreement: 'node' }));
 
 test('createNodeCryptoProvider - refuses an unknown signatures setting', () => {
   expect(() => createNodeCryptoProvider({ signatures: 'worker' as unknown as 'inline' })).toThrow(
     /signatures must be 'thread-pool' or 'inline'/,
+  );
+});
+
+test('createNodeCryptoProvider - refuses an unknown agreement setting', () => {
+  expect(() => createNodeCryptoProvider({ agreement: 'wasm' as unknown as 'node' })).toThrow(
+    /agreement must be 'auto', 'native' or 'node'/,
   );
 });

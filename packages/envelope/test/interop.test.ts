@@ -17,12 +17,13 @@ describe('interop', () => {
   const nodeJose = createNodeJoseProvider();
   const nodeCrypto = createNodeCryptoProvider();
   const nodeCryptoInline = createNodeCryptoProvider({ signatures: 'inline' });
+  const nodeCryptoEcdh = createNodeCryptoProvider({ agreement: 'node' });
   let w: World;
   beforeAll(async () => {
     w = await makeWorld();
   });
 
-  const providers = [jose, nodeJose, nodeCrypto, nodeCryptoInline];
+  const providers = [jose, nodeJose, nodeCrypto, nodeCryptoInline, nodeCryptoEcdh];
   const pairs = providers.flatMap((from) =>
     providers.filter((to) => to !== from).map((to) => [from, to] as const),
   );

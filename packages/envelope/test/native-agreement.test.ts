@@ -1,0 +1,103 @@
+import { createECDH, randomBytes } from 'node:crypto';
+import { describe, expect, test } from 'vitest';
+import { nativeAgreement } from '../src/index.js';
+import type { NativeAgreement } from '../src/native-agreement.js';
+
+const status = nativeAgreement();
+
+// CI builds the addon at install: there it must load, so that the native path is the one tested
+test.runIf(process.env['CI'])('native agreement - the addon built at install is loaded', () => {
+  expect(status.available ? 'loaded' : status.reason).toBe('loaded');
+});
+
+function keyPair(): { d: Buffer; pub: Buffer; ecdh: ReturnType<typeof createECDH> } {
+  const ecdh = createECDH('prime256v1');
+  const pub = ecdh.generateKeys();
+  return { d: ecdh.getPrivateKey(), pub, ecdh };
+}
+
+/** The code of what `fn` throws. */
+function codeOf(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return (err as { code?: unknown }).code;
+  }
+  return 'no error';
+}
+
+describe.runIf(status.available)('native agreement', () => {
+  const native = (status as { agreement: NativeAgreement }).agreement;
+
+  test('native agreement - Z is the one node:crypto computes, both ways, for fresh key pairs', () => {
+    for (let i = 0; i < 50; i++) {
+      const recipient = keyPair();
+      const out = native.ephemeral(recipient.pub);
+      expect(out.length).toBe(97);
+      const epk = out.subarray(0, 65);
+      const z = out.subarray(65);
+      expect(recipient.ecdh.computeSecret(epk).equals(z)).toBe(true);
+      const key = native.privateKey(recipient.d, recipient.pub);
+      expect(native.agree(key, epk).equals(z)).toBe(true);
+      const other = keyPair();
+      expect(native.agree(key, other.pub).equals(other.ecdh.computeSecret(recipient.pub))).toBe(true);
+    }
+  });
+
+  test('native agreement - every ephemeral key is fresh', () => {
+    const recipient = keyPair();
+    const epks = new Set(
+      Array.from({ length: 100 }, () => native.ephemeral(recipient.pub).subarray(0, 65).toString('hex')),
+    );
+    expect(epks.size).toBe(100);
+  });
+
+  test('native agreement - points that are not P-256 points are refused (invalid-curve attacks)', () => {
+    const { d, pub } = keyPair();
+    const key = native.privateKey(d, pub);
+    const offCurve = Buffer.from(pub);
+    offCurve[64] = offCurve[64]! ^ 1;
+    const p = Buffer.from('ffffffff00000001000000000000000000000000ffffffffffffffffffffffff', 'hex');
+    const bad: [string, Buffer][] = [
+      ['off the curve', offCurve],
+      ['compressed', Buffer.concat([Buffer.from([2]), pub.subarray(1, 33)])],
+      ['too short', pub.subarray(0, 64)],
+      ['too long', Buffer.concat([pub, Buffer.from([0])])],
+      ['the point at infinity', Buffer.from([0])],
+      ['zero coordinates', Buffer.concat([Buffer.from([4]), Buffer.alloc(64)])],
+      ['x not below p', Buffer.concat([Buffer.from([4]), p, pub.subarray(33)])],
+      ['wrong prefix', Buffer.concat([Buffer.from([6]), pub.subarray(1)])],
+      ['random bytes', Buffer.concat([Buffer.from([4]), randomBytes(64)])],
+    ];
+    for (const [what, point] of bad) {
+      expect([what, codeOf(() => native.agree(key, point))]).toEqual([what, 'ERR_P256_POINT']);
+      expect([what, codeOf(() => native.ephemeral(point))]).toEqual([what, 'ERR_P256_POINT']);
+      expect([what, codeOf(() => native.checkPoint(point))]).toEqual([what, 'ERR_P256_POINT']);
+    }
+    expect(codeOf(() => native.checkPoint(pub))).toBe('no error');
+  });
+
+  test('native agreement - a private key must be 32 bytes and match its public point', () => {
+    const { d, pub } = keyPair();
+    expect(codeOf(() => native.privateKey(keyPair().d, pub))).toBe('ERR_P256_KEY');
+    expect(codeOf(() => native.privateKey(d.subarray(1), pub))).toBe('ERR_P256_KEY');
+    expect(codeOf(() => native.privateKey(Buffer.alloc(32), pub))).toBe('ERR_P256_KEY');
+    expect(codeOf(() => native.privateKey(d, keyPair().pub))).toBe('ERR_P256_KEY');
+    // the message says what is wrong, never the key
+    try {
+      native.privateKey(d, keyPair().pub);
+    } catch (err) {
+      expect((err as Error).message).not.toContain(d.toString('hex'));
+      expect((err as Error).message).not.toContain(d.toString('base64url'));
+    }
+  });
+
+  test('native agreement - arguments of the wrong kind are refused, not read', () => {
+    const { pub } = keyPair();
+    const call = native as unknown as Record<string, (...args: unknown[]) => unknown>;
+    expect(codeOf(() => call['agree']!({}, pub))).toBe('ERR_P256_ARGUMENT');
+    expect(codeOf(() => call['agree']!(pub))).toBe('ERR_P256_ARGUMENT');
+    expect(codeOf(() => call['ephemeral']!('04'))).toBe('ERR_P256_POINT');
+    expect(codeOf(() => call['privateKey']!('d', pub))).toBe('ERR_P256_KEY');
+  });
+});
