@@ -14,7 +14,7 @@ import {
 import { connectExchange, createLogger } from '@passerelle/exchange';
 
 /** The providers exchange.ts compares, by the key it passes in the settings. */
-export type ProviderKey = 'jose' | 'node-crypto' | 'node-crypto-inline';
+export type ProviderKey = 'jose' | 'node-crypto' | 'node-crypto-inline' | 'node-crypto-ecdh';
 
 interface ReceiverSettings {
   server: string;
@@ -32,12 +32,12 @@ const receiver = await connectExchange({
   directory: createStaticResolver(settings.publics),
   contracts: await loadContracts({ root: settings.root }),
   servers: settings.server,
-  provider:
-    settings.provider === 'jose'
-      ? joseProvider
-      : settings.provider === 'node-crypto'
-        ? createNodeCryptoProvider()
-        : createNodeCryptoProvider({ signatures: 'inline' }),
+  provider: {
+    jose: joseProvider,
+    'node-crypto': createNodeCryptoProvider(),
+    'node-crypto-inline': createNodeCryptoProvider({ signatures: 'inline' }),
+    'node-crypto-ecdh': createNodeCryptoProvider({ agreement: 'node' }),
+  }[settings.provider],
   concurrency: 64,
   consumer: { maxAckPending: 1_024 },
   logger: createLogger(settings.keys.participantId, { level: 'silent' }),

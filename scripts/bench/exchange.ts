@@ -1,5 +1,5 @@
 /**
- * `pnpm bench exchange [--count N] [--seconds S] [--rounds R] [--provider jose,node-crypto,node-crypto-inline]`:
+ * `pnpm bench exchange [--count N] [--seconds S] [--rounds R] [--provider jose,node-crypto,node-crypto-inline,node-crypto-ecdh]`:
  * secure messages end to end (seal, publish, consume, open, contract and schema checks, idempotency,
  * handler, signed receipt, ack, receipt verified by the sender) beside a raw JetStream publish/consume of
  * payloads of the same size and the bare cryptography of a message, in the same run on the same
@@ -74,8 +74,15 @@ const ALL_PROVIDERS: {
     sender: 'portal-bench-c',
     receiver: 'region-vlaanderen',
   },
+  {
+    name: 'node-crypto, signatures on the thread pool, ECDH by node:crypto (without the addon)',
+    key: 'node-crypto-ecdh',
+    provider: createNodeCryptoProvider({ agreement: 'node' }),
+    sender: 'portal-bench-d',
+    receiver: 'region-dg',
+  },
 ];
-// --provider jose,node-crypto,node-crypto-inline (default: all three)
+// --provider jose,node-crypto,node-crypto-inline,node-crypto-ecdh (default: all four)
 const wanted = values.provider?.split(',');
 const PROVIDERS = ALL_PROVIDERS.filter((p) => !wanted || wanted.includes(p.key));
 if (wanted?.some((key) => !ALL_PROVIDERS.some((p) => p.key === key))) {
