@@ -242,6 +242,13 @@ const floorSubject: Subject = {
 const subjects = [
   samplesFor(floorSubject, Math.ceil(COUNT / ROUNDS)),
   samplesFor(providerSubject(createNodeCryptoProvider(), 'node-crypto (default)'), Math.ceil(COUNT / ROUNDS)),
+  samplesFor(
+    providerSubject(
+      createNodeCryptoProvider({ agreement: 'node' }),
+      'node-crypto, ECDH by node:crypto (no addon)',
+    ),
+    Math.ceil(COUNT / ROUNDS),
+  ),
   samplesFor(providerSubject(createJoseProvider()), Math.ceil(COUNT / ROUNDS)),
   samplesFor(providerSubject(createNodeJoseProvider()), Math.ceil(NODE_JOSE_COUNT / ROUNDS)),
 ];
