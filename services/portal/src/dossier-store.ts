@@ -69,7 +69,7 @@ export class DossierStore {
     return record;
   }
 
-  /** Removes a dossier whose application could not be published. */
+  /** Removes a dossier whose application was refused before anything was published. */
   async remove(dossierId: string): Promise<void> {
     await this.kv.purge(dossierId);
   }

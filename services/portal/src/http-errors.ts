@@ -12,6 +12,12 @@ export interface ErrorBody {
   code: string;
   message: string;
   errors?: ErrorPathIssue[];
+  /**
+   * On a 5xx answer to an application, the dossier it opened: kept, since the application may have
+   * reached the administrations; `GET /v1/dossiers/{dossierId}` follows it, and a retry with the same
+   * `Idempotency-Key` sends the application again under the same ids.
+   */
+  dossierId?: string;
 }
 
 /** HTTP status for an error thrown while handling a request. */

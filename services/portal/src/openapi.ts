@@ -83,6 +83,11 @@ export function buildOpenApiDocument(contracts: Contracts): Json {
           required: ['path', 'message'],
         },
       },
+      dossierId: {
+        type: 'string',
+        description:
+          'On a 5xx answer to an application: the dossier it opened, kept because the application may have reached the administrations. GET /v1/dossiers/{dossierId} follows it; a retry with the same Idempotency-Key sends the application again under the same ids.',
+      },
     },
     required: ['code', 'message'],
   });

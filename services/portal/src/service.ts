@@ -45,6 +45,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated integrator's name (set for every `/v1` route). */
     integrator: string;
+    /** The dossier this request opened, named in a 5xx answer so that it can be followed (empty if none). */
+    openedDossier: string;
   }
 }
 
@@ -198,6 +200,7 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
     const authenticate = createAuthenticator(config.integrators);
     const openapi = buildOpenApiDocument(contracts);
     app.decorateRequest('integrator', '');
+    app.decorateRequest('openedDossier', '');
 
     app.addHook('onRequest', (request, _reply, done) => {
       try {
@@ -210,8 +213,13 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
     app.setErrorHandler(async (err, request, reply) => {
       const status = errorStatus(err);
       const body = errorBody(err);
+      // the application's dossier stays after a failure to publish it: the answer names it
+      if (status >= 500 && request.openedDossier) body.dossierId = request.openedDossier;
       if (status >= 500)
-        request.log.error({ code: body.code, err: { name: (err as Error).name } }, 'request failed');
+        request.log.error(
+          { code: body.code, err: { name: (err as Error).name }, dossierId: body.dossierId },
+          'request failed',
+        );
       else request.log.info({ code: body.code, status }, 'request refused');
       if (status === 401) void reply.header('www-authenticate', 'Bearer');
       return reply.status(status).send(body);
@@ -321,7 +329,12 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
             const { sent, record: updated } = await publish(record, type, body, messageId);
             return { status: 201, body: accepted(updated, type, sent) };
           } catch (err) {
-            await dossiers.remove(record.dossierId).catch(() => undefined);
+            // A refusal (4xx: contract, schema, size) comes before anything is published: the dossier goes.
+            // A failure keeps it: the application may have left (the server's answer lost on the way back,
+            // or the record's update failing after the publish), and a region's ruling must find it. The
+            // 5xx answer names it; a retry with the same Idempotency-Key goes on with it.
+            if (errorStatus(err) < 500) await dossiers.remove(dossierId).catch(() => undefined);
+            else request.openedDossier = dossierId;
             throw err;
           }
         },

@@ -18,7 +18,7 @@ import {
   createLogger,
   listDeadLetters,
 } from '@passerelle/exchange';
-import { deriveMessageId } from '@passerelle/envelope';
+import { type KeyResolver, deriveMessageId } from '@passerelle/envelope';
 import { StateCipher } from '@passerelle/service-host';
 import { connect } from '@nats-io/transport-node';
 import {
@@ -552,6 +552,51 @@ describe('portal service', () => {
       }
     } finally {
       rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('portal - an application that fails to go out keeps its dossier, named in the 5xx answer; a retry with the same key sends it under the same ids', async () => {
+    // the recipients' keys cannot be read while `unreachable`: the send fails after the dossier was opened
+    let unreachable = true;
+    const directory: KeyResolver = {
+      resolve: (id, use, at, kid) =>
+        unreachable && use === 'enc'
+          ? Promise.reject(new Error('directory unreachable'))
+          : world.directory.resolve(id, use, at, kid),
+    };
+    const other = await createPortalService({
+      participant: OTHER_PORTAL,
+      keys: world.keys.get(OTHER_PORTAL)!,
+      directory,
+      contracts: world.contracts,
+      servers: nats.url,
+      integrators: [{ name: 'acme-hr', tokenSha256: hashToken(ACME) }],
+      logger: createPortalLogger({ level: 'silent' }),
+    });
+    try {
+      const body = await application();
+      const headers = { ...auth(ACME), 'idempotency-key': 'unreachable-acme-0001' };
+      const post = () => other.inject({ method: 'POST', url: '/v1/dossiers', headers, payload: body });
+      const failed = await post();
+      expect(failed.statusCode).toBe(500);
+      const { code, dossierId } = failed.json();
+      expect(code).toBe('ERR_INTERNAL');
+      expect(dossierId).toMatch(/^[0-9a-f-]{36}$/);
+      const kept = await other.inject({
+        method: 'GET',
+        url: `/v1/dossiers/${dossierId}`,
+        headers: auth(ACME),
+      });
+      expect(kept.statusCode).toBe(200);
+      expect(kept.json()).toMatchObject({ dossierId, state: 'submitted' });
+
+      unreachable = false;
+      const retry = await post();
+      expect(retry.statusCode).toBe(201);
+      expect(retry.json().dossierId).toBe(dossierId);
+      await waitFor(() => received.filter((m) => m.meta.dossierId === dossierId).length === 2);
+    } finally {
+      await other.close();
     }
   });
 
