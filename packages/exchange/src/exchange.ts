@@ -16,6 +16,7 @@ import {
   type CryptoProvider,
   type EnvelopeMeta,
   defaultProvider,
+  nativeAgreement,
   type KeyResolver,
   type ParticipantKeys,
   UUID_V7,
@@ -293,6 +294,12 @@ export class Exchange {
     this.js = jetstream(nc, { timeout: 10_000 });
     this.provider = options.provider ?? defaultProvider;
     this.ackWaitMs = options.consumer?.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
+    // which cryptography this process runs, and why the agreement addon is not in use where it is not
+    const native = nativeAgreement();
+    this.logger.info(
+      { crypto: this.provider.name, ...(native.available ? {} : { agreementAddon: native.reason }) },
+      'exchange connected',
+    );
     this.consumeReceipts();
   }
 
