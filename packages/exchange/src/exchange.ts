@@ -476,13 +476,16 @@ export class Exchange {
     let messages: ConsumerMessages | undefined;
     let stopping = false;
     const inFlight = new Set<Promise<void>>();
+    // woken when a message's processing ends, if the loop waits for room (one waiter, not a race over all
+    // the messages in flight, which would add a reaction to each of them for every message)
+    let room: (() => void) | undefined;
     const closed = (async () => {
       const consumer: Consumer = await this.js.consumers.get(StreamNames.exchange, consumerName);
       // Short pull expiry: a pull left open by a killed client keeps waiting until it expires (DESIGN.md).
       messages = await consumer.consume({ max_messages: concurrency, expires: 5_000 });
       if (stopping) messages.stop();
       for await (const msg of messages) {
-        while (inFlight.size >= concurrency) await Promise.race(inFlight);
+        while (inFlight.size >= concurrency) await new Promise<void>((resolve) => (room = resolve));
         const task = process(msg)
           .catch((err: unknown) => {
             this.logger.error(
@@ -491,7 +494,12 @@ export class Exchange {
             );
             msg.nak(1_000);
           })
-          .finally(() => inFlight.delete(task));
+          .finally(() => {
+            inFlight.delete(task);
+            const wake = room;
+            room = undefined;
+            wake?.();
+          });
         inFlight.add(task);
       }
       await Promise.all(inFlight);

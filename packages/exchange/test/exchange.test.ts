@@ -100,6 +100,34 @@ describe('exchange runtime', () => {
     expect(await post.unreceipted(0)).toEqual([]);
   });
 
+  test('exchange - no more than `concurrency` handlers run at once; the other messages wait, and all are handled', async () => {
+    const post = await connect(POST);
+    const oe = await connect(OE, { concurrency: 3 });
+    let running = 0;
+    let most = 0;
+    const handled: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    oe.subscribe({
+      'visa-issued': async (m) => {
+        running++;
+        most = Math.max(most, running);
+        await gate;
+        running--;
+        handled.push(m.meta.dossierId);
+      },
+    });
+    const ids = Array.from({ length: 8 }, (_, i) => `DOSSIER-CONCURRENT-${i}`);
+    for (const dossierId of ids)
+      await post.send('visa-issued', example('visa-issued'), { to: OE, dossierId });
+    await waitFor(() => running === 3);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(running).toBe(3);
+    release();
+    await waitFor(() => ids.every((id) => handled.includes(id)));
+    expect(most).toBe(3);
+  });
+
   test('exchange - the contract is checked before anything is sealed', async () => {
     const commune = await connect(COMMUNE);
     await expect(
