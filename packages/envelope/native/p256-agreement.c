@@ -25,6 +25,7 @@
 #include <openssl/ecdh.h>
 #include <openssl/err.h>
 #include <openssl/obj_mac.h>
+#include <openssl/opensslv.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -178,6 +179,9 @@ static napi_value check_point(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
+  /* the OpenSSL running must be the major.minor release these headers describe */
+  if ((OpenSSL_version_num() & 0xFFF00000UL) != (OPENSSL_VERSION_NUMBER & 0xFFF00000UL))
+    return fail(env, "ERR_P256_INIT", "built against another OpenSSL release than the one running");
   pthread_once(&group_once, create_group);
   if (group == NULL) return fail(env, "ERR_P256_INIT", "OpenSSL has no P-256 group");
   napi_property_descriptor props[] = {

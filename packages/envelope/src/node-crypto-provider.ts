@@ -123,7 +123,7 @@ function chooseAgreements(choice: NodeCryptoProviderOptions['agreement']): Agree
   if (choice === 'native') {
     throw new PasserelleError(
       'ERR_CONFIG_INVALID',
-      `agreement 'native' was asked for, but the P-256 addon is ${status.reason}.`,
+      `agreement 'native' was asked for, but the P-256 addon is unavailable: ${status.reason}.`,
       { details: { setting: 'agreement' } },
     );
   }
@@ -136,6 +136,11 @@ function lengthPrefixed(data: Buffer): Buffer {
   const len = Buffer.alloc(4);
   len.writeUInt32BE(data.length);
   return Buffer.concat([len, data]);
+}
+
+/** Overwrites key material this module made once it has been handed on (the ciphers keep their own copies). */
+function wipe(...buffers: Buffer[]): void {
+  for (const b of buffers) b.fill(0);
 }
 
 /** Concat KDF of RFC 7518 §4.6.2 for a 256-bit key (one SHA-256 round). */
@@ -216,8 +221,12 @@ export function createNodeCryptoProvider(options: NodeCryptoProviderOptions = {}
     Promise.resolve().then(() => {
       if (!('d' in jwk) || typeof jwk.d !== 'string') throw new Error('decryption needs the private key');
       const d = Buffer.from(jwk.d, 'base64url');
-      if (d.length !== 32) throw new Error('a P-256 private key is 32 bytes');
-      return agreements.privateKey(d, p256Point(jwk.x, jwk.y));
+      try {
+        if (d.length !== 32) throw new Error('a P-256 private key is 32 bytes');
+        return agreements.privateKey(d, p256Point(jwk.x, jwk.y));
+      } finally {
+        d.fill(0); // both ways copy it
+      }
     }),
   );
   return {
@@ -260,6 +269,8 @@ export function createNodeCryptoProvider(options: NodeCryptoProviderOptions = {}
       const wrapped = Buffer.concat([wrap.update(cek), wrap.final()]);
       const iv = randomBytes(12);
       const gcm = createCipheriv('aes-256-gcm', cek, iv);
+      // the ciphers hold their own copies: these are not left for the collector to find
+      wipe(z, kek, cek);
       gcm.setAAD(Buffer.from(protectedHeader));
       const ciphertext = Buffer.concat([gcm.update(plaintext), gcm.final()]);
       return [protectedHeader, b64(wrapped), b64(iv), b64(ciphertext), b64(gcm.getAuthTag())].join('.');
@@ -287,13 +298,22 @@ export function createNodeCryptoProvider(options: NodeCryptoProviderOptions = {}
       // a point that is not on the curve is refused here (invalid-curve attacks)
       const z = (await agreement(jwk))(p256Point(epk.x, epk.y));
       const kek = concatKdf(z, 'ECDH-ES+A256KW', party('apu'), party('apv'));
+      wipe(z);
       const unwrap = createDecipheriv('id-aes256-wrap', kek, AES_KW_IV);
+      wipe(kek);
       const cek = Buffer.concat([unwrap.update(Buffer.from(k, 'base64url')), unwrap.final()]);
-      if (cek.length !== 32) throw new Error('the content key must be 256 bits');
+      if (cek.length !== 32) {
+        wipe(cek);
+        throw new Error('the content key must be 256 bits');
+      }
       const iv = Buffer.from(i, 'base64url');
       const tag = Buffer.from(t, 'base64url');
-      if (iv.length !== 12 || tag.length !== 16) throw new Error('bad IV or tag length');
+      if (iv.length !== 12 || tag.length !== 16) {
+        wipe(cek);
+        throw new Error('bad IV or tag length');
+      }
       const gcm = createDecipheriv('aes-256-gcm', cek, iv, { authTagLength: 16 });
+      wipe(cek);
       gcm.setAAD(Buffer.from(h));
       gcm.setAuthTag(tag);
       return new Uint8Array(Buffer.concat([gcm.update(Buffer.from(c, 'base64url')), gcm.final()]));

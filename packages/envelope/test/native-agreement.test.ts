@@ -1,4 +1,18 @@
+import { execFileSync } from 'node:child_process';
 import { createECDH, randomBytes } from 'node:crypto';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { nativeAgreement } from '../src/index.js';
 import type { NativeAgreement } from '../src/native-agreement.js';
@@ -100,4 +114,74 @@ describe.runIf(status.available)('native agreement', () => {
     expect(codeOf(() => call['ephemeral']!('04'))).toBe('ERR_P256_POINT');
     expect(codeOf(() => call['privateKey']!('d', pub))).toBe('ERR_P256_KEY');
   });
+});
+
+describe.runIf(status.available)('native agreement - loader', () => {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const pkg = join(here, '..');
+
+  /** The loader's verdict in a fresh process on a copy of the package's addon files, after `edit`. */
+  function verdict(
+    edit: (dir: string) => void,
+    env: Record<string, string> = {},
+  ): { available: boolean; reason?: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'pex-native-'));
+    try {
+      mkdirSync(join(dir, 'src'));
+      writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
+      cpSync(join(pkg, 'src', 'native-agreement.ts'), join(dir, 'src', 'native-agreement.ts'));
+      cpSync(join(pkg, 'native'), join(dir, 'native'), { recursive: true });
+      edit(dir);
+      const out = execFileSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '-e',
+          `import(${JSON.stringify(join(dir, 'src', 'native-agreement.ts'))}).then((m) => { const s = m.nativeAgreement(); console.log(JSON.stringify({ available: s.available, reason: s.reason })); })`,
+        ],
+        { cwd: pkg, env: { ...process.env, PASSERELLE_NATIVE_CRYPTO: '', ...env }, encoding: 'utf8' },
+      );
+      return JSON.parse(out.trim().split('\n').pop()!) as { available: boolean; reason?: string };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test('native agreement - the loader takes only a build of this source for this OpenSSL, and can be turned off', () => {
+    expect(verdict(() => undefined)).toEqual({ available: true });
+    expect(verdict(() => undefined, { PASSERELLE_NATIVE_CRYPTO: 'off' }).reason).toMatch(/turned off/);
+    // the C source changed since the build (a pull without pnpm install): the old build is not used
+    expect(
+      verdict((dir) => appendFileSync(join(dir, 'native', 'p256-agreement.c'), '\n/* changed */\n')).reason,
+    ).toMatch(/another version of p256-agreement\.c/);
+    const marker = (dir: string): string => join(dir, 'native', 'build', 'built-for.json');
+    expect(
+      verdict((dir) => {
+        const built = JSON.parse(readFileSync(marker(dir), 'utf8')) as Record<string, unknown>;
+        writeFileSync(marker(dir), JSON.stringify({ ...built, openssl: '1.1.1w' }));
+      }).reason,
+    ).toMatch(/built for OpenSSL 1\.1\.1w/);
+    expect(verdict((dir) => writeFileSync(marker(dir), 'null')).reason).toMatch(/not built/);
+    expect(verdict((dir) => rmSync(marker(dir))).reason).toMatch(/not built/);
+  });
+});
+
+test('native agreement - without a C compiler the build says so and leaves no addon, without failing the install', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pex-native-build-'));
+  try {
+    const native = join(dirname(fileURLToPath(import.meta.url)), '..', 'native');
+    cpSync(join(native, 'p256-agreement.c'), join(dir, 'p256-agreement.c'));
+    cpSync(join(native, 'build.mjs'), join(dir, 'build.mjs'));
+    const env = { ...process.env, CC: join(dir, 'no-such-compiler') };
+    const out = execFileSync(process.execPath, [join(dir, 'build.mjs')], { env, encoding: 'utf8' });
+    expect(out).toMatch(/no C compiler .*ECDH agreements will use node:crypto/);
+    expect(existsSync(join(dir, 'build', 'built-for.json'))).toBe(false);
+    // --strict (how CI or a packager insists on the addon) fails instead
+    expect(() =>
+      execFileSync(process.execPath, [join(dir, 'build.mjs'), '--strict'], { env, stdio: 'pipe' }),
+    ).toThrow();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
