@@ -81,13 +81,23 @@ static napi_value new_buffer(napi_env env, const unsigned char *data, size_t len
   return out;
 }
 
-static napi_value ephemeral(napi_env env, napi_callback_info info) {
+/* The one point argument of a call, decoded; NULL with an error thrown otherwise. */
+static EC_POINT *point_arg(napi_env env, napi_callback_info info, const char *usage, const char *refusal) {
   size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1)
-    return fail(env, "ERR_P256_ARGUMENT", "ephemeral(recipient) takes one point");
-  EC_POINT *peer = decode_point(env, argv[0]);
-  if (peer == NULL) return fail(env, "ERR_P256_POINT", "the recipient's key is not a point on the P-256 curve");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) {
+    fail(env, "ERR_P256_ARGUMENT", usage);
+    return NULL;
+  }
+  EC_POINT *point = decode_point(env, argv[0]);
+  if (point == NULL) fail(env, "ERR_P256_POINT", refusal);
+  return point;
+}
+
+static napi_value ephemeral(napi_env env, napi_callback_info info) {
+  EC_POINT *peer = point_arg(env, info, "ephemeral(recipient) takes one point",
+                             "the recipient's key is not a point on the P-256 curve");
+  if (peer == NULL) return NULL;
   unsigned char out[POINT_LEN + SCALAR_LEN];
   napi_value result = NULL;
   EC_KEY *key = EC_KEY_new();
@@ -166,12 +176,9 @@ static napi_value agree(napi_env env, napi_callback_info info) {
 }
 
 static napi_value check_point(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1)
-    return fail(env, "ERR_P256_ARGUMENT", "checkPoint(point) takes one point");
-  EC_POINT *point = decode_point(env, argv[0]);
-  if (point == NULL) return fail(env, "ERR_P256_POINT", "the key is not a point on the P-256 curve");
+  EC_POINT *point = point_arg(env, info, "checkPoint(point) takes one point",
+                              "the key is not a point on the P-256 curve");
+  if (point == NULL) return NULL;
   EC_POINT_free(point);
   napi_value undefined;
   napi_get_undefined(env, &undefined);
