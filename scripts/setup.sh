@@ -68,13 +68,18 @@ fi
 
 # a C compiler for the P-256 agreement addon that pnpm install builds (packages/envelope/native/); without
 # one the exchange still works, with agreements on node:crypto (more CPU per message)
-if command -v "${CC:-cc}" >/dev/null 2>&1; then
-  say "C compiler present: $(command -v "${CC:-cc}")"
+cc_bin=${CC:-cc}
+cc_bin=${cc_bin%% *} # CC may carry arguments ("ccache gcc")
+if command -v "$cc_bin" >/dev/null 2>&1; then
+  say "C compiler present: $(command -v "$cc_bin")"
 elif command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null 2>&1; }; then
   say "installing a C compiler with apt-get (for the envelope's P-256 agreement addon)"
-  need_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-  need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev >/dev/null
-  say "C compiler installed: $(command -v cc)"
+  if need_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+    need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev >/dev/null; then
+    say "C compiler installed: $(command -v cc)"
+  else
+    say "could not install gcc: P-256 agreements will run on node:crypto"
+  fi
 else
   say "no C compiler: P-256 agreements will run on node:crypto (install gcc and run pnpm install to build the addon)"
 fi

@@ -68,7 +68,8 @@ try {
   );
   if (!include) giveUp(`no Node.js headers with OpenSSL found (looked in ${includeCandidates.join(', ')})`);
 
-  const cc = process.env.CC || 'cc';
+  // CC may carry arguments ("ccache gcc")
+  const [cc, ...ccArgs] = (process.env.CC || 'cc').trim().split(/\s+/);
   const flags = ['-O2', '-Wall', '-Wextra', '-shared', '-fPIC', '-fvisibility=hidden'];
   if (strict) flags.push('-Werror');
   // the symbols of Node-API and OpenSSL are the node binary's own, resolved when the addon is loaded: all
@@ -79,7 +80,7 @@ try {
   rmSync(marker, { force: true });
   const partial = `${target}.partial`;
   try {
-    execFileSync(cc, [...flags, `-I${include}`, '-o', partial, source], {
+    execFileSync(cc, [...ccArgs, ...flags, `-I${include}`, '-o', partial, source], {
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 120_000,
     });

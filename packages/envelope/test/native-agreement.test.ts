@@ -19,10 +19,13 @@ import type { NativeAgreement } from '../src/native-agreement.js';
 
 const status = nativeAgreement();
 
-// CI builds the addon at install: there it must load, so that the native path is the one tested
-test.runIf(process.env['CI'])('native agreement - the addon built at install is loaded', () => {
-  expect(status.available ? 'loaded' : status.reason).toBe('loaded');
-});
+// CI (PASSERELLE_REQUIRE_NATIVE=1) builds the addon at install: there it must load, so that it is tested
+test.runIf(process.env['PASSERELLE_REQUIRE_NATIVE'] === '1')(
+  'native agreement - the addon built at install is loaded',
+  () => {
+    expect(status.available ? 'loaded' : status.reason).toBe('loaded');
+  },
+);
 
 function keyPair(): { d: Buffer; pub: Buffer; ecdh: ReturnType<typeof createECDH> } {
   const ecdh = createECDH('prime256v1');
@@ -175,7 +178,8 @@ test('native agreement - without a C compiler the build says so and leaves no ad
     cpSync(join(native, 'build.mjs'), join(dir, 'build.mjs'));
     const env = { ...process.env, CC: join(dir, 'no-such-compiler') };
     const out = execFileSync(process.execPath, [join(dir, 'build.mjs')], { env, encoding: 'utf8' });
-    expect(out).toMatch(/no C compiler .*ECDH agreements will use node:crypto/);
+    // (a machine without Node.js headers stops one step earlier, for that reason)
+    expect(out).toMatch(/(no C compiler|no Node\.js headers).*ECDH agreements will use node:crypto/);
     expect(existsSync(join(dir, 'build', 'built-for.json'))).toBe(false);
     // --strict (how CI or a packager insists on the addon) fails instead
     expect(() =>

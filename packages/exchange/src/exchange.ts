@@ -295,9 +295,12 @@ export class Exchange {
     this.provider = options.provider ?? defaultProvider;
     this.ackWaitMs = options.consumer?.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
     // which cryptography this process runs, and why the agreement addon is not in use where it is not
-    const native = nativeAgreement();
+    const native = this.provider.name.startsWith('node-crypto') ? nativeAgreement() : undefined;
     this.logger.info(
-      { crypto: this.provider.name, ...(native.available ? {} : { agreementAddon: native.reason }) },
+      {
+        crypto: this.provider.name,
+        ...(native?.available === false ? { agreementAddon: native.reason } : {}),
+      },
       'exchange connected',
     );
     this.consumeReceipts();
@@ -492,7 +495,11 @@ export class Exchange {
               { code: (err as { code?: string }).code, err: errorSummary(err) },
               'message processing failed',
             );
-            msg.nak(1_000);
+            try {
+              msg.nak(1_000);
+            } catch {
+              // the connection is closing: the server redelivers once the ack wait has passed
+            }
           })
           .finally(() => {
             inFlight.delete(task);

@@ -52,6 +52,14 @@ declare module 'fastify' {
 
 type Json = Record<string, unknown>;
 
+/** What `Exchange.send` refuses before it publishes to any recipient: contract, schema, routing context. */
+const REFUSED_BEFORE_PUBLISHING: ReadonlySet<string> = new Set([
+  'ERR_CONTRACT_FORBIDDEN',
+  'ERR_SCHEMA_INVALID',
+  'ERR_DOSSIER_CONTEXT_INVALID',
+  'ERR_NO_RECIPIENT',
+]);
+
 /** A document slot's JSON pointers and references inside a `DossierDocuments` object. */
 function documentRefs(documents: unknown, base: string): { path: string; ref: DocumentRef }[] {
   const out: { path: string; ref: DocumentRef }[] = [];
@@ -325,16 +333,19 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
           };
           // The record exists before the application leaves, so an early ruling finds it.
           if (!earlier) await dossiers.create(record);
+          // From here a 5xx answer names the dossier: it stays, as the application may have left (the
+          // server's answer lost on the way back, the record's update failing after the publish), and a
+          // region's ruling must find it; a retry with the same Idempotency-Key goes on with it.
+          request.openedDossier = dossierId;
           try {
             const { sent, record: updated } = await publish(record, type, body, messageId);
             return { status: 201, body: accepted(updated, type, sent) };
           } catch (err) {
-            // A refusal (4xx: contract, schema, size) comes before anything is published: the dossier goes.
-            // A failure keeps it: the application may have left (the server's answer lost on the way back,
-            // or the record's update failing after the publish), and a region's ruling must find it. The
-            // 5xx answer names it; a retry with the same Idempotency-Key goes on with it.
-            if (errorStatus(err) < 500) await dossiers.remove(dossierId).catch(() => undefined);
-            else request.openedDossier = dossierId;
+            // Only a dossier this run opened, refused by the exchange before anything was published, goes.
+            if (!earlier && isPasserelleError(err) && REFUSED_BEFORE_PUBLISHING.has(err.code)) {
+              await dossiers.remove(dossierId).catch(() => undefined);
+              request.openedDossier = '';
+            }
             throw err;
           }
         },

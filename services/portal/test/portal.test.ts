@@ -588,7 +588,8 @@ describe('portal service', () => {
         headers: auth(ACME),
       });
       expect(kept.statusCode).toBe(200);
-      expect(kept.json()).toMatchObject({ dossierId, state: 'submitted' });
+      // kept, and nothing recorded as sent yet
+      expect(kept.json()).toMatchObject({ dossierId, state: 'submitted', events: [] });
 
       unreachable = false;
       const retry = await post();
