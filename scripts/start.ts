@@ -18,7 +18,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { loadContracts } from '@passerelle/contracts';
 import { ANCHOR_FILES, createDirectoryClient, loadAnchorPrivateKey } from '@passerelle/directory';
-import { toPublicJwk } from '@passerelle/envelope';
+import { nativeAgreement, toPublicJwk } from '@passerelle/envelope';
 import { PasserelleError } from '@passerelle/errors';
 import {
   type Exchange,
@@ -114,6 +114,12 @@ async function main(): Promise<void> {
     await directory.waitForRevision(revision, 15_000);
     running.push(directory);
     console.log(`  directory: ${PARTICIPANTS.length} entries signed by the trust anchor`);
+    const native = nativeAgreement();
+    console.log(
+      native.available
+        ? '  crypto: node:crypto, with the P-256 agreement addon'
+        : `  crypto: node:crypto, P-256 agreements without the addon (${native.reason})`,
+    );
     const contracts = await loadContracts({ root });
 
     const stack = await startStack({
