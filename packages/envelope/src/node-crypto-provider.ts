@@ -220,12 +220,15 @@ export function createNodeCryptoProvider(options: NodeCryptoProviderOptions = {}
   const agreement = createKeyCache((jwk) =>
     Promise.resolve().then(() => {
       if (!('d' in jwk) || typeof jwk.d !== 'string') throw new Error('decryption needs the private key');
-      const d = Buffer.from(jwk.d, 'base64url');
+      const raw = Buffer.from(jwk.d, 'base64url');
+      // RFC 7518 spells d in 32 bytes; a shorter d (an encoder that dropped leading zeros, as
+      // ECDH#getPrivateKey does for one key in 256) is the same number
+      const d = raw.length < 32 ? Buffer.concat([Buffer.alloc(32 - raw.length), raw]) : raw;
       try {
-        if (d.length !== 32) throw new Error('a P-256 private key is 32 bytes');
+        if (raw.length === 0 || d.length !== 32) throw new Error('a P-256 private key is 32 bytes');
         return agreements.privateKey(d, p256Point(jwk.x, jwk.y));
       } finally {
-        d.fill(0); // both ways copy it
+        wipe(raw, d); // both ways copy it
       }
     }),
   );

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { nativeAgreement } from '../src/index.js';
+import { createNodeCryptoProvider, nativeAgreement, toPublicJwk } from '../src/index.js';
 import type { NativeAgreement } from '../src/native-agreement.js';
 
 const status = nativeAgreement();
@@ -30,7 +30,9 @@ test.runIf(process.env['PASSERELLE_REQUIRE_NATIVE'] === '1')(
 function keyPair(): { d: Buffer; pub: Buffer; ecdh: ReturnType<typeof createECDH> } {
   const ecdh = createECDH('prime256v1');
   const pub = ecdh.generateKeys();
-  return { d: ecdh.getPrivateKey(), pub, ecdh };
+  // getPrivateKey drops leading zero bytes (one key in 256): the addon takes the 32-byte scalar
+  const d = ecdh.getPrivateKey();
+  return { d: Buffer.concat([Buffer.alloc(32 - d.length), d]), pub, ecdh };
 }
 
 /** The code of what `fn` throws. */
@@ -187,5 +189,31 @@ test('native agreement - without a C compiler the build says so and leaves no ad
     ).toThrow();
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('node-crypto provider - a private JWK whose d lost its leading zero bytes still decrypts, both agreement ways', async () => {
+  // one key in 256 has a leading zero byte; some encoders then write d in 31 bytes
+  let ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  while (ecdh.getPrivateKey().length === 32) {
+    ecdh = createECDH('prime256v1');
+    ecdh.generateKeys();
+  }
+  const pub = ecdh.getPublicKey();
+  const b64 = (b: Buffer): string => b.toString('base64url');
+  const jwk = {
+    kty: 'EC' as const,
+    crv: 'P-256' as const,
+    kid: 'short-d',
+    use: 'enc' as const,
+    alg: 'ECDH-ES+A256KW' as const,
+    x: b64(pub.subarray(1, 33)),
+    y: b64(pub.subarray(33)),
+    d: b64(ecdh.getPrivateKey()),
+  };
+  for (const provider of [createNodeCryptoProvider(), createNodeCryptoProvider({ agreement: 'node' })]) {
+    const jwe = await provider.encrypt(new TextEncoder().encode('short d'), toPublicJwk(jwk as never));
+    expect(Buffer.from(await provider.decrypt(jwe, jwk as never)).toString()).toBe('short d');
   }
 });
