@@ -213,7 +213,7 @@ test('node-crypto provider - a private JWK whose d lost its leading zero bytes s
     d: b64(ecdh.getPrivateKey()),
   };
   for (const provider of [createNodeCryptoProvider(), createNodeCryptoProvider({ agreement: 'node' })]) {
-    const jwe = await provider.encrypt(new TextEncoder().encode('short d'), toPublicJwk(jwk as never));
+    const jwe = await provider.encrypt(new TextEncoder().encode('short d'), toPublicJwk(jwk));
     expect(Buffer.from(await provider.decrypt(jwe, jwk as never)).toString()).toBe('short d');
   }
 });
