@@ -316,7 +316,8 @@ export class Exchange {
    * Sends a message: contract check (fails fast, before any crypto), projection per recipient, schema
    * validation, seal, publish with `Nats-Msg-Id` = message id, retries on transient errors. Without `to`
    * it fans out to every recipient the contract names for the dossier context, each receiving its own
-   * projection encrypted to it alone.
+   * projection encrypted to it alone. A refusal of the message itself ({@link isRefusedBeforePublishing})
+   * comes before anything is published to any recipient.
    */
   async send(type: string, payload: unknown, options: SendOptions): Promise<SentMessage[]> {
     const { contracts } = this.options;
@@ -822,6 +823,23 @@ export class Exchange {
 function decodeJwsPayload(jws: string): unknown {
   const part = jws.split('.')[1] ?? '';
   return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+}
+
+/** Codes of {@link Exchange.send}'s refusals of a message, all raised before it publishes to any recipient. */
+const REFUSED_BEFORE_PUBLISHING: ReadonlySet<string> = new Set([
+  'ERR_CONTRACT_FORBIDDEN',
+  'ERR_SCHEMA_INVALID',
+  'ERR_DOSSIER_CONTEXT_INVALID',
+  'ERR_NO_RECIPIENT',
+]);
+
+/**
+ * Whether `err`, thrown by {@link Exchange.send}, refused the message before anything was published (the
+ * contract, the schema, the routing context): nothing of it left, whereas after any other failure some
+ * recipients may have it.
+ */
+export function isRefusedBeforePublishing(err: unknown): boolean {
+  return isPasserelleError(err) && REFUSED_BEFORE_PUBLISHING.has(err.code);
 }
 
 /**

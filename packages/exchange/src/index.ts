@@ -42,7 +42,13 @@ export type { Logger } from './logger.js';
 export { publishWithRetry } from './publish.js';
 export type { RetryOptions } from './publish.js';
 export { ExchangeError } from './exchange-error.js';
-export { Exchange, connectExchange, errorSummary, provisionParticipant } from './exchange.js';
+export {
+  Exchange,
+  connectExchange,
+  errorSummary,
+  isRefusedBeforePublishing,
+  provisionParticipant,
+} from './exchange.js';
 export type {
   ExchangeOptions,
   Handlers,

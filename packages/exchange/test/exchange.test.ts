@@ -8,6 +8,7 @@ import {
   type ExchangeOptions,
   type IncomingMessage,
   connectExchange,
+  isRefusedBeforePublishing,
   listDeadLetters,
   replayDeadLetter,
 } from '../src/index.js';
@@ -130,11 +131,13 @@ describe('exchange runtime', () => {
 
   test('exchange - the contract is checked before anything is sealed', async () => {
     const commune = await connect(COMMUNE);
-    await expect(
-      commune.send('visa-issued', example('visa-issued'), { to: OE, dossierId: 'DOSSIER-0002' }),
-    ).rejects.toMatchObject({
-      code: 'ERR_CONTRACT_FORBIDDEN',
-    });
+    const refusal = await commune
+      .send('visa-issued', example('visa-issued'), { to: OE, dossierId: 'DOSSIER-0002' })
+      .catch((err: unknown) => err);
+    expect(refusal).toMatchObject({ code: 'ERR_CONTRACT_FORBIDDEN' });
+    // callers may rely on it: nothing of the message was published
+    expect(isRefusedBeforePublishing(refusal)).toBe(true);
+    expect(isRefusedBeforePublishing(new Error('timeout'))).toBe(false);
   });
 
   test('exchange - an invalid payload is refused with the schema paths', async () => {

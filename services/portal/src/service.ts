@@ -9,6 +9,7 @@ import {
   type Subscription,
   connectExchange,
   connectNats,
+  isRefusedBeforePublishing,
 } from '@passerelle/exchange';
 import {
   type FastifyBaseLogger,
@@ -51,14 +52,6 @@ declare module 'fastify' {
 }
 
 type Json = Record<string, unknown>;
-
-/** What `Exchange.send` refuses before it publishes to any recipient: contract, schema, routing context. */
-const REFUSED_BEFORE_PUBLISHING: ReadonlySet<string> = new Set([
-  'ERR_CONTRACT_FORBIDDEN',
-  'ERR_SCHEMA_INVALID',
-  'ERR_DOSSIER_CONTEXT_INVALID',
-  'ERR_NO_RECIPIENT',
-]);
 
 /** A document slot's JSON pointers and references inside a `DossierDocuments` object. */
 function documentRefs(documents: unknown, base: string): { path: string; ref: DocumentRef }[] {
@@ -342,7 +335,7 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
             return { status: 201, body: accepted(updated, type, sent) };
           } catch (err) {
             // Only a dossier this run opened, refused by the exchange before anything was published, goes.
-            if (!earlier && isPasserelleError(err) && REFUSED_BEFORE_PUBLISHING.has(err.code)) {
+            if (!earlier && isRefusedBeforePublishing(err)) {
               await dossiers.remove(dossierId).catch(() => undefined);
               request.openedDossier = '';
             }
