@@ -135,7 +135,8 @@ interface Subject {
 
 /**
  * With `BENCH_PERF=<dir>`, `perf record` samples the sender, the receiver and nats-server (every thread)
- * during each provider's first throughput round, into `<dir>/exchange-<provider>.data`
+ * during each provider's first throughput round (`BENCH_PERF_ROUND=<n>`: round n, counted from 0, once the
+ * processes have run longer and the JIT has settled), into `<dir>/exchange-<provider>.data`
  * (`perf report -i … --sort pid,sym`); that round is left out of the medians, since sampling slows it. Run
  * node with `--perf-basic-prof` (NODE_OPTIONS) to name JavaScript frames.
  */
@@ -368,7 +369,8 @@ try {
     for (const s of subjects) {
       const cpu = (): number[] => [process.pid, s.child.pid ?? -1, server.pid].map(processCpuMs);
       const cpuBefore = cpu();
-      const profiled = round === 0 && process.env['BENCH_PERF'] !== undefined;
+      const profiled =
+        round === Number(process.env['BENCH_PERF_ROUND'] ?? 0) && process.env['BENCH_PERF'] !== undefined;
       const perf = profiled
         ? await perfRecorder([process.pid, s.child.pid!, server.pid], s.p.key)
         : undefined;

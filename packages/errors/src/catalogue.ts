@@ -184,6 +184,12 @@ export const ERROR_CATALOGUE = {
     description:
       'A publish to JetStream still failed after its retries (time-outs, no stream leader, disconnection).',
   },
+  ERR_EXCHANGE_CLOSED: {
+    area: 'exchange',
+    retryable: true,
+    description:
+      'A send was asked of a closed exchange, or was waiting to retry its publish when the exchange closed. A message sent under a stable id stays in the outbox and goes out again after the restart.',
+  },
   ERR_NO_RECIPIENT: {
     area: 'exchange',
     retryable: false,

@@ -45,7 +45,7 @@ import { ExchangeError } from './exchange-error.js';
 import { IdempotencyStore, idempotencyBucketName } from './idempotency.js';
 import { type Logger, createLogger } from './logger.js';
 import { type ExchangeMetrics, createExchangeMetrics } from './metrics.js';
-import { publishWithRetry } from './publish.js';
+import { type RetryOptions, publishWithRetry } from './publish.js';
 import { Outbox, type OutboxRecord, RECEIPT_TYP, type ReceiptClaims, outboxBucketName } from './receipts.js';
 import { StreamNames, provisionStreams } from './streams.js';
 import { messageSubject, parseMessageSubject, receiptSubject } from './subjects.js';
@@ -276,6 +276,8 @@ export class Exchange {
   private readonly ackWaitMs: number;
   private readonly provider: CryptoProvider;
   private readonly subscriptions = new Set<Subscription>();
+  /** Aborted by {@link close} once the subscriptions have stopped: sends end instead of retrying. */
+  private readonly closed = new AbortController();
   private readonly receiptWaiters = new Map<string, Set<(claims: ReceiptClaims) => void>>();
   private readonly rejectionListeners = new Set<RejectionListener>();
 
@@ -321,6 +323,11 @@ export class Exchange {
    */
   async send(type: string, payload: unknown, options: SendOptions): Promise<SentMessage[]> {
     const { contracts } = this.options;
+    if (this.closed.signal.aborted) {
+      throw new ExchangeError('ERR_EXCHANGE_CLOSED', `The exchange of ${this.participant} is closed.`, {
+        details: { type },
+      });
+    }
     const recipients =
       options.to === undefined
         ? contracts.recipientsOf(type, options.context ?? ({} satisfies DossierContext))
@@ -414,7 +421,7 @@ export class Exchange {
       let envelopeSha256: string;
       if (messageId) {
         if (p.kept) {
-          ack = await publishWithRetry(this.js, subject, body, { msgID: id });
+          ack = await publishWithRetry(this.js, subject, body, { msgID: id }, this.retry);
         } else {
           // Recorded with its bytes before it is published, so that every later attempt (this process
           // after a failure, another after a crash) publishes exactly these bytes, which the receipt names.
@@ -422,18 +429,18 @@ export class Exchange {
           const standing = await this.outbox.recordFirst(mine);
           if (standing.receipt) continue;
           if (standing === mine) {
-            ack = await publishWithRetry(this.js, subject, body, { msgID: id });
+            ack = await publishWithRetry(this.js, subject, body, { msgID: id }, this.retry);
           } else if (
             standing.envelope &&
             Date.now() - Date.parse(standing.sentAt) < KEPT_ENVELOPE_MAX_AGE_MS
           ) {
             // another attempt recorded its bytes first: those go out
             body = standing.envelope;
-            ack = await publishWithRetry(this.js, subject, body, { msgID: id });
+            ack = await publishWithRetry(this.js, subject, body, { msgID: id }, this.retry);
           } else {
             // An earlier attempt's record without usable bytes (an older release, or stale): these new
             // bytes go out, and the record follows them only if the server stored them, never over a receipt.
-            ack = await publishWithRetry(this.js, subject, body, { msgID: id });
+            ack = await publishWithRetry(this.js, subject, body, { msgID: id }, this.retry);
             if (ack.duplicate) {
               this.metrics.sent.inc({ type });
               const kept = standing.envelopeSha256;
@@ -450,7 +457,7 @@ export class Exchange {
         // The outbox record and the publish run together; a receipt that overtakes its record is retried.
         [, ack] = await Promise.all([
           this.outbox.recordSent(mine),
-          publishWithRetry(this.js, subject, body, { msgID: id }),
+          publishWithRetry(this.js, subject, body, { msgID: id }, this.retry),
         ]);
       }
       this.metrics.sent.inc({ type });
@@ -685,9 +692,13 @@ export class Exchange {
       status: 'accepted',
     };
     const jws = await signCompact(claims, this.options.keys.signing, { typ: RECEIPT_TYP }, this.provider);
-    await publishWithRetry(this.js, receiptSubject(this.participant, meta.sender), jws, {
-      msgID: `rcpt-${meta.id}`,
-    });
+    await publishWithRetry(
+      this.js,
+      receiptSubject(this.participant, meta.sender),
+      jws,
+      { msgID: `rcpt-${meta.id}` },
+      this.retry,
+    );
   }
 
   /** Verifies a receipt's signature against the receiver's key valid at its `receivedAt`. */
@@ -813,9 +824,19 @@ export class Exchange {
     return info.num_pending + info.num_ack_pending;
   }
 
-  /** Stops every subscription after its handlers in flight finish, then drains the connection. */
+  /** How publishes retry: until the exchange closes. */
+  private get retry(): RetryOptions {
+    return { signal: this.closed.signal };
+  }
+
+  /**
+   * Stops every subscription after its handlers in flight finish (their sends and receipts retry as
+   * usual), then ends the sends still waiting to retry (`ERR_EXCHANGE_CLOSED`: a message sent under a
+   * stable id stays in the outbox) and refuses new ones, and drains the connection.
+   */
   async close(): Promise<void> {
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    this.closed.abort();
     if (this.ownsConnection && !this.nc.isClosed()) await this.nc.drain();
   }
 }

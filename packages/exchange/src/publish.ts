@@ -8,6 +8,20 @@ export interface RetryOptions {
   attempts?: number;
   /** First delay in ms, doubled each time with jitter (default 100). */
   baseDelayMs?: number;
+  /**
+   * Aborted when the exchange closes: no further attempt starts and a wait between attempts ends at once,
+   * with `ERR_EXCHANGE_CLOSED`. An attempt already under way runs to its end (its answer may store the
+   * message).
+   */
+  signal?: AbortSignal;
+}
+
+function closedError(subject: string, attempts: number, cause?: unknown): ExchangeError {
+  return new ExchangeError(
+    'ERR_EXCHANGE_CLOSED',
+    `The exchange closed before the publish to ${subject} succeeded (${attempts} attempt(s) made).`,
+    { ...(cause === undefined ? {} : { cause }), details: { subject, attempts } },
+  );
 }
 
 function isNoResponders(err: unknown): boolean {
@@ -39,7 +53,9 @@ export async function publishWithRetry(
 ): Promise<PubAck> {
   const attempts = retry.attempts ?? 10;
   let delay = retry.baseDelayMs ?? 100;
+  const { signal } = retry;
   for (let attempt = 1; ; attempt++) {
+    if (signal?.aborted) throw closedError(subject, attempt - 1);
     try {
       return await js.publish(subject, data, options);
     } catch (err) {
@@ -62,7 +78,12 @@ export async function publishWithRetry(
           },
         );
       }
-      await sleep(delay + Math.random() * delay);
+      try {
+        await sleep(delay + Math.random() * delay, undefined, signal ? { signal } : undefined);
+      } catch {
+        // only an abort ends the wait early
+        throw closedError(subject, attempt, err);
+      }
       delay = Math.min(delay * 2, 5_000);
     }
   }

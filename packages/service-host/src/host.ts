@@ -479,12 +479,14 @@ export class ServiceHost<S> {
     }
   }
 
-  /** Stops every hosted exchange (handlers in flight finish first). */
+  /**
+   * Stops the relay and every hosted exchange: handlers in flight finish first; a relayed send still
+   * waiting to retry then ends, its messages kept in the dossier's outbox for the next run.
+   */
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.relayTimer);
-    await this.round;
-    await Promise.all([...this.exchanges.values()].map((e) => e.close()));
+    await Promise.all([this.round, ...[...this.exchanges.values()].map((e) => e.close())]);
   }
 }
 
