@@ -24,25 +24,45 @@ function closedError(subject: string, attempts: number, cause?: unknown): Exchan
   );
 }
 
+/** The name, code and message of an error and of its causes: nats.js wraps "no responders" in another. */
+function errorText(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  for (let depth = 0; e !== null && typeof e === 'object' && depth < 4; depth++) {
+    const { name, code, message, cause } = e as {
+      name?: string;
+      code?: string;
+      message?: string;
+      cause?: unknown;
+    };
+    parts.push(`${name ?? ''} ${code ?? ''} ${message ?? ''}`);
+    e = cause;
+  }
+  return parts.join(' ');
+}
+
 function isNoResponders(err: unknown): boolean {
-  const e = err as { message?: string; code?: string; name?: string };
-  return /no responders|503|jetstream is not enabled/i.test(
-    `${e.name ?? ''} ${e.code ?? ''} ${e.message ?? ''}`,
-  );
+  return /no responders|503|jetstream is not enabled/i.test(errorText(err));
+}
+
+/** A closed or draining connection never carries a publish again: no retry can help. */
+function isConnectionGone(err: unknown): boolean {
+  const name = (err as { name?: string }).name;
+  return name === 'ClosedConnectionError' || name === 'DrainingConnectionError';
 }
 
 function isTransient(err: unknown): boolean {
-  const e = err as { message?: string; code?: string; name?: string };
-  return /timeout|timed out|disconnect|closed|reconnect|no responders|503/i.test(
-    `${e.name ?? ''} ${e.code ?? ''} ${e.message ?? ''}`,
+  return /timeout|timed out|disconnect|closed|reconnect|no responders|503|jetstream is not enabled/i.test(
+    errorText(err),
   );
 }
 
 /**
- * Publishes to JetStream, retrying transient failures (time-outs, a stream leader being elected, a
- * reconnect) with exponential backoff and jitter. With a `msgID` a retry after a lost ack cannot store the
- * message twice. A subject that no stream covers (nats-server answers "no responders" or "jetstream is
- * not enabled") becomes `ERR_NO_STREAM` once the retries are spent.
+ * Publishes to JetStream, retrying transient failures (time-outs, a stream without a leader for a moment,
+ * which nats-server answers "no responders", a reconnect) with exponential backoff and jitter. With a
+ * `msgID` a retry after a lost ack cannot store the message twice. A subject that no stream covers becomes
+ * `ERR_NO_STREAM` once the retries are spent; a closed connection, or an aborted `signal`,
+ * `ERR_EXCHANGE_CLOSED` at once.
  */
 export async function publishWithRetry(
   js: JetStreamClient,
@@ -59,6 +79,7 @@ export async function publishWithRetry(
     try {
       return await js.publish(subject, data, options);
     } catch (err) {
+      if (isConnectionGone(err)) throw closedError(subject, attempt, err);
       if (attempt >= attempts || !isTransient(err)) {
         if (isNoResponders(err)) {
           throw new ExchangeError(
@@ -66,7 +87,7 @@ export async function publishWithRetry(
             `No JetStream stream answered for ${subject.split('.').slice(0, 2).join('.')}.* after ${attempt} attempt(s): ` +
               'the exchange streams are not provisioned on this server (start it with pnpm start, or let ' +
               'connectExchange provision them), or, in a cluster, the stream has had no leader for that long.',
-            { cause: err, details: { subject } },
+            { cause: err, details: { subject, attempts: attempt } },
           );
         }
         throw new ExchangeError(

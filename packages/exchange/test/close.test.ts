@@ -103,4 +103,34 @@ describe('exchange close', () => {
       await post.close();
     }
   });
+
+  test('publish - "no responders" (no stream, or one without a leader for a moment) is retried until a stream takes the message', async () => {
+    const post = await connect(POST);
+    try {
+      const publishing = publishWithRetry(
+        post.js,
+        'retry.later',
+        'x',
+        { msgID: 'retry-1' },
+        { baseDelayMs: 100 },
+      );
+      // the stream appears while the publish retries
+      await new Promise((r) => setTimeout(r, 400));
+      await post.jsm.streams.add({ name: 'RETRY_LATER', subjects: ['retry.later'] });
+      const ack = await publishing;
+      expect(ack).toMatchObject({ stream: 'RETRY_LATER', seq: 1, duplicate: false });
+    } finally {
+      await post.close();
+    }
+  });
+
+  test('publish - a closed connection ends the publish at once with ERR_EXCHANGE_CLOSED', async () => {
+    const post = await connect(POST);
+    await post.nc.close();
+    await expect(publishWithRetry(post.js, 'pex.msg.anything', 'x')).rejects.toMatchObject({
+      code: 'ERR_EXCHANGE_CLOSED',
+      details: { attempts: 1 },
+    });
+    await post.close();
+  });
 });

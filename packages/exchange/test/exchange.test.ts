@@ -391,6 +391,7 @@ describe('exchange runtime', () => {
       publishWithRetry(post.js, 'nowhere.at.all', 'x', {}, { attempts: 2, baseDelayMs: 10 }),
     ).rejects.toMatchObject({
       code: 'ERR_NO_STREAM',
+      details: { subject: 'nowhere.at.all', attempts: 2 },
     });
   });
 
