@@ -89,6 +89,12 @@ if (wanted?.some((key) => !ALL_PROVIDERS.some((p) => p.key === key))) {
   console.error(`--provider takes a list of: ${ALL_PROVIDERS.map((p) => p.key).join(', ')}`);
   process.exit(2);
 }
+// BENCH_PERF_ROUND: which round perf samples (see perfRecorder)
+const PERF_ROUND = Number(process.env['BENCH_PERF_ROUND'] ?? 0);
+if (!Number.isInteger(PERF_ROUND) || PERF_ROUND < 0 || PERF_ROUND >= ROUNDS) {
+  console.error(`BENCH_PERF_ROUND takes a round number from 0 to ${ROUNDS - 1} (--rounds ${ROUNDS})`);
+  process.exit(2);
+}
 
 const payload = JSON.parse(
   readFileSync(join(root, 'schemas', 'examples', `${TYPE}.v1`, 'valid-ict-first-application.json'), 'utf8'),
@@ -369,8 +375,7 @@ try {
     for (const s of subjects) {
       const cpu = (): number[] => [process.pid, s.child.pid ?? -1, server.pid].map(processCpuMs);
       const cpuBefore = cpu();
-      const profiled =
-        round === Number(process.env['BENCH_PERF_ROUND'] ?? 0) && process.env['BENCH_PERF'] !== undefined;
+      const profiled = round === PERF_ROUND && process.env['BENCH_PERF'] !== undefined;
       const perf = profiled
         ? await perfRecorder([process.pid, s.child.pid!, server.pid], s.p.key)
         : undefined;

@@ -188,7 +188,7 @@ export const ERROR_CATALOGUE = {
     area: 'exchange',
     retryable: true,
     description:
-      'A send was asked of a closed exchange, or was waiting to retry its publish when the exchange closed. A message sent under a stable id stays in the outbox and goes out again after the restart.',
+      'A send was asked of a closed exchange, or its publish was not confirmed when the exchange or its connection closed (the message may have been stored). Sent again under the same messageId after the restart, it is delivered and handled once.',
   },
   ERR_NO_RECIPIENT: {
     area: 'exchange',

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import {
   type Consumer,
   type ConsumerMessages,
@@ -276,8 +277,10 @@ export class Exchange {
   private readonly ackWaitMs: number;
   private readonly provider: CryptoProvider;
   private readonly subscriptions = new Set<Subscription>();
-  /** Aborted by {@link close} once the subscriptions have stopped: sends end instead of retrying. */
+  /** Aborted by {@link stop} once the subscriptions have stopped: sends end instead of retrying. */
   private readonly closed = new AbortController();
+  /** Sends under way, which {@link stop} lets finish: each ends at its next wait once it is aborted. */
+  private readonly sending = new Set<Promise<SentMessage[]>>();
   private readonly receiptWaiters = new Map<string, Set<(claims: ReceiptClaims) => void>>();
   private readonly rejectionListeners = new Set<RejectionListener>();
 
@@ -296,6 +299,8 @@ export class Exchange {
     this.js = jetstream(nc, { timeout: 10_000 });
     this.provider = options.provider ?? defaultProvider;
     this.ackWaitMs = options.consumer?.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
+    // every publish waiting to retry listens on it; more than ten at once is normal during an outage
+    setMaxListeners(0, this.closed.signal);
     // which cryptography this process runs, and why the agreement addon is not in use where it is not
     const native = this.provider.name.startsWith('node-crypto') ? nativeAgreement() : undefined;
     this.logger.info(
@@ -322,12 +327,32 @@ export class Exchange {
    * comes before anything is published to any recipient.
    */
   async send(type: string, payload: unknown, options: SendOptions): Promise<SentMessage[]> {
-    const { contracts } = this.options;
     if (this.closed.signal.aborted) {
       throw new ExchangeError('ERR_EXCHANGE_CLOSED', `The exchange of ${this.participant} is closed.`, {
         details: { type },
       });
     }
+    const run = this.sendNow(type, payload, options);
+    this.sending.add(run);
+    try {
+      return await run;
+    } catch (err) {
+      // a store or publish call cut by the closing connection: say so, not what the client library said
+      if (this.closed.signal.aborted && !isPasserelleError(err)) {
+        throw new ExchangeError(
+          'ERR_EXCHANGE_CLOSED',
+          `The exchange of ${this.participant} closed while a ${type} was being sent.`,
+          { cause: err, details: { type } },
+        );
+      }
+      throw err;
+    } finally {
+      this.sending.delete(run);
+    }
+  }
+
+  private async sendNow(type: string, payload: unknown, options: SendOptions): Promise<SentMessage[]> {
+    const { contracts } = this.options;
     const recipients =
       options.to === undefined
         ? contracts.recipientsOf(type, options.context ?? ({} satisfies DossierContext))
@@ -831,12 +856,18 @@ export class Exchange {
 
   /**
    * Stops every subscription after its handlers in flight finish (their sends and receipts retry as
-   * usual), then ends the sends still waiting to retry (`ERR_EXCHANGE_CLOSED`: a message sent under a
-   * stable id stays in the outbox) and refuses new ones, and drains the connection.
+   * usual), then ends the sends still waiting to retry a publish (`ERR_EXCHANGE_CLOSED`), lets an attempt
+   * under way get its answer, and refuses new sends. The connection stays open; {@link close} drains it.
    */
-  async close(): Promise<void> {
+  async stop(): Promise<void> {
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
     this.closed.abort();
+    await Promise.allSettled([...this.sending]);
+  }
+
+  /** {@link stop}, then drains the connection if the exchange opened it. */
+  async close(): Promise<void> {
+    await this.stop();
     if (this.ownsConnection && !this.nc.isClosed()) await this.nc.drain();
   }
 }

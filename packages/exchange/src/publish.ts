@@ -4,14 +4,16 @@ import { ExchangeError } from './exchange-error.js';
 
 /** Retry settings of {@link publishWithRetry}. */
 export interface RetryOptions {
-  /** Attempts in all (default 10: with the delays below, about 20 s, longer than a stream leader election). */
+  /**
+   * Attempts in all (default 10: with the delays below, 20–40 s of waiting, longer than a stream leader
+   * election; up to about two minutes when the attempts time out).
+   */
   attempts?: number;
   /** First delay in ms, doubled each time with jitter (default 100). */
   baseDelayMs?: number;
   /**
    * Aborted when the exchange closes: no further attempt starts and a wait between attempts ends at once,
-   * with `ERR_EXCHANGE_CLOSED`. An attempt already under way runs to its end (its answer may store the
-   * message).
+   * with `ERR_EXCHANGE_CLOSED`. An attempt under way is not interrupted by the signal: its answer decides.
    */
   signal?: AbortSignal;
 }
@@ -19,42 +21,54 @@ export interface RetryOptions {
 function closedError(subject: string, attempts: number, cause?: unknown): ExchangeError {
   return new ExchangeError(
     'ERR_EXCHANGE_CLOSED',
-    `The exchange closed before the publish to ${subject} succeeded (${attempts} attempt(s) made).`,
+    `The exchange or its connection closed before a publish to ${subject} was confirmed (${attempts} attempt(s) made).`,
     { ...(cause === undefined ? {} : { cause }), details: { subject, attempts } },
   );
 }
 
-/** The name, code and message of an error and of its causes: nats.js wraps "no responders" in another. */
-function errorText(err: unknown): string {
-  const parts: string[] = [];
+interface ErrorLike {
+  name?: string;
+  code?: string | number;
+  message?: string;
+  cause?: unknown;
+}
+
+/** An error and its causes (nats.js wraps "no responders" in a JetStreamNotEnabled, closings in requests). */
+function chain(err: unknown): ErrorLike[] {
+  const out: ErrorLike[] = [];
   let e: unknown = err;
   for (let depth = 0; e !== null && typeof e === 'object' && depth < 4; depth++) {
-    const { name, code, message, cause } = e as {
-      name?: string;
-      code?: string;
-      message?: string;
-      cause?: unknown;
-    };
-    parts.push(`${name ?? ''} ${code ?? ''} ${message ?? ''}`);
-    e = cause;
+    out.push(e);
+    e = (e as ErrorLike).cause;
   }
-  return parts.join(' ');
+  return out;
 }
 
-function isNoResponders(err: unknown): boolean {
-  return /no responders|503|jetstream is not enabled/i.test(errorText(err));
+/**
+ * The names, codes and messages of an error's chain, without the subject: a subject carries participant
+ * ids (a commune's NIS code such as 15031), which must not read as a status such as 503.
+ */
+function errorText(err: unknown, subject: string): string {
+  return chain(err)
+    .map((e) => `${e.name ?? ''} ${e.code ?? ''} ${(e.message ?? '').split(subject).join(' ')}`)
+    .join(' ');
 }
 
-/** A closed or draining connection never carries a publish again: no retry can help. */
-function isConnectionGone(err: unknown): boolean {
-  const name = (err as { name?: string }).name;
-  return name === 'ClosedConnectionError' || name === 'DrainingConnectionError';
-}
+type Failure = 'gone' | 'permanent' | 'no-stream' | 'transient';
 
-function isTransient(err: unknown): boolean {
-  return /timeout|timed out|disconnect|closed|reconnect|no responders|503|jetstream is not enabled/i.test(
-    errorText(err),
-  );
+/** What a failed attempt says about the next one. */
+function classify(err: unknown, subject: string): Failure {
+  const names = chain(err).map((e) => e.name);
+  // a closed or draining connection never carries a publish again
+  if (names.includes('ClosedConnectionError') || names.includes('DrainingConnectionError')) return 'gone';
+  if (names.includes('PermissionViolationError')) return 'permanent';
+  const text = errorText(err, subject);
+  if (/connection closed|connection draining/i.test(text)) return 'gone';
+  // nats-server answers "no responders" where no stream takes the subject: none is provisioned, or a
+  // clustered stream has no leader for a moment
+  if (/no ?responders|\b503\b|jetstream is not enabled/i.test(text)) return 'no-stream';
+  if (/timeout|timed out|disconnect|reconnect/i.test(text)) return 'transient';
+  return 'permanent';
 }
 
 /**
@@ -79,9 +93,12 @@ export async function publishWithRetry(
     try {
       return await js.publish(subject, data, options);
     } catch (err) {
-      if (isConnectionGone(err)) throw closedError(subject, attempt, err);
-      if (attempt >= attempts || !isTransient(err)) {
-        if (isNoResponders(err)) {
+      const failure = classify(err, subject);
+      if (failure === 'gone' || (signal?.aborted && failure !== 'permanent')) {
+        throw closedError(subject, attempt, err);
+      }
+      if (attempt >= attempts || failure === 'permanent') {
+        if (failure === 'no-stream') {
           throw new ExchangeError(
             'ERR_NO_STREAM',
             `No JetStream stream answered for ${subject.split('.').slice(0, 2).join('.')}.* after ${attempt} attempt(s): ` +

@@ -481,12 +481,16 @@ export class ServiceHost<S> {
 
   /**
    * Stops the relay and every hosted exchange: handlers in flight finish first; a relayed send still
-   * waiting to retry then ends, its messages kept in the dossier's outbox for the next run.
+   * waiting to retry then ends, its messages kept in the dossier's outbox for the next run. The
+   * connections close last, once the relay round has written what it sent (the dossiers' store is on the
+   * first exchange's connection).
    */
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.relayTimer);
-    await Promise.all([this.round, ...[...this.exchanges.values()].map((e) => e.close())]);
+    const exchanges = [...this.exchanges.values()];
+    await Promise.all([this.round, ...exchanges.map((e) => e.stop())]);
+    await Promise.all(exchanges.map((e) => e.close()));
   }
 }
 

@@ -1,0 +1,186 @@
+import { connect as connectNats } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
+import { deriveMessageId, newMessageId } from '@passerelle/envelope';
+import { startTestServer } from '@passerelle/testing';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { type Exchange, connectExchange, createLogger, publishWithRetry } from '../src/index.js';
+import { type Fixture, example, makeFixture } from './fixtures.js';
+
+const POST = 'post-ankara';
+const OE = 'immigration-office';
+
+/** Settles to the error a promise rejects with, or to undefined. */
+const failureOf = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+
+// Its own server: the tests remove the EXCHANGE stream, which the other suites rely on.
+describe('publish retries and closing', () => {
+  const nats = useNatsServer();
+  let fx: Fixture;
+
+  beforeAll(async () => {
+    fx = await makeFixture([POST, OE]);
+  });
+
+  const connect = (participant: string): Promise<Exchange> =>
+    connectExchange({
+      participant,
+      keys: fx.keys.get(participant)!,
+      directory: fx.resolver,
+      contracts: fx.contracts,
+      servers: nats.url,
+      logger: createLogger(participant, { level: 'silent' }),
+    });
+
+  test('close - a send waiting to retry ends with ERR_EXCHANGE_CLOSED; sent again under its id by the next run, it is handled once', async () => {
+    const post = await connect(POST);
+    // no stream takes the message: nats-server answers "no responders", which is retried (as for a
+    // stream without a leader for a moment) for half a minute
+    await post.jsm.streams.delete('EXCHANGE');
+    const messageId = newMessageId();
+    const id = deriveMessageId(messageId, OE);
+    const options = { to: OE, dossierId: 'DOSSIER-CLOSE-1', messageId };
+    const outcome = failureOf(post.send('visa-issued', example('visa-issued'), options));
+    // the send has recorded the message in its outbox and publishes it, in vain
+    while (!(await post.unreceipted(0)).some((r) => r.id === id)) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    await post.close();
+    expect(await outcome).toMatchObject({ code: 'ERR_EXCHANGE_CLOSED' });
+    // a closed exchange refuses at once
+    await expect(
+      post.send('visa-issued', example('visa-issued'), { to: OE, dossierId: 'DOSSIER-CLOSE-1' }),
+    ).rejects.toMatchObject({ code: 'ERR_EXCHANGE_CLOSED' });
+
+    // the next run (which provisions the stream again) finds it without receipt and sends it again
+    const restarted = await connect(POST);
+    const oe = await connect(OE);
+    try {
+      expect((await restarted.unreceipted(0)).map((r) => r.id)).toEqual([id]);
+      const handled: string[] = [];
+      oe.subscribe({ 'visa-issued': async (m) => void handled.push(m.meta.id) });
+      const [sent] = await restarted.send('visa-issued', example('visa-issued'), options);
+      expect(sent).toMatchObject({ id, duplicate: false });
+      const receipt = await restarted.awaitReceipt(id, 15_000);
+      expect(receipt.envelopeSha256).toBe(sent!.envelopeSha256);
+      expect(handled).toEqual([id]);
+    } finally {
+      await Promise.all([restarted.close(), oe.close()]);
+    }
+  });
+
+  test('close - a publish under way gets its answer before the connection drains: the send reports what the stream said', async () => {
+    const post = await connect(POST);
+    await post.jsm.streams.delete('EXCHANGE');
+    // a slow stream: it answers each publish once the exchange has begun to close
+    const stream = await connectNats({ servers: nats.url });
+    let closing: Promise<void> | undefined;
+    let reached: () => void = () => undefined;
+    const publishReached = new Promise<void>((resolve) => (reached = resolve));
+    stream.subscribe('pex.msg.>', {
+      callback: (_err, m) => {
+        reached();
+        void (async () => {
+          while (!closing) await new Promise((r) => setTimeout(r, 10));
+          await new Promise((r) => setTimeout(r, 200));
+          m.respond(JSON.stringify({ stream: 'EXCHANGE', seq: 42 }));
+        })();
+      },
+    });
+    await stream.flush();
+    try {
+      const sending = post.send('visa-issued', example('visa-issued'), {
+        to: OE,
+        dossierId: 'DOSSIER-CLOSE-2',
+      });
+      await publishReached;
+      closing = post.close();
+      const [sent] = await sending;
+      expect(sent).toMatchObject({ recipient: OE, seq: 42 });
+      await closing;
+    } finally {
+      await stream.close();
+    }
+  });
+
+  test('close - publishWithRetry stops retrying when its signal is aborted', async () => {
+    const post = await connect(POST);
+    try {
+      const aborting = new AbortController();
+      // a subscriber that never answers: each attempt times out, and the next waits its turn
+      post.nc.subscribe('nowhere.at.all');
+      const outcome = failureOf(
+        publishWithRetry(
+          post.js,
+          'nowhere.at.all',
+          'x',
+          { timeout: 100 },
+          { signal: aborting.signal, baseDelayMs: 1_000 },
+        ),
+      );
+      // the first attempt has timed out; the wait before the second ends with the abort
+      await new Promise((r) => setTimeout(r, 500));
+      aborting.abort();
+      expect(await outcome).toMatchObject({
+        code: 'ERR_EXCHANGE_CLOSED',
+        details: { subject: 'nowhere.at.all', attempts: 1 },
+      });
+      // aborted before the first attempt: none is made
+      await expect(
+        publishWithRetry(post.js, 'nowhere.at.all', 'x', {}, { signal: aborting.signal }),
+      ).rejects.toMatchObject({ code: 'ERR_EXCHANGE_CLOSED', details: { attempts: 0 } });
+    } finally {
+      await post.close();
+    }
+  });
+
+  test('publish - "no responders" (no stream, or one without a leader for a moment) is retried until a stream takes the message', async () => {
+    const post = await connect(POST);
+    try {
+      const publishing = publishWithRetry(
+        post.js,
+        'retry.later',
+        'x',
+        { msgID: 'retry-1' },
+        { baseDelayMs: 100 },
+      );
+      // the stream appears while the publish retries
+      await new Promise((r) => setTimeout(r, 400));
+      await post.jsm.streams.add({ name: 'RETRY_LATER', subjects: ['retry.later'] });
+      expect(await publishing).toMatchObject({ stream: 'RETRY_LATER', seq: 1, duplicate: false });
+    } finally {
+      await post.close();
+    }
+  });
+
+  test('publish - a closed connection ends the publish at once with ERR_EXCHANGE_CLOSED', async () => {
+    const post = await connect(POST);
+    await post.nc.close();
+    await expect(publishWithRetry(post.js, 'pex.msg.anything', 'x')).rejects.toMatchObject({
+      code: 'ERR_EXCHANGE_CLOSED',
+      details: { attempts: 1 },
+    });
+    await post.close();
+  });
+
+  test('publish - a permissions violation fails at once, even on a subject whose ids read like a status (commune 15031)', async () => {
+    const server = await startTestServer({
+      extraConfig: `authorization { users = [ { user: "p", password: "p", permissions: { publish: { deny: ["pex.msg.>"] } } } ] }`,
+    });
+    const nc = await connectNats({ servers: server.url, user: 'p', pass: 'p' });
+    try {
+      const subject = 'pex.msg.visa-issued.commune-15031.immigration-office';
+      await expect(
+        publishWithRetry(jetstream(nc, { timeout: 2_000 }), subject, 'x', {}, { baseDelayMs: 10 }),
+      ).rejects.toMatchObject({ code: 'ERR_PUBLISH_FAILED', details: { subject, attempts: 1 } });
+    } finally {
+      await nc.close();
+      await server.stop();
+    }
+  });
+});
