@@ -195,6 +195,9 @@ export function buildOpenApiDocument(contracts: Contracts): Json {
       'The dossier is closed (ERR_DOSSIER_CLOSED) or the same Idempotency-Key is in progress (ERR_IDEMPOTENCY_IN_PROGRESS).',
     ),
     '422': errorResponse('The Idempotency-Key was used with another request (ERR_IDEMPOTENCY_KEY_REUSED).'),
+    '503': errorResponse(
+      'The exchange did not confirm the message: JetStream did not accept it after retries (ERR_PUBLISH_FAILED), no stream took it (ERR_NO_STREAM), or the portal was shutting down (ERR_EXCHANGE_CLOSED). It may have been delivered all the same: retry with the same Idempotency-Key. For an application the body names the dossierId, which the portal keeps.',
+    ),
   };
 
   return {
