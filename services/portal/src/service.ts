@@ -228,6 +228,19 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
     app.setNotFoundHandler(async (_request, reply) =>
       reply.status(404).send({ code: 'ERR_REQUEST_INVALID', message: 'No such route.' }),
     );
+    // Fastify lets the requests in flight end before onClose: one whose send retries through an outage
+    // would hold the shutdown for the minute or two of its retries. Stopping the exchange first ends such a
+    // send (503 ERR_EXCHANGE_CLOSED, the dossier kept and named: the integrator retries with its key).
+    // Answers given while closing end their connection, or a client's keep-alive would hold it too.
+    let closing = false;
+    app.addHook('preClose', async () => {
+      closing = true;
+      await ex.stop();
+    });
+    app.addHook('onSend', async (_request, reply, payload) => {
+      if (closing) void reply.header('connection', 'close');
+      return payload;
+    });
     app.addHook('onClose', async () => {
       await subscription?.stop();
       await ex.close();

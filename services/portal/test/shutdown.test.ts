@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createPortalLogger, createPortalService, hashToken } from '../src/index.js';
+import { type World, makeWorld } from './fixtures.js';
+
+const PORTAL = 'portal-wib';
+const TOKEN = 'acme-token-0123456789abcdef';
+
+// Its own server: the test removes the EXCHANGE stream.
+describe('portal shutdown', () => {
+  const nats = useNatsServer();
+  let world: World;
+
+  beforeAll(async () => {
+    world = await makeWorld(nats.url, [PORTAL, 'region-bruxelles', 'immigration-office']);
+  });
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  test('portal - closing while an application retries its publish answers 503 ERR_EXCHANGE_CLOSED with the kept dossier, and closes', async () => {
+    const app = await createPortalService({
+      participant: PORTAL,
+      keys: world.keys.get(PORTAL)!,
+      directory: world.directory,
+      contracts: world.contracts,
+      servers: nats.url,
+      integrators: [{ name: 'acme-hr', tokenSha256: hashToken(TOKEN) }],
+      logger: createPortalLogger({ level: 'silent' }),
+    });
+    const headers = { authorization: `Bearer ${TOKEN}` };
+    const body = JSON.parse(
+      readFileSync(
+        new URL(
+          '../../../schemas/examples/application-submitted.v1/valid-ict-first-application.json',
+          import.meta.url,
+        ),
+        'utf8',
+      ),
+    ) as { documents: Record<string, unknown> };
+    const upload = async (): Promise<unknown> =>
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/v1/documents',
+          headers: { ...headers, 'content-type': 'application/pdf' },
+          payload: Buffer.from('%PDF-1.7 a document'),
+        })
+      ).json().document;
+    for (const slot of ['passportCopy', 'employmentContract', 'medicalCertificate', 'criminalRecord']) {
+      body.documents[slot] = await upload();
+    }
+    body.documents['healthInsurance'] = { form: 'employer-undertaking', document: await upload() };
+
+    // no stream takes the application: its publish retries ("no responders") for half a minute
+    await (await jetstreamManager(world.nc)).streams.delete('EXCHANGE');
+    // a real HTTP request in flight (Fastify lets those end before its onClose hooks run)
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    const answer = fetch(`${address}/v1/dossiers`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': 'shutdown-acme-0001' },
+      body: JSON.stringify(body),
+    });
+    // the application is on its way: the exchange has recorded it in the portal's outbox, and retries
+    const outbox = await new Kvm(world.nc).open(`pex-outbox-${PORTAL}`);
+    const recorded = async (): Promise<boolean> => {
+      for await (const _key of await outbox.keys()) return true;
+      return false;
+    };
+    while (!(await recorded())) await new Promise((r) => setTimeout(r, 20));
+    const closed = app.close();
+    const res = await answer;
+    expect(res.status).toBe(503);
+    // the answer ends its connection, so that the client's keep-alive does not hold the shutdown
+    expect(res.headers.get('connection')).toBe('close');
+    const error = (await res.json()) as { code: string; dossierId?: string };
+    expect(error).toMatchObject({ code: 'ERR_EXCHANGE_CLOSED' });
+    expect(error.dossierId).toMatch(/^[0-9a-f-]{36}$/);
+    await closed;
+  });
+});
