@@ -279,6 +279,8 @@ export class Exchange {
   private readonly subscriptions = new Set<Subscription>();
   /** Aborted by {@link stop} once the subscriptions have stopped: sends end instead of retrying. */
   private readonly closed = new AbortController();
+  /** How publishes retry: until the exchange closes. */
+  private readonly retry: RetryOptions = { signal: this.closed.signal };
   /** Sends under way, which {@link stop} lets finish: each ends at its next wait once it is aborted. */
   private readonly sending = new Set<Promise<SentMessage[]>>();
   private readonly receiptWaiters = new Map<string, Set<(claims: ReceiptClaims) => void>>();
@@ -847,11 +849,6 @@ export class Exchange {
     const info = await this.jsm.consumers.info(StreamNames.exchange, inboxConsumerName(this.participant));
     this.metrics.consumerPending.set({ consumer: info.name }, info.num_pending);
     return info.num_pending + info.num_ack_pending;
-  }
-
-  /** How publishes retry: until the exchange closes. */
-  private get retry(): RetryOptions {
-    return { signal: this.closed.signal };
   }
 
   /**
