@@ -34,9 +34,9 @@ const receiver = await connectExchange({
   servers: settings.server,
   provider: {
     jose: joseProvider,
-    'node-crypto': createNodeCryptoProvider(),
+    'node-crypto': createNodeCryptoProvider({ signatures: 'thread-pool' }),
     'node-crypto-inline': createNodeCryptoProvider({ signatures: 'inline' }),
-    'node-crypto-ecdh': createNodeCryptoProvider({ agreement: 'node' }),
+    'node-crypto-ecdh': createNodeCryptoProvider({ signatures: 'thread-pool', agreement: 'node' }),
   }[settings.provider],
   concurrency: 64,
   consumer: { maxAckPending: 1_024 },

@@ -61,14 +61,14 @@ const ALL_PROVIDERS: {
     receiver: 'region-bruxelles',
   },
   {
-    name: 'node-crypto, signatures on the thread pool (runtime default)',
+    name: 'node-crypto, signatures on the thread pool (the default on more than two cores)',
     key: 'node-crypto',
-    provider: createNodeCryptoProvider(),
+    provider: createNodeCryptoProvider({ signatures: 'thread-pool' }),
     sender: 'portal-bench-b',
     receiver: 'region-wallonie',
   },
   {
-    name: 'node-crypto, signatures inline',
+    name: 'node-crypto, signatures inline (the default on two cores or fewer)',
     key: 'node-crypto-inline',
     provider: createNodeCryptoProvider({ signatures: 'inline' }),
     sender: 'portal-bench-c',
@@ -77,7 +77,7 @@ const ALL_PROVIDERS: {
   {
     name: 'node-crypto, signatures on the thread pool, ECDH by node:crypto (without the addon)',
     key: 'node-crypto-ecdh',
-    provider: createNodeCryptoProvider({ agreement: 'node' }),
+    provider: createNodeCryptoProvider({ signatures: 'thread-pool', agreement: 'node' }),
     sender: 'portal-bench-d',
     receiver: 'region-dg',
   },

@@ -10,6 +10,7 @@ import {
   sign,
   verify,
 } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { PasserelleError } from '@passerelle/errors';
 import {
   bareJwk,
@@ -46,13 +47,15 @@ const verifyInline = (data: Buffer, key: KeyObject, signature: Buffer): Promise<
 /** Options of {@link createNodeCryptoProvider}. */
 export interface NodeCryptoProviderOptions {
   /**
-   * Where ES256 signatures and verifications run. `thread-pool` (default): on libuv's thread pool, so one
-   * process signing many messages at once uses more than one core. `inline`: on the calling thread
-   * (≈ 35 µs a signature, ≈ 90 µs a verification), which saves the hand-off to a pool thread and back
-   * (15–30 µs of CPU and two thread switches per operation) where the cores are busy anyway, but keeps all
-   * of the process's work on one thread (BENCHMARKS.md, "Exchange", measures both).
+   * Where ES256 signatures and verifications run. `thread-pool`: on libuv's thread pool, so one process
+   * signing many messages at once uses more than one core. `inline`: on the calling thread (≈ 35 µs a
+   * signature, ≈ 90 µs a verification), which saves the hand-off to a pool thread and back (15–30 µs of
+   * CPU and two thread switches per operation) but keeps all of the process's work on one thread. `auto`
+   * (default): `inline` on a machine of at most two cores, where the hand-off only costs (the process
+   * shares them with nats-server and its peers: 7–12 % less CPU per message end to end, BENCHMARKS.md,
+   * "Exchange"), `thread-pool` on a larger one.
    */
-  signatures?: 'thread-pool' | 'inline';
+  signatures?: 'auto' | 'thread-pool' | 'inline';
   /**
    * How P-256 ECDH agreements are computed. `auto` (default): by the addon built at install
    * (`native/p256-agreement.c`: OpenSSL's ECDH without Node's key-pair check on every call, ≈ 75 µs
@@ -177,27 +180,28 @@ function p256Point(x: string, y: string): Buffer {
 /**
  * A provider on Node's own `crypto` (OpenSSL), with no JOSE library: exactly ES256 compact JWS and
  * ECDH-ES+A256KW / A256GCM compact JWE on P-256 (RFC 7515, 7516, 7518), nothing else. ES256 signing and
- * verification run on libuv's thread pool, or inline (`signatures: 'inline'`); ECDH works on raw points
- * (`createECDH`: no JWK to import or export per message; each coordinate must be 32 bytes, and OpenSSL
- * refuses a point off the curve); ECDH and AES stay on the loop (≈ 0.2 ms and a few µs). It passes the
+ * verification run inline on a machine of at most two cores and on libuv's thread pool on a larger one
+ * (`signatures`); ECDH works on raw points (each coordinate must be 32 bytes, and a point off the curve is
+ * refused); ECDH and AES stay on the loop (≈ 0.1 ms and a few µs). It passes the
  * shared conformance suite and interoperates with jose and node-jose; BENCHMARKS.md shows why it is the
  * default.
  *
  * @example
  * ```ts
- * const provider = createNodeCryptoProvider(); // or createNodeCryptoProvider({ signatures: 'inline' })
+ * const provider = createNodeCryptoProvider(); // or createNodeCryptoProvider({ signatures: 'thread-pool' })
  * await openEnvelope(bytes, { recipient, resolver, provider });
  * ```
  */
 export function createNodeCryptoProvider(options: NodeCryptoProviderOptions = {}): CryptoProvider {
-  const signatures = options.signatures ?? 'thread-pool';
-  if (signatures !== 'thread-pool' && signatures !== 'inline') {
+  const setting = options.signatures ?? 'auto';
+  if (setting !== 'auto' && setting !== 'thread-pool' && setting !== 'inline') {
     throw new PasserelleError(
       'ERR_CONFIG_INVALID',
-      `signatures must be 'thread-pool' or 'inline', not ${String(signatures).slice(0, 32)}.`,
+      `signatures must be 'auto', 'thread-pool' or 'inline', not ${String(setting).slice(0, 32)}.`,
       { details: { setting: 'signatures' } },
     );
   }
+  const signatures = setting === 'auto' ? (availableParallelism() > 2 ? 'thread-pool' : 'inline') : setting;
   const agreements = chooseAgreements(options.agreement);
   const signWith = signatures === 'inline' ? signInline : signOnPool;
   const verifyWith = signatures === 'inline' ? verifyInline : verifyOnPool;

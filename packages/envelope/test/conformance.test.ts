@@ -4,13 +4,13 @@ import { describeConformance } from './conformance.js';
 
 describeConformance(createJoseProvider());
 describeConformance(createNodeJoseProvider());
-describeConformance(createNodeCryptoProvider());
+describeConformance(createNodeCryptoProvider({ signatures: 'thread-pool' }));
 describeConformance(createNodeCryptoProvider({ signatures: 'inline' }));
 describeConformance(createNodeCryptoProvider({ agreement: 'node' }));
 
 test('createNodeCryptoProvider - refuses an unknown signatures setting', () => {
   expect(() => createNodeCryptoProvider({ signatures: 'worker' as unknown as 'inline' })).toThrow(
-    /signatures must be 'thread-pool' or 'inline'/,
+    /signatures must be 'auto', 'thread-pool' or 'inline'/,
   );
 });
 
@@ -18,4 +18,12 @@ test('createNodeCryptoProvider - refuses an unknown agreement setting', () => {
   expect(() => createNodeCryptoProvider({ agreement: 'wasm' as unknown as 'node' })).toThrow(
     /agreement must be 'auto', 'native' or 'node'/,
   );
+});
+
+test('createNodeCryptoProvider - signatures auto: inline on at most two cores, on the thread pool beyond', async () => {
+  const { availableParallelism } = await import('node:os');
+  const inline = availableParallelism() <= 2;
+  expect(createNodeCryptoProvider().name).toBe(inline ? 'node-crypto-inline' : 'node-crypto');
+  expect(createNodeCryptoProvider({ signatures: 'thread-pool' }).name).toBe('node-crypto');
+  expect(createNodeCryptoProvider({ signatures: 'inline' }).name).toBe('node-crypto-inline');
 });

@@ -15,7 +15,7 @@ import { makeMeta, makeWorld, samplePayload, type World } from './fixtures.js';
 describe('interop', () => {
   const jose = createJoseProvider();
   const nodeJose = createNodeJoseProvider();
-  const nodeCrypto = createNodeCryptoProvider();
+  const nodeCrypto = createNodeCryptoProvider({ signatures: 'thread-pool' });
   const nodeCryptoInline = createNodeCryptoProvider({ signatures: 'inline' });
   const nodeCryptoEcdh = createNodeCryptoProvider({ agreement: 'node' });
   let w: World;

@@ -82,11 +82,11 @@ export interface ExchangeOptions {
   /** Largest envelope accepted or sent, in bytes. */
   maxBytes?: number;
   /**
-   * The JOSE implementation. Default: the envelope's `defaultProvider` (node:crypto, no JOSE library,
-   * signatures on libuv's thread pool), which passes the envelope's conformance suite and tamper corpus,
-   * interoperates both ways with jose and node-jose, and moves 1.6× or more the messages of jose end to end
-   * (BENCHMARKS.md, "Exchange"). `createNodeCryptoProvider({ signatures: 'inline' })` spends 5–11 % less
-   * CPU per message but does all of a process's work on one thread; `joseProvider` uses jose.
+   * The JOSE implementation. Default: the envelope's `defaultProvider` (node:crypto, no JOSE library;
+   * signatures inline on a machine of at most two cores, on libuv's thread pool on a larger one), which
+   * passes the envelope's conformance suite and tamper corpus, interoperates both ways with jose and
+   * node-jose, and moves 1.6× or more the messages of jose end to end (BENCHMARKS.md, "Exchange");
+   * `joseProvider` uses jose.
    */
   provider?: CryptoProvider;
   /** Handler calls in flight at once per subscription (default 16). */
