@@ -51,9 +51,10 @@ export interface NodeCryptoProviderOptions {
    * signing many messages at once uses more than one core. `inline`: on the calling thread (≈ 35 µs a
    * signature, ≈ 90 µs a verification), which saves the hand-off to a pool thread and back (15–30 µs of
    * CPU and two thread switches per operation) but keeps all of the process's work on one thread. `auto`
-   * (default): `inline` on a machine of at most two cores, where the hand-off only costs (the process
-   * shares them with nats-server and its peers: 7–12 % less CPU per message end to end, BENCHMARKS.md,
-   * "Exchange"), `thread-pool` on a larger one.
+   * (default): `inline` on a machine of at most two cores, which the process shares with nats-server and
+   * its peers, so that the hand-off only costs (in the interleaved runs of the exchange benchmark,
+   * BENCHMARKS.md, inline moved more messages per second in 11 of 15 and used less CPU in 9 of the 10 that
+   * recorded it); `thread-pool` on a larger one.
    */
   signatures?: 'auto' | 'thread-pool' | 'inline';
   /**
