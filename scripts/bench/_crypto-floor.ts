@@ -4,7 +4,7 @@
  * `{ meta, payload }`, ephemeral P-256 key + ECDH on raw points + Concat KDF + AES-KW + AES-256-GCM,
  * SHA-256 of the ciphertext, ES256 sign of the seal. Open: the reverse (two ES256 verifications, ECDH,
  * unwrap, decrypt). Receipt: one ES256 signature by the receiver and its verification by the sender.
- * Signatures run on libuv's thread pool as the default provider's do.
+ * Signatures run on libuv's thread pool (the default provider's do on machines of more than two cores).
  */
 import {
   createCipheriv,

@@ -51,10 +51,12 @@ export interface NodeCryptoProviderOptions {
    * signing many messages at once uses more than one core. `inline`: on the calling thread (≈ 35 µs a
    * signature, ≈ 90 µs a verification), which saves the hand-off to a pool thread and back (15–30 µs of
    * CPU and two thread switches per operation) but keeps all of the process's work on one thread. `auto`
-   * (default): `inline` on a machine of at most two cores, which the process shares with nats-server and
+   * (default): `inline` on a machine of at most two cores, which the process usually shares with nats-server and
    * its peers, so that the hand-off only costs (in the interleaved runs of the exchange benchmark,
    * BENCHMARKS.md, inline moved more messages per second in 11 of 15 and used less CPU in 9 of the 10 that
-   * recorded it); `thread-pool` on a larger one.
+   * recorded it); `thread-pool` on a larger one. Node counts the cores the process may run on, not a
+   * container's CPU quota: on a large host, a container limited to one or two CPUs gets the thread pool
+   * unless it asks for `inline`.
    */
   signatures?: 'auto' | 'thread-pool' | 'inline';
   /**
@@ -183,7 +185,7 @@ function p256Point(x: string, y: string): Buffer {
  * ECDH-ES+A256KW / A256GCM compact JWE on P-256 (RFC 7515, 7516, 7518), nothing else. ES256 signing and
  * verification run inline on a machine of at most two cores and on libuv's thread pool on a larger one
  * (`signatures`); ECDH works on raw points (each coordinate must be 32 bytes, and a point off the curve is
- * refused); ECDH and AES stay on the loop (≈ 0.1 ms and a few µs). It passes the
+ * refused); ECDH and AES stay on the loop (≈ 0.1 ms with the agreement addon, and a few µs). It passes the
  * shared conformance suite and interoperates with jose and node-jose; BENCHMARKS.md shows why it is the
  * default.
  *

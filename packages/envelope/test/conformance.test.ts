@@ -6,7 +6,7 @@ describeConformance(createJoseProvider());
 describeConformance(createNodeJoseProvider());
 describeConformance(createNodeCryptoProvider({ signatures: 'thread-pool' }));
 describeConformance(createNodeCryptoProvider({ signatures: 'inline' }));
-describeConformance(createNodeCryptoProvider({ agreement: 'node' }));
+describeConformance(createNodeCryptoProvider({ signatures: 'thread-pool', agreement: 'node' }));
 
 test('createNodeCryptoProvider - refuses an unknown signatures setting', () => {
   expect(() => createNodeCryptoProvider({ signatures: 'worker' as unknown as 'inline' })).toThrow(

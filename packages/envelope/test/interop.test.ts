@@ -17,7 +17,7 @@ describe('interop', () => {
   const nodeJose = createNodeJoseProvider();
   const nodeCrypto = createNodeCryptoProvider({ signatures: 'thread-pool' });
   const nodeCryptoInline = createNodeCryptoProvider({ signatures: 'inline' });
-  const nodeCryptoEcdh = createNodeCryptoProvider({ agreement: 'node' });
+  const nodeCryptoEcdh = createNodeCryptoProvider({ signatures: 'thread-pool', agreement: 'node' });
   let w: World;
   beforeAll(async () => {
     w = await makeWorld();

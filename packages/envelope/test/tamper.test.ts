@@ -421,4 +421,4 @@ describeTamper(createJoseProvider(), 600);
 describeTamper(createNodeJoseProvider(), 300);
 describeTamper(createNodeCryptoProvider({ signatures: 'thread-pool' }), 400);
 describeTamper(createNodeCryptoProvider({ signatures: 'inline' }), 400);
-describeTamper(createNodeCryptoProvider({ agreement: 'node' }), 400);
+describeTamper(createNodeCryptoProvider({ signatures: 'thread-pool', agreement: 'node' }), 400);

@@ -280,7 +280,7 @@ export class Exchange {
   /** Aborted by {@link stop} once the subscriptions have stopped: sends end instead of retrying. */
   private readonly closed = new AbortController();
   /** How publishes retry: until the exchange closes. */
-  private readonly retry: RetryOptions = { signal: this.closed.signal };
+  private readonly retry: Readonly<RetryOptions> = { signal: this.closed.signal };
   /** Sends under way, which {@link stop} lets finish: each ends at its next wait once it is aborted. */
   private readonly sending = new Set<Promise<SentMessage[]>>();
   private readonly receiptWaiters = new Map<string, Set<(claims: ReceiptClaims) => void>>();

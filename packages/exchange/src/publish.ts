@@ -83,7 +83,7 @@ export async function publishWithRetry(
   subject: string,
   data: Uint8Array | string,
   options: Partial<JetStreamPublishOptions> = {},
-  retry: RetryOptions = {},
+  retry: Readonly<RetryOptions> = {},
 ): Promise<PubAck> {
   const attempts = retry.attempts ?? 10;
   let delay = retry.baseDelayMs ?? 100;

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { loadContracts } from '@passerelle/contracts';
 import { ANCHOR_FILES, createDirectoryClient, loadAnchor, loadParticipantKeys } from '@passerelle/directory';
 import { PasserelleError } from '@passerelle/errors';
-import { connectNats } from '@passerelle/exchange';
+import { connectNats, errorSummary } from '@passerelle/exchange';
 import type { PortalIntegrator } from './config.js';
 import { createPortalLogger } from './logger.js';
 import { PortalError } from './portal-error.js';
@@ -76,10 +76,15 @@ async function main(): Promise<void> {
   const address = await app.listen({ host, port });
   logger.info({ address, participant }, 'portal listening');
   const stop = async (): Promise<void> => {
-    await app.close();
-    await directory.close();
-    await nc.drain();
-    process.exit(0);
+    try {
+      await app.close();
+      await directory.close();
+      await nc.drain();
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err: errorSummary(err) }, 'shutdown failed');
+      process.exit(1);
+    }
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());

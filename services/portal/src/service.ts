@@ -9,6 +9,7 @@ import {
   type Subscription,
   connectExchange,
   connectNats,
+  errorSummary,
   isRefusedBeforePublishing,
 } from '@passerelle/exchange';
 import {
@@ -229,19 +230,24 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
       reply.status(404).send({ code: 'ERR_REQUEST_INVALID', message: 'No such route.' }),
     );
     // Fastify lets the requests in flight end before onClose: one whose send retries through an outage
-    // would hold the shutdown for the minute or two of its retries. Stopping the exchange first ends such a
-    // send (503 ERR_EXCHANGE_CLOSED, the dossier kept and named: the integrator retries with its key).
-    // Answers given while closing end their connection, or a client's keep-alive would hold it too.
-    let closing = false;
-    app.addHook('preClose', async () => {
-      closing = true;
-      await ex.stop();
+    // would hold the shutdown for the minute or two of its retries. Stopping the exchange as closing begins
+    // ends such a send once the exchange's handlers in flight are done (503 ERR_EXCHANGE_CLOSED, the dossier
+    // kept and named: the integrator retries with its key). Not awaited here: Fastify gives a preClose hook
+    // 10 s, and the handlers may need longer; onClose waits for it. Answers given while closing end their
+    // connection, or a client's keep-alive would hold the shutdown too.
+    let stopping: Promise<void> | undefined;
+    app.addHook('preClose', (done) => {
+      stopping = ex.stop().catch((err: unknown) => {
+        logger.warn({ err: errorSummary(err) }, 'exchange stop failed');
+      });
+      done();
     });
-    app.addHook('onSend', async (_request, reply, payload) => {
-      if (closing) void reply.header('connection', 'close');
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (stopping && request.raw.httpVersionMajor !== 2) void reply.header('connection', 'close');
       return payload;
     });
     app.addHook('onClose', async () => {
+      await stopping;
       await subscription?.stop();
       await ex.close();
       if (ownsConnection && !nc.isClosed()) await nc.drain();
