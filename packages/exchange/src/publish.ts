@@ -48,8 +48,8 @@ function chain(err: unknown): ErrorLike[] {
  * The names, codes and messages of an error's chain, without the subject: a subject carries participant
  * ids (a commune's NIS code such as 15031), which must not read as a status such as 503.
  */
-function errorText(err: unknown, subject: string): string {
-  return chain(err)
+function errorText(links: readonly ErrorLike[], subject: string): string {
+  return links
     .map((e) => `${e.name ?? ''} ${e.code ?? ''} ${(e.message ?? '').split(subject).join(' ')}`)
     .join(' ');
 }
@@ -58,11 +58,12 @@ type Failure = 'gone' | 'permanent' | 'no-stream' | 'transient';
 
 /** What a failed attempt says about the next one. */
 function classify(err: unknown, subject: string): Failure {
-  const names = chain(err).map((e) => e.name);
+  const links = chain(err);
+  const names = links.map((e) => e.name);
   // a closed or draining connection never carries a publish again
   if (names.includes('ClosedConnectionError') || names.includes('DrainingConnectionError')) return 'gone';
   if (names.includes('PermissionViolationError')) return 'permanent';
-  const text = errorText(err, subject);
+  const text = errorText(links, subject);
   if (/connection closed|connection draining/i.test(text)) return 'gone';
   // nats-server answers "no responders" where no stream takes the subject: none is provisioned, or a
   // clustered stream has no leader for a moment

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { toPublicJwk } from '@passerelle/envelope';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type Exchange, connectExchange, createLogger } from '../src/index.js';
-import { type Fixture, example, makeFixture, repoRoot } from './fixtures.js';
+import type { Exchange } from '../src/index.js';
+import { type Fixture, connectParticipant, example, makeFixture, repoRoot } from './fixtures.js';
 
 const POST = 'post-ankara';
 const OE = 'immigration-office';
@@ -32,16 +32,7 @@ describe('exchange under failure and load', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function connect(participant: string): Promise<Exchange> {
-    return connectExchange({
-      participant,
-      keys: fx.keys.get(participant)!,
-      directory: fx.resolver,
-      contracts: fx.contracts,
-      servers: nats.url,
-      logger: createLogger(participant, { level: 'silent' }),
-    });
-  }
+  const connect = (participant: string): Promise<Exchange> => connectParticipant(fx, nats.url, participant);
 
   test('exchange - a consumer killed with SIGKILL mid-handler handles the message once after restart', async () => {
     const fixtureFile = join(dir, 'fixture.json');

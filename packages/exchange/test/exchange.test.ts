@@ -7,12 +7,11 @@ import {
   type Exchange,
   type ExchangeOptions,
   type IncomingMessage,
-  connectExchange,
   isRefusedBeforePublishing,
   listDeadLetters,
   replayDeadLetter,
 } from '../src/index.js';
-import { type Fixture, example, makeFixture } from './fixtures.js';
+import { type Fixture, connectParticipant, example, makeFixture } from './fixtures.js';
 
 const POST = 'post-ankara';
 const OE = 'immigration-office';
@@ -31,15 +30,7 @@ describe('exchange runtime', () => {
   });
 
   async function connect(participant: string, extra: Partial<ExchangeOptions> = {}): Promise<Exchange> {
-    const ex = await connectExchange({
-      participant,
-      keys: fx.keys.get(participant)!,
-      directory: fx.resolver,
-      contracts: fx.contracts,
-      servers: nats.url,
-      logger: (await import('../src/index.js')).createLogger(participant, { level: 'silent' }),
-      ...extra,
-    });
+    const ex = await connectParticipant(fx, nats.url, participant, extra);
     open.push(ex);
     return ex;
   }

@@ -9,6 +9,7 @@ import {
   generateParticipantKeys,
   publicKeysOf,
 } from '@passerelle/envelope';
+import { type Exchange, type ExchangeOptions, connectExchange, createLogger } from '../src/index.js';
 
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -28,6 +29,24 @@ export async function makeFixture(ids: readonly string[]): Promise<Fixture> {
   for (const id of ids) keys.set(id, await generateParticipantKeys(id));
   const resolver = createStaticResolver([...keys.values()].map(publicKeysOf));
   return { keys, resolver, contracts: await loadContracts({ root: repoRoot }) };
+}
+
+/** Connects one of the fixture's participants to the exchange at `servers`, logging nothing. */
+export function connectParticipant(
+  fx: Fixture,
+  servers: string,
+  participant: string,
+  extra: Partial<ExchangeOptions> = {},
+): Promise<Exchange> {
+  return connectExchange({
+    participant,
+    keys: fx.keys.get(participant)!,
+    directory: fx.resolver,
+    contracts: fx.contracts,
+    servers,
+    logger: createLogger(participant, { level: 'silent' }),
+    ...extra,
+  });
 }
 
 /** A valid example payload shipped beside a schema (the first `valid-*.json`, or the one named). */

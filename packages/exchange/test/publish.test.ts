@@ -4,8 +4,8 @@ import { deriveMessageId, newMessageId } from '@passerelle/envelope';
 import { startTestServer } from '@passerelle/testing';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { type Exchange, connectExchange, createLogger, publishWithRetry } from '../src/index.js';
-import { type Fixture, example, makeFixture } from './fixtures.js';
+import { type Exchange, publishWithRetry } from '../src/index.js';
+import { type Fixture, connectParticipant, example, makeFixture } from './fixtures.js';
 
 const POST = 'post-ankara';
 const OE = 'immigration-office';
@@ -26,15 +26,7 @@ describe('publish retries and closing', () => {
     fx = await makeFixture([POST, OE]);
   });
 
-  const connect = (participant: string): Promise<Exchange> =>
-    connectExchange({
-      participant,
-      keys: fx.keys.get(participant)!,
-      directory: fx.resolver,
-      contracts: fx.contracts,
-      servers: nats.url,
-      logger: createLogger(participant, { level: 'silent' }),
-    });
+  const connect = (participant: string): Promise<Exchange> => connectParticipant(fx, nats.url, participant);
 
   test('close - a send waiting to retry ends with ERR_EXCHANGE_CLOSED; sent again under its id by the next run, it is handled once', async () => {
     const post = await connect(POST);

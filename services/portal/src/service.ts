@@ -242,9 +242,9 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
       });
       done();
     });
-    app.addHook('onSend', async (request, reply, payload) => {
+    app.addHook('onSend', (request, reply, payload, done) => {
       if (stopping && request.raw.httpVersionMajor !== 2) void reply.header('connection', 'close');
-      return payload;
+      done(null, payload);
     });
     app.addHook('onClose', async () => {
       await stopping;
