@@ -1,14 +1,13 @@
 import { DecisionArchive } from '@passerelle/documents';
 import { decisionDocument } from '@passerelle/procedure';
-import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   type ProcedureHarness,
   OE,
   OFFLINE_POST,
   ictFirstApplication,
   newDossierId,
-  startProcedure,
+  useProcedure,
   submit,
   today,
 } from './harness.js';
@@ -21,15 +20,8 @@ const visa = (number: string): unknown => ({
 });
 
 describe('out-of-sequence messages go to the dead letters with a stable code', () => {
-  const nats = useNatsServer();
-  let h: ProcedureHarness;
-
-  beforeAll(async () => {
-    h = await startProcedure(nats.url);
-  }, 60_000);
-  afterAll(async () => {
-    await h?.close();
-  });
+  let h!: ProcedureHarness;
+  useProcedure((started) => (h = started));
 
   test('bad input - a visa for an unknown dossier: ERR_UNKNOWN_DOSSIER, the office keeps working', async () => {
     const post = await h.connectAs('post-ankara');

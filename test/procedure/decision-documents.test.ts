@@ -8,15 +8,14 @@ import { createLogger } from '@passerelle/exchange';
 import { StateCipher } from '@passerelle/service-host';
 import { replayDeadLetter } from '@passerelle/exchange';
 import { DossierStore, type ResidenceGranted, decisionDocument } from '@passerelle/procedure';
-import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   type ProcedureHarness,
   OE,
   OFFLINE_POST,
   ictFirstApplication,
   newDossierId,
-  startProcedure,
+  useProcedure,
   submit,
   toPermitIssued,
   today,
@@ -28,15 +27,8 @@ import {
  * The tests play the Office, so that what is stored can differ from what is sent.
  */
 describe('decision documents are read back before a post or a commune acts on them', () => {
-  const nats = useNatsServer();
-  let h: ProcedureHarness;
-
-  beforeAll(async () => {
-    h = await startProcedure(nats.url);
-  }, 60_000);
-  afterAll(async () => {
-    await h?.close();
-  });
+  let h!: ProcedureHarness;
+  useProcedure((started) => (h = started));
 
   const period = (): { from: string; to: string } => ({ from: today(30), to: today(30 + 364) });
 

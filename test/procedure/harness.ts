@@ -34,6 +34,8 @@ import {
   createRegionalAuthorityService,
 } from '@passerelle/regional-authority';
 import type { ServiceEvent } from '@passerelle/service-host';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { afterAll, beforeAll } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -287,6 +289,22 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
       await nc.close();
     },
   };
+}
+
+/**
+ * In a `describe`: its own nats-server, and the procedure started on it before the tests (handed to
+ * `started`) and closed after them.
+ */
+export function useProcedure(started: (h: ProcedureHarness) => void): void {
+  const nats = useNatsServer();
+  let h: ProcedureHarness | undefined;
+  beforeAll(async () => {
+    h = await startProcedure(nats.url);
+    started(h);
+  }, 60_000);
+  afterAll(async () => {
+    await h?.close();
+  });
 }
 
 let counter = 0;

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { addDays, addWorkingDays, addYears } from '@passerelle/procedure';
-import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   type ProcedureHarness,
   OE,
@@ -11,7 +10,7 @@ import {
   feeProof,
   ictFirstApplication,
   newDossierId,
-  startProcedure,
+  useProcedure,
   submit,
   toPermitIssued,
   today,
@@ -20,15 +19,8 @@ import {
 const at = (offsetDays: number): Date => new Date(Date.now() + offsetDays * 86_400_000);
 
 describe('single-permit procedure, end to end', () => {
-  const nats = useNatsServer();
-  let h: ProcedureHarness;
-
-  beforeAll(async () => {
-    h = await startProcedure(nats.url);
-  }, 60_000);
-  afterAll(async () => {
-    await h?.close();
-  });
+  let h!: ProcedureHarness;
+  useProcedure((started) => (h = started));
 
   /** Recipients of every `type` message of a dossier. */
   const recipientsOf = async (dossierId: string, type: string, count: number): Promise<string[]> =>

@@ -1,7 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type ProcedureHarness, newDossierId, startProcedure, toPermitIssued, today } from './harness.js';
+import { describe, expect, test } from 'vitest';
+import { type ProcedureHarness, newDossierId, useProcedure, toPermitIssued, today } from './harness.js';
 
 /**
  * A service stopped during an outage: its decided messages wait in the dossiers' outboxes, and stopping does
@@ -9,15 +8,8 @@ import { type ProcedureHarness, newDossierId, startProcedure, toPermitIssued, to
  * stream.
  */
 describe('service shutdown during an outage', () => {
-  const nats = useNatsServer();
-  let h: ProcedureHarness;
-
-  beforeAll(async () => {
-    h = await startProcedure(nats.url);
-  }, 60_000);
-  afterAll(async () => {
-    await h?.close();
-  });
+  let h!: ProcedureHarness;
+  useProcedure((started) => (h = started));
 
   test('shutdown - the Office stops while a decision it recorded retries its publish: the retries end, the message stays in the outbox', async () => {
     const id = newDossierId('shutdown');
