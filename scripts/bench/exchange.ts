@@ -1,10 +1,11 @@
 /**
- * `pnpm bench exchange [--count N] [--seconds S] [--rounds R] [--provider jose,node-crypto,node-crypto-inline,node-crypto-ecdh]`:
+ * `pnpm bench exchange [--count N] [--seconds S] [--rounds R] [--provider jose,node-crypto,node-crypto-inline,node-crypto-ecdh] [--phases]`:
  * secure messages end to end (seal, publish, consume, open, contract and schema checks, idempotency,
  * handler, signed receipt, ack, receipt verified by the sender) beside a raw JetStream publish/consume of
  * payloads of the same size and the bare cryptography of a message, in the same run on the same
  * nats-server; for each crypto provider the runtime can use, in R interleaved rounds after a warm-up; then
- * p50/p99 latency of the secure path at a fixed 200 msg/s.
+ * p50/p99 latency of the secure path at a fixed 200 msg/s. `--phases` adds, per round, the sending phase
+ * and the phase after it, while the receiver works through what is left (see `Phase`).
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,6 +38,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     provider: { type: 'string' },
     rounds: { type: 'string', default: '5' },
+    phases: { type: 'boolean', default: false },
   },
 });
 const COUNT = Number(values.count);
@@ -124,6 +126,19 @@ function median(values: readonly number[]): number {
 const spread = (values: readonly number[]): string =>
   `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`;
 
+/**
+ * One phase of a throughput round (`--phases`): sending while the 32 sends are in flight, draining from the
+ * last send's answer until every receipt is back. CPU is ms per message whose receipt came back in the phase.
+ */
+interface Phase {
+  ms: number;
+  receipts: number;
+  /** sender, receiver, nats-server */
+  cpuPerReceipt: number[];
+  /** CPU of the three processes over wall time: 2.00 is both cores busy. */
+  cores: number;
+}
+
 /** A provider under test, set up by `startSubject`. */
 interface Subject {
   p: (typeof ALL_PROVIDERS)[number];
@@ -133,7 +148,9 @@ interface Subject {
   ratios: number[];
   /** CPU ms per message of each round: sender, receiver, nats-server. */
   cpu: number[][];
-  throughput(n: number): Promise<void>;
+  /** The sending and draining phases of each counted round (printed with `--phases`). */
+  phases: [Phase, Phase][];
+  throughput(n: number): Promise<[Phase, Phase]>;
   /** The Markdown row of the fixed-rate latency run. */
   fixedRate(): Promise<string>;
   stop(): Promise<void>;
@@ -312,13 +329,30 @@ try {
     const send = (): Promise<unknown> =>
       sender.send(TYPE, payload, { to: p.receiver, dossierId: 'BENCH-DOSSIER' });
     let sent = 0;
+    const mark = async (): Promise<{ at: number; receipts: number; cpu: number[] }> => ({
+      at: performance.now(),
+      receipts: await receipts(),
+      cpu: [process.pid, child.pid ?? -1, server.pid].map(processCpuMs),
+    });
+    const phase = (from: Awaited<ReturnType<typeof mark>>, to: Awaited<ReturnType<typeof mark>>): Phase => {
+      const cpu = to.cpu.map((c, i) => c - from.cpu[i]!);
+      return {
+        ms: to.at - from.at,
+        receipts: to.receipts - from.receipts,
+        cpuPerReceipt: cpu.map((c) => c / (to.receipts - from.receipts)),
+        cores: cpu.reduce((a, b) => a + b, 0) / (to.at - from.at),
+      };
+    };
     // 32 sends in flight; done when the sender has verified and recorded every receipt
-    const throughput = async (n: number): Promise<void> => {
+    const throughput = async (n: number): Promise<[Phase, Phase]> => {
+      const start = await mark();
       await runConcurrent(n, 32, async () => {
         await send();
       });
+      const lastSent = await mark();
       sent += n;
       await until(async () => (await receipts()) >= sent);
+      return [phase(start, lastSent), phase(lastSent, await mark())];
     };
     // a warm-up: both processes start cold, where a service runs for days
     await throughput(WARMUP);
@@ -328,6 +362,7 @@ try {
       rates: [],
       ratios: [],
       cpu: [],
+      phases: [],
       throughput,
       // 200 msg/s for RATE_SECONDS, latency from sealing to the handler
       fixedRate: async () => {
@@ -380,13 +415,14 @@ try {
         ? await perfRecorder([process.pid, s.child.pid!, server.pid], s.p.key)
         : undefined;
       const start = performance.now();
-      await s.throughput(perRound);
+      const phases = await s.throughput(perRound);
       const rate = perRound / ((performance.now() - start) / 1000);
       await perf?.stop();
       if (profiled) continue; // slowed by sampling: not a measurement
       s.rates.push(rate);
       s.ratios.push(rate / floorRates.at(-1)!);
       s.cpu.push(cpu().map((after, i) => (after - cpuBefore[i]!) / perRound));
+      s.phases.push(phases);
     }
   }
   const floorRate = median(floorRates);
@@ -394,6 +430,7 @@ try {
   const rows: string[] = [];
   const latencyLines: string[] = [];
   const cpuLines: string[] = [];
+  const phaseLines: string[] = [];
   for (const s of subjects) {
     const rate = median(s.rates);
     const [senderCpu, receiverCpu, serverCpu] = [0, 1, 2].map((i) => median(s.cpu.map((c) => c[i]!)));
@@ -403,6 +440,13 @@ try {
     rows.push(
       `| secure, ${s.p.name}: seal → publish → open, contract, schema, idempotency, handler, signed receipt, ack, receipt verified | ${perRound * s.rates.length} | ${rate.toFixed(0)} (${spread(s.rates)}) | ${(rate / rawRate).toFixed(3)} | ${f2(median(s.ratios))} |`,
     );
+    s.phases.forEach((round, i) => {
+      const cells = round.map(
+        (ph) =>
+          `${ph.ms.toFixed(0)} | ${ph.receipts} | ${(ph.receipts / (ph.ms / 1000)).toFixed(0)} | ${ph.cpuPerReceipt.map(f2).join(' / ')} | ${f2(ph.cores)}`,
+      );
+      phaseLines.push(`| ${s.p.key} | ${i + 1} | ${cells.join(' | ')} |`);
+    });
     latencyLines.push(await s.fixedRate());
     await s.stop();
   }
@@ -428,6 +472,16 @@ try {
       '| --- | ---: | ---: | ---: | ---: |',
       ...cpuLines,
       '',
+      ...(values.phases
+        ? [
+            'Phases of each round: sending (32 sends in flight), then draining (no more sends; the receiver works through what is left). Receipts: messages whose receipt the sender verified and recorded in the phase; CPU in ms per such message (sender / receiver / nats-server); cores: CPU of the three processes over wall time (2.00 = both busy).',
+            '',
+            '| provider | round | sending ms | receipts | per s | CPU | cores | draining ms | receipts | per s | CPU | cores |',
+            '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+            ...phaseLines,
+            '',
+          ]
+        : []),
       `Fixed rate 200 msg/s for ${RATE_SECONDS} s, latency from sealing to the handler (ms):`,
       '',
       '| provider | messages | p50 | p99 | max |',
