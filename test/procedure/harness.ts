@@ -35,7 +35,7 @@ import {
 } from '@passerelle/regional-authority';
 import type { ServiceEvent } from '@passerelle/service-host';
 import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -304,6 +304,19 @@ export function useProcedure(started: (h: ProcedureHarness) => void): void {
   }, 60_000);
   afterAll(async () => {
     await h?.close();
+  });
+}
+
+/**
+ * Matches the notice a service gives when a dossier's messages could not be sent and wait in its outbox
+ * (the decision stands; the relay or the next run sends them): `expect(h.events).toContainEqual(…)`.
+ */
+export function keptInOutbox(service: string, dossierId: string): unknown {
+  return expect.objectContaining({
+    service,
+    kind: 'notice',
+    dossierId,
+    detail: 'messages kept in the outbox',
   });
 }
 
