@@ -10,8 +10,8 @@ import {
   sign,
   verify,
 } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import { PasserelleError } from '@passerelle/errors';
+import { usableCores } from './cores.js';
 import {
   bareJwk,
   createKeyCache,
@@ -54,9 +54,8 @@ export interface NodeCryptoProviderOptions {
    * (default): `inline` on a machine of at most two cores, which the process usually shares with nats-server and
    * its peers, so that the hand-off only costs (in the interleaved runs of the exchange benchmark,
    * BENCHMARKS.md, inline moved more messages per second in 11 of 15 and used less CPU in 9 of the 10 that
-   * recorded it); `thread-pool` on a larger one. Node counts the cores the process may run on, not a
-   * container's CPU quota: on a large host, a container limited to one or two CPUs gets the thread pool
-   * unless it asks for `inline`.
+   * recorded it); `thread-pool` on a larger one. The cores counted are those the process can keep busy
+   * ({@link usableCores}): the ones it may run on, fewer under a container's CPU quota.
    */
   signatures?: 'auto' | 'thread-pool' | 'inline';
   /**
@@ -183,7 +182,7 @@ function p256Point(x: string, y: string): Buffer {
 /**
  * A provider on Node's own `crypto` (OpenSSL), with no JOSE library: exactly ES256 compact JWS and
  * ECDH-ES+A256KW / A256GCM compact JWE on P-256 (RFC 7515, 7516, 7518), nothing else. ES256 signing and
- * verification run inline on a machine of at most two cores and on libuv's thread pool on a larger one
+ * verification run inline on at most two usable cores (`usableCores`) and on libuv's thread pool on a larger one
  * (`signatures`); ECDH works on raw points (each coordinate must be 32 bytes, and a point off the curve is
  * refused); ECDH and AES stay on the loop (≈ 0.1 ms with the agreement addon, and a few µs). It passes the
  * shared conformance suite and interoperates with jose and node-jose; BENCHMARKS.md shows why it is the
@@ -204,7 +203,7 @@ export function createNodeCryptoProvider(options: NodeCryptoProviderOptions = {}
       { details: { setting: 'signatures' } },
     );
   }
-  const signatures = setting === 'auto' ? (availableParallelism() > 2 ? 'thread-pool' : 'inline') : setting;
+  const signatures = setting === 'auto' ? (usableCores() > 2 ? 'thread-pool' : 'inline') : setting;
   const agreements = chooseAgreements(options.agreement);
   const signWith = signatures === 'inline' ? signInline : signOnPool;
   const verifyWith = signatures === 'inline' ? verifyInline : verifyOnPool;

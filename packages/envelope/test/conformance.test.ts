@@ -1,5 +1,10 @@
 import { expect, test } from 'vitest';
-import { createJoseProvider, createNodeCryptoProvider, createNodeJoseProvider } from '../src/index.js';
+import {
+  createJoseProvider,
+  createNodeCryptoProvider,
+  createNodeJoseProvider,
+  usableCores,
+} from '../src/index.js';
 import { describeConformance } from './conformance.js';
 
 describeConformance(createJoseProvider());
@@ -20,9 +25,8 @@ test('createNodeCryptoProvider - refuses an unknown agreement setting', () => {
   );
 });
 
-test('createNodeCryptoProvider - signatures auto: inline on at most two cores, on the thread pool beyond', async () => {
-  const { availableParallelism } = await import('node:os');
-  const inline = availableParallelism() <= 2;
+test('createNodeCryptoProvider - signatures auto: inline on at most two usable cores, on the thread pool beyond', () => {
+  const inline = usableCores() <= 2;
   expect(createNodeCryptoProvider().name).toBe(inline ? 'node-crypto-inline' : 'node-crypto');
   expect(createNodeCryptoProvider({ signatures: 'thread-pool' }).name).toBe('node-crypto');
   expect(createNodeCryptoProvider({ signatures: 'inline' }).name).toBe('node-crypto-inline');

@@ -83,10 +83,10 @@ export interface ExchangeOptions {
   maxBytes?: number;
   /**
    * The JOSE implementation. Default: the envelope's `defaultProvider` (node:crypto, no JOSE library;
-   * signatures inline on a machine of at most two cores, on libuv's thread pool on a larger one), which
-   * passes the envelope's conformance suite and tamper corpus, interoperates both ways with jose and
-   * node-jose, and moves 1.6× or more the messages of jose end to end (BENCHMARKS.md, "Exchange");
-   * `joseProvider` uses jose.
+   * signatures inline where at most two cores are usable, a container's CPU quota counted, on libuv's
+   * thread pool beyond), which passes the envelope's conformance suite and tamper corpus, interoperates
+   * both ways with jose and node-jose, and moves 1.6× or more the messages of jose end to end
+   * (BENCHMARKS.md, "Exchange"); `joseProvider` uses jose.
    */
   provider?: CryptoProvider;
   /** Handler calls in flight at once per subscription (default 16). */

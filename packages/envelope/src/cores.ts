@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+
+/** Where {@link usableCores} reads the process's cgroups (tests point it at a fixture). */
+export interface CgroupPaths {
+  /** Mount point of the cgroup file systems (default `/sys/fs/cgroup`). */
+  root?: string;
+  /** The process's cgroup memberships (default `/proc/self/cgroup`). */
+  procSelfCgroup?: string;
+  /** Cores the process may run on (default `os.availableParallelism()`). */
+  parallelism?: number;
+}
+
+function read(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whole cores a quota of `quota` µs per `period` µs allows (at least one), or undefined for no limit. */
+function coresOf(quota: number, period: number): number | undefined {
+  if (!Number.isFinite(quota) || !Number.isFinite(period) || quota <= 0 || period <= 0) return undefined;
+  return Math.max(1, Math.floor(quota / period));
+}
+
+/** The cgroup directories from the process's own up to the root, under `mount`. */
+function ancestors(mount: string, path: string): string[] {
+  const parts = path.split('/').filter((p) => p !== '' && p !== '.' && p !== '..');
+  const dirs: string[] = [];
+  for (let n = parts.length; n >= 0; n--) dirs.push([mount, ...parts.slice(0, n)].join('/'));
+  return dirs;
+}
+
+/** The smallest CPU quota on the way from the process's cgroup to the root, in whole cores. */
+function quotaCores(root: string, procSelfCgroup: string): number | undefined {
+  const memberships = read(procSelfCgroup);
+  if (memberships === undefined) return undefined;
+  let cores: number | undefined;
+  const limit = (c: number | undefined): void => {
+    if (c !== undefined) cores = Math.min(cores ?? c, c);
+  };
+  for (const line of memberships.split('\n')) {
+    const membership = parseMembership(line);
+    if (!membership) continue;
+    const { id, controllers, path } = membership;
+    if (id === '0' && controllers === '') {
+      // cgroup v2: "max 100000" (no limit) or "<quota> <period>"
+      for (const dir of ancestors(root, path)) {
+        const [quota, period] = (read(`${dir}/cpu.max`) ?? '').split(' ');
+        if (quota !== undefined && period !== undefined) limit(coresOf(Number(quota), Number(period)));
+      }
+    } else if (controllers.split(',').includes('cpu')) {
+      // cgroup v1: cpu.cfs_quota_us is -1 without a limit
+      for (const mount of [`${root}/cpu`, `${root}/cpu,cpuacct`, `${root}/cpuacct,cpu`]) {
+        for (const dir of ancestors(mount, path)) {
+          limit(coresOf(Number(read(`${dir}/cpu.cfs_quota_us`)), Number(read(`${dir}/cpu.cfs_period_us`))));
+        }
+      }
+    }
+  }
+  return cores;
+}
+
+/** A /proc/self/cgroup line, "<id>:<controllers>:<path>" (the path may itself hold colons). */
+function parseMembership(line: string): { id: string; controllers: string; path: string } | undefined {
+  const first = line.indexOf(':');
+  const second = line.indexOf(':', first + 1);
+  if (first < 0 || second < 0) return undefined;
+  return {
+    id: line.slice(0, first),
+    controllers: line.slice(first + 1, second),
+    path: line.slice(second + 1),
+  };
+}
+
+/**
+ * Cores this process can keep busy: those Node may run it on (`os.availableParallelism()`: the affinity
+ * mask), fewer when a cgroup CPU quota (a container's `--cpus`, a Kubernetes CPU limit; v1 or v2, on the
+ * process's cgroup or any above it) allows less, rounded down and at least one. Node 20's
+ * `availableParallelism()` does not read the quota itself (libuv does from 1.49, in Node 22 and later).
+ *
+ * @example
+ * ```ts
+ * usableCores(); // 2 in a container limited to 2.5 CPUs on a 64-core host
+ * ```
+ */
+export function usableCores(paths: CgroupPaths = {}): number {
+  const parallelism = paths.parallelism ?? availableParallelism();
+  const quota = quotaCores(paths.root ?? '/sys/fs/cgroup', paths.procSelfCgroup ?? '/proc/self/cgroup');
+  return quota === undefined ? parallelism : Math.min(parallelism, quota);
+}
