@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
-/** Where {@link usableCores} reads the process's cgroups (tests point it at a fixture). */
-export interface CgroupPaths {
+/** Where {@link usableCores} reads the process's cgroups, and its core count (tests give fixtures). */
+export interface UsableCoresOptions {
   /** Mount point of the cgroup file systems (default `/sys/fs/cgroup`). */
   root?: string;
   /** The process's cgroup memberships (default `/proc/self/cgroup`). */
@@ -25,9 +25,13 @@ function coresOf(quota: number, period: number): number | undefined {
   return Math.max(1, Math.floor(quota / period));
 }
 
-/** The cgroup directories from the process's own up to the root, under `mount`. */
+/**
+ * The cgroup directories from the process's own up to the root of what `mount` shows. None for a path
+ * outside it (`/../…`: a cgroup namespace whose root lies below the process's cgroup).
+ */
 function ancestors(mount: string, path: string): string[] {
-  const parts = path.split('/').filter((p) => p !== '' && p !== '.' && p !== '..');
+  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) return [];
   const dirs: string[] = [];
   for (let n = parts.length; n >= 0; n--) dirs.push([mount, ...parts.slice(0, n)].join('/'));
   return dirs;
@@ -46,10 +50,12 @@ function quotaCores(root: string, procSelfCgroup: string): number | undefined {
     if (!membership) continue;
     const { id, controllers, path } = membership;
     if (id === '0' && controllers === '') {
-      // cgroup v2: "max 100000" (no limit) or "<quota> <period>"
-      for (const dir of ancestors(root, path)) {
-        const [quota, period] = (read(`${dir}/cpu.max`) ?? '').split(' ');
-        if (quota !== undefined && period !== undefined) limit(coresOf(Number(quota), Number(period)));
+      // cgroup v2 ("max 100000": no limit), mounted at the root or, on a hybrid system, at unified/
+      for (const mount of [root, `${root}/unified`]) {
+        for (const dir of ancestors(mount, path)) {
+          const [quota, period] = (read(`${dir}/cpu.max`) ?? '').split(' ');
+          if (quota !== undefined && period !== undefined) limit(coresOf(Number(quota), Number(period)));
+        }
       }
     } else if (controllers.split(',').includes('cpu')) {
       // cgroup v1: cpu.cfs_quota_us is -1 without a limit
@@ -77,16 +83,18 @@ function parseMembership(line: string): { id: string; controllers: string; path:
 
 /**
  * Cores this process can keep busy: those Node may run it on (`os.availableParallelism()`: the affinity
- * mask), fewer when a cgroup CPU quota (a container's `--cpus`, a Kubernetes CPU limit; v1 or v2, on the
- * process's cgroup or any above it) allows less, rounded down and at least one. Node 20's
- * `availableParallelism()` does not read the quota itself (libuv does from 1.49, in Node 22 and later).
+ * mask), fewer when a cgroup CPU quota allows less (a container's `--cpus`, a Kubernetes CPU limit, a
+ * systemd `CPUQuota`; cgroup v1 or v2, on the process's cgroup or any above it that the cgroup mount shows:
+ * a container sees its own and those below), rounded down and at least one, as Rust's
+ * `available_parallelism` does. Node 20's `availableParallelism()` does not read the quota (later Node
+ * versions read it through libuv; the smaller of the two counts).
  *
  * @example
  * ```ts
  * usableCores(); // 2 in a container limited to 2.5 CPUs on a 64-core host
  * ```
  */
-export function usableCores(paths: CgroupPaths = {}): number {
+export function usableCores(paths: UsableCoresOptions = {}): number {
   const parallelism = paths.parallelism ?? availableParallelism();
   const quota = quotaCores(paths.root ?? '/sys/fs/cgroup', paths.procSelfCgroup ?? '/proc/self/cgroup');
   return quota === undefined ? parallelism : Math.min(parallelism, quota);

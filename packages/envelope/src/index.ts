@@ -1,6 +1,6 @@
 export { assertJweHeader, assertJwsHeader, isBase64Url } from './compact.js';
 export { signCompact, verifyCompact } from './compact-jws.js';
-export { type CgroupPaths, usableCores } from './cores.js';
+export { type UsableCoresOptions, usableCores } from './cores.js';
 export { bareJwk } from './crypto-provider.js';
 export type { CryptoProvider, ProtectedHeaderExtras } from './crypto-provider.js';
 export {

@@ -1,10 +1,5 @@
 import { expect, test } from 'vitest';
-import {
-  createJoseProvider,
-  createNodeCryptoProvider,
-  createNodeJoseProvider,
-  usableCores,
-} from '../src/index.js';
+import { createJoseProvider, createNodeCryptoProvider, createNodeJoseProvider } from '../src/index.js';
 import { describeConformance } from './conformance.js';
 
 describeConformance(createJoseProvider());
@@ -23,11 +18,4 @@ test('createNodeCryptoProvider - refuses an unknown agreement setting', () => {
   expect(() => createNodeCryptoProvider({ agreement: 'wasm' as unknown as 'node' })).toThrow(
     /agreement must be 'auto', 'native' or 'node'/,
   );
-});
-
-test('createNodeCryptoProvider - signatures auto: inline on at most two usable cores, on the thread pool beyond', () => {
-  const inline = usableCores() <= 2;
-  expect(createNodeCryptoProvider().name).toBe(inline ? 'node-crypto-inline' : 'node-crypto');
-  expect(createNodeCryptoProvider({ signatures: 'thread-pool' }).name).toBe('node-crypto');
-  expect(createNodeCryptoProvider({ signatures: 'inline' }).name).toBe('node-crypto-inline');
 });

@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { usableCores } from '../src/index.js';
@@ -37,9 +37,27 @@ test('usableCores - cgroup v2: no limit ("max"), or a quota above the cores, lea
 
 test('usableCores - cgroup v2: the smallest quota from the process cgroup up to the root counts', () => {
   file('proc-self-cgroup', '0::/system.slice/passerelle-commune.service');
+  file('sys/system.slice/cpu.max', '400000 100000');
+  file('sys/system.slice/passerelle-commune.service/cpu.max', '200000 100000');
+  expect(cores(16)).toBe(2);
   file('sys/system.slice/cpu.max', '100000 100000');
-  file('sys/system.slice/passerelle-commune.service/cpu.max', 'max 100000');
   expect(cores(16)).toBe(1);
+  // a sibling's quota is not the process's
+  file('sys/system.slice/other.service/cpu.max', '100000 100000');
+  file('sys/system.slice/cpu.max', 'max 100000');
+  expect(cores(16)).toBe(2);
+});
+
+test('usableCores - cgroup v2: a path outside the namespace (/../…) is not walked', () => {
+  file('proc-self-cgroup', '0::/../sibling');
+  file('sys/sibling/cpu.max', '100000 100000');
+  expect(cores(8)).toBe(8);
+});
+
+test('usableCores - hybrid hierarchy: cgroup v2 mounted at unified/ is read too', () => {
+  file('proc-self-cgroup', ['4:cpu,cpuacct:/', '0::/user.slice'].join('\n'));
+  file('sys/unified/user.slice/cpu.max', '300000 100000');
+  expect(cores(8)).toBe(3);
 });
 
 test('usableCores - a quota below one core still leaves one', () => {
@@ -58,12 +76,20 @@ test('usableCores - cgroup v1: cpu.cfs_quota_us over cpu.cfs_period_us, -1 for n
   expect(cores(32)).toBe(32);
 });
 
+test('usableCores - cgroup v1 on a host: a quota on a slice above the process, under a separate cpu mount', () => {
+  file('proc-self-cgroup', ['5:cpuacct:/system.slice/x.service', '3:cpu:/system.slice/x.service'].join('\n'));
+  file('sys/cpu/system.slice/cpu.cfs_quota_us', '150000');
+  file('sys/cpu/system.slice/cpu.cfs_period_us', '100000');
+  file('sys/cpu/system.slice/x.service/cpu.cfs_quota_us', '-1');
+  file('sys/cpu/system.slice/x.service/cpu.cfs_period_us', '100000');
+  expect(cores(8)).toBe(1);
+});
+
 test('usableCores - without readable cgroup files, the cores Node may run on', () => {
   expect(cores(6)).toBe(6);
   file('proc-self-cgroup', '0::/');
   file('sys/cpu.max', 'garbage');
   expect(cores(6)).toBe(6);
-  // and on this machine: never more than Node counts, never none
-  expect(usableCores()).toBeLessThanOrEqual(availableParallelism());
-  expect(usableCores()).toBeGreaterThanOrEqual(1);
+  file('sys/cpu.max', 'max');
+  expect(cores(6)).toBe(6);
 });
