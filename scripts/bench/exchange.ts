@@ -128,15 +128,21 @@ const spread = (values: readonly number[]): string =>
 
 /**
  * One phase of a throughput round (`--phases`): sending while the 32 sends are in flight, draining from the
- * last send's answer until every receipt is back. CPU is ms per message whose receipt came back in the phase.
+ * last send's answer until every receipt is back.
  */
 interface Phase {
   ms: number;
+  /** Messages whose receipt the sender verified and recorded in the phase. */
   receipts: number;
-  /** sender, receiver, nats-server */
-  cpuPerReceipt: number[];
-  /** CPU of the three processes over wall time: 2.00 is both cores busy. */
-  cores: number;
+  /** CPU of each process over wall time (sender, receiver, nats-server): 1.00 is one core kept busy. */
+  cores: number[];
+}
+
+/** The phases of one counted round, by its number. */
+interface RoundPhases {
+  round: number;
+  sending: Phase;
+  draining: Phase;
 }
 
 /** A provider under test, set up by `startSubject`. */
@@ -149,8 +155,8 @@ interface Subject {
   /** CPU ms per message of each round: sender, receiver, nats-server. */
   cpu: number[][];
   /** The sending and draining phases of each counted round (printed with `--phases`). */
-  phases: [Phase, Phase][];
-  throughput(n: number): Promise<[Phase, Phase]>;
+  phases: RoundPhases[];
+  throughput(n: number): Promise<Omit<RoundPhases, 'round'>>;
   /** The Markdown row of the fixed-rate latency run. */
   fixedRate(): Promise<string>;
   stop(): Promise<void>;
@@ -200,8 +206,8 @@ async function perfRecorder(
   };
 }
 
-async function until(predicate: () => Promise<boolean> | boolean): Promise<void> {
-  while (!(await predicate())) await new Promise((r) => setTimeout(r, 20));
+async function until(predicate: () => Promise<boolean> | boolean, everyMs = 20): Promise<void> {
+  while (!(await predicate())) await new Promise((r) => setTimeout(r, everyMs));
 }
 
 const server = await startNatsServer();
@@ -329,30 +335,31 @@ try {
     const send = (): Promise<unknown> =>
       sender.send(TYPE, payload, { to: p.receiver, dossierId: 'BENCH-DOSSIER' });
     let sent = 0;
-    const mark = async (): Promise<{ at: number; receipts: number; cpu: number[] }> => ({
-      at: performance.now(),
-      receipts: await receipts(),
-      cpu: [process.pid, child.pid ?? -1, server.pid].map(processCpuMs),
-    });
-    const phase = (from: Awaited<ReturnType<typeof mark>>, to: Awaited<ReturnType<typeof mark>>): Phase => {
-      const cpu = to.cpu.map((c, i) => c - from.cpu[i]!);
+    // CPU in ms: this process's to the microsecond, the others' from /proc (10 ms ticks)
+    const mark = async (): Promise<{ at: number; receipts: number; cpu: number[] }> => {
+      const own = process.cpuUsage();
       return {
-        ms: to.at - from.at,
-        receipts: to.receipts - from.receipts,
-        cpuPerReceipt: cpu.map((c) => c / (to.receipts - from.receipts)),
-        cores: cpu.reduce((a, b) => a + b, 0) / (to.at - from.at),
+        at: performance.now(),
+        receipts: await receipts(),
+        cpu: [(own.user + own.system) / 1000, ...[child.pid ?? -1, server.pid].map(processCpuMs)],
       };
     };
+    const phase = (from: Awaited<ReturnType<typeof mark>>, to: Awaited<ReturnType<typeof mark>>): Phase => ({
+      ms: to.at - from.at,
+      receipts: to.receipts - from.receipts,
+      cores: to.cpu.map((c, i) => (c - from.cpu[i]!) / (to.at - from.at)),
+    });
     // 32 sends in flight; done when the sender has verified and recorded every receipt
-    const throughput = async (n: number): Promise<[Phase, Phase]> => {
+    const throughput = async (n: number): Promise<Omit<RoundPhases, 'round'>> => {
       const start = await mark();
       await runConcurrent(n, 32, async () => {
         await send();
       });
       const lastSent = await mark();
       sent += n;
-      await until(async () => (await receipts()) >= sent);
-      return [phase(start, lastSent), phase(lastSent, await mark())];
+      // polled often: the round's end is measured within a few ms
+      await until(async () => (await receipts()) >= sent, 2);
+      return { sending: phase(start, lastSent), draining: phase(lastSent, await mark()) };
     };
     // a warm-up: both processes start cold, where a service runs for days
     await throughput(WARMUP);
@@ -422,7 +429,7 @@ try {
       s.rates.push(rate);
       s.ratios.push(rate / floorRates.at(-1)!);
       s.cpu.push(cpu().map((after, i) => (after - cpuBefore[i]!) / perRound));
-      s.phases.push(phases);
+      s.phases.push({ round: round + 1, ...phases });
     }
   }
   const floorRate = median(floorRates);
@@ -440,13 +447,15 @@ try {
     rows.push(
       `| secure, ${s.p.name}: seal → publish → open, contract, schema, idempotency, handler, signed receipt, ack, receipt verified | ${perRound * s.rates.length} | ${rate.toFixed(0)} (${spread(s.rates)}) | ${(rate / rawRate).toFixed(3)} | ${f2(median(s.ratios))} |`,
     );
-    s.phases.forEach((round, i) => {
-      const cells = round.map(
-        (ph) =>
-          `${ph.ms.toFixed(0)} | ${ph.receipts} | ${(ph.receipts / (ph.ms / 1000)).toFixed(0)} | ${ph.cpuPerReceipt.map(f2).join(' / ')} | ${f2(ph.cores)}`,
-      );
-      phaseLines.push(`| ${s.p.key} | ${i + 1} | ${cells.join(' | ')} |`);
-    });
+    for (const { round, sending, draining } of s.phases) {
+      const cells = [sending, draining].map((ph) => {
+        const perSecond = ph.receipts > 0 ? (ph.receipts / (ph.ms / 1000)).toFixed(0) : '–';
+        const receiverMs = ph.receipts > 0 ? f2((ph.cores[1]! * ph.ms) / ph.receipts) : '–';
+        const total = ph.cores.reduce((a, b) => a + b, 0);
+        return `${ph.ms.toFixed(0)} | ${ph.receipts} | ${perSecond} | ${ph.cores.map(f2).join(' / ')} (${f2(total)}) | ${receiverMs}`;
+      });
+      phaseLines.push(`| ${s.p.key} | ${round} | ${cells.join(' | ')} |`);
+    }
     latencyLines.push(await s.fixedRate());
     await s.stop();
   }
@@ -474,9 +483,9 @@ try {
       '',
       ...(values.phases
         ? [
-            'Phases of each round: sending (32 sends in flight), then draining (no more sends; the receiver works through what is left). Receipts: messages whose receipt the sender verified and recorded in the phase; CPU in ms per such message (sender / receiver / nats-server); cores: CPU of the three processes over wall time (2.00 = both busy).',
+            'Phases of each round: sending (32 sends in flight), then draining (no more sends, until the last receipt). Receipts: messages whose receipt the sender verified and recorded in the phase; cores: CPU of the sender / receiver / nats-server over wall time (total; 2.00 = both cores busy; the receiver and nats-server counted in 10 ms ticks); receiver ms: its CPU per receipt.',
             '',
-            '| provider | round | sending ms | receipts | per s | CPU | cores | draining ms | receipts | per s | CPU | cores |',
+            '| provider | round | sending ms | receipts | per s | cores | receiver ms | draining ms | receipts | per s | cores | receiver ms |',
             '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
             ...phaseLines,
             '',
