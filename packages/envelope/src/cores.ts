@@ -27,7 +27,10 @@ function coresOf(quota: number, period: number): number | undefined {
 
 /**
  * The cgroup directories from the process's own up to the root of what `mount` shows. None for a path
- * outside it (`/../…`: a cgroup namespace whose root lies below the process's cgroup).
+ * outside it (`/../…`: a cgroup namespace whose root lies below the process's cgroup). The mount's own
+ * root is taken to be the hierarchy's (not read from /proc/self/mountinfo): in a cgroup v1 container
+ * without a cgroup namespace whose process sits below the container's cgroup, its own quota is missed and
+ * the container's (or none) counts — the count can only come out higher, never below the true one.
  */
 function ancestors(mount: string, path: string): string[] {
   const parts = path.split('/').filter((p) => p !== '' && p !== '.');

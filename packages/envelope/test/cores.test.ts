@@ -49,8 +49,11 @@ test('usableCores - cgroup v2: the smallest quota from the process cgroup up to 
 });
 
 test('usableCores - cgroup v2: a path outside the namespace (/../…) is not walked', () => {
+  // the root is sys/: a walk of /../sibling without the guard would read sibling/cpu.max, then cpu.max
   file('proc-self-cgroup', '0::/../sibling');
-  file('sys/sibling/cpu.max', '100000 100000');
+  file('sys/cgroup.controllers', 'cpu');
+  file('sibling/cpu.max', '100000 100000');
+  file('cpu.max', '100000 100000');
   expect(cores(8)).toBe(8);
 });
 
