@@ -30,7 +30,8 @@ function coresOf(quota: number, period: number): number | undefined {
  * outside it (`/../…`: a cgroup namespace whose root lies below the process's cgroup). The mount's own
  * root is taken to be the hierarchy's (not read from /proc/self/mountinfo): in a cgroup v1 container
  * without a cgroup namespace whose process sits below the container's cgroup, its own quota is missed and
- * the container's (or none) counts — the count can only come out higher, never below the true one.
+ * the container's (or none) counts, and where the host's path also exists inside the mount (nested container
+ * engines) a cgroup of that name is read instead. Rare layouts; the other counts stand.
  */
 function ancestors(mount: string, path: string): string[] {
   const parts = path.split('/').filter((p) => p !== '' && p !== '.');
