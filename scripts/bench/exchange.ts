@@ -158,7 +158,8 @@ interface Subject {
   cpu: number[][];
   /** The sending and draining phases of each counted round (printed with `--phases`). */
   phases: RoundPhases[];
-  throughput(n: number): Promise<Omit<RoundPhases, 'round'>>;
+  /** Sends n messages and waits for their receipts: the whole round, and its two phases. */
+  throughput(n: number): Promise<{ whole: Phase; sending: Phase; draining: Phase }>;
   /** The Markdown row of the fixed-rate latency run. */
   fixedRate(): Promise<string>;
   stop(): Promise<void>;
@@ -354,7 +355,7 @@ try {
       cores: to.cpu.map((c, i) => (c - from.cpu[i]!) / (to.at - from.at)),
     });
     // 32 sends in flight; done when the sender has verified and recorded every receipt
-    const throughput = async (n: number): Promise<Omit<RoundPhases, 'round'>> => {
+    const throughput = async (n: number): Promise<{ whole: Phase; sending: Phase; draining: Phase }> => {
       const start = await mark();
       await runConcurrent(n, 32, async () => {
         await send();
@@ -363,7 +364,8 @@ try {
       sent += n;
       // polled often: the round's end is measured within a few ms
       await until(async () => (await receipts()) >= sent, 2);
-      return { sending: phase(start, lastSent), draining: phase(lastSent, await mark()) };
+      const end = await mark();
+      return { whole: phase(start, end), sending: phase(start, lastSent), draining: phase(lastSent, end) };
     };
     // a warm-up: both processes start cold, where a service runs for days
     await throughput(WARMUP);
@@ -419,21 +421,18 @@ try {
     const floorCpu = process.cpuUsage(floorCpuBefore);
     floorCpuMs.push((floorCpu.user + floorCpu.system) / 1000 / perRound);
     for (const s of subjects) {
-      const cpu = (): number[] => [process.pid, s.child.pid ?? -1, server.pid].map(processCpuMs);
-      const cpuBefore = cpu();
       const profiled = round === PERF_ROUND && process.env['BENCH_PERF'] !== undefined;
       const perf = profiled
         ? await perfRecorder([process.pid, s.child.pid!, server.pid], s.p.key)
         : undefined;
-      const start = performance.now();
-      const phases = await s.throughput(perRound);
-      const rate = perRound / ((performance.now() - start) / 1000);
+      const { whole, sending, draining } = await s.throughput(perRound);
       await perf?.stop();
       if (profiled) continue; // slowed by sampling: not a measurement
+      const rate = perRound / (whole.ms / 1000);
       s.rates.push(rate);
       s.ratios.push(rate / floorRates.at(-1)!);
-      s.cpu.push(cpu().map((after, i) => (after - cpuBefore[i]!) / perRound));
-      s.phases.push({ round: round + 1, ...phases });
+      s.cpu.push(whole.cores.map((cores) => (cores * whole.ms) / perRound));
+      s.phases.push({ round: round + 1, sending, draining });
     }
   }
   const floorRate = median(floorRates);
