@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats } from '@passerelle/exchange';
+import { PasserelleError } from '@passerelle/errors';
 
 /** Where `pnpm start` records the address of the local exchange. */
 export const LOCAL_STATE_DIR = '.passerelle';
@@ -42,4 +43,18 @@ export async function withJetStream<T>(
   } finally {
     await nc.close();
   }
+}
+
+/**
+ * A whole number of 1 or more given on the command line (`what` names it in the error), or
+ * `ERR_CONFIG_INVALID`: a count or sequence that does not parse must not quietly become "nothing".
+ */
+export function positiveInteger(value: string, what: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isSafeInteger(n) || n < 1) {
+    throw new PasserelleError('ERR_CONFIG_INVALID', `${what} must be a whole number of 1 or more.`, {
+      details: { setting: what },
+    });
+  }
+  return n;
 }

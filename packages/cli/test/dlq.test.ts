@@ -48,6 +48,19 @@ describe('passerelle dlq', () => {
     });
     expect(show.out).not.toContain('opaque-ciphertext');
 
+    // a count or sequence that does not parse is an error, never an empty answer
+    for (const args of [
+      ['list', '--limit', 'abc'],
+      ['list', '--limit', '0'],
+      ['show', 'abc'],
+      ['replay', '1.5'],
+    ]) {
+      const bad = await capture(['dlq', ...args, '--server', nats.url]);
+      expect(bad.code).toBe(1);
+      expect(bad.err).toContain('ERR_CONFIG_INVALID');
+      expect(bad.out).toBe('');
+    }
+
     const missing = await capture(['dlq', 'show', '999', '--server', nats.url]);
     expect(missing.code).toBe(1);
     expect(missing.err).toContain('ERR_DEAD_LETTER_NOT_FOUND');

@@ -188,7 +188,7 @@ export const ERROR_CATALOGUE = {
     area: 'exchange',
     retryable: true,
     description:
-      'A send was asked of a closed exchange, or its publish was not confirmed when the exchange or its connection closed (the message may have been stored). Sent again under the same messageId after the restart, it is delivered and handled once.',
+      'A send was asked of a closed exchange, or its publish was not confirmed when the exchange or its connection closed (the message may have been stored). Sent again under the same messageId after the restart, it is delivered and handled once. Also the answer to awaitReceipt when the exchange stops before the receipt arrives (it is recorded in the outbox whenever it does).',
   },
   ERR_NO_RECIPIENT: {
     area: 'exchange',
@@ -216,6 +216,18 @@ export const ERROR_CATALOGUE = {
     retryable: true,
     description:
       'The handler kept failing until the last delivery; the message can be replayed once the cause is fixed.',
+  },
+  ERR_DELIVERIES_EXHAUSTED: {
+    area: 'exchange',
+    retryable: true,
+    description:
+      'A message was delivered more often than the consumer allows without an outcome (processes stopped while handling it, or its idempotency record or receipt could not be written); it is kept in DEADLETTER and can be replayed.',
+  },
+  ERR_ALREADY_SUBSCRIBED: {
+    area: 'exchange',
+    retryable: false,
+    description:
+      "A participant's exchange already has a subscription to its inbox: one subscription takes every message type (pass all handlers to one subscribe call), since two would share the messages of one consumer.",
   },
   ERR_INTERNAL: {
     area: 'exchange',

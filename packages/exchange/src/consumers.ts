@@ -12,7 +12,12 @@ import { inboxFilter, receiptFilter } from './subjects.js';
 
 /** Delivery settings of a participant's inbox consumer. */
 export interface InboxConsumerOptions {
-  /** Deliveries before a message goes to DEADLETTER (default 5). */
+  /**
+   * Deliveries before a message goes to DEADLETTER (default 5). The runtime counts them: the consumer
+   * itself is created with no server-side limit (`max_deliver: -1`), because once the server's limit is
+   * reached a message is never delivered again, and one whose last delivery could not be dead-lettered
+   * (a NATS outage, a process killed) would stay in EXCHANGE unhandled and unreported.
+   */
   maxDeliver?: number;
   /**
    * Delays before redelivery after a handler error, in ms, by delivery count (default 1 s, 5 s, 15 s, 30 s;
@@ -29,6 +34,16 @@ export interface InboxConsumerOptions {
 
 /** Deliveries before a message is dead-lettered, by default. */
 export const DEFAULT_MAX_DELIVER = 5;
+
+/** Deliveries before a receipt that cannot be recorded (a directory or store failure) is dead-lettered. */
+export const RECEIPT_MAX_DELIVER = 10;
+
+/**
+ * The server-side `max_deliver` of the runtime's consumers: none. The runtime dead-letters a message once
+ * its own count is reached; a server-side limit would end a message whose last delivery failed to reach
+ * DEADLETTER, silently.
+ */
+export const SERVER_MAX_DELIVER = -1;
 
 /** Default ack_wait of the inbox consumer (ms). */
 export const DEFAULT_ACK_WAIT_MS = 30_000;
@@ -54,7 +69,10 @@ export function receiptConsumerName(participant: string): string {
   return `receipts-${participant}`;
 }
 
-/** The inbox consumer of DESIGN.md: durable, pull, explicit ack, max_deliver with backoff. */
+/**
+ * The inbox consumer of DESIGN.md: durable, pull, explicit ack, max_deliver (counted by the runtime, see
+ * {@link SERVER_MAX_DELIVER}) with backoff.
+ */
 export function inboxConsumerConfig(
   participant: string,
   options: InboxConsumerOptions = {},
@@ -65,7 +83,7 @@ export function inboxConsumerConfig(
     filter_subject: inboxFilter(participant),
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    max_deliver: options.maxDeliver ?? DEFAULT_MAX_DELIVER,
+    max_deliver: SERVER_MAX_DELIVER,
     ack_wait: nanos(options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
     max_ack_pending: options.maxAckPending ?? 256,
   };
@@ -79,7 +97,7 @@ export function receiptConsumerConfig(participant: string): Partial<ConsumerConf
     filter_subject: receiptFilter(participant),
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    max_deliver: 10,
+    max_deliver: SERVER_MAX_DELIVER,
     ack_wait: nanos(30_000),
     max_ack_pending: 1_000,
   };

@@ -72,15 +72,8 @@ function oneLine(s: string): string {
 
 /** Reads one dead letter by its DEADLETTER sequence. */
 export async function getDeadLetter(jsm: JetStreamManager, seq: number): Promise<DeadLetter> {
-  let stored: StoredMsg | null;
-  try {
-    stored = await jsm.streams.getMessage(StreamNames.deadLetter, { seq });
-  } catch (err) {
-    throw new ExchangeError('ERR_DEAD_LETTER_NOT_FOUND', `No dead letter with sequence ${seq}.`, {
-      cause: err,
-      details: { seq },
-    });
-  }
+  // null when there is no such message; a time-out or lost connection is thrown as it is, not taken for "none"
+  const stored = await jsm.streams.getMessage(StreamNames.deadLetter, { seq });
   if (!stored)
     throw new ExchangeError('ERR_DEAD_LETTER_NOT_FOUND', `No dead letter with sequence ${seq}.`, {
       details: { seq },
@@ -114,13 +107,11 @@ export async function listDeadLetters(
   const info = await jsm.streams.info(StreamNames.deadLetter);
   const out: DeadLetter[] = [];
   const limit = options.limit ?? 1_000;
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq && out.length < limit; seq++) {
-    let stored: StoredMsg | null = null;
-    try {
-      stored = await jsm.streams.getMessage(StreamNames.deadLetter, { seq });
-    } catch {
-      continue; // removed after replay, or expired
-    }
+  // an empty stream reports sequence 0, which is no message's (the server refuses to look it up)
+  const first = Math.max(1, info.state.first_seq);
+  for (let seq = first; info.state.messages > 0 && seq <= info.state.last_seq && out.length < limit; seq++) {
+    // null: removed after replay, or expired; any other failure ends the listing rather than shortening it
+    const stored = await jsm.streams.getMessage(StreamNames.deadLetter, { seq });
     if (!stored) continue;
     const dl = toDeadLetter(stored);
     if (!options.participant || dl.participant === options.participant) out.push(dl);

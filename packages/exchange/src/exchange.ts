@@ -35,6 +35,8 @@ import {
   DEFAULT_ACK_WAIT_MS,
   DEFAULT_BACKOFF_MS,
   DEFAULT_MAX_DELIVER,
+  RECEIPT_MAX_DELIVER,
+  SERVER_MAX_DELIVER,
   type InboxConsumerOptions,
   backoffDelay,
   ensureConsumers,
@@ -277,13 +279,16 @@ export class Exchange {
   private readonly ackWaitMs: number;
   private readonly provider: CryptoProvider;
   private readonly subscriptions = new Set<Subscription>();
+  /** The subscription to this participant's inbox, while it runs. */
+  private inbox: Subscription | undefined;
   /** Aborted by {@link stop} once the subscriptions have stopped: sends end instead of retrying. */
   private readonly closed = new AbortController();
   /** How publishes retry: until the exchange closes. */
   private readonly retry: Readonly<RetryOptions> = { signal: this.closed.signal };
   /** Sends under way, which {@link stop} lets finish: each ends at its next wait once it is aborted. */
   private readonly sending = new Set<Promise<SentMessage[]>>();
-  private readonly receiptWaiters = new Map<string, Set<(claims: ReceiptClaims) => void>>();
+  /** Callers of {@link awaitReceipt} by message id: settled by the receipt, their time-out or {@link stop}. */
+  private readonly receiptWaiters = new Map<string, Set<ReceiptWaiter>>();
   private readonly rejectionListeners = new Set<RejectionListener>();
 
   /** @internal use {@link connectExchange} */
@@ -501,15 +506,43 @@ export class Exchange {
    * message goes to DEADLETTER with its code and reason.
    */
   subscribe(handlers: Handlers): Subscription {
+    if (this.inbox) {
+      // Two loops on one durable consumer would split its messages, each refusing the types it lacks.
+      throw new ExchangeError(
+        'ERR_ALREADY_SUBSCRIBED',
+        `${this.participant} already has a subscription to its inbox; pass every handler to one subscribe call.`,
+        { details: { participant: this.participant } },
+      );
+    }
     const consumerName = inboxConsumerName(this.participant);
     const concurrency = this.options.concurrency ?? 16;
-    return this.runLoop(consumerName, concurrency, (msg) => this.handleInbound(msg, handlers));
+    const maxDeliver = this.options.consumer?.maxDeliver ?? DEFAULT_MAX_DELIVER;
+    const inbox = this.runLoop(consumerName, concurrency, maxDeliver, (msg, limit) =>
+      this.handleInbound(msg, handlers, limit),
+    );
+    this.inbox = inbox;
+    // the backlog is read from the server when the metrics are collected
+    const probe = async (): Promise<void> => void (await this.pending());
+    this.metrics.pendingProbes.add(probe);
+    void inbox.closed
+      .finally(() => {
+        this.metrics.pendingProbes.delete(probe);
+        if (this.inbox === inbox) this.inbox = undefined;
+      })
+      .catch(() => undefined);
+    return inbox;
   }
 
+  /**
+   * Pulls from a durable consumer and processes up to `concurrency` messages at once. `maxDeliver` is the
+   * runtime's count of deliveries before a message is dead-lettered, lowered to the consumer's own
+   * `max_deliver` where an operator provisioned one (with a warning: see {@link SERVER_MAX_DELIVER}).
+   */
   private runLoop(
     consumerName: string,
     concurrency: number,
-    process: (msg: JsMsg) => Promise<void>,
+    maxDeliver: number,
+    process: (msg: JsMsg, maxDeliver: number) => Promise<void>,
   ): Subscription {
     let messages: ConsumerMessages | undefined;
     let stopping = false;
@@ -519,12 +552,21 @@ export class Exchange {
     let room: (() => void) | undefined;
     const closed = (async () => {
       const consumer: Consumer = await this.js.consumers.get(StreamNames.exchange, consumerName);
+      const serverMaxDeliver = (await consumer.info(true)).config.max_deliver ?? SERVER_MAX_DELIVER;
+      let limit = maxDeliver;
+      if (serverMaxDeliver > 0) {
+        limit = Math.min(maxDeliver, serverMaxDeliver);
+        this.logger.warn(
+          { consumer: consumerName, maxDeliver: serverMaxDeliver },
+          'the consumer limits deliveries itself: a message whose last delivery fails before it reaches DEADLETTER is not delivered again; provision it with max_deliver -1 (provisionParticipant does)',
+        );
+      }
       // Short pull expiry: a pull left open by a killed client keeps waiting until it expires (DESIGN.md).
       messages = await consumer.consume({ max_messages: concurrency, expires: 5_000 });
       if (stopping) messages.stop();
       for await (const msg of messages) {
         while (inFlight.size >= concurrency) await new Promise<void>((resolve) => (room = resolve));
-        const task = process(msg)
+        const task = process(msg, limit)
           .catch((err: unknown) => {
             this.logger.error(
               { code: (err as { code?: string }).code, err: errorSummary(err) },
@@ -559,12 +601,11 @@ export class Exchange {
     return subscription;
   }
 
-  private async handleInbound(msg: JsMsg, handlers: Handlers): Promise<void> {
+  private async handleInbound(msg: JsMsg, handlers: Handlers, maxDeliver: number): Promise<void> {
     const { contracts, directory, keys } = this.options;
     const deliveryCount = msg.info.deliveryCount;
     const streamSeq = msg.info.streamSequence;
     if (deliveryCount > 1) this.metrics.redeliveries.inc();
-    const maxDeliver = this.options.consumer?.maxDeliver ?? DEFAULT_MAX_DELIVER;
     const storedAt = new Date(Math.floor(msg.info.timestampNanos / 1_000_000));
 
     let opened: Awaited<ReturnType<typeof openEnvelope>>;
@@ -619,6 +660,24 @@ export class Exchange {
       this.metrics.duplicates.inc();
       await this.sendReceipt(meta, envelopeSha256);
       msg.ack();
+      return;
+    }
+    if (deliveryCount > maxDeliver) {
+      // Delivered more often than allowed and still without an outcome: the processes handling it stopped
+      // part-way, or its idempotency record or receipt could not be written. Kept in DEADLETTER, where it
+      // can be replayed, rather than tried for ever. (A busy lease above is not a failed delivery.)
+      await this.idempotency.release(meta.id).catch(() => undefined);
+      await this.reject(
+        msg,
+        new ExchangeError(
+          'ERR_DELIVERIES_EXHAUSTED',
+          `Message ${meta.id} was delivered ${deliveryCount} times without an outcome (limit ${maxDeliver}).`,
+          { details: { messageId: meta.id, deliveries: deliveryCount, maxDeliver } },
+        ),
+        deliveryCount,
+        maxDeliver,
+        meta.id,
+      );
       return;
     }
 
@@ -736,7 +795,7 @@ export class Exchange {
       async (kid, header) => {
         // The receiver and time are read from the unverified payload only to find the key; the signature
         // check that follows is what makes them trustworthy.
-        claimed = decodeJwsPayload(jws) as ReceiptClaims;
+        claimed = decodeJwsPayload(jws);
         if ((header as { typ?: string }).typ !== RECEIPT_TYP) {
           throw new ExchangeError('ERR_RECEIPT_INVALID', 'The receipt has the wrong JWS type.');
         }
@@ -754,48 +813,59 @@ export class Exchange {
   }
 
   private consumeReceipts(): Subscription {
-    return this.runLoop(receiptConsumerName(this.participant), 64, async (msg) => {
-      const jws = new TextDecoder().decode(msg.data);
-      let claims: ReceiptClaims;
-      try {
-        claims = await this.verifyReceipt(jws);
-        if (claims.sender !== this.participant) {
-          throw new ExchangeError('ERR_RECEIPT_INVALID', `The receipt is addressed to ${claims.sender}.`);
+    return this.runLoop(
+      receiptConsumerName(this.participant),
+      64,
+      RECEIPT_MAX_DELIVER,
+      async (msg, limit) => {
+        const jws = new TextDecoder().decode(msg.data);
+        let claims: ReceiptClaims;
+        try {
+          claims = await this.verifyReceipt(jws);
+          if (claims.sender !== this.participant) {
+            throw new ExchangeError('ERR_RECEIPT_INVALID', `The receipt is addressed to ${claims.sender}.`);
+          }
+          if (msg.subject !== receiptSubject(claims.receiver, claims.sender)) {
+            throw new ExchangeError(
+              'ERR_RECEIPT_INVALID',
+              `Subject ${msg.subject} does not match the receipt's parties.`,
+            );
+          }
+        } catch (err) {
+          // A refusal (bad signature, wrong parties, malformed) is final; anything else (a directory or
+          // store time-out) is retried with backoff, and dead-lettered after `limit` deliveries.
+          await this.reject(msg, err, msg.info.deliveryCount, limit);
+          return;
         }
-        if (msg.subject !== receiptSubject(claims.receiver, claims.sender)) {
-          throw new ExchangeError(
-            'ERR_RECEIPT_INVALID',
-            `Subject ${msg.subject} does not match the receipt's parties.`,
-          );
+        const outcome = await this.outbox.recordReceipt(claims, jws);
+        if (outcome.kind !== 'recorded' && msg.info.deliveryCount < 5) {
+          // the outbox record may still be on its way, or about to follow bytes sent again under its id
+          msg.nak(250 * msg.info.deliveryCount);
+          return;
         }
-      } catch (err) {
-        const wrapped = isPasserelleError(err)
-          ? err
-          : new ExchangeError('ERR_RECEIPT_INVALID', 'The receipt signature does not verify.', {
-              cause: err,
-            });
-        await this.reject(msg, wrapped, msg.info.deliveryCount, 1);
-        return;
-      }
-      const outcome = await this.outbox.recordReceipt(claims, jws);
-      if (outcome !== 'recorded' && msg.info.deliveryCount < 5) {
-        // the outbox record may still be on its way, or about to follow bytes sent again under its id
-        msg.nak(250 * msg.info.deliveryCount);
-        return;
-      }
-      if (outcome !== 'recorded') {
-        const why =
-          outcome === 'mismatch'
-            ? `The receipt for ${claims.messageId} acknowledges other bytes than were sent.`
-            : `The receipt names message ${claims.messageId}, which ${this.participant} never sent.`;
-        await this.reject(msg, new ExchangeError('ERR_RECEIPT_INVALID', why), msg.info.deliveryCount, 1);
-        return;
-      }
-      this.metrics.receiptsReceived.inc();
-      msg.ack();
-      for (const resolve of this.receiptWaiters.get(claims.messageId) ?? []) resolve(claims);
-      this.receiptWaiters.delete(claims.messageId);
-    });
+        if (outcome.kind !== 'recorded') {
+          const why =
+            outcome.kind === 'mismatch'
+              ? `The receipt for ${claims.messageId} does not match the message sent: its ${outcome.field} differs.`
+              : `The receipt names message ${claims.messageId}, which ${this.participant} never sent.`;
+          await this.reject(msg, new ExchangeError('ERR_RECEIPT_INVALID', why), msg.info.deliveryCount, 1);
+          return;
+        }
+        this.metrics.receiptsReceived.inc();
+        msg.ack();
+        this.settleWaiters(claims.messageId, (w) => w.resolve(claims));
+      },
+    );
+  }
+
+  /** Settles every {@link awaitReceipt} caller of a message id. */
+  private settleWaiters(messageId: string, settle: (waiter: ReceiptWaiter) => void): void {
+    const waiters = this.receiptWaiters.get(messageId);
+    this.receiptWaiters.delete(messageId);
+    for (const w of waiters ?? []) {
+      clearTimeout(w.timer);
+      settle(w);
+    }
   }
 
   /**
@@ -808,33 +878,53 @@ export class Exchange {
    * ```
    */
   async awaitReceipt(messageId: string, timeoutMs: number): Promise<ReceiptClaims> {
+    if (this.closed.signal.aborted) {
+      throw new ExchangeError('ERR_EXCHANGE_CLOSED', `The exchange of ${this.participant} is closed.`, {
+        details: { messageId },
+      });
+    }
+    let waiter: ReceiptWaiter | undefined;
     const waiting = new Promise<ReceiptClaims>((resolve, reject) => {
-      const set = this.receiptWaiters.get(messageId) ?? new Set();
-      const done = (claims: ReceiptClaims): void => {
-        clearTimeout(timer);
-        resolve(claims);
+      const set = this.receiptWaiters.get(messageId) ?? new Set<ReceiptWaiter>();
+      const w: ReceiptWaiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          set.delete(w);
+          if (set.size === 0 && this.receiptWaiters.get(messageId) === set)
+            this.receiptWaiters.delete(messageId);
+          reject(
+            new ExchangeError(
+              'ERR_RECEIPT_TIMEOUT',
+              `No receipt for message ${messageId} within ${timeoutMs} ms.`,
+              { details: { messageId, timeoutMs } },
+            ),
+          );
+        }, timeoutMs),
       };
-      const timer = setTimeout(() => {
-        set.delete(done);
-        reject(
-          new ExchangeError(
-            'ERR_RECEIPT_TIMEOUT',
-            `No receipt for message ${messageId} within ${timeoutMs} ms.`,
-            {
-              details: { messageId, timeoutMs },
-            },
-          ),
-        );
-      }, timeoutMs);
-      set.add(done);
+      waiter = w;
+      set.add(w);
       this.receiptWaiters.set(messageId, set);
     });
-    // The receipt may have arrived before the call.
-    const record = await this.outbox.get(messageId);
-    if (record?.receipt) {
-      const claims = await this.verifyReceipt(record.receipt.jws);
-      for (const resolve of this.receiptWaiters.get(messageId) ?? []) resolve(claims);
-      this.receiptWaiters.delete(messageId);
+    // The time-out may fire while the outbox is read below, before the caller holds `waiting`: it is
+    // handled here, and the caller still sees it when it awaits.
+    waiting.catch(() => undefined);
+    try {
+      // The receipt may have arrived before the call.
+      const record = await this.outbox.get(messageId);
+      if (record?.receipt) {
+        const claims = await this.verifyReceipt(record.receipt.jws);
+        this.settleWaiters(messageId, (w) => w.resolve(claims));
+      }
+    } catch (err) {
+      // this caller gets the error; its waiter goes, so that no time-out rejects later with no one to see it
+      const set = this.receiptWaiters.get(messageId);
+      if (waiter) {
+        clearTimeout(waiter.timer);
+        set?.delete(waiter);
+      }
+      if (set?.size === 0) this.receiptWaiters.delete(messageId);
+      throw err;
     }
     return waiting;
   }
@@ -859,6 +949,18 @@ export class Exchange {
   async stop(): Promise<void> {
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
     this.closed.abort();
+    // no receipt is consumed any more: callers still waiting for one hear it now, not at their time-out
+    for (const messageId of [...this.receiptWaiters.keys()]) {
+      this.settleWaiters(messageId, (w) =>
+        w.reject(
+          new ExchangeError(
+            'ERR_EXCHANGE_CLOSED',
+            `The exchange of ${this.participant} closed before the receipt of ${messageId} arrived.`,
+            { details: { messageId } },
+          ),
+        ),
+      );
+    }
     await Promise.allSettled([...this.sending]);
   }
 
@@ -869,9 +971,27 @@ export class Exchange {
   }
 }
 
-function decodeJwsPayload(jws: string): unknown {
+/** The unverified payload of a compact JWS, to find the key that verifies it; a malformed one is refused. */
+function decodeJwsPayload(jws: string): ReceiptClaims {
   const part = jws.split('.')[1] ?? '';
-  return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+  let payload: unknown;
+  try {
+    payload = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+  } catch (cause) {
+    throw new ExchangeError('ERR_RECEIPT_INVALID', 'The receipt payload is not JSON.', { cause });
+  }
+  const claims = payload as Partial<ReceiptClaims> | null;
+  if (typeof claims?.receiver !== 'string' || typeof claims.receivedAt !== 'string') {
+    throw new ExchangeError('ERR_RECEIPT_INVALID', 'The receipt names no receiver or time of receipt.');
+  }
+  return claims as ReceiptClaims;
+}
+
+/** A caller of {@link Exchange.awaitReceipt} waiting for one message's receipt. */
+interface ReceiptWaiter {
+  resolve(claims: ReceiptClaims): void;
+  reject(err: Error): void;
+  timer: ReturnType<typeof setTimeout>;
 }
 
 /** Codes of {@link Exchange.send}'s refusals of a message, all raised before it publishes to any recipient. */

@@ -12,7 +12,15 @@ export interface ExchangeMetrics {
   readonly receiptsReceived: Counter;
   readonly handlerSeconds: Histogram<'type'>;
   readonly consumerPending: Gauge<'consumer'>;
+  /**
+   * Read when the registry is collected (each scrape of `/metrics`): each sets `consumerPending` for one
+   * subscribed consumer. An exchange adds its own while its inbox is subscribed.
+   */
+  readonly pendingProbes: Set<() => Promise<void>>;
 }
+
+/** How long a scrape waits for the server's consumer counts before it reports the last ones. */
+const PROBE_TIMEOUT_MS = 2_000;
 
 /** Creates the metrics of one exchange process (`participant` becomes a default label). */
 export function createExchangeMetrics(
@@ -22,7 +30,9 @@ export function createExchangeMetrics(
   const registry = new Registry();
   registry.setDefaultLabels({ participant });
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
+  const pendingProbes = new Set<() => Promise<void>>();
   return {
+    pendingProbes,
     registry,
     sent: new Counter({
       name: 'pex_messages_sent_total',
@@ -66,9 +76,15 @@ export function createExchangeMetrics(
     }),
     consumerPending: new Gauge({
       name: 'pex_consumer_pending',
-      help: 'Messages waiting in the participant consumer',
+      help: 'Messages waiting in the participant consumer (read from the server at each collection)',
       labelNames: ['consumer'],
       registers: [registry],
+      async collect() {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, PROBE_TIMEOUT_MS)));
+        await Promise.race([Promise.allSettled([...pendingProbes].map((probe) => probe())), late]);
+        clearTimeout(timer);
+      },
     }),
   };
 }

@@ -139,34 +139,34 @@ export class Outbox {
 
   /**
    * Attaches a verified receipt to its sent message. `unknown`: this outbox has no such message (yet: the
-   * record and the publish run concurrently); `mismatch`: the receipt acknowledges other bytes than sent.
+   * record and the publish run concurrently); `mismatch`: the receipt is signed by another participant
+   * than the message's recipient, or names another type or dossier, or acknowledges other bytes than sent
+   * (`field` says which).
    */
-  async recordReceipt(
-    claims: ReceiptClaims,
-    jws: string,
-    now = new Date(),
-  ): Promise<'recorded' | 'unknown' | 'mismatch'> {
+  async recordReceipt(claims: ReceiptClaims, jws: string, now = new Date()): Promise<ReceiptOutcome> {
     const receipt = { receivedAt: claims.receivedAt, verifiedAt: now.toISOString(), jws };
     const known = this.recent.get(claims.messageId);
     if (known) {
       this.recent.delete(claims.messageId);
-      if (known.record.envelopeSha256 !== claims.envelopeSha256) return 'mismatch';
+      const field = receiptMismatch(known.record, claims);
+      if (field) return { kind: 'mismatch', field };
       try {
         await this.kv.update(claims.messageId, withReceipt(known.record, receipt), known.revision);
-        return 'recorded';
+        return { kind: 'recorded' };
       } catch {
         // the record changed since it was written (an earlier receipt, a restart): read it below
       }
     }
     for (let attempt = 0; attempt < 5; attempt++) {
       const entry = await this.kv.get(claims.messageId);
-      if (!entry || entry.operation !== 'PUT') return 'unknown';
+      if (!entry || entry.operation !== 'PUT') return { kind: 'unknown' };
       const record = entry.json<OutboxRecord>();
-      if (record.envelopeSha256 !== claims.envelopeSha256) return 'mismatch';
-      if (record.receipt) return 'recorded';
+      const field = receiptMismatch(record, claims);
+      if (field) return { kind: 'mismatch', field };
+      if (record.receipt) return { kind: 'recorded' };
       try {
         await this.kv.update(claims.messageId, withReceipt(record, receipt), entry.revision);
-        return 'recorded';
+        return { kind: 'recorded' };
       } catch {
         // a concurrent update: read again
       }
@@ -190,6 +190,27 @@ export class Outbox {
     }
     return out.sort((a, b) => a.sentAt.localeCompare(b.sentAt));
   }
+}
+
+/** What became of a receipt offered to the outbox ({@link Outbox.recordReceipt}). */
+export type ReceiptOutcome =
+  | { kind: 'recorded' }
+  | { kind: 'unknown' }
+  | { kind: 'mismatch'; field: 'receiver' | 'type' | 'dossierId' | 'envelopeSha256' };
+
+/**
+ * The first claim of a receipt that differs from the message sent, if any. A valid signature only says
+ * who signed: a receipt counts only when its signer is the recipient and it names the very message.
+ */
+function receiptMismatch(
+  record: OutboxRecord,
+  claims: ReceiptClaims,
+): Extract<ReceiptOutcome, { kind: 'mismatch' }>['field'] | undefined {
+  if (claims.receiver !== record.recipient) return 'receiver';
+  if (claims.type !== record.type) return 'type';
+  if (claims.dossierId !== record.dossierId) return 'dossierId';
+  if (claims.envelopeSha256 !== record.envelopeSha256) return 'envelopeSha256';
+  return undefined;
 }
 
 /** A record without the sealed bytes kept for sending again. */

@@ -340,6 +340,81 @@ describe('exchange runtime', () => {
     );
   });
 
+  test('exchange - deliveries that ended without an outcome are counted by the runtime: past max_deliver the message reaches DEADLETTER, never the end of the server count', async () => {
+    const post = await connect(POST);
+    // the runtime's consumers carry no server-side limit, which would end a message silently
+    const oe = await connect(OE, { consumer: { maxDeliver: 2, backoffMs: [100] } });
+    const jsm = await jetstreamManager(post.nc);
+    expect((await jsm.consumers.info('EXCHANGE', `inbox-${OE}`)).config.max_deliver).toBe(-1);
+    expect((await jsm.consumers.info('EXCHANGE', `receipts-${OE}`)).config.max_deliver).toBe(-1);
+
+    const [sent] = await post.send('visa-issued', example('visa-issued'), {
+      to: OE,
+      dossierId: 'DOSSIER-0021',
+    });
+    // two deliveries taken and given back without an outcome, as by processes that stopped mid-handler
+    const inbox = await jetstream(post.nc).consumers.get('EXCHANGE', `inbox-${OE}`);
+    for (let i = 1; i <= 2; i++) {
+      const m = await inbox.next({ expires: 5_000 });
+      expect(m?.info.deliveryCount).toBe(i);
+      m!.nak();
+    }
+    let calls = 0;
+    oe.subscribe({ 'visa-issued': async () => void calls++ });
+    await waitFor(async () =>
+      (await listDeadLetters(jsm, { participant: OE })).some((d) => d.messageId === sent!.id),
+    );
+    const [letter] = (await listDeadLetters(jsm, { participant: OE })).filter(
+      (d) => d.messageId === sent!.id,
+    );
+    expect(letter).toMatchObject({ code: 'ERR_DELIVERIES_EXHAUSTED', deliveries: 3 });
+    expect(calls).toBe(0);
+    // replayed, it is handled once
+    await replayDeadLetter(jetstream(post.nc), jsm, letter!.seq);
+    await post.awaitReceipt(sent!.id, 15_000);
+    expect(calls).toBe(1);
+  });
+
+  test('exchange - a consumer an operator provisioned with its own max_deliver: the runtime dead-letters at that count', async () => {
+    const post = await connect(POST);
+    const oe = await connect(OE, { consumer: { maxDeliver: 5, backoffMs: [100] } });
+    const jsm = await jetstreamManager(post.nc);
+    await jsm.consumers.update('EXCHANGE', `inbox-${OE}`, { max_deliver: 2 });
+    let calls = 0;
+    oe.subscribe({
+      'visa-issued': async () => {
+        calls++;
+        throw new Error('registry unavailable');
+      },
+    });
+    const [sent] = await post.send('visa-issued', example('visa-issued'), {
+      to: OE,
+      dossierId: 'DOSSIER-0022',
+    });
+    await waitFor(async () =>
+      (await listDeadLetters(jsm, { participant: OE })).some((d) => d.messageId === sent!.id),
+    );
+    expect(calls).toBe(2);
+    expect(
+      (await listDeadLetters(jsm, { participant: OE })).find((d) => d.messageId === sent!.id),
+    ).toMatchObject({
+      code: 'ERR_HANDLER_FAILED',
+      deliveries: 2,
+    });
+  });
+
+  test('exchange - a second subscription to the same inbox is refused: it would split the messages of one consumer', async () => {
+    const oe = await connect(OE);
+    const first = oe.subscribe({ 'visa-issued': async () => undefined });
+    expect(() => oe.subscribe({ 'visa-refused': async () => undefined })).toThrow(
+      expect.objectContaining({ code: 'ERR_ALREADY_SUBSCRIBED' }),
+    );
+    // once stopped, the inbox can be subscribed again
+    await first.stop();
+    const second = oe.subscribe({ 'visa-issued': async () => undefined });
+    await second.stop();
+  });
+
   test('exchange - a tampered envelope goes to DEADLETTER at once, with its code', async () => {
     const post = await connect(POST);
     const oe = await connect(OE);
@@ -373,6 +448,29 @@ describe('exchange runtime', () => {
     const missing = await post.unreceipted(0);
     expect(missing.map((m) => m.id)).toContain(sent!.id);
     expect(await post.unreceipted(60 * 60 * 1000)).toEqual([]);
+  });
+
+  test('exchange - awaitReceipt that fails to read the outbox fails once, leaving no time-out behind; stop ends the waits', async () => {
+    const post = await connect(POST);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (err: unknown): number => unhandled.push(err);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      // the outbox bucket is gone (an operator's mistake): the lookup fails with the store's error
+      await (await jetstreamManager(post.nc)).streams.delete(`KV_pex-outbox-${POST}`);
+      await expect(post.awaitReceipt(newMessageId(), 300)).rejects.toBeInstanceOf(Error);
+      await new Promise((r) => setTimeout(r, 600));
+      expect(unhandled.map(String)).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    // a caller still waiting when the exchange stops hears it at once, not at its time-out
+    const oe = await connect(OE);
+    const waiting = oe.awaitReceipt(newMessageId(), 60_000);
+    const started = Date.now();
+    await oe.stop();
+    await expect(waiting).rejects.toMatchObject({ code: 'ERR_EXCHANGE_CLOSED' });
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   test('exchange - a subject no stream covers gets a clear error', async () => {
@@ -414,10 +512,46 @@ describe('exchange runtime', () => {
     expect((await post.unreceipted(0)).map((m) => m.id)).toContain(sent!.id);
   });
 
+  test('exchange - a receipt its signer makes for a message sent to another participant is refused, not recorded', async () => {
+    const post = await connect(POST);
+    const [sent] = await post.send('visa-issued', example('visa-issued'), {
+      to: OE,
+      dossierId: 'DOSSIER-0024',
+    });
+    // The commune, which can read the envelope's bytes, acknowledges it under its own name and key.
+    const { signCompact } = await import('@passerelle/envelope');
+    const own = await signCompact(
+      {
+        messageId: sent!.id,
+        type: 'visa-issued',
+        dossierId: 'DOSSIER-0024',
+        sender: POST,
+        receiver: COMMUNE,
+        envelopeSha256: sent!.envelopeSha256,
+        receivedAt: new Date().toISOString(),
+        status: 'accepted',
+      },
+      fx.keys.get(COMMUNE)!.signing,
+      { typ: 'pex-receipt+jws' },
+    );
+    const rejected = new Promise<{ code: string; reason: string }>((resolve) => post.onRejection(resolve));
+    await jetstream(post.nc).publish(`pex.rcpt.${COMMUNE}.${POST}`, own, { msgID: 'own-receipt-1' });
+    expect(await rejected).toMatchObject({
+      code: 'ERR_RECEIPT_INVALID',
+      reason: expect.stringContaining('its receiver differs'),
+    });
+    await expect(post.awaitReceipt(sent!.id, 300)).rejects.toMatchObject({ code: 'ERR_RECEIPT_TIMEOUT' });
+    expect((await post.unreceipted(0)).map((m) => m.id)).toContain(sent!.id);
+  });
+
   test('metrics - /metrics serves the counters of the process', async () => {
     const post = await connect(POST);
-    const oe = await connect(OE);
-    oe.subscribe(async () => undefined);
+    const oe = await connect(OE, { concurrency: 1 });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    oe.subscribe(async (m) => {
+      if (m.meta.dossierId === 'DOSSIER-0010') await gate;
+    });
     const [sent] = await post.send('visa-issued', example('visa-issued'), {
       to: OE,
       dossierId: 'DOSSIER-0009',
@@ -433,6 +567,34 @@ describe('exchange runtime', () => {
       expect((await fetch(`http://127.0.0.1:${served.port}/other`)).status).toBe(404);
     } finally {
       await served.close();
+    }
+    // the receiver's backlog is read from the server at each scrape
+    const backlog = await serveMetrics(oe.metrics.registry, 0);
+    try {
+      const scrape = async (): Promise<string> =>
+        (await fetch(`http://127.0.0.1:${backlog.port}/metrics`)).text();
+      const pending = async (): Promise<number> =>
+        Number(
+          new RegExp(`pex_consumer_pending\\{[^}]*consumer="inbox-${OE}"[^}]*\\} (\\d+)`).exec(
+            await scrape(),
+          )?.[1] ?? -1,
+        );
+      expect(await pending()).toBe(0);
+      // one message held by the handler, four more waiting behind it on a one-at-a-time receiver
+      const held: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const [m] = await post.send('visa-issued', example('visa-issued'), {
+          to: OE,
+          dossierId: 'DOSSIER-0010',
+        });
+        held.push(m!.id);
+      }
+      await waitFor(async () => (await pending()) >= 3);
+      release();
+      for (const id of held) await post.awaitReceipt(id, 15_000);
+      expect(await pending()).toBe(0);
+    } finally {
+      await backlog.close();
     }
   });
 

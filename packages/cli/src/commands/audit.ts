@@ -23,7 +23,7 @@ import { createDirectoryClient, loadAnchor, loadDirectoryFile } from '@passerell
 import { PasserelleError } from '@passerelle/errors';
 import { StreamNames, connectNats } from '@passerelle/exchange';
 import type { Command } from 'commander';
-import { type ServerOptions, resolveServer } from '../context.js';
+import { type ServerOptions, positiveInteger, resolveServer } from '../context.js';
 
 /** Options shared by the audit commands. */
 export interface AuditOptions extends ServerOptions {
@@ -41,15 +41,7 @@ export interface AuditOptions extends ServerOptions {
 }
 
 function seqOption(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) {
-    throw new PasserelleError(
-      'ERR_CONFIG_INVALID',
-      `--${name} must be a ledger sequence number (1 or more).`,
-    );
-  }
-  return n;
+  return value === undefined ? undefined : positiveInteger(value, `--${name} (a ledger sequence number)`);
 }
 
 async function readJwk(path: string): Promise<PublicJwk> {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { jetstream } from '@nats-io/jetstream';
 import { getDeadLetter, listDeadLetters, replayDeadLetter } from '@passerelle/exchange';
-import { type ServerOptions, withJetStream } from '../context.js';
+import { type ServerOptions, positiveInteger, withJetStream } from '../context.js';
 
 /** The clear part of a dead letter's body: the envelope meta when it parses, nothing else. */
 export function describeBody(data: Uint8Array): { meta?: Record<string, unknown>; bytes: number } {
@@ -29,10 +29,11 @@ export function registerDlq(program: Command): void {
     .option('--limit <n>', 'at most this many', '100')
     .option('--json', 'print JSON')
     .action(async (opts: ServerOptions & { participant?: string; limit: string; json?: boolean }) => {
+      const limit = positiveInteger(opts.limit, '--limit');
       const letters = await withJetStream(opts, (_nc, jsm) =>
         listDeadLetters(jsm, {
           ...(opts.participant ? { participant: opts.participant } : {}),
-          limit: Number(opts.limit),
+          limit,
         }),
       );
       if (opts.json) {
@@ -64,7 +65,8 @@ export function registerDlq(program: Command): void {
     )
     .option('--server <url>', 'NATS server URL')
     .action(async (seq: string, opts: ServerOptions) => {
-      const l = await withJetStream(opts, (_nc, jsm) => getDeadLetter(jsm, Number(seq)));
+      const n = positiveInteger(seq, 'The dead letter sequence');
+      const l = await withJetStream(opts, (_nc, jsm) => getDeadLetter(jsm, n));
       const { data, ...rest } = l;
       console.log(JSON.stringify({ ...rest, ...describeBody(data) }, null, 2));
     });
@@ -73,9 +75,8 @@ export function registerDlq(program: Command): void {
     .description('publish a dead letter again on its original subject, once its cause is fixed')
     .option('--server <url>', 'NATS server URL')
     .action(async (seq: string, opts: ServerOptions) => {
-      const result = await withJetStream(opts, (nc, jsm) =>
-        replayDeadLetter(jetstream(nc), jsm, Number(seq)),
-      );
+      const n = positiveInteger(seq, 'The dead letter sequence');
+      const result = await withJetStream(opts, (nc, jsm) => replayDeadLetter(jetstream(nc), jsm, n));
       console.log(`replayed dead letter ${seq} to ${result.subject} (EXCHANGE sequence ${result.seq})`);
     });
 }
