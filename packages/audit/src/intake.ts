@@ -1,4 +1,5 @@
 import { sha256Hex, verifySeal } from '@passerelle/envelope';
+import { assertReceiptClaims } from '@passerelle/exchange';
 import type { KeyResolver } from './keys.js';
 import type { LedgerEnvelopeMeta, LedgerReceiptClaims } from './entry.js';
 import { decodeCompact } from './jws.js';
@@ -54,11 +55,13 @@ export function receiptIntake(raw: Uint8Array | string): ReceiptIntake {
   const jws = textOf(raw).trim();
   const parts = decodeCompact(jws);
   if (!parts) reject('The receipt is not a compact JWS.');
-  const c = parts.payload as Record<string, unknown> | null;
-  if (typeof c !== 'object' || c === null) reject('The receipt payload is not an object.');
-  for (const k of ['messageId', 'type', 'dossierId', 'sender', 'receiver', 'envelopeSha256', 'receivedAt']) {
-    if (typeof c[k] !== 'string') reject(`The receipt has no ${k}.`);
+  // Exactly the claims of a receipt, identifiers only: the ledger keeps them (and the JWS) for ever, so a
+  // receipt with any other member is refused, not trimmed (its JWS would still carry the member).
+  let claims: LedgerReceiptClaims;
+  try {
+    claims = assertReceiptClaims(parts.payload);
+  } catch (err) {
+    reject(`Refused receipt: ${(err as Error).message}`);
   }
-  if (c['status'] !== 'accepted') reject('The receipt status is not "accepted".');
-  return { claims: c as unknown as LedgerReceiptClaims, jws };
+  return { claims, jws };
 }

@@ -100,7 +100,11 @@ describe('writer', { timeout: 60_000 }, () => {
     return JSON.stringify(env);
   }
 
-  async function receipt(raw: string, by: ParticipantKeys): Promise<string> {
+  async function receipt(
+    raw: string,
+    by: ParticipantKeys,
+    change: Record<string, unknown> = {},
+  ): Promise<string> {
     const { meta } = JSON.parse(raw) as { meta: EnvelopeMeta };
     return signCompact(
       {
@@ -112,6 +116,7 @@ describe('writer', { timeout: 60_000 }, () => {
         envelopeSha256: sha256Hex(raw),
         receivedAt: new Date().toISOString(),
         status: 'accepted',
+        ...change,
       },
       by.signing,
       { typ: 'pex-receipt+jws' },
@@ -169,6 +174,35 @@ describe('writer', { timeout: 60_000 }, () => {
     });
     expect(writer.state.nextSeq).toBe(1);
     expect(await stored()).toHaveLength(0);
+  });
+
+  test('writer - a receipt carrying anything but its claims, or a claim not shaped as one, is refused before it can reach the ledger, even signed by its receiver', async () => {
+    await freshLedger();
+    const writer = await createLedgerWriter({ nc, auditorKey: auditor, resolver, checkpointIntervalMs: 0 });
+    const raw = await envelope(office, region);
+    for (const [change, claim] of [
+      [{ holder: { familyName: PERSON.name, passportNumber: PERSON.passport } }, 'holder'],
+      [{ dossierId: `${PERSON.passport} ${PERSON.name}` }, 'dossierId'],
+      [{ messageId: PERSON.passport }, 'messageId'],
+      [{ receivedAt: PERSON.address }, 'receivedAt'],
+      [{ envelopeSha256: PERSON.name }, 'envelopeSha256'],
+    ] as const) {
+      const refused = await writer.appendReceipt(await receipt(raw, region, change)).then(
+        () => undefined,
+        (err: unknown) => err as Error & { code: string },
+      );
+      expect(refused).toMatchObject({ code: 'ERR_LEDGER_INPUT_REJECTED' });
+      expect(refused!.message).toContain(claim);
+      for (const secret of [PERSON.name, PERSON.passport, PERSON.address]) {
+        expect(refused!.message).not.toContain(secret);
+      }
+    }
+    expect(await stored()).toHaveLength(0);
+    // the receiver's well-formed receipt is taken
+    await writer.appendEnvelope(raw);
+    await writer.appendReceipt(await receipt(raw, region));
+    await writer.close();
+    expect((await stored()).map((l) => parseEntry(l).kind)).toContain('receipt');
   });
 
   test('writer - two writers never fork the chain, and a restarted writer resumes from the stored head', async () => {

@@ -61,6 +61,32 @@ describe('passerelle dlq', () => {
       expect(bad.out).toBe('');
     }
 
+    // a refused message's meta may hold anything: only well-formed meta members are shown
+    const forged = JSON.stringify({
+      meta: {
+        id: 'JANSSENS Marie P9988776',
+        type: 'visa-issued',
+        applicant: { familyName: 'JANSSENS', passportNumber: 'P9988776' },
+      },
+      jwe: 'x',
+      seal: 'x.y.z',
+    });
+    const forgedSeq = await writeDeadLetter(jetstream(nc), new TextEncoder().encode(forged), {
+      participant: 'immigration-office',
+      code: 'ERR_ENVELOPE_MALFORMED',
+      reason: 'meta.id must match the UUID pattern.',
+      originalSubject: subject,
+      originalSeq: 43,
+      deliveries: 1,
+    });
+    const shown = await capture(['dlq', 'show', String(forgedSeq), '--server', nats.url]);
+    expect(JSON.parse(shown.out)).toMatchObject({ meta: { type: 'visa-issued' } });
+    for (const out of [shown.out, (await capture(['dlq', 'list', '--json', '--server', nats.url])).out]) {
+      expect(out).not.toContain('JANSSENS');
+      expect(out).not.toContain('P9988776');
+    }
+    await jsm.streams.deleteMessage('DEADLETTER', forgedSeq);
+
     const missing = await capture(['dlq', 'show', '999', '--server', nats.url]);
     expect(missing.code).toBe(1);
     expect(missing.err).toContain('ERR_DEAD_LETTER_NOT_FOUND');

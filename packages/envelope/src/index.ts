@@ -17,7 +17,14 @@ export type { EnvelopeErrorCode } from './envelope-error.js';
 export { createJoseProvider, joseProvider } from './jose-provider.js';
 export { generateKey, generateParticipantKeys, isPrivateJwk, isPublicJwk, toPublicJwk } from './keys.js';
 export type { GenerateKeyOptions } from './keys.js';
-export { META_KEYS, assertEnvelopeMeta, canonicalMeta } from './meta.js';
+export {
+  META_KEYS,
+  type MetaKey,
+  assertEnvelopeMeta,
+  canonicalMeta,
+  isWellFormedMetaField,
+  wellFormedMetaFields,
+} from './meta.js';
 export {
   type NodeCryptoProviderOptions,
   createNodeCryptoProvider,

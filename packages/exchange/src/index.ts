@@ -33,7 +33,7 @@ export {
 export type { DeadLetter, DeadLetterReason } from './dead-letters.js';
 export { IdempotencyStore, idempotencyBucketName } from './idempotency.js';
 export type { ClaimResult, IdempotencyRecord } from './idempotency.js';
-export { Outbox, RECEIPT_TYP, outboxBucketName } from './receipts.js';
+export { Outbox, RECEIPT_TYP, assertReceiptClaims, outboxBucketName } from './receipts.js';
 export type { OutboxRecord, ReceiptClaims } from './receipts.js';
 export { createExchangeMetrics, serveMetrics } from './metrics.js';
 export type { ExchangeMetrics } from './metrics.js';

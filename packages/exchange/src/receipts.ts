@@ -1,6 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { type MetaKey, isWellFormedMetaField } from '@passerelle/envelope';
 import { ExchangeError } from './exchange-error.js';
 
 /** What a receiver signs to acknowledge an envelope (DESIGN.md; AS4-style non-repudiation of receipt). */
@@ -16,6 +17,48 @@ export interface ReceiptClaims {
   envelopeSha256: string;
   receivedAt: string;
   status: 'accepted';
+}
+
+/** Each receipt claim, and the meta member whose rule it follows (`envelopeSha256` and `status` apart). */
+const RECEIPT_CLAIM_RULES: Record<Exclude<keyof ReceiptClaims, 'envelopeSha256' | 'status'>, MetaKey> = {
+  messageId: 'id',
+  type: 'type',
+  dossierId: 'dossierId',
+  sender: 'sender',
+  receiver: 'recipient',
+  receivedAt: 'issuedAt',
+};
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * Checks that `value` holds exactly the claims of an accepted receipt, each well formed (the identifiers,
+ * participant ids and time follow the envelope meta's rules), and returns them typed; otherwise
+ * `ERR_RECEIPT_INVALID` naming the claim, never its value. What it lets through is identifiers only: a
+ * receipt can carry nothing else into the outbox or the ledger, whoever signed it.
+ */
+export function assertReceiptClaims(value: unknown): ReceiptClaims {
+  const refuse = (claim: string, rule: string): never => {
+    throw new ExchangeError('ERR_RECEIPT_INVALID', `The receipt's ${claim} ${rule}.`, {
+      details: { claim },
+    });
+  };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return refuse('payload', 'is not an object');
+  }
+  const claims = value as Record<string, unknown>;
+  const allowed = [...Object.keys(RECEIPT_CLAIM_RULES), 'envelopeSha256', 'status'];
+  for (const k of Object.keys(claims)) {
+    if (!allowed.includes(k))
+      refuse(k.replace(/[^A-Za-z0-9]/g, '').slice(0, 32) || 'member', 'is not a receipt claim');
+  }
+  for (const [claim, field] of Object.entries(RECEIPT_CLAIM_RULES)) {
+    if (!isWellFormedMetaField(field, claims[claim])) refuse(claim, 'is missing or malformed');
+  }
+  const digest = claims['envelopeSha256'];
+  if (typeof digest !== 'string' || !SHA256_HEX.test(digest))
+    refuse('envelopeSha256', 'is not a hex SHA-256');
+  if (claims['status'] !== 'accepted') refuse('status', 'is not "accepted"');
+  return claims as unknown as ReceiptClaims;
 }
 
 /** JWS `typ` of a receipt. */

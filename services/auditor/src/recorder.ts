@@ -11,6 +11,7 @@ import { type LedgerEntry, type LedgerWriter, receiptIntake, sha256Hex } from '@
 import { StreamNames, Subjects, type Logger, writeDeadLetter } from '@passerelle/exchange';
 import { PasserelleError } from '@passerelle/errors';
 import { AUDITOR_CONSUMER } from '@passerelle/contracts';
+import { isWellFormedMetaField } from '@passerelle/envelope';
 import type { LedgerIndex } from './ledger-index.js';
 
 /** Default name of the auditor's durable consumer on EXCHANGE. */
@@ -98,11 +99,14 @@ function rejectionOf(err: unknown): Rejection | undefined {
   };
 }
 
-/** The message id named by an envelope body, without trusting it (the writer checks the seal). */
+/**
+ * The message id named by an envelope body, before the writer checks the seal: only a well-formed id, since
+ * it goes into logs and dead-letter headers whatever the seal says.
+ */
 function envelopeId(data: Uint8Array): string | undefined {
   try {
     const id = (JSON.parse(Buffer.from(data).toString('utf8')) as { meta?: { id?: unknown } }).meta?.id;
-    return typeof id === 'string' ? id : undefined;
+    return isWellFormedMetaField('id', id) ? (id as string) : undefined;
   } catch {
     return undefined;
   }

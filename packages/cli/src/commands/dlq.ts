@@ -1,15 +1,19 @@
 import type { Command } from 'commander';
 import { jetstream } from '@nats-io/jetstream';
+import { wellFormedMetaFields } from '@passerelle/envelope';
 import { getDeadLetter, listDeadLetters, replayDeadLetter } from '@passerelle/exchange';
 import { type ServerOptions, positiveInteger, withJetStream } from '../context.js';
 
-/** The clear part of a dead letter's body: the envelope meta when it parses, nothing else. */
+/**
+ * The clear part of a dead letter's body: the members of its envelope meta that are well formed, nothing
+ * else. A refused message may carry anything in its meta (a name where an id belongs, extra members), and
+ * none of that is shown.
+ */
 export function describeBody(data: Uint8Array): { meta?: Record<string, unknown>; bytes: number } {
   try {
-    const parsed = JSON.parse(new TextDecoder().decode(data)) as { meta?: Record<string, unknown> };
-    if (parsed && typeof parsed === 'object' && parsed.meta && typeof parsed.meta === 'object') {
-      return { meta: parsed.meta, bytes: data.length };
-    }
+    const parsed = JSON.parse(new TextDecoder().decode(data)) as { meta?: unknown } | null;
+    const meta = wellFormedMetaFields(parsed?.meta);
+    if (Object.keys(meta).length > 0) return { meta, bytes: data.length };
   } catch {
     // not JSON: only its size is shown
   }

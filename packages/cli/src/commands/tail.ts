@@ -1,9 +1,14 @@
 import type { Command } from 'commander';
+import { type MetaKey, isWellFormedMetaField, wellFormedMetaFields } from '@passerelle/envelope';
 import { Subjects, connectNats } from '@passerelle/exchange';
 import { type ServerOptions, resolveServer } from '../context.js';
 
-function str(v: unknown): string {
-  return typeof v === 'string' || typeof v === 'number' ? String(v) : '?';
+/**
+ * An unchecked value shown only when it is well formed for its meta member: traffic is read before any
+ * check, and a line must not carry whatever a sender put there (personal data, terminal escapes).
+ */
+function shown(field: MetaKey, v: unknown): string {
+  return isWellFormedMetaField(field, v) ? String(v) : '?';
 }
 
 /** One line of `passerelle tail`: meta only, never payloads. */
@@ -11,13 +16,13 @@ export function describeTraffic(subject: string, data: Uint8Array): string | und
   const parts = subject.split('.');
   const text = new TextDecoder().decode(data);
   if (subject.startsWith(`${Subjects.message}.`)) {
-    let meta: Record<string, unknown> = {};
+    let meta: ReturnType<typeof wellFormedMetaFields> = {};
     try {
-      meta = (JSON.parse(text) as { meta?: Record<string, unknown> }).meta ?? {};
+      meta = wellFormedMetaFields((JSON.parse(text) as { meta?: unknown }).meta);
     } catch {
       // unparseable bodies are shown by size only
     }
-    return `msg   ${parts[2]} ${parts[3]} -> ${parts[4]}  id=${str(meta['id'])} dossier=${str(meta['dossierId'])} ${data.length} B`;
+    return `msg   ${parts[2]} ${parts[3]} -> ${parts[4]}  id=${meta.id ?? '?'} dossier=${meta.dossierId ?? '?'} ${data.length} B`;
   }
   if (subject.startsWith(`${Subjects.receipt}.`)) {
     let claims: Record<string, unknown> = {};
@@ -29,7 +34,7 @@ export function describeTraffic(subject: string, data: Uint8Array): string | und
     } catch {
       // not a JWS
     }
-    return `rcpt  ${parts[2]} -> ${parts[3]}  for=${str(claims['messageId'])} at=${str(claims['receivedAt'])}`;
+    return `rcpt  ${parts[2]} -> ${parts[3]}  for=${shown('id', claims['messageId'])} at=${shown('issuedAt', claims['receivedAt'])}`;
   }
   return undefined;
 }
