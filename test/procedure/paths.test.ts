@@ -441,6 +441,16 @@ describe('single-permit procedure, end to end', () => {
     const id = newDossierId('end');
     await toPermitIssued(h, id);
 
+    // a desk entry that is not a date is refused with the step: nothing recorded, nothing kept to send
+    const phase = (await h.office.dossier(id))?.phase;
+    const refused = await h.office.endStay(id, { reason: 'other', endsOn: 'JANSSENS Marie' }).then(
+      () => undefined,
+      (err: unknown) => err as Error & { code: string },
+    );
+    expect(refused).toMatchObject({ code: 'ERR_SCHEMA_INVALID' });
+    expect(refused!.message).not.toContain('JANSSENS');
+    expect((await h.office.dossier(id))?.phase).toBe(phase);
+
     await h.office.endStay(id, { reason: 'work-authorisation-withdrawn', endsOn: today(200) });
     expect(await recipientsOf(id, 'stay-ended', 3)).toEqual(
       ['commune-21004', PORTAL, 'region-bruxelles'].sort(),

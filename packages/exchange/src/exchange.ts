@@ -358,7 +358,22 @@ export class Exchange {
     }
   }
 
-  private async sendNow(type: string, payload: unknown, options: SendOptions): Promise<SentMessage[]> {
+  /**
+   * Checks a message as {@link send} does before anything is sealed — recipients for the dossier context,
+   * the contract, the schema, the message id — and throws what `send` would throw
+   * ({@link isRefusedBeforePublishing}). A service checks what a step decided this way before it records
+   * the step, so that a message that can never be sent is refused with the step, not kept and retried.
+   */
+  check(type: string, payload: unknown, options: Omit<SendOptions, 'dossierId'>): void {
+    this.checked(type, payload, options);
+  }
+
+  /** {@link check}, returning the recipients and the schema version it settled on. */
+  private checked(
+    type: string,
+    payload: unknown,
+    options: Omit<SendOptions, 'dossierId'>,
+  ): { recipients: string[]; version: number } {
     const { contracts } = this.options;
     const recipients =
       options.to === undefined
@@ -378,13 +393,18 @@ export class Exchange {
     for (const recipient of recipients) contracts.authorize(this.participant, type, recipient);
     const version = options.schemaVersion ?? contracts.latestVersion(type);
     contracts.validate(type, version, payload);
-
-    const { messageId } = options;
-    if (messageId !== undefined && !UUID_V7.test(messageId)) {
+    if (options.messageId !== undefined && !UUID_V7.test(options.messageId)) {
       throw new ExchangeError('ERR_CONFIG_INVALID', 'The send option messageId must be a UUID v7.', {
         details: { setting: 'messageId' },
       });
     }
+    return { recipients, version };
+  }
+
+  private async sendNow(type: string, payload: unknown, options: SendOptions): Promise<SentMessage[]> {
+    const { contracts } = this.options;
+    const { recipients, version } = this.checked(type, payload, options);
+    const { messageId } = options;
     const correlationId = options.correlationId ?? messageId ?? newMessageId();
     const prepared = await Promise.all(
       recipients.map(async (recipient) => {

@@ -37,7 +37,7 @@ export { Outbox, RECEIPT_TYP, assertReceiptClaims, outboxBucketName } from './re
 export type { OutboxRecord, ReceiptClaims } from './receipts.js';
 export { createExchangeMetrics, serveMetrics } from './metrics.js';
 export type { ExchangeMetrics } from './metrics.js';
-export { REDACT_PATHS, createLogger } from './logger.js';
+export { REDACTED_KEYS, REDACT_PATHS, createLogger, redactionOptions } from './logger.js';
 export type { Logger } from './logger.js';
 export { publishWithRetry } from './publish.js';
 export type { RetryOptions } from './publish.js';

@@ -27,4 +27,27 @@ describe('logger', () => {
       expect(out).not.toContain(secret);
     expect(out).toContain('[redacted]');
   });
+
+  test('logger - a payload or a person nested at any depth is redacted; the rest of the line stays', () => {
+    let out = '';
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        out += chunk.toString();
+        cb();
+      },
+    });
+    const log = createLogger('test', { level: 'info', destination: sink });
+    log.info(
+      {
+        event: { message: { payload: { familyName: 'Janssens' } }, dossierId: 'DOSSIER-0001' },
+        holder: { passportNumber: 'EH1234567' },
+        steps: [{ detail: { applicant: { address: 'rue Haute 1' } } }],
+        err: new Error('boom'),
+      },
+      'handled',
+    );
+    for (const secret of ['Janssens', 'EH1234567', 'rue Haute']) expect(out).not.toContain(secret);
+    expect(out).toContain('"dossierId":"DOSSIER-0001"');
+    expect(out).toContain('boom');
+  });
 });

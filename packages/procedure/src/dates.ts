@@ -18,7 +18,8 @@ export function dayNumber(date: IsoDate): number {
       return t / DAY_MS;
     }
   }
-  throw new ProcedureError('ERR_DATE_INVALID', `"${String(date).slice(0, 32)}" is not a calendar date.`);
+  // the value is not repeated: a date given at a desk may be anything, a name typed in the wrong field
+  throw new ProcedureError('ERR_DATE_INVALID', 'A date is not a calendar date (YYYY-MM-DD).');
 }
 
 /** The calendar date of a day number (see {@link dayNumber}). */

@@ -66,6 +66,12 @@ export interface DossierStoreOptions {
    * ({@link DossierStore.flush}). Without it, `apply` throws the send's error.
    */
   onUnsent?: (participant: string, dossierId: string, err: unknown) => void;
+  /**
+   * Checks each message a step decides before the step is written (the service host checks the contract
+   * and the schema, as a send would): a step whose message could never be sent is refused with that error,
+   * and nothing of it is recorded.
+   */
+  check?: (participant: string, message: PendingMessage) => void | Promise<void>;
 }
 
 /** What a step returns: the new state and the messages it sends. */
@@ -102,6 +108,7 @@ export class DossierStore<S> {
   private readonly cipherFor: ((participant: string) => RecordCipher | undefined) | undefined;
   private readonly newId: (() => string) | undefined;
   private readonly onUnsent: DossierStoreOptions['onUnsent'];
+  private readonly check: DossierStoreOptions['check'];
   /** The flush running for each dossier key in this process. */
   private readonly flushes = new Map<string, Promise<void>>();
 
@@ -113,6 +120,7 @@ export class DossierStore<S> {
     this.cipherFor = options.cipher;
     this.newId = options.newMessageId;
     this.onUnsent = options.onUnsent;
+    this.check = options.check;
   }
 
   /** Sends what a written step decided; a failure goes to `onUnsent` when set. */
@@ -208,6 +216,7 @@ export class DossierStore<S> {
         return current.state;
       }
       const result = await step(current?.state);
+      for (const m of result.send ?? []) await this.check?.(participant, m);
       const conversation = current?.correlationId ?? correlationId;
       const next: StoredDossier<S> = {
         state: result.state,

@@ -33,7 +33,8 @@ export const FAMILY_MEMBER_DECISION_DAYS = 90;
 export function assertPeriod(period: Period): void {
   if (dayNumber(period.to) < dayNumber(period.from)) {
     throw new ProcedureError('ERR_PERIOD_INVALID', 'The period ends before it starts.', {
-      details: { from: period.from, to: period.to },
+      // the fields, not their dates: errors stay free of anything about the person
+      details: { fields: ['from', 'to'] },
     });
   }
 }
@@ -89,7 +90,7 @@ export function assertWithinLimits(period: Period, limits: PeriodLimits): void {
     throw new ProcedureError(
       'ERR_PERIOD_INVALID',
       `An ICT ${limits.ictRole} period may not exceed ${ICT_MAXIMUM_YEARS[limits.ictRole]} year(s).`,
-      { details: { from: period.from, to: period.to, role: limits.ictRole } },
+      { details: { fields: ['from', 'to'], role: limits.ictRole } },
     );
   }
   if (
@@ -100,7 +101,7 @@ export function assertWithinLimits(period: Period, limits: PeriodLimits): void {
       'ERR_PERIOD_INVALID',
       "A mobility period may not outlast the first member state's permit.",
       {
-        details: { to: period.to, firstMemberStatePermitValidUntil: limits.firstMemberStatePermitValidUntil },
+        details: { fields: ['to', 'firstMemberStatePermitValidUntil'] },
       },
     );
   }

@@ -342,6 +342,13 @@ export class ServiceHost<S> {
           cipher: (participant) => ciphers.get(participant),
           newMessageId: () => newMessageId(),
           onUnsent: (participant, dossierId, err) => keepUnsent(participant, dossierId, err),
+          // what a step decides is checked as its send will be, before the step is written
+          check: (participant, m) =>
+            exchanges.get(participant)?.check(m.type, m.payload, {
+              ...(m.id ? { messageId: m.id } : {}),
+              ...(m.to ? { to: m.to } : {}),
+              ...(m.context ? { context: m.context } : {}),
+            }),
         }),
         logger,
         config.onEvent,

@@ -202,7 +202,7 @@ export function attestRenewalPending(
 ): { payload: RenewalPendingAttested; provisional: ProvisionalDocument } {
   if (input.registered && dayNumber(input.registered.validity.to) >= dayNumber(today)) {
     throw new ProcedureError('ERR_OUT_OF_SEQUENCE', `Dossier ${dossierId}: the permit has not expired yet.`, {
-      details: { dossierId, step: 'attest-renewal-pending', validUntil: input.registered.validity.to },
+      details: { dossierId, step: 'attest-renewal-pending' },
     });
   }
   const provisional: ProvisionalDocument = {

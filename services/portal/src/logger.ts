@@ -1,26 +1,25 @@
 import { type Logger, pino } from 'pino';
-import { REDACT_PATHS } from '@passerelle/exchange';
+import { REDACTED_KEYS, REDACT_PATHS, redactionOptions } from '@passerelle/exchange';
 
 /**
- * What the portal's log lines never show, beyond the exchange runtime's list: request bodies and the
- * applicant's data wherever they would appear, bearer tokens, idempotency keys, document capabilities.
+ * What the portal's log lines never show, at any depth, beyond the exchange runtime's list: request
+ * bodies, decision documents and their capabilities.
  */
-export const PORTAL_REDACT_PATHS = [
-  ...REDACT_PATHS,
-  'body',
-  '*.body',
-  'req.body',
+const PORTAL_REDACTED_KEYS = [...REDACTED_KEYS, 'body', 'documents', 'objectKey'];
+
+/** Paths of request parts the portal's log lines never show: bearer tokens, idempotency keys. */
+const PORTAL_HEADER_PATHS = [
   'req.headers.authorization',
   'req.headers["idempotency-key"]',
   'headers.authorization',
-  'applicant',
-  '*.applicant',
-  'holder',
-  '*.holder',
-  'documents',
-  '*.documents',
-  'objectKey',
-  '*.objectKey',
+  'headers["idempotency-key"]',
+];
+
+/** Everything the portal's logger redacts, in pino's `redact` syntax (top level, one level down, headers). */
+export const PORTAL_REDACT_PATHS = [
+  ...REDACT_PATHS,
+  ...PORTAL_REDACTED_KEYS.filter((k) => !REDACTED_KEYS.includes(k)).flatMap((k) => [k, `*.${k}`]),
+  ...PORTAL_HEADER_PATHS,
 ];
 
 /**
@@ -35,6 +34,6 @@ export function createPortalLogger(
   options: { level?: string; destination?: NodeJS.WritableStream } = {},
 ): Logger {
   const level = options.level ?? process.env['PASSERELLE_LOG_LEVEL'] ?? 'info';
-  const opts = { name: 'portal', level, redact: { paths: PORTAL_REDACT_PATHS, censor: '[redacted]' } };
+  const opts = { name: 'portal', level, ...redactionOptions(PORTAL_REDACTED_KEYS, PORTAL_HEADER_PATHS) };
   return options.destination ? pino(opts, options.destination as never) : pino(opts);
 }
