@@ -10,12 +10,12 @@ need_root() {
 }
 
 if ! command -v node >/dev/null 2>&1; then
-  say "Node.js is missing: install Node.js 20 or newer first (https://nodejs.org or your distribution)."
+  say "Node.js is missing: install Node.js 20.19 or newer first (https://nodejs.org or your distribution)."
   exit 1
 fi
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$node_major" -lt 20 ]; then
-  say "Node.js $(node --version) is too old: Passerelle needs Node.js 20 or newer."
+# package.json's engines: Node.js 20.19 or newer (pnpm only warns, engine-strict being off)
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+  say "Node.js $(node --version) is too old: Passerelle needs Node.js 20.19 or newer."
   exit 1
 fi
 say "Node.js $(node --version) present"
@@ -64,6 +64,18 @@ if [ "${PASSERELLE_SETUP_BROWSER:-}" = "1" ]; then
     need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
     say "chromium installed: $(command -v chromium)"
   fi
+fi
+
+# the openssl command makes the development CA of `pnpm start --secure` and of the secured tests (scripts/dev-ca.sh)
+if command -v openssl >/dev/null 2>&1; then
+  say "openssl present"
+elif command -v apt-get >/dev/null 2>&1; then
+  say "installing openssl with apt-get (development CA of the secured exchange and its tests)"
+  need_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
+  say "openssl installed"
+else
+  say "openssl is missing: install it for 'pnpm start --secure' and the secured tests"
 fi
 
 # a C compiler for the P-256 agreement addon that pnpm install builds (packages/envelope/native/); without

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats } from '@passerelle/exchange';
@@ -15,14 +15,15 @@ export interface ServerOptions {
 
 /**
  * The server to talk to: `--server`, then `PASSERELLE_NATS_URL`, then the address `pnpm start` wrote to
- * `.passerelle/server.json`, then the NATS default.
+ * `server.json` in its state folder (`PASSERELLE_HOME`, default `.passerelle`), then the NATS default.
  */
 export function resolveServer(opts: ServerOptions, cwd = process.cwd()): string {
   if (opts.server) return opts.server;
   const env = process.env['PASSERELLE_NATS_URL'];
   if (env) return env;
+  const home = resolve(cwd, process.env['PASSERELLE_HOME'] ?? LOCAL_STATE_DIR);
   try {
-    const state = JSON.parse(readFileSync(join(cwd, LOCAL_STATE_DIR, 'server.json'), 'utf8')) as {
+    const state = JSON.parse(readFileSync(join(home, 'server.json'), 'utf8')) as {
       url?: string;
     };
     if (state.url) return state.url;

@@ -159,4 +159,34 @@ describe('envelope cli', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/EEXIST/);
   });
+
+  test('envelope cli - keys signing writes the signing key of a key folder alone: private 0600, or its public half', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pex-cli-'));
+    expect((await run('keys', 'generate', 'auditor', '--out', join(dir, 'a'))).code).toBe(0);
+    const folder = JSON.parse(await readFile(join(dir, 'a', 'private.json'), 'utf8')) as {
+      signing: Record<string, string>;
+    };
+    const priv = await run('keys', 'signing', join(dir, 'a'), '--out', join(dir, 'signing.json'));
+    expect(priv.code).toBe(0);
+    expect(priv.stdout).not.toContain(folder.signing['d']);
+    const written = JSON.parse(await readFile(join(dir, 'signing.json'), 'utf8')) as Record<string, unknown>;
+    expect(written).toEqual(folder.signing);
+    expect((await stat(join(dir, 'signing.json'))).mode & 0o777).toBe(0o600);
+    const pub = await run(
+      'keys',
+      'signing',
+      join(dir, 'a'),
+      '--public',
+      '--out',
+      join(dir, 'signing.pub.json'),
+    );
+    expect(pub.code).toBe(0);
+    const half = JSON.parse(await readFile(join(dir, 'signing.pub.json'), 'utf8')) as Record<string, unknown>;
+    expect(half).toMatchObject({ kid: folder.signing['kid'], crv: 'P-256' });
+    expect(half).not.toHaveProperty('d');
+    // an existing file is never overwritten
+    expect((await run('keys', 'signing', join(dir, 'a'), '--out', join(dir, 'signing.json'))).stderr).toMatch(
+      /EEXIST/,
+    );
+  });
 });

@@ -38,10 +38,12 @@ export async function runServiceMain(
         { details: { setting: 'scanIntervalMs' } },
       );
     }
+    const bucket = textSetting(service, settings, 'bucket');
     const loaded = await loadHostedConfig(service, settings);
     const running = await start(
       {
         ...loaded.config,
+        ...(bucket ? { bucket } : {}),
         logger,
         onEvent: (e) => logger.info({ event: e }, `${e.kind} ${e.type ?? ''}`.trim()),
       },
@@ -72,4 +74,24 @@ export async function runServiceMain(
     }
     process.exitCode = 1;
   }
+}
+
+/**
+ * A text setting of the service's JSON file (`settings.extra`), or `undefined` when absent; anything but
+ * a non-empty string is `ERR_CONFIG_INVALID` naming it.
+ *
+ * @example
+ * ```ts
+ * const registerBucket = textSetting('commune', settings, 'registerBucket');
+ * ```
+ */
+export function textSetting(service: string, settings: ServiceSettings, name: string): string | undefined {
+  const value = settings.extra[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') {
+    throw new PasserelleError('ERR_CONFIG_INVALID', `${service} setting ${name} must be a non-empty string`, {
+      details: { setting: name },
+    });
+  }
+  return value;
 }

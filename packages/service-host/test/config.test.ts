@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { assertHostedConfig, readServiceSettings } from '../src/index.js';
+import { assertHostedConfig, readServiceSettings, textSetting } from '../src/index.js';
 
 const base = {
   PASSERELLE_PARTICIPANTS: 'commune-21004,commune-11002',
@@ -43,6 +43,21 @@ describe('service settings', () => {
       servers: ['nats://h:4222'],
       extra: { feeAmountCents: 20000 },
     });
+  });
+
+  test('config - a text setting of the file (a bucket name) is read, and one that is not text is refused naming it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'svc-config-'));
+    const file = join(dir, 'commune.json');
+    writeFileSync(file, JSON.stringify({ bucket: 'svc-commune-21004', registerBucket: 42 }));
+    const s = await readServiceSettings('commune', 'commune', { ...base, PASSERELLE_CONFIG: file });
+    expect(textSetting('commune', s, 'bucket')).toBe('svc-commune-21004');
+    expect(textSetting('commune', s, 'absent')).toBeUndefined();
+    expect(() => textSetting('commune', s, 'registerBucket')).toThrow(
+      expect.objectContaining({
+        code: 'ERR_CONFIG_INVALID',
+        message: expect.stringContaining('registerBucket'),
+      }),
+    );
   });
 
   test('config - a bad setting is ERR_CONFIG_INVALID naming it', async () => {

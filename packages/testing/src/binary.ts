@@ -7,7 +7,7 @@ import { HarnessError } from './errors.js';
 const run = promisify(execFile);
 
 const INSTALL_HINT =
-  'Install it with `sudo apt-get install -y nats-server` (Debian/Ubuntu), run `pnpm setup`, ' +
+  'Install it with `sudo apt-get install -y nats-server` (Debian/Ubuntu), run `bash scripts/setup.sh`, ' +
   'or point PASSERELLE_NATS_SERVER at the binary.';
 
 /**

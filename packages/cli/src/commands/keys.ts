@@ -1,7 +1,13 @@
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { participantKind, writeAnchor, writeParticipantKeys } from '@passerelle/directory';
-import { generateParticipantKeys } from '@passerelle/envelope';
+import {
+  loadParticipantKeys,
+  participantKind,
+  writeAnchor,
+  writeParticipantKeys,
+} from '@passerelle/directory';
+import { generateParticipantKeys, toPublicJwk } from '@passerelle/envelope';
 
 /** Options of `passerelle keys generate`. */
 export interface KeysGenerateOptions {
@@ -28,7 +34,27 @@ export async function keysGenerate(
   return { ...paths, kids: [keys.signing.kid, ...keys.encryption.map((k) => k.kid)] };
 }
 
-/** Registers `passerelle keys generate` and `passerelle anchor generate`. */
+/**
+ * `passerelle keys signing <dir> --out <file> [--public]`: the signing key of a participant's key folder
+ * alone, as one JWK — private (mode 0600, e.g. the auditor's `PASSERELLE_AUDITOR_KEY`, which refuses a file
+ * that also holds encryption keys) or, with `--public`, its public half (`--auditor-key` of `audit verify`
+ * and `audit check-proof`). Never overwrites a file. Returns the path and the kid.
+ */
+export async function keysSigning(
+  dir: string,
+  opts: { out: string; public?: boolean },
+): Promise<{ path: string; kid: string }> {
+  const { signing } = await loadParticipantKeys(resolve(dir));
+  const jwk = opts.public ? toPublicJwk(signing) : signing;
+  const path = resolve(opts.out);
+  await writeFile(path, JSON.stringify(jwk, null, 2) + '\n', {
+    mode: opts.public ? 0o644 : 0o600,
+    flag: 'wx',
+  });
+  return { path, kid: signing.kid };
+}
+
+/** Registers `passerelle keys generate|signing` and `passerelle anchor generate`. */
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('participant key pairs');
   keys
@@ -43,6 +69,21 @@ export function registerKeys(program: Command): void {
       console.log(`private  ${r.privatePath} (mode 0600: keep it secret)`);
       console.log(`public   ${r.publicPath}`);
       console.log(`kids     ${r.kids.join(' ')}`);
+    });
+
+  keys
+    .command('signing <dir>')
+    .description(
+      "write a key folder's signing key alone as one JWK: private (0600, e.g. the auditor's PASSERELLE_AUDITOR_KEY) or --public",
+    )
+    .requiredOption('--out <file>', 'file to write (never overwritten)')
+    .option('--public', 'write the public half (for --auditor-key)')
+    .action(async (dir: string, opts: { out: string; public?: boolean }) => {
+      const r = await keysSigning(dir, opts);
+      console.log(
+        `${opts.public ? 'public ' : 'private'}  ${r.path}${opts.public ? '' : ' (mode 0600: keep it secret)'}`,
+      );
+      console.log(`kid      ${r.kid}`);
     });
 
   const anchor = program.command('anchor').description('the trust anchor that signs directory entries');
