@@ -16,6 +16,13 @@ export const DeadLetterHeaders = {
   messageId: 'Pex-Message-Id',
 } as const;
 
+/**
+ * Header of a message published again by {@link replayDeadLetter}: the dead letter's sequence. The
+ * recipient then checks freshness against the time the message was first stored, which it recorded when
+ * it dead-lettered it (a replay weeks later would otherwise be refused as stale).
+ */
+export const REPLAY_HEADER = 'Pex-Replay-Of';
+
 /** Why and where a message was rejected. */
 export interface DeadLetterReason {
   participant: string;
@@ -143,8 +150,11 @@ export async function replayDeadLetter(
       },
     );
   }
+  const h = natsHeaders();
+  h.set(REPLAY_HEADER, String(seq));
   const ack = await js.publish(dl.originalSubject, dl.data, {
     msgID: `replay-${dl.messageId ?? 'unknown'}-${seq}`,
+    headers: h,
   });
   await jsm.streams.deleteMessage(StreamNames.deadLetter, seq, false);
   return { seq: ack.seq, subject: dl.originalSubject };

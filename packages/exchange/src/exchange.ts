@@ -21,6 +21,7 @@ import {
   type KeyResolver,
   type ParticipantKeys,
   UUID_V7,
+  isWellFormedMetaField,
   deriveMessageId,
   newMessageId,
   openEnvelope,
@@ -43,14 +44,14 @@ import {
   inboxConsumerName,
   receiptConsumerName,
 } from './consumers.js';
-import { writeDeadLetter } from './dead-letters.js';
+import { REPLAY_HEADER, writeDeadLetter } from './dead-letters.js';
 import { ExchangeError } from './exchange-error.js';
 import { IdempotencyStore, idempotencyBucketName } from './idempotency.js';
 import { type Logger, createLogger } from './logger.js';
 import { type ExchangeMetrics, createExchangeMetrics } from './metrics.js';
 import { type RetryOptions, publishWithRetry } from './publish.js';
 import { Outbox, type OutboxRecord, RECEIPT_TYP, type ReceiptClaims, outboxBucketName } from './receipts.js';
-import { StreamNames, provisionStreams } from './streams.js';
+import { StreamNames, Subjects, provisionStreams } from './streams.js';
 import { messageSubject, parseMessageSubject, receiptSubject } from './subjects.js';
 
 /** Settings of {@link connectExchange}. */
@@ -630,17 +631,19 @@ export class Exchange {
 
     let opened: Awaited<ReturnType<typeof openEnvelope>>;
     let handler: MessageHandler;
+    let openedId: string | undefined;
     try {
       const subjectTokens = parseMessageSubject(msg.subject);
       opened = await openEnvelope(msg.data, {
         recipient: keys,
         resolver: directory,
-        now: storedAt,
+        now: await this.freshAgainst(msg, storedAt),
         freshnessMs: this.options.freshnessMs ?? DEFAULT_FRESHNESS_MS,
         provider: this.provider,
         ...(this.options.maxBytes !== undefined ? { maxBytes: this.options.maxBytes } : {}),
       });
       const { meta } = opened;
+      openedId = meta.id;
       if (
         !subjectTokens ||
         subjectTokens.type !== meta.type ||
@@ -665,7 +668,7 @@ export class Exchange {
       }
       handler = found;
     } catch (err) {
-      await this.reject(msg, err, deliveryCount, maxDeliver);
+      await this.reject(msg, err, deliveryCount, maxDeliver, openedId);
       return;
     }
 
@@ -686,7 +689,6 @@ export class Exchange {
       // Delivered more often than allowed and still without an outcome: the processes handling it stopped
       // part-way, or its idempotency record or receipt could not be written. Kept in DEADLETTER, where it
       // can be replayed, rather than tried for ever. (A busy lease above is not a failed delivery.)
-      await this.idempotency.release(meta.id).catch(() => undefined);
       await this.reject(
         msg,
         new ExchangeError(
@@ -728,7 +730,10 @@ export class Exchange {
       });
     } catch (err) {
       clearInterval(working);
-      await this.idempotency.release(meta.id).catch(() => undefined);
+      if (retries(err, deliveryCount, maxDeliver)) {
+        // to be delivered again: the lease goes back first, so that the next delivery claims it at once
+        await this.idempotency.release(meta.id).catch(() => undefined);
+      }
       await this.reject(msg, err, deliveryCount, maxDeliver, meta.id, true);
       return;
     }
@@ -741,7 +746,28 @@ export class Exchange {
     this.logger.debug({ id: meta.id, type: meta.type, sender: meta.sender, seq: streamSeq }, 'handled');
   }
 
-  /** Dead-letters at once for a permanent error or after the last delivery; otherwise naks with backoff. */
+  /**
+   * The time an envelope's freshness is measured against: when the server stored it; for a replayed dead
+   * letter, when the server first stored it, as recorded when it was dead-lettered here (the replay's
+   * bytes are the original's, and the id read here unchecked is the one the envelope checks then prove).
+   */
+  private async freshAgainst(msg: JsMsg, storedAt: Date): Promise<Date> {
+    if (!msg.headers?.get(REPLAY_HEADER)) return storedAt;
+    let id: unknown;
+    try {
+      id = (JSON.parse(new TextDecoder().decode(msg.data)) as { meta?: { id?: unknown } }).meta?.id;
+    } catch {
+      return storedAt; // the envelope checks refuse it
+    }
+    if (!isWellFormedMetaField('id', id)) return storedAt;
+    return (await this.idempotency.storedAtOfDead(id as string)) ?? storedAt;
+  }
+
+  /**
+   * Dead-letters at once for a permanent error or after the last delivery; otherwise naks with backoff
+   * ({@link retries}). A dead-lettered message whose id is known is recorded as such in the idempotency
+   * store, with the time it was first stored, for its replay.
+   */
   private async reject(
     msg: JsMsg,
     err: unknown,
@@ -751,8 +777,7 @@ export class Exchange {
     fromHandler = false,
   ): Promise<void> {
     const typed = isPasserelleError(err);
-    const retryable = typed ? err.retryable : true;
-    if (retryable && deliveryCount < maxDeliver) {
+    if (retries(err, deliveryCount, maxDeliver)) {
       const delay = backoffDelay(deliveryCount, this.options.consumer?.backoffMs ?? DEFAULT_BACKOFF_MS);
       this.logger.warn(
         { code: typed ? err.code : undefined, seq: msg.info.streamSequence, deliveryCount, delay },
@@ -775,6 +800,10 @@ export class Exchange {
       deliveries: deliveryCount,
       ...(messageId ? { messageId } : {}),
     });
+    if (messageId && msg.subject.startsWith(`${Subjects.message}.`)) {
+      const firstStored = await this.freshAgainst(msg, new Date(Math.floor(msg.info.timestampNanos / 1e6)));
+      await this.idempotency.markDead(messageId, firstStored);
+    }
     msg.term();
     this.metrics.rejected.inc({ code });
     this.logger.warn(
@@ -1005,6 +1034,12 @@ function decodeJwsPayload(jws: string): ReceiptClaims {
     throw new ExchangeError('ERR_RECEIPT_INVALID', 'The receipt names no receiver or time of receipt.');
   }
   return claims as ReceiptClaims;
+}
+
+/** Whether a failed delivery is tried again (nak with backoff) rather than dead-lettered. */
+function retries(err: unknown, deliveryCount: number, maxDeliver: number): boolean {
+  const retryable = isPasserelleError(err) ? err.retryable : true;
+  return retryable && deliveryCount < maxDeliver;
 }
 
 /** A caller of {@link Exchange.awaitReceipt} waiting for one message's receipt. */

@@ -3,10 +3,13 @@ import type { NatsConnection } from '@nats-io/transport-node';
 
 /** A processing record of one message id. */
 export interface IdempotencyRecord {
-  state: 'processing' | 'done';
+  /** `dead`: the message was dead-lettered without its handler completing; a replay may claim it. */
+  state: 'processing' | 'done' | 'dead';
   /** Who holds the lease (process instance), for diagnostics. */
   owner: string;
   at: string;
+  /** Of a `dead` record: when the server first stored the message, which a replay is fresh against. */
+  storedAt?: string;
 }
 
 /** Outcome of {@link IdempotencyStore.claim}. */
@@ -107,6 +110,15 @@ export class IdempotencyStore {
     }
     const current = entry.json<IdempotencyRecord>();
     if (current.state === 'done') return { kind: 'done' };
+    if (current.state === 'dead') {
+      // dead-lettered without completing, now replayed: this delivery takes it
+      try {
+        const revision = await this.kv.update(key, record, entry.revision);
+        return { kind: 'claimed', revision };
+      } catch {
+        return { kind: 'busy', retryInMs: 1_000 };
+      }
+    }
     const age = now.getTime() - Date.parse(current.at);
     if (age < this.leaseMs && current.owner !== this.owner) {
       return { kind: 'busy', retryInMs: Math.max(1_000, this.leaseMs - age) };
@@ -153,6 +165,39 @@ export class IdempotencyStore {
         await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * attempt)));
       }
     }
+  }
+
+  /**
+   * Records that a message went to DEADLETTER without its handler completing, with the time the server
+   * first stored it: a replay of it is then fresh against that time, not against its own storage
+   * ({@link storedAtOfDead}), and claims it like a released lease. A `done` record is never replaced.
+   */
+  async markDead(id: string, storedAt: Date, now = new Date()): Promise<void> {
+    this.held.delete(id);
+    const key = this.key(id);
+    const record = JSON.stringify({
+      state: 'dead',
+      owner: this.owner,
+      at: now.toISOString(),
+      storedAt: storedAt.toISOString(),
+    } satisfies IdempotencyRecord);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const entry = await this.kv.get(key);
+      if (entry?.operation === 'PUT' && entry.json<IdempotencyRecord>().state === 'done') return;
+      try {
+        if (entry?.operation === 'PUT') await this.kv.update(key, record, entry.revision);
+        else await this.kv.create(key, record);
+        return;
+      } catch {
+        // changed meanwhile: look again
+      }
+    }
+  }
+
+  /** When the server first stored a message that was dead-lettered without completing, if it was. */
+  async storedAtOfDead(id: string): Promise<Date | undefined> {
+    const record = await this.get(id);
+    return record?.state === 'dead' && record.storedAt ? new Date(record.storedAt) : undefined;
   }
 
   /** Gives a lease back after a handler error, so the next delivery can claim it at once. */

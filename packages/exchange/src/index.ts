@@ -25,6 +25,7 @@ export {
 export type { InboxConsumerOptions } from './consumers.js';
 export {
   DeadLetterHeaders,
+  REPLAY_HEADER,
   getDeadLetter,
   listDeadLetters,
   replayDeadLetter,

@@ -340,6 +340,44 @@ describe('exchange runtime', () => {
     );
   });
 
+  test('exchange - a dead letter replayed after the freshness window is fresh against when it was first stored; the same bytes published anew are not', async () => {
+    const post = await connect(POST);
+    const oe = await connect(OE, { freshnessMs: 2_000, consumer: { maxDeliver: 2, backoffMs: [100] } });
+    let fixed = false;
+    let effects = 0;
+    oe.subscribe({
+      'visa-issued': async () => {
+        if (!fixed) throw new Error('registry unavailable');
+        effects++;
+      },
+    });
+    const [sent] = await post.send('visa-issued', example('visa-issued'), {
+      to: OE,
+      dossierId: 'DOSSIER-0025',
+    });
+    const jsm = await jetstreamManager(post.nc);
+    const letterOf = async (id: string) =>
+      (await listDeadLetters(jsm, { participant: OE })).find((d) => d.messageId === id);
+    await waitFor(async () => (await letterOf(sent!.id)) !== undefined);
+    const letter = (await letterOf(sent!.id))!;
+    const original = await jsm.streams.getMessage('EXCHANGE', { seq: sent!.seq });
+    // the cause is fixed after the window has passed
+    await new Promise((r) => setTimeout(r, 2_500));
+    fixed = true;
+
+    // the bytes published again without the replay's header are stale, as any late copy is
+    await jetstream(post.nc).publish(sent!.subject, original!.data, { msgID: 'late-copy-1' });
+    await waitFor(async () =>
+      (await listDeadLetters(jsm, { participant: OE })).some((d) => d.code === 'ERR_NOT_FRESH'),
+    );
+    expect(effects).toBe(0);
+
+    // the replay is fresh against the original storage, recorded when the message was dead-lettered
+    await replayDeadLetter(jetstream(post.nc), jsm, letter.seq);
+    await post.awaitReceipt(sent!.id, 15_000);
+    expect(effects).toBe(1);
+  });
+
   test('exchange - deliveries that ended without an outcome are counted by the runtime: past max_deliver the message reaches DEADLETTER, never the end of the server count', async () => {
     const post = await connect(POST);
     // the runtime's consumers carry no server-side limit, which would end a message silently
