@@ -36,7 +36,7 @@ export { IdempotencyStore, idempotencyBucketName } from './idempotency.js';
 export type { ClaimResult, IdempotencyRecord } from './idempotency.js';
 export { Outbox, RECEIPT_TYP, assertReceiptClaims, outboxBucketName } from './receipts.js';
 export type { OutboxRecord, ReceiptClaims } from './receipts.js';
-export { createExchangeMetrics, serveMetrics } from './metrics.js';
+export { collectMetrics, createExchangeMetrics, serveMetrics } from './metrics.js';
 export type { ExchangeMetrics } from './metrics.js';
 export { REDACTED_KEYS, REDACT_PATHS, createLogger, redactionOptions } from './logger.js';
 export type { Logger } from './logger.js';

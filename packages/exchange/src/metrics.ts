@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The exchange's Prometheus metrics, one registry per process. */
 export interface ExchangeMetrics {
@@ -90,7 +90,18 @@ export function createExchangeMetrics(
 }
 
 /**
- * Serves `GET /metrics` on a loopback port (0 picks one). Returns the server and the port.
+ * The metrics of several registries as one exposition, collected now: the registries of the exchanges one
+ * process hosts (one per participant id, told apart by their `participant` label).
+ */
+export async function collectMetrics(registries: readonly Registry[]): Promise<string> {
+  if (registries.length === 1) return registries[0]!.metrics();
+  const merged = AggregatorRegistry.aggregate(await Promise.all(registries.map((r) => r.getMetricsAsJSON())));
+  return merged.metrics();
+}
+
+/**
+ * Serves `GET /metrics` on a loopback port (0 picks one): one registry, or several merged at each scrape
+ * ({@link collectMetrics}). Returns the server and the port.
  *
  * @example
  * ```ts
@@ -98,16 +109,16 @@ export function createExchangeMetrics(
  * ```
  */
 export async function serveMetrics(
-  registry: Registry,
+  registry: Registry | readonly Registry[],
   port = 0,
   host = '127.0.0.1',
 ): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  const registries = Array.isArray(registry) ? registry : [registry as Registry];
   const server = createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/metrics') {
-      registry
-        .metrics()
+      collectMetrics(registries)
         .then((body) => {
-          res.writeHead(200, { 'content-type': registry.contentType });
+          res.writeHead(200, { 'content-type': Registry.PROMETHEUS_CONTENT_TYPE });
           res.end(body);
         })
         .catch(() => {

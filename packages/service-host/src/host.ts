@@ -20,6 +20,7 @@ import {
   connectExchange,
   createLogger,
   errorSummary,
+  serveMetrics,
 } from '@passerelle/exchange';
 import { DossierStore, type PendingMessage, ProcedureError } from '@passerelle/procedure';
 import { StateCipher } from './at-rest.js';
@@ -75,6 +76,11 @@ export interface HostedServiceConfig {
    * service sends what an earlier run left.
    */
   outboxRetryMs?: number;
+  /**
+   * Serve `GET /metrics` (Prometheus) on this loopback port, every hosted id's exchange metrics in one
+   * exposition, told apart by their `participant` label (0 picks a free port; default: not served).
+   */
+  metricsPort?: number;
 }
 
 /** Handlers of one hosted participant, by message type. */
@@ -110,6 +116,8 @@ export class ServiceHost<S> {
   private relayTimer: NodeJS.Timeout | undefined;
   private round: Promise<void> | undefined;
   private closing = false;
+  /** The `/metrics` endpoint, when {@link HostedServiceConfig.metricsPort} is set. */
+  metricsServer: { port: number; close(): Promise<void> } | undefined;
 
   /** Notes a dossier whose messages stay in its outbox (the store's `onUnsent`); the relay sends them. */
   private keepUnsent(participant: string, dossierId: string, err: unknown): void {
@@ -360,6 +368,14 @@ export class ServiceHost<S> {
         config.outboxRetryMs ?? 10_000,
       );
       keepUnsent = (participant, dossierId, err) => host.keepUnsent(participant, dossierId, err);
+      if (config.metricsPort !== undefined) {
+        const served = await serveMetrics(
+          [...exchanges.values()].map((e) => e.metrics.registry),
+          config.metricsPort,
+        );
+        host.metricsServer = served;
+        logger.info({ port: served.port }, 'metrics on /metrics');
+      }
       for (const [participant, exchange] of exchanges) {
         exchange.onRejection((r) =>
           host.emit({
@@ -498,6 +514,7 @@ export class ServiceHost<S> {
     const exchanges = [...this.exchanges.values()];
     await Promise.all([this.round, ...exchanges.map((e) => e.stop())]);
     await Promise.all(exchanges.map((e) => e.close()));
+    await this.metricsServer?.close();
   }
 }
 

@@ -39,11 +39,13 @@ export async function runServiceMain(
       );
     }
     const bucket = textSetting(service, settings, 'bucket');
+    const metricsPort = metricsPortSetting(service, settings, env);
     const loaded = await loadHostedConfig(service, settings);
     const running = await start(
       {
         ...loaded.config,
         ...(bucket ? { bucket } : {}),
+        ...(metricsPort !== undefined ? { metricsPort } : {}),
         logger,
         onEvent: (e) => logger.info({ event: e }, `${e.kind} ${e.type ?? ''}`.trim()),
       },
@@ -94,4 +96,26 @@ export function textSetting(service: string, settings: ServiceSettings, name: st
     });
   }
   return value;
+}
+
+/**
+ * The loopback port of `/metrics`: `PASSERELLE_METRICS_PORT`, else `metricsPort` of the JSON file, else
+ * none (not served); a port that is not one is `ERR_CONFIG_INVALID`.
+ */
+export function metricsPortSetting(
+  service: string,
+  settings: ServiceSettings,
+  env: Readonly<Record<string, string | undefined>>,
+): number | undefined {
+  const raw: unknown = env['PASSERELLE_METRICS_PORT'] ?? settings.extra['metricsPort'];
+  if (raw === undefined || raw === '') return undefined;
+  const port = typeof raw === 'string' ? Number(raw) : raw;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new PasserelleError(
+      'ERR_CONFIG_INVALID',
+      `${service} setting metricsPort (PASSERELLE_METRICS_PORT) must be a port number from 0 to 65535`,
+      { details: { setting: 'metricsPort' } },
+    );
+  }
+  return port;
 }

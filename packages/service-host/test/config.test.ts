@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { assertHostedConfig, readServiceSettings, textSetting } from '../src/index.js';
+import { assertHostedConfig, metricsPortSetting, readServiceSettings, textSetting } from '../src/index.js';
 
 const base = {
   PASSERELLE_PARTICIPANTS: 'commune-21004,commune-11002',
@@ -58,6 +58,21 @@ describe('service settings', () => {
         message: expect.stringContaining('registerBucket'),
       }),
     );
+  });
+
+  test('config - the metrics port comes from PASSERELLE_METRICS_PORT or the file; none means not served', async () => {
+    const s = await readServiceSettings('commune', 'commune', base);
+    expect(metricsPortSetting('commune', s, {})).toBeUndefined();
+    expect(metricsPortSetting('commune', s, { PASSERELLE_METRICS_PORT: '9464' })).toBe(9464);
+    expect(metricsPortSetting('commune', { ...s, extra: { metricsPort: 0 } }, {})).toBe(0);
+    for (const bad of ['http', '70000', '-1']) {
+      expect(() => metricsPortSetting('commune', s, { PASSERELLE_METRICS_PORT: bad })).toThrow(
+        expect.objectContaining({
+          code: 'ERR_CONFIG_INVALID',
+          message: expect.stringContaining('metricsPort'),
+        }),
+      );
+    }
   });
 
   test('config - a bad setting is ERR_CONFIG_INVALID naming it', async () => {

@@ -56,6 +56,7 @@ describe('service start-up from files', () => {
 
     const host = await ServiceHost.open('consular-post', 'consular-post', {
       ...loaded.config,
+      metricsPort: 0,
       logger: createLogger('t', { level: 'silent' }),
     });
     try {
@@ -74,6 +75,12 @@ describe('service start-up from files', () => {
         },
       );
       expect(sent?.subject).toBe('pex.msg.visa-issued.post-lagos.immigration-office');
+      // one /metrics for the process: every hosted id, told apart by its label
+      const body = await (await fetch(`http://127.0.0.1:${host.metricsServer!.port}/metrics`)).text();
+      expect(body).toMatch(/pex_messages_sent_total\{[^}]*participant="post-lagos"[^}]*\} 1/);
+      expect(body).not.toMatch(/pex_messages_sent_total\{[^}]*participant="post-ankara"/);
+      expect(body).toMatch(/pex_redeliveries_total\{participant="post-ankara"\} 0/);
+      expect(body.match(/# TYPE pex_messages_sent_total/g)).toHaveLength(1);
     } finally {
       await host.close();
       await loaded.close();

@@ -2,7 +2,7 @@ import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node'
 import type { Contracts } from '@passerelle/contracts';
 import { participantKind } from '@passerelle/directory';
 import type { KeyResolver, ParticipantKeys } from '@passerelle/envelope';
-import type { InboxConsumerOptions, Logger } from '@passerelle/exchange';
+import type { ExchangeMetrics, InboxConsumerOptions, Logger } from '@passerelle/exchange';
 import { PortalError } from './portal-error.js';
 
 /** An integrator allowed to call the portal, known by the SHA-256 of its bearer token. */
@@ -39,6 +39,8 @@ export interface PortalConfig {
   maxDocumentBytes?: number;
   /** Logger of the HTTP app and of the exchange runtime (default: pino with redaction). */
   logger?: Logger;
+  /** The exchange runtime's metrics (default its own registry), for a process that serves `/metrics`. */
+  metrics?: ExchangeMetrics;
   /** Stream and bucket replicas (1 on one server, 3 in a cluster). */
   replicas?: number;
   /** Inbox consumer delivery settings. */

@@ -5,6 +5,7 @@
  * - `PORTAL_PARTICIPANT` (default `portal-employers`): keys in `keys/<participant>/private.json`;
  * - `PORTAL_INTEGRATORS_FILE` (default `<home>/portal-integrators.json`): `[{ "name", "tokenSha256" }]`;
  * - `PORTAL_HOST` (default 127.0.0.1), `PORTAL_PORT` (default 8080);
+ * - `PASSERELLE_METRICS_PORT`: serve the exchange runtime's `/metrics` on this loopback port (default: not served);
  * - `PASSERELLE_LOG_LEVEL`.
  * The trust anchor's public key is read from `keys/anchor.public.json`.
  */
@@ -13,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { loadContracts } from '@passerelle/contracts';
 import { ANCHOR_FILES, createDirectoryClient, loadAnchor, loadParticipantKeys } from '@passerelle/directory';
 import { PasserelleError } from '@passerelle/errors';
-import { connectNats, errorSummary } from '@passerelle/exchange';
+import { connectNats, createExchangeMetrics, errorSummary, serveMetrics } from '@passerelle/exchange';
 import type { PortalIntegrator } from './config.js';
 import { createPortalLogger } from './logger.js';
 import { PortalError } from './portal-error.js';
@@ -58,7 +59,14 @@ async function main(): Promise<void> {
       },
     );
   }
+  const metricsPort = process.env['PASSERELLE_METRICS_PORT'];
+  if (metricsPort !== undefined && !(/^\d{1,5}$/.test(metricsPort) && Number(metricsPort) <= 65_535)) {
+    throw new PortalError('ERR_CONFIG_INVALID', 'PASSERELLE_METRICS_PORT is not a TCP port.', {
+      details: { setting: 'PASSERELLE_METRICS_PORT' },
+    });
+  }
   const logger = createPortalLogger();
+  const metrics = createExchangeMetrics(participant);
   const nc = await connectNats({ servers: await natsUrl(home), name: participant });
   const directory = await createDirectoryClient({
     nc,
@@ -72,11 +80,16 @@ async function main(): Promise<void> {
     nc,
     integrators,
     logger,
+    metrics,
   });
   const address = await app.listen({ host, port });
   logger.info({ address, participant }, 'portal listening');
+  const served =
+    metricsPort !== undefined ? await serveMetrics(metrics.registry, Number(metricsPort)) : undefined;
+  if (served) logger.info({ port: served.port }, 'metrics on /metrics');
   const stop = async (): Promise<void> => {
     try {
+      await served?.close();
       await app.close();
       await directory.close();
       await nc.drain();

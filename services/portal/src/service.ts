@@ -138,6 +138,7 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
       contracts,
       nc,
       logger: logger.child({ component: 'exchange' }),
+      ...(config.metrics ? { metrics: config.metrics } : {}),
       ...(config.consumer ? { consumer: config.consumer } : {}),
       ...(config.replicas !== undefined ? { replicas: config.replicas } : {}),
       ...(config.provision === false ? { provision: false } : {}),
