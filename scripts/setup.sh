@@ -9,6 +9,12 @@ need_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null 2>&1; then sudo "$@"; else return 127; fi
 }
 
+# apt_install <package>: Debian's package, quietly
+apt_install() {
+  need_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+    need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
 if ! command -v node >/dev/null 2>&1; then
   say "Node.js is missing: install Node.js 20.19 or newer first (https://nodejs.org or your distribution)."
   exit 1
@@ -49,34 +55,30 @@ else
     exit 1
   fi
   say "installing nats-server with apt-get"
-  need_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-  need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null
+  apt_install nats-server
   nats_bin=$(find_nats)
   say "nats-server installed: $nats_bin ($("$nats_bin" --version 2>&1))"
 fi
 
-if [ "${PASSERELLE_SETUP_BROWSER:-}" = "1" ]; then
-  if command -v chromium >/dev/null 2>&1; then
-    say "chromium present"
+# ensure_command <command> <why>: Debian's package of the same name, where apt-get is there
+ensure_command() {
+  if command -v "$1" >/dev/null 2>&1; then
+    say "$1 present"
   elif command -v apt-get >/dev/null 2>&1; then
-    say "installing chromium with apt-get (browser tests of the audit viewer)"
-    need_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-    say "chromium installed: $(command -v chromium)"
+    say "installing $1 with apt-get ($2)"
+    apt_install "$1"
+    say "$1 installed: $(command -v "$1")"
+  else
+    say "$1 is missing: install it for $2"
   fi
-fi
+}
 
-# the openssl command makes the development CA of `pnpm start --secure` and of the secured tests (scripts/dev-ca.sh)
-if command -v openssl >/dev/null 2>&1; then
-  say "openssl present"
-elif command -v apt-get >/dev/null 2>&1; then
-  say "installing openssl with apt-get (development CA of the secured exchange and its tests)"
-  need_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-  need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
-  say "openssl installed"
-else
-  say "openssl is missing: install it for 'pnpm start --secure' and the secured tests"
+if [ "${PASSERELLE_SETUP_BROWSER:-}" = "1" ]; then
+  ensure_command chromium "browser tests of the audit viewer"
 fi
+# the openssl command makes the development CA of `pnpm start --secure` and of the secured tests (scripts/dev-ca.sh)
+ensure_command openssl "the development CA of the secured exchange and its tests"
+
 
 # a C compiler for the P-256 agreement addon that pnpm install builds (packages/envelope/native/); without
 # one the exchange still works, with agreements on node:crypto (more CPU per message)
@@ -86,8 +88,7 @@ if command -v "$cc_bin" >/dev/null 2>&1; then
   say "C compiler present: $(command -v "$cc_bin")"
 elif command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null 2>&1; }; then
   say "installing a C compiler with apt-get (for the envelope's P-256 agreement addon)"
-  if need_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
-    need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev >/dev/null; then
+  if apt_install gcc libc6-dev; then
     say "C compiler installed: $(command -v cc)"
   else
     say "could not install gcc: P-256 agreements will run on node:crypto"

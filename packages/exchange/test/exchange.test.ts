@@ -1,9 +1,10 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
-import { deriveMessageId, newMessageId, sealEnvelope, sha256Hex } from '@passerelle/envelope';
+import { deriveMessageId, newMessageId, sealEnvelope, sha256Hex, signCompact } from '@passerelle/envelope';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import {
+  type DeadLetter,
   type Exchange,
   type ExchangeOptions,
   type IncomingMessage,
@@ -33,6 +34,37 @@ describe('exchange runtime', () => {
     const ex = await connectParticipant(fx, nats.url, participant, extra);
     open.push(ex);
     return ex;
+  }
+
+  /** The dead letter OE filed for a message, once there is one. */
+  async function deadLetterOf(jsm: JetStreamManager, messageId: string): Promise<DeadLetter> {
+    const find = async (): Promise<DeadLetter | undefined> =>
+      (await listDeadLetters(jsm, { participant: OE })).find((d) => d.messageId === messageId);
+    await waitFor(async () => (await find()) !== undefined);
+    return (await find())!;
+  }
+
+  /** A receipt of a visa the post sent, naming `receiver`, signed with `signer`'s key. */
+  async function receiptSignedBy(
+    signer: string,
+    sent: { id: string; envelopeSha256: string },
+    dossierId: string,
+    receiver: string,
+  ): Promise<string> {
+    return signCompact(
+      {
+        messageId: sent.id,
+        type: 'visa-issued',
+        dossierId,
+        sender: POST,
+        receiver,
+        envelopeSha256: sent.envelopeSha256,
+        receivedAt: new Date().toISOString(),
+        status: 'accepted',
+      },
+      fx.keys.get(signer)!.signing,
+      { typ: 'pex-receipt+jws' },
+    );
   }
 
   /** Writes the post's outbox record of a visa to OE as an earlier attempt (or release) left it. */
@@ -315,12 +347,7 @@ describe('exchange runtime', () => {
       dossierId: 'DOSSIER-0005',
     });
     const jsm = await jetstreamManager(post.nc);
-    await waitFor(async () =>
-      (await listDeadLetters(jsm, { participant: OE })).some((d) => d.messageId === sent!.id),
-    );
-    const [letter] = (await listDeadLetters(jsm, { participant: OE })).filter(
-      (d) => d.messageId === sent!.id,
-    );
+    const letter = await deadLetterOf(jsm, sent!.id);
     expect(calls).toBe(3);
     expect(letter).toMatchObject({
       code: 'ERR_HANDLER_FAILED',
@@ -328,11 +355,11 @@ describe('exchange runtime', () => {
       originalSeq: sent!.seq,
       deliveries: 3,
     });
-    expect(letter!.reason).toContain('handler threw Error');
+    expect(letter.reason).toContain('handler threw Error');
     expect(await post.unreceipted(0)).toEqual([expect.objectContaining({ id: sent!.id })]);
 
     fixed = true;
-    await replayDeadLetter(jetstream(post.nc), jsm, letter!.seq);
+    await replayDeadLetter(jetstream(post.nc), jsm, letter.seq);
     await post.awaitReceipt(sent!.id, 15_000);
     expect(effects).toBe(1);
     expect((await listDeadLetters(jsm, { participant: OE })).some((d) => d.messageId === sent!.id)).toBe(
@@ -356,10 +383,7 @@ describe('exchange runtime', () => {
       dossierId: 'DOSSIER-0025',
     });
     const jsm = await jetstreamManager(post.nc);
-    const letterOf = async (id: string) =>
-      (await listDeadLetters(jsm, { participant: OE })).find((d) => d.messageId === id);
-    await waitFor(async () => (await letterOf(sent!.id)) !== undefined);
-    const letter = (await letterOf(sent!.id))!;
+    const letter = await deadLetterOf(jsm, sent!.id);
     const original = await jsm.streams.getMessage('EXCHANGE', { seq: sent!.seq });
     // the cause is fixed after the window has passed
     await new Promise((r) => setTimeout(r, 2_500));
@@ -399,16 +423,11 @@ describe('exchange runtime', () => {
     }
     let calls = 0;
     oe.subscribe({ 'visa-issued': async () => void calls++ });
-    await waitFor(async () =>
-      (await listDeadLetters(jsm, { participant: OE })).some((d) => d.messageId === sent!.id),
-    );
-    const [letter] = (await listDeadLetters(jsm, { participant: OE })).filter(
-      (d) => d.messageId === sent!.id,
-    );
+    const letter = await deadLetterOf(jsm, sent!.id);
     expect(letter).toMatchObject({ code: 'ERR_DELIVERIES_EXHAUSTED', deliveries: 3 });
     expect(calls).toBe(0);
     // replayed, it is handled once
-    await replayDeadLetter(jetstream(post.nc), jsm, letter!.seq);
+    await replayDeadLetter(jetstream(post.nc), jsm, letter.seq);
     await post.awaitReceipt(sent!.id, 15_000);
     expect(calls).toBe(1);
   });
@@ -429,16 +448,8 @@ describe('exchange runtime', () => {
       to: OE,
       dossierId: 'DOSSIER-0022',
     });
-    await waitFor(async () =>
-      (await listDeadLetters(jsm, { participant: OE })).some((d) => d.messageId === sent!.id),
-    );
+    expect(await deadLetterOf(jsm, sent!.id)).toMatchObject({ code: 'ERR_HANDLER_FAILED', deliveries: 2 });
     expect(calls).toBe(2);
-    expect(
-      (await listDeadLetters(jsm, { participant: OE })).find((d) => d.messageId === sent!.id),
-    ).toMatchObject({
-      code: 'ERR_HANDLER_FAILED',
-      deliveries: 2,
-    });
   });
 
   test('exchange - a second subscription to the same inbox is refused: it would split the messages of one consumer', async () => {
@@ -529,21 +540,7 @@ describe('exchange runtime', () => {
       dossierId: 'DOSSIER-0008',
     });
     // The commune signs a receipt that claims to come from the Immigration Office.
-    const { signCompact } = await import('@passerelle/envelope');
-    const forged = await signCompact(
-      {
-        messageId: sent!.id,
-        type: 'visa-issued',
-        dossierId: 'DOSSIER-0008',
-        sender: POST,
-        receiver: OE,
-        envelopeSha256: sent!.envelopeSha256,
-        receivedAt: new Date().toISOString(),
-        status: 'accepted',
-      },
-      fx.keys.get(COMMUNE)!.signing,
-      { typ: 'pex-receipt+jws' },
-    );
+    const forged = await receiptSignedBy(COMMUNE, sent!, 'DOSSIER-0008', OE);
     const rejected = new Promise<{ code: string }>((resolve) => post.onRejection(resolve));
     await jetstream(post.nc).publish(`pex.rcpt.${OE}.${POST}`, forged, { msgID: 'forged-1' });
     expect((await rejected).code).toMatch(/^ERR_(RECEIPT_INVALID|KEY_NOT_FOUND|SIGNATURE_INVALID)$/);
@@ -557,21 +554,7 @@ describe('exchange runtime', () => {
       dossierId: 'DOSSIER-0024',
     });
     // The commune, which can read the envelope's bytes, acknowledges it under its own name and key.
-    const { signCompact } = await import('@passerelle/envelope');
-    const own = await signCompact(
-      {
-        messageId: sent!.id,
-        type: 'visa-issued',
-        dossierId: 'DOSSIER-0024',
-        sender: POST,
-        receiver: COMMUNE,
-        envelopeSha256: sent!.envelopeSha256,
-        receivedAt: new Date().toISOString(),
-        status: 'accepted',
-      },
-      fx.keys.get(COMMUNE)!.signing,
-      { typ: 'pex-receipt+jws' },
-    );
+    const own = await receiptSignedBy(COMMUNE, sent!, 'DOSSIER-0024', COMMUNE);
     const rejected = new Promise<{ code: string; reason: string }>((resolve) => post.onRejection(resolve));
     await jetstream(post.nc).publish(`pex.rcpt.${COMMUNE}.${POST}`, own, { msgID: 'own-receipt-1' });
     expect(await rejected).toMatchObject({
