@@ -142,14 +142,19 @@ describe('exchange runtime', () => {
       },
     });
     const ids = Array.from({ length: 8 }, (_, i) => `DOSSIER-CONCURRENT-${i}`);
-    for (const dossierId of ids)
-      await post.send('visa-issued', example('visa-issued'), { to: OE, dossierId });
+    const sent: string[] = [];
+    for (const dossierId of ids) {
+      const [m] = await post.send('visa-issued', example('visa-issued'), { to: OE, dossierId });
+      sent.push(m!.id);
+    }
     await waitFor(() => running === 3);
     await new Promise((r) => setTimeout(r, 300));
     expect(running).toBe(3);
     release();
     await waitFor(() => ids.every((id) => handled.includes(id)));
     expect(most).toBe(3);
+    // and every one is receipted (none left in flight for the tests that follow on this server)
+    for (const id of sent) await post.awaitReceipt(id, 15_000);
   });
 
   test('exchange - the contract is checked before anything is sealed', async () => {
