@@ -50,7 +50,14 @@ import { IdempotencyStore, idempotencyBucketName } from './idempotency.js';
 import { type Logger, createLogger } from './logger.js';
 import { type ExchangeMetrics, createExchangeMetrics } from './metrics.js';
 import { type RetryOptions, publishWithRetry } from './publish.js';
-import { Outbox, type OutboxRecord, RECEIPT_TYP, type ReceiptClaims, outboxBucketName } from './receipts.js';
+import {
+  Outbox,
+  type OutboxRecord,
+  RECEIPT_TYP,
+  type ReceiptClaims,
+  assertReceiptClaims,
+  outboxBucketName,
+} from './receipts.js';
 import { StreamNames, Subjects, provisionStreams } from './streams.js';
 import { messageSubject, parseMessageSubject, receiptSubject } from './subjects.js';
 
@@ -538,19 +545,20 @@ export class Exchange {
     const consumerName = inboxConsumerName(this.participant);
     const concurrency = this.options.concurrency ?? 16;
     const maxDeliver = this.options.consumer?.maxDeliver ?? DEFAULT_MAX_DELIVER;
-    const inbox = this.runLoop(consumerName, concurrency, maxDeliver, (msg, limit) =>
-      this.handleInbound(msg, handlers, limit),
-    );
-    this.inbox = inbox;
     // the backlog is read from the server when the metrics are collected
     const probe = async (): Promise<void> => void (await this.pending());
-    this.metrics.pendingProbes.add(probe);
-    void inbox.closed
-      .finally(() => {
+    const inbox = this.runLoop(
+      consumerName,
+      concurrency,
+      maxDeliver,
+      (msg, limit) => this.handleInbound(msg, handlers, limit),
+      () => {
         this.metrics.pendingProbes.delete(probe);
         if (this.inbox === inbox) this.inbox = undefined;
-      })
-      .catch(() => undefined);
+      },
+    );
+    this.inbox = inbox;
+    this.metrics.pendingProbes.add(probe);
     return inbox;
   }
 
@@ -558,12 +566,15 @@ export class Exchange {
    * Pulls from a durable consumer and processes up to `concurrency` messages at once. `maxDeliver` is the
    * runtime's count of deliveries before a message is dead-lettered, lowered to the consumer's own
    * `max_deliver` where an operator provisioned one (with a warning: see {@link SERVER_MAX_DELIVER}).
+   * `ended` runs when the loop ends, however it ends (its `closed` is left to the caller, and a loop that
+   * fails is not hidden: it rejects `closed`, and nothing here handles that).
    */
   private runLoop(
     consumerName: string,
     concurrency: number,
     maxDeliver: number,
     process: (msg: JsMsg, maxDeliver: number) => Promise<void>,
+    ended?: () => void,
   ): Subscription {
     let messages: ConsumerMessages | undefined;
     let stopping = false;
@@ -571,7 +582,7 @@ export class Exchange {
     // woken when a message's processing ends, if the loop waits for room (one waiter, not a race over all
     // the messages in flight, which would add a reaction to each of them for every message)
     let room: (() => void) | undefined;
-    const closed = (async () => {
+    const loop = async (): Promise<void> => {
       const consumer: Consumer = await this.js.consumers.get(StreamNames.exchange, consumerName);
       const serverMaxDeliver = (await consumer.info(true)).config.max_deliver ?? SERVER_MAX_DELIVER;
       let limit = maxDeliver;
@@ -594,7 +605,8 @@ export class Exchange {
               'message processing failed',
             );
             try {
-              msg.nak(1_000);
+              // with the handlers' backoff: a store that is down for a while does not use up the deliveries
+              msg.nak(backoffDelay(msg.info.deliveryCount, this.options.consumer?.backoffMs));
             } catch {
               // the connection is closing: the server redelivers once the ack wait has passed
             }
@@ -608,6 +620,13 @@ export class Exchange {
         inFlight.add(task);
       }
       await Promise.all(inFlight);
+    };
+    const closed = (async () => {
+      try {
+        await loop();
+      } finally {
+        ended?.();
+      }
     })();
     const subscription: Subscription = {
       closed,
@@ -627,7 +646,9 @@ export class Exchange {
     const deliveryCount = msg.info.deliveryCount;
     const streamSeq = msg.info.streamSequence;
     if (deliveryCount > 1) this.metrics.redeliveries.inc();
-    const storedAt = new Date(Math.floor(msg.info.timestampNanos / 1_000_000));
+    // when the server stored it; a replayed dead letter, when the server first stored its bytes
+    const firstStored = await this.firstStored(msg);
+    const rejectAs = { deliveryCount, maxDeliver, firstStored };
 
     let opened: Awaited<ReturnType<typeof openEnvelope>>;
     let handler: MessageHandler;
@@ -637,7 +658,7 @@ export class Exchange {
       opened = await openEnvelope(msg.data, {
         recipient: keys,
         resolver: directory,
-        now: await this.freshAgainst(msg, storedAt),
+        now: firstStored,
         freshnessMs: this.options.freshnessMs ?? DEFAULT_FRESHNESS_MS,
         provider: this.provider,
         ...(this.options.maxBytes !== undefined ? { maxBytes: this.options.maxBytes } : {}),
@@ -668,7 +689,7 @@ export class Exchange {
       }
       handler = found;
     } catch (err) {
-      await this.reject(msg, err, deliveryCount, maxDeliver, openedId);
+      await this.reject(msg, err, { ...rejectAs, ...(openedId ? { messageId: openedId } : {}) });
       return;
     }
 
@@ -685,20 +706,19 @@ export class Exchange {
       msg.ack();
       return;
     }
-    if (deliveryCount > maxDeliver) {
-      // Delivered more often than allowed and still without an outcome: the processes handling it stopped
-      // part-way, or its idempotency record or receipt could not be written. Kept in DEADLETTER, where it
-      // can be replayed, rather than tried for ever. (A busy lease above is not a failed delivery.)
+    if (deliveryCount > EXHAUSTED_AFTER * maxDeliver) {
+      // Delivered far more often than handler failures allow and still without an outcome: the processes
+      // handling it stopped part-way, or its idempotency record or receipt could not be written for long.
+      // Kept in DEADLETTER, where it can be replayed, rather than tried for ever.
+      await this.idempotency.release(meta.id).catch(() => undefined);
       await this.reject(
         msg,
         new ExchangeError(
           'ERR_DELIVERIES_EXHAUSTED',
-          `Message ${meta.id} was delivered ${deliveryCount} times without an outcome (limit ${maxDeliver}).`,
+          `Message ${meta.id} was delivered ${deliveryCount} times without an outcome.`,
           { details: { messageId: meta.id, deliveries: deliveryCount, maxDeliver } },
         ),
-        deliveryCount,
-        maxDeliver,
-        meta.id,
+        { ...rejectAs, messageId: meta.id },
       );
       return;
     }
@@ -730,11 +750,9 @@ export class Exchange {
       });
     } catch (err) {
       clearInterval(working);
-      if (retries(err, deliveryCount, maxDeliver)) {
-        // to be delivered again: the lease goes back first, so that the next delivery claims it at once
-        await this.idempotency.release(meta.id).catch(() => undefined);
-      }
-      await this.reject(msg, err, deliveryCount, maxDeliver, meta.id, true);
+      // the lease goes back first: a next delivery, or a replay of the dead letter, claims it at once
+      await this.idempotency.release(meta.id).catch(() => undefined);
+      await this.reject(msg, err, { ...rejectAs, messageId: meta.id, fromHandler: true });
       return;
     }
     clearInterval(working);
@@ -747,11 +765,12 @@ export class Exchange {
   }
 
   /**
-   * The time an envelope's freshness is measured against: when the server stored it; for a replayed dead
-   * letter, when the server first stored it, as recorded when it was dead-lettered here (the replay's
-   * bytes are the original's, and the id read here unchecked is the one the envelope checks then prove).
+   * The time an envelope's freshness is measured against: when the server stored it; for a replay of a
+   * dead letter, when the server first stored those very bytes, as this recipient noted when it
+   * dead-lettered them (the id read here unchecked only finds the note; the bytes must be the same).
    */
-  private async freshAgainst(msg: JsMsg, storedAt: Date): Promise<Date> {
+  private async firstStored(msg: JsMsg): Promise<Date> {
+    const storedAt = new Date(Math.floor(msg.info.timestampNanos / 1_000_000));
     if (!msg.headers?.get(REPLAY_HEADER)) return storedAt;
     let id: unknown;
     try {
@@ -760,22 +779,17 @@ export class Exchange {
       return storedAt; // the envelope checks refuse it
     }
     if (!isWellFormedMetaField('id', id)) return storedAt;
-    return (await this.idempotency.storedAtOfDead(id as string)) ?? storedAt;
+    const note = await this.idempotency.deadLetterNote(id as string);
+    return note && note.envelopeSha256 === sha256Hex(msg.data) ? new Date(note.storedAt) : storedAt;
   }
 
   /**
    * Dead-letters at once for a permanent error or after the last delivery; otherwise naks with backoff
-   * ({@link retries}). A dead-lettered message whose id is known is recorded as such in the idempotency
-   * store, with the time it was first stored, for its replay.
+   * ({@link retries}). Of a dead-lettered message it opened, the recipient notes the bytes and when they
+   * were first stored, for its replay ({@link IdempotencyStore.noteDeadLetter}).
    */
-  private async reject(
-    msg: JsMsg,
-    err: unknown,
-    deliveryCount: number,
-    maxDeliver: number,
-    messageId?: string,
-    fromHandler = false,
-  ): Promise<void> {
+  private async reject(msg: JsMsg, err: unknown, how: Rejecting): Promise<void> {
+    const { deliveryCount, maxDeliver, messageId, fromHandler = false } = how;
     const typed = isPasserelleError(err);
     if (retries(err, deliveryCount, maxDeliver)) {
       const delay = backoffDelay(deliveryCount, this.options.consumer?.backoffMs ?? DEFAULT_BACKOFF_MS);
@@ -800,9 +814,8 @@ export class Exchange {
       deliveries: deliveryCount,
       ...(messageId ? { messageId } : {}),
     });
-    if (messageId && msg.subject.startsWith(`${Subjects.message}.`)) {
-      const firstStored = await this.freshAgainst(msg, new Date(Math.floor(msg.info.timestampNanos / 1e6)));
-      await this.idempotency.markDead(messageId, firstStored);
+    if (messageId && how.firstStored && msg.subject.startsWith(`${Subjects.message}.`)) {
+      await this.idempotency.noteDeadLetter(messageId, sha256Hex(msg.data), how.firstStored);
     }
     msg.term();
     this.metrics.rejected.inc({ code });
@@ -856,9 +869,10 @@ export class Exchange {
     if (!claimed || claims.messageId !== claimed.messageId) {
       throw new ExchangeError('ERR_RECEIPT_INVALID', 'The receipt payload changed during verification.');
     }
-    // Receipts have a schema in the catalogue like every other message.
+    // Receipts have a schema in the catalogue like every other message; and what the outbox records is
+    // what the ledger accepts (exactly the claims of an accepted receipt, identifiers only).
     this.options.contracts.validate('receipt', this.options.contracts.latestVersion('receipt'), claims);
-    return claims;
+    return assertReceiptClaims(claims);
   }
 
   private consumeReceipts(): Subscription {
@@ -883,7 +897,7 @@ export class Exchange {
         } catch (err) {
           // A refusal (bad signature, wrong parties, malformed) is final; anything else (a directory or
           // store time-out) is retried with backoff, and dead-lettered after `limit` deliveries.
-          await this.reject(msg, err, msg.info.deliveryCount, limit);
+          await this.reject(msg, err, { deliveryCount: msg.info.deliveryCount, maxDeliver: limit });
           return;
         }
         const outcome = await this.outbox.recordReceipt(claims, jws);
@@ -897,7 +911,10 @@ export class Exchange {
             outcome.kind === 'mismatch'
               ? `The receipt for ${claims.messageId} does not match the message sent: its ${outcome.field} differs.`
               : `The receipt names message ${claims.messageId}, which ${this.participant} never sent.`;
-          await this.reject(msg, new ExchangeError('ERR_RECEIPT_INVALID', why), msg.info.deliveryCount, 1);
+          await this.reject(msg, new ExchangeError('ERR_RECEIPT_INVALID', why), {
+            deliveryCount: msg.info.deliveryCount,
+            maxDeliver: 1,
+          });
           return;
         }
         this.metrics.receiptsReceived.inc();
@@ -1035,6 +1052,24 @@ function decodeJwsPayload(jws: string): ReceiptClaims {
   }
   return claims as ReceiptClaims;
 }
+
+/** How {@link Exchange} rejects one delivery. */
+interface Rejecting {
+  deliveryCount: number;
+  maxDeliver: number;
+  /** The id of the message, once its envelope opened. */
+  messageId?: string;
+  /** The handler threw (rather than the checks before it). */
+  fromHandler?: boolean;
+  /** When the server first stored the message's bytes (an inbox message). */
+  firstStored?: Date;
+}
+
+/**
+ * Deliveries without an outcome (no handler result: a process that stopped, a store that failed), as a
+ * multiple of `maxDeliver`, after which a message is dead-lettered as `ERR_DELIVERIES_EXHAUSTED`.
+ */
+const EXHAUSTED_AFTER = 2;
 
 /** Whether a failed delivery is tried again (nak with backoff) rather than dead-lettered. */
 function retries(err: unknown, deliveryCount: number, maxDeliver: number): boolean {

@@ -3,13 +3,20 @@ import type { NatsConnection } from '@nats-io/transport-node';
 
 /** A processing record of one message id. */
 export interface IdempotencyRecord {
-  /** `dead`: the message was dead-lettered without its handler completing; a replay may claim it. */
-  state: 'processing' | 'done' | 'dead';
+  state: 'processing' | 'done';
   /** Who holds the lease (process instance), for diagnostics. */
   owner: string;
   at: string;
-  /** Of a `dead` record: when the server first stored the message, which a replay is fresh against. */
-  storedAt?: string;
+}
+
+/**
+ * What a recipient notes of a message it dead-lettered after opening it, under its own key beside the
+ * message's record: the exact bytes (their SHA-256) and when the server first stored them.
+ */
+export interface DeadLetterNote {
+  envelopeSha256: string;
+  storedAt: string;
+  at: string;
 }
 
 /** Outcome of {@link IdempotencyStore.claim}. */
@@ -110,15 +117,6 @@ export class IdempotencyStore {
     }
     const current = entry.json<IdempotencyRecord>();
     if (current.state === 'done') return { kind: 'done' };
-    if (current.state === 'dead') {
-      // dead-lettered without completing, now replayed: this delivery takes it
-      try {
-        const revision = await this.kv.update(key, record, entry.revision);
-        return { kind: 'claimed', revision };
-      } catch {
-        return { kind: 'busy', retryInMs: 1_000 };
-      }
-    }
     const age = now.getTime() - Date.parse(current.at);
     if (age < this.leaseMs && current.owner !== this.owner) {
       return { kind: 'busy', retryInMs: Math.max(1_000, this.leaseMs - age) };
@@ -168,36 +166,27 @@ export class IdempotencyStore {
   }
 
   /**
-   * Records that a message went to DEADLETTER without its handler completing, with the time the server
-   * first stored it: a replay of it is then fresh against that time, not against its own storage
-   * ({@link storedAtOfDead}), and claims it like a released lease. A `done` record is never replaced.
+   * Notes that the message `id` went to DEADLETTER, with the SHA-256 of its bytes and the time the server
+   * first stored them, under a key of its own (the message's lease record is left to its holder). A
+   * replay of these very bytes is then fresh against that time ({@link deadLetterNote}). An earlier note
+   * of the same bytes is kept: it holds the first storage.
    */
-  async markDead(id: string, storedAt: Date, now = new Date()): Promise<void> {
-    this.held.delete(id);
-    const key = this.key(id);
-    const record = JSON.stringify({
-      state: 'dead',
-      owner: this.owner,
-      at: now.toISOString(),
-      storedAt: storedAt.toISOString(),
-    } satisfies IdempotencyRecord);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const entry = await this.kv.get(key);
-      if (entry?.operation === 'PUT' && entry.json<IdempotencyRecord>().state === 'done') return;
-      try {
-        if (entry?.operation === 'PUT') await this.kv.update(key, record, entry.revision);
-        else await this.kv.create(key, record);
-        return;
-      } catch {
-        // changed meanwhile: look again
-      }
-    }
+  async noteDeadLetter(id: string, envelopeSha256: string, storedAt: Date, now = new Date()): Promise<void> {
+    const key = this.deadKey(id);
+    const earlier = await this.deadLetterNote(id);
+    if (earlier?.envelopeSha256 === envelopeSha256) return;
+    const note: DeadLetterNote = { envelopeSha256, storedAt: storedAt.toISOString(), at: now.toISOString() };
+    await this.kv.put(key, JSON.stringify(note));
   }
 
-  /** When the server first stored a message that was dead-lettered without completing, if it was. */
-  async storedAtOfDead(id: string): Promise<Date | undefined> {
-    const record = await this.get(id);
-    return record?.state === 'dead' && record.storedAt ? new Date(record.storedAt) : undefined;
+  /** The note of a dead-lettered message ({@link noteDeadLetter}), if any. */
+  async deadLetterNote(id: string): Promise<DeadLetterNote | undefined> {
+    const entry = await this.kv.get(this.deadKey(id));
+    return entry && entry.operation === 'PUT' ? entry.json<DeadLetterNote>() : undefined;
+  }
+
+  private deadKey(id: string): string {
+    return `dead.${this.key(id)}`;
   }
 
   /** Gives a lease back after a handler error, so the next delivery can claim it at once. */

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { PasserelleError } from '@passerelle/errors';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The exchange's Prometheus metrics, one registry per process. */
@@ -130,7 +131,22 @@ export async function serveMetrics(
     res.writeHead(404);
     res.end();
   });
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  // a port in use is an error of the caller's start-up (with a clear code), not an uncaught exception
+  await new Promise<void>((resolve, reject) => {
+    const refuse = (err: NodeJS.ErrnoException): void =>
+      reject(
+        new PasserelleError(
+          'ERR_CONFIG_INVALID',
+          `The metrics port ${port} on ${host} cannot be listened on (${err.code ?? err.name}).`,
+          { details: { setting: 'metricsPort' }, cause: err },
+        ),
+      );
+    server.once('error', refuse);
+    server.listen(port, host, () => {
+      server.off('error', refuse);
+      resolve();
+    });
+  });
   const address = server.address();
   return {
     server,

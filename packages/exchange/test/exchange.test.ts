@@ -1,6 +1,14 @@
 import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
-import { deriveMessageId, newMessageId, sealEnvelope, sha256Hex, signCompact } from '@passerelle/envelope';
+import {
+  type EnvelopeMeta,
+  deriveMessageId,
+  newMessageId,
+  sealEnvelope,
+  sha256Hex,
+  signCompact,
+} from '@passerelle/envelope';
+import { headers } from '@nats-io/nats-core';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import {
@@ -8,7 +16,9 @@ import {
   type Exchange,
   type ExchangeOptions,
   type IncomingMessage,
+  REPLAY_HEADER,
   isRefusedBeforePublishing,
+  provisionStreams,
   listDeadLetters,
   replayDeadLetter,
 } from '../src/index.js';
@@ -375,11 +385,11 @@ describe('exchange runtime', () => {
   test('exchange - a dead letter replayed after the freshness window is fresh against when it was first stored; the same bytes published anew are not', async () => {
     const post = await connect(POST);
     const oe = await connect(OE, { freshnessMs: 2_000, consumer: { maxDeliver: 2, backoffMs: [100] } });
-    let fixed = false;
+    let failuresLeft = 2;
     let effects = 0;
     oe.subscribe({
       'visa-issued': async () => {
-        if (!fixed) throw new Error('registry unavailable');
+        if (failuresLeft-- > 0) throw new Error('registry unavailable');
         effects++;
       },
     });
@@ -390,9 +400,9 @@ describe('exchange runtime', () => {
     const jsm = await jetstreamManager(post.nc);
     const letter = await deadLetterOf(jsm, sent!.id);
     const original = await jsm.streams.getMessage('EXCHANGE', { seq: sent!.seq });
-    // the cause is fixed after the window has passed
+    // the cause is "fixed" after the window has passed (it fails once more, on the replay's first delivery)
     await new Promise((r) => setTimeout(r, 2_500));
-    fixed = true;
+    failuresLeft = 1;
 
     // the bytes published again without the replay's header are stale, as any late copy is
     await jetstream(post.nc).publish(sent!.subject, original!.data, { msgID: 'late-copy-1' });
@@ -401,10 +411,58 @@ describe('exchange runtime', () => {
     );
     expect(effects).toBe(0);
 
-    // the replay is fresh against the original storage, recorded when the message was dead-lettered
+    // other bytes under the same id (another dossier, issued as early) do not pass for the replay
+    const other = JSON.stringify(
+      await sealEnvelope({
+        meta: {
+          ...(JSON.parse(Buffer.from(original!.data).toString()) as { meta: EnvelopeMeta }).meta,
+          dossierId: 'DOSSIER-0026',
+        },
+        payload: example('visa-issued'),
+        sender: fx.keys.get(POST)!,
+        recipientKey: await fx.resolver.resolve(OE, 'enc', new Date()),
+      }),
+    );
+    const replayHeader = headers();
+    replayHeader.set(REPLAY_HEADER, String(letter.seq));
+    await jetstream(post.nc).publish(sent!.subject, other, { msgID: 'other-bytes-1', headers: replayHeader });
+    await waitFor(
+      async () =>
+        (await listDeadLetters(jsm, { participant: OE })).filter((d) => d.code === 'ERR_NOT_FRESH').length ===
+        2,
+    );
+    expect(effects).toBe(0);
+
+    // the replay is fresh against the original storage, noted when the message was dead-lettered, and
+    // stays so through a failure on its first delivery
     await replayDeadLetter(jetstream(post.nc), jsm, letter.seq);
     await post.awaitReceipt(sent!.id, 15_000);
     expect(effects).toBe(1);
+  });
+
+  test('exchange - a dead letter that cannot be written on the last delivery is tried again, not lost or held', async () => {
+    const post = await connect(POST);
+    const oe = await connect(OE, { consumer: { maxDeliver: 1, backoffMs: [100] } });
+    const jsm = await jetstreamManager(post.nc);
+    await jsm.streams.delete('DEADLETTER');
+    let calls = 0;
+    oe.subscribe({
+      'visa-issued': async () => {
+        calls++;
+        throw new Error('registry unavailable');
+      },
+    });
+    const [sent] = await post.send('visa-issued', example('visa-issued'), {
+      to: OE,
+      dossierId: 'DOSSIER-0027',
+    });
+    // the dead letter cannot be written: the message is delivered again, and its handler runs again
+    await waitFor(() => calls >= 2);
+    await provisionStreams(jsm);
+    // once the stream is back, the message is there: as a handler failure, or past the deliveries allowed
+    expect(await deadLetterOf(jsm, sent!.id)).toMatchObject({
+      code: expect.stringMatching(/^ERR_(HANDLER_FAILED|DELIVERIES_EXHAUSTED)$/),
+    });
   });
 
   test('exchange - deliveries that ended without an outcome are counted by the runtime: past max_deliver the message reaches DEADLETTER, never the end of the server count', async () => {
@@ -419,9 +477,10 @@ describe('exchange runtime', () => {
       to: OE,
       dossierId: 'DOSSIER-0021',
     });
-    // two deliveries taken and given back without an outcome, as by processes that stopped mid-handler
+    // deliveries taken and given back without an outcome, as by processes that stopped mid-handler: twice
+    // maxDeliver of them are tolerated (a store down for a while)
     const inbox = await jetstream(post.nc).consumers.get('EXCHANGE', `inbox-${OE}`);
-    for (let i = 1; i <= 2; i++) {
+    for (let i = 1; i <= 4; i++) {
       const m = await inbox.next({ expires: 5_000 });
       expect(m?.info.deliveryCount).toBe(i);
       m!.nak();
@@ -429,7 +488,7 @@ describe('exchange runtime', () => {
     let calls = 0;
     oe.subscribe({ 'visa-issued': async () => void calls++ });
     const letter = await deadLetterOf(jsm, sent!.id);
-    expect(letter).toMatchObject({ code: 'ERR_DELIVERIES_EXHAUSTED', deliveries: 3 });
+    expect(letter).toMatchObject({ code: 'ERR_DELIVERIES_EXHAUSTED', deliveries: 5 });
     expect(calls).toBe(0);
     // replayed, it is handled once
     await replayDeadLetter(jetstream(post.nc), jsm, letter.seq);
@@ -591,6 +650,10 @@ describe('exchange runtime', () => {
       expect(body).toMatch(/pex_receipts_received_total\{[^}]*\} [1-9]/);
       expect(body).toContain('pex_handler_duration_seconds');
       expect((await fetch(`http://127.0.0.1:${served.port}/other`)).status).toBe(404);
+      // a port in use is a start-up error with its code, not an uncaught exception
+      await expect(serveMetrics(post.metrics.registry, served.port)).rejects.toMatchObject({
+        code: 'ERR_CONFIG_INVALID',
+      });
     } finally {
       await served.close();
     }

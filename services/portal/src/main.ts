@@ -59,7 +59,7 @@ async function main(): Promise<void> {
       },
     );
   }
-  const metricsPort = process.env['PASSERELLE_METRICS_PORT'];
+  const metricsPort = process.env['PASSERELLE_METRICS_PORT'] || undefined; // empty: not served, as for services
   if (metricsPort !== undefined && !(/^\d{1,5}$/.test(metricsPort) && Number(metricsPort) <= 65_535)) {
     throw new PortalError('ERR_CONFIG_INVALID', 'PASSERELLE_METRICS_PORT is not a TCP port.', {
       details: { setting: 'PASSERELLE_METRICS_PORT' },
