@@ -38,7 +38,7 @@ export { Outbox, RECEIPT_TYP, assertReceiptClaims, outboxBucketName } from './re
 export type { OutboxRecord, ReceiptClaims } from './receipts.js';
 export { collectMetrics, createExchangeMetrics, serveMetrics } from './metrics.js';
 export type { ExchangeMetrics } from './metrics.js';
-export { REDACTED_KEYS, REDACT_PATHS, createLogger, redactionOptions } from './logger.js';
+export { REDACTED_KEYS, REDACT_PATHS, createLogger, redactPaths, redactionOptions } from './logger.js';
 export type { Logger } from './logger.js';
 export { publishWithRetry } from './publish.js';
 export type { RetryOptions } from './publish.js';

@@ -18,8 +18,13 @@ export const REDACTED_KEYS: readonly string[] = [
   'credentials',
 ];
 
+/** The top-level and one-level paths of `keys`, in pino's `redact` syntax. */
+export function redactPaths(keys: readonly string[]): string[] {
+  return keys.flatMap((k) => [k, `*.${k}`]);
+}
+
 /** The top-level and one-level paths of {@link REDACTED_KEYS}, in pino's `redact` syntax. */
-export const REDACT_PATHS: readonly string[] = REDACTED_KEYS.flatMap((k) => [k, `*.${k}`]);
+export const REDACT_PATHS: readonly string[] = redactPaths(REDACTED_KEYS);
 
 const CENSOR = '[redacted]';
 /** Deeper than this, a log object is cut rather than walked. */
@@ -53,7 +58,7 @@ export function redactionOptions(
   const set = new Set(keys);
   return {
     // the fast paths for the common shapes; the formatter covers every other depth
-    redact: { paths: [...keys.flatMap((k) => [k, `*.${k}`]), ...paths], censor: CENSOR },
+    redact: { paths: [...redactPaths(keys), ...paths], censor: CENSOR },
     formatters: { log: (obj) => censorDeep(obj, set, 0) as Record<string, unknown> },
   };
 }

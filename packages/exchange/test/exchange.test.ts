@@ -46,6 +46,18 @@ describe('exchange runtime', () => {
     return ex;
   }
 
+  /** Subscribes `ex` with a visa handler that always fails; returns how many times it ran. */
+  function subscribeFailing(ex: Exchange): () => number {
+    let calls = 0;
+    ex.subscribe({
+      'visa-issued': async () => {
+        calls++;
+        throw new Error('registry unavailable');
+      },
+    });
+    return () => calls;
+  }
+
   /** The dead letter OE filed for a message, once there is one. */
   async function deadLetterOf(jsm: JetStreamManager, messageId: string): Promise<DeadLetter> {
     const find = async (): Promise<DeadLetter | undefined> =>
@@ -445,19 +457,13 @@ describe('exchange runtime', () => {
     const oe = await connect(OE, { consumer: { maxDeliver: 1, backoffMs: [100] } });
     const jsm = await jetstreamManager(post.nc);
     await jsm.streams.delete('DEADLETTER');
-    let calls = 0;
-    oe.subscribe({
-      'visa-issued': async () => {
-        calls++;
-        throw new Error('registry unavailable');
-      },
-    });
+    const calls = subscribeFailing(oe);
     const [sent] = await post.send('visa-issued', example('visa-issued'), {
       to: OE,
       dossierId: 'DOSSIER-0027',
     });
     // the dead letter cannot be written: the message is delivered again, and its handler runs again
-    await waitFor(() => calls >= 2);
+    await waitFor(() => calls() >= 2);
     await provisionStreams(jsm);
     // once the stream is back, the message is there: as a handler failure, or past the deliveries allowed
     expect(await deadLetterOf(jsm, sent!.id)).toMatchObject({
@@ -501,19 +507,13 @@ describe('exchange runtime', () => {
     const oe = await connect(OE, { consumer: { maxDeliver: 5, backoffMs: [100] } });
     const jsm = await jetstreamManager(post.nc);
     await jsm.consumers.update('EXCHANGE', `inbox-${OE}`, { max_deliver: 2 });
-    let calls = 0;
-    oe.subscribe({
-      'visa-issued': async () => {
-        calls++;
-        throw new Error('registry unavailable');
-      },
-    });
+    const calls = subscribeFailing(oe);
     const [sent] = await post.send('visa-issued', example('visa-issued'), {
       to: OE,
       dossierId: 'DOSSIER-0022',
     });
     expect(await deadLetterOf(jsm, sent!.id)).toMatchObject({ code: 'ERR_HANDLER_FAILED', deliveries: 2 });
-    expect(calls).toBe(2);
+    expect(calls()).toBe(2);
   });
 
   test('exchange - a second subscription to the same inbox is refused: it would split the messages of one consumer', async () => {

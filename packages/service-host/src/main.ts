@@ -107,9 +107,16 @@ export function metricsPortSetting(
   settings: ServiceSettings,
   env: Readonly<Record<string, string | undefined>>,
 ): number | undefined {
-  const raw: unknown = env['PASSERELLE_METRICS_PORT'] ?? settings.extra['metricsPort'];
+  return parseMetricsPort(service, env['PASSERELLE_METRICS_PORT'] ?? settings.extra['metricsPort']);
+}
+
+/**
+ * A metrics port as a setting gives it (text or number): `undefined` when absent or empty (not served),
+ * else a port from 0 to 65535, else `ERR_CONFIG_INVALID`. Shared by every process that serves `/metrics`.
+ */
+export function parseMetricsPort(service: string, raw: unknown): number | undefined {
   if (raw === undefined || raw === '') return undefined;
-  const port = typeof raw === 'string' ? Number(raw) : raw;
+  const port = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new PasserelleError(
       'ERR_CONFIG_INVALID',

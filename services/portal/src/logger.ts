@@ -1,5 +1,5 @@
 import { type Logger, pino } from 'pino';
-import { REDACTED_KEYS, REDACT_PATHS, redactionOptions } from '@passerelle/exchange';
+import { REDACTED_KEYS, REDACT_PATHS, redactPaths, redactionOptions } from '@passerelle/exchange';
 
 /**
  * What the portal's log lines never show, at any depth, beyond the exchange runtime's list: request
@@ -18,7 +18,7 @@ const PORTAL_HEADER_PATHS = [
 /** Everything the portal's logger redacts, in pino's `redact` syntax (top level, one level down, headers). */
 export const PORTAL_REDACT_PATHS = [
   ...REDACT_PATHS,
-  ...PORTAL_REDACTED_KEYS.filter((k) => !REDACTED_KEYS.includes(k)).flatMap((k) => [k, `*.${k}`]),
+  ...redactPaths(PORTAL_REDACTED_KEYS.filter((k) => !REDACTED_KEYS.includes(k))),
   ...PORTAL_HEADER_PATHS,
 ];
 

@@ -15,6 +15,7 @@ import { loadContracts } from '@passerelle/contracts';
 import { ANCHOR_FILES, createDirectoryClient, loadAnchor, loadParticipantKeys } from '@passerelle/directory';
 import { PasserelleError } from '@passerelle/errors';
 import { connectNats, createExchangeMetrics, errorSummary, serveMetrics } from '@passerelle/exchange';
+import { parseMetricsPort } from '@passerelle/service-host';
 import type { PortalIntegrator } from './config.js';
 import { createPortalLogger } from './logger.js';
 import { PortalError } from './portal-error.js';
@@ -59,12 +60,7 @@ async function main(): Promise<void> {
       },
     );
   }
-  const metricsPort = process.env['PASSERELLE_METRICS_PORT'] || undefined; // empty: not served, as for services
-  if (metricsPort !== undefined && !(/^\d{1,5}$/.test(metricsPort) && Number(metricsPort) <= 65_535)) {
-    throw new PortalError('ERR_CONFIG_INVALID', 'PASSERELLE_METRICS_PORT is not a TCP port.', {
-      details: { setting: 'PASSERELLE_METRICS_PORT' },
-    });
-  }
+  const metricsPort = parseMetricsPort('portal', process.env['PASSERELLE_METRICS_PORT']);
   const logger = createPortalLogger();
   const metrics = createExchangeMetrics(participant);
   const nc = await connectNats({ servers: await natsUrl(home), name: participant });
@@ -84,8 +80,7 @@ async function main(): Promise<void> {
   });
   const address = await app.listen({ host, port });
   logger.info({ address, participant }, 'portal listening');
-  const served =
-    metricsPort !== undefined ? await serveMetrics(metrics.registry, Number(metricsPort)) : undefined;
+  const served = metricsPort !== undefined ? await serveMetrics(metrics.registry, metricsPort) : undefined;
   if (served) logger.info({ port: served.port }, 'metrics on /metrics');
   const stop = async (): Promise<void> => {
     try {
