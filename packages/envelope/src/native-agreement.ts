@@ -1,7 +1,4 @@
-import { createHash, getFips } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { loadNativeAddon } from './native-addon.js';
 
 /**
  * P-256 ECDH on the OpenSSL inside Node.js without Node's per-call key-pair check
@@ -26,62 +23,16 @@ export type NativePrivateKey = { readonly __nativeP256Key: unique symbol };
 export type NativeAgreementStatus =
   { available: true; agreement: NativeAgreement } | { available: false; reason: string };
 
-const ADDON = fileURLToPath(new URL('../native/build/p256-agreement.node', import.meta.url));
-const BUILT_FOR = fileURLToPath(new URL('../native/build/built-for.json', import.meta.url));
-const SOURCE = fileURLToPath(new URL('../native/p256-agreement.c', import.meta.url));
-
 let status: NativeAgreementStatus | undefined;
 
 /**
- * Loads the addon once. Unavailable when it was not built (no compiler or headers at install), when it was
- * built for another OpenSSL than this Node.js carries or from another version of its source (run
- * `pnpm install` again), when Node.js runs in FIPS mode (the addon's calls would leave the FIPS provider),
- * or when `PASSERELLE_NATIVE_CRYPTO` is `0`, `false` or `off`.
+ * Loads the addon once ({@link loadNativeAddon}: unavailable when not built, built for another OpenSSL or
+ * from another source, in FIPS mode, or turned off by `PASSERELLE_NATIVE_CRYPTO`).
  */
 export function nativeAgreement(): NativeAgreementStatus {
-  status ??= load();
+  if (!status) {
+    const loaded = loadNativeAddon<NativeAgreement>('p256-agreement');
+    status = loaded.available ? { available: true, agreement: loaded.addon } : loaded;
+  }
   return status;
-}
-
-function unavailable(reason: string): NativeAgreementStatus {
-  return { available: false, reason };
-}
-
-function load(): NativeAgreementStatus {
-  const setting = process.env['PASSERELLE_NATIVE_CRYPTO']?.toLowerCase();
-  if (setting === '0' || setting === 'false' || setting === 'off') {
-    return unavailable(`turned off by PASSERELLE_NATIVE_CRYPTO=${setting}`);
-  }
-  if (getFips() === 1)
-    return unavailable('not used in FIPS mode (it calls OpenSSL outside the FIPS provider)');
-  let builtFor: { openssl?: unknown; sourceSha256?: unknown } | undefined;
-  try {
-    const parsed = JSON.parse(readFileSync(BUILT_FOR, 'utf8')) as unknown;
-    if (typeof parsed === 'object' && parsed !== null) builtFor = parsed;
-  } catch {
-    builtFor = undefined;
-  }
-  if (!builtFor) {
-    return unavailable('not built (pnpm install builds it where a C compiler is present)');
-  }
-  if (builtFor.openssl !== process.versions.openssl) {
-    return unavailable(
-      `built for OpenSSL ${String(builtFor.openssl)}, but this Node.js has ${process.versions.openssl}: run pnpm install again`,
-    );
-  }
-  let sourceSha256: string;
-  try {
-    sourceSha256 = createHash('sha256').update(readFileSync(SOURCE)).digest('hex');
-  } catch {
-    return unavailable('its source is missing beside the build');
-  }
-  if (builtFor.sourceSha256 !== sourceSha256) {
-    return unavailable('built from another version of p256-agreement.c: run pnpm install again');
-  }
-  try {
-    const agreement = createRequire(import.meta.url)(ADDON) as NativeAgreement;
-    return { available: true, agreement };
-  } catch (err) {
-    return unavailable(`could not be loaded: ${(err as Error).message.split('\n')[0]}`);
-  }
 }

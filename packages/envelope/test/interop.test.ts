@@ -3,6 +3,7 @@ import {
   createJoseProvider,
   createNodeCryptoProvider,
   createNodeJoseProvider,
+  nativeKeyTables,
   openEnvelope,
   sealEnvelope,
   signCompact,
@@ -18,12 +19,15 @@ describe('interop', () => {
   const nodeCrypto = createNodeCryptoProvider({ signatures: 'thread-pool' });
   const nodeCryptoInline = createNodeCryptoProvider({ signatures: 'inline' });
   const nodeCryptoEcdh = createNodeCryptoProvider({ signatures: 'thread-pool', agreement: 'node' });
+  const nodeCryptoTables = createNodeCryptoProvider({
+    keyTables: nativeKeyTables().available ? 'native' : 'node',
+  });
   let w: World;
   beforeAll(async () => {
     w = await makeWorld();
   });
 
-  const providers = [jose, nodeJose, nodeCrypto, nodeCryptoInline, nodeCryptoEcdh];
+  const providers = [jose, nodeJose, nodeCrypto, nodeCryptoInline, nodeCryptoEcdh, nodeCryptoTables];
   const pairs = providers.flatMap((from) =>
     providers.filter((to) => to !== from).map((to) => [from, to] as const),
   );

@@ -134,7 +134,8 @@ describe.runIf(status.available)('native agreement - loader', () => {
     try {
       mkdirSync(join(dir, 'src'));
       writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
-      cpSync(join(pkg, 'src', 'native-agreement.ts'), join(dir, 'src', 'native-agreement.ts'));
+      for (const file of ['native-agreement.ts', 'native-addon.ts'])
+        cpSync(join(pkg, 'src', file), join(dir, 'src', file));
       cpSync(join(pkg, 'native'), join(dir, 'native'), { recursive: true });
       edit(dir);
       const out = execFileSync(
@@ -160,7 +161,7 @@ describe.runIf(status.available)('native agreement - loader', () => {
     expect(
       verdict((dir) => appendFileSync(join(dir, 'native', 'p256-agreement.c'), '\n/* changed */\n')).reason,
     ).toMatch(/another version of p256-agreement\.c/);
-    const marker = (dir: string): string => join(dir, 'native', 'build', 'built-for.json');
+    const marker = (dir: string): string => join(dir, 'native', 'build', 'p256-agreement.built-for.json');
     expect(
       verdict((dir) => {
         const built = JSON.parse(readFileSync(marker(dir), 'utf8')) as Record<string, unknown>;
@@ -176,13 +177,19 @@ test('native agreement - without a C compiler the build says so and leaves no ad
   const dir = mkdtempSync(join(tmpdir(), 'pex-native-build-'));
   try {
     const native = join(dirname(fileURLToPath(import.meta.url)), '..', 'native');
-    cpSync(join(native, 'p256-agreement.c'), join(dir, 'p256-agreement.c'));
-    cpSync(join(native, 'build.mjs'), join(dir, 'build.mjs'));
+    for (const file of ['p256-agreement.c', 'p256-fixed.c', 'build.mjs'])
+      cpSync(join(native, file), join(dir, file));
     const env = { ...process.env, CC: join(dir, 'no-such-compiler') };
     const out = execFileSync(process.execPath, [join(dir, 'build.mjs')], { env, encoding: 'utf8' });
     // (a machine without Node.js headers stops one step earlier, for that reason)
-    expect(out).toMatch(/(no C compiler|no Node\.js headers).*ECDH agreements will use node:crypto/);
-    expect(existsSync(join(dir, 'build', 'built-for.json'))).toBe(false);
+    expect(out).toMatch(
+      /p256-agreement: (no C compiler|no Node\.js headers).*ECDH agreements will use node:crypto/,
+    );
+    expect(out).toMatch(
+      /p256-fixed: (no C compiler|no Node\.js headers).*often-used keys will use node:crypto/,
+    );
+    expect(existsSync(join(dir, 'build', 'p256-agreement.built-for.json'))).toBe(false);
+    expect(existsSync(join(dir, 'build', 'p256-fixed.built-for.json'))).toBe(false);
     // --strict (how CI or a packager insists on the addon) fails instead
     expect(() =>
       execFileSync(process.execPath, [join(dir, 'build.mjs'), '--strict'], { env, stdio: 'pipe' }),
