@@ -1,5 +1,5 @@
 /**
- * `pnpm bench exchange [--count N] [--seconds S] [--rounds R] [--provider jose,node-crypto,node-crypto-inline,node-crypto-ecdh] [--phases]`:
+ * `pnpm bench exchange [--count N] [--seconds S] [--rounds R] [--provider jose,node-crypto,node-crypto-inline,node-crypto-ecdh,node-crypto-inline-no-tables] [--phases]`:
  * secure messages end to end (seal, publish, consume, open, contract and schema checks, idempotency,
  * handler, signed receipt, ack, receipt verified by the sender) beside a raw JetStream publish/consume of
  * payloads of the same size and the bare cryptography of a message, in the same run on the same
@@ -53,44 +53,54 @@ const ALL_PROVIDERS: {
   key: ProviderKey;
   provider: CryptoProvider;
   sender: string;
-  receiver: string;
 }[] = [
   {
     name: 'jose',
     key: 'jose',
     provider: joseProvider,
     sender: 'portal-bench-a',
-    receiver: 'region-bruxelles',
   },
   {
     name: 'node-crypto, signatures on the thread pool (the default on more than two cores)',
     key: 'node-crypto',
     provider: createNodeCryptoProvider({ signatures: 'thread-pool' }),
     sender: 'portal-bench-b',
-    receiver: 'region-wallonie',
   },
   {
     name: 'node-crypto, signatures inline (the default on two cores or fewer)',
     key: 'node-crypto-inline',
     provider: createNodeCryptoProvider({ signatures: 'inline' }),
     sender: 'portal-bench-c',
-    receiver: 'region-vlaanderen',
   },
   {
-    name: 'node-crypto, signatures on the thread pool, ECDH by node:crypto (without the addon)',
+    name: 'node-crypto, signatures on the thread pool, ECDH by node:crypto (without the addons)',
     key: 'node-crypto-ecdh',
-    provider: createNodeCryptoProvider({ signatures: 'thread-pool', agreement: 'node' }),
+    provider: createNodeCryptoProvider({ signatures: 'thread-pool', agreement: 'node', keyTables: 'node' }),
     sender: 'portal-bench-d',
-    receiver: 'region-dg',
+  },
+  {
+    name: 'node-crypto, signatures inline, without key tables (the default before them)',
+    key: 'node-crypto-inline-no-tables',
+    provider: createNodeCryptoProvider({ signatures: 'inline', keyTables: 'node' }),
+    sender: 'portal-bench-e',
   },
 ];
-// --provider jose,node-crypto,node-crypto-inline,node-crypto-ecdh (default: all four)
-const wanted = values.provider?.split(',');
-const PROVIDERS = ALL_PROVIDERS.filter((p) => !wanted || wanted.includes(p.key));
-if (wanted?.some((key) => !ALL_PROVIDERS.some((p) => p.key === key))) {
+// --provider jose,node-crypto,node-crypto-inline,node-crypto-ecdh,node-crypto-inline-no-tables (default:
+// the first four); a region receives for one path at a time, so the paths chosen get one each
+const wanted = values.provider?.split(',') ?? ALL_PROVIDERS.slice(0, 4).map((p) => p.key);
+if (wanted.some((key) => !ALL_PROVIDERS.some((p) => p.key === key))) {
   console.error(`--provider takes a list of: ${ALL_PROVIDERS.map((p) => p.key).join(', ')}`);
   process.exit(2);
 }
+const REGIONS = ['region-bruxelles', 'region-wallonie', 'region-vlaanderen', 'region-dg'];
+if (wanted.length > REGIONS.length) {
+  console.error(`--provider takes at most ${REGIONS.length} paths (one receiving region each)`);
+  process.exit(2);
+}
+const PROVIDERS = ALL_PROVIDERS.filter((p) => wanted.includes(p.key)).map((p, i) => ({
+  ...p,
+  receiver: REGIONS[i]!,
+}));
 // BENCH_PERF_ROUND: which round perf samples (see perfRecorder)
 const PERF_ROUND = Number(process.env['BENCH_PERF_ROUND'] ?? 0);
 if (!Number.isInteger(PERF_ROUND) || PERF_ROUND < 0 || PERF_ROUND >= ROUNDS) {

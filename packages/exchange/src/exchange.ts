@@ -18,6 +18,7 @@ import {
   type EnvelopeMeta,
   defaultProvider,
   nativeAgreement,
+  nativeKeyTables,
   type KeyResolver,
   type ParticipantKeys,
   UUID_V7,
@@ -316,12 +317,15 @@ export class Exchange {
     this.ackWaitMs = options.consumer?.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
     // every publish waiting to retry listens on it; more than ten at once is normal during an outage
     setMaxListeners(0, this.closed.signal);
-    // which cryptography this process runs, and why the agreement addon is not in use where it is not
-    const native = this.provider.name.startsWith('node-crypto') ? nativeAgreement() : undefined;
+    // which cryptography this process runs, and why an addon is not in use where it is not
+    const nodeCrypto = this.provider.name.startsWith('node-crypto');
+    const agreementAddon = nodeCrypto ? nativeAgreement() : undefined;
+    const keyTablesAddon = nodeCrypto ? nativeKeyTables() : undefined;
     this.logger.info(
       {
         crypto: this.provider.name,
-        ...(native?.available === false ? { agreementAddon: native.reason } : {}),
+        ...(agreementAddon?.available === false ? { agreementAddon: agreementAddon.reason } : {}),
+        ...(keyTablesAddon?.available === false ? { keyTablesAddon: keyTablesAddon.reason } : {}),
       },
       'exchange connected',
     );
