@@ -19,11 +19,14 @@
  * Verification handles public data only (the key, the message, the signature). The agreement handles a
  * secret scalar (the ephemeral key): its walk reads the table with the constant-time gather, recodes
  * windows without branches, negates by masking, and inverts by a fixed exponentiation, as OpenSSL does
- * for k * G. The walk adds, to a running sum, multiples of 2^(7i) Q with |digit| <= 64; for a scalar below
- * the group order the running sum can neither equal nor cancel the point added (its magnitude is below
- * 2^(7i), the point's is at least 2^(7i), and no wrap-around modulo the order is possible), so the mixed
- * addition never meets its exceptional cases; the two walks of a verification are summed with the full
- * addition, which handles equal and opposite points.
+ * for k * G. The walk adds, to a running sum S Q, the point d 2^(7i) Q with 1 <= |d| <= 64; the mixed
+ * addition would go wrong only if S = +-d 2^(7i) modulo the group order n. Before window i, |S| < 2^(7i),
+ * and below the last window both S and d 2^(7i) are integers of magnitude below n/2 that differ, so they
+ * are not congruent. At the last window (i = 36, 2^252 d may exceed n) the scalar is k = S + d 2^252 with
+ * 0 <= k < n: S = d 2^252 - m n would make k = 2 S + m n, and S = -d 2^252 + m n would make k = m n, both
+ * outside [1, n) for m >= 1 (and m = 0 is the first case). So for scalars below n the mixed addition never
+ * meets its exceptional cases (checked for every window and digit by the review of this file); the two
+ * walks of a verification are summed with the full addition, which handles equal and opposite points.
  *
  * Exports (Node-API):
  *   key(point: 65-byte uncompressed point) -> external handle (the table); throws if not a P-256 point
@@ -137,9 +140,18 @@ static limb add(felem r, const felem a, const felem b) {
   return carry;
 }
 
+/* Hides a value from the optimiser, so that masks computed from secrets stay masks (no branch), whatever
+ * the compiler (CC) */
+#if defined(__GNUC__) || defined(__clang__)
+#define BARRIER(x) __asm__("" : "+r"(x))
+#else
+#define BARRIER(x) ((void)0)
+#endif
+
 /* dst = src when condition is 1, unchanged when 0, without a branch */
 static void copy_if(felem dst, const felem src, limb condition) {
   limb mask = (limb)0 - condition;
+  BARRIER(mask);
   for (int i = 0; i < 4; i++) dst[i] = (src[i] & mask) | (dst[i] & ~mask);
 }
 
@@ -150,6 +162,7 @@ static void canonical(felem out, const felem mont) {
   ecp_nistz256_from_mont(out, mont);
   limb borrow = subtract(reduced, out, P); /* 1 when out < p: keep out */
   copy_if(out, reduced, borrow ^ 1);
+  OPENSSL_cleanse(reduced, sizeof reduced); /* out - p gives out back: as secret as out */
 }
 
 /* r = a^(p-2) = a^-1 in the field (Montgomery form in and out). The exponent is fixed, so the sequence
@@ -245,6 +258,7 @@ static void window_digit(const unsigned char scalar[SCALAR_LEN + 1], int i, unsi
   unsigned t = (v + 1) >> 1;          /* 0 .. 128 */
   unsigned sign = v >> 7;             /* 1: the digit is t - 128 */
   unsigned mask = 0u - sign;          /* all ones when negative */
+  BARRIER(mask);
   *magnitude = (t & ~mask) | ((128u - t) & mask);
   *negative = (limb)sign;
 }
@@ -280,6 +294,7 @@ static void scalar_bytes(unsigned char out[SCALAR_LEN + 1], const felem k) {
 typedef struct {
   table_row *rows; /* 64-byte aligned, inside storage */
   void *storage;
+  int counted; /* its size is counted in V8's external memory */
 } fixed_key;
 
 #define TABLE_POINTS (ROWS * ENTRIES)
@@ -402,10 +417,15 @@ static int bytes_arg(napi_env env, napi_value value, const unsigned char **data,
   return 1;
 }
 
+#define TABLE_BYTES ((int64_t)(sizeof(table_row) * ROWS))
+
 static void free_key(napi_env env, void *data, void *hint) {
-  (void)env;
   (void)hint;
   fixed_key *key = data;
+  if (key->counted) { /* give back to V8 what make_key told it the table holds */
+    int64_t adjusted;
+    napi_adjust_external_memory(env, -TABLE_BYTES, &adjusted);
+  }
   free(key->storage);
   free(key);
 }
@@ -454,14 +474,16 @@ static napi_value make_key(napi_env env, napi_callback_info info) {
   }
   if (napi_type_tag_object(env, handle, &key_tag) != napi_ok)
     return fail(env, "ERR_P256_MEMORY", "could not keep the key's table");
+  /* so that V8 counts the table when it decides to collect (given back by free_key) */
   int64_t adjusted;
-  napi_adjust_external_memory(env, (int64_t)(sizeof(table_row) * ROWS), &adjusted);
+  if (napi_adjust_external_memory(env, TABLE_BYTES, &adjusted) == napi_ok) key->counted = 1;
   return handle;
 }
 
 static napi_value boolean(napi_env env, int value) {
   napi_value out;
-  if (napi_get_boolean(env, value != 0, &out) != napi_ok) return NULL;
+  if (napi_get_boolean(env, value != 0, &out) != napi_ok)
+    return fail(env, "ERR_P256_ARGUMENT", "could not return the verification's result");
   return out;
 }
 
@@ -497,10 +519,16 @@ static napi_value ephemeral(napi_env env, napi_callback_info info) {
   do { /* rejection sampling: uniform in [1, n) */
     if (RAND_priv_bytes(random, sizeof random) != 1) {
       OPENSSL_cleanse(random, sizeof random);
+      OPENSSL_cleanse(e, sizeof e);
       return fail(env, "ERR_P256_RANDOM", "no random bytes for the ephemeral key");
     }
     load_be(e, random);
-  } while (is_zero(e) || !less_than(e, N));
+    felem difference;
+    limb below_n = subtract(difference, e, N); /* compares without stopping at the first limb */
+    OPENSSL_cleanse(difference, sizeof difference);
+    limb nonzero = (e[0] | e[1] | e[2] | e[3]) != 0;
+    if (below_n & nonzero) break; /* reveals only that a draw was refused, which says nothing of e */
+  } while (1);
   unsigned char k[SCALAR_LEN + 1];
   scalar_bytes(k, e);
 
@@ -535,6 +563,8 @@ static napi_value ephemeral(napi_env env, napi_callback_info info) {
   OPENSSL_cleanse(e, sizeof e);
   OPENSSL_cleanse(k, sizeof k);
   OPENSSL_cleanse(&shared, sizeof shared);
+  OPENSSL_cleanse(&epk, sizeof epk); /* its Z says something of e */
+  OPENSSL_cleanse(z1_inv, sizeof z1_inv);
   OPENSSL_cleanse(out, sizeof out);
   OPENSSL_cleanse(z, sizeof z);
   OPENSSL_cleanse(t, sizeof t);

@@ -56,7 +56,8 @@ export function createKeyCache<K>(
   return (jwk) => {
     let k = byObject.get(jwk);
     if (k) return k;
-    const id = `${'d' in jwk ? 'private' : 'public'}:${jwk.kid}:${jwk.x}.${jwk.y}`;
+    // one string per key, whatever characters kid, x and y hold
+    const id = JSON.stringify(['d' in jwk ? 'private' : 'public', jwk.kid, jwk.x, jwk.y]);
     k = byCoordinates.get(id);
     if (!k) {
       k = importKey(jwk);

@@ -72,15 +72,28 @@ export function toPublicJwk(jwk: PublicJwk | PrivateJwk): PublicJwk {
   return pub;
 }
 
-/** Whether `j` has the members every P-256 JWK of the exchange has: kty, crv, x, y and kid. */
+const COORDINATE = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Whether `v` spells a P-256 coordinate as RFC 7518 does: 32 bytes in unpadded base64url, and in the one
+ * spelling that decodes to them (decoders ignore stray characters and the last character's spare bits, so
+ * two different strings could otherwise name one key, or one string hide another).
+ */
+export function isCanonicalCoordinate(v: unknown): v is string {
+  return (
+    typeof v === 'string' && COORDINATE.test(v) && Buffer.from(v, 'base64url').toString('base64url') === v
+  );
+}
+
+/** Whether `j` has the members every P-256 JWK of the exchange has: kty, crv, x, y (canonical) and kid. */
 function isP256WithKid(j: unknown): j is Record<string, unknown> {
   if (typeof j !== 'object' || j === null) return false;
   const r = j as Record<string, unknown>;
   return (
     r['kty'] === 'EC' &&
     r['crv'] === 'P-256' &&
-    typeof r['x'] === 'string' &&
-    typeof r['y'] === 'string' &&
+    isCanonicalCoordinate(r['x']) &&
+    isCanonicalCoordinate(r['y']) &&
     typeof r['kid'] === 'string'
   );
 }

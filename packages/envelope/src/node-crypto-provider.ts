@@ -18,6 +18,7 @@ import {
   type CryptoProvider,
   type ProtectedHeaderExtras,
 } from './crypto-provider.js';
+import { isCanonicalCoordinate } from './keys.js';
 import { type NativeAgreement, nativeAgreement } from './native-agreement.js';
 import { createKeyTableCache, type KeyTableCache, nativeKeyTables } from './native-key-tables.js';
 import type { PrivateJwk, PublicJwk } from './types.js';
@@ -215,13 +216,16 @@ function parseHeader(segment: string): Record<string, unknown> {
   return header as Record<string, unknown>;
 }
 
-/** The uncompressed SEC 1 point (0x04 ‖ x ‖ y) of P-256 JWK coordinates; refuses coordinates of the wrong size. */
+/**
+ * The uncompressed SEC 1 point (0x04 ‖ x ‖ y) of P-256 JWK coordinates; refuses coordinates of the wrong
+ * size, and spellings other than the canonical base64url of 32 bytes (which could name the same point
+ * twice, or two points alike).
+ */
 function p256Point(x: string, y: string): Buffer {
-  const bx = Buffer.from(x, 'base64url');
-  const by = Buffer.from(y, 'base64url');
   // each coordinate on its own: a 33-byte x with a 31-byte y would make 65 bytes too
-  if (bx.length !== 32 || by.length !== 32) throw new Error('a P-256 point has 32-byte coordinates');
-  return Buffer.concat([Buffer.from([4]), bx, by]);
+  if (!isCanonicalCoordinate(x) || !isCanonicalCoordinate(y))
+    throw new Error('a P-256 point has 32-byte coordinates in canonical base64url');
+  return Buffer.concat([Buffer.from([4]), Buffer.from(x, 'base64url'), Buffer.from(y, 'base64url')]);
 }
 
 /**
@@ -251,8 +255,19 @@ export function createNodeCryptoProvider(options: NodeCryptoProviderOptions = {}
   const signatures = setting === 'auto' ? (usableCores() > 2 ? 'thread-pool' : 'inline') : setting;
   const agreements = chooseAgreements(options.agreement);
   const tables = chooseKeyTables(options.keyTables);
-  const tableOf = (jwk: PublicJwk): ReturnType<KeyTableCache['lookup']> =>
-    tables?.lookup(`${jwk.x}.${jwk.y}`, () => p256Point(jwk.x, jwk.y));
+  // a public key's point, its coordinates checked canonical (on every path, tables or not), once per JWK
+  // object; a table is named by the point itself
+  const points = new WeakMap<object, { point: Buffer; name: string }>();
+  const tableOf = (jwk: PublicJwk): ReturnType<KeyTableCache['lookup']> => {
+    let known = points.get(jwk);
+    if (!known) {
+      const point = p256Point(jwk.x, jwk.y);
+      known = { point, name: point.toString('hex') };
+      points.set(jwk, known);
+    }
+    const { point, name } = known;
+    return tables?.lookup(name, () => point);
+  };
   const signWith = signatures === 'inline' ? signInline : signOnPool;
   const verifyWith = signatures === 'inline' ? verifyInline : verifyOnPool;
   const key = createKeyCache((jwk) =>

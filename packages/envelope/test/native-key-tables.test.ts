@@ -8,7 +8,7 @@ import {
   verify,
 } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { createNodeCryptoProvider, nativeKeyTables } from '../src/index.js';
+import { createNodeCryptoProvider, isPublicJwk, nativeKeyTables } from '../src/index.js';
 import { createKeyTableCache, type NativeKeyTable, type NativeKeyTables } from '../src/native-key-tables.js';
 
 const status = nativeKeyTables();
@@ -284,6 +284,47 @@ describe.runIf(status.available)('native key tables', () => {
     }
     expect(withTables.name).toMatch(/key tables from the first use/);
   });
+});
+
+test('keys - coordinates are taken only in their one canonical spelling: two spellings cannot name one key, one cannot hide another', async () => {
+  const { point, privateKey } = keyPair();
+  const x = point.subarray(1, 33).toString('base64url');
+  const y = point.subarray(33).toString('base64url');
+  const negatedY = hex32(p - BigInt(`0x${point.subarray(33).toString('hex')}`)).toString('base64url');
+  // decoders stop at '=' and skip '.': A decodes to -Q and B to Q, and `${x}.${y}` is the same string for both
+  const a = { kty: 'EC' as const, crv: 'P-256' as const, kid: 'a', x: `${x}=`, y: `${negatedY}=.${y}` };
+  const b = { kty: 'EC' as const, crv: 'P-256' as const, kid: 'b', x: `${x}=.${negatedY}=`, y };
+  // the last character's two spare bits set: the same bytes, another string
+  const last = x.at(-1)!;
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const spare = {
+    kty: 'EC' as const,
+    crv: 'P-256' as const,
+    kid: 's',
+    x: `${x.slice(0, -1)}${alphabet[alphabet.indexOf(last) | 1]}`,
+    y,
+  };
+  expect(Buffer.from(spare.x, 'base64url').equals(point.subarray(1, 33))).toBe(true);
+  const good = { kty: 'EC' as const, crv: 'P-256' as const, kid: 'q', x, y };
+  expect(spare.x).not.toBe(x); // a 32-byte value's last character has its two low bits clear
+  expect([isPublicJwk(a), isPublicJwk(b), isPublicJwk(spare), isPublicJwk(good)]).toEqual([
+    false,
+    false,
+    false,
+    true,
+  ]);
+  const providers = [createNodeCryptoProvider({ keyTables: 'node' })];
+  if (status.available) providers.push(createNodeCryptoProvider({ keyTables: 'native' }));
+  const signer = { ...good, d: (privateKey.export({ format: 'jwk' }) as { d: string }).d };
+  for (const provider of providers) {
+    const jws = await provider.sign(new TextEncoder().encode('{}'), signer);
+    await expect(provider.verify(jws, good)).resolves.toBeDefined();
+    // B first (which would have built the table of Q under the shared name), then A
+    for (const jwk of [b, a, spare]) {
+      await expect(provider.verify(jws, jwk)).rejects.toThrow(/canonical base64url/);
+      await expect(provider.encrypt(new Uint8Array(1), jwk)).rejects.toThrow(/canonical base64url/);
+    }
+  }
 });
 
 test('createNodeCryptoProvider - keyTables native without the addon is a configuration error', () => {
