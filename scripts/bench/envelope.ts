@@ -248,7 +248,14 @@ const subjects = [
   ),
   samplesFor(
     providerSubject(
-      createNodeCryptoProvider({ signatures: 'thread-pool', agreement: 'node' }),
+      createNodeCryptoProvider({ signatures: 'thread-pool', keyTables: 'node' }),
+      'node-crypto (thread pool), without key tables',
+    ),
+    Math.ceil(COUNT / ROUNDS),
+  ),
+  samplesFor(
+    providerSubject(
+      createNodeCryptoProvider({ signatures: 'thread-pool', agreement: 'node', keyTables: 'node' }),
       'node-crypto (thread pool), ECDH by node:crypto (no addon)',
     ),
     Math.ceil(COUNT / ROUNDS),

@@ -31,6 +31,7 @@
  * Exports (Node-API):
  *   key(point: 65-byte uncompressed point) -> external handle (the table); throws if not a P-256 point
  *   verify(handle, data: Buffer, signature: 64 bytes r || s) -> boolean (ES256: SHA-256 of data)
+ *   verifyOnPool(handle, data, signature) -> Promise<boolean>: the same on libuv's thread pool
  *   ephemeral(handle) -> Buffer(97): epk (65 bytes) || Z (32 bytes), Z = x of e * Q for a fresh e
  * Errors are thrown as Error objects with a code ("ERR_P256_POINT", "ERR_P256_ARGUMENT", ...) and no key
  * material in the message.
@@ -505,6 +506,80 @@ static napi_value verify(napi_env env, napi_callback_info info) {
   return boolean(env, verify_digest(key, digest, signature));
 }
 
+/* A verification on libuv's thread pool: the digest and the signature are copied, the key's handle is
+ * referenced until the result is back (the table is only read, so several may run at once). */
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref key_ref;
+  fixed_key *key;
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  unsigned char signature[2 * SCALAR_LEN];
+  int valid;
+} verify_job;
+
+static void verify_execute(napi_env env, void *data) {
+  (void)env;
+  verify_job *job = data;
+  job->valid = verify_digest(job->key, job->digest, job->signature);
+}
+
+static void verify_complete(napi_env env, napi_status status, void *data) {
+  verify_job *job = data;
+  napi_value result;
+  if (status == napi_ok && napi_get_boolean(env, job->valid != 0, &result) == napi_ok) {
+    napi_resolve_deferred(env, job->deferred, result);
+  } else {
+    napi_value message, error;
+    napi_create_string_utf8(env, "the verification did not run", NAPI_AUTO_LENGTH, &message);
+    napi_create_error(env, NULL, message, &error);
+    napi_reject_deferred(env, job->deferred, error);
+  }
+  napi_delete_reference(env, job->key_ref);
+  napi_delete_async_work(env, job->work);
+  free(job);
+}
+
+/* verifyOnPool(handle, data, signature) -> Promise<boolean> */
+static napi_value verify_on_pool(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3)
+    return fail(env, "ERR_P256_ARGUMENT", "verifyOnPool(key, data, signature) takes three arguments");
+  fixed_key *key = key_arg(env, argv[0]);
+  if (key == NULL)
+    return fail(env, "ERR_P256_ARGUMENT", "verifyOnPool(key, data, signature) needs a key from key()");
+  const unsigned char *data, *signature;
+  size_t data_len, signature_len;
+  if (!bytes_arg(env, argv[1], &data, &data_len) || !bytes_arg(env, argv[2], &signature, &signature_len))
+    return fail(env, "ERR_P256_ARGUMENT", "verifyOnPool(key, data, signature) takes Buffers");
+  verify_job *job = calloc(1, sizeof *job);
+  if (job == NULL) return fail(env, "ERR_P256_MEMORY", "no memory for the verification");
+  job->key = key;
+  SHA256(data, data_len, job->digest);
+  napi_value promise, name;
+  if (signature_len == 2 * SCALAR_LEN) {
+    memcpy(job->signature, signature, sizeof job->signature);
+  } else {
+    memset(job->signature, 0, sizeof job->signature); /* r = 0: refused, as the synchronous call does */
+  }
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok) {
+    free(job);
+    return fail(env, "ERR_P256_MEMORY", "could not start the verification");
+  }
+  if (napi_create_reference(env, argv[0], 1, &job->key_ref) != napi_ok ||
+      napi_create_string_utf8(env, "p256-verify", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, verify_execute, verify_complete, job, &job->work) != napi_ok ||
+      napi_queue_async_work(env, job->work) != napi_ok) {
+    /* the promise is never settled and never returned: the caller gets the error thrown */
+    if (job->work != NULL) napi_delete_async_work(env, job->work);
+    if (job->key_ref != NULL) napi_delete_reference(env, job->key_ref);
+    free(job);
+    return fail(env, "ERR_P256_MEMORY", "could not start the verification");
+  }
+  return promise;
+}
+
 /* ephemeral(handle) -> epk || Z for a fresh scalar e in [1, n) */
 static napi_value ephemeral(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -606,6 +681,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"key", NULL, make_key, NULL, NULL, NULL, napi_enumerable, NULL},
       {"verify", NULL, verify, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"verifyOnPool", NULL, verify_on_pool, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ephemeral", NULL, ephemeral, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

@@ -12,6 +12,8 @@ export interface NativeKeyTables {
   key(point: Buffer): NativeKeyTable;
   /** ES256: whether `signature` (r ‖ s, 64 bytes) signs the SHA-256 of `data` with the table's key. */
   verify(key: NativeKeyTable, data: Buffer, signature: Buffer): boolean;
+  /** The same on libuv's thread pool (the SHA-256 of `data` is taken before the call returns). */
+  verifyOnPool(key: NativeKeyTable, data: Buffer, signature: Buffer): Promise<boolean>;
   /** A fresh ephemeral key pair and its agreement with the table's key: epk (65 bytes) ‖ Z (32 bytes). */
   ephemeral(key: NativeKeyTable): Buffer;
 }

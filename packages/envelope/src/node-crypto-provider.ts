@@ -317,10 +317,16 @@ export function createNodeCryptoProvider(options: NodeCryptoProviderOptions = {}
       if (signature.length !== 64) throw new Error('an ES256 signature is 64 bytes');
       const input = Buffer.from(`${h}.${p}`);
       const table = tableOf(jwk);
-      const valid =
-        table && tables
-          ? tables.tables.verify(table, input, signature)
-          : await verifyWith(input, await key(jwk), signature);
+      let valid: boolean;
+      if (table && tables) {
+        // where the signatures go, the verifications with a table go too
+        valid =
+          signatures === 'inline'
+            ? tables.tables.verify(table, input, signature)
+            : await tables.tables.verifyOnPool(table, input, signature);
+      } else {
+        valid = await verifyWith(input, await key(jwk), signature);
+      }
       if (!valid) throw new Error('signature verification failed');
       return new Uint8Array(Buffer.from(p, 'base64url'));
     },

@@ -112,7 +112,7 @@ function codeOf(fn: () => unknown): unknown {
 describe.runIf(status.available)('native key tables', () => {
   const native = (status as { tables: NativeKeyTables }).tables;
 
-  test('native key tables - every verification agrees with node:crypto: valid, tampered, high-s, out of range, random', () => {
+  test('native key tables - every verification agrees with node:crypto: valid, tampered, high-s, out of range, random', async () => {
     let accepted = 0;
     let refused = 0;
     for (let k = 0; k < 12; k++) {
@@ -140,11 +140,13 @@ describe.runIf(status.available)('native key tables', () => {
         for (const candidate of variants) {
           const expected = nodeVerifies(point, data, candidate);
           expect(native.verify(table, data, candidate)).toBe(expected);
+          if (i % 8 === 0) expect(await native.verifyOnPool(table, data, candidate)).toBe(expected);
           if (expected) accepted++;
           else refused++;
         }
         expect(native.verify(table, Buffer.concat([data, Buffer.from([0])]), signature)).toBe(false);
         expect(native.verify(table, data, signature.subarray(0, 63))).toBe(false);
+        if (i === 0) expect(await native.verifyOnPool(table, data, signature.subarray(0, 63))).toBe(false);
         expect(native.verify(native.key(keyPair().point), data, signature)).toBe(false);
       }
     }
@@ -224,6 +226,10 @@ describe.runIf(status.available)('native key tables', () => {
     expect(codeOf(() => call['verify']!(native.key(point), 'data', Buffer.alloc(64)))).toBe(
       'ERR_P256_ARGUMENT',
     );
+    expect(codeOf(() => call['verifyOnPool']!({}, Buffer.alloc(1), Buffer.alloc(64)))).toBe(
+      'ERR_P256_ARGUMENT',
+    );
+    expect(codeOf(() => call['verifyOnPool']!(native.key(point), Buffer.alloc(1)))).toBe('ERR_P256_ARGUMENT');
     expect(codeOf(() => call['ephemeral']!(point))).toBe('ERR_P256_ARGUMENT');
     expect(codeOf(() => call['ephemeral']!())).toBe('ERR_P256_ARGUMENT');
   });
@@ -236,6 +242,7 @@ describe.runIf(status.available)('native key tables', () => {
         return native.key(point);
       },
       verify: (key, data, signature) => native.verify(key, data, signature),
+      verifyOnPool: (key, data, signature) => native.verifyOnPool(key, data, signature),
       ephemeral: (key) => native.ephemeral(key),
     };
     const cache = createKeyTableCache(counting, 3, 2);
@@ -261,7 +268,8 @@ describe.runIf(status.available)('native key tables', () => {
   });
 
   test('native key tables - the provider verifies and encrypts with tables and interoperates with the provider without them', async () => {
-    const withTables = createNodeCryptoProvider({ keyTables: 'native' });
+    const withTables = createNodeCryptoProvider({ keyTables: 'native', signatures: 'inline' });
+    const onPool = createNodeCryptoProvider({ keyTables: 'native', signatures: 'thread-pool' });
     const without = createNodeCryptoProvider({ keyTables: 'node' });
     const signer = keyPair();
     const jwk = signer.privateKey.export({ format: 'jwk' }) as { x: string; y: string; d: string };
@@ -272,6 +280,8 @@ describe.runIf(status.available)('native key tables', () => {
       [withTables, without],
       [without, withTables],
       [withTables, withTables],
+      [withTables, onPool],
+      [onPool, without],
     ] as const) {
       const jws = await from.sign(payload, privateJwk);
       expect(await to.verify(jws, publicJwk)).toEqual(payload);
