@@ -64,11 +64,11 @@ export interface SecureDeployment {
   participants: string[];
   /** Environment the server configuration references: public nkeys and TLS files. */
   serverEnv: Record<string, string>;
-  /** Path of a participant's credentials file. */
+  /** Path of a participant's (or the operator's) credentials file. */
   credentialsFile(participant: string): string;
   /** Connection settings of the operator identity (full rights in the exchange account). */
   operator(): Promise<Omit<ConnectionOptions, 'servers'>>;
-  /** Writes every participant's credentials file for these server URLs. */
+  /** Writes every participant's credentials file, and the operator's, for these server URLs. */
   writeCredentials(servers: readonly string[]): Promise<void>;
 }
 
@@ -123,18 +123,19 @@ export async function prepareSecureDeployment(
     },
     async writeCredentials(servers) {
       const folder = join(dir, 'credentials');
-      for (const participant of participants) {
+      // each participant's, and the operator's for the CLI (`passerelle --credentials …`)
+      for (const id of [...participants, OPERATOR_IDENTITY]) {
         const body: CredentialsFile = {
-          participant,
+          ...(id === OPERATOR_IDENTITY ? { identity: id } : { participant: id }),
           servers: [...servers],
-          nkeySeedFile: relative(folder, join(dir, 'nkeys', `${participant}.nk`)),
+          nkeySeedFile: relative(folder, join(dir, 'nkeys', `${id}.nk`)),
           tls: {
             caFile: relative(folder, join(tlsDir, 'ca.pem')),
-            certFile: relative(folder, join(tlsDir, `client-${participant}.pem`)),
-            keyFile: relative(folder, join(tlsDir, `client-${participant}.key`)),
+            certFile: relative(folder, join(tlsDir, `client-${id}.pem`)),
+            keyFile: relative(folder, join(tlsDir, `client-${id}.key`)),
           },
         };
-        await writeFile(deployment.credentialsFile(participant), JSON.stringify(body, null, 2) + '\n', {
+        await writeFile(deployment.credentialsFile(id), JSON.stringify(body, null, 2) + '\n', {
           mode: 0o600,
         });
       }
@@ -377,6 +378,9 @@ export async function runSecureExchange(options: {
     console.log(`  CA and certificates: ${deployment.tlsDir}`);
     console.log(
       `  credentials: ${join(deployment.dir, 'credentials')}/<participant>.json (${deployment.participants.length} participants)`,
+    );
+    console.log(
+      `  CLI: passerelle <command> --credentials ${deployment.credentialsFile(OPERATOR_IDENTITY)} (the operator's)`,
     );
     console.log(`  directory: ${keys.size} entries signed by the trust anchor (keys in ${keysDir})`);
     console.log(`  check: ${a} -> ${b} visa-issued, signed receipt from ${receipt.receiver}`);

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,33 @@ describe('pnpm start --secure', { timeout: 180_000 }, () => {
       await expect(
         connect({ servers: url!.replace('tls://', 'nats://'), reconnect: false }),
       ).rejects.toThrow();
+
+      // the operator's credentials file serves the CLI: status and dead letters of the secured exchange
+      const operator = join(home, 'secure', 'credentials', 'operator.json');
+      expect(out).toContain(`CLI: passerelle <command> --credentials ${operator}`);
+      const cli = (...args: string[]): { status: number | null; stdout: string; stderr: string } => {
+        const r = spawnSync(process.execPath, ['--import', 'tsx', 'packages/cli/src/main.ts', ...args], {
+          cwd: repoRoot,
+          env: { ...process.env, PASSERELLE_HOME: home, PASSERELLE_CREDENTIALS: '' },
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
+        return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+      };
+      const status = cli('status', '--json', '--credentials', operator);
+      expect(status.status, status.stderr).toBe(0);
+      const reported = JSON.parse(status.stdout) as { server: string; missing: string[] };
+      expect(reported.missing).toEqual([]);
+      expect(`tls://${reported.server}`.replace('tls://tls://', 'tls://')).toContain(
+        url!.slice('tls://'.length),
+      );
+      expect(cli('dlq', 'list', '--credentials', operator).status).toBe(0);
+      // without credentials the secured server is not reached, and the CLI says so and fails
+      const refused = cli('status', '--server', url!);
+      expect(refused.status).not.toBe(0);
+      expect(refused.stderr).toMatch(
+        /error ERR_CONFIG_INVALID: .* refused a client without credentials .* --credentials <file>/,
+      );
 
       const broken = join(home, 'broken.json');
       writeFileSync(broken, JSON.stringify({ ...c, connection: undefined, nkeySeedFile: 'nowhere.nk' }));

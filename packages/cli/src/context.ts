@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { Option } from 'commander';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { connectNats } from '@passerelle/exchange';
+import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
+import { connectNats, loadClientCredentials } from '@passerelle/exchange';
 import { PasserelleError } from '@passerelle/errors';
 
 /** Where `pnpm start` records the address of the local exchange. */
@@ -11,6 +12,55 @@ export const LOCAL_STATE_DIR = '.passerelle';
 /** Options every command that talks to NATS accepts. */
 export interface ServerOptions {
   server?: string;
+  /** A credentials file (nkey and mutual TLS) for a secured exchange; also `PASSERELLE_CREDENTIALS`. */
+  credentials?: string;
+}
+
+/** `--server`, for every command that talks to NATS. */
+export function serverOption(): Option {
+  return new Option(
+    '--server <url>',
+    "NATS server URL (default: the credentials file's servers, else the local exchange of pnpm start)",
+  );
+}
+
+/** `--credentials`, beside `--server`: the identity to connect as on a secured exchange. */
+export function credentialsOption(): Option {
+  return new Option(
+    '--credentials <file>',
+    "credentials file for a secured exchange (nkey and mutual TLS; pnpm start --secure writes the operator's as credentials/operator.json); default: PASSERELLE_CREDENTIALS",
+  );
+}
+
+/**
+ * Connects as the CLI: with the credentials file of `--credentials` (or `PASSERELLE_CREDENTIALS`) to its
+ * servers or to `--server`, else without credentials to {@link resolveServer}'s server.
+ */
+export async function connectCli(
+  opts: ServerOptions,
+  name: string,
+  extra: Partial<ConnectionOptions> = {},
+): Promise<NatsConnection> {
+  const file = opts.credentials ?? process.env['PASSERELLE_CREDENTIALS'];
+  if (file) {
+    const { servers, connection } = await loadClientCredentials(file);
+    return connectNats({ ...connection, ...extra, name, servers: opts.server ?? servers, timeout: 5_000 });
+  }
+  const servers = resolveServer(opts);
+  try {
+    return await connectNats({ ...extra, name, servers, timeout: 5_000 });
+  } catch (err) {
+    // a secured exchange refuses a client without its certificate and nkey: say what to do
+    const message = (err as { message?: unknown }).message;
+    if (typeof message === 'string' && /certificate|tls|authori[sz]ation|authentication/i.test(message)) {
+      throw new PasserelleError(
+        'ERR_CONFIG_INVALID',
+        `${servers} refused a client without credentials (${message}): pass --credentials <file> or set PASSERELLE_CREDENTIALS (pnpm start --secure writes the operator's as .passerelle/secure/credentials/operator.json).`,
+        { cause: err, details: { setting: 'credentials' } },
+      );
+    }
+    throw err;
+  }
 }
 
 /**
@@ -38,7 +88,7 @@ export async function withJetStream<T>(
   opts: ServerOptions,
   fn: (nc: NatsConnection, jsm: JetStreamManager) => Promise<T>,
 ): Promise<T> {
-  const nc = await connectNats({ servers: resolveServer(opts), name: 'passerelle-cli', timeout: 5_000 });
+  const nc = await connectCli(opts, 'passerelle-cli');
   try {
     return await fn(nc, await jetstreamManager(nc, { timeout: 15_000 }));
   } finally {

@@ -6,11 +6,14 @@ import { PasserelleError } from '@passerelle/errors';
 
 /**
  * A participant's credentials file (JSON), written by the operator (`pnpm start --secure` writes one per
- * participant under `.passerelle/secure/credentials/`). Relative paths are resolved from the file's folder.
+ * participant under `.passerelle/secure/credentials/`, and `operator.json` for the operator's tools).
+ * Relative paths are resolved from the file's folder.
  */
 export interface CredentialsFile {
   /** The participant these credentials belong to. */
-  participant: string;
+  participant?: string;
+  /** Instead of `participant`: an identity of the exchange's operators (`operator`), for the CLI. */
+  identity?: string;
   /** Server URLs (`tls://127.0.0.1:4222`). */
   servers: string[];
   /** File holding the participant's nkey seed (`SU…`), readable by its owner only. */
@@ -26,6 +29,17 @@ export interface LoadedCredentials {
   /** nkey authenticator, TLS material and the participant's private inbox prefix. */
   connection: Omit<ConnectionOptions, 'servers'>;
 }
+
+/** What {@link loadClientCredentials} returns: a participant's or an operator identity's connection. */
+export interface LoadedClientCredentials {
+  /** The participant id, or the operator identity named by `identity`. */
+  identity: string;
+  servers: string[];
+  connection: Omit<ConnectionOptions, 'servers'>;
+}
+
+/** How an operator identity is spelled: lower-case letters, digits and dashes. */
+const IDENTITY = /^[a-z][a-z0-9-]{0,62}$/;
 
 function invalid(file: string, setting: string, problem: string): PasserelleError {
   return new PasserelleError('ERR_CONFIG_INVALID', `${file}: ${setting} ${problem}.`, {
@@ -66,6 +80,28 @@ async function readPublicFile(file: string, path: string, setting: string): Prom
  * ```
  */
 export async function loadCredentials(file: string): Promise<LoadedCredentials> {
+  const loaded = await readCredentials(file, 'participant');
+  return { participant: loaded.identity, servers: loaded.servers, connection: loaded.connection };
+}
+
+/**
+ * Loads the credentials file of a participant or of an operator identity (`"identity": "operator"`), as
+ * the CLI does with `--credentials`; the same checks as {@link loadCredentials}.
+ *
+ * @example
+ * ```ts
+ * const { servers, connection } = await loadClientCredentials('.passerelle/secure/credentials/operator.json');
+ * const nc = await connectNats({ ...connection, servers });
+ * ```
+ */
+export function loadClientCredentials(file: string): Promise<LoadedClientCredentials> {
+  return readCredentials(file, 'participant or identity');
+}
+
+async function readCredentials(
+  file: string,
+  accepted: 'participant' | 'participant or identity',
+): Promise<LoadedClientCredentials> {
   let raw: string;
   try {
     raw = await readFile(file, 'utf8');
@@ -82,11 +118,25 @@ export async function loadCredentials(file: string): Promise<LoadedCredentials> 
       details: { file },
     });
   }
+  if (typeof parsed !== 'object' || parsed === null) {
+    throw new PasserelleError('ERR_CONFIG_INVALID', `${file}: the credentials file is not a JSON object.`, {
+      details: { file },
+    });
+  }
   const base = dirname(resolve(file));
   const at = (p: string): string => resolve(base, p);
 
-  if (typeof parsed.participant !== 'string' || !isParticipantId(parsed.participant)) {
-    throw invalid(file, 'participant', 'must be a participant id');
+  let identity: string;
+  let participant: string | undefined;
+  if (accepted === 'participant' || parsed.participant !== undefined) {
+    if (typeof parsed.participant !== 'string' || !isParticipantId(parsed.participant)) {
+      throw invalid(file, 'participant', 'must be a participant id');
+    }
+    identity = participant = parsed.participant;
+  } else if (typeof parsed.identity === 'string' && IDENTITY.test(parsed.identity)) {
+    identity = parsed.identity;
+  } else {
+    throw invalid(file, 'participant', 'or identity must name who connects (a participant id, or operator)');
   }
   const servers = parsed.servers;
   if (!Array.isArray(servers) || servers.length === 0 || !servers.every((s) => typeof s === 'string')) {
@@ -105,15 +155,15 @@ export async function loadCredentials(file: string): Promise<LoadedCredentials> 
   const ca = await readPublicFile(file, at(tls.caFile), 'tls.caFile');
   const cert = await readPublicFile(file, at(tls.certFile), 'tls.certFile');
   const key = await readSecretFile(file, at(tls.keyFile), 'tls.keyFile');
-  const participant = parsed.participant;
   return {
-    participant,
+    identity,
     servers,
     connection: {
-      name: participant,
+      name: identity,
       authenticator: nkeyAuthenticator(new TextEncoder().encode(seed)),
       tls: { ca, cert, key },
-      inboxPrefix: `_INBOX_${participant}`,
+      // a participant's replies come on its private inbox prefix, the only one its permissions allow
+      ...(participant ? { inboxPrefix: `_INBOX_${participant}` } : {}),
     },
   };
 }

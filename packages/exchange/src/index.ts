@@ -1,6 +1,6 @@
 export { MIN_SERVER_VERSION, assertServerVersion, connectNats, versionAtLeast } from './connection.js';
-export { loadCredentials } from './credentials.js';
-export type { CredentialsFile, LoadedCredentials } from './credentials.js';
+export { loadClientCredentials, loadCredentials } from './credentials.js';
+export type { CredentialsFile, LoadedClientCredentials, LoadedCredentials } from './credentials.js';
 export { JetStreamApiCodes, StreamNames, Subjects, provisionStreams, streamConfigs } from './streams.js';
 export type { StreamLayoutOptions } from './streams.js';
 export {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nkeys } from '@nats-io/transport-node';
 import { afterAll, describe, expect, test } from 'vitest';
-import { loadCredentials } from '../src/index.js';
+import { loadClientCredentials, loadCredentials } from '../src/index.js';
 
 describe('credentials files', () => {
   const dir = mkdtempSync(join(tmpdir(), 'passerelle-creds-'));
@@ -67,5 +67,36 @@ describe('credentials files', () => {
       code: 'ERR_CONFIG_INVALID',
       details: { setting: 'nkeySeedFile' },
     });
+  });
+
+  test('credentials - an operator identity file serves the CLI, not a participant service', async () => {
+    const { participant: _participant, ...rest } = good;
+    const operator = write('operator.json', { ...rest, identity: 'operator' });
+    const loaded = await loadClientCredentials(operator);
+    expect(loaded.identity).toBe('operator');
+    expect(loaded.connection.name).toBe('operator');
+    expect(loaded.connection.inboxPrefix).toBeUndefined(); // the operator's permissions allow any inbox
+    expect(loaded.connection.tls).toEqual({ ca: 'CA', cert: 'CERT', key: 'KEY' });
+    // a participant's file serves the CLI too, with its private inbox prefix
+    const participant = await loadClientCredentials(write('good2.json', good));
+    expect([participant.identity, participant.connection.inboxPrefix]).toEqual([
+      'commune-21004',
+      '_INBOX_commune-21004',
+    ]);
+    // a service needs a participant
+    await expect(loadCredentials(operator)).rejects.toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+      details: { setting: 'participant' },
+    });
+    for (const [name, body] of [
+      ['noone.json', rest],
+      ['badidentity.json', { ...rest, identity: 'Operator Root' }],
+      ['badparticipant.json', { ...good, participant: 'Nobody', identity: 'operator' }],
+      ['array.json', [good]],
+    ] as const) {
+      await expect(loadClientCredentials(write(name, body)), name).rejects.toMatchObject({
+        code: 'ERR_CONFIG_INVALID',
+      });
+    }
   });
 });

@@ -21,9 +21,15 @@ import {
 } from '@passerelle/audit';
 import { createDirectoryClient, loadAnchor, loadDirectoryFile } from '@passerelle/directory';
 import { PasserelleError } from '@passerelle/errors';
-import { StreamNames, connectNats } from '@passerelle/exchange';
+import { StreamNames } from '@passerelle/exchange';
 import type { Command } from 'commander';
-import { type ServerOptions, positiveInteger, resolveServer } from '../context.js';
+import {
+  type ServerOptions,
+  connectCli,
+  credentialsOption,
+  positiveInteger,
+  serverOption,
+} from '../context.js';
 
 /** Options shared by the audit commands. */
 export interface AuditOptions extends ServerOptions {
@@ -55,7 +61,7 @@ async function withLedger<T>(
   fn: (nc: NatsConnection | undefined) => Promise<T>,
 ): Promise<T> {
   if (opts.file && (opts.directory || !opts.anchor)) return fn(undefined);
-  const nc = await connectNats({ servers: resolveServer(opts), name: 'passerelle-audit', timeout: 5_000 });
+  const nc = await connectCli(opts, 'passerelle-audit');
   try {
     return await fn(nc);
   } finally {
@@ -200,7 +206,8 @@ export function registerAudit(program: Command): void {
     .description('verify the tamper-evident audit ledger, trace dossiers, export and prove');
   const common = (c: Command): Command =>
     c
-      .option('--server <url>', 'NATS server URL')
+      .addOption(serverOption())
+      .addOption(credentialsOption())
       .option(
         '--file <export>',
         'read a ledger export instead of the LEDGER stream (no server needed with --directory)',
@@ -241,15 +248,12 @@ export function registerAudit(program: Command): void {
     .command('export')
     .description('write the ledger to a JSON Lines file that audit verify --file checks offline')
     .requiredOption('--out <file>', 'output file')
-    .option('--server <url>', 'NATS server URL')
+    .addOption(serverOption())
+    .addOption(credentialsOption())
     .option('--from <seq>', 'first entry')
     .option('--to <seq>', 'last entry')
     .action(async (opts: AuditOptions & { out: string }) => {
-      const nc = await connectNats({
-        servers: resolveServer(opts),
-        name: 'passerelle-audit',
-        timeout: 5_000,
-      });
+      const nc = await connectCli(opts, 'passerelle-audit');
       try {
         const from = seqOption(opts.from, 'from') ?? 1;
         const n = await writeLedgerExport(opts.out, readLedger(nc, { from, to: seqOption(opts.to, 'to') }), {

@@ -15,7 +15,7 @@ import {
   writeDirectoryFile,
 } from '@passerelle/directory';
 import { PasserelleError } from '@passerelle/errors';
-import { type ServerOptions, withJetStream } from '../context.js';
+import { type ServerOptions, credentialsOption, serverOption, withJetStream } from '../context.js';
 
 /** Options shared by the `directory` commands. */
 export interface DirectoryOptions extends ServerOptions {
@@ -87,7 +87,8 @@ export function registerDirectory(program: Command): void {
   const directory = program.command('directory').description('the signed participant directory (KV bucket)');
   const common = (c: Command): Command =>
     c
-      .option('--server <url>', 'NATS server URL (default: the local exchange started by pnpm start)')
+      .addOption(serverOption())
+      .addOption(credentialsOption())
       .option('--bucket <name>', 'directory KV bucket', DIRECTORY_BUCKET);
 
   common(

@@ -2,7 +2,13 @@ import type { Command } from 'commander';
 import { jetstream } from '@nats-io/jetstream';
 import { wellFormedMetaFields } from '@passerelle/envelope';
 import { getDeadLetter, listDeadLetters, replayDeadLetter } from '@passerelle/exchange';
-import { type ServerOptions, positiveInteger, withJetStream } from '../context.js';
+import {
+  type ServerOptions,
+  credentialsOption,
+  positiveInteger,
+  serverOption,
+  withJetStream,
+} from '../context.js';
 
 /**
  * The clear part of a dead letter's body: the members of its envelope meta that are well formed, nothing
@@ -28,7 +34,8 @@ export function registerDlq(program: Command): void {
   dlq
     .command('list')
     .description('list dead letters, oldest first')
-    .option('--server <url>', 'NATS server URL')
+    .addOption(serverOption())
+    .addOption(credentialsOption())
     .option('--participant <id>', 'only the dead letters of this participant')
     .option('--limit <n>', 'at most this many', '100')
     .option('--json', 'print JSON')
@@ -67,7 +74,8 @@ export function registerDlq(program: Command): void {
     .description(
       'show one dead letter: reason, original subject and sequence, envelope meta (never the payload)',
     )
-    .option('--server <url>', 'NATS server URL')
+    .addOption(serverOption())
+    .addOption(credentialsOption())
     .action(async (seq: string, opts: ServerOptions) => {
       const n = positiveInteger(seq, 'The dead letter sequence');
       const l = await withJetStream(opts, (_nc, jsm) => getDeadLetter(jsm, n));
@@ -77,7 +85,8 @@ export function registerDlq(program: Command): void {
   dlq
     .command('replay <seq>')
     .description('publish a dead letter again on its original subject, once its cause is fixed')
-    .option('--server <url>', 'NATS server URL')
+    .addOption(serverOption())
+    .addOption(credentialsOption())
     .action(async (seq: string, opts: ServerOptions) => {
       const n = positiveInteger(seq, 'The dead letter sequence');
       const result = await withJetStream(opts, (nc, jsm) => replayDeadLetter(jetstream(nc), jsm, n));

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DeliverPolicy, type JetStreamManager, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { StreamNames, Subjects } from '@passerelle/exchange';
-import { type ServerOptions, withJetStream } from '../context.js';
+import { type ServerOptions, credentialsOption, serverOption, withJetStream } from '../context.js';
 
 /** One envelope of a dossier's timeline, with the receipt that acknowledged it (meta only). */
 export interface TraceMessage {
@@ -166,7 +166,8 @@ export function registerDossier(program: Command): void {
     .command('trace')
     .description("print a dossier's timeline from the EXCHANGE stream: envelopes and receipts, meta only")
     .argument('<dossierId>', 'pseudonymous dossier id')
-    .option('--server <url>', 'NATS server URL')
+    .addOption(serverOption())
+    .addOption(credentialsOption())
     .option('--json', 'print JSON')
     .action(async (dossierId: string, opts: ServerOptions & { json?: boolean }) => {
       const trace = await withJetStream(opts, (nc, jsm) => readDossierTrace(nc, jsm, dossierId));

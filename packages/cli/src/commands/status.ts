@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { StreamNames } from '@passerelle/exchange';
-import { type ServerOptions, withJetStream } from '../context.js';
+import { type ServerOptions, credentialsOption, serverOption, withJetStream } from '../context.js';
 
 /** One stream's line in `passerelle status`. */
 export interface StreamStatus {
@@ -48,7 +48,8 @@ export function registerStatus(program: Command): void {
   program
     .command('status')
     .description('print the server version, the streams and their message counts')
-    .option('--server <url>', 'NATS server URL (default: the local exchange started by pnpm start)')
+    .addOption(serverOption())
+    .addOption(credentialsOption())
     .option('--json', 'print JSON')
     .action(async (opts: ServerOptions & { json?: boolean }) => {
       const status = await readStatus(opts);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { type MetaKey, isWellFormedMetaField, wellFormedMetaFields } from '@passerelle/envelope';
-import { Subjects, connectNats } from '@passerelle/exchange';
-import { type ServerOptions, resolveServer } from '../context.js';
+import { Subjects } from '@passerelle/exchange';
+import { type ServerOptions, connectCli, credentialsOption, serverOption } from '../context.js';
 
 /**
  * An unchecked value shown only when it is well formed for its meta member: traffic is read before any
@@ -52,10 +52,11 @@ export function registerTail(program: Command): void {
   program
     .command('tail')
     .description("live view of the exchange's traffic, meta only (never payloads)")
-    .option('--server <url>', 'NATS server URL')
+    .addOption(serverOption())
+    .addOption(credentialsOption())
     .option('--participant <id>', "only this participant's traffic")
     .action(async (opts: ServerOptions & { participant?: string }) => {
-      const nc = await connectNats({ servers: resolveServer(opts), name: 'passerelle-tail' });
+      const nc = await connectCli(opts, 'passerelle-tail');
       const stop = (): void => void nc.drain();
       process.once('SIGINT', stop);
       console.error(`tailing ${opts.participant ?? 'all participants'} on ${nc.getServer()} (Ctrl-C stops)`);
