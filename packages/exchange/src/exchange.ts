@@ -106,6 +106,14 @@ export interface ExchangeOptions {
   metrics?: ExchangeMetrics;
   /** Name of this process instance in idempotency leases (default random). */
   instanceId?: string;
+  /**
+   * How long {@link Exchange.stop} waits for handlers in flight (default 30 s). Past it, their `signal`
+   * aborts, their leases and ack deadlines stop being extended, and `stop()` returns: their messages, not
+   * acknowledged, are delivered again once the ack wait has passed (to this participant's other instances,
+   * or after a restart), and their leases are taken over once expired. A handler that hangs cannot hold
+   * a shutdown for ever.
+   */
+  stopGraceMs?: number;
 }
 
 /** Options of {@link Exchange.send}. */
@@ -149,6 +157,12 @@ export interface IncomingMessage<P = unknown> {
   envelopeSha256: string;
   streamSeq: number;
   deliveryCount: number;
+  /**
+   * Aborted when the exchange stops and this handler has not finished within the grace period
+   * (`stopGraceMs`): its message is then left for another delivery, so a handler that can be cancelled
+   * should stop, and must not count on its effects being kept.
+   */
+  signal: AbortSignal;
   /** Sends a follow-up in the same conversation (correlation kept, causation = this message). */
   reply(
     type: string,
@@ -165,8 +179,12 @@ export type Handlers = MessageHandler | Readonly<Record<string, MessageHandler>>
 
 /** A running subscription. */
 export interface Subscription {
-  /** Stops pulling, waits for handlers in flight, keeps the durable consumer. */
-  stop(): Promise<void>;
+  /**
+   * Stops pulling, waits for handlers in flight, keeps the durable consumer. Waits at most `graceMs`
+   * (default: the exchange's `stopGraceMs`); past it, abandons the handlers still running (see
+   * `stopGraceMs`) and returns.
+   */
+  stop(options?: { graceMs?: number }): Promise<void>;
   /** Settles when the subscription ends. */
   readonly closed: Promise<void>;
 }
@@ -276,6 +294,25 @@ async function assertProvisioned(
 }
 
 const DEFAULT_FRESHNESS_MS = 7 * 24 * 60 * 60 * 1000;
+/** How long a stop waits for handlers in flight by default (`stopGraceMs`). */
+export const DEFAULT_STOP_GRACE_MS = 30_000;
+
+/** Whether `promise` settles (either way) within `ms`; the timer does not outlive the answer. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      expired,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 /** Kept envelopes older than this are sealed anew when sent again: recipients refuse them as stale at 7 days. */
 const KEPT_ENVELOPE_MAX_AGE_MS = DEFAULT_FRESHNESS_MS - 24 * 60 * 60 * 1000;
 
@@ -286,6 +323,7 @@ export class Exchange {
   readonly logger: Logger;
   readonly js: JetStreamClient;
   private readonly ackWaitMs: number;
+  private readonly stopGraceMs: number;
   private readonly provider: CryptoProvider;
   private readonly subscriptions = new Set<Subscription>();
   /** The subscription to this participant's inbox, while it runs. */
@@ -315,6 +353,7 @@ export class Exchange {
     this.js = jetstream(nc, { timeout: 10_000 });
     this.provider = options.provider ?? defaultProvider;
     this.ackWaitMs = options.consumer?.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
+    this.stopGraceMs = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
     // every publish waiting to retry listens on it; more than ten at once is normal during an outage
     setMaxListeners(0, this.closed.signal);
     // which cryptography this process runs, and why an addon is not in use where it is not
@@ -555,7 +594,7 @@ export class Exchange {
       consumerName,
       concurrency,
       maxDeliver,
-      (msg, limit) => this.handleInbound(msg, handlers, limit),
+      (msg, limit, abandoned) => this.handleInbound(msg, handlers, limit, abandoned),
       () => {
         this.metrics.pendingProbes.delete(probe);
         if (this.inbox === inbox) this.inbox = undefined;
@@ -577,12 +616,14 @@ export class Exchange {
     consumerName: string,
     concurrency: number,
     maxDeliver: number,
-    process: (msg: JsMsg, maxDeliver: number) => Promise<void>,
+    process: (msg: JsMsg, maxDeliver: number, abandoned: AbortSignal) => Promise<void>,
     ended?: () => void,
   ): Subscription {
     let messages: ConsumerMessages | undefined;
     let stopping = false;
     const inFlight = new Set<Promise<void>>();
+    // aborted when a stop gives up waiting for the handlers in flight: theirs is `IncomingMessage.signal`
+    const abandon = new AbortController();
     // woken when a message's processing ends, if the loop waits for room (one waiter, not a race over all
     // the messages in flight, which would add a reaction to each of them for every message)
     let room: (() => void) | undefined;
@@ -602,7 +643,7 @@ export class Exchange {
       if (stopping) messages.stop();
       for await (const msg of messages) {
         while (inFlight.size >= concurrency) await new Promise<void>((resolve) => (room = resolve));
-        const task = process(msg, limit)
+        const task = process(msg, limit, abandon.signal)
           .catch((err: unknown) => {
             this.logger.error(
               { code: (err as { code?: string }).code, err: errorSummary(err) },
@@ -634,10 +675,17 @@ export class Exchange {
     })();
     const subscription: Subscription = {
       closed,
-      stop: async () => {
+      stop: async (options = {}) => {
         stopping = true;
         messages?.stop();
-        await closed.catch(() => undefined);
+        const graceMs = options.graceMs ?? this.stopGraceMs;
+        if (!(await settlesWithin(closed, graceMs))) {
+          this.logger.warn(
+            { consumer: consumerName, handlers: inFlight.size, graceMs },
+            'handlers still running after the grace period: abandoned, their messages will be delivered again',
+          );
+          abandon.abort();
+        }
         this.subscriptions.delete(subscription);
       },
     };
@@ -645,7 +693,12 @@ export class Exchange {
     return subscription;
   }
 
-  private async handleInbound(msg: JsMsg, handlers: Handlers, maxDeliver: number): Promise<void> {
+  private async handleInbound(
+    msg: JsMsg,
+    handlers: Handlers,
+    maxDeliver: number,
+    abandoned: AbortSignal,
+  ): Promise<void> {
     const { contracts, directory, keys } = this.options;
     const deliveryCount = msg.info.deliveryCount;
     const streamSeq = msg.info.streamSequence;
@@ -731,6 +784,11 @@ export class Exchange {
     // Tell the server the message is being worked on, and renew the idempotency lease, well within ack_wait.
     let revision = claim.revision;
     const working = setInterval(() => {
+      // abandoned by a stop: no longer extended, so the message and its lease go to another delivery
+      if (abandoned.aborted) {
+        clearInterval(working);
+        return;
+      }
       msg.working();
       this.idempotency.renew(meta.id, revision).then(
         (r) => (revision = r),
@@ -744,6 +802,7 @@ export class Exchange {
         envelopeSha256,
         streamSeq,
         deliveryCount,
+        signal: abandoned,
         reply: (type, replyPayload, replyOptions) =>
           this.send(type, replyPayload, {
             ...replyOptions,
@@ -1013,11 +1072,13 @@ export class Exchange {
 
   /**
    * Stops every subscription after its handlers in flight finish (their sends and receipts retry as
-   * usual), then ends the sends still waiting to retry a publish (`ERR_EXCHANGE_CLOSED`), lets an attempt
-   * under way get its answer, and refuses new sends. The connection stays open; {@link close} drains it.
+   * usual) or, past `graceMs` (default `stopGraceMs`, 30 s), after abandoning those still running (their
+   * `signal` aborts; their messages are delivered again), then ends the sends still waiting to retry a
+   * publish (`ERR_EXCHANGE_CLOSED`), lets an attempt under way get its answer, and refuses new sends. The
+   * connection stays open; {@link close} drains it.
    */
-  async stop(): Promise<void> {
-    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+  async stop(options: { graceMs?: number } = {}): Promise<void> {
+    await Promise.all([...this.subscriptions].map((s) => s.stop(options)));
     this.closed.abort();
     // no receipt is consumed any more: callers still waiting for one hear it now, not at their time-out
     for (const messageId of [...this.receiptWaiters.keys()]) {
@@ -1035,8 +1096,8 @@ export class Exchange {
   }
 
   /** {@link stop}, then drains the connection if the exchange opened it. */
-  async close(): Promise<void> {
-    await this.stop();
+  async close(options: { graceMs?: number } = {}): Promise<void> {
+    await this.stop(options);
     if (this.ownsConnection && !this.nc.isClosed()) await this.nc.drain();
   }
 }

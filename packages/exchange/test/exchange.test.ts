@@ -516,6 +516,37 @@ describe('exchange runtime', () => {
     expect(calls()).toBe(2);
   });
 
+  test('exchange - a handler that never finishes holds a stop only for the grace period; its message is then handled once by the next instance', async () => {
+    const post = await connect(POST);
+    const first = await connect(OE, { consumer: { ackWaitMs: 2_000 } });
+    let signal: AbortSignal | undefined;
+    const started = new Promise<void>((resolve) =>
+      first.subscribe({
+        'visa-issued': (m) => {
+          signal = m.signal;
+          resolve();
+          return new Promise<void>(() => undefined); // hangs, and ignores its signal
+        },
+      }),
+    );
+    const [sent] = await post.send('visa-issued', example('visa-issued'), {
+      to: OE,
+      dossierId: 'DOSSIER-0031',
+    });
+    await started;
+    expect(signal?.aborted).toBe(false);
+    const stopping = Date.now();
+    await first.stop({ graceMs: 300 });
+    expect(Date.now() - stopping).toBeLessThan(5_000);
+    expect(signal?.aborted).toBe(true);
+    // the message was not acknowledged nor its lease kept alive: the next instance takes it, once
+    const second = await connect(OE, { consumer: { ackWaitMs: 2_000 } });
+    let handled = 0;
+    second.subscribe({ 'visa-issued': async () => void handled++ });
+    await post.awaitReceipt(sent!.id, 20_000);
+    expect(handled).toBe(1);
+  });
+
   test('exchange - a second subscription to the same inbox is refused: it would split the messages of one consumer', async () => {
     const oe = await connect(OE);
     const first = oe.subscribe({ 'visa-issued': async () => undefined });
