@@ -37,6 +37,12 @@ export function idempotencyBucketName(participant: string): string {
 export class IdempotencyStore {
   /** Ids whose lease this instance holds right now (a handler is running for them here). */
   private readonly held = new Set<string>();
+  /**
+   * Ids whose handler succeeded here but whose `done` record could not be written (the bucket was
+   * unreachable longer than {@link complete} retries): their next delivery writes it, and never runs the
+   * handler again.
+   */
+  private readonly unrecorded = new Set<string>();
 
   private constructor(
     private readonly kv: KV,
@@ -88,7 +94,9 @@ export class IdempotencyStore {
     if (this.held.has(id)) return { kind: 'busy', retryInMs: 1_000 };
     this.held.add(id);
     try {
-      const result = await this.claimRecord(key, record, now);
+      const result = this.unrecorded.has(id)
+        ? await this.recordUnrecorded(id, now)
+        : await this.claimRecord(key, record, now);
       if (result.kind !== 'claimed') this.held.delete(id);
       return result;
     } catch (err) {
@@ -129,6 +137,55 @@ export class IdempotencyStore {
     }
   }
 
+  /** Writes the `done` record of a message whose handler ran here before the bucket failed. */
+  private async recordUnrecorded(id: string, now: Date): Promise<ClaimResult> {
+    try {
+      if (await this.writeDone(id, undefined, now)) {
+        this.unrecorded.delete(id);
+        return { kind: 'done' };
+      }
+      // taken over by another instance once our lease expired: its outcome, not ours, from now on
+      this.unrecorded.delete(id);
+      return { kind: 'busy', retryInMs: 1_000 };
+    } catch {
+      return { kind: 'busy', retryInMs: 5_000 };
+    }
+  }
+
+  /**
+   * Sets the record of `id` to `done` by this instance, with compare-and-set: at `revision` when given,
+   * else (or when that is stale) at the revision read back while the record is still this instance's
+   * lease (a renewal whose answer was lost moved it on), or by creating it when it is gone. True once the
+   * record says done by this instance; false when another instance holds it. Throws when the bucket does
+   * not answer.
+   */
+  private async writeDone(id: string, revision: number | undefined, now: Date): Promise<boolean> {
+    const key = this.key(id);
+    const record = JSON.stringify({
+      state: 'done',
+      owner: this.owner,
+      at: now.toISOString(),
+    } satisfies IdempotencyRecord);
+    if (revision !== undefined) {
+      try {
+        await this.kv.update(key, record, revision);
+        return true;
+      } catch {
+        // stale revision, lost answer or no answer: look at the record
+      }
+    }
+    const entry = await this.kv.get(key);
+    if (!entry || entry.operation !== 'PUT') {
+      await this.kv.create(key, record);
+      return true;
+    }
+    const current = entry.json<IdempotencyRecord>();
+    if (current.owner !== this.owner) return false;
+    if (current.state === 'done') return true;
+    await this.kv.update(key, record, entry.revision);
+    return true;
+  }
+
   /** Extends a lease held by this process; returns the new revision. */
   async renew(id: string, revision: number, now = new Date()): Promise<number> {
     const record: IdempotencyRecord = { state: 'processing', owner: this.owner, at: now.toISOString() };
@@ -137,27 +194,28 @@ export class IdempotencyStore {
 
   /**
    * Marks a claimed id done (the handler succeeded). Retried for up to `retryMs` (default 30 s): if the
-   * record stayed `processing` because the bucket's leader died during the update, the next delivery would
-   * find this instance's own lease, take it back and run the handler a second time. An update whose answer
-   * was lost is recognised by reading the record back.
+   * record stayed `processing`, the next delivery would find this instance's own lease, take it back and
+   * run the handler a second time. A stale `revision` (a renewal whose answer was lost) is recovered by
+   * reading the record back while it is still this instance's lease. When the bucket stays unreachable past
+   * `retryMs`, the id is remembered: its next delivery writes the record instead of running the handler
+   * (a process that dies meanwhile forgets it, and the lease, once expired, is taken over).
    */
   async complete(id: string, revision: number, now = new Date(), retryMs = 30_000): Promise<void> {
-    const record: IdempotencyRecord = { state: 'done', owner: this.owner, at: now.toISOString() };
     const deadline = Date.now() + retryMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.kv.update(this.key(id), JSON.stringify(record), revision);
+        const ours = await this.writeDone(id, attempt === 1 ? revision : undefined, now);
         this.held.delete(id);
+        if (!ours) {
+          // the lease expired and another instance took it over: not ours to finish
+          throw new Error(`the lease of ${id} was taken over before its handler's outcome was recorded`);
+        }
         return;
       } catch (err) {
-        const current = await this.get(id).catch(() => undefined);
-        if (current?.state === 'done' && current.owner === this.owner) {
+        if (!this.held.has(id)) throw err; // taken over (above)
+        if (Date.now() > deadline) {
           this.held.delete(id);
-          return;
-        }
-        if (Date.now() > deadline || (current && current.owner !== this.owner)) {
-          // Out of time, or the lease was taken over: not ours to finish.
-          this.held.delete(id);
+          this.unrecorded.add(id);
           throw err;
         }
         await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * attempt)));

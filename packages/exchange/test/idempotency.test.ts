@@ -1,7 +1,8 @@
 import { connect } from '@nats-io/transport-node';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { describe, expect, test } from 'vitest';
-import { IdempotencyStore } from '../src/index.js';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { IdempotencyStore, idempotencyBucketName } from '../src/index.js';
 
 describe('idempotency records', () => {
   const nats = useNatsServer();
@@ -70,6 +71,50 @@ describe('idempotency records', () => {
       await store.complete('m-3', revision);
       // Same call again with the now stale revision: the record is already done by this owner.
       await expect(store.complete('m-3', revision, new Date(), 1_000)).resolves.toBeUndefined();
+    } finally {
+      await nc.close();
+    }
+  });
+
+  test('idempotency - complete() after a renewal whose answer was lost (a stale revision) records done at once', async () => {
+    const nc = await connect({ servers: nats.url });
+    try {
+      const store = await IdempotencyStore.open(nc, 'commune-62063', {
+        owner: 'instance-1',
+        leaseMs: 60_000,
+      });
+      const claim = await store.claim('m-4');
+      const revision = (claim as { revision: number }).revision;
+      await store.renew('m-4', revision); // landed; its new revision never reached the handler's loop
+      const started = Date.now();
+      await store.complete('m-4', revision, new Date(), 10_000);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(await store.get('m-4')).toMatchObject({ state: 'done', owner: 'instance-1' });
+    } finally {
+      await nc.close();
+    }
+  });
+
+  test('idempotency - a done record that cannot be written is written by the next delivery, which never runs the handler again', async () => {
+    const nc = await connect({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const store = await IdempotencyStore.open(nc, 'post-lagos-2', { owner: 'instance-1', leaseMs: 60_000 });
+      const claim = await store.claim('m-5');
+      expect(claim.kind).toBe('claimed');
+      // the handler succeeded; then the bucket is unreachable for longer than complete() retries
+      const stream = `KV_${idempotencyBucketName('post-lagos-2')}`;
+      const config = (await jsm.streams.info(stream)).config;
+      await jsm.streams.delete(stream);
+      await expect(
+        store.complete('m-5', (claim as { revision: number }).revision, new Date(), 300),
+      ).rejects.toThrow();
+      // while it is still unreachable, the next delivery waits: it neither runs the handler nor is lost
+      expect((await store.claim('m-5')).kind).toBe('busy');
+      await jsm.streams.add(config);
+      // back: the next delivery writes the record and finds the message done
+      expect((await store.claim('m-5')).kind).toBe('done');
+      expect(await store.get('m-5')).toMatchObject({ state: 'done', owner: 'instance-1' });
     } finally {
       await nc.close();
     }
