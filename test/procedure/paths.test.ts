@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DecisionArchive, type DocumentRef } from '@passerelle/documents';
 import { addDays, addWorkingDays, addYears } from '@passerelle/procedure';
 import { describe, expect, test } from 'vitest';
 import {
@@ -55,16 +56,23 @@ describe('single-permit procedure, end to end', () => {
     });
     // The portal's projection carries no identity (agreement projection).
     expect(annex46?.payload).not.toHaveProperty('holder');
-    // The decision document it references is in the object store, with the hash the message names.
-    const ref = (annex46?.payload as { decisionDocument: { objectKey: string; sha256: string } })
-      .decisionDocument;
+    // The decision document it references is in the object store, encrypted: the bucket holds a random
+    // name and ciphertext; the reference's key reads it back, with the hash the message names.
+    const ref = (annex46?.payload as { decisionDocument: DocumentRef }).decisionDocument;
+    expect(ref.objectKey).toMatch(/^d1\/[A-Za-z0-9_-]{22}\/[A-Za-z0-9_-]{43}$/);
     const { Objm } = await import('@nats-io/obj');
-    const stored = await (await new Objm(h.nc).open('pex-decisions')).getBlob(ref.objectKey);
-    expect(createHash('sha256').update(stored!).digest('hex')).toBe(ref.sha256);
-    expect(JSON.parse(new TextDecoder().decode(stored))).toMatchObject({
+    const bucket = await new Objm(h.nc).open('pex-decisions');
+    const stored = await bucket.getBlob(ref.objectKey.split('/').slice(0, 2).join('/'));
+    expect(stored).not.toBeNull();
+    expect(Buffer.from(stored!).includes(id)).toBe(false);
+    expect(Buffer.from(stored!).includes('granted')).toBe(false);
+    const read = await (await DecisionArchive.open(h.nc, { create: false })).read(ref);
+    expect(createHash('sha256').update(read).digest('hex')).toBe(ref.sha256);
+    expect(JSON.parse(new TextDecoder().decode(read))).toMatchObject({
       document: '46',
       dossierId: id,
       issuer: OE,
+      outcome: 'granted',
     });
 
     // Art. 105/47 §1: the visa, without delay.

@@ -116,13 +116,16 @@ describe('secured server: an administration service with its own credentials', {
     const ruling = await rulingOn(applicationWithUploads);
     expect(ruling.meta.sender).toBe(REGION);
     expect(ruling.payload).toMatchObject({ outcome: 'complete' });
-    // the admissibility document it names is in the decisions store the operator provisioned
+    // the admissibility document it names is in the decisions store the operator provisioned, encrypted
+    // (the AES-GCM tag adds 16 bytes), under the name its reference's capability gives
     const ref = (ruling.payload as { admissibilityDocument: { objectKey: string; size: number } })
       .admissibilityDocument;
+    expect(ref.objectKey).toMatch(/^d1\//);
     const op = await connectOperator(deployment, server.url);
     try {
-      const info = await (await new Objm(op).open('pex-decisions')).info(ref.objectKey);
-      expect(info?.size).toBe(ref.size);
+      const name = ref.objectKey.split('/').slice(0, 2).join('/');
+      const info = await (await new Objm(op).open('pex-decisions')).info(name);
+      expect(info?.size).toBe(ref.size + 16);
     } finally {
       await op.close();
     }

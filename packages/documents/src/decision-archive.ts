@@ -1,7 +1,15 @@
-import { createHash } from 'node:crypto';
+import { createCipheriv, createHash, createHmac } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ObjectStore } from '@nats-io/obj';
 import { DocumentError } from './document-error.js';
+import {
+  type DocumentRef,
+  FORMAT,
+  additionalData,
+  deriveKeys,
+  openSealed,
+  parseObjectKey,
+} from './document-store.js';
 import { openObjectStore } from './open-object-store.js';
 
 /** Name of the Object Store bucket holding the decision documents the administrations issue. */
@@ -13,8 +21,14 @@ export interface DecisionDocumentRef {
   sha256: string;
   /** Size in bytes. */
   size: number;
-  /** Object name in the decisions store (`decisions/<issuer>/<sha256>.json`). */
+  /**
+   * Where it is in the decisions store: `d1/<object id>/<key>` for an encrypted document
+   * ({@link DecisionArchive.putSealed}), or the object name of a document stored as it is
+   * (`decisions/<issuer>/<sha256>.json`, as the procedure renders it).
+   */
   objectKey: string;
+  /** Media type (encrypted documents: part of the cipher's additional data). */
+  mediaType?: string;
 }
 
 /** The Object Store's own digest of some bytes (`SHA-256=` and padded base64url), to compare with an object's. */
@@ -29,7 +43,10 @@ const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(byt
  * Store `pex-decisions`, content-addressed: the issuer stores a document under a name carrying its SHA-256
  * **before** the message that references it goes out, and a recipient reads it back, checked against the
  * reference, before it acts on the decision. The documents hold no personal data (the holder's identity
- * travels in the end-to-end encrypted payload), so they are stored as they are.
+ * travels in the end-to-end encrypted payload), but they state outcomes and reasons (a refusal on grounds
+ * of public order, an end of stay): the service host stores them encrypted ({@link putSealed}), each
+ * under a key only the messages that reference it carry, as `pex-documents` does. Documents stored as
+ * they are ({@link put}) are still read.
  *
  * @example
  * ```ts
@@ -55,7 +72,7 @@ export class DecisionArchive {
     const bucket = options.bucket ?? DECISIONS_BUCKET;
     const os = await openObjectStore(nc, bucket, {
       ...options,
-      description: 'Passerelle decision documents, content-addressed (no personal data)',
+      description: 'Passerelle decision documents, each AES-256-GCM encrypted under its own key',
     });
     return new DecisionArchive(os, bucket);
   }
@@ -82,10 +99,65 @@ export class DecisionArchive {
   }
 
   /**
-   * Reads a decision document back: `ERR_DECISION_DOCUMENT_MISSING` (retryable) when nothing is stored
-   * under the reference's name, `ERR_DOCUMENT_INTEGRITY` when what is stored is not the referenced bytes.
+   * Encrypts and stores a decision document the procedure rendered (`ref` is its plain reference), and
+   * returns the reference to send instead: the same hash, media type and size, and an `objectKey`
+   * `d1/<object id>/<key>` whose key part reads it (as `DocumentStore`'s references do). Whoever reads the
+   * bucket — NATS operators, participants sharing it — sees a random-looking name, sizes and ciphertext.
+   * The key is derived from the issuer's `secret` and the document's hash (the key is never used for other
+   * bytes), so the same document always gives the same object and reference: a step replayed after a
+   * crash stores nothing new and sends the same payload.
+   */
+  async putSealed(ref: DocumentRef, bytes: Uint8Array, secret: Uint8Array): Promise<DocumentRef> {
+    if (bytes.length !== ref.size || sha256Hex(bytes) !== ref.sha256) {
+      throw new DocumentError(
+        'ERR_DOCUMENT_INTEGRITY',
+        'The decision document to store differs from its reference (size or SHA-256).',
+      );
+    }
+    const hmac = (key: Uint8Array, data: string): Buffer => createHmac('sha256', key).update(data).digest();
+    const documentSecret = hmac(secret, `passerelle decision document v1\n${ref.sha256}`);
+    const name = `${FORMAT}/${hmac(documentSecret, 'object id').subarray(0, 16).toString('base64url')}`;
+    const objectKey = `${name}/${documentSecret.toString('base64url')}`;
+    const { encKey } = deriveKeys(documentSecret);
+    const iv = hmac(documentSecret, 'iv').subarray(0, 12);
+    const cipher = createCipheriv('aes-256-gcm', encKey, iv);
+    cipher.setAAD(additionalData(name, ref.mediaType));
+    const sealed = Buffer.concat([cipher.update(bytes), cipher.final(), cipher.getAuthTag()]);
+    const info = await this.os.info(name);
+    if (
+      !info ||
+      info.deleted ||
+      info.size !== sealed.length ||
+      info.digest !== objectDigest(sha256Hex(sealed))
+    ) {
+      await this.os.putBlob(
+        {
+          name,
+          metadata: {
+            format: FORMAT,
+            alg: 'A256GCM',
+            iv: iv.toString('base64url'),
+            mediaType: ref.mediaType,
+          },
+        },
+        sealed,
+      );
+    }
+    return { ...ref, objectKey };
+  }
+
+  /**
+   * Reads a decision document back, decrypting an encrypted one: `ERR_DECISION_DOCUMENT_MISSING`
+   * (retryable) when nothing is stored under the reference's name, `ERR_DOCUMENT_INTEGRITY` when what is
+   * stored is not the referenced bytes.
    */
   async read(ref: DecisionDocumentRef): Promise<Uint8Array> {
+    const sealed = parseObjectKey(ref.objectKey);
+    if (sealed) {
+      const [info, data] = await Promise.all([this.os.info(sealed.name), this.os.getBlob(sealed.name)]);
+      if (!info || info.deleted || !data) throw this.missing();
+      return openSealed(sealed, { ...ref, mediaType: ref.mediaType ?? '' }, info.metadata?.['iv'], data);
+    }
     const integrity = (cause?: unknown): DocumentError =>
       new DocumentError(
         'ERR_DOCUMENT_INTEGRITY',
@@ -100,14 +172,16 @@ export class DecisionArchive {
       if (err instanceof Error && /corrupt object/.test(err.message)) throw integrity(err);
       throw err;
     }
-    if (!data) {
-      throw new DocumentError(
-        'ERR_DECISION_DOCUMENT_MISSING',
-        `The decision document the message references is not in ${this.bucket} yet.`,
-        { details: { bucket: this.bucket } },
-      );
-    }
+    if (!data) throw this.missing();
     if (data.length !== ref.size || sha256Hex(data) !== ref.sha256) throw integrity();
     return data;
+  }
+
+  private missing(): DocumentError {
+    return new DocumentError(
+      'ERR_DECISION_DOCUMENT_MISSING',
+      `The decision document the message references is not in ${this.bucket} yet.`,
+      { details: { bucket: this.bucket } },
+    );
   }
 }

@@ -38,8 +38,10 @@ export interface DocumentRef {
 /** Name of the Object Store bucket holding the exchange's documents. */
 export const DOCUMENTS_BUCKET = 'pex-documents';
 
-const FORMAT = 'd1';
-const TAG_BYTES = 16;
+/** @internal The format of encrypted objects and of their references' `objectKey`. */
+export const FORMAT = 'd1';
+/** @internal */
+export const TAG_BYTES = 16;
 const OBJECT_KEY = /^d1\/([A-Za-z0-9_-]{22})\/([A-Za-z0-9_-]{43})$/;
 
 /** Whether `value` is one of {@link ALLOWED_MEDIA_TYPES}. */
@@ -47,19 +49,22 @@ export function isAllowedMediaType(value: string): value is DocumentMediaType {
   return (ALLOWED_MEDIA_TYPES as readonly string[]).includes(value);
 }
 
-interface ParsedKey {
+/** @internal */
+export interface ParsedKey {
   name: string;
   encKey: Buffer;
   macKey: Buffer;
 }
 
-function deriveKeys(secret: Buffer): { encKey: Buffer; macKey: Buffer } {
+/** @internal */
+export function deriveKeys(secret: Buffer): { encKey: Buffer; macKey: Buffer } {
   // Separate keys for the cipher and for the reference MAC, both from the one per-object secret.
   const derive = (info: string): Buffer => Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), info, 32));
   return { encKey: derive('passerelle document A256GCM'), macKey: derive('passerelle document ref-mac') };
 }
 
-function parseObjectKey(objectKey: string): ParsedKey | undefined {
+/** @internal The stored name and the keys an `objectKey` of the form `d1/<object id>/<key>` carries. */
+export function parseObjectKey(objectKey: string): ParsedKey | undefined {
   const m = OBJECT_KEY.exec(objectKey);
   if (!m) return undefined;
   const secret = Buffer.from(m[2] ?? '', 'base64url');
@@ -67,11 +72,13 @@ function parseObjectKey(objectKey: string): ParsedKey | undefined {
   return { name: `${FORMAT}/${m[1] ?? ''}`, ...deriveKeys(secret) };
 }
 
-function additionalData(name: string, mediaType: string): Buffer {
+/** @internal */
+export function additionalData(name: string, mediaType: string): Buffer {
   return Buffer.from(`passerelle-document-v1\n${name}\n${mediaType}`, 'utf8');
 }
 
-function refMac(macKey: Buffer, sha256: string, mediaType: string, size: number): string {
+/** @internal */
+export function refMac(macKey: Buffer, sha256: string, mediaType: string, size: number): string {
   return createHmac('sha256', macKey).update(`${sha256}\n${mediaType}\n${size}`).digest('base64url');
 }
 
@@ -83,6 +90,40 @@ function unknownDocument(path: string): DocumentError {
       details: { path },
     },
   );
+}
+
+function sealedIntegrity(cause?: unknown): DocumentError {
+  return new DocumentError(
+    'ERR_DOCUMENT_INTEGRITY',
+    'The stored document does not decrypt to its reference.',
+    cause === undefined ? {} : { cause },
+  );
+}
+
+/**
+ * @internal Decrypts an object stored under `parsed.name` with the IV of its metadata, and checks the
+ * plain bytes against the reference (SHA-256 and size); `ERR_DOCUMENT_INTEGRITY` otherwise.
+ */
+export function openSealed(
+  parsed: ParsedKey,
+  ref: { sha256: string; size: number; mediaType: string },
+  iv: string | undefined,
+  data: Uint8Array,
+): Uint8Array {
+  if (!iv || data.length < TAG_BYTES) throw sealedIntegrity();
+  let plain: Buffer;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', parsed.encKey, Buffer.from(iv, 'base64url'));
+    decipher.setAAD(additionalData(parsed.name, ref.mediaType));
+    decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
+    plain = Buffer.concat([decipher.update(data.subarray(0, data.length - TAG_BYTES)), decipher.final()]);
+  } catch (err) {
+    throw sealedIntegrity(err);
+  }
+  if (plain.length !== ref.size || createHash('sha256').update(plain).digest('hex') !== ref.sha256) {
+    throw sealedIntegrity();
+  }
+  return new Uint8Array(plain.buffer, plain.byteOffset, plain.length);
 }
 
 /** What {@link DocumentStore.put} needs. */
@@ -238,31 +279,10 @@ export class DocumentStore {
   /** Fetches, decrypts and verifies a document (hash and size against the reference). */
   async read(ref: DocumentRef): Promise<Uint8Array> {
     const parsed = parseObjectKey(ref.objectKey);
-    const integrity = (): DocumentError =>
-      new DocumentError('ERR_DOCUMENT_INTEGRITY', 'The stored document does not decrypt to its reference.');
-    if (!parsed) throw integrity();
+    if (!parsed) throw sealedIntegrity();
     const [info, data] = await Promise.all([this.os.info(parsed.name), this.os.getBlob(parsed.name)]);
-    const iv = info?.metadata?.['iv'];
-    if (!info || !data || !iv || data.length < TAG_BYTES) throw integrity();
-    let plain: Buffer;
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', parsed.encKey, Buffer.from(iv, 'base64url'));
-      decipher.setAAD(additionalData(parsed.name, ref.mediaType));
-      decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-      plain = Buffer.concat([decipher.update(data.subarray(0, data.length - TAG_BYTES)), decipher.final()]);
-    } catch (err) {
-      throw new DocumentError(
-        'ERR_DOCUMENT_INTEGRITY',
-        'The stored document does not decrypt to its reference.',
-        {
-          cause: err,
-        },
-      );
-    }
-    if (plain.length !== ref.size || createHash('sha256').update(plain).digest('hex') !== ref.sha256) {
-      throw integrity();
-    }
-    return new Uint8Array(plain.buffer, plain.byteOffset, plain.length);
+    if (!info || !data) throw sealedIntegrity();
+    return openSealed(parsed, ref, info.metadata?.['iv'], data);
   }
 
   /** The stored (encrypted) bytes of a document, for tests and operators: never the plain text. */

@@ -94,4 +94,57 @@ describe('decision archive', () => {
       details: { bucket: 'pex-decisions-absent' },
     });
   });
+
+  test('decision archive - an encrypted document: the bucket holds a random name and ciphertext, the reference reads it, the same document gives the same reference', async () => {
+    const bytes = annex('D-2027-SEAL-1');
+    const plain = { ...refOf(bytes), mediaType: 'application/json' as const };
+    const secret = Buffer.alloc(32, 7);
+    const sealed = await archive.putSealed(plain, bytes, secret);
+    expect(sealed).toMatchObject({ sha256: plain.sha256, size: plain.size, mediaType: 'application/json' });
+    expect(sealed.objectKey).toMatch(/^d1\/[A-Za-z0-9_-]{22}\/[A-Za-z0-9_-]{43}$/);
+    const name = sealed.objectKey.split('/').slice(0, 2).join('/');
+    const os = await new Objm(nc).open(DECISIONS_BUCKET);
+    const stored = Buffer.from((await os.getBlob(name))!);
+    expect(stored.length).toBe(bytes.length + 16);
+    expect(stored.includes('D-2027-SEAL-1')).toBe(false);
+    expect(await os.info(plain.objectKey)).toBeNull(); // nothing under the readable name
+    // a recipient with the reference reads the plain document back
+    const other = await connect({ servers: nats.url });
+    try {
+      const recipient = await DecisionArchive.open(other, { create: false });
+      expect(Buffer.from(await recipient.read(sealed)).equals(bytes)).toBe(true);
+    } finally {
+      await other.close();
+    }
+    // stored again (a step replayed after a crash): the same reference, nothing written
+    const revision = (await os.info(name))?.revision;
+    expect(await archive.putSealed(plain, bytes, secret)).toEqual(sealed);
+    expect((await os.info(name))?.revision).toBe(revision);
+    // another issuer's secret: another name and key
+    const elsewhere = await archive.putSealed(plain, bytes, Buffer.alloc(32, 8));
+    expect(elsewhere.objectKey.split('/')[1]).not.toBe(sealed.objectKey.split('/')[1]);
+  });
+
+  test('decision archive - an encrypted reference with another key, another hash or nothing stored is refused with its code', async () => {
+    const bytes = annex('D-2027-SEAL-2');
+    const plain = { ...refOf(bytes), mediaType: 'application/json' as const };
+    const sealed = await archive.putSealed(plain, bytes, Buffer.alloc(32, 9));
+    const [format, id] = sealed.objectKey.split('/');
+    const otherKey = { ...sealed, objectKey: `${format}/${id}/${Buffer.alloc(32, 1).toString('base64url')}` };
+    await expect(archive.read(otherKey)).rejects.toMatchObject({ code: 'ERR_DOCUMENT_INTEGRITY' });
+    await expect(archive.read({ ...sealed, sha256: 'e'.repeat(64) })).rejects.toMatchObject({
+      code: 'ERR_DOCUMENT_INTEGRITY',
+    });
+    await expect(archive.read({ ...sealed, mediaType: 'application/pdf' })).rejects.toMatchObject({
+      code: 'ERR_DOCUMENT_INTEGRITY',
+    });
+    const unstored = `${format}/${Buffer.alloc(16, 3).toString('base64url')}/${Buffer.alloc(32, 1).toString('base64url')}`;
+    await expect(archive.read({ ...sealed, objectKey: unstored })).rejects.toMatchObject({
+      code: 'ERR_DECISION_DOCUMENT_MISSING',
+    });
+    // the issuer's own bytes must be those of the reference
+    await expect(archive.putSealed(plain, annex('D-2027-OTHER'), Buffer.alloc(32, 9))).rejects.toMatchObject({
+      code: 'ERR_DOCUMENT_INTEGRITY',
+    });
+  });
 });

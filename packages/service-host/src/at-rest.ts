@@ -69,3 +69,11 @@ export function pseudonymKey(jwk: PrivateJwk, purpose: string, value: string): s
     .digest('hex')
     .slice(0, 32);
 }
+
+/**
+ * The secret a hosted participant's decision documents are encrypted under (each document's own key is
+ * derived from it and the document's hash: `DecisionArchive.putSealed`), from its private signing key.
+ */
+export function documentSecret(jwk: PrivateJwk): Buffer {
+  return derive(jwk, 'decision documents');
+}

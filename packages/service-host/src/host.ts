@@ -23,12 +23,45 @@ import {
   serveMetrics,
 } from '@passerelle/exchange';
 import { DossierStore, type PendingMessage, ProcedureError } from '@passerelle/procedure';
-import { StateCipher } from './at-rest.js';
+import { StateCipher, documentSecret } from './at-rest.js';
 import type { ServiceEvent, ServiceEventListener } from './service-event.js';
 
 /** What is logged of a failure: its catalogue code, if any, and {@link errorSummary} (never its message). */
 function failure(err: unknown): { code: string | undefined; err: string } {
   return { code: isPasserelleError(err) ? err.code : undefined, err: errorSummary(err) };
+}
+
+/** Whether `value` is a decision document reference (`DocumentRef`) stored under `objectKey`. */
+function isRefTo(value: unknown, objectKey: string): value is DocumentRef {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const r = value as Record<string, unknown>;
+  return (
+    r['objectKey'] === objectKey &&
+    typeof r['sha256'] === 'string' &&
+    typeof r['size'] === 'number' &&
+    typeof r['mediaType'] === 'string'
+  );
+}
+
+/** The reference to the document stored under `objectKey`, wherever it sits in a payload. */
+function findDocumentRef(value: unknown, objectKey: string): DocumentRef | undefined {
+  if (isRefTo(value, objectKey)) return value;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const v of Object.values(value)) {
+    const found = findDocumentRef(v, objectKey);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** A copy of a payload with every reference to `objectKey` replaced by `ref`. */
+function replaceDocumentRef(value: unknown, objectKey: string, ref: DocumentRef): unknown {
+  if (isRefTo(value, objectKey)) return ref;
+  if (Array.isArray(value)) return value.map((v) => replaceDocumentRef(v, objectKey, ref));
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, replaceDocumentRef(v, objectKey, ref)]),
+  );
 }
 
 /** Settings every administration service takes. */
@@ -63,6 +96,12 @@ export interface HostedServiceConfig {
   documentsBucket?: string;
   /** Encrypt the dossier records at rest with each hosted id's key (default true). */
   encryptState?: boolean;
+  /**
+   * Store the decision documents the service issues encrypted (default true): each under a key derived
+   * from the hosted id's signing key and the document's hash, carried only by the messages that reference
+   * it (see `DecisionArchive.putSealed`). False stores them as they are, readable by whoever reads the bucket.
+   */
+  encryptDocuments?: boolean;
   /** Today's instant (default the system clock); decisions are dated with its Brussels calendar date. */
   now?: () => Date;
   /**
@@ -104,6 +143,8 @@ export class ServiceHost<S> {
     private readonly provision: boolean,
     private readonly verifyDocuments: boolean,
     private readonly outboxRetryMs: number,
+    /** Per hosted id, the secret its decision documents' keys derive from; none: stored as they are. */
+    private readonly documentSecrets: ReadonlyMap<string, Buffer>,
   ) {}
 
   /** Dossiers whose decided messages are not all sent yet, by `<participant>.<dossierId>`, and when to retry. */
@@ -366,6 +407,11 @@ export class ServiceHost<S> {
         config.provision !== false,
         config.verifyDocuments !== false,
         config.outboxRetryMs ?? 10_000,
+        new Map(
+          config.encryptDocuments === false
+            ? []
+            : config.participants.map((k) => [k.participantId, documentSecret(k.signing)] as const),
+        ),
       );
       keepUnsent = (participant, dossierId, err) => host.keepUnsent(participant, dossierId, err);
       if (config.metricsPort !== undefined) {
@@ -440,13 +486,25 @@ export class ServiceHost<S> {
 
   /** Sends a pending message of a dossier for a hosted id (the store's outbox calls it). */
   readonly send = async (participant: string, dossierId: string, message: PendingMessage): Promise<void> => {
+    let payload = message.payload;
     if (message.documents?.length) {
       // Before the message: its recipients read the document back before they act on the decision. A store
       // that fails leaves the message in the dossier's outbox, sent once the document is stored.
       const archive = await this.opened(this.archives, participant, (nc) => this.openArchive(nc));
-      for (const d of message.documents) await archive.put(d.objectKey, Buffer.from(d.base64, 'base64'));
+      const secret = this.documentSecrets.get(participant);
+      for (const d of message.documents) {
+        const bytes = Buffer.from(d.base64, 'base64');
+        const ref = secret ? findDocumentRef(payload, d.objectKey) : undefined;
+        if (!secret || !ref) {
+          await archive.put(d.objectKey, bytes);
+          continue;
+        }
+        // encrypted; the payload then carries the reference whose key reads it (the same every time)
+        const sealed = await archive.putSealed(ref, bytes, secret);
+        payload = replaceDocumentRef(payload, d.objectKey, sealed);
+      }
     }
-    const sent = await this.exchange(participant).send(message.type, message.payload, {
+    const sent = await this.exchange(participant).send(message.type, payload, {
       dossierId,
       ...(message.id ? { messageId: message.id } : {}),
       ...(message.to ? { to: message.to } : {}),

@@ -1,4 +1,4 @@
-export { StateCipher, pseudonymKey } from './at-rest.js';
+export { StateCipher, documentSecret, pseudonymKey } from './at-rest.js';
 export { loadHostedConfig, readServiceSettings } from './config.js';
 export type { ServiceSettings } from './config.js';
 export { ServiceHost, assertHostedConfig, openBucket } from './host.js';
