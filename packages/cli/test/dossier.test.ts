@@ -104,4 +104,53 @@ describe('passerelle dossier trace', () => {
     expect(none.code).toBe(1);
     expect(none.out).toContain('0 messages');
   });
+
+  test('dossier trace --since - reads only what the stream stored since then; a time after the last message reads nothing and returns', async () => {
+    const nc = await connectNats({ servers: nats.url });
+    const jsm = await jetstreamManager(nc, { timeout: 30_000 });
+    await provisionStreams(jsm);
+    const js = jetstream(nc);
+    const dossier = '0190d1a8-7c1e-4b7e-9d1b-3c3f2e6a9999';
+    const early = '0190f5c2-bbbb-7bbb-8ccc-000000000001';
+    const late = '0190f5c2-bbbb-7bbb-8ccc-000000000002';
+    const subject = 'pex.msg.application-submitted.portal-demo.region-bruxelles';
+    await js.publish(
+      subject,
+      envelope(early, 'application-submitted', 'portal-demo', 'region-bruxelles', dossier),
+      {
+        msgID: early,
+      },
+    );
+    await new Promise((r) => setTimeout(r, 1_100));
+    const between = new Date();
+    await new Promise((r) => setTimeout(r, 100));
+    await js.publish(
+      subject,
+      envelope(late, 'application-submitted', 'portal-demo', 'region-bruxelles', dossier),
+      {
+        msgID: late,
+      },
+    );
+    await nc.close();
+
+    type Trace = { messages: { messageId: string }[]; scanned: number };
+    // (the exit code is 1 when no message is found; the JSON is printed all the same)
+    const trace = async (...args: string[]): Promise<Trace> =>
+      JSON.parse(
+        (await capture(['dossier', 'trace', dossier, '--server', nats.url, '--json', ...args])).out,
+      ) as Trace;
+    expect((await trace('--since', '1h')).messages.map((m) => m.messageId)).toEqual([early, late]);
+    const recent = await trace('--since', between.toISOString());
+    expect(recent.messages.map((m) => m.messageId)).toEqual([late]);
+    expect(recent.scanned).toBe(1);
+    const started = Date.now();
+    const future = await trace('--since', new Date(Date.now() + 3_600_000).toISOString());
+    expect([future.messages.length, future.scanned]).toEqual([0, 0]);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    for (const bad of ['yesterday', '2027-13-45', '10w', '2027-03-01T08:00:00']) {
+      const r = await capture(['dossier', 'trace', dossier, '--server', nats.url, '--since', bad]);
+      expect([bad, r.code]).toEqual([bad, 1]);
+      expect(r.err).toMatch(/ERR_CONFIG_INVALID: since must be/);
+    }
+  });
 });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { DeliverPolicy, type JetStreamManager, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { PasserelleError } from '@passerelle/errors';
 import { StreamNames, Subjects } from '@passerelle/exchange';
 import { type ServerOptions, credentialsOption, serverOption, withJetStream } from '../context.js';
 
@@ -66,16 +67,24 @@ export async function readDossierTrace(
   nc: NatsConnection,
   jsm: JetStreamManager,
   dossierId: string,
+  options: { since?: Date } = {},
 ): Promise<DossierTrace> {
   const info = await jsm.streams.info(StreamNames.exchange);
   const messages: TraceMessage[] = [];
   const receipts: TraceReceipt[] = [];
   let scanned = 0;
-  if (info.state.messages > 0) {
+  // from `since` on (a dossier's traffic starts with its application): a long stream is not read whole
+  const consumer =
+    info.state.messages > 0
+      ? await jetstream(nc, { timeout: 15_000 }).consumers.get(
+          StreamNames.exchange,
+          options.since
+            ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: options.since.toISOString() }
+            : { deliver_policy: DeliverPolicy.All },
+        )
+      : undefined;
+  if (consumer && (await consumer.info(true)).num_pending > 0) {
     const last = info.state.last_seq;
-    const consumer = await jetstream(nc, { timeout: 15_000 }).consumers.get(StreamNames.exchange, {
-      deliver_policy: DeliverPolicy.All,
-    });
     const needle = Buffer.from(dossierId);
     const iter = await consumer.consume({ max_messages: 256 });
     for await (const m of iter) {
@@ -159,6 +168,27 @@ export function formatDossierTrace(trace: DossierTrace): string[] {
   return lines;
 }
 
+/**
+ * The instant `--since` names: an RFC 3339 date or date-time, or a duration back from `now` (`90d`, `12h`,
+ * `30m`); `ERR_CONFIG_INVALID` otherwise.
+ */
+export function parseSince(value: string, now = new Date()): Date {
+  const duration = /^(\d{1,6})([dhm])$/.exec(value.trim());
+  if (duration) {
+    const unit = { d: 86_400_000, h: 3_600_000, m: 60_000 }[duration[2] as 'd' | 'h' | 'm'];
+    return new Date(now.getTime() - Number(duration[1]) * unit);
+  }
+  if (/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value.trim())) {
+    const at = new Date(value.trim());
+    if (!Number.isNaN(at.getTime())) return at;
+  }
+  throw new PasserelleError(
+    'ERR_CONFIG_INVALID',
+    'since must be a date (2027-03-01), a date-time with its offset (2027-03-01T08:00:00Z) or a duration (90d, 12h, 30m).',
+    { details: { setting: 'since' } },
+  );
+}
+
 /** Registers `passerelle dossier trace <dossierId>`. */
 export function registerDossier(program: Command): void {
   const dossier = program.command('dossier').description("a dossier's traffic on the exchange (meta only)");
@@ -168,9 +198,16 @@ export function registerDossier(program: Command): void {
     .argument('<dossierId>', 'pseudonymous dossier id')
     .addOption(serverOption())
     .addOption(credentialsOption())
+    .option(
+      '--since <when>',
+      'read only what the stream stored since then: a date or time (2027-03-01, 2027-03-01T08:00:00Z) or a duration back from now (90d, 12h, 30m)',
+    )
     .option('--json', 'print JSON')
-    .action(async (dossierId: string, opts: ServerOptions & { json?: boolean }) => {
-      const trace = await withJetStream(opts, (nc, jsm) => readDossierTrace(nc, jsm, dossierId));
+    .action(async (dossierId: string, opts: ServerOptions & { json?: boolean; since?: string }) => {
+      const since = opts.since === undefined ? undefined : parseSince(opts.since);
+      const trace = await withJetStream(opts, (nc, jsm) =>
+        readDossierTrace(nc, jsm, dossierId, since ? { since } : {}),
+      );
       if (opts.json) console.log(JSON.stringify(trace, null, 2));
       else for (const line of formatDossierTrace(trace)) console.log(line);
       if (trace.messages.length === 0) process.exitCode = 1;
