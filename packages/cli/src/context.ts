@@ -32,9 +32,15 @@ export function credentialsOption(): Option {
   );
 }
 
+/** A server URL as it may be shown: without a `user:password@` part. */
+function withoutUserInfo(url: string): string {
+  return url.replace(/^([a-z]+:\/\/)[^@/]*@/i, '$1');
+}
+
 /**
- * Connects as the CLI: with the credentials file of `--credentials` (or `PASSERELLE_CREDENTIALS`) to its
- * servers or to `--server`, else without credentials to {@link resolveServer}'s server.
+ * Connects as the CLI: with the credentials file of `--credentials` (or `PASSERELLE_CREDENTIALS`) to
+ * `--server` or else the file's own servers (`PASSERELLE_NATS_URL` and `server.json` name the local
+ * exchange, not the one the credentials are for); without credentials, to {@link resolveServer}'s server.
  */
 export async function connectCli(
   opts: ServerOptions,
@@ -53,9 +59,10 @@ export async function connectCli(
     // a secured exchange refuses a client without its certificate and nkey: say what to do
     const message = (err as { message?: unknown }).message;
     if (typeof message === 'string' && /certificate|tls|authori[sz]ation|authentication/i.test(message)) {
+      const home = process.env['PASSERELLE_HOME'] ?? LOCAL_STATE_DIR;
       throw new PasserelleError(
         'ERR_CONFIG_INVALID',
-        `${servers} refused a client without credentials (${message}): pass --credentials <file> or set PASSERELLE_CREDENTIALS (pnpm start --secure writes the operator's as .passerelle/secure/credentials/operator.json).`,
+        `${withoutUserInfo(servers)} refused a client without credentials (${message}): pass --credentials <file> or set PASSERELLE_CREDENTIALS (pnpm start --secure writes the operator's as ${join(home, 'secure', 'credentials', 'operator.json')}).`,
         { cause: err, details: { setting: 'credentials' } },
       );
     }

@@ -147,7 +147,22 @@ describe('passerelle dossier trace', () => {
     const future = await trace('--since', new Date(Date.now() + 3_600_000).toISOString());
     expect([future.messages.length, future.scanned]).toEqual([0, 0]);
     expect(Date.now() - started).toBeLessThan(5_000);
-    for (const bad of ['yesterday', '2027-13-45', '10w', '2027-03-01T08:00:00']) {
+    const text = await capture([
+      'dossier',
+      'trace',
+      dossier,
+      '--server',
+      nats.url,
+      '--since',
+      between.toISOString(),
+    ]);
+    expect(text.out.split('\n')[0]).toContain(`(EXCHANGE since ${between.toISOString()}, 1 records read)`);
+    // no consumer is left behind on the server
+    const probe = await connectNats({ servers: nats.url });
+    const consumers = await (await jetstreamManager(probe)).consumers.list('EXCHANGE').next();
+    expect(consumers.filter((c) => c.config.durable_name === undefined)).toEqual([]);
+    await probe.close();
+    for (const bad of ['yesterday', '2027-13-45', '2027-02-30', '10w', '999999d', '2027-03-01T08:00:00']) {
       const r = await capture(['dossier', 'trace', dossier, '--server', nats.url, '--since', bad]);
       expect([bad, r.code]).toEqual([bad, 1]);
       expect(r.err).toMatch(/ERR_CONFIG_INVALID: since must be/);

@@ -1,4 +1,5 @@
 import {
+  P256_JWK_RULE,
   type ParticipantPublicKeys,
   type PrivateJwk,
   type PublicJwk,
@@ -43,7 +44,8 @@ function checkKeys(id: string, keys: unknown, use: 'signing' | 'encryption'): Pu
     invalid(id, `${use} must be a non-empty list of public keys`);
   const kids = new Set<string>();
   for (const k of keys as unknown[]) {
-    if (!isPublicJwk(k)) invalid(id, `${use} holds something else than a public EC P-256 JWK with kid`);
+    if (!isPublicJwk(k))
+      invalid(id, `${use} holds something else than a public P-256 JWK (${P256_JWK_RULE})`);
     if (kids.has(k.kid)) invalid(id, `${use} has two keys with kid ${k.kid}`);
     kids.add(k.kid);
     for (const f of ['notBefore', 'notAfter'] as const) {

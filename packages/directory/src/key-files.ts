@@ -1,6 +1,7 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  P256_JWK_RULE,
   type ParticipantKeys,
   type PrivateJwk,
   type PublicJwk,
@@ -97,7 +98,7 @@ export async function loadParticipantKeys(dir: string): Promise<ParticipantKeys>
   ) {
     throw new DirectoryError(
       'ERR_KEY_FILE_INVALID',
-      `${path} is not a participant key file (participantId, signing, encryption[]).`,
+      `${path} is not a participant key file (participantId, signing, encryption[]; keys: ${P256_JWK_RULE}, and d).`,
     );
   }
   return data as ParticipantKeys;
@@ -117,7 +118,7 @@ export async function loadPublicKeysFile(path: string): Promise<ParticipantPubli
   ) {
     throw new DirectoryError(
       'ERR_KEY_FILE_INVALID',
-      `${path} is not a public key file (participantId, signing[], encryption[] without private members).`,
+      `${path} is not a public key file (participantId, signing[], encryption[] without private members; keys: ${P256_JWK_RULE}).`,
     );
   }
   return data as ParticipantPublicFile;
@@ -150,7 +151,7 @@ export async function writeAnchor(
 export async function loadAnchor(path: string): Promise<PublicJwk> {
   const data = await readJson(path, 'Anchor file');
   if (!isPublicJwk(data) && !isPrivateJwk(data)) {
-    throw new DirectoryError('ERR_KEY_FILE_INVALID', `${path} is not an EC P-256 JWK with kid.`);
+    throw new DirectoryError('ERR_KEY_FILE_INVALID', `${path} is not a P-256 JWK (${P256_JWK_RULE}).`);
   }
   return toPublicJwk(data);
 }
@@ -160,6 +161,9 @@ export async function loadAnchorPrivateKey(path: string): Promise<PrivateJwk> {
   const data = await readJson(path, 'Anchor key file');
   await assertPrivateMode(path);
   if (!isPrivateJwk(data))
-    throw new DirectoryError('ERR_KEY_FILE_INVALID', `${path} is not a private EC P-256 JWK with kid.`);
+    throw new DirectoryError(
+      'ERR_KEY_FILE_INVALID',
+      `${path} is not a private P-256 JWK (${P256_JWK_RULE}, and d).`,
+    );
   return data;
 }

@@ -8,6 +8,7 @@ import {
   additionalData,
   deriveKeys,
   openSealed,
+  pad,
   parseObjectKey,
 } from './document-store.js';
 import { openObjectStore } from './open-object-store.js';
@@ -102,7 +103,8 @@ export class DecisionArchive {
    * Encrypts and stores a decision document the procedure rendered (`ref` is its plain reference), and
    * returns the reference to send instead: the same hash, media type and size, and an `objectKey`
    * `d1/<object id>/<key>` whose key part reads it (as `DocumentStore`'s references do). Whoever reads the
-   * bucket — NATS operators, participants sharing it — sees a random-looking name, sizes and ciphertext.
+   * bucket — NATS operators, participants sharing it — sees a random-looking name and ciphertext, padded to
+   * a multiple of 1 KiB (so that the size does not tell a grant, with its period, from a refusal).
    * The key is derived from the issuer's `secret` and the document's hash (the key is never used for other
    * bytes), so the same document always gives the same object and reference: a step replayed after a
    * crash stores nothing new and sends the same payload.
@@ -115,14 +117,16 @@ export class DecisionArchive {
       );
     }
     const hmac = (key: Uint8Array, data: string): Buffer => createHmac('sha256', key).update(data).digest();
-    const documentSecret = hmac(secret, `passerelle decision document v1\n${ref.sha256}`);
+    // one key per (issuer, bytes, media type): it never encrypts anything else, so its fixed IV is safe
+    const documentSecret = hmac(secret, `passerelle decision document v1\n${ref.sha256}\n${ref.mediaType}`);
     const name = `${FORMAT}/${hmac(documentSecret, 'object id').subarray(0, 16).toString('base64url')}`;
     const objectKey = `${name}/${documentSecret.toString('base64url')}`;
     const { encKey } = deriveKeys(documentSecret);
     const iv = hmac(documentSecret, 'iv').subarray(0, 12);
     const cipher = createCipheriv('aes-256-gcm', encKey, iv);
     cipher.setAAD(additionalData(name, ref.mediaType));
-    const sealed = Buffer.concat([cipher.update(bytes), cipher.final(), cipher.getAuthTag()]);
+    // padded inside the cipher: the stored size does not tell a grant from a refusal
+    const sealed = Buffer.concat([cipher.update(pad(bytes)), cipher.final(), cipher.getAuthTag()]);
     const info = await this.os.info(name);
     if (
       !info ||
@@ -153,25 +157,29 @@ export class DecisionArchive {
    */
   async read(ref: DecisionDocumentRef): Promise<Uint8Array> {
     const sealed = parseObjectKey(ref.objectKey);
-    if (sealed) {
-      const [info, data] = await Promise.all([this.os.info(sealed.name), this.os.getBlob(sealed.name)]);
-      if (!info || info.deleted || !data) throw this.missing();
-      return openSealed(sealed, { ...ref, mediaType: ref.mediaType ?? '' }, info.metadata?.['iv'], data);
-    }
     const integrity = (cause?: unknown): DocumentError =>
       new DocumentError(
         'ERR_DOCUMENT_INTEGRITY',
         'The stored decision document differs from its reference (size or SHA-256).',
         cause === undefined ? {} : { cause },
       );
-    let data: Uint8Array | null;
-    try {
-      data = await this.os.getBlob(ref.objectKey);
-    } catch (err) {
-      // the store's own digest check: the chunks were altered after they were written
-      if (err instanceof Error && /corrupt object/.test(err.message)) throw integrity(err);
-      throw err;
+    const get = async (name: string): Promise<Uint8Array | null> => {
+      try {
+        return await this.os.getBlob(name);
+      } catch (err) {
+        // the store's own digest check: the chunks were altered after they were written
+        if (err instanceof Error && /corrupt object/.test(err.message)) throw integrity(err);
+        throw err;
+      }
+    };
+    if (sealed) {
+      const [info, data] = await Promise.all([this.os.info(sealed.name), get(sealed.name)]);
+      if (!info || info.deleted || !data) throw this.missing();
+      return openSealed(sealed, { ...ref, mediaType: ref.mediaType ?? '' }, info.metadata?.['iv'], data, {
+        padded: true,
+      });
     }
+    const data = await get(ref.objectKey);
     if (!data) throw this.missing();
     if (data.length !== ref.size || sha256Hex(data) !== ref.sha256) throw integrity();
     return data;

@@ -100,6 +100,32 @@ function sealedIntegrity(cause?: unknown): DocumentError {
   );
 }
 
+/** @internal Padding block of {@link pad}. */
+export const PAD_BLOCK = 1024;
+
+/**
+ * @internal The bytes behind a 4-byte big-endian length, then zeros up to a multiple of {@link PAD_BLOCK}:
+ * encrypted so, documents of different lengths (a grant with its period, a refusal with its reason) have
+ * the same stored size.
+ */
+export function pad(bytes: Uint8Array): Buffer {
+  const total = Math.ceil((bytes.length + 4) / PAD_BLOCK) * PAD_BLOCK;
+  const out = Buffer.alloc(total);
+  out.writeUInt32BE(bytes.length, 0);
+  out.set(bytes, 4);
+  return out;
+}
+
+/** The bytes {@link pad} wrapped, or undefined when the length or the padding is not its. */
+function unpad(padded: Buffer): Buffer | undefined {
+  if (padded.length < 4 || padded.length % PAD_BLOCK !== 0) return undefined;
+  const length = padded.readUInt32BE(0);
+  if (length > padded.length - 4) return undefined;
+  const rest = padded.subarray(4 + length);
+  if (rest.some((b) => b !== 0)) return undefined;
+  return padded.subarray(4, 4 + length);
+}
+
 /**
  * @internal Decrypts an object stored under `parsed.name` with the IV of its metadata, and checks the
  * plain bytes against the reference (SHA-256 and size); `ERR_DOCUMENT_INTEGRITY` otherwise.
@@ -109,6 +135,7 @@ export function openSealed(
   ref: { sha256: string; size: number; mediaType: string },
   iv: string | undefined,
   data: Uint8Array,
+  options: { padded?: boolean } = {},
 ): Uint8Array {
   if (!iv || data.length < TAG_BYTES) throw sealedIntegrity();
   let plain: Buffer;
@@ -119,6 +146,11 @@ export function openSealed(
     plain = Buffer.concat([decipher.update(data.subarray(0, data.length - TAG_BYTES)), decipher.final()]);
   } catch (err) {
     throw sealedIntegrity(err);
+  }
+  if (options.padded) {
+    const inner = unpad(plain);
+    if (!inner) throw sealedIntegrity();
+    plain = inner;
   }
   if (plain.length !== ref.size || createHash('sha256').update(plain).digest('hex') !== ref.sha256) {
     throw sealedIntegrity();

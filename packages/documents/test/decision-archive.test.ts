@@ -105,8 +105,18 @@ describe('decision archive', () => {
     const name = sealed.objectKey.split('/').slice(0, 2).join('/');
     const os = await new Objm(nc).open(DECISIONS_BUCKET);
     const stored = Buffer.from((await os.getBlob(name))!);
-    expect(stored.length).toBe(bytes.length + 16);
+    expect(stored.length).toBe(1024 + 16); // padded to 1 KiB, and the GCM tag
     expect(stored.includes('D-2027-SEAL-1')).toBe(false);
+    // a longer document (a refusal and its reason, a grant and its period) is stored at the same size
+    const longer = Buffer.from(
+      JSON.stringify({ document: '48', dossierId: 'D-2027-SEAL-1', outcome: 'refused:public-order-x' }),
+    );
+    const refusal = await archive.putSealed(
+      { sha256: sha(longer), size: longer.length, mediaType: 'application/json', objectKey: 'x' },
+      longer,
+      secret,
+    );
+    expect((await os.info(refusal.objectKey.split('/').slice(0, 2).join('/')))?.size).toBe(1024 + 16);
     expect(await os.info(plain.objectKey)).toBeNull(); // nothing under the readable name
     // a recipient with the reference reads the plain document back
     const other = await connect({ servers: nats.url });

@@ -15,7 +15,15 @@ export type { OpenOptions, SealInput, VerifySealOptions } from './envelope.js';
 export { EnvelopeError, EnvelopeErrorCodes, isEnvelopeError } from './envelope-error.js';
 export type { EnvelopeErrorCode } from './envelope-error.js';
 export { createJoseProvider, joseProvider } from './jose-provider.js';
-export { generateKey, generateParticipantKeys, isPrivateJwk, isPublicJwk, toPublicJwk } from './keys.js';
+export {
+  P256_JWK_RULE,
+  generateKey,
+  generateParticipantKeys,
+  isCanonicalCoordinate,
+  isPrivateJwk,
+  isPublicJwk,
+  toPublicJwk,
+} from './keys.js';
 export type { GenerateKeyOptions } from './keys.js';
 export {
   META_KEYS,

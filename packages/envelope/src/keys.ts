@@ -74,6 +74,10 @@ export function toPublicJwk(jwk: PublicJwk | PrivateJwk): PublicJwk {
 
 const COORDINATE = /^[A-Za-z0-9_-]{43}$/;
 
+/** What a P-256 JWK of the exchange is, for error messages that refuse one. */
+export const P256_JWK_RULE =
+  'kty EC, crv P-256, x and y each 32 bytes in canonical unpadded base64url (43 characters), and a kid';
+
 /**
  * Whether `v` spells a P-256 coordinate as RFC 7518 does: 32 bytes in unpadded base64url, and in the one
  * spelling that decodes to them (decoders ignore stray characters and the last character's spare bits, so

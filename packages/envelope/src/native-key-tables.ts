@@ -63,7 +63,8 @@ export function createKeyTableCache(tables: NativeKeyTables, after: number, max 
       }
       const count = (uses.get(id) ?? 0) + 1;
       if (count < after) {
-        if (uses.size >= 4 * max) uses.clear();
+        // counted for many more keys than tables are kept: a key in use reaches its table between clears
+        if (uses.size >= 64 * max) uses.clear();
         uses.set(id, count);
         return undefined;
       }

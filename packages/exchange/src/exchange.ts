@@ -107,11 +107,12 @@ export interface ExchangeOptions {
   /** Name of this process instance in idempotency leases (default random). */
   instanceId?: string;
   /**
-   * How long {@link Exchange.stop} waits for handlers in flight (default 30 s). Past it, their `signal`
-   * aborts, their leases and ack deadlines stop being extended, and `stop()` returns: their messages, not
-   * acknowledged, are delivered again once the ack wait has passed (to this participant's other instances,
-   * or after a restart), and their leases are taken over once expired. A handler that hangs cannot hold
-   * a shutdown for ever.
+   * How long {@link Exchange.stop} waits for handlers in flight, in ms (default 30 000; `Infinity`: no
+   * limit). Past it, their `signal` aborts, their leases and ack deadlines stop being extended, and `stop()`
+   * returns; whatever such a handler then does, its outcome is not recorded and no receipt goes out: its
+   * message, not acknowledged, is delivered again once the ack wait has passed (to this participant's other
+   * instances, or after a restart), and its lease is taken over once expired. A handler that hangs cannot
+   * hold a shutdown for ever.
    */
   stopGraceMs?: number;
 }
@@ -159,8 +160,9 @@ export interface IncomingMessage<P = unknown> {
   deliveryCount: number;
   /**
    * Aborted when the exchange stops and this handler has not finished within the grace period
-   * (`stopGraceMs`): its message is then left for another delivery, so a handler that can be cancelled
-   * should stop, and must not count on its effects being kept.
+   * (`stopGraceMs`). From then on, whatever the handler does, its message is left for another delivery
+   * (no outcome recorded, no receipt, no acknowledgement): a handler that can be cancelled should stop
+   * (returning or throwing alike), and must not count on what it did being kept.
    */
   signal: AbortSignal;
   /** Sends a follow-up in the same conversation (correlation kept, causation = this message). */
@@ -297,8 +299,22 @@ const DEFAULT_FRESHNESS_MS = 7 * 24 * 60 * 60 * 1000;
 /** How long a stop waits for handlers in flight by default (`stopGraceMs`). */
 export const DEFAULT_STOP_GRACE_MS = 30_000;
 
-/** Whether `promise` settles (either way) within `ms`; the timer does not outlive the answer. */
+/** A grace period: whole ms from 0 to 2^31 - 1 (a timer's range), or `Infinity` for no limit. */
+function checkedGraceMs(ms: number, setting: string): number {
+  if (ms === Infinity || (Number.isSafeInteger(ms) && ms >= 0 && ms <= 2_147_483_647)) return ms;
+  throw new ExchangeError(
+    'ERR_CONFIG_INVALID',
+    `${setting} must be a whole number of ms from 0 to 2147483647, or Infinity to wait without limit.`,
+    { details: { setting } },
+  );
+}
+
+/** Whether `promise` settles (either way) within `ms` (`Infinity`: waits); the timer does not outlive the answer. */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  if (ms === Infinity) {
+    await promise.catch(() => undefined);
+    return true;
+  }
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
   try {
@@ -353,7 +369,10 @@ export class Exchange {
     this.js = jetstream(nc, { timeout: 10_000 });
     this.provider = options.provider ?? defaultProvider;
     this.ackWaitMs = options.consumer?.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
-    this.stopGraceMs = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
+    this.stopGraceMs =
+      options.stopGraceMs === undefined
+        ? DEFAULT_STOP_GRACE_MS
+        : checkedGraceMs(options.stopGraceMs, 'stopGraceMs');
     // every publish waiting to retry listens on it; more than ten at once is normal during an outage
     setMaxListeners(0, this.closed.signal);
     // which cryptography this process runs, and why an addon is not in use where it is not
@@ -623,7 +642,15 @@ export class Exchange {
     let stopping = false;
     const inFlight = new Set<Promise<void>>();
     // aborted when a stop gives up waiting for the handlers in flight: theirs is `IncomingMessage.signal`
+    // (one signal for all of them: every handler may listen to it)
     const abandon = new AbortController();
+    setMaxListeners(0, abandon.signal);
+    let endedOnce = false;
+    const end = (): void => {
+      if (endedOnce) return;
+      endedOnce = true;
+      ended?.();
+    };
     // woken when a message's processing ends, if the loop waits for room (one waiter, not a race over all
     // the messages in flight, which would add a reaction to each of them for every message)
     let room: (() => void) | undefined;
@@ -643,6 +670,15 @@ export class Exchange {
       if (stopping) messages.stop();
       for await (const msg of messages) {
         while (inFlight.size >= concurrency) await new Promise<void>((resolve) => (room = resolve));
+        if (stopping) {
+          // pulled before the stop: not started, handed back at once for another delivery
+          try {
+            msg.nak();
+          } catch {
+            // the connection is closing: the server redelivers once the ack wait has passed
+          }
+          continue;
+        }
         const task = process(msg, limit, abandon.signal)
           .catch((err: unknown) => {
             this.logger.error(
@@ -670,7 +706,7 @@ export class Exchange {
       try {
         await loop();
       } finally {
-        ended?.();
+        end();
       }
     })();
     const subscription: Subscription = {
@@ -678,13 +714,16 @@ export class Exchange {
       stop: async (options = {}) => {
         stopping = true;
         messages?.stop();
-        const graceMs = options.graceMs ?? this.stopGraceMs;
+        const graceMs =
+          options.graceMs === undefined ? this.stopGraceMs : checkedGraceMs(options.graceMs, 'graceMs');
         if (!(await settlesWithin(closed, graceMs))) {
           this.logger.warn(
             { consumer: consumerName, handlers: inFlight.size, graceMs },
             'handlers still running after the grace period: abandoned, their messages will be delivered again',
           );
           abandon.abort();
+          // the subscription has ended for its owner, who may subscribe again
+          end();
         }
         this.subscriptions.delete(subscription);
       },
@@ -767,7 +806,7 @@ export class Exchange {
       // Delivered far more often than handler failures allow and still without an outcome: the processes
       // handling it stopped part-way, or its idempotency record or receipt could not be written for long.
       // Kept in DEADLETTER, where it can be replayed, rather than tried for ever.
-      await this.idempotency.release(meta.id).catch(() => undefined);
+      await this.idempotency.release(meta.id, claim.revision).catch(() => undefined);
       await this.reject(
         msg,
         new ExchangeError(
@@ -813,18 +852,35 @@ export class Exchange {
       });
     } catch (err) {
       clearInterval(working);
-      // the lease goes back first: a next delivery, or a replay of the dead letter, claims it at once
-      await this.idempotency.release(meta.id).catch(() => undefined);
+      if (abandoned.aborted) return this.leaveAbandoned(meta, 'threw');
+      // the lease goes back first (if still this delivery's): a next delivery, or a replay of the dead
+      // letter, claims it at once
+      await this.idempotency.release(meta.id, revision).catch(() => undefined);
       await this.reject(msg, err, { ...rejectAs, messageId: meta.id, fromHandler: true });
       return;
     }
     clearInterval(working);
+    if (abandoned.aborted) return this.leaveAbandoned(meta, 'returned');
     this.metrics.handlerSeconds.observe({ type: meta.type }, (performance.now() - started) / 1000);
     await this.idempotency.complete(meta.id, revision);
     await this.sendReceipt(meta, envelopeSha256);
     msg.ack();
     this.metrics.received.inc({ type: meta.type });
     this.logger.debug({ id: meta.id, type: meta.type, sender: meta.sender, seq: streamSeq }, 'handled');
+  }
+
+  /**
+   * A handler that settled after a stop abandoned it: whatever it did, its outcome is not recorded, no
+   * receipt goes out and the message is not acknowledged, so it is delivered again (to another instance,
+   * or after the restart) once its ack wait and lease have expired. Returning early on the signal thus
+   * loses nothing; a handler that finished its work late runs again, which one keyed by the message id
+   * (as the service host's dossier steps are) absorbs.
+   */
+  private leaveAbandoned(meta: EnvelopeMeta, how: 'returned' | 'threw'): void {
+    this.logger.warn(
+      { id: meta.id, type: meta.type, how },
+      'an abandoned handler ended after the stop: its message is left for another delivery',
+    );
   }
 
   /**

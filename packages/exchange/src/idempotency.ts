@@ -156,8 +156,7 @@ export class IdempotencyStore {
    * Sets the record of `id` to `done` by this instance, with compare-and-set: at `revision` when given,
    * else (or when that is stale) at the revision read back while the record is still this instance's
    * lease (a renewal whose answer was lost moved it on), or by creating it when it is gone. True once the
-   * record says done by this instance; false when another instance holds it. Throws when the bucket does
-   * not answer.
+   * record says done; false when another instance holds the lease. Throws when the bucket does not answer.
    */
   private async writeDone(id: string, revision: number | undefined, now: Date): Promise<boolean> {
     const key = this.key(id);
@@ -180,8 +179,10 @@ export class IdempotencyStore {
       return true;
     }
     const current = entry.json<IdempotencyRecord>();
-    if (current.owner !== this.owner) return false;
+    // done already (by this instance's lost answer, or by another that took the lease over): the message
+    // is handled; its receipt and acknowledgement follow
     if (current.state === 'done') return true;
+    if (current.owner !== this.owner) return false;
     await this.kv.update(key, record, entry.revision);
     return true;
   }
@@ -247,10 +248,14 @@ export class IdempotencyStore {
     return `dead.${this.key(id)}`;
   }
 
-  /** Gives a lease back after a handler error, so the next delivery can claim it at once. */
-  async release(id: string): Promise<void> {
+  /**
+   * Gives a lease back after a handler error, so the next delivery can claim it at once. With the lease's
+   * `revision`, only while the record is still at it: a lease another instance took over (or a record it
+   * marked done) is left alone.
+   */
+  async release(id: string, revision?: number): Promise<void> {
     this.held.delete(id);
-    await this.kv.delete(this.key(id));
+    await this.kv.delete(this.key(id), revision === undefined ? undefined : { previousSeq: revision });
   }
 
   /** The record of an id, if any. */

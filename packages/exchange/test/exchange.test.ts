@@ -516,7 +516,7 @@ describe('exchange runtime', () => {
     expect(calls()).toBe(2);
   });
 
-  test('exchange - a handler that never finishes holds a stop only for the grace period; its message is then handled once by the next instance', async () => {
+  test('exchange - a handler that never finishes holds a stop only for the grace period; the stopped exchange may subscribe again, and the message is handled once by the next instance', async () => {
     const post = await connect(POST);
     const first = await connect(OE, { consumer: { ackWaitMs: 2_000 } });
     let signal: AbortSignal | undefined;
@@ -539,12 +539,56 @@ describe('exchange runtime', () => {
     await first.stop({ graceMs: 300 });
     expect(Date.now() - stopping).toBeLessThan(5_000);
     expect(signal?.aborted).toBe(true);
+    // the stop has ended the subscription for its owner, though the abandoned handler still hangs
+    const again = first.subscribe({ 'visa-issued': async () => undefined });
+    await again.stop({ graceMs: 1_000 });
     // the message was not acknowledged nor its lease kept alive: the next instance takes it, once
     const second = await connect(OE, { consumer: { ackWaitMs: 2_000 } });
     let handled = 0;
     second.subscribe({ 'visa-issued': async () => void handled++ });
     await post.awaitReceipt(sent!.id, 20_000);
     expect(handled).toBe(1);
+  });
+
+  test('exchange - a handler that returns on its signal after the grace period: nothing is recorded, its message is handled by the next instance', async () => {
+    const post = await connect(POST);
+    const first = await connect(OE, { consumer: { ackWaitMs: 2_000 } });
+    const started = new Promise<void>((resolve) =>
+      first.subscribe({
+        'visa-issued': (m) => {
+          resolve();
+          // a cancellable handler: gives up, without doing its work, when told to
+          return new Promise<void>((done) => m.signal.addEventListener('abort', () => done()));
+        },
+      }),
+    );
+    const [sent] = await post.send('visa-issued', example('visa-issued'), {
+      to: OE,
+      dossierId: 'DOSSIER-0032',
+    });
+    await started;
+    await first.stop({ graceMs: 200 });
+    // not taken as handled: no receipt from the abandoned run
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await post.unreceipted(0)).map((m) => m.id)).toContain(sent!.id);
+    const second = await connect(OE, { consumer: { ackWaitMs: 2_000 } });
+    let handled = 0;
+    second.subscribe({ 'visa-issued': async () => void handled++ });
+    await post.awaitReceipt(sent!.id, 20_000);
+    expect(handled).toBe(1);
+  });
+
+  test("exchange - a grace period must be a timer's whole number of ms, or Infinity", async () => {
+    for (const bad of [-1, 1.5, Number.NaN, 2 ** 31]) {
+      await expect(connect(OE, { stopGraceMs: bad })).rejects.toMatchObject({
+        code: 'ERR_CONFIG_INVALID',
+        details: { setting: 'stopGraceMs' },
+      });
+    }
+    const oe = await connect(OE, { stopGraceMs: Infinity });
+    const sub = oe.subscribe({ 'visa-issued': async () => undefined });
+    await expect(sub.stop({ graceMs: -5 })).rejects.toMatchObject({ code: 'ERR_CONFIG_INVALID' });
+    await sub.stop({ graceMs: 1_000 });
   });
 
   test('exchange - a second subscription to the same inbox is refused: it would split the messages of one consumer', async () => {

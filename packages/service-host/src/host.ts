@@ -496,6 +496,13 @@ export class ServiceHost<S> {
         const bytes = Buffer.from(d.base64, 'base64');
         const ref = secret ? findDocumentRef(payload, d.objectKey) : undefined;
         if (!secret || !ref) {
+          if (secret) {
+            // a rule handed over a document its message does not reference: kept, but readable
+            this.logger.warn(
+              { participant, dossierId, type: message.type },
+              'a decision document its message does not reference is stored unencrypted',
+            );
+          }
           await archive.put(d.objectKey, bytes);
           continue;
         }

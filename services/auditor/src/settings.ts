@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { type PrivateJwk, isPrivateJwk } from '@passerelle/envelope';
+import { P256_JWK_RULE, type PrivateJwk, isPrivateJwk } from '@passerelle/envelope';
 import { PasserelleError } from '@passerelle/errors';
 
 /** The auditor's start-up settings, read from the environment by {@link readAuditorSettings}. */
@@ -129,7 +129,7 @@ export async function loadAuditorKey(path: string): Promise<PrivateJwk> {
     throw bad('PASSERELLE_AUDITOR_KEY', 'holds encryption keys: the auditor takes its signing key only');
   }
   if (!isPrivateJwk(data) || (data.use !== undefined && data.use !== 'sig')) {
-    throw bad('PASSERELLE_AUDITOR_KEY', 'is not a private EC P-256 signing JWK with a kid');
+    throw bad('PASSERELLE_AUDITOR_KEY', `is not a private P-256 signing JWK (${P256_JWK_RULE}, and d)`);
   }
   return data;
 }

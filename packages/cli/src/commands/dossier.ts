@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { DeliverPolicy, type JetStreamManager, jetstream } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, type JetStreamManager, jetstream } from '@nats-io/jetstream';
+import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { PasserelleError } from '@passerelle/errors';
 import { StreamNames, Subjects } from '@passerelle/exchange';
 import { type ServerOptions, credentialsOption, serverOption, withJetStream } from '../context.js';
@@ -39,6 +39,8 @@ export interface DossierTrace {
   orphanReceipts: TraceReceipt[];
   /** Records read from EXCHANGE to build it. */
   scanned: number;
+  /** Where the reading started (`--since`), RFC 3339; absent: the whole stream. */
+  since?: string;
 }
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '?');
@@ -73,17 +75,8 @@ export async function readDossierTrace(
   const messages: TraceMessage[] = [];
   const receipts: TraceReceipt[] = [];
   let scanned = 0;
-  // from `since` on (a dossier's traffic starts with its application): a long stream is not read whole
-  const consumer =
-    info.state.messages > 0
-      ? await jetstream(nc, { timeout: 15_000 }).consumers.get(
-          StreamNames.exchange,
-          options.since
-            ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: options.since.toISOString() }
-            : { deliver_policy: DeliverPolicy.All },
-        )
-      : undefined;
-  if (consumer && (await consumer.info(true)).num_pending > 0) {
+  const scan = async (name: string): Promise<void> => {
+    const consumer = await jetstream(nc, { timeout: 15_000 }).consumers.get(StreamNames.exchange, name);
     const last = info.state.last_seq;
     const needle = Buffer.from(dossierId);
     const iter = await consumer.consume({ max_messages: 256 });
@@ -129,6 +122,25 @@ export async function readDossierTrace(
       if (m.seq >= last || m.info.pending === 0) break;
     }
     iter.stop();
+  };
+  // An ephemeral consumer, from `since` on (a dossier's traffic starts with its application: a long
+  // stream is not read whole); not an ordered one, whose reset after a missed heartbeat would ask for a
+  // start sequence beside the start time, which the server refuses, and retry that for ever.
+  const created =
+    info.state.messages > 0
+      ? await jsm.consumers.add(StreamNames.exchange, {
+          ack_policy: AckPolicy.None,
+          mem_storage: true,
+          inactive_threshold: nanos(30_000),
+          ...(options.since
+            ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: options.since.toISOString() }
+            : { deliver_policy: DeliverPolicy.All }),
+        })
+      : undefined;
+  try {
+    if (created && created.num_pending > 0) await scan(created.name);
+  } finally {
+    if (created) await jsm.consumers.delete(StreamNames.exchange, created.name).catch(() => undefined);
   }
   const byId = new Map(messages.map((m) => [m.messageId, m]));
   const orphanReceipts: TraceReceipt[] = [];
@@ -137,7 +149,13 @@ export async function readDossierTrace(
     if (m && !m.receipt) m.receipt = r;
     else orphanReceipts.push(r);
   }
-  return { dossierId, messages, orphanReceipts, scanned };
+  return {
+    dossierId,
+    messages,
+    orphanReceipts,
+    scanned,
+    ...(options.since ? { since: options.since.toISOString() } : {}),
+  };
 }
 
 function clock(iso: string): string {
@@ -149,7 +167,7 @@ export function formatDossierTrace(trace: DossierTrace): string[] {
   const lines = [
     `dossier ${trace.dossierId}: ${trace.messages.length} messages, ${
       trace.messages.filter((m) => m.receipt).length
-    } receipted (EXCHANGE, ${trace.scanned} records read)`,
+    } receipted (EXCHANGE${trace.since ? ` since ${trace.since}` : ''}, ${trace.scanned} records read)`,
   ];
   const typeWidth = Math.max(10, ...trace.messages.map((m) => m.type.length));
   const routeWidth = Math.max(10, ...trace.messages.map((m) => m.sender.length + m.recipient.length + 3));
@@ -169,18 +187,26 @@ export function formatDossierTrace(trace: DossierTrace): string[] {
 }
 
 /**
- * The instant `--since` names: an RFC 3339 date or date-time, or a duration back from `now` (`90d`, `12h`,
- * `30m`); `ERR_CONFIG_INVALID` otherwise.
+ * The instant `--since` names: an RFC 3339 date (midnight UTC, an hour or two before midnight in
+ * Brussels) or date-time with its offset, or a duration back from `now` (`90d`, `12h`, `30m`, at most a
+ * century); `ERR_CONFIG_INVALID` otherwise.
  */
 export function parseSince(value: string, now = new Date()): Date {
-  const duration = /^(\d{1,6})([dhm])$/.exec(value.trim());
+  const text = value.trim();
+  const duration = /^(\d{1,6})([dhm])$/.exec(text);
   if (duration) {
     const unit = { d: 86_400_000, h: 3_600_000, m: 60_000 }[duration[2] as 'd' | 'h' | 'm'];
-    return new Date(now.getTime() - Number(duration[1]) * unit);
+    const ms = Number(duration[1]) * unit;
+    // a stream keeps its messages for months: a century back is already all of it
+    if (ms <= 100 * 366 * 86_400_000) return new Date(now.getTime() - ms);
   }
-  if (/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value.trim())) {
-    const at = new Date(value.trim());
-    if (!Number.isNaN(at.getTime())) return at;
+  const date = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.exec(text);
+  if (date) {
+    const at = new Date(text);
+    // a day that the calendar has (2027-02-30 would roll over into March)
+    const day = new Date(`${date[1]}-${date[2]}-${date[3]}T00:00:00Z`);
+    if (!Number.isNaN(at.getTime()) && day.toISOString().slice(0, 10) === `${date[1]}-${date[2]}-${date[3]}`)
+      return at;
   }
   throw new PasserelleError(
     'ERR_CONFIG_INVALID',
@@ -200,7 +226,7 @@ export function registerDossier(program: Command): void {
     .addOption(credentialsOption())
     .option(
       '--since <when>',
-      'read only what the stream stored since then: a date or time (2027-03-01, 2027-03-01T08:00:00Z) or a duration back from now (90d, 12h, 30m)',
+      'read only what the stream stored since then: a date (midnight UTC) or a date-time with its offset (2027-03-01, 2027-03-01T08:00:00+01:00), or a duration back from now (90d, 12h, 30m)',
     )
     .option('--json', 'print JSON')
     .action(async (dossierId: string, opts: ServerOptions & { json?: boolean; since?: string }) => {
