@@ -41,9 +41,9 @@ const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(byt
 
 /**
  * The decision documents (annexes 43 to 61, work authorisations, admissibility) in the JetStream Object
- * Store `pex-decisions`, content-addressed: the issuer stores a document under a name carrying its SHA-256
- * **before** the message that references it goes out, and a recipient reads it back, checked against the
- * reference, before it acts on the decision. The documents hold no personal data (the holder's identity
+ * Store `pex-decisions`: the issuer stores a document under a name derived from its SHA-256 **before** the
+ * message that references it goes out, and a recipient reads it back, checked against the reference, before
+ * it acts on the decision. The documents hold no personal data (the holder's identity
  * travels in the end-to-end encrypted payload), but they state outcomes and reasons (a refusal on grounds
  * of public order, an end of stay): the service host stores them encrypted ({@link putSealed}), each
  * under a key only the messages that reference it carry, as `pex-documents` does. Documents stored as
