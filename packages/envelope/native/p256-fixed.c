@@ -48,6 +48,7 @@
 #include <openssl/sha.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -488,22 +489,48 @@ static napi_value boolean(napi_env env, int value) {
   return out;
 }
 
-/* verify(handle, data, signature) -> boolean */
-static napi_value verify(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3)
-    return fail(env, "ERR_P256_ARGUMENT", "verify(key, data, signature) takes three arguments");
-  fixed_key *key = key_arg(env, argv[0]);
-  if (key == NULL) return fail(env, "ERR_P256_ARGUMENT", "verify(key, data, signature) needs a key from key()");
+/* The arguments of verify() and verifyOnPool(): a key's handle, the data, the signature (any length: one
+ * that is not 64 bytes verifies as false). 0 with an error thrown otherwise. */
+typedef struct {
+  napi_value handle; /* the key's handle, which an asynchronous verification references */
+  fixed_key *key;
   const unsigned char *data, *signature;
   size_t data_len, signature_len;
-  if (!bytes_arg(env, argv[1], &data, &data_len) || !bytes_arg(env, argv[2], &signature, &signature_len))
-    return fail(env, "ERR_P256_ARGUMENT", "verify(key, data, signature) takes Buffers");
-  if (signature_len != 2 * SCALAR_LEN) return boolean(env, 0);
+} verify_args;
+
+static int read_verify_args(napi_env env, napi_callback_info info, const char *call, verify_args *out) {
+  size_t argc = 3;
+  napi_value argv[3];
+  char message[96];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3) {
+    snprintf(message, sizeof message, "%s(key, data, signature) takes three arguments", call);
+    fail(env, "ERR_P256_ARGUMENT", message);
+    return 0;
+  }
+  out->handle = argv[0];
+  out->key = key_arg(env, argv[0]);
+  if (out->key == NULL) {
+    snprintf(message, sizeof message, "%s(key, data, signature) needs a key from key()", call);
+    fail(env, "ERR_P256_ARGUMENT", message);
+    return 0;
+  }
+  if (!bytes_arg(env, argv[1], &out->data, &out->data_len) ||
+      !bytes_arg(env, argv[2], &out->signature, &out->signature_len)) {
+    snprintf(message, sizeof message, "%s(key, data, signature) takes Buffers", call);
+    fail(env, "ERR_P256_ARGUMENT", message);
+    return 0;
+  }
+  return 1;
+}
+
+/* verify(handle, data, signature) -> boolean */
+static napi_value verify(napi_env env, napi_callback_info info) {
+  verify_args args;
+  if (!read_verify_args(env, info, "verify", &args)) return NULL;
+  if (args.signature_len != 2 * SCALAR_LEN) return boolean(env, 0);
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(data, data_len, digest);
-  return boolean(env, verify_digest(key, digest, signature));
+  SHA256(args.data, args.data_len, digest);
+  return boolean(env, verify_digest(args.key, digest, args.signature));
 }
 
 /* A verification on libuv's thread pool: the digest and the signature are copied, the key's handle is
@@ -542,24 +569,15 @@ static void verify_complete(napi_env env, napi_status status, void *data) {
 
 /* verifyOnPool(handle, data, signature) -> Promise<boolean> */
 static napi_value verify_on_pool(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3)
-    return fail(env, "ERR_P256_ARGUMENT", "verifyOnPool(key, data, signature) takes three arguments");
-  fixed_key *key = key_arg(env, argv[0]);
-  if (key == NULL)
-    return fail(env, "ERR_P256_ARGUMENT", "verifyOnPool(key, data, signature) needs a key from key()");
-  const unsigned char *data, *signature;
-  size_t data_len, signature_len;
-  if (!bytes_arg(env, argv[1], &data, &data_len) || !bytes_arg(env, argv[2], &signature, &signature_len))
-    return fail(env, "ERR_P256_ARGUMENT", "verifyOnPool(key, data, signature) takes Buffers");
+  verify_args args;
+  if (!read_verify_args(env, info, "verifyOnPool", &args)) return NULL;
   verify_job *job = calloc(1, sizeof *job);
   if (job == NULL) return fail(env, "ERR_P256_MEMORY", "no memory for the verification");
-  job->key = key;
-  SHA256(data, data_len, job->digest);
+  job->key = args.key;
+  SHA256(args.data, args.data_len, job->digest);
   napi_value promise, name;
-  if (signature_len == 2 * SCALAR_LEN) {
-    memcpy(job->signature, signature, sizeof job->signature);
+  if (args.signature_len == 2 * SCALAR_LEN) {
+    memcpy(job->signature, args.signature, sizeof job->signature);
   } else {
     memset(job->signature, 0, sizeof job->signature); /* r = 0: refused, as the synchronous call does */
   }
@@ -567,7 +585,7 @@ static napi_value verify_on_pool(napi_env env, napi_callback_info info) {
     free(job);
     return fail(env, "ERR_P256_MEMORY", "could not start the verification");
   }
-  if (napi_create_reference(env, argv[0], 1, &job->key_ref) != napi_ok ||
+  if (napi_create_reference(env, args.handle, 1, &job->key_ref) != napi_ok ||
       napi_create_string_utf8(env, "p256-verify", NAPI_AUTO_LENGTH, &name) != napi_ok ||
       napi_create_async_work(env, NULL, name, verify_execute, verify_complete, job, &job->work) != napi_ok ||
       napi_queue_async_work(env, job->work) != napi_ok) {

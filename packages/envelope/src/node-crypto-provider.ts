@@ -93,24 +93,50 @@ function tableNote(
 }
 
 function chooseKeyTables(choice: NodeCryptoProviderOptions['keyTables']): KeyTableCache | undefined {
-  if (choice === 'node') return undefined;
+  return chooseNative(
+    choice,
+    'keyTables',
+    'P-256 key-table addon',
+    () => {
+      const status = nativeKeyTables();
+      return status.available ? { addon: status.tables } : status;
+    },
+    (tables) => createKeyTableCache(tables, choice === 'native' ? 1 : TABLE_AFTER_USES),
+    undefined,
+  );
+}
+
+/**
+ * What an `'auto' | 'native' | 'node'` setting gives: `fallback` for `node`, and for `auto` where the addon
+ * is unavailable; the addon's (`use`) otherwise; `native` without the addon, or any other value, is
+ * `ERR_CONFIG_INVALID` naming the setting (and why the addon is unavailable).
+ */
+function chooseNative<A, T>(
+  choice: 'auto' | 'native' | 'node' | undefined,
+  setting: string,
+  what: string,
+  load: () => { addon: A } | { reason: string },
+  use: (addon: A) => T,
+  fallback: T,
+): T {
+  if (choice === 'node') return fallback;
   if (choice !== undefined && choice !== 'auto' && choice !== 'native') {
     throw new PasserelleError(
       'ERR_CONFIG_INVALID',
-      `keyTables must be 'auto', 'native' or 'node', not ${String(choice).slice(0, 32)}.`,
-      { details: { setting: 'keyTables' } },
+      `${setting} must be 'auto', 'native' or 'node', not ${String(choice).slice(0, 32)}.`,
+      { details: { setting } },
     );
   }
-  const status = nativeKeyTables();
-  if (status.available) return createKeyTableCache(status.tables, choice === 'native' ? 1 : TABLE_AFTER_USES);
+  const loaded = load();
+  if ('addon' in loaded) return use(loaded.addon);
   if (choice === 'native') {
     throw new PasserelleError(
       'ERR_CONFIG_INVALID',
-      `keyTables 'native' was asked for, but the P-256 key-table addon is unavailable: ${status.reason}.`,
-      { details: { setting: 'keyTables' } },
+      `${setting} 'native' was asked for, but the ${what} is unavailable: ${loaded.reason}.`,
+      { details: { setting } },
     );
   }
-  return undefined;
+  return fallback;
 }
 
 /** Agreements: a fresh ephemeral pair with Z for a recipient, and Z for a recipient's private key. */
@@ -161,24 +187,17 @@ const nodeAgreements: Agreements = {
 };
 
 function chooseAgreements(choice: NodeCryptoProviderOptions['agreement']): Agreements {
-  if (choice === 'node') return nodeAgreements;
-  if (choice !== undefined && choice !== 'auto' && choice !== 'native') {
-    throw new PasserelleError(
-      'ERR_CONFIG_INVALID',
-      `agreement must be 'auto', 'native' or 'node', not ${String(choice).slice(0, 32)}.`,
-      { details: { setting: 'agreement' } },
-    );
-  }
-  const status = nativeAgreement();
-  if (status.available) return nativeAgreements(status.agreement);
-  if (choice === 'native') {
-    throw new PasserelleError(
-      'ERR_CONFIG_INVALID',
-      `agreement 'native' was asked for, but the P-256 addon is unavailable: ${status.reason}.`,
-      { details: { setting: 'agreement' } },
-    );
-  }
-  return nodeAgreements;
+  return chooseNative(
+    choice,
+    'agreement',
+    'P-256 addon',
+    () => {
+      const status = nativeAgreement();
+      return status.available ? { addon: status.agreement } : status;
+    },
+    nativeAgreements,
+    nodeAgreements,
+  );
 }
 
 const b64 = (data: Buffer | string): string => Buffer.from(data).toString('base64url');

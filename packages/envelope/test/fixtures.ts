@@ -94,3 +94,13 @@ export async function craft(
   });
   return { meta: o.meta, jwe, seal };
 }
+
+/** The code of what `fn` throws ('no error' when it returns). */
+export function codeOf(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return (err as { code?: unknown }).code;
+  }
+  return 'no error';
+}

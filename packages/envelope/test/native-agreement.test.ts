@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { createNodeCryptoProvider, nativeAgreement, toPublicJwk } from '../src/index.js';
 import type { NativeAgreement } from '../src/native-agreement.js';
+import { codeOf } from './fixtures.js';
 
 const status = nativeAgreement();
 
@@ -33,16 +34,6 @@ function keyPair(): { d: Buffer; pub: Buffer; ecdh: ReturnType<typeof createECDH
   // getPrivateKey drops leading zero bytes (one key in 256): the addon takes the 32-byte scalar
   const d = ecdh.getPrivateKey();
   return { d: Buffer.concat([Buffer.alloc(32 - d.length), d]), pub, ecdh };
-}
-
-/** The code of what `fn` throws. */
-function codeOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: unknown }).code;
-  }
-  return 'no error';
 }
 
 describe.runIf(status.available)('native agreement', () => {

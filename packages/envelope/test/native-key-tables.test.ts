@@ -10,6 +10,7 @@ import {
 import { describe, expect, test } from 'vitest';
 import { createNodeCryptoProvider, isPublicJwk, nativeKeyTables } from '../src/index.js';
 import { createKeyTableCache, type NativeKeyTable, type NativeKeyTables } from '../src/native-key-tables.js';
+import { codeOf } from './fixtures.js';
 
 const status = nativeKeyTables();
 
@@ -98,15 +99,6 @@ function keyPair(): {
     format: 'jwk',
   });
   return { point, privateKey, ecdh };
-}
-
-function codeOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: unknown }).code;
-  }
-  return 'no error';
 }
 
 describe.runIf(status.available)('native key tables', () => {
