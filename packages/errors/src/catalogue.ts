@@ -40,6 +40,12 @@ export const ERROR_CATALOGUE = {
     retryable: true,
     description: 'A local nats-server exited or did not become ready during start-up; its log is included.',
   },
+  ERR_NATS_SERVER_PORT_IN_USE: {
+    area: 'runtime',
+    retryable: true,
+    description:
+      'A local nats-server exited at start-up because a port it was given is taken by another process; its log is included.',
+  },
   ERR_DOCKER_UNAVAILABLE: {
     area: 'runtime',
     retryable: false,

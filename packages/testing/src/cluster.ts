@@ -42,15 +42,44 @@ export interface NatsClusterOptions extends Pick<
 export async function startNatsCluster(options: NatsClusterOptions = {}): Promise<NatsCluster> {
   const size = options.size ?? 3;
   const name = `pex-cluster-${randomBytes(3).toString('hex')}`;
-  const clusterPorts: number[] = [];
-  for (let i = 0; i < size; i++) clusterPorts.push(await freeLoopbackPort(clusterPorts));
-
-  const servers: NatsServer[] = [];
+  const servers = await startNodes(name, size, options);
   const stop = async (): Promise<void> => {
     await Promise.all(servers.map((s) => s.stop()));
   };
   try {
-    const started = await Promise.all(
+    await waitForJetStream(
+      servers.map((s) => s.url),
+      options.readyTimeoutMs ?? 30_000,
+      options.clientOptions,
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    name,
+    servers,
+    get urls() {
+      return servers.map((s) => s.url);
+    },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+/** How many times the nodes are started on fresh route ports when one of them was taken meanwhile. */
+const PORT_ATTEMPTS = 5;
+
+/**
+ * Starts the nodes. A route port is chosen free and then handed to nats-server, so another process can take
+ * it in between; a node that fails for that reason (`ERR_NATS_SERVER_PORT_IN_USE`) makes every node start
+ * again on fresh ports. Nodes already started are stopped on any failure.
+ */
+async function startNodes(name: string, size: number, options: NatsClusterOptions): Promise<NatsServer[]> {
+  for (let attempt = 1; ; attempt++) {
+    const clusterPorts: number[] = [];
+    for (let i = 0; i < size; i++) clusterPorts.push(await freeLoopbackPort(clusterPorts));
+    const results = await Promise.allSettled(
       clusterPorts.map((port, i) =>
         startNatsServer({
           ...options,
@@ -59,22 +88,14 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
         }),
       ),
     );
-    servers.push(...started);
-    const urls = servers.map((s) => s.url);
-    await waitForJetStream(urls, options.readyTimeoutMs ?? 30_000, options.clientOptions);
-    const cluster: NatsCluster = {
-      name,
-      servers,
-      get urls() {
-        return servers.map((s) => s.url);
-      },
-      stop,
-      [Symbol.asyncDispose]: stop,
-    };
-    return cluster;
-  } catch (err) {
-    await stop();
-    throw err;
+    const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (failures.length === 0) return started;
+    await Promise.all(started.map((s) => s.stop()));
+    const portTaken = failures.every(
+      (e) => e instanceof HarnessError && e.code === 'ERR_NATS_SERVER_PORT_IN_USE',
+    );
+    if (!portTaken || attempt === PORT_ATTEMPTS) throw failures[0];
   }
 }
 

@@ -133,6 +133,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     };
     proc.stdout?.on('data', append);
     proc.stderr?.on('data', append);
+    const drained = new Promise<void>((resolve) => proc.once('close', () => resolve()));
     exited = new Promise((resolve) => {
       proc.once('exit', () => {
         live.delete(proc);
@@ -143,14 +144,23 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     const portsFile = join(workDir, `${binaryBase(binary)}_${proc.pid}.ports`);
     for (;;) {
       if (proc.exitCode !== null || proc.signalCode !== null) {
+        // Its last lines (the reason) may still be in the pipes when the exit is seen.
+        await Promise.race([drained, sleep(1_000)]);
         throw new HarnessError(
-          'ERR_NATS_SERVER_START_FAILED',
+          /bind: address already in use/.test(logText)
+            ? 'ERR_NATS_SERVER_PORT_IN_USE'
+            : 'ERR_NATS_SERVER_START_FAILED',
           `nats-server exited during start-up (code ${proc.exitCode ?? proc.signalCode}). Its log:\n${logText}`,
         );
       }
       const ports = await readPorts(portsFile);
       const listening = ports?.nats?.[0];
-      if (listening && (options.jetstream === false || /Server is ready/.test(logText))) {
+      // A node of a cluster binds its route port after "Server is ready": wait for that too, or a node whose
+      // route port was taken would be reported as started just before it exits.
+      const ready =
+        (options.jetstream === false || /Server is ready/.test(logText)) &&
+        (!options.cluster || /Listening for route connections/.test(logText));
+      if (listening && ready) {
         port = Number(new URL(listening).port);
         return;
       }

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { describe, expect, test } from 'vitest';
-import { findNatsServerBinary, startNatsCluster, startNatsServer } from '../src/index.js';
+import { findNatsServerBinary, freeLoopbackPort, startNatsCluster, startNatsServer } from '../src/index.js';
 
 function processAlive(pid: number): boolean {
   try {
@@ -71,6 +72,27 @@ describe('harness', () => {
 });
 
 describe('cluster', () => {
+  test('cluster - a node whose route port is taken fails with ERR_NATS_SERVER_PORT_IN_USE', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const address = holder.address();
+    const taken = typeof address === 'object' && address ? address.port : 0;
+    try {
+      // The launcher starts the nodes again on fresh ports on this code (a port chosen free can be taken
+      // before nats-server binds it); the reason is in the pipes only after the exit is seen.
+      const err = await startNatsServer({
+        serverName: 'pex-port-taken',
+        cluster: { name: 'pex-port-taken', port: taken, routes: [await freeLoopbackPort([taken])] },
+      }).catch((e: unknown) => e);
+      expect(err).toMatchObject({
+        code: 'ERR_NATS_SERVER_PORT_IN_USE',
+        message: expect.stringContaining(`127.0.0.1:${taken}`),
+      });
+    } finally {
+      holder.close();
+    }
+  });
+
   test('cluster - three nodes elect a leader for an R3 stream', async () => {
     const cluster = await startNatsCluster();
     try {
