@@ -104,7 +104,13 @@ export interface ExchangeOptions {
   concurrency?: number;
   logger?: Logger;
   metrics?: ExchangeMetrics;
-  /** Name of this process instance in idempotency leases (default random). */
+  /**
+   * Name of this process instance in idempotency leases (default: the participant id and a random suffix,
+   * new for each process). A process finding a lease under its own name takes it back at once (a restarted
+   * process resumes its previous life's messages without waiting for their leases to expire), so give a
+   * fixed name only where at most one live process carries it at a time (e.g. a stateful set's pod name);
+   * two live processes sharing one name could run a handler twice.
+   */
   instanceId?: string;
   /**
    * How long {@link Exchange.stop} waits for handlers in flight, in ms (default 30 000; `Infinity`: no
