@@ -105,8 +105,12 @@ export interface ProcedureHarness {
 
 const silent = (name: string) => createLogger(name, { level: 'silent' });
 
-/** Short delays: redelivery and ack waits in milliseconds so the retried paths stay fast. */
-const consumer = { ackWaitMs: 5_000, backoffMs: [200, 400], maxDeliver: 3 };
+/**
+ * Short delays: redelivery and ack waits in milliseconds so the retried paths stay fast. The last wait
+ * leaves a message that overtook its predecessor (a ruling before its application) 2.2 s for that one to be
+ * handled, on a loaded machine too, before it is dead-lettered.
+ */
+const consumer = { ackWaitMs: 5_000, backoffMs: [200, 2_000], maxDeliver: 3 };
 
 /**
  * Starts the four services (all regions, two posts, four communes in one instance each), the portal side

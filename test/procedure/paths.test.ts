@@ -17,7 +17,12 @@ import {
   today,
 } from './harness.js';
 
-const at = (offsetDays: number): Date => new Date(Date.now() + offsetDays * 86_400_000);
+/**
+ * Noon (UTC) of the Brussels date `offsetDays` from today: the services read dates in Brussels time, and
+ * adding whole days of 24 h to the current instant can land on the day before or after when a change of
+ * summer time falls in between.
+ */
+const at = (offsetDays: number): Date => new Date(`${today(offsetDays)}T12:00:00Z`);
 
 describe('single-permit procedure, end to end', () => {
   let h!: ProcedureHarness;

@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -71,18 +72,22 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
 const PORT_ATTEMPTS = 5;
 
 /**
- * Starts the nodes. A route port is chosen free and then handed to nats-server, so another process can take
- * it in between; a node that fails for that reason (`ERR_NATS_SERVER_PORT_IN_USE`) makes every node start
+ * Starts the nodes. Their ports are chosen free and then handed to nats-server, so another process can take
+ * one in between; a node that fails for that reason (`ERR_NATS_SERVER_PORT_IN_USE`) makes every node start
  * again on fresh ports. Nodes already started are stopped on any failure.
  */
 async function startNodes(name: string, size: number, options: NatsClusterOptions): Promise<NatsServer[]> {
   for (let attempt = 1; ; attempt++) {
-    const clusterPorts: number[] = [];
-    for (let i = 0; i < size; i++) clusterPorts.push(await freeLoopbackPort(clusterPorts));
+    // Client ports are chosen too (not left to nats-server): a node restarted after a kill binds them again.
+    const ports: number[] = [];
+    for (let i = 0; i < 2 * size; i++) ports.push(await freeLoopbackPort(ports));
+    const clientPorts = ports.slice(0, size);
+    const clusterPorts = ports.slice(size);
     const results = await Promise.allSettled(
       clusterPorts.map((port, i) =>
         startNatsServer({
           ...options,
+          port: clientPorts[i]!,
           serverName: `${name}-n${i + 1}`,
           cluster: { name, port, routes: clusterPorts.filter((p) => p !== port) },
         }),
@@ -132,18 +137,37 @@ export async function waitForJetStream(
   );
 }
 
-/** A free TCP port on 127.0.0.1, not in `avoid`. */
+/**
+ * A free TCP port on 127.0.0.1, not in `avoid`. Taken below the kernel's ephemeral range (from which it
+ * hands out ports to every `listen(0)` and outgoing connection) where that range is known: a node killed
+ * and restarted on its ports then finds them free, however many servers other tests start meanwhile.
+ */
 export async function freeLoopbackPort(avoid: readonly number[] = []): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = createServer();
-      srv.once('error', reject);
-      srv.listen(0, '127.0.0.1', () => {
-        const address = srv.address();
-        const p = typeof address === 'object' && address ? address.port : 0;
-        srv.close(() => resolve(p));
-      });
-    });
-    if (!avoid.includes(port)) return port;
+  const range = await belowEphemeralRange();
+  for (let attempt = 0; ; attempt++) {
+    const wanted = range && attempt < 50 ? randomInt(range[0], range[1] + 1) : 0;
+    const port = await listenAndClose(wanted).catch(() => undefined);
+    if (port !== undefined && !avoid.includes(port)) return port;
   }
+}
+
+/** Binds `port` (0: any) on loopback and releases it; the port bound. */
+function listenAndClose(port: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(port, '127.0.0.1', () => {
+      const address = srv.address();
+      const bound = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(bound));
+    });
+  });
+}
+
+/** The 12 768 ports below Linux's ephemeral range (20000–32767 by default), or undefined elsewhere. */
+async function belowEphemeralRange(): Promise<[number, number] | undefined> {
+  const text = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '');
+  const low = Number(text.trim().split(/\s+/)[0]);
+  if (!Number.isInteger(low) || low < 8_192) return undefined;
+  return [Math.max(1_024, low - 12_768), low - 1];
 }

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -97,6 +97,10 @@ describe('cluster', () => {
     const cluster = await startNatsCluster();
     try {
       expect(new Set(cluster.servers.map((s) => s.port)).size).toBe(3);
+      // Below the kernel's ephemeral range, so a killed node's ports are not handed to anyone else meanwhile.
+      const range = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8');
+      const ephemeralLow = Number(range.trim().split(/\s+/)[0]);
+      for (const s of cluster.servers) expect(s.port).toBeLessThan(ephemeralLow);
       const nc = await connect({ servers: cluster.urls });
       const jsm = await jetstreamManager(nc, { timeout: 30_000 });
       await jsm.streams.add({ name: 'R3', subjects: ['r3.>'], num_replicas: 3 });

@@ -74,6 +74,7 @@ export class HttpIdempotencyStore {
     private readonly kv: KV,
     private readonly cipher: StateCipher,
     private readonly staleAfterMs: number,
+    private readonly now: () => Date,
   ) {}
 
   /** Creates the bucket (or checks it): what the operator provisions on a secured server. */
@@ -98,13 +99,26 @@ export class HttpIdempotencyStore {
     nc: NatsConnection,
     participant: string,
     cipher: StateCipher,
-    options: { replicas?: number; ttlMs?: number; staleAfterMs?: number; create?: boolean } = {},
+    options: {
+      replicas?: number;
+      ttlMs?: number;
+      /** How long a `pending` record holds its key before another request takes it over (default 5 min). */
+      staleAfterMs?: number;
+      create?: boolean;
+      /** The clock records are dated with (default the system clock). */
+      now?: () => Date;
+    } = {},
   ): Promise<HttpIdempotencyStore> {
     const kv =
       options.create === false
         ? await new Kvm(nc).open(httpIdempotencyBucketName(participant), { timeout: 30_000 })
         : await HttpIdempotencyStore.createBucket(nc, participant, options);
-    return new HttpIdempotencyStore(kv, cipher, options.staleAfterMs ?? 5 * 60 * 1000);
+    return new HttpIdempotencyStore(
+      kv,
+      cipher,
+      options.staleAfterMs ?? 5 * 60 * 1000,
+      options.now ?? (() => new Date()),
+    );
   }
 
   private entryKey(integrator: string, key: string): string {
@@ -123,7 +137,7 @@ export class HttpIdempotencyStore {
     const key = this.entryKey(request.integrator, request.key);
     const pending = (messageId: string): IdempotencyEntry => ({
       state: 'pending',
-      at: new Date().toISOString(),
+      at: this.now().toISOString(),
       messageId,
       ...(request.fingerprint ? { fingerprint: request.fingerprint } : {}),
     });
@@ -146,7 +160,7 @@ export class HttpIdempotencyStore {
           existing?.revision ?? 0,
         );
       } else if (entry.state === 'pending' || entry.state === 'failed') {
-        if (entry.state === 'pending' && Date.now() - Date.parse(entry.at) < this.staleAfterMs) {
+        if (entry.state === 'pending' && this.now().getTime() - Date.parse(entry.at) < this.staleAfterMs) {
           throw new PortalError(
             'ERR_IDEMPOTENCY_IN_PROGRESS',
             'A request with this Idempotency-Key is in progress.',
@@ -206,7 +220,7 @@ export class HttpIdempotencyStore {
     fingerprint: string,
     response: StoredResponse,
   ): Promise<void> {
-    const done: IdempotencyEntry = { state: 'done', fingerprint, response, at: new Date().toISOString() };
+    const done: IdempotencyEntry = { state: 'done', fingerprint, response, at: this.now().toISOString() };
     await this.kv.update(key, this.cipher.seal(done, key), revision);
   }
 }

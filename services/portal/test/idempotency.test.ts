@@ -9,6 +9,8 @@ describe('Idempotency-Key store', () => {
   const nats = useNatsServer();
   let nc: NatsConnection;
   let store: HttpIdempotencyStore;
+  // The store's clock, moved on by the tests: staleness is then independent of the machine's speed.
+  let clock = Date.parse('2026-11-27T09:00:00Z');
 
   beforeAll(async () => {
     nc = await connect({ servers: nats.url });
@@ -17,7 +19,7 @@ describe('Idempotency-Key store', () => {
       nc,
       'portal-idem',
       StateCipher.fromPrivateKey(keys.signing, 'portal idempotency'),
-      { staleAfterMs: 200 },
+      { staleAfterMs: 60_000, now: () => new Date(clock) },
     );
   });
   afterAll(async () => {
@@ -78,7 +80,11 @@ describe('Idempotency-Key store', () => {
     await expect(store.run(request('retry-0004'), () => Promise.resolve(ok))).rejects.toMatchObject({
       code: 'ERR_IDEMPOTENCY_IN_PROGRESS',
     });
-    await new Promise((r) => setTimeout(r, 250));
+    clock += 59_999;
+    await expect(store.run(request('retry-0004'), () => Promise.resolve(ok))).rejects.toMatchObject({
+      code: 'ERR_IDEMPOTENCY_IN_PROGRESS',
+    });
+    clock += 1;
     let second = '';
     await store.run(request('retry-0004'), (id) => {
       second = id;
