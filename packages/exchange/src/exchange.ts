@@ -6,6 +6,7 @@ import {
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
+  JetStreamApiError,
   jetstream,
   jetstreamManager,
 } from '@nats-io/jetstream';
@@ -59,7 +60,7 @@ import {
   assertReceiptClaims,
   outboxBucketName,
 } from './receipts.js';
-import { StreamNames, Subjects, provisionStreams } from './streams.js';
+import { JetStreamApiCodes, StreamNames, Subjects, provisionStreams } from './streams.js';
 import { messageSubject, parseMessageSubject, receiptSubject } from './subjects.js';
 
 /** Settings of {@link connectExchange}. */
@@ -196,6 +197,13 @@ export interface Subscription {
   /** Settles when the subscription ends. */
   readonly closed: Promise<void>;
 }
+
+/**
+ * Whether an exchange can do its work now ({@link Exchange.readiness}). `reason` is one of a few fixed
+ * phrases naming the failing part (never a message, a dossier or a person).
+ */
+export type Readiness =
+  { participant: string; ready: true } | { participant: string; ready: false; reason: string };
 
 /** Hook called for each rejected message (service dashboards, demo output). */
 export type RejectionListener = (rejection: {
@@ -359,6 +367,8 @@ export class Exchange {
   /** Callers of {@link awaitReceipt} by message id: settled by the receipt, their time-out or {@link stop}. */
   private readonly receiptWaiters = new Map<string, Set<ReceiptWaiter>>();
   private readonly rejectionListeners = new Set<RejectionListener>();
+  /** Consumers whose pull loop ended without being asked to (for {@link readiness}). */
+  private readonly loopsEnded = new Set<string>();
 
   /** @internal use {@link connectExchange} */
   constructor(
@@ -652,9 +662,11 @@ export class Exchange {
     const abandon = new AbortController();
     setMaxListeners(0, abandon.signal);
     let endedOnce = false;
+    this.loopsEnded.delete(consumerName);
     const end = (): void => {
       if (endedOnce) return;
       endedOnce = true;
+      if (!stopping) this.loopsEnded.add(consumerName);
       ended?.();
     };
     // woken when a message's processing ends, if the loop waits for room (one waiter, not a race over all
@@ -1130,6 +1142,53 @@ export class Exchange {
     const info = await this.jsm.consumers.info(StreamNames.exchange, inboxConsumerName(this.participant));
     this.metrics.consumerPending.set({ consumer: info.name }, info.num_pending);
     return info.num_pending + info.num_ack_pending;
+  }
+
+  /**
+   * Whether this exchange can do its work now, for a readiness probe (`/readyz`): not stopped, its
+   * connection open and connected, and JetStream answering within `timeoutMs` (default 2 000) for the
+   * consumers it pulls from (its receipts, and its inbox while subscribed), whose loops still run. Never
+   * throws: a failing part is the `reason`.
+   */
+  async readiness(timeoutMs = 2_000): Promise<Readiness> {
+    const participant = this.participant;
+    const notReady = (reason: string): Readiness => ({ participant, ready: false, reason });
+    if (this.closed.signal.aborted) return notReady('exchange stopped');
+    if (this.nc.isClosed()) return notReady('connection closed');
+    const ended = [...this.loopsEnded][0];
+    if (ended) return notReady(`consumer ${ended} is no longer pulled`);
+    const consumers = [
+      receiptConsumerName(participant),
+      ...(this.inbox ? [inboxConsumerName(participant)] : []),
+    ];
+    const probe = async (): Promise<string | undefined> => {
+      try {
+        // fails at once while the client is disconnected (a request would wait for the reconnection)
+        await this.nc.rtt();
+      } catch {
+        return 'not connected to NATS';
+      }
+      for (const consumer of consumers) {
+        try {
+          await this.jsm.consumers.info(StreamNames.exchange, consumer);
+        } catch (err) {
+          if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)
+            return `consumer ${consumer} not found`;
+          return `JetStream did not answer for consumer ${consumer}`;
+        }
+      }
+      return undefined;
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(`JetStream did not answer within ${timeoutMs} ms`), timeoutMs);
+    });
+    try {
+      const reason = await Promise.race([probe(), late]);
+      return reason === undefined ? { participant, ready: true } : notReady(reason);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**

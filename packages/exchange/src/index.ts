@@ -37,6 +37,7 @@ export type { ClaimResult, IdempotencyRecord } from './idempotency.js';
 export { Outbox, RECEIPT_TYP, assertReceiptClaims, outboxBucketName } from './receipts.js';
 export type { OutboxRecord, ReceiptClaims } from './receipts.js';
 export { collectMetrics, createExchangeMetrics, serveMetrics } from './metrics.js';
+export type { OperationsProbes } from './metrics.js';
 export type { ExchangeMetrics } from './metrics.js';
 export { REDACTED_KEYS, REDACT_PATHS, createLogger, redactPaths, redactionOptions } from './logger.js';
 export type { Logger } from './logger.js';
@@ -55,6 +56,7 @@ export type {
   Handlers,
   IncomingMessage,
   MessageHandler,
+  Readiness,
   RejectionListener,
   SendOptions,
   SentMessage,

@@ -1,5 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import { type Server, type ServerResponse, createServer } from 'node:http';
 import { PasserelleError } from '@passerelle/errors';
+import type { Readiness } from './exchange.js';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The exchange's Prometheus metrics, one registry per process. */
@@ -100,23 +101,43 @@ export async function collectMetrics(registries: readonly Registry[]): Promise<s
   return merged.metrics();
 }
 
+/** Probes served beside the metrics by {@link serveMetrics}. */
+export interface OperationsProbes {
+  /**
+   * The readiness of what the process runs (each hosted participant's {@link Exchange.readiness}):
+   * `GET /readyz` answers 200 when every one is ready, else 503, with the list either way.
+   */
+  readiness?: () => Promise<readonly Readiness[]>;
+}
+
 /**
- * Serves `GET /metrics` on a loopback port (0 picks one): one registry, or several merged at each scrape
- * ({@link collectMetrics}). Returns the server and the port.
+ * Serves on a loopback port (0 picks one) `GET /metrics`: one registry, or several merged at each scrape
+ * ({@link collectMetrics}); `GET /healthz`: 200 while the process answers (a liveness probe); and, given
+ * `probes.readiness`, `GET /readyz`: 200 or 503 with each participant's readiness (a readiness probe: a
+ * process that is up but cannot reach JetStream is taken out of rotation, not restarted). Returns the
+ * server and the port.
  *
  * @example
  * ```ts
- * const { port, close } = await serveMetrics(exchange.metrics.registry, 9464);
+ * const { port, close } = await serveMetrics(exchange.metrics.registry, 9464, '127.0.0.1', {
+ *   readiness: async () => [await exchange.readiness()],
+ * });
  * ```
  */
 export async function serveMetrics(
   registry: Registry | readonly Registry[],
   port = 0,
   host = '127.0.0.1',
+  probes: OperationsProbes = {},
 ): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const registries = Array.isArray(registry) ? registry : [registry as Registry];
+  const json = (res: ServerResponse, status: number, body: unknown): void => {
+    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(JSON.stringify(body));
+  };
   const server = createServer((req, res) => {
-    if (req.method === 'GET' && req.url === '/metrics') {
+    const path = req.method === 'GET' ? req.url : undefined;
+    if (path === '/metrics') {
       collectMetrics(registries)
         .then((body) => {
           res.writeHead(200, { 'content-type': Registry.PROMETHEUS_CONTENT_TYPE });
@@ -126,6 +147,17 @@ export async function serveMetrics(
           res.writeHead(500);
           res.end();
         });
+      return;
+    }
+    if (path === '/healthz') return json(res, 200, { status: 'ok' });
+    if (path === '/readyz' && probes.readiness) {
+      probes
+        .readiness()
+        .then((participants) => {
+          const ready = participants.every((p) => p.ready);
+          json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', participants });
+        })
+        .catch(() => json(res, 503, { status: 'not ready' }));
       return;
     }
     res.writeHead(404);

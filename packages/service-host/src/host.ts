@@ -17,6 +17,7 @@ import {
   type IncomingMessage,
   type InboxConsumerOptions,
   type Logger,
+  type Readiness,
   connectExchange,
   createLogger,
   errorSummary,
@@ -117,7 +118,8 @@ export interface HostedServiceConfig {
   outboxRetryMs?: number;
   /**
    * Serve `GET /metrics` (Prometheus) on this loopback port, every hosted id's exchange metrics in one
-   * exposition, told apart by their `participant` label (0 picks a free port; default: not served).
+   * exposition, told apart by their `participant` label, with the probes `GET /healthz` (liveness) and
+   * `GET /readyz` (every hosted id's readiness: 200 or 503) (0 picks a free port; default: not served).
    */
   metricsPort?: number;
 }
@@ -157,7 +159,7 @@ export class ServiceHost<S> {
   private relayTimer: NodeJS.Timeout | undefined;
   private round: Promise<void> | undefined;
   private closing = false;
-  /** The `/metrics` endpoint, when {@link HostedServiceConfig.metricsPort} is set. */
+  /** The `/metrics`, `/healthz` and `/readyz` endpoints, when {@link HostedServiceConfig.metricsPort} is set. */
   metricsServer: { port: number; close(): Promise<void> } | undefined;
 
   /** Notes a dossier whose messages stay in its outbox (the store's `onUnsent`); the relay sends them. */
@@ -418,9 +420,11 @@ export class ServiceHost<S> {
         const served = await serveMetrics(
           [...exchanges.values()].map((e) => e.metrics.registry),
           config.metricsPort,
+          '127.0.0.1',
+          { readiness: () => host.readiness() },
         );
         host.metricsServer = served;
-        logger.info({ port: served.port }, 'metrics on /metrics');
+        logger.info({ port: served.port }, 'metrics on /metrics, probes on /healthz and /readyz');
       }
       for (const [participant, exchange] of exchanges) {
         exchange.onRejection((r) =>
@@ -459,6 +463,11 @@ export class ServiceHost<S> {
       );
     }
     return exchange;
+  }
+
+  /** Each hosted id's {@link Exchange.readiness}, as `/readyz` serves it. */
+  readiness(timeoutMs?: number): Promise<Readiness[]> {
+    return Promise.all([...this.exchanges.values()].map((e) => e.readiness(timeoutMs)));
   }
 
   /** Starts handling every hosted id's messages. */

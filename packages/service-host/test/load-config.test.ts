@@ -81,6 +81,17 @@ describe('service start-up from files', () => {
       expect(body).not.toMatch(/pex_messages_sent_total\{[^}]*participant="post-ankara"/);
       expect(body).toMatch(/pex_redeliveries_total\{participant="post-ankara"\} 0/);
       expect(body.match(/# TYPE pex_messages_sent_total/g)).toHaveLength(1);
+      // the probes beside it: every hosted id ready (the host serves no inbox yet, its receipts consumers answer)
+      const readyz = await fetch(`http://127.0.0.1:${host.metricsServer!.port}/readyz`);
+      expect(readyz.status).toBe(200);
+      expect(await readyz.json()).toEqual({
+        status: 'ready',
+        participants: [
+          { participant: 'post-lagos', ready: true },
+          { participant: 'post-ankara', ready: true },
+        ],
+      });
+      expect((await fetch(`http://127.0.0.1:${host.metricsServer!.port}/healthz`)).status).toBe(200);
     } finally {
       await host.close();
       await loaded.close();

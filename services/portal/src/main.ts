@@ -14,7 +14,13 @@ import { join, resolve } from 'node:path';
 import { loadContracts } from '@passerelle/contracts';
 import { ANCHOR_FILES, createDirectoryClient, loadAnchor, loadParticipantKeys } from '@passerelle/directory';
 import { PasserelleError } from '@passerelle/errors';
-import { connectNats, createExchangeMetrics, errorSummary, serveMetrics } from '@passerelle/exchange';
+import {
+  type Readiness,
+  connectNats,
+  createExchangeMetrics,
+  errorSummary,
+  serveMetrics,
+} from '@passerelle/exchange';
 import { parseMetricsPort } from '@passerelle/service-host';
 import type { PortalIntegrator } from './config.js';
 import { createPortalLogger } from './logger.js';
@@ -80,7 +86,13 @@ async function main(): Promise<void> {
   });
   const address = await app.listen({ host, port });
   logger.info({ address, participant }, 'portal listening');
-  const served = metricsPort !== undefined ? await serveMetrics(metrics.registry, metricsPort) : undefined;
+  // the same readiness as the API's /readyz, on the operations port too
+  const readiness = async (): Promise<Readiness[]> =>
+    (await app.inject({ method: 'GET', url: '/readyz' })).json<{ participants: Readiness[] }>().participants;
+  const served =
+    metricsPort !== undefined
+      ? await serveMetrics(metrics.registry, metricsPort, '127.0.0.1', { readiness })
+      : undefined;
   if (served) logger.info({ port: served.port }, 'metrics on /metrics');
   const stop = async (): Promise<void> => {
     try {

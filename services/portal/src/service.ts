@@ -316,6 +316,14 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
 
     app.get('/openapi.json', (_request, reply) => reply.send(openapi));
     app.get('/healthz', (_request, reply) => reply.send({ status: 'ok', participant }));
+    // 503 while the exchange cannot work (JetStream unreachable, stopping): integrators' requests would fail
+    app.get('/readyz', async (_request, reply) => {
+      const readiness = await ex.readiness();
+      return reply
+        .code(readiness.ready ? 200 : 503)
+        .header('cache-control', 'no-store')
+        .send({ status: readiness.ready ? 'ready' : 'not ready', participants: [readiness] });
+    });
 
     app.post('/v1/dossiers', async (request, reply) => {
       const body = request.body;

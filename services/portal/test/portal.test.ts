@@ -162,6 +162,14 @@ describe('portal service', () => {
     const openapi = await app.inject({ method: 'GET', url: '/openapi.json' });
     expect(openapi.statusCode).toBe(200);
     expect(openapi.json().openapi).toBe('3.1.0');
+    // the probes need no token either
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({
+      status: 'ready',
+      participants: [{ participant: expect.stringMatching(/^portal-/), ready: true }],
+    });
   });
 
   test('portal - an upload is stored encrypted and its reference reads back to the same bytes', async () => {
