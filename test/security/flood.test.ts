@@ -81,12 +81,15 @@ describe('secured server: flooding and oversized messages', { timeout: 90_000 },
       })();
       // Each send starts only once the flood has gone on further (at least 1 000 more messages since the
       // last one), so every message below travels while the flood is in progress, however fast it is served.
-      const floodEnded = flood.then(() => {
-        throw new Error('the flood ended before the messages were sent');
-      });
+      let floodOver = false;
+      const floodEnded = flood
+        .finally(() => (floodOver = true))
+        .then(() => {
+          throw new Error('the flood ended before the messages were sent');
+        });
       const floodedBeyond = async (count: number): Promise<void> => {
         const reached = (async () => {
-          while (flooded < count) await new Promise((r) => setTimeout(r, 5));
+          while (flooded < count && !floodOver) await new Promise((r) => setTimeout(r, 5));
         })();
         await Promise.race([reached, floodEnded]);
       };

@@ -369,6 +369,8 @@ export class Exchange {
   private readonly rejectionListeners = new Set<RejectionListener>();
   /** Consumers whose pull loop ended without being asked to (for {@link readiness}). */
   private readonly loopsEnded = new Set<string>();
+  /** Set as {@link stop} begins: not ready from then on. */
+  private stopping = false;
 
   /** @internal use {@link connectExchange} */
   constructor(
@@ -731,6 +733,8 @@ export class Exchange {
       closed,
       stop: async (options = {}) => {
         stopping = true;
+        // a loop that had ended by itself is now stopped on purpose: no longer a failure
+        this.loopsEnded.delete(consumerName);
         messages?.stop();
         const graceMs =
           options.graceMs === undefined ? this.stopGraceMs : checkedGraceMs(options.graceMs, 'graceMs');
@@ -1154,9 +1158,9 @@ export class Exchange {
     const participant = this.participant;
     const notReady = (reason: string): Readiness => ({ participant, ready: false, reason });
     if (this.closed.signal.aborted) return notReady('exchange stopped');
-    if (this.nc.isClosed()) return notReady('connection closed');
-    const ended = [...this.loopsEnded][0];
-    if (ended) return notReady(`consumer ${ended} is no longer pulled`);
+    if (this.stopping) return notReady('exchange stopping');
+    const failure = this.failure();
+    if (failure) return notReady(failure);
     const consumers = [
       receiptConsumerName(participant),
       ...(this.inbox ? [inboxConsumerName(participant)] : []),
@@ -1192,6 +1196,19 @@ export class Exchange {
   }
 
   /**
+   * Why this exchange can no longer work and will not recover by itself, without having been stopped: its
+   * connection closed (its reconnection attempts ran out, or its owner closed it), or one of its pull loops
+   * ended; `undefined` while it works or once {@link stop} was called. A process in that state should be
+   * restarted (`/healthz` answers 503; the service processes exit).
+   */
+  failure(): string | undefined {
+    if (this.stopping || this.closed.signal.aborted) return undefined;
+    if (this.nc.isClosed()) return 'connection closed';
+    const ended = [...this.loopsEnded][0];
+    return ended ? `consumer ${ended} is no longer pulled` : undefined;
+  }
+
+  /**
    * Stops every subscription after its handlers in flight finish (their sends and receipts retry as
    * usual) or, past `graceMs` (default `stopGraceMs`, 30 s), after abandoning those still running (their
    * `signal` aborts; their messages are delivered again), then ends the sends still waiting to retry a
@@ -1199,6 +1216,7 @@ export class Exchange {
    * connection stays open; {@link close} drains it.
    */
   async stop(options: { graceMs?: number } = {}): Promise<void> {
+    this.stopping = true;
     await Promise.all([...this.subscriptions].map((s) => s.stop(options)));
     this.closed.abort();
     // no receipt is consumed any more: callers still waiting for one hear it now, not at their time-out

@@ -108,19 +108,26 @@ export interface OperationsProbes {
    * `GET /readyz` answers 200 when every one is ready, else 503, with the list either way.
    */
   readiness?: () => Promise<readonly Readiness[]>;
+  /**
+   * Why the process can no longer work and should be restarted (an {@link Exchange.failure}), or
+   * `undefined`: `GET /healthz` answers 503 with it, else 200.
+   */
+  failure?: () => string | undefined;
 }
 
 /**
  * Serves on a loopback port (0 picks one) `GET /metrics`: one registry, or several merged at each scrape
- * ({@link collectMetrics}); `GET /healthz`: 200 while the process answers (a liveness probe); and, given
- * `probes.readiness`, `GET /readyz`: 200 or 503 with each participant's readiness (a readiness probe: a
- * process that is up but cannot reach JetStream is taken out of rotation, not restarted). Returns the
- * server and the port.
+ * ({@link collectMetrics}); `GET /healthz`, a liveness probe: 200 while the process answers and can still
+ * work, 503 once `probes.failure` names why it cannot (its connection closed for good: restart it); and,
+ * given `probes.readiness`, `GET /readyz`: 200 or 503 with each participant's readiness (a readiness probe:
+ * a process that is up but cannot reach JetStream for now is taken out of rotation, not restarted). `HEAD`
+ * is answered like `GET`, without the body; other methods get 405. Returns the server and the port.
  *
  * @example
  * ```ts
  * const { port, close } = await serveMetrics(exchange.metrics.registry, 9464, '127.0.0.1', {
  *   readiness: async () => [await exchange.readiness()],
+ *   failure: () => exchange.failure(),
  * });
  * ```
  */
@@ -136,7 +143,18 @@ export async function serveMetrics(
     res.end(JSON.stringify(body));
   };
   const server = createServer((req, res) => {
-    const path = req.method === 'GET' ? req.url : undefined;
+    const path = (req.url ?? '/').split('?')[0];
+    const known = path === '/metrics' || path === '/healthz' || (path === '/readyz' && !!probes.readiness);
+    if (!known) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' });
+      res.end();
+      return;
+    }
     if (path === '/metrics') {
       collectMetrics(registries)
         .then((body) => {
@@ -149,19 +167,18 @@ export async function serveMetrics(
         });
       return;
     }
-    if (path === '/healthz') return json(res, 200, { status: 'ok' });
-    if (path === '/readyz' && probes.readiness) {
-      probes
-        .readiness()
-        .then((participants) => {
-          const ready = participants.every((p) => p.ready);
-          json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', participants });
-        })
-        .catch(() => json(res, 503, { status: 'not ready' }));
-      return;
+    if (path === '/healthz') {
+      const failure = probes.failure?.();
+      return failure === undefined
+        ? json(res, 200, { status: 'ok' })
+        : json(res, 503, { status: 'failed', reason: failure });
     }
-    res.writeHead(404);
-    res.end();
+    probes.readiness!()
+      .then((participants) => {
+        const ready = participants.every((p) => p.ready);
+        json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', participants });
+      })
+      .catch(() => json(res, 503, { status: 'not ready' }));
   });
   // a port in use is an error of the caller's start-up (with a clear code), not an uncaught exception
   await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect as natsConnect } from '@nats-io/transport-node';
-import { type NatsServer, startNatsServer } from '@passerelle/testing';
+import { type NatsServer, freeLoopbackPort, startNatsServer } from '@passerelle/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Exchange, type Readiness, inboxConsumerName, serveMetrics } from '../src/index.js';
 import { type Fixture, connectParticipant, example, makeFixture } from './fixtures.js';
@@ -23,7 +23,8 @@ describe('readiness', () => {
   let server: NatsServer;
   let fx: Fixture;
   beforeAll(async () => {
-    server = await startNatsServer();
+    // on a port nothing else is given while it is down
+    server = await startNatsServer({ port: await freeLoopbackPort() });
     fx = await makeFixture([POST, OE]);
   }, 60_000);
   afterAll(async () => {
@@ -67,6 +68,19 @@ describe('readiness', () => {
       await post.close();
       await oe.close();
     }
+  });
+
+  test('readiness - an exchange whose connection closed without its stop has failed for good; a stopped one has not', async () => {
+    const nc = await natsConnect({ servers: server.url });
+    const post = await connectParticipant(fx, server.url, POST, { nc });
+    expect(post.failure()).toBeUndefined();
+    await nc.close();
+    expect(post.failure()).toBe('connection closed');
+    expect(await post.readiness()).toEqual({ participant: POST, ready: false, reason: 'connection closed' });
+    await post.close();
+    // closed on purpose: no failure, whatever the connection
+    expect(post.failure()).toBeUndefined();
+    expect(await post.readiness()).toEqual({ participant: POST, ready: false, reason: 'exchange stopped' });
   });
 
   test('readiness - a deleted inbox consumer is named; a stopped exchange is not ready; /readyz answers 503 then, /healthz 200', async () => {

@@ -93,6 +93,12 @@ export interface HostedServiceConfig {
   logger?: Logger;
   /** Called for each {@link ServiceEvent}. */
   onEvent?: ServiceEventListener;
+  /**
+   * Called once when a hosted id's exchange can no longer work and will not recover by itself (its
+   * connection closed for good: {@link Exchange.failure}) while the host was not being closed. The
+   * service processes exit then, for their supervisor to start them again.
+   */
+  onFailure?: (reason: string) => void;
   /** Object Store bucket of the decision documents the service issues (default `pex-decisions`). */
   documentsBucket?: string;
   /** Encrypt the dossier records at rest with each hosted id's key (default true). */
@@ -421,10 +427,22 @@ export class ServiceHost<S> {
           [...exchanges.values()].map((e) => e.metrics.registry),
           config.metricsPort,
           '127.0.0.1',
-          { readiness: () => host.readiness() },
+          { readiness: () => host.readiness(), failure: () => host.failure() },
         );
         host.metricsServer = served;
         logger.info({ port: served.port }, 'metrics on /metrics, probes on /healthz and /readyz');
+      }
+      let failed = false;
+      for (const exchange of exchanges.values()) {
+        // a connection that closes for good (reconnection attempts spent) ends the pull loops quietly:
+        // say so once, rather than run on without receiving anything
+        void exchange.nc.closed().then(() => {
+          const failure = host.failure();
+          if (failure === undefined || host.closing || failed) return;
+          failed = true;
+          if (config.onFailure) config.onFailure(failure);
+          else logger.error({ failure }, 'an exchange can no longer work');
+        });
       }
       for (const [participant, exchange] of exchanges) {
         exchange.onRejection((r) =>
@@ -463,6 +481,15 @@ export class ServiceHost<S> {
       );
     }
     return exchange;
+  }
+
+  /** The first hosted id's {@link Exchange.failure}, naming the id, as `/healthz` serves it. */
+  failure(): string | undefined {
+    for (const [participant, exchange] of this.exchanges) {
+      const failure = exchange.failure();
+      if (failure) return `${participant}: ${failure}`;
+    }
+    return undefined;
   }
 
   /** Each hosted id's {@link Exchange.readiness}, as `/readyz` serves it. */

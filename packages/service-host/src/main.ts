@@ -4,6 +4,12 @@ import { createLogger } from '@passerelle/exchange';
 import { type ServiceSettings, loadHostedConfig, readServiceSettings } from './config.js';
 import type { HostedServiceConfig } from './host.js';
 
+/**
+ * How long a stop may take before the process exits anyway: the handlers' grace period (30 s) and the
+ * closing of the stores, with room to spare.
+ */
+const STOP_DEADLINE_MS = 60_000;
+
 /** What a service's `main.ts` starts. */
 export interface RunnableService {
   /** Periodic deadline scan, when the service has deadlines. */
@@ -14,7 +20,10 @@ export interface RunnableService {
 /**
  * The body of every service's `main.ts`: reads the settings (PASSERELLE_CONFIG file and PASSERELLE_* env),
  * starts the service, scans deadlines every `scanIntervalMs` (setting, default 60 000; 0 disables), logs
- * service events, stops cleanly on SIGINT / SIGTERM. A bad setting prints its code and exits with 1.
+ * service events, stops cleanly on SIGINT / SIGTERM (exiting anyway, with 1, if the stop has not ended
+ * after 60 s). A bad setting prints its code and exits with 1. A hosted exchange that can no longer work
+ * (its connection closed for good, e.g. NATS unreachable past its reconnection attempts) stops the service
+ * with exit code 1, for its supervisor (systemd `Restart=on-failure`, Kubernetes) to start it again.
  *
  * @example
  * ```ts
@@ -41,6 +50,8 @@ export async function runServiceMain(
     const bucket = textSetting(service, settings, 'bucket');
     const metricsPort = metricsPortSetting(service, settings, env);
     const loaded = await loadHostedConfig(service, settings);
+    let started = false;
+    let failed: string | undefined;
     const running = await start(
       {
         ...loaded.config,
@@ -48,6 +59,14 @@ export async function runServiceMain(
         ...(metricsPort !== undefined ? { metricsPort } : {}),
         logger,
         onEvent: (e) => logger.info({ event: e }, `${e.kind} ${e.type ?? ''}`.trim()),
+        // nothing more can be received or sent: stop with a failure, for the supervisor to start it again
+        // (what was not acknowledged is delivered again; the dossiers' outboxes keep what was not sent)
+        onFailure: (reason) => {
+          failed = reason;
+          if (!started) return;
+          logger.error({ reason }, `${service} stops: it can no longer work`);
+          void stop(1);
+        },
       },
       settings,
     );
@@ -60,12 +79,29 @@ export async function runServiceMain(
           }, scan)
         : undefined;
     logger.info({ participants: settings.participants }, `${service} started`);
-    const stop = async (): Promise<void> => {
-      if (timer) clearInterval(timer);
-      await running.close();
-      await loaded.close();
-      logger.info(`${service} stopped`);
-    };
+    let stopping: Promise<void> | undefined;
+    const stop = (exitCode = 0): Promise<void> =>
+      (stopping ??= (async () => {
+        if (timer) clearInterval(timer);
+        // a stop that hangs (a handler that does not end, a store that does not answer) still ends
+        const deadline = setTimeout(() => process.exit(exitCode || 1), STOP_DEADLINE_MS);
+        deadline.unref();
+        try {
+          await running.close();
+          await loaded.close();
+          logger.info(`${service} stopped`);
+        } catch (err) {
+          logger.error({ code: (err as { code?: string }).code }, `${service} did not stop cleanly`);
+          exitCode ||= 1;
+        }
+        process.exitCode = exitCode;
+        if (exitCode !== 0) process.exit(exitCode);
+      })());
+    started = true;
+    if (failed !== undefined) {
+      logger.error({ reason: failed }, `${service} stops: it can no longer work`);
+      void stop(1);
+    }
     process.once('SIGINT', () => void stop());
     process.once('SIGTERM', () => void stop());
   } catch (err) {

@@ -145,9 +145,19 @@ export async function waitForJetStream(
 export async function freeLoopbackPort(avoid: readonly number[] = []): Promise<number> {
   const range = await belowEphemeralRange();
   for (let attempt = 0; ; attempt++) {
-    const wanted = range && attempt < 50 ? randomInt(range[0], range[1] + 1) : 0;
-    const port = await listenAndClose(wanted).catch(() => undefined);
-    if (port !== undefined && !avoid.includes(port)) return port;
+    if (range && attempt < 50) {
+      // taken (or refused) here: try another; anything else is the machine's problem, said at once
+      const port = await listenAndClose(randomInt(range[0], range[1] + 1)).catch((err: unknown) => {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE' || code === 'EACCES') return undefined;
+        throw err;
+      });
+      if (port !== undefined && !avoid.includes(port)) return port;
+    } else {
+      const port = await listenAndClose(0);
+      if (!avoid.includes(port)) return port;
+      if (attempt > 1_000) throw new Error(`no free loopback port outside ${avoid.join(', ')}`);
+    }
   }
 }
 

@@ -127,9 +127,13 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     });
     child = proc;
     live.add(proc);
+    // what this launch logged: a restart must not be taken for ready, or for failed, on its last life's lines
+    let launchLog = '';
     const append = (chunk: Buffer): void => {
-      logText += chunk.toString();
+      const text = chunk.toString();
+      logText += text;
       if (logText.length > LOG_LIMIT) logText = logText.slice(-LOG_LIMIT);
+      if (launchLog.length < LOG_LIMIT) launchLog += text;
     };
     proc.stdout?.on('data', append);
     proc.stderr?.on('data', append);
@@ -147,7 +151,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
         // Its last lines (the reason) may still be in the pipes when the exit is seen.
         await Promise.race([drained, sleep(1_000)]);
         throw new HarnessError(
-          /bind: address already in use/.test(logText)
+          /bind: address already in use/.test(launchLog)
             ? 'ERR_NATS_SERVER_PORT_IN_USE'
             : 'ERR_NATS_SERVER_START_FAILED',
           `nats-server exited during start-up (code ${proc.exitCode ?? proc.signalCode}). Its log:\n${logText}`,
@@ -158,8 +162,8 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       // A node of a cluster binds its route port after "Server is ready": wait for that too, or a node whose
       // route port was taken would be reported as started just before it exits.
       const ready =
-        (options.jetstream === false || /Server is ready/.test(logText)) &&
-        (!options.cluster || /Listening for route connections/.test(logText));
+        (options.jetstream === false || /Server is ready/.test(launchLog)) &&
+        (!options.cluster || /Listening for route connections/.test(launchLog));
       if (listening && ready) {
         port = Number(new URL(listening).port);
         return;

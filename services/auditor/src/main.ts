@@ -42,14 +42,26 @@ async function main(): Promise<void> {
   });
   logger.info({ url: auditor.viewerUrl }, 'auditor running');
   let stopping = false;
-  const stop = async (): Promise<void> => {
+  const stop = async (exitCode = 0): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    await auditor.close();
-    closeDirectory();
-    await nc.drain();
-    process.exit(0);
+    try {
+      await auditor.close();
+      closeDirectory();
+      if (!nc.isClosed()) await nc.drain();
+    } catch (err) {
+      logger.error({ code: (err as { code?: string }).code }, 'the auditor did not stop cleanly');
+      exitCode ||= 1;
+    }
+    process.exit(exitCode);
   };
+  // NATS unreachable past the reconnection attempts: the ledger can no longer be written; exit for the
+  // supervisor to start the auditor again (what it had not acknowledged is delivered to it again)
+  void nc.closed().then(() => {
+    if (stopping) return;
+    logger.error('the NATS connection closed: the auditor stops');
+    void stop(1);
+  });
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
 }

@@ -26,4 +26,9 @@ export { PORTAL_REDACT_PATHS, createPortalLogger } from './logger.js';
 export { buildOpenApiDocument } from './openapi.js';
 export { HTTP_STATUS_BY_CODE, PortalError } from './portal-error.js';
 export type { PortalErrorCode } from './portal-error.js';
-export { createPortalService, dossierContextOf, provisionPortalStores } from './service.js';
+export {
+  createPortalService,
+  dossierContextOf,
+  portalOperationsProbes,
+  provisionPortalStores,
+} from './service.js';

@@ -14,18 +14,12 @@ import { join, resolve } from 'node:path';
 import { loadContracts } from '@passerelle/contracts';
 import { ANCHOR_FILES, createDirectoryClient, loadAnchor, loadParticipantKeys } from '@passerelle/directory';
 import { PasserelleError } from '@passerelle/errors';
-import {
-  type Readiness,
-  connectNats,
-  createExchangeMetrics,
-  errorSummary,
-  serveMetrics,
-} from '@passerelle/exchange';
+import { connectNats, createExchangeMetrics, errorSummary, serveMetrics } from '@passerelle/exchange';
 import { parseMetricsPort } from '@passerelle/service-host';
 import type { PortalIntegrator } from './config.js';
 import { createPortalLogger } from './logger.js';
 import { PortalError } from './portal-error.js';
-import { createPortalService } from './service.js';
+import { createPortalService, portalOperationsProbes } from './service.js';
 
 async function natsUrl(home: string): Promise<string> {
   const fromEnv = process.env['PASSERELLE_NATS_URL'];
@@ -86,26 +80,33 @@ async function main(): Promise<void> {
   });
   const address = await app.listen({ host, port });
   logger.info({ address, participant }, 'portal listening');
-  // the same readiness as the API's /readyz, on the operations port too
-  const readiness = async (): Promise<Readiness[]> =>
-    (await app.inject({ method: 'GET', url: '/readyz' })).json<{ participants: Readiness[] }>().participants;
   const served =
     metricsPort !== undefined
-      ? await serveMetrics(metrics.registry, metricsPort, '127.0.0.1', { readiness })
+      ? await serveMetrics(metrics.registry, metricsPort, '127.0.0.1', portalOperationsProbes(app))
       : undefined;
-  if (served) logger.info({ port: served.port }, 'metrics on /metrics');
-  const stop = async (): Promise<void> => {
+  if (served) logger.info({ port: served.port }, 'metrics on /metrics, probes on /healthz and /readyz');
+  let stopping = false;
+  const stop = async (exitCode = 0): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
     try {
       await served?.close();
       await app.close();
       await directory.close();
-      await nc.drain();
-      process.exit(0);
+      if (!nc.isClosed()) await nc.drain();
+      process.exit(exitCode);
     } catch (err) {
       logger.error({ err: errorSummary(err) }, 'shutdown failed');
       process.exit(1);
     }
   };
+  // NATS unreachable past the reconnection attempts: nothing more can be sent or received; exit for the
+  // supervisor to start the portal again (integrators' requests meanwhile get 503 and retry with their key)
+  void nc.closed().then(() => {
+    if (stopping) return;
+    logger.error('the NATS connection closed: the portal stops');
+    void stop(1);
+  });
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
 }

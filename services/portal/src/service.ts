@@ -5,6 +5,8 @@ import type { DossierContext } from '@passerelle/contracts';
 import { deriveMessageId } from '@passerelle/envelope';
 import {
   type Exchange,
+  type OperationsProbes,
+  type Readiness,
   type SentMessage,
   type Subscription,
   connectExchange,
@@ -99,6 +101,32 @@ function statusView(record: DossierRecord): Json {
 
 function sentEvents(sent: readonly SentMessage[], type: string, at: string): DossierEvent[] {
   return sent.map((s) => ({ at, type, direction: 'sent', party: s.recipient, messageId: s.id }));
+}
+
+/** The probes of a portal created by {@link createPortalService}, for its operations port. */
+const operationsProbes = new WeakMap<FastifyInstance, Required<OperationsProbes>>();
+
+/**
+ * The probes of a portal app, with their reasons, for `serveMetrics` on the loopback operations port (the
+ * app's own `/healthz` and `/readyz` give the status only).
+ */
+export function portalOperationsProbes(app: FastifyInstance): Required<OperationsProbes> {
+  const probes = operationsProbes.get(app);
+  if (!probes) throw new Error('portalOperationsProbes(): not an app created by createPortalService');
+  return probes;
+}
+
+/** Readiness shared by every request within a second (one JetStream probe), and the exchange's failure. */
+function portalProbesOf(ex: Exchange): Required<OperationsProbes> {
+  let last: { at: number; result: Promise<Readiness[]> } | undefined;
+  return {
+    readiness: () => {
+      const now = Date.now();
+      if (!last || now - last.at >= 1_000) last = { at: now, result: ex.readiness().then((r) => [r]) };
+      return last.result;
+    },
+    failure: () => ex.failure(),
+  };
 }
 
 /**
@@ -315,14 +343,24 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
     });
 
     app.get('/openapi.json', (_request, reply) => reply.send(openapi));
-    app.get('/healthz', (_request, reply) => reply.send({ status: 'ok', participant }));
-    // 503 while the exchange cannot work (JetStream unreachable, stopping): integrators' requests would fail
-    app.get('/readyz', async (_request, reply) => {
-      const readiness = await ex.readiness();
+    // Public and unauthenticated: the status only (the reasons, which name internal consumers, are on the
+    // loopback operations port), and one readiness probe of JetStream per second at most, however many ask.
+    const probes = portalProbesOf(ex);
+    operationsProbes.set(app, probes);
+    app.get('/healthz', (_request, reply) => {
+      const failed = probes.failure() !== undefined;
       return reply
-        .code(readiness.ready ? 200 : 503)
+        .code(failed ? 503 : 200)
         .header('cache-control', 'no-store')
-        .send({ status: readiness.ready ? 'ready' : 'not ready', participants: [readiness] });
+        .send({ status: failed ? 'failed' : 'ok', participant });
+    });
+    app.get('/readyz', async (_request, reply) => {
+      const [readiness] = await probes.readiness();
+      const ready = readiness?.ready === true;
+      return reply
+        .code(ready ? 200 : 503)
+        .header('cache-control', 'no-store')
+        .send({ status: ready ? 'ready' : 'not ready', participant });
     });
 
     app.post('/v1/dossiers', async (request, reply) => {

@@ -28,6 +28,7 @@ import {
   createPortalLogger,
   createPortalService,
   dossierContextOf,
+  portalOperationsProbes,
   hashToken,
   requestFingerprint,
 } from '../src/index.js';
@@ -166,10 +167,12 @@ describe('portal service', () => {
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     const ready = await app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({
-      status: 'ready',
-      participants: [{ participant: expect.stringMatching(/^portal-/), ready: true }],
-    });
+    // the status only: the reasons, naming internal consumers, are on the loopback operations port
+    expect(ready.json()).toEqual({ status: 'ready', participant: expect.stringMatching(/^portal-/) });
+    expect(await portalOperationsProbes(app).readiness()).toEqual([
+      { participant: expect.stringMatching(/^portal-/), ready: true },
+    ]);
+    expect(portalOperationsProbes(app).failure()).toBeUndefined();
   });
 
   test('portal - an upload is stored encrypted and its reference reads back to the same bytes', async () => {

@@ -1,0 +1,77 @@
+import { fileURLToPath } from 'node:url';
+import { loadContracts } from '@passerelle/contracts';
+import { createStaticResolver, generateParticipantKeys, publicKeysOf } from '@passerelle/envelope';
+import { createLogger } from '@passerelle/exchange';
+import { freeLoopbackPort, startNatsServer } from '@passerelle/testing';
+import { describe, expect, test } from 'vitest';
+import { ServiceHost } from '../src/index.js';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+
+describe('a host that can no longer work', () => {
+  test('failure - a connection that closes for good is reported once, /healthz turns 503 and /readyz names it; a closed host reports nothing', async () => {
+    // a server of its own (killed here), on a port nothing else is given meanwhile
+    const server = await startNatsServer({ port: await freeLoopbackPort() });
+    const lagos = await generateParticipantKeys('post-lagos');
+    const ankara = await generateParticipantKeys('post-ankara');
+    const failures: string[] = [];
+    const open = async (): Promise<ServiceHost<unknown>> =>
+      ServiceHost.open('consular-post', 'consular-post', {
+        participants: [lagos, ankara],
+        directory: createStaticResolver([lagos, ankara].map(publicKeysOf)),
+        contracts: await loadContracts({ root }),
+        servers: server.url,
+        // no reconnection: the first disconnection closes the connection for good
+        connectionFor: () => ({ maxReconnectAttempts: 0 }),
+        metricsPort: 0,
+        logger: createLogger('t', { level: 'silent' }),
+        onFailure: (reason) => failures.push(reason),
+      });
+    const host = await open();
+    const probe = async (path: string): Promise<{ status: number; body: unknown }> => {
+      const res = await fetch(`http://127.0.0.1:${host.metricsServer!.port}${path}`);
+      return { status: res.status, body: await res.json() };
+    };
+    try {
+      expect(await probe('/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
+      expect(host.failure()).toBeUndefined();
+
+      await server.kill();
+      const deadline = Date.now() + 20_000;
+      while (failures.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      // once, for the first id found failing, although both connections closed
+      await new Promise((r) => setTimeout(r, 200));
+      expect(failures).toEqual([expect.stringMatching(/^post-(lagos|ankara): connection closed$/)]);
+      expect(await probe('/healthz')).toEqual({
+        status: 503,
+        body: { status: 'failed', reason: expect.stringMatching(/: connection closed$/) },
+      });
+      expect(await probe('/readyz')).toEqual({
+        status: 503,
+        body: {
+          status: 'not ready',
+          participants: [
+            { participant: 'post-lagos', ready: false, reason: 'connection closed' },
+            { participant: 'post-ankara', ready: false, reason: 'connection closed' },
+          ],
+        },
+      });
+      // HEAD like GET; other methods refused
+      const head = await fetch(`http://127.0.0.1:${host.metricsServer!.port}/healthz`, { method: 'HEAD' });
+      expect(head.status).toBe(503);
+      const post = await fetch(`http://127.0.0.1:${host.metricsServer!.port}/readyz`, { method: 'POST' });
+      expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+    } finally {
+      await host.close();
+    }
+
+    // closing a host is no failure
+    await server.restart();
+    const second = await open();
+    await second.close();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(failures).toHaveLength(1);
+    expect(second.failure()).toBeUndefined();
+    await server.stop();
+  });
+});

@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  exportDirectory,
+  makeEntry,
+  signEntry,
+  writeAnchor,
+  writeDirectoryFile,
+  writeParticipantKeys,
+} from '@passerelle/directory';
+import { generateParticipantKeys, toPublicJwk } from '@passerelle/envelope';
+import { freeLoopbackPort, startNatsServer } from '@passerelle/testing';
+import { describe, expect, test } from 'vitest';
+import { waitForLine } from '../support/process.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const ID = 'post-lagos';
+
+describe('a service process whose NATS goes away for good', { timeout: 120_000 }, () => {
+  test('faults - /readyz turns 503 at once, then the process stops with exit code 1 when its reconnection attempts run out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pex-main-exit-'));
+    const server = await startNatsServer({ port: await freeLoopbackPort() });
+    try {
+      const anchor = await writeAnchor(join(dir, 'anchor'));
+      const anchorKey = JSON.parse(readFileSync(anchor.privatePath, 'utf8')) as Parameters<
+        typeof signEntry
+      >[1];
+      const keys = await generateParticipantKeys(ID);
+      await writeParticipantKeys(join(dir, 'keys', ID), keys);
+      const entry = await signEntry(
+        makeEntry(ID, ID, [toPublicJwk(keys.signing)], keys.encryption.map(toPublicJwk)),
+        anchorKey,
+      );
+      await writeDirectoryFile(join(dir, 'directory.json'), exportDirectory([entry], anchor.publicKey));
+
+      const child = spawn(process.execPath, ['--import', 'tsx', 'services/consular-post/src/main.ts'], {
+        cwd: root,
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          PASSERELLE_NATS_URL: server.url,
+          PASSERELLE_PARTICIPANTS: ID,
+          PASSERELLE_KEYS_DIR: join(dir, 'keys'),
+          PASSERELLE_ANCHOR: anchor.publicPath,
+          PASSERELLE_DIRECTORY_FILE: join(dir, 'directory.json'),
+          PASSERELLE_CONTRACTS_ROOT: root,
+          PASSERELLE_METRICS_PORT: '0',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      try {
+        const started = await waitForLine(child, /consular-post started/, 60_000);
+        const port = /"port":(\d+)[^\n]*probes on \/healthz/.exec(started)?.[1];
+        expect(port, started).toBeDefined();
+        const probe = async (path: string): Promise<number> =>
+          (await fetch(`http://127.0.0.1:${port}${path}`)).status;
+        expect([await probe('/healthz'), await probe('/readyz')]).toEqual([200, 200]);
+
+        const stopping = waitForLine(child, /consular-post stops: it can no longer work/, 90_000);
+        await server.kill();
+        // out of rotation while it tries to reconnect, without waiting for a request to time out
+        const deadline = Date.now() + 10_000;
+        while ((await probe('/readyz')) !== 503 && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 100));
+        expect(await probe('/readyz')).toBe(503);
+        expect(await probe('/healthz')).toBe(200);
+
+        // then, its reconnection attempts spent, it stops for its supervisor to start it again
+        expect(await stopping).toMatch(/"reason":"post-lagos: connection closed"/);
+        expect(await exited).toBe(1);
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
