@@ -371,6 +371,8 @@ export class Exchange {
   private readonly loopsEnded = new Set<string>();
   /** Set as {@link stop} begins: not ready from then on. */
   private stopping = false;
+  private readonly failureListeners = new Set<(reason: string) => void>();
+  private failureReported = false;
 
   /** @internal use {@link connectExchange} */
   constructor(
@@ -406,12 +408,31 @@ export class Exchange {
       'exchange connected',
     );
     this.consumeReceipts();
+    void nc.closed().then(() => this.reportFailure());
   }
 
   /** Calls `listener` for every message this participant rejects to DEADLETTER. */
   onRejection(listener: RejectionListener): () => void {
     this.rejectionListeners.add(listener);
     return () => this.rejectionListeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` once, with the reason, when this exchange can no longer work ({@link failure}: its
+   * connection closed, or a pull loop ended, without a stop). A process should then stop and be started
+   * again by its supervisor; the service processes do.
+   */
+  onFailure(listener: (reason: string) => void): () => void {
+    this.failureListeners.add(listener);
+    return () => this.failureListeners.delete(listener);
+  }
+
+  private reportFailure(): void {
+    const reason = this.failure();
+    if (reason === undefined || this.failureReported) return;
+    this.failureReported = true;
+    this.logger.error({ reason }, 'the exchange can no longer work');
+    for (const listener of this.failureListeners) listener(reason);
   }
 
   /**
@@ -668,7 +689,10 @@ export class Exchange {
     const end = (): void => {
       if (endedOnce) return;
       endedOnce = true;
-      if (!stopping) this.loopsEnded.add(consumerName);
+      if (!stopping) {
+        this.loopsEnded.add(consumerName);
+        this.reportFailure();
+      }
       ended?.();
     };
     // woken when a message's processing ends, if the loop waits for room (one waiter, not a race over all

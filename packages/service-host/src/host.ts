@@ -433,15 +433,13 @@ export class ServiceHost<S> {
         logger.info({ port: served.port }, 'metrics on /metrics, probes on /healthz and /readyz');
       }
       let failed = false;
-      for (const exchange of exchanges.values()) {
-        // a connection that closes for good (reconnection attempts spent) ends the pull loops quietly:
-        // say so once, rather than run on without receiving anything
-        void exchange.nc.closed().then(() => {
-          const failure = host.failure();
-          if (failure === undefined || host.closing || failed) return;
+      for (const [participant, exchange] of exchanges) {
+        // its connection closed for good (reconnection attempts spent) or a pull loop ended: say so once,
+        // rather than run on without receiving anything (the exchange logs it)
+        exchange.onFailure((reason) => {
+          if (host.closing || failed) return;
           failed = true;
-          if (config.onFailure) config.onFailure(failure);
-          else logger.error({ failure }, 'an exchange can no longer work');
+          config.onFailure?.(`${participant}: ${reason}`);
         });
       }
       for (const [participant, exchange] of exchanges) {
