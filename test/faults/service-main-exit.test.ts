@@ -68,8 +68,11 @@ describe('a service process whose NATS goes away for good', { timeout: 120_000 }
         expect(await probe('/readyz')).toBe(503);
         expect(await probe('/healthz')).toBe(200);
 
-        // then, its reconnection attempts spent, it stops for its supervisor to start it again
+        // then, its reconnection attempts spent (the client's defaults: 10, 2 s apart), it stops cleanly and
+        // exits with 1 for its supervisor to start it again
+        const stopped = waitForLine(child, /consular-post stopped/, 60_000);
         expect(await stopping).toMatch(/"reason":"post-lagos: connection closed"/);
+        await stopped;
         expect(await exited).toBe(1);
       } finally {
         if (child.exitCode === null) child.kill('SIGKILL');

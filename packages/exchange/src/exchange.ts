@@ -424,7 +424,19 @@ export class Exchange {
    */
   onFailure(listener: (reason: string) => void): () => void {
     this.failureListeners.add(listener);
+    // failed already, before this listener came (e.g. while its owner was still starting): told at once
+    if (this.failureReported) {
+      queueMicrotask(() => {
+        const reason = this.failure();
+        if (reason !== undefined && this.failureListeners.has(listener)) this.tell(listener, reason);
+      });
+    }
     return () => this.failureListeners.delete(listener);
+  }
+
+  /** Whether {@link stop} (or {@link close}) has been called. */
+  get stopRequested(): boolean {
+    return this.stopping;
   }
 
   private reportFailure(): void {
@@ -432,7 +444,15 @@ export class Exchange {
     if (reason === undefined || this.failureReported) return;
     this.failureReported = true;
     this.logger.error({ reason }, 'the exchange can no longer work');
-    for (const listener of this.failureListeners) listener(reason);
+    for (const listener of this.failureListeners) this.tell(listener, reason);
+  }
+
+  private tell(listener: (reason: string) => void, reason: string): void {
+    try {
+      listener(reason);
+    } catch (err) {
+      this.logger.error({ err: errorSummary(err) }, 'a failure listener threw');
+    }
   }
 
   /**

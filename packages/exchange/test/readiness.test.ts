@@ -76,6 +76,9 @@ describe('readiness', () => {
     expect(post.failure()).toBeUndefined();
     await nc.close();
     expect(post.failure()).toBe('connection closed');
+    // a listener that comes after the failure (its owner was still starting) is told too
+    const told = await new Promise<string>((resolve) => post.onFailure(resolve));
+    expect(told).toBe('connection closed');
     expect(await post.readiness()).toEqual({ participant: POST, ready: false, reason: 'connection closed' });
     await post.close();
     // closed on purpose: no failure, whatever the connection

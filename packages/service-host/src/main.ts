@@ -83,6 +83,7 @@ export async function runServiceMain(
     const stop = (exitCode = 0): Promise<void> =>
       (stopping ??= (async () => {
         if (timer) clearInterval(timer);
+        process.exitCode = exitCode;
         // a stop that hangs (a handler that does not end, a store that does not answer) still ends
         const deadline = setTimeout(() => process.exit(exitCode || 1), STOP_DEADLINE_MS);
         deadline.unref();
@@ -94,8 +95,8 @@ export async function runServiceMain(
           logger.error({ code: (err as { code?: string }).code }, `${service} did not stop cleanly`);
           exitCode ||= 1;
         }
-        process.exitCode = exitCode;
-        if (exitCode !== 0) process.exit(exitCode);
+        // stopped: nothing left to wait for, whatever handle a library keeps open
+        process.exit(exitCode);
       })());
     started = true;
     if (failed !== undefined) {

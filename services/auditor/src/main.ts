@@ -45,6 +45,8 @@ async function main(): Promise<void> {
   const stop = async (exitCode = 0): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    // a stop that hangs (a request or a store that does not answer) still ends
+    setTimeout(() => process.exit(exitCode || 1), 60_000).unref();
     try {
       await auditor.close();
       closeDirectory();

@@ -121,6 +121,8 @@ function portalProbesOf(ex: Exchange): Required<OperationsProbes> {
   let last: { at: number; result: Promise<Readiness[]> } | undefined;
   return {
     readiness: () => {
+      // a failure or a stop is known at once, without JetStream: never hidden behind the cache
+      if (ex.failure() !== undefined || ex.stopRequested) return ex.readiness().then((r) => [r]);
       const now = Date.now();
       if (!last || now - last.at >= 1_000) last = { at: now, result: ex.readiness().then((r) => [r]) };
       return last.result;
