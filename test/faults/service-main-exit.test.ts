@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,38 +19,68 @@ import { waitForLine } from '../support/process.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const ID = 'post-lagos';
 
-describe('a service process whose NATS goes away for good', { timeout: 120_000 }, () => {
+/** A consular-post service process hosting post-lagos against `url`, with its metrics port at 0. */
+async function startServiceProcess(url: string, dir: string): Promise<ChildProcess> {
+  const anchor = await writeAnchor(join(dir, 'anchor'));
+  const anchorKey = JSON.parse(readFileSync(anchor.privatePath, 'utf8')) as Parameters<typeof signEntry>[1];
+  const keys = await generateParticipantKeys(ID);
+  await writeParticipantKeys(join(dir, 'keys', ID), keys);
+  const entry = await signEntry(
+    makeEntry(ID, ID, [toPublicJwk(keys.signing)], keys.encryption.map(toPublicJwk)),
+    anchorKey,
+  );
+  await writeDirectoryFile(join(dir, 'directory.json'), exportDirectory([entry], anchor.publicKey));
+  return spawn(process.execPath, ['--import', 'tsx', 'services/consular-post/src/main.ts'], {
+    cwd: root,
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      PASSERELLE_NATS_URL: url,
+      PASSERELLE_PARTICIPANTS: ID,
+      PASSERELLE_KEYS_DIR: join(dir, 'keys'),
+      PASSERELLE_ANCHOR: anchor.publicPath,
+      PASSERELLE_DIRECTORY_FILE: join(dir, 'directory.json'),
+      PASSERELLE_CONTRACTS_ROOT: root,
+      PASSERELLE_METRICS_PORT: '0',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+const exitOf = (child: ChildProcess): Promise<number | null> =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+
+describe('a service process and its supervisor', { timeout: 120_000 }, () => {
+  test('faults - SIGTERM stops it cleanly with exit code 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pex-main-exit-'));
+    const server = await startNatsServer();
+    try {
+      const child = await startServiceProcess(server.url, dir);
+      const exited = exitOf(child);
+      try {
+        await waitForLine(child, /consular-post started/, 60_000);
+        const stopped = waitForLine(child, /consular-post stopped/, 60_000);
+        child.kill('SIGTERM');
+        await stopped;
+        expect(await exited).toBe(0);
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('faults - /readyz turns 503 at once, then the process stops with exit code 1 when its reconnection attempts run out', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pex-main-exit-'));
+    // a server of its own, killed here
     const server = await startNatsServer({ port: await freeLoopbackPort() });
     try {
-      const anchor = await writeAnchor(join(dir, 'anchor'));
-      const anchorKey = JSON.parse(readFileSync(anchor.privatePath, 'utf8')) as Parameters<
-        typeof signEntry
-      >[1];
-      const keys = await generateParticipantKeys(ID);
-      await writeParticipantKeys(join(dir, 'keys', ID), keys);
-      const entry = await signEntry(
-        makeEntry(ID, ID, [toPublicJwk(keys.signing)], keys.encryption.map(toPublicJwk)),
-        anchorKey,
-      );
-      await writeDirectoryFile(join(dir, 'directory.json'), exportDirectory([entry], anchor.publicKey));
-
-      const child = spawn(process.execPath, ['--import', 'tsx', 'services/consular-post/src/main.ts'], {
-        cwd: root,
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          PASSERELLE_NATS_URL: server.url,
-          PASSERELLE_PARTICIPANTS: ID,
-          PASSERELLE_KEYS_DIR: join(dir, 'keys'),
-          PASSERELLE_ANCHOR: anchor.publicPath,
-          PASSERELLE_DIRECTORY_FILE: join(dir, 'directory.json'),
-          PASSERELLE_CONTRACTS_ROOT: root,
-          PASSERELLE_METRICS_PORT: '0',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const child = await startServiceProcess(server.url, dir);
+      const exited = exitOf(child);
       try {
         const started = await waitForLine(child, /consular-post started/, 60_000);
         const port = /"port":(\d+)[^\n]*probes on \/healthz/.exec(started)?.[1];
@@ -60,6 +90,7 @@ describe('a service process whose NATS goes away for good', { timeout: 120_000 }
         expect([await probe('/healthz'), await probe('/readyz')]).toEqual([200, 200]);
 
         const stopping = waitForLine(child, /consular-post stops: it can no longer work/, 90_000);
+        stopping.catch(() => undefined); // awaited below; a failure before then must not be unhandled
         await server.kill();
         // out of rotation while it tries to reconnect, without waiting for a request to time out
         const deadline = Date.now() + 10_000;
