@@ -143,7 +143,7 @@ export async function readServiceSettings(
 export async function loadHostedConfig(
   service: string,
   settings: ServiceSettings,
-): Promise<{ config: HostedServiceConfig; close: () => Promise<void> }> {
+): Promise<LoadedHostedConfig> {
   const participants = await Promise.all(
     settings.participants.map(async (id) => {
       try {
@@ -194,6 +194,16 @@ export async function loadHostedConfig(
     nc = await connectNats({ ...first?.connection, servers, name: `${service}-directory` });
     directory = await createDirectoryClient({ nc, anchor });
   }
+  // The live directory's connection closing for good (reconnection attempts spent) leaves the service on
+  // its cached entries, blind to rotations and revocations: a failure, like its exchanges' own.
+  let closing = false;
+  let failure: string | undefined;
+  const listeners = new Set<(reason: string) => void>();
+  void nc?.closed().then(() => {
+    if (closing) return;
+    failure = 'directory connection closed';
+    for (const listener of listeners) listener(failure);
+  });
   return {
     config: {
       participants,
@@ -204,8 +214,26 @@ export async function loadHostedConfig(
         ? { connectionFor: (id: string) => credentials.get(id)?.connection, provision: false }
         : {}),
     },
+    onFailure: (listener) => {
+      listeners.add(listener);
+      if (failure !== undefined) listener(failure);
+    },
     close: async () => {
+      closing = true;
       if (nc && !nc.isClosed()) await nc.drain();
     },
   };
+}
+
+/** What {@link loadHostedConfig} gives: the host's configuration and what it opened for it. */
+export interface LoadedHostedConfig {
+  config: HostedServiceConfig;
+  /**
+   * Calls `listener` (at once if it happened already) when the live directory's connection closes for
+   * good without {@link close}: the service would go on with its cached entries, blind to key rotations
+   * and revocations. Never called with an offline directory file.
+   */
+  onFailure(listener: (reason: string) => void): void;
+  /** Closes the live directory's connection, if any. */
+  close(): Promise<void>;
 }

@@ -62,8 +62,8 @@ export async function runServiceMain(
         // nothing more can be received or sent: stop with a failure, for the supervisor to start it again
         // (what was not acknowledged is delivered again; the dossiers' outboxes keep what was not sent)
         onFailure: (reason) => {
-          failed = reason;
-          if (!started) return;
+          failed ??= reason;
+          if (!started || stopping) return;
           logger.error({ reason }, `${service} stops: it can no longer work`);
           void stop(1);
         },
@@ -99,6 +99,12 @@ export async function runServiceMain(
         process.exit(exitCode);
       })());
     started = true;
+    loaded.onFailure((reason) => {
+      failed ??= reason;
+      if (stopping) return;
+      logger.error({ reason }, `${service} stops: it can no longer work`);
+      void stop(1);
+    });
     if (failed !== undefined) {
       logger.error({ reason: failed }, `${service} stops: it can no longer work`);
       void stop(1);
