@@ -50,8 +50,9 @@ export async function runServiceMain(
     const bucket = textSetting(service, settings, 'bucket');
     const metricsPort = metricsPortSetting(service, settings, env);
     const loaded = await loadHostedConfig(service, settings);
-    let started = false;
+    // until the service has started, a failure is kept, and acted on once it has
     let failed: string | undefined;
+    let fail = (reason: string): void => void (failed ??= reason);
     const running = await start(
       {
         ...loaded.config,
@@ -61,12 +62,7 @@ export async function runServiceMain(
         onEvent: (e) => logger.info({ event: e }, `${e.kind} ${e.type ?? ''}`.trim()),
         // nothing more can be received or sent: stop with a failure, for the supervisor to start it again
         // (what was not acknowledged is delivered again; the dossiers' outboxes keep what was not sent)
-        onFailure: (reason) => {
-          failed ??= reason;
-          if (!started || stopping) return;
-          logger.error({ reason }, `${service} stops: it can no longer work`);
-          void stop(1);
-        },
+        onFailure: (reason) => fail(reason),
       },
       settings,
     );
@@ -98,17 +94,13 @@ export async function runServiceMain(
         // stopped: nothing left to wait for, whatever handle a library keeps open
         process.exit(exitCode);
       })());
-    started = true;
-    loaded.onFailure((reason) => {
-      failed ??= reason;
+    fail = (reason) => {
       if (stopping) return;
       logger.error({ reason }, `${service} stops: it can no longer work`);
       void stop(1);
-    });
-    if (failed !== undefined) {
-      logger.error({ reason: failed }, `${service} stops: it can no longer work`);
-      void stop(1);
-    }
+    };
+    if (failed !== undefined) fail(failed);
+    loaded.onFailure(fail);
     process.once('SIGINT', () => void stop());
     process.once('SIGTERM', () => void stop());
   } catch (err) {

@@ -1,10 +1,14 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeAnchor, writeParticipantKeys } from '@passerelle/directory';
 import { loadContracts } from '@passerelle/contracts';
 import { createStaticResolver, generateParticipantKeys, publicKeysOf } from '@passerelle/envelope';
 import { createLogger } from '@passerelle/exchange';
 import { freeLoopbackPort, startNatsServer } from '@passerelle/testing';
 import { describe, expect, test } from 'vitest';
-import { ServiceHost } from '../src/index.js';
+import { ServiceHost, loadHostedConfig, readServiceSettings } from '../src/index.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -81,4 +85,42 @@ describe('a host that can no longer work', () => {
     expect(second.failure()).toBeUndefined();
     await server.stop();
   });
+});
+
+describe('a live directory that can no longer be read', () => {
+  test('failure - the directory connection closing for good is reported (at once to a listener that comes later); a close is not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'svc-dir-failure-'));
+    const server = await startNatsServer({ port: await freeLoopbackPort() });
+    try {
+      const anchor = await writeAnchor(join(dir, 'anchor'));
+      await writeParticipantKeys(
+        join(dir, 'keys', 'post-lagos'),
+        await generateParticipantKeys('post-lagos'),
+      );
+      const settings = await readServiceSettings('consular-post', 'consular-post', {
+        PASSERELLE_PARTICIPANTS: 'post-lagos',
+        PASSERELLE_KEYS_DIR: join(dir, 'keys'),
+        PASSERELLE_ANCHOR: anchor.publicPath,
+        PASSERELLE_CONTRACTS_ROOT: root,
+        PASSERELLE_NATS_URL: server.url,
+      });
+      const first = await loadHostedConfig('consular-post', settings);
+      const second = await loadHostedConfig('consular-post', settings);
+      const closedOnPurpose: string[] = [];
+      second.onFailure((r) => closedOnPurpose.push(r));
+      await second.close();
+
+      const reported = new Promise<string>((resolve) => first.onFailure(resolve));
+      await server.kill();
+      // after the client's reconnection attempts (its defaults: 10, 2 s apart)
+      expect(await reported).toBe('directory connection closed');
+      const late = await new Promise<string>((resolve) => first.onFailure(resolve));
+      expect(late).toBe('directory connection closed');
+      expect(closedOnPurpose).toEqual([]);
+      await first.close();
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
