@@ -16,7 +16,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -115,11 +115,20 @@ function buildAddon({ name, check }, cc, ccArgs, flags, include) {
         .split('\n')[0]
     }`;
   }
-  // what the loader compares: the OpenSSL of this Node.js and the source the addon was built from
-  const sourceSha256 = createHash('sha256').update(readFileSync(source)).digest('hex');
+  // what the loader compares: the OpenSSL of this Node.js and the sources the addon was built from (its C
+  // file, then every header beside it in name order, hashed one after the other, as the loader does)
+  const sources = [
+    `${name}.c`,
+    ...readdirSync(here)
+      .filter((f) => f.endsWith('.h'))
+      .sort(),
+  ];
+  const hash = createHash('sha256');
+  for (const file of sources) hash.update(readFileSync(join(here, file)));
+  const sourceSha256 = hash.digest('hex');
   writeFileSync(
     marker,
-    `${JSON.stringify({ node: process.versions.node, openssl: process.versions.openssl, sourceSha256 })}\n`,
+    `${JSON.stringify({ node: process.versions.node, openssl: process.versions.openssl, sources, sourceSha256 })}\n`,
   );
   say(`built ${target} (Node.js ${process.versions.node}, OpenSSL ${process.versions.openssl})`);
   return undefined;

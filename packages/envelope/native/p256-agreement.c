@@ -29,6 +29,8 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "napi-common.h"
+
 #define POINT_LEN 65
 #define SCALAR_LEN 32
 
@@ -36,23 +38,8 @@ static EC_GROUP *group; /* P-256, created once (also with several worker threads
 static pthread_once_t group_once = PTHREAD_ONCE_INIT;
 static void create_group(void) { group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1); }
 
-static napi_value fail(napi_env env, const char *code, const char *message) {
-  ERR_clear_error();
-  napi_throw_error(env, code, message);
-  return NULL;
-}
-
 /* marks the handles this addon makes, so that agree() never takes another external for a key */
 static const napi_type_tag key_tag = {0x7061737365726c6cULL, 0x703235366b657931ULL};
-
-static int bytes_arg(napi_env env, napi_value value, const unsigned char **data, size_t *len) {
-  bool is_buffer = false;
-  if (napi_is_buffer(env, value, &is_buffer) != napi_ok || !is_buffer) return 0;
-  void *raw = NULL;
-  if (napi_get_buffer_info(env, value, &raw, len) != napi_ok) return 0;
-  *data = raw;
-  return 1;
-}
 
 /* The point of 65 bytes 0x04 ‖ x ‖ y, on the curve; NULL (nothing thrown) otherwise. */
 static EC_POINT *decode_point(napi_env env, napi_value value) {

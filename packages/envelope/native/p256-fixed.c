@@ -52,6 +52,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "napi-common.h"
+
 #define POINT_LEN 65
 #define SCALAR_LEN 32
 #define ROWS 37    /* ceil(256 / 7) windows of 7 bits */
@@ -402,22 +404,7 @@ static int verify_digest(const fixed_key *key, const unsigned char digest[SCALAR
 /* ------------------------------------------------------------------------------------------------ */
 /* Node-API */
 
-static napi_value fail(napi_env env, const char *code, const char *message) {
-  ERR_clear_error();
-  napi_throw_error(env, code, message);
-  return NULL;
-}
-
 static const napi_type_tag key_tag = {0x7061737365726c6cULL, 0x7032353666697864ULL};
-
-static int bytes_arg(napi_env env, napi_value value, const unsigned char **data, size_t *len) {
-  bool is_buffer = false;
-  if (napi_is_buffer(env, value, &is_buffer) != napi_ok || !is_buffer) return 0;
-  void *raw = NULL;
-  if (napi_get_buffer_info(env, value, &raw, len) != napi_ok) return 0;
-  *data = raw;
-  return 1;
-}
 
 #define TABLE_BYTES ((int64_t)(sizeof(table_row) * ROWS))
 

@@ -1,5 +1,5 @@
 import { createHash, getFips } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 export type NativeAddonStatus<T> = { available: true; addon: T } | { available: false; reason: string };
 
 /**
- * Loads the addon `native/build/<name>.node` built by `pnpm install` from `native/<name>.c`. Unavailable
+ * Loads the addon `native/build/<name>.node` built by `pnpm install` from `native/<name>.c` (and the
+ * headers beside it). Unavailable
  * when it was not built (no compiler or headers at install, or it failed its check against node:crypto),
  * when it was built for another OpenSSL than this Node.js carries or from another version of its source
  * (run `pnpm install` again), when Node.js runs in FIPS mode (the addon's calls would leave the FIPS
@@ -37,16 +38,20 @@ export function loadNativeAddon<T>(name: string): NativeAddonStatus<T> {
       `built for OpenSSL ${String(builtFor.openssl)}, but this Node.js has ${process.versions.openssl}: run pnpm install again`,
     );
   }
+  // the sources, hashed as the build hashed them: the C file, then every header beside it in name order
+  let sources: string[];
   let sourceSha256: string;
   try {
-    sourceSha256 = createHash('sha256')
-      .update(readFileSync(file(`${name}.c`)))
-      .digest('hex');
+    const headers = readdirSync(file('.')).filter((f) => f.endsWith('.h'));
+    sources = [`${name}.c`, ...headers.sort()];
+    const hash = createHash('sha256');
+    for (const source of sources) hash.update(readFileSync(file(source)));
+    sourceSha256 = hash.digest('hex');
   } catch {
     return unavailable('its source is missing beside the build');
   }
   if (builtFor.sourceSha256 !== sourceSha256) {
-    return unavailable(`built from another version of ${name}.c: run pnpm install again`);
+    return unavailable(`built from another version of ${sources.join(' and ')}: run pnpm install again`);
   }
   try {
     return { available: true, addon: createRequire(import.meta.url)(file(`build/${name}.node`)) as T };

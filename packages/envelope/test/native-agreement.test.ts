@@ -151,7 +151,11 @@ describe.runIf(status.available)('native agreement - loader', () => {
     // the C source changed since the build (a pull without pnpm install): the old build is not used
     expect(
       verdict((dir) => appendFileSync(join(dir, 'native', 'p256-agreement.c'), '\n/* changed */\n')).reason,
-    ).toMatch(/another version of p256-agreement\.c/);
+    ).toMatch(/another version of p256-agreement\.c and napi-common\.h/);
+    // so did the header both addons include
+    expect(
+      verdict((dir) => appendFileSync(join(dir, 'native', 'napi-common.h'), '\n/* changed */\n')).reason,
+    ).toMatch(/another version of p256-agreement\.c and napi-common\.h/);
     const marker = (dir: string): string => join(dir, 'native', 'build', 'p256-agreement.built-for.json');
     expect(
       verdict((dir) => {
@@ -168,7 +172,7 @@ test('native agreement - without a C compiler the build says so and leaves no ad
   const dir = mkdtempSync(join(tmpdir(), 'pex-native-build-'));
   try {
     const native = join(dirname(fileURLToPath(import.meta.url)), '..', 'native');
-    for (const file of ['p256-agreement.c', 'p256-fixed.c', 'build.mjs'])
+    for (const file of ['p256-agreement.c', 'p256-fixed.c', 'napi-common.h', 'build.mjs'])
       cpSync(join(native, file), join(dir, file));
     const env = { ...process.env, CC: join(dir, 'no-such-compiler') };
     const out = execFileSync(process.execPath, [join(dir, 'build.mjs')], { env, encoding: 'utf8' });
