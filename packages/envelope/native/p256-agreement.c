@@ -70,9 +70,8 @@ static napi_value new_buffer(napi_env env, const unsigned char *data, size_t len
 
 /* The one point argument of a call, decoded; NULL with an error thrown otherwise. */
 static EC_POINT *point_arg(napi_env env, napi_callback_info info, const char *usage, const char *refusal) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) {
+  if (!args_exactly(env, info, 1, argv)) {
     fail(env, "ERR_P256_ARGUMENT", usage);
     return NULL;
   }
@@ -108,9 +107,8 @@ static void free_key(napi_env env, void *data, void *hint) {
 }
 
 static napi_value private_key(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2)
+  if (!args_exactly(env, info, 2, argv))
     return fail(env, "ERR_P256_ARGUMENT", "privateKey(d, public) takes a scalar and a point");
   const unsigned char *d;
   size_t d_len;
@@ -141,16 +139,11 @@ static napi_value private_key(napi_env env, napi_callback_info info) {
 }
 
 static napi_value agree(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2)
+  if (!args_exactly(env, info, 2, argv))
     return fail(env, "ERR_P256_ARGUMENT", "agree(key, peer) takes a key and a point");
-  napi_valuetype type;
-  bool tagged = false;
-  void *data = NULL;
-  if (napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
-      napi_check_object_type_tag(env, argv[0], &key_tag, &tagged) != napi_ok || !tagged ||
-      napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL)
+  void *data = tagged_external(env, argv[0], &key_tag);
+  if (data == NULL)
     return fail(env, "ERR_P256_ARGUMENT", "agree(key, peer) needs a key from privateKey()");
   EC_POINT *peer = decode_point(env, argv[1]);
   if (peer == NULL) return fail(env, "ERR_P256_POINT", "the peer's key is not a point on the P-256 curve");

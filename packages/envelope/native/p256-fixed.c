@@ -419,23 +419,12 @@ static void free_key(napi_env env, void *data, void *hint) {
   free(key);
 }
 
-static fixed_key *key_arg(napi_env env, napi_value value) {
-  napi_valuetype type;
-  bool tagged = false;
-  void *data = NULL;
-  if (napi_typeof(env, value, &type) != napi_ok || type != napi_external ||
-      napi_check_object_type_tag(env, value, &key_tag, &tagged) != napi_ok || !tagged ||
-      napi_get_value_external(env, value, &data) != napi_ok || data == NULL)
-    return NULL;
-  return data;
-}
+static fixed_key *key_arg(napi_env env, napi_value value) { return tagged_external(env, value, &key_tag); }
 
 /* key(point) -> handle: the point is decoded by OpenSSL, which refuses one off the curve */
 static napi_value make_key(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1)
-    return fail(env, "ERR_P256_ARGUMENT", "key(point) takes one point");
+  if (!args_exactly(env, info, 1, argv)) return fail(env, "ERR_P256_ARGUMENT", "key(point) takes one point");
   const unsigned char *data;
   size_t len;
   if (!bytes_arg(env, argv[0], &data, &len) || len != POINT_LEN || data[0] != 0x04)
@@ -486,10 +475,9 @@ typedef struct {
 } verify_args;
 
 static int read_verify_args(napi_env env, napi_callback_info info, const char *call, verify_args *out) {
-  size_t argc = 3;
   napi_value argv[3];
   char message[96];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3) {
+  if (!args_exactly(env, info, 3, argv)) {
     snprintf(message, sizeof message, "%s(key, data, signature) takes three arguments", call);
     fail(env, "ERR_P256_ARGUMENT", message);
     return 0;
@@ -587,9 +575,8 @@ static napi_value verify_on_pool(napi_env env, napi_callback_info info) {
 
 /* ephemeral(handle) -> epk || Z for a fresh scalar e in [1, n) */
 static napi_value ephemeral(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1)
+  if (!args_exactly(env, info, 1, argv))
     return fail(env, "ERR_P256_ARGUMENT", "ephemeral(key) takes one key");
   fixed_key *key = key_arg(env, argv[0]);
   if (key == NULL) return fail(env, "ERR_P256_ARGUMENT", "ephemeral(key) needs a key from key()");
