@@ -52,6 +52,8 @@ export const Limits = {
 export const CLUSTER_CLIENT_PORTS = [4222, 4223, 4224] as const;
 /** Route ports of the cluster nodes. */
 export const CLUSTER_ROUTE_PORTS = [6222, 6223, 6224] as const;
+/** Monitoring ports of the cluster nodes, on loopback only (metrics scrapers and readiness checks). */
+export const CLUSTER_MONITOR_PORTS = [8222, 8223, 8224] as const;
 
 /** Environment variable holding the public nkey of an identity (`commune-21004` → `PEX_NKEY_COMMUNE_21004`). */
 export function nkeyEnvName(identity: string): string {
@@ -328,6 +330,8 @@ function renderClusterNode(index: number): string {
     [
       `server_name: "passerelle-n${index + 1}"`,
       `listen: "127.0.0.1:${CLUSTER_CLIENT_PORTS[index]}"`,
+      '# monitoring (/jsz, /healthz, /varz) on loopback only: for a metrics exporter and readiness checks',
+      `http: "127.0.0.1:${CLUSTER_MONITOR_PORTS[index]}"`,
       'jetstream { store_dir: $PEX_STORE_DIR }',
       'cluster {',
       '  name: "passerelle"',

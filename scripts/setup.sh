@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Idempotent set-up of a Debian/Ubuntu machine that has Node.js: pnpm, nats-server, dependencies.
+# Idempotent set-up of a Debian/Ubuntu machine that has Node.js and Go: pnpm, the pinned nats-server,
+# dependencies.
 # Prints what it did; safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,29 +36,46 @@ else
   say "pnpm $(pnpm --version) installed"
 fi
 
-find_nats() {
-  command -v nats-server 2>/dev/null && return 0
-  for d in /usr/sbin /usr/local/sbin /usr/local/bin /usr/bin; do
-    [ -x "$d/nats-server" ] && { echo "$d/nats-server"; return 0; }
-  done
-  return 1
-}
-if nats_bin=$(find_nats); then
-  say "nats-server present: $nats_bin ($("$nats_bin" --version 2>&1))"
+# nats-server: exactly the pinned release (packages/testing/nats-server.json), built from the official Go
+# module into a folder shared by every clone on this machine, where the test harness and `pnpm start` look.
+nats_version=$(node -p 'require("./packages/testing/nats-server.json").version')
+nats_module=$(node -p 'require("./packages/testing/nats-server.json").module')
+nats_dir="${PASSERELLE_TOOLS_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/passerelle}/nats-server/v${nats_version}"
+nats_version_of() { "$1" --version 2>/dev/null | sed -n 's/.*v\([0-9][0-9.]*\).*/\1/p' | head -n1; }
+nats_bin=""
+if [ -n "${PASSERELLE_NATS_SERVER:-}" ]; then
+  found=$(nats_version_of "$PASSERELLE_NATS_SERVER" || true)
+  if [ "$found" != "$nats_version" ]; then
+    say "PASSERELLE_NATS_SERVER=$PASSERELLE_NATS_SERVER is nats-server ${found:-(not runnable)}, not the pinned $nats_version:"
+    say "unset it to let setup build $nats_version, or point it at a nats-server $nats_version."
+    exit 1
+  fi
+  nats_bin=$PASSERELLE_NATS_SERVER
+elif [ -x "$nats_dir/nats-server" ] && [ "$(nats_version_of "$nats_dir/nats-server")" = "$nats_version" ]; then
+  nats_bin="$nats_dir/nats-server"
+elif on_path=$(command -v nats-server 2>/dev/null) && [ "$(nats_version_of "$on_path")" = "$nats_version" ]; then
+  nats_bin=$on_path
+fi
+if [ -n "$nats_bin" ]; then
+  say "nats-server $nats_version present: $nats_bin"
+elif command -v go >/dev/null 2>&1; then
+  say "building nats-server $nats_version with $(go version | cut -d' ' -f3) (go install ${nats_module}@v${nats_version})"
+  mkdir -p "$nats_dir"
+  # CGO off: a static binary that does not depend on this machine's C library
+  if ! CGO_ENABLED=0 GOBIN="$nats_dir" GOFLAGS=-trimpath go install "${nats_module}@v${nats_version}"; then
+    say "go install of nats-server $nats_version failed (see above): the Go module proxy must be reachable."
+    exit 1
+  fi
+  nats_bin="$nats_dir/nats-server"
+  say "nats-server $(nats_version_of "$nats_bin") installed: $nats_bin"
 else
-  if ! command -v apt-get >/dev/null 2>&1; then
-    say "nats-server is missing and apt-get is not available: install nats-server 2.9 or newer by hand"
-    say "and put it on the PATH, or set PASSERELLE_NATS_SERVER to its path."
-    exit 1
-  fi
-  if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
-    say "nats-server is missing and installing it needs root: run 'apt-get install -y nats-server' as root."
-    exit 1
-  fi
-  say "installing nats-server with apt-get"
-  apt_install nats-server
-  nats_bin=$(find_nats)
-  say "nats-server installed: $nats_bin ($("$nats_bin" --version 2>&1))"
+  say "nats-server $nats_version is missing and Go is not installed to build it. Either:"
+  say "  - install Go 1.26 or newer (https://go.dev/doc/install), then run this script again; or"
+  say "  - build it elsewhere with 'CGO_ENABLED=0 GOBIN=$nats_dir go install ${nats_module}@v${nats_version}'"
+  say "    and copy the binary to $nats_dir/nats-server; or"
+  say "  - download the v${nats_version} release of nats-server (https://github.com/nats-io/nats-server/releases),"
+  say "    put it on the PATH or set PASSERELLE_NATS_SERVER to its path."
+  exit 1
 fi
 
 # ensure_command <command> <why>: Debian's package of the same name, where apt-get is there

@@ -4,9 +4,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { findNatsServerBinary, waitForJetStream } from '@passerelle/testing';
+import { findNatsServerBinary, waitForClusterReady, waitForJetStream } from '@passerelle/testing';
 import { afterAll, describe, expect, test } from 'vitest';
-import { CLUSTER_CLIENT_PORTS, CLUSTER_ROUTE_PORTS } from '../../scripts/gen-infra.js';
+import { CLUSTER_CLIENT_PORTS, CLUSTER_MONITOR_PORTS, CLUSTER_ROUTE_PORTS } from '../../scripts/gen-infra.js';
 import { connectOperator, prepareSecureDeployment, provisionSecure } from '../../scripts/secure-exchange.js';
 import { repoRoot } from '../support/secure.js';
 
@@ -31,7 +31,8 @@ describe('the committed 3-node cluster configuration', { timeout: 120_000 }, () 
 
   test('infra - infra/nats/cluster-n{1,2,3}.conf form a JetStream cluster on loopback (route TLS) holding R3 streams', async () => {
     const busy: number[] = [];
-    for (const p of [...CLUSTER_CLIENT_PORTS, ...CLUSTER_ROUTE_PORTS]) if (!(await portFree(p))) busy.push(p);
+    for (const p of [...CLUSTER_CLIENT_PORTS, ...CLUSTER_ROUTE_PORTS, ...CLUSTER_MONITOR_PORTS])
+      if (!(await portFree(p))) busy.push(p);
     // The committed configuration listens on fixed ports: stop a local `pnpm start` before running this test.
     expect(busy, `ports in use: ${busy.join(', ')}`).toEqual([]);
 
@@ -48,6 +49,12 @@ describe('the committed 3-node cluster configuration', { timeout: 120_000 }, () 
     }
     const urls = CLUSTER_CLIENT_PORTS.map((p) => `tls://127.0.0.1:${p}`);
     try {
+      // ready means a meta leader and every peer current, asked of the servers: placing an R3 stream
+      // before that fails with "no suitable peers for placement"
+      await waitForClusterReady(
+        CLUSTER_MONITOR_PORTS.map((p) => `http://127.0.0.1:${p}`),
+        { timeoutMs: 60_000 },
+      );
       await waitForJetStream(urls, 60_000, await deployment.operator());
       await provisionSecure(deployment, urls, { replicas: 3, participants: ['commune-21004'] });
       const op = await connectOperator(deployment, urls);

@@ -15,7 +15,8 @@ export const ERROR_CATALOGUE = {
   ERR_SERVER_VERSION: {
     area: 'runtime',
     retryable: false,
-    description: 'The NATS server is older than the oldest release Passerelle supports (2.9.0).',
+    description:
+      'The NATS server is older than the oldest release Passerelle supports (2.12.6, the first with every fix and feature it relies on).',
   },
   ERR_NO_STREAM: {
     area: 'runtime',
@@ -33,7 +34,13 @@ export const ERROR_CATALOGUE = {
     area: 'runtime',
     retryable: false,
     description:
-      'No nats-server binary was found; install it (apt-get install nats-server) or set PASSERELLE_NATS_SERVER.',
+      'No nats-server binary was found; run scripts/setup.sh (it builds the pinned release with Go) or set PASSERELLE_NATS_SERVER.',
+  },
+  ERR_NATS_SERVER_TOO_OLD: {
+    area: 'runtime',
+    retryable: false,
+    description:
+      'The nats-server binary found is older than the minimum Passerelle runs on; the message names its version, the minimum and how to install the pinned release.',
   },
   ERR_NATS_SERVER_START_FAILED: {
     area: 'runtime',

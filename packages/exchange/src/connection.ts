@@ -1,8 +1,12 @@
 import { type ConnectionOptions, type NatsConnection, connect } from '@nats-io/transport-node';
 import { PasserelleError } from '@passerelle/errors';
 
-/** Oldest nats-server release Passerelle supports. */
-export const MIN_SERVER_VERSION = '2.9.0';
+/**
+ * Oldest nats-server release Passerelle supports: the first of the 2.12 line with the fixes of
+ * CVE-2025-30215, CVE-2026-33222 and CVE-2026-33248, and with every server feature the exchange uses
+ * (docs/DESIGN.md, "The NATS server"). The harness's pin (`@passerelle/testing`) names the same minimum.
+ */
+export const MIN_SERVER_VERSION = '2.12.6';
 
 /** Whether dotted version `a` is at least `b`. */
 export function versionAtLeast(a: string, b: string): boolean {
@@ -29,7 +33,7 @@ export function assertServerVersion(nc: NatsConnection): string {
 }
 
 /**
- * Connects to NATS and refuses servers older than 2.9.
+ * Connects to NATS and refuses servers older than {@link MIN_SERVER_VERSION}.
  *
  * @example
  * ```ts

@@ -1,8 +1,15 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { MIN_NATS_SERVER_VERSION } from '@passerelle/testing';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { describe, expect, test } from 'vitest';
-import { StreamNames, connectNats, provisionStreams, versionAtLeast } from '../src/index.js';
+import {
+  MIN_SERVER_VERSION,
+  StreamNames,
+  connectNats,
+  provisionStreams,
+  versionAtLeast,
+} from '../src/index.js';
 
 describe('streams', () => {
   const nats = useNatsServer();
@@ -66,9 +73,11 @@ describe('streams', () => {
     await nc.close();
   });
 
-  test('connection - versions older than 2.9 are refused', () => {
-    expect(versionAtLeast('2.9.10', '2.9.0')).toBe(true);
-    expect(versionAtLeast('2.10.1', '2.9.0')).toBe(true);
-    expect(versionAtLeast('2.8.4', '2.9.0')).toBe(false);
+  test("connection - versions older than the minimum are refused; the minimum is the harness pin's", () => {
+    expect(MIN_SERVER_VERSION).toBe(MIN_NATS_SERVER_VERSION);
+    expect(versionAtLeast('2.15.3', MIN_SERVER_VERSION)).toBe(true);
+    expect(versionAtLeast('2.12.6', MIN_SERVER_VERSION)).toBe(true);
+    expect(versionAtLeast('2.12.5', MIN_SERVER_VERSION)).toBe(false);
+    expect(versionAtLeast('2.9.10', MIN_SERVER_VERSION)).toBe(false);
   });
 });

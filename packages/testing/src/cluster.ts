@@ -32,7 +32,8 @@ export interface NatsClusterOptions extends Pick<
 
 /**
  * Starts a JetStream cluster (3 nodes by default) on loopback, each node with its own client port, cluster
- * port and store folder, and waits until JetStream has elected a meta leader.
+ * port and store folder, and waits until it is ready ({@link waitForClusterReady}): a meta leader that every
+ * node agrees on, every peer current, and JetStream answering a client.
  *
  * @example
  * ```ts
@@ -48,9 +49,14 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
     await Promise.all(servers.map((s) => s.stop()));
   };
   try {
+    const timeoutMs = options.readyTimeoutMs ?? 30_000;
+    await waitForClusterReady(
+      servers.map((s) => s.monitorUrl),
+      { timeoutMs },
+    );
     await waitForJetStream(
       servers.map((s) => s.url),
-      options.readyTimeoutMs ?? 30_000,
+      timeoutMs,
       options.clientOptions,
     );
   } catch (err) {
@@ -102,6 +108,80 @@ async function startNodes(name: string, size: number, options: NatsClusterOption
     );
     if (!portTaken || attempt === PORT_ATTEMPTS) throw failures[0];
   }
+}
+
+/** What one node's monitoring endpoint says of the JetStream meta group (`/jsz`, `meta_cluster`). */
+interface MetaCluster {
+  leader?: string;
+  cluster_size?: number;
+  replicas?: { name: string; current: boolean; offline?: boolean }[];
+}
+
+/**
+ * Waits until a JetStream cluster is ready to place replicated assets, asking each node's monitoring
+ * endpoint (`/jsz`): every node names the same meta leader, and on the leader every other peer is known and
+ * current. Route ports listening is not enough: until the peers are current, adding an R3 stream fails with
+ * "no suitable peers for placement". `size` defaults to the number of URLs.
+ */
+export async function waitForClusterReady(
+  monitorUrls: readonly string[],
+  options: { size?: number; timeoutMs?: number } = {},
+): Promise<void> {
+  const size = options.size ?? monitorUrls.length;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    const views = await Promise.all(monitorUrls.map((url) => metaCluster(url)));
+    last = clusterNotReady(views, monitorUrls, size) ?? '';
+    if (!last) return;
+    await sleep(100);
+  }
+  throw new HarnessError(
+    'ERR_NATS_SERVER_START_FAILED',
+    `The JetStream cluster was not ready within ${timeoutMs} ms: ${last}.`,
+  );
+}
+
+async function metaCluster(monitorUrl: string): Promise<MetaCluster | string> {
+  try {
+    const response = await fetch(`${monitorUrl}/jsz`, { signal: AbortSignal.timeout(2_000) });
+    if (!response.ok) return `${monitorUrl}/jsz answered ${response.status}`;
+    const body = (await response.json()) as { meta_cluster?: MetaCluster };
+    return body.meta_cluster ?? `${monitorUrl} has no JetStream meta group`;
+  } catch (err) {
+    return `${monitorUrl}/jsz: ${(err as Error).message}`;
+  }
+}
+
+/** Why the nodes' views do not yet make a ready cluster, or undefined when they do. */
+function clusterNotReady(
+  views: readonly (MetaCluster | string)[],
+  urls: readonly string[],
+  size: number,
+): string | undefined {
+  const leaders = new Set<string>();
+  for (const [i, view] of views.entries()) {
+    if (typeof view === 'string') return view;
+    if (!view.leader) return `${urls[i]} knows no meta leader`;
+    if (view.cluster_size !== size) return `${urls[i]} counts ${view.cluster_size} peers, not ${size}`;
+    leaders.add(view.leader);
+  }
+  if (leaders.size !== 1) return `the nodes name different meta leaders (${[...leaders].join(', ')})`;
+  const leaderView = views.find(
+    (v): v is MetaCluster => typeof v !== 'string' && v.replicas !== undefined && isLeaderView(v),
+  );
+  if (!leaderView) return 'no node answered as the meta leader';
+  const peers = (leaderView.replicas ?? []).filter((r) => r.name !== leaderView.leader);
+  if (peers.length < size - 1) return `the leader knows ${peers.length} of ${size - 1} peers`;
+  const behind = peers.filter((r) => !r.current || r.offline);
+  if (behind.length) return `peers not current: ${behind.map((r) => r.name).join(', ')}`;
+  return undefined;
+}
+
+/** The leader's own view lists the other peers' replication state; a follower's lists only the leader. */
+function isLeaderView(view: MetaCluster): boolean {
+  return (view.replicas ?? []).every((r) => r.name !== view.leader);
 }
 
 /** Waits until JetStream answers account info on the given servers (a meta leader exists). */

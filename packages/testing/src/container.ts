@@ -1,4 +1,5 @@
 import type * as NatsModule from '@testcontainers/nats';
+import { PINNED_NATS_SERVER_VERSION } from './binary.js';
 import { HarnessError } from './errors.js';
 
 /** A NATS server in a Docker container (testcontainers), for machines where a Docker engine runs. */
@@ -8,8 +9,8 @@ export interface NatsContainerServer extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-/** Official image used by the container path; a supported NATS release. */
-export const NATS_IMAGE = 'nats:2.10-alpine';
+/** Official image used by the container path: the pinned release. */
+export const NATS_IMAGE = `nats:${PINNED_NATS_SERVER_VERSION}-alpine`;
 
 /**
  * Starts the official NATS image with JetStream through testcontainers 11. Needs a Docker engine; the

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findNatsServerBinary, natsServerBinaryVersion } from './binary.js';
+import { assertRecentEnough, findNatsServerBinary } from './binary.js';
 import { HarnessError } from './errors.js';
 
 /** How to start one nats-server. */
@@ -36,6 +36,8 @@ export interface NatsServer extends AsyncDisposable {
   /** `nats://127.0.0.1:<port>` */
   readonly url: string;
   readonly port: number;
+  /** The monitoring endpoint, `http://127.0.0.1:<port>` (`/jsz`, `/healthz`…); its port is new at each start. */
+  readonly monitorUrl: string;
   readonly pid: number;
   readonly version: string;
   readonly serverName: string;
@@ -85,7 +87,7 @@ const LOG_LIMIT = 2 * 1024 * 1024;
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
   installExitHook();
   const binary = options.binary ?? (await findNatsServerBinary());
-  const version = await natsServerBinaryVersion(binary);
+  const version = await assertRecentEnough(binary);
 
   const workDir = await mkdtemp(join(tmpdir(), 'passerelle-nats-'));
   const storeDir = options.storeDir ?? join(workDir, 'jetstream');
@@ -94,6 +96,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const configFile = join(workDir, 'nats.conf');
 
   let port = options.port ?? -1;
+  let monitorUrl = '';
   let logText = '';
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
@@ -103,6 +106,8 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       `server_name: ${JSON.stringify(serverName)}`,
       `listen: "127.0.0.1:${port}"`,
       `ports_file_dir: ${JSON.stringify(workDir)}`,
+      // monitoring on loopback, on a port of the server's choosing: how a cluster is asked whether it is ready
+      `http: "127.0.0.1:-1"`,
     ];
     if (options.jetstream !== false) {
       lines.push(`jetstream { store_dir: ${JSON.stringify(storeDir)} }`);
@@ -159,13 +164,15 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       }
       const ports = await readPorts(portsFile);
       const listening = ports?.nats?.[0];
+      const monitoring = ports?.monitoring?.[0];
       // A node of a cluster binds its route port after "Server is ready": wait for that too, or a node whose
       // route port was taken would be reported as started just before it exits.
       const ready =
         (options.jetstream === false || /Server is ready/.test(launchLog)) &&
         (!options.cluster || /Listening for route connections/.test(launchLog));
-      if (listening && ready) {
+      if (listening && monitoring && ready) {
         port = Number(new URL(listening).port);
+        monitorUrl = monitoring.replace(/\/$/, '');
         return;
       }
       if (Date.now() > deadline) {
@@ -199,6 +206,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     },
     get port() {
       return port;
+    },
+    get monitorUrl() {
+      return monitorUrl;
     },
     get pid() {
       return child?.pid ?? -1;
@@ -237,9 +247,9 @@ function binaryBase(binary: string): string {
   return binary.split('/').pop() ?? 'nats-server';
 }
 
-async function readPorts(file: string): Promise<{ nats?: string[] } | undefined> {
+async function readPorts(file: string): Promise<{ nats?: string[]; monitoring?: string[] } | undefined> {
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as { nats?: string[] };
+    return JSON.parse(await readFile(file, 'utf8')) as { nats?: string[]; monitoring?: string[] };
   } catch {
     return undefined;
   }

@@ -1,9 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { describe, expect, test } from 'vitest';
-import { findNatsServerBinary, freeLoopbackPort, startNatsCluster, startNatsServer } from '../src/index.js';
+import {
+  MIN_NATS_SERVER_VERSION,
+  findNatsServerBinary,
+  freeLoopbackPort,
+  startNatsCluster,
+  startNatsServer,
+} from '../src/index.js';
+import { versionAtLeast } from '../src/binary.js';
 
 function processAlive(pid: number): boolean {
   try {
@@ -66,8 +76,51 @@ describe('harness', () => {
       findNatsServerBinary({ PATH: '/nonexistent', PASSERELLE_NATS_SERVER: '/nonexistent/nats-server' }),
     ).rejects.toMatchObject({
       code: 'ERR_NATS_SERVER_NOT_FOUND',
-      message: expect.stringContaining('apt-get install -y nats-server'),
+      message: expect.stringContaining('bash scripts/setup.sh'),
     });
+    await expect(
+      findNatsServerBinary({ PATH: '/nonexistent', PASSERELLE_TOOLS_DIR: '/nonexistent' }),
+    ).rejects.toMatchObject({ code: 'ERR_NATS_SERVER_NOT_FOUND' });
+  });
+
+  test('harness - the server it runs is at least the minimum release', async () => {
+    const server = await startNatsServer();
+    try {
+      expect(versionAtLeast(server.version, MIN_NATS_SERVER_VERSION)).toBe(true);
+      expect(versionAtLeast(MIN_NATS_SERVER_VERSION, '2.12.6')).toBe(true);
+      const nc = await connect({ servers: server.url });
+      expect(versionAtLeast(nc.info?.version ?? '0.0.0', MIN_NATS_SERVER_VERSION)).toBe(true);
+      await nc.close();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('harness - an older server is refused with the version found, the minimum and the fix', async () => {
+    // a stand-in binary that answers --version as Debian's 2.9.10 does
+    const dir = await mkdtemp(join(tmpdir(), 'pex-old-nats-'));
+    const old = join(dir, 'nats-server');
+    await writeFile(old, '#!/bin/sh\necho "nats-server: v2.9.10"\n', { mode: 0o755 });
+    try {
+      for (const env of [
+        { PASSERELLE_NATS_SERVER: old },
+        { PATH: dir, PASSERELLE_TOOLS_DIR: '/nonexistent' },
+      ]) {
+        const refusal = await findNatsServerBinary(env).catch((e: unknown) => e);
+        expect(refusal).toMatchObject({
+          code: 'ERR_NATS_SERVER_TOO_OLD',
+          details: { version: '2.9.10', minimum: MIN_NATS_SERVER_VERSION },
+        });
+        expect((refusal as Error).message).toContain('2.9.10');
+        expect((refusal as Error).message).toContain(MIN_NATS_SERVER_VERSION);
+        expect((refusal as Error).message).toContain('bash scripts/setup.sh');
+      }
+      await expect(startNatsServer({ binary: old })).rejects.toMatchObject({
+        code: 'ERR_NATS_SERVER_TOO_OLD',
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
