@@ -33,7 +33,7 @@ import {
   verifyCompact,
 } from '@passerelle/envelope';
 import { type ErrorCode, PasserelleError, isPasserelleError } from '@passerelle/errors';
-import { connectNats } from './connection.js';
+import { assertJetStreamApiLevel, connectNats } from './connection.js';
 import {
   DEFAULT_ACK_WAIT_MS,
   DEFAULT_BACKOFF_MS,
@@ -239,6 +239,7 @@ export async function connectExchange(options: ExchangeOptions): Promise<Exchang
   try {
     // Stream creation right after a restart can exceed the default 5 s on two cores.
     const jsm = await jetstreamManager(nc, { timeout: 30_000 });
+    await assertJetStreamApiLevel(jsm);
     const provision = options.provision !== false;
     if (provision) {
       await provisionStreams(jsm, { replicas: options.replicas ?? 1 });
@@ -582,10 +583,13 @@ export class Exchange {
       }),
     );
 
+    // the server removes the envelope when the contract's retention for its type has passed
+    const ttl = `${contracts.retentionDays(type) * 24}h`;
     const sent: SentMessage[] = [];
     for (const p of prepared) {
       if (!p) continue;
       const { id, recipient } = p;
+      const publishOptions = { msgID: id, ttl };
       let body = p.body;
       const subject = messageSubject(type, this.participant, recipient);
       const record = (envelope: string, sentAt: string): OutboxRecord => ({
@@ -602,7 +606,7 @@ export class Exchange {
       let envelopeSha256: string;
       if (messageId) {
         if (p.kept) {
-          ack = await publishWithRetry(this.js, subject, body, { msgID: id }, this.retry);
+          ack = await publishWithRetry(this.js, subject, body, publishOptions, this.retry);
         } else {
           // Recorded with its bytes before it is published, so that every later attempt (this process
           // after a failure, another after a crash) publishes exactly these bytes, which the receipt names.
@@ -610,18 +614,18 @@ export class Exchange {
           const standing = await this.outbox.recordFirst(mine);
           if (standing.receipt) continue;
           if (standing === mine) {
-            ack = await publishWithRetry(this.js, subject, body, { msgID: id }, this.retry);
+            ack = await publishWithRetry(this.js, subject, body, publishOptions, this.retry);
           } else if (
             standing.envelope &&
             Date.now() - Date.parse(standing.sentAt) < KEPT_ENVELOPE_MAX_AGE_MS
           ) {
             // another attempt recorded its bytes first: those go out
             body = standing.envelope;
-            ack = await publishWithRetry(this.js, subject, body, { msgID: id }, this.retry);
+            ack = await publishWithRetry(this.js, subject, body, publishOptions, this.retry);
           } else {
             // An earlier attempt's record without usable bytes (an older release, or stale): these new
             // bytes go out, and the record follows them only if the server stored them, never over a receipt.
-            ack = await publishWithRetry(this.js, subject, body, { msgID: id }, this.retry);
+            ack = await publishWithRetry(this.js, subject, body, publishOptions, this.retry);
             if (ack.duplicate) {
               this.metrics.sent.inc({ type });
               const kept = standing.envelopeSha256;
@@ -638,7 +642,7 @@ export class Exchange {
         // The outbox record and the publish run together; a receipt that overtakes its record is retried.
         [, ack] = await Promise.all([
           this.outbox.recordSent(mine),
-          publishWithRetry(this.js, subject, body, { msgID: id }, this.retry),
+          publishWithRetry(this.js, subject, body, publishOptions, this.retry),
         ]);
       }
       this.metrics.sent.inc({ type });
@@ -1002,7 +1006,8 @@ export class Exchange {
     if (messageId && how.firstStored && msg.subject.startsWith(`${Subjects.message}.`)) {
       await this.idempotency.noteDeadLetter(messageId, sha256Hex(msg.data), how.firstStored);
     }
-    msg.term();
+    // the reason reaches the server's MSG_TERMINATED advisory: operators' tooling sees the code too
+    msg.term(code);
     this.metrics.rejected.inc({ code });
     this.logger.warn(
       { code, seq: msg.info.streamSequence, subject: msg.subject, messageId },
@@ -1061,7 +1066,7 @@ export class Exchange {
   }
 
   private consumeReceipts(): Subscription {
-    return this.runLoop(
+    const receipts = this.runLoop(
       receiptConsumerName(this.participant),
       64,
       RECEIPT_MAX_DELIVER,
@@ -1107,6 +1112,11 @@ export class Exchange {
         this.settleWaiters(claims.messageId, (w) => w.resolve(claims));
       },
     );
+    // the loop's end is this exchange's failure (readiness, onFailure), not an unhandled rejection
+    receipts.closed.catch((err: unknown) =>
+      this.logger.error({ err: errorSummary(err) }, 'the receipts loop ended'),
+    );
+    return receipts;
   }
 
   /** Settles every {@link awaitReceipt} caller of a message id. */

@@ -1,4 +1,11 @@
-export { MIN_SERVER_VERSION, assertServerVersion, connectNats, versionAtLeast } from './connection.js';
+export {
+  MIN_SERVER_VERSION,
+  REQUIRED_JS_API_LEVEL,
+  assertJetStreamApiLevel,
+  assertServerVersion,
+  connectNats,
+  versionAtLeast,
+} from './connection.js';
 export { loadClientCredentials, loadCredentials } from './credentials.js';
 export type { CredentialsFile, LoadedClientCredentials, LoadedCredentials } from './credentials.js';
 export { JetStreamApiCodes, StreamNames, Subjects, provisionStreams, streamConfigs } from './streams.js';

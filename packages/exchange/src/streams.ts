@@ -66,6 +66,8 @@ export function streamConfigs(
       retention: RetentionPolicy.Limits,
       max_age: (options.exchangeMaxAgeDays ?? 90) * DAY_NS,
       duplicate_window: nanos(options.duplicateWindowMs ?? 2 * 60 * 1000),
+      // each envelope carries its type's retention from the contract (Nats-TTL); max_age bounds them all
+      allow_msg_ttl: true,
     },
     {
       ...common,
@@ -91,7 +93,8 @@ export function streamConfigs(
 
 /**
  * Creates the streams that are missing and checks the ones that exist: an existing stream whose subjects,
- * storage or delete policy differ is reported, never silently rewritten.
+ * storage or delete policy differ is reported, never silently rewritten; per-message TTL, which an earlier
+ * release did not set, is turned on.
  *
  * @example
  * ```ts
@@ -127,6 +130,11 @@ export async function provisionStreams(
           `storage ${wanted.storage}, deny_delete ${String(!!wanted.deny_delete)}. Fix or remove the stream by hand.`,
         { details: { stream: name } },
       );
+    }
+    // a stream made by an earlier release lacks per-message TTL, which can be turned on (never off)
+    if (wanted.allow_msg_ttl && !have.allow_msg_ttl) {
+      infos.push(await jsm.streams.update(name, { ...have, allow_msg_ttl: true }));
+      continue;
     }
     infos.push(existing);
   }
