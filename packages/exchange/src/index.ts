@@ -51,13 +51,11 @@ export type { Logger } from './logger.js';
 export { publishWithRetry } from './publish.js';
 export type { RetryOptions } from './publish.js';
 export { ExchangeError } from './exchange-error.js';
-export {
-  Exchange,
-  connectExchange,
-  errorSummary,
-  isRefusedBeforePublishing,
-  provisionParticipant,
-} from './exchange.js';
+export { Exchange, connectExchange, errorSummary, provisionParticipant } from './exchange.js';
+export { isRefusedBeforePublishing } from './send.js';
+export type { SendOptions, SentMessage } from './send.js';
+export { classifyNatsFailure } from './nats-failure.js';
+export type { NatsFailure } from './nats-failure.js';
 export type {
   ExchangeOptions,
   Handlers,
@@ -65,7 +63,5 @@ export type {
   MessageHandler,
   Readiness,
   RejectionListener,
-  SendOptions,
-  SentMessage,
   Subscription,
 } from './exchange.js';

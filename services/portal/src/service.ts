@@ -402,8 +402,9 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
             const { sent, record: updated } = await publish(record, type, body, messageId);
             return { status: 201, body: accepted(updated, type, sent) };
           } catch (err) {
-            // Only a dossier this run opened, refused by the exchange before anything was published, goes.
-            if (!earlier && isRefusedBeforePublishing(err)) {
+            // Only a dossier this run opened, whose application was refused or not sent at all, goes.
+            const nothingSent = isPasserelleError(err, 'ERR_NOT_SENT');
+            if (!earlier && (isRefusedBeforePublishing(err) || nothingSent)) {
               await dossiers.remove(dossierId).catch(() => undefined);
               request.openedDossier = '';
             }
