@@ -42,7 +42,7 @@ import {
 import { createPortalLogger } from './logger.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { authPlugin } from './plugins/auth.js';
-import { errorsPlugin } from './plugins/errors.js';
+import { errorsPlugin, frameworkErrors } from './plugins/errors.js';
 import { PortalError } from './portal-error.js';
 
 type Json = Record<string, unknown>;
@@ -220,7 +220,7 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
     subscription = ex.subscribe(handlers);
 
     const baseLogger: FastifyBaseLogger = logger;
-    const app = fastify({ loggerInstance: baseLogger, bodyLimit: 1024 * 1024 });
+    const app = fastify({ loggerInstance: baseLogger, bodyLimit: 1024 * 1024, frameworkErrors });
     const openapi = buildOpenApiDocument(contracts);
     await app.register(errorsPlugin);
     // every route below needs a bearer token unless its config says `public: true`

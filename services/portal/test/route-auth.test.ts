@@ -87,6 +87,8 @@ function mangled(path: string, origin: string): Record<string, string> {
     'last slash encoded': path.replace(/\/(?=[^/]*$)/, '%2F'),
     'semicolon parameter': `${path};x=1`,
     'absolute form': `${origin}${path}`,
+    'malformed encoding': path.replace(/[A-Za-z0-9]/, '%ZZ'),
+    'truncated encoding': `${path}%`,
   };
 }
 
@@ -250,8 +252,7 @@ describe('portal route authentication', () => {
     const before = await streamHeads();
     const protectedRoutes = routesOf(app).filter((r) => !PUBLIC_ROUTES.includes(`${r.method} ${r.url}`));
     expect(protectedRoutes.length).toBeGreaterThanOrEqual(6);
-    const outcomes = new Map<string, number>();
-    let requests = 0;
+    let refusedAtRoute = 0;
     for (const route of protectedRoutes) {
       const path = route.url.replace(/:[A-Za-z]+/g, (param) => (param === ':dossierId' ? dossierId : 'x'));
       const given = bodies[`${route.method} ${route.url}`];
@@ -266,8 +267,7 @@ describe('portal route authentication', () => {
               withBody ? { ...headers, 'content-type': given.type } : headers,
               withBody ? given.body : undefined,
             );
-            requests++;
-            outcomes.set(`${res.status}`, (outcomes.get(`${res.status}`) ?? 0) + 1);
+            if (res.status === 401) refusedAtRoute++;
             expect([400, 401, 404], what).toContain(res.status);
             if (res.status === 401) {
               expect(res.headers['www-authenticate'], what).toBe('Bearer');
@@ -281,8 +281,13 @@ describe('portal route authentication', () => {
                 message: 'No such route.',
               });
             }
-            if (res.status === 400)
-              expect(JSON.parse(res.body), what).toMatchObject({ code: 'ERR_REQUEST_INVALID' });
+            if (res.status === 400 && method !== 'HEAD') {
+              // a path whose %xx do not decode: refused before any route, in the same format, not echoed
+              expect(JSON.parse(res.body), what).toEqual({
+                code: 'ERR_REQUEST_INVALID',
+                message: 'The request is malformed (400).',
+              });
+            }
             // what the router decodes to the route itself reaches it, and is refused there
             const reachesRoute = method === route.method && REACH_THE_ROUTE.includes(variant);
             if (reachesRoute) expect(res.status, what).toBe(401);
@@ -290,7 +295,10 @@ describe('portal route authentication', () => {
         }
       }
     }
-    expect(requests).toBeGreaterThan(protectedRoutes.length * 3 * 20 * 3 - 1);
+    // each route was reached through each spelling the router decodes, with each bad credential
+    expect(refusedAtRoute).toBeGreaterThanOrEqual(
+      protectedRoutes.length * REACH_THE_ROUTE.length * Object.keys(BAD_CREDENTIALS).length,
+    );
     // nothing was published, uploaded, opened or recorded: every stream is where it was
     expect(await streamHeads()).toEqual(before);
     const dossier = await raw('GET', `/v1/dossiers/${dossierId}`, bearer);

@@ -1,4 +1,4 @@
-import type { FastifyPluginCallback } from 'fastify';
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { errorBody, errorStatus } from '../http-errors.js';
 
@@ -30,6 +30,19 @@ const errorsPluginCallback: FastifyPluginCallback = (app, _options, done) => {
   );
   done();
 };
+
+/**
+ * Fastify's `frameworkErrors` option: what the router refuses before any route or hook runs (a path whose
+ * `%xx` do not decode) answers in the same format, `400 ERR_REQUEST_INVALID`, without echoing the path.
+ *
+ * @example
+ * ```ts
+ * const app = fastify({ frameworkErrors });
+ * ```
+ */
+export function frameworkErrors(err: Error, _request: FastifyRequest, reply: FastifyReply): void {
+  void reply.status(errorStatus(err)).send(errorBody(err));
+}
 
 /**
  * The portal's error answers for the whole app: `{ code, message, errors? }` with the catalogue code's
