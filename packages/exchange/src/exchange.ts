@@ -57,7 +57,7 @@ import {
   outboxBucketName,
 } from './receipts.js';
 import { JetStreamApiCodes, StreamNames, Subjects, provisionStreams } from './streams.js';
-import { type SendOptions, type SentMessage, Sender } from './send.js';
+import { KEPT_ENVELOPE_MAX_AGE_MS, type SendOptions, type SentMessage, Sender } from './send.js';
 import { parseMessageSubject, receiptSubject } from './subjects.js';
 
 /** Settings of {@link connectExchange}. */
@@ -282,7 +282,12 @@ async function assertProvisioned(
   }
 }
 
-const DEFAULT_FRESHNESS_MS = 7 * 24 * 60 * 60 * 1000;
+/**
+ * How far `issuedAt` may be from when the server stored a message: the time from sealing to storing, which
+ * a send keeps under a day (kept bytes older than {@link KEPT_ENVELOPE_MAX_AGE_MS} are sealed anew). A
+ * replay of captured bytes is refused past it, whatever the idempotency records say (SECURITY.md).
+ */
+const DEFAULT_FRESHNESS_MS = 24 * 60 * 60 * 1000;
 /** How long a stop waits for handlers in flight by default (`stopGraceMs`). */
 export const DEFAULT_STOP_GRACE_MS = 30_000;
 
@@ -656,6 +661,8 @@ export class Exchange {
         resolver: directory,
         now: firstStored,
         freshnessMs: this.options.freshnessMs ?? DEFAULT_FRESHNESS_MS,
+        // a key revoked since signs nothing the server stored after: the storage time, never later than now
+        keyValidAt: new Date(Math.min(firstStored.getTime(), Date.now())),
         provider: this.provider,
         ...(this.options.maxBytes !== undefined ? { maxBytes: this.options.maxBytes } : {}),
       });
