@@ -57,7 +57,7 @@ import {
   outboxBucketName,
 } from './receipts.js';
 import { JetStreamApiCodes, StreamNames, Subjects, provisionStreams } from './streams.js';
-import { KEPT_ENVELOPE_MAX_AGE_MS, type SendOptions, type SentMessage, Sender } from './send.js';
+import { type SendOptions, type SentMessage, Sender } from './send.js';
 import { parseMessageSubject, receiptSubject } from './subjects.js';
 
 /** Settings of {@link connectExchange}. */
@@ -284,7 +284,7 @@ async function assertProvisioned(
 
 /**
  * How far `issuedAt` may be from when the server stored a message: the time from sealing to storing, which
- * a send keeps under a day (kept bytes older than {@link KEPT_ENVELOPE_MAX_AGE_MS} are sealed anew). A
+ * a send keeps under a day (kept bytes older than 23 hours are sealed anew, send.ts). A
  * replay of captured bytes is refused past it, whatever the idempotency records say (SECURITY.md).
  */
 const DEFAULT_FRESHNESS_MS = 24 * 60 * 60 * 1000;
