@@ -171,15 +171,22 @@ export class Outbox {
 
   /**
    * Removes the record of a message this process recorded and then did not send (its send failed with
-   * nothing published), unless the record changed since: it would otherwise wait for a receipt for ever.
+   * nothing published), so that it does not wait for a receipt for ever. `sole`: the id is this send's own
+   * (a plain send's): the record is deleted without reading it first, which also stops a create whose answer
+   * was lost from landing afterwards (it expects no earlier revision). Otherwise (a caller's stable id, which
+   * another attempt may be using) it goes only while it still holds these bytes and no receipt.
    */
-  async forget(record: OutboxRecord): Promise<void> {
+  async forget(record: OutboxRecord, { sole = false }: { sole?: boolean } = {}): Promise<void> {
+    this.recent.delete(record.id);
+    if (sole) {
+      await this.kv.delete(record.id);
+      return;
+    }
     const entry = await this.kv.get(record.id);
     if (!entry || entry.operation !== 'PUT') return;
     const standing = entry.json<OutboxRecord>();
     if (standing.receipt || standing.envelopeSha256 !== record.envelopeSha256) return;
     await this.kv.delete(record.id, { previousSeq: entry.revision });
-    this.recent.delete(record.id);
   }
 
   private remember(record: OutboxRecord, revision: number): void {

@@ -177,7 +177,7 @@ export class Sender {
       }
       return sent;
     } catch (err) {
-      throw await this.failure(err, type, messageId, progress);
+      throw await this.failure(err, type, messageId, options.messageId !== undefined, progress);
     }
   }
 
@@ -342,12 +342,12 @@ export class Sender {
    * Removes the outbox record of a message not sent once the outbox answers again, trying every few
    * seconds until the exchange stops; a process that stops first leaves it listed by `unreceipted()`.
    */
-  private forgetLater(record: OutboxRecord): void {
+  private forgetLater(record: OutboxRecord, sole: boolean): void {
     const { signal } = this.ctx.retry;
     void (async () => {
       while (!signal?.aborted) {
         try {
-          await retrying(() => this.ctx.outbox.forget(record), { ...(signal ? { signal } : {}) });
+          await retrying(() => this.ctx.outbox.forget(record, { sole }), { ...(signal ? { signal } : {}) });
           return;
         } catch {
           await sleep(5_000, undefined, { ...(signal ? { signal } : {}), ref: false }).catch(() => undefined);
@@ -362,13 +362,20 @@ export class Sender {
    * `ERR_NOT_SENT` when no recipient can hold it (the records this send made are removed, in the background), or
    * `ERR_SEND_OUTCOME_UNKNOWN`. Both carry the message id and the cause.
    */
-  private async failure(err: unknown, type: string, messageId: string, progress: Progress): Promise<unknown> {
+  private async failure(
+    err: unknown,
+    type: string,
+    messageId: string,
+    stable: boolean,
+    progress: Progress,
+  ): Promise<unknown> {
     if (isRefusedBeforePublishing(err)) return err;
     const cause = isPasserelleError(err) ? err.code : 'an unexpected error';
     if (!progress.mayBeStored) {
       // at once where the outbox answers; where it is what failed, in the background until it does
+      const sole = !stable;
       for (const record of progress.created) {
-        await this.ctx.outbox.forget(record).catch(() => this.forgetLater(record));
+        await this.ctx.outbox.forget(record, { sole }).catch(() => this.forgetLater(record, sole));
       }
       return new ExchangeError(
         'ERR_NOT_SENT',
