@@ -111,7 +111,7 @@ interface Prepared {
 interface Progress {
   /** Some recipient may hold this message: an earlier attempt's record stood, or a publish may have landed. */
   mayBeStored: boolean;
-  /** Outbox records this send created, removed again when it fails with nothing stored. */
+  /** Outbox records this send wrote or tried to write, removed again when it fails with nothing stored. */
   created: OutboxRecord[];
 }
 
@@ -263,10 +263,11 @@ export class Sender {
     if (!p.kept) {
       // Recorded with its bytes before it is published, so that every later attempt (this process after a
       // failure, another after a crash) publishes exactly these bytes, which the receipt names.
+      // noted before the write: one whose answer is lost may still land, and must then be removed too
+      progress.created.push(mine);
       const standing = await this.outboxStep(() => outbox.recordFirst(mine));
-      if (standing.envelopeSha256 === mine.envelopeSha256) {
-        progress.created.push(mine);
-      } else {
+      if (standing.envelopeSha256 !== mine.envelopeSha256) {
+        progress.created.pop();
         progress.mayBeStored = true;
         if (standing.receipt) return undefined;
         if (standing.envelope && Date.now() - Date.parse(standing.sentAt) < KEPT_ENVELOPE_MAX_AGE_MS) {
