@@ -49,7 +49,7 @@ export async function runServiceMain(
     }
     const bucket = textSetting(service, settings, 'bucket');
     const metricsPort = metricsPortSetting(service, settings, env);
-    const loaded = await loadHostedConfig(service, settings);
+    const loaded = await loadHostedConfig(service, settings, logger);
     // until the service has started, a failure is kept, and acted on once it has
     let failed: string | undefined;
     let fail = (reason: string): void => void (failed ??= reason);
