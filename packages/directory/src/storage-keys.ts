@@ -26,6 +26,12 @@ export interface StorageKeyring {
   /** `kid` of the key new records are sealed under. */
   current: string;
   keys: StorageKey[];
+  /**
+   * The secret pseudonyms of personal identifiers are derived from (a passport number keying a commune's
+   * register), base64url (32 bytes). Kept through rotations: a register keyed by pseudonyms cannot be
+   * keyed again without the identifiers it hides.
+   */
+  pseudonym: string;
 }
 
 const KID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -48,7 +54,7 @@ export function generateStorageKey(now = new Date()): StorageKey {
 /** A keyring with one new key, current. */
 export function generateStorageKeyring(participantId: string, now = new Date()): StorageKeyring {
   const key = generateStorageKey(now);
-  return { participantId, current: key.kid, keys: [key] };
+  return { participantId, current: key.kid, keys: [key], pseudonym: randomBytes(32).toString('base64url') };
 }
 
 /** Checks a keyring's shape; `path` names it in the error (never its content). */
@@ -72,6 +78,8 @@ export function assertStorageKeyring(data: unknown, path: string): StorageKeyrin
   }
   if (typeof r.current !== 'string' || !kids.has(r.current))
     throw invalid(path, 'current must name one of its keys');
+  if (typeof r.pseudonym !== 'string' || Buffer.from(r.pseudonym, 'base64url').length !== 32)
+    throw invalid(path, 'pseudonym must hold 32 bytes');
   return r as StorageKeyring;
 }
 
@@ -152,7 +160,8 @@ export async function loadStorageKeys(dir: string, participantId?: string): Prom
 
 /**
  * Rotates a participant's storage key: a new key becomes current, the older ones stay to read what they
- * sealed. The file is rewritten atomically, mode 0600. Returns the new current kid.
+ * sealed (the pseudonym secret stays as it is). The file is rewritten atomically, mode 0600. Returns the
+ * new current kid.
  *
  * @example
  * ```ts

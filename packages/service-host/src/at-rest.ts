@@ -151,9 +151,10 @@ export class StateCipher implements RecordCipher {
 
 /**
  * The KV-key-safe pseudonyms of a personal identifier (a passport number keying a commune's register):
- * HMAC-SHA-256 under each storage key of the ring, 32 hex digits, the current key's first, then the older
- * keys', then (with `legacySigningKey`) the one an earlier release derived from the signing key. A lookup
- * tries them in order; a new record takes the first. The bucket's key list reveals no passport number.
+ * HMAC-SHA-256 under a key derived from the keyring's pseudonym secret, 32 hex digits, then (with
+ * `legacySigningKey`) the one an earlier release derived from the signing key. A lookup tries them in
+ * order; a new record takes the first. The bucket's key list reveals no passport number, and rotating the
+ * storage key leaves the pseudonyms as they are.
  */
 export function pseudonymKeys(
   ring: StorageKeyring,
@@ -162,12 +163,8 @@ export function pseudonymKeys(
   legacySigningKey?: PrivateJwk,
 ): string[] {
   const hmac = (key: Buffer): string => createHmac('sha256', key).update(value).digest('hex').slice(0, 32);
-  const ordered = [
-    ...ring.keys.filter((k) => k.kid === ring.current),
-    ...ring.keys.filter((k) => k.kid !== ring.current),
-  ];
   return [
-    ...ordered.map((k) => hmac(storageKey(k.k, `pseudonym ${purpose}`))),
+    hmac(storageKey(ring.pseudonym, `pseudonym ${purpose}`)),
     ...(legacySigningKey ? [hmac(legacySigningKeyDerivation(legacySigningKey, `pseudonym ${purpose}`))] : []),
   ];
 }

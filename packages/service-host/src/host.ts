@@ -178,7 +178,7 @@ export class ServiceHost<S> {
     return this.atRest.cipher(participant, purpose);
   }
 
-  /** The pseudonyms of a personal identifier for a hosted id, newest key first (see `pseudonymKeys`). */
+  /** The pseudonyms of a personal identifier for a hosted id, the current one first (see `pseudonymKeys`). */
   pseudonyms(participant: string, purpose: string, value: string): string[] {
     const ring = this.atRest.rings.get(participant);
     if (!ring) throw this.notHosted(participant);

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { generateStorageKeyring } from '@passerelle/directory';
-import { assertHostedConfig, metricsPortSetting, readServiceSettings, textSetting } from '../src/index.js';
+import {
+  assertHostedConfig,
+  legacyStateSetting,
+  metricsPortSetting,
+  readServiceSettings,
+  textSetting,
+} from '../src/index.js';
 
 const base = {
   PASSERELLE_PARTICIPANTS: 'commune-21004,commune-11002',
@@ -25,6 +31,19 @@ describe('service settings', () => {
       PASSERELLE_DIRECTORY_STATE: '/var/lib/pex/directory-state.json',
     });
     expect(elsewhere.directoryState).toBe('/var/lib/pex/directory-state.json');
+  });
+
+  test('config - legacyState is true, false or absent; anything else is refused naming it', async () => {
+    const s = await readServiceSettings('commune', 'commune', base);
+    expect(legacyStateSetting('commune', s, {})).toBeUndefined();
+    expect(legacyStateSetting('commune', s, { PASSERELLE_LEGACY_STATE: 'false' })).toBe(false);
+    expect(legacyStateSetting('commune', { ...s, extra: { legacyState: true } }, {})).toBe(true);
+    expect(() => legacyStateSetting('commune', s, { PASSERELLE_LEGACY_STATE: 'no' })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_CONFIG_INVALID',
+        message: expect.stringContaining('legacyState'),
+      }),
+    );
   });
 
   test('config - a JSON file holds the same settings and the service-specific ones; the environment wins', async () => {

@@ -105,19 +105,28 @@ export async function createCommuneService(config: CommuneConfig): Promise<Commu
     cipher: (communeId) => host.stateCipher(communeId, RECORD_PURPOSES.register),
   });
   /**
-   * The holder's register record, under whichever pseudonym it was filed (a storage key rotated since
-   * leaves it under an older one), and the key it is (or a new one would be) filed under.
+   * The holder's register record and the key it is filed under. A record an earlier release filed under a
+   * pseudonym derived from the signing key (LEGACY) is moved to the current pseudonym when found.
    */
   async function filed(
     communeId: string,
     passport: string,
   ): Promise<{ key: string; permit: RegisteredPermit | undefined }> {
-    const keys = host.pseudonyms(communeId, RECORD_PURPOSES.register, passport);
-    for (const key of keys) {
-      const permit = await register.get(communeId, key);
-      if (permit !== undefined) return { key, permit };
+    const [key, ...legacy] = host.pseudonyms(communeId, RECORD_PURPOSES.register, passport) as [
+      string,
+      ...string[],
+    ];
+    const permit = await register.get(communeId, key);
+    if (permit !== undefined) return { key, permit };
+    for (const old of legacy) {
+      const found = await register.get(communeId, old);
+      if (found === undefined) continue;
+      await register.apply(communeId, key, `moved:${old}`, () => ({ state: found }), noSend);
+      await registerKv.purge(`${communeId}.${old}`);
+      host.logger.warn({ participant: communeId }, 'LEGACY: a register entry moved to its current pseudonym');
+      return { key, permit: found };
     }
-    return { key: keys[0]!, permit: undefined };
+    return { key, permit: undefined };
   }
   const noSend = (): Promise<void> => Promise.resolve();
   const today = (): string => toIsoDate(host.now());

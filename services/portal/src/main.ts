@@ -4,7 +4,8 @@
  * - `PASSERELLE_NATS_URL`: NATS server (default: the one recorded in `server.json`);
  * - `PORTAL_PARTICIPANT` (default `portal-employers`): keys in `keys/<participant>/private.json`, storage
  *   keyring in `keys/<participant>/storage.json`;
- * - `PORTAL_LEGACY_STATE=false`: do not read records an earlier release sealed under the signing key;
+ * - `PASSERELLE_LEGACY_STATE` (`true`, the default, or `false`): read records an earlier release sealed under
+ *   the signing key (LEGACY, logged) or not;
  * - `PORTAL_INTEGRATORS_FILE` (default `<home>/portal-integrators.json`): `[{ "name", "tokenSha256" }]`;
  * - `PORTAL_HOST` (default 127.0.0.1), `PORTAL_PORT` (default 8080);
  * - `PASSERELLE_METRICS_PORT`: serve the exchange runtime's `/metrics` on this loopback port (default: not served);
@@ -71,6 +72,12 @@ async function main(): Promise<void> {
     );
   }
   const metricsPort = parseMetricsPort('portal', process.env['PASSERELLE_METRICS_PORT']);
+  const legacyState = process.env['PASSERELLE_LEGACY_STATE'] || 'true';
+  if (legacyState !== 'true' && legacyState !== 'false') {
+    throw new PortalError('ERR_CONFIG_INVALID', 'PASSERELLE_LEGACY_STATE must be true or false.', {
+      details: { setting: 'PASSERELLE_LEGACY_STATE' },
+    });
+  }
   const logger = createPortalLogger();
   const metrics = createExchangeMetrics(participant);
   const nc = await connectNats({ servers: await natsUrl(home), name: participant });
@@ -84,7 +91,7 @@ async function main(): Promise<void> {
     participant,
     keys: await loadParticipantKeys(join(keysDir, participant)),
     storageKeys: await loadStorageKeys(join(keysDir, participant), participant),
-    ...(process.env['PORTAL_LEGACY_STATE'] === 'false' ? { legacyState: false } : {}),
+    ...(legacyState === 'false' ? { legacyState: false } : {}),
     directory,
     contracts: await loadContracts(),
     nc,
