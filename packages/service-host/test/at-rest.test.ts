@@ -177,6 +177,10 @@ describe('records at rest', () => {
     await before.apply(OE, 'D-ROT-0001', 'step-1', hold('decided'));
     const first = await sendAnnex46(before, 'D-ROT-0001');
     const stored = await objectNames();
+    // a register entry as the commune files it: under a pseudonym of the passport, sealed for `register`
+    const [pseudonym] = before.pseudonyms(OE, RECORD_PURPOSES.register, PASSPORT);
+    const filedAt = `${OE}.${pseudonym}`;
+    const entry = before.stateCipher(OE, RECORD_PURPOSES.register)!.seal({ permitNumber: 'A60-X' }, filedAt);
     await before.close();
 
     // the same participant, its signing key replaced, its storage keyring kept
@@ -185,6 +189,10 @@ describe('records at rest', () => {
       expect(await after.store.get(OE, 'D-ROT-0001')).toEqual({ phase: 'decided', passport: PASSPORT });
       await after.apply(OE, 'D-ROT-0001', 'step-2', hold('closed'));
       expect(await after.store.get(OE, 'D-ROT-0001')).toEqual({ phase: 'closed', passport: PASSPORT });
+      expect(after.pseudonyms(OE, RECORD_PURPOSES.register, PASSPORT)[0]).toBe(pseudonym);
+      expect(after.stateCipher(OE, RECORD_PURPOSES.register)!.open(entry, filedAt)).toEqual({
+        permitNumber: 'A60-X',
+      });
       // the same document stored again (a step replayed) gives the same reference and no new object
       const again = await sendAnnex46(after, 'D-ROT-0001');
       expect(again).toEqual(first);
@@ -283,12 +291,16 @@ describe('records at rest', () => {
         32,
       ),
     );
-    const iv = randomBytes(12);
-    const c = createCipheriv('aes-256-gcm', key, iv);
-    c.setAAD(Buffer.from(`${OE}.D-OLD-0001`));
     const record = { state: { phase: 'decided', passport: PASSPORT }, applied: ['step-1'], outbox: [] };
-    const body = Buffer.concat([c.update(JSON.stringify(record)), c.final(), c.getAuthTag()]);
-    await kv.put(`${OE}.D-OLD-0001`, `s1.${iv.toString('base64url')}.${body.toString('base64url')}`);
+    const earlier = (aad: string): string => {
+      const iv = randomBytes(12);
+      const c = createCipheriv('aes-256-gcm', key, iv);
+      c.setAAD(Buffer.from(aad));
+      const body = Buffer.concat([c.update(JSON.stringify(record)), c.final(), c.getAuthTag()]);
+      return `s1.${iv.toString('base64url')}.${body.toString('base64url')}`;
+    };
+    await kv.put(`${OE}.D-OLD-0001`, earlier(`${OE}.D-OLD-0001`));
+    await kv.put(`${OE}.D-OLD-0002`, earlier(`${OE}.D-OLD-0002`));
 
     const ring = generateStorageKeyring(OE);
     const strict = await open(office, ring, bucket, false);
@@ -322,5 +334,18 @@ describe('records at rest', () => {
     } finally {
       await migrating.close();
     }
+    // what no step wrote again, `passerelle storage reseal` seals under the storage key
+    const legacy = StateCipher.fromKeyring(ring, RECORD_PURPOSES.dossiers, {
+      legacySigningKey: office.signing,
+    });
+    expect(await resealRecords(kv, legacy, { prefix: OE })).toEqual({
+      resealed: 1,
+      current: 1,
+      unreadable: 0,
+    });
+    expect(await raw(kv, `${OE}.D-OLD-0002`)).toMatch(new RegExp(`^s2\\.${ring.current}\\.`));
+    expect(
+      openWithSigningKey(office.signing, 'dossiers', await raw(kv, `${OE}.D-OLD-0002`), `${OE}.D-OLD-0002`),
+    ).toBeUndefined();
   });
 });
