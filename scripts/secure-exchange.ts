@@ -315,7 +315,13 @@ export async function runSecureExchange(options: {
     const op = await connectOperator(deployment, url);
     const { keys, revision } = await local.publishDirectory(op, keysDir);
     const anchor = toPublicJwk(await loadAnchorPrivateKey(join(keysDir, ANCHOR_FILES.private)));
-    const directory = await createDirectoryClient({ nc: op, anchor });
+    const directory = await createDirectoryClient({
+      nc: op,
+      anchor,
+      // the secured server's bucket has its own versions: its own state file
+      stateFile: join(options.home, 'secure', 'directory-state.json'),
+      onRejected: (r) => console.error(`  ! directory entry ${r.key} refused: ${r.error.message}`),
+    });
     running.push({
       async close() {
         await directory.close();
@@ -359,6 +365,7 @@ export async function runSecureExchange(options: {
       home: options.home,
       servers: url,
       keys,
+      storageKeys: await local.loadStorageKeyrings(keysDir),
       directory,
       contracts,
       logLevel,

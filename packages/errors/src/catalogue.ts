@@ -139,7 +139,13 @@ export const ERROR_CATALOGUE = {
     area: 'directory',
     retryable: false,
     description:
-      'A directory entry is not signed by the trust anchor, is malformed (kind, keys, private members), is stored under another id, or is older than the cached one (rollback); it is ignored.',
+      'A directory entry is not signed by the trust anchor, is malformed (kind, keys, private members, version), or is stored under another id; it is ignored.',
+  },
+  ERR_DIRECTORY_ROLLBACK: {
+    area: 'directory',
+    retryable: false,
+    description:
+      'A directory entry signed by the trust anchor is older (by version, then date) than the one this host has accepted for the participant, in this process or before a restart (its directory state file): an earlier entry put back, e.g. one from before a key was revoked. It is refused and reported with both versions; the accepted entry stays in use.',
   },
   ERR_DIRECTORY_FILE_INVALID: {
     area: 'directory',

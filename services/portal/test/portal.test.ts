@@ -66,6 +66,7 @@ describe('portal service', () => {
     app = await createPortalService({
       participant: PORTAL,
       keys: world.keys.get(PORTAL)!,
+      storageKeys: world.storage.get(PORTAL)!,
       directory: world.directory,
       contracts: world.contracts,
       servers: nats.url,
@@ -425,13 +426,13 @@ describe('portal service', () => {
     const key = 'died-acme-0001';
     const nc = await connect({ servers: nats.url });
     try {
-      const signing = world.keys.get(PORTAL)!.signing;
+      const ring = world.storage.get(PORTAL)!;
       // The earlier run: its Idempotency-Key record (its message id) and the dossier it opened, then it died
       // before publishing; its record was marked failed so that the retry runs at once.
       const idem = await HttpIdempotencyStore.open(
         nc,
         PORTAL,
-        StateCipher.fromPrivateKey(signing, 'portal idempotency'),
+        StateCipher.fromKeyring(ring, 'portal idempotency'),
       );
       const request = {
         integrator: 'acme-hr',
@@ -445,7 +446,7 @@ describe('portal service', () => {
           const dossiers = await DossierStore.open(
             nc,
             PORTAL,
-            StateCipher.fromPrivateKey(signing, 'portal dossiers'),
+            StateCipher.fromKeyring(ring, 'portal dossiers'),
           );
           const at = new Date().toISOString();
           await dossiers.create({
@@ -499,7 +500,8 @@ describe('portal service', () => {
     const records = await rawValues(`pex-portal-dossiers-${PORTAL}`);
     expect(records.length).toBeGreaterThan(0);
     for (const value of records) {
-      expect(value).toMatch(/^s1\./);
+      // sealed under the portal's current storage key, named in the record
+      expect(value).toMatch(new RegExp(`^s2\\.${world.storage.get(PORTAL)!.current}\\.`));
       expect(value).not.toContain('region-bruxelles');
       expect(value).not.toContain('acme-hr');
     }
@@ -540,6 +542,7 @@ describe('portal service', () => {
       const other = await createPortalService({
         participant: OTHER_PORTAL,
         keys: world.keys.get(OTHER_PORTAL)!,
+        storageKeys: world.storage.get(OTHER_PORTAL)!,
         directory: world.directory,
         contracts: await loadContracts({ root }),
         servers: nats.url,
@@ -578,6 +581,7 @@ describe('portal service', () => {
     const other = await createPortalService({
       participant: OTHER_PORTAL,
       keys: world.keys.get(OTHER_PORTAL)!,
+      storageKeys: world.storage.get(OTHER_PORTAL)!,
       directory,
       contracts: world.contracts,
       servers: nats.url,

@@ -25,6 +25,7 @@ describe('portal shutdown', () => {
     const app = await createPortalService({
       participant: PORTAL,
       keys: world.keys.get(PORTAL)!,
+      storageKeys: world.storage.get(PORTAL)!,
       directory: world.directory,
       contracts: world.contracts,
       servers: nats.url,
