@@ -262,6 +262,7 @@ export interface Answer {
   status: number;
   headers: IncomingHttpHeaders;
   text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read problem bodies member by member
   json: any;
 }
 
