@@ -3,6 +3,7 @@ import {
   type JetStreamManager,
   JetStreamApiCodes,
   JetStreamApiError,
+  JetStreamError,
   type StoredMsg,
   jetstream,
   jetstreamManager,
@@ -139,7 +140,7 @@ export class EventLog {
     const subject = this.subjectOf(input.subject);
     // built once for the checks and the id; numbered again on each attempt
     const draft = buildDoorEvent(this.origin, input, 1, this.options.now);
-    for (let attempt = 1; attempt <= 10; attempt++) {
+    for (let attempt = 1; attempt <= 50; attempt++) {
       const last = await this.jsm.direct.getMessage(this.stream, { last_by_subj: subject });
       const head = await this.heads.get(input.subject);
       const floor = head?.operation === 'PUT' ? Number(head.string()) : 0;
@@ -216,9 +217,7 @@ export class EventLog {
     try {
       for await (const msg of batch) events.push(toLogged(msg));
     } catch (err) {
-      // nothing at or after the start: the server says so with a status the iterator throws
-      if (events.length === 0 && isNoMessage(err)) return [];
-      throw err;
+      if (!isNothingFound(err)) throw err;
     }
     return events;
   }
@@ -238,7 +237,10 @@ function toLogged(msg: StoredMsg): LoggedEvent {
   return { position: msg.seq, event: checkDoorEvent(msg.json()) };
 }
 
-function isNoMessage(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  return code === 404 || code === '404' || /no (message|results)/i.test(String((err as Error).message));
+/**
+ * Whether a batch read failed only because nothing is at or after its start: the server answers with a 404
+ * status, which the client raises as a status error (a `JetStreamError` with that code).
+ */
+export function isNothingFound(err: unknown): boolean {
+  return err instanceof JetStreamError && (err as { code?: unknown }).code === 404;
 }

@@ -9,6 +9,7 @@ import {
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { isNothingFound } from './event-log.js';
 
 /** One attempt to deliver an event to a subscription. */
 export interface DeliveryAttempt {
@@ -161,8 +162,13 @@ export class DeliveryLog {
       batch: Math.max(1, Math.min(limit, 1_000)),
       next_by_subj: filter,
     });
-    for await (const msg of batch as AsyncIterable<StoredMsg>)
-      found.push({ logPosition: msg.seq, entry: msg.json<T>() });
+    try {
+      for await (const msg of batch as AsyncIterable<StoredMsg>) {
+        found.push({ logPosition: msg.seq, entry: msg.json<T>() });
+      }
+    } catch (err) {
+      if (!isNothingFound(err)) throw err;
+    }
     return found;
   }
 }
