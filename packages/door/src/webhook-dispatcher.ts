@@ -18,7 +18,11 @@ import { DoorError } from './door-error.js';
 import type { EventLog, LoggedEvent } from './event-log.js';
 import type { DeliveryAttempt, DeliveryLog } from './webhook-delivery-log.js';
 import { type SendResult, sendDelivery, signedDelivery } from './webhook-sender.js';
-import type { SubscriptionStore, WebhookSubscription } from './webhook-subscriptions.js';
+import {
+  type SubscriptionStore,
+  type WebhookSubscription,
+  newSubscriptionId,
+} from './webhook-subscriptions.js';
 import { type WebhookUrlPolicy, checkWebhookUrl } from './webhook-url.js';
 
 /** Who may read which event: the door's scoping of events to clients (default: every `read` client, all). */
@@ -145,8 +149,9 @@ export class WebhookDispatcher {
   /** Stops every delivery loop and replay (what is in flight is redelivered later by the server). */
   async stop(): Promise<void> {
     this.stopping.abort();
+    const loops = [...this.loops.values()];
     for (const id of [...this.loops.keys()]) this.halt(id);
-    await Promise.allSettled([this.watching, ...this.replays]);
+    await Promise.allSettled([this.watching, ...this.replays, ...loops.map((l) => l.done)]);
   }
 
   /**
@@ -160,20 +165,23 @@ export class WebhookDispatcher {
   ): Promise<{ subscription: WebhookSubscription; secret: string }> {
     const checked = await checkWebhookUrl(url, this.policy);
     const startsAfter = await this.log.lastPosition();
-    const created = await this.subscriptions.create({ owner, url: checked.href, types, startsAfter });
+    // the consumer first: every instance starts delivering as soon as it sees the subscription recorded
+    const id = newSubscriptionId();
+    await this.jsm.consumers.add(this.log.stream, {
+      durable_name: webhookConsumerName(id),
+      filter_subject: this.log.subjectOf(),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: startsAfter + 1,
+      ack_wait: nanos(this.timeoutMs + 30_000),
+      max_deliver: -1,
+      max_ack_pending: 64,
+    });
+    let created: { subscription: WebhookSubscription; secret: string };
     try {
-      await this.jsm.consumers.add(this.log.stream, {
-        durable_name: webhookConsumerName(created.subscription.id),
-        filter_subject: this.log.subjectOf(),
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.StartSequence,
-        opt_start_seq: startsAfter + 1,
-        ack_wait: nanos(this.timeoutMs + 30_000),
-        max_deliver: -1,
-        max_ack_pending: 64,
-      });
+      created = await this.subscriptions.create({ id, owner, url: checked.href, types, startsAfter });
     } catch (err) {
-      await this.subscriptions.delete(created.subscription.id).catch(() => undefined);
+      await this.jsm.consumers.delete(this.log.stream, webhookConsumerName(id)).catch(() => undefined);
       throw err;
     }
     this.run(created.subscription);
@@ -190,27 +198,36 @@ export class WebhookDispatcher {
     });
   }
 
-  /** Starts the delivery loop of a subscription (once per instance). */
+  /**
+   * Starts the delivery loop of a subscription (once per instance). A loop that fails (the server
+   * restarting, its consumer not there yet) starts again after a pause, until the subscription is deleted.
+   */
   private run(subscription: WebhookSubscription): void {
     if (this.loops.has(subscription.id) || this.stopping.signal.aborted) return;
     let messages: ConsumerMessages | undefined;
-    let stopped = false;
+    const halted = new AbortController();
     const done = (async () => {
-      const consumer = await this.js.consumers.get(this.log.stream, webhookConsumerName(subscription.id));
-      messages = await consumer.consume({ max_messages: 8, expires: 5_000 });
-      if (stopped) messages.stop();
-      // one delivery at a time per subscription: a failing one waits out its backoff without holding others
-      for await (const msg of messages) await this.handle(subscription, msg);
-    })().catch((err: unknown) => {
-      if (!stopped)
-        this.logger.error(
-          { subscription: subscription.id, err: summary(err) },
-          'webhook delivery loop ended',
-        );
-    });
+      while (!halted.signal.aborted) {
+        try {
+          const consumer = await this.js.consumers.get(this.log.stream, webhookConsumerName(subscription.id));
+          messages = await consumer.consume({ max_messages: 8, expires: 5_000 });
+          if (halted.signal.aborted) messages.stop();
+          // one delivery at a time per subscription: a failing one waits out its backoff without holding others
+          for await (const msg of messages) await this.handle(subscription, msg);
+        } catch (err) {
+          if (!halted.signal.aborted) {
+            this.logger.warn(
+              { subscription: subscription.id, err: summary(err) },
+              'webhook delivery loop restarts',
+            );
+          }
+        }
+        if (!halted.signal.aborted) await sleep(1_000, halted.signal);
+      }
+    })();
     this.loops.set(subscription.id, {
       stop: () => {
-        stopped = true;
+        halted.abort();
         messages?.stop();
       },
       done,

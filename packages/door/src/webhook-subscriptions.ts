@@ -34,6 +34,11 @@ export function subscriptionsBucketName(door: string): string {
 /** A subscription id: `whs-` and 32 hexadecimal digits (a NATS token and consumer name). */
 export const SUBSCRIPTION_ID_PATTERN = /^whs-[0-9a-f]{32}$/;
 
+/** A fresh subscription id. */
+export function newSubscriptionId(): string {
+  return `whs-${randomBytes(16).toString('hex')}`;
+}
+
 /**
  * A door's webhook subscriptions in a KV bucket. Each has a signing secret made by the door (Standard
  * Webhooks: `whsec_` and 32 random bytes in base64), shown once to the subscriber and kept sealed under
@@ -67,12 +72,13 @@ export class SubscriptionStore {
 
   /** Records a subscription and returns it with its secret, the one time the secret is shown. */
   async create(input: {
+    id: string;
     owner: string;
     url: string;
     types: readonly string[];
     startsAfter: number;
   }): Promise<{ subscription: WebhookSubscription; secret: string }> {
-    const id = `whs-${randomBytes(16).toString('hex')}`;
+    const id = input.id;
     const secret = `whsec_${randomBytes(32).toString('base64')}`;
     const subscription: WebhookSubscription = {
       id,

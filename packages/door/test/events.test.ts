@@ -3,7 +3,7 @@ import { useNatsServer } from '@passerelle/testing/vitest';
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type DoorEvent, SUBJECT_SEQUENCE_ATTRIBUTE, buildDoorEvent, checkDoorEvent } from '../src/index.js';
-import { type DemoDoor, bearer, http, makeClient, startDemoDoor, tokenFor } from './fixtures.js';
+import { type DemoDoor, POLL, bearer, http, makeClient, startDemoDoor, tokenFor } from './fixtures.js';
 
 const ORIGIN = { service: 'be.passerelle.demo.v1', source: 'urn:passerelle:door:demo' };
 
@@ -199,7 +199,7 @@ describe('door events', () => {
       );
     }
     await demo.door.append({ resourceType: 'dossiers', happened: 'updated', subject: 'dossier-other' });
-    await expect.poll(() => sse.received.length).toBe(5);
+    await expect.poll(() => sse.received.length, POLL).toBe(5);
     expect(sse.received.map((r) => r.id)).toEqual(logged.map((l) => String(l.position)));
     expect(sse.received.map((r) => r.event)).toEqual(logged.map((l) => l.event));
     sse.source.close();
@@ -207,14 +207,14 @@ describe('door events', () => {
     // a client that saw up to the second event comes back: it gets the third, fourth and fifth, once
     const resumed = listen(demo, () => reader, '?subject=dossier-sse1', String(logged[1]!.position));
     await resumed.open;
-    await expect.poll(() => resumed.received.length).toBe(3);
+    await expect.poll(() => resumed.received.length, POLL).toBe(3);
     expect(resumed.received.map((r) => r.event.subjectseq)).toEqual([3, 4, 5]);
     const sixth = await demo.door.append({
       resourceType: 'dossiers',
       happened: 'closed',
       subject: 'dossier-sse1',
     });
-    await expect.poll(() => resumed.received.length).toBe(4);
+    await expect.poll(() => resumed.received.length, POLL).toBe(4);
     expect(resumed.received[3]!.id).toBe(String(sixth.position));
     resumed.source.close();
   });
@@ -227,9 +227,9 @@ describe('door events', () => {
     await demo.door.append({ resourceType: 'dossiers', happened: 'updated', subject: 'dossier-t001' });
     await demo.door.append({ resourceType: 'dossiers', happened: 'decided', subject: 'dossier-t001' });
     await demo.door.append({ resourceType: 'dossiers', happened: 'decided', subject: 'dossier-t009' });
-    await expect.poll(() => decided.received.length).toBe(2);
+    await expect.poll(() => decided.received.length, POLL).toBe(2);
     expect(decided.received.map((r) => r.event.subject)).toEqual(['dossier-t001', 'dossier-t009']);
-    await expect.poll(() => scoped.received.length).toBe(2);
+    await expect.poll(() => scoped.received.length, POLL).toBe(2);
     expect(scoped.received.map((r) => r.event.subject)).toEqual(['dossier-t001', 'dossier-t001']);
     decided.source.close();
     scoped.source.close();

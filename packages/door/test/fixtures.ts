@@ -328,3 +328,9 @@ export async function tokenFor(demo: DemoDoor, client: DemoClient, scope?: strin
 export function bearer(token: string, extra: Record<string, string> = {}): Record<string, string> {
   return { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...extra };
 }
+
+/**
+ * How `expect.poll` waits for what other processes do (a delivery, a log entry): generously, since the
+ * machine may be busy; a test that passes does not wait for the limit.
+ */
+export const POLL = { timeout: 20_000, interval: 20 } as const;

@@ -1,7 +1,7 @@
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { requestFingerprint } from '../src/index.js';
-import { type DemoDoor, bearer, http, makeClient, startDemoDoor, tokenFor } from './fixtures.js';
+import { type DemoDoor, POLL, bearer, http, makeClient, startDemoDoor, tokenFor } from './fixtures.js';
 
 describe('door idempotency', () => {
   const nats = useNatsServer();
@@ -76,7 +76,7 @@ describe('door idempotency', () => {
 
   test('idempotency - a request still running with the key is 409; once done, the retry gets its answer', async () => {
     const running = http(demo, 'POST', '/slow/one', bearer(decider, { 'idempotency-key': 'slow-1' }), '{}');
-    await expect.poll(() => demo.slowWaiting()).toBe(1);
+    await expect.poll(() => demo.slowWaiting(), POLL).toBe(1);
     const meanwhile = await http(
       demo,
       'POST',
