@@ -112,6 +112,11 @@ export async function registerDoorOpenApi(app: FastifyInstance, options: DoorOpe
         },
       },
     },
+    // shared schemas are components named by their $id (`Problem`), not `def-<n>`
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json['$id'] === 'string' ? json['$id'] : `def-${i}`,
+    },
     transform: ({ schema, url, route }) => {
       const config = (route.config ?? {}) as { scope?: unknown; public?: unknown };
       const own = (schema ?? {}) as FastifySchema & {
