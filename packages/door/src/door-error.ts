@@ -25,6 +25,7 @@ export type DoorErrorCode = Extract<
   | 'ERR_SUBSCRIPTION_NOT_FOUND'
   | 'ERR_DELIVERY_NOT_FOUND'
   | 'ERR_CONFIG_INVALID'
+  | 'ERR_REQUEST_INVALID'
 >;
 
 /**

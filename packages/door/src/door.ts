@@ -87,7 +87,6 @@ function invalid(setting: string, why: string): DoorError {
 export class Door {
   private constructor(
     readonly options: DoorOptions,
-    readonly keys: DoorKeys,
     readonly clients: ClientStore,
     readonly access: DoorAccess,
     readonly idempotency: IdempotencyStore,
@@ -165,7 +164,6 @@ export class Door {
     );
     return new Door(
       options,
-      keys,
       clients,
       new DoorAccess(clients, tokens),
       idempotency,

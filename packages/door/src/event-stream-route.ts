@@ -23,7 +23,7 @@ export const EVENTS_PATH = '/events';
 function lastEventId(value: string | string[] | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'string' && /^[0-9]{1,15}$/.test(value)) return Number(value);
-  throw new DoorError('ERR_EVENT_NOT_FOUND', 'Last-Event-ID must be the id of an event of this stream.', {
+  throw new DoorError('ERR_REQUEST_INVALID', 'Last-Event-ID must be the id of one event of this stream.', {
     details: { in: 'header', name: 'Last-Event-ID' },
   });
 }

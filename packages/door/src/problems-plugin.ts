@@ -27,9 +27,11 @@ const problemsPluginCallback: FastifyPluginCallback<ProblemsPluginOptions> = (ap
     });
     const code = problem.code ?? (err as { code?: unknown }).code;
     if (problem.status >= 500) {
-      // the answer says nothing of the cause; the log has it, found by the problem's instance
+      // the answer says nothing of the cause; the log has where it came from, found by the problem's
+      // instance, but not its message, which may quote data the request carried
+      const frames = (err.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at '));
       request.log.error(
-        { instance: problem.instance, code, err: { name: err.name, message: err.message, stack: err.stack } },
+        { instance: problem.instance, code, err: { name: err.name, stack: frames.join('\n') } },
         'request failed',
       );
     } else {
