@@ -57,6 +57,8 @@ import {
   outboxBucketName,
 } from './receipts.js';
 import { JetStreamApiCodes, StreamNames, Subjects, provisionStreams } from './streams.js';
+import { classifyNatsFailure } from './nats-failure.js';
+import { RetriesEnded, retrying } from './retry.js';
 import { type SendOptions, type SentMessage, Sender } from './send.js';
 import { parseMessageSubject, receiptSubject } from './subjects.js';
 
@@ -210,31 +212,37 @@ export async function connectExchange(options: ExchangeOptions): Promise<Exchang
     }));
   try {
     // Stream creation right after a restart can exceed the default 5 s on two cores.
-    const jsm = await jetstreamManager(nc, { timeout: 30_000 });
-    await assertJetStreamApiLevel(jsm);
+    const jsm = await retrying(() => jetstreamManager(nc, { timeout: 30_000 }));
+    // every step rides out an election (a cluster restarting with the service): a service process starts
+    await retrying(() => assertJetStreamApiLevel(jsm));
     const provision = options.provision !== false;
     if (provision) {
-      await provisionStreams(jsm, { replicas: options.replicas ?? 1 });
-      await ensureConsumers(jsm, options.participant, options.consumer);
+      await retrying(() => provisionStreams(jsm, { replicas: options.replicas ?? 1 }));
+      await retrying(() => ensureConsumers(jsm, options.participant, options.consumer));
     } else {
-      await assertProvisioned(jsm, nc, options.participant);
+      await retrying(() => assertProvisioned(jsm, nc, options.participant));
     }
     const instanceId = options.instanceId ?? `${options.participant}/${randomUUID().slice(0, 8)}`;
-    const idempotency = await IdempotencyStore.open(nc, options.participant, {
-      owner: instanceId,
-      replicas: options.replicas ?? 1,
-      // A lease outlives no more than one ack_wait: the server redelivers only after it passed unrenewed.
-      leaseMs: options.consumer?.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
-      create: provision,
-    });
-    const outbox = await Outbox.open(nc, options.participant, {
-      replicas: options.replicas ?? 1,
-      create: provision,
-    });
+    const idempotency = await retrying(() =>
+      IdempotencyStore.open(nc, options.participant, {
+        owner: instanceId,
+        replicas: options.replicas ?? 1,
+        // A lease outlives no more than one ack_wait: the server redelivers only after it passed unrenewed.
+        leaseMs: options.consumer?.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
+        create: provision,
+      }),
+    );
+    const outbox = await retrying(() =>
+      Outbox.open(nc, options.participant, {
+        replicas: options.replicas ?? 1,
+        create: provision,
+      }),
+    );
     return new Exchange(options, nc, owned, jsm, idempotency, outbox);
   } catch (err) {
     if (owned) await nc.close();
-    throw err;
+    // the caller sees what failed last, not the retries around it
+    throw err instanceof RetriesEnded ? err.end.cause : err;
   }
 }
 
@@ -261,17 +269,22 @@ async function assertProvisioned(
   participant: string,
 ): Promise<void> {
   const missing: string[] = [];
+  // not found, or not readable with these credentials: missing; anything passing is thrown, to be retried
+  const orMissing =
+    (what: string) =>
+    (err: unknown): void => {
+      if (classifyNatsFailure(err) !== 'refused') throw err;
+      missing.push(what);
+    };
   for (const name of [inboxConsumerName(participant), receiptConsumerName(participant)]) {
-    await jsm.consumers
-      .info(StreamNames.exchange, name)
-      .catch(() => missing.push(`consumer EXCHANGE/${name}`));
+    await jsm.consumers.info(StreamNames.exchange, name).catch(orMissing(`consumer EXCHANGE/${name}`));
   }
   const kvm = new Kvm(nc);
   for (const bucket of [idempotencyBucketName(participant), outboxBucketName(participant)]) {
     await kvm
       .open(bucket)
       .then((kv) => kv.status())
-      .catch(() => missing.push(`bucket ${bucket}`));
+      .catch(orMissing(`bucket ${bucket}`));
   }
   if (missing.length) {
     throw new ExchangeError(
