@@ -121,7 +121,9 @@ export function decideStep<S extends DossierRecord, E>(
       if (isRefusal(refused)) return refused;
       const decision = step!.decide(state, command.input, actionContext(ctx, command.actor), facts);
       if (isRefusal(decision)) return decision;
-      decided = decision;
+      // what the person's action sends names who took it (kept in the outbox record)
+      const actor = command.actor;
+      decided = actor ? { ...decision, send: decision.send?.map((m) => ({ ...m, actor })) } : decision;
       taken = {
         action: command.action,
         stepId: command.stepId,

@@ -114,6 +114,7 @@ export type {
 } from './periods.js';
 export { ProcedureError } from './procedure-error.js';
 export { attempt, isRefusal, refuse } from './refusal.js';
+export { SCHEMAS_BASE, definitionRef, messageSchemaRef } from './schema-refs.js';
 export type { ProcedureErrorCode } from './procedure-error.js';
 export { BRUSSELS_COMMUNES, GERMAN_SPEAKING_COMMUNES, competentRegion, nisCode } from './region.js';
 export type { RegionId } from './region.js';

@@ -109,7 +109,9 @@ describe('decider runner', () => {
     if (isRefusal(out)) throw out.refusal;
     expect(out.state.phase).toBe('visa-issued');
     expect(out.state.taken).toEqual([{ action: 'issue-visa', stepId: 's-1', on: '2027-03-01', by: actor }]);
-    expect(out.send).toEqual([{ type: 'visa-issued', payload: { visaNumber: 'D-1' }, causationId: null }]);
+    expect(out.send).toEqual([
+      { type: 'visa-issued', payload: { visaNumber: 'D-1' }, causationId: null, actor },
+    ]);
     expect(out.summary).toBe('issued');
   });
 

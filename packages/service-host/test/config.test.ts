@@ -2,7 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { assertHostedConfig, metricsPortSetting, readServiceSettings, textSetting } from '../src/index.js';
+import {
+  assertHostedConfig,
+  metricsPortSetting,
+  policySetting,
+  readServiceSettings,
+  textSetting,
+} from '../src/index.js';
 
 const base = {
   PASSERELLE_PARTICIPANTS: 'commune-21004,commune-11002',
@@ -120,5 +126,18 @@ describe('service settings', () => {
         servers: undefined,
       }),
     ).toThrow(expect.objectContaining({ message: expect.stringContaining('servers') }));
+  });
+  test('config - no automatic decision unless the file says "policy": "automatic"; anything else names the setting', async () => {
+    const s = await readServiceSettings('commune', 'commune', base);
+    const automatic = { 'issue-permit': () => ({}) };
+    expect(policySetting('commune', s, automatic)).toEqual({});
+    expect(policySetting('commune', { ...s, extra: { policy: 'automatic' } }, automatic)).toEqual({
+      policy: automatic,
+    });
+    for (const bad of ['grant-all', true, { 'issue-permit': true }]) {
+      expect(() => policySetting('commune', { ...s, extra: { policy: bad } }, automatic)).toThrow(
+        expect.objectContaining({ code: 'ERR_CONFIG_INVALID', details: { setting: 'policy' } }),
+      );
+    }
   });
 });
