@@ -134,8 +134,13 @@ export function decideStep<S extends DossierRecord, E>(
     }
     case 'deadline': {
       const step = own(table.deadlines, command.deadline);
-      if (!step || !state || !step.due(state, ctx)) {
-        return { state: state!, events: [], send: [], effects: [], notices: [], decided: false };
+      if (!state) {
+        return refuse('ERR_UNKNOWN_DOSSIER', `The ${table.body} has no dossier ${ctx.dossierId}.`, {
+          dossierId: ctx.dossierId,
+        });
+      }
+      if (!step || !step.due(state, ctx)) {
+        return { state, events: [], send: [], effects: [], notices: [], decided: false };
       }
       const decision = step.decide(state, ctx);
       if (isRefusal(decision)) return decision;
