@@ -143,6 +143,9 @@ async function main(): Promise<void> {
     });
     const { services: started, portalUrl, token } = stack;
     console.log(`  services: ${servicesLine(started)}`);
+    if (stack.automatic.length) {
+      console.log(`  automatic decisions (the local deployment's policies): ${stack.automatic.join('; ')}`);
+    }
     if (stack.missing.length) {
       console.log(`  services not available in this checkout: ${stack.missing.join(', ')}`);
     }

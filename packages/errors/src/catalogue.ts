@@ -632,6 +632,24 @@ export const ERROR_CATALOGUE = {
     description:
       "The subscription's delivery log has no delivery of this event (never sent to it, or the log's retention has passed) (HTTP 404).",
   },
+  ERR_UNKNOWN_ACTION: {
+    area: 'procedure',
+    retryable: false,
+    description:
+      "A case officer's action names a step the body's table does not have (e.g. a visa asked of a commune).",
+  },
+  ERR_ACTION_INPUT_INVALID: {
+    area: 'procedure',
+    retryable: false,
+    description:
+      "A case officer's action input fails the action's JSON Schema, or its step id is malformed; details.errors lists the paths and keywords (never the values).",
+  },
+  ERR_ACTOR_INVALID: {
+    area: 'procedure',
+    retryable: false,
+    description:
+      "A case officer's action does not name who takes it: a client id and a pseudonymous officer id (never a name) are required.",
+  },
 } as const satisfies Record<string, { area: string; retryable: boolean; description: string }>;
 
 /** Any code of {@link ERROR_CATALOGUE}. */
