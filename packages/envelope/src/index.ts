@@ -39,10 +39,6 @@ export {
   defaultProvider,
 } from './node-crypto-provider.js';
 export { createNodeJoseProvider } from './node-jose-provider.js';
-export { nativeAgreement } from './native-agreement.js';
-export type { NativeAgreementStatus } from './native-agreement.js';
-export { nativeKeyTables } from './native-key-tables.js';
-export type { NativeKeyTablesStatus } from './native-key-tables.js';
 export { parseStrictJson } from './strict-json.js';
 export type {
   EnvelopeMeta,

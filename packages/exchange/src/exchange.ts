@@ -18,8 +18,6 @@ import {
   type CryptoProvider,
   type EnvelopeMeta,
   defaultProvider,
-  nativeAgreement,
-  nativeKeyTables,
   type KeyResolver,
   type ParticipantKeys,
   UUID_V7,
@@ -395,18 +393,8 @@ export class Exchange {
         : checkedGraceMs(options.stopGraceMs, 'stopGraceMs');
     // every publish waiting to retry listens on it; more than ten at once is normal during an outage
     setMaxListeners(0, this.closed.signal);
-    // which cryptography this process runs, and why an addon is not in use where it is not
-    const nodeCrypto = this.provider.name.startsWith('node-crypto');
-    const agreementAddon = nodeCrypto ? nativeAgreement() : undefined;
-    const keyTablesAddon = nodeCrypto ? nativeKeyTables() : undefined;
-    this.logger.info(
-      {
-        crypto: this.provider.name,
-        ...(agreementAddon?.available === false ? { agreementAddon: agreementAddon.reason } : {}),
-        ...(keyTablesAddon?.available === false ? { keyTablesAddon: keyTablesAddon.reason } : {}),
-      },
-      'exchange connected',
-    );
+    // which cryptography this process runs
+    this.logger.info({ crypto: this.provider.name }, 'exchange connected');
     this.consumeReceipts();
     void nc.closed().then(() => this.reportFailure());
   }
