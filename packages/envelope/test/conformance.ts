@@ -160,6 +160,31 @@ export function describeConformance(provider: CryptoProvider): void {
       }
     });
 
+    test(`conformance (${provider.name}) - a seal or inner JWS of another typ, or of none, is refused though the sender's key signed it`, async () => {
+      // the sender's other signed objects (receipts, the inner JWS itself) must not pass for a seal, nor
+      // the reverse: each is told apart by its typ
+      for (const sealTyp of [null, 'pex-msg+jws', 'pex-receipt+jws', 'JWT', 'PEX-SEAL+JWS', '']) {
+        const env = await craft(provider, { meta: makeMeta(), signer: w.a, recipient: w.b, sealTyp });
+        expect(decodeHeader(env.seal)['typ']).toBe(sealTyp ?? undefined);
+        await expectCode(open(env), 'ERR_SEAL_INVALID');
+        await expectCode(
+          verifySeal(JSON.stringify(env), { resolver: w.resolver, provider }),
+          'ERR_SEAL_INVALID',
+        );
+      }
+      for (const innerTyp of [null, 'pex-seal+jws', 'pex-receipt+jws', 'JWT', 'pex-msg+JWS', '']) {
+        const env = await craft(provider, { meta: makeMeta(), signer: w.a, recipient: w.b, innerTyp });
+        // the seal is right: an auditor's check passes, the recipient's does not
+        await expect(
+          verifySeal(JSON.stringify(env), { resolver: w.resolver, provider }),
+        ).resolves.toBeTruthy();
+        await expectCode(open(env), 'ERR_SIGNATURE_INVALID');
+      }
+      // with the right typ on both, the same crafted envelope opens
+      const env = await craft(provider, { meta: makeMeta(), signer: w.a, recipient: w.b });
+      expect((await open(env)).payload).toEqual(samplePayload);
+    });
+
     test(`conformance (${provider.name}) - each check has its code`, async () => {
       const meta = makeMeta();
       // unknown sender, unknown kid

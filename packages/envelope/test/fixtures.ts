@@ -81,17 +81,24 @@ export async function craft(
     mapInner?: (jws: string) => string;
     mapJwe?: (jwe: string) => string;
     sealPayload?: (meta: EnvelopeMeta, jwe: string) => object;
+    /** `typ` of the inner JWS and of the seal (undefined: the right one; null: none). */
+    innerTyp?: string | null;
+    sealTyp?: string | null;
   },
 ): Promise<Envelope> {
+  const typ = (value: string | null | undefined, right: string): { typ?: string } =>
+    value === null ? {} : { typ: value ?? right };
   const content = o.innerContent ?? JSON.stringify({ meta: o.innerMeta ?? o.meta, payload: samplePayload });
-  let inner = await provider.sign(enc.encode(content), o.signer.signing, { typ: 'pex-msg+jws' });
+  let inner = await provider.sign(enc.encode(content), o.signer.signing, typ(o.innerTyp, 'pex-msg+jws'));
   if (o.mapInner) inner = o.mapInner(inner);
   let jwe = await provider.encrypt(enc.encode(inner), toPublicJwk(o.recipient.encryption[0]!));
   if (o.mapJwe) jwe = o.mapJwe(jwe);
   const sealBody = o.sealPayload?.(o.meta, jwe) ?? { v: 1, meta: o.meta, jweSha256: sha256Hex(jwe) };
-  const seal = await provider.sign(enc.encode(JSON.stringify(sealBody)), (o.sealer ?? o.signer).signing, {
-    typ: 'pex-seal+jws',
-  });
+  const seal = await provider.sign(
+    enc.encode(JSON.stringify(sealBody)),
+    (o.sealer ?? o.signer).signing,
+    typ(o.sealTyp, 'pex-seal+jws'),
+  );
   return { meta: o.meta, jwe, seal };
 }
 
