@@ -1,4 +1,5 @@
-export { assertJweHeader, assertJwsHeader, isBase64Url } from './compact.js';
+export { decodeBase64Url, isBase64Url } from './base64url.js';
+export { assertJweHeader, assertJwsHeader } from './compact.js';
 export { signCompact, verifyCompact } from './compact-jws.js';
 export { type UsableCoresOptions, usableCores } from './cores.js';
 export { bareJwk } from './crypto-provider.js';

@@ -11,6 +11,7 @@ import {
   verify,
 } from 'node:crypto';
 import { PasserelleError } from '@passerelle/errors';
+import { decodeBase64Url } from './base64url.js';
 import { usableCores } from './cores.js';
 import {
   bareJwk,
@@ -108,7 +109,7 @@ function concatKdf(z: Buffer, alg: string, apu: Buffer, apv: Buffer): Buffer {
 }
 
 function parseHeader(segment: string): Record<string, unknown> {
-  const header = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8')) as unknown;
+  const header = JSON.parse(decodeBase64Url(segment, 'header').toString('utf8')) as unknown;
   if (typeof header !== 'object' || header === null || Array.isArray(header))
     throw new Error('header is not an object');
   if ('crit' in header) throw new Error('crit is not supported');
@@ -197,11 +198,12 @@ export function createNodeCryptoProvider(options: NodeCryptoProviderOptions = {}
       if (parts.length !== 3) throw new Error('not a compact JWS');
       const [h, p, s] = parts as [string, string, string];
       if (parseHeader(h)['alg'] !== 'ES256') throw new Error('alg must be ES256');
-      const signature = Buffer.from(s, 'base64url');
+      const signature = decodeBase64Url(s, 'signature');
       if (signature.length !== 64) throw new Error('an ES256 signature is 64 bytes');
+      const payload = decodeBase64Url(p, 'payload');
       if (!(await verifyWith(Buffer.from(`${h}.${p}`), signingKey(jwk), signature)))
         throw new Error('signature verification failed');
-      return new Uint8Array(Buffer.from(p, 'base64url'));
+      return new Uint8Array(payload);
     },
     encrypt: (plaintext: Uint8Array, jwk: PublicJwk, header: ProtectedHeaderExtras = {}) =>
       settle(() => {
@@ -250,20 +252,20 @@ export function createNodeCryptoProvider(options: NodeCryptoProviderOptions = {}
           throw new Error('epk must be a P-256 public key');
         }
         const party = (name: 'apu' | 'apv'): Buffer =>
-          typeof header[name] === 'string' ? Buffer.from(header[name], 'base64url') : Buffer.alloc(0);
+          typeof header[name] === 'string' ? decodeBase64Url(header[name], name) : Buffer.alloc(0);
         // a point that is not on the curve is refused here (invalid-curve attacks)
         const z = agreement(jwk)(p256Point(epk.x, epk.y));
         const kek = concatKdf(z, 'ECDH-ES+A256KW', party('apu'), party('apv'));
         wipe(z);
         const unwrap = createDecipheriv('id-aes256-wrap', kek, AES_KW_IV);
         wipe(kek);
-        const cek = Buffer.concat([unwrap.update(Buffer.from(k, 'base64url')), unwrap.final()]);
+        const cek = Buffer.concat([unwrap.update(decodeBase64Url(k, 'encrypted key')), unwrap.final()]);
         if (cek.length !== 32) {
           wipe(cek);
           throw new Error('the content key must be 256 bits');
         }
-        const iv = Buffer.from(i, 'base64url');
-        const tag = Buffer.from(t, 'base64url');
+        const iv = decodeBase64Url(i, 'IV');
+        const tag = decodeBase64Url(t, 'tag');
         if (iv.length !== 12 || tag.length !== 16) {
           wipe(cek);
           throw new Error('bad IV or tag length');
@@ -272,7 +274,7 @@ export function createNodeCryptoProvider(options: NodeCryptoProviderOptions = {}
         wipe(cek);
         gcm.setAAD(Buffer.from(h));
         gcm.setAuthTag(tag);
-        return new Uint8Array(Buffer.concat([gcm.update(Buffer.from(c, 'base64url')), gcm.final()]));
+        return new Uint8Array(Buffer.concat([gcm.update(decodeBase64Url(c, 'ciphertext')), gcm.final()]));
       }),
   };
 }
