@@ -1,11 +1,5 @@
 import { EnvelopeError } from './envelope-error.js';
 
-const ALPHABET = /^[A-Za-z0-9_-]*$/;
-// The last character of 4n + 2 characters carries 2 bits of data and 4 unused, of 4n + 3 characters 4 and
-// 2: canonical encoders leave the unused bits zero, which only these characters do.
-const LAST_OF_TWO = new Set('AQgw');
-const LAST_OF_THREE = new Set('AEIMQUYcgkosw048');
-
 /**
  * Whether `s` is unpadded base64url (RFC 4648 §5, RFC 7515 §2) in its one canonical spelling: only the
  * alphabet, no padding, a length that is a whole number of bytes, and the unused low bits of the last
@@ -19,17 +13,18 @@ const LAST_OF_THREE = new Set('AEIMQUYcgkosw048');
  * ```
  */
 export function isBase64Url(s: string): boolean {
-  if (!ALPHABET.test(s)) return false;
-  switch (s.length % 4) {
-    case 0:
-      return true;
-    case 2:
-      return LAST_OF_TWO.has(s.charAt(s.length - 1));
-    case 3:
-      return LAST_OF_THREE.has(s.charAt(s.length - 1));
-    default:
-      return false;
-  }
+  return canonicalBytes(s) !== undefined;
+}
+
+/**
+ * The bytes `s` spells if it is their canonical encoding. Decoding and encoding again gives back `s`
+ * exactly when it is canonical: the decoder skips characters outside the alphabet, stops at padding, takes
+ * `+` and `/` for `-` and `_` and ignores unused bits, and the encoder does none of that (and both run
+ * faster than a regular expression over the alphabet).
+ */
+function canonicalBytes(s: string): Buffer | undefined {
+  const bytes = Buffer.from(s, 'base64url');
+  return bytes.toString('base64url') === s ? bytes : undefined;
 }
 
 /**
@@ -43,8 +38,9 @@ export function isBase64Url(s: string): boolean {
  * ```
  */
 export function decodeBase64Url(s: string, what: string): Buffer {
-  if (!isBase64Url(s)) {
+  const bytes = canonicalBytes(s);
+  if (!bytes) {
     throw new EnvelopeError('ERR_ENVELOPE_MALFORMED', `${what} is not canonical unpadded base64url.`);
   }
-  return Buffer.from(s, 'base64url');
+  return bytes;
 }
