@@ -49,14 +49,12 @@ const verifyInline = (data: Buffer, key: KeyObject, signature: Buffer): Promise<
 export interface NodeCryptoProviderOptions {
   /**
    * Where ES256 signatures and verifications run. `thread-pool`: on libuv's thread pool, so one process
-   * signing many messages at once uses more than one core. `inline`: on the calling thread (≈ 35 µs a
-   * signature, ≈ 90 µs a verification), which saves the hand-off to a pool thread and back (15–30 µs of
-   * CPU and two thread switches per operation) but keeps all of the process's work on one thread. `auto`
-   * (default): `inline` on a machine of at most two cores, which the process usually shares with nats-server and
-   * its peers, so that the hand-off only costs (in the interleaved runs of the exchange benchmark,
-   * BENCHMARKS.md, inline moved more messages per second in 11 of 15 and used less CPU in 9 of the 10 that
-   * recorded it); `thread-pool` on a larger one. The cores counted are those the process can keep busy
-   * ({@link usableCores}): the ones it may run on, fewer under a container's CPU quota.
+   * signing many messages at once uses more than one core. `inline`: on the calling thread, which saves the
+   * hand-off to a pool thread and back (CPU and two thread switches per operation) but keeps all of the
+   * process's work on one thread. `auto` (default): `inline` on a machine of at most two cores, which the
+   * process usually shares with nats-server and its peers, so that the hand-off only costs (BENCHMARKS.md,
+   * "Exchange end to end"); `thread-pool` on a larger one. The cores counted are those the process can keep
+   * busy ({@link usableCores}): the ones it may run on, fewer under a container's CPU quota.
    */
   signatures?: 'auto' | 'thread-pool' | 'inline';
 }
@@ -186,6 +184,10 @@ export function createNodeCryptoProvider(options: NodeCryptoProviderOptions = {}
       wipe(raw, d); // both ways copy it
     }
   });
+  // One object for every message's ephemeral key: generateKeys draws a fresh key into the same OpenSSL key,
+  // so only the last one stays in memory (a fresh object per message would leave each key until the
+  // collector frees it), and the object is not built again each time.
+  const ephemeral = createECDH('prime256v1');
   return {
     name: signatures === 'inline' ? 'node-crypto-inline' : 'node-crypto',
     async sign(payload: Uint8Array, jwk: PrivateJwk, header: ProtectedHeaderExtras = {}): Promise<string> {
@@ -207,8 +209,6 @@ export function createNodeCryptoProvider(options: NodeCryptoProviderOptions = {}
     },
     encrypt: (plaintext: Uint8Array, jwk: PublicJwk, header: ProtectedHeaderExtras = {}) =>
       settle(() => {
-        // a fresh object per message: the ephemeral private key goes with it, not kept until the next one
-        const ephemeral = createECDH('prime256v1');
         const epk = ephemeral.generateKeys();
         const z = ephemeral.computeSecret(recipientPoint(jwk));
         const protectedHeader = b64(
@@ -221,10 +221,12 @@ export function createNodeCryptoProvider(options: NodeCryptoProviderOptions = {}
           }),
         );
         const kek = concatKdf(z, 'ECDH-ES+A256KW', Buffer.alloc(0), Buffer.alloc(0));
-        const cek = randomBytes(32);
+        // the content key and the IV from one draw
+        const random = randomBytes(44);
+        const cek = random.subarray(0, 32);
+        const iv = random.subarray(32);
         const wrap = createCipheriv('id-aes256-wrap', kek, AES_KW_IV);
         const wrapped = Buffer.concat([wrap.update(cek), wrap.final()]);
-        const iv = randomBytes(12);
         const gcm = createCipheriv('aes-256-gcm', cek, iv);
         // the ciphers hold their own copies: these are not left for the collector to find
         wipe(z, kek, cek);

@@ -458,6 +458,18 @@ export function describeConformance(provider: CryptoProvider): void {
       );
     });
 
+    test(`conformance (${provider.name}) - every JWE has an ephemeral key, content key and IV of its own`, async () => {
+      const to = toPublicJwk(w.b.encryption[0]!);
+      const jwes = await Promise.all(
+        Array.from({ length: 16 }, () => provider.encrypt(new TextEncoder().encode('x'), to)),
+      );
+      const epks = jwes.map((jwe) => JSON.stringify(decodeHeader(jwe)['epk']));
+      expect(new Set(epks).size).toBe(jwes.length);
+      for (const part of [1, 2]) expect(new Set(jwes.map((j) => j.split('.')[part])).size).toBe(jwes.length);
+      for (const jwe of jwes)
+        expect(Buffer.from(await provider.decrypt(jwe, w.b.encryption[0]!)).toString()).toBe('x');
+    });
+
     test(`conformance (${provider.name}) - provider primitives reject the wrong key`, async () => {
       const data = new TextEncoder().encode('x');
       const jws = await provider.sign(data, w.a.signing);
