@@ -97,24 +97,6 @@ fi
 # the openssl command makes the development CA of `pnpm start --secure` and of the secured tests (scripts/dev-ca.sh)
 ensure_command openssl "the development CA of the secured exchange and its tests"
 
-
-# a C compiler for the two P-256 addons that pnpm install builds (packages/envelope/native/: agreements, key
-# tables); without one the exchange still works, on node:crypto alone (more CPU per message)
-cc_bin=${CC:-cc}
-cc_bin=${cc_bin%% *} # CC may carry arguments ("ccache gcc")
-if command -v "$cc_bin" >/dev/null 2>&1; then
-  say "C compiler present: $(command -v "$cc_bin")"
-elif command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null 2>&1; }; then
-  say "installing a C compiler with apt-get (for the envelope's P-256 addons)"
-  if apt_install gcc libc6-dev; then
-    say "C compiler installed: $(command -v cc)"
-  else
-    say "could not install gcc: P-256 agreements and verifications will run on node:crypto alone"
-  fi
-else
-  say "no C compiler: P-256 agreements will run on node:crypto (install gcc and run pnpm install to build the addon)"
-fi
-
 say "installing dependencies (pnpm install)"
 if [ -n "${CI:-}" ]; then pnpm install --frozen-lockfile; else pnpm install; fi
 say "done: 'pnpm start' runs the exchange, 'pnpm test' runs the tests"
