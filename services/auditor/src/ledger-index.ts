@@ -189,6 +189,7 @@ export class LedgerIndex {
       this.#checkpoints.push({ seq, firstSeq: c.firstSeq, lastSeq: c.lastSeq });
       return;
     }
+    if (entry.kind === 'timestamp') return;
     const dossier = entry.meta.dossierId;
     let seqs = this.#byDossier.get(dossier);
     if (!seqs) this.#byDossier.set(dossier, (seqs = []));

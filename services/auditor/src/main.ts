@@ -2,8 +2,11 @@
  * Runs the auditor as a process. Settings come from the environment (see `readAuditorSettings`):
  * PASSERELLE_NATS_URL, PASSERELLE_AUDITOR_KEY, PASSERELLE_ANCHOR, PASSERELLE_DIRECTORY_FILE,
  * PASSERELLE_AUDITOR_TOKEN or PASSERELLE_AUDITOR_TOKEN_FILE, PASSERELLE_VIEWER_HOST, PASSERELLE_VIEWER_PORT,
- * PASSERELLE_CHECKPOINT_EVERY, PASSERELLE_CHECKPOINT_SECONDS, PASSERELLE_EXPORT_FILE, PASSERELLE_LOG_LEVEL.
+ * PASSERELLE_CHECKPOINT_EVERY, PASSERELLE_CHECKPOINT_SECONDS, PASSERELLE_EXPORT_FILE, PASSERELLE_TSA_URL,
+ * PASSERELLE_TSA_TRUST, PASSERELLE_TIMESTAMP_SECONDS, PASSERELLE_METRICS_PORT, PASSERELLE_LOG_LEVEL.
  */
+import { readFile } from 'node:fs/promises';
+import { createTsaClient, parseTsaTrust } from '@passerelle/audit';
 import { createDirectoryClient, loadAnchor, loadDirectoryFile } from '@passerelle/directory';
 import type { KeyResolver } from '@passerelle/envelope';
 import { PasserelleError } from '@passerelle/errors';
@@ -26,7 +29,27 @@ async function main(): Promise<void> {
     resolver = client;
     closeDirectory = () => void client.close();
   }
+  let timestamps: Parameters<typeof createAuditorService>[0]['timestamps'];
+  if (settings.tsaUrl && settings.tsaTrust) {
+    let pem: string;
+    try {
+      pem = await readFile(settings.tsaTrust, 'utf8');
+    } catch {
+      throw new PasserelleError(
+        'ERR_CONFIG_INVALID',
+        `auditor setting PASSERELLE_TSA_TRUST (${settings.tsaTrust}) cannot be read`,
+        {
+          details: { setting: 'PASSERELLE_TSA_TRUST' },
+        },
+      );
+    }
+    timestamps = {
+      tsa: createTsaClient({ url: settings.tsaUrl, trust: parseTsaTrust(pem) }),
+      intervalMs: settings.timestampSeconds * 1000,
+    };
+  }
   const auditor = await createAuditorService({
+    ...(timestamps ? { timestamps } : {}),
     nc,
     auditorKey,
     resolver,

@@ -1,6 +1,15 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type KeyResolver, type LedgerWriter, type PrivateJwk, createLedgerWriter } from '@passerelle/audit';
+import {
+  type KeyResolver,
+  type LedgerWriter,
+  type PrivateJwk,
+  type Timestamper,
+  type TsaClient,
+  createLedgerWriter,
+  createTimestamper,
+  untimestampedCheckpoints,
+} from '@passerelle/audit';
 import {
   type Logger,
   StreamNames,
@@ -50,6 +59,11 @@ export interface AuditorConfig {
    * operator provisions them and the auditor's credentials allow only reading its consumer and writing LEDGER.
    */
   provision?: boolean;
+  /**
+   * RFC 3161 timestamps of checkpoints: a TSA client (`createTsaClient`) and the batch window (default
+   * 10 s). Requests run in the background; a slow or failing TSA never holds up recording.
+   */
+  timestamps?: { tsa: TsaClient; intervalMs?: number; initialBackoffMs?: number; maxBackoffMs?: number };
   /** The web viewer; omitted or `false`: no viewer. */
   viewer?: ViewerConfig | false;
   logger?: Logger;
@@ -62,6 +76,8 @@ export interface AuditorService {
   readonly stats: RecorderStats;
   readonly writer: LedgerWriter;
   readonly index: LedgerIndex;
+  /** The checkpoint timestamper, when a TSA is configured. */
+  readonly timestamper: Timestamper | undefined;
   /** Resolves once every message of EXCHANGE so far is recorded (or refused into DEADLETTER). */
   caughtUp(timeoutMs?: number): Promise<void>;
   /** Writes a checkpoint over the pending entries now. */
@@ -90,13 +106,34 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
   const jsm = await jetstreamManager(nc, { timeout: 30_000 });
   const js = jetstream(nc, { timeout: 30_000 });
   if (config.provision !== false) await provisionStreams(jsm);
+  let timestamper: Timestamper | undefined;
   const writer = await createLedgerWriter({
     nc,
     auditorKey,
     resolver,
     checkpointEvery: config.checkpointEvery ?? 1000,
     checkpointIntervalMs: config.checkpointIntervalMs ?? 60_000,
+    onCheckpoint: (cp) => timestamper?.enqueue(cp),
   });
+  if (config.timestamps) {
+    const t = config.timestamps;
+    timestamper = createTimestamper({
+      writer,
+      tsa: t.tsa,
+      ...(t.intervalMs !== undefined ? { intervalMs: t.intervalMs } : {}),
+      ...(t.initialBackoffMs !== undefined ? { initialBackoffMs: t.initialBackoffMs } : {}),
+      ...(t.maxBackoffMs !== undefined ? { maxBackoffMs: t.maxBackoffMs } : {}),
+      onError: (err, nextAttemptMs) =>
+        logger.warn(
+          { code: (err as { code?: unknown }).code, nextAttemptMs },
+          'checkpoint timestamp not obtained yet: retried later',
+        ),
+      onTimestamp: (checkpoints, genTime) =>
+        logger.info({ checkpoints, genTime: genTime.toISOString() }, 'checkpoints timestamped'),
+    });
+    // checkpoints written before a stop (or while the TSA was away) are queued again
+    for (const cp of await untimestampedCheckpoints(nc)) timestamper.enqueue(cp);
+  }
   const index = new LedgerIndex(nc);
   await index.refresh();
   logger.info(
@@ -153,6 +190,7 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
     stats: recorder.stats,
     writer,
     index,
+    timestamper,
     async caughtUp(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -173,6 +211,7 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
     async close() {
       await viewer?.close();
       await recorder.stop();
+      await timestamper?.close();
       await writer.close();
       logger.info({ entries: writer.state.nextSeq - 1 }, 'auditor stopped');
     },

@@ -23,6 +23,14 @@ export interface AuditorSettings {
   checkpointSeconds: number;
   /** `PASSERELLE_EXPORT_FILE`: a ledger export the viewer shows at /export. */
   exportFile?: string;
+  /** `PASSERELLE_TSA_URL`: the RFC 3161 time-stamping authority that timestamps checkpoints. */
+  tsaUrl?: string;
+  /** `PASSERELLE_TSA_TRUST`: PEM file of the roots the TSA's certificate must chain to (with the URL). */
+  tsaTrust?: string;
+  /** `PASSERELLE_TIMESTAMP_SECONDS`: the batch window of timestamp requests (default 10). */
+  timestampSeconds: number;
+  /** `PASSERELLE_METRICS_PORT`: Prometheus /metrics and the probes on loopback (absent: not served). */
+  metricsPort?: number;
 }
 
 function bad(setting: string, problem: string): PasserelleError {
@@ -92,6 +100,18 @@ export async function readAuditorSettings(
   const checkpointSeconds = integer(env, 'PASSERELLE_CHECKPOINT_SECONDS', 60, 0, 86_400);
   const directoryFile = env['PASSERELLE_DIRECTORY_FILE'] || undefined;
   const exportFile = env['PASSERELLE_EXPORT_FILE'] || undefined;
+  const tsaUrl = env['PASSERELLE_TSA_URL'] || undefined;
+  if (tsaUrl && !/^https?:\/\/[^\s]+$/.test(tsaUrl))
+    throw bad('PASSERELLE_TSA_URL', 'must be an http(s) URL');
+  const tsaTrust = env['PASSERELLE_TSA_TRUST'] || undefined;
+  if (tsaUrl && !tsaTrust) {
+    throw bad('PASSERELLE_TSA_TRUST', "is required with PASSERELLE_TSA_URL (a PEM file of the TSA's roots)");
+  }
+  const timestampSeconds = integer(env, 'PASSERELLE_TIMESTAMP_SECONDS', 10, 1, 86_400);
+  const metricsPort =
+    env['PASSERELLE_METRICS_PORT'] === undefined || env['PASSERELLE_METRICS_PORT'] === ''
+      ? undefined
+      : integer(env, 'PASSERELLE_METRICS_PORT', 0, 0, 65535);
   return {
     servers,
     keyFile,
@@ -101,8 +121,12 @@ export async function readAuditorSettings(
     viewerPort,
     checkpointEvery,
     checkpointSeconds,
+    timestampSeconds,
     ...(directoryFile ? { directoryFile } : {}),
     ...(exportFile ? { exportFile } : {}),
+    ...(tsaUrl ? { tsaUrl } : {}),
+    ...(tsaTrust ? { tsaTrust } : {}),
+    ...(metricsPort !== undefined ? { metricsPort } : {}),
   };
 }
 

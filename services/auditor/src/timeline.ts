@@ -1,4 +1,4 @@
-import type { KeyResolver, LedgerEntry } from '@passerelle/audit';
+import type { KeyResolver, LedgerEntry, SignedLedgerEntry } from '@passerelle/audit';
 import {
   type CheckResult,
   type CheckpointCheck,
@@ -70,7 +70,7 @@ export async function dossierTimeline(
   for (const seq of seqs) entries.push(await index.entry(seq));
   const brokenAt = index.chainBreak?.seq;
 
-  const status = async (e: LedgerEntry): Promise<EntryStatus> => {
+  const status = async (e: SignedLedgerEntry): Promise<EntryStatus> => {
     const cp = index.checkpointCovering(e.seq);
     return {
       seq: e.seq,

@@ -10,6 +10,7 @@ import {
   type VerifyReport,
   assertLedgerOk,
   checkProof,
+  parseTsaTrust,
   openLedgerExport,
   parseEntry,
   proveMessage,
@@ -43,7 +44,33 @@ export interface AuditOptions extends ServerOptions {
   anchor?: string;
   /** A pinned auditor public key (JWK file) for checkpoints. */
   auditorKey?: string;
+  /** PEM file of the roots timestamp tokens' TSA certificates must chain to. */
+  tsaTrust?: string;
   json?: boolean;
+}
+
+async function readTsaTrust(path: string | undefined): Promise<ReturnType<typeof parseTsaTrust> | undefined> {
+  if (!path) return undefined;
+  let pem: string;
+  try {
+    pem = await readFile(path, 'utf8');
+  } catch {
+    throw new PasserelleError('ERR_CONFIG_INVALID', `--tsa-trust ${path} cannot be read.`, {
+      details: { setting: 'tsa-trust' },
+    });
+  }
+  return parseTsaTrust(pem);
+}
+
+/** One line per fact of the report's timestamps, for people. */
+export function describeTimestamps(report: VerifyReport, trusted: boolean): string {
+  const t = report.timestamps;
+  if (t.tokens === 0) return `timestamps: none (${t.checkpointsPending} checkpoints not timestamped)`;
+  const last = t.last
+    ? `; checkpoint #${t.last.checkpointSeq} attested at ${t.last.genTime} by ${t.last.tsa}`
+    : '';
+  const chain = trusted ? '' : ' (TSA certificates not checked against a trust list: give --tsa-trust)';
+  return `timestamps: ${t.tokens} tokens over ${t.checkpointsTimestamped} checkpoints, ${t.checkpointsPending} waiting${last}${chain}`;
 }
 
 function seqOption(value: string | undefined, name: string): number | undefined {
@@ -162,9 +189,11 @@ export async function runAuditVerify(opts: AuditOptions): Promise<VerifyReport> 
         startSeq = exp.header.from;
       }
       const bar = progressBar(total);
+      const tsaTrust = await readTsaTrust(opts.tsaTrust);
       try {
         return await verifyLedger(source, {
           resolver,
+          ...(tsaTrust ? { tsaTrust } : {}),
           ...(startSeq ? { startSeq } : {}),
           ...(opts.auditorKey ? { auditorKey: await readJwk(opts.auditorKey) } : {}),
           onProgress: bar.update,
@@ -222,6 +251,7 @@ export function registerAudit(program: Command): void {
     .option('--from <seq>', 'first entry to verify')
     .option('--to <seq>', 'last entry to verify')
     .option('--auditor-key <file>', 'pinned auditor public key (JWK) for checkpoints')
+    .option('--tsa-trust <pem>', "roots (PEM) the time-stamping authority's certificate must chain to")
     .option('--json', 'print the report as JSON')
     .action(async (opts: AuditOptions) => {
       const report = await runAuditVerify(opts);
@@ -231,6 +261,7 @@ export function registerAudit(program: Command): void {
           `ok  entries ${report.firstSeq}..${report.lastSeq}: ${report.envelopes} envelopes, ${report.receipts} receipts, ` +
             `${report.checkpoints} checkpoints; ${report.uncheckpointed} after the last checkpoint; head ${report.headHash}`,
         );
+        console.log(describeTimestamps(report, Boolean(opts.tsaTrust)));
       }
       assertLedgerOk(report);
     });
