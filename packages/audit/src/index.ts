@@ -47,3 +47,5 @@ export type { Timestamper, TimestamperOptions } from './timestamper.js';
 export { dossierFilter, envelopeSubject, ledgerSubject, receiptSubject } from './subjects.js';
 export { lastLedgerMessage, nextLedgerMessage } from './stream-lookup.js';
 export type { LedgerHead } from './writer.js';
+export { signedExportRange } from './export-range.js';
+export type { SignedRange } from './export-range.js';

@@ -26,8 +26,10 @@ export interface VerifyReport {
   envelopes: number;
   receipts: number;
   checkpoints: number;
-  /** Entries after the last checkpoint: chained and signed, not yet under a signed root. */
+  /** Entries after the last checkpoint: chained, not yet under a signed root. */
   uncheckpointed: number;
+  /** Seq of the first of them (absent when the source ends on a checkpoint). */
+  firstUncheckpointed?: number;
   /** Hash of the last entry read. */
   headHash: string;
   /** The RFC 3161 timestamps found: how many tokens, which checkpoints they cover, the last attested time. */
@@ -69,6 +71,8 @@ export interface VerifyOptions {
    * checkpoint covering every entry in it (default false: the live stream has a tail waiting for one).
    */
   requireSignedTail?: boolean;
+  /** Seq the source must end on (an export header's `to`): ending elsewhere is `ERR_LEDGER_GAP`. */
+  expectedLastSeq?: number;
   /** Called every `progressEvery` entries read (default 1000) with the count so far. */
   onProgress?: (entries: number) => void;
   progressEvery?: number;
@@ -334,7 +338,15 @@ export async function verifyLedger(
     await pool.close();
   }
   report.uncheckpointed = batch.length;
+  if (firstUnsigned !== undefined) report.firstUncheckpointed = firstUnsigned;
   report.timestamps.checkpointsPending = pendingCheckpoints.size;
+  if (!failure && options.expectedLastSeq !== undefined && report.lastSeq !== options.expectedLastSeq) {
+    failure = {
+      seq: report.lastSeq + 1,
+      code: 'ERR_LEDGER_GAP',
+      reason: `the entries end at ${report.lastSeq}, not at ${options.expectedLastSeq} as the export says`,
+    };
+  }
   if (!failure && options.requireSignedTail && firstUnsigned !== undefined) {
     failure = {
       seq: firstUnsigned,

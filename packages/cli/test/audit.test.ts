@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { createLedgerWriter } from '@passerelle/audit';
+import { canonicalJson, createLedgerWriter } from '@passerelle/audit';
 import {
   exportDirectory,
   makeEntry,
@@ -159,6 +159,48 @@ describe('audit command', { timeout: 60_000 }, () => {
       await run('audit', 'verify', '--file', tampered, '--anchor', anchorPath, '--directory', directoryPath),
     ).toBe(1);
     expect(err.join('\n')).toMatch(/^error ERR_LEDGER_GAP: Ledger entry 3: /);
+  });
+
+  test('audit command - an export ends on a checkpoint; a cut export, even with an edited tail re-hashed, is refused unless its tail is reported as unsigned', async () => {
+    const file = join(dir, 'signed.jsonl');
+    expect(await run('audit', 'export', '--server', nats.url, '--out', file, '--to', '10')).toBe(0);
+    // entries 9 and 10 wait for the checkpoint at 11: the export stops at the one before them
+    expect(out.join('\n')).toContain('exported 8 entries (1..8, ending on a checkpoint)');
+    expect(out.join('\n')).toContain('left out: 2 later entries');
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ from: 1, to: 8 });
+    expect(JSON.parse(lines.at(-1) as string)).toMatchObject({ seq: 8, kind: 'checkpoint' });
+    const verify = (path: string, ...extra: string[]): Promise<number> =>
+      run('audit', 'verify', '--file', path, '--anchor', anchorPath, '--directory', directoryPath, ...extra);
+    expect(await verify(file)).toBe(0);
+
+    // cut at a line boundary: the final checkpoint dropped (the header says so too, as a careful forger would)
+    const cut = lines.slice(0, -1);
+    cut[0] = JSON.stringify({ ...(JSON.parse(cut[0] as string) as object), to: 7 });
+    const cutPath = join(dir, 'cut.jsonl');
+    writeFileSync(cutPath, cut.join('\n') + '\n');
+    expect(await verify(cutPath)).toBe(1);
+    expect(err.join('\n')).toMatch(/^error ERR_LEDGER_UNSIGNED_TAIL: Ledger entry 5: /);
+
+    // then an entry of the unsigned tail edited and its hash and the next prevHash recomputed
+    const edited = [...cut];
+    const entry = JSON.parse(edited[7] as string) as Record<string, unknown>;
+    const { hash: _h, ...rest } = { ...entry, receivedAt: '2020-01-01T00:00:00.000Z' };
+    edited[7] = JSON.stringify({ ...rest, hash: sha256Hex(canonicalJson(rest)) });
+    const editedPath = join(dir, 'edited.jsonl');
+    writeFileSync(editedPath, edited.join('\n') + '\n');
+    expect(await verify(editedPath)).toBe(1);
+    expect(err.join('\n')).toMatch(/ERR_LEDGER_UNSIGNED_TAIL/);
+    expect(await verify(editedPath, '--allow-unsigned-tail')).toBe(0);
+    expect(out.join('\n')).toContain('unsigned: entries 5..7 are chained but no checkpoint signs them');
+
+    // a header that promises more than the file holds
+    const short = [...lines];
+    short[0] = JSON.stringify({ ...(JSON.parse(short[0] as string) as object), to: 12 });
+    const shortPath = join(dir, 'short.jsonl');
+    writeFileSync(shortPath, short.join('\n') + '\n');
+    expect(await verify(shortPath)).toBe(1);
+    expect(err.join('\n')).toMatch(/ERR_LEDGER_GAP: Ledger entry 9: the entries end at 8, not at 12/);
   });
 
   test('audit command - trace prints who sent what to whom with receipt times', async () => {

@@ -16,6 +16,7 @@ import {
   proveMessage,
   readLedger,
   readLedgerEntries,
+  signedExportRange,
   traceDossier,
   verifyLedger,
   writeLedgerExport,
@@ -46,6 +47,8 @@ export interface AuditOptions extends ServerOptions {
   auditorKey?: string;
   /** PEM file of the roots timestamp tokens' TSA certificates must chain to. */
   tsaTrust?: string;
+  /** With `--file`: report entries after the last checkpoint as unsigned instead of refusing the file. */
+  allowUnsignedTail?: boolean;
   json?: boolean;
 }
 
@@ -183,10 +186,16 @@ export async function runAuditVerify(opts: AuditOptions): Promise<VerifyReport> 
       }
       let source: AsyncIterable<string | Uint8Array> = rawSource(opts, nc);
       let startSeq = seqOption(opts.from, 'from');
+      let fileChecks: { requireSignedTail?: boolean; expectedLastSeq?: number } = {};
       if (opts.file) {
         const exp = await openLedgerExport(opts.file);
         source = exp.lines;
         startSeq = exp.header.from;
+        // an export must end on a signed checkpoint covering every entry in it
+        fileChecks = {
+          requireSignedTail: !opts.allowUnsignedTail,
+          ...(exp.header.to !== undefined ? { expectedLastSeq: exp.header.to } : {}),
+        };
       }
       const bar = progressBar(total);
       const tsaTrust = await readTsaTrust(opts.tsaTrust);
@@ -194,6 +203,7 @@ export async function runAuditVerify(opts: AuditOptions): Promise<VerifyReport> 
         return await verifyLedger(source, {
           resolver,
           ...(tsaTrust ? { tsaTrust } : {}),
+          ...fileChecks,
           ...(startSeq ? { startSeq } : {}),
           ...(opts.auditorKey ? { auditorKey: await readJwk(opts.auditorKey) } : {}),
           onProgress: bar.update,
@@ -252,6 +262,10 @@ export function registerAudit(program: Command): void {
     .option('--to <seq>', 'last entry to verify')
     .option('--auditor-key <file>', 'pinned auditor public key (JWK) for checkpoints')
     .option('--tsa-trust <pem>', "roots (PEM) the time-stamping authority's certificate must chain to")
+    .option(
+      '--allow-unsigned-tail',
+      'with --file: report entries after the last checkpoint as unsigned instead of refusing the export',
+    )
     .option('--json', 'print the report as JSON')
     .action(async (opts: AuditOptions) => {
       const report = await runAuditVerify(opts);
@@ -262,6 +276,11 @@ export function registerAudit(program: Command): void {
             `${report.checkpoints} checkpoints; ${report.uncheckpointed} after the last checkpoint; head ${report.headHash}`,
         );
         console.log(describeTimestamps(report, Boolean(opts.tsaTrust)));
+        if (report.firstUncheckpointed !== undefined) {
+          console.log(
+            `unsigned: entries ${report.firstUncheckpointed}..${report.lastSeq} are chained but no checkpoint signs them`,
+          );
+        }
       }
       assertLedgerOk(report);
     });
@@ -277,20 +296,28 @@ export function registerAudit(program: Command): void {
 
   audit
     .command('export')
-    .description('write the ledger to a JSON Lines file that audit verify --file checks offline')
+    .description(
+      'write the ledger to a JSON Lines file that audit verify --file checks offline; it ends on a signed checkpoint',
+    )
     .requiredOption('--out <file>', 'output file')
     .addOption(serverOption())
     .addOption(credentialsOption())
     .option('--from <seq>', 'first entry')
-    .option('--to <seq>', 'last entry')
+    .option('--to <seq>', 'last entry (the export stops at the last checkpoint at or before it)')
     .action(async (opts: AuditOptions & { out: string }) => {
       const nc = await connectCli(opts, 'passerelle-audit');
       try {
-        const from = seqOption(opts.from, 'from') ?? 1;
-        const n = await writeLedgerExport(opts.out, readLedger(nc, { from, to: seqOption(opts.to, 'to') }), {
-          from,
+        const range = await signedExportRange(nc, {
+          ...(opts.from !== undefined ? { from: seqOption(opts.from, 'from') } : {}),
+          ...(opts.to !== undefined ? { to: seqOption(opts.to, 'to') } : {}),
         });
-        console.log(`exported ${n} entries to ${opts.out}`);
+        const n = await writeLedgerExport(opts.out, readLedger(nc, range), range);
+        console.log(
+          `exported ${n} entries (${range.from}..${range.to}, ending on a checkpoint) to ${opts.out}`,
+        );
+        if (range.leftOut > 0) {
+          console.log(`left out: ${range.leftOut} later entries that no checkpoint covers yet`);
+        }
       } finally {
         await nc.close();
       }
