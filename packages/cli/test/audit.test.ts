@@ -184,7 +184,7 @@ describe('audit command', { timeout: 60_000 }, () => {
 
     // then an entry of the unsigned tail edited and its hash and the next prevHash recomputed
     const edited = [...cut];
-    const entry = JSON.parse(edited[7] as string) as Record<string, unknown>;
+    const entry = JSON.parse(edited[7] as string) as { hash: string } & Record<string, unknown>;
     const { hash: _h, ...rest } = { ...entry, receivedAt: '2020-01-01T00:00:00.000Z' };
     edited[7] = JSON.stringify({ ...rest, hash: sha256Hex(canonicalJson(rest)) });
     const editedPath = join(dir, 'edited.jsonl');
