@@ -65,6 +65,10 @@ export interface LedgerWriter {
   checkpoint(): Promise<CheckpointLedgerEntry | undefined>;
   /** The chain state after the last append. */
   readonly state: ChainState;
+  /** When the oldest entry waiting for a checkpoint was appended (undefined when none waits). */
+  readonly oldestPendingAt: Date | undefined;
+  /** The last checkpoint this writer stored (undefined until it stores one). */
+  readonly lastCheckpoint: CheckpointLedgerEntry | undefined;
   /** Stops the checkpoint timer, writing a last checkpoint over pending entries. */
   close(): Promise<void>;
 }
@@ -230,12 +234,16 @@ export async function createLedgerWriter(options: LedgerWriterOptions): Promise<
     );
     if (cp) {
       recordsPending = 0;
+      oldestPendingAt = undefined;
+      lastCheckpoint = cp;
       options.onCheckpoint?.(cp);
     }
     return cp;
   };
 
   const afterAppend = async (): Promise<void> => {
+    // only envelopes and receipts make a checkpoint late (see recordsPending)
+    if (recordsPending > 0) oldestPendingAt ??= now();
     if (chain.pending >= every) await checkpointNow();
   };
 
@@ -243,6 +251,9 @@ export async function createLedgerWriter(options: LedgerWriterOptions): Promise<
   // checkpoint by time: a batch of timestamp entries alone waits for the next traffic, else each token would
   // call for a checkpoint that calls for a token, for ever.
   let recordsPending = chain.pending;
+  // a writer resuming a batch does not know when its entries came: it counts from its start
+  let oldestPendingAt: Date | undefined = recordsPending > 0 ? now() : undefined;
+  let lastCheckpoint: CheckpointLedgerEntry | undefined;
   let timer: NodeJS.Timeout | undefined;
   if ((options.checkpointIntervalMs ?? 60_000) > 0) {
     timer = setInterval(() => {
@@ -254,6 +265,12 @@ export async function createLedgerWriter(options: LedgerWriterOptions): Promise<
   return {
     get state() {
       return chain.state;
+    },
+    get oldestPendingAt() {
+      return oldestPendingAt;
+    },
+    get lastCheckpoint() {
+      return lastCheckpoint;
     },
     appendEnvelope(raw) {
       return serial(async () => {

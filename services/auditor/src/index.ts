@@ -15,3 +15,6 @@ export type { EntrySummary, ExportCheck } from './export-check.js';
 export { CONTENT_SECURITY_POLICY, startViewer } from './viewer/server.js';
 export type { Viewer, ViewerOptions } from './viewer/server.js';
 export { escapeHtml, html } from './viewer/html.js';
+export { createAuditorMetrics } from './metrics.js';
+export type { AuditorMetricSources, ListedParticipant } from './metrics.js';
+export { ReceiptWatch } from './receipt-watch.js';

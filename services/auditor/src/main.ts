@@ -43,13 +43,16 @@ async function main(): Promise<void> {
         },
       );
     }
+    const trust = parseTsaTrust(pem);
     timestamps = {
-      tsa: createTsaClient({ url: settings.tsaUrl, trust: parseTsaTrust(pem) }),
+      tsa: createTsaClient({ url: settings.tsaUrl, trust }),
+      trust,
       intervalMs: settings.timestampSeconds * 1000,
     };
   }
   const auditor = await createAuditorService({
     ...(timestamps ? { timestamps } : {}),
+    ...(settings.metricsPort !== undefined ? { metricsPort: settings.metricsPort } : {}),
     nc,
     auditorKey,
     resolver,

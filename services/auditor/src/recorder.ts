@@ -13,6 +13,7 @@ import { PasserelleError } from '@passerelle/errors';
 import { AUDITOR_CONSUMER } from '@passerelle/contracts';
 import { isWellFormedMetaField } from '@passerelle/envelope';
 import type { LedgerIndex } from './ledger-index.js';
+import type { ReceiptWatch } from './receipt-watch.js';
 
 /** Default name of the auditor's durable consumer on EXCHANGE. */
 export { AUDITOR_CONSUMER };
@@ -53,6 +54,8 @@ export interface RecorderOptions {
   index: LedgerIndex;
   logger: Logger;
   consumerName?: string;
+  /** Told of every envelope and receipt recorded (receipts overdue). */
+  receipts?: ReceiptWatch;
   /**
    * Create the consumer when it is missing (default true); false on a secured server, where the operator
    * creates it with {@link auditorConsumerConfig} and the auditor may only read from it.
@@ -192,6 +195,8 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
         }
         entry = await writer.appendEnvelope(msg.data);
         stats.envelopes++;
+        if (entry.kind === 'envelope')
+          options.receipts?.envelope(entry.meta.id, Date.parse(entry.receivedAt));
       } else if (isReceipt) {
         const { claims } = receiptIntake(msg.data);
         messageId = claims.messageId;
@@ -203,6 +208,7 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
         }
         entry = await writer.appendReceipt(msg.data);
         stats.receipts++;
+        options.receipts?.receipt(claims.messageId);
       } else {
         await deadLetter(msg, {
           code: 'ERR_LEDGER_INPUT_REJECTED',

@@ -6,6 +6,7 @@ import {
   type PrivateJwk,
   type Timestamper,
   type TsaClient,
+  type TsaTrust,
   createLedgerWriter,
   createTimestamper,
   untimestampedCheckpoints,
@@ -16,7 +17,11 @@ import {
   createLogger,
   deadLetterSubject,
   provisionStreams,
+  serveMetrics,
 } from '@passerelle/exchange';
+import type { Registry } from 'prom-client';
+import { type ListedParticipant, createAuditorMetrics } from './metrics.js';
+import { ReceiptWatch } from './receipt-watch.js';
 import { CheckpointVerifier } from './entry-checks.js';
 import { LedgerIndex } from './ledger-index.js';
 import {
@@ -63,7 +68,21 @@ export interface AuditorConfig {
    * RFC 3161 timestamps of checkpoints: a TSA client (`createTsaClient`) and the batch window (default
    * 10 s). Requests run in the background; a slow or failing TSA never holds up recording.
    */
-  timestamps?: { tsa: TsaClient; intervalMs?: number; initialBackoffMs?: number; maxBackoffMs?: number };
+  timestamps?: {
+    tsa: TsaClient;
+    /** The roots the TSA client trusts: their expiry is exported as a metric. */
+    trust?: TsaTrust;
+    intervalMs?: number;
+    initialBackoffMs?: number;
+    maxBackoffMs?: number;
+  };
+  /** A receipt later than this after its envelope is overdue (metric `pex_auditor_receipts_overdue`; default 15 min). */
+  receiptDeadlineMs?: number;
+  /**
+   * Serve Prometheus `/metrics` and the probes `/healthz`, `/readyz` on this loopback port (0 picks one);
+   * omitted: not served (the registry is still there).
+   */
+  metricsPort?: number;
   /** The web viewer; omitted or `false`: no viewer. */
   viewer?: ViewerConfig | false;
   logger?: Logger;
@@ -78,6 +97,10 @@ export interface AuditorService {
   readonly index: LedgerIndex;
   /** The checkpoint timestamper, when a TSA is configured. */
   readonly timestamper: Timestamper | undefined;
+  /** The auditor's Prometheus metrics. */
+  readonly metrics: Registry;
+  /** `http://127.0.0.1:<port>` of `/metrics`, when served. */
+  readonly metricsUrl: string | undefined;
   /** Resolves once every message of EXCHANGE so far is recorded (or refused into DEADLETTER). */
   caughtUp(timeoutMs?: number): Promise<void>;
   /** Writes a checkpoint over the pending entries now. */
@@ -147,6 +170,7 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
     );
   }
   const consumerName = config.consumerName ?? AUDITOR_CONSUMER;
+  const receipts = new ReceiptWatch({ deadlineMs: config.receiptDeadlineMs ?? 15 * 60_000 });
   const recorder: Recorder = await startRecorder({
     js,
     jsm,
@@ -154,8 +178,26 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
     index,
     logger,
     consumerName,
+    receipts,
     ...(config.provision === false ? { provision: false } : {}),
   });
+  const listing = resolver as Partial<{ list(): readonly ListedParticipant[] }>;
+  const metrics = createAuditorMetrics({
+    jsm,
+    consumerName,
+    writer,
+    recorderStats: () => ({ ...recorder.stats }),
+    receipts,
+    ...(timestamper ? { timestamper } : {}),
+    ...(config.timestamps?.trust ? { tsaTrust: config.timestamps.trust } : {}),
+    ...(typeof listing.list === 'function' ? { participants: () => listing.list!() } : {}),
+  });
+  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
+  if (config.metricsPort !== undefined) {
+    metricsServer = await serveMetrics(metrics, config.metricsPort, '127.0.0.1', {
+      failure: () => (nc.isClosed() ? 'the NATS connection is closed' : undefined),
+    });
+  }
   const checkpoints = new CheckpointVerifier(index, resolver);
   let viewer: Viewer | undefined;
   if (config.viewer) {
@@ -179,6 +221,8 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
       });
     } catch (err) {
       await recorder.stop();
+      await timestamper?.close();
+      await metricsServer?.close();
       await writer.close();
       throw err;
     }
@@ -191,6 +235,8 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
     writer,
     index,
     timestamper,
+    metrics,
+    metricsUrl: metricsServer ? `http://127.0.0.1:${metricsServer.port}` : undefined,
     async caughtUp(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -212,6 +258,7 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
       await viewer?.close();
       await recorder.stop();
       await timestamper?.close();
+      await metricsServer?.close();
       await writer.close();
       logger.info({ entries: writer.state.nextSeq - 1 }, 'auditor stopped');
     },
