@@ -1,8 +1,16 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { canonicalJson, createLedgerWriter } from '@passerelle/audit';
+import {
+  archiveLedger,
+  canonicalJson,
+  createLedgerWriter,
+  createTsaClient,
+  folderArchive,
+  parseTsaTrust,
+} from '@passerelle/audit';
+import { startLocalTsa } from '@passerelle/audit/testing';
 import {
   exportDirectory,
   makeEntry,
@@ -31,6 +39,7 @@ const DOSSIER = 'DOS-2026-000871';
 
 describe('audit command', { timeout: 60_000 }, () => {
   const nats = useNatsServer();
+  const fresh = useNatsServer();
   const dir = mkdtempSync(join(tmpdir(), 'pex-cli-audit-'));
   let anchorPath: string;
   let directoryPath: string;
@@ -126,8 +135,10 @@ describe('audit command', { timeout: 60_000 }, () => {
       );
     }
     await writer.close();
+    auditorSigning = auditor.signing;
     await nc.close();
   }, 60_000);
+  let auditorSigning: ParticipantKeys['signing'];
 
   test('audit command - verify checks the stream against the directory file and reports ok', async () => {
     const code = await run(
@@ -201,6 +212,55 @@ describe('audit command', { timeout: 60_000 }, () => {
     writeFileSync(shortPath, short.join('\n') + '\n');
     expect(await verify(shortPath)).toBe(1);
     expect(err.join('\n')).toMatch(/ERR_LEDGER_GAP: Ledger entry 9: the entries end at 8, not at 12/);
+  });
+
+  test('audit command - verify --archive checks the segments and the live tail, names a tampered segment; restore continues the ledger on a fresh server', async () => {
+    const tsa = await startLocalTsa();
+    try {
+      const trustPath = join(dir, 'tsa-roots.pem');
+      writeFileSync(trustPath, tsa.rootPem);
+      const archive = join(dir, 'archive');
+      const nc = await connectNats({ servers: nats.url });
+      try {
+        const written = await archiveLedger({
+          nc,
+          store: await folderArchive(archive),
+          auditorKey: auditorSigning,
+          tsa: createTsaClient({ url: tsa.url, trust: parseTsaTrust(tsa.rootPem) }),
+          segmentEntries: 4,
+        });
+        expect(written.map((w) => w.lastSeq)).toEqual([4, 8, 11]);
+      } finally {
+        await nc.close();
+      }
+      const keys = ['--anchor', anchorPath, '--directory', directoryPath, '--tsa-trust', trustPath];
+      expect(await run('audit', 'verify', '--archive', archive, '--server', nats.url, ...keys)).toBe(0);
+      expect(out.join('\n')).toMatch(
+        /^ok {2}archive .*: 3 segments \(entries 1\.\.11\), 3 timestamped, the last attested at /,
+      );
+
+      // one receipt in the second segment re-dated: its hash gives it away, and the segment is named
+      const copy = join(dir, 'archive-tampered');
+      mkdirSync(copy);
+      for (const f of readdirSync(archive)) writeFileSync(join(copy, f), readFileSync(join(archive, f)));
+      const second = readdirSync(copy).sort()[1] as string;
+      writeFileSync(
+        join(copy, second),
+        readFileSync(join(copy, second), 'utf8').replace(/"receivedAt":"20/, '"receivedAt":"19'),
+      );
+      expect(await run('audit', 'verify', '--archive', copy, '--archive-only', ...keys)).toBe(1);
+      expect(err.join('\n')).toContain(`in archive segment ${second}`);
+      expect(err.join('\n')).toMatch(/error ERR_LEDGER_HASH_MISMATCH: Ledger entry 5: /);
+
+      // the server is lost: a fresh one gets LEDGER back from the archive, continuing after entry 11
+      expect(await run('audit', 'restore', '--archive', archive, '--server', fresh.url, ...keys)).toBe(0);
+      expect(out.join('\n')).toContain('LEDGER continues at 12');
+      expect(await run('audit', 'verify', '--archive', archive, '--server', fresh.url, ...keys)).toBe(0);
+      expect(await run('audit', 'restore', '--archive', archive, '--server', nats.url, ...keys)).toBe(1);
+      expect(err.join('\n')).toMatch(/ERR_STREAM_CONFLICT/);
+    } finally {
+      await tsa.close();
+    }
   });
 
   test('audit command - trace prints who sent what to whom with receipt times', async () => {

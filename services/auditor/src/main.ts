@@ -3,10 +3,11 @@
  * PASSERELLE_NATS_URL, PASSERELLE_AUDITOR_KEY, PASSERELLE_ANCHOR, PASSERELLE_DIRECTORY_FILE,
  * PASSERELLE_AUDITOR_TOKEN or PASSERELLE_AUDITOR_TOKEN_FILE, PASSERELLE_VIEWER_HOST, PASSERELLE_VIEWER_PORT,
  * PASSERELLE_CHECKPOINT_EVERY, PASSERELLE_CHECKPOINT_SECONDS, PASSERELLE_EXPORT_FILE, PASSERELLE_TSA_URL,
- * PASSERELLE_TSA_TRUST, PASSERELLE_TIMESTAMP_SECONDS, PASSERELLE_METRICS_PORT, PASSERELLE_LOG_LEVEL.
+ * PASSERELLE_TSA_TRUST, PASSERELLE_TIMESTAMP_SECONDS, PASSERELLE_METRICS_PORT, PASSERELLE_ARCHIVE_DIR,
+ * PASSERELLE_ARCHIVE_SECONDS, PASSERELLE_ARCHIVE_SEGMENT_ENTRIES, PASSERELLE_ARCHIVE_TRIM, PASSERELLE_LOG_LEVEL.
  */
 import { readFile } from 'node:fs/promises';
-import { createTsaClient, parseTsaTrust } from '@passerelle/audit';
+import { createTsaClient, folderArchive, parseTsaTrust } from '@passerelle/audit';
 import { createDirectoryClient, loadAnchor, loadDirectoryFile } from '@passerelle/directory';
 import type { KeyResolver } from '@passerelle/envelope';
 import { PasserelleError } from '@passerelle/errors';
@@ -53,6 +54,16 @@ async function main(): Promise<void> {
   const auditor = await createAuditorService({
     ...(timestamps ? { timestamps } : {}),
     ...(settings.metricsPort !== undefined ? { metricsPort: settings.metricsPort } : {}),
+    ...(settings.archiveDir
+      ? {
+          archive: {
+            store: await folderArchive(settings.archiveDir),
+            intervalMs: settings.archiveSeconds * 1000,
+            segmentEntries: settings.archiveSegmentEntries,
+            trim: settings.archiveTrim,
+          },
+        }
+      : {}),
     nc,
     auditorKey,
     resolver,

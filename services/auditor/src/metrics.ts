@@ -25,7 +25,7 @@ export interface AuditorMetricSources {
   /** The directory's participants (a directory client lists them; an offline file too). */
   participants?: () => readonly ListedParticipant[];
   /** Seconds since the oldest entry not yet archived was recorded; undefined when archiving is off. */
-  archiveLagSeconds?: () => number | undefined;
+  archiveLagSeconds?: () => Promise<number>;
   /** When the last archive segment was written (ms since the epoch). */
   lastArchiveAt?: () => number | undefined;
   now?: () => number;
@@ -101,8 +101,8 @@ export function createAuditorMetrics(sources: AuditorMetricSources): Registry {
     name: 'pex_auditor_archive_lag_seconds',
     help: 'Age of the oldest ledger entry not yet in an archive segment (0 when all are archived)',
     registers: [registry],
-    collect() {
-      this.set(sources.archiveLagSeconds?.() ?? 0);
+    async collect() {
+      this.set((await sources.archiveLagSeconds?.()) ?? 0);
     },
   });
   new Gauge({

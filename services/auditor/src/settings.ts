@@ -31,6 +31,14 @@ export interface AuditorSettings {
   timestampSeconds: number;
   /** `PASSERELLE_METRICS_PORT`: Prometheus /metrics and the probes on loopback (absent: not served). */
   metricsPort?: number;
+  /** `PASSERELLE_ARCHIVE_DIR`: the folder the ledger rolls into (absent: no archive). */
+  archiveDir?: string;
+  /** `PASSERELLE_ARCHIVE_SECONDS`: how often the ledger is archived (default 3600). */
+  archiveSeconds: number;
+  /** `PASSERELLE_ARCHIVE_SEGMENT_ENTRIES`: entries per segment at most (default 100 000). */
+  archiveSegmentEntries: number;
+  /** `PASSERELLE_ARCHIVE_TRIM`: `retention` (default, LEDGER's own limits) or `purge` (after each segment). */
+  archiveTrim: 'retention' | 'purge';
 }
 
 function bad(setting: string, problem: string): PasserelleError {
@@ -108,6 +116,13 @@ export async function readAuditorSettings(
     throw bad('PASSERELLE_TSA_TRUST', "is required with PASSERELLE_TSA_URL (a PEM file of the TSA's roots)");
   }
   const timestampSeconds = integer(env, 'PASSERELLE_TIMESTAMP_SECONDS', 10, 1, 86_400);
+  const archiveDir = env['PASSERELLE_ARCHIVE_DIR'] || undefined;
+  const archiveSeconds = integer(env, 'PASSERELLE_ARCHIVE_SECONDS', 3600, 1, 7 * 86_400);
+  const archiveSegmentEntries = integer(env, 'PASSERELLE_ARCHIVE_SEGMENT_ENTRIES', 100_000, 1, 100_000_000);
+  const archiveTrim = env['PASSERELLE_ARCHIVE_TRIM'] || 'retention';
+  if (archiveTrim !== 'retention' && archiveTrim !== 'purge') {
+    throw bad('PASSERELLE_ARCHIVE_TRIM', 'must be retention or purge');
+  }
   const metricsPort =
     env['PASSERELLE_METRICS_PORT'] === undefined || env['PASSERELLE_METRICS_PORT'] === ''
       ? undefined
@@ -122,6 +137,10 @@ export async function readAuditorSettings(
     checkpointEvery,
     checkpointSeconds,
     timestampSeconds,
+    archiveSeconds,
+    archiveSegmentEntries,
+    archiveTrim,
+    ...(archiveDir ? { archiveDir } : {}),
     ...(directoryFile ? { directoryFile } : {}),
     ...(exportFile ? { exportFile } : {}),
     ...(tsaUrl ? { tsaUrl } : {}),

@@ -8,9 +8,13 @@ import {
   type PublicJwk,
   type TraceStep,
   type VerifyReport,
+  type ArchiveReport,
   assertLedgerOk,
   checkProof,
+  folderArchive,
   parseTsaTrust,
+  restoreLedger,
+  verifyArchive,
   openLedgerExport,
   parseEntry,
   proveMessage,
@@ -49,6 +53,10 @@ export interface AuditOptions extends ServerOptions {
   tsaTrust?: string;
   /** With `--file`: report entries after the last checkpoint as unsigned instead of refusing the file. */
   allowUnsignedTail?: boolean;
+  /** An archive folder: its segments, then the live stream after them. */
+  archive?: string;
+  /** With `--archive`: the segments alone, without a server. */
+  archiveOnly?: boolean;
   json?: boolean;
 }
 
@@ -91,6 +99,7 @@ async function withLedger<T>(
   fn: (nc: NatsConnection | undefined) => Promise<T>,
 ): Promise<T> {
   if (opts.file && (opts.directory || !opts.anchor)) return fn(undefined);
+  if (opts.archive && opts.archiveOnly && opts.directory) return fn(undefined);
   const nc = await connectCli(opts, 'passerelle-audit');
   try {
     return await fn(nc);
@@ -218,6 +227,33 @@ export async function runAuditVerify(opts: AuditOptions): Promise<VerifyReport> 
   });
 }
 
+/** Verifies an archive folder and, unless `--archive-only`, the live stream after it. */
+export async function runAuditVerifyArchive(
+  opts: AuditOptions & { archive: string },
+): Promise<ArchiveReport> {
+  return withLedger(opts, async (nc) => {
+    const { resolver, close } = await keyResolver(opts, nc);
+    try {
+      const tsaTrust = await readTsaTrust(opts.tsaTrust);
+      const store = await folderArchive(opts.archive);
+      return await verifyArchive(store, {
+        resolver,
+        ...(tsaTrust ? { tsaTrust } : {}),
+        ...(opts.auditorKey ? { auditorKey: await readJwk(opts.auditorKey) } : {}),
+        ...(nc && !opts.archiveOnly
+          ? {
+              live: async function* (from: number) {
+                for await (const m of readLedger(nc, { from })) yield m.data;
+              },
+            }
+          : {}),
+      });
+    } finally {
+      close();
+    }
+  });
+}
+
 /** The timeline of a dossier from the ledger (stream or export). */
 export async function runAuditTrace(dossierId: string, opts: AuditOptions): Promise<TraceStep[]> {
   return withLedger(opts, (nc) => traceDossier(entrySource(opts, nc), dossierId));
@@ -266,8 +302,33 @@ export function registerAudit(program: Command): void {
       '--allow-unsigned-tail',
       'with --file: report entries after the last checkpoint as unsigned instead of refusing the export',
     )
+    .option('--archive <dir>', 'verify an archive folder, then the live stream after it')
+    .option('--archive-only', 'with --archive: the segments alone, without a server (give --directory)')
     .option('--json', 'print the report as JSON')
     .action(async (opts: AuditOptions) => {
+      if (opts.archive) {
+        const report = await runAuditVerifyArchive({ ...opts, archive: opts.archive });
+        if (opts.json) console.log(JSON.stringify(report, null, 2));
+        else if (report.ok) {
+          const segs = report.segments;
+          const last = segs[segs.length - 1];
+          const stamped = segs.filter((s) => s.attested).length;
+          console.log(
+            `ok  archive ${opts.archive}: ${segs.length} segments (entries 1..${last?.lastSeq ?? 0}), ${stamped} timestamped` +
+              (last?.attested ? `, the last attested at ${last.attested.genTime}` : '') +
+              (report.liveFrom !== undefined ? `; live stream ${report.liveFrom}..${report.lastSeq}` : ''),
+          );
+          console.log(
+            `    ${report.envelopes} envelopes, ${report.receipts} receipts, ${report.checkpoints} checkpoints; head ${report.headHash}`,
+          );
+          console.log(describeTimestamps(report, Boolean(opts.tsaTrust)));
+        }
+        if (report.failure && report.failingSegment) {
+          console.error(`in archive segment ${report.failingSegment}`);
+        }
+        assertLedgerOk(report);
+        return;
+      }
       const report = await runAuditVerify(opts);
       if (opts.json) console.log(JSON.stringify(report, null, 2));
       else if (report.ok) {
@@ -283,6 +344,41 @@ export function registerAudit(program: Command): void {
         }
       }
       assertLedgerOk(report);
+    });
+
+  common(audit.command('restore'))
+    .description(
+      'restore the ledger into a fresh server from its archive: verify it, then create LEDGER to continue after it',
+    )
+    .requiredOption('--archive <dir>', 'the archive folder')
+    .option('--auditor-key <file>', 'pinned auditor public key (JWK) for checkpoints and segment seals')
+    .option('--tsa-trust <pem>', "roots (PEM) the time-stamping authority's certificate must chain to")
+    .action(async (opts: AuditOptions & { archive: string }) => {
+      const nc = await connectCli(opts, 'passerelle-audit');
+      try {
+        const { resolver, close } = await keyResolver(opts, nc);
+        try {
+          const tsaTrust = await readTsaTrust(opts.tsaTrust);
+          const result = await restoreLedger({
+            nc,
+            store: await folderArchive(opts.archive),
+            verify: {
+              resolver,
+              ...(tsaTrust ? { tsaTrust } : {}),
+              ...(opts.auditorKey ? { auditorKey: await readJwk(opts.auditorKey) } : {}),
+            },
+          });
+          console.log(
+            result.created
+              ? `restored: the archive verifies up to entry ${result.lastSeq}; LEDGER continues at ${result.lastSeq + 1}. Start the auditor with PASSERELLE_ARCHIVE_DIR=${opts.archive}.`
+              : `already restored: LEDGER continues at ${result.lastSeq + 1}`,
+          );
+        } finally {
+          close();
+        }
+      } finally {
+        await nc.close();
+      }
     });
 
   common(audit.command('trace <dossierId>'))
