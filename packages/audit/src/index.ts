@@ -59,3 +59,4 @@ export { folderArchive } from './archive/store.js';
 export type { ArchiveStore, SegmentWriter } from './archive/store.js';
 export { verifyArchive } from './archive/verify-archive.js';
 export type { ArchiveReport, SegmentCheck, VerifyArchiveOptions } from './archive/verify-archive.js';
+export { storedEntryHash } from './stored-hash.js';

@@ -11,6 +11,7 @@ import {
   parseEntry,
   readLedger,
   receiptSubject,
+  storedEntryHash,
 } from '@passerelle/audit';
 import { StreamNames, Subjects } from '@passerelle/exchange';
 
@@ -194,23 +195,25 @@ export class LedgerIndex {
   #addRaw(data: Uint8Array, seq: number): void {
     if (seq <= this.#lastSeq) return;
     let entry: LedgerEntry;
+    const text = Buffer.from(data).toString('utf8');
     try {
-      entry = parseEntry(data, seq);
+      entry = parseEntry(text, seq);
     } catch (err) {
       this.#break ??= { seq, reason: err instanceof Error ? err.message : 'malformed entry' };
       this.#lastSeq = seq;
       this.#headHash = undefined;
       return;
     }
-    this.#add(entry, seq);
+    // stored entries are canonical JSON: hashed as read, without serialising them again
+    this.#add(entry, seq, storedEntryHash(text, entry));
   }
 
-  #add(entry: LedgerEntry, seq: number): void {
+  #add(entry: LedgerEntry, seq: number, hash = entryHash(entry)): void {
     // observe() and a refresh may both reach the same new entry: count it once
     if (seq <= this.#lastSeq) return;
     if (!this.#break) {
       if (entry.seq !== seq) this.#break = { seq, reason: `entry says seq ${entry.seq}` };
-      else if (entryHash(entry) !== entry.hash)
+      else if (hash !== entry.hash)
         this.#break = { seq, reason: 'the entry does not hash to its recorded hash' };
       else if (
         this.#headHash !== undefined

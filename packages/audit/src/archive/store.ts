@@ -81,15 +81,28 @@ export async function folderArchive(dir: string): Promise<ArchiveStore> {
       const out = createWriteStream(path, { encoding: 'utf8' });
       await once(out, 'open');
       let closed = false;
+      // lines are gathered into chunks of about 1 MiB: one write per chunk, not per entry
+      let chunk: string[] = [];
+      let size = 0;
+      const flush = async (): Promise<void> => {
+        if (chunk.length === 0) return;
+        const text = `${chunk.join('\n')}\n`;
+        chunk = [];
+        size = 0;
+        if (!out.write(text)) await once(out, 'drain');
+      };
       const close = async (): Promise<void> => {
         if (closed) return;
         closed = true;
+        await flush();
         out.end();
         await once(out, 'close');
       };
       return {
         async write(line) {
-          if (!out.write(`${line}\n`)) await once(out, 'drain');
+          chunk.push(line);
+          size += line.length;
+          if (size >= 1 << 20) await flush();
         },
         async commit(name) {
           await close();
