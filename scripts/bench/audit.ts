@@ -8,7 +8,14 @@
  * that history. Heap and RSS are sampled through each phase: memory must not grow with N.
  * Default N = 100 000 (a quick run); the figures in BENCHMARKS.md are for N = 10 000 000.
  */
-import { createHash, createPublicKey, generateKeyPairSync, randomBytes, verify } from 'node:crypto';
+import {
+  type JsonWebKey,
+  createHash,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  verify,
+} from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,7 +66,13 @@ const SEGMENT = Number(values.segment);
 const THREADS = Number(values.threads);
 const FLOOR_SAMPLE = Math.min(COUNT, 50_000);
 const DISTINCT = Number(values.distinct);
-const SENDERS = ['immigration-office', 'region-bruxelles', 'region-vlaanderen', 'commune-21004', 'post-ma-casablanca'];
+const SENDERS = [
+  'immigration-office',
+  'region-bruxelles',
+  'region-vlaanderen',
+  'commune-21004',
+  'post-ma-casablanca',
+];
 const log = (s: string): void => void console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 const mib = (b: number): string => (b / 2 ** 20).toFixed(0);
@@ -67,7 +80,10 @@ const mib = (b: number): string => (b / 2 ** 20).toFixed(0);
 const row = (text: string): void => void console.error(`ROW ${text}`);
 
 /** Heap and RSS high-water marks over a phase, sampled every 250 ms and at each `mark()`. */
-function memoryMeter(): { mark(label?: string): void; stop(): { heap: number; rss: number; marks: string[] } } {
+function memoryMeter(): {
+  mark(label?: string): void;
+  stop(): { heap: number; rss: number; marks: string[] };
+} {
   gc();
   let heap = 0;
   let rss = 0;
@@ -94,7 +110,16 @@ function memoryMeter(): { mark(label?: string): void; stop(): { heap: number; rs
 function newKey(kid: string): { jwk: PrivateJwk } {
   const j = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
   return {
-    jwk: { kty: 'EC', crv: 'P-256', x: j.x as string, y: j.y as string, d: j.d as string, kid, use: 'sig', alg: 'ES256' },
+    jwk: {
+      kty: 'EC',
+      crv: 'P-256',
+      x: j.x as string,
+      y: j.y as string,
+      d: j.d as string,
+      kid,
+      use: 'sig',
+      alg: 'ES256',
+    },
   };
 }
 const b64 = (s: string): string => Buffer.from(s).toString('base64url');
@@ -134,7 +159,8 @@ try {
     () => new Worker(SIGNER, { eval: true, workerData: senders.map((s) => s.jwk) }),
   );
   const pendingSigs = new Map<number, (sigs: string[]) => void>();
-  for (const w of workers) w.on('message', (m: { id: number; sigs: string[] }) => pendingSigs.get(m.id)?.(m.sigs));
+  for (const w of workers)
+    w.on('message', (m: { id: number; sigs: string[] }) => pendingSigs.get(m.id)?.(m.sigs));
   const t0 = Date.UTC(2026, 0, 1);
   const chain = new LedgerChain();
   let head = GENESIS_HASH;
@@ -167,7 +193,9 @@ try {
       const jweSha256 = createHash('sha256').update(randomBytes(32)).digest('hex');
       p.metas.push(meta);
       p.jwe.push(jweSha256);
-      p.inputs.push(`${b64(JSON.stringify({ alg: 'ES256', kid: senders[s]!.jwk.kid, typ: 'pex-seal+jws' }))}.${b64(JSON.stringify({ v: 1, meta, jweSha256 }))}`);
+      p.inputs.push(
+        `${b64(JSON.stringify({ alg: 'ES256', kid: senders[s]!.jwk.kid, typ: 'pex-seal+jws' }))}.${b64(JSON.stringify({ v: 1, meta, jweSha256 }))}`,
+      );
       p.senders.push(s);
     }
     return p;
@@ -198,7 +226,7 @@ try {
   // the distinct envelopes are sealed once, in batches on the workers, then recorded in turn
   const pool: { p: Prepared; sigs: string[] }[] = [];
   const distinct = Math.min(COUNT, DISTINCT);
-  for (let from = 0; from < distinct || inFlight.length > 0; ) {
+  for (let from = 0; from < distinct || inFlight.length > 0;) {
     while (from < distinct && inFlight.length < THREADS * 2) {
       const p = prepare(from, Math.min(distinct, from + BATCH));
       inFlight.push({ p, sigs: sign(p) });
@@ -216,7 +244,11 @@ try {
     for (let k = 0; k < p.metas.length; k++) {
       const seal = `${p.inputs[k]}.${sigs[k]}`;
       if (floorSample.length < FLOOR_SAMPLE) {
-        floorSample.push({ input: Buffer.from(p.inputs[k]!), sig: Buffer.from(sigs[k]!, 'base64url'), sender: p.senders[k]! });
+        floorSample.push({
+          input: Buffer.from(p.inputs[k]!),
+          sig: Buffer.from(sigs[k]!, 'base64url'),
+          sender: p.senders[k]!,
+        });
       }
       // the entry's canonical JSON, built as LedgerChain.envelopeEntry and serializeEntry would (keys sorted),
       // from the envelope's parts prepared once: the verify phase recomputes and checks all of it
@@ -228,10 +260,15 @@ try {
       const seq = published + 1;
       const prevHash = head;
       const rest = `"prevHash":"${prevHash}","receivedAt":"${new Date(t0 + published * 100).toISOString()}","seal":${fixed.seal},"seq":${seq},"v":1}`;
-      const hash = createHash('sha256').update(fixed.head + fixed.tail + rest).digest('hex');
+      const hash = createHash('sha256')
+        .update(fixed.head + fixed.tail + rest)
+        .digest('hex');
       chain.advance({ seq, prevHash, hash, kind: 'envelope' } as LedgerEntry);
       head = hash;
-      await publish(`${fixed.head}"hash":"${hash}",${fixed.tail}${rest}`, `pex.ledger.envelope.${p.metas[k]!.dossierId}.${p.metas[k]!.id}`);
+      await publish(
+        `${fixed.head}"hash":"${hash}",${fixed.tail}${rest}`,
+        `pex.ledger.envelope.${p.metas[k]!.dossierId}.${p.metas[k]!.id}`,
+      );
       if (chain.pending >= EVERY) {
         const cp = await chain.checkpointEntry(auditor.jwk, new Date(t0 + published * 100 + 20));
         if (cp) {
@@ -278,30 +315,48 @@ try {
   const baseHeap = process.memoryUsage().heapUsed;
   const fullScan = await startAuditor(false);
   log(`auditor over the whole live stream: ${fullScan.seconds.toFixed(0)} s`);
-  row(`| auditor start, no archive: chain check of the whole live stream | ${fullScan.entries} | ${fullScan.seconds.toFixed(0)} | ${(fullScan.entries / fullScan.seconds).toFixed(0)} entries/s | ${mib(fullScan.peakHeap)} MiB | |`);
+  row(
+    `| auditor start, no archive: chain check of the whole live stream | ${fullScan.entries} | ${fullScan.seconds.toFixed(0)} | ${(fullScan.entries / fullScan.seconds).toFixed(0)} entries/s | ${mib(fullScan.peakHeap)} MiB | |`,
+  );
 
   // --- 3. archive them: streamed from the server into sealed, timestamped segments -------------------------
   const store = await folderArchive(join(work, 'archive'));
   const tsaClient = createTsaClient({ url: tsa.url, trust });
   let mem = memoryMeter();
   const archiveStart = performance.now();
-  const segments = await archiveLedger({ nc, store, auditorKey: auditor.jwk, tsa: tsaClient, segmentEntries: SEGMENT });
+  const segments = await archiveLedger({
+    nc,
+    store,
+    auditorKey: auditor.jwk,
+    tsa: tsaClient,
+    segmentEntries: SEGMENT,
+  });
   const archiveSeconds = (performance.now() - archiveStart) / 1000;
   const archiveMem = mem.stop();
   const archived = segments.reduce((n, s) => n + s.entries, 0);
   log(`archived ${archived} entries in ${segments.length} segments in ${archiveSeconds.toFixed(0)} s`);
-  row(`| archive: LEDGER streamed into ${segments.length} sealed, timestamped segments of ≤ ${SEGMENT} | ${archived} | ${archiveSeconds.toFixed(0)} | ${(archived / archiveSeconds).toFixed(0)} entries/s | ${mib(archiveMem.heap)} MiB | ${mib(archiveMem.rss)} MiB |`);
+  row(
+    `| archive: LEDGER streamed into ${segments.length} sealed, timestamped segments of ≤ ${SEGMENT} | ${archived} | ${archiveSeconds.toFixed(0)} | ${(archived / archiveSeconds).toFixed(0)} entries/s | ${mib(archiveMem.heap)} MiB | ${mib(archiveMem.rss)} MiB |`,
+  );
   const fromArchive = await startAuditor(true);
   log(`auditor from the archive head: ${fromArchive.seconds.toFixed(1)} s`);
 
-  row(`| auditor start from the archive's head | ${fromArchive.entries} | ${fromArchive.seconds.toFixed(1)} | | ${mib(fromArchive.peakHeap)} MiB | |`);
+  row(
+    `| auditor start from the archive's head | ${fromArchive.entries} | ${fromArchive.seconds.toFixed(1)} | | ${mib(fromArchive.peakHeap)} MiB | |`,
+  );
 
   // --- 4. verify archive + live tail, against a floor of bare ES256 verifications -------------------------
-  const keys = senders.map((s) => createPublicKey({ key: toPublicJwk(s.jwk) as unknown as import('node:crypto').JsonWebKey, format: 'jwk' }));
+  const keys = senders.map((s) =>
+    createPublicKey({
+      key: toPublicJwk(s.jwk) as unknown as JsonWebKey,
+      format: 'jwk',
+    }),
+  );
   const floorPass = (): number => {
     const start = performance.now();
     let ok = 0;
-    for (const s of floorSample) if (verify('sha256', s.input, { key: keys[s.sender]!, dsaEncoding: 'ieee-p1363' }, s.sig)) ok++;
+    for (const s of floorSample)
+      if (verify('sha256', s.input, { key: keys[s.sender]!, dsaEncoding: 'ieee-p1363' }, s.sig)) ok++;
     if (ok !== floorSample.length) throw new Error('floor: a seal did not verify');
     return floorSample.length / ((performance.now() - start) / 1000);
   };
@@ -329,7 +384,9 @@ try {
   const floorAfter = floorPass();
   log(`floor (after): ${floorAfter.toFixed(0)} verifications/s`);
   const floorRate = (floorBefore + floorAfter) / 2;
-  row(`| \`verifyArchive\`: segments + live tail | ${report.entries} | ${verifySeconds.toFixed(0)} | ${(report.entries / verifySeconds).toFixed(0)} entries/s | ${mib(verifyMem.heap)} MiB | ${mib(verifyMem.rss)} MiB |`);
+  row(
+    `| \`verifyArchive\`: segments + live tail | ${report.entries} | ${verifySeconds.toFixed(0)} | ${(report.entries / verifySeconds).toFixed(0)} entries/s | ${mib(verifyMem.heap)} MiB | ${mib(verifyMem.rss)} MiB |`,
+  );
   const signatures = report.envelopes + report.checkpoints;
   const signatureRate = signatures / verifySeconds;
 
