@@ -70,6 +70,7 @@ describe('tamper', { timeout: 120_000 }, () => {
     const i = 8888;
     const entries = [...ledger.entries];
     const e = entries[i] as LedgerEntry;
+    if (e.kind !== 'envelope') throw new Error('fixture: expected an envelope entry');
     const sig = e.seal.slice(e.seal.lastIndexOf('.') + 1);
     const flipped = (sig[5] === 'A' ? 'B' : 'A') + '';
     entries[i] = {

@@ -370,6 +370,30 @@ export const ERROR_CATALOGUE = {
     retryable: false,
     description: 'A ledger export file has no valid header line or an unsupported format version.',
   },
+  ERR_LEDGER_TIMESTAMP_INVALID: {
+    area: 'audit',
+    retryable: false,
+    description:
+      "An RFC 3161 timestamp token in the ledger or an archive does not check: its message imprint, the TSA's signature, the TSA certificate chain to the trust list, or the checkpoints it names; the message names the step.",
+  },
+  ERR_LEDGER_TSA_FAILED: {
+    area: 'audit',
+    retryable: true,
+    description:
+      'The time-stamping authority did not answer, refused the request, or answered with a token that does not check; the auditor retries later with backoff.',
+  },
+  ERR_LEDGER_UNSIGNED_TAIL: {
+    area: 'audit',
+    retryable: false,
+    description:
+      'A ledger export ends on entries no signed checkpoint covers (cut or edited after its last checkpoint); details.seq names the first of them.',
+  },
+  ERR_LEDGER_ARCHIVE_INVALID: {
+    area: 'audit',
+    retryable: false,
+    description:
+      "A ledger archive segment's header, auditor seal, body hash or link to the previous segment does not check, or segments are missing; details.segment names it.",
+  },
   ERR_PROOF_INVALID: {
     area: 'audit',
     retryable: false,
