@@ -15,6 +15,7 @@ import {
   toPublicJwk,
 } from '@passerelle/envelope';
 import { StreamNames, connectNats, provisionStreams, streamConfigs } from '@passerelle/exchange';
+import { freshLedger } from './fresh-ledger.js';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { archiveHead, archiveLedger } from '../src/archive/archiver.js';
@@ -68,8 +69,7 @@ describe('archive', { timeout: 120_000 }, () => {
 
   /** LEDGER as the exchange defines it, or with the overrides an operator chose (deny_purge off, a limit). */
   async function ledgerStream(overrides: Record<string, unknown> = {}): Promise<void> {
-    await jsm.streams.delete(StreamNames.ledger).catch(() => false);
-    await provisionStreams(jsm);
+    await freshLedger(jsm);
     if (Object.keys(overrides).length > 0) {
       await jsm.streams.delete(StreamNames.ledger);
       const config = streamConfigs().find((c) => c.name === StreamNames.ledger)!;

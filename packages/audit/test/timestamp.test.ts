@@ -10,7 +10,8 @@ import {
   sealEnvelope,
   toPublicJwk,
 } from '@passerelle/envelope';
-import { StreamNames, connectNats, provisionStreams } from '@passerelle/exchange';
+import { connectNats } from '@passerelle/exchange';
+import { freshLedger as resetLedger } from './fresh-ledger.js';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type LedgerEntry, type TimestampLedgerEntry, sealEntry } from '../src/entry.js';
@@ -53,11 +54,7 @@ describe('timestamps', { timeout: 90_000 }, () => {
     await otherTsa.close();
   });
 
-  async function freshLedger(): Promise<void> {
-    const jsm = await jetstreamManager(nc, { timeout: 30_000 });
-    await jsm.streams.delete(StreamNames.ledger).catch(() => false);
-    await provisionStreams(jsm);
-  }
+  const freshLedger = async (): Promise<void> => resetLedger(await jetstreamManager(nc, { timeout: 30_000 }));
 
   async function envelope(): Promise<string> {
     const meta: EnvelopeMeta = {

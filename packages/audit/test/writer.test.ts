@@ -15,7 +15,8 @@ import {
   signCompact,
   toPublicJwk,
 } from '@passerelle/envelope';
-import { StreamNames, connectNats, provisionStreams } from '@passerelle/exchange';
+import { connectNats } from '@passerelle/exchange';
+import { freshLedger as resetLedger } from './fresh-ledger.js';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseEntry } from '../src/parse-entry.js';
@@ -69,11 +70,7 @@ describe('writer', { timeout: 60_000 }, () => {
     await nc.close();
   });
 
-  async function freshLedger(): Promise<void> {
-    const jsm = await jetstreamManager(nc, { timeout: 30_000 });
-    await jsm.streams.delete(StreamNames.ledger).catch(() => false);
-    await provisionStreams(jsm);
-  }
+  const freshLedger = async (): Promise<void> => resetLedger(await jetstreamManager(nc, { timeout: 30_000 }));
 
   async function envelope(
     from: ParticipantKeys,
