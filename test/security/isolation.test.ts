@@ -20,7 +20,7 @@ import {
   connectSecureExchange,
   example,
   rawSession,
-  seedOf,
+  credsOf,
 } from '../support/secure.js';
 
 const POST = 'post-ankara'; // A
@@ -241,7 +241,7 @@ describe('secured server: isolation between participants', { timeout: 60_000 }, 
     // TLS without a client certificate: the handshake or the first exchange fails
     const noCert = await rawSession(server.port, {
       tls: { ca: tls.ca },
-      seed: seedOf(deployment, POST),
+      seed: credsOf(deployment, POST),
     }).then(
       async (s) => {
         await s.closed;
@@ -276,7 +276,7 @@ describe('secured server: isolation between participants', { timeout: 60_000 }, 
     ).rejects.toThrow(/Authorization Violation/i);
 
     // the right identity succeeds over the same path
-    const ok = await rawSession(server.port, { tls, seed: seedOf(deployment, POST) });
+    const ok = await rawSession(server.port, { tls, seed: credsOf(deployment, POST) });
     expect(await ok.until(/PONG\r\n/)).not.toContain('-ERR');
     ok.close();
   });

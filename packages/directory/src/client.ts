@@ -37,9 +37,18 @@ export interface DirectoryClient extends KeyResolver {
   close(): Promise<void>;
 }
 
-/** Opens (creating when absent) the directory bucket. */
+/**
+ * Opens the directory bucket, creating it when absent. An existing bucket is opened as it is: on a secured
+ * server a participant's account holds a read-only mirror of the operator's bucket, which it may not change.
+ */
 export async function openDirectoryBucket(nc: NatsConnection, bucket = DIRECTORY_BUCKET): Promise<KV> {
-  return new Kvm(nc).create(bucket, { history: 10 });
+  const kvm = new Kvm(nc);
+  const existing = await kvm.open(bucket);
+  const found = await existing.status().then(
+    () => true,
+    () => false,
+  );
+  return found ? existing : kvm.create(bucket, { history: 10 });
 }
 
 /**

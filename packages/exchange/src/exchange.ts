@@ -79,6 +79,11 @@ export interface ExchangeOptions {
   connection?: Omit<ConnectionOptions, 'servers'>;
   /** An existing connection; the exchange then does not close it. */
   nc?: NatsConnection;
+  /**
+   * On a server where the participant has its own account (`LoadedCredentials.accounts`): the prefix under
+   * which that account imports the shared streams' JetStream API. Its buckets stay on its own `$JS.API`.
+   */
+  exchangeApiPrefix?: string;
   /** Inbox consumer delivery settings. */
   consumer?: InboxConsumerOptions;
   /**
@@ -238,7 +243,10 @@ export async function connectExchange(options: ExchangeOptions): Promise<Exchang
     }));
   try {
     // Stream creation right after a restart can exceed the default 5 s on two cores.
-    const jsm = await jetstreamManager(nc, { timeout: 30_000 });
+    const jsm = await jetstreamManager(nc, {
+      timeout: 30_000,
+      ...(options.exchangeApiPrefix ? { apiPrefix: options.exchangeApiPrefix, checkAPI: false } : {}),
+    });
     const provision = options.provision !== false;
     if (provision) {
       await provisionStreams(jsm, { replicas: options.replicas ?? 1 });
@@ -386,7 +394,10 @@ export class Exchange {
     this.participant = options.participant;
     this.metrics = options.metrics ?? createExchangeMetrics(options.participant);
     this.logger = options.logger ?? createLogger(`exchange:${options.participant}`);
-    this.js = jetstream(nc, { timeout: 10_000 });
+    this.js = jetstream(nc, {
+      timeout: 10_000,
+      ...(options.exchangeApiPrefix ? { apiPrefix: options.exchangeApiPrefix } : {}),
+    });
     this.provider = options.provider ?? defaultProvider;
     this.ackWaitMs = options.consumer?.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
     this.stopGraceMs =

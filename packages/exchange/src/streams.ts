@@ -85,6 +85,8 @@ export function streamConfigs(
       max_age: 0,
       deny_delete: true,
       deny_purge: true,
+      // read with direct gets (the auditor, `passerelle audit verify`): no consumer on the ledger
+      allow_direct: true,
     },
   ];
 }
@@ -127,6 +129,10 @@ export async function provisionStreams(
           `storage ${wanted.storage}, deny_delete ${String(!!wanted.deny_delete)}. Fix or remove the stream by hand.`,
         { details: { stream: name } },
       );
+    }
+    // direct gets came later than the first ledgers: turned on in place, nothing else changes
+    if (wanted.allow_direct && !have.allow_direct) {
+      existing = await jsm.streams.update(name, { ...have, allow_direct: true });
     }
     infos.push(existing);
   }
