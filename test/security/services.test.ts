@@ -40,6 +40,7 @@ describe('secured server: an administration service with its own credentials', {
       contracts: parties.contracts,
       servers: credentials.servers,
       connectionFor: (id) => (id === REGION ? credentials.connection : undefined),
+      accountsFor: (id) => (id === REGION ? credentials.accounts : undefined),
       provision: false,
       logger: createLogger('region', { level: 'silent' }),
     });
