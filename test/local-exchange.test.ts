@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { readStatus } from '@passerelle/cli';
+import { PINNED_NATS_SERVER_VERSION } from '@passerelle/testing';
 import { waitForLine } from './support/process.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -27,6 +28,9 @@ describe('local exchange (pnpm start)', () => {
 
       const status = await readStatus({ server: url });
       expect(status.version).toMatch(/^2\.\d+\.\d+/);
+      // pnpm start runs the pinned release, which status reports as supported
+      expect(status.version).toBe(PINNED_NATS_SERVER_VERSION);
+      expect(status.supported).toBe(true);
       // KV buckets and object stores (directory, services' state, documents) are streams too.
       const exchangeStreams = status.streams
         .map((s) => s.name)

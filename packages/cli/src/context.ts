@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Option } from 'commander';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
+import { type ConnectionOptions, type NatsConnection, connect } from '@nats-io/transport-node';
 import { connectNats, loadClientCredentials } from '@passerelle/exchange';
 import { PasserelleError } from '@passerelle/errors';
 
@@ -46,15 +46,18 @@ export async function connectCli(
   opts: ServerOptions,
   name: string,
   extra: Partial<ConnectionOptions> = {},
+  { anyVersion = false }: { anyVersion?: boolean } = {},
 ): Promise<NatsConnection> {
+  // `status` talks to any server, to say which release it is; every other command refuses an old one
+  const open = anyVersion ? connect : connectNats;
   const file = opts.credentials ?? process.env['PASSERELLE_CREDENTIALS'];
   if (file) {
     const { servers, connection } = await loadClientCredentials(file);
-    return connectNats({ ...connection, ...extra, name, servers: opts.server ?? servers, timeout: 5_000 });
+    return open({ ...connection, ...extra, name, servers: opts.server ?? servers, timeout: 5_000 });
   }
   const servers = resolveServer(opts);
   try {
-    return await connectNats({ ...extra, name, servers, timeout: 5_000 });
+    return await open({ ...extra, name, servers, timeout: 5_000 });
   } catch (err) {
     // a secured exchange refuses a client without its certificate and nkey: say what to do
     const message = (err as { message?: unknown }).message;
@@ -94,8 +97,9 @@ export function resolveServer(opts: ServerOptions, cwd = process.cwd()): string 
 export async function withJetStream<T>(
   opts: ServerOptions,
   fn: (nc: NatsConnection, jsm: JetStreamManager) => Promise<T>,
+  { anyVersion = false }: { anyVersion?: boolean } = {},
 ): Promise<T> {
-  const nc = await connectCli(opts, 'passerelle-cli');
+  const nc = await connectCli(opts, 'passerelle-cli', {}, { anyVersion });
   try {
     return await fn(nc, await jetstreamManager(nc, { timeout: 15_000 }));
   } finally {

@@ -46,6 +46,8 @@ export interface Contracts {
   validate(type: string, version: number, payload: unknown): void;
   /** Whether the recipient must send a signed receipt back. */
   receiptRequired(type: string): boolean;
+  /** Days the exchange keeps a message of this type (the contract's `retentionDays`). */
+  retentionDays(type: string): number;
   /** Newest schema version of `type`. */
   latestVersion(type: string): number;
   /** The routing outcome of a payload (e.g. annex 46 → `granted`), when the agreement routes `type` by outcome. */
@@ -252,6 +254,10 @@ export function createContracts(parts: ContractsParts): Contracts {
           '.',
         { details: { type, version, errors, total: all.length } },
       );
+    },
+
+    retentionDays(type) {
+      return contractOf(type).retentionDays;
     },
 
     receiptRequired(type) {

@@ -201,7 +201,7 @@ export const ERROR_CATALOGUE = {
     area: 'exchange',
     retryable: true,
     description:
-      'A send was asked of a closed exchange, or its publish was not confirmed when the exchange or its connection closed (the message may have been stored). Sent again under the same messageId after the restart, it is delivered and handled once. Also the answer to awaitReceipt when the exchange stops before the receipt arrives (it is recorded in the outbox whenever it does).',
+      'The exchange or its connection closed: a send asked of a closed exchange, or whose publish was not confirmed before the closing (the cause of ERR_NOT_SENT or ERR_SEND_OUTCOME_UNKNOWN), or awaitReceipt when the exchange stops before the receipt arrives (it is recorded in the outbox whenever it does).',
   },
   ERR_NO_RECIPIENT: {
     area: 'exchange',
@@ -257,6 +257,24 @@ export const ERROR_CATALOGUE = {
     area: 'exchange',
     retryable: true,
     description: 'No verified receipt arrived for a sent message within the time asked.',
+  },
+  ERR_NOT_SENT: {
+    area: 'exchange',
+    retryable: true,
+    description:
+      'A send failed before any recipient could hold the message: nothing of it is stored, and it will never be delivered. Sending it again (under any id) is safe. The error names the message id and, as its cause, what failed (the outbox, the stream, the exchange closing).',
+  },
+  ERR_SEND_OUTCOME_UNKNOWN: {
+    area: 'exchange',
+    retryable: true,
+    description:
+      'A send failed after some recipient may have received the message (an answer was lost, or part of a fan-out went out). Send it again with the messageId the error names: the exchange then delivers it exactly once to each recipient.',
+  },
+  ERR_OUTBOX_UNAVAILABLE: {
+    area: 'exchange',
+    retryable: true,
+    description:
+      "The sender's outbox bucket did not answer through its retries (no leader for that long, or unreachable); the cause of ERR_NOT_SENT or ERR_SEND_OUTCOME_UNKNOWN.",
   },
   ERR_OUTBOX_CONFLICT: {
     area: 'exchange',

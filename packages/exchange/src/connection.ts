@@ -1,3 +1,4 @@
+import type { JetStreamManager } from '@nats-io/jetstream';
 import { type ConnectionOptions, type NatsConnection, connect } from '@nats-io/transport-node';
 import { PasserelleError } from '@passerelle/errors';
 
@@ -30,6 +31,28 @@ export function assertServerVersion(nc: NatsConnection): string {
     );
   }
   return version;
+}
+
+/**
+ * The JetStream API level the exchange needs: 2, that of nats-server 2.12, whose features the streams use
+ * (per-message TTL, level 1) or may use. A server says its level in every account info answer.
+ */
+export const REQUIRED_JS_API_LEVEL = 2;
+
+/**
+ * Throws `ERR_SERVER_VERSION` unless the JetStream API that answers is at {@link REQUIRED_JS_API_LEVEL} or
+ * above: a server's version string can be patched or hidden by a proxy, its API level is what it serves.
+ */
+export async function assertJetStreamApiLevel(jsm: JetStreamManager): Promise<number> {
+  const level = (await jsm.getAccountInfo()).api.level ?? 0;
+  if (level < REQUIRED_JS_API_LEVEL) {
+    throw new PasserelleError(
+      'ERR_SERVER_VERSION',
+      `The JetStream API answers at level ${level}; Passerelle needs level ${REQUIRED_JS_API_LEVEL} (nats-server ${MIN_SERVER_VERSION} or newer).`,
+      { details: { level, required: REQUIRED_JS_API_LEVEL } },
+    );
+  }
+  return level;
 }
 
 /**

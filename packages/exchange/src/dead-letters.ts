@@ -45,9 +45,9 @@ export interface DeadLetter extends DeadLetterReason {
 }
 
 /**
- * Keeps a rejected message: its raw bytes with the reason, in DEADLETTER. On nats-server 2.9 a `term`
- * reason is dropped and no advisory is stored, so the runtime copies the message itself before it
- * terminates or acknowledges the original (DESIGN.md, "Server compatibility").
+ * Keeps a rejected message: its raw bytes with the reason, in DEADLETTER, before the original is
+ * terminated or acknowledged. The server's termination advisory names the code but not the bytes, and
+ * EXCHANGE forgets them at its retention: this copy is what operators list and replay.
  */
 export async function writeDeadLetter(
   js: JetStreamClient,

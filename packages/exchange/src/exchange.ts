@@ -12,8 +12,7 @@ import {
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
-import type { Contracts, DossierContext } from '@passerelle/contracts';
-import { participantKind } from '@passerelle/directory';
+import type { Contracts } from '@passerelle/contracts';
 import {
   type CryptoProvider,
   type EnvelopeMeta,
@@ -22,18 +21,15 @@ import {
   nativeKeyTables,
   type KeyResolver,
   type ParticipantKeys,
-  UUID_V7,
   isWellFormedMetaField,
-  deriveMessageId,
   newMessageId,
   openEnvelope,
-  sealEnvelope,
   sha256Hex,
   signCompact,
   verifyCompact,
 } from '@passerelle/envelope';
 import { type ErrorCode, PasserelleError, isPasserelleError } from '@passerelle/errors';
-import { connectNats } from './connection.js';
+import { assertJetStreamApiLevel, connectNats } from './connection.js';
 import {
   DEFAULT_ACK_WAIT_MS,
   DEFAULT_BACKOFF_MS,
@@ -61,7 +57,8 @@ import {
   outboxBucketName,
 } from './receipts.js';
 import { JetStreamApiCodes, StreamNames, Subjects, provisionStreams } from './streams.js';
-import { messageSubject, parseMessageSubject, receiptSubject } from './subjects.js';
+import { type SendOptions, type SentMessage, Sender } from './send.js';
+import { parseMessageSubject, receiptSubject } from './subjects.js';
 
 /** Settings of {@link connectExchange}. */
 export interface ExchangeOptions {
@@ -108,6 +105,14 @@ export interface ExchangeOptions {
   provider?: CryptoProvider;
   /** Handler calls in flight at once per subscription (default 16). */
   concurrency?: number;
+  /**
+   * How a send's requests (outbox records, publishes) are retried through elections and reconnections:
+   * attempts in all (default 10) and the first delay (default 100 ms, doubled up to 5 s, with jitter), that
+   * is 20–40 s of waiting before a send gives up. An interactive caller may prefer to give up sooner.
+   */
+  sendRetry?: { attempts?: number; baseDelayMs?: number };
+  /** How long one JetStream request may go unanswered before it counts as failed (default 10 000 ms). */
+  requestTimeoutMs?: number;
   logger?: Logger;
   metrics?: ExchangeMetrics;
   /**
@@ -127,39 +132,6 @@ export interface ExchangeOptions {
    * hold a shutdown for ever.
    */
   stopGraceMs?: number;
-}
-
-/** Options of {@link Exchange.send}. */
-export interface SendOptions {
-  /** Recipient(s); without it the contract's recipients for the dossier context. */
-  to?: string | readonly string[];
-  dossierId: string;
-  /** Defaults to the first message's id of a new conversation. */
-  correlationId?: string;
-  causationId?: string | null;
-  /** Facts the contract needs to name the recipients (region, commune, post, first application or renewal). */
-  context?: DossierContext;
-  /** Schema version (default: the contract's latest). */
-  schemaVersion?: number;
-  /**
-   * A stable id for this message (a UUID v7 the caller keeps with it), which makes sending it again
-   * exactly-once — after a failure part-way through a fan-out, or a crash before the caller noted it sent:
-   * each recipient's envelope gets an id derived from it, the same on every attempt (`deriveMessageId`), so
-   * the server drops a repeat within the stream's duplicate window and the recipient's idempotency record
-   * one beyond it; a recipient whose receipt is already recorded is not sent to again and is left out of
-   * the result. It is also the default correlation id. The services' dossier outbox sends under such ids.
-   */
-  messageId?: string;
-}
-
-/** One envelope published by {@link Exchange.send}. */
-export interface SentMessage {
-  id: string;
-  recipient: string;
-  subject: string;
-  seq: number;
-  duplicate: boolean;
-  envelopeSha256: string;
 }
 
 /** A verified, validated message handed to a handler. */
@@ -247,6 +219,10 @@ export async function connectExchange(options: ExchangeOptions): Promise<Exchang
       timeout: 30_000,
       ...(options.exchangeApiPrefix ? { apiPrefix: options.exchangeApiPrefix, checkAPI: false } : {}),
     });
+    // The API level is the server's: a participant with an account of its own asks its own JetStream.
+    await assertJetStreamApiLevel(
+      options.exchangeApiPrefix ? await jetstreamManager(nc, { timeout: 30_000, checkAPI: false }) : jsm,
+    );
     const provision = options.provision !== false;
     if (provision) {
       await provisionStreams(jsm, { replicas: options.replicas ?? 1 });
@@ -351,8 +327,6 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
     clearTimeout(timer);
   }
 }
-/** Kept envelopes older than this are sealed anew when sent again: recipients refuse them as stale at 7 days. */
-const KEPT_ENVELOPE_MAX_AGE_MS = DEFAULT_FRESHNESS_MS - 24 * 60 * 60 * 1000;
 
 /** A participant's connection to the exchange. Create it with {@link connectExchange}. */
 export class Exchange {
@@ -368,8 +342,8 @@ export class Exchange {
   private inbox: Subscription | undefined;
   /** Aborted by {@link stop} once the subscriptions have stopped: sends end instead of retrying. */
   private readonly closed = new AbortController();
-  /** How publishes retry: until the exchange closes. */
-  private readonly retry: Readonly<RetryOptions> = { signal: this.closed.signal };
+  /** How sends retry: as configured, and no longer once the exchange closes. */
+  private readonly retry: Readonly<RetryOptions>;
   /** Sends under way, which {@link stop} lets finish: each ends at its next wait once it is aborted. */
   private readonly sending = new Set<Promise<SentMessage[]>>();
   /** Callers of {@link awaitReceipt} by message id: settled by the receipt, their time-out or {@link stop}. */
@@ -381,6 +355,7 @@ export class Exchange {
   private stopping = false;
   private readonly failureListeners = new Set<(reason: string) => void>();
   private failureReported = false;
+  private readonly sender: Sender;
 
   /** @internal use {@link connectExchange} */
   constructor(
@@ -395,11 +370,25 @@ export class Exchange {
     this.metrics = options.metrics ?? createExchangeMetrics(options.participant);
     this.logger = options.logger ?? createLogger(`exchange:${options.participant}`);
     this.js = jetstream(nc, {
-      timeout: 10_000,
+      timeout: options.requestTimeoutMs ?? 10_000,
       ...(options.exchangeApiPrefix ? { apiPrefix: options.exchangeApiPrefix } : {}),
     });
+    this.retry = { ...options.sendRetry, signal: this.closed.signal };
     this.provider = options.provider ?? defaultProvider;
     this.ackWaitMs = options.consumer?.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
+    this.sender = new Sender({
+      participant: options.participant,
+      keys: options.keys,
+      directory: options.directory,
+      contracts: options.contracts,
+      provider: this.provider,
+      maxBytes: options.maxBytes,
+      js: this.js,
+      outbox,
+      metrics: this.metrics,
+      logger: this.logger,
+      retry: this.retry,
+    });
     this.stopGraceMs =
       options.stopGraceMs === undefined
         ? DEFAULT_STOP_GRACE_MS
@@ -468,31 +457,30 @@ export class Exchange {
 
   /**
    * Sends a message: contract check (fails fast, before any crypto), projection per recipient, schema
-   * validation, seal, publish with `Nats-Msg-Id` = message id, retries on transient errors. Without `to`
-   * it fans out to every recipient the contract names for the dossier context, each receiving its own
-   * projection encrypted to it alone. A refusal of the message itself ({@link isRefusedBeforePublishing})
-   * comes before anything is published to any recipient.
+   * validation, seal, a record in the outbox, publish with `Nats-Msg-Id` = message id, retries through
+   * elections. Without `to` it fans out to every recipient the contract names for the dossier context,
+   * each receiving its own projection encrypted to it alone. Resolves once every recipient's envelope is
+   * stored by the server and recorded by the sender. Rejects with a refusal of the message itself
+   * ({@link isRefusedBeforePublishing}), with `ERR_NOT_SENT` (nothing of it will ever be delivered: safe to
+   * send again), or with `ERR_SEND_OUTCOME_UNKNOWN` (send again with `details.messageId`: exactly once).
    */
   async send(type: string, payload: unknown, options: SendOptions): Promise<SentMessage[]> {
     if (this.closed.signal.aborted) {
-      throw new ExchangeError('ERR_EXCHANGE_CLOSED', `The exchange of ${this.participant} is closed.`, {
-        details: { type },
-      });
+      const closed = new ExchangeError(
+        'ERR_EXCHANGE_CLOSED',
+        `The exchange of ${this.participant} is closed.`,
+      );
+      const messageId = options.messageId ?? newMessageId();
+      throw new ExchangeError(
+        'ERR_NOT_SENT',
+        `The ${type} message ${messageId} was not sent (ERR_EXCHANGE_CLOSED): the exchange of ${this.participant} is closed.`,
+        { cause: closed, details: { messageId, type, cause: closed.code } },
+      );
     }
-    const run = this.sendNow(type, payload, options);
+    const run = this.sender.send(type, payload, options);
     this.sending.add(run);
     try {
       return await run;
-    } catch (err) {
-      // a store or publish call cut by the closing connection: say so, not what the client library said
-      if (this.closed.signal.aborted && !isPasserelleError(err)) {
-        throw new ExchangeError(
-          'ERR_EXCHANGE_CLOSED',
-          `The exchange of ${this.participant} closed while a ${type} was being sent.`,
-          { cause: err, details: { type } },
-        );
-      }
-      throw err;
     } finally {
       this.sending.delete(run);
     }
@@ -505,158 +493,7 @@ export class Exchange {
    * the step, so that a message that can never be sent is refused with the step, not kept and retried.
    */
   check(type: string, payload: unknown, options: Omit<SendOptions, 'dossierId'>): void {
-    this.checked(type, payload, options);
-  }
-
-  /** {@link check}, returning the recipients and the schema version it settled on. */
-  private checked(
-    type: string,
-    payload: unknown,
-    options: Omit<SendOptions, 'dossierId'>,
-  ): { recipients: string[]; version: number } {
-    const { contracts } = this.options;
-    const recipients =
-      options.to === undefined
-        ? contracts.recipientsOf(type, options.context ?? ({} satisfies DossierContext))
-        : typeof options.to === 'string'
-          ? [options.to]
-          : [...options.to];
-    if (recipients.length === 0) {
-      throw new ExchangeError(
-        'ERR_NO_RECIPIENT',
-        `The contract names no recipient for ${type} in this dossier context.`,
-        {
-          details: { type },
-        },
-      );
-    }
-    for (const recipient of recipients) contracts.authorize(this.participant, type, recipient);
-    const version = options.schemaVersion ?? contracts.latestVersion(type);
-    contracts.validate(type, version, payload);
-    if (options.messageId !== undefined && !UUID_V7.test(options.messageId)) {
-      throw new ExchangeError('ERR_CONFIG_INVALID', 'The send option messageId must be a UUID v7.', {
-        details: { setting: 'messageId' },
-      });
-    }
-    return { recipients, version };
-  }
-
-  private async sendNow(type: string, payload: unknown, options: SendOptions): Promise<SentMessage[]> {
-    const { contracts } = this.options;
-    const { recipients, version } = this.checked(type, payload, options);
-    const { messageId } = options;
-    const correlationId = options.correlationId ?? messageId ?? newMessageId();
-    const prepared = await Promise.all(
-      recipients.map(async (recipient) => {
-        const id = messageId ? deriveMessageId(messageId, recipient) : newMessageId();
-        if (messageId) {
-          // Sent before under this id: acknowledged already (left out), or its very bytes sent again.
-          const known = await this.outbox.get(id);
-          if (known?.receipt) return undefined;
-          // kept bytes go out again as they are while the recipients still take them as fresh
-          if (known?.envelope && Date.now() - Date.parse(known.sentAt) < KEPT_ENVELOPE_MAX_AGE_MS) {
-            return { id, recipient, body: known.envelope, issuedAt: known.sentAt, kept: true };
-          }
-        }
-        const projected = contracts.project(type, participantKind(recipient), payload);
-        const meta: EnvelopeMeta = {
-          id,
-          type,
-          schemaVersion: version,
-          sender: this.participant,
-          recipient,
-          dossierId: options.dossierId,
-          issuedAt: new Date().toISOString(),
-          correlationId,
-          causationId: options.causationId ?? null,
-        };
-        const recipientKey = await this.options.directory.resolve(recipient, 'enc', new Date());
-        const envelope = await sealEnvelope({
-          meta,
-          payload: projected,
-          sender: this.options.keys,
-          recipientKey,
-          provider: this.provider,
-        });
-        const body = JSON.stringify(envelope);
-        const maxBytes = this.options.maxBytes;
-        if (maxBytes !== undefined && Buffer.byteLength(body) > maxBytes) {
-          throw new ExchangeError(
-            'ERR_MESSAGE_TOO_LARGE',
-            `The sealed ${type} envelope exceeds ${maxBytes} bytes.`,
-            {
-              details: { type, maxBytes },
-            },
-          );
-        }
-        return { id, recipient, body, issuedAt: meta.issuedAt, kept: false };
-      }),
-    );
-
-    const sent: SentMessage[] = [];
-    for (const p of prepared) {
-      if (!p) continue;
-      const { id, recipient } = p;
-      let body = p.body;
-      const subject = messageSubject(type, this.participant, recipient);
-      const record = (envelope: string, sentAt: string): OutboxRecord => ({
-        id,
-        type,
-        recipient,
-        dossierId: options.dossierId,
-        subject,
-        envelopeSha256: sha256Hex(envelope),
-        sentAt,
-        ...(messageId ? { envelope } : {}),
-      });
-      let ack: Awaited<ReturnType<typeof publishWithRetry>>;
-      let envelopeSha256: string;
-      if (messageId) {
-        if (p.kept) {
-          ack = await publishWithRetry(this.js, subject, body, { msgID: id }, this.retry);
-        } else {
-          // Recorded with its bytes before it is published, so that every later attempt (this process
-          // after a failure, another after a crash) publishes exactly these bytes, which the receipt names.
-          const mine = record(body, p.issuedAt);
-          const standing = await this.outbox.recordFirst(mine);
-          if (standing.receipt) continue;
-          if (standing === mine) {
-            ack = await publishWithRetry(this.js, subject, body, { msgID: id }, this.retry);
-          } else if (
-            standing.envelope &&
-            Date.now() - Date.parse(standing.sentAt) < KEPT_ENVELOPE_MAX_AGE_MS
-          ) {
-            // another attempt recorded its bytes first: those go out
-            body = standing.envelope;
-            ack = await publishWithRetry(this.js, subject, body, { msgID: id }, this.retry);
-          } else {
-            // An earlier attempt's record without usable bytes (an older release, or stale): these new
-            // bytes go out, and the record follows them only if the server stored them, never over a receipt.
-            ack = await publishWithRetry(this.js, subject, body, { msgID: id }, this.retry);
-            if (ack.duplicate) {
-              this.metrics.sent.inc({ type });
-              const kept = standing.envelopeSha256;
-              sent.push({ id, recipient, subject, seq: ack.seq, duplicate: true, envelopeSha256: kept });
-              continue;
-            }
-            await this.outbox.replaceUnreceipted(mine);
-          }
-        }
-        envelopeSha256 = sha256Hex(body);
-      } else {
-        const mine = record(body, p.issuedAt);
-        envelopeSha256 = mine.envelopeSha256;
-        // The outbox record and the publish run together; a receipt that overtakes its record is retried.
-        [, ack] = await Promise.all([
-          this.outbox.recordSent(mine),
-          publishWithRetry(this.js, subject, body, { msgID: id }, this.retry),
-        ]);
-      }
-      this.metrics.sent.inc({ type });
-      sent.push({ id, recipient, subject, seq: ack.seq, duplicate: ack.duplicate, envelopeSha256 });
-      this.logger.debug({ id, type, recipient, seq: ack.seq }, 'sent');
-    }
-    return sent;
+    this.sender.checked(type, payload, options);
   }
 
   /**
@@ -1013,7 +850,8 @@ export class Exchange {
     if (messageId && how.firstStored && msg.subject.startsWith(`${Subjects.message}.`)) {
       await this.idempotency.noteDeadLetter(messageId, sha256Hex(msg.data), how.firstStored);
     }
-    msg.term();
+    // the reason reaches the server's MSG_TERMINATED advisory: operators' tooling sees the code too
+    msg.term(code);
     this.metrics.rejected.inc({ code });
     this.logger.warn(
       { code, seq: msg.info.streamSequence, subject: msg.subject, messageId },
@@ -1072,7 +910,7 @@ export class Exchange {
   }
 
   private consumeReceipts(): Subscription {
-    return this.runLoop(
+    const receipts = this.runLoop(
       receiptConsumerName(this.participant),
       64,
       RECEIPT_MAX_DELIVER,
@@ -1118,6 +956,11 @@ export class Exchange {
         this.settleWaiters(claims.messageId, (w) => w.resolve(claims));
       },
     );
+    // the loop's end is this exchange's failure (readiness, onFailure), not an unhandled rejection
+    receipts.closed.catch((err: unknown) =>
+      this.logger.error({ err: errorSummary(err) }, 'the receipts loop ended'),
+    );
+    return receipts;
   }
 
   /** Settles every {@link awaitReceipt} caller of a message id. */
@@ -1341,23 +1184,6 @@ interface ReceiptWaiter {
   resolve(claims: ReceiptClaims): void;
   reject(err: Error): void;
   timer: ReturnType<typeof setTimeout>;
-}
-
-/** Codes of {@link Exchange.send}'s refusals of a message, all raised before it publishes to any recipient. */
-const REFUSED_BEFORE_PUBLISHING: ReadonlySet<string> = new Set([
-  'ERR_CONTRACT_FORBIDDEN',
-  'ERR_SCHEMA_INVALID',
-  'ERR_DOSSIER_CONTEXT_INVALID',
-  'ERR_NO_RECIPIENT',
-]);
-
-/**
- * Whether `err`, thrown by {@link Exchange.send}, refused the message before anything was published (the
- * contract, the schema, the routing context): nothing of it left, whereas after any other failure some
- * recipients may have it.
- */
-export function isRefusedBeforePublishing(err: unknown): boolean {
-  return isPasserelleError(err) && REFUSED_BEFORE_PUBLISHING.has(err.code);
 }
 
 /**

@@ -1,4 +1,11 @@
-export { MIN_SERVER_VERSION, assertServerVersion, connectNats, versionAtLeast } from './connection.js';
+export {
+  MIN_SERVER_VERSION,
+  REQUIRED_JS_API_LEVEL,
+  assertJetStreamApiLevel,
+  assertServerVersion,
+  connectNats,
+  versionAtLeast,
+} from './connection.js';
 export { loadClientCredentials, loadCredentials, ownerApiPrefix } from './credentials.js';
 export type {
   AccountSettings,
@@ -49,13 +56,11 @@ export type { Logger } from './logger.js';
 export { publishWithRetry } from './publish.js';
 export type { RetryOptions } from './publish.js';
 export { ExchangeError } from './exchange-error.js';
-export {
-  Exchange,
-  connectExchange,
-  errorSummary,
-  isRefusedBeforePublishing,
-  provisionParticipant,
-} from './exchange.js';
+export { Exchange, connectExchange, errorSummary, provisionParticipant } from './exchange.js';
+export { isRefusedBeforePublishing } from './send.js';
+export type { SendOptions, SentMessage } from './send.js';
+export { classifyNatsFailure } from './nats-failure.js';
+export type { NatsFailure } from './nats-failure.js';
 export type {
   ExchangeOptions,
   Handlers,
@@ -63,7 +68,5 @@ export type {
   MessageHandler,
   Readiness,
   RejectionListener,
-  SendOptions,
-  SentMessage,
   Subscription,
 } from './exchange.js';

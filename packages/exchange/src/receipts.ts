@@ -169,6 +169,19 @@ export class Outbox {
     );
   }
 
+  /**
+   * Removes the record of a message this process recorded and then did not send (its send failed with
+   * nothing published), unless the record changed since: it would otherwise wait for a receipt for ever.
+   */
+  async forget(record: OutboxRecord): Promise<void> {
+    const entry = await this.kv.get(record.id);
+    if (!entry || entry.operation !== 'PUT') return;
+    const standing = entry.json<OutboxRecord>();
+    if (standing.receipt || standing.envelopeSha256 !== record.envelopeSha256) return;
+    await this.kv.delete(record.id, { previousSeq: entry.revision });
+    this.recent.delete(record.id);
+  }
+
   private remember(record: OutboxRecord, revision: number): void {
     if (this.recent.size >= this.recentMax) this.recent.delete(this.recent.keys().next().value as string);
     // what a receipt is checked against; the kept bytes stay in the bucket only

@@ -66,6 +66,8 @@ export function streamConfigs(
       retention: RetentionPolicy.Limits,
       max_age: (options.exchangeMaxAgeDays ?? 90) * DAY_NS,
       duplicate_window: nanos(options.duplicateWindowMs ?? 2 * 60 * 1000),
+      // each envelope carries its type's retention from the contract (Nats-TTL); max_age bounds them all
+      allow_msg_ttl: true,
     },
     {
       ...common,
@@ -93,7 +95,8 @@ export function streamConfigs(
 
 /**
  * Creates the streams that are missing and checks the ones that exist: an existing stream whose subjects,
- * storage or delete policy differ is reported, never silently rewritten.
+ * storage or delete policy differ is reported, never silently rewritten; per-message TTL, which an earlier
+ * release did not set, is turned on.
  *
  * @example
  * ```ts
@@ -130,9 +133,14 @@ export async function provisionStreams(
         { details: { stream: name } },
       );
     }
-    // direct gets came later than the first ledgers: turned on in place, nothing else changes
-    if (wanted.allow_direct && !have.allow_direct) {
-      existing = await jsm.streams.update(name, { ...have, allow_direct: true });
+    // streams made by earlier releases lack direct gets and per-message TTL, which can be turned on
+    // in place (never off); nothing else changes
+    const upgrade = {
+      ...(wanted.allow_direct && !have.allow_direct ? { allow_direct: true } : {}),
+      ...(wanted.allow_msg_ttl && !have.allow_msg_ttl ? { allow_msg_ttl: true } : {}),
+    };
+    if (Object.keys(upgrade).length > 0) {
+      existing = await jsm.streams.update(name, { ...have, ...upgrade });
     }
     infos.push(existing);
   }

@@ -2,6 +2,7 @@
  * A consumer in its own process, for the crash test: `node --import tsx consumer-process.ts <fixture.json> <mode>`.
  * Mode `hang`: the handler records that it started, then never returns (the test kills the process).
  * Mode `normal`: the handler appends the message id to the effects file.
+ * Mode `traced`: the same, followed by this process's pid (which process ran it).
  */
 import { appendFileSync, readFileSync } from 'node:fs';
 import { loadContracts } from '@passerelle/contracts';
@@ -10,7 +11,9 @@ import { PasserelleError } from '@passerelle/errors';
 import { connectExchange, createLogger } from '../src/index.js';
 
 interface ProcessFixture {
-  server: string;
+  server: string | string[];
+  /** Stream and bucket replicas (3 on a cluster). */
+  replicas?: number;
   root: string;
   participant: string;
   keys: ParticipantKeys;
@@ -20,7 +23,7 @@ interface ProcessFixture {
   ackWaitMs: number;
 }
 
-const [file, mode] = process.argv.slice(2) as [string, 'hang' | 'normal'];
+const [file, mode] = process.argv.slice(2) as [string, 'hang' | 'normal' | 'traced'];
 const fx = JSON.parse(readFileSync(file, 'utf8')) as ProcessFixture;
 const resolver: KeyResolver = {
   resolve(id, use) {
@@ -36,6 +39,9 @@ const exchange = await connectExchange({
   directory: resolver,
   contracts: await loadContracts({ root: fx.root }),
   servers: fx.server,
+  ...(fx.replicas ? { replicas: fx.replicas } : {}),
+  // a node that dies is not the end: the client goes to the others, and back, for as long as it takes
+  connection: { maxReconnectAttempts: -1, reconnectTimeWait: 250 },
   consumer: { ackWaitMs: fx.ackWaitMs },
   logger: createLogger(fx.participant, { level: 'silent' }),
 });
@@ -44,6 +50,6 @@ exchange.subscribe(async (m) => {
     appendFileSync(fx.startedFile, `${m.meta.id}\n`);
     await new Promise(() => undefined);
   }
-  appendFileSync(fx.effectsFile, `${m.meta.id}\n`);
+  appendFileSync(fx.effectsFile, mode === 'traced' ? `${m.meta.id} ${process.pid}\n` : `${m.meta.id}\n`);
 });
 console.log('consuming');

@@ -17,6 +17,8 @@ import {
   type ExchangeOptions,
   type IncomingMessage,
   REPLAY_HEADER,
+  REQUIRED_JS_API_LEVEL,
+  assertJetStreamApiLevel,
   isRefusedBeforePublishing,
   provisionStreams,
   listDeadLetters,
@@ -144,6 +146,25 @@ describe('exchange runtime', () => {
     });
     expect(seen[0]?.payload).toEqual(example('visa-issued'));
     expect(await post.unreceipted(0)).toEqual([]);
+  });
+
+  test("exchange - an envelope is stored with its type's retention from the contract, which the server enforces", async () => {
+    const post = await connect(POST);
+    const [sent] = await post.send('visa-issued', example('visa-issued'), {
+      to: OE,
+      dossierId: 'DOSSIER-TTL-1',
+    });
+    const stored = await post.jsm.streams.getMessage('EXCHANGE', { seq: sent!.seq });
+    expect(fx.contracts.retentionDays('visa-issued')).toBe(90);
+    expect(stored!.header.get('Nats-TTL')).toBe(`${90 * 24}h`);
+    const info = await post.jsm.streams.info('EXCHANGE');
+    expect(info.config.allow_msg_ttl).toBe(true);
+  });
+
+  test('exchange - the server answers at the JetStream API level the exchange needs', async () => {
+    const post = await connect(POST);
+    expect(await assertJetStreamApiLevel(post.jsm)).toBeGreaterThanOrEqual(REQUIRED_JS_API_LEVEL);
+    expect(REQUIRED_JS_API_LEVEL).toBeGreaterThanOrEqual(2);
   });
 
   test('exchange - no more than `concurrency` handlers run at once; the other messages wait, and all are handled', async () => {
@@ -618,12 +639,23 @@ describe('exchange runtime', () => {
     }>();
     raw.meta.dossierId = 'DOSSIER-9999';
     const rejected = new Promise<{ code: string }>((resolve) => oe.onRejection(resolve));
+    // the server's own advisory of the termination names the code too
+    const advisories = oe.nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.EXCHANGE.inbox-${OE}`, {
+      max: 1,
+    });
+    await oe.nc.flush();
     await jetstream(post.nc).publish(sent!.subject, JSON.stringify(raw), { msgID: 'tampered-1' });
     const rejection = await rejected;
     expect(rejection.code).toBe('ERR_SEAL_INVALID');
     const letters = await listDeadLetters(oe.jsm, { participant: OE });
     expect(letters.at(-1)).toMatchObject({ code: 'ERR_SEAL_INVALID', deliveries: 1 });
     expect(calls).toBe(1);
+    for await (const advisory of advisories) {
+      expect(advisory.json<{ reason: string; stream_seq: number }>()).toMatchObject({
+        reason: 'ERR_SEAL_INVALID',
+        stream_seq: letters.at(-1)!.originalSeq,
+      });
+    }
   });
 
   test('exchange - a message nobody acknowledges is reported without receipt, and awaitReceipt times out', async () => {

@@ -28,7 +28,7 @@ describe('publish retries and closing', () => {
 
   const connect = (participant: string): Promise<Exchange> => connectParticipant(fx, nats.url, participant);
 
-  test('close - a send waiting to retry ends with ERR_EXCHANGE_CLOSED; sent again under its id by the next run, it is handled once', async () => {
+  test('close - a send waiting to retry while no stream answers ends as not sent; sent again under its id by the next run, it is handled once', async () => {
     const post = await connect(POST);
     // no stream takes the message: nats-server answers "no responders", which is retried (as for a
     // stream without a leader for a moment) for half a minute
@@ -43,17 +43,22 @@ describe('publish retries and closing', () => {
     }
     await new Promise((r) => setTimeout(r, 300));
     await post.close();
-    expect(await outcome).toMatchObject({ code: 'ERR_EXCHANGE_CLOSED' });
-    // a closed exchange refuses at once
+    // nothing was stored: not sent, with the closing as its cause, and its record gone from the outbox
+    const failure = await outcome;
+    expect(failure).toMatchObject({
+      code: 'ERR_NOT_SENT',
+      details: { messageId, type: 'visa-issued', cause: 'ERR_EXCHANGE_CLOSED' },
+    });
+    // a closed exchange refuses at once, and says so
     await expect(
       post.send('visa-issued', example('visa-issued'), { to: OE, dossierId: 'DOSSIER-CLOSE-1' }),
-    ).rejects.toMatchObject({ code: 'ERR_EXCHANGE_CLOSED' });
+    ).rejects.toMatchObject({ code: 'ERR_NOT_SENT', details: { cause: 'ERR_EXCHANGE_CLOSED' } });
 
-    // the next run (which provisions the stream again) finds it without receipt and sends it again
+    // the next run (which provisions the stream again) sends it under its id: handled once
     const restarted = await connect(POST);
     const oe = await connect(OE);
     try {
-      expect((await restarted.unreceipted(0)).map((r) => r.id)).toEqual([id]);
+      expect((await restarted.unreceipted(0)).map((r) => r.id)).toEqual([]);
       const handled: string[] = [];
       oe.subscribe({ 'visa-issued': async (m) => void handled.push(m.meta.id) });
       const [sent] = await restarted.send('visa-issued', example('visa-issued'), options);
@@ -97,6 +102,82 @@ describe('publish retries and closing', () => {
       await closing;
     } finally {
       await stream.close();
+    }
+  });
+
+  test('send - a plain send whose outbox cannot record it is not sent: ERR_NOT_SENT with its id, and nothing is delivered', async () => {
+    const quick = { sendRetry: { attempts: 3, baseDelayMs: 50 } };
+    const post = await connectParticipant(fx, nats.url, POST, quick);
+    const oe = await connect(OE);
+    const handled: string[] = [];
+    oe.subscribe({ 'visa-issued': async (m) => void handled.push(m.meta.id) });
+    try {
+      const before = (await post.jsm.streams.info('EXCHANGE')).state.last_seq;
+      // the sender's outbox is gone (an operator's mistake, a bucket without a leader for long)
+      await post.jsm.streams.delete('KV_pex-outbox-post-ankara');
+      const failure = await failureOf(
+        post.send('visa-issued', example('visa-issued'), { to: OE, dossierId: 'DOSSIER-NOT-SENT' }),
+      );
+      expect(failure).toMatchObject({
+        code: 'ERR_NOT_SENT',
+        details: { type: 'visa-issued', cause: 'ERR_OUTBOX_UNAVAILABLE' },
+      });
+      const { messageId } = (failure as { details: { messageId: string } }).details;
+      expect(messageId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      // nothing reached the stream
+      expect((await post.jsm.streams.info('EXCHANGE')).state.last_seq).toBe(before);
+      // the next message (its outbox back) is the first one the recipient handles: the refused one never comes
+      await post.close();
+      const again = await connect(POST);
+      const [sent] = await again.send('visa-issued', example('visa-issued'), {
+        to: OE,
+        dossierId: 'DOSSIER-NOT-SENT',
+      });
+      await again.awaitReceipt(sent!.id, 15_000);
+      expect(handled).toEqual([sent!.id]);
+      expect(handled).not.toContain(deriveMessageId(messageId, OE));
+      await again.close();
+    } finally {
+      await Promise.all([post.close(), oe.close()]);
+    }
+  });
+
+  test('send - a publish whose answers are lost leaves the outcome unknown; sent again under its id, it is handled once', async () => {
+    const post = await connectParticipant(fx, nats.url, POST, {
+      sendRetry: { attempts: 2, baseDelayMs: 50 },
+      requestTimeoutMs: 300,
+    });
+    await post.jsm.streams.delete('EXCHANGE');
+    // something takes the publishes and never answers: whether they were stored cannot be known
+    const silent = await connectNats({ servers: nats.url });
+    silent.subscribe('pex.msg.>');
+    await silent.flush();
+    const failure = await failureOf(
+      post.send('visa-issued', example('visa-issued'), { to: OE, dossierId: 'DOSSIER-UNKNOWN' }),
+    );
+    await Promise.all([silent.close(), post.close()]);
+    expect(failure).toMatchObject({
+      code: 'ERR_SEND_OUTCOME_UNKNOWN',
+      details: { type: 'visa-issued', cause: 'ERR_PUBLISH_FAILED' },
+    });
+    const { messageId } = (failure as { details: { messageId: string } }).details;
+    const id = deriveMessageId(messageId, OE);
+    // as the error says: sent again with its id (the streams provisioned again), it arrives once
+    const restarted = await connect(POST);
+    const oe = await connect(OE);
+    try {
+      const handled: string[] = [];
+      oe.subscribe({ 'visa-issued': async (m) => void handled.push(m.meta.id) });
+      const [sent] = await restarted.send('visa-issued', example('visa-issued'), {
+        to: OE,
+        dossierId: 'DOSSIER-UNKNOWN',
+        messageId,
+      });
+      expect(sent).toMatchObject({ id });
+      await restarted.awaitReceipt(id, 15_000);
+      expect(handled).toEqual([id]);
+    } finally {
+      await Promise.all([restarted.close(), oe.close()]);
     }
   });
 

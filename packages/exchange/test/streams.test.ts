@@ -8,6 +8,7 @@ import {
   StreamNames,
   connectNats,
   provisionStreams,
+  streamConfigs,
   versionAtLeast,
 } from '../src/index.js';
 
@@ -71,6 +72,21 @@ describe('streams', () => {
     await expect(provisionStreams(jsm)).rejects.toMatchObject({ code: 'ERR_STREAM_CONFLICT' });
     await jsm.streams.delete(StreamNames.deadLetter);
     await nc.close();
+  });
+
+  test('streams - a stream made without per-message TTL (an earlier release) gets it at provisioning', async () => {
+    const nc = await connectNats({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc, { timeout: 30_000 });
+      await jsm.streams.delete(StreamNames.exchange).catch(() => undefined);
+      const [wanted] = streamConfigs();
+      await jsm.streams.add({ ...wanted!, allow_msg_ttl: false });
+      expect((await jsm.streams.info(StreamNames.exchange)).config.allow_msg_ttl).toBeFalsy();
+      await provisionStreams(jsm);
+      expect((await jsm.streams.info(StreamNames.exchange)).config.allow_msg_ttl).toBe(true);
+    } finally {
+      await nc.close();
+    }
   });
 
   test("connection - versions older than the minimum are refused; the minimum is the harness pin's", () => {

@@ -14,4 +14,5 @@ export { checkExportFile } from './export-check.js';
 export type { EntrySummary, ExportCheck } from './export-check.js';
 export { CONTENT_SECURITY_POLICY, startViewer } from './viewer/server.js';
 export type { Viewer, ViewerOptions } from './viewer/server.js';
+export type { CredentialAttempts } from './viewer/access.js';
 export { escapeHtml, html } from './viewer/html.js';

@@ -2,6 +2,7 @@
  * Runs the auditor as a process. Settings come from the environment (see `readAuditorSettings`):
  * PASSERELLE_NATS_URL, PASSERELLE_AUDITOR_KEY, PASSERELLE_ANCHOR, PASSERELLE_DIRECTORY_FILE,
  * PASSERELLE_AUDITOR_TOKEN or PASSERELLE_AUDITOR_TOKEN_FILE, PASSERELLE_VIEWER_HOST, PASSERELLE_VIEWER_PORT,
+ * PASSERELLE_VIEWER_TLS_CERT and PASSERELLE_VIEWER_TLS_KEY,
  * PASSERELLE_CHECKPOINT_EVERY, PASSERELLE_CHECKPOINT_SECONDS, PASSERELLE_EXPORT_FILE, PASSERELLE_LOG_LEVEL.
  */
 import { createDirectoryClient, loadAnchor, loadDirectoryFile } from '@passerelle/directory';
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
       token: settings.token,
       host: settings.viewerHost,
       port: settings.viewerPort,
+      ...(settings.viewerTls ? { tls: settings.viewerTls } : {}),
       ...(settings.exportFile ? { exportFile: settings.exportFile } : {}),
     },
     logger,

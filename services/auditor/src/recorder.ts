@@ -61,7 +61,7 @@ export interface RecorderOptions {
 }
 
 /**
- * The auditor's consumer: every message of EXCHANGE (filter `pex.>`, one filter as nats-server 2.9 allows),
+ * The auditor's consumer: every message of EXCHANGE (filter `pex.>`: envelopes and receipts alike),
  * explicit ack, no delivery limit — the server must never drop an input the ledger has not recorded.
  */
 export function auditorConsumerConfig(name = AUDITOR_CONSUMER): Partial<ConsumerConfig> {

@@ -17,6 +17,7 @@ import {
   type RecorderStats,
   startRecorder,
 } from './recorder.js';
+import type { CredentialAttempts } from './viewer/access.js';
 import { type Viewer, startViewer } from './viewer/server.js';
 
 /** Settings of the web viewer. */
@@ -26,6 +27,13 @@ export interface ViewerConfig {
   /** Listen address (default 127.0.0.1) and port (default 8090; 0 picks a free one). */
   host?: string;
   port?: number;
+  /**
+   * Serve HTTPS with this certificate (chain) and private key, PEM (`readAuditorSettings` reads and checks
+   * them); the session cookie is then always `Secure`.
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Wrong tokens one client address may present per window before it gets 429 (default 5 a minute). */
+  credentialAttempts?: CredentialAttempts;
   /** A ledger export file to show and verify at /export. */
   exportFile?: string;
   maxUploadBytes?: number;
@@ -130,6 +138,8 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
         token: config.viewer.token,
         ...(config.viewer.host ? { host: config.viewer.host } : {}),
         ...(config.viewer.port !== undefined ? { port: config.viewer.port } : {}),
+        ...(config.viewer.tls ? { tls: config.viewer.tls } : {}),
+        ...(config.viewer.credentialAttempts ? { credentialAttempts: config.viewer.credentialAttempts } : {}),
         ...(config.viewer.exportFile ? { exportFile: config.viewer.exportFile } : {}),
         ...(config.viewer.maxUploadBytes ? { maxUploadBytes: config.viewer.maxUploadBytes } : {}),
         recorderStats: () => ({ ...recorder.stats }),

@@ -1,3 +1,4 @@
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { P256_JWK_RULE, type PrivateJwk, isPrivateJwk } from '@passerelle/envelope';
 import { PasserelleError } from '@passerelle/errors';
@@ -17,6 +18,11 @@ export interface AuditorSettings {
   /** `PASSERELLE_VIEWER_HOST` (default 127.0.0.1) and `PASSERELLE_VIEWER_PORT` (default 8090). */
   viewerHost: string;
   viewerPort: number;
+  /**
+   * `PASSERELLE_VIEWER_TLS_CERT` and `PASSERELLE_VIEWER_TLS_KEY`: PEM files of the certificate (chain) and
+   * private key with which the viewer serves HTTPS itself (read and checked here); both or neither.
+   */
+  viewerTls?: { cert: string; key: string };
   /** `PASSERELLE_CHECKPOINT_EVERY` entries (default 1000). */
   checkpointEvery: number;
   /** `PASSERELLE_CHECKPOINT_SECONDS` (default 60; 0: by count only). */
@@ -90,6 +96,7 @@ export async function readAuditorSettings(
   const viewerPort = integer(env, 'PASSERELLE_VIEWER_PORT', 8090, 0, 65535);
   const checkpointEvery = integer(env, 'PASSERELLE_CHECKPOINT_EVERY', 1000, 1, 1_000_000);
   const checkpointSeconds = integer(env, 'PASSERELLE_CHECKPOINT_SECONDS', 60, 0, 86_400);
+  const viewerTls = await readViewerTls(env);
   const directoryFile = env['PASSERELLE_DIRECTORY_FILE'] || undefined;
   const exportFile = env['PASSERELLE_EXPORT_FILE'] || undefined;
   return {
@@ -101,9 +108,56 @@ export async function readAuditorSettings(
     viewerPort,
     checkpointEvery,
     checkpointSeconds,
+    ...(viewerTls ? { viewerTls } : {}),
     ...(directoryFile ? { directoryFile } : {}),
     ...(exportFile ? { exportFile } : {}),
   };
+}
+
+/**
+ * The viewer's certificate and key, when both settings are given: readable, PEM, the key readable by its
+ * owner only and the certificate's own, the certificate within its validity.
+ */
+async function readViewerTls(
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<{ cert: string; key: string } | undefined> {
+  const certFile = env['PASSERELLE_VIEWER_TLS_CERT'] || undefined;
+  const keyFile = env['PASSERELLE_VIEWER_TLS_KEY'] || undefined;
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile) throw bad('PASSERELLE_VIEWER_TLS_CERT', 'is required with PASSERELLE_VIEWER_TLS_KEY');
+  if (!keyFile) throw bad('PASSERELLE_VIEWER_TLS_KEY', 'is required with PASSERELLE_VIEWER_TLS_CERT');
+  const read = async (setting: string, file: string): Promise<string> => {
+    try {
+      return await readFile(file, 'utf8');
+    } catch {
+      throw bad(setting, `(${file}) cannot be read`);
+    }
+  };
+  const cert = await read('PASSERELLE_VIEWER_TLS_CERT', certFile);
+  const key = await read('PASSERELLE_VIEWER_TLS_KEY', keyFile);
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(cert);
+  } catch {
+    throw bad('PASSERELLE_VIEWER_TLS_CERT', `(${certFile}) is not a PEM certificate`);
+  }
+  const now = Date.now();
+  if (Date.parse(certificate.validTo) < now || Date.parse(certificate.validFrom) > now) {
+    throw bad('PASSERELLE_VIEWER_TLS_CERT', `(${certFile}) is not valid now (${certificate.validTo})`);
+  }
+  if (process.platform !== 'win32' && ((await stat(keyFile)).mode & 0o077) !== 0) {
+    throw bad('PASSERELLE_VIEWER_TLS_KEY', `(${keyFile}) is readable by others; chmod 600 it`);
+  }
+  let privateKey: ReturnType<typeof createPrivateKey>;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    throw bad('PASSERELLE_VIEWER_TLS_KEY', `(${keyFile}) is not a PEM private key`);
+  }
+  if (!certificate.checkPrivateKey(privateKey)) {
+    throw bad('PASSERELLE_VIEWER_TLS_KEY', `(${keyFile}) is not the key of ${certFile}`);
+  }
+  return { cert, key };
 }
 
 /**

@@ -2,8 +2,9 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKey, generateParticipantKeys } from '@passerelle/envelope';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { loadAuditorKey, readAuditorSettings } from '../src/index.js';
+import { makeCertificate } from './fixtures.js';
 
 const BASE = {
   PASSERELLE_AUDITOR_KEY: '/keys/auditor.json',
@@ -62,5 +63,64 @@ describe('auditor settings', () => {
     const publicOnly = join(dir, 'public.json');
     writeFileSync(publicOnly, JSON.stringify(pub), { mode: 0o600 });
     await expect(loadAuditorKey(publicOnly)).rejects.toMatchObject({ code: 'ERR_CONFIG_INVALID' });
+  });
+
+  test('settings - the viewer certificate and key: both or neither, PEM, the key private and the certificate’s own', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pex-auditor-tls-'));
+    const one = makeCertificate(dir, 'one');
+    const other = makeCertificate(dir, 'other');
+    const tls = { PASSERELLE_VIEWER_TLS_CERT: one.certFile, PASSERELLE_VIEWER_TLS_KEY: one.keyFile };
+    const s = await readAuditorSettings({ ...BASE, ...tls });
+    expect(s.viewerTls?.cert).toBe(one.cert);
+    expect(s.viewerTls?.key).toContain('PRIVATE KEY');
+    expect((await readAuditorSettings(BASE)).viewerTls).toBeUndefined();
+    const notPem = join(dir, 'not-pem.txt');
+    writeFileSync(notPem, 'not a certificate', { mode: 0o600 });
+    const cases: [Record<string, string | undefined>, string, RegExp][] = [
+      [{ PASSERELLE_VIEWER_TLS_KEY: undefined }, 'PASSERELLE_VIEWER_TLS_KEY', /is required with/],
+      [{ PASSERELLE_VIEWER_TLS_CERT: '' }, 'PASSERELLE_VIEWER_TLS_CERT', /is required with/],
+      [
+        { PASSERELLE_VIEWER_TLS_CERT: undefined, PASSERELLE_VIEWER_TLS_KEY: one.keyFile },
+        'PASSERELLE_VIEWER_TLS_CERT',
+        /is required with/,
+      ],
+      [{ PASSERELLE_VIEWER_TLS_KEY: '' }, 'PASSERELLE_VIEWER_TLS_KEY', /is required with/],
+      [
+        { PASSERELLE_VIEWER_TLS_CERT: join(dir, 'missing.pem') },
+        'PASSERELLE_VIEWER_TLS_CERT',
+        /cannot be read/,
+      ],
+      [{ PASSERELLE_VIEWER_TLS_CERT: notPem }, 'PASSERELLE_VIEWER_TLS_CERT', /not a PEM certificate/],
+      [{ PASSERELLE_VIEWER_TLS_KEY: notPem }, 'PASSERELLE_VIEWER_TLS_KEY', /not a PEM private key/],
+      [{ PASSERELLE_VIEWER_TLS_KEY: other.keyFile }, 'PASSERELLE_VIEWER_TLS_KEY', /is not the key of/],
+    ];
+    for (const [override, setting, problem] of cases) {
+      const env: Record<string, string | undefined> = { ...BASE, ...tls };
+      for (const [name, value] of Object.entries(override)) {
+        if (value === undefined) delete env[name];
+        else env[name] = value;
+      }
+      const err = await readAuditorSettings(env).catch((e: unknown) => e);
+      expect(err, setting).toMatchObject({ code: 'ERR_CONFIG_INVALID', details: { setting } });
+      expect(String((err as Error).message)).toMatch(problem);
+      expect(String((err as Error).message)).not.toContain('PRIVATE KEY');
+    }
+    // the certificate is made valid for two days: three days on, it is refused
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 3 * 86_400_000);
+    try {
+      await expect(readAuditorSettings({ ...BASE, ...tls })).rejects.toMatchObject({
+        details: { setting: 'PASSERELLE_VIEWER_TLS_CERT' },
+        message: expect.stringMatching(/is not valid now/),
+      });
+    } finally {
+      vi.useRealTimers();
+    }
+    chmodSync(one.keyFile, 0o640);
+    await expect(readAuditorSettings({ ...BASE, ...tls })).rejects.toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+      details: { setting: 'PASSERELLE_VIEWER_TLS_KEY' },
+      message: expect.stringMatching(/readable by others/),
+    });
   });
 });

@@ -50,7 +50,8 @@ describe('auditor viewer', () => {
       checkpointEvery: 3,
       checkpointIntervalMs: 0,
       logger: memoryLogger('silent').logger,
-      viewer: { token: TOKEN, port: 0, exportFile },
+      // the first test presents five wrong tokens on purpose; the limit itself is viewer-access.test.ts's
+      viewer: { token: TOKEN, port: 0, exportFile, credentialAttempts: { max: 20, windowMs: 60_000 } },
     });
     await auditor.caughtUp();
     await auditor.checkpoint();
@@ -92,6 +93,15 @@ describe('auditor viewer', () => {
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
     expect(cookie).not.toContain(TOKEN);
+    // over plain HTTP the cookie is Secure only when a TLS proxy says so
+    expect(cookie).not.toMatch(/Secure/);
+    const proxied = await fetch(`${auditor.viewerUrl}/login`, {
+      method: 'POST',
+      headers: { 'x-forwarded-proto': 'https' },
+      body: new URLSearchParams({ token: TOKEN }),
+      redirect: 'manual',
+    });
+    expect(proxied.headers.get('set-cookie')).toMatch(/; Secure(;|$)/);
     const home = await get('/', { cookie: cookie.split(';')[0] as string });
     expect(home.status).toBe(200);
     expect(home.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);

@@ -196,7 +196,7 @@ export function buildOpenApiDocument(contracts: Contracts): Json {
     ),
     '422': errorResponse('The Idempotency-Key was used with another request (ERR_IDEMPOTENCY_KEY_REUSED).'),
     '503': errorResponse(
-      'The exchange did not confirm the message: JetStream did not accept it after retries (ERR_PUBLISH_FAILED), no stream took it (ERR_NO_STREAM), or the portal was shutting down (ERR_EXCHANGE_CLOSED). It may have been delivered all the same: retry with the same Idempotency-Key. For an application the body names the dossierId, which the portal keeps.',
+      'The exchange did not confirm the message. ERR_NOT_SENT: nothing was sent (the stream or the outbox did not answer through its retries, or the portal was shutting down); retrying is safe. ERR_SEND_OUTCOME_UNKNOWN: it may have been delivered; retry with the same Idempotency-Key, which sends it exactly once. For an application the body names the dossierId, which the portal keeps unless nothing was sent.',
     ),
   };
 

@@ -23,7 +23,6 @@ import {
 } from 'fastify';
 import { PasserelleError, isPasserelleError } from '@passerelle/errors';
 import { StateCipher } from '@passerelle/service-host';
-import { createAuthenticator } from './auth.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES, type PortalConfig, assertPortalConfig } from './config.js';
 import { DocumentStore, type DocumentRef } from '@passerelle/documents';
 import { DossierStore } from './dossier-store.js';
@@ -34,7 +33,6 @@ import {
   applyReceived,
   isClosed,
 } from './dossier-status.js';
-import { errorBody, errorStatus } from './http-errors.js';
 import {
   HttpIdempotencyStore,
   type StoredResponse,
@@ -43,16 +41,9 @@ import {
 } from './idempotency.js';
 import { createPortalLogger } from './logger.js';
 import { buildOpenApiDocument } from './openapi.js';
+import { authPlugin } from './plugins/auth.js';
+import { errorsPlugin, frameworkErrors } from './plugins/errors.js';
 import { PortalError } from './portal-error.js';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The authenticated integrator's name (set for every `/v1` route). */
-    integrator: string;
-    /** The dossier this request opened, named in a 5xx answer so that it can be followed (empty if none). */
-    openedDossier: string;
-  }
-}
 
 type Json = Record<string, unknown>;
 
@@ -230,37 +221,12 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
     subscription = ex.subscribe(handlers);
 
     const baseLogger: FastifyBaseLogger = logger;
-    const app = fastify({ loggerInstance: baseLogger, bodyLimit: 1024 * 1024 });
-    const authenticate = createAuthenticator(config.integrators);
+    const app = fastify({ loggerInstance: baseLogger, bodyLimit: 1024 * 1024, frameworkErrors });
     const openapi = buildOpenApiDocument(contracts);
-    app.decorateRequest('integrator', '');
-    app.decorateRequest('openedDossier', '');
+    await app.register(errorsPlugin);
+    // every route below needs a bearer token unless its config says `public: true`
+    await app.register(authPlugin, { integrators: config.integrators });
 
-    app.addHook('onRequest', (request, _reply, done) => {
-      try {
-        if (request.url.startsWith('/v1/')) request.integrator = authenticate(request.headers.authorization);
-        done();
-      } catch (err) {
-        done(err as Error);
-      }
-    });
-    app.setErrorHandler(async (err, request, reply) => {
-      const status = errorStatus(err);
-      const body = errorBody(err);
-      // the application's dossier stays after a failure to publish it: the answer names it
-      if (status >= 500 && request.openedDossier) body.dossierId = request.openedDossier;
-      if (status >= 500)
-        request.log.error(
-          { code: body.code, err: { name: (err as Error).name }, dossierId: body.dossierId },
-          'request failed',
-        );
-      else request.log.info({ code: body.code, status }, 'request refused');
-      if (status === 401) void reply.header('www-authenticate', 'Bearer');
-      return reply.status(status).send(body);
-    });
-    app.setNotFoundHandler(async (_request, reply) =>
-      reply.status(404).send({ code: 'ERR_REQUEST_INVALID', message: 'No such route.' }),
-    );
     // Fastify lets the requests in flight end before onClose: one whose send retries through an outage
     // would hold the shutdown for the minute or two of its retries. Stopping the exchange as closing begins
     // ends such a send once the exchange's handlers in flight are done (503 ERR_EXCHANGE_CLOSED, the dossier
@@ -345,19 +311,19 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
       messages: sent.map((s) => ({ id: s.id, type, recipient: s.recipient })),
     });
 
-    app.get('/openapi.json', (_request, reply) => reply.send(openapi));
+    app.get('/openapi.json', { config: { public: true } }, (_request, reply) => reply.send(openapi));
     // Public and unauthenticated: the status only (the reasons, which name internal consumers, are on the
     // loopback operations port), and one readiness probe of JetStream per second at most, however many ask.
     const probes = portalProbesOf(ex);
     operationsProbes.set(app, probes);
-    app.get('/healthz', (_request, reply) => {
+    app.get('/healthz', { config: { public: true } }, (_request, reply) => {
       const failed = probes.failure() !== undefined;
       return reply
         .code(failed ? 503 : 200)
         .header('cache-control', 'no-store')
         .send({ status: failed ? 'failed' : 'ok', participant });
     });
-    app.get('/readyz', async (_request, reply) => {
+    app.get('/readyz', { config: { public: true } }, async (_request, reply) => {
       const [readiness] = await probes.readiness();
       const ready = readiness?.ready === true;
       return reply
@@ -403,8 +369,9 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
             const { sent, record: updated } = await publish(record, type, body, messageId);
             return { status: 201, body: accepted(updated, type, sent) };
           } catch (err) {
-            // Only a dossier this run opened, refused by the exchange before anything was published, goes.
-            if (!earlier && isRefusedBeforePublishing(err)) {
+            // Only a dossier this run opened, whose application was refused or not sent at all, goes.
+            const nothingSent = isPasserelleError(err, 'ERR_NOT_SENT');
+            if (!earlier && (isRefusedBeforePublishing(err) || nothingSent)) {
               await dossiers.remove(dossierId).catch(() => undefined);
               request.openedDossier = '';
             }

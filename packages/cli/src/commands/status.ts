@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { StreamNames } from '@passerelle/exchange';
+import { MIN_SERVER_VERSION, StreamNames, versionAtLeast } from '@passerelle/exchange';
 import { type ServerOptions, credentialsOption, serverOption, withJetStream } from '../context.js';
 
 /** One stream's line in `passerelle status`. */
@@ -15,32 +15,50 @@ export interface StreamStatus {
 export interface ExchangeStatus {
   server: string;
   version: string;
+  /** Whether the server is at least {@link MIN_SERVER_VERSION}. */
+  supported: boolean;
   streams: StreamStatus[];
   missing: string[];
 }
 
 /** Reads the server version and the Passerelle streams with their message counts. */
 export async function readStatus(opts: ServerOptions): Promise<ExchangeStatus> {
-  return withJetStream(opts, async (nc, jsm) => {
-    const streams: StreamStatus[] = [];
-    for await (const info of jsm.streams.list()) {
-      streams.push({
-        name: info.config.name,
-        messages: info.state.messages,
-        bytes: info.state.bytes,
-        subjects: info.config.subjects ?? [],
-        replicas: info.config.num_replicas,
-      });
-    }
-    streams.sort((a, b) => a.name.localeCompare(b.name));
-    const names = new Set(streams.map((s) => s.name));
-    return {
-      server: nc.getServer(),
-      version: nc.info?.version ?? 'unknown',
-      streams,
-      missing: Object.values(StreamNames).filter((n) => !names.has(n)),
-    };
-  });
+  return withJetStream(
+    opts,
+    async (nc, jsm) => {
+      const streams: StreamStatus[] = [];
+      for await (const info of jsm.streams.list()) {
+        streams.push({
+          name: info.config.name,
+          messages: info.state.messages,
+          bytes: info.state.bytes,
+          subjects: info.config.subjects ?? [],
+          replicas: info.config.num_replicas,
+        });
+      }
+      streams.sort((a, b) => a.name.localeCompare(b.name));
+      const names = new Set(streams.map((s) => s.name));
+      const version = nc.info?.version ?? 'unknown';
+      return {
+        server: nc.getServer(),
+        version,
+        supported: versionAtLeast(version, MIN_SERVER_VERSION),
+        streams,
+        missing: Object.values(StreamNames).filter((n) => !names.has(n)),
+      };
+    },
+    { anyVersion: true },
+  );
+}
+
+/** The warning `passerelle status` prints for a server older than the minimum, or undefined. */
+export function versionWarning(status: Pick<ExchangeStatus, 'version' | 'supported'>): string | undefined {
+  if (status.supported) return undefined;
+  return (
+    `warning: nats-server ${status.version} is older than ${MIN_SERVER_VERSION}, the oldest release Passerelle ` +
+    'supports (security fixes and features it relies on): the exchange refuses to run on it. Upgrade the server ' +
+    '(bash scripts/setup.sh builds the pinned release).'
+  );
 }
 
 /** Registers `passerelle status`. */
@@ -59,6 +77,8 @@ export function registerStatus(program: Command): void {
       }
       console.log(`server   ${status.server}`);
       console.log(`version  nats-server ${status.version}`);
+      const warning = versionWarning(status);
+      if (warning) console.error(warning);
       console.log('streams');
       const width = Math.max(...status.streams.map((s) => s.name.length), 6);
       for (const s of status.streams) {

@@ -1,5 +1,4 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 
 /** Name of the session cookie set after a successful token login in the browser. */
 export const SESSION_COOKIE = 'pex_audit_session';
@@ -27,11 +26,9 @@ export class ViewerAuth {
     return timingSafeEqual(digest(presented), this.#token);
   }
 
-  /** Whether a request carries the token or a live session. */
-  authorized(req: IncomingMessage): boolean {
-    const bearer = /^Bearer ([\x21-\x7e]{1,1024})$/.exec(req.headers.authorization ?? '');
-    if (bearer) return this.tokenMatches(bearer[1] as string);
-    const sid = cookieValue(req.headers.cookie, SESSION_COOKIE);
+  /** Whether the `Cookie` header names a live session. */
+  hasSession(cookieHeader: string | undefined): boolean {
+    const sid = cookieValue(cookieHeader, SESSION_COOKIE);
     if (!sid) return false;
     const until = this.#sessions.get(sid);
     if (until === undefined) return false;
@@ -52,6 +49,11 @@ export class ViewerAuth {
       secure ? '; Secure' : ''
     }`;
   }
+}
+
+/** The token of an `Authorization: Bearer <token>` header, or undefined when the header is absent or not one. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  return /^Bearer ([\x21-\x7e]{1,1024})$/.exec(authorization ?? '')?.[1];
 }
 
 /** The value of cookie `name` in a `Cookie` header. */

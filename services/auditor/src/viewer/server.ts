@@ -1,28 +1,45 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { type KeyResolver, proveMessage } from '@passerelle/audit';
 import type { Logger } from '@passerelle/exchange';
+import { type FastifyReply, type FastifyRequest, fastify } from 'fastify';
 import type { CheckpointVerifier } from '../entry-checks.js';
 import { type ExportCheck, checkExportFile } from '../export-check.js';
 import type { LedgerIndex } from '../ledger-index.js';
 import type { RecorderStats } from '../recorder.js';
 import { dossierTimeline } from '../timeline.js';
+import { type CredentialAttempts, viewerAccess } from './access.js';
 import { VIEWER_CSS, VIEWER_JS } from './assets.js';
-import { ViewerAuth } from './auth.js';
-import { errorPage, exportPage, homePage, loginPage, timelinePage } from './pages.js';
+import { HttpProblem } from './http-problem.js';
+import { errorPage, exportPage, homePage, timelinePage } from './pages.js';
 
 /** The strict policy of every response: only this origin's stylesheet and script, no frames, no inline code. */
 export const CONTENT_SECURITY_POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
   "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/** Headers of every answer, refusals included. */
+const SECURITY_HEADERS = {
+  'content-security-policy': CONTENT_SECURITY_POLICY,
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'cache-control': 'no-store',
+};
+
 const DOSSIER_ID = /^[A-Za-z0-9-]{8,64}$/;
 const MESSAGE_ID = /^[A-Za-z0-9-]{8,64}$/;
+const UPLOAD_ID = /^[A-Za-z0-9_-]{16}$/;
 const MAX_UPLOADS_KEPT = 20;
+const HTML = 'text/html; charset=utf-8';
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Options of {@link startViewer}. */
 export interface ViewerOptions {
@@ -33,6 +50,14 @@ export interface ViewerOptions {
   token: string;
   host?: string;
   port?: number;
+  /**
+   * Serve HTTPS with this certificate (chain) and private key, PEM; the session cookie is then always
+   * `Secure`. Without it the viewer serves HTTP, and marks the cookie `Secure` only behind a proxy that sets
+   * `X-Forwarded-Proto: https`.
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Wrong tokens one client address may present per window before it gets 429 (default 5 a minute). */
+  credentialAttempts?: CredentialAttempts;
   /** An export file to show at /export (evidence handed over out of band). */
   exportFile?: string;
   /** Largest export accepted by upload, in bytes (default 64 MiB). */
@@ -45,62 +70,48 @@ export interface ViewerOptions {
 
 /** The running viewer. */
 export interface Viewer {
-  /** `http://host:port` */
+  /** `http://host:port`, or `https://host:port` with TLS. */
   readonly url: string;
-  readonly server: Server;
+  readonly server: HttpServer | HttpsServer;
   close(): Promise<void>;
 }
 
-class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
+/** Whether a request is an upload, whose answers are JSON for the page's script. */
+const isUpload = (request: FastifyRequest): boolean =>
+  request.method === 'POST' && request.routeOptions.url === '/exports';
+
+/** A framework refusal (body too large, wrong media type, bad path) as a sentence without request data. */
+function frameworkProblem(err: unknown, request: FastifyRequest, maxUpload: number): HttpProblem {
+  const status = (err as { statusCode?: unknown }).statusCode;
+  if (typeof status !== 'number' || status < 400 || status >= 500) {
+    return new HttpProblem(500, 'The ledger could not be read; see the auditor log.');
   }
+  if (status === 413 && isUpload(request))
+    return new HttpProblem(413, `The upload exceeds ${maxUpload} bytes.`);
+  if (status === 415 && isUpload(request))
+    return new HttpProblem(415, 'Send the export as application/x-ndjson.');
+  return new HttpProblem(status, `The request is malformed (${status}).`);
 }
 
-function send(
-  res: ServerResponse,
-  status: number,
-  body: string | Buffer,
-  type: string,
-  extra: Record<string, string> = {},
-): void {
-  res.writeHead(status, {
-    'content-type': type,
-    'content-length': Buffer.byteLength(body),
-    'content-security-policy': CONTENT_SECURITY_POLICY,
-    'x-content-type-options': 'nosniff',
-    'x-frame-options': 'DENY',
-    'referrer-policy': 'no-referrer',
-    'cross-origin-opener-policy': 'same-origin',
-    'cross-origin-resource-policy': 'same-origin',
-    'cache-control': 'no-store',
-    ...extra,
-  });
-  res.end(body);
+function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: HttpProblem): FastifyReply {
+  void reply.code(problem.status).headers(SECURITY_HEADERS).headers(problem.headers);
+  if (isUpload(request)) return reply.type(JSON_TYPE).send(JSON.stringify({ error: problem.message }));
+  return reply.type(HTML).send(errorPage(problem.status === 404 ? 'Not found' : 'Error', problem.message));
 }
 
-const HTML = 'text/html; charset=utf-8';
-
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpProblem(413, `The upload exceeds ${limit} bytes.`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/** A query parameter given once (a repeated or absent one is `undefined`). */
+function queryValue(request: FastifyRequest, name: string): string | undefined {
+  const value = (request.query as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value : undefined;
 }
 
 /**
- * Starts the read-only web viewer: `/` ledger state, `/dossier?id=` a dossier's timeline with the
+ * Starts the read-only web viewer (fastify): `/` ledger state, `/dossier?id=` a dossier's timeline with the
  * verification status of every message and receipt, `/proof/<messageId>` the inclusion proof JSON,
  * `/export` the configured export file's verification and an upload form, `/exports/<id>` an uploaded
- * export's result. Every page needs the token (401 and a login form otherwise); every value is escaped;
- * the CSP allows only this origin's stylesheet and script.
+ * export's result. Every page needs the token (401 and a login form otherwise; wrong tokens are
+ * rate-limited per client address); every value is escaped; the CSP allows only this origin's stylesheet
+ * and script. With `tls`, it serves HTTPS.
  *
  * @example
  * ```ts
@@ -110,7 +121,6 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
  */
 export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   const { index, checkpoints, resolver, logger } = options;
-  const auth = new ViewerAuth(options.token);
   const maxUpload = options.maxUploadBytes ?? 64 * 1024 * 1024;
   const uploads = new Map<string, ExportCheck>();
   let configuredCheck: { key: string; result: Promise<ExportCheck> } | undefined;
@@ -156,17 +166,12 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     return JSON.stringify(p, null, 2) + '\n';
   };
 
-  const upload = async (req: IncomingMessage, url: URL): Promise<string> => {
-    if (!/^application\/x-ndjson\b/.test(req.headers['content-type'] ?? '')) {
-      throw new HttpProblem(415, 'Send the export as application/x-ndjson.');
-    }
-    const body = await readBody(req, maxUpload);
+  const upload = async (body: Buffer, name: string): Promise<string> => {
     const dir = await mkdtemp(join(tmpdir(), 'pex-auditor-upload-'));
     try {
       const file = join(dir, 'export.jsonl');
       await writeFile(file, body, { mode: 0o600 });
-      const name = (url.searchParams.get('name') ?? 'upload.jsonl').slice(0, 200);
-      const result = await checkExportFile(file, name, resolver);
+      const result = await checkExportFile(file, name.slice(0, 200), resolver);
       const id = randomBytes(12).toString('base64url');
       uploads.set(id, result);
       while (uploads.size > MAX_UPLOADS_KEPT) uploads.delete(uploads.keys().next().value as string);
@@ -180,94 +185,92 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     }
   };
 
-  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://viewer.invalid');
-    const method = req.method ?? 'GET';
-    const path = url.pathname;
-    if (method === 'GET' && path === '/static/viewer.css')
-      return send(res, 200, VIEWER_CSS, 'text/css; charset=utf-8');
-    if (method === 'GET' && path === '/static/viewer.js')
-      return send(res, 200, VIEWER_JS, 'text/javascript; charset=utf-8');
-    if (method === 'POST' && path === '/login') {
-      const form = new URLSearchParams((await readBody(req, 4096)).toString('utf8'));
-      if (auth.tokenMatches(form.get('token') ?? '')) {
-        return send(res, 303, '', HTML, {
-          location: '/',
-          'set-cookie': auth.openSession(req.headers['x-forwarded-proto'] === 'https'),
-        });
-      }
-      logger.warn({ path }, 'viewer login refused');
-      return send(res, 401, loginPage('The token is not valid.'), HTML, {
-        'www-authenticate': 'Bearer realm="passerelle-audit"',
-      });
+  const app = fastify({
+    logger: false,
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
+    bodyLimit: 4096,
+    // closing ends keep-alive connections at once (a browser's would hold the shutdown)
+    forceCloseConnections: true,
+    // a path whose %xx do not decode is refused before any hook: the same page and headers
+    frameworkErrors: (err, request, reply) =>
+      void sendProblem(request, reply, frameworkProblem(err, request, maxUpload)),
+  });
+  // Only the bodies a route takes: a login form, an export (each in its scope).
+  app.removeAllContentTypeParsers();
+  app.addHook('onRequest', async (_request, reply) => {
+    void reply.headers(SECURITY_HEADERS);
+  });
+  app.setErrorHandler(async (err, request, reply) => {
+    const problem = err instanceof HttpProblem ? err : frameworkProblem(err, request, maxUpload);
+    if (problem.status === 500) {
+      logger.error(
+        { code: (err as { code?: unknown }).code, route: request.routeOptions.url },
+        'viewer error',
+      );
     }
-    if (!auth.authorized(req)) {
-      return send(res, 401, loginPage(), HTML, { 'www-authenticate': 'Bearer realm="passerelle-audit"' });
-    }
-    if (method === 'GET' && path === '/') return send(res, 200, await overview(), HTML);
-    if (method === 'GET' && path === '/dossier') {
-      const id = url.searchParams.get('id') ?? '';
-      if (!DOSSIER_ID.test(id))
-        throw new HttpProblem(400, 'A dossier id has 8 to 64 letters, digits or hyphens.');
-      return send(res, 200, timelinePage(await dossierTimeline(index, checkpoints, resolver, id)), HTML);
-    }
-    const proofMatch = /^\/proof\/([^/]+)$/.exec(path);
-    if (method === 'GET' && proofMatch) {
-      const id = proofMatch[1] as string;
-      if (!MESSAGE_ID.test(id)) throw new HttpProblem(400, 'Not a message id.');
-      return send(res, 200, await proof(id), 'application/json; charset=utf-8', {
-        'content-disposition': `attachment; filename="proof-${id}.json"`,
-      });
-    }
-    if (method === 'GET' && path === '/export') {
-      return send(res, 200, exportPage(await configuredExport(), Boolean(options.exportFile)), HTML);
-    }
-    if (method === 'POST' && path === '/exports') {
-      const id = await upload(req, url);
-      return send(res, 201, JSON.stringify({ id }), 'application/json; charset=utf-8');
-    }
-    const uploadMatch = /^\/exports\/([A-Za-z0-9_-]{16})$/.exec(path);
-    if (method === 'GET' && uploadMatch) {
-      const result = uploads.get(uploadMatch[1] as string);
-      if (!result) throw new HttpProblem(404, 'This upload is no longer kept; upload the file again.');
-      return send(res, 200, exportPage(result, false), HTML);
-    }
+    return sendProblem(request, reply, problem);
+  });
+  app.setNotFoundHandler(() => {
     throw new HttpProblem(404, 'No such page.');
-  };
+  });
+  await app.register(viewerAccess, {
+    token: options.token,
+    tls: options.tls !== undefined,
+    ...(options.credentialAttempts ? { attempts: options.credentialAttempts } : {}),
+    logger,
+  });
 
-  const server = createServer((req, res) => {
-    route(req, res).catch((err: unknown) => {
-      const status = err instanceof HttpProblem ? err.status : 500;
-      const message =
-        err instanceof HttpProblem ? err.message : 'The ledger could not be read; see the auditor log.';
-      if (status === 500)
-        logger.error(
-          { code: (err as { code?: unknown }).code, path: req.url?.split('?')[0] },
-          'viewer error',
-        );
-      if (res.headersSent) return void res.end();
-      if (req.method === 'POST' && req.url?.startsWith('/exports')) {
-        return send(res, status, JSON.stringify({ error: message }), 'application/json; charset=utf-8');
-      }
-      send(res, status, errorPage(status === 404 ? 'Not found' : 'Error', message), HTML);
-    });
+  const asset = { config: { public: true } };
+  app.get('/static/viewer.css', asset, (_request, reply) =>
+    reply.type('text/css; charset=utf-8').send(VIEWER_CSS),
+  );
+  app.get('/static/viewer.js', asset, (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').send(VIEWER_JS),
+  );
+  app.get('/', async (_request, reply) => reply.type(HTML).send(await overview()));
+  app.get('/dossier', async (request, reply) => {
+    const id = queryValue(request, 'id') ?? '';
+    if (!DOSSIER_ID.test(id))
+      throw new HttpProblem(400, 'A dossier id has 8 to 64 letters, digits or hyphens.');
+    return reply.type(HTML).send(timelinePage(await dossierTimeline(index, checkpoints, resolver, id)));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 8090, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
+  app.get<{ Params: { messageId: string } }>('/proof/:messageId', async (request, reply) => {
+    const id = request.params.messageId;
+    if (!MESSAGE_ID.test(id)) throw new HttpProblem(400, 'Not a message id.');
+    return reply
+      .type(JSON_TYPE)
+      .header('content-disposition', `attachment; filename="proof-${id}.json"`)
+      .send(await proof(id));
   });
-  const address = server.address() as AddressInfo;
+  app.get('/export', async (_request, reply) =>
+    reply.type(HTML).send(exportPage(await configuredExport(), Boolean(options.exportFile))),
+  );
+  await app.register((scope, _options, registered) => {
+    scope.addContentTypeParser('application/x-ndjson', { parseAs: 'buffer' }, (_request, body, done) =>
+      done(null, body),
+    );
+    scope.post('/exports', { bodyLimit: maxUpload }, async (request, reply) => {
+      // a POST without a body reaches here with none: it is not an export either
+      if (!Buffer.isBuffer(request.body))
+        throw new HttpProblem(415, 'Send the export as application/x-ndjson.');
+      const id = await upload(request.body, queryValue(request, 'name') ?? 'upload.jsonl');
+      return reply.code(201).type(JSON_TYPE).send(JSON.stringify({ id }));
+    });
+    registered();
+  });
+  app.get<{ Params: { uploadId: string } }>('/exports/:uploadId', async (request, reply) => {
+    if (!UPLOAD_ID.test(request.params.uploadId)) throw new HttpProblem(404, 'No such page.');
+    const result = uploads.get(request.params.uploadId);
+    if (!result) throw new HttpProblem(404, 'This upload is no longer kept; upload the file again.');
+    return reply.type(HTML).send(exportPage(result, false));
+  });
+
+  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8090 });
+  const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `http://${host}:${address.port}`,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    url: `${options.tls ? 'https' : 'http'}://${host}:${address.port}`,
+    server: app.server,
+    close: () => app.close(),
   };
 }
