@@ -106,22 +106,35 @@ export interface ParticipantAccountPlan {
   objectStores: string[];
 }
 
+/** A subject the EXCHANGE account exports. */
+export interface PlannedExport {
+  type: 'service' | 'stream';
+  subject: string;
+  /**
+   * How many answers one request gets through the import: one (the default) or a stream of them — a pull
+   * request's messages, heartbeats and end status, or a batch of direct gets, all on the one reply subject.
+   */
+  responseType?: 'Stream';
+}
+
 /** The whole design: what EXCHANGE exports and every participant's account. */
 export interface AccountPlan {
-  exchangeExports: { type: 'service' | 'stream'; subject: string }[];
+  exchangeExports: PlannedExport[];
   participants: ParticipantAccountPlan[];
 }
 
 /** Subjects the EXCHANGE account exports (public: only the operator, who signs accounts, grants imports). */
-function exchangeExports(): AccountPlan['exchangeExports'] {
-  const service = (subject: string) => ({ type: 'service' as const, subject });
+function exchangeExports(): PlannedExport[] {
+  const service = (subject: string): PlannedExport => ({ type: 'service', subject });
+  // a service import forgets the requester's reply subject after the first answer unless told otherwise
+  const streamed = (subject: string): PlannedExport => ({ type: 'service', subject, responseType: 'Stream' });
   return [
     service('pex.msg.>'),
     service('pex.rcpt.>'),
     service('pex.dlq.>'),
     service('pex.ledger.>'),
     // pulls, infos and acks on the durables the operator provisions
-    service('$JS.API.CONSUMER.MSG.NEXT.EXCHANGE.*'),
+    streamed('$JS.API.CONSUMER.MSG.NEXT.EXCHANGE.*'),
     service('$JS.API.CONSUMER.INFO.EXCHANGE.*'),
     service('$JS.ACK.EXCHANGE.>'),
     // a participant account's mirror of the directory (created by the server for the account, not its users)
@@ -134,8 +147,8 @@ function exchangeExports(): AccountPlan['exchangeExports'] {
     service('$JS.API.INFO'),
     service('$JS.API.STREAM.INFO.LEDGER'),
     service('$JS.API.STREAM.MSG.GET.LEDGER'),
-    service('$JS.API.DIRECT.GET.LEDGER'),
-    service('$JS.API.DIRECT.GET.LEDGER.>'),
+    streamed('$JS.API.DIRECT.GET.LEDGER'),
+    streamed('$JS.API.DIRECT.GET.LEDGER.>'),
     service('$JS.API.STREAM.INFO.DEADLETTER'),
   ];
 }
@@ -320,7 +333,12 @@ export async function encodeDeployment(plan: AccountPlan, keys: DeploymentKeys):
       EXCHANGE_ACCOUNT,
       keys.exchange,
       {
-        exports: plan.exchangeExports.map((e) => ({ name: e.subject, subject: e.subject, type: e.type })),
+        exports: plan.exchangeExports.map((e) => ({
+          name: e.subject,
+          subject: e.subject,
+          type: e.type,
+          ...(e.responseType ? { response_type: e.responseType } : {}),
+        })),
         limits: { ...OPEN_LIMITS, ...ExchangeJetStreamLimits },
       },
       signer,
