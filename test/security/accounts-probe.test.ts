@@ -92,6 +92,22 @@ describe('account isolation: raw-client probe with each participant kind', { tim
     return out;
   }
 
+  /** Removes, as `owner`'s administrator, its consumers named `durable` and its ephemeral ones. */
+  async function removeConsumersOf(owner: string, durable: string): Promise<void> {
+    const admin = await connectAdmin(deployment, owner, server.url);
+    try {
+      const jsm = await jetstreamManager(admin, { timeout: 10_000 });
+      for await (const info of jsm.streams.list()) {
+        for await (const c of jsm.consumers.list(info.config.name)) {
+          if (c.config.durable_name === undefined || c.config.durable_name === durable)
+            await jsm.consumers.delete(info.config.name, c.name).catch(() => undefined);
+        }
+      }
+    } finally {
+      await admin.close();
+    }
+  }
+
   /** Subjects that name a stream, a bucket or another participant's messages: reply targets and publishes. */
   function targets(self: string): string[] {
     // its own subjects are its right (an administration's own messages, the auditor's ledger entries)
@@ -272,6 +288,9 @@ describe('account isolation: raw-client probe with each participant kind', { tim
       } finally {
         await admin.close();
       }
+      // the consumers it made in its own account go, so that the next prober's snapshots do not see
+      // them expire (an ephemeral one lasts seconds after its last interest)
+      if (self !== 'auditor') await removeConsumersOf(self, `spy-${self}`);
     },
   );
 
