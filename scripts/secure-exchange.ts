@@ -8,6 +8,7 @@
  *   tls/                               development CA, server and client certificates (scripts/dev-ca.sh), keys 0600
  *   secure/keys/                       the operator's: operator, account and administrators' nkey seeds, 0600
  *   secure/resolver/                   the account JWTs the server's full resolver starts from
+ *   secure/nodes/<node>/resolver/      the same, one folder per node of a cluster
  *   secure/admin/<id>.creds            the operator's administrator of each participant's account (provisioning)
  *   secure/credentials/<id>.json       one credentials file per participant, read by loadCredentials(),
  *   secure/credentials/<id>.creds      with its user JWT and user seed (0600); operator.json for the CLI
@@ -89,6 +90,12 @@ export interface SecureDeployment {
   accountKeys: Map<string, string>;
   /** Environment the server configuration references: operator JWT, system account, resolver folder, TLS files. */
   serverEnv: Record<string, string>;
+  /**
+   * {@link serverEnv} for one node of a cluster: the node gets a resolver folder of its own
+   * (`nodes/<node>/resolver`, seeded with the account JWTs), as each server of a production cluster keeps
+   * its own and takes pushed updates through the system account.
+   */
+  serverEnvFor(node: string): Promise<Record<string, string>>;
   /** Path of a participant's (or the operator's) credentials file. */
   credentialsFile(participant: string): string;
   /** Path of a `.creds` file: a participant's service user, `operator`, `system`, or `admin-<id>`. */
@@ -161,7 +168,10 @@ export async function prepareSecureDeployment(
   const encoded = await encodeDeployment(plan, { operator, system, exchange, accounts });
   // the full resolver starts from these files; an account JWT the operator re-signs replaces its file
   const resolverDir = join(dir, 'resolver');
-  for (const [pub, jwt] of encoded.accountJwts) await writeFile(join(resolverDir, `${pub}.jwt`), jwt);
+  const seedResolver = async (folder: string): Promise<void> => {
+    for (const [pub, jwt] of encoded.accountJwts) await writeFile(join(folder, `${pub}.jwt`), jwt);
+  };
+  await seedResolver(resolverDir);
 
   // user JWTs: participants' service users (their permissions), the operator, the system user, administrators
   const credsFile = (identity: string): string =>
@@ -220,6 +230,13 @@ export async function prepareSecureDeployment(
     plan,
     accountKeys,
     serverEnv,
+    async serverEnvFor(node) {
+      if (!/^[A-Za-z0-9_-]+$/.test(node)) throw new Error(`not a server name: ${node}`);
+      const folder = join(dir, 'nodes', node, 'resolver');
+      await mkdir(folder, { recursive: true, mode: 0o700 });
+      await seedResolver(folder);
+      return { ...serverEnv, PEX_RESOLVER_DIR: folder };
+    },
     credentialsFile: (participant) => join(dir, 'credentials', `${participant}.json`),
     credsFile,
     operator: () => connectionOf(OPERATOR_IDENTITY, OPERATOR_IDENTITY),
@@ -271,14 +288,14 @@ export async function startSecureServer(
 }
 
 /**
- * Starts a secured 3-node JetStream cluster on loopback. The nodes share the resolver folder the
- * deployment wrote (they read it at start; an update pushed later reaches every node through the system
- * account); a production node keeps its own.
+ * Starts a secured 3-node JetStream cluster on loopback, each node with a resolver folder of its own
+ * seeded with the account JWTs (an update pushed later reaches every node through the system account).
  */
 export async function startSecureCluster(deployment: SecureDeployment): Promise<NatsCluster> {
   return startNatsCluster({
     extraConfig: includeSecureConf(),
     env: deployment.serverEnv,
+    nodeEnv: (serverName) => deployment.serverEnvFor(serverName),
     clientOptions: await deployment.operator(),
   });
 }
