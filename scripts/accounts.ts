@@ -305,15 +305,24 @@ export interface EncodedDeployment {
   accountJwts: Map<string, string>;
 }
 
-function jwtImports(plan: ParticipantAccountPlan, keys: DeploymentKeys): unknown[] {
+/** `EXCHANGE` and every participant id → its account's public key. */
+function accountPublicKeys(keys: DeploymentKeys): Map<string, string> {
+  // computed once: an nkeys key pair derives its public key from the seed again at every call
+  return new Map([
+    [EXCHANGE_ACCOUNT, keys.exchange.getPublicKey()],
+    ...[...keys.accounts].map(([id, k]) => [id, k.getPublicKey()] as [string, string]),
+  ]);
+}
+
+function jwtImports(plan: ParticipantAccountPlan, publicKeys: Map<string, string>): unknown[] {
   return plan.imports.map((i) => {
-    const account = i.from === EXCHANGE_ACCOUNT ? keys.exchange : keys.accounts.get(i.from);
+    const account = publicKeys.get(i.from);
     if (!account) throw new Error(`${plan.id}: imports from ${i.from}, which is not a participant`);
     return {
       name: `${i.from}:${i.subject}`,
       type: i.type,
       subject: i.subject,
-      account: account.getPublicKey(),
+      account,
       ...(i.localSubject ? { local_subject: i.localSubject } : {}),
     };
   });
@@ -322,13 +331,15 @@ function jwtImports(plan: ParticipantAccountPlan, keys: DeploymentKeys): unknown
 /** Signs the plan: the operator JWT and every account JWT (issued by the operator). */
 export async function encodeDeployment(plan: AccountPlan, keys: DeploymentKeys): Promise<EncodedDeployment> {
   const signer = { signer: keys.operator };
+  const publicKeys = accountPublicKeys(keys);
+  const systemKey = keys.system.getPublicKey();
   const accountJwts = new Map<string, string>();
   accountJwts.set(
-    keys.system.getPublicKey(),
+    systemKey,
     await encodeAccount(SYSTEM_ACCOUNT, keys.system, { limits: { ...OPEN_LIMITS } }, signer),
   );
   accountJwts.set(
-    keys.exchange.getPublicKey(),
+    publicKeys.get(EXCHANGE_ACCOUNT)!,
     await encodeAccount(
       EXCHANGE_ACCOUNT,
       keys.exchange,
@@ -348,12 +359,12 @@ export async function encodeDeployment(plan: AccountPlan, keys: DeploymentKeys):
     const key = keys.accounts.get(p.id);
     if (!key) throw new Error(`no account key for ${p.id}`);
     accountJwts.set(
-      key.getPublicKey(),
+      publicKeys.get(p.id)!,
       await encodeAccount(
         p.id,
         key,
         {
-          imports: jwtImports(p, keys) as never,
+          imports: jwtImports(p, publicKeys) as never,
           exports: p.exports.map((e) => ({ name: e.subject, subject: e.subject, type: 'service' as const })),
           limits: {
             ...OPEN_LIMITS,
@@ -365,10 +376,8 @@ export async function encodeDeployment(plan: AccountPlan, keys: DeploymentKeys):
       ),
     );
   }
-  const operatorJwt = await encodeOperator(OPERATOR_NAME, keys.operator, {
-    system_account: keys.system.getPublicKey(),
-  });
-  return { operatorJwt, systemAccount: keys.system.getPublicKey(), accountJwts };
+  const operatorJwt = await encodeOperator(OPERATOR_NAME, keys.operator, { system_account: systemKey });
+  return { operatorJwt, systemAccount: systemKey, accountJwts };
 }
 
 /** A user JWT issued by `account`: a participant's service user (`permissions`) or an administrator (none: all). */
