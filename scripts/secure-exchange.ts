@@ -413,9 +413,9 @@ export { inboxPrefixOf };
  * identities under `<home>/tls` and `<home>/secure`, starts nats-server with infra/nats/secure.conf,
  * provisions with the operator identity the streams, every participant's consumers and buckets and the
  * services' stores, writes one credentials file per participant, publishes the anchor-signed directory
- * (keys under `<home>/keys`), proves the set-up with a round trip between two participants (nkey + mutual
- * TLS + provision: false, signed receipt), then runs the administrations' services and the auditor, each
- * participant with only its own credentials, until Ctrl-C. The portal and the demo run on `pnpm start`.
+ * (keys under `<home>/keys`), proves the set-up with a round trip between two participants (user JWT +
+ * mutual TLS + provision: false, signed receipt), then runs the administrations' services, the auditor and
+ * the portal, each participant with only its own credentials, and the demo unless told not to, until Ctrl-C.
  */
 export async function runSecureExchange(options: {
   home: string;

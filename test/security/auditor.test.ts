@@ -23,7 +23,7 @@ describe('secured server: the auditor with its own credentials', { timeout: 90_0
   let server: NatsServer;
   let parties: Parties;
   let scenario: SecuredScenario;
-  // the client connection is the auditor's: nkey, mutual TLS, private inbox, no provisioning rights
+  // the client connection is the auditor's: user JWT, mutual TLS, private inbox, no provisioning rights
   useSecuredScenario('passerelle-aud-', [POST, OE, AUDITOR], AUDITOR, (s) => {
     ({ deployment, server, parties } = s);
     scenario = s;

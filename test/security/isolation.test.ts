@@ -57,7 +57,7 @@ describe('secured server: isolation between participants', { timeout: 60_000 }, 
     }
   }
 
-  test('isolation - end to end: A sends to B with nkey + mutual TLS + provision: false, B handles it, A gets the signed receipt', async () => {
+  test('isolation - end to end: A sends to B with its user JWT + mutual TLS + provision: false, B handles it, A gets the signed receipt', async () => {
     const a = await connectSecureExchange(deployment, parties, POST);
     const b = await connectSecureExchange(deployment, parties, OE);
     try {

@@ -1,6 +1,6 @@
 /**
  * Helpers shared by the security and fault scenarios: participant keys, example payloads, exchanges
- * connected with credentials files (nkey + mutual TLS + private inbox, provision: false), and a raw
+ * connected with credentials files (user JWT + mutual TLS + private inbox, provision: false), and a raw
  * protocol client for what a well-behaved library would never send.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -237,7 +237,7 @@ export interface SecuredScenario {
   deployment: SecureDeployment;
   server: NatsServer;
   parties: Parties;
-  /** A plain NATS connection with `clientId`'s credentials (nkey + mutual TLS). */
+  /** A plain NATS connection with `clientId`'s credentials (user JWT + mutual TLS). */
   client: NatsConnection;
   stop(): Promise<void>;
 }
