@@ -328,8 +328,49 @@ function jwtImports(plan: ParticipantAccountPlan, publicKeys: Map<string, string
   });
 }
 
+/**
+ * One participant's account JWT, signed by the operator. `revocations` (user public key → the time from
+ * which JWTs issued to it are refused) revokes users: the operator signs the account again with them and
+ * pushes it to the servers (SECURITY.md, "Key rotation and revocation").
+ */
+export async function encodeParticipantAccount(
+  p: ParticipantAccountPlan,
+  keys: DeploymentKeys,
+  publicKeys: Map<string, string> = accountPublicKeys(keys),
+  revocations: Record<string, Date> = {},
+): Promise<string> {
+  const key = keys.accounts.get(p.id);
+  if (!key) throw new Error(`no account key for ${p.id}`);
+  return encodeAccount(
+    p.id,
+    key,
+    {
+      imports: jwtImports(p, publicKeys) as never,
+      exports: p.exports.map((e) => ({ name: e.subject, subject: e.subject, type: 'service' as const })),
+      limits: {
+        ...OPEN_LIMITS,
+        conn: PARTICIPANT_CONNECTIONS,
+        ...(p.jetstream ? ParticipantJetStreamLimits : {}),
+      },
+      ...(Object.keys(revocations).length
+        ? {
+            revocations: Object.fromEntries(
+              Object.entries(revocations).map(([user, at]) => [user, Math.floor(at.getTime() / 1000)]),
+            ),
+          }
+        : {}),
+    },
+    { signer: keys.operator },
+  );
+}
+
 /** Signs the plan: the operator JWT and every account JWT (issued by the operator). */
-export async function encodeDeployment(plan: AccountPlan, keys: DeploymentKeys): Promise<EncodedDeployment> {
+export async function encodeDeployment(
+  plan: AccountPlan,
+  keys: DeploymentKeys,
+  /** Per participant, its revoked users (see {@link encodeParticipantAccount}). */
+  revocations: ReadonlyMap<string, Record<string, Date>> = new Map(),
+): Promise<EncodedDeployment> {
   const signer = { signer: keys.operator };
   const publicKeys = accountPublicKeys(keys);
   const systemKey = keys.system.getPublicKey();
@@ -356,24 +397,9 @@ export async function encodeDeployment(plan: AccountPlan, keys: DeploymentKeys):
     ),
   );
   for (const p of plan.participants) {
-    const key = keys.accounts.get(p.id);
-    if (!key) throw new Error(`no account key for ${p.id}`);
     accountJwts.set(
       publicKeys.get(p.id)!,
-      await encodeAccount(
-        p.id,
-        key,
-        {
-          imports: jwtImports(p, publicKeys) as never,
-          exports: p.exports.map((e) => ({ name: e.subject, subject: e.subject, type: 'service' as const })),
-          limits: {
-            ...OPEN_LIMITS,
-            conn: PARTICIPANT_CONNECTIONS,
-            ...(p.jetstream ? ParticipantJetStreamLimits : {}),
-          },
-        },
-        signer,
-      ),
+      await encodeParticipantAccount(p, keys, publicKeys, revocations.get(p.id)),
     );
   }
   const operatorJwt = await encodeOperator(OPERATOR_NAME, keys.operator, { system_account: systemKey });

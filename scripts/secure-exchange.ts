@@ -12,6 +12,7 @@
  *   secure/admin/<id>.creds            the operator's administrator of each participant's account (provisioning)
  *   secure/credentials/<id>.json       one credentials file per participant, read by loadCredentials(),
  *   secure/credentials/<id>.creds      with its user JWT and user seed (0600); operator.json for the CLI
+ *   secure/revocations.json            users revoked by revokeUser(), signed into their accounts' JWTs
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -58,6 +59,7 @@ import {
   type ParticipantAccountPlan,
   accountPlan,
   encodeDeployment,
+  encodeParticipantAccount,
   encodeUserJwt,
   mirrorDeliverPrefix,
 } from './accounts.js';
@@ -106,6 +108,30 @@ export interface SecureDeployment {
   admin(participant: string): Promise<Omit<ConnectionOptions, 'servers'>>;
   /** Writes every participant's credentials file, and the operator's, for these server URLs. */
   writeCredentials(servers: readonly string[]): Promise<void>;
+  /**
+   * Revokes the current user of `participant` (its services' `.creds`): records it in `revocations.json`,
+   * signs the participant's account JWT again with it and pushes that JWT to `servers` with the system user
+   * (`$SYS.REQ.CLAIMS.UPDATE`; a cluster's full resolvers pass it on to every node). The server closes that
+   * user's connections and refuses it from then on; a new user key (delete `keys/user-<id>.nk` and prepare
+   * again) is not affected.
+   */
+  revokeUser(participant: string, servers: string | string[]): Promise<void>;
+}
+
+/** Users revoked so far: participant id → user public key → when. */
+type Revocations = Record<string, Record<string, string>>;
+
+async function readRevocations(file: string): Promise<Revocations> {
+  return existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as Revocations) : {};
+}
+
+function revocationDates(all: Revocations): Map<string, Record<string, Date>> {
+  return new Map(
+    Object.entries(all).map(([id, users]) => [
+      id,
+      Object.fromEntries(Object.entries(users).map(([user, at]) => [user, new Date(at)])),
+    ]),
+  );
 }
 
 /** Reads the seed in `file`, or creates one with `make` (0600). */
@@ -165,7 +191,13 @@ export async function prepareSecureDeployment(
     readObjectStores(ROOT),
     readObjectStoresRead(ROOT),
   );
-  const encoded = await encodeDeployment(plan, { operator, system, exchange, accounts });
+  const deploymentKeys = { operator, system, exchange, accounts };
+  const revocationsFile = join(dir, 'revocations.json');
+  const encoded = await encodeDeployment(
+    plan,
+    deploymentKeys,
+    revocationDates(await readRevocations(revocationsFile)),
+  );
   // the full resolver starts from these files; an account JWT the operator re-signs replaces its file
   const resolverDir = join(dir, 'resolver');
   const seedResolver = async (folder: string): Promise<void> => {
@@ -224,6 +256,33 @@ export async function prepareSecureDeployment(
   ]);
 
   const deployment: SecureDeployment = {
+    async revokeUser(participant, servers) {
+      const p = plan.participants.find((x) => x.id === participant);
+      if (!p) throw new Error(`${participant} is not a participant of this deployment`);
+      const all = await readRevocations(revocationsFile);
+      (all[participant] ??= {})[(await userSeed(participant)).getPublicKey()] = new Date().toISOString();
+      await writeFile(revocationsFile, JSON.stringify(all, null, 2) + '\n', { mode: 0o600 });
+      const jwt = await encodeParticipantAccount(
+        p,
+        deploymentKeys,
+        undefined,
+        revocationDates(all).get(participant),
+      );
+      const nc = await connect({ ...(await connectionOf(SYSTEM_IDENTITY, SYSTEM_IDENTITY)), servers });
+      try {
+        const answer = (await nc.request('$SYS.REQ.CLAIMS.UPDATE', jwt, { timeout: 10_000 })).json<{
+          data?: { code?: number };
+          error?: { description?: string };
+        }>();
+        if (answer.data?.code !== 200) {
+          throw new Error(
+            `the server refused the account update: ${answer.error?.description ?? 'no reason'}`,
+          );
+        }
+      } finally {
+        await nc.close();
+      }
+    },
     dir,
     tlsDir,
     participants,
