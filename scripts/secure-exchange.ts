@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
 import { fmtCreds } from '@nats-io/jwt';
 import { Kvm } from '@nats-io/kv';
 import { type KeyPair, createAccount, createOperator, createUser, fromSeed } from '@nats-io/nkeys';
@@ -376,6 +376,32 @@ export async function connectAdmin(
   return connect({ ...(await deployment.admin(participant)), servers, timeout: 10_000 });
 }
 
+/** JetStream's answer to a request in an account it has not enabled. */
+const JS_NOT_ENABLED_FOR_ACCOUNT = 10039;
+
+/**
+ * Runs an account's first JetStream work (create-or-open, so safe to repeat), again while the server
+ * answers "JetStream not enabled for account". On a cluster, the meta leader may take a participant
+ * account's first request while another lookup of that account is still setting it up (nats-server 2.15
+ * builds a newly seen account once, and a concurrent lookup gets it half-built); the next request finds
+ * it whole. Any other failure, or this one lasting past `timeoutMs`, is thrown.
+ */
+async function whileAccountStarts<T>(work: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await work();
+    } catch (err) {
+      let starting = false;
+      for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+        if (e instanceof JetStreamApiError && e.code === JS_NOT_ENABLED_FOR_ACCOUNT) starting = true;
+      }
+      if (!starting || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 /**
  * Provisions, with operator credentials, the shared streams and every participant's durables in the
  * EXCHANGE account, then in each participant's own account (its administrator) its idempotency and
@@ -402,8 +428,8 @@ export async function provisionSecure(
       await ensureConsumers(jsm, id, options.consumer);
       const admin = await connectAdmin(deployment, id, servers);
       try {
-        await IdempotencyStore.open(admin, id, { owner: 'provisioning', replicas });
-        await Outbox.open(admin, id, { replicas });
+        await whileAccountStarts(() => IdempotencyStore.open(admin, id, { owner: 'provisioning', replicas }));
+        await whileAccountStarts(() => Outbox.open(admin, id, { replicas }));
       } finally {
         await admin.close();
       }
@@ -439,20 +465,24 @@ export async function provisionServiceStores(
       for (const bucket of p.buckets.filter(
         (b) => !/^pex-(idem|outbox|portal-dossiers|http-idem)-/.test(b),
       )) {
-        await kvm.create(bucket, { history: 1, replicas });
+        await whileAccountStarts(() => kvm.create(bucket, { history: 1, replicas }));
       }
       // the directory, mirrored into the account by the server: the participant reads and watches its own copy
-      await kvm.create('directory', {
-        replicas,
-        mirror: {
-          name: 'directory',
-          external: { api: EXCHANGE_API_PREFIX, deliver: mirrorDeliverPrefix(p.id) },
-        },
-      });
-      if (p.kind === 'portal') await provisionPortalStores(nc, p.id, { replicas });
+      await whileAccountStarts(() =>
+        kvm.create('directory', {
+          replicas,
+          mirror: {
+            name: 'directory',
+            external: { api: EXCHANGE_API_PREFIX, deliver: mirrorDeliverPrefix(p.id) },
+          },
+        }),
+      );
+      if (p.kind === 'portal') {
+        await whileAccountStarts(() => provisionPortalStores(nc, p.id, { replicas }));
+      }
       const objm = new Objm(nc);
       for (const bucket of p.objectStores) {
-        await objm.open(bucket).catch(() => objm.create(bucket, { replicas }));
+        await whileAccountStarts(() => objm.open(bucket).catch(() => objm.create(bucket, { replicas })));
       }
     } finally {
       await nc.close();
