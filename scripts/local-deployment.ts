@@ -13,12 +13,14 @@ import {
   ANCHOR_FILES,
   type DirectoryClient,
   KEY_FILES,
+  type StorageKeyring,
+  ensureStorageKeys,
   loadAnchorPrivateKey,
   loadParticipantKeys,
+  loadStorageKeys,
   makeEntry,
   participantKind,
-  publishEntry,
-  signEntry,
+  publishNextEntry,
   writeAnchor,
   writeParticipantKeys,
 } from '@passerelle/directory';
@@ -64,6 +66,7 @@ export interface ServiceEventLike {
 
 export type ServiceFactory = (config: {
   participants: ParticipantKeys[];
+  storageKeys: StorageKeyring[];
   directory: DirectoryClient;
   contracts: Contracts;
   servers: string;
@@ -84,7 +87,10 @@ export async function loadExport<T>(service: string, name: string): Promise<T | 
   return typeof mod[name] === 'function' ? (mod[name] as T) : undefined;
 }
 
-/** First start: the trust anchor and each participant's keys; afterwards, only missing ones. */
+/**
+ * First start: the trust anchor and each participant's keys (signing, encryption and storage); afterwards,
+ * only missing ones (a key folder of an earlier release gets its storage keyring).
+ */
 export async function ensureKeys(keysDir: string): Promise<{ generated: string[] }> {
   const generated: string[] = [];
   if (!existsSync(join(keysDir, ANCHOR_FILES.private))) {
@@ -92,14 +98,27 @@ export async function ensureKeys(keysDir: string): Promise<{ generated: string[]
     generated.push('anchor');
   }
   for (const id of PARTICIPANTS) {
-    if (existsSync(join(keysDir, id, KEY_FILES.private))) continue;
+    if (existsSync(join(keysDir, id, KEY_FILES.private))) {
+      if ((await ensureStorageKeys(join(keysDir, id), id)).created) generated.push(`${id} (storage)`);
+      continue;
+    }
     await writeParticipantKeys(join(keysDir, id), await generateParticipantKeys(id));
     generated.push(id);
   }
   return { generated };
 }
 
-/** Publishes every participant's entry, signed by the anchor, to the directory bucket. */
+/** Each participant's storage keyring, from its key folder. */
+export async function loadStorageKeyrings(keysDir: string): Promise<Map<string, StorageKeyring>> {
+  const rings = new Map<string, StorageKeyring>();
+  for (const id of PARTICIPANTS) rings.set(id, await loadStorageKeys(join(keysDir, id), id));
+  return rings;
+}
+
+/**
+ * Publishes every participant's entry, signed by the anchor under its next version, to the directory
+ * bucket; returns the last KV revision written.
+ */
 export async function publishDirectory(
   nc: NatsConnection,
   keysDir: string,
@@ -116,7 +135,7 @@ export async function publishDirectory(
       [toPublicJwk(k.signing)],
       k.encryption.map(toPublicJwk),
     );
-    revision = await publishEntry(nc, await signEntry(entry, anchor));
+    ({ revision } = await publishNextEntry(nc, entry, anchor));
   }
   return { keys, revision };
 }
@@ -147,6 +166,8 @@ export interface StackOptions {
   home: string;
   servers: string;
   keys: ReadonlyMap<string, ParticipantKeys>;
+  /** Each participant's storage keyring ({@link loadStorageKeyrings}). */
+  storageKeys: ReadonlyMap<string, StorageKeyring>;
   directory: DirectoryClient;
   contracts: Contracts;
   logLevel: string;
@@ -193,6 +214,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     }
     const service = await create({
       participants: (HOSTED[name] ?? []).map((id) => o.keys.get(id)!),
+      storageKeys: (HOSTED[name] ?? []).map((id) => o.storageKeys.get(id)!),
       directory: o.directory,
       contracts: o.contracts,
       servers: o.servers,
@@ -227,6 +249,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const portal = await createPortalService({
     participant: PORTAL,
     keys: o.keys.get(PORTAL)!,
+    storageKeys: o.storageKeys.get(PORTAL)!,
     directory: o.directory,
     contracts: o.contracts,
     servers: o.servers,

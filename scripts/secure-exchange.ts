@@ -41,7 +41,7 @@ import {
   ensureConsumers,
   provisionStreams,
 } from '@passerelle/exchange';
-import { participantKind } from '@passerelle/directory';
+import { DIRECTORY_HISTORY, participantKind } from '@passerelle/directory';
 import { AUDITOR_CONSUMER, auditorConsumerConfig } from '../services/auditor/src/index.js';
 import { provisionPortalStores } from '../services/portal/src/index.js';
 import {
@@ -453,7 +453,7 @@ export async function provisionServiceStores(
   const replicas = options.replicas ?? 1;
   const op = await connectOperator(deployment, servers);
   try {
-    await new Kvm(op).create('directory', { history: 5, replicas });
+    await new Kvm(op).create('directory', { history: DIRECTORY_HISTORY, replicas });
   } finally {
     await op.close();
   }
@@ -467,9 +467,11 @@ export async function provisionServiceStores(
       )) {
         await whileAccountStarts(() => kvm.create(bucket, { history: 1, replicas }));
       }
-      // the directory, mirrored into the account by the server: the participant reads and watches its own copy
+      // the directory, mirrored into the account by the server: the participant reads and watches its own
+      // copy, with as many revisions as the source (clients read them to refuse an entry put back)
       await whileAccountStarts(() =>
         kvm.create('directory', {
+          history: DIRECTORY_HISTORY,
           replicas,
           mirror: {
             name: 'directory',
@@ -563,7 +565,13 @@ export async function runSecureExchange(options: {
     const op = await connectOperator(deployment, url);
     const { keys, revision } = await local.publishDirectory(op, keysDir);
     const anchor = toPublicJwk(await loadAnchorPrivateKey(join(keysDir, ANCHOR_FILES.private)));
-    const directory = await createDirectoryClient({ nc: op, anchor });
+    const directory = await createDirectoryClient({
+      nc: op,
+      anchor,
+      // the secured server's bucket has its own versions: its own state file
+      stateFile: join(options.home, 'secure', 'directory-state.json'),
+      onRejected: (r) => console.error(`  ! directory entry ${r.key} refused: ${r.error.message}`),
+    });
     running.push({
       async close() {
         await directory.close();
@@ -610,6 +618,7 @@ export async function runSecureExchange(options: {
       home: options.home,
       servers: url,
       keys,
+      storageKeys: await local.loadStorageKeyrings(keysDir),
       directory,
       contracts,
       logLevel,

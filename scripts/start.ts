@@ -36,6 +36,7 @@ import {
   STRAY_POST,
   closeWithin,
   ensureKeys,
+  loadStorageKeyrings,
   publishDirectory,
   servicesLine,
   startStack,
@@ -110,7 +111,13 @@ async function main(): Promise<void> {
     );
     const { keys, revision } = await publishDirectory(nc, keysDir);
     const anchor = toPublicJwk(await loadAnchorPrivateKey(join(keysDir, ANCHOR_FILES.private)));
-    const directory = await createDirectoryClient({ nc, anchor });
+    // the entries this host accepted, kept across restarts: an older one put back later is refused
+    const directory = await createDirectoryClient({
+      nc,
+      anchor,
+      stateFile: join(home, 'directory-state.json'),
+      onRejected: (r) => console.error(`  ! directory entry ${r.key} refused: ${r.error.message}`),
+    });
     await directory.waitForRevision(revision, 15_000);
     running.push(directory);
     console.log(`  directory: ${PARTICIPANTS.length} entries signed by the trust anchor`);
@@ -125,6 +132,7 @@ async function main(): Promise<void> {
       home,
       servers: server.url,
       keys,
+      storageKeys: await loadStorageKeyrings(keysDir),
       directory,
       contracts,
       logLevel,

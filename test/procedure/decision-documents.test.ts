@@ -210,7 +210,7 @@ describe('decision documents are read back before a post or a commune acts on th
     const tokyo = h.keys.get(OFFLINE_POST)!;
     const kv = await new Kvm(h.nc).open('svc-consular-post');
     const earlier = new DossierStore<{ phase: string }>(kv, {
-      cipher: () => StateCipher.fromPrivateKey(tokyo.signing, 'dossiers'),
+      cipher: () => StateCipher.fromKeyring(h.storage.get(OFFLINE_POST)!, 'dossiers'),
       newMessageId: () => newMessageId(),
       onUnsent: () => undefined,
     });
@@ -230,6 +230,7 @@ describe('decision documents are read back before a post or a commune acts on th
 
     const restarted = await createConsularPostService({
       participants: [tokyo],
+      storageKeys: [h.storage.get(OFFLINE_POST)!],
       directory: h.resolver,
       contracts: h.contracts,
       nc: h.nc,

@@ -25,6 +25,7 @@ import {
   automaticOfficePolicy,
   createImmigrationOfficeService,
 } from '@passerelle/immigration-office';
+import { type StorageKeyring, generateStorageKeyring } from '@passerelle/directory';
 import { DocumentStore } from '@passerelle/documents';
 import { type ApplicationSubmitted, type DocumentRef, addDays, toIsoDate } from '@passerelle/procedure';
 import {
@@ -67,6 +68,8 @@ export interface Overrides {
 export interface ProcedureHarness {
   contracts: Contracts;
   keys: Map<string, ParticipantKeys>;
+  /** Each participant's storage keyring, what its service seals its records under. */
+  storage: Map<string, StorageKeyring>;
   resolver: KeyResolver;
   nc: NatsConnection;
   portal: Exchange;
@@ -120,6 +123,7 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
   const ids = [PORTAL, OE, ...REGIONS, ...POSTS, OFFLINE_POST, ...COMMUNES];
   const keys = new Map<string, ParticipantKeys>();
   await Promise.all(ids.map(async (id) => keys.set(id, await generateParticipantKeys(id))));
+  const storage = new Map(ids.map((id) => [id, generateStorageKeyring(id)] as const));
   const resolver = createStaticResolver([...keys.values()].map(publicKeysOf));
   const contracts = await loadContracts({ root });
   const nc = await connect({ servers: url });
@@ -156,6 +160,7 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
   const region = await createRegionalAuthorityService({
     ...shared,
     participants: REGIONS.map((id) => keys.get(id)!),
+    storageKeys: REGIONS.map((id) => storage.get(id)!),
     logger: silent('region'),
     onEvent,
     decide: {
@@ -169,6 +174,7 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
   const office = await createImmigrationOfficeService({
     ...shared,
     participants: [keys.get(OE)!],
+    storageKeys: [storage.get(OE)!],
     logger: silent('office'),
     onEvent,
     decide: {
@@ -182,12 +188,14 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
   const posts = await createConsularPostService({
     ...shared,
     participants: POSTS.map((id) => keys.get(id)!),
+    storageKeys: POSTS.map((id) => storage.get(id)!),
     logger: silent('posts'),
     onEvent,
   });
   const communes = await createCommuneService({
     ...shared,
     participants: COMMUNES.map((id) => keys.get(id)!),
+    storageKeys: COMMUNES.map((id) => storage.get(id)!),
     logger: silent('communes'),
     onEvent,
   });
@@ -230,6 +238,7 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
   return {
     contracts,
     keys,
+    storage,
     resolver,
     nc,
     portal,

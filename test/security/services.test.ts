@@ -1,5 +1,6 @@
 import { jetstream } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
+import { generateStorageKeyring } from '@passerelle/directory';
 import {
   DECISIONS_BUCKET,
   DOCUMENTS_BUCKET,
@@ -45,11 +46,14 @@ describe('secured server: an administration service with its own credentials', {
     await provisionServiceStores(deployment, server.url, { participants: [PORTAL, REGION, OE, POST] });
   });
 
+  const regionStorage = generateStorageKeyring(REGION);
+
   /** The regional authority on its own credentials, provision: false, reading the documents it is sent. */
   async function startRegion(): Promise<RegionalAuthorityService> {
     const credentials = await loadCredentials(deployment.credentialsFile(REGION));
     return createRegionalAuthorityService({
       participants: [parties.keys.get(REGION)!],
+      storageKeys: [regionStorage],
       directory: parties.resolver,
       contracts: parties.contracts,
       servers: credentials.servers,

@@ -6,6 +6,7 @@ import { registerDossier } from './commands/dossier.js';
 import { registerEnvelope } from './commands/envelope.js';
 import { registerKeys } from './commands/keys.js';
 import { registerStatus } from './commands/status.js';
+import { registerStorage } from './commands/storage.js';
 import { registerTail } from './commands/tail.js';
 
 /**
@@ -19,6 +20,7 @@ export function createProgram(): Command {
     .exitOverride();
   registerStatus(program);
   registerKeys(program);
+  registerStorage(program);
   registerDirectory(program);
   registerEnvelope(program);
   registerDlq(program);

@@ -2,7 +2,10 @@ import { PasserelleError } from '@passerelle/errors';
 
 /** Codes a {@link DirectoryError} carries. */
 export type DirectoryErrorCode =
-  'ERR_DIRECTORY_ENTRY_INVALID' | 'ERR_DIRECTORY_FILE_INVALID' | 'ERR_KEY_FILE_INVALID';
+  | 'ERR_DIRECTORY_ENTRY_INVALID'
+  | 'ERR_DIRECTORY_ROLLBACK'
+  | 'ERR_DIRECTORY_FILE_INVALID'
+  | 'ERR_KEY_FILE_INVALID';
 
 /**
  * A directory entry, export file or key file that cannot be trusted or read. Messages name the

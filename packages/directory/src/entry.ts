@@ -24,8 +24,14 @@ export interface ParticipantEntry {
   signing: PublicJwk[];
   /** ECDH-ES P-256 public keys, same rules. */
   encryption: PublicJwk[];
-  /** RFC 3339; a client never replaces an entry by one with an older `updatedAt` (rollback). */
+  /** RFC 3339; among entries of one version, a client keeps the latest. */
   updatedAt: string;
+  /**
+   * Set by the anchor's tooling, one more than the highest it finds for the participant: a client refuses
+   * an entry whose version is below the one it has accepted and persisted (rollback). Absent in entries
+   * signed before versions existed, which read as version 0 and give way to the next publish.
+   */
+  version?: number;
 }
 
 /** An entry as stored and shipped: the compact JWS (ES256) by the trust anchor over the entry JSON. */
@@ -71,7 +77,10 @@ export function assertParticipantEntry(value: unknown): ParticipantEntry {
   checkKeys(id, e['encryption'], 'encryption');
   if (typeof e['updatedAt'] !== 'string' || !RFC3339.test(e['updatedAt']))
     invalid(id, 'updatedAt must be an RFC 3339 date-time');
-  const allowed = new Set(['id', 'kind', 'name', 'signing', 'encryption', 'updatedAt']);
+  const version = e['version'];
+  if (version !== undefined && (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0))
+    invalid(id, 'version must be a non-negative integer');
+  const allowed = new Set(['id', 'kind', 'name', 'signing', 'encryption', 'updatedAt', 'version']);
   for (const k of Object.keys(e)) if (!allowed.has(k)) invalid(id, `unknown member ${k.slice(0, 32)}`);
   return e as unknown as ParticipantEntry;
 }
@@ -128,13 +137,27 @@ export async function verifyEntry(
   return entry;
 }
 
+/** An entry's version: its `version`, or 0 for an entry signed before versions existed. */
+export function entryVersion(entry: ParticipantEntry): number {
+  return entry.version ?? 0;
+}
+
+/**
+ * Orders two entries of one participant: by version, then by `updatedAt`. Positive when `a` is newer, 0
+ * when neither is (the same entry, or two the anchor signed with one version and one date).
+ */
+export function compareEntries(a: ParticipantEntry, b: ParticipantEntry): number {
+  return entryVersion(a) - entryVersion(b) || Date.parse(a.updatedAt) - Date.parse(b.updatedAt);
+}
+
 /** The keys of an entry in the shape the envelope's resolvers use. */
 export function entryKeys(entry: ParticipantEntry): ParticipantPublicKeys {
   return { participantId: entry.id, signing: entry.signing, encryption: entry.encryption };
 }
 
 /**
- * An entry for a participant from its public keys (e.g. `keys generate`'s `public.json`).
+ * An entry for a participant from its public keys (e.g. `keys generate`'s `public.json`), without a
+ * version unless one is given: {@link publishNextEntry} gives it the next one.
  *
  * @example
  * ```ts
@@ -147,6 +170,7 @@ export function makeEntry(
   signing: PublicJwk[],
   encryption: PublicJwk[],
   updatedAt = new Date(),
+  version?: number,
 ): ParticipantEntry {
   return {
     id,
@@ -155,5 +179,6 @@ export function makeEntry(
     signing: signing.map(toPublicJwk),
     encryption: encryption.map(toPublicJwk),
     updatedAt: updatedAt.toISOString(),
+    ...(version !== undefined ? { version } : {}),
   };
 }

@@ -6,11 +6,23 @@ export {
   participantKind,
 } from './participant-id.js';
 export type { ParticipantKind } from './participant-id.js';
-export { DIRECTORY_BUCKET, createDirectoryClient, openDirectoryBucket, publishEntry } from './client.js';
+export { DIRECTORY_BUCKET, DIRECTORY_HISTORY, openDirectoryBucket } from './bucket.js';
+export { createDirectoryClient } from './client.js';
 export type { DirectoryClient, DirectoryClientOptions, RejectedEntry } from './client.js';
+export { publishEntry, publishNextEntry } from './publish.js';
+export type { PublishedEntry } from './publish.js';
 export { DirectoryError } from './directory-error.js';
 export type { DirectoryErrorCode } from './directory-error.js';
-export { ENTRY_TYP, assertParticipantEntry, entryKeys, makeEntry, signEntry, verifyEntry } from './entry.js';
+export {
+  ENTRY_TYP,
+  assertParticipantEntry,
+  compareEntries,
+  entryKeys,
+  entryVersion,
+  makeEntry,
+  signEntry,
+  verifyEntry,
+} from './entry.js';
 export type { ParticipantEntry, SignedEntry } from './entry.js';
 export {
   ANCHOR_FILES,
@@ -23,6 +35,18 @@ export {
   writeParticipantKeys,
 } from './key-files.js';
 export type { ParticipantPublicFile } from './key-files.js';
+export {
+  STORAGE_KEY_FILE,
+  assertStorageKeyring,
+  ensureStorageKeys,
+  generateStorageKey,
+  generateStorageKeyring,
+  loadStorageKeys,
+  retireStorageKey,
+  rotateStorageKey,
+  writeStorageKeys,
+} from './storage-keys.js';
+export type { StorageKey, StorageKeyring } from './storage-keys.js';
 export {
   DIRECTORY_EXPORT_FORMAT,
   exportDirectory,

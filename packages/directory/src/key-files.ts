@@ -12,6 +12,7 @@ import {
   publicKeysOf,
 } from '@passerelle/envelope';
 import { DirectoryError } from './directory-error.js';
+import { ensureStorageKeys } from './storage-keys.js';
 
 /** File names inside a participant's key folder. */
 export const KEY_FILES = { private: 'private.json', public: 'public.json' } as const;
@@ -42,7 +43,9 @@ async function readJson(path: string, what: string): Promise<unknown> {
 }
 
 /**
- * Writes a participant's keys to `dir`: `private.json` (mode 0600) and `public.json`.
+ * Writes a participant's keys to `dir`: `private.json` (mode 0600) and `public.json`, and its storage
+ * keyring `storage.json` (mode 0600) when there is none yet. An existing keyring is kept, with `force`
+ * too: replacing the signing and encryption keys must leave the records sealed at rest readable.
  *
  * @example
  * ```ts
@@ -53,14 +56,15 @@ export async function writeParticipantKeys(
   dir: string,
   keys: ParticipantKeys,
   options: { force?: boolean } = {},
-): Promise<{ privatePath: string; publicPath: string }> {
+): Promise<{ privatePath: string; publicPath: string; storagePath: string }> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const privatePath = join(dir, KEY_FILES.private);
   const publicPath = join(dir, KEY_FILES.public);
   await writeSecret(privatePath, keys, options.force ?? false);
   const pub: ParticipantPublicFile = publicKeysOf(keys);
   await writeFile(publicPath, JSON.stringify(pub, null, 2) + '\n');
-  return { privatePath, publicPath };
+  const { path: storagePath } = await ensureStorageKeys(dir, keys.participantId);
+  return { privatePath, publicPath, storagePath };
 }
 
 async function assertPrivateMode(path: string): Promise<void> {

@@ -53,6 +53,48 @@ export async function writeDirectoryFile(path: string, data: DirectoryExport): P
 }
 
 /**
+ * The entries of an export, each checked against the anchor (all or nothing: one bad entry, or one
+ * participant twice, refuses the file), with their signed form.
+ */
+export async function verifyExport(
+  data: unknown,
+  anchor: PublicJwk,
+  source: string,
+): Promise<Map<string, { entry: ParticipantEntry; signed: SignedEntry }>> {
+  const d = data as Partial<DirectoryExport> | null;
+  if (
+    typeof d !== 'object' ||
+    d === null ||
+    d.format !== DIRECTORY_EXPORT_FORMAT ||
+    d.version !== 1 ||
+    !Array.isArray(d.entries)
+  ) {
+    throw new DirectoryError(
+      'ERR_DIRECTORY_FILE_INVALID',
+      `${source} is not a Passerelle directory export (format ${DIRECTORY_EXPORT_FORMAT}, version 1).`,
+    );
+  }
+  const byId = new Map<string, { entry: ParticipantEntry; signed: SignedEntry }>();
+  for (const item of d.entries) {
+    const signed = String(item);
+    let entry: ParticipantEntry;
+    try {
+      entry = await verifyEntry(signed, anchor);
+    } catch (cause) {
+      throw new DirectoryError(
+        'ERR_DIRECTORY_FILE_INVALID',
+        `${source} holds an entry not signed by this trust anchor.`,
+        { cause },
+      );
+    }
+    if (byId.has(entry.id))
+      throw new DirectoryError('ERR_DIRECTORY_FILE_INVALID', `${source} holds ${entry.id} twice.`);
+    byId.set(entry.id, { entry, signed });
+  }
+  return byId;
+}
+
+/**
  * Checks every entry of an export against the anchor (all or nothing: one bad entry refuses the file)
  * and serves them as a {@link KeyResolver}.
  *
@@ -67,35 +109,7 @@ export async function parseDirectoryExport(
   anchor: PublicJwk,
   source = 'directory export',
 ): Promise<OfflineDirectory> {
-  const d = data as Partial<DirectoryExport> | null;
-  if (
-    typeof d !== 'object' ||
-    d === null ||
-    d.format !== DIRECTORY_EXPORT_FORMAT ||
-    d.version !== 1 ||
-    !Array.isArray(d.entries)
-  ) {
-    throw new DirectoryError(
-      'ERR_DIRECTORY_FILE_INVALID',
-      `${source} is not a Passerelle directory export (format ${DIRECTORY_EXPORT_FORMAT}, version 1).`,
-    );
-  }
-  const byId = new Map<string, ParticipantEntry>();
-  for (const signed of d.entries) {
-    let entry: ParticipantEntry;
-    try {
-      entry = await verifyEntry(String(signed), anchor);
-    } catch (cause) {
-      throw new DirectoryError(
-        'ERR_DIRECTORY_FILE_INVALID',
-        `${source} holds an entry not signed by this trust anchor.`,
-        { cause },
-      );
-    }
-    if (byId.has(entry.id))
-      throw new DirectoryError('ERR_DIRECTORY_FILE_INVALID', `${source} holds ${entry.id} twice.`);
-    byId.set(entry.id, entry);
-  }
+  const byId = new Map([...(await verifyExport(data, anchor, source))].map(([id, v]) => [id, v.entry]));
   // The verified entries resolve keys exactly as any static set of public keys does.
   const keys = createStaticResolver([...byId.values()].map(entryKeys));
   return {

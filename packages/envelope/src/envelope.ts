@@ -110,9 +110,14 @@ function assertEnvelopeShape(value: unknown): Envelope {
 
 const RESOLVER_CODES = ['ERR_UNKNOWN_SENDER', 'ERR_KEY_NOT_FOUND', 'ERR_KEY_NOT_VALID_AT'] as const;
 
-async function resolveSenderKey(resolver: KeyResolver, meta: EnvelopeMeta, kid: string): Promise<PublicJwk> {
+async function resolveSenderKey(
+  resolver: KeyResolver,
+  meta: EnvelopeMeta,
+  kid: string,
+  at = new Date(meta.issuedAt),
+): Promise<PublicJwk> {
   try {
-    return await resolver.resolve(meta.sender, 'sig', new Date(meta.issuedAt), kid);
+    return await resolver.resolve(meta.sender, 'sig', at, kid);
   } catch (err) {
     for (const code of RESOLVER_CODES) {
       if (isPasserelleError(err, code))
@@ -213,6 +218,12 @@ export interface OpenOptions {
   now?: Date;
   /** Allowed distance between `issuedAt` and `now`, both ways; `Infinity` when replaying old messages. */
   freshnessMs?: number;
+  /**
+   * A time at which the sender's key must still be valid besides `issuedAt`: when the message entered the
+   * exchange. A key revoked since (its `notAfter` set to the compromise) then signs nothing new, however its
+   * holder backdates `issuedAt`.
+   */
+  keyValidAt?: Date;
   maxBytes?: number;
   provider?: CryptoProvider;
 }
@@ -221,7 +232,8 @@ export interface OpenOptions {
  * Checks and opens an envelope addressed to `recipient`. Checks, in order, each with its code: size
  * (ERR_ENVELOPE_TOO_LARGE), JSON and shape (ERR_ENVELOPE_MALFORMED), seal header allowlist
  * (ERR_ALG_NOT_ALLOWED), sender key at `issuedAt` (ERR_UNKNOWN_SENDER, ERR_KEY_NOT_FOUND,
- * ERR_KEY_NOT_VALID_AT), seal (ERR_SEAL_INVALID), JWE header allowlist then decryption
+ * ERR_KEY_NOT_VALID_AT), seal (ERR_SEAL_INVALID), the same key still valid at `keyValidAt` if given
+ * (ERR_KEY_NOT_VALID_AT), JWE header allowlist then decryption
  * (ERR_ALG_NOT_ALLOWED, ERR_DECRYPTION_FAILED), inner signature (ERR_ALG_NOT_ALLOWED,
  * ERR_SIGNATURE_INVALID), inner and outer meta equal (ERR_META_MISMATCH), recipient (ERR_WRONG_RECIPIENT),
  * freshness (ERR_NOT_FRESH).
@@ -238,7 +250,8 @@ export async function openEnvelope(
   const provider = options.provider ?? defaultProvider;
   const envelope = parseEnvelope(raw, options);
   const { meta } = envelope;
-  await checkSeal(envelope, options.resolver, provider);
+  const { kid: sealKid } = await checkSeal(envelope, options.resolver, provider);
+  if (options.keyValidAt) await resolveSenderKey(options.resolver, meta, sealKid, options.keyValidAt);
 
   const { kid: encKid } = assertJweHeader(decodeProtectedHeader(firstSegment(envelope.jwe), 'jwe'), 'jwe');
   const decryptionKey = options.recipient.encryption.find((k) => k.kid === encKid);

@@ -139,7 +139,13 @@ export const ERROR_CATALOGUE = {
     area: 'directory',
     retryable: false,
     description:
-      'A directory entry is not signed by the trust anchor, is malformed (kind, keys, private members), is stored under another id, or is older than the cached one (rollback); it is ignored.',
+      'A directory entry is not signed by the trust anchor, is malformed (kind, keys, private members, version), or is stored under another id; it is ignored.',
+  },
+  ERR_DIRECTORY_ROLLBACK: {
+    area: 'directory',
+    retryable: false,
+    description:
+      'A directory entry signed by the trust anchor is older (by version, then date) than the one this host has accepted for the participant, in this process or before a restart (its directory state file): an earlier entry put back, e.g. one from before a key was revoked. It is refused and reported with both versions; the accepted entry stays in use.',
   },
   ERR_DIRECTORY_FILE_INVALID: {
     area: 'directory',
@@ -512,6 +518,119 @@ export const ERROR_CATALOGUE = {
     area: 'procedure',
     retryable: false,
     description: 'A desk action names a participant id this service instance does not host.',
+  },
+  // --- the administrations' HTTP door (packages/door) ---
+  ERR_ACCESS_TOKEN_MISSING: {
+    area: 'door',
+    retryable: false,
+    description:
+      'The request to a door has no bearer access token in its Authorization header (HTTP 401, urn:problem-type:belgif:noAccessToken).',
+  },
+  ERR_ACCESS_TOKEN_INVALID: {
+    area: 'door',
+    retryable: false,
+    description:
+      'The bearer access token is malformed, unknown, or belongs to a client that was revoked (HTTP 401, urn:problem-type:belgif:invalidAccessToken).',
+  },
+  ERR_ACCESS_TOKEN_EXPIRED: {
+    area: 'door',
+    retryable: false,
+    description:
+      'The bearer access token has expired: ask the token endpoint for another (HTTP 401, urn:problem-type:belgif:expiredAccessToken).',
+  },
+  ERR_SCOPE_MISSING: {
+    area: 'door',
+    retryable: false,
+    description:
+      'The access token lacks the scope the operation requires (read, decide or admin); the problem lists it in requiredScopes (HTTP 403, urn:problem-type:belgif:missingScope).',
+  },
+  ERR_CLIENT_AUTHENTICATION_FAILED: {
+    area: 'door',
+    retryable: false,
+    description:
+      'The token endpoint could not authenticate the calling system: no HTTP Basic credentials, an unknown client id, a wrong secret or a revoked client (HTTP 401, OAuth 2.0 invalid_client).',
+  },
+  ERR_GRANT_INVALID: {
+    area: 'door',
+    retryable: false,
+    description:
+      'The token request is not a client-credentials grant (grant_type=client_credentials, form-encoded), or asks for a scope the client was not given (HTTP 400, OAuth 2.0 unsupported_grant_type, invalid_request or invalid_scope).',
+  },
+  ERR_CLIENT_NOT_FOUND: {
+    area: 'door',
+    retryable: false,
+    description: 'No client of this door has this id (HTTP 404).',
+  },
+  ERR_CLIENT_EXISTS: {
+    area: 'door',
+    retryable: false,
+    description:
+      'A client with this id already exists in this door; a revoked id is not given again (HTTP 409).',
+  },
+  ERR_OFFICER_INVALID: {
+    area: 'door',
+    retryable: false,
+    description:
+      'The Passerelle-Officer header is missing on an operation that records who took it, or is not a pseudonymous officer id (a UUID, or a prefix and 8 to 32 hexadecimal digits such as off-3f9a27c1): never a name or an e-mail address (HTTP 400).',
+  },
+  ERR_IDEMPOTENCY_KEY_MISSING: {
+    area: 'door',
+    retryable: false,
+    description:
+      'An action that must be idempotent was sent without an Idempotency-Key header, or with one that is not 1 to 255 visible ASCII characters (HTTP 400).',
+  },
+  ERR_CURSOR_INVALID: {
+    area: 'door',
+    retryable: false,
+    description:
+      'The cursor of a collection page was not made by this door for this collection (altered, truncated or from another list): start again from the first page (HTTP 400).',
+  },
+  ERR_RATE_LIMITED: {
+    area: 'door',
+    retryable: true,
+    description:
+      'Too many requests from this address in the window; the problem and Retry-After say when to try again (HTTP 429, urn:problem-type:belgif:tooManyRequests).',
+  },
+  ERR_ROUTE_UNGUARDED: {
+    area: 'door',
+    retryable: false,
+    description:
+      'A route was added to a door without saying who may call it: its config needs { scope: "read" | "decide" | "admin" } or { public: true } (refused at start-up, and with 403 if it is reached anyway).',
+  },
+  ERR_EVENT_INVALID: {
+    area: 'door',
+    retryable: false,
+    description:
+      'An event does not make a valid CloudEvent for this door: type not <service>.<resourceType>.notify.<pastParticiple>, subject not an opaque resource id, or data that is not JSON; the message names the attribute.',
+  },
+  ERR_EVENT_NOT_FOUND: {
+    area: 'door',
+    retryable: false,
+    description:
+      "The event named (by id or position) is not in the door's event log, or no longer: it was never there or its retention has passed (HTTP 404).",
+  },
+  ERR_EVENT_LOG_CONFLICT: {
+    area: 'door',
+    retryable: true,
+    description:
+      "An event could not be appended after its subject's latest one: other appends to the same subject kept winning through every retry.",
+  },
+  ERR_WEBHOOK_URL_REFUSED: {
+    area: 'door',
+    retryable: false,
+    description:
+      'A webhook URL is not http(s), carries credentials or a fragment, or points at an address the door does not call (link-local and cloud metadata addresses, private or loopback ranges unless configured) (HTTP 400).',
+  },
+  ERR_SUBSCRIPTION_NOT_FOUND: {
+    area: 'door',
+    retryable: false,
+    description: 'No webhook subscription of this client has this id (HTTP 404).',
+  },
+  ERR_DELIVERY_NOT_FOUND: {
+    area: 'door',
+    retryable: false,
+    description:
+      "The subscription's delivery log has no delivery of this event (never sent to it, or the log's retention has passed) (HTTP 404).",
   },
 } as const satisfies Record<string, { area: string; retryable: boolean; description: string }>;
 

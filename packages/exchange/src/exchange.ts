@@ -57,6 +57,8 @@ import {
   outboxBucketName,
 } from './receipts.js';
 import { JetStreamApiCodes, StreamNames, Subjects, provisionStreams } from './streams.js';
+import { classifyNatsFailure } from './nats-failure.js';
+import { RetriesEnded, retrying } from './retry.js';
 import { type SendOptions, type SentMessage, Sender } from './send.js';
 import { parseMessageSubject, receiptSubject } from './subjects.js';
 
@@ -215,37 +217,46 @@ export async function connectExchange(options: ExchangeOptions): Promise<Exchang
     }));
   try {
     // Stream creation right after a restart can exceed the default 5 s on two cores.
-    const jsm = await jetstreamManager(nc, {
-      timeout: 30_000,
-      ...(options.exchangeApiPrefix ? { apiPrefix: options.exchangeApiPrefix, checkAPI: false } : {}),
-    });
-    // The API level is the server's: a participant with an account of its own asks its own JetStream.
-    await assertJetStreamApiLevel(
-      options.exchangeApiPrefix ? await jetstreamManager(nc, { timeout: 30_000, checkAPI: false }) : jsm,
+    const jsm = await retrying(() =>
+      jetstreamManager(nc, {
+        timeout: 30_000,
+        ...(options.exchangeApiPrefix ? { apiPrefix: options.exchangeApiPrefix, checkAPI: false } : {}),
+      }),
     );
+    // The API level is the server's: a participant with an account of its own asks its own JetStream.
+    const own = options.exchangeApiPrefix
+      ? await retrying(() => jetstreamManager(nc, { timeout: 30_000, checkAPI: false }))
+      : jsm;
+    // every step rides out an election (a cluster restarting with the service): a service process starts
+    await retrying(() => assertJetStreamApiLevel(own));
     const provision = options.provision !== false;
     if (provision) {
-      await provisionStreams(jsm, { replicas: options.replicas ?? 1 });
-      await ensureConsumers(jsm, options.participant, options.consumer);
+      await retrying(() => provisionStreams(jsm, { replicas: options.replicas ?? 1 }));
+      await retrying(() => ensureConsumers(jsm, options.participant, options.consumer));
     } else {
-      await assertProvisioned(jsm, nc, options.participant);
+      await retrying(() => assertProvisioned(jsm, nc, options.participant));
     }
     const instanceId = options.instanceId ?? `${options.participant}/${randomUUID().slice(0, 8)}`;
-    const idempotency = await IdempotencyStore.open(nc, options.participant, {
-      owner: instanceId,
-      replicas: options.replicas ?? 1,
-      // A lease outlives no more than one ack_wait: the server redelivers only after it passed unrenewed.
-      leaseMs: options.consumer?.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
-      create: provision,
-    });
-    const outbox = await Outbox.open(nc, options.participant, {
-      replicas: options.replicas ?? 1,
-      create: provision,
-    });
+    const idempotency = await retrying(() =>
+      IdempotencyStore.open(nc, options.participant, {
+        owner: instanceId,
+        replicas: options.replicas ?? 1,
+        // A lease outlives no more than one ack_wait: the server redelivers only after it passed unrenewed.
+        leaseMs: options.consumer?.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
+        create: provision,
+      }),
+    );
+    const outbox = await retrying(() =>
+      Outbox.open(nc, options.participant, {
+        replicas: options.replicas ?? 1,
+        create: provision,
+      }),
+    );
     return new Exchange(options, nc, owned, jsm, idempotency, outbox);
   } catch (err) {
     if (owned) await nc.close();
-    throw err;
+    // the caller sees what failed last, not the retries around it
+    throw err instanceof RetriesEnded ? err.end.cause : err;
   }
 }
 
@@ -272,17 +283,22 @@ async function assertProvisioned(
   participant: string,
 ): Promise<void> {
   const missing: string[] = [];
+  // not found, or not readable with these credentials: missing; anything passing is thrown, to be retried
+  const orMissing =
+    (what: string) =>
+    (err: unknown): void => {
+      if (classifyNatsFailure(err) !== 'refused') throw err;
+      missing.push(what);
+    };
   for (const name of [inboxConsumerName(participant), receiptConsumerName(participant)]) {
-    await jsm.consumers
-      .info(StreamNames.exchange, name)
-      .catch(() => missing.push(`consumer EXCHANGE/${name}`));
+    await jsm.consumers.info(StreamNames.exchange, name).catch(orMissing(`consumer EXCHANGE/${name}`));
   }
   const kvm = new Kvm(nc);
   for (const bucket of [idempotencyBucketName(participant), outboxBucketName(participant)]) {
     await kvm
       .open(bucket)
       .then((kv) => kv.status())
-      .catch(() => missing.push(`bucket ${bucket}`));
+      .catch(orMissing(`bucket ${bucket}`));
   }
   if (missing.length) {
     throw new ExchangeError(
@@ -293,7 +309,12 @@ async function assertProvisioned(
   }
 }
 
-const DEFAULT_FRESHNESS_MS = 7 * 24 * 60 * 60 * 1000;
+/**
+ * How far `issuedAt` may be from when the server stored a message: the time from sealing to storing, which
+ * a send keeps under a day (kept bytes older than 23 hours are sealed anew, send.ts). A
+ * replay of captured bytes is refused past it, whatever the idempotency records say (SECURITY.md).
+ */
+const DEFAULT_FRESHNESS_MS = 24 * 60 * 60 * 1000;
 /** How long a stop waits for handlers in flight by default (`stopGraceMs`). */
 export const DEFAULT_STOP_GRACE_MS = 30_000;
 
@@ -670,6 +691,8 @@ export class Exchange {
         resolver: directory,
         now: firstStored,
         freshnessMs: this.options.freshnessMs ?? DEFAULT_FRESHNESS_MS,
+        // a key revoked since signs nothing the server stored after: the storage time, never later than now
+        keyValidAt: new Date(Math.min(firstStored.getTime(), Date.now())),
         provider: this.provider,
         ...(this.options.maxBytes !== undefined ? { maxBytes: this.options.maxBytes } : {}),
       });

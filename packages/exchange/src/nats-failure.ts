@@ -1,9 +1,11 @@
-import { JetStreamApiError } from '@nats-io/jetstream';
+import { JetStreamApiError, JetStreamError } from '@nats-io/jetstream';
 import {
   ClosedConnectionError,
+  ConnectionError,
   DrainingConnectionError,
   NoRespondersError,
   PermissionViolationError,
+  RequestError,
   TimeoutError,
 } from '@nats-io/nats-core';
 
@@ -14,8 +16,9 @@ import {
  *   `JetStreamNotEnabled` around a `NoRespondersError`) or JetStream said it is briefly unable to serve:
  *   the operation did not happen, and may succeed once an election is over;
  * - `unknown`: no answer in time, or the link dropped while waiting: the operation may have happened;
- * - `refused`: the server answered with an error (permission, a JetStream API error): it did not happen,
- *   and the same request would be refused again.
+ * - `refused`: the server answered with an error (permission, a JetStream API error), or the caller's own
+ *   code refused before asking (a typed error, a wrong argument): it did not happen, and the same request
+ *   would be refused again.
  */
 export type NatsFailure = 'closed' | 'unavailable' | 'unknown' | 'refused';
 
@@ -50,9 +53,10 @@ export function classifyNatsFailure(err: unknown): NatsFailure {
   if (has(NoRespondersError)) return 'unavailable';
   const api = chain.find((e): e is JetStreamApiError => e instanceof JetStreamApiError);
   if (api) return PASSING_API_CODES.has(api.code) ? 'unavailable' : 'refused';
-  if (has(TimeoutError)) return 'unknown';
-  // anything else the client raises mid-request (a disconnect, a protocol error) leaves the outcome open
-  return 'unknown';
+  // a time-out, a request or connection lost on the way, an answer that did not parse: the outcome is open
+  if (has(TimeoutError) || has(RequestError) || has(ConnectionError) || has(JetStreamError)) return 'unknown';
+  // anything else is a decision or a mistake of the caller's (a typed refusal, a wrong argument)
+  return 'refused';
 }
 
 /** Whether a failure may pass by itself, so that the same request is worth sending again. */

@@ -1,5 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import { Kvm } from '@nats-io/kv';
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type MetaKey, isWellFormedMetaField } from '@passerelle/envelope';
 import { ExchangeError } from './exchange-error.js';
@@ -100,6 +101,8 @@ export class Outbox {
 
   private constructor(
     private readonly kv: KV,
+    private readonly jsm: JetStreamManager,
+    private readonly name: string,
     private readonly recentMax = 10_000,
   ) {}
 
@@ -120,7 +123,21 @@ export class Outbox {
             replicas: options.replicas ?? 1,
             timeout: 30_000,
           });
-    return new Outbox(kv);
+    return new Outbox(kv, await jetstreamManager(nc, { timeout: 10_000, checkAPI: false }), name);
+  }
+
+  /**
+   * The record as the bucket's leader holds it. A KV get may be answered by a replica that has not yet
+   * applied the latest write (direct get): a receipt must not be refused as "never sent" on its word.
+   */
+  private async fromLeader(id: string): Promise<{ record: OutboxRecord; revision: number } | undefined> {
+    const stored = await this.jsm.streams.getMessage(`KV_${this.name}`, {
+      last_by_subj: `$KV.${this.name}.${id}`,
+    });
+    if (!stored) return undefined;
+    const operation = stored.header?.get('KV-Operation');
+    if (operation === 'DEL' || operation === 'PURGE') return undefined;
+    return { record: stored.json<OutboxRecord>(), revision: stored.seq };
   }
 
   async recordSent(record: OutboxRecord): Promise<void> {
@@ -171,15 +188,22 @@ export class Outbox {
 
   /**
    * Removes the record of a message this process recorded and then did not send (its send failed with
-   * nothing published), unless the record changed since: it would otherwise wait for a receipt for ever.
+   * nothing published), so that it does not wait for a receipt for ever. `sole`: the id is this send's own
+   * (a plain send's): the record is deleted without reading it first, which also stops a create whose answer
+   * was lost from landing afterwards (it expects no earlier revision). Otherwise (a caller's stable id, which
+   * another attempt may be using) it goes only while it still holds these bytes and no receipt.
    */
-  async forget(record: OutboxRecord): Promise<void> {
+  async forget(record: OutboxRecord, { sole = false }: { sole?: boolean } = {}): Promise<void> {
+    this.recent.delete(record.id);
+    if (sole) {
+      await this.kv.delete(record.id);
+      return;
+    }
     const entry = await this.kv.get(record.id);
     if (!entry || entry.operation !== 'PUT') return;
     const standing = entry.json<OutboxRecord>();
     if (standing.receipt || standing.envelopeSha256 !== record.envelopeSha256) return;
     await this.kv.delete(record.id, { previousSeq: entry.revision });
-    this.recent.delete(record.id);
   }
 
   private remember(record: OutboxRecord, revision: number): void {
@@ -215,13 +239,17 @@ export class Outbox {
     }
     for (let attempt = 0; attempt < 5; attempt++) {
       const entry = await this.kv.get(claims.messageId);
-      if (!entry || entry.operation !== 'PUT') return { kind: 'unknown' };
-      const record = entry.json<OutboxRecord>();
+      const found =
+        entry?.operation === 'PUT'
+          ? { record: entry.json<OutboxRecord>(), revision: entry.revision }
+          : await this.fromLeader(claims.messageId);
+      if (!found) return { kind: 'unknown' };
+      const { record, revision } = found;
       const field = receiptMismatch(record, claims);
       if (field) return { kind: 'mismatch', field };
       if (record.receipt) return { kind: 'recorded' };
       try {
-        await this.kv.update(claims.messageId, withReceipt(record, receipt), entry.revision);
+        await this.kv.update(claims.messageId, withReceipt(record, receipt), revision);
         return { kind: 'recorded' };
       } catch {
         // a concurrent update: read again

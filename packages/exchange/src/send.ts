@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import type { Contracts, DossierContext } from '@passerelle/contracts';
 import { participantKind } from '@passerelle/directory';
@@ -74,8 +75,11 @@ export function isRefusedBeforePublishing(err: unknown): boolean {
   return isPasserelleError(err) && REFUSED_BEFORE_PUBLISHING.has(err.code);
 }
 
-/** Envelopes older than this are sealed anew when sent again: recipients refuse them as stale at 7 days. */
-export const KEPT_ENVELOPE_MAX_AGE_MS = 6 * 24 * 60 * 60 * 1000;
+/**
+ * Envelopes older than this are sealed anew when sent again: recipients refuse as stale an envelope the
+ * server stores more than a day after its `issuedAt`, and an hour is left for clocks and retries.
+ */
+export const KEPT_ENVELOPE_MAX_AGE_MS = 23 * 60 * 60 * 1000;
 
 /** What {@link Sender} needs of its exchange. */
 export interface SenderContext {
@@ -107,7 +111,7 @@ interface Prepared {
 interface Progress {
   /** Some recipient may hold this message: an earlier attempt's record stood, or a publish may have landed. */
   mayBeStored: boolean;
-  /** Outbox records this send created, removed again when it fails with nothing stored. */
+  /** Outbox records this send wrote or tried to write, removed again when it fails with nothing stored. */
   created: OutboxRecord[];
 }
 
@@ -173,7 +177,7 @@ export class Sender {
       }
       return sent;
     } catch (err) {
-      throw this.failure(err, type, messageId, progress);
+      throw await this.failure(err, type, messageId, options.messageId !== undefined, progress);
     }
   }
 
@@ -259,10 +263,11 @@ export class Sender {
     if (!p.kept) {
       // Recorded with its bytes before it is published, so that every later attempt (this process after a
       // failure, another after a crash) publishes exactly these bytes, which the receipt names.
+      // noted before the write: one whose answer is lost may still land, and must then be removed too
+      progress.created.push(mine);
       const standing = await this.outboxStep(() => outbox.recordFirst(mine));
-      if (standing.envelopeSha256 === mine.envelopeSha256) {
-        progress.created.push(mine);
-      } else {
+      if (standing.envelopeSha256 !== mine.envelopeSha256) {
+        progress.created.pop();
         progress.mayBeStored = true;
         if (standing.receipt) return undefined;
         if (standing.envelope && Date.now() - Date.parse(standing.sentAt) < KEPT_ENVELOPE_MAX_AGE_MS) {
@@ -335,19 +340,43 @@ export class Sender {
   }
 
   /**
+   * Removes the outbox record of a message not sent once the outbox answers again, trying every few
+   * seconds until the exchange stops; a process that stops first leaves it listed by `unreceipted()`.
+   */
+  private forgetLater(record: OutboxRecord, sole: boolean): void {
+    const { signal } = this.ctx.retry;
+    void (async () => {
+      while (!signal?.aborted) {
+        try {
+          await retrying(() => this.ctx.outbox.forget(record, { sole }), { ...(signal ? { signal } : {}) });
+          return;
+        } catch {
+          await sleep(5_000, undefined, { ...(signal ? { signal } : {}), ref: false }).catch(() => undefined);
+        }
+      }
+      this.ctx.logger.warn({ id: record.id }, 'the outbox record of a message not sent stays');
+    })();
+  }
+
+  /**
    * The error a failed send rejects with: a refusal of the message itself as it is; otherwise
    * `ERR_NOT_SENT` when no recipient can hold it (the records this send made are removed, in the background), or
    * `ERR_SEND_OUTCOME_UNKNOWN`. Both carry the message id and the cause.
    */
-  private failure(err: unknown, type: string, messageId: string, progress: Progress): unknown {
+  private async failure(
+    err: unknown,
+    type: string,
+    messageId: string,
+    stable: boolean,
+    progress: Progress,
+  ): Promise<unknown> {
     if (isRefusedBeforePublishing(err)) return err;
     const cause = isPasserelleError(err) ? err.code : 'an unexpected error';
     if (!progress.mayBeStored) {
-      // in the background, through the same retries: the outbox may be what failed
+      // at once where the outbox answers; where it is what failed, in the background until it does
+      const sole = !stable;
       for (const record of progress.created) {
-        retrying(() => this.ctx.outbox.forget(record), this.ctx.retry).catch(() =>
-          this.ctx.logger.warn({ id: record.id }, 'the outbox record of a message not sent stays'),
-        );
+        await this.ctx.outbox.forget(record, { sole }).catch(() => this.forgetLater(record, sole));
       }
       return new ExchangeError(
         'ERR_NOT_SENT',

@@ -2,11 +2,14 @@ import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jet
 import { type KV, Kvm } from '@nats-io/kv';
 import {
   type EnvelopeMeta,
+  createStaticResolver,
   deriveMessageId,
   newMessageId,
+  publicKeysOf,
   sealEnvelope,
   sha256Hex,
   signCompact,
+  toPublicJwk,
 } from '@passerelle/envelope';
 import { headers } from '@nats-io/nats-core';
 import { useNatsServer } from '@passerelle/testing/vitest';
@@ -471,6 +474,53 @@ describe('exchange runtime', () => {
     await replayDeadLetter(jetstream(post.nc), jsm, letter.seq);
     await post.awaitReceipt(sent!.id, 15_000);
     expect(effects).toBe(1);
+  });
+
+  test('exchange - a revoked signing key is refused for what the server stored after the revocation, however early its issuedAt', async () => {
+    const postKeys = fx.keys.get(POST)!;
+    const revokedAt = new Date(Date.now() - 60 * 60 * 1000);
+    // the directory as the receiver knows it after the revocation: the post's key ended an hour ago
+    const revokedPost = {
+      ...publicKeysOf(postKeys),
+      signing: [{ ...toPublicJwk(postKeys.signing), notAfter: revokedAt.toISOString() }],
+    };
+    const directory = createStaticResolver([
+      revokedPost,
+      ...[...fx.keys.values()].filter((k) => k.participantId !== POST).map(publicKeysOf),
+    ]);
+    const oe = await connect(OE, { directory });
+    let calls = 0;
+    oe.subscribe({ 'visa-issued': async () => void calls++ });
+    const rejected = new Promise<{ code: string }>((resolve) => oe.onRejection(resolve));
+    // the holder of the stolen key seals a message dated before the revocation, and publishes it now
+    const id = newMessageId();
+    const envelope = await sealEnvelope({
+      meta: {
+        id,
+        type: 'visa-issued',
+        schemaVersion: 1,
+        sender: POST,
+        recipient: OE,
+        dossierId: 'DOSSIER-BACKDATED',
+        issuedAt: new Date(revokedAt.getTime() - 60 * 60 * 1000).toISOString(),
+        correlationId: id,
+        causationId: null,
+      },
+      payload: example('visa-issued'),
+      sender: postKeys,
+      recipientKey: await fx.resolver.resolve(OE, 'enc', new Date()),
+    });
+    const post = await connect(POST);
+    await jetstream(post.nc).publish(`pex.msg.visa-issued.${POST}.${OE}`, JSON.stringify(envelope), {
+      msgID: id,
+    });
+    expect((await rejected).code).toBe('ERR_KEY_NOT_VALID_AT');
+    const letters = await listDeadLetters(oe.jsm, { participant: OE });
+    expect(letters.at(-1)).toMatchObject({
+      code: 'ERR_KEY_NOT_VALID_AT',
+      originalSubject: `pex.msg.visa-issued.${POST}.${OE}`,
+    });
+    expect(calls).toBe(0);
   });
 
   test('exchange - a dead letter that cannot be written on the last delivery is tried again, not lost or held', async () => {

@@ -12,7 +12,13 @@ import {
   waitForClusterReady,
 } from '@passerelle/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type Exchange, connectNats, provisionParticipant, provisionStreams } from '../src/index.js';
+import {
+  type Exchange,
+  connectNats,
+  listDeadLetters,
+  provisionParticipant,
+  provisionStreams,
+} from '../src/index.js';
 import { type Fixture, connectParticipant, example, makeFixture, repoRoot } from './fixtures.js';
 
 const POST = 'post-ankara';
@@ -158,6 +164,7 @@ describe('sending under faults on a 3-node cluster', { timeout: 600_000 }, () =>
     const acknowledged = new Set<string>();
     /** Ids of plain sends reported as not sent: sent again under a new id, never to arrive themselves. */
     const notSent = new Set<string>();
+    const notSentAt = new Map<string, string>();
     const failures = new Map<string, number>();
     const untyped: string[] = [];
     const payload = example('visa-issued');
@@ -186,6 +193,7 @@ describe('sending under faults on a 3-node cluster', { timeout: 600_000 }, () =>
           if (e.code === 'ERR_NOT_SENT' && !stable) {
             // as an application would: not sent, so sent again as a new message
             notSent.add(deriveMessageId(failedId, OE));
+            notSentAt.set(deriveMessageId(failedId, OE), new Date().toISOString());
             messageId = undefined;
           } else {
             // unknown outcome (or a stable id): sent again under the same id, as the error says
@@ -295,8 +303,19 @@ describe('sending under faults on a 3-node cluster', { timeout: 600_000 }, () =>
       expect(rerun.length).toBeLessThanOrEqual(16);
       expect([...byId.keys()].filter((id) => notSent.has(id))).toEqual([]);
       expect(new Set(byId.keys())).toEqual(acknowledged);
-      const deadLetters = await jsm.streams.info('DEADLETTER');
-      expect(deadLetters.state.messages).toBe(0);
+      const deadLetters = [
+        ...(await listDeadLetters(jsm, { participant: OE })),
+        ...(await listDeadLetters(jsm, { participant: POST })),
+      ].map((d) => ({
+        code: d.code,
+        reason: d.reason,
+        subject: d.originalSubject,
+        id: d.messageId,
+        deliveries: d.deliveries,
+        notSent: d.messageId ? notSent.has(d.messageId) : undefined,
+        acknowledged: d.messageId ? acknowledged.has(d.messageId) : undefined,
+      }));
+      expect(deadLetters).toEqual([]);
       console.log(
         `send faults: ${faults.join('; ')}; ${acknowledged.size} acknowledged and handled, ${rerun.length} run again after the receiver's kill; failures ${JSON.stringify([...failures])}, ${notSent.size} not sent (never delivered)`,
       );

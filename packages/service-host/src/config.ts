@@ -3,16 +3,26 @@ import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { loadContracts } from '@passerelle/contracts';
 import {
+  type DirectoryClient,
   type ParticipantKind,
+  type RejectedEntry,
   createDirectoryClient,
   loadAnchor,
+  STORAGE_KEY_FILE,
   loadDirectoryFile,
   loadParticipantKeys,
+  loadStorageKeys,
   participantKind,
 } from '@passerelle/directory';
 import type { KeyResolver } from '@passerelle/envelope';
-import { PasserelleError } from '@passerelle/errors';
-import { type LoadedCredentials, connectNats, loadCredentials } from '@passerelle/exchange';
+import { PasserelleError, isPasserelleError } from '@passerelle/errors';
+import {
+  type LoadedCredentials,
+  type Logger,
+  connectNats,
+  createLogger,
+  loadCredentials,
+} from '@passerelle/exchange';
 import type { HostedServiceConfig } from './host.js';
 
 /** The start-up settings of a service, from a JSON file and the environment. */
@@ -27,6 +37,12 @@ export interface ServiceSettings {
   anchor: string;
   /** Offline directory export instead of the live directory bucket. Env `PASSERELLE_DIRECTORY_FILE`. */
   directoryFile?: string;
+  /**
+   * The host's directory state file (the entries it has accepted, mode 0600), so that a restart refuses an
+   * entry older than one accepted before. Env `PASSERELLE_DIRECTORY_STATE`; file `directoryState`; default
+   * `<keysDir>/directory-state.<service>.json`. One file per process.
+   */
+  directoryState: string;
   /** Repository root holding `contracts/` and `schemas/`. Env `PASSERELLE_CONTRACTS_ROOT`. */
   contractsRoot?: string;
   /**
@@ -112,6 +128,8 @@ export async function readServiceSettings(
   const anchor = text('PASSERELLE_ANCHOR', 'anchor');
   if (!anchor) throw bad(service, 'anchor (PASSERELLE_ANCHOR)', 'is required');
   const directoryFile = text('PASSERELLE_DIRECTORY_FILE', 'directoryFile');
+  const directoryState =
+    text('PASSERELLE_DIRECTORY_STATE', 'directoryState') ?? join(keysDir, `directory-state.${service}.json`);
   const contractsRoot = text('PASSERELLE_CONTRACTS_ROOT', 'contractsRoot');
   const credentialsDir = text('PASSERELLE_CREDENTIALS_DIR', 'credentialsDir');
   const known = new Set([
@@ -120,6 +138,7 @@ export async function readServiceSettings(
     'keysDir',
     'anchor',
     'directoryFile',
+    'directoryState',
     'contractsRoot',
     'credentialsDir',
   ]);
@@ -130,6 +149,7 @@ export async function readServiceSettings(
     keysDir,
     anchor,
     ...(directoryFile ? { directoryFile } : {}),
+    directoryState,
     ...(contractsRoot ? { contractsRoot } : {}),
     ...(credentialsDir ? { credentialsDir } : {}),
     extra,
@@ -137,12 +157,36 @@ export async function readServiceSettings(
 }
 
 /**
+ * Logs each directory entry the client refuses (error level: an entry older than the accepted one is
+ * what a rollback by whoever runs NATS looks like), with its code, participant and versions.
+ */
+export function logDirectoryRejections(logger: Logger): (rejected: RejectedEntry) => void {
+  return ({ key, revision, error }) => {
+    const code = isPasserelleError(error) ? error.code : undefined;
+    const details = isPasserelleError(error) ? error.details : undefined;
+    logger.error(
+      {
+        code,
+        participant: key.slice(0, 64),
+        revision,
+        ...(code === 'ERR_DIRECTORY_ROLLBACK' ? details : {}),
+      },
+      code === 'ERR_DIRECTORY_ROLLBACK'
+        ? 'directory entry refused: older than the one this host accepted (rollback)'
+        : 'directory entry refused',
+    );
+  };
+}
+
+/**
  * Turns settings into a {@link HostedServiceConfig}: loads each hosted id's keys, the trust anchor, the
- * directory (live bucket, or an offline export) and the contracts. `close` ends the directory connection.
+ * directory (live bucket followed with the host's state file, or an offline export) and the contracts;
+ * directory entries refused are logged with `logger`. `close` ends the directory connection.
  */
 export async function loadHostedConfig(
   service: string,
   settings: ServiceSettings,
+  logger: Logger = createLogger(service),
 ): Promise<LoadedHostedConfig> {
   const participants = await Promise.all(
     settings.participants.map(async (id) => {
@@ -156,6 +200,19 @@ export async function loadHostedConfig(
             details: { setting: 'keysDir', participant: id },
             cause,
           },
+        );
+      }
+    }),
+  );
+  const storageKeys = await Promise.all(
+    settings.participants.map(async (id) => {
+      try {
+        return await loadStorageKeys(join(settings.keysDir, id), id);
+      } catch (cause) {
+        throw new PasserelleError(
+          'ERR_CONFIG_INVALID',
+          `${service} setting keysDir has no usable storage keyring for ${id} (${id}/${STORAGE_KEY_FILE}; \`passerelle keys storage <key folder>\` creates one)`,
+          { details: { setting: 'keysDir', participant: id }, cause },
         );
       }
     }),
@@ -186,13 +243,29 @@ export async function loadHostedConfig(
   const first = credentials.get(settings.participants[0]!);
   const servers = first?.servers ?? settings.servers;
   let directory: KeyResolver;
+  let client: DirectoryClient | undefined;
   let nc: NatsConnection | undefined;
   if (settings.directoryFile) {
     directory = await loadDirectoryFile(settings.directoryFile, anchor);
   } else {
     // The directory is read with the first hosted id's credentials (read access is granted to every participant).
-    nc = await connectNats({ ...first?.connection, servers, name: `${service}-directory` });
-    directory = await createDirectoryClient({ nc, anchor });
+    const live = await connectNats({ ...first?.connection, servers, name: `${service}-directory` });
+    nc = live;
+    client = await createDirectoryClient({
+      nc: live,
+      anchor,
+      stateFile: settings.directoryState,
+      onRejected: logDirectoryRejections(logger),
+    }).catch(async (cause: unknown) => {
+      await live.close();
+      if (!isPasserelleError(cause, 'ERR_DIRECTORY_FILE_INVALID')) throw cause;
+      throw new PasserelleError(
+        'ERR_CONFIG_INVALID',
+        `${service} setting directoryState (PASSERELLE_DIRECTORY_STATE) is not a usable directory state file`,
+        { details: { setting: 'directoryState' }, cause },
+      );
+    });
+    directory = client;
   }
   // The live directory's connection closing for good (reconnection attempts spent) leaves the service on
   // its cached entries, blind to rotations and revocations: a failure, like its exchanges' own.
@@ -207,6 +280,7 @@ export async function loadHostedConfig(
   return {
     config: {
       participants,
+      storageKeys,
       directory,
       contracts,
       servers,
@@ -224,6 +298,7 @@ export async function loadHostedConfig(
     },
     close: async () => {
       closing = true;
+      await client?.close();
       if (nc && !nc.isClosed()) await nc.drain();
     },
   };

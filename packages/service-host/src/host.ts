@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
 import type { Contracts } from '@passerelle/contracts';
-import { type ParticipantKind, participantKind } from '@passerelle/directory';
+import { type ParticipantKind, type StorageKeyring, participantKind } from '@passerelle/directory';
 import {
   DOCUMENTS_BUCKET,
   DecisionArchive,
@@ -14,7 +14,7 @@ import {
   type ObjectSource,
   readDocument,
 } from '@passerelle/documents';
-import { type KeyResolver, type ParticipantKeys, newMessageId } from '@passerelle/envelope';
+import { type KeyResolver, type ParticipantKeys, type PrivateJwk, newMessageId } from '@passerelle/envelope';
 import { PasserelleError, isPasserelleError } from '@passerelle/errors';
 import {
   type AccountSettings,
@@ -30,7 +30,7 @@ import {
   serveMetrics,
 } from '@passerelle/exchange';
 import { DossierStore, type PendingMessage, ProcedureError } from '@passerelle/procedure';
-import { StateCipher, documentSecret } from './at-rest.js';
+import { RECORD_PURPOSES, StateCipher, documentSecret, pseudonymKeys } from './at-rest.js';
 import type { ServiceEvent, ServiceEventListener } from './service-event.js';
 
 /** What is logged of a failure: its catalogue code, if any, and {@link errorSummary} (never its message). */
@@ -75,6 +75,19 @@ function replaceDocumentRef(value: unknown, objectKey: string, ref: DocumentRef)
 export interface HostedServiceConfig {
   /** Private keys of each participant id this instance hosts (all of the service's kind). */
   participants: readonly ParticipantKeys[];
+  /**
+   * The storage keyring of each hosted id (`storage.json` beside its keys, `loadStorageKeys`): what its
+   * dossier records, register pseudonyms and decision documents are sealed under, apart from its signing
+   * key, so that rotating either keeps the other's work. Required, one per hosted id.
+   */
+  storageKeys: readonly StorageKeyring[];
+  /**
+   * LEGACY — read records an earlier release sealed under a key derived from the hosted id's signing key
+   * (default true), logging the first such read per id and kind; each is sealed under the storage key at
+   * its next write, or by `passerelle storage reseal`. Set false once none is left: a stolen signing key
+   * reads those records as long as they exist.
+   */
+  legacyState?: boolean;
   /** Public keys of every participant (a directory client, or an offline directory). */
   directory: KeyResolver;
   /** The exchange agreement and schemas. */
@@ -112,11 +125,11 @@ export interface HostedServiceConfig {
   onFailure?: (reason: string) => void;
   /** Object Store bucket of the decision documents the service issues (default `pex-decisions`). */
   documentsBucket?: string;
-  /** Encrypt the dossier records at rest with each hosted id's key (default true). */
+  /** Encrypt the dossier records at rest under each hosted id's storage key (default true). */
   encryptState?: boolean;
   /**
    * Store the decision documents the service issues encrypted (default true): each under a key derived
-   * from the hosted id's signing key and the document's hash, carried only by the messages that reference
+   * from the hosted id's storage key and the document's hash, carried only by the messages that reference
    * it (see `DecisionArchive.putSealed`). False stores them as they are, readable by whoever reads the bucket.
    */
   encryptDocuments?: boolean;
@@ -164,7 +177,32 @@ export class ServiceHost<S> {
     private readonly outboxRetryMs: number,
     /** Per hosted id, the secret its decision documents' keys derive from; none: stored as they are. */
     private readonly documentSecrets: ReadonlyMap<string, Buffer>,
+    private readonly atRest: AtRest,
   ) {}
+
+  /**
+   * The sealing of a hosted id's records of one kind at rest (`dossiers`, `register`…) under its storage
+   * keyring, or undefined with `encryptState: false`. Reads through the legacy path are logged once per id
+   * and kind.
+   */
+  stateCipher(participant: string, purpose: string): StateCipher | undefined {
+    return this.atRest.cipher(participant, purpose);
+  }
+
+  /** The pseudonyms of a personal identifier for a hosted id, the current one first (see `pseudonymKeys`). */
+  pseudonyms(participant: string, purpose: string, value: string): string[] {
+    const ring = this.atRest.rings.get(participant);
+    if (!ring) throw this.notHosted(participant);
+    return pseudonymKeys(ring, purpose, value, this.atRest.legacySigning.get(participant));
+  }
+
+  private notHosted(participant: string): ProcedureError {
+    return new ProcedureError(
+      'ERR_NOT_HOSTED',
+      `This ${this.service} instance does not host ${participant.slice(0, 64)}.`,
+      { details: { participant: participant.slice(0, 64) } },
+    );
+  }
 
   /** Dossiers whose decided messages are not all sent yet, by `<participant>.<dossierId>`, and when to retry. */
   private readonly unsent = new Map<
@@ -438,12 +476,11 @@ export class ServiceHost<S> {
         exchanges.set(keys.participantId, exchange);
       }
       const first = exchanges.values().next().value as Exchange;
+      const atRest = atRestOf(config, logger);
       const ciphers = new Map(
-        config.encryptState === false
-          ? []
-          : config.participants.map(
-              (k) => [k.participantId, StateCipher.fromPrivateKey(k.signing, 'dossiers')] as const,
-            ),
+        config.participants.map(
+          (k) => [k.participantId, atRest.cipher(k.participantId, RECORD_PURPOSES.dossiers)] as const,
+        ),
       );
       const kv = await openBucket(first.nc, config.bucket ?? `svc-${service}`, config);
       // the store reports a step written but not all sent; the host (built next) keeps and relays it
@@ -474,8 +511,9 @@ export class ServiceHost<S> {
         new Map(
           config.encryptDocuments === false
             ? []
-            : config.participants.map((k) => [k.participantId, documentSecret(k.signing)] as const),
+            : [...atRest.rings].map(([participant, ring]) => [participant, documentSecret(ring)] as const),
         ),
+        atRest,
       );
       keepUnsent = (participant, dossierId, err) => host.keepUnsent(participant, dossierId, err);
       if (config.accountsFor) host.accountsFor = config.accountsFor;
@@ -526,15 +564,7 @@ export class ServiceHost<S> {
   /** The exchange of a hosted id; ERR_NOT_HOSTED otherwise. */
   exchange(participant: string): Exchange {
     const exchange = this.exchanges.get(participant);
-    if (!exchange) {
-      throw new ProcedureError(
-        'ERR_NOT_HOSTED',
-        `This ${this.service} instance does not host ${participant.slice(0, 64)}.`,
-        {
-          details: { participant: participant.slice(0, 64) },
-        },
-      );
-    }
+    if (!exchange) throw this.notHosted(participant);
     return exchange;
   }
 
@@ -674,6 +704,48 @@ export class ServiceHost<S> {
   }
 }
 
+/** The hosted ids' keys at rest: storage keyrings, and signing keys for the legacy path. */
+interface AtRest {
+  rings: ReadonlyMap<string, StorageKeyring>;
+  legacySigning: ReadonlyMap<string, PrivateJwk>;
+  cipher(participant: string, purpose: string): StateCipher | undefined;
+}
+
+function atRestOf(config: HostedServiceConfig, logger: Logger): AtRest {
+  const rings = new Map(config.storageKeys.map((r) => [r.participantId, r] as const));
+  const legacySigning = new Map(
+    config.legacyState === false ? [] : config.participants.map((k) => [k.participantId, k.signing] as const),
+  );
+  const ciphers = new Map<string, StateCipher>();
+  return {
+    rings,
+    legacySigning,
+    cipher(participant, purpose) {
+      if (config.encryptState === false) return undefined;
+      const key = `${participant}\n${purpose}`;
+      let cipher = ciphers.get(key);
+      const ring = rings.get(participant);
+      if (!cipher && ring) {
+        let told = false;
+        const legacySigningKey = legacySigning.get(participant);
+        cipher = StateCipher.fromKeyring(ring, purpose, {
+          ...(legacySigningKey ? { legacySigningKey } : {}),
+          onLegacyRead: () => {
+            if (told) return;
+            told = true;
+            logger.warn(
+              { participant, records: purpose },
+              'LEGACY: a record sealed under the signing key by an earlier release was read; it is sealed under the storage key at its next write (passerelle storage reseal seals them all)',
+            );
+          },
+        });
+        ciphers.set(key, cipher);
+      }
+      return cipher;
+    },
+  };
+}
+
 /**
  * Opens a service bucket: created when missing, or (with `provision: false`, on a secured server where the
  * operator provisions the buckets) only opened.
@@ -712,6 +784,11 @@ export function assertHostedConfig(
     if (k !== kind) throw bad(`participants[${i}]`, `must be a ${kind} id`);
     if (seen.has(keys.participantId)) throw bad(`participants[${i}]`, 'is hosted twice');
     seen.add(keys.participantId);
+  });
+  const rings = new Set((config.storageKeys ?? []).map((r) => r.participantId));
+  config.participants.forEach((keys, i) => {
+    if (!rings.has(keys.participantId))
+      throw bad(`storageKeys`, `has no storage keyring for participants[${i}] (${keys.participantId})`);
   });
   if (!config.nc && !config.servers) throw bad('servers', 'is required without nc');
   if (!config.directory) throw bad('directory', 'is required');

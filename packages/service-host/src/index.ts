@@ -1,8 +1,17 @@
-export { StateCipher, documentSecret, pseudonymKey } from './at-rest.js';
-export { loadHostedConfig, readServiceSettings } from './config.js';
+export { RECORD_PURPOSES, StateCipher, documentSecret, pseudonymKeys } from './at-rest.js';
+export type { RecordStore, StateCipherOptions } from './at-rest.js';
+export { resealRecords } from './reseal.js';
+export type { ResealReport } from './reseal.js';
+export { loadHostedConfig, logDirectoryRejections, readServiceSettings } from './config.js';
 export type { ServiceSettings } from './config.js';
 export { ServiceHost, assertHostedConfig, openBucket } from './host.js';
-export { metricsPortSetting, parseMetricsPort, runServiceMain, textSetting } from './main.js';
+export {
+  legacyStateSetting,
+  metricsPortSetting,
+  parseMetricsPort,
+  runServiceMain,
+  textSetting,
+} from './main.js';
 export type { RunnableService } from './main.js';
 export type { HostedHandlers, HostedServiceConfig } from './host.js';
 export type { ServiceEvent, ServiceEventListener } from './service-event.js';

@@ -48,8 +48,9 @@ export async function runServiceMain(
       );
     }
     const bucket = textSetting(service, settings, 'bucket');
+    const legacyState = legacyStateSetting(service, settings, env);
     const metricsPort = metricsPortSetting(service, settings, env);
-    const loaded = await loadHostedConfig(service, settings);
+    const loaded = await loadHostedConfig(service, settings, logger);
     // until the service has started, a failure is kept, and acted on once it has
     let failed: string | undefined;
     let fail = (reason: string): void => void (failed ??= reason);
@@ -57,6 +58,7 @@ export async function runServiceMain(
       {
         ...loaded.config,
         ...(bucket ? { bucket } : {}),
+        ...(legacyState !== undefined ? { legacyState } : {}),
         ...(metricsPort !== undefined ? { metricsPort } : {}),
         logger,
         onEvent: (e) => logger.info({ event: e }, `${e.kind} ${e.type ?? ''}`.trim()),
@@ -131,6 +133,27 @@ export function textSetting(service: string, settings: ServiceSettings, name: st
     });
   }
   return value;
+}
+
+/**
+ * Whether records an earlier release sealed under the signing key are still read (LEGACY):
+ * `PASSERELLE_LEGACY_STATE` (`true` / `false`), else `legacyState` of the JSON file (a boolean), else
+ * undefined (the host's default, true); anything else is `ERR_CONFIG_INVALID`.
+ */
+export function legacyStateSetting(
+  service: string,
+  settings: ServiceSettings,
+  env: Readonly<Record<string, string | undefined>>,
+): boolean | undefined {
+  const raw = env['PASSERELLE_LEGACY_STATE'] ?? settings.extra['legacyState'];
+  if (raw === undefined || raw === '') return undefined;
+  if (raw === true || raw === 'true') return true;
+  if (raw === false || raw === 'false') return false;
+  throw new PasserelleError(
+    'ERR_CONFIG_INVALID',
+    `${service} setting legacyState (PASSERELLE_LEGACY_STATE) must be true or false`,
+    { details: { setting: 'legacyState' } },
+  );
 }
 
 /**

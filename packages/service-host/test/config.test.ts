@@ -2,7 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { assertHostedConfig, metricsPortSetting, readServiceSettings, textSetting } from '../src/index.js';
+import { generateStorageKeyring } from '@passerelle/directory';
+import {
+  assertHostedConfig,
+  legacyStateSetting,
+  metricsPortSetting,
+  readServiceSettings,
+  textSetting,
+} from '../src/index.js';
 
 const base = {
   PASSERELLE_PARTICIPANTS: 'commune-21004,commune-11002',
@@ -17,7 +24,26 @@ describe('service settings', () => {
       participants: ['commune-21004', 'commune-11002'],
       keysDir: '/keys',
       servers: ['nats://127.0.0.1:4222'],
+      directoryState: '/keys/directory-state.commune.json',
     });
+    const elsewhere = await readServiceSettings('commune', 'commune', {
+      ...base,
+      PASSERELLE_DIRECTORY_STATE: '/var/lib/pex/directory-state.json',
+    });
+    expect(elsewhere.directoryState).toBe('/var/lib/pex/directory-state.json');
+  });
+
+  test('config - legacyState is true, false or absent; anything else is refused naming it', async () => {
+    const s = await readServiceSettings('commune', 'commune', base);
+    expect(legacyStateSetting('commune', s, {})).toBeUndefined();
+    expect(legacyStateSetting('commune', s, { PASSERELLE_LEGACY_STATE: 'false' })).toBe(false);
+    expect(legacyStateSetting('commune', { ...s, extra: { legacyState: true } }, {})).toBe(true);
+    expect(() => legacyStateSetting('commune', s, { PASSERELLE_LEGACY_STATE: 'no' })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_CONFIG_INVALID',
+        message: expect.stringContaining('legacyState'),
+      }),
+    );
   });
 
   test('config - a JSON file holds the same settings and the service-specific ones; the environment wins', async () => {
@@ -103,6 +129,7 @@ describe('service settings', () => {
     const keys = (participantId: string) => ({ participantId }) as never;
     const config = {
       participants: [keys('post-lagos'), keys('post-lagos')],
+      storageKeys: [generateStorageKeyring('post-lagos')],
       directory: {} as never,
       contracts: {} as never,
       servers: 'x',
@@ -120,5 +147,12 @@ describe('service settings', () => {
         servers: undefined,
       }),
     ).toThrow(expect.objectContaining({ message: expect.stringContaining('servers') }));
+    // every hosted id needs its storage keyring
+    expect(() =>
+      assertHostedConfig('consular-post', 'consular-post', {
+        ...config,
+        participants: [keys('post-lagos'), keys('post-ankara')],
+      }),
+    ).toThrow(expect.objectContaining({ message: expect.stringContaining('storageKeys') }));
   });
 });

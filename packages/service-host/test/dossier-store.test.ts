@@ -4,7 +4,8 @@ import { generateParticipantKeys } from '@passerelle/envelope';
 import { DossierStore, type PendingMessage, ProcedureError } from '@passerelle/procedure';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { StateCipher, pseudonymKey } from '../src/index.js';
+import { generateStorageKeyring } from '@passerelle/directory';
+import { StateCipher, pseudonymKeys } from '../src/index.js';
 
 interface Counter {
   n: number;
@@ -168,12 +169,12 @@ describe('dossier store on a JetStream KV bucket', () => {
     for await (const d of store.list('commune-21004')) listed.push(d.dossierId);
     expect(listed).toEqual(['D-STORE-0003']);
   });
-  test('store - records sealed with the participant key: readable by it only, bound to their key', async () => {
-    const keys = await generateParticipantKeys('commune-21004');
-    const other = await generateParticipantKeys('commune-21004');
+  test('store - records sealed with the participant storage key: readable by it only, bound to their key', async () => {
+    const keys = generateStorageKeyring('commune-21004');
+    const other = generateStorageKeyring('commune-21004');
     const kv = await new Kvm(nc).create('svc-sealed-test', { history: 1 });
     const sealed = new DossierStore<{ passport: string }>(kv, {
-      cipher: () => StateCipher.fromPrivateKey(keys.signing, 'dossiers'),
+      cipher: () => StateCipher.fromKeyring(keys, 'dossiers'),
     });
     await sealed.apply(
       'commune-21004',
@@ -191,14 +192,20 @@ describe('dossier store on a JetStream KV bucket', () => {
       code: 'ERR_STATE_UNREADABLE',
     });
     const stranger = new DossierStore(kv, {
-      cipher: () => StateCipher.fromPrivateKey(other.signing, 'dossiers'),
+      cipher: () => StateCipher.fromKeyring(other, 'dossiers'),
     });
     await expect(stranger.get('commune-21004', 'D-SEAL-0001')).rejects.toMatchObject({
       code: 'ERR_STATE_UNREADABLE',
     });
-    expect(pseudonymKey(keys.signing, 'register', 'P1234567')).toMatch(/^[0-9a-f]{32}$/);
-    expect(pseudonymKey(keys.signing, 'register', 'P1234567')).not.toBe(
-      pseudonymKey(other.signing, 'register', 'P1234567'),
-    );
+    const [pseudonym] = pseudonymKeys(keys, 'register', 'P1234567');
+    expect(pseudonym).toMatch(/^[0-9a-f]{32}$/);
+    expect(pseudonymKeys(other, 'register', 'P1234567')).not.toContain(pseudonym);
+    // a storage-key rotation leaves the pseudonyms as they are (the register holds no passport to key again)
+    const next = generateStorageKeyring('commune-21004');
+    const rotated = { ...keys, current: next.current, keys: [...keys.keys, ...next.keys] };
+    expect(pseudonymKeys(rotated, 'register', 'P1234567')).toEqual([pseudonym]);
+    // the legacy pseudonym (derived from the signing key by an earlier release) comes last, when asked for
+    const signing = (await generateParticipantKeys('commune-21004')).signing;
+    expect(pseudonymKeys(keys, 'register', 'P1234567', signing)).toHaveLength(2);
   });
 });

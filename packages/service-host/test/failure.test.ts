@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeAnchor, writeParticipantKeys } from '@passerelle/directory';
+import { generateStorageKeyring, writeAnchor, writeParticipantKeys } from '@passerelle/directory';
 import { loadContracts } from '@passerelle/contracts';
 import { createStaticResolver, generateParticipantKeys, publicKeysOf } from '@passerelle/envelope';
 import { createLogger } from '@passerelle/exchange';
@@ -22,6 +22,7 @@ describe('a host that can no longer work', () => {
     const open = async (): Promise<ServiceHost<unknown>> =>
       ServiceHost.open('consular-post', 'consular-post', {
         participants: [lagos, ankara],
+        storageKeys: [generateStorageKeyring('post-lagos'), generateStorageKeyring('post-ankara')],
         directory: createStaticResolver([lagos, ankara].map(publicKeysOf)),
         contracts: await loadContracts({ root }),
         servers: server.url,

@@ -1,6 +1,6 @@
 /**
  * Runs the auditor as a process. Settings come from the environment (see `readAuditorSettings`):
- * PASSERELLE_NATS_URL, PASSERELLE_AUDITOR_KEY, PASSERELLE_ANCHOR, PASSERELLE_DIRECTORY_FILE,
+ * PASSERELLE_NATS_URL, PASSERELLE_AUDITOR_KEY, PASSERELLE_ANCHOR, PASSERELLE_DIRECTORY_FILE, PASSERELLE_DIRECTORY_STATE,
  * PASSERELLE_AUDITOR_TOKEN or PASSERELLE_AUDITOR_TOKEN_FILE, PASSERELLE_VIEWER_HOST, PASSERELLE_VIEWER_PORT,
  * PASSERELLE_VIEWER_TLS_CERT and PASSERELLE_VIEWER_TLS_KEY,
  * PASSERELLE_CHECKPOINT_EVERY, PASSERELLE_CHECKPOINT_SECONDS, PASSERELLE_EXPORT_FILE, PASSERELLE_LOG_LEVEL.
@@ -23,7 +23,24 @@ async function main(): Promise<void> {
   if (settings.directoryFile) {
     resolver = await loadDirectoryFile(settings.directoryFile, anchor);
   } else {
-    const client = await createDirectoryClient({ nc, anchor });
+    const client = await createDirectoryClient({
+      nc,
+      anchor,
+      stateFile: settings.directoryState,
+      // an entry older than the accepted one (ERR_DIRECTORY_ROLLBACK) names the participant and both versions
+      onRejected: ({ key, revision, error }) => {
+        const { code, details } = error as { code?: string; details?: Record<string, unknown> };
+        logger.error(
+          {
+            code,
+            participant: key.slice(0, 64),
+            revision,
+            ...(code === 'ERR_DIRECTORY_ROLLBACK' ? details : {}),
+          },
+          'directory entry refused',
+        );
+      },
+    });
     resolver = client;
     closeDirectory = () => void client.close();
   }

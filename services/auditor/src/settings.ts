@@ -1,5 +1,6 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { P256_JWK_RULE, type PrivateJwk, isPrivateJwk } from '@passerelle/envelope';
 import { PasserelleError } from '@passerelle/errors';
 
@@ -13,6 +14,11 @@ export interface AuditorSettings {
   anchor: string;
   /** `PASSERELLE_DIRECTORY_FILE`: an offline directory export instead of the live directory bucket. */
   directoryFile?: string;
+  /**
+   * `PASSERELLE_DIRECTORY_STATE`: the directory entries this host has accepted (mode 0600), so that a restart
+   * refuses an older one put back in the bucket (default `directory-state.auditor.json` beside the key file).
+   */
+  directoryState: string;
   /** `PASSERELLE_AUDITOR_TOKEN`, or the first line of the file `PASSERELLE_AUDITOR_TOKEN_FILE`. */
   token: string;
   /** `PASSERELLE_VIEWER_HOST` (default 127.0.0.1) and `PASSERELLE_VIEWER_PORT` (default 8090). */
@@ -98,6 +104,8 @@ export async function readAuditorSettings(
   const checkpointSeconds = integer(env, 'PASSERELLE_CHECKPOINT_SECONDS', 60, 0, 86_400);
   const viewerTls = await readViewerTls(env);
   const directoryFile = env['PASSERELLE_DIRECTORY_FILE'] || undefined;
+  const directoryState =
+    env['PASSERELLE_DIRECTORY_STATE'] || join(dirname(keyFile), 'directory-state.auditor.json');
   const exportFile = env['PASSERELLE_EXPORT_FILE'] || undefined;
   return {
     servers,
@@ -110,6 +118,7 @@ export async function readAuditorSettings(
     checkpointSeconds,
     ...(viewerTls ? { viewerTls } : {}),
     ...(directoryFile ? { directoryFile } : {}),
+    directoryState,
     ...(exportFile ? { exportFile } : {}),
   };
 }

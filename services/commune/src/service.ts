@@ -14,13 +14,7 @@ import {
   assertStep,
   toIsoDate,
 } from '@passerelle/procedure';
-import {
-  type HostedServiceConfig,
-  ServiceHost,
-  StateCipher,
-  openBucket,
-  pseudonymKey,
-} from '@passerelle/service-host';
+import { type HostedServiceConfig, RECORD_PURPOSES, ServiceHost, openBucket } from '@passerelle/service-host';
 import {
   type CommuneDossier,
   type CommuneGrant,
@@ -105,16 +99,35 @@ export async function createCommuneService(config: CommuneConfig): Promise<Commu
     config.registerBucket ?? 'svc-commune-register',
     config,
   );
-  const keysOf = new Map(config.participants.map((k) => [k.participantId, k.signing]));
-  // The register is keyed by a pseudonym of the passport number and encrypted like the dossiers.
+  // The register is keyed by a pseudonym of the passport number and encrypted like the dossiers, both
+  // under the commune's storage keys.
   const register = new DossierStore<RegisteredPermit>(registerKv, {
-    cipher: (communeId) => {
-      const key = keysOf.get(communeId);
-      return key && config.encryptState !== false ? StateCipher.fromPrivateKey(key, 'register') : undefined;
-    },
+    cipher: (communeId) => host.stateCipher(communeId, RECORD_PURPOSES.register),
   });
-  const holderKey = (communeId: string, passport: string): string =>
-    pseudonymKey(keysOf.get(communeId)!, 'register', passport);
+  /**
+   * The holder's register record and the key it is filed under. A record an earlier release filed under a
+   * pseudonym derived from the signing key (LEGACY) is moved to the current pseudonym when found.
+   */
+  async function filed(
+    communeId: string,
+    passport: string,
+  ): Promise<{ key: string; permit: RegisteredPermit | undefined }> {
+    const [key, ...legacy] = host.pseudonyms(communeId, RECORD_PURPOSES.register, passport) as [
+      string,
+      ...string[],
+    ];
+    const permit = await register.get(communeId, key);
+    if (permit !== undefined) return { key, permit };
+    for (const old of legacy) {
+      const found = await register.get(communeId, old);
+      if (found === undefined) continue;
+      await register.apply(communeId, key, `moved:${old}`, () => ({ state: found }), noSend);
+      await registerKv.purge(`${communeId}.${old}`);
+      host.logger.warn({ participant: communeId }, 'LEGACY: a register entry moved to its current pseudonym');
+      return { key, permit: found };
+    }
+    return { key, permit: undefined };
+  }
   const noSend = (): Promise<void> => Promise.resolve();
   const today = (): string => toIsoDate(host.now());
 
@@ -132,7 +145,7 @@ export async function createCommuneService(config: CommuneConfig): Promise<Commu
     if (!passport) return;
     await register.apply(
       communeId,
-      holderKey(communeId, passport),
+      (await filed(communeId, passport)).key,
       `permit:${entry.permitNumber}`,
       () => ({ state: entry }),
       noSend,
@@ -148,7 +161,7 @@ export async function createCommuneService(config: CommuneConfig): Promise<Commu
     correlationId?: string,
   ): Promise<StepResult<CommuneDossier>> {
     const registered = dossier.holderPassport
-      ? await register.get(communeId, holderKey(communeId, dossier.holderPassport))
+      ? (await filed(communeId, dossier.holderPassport)).permit
       : undefined;
     const previous = registered?.permitNumber ?? dossier.expiredPermitNumber;
     if (!previous) {
@@ -239,7 +252,7 @@ export async function createCommuneService(config: CommuneConfig): Promise<Commu
           cur?.phase === 'renewal-pending' ||
           (g.procedure === undefined &&
             passport !== undefined &&
-            (await register.get(communeId, holderKey(communeId, passport))) !== undefined);
+            (await filed(communeId, passport)).permit !== undefined);
         if (renewal) return renew(communeId, m.meta.dossierId, base, grant, m.meta.id, m.meta.correlationId);
         return { state: { ...base, phase: 'annex-46-received' } };
       });
@@ -384,9 +397,7 @@ export async function createCommuneService(config: CommuneConfig): Promise<Commu
           outcome: 'complete',
         });
         const passport = input.passportNumber ?? cur?.holderPassport;
-        const registered = passport
-          ? await register.get(communeId, holderKey(communeId, passport))
-          : undefined;
+        const registered = passport ? (await filed(communeId, passport)).permit : undefined;
         const att = attestRenewalPending(
           communeId,
           dossierId,
@@ -427,8 +438,7 @@ export async function createCommuneService(config: CommuneConfig): Promise<Commu
       host.exchange(communeId);
       await enter(communeId, passportNumber, permit);
     },
-    registeredPermit: (communeId, passportNumber) =>
-      register.get(communeId, holderKey(communeId, passportNumber)),
+    registeredPermit: async (communeId, passportNumber) => (await filed(communeId, passportNumber)).permit,
     close: () => host.close(),
   };
 }

@@ -1,6 +1,6 @@
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
 import type { Contracts } from '@passerelle/contracts';
-import { participantKind } from '@passerelle/directory';
+import { type StorageKeyring, participantKind } from '@passerelle/directory';
 import type { KeyResolver, ParticipantKeys } from '@passerelle/envelope';
 import type { ExchangeMetrics, InboxConsumerOptions, Logger } from '@passerelle/exchange';
 import { PortalError } from './portal-error.js';
@@ -19,6 +19,17 @@ export interface PortalConfig {
   participant: string;
   /** The portal's private keys. */
   keys: ParticipantKeys;
+  /**
+   * The portal's storage keyring (`storage.json` beside its keys): its dossier records and HTTP idempotency
+   * records are sealed under it, apart from its signing key, so that rotating either keeps them readable.
+   */
+  storageKeys: StorageKeyring;
+  /**
+   * LEGACY — read records an earlier release sealed under a key derived from the signing key (default
+   * true), logging the first such read of each kind; set false once none is left (`passerelle storage
+   * reseal`): a stolen signing key reads those records as long as they exist.
+   */
+  legacyState?: boolean;
   /** Public keys of every participant (a directory client). */
   directory: KeyResolver;
   /** The exchange agreement and schemas. */
@@ -70,6 +81,10 @@ export function assertPortalConfig(config: PortalConfig): void {
   if (kind !== 'portal') throw bad('participant', 'must be a portal id (portal-<name>)');
   if (config.keys.participantId !== config.participant) {
     throw bad('keys', 'belong to another participant');
+  }
+  if (!config.storageKeys) throw bad('storageKeys', 'is required (the storage keyring, storage.json)');
+  if (config.storageKeys.participantId !== config.participant) {
+    throw bad('storageKeys', 'belong to another participant');
   }
   if (!config.nc && !config.servers) throw bad('servers', 'is required without nc');
   if (config.integrators.length === 0) throw bad('integrators', 'must name at least one integrator');

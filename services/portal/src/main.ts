@@ -2,20 +2,31 @@
  * Runs the portal as a process. Settings (environment):
  * - `PASSERELLE_HOME` (default `.passerelle`): holds `server.json` (from `pnpm start`) and `keys/`;
  * - `PASSERELLE_NATS_URL`: NATS server (default: the one recorded in `server.json`);
- * - `PORTAL_PARTICIPANT` (default `portal-employers`): keys in `keys/<participant>/private.json`;
+ * - `PORTAL_PARTICIPANT` (default `portal-employers`): keys in `keys/<participant>/private.json`, storage
+ *   keyring in `keys/<participant>/storage.json`;
+ * - `PASSERELLE_LEGACY_STATE` (`true`, the default, or `false`): read records an earlier release sealed under
+ *   the signing key (LEGACY, logged) or not;
  * - `PORTAL_INTEGRATORS_FILE` (default `<home>/portal-integrators.json`): `[{ "name", "tokenSha256" }]`;
  * - `PORTAL_HOST` (default 127.0.0.1), `PORTAL_PORT` (default 8080);
  * - `PASSERELLE_METRICS_PORT`: serve the exchange runtime's `/metrics` on this loopback port (default: not served);
+ * - `PASSERELLE_DIRECTORY_STATE` (default `<home>/directory-state.<participant>.json`): the directory entries
+ *   this host has accepted (mode 0600), so that a restart refuses an older one put back in the bucket;
  * - `PASSERELLE_LOG_LEVEL`.
  * The trust anchor's public key is read from `keys/anchor.public.json`.
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadContracts } from '@passerelle/contracts';
-import { ANCHOR_FILES, createDirectoryClient, loadAnchor, loadParticipantKeys } from '@passerelle/directory';
+import {
+  ANCHOR_FILES,
+  createDirectoryClient,
+  loadAnchor,
+  loadParticipantKeys,
+  loadStorageKeys,
+} from '@passerelle/directory';
 import { PasserelleError } from '@passerelle/errors';
 import { connectNats, createExchangeMetrics, errorSummary, serveMetrics } from '@passerelle/exchange';
-import { parseMetricsPort } from '@passerelle/service-host';
+import { logDirectoryRejections, parseMetricsPort } from '@passerelle/service-host';
 import type { PortalIntegrator } from './config.js';
 import { createPortalLogger } from './logger.js';
 import { PortalError } from './portal-error.js';
@@ -61,16 +72,26 @@ async function main(): Promise<void> {
     );
   }
   const metricsPort = parseMetricsPort('portal', process.env['PASSERELLE_METRICS_PORT']);
+  const legacyState = process.env['PASSERELLE_LEGACY_STATE'] || 'true';
+  if (legacyState !== 'true' && legacyState !== 'false') {
+    throw new PortalError('ERR_CONFIG_INVALID', 'PASSERELLE_LEGACY_STATE must be true or false.', {
+      details: { setting: 'PASSERELLE_LEGACY_STATE' },
+    });
+  }
   const logger = createPortalLogger();
   const metrics = createExchangeMetrics(participant);
   const nc = await connectNats({ servers: await natsUrl(home), name: participant });
   const directory = await createDirectoryClient({
     nc,
     anchor: await loadAnchor(join(keysDir, ANCHOR_FILES.public)),
+    stateFile: process.env['PASSERELLE_DIRECTORY_STATE'] ?? join(home, `directory-state.${participant}.json`),
+    onRejected: logDirectoryRejections(logger),
   });
   const app = await createPortalService({
     participant,
     keys: await loadParticipantKeys(join(keysDir, participant)),
+    storageKeys: await loadStorageKeys(join(keysDir, participant), participant),
+    ...(legacyState === 'false' ? { legacyState: false } : {}),
     directory,
     contracts: await loadContracts(),
     nc,

@@ -22,7 +22,7 @@ import {
   fastify,
 } from 'fastify';
 import { PasserelleError, isPasserelleError } from '@passerelle/errors';
-import { StateCipher } from '@passerelle/service-host';
+import { RECORD_PURPOSES, type RecordStore, StateCipher } from '@passerelle/service-host';
 import { DEFAULT_MAX_DOCUMENT_BYTES, type PortalConfig, assertPortalConfig } from './config.js';
 import { DocumentStore, type DocumentRef } from '@passerelle/documents';
 import { DossierStore } from './dossier-store.js';
@@ -167,18 +167,26 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
     });
     const replicas = config.replicas ?? 1;
     const create = config.provision !== false;
+    // sealed under the storage keys; records of an earlier release, under the signing key, read while
+    // legacyState allows it
+    const cipher = (store: RecordStore): StateCipher => {
+      let told = false;
+      return StateCipher.fromKeyring(config.storageKeys, RECORD_PURPOSES[store], {
+        ...(config.legacyState === false ? {} : { legacySigningKey: config.keys.signing }),
+        onLegacyRead: () => {
+          if (told) return;
+          told = true;
+          logger.warn(
+            { records: store },
+            'LEGACY: a record sealed under the signing key by an earlier release was read; it is sealed under the storage key at its next write (passerelle storage reseal seals them all)',
+          );
+        },
+      });
+    };
     const [documents, idempotency, dossiers] = await Promise.all([
       DocumentStore.open(nc, { replicas, create }),
-      HttpIdempotencyStore.open(
-        nc,
-        participant,
-        StateCipher.fromPrivateKey(config.keys.signing, 'portal idempotency'),
-        { replicas, create },
-      ),
-      DossierStore.open(nc, participant, StateCipher.fromPrivateKey(config.keys.signing, 'portal dossiers'), {
-        replicas,
-        create,
-      }),
+      HttpIdempotencyStore.open(nc, participant, cipher('portal-idempotency'), { replicas, create }),
+      DossierStore.open(nc, participant, cipher('portal-dossiers'), { replicas, create }),
     ]);
     const ex = exchange;
 

@@ -43,6 +43,7 @@ describe('portal configuration', () => {
   const base = {
     participant: 'portal-wib',
     keys: { participantId: 'portal-wib' },
+    storageKeys: { participantId: 'portal-wib' },
     directory: {},
     contracts: {},
     servers: 'nats://127.0.0.1:4222',
@@ -69,6 +70,7 @@ describe('portal configuration', () => {
         'integrators[1].tokenSha256',
       ],
       [{ maxDocumentBytes: 60 * 1024 * 1024 }, 'maxDocumentBytes'],
+      [{ storageKeys: { participantId: 'portal-other' } as PortalConfig['storageKeys'] }, 'storageKeys'],
     ];
     for (const [change, setting] of cases) {
       try {

@@ -3,7 +3,9 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { type Contracts, loadContracts } from '@passerelle/contracts';
 import {
   type DirectoryClient,
+  type StorageKeyring,
   createDirectoryClient,
+  generateStorageKeyring,
   makeEntry,
   publishEntry,
   signEntry,
@@ -20,6 +22,8 @@ import { connectNats } from '@passerelle/exchange';
 export interface World {
   nc: NatsConnection;
   keys: Map<string, ParticipantKeys>;
+  /** Each participant's storage keyring. */
+  storage: Map<string, StorageKeyring>;
   directory: DirectoryClient;
   contracts: Contracts;
   close(): Promise<void>;
@@ -29,6 +33,7 @@ export async function makeWorld(url: string, ids: readonly string[]): Promise<Wo
   const nc = await connectNats({ servers: url, name: 'portal-test' });
   const anchor = await generateKey('sig', { kidPrefix: 'anchor' });
   const keys = new Map<string, ParticipantKeys>();
+  const storage = new Map(ids.map((id) => [id, generateStorageKeyring(id)] as const));
   let revision = 0;
   for (const id of ids) {
     const k = await generateParticipantKeys(id);
@@ -42,6 +47,7 @@ export async function makeWorld(url: string, ids: readonly string[]): Promise<Wo
   return {
     nc,
     keys,
+    storage,
     directory,
     contracts,
     close: async () => {

@@ -1,5 +1,6 @@
 import { type NatsConnection, connect } from '@nats-io/transport-node';
-import { UUID_V7, generateParticipantKeys } from '@passerelle/envelope';
+import { generateStorageKeyring } from '@passerelle/directory';
+import { UUID_V7 } from '@passerelle/envelope';
 import { StateCipher } from '@passerelle/service-host';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -14,11 +15,10 @@ describe('Idempotency-Key store', () => {
 
   beforeAll(async () => {
     nc = await connect({ servers: nats.url });
-    const keys = await generateParticipantKeys('portal-idem');
     store = await HttpIdempotencyStore.open(
       nc,
       'portal-idem',
-      StateCipher.fromPrivateKey(keys.signing, 'portal idempotency'),
+      StateCipher.fromKeyring(generateStorageKeyring('portal-idem'), 'portal idempotency'),
       { staleAfterMs: 60_000, now: () => new Date(clock) },
     );
   });

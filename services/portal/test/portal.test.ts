@@ -66,6 +66,7 @@ describe('portal service', () => {
     app = await createPortalService({
       participant: PORTAL,
       keys: world.keys.get(PORTAL)!,
+      storageKeys: world.storage.get(PORTAL)!,
       directory: world.directory,
       contracts: world.contracts,
       servers: nats.url,
@@ -425,13 +426,13 @@ describe('portal service', () => {
     const key = 'died-acme-0001';
     const nc = await connect({ servers: nats.url });
     try {
-      const signing = world.keys.get(PORTAL)!.signing;
+      const ring = world.storage.get(PORTAL)!;
       // The earlier run: its Idempotency-Key record (its message id) and the dossier it opened, then it died
       // before publishing; its record was marked failed so that the retry runs at once.
       const idem = await HttpIdempotencyStore.open(
         nc,
         PORTAL,
-        StateCipher.fromPrivateKey(signing, 'portal idempotency'),
+        StateCipher.fromKeyring(ring, 'portal idempotency'),
       );
       const request = {
         integrator: 'acme-hr',
@@ -445,7 +446,7 @@ describe('portal service', () => {
           const dossiers = await DossierStore.open(
             nc,
             PORTAL,
-            StateCipher.fromPrivateKey(signing, 'portal dossiers'),
+            StateCipher.fromKeyring(ring, 'portal dossiers'),
           );
           const at = new Date().toISOString();
           await dossiers.create({
@@ -499,7 +500,8 @@ describe('portal service', () => {
     const records = await rawValues(`pex-portal-dossiers-${PORTAL}`);
     expect(records.length).toBeGreaterThan(0);
     for (const value of records) {
-      expect(value).toMatch(/^s1\./);
+      // sealed under the portal's current storage key, named in the record
+      expect(value).toMatch(new RegExp(`^s2\\.${world.storage.get(PORTAL)!.current}\\.`));
       expect(value).not.toContain('region-bruxelles');
       expect(value).not.toContain('acme-hr');
     }
@@ -540,6 +542,7 @@ describe('portal service', () => {
       const other = await createPortalService({
         participant: OTHER_PORTAL,
         keys: world.keys.get(OTHER_PORTAL)!,
+        storageKeys: world.storage.get(OTHER_PORTAL)!,
         directory: world.directory,
         contracts: await loadContracts({ root }),
         servers: nats.url,
@@ -566,7 +569,7 @@ describe('portal service', () => {
     }
   });
 
-  test('portal - an application that fails to go out keeps its dossier, named in the 5xx answer; a retry with the same key sends it under the same ids', async () => {
+  test('portal - an application that cannot go out is not sent: 503 ERR_NOT_SENT, no dossier left; a retry with the same key opens it and sends it once', async () => {
     // the recipients' keys cannot be read while `unreachable`: the send fails after the dossier was opened
     let unreachable = true;
     const directory: KeyResolver = {
@@ -578,6 +581,7 @@ describe('portal service', () => {
     const other = await createPortalService({
       participant: OTHER_PORTAL,
       keys: world.keys.get(OTHER_PORTAL)!,
+      storageKeys: world.storage.get(OTHER_PORTAL)!,
       directory,
       contracts: world.contracts,
       servers: nats.url,
@@ -589,24 +593,18 @@ describe('portal service', () => {
       const headers = { ...auth(ACME), 'idempotency-key': 'unreachable-acme-0001' };
       const post = () => other.inject({ method: 'POST', url: '/v1/dossiers', headers, payload: body });
       const failed = await post();
-      expect(failed.statusCode).toBe(500);
+      expect(failed.statusCode).toBe(503);
       const { code, dossierId } = failed.json();
-      expect(code).toBe('ERR_INTERNAL');
-      expect(dossierId).toMatch(/^[0-9a-f-]{36}$/);
-      const kept = await other.inject({
-        method: 'GET',
-        url: `/v1/dossiers/${dossierId}`,
-        headers: auth(ACME),
-      });
-      expect(kept.statusCode).toBe(200);
-      // kept, and nothing recorded as sent yet
-      expect(kept.json()).toMatchObject({ dossierId, state: 'submitted', events: [] });
+      expect(code).toBe('ERR_NOT_SENT');
+      // nothing left: no dossier was kept for an application that went nowhere
+      expect(dossierId).toBeUndefined();
 
       unreachable = false;
       const retry = await post();
       expect(retry.statusCode).toBe(201);
-      expect(retry.json().dossierId).toBe(dossierId);
-      await waitFor(() => received.filter((m) => m.meta.dossierId === dossierId).length === 2);
+      const opened = retry.json().dossierId as string;
+      expect(opened).toMatch(/^[0-9a-f-]{36}$/);
+      await waitFor(() => received.filter((m) => m.meta.dossierId === opened).length === 2);
     } finally {
       await other.close();
     }

@@ -184,6 +184,7 @@ describe('portal route authentication', () => {
     app = await createPortalService({
       participant: PORTAL,
       keys: world.keys.get(PORTAL)!,
+      storageKeys: world.storage.get(PORTAL)!,
       directory: world.directory,
       contracts: world.contracts,
       servers: nats.url,

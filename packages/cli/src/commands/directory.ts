@@ -9,9 +9,9 @@ import {
   loadAnchor,
   loadAnchorPrivateKey,
   loadPublicKeysFile,
+  entryVersion,
   makeEntry,
-  publishEntry,
-  signEntry,
+  publishNextEntry,
   writeDirectoryFile,
 } from '@passerelle/directory';
 import { PasserelleError } from '@passerelle/errors';
@@ -22,25 +22,31 @@ export interface DirectoryOptions extends ServerOptions {
   bucket?: string;
 }
 
-/** Signs each `public.json` with the anchor key and puts it in the directory bucket. */
+/**
+ * Signs each `public.json` with the anchor key under the participant's next version (one more than the
+ * highest the bucket holds for it) and puts it in the directory bucket.
+ */
 export async function directoryPublish(
   files: string[],
   opts: DirectoryOptions & { anchorKey: string; name?: string },
-): Promise<{ id: string; revision: number }[]> {
+): Promise<{ id: string; version: number; revision: number }[]> {
   if (opts.name !== undefined && files.length !== 1) {
     throw new PasserelleError('ERR_CONFIG_INVALID', '--name applies to one public key file at a time.');
   }
   const anchorKey = await loadAnchorPrivateKey(resolve(opts.anchorKey));
-  const signed: { id: string; jws: string }[] = [];
+  const entries: ParticipantEntry[] = [];
   for (const file of files) {
     const pub = await loadPublicKeysFile(resolve(file));
-    const entry = makeEntry(pub.participantId, opts.name ?? pub.participantId, pub.signing, pub.encryption);
-    signed.push({ id: entry.id, jws: await signEntry(entry, anchorKey) });
+    entries.push(makeEntry(pub.participantId, opts.name ?? pub.participantId, pub.signing, pub.encryption));
   }
   return withJetStream(opts, async (nc) => {
-    const out: { id: string; revision: number }[] = [];
-    for (const s of signed)
-      out.push({ id: s.id, revision: await publishEntry(nc, s.jws, opts.bucket ?? DIRECTORY_BUCKET) });
+    const out: { id: string; version: number; revision: number }[] = [];
+    for (const entry of entries) {
+      const { id, version, revision } = await publishNextEntry(nc, entry, anchorKey, {
+        bucket: opts.bucket ?? DIRECTORY_BUCKET,
+      });
+      out.push({ id, version, revision });
+    }
     return out;
   });
 }
@@ -99,7 +105,7 @@ export function registerDirectory(program: Command): void {
       .option('--name <name>', 'display name of the body (one file only; default: the participant id)'),
   ).action(async (files: string[], opts: DirectoryOptions & { anchorKey: string; name?: string }) => {
     for (const r of await directoryPublish(files, opts))
-      console.log(`published ${r.id} (revision ${r.revision})`);
+      console.log(`published ${r.id} version ${r.version} (revision ${r.revision})`);
   });
 
   common(
@@ -124,7 +130,7 @@ export function registerDirectory(program: Command): void {
       return;
     }
     for (const e of entries) {
-      console.log(`${e.id}  ${e.kind}  ${e.name}`);
+      console.log(`${e.id}  ${e.kind}  ${e.name}  version ${entryVersion(e)}`);
       for (const k of e.signing) console.log(`  sig ${k.kid}${window(k)}`);
       for (const k of e.encryption) console.log(`  enc ${k.kid}${window(k)}`);
     }

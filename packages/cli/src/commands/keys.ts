@@ -1,12 +1,20 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { join } from 'node:path';
 import {
+  KEY_FILES,
+  ensureStorageKeys,
   loadParticipantKeys,
+  loadPublicKeysFile,
+  loadStorageKeys,
   participantKind,
+  retireStorageKey,
+  rotateStorageKey,
   writeAnchor,
   writeParticipantKeys,
 } from '@passerelle/directory';
+import { PasserelleError } from '@passerelle/errors';
 import { generateParticipantKeys, toPublicJwk } from '@passerelle/envelope';
 
 /** Options of `passerelle keys generate`. */
@@ -19,12 +27,14 @@ export interface KeysGenerateOptions {
 
 /**
  * `passerelle keys generate <participant> --out <dir>`: a signing and an encryption key pair (EC P-256),
- * `private.json` written 0600 and `public.json` for `directory publish`. Prints paths and kids only.
+ * `private.json` written 0600 and `public.json` for `directory publish`, and the storage keyring
+ * `storage.json` (0600) when the folder has none (`--force` replaces the key pairs, never the storage
+ * keys: the records sealed under them stay readable). Prints paths and kids only.
  */
 export async function keysGenerate(
   participant: string,
   opts: KeysGenerateOptions,
-): Promise<{ privatePath: string; publicPath: string; kids: string[] }> {
+): Promise<{ privatePath: string; publicPath: string; storagePath: string; kids: string[] }> {
   participantKind(participant); // refuses a malformed id before any key is made
   const validity: { notBefore?: string; notAfter?: string } = {};
   if (opts.notBefore) validity.notBefore = new Date(opts.notBefore).toISOString();
@@ -54,7 +64,33 @@ export async function keysSigning(
   return { path, kid: signing.kid };
 }
 
-/** Registers `passerelle keys generate|signing` and `passerelle anchor generate`. */
+/**
+ * `passerelle keys storage <dir>`: the participant's storage keyring — created when missing (the id from
+ * `--participant` or the folder's `public.json`), rotated with `rotate` (a new current key; older ones kept
+ * to read), an older key removed with `retire` once `passerelle storage reseal` has sealed its records
+ * again. Prints the path and kids, never a key.
+ */
+export async function keysStorage(
+  dir: string,
+  opts: { participant?: string; rotate?: boolean; retire?: string },
+): Promise<{ path: string; created: boolean; current: string; kids: string[] }> {
+  const folder = resolve(dir);
+  if (opts.rotate && opts.retire) {
+    throw new PasserelleError('ERR_CONFIG_INVALID', '--rotate and --retire are separate steps.', {
+      details: { setting: '--retire' },
+    });
+  }
+  const participant =
+    opts.participant ?? (await loadPublicKeysFile(join(folder, KEY_FILES.public))).participantId;
+  participantKind(participant);
+  const { path, created } = await ensureStorageKeys(folder, participant);
+  if (opts.rotate) await rotateStorageKey(folder);
+  if (opts.retire) await retireStorageKey(folder, opts.retire);
+  const ring = await loadStorageKeys(folder, participant);
+  return { path, created, current: ring.current, kids: ring.keys.map((k) => k.kid) };
+}
+
+/** Registers `passerelle keys generate|signing|storage` and `passerelle anchor generate`. */
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('participant key pairs');
   keys
@@ -68,6 +104,27 @@ export function registerKeys(program: Command): void {
       const r = await keysGenerate(participant, opts);
       console.log(`private  ${r.privatePath} (mode 0600: keep it secret)`);
       console.log(`public   ${r.publicPath}`);
+      console.log(
+        `storage  ${r.storagePath} (mode 0600: keep it secret; kept when --force replaces the keys)`,
+      );
+      console.log(`kids     ${r.kids.join(' ')}`);
+    });
+
+  keys
+    .command('storage <dir>')
+    .description(
+      "a participant's storage keyring (storage.json, 0600): created when missing; --rotate, --retire <kid>",
+    )
+    .option('--participant <id>', "participant id (default: the folder's public.json)")
+    .option('--rotate', 'make a new key current; older keys are kept to read what they sealed')
+    .option(
+      '--retire <kid>',
+      'remove an older key, once passerelle storage reseal has sealed its records again',
+    )
+    .action(async (dir: string, opts: { participant?: string; rotate?: boolean; retire?: string }) => {
+      const r = await keysStorage(dir, opts);
+      console.log(`storage  ${r.path}${r.created ? ' (created, mode 0600: keep it secret)' : ''}`);
+      console.log(`current  ${r.current}`);
       console.log(`kids     ${r.kids.join(' ')}`);
     });
 
