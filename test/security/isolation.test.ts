@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { type NatsConnection, connect, nkeyAuthenticator, nkeys } from '@nats-io/transport-node';
 import {
   createDirectoryClient,
@@ -21,6 +22,7 @@ import {
   example,
   rawSession,
   credsOf,
+  until,
 } from '../support/secure.js';
 
 const POST = 'post-ankara'; // A
@@ -231,6 +233,13 @@ describe('secured server: isolation between participants', { timeout: 60_000 }, 
     const op2 = await connectOperator(deployment, server.url);
     try {
       expect((await (await jetstreamManager(op2)).streams.info('KV_directory')).state.messages).toBe(1);
+      // the mirror keeps the source's revisions, which clients read to refuse an entry put back
+      await (await new Kvm(op2).open('directory')).put(OE, signed);
+      const own = await jetstreamManager(post);
+      await until(async () => (await own.streams.info('KV_directory')).state.last_seq >= 2, 10_000);
+      let revisions = 0;
+      for await (const _ of await (await new Kvm(post).open('directory')).history({ key: OE })) revisions++;
+      expect(revisions).toBe(2);
     } finally {
       await op2.close();
     }
