@@ -8,8 +8,14 @@ import type { Exchange } from '@passerelle/exchange';
 
 /** The commune desk actions the demo performs (a person reporting, the permit handed over). */
 export interface DemoCommuneDesk {
-  registerArrival(communeId: string, dossierId: string, input: { enteredOn: string }): Promise<unknown>;
-  issuePermit(communeId: string, dossierId: string): Promise<unknown>;
+  /** A case officer's action (`register-arrival`, `issue-permit`), as every body's service takes it. */
+  act(
+    communeId: string,
+    dossierId: string,
+    action: string,
+    input: unknown,
+    actor: { clientId: string; officerId: string },
+  ): Promise<unknown>;
   importPermit(
     communeId: string,
     passportNumber: string,
@@ -20,6 +26,9 @@ export interface DemoCommuneDesk {
     },
   ): Promise<void>;
 }
+
+/** Who takes the demo's desk actions at the commune: pseudonymous ids, as a back office would pass them. */
+const DEMO_CLERK = { clientId: 'demo', officerId: 'demo-clerk' };
 
 /** What the demo needs. */
 export interface DemoOptions {
@@ -232,8 +241,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
     permit: string,
   ): Promise<string> => {
     await new Promise((r) => setTimeout(r, afterMs));
-    await communes.registerArrival(communeId, dossierId, { enteredOn: isoDay(0) });
-    await communes.issuePermit(communeId, dossierId);
+    await communes.act(communeId, dossierId, 'register-arrival', { enteredOn: isoDay(0) }, DEMO_CLERK);
+    await communes.act(communeId, dossierId, 'issue-permit', {}, DEMO_CLERK);
     return (await waitFor(dossierId, is('permit-issued'), permit)).state;
   };
 

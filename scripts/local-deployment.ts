@@ -43,13 +43,17 @@ export const HOSTED: Readonly<Record<string, readonly string[]>> = {
 export const STRAY_POST = 'post-lagos';
 export const PARTICIPANTS = [...Object.values(HOSTED).flat(), PORTAL, 'auditor', STRAY_POST];
 
-/** The administrations' services: package folder and factory, loaded when the folder is there. */
-export const SERVICES = [
-  { name: 'regional-authority', factory: 'createRegionalAuthorityService' },
-  { name: 'immigration-office', factory: 'createImmigrationOfficeService' },
-  { name: 'consular-post', factory: 'createConsularPostService' },
+/**
+ * The administrations' services: package folder, factory and, openly, the automatic policy the local
+ * deployment gives it (what a case officer decides otherwise: the work authorisation, residence, the
+ * visa), loaded when the folder is there. The communes have none: the demo takes their desk actions.
+ */
+export const SERVICES: readonly { name: string; factory: string; policy?: string }[] = [
+  { name: 'regional-authority', factory: 'createRegionalAuthorityService', policy: 'automaticRegionPolicy' },
+  { name: 'immigration-office', factory: 'createImmigrationOfficeService', policy: 'automaticOfficePolicy' },
+  { name: 'consular-post', factory: 'createConsularPostService', policy: 'automaticPostPolicy' },
   { name: 'commune', factory: 'createCommuneService' },
-] as const;
+];
 
 export interface Closable {
   close(): Promise<void>;
@@ -77,14 +81,22 @@ export type ServiceFactory = (config: {
   provision?: boolean;
   logger: ReturnType<typeof createLogger>;
   onEvent: (e: ServiceEventLike) => void;
+  /** Automatic decisions, by action name. */
+  policy?: Readonly<Record<string, unknown>>;
 }) => Promise<Closable>;
 
-/** Imports a service package by its folder, so the launcher runs with whichever services exist yet. */
-export async function loadExport<T>(service: string, name: string): Promise<T | undefined> {
+/** Imports a service package's export by its folder, so the launcher runs with whichever services exist yet. */
+async function loadMember(service: string, name: string): Promise<unknown> {
   const entry = join(root, 'services', service, 'src', 'index.ts');
   if (!existsSync(entry)) return undefined;
   const mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
-  return typeof mod[name] === 'function' ? (mod[name] as T) : undefined;
+  return mod[name];
+}
+
+/** A function a service package exports, or undefined when the package (or the export) is not there. */
+export async function loadExport<T>(service: string, name: string): Promise<T | undefined> {
+  const member = await loadMember(service, name);
+  return typeof member === 'function' ? (member as T) : undefined;
 }
 
 /**
@@ -187,6 +199,8 @@ export interface StackOptions {
 /** The running stack: the services by name, those missing from this checkout, the auditor, the portal. */
 export interface Stack {
   services: Record<string, Closable>;
+  /** The actions each service decides automatically, by its policy (`service: action, …`). */
+  automatic: string[];
   missing: string[];
   auditorViewerUrl: string;
   auditorTokenFile: string;
@@ -206,13 +220,19 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     : ({} as Record<string, never>);
   const services: Record<string, Closable> = {};
   const missing: string[] = [];
-  for (const { name, factory } of SERVICES) {
+  const automatic: string[] = [];
+  for (const { name, factory, policy: policyName } of SERVICES) {
     const create = await loadExport<ServiceFactory>(name, factory);
     if (!create) {
       missing.push(name);
       continue;
     }
+    const policy = policyName
+      ? ((await loadMember(name, policyName)) as Record<string, unknown> | undefined)
+      : undefined;
+    if (policy) automatic.push(`${name}: ${Object.keys(policy).join(', ')}`);
     const service = await create({
+      ...(policy ? { policy } : {}),
       participants: (HOSTED[name] ?? []).map((id) => o.keys.get(id)!),
       storageKeys: (HOSTED[name] ?? []).map((id) => o.storageKeys.get(id)!),
       directory: o.directory,
@@ -262,6 +282,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const portalUrl = await portal.listen({ host: '127.0.0.1', port: o.portalPort });
   return {
     services,
+    automatic,
     missing,
     auditorViewerUrl: auditor.viewerUrl,
     auditorTokenFile: auditor.tokenFile,

@@ -648,6 +648,9 @@ export async function runSecureExchange(options: {
     console.log(`  directory: ${keys.size} entries signed by the trust anchor (keys in ${keysDir})`);
     console.log(`  check: ${a} -> ${b} visa-issued, signed receipt from ${receipt.receiver}`);
     console.log(`  services, each id on its own credentials: ${local.servicesLine(stack.services)}`);
+    if (stack.automatic.length) {
+      console.log(`  automatic decisions (the local deployment's policies): ${stack.automatic.join('; ')}`);
+    }
     console.log(
       `  auditor: recording every envelope and receipt in LEDGER; viewer on ${stack.auditorViewerUrl} (token in ${stack.auditorTokenFile})`,
     );

@@ -94,25 +94,35 @@ ensure_command() {
 if [ "${PASSERELLE_SETUP_BROWSER:-}" = "1" ]; then
   ensure_command chromium "browser tests of the audit viewer"
 fi
-# the openssl command makes the development CA of `pnpm start --secure` and of the secured tests (scripts/dev-ca.sh)
-ensure_command openssl "the development CA of the secured exchange and its tests"
+# the openssl command makes the development CA of `pnpm start --secure` and of the secured tests (scripts/dev-ca.sh),
+# and answers as the local time-stamping authority of the audit tests (openssl ts)
+ensure_command openssl "the development CA of the secured exchange, the audit tests' local TSA"
 
-
-# a C compiler for the two P-256 addons that pnpm install builds (packages/envelope/native/: agreements, key
-# tables); without one the exchange still works, on node:crypto alone (more CPU per message)
-cc_bin=${CC:-cc}
-cc_bin=${cc_bin%% *} # CC may carry arguments ("ccache gcc")
-if command -v "$cc_bin" >/dev/null 2>&1; then
-  say "C compiler present: $(command -v "$cc_bin")"
-elif command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null 2>&1; }; then
-  say "installing a C compiler with apt-get (for the envelope's P-256 addons)"
-  if apt_install gcc libc6-dev; then
-    say "C compiler installed: $(command -v cc)"
+# promtool checks and unit-tests the alert rules (infra/prometheus/). It comes with Debian's prometheus package,
+# whose service must not start here: policy-rc.d refuses every service start while the package installs.
+if command -v promtool >/dev/null 2>&1; then
+  say "promtool present"
+elif command -v apt-get >/dev/null 2>&1; then
+  say "installing promtool with apt-get (Debian's prometheus package, its service not started)"
+  policy=/usr/sbin/policy-rc.d
+  added_policy=""
+  if [ ! -e "$policy" ]; then
+    need_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy" && added_policy=1
+  fi
+  installed=0
+  apt_install prometheus && installed=1
+  if [ -n "$added_policy" ]; then need_root rm -f "$policy"; fi
+  # a systemd that started it anyway (no policy-rc.d honoured): stop and disable it, promtool is all we need
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
+    need_root systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
+  if [ "$installed" = 1 ] && command -v promtool >/dev/null 2>&1; then
+    say "promtool installed: $(command -v promtool)"
   else
-    say "could not install gcc: P-256 agreements and verifications will run on node:crypto alone"
+    say "could not install promtool: the alert-rule tests will fail until it is on the PATH"
   fi
 else
-  say "no C compiler: P-256 agreements will run on node:crypto (install gcc and run pnpm install to build the addon)"
+  say "promtool is missing: install Prometheus's promtool for the alert-rule tests (infra/prometheus/)"
 fi
 
 say "installing dependencies (pnpm install)"

@@ -18,7 +18,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { loadContracts } from '@passerelle/contracts';
 import { ANCHOR_FILES, createDirectoryClient, loadAnchorPrivateKey } from '@passerelle/directory';
-import { nativeAgreement, nativeKeyTables, toPublicJwk } from '@passerelle/envelope';
+import { toPublicJwk } from '@passerelle/envelope';
 import { PasserelleError } from '@passerelle/errors';
 import {
   type Exchange,
@@ -121,11 +121,6 @@ async function main(): Promise<void> {
     await directory.waitForRevision(revision, 15_000);
     running.push(directory);
     console.log(`  directory: ${PARTICIPANTS.length} entries signed by the trust anchor`);
-    const agreement = nativeAgreement();
-    const tables = nativeKeyTables();
-    console.log(
-      `  crypto: node:crypto; P-256 agreement addon: ${agreement.available ? 'in use' : `not in use (${agreement.reason})`}; key tables: ${tables.available ? 'in use' : `not in use (${tables.reason})`}`,
-    );
     const contracts = await loadContracts({ root });
 
     const stack = await startStack({
@@ -143,6 +138,9 @@ async function main(): Promise<void> {
     });
     const { services: started, portalUrl, token } = stack;
     console.log(`  services: ${servicesLine(started)}`);
+    if (stack.automatic.length) {
+      console.log(`  automatic decisions (the local deployment's policies): ${stack.automatic.join('; ')}`);
+    }
     if (stack.missing.length) {
       console.log(`  services not available in this checkout: ${stack.missing.join(', ')}`);
     }

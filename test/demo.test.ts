@@ -51,6 +51,10 @@ describe('pnpm start demo', () => {
       const out = await run.waitFor(/^demo finished:/m, 120_000);
       expect(out).toMatch(/keys: generated 13 key sets/);
       expect(out).toContain('demo finished: 5 of 5 dossiers reached their last step');
+      // what a case officer decides otherwise is decided by policies the launcher names
+      expect(out).toContain(
+        "automatic decisions (the local deployment's policies): regional-authority: decide-work; immigration-office: decide-residence; consular-post: issue-visa",
+      );
       for (const [label, last] of [
         ['ict-first-granted', 'permit-issued'],
         ['missing-then-completed', 'residence-granted'],

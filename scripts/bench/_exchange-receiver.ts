@@ -14,8 +14,7 @@ import {
 import { connectExchange, createLogger } from '@passerelle/exchange';
 
 /** The providers exchange.ts compares, by the key it passes in the settings. */
-export type ProviderKey =
-  'jose' | 'node-crypto' | 'node-crypto-inline' | 'node-crypto-ecdh' | 'node-crypto-inline-no-tables';
+export type ProviderKey = 'jose' | 'node-crypto' | 'node-crypto-inline';
 
 interface ReceiverSettings {
   server: string;
@@ -37,12 +36,6 @@ const receiver = await connectExchange({
     jose: joseProvider,
     'node-crypto': createNodeCryptoProvider({ signatures: 'thread-pool' }),
     'node-crypto-inline': createNodeCryptoProvider({ signatures: 'inline' }),
-    'node-crypto-ecdh': createNodeCryptoProvider({
-      signatures: 'thread-pool',
-      agreement: 'node',
-      keyTables: 'node',
-    }),
-    'node-crypto-inline-no-tables': createNodeCryptoProvider({ signatures: 'inline', keyTables: 'node' }),
   }[settings.provider],
   concurrency: 64,
   consumer: { maxAckPending: 1_024 },

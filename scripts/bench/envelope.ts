@@ -246,18 +246,9 @@ const subjects = [
     providerSubject(createNodeCryptoProvider({ signatures: 'thread-pool' }), 'node-crypto (thread pool)'),
     Math.ceil(COUNT / ROUNDS),
   ),
+  // the same on the calling thread: the default on two cores or fewer
   samplesFor(
-    providerSubject(
-      createNodeCryptoProvider({ signatures: 'thread-pool', keyTables: 'node' }),
-      'node-crypto (thread pool), without key tables',
-    ),
-    Math.ceil(COUNT / ROUNDS),
-  ),
-  samplesFor(
-    providerSubject(
-      createNodeCryptoProvider({ signatures: 'thread-pool', agreement: 'node', keyTables: 'node' }),
-      'node-crypto (thread pool), ECDH by node:crypto (no addon)',
-    ),
+    providerSubject(createNodeCryptoProvider({ signatures: 'inline' }), 'node-crypto (inline)'),
     Math.ceil(COUNT / ROUNDS),
   ),
   samplesFor(providerSubject(createJoseProvider()), Math.ceil(COUNT / ROUNDS)),

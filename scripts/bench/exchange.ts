@@ -1,5 +1,5 @@
 /**
- * `pnpm bench exchange [--count N] [--seconds S] [--rounds R] [--provider jose,node-crypto,node-crypto-inline,node-crypto-ecdh,node-crypto-inline-no-tables] [--phases]`:
+ * `pnpm bench exchange [--count N] [--seconds S] [--rounds R] [--provider jose,node-crypto,node-crypto-inline] [--phases]`:
  * secure messages end to end (seal, publish, consume, open, contract and schema checks, idempotency,
  * handler, signed receipt, ack, receipt verified by the sender) beside a raw JetStream publish/consume of
  * payloads of the same size and the bare cryptography of a message, in the same run on the same
@@ -72,22 +72,10 @@ const ALL_PROVIDERS: {
     provider: createNodeCryptoProvider({ signatures: 'inline' }),
     sender: 'portal-bench-c',
   },
-  {
-    name: 'node-crypto, signatures on the thread pool, ECDH by node:crypto (without the addons)',
-    key: 'node-crypto-ecdh',
-    provider: createNodeCryptoProvider({ signatures: 'thread-pool', agreement: 'node', keyTables: 'node' }),
-    sender: 'portal-bench-d',
-  },
-  {
-    name: 'node-crypto, signatures inline, without key tables (the default before them)',
-    key: 'node-crypto-inline-no-tables',
-    provider: createNodeCryptoProvider({ signatures: 'inline', keyTables: 'node' }),
-    sender: 'portal-bench-e',
-  },
 ];
-// --provider jose,node-crypto,node-crypto-inline,node-crypto-ecdh,node-crypto-inline-no-tables (default:
-// the first four); a region receives for one path at a time, so the paths chosen get one each
-const wanted = values.provider?.split(',') ?? ALL_PROVIDERS.slice(0, 4).map((p) => p.key);
+// --provider jose,node-crypto,node-crypto-inline (default: all three); a region receives for one path at a
+// time, so the paths chosen get one each
+const wanted = values.provider?.split(',') ?? ALL_PROVIDERS.map((p) => p.key);
 if (wanted.some((key) => !ALL_PROVIDERS.some((p) => p.key === key))) {
   console.error(`--provider takes a list of: ${ALL_PROVIDERS.map((p) => p.key).join(', ')}`);
   process.exit(2);

@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import {
   type ProcedureHarness,
   OE,
+  OFFICER,
   OFFLINE_POST,
   ictFirstApplication,
   newDossierId,
@@ -47,7 +48,7 @@ describe('out-of-sequence messages go to the dead letters with a stable code', (
     // The office still handles the next dossier end to end.
     const id = newDossierId('after');
     await submit(h, id, ictFirstApplication());
-    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'visa-issued');
+    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued');
   });
 
   test('bad input - a decision on a closed dossier: ERR_DOSSIER_CLOSED', async () => {
@@ -55,7 +56,7 @@ describe('out-of-sequence messages go to the dead letters with a stable code', (
     h.overrides.residence.set(id, { decision: 'refused', reason: 'fraud' });
     await submit(h, id, ictFirstApplication());
     await h.waitForPortal(id, 'residence-decided');
-    expect((await h.office.dossier(id))?.phase).toBe('closed');
+    expect((await h.office.dossier(OE, id))?.phase).toBe('closed');
 
     const region = await h.connectAs('region-bruxelles');
     const [sent] = await region.send(
@@ -75,37 +76,37 @@ describe('out-of-sequence messages go to the dead letters with a stable code', (
     );
     const dead = await h.waitForDeadLetter(OE, 'ERR_DOSSIER_CLOSED');
     expect(dead.messageId).toBe(sent!.id);
-    expect((await h.office.dossier(id))?.phase).toBe('closed');
+    expect((await h.office.dossier(OE, id))?.phase).toBe('closed');
   });
 
   test('bad input - a second decision for the same step (a second visa): ERR_DUPLICATE_DECISION', async () => {
     const id = newDossierId('twice');
     await submit(h, id, ictFirstApplication());
-    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'visa-issued');
-    const first = (await h.office.dossier(id))?.visa;
+    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued');
+    const first = (await h.office.dossier(OE, id))?.visa;
 
     const post = await h.connectAs('post-lagos');
     const [sent] = await post.send('visa-issued', visa('D-SECOND0001'), { to: OE, dossierId: id });
     const dead = await h.waitForDeadLetter(OE, 'ERR_DUPLICATE_DECISION');
     expect(dead.messageId).toBe(sent!.id);
-    expect((await h.office.dossier(id))?.visa).toEqual(first);
+    expect((await h.office.dossier(OE, id))?.visa).toEqual(first);
   });
 
   test('bad input - a visa from a post the dossier does not name: ERR_NOT_COMPETENT; the named post is heard', async () => {
     const id = newDossierId('otherpost');
     await submit(h, id, ictFirstApplication({ consularPostId: OFFLINE_POST }));
     await h.waitForMessages(id, 'residence-decided', 4);
-    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'granted');
+    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'granted');
 
     const other = await h.connectAs('post-ankara');
     const [wrong] = await other.send('visa-issued', visa('D-OTHER0001'), { to: OE, dossierId: id });
     const dead = await h.waitForDeadLetter(OE, 'ERR_NOT_COMPETENT');
     expect(dead.messageId).toBe(wrong!.id);
-    expect((await h.office.dossier(id))?.phase).toBe('granted');
+    expect((await h.office.dossier(OE, id))?.phase).toBe('granted');
 
     const named = await h.connectAs(OFFLINE_POST);
     await named.send('visa-issued', visa('D-TOKYO0001'), { to: OE, dossierId: id });
-    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'visa-issued');
+    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued');
   });
 
   test("ordering - a region's ruling that overtakes the application is redelivered until the application is in", async () => {
@@ -125,7 +126,7 @@ describe('out-of-sequence messages go to the dead letters with a stable code', (
     const ruling = { outcome: 'complete', ruledOn: today(), admissibilityDocument: admissibility.ref };
     await region.send('completeness-ruled', ruling, { to: OE, dossierId: id });
     await h.portal.send('application-submitted', app, { to: OE, dossierId: id });
-    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'admissible');
+    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'admissible');
 
     // Never followed by its application: dead-lettered with the retryable code once the deliveries are spent.
     const orphan = newDossierId('orphan');
@@ -140,13 +141,13 @@ describe('out-of-sequence messages go to the dead letters with a stable code', (
     await h.waitFor(
       async () => (await h.communes.dossier('commune-21004', id))?.phase === 'annex-46-received',
     );
-    await expect(h.communes.issuePermit('commune-21004', id)).rejects.toMatchObject({
+    await expect(h.communes.act('commune-21004', id, 'issue-permit', {}, OFFICER)).rejects.toMatchObject({
       code: 'ERR_OUT_OF_SEQUENCE',
     });
-    await expect(h.communes.issuePermit('commune-11002', id)).rejects.toMatchObject({
+    await expect(h.communes.act('commune-11002', id, 'issue-permit', {}, OFFICER)).rejects.toMatchObject({
       code: 'ERR_UNKNOWN_DOSSIER',
     });
-    await expect(h.communes.issuePermit('commune-99999', id)).rejects.toMatchObject({
+    await expect(h.communes.act('commune-99999', id, 'issue-permit', {}, OFFICER)).rejects.toMatchObject({
       code: 'ERR_NOT_HOSTED',
     });
   });

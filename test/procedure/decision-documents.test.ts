@@ -12,6 +12,7 @@ import { describe, expect, test } from 'vitest';
 import {
   type ProcedureHarness,
   OE,
+  OFFICER,
   OFFLINE_POST,
   ictFirstApplication,
   keptInOutbox,
@@ -129,8 +130,8 @@ describe('decision documents are read back before a post or a commune acts on th
     const id = newDossierId('workdoc');
     h.overrides.work.set(id, 'pending');
     await submit(h, id, ictFirstApplication());
-    await h.waitFor(async () => (await h.office.dossier(id))?.phase === 'admissible');
-    const regionId = (await h.office.dossier(id))!.routing.regionId;
+    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'admissible');
+    const regionId = (await h.office.dossier(OE, id))!.routing.regionId;
     const stay = period();
     const doc = decisionDocument({
       document: 'work-authorisation',
@@ -158,12 +159,12 @@ describe('decision documents are read back before a post or a commune acts on th
     const dead = await h.waitForDeadLetter(OE, 'ERR_DECISION_DOCUMENT_MISMATCH');
     expect(dead).toMatchObject({ messageId: sent!.id, deliveries: 1 });
     expect(dead.reason).toContain('period');
-    expect((await h.office.dossier(id))?.phase).toBe('admissible');
+    expect((await h.office.dossier(OE, id))?.phase).toBe('admissible');
 
     // the decision as its document states it is acted on: the residence grant follows, for that period
     await region.send('work-authorisation-decided', decided(stay), { to: OE, dossierId: id });
-    await h.waitFor(async () => (await h.office.dossier(id))?.work?.decision === 'granted');
-    expect((await h.office.dossier(id))?.work).toMatchObject({ period: stay });
+    await h.waitFor(async () => (await h.office.dossier(OE, id))?.work?.decision === 'granted');
+    expect((await h.office.dossier(OE, id))?.work).toMatchObject({ period: stay });
   });
 
   test("decision documents - a renewal-pending attestation needs the region's admissibility document of that dossier", async () => {
@@ -186,7 +187,9 @@ describe('decision documents are read back before a post or a commune acts on th
       admissibilityDocument: other.ref,
     };
     // the clerk is told at once, and nothing is attested
-    await expect(h.communes.attestRenewalPending(communeId, id, input)).rejects.toMatchObject({
+    await expect(
+      h.communes.act(communeId, id, 'attest-renewal-pending', input, OFFICER),
+    ).rejects.toMatchObject({
       code: 'ERR_DECISION_DOCUMENT_MISMATCH',
       details: { fields: ['dossierId'] },
     });
@@ -194,13 +197,25 @@ describe('decision documents are read back before a post or a commune acts on th
 
     const own = admissibility(id);
     await expect(
-      h.communes.attestRenewalPending(communeId, id, { ...input, admissibilityDocument: own.ref }),
+      h.communes.act(
+        communeId,
+        id,
+        'attest-renewal-pending',
+        { ...input, admissibilityDocument: own.ref },
+        OFFICER,
+      ),
     ).rejects.toMatchObject({ code: 'ERR_DECISION_DOCUMENT_MISSING' });
     await (await archive()).put(own.ref.objectKey, own.bytes);
-    const attested = await h.communes.attestRenewalPending(communeId, id, {
-      ...input,
-      admissibilityDocument: own.ref,
-    });
+    const attested = await h.communes.act(
+      communeId,
+      id,
+      'attest-renewal-pending',
+      {
+        ...input,
+        admissibilityDocument: own.ref,
+      },
+      OFFICER,
+    );
     expect(attested.phase).toBe('renewal-pending');
   });
 
@@ -254,7 +269,7 @@ describe('decision documents are read back before a post or a commune acts on th
 
     await (await new Objm(h.nc).open('pex-decisions')).destroy();
     // the case officer's decision is recorded, not refused: its message waits in the dossier's outbox
-    const ended = await h.office.endStay(id, { reason: 'other', endsOn: today(200) });
+    const ended = await h.office.act(OE, id, 'end-stay', { reason: 'other', endsOn: today(200) }, OFFICER);
     expect(ended.phase).toBe('closed');
     expect(h.events).toContainEqual(keptInOutbox(OE, id));
     await new Promise((r) => setTimeout(r, 1_000)); // four relay rounds, all failing

@@ -2,7 +2,11 @@ import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { type NatsConnection, connect } from '@nats-io/transport-node';
 import { createCommuneService, type CommuneService } from '@passerelle/commune';
-import { createConsularPostService, type ConsularPostService } from '@passerelle/consular-post';
+import {
+  automaticPostPolicy,
+  createConsularPostService,
+  type ConsularPostService,
+} from '@passerelle/consular-post';
 import { type Contracts, loadContracts } from '@passerelle/contracts';
 import {
   type KeyResolver,
@@ -27,14 +31,20 @@ import {
 } from '@passerelle/immigration-office';
 import { type StorageKeyring, generateStorageKeyring } from '@passerelle/directory';
 import { DocumentStore } from '@passerelle/documents';
-import { type ApplicationSubmitted, type DocumentRef, addDays, toIsoDate } from '@passerelle/procedure';
+import {
+  type Actor,
+  type ApplicationSubmitted,
+  type DocumentRef,
+  addDays,
+  toIsoDate,
+} from '@passerelle/procedure';
 import {
   type RegionalAuthorityService,
   type WorkDecision,
   automaticWorkDecision,
   createRegionalAuthorityService,
 } from '@passerelle/regional-authority';
-import type { ServiceEvent } from '@passerelle/service-host';
+import type { DeadlineRun, ServiceEvent } from '@passerelle/service-host';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, expect } from 'vitest';
 
@@ -47,6 +57,8 @@ export const POSTS = ['post-lagos', 'post-ankara'] as const;
 export const COMMUNES = ['commune-21004', 'commune-11002', 'commune-62063', 'commune-63023'] as const;
 /** A post in the directory that no service hosts: its annex 46 copies wait, so a test plays the post. */
 export const OFFLINE_POST = 'post-tokyo';
+/** The case officer (and the back-office client) taking the tests' actions: pseudonymous ids. */
+export const OFFICER: Actor = { clientId: 'procedure-tests', officerId: 'officer-0001' };
 
 /** A message seen on the exchange: its clear meta only (what the auditor sees). */
 export interface SeenMessage {
@@ -163,8 +175,9 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
     storageKeys: REGIONS.map((id) => storage.get(id)!),
     logger: silent('region'),
     onEvent,
-    decide: {
-      workAuthorisation: ({ dossierId, dossier }) => {
+    // the tests' policy, openly: the automatic grant unless a test imposes a decision or leaves it pending
+    policy: {
+      'decide-work': ({ dossierId, dossier }) => {
         const o = overrides.work.get(dossierId);
         if (o === 'pending') return undefined;
         return o ?? automaticWorkDecision(dossier);
@@ -177,11 +190,11 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
     storageKeys: [storage.get(OE)!],
     logger: silent('office'),
     onEvent,
-    decide: {
-      residence: (input) => {
+    policy: {
+      'decide-residence': (input) => {
         const o = overrides.residence.get(input.dossierId);
         if (o === 'pending') return undefined;
-        return o ?? automaticOfficePolicy.residence(input);
+        return o ?? automaticOfficePolicy['decide-residence']!(input);
       },
     },
   });
@@ -191,6 +204,8 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
     storageKeys: POSTS.map((id) => storage.get(id)!),
     logger: silent('posts'),
     onEvent,
+    // the visa issued on the annex 46 at once, as if the passport were presented then
+    policy: automaticPostPolicy,
   });
   const communes = await createCommuneService({
     ...shared,
@@ -391,14 +406,20 @@ export function today(offsetDays = 0): string {
  */
 export async function toPermitIssued(h: ProcedureHarness, dossierId: string): Promise<void> {
   await submit(h, dossierId, ictFirstApplication());
-  await h.waitFor(async () => (await h.office.dossier(dossierId))?.phase === 'visa-issued');
-  await h.communes.registerArrival('commune-21004', dossierId, {
-    enteredOn: today(41),
-    reportedOn: today(42),
-  });
-  await h.waitFor(async () => (await h.office.dossier(dossierId))?.phase === 'arrived');
-  await h.communes.issuePermit('commune-21004', dossierId);
-  await h.waitFor(async () => (await h.office.dossier(dossierId))?.phase === 'permit-issued');
+  await h.waitFor(async () => (await h.office.dossier(OE, dossierId))?.phase === 'visa-issued');
+  await h.communes.act(
+    'commune-21004',
+    dossierId,
+    'register-arrival',
+    {
+      enteredOn: today(41),
+      reportedOn: today(42),
+    },
+    OFFICER,
+  );
+  await h.waitFor(async () => (await h.office.dossier(OE, dossierId))?.phase === 'arrived');
+  await h.communes.act('commune-21004', dossierId, 'issue-permit', {}, OFFICER);
+  await h.waitFor(async () => (await h.office.dossier(OE, dossierId))?.phase === 'permit-issued');
 }
 
 /** A complete ICT first application (intra-corporate transfer of a manager to Brussels, via Lagos). */
@@ -466,4 +487,16 @@ export async function submit(
   const context = contextOf(app) as never;
   await h.portal.send('application-submitted', app, { dossierId, context });
   if (fee !== null) await h.portal.send('fee-proof-submitted', feeProof(fee), { dossierId, context });
+}
+
+/** The dossiers a deadline scan refused for an unpaid fee (annex 43 / 43bis). */
+export function feeRefusals(runs: readonly DeadlineRun[]): string[] {
+  return runs.filter((r) => r.step === 'fee-deadline').map((r) => r.dossierId);
+}
+
+/** The family members' decision deadlines a scan reported overrun (Art. 26/2 §3). */
+export function overruns(runs: readonly DeadlineRun[]): { dossierId: string; deadline?: string }[] {
+  return runs
+    .filter((r) => r.step === 'decision-deadline')
+    .map((r) => ({ dossierId: r.dossierId, ...(r.deadline ? { deadline: r.deadline } : {}) }));
 }

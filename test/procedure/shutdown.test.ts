@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import {
   type ProcedureHarness,
   OE,
+  OFFICER,
   keptInOutbox,
   newDossierId,
   useProcedure,
@@ -26,7 +27,7 @@ describe('service shutdown during an outage', () => {
     // no stream takes messages any more: each publish times out (the harness observes pex.msg.>) and is
     // retried, for up to two minutes
     await (await jetstreamManager(h.nc)).streams.delete('EXCHANGE');
-    const ending = h.office.endStay(id, { reason: 'other', endsOn: today(200) });
+    const ending = h.office.act(OE, id, 'end-stay', { reason: 'other', endsOn: today(200) }, OFFICER);
     await new Promise((r) => setTimeout(r, 1_000));
     await h.office.close();
 

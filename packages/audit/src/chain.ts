@@ -8,6 +8,8 @@ import {
   type LedgerEnvelopeMeta,
   type LedgerReceiptClaims,
   type ReceiptLedgerEntry,
+  type TimestampClaims,
+  type TimestampLedgerEntry,
   sealEntry,
 } from './entry.js';
 import { signCompact } from '@passerelle/envelope';
@@ -90,6 +92,19 @@ export class LedgerChain {
       receivedAt: receivedAt.toISOString(),
       meta: input.claims,
       seal: input.jws,
+      prevHash: this.#state.headHash,
+    });
+  }
+
+  /** The entry that records an RFC 3161 token (DER) over earlier checkpoints, at the next sequence. */
+  timestampEntry(claims: TimestampClaims, token: Uint8Array, receivedAt: Date): TimestampLedgerEntry {
+    return sealEntry<TimestampLedgerEntry>({
+      v: LEDGER_FORMAT_VERSION,
+      seq: this.#state.nextSeq,
+      kind: 'timestamp',
+      receivedAt: receivedAt.toISOString(),
+      meta: claims,
+      token: Buffer.from(token).toString('base64'),
       prevHash: this.#state.headHash,
     });
   }

@@ -57,6 +57,22 @@ export interface ReceiptLedgerEntry extends EntryCommon {
   seal: string;
 }
 
+/** One checkpoint a timestamp token covers: its seq and the SHA-256 of its JWS (the `seal`). */
+export interface TimestampedCheckpoint {
+  seq: number;
+  sealSha256: string;
+}
+
+/**
+ * Claims of a timestamp entry: the checkpoints one RFC 3161 token covers. The token's message imprint is
+ * SHA-256 of the canonical JSON of these claims ({@link timestampImprintInput}).
+ */
+export interface TimestampClaims {
+  ledger: 'pex-ledger';
+  /** Checkpoints covered, in ledger order, each recorded before this entry. */
+  checkpoints: TimestampedCheckpoint[];
+}
+
 /** A checkpoint: its claims and the auditor's compact JWS over them. */
 export interface CheckpointLedgerEntry extends EntryCommon {
   kind: 'checkpoint';
@@ -64,8 +80,25 @@ export interface CheckpointLedgerEntry extends EntryCommon {
   seal: string;
 }
 
+/**
+ * A timestamp: an RFC 3161 token from a time-stamping authority over earlier checkpoints, obtained after
+ * them (asynchronously, in batches) and recorded in the chain like any entry.
+ */
+export interface TimestampLedgerEntry extends EntryCommon {
+  kind: 'timestamp';
+  meta: TimestampClaims;
+  /** The TimeStampToken (CMS SignedData over a TSTInfo), DER, base64. */
+  token: string;
+}
+
 /** One entry of the audit ledger. */
-export type LedgerEntry = EnvelopeLedgerEntry | ReceiptLedgerEntry | CheckpointLedgerEntry;
+export type LedgerEntry =
+  EnvelopeLedgerEntry | ReceiptLedgerEntry | CheckpointLedgerEntry | TimestampLedgerEntry;
+
+/** The bytes a timestamp entry's token imprints: the canonical JSON of its claims. */
+export function timestampImprintInput(claims: TimestampClaims): string {
+  return canonicalJson(claims);
+}
 
 /** An entry before its hash is computed. */
 export type UnhashedEntry<E extends LedgerEntry = LedgerEntry> = E extends LedgerEntry

@@ -10,6 +10,8 @@ export interface LedgerExportHeader {
   exportedAt: string;
   /** Seq of the first entry in the file. */
   from: number;
+  /** Seq of the last entry in the file: a checkpoint, so that a signature covers every entry. */
+  to?: number;
 }
 
 /**
@@ -24,7 +26,7 @@ export interface LedgerExportHeader {
 export async function writeLedgerExport(
   path: string,
   entries: AsyncIterable<{ data: Uint8Array } | string> | Iterable<{ data: Uint8Array } | string>,
-  options: { from?: number; now?: Date } = {},
+  options: { from?: number; to?: number; now?: Date } = {},
 ): Promise<number> {
   const out = createWriteStream(path, { encoding: 'utf8' });
   const header: LedgerExportHeader = {
@@ -32,6 +34,7 @@ export async function writeLedgerExport(
     version: 1,
     exportedAt: (options.now ?? new Date()).toISOString(),
     from: options.from ?? 1,
+    ...(options.to !== undefined ? { to: options.to } : {}),
   };
   const write = async (line: string): Promise<void> => {
     if (!out.write(`${line}\n`)) await once(out, 'drain');
@@ -64,7 +67,12 @@ export async function openLedgerExport(path: string): Promise<LedgerExport> {
   let header: LedgerExportHeader | undefined;
   try {
     const h = JSON.parse(first.done ? '' : first.value) as Partial<LedgerExportHeader>;
-    if (h.format === 'passerelle-ledger' && h.version === 1 && Number.isSafeInteger(h.from)) {
+    if (
+      h.format === 'passerelle-ledger' &&
+      h.version === 1 &&
+      Number.isSafeInteger(h.from) &&
+      (h.to === undefined || Number.isSafeInteger(h.to))
+    ) {
       header = h as LedgerExportHeader;
     }
   } catch {

@@ -11,8 +11,17 @@ export type {
   LedgerEnvelopeMeta,
   LedgerReceiptClaims,
   ReceiptLedgerEntry,
+  TimestampClaims,
+  TimestampLedgerEntry,
+  TimestampedCheckpoint,
   UnhashedEntry,
 } from './entry.js';
+export { timestampImprintInput } from './entry.js';
+export type { SignedLedgerEntry } from './signature-spec.js';
+export { parseTsaTrust, verifyTimestampToken } from './timestamp-token.js';
+export type { AttestedTime, TsaTrust } from './timestamp-token.js';
+export { createTsaClient } from './tsa-client.js';
+export type { TimestampToken, TsaClient, TsaClientOptions } from './tsa-client.js';
 export type { KeyResolver, PrivateJwk, PublicJwk } from './keys.js';
 export { LedgerError } from './ledger-error.js';
 export type { LedgerErrorCode } from './ledger-error.js';
@@ -20,7 +29,7 @@ export { inclusionPath, leafHash, merkleRoot, nodeHash, rootFromPath } from './m
 export { parseEntry } from './parse-entry.js';
 export { AUDITOR_ID } from './signature-spec.js';
 export { assertLedgerOk, verifyLedger } from './verify.js';
-export type { LedgerFailure, VerifyOptions, VerifyReport } from './verify.js';
+export type { LedgerFailure, TimestampSummary, VerifyOptions, VerifyReport } from './verify.js';
 export { openLedgerExport, writeLedgerExport } from './export-file.js';
 export type { LedgerExport, LedgerExportHeader } from './export-file.js';
 export { envelopeIntake, receiptIntake } from './intake.js';
@@ -33,3 +42,21 @@ export { traceDossier } from './trace.js';
 export type { TraceReceipt, TraceStep } from './trace.js';
 export { createLedgerWriter, loadChainState } from './writer.js';
 export type { LedgerWriter, LedgerWriterOptions } from './writer.js';
+export { createTimestamper, untimestampedCheckpoints } from './timestamper.js';
+export type { Timestamper, TimestamperOptions } from './timestamper.js';
+export { dossierFilter, envelopeSubject, ledgerSubject, receiptSubject } from './subjects.js';
+export { lastLedgerMessage, nextLedgerMessage } from './stream-lookup.js';
+export type { LedgerHead } from './writer.js';
+export { signedExportRange } from './export-range.js';
+export type { SignedRange } from './export-range.js';
+export { archiveHead, archiveLedger } from './archive/archiver.js';
+export type { ArchiveHead, ArchiveOptions, ArchivedSegment } from './archive/archiver.js';
+export { restoreLedger } from './archive/restore.js';
+export type { RestoreResult } from './archive/restore.js';
+export { ARCHIVE_FORMAT, ARCHIVE_SEAL_TYP, parseSegmentName, segmentName } from './archive/segment.js';
+export type { SegmentClaims, SegmentHeader, SegmentTrailer } from './archive/segment.js';
+export { folderArchive } from './archive/store.js';
+export type { ArchiveStore, SegmentWriter } from './archive/store.js';
+export { verifyArchive } from './archive/verify-archive.js';
+export type { ArchiveReport, SegmentCheck, VerifyArchiveOptions } from './archive/verify-archive.js';
+export { storedEntryHash } from './stored-hash.js';

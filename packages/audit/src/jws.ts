@@ -6,6 +6,7 @@ import {
   sign,
   verify,
 } from 'node:crypto';
+import { decodeBase64Url, isBase64Url } from '@passerelle/envelope';
 import type { PrivateJwk, PublicJwk } from './keys.js';
 
 /** A compact JWS split into its parts; `signingInput` is what ES256 signs. */
@@ -16,16 +17,19 @@ export interface CompactParts {
   signature: string;
 }
 
-/** Splits a compact JWS and decodes header and payload; `undefined` when it is not one. */
+/**
+ * Splits a compact JWS and decodes header and payload; `undefined` when it is not one, or when a segment
+ * is not canonical base64url (one JWS, one spelling: the ledger hashes the text).
+ */
 export function decodeCompact(jws: unknown): CompactParts | undefined {
   if (typeof jws !== 'string') return undefined;
   const parts = jws.split('.');
   if (parts.length !== 3) return undefined;
   const [h, p, s] = parts as [string, string, string];
-  if (!h || !p || !s) return undefined;
+  if (!h || !p || !s || !isBase64Url(s)) return undefined;
   try {
-    const header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as unknown;
-    const payload = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as unknown;
+    const header = JSON.parse(decodeBase64Url(h, 'JWS header').toString('utf8')) as unknown;
+    const payload = JSON.parse(decodeBase64Url(p, 'JWS payload').toString('utf8')) as unknown;
     if (typeof header !== 'object' || header === null || Array.isArray(header)) return undefined;
     return { header: header as CompactParts['header'], payload, signingInput: `${h}.${p}`, signature: s };
   } catch {
@@ -72,7 +76,7 @@ export function verifyEs256(signingInput: string, signature: string, key: Public
       'sha256',
       Buffer.from(signingInput),
       { key: keyObject, dsaEncoding: 'ieee-p1363' },
-      Buffer.from(signature, 'base64url'),
+      decodeBase64Url(signature, 'JWS signature'),
     );
   } catch {
     return false;

@@ -2,6 +2,7 @@ import type { LedgerEntry } from './entry.js';
 import { LedgerError } from './ledger-error.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 function malformed(reason: string, seq: number | undefined): never {
   throw new LedgerError(
@@ -37,7 +38,7 @@ export function parseEntry(raw: string | Uint8Array, expectedSeq?: number): Ledg
     if (typeof value[k] !== 'string' || !HEX64.test(value[k])) malformed(`${k} is not a hex SHA-256`, at);
   }
   if (typeof value['receivedAt'] !== 'string') malformed('no receivedAt', at);
-  if (typeof value['seal'] !== 'string') malformed('no seal', at);
+  if (value['kind'] !== 'timestamp' && typeof value['seal'] !== 'string') malformed('no seal', at);
   const meta = value['meta'];
   if (!isObject(meta)) malformed('no meta', at);
   const str = (k: string): void => {
@@ -60,6 +61,26 @@ export function parseEntry(raw: string | Uint8Array, expectedSeq?: number): Ledg
       ['firstSeq', 'lastSeq', 'size'].forEach(int);
       ['root', 'headHash', 'issuedAt'].forEach(str);
       break;
+    case 'timestamp': {
+      if (typeof value['token'] !== 'string' || !BASE64.test(value['token']))
+        malformed('token is not base64', at);
+      const cps = meta['checkpoints'];
+      if (
+        !Array.isArray(cps) ||
+        cps.length === 0 ||
+        !cps.every(
+          (c) =>
+            isObject(c) &&
+            Number.isSafeInteger(c['seq']) &&
+            (c['seq'] as number) >= 1 &&
+            typeof c['sealSha256'] === 'string' &&
+            HEX64.test(c['sealSha256']),
+        )
+      ) {
+        malformed('meta.checkpoints is not a list of { seq, sealSha256 }', at);
+      }
+      break;
+    }
     default:
       malformed('unknown kind', at);
   }

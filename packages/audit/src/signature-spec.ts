@@ -1,5 +1,8 @@
 import { canonicalJson } from './canonical-json.js';
-import type { LedgerEntry } from './entry.js';
+import type { LedgerEntry, TimestampLedgerEntry } from './entry.js';
+
+/** Entries that carry an ES256 JWS (every kind but timestamps, which carry an RFC 3161 token). */
+export type SignedLedgerEntry = Exclude<LedgerEntry, TimestampLedgerEntry>;
 import { decodeCompact } from './jws.js';
 import type { LedgerErrorCode } from './ledger-error.js';
 
@@ -49,7 +52,7 @@ function sameJson(a: unknown, b: unknown): boolean {
 /** The participant id that signs checkpoints. */
 export const AUDITOR_ID = 'auditor';
 
-function codeOf(entry: LedgerEntry): LedgerErrorCode {
+function codeOf(entry: SignedLedgerEntry): LedgerErrorCode {
   if (entry.kind === 'envelope') return 'ERR_LEDGER_SEAL_INVALID';
   if (entry.kind === 'receipt') return 'ERR_LEDGER_RECEIPT_INVALID';
   return 'ERR_LEDGER_CHECKPOINT_INVALID';
@@ -61,7 +64,7 @@ function codeOf(entry: LedgerEntry): LedgerErrorCode {
  * checkpoint over its claims by the auditor. Checks the binding of the JWS payload to the entry here; the
  * costly signature check is left to the caller (worker threads).
  */
-export function signatureSpec(entry: LedgerEntry): SignatureSpec | SignatureDefect {
+export function signatureSpec(entry: SignedLedgerEntry): SignatureSpec | SignatureDefect {
   const code = codeOf(entry);
   const jws = decodeCompact(entry.seal);
   if (!jws) return { code, reason: 'the JWS is not a compact serialisation' };

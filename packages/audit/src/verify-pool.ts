@@ -44,12 +44,12 @@ export class SignaturePool {
   readonly #keyIndex = new Map<string, number>();
   readonly #keys: Pick<PublicJwk, 'kty' | 'crv' | 'x' | 'y'>[] = [];
   readonly #sentKeys: number[];
-  readonly #pending = new Map<
-    number,
-    { resolve: (failed: number[]) => void; reject: (e: unknown) => void }
-  >();
   readonly #inFlight: number[];
-  readonly #results: Promise<number[]>[] = [];
+  // Failures are collected as batches come back, not kept per batch: memory stays flat on long ledgers.
+  readonly #failed: number[] = [];
+  #outstanding = 0;
+  #error: Error | undefined;
+  #idle: (() => void)[] = [];
   #batch: Batch = { ids: [], keyRefs: [], inputs: [], sigs: [] };
   #batchId = 0;
   #next = 0;
@@ -60,21 +60,27 @@ export class SignaturePool {
     for (let i = 0; i < n; i++) {
       const w = new Worker(WORKER_SOURCE, { eval: true });
       w.on('message', (m: { batch: number; failed: number[] }) => {
-        const p = this.#pending.get(m.batch);
-        this.#pending.delete(m.batch);
         this.#inFlight[i] = (this.#inFlight[i] ?? 1) - 1;
-        p?.resolve(m.failed);
-        const waiter = this.#waiters.shift();
-        waiter?.();
+        for (const id of m.failed) this.#failed.push(id);
+        this.#settle();
       });
-      w.on('error', (err) => {
-        for (const p of this.#pending.values()) p.reject(err);
-        this.#pending.clear();
+      w.on('error', (err: Error) => {
+        this.#error ??= err;
+        this.#inFlight[i] = 0;
+        this.#outstanding = 0;
+        this.#settle();
       });
       this.#workers.push(w);
     }
     this.#sentKeys = this.#workers.map(() => 0);
     this.#inFlight = this.#workers.map(() => 0);
+  }
+
+  #settle(): void {
+    this.#outstanding = Math.max(0, this.#outstanding - 1);
+    const waiter = this.#waiters.shift();
+    waiter?.();
+    if (this.#outstanding === 0) for (const idle of this.#idle.splice(0)) idle();
   }
 
   /** Queues the check of one signature; `id` comes back in {@link drain}'s failures when it does not verify. */
@@ -117,19 +123,16 @@ export class SignaturePool {
     this.#sentKeys[i] = this.#keys.length;
     const batch = this.#batchId++;
     this.#inFlight[i] = (this.#inFlight[i] ?? 0) + 1;
-    this.#results.push(
-      new Promise<number[]>((resolve, reject) => {
-        this.#pending.set(batch, { resolve, reject });
-      }),
-    );
+    this.#outstanding++;
     worker.postMessage({ batch, keys: keys.length ? keys : undefined, jobs });
   }
 
   /** Waits for every queued check; resolves to the ids whose signature failed, ascending. */
   async drain(): Promise<number[]> {
     await this.#flush();
-    const failed = (await Promise.all(this.#results)).flat();
-    this.#results.length = 0;
+    while (this.#outstanding > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    if (this.#error) throw this.#error;
+    const failed = this.#failed.splice(0);
     return failed.sort((a, b) => a - b);
   }
 

@@ -3,8 +3,16 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { verifyCompact } from '@passerelle/envelope';
 import { StreamNames, Subjects } from '@passerelle/exchange';
 import { type ChainState, LedgerChain, emptyChainState } from './chain.js';
-import type { CheckpointLedgerEntry, EnvelopeLedgerEntry, LedgerEntry, ReceiptLedgerEntry } from './entry.js';
+import type {
+  CheckpointLedgerEntry,
+  EnvelopeLedgerEntry,
+  LedgerEntry,
+  ReceiptLedgerEntry,
+  TimestampClaims,
+  TimestampLedgerEntry,
+} from './entry.js';
 import { serializeEntry } from './entry.js';
+import { ledgerSubject } from './subjects.js';
 import { type ReceiptIntake, envelopeIntake, receiptIntake } from './intake.js';
 import type { KeyResolver, PrivateJwk } from './keys.js';
 import { LedgerError } from './ledger-error.js';
@@ -30,6 +38,19 @@ export interface LedgerWriterOptions {
   now?: () => Date;
   /** Largest envelope accepted, in bytes (default 1 MiB). */
   maxEnvelopeBytes?: number;
+  /**
+   * The last archived entry (a checkpoint), when LEDGER was trimmed after archiving: the chain resumes from
+   * it if the live stream holds no checkpoint of its own (or nothing at all).
+   */
+  archivedHead?: LedgerHead;
+  /** Told of every checkpoint once stored (the timestamper queues it). */
+  onCheckpoint?: (entry: CheckpointLedgerEntry) => void;
+}
+
+/** A position in the chain: an entry's seq and hash. */
+export interface LedgerHead {
+  seq: number;
+  hash: string;
 }
 
 /** Appends entries to the LEDGER stream; one instance per auditor, safe against a concurrent second one. */
@@ -38,32 +59,69 @@ export interface LedgerWriter {
   appendEnvelope(raw: Uint8Array | string): Promise<EnvelopeLedgerEntry>;
   /** Records a receipt (compact JWS) after checking its signature. */
   appendReceipt(raw: Uint8Array | string): Promise<ReceiptLedgerEntry>;
+  /** Records an RFC 3161 token (DER) over earlier checkpoints, as the timestamper obtained it. */
+  appendTimestamp(claims: TimestampClaims, token: Uint8Array): Promise<TimestampLedgerEntry>;
   /** Writes a checkpoint over the pending entries now; `undefined` when none are pending. */
   checkpoint(): Promise<CheckpointLedgerEntry | undefined>;
   /** The chain state after the last append. */
   readonly state: ChainState;
+  /** When the oldest entry waiting for a checkpoint was appended (undefined when none waits). */
+  readonly oldestPendingAt: Date | undefined;
+  /** The last checkpoint this writer stored (undefined until it stores one). */
+  readonly lastCheckpoint: CheckpointLedgerEntry | undefined;
   /** Stops the checkpoint timer, writing a last checkpoint over pending entries. */
   close(): Promise<void>;
 }
 
 /**
  * Loads the chain state from the LEDGER stream: head (last entry) and the batch since the last checkpoint.
+ * When the stream was trimmed after archiving and holds no checkpoint (or nothing), the chain resumes from
+ * `archivedHead`, the last archived entry; without it such a stream cannot be resumed
+ * (`ERR_LEDGER_CHAIN_BROKEN`), and entries lost between the archive and the live stream are `ERR_LEDGER_GAP`.
  */
-export async function loadChainState(nc: NatsConnection): Promise<ChainState> {
+export async function loadChainState(
+  nc: NatsConnection,
+  options: { archivedHead?: LedgerHead } = {},
+): Promise<ChainState> {
   const jsm = await jetstreamManager(nc, { timeout: 30_000 });
   const info = await jsm.streams.info(StreamNames.ledger);
-  if (info.state.messages === 0) return emptyChainState();
+  const archived = options.archivedHead;
+  const fromHead = (head: LedgerHead): ChainState => ({
+    nextSeq: head.seq + 1,
+    headHash: head.hash,
+    batchFirstSeq: head.seq + 1,
+    batchHashes: [],
+  });
+  if (info.state.last_seq === 0) return emptyChainState();
+  if (info.state.messages === 0) {
+    if (archived?.seq === info.state.last_seq) return fromHead(archived);
+    throw new LedgerError(
+      'ERR_LEDGER_CHAIN_BROKEN',
+      `LEDGER holds no entry after ${info.state.last_seq}: the chain's head is in the archive, which does not end there.`,
+      { details: { seq: info.state.last_seq } },
+    );
+  }
   const lastCheckpoint = await jsm.streams
     .getMessage(StreamNames.ledger, { last_by_subj: `${Subjects.ledger}.checkpoint` })
     .catch(() => null);
-  const from = lastCheckpoint ? lastCheckpoint.seq + 1 : 1;
-  const state: ChainState = { ...emptyChainState(), batchFirstSeq: from };
+  let state: ChainState;
   if (lastCheckpoint) {
     const cp = parseEntry(lastCheckpoint.data, lastCheckpoint.seq);
-    state.nextSeq = cp.seq + 1;
-    state.headHash = cp.hash;
+    state = fromHead({ seq: cp.seq, hash: cp.hash });
+  } else if (info.state.first_seq === 1) {
+    state = emptyChainState();
+  } else if (archived && archived.seq + 1 >= info.state.first_seq) {
+    state = fromHead(archived);
+  } else {
+    throw new LedgerError(
+      archived ? 'ERR_LEDGER_GAP' : 'ERR_LEDGER_CHAIN_BROKEN',
+      archived
+        ? `LEDGER starts at ${info.state.first_seq} but the archive ends at ${archived.seq}: entries were lost unarchived.`
+        : `LEDGER starts at ${info.state.first_seq} with no checkpoint: resume it from its archive.`,
+      { details: { seq: info.state.first_seq } },
+    );
   }
-  for await (const m of readLedger(nc, { from, to: info.state.last_seq })) {
+  for await (const m of readLedger(nc, { from: state.nextSeq, to: info.state.last_seq })) {
     const e = parseEntry(m.data, m.seq);
     if (e.seq !== m.seq || e.prevHash !== state.headHash) {
       throw new LedgerError(
@@ -117,7 +175,9 @@ export async function createLedgerWriter(options: LedgerWriterOptions): Promise<
   const now = options.now ?? (() => new Date());
   const every = options.checkpointEvery ?? 1000;
   const js: JetStreamClient = jetstream(nc, { timeout: 30_000 });
-  let chain = new LedgerChain(await loadChainState(nc));
+  const load = (): Promise<ChainState> =>
+    loadChainState(nc, options.archivedHead ? { archivedHead: options.archivedHead } : {});
+  let chain = new LedgerChain(await load());
   let queue: Promise<unknown> = Promise.resolve();
 
   // Appends run one at a time; the chain state is only advanced once the stream has the entry.
@@ -135,7 +195,7 @@ export async function createLedgerWriter(options: LedgerWriterOptions): Promise<
       const entry = await build();
       if (!entry) return undefined;
       try {
-        const ack = await js.publish(`${Subjects.ledger}.${entry.kind}`, serializeEntry(entry), {
+        const ack = await js.publish(ledgerSubject(entry), serializeEntry(entry), {
           msgID: msgId(entry),
           expect: { lastSequence: entry.seq - 1 },
         });
@@ -162,25 +222,42 @@ export async function createLedgerWriter(options: LedgerWriterOptions): Promise<
             },
           );
         }
-        chain = new LedgerChain(await loadChainState(nc));
+        chain = new LedgerChain(await load());
       }
     }
   };
 
-  const checkpointNow = (): Promise<CheckpointLedgerEntry | undefined> =>
-    store(
+  const checkpointNow = async (): Promise<CheckpointLedgerEntry | undefined> => {
+    const cp = await store(
       () => chain.checkpointEntry(auditorKey, now()),
       (e) => `checkpoint-${e.seq}`,
     );
+    if (cp) {
+      recordsPending = 0;
+      oldestPendingAt = undefined;
+      lastCheckpoint = cp;
+      options.onCheckpoint?.(cp);
+    }
+    return cp;
+  };
 
   const afterAppend = async (): Promise<void> => {
+    // only envelopes and receipts make a checkpoint late (see recordsPending)
+    if (recordsPending > 0) oldestPendingAt ??= now();
     if (chain.pending >= every) await checkpointNow();
   };
 
+  // Envelopes and receipts waiting for a checkpoint (after a restart: whatever is pending). Only they start a
+  // checkpoint by time: a batch of timestamp entries alone waits for the next traffic, else each token would
+  // call for a checkpoint that calls for a token, for ever.
+  let recordsPending = chain.pending;
+  // a writer resuming a batch does not know when its entries came: it counts from its start
+  let oldestPendingAt: Date | undefined = recordsPending > 0 ? now() : undefined;
+  let lastCheckpoint: CheckpointLedgerEntry | undefined;
   let timer: NodeJS.Timeout | undefined;
   if ((options.checkpointIntervalMs ?? 60_000) > 0) {
     timer = setInterval(() => {
-      if (chain.pending > 0) void serial(checkpointNow).catch(() => undefined);
+      if (recordsPending > 0) void serial(checkpointNow).catch(() => undefined);
     }, options.checkpointIntervalMs ?? 60_000);
     timer.unref();
   }
@@ -189,6 +266,12 @@ export async function createLedgerWriter(options: LedgerWriterOptions): Promise<
     get state() {
       return chain.state;
     },
+    get oldestPendingAt() {
+      return oldestPendingAt;
+    },
+    get lastCheckpoint() {
+      return lastCheckpoint;
+    },
     appendEnvelope(raw) {
       return serial(async () => {
         const input = await envelopeIntake(raw, resolver, options.maxEnvelopeBytes);
@@ -196,6 +279,7 @@ export async function createLedgerWriter(options: LedgerWriterOptions): Promise<
           () => chain.envelopeEntry(input, now()),
           (e) => `envelope-${e.meta.id}`,
         );
+        recordsPending++;
         await afterAppend();
         return entry as EnvelopeLedgerEntry;
       });
@@ -208,8 +292,19 @@ export async function createLedgerWriter(options: LedgerWriterOptions): Promise<
           () => chain.receiptEntry(input, now()),
           (e) => `receipt-${e.meta.messageId}-${e.meta.receiver}`,
         );
+        recordsPending++;
         await afterAppend();
         return entry as ReceiptLedgerEntry;
+      });
+    },
+    appendTimestamp(claims, token) {
+      return serial(async () => {
+        const entry = await store(
+          () => chain.timestampEntry(claims, token, now()),
+          (e) => `timestamp-${e.meta.checkpoints[0]?.seq ?? 0}-${e.meta.checkpoints.length}`,
+        );
+        await afterAppend();
+        return entry as TimestampLedgerEntry;
       });
     },
     checkpoint() {

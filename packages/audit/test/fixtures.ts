@@ -1,7 +1,13 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { LedgerChain } from '../src/chain.js';
 import { sha256Hex } from '../src/digest.js';
-import { type LedgerEntry, type LedgerEnvelopeMeta, serializeEntry } from '../src/entry.js';
+import {
+  type CheckpointLedgerEntry,
+  type LedgerEntry,
+  type LedgerEnvelopeMeta,
+  sealEntry,
+  serializeEntry,
+} from '../src/entry.js';
 import { signEs256Compact } from '../src/jws.js';
 import {
   type KeyResolver,
@@ -86,11 +92,15 @@ export function makeEnvelope(
   return { meta, jwe, seal };
 }
 
-/** Builds an in-memory ledger of `n` envelope entries with a checkpoint every `every` entries. */
+/**
+ * Builds an in-memory ledger of `n` envelope entries with a checkpoint every `every` entries. `mapSeal`
+ * changes the JWS an entry records before it is hashed, as a writer that took it so would have recorded it.
+ */
 export async function buildLedger(
   n: number,
   every: number,
   k = makeKeys(),
+  mapSeal: (kind: LedgerEntry['kind'], seq: number, seal: string) => string = (_k, _s, seal) => seal,
 ): Promise<{ entries: LedgerEntry[]; lines: string[] } & ReturnType<typeof makeKeys>> {
   const chain = new LedgerChain();
   const entries: LedgerEntry[] = [];
@@ -99,14 +109,24 @@ export async function buildLedger(
     const env = makeEnvelope(k.keys, i);
     const raw = JSON.stringify(env);
     const e = chain.envelopeEntry(
-      { meta: env.meta, jweSha256: sha256Hex(env.jwe), envelopeSha256: sha256Hex(raw), seal: env.seal },
+      {
+        meta: env.meta,
+        jweSha256: sha256Hex(env.jwe),
+        envelopeSha256: sha256Hex(raw),
+        seal: mapSeal('envelope', entries.length + 1, env.seal),
+      },
       at,
     );
     chain.advance(e);
     entries.push(e);
     if (chain.pending >= every) {
-      const c = await chain.checkpointEntry(k.auditor, at);
-      if (c) {
+      const made = await chain.checkpointEntry(k.auditor, at);
+      if (made) {
+        const { hash: _hash, ...rest } = made;
+        const c = sealEntry<CheckpointLedgerEntry>({
+          ...rest,
+          seal: mapSeal('checkpoint', made.seq, made.seal),
+        });
         chain.advance(c);
         entries.push(c);
       }

@@ -3,7 +3,7 @@ import { CHECKPOINT_TYP } from '../src/chain.js';
 import { type CheckpointLedgerEntry, type LedgerEntry, sealEntry } from '../src/entry.js';
 import { signEs256Compact } from '../src/jws.js';
 import { verifyLedger } from '../src/verify.js';
-import { buildLedger, makeKey } from './fixtures.js';
+import { buildLedger, makeKey, makeKeys } from './fixtures.js';
 
 // One ledger of 10 000 envelopes (plus checkpoints) with real ES256 seals, shared by every case.
 let ledger: Awaited<ReturnType<typeof buildLedger>>;
@@ -70,6 +70,7 @@ describe('tamper', { timeout: 120_000 }, () => {
     const i = 8888;
     const entries = [...ledger.entries];
     const e = entries[i] as LedgerEntry;
+    if (e.kind !== 'envelope') throw new Error('fixture: expected an envelope entry');
     const sig = e.seal.slice(e.seal.lastIndexOf('.') + 1);
     const flipped = (sig[5] === 'A' ? 'B' : 'A') + '';
     entries[i] = {
@@ -78,6 +79,24 @@ describe('tamper', { timeout: 120_000 }, () => {
     };
     const report = await verify(lines(rechain(entries, i)));
     expect(report.failure).toMatchObject({ seq: e.seq, code: 'ERR_LEDGER_SEAL_INVALID' });
+  });
+
+  test('tamper - a ledger that recorded a seal or a checkpoint respelled (unused base64url bits set) is refused at that seq', async () => {
+    // the last character of an ES256 signature (86 characters) has four unused bits: the same signature
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const respell = (jws: string): string => jws.slice(0, -1) + alphabet[alphabet.indexOf(jws.slice(-1)) | 1];
+    for (const [kind, seq, code] of [
+      ['envelope', 7, 'ERR_LEDGER_SEAL_INVALID'],
+      ['checkpoint', 11, 'ERR_LEDGER_CHECKPOINT_INVALID'],
+    ] as const) {
+      // written so from the start: every hash and checkpoint root covers the respelled text
+      const small = await buildLedger(30, 10, makeKeys(), (k, s, seal) =>
+        k === kind && s === seq ? respell(seal) : seal,
+      );
+      expect(small.entries[seq - 1]).toMatchObject({ kind, seq });
+      const report = await verifyLedger(small.lines, { resolver: small.resolver, threads: 1 });
+      expect(report.failure).toMatchObject({ seq, code });
+    }
   });
 
   test('tamper - a removed entry is named as the missing seq', async () => {

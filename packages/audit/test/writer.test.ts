@@ -205,6 +205,26 @@ describe('writer', { timeout: 60_000 }, () => {
     expect((await stored()).map((l) => parseEntry(l).kind)).toContain('receipt');
   });
 
+  test('writer - an envelope or a receipt whose signature is respelled (unused base64url bits set) is refused, and nothing is appended', async () => {
+    await freshLedger();
+    const writer = await createLedgerWriter({ nc, auditorKey: auditor, resolver, checkpointIntervalMs: 0 });
+    // the last character of an ES256 signature (86 characters) has four unused bits: the same signature
+    const respell = (jws: string): string => {
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      return jws.slice(0, -1) + alphabet[alphabet.indexOf(jws.slice(-1)) | 1];
+    };
+    const raw = await envelope(office, region);
+    const env = JSON.parse(raw) as { seal: string };
+    await expect(
+      writer.appendEnvelope(JSON.stringify({ ...env, seal: respell(env.seal) })),
+    ).rejects.toMatchObject({ code: 'ERR_LEDGER_INPUT_REJECTED' });
+    await expect(writer.appendReceipt(respell(await receipt(raw, region)))).rejects.toMatchObject({
+      code: 'ERR_LEDGER_INPUT_REJECTED',
+    });
+    expect(await stored()).toHaveLength(0);
+    await writer.close();
+  });
+
   test('writer - two writers never fork the chain, and a restarted writer resumes from the stored head', async () => {
     await freshLedger();
     const a = await createLedgerWriter({

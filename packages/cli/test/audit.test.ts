@@ -1,8 +1,16 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { createLedgerWriter } from '@passerelle/audit';
+import {
+  archiveLedger,
+  canonicalJson,
+  createLedgerWriter,
+  createTsaClient,
+  folderArchive,
+  parseTsaTrust,
+} from '@passerelle/audit';
+import { startLocalTsa } from '@passerelle/audit/testing';
 import {
   exportDirectory,
   makeEntry,
@@ -31,6 +39,7 @@ const DOSSIER = 'DOS-2026-000871';
 
 describe('audit command', { timeout: 60_000 }, () => {
   const nats = useNatsServer();
+  const fresh = useNatsServer();
   const dir = mkdtempSync(join(tmpdir(), 'pex-cli-audit-'));
   let anchorPath: string;
   let directoryPath: string;
@@ -126,8 +135,10 @@ describe('audit command', { timeout: 60_000 }, () => {
       );
     }
     await writer.close();
+    auditorSigning = auditor.signing;
     await nc.close();
   }, 60_000);
+  let auditorSigning: ParticipantKeys['signing'];
 
   test('audit command - verify checks the stream against the directory file and reports ok', async () => {
     const code = await run(
@@ -159,6 +170,97 @@ describe('audit command', { timeout: 60_000 }, () => {
       await run('audit', 'verify', '--file', tampered, '--anchor', anchorPath, '--directory', directoryPath),
     ).toBe(1);
     expect(err.join('\n')).toMatch(/^error ERR_LEDGER_GAP: Ledger entry 3: /);
+  });
+
+  test('audit command - an export ends on a checkpoint; a cut export, even with an edited tail re-hashed, is refused unless its tail is reported as unsigned', async () => {
+    const file = join(dir, 'signed.jsonl');
+    expect(await run('audit', 'export', '--server', nats.url, '--out', file, '--to', '10')).toBe(0);
+    // entries 9 and 10 wait for the checkpoint at 11: the export stops at the one before them
+    expect(out.join('\n')).toContain('exported 8 entries (1..8, ending on a checkpoint)');
+    expect(out.join('\n')).toContain('left out: 2 later entries');
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ from: 1, to: 8 });
+    expect(JSON.parse(lines.at(-1) as string)).toMatchObject({ seq: 8, kind: 'checkpoint' });
+    const verify = (path: string, ...extra: string[]): Promise<number> =>
+      run('audit', 'verify', '--file', path, '--anchor', anchorPath, '--directory', directoryPath, ...extra);
+    expect(await verify(file)).toBe(0);
+
+    // cut at a line boundary: the final checkpoint dropped (the header says so too, as a careful forger would)
+    const cut = lines.slice(0, -1);
+    cut[0] = JSON.stringify({ ...(JSON.parse(cut[0] as string) as object), to: 7 });
+    const cutPath = join(dir, 'cut.jsonl');
+    writeFileSync(cutPath, cut.join('\n') + '\n');
+    expect(await verify(cutPath)).toBe(1);
+    expect(err.join('\n')).toMatch(/^error ERR_LEDGER_UNSIGNED_TAIL: Ledger entry 5: /);
+
+    // then an entry of the unsigned tail edited and its hash and the next prevHash recomputed
+    const edited = [...cut];
+    const entry = JSON.parse(edited[7] as string) as { hash: string } & Record<string, unknown>;
+    const { hash: _h, ...rest } = { ...entry, receivedAt: '2020-01-01T00:00:00.000Z' };
+    edited[7] = JSON.stringify({ ...rest, hash: sha256Hex(canonicalJson(rest)) });
+    const editedPath = join(dir, 'edited.jsonl');
+    writeFileSync(editedPath, edited.join('\n') + '\n');
+    expect(await verify(editedPath)).toBe(1);
+    expect(err.join('\n')).toMatch(/ERR_LEDGER_UNSIGNED_TAIL/);
+    expect(await verify(editedPath, '--allow-unsigned-tail')).toBe(0);
+    expect(out.join('\n')).toContain('unsigned: entries 5..7 are chained but no checkpoint signs them');
+
+    // a header that promises more than the file holds
+    const short = [...lines];
+    short[0] = JSON.stringify({ ...(JSON.parse(short[0] as string) as object), to: 12 });
+    const shortPath = join(dir, 'short.jsonl');
+    writeFileSync(shortPath, short.join('\n') + '\n');
+    expect(await verify(shortPath)).toBe(1);
+    expect(err.join('\n')).toMatch(/ERR_LEDGER_GAP: Ledger entry 9: the entries end at 8, not at 12/);
+  });
+
+  test('audit command - verify --archive checks the segments and the live tail, names a tampered segment; restore continues the ledger on a fresh server', async () => {
+    const tsa = await startLocalTsa();
+    try {
+      const trustPath = join(dir, 'tsa-roots.pem');
+      writeFileSync(trustPath, tsa.rootPem);
+      const archive = join(dir, 'archive');
+      const nc = await connectNats({ servers: nats.url });
+      try {
+        const written = await archiveLedger({
+          nc,
+          store: await folderArchive(archive),
+          auditorKey: auditorSigning,
+          tsa: createTsaClient({ url: tsa.url, trust: parseTsaTrust(tsa.rootPem) }),
+          segmentEntries: 4,
+        });
+        expect(written.map((w) => w.lastSeq)).toEqual([4, 8, 11]);
+      } finally {
+        await nc.close();
+      }
+      const keys = ['--anchor', anchorPath, '--directory', directoryPath, '--tsa-trust', trustPath];
+      expect(await run('audit', 'verify', '--archive', archive, '--server', nats.url, ...keys)).toBe(0);
+      expect(out.join('\n')).toMatch(
+        /^ok {2}archive .*: 3 segments \(entries 1\.\.11\), 3 timestamped, the last attested at /,
+      );
+
+      // one receipt in the second segment re-dated: its hash gives it away, and the segment is named
+      const copy = join(dir, 'archive-tampered');
+      mkdirSync(copy);
+      for (const f of readdirSync(archive)) writeFileSync(join(copy, f), readFileSync(join(archive, f)));
+      const second = readdirSync(copy).sort()[1] as string;
+      writeFileSync(
+        join(copy, second),
+        readFileSync(join(copy, second), 'utf8').replace(/"receivedAt":"20/, '"receivedAt":"19'),
+      );
+      expect(await run('audit', 'verify', '--archive', copy, '--archive-only', ...keys)).toBe(1);
+      expect(err.join('\n')).toContain(`in archive segment ${second}`);
+      expect(err.join('\n')).toMatch(/error ERR_LEDGER_HASH_MISMATCH: Ledger entry 5: /);
+
+      // the server is lost: a fresh one gets LEDGER back from the archive, continuing after entry 11
+      expect(await run('audit', 'restore', '--archive', archive, '--server', fresh.url, ...keys)).toBe(0);
+      expect(out.join('\n')).toContain('LEDGER continues at 12');
+      expect(await run('audit', 'verify', '--archive', archive, '--server', fresh.url, ...keys)).toBe(0);
+      expect(await run('audit', 'restore', '--archive', archive, '--server', nats.url, ...keys)).toBe(1);
+      expect(err.join('\n')).toMatch(/ERR_STREAM_CONFLICT/);
+    } finally {
+      await tsa.close();
+    }
   });
 
   test('audit command - trace prints who sent what to whom with receipt times', async () => {

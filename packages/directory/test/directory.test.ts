@@ -28,6 +28,7 @@ import {
   openDirectoryBucket,
   publishEntry,
   signEntry,
+  verifyEntry,
   writeAnchor,
   writeDirectoryFile,
   writeParticipantKeys,
@@ -130,6 +131,17 @@ describe('directory', () => {
     expect(directory.get('portal-demo')).toBeDefined();
     expect(rejected).toHaveLength(5);
     await directory.close();
+  });
+
+  test('directory - an entry whose signature is respelled (unused base64url bits set) is refused', async () => {
+    const signed = await signEntry(entryOf(portal, 'Employers portal'), anchorKey);
+    await expect(verifyEntry(signed, anchor, 'portal-demo')).resolves.toMatchObject({ id: 'portal-demo' });
+    // the last character of an ES256 signature (86 characters) has four unused bits: the same signature
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const respelled = signed.slice(0, -1) + alphabet[alphabet.indexOf(signed.slice(-1)) | 1];
+    await expect(verifyEntry(respelled, anchor, 'portal-demo')).rejects.toMatchObject({
+      code: 'ERR_DIRECTORY_ENTRY_INVALID',
+    });
   });
 
   test('directory - rotation: an old-key message issued before notAfter still opens; the old key is refused after it', async () => {

@@ -1,14 +1,12 @@
+import { decodeBase64Url, isBase64Url } from './base64url.js';
 import { EnvelopeError } from './envelope-error.js';
+import { isCanonicalCoordinate } from './keys.js';
 import { decodeUtf8, isJsonObject, parseStrictJson } from './strict-json.js';
 
-const B64URL = /^[A-Za-z0-9_-]*$/;
-
-/** Whether `s` is unpadded base64url of a whole number of bytes. */
-export function isBase64Url(s: string): boolean {
-  return B64URL.test(s) && s.length % 4 !== 1;
-}
-
-/** Splits a compact serialization into `parts` base64url segments, or throws ERR_ENVELOPE_MALFORMED. */
+/**
+ * Splits a compact serialization into `parts` segments of canonical base64url ({@link isBase64Url}), or
+ * throws ERR_ENVELOPE_MALFORMED.
+ */
 export function splitCompact(value: unknown, parts: 3 | 5, what: string): string[] {
   if (typeof value !== 'string') {
     throw new EnvelopeError('ERR_ENVELOPE_MALFORMED', `${what} must be a string.`);
@@ -26,7 +24,7 @@ export function splitCompact(value: unknown, parts: 3 | 5, what: string): string
 /** Decodes a compact serialization's protected header, refusing non-JSON and duplicate members. */
 export function decodeProtectedHeader(segment: string, what: string): Record<string, unknown> {
   const header = parseStrictJson(
-    decodeUtf8(Buffer.from(segment, 'base64url'), `${what} header`),
+    decodeUtf8(decodeBase64Url(segment, `${what} header`), `${what} header`),
     `${what} header`,
   );
   if (!isJsonObject(header)) {
@@ -64,7 +62,8 @@ export function assertJwsHeader(header: Record<string, unknown>, what: string): 
 
 /**
  * Enforces the JWE allowlist: `alg` ECDH-ES+A256KW, `enc` A256GCM, a P-256 `epk` with public members
- * only, a string `kid`; no `zip`, `crit`, `jwk`, `jku`, `x5u`, `x5c` or other member.
+ * only and coordinates of 32 bytes in canonical base64url, `apu`/`apv` (when present) in canonical
+ * base64url, a string `kid`; no `zip`, `crit`, `jwk`, `jku`, `x5u`, `x5c` or other member.
  */
 export function assertJweHeader(header: Record<string, unknown>, what: string): { kid: string } {
   for (const k of Object.keys(header))
@@ -78,10 +77,14 @@ export function assertJweHeader(header: Record<string, unknown>, what: string): 
     !Object.keys(epk).every((k) => EPK_MEMBERS.has(k)) ||
     epk['kty'] !== 'EC' ||
     epk['crv'] !== 'P-256' ||
-    typeof epk['x'] !== 'string' ||
-    typeof epk['y'] !== 'string'
+    !isCanonicalCoordinate(epk['x']) ||
+    !isCanonicalCoordinate(epk['y'])
   ) {
     refuse(what, 'epk must be a public EC P-256 key', 'epk');
+  }
+  for (const k of ['apu', 'apv']) {
+    if (k in header && (typeof header[k] !== 'string' || !isBase64Url(header[k])))
+      refuse(what, `${k} must be canonical base64url`, k);
   }
   return { kid: header['kid'] };
 }

@@ -45,24 +45,30 @@ export function bareJwk(jwk: PublicJwk | PrivateJwk): {
 
 /**
  * A small cache of imported keys, by object identity first and then by public coordinates (callers that
- * rebuild JWK objects per message still hit it). The cache key never contains the private member.
+ * rebuild JWK objects per message still hit it). The cache key never contains the private member. An import
+ * that throws, or a promise of one that rejects, is not kept.
  */
 export function createKeyCache<K>(
-  importKey: (jwk: PublicJwk | PrivateJwk) => Promise<K>,
+  importKey: (jwk: PublicJwk | PrivateJwk) => K,
   max = 1024,
-): (jwk: PublicJwk | PrivateJwk) => Promise<K> {
-  const byObject = new WeakMap<object, Promise<K>>();
-  const byCoordinates = new Map<string, Promise<K>>();
+): (jwk: PublicJwk | PrivateJwk) => K {
+  const byObject = new WeakMap<object, K>();
+  const byCoordinates = new Map<string, K>();
   return (jwk) => {
-    let k = byObject.get(jwk);
-    if (k) return k;
+    if (byObject.has(jwk)) return byObject.get(jwk) as K;
     // one string per key, whatever characters kid, x and y hold
     const id = JSON.stringify(['d' in jwk ? 'private' : 'public', jwk.kid, jwk.x, jwk.y]);
-    k = byCoordinates.get(id);
-    if (!k) {
+    let k: K;
+    if (byCoordinates.has(id)) {
+      k = byCoordinates.get(id) as K;
+    } else {
       k = importKey(jwk);
-      // a failed import is not cached
-      k.catch(() => byCoordinates.delete(id));
+      if (k instanceof Promise) {
+        k.catch(() => {
+          if (byCoordinates.get(id) === k) byCoordinates.delete(id);
+          byObject.delete(jwk);
+        });
+      }
       if (byCoordinates.size >= max) byCoordinates.clear();
       byCoordinates.set(id, k);
     }

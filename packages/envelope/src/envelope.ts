@@ -150,8 +150,13 @@ async function checkSeal(
   provider: CryptoProvider,
 ): Promise<{ kid: string; jweSha256: string }> {
   // parseEnvelope has checked the compact form of seal and jwe
-  const { kid } = assertJwsHeader(decodeProtectedHeader(firstSegment(envelope.seal), 'seal'), 'seal');
+  const header = decodeProtectedHeader(firstSegment(envelope.seal), 'seal');
+  const { kid } = assertJwsHeader(header, 'seal');
   const key = await resolveSenderKey(resolver, envelope.meta, kid);
+  // the sender signs other objects with the same key (the inner JWS, receipts): only a seal says it is one
+  if (header['typ'] !== SEAL_TYP) {
+    throw new EnvelopeError('ERR_SEAL_INVALID', `The seal's typ is not ${SEAL_TYP}.`, { details: { kid } });
+  }
   let payload: Uint8Array;
   try {
     payload = await provider.verify(envelope.seal, key);
@@ -191,7 +196,8 @@ export interface VerifySealOptions {
 
 /**
  * Checks an envelope's origin and integrity without decrypting it: shape, the seal's header allowlist,
- * the sender's key valid at `issuedAt`, the seal signature, and that it covers this `meta` and this JWE.
+ * the sender's key valid at `issuedAt`, the seal's `typ`, its signature, and that it covers this `meta`
+ * and this JWE.
  *
  * @example
  * ```ts
@@ -232,10 +238,11 @@ export interface OpenOptions {
  * Checks and opens an envelope addressed to `recipient`. Checks, in order, each with its code: size
  * (ERR_ENVELOPE_TOO_LARGE), JSON and shape (ERR_ENVELOPE_MALFORMED), seal header allowlist
  * (ERR_ALG_NOT_ALLOWED), sender key at `issuedAt` (ERR_UNKNOWN_SENDER, ERR_KEY_NOT_FOUND,
- * ERR_KEY_NOT_VALID_AT), seal (ERR_SEAL_INVALID), the same key still valid at `keyValidAt` if given
- * (ERR_KEY_NOT_VALID_AT), JWE header allowlist then decryption
- * (ERR_ALG_NOT_ALLOWED, ERR_DECRYPTION_FAILED), inner signature (ERR_ALG_NOT_ALLOWED,
- * ERR_SIGNATURE_INVALID), inner and outer meta equal (ERR_META_MISMATCH), recipient (ERR_WRONG_RECIPIENT),
+ * ERR_KEY_NOT_VALID_AT), seal: its typ, signature and coverage (ERR_SEAL_INVALID), the same key still
+ * valid at `keyValidAt` if given (ERR_KEY_NOT_VALID_AT), JWE header allowlist then decryption
+ * (ERR_ALG_NOT_ALLOWED, ERR_DECRYPTION_FAILED), inner signature: its allowlist, then its typ and signature
+ * (ERR_ALG_NOT_ALLOWED, ERR_SIGNATURE_INVALID), inner and outer meta equal (ERR_META_MISMATCH), recipient
+ * (ERR_WRONG_RECIPIENT),
  * freshness (ERR_NOT_FRESH).
  *
  * @example
@@ -335,6 +342,8 @@ async function verifyInner(
     throw notSigned(cause);
   }
   const { kid } = assertJwsHeader(header, 'inner JWS');
+  // a seal or a receipt of the sender, encrypted to the recipient, must not pass for a message
+  if (header['typ'] !== INNER_TYP) throw notSigned(new Error(`the inner JWS's typ is not ${INNER_TYP}`));
   let key: PublicJwk;
   try {
     key = await resolver.resolve(meta.sender, 'sig', new Date(meta.issuedAt), kid);

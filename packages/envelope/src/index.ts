@@ -1,4 +1,5 @@
-export { assertJweHeader, assertJwsHeader, isBase64Url } from './compact.js';
+export { decodeBase64Url, isBase64Url } from './base64url.js';
+export { assertJweHeader, assertJwsHeader } from './compact.js';
 export { signCompact, verifyCompact } from './compact-jws.js';
 export { type UsableCoresOptions, usableCores } from './cores.js';
 export { bareJwk } from './crypto-provider.js';
@@ -39,10 +40,6 @@ export {
   defaultProvider,
 } from './node-crypto-provider.js';
 export { createNodeJoseProvider } from './node-jose-provider.js';
-export { nativeAgreement } from './native-agreement.js';
-export type { NativeAgreementStatus } from './native-agreement.js';
-export { nativeKeyTables } from './native-key-tables.js';
-export type { NativeKeyTablesStatus } from './native-key-tables.js';
 export { parseStrictJson } from './strict-json.js';
 export type {
   EnvelopeMeta,

@@ -1,5 +1,6 @@
 import { generateKeyPair as generateKeyPairCb, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { isBase64Url } from './base64url.js';
 import type { KeyUse, ParticipantKeys, PrivateJwk, PublicJwk } from './types.js';
 
 const generateKeyPair = promisify(generateKeyPairCb);
@@ -84,9 +85,7 @@ export const P256_JWK_RULE =
  * two different strings could otherwise name one key, or one string hide another).
  */
 export function isCanonicalCoordinate(v: unknown): v is string {
-  return (
-    typeof v === 'string' && COORDINATE.test(v) && Buffer.from(v, 'base64url').toString('base64url') === v
-  );
+  return typeof v === 'string' && COORDINATE.test(v) && isBase64Url(v);
 }
 
 /** Whether `j` has the members every P-256 JWK of the exchange has: kty, crv, x, y (canonical) and kid. */

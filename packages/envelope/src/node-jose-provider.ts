@@ -1,5 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import nodeJose from 'node-jose';
+import { decodeBase64Url } from './base64url.js';
 import {
   bareJwk,
   createKeyCache,
@@ -15,7 +16,7 @@ const { JWE, JWK, JWS } = nodeJose;
  * off P-256 is the lever of invalid-curve attacks on ECDH-ES, so it is checked here with OpenSSL first.
  */
 function assertEpkOnCurve(jwe: string): void {
-  const header = JSON.parse(Buffer.from(jwe.split('.')[0] ?? '', 'base64url').toString('utf8')) as {
+  const header = JSON.parse(decodeBase64Url(jwe.split('.')[0] ?? '', 'JWE header').toString('utf8')) as {
     epk?: { x?: unknown; y?: unknown };
   };
   const { x, y } = header.epk ?? {};

@@ -16,8 +16,13 @@ import {
   decodeHeader,
   makeMeta,
   makeWorld,
+  paddedSegment,
   samplePayload,
+  segmentText,
+  signSegments,
   withHeader,
+  withSegment,
+  withSpareBits,
   type World,
 } from './fixtures.js';
 
@@ -158,6 +163,134 @@ export function describeConformance(provider: CryptoProvider): void {
         });
         await expectCode(open(env), 'ERR_ALG_NOT_ALLOWED');
       }
+    });
+
+    test(`conformance (${provider.name}) - a seal or inner JWS of another typ, or of none, is refused though the sender's key signed it`, async () => {
+      // the sender's other signed objects (receipts, the inner JWS itself) must not pass for a seal, nor
+      // the reverse: each is told apart by its typ
+      for (const sealTyp of [null, 'pex-msg+jws', 'pex-receipt+jws', 'JWT', 'PEX-SEAL+JWS', '']) {
+        const env = await craft(provider, { meta: makeMeta(), signer: w.a, recipient: w.b, sealTyp });
+        expect(decodeHeader(env.seal)['typ']).toBe(sealTyp ?? undefined);
+        await expectCode(open(env), 'ERR_SEAL_INVALID');
+        await expectCode(
+          verifySeal(JSON.stringify(env), { resolver: w.resolver, provider }),
+          'ERR_SEAL_INVALID',
+        );
+      }
+      for (const innerTyp of [null, 'pex-seal+jws', 'pex-receipt+jws', 'JWT', 'pex-msg+JWS', '']) {
+        const env = await craft(provider, { meta: makeMeta(), signer: w.a, recipient: w.b, innerTyp });
+        // the seal is right: an auditor's check passes, the recipient's does not
+        await expect(
+          verifySeal(JSON.stringify(env), { resolver: w.resolver, provider }),
+        ).resolves.toBeTruthy();
+        await expectCode(open(env), 'ERR_SIGNATURE_INVALID');
+      }
+      // with the right typ on both, the same crafted envelope opens
+      const env = await craft(provider, { meta: makeMeta(), signer: w.a, recipient: w.b });
+      expect((await open(env)).payload).toEqual(samplePayload);
+    });
+
+    // Non-canonical base64url: a segment whose last character has unused bits set decodes to the same bytes,
+    // so without a check two texts would name one envelope (and one seal, one signature).
+    test(`conformance (${provider.name}) - a seal respelled with unused base64url bits set is refused, by anyone or re-signed by the sender`, async () => {
+      const env = await seal();
+      const respelled = { ...env, seal: withSegment(env.seal, 2, withSpareBits) };
+      await expectCode(open(respelled), 'ERR_ENVELOPE_MALFORMED');
+      await expectCode(
+        verifySeal(JSON.stringify(respelled), { resolver: w.resolver, provider }),
+        'ERR_ENVELOPE_MALFORMED',
+      );
+      // header and payload re-signed by the sender: canonical, they open; respelled, they are refused
+      const [header, payload] = env.seal.split('.') as [string, string];
+      const resealed = (h: string, p: string) => ({ ...env, seal: signSegments(h, p, w.a.signing) });
+      const paddedHeader = paddedSegment(segmentText(env.seal, 0));
+      const paddedPayload = paddedSegment(segmentText(env.seal, 1));
+      expect((await open(resealed(paddedHeader, paddedPayload))).payload).toEqual(samplePayload);
+      await expectCode(open(resealed(withSpareBits(paddedHeader), payload)), 'ERR_ENVELOPE_MALFORMED');
+      await expectCode(open(resealed(header, withSpareBits(paddedPayload))), 'ERR_ENVELOPE_MALFORMED');
+    });
+
+    test(`conformance (${provider.name}) - a JWE respelled with unused base64url bits set is refused, though the sender sealed it so`, async () => {
+      const meta = makeMeta();
+      // the encrypted key (54 characters) and the tag (22); the IV's 16 characters have no unused bit
+      for (const index of [1, 4]) {
+        const env = await craft(provider, {
+          meta,
+          signer: w.a,
+          recipient: w.b,
+          mapJwe: (jwe) => withSegment(jwe, index, withSpareBits),
+        });
+        await expectCode(open(env), 'ERR_ENVELOPE_MALFORMED');
+      }
+      // the ciphertext and the header, whose lengths vary: a content or a cty one byte longer gives them unused bits
+      const content = JSON.stringify({ meta, payload: samplePayload });
+      const respelled = new Set<number>();
+      for (const [pad, cty] of [
+        ['', 'a'],
+        [' ', 'ab'],
+        ['  ', 'abc'],
+      ] as const) {
+        for (const index of [0, 3]) {
+          let spare = false;
+          const env = await craft(provider, {
+            meta,
+            signer: w.a,
+            recipient: w.b,
+            innerContent: content + pad,
+            jweHeader: { cty },
+            mapJwe: (jwe) => {
+              spare = jwe.split('.')[index]!.length % 4 !== 0;
+              return spare ? withSegment(jwe, index, withSpareBits) : jwe;
+            },
+          });
+          if (!spare) continue;
+          await expectCode(open(env), 'ERR_ENVELOPE_MALFORMED');
+          respelled.add(index);
+        }
+      }
+      expect([...respelled].sort()).toEqual([0, 3]);
+      // a coordinate of the ephemeral key respelled (a header member, checked with the allowlist)
+      const env = await craft(provider, {
+        meta,
+        signer: w.a,
+        recipient: w.b,
+        mapJwe: (jwe) => {
+          const h = decodeHeader(jwe) as { epk: { x: string } };
+          return withHeader(jwe, { ...h, epk: { ...h.epk, x: withSpareBits(h.epk.x) } });
+        },
+      });
+      await expectCode(open(env), 'ERR_ALG_NOT_ALLOWED');
+    });
+
+    test(`conformance (${provider.name}) - an inner JWS or a compact JWS respelled with unused base64url bits set is refused`, async () => {
+      const meta = makeMeta();
+      const inner = (mapInner: (jws: string) => string) =>
+        craft(provider, { meta, signer: w.a, recipient: w.b, mapInner });
+      await expectCode(
+        open(await inner((jws) => withSegment(jws, 2, withSpareBits))),
+        'ERR_SIGNATURE_INVALID',
+      );
+      // header and payload re-signed by the sender: canonical, they open; respelled, they are refused
+      const resigned = (spare: 'header' | 'payload' | 'none') => (jws: string) => {
+        const h = paddedSegment(segmentText(jws, 0));
+        const p = paddedSegment(segmentText(jws, 1));
+        return signSegments(
+          spare === 'header' ? withSpareBits(h) : h,
+          spare === 'payload' ? withSpareBits(p) : p,
+          w.a.signing,
+        );
+      };
+      expect((await open(await inner(resigned('none')))).payload).toEqual(samplePayload);
+      await expectCode(open(await inner(resigned('header'))), 'ERR_SIGNATURE_INVALID');
+      await expectCode(open(await inner(resigned('payload'))), 'ERR_SIGNATURE_INVALID');
+      // receipts, checkpoints and directory entries go through verifyCompact
+      const jws = await signCompact({ receiptOf: 'x' }, w.a.signing, { typ: 'pex-receipt+jws' }, provider);
+      const key = () => Promise.resolve(toPublicJwk(w.a.signing));
+      await expect(verifyCompact(jws, key, provider)).resolves.toBeTruthy();
+      await expectCode(
+        verifyCompact(withSegment(jws, 2, withSpareBits), key, provider),
+        'ERR_ENVELOPE_MALFORMED',
+      );
     });
 
     test(`conformance (${provider.name}) - each check has its code`, async () => {
@@ -323,6 +456,18 @@ export function describeConformance(provider: CryptoProvider): void {
         ),
         'ERR_ALG_NOT_ALLOWED',
       );
+    });
+
+    test(`conformance (${provider.name}) - every JWE has an ephemeral key, content key and IV of its own`, async () => {
+      const to = toPublicJwk(w.b.encryption[0]!);
+      const jwes = await Promise.all(
+        Array.from({ length: 16 }, () => provider.encrypt(new TextEncoder().encode('x'), to)),
+      );
+      const epks = jwes.map((jwe) => JSON.stringify(decodeHeader(jwe)['epk']));
+      expect(new Set(epks).size).toBe(jwes.length);
+      for (const part of [1, 2]) expect(new Set(jwes.map((j) => j.split('.')[part])).size).toBe(jwes.length);
+      for (const jwe of jwes)
+        expect(Buffer.from(await provider.decrypt(jwe, w.b.encryption[0]!)).toString()).toBe('x');
     });
 
     test(`conformance (${provider.name}) - provider primitives reject the wrong key`, async () => {

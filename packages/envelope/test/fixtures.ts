@@ -1,5 +1,8 @@
+import { createPrivateKey, sign } from 'node:crypto';
 import {
   type CryptoProvider,
+  type PrivateJwk,
+  type ProtectedHeaderExtras,
   type Envelope,
   type EnvelopeMeta,
   type KeyResolver,
@@ -81,17 +84,26 @@ export async function craft(
     mapInner?: (jws: string) => string;
     mapJwe?: (jwe: string) => string;
     sealPayload?: (meta: EnvelopeMeta, jwe: string) => object;
+    /** `typ` of the inner JWS and of the seal (undefined: the right one; null: none). */
+    innerTyp?: string | null;
+    sealTyp?: string | null;
+    /** Extra members of the JWE's protected header. */
+    jweHeader?: ProtectedHeaderExtras;
   },
 ): Promise<Envelope> {
+  const typ = (value: string | null | undefined, right: string): { typ?: string } =>
+    value === null ? {} : { typ: value ?? right };
   const content = o.innerContent ?? JSON.stringify({ meta: o.innerMeta ?? o.meta, payload: samplePayload });
-  let inner = await provider.sign(enc.encode(content), o.signer.signing, { typ: 'pex-msg+jws' });
+  let inner = await provider.sign(enc.encode(content), o.signer.signing, typ(o.innerTyp, 'pex-msg+jws'));
   if (o.mapInner) inner = o.mapInner(inner);
-  let jwe = await provider.encrypt(enc.encode(inner), toPublicJwk(o.recipient.encryption[0]!));
+  let jwe = await provider.encrypt(enc.encode(inner), toPublicJwk(o.recipient.encryption[0]!), o.jweHeader);
   if (o.mapJwe) jwe = o.mapJwe(jwe);
   const sealBody = o.sealPayload?.(o.meta, jwe) ?? { v: 1, meta: o.meta, jweSha256: sha256Hex(jwe) };
-  const seal = await provider.sign(enc.encode(JSON.stringify(sealBody)), (o.sealer ?? o.signer).signing, {
-    typ: 'pex-seal+jws',
-  });
+  const seal = await provider.sign(
+    enc.encode(JSON.stringify(sealBody)),
+    (o.sealer ?? o.signer).signing,
+    typ(o.sealTyp, 'pex-seal+jws'),
+  );
   return { meta: o.meta, jwe, seal };
 }
 
@@ -103,4 +115,53 @@ export function codeOf(fn: () => unknown): unknown {
     return (err as { code?: unknown }).code;
   }
   return 'no error';
+}
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * The same bytes spelled otherwise: the lowest unused bit of the last base64url character set. A segment
+ * of 4n + 2 characters has four unused bits, one of 4n + 3 two, one of 4n none (this throws).
+ */
+export function withSpareBits(segment: string): string {
+  const rest = segment.length % 4;
+  if (rest !== 2 && rest !== 3) throw new Error(`${segment.length} base64url characters have no unused bit`);
+  const last = BASE64URL.indexOf(segment.slice(-1));
+  const respelled = `${segment.slice(0, -1)}${BASE64URL[last | 1]}`;
+  if (!Buffer.from(respelled, 'base64url').equals(Buffer.from(segment, 'base64url')))
+    throw new Error('fixture: the respelled segment decodes to other bytes');
+  return respelled;
+}
+
+/** Segment `index` of a compact serialization replaced by `f` of it. */
+export function withSegment(compact: string, index: number, f: (segment: string) => string): string {
+  const parts = compact.split('.');
+  parts[index] = f(parts[index]!);
+  return parts.join('.');
+}
+
+/**
+ * The canonical base64url of a JSON text with trailing spaces added until its encoding has unused bits
+ * (JSON allows the spaces; a decoder sees the same value).
+ */
+export function paddedSegment(json: string): string {
+  let text = json;
+  while (Buffer.byteLength(text) % 3 === 0) text += ' ';
+  return Buffer.from(text).toString('base64url');
+}
+
+/** A compact JWS over these exact header and payload segments, signed by `key` with node:crypto. */
+export function signSegments(header: string, payload: string, key: PrivateJwk): string {
+  const input = `${header}.${payload}`;
+  const privateKey = createPrivateKey({
+    key: { kty: 'EC', crv: 'P-256', x: key.x, y: key.y, d: key.d },
+    format: 'jwk',
+  });
+  const signature = sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  return `${input}.${signature.toString('base64url')}`;
+}
+
+/** The decoded text of segment `index`. */
+export function segmentText(compact: string, index: number): string {
+  return Buffer.from(compact.split('.')[index]!, 'base64url').toString('utf8');
 }

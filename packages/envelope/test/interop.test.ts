@@ -3,7 +3,6 @@ import {
   createJoseProvider,
   createNodeCryptoProvider,
   createNodeJoseProvider,
-  nativeKeyTables,
   openEnvelope,
   sealEnvelope,
   signCompact,
@@ -18,16 +17,12 @@ describe('interop', () => {
   const nodeJose = createNodeJoseProvider();
   const nodeCrypto = createNodeCryptoProvider({ signatures: 'thread-pool' });
   const nodeCryptoInline = createNodeCryptoProvider({ signatures: 'inline' });
-  const nodeCryptoEcdh = createNodeCryptoProvider({ signatures: 'thread-pool', agreement: 'node' });
-  const nodeCryptoTables = createNodeCryptoProvider({
-    keyTables: nativeKeyTables().available ? 'native' : 'node',
-  });
   let w: World;
   beforeAll(async () => {
     w = await makeWorld();
   });
 
-  const providers = [jose, nodeJose, nodeCrypto, nodeCryptoInline, nodeCryptoEcdh, nodeCryptoTables];
+  const providers = [jose, nodeJose, nodeCrypto, nodeCryptoInline];
   const pairs = providers.flatMap((from) =>
     providers.filter((to) => to !== from).map((to) => [from, to] as const),
   );

@@ -8,7 +8,6 @@ import {
   assertEnvelopeMeta,
   createJoseProvider,
   createNodeCryptoProvider,
-  nativeKeyTables,
   createNodeJoseProvider,
   isBase64Url,
   openEnvelope,
@@ -422,5 +421,3 @@ describeTamper(createJoseProvider(), 600);
 describeTamper(createNodeJoseProvider(), 300);
 describeTamper(createNodeCryptoProvider({ signatures: 'thread-pool' }), 400);
 describeTamper(createNodeCryptoProvider({ signatures: 'inline' }), 400);
-describeTamper(createNodeCryptoProvider({ signatures: 'thread-pool', agreement: 'node' }), 400);
-if (nativeKeyTables().available) describeTamper(createNodeCryptoProvider({ keyTables: 'native' }), 400);

@@ -3,6 +3,8 @@ import { describe, expect, test } from 'vitest';
 import {
   EnvelopeError,
   UUID_V7,
+  decodeBase64Url,
+  isBase64Url,
   deriveMessageId,
   newMessageId,
   parseStrictJson,
@@ -106,4 +108,40 @@ describe('util', () => {
   test('util - sha256Hex is the SHA-256 of the UTF-8 bytes, in lower-case hex', () => {
     expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });
+
+  test('util - isBase64Url accepts exactly the spelling that re-encodes to itself; decodeBase64Url refuses the others', () => {
+    const char = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/ .');
+    fc.assert(
+      fc.property(fc.array(char, { maxLength: 13 }), (chars) => {
+        const s = chars.join('');
+        const canonical =
+          /^[A-Za-z0-9_-]*$/.test(s) && Buffer.from(s, 'base64url').toString('base64url') === s;
+        expect(isBase64Url(s)).toBe(canonical);
+        if (canonical) expect(decodeBase64Url(s, 'x')).toEqual(Buffer.from(s, 'base64url'));
+        else expect(codeOfThrow(() => decodeBase64Url(s, 'x'))).toBe('ERR_ENVELOPE_MALFORMED');
+      }),
+      { numRuns: 5000 },
+    );
+    // every byte string's own encoding, and each respelling of its last character
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
+        const s = Buffer.from(bytes).toString('base64url');
+        expect(isBase64Url(s)).toBe(true);
+        for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_') {
+          const other = s.slice(0, -1) + c;
+          if (s !== '' && other !== s && Buffer.from(other, 'base64url').equals(Buffer.from(bytes)))
+            expect(isBase64Url(other)).toBe(false);
+        }
+      }),
+    );
+  });
 });
+
+function codeOfThrow(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err instanceof EnvelopeError ? err.code : err;
+  }
+  return 'no error';
+}

@@ -370,6 +370,30 @@ export const ERROR_CATALOGUE = {
     retryable: false,
     description: 'A ledger export file has no valid header line or an unsupported format version.',
   },
+  ERR_LEDGER_TIMESTAMP_INVALID: {
+    area: 'audit',
+    retryable: false,
+    description:
+      "An RFC 3161 timestamp token in the ledger or an archive does not check: its message imprint, the TSA's signature, the TSA certificate chain to the trust list, or the checkpoints it names; the message names the step.",
+  },
+  ERR_LEDGER_TSA_FAILED: {
+    area: 'audit',
+    retryable: true,
+    description:
+      'The time-stamping authority did not answer, refused the request, or answered with a token that does not check; the auditor retries later with backoff.',
+  },
+  ERR_LEDGER_UNSIGNED_TAIL: {
+    area: 'audit',
+    retryable: false,
+    description:
+      'A ledger export ends on entries no signed checkpoint covers (cut or edited after its last checkpoint); details.seq names the first of them.',
+  },
+  ERR_LEDGER_ARCHIVE_INVALID: {
+    area: 'audit',
+    retryable: false,
+    description:
+      "A ledger archive segment's header, auditor seal, body hash or link to the previous segment does not check, or segments are missing; details.segment names it.",
+  },
   ERR_PROOF_INVALID: {
     area: 'audit',
     retryable: false,
@@ -631,6 +655,24 @@ export const ERROR_CATALOGUE = {
     retryable: false,
     description:
       "The subscription's delivery log has no delivery of this event (never sent to it, or the log's retention has passed) (HTTP 404).",
+  },
+  ERR_UNKNOWN_ACTION: {
+    area: 'procedure',
+    retryable: false,
+    description:
+      "A case officer's action names a step the body's table does not have (e.g. a visa asked of a commune).",
+  },
+  ERR_ACTION_INPUT_INVALID: {
+    area: 'procedure',
+    retryable: false,
+    description:
+      "A case officer's action input fails the action's JSON Schema, or its step id is malformed; details.errors lists the paths and keywords (never the values).",
+  },
+  ERR_ACTOR_INVALID: {
+    area: 'procedure',
+    retryable: false,
+    description:
+      "A case officer's action does not name who takes it: a client id and a pseudonymous officer id (never a name) are required.",
   },
 } as const satisfies Record<string, { area: string; retryable: boolean; description: string }>;
 

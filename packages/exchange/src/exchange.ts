@@ -17,8 +17,6 @@ import {
   type CryptoProvider,
   type EnvelopeMeta,
   defaultProvider,
-  nativeAgreement,
-  nativeKeyTables,
   type KeyResolver,
   type ParticipantKeys,
   isWellFormedMetaField,
@@ -101,8 +99,8 @@ export interface ExchangeOptions {
    * The JOSE implementation. Default: the envelope's `defaultProvider` (node:crypto, no JOSE library;
    * signatures inline where at most two cores are usable, a container's CPU quota counted, on libuv's
    * thread pool beyond), which passes the envelope's conformance suite and tamper corpus, interoperates
-   * both ways with jose and node-jose, and moves 1.6× or more the messages of jose end to end
-   * (BENCHMARKS.md, "Exchange"); `joseProvider` uses jose.
+   * both ways with jose and node-jose, and costs less CPU per message than jose (figures in
+   * BENCHMARKS.md); `joseProvider` uses jose.
    */
   provider?: CryptoProvider;
   /** Handler calls in flight at once per subscription (default 16). */
@@ -416,18 +414,8 @@ export class Exchange {
         : checkedGraceMs(options.stopGraceMs, 'stopGraceMs');
     // every publish waiting to retry listens on it; more than ten at once is normal during an outage
     setMaxListeners(0, this.closed.signal);
-    // which cryptography this process runs, and why an addon is not in use where it is not
-    const nodeCrypto = this.provider.name.startsWith('node-crypto');
-    const agreementAddon = nodeCrypto ? nativeAgreement() : undefined;
-    const keyTablesAddon = nodeCrypto ? nativeKeyTables() : undefined;
-    this.logger.info(
-      {
-        crypto: this.provider.name,
-        ...(agreementAddon?.available === false ? { agreementAddon: agreementAddon.reason } : {}),
-        ...(keyTablesAddon?.available === false ? { keyTablesAddon: keyTablesAddon.reason } : {}),
-      },
-      'exchange connected',
-    );
+    // which cryptography this process runs
+    this.logger.info({ crypto: this.provider.name }, 'exchange connected');
     this.consumeReceipts();
     void nc.closed().then(() => this.reportFailure());
   }

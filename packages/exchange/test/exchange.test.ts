@@ -203,6 +203,38 @@ describe('exchange runtime', () => {
     for (const id of sent) await post.awaitReceipt(id, 15_000);
   });
 
+  test('exchange - two instances of one participant share its inbox consumer: each message is handled once, by one of them', async () => {
+    const post = await connect(POST);
+    // two instances of the immigration office, each on its own connection, as two processes would be
+    const first = await connect(OE, { concurrency: 1 });
+    const second = await connect(OE, { concurrency: 1 });
+    const handledBy = new Map<string, string[]>();
+    let secondHandled!: () => void;
+    const secondDone = new Promise<void>((resolve) => (secondHandled = resolve));
+    const handler = (name: 'first' | 'second') => async (m: IncomingMessage) => {
+      if (!m.meta.dossierId.startsWith('DOSSIER-SHARED-')) return;
+      handledBy.set(m.meta.id, [...(handledBy.get(m.meta.id) ?? []), name]);
+      // the first instance holds its first message until the second has handled one: both take part
+      if (name === 'second') secondHandled();
+      else await secondDone;
+    };
+    first.subscribe({ 'visa-issued': handler('first') });
+    second.subscribe({ 'visa-issued': handler('second') });
+    const sent: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const [m] = await post.send('visa-issued', example('visa-issued'), {
+        to: OE,
+        dossierId: `DOSSIER-SHARED-${i}`,
+      });
+      sent.push(m!.id);
+    }
+    for (const id of sent) await post.awaitReceipt(id, 15_000);
+    expect([...handledBy.keys()].sort()).toEqual([...sent].sort());
+    const by = [...handledBy.values()];
+    expect(by.every((names) => names.length === 1)).toBe(true);
+    expect(new Set(by.flat())).toEqual(new Set(['first', 'second']));
+  });
+
   test('exchange - the contract is checked before anything is sealed', async () => {
     const commune = await connect(COMMUNE);
     const refusal = await commune

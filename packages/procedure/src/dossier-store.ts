@@ -1,4 +1,5 @@
 import { isPasserelleError } from '@passerelle/errors';
+import type { Actor } from './decider.js';
 import { ProcedureError } from './procedure-error.js';
 
 /**
@@ -29,6 +30,11 @@ export interface PendingMessage {
   causationId?: string | null;
   /** Decision documents the message references, stored before it is sent (bytes in base64). */
   documents?: { objectKey: string; sha256: string; base64: string }[];
+  /**
+   * Who took the person's action that decided the message. The envelope's meta has a fixed set of members
+   * and cannot carry it: it stays here until sent, and in the dossier's state (`DossierRecord.taken`).
+   */
+  actor?: Actor;
 }
 
 /** What the store keeps per dossier and hosted participant. */

@@ -9,6 +9,42 @@ export {
 export type { PublicHoliday } from './calendar.js';
 export { addDays, addYears, dayNumber, daysBetween, fromDayNumber, minDate, toIsoDate } from './dates.js';
 export type { IsoDate } from './dates.js';
+export {
+  availableActions,
+  decideStep,
+  describeActions,
+  fold,
+  owedActions,
+  stepNeeds,
+  workingDaysLeft,
+} from './decide-step.js';
+export type { ActionDescriptor } from './decide-step.js';
+export type {
+  ActionContext,
+  ActionStep,
+  Actor,
+  BodyTable,
+  Decided,
+  DeadlineStep,
+  Decision,
+  DecisionDocumentExpectation,
+  DossierRecord,
+  Effect,
+  Facts,
+  JsonSchema,
+  MessageContext,
+  MessageStep,
+  Need,
+  Notice,
+  Owed,
+  Policy,
+  PolicyInput,
+  Refusal,
+  StepCommand,
+  StepContext,
+  StepOutcome,
+  TakenAction,
+} from './decider.js';
 export { collectDocument, decisionDocument, documentNumber, pendingDocuments } from './documents.js';
 export type { DecisionDocument, DecisionDocumentFacts } from './documents.js';
 export { DossierStore } from './dossier-store.js';
@@ -77,6 +113,8 @@ export type {
   ProvisionalPurpose,
 } from './periods.js';
 export { ProcedureError } from './procedure-error.js';
+export { attempt, isRefusal, refuse } from './refusal.js';
+export { SCHEMAS_BASE, definitionRef, messageSchemaRef } from './schema-refs.js';
 export type { ProcedureErrorCode } from './procedure-error.js';
 export { BRUSSELS_COMMUNES, GERMAN_SPEAKING_COMMUNES, competentRegion, nisCode } from './region.js';
 export type { RegionId } from './region.js';
@@ -87,6 +125,8 @@ export {
   POST_MACHINE,
   REGION_MACHINE,
   assertStep,
+  phasesAccepting,
+  stepRefusal,
 } from './state-machine.js';
 export type {
   Body,

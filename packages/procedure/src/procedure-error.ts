@@ -16,6 +16,9 @@ export type ProcedureErrorCode = Extract<
   | 'ERR_DOSSIER_CONFLICT'
   | 'ERR_NOT_HOSTED'
   | 'ERR_STATE_UNREADABLE'
+  | 'ERR_UNKNOWN_ACTION'
+  | 'ERR_ACTION_INPUT_INVALID'
+  | 'ERR_ACTOR_INVALID'
 >;
 
 /**

@@ -155,9 +155,66 @@ export const DOSSIER_MACHINES: Readonly<Record<Body, DossierMachine>> = {
 };
 
 /**
- * Throws the typed error for a step the dossier's phase does not accept: ERR_UNKNOWN_DOSSIER (or the
- * retryable ERR_DOSSIER_NOT_YET_KNOWN for a step that may overtake the opening one), ERR_DOSSIER_CLOSED,
- * ERR_DUPLICATE_DECISION, ERR_OUT_OF_SEQUENCE. Messages name the dossier id (pseudonymous) and the step only.
+ * The typed error for a step the dossier's phase does not accept, or undefined when it accepts it:
+ * ERR_UNKNOWN_DOSSIER (or the retryable ERR_DOSSIER_NOT_YET_KNOWN for a step that may overtake the opening
+ * one), ERR_DOSSIER_CLOSED, ERR_DUPLICATE_DECISION, ERR_OUT_OF_SEQUENCE. Messages name the dossier id
+ * (pseudonymous) and the step only. Returned, not thrown: the deciders refuse with it.
+ *
+ * @example
+ * ```ts
+ * stepRefusal('immigration-office', undefined, 'visa-issued', 'D-2027-0001')?.code; // 'ERR_UNKNOWN_DOSSIER'
+ * ```
+ */
+export function stepRefusal<P extends string>(
+  body: Body,
+  phase: P | undefined,
+  step: string,
+  dossierId: string,
+): ProcedureError | undefined {
+  const machine = DOSSIER_MACHINES[body] as DossierMachine<P>;
+  const details = { body, dossierId, step, ...(phase ? { phase } : {}) };
+  if (phase === undefined) {
+    if (machine.opens.includes(step)) return undefined;
+    if (machine.mayOvertake.includes(step)) {
+      return new ProcedureError(
+        'ERR_DOSSIER_NOT_YET_KNOWN',
+        `${step} for dossier ${dossierId} arrived before its application at the ${body}.`,
+        { details },
+      );
+    }
+    return new ProcedureError('ERR_UNKNOWN_DOSSIER', `The ${body} has no dossier ${dossierId} (${step}).`, {
+      details,
+    });
+  }
+  // a phase the machine does not name (a record of another release) accepts nothing
+  const accepted = Object.hasOwn(machine.phases, phase) ? machine.phases[phase] : [];
+  if (accepted.includes(step)) return undefined;
+  if (machine.closed.includes(phase)) {
+    return new ProcedureError(
+      'ERR_DOSSIER_CLOSED',
+      `Dossier ${dossierId} is closed at the ${body} (${step}).`,
+      {
+        details,
+      },
+    );
+  }
+  const decidedIn = Object.hasOwn(machine.decidedIn, step) ? machine.decidedIn[step] : undefined;
+  if (decidedIn?.includes(phase) || (machine.opens.includes(step) && !decidedIn)) {
+    return new ProcedureError(
+      'ERR_DUPLICATE_DECISION',
+      `Dossier ${dossierId} already had its ${step} at the ${body} (phase ${phase}).`,
+      { details },
+    );
+  }
+  return new ProcedureError(
+    'ERR_OUT_OF_SEQUENCE',
+    `${step} does not follow phase ${phase} of dossier ${dossierId} at the ${body}.`,
+    { details },
+  );
+}
+
+/**
+ * Throws {@link stepRefusal}'s error for a step the dossier's phase does not accept.
  *
  * @example
  * ```ts
@@ -170,44 +227,20 @@ export function assertStep<P extends string>(
   step: string,
   dossierId: string,
 ): void {
-  const machine = DOSSIER_MACHINES[body] as DossierMachine<P>;
-  const details = { body, dossierId, step, ...(phase ? { phase } : {}) };
-  if (phase === undefined) {
-    if (machine.opens.includes(step)) return;
-    if (machine.mayOvertake.includes(step)) {
-      throw new ProcedureError(
-        'ERR_DOSSIER_NOT_YET_KNOWN',
-        `${step} for dossier ${dossierId} arrived before its application at the ${body}.`,
-        { details },
-      );
-    }
-    throw new ProcedureError('ERR_UNKNOWN_DOSSIER', `The ${body} has no dossier ${dossierId} (${step}).`, {
-      details,
-    });
-  }
-  if (machine.phases[phase].includes(step)) return;
-  if (machine.closed.includes(phase)) {
-    throw new ProcedureError(
-      'ERR_DOSSIER_CLOSED',
-      `Dossier ${dossierId} is closed at the ${body} (${step}).`,
-      {
-        details,
-      },
-    );
-  }
-  if (
-    machine.decidedIn[step]?.includes(phase) ||
-    (machine.opens.includes(step) && !machine.decidedIn[step])
-  ) {
-    throw new ProcedureError(
-      'ERR_DUPLICATE_DECISION',
-      `Dossier ${dossierId} already had its ${step} at the ${body} (phase ${phase}).`,
-      { details },
-    );
-  }
-  throw new ProcedureError(
-    'ERR_OUT_OF_SEQUENCE',
-    `${step} does not follow phase ${phase} of dossier ${dossierId} at the ${body}.`,
-    { details },
-  );
+  const refusal = stepRefusal(body, phase, step, dossierId);
+  if (refusal) throw refusal;
+}
+
+/**
+ * The phases of a body's machine in which `step` is accepted, and whether it may open a dossier: what a
+ * back office shows of an action (the states in which it is allowed).
+ */
+export function phasesAccepting(body: Body, step: string): { phases: string[]; opens: boolean } {
+  const machine = DOSSIER_MACHINES[body];
+  return {
+    phases: Object.entries(machine.phases)
+      .filter(([, steps]) => steps.includes(step))
+      .map(([phase]) => phase),
+    opens: machine.opens.includes(step),
+  };
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
@@ -29,8 +30,32 @@ import {
   ownerApiPrefix,
   serveMetrics,
 } from '@passerelle/exchange';
-import { DossierStore, type PendingMessage, ProcedureError } from '@passerelle/procedure';
+import {
+  type Actor,
+  type BodyTable,
+  type DossierRecord,
+  DossierStore,
+  type Effect,
+  type Facts,
+  type JsonSchema,
+  type Need,
+  type PendingMessage,
+  type Policy,
+  ProcedureError,
+  type StepCommand,
+  type StepOutcome,
+  availableActions,
+  decideStep,
+  describeActions,
+  isRefusal,
+  owedActions,
+  stepNeeds,
+  toIsoDate,
+  workingDaysLeft,
+} from '@passerelle/procedure';
+import { type InputValidator, compileInputValidators, resolveInputSchema } from './action-inputs.js';
 import { RECORD_PURPOSES, StateCipher, documentSecret, pseudonymKeys } from './at-rest.js';
+import type { ActOptions, BodyService, DeadlineRun, ServiceAction, WorkItem } from './body-service.js';
 import type { ServiceEvent, ServiceEventListener } from './service-event.js';
 
 /** What is logged of a failure: its catalogue code, if any, and {@link errorSummary} (never its message). */
@@ -154,16 +179,77 @@ export interface HostedServiceConfig {
   metricsPort?: number;
 }
 
-/** Handlers of one hosted participant, by message type. */
-export type HostedHandlers = Record<string, (message: IncomingMessage, participant: string) => Promise<void>>;
+/** A read a service provides for its table's `lookup` needs (the commune's register), by name. */
+export type Lookup = (participant: string, arg: string) => Promise<unknown>;
+/** A change a service runs for its table's effects, by kind; idempotent (a step may be decided again). */
+export type EffectRunner = (participant: string, effect: Effect) => Promise<void>;
+
+/** What {@link ServiceHost.open} takes: the shared settings, the body's table and its service's own parts. */
+export interface ServiceHostOptions<S extends DossierRecord, E> extends HostedServiceConfig {
+  /** Service name (`commune`): the default bucket `svc-<service>`, logs and events. */
+  service: string;
+  /** The participant kind every hosted id must be. */
+  kind: ParticipantKind;
+  /** The body's steps: by message, by person's action, by deadline. */
+  table: BodyTable<S, E>;
+  /**
+   * Automatic decisions of what a person must otherwise decide, by action name. None by default: the
+   * dossier waits in the worklist for a case officer's action.
+   */
+  policy?: Policy<S>;
+  /** The reads the table's `lookup` needs name. */
+  lookups?: Readonly<Record<string, Lookup>>;
+  /** The runners of the table's effects, by kind. */
+  effects?: Readonly<Record<string, EffectRunner>>;
+}
+
+/** The pseudonymous form of a client or officer id: no spaces, no `@` (never a name or an address). */
+const ACTOR_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+/** A step id the back office gives (an idempotency key). */
+const STEP_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** A dossier id, as the envelope's meta takes it. */
+const DOSSIER_ID = /^[A-Za-z0-9-]{8,64}$/;
+
+function assertActor(actor: unknown): asserts actor is Actor {
+  const a = actor as Record<string, unknown> | null;
+  const ok =
+    typeof a === 'object' &&
+    a !== null &&
+    Object.keys(a).every((k) => k === 'clientId' || k === 'officerId') &&
+    typeof a.clientId === 'string' &&
+    ACTOR_ID.test(a.clientId) &&
+    typeof a.officerId === 'string' &&
+    ACTOR_ID.test(a.officerId);
+  if (!ok) {
+    throw new ProcedureError(
+      'ERR_ACTOR_INVALID',
+      "An action needs who takes it: { clientId, officerId }, pseudonymous ids (letters, digits, '.', '_', ':', '-').",
+      { details: { field: 'actor' } },
+    );
+  }
+}
+
+/** The body's steps as the host runs them: the table, its resolved inputs and the service's parts. */
+interface HostedSteps<S extends DossierRecord, E> {
+  table: BodyTable<S, E>;
+  policy: Policy<S> | undefined;
+  lookups: Readonly<Record<string, Lookup>>;
+  effects: Readonly<Record<string, EffectRunner>>;
+  /** Each action's input schema, resolved (see {@link resolveInputSchema}). */
+  inputs: ReadonlyMap<string, JsonSchema>;
+  validators: ReadonlyMap<string, InputValidator>;
+}
 
 /**
- * Runs one service for several participant ids of one kind (e.g. a commune service for several communes):
- * one exchange per hosted id (its own keys, consumer and receipts), one KV bucket of dossier state keyed
- * by participant and dossier, and the transactional outbox that sends what each step decided.
+ * Runs one body's service for several participant ids of one kind (e.g. a commune service for several
+ * communes): one exchange per hosted id (its own keys, consumer and receipts), one KV bucket of dossier
+ * state keyed by participant and dossier, and one generic handler for every step of the body's table —
+ * message, person's action or deadline: read what the step needs, decide, evolve, write the state with the
+ * messages decided (the transactional outbox), send them.
  */
-export class ServiceHost<S> {
+export class ServiceHost<S extends DossierRecord, E = unknown> {
   private constructor(
+    private readonly steps: HostedSteps<S, E>,
     readonly service: string,
     private readonly exchanges: ReadonlyMap<string, Exchange>,
     readonly store: DossierStore<S>,
@@ -434,21 +520,34 @@ export class ServiceHost<S> {
   }
 
   /**
-   * Checks the config, connects every hosted id and opens the bucket; call {@link ServiceHost.subscribe}
-   * once the service is ready to handle messages.
+   * Checks the options, resolves and compiles the table's action inputs, connects every hosted id and opens
+   * the bucket; call {@link ServiceHost.start} once the service is ready to handle messages.
    *
    * @example
    * ```ts
-   * const host = await ServiceHost.open<CommuneDossier>('commune', 'commune', config);
-   * host.subscribe({ 'residence-decided': async (m, participant) => { … } });
+   * const host = await ServiceHost.open({ ...config, service: 'consular-post', kind: 'consular-post', table: postTable() });
+   * host.start();
    * ```
    */
-  static async open<S>(
-    service: string,
-    kind: ParticipantKind,
-    config: HostedServiceConfig,
-  ): Promise<ServiceHost<S>> {
+  static async open<S extends DossierRecord, E>(
+    options: ServiceHostOptions<S, E>,
+  ): Promise<ServiceHost<S, E>> {
+    const { service, kind, table, ...config } = options;
     assertHostedConfig(service, kind, config);
+    const inputs = new Map(
+      Object.entries(table.actions).map(([name, a]) => [
+        name,
+        resolveInputSchema(config.contracts, a.input, name),
+      ]),
+    );
+    const steps: HostedSteps<S, E> = {
+      table,
+      policy: options.policy,
+      lookups: options.lookups ?? {},
+      effects: options.effects ?? {},
+      inputs,
+      validators: compileInputValidators(config.contracts, inputs),
+    };
     const logger = config.logger ?? createLogger(service);
     const exchanges = new Map<string, Exchange>();
     try {
@@ -485,7 +584,8 @@ export class ServiceHost<S> {
       const kv = await openBucket(first.nc, config.bucket ?? `svc-${service}`, config);
       // the store reports a step written but not all sent; the host (built next) keeps and relays it
       let keepUnsent: (participant: string, dossierId: string, err: unknown) => void = () => undefined;
-      const host = new ServiceHost<S>(
+      const host = new ServiceHost<S, E>(
+        steps,
         service,
         exchanges,
         new DossierStore<S>(kv, {
@@ -582,14 +682,18 @@ export class ServiceHost<S> {
     return Promise.all([...this.exchanges.values()].map((e) => e.readiness(timeoutMs)));
   }
 
-  /** Starts handling every hosted id's messages. */
-  subscribe(handlers: HostedHandlers): void {
+  /** Starts handling every hosted id's messages, each through the table's step for its type. */
+  start(): void {
     for (const [participant, exchange] of this.exchanges) {
-      const bound = Object.fromEntries(
-        Object.entries(handlers).map(([type, handle]) => [
+      const handlers = Object.fromEntries(
+        Object.keys(this.steps.table.messages).map((type) => [
           type,
           async (m: IncomingMessage) => {
-            await handle(m, participant);
+            const command: StepCommand = { kind: 'message', type, payload: m.payload, sender: m.meta.sender };
+            await this.handle(participant, m.meta.dossierId, m.meta.id, command, {
+              causationId: m.meta.id,
+              correlationId: m.meta.correlationId,
+            });
             this.emit({
               participant,
               dossierId: m.meta.dossierId,
@@ -600,9 +704,255 @@ export class ServiceHost<S> {
           },
         ]),
       );
-      exchange.subscribe(bound);
+      exchange.subscribe(handlers);
     }
     this.startRelay();
+  }
+
+  /**
+   * The one handler of every step: within the dossier store's compare-and-set (a step id applied once),
+   * checks the step against the dossier's phase, reads what it needs, decides it with the table (and the
+   * policy's automatic actions), runs its effects, writes the state with the messages decided, sends them,
+   * then reports its notices. A refusal is thrown with its code; nothing of a refused step is written.
+   */
+  private async handle(
+    participant: string,
+    dossierId: string,
+    stepId: string,
+    command: StepCommand,
+    options: { causationId: string | null; correlationId?: string; today?: string },
+  ): Promise<{ state: S; outcome: StepOutcome<S> | undefined }> {
+    this.exchange(participant);
+    const { table, policy } = this.steps;
+    const today = options.today ?? toIsoDate(this.now());
+    let outcome: StepOutcome<S> | undefined;
+    const state = await this.store.apply(
+      participant,
+      dossierId,
+      stepId,
+      async (current) => {
+        const ctx = { participant, dossierId, today, causationId: options.causationId };
+        const needs = stepNeeds(table, current, command, ctx);
+        if (isRefusal(needs)) throw needs.refusal;
+        const facts = await this.read(participant, dossierId, needs);
+        const decided = decideStep(table, current, command, ctx, facts, policy);
+        if (isRefusal(decided)) throw decided.refusal;
+        outcome = decided;
+        if (!decided.decided) return { state: current! };
+        for (const effect of decided.effects) await this.runEffect(participant, effect);
+        return { state: decided.state, send: decided.send };
+      },
+      this.send,
+      options.correlationId,
+    );
+    if (outcome?.decided) this.report(participant, dossierId, command, outcome);
+    return { state, outcome };
+  }
+
+  /** Reads a step's needs: documents read back, decision documents checked, the service's lookups. */
+  private async read(participant: string, dossierId: string, needs: readonly Need[]): Promise<Facts> {
+    const facts: Record<string, unknown> = {};
+    for (const need of needs) {
+      switch (need.kind) {
+        case 'document-reads-back':
+          facts[need.key] = await this.documentReadsBack(participant, need.ref, {
+            dossierId,
+            slot: need.slot,
+          });
+          break;
+        case 'decision-document':
+          await this.checkDecisionDocument(participant, need.ref, need.expected);
+          break;
+        case 'lookup': {
+          const lookup = Object.hasOwn(this.steps.lookups, need.lookup)
+            ? this.steps.lookups[need.lookup]
+            : undefined;
+          if (!lookup)
+            throw new Error(`${this.service}: the table needs lookup ${need.lookup}, which is not provided`);
+          facts[need.key] = await lookup(participant, need.arg);
+          break;
+        }
+      }
+    }
+    return facts;
+  }
+
+  private async runEffect(participant: string, effect: Effect): Promise<void> {
+    const run = Object.hasOwn(this.steps.effects, effect.kind) ? this.steps.effects[effect.kind] : undefined;
+    if (!run)
+      throw new Error(`${this.service}: the table decides effect ${effect.kind}, which has no runner`);
+    await run(participant, effect);
+  }
+
+  /** Reports what a decided step says: its notices (deadlines logged too), and a person's action taken. */
+  private report(
+    participant: string,
+    dossierId: string,
+    command: StepCommand,
+    outcome: StepOutcome<S>,
+  ): void {
+    for (const n of outcome.notices) {
+      if (n.kind === 'deadline')
+        this.logger.warn({ participant, dossierId, type: n.type }, `legal deadline: ${n.type}`);
+      this.emit({
+        participant,
+        dossierId,
+        kind: n.kind,
+        type: n.type,
+        ...(n.detail ? { detail: n.detail } : {}),
+      });
+    }
+    if (command.kind === 'action') {
+      this.emit({
+        participant,
+        dossierId,
+        kind: 'notice',
+        type: command.action,
+        ...(outcome.summary ? { detail: outcome.summary } : {}),
+      });
+    }
+  }
+
+  /** Every action of the body: name, title, resolved input schema, phases allowed, messages sent. */
+  actions(): ServiceAction[] {
+    return describeActions(this.steps.table).map((a) => ({ ...a, input: this.steps.inputs.get(a.name)! }));
+  }
+
+  /** The actions a dossier's phase accepts now. */
+  async available(participant: string, dossierId: string): Promise<string[]> {
+    this.exchange(participant);
+    return availableActions(this.steps.table, await this.store.get(participant, dossierId), dossierId);
+  }
+
+  /**
+   * A case officer's action: the hosted id, the action, the dossier id, who takes it and the input are
+   * checked first (ERR_NOT_HOSTED, ERR_UNKNOWN_ACTION, ERR_ACTION_INPUT_INVALID, ERR_ACTOR_INVALID), then the
+   * step is handled like any other (its refusal thrown with its code). Returns the dossier's state.
+   */
+  async act(
+    participant: string,
+    dossierId: string,
+    action: string,
+    input: unknown,
+    actor: Actor,
+    options: ActOptions = {},
+  ): Promise<S> {
+    this.exchange(participant);
+    const validate = this.steps.validators.get(action);
+    if (!Object.hasOwn(this.steps.table.actions, action) || !validate) {
+      throw new ProcedureError(
+        'ERR_UNKNOWN_ACTION',
+        `No action ${action.slice(0, 64)} at the ${this.service}.`,
+        {
+          details: { action: action.slice(0, 64) },
+        },
+      );
+    }
+    const malformed = (field: string): ProcedureError =>
+      new ProcedureError('ERR_ACTION_INPUT_INVALID', `The ${field} of ${action} is malformed.`, {
+        details: { action, field },
+      });
+    if (!DOSSIER_ID.test(dossierId)) throw malformed('dossier id');
+    if (options.stepId !== undefined && !STEP_ID.test(options.stepId)) throw malformed('step id');
+    assertActor(actor);
+    validate(input);
+    const stepId = `${action}:${options.stepId ?? randomUUID()}`;
+    const command: StepCommand = { kind: 'action', action, input, actor, stepId };
+    return (await this.handle(participant, dossierId, stepId, command, { causationId: null })).state;
+  }
+
+  /**
+   * Takes the deadline steps due by `at` (default now) over the hosted ids' dossiers (all, or those named):
+   * each step once a day per phase (its step id), a failure logged and tried again at the next scan.
+   */
+  async checkDeadlines(
+    at: Date = this.now(),
+    options: { dossierIds?: readonly string[] } = {},
+  ): Promise<DeadlineRun[]> {
+    const today = toIsoDate(at);
+    const runs: DeadlineRun[] = [];
+    for (const participant of this.participants) {
+      for await (const listed of this.store.list(participant)) {
+        const { dossierId } = listed;
+        if (options.dossierIds && !options.dossierIds.includes(dossierId)) continue;
+        let state = listed.state;
+        for (const [name, step] of Object.entries(this.steps.table.deadlines)) {
+          if (!step.due(state, { participant, dossierId, today, causationId: null })) continue;
+          const done = await this.scanStep(participant, dossierId, () =>
+            this.handle(
+              participant,
+              dossierId,
+              `${name}:${today}:${state.phase}`,
+              { kind: 'deadline', deadline: name },
+              {
+                causationId: null,
+                today,
+              },
+            ),
+          );
+          if (!done) continue;
+          if (done.outcome?.decided) {
+            const deadline = step.deadline(state);
+            runs.push({
+              participant,
+              dossierId,
+              step: name,
+              ...(deadline ? { deadline } : {}),
+              phase: done.state.phase,
+            });
+          }
+          state = done.state;
+        }
+      }
+    }
+    return runs;
+  }
+
+  /**
+   * The actions the hosted ids (or one) owe their dossiers as of `at` (default now), with each legal
+   * deadline and the working days left: overdue first, those without a deadline last.
+   */
+  async worklist(options: { participant?: string; at?: Date } = {}): Promise<WorkItem[]> {
+    const today = toIsoDate(options.at ?? this.now());
+    const participants = options.participant ? [options.participant] : this.participants;
+    const items: WorkItem[] = [];
+    for (const participant of participants) {
+      this.exchange(participant);
+      for await (const { dossierId, state } of this.store.list(participant)) {
+        for (const owed of owedActions(this.steps.table, state)) {
+          items.push({
+            participant,
+            dossierId,
+            phase: state.phase,
+            action: owed.action,
+            ...(owed.deadline
+              ? { deadline: owed.deadline, workingDaysLeft: workingDaysLeft(today, owed.deadline) }
+              : {}),
+          });
+        }
+      }
+    }
+    const rank = (i: WorkItem): number => i.workingDaysLeft ?? Number.POSITIVE_INFINITY;
+    return items.sort((a, b) => rank(a) - rank(b) || a.dossierId.localeCompare(b.dossierId));
+  }
+
+  /** The generic service a factory returns, over this host. */
+  body(): BodyService<S> {
+    return {
+      service: this.service,
+      participants: this.participants,
+      actions: () => this.actions(),
+      dossier: (participant, dossierId) => {
+        this.exchange(participant);
+        return this.store.get(participant, dossierId);
+      },
+      available: (participant, dossierId) => this.available(participant, dossierId),
+      worklist: (options) => this.worklist(options),
+      act: (participant, dossierId, action, input, actor, options) =>
+        this.act(participant, dossierId, action, input, actor, options),
+      checkDeadlines: (at, options) => this.checkDeadlines(at, options),
+      close: () => this.close(),
+    };
   }
 
   /** Sends a pending message of a dossier for a hosted id (the store's outbox calls it). */
@@ -645,27 +995,14 @@ export class ServiceHost<S> {
   };
 
   /**
-   * Applies a step to a dossier of a hosted id and sends what it decided (see {@link DossierStore.apply}):
-   * `cause` is the message handled (its id is the step id, its correlation the dossier's conversation) or a
-   * step id for desk actions and scans.
-   */
-  async apply(
-    participant: string,
-    dossierId: string,
-    cause: string | IncomingMessage,
-    step: Parameters<DossierStore<S>['apply']>[3],
-  ): Promise<S> {
-    this.exchange(participant);
-    // A message applies once under its id and carries its conversation on; a desk action names its own step.
-    if (typeof cause === 'string') return this.store.apply(participant, dossierId, cause, step, this.send);
-    return this.store.apply(participant, dossierId, cause.meta.id, step, this.send, cause.meta.correlationId);
-  }
-
-  /**
    * Runs one dossier's step of a deadline scan: a failure is logged and reported (`notice` event) and the
    * scan goes on with the next dossier; the next scan tries the step again (`undefined` then).
    */
-  async scanStep<T>(participant: string, dossierId: string, step: () => Promise<T>): Promise<T | undefined> {
+  private async scanStep<T>(
+    participant: string,
+    dossierId: string,
+    step: () => Promise<T>,
+  ): Promise<T | undefined> {
     try {
       return await step();
     } catch (err) {

@@ -9,9 +9,13 @@ export {
   legacyStateSetting,
   metricsPortSetting,
   parseMetricsPort,
+  policySetting,
   runServiceMain,
   textSetting,
 } from './main.js';
 export type { RunnableService } from './main.js';
-export type { HostedHandlers, HostedServiceConfig } from './host.js';
+export type { EffectRunner, HostedServiceConfig, Lookup, ServiceHostOptions } from './host.js';
+export { compileInputValidators, resolveInputSchema } from './action-inputs.js';
+export type { InputValidator } from './action-inputs.js';
+export type { ActOptions, BodyService, DeadlineRun, ServiceAction, WorkItem } from './body-service.js';
 export type { ServiceEvent, ServiceEventListener } from './service-event.js';

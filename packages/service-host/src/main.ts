@@ -1,5 +1,6 @@
 import type { ParticipantKind } from '@passerelle/directory';
 import { PasserelleError, isPasserelleError } from '@passerelle/errors';
+import type { DossierRecord, Policy } from '@passerelle/procedure';
 import { createLogger } from '@passerelle/exchange';
 import { type ServiceSettings, loadHostedConfig, readServiceSettings } from './config.js';
 import type { HostedServiceConfig } from './host.js';
@@ -77,6 +78,12 @@ export async function runServiceMain(
           }, scan)
         : undefined;
     logger.info({ participants: settings.participants }, `${service} started`);
+    if (settings.extra.policy !== undefined) {
+      logger.warn(
+        { policy: settings.extra.policy },
+        'automatic decisions configured: a policy decides what a case officer otherwise would',
+      );
+    }
     let stopping: Promise<void> | undefined;
     const stop = (exitCode = 0): Promise<void> =>
       (stopping ??= (async () => {
@@ -183,4 +190,27 @@ export function parseMetricsPort(service: string, raw: unknown): number | undefi
     );
   }
   return port;
+}
+
+/**
+ * The `policy` setting of a service's JSON file: absent, no automatic decision (a case officer takes every
+ * action a person must take); `"automatic"`, the service's automatic policy (`automatic`); anything else is
+ * `ERR_CONFIG_INVALID`. Returns what to spread into the service's settings.
+ *
+ * @example
+ * ```ts
+ * createConsularPostService({ ...config, ...policySetting('consular-post', settings, automaticPostPolicy) });
+ * ```
+ */
+export function policySetting<S extends DossierRecord>(
+  service: string,
+  settings: ServiceSettings,
+  automatic: Policy<S>,
+): { policy?: Policy<S> } {
+  const value = settings.extra.policy;
+  if (value === undefined) return {};
+  if (value === 'automatic') return { policy: automatic };
+  throw new PasserelleError('ERR_CONFIG_INVALID', `${service} setting policy must be "automatic" or absent`, {
+    details: { setting: 'policy' },
+  });
 }

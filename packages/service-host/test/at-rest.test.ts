@@ -28,7 +28,7 @@ import {
   toPublicJwk,
 } from '@passerelle/envelope';
 import { createLogger } from '@passerelle/exchange';
-import { decisionDocument } from '@passerelle/procedure';
+import { type BodyTable, type DossierRecord, decisionDocument } from '@passerelle/procedure';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { RECORD_PURPOSES, ServiceHost, StateCipher, resealRecords } from '../src/index.js';
@@ -38,7 +38,7 @@ const OE = 'immigration-office';
 const POST = 'post-ankara';
 const PASSPORT = 'P1234567';
 
-interface Held {
+interface Held extends DossierRecord {
   phase: string;
   passport: string;
 }
@@ -100,8 +100,19 @@ describe('records at rest', () => {
       publicKeysOf(post),
     ]);
 
+  /** A host with an empty table: these tests write records and send through it directly. */
+  const table: BodyTable<Held, never> = {
+    body: 'immigration-office',
+    evolve: (state) => state!,
+    messages: {},
+    actions: {},
+    deadlines: {},
+  };
   const open = (keys: ParticipantKeys, ring: StorageKeyring, bucket: string, legacyState?: boolean) =>
-    ServiceHost.open<Held>('immigration-office', 'immigration-office', {
+    ServiceHost.open<Held, never>({
+      service: 'immigration-office',
+      kind: 'immigration-office',
+      table,
       participants: [keys],
       storageKeys: [ring],
       directory: resolver(),
@@ -138,7 +149,7 @@ describe('records at rest', () => {
   }
 
   /** Sends the annex 46 from `host` and returns the document reference the post received. */
-  async function sendAnnex46(host: ServiceHost<Held>, dossierId: string): Promise<DocumentRef> {
+  async function sendAnnex46(host: ServiceHost<Held, never>, dossierId: string): Promise<DocumentRef> {
     const { doc, payload } = annex46(dossierId);
     const sub = nc.subscribe(`pex.msg.residence-decided.${OE}.${POST}`, { max: 1 });
     const received = (async () => {
@@ -174,7 +185,7 @@ describe('records at rest', () => {
     const bucket = `svc-at-rest-${++n}`;
     const ring = generateStorageKeyring(OE);
     const before = await open(office, ring, bucket);
-    await before.apply(OE, 'D-ROT-0001', 'step-1', hold('decided'));
+    await before.store.apply(OE, 'D-ROT-0001', 'step-1', hold('decided'), before.send);
     const first = await sendAnnex46(before, 'D-ROT-0001');
     const stored = await objectNames();
     // a register entry as the commune files it: under a pseudonym of the passport, sealed for `register`
@@ -187,7 +198,7 @@ describe('records at rest', () => {
     const after = await open(rotated, ring, bucket);
     try {
       expect(await after.store.get(OE, 'D-ROT-0001')).toEqual({ phase: 'decided', passport: PASSPORT });
-      await after.apply(OE, 'D-ROT-0001', 'step-2', hold('closed'));
+      await after.store.apply(OE, 'D-ROT-0001', 'step-2', hold('closed'), after.send);
       expect(await after.store.get(OE, 'D-ROT-0001')).toEqual({ phase: 'closed', passport: PASSPORT });
       expect(after.pseudonyms(OE, RECORD_PURPOSES.register, PASSPORT)[0]).toBe(pseudonym);
       expect(after.stateCipher(OE, RECORD_PURPOSES.register)!.open(entry, filedAt)).toEqual({
@@ -210,7 +221,7 @@ describe('records at rest', () => {
     await writeStorageKeys(dir, generateStorageKeyring(OE));
     const ring1 = await loadStorageKeys(dir, OE);
     const host1 = await open(office, ring1, bucket);
-    await host1.apply(OE, 'D-STK-0001', 'step-1', hold('decided'));
+    await host1.store.apply(OE, 'D-STK-0001', 'step-1', hold('decided'), host1.send);
     await host1.close();
     const kv = await new Kvm(nc).open(bucket);
     expect(await raw(kv, `${OE}.D-STK-0001`)).toMatch(new RegExp(`^s2\\.${ring1.current}\\.`));
@@ -221,7 +232,7 @@ describe('records at rest', () => {
     expect(ring2.keys.map((k) => k.kid)).toEqual([ring1.current, current]);
     const host2 = await open(office, ring2, bucket);
     expect(await host2.store.get(OE, 'D-STK-0001')).toEqual({ phase: 'decided', passport: PASSPORT });
-    await host2.apply(OE, 'D-STK-0002', 'step-1', hold('new'));
+    await host2.store.apply(OE, 'D-STK-0002', 'step-1', hold('new'), host2.send);
     await host2.close();
     expect(await raw(kv, `${OE}.D-STK-0002`)).toMatch(new RegExp(`^s2\\.${current}\\.`));
     expect(await raw(kv, `${OE}.D-STK-0001`)).toMatch(new RegExp(`^s2\\.${ring1.current}\\.`));
@@ -249,7 +260,7 @@ describe('records at rest', () => {
     const host = await open(office, generateStorageKeyring(OE), bucket);
     let ref: DocumentRef;
     try {
-      await host.apply(OE, 'D-THEFT-001', 'step-1', hold('decided'));
+      await host.store.apply(OE, 'D-THEFT-001', 'step-1', hold('decided'), host.send);
       ref = await sendAnnex46(host, 'D-THEFT-001');
     } finally {
       await host.close();
@@ -312,7 +323,10 @@ describe('records at rest', () => {
       await strict.close();
     }
     const lines: string[] = [];
-    const migrating = await ServiceHost.open<Held>('immigration-office', 'immigration-office', {
+    const migrating = await ServiceHost.open<Held, never>({
+      service: 'immigration-office',
+      kind: 'immigration-office',
+      table,
       participants: [office],
       storageKeys: [ring],
       directory: resolver(),
@@ -329,7 +343,7 @@ describe('records at rest', () => {
     try {
       expect(await migrating.store.get(OE, 'D-OLD-0001')).toEqual({ phase: 'decided', passport: PASSPORT });
       expect(lines.join('')).toContain('LEGACY');
-      await migrating.apply(OE, 'D-OLD-0001', 'step-2', hold('closed'));
+      await migrating.store.apply(OE, 'D-OLD-0001', 'step-2', hold('closed'), migrating.send);
       expect(await raw(kv, `${OE}.D-OLD-0001`)).toMatch(new RegExp(`^s2\\.${ring.current}\\.`));
     } finally {
       await migrating.close();

@@ -7,6 +7,7 @@ import {
   assertHostedConfig,
   legacyStateSetting,
   metricsPortSetting,
+  policySetting,
   readServiceSettings,
   textSetting,
 } from '../src/index.js';
@@ -154,5 +155,18 @@ describe('service settings', () => {
         participants: [keys('post-lagos'), keys('post-ankara')],
       }),
     ).toThrow(expect.objectContaining({ message: expect.stringContaining('storageKeys') }));
+  });
+  test('config - no automatic decision unless the file says "policy": "automatic"; anything else names the setting', async () => {
+    const s = await readServiceSettings('commune', 'commune', base);
+    const automatic = { 'issue-permit': () => ({}) };
+    expect(policySetting('commune', s, automatic)).toEqual({});
+    expect(policySetting('commune', { ...s, extra: { policy: 'automatic' } }, automatic)).toEqual({
+      policy: automatic,
+    });
+    for (const bad of ['grant-all', true, { 'issue-permit': true }]) {
+      expect(() => policySetting('commune', { ...s, extra: { policy: bad } }, automatic)).toThrow(
+        expect.objectContaining({ code: 'ERR_CONFIG_INVALID', details: { setting: 'policy' } }),
+      );
+    }
   });
 });

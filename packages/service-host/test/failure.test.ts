@@ -6,8 +6,10 @@ import { generateStorageKeyring, writeAnchor, writeParticipantKeys } from '@pass
 import { loadContracts } from '@passerelle/contracts';
 import { createStaticResolver, generateParticipantKeys, publicKeysOf } from '@passerelle/envelope';
 import { createLogger } from '@passerelle/exchange';
+import type { DossierRecord } from '@passerelle/procedure';
 import { freeLoopbackPort, startNatsServer } from '@passerelle/testing';
 import { describe, expect, test } from 'vitest';
+import { emptyTable } from './fixtures.js';
 import { ServiceHost, loadHostedConfig, readServiceSettings } from '../src/index.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -19,8 +21,11 @@ describe('a host that can no longer work', () => {
     const lagos = await generateParticipantKeys('post-lagos');
     const ankara = await generateParticipantKeys('post-ankara');
     const failures: string[] = [];
-    const open = async (): Promise<ServiceHost<unknown>> =>
-      ServiceHost.open('consular-post', 'consular-post', {
+    const open = async (): Promise<ServiceHost<DossierRecord, never>> =>
+      ServiceHost.open({
+        service: 'consular-post',
+        kind: 'consular-post',
+        table: emptyTable('consular-post'),
         participants: [lagos, ankara],
         storageKeys: [generateStorageKeyring('post-lagos'), generateStorageKeyring('post-ankara')],
         directory: createStaticResolver([lagos, ankara].map(publicKeysOf)),

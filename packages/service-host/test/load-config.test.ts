@@ -15,6 +15,7 @@ import { generateParticipantKeys, toPublicJwk } from '@passerelle/envelope';
 import { createLogger } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { describe, expect, test } from 'vitest';
+import { emptyTable } from './fixtures.js';
 import { ServiceHost, loadHostedConfig, readServiceSettings } from '../src/index.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -54,7 +55,10 @@ describe('service start-up from files', () => {
       loaded.config.directory.resolve('immigration-office', 'enc', new Date()),
     ).resolves.toMatchObject({ kty: 'EC' });
 
-    const host = await ServiceHost.open('consular-post', 'consular-post', {
+    const host = await ServiceHost.open({
+      service: 'consular-post',
+      kind: 'consular-post',
+      table: emptyTable('consular-post'),
       ...loaded.config,
       metricsPort: 0,
       logger: createLogger('t', { level: 'silent' }),

@@ -2,7 +2,7 @@ import {
   AUDITOR_ID,
   type CheckpointLedgerEntry,
   type KeyResolver,
-  type LedgerEntry,
+  type SignedLedgerEntry,
   canonicalJson,
   merkleRoot,
 } from '@passerelle/audit';
@@ -28,7 +28,7 @@ export interface CheckpointCheck extends CheckResult {
 const ok: CheckResult = { ok: true };
 const fail = (reason: string): CheckResult => ({ ok: false, reason });
 
-function signerOf(entry: LedgerEntry): { signer: string; at: string; expected: unknown } {
+function signerOf(entry: SignedLedgerEntry): { signer: string; at: string; expected: unknown } {
   if (entry.kind === 'envelope') {
     return {
       signer: entry.meta.sender,
@@ -51,7 +51,10 @@ function signerOf(entry: LedgerEntry): { signer: string; at: string; expected: u
  * const seal = await checkEntrySignature(entry, directory); // { ok: true }
  * ```
  */
-export async function checkEntrySignature(entry: LedgerEntry, resolver: KeyResolver): Promise<CheckResult> {
+export async function checkEntrySignature(
+  entry: SignedLedgerEntry,
+  resolver: KeyResolver,
+): Promise<CheckResult> {
   const { signer, at, expected } = signerOf(entry);
   const when = new Date(at);
   if (Number.isNaN(when.getTime())) return fail('the signing time is not a date');

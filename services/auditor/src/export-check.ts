@@ -115,6 +115,9 @@ export async function checkExportFile(
   const report = await verifyLedger(exp.lines, {
     resolver,
     startSeq: exp.header.from,
+    // an export must end on a signed checkpoint covering every entry in it
+    requireSignedTail: true,
+    ...(exp.header.to !== undefined ? { expectedLastSeq: exp.header.to } : {}),
     ...(options.threads ? { threads: options.threads } : {}),
   });
   const result: ExportCheck = { name, checkedAt, header: exp.header, report };

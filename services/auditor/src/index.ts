@@ -16,3 +16,6 @@ export { CONTENT_SECURITY_POLICY, startViewer } from './viewer/server.js';
 export type { Viewer, ViewerOptions } from './viewer/server.js';
 export type { CredentialAttempts } from './viewer/access.js';
 export { escapeHtml, html } from './viewer/html.js';
+export { createAuditorMetrics } from './metrics.js';
+export type { AuditorMetricSources, ListedParticipant } from './metrics.js';
+export { ReceiptWatch } from './receipt-watch.js';

@@ -1,14 +1,19 @@
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  type CheckpointClaims,
   GENESIS_HASH,
   type LedgerEntry,
+  dossierFilter,
   entryHash,
+  envelopeSubject,
+  lastLedgerMessage,
+  nextLedgerMessage,
   parseEntry,
   readLedger,
+  receiptSubject,
+  storedEntryHash,
 } from '@passerelle/audit';
-import { StreamNames } from '@passerelle/exchange';
+import { StreamNames, Subjects } from '@passerelle/exchange';
 
 /** Where a checkpoint sits and what it covers. */
 export interface IndexedCheckpoint {
@@ -27,27 +32,32 @@ export interface ChainBreak {
 const STREAM_THRESHOLD = 64;
 
 /**
- * An in-memory index of the LEDGER stream, kept current by reading only the entries added since the last
- * refresh: which entries belong to which dossier, which inputs are already recorded (so a redelivered or
- * re-published message never becomes a second entry), where the checkpoints are, and whether the stored
- * hash chain links up. It holds sequence numbers, ids and hashes only; the entries themselves stay in
- * LEDGER and are fetched on demand.
+ * What the auditor knows of the LEDGER stream, kept current by reading only the entries added since the last
+ * refresh: whether the stored chain links up, the counts and the last checkpoint. It holds no entry and no
+ * per-entry fact, so its memory stays the same however long the ledger: "is this input recorded?", "which
+ * entries belong to this dossier?", "which checkpoint covers this entry?" are answered by the server's
+ * subject index (entries are stored under subjects that carry their dossier and message ids).
  */
 export class LedgerIndex {
   readonly #nc: NatsConnection;
   #jsm: JetStreamManager | undefined;
   #lastSeq = 0;
-  #headHash = GENESIS_HASH;
+  /** Hash of entry `lastSeq`; undefined when the next entry's link is taken as given (a trimmed stream). */
+  #headHash: string | undefined;
   #break: ChainBreak | undefined;
-  readonly #byDossier = new Map<string, number[]>();
-  /** `envelope-<id>` → SHA-256 of the recorded envelope bytes; `receipt-<id>-<receiver>` → ''. */
-  readonly #recorded = new Map<string, string>();
-  readonly #envelopeSeq = new Map<string, number>();
-  readonly #checkpoints: IndexedCheckpoint[] = [];
+  #envelopes = 0;
+  #receipts = 0;
+  #checkpoints = 0;
+  #lastCheckpoint: IndexedCheckpoint | undefined;
   #refreshing: Promise<void> = Promise.resolve();
 
-  constructor(nc: NatsConnection) {
+  /** `archivedHead`: the last archived entry, which the first live entry must link to after a trim. */
+  constructor(nc: NatsConnection, options: { archivedHead?: { seq: number; hash: string } } = {}) {
     this.#nc = nc;
+    if (options.archivedHead) {
+      this.#lastSeq = options.archivedHead.seq;
+      this.#headHash = options.archivedHead.hash;
+    }
   }
 
   /** Seq of the last indexed entry (0 for an empty ledger). */
@@ -60,48 +70,59 @@ export class LedgerIndex {
     return this.#break;
   }
 
-  /** Checkpoints in ledger order. */
-  get checkpoints(): readonly IndexedCheckpoint[] {
-    return this.#checkpoints;
+  /** Envelope, receipt and checkpoint entries read in the live stream. */
+  get counts(): { envelopes: number; receipts: number; checkpoints: number } {
+    return { envelopes: this.#envelopes, receipts: this.#receipts, checkpoints: this.#checkpoints };
   }
 
-  /** Number of dossiers seen. */
-  get dossierCount(): number {
-    return this.#byDossier.size;
+  /** The last checkpoint read. */
+  get lastCheckpoint(): IndexedCheckpoint | undefined {
+    return this.#lastCheckpoint;
   }
 
-  /** Seqs of the envelope and receipt entries of a dossier, in ledger order. */
-  dossierSeqs(dossierId: string): readonly number[] {
-    return this.#byDossier.get(dossierId) ?? [];
+  /** Seqs of the envelope and receipt entries of a dossier, in ledger order (read from the server). */
+  async dossierSeqs(dossierId: string): Promise<number[]> {
+    const jsm = await this.#manager();
+    const filter = dossierFilter(dossierId);
+    const seqs: number[] = [];
+    for (let from = 1; ;) {
+      const m = await nextLedgerMessage(jsm, filter, from);
+      if (!m) return seqs;
+      seqs.push(m.seq);
+      from = m.seq + 1;
+    }
   }
 
-  /** Seq of the envelope entry of message `id`. */
-  envelopeSeq(messageId: string): number | undefined {
-    return this.#envelopeSeq.get(messageId);
+  /** Seq of the envelope entry of message `messageId`. */
+  async envelopeSeq(messageId: string): Promise<number | undefined> {
+    const jsm = await this.#manager();
+    const m = await lastLedgerMessage(jsm, `${Subjects.ledger}.envelope.*.${messageId}`);
+    return m?.seq;
   }
 
-  /** The SHA-256 of the recorded envelope `id` (undefined when not recorded). */
-  recordedEnvelope(messageId: string): string | undefined {
-    return this.#recorded.get(`envelope-${messageId}`);
+  /** The SHA-256 of the recorded envelope `messageId` of `dossierId` (undefined when not recorded). */
+  async recordedEnvelope(dossierId: string, messageId: string): Promise<string | undefined> {
+    const jsm = await this.#manager();
+    const m = await lastLedgerMessage(jsm, envelopeSubject(dossierId, messageId));
+    if (!m) return undefined;
+    const e = parseEntry(m.data, m.seq);
+    return e.kind === 'envelope' ? e.envelopeSha256 : undefined;
   }
 
   /** Whether the receipt of `messageId` by `receiver` is recorded. */
-  hasReceipt(messageId: string, receiver: string): boolean {
-    return this.#recorded.has(`receipt-${messageId}-${receiver}`);
+  async hasReceipt(dossierId: string, messageId: string, receiver: string): Promise<boolean> {
+    const jsm = await this.#manager();
+    return (await lastLedgerMessage(jsm, receiptSubject(dossierId, messageId, receiver))) !== null;
   }
 
-  /** The checkpoint whose batch holds entry `seq`, once written. */
-  checkpointCovering(seq: number): IndexedCheckpoint | undefined {
-    let lo = 0;
-    let hi = this.#checkpoints.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const cp = this.#checkpoints[mid] as IndexedCheckpoint;
-      if (seq > cp.lastSeq) lo = mid + 1;
-      else if (seq < cp.firstSeq) hi = mid - 1;
-      else return cp;
-    }
-    return undefined;
+  /** The checkpoint whose batch holds entry `seq`, once written: the first checkpoint after it. */
+  async checkpointCovering(seq: number): Promise<IndexedCheckpoint | undefined> {
+    const jsm = await this.#manager();
+    const m = await nextLedgerMessage(jsm, `${Subjects.ledger}.checkpoint`, seq);
+    if (!m) return undefined;
+    const e = parseEntry(m.data, m.seq);
+    if (e.kind !== 'checkpoint' || seq < e.meta.firstSeq) return undefined;
+    return { seq: e.seq, firstSeq: e.meta.firstSeq, lastSeq: e.meta.lastSeq };
   }
 
   /** Reads one stored entry by its seq. */
@@ -123,14 +144,14 @@ export class LedgerIndex {
     return out;
   }
 
-  /** Indexes the entries stored since the last refresh. Concurrent calls share one read. */
+  /** Checks the entries stored since the last refresh. Concurrent calls share one read. */
   refresh(): Promise<void> {
     const run = this.#refreshing.then(() => this.#readNew());
     this.#refreshing = run.catch(() => undefined);
     return run;
   }
 
-  /** Indexes `entry` when it is the next one (the recorder's own appends), else reads what is new. */
+  /** Takes `entry` when it is the next one (the recorder's own appends), else reads what is new. */
   async observe(entry: LedgerEntry): Promise<void> {
     await this.#refreshing;
     if (entry.seq === this.#lastSeq + 1) this.#add(entry, entry.seq);
@@ -147,6 +168,18 @@ export class LedgerIndex {
     const info = await jsm.streams.info(StreamNames.ledger);
     const last = info.state.last_seq;
     if (last <= this.#lastSeq) return;
+    if (info.state.messages > 0 && info.state.first_seq > this.#lastSeq + 1) {
+      // On a first read of a trimmed stream the first live entry's link is taken as given; after entries
+      // were read (or with an archive head), entries gone unread are a break.
+      if (this.#lastSeq > 0) {
+        this.#break ??= {
+          seq: this.#lastSeq + 1,
+          reason: `entries ${this.#lastSeq + 1}..${info.state.first_seq - 1} are gone from LEDGER`,
+        };
+      }
+      this.#lastSeq = info.state.first_seq - 1;
+      this.#headHash = undefined;
+    }
     if (last - this.#lastSeq <= STREAM_THRESHOLD) {
       for (let seq = this.#lastSeq + 1; seq <= last; seq++) {
         const stored = await jsm.streams.getMessage(StreamNames.ledger, { seq });
@@ -162,42 +195,39 @@ export class LedgerIndex {
   #addRaw(data: Uint8Array, seq: number): void {
     if (seq <= this.#lastSeq) return;
     let entry: LedgerEntry;
+    const text = Buffer.from(data).toString('utf8');
     try {
-      entry = parseEntry(data, seq);
+      entry = parseEntry(text, seq);
     } catch (err) {
       this.#break ??= { seq, reason: err instanceof Error ? err.message : 'malformed entry' };
       this.#lastSeq = seq;
+      this.#headHash = undefined;
       return;
     }
-    this.#add(entry, seq);
+    // stored entries are canonical JSON: hashed as read, without serialising them again
+    this.#add(entry, seq, storedEntryHash(text, entry));
   }
 
-  #add(entry: LedgerEntry, seq: number): void {
-    // observe() and a refresh may both reach the same new entry: index it once.
+  #add(entry: LedgerEntry, seq: number, hash = entryHash(entry)): void {
+    // observe() and a refresh may both reach the same new entry: count it once
     if (seq <= this.#lastSeq) return;
     if (!this.#break) {
       if (entry.seq !== seq) this.#break = { seq, reason: `entry says seq ${entry.seq}` };
-      else if (entryHash(entry) !== entry.hash)
+      else if (hash !== entry.hash)
         this.#break = { seq, reason: 'the entry does not hash to its recorded hash' };
-      else if (entry.prevHash !== this.#headHash)
+      else if (
+        this.#headHash !== undefined
+          ? entry.prevHash !== this.#headHash
+          : seq === 1 && entry.prevHash !== GENESIS_HASH
+      )
         this.#break = { seq, reason: `prevHash is not the hash of entry ${seq - 1}` };
     }
     this.#lastSeq = seq;
     this.#headHash = entry.hash;
     if (entry.kind === 'checkpoint') {
-      const c: CheckpointClaims = entry.meta;
-      this.#checkpoints.push({ seq, firstSeq: c.firstSeq, lastSeq: c.lastSeq });
-      return;
-    }
-    const dossier = entry.meta.dossierId;
-    let seqs = this.#byDossier.get(dossier);
-    if (!seqs) this.#byDossier.set(dossier, (seqs = []));
-    seqs.push(seq);
-    if (entry.kind === 'envelope') {
-      this.#recorded.set(`envelope-${entry.meta.id}`, entry.envelopeSha256);
-      if (!this.#envelopeSeq.has(entry.meta.id)) this.#envelopeSeq.set(entry.meta.id, seq);
-    } else {
-      this.#recorded.set(`receipt-${entry.meta.messageId}-${entry.meta.receiver}`, '');
-    }
+      this.#checkpoints++;
+      this.#lastCheckpoint = { seq, firstSeq: entry.meta.firstSeq, lastSeq: entry.meta.lastSeq };
+    } else if (entry.kind === 'envelope') this.#envelopes++;
+    else if (entry.kind === 'receipt') this.#receipts++;
   }
 }

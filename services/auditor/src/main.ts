@@ -3,8 +3,12 @@
  * PASSERELLE_NATS_URL, PASSERELLE_AUDITOR_KEY, PASSERELLE_ANCHOR, PASSERELLE_DIRECTORY_FILE, PASSERELLE_DIRECTORY_STATE,
  * PASSERELLE_AUDITOR_TOKEN or PASSERELLE_AUDITOR_TOKEN_FILE, PASSERELLE_VIEWER_HOST, PASSERELLE_VIEWER_PORT,
  * PASSERELLE_VIEWER_TLS_CERT and PASSERELLE_VIEWER_TLS_KEY,
- * PASSERELLE_CHECKPOINT_EVERY, PASSERELLE_CHECKPOINT_SECONDS, PASSERELLE_EXPORT_FILE, PASSERELLE_LOG_LEVEL.
+ * PASSERELLE_CHECKPOINT_EVERY, PASSERELLE_CHECKPOINT_SECONDS, PASSERELLE_EXPORT_FILE, PASSERELLE_TSA_URL,
+ * PASSERELLE_TSA_TRUST, PASSERELLE_TIMESTAMP_SECONDS, PASSERELLE_METRICS_PORT, PASSERELLE_ARCHIVE_DIR,
+ * PASSERELLE_ARCHIVE_SECONDS, PASSERELLE_ARCHIVE_SEGMENT_ENTRIES, PASSERELLE_ARCHIVE_TRIM, PASSERELLE_LOG_LEVEL.
  */
+import { readFile } from 'node:fs/promises';
+import { createTsaClient, folderArchive, parseTsaTrust } from '@passerelle/audit';
 import { createDirectoryClient, loadAnchor, loadDirectoryFile } from '@passerelle/directory';
 import type { KeyResolver } from '@passerelle/envelope';
 import { PasserelleError } from '@passerelle/errors';
@@ -44,7 +48,40 @@ async function main(): Promise<void> {
     resolver = client;
     closeDirectory = () => void client.close();
   }
+  let timestamps: Parameters<typeof createAuditorService>[0]['timestamps'];
+  if (settings.tsaUrl && settings.tsaTrust) {
+    let pem: string;
+    try {
+      pem = await readFile(settings.tsaTrust, 'utf8');
+    } catch {
+      throw new PasserelleError(
+        'ERR_CONFIG_INVALID',
+        `auditor setting PASSERELLE_TSA_TRUST (${settings.tsaTrust}) cannot be read`,
+        {
+          details: { setting: 'PASSERELLE_TSA_TRUST' },
+        },
+      );
+    }
+    const trust = parseTsaTrust(pem);
+    timestamps = {
+      tsa: createTsaClient({ url: settings.tsaUrl, trust }),
+      trust,
+      intervalMs: settings.timestampSeconds * 1000,
+    };
+  }
   const auditor = await createAuditorService({
+    ...(timestamps ? { timestamps } : {}),
+    ...(settings.metricsPort !== undefined ? { metricsPort: settings.metricsPort } : {}),
+    ...(settings.archiveDir
+      ? {
+          archive: {
+            store: await folderArchive(settings.archiveDir),
+            intervalMs: settings.archiveSeconds * 1000,
+            segmentEntries: settings.archiveSegmentEntries,
+            trim: settings.archiveTrim,
+          },
+        }
+      : {}),
     nc,
     auditorKey,
     resolver,

@@ -13,6 +13,7 @@ import { PasserelleError } from '@passerelle/errors';
 import { AUDITOR_CONSUMER } from '@passerelle/contracts';
 import { isWellFormedMetaField } from '@passerelle/envelope';
 import type { LedgerIndex } from './ledger-index.js';
+import type { ReceiptWatch } from './receipt-watch.js';
 
 /** Default name of the auditor's durable consumer on EXCHANGE. */
 export { AUDITOR_CONSUMER };
@@ -53,6 +54,8 @@ export interface RecorderOptions {
   index: LedgerIndex;
   logger: Logger;
   consumerName?: string;
+  /** Told of every envelope and receipt recorded (receipts overdue). */
+  receipts?: ReceiptWatch;
   /**
    * Create the consumer when it is missing (default true); false on a secured server, where the operator
    * creates it with {@link auditorConsumerConfig} and the auditor may only read from it.
@@ -100,13 +103,18 @@ function rejectionOf(err: unknown): Rejection | undefined {
 }
 
 /**
- * The message id named by an envelope body, before the writer checks the seal: only a well-formed id, since
- * it goes into logs and dead-letter headers whatever the seal says.
+ * The message and dossier ids named by an envelope body, before the writer checks the seal: only well-formed
+ * ids, since they go into logs, dead-letter headers and the lookup of what is already recorded.
  */
-function envelopeId(data: Uint8Array): string | undefined {
+function envelopeIds(data: Uint8Array): { messageId: string; dossierId: string } | undefined {
   try {
-    const id = (JSON.parse(Buffer.from(data).toString('utf8')) as { meta?: { id?: unknown } }).meta?.id;
-    return isWellFormedMetaField('id', id) ? (id as string) : undefined;
+    const meta = (
+      JSON.parse(Buffer.from(data).toString('utf8')) as { meta?: { id?: unknown; dossierId?: unknown } }
+    ).meta;
+    const { id, dossierId } = meta ?? {};
+    return isWellFormedMetaField('id', id) && isWellFormedMetaField('dossierId', dossierId)
+      ? { messageId: id as string, dossierId: dossierId as string }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -169,8 +177,9 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
       if (msg.info.redelivered) await index.refresh();
       let entry: LedgerEntry;
       if (isEnvelope) {
-        messageId = envelopeId(msg.data);
-        const known = messageId ? index.recordedEnvelope(messageId) : undefined;
+        const ids = envelopeIds(msg.data);
+        messageId = ids?.messageId;
+        const known = ids ? await index.recordedEnvelope(ids.dossierId, ids.messageId) : undefined;
         if (known !== undefined) {
           if (known === sha256Hex(msg.data)) {
             stats.duplicates++;
@@ -192,10 +201,12 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
         }
         entry = await writer.appendEnvelope(msg.data);
         stats.envelopes++;
+        if (entry.kind === 'envelope')
+          options.receipts?.envelope(entry.meta.id, Date.parse(entry.receivedAt));
       } else if (isReceipt) {
         const { claims } = receiptIntake(msg.data);
         messageId = claims.messageId;
-        if (index.hasReceipt(claims.messageId, claims.receiver)) {
+        if (await index.hasReceipt(claims.dossierId, claims.messageId, claims.receiver)) {
           stats.duplicates++;
           logger.debug({ messageId, streamSeq: msg.seq }, 'receipt already recorded');
           msg.ack();
@@ -203,6 +214,7 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
         }
         entry = await writer.appendReceipt(msg.data);
         stats.receipts++;
+        options.receipts?.receipt(claims.messageId);
       } else {
         await deadLetter(msg, {
           code: 'ERR_LEDGER_INPUT_REJECTED',

@@ -1,13 +1,32 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type KeyResolver, type LedgerWriter, type PrivateJwk, createLedgerWriter } from '@passerelle/audit';
+import {
+  type ArchiveStore,
+  type ArchivedSegment,
+  type KeyResolver,
+  type LedgerWriter,
+  archiveHead,
+  archiveLedger,
+  parseEntry,
+  type PrivateJwk,
+  type Timestamper,
+  type TsaClient,
+  type TsaTrust,
+  createLedgerWriter,
+  createTimestamper,
+  untimestampedCheckpoints,
+} from '@passerelle/audit';
 import {
   type Logger,
   StreamNames,
   createLogger,
   deadLetterSubject,
   provisionStreams,
+  serveMetrics,
 } from '@passerelle/exchange';
+import type { Registry } from 'prom-client';
+import { type ListedParticipant, createAuditorMetrics } from './metrics.js';
+import { ReceiptWatch } from './receipt-watch.js';
 import { CheckpointVerifier } from './entry-checks.js';
 import { LedgerIndex } from './ledger-index.js';
 import {
@@ -58,6 +77,37 @@ export interface AuditorConfig {
    * operator provisions them and the auditor's credentials allow only reading its consumer and writing LEDGER.
    */
   provision?: boolean;
+  /**
+   * RFC 3161 timestamps of checkpoints: a TSA client (`createTsaClient`) and the batch window (default
+   * 10 s). Requests run in the background; a slow or failing TSA never holds up recording.
+   */
+  timestamps?: {
+    tsa: TsaClient;
+    /** The roots the TSA client trusts: their expiry is exported as a metric. */
+    trust?: TsaTrust;
+    intervalMs?: number;
+    initialBackoffMs?: number;
+    maxBackoffMs?: number;
+  };
+  /**
+   * Roll the ledger into archive segments in `store` every `intervalMs` (default 1 h), `segmentEntries` at
+   * most each (default 100 000), timestamped with the TSA of `timestamps`. `trim: 'purge'` removes archived
+   * entries from LEDGER (a stream without deny_purge); `'retention'` (default) leaves LEDGER's own limits to
+   * drop them. The chain resumes from the archive's head when LEDGER was trimmed.
+   */
+  archive?: {
+    store: ArchiveStore;
+    intervalMs?: number;
+    segmentEntries?: number;
+    trim?: 'purge' | 'retention';
+  };
+  /** A receipt later than this after its envelope is overdue (metric `pex_auditor_receipts_overdue`; default 15 min). */
+  receiptDeadlineMs?: number;
+  /**
+   * Serve Prometheus `/metrics` and the probes `/healthz`, `/readyz` on this loopback port (0 picks one);
+   * omitted: not served (the registry is still there).
+   */
+  metricsPort?: number;
   /** The web viewer; omitted or `false`: no viewer. */
   viewer?: ViewerConfig | false;
   logger?: Logger;
@@ -70,6 +120,14 @@ export interface AuditorService {
   readonly stats: RecorderStats;
   readonly writer: LedgerWriter;
   readonly index: LedgerIndex;
+  /** The checkpoint timestamper, when a TSA is configured. */
+  readonly timestamper: Timestamper | undefined;
+  /** The auditor's Prometheus metrics. */
+  readonly metrics: Registry;
+  /** `http://127.0.0.1:<port>` of `/metrics`, when served. */
+  readonly metricsUrl: string | undefined;
+  /** Archives now what is checkpointed and not archived yet (the timer does it too); [] without an archive. */
+  archiveNow(): Promise<ArchivedSegment[]>;
   /** Resolves once every message of EXCHANGE so far is recorded (or refused into DEADLETTER). */
   caughtUp(timeoutMs?: number): Promise<void>;
   /** Writes a checkpoint over the pending entries now. */
@@ -98,17 +156,41 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
   const jsm = await jetstreamManager(nc, { timeout: 30_000 });
   const js = jetstream(nc, { timeout: 30_000 });
   if (config.provision !== false) await provisionStreams(jsm);
+  const head = config.archive ? await archiveHead(config.archive.store) : undefined;
+  const archivedHead = head ? { seq: head.claims.lastSeq, hash: head.claims.headHash } : undefined;
+  let timestamper: Timestamper | undefined;
   const writer = await createLedgerWriter({
+    ...(archivedHead ? { archivedHead } : {}),
     nc,
     auditorKey,
     resolver,
     checkpointEvery: config.checkpointEvery ?? 1000,
     checkpointIntervalMs: config.checkpointIntervalMs ?? 60_000,
+    onCheckpoint: (cp) => timestamper?.enqueue(cp),
   });
-  const index = new LedgerIndex(nc);
+  if (config.timestamps) {
+    const t = config.timestamps;
+    timestamper = createTimestamper({
+      writer,
+      tsa: t.tsa,
+      ...(t.intervalMs !== undefined ? { intervalMs: t.intervalMs } : {}),
+      ...(t.initialBackoffMs !== undefined ? { initialBackoffMs: t.initialBackoffMs } : {}),
+      ...(t.maxBackoffMs !== undefined ? { maxBackoffMs: t.maxBackoffMs } : {}),
+      onError: (err, nextAttemptMs) =>
+        logger.warn(
+          { code: (err as { code?: unknown }).code, nextAttemptMs },
+          'checkpoint timestamp not obtained yet: retried later',
+        ),
+      onTimestamp: (checkpoints, genTime) =>
+        logger.info({ checkpoints, genTime: genTime.toISOString() }, 'checkpoints timestamped'),
+    });
+    // checkpoints written before a stop (or while the TSA was away) are queued again
+    for (const cp of await untimestampedCheckpoints(nc)) timestamper.enqueue(cp);
+  }
+  const index = new LedgerIndex(nc, archivedHead ? { archivedHead } : {});
   await index.refresh();
   logger.info(
-    { entries: index.lastSeq, checkpoints: index.checkpoints.length, chainBreak: index.chainBreak?.seq },
+    { entries: index.lastSeq, checkpoints: index.counts.checkpoints, chainBreak: index.chainBreak?.seq },
     'ledger indexed',
   );
   if (index.chainBreak) {
@@ -118,6 +200,7 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
     );
   }
   const consumerName = config.consumerName ?? AUDITOR_CONSUMER;
+  const receipts = new ReceiptWatch({ deadlineMs: config.receiptDeadlineMs ?? 15 * 60_000 });
   const recorder: Recorder = await startRecorder({
     js,
     jsm,
@@ -125,8 +208,76 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
     index,
     logger,
     consumerName,
+    receipts,
     ...(config.provision === false ? { provision: false } : {}),
   });
+  // Archiving runs beside recording, one run at a time; a failure (the TSA, the folder) is logged and retried
+  // at the next run, while the archive lag metric shows it.
+  let archiveRun: Promise<ArchivedSegment[]> | undefined;
+  let lastArchiveAt: number | undefined;
+  let archivedUpTo = archivedHead?.seq ?? 0;
+  const archiveNow = (): Promise<ArchivedSegment[]> => {
+    const a = config.archive;
+    if (!a) return Promise.resolve([]);
+    archiveRun ??= archiveLedger({
+      nc,
+      store: a.store,
+      auditorKey,
+      ...(config.timestamps ? { tsa: config.timestamps.tsa } : {}),
+      ...(a.segmentEntries ? { segmentEntries: a.segmentEntries } : {}),
+      ...(a.trim ? { trim: a.trim } : {}),
+    })
+      .then((written) => {
+        const last = written[written.length - 1];
+        if (last) {
+          archivedUpTo = last.lastSeq;
+          lastArchiveAt = Date.now();
+          logger.info({ segments: written.length, lastSeq: last.lastSeq }, 'ledger archived');
+        }
+        return written;
+      })
+      .finally(() => {
+        archiveRun = undefined;
+      });
+    return archiveRun;
+  };
+  let archiveTimer: NodeJS.Timeout | undefined;
+  if (config.archive) {
+    archiveTimer = setInterval(() => {
+      archiveNow().catch((err: unknown) =>
+        logger.error(
+          { code: (err as { code?: unknown }).code },
+          'ledger not archived: retried at the next run',
+        ),
+      );
+    }, config.archive.intervalMs ?? 3_600_000);
+    archiveTimer.unref();
+  }
+  const archiveLagSeconds = async (): Promise<number> => {
+    const next = await jsm.streams
+      .getMessage(StreamNames.ledger, { seq: archivedUpTo + 1 })
+      .catch(() => null);
+    if (!next) return 0;
+    return Math.max(0, (Date.now() - Date.parse(parseEntry(next.data, next.seq).receivedAt)) / 1000);
+  };
+  const listing = resolver as Partial<{ list(): readonly ListedParticipant[] }>;
+  const metrics = createAuditorMetrics({
+    jsm,
+    consumerName,
+    writer,
+    recorderStats: () => ({ ...recorder.stats }),
+    receipts,
+    ...(timestamper ? { timestamper } : {}),
+    ...(config.timestamps?.trust ? { tsaTrust: config.timestamps.trust } : {}),
+    ...(typeof listing.list === 'function' ? { participants: () => listing.list!() } : {}),
+    ...(config.archive ? { archiveLagSeconds, lastArchiveAt: () => lastArchiveAt } : {}),
+  });
+  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
+  if (config.metricsPort !== undefined) {
+    metricsServer = await serveMetrics(metrics, config.metricsPort, '127.0.0.1', {
+      failure: () => (nc.isClosed() ? 'the NATS connection is closed' : undefined),
+    });
+  }
   const checkpoints = new CheckpointVerifier(index, resolver);
   let viewer: Viewer | undefined;
   if (config.viewer) {
@@ -152,6 +303,8 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
       });
     } catch (err) {
       await recorder.stop();
+      await timestamper?.close();
+      await metricsServer?.close();
       await writer.close();
       throw err;
     }
@@ -163,6 +316,10 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
     stats: recorder.stats,
     writer,
     index,
+    timestamper,
+    metrics,
+    metricsUrl: metricsServer ? `http://127.0.0.1:${metricsServer.port}` : undefined,
+    archiveNow,
     async caughtUp(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -183,6 +340,10 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
     async close() {
       await viewer?.close();
       await recorder.stop();
+      if (archiveTimer) clearInterval(archiveTimer);
+      await archiveRun?.catch(() => undefined);
+      await timestamper?.close();
+      await metricsServer?.close();
       await writer.close();
       logger.info({ entries: writer.state.nextSeq - 1 }, 'auditor stopped');
     },

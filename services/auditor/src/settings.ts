@@ -35,6 +35,22 @@ export interface AuditorSettings {
   checkpointSeconds: number;
   /** `PASSERELLE_EXPORT_FILE`: a ledger export the viewer shows at /export. */
   exportFile?: string;
+  /** `PASSERELLE_TSA_URL`: the RFC 3161 time-stamping authority that timestamps checkpoints. */
+  tsaUrl?: string;
+  /** `PASSERELLE_TSA_TRUST`: PEM file of the roots the TSA's certificate must chain to (with the URL). */
+  tsaTrust?: string;
+  /** `PASSERELLE_TIMESTAMP_SECONDS`: the batch window of timestamp requests (default 10). */
+  timestampSeconds: number;
+  /** `PASSERELLE_METRICS_PORT`: Prometheus /metrics and the probes on loopback (absent: not served). */
+  metricsPort?: number;
+  /** `PASSERELLE_ARCHIVE_DIR`: the folder the ledger rolls into (absent: no archive). */
+  archiveDir?: string;
+  /** `PASSERELLE_ARCHIVE_SECONDS`: how often the ledger is archived (default 3600). */
+  archiveSeconds: number;
+  /** `PASSERELLE_ARCHIVE_SEGMENT_ENTRIES`: entries per segment at most (default 100 000). */
+  archiveSegmentEntries: number;
+  /** `PASSERELLE_ARCHIVE_TRIM`: `retention` (default, LEDGER's own limits) or `purge` (after each segment). */
+  archiveTrim: 'retention' | 'purge';
 }
 
 function bad(setting: string, problem: string): PasserelleError {
@@ -107,6 +123,25 @@ export async function readAuditorSettings(
   const directoryState =
     env['PASSERELLE_DIRECTORY_STATE'] || join(dirname(keyFile), 'directory-state.auditor.json');
   const exportFile = env['PASSERELLE_EXPORT_FILE'] || undefined;
+  const tsaUrl = env['PASSERELLE_TSA_URL'] || undefined;
+  if (tsaUrl && !/^https?:\/\/[^\s]+$/.test(tsaUrl))
+    throw bad('PASSERELLE_TSA_URL', 'must be an http(s) URL');
+  const tsaTrust = env['PASSERELLE_TSA_TRUST'] || undefined;
+  if (tsaUrl && !tsaTrust) {
+    throw bad('PASSERELLE_TSA_TRUST', "is required with PASSERELLE_TSA_URL (a PEM file of the TSA's roots)");
+  }
+  const timestampSeconds = integer(env, 'PASSERELLE_TIMESTAMP_SECONDS', 10, 1, 86_400);
+  const archiveDir = env['PASSERELLE_ARCHIVE_DIR'] || undefined;
+  const archiveSeconds = integer(env, 'PASSERELLE_ARCHIVE_SECONDS', 3600, 1, 7 * 86_400);
+  const archiveSegmentEntries = integer(env, 'PASSERELLE_ARCHIVE_SEGMENT_ENTRIES', 100_000, 1, 100_000_000);
+  const archiveTrim = env['PASSERELLE_ARCHIVE_TRIM'] || 'retention';
+  if (archiveTrim !== 'retention' && archiveTrim !== 'purge') {
+    throw bad('PASSERELLE_ARCHIVE_TRIM', 'must be retention or purge');
+  }
+  const metricsPort =
+    env['PASSERELLE_METRICS_PORT'] === undefined || env['PASSERELLE_METRICS_PORT'] === ''
+      ? undefined
+      : integer(env, 'PASSERELLE_METRICS_PORT', 0, 0, 65535);
   return {
     servers,
     keyFile,
@@ -117,9 +152,17 @@ export async function readAuditorSettings(
     checkpointEvery,
     checkpointSeconds,
     ...(viewerTls ? { viewerTls } : {}),
+    timestampSeconds,
+    archiveSeconds,
+    archiveSegmentEntries,
+    archiveTrim,
+    ...(archiveDir ? { archiveDir } : {}),
     ...(directoryFile ? { directoryFile } : {}),
     directoryState,
     ...(exportFile ? { exportFile } : {}),
+    ...(tsaUrl ? { tsaUrl } : {}),
+    ...(tsaTrust ? { tsaTrust } : {}),
+    ...(metricsPort !== undefined ? { metricsPort } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { KeyResolver, LedgerEntry } from '@passerelle/audit';
+import type { KeyResolver, LedgerEntry, SignedLedgerEntry } from '@passerelle/audit';
 import {
   type CheckResult,
   type CheckpointCheck,
@@ -65,13 +65,13 @@ export async function dossierTimeline(
   dossierId: string,
 ): Promise<DossierTimeline> {
   await index.refresh();
-  const seqs = index.dossierSeqs(dossierId);
+  const seqs = await index.dossierSeqs(dossierId);
   const entries: LedgerEntry[] = [];
   for (const seq of seqs) entries.push(await index.entry(seq));
   const brokenAt = index.chainBreak?.seq;
 
-  const status = async (e: LedgerEntry): Promise<EntryStatus> => {
-    const cp = index.checkpointCovering(e.seq);
+  const status = async (e: SignedLedgerEntry): Promise<EntryStatus> => {
+    const cp = await index.checkpointCovering(e.seq);
     return {
       seq: e.seq,
       recordedAt: e.receivedAt,

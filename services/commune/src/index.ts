@@ -13,4 +13,12 @@ export type {
   RegisteredPermit,
 } from './rules.js';
 export { createCommuneService } from './service.js';
-export type { CommuneConfig, CommuneService, PresentedAnnex46 } from './service.js';
+export type { CommuneConfig, CommuneService } from './service.js';
+export { communeTable, evolveCommune } from './table.js';
+export type {
+  ArrivalInput,
+  CommuneEvent,
+  PresentedAnnex46,
+  RegisterPermit,
+  RenewalPendingInput,
+} from './table.js';

@@ -7,12 +7,16 @@ import {
   type PermitIssued,
   type PermitKind,
   type PermitRenewed,
-  ProcedureError,
+  type DossierRecord,
+  type Refusal,
   type ProvisionalDocumentExtended,
   type ProvisionalPurpose,
   type RenewalPendingAttested,
   arrivalReportDeadline,
+  attempt,
   dayNumber,
+  isRefusal,
+  refuse,
   documentNumber,
   extendProvisionalDocument,
   isArrivalReportInTime,
@@ -44,7 +48,7 @@ export interface ProvisionalDocument {
 }
 
 /** What a commune keeps of a dossier. `holderPassport` keys its foreigners' register (personal data). */
-export interface CommuneDossier {
+export interface CommuneDossier extends DossierRecord {
   phase: CommunePhase;
   routing: CommuneRouting;
   grant?: CommuneGrant;
@@ -73,25 +77,25 @@ const PERMIT_PREFIX: Readonly<Record<PermitKind, string>> = {
 /**
  * Art. 105/47 §2, 105/58 - the person reports within 8 working days of entry; the mayor registers the
  * arrival and issues at once the provisional document (annex 49), valid 45 days from its issue. Reporting
- * late is recorded (`inTime: false`), not refused: the registration still has to be made.
+ * late is recorded (`inTime: false`), not refused: the registration still has to be made. A report before
+ * the entry is refused (ERR_OUT_OF_SEQUENCE).
  */
 export function registerArrival(
   communeId: string,
   dossierId: string,
   input: { enteredOn: IsoDate; reportedOn: IsoDate; address?: ArrivalRegistered['address'] },
-): {
-  payload: ArrivalRegistered;
-  arrival: NonNullable<CommuneDossier['arrival']>;
-  provisional: ProvisionalDocument;
-} {
+):
+  | {
+      payload: ArrivalRegistered;
+      arrival: NonNullable<CommuneDossier['arrival']>;
+      provisional: ProvisionalDocument;
+    }
+  | Refusal {
   if (dayNumber(input.reportedOn) < dayNumber(input.enteredOn)) {
-    throw new ProcedureError(
-      'ERR_OUT_OF_SEQUENCE',
-      `Dossier ${dossierId}: a report cannot precede the entry.`,
-      {
-        details: { dossierId, step: 'register-arrival' },
-      },
-    );
+    return refuse('ERR_OUT_OF_SEQUENCE', `Dossier ${dossierId}: a report cannot precede the entry.`, {
+      dossierId,
+      step: 'register-arrival',
+    });
   }
   const provisional: ProvisionalDocument = {
     number: documentNumber('A49', dossierId, 1),
@@ -119,25 +123,29 @@ export function registerArrival(
 
 /**
  * Art. 105/47 §2, 105/58 (+45 days until the permit) and Art. 33 §6 (+30 days, once) - the next extension
- * of the dossier's annex 49; ERR_EXTENSION_NOT_ALLOWED beyond what the law allows.
+ * of the dossier's annex 49; refused with ERR_EXTENSION_NOT_ALLOWED beyond what the law allows.
  */
 export function extendProvisional(
   dossier: CommuneDossier,
   dossierId: string,
   today: IsoDate,
-): { payload: ProvisionalDocumentExtended; provisional: ProvisionalDocument } {
+): { payload: ProvisionalDocumentExtended; provisional: ProvisionalDocument } | Refusal {
   const current = dossier.provisional;
   if (!current) {
-    throw new ProcedureError('ERR_OUT_OF_SEQUENCE', `Dossier ${dossierId} has no annex 49 to extend.`, {
-      details: { dossierId, step: 'extend-provisional' },
+    return refuse('ERR_OUT_OF_SEQUENCE', `Dossier ${dossierId} has no annex 49 to extend.`, {
+      dossierId,
+      step: 'extend-provisional',
     });
   }
-  const next = extendProvisionalDocument({
-    purpose: current.purpose,
-    validity: current.validity,
-    extensions: current.extensions,
-    permitIssued: dossier.permit !== undefined,
-  });
+  const next = attempt(() =>
+    extendProvisionalDocument({
+      purpose: current.purpose,
+      validity: current.validity,
+      extensions: current.extensions,
+      permitIssued: dossier.permit !== undefined,
+    }),
+  );
+  if (isRefusal(next)) return next;
   return {
     payload: {
       annex: '49',
@@ -192,17 +200,18 @@ export function renewPermit(
 /**
  * Art. 33 §6 - the renewal-pending attestation (annex 49, 30 days), on production of the expired permit
  * and the region's document stating the renewal application is admissible. A permit still valid on
- * `today` gets none (ERR_OUT_OF_SEQUENCE).
+ * `today` gets none (refused, ERR_OUT_OF_SEQUENCE).
  */
 export function attestRenewalPending(
   communeId: string,
   dossierId: string,
   input: { expiredPermitNumber: string; admissibilityDocument: DocumentRef; registered?: RegisteredPermit },
   today: IsoDate,
-): { payload: RenewalPendingAttested; provisional: ProvisionalDocument } {
+): { payload: RenewalPendingAttested; provisional: ProvisionalDocument } | Refusal {
   if (input.registered && dayNumber(input.registered.validity.to) >= dayNumber(today)) {
-    throw new ProcedureError('ERR_OUT_OF_SEQUENCE', `Dossier ${dossierId}: the permit has not expired yet.`, {
-      details: { dossierId, step: 'attest-renewal-pending' },
+    return refuse('ERR_OUT_OF_SEQUENCE', `Dossier ${dossierId}: the permit has not expired yet.`, {
+      dossierId,
+      step: 'attest-renewal-pending',
     });
   }
   const provisional: ProvisionalDocument = {

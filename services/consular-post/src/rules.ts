@@ -1,49 +1,48 @@
 import {
+  type DossierRecord,
   type IsoDate,
   type Period,
   type PostPhase,
-  ProcedureError,
+  type Refusal,
   type ResidenceDecided,
   type ResidenceGranted,
   type VisaIssued,
   documentNumber,
+  refuse,
   visaValidity,
 } from '@passerelle/procedure';
 
 /** What a consular post keeps of a dossier: the authorised stay and the visa it issued (no identity). */
-export interface PostDossier {
+export interface PostDossier extends DossierRecord {
   phase: PostPhase;
   stay: Period;
   annex46On: IsoDate;
+  /** The day the copy of annex 46 came: the visa is due without delay (absent in records of older releases). */
+  receivedOn?: IsoDate;
   visa?: { number: string; issuedOn: IsoDate; validity: Period };
 }
 
 /**
  * Art. 105/46 §3 - the copy of annex 46 a post receives: a grant needing a visa, addressed to this post.
- * Anything else is out of sequence (ERR_OUT_OF_SEQUENCE) or not for this post (ERR_NOT_COMPETENT).
+ * Anything else is refused: out of sequence (ERR_OUT_OF_SEQUENCE) or not for this post (ERR_NOT_COMPETENT).
  */
 export function acceptAnnex46(
   decision: ResidenceDecided,
   postId: string,
   dossierId: string,
-): ResidenceGranted {
+): ResidenceGranted | Refusal {
   if (decision.annex !== '46' || !decision.visaRequired) {
-    throw new ProcedureError(
+    return refuse(
       'ERR_OUT_OF_SEQUENCE',
       `A consular post acts only on an annex 46 needing a visa (dossier ${dossierId}).`,
-      {
-        details: { dossierId, step: 'residence-decided', annex: decision.annex },
-      },
+      { dossierId, step: 'residence-decided', annex: decision.annex },
     );
   }
   if (decision.consularPostId && decision.consularPostId !== postId) {
-    throw new ProcedureError(
-      'ERR_NOT_COMPETENT',
-      `The annex 46 of dossier ${dossierId} names another consular post.`,
-      {
-        details: { dossierId, step: 'residence-decided' },
-      },
-    );
+    return refuse('ERR_NOT_COMPETENT', `The annex 46 of dossier ${dossierId} names another consular post.`, {
+      dossierId,
+      step: 'residence-decided',
+    });
   }
   return decision;
 }

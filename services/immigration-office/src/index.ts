@@ -1,3 +1,4 @@
+export { automaticOfficePolicy } from './policy.js';
 export {
   decisionDeadlineOverrun,
   feeCheck,
@@ -14,12 +15,7 @@ export {
   visaRequired,
 } from './rules.js';
 export type { FeeAccount, OfficeDossier, OfficeRouting } from './rules.js';
-export { IMMIGRATION_OFFICE, automaticOfficePolicy, createImmigrationOfficeService } from './service.js';
-export type {
-  ImmigrationOfficeConfig,
-  ImmigrationOfficeService,
-  OfficeDeadlineReport,
-  OfficeDecisionPolicy,
-  ResidenceDecision,
-  ResidenceDecisionInput,
-} from './service.js';
+export { IMMIGRATION_OFFICE, createImmigrationOfficeService } from './service.js';
+export type { ImmigrationOfficeConfig, ImmigrationOfficeService } from './service.js';
+export { evolveOffice, officeTable } from './table.js';
+export type { OfficeEvent, OfficeSettings, ResidenceDecision } from './table.js';

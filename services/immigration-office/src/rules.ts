@@ -8,6 +8,8 @@ import {
   type OfficePhase,
   type Period,
   type PermitKind,
+  type DossierRecord,
+  type Refusal,
   type ResidenceDecided,
   type ResidenceGranted,
   type ResidenceRefusalReason,
@@ -15,6 +17,8 @@ import {
   type StayEnded,
   addWorkingDays,
   assertWithinLimits,
+  attempt,
+  isRefusal,
   dayNumber,
   collectDocument,
   decisionDocument,
@@ -39,7 +43,7 @@ export interface FeeAccount {
 }
 
 /** What the Immigration Office keeps of a dossier; `holder` is personal data, kept for the annexes it issues. */
-export interface OfficeDossier {
+export interface OfficeDossier extends DossierRecord {
   phase: OfficePhase;
   routing: OfficeRouting;
   category: ApplicationSubmitted['category'];
@@ -181,7 +185,7 @@ export function visaRequired(routing: Pick<OfficeRouting, 'procedure' | 'scheme'
 /**
  * Art. 105/46 - the annex 46 grant: residence for the work-authorisation period (§2), checked against the
  * legal maxima (ICT role; Art. 105/57, 105/61 mobility within the first member state's permit), with the
- * routing facts the commune needs.
+ * routing facts the commune needs; a period beyond them is refused (ERR_PERIOD_INVALID).
  */
 export function residenceGrant(
   dossier: OfficeDossier,
@@ -190,13 +194,16 @@ export function residenceGrant(
   today: IsoDate,
   /** Receives the decision documents rendered, for the service to store them. */
   documents?: DecisionDocument[],
-): ResidenceGranted {
-  assertWithinLimits(period, {
-    ...(dossier.ictRole ? { ictRole: dossier.ictRole } : {}),
-    ...(dossier.firstMemberStatePermitValidUntil
-      ? { firstMemberStatePermitValidUntil: dossier.firstMemberStatePermitValidUntil }
-      : {}),
-  });
+): ResidenceGranted | Refusal {
+  const within = attempt(() =>
+    assertWithinLimits(period, {
+      ...(dossier.ictRole ? { ictRole: dossier.ictRole } : {}),
+      ...(dossier.firstMemberStatePermitValidUntil
+        ? { firstMemberStatePermitValidUntil: dossier.firstMemberStatePermitValidUntil }
+        : {}),
+    }),
+  );
+  if (isRefusal(within)) return within;
   const { ref } = collectDocument(
     documents,
     decisionDocument({

@@ -1,3 +1,4 @@
+export { automaticRegionPolicy } from './policy.js';
 export {
   DEFAULT_REGION_TIME_LIMITS,
   automaticWorkDecision,
@@ -10,10 +11,7 @@ export {
   workAuthorisationPayload,
 } from './rules.js';
 export type { RegionDossier, RegionRouting, RegionTimeLimits, WorkDecision } from './rules.js';
-export { automaticRegionPolicy, createRegionalAuthorityService } from './service.js';
-export type {
-  RegionDecisionPolicy,
-  RegionalAuthorityConfig,
-  RegionalAuthorityService,
-  WorkDecisionInput,
-} from './service.js';
+export { createRegionalAuthorityService } from './service.js';
+export type { RegionalAuthorityConfig, RegionalAuthorityService } from './service.js';
+export { evolveRegion, regionTable } from './table.js';
+export type { RegionEvent } from './table.js';

@@ -1,5 +1,6 @@
 import { PasserelleError } from '@passerelle/errors';
-import { runServiceMain } from '@passerelle/service-host';
+import { policySetting, runServiceMain } from '@passerelle/service-host';
+import { automaticRegionPolicy } from './policy.js';
 import type { RegionTimeLimits } from './rules.js';
 import { createRegionalAuthorityService } from './service.js';
 
@@ -23,7 +24,12 @@ function timeLimits(value: unknown): Partial<RegionTimeLimits> {
   return limits;
 }
 
-// Settings: PASSERELLE_CONFIG (JSON file) and PASSERELLE_* variables; see README.md.
+// Settings: PASSERELLE_CONFIG (JSON file) and PASSERELLE_* variables; see README.md. No automatic decision
+// unless the file says `"policy": "automatic"`.
 await runServiceMain('regional-authority', 'regional-authority', (config, settings) =>
-  createRegionalAuthorityService({ ...config, timeLimits: timeLimits(settings.extra.timeLimits) }),
+  createRegionalAuthorityService({
+    ...config,
+    timeLimits: timeLimits(settings.extra.timeLimits),
+    ...policySetting('regional-authority', settings, automaticRegionPolicy),
+  }),
 );

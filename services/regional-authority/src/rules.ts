@@ -9,11 +9,15 @@ import {
   type MissingItem,
   type Period,
   type PeriodLimits,
+  type DossierRecord,
+  type Refusal,
   type RegionPhase,
   type WorkAuthorisationDecided,
   type WorkRefusalReason,
   addWorkingDays,
+  attempt,
   capPeriod,
+  isRefusal,
   competentRegion,
   dayNumber,
   collectDocument,
@@ -31,7 +35,7 @@ export interface RegionRouting {
 }
 
 /** What the regional authority keeps of a dossier (no identity: the application stays in the message log). */
-export interface RegionDossier {
+export interface RegionDossier extends DossierRecord {
   phase: RegionPhase;
   routing: RegionRouting;
   category: ApplicationSubmitted['category'];
@@ -258,10 +262,16 @@ export function periodLimits(
  * period within the first member state's permit).
  */
 export function automaticWorkDecision(dossier: RegionDossier): WorkDecision {
-  return { decision: 'granted', period: capPeriod(dossier.requestedPeriod, periodLimits(dossier)) };
+  const period = attempt(() => capPeriod(dossier.requestedPeriod, periodLimits(dossier)));
+  // a requested period nothing lawful is left of is passed on as asked: the decision then refuses it
+  return { decision: 'granted', period: isRefusal(period) ? dossier.requestedPeriod : period };
 }
 
-/** The `work-authorisation-decided` payload of a decision; a granted period is cut to the legal maxima. */
+/**
+ * The `work-authorisation-decided` payload of a decision; a granted period is cut to the legal maxima, and
+ * one nothing lawful is left of (it ends before it starts, or before the first member state's permit
+ * allows) is refused with ERR_PERIOD_INVALID.
+ */
 export function workAuthorisationPayload(
   dossier: RegionDossier,
   decision: WorkDecision,
@@ -270,7 +280,7 @@ export function workAuthorisationPayload(
   today: IsoDate,
   /** Receives the decision documents rendered, for the service to store them. */
   documents?: DecisionDocument[],
-): WorkAuthorisationDecided {
+): WorkAuthorisationDecided | Refusal {
   if (decision.decision === 'refused') {
     const { ref } = collectDocument(
       documents,
@@ -285,7 +295,8 @@ export function workAuthorisationPayload(
     );
     return { decision: 'refused', decidedOn: today, reason: decision.reason, decisionDocument: ref };
   }
-  const period = capPeriod(decision.period, periodLimits(dossier));
+  const period = attempt(() => capPeriod(decision.period, periodLimits(dossier)));
+  if (isRefusal(period)) return period;
   const { ref } = collectDocument(
     documents,
     decisionDocument({

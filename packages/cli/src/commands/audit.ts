@@ -8,13 +8,19 @@ import {
   type PublicJwk,
   type TraceStep,
   type VerifyReport,
+  type ArchiveReport,
   assertLedgerOk,
   checkProof,
+  folderArchive,
+  parseTsaTrust,
+  restoreLedger,
+  verifyArchive,
   openLedgerExport,
   parseEntry,
   proveMessage,
   readLedger,
   readLedgerEntries,
+  signedExportRange,
   traceDossier,
   verifyLedger,
   writeLedgerExport,
@@ -43,7 +49,39 @@ export interface AuditOptions extends ServerOptions {
   anchor?: string;
   /** A pinned auditor public key (JWK file) for checkpoints. */
   auditorKey?: string;
+  /** PEM file of the roots timestamp tokens' TSA certificates must chain to. */
+  tsaTrust?: string;
+  /** With `--file`: report entries after the last checkpoint as unsigned instead of refusing the file. */
+  allowUnsignedTail?: boolean;
+  /** An archive folder: its segments, then the live stream after them. */
+  archive?: string;
+  /** With `--archive`: the segments alone, without a server. */
+  archiveOnly?: boolean;
   json?: boolean;
+}
+
+async function readTsaTrust(path: string | undefined): Promise<ReturnType<typeof parseTsaTrust> | undefined> {
+  if (!path) return undefined;
+  let pem: string;
+  try {
+    pem = await readFile(path, 'utf8');
+  } catch {
+    throw new PasserelleError('ERR_CONFIG_INVALID', `--tsa-trust ${path} cannot be read.`, {
+      details: { setting: 'tsa-trust' },
+    });
+  }
+  return parseTsaTrust(pem);
+}
+
+/** One line per fact of the report's timestamps, for people. */
+export function describeTimestamps(report: VerifyReport, trusted: boolean): string {
+  const t = report.timestamps;
+  if (t.tokens === 0) return `timestamps: none (${t.checkpointsPending} checkpoints not timestamped)`;
+  const last = t.last
+    ? `; checkpoint #${t.last.checkpointSeq} attested at ${t.last.genTime} by ${t.last.tsa}`
+    : '';
+  const chain = trusted ? '' : ' (TSA certificates not checked against a trust list: give --tsa-trust)';
+  return `timestamps: ${t.tokens} tokens over ${t.checkpointsTimestamped} checkpoints, ${t.checkpointsPending} waiting${last}${chain}`;
 }
 
 function seqOption(value: string | undefined, name: string): number | undefined {
@@ -61,6 +99,7 @@ async function withLedger<T>(
   fn: (nc: NatsConnection | undefined) => Promise<T>,
 ): Promise<T> {
   if (opts.file && (opts.directory || !opts.anchor)) return fn(undefined);
+  if (opts.archive && opts.archiveOnly && opts.directory) return fn(undefined);
   const nc = await connectCli(opts, 'passerelle-audit');
   try {
     return await fn(nc);
@@ -156,15 +195,24 @@ export async function runAuditVerify(opts: AuditOptions): Promise<VerifyReport> 
       }
       let source: AsyncIterable<string | Uint8Array> = rawSource(opts, nc);
       let startSeq = seqOption(opts.from, 'from');
+      let fileChecks: { requireSignedTail?: boolean; expectedLastSeq?: number } = {};
       if (opts.file) {
         const exp = await openLedgerExport(opts.file);
         source = exp.lines;
         startSeq = exp.header.from;
+        // an export must end on a signed checkpoint covering every entry in it
+        fileChecks = {
+          requireSignedTail: !opts.allowUnsignedTail,
+          ...(exp.header.to !== undefined ? { expectedLastSeq: exp.header.to } : {}),
+        };
       }
       const bar = progressBar(total);
+      const tsaTrust = await readTsaTrust(opts.tsaTrust);
       try {
         return await verifyLedger(source, {
           resolver,
+          ...(tsaTrust ? { tsaTrust } : {}),
+          ...fileChecks,
           ...(startSeq ? { startSeq } : {}),
           ...(opts.auditorKey ? { auditorKey: await readJwk(opts.auditorKey) } : {}),
           onProgress: bar.update,
@@ -173,6 +221,33 @@ export async function runAuditVerify(opts: AuditOptions): Promise<VerifyReport> 
       } finally {
         bar.done();
       }
+    } finally {
+      close();
+    }
+  });
+}
+
+/** Verifies an archive folder and, unless `--archive-only`, the live stream after it. */
+export async function runAuditVerifyArchive(
+  opts: AuditOptions & { archive: string },
+): Promise<ArchiveReport> {
+  return withLedger(opts, async (nc) => {
+    const { resolver, close } = await keyResolver(opts, nc);
+    try {
+      const tsaTrust = await readTsaTrust(opts.tsaTrust);
+      const store = await folderArchive(opts.archive);
+      return await verifyArchive(store, {
+        resolver,
+        ...(tsaTrust ? { tsaTrust } : {}),
+        ...(opts.auditorKey ? { auditorKey: await readJwk(opts.auditorKey) } : {}),
+        ...(nc && !opts.archiveOnly
+          ? {
+              live: async function* (from: number) {
+                for await (const m of readLedger(nc, { from })) yield m.data;
+              },
+            }
+          : {}),
+      });
     } finally {
       close();
     }
@@ -222,8 +297,38 @@ export function registerAudit(program: Command): void {
     .option('--from <seq>', 'first entry to verify')
     .option('--to <seq>', 'last entry to verify')
     .option('--auditor-key <file>', 'pinned auditor public key (JWK) for checkpoints')
+    .option('--tsa-trust <pem>', "roots (PEM) the time-stamping authority's certificate must chain to")
+    .option(
+      '--allow-unsigned-tail',
+      'with --file: report entries after the last checkpoint as unsigned instead of refusing the export',
+    )
+    .option('--archive <dir>', 'verify an archive folder, then the live stream after it')
+    .option('--archive-only', 'with --archive: the segments alone, without a server (give --directory)')
     .option('--json', 'print the report as JSON')
     .action(async (opts: AuditOptions) => {
+      if (opts.archive) {
+        const report = await runAuditVerifyArchive({ ...opts, archive: opts.archive });
+        if (opts.json) console.log(JSON.stringify(report, null, 2));
+        else if (report.ok) {
+          const segs = report.segments;
+          const last = segs[segs.length - 1];
+          const stamped = segs.filter((s) => s.attested).length;
+          console.log(
+            `ok  archive ${opts.archive}: ${segs.length} segments (entries 1..${last?.lastSeq ?? 0}), ${stamped} timestamped` +
+              (last?.attested ? `, the last attested at ${last.attested.genTime}` : '') +
+              (report.liveFrom !== undefined ? `; live stream ${report.liveFrom}..${report.lastSeq}` : ''),
+          );
+          console.log(
+            `    ${report.envelopes} envelopes, ${report.receipts} receipts, ${report.checkpoints} checkpoints; head ${report.headHash}`,
+          );
+          console.log(describeTimestamps(report, Boolean(opts.tsaTrust)));
+        }
+        if (report.failure && report.failingSegment) {
+          console.error(`in archive segment ${report.failingSegment}`);
+        }
+        assertLedgerOk(report);
+        return;
+      }
       const report = await runAuditVerify(opts);
       if (opts.json) console.log(JSON.stringify(report, null, 2));
       else if (report.ok) {
@@ -231,8 +336,49 @@ export function registerAudit(program: Command): void {
           `ok  entries ${report.firstSeq}..${report.lastSeq}: ${report.envelopes} envelopes, ${report.receipts} receipts, ` +
             `${report.checkpoints} checkpoints; ${report.uncheckpointed} after the last checkpoint; head ${report.headHash}`,
         );
+        console.log(describeTimestamps(report, Boolean(opts.tsaTrust)));
+        if (report.firstUncheckpointed !== undefined) {
+          console.log(
+            `unsigned: entries ${report.firstUncheckpointed}..${report.lastSeq} are chained but no checkpoint signs them`,
+          );
+        }
       }
       assertLedgerOk(report);
+    });
+
+  common(audit.command('restore'))
+    .description(
+      'restore the ledger into a fresh server from its archive: verify it, then create LEDGER to continue after it',
+    )
+    .requiredOption('--archive <dir>', 'the archive folder')
+    .option('--auditor-key <file>', 'pinned auditor public key (JWK) for checkpoints and segment seals')
+    .option('--tsa-trust <pem>', "roots (PEM) the time-stamping authority's certificate must chain to")
+    .action(async (opts: AuditOptions & { archive: string }) => {
+      const nc = await connectCli(opts, 'passerelle-audit');
+      try {
+        const { resolver, close } = await keyResolver(opts, nc);
+        try {
+          const tsaTrust = await readTsaTrust(opts.tsaTrust);
+          const result = await restoreLedger({
+            nc,
+            store: await folderArchive(opts.archive),
+            verify: {
+              resolver,
+              ...(tsaTrust ? { tsaTrust } : {}),
+              ...(opts.auditorKey ? { auditorKey: await readJwk(opts.auditorKey) } : {}),
+            },
+          });
+          console.log(
+            result.created
+              ? `restored: the archive verifies up to entry ${result.lastSeq}; LEDGER continues at ${result.lastSeq + 1}. Start the auditor with PASSERELLE_ARCHIVE_DIR=${opts.archive}.`
+              : `already restored: LEDGER continues at ${result.lastSeq + 1}`,
+          );
+        } finally {
+          close();
+        }
+      } finally {
+        await nc.close();
+      }
     });
 
   common(audit.command('trace <dossierId>'))
@@ -246,20 +392,28 @@ export function registerAudit(program: Command): void {
 
   audit
     .command('export')
-    .description('write the ledger to a JSON Lines file that audit verify --file checks offline')
+    .description(
+      'write the ledger to a JSON Lines file that audit verify --file checks offline; it ends on a signed checkpoint',
+    )
     .requiredOption('--out <file>', 'output file')
     .addOption(serverOption())
     .addOption(credentialsOption())
     .option('--from <seq>', 'first entry')
-    .option('--to <seq>', 'last entry')
+    .option('--to <seq>', 'last entry (the export stops at the last checkpoint at or before it)')
     .action(async (opts: AuditOptions & { out: string }) => {
       const nc = await connectCli(opts, 'passerelle-audit');
       try {
-        const from = seqOption(opts.from, 'from') ?? 1;
-        const n = await writeLedgerExport(opts.out, readLedger(nc, { from, to: seqOption(opts.to, 'to') }), {
-          from,
+        const range = await signedExportRange(nc, {
+          ...(opts.from !== undefined ? { from: seqOption(opts.from, 'from') } : {}),
+          ...(opts.to !== undefined ? { to: seqOption(opts.to, 'to') } : {}),
         });
-        console.log(`exported ${n} entries to ${opts.out}`);
+        const n = await writeLedgerExport(opts.out, readLedger(nc, range), range);
+        console.log(
+          `exported ${n} entries (${range.from}..${range.to}, ending on a checkpoint) to ${opts.out}`,
+        );
+        if (range.leftOut > 0) {
+          console.log(`left out: ${range.leftOut} later entries that no checkpoint covers yet`);
+        }
       } finally {
         await nc.close();
       }

@@ -8,7 +8,8 @@ import { type SafeHtml, badge, html, page } from './html.js';
 export interface LedgerOverview {
   lastSeq: number;
   checkpoints: number;
-  dossiers: number;
+  envelopes: number;
+  receipts: number;
   chainBreak?: { seq: number; reason: string };
   lastCheckpoint?: CheckpointCheck;
   uncheckpointed: number;
@@ -140,8 +141,8 @@ export function homePage(o: LedgerOverview): string {
     html`<dl class="facts" id="ledger-facts">
         <dt>Entries</dt>
         <dd>${o.lastSeq}</dd>
-        <dt>Dossiers</dt>
-        <dd>${o.dossiers}</dd>
+        <dt>Envelopes and receipts</dt>
+        <dd>${o.envelopes} envelopes, ${o.receipts} receipts</dd>
         <dt>Hash chain</dt>
         <dd>
           ${

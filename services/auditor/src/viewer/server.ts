@@ -139,14 +139,15 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
 
   const overview = async (): Promise<string> => {
     await index.refresh();
-    const cps = index.checkpoints;
-    const last = cps[cps.length - 1];
+    const last = index.lastCheckpoint;
+    const counts = index.counts;
     const stats = options.recorderStats?.();
     const refused = await options.refusedCount?.().catch(() => undefined);
     return homePage({
       lastSeq: index.lastSeq,
-      checkpoints: cps.length,
-      dossiers: index.dossierCount,
+      checkpoints: counts.checkpoints,
+      envelopes: counts.envelopes,
+      receipts: counts.receipts,
       ...(index.chainBreak ? { chainBreak: index.chainBreak } : {}),
       ...(last ? { lastCheckpoint: await checkpoints.check(last.seq) } : {}),
       uncheckpointed: index.lastSeq - (last?.seq ?? 0),
@@ -157,9 +158,9 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
 
   const proof = async (messageId: string): Promise<string> => {
     await index.refresh();
-    const seq = index.envelopeSeq(messageId);
+    const seq = await index.envelopeSeq(messageId);
     if (seq === undefined) throw new HttpProblem(404, 'No message with this id is in the ledger.');
-    const cp = index.checkpointCovering(seq);
+    const cp = await index.checkpointCovering(seq);
     if (!cp)
       throw new HttpProblem(409, 'No checkpoint covers this message yet; try again after the next one.');
     const p = await proveMessage(await index.entries(cp.firstSeq, cp.seq), messageId, resolver);

@@ -1,0 +1,255 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  type EnvelopeMeta,
+  type ParticipantKeys,
+  createStaticResolver,
+  generateKey,
+  generateParticipantKeys,
+  newMessageId,
+  sealEnvelope,
+  toPublicJwk,
+} from '@passerelle/envelope';
+import { StreamNames, connectNats, provisionStreams } from '@passerelle/exchange';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type LedgerEntry, type TimestampLedgerEntry, sealEntry } from '../src/entry.js';
+import type { PrivateJwk, PublicJwk } from '../src/keys.js';
+import { parseEntry } from '../src/parse-entry.js';
+import { readLedger } from '../src/reader.js';
+import { type LocalTsa, startLocalTsa } from '../src/testing/local-tsa.js';
+import { parseTsaTrust } from '../src/timestamp-token.js';
+import { createTimestamper, untimestampedCheckpoints } from '../src/timestamper.js';
+import { createTsaClient } from '../src/tsa-client.js';
+import { verifyLedger } from '../src/verify.js';
+import { createLedgerWriter } from '../src/writer.js';
+
+describe('timestamps', { timeout: 90_000 }, () => {
+  const nats = useNatsServer();
+  let nc: NatsConnection;
+  let office: ParticipantKeys;
+  let region: ParticipantKeys;
+  let auditor: PrivateJwk;
+  let resolver: ReturnType<typeof createStaticResolver>;
+  let tsa: LocalTsa;
+  let otherTsa: LocalTsa;
+
+  beforeAll(async () => {
+    nc = await connectNats({ servers: nats.url });
+    [office, region] = await Promise.all([
+      generateParticipantKeys('immigration-office'),
+      generateParticipantKeys('region-bruxelles'),
+    ]);
+    auditor = await generateKey('sig', { kid: 'auditor-sig-1' });
+    resolver = createStaticResolver([
+      { participantId: office.participantId, signing: [toPublicJwk(office.signing)], encryption: [] },
+      { participantId: 'auditor', signing: [toPublicJwk(auditor)], encryption: [] },
+    ]);
+    [tsa, otherTsa] = await Promise.all([startLocalTsa(), startLocalTsa({ name: 'Unknown TSA' })]);
+  }, 60_000);
+  afterAll(async () => {
+    await nc.close();
+    await tsa.close();
+    await otherTsa.close();
+  });
+
+  async function freshLedger(): Promise<void> {
+    const jsm = await jetstreamManager(nc, { timeout: 30_000 });
+    await jsm.streams.delete(StreamNames.ledger).catch(() => false);
+    await provisionStreams(jsm);
+  }
+
+  async function envelope(): Promise<string> {
+    const meta: EnvelopeMeta = {
+      id: newMessageId(),
+      type: 'residence-decided',
+      schemaVersion: 1,
+      sender: office.participantId,
+      recipient: region.participantId,
+      dossierId: 'DOS-2026-000417',
+      issuedAt: new Date().toISOString(),
+      correlationId: 'corr-417',
+      causationId: null,
+    };
+    const env = await sealEnvelope({
+      meta,
+      payload: { decision: 'granted' },
+      sender: office,
+      recipientKey: toPublicJwk(region.encryption[0] as PublicJwk),
+    });
+    return JSON.stringify(env);
+  }
+
+  const stored = async (): Promise<string[]> => {
+    const out: string[] = [];
+    for await (const m of readLedger(nc)) out.push(Buffer.from(m.data).toString('utf8'));
+    return out;
+  };
+
+  /** A writer whose checkpoints go to a timestamper on `url`, checkpointing every 2 entries. */
+  async function timestampedWriter(url: string, intervalMs = 60_000) {
+    const client = createTsaClient({ url, trust: parseTsaTrust(tsa.rootPem), timeoutMs: 2_000 });
+    const errors: unknown[] = [];
+    let enqueue: (cp: Parameters<ReturnType<typeof createTimestamper>['enqueue']>[0]) => void = () => {};
+    const writer = await createLedgerWriter({
+      nc,
+      auditorKey: auditor,
+      resolver,
+      checkpointEvery: 2,
+      checkpointIntervalMs: 0,
+      onCheckpoint: (cp) => enqueue(cp),
+    });
+    const timestamper = createTimestamper({
+      writer,
+      tsa: client,
+      intervalMs,
+      initialBackoffMs: 50,
+      maxBackoffMs: 200,
+      onError: (err) => errors.push(err),
+    });
+    enqueue = (cp) => timestamper.enqueue(cp);
+    return { writer, timestamper, errors };
+  }
+
+  test('timestamps - every checkpoint gets a token from the TSA; verify checks it against the trust list and reports the attested time', async () => {
+    await freshLedger();
+    const { writer, timestamper, errors } = await timestampedWriter(tsa.url);
+    for (let i = 0; i < 4; i++) await writer.appendEnvelope(await envelope());
+    expect(timestamper.pending).toBe(2);
+    const done = await timestamper.flush();
+    expect(errors).toEqual([]);
+    expect(done).toBe(true);
+    expect(timestamper.lagSeconds()).toBe(0);
+    await writer.close();
+    await timestamper.close();
+    const lines = await stored();
+    const entries = lines.map((l) => parseEntry(l));
+    const stamp = entries.find((e) => e.kind === 'timestamp') as TimestampLedgerEntry;
+    // one request covered both checkpoints (a batch), recorded after them in the chain
+    expect(stamp.meta.checkpoints.map((c) => c.seq)).toEqual([3, 6]);
+    const report = await verifyLedger(lines, {
+      resolver,
+      tsaTrust: parseTsaTrust(tsa.rootPem),
+      threads: 1,
+    });
+    expect(report.failure).toBeUndefined();
+    expect(report.timestamps).toMatchObject({
+      tokens: 1,
+      checkpointsTimestamped: 2,
+      checkpointsPending: 1, // the closing checkpoint, after the token
+      last: { checkpointSeq: 6, tsa: 'O=Passerelle tests, CN=Passerelle test TSA', chain: 'trusted' },
+    });
+    const attested = Date.parse(report.timestamps.last!.genTime);
+    expect(Math.abs(attested - Date.now())).toBeLessThan(60_000);
+  });
+
+  test('timestamps - a TSA that is down or hangs never holds up recording; the lag shows, and one token covers the backlog once it answers', async () => {
+    await freshLedger();
+    tsa.mode = 'down';
+    const { writer, timestamper, errors } = await timestampedWriter(tsa.url, 10);
+    for (let i = 0; i < 4; i++) await writer.appendEnvelope(await envelope());
+    expect(await timestamper.flush()).toBe(false);
+    expect(errors.at(-1)).toMatchObject({ code: 'ERR_LEDGER_TSA_FAILED' });
+    expect(timestamper.failures).toBeGreaterThan(0);
+    tsa.mode = 'hang';
+    const attempt = timestamper.flush();
+    // the TSA holds the request; the ledger still records
+    const started = Date.now();
+    for (let i = 0; i < 4; i++) await writer.appendEnvelope(await envelope());
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(timestamper.pending).toBe(4);
+    expect(timestamper.lagSeconds()).toBeGreaterThan(0);
+    expect(await attempt).toBe(false); // the client's time-out
+    tsa.mode = 'up';
+    expect(await timestamper.flush()).toBe(true);
+    await writer.close();
+    await timestamper.close();
+    const lines = await stored();
+    const stamps = lines.map((l) => parseEntry(l)).filter((e) => e.kind === 'timestamp');
+    expect(stamps).toHaveLength(1);
+    expect((stamps[0] as TimestampLedgerEntry).meta.checkpoints).toHaveLength(4);
+    const report = await verifyLedger(lines, { resolver, tsaTrust: parseTsaTrust(tsa.rootPem), threads: 1 });
+    expect(report.failure).toBeUndefined();
+    expect(report.timestamps.checkpointsTimestamped).toBe(4);
+  });
+
+  test('timestamps - a restarted auditor finds the checkpoints still waiting for a token', async () => {
+    await freshLedger();
+    tsa.mode = 'down';
+    const first = await timestampedWriter(tsa.url);
+    for (let i = 0; i < 4; i++) await first.writer.appendEnvelope(await envelope());
+    await first.timestamper.close();
+    expect((await untimestampedCheckpoints(nc)).map((c) => c.seq)).toEqual([3, 6]);
+    tsa.mode = 'up';
+    const second = await timestampedWriter(tsa.url);
+    for (const cp of await untimestampedCheckpoints(nc)) second.timestamper.enqueue(cp);
+    expect(await second.timestamper.flush()).toBe(true);
+    expect(await untimestampedCheckpoints(nc)).toEqual([]);
+    await second.timestamper.close();
+  });
+
+  test('timestamps - a tampered token, a token of an untrusted TSA and a token over other checkpoints are each named by seq', async () => {
+    await freshLedger();
+    const { writer, timestamper } = await timestampedWriter(tsa.url);
+    for (let i = 0; i < 4; i++) await writer.appendEnvelope(await envelope());
+    await timestamper.flush();
+    await writer.close();
+    await timestamper.close();
+    const entries = (await stored()).map((l) => parseEntry(l));
+    const at = entries.findIndex((e) => e.kind === 'timestamp');
+    const stamp = entries[at] as TimestampLedgerEntry;
+    const trust = parseTsaTrust(tsa.rootPem);
+
+    /** Replaces the timestamp entry and re-links every later hash, as a forger would. */
+    const forge = (replacement: TimestampLedgerEntry): string[] => {
+      const out = entries.map((e) => ({ ...e })) as LedgerEntry[];
+      const { hash: _h, ...rest } = replacement;
+      out[at] = sealEntry(rest);
+      for (let i = at + 1; i < out.length; i++) {
+        const { hash: _x, ...r } = { ...(out[i] as LedgerEntry), prevHash: (out[i - 1] as LedgerEntry).hash };
+        out[i] = sealEntry(r);
+      }
+      return out.map((e) => JSON.stringify(e));
+    };
+
+    const der = Buffer.from(stamp.token, 'base64');
+    der[der.length - 20] = (der[der.length - 20] as number) ^ 0x01;
+    const flipped = await verifyLedger(forge({ ...stamp, token: der.toString('base64') }), {
+      resolver,
+      tsaTrust: trust,
+      threads: 1,
+    });
+    expect(flipped.failure).toMatchObject({ seq: stamp.seq, code: 'ERR_LEDGER_TIMESTAMP_INVALID' });
+
+    const untrusted = await verifyLedger(
+      entries.map((e) => JSON.stringify(e)),
+      { resolver, tsaTrust: parseTsaTrust(otherTsa.rootPem), threads: 1 },
+    );
+    expect(untrusted.failure).toMatchObject({ seq: stamp.seq, code: 'ERR_LEDGER_TIMESTAMP_INVALID' });
+    expect(untrusted.failure?.reason).toMatch(/certificate/);
+
+    // a genuine token of the right TSA, but over other claims: its imprint gives it away
+    const other = await createTsaClient({ url: tsa.url, trust }).timestamp('other checkpoints');
+    const moved = await verifyLedger(forge({ ...stamp, token: Buffer.from(other.der).toString('base64') }), {
+      resolver,
+      tsaTrust: trust,
+      threads: 1,
+    });
+    expect(moved.failure).toMatchObject({ seq: stamp.seq, code: 'ERR_LEDGER_TIMESTAMP_INVALID' });
+    expect(moved.failure?.reason).toMatch(/imprint/);
+
+    const wrongSeal = await verifyLedger(
+      forge({
+        ...stamp,
+        meta: {
+          ...stamp.meta,
+          checkpoints: stamp.meta.checkpoints.map((c, i) =>
+            i === 0 ? { ...c, sealSha256: '0'.repeat(64) } : c,
+          ),
+        },
+      }),
+      { resolver, tsaTrust: trust, threads: 1 },
+    );
+    expect(wrongSeal.failure).toMatchObject({ seq: stamp.seq, code: 'ERR_LEDGER_TIMESTAMP_INVALID' });
+  });
+});

@@ -1,0 +1,534 @@
+import {
+  type ArrivalRegistered,
+  type BodyTable,
+  type DocumentRef,
+  type IsoDate,
+  type Need,
+  type Notice,
+  type Period,
+  type PermitKind,
+  type ResidenceDecided,
+  type StayEnded,
+  definitionRef,
+  isRefusal,
+  messageSchemaRef,
+  refuse,
+} from '@passerelle/procedure';
+import {
+  type CommuneDossier,
+  type CommuneGrant,
+  type CommuneRouting,
+  type ProvisionalDocument,
+  type RegisteredPermit,
+  attestRenewalPending,
+  extendProvisional,
+  issuePermit,
+  registerArrival,
+  renewPermit,
+} from './rules.js';
+
+const OE = 'immigration-office';
+
+/** What happens to a dossier at a commune. */
+export type CommuneEvent =
+  | { type: 'annex-46-received'; routing: CommuneRouting; grant: CommuneGrant; holderPassport?: string }
+  | {
+      type: 'permit-renewed';
+      routing: CommuneRouting;
+      grant: CommuneGrant;
+      holderPassport?: string;
+      permit: NonNullable<CommuneDossier['permit']>;
+    }
+  | {
+      type: 'arrival-registered';
+      routing: CommuneRouting;
+      grant: CommuneGrant;
+      arrival: NonNullable<CommuneDossier['arrival']>;
+      provisional: ProvisionalDocument;
+    }
+  | { type: 'provisional-extended'; provisional: ProvisionalDocument }
+  | { type: 'permit-issued'; permit: NonNullable<CommuneDossier['permit']> }
+  | {
+      type: 'renewal-pending-attested';
+      routing: CommuneRouting;
+      holderPassport?: string;
+      expiredPermitNumber: string;
+      provisional: ProvisionalDocument;
+    }
+  | { type: 'stay-ended' };
+
+/** Folds a commune's event into its dossier. */
+export function evolveCommune(state: CommuneDossier | undefined, event: CommuneEvent): CommuneDossier {
+  const passport = (p: string | undefined) => (p ? { holderPassport: p } : {});
+  switch (event.type) {
+    case 'annex-46-received':
+      return {
+        ...state,
+        phase: 'annex-46-received',
+        routing: event.routing,
+        grant: event.grant,
+        ...passport(event.holderPassport),
+      };
+    case 'permit-renewed':
+      return {
+        ...state,
+        phase: 'permit-issued',
+        routing: event.routing,
+        grant: event.grant,
+        ...passport(event.holderPassport),
+        permit: event.permit,
+      };
+    case 'arrival-registered':
+      return {
+        ...state,
+        phase: 'arrived',
+        routing: event.routing,
+        grant: event.grant,
+        arrival: event.arrival,
+        provisional: event.provisional,
+      };
+    case 'provisional-extended':
+      return { ...state!, provisional: event.provisional };
+    case 'permit-issued':
+      return { ...state!, phase: 'permit-issued', permit: event.permit };
+    case 'renewal-pending-attested':
+      return {
+        ...state,
+        phase: 'renewal-pending',
+        routing: event.routing,
+        ...passport(event.holderPassport),
+        expiredPermitNumber: event.expiredPermitNumber,
+        provisional: event.provisional,
+      };
+    case 'stay-ended':
+      return { ...state!, phase: 'closed' };
+  }
+}
+
+/** Where what a commune issues goes: the Immigration Office, and the region and portal when known. */
+function recipients(routing: CommuneRouting): string[] {
+  return [
+    OE,
+    ...(routing.regionId ? [routing.regionId] : []),
+    ...(routing.portalId ? [routing.portalId] : []),
+  ];
+}
+
+/** The register entry of a permit issued or renewed (`register-permit` effect), for a holder known by passport. */
+export interface RegisterPermit {
+  passport: string;
+  entry: RegisteredPermit;
+}
+
+/** The read of the foreigners' register a step needs when it knows the holder's passport. */
+function registerLookup(passport: string | undefined): Need[] {
+  return passport ? [{ kind: 'lookup', key: 'registered', lookup: 'registered-permit', arg: passport }] : [];
+}
+
+function registerEffect(
+  passport: string | undefined,
+  dossierId: string,
+  permit: { permit: PermitKind; permitNumber: string; validity: Period },
+) {
+  if (!passport) return [];
+  const entry: RegisteredPermit = {
+    permit: permit.permit,
+    permitNumber: permit.permitNumber,
+    validity: permit.validity,
+    dossierId,
+  };
+  return [{ kind: 'register-permit', arg: { passport, entry } satisfies RegisterPermit }];
+}
+
+/** The annex 46 the person presents at the desk when the commune did not receive its copy. */
+export interface PresentedAnnex46 extends CommuneRouting {
+  period: Period;
+  permitToIssue: PermitKind;
+  decidedOn: IsoDate;
+}
+
+/** The input of `register-arrival`. */
+export interface ArrivalInput {
+  enteredOn: IsoDate;
+  /** Default: today. */
+  reportedOn?: IsoDate;
+  address?: ArrivalRegistered['address'];
+  presented?: PresentedAnnex46;
+}
+
+/** The input of `attest-renewal-pending`: the expired permit and the region's admissibility document produced. */
+export interface RenewalPendingInput {
+  expiredPermitNumber: string;
+  admissibilityDocument: DocumentRef;
+  passportNumber?: string;
+  regionId: string;
+  portalId?: string;
+}
+
+const NO_INPUT = { type: 'object', properties: {}, additionalProperties: false } as const;
+
+const ARRIVAL_INPUT = {
+  type: 'object',
+  properties: {
+    enteredOn: definitionRef('IsoDate'),
+    reportedOn: definitionRef('IsoDate'),
+    address: definitionRef('Address'),
+    presented: {
+      type: 'object',
+      description: 'The annex 46 the person presents, when the commune did not receive its copy.',
+      properties: {
+        period: definitionRef('Period'),
+        permitToIssue: messageSchemaRef('residence-decided', '/oneOf/0/properties/permitToIssue'),
+        decidedOn: definitionRef('IsoDate'),
+        procedure: definitionRef('Procedure'),
+        regionId: definitionRef('RegionId'),
+        portalId: messageSchemaRef('residence-decided', '/oneOf/0/properties/portalId'),
+      },
+      required: ['period', 'permitToIssue', 'decidedOn'],
+      additionalProperties: false,
+    },
+  },
+  required: ['enteredOn'],
+  additionalProperties: false,
+} as const;
+
+const RENEWAL_PENDING_INPUT = {
+  type: 'object',
+  properties: {
+    expiredPermitNumber: definitionRef('DocumentNumber'),
+    admissibilityDocument: definitionRef('DocumentRef'),
+    passportNumber: {
+      $ref: 'https://passerelle.invalid/schemas/defs/common.v1.json#/$defs/Applicant/properties/passportNumber',
+    },
+    regionId: definitionRef('RegionId'),
+    portalId: messageSchemaRef('residence-decided', '/oneOf/0/properties/portalId'),
+  },
+  required: ['expiredPermitNumber', 'admissibilityDocument', 'regionId'],
+  additionalProperties: false,
+} as const;
+
+/**
+ * The commune's steps: the annex 46 copy (a renewal renewed without delay, Art. 105/52 §2, 105/63 §2; a
+ * first application waits for the person), the desk's actions — the arrival and its annex 49 (Art. 105/47
+ * §2, 105/58), the annex 49's extension, the permit (annexes 60 / 61, the single permit), the
+ * renewal-pending attestation (Art. 33 §6) — and the end of stay (annex 52). The foreigners' register is
+ * read (`registered-permit` lookup) and written (`register-permit` effect) by the service.
+ *
+ * @example
+ * ```ts
+ * const table = communeTable();
+ * ```
+ */
+export function communeTable(): BodyTable<CommuneDossier, CommuneEvent> {
+  return {
+    body: 'commune',
+    evolve: evolveCommune,
+    messages: {
+      'residence-decided': {
+        needs: (state, decision: ResidenceDecided, ctx) => {
+          if (decision.annex !== '46') {
+            return refuse(
+              'ERR_OUT_OF_SEQUENCE',
+              `A commune acts on annex 46 only (dossier ${ctx.dossierId}).`,
+              {
+                dossierId: ctx.dossierId,
+                step: 'residence-decided',
+                annex: decision.annex,
+              },
+            );
+          }
+          // permits are issued and renewed on the annex 46 itself: the Office's copy must read back and say so
+          return [
+            {
+              kind: 'decision-document',
+              ref: decision.decisionDocument,
+              expected: {
+                document: '46',
+                dossierId: ctx.dossierId,
+                issuer: ctx.sender,
+                period: decision.period,
+                outcome: 'granted',
+              },
+            },
+            ...registerLookup(decision.holder?.passportNumber ?? state?.holderPassport),
+          ];
+        },
+        decide: (state, decision: ResidenceDecided, ctx, facts) => {
+          if (decision.annex !== '46') {
+            return refuse(
+              'ERR_OUT_OF_SEQUENCE',
+              `A commune acts on annex 46 only (dossier ${ctx.dossierId}).`,
+              {
+                dossierId: ctx.dossierId,
+                step: 'residence-decided',
+              },
+            );
+          }
+          const grant: CommuneGrant = {
+            period: decision.period,
+            permitToIssue: decision.permitToIssue,
+            visaRequired: decision.visaRequired,
+            decidedOn: decision.decidedOn,
+          };
+          const routing: CommuneRouting = {
+            ...state?.routing,
+            ...(decision.procedure ? { procedure: decision.procedure } : {}),
+            ...(decision.regionId ? { regionId: decision.regionId } : {}),
+            ...(decision.portalId ? { portalId: decision.portalId } : {}),
+          };
+          const passport = decision.holder?.passportNumber ?? state?.holderPassport;
+          const registered = facts['registered'] as RegisteredPermit | undefined;
+          // Without the procedure in the annex (older senders), a permit on the register means a renewal.
+          const renewal =
+            decision.procedure === 'renewal' ||
+            state?.phase === 'renewal-pending' ||
+            (decision.procedure === undefined && passport !== undefined && registered !== undefined);
+          const holder = passport ? { holderPassport: passport } : {};
+          if (!renewal) return { events: [{ type: 'annex-46-received', routing, grant, ...holder }] };
+          const previous = registered?.permitNumber ?? state?.expiredPermitNumber;
+          if (!previous) {
+            return refuse(
+              'ERR_OUT_OF_SEQUENCE',
+              `Dossier ${ctx.dossierId}: no permit on the register to renew.`,
+              {
+                dossierId: ctx.dossierId,
+                step: 'renew-permit',
+              },
+            );
+          }
+          const payload = renewPermit(ctx.participant, ctx.dossierId, grant, previous, ctx.today);
+          return {
+            events: [
+              {
+                type: 'permit-renewed',
+                routing,
+                grant,
+                ...holder,
+                permit: {
+                  kind: payload.permit,
+                  number: payload.permitNumber,
+                  validity: payload.validity,
+                  previousNumber: previous,
+                },
+              },
+            ],
+            send: [
+              { type: 'permit-renewed', payload, to: recipients(routing), causationId: ctx.causationId },
+            ],
+            effects: registerEffect(passport, ctx.dossierId, payload),
+          };
+        },
+      },
+      'stay-ended': {
+        needs: (_state, ended: StayEnded, ctx) => [
+          {
+            kind: 'decision-document',
+            ref: ended.decisionDocument,
+            expected: {
+              document: '52',
+              dossierId: ctx.dossierId,
+              issuer: ctx.sender,
+              outcome: `ended:${ended.reason}`,
+            },
+          },
+        ],
+        decide: () => ({ events: [{ type: 'stay-ended' }] }),
+      },
+    },
+    actions: {
+      'register-arrival': {
+        title: 'Register the arrival and issue the annex 49 at once (Art. 105/47 §2, 105/58)',
+        input: ARRIVAL_INPUT,
+        sends: ['arrival-registered'],
+        decide: (state, input: ArrivalInput, ctx) => {
+          const presented = input.presented;
+          const grant: CommuneGrant | undefined =
+            state?.grant ??
+            (presented
+              ? {
+                  period: presented.period,
+                  permitToIssue: presented.permitToIssue,
+                  visaRequired: true,
+                  decidedOn: presented.decidedOn,
+                }
+              : undefined);
+          if (!grant) {
+            return refuse(
+              'ERR_OUT_OF_SEQUENCE',
+              `Dossier ${ctx.dossierId}: no annex 46 received or presented.`,
+              {
+                dossierId: ctx.dossierId,
+                step: 'register-arrival',
+              },
+            );
+          }
+          const routing: CommuneRouting = state?.routing ?? {
+            ...(presented?.procedure ? { procedure: presented.procedure } : {}),
+            ...(presented?.regionId ? { regionId: presented.regionId } : {}),
+            ...(presented?.portalId ? { portalId: presented.portalId } : {}),
+          };
+          if (routing.procedure === 'renewal') {
+            return refuse(
+              'ERR_OUT_OF_SEQUENCE',
+              `Dossier ${ctx.dossierId} is a renewal: no arrival to register.`,
+              {
+                dossierId: ctx.dossierId,
+                step: 'register-arrival',
+              },
+            );
+          }
+          const reg = registerArrival(ctx.participant, ctx.dossierId, {
+            enteredOn: input.enteredOn,
+            reportedOn: input.reportedOn ?? ctx.today,
+            ...(input.address ? { address: input.address } : {}),
+          });
+          if (isRefusal(reg)) return reg;
+          const notices: Notice[] = reg.arrival.inTime
+            ? []
+            : [
+                {
+                  kind: 'deadline',
+                  type: 'arrival-report',
+                  detail: `Art. 105/47 §2: reported after the 8 working days (deadline ${reg.arrival.deadline})`,
+                },
+              ];
+          return {
+            events: [
+              {
+                type: 'arrival-registered',
+                routing,
+                grant,
+                arrival: reg.arrival,
+                provisional: reg.provisional,
+              },
+            ],
+            send: [
+              { type: 'arrival-registered', payload: reg.payload, to: [OE], causationId: ctx.causationId },
+            ],
+            notices,
+          };
+        },
+      },
+      'extend-provisional': {
+        title:
+          'Extend the annex 49: 45 days until the permit, or once 30 days while a renewal is pending (Art. 105/47 §2, 33 §6)',
+        input: NO_INPUT,
+        sends: ['provisional-document-extended'],
+        decide: (state, _input, ctx) => {
+          const ext = extendProvisional(state!, ctx.dossierId, ctx.today);
+          if (isRefusal(ext)) return ext;
+          return {
+            events: [{ type: 'provisional-extended', provisional: ext.provisional }],
+            send: [
+              {
+                type: 'provisional-document-extended',
+                payload: ext.payload,
+                to: [OE],
+                causationId: ctx.causationId,
+              },
+            ],
+          };
+        },
+      },
+      'issue-permit': {
+        title:
+          'Issue the permit (annex 60, annex 61 or the single permit) for the authorised stay (Art. 31 16°, 17°)',
+        input: NO_INPUT,
+        sends: ['permit-issued'],
+        // before the annex 49 runs out (or is extended)
+        owed: (state) =>
+          state.phase === 'arrived'
+            ? state.provisional
+              ? { deadline: state.provisional.validity.to }
+              : {}
+            : undefined,
+        decide: (state, _input, ctx) => {
+          const cur = state!;
+          if (!cur.grant) {
+            return refuse(
+              'ERR_OUT_OF_SEQUENCE',
+              `Dossier ${ctx.dossierId}: no annex 46 to issue a permit on.`,
+              {
+                dossierId: ctx.dossierId,
+                step: 'issue-permit',
+              },
+            );
+          }
+          const payload = issuePermit(ctx.participant, ctx.dossierId, cur.grant, ctx.today);
+          return {
+            events: [
+              {
+                type: 'permit-issued',
+                permit: { kind: payload.permit, number: payload.permitNumber, validity: payload.validity },
+              },
+            ],
+            send: [
+              { type: 'permit-issued', payload, to: recipients(cur.routing), causationId: ctx.causationId },
+            ],
+            effects: registerEffect(cur.holderPassport, ctx.dossierId, payload),
+          };
+        },
+      },
+      'attest-renewal-pending': {
+        title: "Attest a renewal pending at the permit's expiry: annex 49 for 30 days (Art. 33 §6)",
+        input: RENEWAL_PENDING_INPUT,
+        sends: ['renewal-pending-attested'],
+        // the document presented must be the region's admissibility document of this dossier
+        needs: (state, input: RenewalPendingInput, ctx) => [
+          {
+            kind: 'decision-document',
+            ref: input.admissibilityDocument,
+            expected: {
+              document: 'admissibility',
+              dossierId: ctx.dossierId,
+              issuer: input.regionId,
+              outcome: 'complete',
+            },
+          },
+          ...registerLookup(input.passportNumber ?? state?.holderPassport),
+        ],
+        decide: (state, input: RenewalPendingInput, ctx, facts) => {
+          const registered = facts['registered'] as RegisteredPermit | undefined;
+          const att = attestRenewalPending(
+            ctx.participant,
+            ctx.dossierId,
+            {
+              expiredPermitNumber: input.expiredPermitNumber,
+              admissibilityDocument: input.admissibilityDocument,
+              ...(registered ? { registered } : {}),
+            },
+            ctx.today,
+          );
+          if (isRefusal(att)) return att;
+          const passport = input.passportNumber ?? state?.holderPassport;
+          const routing: CommuneRouting = {
+            ...state?.routing,
+            procedure: 'renewal',
+            regionId: input.regionId,
+            ...(input.portalId ? { portalId: input.portalId } : {}),
+          };
+          return {
+            events: [
+              {
+                type: 'renewal-pending-attested',
+                routing,
+                ...(passport ? { holderPassport: passport } : {}),
+                expiredPermitNumber: input.expiredPermitNumber,
+                provisional: att.provisional,
+              },
+            ],
+            send: [
+              {
+                type: 'renewal-pending-attested',
+                payload: att.payload,
+                to: [OE, input.regionId],
+                causationId: ctx.causationId,
+              },
+            ],
+          };
+        },
+      },
+    },
+    deadlines: {},
+  };
+}

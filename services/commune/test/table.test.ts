@@ -1,0 +1,375 @@
+import {
+  type CommunePhase,
+  type ResidenceDecided,
+  type StepCommand,
+  type StepContext,
+  decideStep,
+  describeActions,
+  isRefusal,
+  owedActions,
+  stepNeeds,
+} from '@passerelle/procedure';
+import { fileURLToPath } from 'node:url';
+import { loadContracts } from '@passerelle/contracts';
+import { compileInputValidators, resolveInputSchema } from '@passerelle/service-host';
+import { describe, expect, test } from 'vitest';
+import { type CommuneDossier, communeTable } from '../src/index.js';
+
+const table = communeTable();
+const D = 'D-COMMUNE-0001';
+const ctx: StepContext = {
+  participant: 'commune-21004',
+  dossierId: D,
+  today: '2027-04-08',
+  causationId: 'm-1',
+};
+const docRef = { sha256: 'b'.repeat(64), mediaType: 'application/json' as const, size: 1, objectKey: 'x' };
+const period = { from: '2027-03-01', to: '2030-02-28' };
+const annex46 = (overrides: Partial<Extract<ResidenceDecided, { annex: '46' }>> = {}): ResidenceDecided => ({
+  annex: '46',
+  decidedOn: '2027-02-01',
+  period,
+  permitToIssue: 'annex-60',
+  visaRequired: true,
+  procedure: 'first',
+  regionId: 'region-bruxelles',
+  portalId: 'portal-demo',
+  holder: {
+    familyName: 'X',
+    givenNames: 'Y',
+    birthDate: '1990-01-01',
+    nationality: 'NGA',
+    passportNumber: 'A1234567',
+  },
+  decisionDocument: docRef,
+  ...overrides,
+});
+const copy = (payload: ResidenceDecided): StepCommand => ({
+  kind: 'message',
+  type: 'residence-decided',
+  payload,
+  sender: 'immigration-office',
+});
+const clerk = { clientId: 'guichet-bxl', officerId: 'clerk-88' };
+const act = (action: string, input: unknown = {}): StepCommand => ({
+  kind: 'action',
+  action,
+  input,
+  actor: clerk,
+  stepId: `${action}:1`,
+});
+const received: CommuneDossier = {
+  phase: 'annex-46-received',
+  routing: { procedure: 'first', regionId: 'region-bruxelles', portalId: 'portal-demo' },
+  grant: { period, permitToIssue: 'annex-60', visaRequired: true, decidedOn: '2027-02-01' },
+  holderPassport: 'A1234567',
+};
+const ok = <S>(out: S) => {
+  if (isRefusal(out)) throw out.refusal;
+  return out as Exclude<S, { refusal: unknown }>;
+};
+
+describe('commune table', () => {
+  test('Art. 105/46 - the annex 46 copy needs its document checked and the register read; a first application waits for the person', () => {
+    expect(stepNeeds(table, undefined, copy(annex46()), ctx)).toEqual([
+      expect.objectContaining({
+        kind: 'decision-document',
+        expected: expect.objectContaining({ document: '46', issuer: 'immigration-office' }),
+      }),
+      { kind: 'lookup', key: 'registered', lookup: 'registered-permit', arg: 'A1234567' },
+    ]);
+    const out = ok(decideStep(table, undefined, copy(annex46()), ctx, {}));
+    expect(out.state).toEqual(received);
+    expect(out.send).toEqual([]);
+    const annex48 = stepNeeds(
+      table,
+      undefined,
+      copy({ annex: '48', decidedOn: '2027-02-01', reason: 'fraud', decisionDocument: docRef }),
+      ctx,
+    );
+    expect(isRefusal(annex48) && annex48.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+  });
+
+  test('Art. 105/52 §2 - a renewal is renewed without delay, naming the permit on the register, which is updated', () => {
+    const registered = {
+      permit: 'annex-60',
+      permitNumber: 'A60-OLD0001',
+      validity: { from: '2024-03-01', to: '2027-02-28' },
+    };
+    const out = ok(
+      decideStep(table, undefined, copy(annex46({ procedure: 'renewal' })), ctx, { registered }),
+    );
+    expect(out.state).toMatchObject({
+      phase: 'permit-issued',
+      permit: { previousNumber: 'A60-OLD0001', validity: period },
+    });
+    expect(out.send).toEqual([
+      expect.objectContaining({
+        type: 'permit-renewed',
+        to: ['immigration-office', 'region-bruxelles', 'portal-demo'],
+        causationId: 'm-1',
+      }),
+    ]);
+    expect(out.effects).toEqual([
+      {
+        kind: 'register-permit',
+        arg: { passport: 'A1234567', entry: expect.objectContaining({ validity: period, dossierId: D }) },
+      },
+    ]);
+    const nothing = decideStep(table, undefined, copy(annex46({ procedure: 'renewal' })), ctx, {});
+    expect(isRefusal(nothing) && nothing.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+  });
+
+  test('Art. 105/47 §2 - register-arrival: annex 49 at once, to the Office; late reports flagged; refused for a renewal or without an annex 46', () => {
+    const out = ok(
+      decideStep(
+        table,
+        received,
+        act('register-arrival', { enteredOn: '2027-03-29', reportedOn: '2027-04-08' }),
+        { ...ctx, causationId: null },
+        {},
+      ),
+    );
+    expect(out.state).toMatchObject({
+      phase: 'arrived',
+      arrival: { inTime: true },
+      provisional: { validity: { from: '2027-04-08', to: '2027-05-22' } },
+    });
+    expect(out.state.taken).toEqual([
+      { action: 'register-arrival', stepId: 'register-arrival:1', on: '2027-04-08', by: clerk },
+    ]);
+    expect(out.send).toEqual([
+      expect.objectContaining({ type: 'arrival-registered', to: ['immigration-office'], actor: clerk }),
+    ]);
+    expect(owedActions(table, out.state)).toEqual([{ action: 'issue-permit', deadline: '2027-05-22' }]);
+
+    const late = ok(
+      decideStep(
+        table,
+        received,
+        act('register-arrival', { enteredOn: '2027-03-01', reportedOn: '2027-04-08' }),
+        ctx,
+        {},
+      ),
+    );
+    expect(late.notices).toEqual([expect.objectContaining({ kind: 'deadline', type: 'arrival-report' })]);
+    const before = decideStep(
+      table,
+      received,
+      act('register-arrival', { enteredOn: '2027-04-09', reportedOn: '2027-04-08' }),
+      ctx,
+      {},
+    );
+    expect(isRefusal(before) && before.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    const none = decideStep(table, undefined, act('register-arrival', { enteredOn: '2027-04-01' }), ctx, {});
+    expect(isRefusal(none) && none.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    const presented = ok(
+      decideStep(
+        table,
+        undefined,
+        act('register-arrival', {
+          enteredOn: '2027-04-01',
+          presented: { period, permitToIssue: 'annex-61', decidedOn: '2027-02-01' },
+        }),
+        ctx,
+        {},
+      ),
+    );
+    expect(presented.state).toMatchObject({ phase: 'arrived', grant: { permitToIssue: 'annex-61' } });
+    const renewal = decideStep(
+      table,
+      { ...received, routing: { procedure: 'renewal' } },
+      act('register-arrival', { enteredOn: '2027-04-01' }),
+      ctx,
+      {},
+    );
+    expect(isRefusal(renewal) && renewal.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+  });
+
+  test('Art. 105/47 §2 - extend-provisional and issue-permit after the arrival; out of sequence before it or after the permit', () => {
+    const arrived = ok(
+      decideStep(table, received, act('register-arrival', { enteredOn: '2027-04-01' }), ctx, {}),
+    ).state;
+    const extended = ok(decideStep(table, arrived, act('extend-provisional'), ctx, {}));
+    expect(extended.state.provisional).toMatchObject({ extensions: 1 });
+    expect(extended.send).toEqual([
+      expect.objectContaining({ type: 'provisional-document-extended', to: ['immigration-office'] }),
+    ]);
+    const issued = ok(decideStep(table, extended.state, act('issue-permit'), ctx, {}));
+    expect(issued.state).toMatchObject({
+      phase: 'permit-issued',
+      permit: { kind: 'annex-60', validity: period },
+    });
+    expect(issued.send).toEqual([
+      expect.objectContaining({
+        type: 'permit-issued',
+        to: ['immigration-office', 'region-bruxelles', 'portal-demo'],
+      }),
+    ]);
+    expect(issued.effects).toEqual([expect.objectContaining({ kind: 'register-permit' })]);
+    const codes = [
+      decideStep(table, received, act('issue-permit'), ctx, {}),
+      decideStep(table, issued.state, act('issue-permit'), ctx, {}),
+      decideStep(table, issued.state, act('extend-provisional'), ctx, {}),
+      decideStep(table, { ...issued.state, phase: 'closed' }, act('issue-permit'), ctx, {}),
+      decideStep(table, undefined, act('issue-permit'), ctx, {}),
+    ].map((o) => (isRefusal(o) ? o.refusal.code : 'decided'));
+    expect(codes).toEqual([
+      'ERR_OUT_OF_SEQUENCE',
+      'ERR_DUPLICATE_DECISION',
+      'ERR_OUT_OF_SEQUENCE',
+      'ERR_DOSSIER_CLOSED',
+      'ERR_UNKNOWN_DOSSIER',
+    ]);
+  });
+
+  test("Art. 33 §6 - attest-renewal-pending: the region's document checked, the register read; 30 days, extended once only", () => {
+    const input = {
+      expiredPermitNumber: 'A60-OLD0001',
+      admissibilityDocument: docRef,
+      passportNumber: 'A1234567',
+      regionId: 'region-vlaanderen',
+    };
+    expect(stepNeeds(table, undefined, act('attest-renewal-pending', input), ctx)).toEqual([
+      {
+        kind: 'decision-document',
+        ref: docRef,
+        expected: {
+          document: 'admissibility',
+          dossierId: D,
+          issuer: 'region-vlaanderen',
+          outcome: 'complete',
+        },
+      },
+      { kind: 'lookup', key: 'registered', lookup: 'registered-permit', arg: 'A1234567' },
+    ]);
+    const stillValid = {
+      permit: 'annex-60',
+      permitNumber: 'A60-OLD0001',
+      validity: { from: '2024-04-08', to: '2027-04-08' },
+    };
+    const early = decideStep(table, undefined, act('attest-renewal-pending', input), ctx, {
+      registered: stillValid,
+    });
+    expect(isRefusal(early) && early.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    const attested = ok(decideStep(table, undefined, act('attest-renewal-pending', input), ctx, {}));
+    expect(attested.state).toMatchObject({
+      phase: 'renewal-pending',
+      routing: { procedure: 'renewal', regionId: 'region-vlaanderen' },
+    });
+    expect(attested.send).toEqual([
+      expect.objectContaining({
+        type: 'renewal-pending-attested',
+        to: ['immigration-office', 'region-vlaanderen'],
+      }),
+    ]);
+    const once = ok(decideStep(table, attested.state, act('extend-provisional'), ctx, {}));
+    const twice = decideStep(table, once.state, act('extend-provisional'), ctx, {});
+    expect(isRefusal(twice) && twice.refusal.code).toBe('ERR_EXTENSION_NOT_ALLOWED');
+    const again = decideStep(table, attested.state, act('attest-renewal-pending', input), ctx, {});
+    expect(isRefusal(again) && again.refusal.code).toBe('ERR_DUPLICATE_DECISION');
+  });
+
+  test('no legal input makes a rule throw: every schema-valid action input in every phase decides or refuses', () => {
+    const inputs: [string, unknown][] = [
+      ['register-arrival', { enteredOn: '2027-04-01' }],
+      ['register-arrival', { enteredOn: '2027-04-09', reportedOn: '2027-04-08' }],
+      [
+        'register-arrival',
+        {
+          enteredOn: '1970-01-01',
+          presented: {
+            period: { from: '2030-01-01', to: '2020-01-01' },
+            permitToIssue: 'single-permit',
+            decidedOn: '2027-02-01',
+            procedure: 'renewal',
+          },
+        },
+      ],
+      ['extend-provisional', {}],
+      ['issue-permit', {}],
+      [
+        'attest-renewal-pending',
+        { expiredPermitNumber: 'A60-X0001', admissibilityDocument: docRef, regionId: 'region-dg' },
+      ],
+    ];
+    const phases: (CommunePhase | undefined)[] = [
+      undefined,
+      'annex-46-received',
+      'arrived',
+      'renewal-pending',
+      'permit-issued',
+      'closed',
+    ];
+    const bare: CommuneDossier = { phase: 'arrived', routing: {} };
+    for (const phase of phases) {
+      for (const base of [received, bare]) {
+        for (const [action, input] of inputs) {
+          for (const facts of [
+            {},
+            { registered: { permit: 'annex-60', permitNumber: 'A60-1', validity: period } },
+          ]) {
+            expect(() =>
+              decideStep(table, phase ? { ...base, phase } : undefined, act(action, input), ctx, facts),
+            ).not.toThrow();
+          }
+        }
+      }
+    }
+  });
+
+  test('actions - the desk actions, where they are allowed and which open a dossier', () => {
+    expect(describeActions(table).map((a) => [a.name, a.allowedIn, a.opens])).toEqual([
+      ['register-arrival', ['annex-46-received'], true],
+      ['extend-provisional', ['arrived', 'renewal-pending'], false],
+      ['issue-permit', ['arrived'], false],
+      ['attest-renewal-pending', [], true],
+    ]);
+  });
+  test("inputs - each action's input schema resolves against the message schemas and validates what a back office sends", async () => {
+    const contracts = await loadContracts({ root: fileURLToPath(new URL('../../..', import.meta.url)) });
+    const inputs = new Map(
+      Object.entries(table.actions).map(([name, a]) => [name, resolveInputSchema(contracts, a.input, name)]),
+    );
+    // only whole shared definitions are left as references (what OpenAPI bundling rewrites)
+    for (const schema of inputs.values()) {
+      for (const ref of JSON.stringify(schema).match(/"\$ref":"[^"]*"/g) ?? []) {
+        expect(ref).toMatch(/defs\/common\.v1\.json#\/\$defs\/[A-Za-z]+"$/);
+      }
+    }
+    const validators = compileInputValidators(contracts, inputs);
+    validators.get('register-arrival')!({
+      enteredOn: '2027-04-01',
+      presented: { period, permitToIssue: 'annex-61', decidedOn: '2027-02-01', portalId: 'portal-demo' },
+    });
+    validators.get('attest-renewal-pending')!({
+      expiredPermitNumber: 'A60-OLD0001',
+      admissibilityDocument: docRef,
+      passportNumber: 'A1234567',
+      regionId: 'region-dg',
+    });
+    for (const [action, bad] of [
+      [
+        'register-arrival',
+        {
+          enteredOn: '2027-04-01',
+          presented: { period, permitToIssue: 'annex-62', decidedOn: '2027-02-01' },
+        },
+      ],
+      [
+        'attest-renewal-pending',
+        {
+          expiredPermitNumber: 'A60-OLD0001',
+          admissibilityDocument: docRef,
+          passportNumber: 'a b',
+          regionId: 'region-dg',
+        },
+      ],
+      ['issue-permit', { by: 'someone' }],
+    ] as const) {
+      expect(() => validators.get(action)!(bad)).toThrow(
+        expect.objectContaining({ code: 'ERR_ACTION_INPUT_INVALID' }),
+      );
+    }
+  });
+});

@@ -1,0 +1,140 @@
+import {
+  type ResidenceDecided,
+  type StepContext,
+  decideStep,
+  describeActions,
+  isRefusal,
+  owedActions,
+  stepNeeds,
+} from '@passerelle/procedure';
+import { fileURLToPath } from 'node:url';
+import { loadContracts } from '@passerelle/contracts';
+import { compileInputValidators, resolveInputSchema } from '@passerelle/service-host';
+import { describe, expect, test } from 'vitest';
+import { type PostDossier, automaticPostPolicy, postTable } from '../src/index.js';
+
+const table = postTable();
+const docRef = { sha256: 'a'.repeat(64), mediaType: 'application/json' as const, size: 1, objectKey: 'x' };
+const annex46: ResidenceDecided = {
+  annex: '46',
+  decidedOn: '2027-02-01',
+  period: { from: '2027-03-01', to: '2030-02-28' },
+  permitToIssue: 'annex-60',
+  visaRequired: true,
+  consularPostId: 'post-lagos',
+  decisionDocument: docRef,
+};
+const ctx: StepContext = {
+  participant: 'post-lagos',
+  dossierId: 'D-POST-0001',
+  today: '2027-02-02',
+  causationId: 'm-46',
+};
+const copy = (payload: ResidenceDecided = annex46) =>
+  ({ kind: 'message', type: 'residence-decided', payload, sender: 'immigration-office' }) as const;
+const actor = { clientId: 'visa-desk', officerId: 'o-17' };
+const issueVisa = { kind: 'action', action: 'issue-visa', input: {}, actor, stepId: 'issue-visa:1' } as const;
+const received: PostDossier = {
+  phase: 'annex-46-received',
+  stay: annex46.period,
+  annex46On: '2027-02-01',
+  receivedOn: '2027-02-02',
+};
+
+describe('consular post table', () => {
+  test('Art. 105/46 §3 - the annex 46 copy needs its document checked, then opens the dossier; the visa is owed that day', () => {
+    expect(stepNeeds(table, undefined, copy(), ctx)).toEqual([
+      {
+        kind: 'decision-document',
+        ref: docRef,
+        expected: {
+          document: '46',
+          dossierId: ctx.dossierId,
+          issuer: 'immigration-office',
+          period: annex46.period,
+          outcome: 'granted',
+        },
+      },
+    ]);
+    const out = decideStep(table, undefined, copy(), ctx, {});
+    if (isRefusal(out)) throw out.refusal;
+    expect(out.state).toEqual(received);
+    expect(out.send).toEqual([]);
+    expect(owedActions(table, out.state)).toEqual([{ action: 'issue-visa', deadline: '2027-02-02' }]);
+  });
+
+  test('Art. 105/46 §3 - a copy for another post, or needing no visa, is refused before any read', () => {
+    const other = stepNeeds(table, undefined, copy({ ...annex46, consularPostId: 'post-ankara' }), ctx);
+    expect(isRefusal(other) && other.refusal.code).toBe('ERR_NOT_COMPETENT');
+    const noVisa = stepNeeds(table, undefined, copy({ ...annex46, visaRequired: false }), ctx);
+    expect(isRefusal(noVisa) && noVisa.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    const twice = stepNeeds(table, received, copy(), ctx);
+    expect(isRefusal(twice) && twice.refusal.code).toBe('ERR_DUPLICATE_DECISION');
+  });
+
+  test('Art. 105/47 §1 - issue-visa: the D visa to the Immigration Office, who issued it recorded', () => {
+    const out = decideStep(table, received, issueVisa, { ...ctx, causationId: null }, {});
+    if (isRefusal(out)) throw out.refusal;
+    expect(out.state).toMatchObject({
+      phase: 'visa-issued',
+      visa: { validity: { from: '2027-02-02', to: '2028-02-01' } },
+    });
+    expect(out.state.taken).toEqual([
+      { action: 'issue-visa', stepId: 'issue-visa:1', on: '2027-02-02', by: actor },
+    ]);
+    expect(out.send).toEqual([
+      {
+        type: 'visa-issued',
+        payload: expect.objectContaining({ visaType: 'D', issuedOn: '2027-02-02' }),
+        to: ['immigration-office'],
+        causationId: null,
+        actor,
+      },
+    ]);
+  });
+
+  test('Art. 105/47 §1 - issue-visa out of sequence: unknown dossier, a second visa', () => {
+    const none = decideStep(table, undefined, issueVisa, ctx, {});
+    expect(isRefusal(none) && none.refusal.code).toBe('ERR_UNKNOWN_DOSSIER');
+    const issued = decideStep(table, { ...received, phase: 'visa-issued' }, issueVisa, ctx, {});
+    expect(isRefusal(issued) && issued.refusal.code).toBe('ERR_DUPLICATE_DECISION');
+  });
+
+  test('policy - without one the visa waits for an officer; automaticPostPolicy issues it on the copy, caused by it', () => {
+    const waiting = decideStep(table, undefined, copy(), ctx, {});
+    expect(!isRefusal(waiting) && waiting.state.phase).toBe('annex-46-received');
+    const auto = decideStep(table, undefined, copy(), ctx, {}, automaticPostPolicy);
+    if (isRefusal(auto)) throw auto.refusal;
+    expect(auto.state.phase).toBe('visa-issued');
+    expect(auto.state.taken).toEqual([expect.objectContaining({ action: 'issue-visa', automatic: true })]);
+    expect(auto.send).toEqual([expect.objectContaining({ type: 'visa-issued', causationId: 'm-46' })]);
+  });
+
+  test('actions - issue-visa is described with its input and where it is allowed', () => {
+    expect(describeActions(table)).toEqual([
+      expect.objectContaining({
+        name: 'issue-visa',
+        allowedIn: ['annex-46-received'],
+        opens: false,
+        sends: ['visa-issued'],
+      }),
+    ]);
+  });
+  test("inputs - each action's input schema resolves against the message schemas and validates what a back office sends", async () => {
+    const contracts = await loadContracts({ root: fileURLToPath(new URL('../../..', import.meta.url)) });
+    const inputs = new Map(
+      Object.entries(table.actions).map(([name, a]) => [name, resolveInputSchema(contracts, a.input, name)]),
+    );
+    // only whole shared definitions are left as references (what OpenAPI bundling rewrites)
+    for (const schema of inputs.values()) {
+      for (const ref of JSON.stringify(schema).match(/"\$ref":"[^"]*"/g) ?? []) {
+        expect(ref).toMatch(/defs\/common\.v1\.json#\/\$defs\/[A-Za-z]+"$/);
+      }
+    }
+    const validators = compileInputValidators(contracts, inputs);
+    validators.get('issue-visa')!({});
+    expect(() => validators.get('issue-visa')!({ number: 'D-1' })).toThrow(
+      expect.objectContaining({ code: 'ERR_ACTION_INPUT_INVALID' }),
+    );
+  });
+});

@@ -1,0 +1,526 @@
+import {
+  type ApplicationSubmitted,
+  type ArrivalRegistered,
+  type BodyTable,
+  type CompletenessRuled,
+  type DecisionDocument,
+  type Decided,
+  type FeeProofSubmitted,
+  type IsoDate,
+  type MessageContext,
+  type PendingMessage,
+  type PermitIssued,
+  type PermitRenewed,
+  type Refusal,
+  type ResidenceDecided,
+  type ResidenceRefusalReason,
+  type StayEndReason,
+  type StepContext,
+  type VisaIssued,
+  type WorkAuthorisationDecided,
+  definitionRef,
+  isRefusal,
+  messageSchemaRef,
+  pendingDocuments,
+  refuse,
+} from '@passerelle/procedure';
+import {
+  type FeeAccount,
+  type OfficeDossier,
+  decisionDeadlineOverrun,
+  feeCheck,
+  feeOverdue,
+  feePaymentRequest,
+  feeRefusal,
+  openOfficeDossier,
+  outcomeOf,
+  residenceGrant,
+  residenceRefusal,
+  stayEnded,
+} from './rules.js';
+
+/** What happens to a dossier at the Immigration Office. */
+export type OfficeEvent =
+  | { type: 'opened'; dossier: OfficeDossier }
+  | { type: 'fee-counted'; fee: FeeAccount }
+  | { type: 'admissible' }
+  | { type: 'closed'; because: string }
+  | { type: 'work-decided'; work: NonNullable<OfficeDossier['work']> }
+  | { type: 'residence-decided'; residence: NonNullable<OfficeDossier['residence']> }
+  | { type: 'visa-recorded'; visa: NonNullable<OfficeDossier['visa']> }
+  | { type: 'arrived'; arrival: NonNullable<OfficeDossier['arrival']> }
+  | { type: 'provisional-extended' }
+  | { type: 'renewal-pending' }
+  | { type: 'permit-recorded'; permit: NonNullable<OfficeDossier['permit']> }
+  | { type: 'stay-ended'; endsOn: IsoDate }
+  | { type: 'deadline-overrun-reported'; on: IsoDate };
+
+/** Folds an Office's event into its dossier. */
+export function evolveOffice(state: OfficeDossier | undefined, event: OfficeEvent): OfficeDossier {
+  if (event.type === 'opened') return event.dossier;
+  const cur = state!;
+  switch (event.type) {
+    case 'fee-counted':
+      return { ...cur, fee: event.fee };
+    case 'admissible':
+      return { ...cur, phase: 'admissible' };
+    case 'closed':
+      return { ...cur, phase: 'closed', closedBecause: event.because };
+    case 'work-decided':
+      return { ...cur, phase: 'work-decided', work: event.work };
+    case 'residence-decided':
+      return event.residence.annex === '46'
+        ? { ...cur, phase: 'granted', residence: event.residence }
+        : {
+            ...cur,
+            phase: 'closed',
+            residence: event.residence,
+            closedBecause: `annex-${event.residence.annex}`,
+          };
+    case 'visa-recorded':
+      return { ...cur, phase: 'visa-issued', visa: event.visa };
+    case 'arrived':
+      return {
+        ...cur,
+        phase: 'arrived',
+        routing: { ...cur.routing, communeId: event.arrival.communeId },
+        arrival: event.arrival,
+      };
+    case 'provisional-extended':
+      return { ...cur, provisionalExtensions: (cur.provisionalExtensions ?? 0) + 1 };
+    case 'renewal-pending':
+      return { ...cur, renewalPending: true };
+    case 'permit-recorded':
+      return { ...cur, phase: 'permit-issued', permit: event.permit };
+    case 'stay-ended':
+      return { ...cur, phase: 'closed', stayEndsOn: event.endsOn, closedBecause: 'annex-52' };
+    case 'deadline-overrun-reported':
+      return { ...cur, deadlineOverrunReportedOn: event.on };
+  }
+}
+
+/**
+ * The message of a residence decision: explicit recipients (a generic first application may name no
+ * consular post, which the contract's routing would otherwise require): the region and the portal, and for
+ * an annex 46 the post (first application needing a visa, Art. 105/46 §3) and the commune when known.
+ */
+function residenceMessage(
+  dossier: OfficeDossier,
+  payload: ResidenceDecided,
+  causationId: string | null,
+  docs: readonly DecisionDocument[],
+): PendingMessage {
+  const r = dossier.routing;
+  const granted = payload.annex === '46';
+  const to = [r.regionId, r.portalId];
+  if (granted && payload.visaRequired && r.consularPostId) to.push(r.consularPostId);
+  if (granted && r.communeId) to.push(r.communeId);
+  return {
+    type: 'residence-decided',
+    payload,
+    to,
+    context: { ...r, outcome: outcomeOf(payload.annex) },
+    causationId,
+    ...pendingDocuments(docs),
+  };
+}
+
+/** A residence decision's event and message. */
+function residenceDecided(
+  dossier: OfficeDossier,
+  payload: ResidenceDecided,
+  causationId: string | null,
+  docs: readonly DecisionDocument[],
+): Decided<OfficeEvent> {
+  const residence =
+    payload.annex === '46'
+      ? {
+          annex: payload.annex,
+          period: payload.period,
+          permitToIssue: payload.permitToIssue,
+          visaRequired: payload.visaRequired,
+        }
+      : { annex: payload.annex };
+  return {
+    events: [{ type: 'residence-decided', residence }],
+    send: [residenceMessage(dossier, payload, causationId, docs)],
+    summary: outcomeOf(payload.annex),
+  };
+}
+
+/**
+ * `events`, then what follows by law in the state they lead to: once the fee is paid and the work decided,
+ * a refused work authorisation ends in an annex 48 (Art. 105/48). A granted one leaves the residence
+ * decision to a case officer (`decide-residence`), or to the configured policy.
+ */
+function thenFollow(
+  state: OfficeDossier | undefined,
+  events: OfficeEvent[],
+  ctx: StepContext,
+  more: Omit<Decided<OfficeEvent>, 'events'> = {},
+): Decided<OfficeEvent> {
+  const next = events.reduce<OfficeDossier | undefined>((s, e) => evolveOffice(s, e), state);
+  if (
+    !next ||
+    next.phase !== 'work-decided' ||
+    next.fee.status !== 'ok' ||
+    next.residence ||
+    next.work?.decision !== 'refused'
+  ) {
+    return { ...more, events };
+  }
+  const docs: DecisionDocument[] = [];
+  const payload = residenceRefusal(next, ctx.dossierId, 'work-authorisation-refused', ctx.today, docs);
+  const refusal = residenceDecided(next, payload, ctx.causationId, docs);
+  return {
+    events: [...events, ...refusal.events],
+    send: [...(more.send ?? []), ...(refusal.send ?? [])],
+  };
+}
+
+function notCompetent(ctx: MessageContext, step: string, expected: string | undefined): Refusal {
+  return refuse(
+    'ERR_NOT_COMPETENT',
+    `${ctx.sender} is not the body dossier ${ctx.dossierId} names for ${step}.`,
+    {
+      dossierId: ctx.dossierId,
+      step,
+      sender: ctx.sender,
+      expected: expected ?? null,
+    },
+  );
+}
+
+function requireRenewal(state: OfficeDossier, step: string, dossierId: string): Refusal | undefined {
+  if (state.routing.procedure === 'renewal') return undefined;
+  return refuse(
+    'ERR_OUT_OF_SEQUENCE',
+    `${step} concerns a renewal; dossier ${dossierId} is a first application.`,
+    {
+      dossierId,
+      step,
+    },
+  );
+}
+
+/** A residence decision of a case officer. */
+export type ResidenceDecision =
+  { decision: 'granted' } | { decision: 'refused'; reason: ResidenceRefusalReason };
+
+const DECIDE_RESIDENCE_INPUT = {
+  type: 'object',
+  oneOf: [
+    {
+      type: 'object',
+      properties: { decision: { const: 'granted' } },
+      required: ['decision'],
+      additionalProperties: false,
+    },
+    {
+      type: 'object',
+      properties: {
+        decision: { const: 'refused' },
+        reason: messageSchemaRef('residence-decided', '/oneOf/1/properties/reason'),
+      },
+      required: ['decision', 'reason'],
+      additionalProperties: false,
+    },
+  ],
+} as const;
+
+const END_STAY_INPUT = {
+  type: 'object',
+  properties: {
+    reason: messageSchemaRef('stay-ended', '/properties/reason'),
+    endsOn: definitionRef('IsoDate'),
+  },
+  required: ['reason', 'endsOn'],
+  additionalProperties: false,
+} as const;
+
+/** The Office's own settings: the fee and the time given to pay it. */
+export interface OfficeSettings {
+  /** The fee, the same base amount for every category (Art. 1/2/1), in euro cents (default 35 800). */
+  feeAmountCents?: number;
+  /** Working days given to pay a missing or short fee (default 15). */
+  feePaymentWorkingDays?: number;
+}
+
+/**
+ * The Immigration Office's steps: the fee check (Art. 1/2/1, annexes 43 / 43bis at its deadline), the
+ * region's rulings and work decisions (their documents checked), the residence decision a case officer
+ * takes (annex 46 for the work-authorisation period, annex 48; `decide-residence`) with its copies, the
+ * follow-up of visa, arrival and permit, the end of stay (`end-stay`, annex 52) and the family members'
+ * 90-day decision deadline (Art. 26/2 §3).
+ *
+ * @example
+ * ```ts
+ * const table = officeTable({ feeAmountCents: 35_800 });
+ * ```
+ */
+export function officeTable(settings: OfficeSettings = {}): BodyTable<OfficeDossier, OfficeEvent> {
+  const feeDue = settings.feeAmountCents ?? 35_800;
+  const payDays = settings.feePaymentWorkingDays ?? 15;
+  return {
+    body: 'immigration-office',
+    evolve: evolveOffice,
+    messages: {
+      'application-submitted': {
+        decide: (_state, app: ApplicationSubmitted, ctx) => ({
+          events: [{ type: 'opened', dossier: openOfficeDossier(app, ctx.sender, ctx.today) }],
+        }),
+      },
+      'documents-added': { decide: (state, _payload, ctx) => thenFollow(state, [], ctx) },
+      'fee-proof-submitted': {
+        // a proof whose document does not read back pays nothing: the payment request follows
+        needs: (_state, proof: FeeProofSubmitted) => [
+          { kind: 'document-reads-back', key: 'fee-proof', ref: proof.proof, slot: 'fee-proof' },
+        ],
+        decide: (state, proof: FeeProofSubmitted, ctx, facts) => {
+          const cur = state!;
+          const paidCents = cur.fee.paidCents + (facts['fee-proof'] === true ? proof.amount.amountCents : 0);
+          if (feeCheck(paidCents, feeDue) === 'ok') {
+            return thenFollow(cur, [{ type: 'fee-counted', fee: { paidCents, status: 'ok' } }], ctx);
+          }
+          if (cur.fee.status === 'requested') {
+            return thenFollow(cur, [{ type: 'fee-counted', fee: { ...cur.fee, paidCents } }], ctx);
+          }
+          // Art. 1/2/1: the applicant is told and invited to pay; unpaid at the date, the fee refusal follows.
+          const request = feePaymentRequest(paidCents, feeDue, ctx.today, payDays);
+          return thenFollow(
+            cur,
+            [{ type: 'fee-counted', fee: { paidCents, status: 'requested', request } }],
+            ctx,
+            {
+              send: [
+                {
+                  type: 'fee-payment-requested',
+                  payload: request,
+                  context: { ...cur.routing },
+                  causationId: ctx.causationId,
+                },
+              ],
+            },
+          );
+        },
+      },
+      'completeness-ruled': {
+        // the region's admissibility document must read back and say so before the dossier is admissible
+        needs: (_state, ruling: CompletenessRuled, ctx) =>
+          ruling.outcome === 'complete'
+            ? [
+                {
+                  kind: 'decision-document',
+                  ref: ruling.admissibilityDocument,
+                  expected: {
+                    document: 'admissibility',
+                    dossierId: ctx.dossierId,
+                    issuer: ctx.sender,
+                    outcome: 'complete',
+                  },
+                },
+              ]
+            : [],
+        decide: (state, ruling: CompletenessRuled, ctx) => {
+          if (ruling.outcome === 'complete') return thenFollow(state, [{ type: 'admissible' }], ctx);
+          if (ruling.outcome === 'inadmissible') {
+            return thenFollow(state, [{ type: 'closed', because: `inadmissible:${ruling.reason}` }], ctx);
+          }
+          return thenFollow(state, [], ctx);
+        },
+      },
+      'work-authorisation-decided': {
+        // the residence decision follows the work authorisation: its document must read back and agree
+        needs: (state, w: WorkAuthorisationDecided, ctx) => {
+          if (ctx.sender !== state!.routing.regionId)
+            return notCompetent(ctx, 'work-authorisation-decided', state!.routing.regionId);
+          return [
+            {
+              kind: 'decision-document',
+              ref: w.decisionDocument,
+              expected: {
+                document: 'work-authorisation',
+                dossierId: ctx.dossierId,
+                issuer: ctx.sender,
+                ...(w.decision === 'granted'
+                  ? { period: w.period, outcome: 'granted' }
+                  : { outcome: `refused:${w.reason}` }),
+              },
+            },
+          ];
+        },
+        decide: (state, w: WorkAuthorisationDecided, ctx) => {
+          if (ctx.sender !== state!.routing.regionId)
+            return notCompetent(ctx, 'work-authorisation-decided', state!.routing.regionId);
+          const work =
+            w.decision === 'granted'
+              ? { decision: 'granted' as const, period: w.period }
+              : { decision: 'refused' as const, reason: w.reason };
+          return thenFollow(state, [{ type: 'work-decided', work }], ctx);
+        },
+      },
+      'visa-issued': {
+        decide: (state, v: VisaIssued, ctx) => {
+          const cur = state!;
+          if (!cur.residence?.visaRequired) {
+            return refuse('ERR_OUT_OF_SEQUENCE', `Dossier ${ctx.dossierId} needs no visa.`, {
+              dossierId: ctx.dossierId,
+              step: 'visa-issued',
+            });
+          }
+          if (ctx.sender !== cur.routing.consularPostId)
+            return notCompetent(ctx, 'visa-issued', cur.routing.consularPostId);
+          return {
+            events: [{ type: 'visa-recorded', visa: { number: v.visaNumber, issuedOn: v.issuedOn } }],
+          };
+        },
+      },
+      'arrival-registered': {
+        decide: (state, a: ArrivalRegistered, ctx) => {
+          const cur = state!;
+          if (cur.residence?.visaRequired && !cur.visa) {
+            return refuse('ERR_OUT_OF_SEQUENCE', `Dossier ${ctx.dossierId} has no visa yet.`, {
+              dossierId: ctx.dossierId,
+              step: 'arrival-registered',
+            });
+          }
+          if (cur.routing.procedure === 'renewal') {
+            return refuse('ERR_OUT_OF_SEQUENCE', `Dossier ${ctx.dossierId} is a renewal.`, {
+              dossierId: ctx.dossierId,
+              step: 'arrival-registered',
+            });
+          }
+          return {
+            events: [
+              {
+                type: 'arrived',
+                arrival: { communeId: a.communeId, enteredOn: a.enteredOn, reportedOn: a.reportedOn },
+              },
+            ],
+          };
+        },
+      },
+      'provisional-document-extended': { decide: () => ({ events: [{ type: 'provisional-extended' }] }) },
+      'renewal-pending-attested': {
+        decide: (state, _payload, ctx) =>
+          requireRenewal(state!, 'renewal-pending-attested', ctx.dossierId) ?? {
+            events: [{ type: 'renewal-pending' }],
+          },
+      },
+      'permit-issued': {
+        decide: (_state, p: PermitIssued) => ({
+          events: [{ type: 'permit-recorded', permit: { number: p.permitNumber, validity: p.validity } }],
+        }),
+      },
+      'permit-renewed': {
+        decide: (state, p: PermitRenewed, ctx) =>
+          requireRenewal(state!, 'permit-renewed', ctx.dossierId) ?? {
+            events: [{ type: 'permit-recorded', permit: { number: p.permitNumber, validity: p.validity } }],
+          },
+      },
+    },
+    actions: {
+      'decide-residence': {
+        title:
+          'Decide residence: annex 46 for the work-authorisation period, or annex 48 (Art. 105/46, 105/48)',
+        input: DECIDE_RESIDENCE_INPUT,
+        sends: ['residence-decided'],
+        owed: (state) =>
+          state.phase === 'work-decided' &&
+          state.fee.status === 'ok' &&
+          !state.residence &&
+          state.work?.decision === 'granted'
+            ? state.decisionDeadline
+              ? { deadline: state.decisionDeadline } // Art. 26/2 §3: a family member's 90 days
+              : {}
+            : undefined,
+        decide: (state, decision: ResidenceDecision, ctx) => {
+          const d = state!;
+          if (d.fee.status !== 'ok' || !d.work) {
+            return refuse(
+              'ERR_OUT_OF_SEQUENCE',
+              `Dossier ${ctx.dossierId} awaits its fee or work decision.`,
+              {
+                dossierId: ctx.dossierId,
+                step: 'decide-residence',
+              },
+            );
+          }
+          const docs: DecisionDocument[] = [];
+          const payload =
+            decision.decision === 'granted' && d.work.decision === 'granted'
+              ? residenceGrant(d, ctx.dossierId, d.work.period, ctx.today, docs)
+              : residenceRefusal(
+                  d,
+                  ctx.dossierId,
+                  decision.decision === 'refused' ? decision.reason : 'work-authorisation-refused',
+                  ctx.today,
+                  docs,
+                );
+          if (isRefusal(payload)) return payload;
+          return residenceDecided(d, payload, ctx.causationId, docs);
+        },
+      },
+      'end-stay': {
+        title: 'End the stay with an annex 52 (Art. 105/54, 105/65)',
+        input: END_STAY_INPUT,
+        sends: ['stay-ended'],
+        decide: (state, input: { reason: StayEndReason; endsOn: IsoDate }, ctx) => {
+          const d = state!;
+          const docs: DecisionDocument[] = [];
+          const payload = stayEnded(d, ctx.dossierId, input.reason, input.endsOn, ctx.today, docs);
+          const to = [
+            d.routing.regionId,
+            d.routing.portalId,
+            ...(d.routing.communeId ? [d.routing.communeId] : []),
+          ];
+          return {
+            events: [{ type: 'stay-ended', endsOn: input.endsOn }],
+            send: [
+              {
+                type: 'stay-ended',
+                payload,
+                to,
+                context: { ...d.routing },
+                causationId: ctx.causationId,
+                ...pendingDocuments(docs),
+              },
+            ],
+            summary: 'ended',
+          };
+        },
+      },
+    },
+    deadlines: {
+      'fee-deadline': {
+        title: 'Refuse a dossier whose fee is unpaid at the date given (Art. 1/2/1: annex 43 or 43bis)',
+        deadline: (state) => state.fee.request?.payBy,
+        due: (state, ctx) => feeOverdue(state.fee, ctx.today) && state.phase !== 'closed' && !state.residence,
+        decide: (state, ctx) => {
+          const docs: DecisionDocument[] = [];
+          return residenceDecided(
+            state,
+            feeRefusal(state, ctx.dossierId, ctx.today, docs),
+            ctx.causationId,
+            docs,
+          );
+        },
+      },
+      'decision-deadline': {
+        title: "Report a family member's 90-day decision deadline overrun, once (Art. 26/2 §3, 26/2/1 §3)",
+        deadline: (state) => state.decisionDeadline,
+        due: (state, ctx) => decisionDeadlineOverrun(state, ctx.today),
+        decide: (state, ctx) => ({
+          events: [{ type: 'deadline-overrun-reported', on: ctx.today }],
+          notices: [
+            {
+              kind: 'deadline',
+              type: 'decision-deadline',
+              detail: `Art. 26/2 §3: the 90-day decision deadline (${state.decisionDeadline}) is overrun`,
+            },
+          ],
+        }),
+      },
+    },
+  };
+}

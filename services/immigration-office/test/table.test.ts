@@ -1,0 +1,372 @@
+import {
+  type ApplicationSubmitted,
+  type OfficePhase,
+  type StepCommand,
+  type StepContext,
+  decideStep,
+  describeActions,
+  isRefusal,
+  owedActions,
+  stepNeeds,
+} from '@passerelle/procedure';
+import { fileURLToPath } from 'node:url';
+import { loadContracts } from '@passerelle/contracts';
+import { compileInputValidators, resolveInputSchema } from '@passerelle/service-host';
+import { describe, expect, test } from 'vitest';
+import { type OfficeDossier, automaticOfficePolicy, officeTable, openOfficeDossier } from '../src/index.js';
+
+const table = officeTable();
+const D = 'D-OFFICE-0001';
+const app = (overrides: Partial<ApplicationSubmitted> = {}): ApplicationSubmitted => ({
+  category: 'ict',
+  procedure: 'first',
+  regionId: 'region-bruxelles',
+  workplaceCommuneId: 'commune-21004',
+  residenceCommuneId: 'commune-21004',
+  consularPostId: 'post-lagos',
+  ict: { scheme: 'transfer', role: 'manager', priorIctStayInLast3Years: false },
+  adult: true,
+  applicant: {
+    familyName: 'X',
+    givenNames: 'Y',
+    birthDate: '1990-01-01',
+    nationality: 'NGA',
+    passportNumber: 'A1234567',
+  },
+  employer: { name: 'E', enterpriseNumber: '0403170701', email: 'e@example.com' },
+  requestedPeriod: { from: '2027-03-01', to: '2030-02-28' },
+  documents: {},
+  submittedAt: '2027-01-04T09:00:00Z',
+  ...overrides,
+});
+const ctx: StepContext = {
+  participant: 'immigration-office',
+  dossierId: D,
+  today: '2027-02-01',
+  causationId: 'm-1',
+};
+const from = (sender: string, type: string, payload: unknown): StepCommand => ({
+  kind: 'message',
+  type,
+  payload,
+  sender,
+});
+const actor = { clientId: 'oe-backoffice', officerId: 'agent-0193' };
+const act = (action: string, input: unknown): StepCommand => ({
+  kind: 'action',
+  action,
+  input,
+  actor,
+  stepId: `${action}:1`,
+});
+const period = { from: '2027-03-01', to: '2030-02-28' };
+const docRef = {
+  sha256: 'c'.repeat(64),
+  mediaType: 'application/json' as const,
+  size: 5,
+  objectKey: 'decisions/x.json',
+};
+const ready: OfficeDossier = {
+  ...openOfficeDossier(app(), 'portal-demo', '2027-01-04'),
+  phase: 'work-decided',
+  fee: { paidCents: 35_800, status: 'ok' },
+  work: { decision: 'granted', period },
+};
+
+describe('Immigration Office table', () => {
+  test('Art. 1/2/1 - a fee proof counts only when it reads back; short, the payment is requested from the portal and the region', () => {
+    const opened = decideStep(table, undefined, from('portal-demo', 'application-submitted', app()), ctx, {});
+    if (isRefusal(opened)) throw opened.refusal;
+    const proof = { proof: docRef, amount: { amountCents: 35_800, currency: 'EUR' } };
+    expect(stepNeeds(table, opened.state, from('portal-demo', 'fee-proof-submitted', proof), ctx)).toEqual([
+      { kind: 'document-reads-back', key: 'fee-proof', ref: docRef, slot: 'fee-proof' },
+    ]);
+    const unread = decideStep(table, opened.state, from('portal-demo', 'fee-proof-submitted', proof), ctx, {
+      'fee-proof': false,
+    });
+    if (isRefusal(unread)) throw unread.refusal;
+    expect(unread.state.fee).toMatchObject({ paidCents: 0, status: 'requested' });
+    expect(unread.send).toEqual([
+      expect.objectContaining({
+        type: 'fee-payment-requested',
+        payload: expect.objectContaining({ reason: 'not-paid' }),
+      }),
+    ]);
+  });
+
+  test("the region's messages: a work decision from another region is ERR_NOT_COMPETENT before any read; its document is checked", () => {
+    const admissible = { ...ready, phase: 'admissible' as const, work: undefined };
+    const w = { decision: 'granted', decidedOn: '2027-01-20', period, decisionDocument: docRef };
+    const other = stepNeeds(table, admissible, from('region-wallonie', 'work-authorisation-decided', w), ctx);
+    expect(isRefusal(other) && other.refusal.code).toBe('ERR_NOT_COMPETENT');
+    expect(
+      stepNeeds(table, admissible, from('region-bruxelles', 'work-authorisation-decided', w), ctx),
+    ).toEqual([
+      {
+        kind: 'decision-document',
+        ref: docRef,
+        expected: {
+          document: 'work-authorisation',
+          dossierId: D,
+          issuer: 'region-bruxelles',
+          period,
+          outcome: 'granted',
+        },
+      },
+    ]);
+    const early = stepNeeds(
+      table,
+      undefined,
+      from('region-bruxelles', 'completeness-ruled', { outcome: 'complete' }),
+      ctx,
+    );
+    expect(isRefusal(early) && early.refusal.code).toBe('ERR_DOSSIER_NOT_YET_KNOWN');
+  });
+
+  test('Art. 105/48 - a refused work authorisation ends in annex 48 by law, with or without a policy', () => {
+    const admissible = { ...ready, phase: 'admissible' as const, work: undefined };
+    const w = {
+      decision: 'refused',
+      decidedOn: '2027-01-20',
+      reason: 'labour-market',
+      decisionDocument: docRef,
+    };
+    const out = decideStep(
+      table,
+      admissible,
+      from('region-bruxelles', 'work-authorisation-decided', w),
+      ctx,
+      {},
+    );
+    if (isRefusal(out)) throw out.refusal;
+    expect(out.state).toMatchObject({ phase: 'closed', residence: { annex: '48' } });
+    expect(out.send).toEqual([
+      expect.objectContaining({
+        type: 'residence-decided',
+        to: ['region-bruxelles', 'portal-demo'],
+        causationId: 'm-1',
+      }),
+    ]);
+  });
+
+  test('Art. 105/46 - decide-residence owed once the work is granted and the fee paid; the grant goes to region, portal, post and commune', () => {
+    expect(owedActions(table, ready)).toEqual([{ action: 'decide-residence' }]);
+    const family = { ...ready, decisionDeadline: '2027-04-04' };
+    expect(owedActions(table, family)).toEqual([{ action: 'decide-residence', deadline: '2027-04-04' }]);
+    const out = decideStep(
+      table,
+      ready,
+      act('decide-residence', { decision: 'granted' }),
+      { ...ctx, causationId: null },
+      {},
+    );
+    if (isRefusal(out)) throw out.refusal;
+    expect(out.state).toMatchObject({
+      phase: 'granted',
+      residence: { annex: '46', period, visaRequired: true },
+    });
+    expect(out.state.taken).toEqual([
+      { action: 'decide-residence', stepId: 'decide-residence:1', on: '2027-02-01', by: actor },
+    ]);
+    expect(out.send).toEqual([
+      expect.objectContaining({
+        type: 'residence-decided',
+        to: ['region-bruxelles', 'portal-demo', 'post-lagos', 'commune-21004'],
+        causationId: null,
+        actor,
+      }),
+    ]);
+    expect(owedActions(table, out.state)).toEqual([]);
+  });
+
+  test('Art. 105/46 - decide-residence out of sequence: fee unpaid, before the work decision, twice, closed, unknown', () => {
+    const grant = act('decide-residence', { decision: 'granted' });
+    const unpaid = decideStep(table, { ...ready, fee: { paidCents: 0, status: 'none' } }, grant, ctx, {});
+    expect(isRefusal(unpaid) && unpaid.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    const codes = (['submitted', 'granted', 'visa-issued', 'closed'] as OfficePhase[]).map((phase) => {
+      const out = decideStep(table, { ...ready, phase }, grant, ctx, {});
+      return isRefusal(out) ? out.refusal.code : 'decided';
+    });
+    expect(codes).toEqual([
+      'ERR_OUT_OF_SEQUENCE',
+      'ERR_DUPLICATE_DECISION',
+      'ERR_DUPLICATE_DECISION',
+      'ERR_DOSSIER_CLOSED',
+    ]);
+    const none = decideStep(table, undefined, grant, ctx, {});
+    expect(isRefusal(none) && none.refusal.code).toBe('ERR_UNKNOWN_DOSSIER');
+  });
+
+  test('policy - automaticOfficePolicy grants in the step that completes the dossier; without it the dossier waits', () => {
+    const waiting = { ...ready, phase: 'admissible' as const, work: undefined };
+    const w = { decision: 'granted', decidedOn: '2027-01-20', period, decisionDocument: docRef };
+    const without = decideStep(
+      table,
+      waiting,
+      from('region-bruxelles', 'work-authorisation-decided', w),
+      ctx,
+      {},
+    );
+    expect(!isRefusal(without) && without.state.phase).toBe('work-decided');
+    const auto = decideStep(
+      table,
+      waiting,
+      from('region-bruxelles', 'work-authorisation-decided', w),
+      ctx,
+      {},
+      automaticOfficePolicy,
+    );
+    if (isRefusal(auto)) throw auto.refusal;
+    expect(auto.state.phase).toBe('granted');
+    expect(auto.send).toEqual([expect.objectContaining({ type: 'residence-decided', causationId: 'm-1' })]);
+  });
+
+  test('Art. 105/54 - end-stay: the annex 52 to region, portal and commune; refused before the grant or once closed', () => {
+    const granted = { ...ready, phase: 'permit-issued' as const };
+    const input = { reason: 'work-authorisation-withdrawn', endsOn: '2027-09-30' };
+    const out = decideStep(table, granted, act('end-stay', input), ctx, {});
+    if (isRefusal(out)) throw out.refusal;
+    expect(out.state).toMatchObject({ phase: 'closed', stayEndsOn: '2027-09-30', closedBecause: 'annex-52' });
+    expect(out.send).toEqual([
+      expect.objectContaining({
+        type: 'stay-ended',
+        to: ['region-bruxelles', 'portal-demo', 'commune-21004'],
+      }),
+    ]);
+    const early = decideStep(table, ready, act('end-stay', input), ctx, {});
+    expect(isRefusal(early) && early.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    const closed = decideStep(table, out.state, act('end-stay', input), ctx, {});
+    expect(isRefusal(closed) && closed.refusal.code).toBe('ERR_DOSSIER_CLOSED');
+  });
+
+  test('Art. 1/2/1, 26/2 §3 - the deadline steps: annex 43 when the fee is unpaid at the date; the overrun reported once', () => {
+    const requested = {
+      ...ready,
+      phase: 'admissible' as const,
+      work: undefined,
+      fee: {
+        paidCents: 0,
+        status: 'requested' as const,
+        request: {
+          reason: 'not-paid' as const,
+          amountDue: { amountCents: 35_800, currency: 'EUR' as const },
+          requestedOn: '2027-01-04',
+          payBy: '2027-01-25',
+        },
+      },
+    };
+    const fee = { kind: 'deadline', deadline: 'fee-deadline' } as const;
+    expect(table.deadlines['fee-deadline']!.deadline(requested)).toBe('2027-01-25');
+    const onTime = decideStep(table, requested, fee, { ...ctx, today: '2027-01-25' }, {});
+    expect(!isRefusal(onTime) && onTime.decided).toBe(false);
+    const late = decideStep(table, requested, fee, { ...ctx, today: '2027-01-26', causationId: null }, {});
+    if (isRefusal(late)) throw late.refusal;
+    expect(late.state).toMatchObject({ phase: 'closed', residence: { annex: '43' } });
+
+    const family = {
+      ...requested,
+      fee: { paidCents: 0, status: 'none' as const },
+      decisionDeadline: '2027-04-04',
+    };
+    const overrun = decideStep(
+      table,
+      family,
+      { kind: 'deadline', deadline: 'decision-deadline' },
+      { ...ctx, today: '2027-04-05' },
+      {},
+    );
+    if (isRefusal(overrun)) throw overrun.refusal;
+    expect(overrun.notices).toEqual([
+      expect.objectContaining({ kind: 'deadline', type: 'decision-deadline' }),
+    ]);
+    const again = decideStep(
+      table,
+      overrun.state,
+      { kind: 'deadline', deadline: 'decision-deadline' },
+      { ...ctx, today: '2027-04-06' },
+      {},
+    );
+    expect(!isRefusal(again) && again.decided).toBe(false);
+  });
+
+  test('no legal input makes a rule throw: every schema-valid action input in every phase decides or refuses', () => {
+    const inputs: [string, unknown][] = [
+      ['decide-residence', { decision: 'granted' }],
+      ...[
+        'conditions-not-met',
+        'public-order',
+        'public-health',
+        'fraud',
+        'work-authorisation-refused',
+        'other',
+      ].map((reason): [string, unknown] => ['decide-residence', { decision: 'refused', reason }]),
+      ['end-stay', { reason: 'fraud', endsOn: '2027-02-01' }],
+      ['end-stay', { reason: 'other', endsOn: '1970-01-01' }],
+    ];
+    const trainee = { ...ready, ictRole: 'trainee' as const, firstMemberStatePermitValidUntil: '2027-01-01' };
+    const refusedWork = { ...ready, work: { decision: 'refused' as const, reason: 'labour-market' } };
+    const phases: (OfficePhase | undefined)[] = [
+      undefined,
+      'submitted',
+      'admissible',
+      'work-decided',
+      'granted',
+      'visa-issued',
+      'arrived',
+      'permit-issued',
+      'closed',
+    ];
+    for (const phase of phases) {
+      for (const base of [ready, trainee, refusedWork]) {
+        for (const [action, input] of inputs) {
+          expect(() =>
+            decideStep(
+              table,
+              phase ? { ...base, phase } : undefined,
+              act(action, input),
+              ctx,
+              {},
+              automaticOfficePolicy,
+            ),
+          ).not.toThrow();
+        }
+      }
+    }
+  });
+
+  test('actions - decide-residence and end-stay are described with the phases allowing them', () => {
+    expect(describeActions(table).map((a) => [a.name, a.allowedIn, a.sends])).toEqual([
+      ['decide-residence', ['admissible', 'work-decided'], ['residence-decided']],
+      ['end-stay', ['granted', 'visa-issued', 'arrived', 'permit-issued'], ['stay-ended']],
+    ]);
+  });
+  test("inputs - each action's input schema resolves against the message schemas and validates what a back office sends", async () => {
+    const contracts = await loadContracts({ root: fileURLToPath(new URL('../../..', import.meta.url)) });
+    const inputs = new Map(
+      Object.entries(table.actions).map(([name, a]) => [name, resolveInputSchema(contracts, a.input, name)]),
+    );
+    // only whole shared definitions are left as references (what OpenAPI bundling rewrites)
+    for (const schema of inputs.values()) {
+      for (const ref of JSON.stringify(schema).match(/"\$ref":"[^"]*"/g) ?? []) {
+        expect(ref).toMatch(/defs\/common\.v1\.json#\/\$defs\/[A-Za-z]+"$/);
+      }
+    }
+    const validators = compileInputValidators(contracts, inputs);
+    validators.get('decide-residence')!({ decision: 'refused', reason: 'public-order' });
+    validators.get('end-stay')!({ reason: 'fraud', endsOn: '2027-09-30' });
+    for (const [action, bad] of [
+      ['decide-residence', { decision: 'refused', reason: 'x' }],
+      ['end-stay', { reason: 'other', endsOn: 'JANSSENS Marie' }],
+      ['end-stay', { reason: 'other' }],
+    ] as const) {
+      let err: Error | undefined;
+      try {
+        validators.get(action)!(bad);
+      } catch (e) {
+        err = e as Error;
+      }
+      expect(err).toMatchObject({ code: 'ERR_ACTION_INPUT_INVALID' });
+      expect(err!.message).not.toContain('JANSSENS');
+    }
+  });
+});

@@ -1,0 +1,321 @@
+import {
+  type ApplicationSubmitted,
+  type RegionPhase,
+  type StepCommand,
+  type StepContext,
+  decideStep,
+  describeActions,
+  isRefusal,
+  owedActions,
+  stepNeeds,
+} from '@passerelle/procedure';
+import { fileURLToPath } from 'node:url';
+import { loadContracts } from '@passerelle/contracts';
+import { compileInputValidators, resolveInputSchema } from '@passerelle/service-host';
+import { describe, expect, test } from 'vitest';
+import { type RegionDossier, automaticRegionPolicy, openDossier, regionTable } from '../src/index.js';
+
+const table = regionTable();
+const ref = (n: number) => ({
+  sha256: String(n).repeat(64).slice(0, 64),
+  mediaType: 'application/pdf' as const,
+  size: 10,
+  objectKey: `d/${n}`,
+});
+const app: ApplicationSubmitted = {
+  category: 'ict',
+  procedure: 'first',
+  regionId: 'region-bruxelles',
+  workplaceCommuneId: 'commune-21004',
+  consularPostId: 'post-lagos',
+  ict: { scheme: 'transfer', role: 'manager', priorIctStayInLast3Years: false },
+  adult: true,
+  applicant: {
+    familyName: 'X',
+    givenNames: 'Y',
+    birthDate: '1990-01-01',
+    nationality: 'NGA',
+    passportNumber: 'A1234567',
+  },
+  employer: { name: 'E', enterpriseNumber: '0403170701', email: 'e@example.com' },
+  requestedPeriod: { from: '2027-03-01', to: '2031-03-01' },
+  documents: {
+    passportCopy: ref(1),
+    employmentContract: ref(2),
+    healthInsurance: { form: 'insurer', document: ref(3) },
+    medicalCertificate: ref(4),
+    criminalRecord: ref(5),
+  },
+  submittedAt: '2027-01-04T09:00:00Z',
+};
+const D = 'D-REGION-0001';
+const ctx: StepContext = {
+  participant: 'region-bruxelles',
+  dossierId: D,
+  today: '2027-01-04',
+  causationId: 'm-1',
+};
+const message = (type: string, payload: unknown): StepCommand => ({
+  kind: 'message',
+  type,
+  payload,
+  sender: 'portal-demo',
+});
+const allRead = {
+  'slot:passportCopy': true,
+  'slot:employmentContract': true,
+  'slot:healthInsurance': true,
+  'slot:medicalCertificate': true,
+  'slot:criminalRecord': true,
+};
+const actor = { clientId: 'backoffice-bxl', officerId: 'officer-42' };
+const decideWork = (input: unknown): StepCommand => ({
+  kind: 'action',
+  action: 'decide-work',
+  input,
+  actor,
+  stepId: 'decide-work:1',
+});
+const admissible: RegionDossier = {
+  ...openDossier(app, 'region-bruxelles', 'portal-demo', '2027-01-04'),
+  phase: 'admissible',
+  feeProof: true,
+};
+
+describe('regional authority table', () => {
+  test('Art. 105/45 §2 - an application needs each filled slot read back; a slot that does not read back is missing', () => {
+    expect(stepNeeds(table, undefined, message('application-submitted', app), ctx)).toEqual(
+      ['passportCopy', 'employmentContract', 'healthInsurance', 'medicalCertificate', 'criminalRecord'].map(
+        (slot): unknown =>
+          expect.objectContaining({ kind: 'document-reads-back', key: `slot:${slot}`, slot }),
+      ),
+    );
+    const out = decideStep(table, undefined, message('application-submitted', app), ctx, {
+      ...allRead,
+      'slot:passportCopy': false,
+    });
+    if (isRefusal(out)) throw out.refusal;
+    expect(out.state).toMatchObject({ phase: 'received', feeProof: false });
+    expect(out.state.documents).not.toContain('passportCopy');
+    expect(out.send).toEqual([]); // the fee proof may still come: no ruling yet
+  });
+
+  test('agreement - with the fee proof the ruling follows at once: complete, with the admissibility document, caused by the message', () => {
+    const opened = decideStep(table, undefined, message('application-submitted', app), ctx, allRead);
+    if (isRefusal(opened)) throw opened.refusal;
+    const out = decideStep(
+      table,
+      opened.state,
+      message('fee-proof-submitted', { proof: ref(9) }),
+      { ...ctx, causationId: 'm-2' },
+      { 'fee-proof': true },
+    );
+    if (isRefusal(out)) throw out.refusal;
+    expect(out.state.phase).toBe('admissible');
+    expect(out.send).toEqual([
+      expect.objectContaining({
+        type: 'completeness-ruled',
+        payload: expect.objectContaining({ outcome: 'complete' }),
+        causationId: 'm-2',
+        documents: [
+          expect.objectContaining({ objectKey: expect.stringMatching(/^decisions\/region-bruxelles\//) }),
+        ],
+      }),
+    ]);
+    // no policy: the work authorisation is owed, left to a case officer
+    expect(owedActions(table, out.state)).toEqual([{ action: 'decide-work' }]);
+  });
+
+  test('policy - automaticRegionPolicy decides the work in the same step, capped at 3 years for a manager', () => {
+    const out = decideStep(
+      table,
+      { ...admissible, phase: 'received', feeProof: false },
+      message('fee-proof-submitted', { proof: ref(9) }),
+      ctx,
+      { 'fee-proof': true },
+      automaticRegionPolicy,
+    );
+    if (isRefusal(out)) throw out.refusal;
+    expect(out.state).toMatchObject({
+      phase: 'work-decided',
+      work: { decision: 'granted', period: { to: '2030-02-28' } },
+    });
+    expect(out.send.map((m) => m.type)).toEqual(['completeness-ruled', 'work-authorisation-decided']);
+    expect(out.state.taken).toEqual([expect.objectContaining({ action: 'decide-work', automatic: true })]);
+  });
+
+  test('Art. 105/46 §2 - decide-work in an admissible dossier: the decision and its document, who decided recorded', () => {
+    const out = decideStep(
+      table,
+      admissible,
+      decideWork({ decision: 'refused', reason: 'labour-market' }),
+      { ...ctx, causationId: null },
+      {},
+    );
+    if (isRefusal(out)) throw out.refusal;
+    expect(out.state).toMatchObject({
+      phase: 'work-decided',
+      work: { decision: 'refused', reason: 'labour-market' },
+    });
+    expect(out.state.taken).toEqual([
+      { action: 'decide-work', stepId: 'decide-work:1', on: '2027-01-04', by: actor },
+    ]);
+    expect(out.send).toEqual([
+      expect.objectContaining({
+        type: 'work-authorisation-decided',
+        payload: expect.objectContaining({ decision: 'refused', reason: 'labour-market' }),
+        causationId: null,
+        actor,
+      }),
+    ]);
+    expect(out.summary).toBe('refused');
+  });
+
+  test('Art. 105/46 §2 - decide-work out of sequence: before admissibility, twice, unknown or closed dossier, a period nothing lawful is left of', () => {
+    const grant = decideWork({ decision: 'granted', period: { from: '2027-03-01', to: '2028-01-01' } });
+    const codes = (['received', 'awaiting-items', 'work-decided', 'granted', 'closed'] as RegionPhase[]).map(
+      (phase) => {
+        const out = decideStep(table, { ...admissible, phase }, grant, ctx, {});
+        return isRefusal(out) ? out.refusal.code : 'decided';
+      },
+    );
+    expect(codes).toEqual([
+      'ERR_OUT_OF_SEQUENCE',
+      'ERR_OUT_OF_SEQUENCE',
+      'ERR_DUPLICATE_DECISION',
+      'ERR_DUPLICATE_DECISION',
+      'ERR_DOSSIER_CLOSED',
+    ]);
+    const none = decideStep(table, undefined, grant, ctx, {});
+    expect(isRefusal(none) && none.refusal.code).toBe('ERR_UNKNOWN_DOSSIER');
+    const backwards = decideStep(
+      table,
+      admissible,
+      decideWork({ decision: 'granted', period: { from: '2027-03-01', to: '2027-02-01' } }),
+      ctx,
+      {},
+    );
+    expect(isRefusal(backwards) && backwards.refusal.code).toBe('ERR_PERIOD_INVALID');
+  });
+
+  test('Art. 105/45 §2 - the review deadline: not due before the review day, then the items are asked for, then inadmissible', () => {
+    const waiting = { ...admissible, phase: 'received' as const, feeProof: false };
+    const review = { kind: 'deadline', deadline: 'review' } as const;
+    const early = decideStep(table, waiting, review, { ...ctx, today: '2027-01-05' }, {});
+    expect(!isRefusal(early) && early.decided).toBe(false);
+    const asked = decideStep(table, waiting, review, { ...ctx, today: '2027-01-06', causationId: null }, {});
+    if (isRefusal(asked)) throw asked.refusal;
+    expect(asked.state).toMatchObject({
+      phase: 'awaiting-items',
+      missing: ['fee-proof'],
+      respondBy: '2027-01-27',
+    });
+    expect(table.deadlines['review']!.deadline(asked.state)).toBe('2027-01-27');
+    const late = decideStep(table, asked.state, review, { ...ctx, today: '2027-01-28' }, {});
+    if (isRefusal(late)) throw late.refusal;
+    expect(late.state).toMatchObject({ phase: 'closed', closedBecause: 'inadmissible:fee-proof-missing' });
+  });
+
+  test("messages - the other bodies' messages follow the dossier; one out of sequence is refused", () => {
+    const granted = decideStep(
+      table,
+      { ...admissible, phase: 'work-decided' },
+      message('residence-decided', { annex: '46' }),
+      ctx,
+      {},
+    );
+    expect(!isRefusal(granted) && granted.state.phase).toBe('granted');
+    const permit = decideStep(
+      table,
+      { ...admissible, phase: 'granted' },
+      message('permit-issued', {}),
+      ctx,
+      {},
+    );
+    expect(!isRefusal(permit) && permit.state.phase).toBe('permit-issued');
+    const early = decideStep(table, admissible, message('permit-issued', {}), ctx, {});
+    expect(isRefusal(early) && early.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    const unknown = stepNeeds(table, undefined, message('fee-payment-requested', {}), ctx);
+    expect(isRefusal(unknown) && unknown.refusal.code).toBe('ERR_DOSSIER_NOT_YET_KNOWN');
+  });
+
+  test('no legal input makes a rule throw: every schema-valid decide-work input in every phase decides or refuses', () => {
+    const inputs = [
+      { decision: 'granted', period: { from: '2027-03-01', to: '2031-03-01' } },
+      { decision: 'granted', period: { from: '2027-03-01', to: '2027-03-01' } },
+      { decision: 'granted', period: { from: '2031-03-01', to: '2027-03-01' } },
+      { decision: 'granted', period: { from: '2024-02-29', to: '2099-12-31' } },
+      ...['conditions-not-met', 'labour-market', 'employer-excluded', 'other'].map((reason) => ({
+        decision: 'refused',
+        reason,
+      })),
+    ];
+    const phases: (RegionPhase | undefined)[] = [
+      undefined,
+      'received',
+      'awaiting-items',
+      'admissible',
+      'work-decided',
+      'granted',
+      'permit-issued',
+      'closed',
+    ];
+    const mobility = {
+      ...admissible,
+      firstMemberStatePermitValidUntil: '2027-01-31',
+      ictRole: 'trainee' as const,
+    };
+    for (const phase of phases) {
+      for (const base of [admissible, mobility]) {
+        for (const input of inputs) {
+          const state = phase ? { ...base, phase } : undefined;
+          expect(() =>
+            decideStep(table, state, decideWork(input), ctx, {}, automaticRegionPolicy),
+          ).not.toThrow();
+        }
+      }
+    }
+  });
+
+  test('actions - decide-work is described with its input, the phase allowing it and what it sends', () => {
+    expect(describeActions(table)).toEqual([
+      expect.objectContaining({
+        name: 'decide-work',
+        allowedIn: ['admissible'],
+        opens: false,
+        sends: ['work-authorisation-decided'],
+      }),
+    ]);
+  });
+  test("inputs - each action's input schema resolves against the message schemas and validates what a back office sends", async () => {
+    const contracts = await loadContracts({ root: fileURLToPath(new URL('../../..', import.meta.url)) });
+    const inputs = new Map(
+      Object.entries(table.actions).map(([name, a]) => [name, resolveInputSchema(contracts, a.input, name)]),
+    );
+    // only whole shared definitions are left as references (what OpenAPI bundling rewrites)
+    for (const schema of inputs.values()) {
+      for (const ref of JSON.stringify(schema).match(/"\$ref":"[^"]*"/g) ?? []) {
+        expect(ref).toMatch(/defs\/common\.v1\.json#\/\$defs\/[A-Za-z]+"$/);
+      }
+    }
+    const validators = compileInputValidators(contracts, inputs);
+    const check = validators.get('decide-work')!;
+    check({ decision: 'refused', reason: 'labour-market' });
+    check({ decision: 'granted', period: { from: '2027-03-01', to: '2028-02-29' } });
+    for (const bad of [
+      { decision: 'refused', reason: 'JANSSENS' },
+      { decision: 'granted', period: { from: '2027-02-30', to: '2028-01-01' } },
+      { decision: 'granted' },
+    ]) {
+      expect(() => check(bad)).toThrow(expect.objectContaining({ code: 'ERR_ACTION_INPUT_INVALID' }));
+    }
+    // the reasons are the message schema's
+    const work = contracts.schemas().find((s) => s.type === 'work-authorisation-decided')!.schema as {
+      oneOf: { properties: { reason?: unknown } }[];
+    };
+    expect(
+      (inputs.get('decide-work') as { oneOf: { properties: { reason?: unknown } }[] }).oneOf[1]!.properties
+        .reason,
+    ).toEqual(work.oneOf[1]!.properties.reason);
+  });
+});
