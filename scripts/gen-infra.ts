@@ -1,36 +1,28 @@
 /**
  * Generates the secured nats-server configuration from the exchange agreement (`pnpm gen:infra`):
- * - infra/nats/permissions.conf: one permission set per participant of infra/participants.json — the
- *   contract's allow-lists (infra/permissions/<kind>.json) plus the runtime subjects of its own consumers
- *   and buckets, deny by default;
- * - infra/nats/secure.conf: TLS (mutual), limits, one account holding every identity (nkeys), the system
- *   account — never a bare `authorization {}` block (CVE-2023-47090 on 2.9.10);
+ * - infra/nats/accounts.json: the account design (scripts/accounts.ts) — what the EXCHANGE account exports,
+ *   and for each participant of infra/participants.json its account's imports (the contract's allow-lists,
+ *   infra/permissions/<kind>.json), exports, its service user's permissions and the buckets it holds;
+ * - infra/nats/secure.conf: TLS (mutual), limits, operator mode (operator JWT, system account, full
+ *   account resolver) — no account or user is defined in the configuration itself;
  * - infra/nats/single.conf and infra/nats/cluster-n{1,2,3}.conf: a single node and a 3-node JetStream
  *   cluster on loopback.
- * Secrets never enter these files: nats-server resolves `$PEX_*` references from its environment (public
- * nkeys, TLS file paths, store folder), which scripts/secure-exchange.ts sets. A test
- * (test/security/gen-infra.test.ts) fails when a committed output is not current.
+ * Secrets never enter these files: nats-server resolves `$PEX_*` references from its environment (the
+ * operator JWT, the system account's public key, the resolver folder, TLS file paths, store folder), which
+ * scripts/secure-exchange.ts sets. A test (test/security/gen-infra.test.ts) fails when a committed output
+ * is not current.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import {
-  type Contracts,
-  type NatsPermissions,
-  loadContracts,
-  natsPermissionsFor,
-} from '@passerelle/contracts';
+import { loadContracts } from '@passerelle/contracts';
 import { participantKind } from '@passerelle/directory';
-import { dossierBucketName, httpIdempotencyBucketName } from '../services/portal/src/index.js';
+import { accountPlan, inboxPrefixOf } from './accounts.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /** File listing the participants of the deployment. */
 export const PARTICIPANTS_FILE = 'infra/participants.json';
-
-/** Account of every exchange identity; the system account holds only the monitoring identity. */
-export const EXCHANGE_ACCOUNT = 'PASSERELLE';
-export const SYSTEM_ACCOUNT = 'SYS';
 
 /** Identity names beside the participants: the operator provisions, the system user monitors. */
 export const OPERATOR_IDENTITY = 'operator';
@@ -55,107 +47,7 @@ export const CLUSTER_ROUTE_PORTS = [6222, 6223, 6224] as const;
 /** Monitoring ports of the cluster nodes, on loopback only (metrics scrapers and readiness checks). */
 export const CLUSTER_MONITOR_PORTS = [8222, 8223, 8224] as const;
 
-/** Environment variable holding the public nkey of an identity (`commune-21004` → `PEX_NKEY_COMMUNE_21004`). */
-export function nkeyEnvName(identity: string): string {
-  return `PEX_NKEY_${identity.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
-}
-
-/** Config variable holding a participant's permission set. */
-function permissionVar(id: string): string {
-  return `PEX_PERM_${id.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
-}
-
-/** The private inbox prefix of a participant: replies to its requests travel only there. */
-export function inboxPrefixOf(participant: string): string {
-  return `_INBOX_${participant}`;
-}
-
-/** What a client uses to read one stream: info, direct and stored gets, ordered consumers, flow control. */
-function readSubjects(stream: string): string[] {
-  return [
-    `$JS.API.STREAM.INFO.${stream}`,
-    `$JS.API.STREAM.MSG.GET.${stream}`,
-    `$JS.API.DIRECT.GET.${stream}`,
-    `$JS.API.DIRECT.GET.${stream}.>`,
-    `$JS.API.CONSUMER.CREATE.${stream}`,
-    `$JS.API.CONSUMER.CREATE.${stream}.>`,
-    `$JS.API.CONSUMER.INFO.${stream}.>`,
-    `$JS.API.CONSUMER.DELETE.${stream}.>`,
-    `$JS.FC.${stream}.>`,
-  ];
-}
-
-/** Subjects the KV client uses on one bucket: read, write, watch/keys through an ordered consumer. */
-function bucketSubjects(bucket: string, write: boolean): string[] {
-  return [...(write ? [`$KV.${bucket}.>`] : []), ...readSubjects(`KV_${bucket}`)];
-}
-
-/**
- * Subjects the object store client uses on one bucket: reads (info, metadata, an ordered consumer over the
- * chunks), and to write, chunks and metadata under `$O.<bucket>` and the purge of a replaced object's old
- * chunks (`put` over an existing name). The purge right covers the whole bucket: participants sharing a
- * bucket for writing trust each other with it.
- */
-function objectStoreSubjects(bucket: string, write: boolean): string[] {
-  return [
-    ...(write ? [`$O.${bucket}.>`, `$JS.API.STREAM.PURGE.OBJ_${bucket}`] : []),
-    ...readSubjects(`OBJ_${bucket}`),
-  ];
-}
-
-/**
- * A participant's permissions on the secured server: the contract's allow-lists, plus what the runtime
- * needs — JetStream account info (the client checks the API), its idempotency and outbox buckets, its
- * service state bucket `svc-<id>` and the buckets its kind's service keeps (`serviceBuckets`, shared by the
- * participants one service instance hosts), the object stores it writes (`objectStores`: decision documents,
- * the portal's uploads) and those it only reads (`objectStoresRead`: the documents whose references reach
- * an administration inside its payloads; each is encrypted under a key only those payloads carry),
- * read-only access to the signed `directory` bucket (entries are anchor-signed, so reading them reveals
- * nothing private), and for the auditor the LEDGER reads of its writer. Subscriptions: only its private
- * inbox prefix. Everything else is denied.
- */
-export function participantPermissions(
-  contracts: Contracts,
-  id: string,
-  serviceBuckets: readonly string[] = [],
-  objectStores: readonly string[] = [],
-  objectStoresRead: readonly string[] = [],
-): NatsPermissions {
-  const base = natsPermissionsFor(contracts, id);
-  // the contract's allow-lists already leave consumer creation on EXCHANGE to the operator
-  const publish = new Set(base.publish.allow);
-  publish.add('$JS.API.INFO');
-  // a portal keeps its dossiers and its HTTP idempotency records in buckets of its own
-  const ownBuckets =
-    participantKind(id) === 'portal' ? [dossierBucketName(id), httpIdempotencyBucketName(id)] : [];
-  for (const bucket of [
-    `pex-idem-${id}`,
-    `pex-outbox-${id}`,
-    `svc-${id}`,
-    ...ownBuckets,
-    ...serviceBuckets,
-  ]) {
-    for (const s of bucketSubjects(bucket, true)) publish.add(s);
-  }
-  for (const bucket of objectStores) for (const s of objectStoreSubjects(bucket, true)) publish.add(s);
-  for (const bucket of objectStoresRead) for (const s of objectStoreSubjects(bucket, false)) publish.add(s);
-  for (const s of bucketSubjects('directory', false)) publish.add(s);
-  if (participantKind(id) === 'auditor') {
-    for (const s of [
-      // the viewer shows how many inputs the auditor refused (its own subject in DEADLETTER)
-      '$JS.API.STREAM.INFO.DEADLETTER',
-      '$JS.API.STREAM.INFO.LEDGER',
-      '$JS.API.STREAM.MSG.GET.LEDGER',
-      '$JS.API.DIRECT.GET.LEDGER',
-      '$JS.API.DIRECT.GET.LEDGER.>',
-    ])
-      publish.add(s);
-  }
-  return {
-    publish: { allow: [...publish] },
-    subscribe: { allow: [`${inboxPrefixOf(id)}.>`] },
-  };
-}
+export { inboxPrefixOf };
 
 /** A map of participant kind to bucket names from infra/participants.json (`serviceBuckets`, `objectStores`, `objectStoresRead`). */
 function readBucketsByKind(
@@ -212,56 +104,10 @@ const HEADER = (what: string): string =>
     '',
   ].join('\n');
 
-function list(items: readonly string[], indent: string): string {
-  return items.map((s) => `${indent}  ${JSON.stringify(s)}`).join(',\n');
-}
-
-function renderPermissions(
-  contracts: Contracts,
-  ids: readonly string[],
-  serviceBuckets: Record<string, string[]>,
-  objectStores: Record<string, string[]>,
-  objectStoresRead: Record<string, string[]>,
-): string {
-  const blocks = ids.map((id) => {
-    const kind = participantKind(id);
-    const p = participantPermissions(
-      contracts,
-      id,
-      serviceBuckets[kind] ?? [],
-      objectStores[kind] ?? [],
-      objectStoresRead[kind] ?? [],
-    );
-    return [
-      `# ${id} (${participantKind(id)})`,
-      `${permissionVar(id)} = {`,
-      '  publish: {',
-      '    allow: [',
-      list(p.publish.allow, '    '),
-      '    ]',
-      '  }',
-      '  subscribe: {',
-      '    allow: [',
-      list(p.subscribe.allow, '    '),
-      '    ]',
-      '  }',
-      '}',
-    ].join('\n');
-  });
-  return (
-    HEADER('Per-participant permissions: publish and subscribe allow-lists, deny by default.') +
-    blocks.join('\n\n') +
-    '\n'
-  );
-}
-
-function renderSecure(ids: readonly string[]): string {
-  const users = ids.map((id) => `      { nkey: $${nkeyEnvName(id)}, permissions: $${permissionVar(id)} }`);
+function renderSecure(): string {
   return (
     HEADER('Authentication, TLS and limits of every Passerelle server (included by the node configs).') +
     [
-      'include "./permissions.conf"',
-      '',
       '# Mutual TLS: the server presents a certificate of the Passerelle CA and requires one from every',
       '# client. No plain-text listener exists (no allow_non_tls).',
       'tls {',
@@ -280,27 +126,20 @@ function renderSecure(ids: readonly string[]): string {
       'max_control_line: 4096',
       'write_deadline: "10s"',
       '',
-      '# One account for the exchange: each identity is an nkey (challenge-signed, no shared secret on the',
-      '# server) with its own permission set and private inbox prefix. The operator provisions streams,',
-      '# consumers and buckets; the system identity only monitors. No `authorization {}` block exists.',
-      'accounts {',
-      `  ${EXCHANGE_ACCOUNT} {`,
-      '    jetstream: {',
-      '      max_memory: 268435456',
-      '      max_file: 10737418240',
-      '      max_streams: 256',
-      '      max_consumers: 1024',
-      '    }',
-      '    users: [',
-      `      { nkey: $${nkeyEnvName(OPERATOR_IDENTITY)} }`,
-      ...users,
-      '    ]',
-      '  }',
-      `  ${SYSTEM_ACCOUNT} {`,
-      `    users: [ { nkey: $${nkeyEnvName(SYSTEM_IDENTITY)} } ]`,
-      '  }',
+      '# Decentralised authentication: the operator JWT is the only trust root; every account (the system',
+      '# account, EXCHANGE, one per participant) is a JWT the operator signed, every identity a user JWT its',
+      '# account signed (infra/nats/accounts.json says what each account imports and each user may do).',
+      '# The full resolver keeps the account JWTs in its folder and takes updates pushed by the operator',
+      '# ($SYS.REQ.CLAIMS.UPDATE) without a restart. Public keys and JWTs come from the environment',
+      '# (scripts/secure-exchange.ts); no secret is in this file.',
+      'operator: $PEX_OPERATOR_JWT',
+      'system_account: $PEX_SYSTEM_ACCOUNT',
+      'resolver: {',
+      '  type: full',
+      '  dir: $PEX_RESOLVER_DIR',
+      '  allow_delete: false',
+      '  interval: "2m"',
       '}',
-      `system_account: ${SYSTEM_ACCOUNT}`,
       '',
     ].join('\n')
   );
@@ -357,17 +196,26 @@ export async function renderInfraOutputs(root = ROOT): Promise<Map<string, strin
   const contracts = await loadContracts({ root });
   const ids = readParticipants(root);
   const out = new Map<string, string>();
-  out.set(
-    'infra/nats/permissions.conf',
-    renderPermissions(
-      contracts,
-      ids,
-      readServiceBuckets(root),
-      readObjectStores(root),
-      readObjectStoresRead(root),
-    ),
+  const plan = accountPlan(
+    contracts,
+    ids,
+    readServiceBuckets(root),
+    readObjectStores(root),
+    readObjectStoresRead(root),
   );
-  out.set('infra/nats/secure.conf', renderSecure(ids));
+  out.set(
+    'infra/nats/accounts.json',
+    JSON.stringify(
+      {
+        $comment:
+          "Generated by scripts/gen-infra.ts from contracts/exchange.yaml and infra/participants.json (pnpm gen:infra). Do not edit. What the EXCHANGE account exports, and for every participant account: its imports, its exports, its service user's permissions and what the operator provisions in it. scripts/secure-exchange.ts signs it into account and user JWTs.",
+        ...plan,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  out.set('infra/nats/secure.conf', renderSecure());
   out.set('infra/nats/single.conf', renderSingle());
   for (let i = 0; i < 3; i++) out.set(`infra/nats/cluster-n${i + 1}.conf`, renderClusterNode(i));
   return out;

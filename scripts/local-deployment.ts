@@ -25,7 +25,7 @@ import {
   writeParticipantKeys,
 } from '@passerelle/directory';
 import { type ParticipantKeys, generateParticipantKeys, toPublicJwk } from '@passerelle/envelope';
-import { createLogger } from '@passerelle/exchange';
+import { type AccountSettings, createLogger } from '@passerelle/exchange';
 import { createPortalLogger, createPortalService, hashToken } from '../services/portal/src/index.js';
 import { startAuditor } from './start-auditor.js';
 
@@ -76,6 +76,8 @@ export type ServiceFactory = (config: {
   servers: string;
   /** On a secured server: each hosted id's connection settings (its credentials file). */
   connectionFor?: (participant: string) => Omit<ConnectionOptions, 'servers'> | undefined;
+  /** On a secured server: how each hosted id's own account reaches the shared streams and others' stores. */
+  accountsFor?: (participant: string) => AccountSettings | undefined;
   provision?: boolean;
   logger: ReturnType<typeof createLogger>;
   onEvent: (e: ServiceEventLike) => void;
@@ -186,6 +188,8 @@ export interface StackOptions {
   portalPort: number;
   /** On a secured server: each participant's connection settings; everyone then runs with `provision: false`. */
   connectionFor?: (participant: string) => Omit<ConnectionOptions, 'servers'> | undefined;
+  /** On a secured server: each participant's account settings (its credentials file). */
+  accountsFor?: (participant: string) => AccountSettings | undefined;
   /** What started so far, in order, for the launcher to close (filled as they start, failure or not). */
   running: Closable[];
   /** Where service events are printed (rejections, deadlines). */
@@ -208,7 +212,11 @@ export interface Stack {
 /** Starts the administrations' services, the auditor and the portal, each hosted id on its own connection. */
 export async function startStack(o: StackOptions): Promise<Stack> {
   const secured = o.connectionFor
-    ? { connectionFor: o.connectionFor, provision: false as const }
+    ? {
+        connectionFor: o.connectionFor,
+        ...(o.accountsFor ? { accountsFor: o.accountsFor } : {}),
+        provision: false as const,
+      }
     : ({} as Record<string, never>);
   const services: Record<string, Closable> = {};
   const missing: string[] = [];
@@ -266,6 +274,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     contracts: o.contracts,
     servers: o.servers,
     ...(portalConnection ? { connection: portalConnection, provision: false } : {}),
+    ...(o.accountsFor?.(PORTAL) ? { exchangeApiPrefix: o.accountsFor(PORTAL)!.exchangeApiPrefix } : {}),
     integrators: [{ name: 'demo-employer', tokenSha256: hashToken(token) }],
     logger: createPortalLogger({ level: o.logLevel }),
   });

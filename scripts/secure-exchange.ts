@@ -1,33 +1,47 @@
 /**
- * The secured exchange: identities, TLS material, credentials files and secured nats-servers, from the
- * configuration that scripts/gen-infra.ts generates under infra/nats/. Used by `pnpm start --secure`, the
- * security and fault tests, and the soak benchmark.
+ * The secured exchange: keys, account and user JWTs, TLS material, credentials files and secured
+ * nats-servers in operator mode, from the account design of scripts/accounts.ts (infra/nats/accounts.json)
+ * and the configuration scripts/gen-infra.ts generates under infra/nats/. Used by `pnpm start --secure`,
+ * the security and fault tests, and the soak benchmark.
  *
  * Layout under the state folder (default `.passerelle/`, git-ignored):
- *   tls/                          development CA, server and client certificates (scripts/dev-ca.sh), keys 0600
- *   secure/nkeys/<identity>.nk    nkey seeds, 0600 (the server only ever sees the public keys)
- *   secure/credentials/<id>.json  one credentials file per participant, read by loadCredentials()
+ *   tls/                               development CA, server and client certificates (scripts/dev-ca.sh), keys 0600
+ *   secure/keys/                       the operator's: operator, account and administrators' nkey seeds, 0600
+ *   secure/resolver/                   the account JWTs the server's full resolver starts from
+ *   secure/nodes/<node>/resolver/      the same, one folder per node of a cluster
+ *   secure/admin/<id>.creds            the operator's administrator of each participant's account (provisioning)
+ *   secure/credentials/<id>.json       one credentials file per participant, read by loadCredentials(),
+ *   secure/credentials/<id>.creds      with its user JWT and user seed (0600); operator.json for the CLI
+ *   secure/revocations.json            users revoked by revokeUser(), signed into their accounts' JWTs
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
+import { fmtCreds } from '@nats-io/jwt';
 import { Kvm } from '@nats-io/kv';
+import { type KeyPair, createAccount, createOperator, createUser, fromSeed } from '@nats-io/nkeys';
 import { Objm } from '@nats-io/obj';
 import {
   type ConnectionOptions,
   type NatsConnection,
   connect,
-  nkeyAuthenticator,
-  nkeys,
+  credsAuthenticator,
 } from '@nats-io/transport-node';
-import type { CredentialsFile, InboxConsumerOptions } from '@passerelle/exchange';
-import { StreamNames, provisionParticipant, provisionStreams } from '@passerelle/exchange';
-import { participantKind } from '@passerelle/directory';
+import { loadContracts } from '@passerelle/contracts';
+import type { AccountSettings, CredentialsFile, InboxConsumerOptions } from '@passerelle/exchange';
+import {
+  IdempotencyStore,
+  Outbox,
+  StreamNames,
+  ensureConsumers,
+  provisionStreams,
+} from '@passerelle/exchange';
+import { DIRECTORY_HISTORY, participantKind } from '@passerelle/directory';
 import { AUDITOR_CONSUMER, auditorConsumerConfig } from '../services/auditor/src/index.js';
 import { provisionPortalStores } from '../services/portal/src/index.js';
 import {
@@ -40,12 +54,22 @@ import {
 import type { DemoCommuneDesk } from './demo.js';
 import type { Closable } from './local-deployment.js';
 import {
+  type AccountPlan,
+  EXCHANGE_API_PREFIX,
+  type ParticipantAccountPlan,
+  accountPlan,
+  encodeDeployment,
+  encodeParticipantAccount,
+  encodeUserJwt,
+  mirrorDeliverPrefix,
+} from './accounts.js';
+import {
   OPERATOR_IDENTITY,
   SYSTEM_IDENTITY,
   inboxPrefixOf,
-  nkeyEnvName,
-  readParticipants,
   readObjectStores,
+  readObjectStoresRead,
+  readParticipants,
   readServiceBuckets,
 } from './gen-infra.js';
 
@@ -56,25 +80,89 @@ export const SECURE_CONF = join(ROOT, 'infra/nats/secure.conf');
 
 /** A prepared secured deployment: where its material is and how servers and clients use it. */
 export interface SecureDeployment {
-  /** Folder of nkeys and credentials files. */
+  /** Folder of keys, JWTs and credentials files. */
   dir: string;
   /** Folder of the CA and certificates. */
   tlsDir: string;
-  /** Participants of infra/participants.json (the identities the server knows). */
+  /** Participants of infra/participants.json (one account each). */
   participants: string[];
-  /** Environment the server configuration references: public nkeys and TLS files. */
+  /** The account design the JWTs encode. */
+  plan: AccountPlan;
+  /** Public key of each account: `EXCHANGE`, `SYS` and every participant id. */
+  accountKeys: Map<string, string>;
+  /** Environment the server configuration references: operator JWT, system account, resolver folder, TLS files. */
   serverEnv: Record<string, string>;
+  /**
+   * {@link serverEnv} for one node of a cluster: the node gets a resolver folder of its own
+   * (`nodes/<node>/resolver`, seeded with the account JWTs), as each server of a production cluster keeps
+   * its own and takes pushed updates through the system account.
+   */
+  serverEnvFor(node: string): Promise<Record<string, string>>;
   /** Path of a participant's (or the operator's) credentials file. */
   credentialsFile(participant: string): string;
-  /** Connection settings of the operator identity (full rights in the exchange account). */
+  /** Path of a `.creds` file: a participant's service user, `operator`, `system`, or `admin-<id>`. */
+  credsFile(identity: string): string;
+  /** Connection settings of the operator identity (full rights in the EXCHANGE account). */
   operator(): Promise<Omit<ConnectionOptions, 'servers'>>;
+  /** Connection settings of the administrator of a participant's account (full rights there; the operator's). */
+  admin(participant: string): Promise<Omit<ConnectionOptions, 'servers'>>;
   /** Writes every participant's credentials file, and the operator's, for these server URLs. */
   writeCredentials(servers: readonly string[]): Promise<void>;
+  /**
+   * Revokes the current user of `participant` (its services' `.creds`): records it in `revocations.json`,
+   * signs the participant's account JWT again with it and pushes that JWT to `servers` with the system user
+   * (`$SYS.REQ.CLAIMS.UPDATE`; a cluster's full resolvers pass it on to every node). The server closes that
+   * user's connections and refuses it from then on; a new user key (delete `keys/user-<id>.nk` and prepare
+   * again) is not affected.
+   */
+  revokeUser(participant: string, servers: string | string[]): Promise<void>;
+}
+
+/** Users revoked so far: participant id → user public key → when. */
+type Revocations = Record<string, Record<string, string>>;
+
+async function readRevocations(file: string): Promise<Revocations> {
+  return existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as Revocations) : {};
+}
+
+function revocationDates(all: Revocations): Map<string, Record<string, Date>> {
+  return new Map(
+    Object.entries(all).map(([id, users]) => [
+      id,
+      Object.fromEntries(Object.entries(users).map(([user, at]) => [user, new Date(at)])),
+    ]),
+  );
+}
+
+/** Reads the seed in `file`, or creates one with `make` (0600). */
+async function seedIn(file: string, make: () => KeyPair): Promise<KeyPair> {
+  if (!existsSync(file)) {
+    await writeFile(file, new TextDecoder().decode(make().getSeed()) + '\n', { mode: 0o600 });
+    await chmod(file, 0o600);
+  }
+  return fromSeed(new TextEncoder().encode((await readFile(file, 'utf8')).trim()));
+}
+
+/** A `.creds` file (user JWT + seed), 0600. */
+async function writeCreds(file: string, jwt: string, user: KeyPair): Promise<void> {
+  await writeFile(file, fmtCreds(jwt, user), { mode: 0o600 });
+  await chmod(file, 0o600);
+}
+
+/** What a participant's credentials file tells its services about its account. */
+function accountSettings(p: ParticipantAccountPlan): AccountSettings {
+  const owners: Record<string, string[]> = {};
+  for (const i of p.imports) {
+    const store = /^\$JS\.API\.DIRECT\.GET\.OBJ_([^.]+)$/.exec(i.subject)?.[1];
+    if (store && i.from !== 'EXCHANGE') (owners[store] ??= []).push(i.from);
+  }
+  return { exchangeApiPrefix: EXCHANGE_API_PREFIX, objectStoreOwners: owners };
 }
 
 /**
- * Creates what is missing — CA and certificates (scripts/dev-ca.sh), one nkey per identity — and returns
- * the deployment. Existing material is kept, so restarts keep identities.
+ * Creates what is missing — CA and certificates (scripts/dev-ca.sh), the operator, account and user keys —
+ * then signs the account design: account JWTs into the resolver folder, user JWTs into `.creds` files.
+ * Existing keys are kept, so restarts keep identities.
  */
 export async function prepareSecureDeployment(
   options: { dir?: string; tlsDir?: string } = {},
@@ -84,56 +172,150 @@ export async function prepareSecureDeployment(
   const participants = readParticipants(ROOT);
   const identities = [OPERATOR_IDENTITY, SYSTEM_IDENTITY, ...participants];
   await run('bash', [join(ROOT, 'scripts/dev-ca.sh'), '--dir', tlsDir, ...identities]);
+  for (const sub of ['keys', 'resolver', 'admin', 'credentials']) {
+    await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+  }
+  const keys = join(dir, 'keys');
+  const operator = await seedIn(join(keys, 'operator.nk'), createOperator);
+  const system = await seedIn(join(keys, 'account-SYS.nk'), createAccount);
+  const exchange = await seedIn(join(keys, 'account-EXCHANGE.nk'), createAccount);
+  const accounts = new Map<string, KeyPair>();
+  for (const id of participants)
+    accounts.set(id, await seedIn(join(keys, `account-${id}.nk`), createAccount));
 
-  await mkdir(join(dir, 'nkeys'), { recursive: true, mode: 0o700 });
-  await mkdir(join(dir, 'credentials'), { recursive: true, mode: 0o700 });
+  const contracts = await loadContracts({ root: ROOT });
+  const plan = accountPlan(
+    contracts,
+    participants,
+    readServiceBuckets(ROOT),
+    readObjectStores(ROOT),
+    readObjectStoresRead(ROOT),
+  );
+  const deploymentKeys = { operator, system, exchange, accounts };
+  const revocationsFile = join(dir, 'revocations.json');
+  const encoded = await encodeDeployment(
+    plan,
+    deploymentKeys,
+    revocationDates(await readRevocations(revocationsFile)),
+  );
+  // the full resolver starts from these files; an account JWT the operator re-signs replaces its file
+  const resolverDir = join(dir, 'resolver');
+  const seedResolver = async (folder: string): Promise<void> => {
+    for (const [pub, jwt] of encoded.accountJwts) await writeFile(join(folder, `${pub}.jwt`), jwt);
+  };
+  await seedResolver(resolverDir);
+
+  // user JWTs: participants' service users (their permissions), the operator, the system user, administrators
+  const credsFile = (identity: string): string =>
+    identity.startsWith('admin-')
+      ? join(dir, 'admin', `${identity.slice('admin-'.length)}.creds`)
+      : identity === SYSTEM_IDENTITY
+        ? join(keys, 'system.creds')
+        : join(dir, 'credentials', `${identity}.creds`);
+  const userSeed = (identity: string) => seedIn(join(keys, `user-${identity}.nk`), createUser);
+  await writeCreds(
+    credsFile(OPERATOR_IDENTITY),
+    await encodeUserJwt(OPERATOR_IDENTITY, await userSeed(OPERATOR_IDENTITY), exchange),
+    await userSeed(OPERATOR_IDENTITY),
+  );
+  await writeCreds(
+    credsFile(SYSTEM_IDENTITY),
+    await encodeUserJwt(SYSTEM_IDENTITY, await userSeed(SYSTEM_IDENTITY), system),
+    await userSeed(SYSTEM_IDENTITY),
+  );
+  for (const p of plan.participants) {
+    const account = accounts.get(p.id)!;
+    const user = await userSeed(p.id);
+    await writeCreds(credsFile(p.id), await encodeUserJwt(p.id, user, account, p.user), user);
+    const admin = await userSeed(`admin-${p.id}`);
+    await writeCreds(credsFile(`admin-${p.id}`), await encodeUserJwt(`admin-${p.id}`, admin, account), admin);
+  }
+
   const serverEnv: Record<string, string> = {
     PEX_TLS_CERT: join(tlsDir, 'server.pem'),
     PEX_TLS_KEY: join(tlsDir, 'server.key'),
     PEX_TLS_CA: join(tlsDir, 'ca.pem'),
+    PEX_OPERATOR_JWT: encoded.operatorJwt,
+    PEX_SYSTEM_ACCOUNT: encoded.systemAccount,
+    PEX_RESOLVER_DIR: resolverDir,
   };
-  for (const id of identities) {
-    const seedFile = join(dir, 'nkeys', `${id}.nk`);
-    if (!existsSync(seedFile)) {
-      const user = nkeys.createUser();
-      await writeFile(seedFile, new TextDecoder().decode(user.getSeed()) + '\n', { mode: 0o600 });
-      await chmod(seedFile, 0o600);
-    }
-    const seed = (await readFile(seedFile, 'utf8')).trim();
-    serverEnv[nkeyEnvName(id)] = nkeys.fromSeed(new TextEncoder().encode(seed)).getPublicKey();
-  }
+  const tlsOf = (identity: string) => ({
+    caFile: join(tlsDir, 'ca.pem'),
+    certFile: join(tlsDir, `client-${identity}.pem`),
+    keyFile: join(tlsDir, `client-${identity}.key`),
+  });
+  const connectionOf = async (identity: string, tlsIdentity: string) => ({
+    name: identity,
+    authenticator: credsAuthenticator(await readFile(credsFile(identity))),
+    tls: tlsOf(tlsIdentity),
+  });
+  const accountKeys = new Map<string, string>([
+    ['SYS', system.getPublicKey()],
+    ['EXCHANGE', exchange.getPublicKey()],
+    ...[...accounts].map(([id, k]) => [id, k.getPublicKey()] as [string, string]),
+  ]);
 
   const deployment: SecureDeployment = {
+    async revokeUser(participant, servers) {
+      const p = plan.participants.find((x) => x.id === participant);
+      if (!p) throw new Error(`${participant} is not a participant of this deployment`);
+      const all = await readRevocations(revocationsFile);
+      (all[participant] ??= {})[(await userSeed(participant)).getPublicKey()] = new Date().toISOString();
+      await writeFile(revocationsFile, JSON.stringify(all, null, 2) + '\n', { mode: 0o600 });
+      const jwt = await encodeParticipantAccount(
+        p,
+        deploymentKeys,
+        undefined,
+        revocationDates(all).get(participant),
+      );
+      const nc = await connect({ ...(await connectionOf(SYSTEM_IDENTITY, SYSTEM_IDENTITY)), servers });
+      try {
+        const answer = (await nc.request('$SYS.REQ.CLAIMS.UPDATE', jwt, { timeout: 10_000 })).json<{
+          data?: { code?: number };
+          error?: { description?: string };
+        }>();
+        if (answer.data?.code !== 200) {
+          throw new Error(
+            `the server refused the account update: ${answer.error?.description ?? 'no reason'}`,
+          );
+        }
+      } finally {
+        await nc.close();
+      }
+    },
     dir,
     tlsDir,
     participants,
+    plan,
+    accountKeys,
     serverEnv,
-    credentialsFile: (participant) => join(dir, 'credentials', `${participant}.json`),
-    async operator() {
-      const seed = (await readFile(join(dir, 'nkeys', `${OPERATOR_IDENTITY}.nk`), 'utf8')).trim();
-      return {
-        name: OPERATOR_IDENTITY,
-        authenticator: nkeyAuthenticator(new TextEncoder().encode(seed)),
-        tls: {
-          caFile: join(tlsDir, 'ca.pem'),
-          certFile: join(tlsDir, `client-${OPERATOR_IDENTITY}.pem`),
-          keyFile: join(tlsDir, `client-${OPERATOR_IDENTITY}.key`),
-        },
-      };
+    async serverEnvFor(node) {
+      if (!/^[A-Za-z0-9_-]+$/.test(node)) throw new Error(`not a server name: ${node}`);
+      const folder = join(dir, 'nodes', node, 'resolver');
+      await mkdir(folder, { recursive: true, mode: 0o700 });
+      await seedResolver(folder);
+      return { ...serverEnv, PEX_RESOLVER_DIR: folder };
     },
+    credentialsFile: (participant) => join(dir, 'credentials', `${participant}.json`),
+    credsFile,
+    operator: () => connectionOf(OPERATOR_IDENTITY, OPERATOR_IDENTITY),
+    admin: (participant) => connectionOf(`admin-${participant}`, OPERATOR_IDENTITY),
     async writeCredentials(servers) {
       const folder = join(dir, 'credentials');
       // each participant's, and the operator's for the CLI (`passerelle --credentials …`)
       for (const id of [...participants, OPERATOR_IDENTITY]) {
+        const t = tlsOf(id);
+        const p = plan.participants.find((x) => x.id === id);
         const body: CredentialsFile = {
           ...(id === OPERATOR_IDENTITY ? { identity: id } : { participant: id }),
           servers: [...servers],
-          nkeySeedFile: relative(folder, join(dir, 'nkeys', `${id}.nk`)),
+          credsFile: relative(folder, credsFile(id)),
           tls: {
-            caFile: relative(folder, join(tlsDir, 'ca.pem')),
-            certFile: relative(folder, join(tlsDir, `client-${id}.pem`)),
-            keyFile: relative(folder, join(tlsDir, `client-${id}.key`)),
+            caFile: relative(folder, t.caFile),
+            certFile: relative(folder, t.certFile),
+            keyFile: relative(folder, t.keyFile),
           },
+          ...(p?.jetstream ? { accounts: accountSettings(p) } : {}),
         };
         await writeFile(deployment.credentialsFile(id), JSON.stringify(body, null, 2) + '\n', {
           mode: 0o600,
@@ -152,7 +334,7 @@ function includeSecureConf(configDir = join(tmpdir(), 'passerelle-nats-x')): str
   return `include ${JSON.stringify(relative(configDir, SECURE_CONF))}`;
 }
 
-/** Starts one secured nats-server (TLS, nkeys, permissions, limits of infra/nats/secure.conf). */
+/** Starts one secured nats-server (TLS, operator mode, limits of infra/nats/secure.conf). */
 export async function startSecureServer(
   deployment: SecureDeployment,
   options: Omit<NatsServerOptions, 'extraConfig' | 'env'> = {},
@@ -164,16 +346,20 @@ export async function startSecureServer(
   });
 }
 
-/** Starts a secured 3-node JetStream cluster on loopback. */
+/**
+ * Starts a secured 3-node JetStream cluster on loopback, each node with a resolver folder of its own
+ * seeded with the account JWTs (an update pushed later reaches every node through the system account).
+ */
 export async function startSecureCluster(deployment: SecureDeployment): Promise<NatsCluster> {
   return startNatsCluster({
     extraConfig: includeSecureConf(),
     env: deployment.serverEnv,
+    nodeEnv: (serverName) => deployment.serverEnvFor(serverName),
     clientOptions: await deployment.operator(),
   });
 }
 
-/** Connects with the operator identity. */
+/** Connects with the operator identity (the EXCHANGE account). */
 export async function connectOperator(
   deployment: SecureDeployment,
   servers: string | string[],
@@ -181,29 +367,71 @@ export async function connectOperator(
   return connect({ ...(await deployment.operator()), servers, timeout: 10_000 });
 }
 
+/** Connects as the operator's administrator of `participant`'s account. */
+export async function connectAdmin(
+  deployment: SecureDeployment,
+  participant: string,
+  servers: string | string[],
+): Promise<NatsConnection> {
+  return connect({ ...(await deployment.admin(participant)), servers, timeout: 10_000 });
+}
+
+/** JetStream's answer to a request in an account it has not enabled. */
+const JS_NOT_ENABLED_FOR_ACCOUNT = 10039;
+
 /**
- * Provisions, with operator credentials, the streams and every participant's consumers and buckets, so
- * participants connect with `provision: false` and rights on their own resources only.
+ * Runs an account's first JetStream work (create-or-open, so safe to repeat), again while the server
+ * answers "JetStream not enabled for account". On a cluster, the meta leader may take a participant
+ * account's first request while another lookup of that account is still setting it up (nats-server 2.15
+ * builds a newly seen account once, and a concurrent lookup gets it half-built); the next request finds
+ * it whole. Any other failure, or this one lasting past `timeoutMs`, is thrown.
+ */
+async function whileAccountStarts<T>(work: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await work();
+    } catch (err) {
+      let starting = false;
+      for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+        if (e instanceof JetStreamApiError && e.code === JS_NOT_ENABLED_FOR_ACCOUNT) starting = true;
+      }
+      if (!starting || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/**
+ * Provisions, with operator credentials, the shared streams and every participant's durables in the
+ * EXCHANGE account, then in each participant's own account (its administrator) its idempotency and
+ * outbox buckets — so participants connect with `provision: false` and rights on their own resources only.
  */
 export async function provisionSecure(
   deployment: SecureDeployment,
   servers: string | string[],
   options: { replicas?: number; participants?: readonly string[]; consumer?: InboxConsumerOptions } = {},
 ): Promise<void> {
+  const replicas = options.replicas ?? 1;
   const nc = await connectOperator(deployment, servers);
   try {
     const jsm = await jetstreamManager(nc, { timeout: 30_000 });
-    await provisionStreams(jsm, { replicas: options.replicas ?? 1 });
+    await provisionStreams(jsm, { replicas });
     for (const id of options.participants ?? deployment.participants) {
-      await provisionParticipant(nc, id, {
-        replicas: options.replicas ?? 1,
-        ...(options.consumer ? { consumer: options.consumer } : {}),
-      });
-      // the auditor reads the whole stream through its own consumer, which only the operator may create
       if (participantKind(id) === 'auditor') {
+        // the auditor reads the whole stream through its own consumer, which only the operator may create
         await jsm.consumers
           .info(StreamNames.exchange, AUDITOR_CONSUMER)
           .catch(() => jsm.consumers.add(StreamNames.exchange, auditorConsumerConfig(AUDITOR_CONSUMER)));
+        continue;
+      }
+      await ensureConsumers(jsm, id, options.consumer);
+      const admin = await connectAdmin(deployment, id, servers);
+      try {
+        await whileAccountStarts(() => IdempotencyStore.open(admin, id, { owner: 'provisioning', replicas }));
+        await whileAccountStarts(() => Outbox.open(admin, id, { replicas }));
+      } finally {
+        await admin.close();
       }
     }
   } finally {
@@ -212,39 +440,61 @@ export async function provisionSecure(
 }
 
 /**
- * Provisions, with operator credentials, what the services keep beside the exchange: each participant's
- * state bucket `svc-<id>`, the buckets and object stores its kind's service shares (infra/participants.json),
- * and the signed `directory` bucket — so services connect with `provision: false`.
+ * Provisions, with operator credentials, what the services keep beside the exchange: the signed `directory`
+ * bucket in the EXCHANGE account and, in each participant's own account, a read-only mirror of it, its
+ * state bucket `svc-<id>`, the buckets its kind's service keeps (infra/participants.json) and the object
+ * store it writes — so services connect with `provision: false`.
  */
 export async function provisionServiceStores(
   deployment: SecureDeployment,
   servers: string | string[],
   options: { participants?: readonly string[]; replicas?: number } = {},
 ): Promise<void> {
-  const nc = await connectOperator(deployment, servers);
+  const replicas = options.replicas ?? 1;
+  const op = await connectOperator(deployment, servers);
   try {
-    const ids = options.participants ?? deployment.participants;
-    const kinds = new Set(ids.map((id) => participantKind(id)));
-    const serviceBuckets = readServiceBuckets(ROOT);
-    const objectStores = readObjectStores(ROOT);
-    const replicas = options.replicas ?? 1;
-    const kvm = new Kvm(nc);
-    const shared = [...kinds].flatMap((kind) => serviceBuckets[kind] ?? []);
-    for (const bucket of new Set([...ids.map((id) => `svc-${id}`), ...shared])) {
-      await kvm.create(bucket, { history: 1, replicas });
-    }
-    await kvm.create('directory', { history: 5, replicas });
-    // a portal's stores have settings of their own (retention, history, description)
-    for (const id of ids.filter((p) => participantKind(p) === 'portal')) {
-      await provisionPortalStores(nc, id, { replicas });
-    }
-    const objm = new Objm(nc);
-    for (const bucket of new Set([...kinds].flatMap((kind) => objectStores[kind] ?? []))) {
-      await objm.open(bucket).catch(() => objm.create(bucket, { replicas }));
-    }
+    await new Kvm(op).create('directory', { history: DIRECTORY_HISTORY, replicas });
   } finally {
-    await nc.close();
+    await op.close();
   }
+  const ids = options.participants ?? deployment.participants;
+  for (const p of deployment.plan.participants.filter((x) => ids.includes(x.id) && x.jetstream)) {
+    const nc = await connectAdmin(deployment, p.id, servers);
+    try {
+      const kvm = new Kvm(nc);
+      for (const bucket of p.buckets.filter(
+        (b) => !/^pex-(idem|outbox|portal-dossiers|http-idem)-/.test(b),
+      )) {
+        await whileAccountStarts(() => kvm.create(bucket, { history: 1, replicas }));
+      }
+      // the directory, mirrored into the account by the server: the participant reads and watches its own
+      // copy, with as many revisions as the source (clients read them to refuse an entry put back)
+      await whileAccountStarts(() =>
+        kvm.create('directory', {
+          history: DIRECTORY_HISTORY,
+          replicas,
+          mirror: {
+            name: 'directory',
+            external: { api: EXCHANGE_API_PREFIX, deliver: mirrorDeliverPrefix(p.id) },
+          },
+        }),
+      );
+      if (p.kind === 'portal') {
+        await whileAccountStarts(() => provisionPortalStores(nc, p.id, { replicas }));
+      }
+      const objm = new Objm(nc);
+      for (const bucket of p.objectStores) {
+        await whileAccountStarts(() => objm.open(bucket).catch(() => objm.create(bucket, { replicas })));
+      }
+    } finally {
+      await nc.close();
+    }
+  }
+}
+
+/** Removes a deployment's keys, JWTs and credentials (tests). */
+export async function removeSecureDeployment(deployment: SecureDeployment): Promise<void> {
+  await rm(deployment.dir, { recursive: true, force: true });
 }
 
 export { inboxPrefixOf };
@@ -254,9 +504,9 @@ export { inboxPrefixOf };
  * identities under `<home>/tls` and `<home>/secure`, starts nats-server with infra/nats/secure.conf,
  * provisions with the operator identity the streams, every participant's consumers and buckets and the
  * services' stores, writes one credentials file per participant, publishes the anchor-signed directory
- * (keys under `<home>/keys`), proves the set-up with a round trip between two participants (nkey + mutual
- * TLS + provision: false, signed receipt), then runs the administrations' services and the auditor, each
- * participant with only its own credentials, until Ctrl-C. The portal and the demo run on `pnpm start`.
+ * (keys under `<home>/keys`), proves the set-up with a round trip between two participants (user JWT +
+ * mutual TLS + provision: false, signed receipt), then runs the administrations' services, the auditor and
+ * the portal, each participant with only its own credentials, and the demo unless told not to, until Ctrl-C.
  */
 export async function runSecureExchange(options: {
   home: string;
@@ -345,6 +595,9 @@ export async function runSecureExchange(options: {
         contracts,
         servers: credentials.get(id)!.servers,
         connection: credentials.get(id)!.connection,
+        ...(credentials.get(id)!.accounts
+          ? { exchangeApiPrefix: credentials.get(id)!.accounts!.exchangeApiPrefix }
+          : {}),
         provision: false,
         logger: createLogger(id, { level: 'error' }),
       });
@@ -372,13 +625,16 @@ export async function runSecureExchange(options: {
       auditorPort: options.port === 0 ? 0 : 8090,
       portalPort: options.portalPort ?? 0,
       connectionFor: (id) => credentials.get(id)?.connection,
+      accountsFor: (id) => credentials.get(id)?.accounts,
       running,
       print: (line) => console.log(line),
     });
     const { portalUrl, token } = stack;
 
     console.log('Passerelle secured exchange');
-    console.log(`  nats-server ${server.version} on ${url}: mutual TLS, nkeys, per-participant permissions`);
+    console.log(
+      `  nats-server ${server.version} on ${url}: mutual TLS, operator mode, one account per participant`,
+    );
     console.log(
       `  configuration: infra/nats/secure.conf (pnpm gen:infra), data in ${join(options.home, 'nats-secure')}`,
     );

@@ -1,6 +1,6 @@
 /**
  * `pnpm bench soak [--seconds 60] [--rate 100] [--window 10]`: a bounded soak of the secured exchange.
- * One nats-server with infra/nats/secure.conf (mutual TLS, nkeys, per-participant permissions); a sender and
+ * One nats-server with infra/nats/secure.conf (mutual TLS, operator mode, one account per participant); a sender and
  * a receiver connected with their credentials files and `provision: false` exchange sealed messages at a
  * fixed rate (each handled, receipted, the receipt verified), while a raw JetStream publisher/consumer on
  * the same server, same TLS, same rate and same message size runs beside it as the baseline. Every window
@@ -94,6 +94,7 @@ try {
       contracts,
       servers: c.servers,
       connection: c.connection,
+      ...(c.accounts ? { exchangeApiPrefix: c.accounts.exchangeApiPrefix } : {}),
       provision: false,
       concurrency: 32,
       logger: createLogger(id, { level: 'silent' }),
@@ -192,7 +193,7 @@ try {
     `### Soak of the secured exchange — ${new Date().toISOString().slice(0, 10)}`,
     '',
     `Command: \`pnpm bench soak --seconds ${SECONDS} --rate ${RATE} --window ${WINDOW}\` · ${await machineLine()} · ` +
-      `nats-server ${server.version}, one node, infra/nats/secure.conf (mutual TLS, nkeys, permissions)`,
+      `nats-server ${server.version}, one node, infra/nats/secure.conf (mutual TLS, operator mode, one account per participant)`,
     '',
     `${RATE} msg/s of \`${TYPE}\` (${rawBody.length} B sealed) from ${SENDER} to ${RECEIVER} for ${SECONDS} s, ` +
       `and in the same run the raw baseline: JetStream publish → pull consume → ack of ${rawBody.length} B bodies at the same rate, ` +

@@ -44,6 +44,7 @@ const exchange = await connectExchange({
   contracts: await loadContracts({ root: fx.root }),
   servers: credentials.servers,
   connection: credentials.connection,
+  ...(credentials.accounts ? { exchangeApiPrefix: credentials.accounts.exchangeApiPrefix } : {}),
   provision: false,
   consumer: { ackWaitMs: fx.ackWaitMs },
   logger: createLogger(credentials.participant, { level: 'silent' }),

@@ -9,9 +9,11 @@ import type { NatsServer } from '@passerelle/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import {
   type SecureDeployment,
+  connectAdmin,
   connectOperator,
   prepareSecureDeployment,
   provisionSecure,
+  provisionServiceStores,
   startSecureServer,
 } from '../../scripts/secure-exchange.js';
 import {
@@ -49,9 +51,8 @@ describe('a service killed mid-burst on the secured exchange', { timeout: 180_00
       participants: [POST, OE],
       consumer: { ackWaitMs: ACK_WAIT_MS },
     });
-    const op = await connectOperator(deployment, server.url);
-    await new Kvm(op).create(BUCKET, { history: 1 });
-    await op.close();
+    // the service's state bucket, in its own account
+    await provisionServiceStores(deployment, server.url, { participants: [POST, OE] });
     parties = await makeParties([POST, OE]);
   }, 60_000);
   afterAll(async () => {
@@ -133,10 +134,18 @@ describe('a service killed mid-burst on the secured exchange', { timeout: 180_00
           const c = await jsm.consumers.info('EXCHANGE', `inbox-${OE}`);
           return c.num_pending === 0 && c.num_ack_pending === 0;
         }, 90_000);
-        const kv = await new Kvm(op).open(BUCKET);
+        // the service's state, read in its own account by its administrator
+        const admin = await connectAdmin(deployment, OE, server.url);
+        const entries = [];
+        try {
+          const kv = await new Kvm(admin).open(BUCKET);
+          for (let d = 0; d < DOSSIERS; d++) entries.push(await kv.get(`${OE}.dossier-k${d}`));
+        } finally {
+          await admin.close();
+        }
         const applied: string[] = [];
         for (let d = 0; d < DOSSIERS; d++) {
-          const entry = await kv.get(`${OE}.dossier-k${d}`);
+          const entry = entries[d];
           const stored = entry?.json<{ state: VisaState }>();
           expect(stored?.state.visas, `dossier-k${d}`).toBe(MESSAGES / DOSSIERS);
           expect(new Set(stored?.state.ids).size, `dossier-k${d}`).toBe(MESSAGES / DOSSIERS);

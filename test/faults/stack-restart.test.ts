@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { type NatsConnection, connect } from '@nats-io/transport-node';
+import { connect } from '@nats-io/transport-node';
 import { createLedgerWriter, readLedger, writeLedgerExport } from '@passerelle/audit';
 import { runCli } from '@passerelle/cli';
 import {
@@ -21,9 +21,11 @@ import type { NatsServer } from '@passerelle/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import {
   type SecureDeployment,
+  connectAdmin,
   connectOperator,
   prepareSecureDeployment,
   provisionSecure,
+  provisionServiceStores,
   startSecureServer,
 } from '../../scripts/secure-exchange.js';
 import { type Parties, connectSecureExchange, example, makeParties, until } from '../support/secure.js';
@@ -51,9 +53,8 @@ describe('the whole secured stack stopped and restarted', { timeout: 180_000 }, 
     server = await startSecureServer(deployment, { storeDir: join(home, 'store') });
     await deployment.writeCredentials([server.url]);
     await provisionSecure(deployment, server.url, { participants: [OE, REGION] });
-    const op = await connectOperator(deployment, server.url);
-    await new Kvm(op).create(BUCKET, { history: 1 });
-    await op.close();
+    // the region service's state bucket, in the region's own account
+    await provisionServiceStores(deployment, server.url, { participants: [OE, REGION] });
     parties = await makeParties([OE, REGION, AUDITOR]);
 
     const anchor = await writeAnchor(join(home, 'anchor'));
@@ -167,12 +168,23 @@ describe('the whole secured stack stopped and restarted', { timeout: 180_000 }, 
     }
   }
 
-  async function snapshot(op: NatsConnection): Promise<{ states: Record<string, unknown>; ledger: unknown }> {
-    const kv = await new Kvm(op).open(BUCKET);
+  /** The region's dossier states (read in its account by its administrator) and the ledger's size. */
+  async function snapshot(): Promise<{ states: Record<string, unknown>; ledger: unknown }> {
     const states: Record<string, unknown> = {};
-    for await (const key of await kv.keys()) states[key] = (await kv.get(key))?.json();
-    const info = await (await jetstreamManager(op)).streams.info('LEDGER');
-    return { states, ledger: { messages: info.state.messages, last: info.state.last_seq } };
+    const admin = await connectAdmin(deployment, REGION, server.url);
+    try {
+      const kv = await new Kvm(admin).open(BUCKET);
+      for await (const key of await kv.keys()) states[key] = (await kv.get(key))?.json();
+    } finally {
+      await admin.close();
+    }
+    const op = await connectOperator(deployment, server.url);
+    try {
+      const info = await (await jetstreamManager(op)).streams.info('LEDGER');
+      return { states, ledger: { messages: info.state.messages, last: info.state.last_seq } };
+    } finally {
+      await op.close();
+    }
   }
 
   test('faults - dossier states and the ledger survive a full stop; audit verify passes before and after', async () => {
@@ -193,18 +205,14 @@ describe('the whole secured stack stopped and restarted', { timeout: 180_000 }, 
     const before = await verifyLedger();
     expect(before.code, before.out).toBe(0);
 
-    let op = await connectOperator(deployment, server.url);
-    const saved = await snapshot(op);
-    await op.close();
+    const saved = await snapshot();
     expect(Object.keys(saved.states)).toHaveLength(5);
 
     // Stop everything (clients are closed), then start the server again on the same store.
     await server.kill('SIGTERM');
     await server.restart();
 
-    op = await connectOperator(deployment, server.url);
-    expect(await snapshot(op)).toEqual(saved);
-    await op.close();
+    expect(await snapshot()).toEqual(saved);
 
     // The stack works on: a new decision is handled, receipted, audited, and the whole ledger verifies.
     const office2 = await connectSecureExchange(deployment, parties, OE);
@@ -222,9 +230,7 @@ describe('the whole secured stack stopped and restarted', { timeout: 180_000 }, 
     expect(after.code, after.out).toBe(0);
     expect(after.out).toMatch(/^ok {2}entries 1\.\./m);
 
-    op = await connectOperator(deployment, server.url);
-    const final = await snapshot(op);
-    await op.close();
+    const final = await snapshot();
     expect((final.ledger as { messages: number }).messages).toBeGreaterThan(
       (saved.ledger as { messages: number }).messages,
     );

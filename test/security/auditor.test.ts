@@ -1,4 +1,5 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { readLedger } from '@passerelle/audit';
 import { createLogger } from '@passerelle/exchange';
 import type { NatsServer } from '@passerelle/testing';
 import { describe, expect, test } from 'vitest';
@@ -22,7 +23,7 @@ describe('secured server: the auditor with its own credentials', { timeout: 90_0
   let server: NatsServer;
   let parties: Parties;
   let scenario: SecuredScenario;
-  // the client connection is the auditor's: nkey, mutual TLS, private inbox, no provisioning rights
+  // the client connection is the auditor's: user JWT, mutual TLS, private inbox, no provisioning rights
   useSecuredScenario('passerelle-aud-', [POST, OE, AUDITOR], AUDITOR, (s) => {
     ({ deployment, server, parties } = s);
     scenario = s;
@@ -79,6 +80,11 @@ describe('secured server: the auditor with its own credentials', { timeout: 90_0
       expect(info.state.subjects?.['pex.dlq.auditor']).toBe(1);
       await auditor.checkpoint();
       expect(auditor.index.lastSeq).toBeGreaterThanOrEqual(5); // 2 envelopes, 2 receipts, 1 checkpoint
+      // the whole ledger reads back in one batch of direct gets through the auditor's import (as
+      // `passerelle audit verify` and a restarted auditor read it): every entry, in order
+      const seqs: number[] = [];
+      for await (const m of readLedger(scenario.client)) seqs.push(m.seq);
+      expect(seqs).toEqual(Array.from({ length: auditor.index.lastSeq }, (_, i) => i + 1));
     } finally {
       await sender.close();
       await receiver.close();

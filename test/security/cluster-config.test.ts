@@ -41,7 +41,12 @@ describe('the committed 3-node cluster configuration', { timeout: 120_000 }, () 
     const logs: string[] = ['', '', ''];
     for (const i of [0, 1, 2]) {
       const node = spawn(binary, ['-c', join(repoRoot, `infra/nats/cluster-n${i + 1}.conf`)], {
-        env: { ...process.env, ...deployment.serverEnv, PEX_STORE_DIR: join(home, `n${i + 1}`) },
+        // each node keeps its own resolver folder, as a production node does
+        env: {
+          ...process.env,
+          ...(await deployment.serverEnvFor(`passerelle-n${i + 1}`)),
+          PEX_STORE_DIR: join(home, `n${i + 1}`),
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       node.stderr?.on('data', (c: Buffer) => void (logs[i] += c.toString()));
@@ -67,6 +72,11 @@ describe('the committed 3-node cluster configuration', { timeout: 120_000 }, () 
         await op.close();
       }
       expect(logs.join('\n')).toMatch(/Route connection created/);
+      for (const i of [0, 1, 2]) {
+        expect(logs[i]).toContain(
+          `exclusive directory ${join(home, 'secure', 'nodes', `passerelle-n${i + 1}`)}`,
+        );
+      }
     } catch (err) {
       console.error(logs.map((l, i) => `--- n${i + 1}\n${l.slice(-2000)}`).join('\n'));
       throw err;

@@ -10,7 +10,7 @@ import {
   connectSecureExchange,
   example,
   rawSession,
-  seedOf,
+  credsOf,
 } from '../support/secure.js';
 
 const FLOODER = 'post-ankara';
@@ -39,7 +39,7 @@ describe('secured server: flooding and oversized messages', { timeout: 90_000 },
     // A client that sends it anyway gets the server's verdict and loses its connection.
     const raw = await rawSession(server.port, {
       tls: clientTls(deployment, FLOODER),
-      seed: seedOf(deployment, FLOODER),
+      seed: credsOf(deployment, FLOODER),
     });
     await raw.until(/PONG\r\n/);
     raw.send(`PUB ${FLOOD_SUBJECT} ${Limits.maxPayload + 1}\r\n`);
@@ -50,7 +50,7 @@ describe('secured server: flooding and oversized messages', { timeout: 90_000 },
   test('flood - subscriptions beyond the per-connection limit are refused with a clear error', async () => {
     const raw = await rawSession(server.port, {
       tls: clientTls(deployment, FLOODER),
-      seed: seedOf(deployment, FLOODER),
+      seed: credsOf(deployment, FLOODER),
     });
     await raw.until(/PONG\r\n/);
     let subs = '';

@@ -7,7 +7,14 @@ import { promisify } from 'node:util';
 import { loadContracts } from '@passerelle/contracts';
 import { findNatsServerBinary } from '@passerelle/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { participantPermissions, renderInfraOutputs } from '../../scripts/gen-infra.js';
+import { accountPlan } from '../../scripts/accounts.js';
+import {
+  readObjectStores,
+  readObjectStoresRead,
+  readParticipants,
+  readServiceBuckets,
+  renderInfraOutputs,
+} from '../../scripts/gen-infra.js';
 import { type SecureDeployment, prepareSecureDeployment } from '../../scripts/secure-exchange.js';
 
 const run = promisify(execFile);
@@ -24,67 +31,74 @@ describe('generated infra (pnpm gen:infra)', { timeout: 60_000 }, () => {
   test('infra - committed outputs are current (run pnpm gen:infra after changing contracts or infra/participants.json)', async () => {
     const outputs = await renderInfraOutputs();
     expect([...outputs.keys()].sort()).toEqual([
+      'infra/nats/accounts.json',
       'infra/nats/cluster-n1.conf',
       'infra/nats/cluster-n2.conf',
       'infra/nats/cluster-n3.conf',
-      'infra/nats/permissions.conf',
       'infra/nats/secure.conf',
       'infra/nats/single.conf',
     ]);
     for (const [file, content] of outputs) expect(readFileSync(join(root, file), 'utf8'), file).toBe(content);
   });
 
-  test('infra - never the CVE-2023-47090 pattern: no authorization block, a real account beside the system one', () => {
+  test('infra - operator mode only: no account or user in the configuration, no authorization block', () => {
     const secure = readFileSync(join(root, 'infra/nats/secure.conf'), 'utf8');
     expect(secure).not.toMatch(/^\s*authorization\s*[{:]/m);
-    expect(secure).toMatch(/^\s*PASSERELLE \{/m);
-    expect(secure).toMatch(/^system_account: SYS$/m);
+    expect(secure).not.toMatch(/^\s*accounts\s*[{:]/m);
+    expect(secure).toMatch(/^operator: \$PEX_OPERATOR_JWT$/m);
+    expect(secure).toMatch(/^system_account: \$PEX_SYSTEM_ACCOUNT$/m);
+    expect(secure).toMatch(/type: full/);
     expect(secure).toMatch(/verify: true/);
     expect(secure).not.toMatch(/^\s*allow_non_tls/m);
   });
 
-  test('infra - a participant may create no consumer on EXCHANGE and subscribe only its private inbox', async () => {
-    const contracts = await loadContracts({ root });
-    const p = participantPermissions(contracts, 'commune-21004');
-    expect(p.subscribe.allow).toEqual(['_INBOX_commune-21004.>']);
-    expect(p.publish.allow.filter((s) => s.includes('CREATE.EXCHANGE'))).toEqual([]);
-    expect(p.publish.allow.filter((s) => s.startsWith('pex.msg.'))).toEqual(
-      expect.arrayContaining(['pex.msg.arrival-registered.commune-21004.immigration-office']),
+  async function plan() {
+    return accountPlan(
+      await loadContracts({ root }),
+      readParticipants(root),
+      readServiceBuckets(root),
+      readObjectStores(root),
+      readObjectStoresRead(root),
     );
+  }
+
+  test('infra - a participant account imports only its own subjects of EXCHANGE, and no management API', async () => {
+    const commune = (await plan()).participants.find((p) => p.id === 'commune-21004')!;
+    const fromExchange = commune.imports.filter((i) => i.from === 'EXCHANGE').map((i) => i.subject);
+    for (const s of fromExchange.filter((x) => x.startsWith('pex.msg.')))
+      expect(s.split('.')[3]).toBe('commune-21004');
+    expect(fromExchange).toContain('pex.msg.arrival-registered.commune-21004.immigration-office');
+    expect(fromExchange.filter((s) => /PURGE|DELETE|UPDATE|STREAM\.CREATE|LIST|NAMES/.test(s))).toEqual([]);
+    // consumer creation is imported for the directory mirror only, and the user may not use it
+    expect(fromExchange.filter((s) => s.includes('CONSUMER.CREATE'))).toEqual([
+      '$JS.API.CONSUMER.CREATE.KV_directory',
+      '$JS.API.CONSUMER.CREATE.KV_directory.>',
+    ]);
+    expect(commune.user.pub.deny).toContain('$JS.EX.API.CONSUMER.CREATE.>');
+    expect(commune.user.sub.allow).toEqual(['_INBOX_commune-21004.>']);
+    // no purge, stream deletion or update in its own account either
     expect(
-      p.publish.allow.every((s) => !s.startsWith('pex.msg.') || s.split('.')[3] === 'commune-21004'),
-    ).toBe(true);
+      commune.user.pub.allow.filter((s) => /PURGE|STREAM\.(DELETE|UPDATE|CREATE)|MSG\.DELETE/.test(s)),
+    ).toEqual([]);
   });
 
-  test('infra - an object store granted for reading gives no right to write, purge or delete in it', async () => {
-    const contracts = await loadContracts({ root });
-    const reader = participantPermissions(
-      contracts,
-      'region-bruxelles',
-      [],
-      ['pex-decisions'],
-      ['pex-documents'],
-    );
-    const writes = (allow: string[], bucket: string): string[] =>
-      allow.filter(
-        (s) =>
-          s.startsWith(`$O.${bucket}`) ||
-          (/PURGE|MSG\.DELETE|STREAM\.(UPDATE|DELETE)/.test(s) && s.includes(bucket)),
-      );
-    expect(writes(reader.publish.allow, 'pex-documents')).toEqual([]);
-    expect(reader.publish.allow).toEqual(
-      expect.arrayContaining([
-        '$JS.API.STREAM.INFO.OBJ_pex-documents',
-        '$JS.API.CONSUMER.CREATE.OBJ_pex-documents.>',
-      ]),
-    );
-    // the store it writes keeps its write rights
-    expect(writes(reader.publish.allow, 'pex-decisions')).toEqual(
-      expect.arrayContaining(['$O.pex-decisions.>', '$JS.API.STREAM.PURGE.OBJ_pex-decisions']),
-    );
+  test('infra - object stores are read across accounts with direct gets only', async () => {
+    const p = await plan();
+    const region = p.participants.find((x) => x.id === 'region-bruxelles')!;
+    const foreign = region.imports.filter((i) => i.from !== 'EXCHANGE');
+    expect(foreign.length).toBeGreaterThan(0);
+    for (const i of foreign)
+      expect(i.subject).toMatch(/^\$JS\.API\.DIRECT\.GET\.OBJ_pex-(decisions|documents)(\.>)?$/);
+    expect(foreign.map((i) => i.from)).toContain('portal-employers');
+    expect(foreign.map((i) => i.from)).toContain('immigration-office');
+    const office = p.participants.find((x) => x.id === 'immigration-office')!;
+    expect(office.exports.map((e) => e.subject)).toEqual([
+      '$JS.API.DIRECT.GET.OBJ_pex-decisions',
+      '$JS.API.DIRECT.GET.OBJ_pex-decisions.>',
+    ]);
   });
 
-  test('infra - nats-server 2.9 accepts the single-node and the three cluster configurations', async () => {
+  test('infra - nats-server accepts the single-node and the three cluster configurations', async () => {
     const binary = await findNatsServerBinary();
     for (const file of ['single.conf', 'cluster-n1.conf', 'cluster-n2.conf', 'cluster-n3.conf']) {
       const { stdout, stderr } = await run(binary, ['-t', '-c', join(root, 'infra/nats', file)], {
@@ -99,7 +113,10 @@ describe('generated infra (pnpm gen:infra)', { timeout: 60_000 }, () => {
       join(deployment.tlsDir, 'ca.key'),
       join(deployment.tlsDir, 'server.key'),
       join(deployment.tlsDir, 'client-commune-21004.key'),
-      join(deployment.dir, 'nkeys', 'commune-21004.nk'),
+      join(deployment.dir, 'keys', 'operator.nk'),
+      join(deployment.dir, 'keys', 'account-commune-21004.nk'),
+      deployment.credsFile('commune-21004'),
+      deployment.credsFile('admin-commune-21004'),
     ]) {
       expect(statSync(file).mode & 0o077, file).toBe(0);
     }

@@ -1,13 +1,27 @@
+import { jetstream } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
 import { generateStorageKeyring } from '@passerelle/directory';
-import { type DocumentRef, DocumentStore } from '@passerelle/documents';
-import { type Exchange, type IncomingMessage, createLogger, loadCredentials } from '@passerelle/exchange';
+import {
+  DECISIONS_BUCKET,
+  DOCUMENTS_BUCKET,
+  DirectObjectReader,
+  type DocumentRef,
+  DocumentStore,
+  readDocument,
+} from '@passerelle/documents';
+import {
+  type Exchange,
+  type IncomingMessage,
+  createLogger,
+  loadCredentials,
+  ownerApiPrefix,
+} from '@passerelle/exchange';
 import type { ApplicationSubmitted } from '@passerelle/procedure';
 import type { NatsServer } from '@passerelle/testing';
 import { describe, expect, test } from 'vitest';
 import {
   type SecureDeployment,
-  connectOperator,
+  connectAdmin,
   provisionServiceStores,
 } from '../../scripts/secure-exchange.js';
 import {
@@ -44,6 +58,7 @@ describe('secured server: an administration service with its own credentials', {
       contracts: parties.contracts,
       servers: credentials.servers,
       connectionFor: (id) => (id === REGION ? credentials.connection : undefined),
+      accountsFor: (id) => (id === REGION ? credentials.accounts : undefined),
       provision: false,
       logger: createLogger('region', { level: 'silent' }),
     });
@@ -120,18 +135,27 @@ describe('secured server: an administration service with its own credentials', {
     const ruling = await rulingOn(applicationWithUploads);
     expect(ruling.meta.sender).toBe(REGION);
     expect(ruling.payload).toMatchObject({ outcome: 'complete' });
-    // the admissibility document it names is in the decisions store the operator provisioned, encrypted
-    // (padded to 1 KiB, plus the AES-GCM tag), under the name its reference's capability gives
+    // the admissibility document it names is in the decisions store the operator provisioned in the
+    // region's own account, encrypted (padded to 1 KiB, plus the AES-GCM tag), under the name its
+    // reference's capability gives
     const ref = (ruling.payload as { admissibilityDocument: { objectKey: string; size: number } })
       .admissibilityDocument;
     expect(ref.objectKey).toMatch(/^d1\//);
-    const op = await connectOperator(deployment, server.url);
+    const name = ref.objectKey.split('/').slice(0, 2).join('/');
+    const admin = await connectAdmin(deployment, REGION, server.url);
     try {
-      const name = ref.objectKey.split('/').slice(0, 2).join('/');
-      const info = await (await new Objm(op).open('pex-decisions')).info(name);
+      const info = await (await new Objm(admin).open(DECISIONS_BUCKET)).info(name);
       expect(info?.size).toBe(Math.ceil((ref.size + 4) / 1024) * 1024 + 16);
     } finally {
-      await op.close();
+      await admin.close();
+    }
+    // and another administration reads it there with the direct gets its account imports, nothing more
+    const office = await connectSecureExchange(deployment, parties, OE);
+    try {
+      const reader = await DirectObjectReader.open(office.nc, DECISIONS_BUCKET, ownerApiPrefix(REGION));
+      expect((await reader.info(name))?.size).toBe(Math.ceil((ref.size + 4) / 1024) * 1024 + 16);
+    } finally {
+      await office.close();
     }
   });
 
@@ -173,34 +197,46 @@ describe('secured server: an administration service with its own credentials', {
         documents: { employmentContract: typeof ref };
       };
 
-      // the region, on its own credentials, reads it from the reference alone
-      const store = await DocumentStore.open(region.nc, { create: false });
-      expect(Buffer.from(await store.read(payload.documents.employmentContract)).equals(contract)).toBe(true);
-      // and may not write to the store: the server refuses the first chunk, nothing is added
-      const op = await connectOperator(deployment, server.url);
+      // the region, on its own credentials, reads it from the reference alone, with direct gets on the
+      // portal's store (the uploads live in the portal's account)
+      const reader = await DirectObjectReader.open(region.nc, DOCUMENTS_BUCKET, ownerApiPrefix(PORTAL));
+      expect(
+        Buffer.from(await readDocument(payload.documents.employmentContract, reader)).equals(contract),
+      ).toBe(true);
+      // and may not write to it: its own account holds no uploads store, and an Object Store client aimed
+      // at the portal's through the imported prefix can neither open it nor put a chunk there
+      await expect(DocumentStore.open(region.nc, { create: false })).rejects.toMatchObject({
+        code: 'ERR_NOT_PROVISIONED',
+      });
+      const admin = await connectAdmin(deployment, PORTAL, server.url);
       try {
-        const bucket = await new Objm(op).open('pex-documents');
-        const before = (await bucket.status()).size;
-        const refused = await store
-          .put({
-            owner: REGION,
-            mediaType: 'application/pdf',
-            body: (async function* () {
-              yield Buffer.from("%PDF-1.7 not the region's to store");
-            })(),
-            maxBytes: 1024,
-          })
+        const bucket = await new Objm(admin).open(DOCUMENTS_BUCKET);
+        const before = await bucket.status();
+        const foreign = new Objm(
+          jetstream(region.nc, { apiPrefix: ownerApiPrefix(PORTAL), checkAPI: false, timeout: 2_000 }),
+        );
+        await expect(foreign.open(DOCUMENTS_BUCKET)).rejects.toThrow(/permissions violation/i);
+        const refused = await (
+          await foreign.open(DOCUMENTS_BUCKET, false)
+        )
+          .putBlob({ name: 'not-the-regions' }, Buffer.from("%PDF-1.7 not the region's to store"))
           .then(
             () => undefined,
             (e: unknown) => e as Error,
           );
-        expect(refused).toBeInstanceOf(Error);
-        expect(`${refused?.message} ${String((refused?.cause as Error | undefined)?.message)}`).toMatch(
-          /permissions violation/i,
-        );
-        expect((await bucket.status()).size).toBe(before);
+        expect(refused?.message).toMatch(/permissions violation/i);
+        // a chunk published on the store's subject stays in the region's account, where no stream takes it
+        await expect(
+          jetstream(region.nc, { timeout: 2_000 }).publish(
+            `$O.${DOCUMENTS_BUCKET}.C.not-the-regions`,
+            Buffer.from('%PDF-1.7 chunk'),
+          ),
+        ).rejects.toThrow();
+        const after = await bucket.status();
+        expect(after.size).toBe(before.size);
+        expect(after.streamInfo.state.last_seq).toBe(before.streamInfo.state.last_seq);
       } finally {
-        await op.close();
+        await admin.close();
       }
     } finally {
       await region.close();

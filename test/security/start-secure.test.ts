@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
@@ -12,7 +12,7 @@ describe('pnpm start --secure', { timeout: 180_000 }, () => {
   const home = mkdtempSync(join(tmpdir(), 'passerelle-start-secure-'));
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-  test('start --secure - serves TLS + nkeys only, runs services, auditor, portal and the demo on their own credentials, writes working credentials files, stops on Ctrl-C', async () => {
+  test('start --secure - serves mutual TLS and user JWTs only, runs services, auditor, portal and the demo on their own credentials, writes working credentials files, stops on Ctrl-C', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--secure'], {
       cwd: repoRoot,
       env: { ...process.env, PASSERELLE_HOME: home, PASSERELLE_PORT: '0' },
@@ -75,11 +75,26 @@ describe('pnpm start --secure', { timeout: 180_000 }, () => {
         /error ERR_CONFIG_INVALID: .* refused a client without credentials .* --credentials <file>/,
       );
 
+      // the participant's file with its .creds file missing, or holding no user JWT: the setting is named
+      const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      expect(settings['credsFile']).toBe('commune-21004.creds');
       const broken = join(home, 'broken.json');
-      writeFileSync(broken, JSON.stringify({ ...c, connection: undefined, nkeySeedFile: 'nowhere.nk' }));
+      writeFileSync(broken, JSON.stringify({ ...settings, credsFile: 'nowhere.creds' }));
       await expect(loadCredentials(broken)).rejects.toMatchObject({
         code: 'ERR_CONFIG_INVALID',
-        details: { file: broken, setting: 'nkeySeedFile' },
+        details: { file: broken, setting: 'credsFile' },
+      });
+      writeFileSync(
+        join(home, 'seed-only.creds'),
+        'SUAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n',
+        {
+          mode: 0o600,
+        },
+      );
+      writeFileSync(broken, JSON.stringify({ ...settings, credsFile: 'seed-only.creds' }));
+      await expect(loadCredentials(broken)).rejects.toMatchObject({
+        code: 'ERR_CONFIG_INVALID',
+        details: { file: broken, setting: 'credsFile' },
       });
 
       const stopped = waitForLine(child, /^stopped$/m, 15_000);

@@ -1,6 +1,6 @@
 /**
  * Helpers shared by the security and fault scenarios: participant keys, example payloads, exchanges
- * connected with credentials files (nkey + mutual TLS + private inbox, provision: false), and a raw
+ * connected with credentials files (user JWT + mutual TLS + private inbox, provision: false), and a raw
  * protocol client for what a well-behaved library would never send.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -31,6 +31,7 @@ import {
   type SecureDeployment,
   prepareSecureDeployment,
   provisionSecure,
+  provisionServiceStores,
   startSecureServer,
 } from '../../scripts/secure-exchange.js';
 
@@ -75,15 +76,20 @@ export async function connectSecureExchange(
     contracts: parties.contracts,
     servers: credentials.servers,
     connection: { ...credentials.connection, maxReconnectAttempts: -1, reconnectTimeWait: 250 },
+    ...(credentials.accounts ? { exchangeApiPrefix: credentials.accounts.exchangeApiPrefix } : {}),
     provision: false,
     logger: createLogger(participant, { level: 'silent' }),
     ...extra,
   });
 }
 
-/** A participant's seed as the server knows it. */
-export function seedOf(deployment: SecureDeployment, identity: string): string {
-  return readFileSync(join(deployment.dir, 'nkeys', `${identity}.nk`), 'utf8').trim();
+/** A participant's `.creds` file (user JWT and seed), as its services hold it. */
+export function credsOf(deployment: SecureDeployment, identity: string): { jwt: string; seed: string } {
+  const text = readFileSync(deployment.credsFile(identity), 'utf8');
+  const jwt = /-----BEGIN NATS USER JWT-----\s+(\S+)\s+/.exec(text)?.[1];
+  const seed = /-----BEGIN USER NKEY SEED-----\s+(\S+)\s+/.exec(text)?.[1];
+  if (!jwt || !seed) throw new Error(`${identity}: no user JWT and seed in its creds file`);
+  return { jwt, seed };
 }
 
 /** A raw NATS protocol session: what the server answers, line by line. */
@@ -159,7 +165,8 @@ export async function rawSession(
   port: number,
   options: {
     tls: false | { ca: string; cert?: string; key?: string };
-    seed?: string;
+    /** A user's JWT and seed (operator mode), or a bare nkey seed. */
+    seed?: string | { jwt: string; seed: string };
     connect?: boolean;
   },
 ): Promise<RawSession> {
@@ -190,8 +197,10 @@ export async function rawSession(
     const nonce = s.info.nonce ?? '';
     const connect: Record<string, unknown> = { verbose: false, pedantic: false, protocol: 1, headers: true };
     if (options.seed) {
-      const kp = nkeys.fromSeed(new TextEncoder().encode(options.seed));
-      connect['nkey'] = kp.getPublicKey();
+      const user = typeof options.seed === 'string' ? { seed: options.seed } : options.seed;
+      const kp = nkeys.fromSeed(new TextEncoder().encode(user.seed));
+      if ('jwt' in user) connect['jwt'] = user.jwt;
+      else connect['nkey'] = kp.getPublicKey();
       connect['sig'] = Buffer.from(kp.sign(new TextEncoder().encode(nonce))).toString('base64url');
     }
     s.send(`CONNECT ${JSON.stringify(connect)}\r\nPING\r\n`);
@@ -228,7 +237,7 @@ export interface SecuredScenario {
   deployment: SecureDeployment;
   server: NatsServer;
   parties: Parties;
-  /** A plain NATS connection with `clientId`'s credentials (nkey + mutual TLS). */
+  /** A plain NATS connection with `clientId`'s credentials (user JWT + mutual TLS). */
   client: NatsConnection;
   stop(): Promise<void>;
 }
@@ -247,6 +256,7 @@ export async function startSecuredScenario(
   const server = await startSecureServer(deployment);
   await deployment.writeCredentials([server.url]);
   await provisionSecure(deployment, server.url, { participants: [...participants] });
+  await provisionServiceStores(deployment, server.url, { participants: [...participants] });
   const parties = await makeParties(participants);
   const c = await loadCredentials(deployment.credentialsFile(clientId));
   const client = await natsConnect({ ...c.connection, servers: c.servers });

@@ -1,4 +1,4 @@
-import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { StreamNames } from '@passerelle/exchange';
 import type { LedgerEntry } from './entry.js';
@@ -10,6 +10,9 @@ export interface LedgerRange {
   to?: number;
 }
 
+/** Entries asked for in one direct get (the server answers at most its own batch limit). */
+const READ_BATCH = 256;
+
 /** One stored ledger message: its LEDGER stream sequence and its bytes. */
 export interface StoredLedgerMessage {
   seq: number;
@@ -18,7 +21,7 @@ export interface StoredLedgerMessage {
 
 /**
  * Streams the stored entries of the LEDGER stream in order, from `from` (default 1) to `to` (default: the
- * last entry when the read starts), through an ordered consumer. Yields raw bytes, so verification sees
+ * last entry when the read starts), with batches of direct gets. Yields raw bytes, so verification sees
  * exactly what is stored.
  *
  * @example
@@ -35,19 +38,20 @@ export async function* readLedger(
   const first = Math.max(range.from ?? 1, info.state.first_seq, 1);
   const last = Math.min(range.to ?? Number.POSITIVE_INFINITY, info.state.last_seq);
   if (info.state.messages === 0 || last < first) return;
-  const consumer = await jetstream(nc).consumers.get(StreamNames.ledger, {
-    deliver_policy: DeliverPolicy.StartSequence,
-    opt_start_seq: first,
-  });
-  const messages = await consumer.consume({ max_messages: 1024 });
-  try {
-    for await (const m of messages) {
+  // direct gets in batches: reading the ledger creates no consumer on it (SECURITY.md, "Accounts")
+  for (let seq = first; seq <= last;) {
+    const batch = await jsm.direct.getBatch(StreamNames.ledger, {
+      seq,
+      batch: Math.min(READ_BATCH, last - seq + 1),
+    });
+    let got = 0;
+    for await (const m of batch) {
       if (m.seq > last) break;
       yield { seq: m.seq, data: m.data };
-      if (m.seq >= last) break;
+      seq = m.seq + 1;
+      got++;
     }
-  } finally {
-    await messages.close();
+    if (got === 0) break;
   }
 }
 

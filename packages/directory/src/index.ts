@@ -6,7 +6,7 @@ export {
   participantKind,
 } from './participant-id.js';
 export type { ParticipantKind } from './participant-id.js';
-export { DIRECTORY_BUCKET, openDirectoryBucket } from './bucket.js';
+export { DIRECTORY_BUCKET, DIRECTORY_HISTORY, openDirectoryBucket } from './bucket.js';
 export { createDirectoryClient } from './client.js';
 export type { DirectoryClient, DirectoryClientOptions, RejectedEntry } from './client.js';
 export { publishEntry, publishNextEntry } from './publish.js';

@@ -1,6 +1,7 @@
 import { createCipheriv, createHash, createHmac } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ObjectStore } from '@nats-io/obj';
+import type { ObjectSource } from './direct-object-reader.js';
 import { DocumentError } from './document-error.js';
 import {
   type DocumentRef,
@@ -153,9 +154,10 @@ export class DecisionArchive {
   /**
    * Reads a decision document back, decrypting an encrypted one: `ERR_DECISION_DOCUMENT_MISSING`
    * (retryable) when nothing is stored under the reference's name, `ERR_DOCUMENT_INTEGRITY` when what is
-   * stored is not the referenced bytes.
+   * stored is not the referenced bytes. `from`: on a secured server, the issuer's store read with direct
+   * gets (each issuer keeps its decisions in its own account).
    */
-  async read(ref: DecisionDocumentRef): Promise<Uint8Array> {
+  async read(ref: DecisionDocumentRef, from: ObjectSource = this.os): Promise<Uint8Array> {
     const sealed = parseObjectKey(ref.objectKey);
     const integrity = (cause?: unknown): DocumentError =>
       new DocumentError(
@@ -165,7 +167,7 @@ export class DecisionArchive {
       );
     const get = async (name: string): Promise<Uint8Array | null> => {
       try {
-        return await this.os.getBlob(name);
+        return await from.getBlob(name);
       } catch (err) {
         // the store's own digest check: the chunks were altered after they were written
         if (err instanceof Error && /corrupt object/.test(err.message)) throw integrity(err);
@@ -173,7 +175,7 @@ export class DecisionArchive {
       }
     };
     if (sealed) {
-      const [info, data] = await Promise.all([this.os.info(sealed.name), get(sealed.name)]);
+      const [info, data] = await Promise.all([from.info(sealed.name), get(sealed.name)]);
       if (!info || info.deleted || !data) throw this.missing();
       return openSealed(sealed, { ...ref, mediaType: ref.mediaType ?? '' }, info.metadata?.['iv'], data, {
         padded: true,

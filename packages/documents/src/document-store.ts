@@ -9,6 +9,7 @@ import {
 } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ObjectStore } from '@nats-io/obj';
+import type { ObjectSource } from './direct-object-reader.js';
 import { DocumentError } from './document-error.js';
 import { openObjectStore } from './open-object-store.js';
 
@@ -308,13 +309,12 @@ export class DocumentStore {
     if (stored.length !== expected.length || !timingSafeEqual(stored, expected)) throw unknownDocument(path);
   }
 
-  /** Fetches, decrypts and verifies a document (hash and size against the reference). */
-  async read(ref: DocumentRef): Promise<Uint8Array> {
-    const parsed = parseObjectKey(ref.objectKey);
-    if (!parsed) throw sealedIntegrity();
-    const [info, data] = await Promise.all([this.os.info(parsed.name), this.os.getBlob(parsed.name)]);
-    if (!info || !data) throw sealedIntegrity();
-    return openSealed(parsed, ref, info.metadata?.['iv'], data);
+  /**
+   * Fetches, decrypts and verifies a document (hash and size against the reference), from this store or,
+   * on a secured server, from another participant's store read with direct gets (`from`).
+   */
+  read(ref: DocumentRef, from: ObjectSource = this.os): Promise<Uint8Array> {
+    return readDocument(ref, from);
   }
 
   /** The stored (encrypted) bytes of a document, for tests and operators: never the plain text. */
@@ -322,4 +322,16 @@ export class DocumentStore {
     const parsed = parseObjectKey(objectKey);
     return parsed ? this.os.getBlob(parsed.name) : null;
   }
+}
+
+/**
+ * Fetches, decrypts and verifies a document from any store that holds it (its own, or another
+ * participant's read with direct gets): `ERR_DOCUMENT_INTEGRITY` when it is absent or not the referenced bytes.
+ */
+export async function readDocument(ref: DocumentRef, from: ObjectSource): Promise<Uint8Array> {
+  const parsed = parseObjectKey(ref.objectKey);
+  if (!parsed) throw sealedIntegrity();
+  const [info, data] = await Promise.all([from.info(parsed.name), from.getBlob(parsed.name)]);
+  if (!info || !data) throw sealedIntegrity();
+  return openSealed(parsed, ref, info.metadata?.['iv'], data);
 }

@@ -6,6 +6,8 @@ export {
   DocumentStore,
   type PutDocumentInput,
   isAllowedMediaType,
+  readDocument,
 } from './document-store.js';
 export { type DocumentErrorCode, DocumentError } from './document-error.js';
 export { DECISIONS_BUCKET, DecisionArchive, type DecisionDocumentRef } from './decision-archive.js';
+export { DirectObjectReader, type ObjectSource } from './direct-object-reader.js';

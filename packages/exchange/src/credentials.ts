@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { type ConnectionOptions, nkeyAuthenticator } from '@nats-io/transport-node';
+import { type ConnectionOptions, credsAuthenticator, nkeyAuthenticator } from '@nats-io/transport-node';
 import { isParticipantId } from '@passerelle/directory';
 import { PasserelleError } from '@passerelle/errors';
 
@@ -16,18 +16,43 @@ export interface CredentialsFile {
   identity?: string;
   /** Server URLs (`tls://127.0.0.1:4222`). */
   servers: string[];
-  /** File holding the participant's nkey seed (`SU…`), readable by its owner only. */
-  nkeySeedFile: string;
+  /**
+   * NATS credentials of the identity (a `.creds` file: its user JWT, signed by its account, and its nkey
+   * seed), readable by its owner only. What a secured server in operator mode expects.
+   */
+  credsFile?: string;
+  /** Instead of `credsFile`: a bare nkey seed (`SU…`), for a server that lists users' public keys. */
+  nkeySeedFile?: string;
+  /** Where this participant's account reaches what is not its own (see {@link AccountSettings}). */
+  accounts?: AccountSettings;
   /** Mutual TLS: the CA to trust, the client certificate and its key. */
   tls: { caFile: string; certFile: string; keyFile: string };
+}
+
+/**
+ * How a participant's own NATS account reaches the shared one and other participants' (a secured server
+ * gives each participant an account of its own, SECURITY.md "Accounts").
+ */
+export interface AccountSettings {
+  /** Prefix of the EXCHANGE account's JetStream API as imported into the participant's account. */
+  exchangeApiPrefix: string;
+  /** Per object store name, the participants whose store of that name this account may read. */
+  objectStoreOwners: Record<string, string[]>;
+}
+
+/** Where a participant's account imports the object store reads of participant `owner`. */
+export function ownerApiPrefix(owner: string): string {
+  return `$JS.${owner}.API`;
 }
 
 /** What {@link loadCredentials} returns: ready for `connectExchange({ servers, connection })`. */
 export interface LoadedCredentials {
   participant: string;
   servers: string[];
-  /** nkey authenticator, TLS material and the participant's private inbox prefix. */
+  /** Authenticator, TLS material and the participant's private inbox prefix. */
   connection: Omit<ConnectionOptions, 'servers'>;
+  /** Set on a server where the participant has its own account. */
+  accounts?: AccountSettings;
 }
 
 /** What {@link loadClientCredentials} returns: a participant's or an operator identity's connection. */
@@ -36,6 +61,7 @@ export interface LoadedClientCredentials {
   identity: string;
   servers: string[];
   connection: Omit<ConnectionOptions, 'servers'>;
+  accounts?: AccountSettings;
 }
 
 /** How an operator identity is spelled: lower-case letters, digits and dashes. */
@@ -81,7 +107,12 @@ async function readPublicFile(file: string, path: string, setting: string): Prom
  */
 export async function loadCredentials(file: string): Promise<LoadedCredentials> {
   const loaded = await readCredentials(file, 'participant');
-  return { participant: loaded.identity, servers: loaded.servers, connection: loaded.connection };
+  return {
+    participant: loaded.identity,
+    servers: loaded.servers,
+    connection: loaded.connection,
+    ...(loaded.accounts ? { accounts: loaded.accounts } : {}),
+  };
 }
 
 /**
@@ -142,11 +173,25 @@ async function readCredentials(
   if (!Array.isArray(servers) || servers.length === 0 || !servers.every((s) => typeof s === 'string')) {
     throw invalid(file, 'servers', 'must be a non-empty list of server URLs');
   }
-  if (typeof parsed.nkeySeedFile !== 'string') throw invalid(file, 'nkeySeedFile', 'is missing');
-  const seed = (await readSecretFile(file, at(parsed.nkeySeedFile), 'nkeySeedFile')).trim();
-  if (!/^SU[A-Z2-7]{56}$/.test(seed)) {
-    throw invalid(file, 'nkeySeedFile', 'does not hold a user nkey seed (SU…)');
+  let authenticator: ConnectionOptions['authenticator'];
+  if (typeof parsed.credsFile === 'string') {
+    const creds = await readSecretFile(file, at(parsed.credsFile), 'credsFile');
+    if (
+      !/-----BEGIN NATS USER JWT-----[\s\S]+-----BEGIN USER NKEY SEED-----\s+SU[A-Z2-7]{56}\s/.test(creds)
+    ) {
+      throw invalid(file, 'credsFile', 'does not hold a user JWT and its nkey seed (a .creds file)');
+    }
+    authenticator = credsAuthenticator(new TextEncoder().encode(creds));
+  } else if (typeof parsed.nkeySeedFile === 'string') {
+    const seed = (await readSecretFile(file, at(parsed.nkeySeedFile), 'nkeySeedFile')).trim();
+    if (!/^SU[A-Z2-7]{56}$/.test(seed)) {
+      throw invalid(file, 'nkeySeedFile', 'does not hold a user nkey seed (SU…)');
+    }
+    authenticator = nkeyAuthenticator(new TextEncoder().encode(seed));
+  } else {
+    throw invalid(file, 'credsFile', 'is missing');
   }
+  const accounts = parsed.accounts === undefined ? undefined : checkAccounts(file, parsed.accounts);
   const tls = parsed.tls;
   if (!tls || typeof tls !== 'object') throw invalid(file, 'tls', 'is missing (caFile, certFile, keyFile)');
   for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
@@ -160,10 +205,34 @@ async function readCredentials(
     servers,
     connection: {
       name: identity,
-      authenticator: nkeyAuthenticator(new TextEncoder().encode(seed)),
+      authenticator,
       tls: { ca, cert, key },
       // a participant's replies come on its private inbox prefix, the only one its permissions allow
       ...(participant ? { inboxPrefix: `_INBOX_${participant}` } : {}),
     },
+    ...(accounts ? { accounts } : {}),
   };
+}
+
+/** Checks the `accounts` setting of a credentials file. */
+function checkAccounts(file: string, value: unknown): AccountSettings {
+  const v = value as Partial<AccountSettings> | null;
+  if (
+    !v ||
+    typeof v !== 'object' ||
+    typeof v.exchangeApiPrefix !== 'string' ||
+    !/^\$JS\.[A-Za-z0-9_-]+\.API$/.test(v.exchangeApiPrefix)
+  ) {
+    throw invalid(file, 'accounts.exchangeApiPrefix', 'must be a JetStream API prefix ($JS.<name>.API)');
+  }
+  const owners = v.objectStoreOwners ?? {};
+  if (
+    typeof owners !== 'object' ||
+    !Object.values(owners).every(
+      (ids) => Array.isArray(ids) && ids.every((id) => typeof id === 'string' && isParticipantId(id)),
+    )
+  ) {
+    throw invalid(file, 'accounts.objectStoreOwners', 'must map store names to lists of participant ids');
+  }
+  return { exchangeApiPrefix: v.exchangeApiPrefix, objectStoreOwners: owners };
 }

@@ -76,6 +76,11 @@ export interface ExchangeOptions {
   connection?: Omit<ConnectionOptions, 'servers'>;
   /** An existing connection; the exchange then does not close it. */
   nc?: NatsConnection;
+  /**
+   * On a server where the participant has its own account (`LoadedCredentials.accounts`): the prefix under
+   * which that account imports the shared streams' JetStream API. Its buckets stay on its own `$JS.API`.
+   */
+  exchangeApiPrefix?: string;
   /** Inbox consumer delivery settings. */
   consumer?: InboxConsumerOptions;
   /**
@@ -210,9 +215,18 @@ export async function connectExchange(options: ExchangeOptions): Promise<Exchang
     }));
   try {
     // Stream creation right after a restart can exceed the default 5 s on two cores.
-    const jsm = await retrying(() => jetstreamManager(nc, { timeout: 30_000 }));
+    const jsm = await retrying(() =>
+      jetstreamManager(nc, {
+        timeout: 30_000,
+        ...(options.exchangeApiPrefix ? { apiPrefix: options.exchangeApiPrefix, checkAPI: false } : {}),
+      }),
+    );
+    // The API level is the server's: a participant with an account of its own asks its own JetStream.
+    const own = options.exchangeApiPrefix
+      ? await retrying(() => jetstreamManager(nc, { timeout: 30_000, checkAPI: false }))
+      : jsm;
     // every step rides out an election (a cluster restarting with the service): a service process starts
-    await retrying(() => assertJetStreamApiLevel(jsm));
+    await retrying(() => assertJetStreamApiLevel(own));
     const provision = options.provision !== false;
     if (provision) {
       await retrying(() => provisionStreams(jsm, { replicas: options.replicas ?? 1 }));
@@ -374,7 +388,10 @@ export class Exchange {
     this.participant = options.participant;
     this.metrics = options.metrics ?? createExchangeMetrics(options.participant);
     this.logger = options.logger ?? createLogger(`exchange:${options.participant}`);
-    this.js = jetstream(nc, { timeout: options.requestTimeoutMs ?? 10_000 });
+    this.js = jetstream(nc, {
+      timeout: options.requestTimeoutMs ?? 10_000,
+      ...(options.exchangeApiPrefix ? { apiPrefix: options.exchangeApiPrefix } : {}),
+    });
     this.retry = { ...options.sendRetry, signal: this.closed.signal };
     this.provider = options.provider ?? defaultProvider;
     this.ackWaitMs = options.consumer?.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;

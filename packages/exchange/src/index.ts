@@ -6,8 +6,13 @@ export {
   connectNats,
   versionAtLeast,
 } from './connection.js';
-export { loadClientCredentials, loadCredentials } from './credentials.js';
-export type { CredentialsFile, LoadedClientCredentials, LoadedCredentials } from './credentials.js';
+export { loadClientCredentials, loadCredentials, ownerApiPrefix } from './credentials.js';
+export type {
+  AccountSettings,
+  CredentialsFile,
+  LoadedClientCredentials,
+  LoadedCredentials,
+} from './credentials.js';
 export { JetStreamApiCodes, StreamNames, Subjects, provisionStreams, streamConfigs } from './streams.js';
 export type { StreamLayoutOptions } from './streams.js';
 export {

@@ -87,6 +87,8 @@ export function streamConfigs(
       max_age: 0,
       deny_delete: true,
       deny_purge: true,
+      // read with direct gets (the auditor, `passerelle audit verify`): no consumer on the ledger
+      allow_direct: true,
     },
   ];
 }
@@ -131,10 +133,14 @@ export async function provisionStreams(
         { details: { stream: name } },
       );
     }
-    // a stream made by an earlier release lacks per-message TTL, which can be turned on (never off)
-    if (wanted.allow_msg_ttl && !have.allow_msg_ttl) {
-      infos.push(await jsm.streams.update(name, { ...have, allow_msg_ttl: true }));
-      continue;
+    // streams made by earlier releases lack direct gets and per-message TTL, which can be turned on
+    // in place (never off); nothing else changes
+    const upgrade = {
+      ...(wanted.allow_direct && !have.allow_direct ? { allow_direct: true } : {}),
+      ...(wanted.allow_msg_ttl && !have.allow_msg_ttl ? { allow_msg_ttl: true } : {}),
+    };
+    if (Object.keys(upgrade).length > 0) {
+      existing = await jsm.streams.update(name, { ...have, ...upgrade });
     }
     infos.push(existing);
   }

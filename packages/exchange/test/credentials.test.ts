@@ -13,6 +13,9 @@ describe('credentials files', () => {
   writeFileSync(join(dir, 'ca.pem'), 'CA');
   writeFileSync(join(dir, 'c.pem'), 'CERT');
   writeFileSync(join(dir, 'c.key'), 'KEY', { mode: 0o600 });
+  // a `.creds` file as nsc and @nats-io/jwt write it: the user JWT (its content is the server's to check), then the seed
+  const creds = `-----BEGIN NATS USER JWT-----\neyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5LW5rZXkifQ.e30.c2ln\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n${seed}\n------END USER NKEY SEED------\n`;
+  writeFileSync(join(dir, 'a.creds'), creds, { mode: 0o600 });
   const good = {
     participant: 'commune-21004',
     servers: ['tls://127.0.0.1:4222'],
@@ -32,6 +35,49 @@ describe('credentials files', () => {
     expect(loaded.connection.inboxPrefix).toBe('_INBOX_commune-21004');
     expect(loaded.connection.tls).toEqual({ ca: 'CA', cert: 'CERT', key: 'KEY' });
     expect(typeof loaded.connection.authenticator).toBe('function');
+  });
+
+  test('credentials - a .creds file and the account settings, as a secured server in operator mode gives them', async () => {
+    const { nkeySeedFile: _seed, ...rest } = good;
+    const accounts = {
+      exchangeApiPrefix: '$JS.EX.API',
+      objectStoreOwners: { 'pex-documents': ['portal-employers'] },
+    };
+    const loaded = await loadCredentials(write('creds.json', { ...rest, credsFile: 'a.creds', accounts }));
+    expect(typeof loaded.connection.authenticator).toBe('function');
+    expect(loaded.connection.inboxPrefix).toBe('_INBOX_commune-21004');
+    expect(loaded.accounts).toEqual(accounts);
+    const cases: [string, unknown, string][] = [
+      ['nocreds.json', rest, 'credsFile'],
+      ['credsmissing.json', { ...rest, credsFile: 'absent.creds' }, 'credsFile'],
+      // a bare seed is not a .creds file: the server in operator mode would refuse it anyway
+      ['credsbare.json', { ...rest, credsFile: 'a.nk' }, 'credsFile'],
+      [
+        'prefix.json',
+        { ...rest, credsFile: 'a.creds', accounts: { ...accounts, exchangeApiPrefix: '$JS.API.>' } },
+        'accounts.exchangeApiPrefix',
+      ],
+      [
+        'owners.json',
+        { ...rest, credsFile: 'a.creds', accounts: { ...accounts, objectStoreOwners: { x: ['Nobody'] } } },
+        'accounts.objectStoreOwners',
+      ],
+    ];
+    for (const [name, body, setting] of cases) {
+      const file = write(name, body);
+      const err = await loadCredentials(file).then(
+        () => undefined,
+        (e: unknown) => e as { code: string; message: string; details?: { setting?: string } },
+      );
+      expect(err?.code, name).toBe('ERR_CONFIG_INVALID');
+      expect(err?.details?.setting, name).toBe(setting);
+      expect(err?.message, name).not.toContain(seed);
+    }
+    writeFileSync(join(dir, 'open.creds'), creds);
+    chmodSync(join(dir, 'open.creds'), 0o644);
+    await expect(
+      loadCredentials(write('opencreds.json', { ...rest, credsFile: 'open.creds' })),
+    ).rejects.toMatchObject({ code: 'ERR_CONFIG_INVALID', details: { setting: 'credsFile' } });
   });
 
   test('credentials - each missing or wrong setting fails with ERR_CONFIG_INVALID naming file and setting', async () => {

@@ -285,7 +285,11 @@ export async function loadHostedConfig(
       contracts,
       servers,
       ...(credentials.size > 0
-        ? { connectionFor: (id: string) => credentials.get(id)?.connection, provision: false }
+        ? {
+            connectionFor: (id: string) => credentials.get(id)?.connection,
+            accountsFor: (id: string) => credentials.get(id)?.accounts,
+            provision: false,
+          }
         : {}),
     },
     onFailure: (listener) => {

@@ -5,15 +5,20 @@ import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node'
 import type { Contracts } from '@passerelle/contracts';
 import { type ParticipantKind, type StorageKeyring, participantKind } from '@passerelle/directory';
 import {
+  DOCUMENTS_BUCKET,
   DecisionArchive,
   type DecisionDocumentRef,
+  DirectObjectReader,
   DocumentError,
   type DocumentRef,
   DocumentStore,
+  type ObjectSource,
+  readDocument,
 } from '@passerelle/documents';
 import { type KeyResolver, type ParticipantKeys, type PrivateJwk, newMessageId } from '@passerelle/envelope';
 import { PasserelleError, isPasserelleError } from '@passerelle/errors';
 import {
+  type AccountSettings,
   type Exchange,
   type IncomingMessage,
   type InboxConsumerOptions,
@@ -22,6 +27,7 @@ import {
   connectExchange,
   createLogger,
   errorSummary,
+  ownerApiPrefix,
   serveMetrics,
 } from '@passerelle/exchange';
 import {
@@ -120,6 +126,11 @@ export interface HostedServiceConfig {
    * `loadCredentials` returns), used with `servers`.
    */
   connectionFor?: (participant: string) => Omit<ConnectionOptions, 'servers'> | undefined;
+  /**
+   * On a secured server where each participant has its own account (`loadCredentials(…).accounts`): how
+   * each hosted id's account reaches the shared streams and others' documents.
+   */
+  accountsFor?: (participant: string) => AccountSettings | undefined;
   /** Create missing streams (default true); false on a secured server where the operator provisions them. */
   provision?: boolean;
   /** Inbox consumer delivery settings (tests shorten backoff and ack wait). */
@@ -364,6 +375,18 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
     void this.relayRound();
   }
 
+  /** Each hosted id's account settings on a server where it has its own account (none: one shared account). */
+  private accountsFor: (participant: string) => AccountSettings | undefined = () => undefined;
+  /** Readers of other participants' stores with direct gets, by `<participant>/<owner>/<bucket>`. */
+  private readonly foreign = new Map<string, Promise<ObjectSource>>();
+
+  /** A reader, on `participant`'s connection, of `owner`'s store `bucket` in `owner`'s own account. */
+  private foreignStore(participant: string, owner: string, bucket: string): Promise<ObjectSource> {
+    return this.opened(this.foreign, `${participant}/${owner}/${bucket}`, (nc) =>
+      DirectObjectReader.open(nc, bucket, ownerApiPrefix(owner)),
+    );
+  }
+
   /** One reader of the uploaded documents per hosted id, on that id's own connection (credentials). */
   private readonly uploads = new Map<string, Promise<DocumentStore>>();
   /** One handle on the decisions store per hosted id, on that id's own connection. */
@@ -377,7 +400,7 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
   ): Promise<T> {
     let store = cache.get(participant);
     if (!store) {
-      store = open(this.exchange(participant).nc);
+      store = open(this.exchange(participant.split('/')[0]!).nc);
       store.catch(() => cache.delete(participant));
       cache.set(participant, store);
     }
@@ -398,8 +421,14 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
     about: { dossierId: string; slot: string },
   ): Promise<boolean> {
     if (!this.verifyDocuments) return true;
-    const store = this.opened(this.uploads, participant, (nc) => DocumentStore.open(nc, { create: false }));
     try {
+      const accounts = this.accountsFor(participant);
+      if (accounts) {
+        // the uploads live in each portal's own account: the document is in one of those this id may read
+        await this.readFromAny(participant, DOCUMENTS_BUCKET, accounts, ref);
+        return true;
+      }
+      const store = this.opened(this.uploads, participant, (nc) => DocumentStore.open(nc, { create: false }));
       await (await store).read(ref);
       return true;
     } catch (err) {
@@ -436,7 +465,11 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
   ): Promise<void> {
     if (!this.verifyDocuments) return;
     const archive = await this.opened(this.archives, participant, (nc) => this.openArchive(nc));
-    const bytes = await archive.read(ref);
+    // on a secured server every issuer keeps its decisions in its own account, read with direct gets
+    const bytes =
+      this.accountsFor(participant) && expected.issuer !== participant
+        ? await archive.read(ref, await this.foreignStore(participant, expected.issuer, this.documentsBucket))
+        : await archive.read(ref);
     let stated: Record<string, unknown> = {};
     try {
       const parsed = JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
@@ -456,6 +489,26 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
         { details: { dossierId: expected.dossierId, fields } },
       );
     }
+  }
+
+  /** Reads `ref` from the first of the stores named `bucket` that `participant`'s account may read. */
+  private async readFromAny(
+    participant: string,
+    bucket: string,
+    accounts: AccountSettings,
+    ref: DocumentRef,
+  ): Promise<Uint8Array> {
+    const owners = accounts.objectStoreOwners[bucket] ?? [];
+    let last: unknown = new DocumentError('ERR_DOCUMENT_INTEGRITY', `No ${bucket} store is readable here.`);
+    for (const owner of owners) {
+      try {
+        return await readDocument(ref, await this.foreignStore(participant, owner, bucket));
+      } catch (err) {
+        if (!isPasserelleError(err, 'ERR_DOCUMENT_INTEGRITY')) throw err;
+        last = err;
+      }
+    }
+    throw last;
   }
 
   private openArchive(nc: NatsConnection): Promise<DecisionArchive> {
@@ -507,6 +560,9 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
           ...(config.nc ? { nc: config.nc } : { servers: config.servers! }),
           ...(!config.nc && config.connectionFor?.(keys.participantId)
             ? { connection: config.connectionFor(keys.participantId)! }
+            : {}),
+          ...(config.accountsFor?.(keys.participantId)
+            ? { exchangeApiPrefix: config.accountsFor(keys.participantId)!.exchangeApiPrefix }
             : {}),
           ...(config.provision === false ? { provision: false } : {}),
           ...(config.consumer ? { consumer: config.consumer } : {}),
@@ -560,6 +616,7 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
         atRest,
       );
       keepUnsent = (participant, dossierId, err) => host.keepUnsent(participant, dossierId, err);
+      if (config.accountsFor) host.accountsFor = config.accountsFor;
       if (config.metricsPort !== undefined) {
         const served = await serveMetrics(
           [...exchanges.values()].map((e) => e.metrics.registry),

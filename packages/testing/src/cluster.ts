@@ -28,6 +28,13 @@ export interface NatsClusterOptions extends Pick<
   readyTimeoutMs?: number;
   /** Credentials and TLS for the readiness check, on a secured cluster. */
   clientOptions?: Omit<ConnectionOptions, 'servers'>;
+  /**
+   * Environment of one node (`serverName` `<cluster>-n<i>`), over `env`: what each node keeps for itself,
+   * such as the folder of its account resolver.
+   */
+  nodeEnv?: (
+    serverName: string,
+  ) => Readonly<Record<string, string>> | Promise<Readonly<Record<string, string>>>;
 }
 
 /**
@@ -90,14 +97,18 @@ async function startNodes(name: string, size: number, options: NatsClusterOption
     const clientPorts = ports.slice(0, size);
     const clusterPorts = ports.slice(size);
     const results = await Promise.allSettled(
-      clusterPorts.map((port, i) =>
-        startNatsServer({
-          ...options,
+      clusterPorts.map(async (port, i) => {
+        const serverName = `${name}-n${i + 1}`;
+        const { nodeEnv, ...common } = options;
+        const env = { ...options.env, ...(await nodeEnv?.(serverName)) };
+        return startNatsServer({
+          ...common,
+          env,
           port: clientPorts[i]!,
-          serverName: `${name}-n${i + 1}`,
+          serverName,
           cluster: { name, port, routes: clusterPorts.filter((p) => p !== port) },
-        }),
-      ),
+        });
+      }),
     );
     const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));

@@ -39,6 +39,8 @@ export interface PortalConfig {
   nc?: NatsConnection;
   /** On a secured server, with `servers`: the portal's connection settings (what `loadCredentials` returns). */
   connection?: Omit<ConnectionOptions, 'servers'>;
+  /** On a secured server where the portal has its own account: where it imports the shared streams' API. */
+  exchangeApiPrefix?: string;
   /**
    * Create missing streams, consumers and the portal's stores (default true); false on a secured server,
    * where the operator provisions them (`provisionPortalStores`).

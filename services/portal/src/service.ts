@@ -163,6 +163,7 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
       ...(config.consumer ? { consumer: config.consumer } : {}),
       ...(config.replicas !== undefined ? { replicas: config.replicas } : {}),
       ...(config.provision === false ? { provision: false } : {}),
+      ...(config.exchangeApiPrefix ? { exchangeApiPrefix: config.exchangeApiPrefix } : {}),
     });
     const replicas = config.replicas ?? 1;
     const create = config.provision !== false;

@@ -1,0 +1,422 @@
+/**
+ * The account design of the secured exchange (SECURITY.md, "Accounts"), computed from the exchange
+ * agreement and infra/participants.json, and encoded as NATS JWTs with @nats-io/jwt:
+ * - one operator, which signs every account JWT (so every import is the operator's decision);
+ * - the system account (monitoring);
+ * - the EXCHANGE account: the shared streams (EXCHANGE, DEADLETTER, LEDGER, the directory bucket) and the
+ *   durables the operator provisions; it exports, publicly, the message subjects and the few JetStream API
+ *   subjects participants use on its streams;
+ * - one account per participant: its own JetStream (its buckets, its object store, a mirror of the
+ *   directory) under its own limits, and imports of exactly what the contract lets it do in EXCHANGE.
+ * Replies to whatever a participant asks stay in its own account: a reply subject it chooses names a
+ * subject of its own account, where nothing but its own imports lead anywhere.
+ *
+ * {@link accountPlan} is pure (no keys): gen-infra writes it to infra/nats/accounts.json for review, and
+ * scripts/secure-exchange.ts signs it with the deployment's keys ({@link encodeDeployment}).
+ */
+import { encodeAccount, encodeOperator, encodeUser } from '@nats-io/jwt';
+import type { Contracts } from '@passerelle/contracts';
+import { natsPermissionsFor } from '@passerelle/contracts';
+import { type ParticipantKind, participantKind } from '@passerelle/directory';
+import type { KeyPair } from '@nats-io/nkeys';
+import { dossierBucketName, httpIdempotencyBucketName } from '../services/portal/src/index.js';
+
+/** Name of the operator, of the shared account and of the system account. */
+export const OPERATOR_NAME = 'PASSERELLE';
+export const EXCHANGE_ACCOUNT = 'EXCHANGE';
+export const SYSTEM_ACCOUNT = 'SYS';
+
+/**
+ * Where a participant reaches the EXCHANGE account's JetStream API: its own account has JetStream too
+ * (its buckets), so the imported API lives under another prefix (`jetstream(nc, { apiPrefix })`).
+ */
+export const EXCHANGE_API_PREFIX = '$JS.EX.API';
+
+/** Where a participant reaches the object store of another participant `owner` (direct gets only). */
+export function ownerApiPrefix(owner: string): string {
+  return `$JS.${owner}.API`;
+}
+
+/** The deliver prefix of a participant's directory mirror (the EXCHANGE account delivers there). */
+export function mirrorDeliverPrefix(participant: string): string {
+  return `pex.mirror.${participant}`;
+}
+
+/** The private inbox prefix of a participant: replies to its requests travel only there. */
+export function inboxPrefixOf(participant: string): string {
+  return `_INBOX_${participant}`;
+}
+
+/** JetStream limits of one participant's account: its buckets, object store and directory mirror. */
+export const ParticipantJetStreamLimits = {
+  mem_storage: 64 * 1024 * 1024,
+  disk_storage: 2 * 1024 * 1024 * 1024,
+  streams: 16,
+  consumer: 128,
+  max_ack_pending: 1024,
+} as const;
+
+/** JetStream limits of the EXCHANGE account (shared streams, provisioned durables, one mirror per participant). */
+export const ExchangeJetStreamLimits = {
+  mem_storage: 256 * 1024 * 1024,
+  disk_storage: 10 * 1024 * 1024 * 1024,
+  streams: 16,
+  consumer: 1024,
+} as const;
+
+/** Connection limits of every account (−1: no limit of the account's own beyond the server's). */
+const OPEN_LIMITS = {
+  imports: -1,
+  exports: -1,
+  wildcards: true,
+  conn: -1,
+  leaf: -1,
+  data: -1,
+  payload: -1,
+  subs: -1,
+} as const;
+
+/** Connections one participant account may hold at once (its services' instances, its CLI). */
+export const PARTICIPANT_CONNECTIONS = 64;
+
+/** A service or stream import of a participant account from the EXCHANGE account or another participant. */
+export interface PlannedImport {
+  type: 'service' | 'stream';
+  /** The subject in the exporting account. */
+  subject: string;
+  /** The subject in the importing account, when it differs. */
+  localSubject?: string;
+  /** `EXCHANGE` or the exporting participant's id. */
+  from: string;
+}
+
+/** What one participant's account and its service user get. */
+export interface ParticipantAccountPlan {
+  id: string;
+  kind: ParticipantKind;
+  /** Whether the account has JetStream of its own (every participant but the auditor). */
+  jetstream: boolean;
+  imports: PlannedImport[];
+  /** Services this account exports to others (its object store, read with direct gets). */
+  exports: { subject: string }[];
+  /** The service user's permissions (user JWT): deny by default. */
+  user: { pub: { allow: string[]; deny: string[] }; sub: { allow: string[] } };
+  /** Buckets and stores the operator provisions in this account. */
+  buckets: string[];
+  objectStores: string[];
+}
+
+/** A subject the EXCHANGE account exports. */
+export interface PlannedExport {
+  type: 'service' | 'stream';
+  subject: string;
+  /**
+   * How many answers one request gets through the import: one (the default) or a stream of them — a pull
+   * request's messages, heartbeats and end status, or a batch of direct gets, all on the one reply subject.
+   */
+  responseType?: 'Stream';
+}
+
+/** The whole design: what EXCHANGE exports and every participant's account. */
+export interface AccountPlan {
+  exchangeExports: PlannedExport[];
+  participants: ParticipantAccountPlan[];
+}
+
+/** Subjects the EXCHANGE account exports (public: only the operator, who signs accounts, grants imports). */
+function exchangeExports(): PlannedExport[] {
+  const service = (subject: string): PlannedExport => ({ type: 'service', subject });
+  // a service import forgets the requester's reply subject after the first answer unless told otherwise
+  const streamed = (subject: string): PlannedExport => ({ type: 'service', subject, responseType: 'Stream' });
+  return [
+    service('pex.msg.>'),
+    service('pex.rcpt.>'),
+    service('pex.dlq.>'),
+    service('pex.ledger.>'),
+    // pulls, infos and acks on the durables the operator provisions
+    streamed('$JS.API.CONSUMER.MSG.NEXT.EXCHANGE.*'),
+    service('$JS.API.CONSUMER.INFO.EXCHANGE.*'),
+    service('$JS.ACK.EXCHANGE.>'),
+    // a participant account's mirror of the directory (created by the server for the account, not its users)
+    service('$JS.API.CONSUMER.CREATE.KV_directory'),
+    service('$JS.API.CONSUMER.CREATE.KV_directory.>'),
+    service('$JS.API.STREAM.INFO.KV_directory'),
+    service('$JS.FC.KV_directory.>'),
+    { type: 'stream', subject: 'pex.mirror.>' },
+    // the auditor, whose account has no JetStream of its own: account info, LEDGER reads, DEADLETTER counts
+    service('$JS.API.INFO'),
+    service('$JS.API.STREAM.INFO.LEDGER'),
+    service('$JS.API.STREAM.MSG.GET.LEDGER'),
+    streamed('$JS.API.DIRECT.GET.LEDGER'),
+    streamed('$JS.API.DIRECT.GET.LEDGER.>'),
+    service('$JS.API.STREAM.INFO.DEADLETTER'),
+  ];
+}
+
+/** Read-only subjects of an object store exported to its readers: direct gets, never a consumer. */
+function objectStoreReadSubjects(store: string): string[] {
+  return [`$JS.API.DIRECT.GET.OBJ_${store}`, `$JS.API.DIRECT.GET.OBJ_${store}.>`];
+}
+
+/**
+ * What a participant's service user may publish in its own account's JetStream: reads and writes of its
+ * own buckets and stores (KV and object store clients, their ordered consumers), never stream management,
+ * purge or delete, nor consumer deletion by name of anything but its own account's (which holds only its own).
+ */
+const OWN_JETSTREAM = [
+  '$JS.API.INFO',
+  '$JS.API.STREAM.INFO.*',
+  '$JS.API.STREAM.MSG.GET.*',
+  '$JS.API.DIRECT.GET.>',
+  '$JS.API.CONSUMER.CREATE.>',
+  '$JS.API.CONSUMER.INFO.>',
+  '$JS.API.CONSUMER.DELETE.>',
+  '$JS.API.CONSUMER.MSG.NEXT.>',
+  '$JS.FC.>',
+  '$JS.ACK.>',
+  '$KV.>',
+  '$O.>',
+];
+
+/**
+ * The account design for `ids`: contract allow-lists become imports (so nothing else exists in the
+ * participant's account), the runtime's own buckets live in its own account.
+ */
+export function accountPlan(
+  contracts: Contracts,
+  ids: readonly string[],
+  serviceBuckets: Record<string, string[]>,
+  objectStores: Record<string, string[]>,
+  objectStoresRead: Record<string, string[]>,
+): AccountPlan {
+  const writers = (store: string): string[] =>
+    ids.filter((id) => (objectStores[participantKind(id)] ?? []).includes(store));
+  const participants = ids.map((id): ParticipantAccountPlan => {
+    const kind = participantKind(id);
+    const jetstream = kind !== 'auditor';
+    const base = natsPermissionsFor(contracts, id);
+    const imports: PlannedImport[] = [];
+    const pub = new Set<string>();
+    for (const subject of base.publish.allow) {
+      // a participant with JetStream of its own reaches EXCHANGE's API under another prefix
+      const localSubject =
+        jetstream && subject.startsWith('$JS.API.')
+          ? subject.replace('$JS.API.', `${EXCHANGE_API_PREFIX}.`)
+          : undefined;
+      imports.push({
+        type: 'service',
+        subject,
+        from: EXCHANGE_ACCOUNT,
+        ...(localSubject ? { localSubject } : {}),
+      });
+      pub.add(localSubject ?? subject);
+    }
+    const ownStores = objectStores[kind] ?? [];
+    const exports: { subject: string }[] = [];
+    for (const store of ownStores)
+      for (const subject of objectStoreReadSubjects(store)) exports.push({ subject });
+    if (jetstream) {
+      // the directory mirror: used by the server for this account; the user may not create consumers there
+      for (const subject of [
+        '$JS.API.CONSUMER.CREATE.KV_directory',
+        '$JS.API.CONSUMER.CREATE.KV_directory.>',
+        '$JS.API.STREAM.INFO.KV_directory',
+      ]) {
+        imports.push({
+          type: 'service',
+          subject,
+          localSubject: subject.replace('$JS.API.', `${EXCHANGE_API_PREFIX}.`),
+          from: EXCHANGE_ACCOUNT,
+        });
+      }
+      imports.push({ type: 'service', subject: '$JS.FC.KV_directory.>', from: EXCHANGE_ACCOUNT });
+      imports.push({ type: 'stream', subject: `${mirrorDeliverPrefix(id)}.>`, from: EXCHANGE_ACCOUNT });
+      for (const s of OWN_JETSTREAM) pub.add(s);
+      // the object stores of others it reads: those of its kind's writers (decisions) and of `objectStoresRead`
+      for (const store of new Set([...ownStores, ...(objectStoresRead[kind] ?? [])])) {
+        for (const owner of writers(store).filter((w) => w !== id)) {
+          for (const subject of objectStoreReadSubjects(store)) {
+            const localSubject = subject.replace('$JS.API.', `${ownerApiPrefix(owner)}.`);
+            imports.push({ type: 'service', subject, localSubject, from: owner });
+            pub.add(localSubject);
+          }
+        }
+      }
+    } else {
+      // the auditor: account info, LEDGER reads, DEADLETTER counts, straight from EXCHANGE
+      for (const subject of [
+        '$JS.API.INFO',
+        '$JS.API.STREAM.INFO.LEDGER',
+        '$JS.API.STREAM.MSG.GET.LEDGER',
+        '$JS.API.DIRECT.GET.LEDGER',
+        '$JS.API.DIRECT.GET.LEDGER.>',
+        '$JS.API.STREAM.INFO.DEADLETTER',
+      ]) {
+        imports.push({ type: 'service', subject, from: EXCHANGE_ACCOUNT });
+        pub.add(subject);
+      }
+    }
+    const buckets = jetstream
+      ? [
+          `pex-idem-${id}`,
+          `pex-outbox-${id}`,
+          `svc-${id}`,
+          ...(serviceBuckets[kind] ?? []),
+          ...(kind === 'portal' ? [dossierBucketName(id), httpIdempotencyBucketName(id)] : []),
+        ]
+      : [];
+    return {
+      id,
+      kind,
+      jetstream,
+      imports,
+      exports,
+      user: {
+        pub: {
+          allow: [...pub],
+          // the directory mirror's imports are the server's, not the user's
+          deny: jetstream
+            ? [`${EXCHANGE_API_PREFIX}.CONSUMER.CREATE.>`, `${EXCHANGE_API_PREFIX}.STREAM.>`]
+            : [],
+        },
+        sub: { allow: [`${inboxPrefixOf(id)}.>`] },
+      },
+      buckets: [...new Set(buckets)],
+      objectStores: ownStores,
+    };
+  });
+  return { exchangeExports: exchangeExports(), participants };
+}
+
+/** The keys a deployment signs with (seeds stay with the operator; participants get only their user's). */
+export interface DeploymentKeys {
+  operator: KeyPair;
+  system: KeyPair;
+  exchange: KeyPair;
+  /** One account key per participant. */
+  accounts: Map<string, KeyPair>;
+}
+
+/** Every JWT of a deployment: operator, accounts by public key. */
+export interface EncodedDeployment {
+  operatorJwt: string;
+  systemAccount: string;
+  /** Account public key → account JWT (what the resolver holds). */
+  accountJwts: Map<string, string>;
+}
+
+/** `EXCHANGE` and every participant id → its account's public key. */
+function accountPublicKeys(keys: DeploymentKeys): Map<string, string> {
+  // computed once: an nkeys key pair derives its public key from the seed again at every call
+  return new Map([
+    [EXCHANGE_ACCOUNT, keys.exchange.getPublicKey()],
+    ...[...keys.accounts].map(([id, k]) => [id, k.getPublicKey()] as [string, string]),
+  ]);
+}
+
+function jwtImports(plan: ParticipantAccountPlan, publicKeys: Map<string, string>): unknown[] {
+  return plan.imports.map((i) => {
+    const account = publicKeys.get(i.from);
+    if (!account) throw new Error(`${plan.id}: imports from ${i.from}, which is not a participant`);
+    return {
+      name: `${i.from}:${i.subject}`,
+      type: i.type,
+      subject: i.subject,
+      account,
+      ...(i.localSubject ? { local_subject: i.localSubject } : {}),
+    };
+  });
+}
+
+/**
+ * One participant's account JWT, signed by the operator. `revocations` (user public key → the time from
+ * which JWTs issued to it are refused) revokes users: the operator signs the account again with them and
+ * pushes it to the servers (SECURITY.md, "Key rotation and revocation").
+ */
+export async function encodeParticipantAccount(
+  p: ParticipantAccountPlan,
+  keys: DeploymentKeys,
+  publicKeys: Map<string, string> = accountPublicKeys(keys),
+  revocations: Record<string, Date> = {},
+): Promise<string> {
+  const key = keys.accounts.get(p.id);
+  if (!key) throw new Error(`no account key for ${p.id}`);
+  return encodeAccount(
+    p.id,
+    key,
+    {
+      imports: jwtImports(p, publicKeys) as never,
+      exports: p.exports.map((e) => ({ name: e.subject, subject: e.subject, type: 'service' as const })),
+      limits: {
+        ...OPEN_LIMITS,
+        conn: PARTICIPANT_CONNECTIONS,
+        ...(p.jetstream ? ParticipantJetStreamLimits : {}),
+      },
+      ...(Object.keys(revocations).length
+        ? {
+            revocations: Object.fromEntries(
+              Object.entries(revocations).map(([user, at]) => [user, Math.floor(at.getTime() / 1000)]),
+            ),
+          }
+        : {}),
+    },
+    { signer: keys.operator },
+  );
+}
+
+/** Signs the plan: the operator JWT and every account JWT (issued by the operator). */
+export async function encodeDeployment(
+  plan: AccountPlan,
+  keys: DeploymentKeys,
+  /** Per participant, its revoked users (see {@link encodeParticipantAccount}). */
+  revocations: ReadonlyMap<string, Record<string, Date>> = new Map(),
+): Promise<EncodedDeployment> {
+  const signer = { signer: keys.operator };
+  const publicKeys = accountPublicKeys(keys);
+  const systemKey = keys.system.getPublicKey();
+  const accountJwts = new Map<string, string>();
+  accountJwts.set(
+    systemKey,
+    await encodeAccount(SYSTEM_ACCOUNT, keys.system, { limits: { ...OPEN_LIMITS } }, signer),
+  );
+  accountJwts.set(
+    publicKeys.get(EXCHANGE_ACCOUNT)!,
+    await encodeAccount(
+      EXCHANGE_ACCOUNT,
+      keys.exchange,
+      {
+        exports: plan.exchangeExports.map((e) => ({
+          name: e.subject,
+          subject: e.subject,
+          type: e.type,
+          ...(e.responseType ? { response_type: e.responseType } : {}),
+        })),
+        limits: { ...OPEN_LIMITS, ...ExchangeJetStreamLimits },
+      },
+      signer,
+    ),
+  );
+  for (const p of plan.participants) {
+    accountJwts.set(
+      publicKeys.get(p.id)!,
+      await encodeParticipantAccount(p, keys, publicKeys, revocations.get(p.id)),
+    );
+  }
+  const operatorJwt = await encodeOperator(OPERATOR_NAME, keys.operator, { system_account: systemKey });
+  return { operatorJwt, systemAccount: systemKey, accountJwts };
+}
+
+/** A user JWT issued by `account`: a participant's service user (`permissions`) or an administrator (none: all). */
+export function encodeUserJwt(
+  name: string,
+  user: KeyPair,
+  account: KeyPair,
+  permissions?: ParticipantAccountPlan['user'],
+): Promise<string> {
+  return encodeUser(
+    name,
+    user,
+    account,
+    permissions ? { pub: permissions.pub, sub: permissions.sub, subs: -1, data: -1, payload: -1 } : {},
+  );
+}
