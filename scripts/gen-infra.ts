@@ -21,7 +21,8 @@ import {
   natsPermissionsFor,
 } from '@passerelle/contracts';
 import { participantKind } from '@passerelle/directory';
-import { dossierBucketName, httpIdempotencyBucketName } from '../services/portal/src/index.js';
+import { doorResources } from '@passerelle/door';
+import { dossierBucketName } from '../services/portal/src/index.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -85,6 +86,19 @@ function readSubjects(stream: string): string[] {
   ];
 }
 
+/**
+ * Subjects a participant uses on a stream of its own (a portal's door): publishing on its subjects, reading
+ * it, and pulling from and acknowledging the consumers it creates on it.
+ */
+function streamSubjects(stream: { name: string; subjects: readonly string[] }): string[] {
+  return [
+    ...stream.subjects,
+    ...readSubjects(stream.name),
+    `$JS.API.CONSUMER.MSG.NEXT.${stream.name}.>`,
+    `$JS.ACK.${stream.name}.>`,
+  ];
+}
+
 /** Subjects the KV client uses on one bucket: read, write, watch/keys through an ordered consumer. */
 function bucketSubjects(bucket: string, write: boolean): string[] {
   return [...(write ? [`$KV.${bucket}.>`] : []), ...readSubjects(`KV_${bucket}`)];
@@ -125,9 +139,12 @@ export function participantPermissions(
   // the contract's allow-lists already leave consumer creation on EXCHANGE to the operator
   const publish = new Set(base.publish.allow);
   publish.add('$JS.API.INFO');
-  // a portal keeps its dossiers and its HTTP idempotency records in buckets of its own
-  const ownBuckets =
-    participantKind(id) === 'portal' ? [dossierBucketName(id), httpIdempotencyBucketName(id)] : [];
+  // a portal keeps its dossiers in a bucket of its own, and runs the integrators' door (named after it):
+  // its clients, tokens, Idempotency-Key records, event counters and webhook subscriptions in buckets, its
+  // events and webhook deliveries in streams it reads through consumers of its own
+  const door = participantKind(id) === 'portal' ? doorResources(id) : { buckets: [], streams: [] };
+  const ownBuckets = participantKind(id) === 'portal' ? [dossierBucketName(id), ...door.buckets] : [];
+  for (const stream of door.streams) for (const s of streamSubjects(stream)) publish.add(s);
   for (const bucket of [
     `pex-idem-${id}`,
     `pex-outbox-${id}`,

@@ -375,7 +375,7 @@ export async function runSecureExchange(options: {
       running,
       print: (line) => console.log(line),
     });
-    const { portalUrl, token } = stack;
+    const { portalUrl, client } = stack;
 
     console.log('Passerelle secured exchange');
     console.log(`  nats-server ${server.version} on ${url}: mutual TLS, nkeys, per-participant permissions`);
@@ -396,7 +396,7 @@ export async function runSecureExchange(options: {
       `  auditor: recording every envelope and receipt in LEDGER; viewer on ${stack.auditorViewerUrl} (token in ${stack.auditorTokenFile})`,
     );
     console.log(
-      `  portal: ${local.PORTAL} on ${portalUrl} (bearer token in ${join(options.home, 'portal-token')})`,
+      `  portal: ${local.PORTAL} on ${portalUrl} (the demo integrator's client credentials in ${join(options.home, 'portal-client.json')})`,
     );
     console.log('ready: other services connect with loadCredentials(<credentials file>); Ctrl-C stops.');
     if (options.demo) {
@@ -405,7 +405,7 @@ export async function runSecureExchange(options: {
       const communes = stack.services['commune'] as (Closable & DemoCommuneDesk) | undefined;
       const results = await runDemo({
         portalUrl,
-        token,
+        client,
         nc: op,
         ...(communes ? { communes } : {}),
         signal: demoAbort.signal,

@@ -176,6 +176,20 @@ describe('problems', () => {
     expect(res.text).not.toContain('secret');
   });
 
+  test('problems - a request-target the HTTP parser refuses is a badRequest problem too, without a body for HEAD', async () => {
+    const res = await http(demo, 'GET', '%2Fdossiers');
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toBe(PROBLEM_JSON);
+    expect(res.headers['connection']).toBe('close');
+    expect(res.json).toMatchObject({
+      type: 'urn:problem-type:belgif:badRequest',
+      status: 400,
+      detail: 'The request is malformed.',
+    });
+    const head = await http(demo, 'HEAD', '%2Fdossiers');
+    expect([head.status, head.text]).toEqual([400, '']);
+  });
+
   test('problems - a resource a path names that does not exist is resourceNotFound with the code and the path input', async () => {
     const res = await http(demo, 'GET', '/dossiers/dossier-9999', bearer(reader));
     expect(res.status).toBe(404);
