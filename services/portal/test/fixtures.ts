@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type Contracts, loadContracts } from '@passerelle/contracts';
@@ -174,3 +175,75 @@ export async function integrator(
 
 /** A fresh `Idempotency-Key`. */
 export const newKey = (): string => `k-${randomBytes(8).toString('hex')}`;
+
+/** An example payload of the exchange's schemas. */
+export function example(type: string, name: string): Record<string, unknown> {
+  return JSON.parse(
+    readFileSync(new URL(`../../../schemas/examples/${type}.v1/${name}.json`, import.meta.url), 'utf8'),
+  ) as Record<string, unknown>;
+}
+
+/** An HTTP answer: status, headers and the JSON body. */
+export interface HttpAnswer {
+  status: number;
+  headers: Headers;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read answers member by member
+  json: any;
+  text: string;
+}
+
+/** An integrator's system calling a listening portal over HTTP (fetch), as it would. */
+export function portalClient(origin: string, who: TestIntegrator) {
+  const call = async (
+    method: string,
+    path: string,
+    body?: string | Buffer,
+    headers: Record<string, string> = {},
+  ): Promise<HttpAnswer> => {
+    const res = await fetch(path.startsWith('http') ? path : `${origin}${path}`, {
+      method,
+      headers: { ...who.auth, ...headers },
+      ...(body !== undefined ? { body } : {}),
+    });
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, json, text };
+  };
+  const upload = async (): Promise<Record<string, unknown>> => {
+    const res = await call('POST', '/v1/documents', Buffer.from(`%PDF-1.7 ${newKey()}`), {
+      'content-type': 'application/pdf',
+      'idempotency-key': newKey(),
+    });
+    if (res.status !== 201) throw new Error(`upload refused: ${res.status} ${res.text}`);
+    return res.json.document as Record<string, unknown>;
+  };
+  return {
+    call,
+    get: (path: string) => call('GET', path),
+    post: (path: string, body: unknown) =>
+      call('POST', path, JSON.stringify(body), {
+        'content-type': 'application/json',
+        'idempotency-key': newKey(),
+      }),
+    upload,
+    /** An example application whose every document slot names a fresh upload of this integrator. */
+    async application(
+      name = 'valid-ict-first-application',
+      changes: Record<string, unknown> = {},
+    ): Promise<Record<string, unknown>> {
+      const body = { ...example('application-submitted', name), ...changes };
+      const documents = body['documents'] as Record<string, unknown>;
+      for (const [slot, value] of Object.entries(documents)) {
+        if (slot === 'healthInsurance') documents[slot] = { ...(value as object), document: await upload() };
+        else if (slot === 'other') documents[slot] = [await upload()];
+        else documents[slot] = await upload();
+      }
+      return body;
+    },
+  };
+}
