@@ -20,7 +20,7 @@ export async function readDoorSecret(file: string): Promise<Buffer> {
     });
   }
   const secret = Buffer.from(text, 'base64url');
-  if (!/^[A-Za-z0-9_-]+$/.test(text) || secret.byteLength < 32) {
+  if (!/^[A-Za-z0-9_-]+={0,2}$/.test(text) || secret.byteLength < 32) {
     throw new PortalError(
       'ERR_CONFIG_INVALID',
       `The door secret file ${file} must hold base64url of at least 32 random bytes.`,
