@@ -74,11 +74,22 @@ export class DossierIndex {
    * index.list('acme-hr', { state: ['missing-items'] }, undefined, 20);
    * ```
    */
-  static async open(store: DossierStore): Promise<DossierIndex> {
+  static async open(
+    store: DossierStore,
+    /** Told when the watch ends before {@link stop}: the list then misses other instances' writes. */
+    onFailure: (err: unknown) => void = () => undefined,
+  ): Promise<DossierIndex> {
     const index = new DossierIndex();
     const unlisten = store.onWrite((change) => index.apply(change));
     const { ready, done } = await store.watch((change) => index.apply(change), index.stopping.signal);
-    index.done = done.finally(unlisten);
+    index.done = done
+      .then(() => {
+        if (!index.stopping.signal.aborted) onFailure(new Error('the dossier watch ended'));
+      })
+      .catch((err: unknown) => {
+        if (!index.stopping.signal.aborted) onFailure(err);
+      })
+      .finally(unlisten);
     await ready;
     return index;
   }
@@ -129,6 +140,6 @@ export class DossierIndex {
   /** Stops following the changes. */
   async stop(): Promise<void> {
     this.stopping.abort();
-    await this.done.catch(() => undefined);
+    await this.done;
   }
 }

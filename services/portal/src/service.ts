@@ -153,7 +153,9 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
       DocumentStore.open(nc, { replicas, create }),
       DossierStore.open(nc, participant, cipher('portal-dossiers'), { replicas, create }),
     ]);
-    const dossierIndex = await DossierIndex.open(dossiers);
+    const dossierIndex = await DossierIndex.open(dossiers, (err) =>
+      logger.error({ err: errorSummary(err) }, 'dossier index: the watch of the dossier bucket ended'),
+    );
     index = dossierIndex;
     // an integrator reads the events of the dossiers it filed, and no other
     const canRead: EventReadPolicy = async (client, event) =>
