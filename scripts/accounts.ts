@@ -19,7 +19,7 @@ import type { Contracts } from '@passerelle/contracts';
 import { natsPermissionsFor } from '@passerelle/contracts';
 import { type ParticipantKind, participantKind } from '@passerelle/directory';
 import type { KeyPair } from '@nats-io/nkeys';
-import { dossierBucketName, httpIdempotencyBucketName } from '../services/portal/src/index.js';
+import { dossierBucketName } from '../services/portal/src/index.js';
 
 /** Name of the operator, of the shared account and of the system account. */
 export const OPERATOR_NAME = 'PASSERELLE';
@@ -232,6 +232,9 @@ export function accountPlan(
       imports.push({ type: 'service', subject: '$JS.FC.KV_directory.>', from: EXCHANGE_ACCOUNT });
       imports.push({ type: 'stream', subject: `${mirrorDeliverPrefix(id)}.>`, from: EXCHANGE_ACCOUNT });
       for (const s of OWN_JETSTREAM) pub.add(s);
+      // a portal runs the integrators' door in its own account: its events and webhook deliveries are
+      // streams on `door.<id>.>` there (its buckets are under `$KV.>` above)
+      if (kind === 'portal') pub.add(`door.${id}.>`);
       // the object stores of others it reads: those of its kind's writers (decisions) and of `objectStoresRead`
       for (const store of new Set([...ownStores, ...(objectStoresRead[kind] ?? [])])) {
         for (const owner of writers(store).filter((w) => w !== id)) {
@@ -262,7 +265,7 @@ export function accountPlan(
           `pex-outbox-${id}`,
           `svc-${id}`,
           ...(serviceBuckets[kind] ?? []),
-          ...(kind === 'portal' ? [dossierBucketName(id), httpIdempotencyBucketName(id)] : []),
+          ...(kind === 'portal' ? [dossierBucketName(id)] : []),
         ]
       : [];
     return {

@@ -34,8 +34,8 @@ const DEMO_CLERK = { clientId: 'demo', officerId: 'demo-clerk' };
 export interface DemoOptions {
   /** Base URL of the portal, e.g. `http://127.0.0.1:8080`. */
   portalUrl: string;
-  /** An integrator's bearer token. */
-  token: string;
+  /** An integrator's client credentials (OAuth 2.0 client credentials: id and secret). */
+  client: { clientId: string; clientSecret: string };
   /** To watch the exchange's traffic (meta) and dead letters. */
   nc: NatsConnection;
   /** The communes' desk, when the commune service runs. */
@@ -82,11 +82,45 @@ function fakePdf(kind: string, n: number): Uint8Array {
   return new TextEncoder().encode(`%PDF-1.7\n% demo ${kind} ${n}\n%%EOF\n`);
 }
 
+/** A problem the portal answered (RFC 9457), as the demo reports it: status, code, bad inputs. */
+interface Problem {
+  status?: number;
+  code?: string;
+  title?: string;
+  issues?: { in: string; name: string }[];
+}
+
+/**
+ * The portal as an integrator's system uses it: a bearer token from the token endpoint (client
+ * credentials), taken again before it expires; an `Idempotency-Key` on every POST.
+ */
 class PortalClient {
+  private token: { value: string; until: number } | undefined;
+
   constructor(
     private readonly base: string,
-    private readonly token: string,
+    private readonly client: { clientId: string; clientSecret: string },
   ) {}
+
+  private async bearer(): Promise<string> {
+    if (this.token && Date.now() < this.token.until) return this.token.value;
+    const basic = Buffer.from(
+      `${encodeURIComponent(this.client.clientId)}:${encodeURIComponent(this.client.clientSecret)}`,
+    ).toString('base64');
+    const res = await fetch(`${this.base}/oauth2/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
+    const answer = (await res.json()) as { access_token?: string; expires_in?: number } & Problem;
+    if (!res.ok || !answer.access_token) {
+      throw new Error(`POST /oauth2/token → ${res.status} ${answer.code ?? answer.title ?? ''}`);
+    }
+    // taken again a minute before it expires
+    const lifetimeMs = Math.max(0, ((answer.expires_in ?? 60) - 60) * 1_000);
+    this.token = { value: answer.access_token, until: Date.now() + lifetimeMs };
+    return answer.access_token;
+  }
 
   private async call<T>(
     method: string,
@@ -97,16 +131,18 @@ class PortalClient {
     const res = await fetch(`${this.base}${path}`, {
       method,
       headers: {
-        authorization: `Bearer ${this.token}`,
+        authorization: `Bearer ${await this.bearer()}`,
         ...(body !== undefined ? { 'content-type': contentType } : {}),
         ...(method === 'POST' ? { 'idempotency-key': crypto.randomUUID() } : {}),
       },
       ...(body !== undefined ? { body: body instanceof Uint8Array ? body : JSON.stringify(body) } : {}),
     });
-    const answer = (await res.json()) as T & { code?: string; errors?: { path: string }[] };
+    const answer = (await res.json()) as T & Problem;
     if (!res.ok) {
-      const paths = answer.errors?.map((e) => e.path).join(', ');
-      throw new Error(`${method} ${path} → ${res.status} ${answer.code ?? ''}${paths ? ` at ${paths}` : ''}`);
+      const inputs = answer.issues?.map((i) => `${i.in} ${i.name}`).join(', ');
+      throw new Error(
+        `${method} ${path} → ${res.status} ${answer.code ?? answer.title ?? ''}${inputs ? ` at ${inputs}` : ''}`,
+      );
     }
     return answer;
   }
@@ -154,13 +190,13 @@ class PortalClient {
  *
  * @example
  * ```ts
- * const results = await runDemo({ portalUrl, token, nc, communes });
+ * const results = await runDemo({ portalUrl, client, nc, communes });
  * ```
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
   const print = options.print ?? ((line: string) => console.log(line));
   const stepTimeoutMs = options.stepTimeoutMs ?? 30_000;
-  const portal = new PortalClient(options.portalUrl, options.token);
+  const portal = new PortalClient(options.portalUrl, options.client);
   const labels = new Map<string, string>();
   const counts = new Map<string, number>();
   const early = new Map<string, ((label: string) => string)[]>();

@@ -2,9 +2,9 @@
  * The local deployment both launchers run (`pnpm start`, `pnpm start --secure`): who takes part, which
  * service hosts whom, their keys under `<home>/keys`, the anchor-signed directory, and the services.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
@@ -26,7 +26,14 @@ import {
 } from '@passerelle/directory';
 import { type ParticipantKeys, generateParticipantKeys, toPublicJwk } from '@passerelle/envelope';
 import { type AccountSettings, createLogger } from '@passerelle/exchange';
-import { createPortalLogger, createPortalService, hashToken } from '../services/portal/src/index.js';
+import {
+  type ClientCredentials,
+  createPortalLogger,
+  createPortalService,
+  ensureDoorClient,
+  ensureDoorSecret,
+  portalDoor,
+} from '../services/portal/src/index.js';
 import { startAuditor } from './start-auditor.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -152,19 +159,19 @@ export async function publishDirectory(
   return { keys, revision };
 }
 
-/** The demo integrator's token: generated once, kept 0600; the portal's configuration holds only its hash. */
-export async function ensurePortalToken(home: string): Promise<string> {
-  const path = join(home, 'portal-token');
-  if (!existsSync(path)) {
-    await writeFile(path, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
-  }
-  await chmod(path, 0o600);
-  const token = (await readFile(path, 'utf8')).trim();
-  await writeFile(
-    join(home, 'portal-integrators.json'),
-    JSON.stringify([{ name: 'demo-employer', tokenSha256: hashToken(token) }], null, 2) + '\n',
-  );
-  return token;
+/** The demo integrator: a client of the portal's door that may read and act on its own dossiers. */
+export const DEMO_INTEGRATOR = { id: 'demo-employer', scopes: ['read', 'decide'] } as const;
+
+/** A free TCP port on loopback, for a portal whose public URL must be known before it listens. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** Closes `what`, giving up after `ms`. */
@@ -205,8 +212,8 @@ export interface Stack {
   auditorViewerUrl: string;
   auditorTokenFile: string;
   portalUrl: string;
-  /** The demo integrator's bearer token. */
-  token: string;
+  /** The demo integrator's client credentials (also in `<home>/portal-client.json`, 0600). */
+  client: ClientCredentials;
 }
 
 /** Starts the administrations' services, the auditor and the portal, each hosted id on its own connection. */
@@ -264,8 +271,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     ...(auditorConnection ? { connection: auditorConnection, provision: false } : {}),
   });
   o.running.push(auditor);
-  const token = await ensurePortalToken(o.home);
   const portalConnection = o.connectionFor?.(PORTAL);
+  const portalPort = o.portalPort === 0 ? await freePort() : o.portalPort;
   const portal = await createPortalService({
     participant: PORTAL,
     keys: o.keys.get(PORTAL)!,
@@ -275,11 +282,23 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     servers: o.servers,
     ...(portalConnection ? { connection: portalConnection, provision: false } : {}),
     ...(o.accountsFor?.(PORTAL) ? { exchangeApiPrefix: o.accountsFor(PORTAL)!.exchangeApiPrefix } : {}),
-    integrators: [{ name: 'demo-employer', tokenSha256: hashToken(token) }],
+    // the door's secret beside the portal's keys (0600), made on first start
+    door: {
+      secret: await ensureDoorSecret(join(o.home, 'keys', PORTAL, 'door.secret')),
+      publicUrl: `http://127.0.0.1:${portalPort}`,
+    },
     logger: createPortalLogger({ level: o.logLevel }),
   });
   o.running.push(portal);
-  const portalUrl = await portal.listen({ host: '127.0.0.1', port: o.portalPort });
+  // the integrator's credentials, made on first start (or given a new secret if the file was lost); the
+  // bearer tokens of earlier releases are gone
+  const client = await ensureDoorClient(portalDoor(portal), join(o.home, 'portal-client.json'), {
+    id: DEMO_INTEGRATOR.id,
+    scopes: [...DEMO_INTEGRATOR.scopes],
+  });
+  await rm(join(o.home, 'portal-token'), { force: true });
+  await rm(join(o.home, 'portal-integrators.json'), { force: true });
+  const portalUrl = await portal.listen({ host: '127.0.0.1', port: portalPort });
   return {
     services,
     automatic,
@@ -287,7 +306,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     auditorViewerUrl: auditor.viewerUrl,
     auditorTokenFile: auditor.tokenFile,
     portalUrl,
-    token,
+    client,
   };
 }
 

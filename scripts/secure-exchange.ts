@@ -462,9 +462,7 @@ export async function provisionServiceStores(
     const nc = await connectAdmin(deployment, p.id, servers);
     try {
       const kvm = new Kvm(nc);
-      for (const bucket of p.buckets.filter(
-        (b) => !/^pex-(idem|outbox|portal-dossiers|http-idem)-/.test(b),
-      )) {
+      for (const bucket of p.buckets.filter((b) => !/^pex-(idem|outbox|portal-dossiers)-/.test(b))) {
         await whileAccountStarts(() => kvm.create(bucket, { history: 1, replicas }));
       }
       // the directory, mirrored into the account by the server: the participant reads and watches its own
@@ -629,7 +627,7 @@ export async function runSecureExchange(options: {
       running,
       print: (line) => console.log(line),
     });
-    const { portalUrl, token } = stack;
+    const { portalUrl, client } = stack;
 
     console.log('Passerelle secured exchange');
     console.log(
@@ -655,7 +653,7 @@ export async function runSecureExchange(options: {
       `  auditor: recording every envelope and receipt in LEDGER; viewer on ${stack.auditorViewerUrl} (token in ${stack.auditorTokenFile})`,
     );
     console.log(
-      `  portal: ${local.PORTAL} on ${portalUrl} (bearer token in ${join(options.home, 'portal-token')})`,
+      `  portal: ${local.PORTAL} on ${portalUrl} (the demo integrator's client credentials in ${join(options.home, 'portal-client.json')})`,
     );
     console.log('ready: other services connect with loadCredentials(<credentials file>); Ctrl-C stops.');
     if (options.demo) {
@@ -664,7 +662,7 @@ export async function runSecureExchange(options: {
       const communes = stack.services['commune'] as (Closable & DemoCommuneDesk) | undefined;
       const results = await runDemo({
         portalUrl,
-        token,
+        client,
         nc: op,
         ...(communes ? { communes } : {}),
         signal: demoAbort.signal,

@@ -136,7 +136,7 @@ async function main(): Promise<void> {
       running,
       print: (line) => console.log(line),
     });
-    const { services: started, portalUrl, token } = stack;
+    const { services: started, portalUrl, client } = stack;
     console.log(`  services: ${servicesLine(started)}`);
     if (stack.automatic.length) {
       console.log(`  automatic decisions (the local deployment's policies): ${stack.automatic.join('; ')}`);
@@ -152,7 +152,7 @@ async function main(): Promise<void> {
       JSON.stringify({ url: server.url, pid: process.pid, portal: portalUrl }, null, 2) + '\n',
     );
     console.log(
-      `  portal: ${PORTAL} on ${portalUrl} (OpenAPI at ${portalUrl}/openapi.json; bearer token in ${join(home, 'portal-token')})`,
+      `  portal: ${PORTAL} on ${portalUrl} (OpenAPI at ${portalUrl}/openapi.json; the demo integrator's client credentials in ${join(home, 'portal-client.json')})`,
     );
     console.log(`ready: try \`pnpm passerelle status\` in another shell; Ctrl-C stops.`);
 
@@ -172,7 +172,7 @@ async function main(): Promise<void> {
       const communes = started['commune'] as (Closable & DemoCommuneDesk) | undefined;
       const results = await runDemo({
         portalUrl,
-        token,
+        client,
         nc,
         ...(communes ? { communes } : {}),
         ...(strayPost ? { strayPost } : {}),

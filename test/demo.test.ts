@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,20 +86,48 @@ describe('pnpm start demo', () => {
       for (const file of [
         'anchor.private.json',
         'portal-employers/private.json',
+        'portal-employers/door.secret',
         'region-bruxelles/private.json',
       ]) {
         expect(statSync(join(home, 'keys', file)).mode & 0o777).toBe(0o600);
       }
-      expect(statSync(join(home, 'portal-token')).mode & 0o777).toBe(0o600);
+      // the demo integrator is a client of the portal's door: its credentials, 0600
+      expect(statSync(join(home, 'portal-client.json')).mode & 0o777).toBe(0o600);
+      expect(JSON.parse(readFileSync(join(home, 'portal-client.json'), 'utf8'))).toMatchObject({
+        clientId: 'demo-employer',
+        clientSecret: expect.stringMatching(/^pdc_/),
+        tokenUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/oauth2\/token$/),
+      });
     } finally {
       await stop(run).catch(() => run.child.kill('SIGKILL'));
     }
 
-    // A second start keeps the keys and, with --no-demo, only serves.
+    // A second start keeps the keys and the integrator's credentials and, with --no-demo, only serves.
+    const credentials = readFileSync(join(home, 'portal-client.json'), 'utf8');
     const again = start(home, ['--no-demo']);
     try {
       const out = await again.waitFor(/^ready:/m, 90_000);
       expect(out).toMatch(/keys: 12 participants and the trust anchor/);
+      const kept = JSON.parse(credentials) as { clientId: string; clientSecret: string };
+      // the same client and secret (the token URL follows the port, a free one in this test)
+      expect(JSON.parse(readFileSync(join(home, 'portal-client.json'), 'utf8'))).toMatchObject({
+        clientId: kept.clientId,
+        clientSecret: kept.clientSecret,
+      });
+      const portal = /portal: portal-employers on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+      const granted = await fetch(`${portal}/oauth2/token`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${kept.clientId}:${kept.clientSecret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: 'grant_type=client_credentials',
+      });
+      expect(granted.status).toBe(200);
+      const { access_token: token } = (await granted.json()) as { access_token: string };
+      // the dossiers the demo filed are the integrator's, listed after the restart
+      const list = await fetch(`${portal}/v1/dossiers`, { headers: { authorization: `Bearer ${token}` } });
+      expect(((await list.json()) as { items: unknown[] }).items).toHaveLength(5);
       await new Promise((r) => setTimeout(r, 1_000));
       expect(again.output()).not.toContain('demo:');
     } finally {

@@ -31,11 +31,16 @@ describe('local exchange (pnpm start)', () => {
       // pnpm start runs the pinned release, which status reports as supported
       expect(status.version).toBe(PINNED_NATS_SERVER_VERSION);
       expect(status.supported).toBe(true);
-      // KV buckets and object stores (directory, services' state, documents) are streams too.
-      const exchangeStreams = status.streams
-        .map((s) => s.name)
-        .filter((n) => !n.startsWith('KV_') && !n.startsWith('OBJ_'));
+      // KV buckets and object stores (directory, services' state, documents) are streams too, and so are
+      // the HTTP doors' event logs and webhook deliveries (the portal's among them).
+      const names = status.streams.map((s) => s.name);
+      const exchangeStreams = names.filter(
+        (n) => !n.startsWith('KV_') && !n.startsWith('OBJ_') && !n.startsWith('door-'),
+      );
       expect(exchangeStreams).toEqual(['DEADLETTER', 'EXCHANGE', 'LEDGER']);
+      expect(names).toEqual(
+        expect.arrayContaining(['door-portal-employers-events', 'door-portal-employers-deliveries']),
+      );
       expect(status.missing).toEqual([]);
 
       const stopped = waitForLine(child, /^stopped$/m, 15_000);

@@ -163,6 +163,37 @@ export class ClientStore {
   }
 
   /**
+   * Gives a live client a new secret and returns it, the one time it is shown: the old secret gets no
+   * token from then on (tokens already issued run to their expiry, or until the client is revoked). For a
+   * set-up script that lost the secret it kept, or a scheduled rotation.
+   *
+   * @example
+   * ```ts
+   * const { secret } = await clients.rotateSecret('acme-hr');
+   * ```
+   */
+  async rotateSecret(id: string): Promise<{ client: DoorClientInfo; secret: string }> {
+    for (let attempt = 1; ; attempt++) {
+      const found = await this.record(id);
+      if (!found || found.record.revokedAt) {
+        throw new DoorError('ERR_CLIENT_NOT_FOUND', 'No live client of this door has this id.');
+      }
+      const secret = randomSecret('pdc');
+      const record: ClientRecord = {
+        ...found.record,
+        secretHash: this.keys.hash(SECRET_PURPOSE, `${id}\n${secret}`),
+      };
+      try {
+        await this.kv.update(id, JSON.stringify(record), found.revision);
+        return { client: publicInfo(record), secret };
+      } catch (err) {
+        // changed in between: read it again (a few times: the bucket may be failing instead)
+        if (attempt >= 5) throw err;
+      }
+    }
+  }
+
+  /**
    * Revokes a client: from then on its tokens are refused and it gets no other.
    *
    * @example

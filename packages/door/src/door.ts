@@ -14,7 +14,7 @@ import { eventStreamRoute } from './event-stream-route.js';
 import { idempotencyPlugin } from './idempotency-plugin.js';
 import { IdempotencyStore } from './idempotency-store.js';
 import { registerDoorOpenApi } from './openapi.js';
-import { problemsPlugin } from './problems-plugin.js';
+import { type ProblemMembers, problemsPlugin } from './problems-plugin.js';
 import type { DoorScope } from './scopes.js';
 import { type TokenRateLimit, tokenRoute } from './token-route.js';
 import { TokenStore } from './token-store.js';
@@ -44,6 +44,8 @@ export interface DoorOptions {
   source?: string;
   /** The OpenAPI document's title and version. */
   api: { title: string; version: string; description?: string };
+  /** Extension members the service adds to the problem of a failed request (default: none). */
+  problemMembers?: ProblemMembers;
   /** Which events a client may read (default: a `read` client reads them all). */
   canRead?: EventReadPolicy;
   /** Access tokens' lifetime (default 10 minutes). */
@@ -188,7 +190,10 @@ export class Door {
    */
   async register(app: FastifyInstance): Promise<void> {
     const { options } = this;
-    await app.register(problemsPlugin, { realm: options.name });
+    await app.register(problemsPlugin, {
+      realm: options.name,
+      ...(options.problemMembers ? { members: options.problemMembers } : {}),
+    });
     await app.register(accessPlugin, { access: this.access });
     await app.register(idempotencyPlugin, { store: this.idempotency });
     await registerDoorOpenApi(app, { ...options.api, publicUrl: options.publicUrl });

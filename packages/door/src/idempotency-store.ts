@@ -1,8 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DoorError } from './door-error.js';
 import type { DoorKeys } from './door-keys.js';
+import { uuidV7 } from './uuid-v7.js';
 
 /** An HTTP answer kept to be given again to a retry. */
 export interface StoredAnswer {
@@ -16,7 +17,10 @@ interface IdempotencyEntry {
   /** `failed`: the last run ended in a 5xx, and a retry of the same request runs again at once. */
   state: 'pending' | 'failed' | 'done';
   fingerprint: string;
-  /** Stable across the runs of one request: what a handler derives its ids from, so a rerun repeats nothing. */
+  /**
+   * Stable across the runs of one request: what a handler derives its ids from, so a rerun repeats nothing.
+   * A UUID v7, so that it can be an exchange message id (or the base of one).
+   */
   runId: string;
   answer?: StoredAnswer;
   at: string;
@@ -140,7 +144,7 @@ export class IdempotencyStore {
       runId,
       at: this.now().toISOString(),
     });
-    const fresh = randomUUID();
+    const fresh = uuidV7(this.now());
     try {
       const revision = await this.kv.create(entryKey, this.seal(pending(fresh), entryKey));
       return { kind: 'run', runId: fresh, entryKey, fingerprint, revision };

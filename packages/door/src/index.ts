@@ -3,6 +3,8 @@ export { Door, bootstrapDoorClient } from './door.js';
 export type { DoorOptions } from './door.js';
 export { doorServerOptions } from './server-options.js';
 export { DoorError } from './door-error.js';
+export { doorResources, provisionDoor } from './door-resources.js';
+export type { DoorResources } from './door-resources.js';
 export type { DoorErrorCode } from './door-error.js';
 
 // Problems (RFC 9457, Belgif types).
@@ -23,7 +25,7 @@ export type { ProblemAnswer, ProblemContext } from './to-problem.js';
 export { validationIssues } from './validation-issues.js';
 export type { SchemaErrorLike } from './validation-issues.js';
 export { doorFrameworkErrors, problemsPlugin } from './problems-plugin.js';
-export type { ProblemsPluginOptions } from './problems-plugin.js';
+export type { ProblemMembers, ProblemsPluginOptions } from './problems-plugin.js';
 
 // Access: client credentials, scopes, officers.
 export { DOOR_SCOPES, isDoorScope } from './scopes.js';

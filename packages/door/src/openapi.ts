@@ -59,6 +59,25 @@ export const PROBLEM_SCHEMA = {
   },
 } as const;
 
+/** The `Idempotency-Key` header an idempotent route requires (checked by the idempotency plugin). */
+const IDEMPOTENCY_KEY_HEADER = {
+  type: 'string',
+  pattern: '^[\\x21-\\x7e]{1,255}$',
+  description:
+    'Required: makes a retry safe. The same key with the same request gets the first answer again (`Idempotent-Replayed: true`) and nothing is done twice; with another request it is refused (422). Kept 24 hours, per client.',
+} as const;
+
+/** A route's header schema with `Idempotency-Key` added, for the document only (not for validation). */
+function withIdempotencyKey(headers: unknown): object {
+  const own = (headers ?? {}) as { properties?: Record<string, unknown>; required?: string[] };
+  return {
+    ...own,
+    type: 'object',
+    properties: { ...own.properties, 'idempotency-key': IDEMPOTENCY_KEY_HEADER },
+    required: [...new Set([...(own.required ?? []), 'idempotency-key'])],
+  };
+}
+
 const problemResponse = {
   description: `A problem: ${Object.keys(BELGIF_PROBLEM_TYPES).join(', ')}, or a Passerelle type.`,
   content: { [PROBLEM_MEDIA_TYPE]: { schema: { $ref: 'Problem#' } } },
@@ -67,8 +86,8 @@ const problemResponse = {
 /**
  * Registers `@fastify/swagger` (OpenAPI 3.1, built from the routes' own JSON Schemas) with a door's shared
  * parts: the `Problem` schema and a `default` problem response on every operation (the guide's rule), the
- * OAuth 2.0 client-credentials security scheme with the scope each route requires (from its config), HTTP
- * Basic for the token endpoint; and serves the document at `GET /openapi.json`, publicly. Register it
+ * OAuth 2.0 client-credentials security scheme with the scope each route requires (from its config), the
+ * required `Idempotency-Key` header of idempotent routes, HTTP Basic for the token endpoint; and serves the document at `GET /openapi.json`, publicly. Register it
  * before the routes it describes.
  *
  * @example
@@ -118,7 +137,7 @@ export async function registerDoorOpenApi(app: FastifyInstance, options: DoorOpe
         typeof json['$id'] === 'string' ? json['$id'] : `def-${i}`,
     },
     transform: ({ schema, url, route }) => {
-      const config = (route.config ?? {}) as { scope?: unknown; public?: unknown };
+      const config = (route.config ?? {}) as { scope?: unknown; public?: unknown; idempotent?: unknown };
       const own = (schema ?? {}) as FastifySchema & {
         security?: unknown;
         response?: Record<string, unknown>;
@@ -128,6 +147,7 @@ export async function registerDoorOpenApi(app: FastifyInstance, options: DoorOpe
         url,
         schema: {
           ...own,
+          ...(config.idempotent === true ? { headers: withIdempotencyKey(own.headers) } : {}),
           security,
           response: { ...own.response, default: problemResponse },
         },

@@ -1,12 +1,23 @@
 import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { PROBLEM_MEDIA_TYPE, belgifProblem } from './problem.js';
+import { PROBLEM_MEDIA_TYPE, type Problem, belgifProblem } from './problem.js';
 import { toProblem } from './to-problem.js';
+
+/**
+ * Extension members a service adds to the problem of a failed request (say, the resource the request
+ * opened before it failed, which a retry goes on with). Members the problem has already are kept as they are.
+ */
+export type ProblemMembers = (
+  request: FastifyRequest,
+  problem: Problem,
+) => Record<string, unknown> | undefined;
 
 /** Options of {@link problemsPlugin}. */
 export interface ProblemsPluginOptions {
   /** Named in `WWW-Authenticate` challenges: the door's name. */
   realm: string;
+  /** Extension members the service adds to a request's problem. */
+  members?: ProblemMembers;
 }
 
 /** Sends a problem: its status, its headers, `application/problem+json`. */
@@ -21,17 +32,25 @@ function send(
 
 const problemsPluginCallback: FastifyPluginCallback<ProblemsPluginOptions> = (app, options, done) => {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const { problem, headers } = toProblem(err, {
+    const answer = toProblem(err, {
       realm: options.realm,
       bodyLimit: request.routeOptions.bodyLimit,
     });
+    const { headers } = answer;
+    const extra = options.members?.(request, answer.problem) ?? {};
+    const problem: Problem = { ...extra, ...answer.problem };
     const code = problem.code ?? (err as { code?: unknown }).code;
     if (problem.status >= 500) {
       // the answer says nothing of the cause; the log has where it came from, found by the problem's
       // instance, but not its message, which may quote data the request carried
       const frames = (err.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at '));
       request.log.error(
-        { instance: problem.instance, code, err: { name: err.name, stack: frames.join('\n') } },
+        {
+          instance: problem.instance,
+          code,
+          ...extra,
+          err: { name: err.name, stack: frames.join('\n') },
+        },
         'request failed',
       );
     } else {

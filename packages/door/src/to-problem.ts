@@ -28,7 +28,11 @@ export interface ProblemContext {
 
 const LOCATIONS = new Set<InputLocation>(['body', 'path', 'query', 'header']);
 
-/** The issues a catalogue error names in its details: `{ issues: [...] }` or one `{ in, name }`. */
+/**
+ * The issues a catalogue error names in its details: `{ issues: [...] }` or one `{ in, name }`, each with an
+ * optional `detail` and `type` (`schemaViolation`, `unknownInput`, `referencedResourceNotFound`; else
+ * `invalidInput`).
+ */
 function issuesOf(details: Readonly<Record<string, unknown>> | undefined, detail: string): InputIssue[] {
   if (!details) return [];
   const raw = Array.isArray(details['issues']) ? (details['issues'] as unknown[]) : [details];
@@ -38,7 +42,9 @@ function issuesOf(details: Readonly<Record<string, unknown>> | undefined, detail
     if (typeof i.in !== 'string' || !LOCATIONS.has(i.in as InputLocation) || typeof i.name !== 'string')
       continue;
     const type =
-      i.type === 'unknownInput' || i.type === 'referencedResourceNotFound' ? i.type : 'invalidInput';
+      i.type === 'schemaViolation' || i.type === 'unknownInput' || i.type === 'referencedResourceNotFound'
+        ? i.type
+        : 'invalidInput';
     issues.push(
       inputIssue(type, i.in as InputLocation, i.name, typeof i.detail === 'string' ? i.detail : detail),
     );

@@ -246,6 +246,23 @@ describe('door access', () => {
     );
   });
 
+  test('access - a client given a new secret: the old one gets no token, the new one does', async () => {
+    // through the door's own API: the token endpoint's rate limit is another test's
+    const client = await makeClient(demo, 'to-rotate', ['read']);
+    const before = await demo.door.access.issueToken('to-rotate', client.secret, undefined);
+    const { secret } = await demo.door.clients.rotateSecret('to-rotate');
+    expect(secret).not.toBe(client.secret);
+    await expect(demo.door.access.issueToken('to-rotate', client.secret, undefined)).rejects.toMatchObject({
+      code: 'ERR_CLIENT_AUTHENTICATION_FAILED',
+    });
+    await expect(demo.door.access.issueToken('to-rotate', secret, 'read')).resolves.toBeDefined();
+    // a token issued before runs to its expiry
+    expect((await http(demo, 'GET', '/dossiers', bearer(before.token))).status).toBe(200);
+    await expect(demo.door.clients.rotateSecret('no-such-client')).rejects.toMatchObject({
+      code: 'ERR_CLIENT_NOT_FOUND',
+    });
+  });
+
   test('access - the officer header: required where the route says so, a pseudonymous id, never a name or an e-mail', async () => {
     const decider = await tokenFor(demo, await makeClient(demo, 'officer-desk', ['read', 'decide']));
     const decide = (officer: string | undefined, dossier: string) =>

@@ -125,6 +125,8 @@ describe('door idempotency', () => {
     const runs = demo.flakyRuns.slice(runsBefore);
     expect(runs).toHaveLength(2);
     expect(runs[1]).toBe(runs[0]);
+    // a UUID v7: a handler may send an exchange message under it
+    expect(runs[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(retried.json.runId).toBe(runs[0]);
     const third = await http(
       demo,

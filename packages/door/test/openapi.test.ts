@@ -78,7 +78,11 @@ describe('door OpenAPI', () => {
   test('openapi - the document is built from the routes’ schemas: parameters, bodies and collections', () => {
     const decide = doc.paths['/dossiers/{dossierId}/decisions']!['post']!;
     expect(decide.parameters).toEqual(
-      expect.arrayContaining([expect.objectContaining({ in: 'path', name: 'dossierId' })]),
+      expect.arrayContaining([
+        expect.objectContaining({ in: 'path', name: 'dossierId' }),
+        // an idempotent route documents the header it requires
+        expect.objectContaining({ in: 'header', name: 'idempotency-key', required: true }),
+      ]),
     );
     expect(decide.requestBody!.content).toHaveProperty('application/json');
     const list = doc.paths['/dossiers']!['get']!;

@@ -1,6 +1,14 @@
+import { PasserelleError } from '@passerelle/errors';
 import { useNatsServer } from '@passerelle/testing/vitest';
+import fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { BELGIF_PROBLEM_TYPES, PROBLEM_MAPPING, validationIssues } from '../src/index.js';
+import {
+  BELGIF_PROBLEM_TYPES,
+  PROBLEM_MAPPING,
+  doorServerOptions,
+  problemsPlugin,
+  validationIssues,
+} from '../src/index.js';
 import { type DemoDoor, bearer, http, makeClient, startDemoDoor, tokenFor } from './fixtures.js';
 
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
@@ -168,6 +176,20 @@ describe('problems', () => {
     expect(res.text).not.toContain('secret');
   });
 
+  test('problems - a request-target the HTTP parser refuses is a badRequest problem too, without a body for HEAD', async () => {
+    const res = await http(demo, 'GET', '%2Fdossiers');
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toBe(PROBLEM_JSON);
+    expect(res.headers['connection']).toBe('close');
+    expect(res.json).toMatchObject({
+      type: 'urn:problem-type:belgif:badRequest',
+      status: 400,
+      detail: 'The request is malformed.',
+    });
+    const head = await http(demo, 'HEAD', '%2Fdossiers');
+    expect([head.status, head.text]).toEqual([400, '']);
+  });
+
   test('problems - a resource a path names that does not exist is resourceNotFound with the code and the path input', async () => {
     const res = await http(demo, 'GET', '/dossiers/dossier-9999', bearer(reader));
     expect(res.status).toBe(404);
@@ -279,5 +301,33 @@ describe('problems', () => {
         detail: 'The body does not match any of the allowed forms.',
       }),
     ]);
+  });
+
+  test('problems - a service adds members of its own to a problem, never over the standard ones', async () => {
+    const app = fastify({ ...doorServerOptions(), logger: false });
+    await app.register(problemsPlugin, {
+      realm: 'demo',
+      members: (request) =>
+        request.url.startsWith('/opened')
+          ? { dossierId: 'dossier-0042', status: 200, code: 'ERR_X' }
+          : undefined,
+    });
+    app.post('/opened', { config: { public: true } }, () => {
+      throw new PasserelleError('ERR_NOT_SENT', 'The exchange did not take the message.');
+    });
+    app.post('/plain', { config: { public: true } }, () => {
+      throw new PasserelleError('ERR_NOT_SENT', 'The exchange did not take the message.');
+    });
+    const opened = await app.inject({ method: 'POST', url: '/opened' });
+    expect(opened.statusCode).toBe(503);
+    expect(opened.json()).toMatchObject({
+      type: 'urn:problem-type:passerelle:notSent',
+      status: 503,
+      code: 'ERR_NOT_SENT',
+      dossierId: 'dossier-0042',
+    });
+    expect(opened.json().dossierId).toBe('dossier-0042');
+    expect((await app.inject({ method: 'POST', url: '/plain' })).json().dossierId).toBeUndefined();
+    await app.close();
   });
 });

@@ -406,13 +406,13 @@ export const ERROR_CATALOGUE = {
     area: 'portal',
     retryable: false,
     description:
-      'The HTTP request has no bearer token, or one that matches no integrator of the portal (HTTP 401).',
+      "Retired: the portal's integrators are its door's clients, refused with ERR_ACCESS_TOKEN_MISSING, ERR_ACCESS_TOKEN_INVALID or ERR_ACCESS_TOKEN_EXPIRED (HTTP 401); kept so that the code never means anything else.",
   },
   ERR_REQUEST_INVALID: {
     area: 'portal',
     retryable: false,
     description:
-      'The HTTP request is malformed outside the message schema: unreadable JSON, a missing or bad header, an unknown route (HTTP 400 or 404).',
+      "An HTTP request is malformed outside its route's schemas, such as an event stream's Last-Event-ID that names no event (HTTP 400).",
   },
   ERR_DOSSIER_NOT_FOUND: {
     area: 'portal',

@@ -3,15 +3,26 @@ import type { Contracts } from '@passerelle/contracts';
 import { type StorageKeyring, participantKind } from '@passerelle/directory';
 import type { KeyResolver, ParticipantKeys } from '@passerelle/envelope';
 import type { ExchangeMetrics, InboxConsumerOptions, Logger } from '@passerelle/exchange';
+import type { DoorOptions } from '@passerelle/door';
 import { PortalError } from './portal-error.js';
 
-/** An integrator allowed to call the portal, known by the SHA-256 of its bearer token. */
-export interface PortalIntegrator {
-  /** Stable name, lower-case kebab (e.g. `acme-hr`); dossiers belong to it. */
-  name: string;
-  /** Lower-case hex SHA-256 of the bearer token; the token itself is never configured. */
-  tokenSha256: string;
-}
+/**
+ * The integrators' door of a portal (`@passerelle/door`): integrators are its clients (OAuth 2.0 client
+ * credentials), each seeing only the dossiers it filed and their events.
+ */
+export type PortalDoorSettings = Pick<
+  DoorOptions,
+  | 'secret'
+  | 'publicUrl'
+  | 'webhooks'
+  | 'tokenLifetimeMs'
+  | 'tokenRateLimit'
+  | 'idempotencyTtlMs'
+  | 'eventMaxAgeMs'
+  | 'deliveryLogMaxAgeMs'
+  | 'heartbeatMs'
+  | 'now'
+>;
 
 /** Settings of {@link createPortalService}. */
 export interface PortalConfig {
@@ -46,8 +57,12 @@ export interface PortalConfig {
    * where the operator provisions them (`provisionPortalStores`).
    */
   provision?: boolean;
-  /** Who may call the API. */
-  integrators: readonly PortalIntegrator[];
+  /**
+   * The integrators' door: its secret (at least 32 random bytes, kept outside NATS) and public URL, and
+   * optionally its webhook, token and retention settings. Integrators are the door's clients: `read` to
+   * list and read their dossiers and events, `decide` to upload, submit and add to them.
+   */
+  door: PortalDoorSettings;
   /** Largest document accepted, in bytes (default 10 MiB; the schemas allow at most 50 MiB). */
   maxDocumentBytes?: number;
   /** Logger of the HTTP app and of the exchange runtime (default: pino with redaction). */
@@ -64,9 +79,6 @@ export interface PortalConfig {
 export const SCHEMA_MAX_DOCUMENT_BYTES = 50 * 1024 * 1024;
 /** Default document size limit. */
 export const DEFAULT_MAX_DOCUMENT_BYTES = 10 * 1024 * 1024;
-
-const INTEGRATOR_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** Checks a {@link PortalConfig} at start-up; the error names the bad setting. */
 export function assertPortalConfig(config: PortalConfig): void {
@@ -87,21 +99,13 @@ export function assertPortalConfig(config: PortalConfig): void {
     throw bad('storageKeys', 'belong to another participant');
   }
   if (!config.nc && !config.servers) throw bad('servers', 'is required without nc');
-  if (config.integrators.length === 0) throw bad('integrators', 'must name at least one integrator');
-  const names = new Set<string>();
-  const hashes = new Set<string>();
-  config.integrators.forEach((integrator, i) => {
-    if (!INTEGRATOR_NAME.test(integrator.name)) {
-      throw bad(`integrators[${i}].name`, 'must be lower-case kebab (a-z, 0-9, -), at most 63 characters');
-    }
-    if (!SHA256_HEX.test(integrator.tokenSha256)) {
-      throw bad(`integrators[${i}].tokenSha256`, 'must be 64 lower-case hex digits (SHA-256 of the token)');
-    }
-    if (names.has(integrator.name)) throw bad(`integrators[${i}].name`, 'is used twice');
-    if (hashes.has(integrator.tokenSha256)) throw bad(`integrators[${i}].tokenSha256`, 'is used twice');
-    names.add(integrator.name);
-    hashes.add(integrator.tokenSha256);
-  });
+  if (!config.door) throw bad('door', 'is required (its secret and public URL)');
+  if (!(config.door.secret instanceof Uint8Array) || config.door.secret.byteLength < 32) {
+    throw bad('door.secret', 'must hold at least 32 random bytes');
+  }
+  if (typeof config.door.publicUrl !== 'string' || !/^https?:\/\/[^/]/.test(config.door.publicUrl)) {
+    throw bad('door.publicUrl', 'must be an absolute http(s) URL');
+  }
   const max = config.maxDocumentBytes;
   if (max !== undefined && (!Number.isInteger(max) || max < 1 || max > SCHEMA_MAX_DOCUMENT_BYTES)) {
     throw bad('maxDocumentBytes', `must be an integer from 1 to ${SCHEMA_MAX_DOCUMENT_BYTES}`);

@@ -1,20 +1,24 @@
 import type { DossierContext } from '@passerelle/contracts';
 
+/** Every state a dossier can be in, as the portal learns it from the administrations' messages. */
+export const DOSSIER_STATES = [
+  'submitted',
+  'missing-items',
+  'admissible',
+  'inadmissible',
+  'fee-payment-requested',
+  'work-authorised',
+  'work-refused',
+  'residence-granted',
+  'residence-refused',
+  'fee-refused',
+  'permit-issued',
+  'permit-renewed',
+  'stay-ended',
+] as const;
+
 /** Where a dossier stands, as the portal learnt it from the administrations' messages. */
-export type DossierState =
-  | 'submitted'
-  | 'missing-items'
-  | 'admissible'
-  | 'inadmissible'
-  | 'fee-payment-requested'
-  | 'work-authorised'
-  | 'work-refused'
-  | 'residence-granted'
-  | 'residence-refused'
-  | 'fee-refused'
-  | 'permit-issued'
-  | 'permit-renewed'
-  | 'stay-ended';
+export type DossierState = (typeof DOSSIER_STATES)[number];
 
 /** States after which the dossier takes no more input from the integrator. */
 export const CLOSED_STATES: readonly DossierState[] = [

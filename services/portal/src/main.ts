@@ -6,8 +6,14 @@
  *   keyring in `keys/<participant>/storage.json`;
  * - `PASSERELLE_LEGACY_STATE` (`true`, the default, or `false`): read records an earlier release sealed under
  *   the signing key (LEGACY, logged) or not;
- * - `PORTAL_INTEGRATORS_FILE` (default `<home>/portal-integrators.json`): `[{ "name", "tokenSha256" }]`;
+ * - `PORTAL_DOOR_SECRET_FILE` (default `keys/<participant>/door.secret`): the integrators' door's secret,
+ *   base64url of at least 32 random bytes (client and token hashes, sealed records, cursors);
  * - `PORTAL_HOST` (default 127.0.0.1), `PORTAL_PORT` (default 8080);
+ * - `PORTAL_PUBLIC_URL` (default `http://<host>:<port>`): the URL integrators reach the portal at (links,
+ *   the token URL, the OpenAPI server);
+ * - `PORTAL_ADMIN_CLIENT_FILE`: if set, the credentials of the door's first admin client, `portal-admin`
+ *   (created, or given a new secret, when the file does not hold working ones), which creates the
+ *   integrators' clients over HTTP (`POST /clients`);
  * - `PASSERELLE_METRICS_PORT`: serve the exchange runtime's `/metrics` on this loopback port (default: not served);
  * - `PASSERELLE_DIRECTORY_STATE` (default `<home>/directory-state.<participant>.json`): the directory entries
  *   this host has accepted (mode 0600), so that a restart refuses an older one put back in the bucket;
@@ -27,10 +33,10 @@ import {
 import { PasserelleError } from '@passerelle/errors';
 import { connectNats, createExchangeMetrics, errorSummary, serveMetrics } from '@passerelle/exchange';
 import { logDirectoryRejections, parseMetricsPort } from '@passerelle/service-host';
-import type { PortalIntegrator } from './config.js';
+import { ensureDoorClient, readDoorSecret } from './door-files.js';
 import { createPortalLogger } from './logger.js';
 import { PortalError } from './portal-error.js';
-import { createPortalService, portalOperationsProbes } from './service.js';
+import { createPortalService, portalDoor, portalOperationsProbes } from './service.js';
 
 async function natsUrl(home: string): Promise<string> {
   const fromEnv = process.env['PASSERELLE_NATS_URL'];
@@ -50,7 +56,6 @@ async function main(): Promise<void> {
   const home = resolve(process.env['PASSERELLE_HOME'] ?? '.passerelle');
   const keysDir = join(home, 'keys');
   const participant = process.env['PORTAL_PARTICIPANT'] ?? 'portal-employers';
-  const integratorsFile = process.env['PORTAL_INTEGRATORS_FILE'] ?? join(home, 'portal-integrators.json');
   const host = process.env['PORTAL_HOST'] ?? '127.0.0.1';
   const port = Number(process.env['PORTAL_PORT'] ?? '8080');
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -58,19 +63,10 @@ async function main(): Promise<void> {
       details: { setting: 'PORTAL_PORT' },
     });
   }
-  let integrators: PortalIntegrator[];
-  try {
-    integrators = JSON.parse(await readFile(integratorsFile, 'utf8')) as PortalIntegrator[];
-  } catch (cause) {
-    throw new PortalError(
-      'ERR_CONFIG_INVALID',
-      `PORTAL_INTEGRATORS_FILE ${integratorsFile} cannot be read as JSON.`,
-      {
-        details: { setting: 'PORTAL_INTEGRATORS_FILE' },
-        cause,
-      },
-    );
-  }
+  const publicUrl = process.env['PORTAL_PUBLIC_URL'] || `http://${host}:${port}`;
+  const secret = await readDoorSecret(
+    process.env['PORTAL_DOOR_SECRET_FILE'] ?? join(keysDir, participant, 'door.secret'),
+  );
   const metricsPort = parseMetricsPort('portal', process.env['PASSERELLE_METRICS_PORT']);
   const legacyState = process.env['PASSERELLE_LEGACY_STATE'] || 'true';
   if (legacyState !== 'true' && legacyState !== 'false') {
@@ -95,10 +91,15 @@ async function main(): Promise<void> {
     directory,
     contracts: await loadContracts(),
     nc,
-    integrators,
+    door: { secret, publicUrl },
     logger,
     metrics,
   });
+  const adminFile = process.env['PORTAL_ADMIN_CLIENT_FILE'];
+  if (adminFile) {
+    await ensureDoorClient(portalDoor(app), adminFile, { id: 'portal-admin', scopes: ['admin'] });
+    logger.info({ file: adminFile }, 'admin client credentials ready');
+  }
   const address = await app.listen({ host, port });
   logger.info({ address, participant }, 'portal listening');
   const served =

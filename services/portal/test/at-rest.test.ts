@@ -1,4 +1,4 @@
-import { createDecipheriv, hkdfSync } from 'node:crypto';
+import { createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
@@ -7,14 +7,12 @@ import { StreamNames } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createPortalLogger, createPortalService, hashToken } from '../src/index.js';
-import { type World, makeWorld } from './fixtures.js';
+import { createPortalLogger, createPortalService, portalDoor } from '../src/index.js';
+import { type World, integrator, makeWorld } from './fixtures.js';
 
 const PORTAL = 'portal-wib';
 const REGION = 'region-bruxelles';
 const OE = 'immigration-office';
-const ACME = 'acme-token-0123456789abcdef';
-const auth = { authorization: `Bearer ${ACME}` };
 
 /** What a thief holding only the portal's signing key tries on a record: every derivation ever used. */
 function opensWithSigningKey(signing: PrivateJwk, purpose: string, sealed: string, aad: string): boolean {
@@ -40,6 +38,9 @@ function opensWithSigningKey(signing: PrivateJwk, purpose: string, sealed: strin
 describe('portal records at rest', () => {
   const nats = useNatsServer();
   let world: World;
+  // the door's secret stays the same across the restart, like the storage keyring
+  const secret = randomBytes(32);
+  let auth: { authorization: string } = { authorization: '' };
 
   beforeAll(async () => {
     world = await makeWorld(nats.url, [PORTAL, REGION, OE]);
@@ -56,7 +57,7 @@ describe('portal records at rest', () => {
       directory: world.directory,
       contracts: world.contracts,
       servers: nats.url,
-      integrators: [{ name: 'acme-hr', tokenSha256: hashToken(ACME) }],
+      door: { secret, publicUrl: 'https://portal.example.be' },
       logger: createPortalLogger({ level: 'silent' }),
     });
 
@@ -75,7 +76,11 @@ describe('portal records at rest', () => {
         await app.inject({
           method: 'POST',
           url: '/v1/documents',
-          headers: { ...auth, 'content-type': 'application/pdf' },
+          headers: {
+            ...auth,
+            'content-type': 'application/pdf',
+            'idempotency-key': randomBytes(8).toString('hex'),
+          },
           payload: Buffer.from('%PDF-1.7 a document of the applicant'),
         })
       ).json().document as unknown;
@@ -107,6 +112,7 @@ describe('portal records at rest', () => {
   test('portal at rest - a signing-key rotation keeps the dossier and Idempotency-Key records readable; the signing key alone opens none', async () => {
     const keys = world.keys.get(PORTAL)!;
     const before = await start(keys);
+    auth = (await integrator({ door: portalDoor(before) }, 'acme-hr')).auth;
     const body = await application(before);
     const headers = { ...auth, 'idempotency-key': 'rotation-acme-0001' };
     const first = await before.inject({ method: 'POST', url: '/v1/dossiers', headers, payload: body });
@@ -131,14 +137,17 @@ describe('portal records at rest', () => {
       await after.close();
     }
 
-    // a thief with the signing key and a copy of both buckets opens nothing
+    // a thief with the signing key and a copy of the buckets opens nothing: the dossier records are sealed
+    // under the storage key, the Idempotency-Key records under the door's secret
     const dossiers = await records(`pex-portal-dossiers-${PORTAL}`);
-    const idempotency = await records(`pex-http-idem-${PORTAL}`);
+    const idempotency = await records(`door-${PORTAL}-idempotency`);
     expect(dossiers.length).toBeGreaterThan(0);
     expect(idempotency.length).toBeGreaterThan(0);
     for (const r of dossiers)
       expect(opensWithSigningKey(keys.signing, 'portal dossiers', r.value, r.key)).toBe(false);
-    for (const r of idempotency)
+    for (const r of idempotency) {
+      expect(r.value).not.toContain(dossierId);
       expect(opensWithSigningKey(keys.signing, 'portal idempotency', r.value, r.key)).toBe(false);
+    }
   });
 });

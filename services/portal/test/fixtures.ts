@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type Contracts, loadContracts } from '@passerelle/contracts';
@@ -16,7 +18,17 @@ import {
   generateParticipantKeys,
   toPublicJwk,
 } from '@passerelle/envelope';
+import type { Door, DoorScope } from '@passerelle/door';
 import { connectNats } from '@passerelle/exchange';
+import { freeLoopbackPort } from '@passerelle/testing';
+import type { FastifyInstance } from 'fastify';
+import {
+  type PortalConfig,
+  type PortalDoorSettings,
+  createPortalLogger,
+  createPortalService,
+  portalDoor,
+} from '../src/index.js';
 
 /** A real anchor, real keys for each participant, a published and signed directory, and the contracts. */
 export interface World {
@@ -79,4 +91,159 @@ export function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs =
     };
     void tick();
   });
+}
+
+/** A portal under test: the app (listening on loopback unless told not to), its door and its URL. */
+export interface TestPortal {
+  app: FastifyInstance;
+  door: Door;
+  /** The door's secret (tests open its stores beside the portal). */
+  secret: Buffer;
+  port: number;
+  origin: string;
+}
+
+/**
+ * Creates a portal of `participant` in `world` with a fresh door secret, its public URL on the loopback
+ * port it listens on, webhooks allowed to loopback over http, and a token rate limit no test reaches.
+ */
+export async function startPortal(
+  world: World,
+  url: string,
+  participant: string,
+  overrides: Partial<Omit<PortalConfig, 'door'>> & {
+    listen?: boolean;
+    door?: Partial<PortalDoorSettings>;
+  } = {},
+): Promise<TestPortal> {
+  const { listen = true, door: doorOverrides, ...rest } = overrides;
+  const port = await freeLoopbackPort();
+  const origin = `http://127.0.0.1:${port}`;
+  const secret = randomBytes(32);
+  const app = await createPortalService({
+    participant,
+    keys: world.keys.get(participant)!,
+    storageKeys: world.storage.get(participant)!,
+    directory: world.directory,
+    contracts: world.contracts,
+    servers: url,
+    logger: createPortalLogger({ level: 'silent' }),
+    ...rest,
+    door: {
+      secret,
+      publicUrl: origin,
+      tokenRateLimit: { max: 10_000, windowMs: 60_000 },
+      webhooks: {
+        maxAttempts: 3,
+        backoff: { baseMs: 50, maxMs: 400 },
+        timeoutMs: 2_000,
+        urlPolicy: { allowHttp: true, allowLoopback: true },
+      },
+      heartbeatMs: 500,
+      ...doorOverrides,
+    },
+  });
+  if (listen) await app.listen({ host: '127.0.0.1', port });
+  return { app, door: portalDoor(app), secret, port, origin };
+}
+
+/** An integrator of a portal: a door client with its scopes, its secret and a token. */
+export interface TestIntegrator {
+  id: string;
+  secret: string;
+  token: string;
+  /** `authorization: Bearer <token>`. */
+  auth: { authorization: string };
+}
+
+/**
+ * Creates a door client of the portal (or gives it a new secret) and issues it a token, through the door
+ * rather than the token endpoint.
+ */
+export async function integrator(
+  portal: { door: Door },
+  id: string,
+  scopes: DoorScope[] = ['read', 'decide'],
+): Promise<TestIntegrator> {
+  // a client of the same id made by an earlier test of the same door gets a new secret
+  const { secret } = (await portal.door.clients.get(id))
+    ? await portal.door.clients.rotateSecret(id)
+    : await portal.door.clients.create({ id, scopes, createdBy: 'bootstrap' });
+  const { token } = await portal.door.access.issueToken(id, secret, undefined);
+  return { id, secret, token, auth: { authorization: `Bearer ${token}` } };
+}
+
+/** A fresh `Idempotency-Key`. */
+export const newKey = (): string => `k-${randomBytes(8).toString('hex')}`;
+
+/** An example payload of the exchange's schemas. */
+export function example(type: string, name: string): Record<string, unknown> {
+  return JSON.parse(
+    readFileSync(new URL(`../../../schemas/examples/${type}.v1/${name}.json`, import.meta.url), 'utf8'),
+  ) as Record<string, unknown>;
+}
+
+/** An HTTP answer: status, headers and the JSON body. */
+export interface HttpAnswer {
+  status: number;
+  headers: Headers;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read answers member by member
+  json: any;
+  text: string;
+}
+
+/** An integrator's system calling a listening portal over HTTP (fetch), as it would. */
+export function portalClient(origin: string, who: TestIntegrator) {
+  const call = async (
+    method: string,
+    path: string,
+    body?: string | Buffer,
+    headers: Record<string, string> = {},
+  ): Promise<HttpAnswer> => {
+    const res = await fetch(path.startsWith('http') ? path : `${origin}${path}`, {
+      method,
+      headers: { ...who.auth, ...headers },
+      ...(body !== undefined ? { body } : {}),
+    });
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, json, text };
+  };
+  const upload = async (): Promise<Record<string, unknown>> => {
+    const res = await call('POST', '/v1/documents', Buffer.from(`%PDF-1.7 ${newKey()}`), {
+      'content-type': 'application/pdf',
+      'idempotency-key': newKey(),
+    });
+    if (res.status !== 201) throw new Error(`upload refused: ${res.status} ${res.text}`);
+    return res.json.document as Record<string, unknown>;
+  };
+  return {
+    call,
+    get: (path: string) => call('GET', path),
+    post: (path: string, body: unknown) =>
+      call('POST', path, JSON.stringify(body), {
+        'content-type': 'application/json',
+        'idempotency-key': newKey(),
+      }),
+    upload,
+    /** An example application whose every document slot names a fresh upload of this integrator. */
+    async application(
+      name = 'valid-ict-first-application',
+      changes: Record<string, unknown> = {},
+    ): Promise<Record<string, unknown>> {
+      const body = { ...example('application-submitted', name), ...changes };
+      const documents = body['documents'] as Record<string, unknown>;
+      for (const [slot, value] of Object.entries(documents)) {
+        if (slot === 'healthInsurance') documents[slot] = { ...(value as object), document: await upload() };
+        else if (slot === 'other') documents[slot] = [await upload()];
+        else documents[slot] = await upload();
+      }
+      return body;
+    },
+  };
 }

@@ -7,6 +7,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { loadContracts } from '@passerelle/contracts';
+import { DoorKeys, IdempotencyStore, requestFingerprint } from '@passerelle/door';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -24,22 +25,28 @@ import { connect } from '@nats-io/transport-node';
 import {
   DocumentStore,
   DossierStore,
-  HttpIdempotencyStore,
   createPortalLogger,
-  createPortalService,
   dossierContextOf,
+  portalDoor,
   portalOperationsProbes,
-  hashToken,
-  requestFingerprint,
 } from '../src/index.js';
-import { type World, captureStream, makeWorld, waitFor } from './fixtures.js';
+import {
+  type TestIntegrator,
+  type TestPortal,
+  type World,
+  captureStream,
+  integrator,
+  makeWorld,
+  newKey,
+  startPortal,
+  waitFor,
+} from './fixtures.js';
 
 const PORTAL = 'portal-wib';
 const OTHER_PORTAL = 'portal-other';
 const REGION = 'region-bruxelles';
 const OE = 'immigration-office';
-const ACME = 'acme-token-0123456789abcdef';
-const BETA = 'beta-token-0123456789abcdef';
+const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
 const FAMILY_NAME = 'Moreau-Okafor';
 const PASSPORT = 'A09876543';
 
@@ -49,12 +56,13 @@ function example(type: string, name: string): Record<string, unknown> {
   ) as Record<string, unknown>;
 }
 
-const auth = (token: string) => ({ authorization: `Bearer ${token}` });
-
 describe('portal service', () => {
   const nats = useNatsServer();
   let world: World;
+  let portal: TestPortal;
   let app: FastifyInstance;
+  let acme: TestIntegrator;
+  let beta: TestIntegrator;
   let region: Exchange;
   let oe: Exchange;
   const logs = captureStream();
@@ -63,20 +71,14 @@ describe('portal service', () => {
 
   beforeAll(async () => {
     world = await makeWorld(nats.url, [PORTAL, OTHER_PORTAL, REGION, OE]);
-    app = await createPortalService({
-      participant: PORTAL,
-      keys: world.keys.get(PORTAL)!,
-      storageKeys: world.storage.get(PORTAL)!,
-      directory: world.directory,
-      contracts: world.contracts,
-      servers: nats.url,
-      integrators: [
-        { name: 'acme-hr', tokenSha256: hashToken(ACME) },
-        { name: 'beta-payroll', tokenSha256: hashToken(BETA) },
-      ],
+    portal = await startPortal(world, nats.url, PORTAL, {
+      listen: false,
       maxDocumentBytes: 1024 * 1024,
       logger: createPortalLogger({ level: 'debug', destination: logs.stream }),
     });
+    app = portal.app;
+    acme = await integrator(portal, 'acme-hr');
+    beta = await integrator(portal, 'beta-payroll');
     const connect = (participant: string) =>
       connectExchange({
         participant,
@@ -107,36 +109,40 @@ describe('portal service', () => {
     await world?.close();
   });
 
-  async function upload(token = ACME, body: Buffer = pdf, mediaType = 'application/pdf') {
+  async function upload(who = acme, body: Buffer = pdf, mediaType = 'application/pdf', key = newKey()) {
     return app.inject({
       method: 'POST',
       url: '/v1/documents',
-      headers: { ...auth(token), 'content-type': mediaType },
+      headers: { ...who.auth, 'content-type': mediaType, 'idempotency-key': key },
       payload: body,
     });
   }
 
-  async function application(token = ACME): Promise<Record<string, unknown>> {
+  async function application(who = acme): Promise<Record<string, unknown>> {
     const app0 = example('application-submitted', 'valid-ict-first-application');
     const documents = app0['documents'] as Record<string, unknown>;
     for (const slot of ['passportCopy', 'employmentContract', 'medicalCertificate', 'criminalRecord']) {
-      documents[slot] = (await upload(token)).json().document;
+      documents[slot] = (await upload(who)).json().document;
     }
     documents['healthInsurance'] = {
       form: 'employer-undertaking',
-      document: (await upload(token)).json().document,
+      document: (await upload(who)).json().document,
     };
     return app0;
   }
 
-  async function submit(body: unknown, token = ACME, headers: Record<string, string> = {}) {
+  async function submit(body: unknown, who = acme, headers: Record<string, string> = {}) {
     return app.inject({
       method: 'POST',
       url: '/v1/dossiers',
-      headers: { ...auth(token), ...headers },
+      headers: { ...who.auth, 'idempotency-key': newKey(), ...headers },
       payload: body as object,
     });
   }
+
+  const post = (url: string, payload: object, who = acme, key = newKey()) =>
+    app.inject({ method: 'POST', url, headers: { ...who.auth, 'idempotency-key': key }, payload });
+  const get = (url: string, who = acme) => app.inject({ method: 'GET', url, headers: who.auth });
 
   async function rawValues(bucket: string): Promise<string[]> {
     const kv = await new Kvm(world.nc).open(bucket);
@@ -154,12 +160,56 @@ describe('portal service', () => {
     return Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
   }
 
-  test('portal - requests without a valid bearer token are 401 ERR_UNAUTHENTICATED', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: ACME }]) {
+  test('portal - integrators are door clients: a token for their credentials; no token, a wrong one or a missing scope is a problem', async () => {
+    // the OAuth 2.0 client-credentials grant, over HTTP
+    const granted = await app.inject({
+      method: 'POST',
+      url: '/oauth2/token',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${acme.id}:${acme.secret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      payload: 'grant_type=client_credentials&scope=read',
+    });
+    expect(granted.statusCode).toBe(200);
+    const { access_token: token, token_type: type } = granted.json();
+    expect(type).toBe('Bearer');
+    const listed = await app.inject({
+      method: 'GET',
+      url: '/v1/dossiers',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(listed.statusCode).toBe(200);
+    // a read token posts nothing
+    const refused = await app.inject({
+      method: 'POST',
+      url: '/v1/dossiers',
+      headers: { authorization: `Bearer ${token}`, 'idempotency-key': newKey() },
+      payload: {},
+    });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.headers['content-type']).toBe(PROBLEM_JSON);
+    expect(refused.json()).toMatchObject({
+      type: 'urn:problem-type:belgif:missingScope',
+      code: 'ERR_SCOPE_MISSING',
+      requiredScopes: ['decide'],
+    });
+
+    for (const [headers, type, code] of [
+      [{}, 'noAccessToken', 'ERR_ACCESS_TOKEN_MISSING'],
+      [
+        { authorization: 'Bearer pat_wrong-token-0123456789' },
+        'invalidAccessToken',
+        'ERR_ACCESS_TOKEN_INVALID',
+      ],
+      [{ authorization: acme.token }, 'noAccessToken', 'ERR_ACCESS_TOKEN_MISSING'],
+      [{ authorization: `Bearer ${acme.secret}` }, 'invalidAccessToken', 'ERR_ACCESS_TOKEN_INVALID'],
+    ] as const) {
       const res = await app.inject({ method: 'GET', url: '/v1/dossiers/0190d1a8-7c1e-4b7e', headers });
       expect(res.statusCode).toBe(401);
-      expect(res.json().code).toBe('ERR_UNAUTHENTICATED');
-      expect(res.headers['www-authenticate']).toBe('Bearer');
+      expect(res.headers['content-type']).toBe(PROBLEM_JSON);
+      expect(res.json()).toMatchObject({ type: `urn:problem-type:belgif:${type}`, status: 401, code });
+      expect(res.headers['www-authenticate']).toMatch(new RegExp(`^Bearer realm="${PORTAL}"`));
     }
     const openapi = await app.inject({ method: 'GET', url: '/openapi.json' });
     expect(openapi.statusCode).toBe(200);
@@ -189,13 +239,13 @@ describe('portal service', () => {
     expect(stored.includes(Buffer.from('passport copy'))).toBe(false);
     expect(Buffer.from(await docs.read(ref)).equals(pdf)).toBe(true);
     // A reference with another hash, or checked for another integrator, is refused.
-    await expect(docs.check({ ...ref, sha256: '0'.repeat(64) }, 'acme-hr', '/x')).rejects.toMatchObject({
+    await expect(docs.check({ ...ref, sha256: '0'.repeat(64) }, acme.id, '/x')).rejects.toMatchObject({
       code: 'ERR_DOCUMENT_UNKNOWN',
     });
-    await expect(docs.check(ref, 'beta-payroll', '/x')).rejects.toMatchObject({
+    await expect(docs.check(ref, beta.id, '/x')).rejects.toMatchObject({
       code: 'ERR_DOCUMENT_UNKNOWN',
     });
-    await expect(docs.check(ref, 'acme-hr', '/x')).resolves.toBeUndefined();
+    await expect(docs.check(ref, acme.id, '/x')).resolves.toBeUndefined();
     // Another key (same object id) fails to decrypt.
     const otherKey = ref.objectKey.replace(/\/[^/]+$/, `/${Buffer.alloc(32, 7).toString('base64url')}`);
     await expect(docs.read({ ...ref, objectKey: otherKey })).rejects.toMatchObject({
@@ -206,23 +256,56 @@ describe('portal service', () => {
   test('portal - uploads over the size limit are 413, other media types 415, empty ones 413', async () => {
     const bucket = await new Objm(world.nc).open('pex-documents');
     const before = (await bucket.status()).size;
-    const big = await upload(ACME, Buffer.alloc(1024 * 1024 + 1, 1));
+    const big = await upload(acme, Buffer.alloc(1024 * 1024 + 1, 1));
     expect(big.statusCode).toBe(413);
-    expect(big.json().code).toBe('ERR_DOCUMENT_TOO_LARGE');
+    expect(big.json()).toMatchObject({
+      type: 'urn:problem-type:belgif:payloadTooLarge',
+      code: 'ERR_DOCUMENT_TOO_LARGE',
+      limit: 1024 * 1024,
+    });
     // Streamed without a length: refused while streaming, and the chunks already stored are purged.
     const chunked = await app.inject({
       method: 'POST',
       url: '/v1/documents',
-      headers: { ...auth(ACME), 'content-type': 'application/pdf', 'transfer-encoding': 'chunked' },
+      headers: {
+        ...acme.auth,
+        'content-type': 'application/pdf',
+        'transfer-encoding': 'chunked',
+        'idempotency-key': newKey(),
+      },
       payload: Readable.from([Buffer.alloc(600_000, 1), Buffer.alloc(600_000, 2)]),
     });
     expect(chunked.statusCode).toBe(413);
     expect((await bucket.status()).size).toBe(before);
-    const html = await upload(ACME, Buffer.from('<html></html>'), 'text/html');
+    const html = await upload(acme, Buffer.from('<html></html>'), 'text/html');
     expect(html.statusCode).toBe(415);
-    expect(html.json().code).toBe('ERR_MEDIA_TYPE_NOT_ALLOWED');
-    const empty = await upload(ACME, Buffer.alloc(0));
+    expect(html.json()).toMatchObject({
+      type: 'urn:problem-type:passerelle:mediaTypeNotAllowed',
+      code: 'ERR_MEDIA_TYPE_NOT_ALLOWED',
+    });
+    const empty = await upload(acme, Buffer.alloc(0));
     expect(empty.statusCode).toBe(413);
+    // a refused upload is not kept (its bytes may not have been read): the same key with a document of
+    // the right size stores it; with another media type it is another request
+    const key = newKey();
+    expect((await upload(acme, Buffer.alloc(1024 * 1024 + 1, 1), 'application/pdf', key)).statusCode).toBe(
+      413,
+    );
+    expect((await upload(acme, pdf, 'application/pdf', key)).statusCode).toBe(201);
+    expect((await upload(acme, pdf, 'image/png', key)).statusCode).toBe(422);
+    // every POST needs its Idempotency-Key
+    const keyless = await app.inject({
+      method: 'POST',
+      url: '/v1/documents',
+      headers: { ...acme.auth, 'content-type': 'application/pdf' },
+      payload: pdf,
+    });
+    expect(keyless.statusCode).toBe(400);
+    expect(keyless.json()).toMatchObject({
+      type: 'urn:problem-type:belgif:badRequest',
+      code: 'ERR_IDEMPOTENCY_KEY_MISSING',
+      issues: [expect.objectContaining({ in: 'header', name: 'Idempotency-Key' })],
+    });
   });
 
   test('portal - a submission fans out to region and Immigration Office; rulings update the status', async () => {
@@ -231,6 +314,7 @@ describe('portal service', () => {
     expect(res.statusCode).toBe(201);
     const { dossierId, messages } = res.json();
     expect(dossierId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.headers['location']).toBe(`/v1/dossiers/${dossierId}`);
     expect(JSON.stringify(res.json())).not.toContain(FAMILY_NAME);
     expect(messages.map((m: { recipient: string }) => m.recipient).sort()).toEqual([OE, REGION]);
     await waitFor(() => received.filter((m) => m.meta.dossierId === dossierId).length === 2);
@@ -250,12 +334,10 @@ describe('portal service', () => {
       { context: { procedure: 'first', scheme: 'ict', regionId: REGION, portalId: PORTAL } },
     );
     await waitFor(async () => {
-      const s = await app.inject({ method: 'GET', url: `/v1/dossiers/${dossierId}`, headers: auth(ACME) });
+      const s = await get(`/v1/dossiers/${dossierId}`);
       return s.json().state === 'missing-items';
     });
-    const status = (
-      await app.inject({ method: 'GET', url: `/v1/dossiers/${dossierId}`, headers: auth(ACME) })
-    ).json();
+    const status = (await get(`/v1/dossiers/${dossierId}`)).json();
     expect(status).toMatchObject({
       dossierId,
       state: 'missing-items',
@@ -265,15 +347,10 @@ describe('portal service', () => {
     expect(JSON.stringify(status)).not.toContain(FAMILY_NAME);
 
     const passport = (await upload()).json().document;
-    const added = await app.inject({
-      method: 'POST',
-      url: `/v1/dossiers/${dossierId}/documents`,
-      headers: auth(ACME),
-      payload: {
-        reason: 'completion',
-        documents: { passportCopy: passport },
-        addedAt: '2026-11-22T08:00:00Z',
-      },
+    const added = await post(`/v1/dossiers/${dossierId}/documents`, {
+      reason: 'completion',
+      documents: { passportCopy: passport },
+      addedAt: '2026-11-22T08:00:00Z',
     });
     expect(added.statusCode).toBe(202);
     await waitFor(() =>
@@ -281,27 +358,17 @@ describe('portal service', () => {
     );
 
     // Another integrator does not see the dossier, and cannot add to it.
-    const foreign = await app.inject({
-      method: 'GET',
-      url: `/v1/dossiers/${dossierId}`,
-      headers: auth(BETA),
-    });
+    const foreign = await get(`/v1/dossiers/${dossierId}`, beta);
     expect(foreign.statusCode).toBe(404);
-    expect(foreign.json().code).toBe('ERR_DOSSIER_NOT_FOUND');
+    expect(foreign.json()).toMatchObject({
+      type: 'urn:problem-type:belgif:resourceNotFound',
+      code: 'ERR_DOSSIER_NOT_FOUND',
+      issues: [expect.objectContaining({ in: 'path', name: 'dossierId' })],
+    });
     const feeBody = { ...example('fee-proof-submitted', 'valid-full-fee'), proof: passport };
-    const foreignFee = await app.inject({
-      method: 'POST',
-      url: `/v1/dossiers/${dossierId}/fee-proof`,
-      headers: auth(BETA),
-      payload: feeBody,
-    });
+    const foreignFee = await post(`/v1/dossiers/${dossierId}/fee-proof`, feeBody, beta);
     expect(foreignFee.statusCode).toBe(404);
-    const fee = await app.inject({
-      method: 'POST',
-      url: `/v1/dossiers/${dossierId}/fee-proof`,
-      headers: auth(ACME),
-      payload: feeBody,
-    });
+    const fee = await post(`/v1/dossiers/${dossierId}/fee-proof`, feeBody);
     expect(fee.statusCode).toBe(202);
   });
 
@@ -316,49 +383,59 @@ describe('portal service', () => {
       { context: { procedure: 'first', scheme: 'ict', regionId: REGION, portalId: PORTAL } },
     );
     await waitFor(async () => {
-      const s = await app.inject({ method: 'GET', url: `/v1/dossiers/${dossierId}`, headers: auth(ACME) });
+      const s = await get(`/v1/dossiers/${dossierId}`);
       return s.json().closed === true;
     });
-    const late = await app.inject({
-      method: 'POST',
-      url: `/v1/dossiers/${dossierId}/documents`,
-      headers: auth(ACME),
-      payload: {
-        reason: 'completion',
-        documents: { passportCopy: (await upload()).json().document },
-        addedAt: '2026-12-11T08:00:00Z',
-      },
+    const late = await post(`/v1/dossiers/${dossierId}/documents`, {
+      reason: 'completion',
+      documents: { passportCopy: (await upload()).json().document },
+      addedAt: '2026-12-11T08:00:00Z',
     });
     expect(late.statusCode).toBe(409);
-    expect(late.json()).toMatchObject({ code: 'ERR_DOSSIER_CLOSED' });
+    expect(late.json()).toMatchObject({
+      type: 'urn:problem-type:passerelle:dossierClosed',
+      status: 409,
+      code: 'ERR_DOSSIER_CLOSED',
+    });
     expect(received.some((m) => m.meta.dossierId === dossierId && m.meta.type === 'documents-added')).toBe(
       false,
     );
   });
 
-  test('portal - a schema error is 400 with the failing paths, an unknown dossier 404, an unknown document 400', async () => {
+  test('portal - a schema error is a badRequest naming each bad input by JSON pointer, an unknown dossier resourceNotFound, an unknown document a badRequest', async () => {
     const body = await application();
     const bad = {
       ...body,
       regionId: 'region-nowhere',
       applicant: { ...(body['applicant'] as object), birthDate: 'soon' },
+      surname: 'Moreau',
     };
     const res = await submit(bad);
     expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toBe(PROBLEM_JSON);
     const answer = res.json();
-    expect(answer.code).toBe('ERR_SCHEMA_INVALID');
-    const paths = answer.errors.map((e: { path: string }) => e.path);
-    expect(paths).toContain('/regionId');
-    expect(paths).toContain('/applicant/birthDate');
-    expect(JSON.stringify(answer)).not.toContain('region-nowhere');
-
-    const missing = await app.inject({
-      method: 'GET',
-      url: '/v1/dossiers/0190d1a8-0000-4000-8000-000000000000',
-      headers: auth(ACME),
+    expect(answer).toMatchObject({
+      type: 'urn:problem-type:belgif:badRequest',
+      status: 400,
+      code: 'ERR_SCHEMA_INVALID',
+      detail: 'The input message is incorrect.',
     });
+    const issues = answer.issues as { type: string; in: string; name: string; detail: string }[];
+    const named = issues.map((i) => `${i.in}:${i.name}:${i.type.split(':').pop()}`);
+    expect(named).toContain('body:/regionId:schemaViolation');
+    expect(named).toContain('body:/applicant/birthDate:schemaViolation');
+    expect(named).toContain('body:/surname:unknownInput');
+    // values are never echoed, nor the validator's own wording
+    expect(res.body).not.toContain('region-nowhere');
+    expect(res.body).not.toContain('soon');
+    expect(res.body).not.toMatch(/must match format|must NOT have/);
+
+    const missing = await get('/v1/dossiers/0190d1a8-0000-4000-8000-000000000000');
     expect(missing.statusCode).toBe(404);
-    expect(missing.json().code).toBe('ERR_DOSSIER_NOT_FOUND');
+    expect(missing.json()).toMatchObject({
+      type: 'urn:problem-type:belgif:resourceNotFound',
+      code: 'ERR_DOSSIER_NOT_FOUND',
+    });
 
     const forged = structuredClone(body) as { documents: { passportCopy: { objectKey: string } } };
     forged.documents.passportCopy.objectKey = 'dossiers/7f3a9c21-b0d4/doc-1.pdf';
@@ -366,11 +443,17 @@ describe('portal service', () => {
     expect(unknown.statusCode).toBe(400);
     expect(unknown.json()).toMatchObject({
       code: 'ERR_DOCUMENT_UNKNOWN',
-      errors: [{ path: '/documents/passportCopy' }],
+      issues: [
+        {
+          type: 'urn:problem-type:belgif:input-validation:referencedResourceNotFound',
+          in: 'body',
+          name: '/documents/passportCopy',
+        },
+      ],
     });
     // Another integrator's upload cannot be referenced either.
-    const theirs = await application(BETA);
-    const stolen = await submit(theirs, ACME);
+    const theirs = await application(beta);
+    const stolen = await submit(theirs, acme);
     expect(stolen.statusCode).toBe(400);
     expect(stolen.json().code).toBe('ERR_DOCUMENT_UNKNOWN');
   });
@@ -378,47 +461,49 @@ describe('portal service', () => {
   test('portal - a retried POST with the same Idempotency-Key answers the same and publishes once; another body is 422', async () => {
     const body = await application();
     const key = { 'idempotency-key': 'submit-acme-0001' };
-    const first = await submit(body, ACME, key);
+    const first = await submit(body, acme, key);
     expect(first.statusCode).toBe(201);
     const { dossierId } = first.json();
-    const again = await submit(body, ACME, key);
+    const again = await submit(body, acme, key);
     expect(again.statusCode).toBe(201);
     expect(again.json()).toEqual(first.json());
     expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.headers['location']).toBe(first.headers['location']);
     expect(await messagesOn(`pex.msg.application-submitted.${PORTAL}.*`)).toBeGreaterThan(0);
     await waitFor(() => received.filter((m) => m.meta.dossierId === dossierId).length === 2);
     const seen = received.filter((m) => m.meta.type === 'application-submitted').length;
-    const other = await submit({ ...body, submittedAt: '2026-11-20T10:00:00Z' }, ACME, key);
+    const other = await submit({ ...body, submittedAt: '2026-11-20T10:00:00Z' }, acme, key);
     expect(other.statusCode).toBe(422);
-    expect(other.json().code).toBe('ERR_IDEMPOTENCY_KEY_REUSED');
+    expect(other.json()).toMatchObject({
+      type: 'urn:problem-type:passerelle:idempotencyKeyReused',
+      code: 'ERR_IDEMPOTENCY_KEY_REUSED',
+    });
     // The same key used by another integrator is another key.
-    const beta = await submit(await application(BETA), BETA, key);
-    expect(beta.statusCode).toBe(201);
-    expect(beta.json().dossierId).not.toBe(dossierId);
+    const theirs = await submit(await application(beta), beta, key);
+    expect(theirs.statusCode).toBe(201);
+    expect(theirs.json().dossierId).not.toBe(dossierId);
     await waitFor(() => received.filter((m) => m.meta.type === 'application-submitted').length === seen + 2);
     await new Promise((r) => setTimeout(r, 300));
     expect(received.filter((m) => m.meta.type === 'application-submitted').length).toBe(seen + 2);
 
     // Uploads: the replay answers the first reference; other bytes under the same key are 422.
-    const up = { ...auth(ACME), 'content-type': 'application/pdf', 'idempotency-key': 'upload-0001' };
-    const u1 = await app.inject({ method: 'POST', url: '/v1/documents', headers: up, payload: pdf });
-    const u2 = await app.inject({ method: 'POST', url: '/v1/documents', headers: up, payload: pdf });
+    const u1 = await upload(acme, pdf, 'application/pdf', 'upload-0001');
+    const u2 = await upload(acme, pdf, 'application/pdf', 'upload-0001');
     expect(u2.json()).toEqual(u1.json());
+    expect(u2.headers['idempotent-replayed']).toBe('true');
     // The recorded answers are encrypted at rest: the bucket never shows the document's capability.
-    const raw = await rawValues(`pex-http-idem-${PORTAL}`);
+    const raw = await rawValues(`door-${PORTAL}-idempotency`);
     expect(raw.length).toBeGreaterThan(0);
     for (const value of raw) {
       expect(value).not.toContain(u1.json().document.objectKey);
       expect(value).not.toContain(u1.json().document.sha256);
       expect(value).not.toContain(dossierId);
     }
-    const u3 = await app.inject({
-      method: 'POST',
-      url: '/v1/documents',
-      headers: up,
-      payload: Buffer.from('%PDF other'),
-    });
+    const u3 = await upload(acme, Buffer.from('%PDF other'), 'application/pdf', 'upload-0001');
     expect(u3.statusCode).toBe(422);
+    expect(u3.json().code).toBe('ERR_IDEMPOTENCY_KEY_REUSED');
+    const u4 = await upload(acme, pdf, 'image/png', 'upload-0001');
+    expect(u4.statusCode).toBe(422);
   });
 
   test('portal - a retry of an application whose earlier run died after opening the dossier goes on with that dossier, under the same ids', async () => {
@@ -427,44 +512,32 @@ describe('portal service', () => {
     const nc = await connect({ servers: nats.url });
     try {
       const ring = world.storage.get(PORTAL)!;
-      // The earlier run: its Idempotency-Key record (its message id) and the dossier it opened, then it died
+      // The earlier run: its Idempotency-Key record (its run id) and the dossier it opened, then it died
       // before publishing; its record was marked failed so that the retry runs at once.
-      const idem = await HttpIdempotencyStore.open(
-        nc,
-        PORTAL,
-        StateCipher.fromKeyring(ring, 'portal idempotency'),
-      );
-      const request = {
-        integrator: 'acme-hr',
-        key,
-        fingerprint: requestFingerprint('POST', '/v1/dossiers', JSON.stringify(body)),
-      };
-      let messageId = '';
-      await expect(
-        idem.run(request, async (id) => {
-          messageId = id;
-          const dossiers = await DossierStore.open(
-            nc,
-            PORTAL,
-            StateCipher.fromKeyring(ring, 'portal dossiers'),
-          );
-          const at = new Date().toISOString();
-          await dossiers.create({
-            dossierId: deriveMessageId(id, 'dossier'),
-            integrator: 'acme-hr',
-            category: String(body['category']),
-            context: dossierContextOf(body, PORTAL),
-            state: 'submitted',
-            createdAt: at,
-            updatedAt: at,
-            decisions: {},
-            events: [],
-          });
-          throw new Error('the process died');
-        }),
-      ).rejects.toThrow('died');
+      const idem = await IdempotencyStore.open(nc, PORTAL, DoorKeys.fromSecret(portal.secret), {
+        create: false,
+      });
+      const run = await idem.begin(acme.id, key, requestFingerprint('POST', '/v1/dossiers', {}, body));
+      if (run.kind !== 'run') throw new Error('the key was used already');
+      const messageId = run.runId;
+      const dossiers = await DossierStore.open(nc, PORTAL, StateCipher.fromKeyring(ring, 'portal dossiers'), {
+        create: false,
+      });
+      const at = new Date().toISOString();
+      await dossiers.create({
+        dossierId: deriveMessageId(messageId, 'dossier'),
+        integrator: acme.id,
+        category: String(body['category']),
+        context: dossierContextOf(body, PORTAL),
+        state: 'submitted',
+        createdAt: at,
+        updatedAt: at,
+        decisions: {},
+        events: [],
+      });
+      await idem.fail(run);
 
-      const retry = await submit(body, ACME, { 'idempotency-key': key });
+      const retry = await submit(body, acme, { 'idempotency-key': key });
       expect(retry.statusCode).toBe(201);
       const { dossierId, messages } = retry.json();
       expect(dossierId).toBe(deriveMessageId(messageId, 'dossier'));
@@ -480,7 +553,7 @@ describe('portal service', () => {
   test('portal - two concurrent requests with one Idempotency-Key publish once; dossier records are encrypted at rest', async () => {
     const body = await application();
     const key = { 'idempotency-key': 'concurrent-acme-0001' };
-    const [a, b] = await Promise.all([submit(body, ACME, key), submit(body, ACME, key)]);
+    const [a, b] = await Promise.all([submit(body, acme, key), submit(body, acme, key)]);
     const statuses = [a.statusCode, b.statusCode].sort();
     // Either the second waited for nothing and got 409 (in progress), or it came after and got the replay.
     expect([
@@ -518,7 +591,8 @@ describe('portal service', () => {
       FAMILY_NAME,
       PASSPORT,
       'Adaeze',
-      ACME,
+      acme.token,
+      acme.secret,
       (body['documents'] as { passportCopy: { objectKey: string } }).passportCopy.objectKey,
     ]) {
       expect(text).not.toContain(secret);
@@ -539,27 +613,27 @@ describe('portal service', () => {
       );
       expect(edited).not.toBe(yaml);
       writeFileSync(join(root, 'contracts/exchange.yaml'), edited);
-      const other = await createPortalService({
-        participant: OTHER_PORTAL,
-        keys: world.keys.get(OTHER_PORTAL)!,
-        storageKeys: world.storage.get(OTHER_PORTAL)!,
-        directory: world.directory,
-        contracts: await loadContracts({ root }),
-        servers: nats.url,
-        integrators: [{ name: 'acme-hr', tokenSha256: hashToken(ACME) }],
-        logger: createPortalLogger({ level: 'silent' }),
-      });
+      const other = (
+        await startPortal(world, nats.url, OTHER_PORTAL, {
+          listen: false,
+          contracts: await loadContracts({ root }),
+        })
+      ).app;
       try {
+        const them = await integrator({ door: portalDoor(other) }, acme.id);
         const body = await application();
         const before = await messagesOn(`pex.msg.application-submitted.${OTHER_PORTAL}.*`);
         const res = await other.inject({
           method: 'POST',
           url: '/v1/dossiers',
-          headers: auth(ACME),
+          headers: { ...them.auth, 'idempotency-key': newKey() },
           payload: body,
         });
         expect(res.statusCode).toBe(403);
-        expect(res.json().code).toBe('ERR_CONTRACT_FORBIDDEN');
+        expect(res.json()).toMatchObject({
+          type: 'urn:problem-type:passerelle:contractForbidden',
+          code: 'ERR_CONTRACT_FORBIDDEN',
+        });
         expect(await messagesOn(`pex.msg.application-submitted.${OTHER_PORTAL}.*`)).toBe(before);
       } finally {
         await other.close();
@@ -578,23 +652,16 @@ describe('portal service', () => {
           ? Promise.reject(new Error('directory unreachable'))
           : world.directory.resolve(id, use, at, kid),
     };
-    const other = await createPortalService({
-      participant: OTHER_PORTAL,
-      keys: world.keys.get(OTHER_PORTAL)!,
-      storageKeys: world.storage.get(OTHER_PORTAL)!,
-      directory,
-      contracts: world.contracts,
-      servers: nats.url,
-      integrators: [{ name: 'acme-hr', tokenSha256: hashToken(ACME) }],
-      logger: createPortalLogger({ level: 'silent' }),
-    });
+    const other = (await startPortal(world, nats.url, OTHER_PORTAL, { listen: false, directory })).app;
     try {
+      const them = await integrator({ door: portalDoor(other) }, acme.id);
       const body = await application();
-      const headers = { ...auth(ACME), 'idempotency-key': 'unreachable-acme-0001' };
+      const headers = { ...them.auth, 'idempotency-key': 'unreachable-acme-0001' };
       const post = () => other.inject({ method: 'POST', url: '/v1/dossiers', headers, payload: body });
       const failed = await post();
       expect(failed.statusCode).toBe(503);
       const { code, dossierId } = failed.json();
+      expect(failed.json()).toMatchObject({ type: 'urn:problem-type:passerelle:notSent', retryable: true });
       expect(code).toBe('ERR_NOT_SENT');
       // nothing left: no dossier was kept for an application that went nowhere
       expect(dossierId).toBeUndefined();

@@ -1,19 +1,27 @@
 import { type IncomingHttpHeaders, Agent, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createPortalLogger, createPortalService, hashToken } from '../src/index.js';
-import { type World, captureStream, makeWorld } from './fixtures.js';
+import { createPortalLogger } from '../src/index.js';
+import {
+  type TestIntegrator,
+  type World,
+  captureStream,
+  integrator,
+  makeWorld,
+  newKey,
+  startPortal,
+} from './fixtures.js';
 
 const PORTAL = 'portal-wib';
 const REGION = 'region-bruxelles';
 const OE = 'immigration-office';
-const ACME = 'acme-token-0123456789abcdef';
-
-/** The only routes that answer without a token. Any other route the portal has must refuse one without. */
+/**
+ * The only routes that answer without a bearer token (the token endpoint takes the client's credentials).
+ * Any other route the portal has must refuse a request without one.
+ */
 const PUBLIC_ROUTES = [
   'GET /healthz',
   'HEAD /healthz',
@@ -21,14 +29,23 @@ const PUBLIC_ROUTES = [
   'HEAD /openapi.json',
   'GET /readyz',
   'HEAD /readyz',
+  'POST /oauth2/token',
 ];
 
-/** Credentials an attacker may present: none, a guess, and the hash the configuration holds. */
-const BAD_CREDENTIALS: Record<string, Record<string, string>> = {
-  'no token': {},
-  'a wrong token': { authorization: 'Bearer wrong-token-0123456789abcdef' },
-  "the token's hash": { authorization: `Bearer ${hashToken(ACME)}` },
-};
+/**
+ * Credentials an attacker may present: none, a guess, the client's secret where its token goes, and the
+ * client's credentials themselves (what the token endpoint takes) on an API route.
+ */
+function badCredentials(acme: TestIntegrator): Record<string, Record<string, string>> {
+  return {
+    'no token': {},
+    'a wrong token': { authorization: 'Bearer pat_wrong-token-0123456789abcdefghijklmnopqrstu' },
+    "the client's secret as a token": { authorization: `Bearer ${acme.secret}` },
+    "the client's credentials": {
+      authorization: `Basic ${Buffer.from(`${acme.id}:${acme.secret}`).toString('base64')}`,
+    },
+  };
+}
 
 interface Route {
   method: string;
@@ -103,6 +120,25 @@ const REACH_THE_ROUTE = [
   'absolute form',
 ];
 
+const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
+const GUIDE = 'https://www.belgif.be/specification/rest/api-guide';
+const NOT_FOUND = {
+  type: 'urn:problem-type:belgif:resourceNotFound',
+  href: `${GUIDE}/problems/resourceNotFound.html`,
+  title: 'Resource Not Found',
+  status: 404,
+  detail: 'No such resource.',
+  instance: undefined,
+};
+const MALFORMED = {
+  type: 'urn:problem-type:belgif:badRequest',
+  href: `${GUIDE}/problems/badRequest.html`,
+  title: 'Bad Request',
+  status: 400,
+  detail: 'The request is malformed.',
+  instance: undefined,
+};
+
 interface Answer {
   status: number;
   headers: IncomingHttpHeaders;
@@ -113,6 +149,9 @@ describe('portal route authentication', () => {
   const nats = useNatsServer();
   let world: World;
   let app: FastifyInstance;
+  let acme: TestIntegrator;
+  let reader: TestIntegrator;
+  let BAD_CREDENTIALS: Record<string, Record<string, string>>;
   let origin: string;
   let dossierId: string;
   let port: number;
@@ -160,10 +199,15 @@ describe('portal route authentication', () => {
     JSON.parse(
       readFileSync(new URL(`../../../schemas/examples/${type}.v1/${name}.json`, import.meta.url), 'utf8'),
     ) as Record<string, unknown>;
-  const bearer = { authorization: `Bearer ${ACME}` };
+  const bearer = (): Record<string, string> => acme.auth;
 
   async function uploadPdf(): Promise<Record<string, unknown>> {
-    const res = await raw('POST', '/v1/documents', { ...bearer, 'content-type': 'application/pdf' }, pdf);
+    const res = await raw(
+      'POST',
+      '/v1/documents',
+      { ...bearer(), 'content-type': 'application/pdf', 'idempotency-key': newKey() },
+      pdf,
+    );
     expect(res.status).toBe(201);
     return (JSON.parse(res.body) as { document: Record<string, unknown> }).document;
   }
@@ -181,19 +225,15 @@ describe('portal route authentication', () => {
 
   beforeAll(async () => {
     world = await makeWorld(nats.url, [PORTAL, REGION, OE]);
-    app = await createPortalService({
-      participant: PORTAL,
-      keys: world.keys.get(PORTAL)!,
-      storageKeys: world.storage.get(PORTAL)!,
-      directory: world.directory,
-      contracts: world.contracts,
-      servers: nats.url,
-      integrators: [{ name: 'acme-hr', tokenSha256: hashToken(ACME) }],
+    const portal = await startPortal(world, nats.url, PORTAL, {
       logger: createPortalLogger({ level: 'info', destination: logs.stream }),
     });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    port = (app.server.address() as AddressInfo).port;
-    origin = `http://127.0.0.1:${port}`;
+    app = portal.app;
+    port = portal.port;
+    origin = portal.origin;
+    acme = await integrator(portal, 'acme-hr');
+    reader = await integrator(portal, 'acme-hr-reader', ['read']);
+    BAD_CREDENTIALS = badCredentials(acme);
 
     const application = example('application-submitted', 'valid-ict-first-application');
     const documents = application['documents'] as Record<string, unknown>;
@@ -204,7 +244,7 @@ describe('portal route authentication', () => {
     const submitted = await raw(
       'POST',
       '/v1/dossiers',
-      { ...bearer, 'content-type': 'application/json' },
+      { ...bearer(), 'content-type': 'application/json', 'idempotency-key': newKey() },
       json(application),
     );
     expect(submitted.status).toBe(201);
@@ -235,24 +275,41 @@ describe('portal route authentication', () => {
 
   test('routes - only the listed routes are public; every other one the portal has needs a token', async () => {
     const routes = routesOf(app).map((r) => `${r.method} ${r.url}`);
-    // the enumeration sees the routes registered in a child scope (uploads) and the HEAD of each GET
+    // the enumeration sees the routes registered in child scopes (uploads, the door's) and each GET's HEAD
     expect(routes).toEqual(
-      expect.arrayContaining([...PUBLIC_ROUTES, 'POST /v1/documents', 'HEAD /v1/dossiers/:dossierId']),
+      expect.arrayContaining([
+        ...PUBLIC_ROUTES,
+        'POST /v1/documents',
+        'GET /v1/dossiers',
+        'HEAD /v1/dossiers/:dossierId',
+        'GET /events',
+        'POST /webhooks',
+        'GET /clients',
+      ]),
     );
-    for (const route of PUBLIC_ROUTES) {
+    for (const route of PUBLIC_ROUTES.filter((r) => r.startsWith('GET') || r.startsWith('HEAD'))) {
       const [method, url] = route.split(' ') as [string, string];
       expect((await raw(method, url, {})).status, route).toBe(200);
     }
+    // the token endpoint wants the client's credentials
+    const token = await raw(
+      'POST',
+      '/oauth2/token',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      Buffer.from('grant_type=client_credentials'),
+    );
+    expect(token.status).toBe(401);
+    expect(token.headers['www-authenticate']).toBe(`Basic realm="${PORTAL}"`);
     for (const route of routesOf(app).filter((r) => !PUBLIC_ROUTES.includes(`${r.method} ${r.url}`))) {
-      const res = await raw(route.method, route.url.replace(':dossierId', dossierId), {});
-      expect(res.status, `${route.method} ${route.url}`).toBe(401);
+      const res = await raw(route.method, route.url.replace(/:[A-Za-z]+/g, dossierId), {});
+      expect(res.status, `${route.method} ${route.url} ${res.body}`).toBe(401);
     }
   });
 
   test('routes - no token, a wrong token, and every mangled path on every route: 401 or 404, nothing sent or stored', async () => {
     const before = await streamHeads();
     const protectedRoutes = routesOf(app).filter((r) => !PUBLIC_ROUTES.includes(`${r.method} ${r.url}`));
-    expect(protectedRoutes.length).toBeGreaterThanOrEqual(6);
+    expect(protectedRoutes.length).toBeGreaterThanOrEqual(12);
     let refusedAtRoute = 0;
     for (const route of protectedRoutes) {
       const path = route.url.replace(/:[A-Za-z]+/g, (param) => (param === ':dossierId' ? dossierId : 'x'));
@@ -265,29 +322,27 @@ describe('portal route authentication', () => {
             const res = await raw(
               method,
               target,
-              withBody ? { ...headers, 'content-type': given.type } : headers,
+              withBody ? { ...headers, 'content-type': given.type, 'idempotency-key': newKey() } : headers,
               withBody ? given.body : undefined,
             );
             if (res.status === 401) refusedAtRoute++;
             expect([400, 401, 404], what).toContain(res.status);
             if (res.status === 401) {
-              expect(res.headers['www-authenticate'], what).toBe('Bearer');
-              if (method !== 'HEAD')
-                expect(JSON.parse(res.body), what).toMatchObject({ code: 'ERR_UNAUTHENTICATED' });
+              expect(res.headers['www-authenticate'], what).toMatch(new RegExp(`^Bearer realm="${PORTAL}"`));
+              if (method !== 'HEAD') {
+                expect(res.headers['content-type'], what).toBe(PROBLEM_JSON);
+                expect(JSON.parse(res.body).type, what).toMatch(
+                  /^urn:problem-type:belgif:(noAccessToken|invalidAccessToken)$/,
+                );
+              }
             }
             if (res.status === 404 && method !== 'HEAD') {
               // no route: the fixed answer, which tells nothing of the dossier or the routes
-              expect(JSON.parse(res.body), what).toEqual({
-                code: 'ERR_REQUEST_INVALID',
-                message: 'No such route.',
-              });
+              expect({ ...JSON.parse(res.body), instance: undefined }, what).toEqual(NOT_FOUND);
             }
             if (res.status === 400 && method !== 'HEAD') {
-              // a path whose %xx do not decode: refused before any route, in the same format, not echoed
-              expect(JSON.parse(res.body), what).toEqual({
-                code: 'ERR_REQUEST_INVALID',
-                message: 'The request is malformed (400).',
-              });
+              // a path whose %xx do not decode: refused before any route, not echoed
+              expect({ ...JSON.parse(res.body), instance: undefined }, what).toEqual(MALFORMED);
             }
             // what the router decodes to the route itself reaches it, and is refused there
             const reachesRoute = method === route.method && REACH_THE_ROUTE.includes(variant);
@@ -302,14 +357,40 @@ describe('portal route authentication', () => {
     );
     // nothing was published, uploaded, opened or recorded: every stream is where it was
     expect(await streamHeads()).toEqual(before);
-    const dossier = await raw('GET', `/v1/dossiers/${dossierId}`, bearer);
+    const dossier = await raw('GET', `/v1/dossiers/${dossierId}`, bearer());
     expect(dossier.status).toBe(200);
     expect((JSON.parse(dossier.body) as { events: unknown[] }).events).toHaveLength(2);
-    expect(logs.text()).not.toContain(ACME);
+    expect(logs.text()).not.toContain(acme.token);
+    expect(logs.text()).not.toContain(acme.secret);
+  });
+
+  test('routes - a read token on every route that acts: 403 missingScope, nothing sent or stored', async () => {
+    const before = await streamHeads();
+    const acting = Object.keys(bodies);
+    expect(acting).toHaveLength(4);
+    for (const route of acting) {
+      const [method, url] = route.split(' ') as [string, string];
+      const given = bodies[route]!;
+      const res = await raw(
+        method,
+        url.replace(':dossierId', dossierId),
+        { ...reader.auth, 'content-type': given.type, 'idempotency-key': newKey() },
+        given.body,
+      );
+      expect(res.status, route).toBe(403);
+      expect(JSON.parse(res.body), route).toMatchObject({
+        type: 'urn:problem-type:belgif:missingScope',
+        requiredScopes: ['decide'],
+      });
+      expect(res.headers['www-authenticate'], route).toMatch(/error="insufficient_scope", scope="decide"/);
+    }
+    // and the door's administration is for admin clients only
+    expect((await raw('GET', '/clients', acme.auth)).status).toBe(403);
+    expect(await streamHeads()).toEqual(before);
   });
 
   test('routes - an encoded path with a valid token reaches its route: the router, not the raw text, decides', async () => {
-    const res = await raw('GET', `/%761/dossiers/${dossierId}`, bearer);
+    const res = await raw('GET', `/%761/dossiers/${dossierId}`, bearer());
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toMatchObject({ dossierId, state: 'submitted' });
   });

@@ -3,11 +3,9 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createPortalLogger, createPortalService, hashToken } from '../src/index.js';
-import { type World, makeWorld } from './fixtures.js';
+import { type World, integrator, makeWorld, newKey, startPortal } from './fixtures.js';
 
 const PORTAL = 'portal-wib';
-const TOKEN = 'acme-token-0123456789abcdef';
 
 // Its own server: the test removes the EXCHANGE stream.
 describe('portal shutdown', () => {
@@ -22,17 +20,9 @@ describe('portal shutdown', () => {
   });
 
   test('portal - closing while an application retries its publish answers 503 ERR_NOT_SENT (the closing its cause), without a dossier, and closes', async () => {
-    const app = await createPortalService({
-      participant: PORTAL,
-      keys: world.keys.get(PORTAL)!,
-      storageKeys: world.storage.get(PORTAL)!,
-      directory: world.directory,
-      contracts: world.contracts,
-      servers: nats.url,
-      integrators: [{ name: 'acme-hr', tokenSha256: hashToken(TOKEN) }],
-      logger: createPortalLogger({ level: 'silent' }),
-    });
-    const headers = { authorization: `Bearer ${TOKEN}` };
+    const portal = await startPortal(world, nats.url, PORTAL, { listen: false });
+    const app = portal.app;
+    const headers = (await integrator(portal, 'acme-hr')).auth;
     const body = JSON.parse(
       readFileSync(
         new URL(
@@ -47,7 +37,7 @@ describe('portal shutdown', () => {
         await app.inject({
           method: 'POST',
           url: '/v1/documents',
-          headers: { ...headers, 'content-type': 'application/pdf' },
+          headers: { ...headers, 'content-type': 'application/pdf', 'idempotency-key': newKey() },
           payload: Buffer.from('%PDF-1.7 a document'),
         })
       ).json().document;
@@ -77,6 +67,7 @@ describe('portal shutdown', () => {
     expect(res.status).toBe(503);
     // the answer ends its connection, so that the client's keep-alive does not hold the shutdown
     expect(res.headers.get('connection')).toBe('close');
+    expect(res.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
     const error = (await res.json()) as { code: string; dossierId?: string };
     // no stream took it, so nothing was sent: the dossier it opened goes, and a retry is safe
     expect(error).toMatchObject({ code: 'ERR_NOT_SENT' });

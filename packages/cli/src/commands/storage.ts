@@ -67,7 +67,7 @@ export function registerStorage(program: Command): void {
     )
     .requiredOption(
       '--bucket <name>',
-      'KV bucket (svc-<service>, svc-commune-register, pex-portal-dossiers-<id>, pex-http-idem-<id>)',
+      'KV bucket (svc-<service>, svc-commune-register, pex-portal-dossiers-<id>)',
     )
     .requiredOption('--store <kind>', `kind of records: ${Object.keys(RECORD_PURPOSES).join(', ')}`)
     .requiredOption(

@@ -1,21 +1,13 @@
-import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
+import { type Door, accessPlugin, clientsRoutes, tokenRoute } from '@passerelle/door';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { createAuthenticator } from '../auth.js';
-import type { PortalIntegrator } from '../config.js';
-import { PortalError } from '../portal-error.js';
 
 declare module 'fastify' {
-  interface FastifyContextConfig {
-    /**
-     * `true` on a route anyone may call without a token (the probes, the OpenAPI document). Every other
-     * route, whatever its path, is authenticated by {@link authPlugin}.
-     */
-    public?: boolean;
-  }
   interface FastifyRequest {
     /**
-     * The authenticated integrator's name. Reading it on a request that was not authenticated (a public
-     * route) throws `ERR_UNAUTHENTICATED`: it is never empty.
+     * The integrator of an authenticated request: the id of the door client it called as. Dossiers and
+     * uploads belong to it. Reading it on a public route throws `ERR_ACCESS_TOKEN_MISSING`: it is never
+     * empty.
      */
     readonly integrator: string;
   }
@@ -23,52 +15,40 @@ declare module 'fastify' {
 
 /** Options of {@link authPlugin}. */
 export interface AuthPluginOptions {
-  /** Who may call the API (names and token hashes, checked by `assertPortalConfig`). */
-  integrators: readonly PortalIntegrator[];
+  door: Door;
 }
 
-const notAuthenticated = (): PortalError =>
-  new PortalError('ERR_UNAUTHENTICATED', 'A bearer token is required (Authorization: Bearer <token>).');
-
-const authPluginCallback: FastifyPluginCallback<AuthPluginOptions> = (app, options, done) => {
-  const authenticate = createAuthenticator(options.integrators);
-  const integrators = new WeakMap<FastifyRequest, string>();
-
+const plugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { door }) => {
+  await app.register(accessPlugin, { access: door.access });
   app.decorateRequest('integrator', {
     getter(this: FastifyRequest): string {
-      const integrator = integrators.get(this);
-      if (!integrator) throw notAuthenticated();
-      return integrator;
+      return this.client.id;
     },
   });
-
-  // The route the router matched decides, never the request's raw text: the router decodes `%xx`, and
-  // the same route is reached through many spellings of its path.
-  app.addHook('onRequest', (request, _reply, next) => {
-    // no route: the not-found handler answers, the same for everyone and without any data
-    if (request.is404 || request.routeOptions.config.public === true) return next();
-    try {
-      const integrator = authenticate(request.headers.authorization);
-      if (!integrator) return next(notAuthenticated());
-      integrators.set(request, integrator);
-      next();
-    } catch (err) {
-      next(err as Error);
-    }
+  await app.register(tokenRoute, {
+    access: door.access,
+    ...(door.options.tokenRateLimit ? { rateLimit: door.options.tokenRateLimit } : {}),
   });
-  done();
+  await app.register(clientsRoutes, {
+    clients: door.clients,
+    cursors: door.cursors,
+    publicUrl: door.options.publicUrl,
+  });
 };
 
 /**
- * Authenticates every route of the app by its bearer token, unless the route's config says
- * `{ public: true }`: deny by default. Registered at the root (not encapsulated), before the routes, it
- * also covers the routes of child scopes. A request that matches no route is left to the not-found handler.
+ * Who may call the portal: integrators are the door's clients (OAuth 2.0 client credentials,
+ * `POST /oauth2/token`), each with its scopes — `read` to list and read its dossiers and their events,
+ * `decide` to upload documents, submit applications and add to them; `admin` clients manage the others
+ * (`/clients`). Deny by default, decided by the route the router matched (the door's `accessPlugin`): a
+ * route whose config says neither a scope nor `{ public: true }` is refused when it is added, a path spelt
+ * another way that still reaches a route needs that route's token and scope, and a path no route has gets
+ * the one fixed `resourceNotFound`. Registered at the root, before the routes.
  *
  * @example
  * ```ts
- * await app.register(authPlugin, { integrators: config.integrators });
- * app.get('/healthz', { config: { public: true } }, () => ({ status: 'ok' }));
- * app.get('/v1/dossiers/:dossierId', (request) => dossiers.getOwned(id, request.integrator));
+ * await app.register(authPlugin, { door });
+ * app.get('/v1/dossiers/:dossierId', { config: { scope: 'read' } }, (request) => read(request.integrator));
  * ```
  */
-export const authPlugin = fp(authPluginCallback, { fastify: '5.x', name: 'passerelle-portal-auth' });
+export const authPlugin = fp(plugin, { fastify: '5.x', name: 'passerelle-portal-auth' });

@@ -1,0 +1,145 @@
+import { type Contracts, bundleSchemas, createSchemaCompiler } from '@passerelle/contracts';
+import { validationIssues } from '@passerelle/door';
+import { PasserelleError } from '@passerelle/errors';
+import type { FastifyInstance, FastifySchema, FastifySchemaCompiler } from 'fastify';
+
+/** The message types integrators post, each the body of one route. */
+export const POSTED_TYPES = ['application-submitted', 'documents-added', 'fee-proof-submitted'] as const;
+
+/** One of {@link POSTED_TYPES}. */
+export type PostedType = (typeof POSTED_TYPES)[number];
+
+type Validate = ReturnType<ReturnType<typeof createSchemaCompiler>['compile']>;
+type Json = Record<string, unknown>;
+
+/** Every `$ref` of a bundled schema, as the bundle names it (no prefix). */
+function refsOf(node: unknown, out: Set<string>): Set<string> {
+  if (Array.isArray(node)) for (const n of node) refsOf(n, out);
+  else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node as Json)) {
+      if (k === '$ref' && typeof v === 'string') out.add(v);
+      else refsOf(v, out);
+    }
+  }
+  return out;
+}
+
+/** The same schema with every `$ref` written the way fastify names shared schemas (`<Name>#`). */
+function asShared(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(asShared);
+  if (!node || typeof node !== 'object') return node;
+  return Object.fromEntries(
+    Object.entries(node as Json).map(([k, v]) => [
+      k,
+      k === '$ref' && typeof v === 'string' ? `${v}#` : asShared(v),
+    ]),
+  );
+}
+
+/**
+ * The request bodies that are exchange messages, taken from the exchange's JSON Schemas (`schemas/`,
+ * through `@passerelle/contracts`): the same schemas describe them in the OpenAPI document (shared schemas
+ * named by their title, and the definitions they use) and validate them, compiled the one way Passerelle
+ * validates (`createSchemaCompiler`: draft 2020-12, strict, every format), so that a body the portal takes
+ * is one the exchange takes. A body that fails is `ERR_SCHEMA_INVALID`, a `badRequest` naming each bad input
+ * by its JSON pointer, never its value.
+ */
+export class MessageBodies {
+  private constructor(
+    private readonly shared: Map<string, Json>,
+    private readonly names: ReadonlyMap<PostedType, string>,
+    private readonly validators: ReadonlyMap<PostedType, Validate>,
+  ) {}
+
+  /**
+   * Gathers and compiles the bodies' schemas.
+   *
+   * @example
+   * ```ts
+   * const bodies = MessageBodies.of(await loadContracts());
+   * ```
+   */
+  static of(contracts: Contracts): MessageBodies {
+    const bundle = bundleSchemas(contracts, '');
+    const names = new Map<PostedType, string>();
+    const wanted = new Set<string>();
+    for (const type of POSTED_TYPES) {
+      const name = bundle.payloads[type];
+      if (!name) throw new Error(`no schema for ${type} in the contracts`);
+      names.set(type, name);
+      wanted.add(name);
+    }
+    // the definitions the bodies use, and those they use in turn
+    const shared = new Map<string, Json>();
+    const pending = [...wanted];
+    while (pending.length > 0) {
+      const name = pending.pop()!;
+      if (shared.has(name)) continue;
+      const schema = bundle.schemas[name];
+      if (!schema) throw new Error(`the schemas name ${name}, which the bundle lacks`);
+      shared.set(name, asShared(schema) as Json);
+      for (const ref of refsOf(schema, new Set())) pending.push(ref);
+    }
+    const ajv = createSchemaCompiler();
+    for (const defs of contracts.definitions()) ajv.addSchema(defs.schema);
+    const validators = new Map<PostedType, Validate>();
+    for (const type of POSTED_TYPES) {
+      const version = contracts.latestVersion(type);
+      const loaded = contracts.schemas().find((s) => s.type === type && s.version === version);
+      if (!loaded) throw new Error(`no schema for ${type} v${version}`);
+      validators.set(type, ajv.compile(loaded.schema));
+    }
+    return new MessageBodies(shared, names, validators);
+  }
+
+  /** Adds the schemas to the app as shared schemas (components of its OpenAPI document). */
+  addTo(app: FastifyInstance): void {
+    for (const [name, schema] of [...this.shared].sort(([a], [b]) => a.localeCompare(b))) {
+      app.addSchema({ ...schema, $id: name });
+    }
+  }
+
+  /** The reference to a shared schema (`DocumentRef`…), for a route's schema. */
+  ref(name: string): { $ref: string } {
+    if (!this.shared.has(name)) throw new Error(`no shared schema ${name}`);
+    return { $ref: `${name}#` };
+  }
+
+  /** The values a shared schema that is an enumeration allows (`Category`…). */
+  enumOf(name: string): readonly string[] {
+    const values = this.shared.get(name)?.['enum'];
+    if (!Array.isArray(values)) throw new Error(`the shared schema ${name} is not an enumeration`);
+    return values.map(String);
+  }
+
+  /** The body schema of the route posting `type`. */
+  body(type: PostedType): { $ref: string } {
+    return this.ref(this.names.get(type)!);
+  }
+
+  /**
+   * The route's `validatorCompiler`: its body is validated as the message `type`; its other parts (path
+   * parameters) by a compiler set up like it.
+   */
+  validatorCompiler(type: PostedType): FastifySchemaCompiler<FastifySchema> {
+    const validate = this.validators.get(type)!;
+    const parts = createSchemaCompiler();
+    return ({ schema, httpPart }) => {
+      if (httpPart !== 'body') return parts.compile(schema as object);
+      return (data: unknown) => {
+        if (validate(data)) return true;
+        const issues = validationIssues(validate.errors ?? [], 'body').map((issue) => ({
+          in: issue.in,
+          name: issue.name,
+          detail: issue.detail,
+          type: issue.type.slice(issue.type.lastIndexOf(':') + 1),
+        }));
+        return {
+          error: new PasserelleError('ERR_SCHEMA_INVALID', 'The input message is incorrect.', {
+            details: { type, issues },
+          }),
+        };
+      };
+    };
+  }
+}

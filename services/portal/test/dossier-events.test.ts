@@ -1,0 +1,273 @@
+import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DoorEvent } from '@passerelle/door';
+import { type Exchange, type IncomingMessage, connectExchange, createLogger } from '@passerelle/exchange';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { EventSource } from 'eventsource';
+import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { StateCipher } from '@passerelle/service-host';
+import { DossierStore, PORTAL_EVENT_SERVICE, STATUS_EVENT_TYPES, createPortalLogger } from '../src/index.js';
+import { statusHandlers } from '../src/status-feed.js';
+import {
+  type TestIntegrator,
+  type TestPortal,
+  type World,
+  example,
+  integrator,
+  makeWorld,
+  portalClient,
+  startPortal,
+  waitFor,
+} from './fixtures.js';
+
+const PORTAL = 'portal-wib';
+const REGION = 'region-bruxelles';
+const OE = 'immigration-office';
+const FAMILY_NAME = 'Moreau-Okafor';
+const TYPE = (happened: string) => `${PORTAL_EVENT_SERVICE}.dossiers.notify.${happened}`;
+
+interface Delivery {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A webhook receiver on loopback that keeps every delivery and answers 200. */
+async function startReceiver() {
+  const received: Delivery[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({
+        path: req.url ?? '/',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
+      res.end('thanks');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    at: (path: string) => received.filter((r) => r.path === path),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** What an integrator's receiver does with a delivery: the Standard Webhooks library's verification. */
+function verify(secret: string, delivery: Delivery): DoorEvent {
+  return new Webhook(secret).verify(delivery.body, delivery.headers as Record<string, string>) as DoorEvent;
+}
+
+/** An integrator's SSE client on `GET /events`, collecting what it receives. */
+function listen(origin: string, who: TestIntegrator) {
+  const received: { id: string; event: DoorEvent }[] = [];
+  let opened!: () => void;
+  const open = new Promise<void>((resolve) => (opened = resolve));
+  const source = new EventSource(`${origin}/events`, {
+    fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, ...who.auth } }),
+  });
+  source.onopen = () => opened();
+  source.onmessage = (e) =>
+    received.push({ id: e.lastEventId, event: JSON.parse(e.data as string) as DoorEvent });
+  return { source, received, open };
+}
+
+describe('portal dossier events', () => {
+  const nats = useNatsServer();
+  let world: World;
+  let portal: TestPortal;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let region: Exchange;
+  let oe: Exchange;
+  let acmeWho: TestIntegrator;
+  let betaWho: TestIntegrator;
+  let acme: ReturnType<typeof portalClient>;
+  let beta: ReturnType<typeof portalClient>;
+  const atRegion = new Map<string, IncomingMessage>();
+  const atOe = new Map<string, IncomingMessage>();
+  const streams: EventSource[] = [];
+
+  beforeAll(async () => {
+    world = await makeWorld(nats.url, [PORTAL, REGION, OE]);
+    portal = await startPortal(world, nats.url, PORTAL);
+    receiver = await startReceiver();
+    acmeWho = await integrator(portal, 'acme-hr');
+    betaWho = await integrator(portal, 'beta-payroll');
+    acme = portalClient(portal.origin, acmeWho);
+    beta = portalClient(portal.origin, betaWho);
+    const open = (participant: string) =>
+      connectExchange({
+        participant,
+        keys: world.keys.get(participant)!,
+        directory: world.directory,
+        contracts: world.contracts,
+        servers: nats.url,
+        logger: createLogger(participant, { level: 'silent' }),
+      });
+    region = await open(REGION);
+    oe = await open(OE);
+    region.subscribe({ 'application-submitted': async (m) => void atRegion.set(m.meta.dossierId, m) });
+    oe.subscribe({ 'application-submitted': async (m) => void atOe.set(m.meta.dossierId, m) });
+  });
+  afterAll(async () => {
+    for (const s of streams) s.close();
+    await portal?.app.close();
+    await receiver?.close();
+    await region?.close();
+    await oe?.close();
+    await world?.close();
+  });
+
+  const context = { procedure: 'first', scheme: 'ict', regionId: REGION, portalId: PORTAL } as const;
+
+  async function file(client: typeof acme): Promise<string> {
+    const res = await client.post('/v1/dossiers', await client.application());
+    expect(res.status, res.text).toBe(201);
+    return res.json.dossierId as string;
+  }
+
+  async function subscribe(client: typeof acme, path: string): Promise<{ id: string; secret: string }> {
+    const res = await client.post('/webhooks', { url: `${receiver.base}${path}` });
+    expect(res.status, res.text).toBe(201);
+    return res.json as { id: string; secret: string };
+  }
+
+  test('events - each status change of a dossier reaches its integrator once, by signed webhook and by SSE, and no other integrator', async () => {
+    const acmeHook = await subscribe(acme, '/acme');
+    const betaHook = await subscribe(beta, '/beta');
+    const acmeStream = listen(portal.origin, acmeWho);
+    const betaStream = listen(portal.origin, betaWho);
+    streams.push(acmeStream.source, betaStream.source);
+    await Promise.all([acmeStream.open, betaStream.open]);
+
+    const ours = await file(acme);
+    const theirs = await file(beta);
+    await waitFor(() => atRegion.has(ours) && atOe.has(ours) && atRegion.has(theirs));
+    // the region asks for a document, the Immigration Office for the fee, then the region rules complete
+    await atRegion
+      .get(ours)!
+      .reply('completeness-ruled', example('completeness-ruled', 'valid-missing-items'), { context });
+    await waitFor(async () => (await acme.get(`/v1/dossiers/${ours}`)).json.state === 'missing-items');
+    await atOe
+      .get(ours)!
+      .reply('fee-payment-requested', example('fee-payment-requested', 'valid-not-paid'), { context });
+    await waitFor(
+      async () => (await acme.get(`/v1/dossiers/${ours}`)).json.state === 'fee-payment-requested',
+    );
+    await atRegion
+      .get(ours)!
+      .reply('completeness-ruled', example('completeness-ruled', 'valid-complete'), { context });
+    await waitFor(async () => (await acme.get(`/v1/dossiers/${ours}`)).json.events.length === 5);
+    // beta's dossier changes last
+    await atRegion
+      .get(theirs)!
+      .reply('completeness-ruled', example('completeness-ruled', 'valid-missing-items'), { context });
+
+    // webhooks: each verified by the receiver's library, in the dossier's order by its counter
+    await waitFor(() => receiver.at('/acme').length >= 3 && receiver.at('/beta').length >= 1, 30_000);
+    const events = receiver.at('/acme').map((d) => verify(acmeHook.secret, d));
+    expect(events.map((e) => e.subject)).toEqual([ours, ours, ours]);
+    const ordered = [...events].sort((a, b) => a.subjectseq - b.subjectseq);
+    expect(ordered.map((e) => e.subjectseq)).toEqual([1, 2, 3]);
+    expect(ordered.map((e) => e.type)).toEqual([
+      TYPE(STATUS_EVENT_TYPES['completeness-ruled']),
+      TYPE(STATUS_EVENT_TYPES['fee-payment-requested']),
+      TYPE(STATUS_EVENT_TYPES['completeness-ruled']),
+    ]);
+    expect(ordered[0]).toMatchObject({
+      specversion: '1.0',
+      source: `urn:passerelle:door:${PORTAL}`,
+      service: PORTAL_EVENT_SERVICE,
+      datacontenttype: 'application/json',
+      data: {
+        dossierId: ours,
+        state: 'missing-items',
+        closed: false,
+        missingItems: example('completeness-ruled', 'valid-missing-items')['missingItems'],
+        message: { type: 'completeness-ruled', from: REGION },
+      },
+    });
+    // the fee request stays the dossier's state until the fee is settled, whatever the region rules
+    expect(ordered.map((e) => (e.data as { state: string }).state)).toEqual([
+      'missing-items',
+      'fee-payment-requested',
+      'fee-payment-requested',
+    ]);
+    for (const d of receiver.at('/acme')) {
+      expect(d.headers['content-type']).toBe('application/cloudevents+json; charset=utf-8');
+      expect(d.body).not.toContain(FAMILY_NAME);
+    }
+    const betaEvents = receiver.at('/beta').map((d) => verify(betaHook.secret, d));
+    expect(betaEvents.map((e) => [e.subject, e.subjectseq])).toEqual([[theirs, 1]]);
+
+    // SSE: the same events, each once; beta's stream has only beta's
+    await waitFor(() => acmeStream.received.length >= 3 && betaStream.received.length >= 1, 30_000);
+    expect(acmeStream.received.map((r) => r.event.id).sort()).toEqual(events.map((e) => e.id).sort());
+    expect(new Set(acmeStream.received.map((r) => r.id)).size).toBe(3);
+    expect(betaStream.received.map((r) => r.event.subject)).toEqual([theirs]);
+    expect(betaStream.received[0]!.event).toEqual(betaEvents[0]);
+  });
+
+  test('events - a tampered delivery, another secret, and a delivery replayed later are refused by the receiver’s library', async () => {
+    const hook = await subscribe(acme, '/tamper');
+    const dossierId = await file(acme);
+    await waitFor(() => atRegion.has(dossierId));
+    await atRegion
+      .get(dossierId)!
+      .reply('completeness-ruled', example('completeness-ruled', 'valid-missing-items'), { context });
+    await waitFor(() => receiver.at('/tamper').length === 1, 30_000);
+    const delivery = receiver.at('/tamper')[0]!;
+    expect(verify(hook.secret, delivery).subject).toBe(dossierId);
+    const tampered = { ...delivery, body: delivery.body.replace('"missing-items"', '"admissible"') };
+    expect(tampered.body).not.toBe(delivery.body);
+    expect(() => verify(hook.secret, tampered)).toThrow(WebhookVerificationError);
+    const other = await subscribe(acme, '/tamper-other');
+    expect(() => verify(other.secret, delivery)).toThrow(WebhookVerificationError);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 10 * 60_000);
+      expect(() => verify(hook.secret, delivery)).toThrow('Message timestamp too old');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  test('events - a message handled again changes the dossier once and is logged once', async () => {
+    const dossierId = await file(acme);
+    const hook = await subscribe(acme, '/again');
+    // the portal's own handlers, as the exchange calls them when it delivers a message again
+    const handlers = statusHandlers({
+      participant: PORTAL,
+      dossiers: await DossierStore.open(
+        world.nc,
+        PORTAL,
+        StateCipher.fromKeyring(world.storage.get(PORTAL)!, 'portal dossiers'),
+        { create: false },
+      ),
+      door: portal.door,
+      logger: createPortalLogger({ level: 'silent' }),
+    });
+    const message = {
+      meta: {
+        type: 'completeness-ruled',
+        sender: REGION,
+        id: '0190d1a8-7c1e-7b7e-9d1b-000000000001',
+        dossierId,
+      },
+      payload: example('completeness-ruled', 'valid-missing-items'),
+    };
+    await handlers['completeness-ruled']!(message);
+    await handlers['completeness-ruled']!(message);
+    const status = await acme.get(`/v1/dossiers/${dossierId}`);
+    expect(
+      status.json.events.filter((e: { messageId: string }) => e.messageId === message.meta.id),
+    ).toHaveLength(1);
+    await waitFor(() => receiver.at('/again').length >= 1, 30_000);
+    const logged = await portal.door.events.page({ subject: dossierId, limit: 10 });
+    expect(logged.map((l) => l.event.subjectseq)).toEqual([1]);
+    expect(receiver.at('/again').map((d) => verify(hook.secret, d).subject)).toEqual([dossierId]);
+  });
+});
