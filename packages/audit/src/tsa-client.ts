@@ -54,12 +54,22 @@ const toArrayBuffer = (bytes: Uint8Array): ArrayBuffer =>
  * const { der, attested } = await tsa.timestamp(checkpoint.seal);
  * ```
  */
+/**
+ * A request's 62-bit nonce, as the bytes of a positive DER INTEGER in its one allowed form: a first byte of
+ * 0x40–0x7f is neither a sign bit nor the leading zero byte DER forbids, which OpenSSL refuses ("the data
+ * submitted has the wrong format").
+ */
+export function freshNonce(): Buffer {
+  const bytes = randomBytes(8);
+  bytes[0] = ((bytes[0] as number) & 0x3f) | 0x40;
+  return bytes;
+}
+
 export function createTsaClient(options: TsaClientOptions): TsaClient {
   const timeoutMs = options.timeoutMs ?? 10_000;
   return {
     async timestamp(data) {
-      const nonceBytes = randomBytes(8);
-      nonceBytes[0] = (nonceBytes[0] as number) & 0x7f; // a positive INTEGER
+      const nonceBytes = freshNonce();
       const nonce = BigInt(`0x${nonceBytes.toString('hex')}`);
       const request = new TimeStampReq({
         version: 1,

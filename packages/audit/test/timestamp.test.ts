@@ -21,7 +21,8 @@ import { readLedger } from '../src/reader.js';
 import { type LocalTsa, startLocalTsa } from '../src/testing/local-tsa.js';
 import { parseTsaTrust } from '../src/timestamp-token.js';
 import { createTimestamper, untimestampedCheckpoints } from '../src/timestamper.js';
-import { createTsaClient } from '../src/tsa-client.js';
+import { createTsaClient, freshNonce } from '../src/tsa-client.js';
+import * as asn1js from 'asn1js';
 import { verifyLedger } from '../src/verify.js';
 import { createLedgerWriter } from '../src/writer.js';
 
@@ -107,6 +108,17 @@ describe('timestamps', { timeout: 90_000 }, () => {
     enqueue = (cp) => timestamper.enqueue(cp);
     return { writer, timestamper, errors };
   }
+
+  test('timestamps - every request nonce is a positive DER INTEGER in its one form, which OpenSSL takes', () => {
+    // a leading zero byte before a byte under 0x80 is padding DER forbids: OpenSSL then refuses the whole
+    // request as badly formed, about once in 256 requests with an unconstrained first byte
+    for (let i = 0; i < 4_096; i++) {
+      const der = Buffer.from(new asn1js.Integer({ valueHex: new Uint8Array(freshNonce()) }).toBER());
+      const content = der.subarray(2);
+      expect(content[0]! >= 0x40 && content[0]! <= 0x7f).toBe(true);
+      expect(content).toHaveLength(8);
+    }
+  });
 
   test('timestamps - every checkpoint gets a token from the TSA; verify checks it against the trust list and reports the attested time', async () => {
     await freshLedger();
