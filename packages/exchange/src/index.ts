@@ -56,7 +56,9 @@ export type { Logger } from './logger.js';
 export { publishWithRetry } from './publish.js';
 export type { RetryOptions } from './publish.js';
 export { ExchangeError } from './exchange-error.js';
-export { Exchange, connectExchange, errorSummary, provisionParticipant } from './exchange.js';
+export { Exchange } from './exchange.js';
+export { connectExchange, provisionParticipant } from './connect.js';
+export { errorSummary } from './error-summary.js';
 export { isRefusedBeforePublishing } from './send.js';
 export type { SendOptions, SentMessage } from './send.js';
 export { classifyNatsFailure } from './nats-failure.js';
@@ -69,4 +71,4 @@ export type {
   Readiness,
   RejectionListener,
   Subscription,
-} from './exchange.js';
+} from './types.js';

@@ -1,6 +1,6 @@
 import { type Server, type ServerResponse, createServer } from 'node:http';
 import { PasserelleError } from '@passerelle/errors';
-import type { Readiness } from './exchange.js';
+import type { Readiness } from './types.js';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The exchange's Prometheus metrics, one registry per process. */
