@@ -16,6 +16,28 @@ import type { Handlers, MessageHandler } from './types.js';
  */
 export const DEFAULT_FRESHNESS_MS = 24 * 60 * 60 * 1000;
 
+/** How a delivery is rejected: its count against the limit, and when its bytes were first stored. */
+interface RejectAs {
+  deliveryCount: number;
+  maxDeliver: number;
+  firstStored: Date;
+}
+
+/** A message that passed every check, with the handler for its type. */
+interface Checked {
+  meta: EnvelopeMeta;
+  payload: unknown;
+  handler: MessageHandler;
+}
+
+/** A delivery whose idempotency record this instance holds. */
+interface Claimed {
+  envelopeSha256: string;
+  revision: number;
+  rejectAs: RejectAs;
+  abandoned: AbortSignal;
+}
+
 /** What a participant does with each message of its inbox, from the envelope's checks to its receipt. */
 export class Inbound {
   constructor(
@@ -33,64 +55,14 @@ export class Inbound {
    * message goes to DEADLETTER with its code and reason.
    */
   async handle(msg: JsMsg, handlers: Handlers, maxDeliver: number, abandoned: AbortSignal): Promise<void> {
-    const { contracts, directory, keys } = this.ctx.options;
     const deliveryCount = msg.info.deliveryCount;
-    const streamSeq = msg.info.streamSequence;
     if (deliveryCount > 1) this.ctx.metrics.redeliveries.inc();
     // when the server stored it; a replayed dead letter, when the server first stored its bytes
     const firstStored = await this.firstStored(msg);
-    const rejectAs = { deliveryCount, maxDeliver, firstStored };
-
-    let opened: Awaited<ReturnType<typeof openEnvelope>>;
-    let handler: MessageHandler;
-    let openedId: string | undefined;
-    try {
-      const subjectTokens = parseMessageSubject(msg.subject);
-      opened = await openEnvelope(msg.data, {
-        recipient: keys,
-        resolver: directory,
-        now: firstStored,
-        freshnessMs: this.ctx.options.freshnessMs ?? DEFAULT_FRESHNESS_MS,
-        // a key revoked since signs nothing the server stored after: the storage time, never later than now
-        keyValidAt: new Date(Math.min(firstStored.getTime(), Date.now())),
-        provider: this.ctx.provider,
-        ...(this.ctx.options.maxBytes !== undefined ? { maxBytes: this.ctx.options.maxBytes } : {}),
-      });
-      const { meta } = opened;
-      openedId = meta.id;
-      if (
-        !subjectTokens ||
-        subjectTokens.type !== meta.type ||
-        subjectTokens.sender !== meta.sender ||
-        subjectTokens.recipient !== meta.recipient
-      ) {
-        throw new ExchangeError(
-          'ERR_SUBJECT_MISMATCH',
-          `Subject ${msg.subject} does not match the envelope's meta.`,
-          {
-            details: { subject: msg.subject, messageId: meta.id },
-          },
-        );
-      }
-      contracts.authorize(meta.sender, meta.type, this.ctx.participant);
-      contracts.validate(meta.type, meta.schemaVersion, opened.payload);
-      const found = typeof handlers === 'function' ? handlers : handlers[meta.type];
-      if (!found) {
-        throw new ExchangeError(
-          'ERR_NO_HANDLER',
-          `${this.ctx.participant} has no handler for ${meta.type}.`,
-          {
-            details: { type: meta.type, messageId: meta.id },
-          },
-        );
-      }
-      handler = found;
-    } catch (err) {
-      await this.rejector.reject(msg, err, { ...rejectAs, ...(openedId ? { messageId: openedId } : {}) });
-      return;
-    }
-
-    const { meta, payload } = opened;
+    const rejectAs: RejectAs = { deliveryCount, maxDeliver, firstStored };
+    const checked = await this.check(msg, handlers, rejectAs);
+    if (!checked) return;
+    const { meta } = checked;
     const envelopeSha256 = sha256Hex(msg.data);
     const claim = await this.ctx.idempotency.claim(meta.id);
     if (claim.kind === 'busy') {
@@ -119,10 +91,73 @@ export class Inbound {
       );
       return;
     }
+    await this.run(msg, checked, { envelopeSha256, revision: claim.revision, rejectAs, abandoned });
+  }
 
+  /**
+   * Every check before a handler may see the message: the envelope (signature, decryption, freshness, keys
+   * valid when stored), its subject against its meta, the contract's sender and schema, a handler for its
+   * type. A message that fails one is rejected here and `undefined` returned.
+   */
+  private async check(msg: JsMsg, handlers: Handlers, rejectAs: RejectAs): Promise<Checked | undefined> {
+    const { contracts, directory, keys } = this.ctx.options;
+    let openedId: string | undefined;
+    try {
+      const subjectTokens = parseMessageSubject(msg.subject);
+      const opened = await openEnvelope(msg.data, {
+        recipient: keys,
+        resolver: directory,
+        now: rejectAs.firstStored,
+        freshnessMs: this.ctx.options.freshnessMs ?? DEFAULT_FRESHNESS_MS,
+        // a key revoked since signs nothing the server stored after: the storage time, never later than now
+        keyValidAt: new Date(Math.min(rejectAs.firstStored.getTime(), Date.now())),
+        provider: this.ctx.provider,
+        ...(this.ctx.options.maxBytes !== undefined ? { maxBytes: this.ctx.options.maxBytes } : {}),
+      });
+      const { meta } = opened;
+      openedId = meta.id;
+      if (
+        !subjectTokens ||
+        subjectTokens.type !== meta.type ||
+        subjectTokens.sender !== meta.sender ||
+        subjectTokens.recipient !== meta.recipient
+      ) {
+        throw new ExchangeError(
+          'ERR_SUBJECT_MISMATCH',
+          `Subject ${msg.subject} does not match the envelope's meta.`,
+          {
+            details: { subject: msg.subject, messageId: meta.id },
+          },
+        );
+      }
+      contracts.authorize(meta.sender, meta.type, this.ctx.participant);
+      contracts.validate(meta.type, meta.schemaVersion, opened.payload);
+      const handler = typeof handlers === 'function' ? handlers : handlers[meta.type];
+      if (!handler) {
+        throw new ExchangeError(
+          'ERR_NO_HANDLER',
+          `${this.ctx.participant} has no handler for ${meta.type}.`,
+          {
+            details: { type: meta.type, messageId: meta.id },
+          },
+        );
+      }
+      return { meta, payload: opened.payload, handler };
+    } catch (err) {
+      await this.rejector.reject(msg, err, { ...rejectAs, ...(openedId ? { messageId: openedId } : {}) });
+      return undefined;
+    }
+  }
+
+  /**
+   * Runs the handler of a claimed message, telling the server and the idempotency lease it is being worked
+   * on; then records the outcome, sends the receipt and acks, or rejects what the handler threw.
+   */
+  private async run(msg: JsMsg, { meta, payload, handler }: Checked, claimed: Claimed): Promise<void> {
+    const { envelopeSha256, rejectAs, abandoned } = claimed;
     const started = performance.now();
     // Tell the server the message is being worked on, and renew the idempotency lease, well within ack_wait.
-    let revision = claim.revision;
+    let revision = claimed.revision;
     const working = setInterval(() => {
       // abandoned by a stop: no longer extended, so the message and its lease go to another delivery
       if (abandoned.aborted) {
@@ -140,8 +175,8 @@ export class Inbound {
         meta,
         payload,
         envelopeSha256,
-        streamSeq,
-        deliveryCount,
+        streamSeq: msg.info.streamSequence,
+        deliveryCount: msg.info.deliveryCount,
         signal: abandoned,
         reply: (type, replyPayload, replyOptions) =>
           this.send(type, replyPayload, {
@@ -167,7 +202,10 @@ export class Inbound {
     await this.receipts.send(meta, envelopeSha256);
     msg.ack();
     this.ctx.metrics.received.inc({ type: meta.type });
-    this.ctx.logger.debug({ id: meta.id, type: meta.type, sender: meta.sender, seq: streamSeq }, 'handled');
+    this.ctx.logger.debug(
+      { id: meta.id, type: meta.type, sender: meta.sender, seq: msg.info.streamSequence },
+      'handled',
+    );
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { Actor } from './actor.js';
 import type { IsoDate } from './dates.js';
 import type { PendingMessage } from './dossier-store.js';
 import type { DocumentRef } from './messages.js';
@@ -9,14 +10,6 @@ import type { Body } from './state-machine.js';
 // from the dossier's state and what triggered it, the events that happened or a typed refusal; `evolve`
 // folds the events into the next state. Everything here is pure: what must be read first (a document, a
 // register entry) is declared as needs, which the service host reads before it decides.
-
-/** Who took a person's action: the back office's client and the case officer's pseudonymous id, never a name. */
-export interface Actor {
-  /** The back-office client (application) the action came through. */
-  clientId: string;
-  /** The case officer's pseudonymous id within that client. */
-  officerId: string;
-}
 
 /** A person's action taken on a dossier, as the dossier's state keeps it. */
 export interface TakenAction {

@@ -1,5 +1,5 @@
 import { isPasserelleError } from '@passerelle/errors';
-import type { Actor } from './decider.js';
+import type { Actor } from './actor.js';
 import { ProcedureError } from './procedure-error.js';
 
 /**

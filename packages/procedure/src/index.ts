@@ -22,7 +22,6 @@ export type { ActionDescriptor } from './decide-step.js';
 export type {
   ActionContext,
   ActionStep,
-  Actor,
   BodyTable,
   Decided,
   DeadlineStep,
@@ -45,6 +44,7 @@ export type {
   StepOutcome,
   TakenAction,
 } from './decider.js';
+export type { Actor } from './actor.js';
 export { collectDocument, decisionDocument, documentNumber, pendingDocuments } from './documents.js';
 export type { DecisionDocument, DecisionDocumentFacts } from './documents.js';
 export { DossierStore } from './dossier-store.js';
