@@ -1,13 +1,6 @@
-import {
-  type JsonWebKey,
-  type KeyObject,
-  createPrivateKey,
-  createPublicKey,
-  sign,
-  verify,
-} from 'node:crypto';
+// Reads a JWS without verifying it: the ledger checks what a seal binds before the costly signature
+// check, which goes through the envelope's verifyCompact (or, in bulk, verify-pool.ts).
 import { decodeBase64Url, isBase64Url } from '@passerelle/envelope';
-import type { PrivateJwk, PublicJwk } from './keys.js';
 
 /** A compact JWS split into its parts; `signingInput` is what ES256 signs. */
 export interface CompactParts {
@@ -34,51 +27,5 @@ export function decodeCompact(jws: unknown): CompactParts | undefined {
     return { header: header as CompactParts['header'], payload, signingInput: `${h}.${p}`, signature: s };
   } catch {
     return undefined;
-  }
-}
-
-const privateKeys = new WeakMap<object, KeyObject>();
-
-/**
- * Signs `payload` as a compact ES256 JWS. Internal stand-in for `signCompact` of `@passerelle/envelope`
- * with the same output format, kept behind this function so either can be used.
- */
-export function signEs256Compact(payload: object, key: PrivateJwk, typ: string): string {
-  let keyObject = privateKeys.get(key);
-  if (!keyObject) {
-    keyObject = createPrivateKey({
-      key: { kty: key.kty, crv: key.crv, x: key.x, y: key.y, d: key.d } as JsonWebKey,
-      format: 'jwk',
-    });
-    privateKeys.set(key, keyObject);
-  }
-  const header = { alg: 'ES256', kid: key.kid, typ };
-  const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
-  const sig = sign('sha256', Buffer.from(input), { key: keyObject, dsaEncoding: 'ieee-p1363' });
-  return `${input}.${sig.toString('base64url')}`;
-}
-
-const publicKeys = new Map<string, KeyObject>();
-
-/** Verifies an ES256 signature over a compact JWS signing input (same thread; workers use their own copy). */
-export function verifyEs256(signingInput: string, signature: string, key: PublicJwk): boolean {
-  const id = `${key.x ?? ''}.${key.y ?? ''}`;
-  let keyObject = publicKeys.get(id);
-  if (!keyObject) {
-    keyObject = createPublicKey({
-      key: { kty: key.kty, crv: key.crv, x: key.x, y: key.y } as JsonWebKey,
-      format: 'jwk',
-    });
-    publicKeys.set(id, keyObject);
-  }
-  try {
-    return verify(
-      'sha256',
-      Buffer.from(signingInput),
-      { key: keyObject, dsaEncoding: 'ieee-p1363' },
-      decodeBase64Url(signature, 'JWS signature'),
-    );
-  } catch {
-    return false;
   }
 }

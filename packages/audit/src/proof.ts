@@ -1,6 +1,6 @@
+import { verifyCompact } from '@passerelle/envelope';
 import type { CheckpointLedgerEntry, EnvelopeLedgerEntry, LedgerEntry } from './entry.js';
 import { entryHash } from './entry.js';
-import { verifyEs256 } from './jws.js';
 import type { KeyResolver, PublicJwk } from './keys.js';
 import { LedgerError } from './ledger-error.js';
 import { inclusionPath, rootFromPath } from './merkle.js';
@@ -101,6 +101,16 @@ export interface ProofCheck {
   senderKeyFrom: 'directory' | 'proof';
 }
 
+/** Whether a JWS verifies with this key, through the envelope's one JWS path. */
+async function verifiesWith(jws: string, key: PublicJwk): Promise<boolean> {
+  try {
+    await verifyCompact(jws, () => Promise.resolve(key));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function invalid(step: string): never {
   throw new LedgerError('ERR_PROOF_INVALID', `Inclusion proof refused: ${step}.`);
 }
@@ -140,7 +150,7 @@ export async function checkProof(proof: InclusionProof, trust: ProofTrust): Prom
       invalid(`the directory has no auditor key ${cpSpec.kid} valid at ${cpSpec.at.toISOString()}`);
     }
   }
-  if (!verifyEs256(cpSpec.signingInput, cpSpec.signature, auditorKey))
+  if (!(await verifiesWith(checkpoint.seal, auditorKey)))
     invalid("the checkpoint signature does not verify with the auditor's key");
   const spec = signatureSpec(entry);
   if (!('signer' in spec)) invalid(`seal: ${spec.reason}`);
@@ -154,7 +164,7 @@ export async function checkProof(proof: InclusionProof, trust: ProofTrust): Prom
       invalid(`the directory has no key ${spec.kid} of ${spec.signer} valid at ${spec.at.toISOString()}`);
     }
   }
-  if (!senderKey || !verifyEs256(spec.signingInput, spec.signature, senderKey))
+  if (!senderKey || !(await verifiesWith(entry.seal, senderKey)))
     invalid("the seal does not verify with the sender's key");
   return {
     messageId: entry.meta.id,

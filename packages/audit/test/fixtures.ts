@@ -8,11 +8,11 @@ import {
   sealEntry,
   serializeEntry,
 } from '../src/entry.js';
-import { signEs256Compact } from '../src/jws.js';
 import {
   type KeyResolver,
   type ParticipantPublicKeys,
   createStaticResolver,
+  signCompact,
   toPublicJwk,
 } from '@passerelle/envelope';
 import type { PrivateJwk } from '../src/keys.js';
@@ -65,11 +65,11 @@ export function uuidV7(n: number): string {
 }
 
 /** An envelope `{ meta, jwe, seal }` with a real seal (the JWE is opaque bytes: the auditor never opens it). */
-export function makeEnvelope(
+export async function makeEnvelope(
   keys: Record<string, PrivateJwk>,
   n: number,
   dossierId = `DOS-${String(n % 97).padStart(6, '0')}`,
-): { meta: LedgerEnvelopeMeta; jwe: string; seal: string } {
+): Promise<{ meta: LedgerEnvelopeMeta; jwe: string; seal: string }> {
   const sender = SENDERS[n % SENDERS.length] as string;
   const recipient = SENDERS[(n + 1) % SENDERS.length] as string;
   const meta: LedgerEnvelopeMeta = {
@@ -84,11 +84,9 @@ export function makeEnvelope(
     causationId: null,
   };
   const jwe = `eyJhbGciOiJFQ0RILUVTK0EyNTZLVyJ9.k${n}.iv${n}.ct${randomUUID()}.tag`;
-  const seal = signEs256Compact(
-    { v: 1, meta, jweSha256: sha256Hex(jwe) },
-    keys[sender] as PrivateJwk,
-    'pex-seal+jws',
-  );
+  const seal = await signCompact({ v: 1, meta, jweSha256: sha256Hex(jwe) }, keys[sender] as PrivateJwk, {
+    typ: 'pex-seal+jws',
+  });
   return { meta, jwe, seal };
 }
 
@@ -106,7 +104,7 @@ export async function buildLedger(
   const entries: LedgerEntry[] = [];
   const at = new Date(Date.UTC(2026, 0, 2));
   for (let i = 0; i < n; i++) {
-    const env = makeEnvelope(k.keys, i);
+    const env = await makeEnvelope(k.keys, i);
     const raw = JSON.stringify(env);
     const e = chain.envelopeEntry(
       {

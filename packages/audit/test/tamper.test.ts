@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { CHECKPOINT_TYP } from '../src/chain.js';
 import { type CheckpointLedgerEntry, type LedgerEntry, sealEntry } from '../src/entry.js';
-import { signEs256Compact } from '../src/jws.js';
+import { signCompact } from '@passerelle/envelope';
 import { verifyLedger } from '../src/verify.js';
 import { buildLedger, makeKey, makeKeys } from './fixtures.js';
 
@@ -126,7 +126,7 @@ describe('tamper', { timeout: 120_000 }, () => {
     const forger = makeKey('auditor-sig-1');
     const forged = sealEntry<CheckpointLedgerEntry>({
       ...original,
-      seal: signEs256Compact(original.meta, forger, CHECKPOINT_TYP),
+      seal: await signCompact(original.meta, forger, { typ: CHECKPOINT_TYP }),
     });
     const entries = [...ledger.entries];
     entries[index] = forged;
@@ -139,7 +139,7 @@ describe('tamper', { timeout: 120_000 }, () => {
     const original = ledger.entries[index] as CheckpointLedgerEntry;
     const forged = sealEntry<CheckpointLedgerEntry>({
       ...original,
-      seal: signEs256Compact(original.meta, makeKey('rogue-1'), CHECKPOINT_TYP),
+      seal: await signCompact(original.meta, makeKey('rogue-1'), { typ: CHECKPOINT_TYP }),
     });
     const entries = [...ledger.entries];
     entries[index] = forged;
