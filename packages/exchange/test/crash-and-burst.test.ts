@@ -4,20 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toPublicJwk } from '@passerelle/envelope';
 import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { Exchange } from '../src/index.js';
 import { type Fixture, connectParticipant, example, makeFixture, repoRoot } from './fixtures.js';
 
 const POST = 'post-ankara';
 const OE = 'immigration-office';
-
-async function until(predicate: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function lines(file: string): string[] {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
@@ -76,7 +68,7 @@ describe('exchange under failure and load', () => {
         to: OE,
         dossierId: 'DOSSIER-KILL',
       });
-      await until(() => lines(startedFile).includes(sent!.id), 15_000);
+      await vi.waitUntil(() => lines(startedFile).includes(sent!.id), { timeout: 15_000, interval: 50 });
       first.kill('SIGKILL');
       await new Promise((r) => first.once('exit', r));
 
@@ -116,12 +108,12 @@ describe('exchange under failure and load', () => {
           }
         }),
       );
-      await until(() => seen.size >= COUNT, 240_000);
+      await vi.waitUntil(() => seen.size >= COUNT, { timeout: 240_000, interval: 50 });
       expect(ids.every((id) => seen.has(id))).toBe(true);
       // Every message also gets its signed receipt back, verified by the sender.
-      await until(
+      await vi.waitUntil(
         async () => ((await post.metrics.receiptsReceived.get()).values[0]?.value ?? 0) >= COUNT,
-        120_000,
+        { timeout: 120_000, interval: 50 },
       );
     } finally {
       clearInterval(sampler);

@@ -13,7 +13,7 @@ import {
 } from '@passerelle/envelope';
 import { headers } from '@nats-io/nats-core';
 import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import {
   type DeadLetter,
   type Exchange,
@@ -67,7 +67,7 @@ describe('exchange runtime', () => {
   async function deadLetterOf(jsm: JetStreamManager, messageId: string): Promise<DeadLetter> {
     const find = async (): Promise<DeadLetter | undefined> =>
       (await listDeadLetters(jsm, { participant: OE })).find((d) => d.messageId === messageId);
-    await waitFor(async () => (await find()) !== undefined);
+    await vi.waitUntil(async () => (await find()) !== undefined, { timeout: 15_000, interval: 50 });
     return (await find())!;
   }
 
@@ -108,18 +108,6 @@ describe('exchange runtime', () => {
       JSON.stringify({ id, type: 'visa-issued', recipient: OE, dossierId, subject, ...rest }),
     );
     return outbox;
-  }
-
-  function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    return new Promise((resolve, reject) => {
-      const tick = async (): Promise<void> => {
-        if (await predicate()) return resolve();
-        if (Date.now() > deadline) return reject(new Error('condition not met in time'));
-        setTimeout(() => void tick(), 50);
-      };
-      void tick();
-    });
   }
 
   test('exchange - a sent message is opened, validated, handled and receipted', async () => {
@@ -193,11 +181,11 @@ describe('exchange runtime', () => {
       const [m] = await post.send('visa-issued', example('visa-issued'), { to: OE, dossierId });
       sent.push(m!.id);
     }
-    await waitFor(() => running === 3);
+    await vi.waitUntil(() => running === 3, { timeout: 15_000, interval: 50 });
     await new Promise((r) => setTimeout(r, 300));
     expect(running).toBe(3);
     release();
-    await waitFor(() => ids.every((id) => handled.includes(id)));
+    await vi.waitUntil(() => ids.every((id) => handled.includes(id)), { timeout: 15_000, interval: 50 });
     expect(most).toBe(3);
     // and every one is receipted (none left in flight for the tests that follow on this server)
     for (const id of sent) await post.awaitReceipt(id, 15_000);
@@ -270,7 +258,7 @@ describe('exchange runtime', () => {
     // The same bytes again under another Nats-Msg-Id: past the server's duplicate window, as after a day.
     const raw = (await oe.jsm.streams.getMessage('EXCHANGE', { seq: sent!.seq }))!.data;
     await jetstream(oe.nc).publish(sent!.subject, raw, { msgID: `again-${sent!.id}` });
-    await waitFor(async () => (await oe.pending()) === 0);
+    await vi.waitUntil(async () => (await oe.pending()) === 0, { timeout: 15_000, interval: 50 });
 
     // Forced redelivery of everything: the durable consumer is recreated from the start of the stream.
     await oe.close();
@@ -278,7 +266,7 @@ describe('exchange runtime', () => {
     await jsm.consumers.delete('EXCHANGE', `inbox-${OE}`);
     oe = await connect(OE);
     oe.subscribe(handler);
-    await waitFor(async () => (await oe.pending()) === 0);
+    await vi.waitUntil(async () => (await oe.pending()) === 0, { timeout: 15_000, interval: 50 });
     expect(calls).toBe(1);
     const duplicates = await oe.metrics.registry.getSingleMetricAsString('pex_duplicates_total');
     expect(duplicates).toMatch(/pex_duplicates_total\{[^}]*\} [1-9]/);
@@ -340,7 +328,10 @@ describe('exchange runtime', () => {
     // the record follows the envelope now in the stream, so the receipt for it is recorded
     const receipt = await post.awaitReceipt(id, 15_000);
     expect(receipt.envelopeSha256).toBe(sent!.envelopeSha256);
-    await waitFor(async () => (await post.unreceipted(0)).length === 0);
+    await vi.waitUntil(async () => (await post.unreceipted(0)).length === 0, {
+      timeout: 15_000,
+      interval: 50,
+    });
     expect(calls).toBe(1);
   });
 
@@ -407,7 +398,10 @@ describe('exchange runtime', () => {
     ).toBe(body);
     oe.subscribe({ 'visa-issued': async () => undefined });
     expect((await post.awaitReceipt(id, 15_000)).envelopeSha256).toBe(sha256Hex(body));
-    await waitFor(async () => (await post.unreceipted(0)).length === 0);
+    await vi.waitUntil(async () => (await post.unreceipted(0)).length === 0, {
+      timeout: 15_000,
+      interval: 50,
+    });
     // the kept bytes are dropped once the receipt is recorded
     expect((await outbox.get(id))!.json<Record<string, unknown>>()).not.toHaveProperty('envelope');
   });
@@ -474,8 +468,9 @@ describe('exchange runtime', () => {
 
     // the bytes published again without the replay's header are stale, as any late copy is
     await jetstream(post.nc).publish(sent!.subject, original!.data, { msgID: 'late-copy-1' });
-    await waitFor(async () =>
-      (await listDeadLetters(jsm, { participant: OE })).some((d) => d.code === 'ERR_NOT_FRESH'),
+    await vi.waitUntil(
+      async () => (await listDeadLetters(jsm, { participant: OE })).some((d) => d.code === 'ERR_NOT_FRESH'),
+      { timeout: 15_000, interval: 50 },
     );
     expect(effects).toBe(0);
 
@@ -494,10 +489,11 @@ describe('exchange runtime', () => {
     const replayHeader = headers();
     replayHeader.set(REPLAY_HEADER, String(letter.seq));
     await jetstream(post.nc).publish(sent!.subject, other, { msgID: 'other-bytes-1', headers: replayHeader });
-    await waitFor(
+    await vi.waitUntil(
       async () =>
         (await listDeadLetters(jsm, { participant: OE })).filter((d) => d.code === 'ERR_NOT_FRESH').length ===
         2,
+      { timeout: 15_000, interval: 50 },
     );
     expect(effects).toBe(0);
 
@@ -566,7 +562,7 @@ describe('exchange runtime', () => {
       dossierId: 'DOSSIER-0027',
     });
     // the dead letter cannot be written: the message is delivered again, and its handler runs again
-    await waitFor(() => calls() >= 2);
+    await vi.waitUntil(() => calls() >= 2, { timeout: 15_000, interval: 50 });
     await provisionStreams(jsm);
     // once the stream is back, the message is there: as a handler failure, or past the deliveries allowed
     expect(await deadLetterOf(jsm, sent!.id)).toMatchObject({
@@ -867,7 +863,7 @@ describe('exchange runtime', () => {
         });
         held.push(m!.id);
       }
-      await waitFor(async () => (await pending()) >= 3);
+      await vi.waitUntil(async () => (await pending()) >= 3, { timeout: 15_000, interval: 50 });
       release();
       for (const id of held) await post.awaitReceipt(id, 15_000);
       expect(await pending()).toBe(0);

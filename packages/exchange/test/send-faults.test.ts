@@ -11,7 +11,7 @@ import {
   startNatsCluster,
   waitForClusterReady,
 } from '@passerelle/testing';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import {
   type Exchange,
   connectNats,
@@ -37,18 +37,6 @@ function runs(file: string): { id: string; pid: number }[] {
       const [id, pid] = line.split(' ');
       return { id: id!, pid: Number(pid) };
     });
-}
-
-async function until(
-  what: string,
-  predicate: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /**
@@ -90,26 +78,24 @@ describe('sending under faults on a 3-node cluster', { timeout: 600_000 }, () =>
       cluster.servers.map((s) => s.monitorUrl),
       { timeoutMs: 60_000 },
     );
-    await until(
-      'EXCHANGE has a leader and current replicas',
+    await vi.waitUntil(
       async () => {
         const info = await jsm.streams.info('EXCHANGE').catch(() => undefined);
         const replicas = info?.cluster?.replicas ?? [];
         return !!info?.cluster?.leader && replicas.length === 2 && replicas.every((r) => r.current);
       },
-      60_000,
+      { timeout: 60_000, interval: 100 },
     );
   }
 
   async function exchangeLeader(): Promise<NatsServer> {
     let leader = '';
-    await until(
-      'EXCHANGE has a leader',
+    await vi.waitUntil(
       async () => {
         leader = (await jsm.streams.info('EXCHANGE').catch(() => undefined))?.cluster?.leader ?? '';
         return leader !== '';
       },
-      60_000,
+      { timeout: 60_000, interval: 100 },
     );
     const node = cluster.servers.find((s) => s.serverName === leader);
     if (!node) throw new Error(`leader ${leader} is not a node of the cluster`);
@@ -212,11 +198,10 @@ describe('sending under faults on a 3-node cluster', { timeout: 600_000 }, () =>
     /** Waits until another stretch of sends is acknowledged since the last fault ended. */
     const aStretchLater = async (): Promise<void> => {
       const from = acknowledged.size;
-      await until(
-        `${STRETCH} more sends acknowledged`,
-        () => acknowledged.size >= from + STRETCH || untyped.length > 0,
-        300_000,
-      );
+      await vi.waitUntil(() => acknowledged.size >= from + STRETCH || untyped.length > 0, {
+        timeout: 300_000,
+        interval: 100,
+      });
     };
     // traffic flows until every fault is over and a stretch more has gone through
     const traffic = Promise.all(
@@ -236,11 +221,10 @@ describe('sending under faults on a 3-node cluster', { timeout: 600_000 }, () =>
       await Promise.all([leader.kill('SIGKILL'), second.kill('SIGKILL')]);
       faults.push(`quorum lost (${leader.serverName}, ${second.serverName} killed) at ${at()}`);
       const failuresBefore = [...failures.values()].reduce((a, b) => a + b, 0);
-      await until(
-        'sends failing while quorum is lost',
-        () => [...failures.values()].reduce((a, b) => a + b, 0) > failuresBefore + 3,
-        60_000,
-      );
+      await vi.waitUntil(() => [...failures.values()].reduce((a, b) => a + b, 0) > failuresBefore + 3, {
+        timeout: 60_000,
+        interval: 100,
+      });
       await Promise.all([leader.restart(), second.restart()]);
       await clusterHealed();
       faults.push(`healed at ${at()}`);
@@ -268,29 +252,29 @@ describe('sending under faults on a 3-node cluster', { timeout: 600_000 }, () =>
       expect(untyped).toEqual([]);
       expect(acknowledged.size).toBe(next);
       // 0 lost: every acknowledged send is handled; 0 twice; nothing reported not sent arrives
-      await until(
-        'every acknowledged message handled',
+      await vi.waitUntil(
         () => {
           const handled = new Set(runs(effectsFile).map((r) => r.id));
           return [...acknowledged].every((id) => handled.has(id));
         },
-        180_000,
+        { timeout: 180_000, interval: 100 },
       );
       // every receipt arrives and is recorded; the records of messages not sent are gone
-      await until(
-        'every receipt recorded',
-        async () => (await sender.unreceipted(0)).length === 0,
-        180_000,
-      ).catch(async (err: unknown) => {
-        const handledNow = new Set(runs(effectsFile).map((r) => r.id));
-        const left = (await sender.unreceipted(0)).map((r) => ({
-          id: r.id,
-          acknowledged: acknowledged.has(r.id),
-          notSent: notSent.has(r.id),
-          handled: handledNow.has(r.id),
-        }));
-        throw new Error(`${(err as Error).message}: ${JSON.stringify(left.slice(0, 20))}`);
-      });
+      await vi
+        .waitUntil(async () => (await sender.unreceipted(0)).length === 0, {
+          timeout: 180_000,
+          interval: 100,
+        })
+        .catch(async (err: unknown) => {
+          const handledNow = new Set(runs(effectsFile).map((r) => r.id));
+          const left = (await sender.unreceipted(0)).map((r) => ({
+            id: r.id,
+            acknowledged: acknowledged.has(r.id),
+            notSent: notSent.has(r.id),
+            handled: handledNow.has(r.id),
+          }));
+          throw new Error(`${(err as Error).message}: ${JSON.stringify(left.slice(0, 20))}`);
+        });
       // A handler runs again only where the process that ran it was killed before its outcome was recorded
       // (then its lease lapses and the next process takes it over): never twice in processes that lived on,
       // and no more than the handlers in flight at the kill.
