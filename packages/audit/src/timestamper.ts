@@ -1,3 +1,4 @@
+import { backoffDelay } from '@passerelle/nats';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Subjects } from '@passerelle/exchange';
@@ -102,8 +103,7 @@ export function createTimestamper(options: TimestamperOptions): Timestamper {
 
   const backoff = (): number => {
     if (failures === 0) return interval;
-    const base = Math.min(maxBackoff, initial * 2 ** Math.min(30, failures - 1));
-    return Math.round(base / 2 + (Math.random() * base) / 2);
+    return backoffDelay(failures, { baseMs: initial, maxMs: maxBackoff, jitter: 0.1 });
   };
 
   const run = (): Promise<boolean> => {

@@ -1,4 +1,5 @@
-import { type KV, Kvm } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
+import { openBucket } from '@passerelle/nats';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 /** Default name of the directory's KV bucket. */
@@ -14,11 +15,10 @@ export const DIRECTORY_HISTORY = 10;
  * holds a read-only mirror of the operator's bucket, which it may not change.
  */
 export async function openDirectoryBucket(nc: NatsConnection, bucket = DIRECTORY_BUCKET): Promise<KV> {
-  const kvm = new Kvm(nc);
-  const existing = await kvm.open(bucket);
+  const existing = await openBucket(nc, bucket, { create: false });
   const found = await existing.status().then(
     () => true,
     () => false,
   );
-  return found ? existing : kvm.create(bucket, { history: DIRECTORY_HISTORY });
+  return found ? existing : openBucket(nc, bucket, { history: DIRECTORY_HISTORY });
 }

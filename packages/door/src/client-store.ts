@@ -1,4 +1,5 @@
-import { type KV, Kvm } from '@nats-io/kv';
+import { openBucket } from '@passerelle/nats';
+import { type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DoorError } from './door-error.js';
 import { type DoorKeys, randomSecret } from './door-keys.js';
@@ -59,15 +60,10 @@ export class ClientStore {
     keys: DoorKeys,
     options: { replicas?: number; create?: boolean; now?: () => Date } = {},
   ): Promise<ClientStore> {
-    const kvm = new Kvm(nc);
-    const kv =
-      options.create === false
-        ? await kvm.open(clientsBucketName(door), { timeout: 30_000 })
-        : await kvm.create(clientsBucketName(door), {
-            history: 1,
-            replicas: options.replicas ?? 1,
-            timeout: 30_000,
-          });
+    const kv = await openBucket(nc, clientsBucketName(door), {
+      create: options.create !== false,
+      replicas: options.replicas ?? 1,
+    });
     return new ClientStore(kv, keys, options.now ?? (() => new Date()));
   }
 

@@ -1,3 +1,4 @@
+import { openBucket } from '@passerelle/nats';
 import {
   type JetStreamClient,
   type JetStreamManager,
@@ -8,7 +9,7 @@ import {
   jetstream,
   jetstreamManager,
 } from '@nats-io/jetstream';
-import { type KV, Kvm } from '@nats-io/kv';
+import { type KV } from '@nats-io/kv';
 import { nanos } from '@nats-io/nats-core';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type DoorEvent, type DoorEventInput, buildDoorEvent, checkDoorEvent } from './cloud-event.js';
@@ -98,15 +99,10 @@ export class EventLog {
         await jsm.streams.add(config);
       }
     }
-    const kvm = new Kvm(nc);
-    const heads =
-      options.create === false
-        ? await kvm.open(eventHeadsBucketName(options.door), { timeout: 30_000 })
-        : await kvm.create(eventHeadsBucketName(options.door), {
-            history: 1,
-            replicas: options.replicas ?? 1,
-            timeout: 30_000,
-          });
+    const heads = await openBucket(nc, eventHeadsBucketName(options.door), {
+      create: options.create !== false,
+      replicas: options.replicas ?? 1,
+    });
     return new EventLog(nc, jetstream(nc, { timeout: 30_000 }), jsm, heads, options);
   }
 

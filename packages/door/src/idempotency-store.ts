@@ -1,5 +1,6 @@
+import { openBucket } from '@passerelle/nats';
 import { createHash } from 'node:crypto';
-import { type KV, Kvm } from '@nats-io/kv';
+import { type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DoorError } from './door-error.js';
 import type { DoorKeys } from './door-keys.js';
@@ -99,16 +100,11 @@ export class IdempotencyStore {
       now?: () => Date;
     } = {},
   ): Promise<IdempotencyStore> {
-    const kvm = new Kvm(nc);
-    const kv =
-      options.create === false
-        ? await kvm.open(idempotencyBucketName(door), { timeout: 30_000 })
-        : await kvm.create(idempotencyBucketName(door), {
-            history: 1,
-            ttl: options.ttlMs ?? 24 * 3_600_000,
-            replicas: options.replicas ?? 1,
-            timeout: 30_000,
-          });
+    const kv = await openBucket(nc, idempotencyBucketName(door), {
+      create: options.create !== false,
+      ttlMs: options.ttlMs ?? 24 * 3_600_000,
+      replicas: options.replicas ?? 1,
+    });
     return new IdempotencyStore(
       kv,
       keys,

@@ -1,4 +1,5 @@
-import { type KV, Kvm } from '@nats-io/kv';
+import { openBucket } from '@passerelle/nats';
+import { type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DoorClientInfo } from './client-store.js';
 import { DoorError } from './door-error.js';
@@ -61,16 +62,11 @@ export class TokenStore {
         details: { setting: 'tokenLifetimeMs' },
       });
     }
-    const kvm = new Kvm(nc);
-    const kv =
-      options.create === false
-        ? await kvm.open(tokensBucketName(door), { timeout: 30_000 })
-        : await kvm.create(tokensBucketName(door), {
-            history: 1,
-            ttl: 2 * lifetimeMs,
-            replicas: options.replicas ?? 1,
-            timeout: 30_000,
-          });
+    const kv = await openBucket(nc, tokensBucketName(door), {
+      create: options.create !== false,
+      ttlMs: 2 * lifetimeMs,
+      replicas: options.replicas ?? 1,
+    });
     return new TokenStore(kv, keys, lifetimeMs, options.now ?? (() => new Date()));
   }
 

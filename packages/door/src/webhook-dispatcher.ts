@@ -1,3 +1,4 @@
+import { backoffDelay } from '@passerelle/nats';
 import {
   AckPolicy,
   type ConsumerMessages,
@@ -303,9 +304,8 @@ export class WebhookDispatcher {
   }
 
   private delayAfter(attempt: number): number {
-    const exponential = this.backoff.baseMs * 2 ** Math.min(attempt - 1, 30);
     // a little jitter, so that the retries of many deliveries that failed together do not come together
-    return Math.round(Math.min(exponential, this.backoff.maxMs) * (1 + Math.random() * 0.1));
+    return backoffDelay(attempt, { ...this.backoff, jitter: 0.1 });
   }
 
   /** One signed POST of an event to a subscription (`undefined` if the subscription is gone). */

@@ -1,5 +1,6 @@
+import { openBucket } from '@passerelle/nats';
 import { randomBytes } from 'node:crypto';
-import { type KV, type KvWatchEntry, Kvm } from '@nats-io/kv';
+import { type KV, type KvWatchEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DoorError } from './door-error.js';
 import type { DoorKeys } from './door-keys.js';
@@ -58,15 +59,10 @@ export class SubscriptionStore {
     keys: DoorKeys,
     options: { replicas?: number; create?: boolean; now?: () => Date } = {},
   ): Promise<SubscriptionStore> {
-    const kvm = new Kvm(nc);
-    const kv =
-      options.create === false
-        ? await kvm.open(subscriptionsBucketName(door), { timeout: 30_000 })
-        : await kvm.create(subscriptionsBucketName(door), {
-            history: 1,
-            replicas: options.replicas ?? 1,
-            timeout: 30_000,
-          });
+    const kv = await openBucket(nc, subscriptionsBucketName(door), {
+      create: options.create !== false,
+      replicas: options.replicas ?? 1,
+    });
     return new SubscriptionStore(kv, keys, options.now ?? (() => new Date()));
   }
 

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { assertJetStreamApiLevel, connectNats } from './connection.js';
 import {
@@ -13,9 +12,8 @@ import {
 import { Exchange } from './exchange.js';
 import { ExchangeError } from './exchange-error.js';
 import { IdempotencyStore, idempotencyBucketName } from './idempotency.js';
-import { classifyNatsFailure } from './nats-failure.js';
 import { Outbox, outboxBucketName } from './receipts.js';
-import { RetriesEnded, retrying } from './retry.js';
+import { RetriesEnded, classifyNatsFailure, openBucket, retrying } from '@passerelle/nats';
 import { StreamNames, provisionStreams } from './streams.js';
 import type { ExchangeOptions } from './types.js';
 
@@ -120,10 +118,8 @@ async function assertProvisioned(
   for (const name of [inboxConsumerName(participant), receiptConsumerName(participant)]) {
     await jsm.consumers.info(StreamNames.exchange, name).catch(orMissing(`consumer EXCHANGE/${name}`));
   }
-  const kvm = new Kvm(nc);
   for (const bucket of [idempotencyBucketName(participant), outboxBucketName(participant)]) {
-    await kvm
-      .open(bucket)
+    await openBucket(nc, bucket, { create: false })
       .then((kv) => kv.status())
       .catch(orMissing(`bucket ${bucket}`));
   }

@@ -5,7 +5,7 @@ import type { IdempotencyStore } from './idempotency.js';
 import type { Logger } from './logger.js';
 import type { ExchangeMetrics } from './metrics.js';
 import type { Outbox } from './receipts.js';
-import type { RetryOptions } from './retry.js';
+import type { RetryOptions } from '@passerelle/nats';
 import type { ExchangeOptions } from './types.js';
 
 /** What the parts of one participant's exchange share: its settings, connection, stores and signals. */

@@ -1,4 +1,5 @@
-import { type KV, Kvm } from '@nats-io/kv';
+import { openBucket } from '@passerelle/nats';
+import { type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 /** A processing record of one message id. */
@@ -59,18 +60,13 @@ export class IdempotencyStore {
     participant: string,
     options: { owner: string; leaseMs?: number; ttlDays?: number; replicas?: number; create?: boolean },
   ): Promise<IdempotencyStore> {
-    const kvm = new Kvm(nc);
     const name = idempotencyBucketName(participant);
     // Where the broker's operator provisions buckets (secured deployments), a participant only opens its own.
-    const kv =
-      options.create === false
-        ? await kvm.open(name, { timeout: 30_000 })
-        : await kvm.create(name, {
-            history: 1,
-            ttl: (options.ttlDays ?? 30) * 24 * 60 * 60 * 1000,
-            replicas: options.replicas ?? 1,
-            timeout: 30_000,
-          });
+    const kv = await openBucket(nc, name, {
+      create: options.create !== false,
+      ttlMs: (options.ttlDays ?? 30) * 24 * 60 * 60 * 1000,
+      replicas: options.replicas ?? 1,
+    });
     return new IdempotencyStore(kv, options.owner, options.leaseMs ?? 60_000);
   }
 

@@ -62,8 +62,6 @@ export { connectExchange, provisionParticipant } from './connect.js';
 export { errorSummary } from './error-summary.js';
 export { isRefusedBeforePublishing } from './send.js';
 export type { SendOptions, SentMessage } from './send.js';
-export { classifyNatsFailure } from './nats-failure.js';
-export type { NatsFailure } from './nats-failure.js';
 export type {
   ExchangeOptions,
   Handlers,

@@ -1,8 +1,8 @@
 import type { JetStreamClient, JetStreamPublishOptions, PubAck } from '@nats-io/jetstream';
 import { ExchangeError } from './exchange-error.js';
-import { type RetryOptions, RetriesEnded, retrying } from './retry.js';
+import { type RetryOptions, RetriesEnded, retrying } from '@passerelle/nats';
 
-export type { RetryOptions } from './retry.js';
+export type { RetryOptions } from '@passerelle/nats';
 
 /**
  * Publishes to JetStream, retrying transient failures (time-outs, a stream without a leader for a moment,

@@ -1,5 +1,5 @@
+import { openBucket } from '@passerelle/nats';
 import type { KV } from '@nats-io/kv';
-import { Kvm } from '@nats-io/kv';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type MetaKey, isWellFormedMetaField } from '@passerelle/envelope';
@@ -111,18 +111,13 @@ export class Outbox {
     participant: string,
     options: { ttlDays?: number; replicas?: number; create?: boolean } = {},
   ): Promise<Outbox> {
-    const kvm = new Kvm(nc);
     const name = outboxBucketName(participant);
     // Where the broker's operator provisions buckets (secured deployments), a participant only opens its own.
-    const kv =
-      options.create === false
-        ? await kvm.open(name, { timeout: 30_000 })
-        : await kvm.create(name, {
-            history: 1,
-            ttl: (options.ttlDays ?? 90) * 24 * 60 * 60 * 1000,
-            replicas: options.replicas ?? 1,
-            timeout: 30_000,
-          });
+    const kv = await openBucket(nc, name, {
+      create: options.create !== false,
+      ttlMs: (options.ttlDays ?? 90) * 24 * 60 * 60 * 1000,
+      replicas: options.replicas ?? 1,
+    });
     return new Outbox(kv, await jetstreamManager(nc, { timeout: 10_000, checkAPI: false }), name);
   }
 

@@ -19,7 +19,7 @@ import type { Logger } from './logger.js';
 import type { ExchangeMetrics } from './metrics.js';
 import { publishWithRetry } from './publish.js';
 import { type Outbox, type OutboxRecord } from './receipts.js';
-import { type RetryOptions, RetriesEnded, retrying } from './retry.js';
+import { type RetryOptions, RetriesEnded, retrying } from '@passerelle/nats';
 import { messageSubject } from './subjects.js';
 
 /** Options of {@link Exchange.send}. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { type KV, Kvm } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
+import { openBucket as openNatsBucket } from '@passerelle/nats';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
 import type { Contracts } from '@passerelle/contracts';
 import { type ParticipantKind, type StorageKeyring, participantKind } from '@passerelle/directory';
@@ -1092,9 +1093,7 @@ export async function openBucket(
   bucket: string,
   config: Pick<HostedServiceConfig, 'provision' | 'replicas'>,
 ): Promise<KV> {
-  const kvm = new Kvm(nc);
-  if (config.provision === false) return kvm.open(bucket);
-  return kvm.create(bucket, { history: 1, replicas: config.replicas ?? 1 });
+  return openNatsBucket(nc, bucket, { create: config.provision !== false, replicas: config.replicas ?? 1 });
 }
 
 /** Checks the shared settings; the ERR_CONFIG_INVALID message names the bad setting. */

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from './backoff.js';
 import { type NatsFailure, classifyNatsFailure, isPassing } from './nats-failure.js';
 
 /** How an operation on JetStream is retried ({@link retrying}). */
@@ -41,13 +42,13 @@ const MAX_DELAY_MS = 5_000;
 
 /**
  * Runs `op` until it succeeds, retrying the failures that pass (no leader for a moment, a time-out, a
- * reconnection) with exponential backoff and jitter: the one retry policy of the exchange's requests to
- * JetStream, for its publishes and its own buckets alike. Gives up with {@link RetriesEnded} on a refusal,
+ * reconnection) with exponential backoff and jitter: the one retry policy of requests to JetStream, for
+ * publishes and buckets alike. Gives up with {@link RetriesEnded} on a refusal,
  * a closed connection, an aborted signal, or once the attempts are spent.
  */
 export async function retrying<T>(op: () => Promise<T>, options: Readonly<RetryOptions> = {}): Promise<T> {
   const attempts = options.attempts ?? 10;
-  let delay = options.baseDelayMs ?? 100;
+  const backoff = { baseMs: options.baseDelayMs ?? 100, maxMs: MAX_DELAY_MS, jitter: 1 };
   const { signal } = options;
   let mayHaveHappened = false;
   for (let attempt = 1; ; attempt++) {
@@ -70,12 +71,11 @@ export async function retrying<T>(op: () => Promise<T>, options: Readonly<RetryO
       if (!isPassing(failure) || attempt >= attempts) throw end(failure);
       if (signal?.aborted) throw end('aborted');
       try {
-        await sleep(delay + Math.random() * delay, undefined, signal ? { signal } : undefined);
+        await sleep(backoffDelay(attempt, backoff), undefined, signal ? { signal } : undefined);
       } catch {
         // only an abort ends the wait early
         throw end('aborted');
       }
-      delay = Math.min(delay * 2, MAX_DELAY_MS);
     }
   }
 }
