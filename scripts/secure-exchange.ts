@@ -34,13 +34,8 @@ import {
 } from '@nats-io/transport-node';
 import { loadContracts } from '@passerelle/contracts';
 import type { AccountSettings, CredentialsFile, InboxConsumerOptions } from '@passerelle/exchange';
-import {
-  IdempotencyStore,
-  Outbox,
-  StreamNames,
-  ensureConsumers,
-  provisionStreams,
-} from '@passerelle/exchange';
+import { StreamNames, provisionStreams } from '@passerelle/exchange';
+import { IdempotencyStore, Outbox, ensureConsumers } from '@passerelle/exchange/internal';
 import { DIRECTORY_HISTORY, participantKind } from '@passerelle/directory';
 import { AUDITOR_CONSUMER, auditorConsumerConfig } from '../services/auditor/src/index.js';
 import { provisionPortalStores } from '../services/portal/src/index.js';

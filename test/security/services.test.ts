@@ -9,13 +9,8 @@ import {
   DocumentStore,
   readDocument,
 } from '@passerelle/documents';
-import {
-  type Exchange,
-  type IncomingMessage,
-  createLogger,
-  loadCredentials,
-  ownerApiPrefix,
-} from '@passerelle/exchange';
+import { type Exchange, type IncomingMessage, createLogger, loadCredentials } from '@passerelle/exchange';
+import { ownerApiPrefix } from '@passerelle/exchange/internal';
 import type { ApplicationSubmitted } from '@passerelle/procedure';
 import type { NatsServer } from '@passerelle/testing';
 import { describe, expect, test } from 'vitest';

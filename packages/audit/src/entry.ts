@@ -1,5 +1,5 @@
 import type { EnvelopeMeta } from '@passerelle/envelope';
-import type { ReceiptClaims } from '@passerelle/exchange';
+import type { ReceiptClaims } from '@passerelle/exchange/internal';
 import { canonicalJson } from './canonical-json.js';
 import { sha256Hex } from './digest.js';
 

@@ -1,5 +1,6 @@
-import { sha256Hex, verifySeal } from '@passerelle/envelope';
-import { assertReceiptClaims } from '@passerelle/exchange';
+import { verifySeal } from '@passerelle/envelope';
+import { sha256Hex } from '@passerelle/envelope/internal';
+import { assertReceiptClaims } from '@passerelle/exchange/internal';
 import type { KeyResolver } from './keys.js';
 import type { LedgerEnvelopeMeta, LedgerReceiptClaims } from './entry.js';
 import { decodeCompact } from './jws.js';

@@ -1,6 +1,6 @@
 // Reads a JWS without verifying it: the ledger checks what a seal binds before the costly signature
 // check, which goes through the envelope's verifyCompact (or, in bulk, verify-pool.ts).
-import { decodeBase64Url, isBase64Url } from '@passerelle/envelope';
+import { decodeBase64Url, isBase64Url } from '@passerelle/envelope/internal';
 
 /** A compact JWS split into its parts; `signingInput` is what ES256 signs. */
 export interface CompactParts {

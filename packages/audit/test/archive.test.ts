@@ -14,7 +14,8 @@ import {
   signCompact,
   toPublicJwk,
 } from '@passerelle/envelope';
-import { StreamNames, connectNats, provisionStreams, streamConfigs } from '@passerelle/exchange';
+import { StreamNames, connectNats, provisionStreams } from '@passerelle/exchange';
+import { streamConfigs } from '@passerelle/exchange/internal';
 import { freshLedger } from './fresh-ledger.js';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';

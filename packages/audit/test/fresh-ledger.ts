@@ -1,5 +1,6 @@
 import { JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
-import { JetStreamApiCodes, StreamNames, provisionStreams } from '@passerelle/exchange';
+import { StreamNames, provisionStreams } from '@passerelle/exchange';
+import { JetStreamApiCodes } from '@passerelle/exchange/internal';
 
 /**
  * Deletes LEDGER and provisions it anew, empty. Only a ledger that is not there is left alone: a deletion

@@ -11,10 +11,10 @@ import {
   generateParticipantKeys,
   newMessageId,
   sealEnvelope,
-  sha256Hex,
   signCompact,
   toPublicJwk,
 } from '@passerelle/envelope';
+import { sha256Hex } from '@passerelle/envelope/internal';
 import { connectNats } from '@passerelle/exchange';
 import { freshLedger as resetLedger } from './fresh-ledger.js';
 import { useNatsServer } from '@passerelle/testing/vitest';

@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { Option } from 'commander';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { type ConnectionOptions, type NatsConnection, connect } from '@nats-io/transport-node';
-import { connectNats, loadClientCredentials } from '@passerelle/exchange';
+import { connectNats } from '@passerelle/exchange';
+import { loadClientCredentials } from '@passerelle/exchange/internal';
 import { PasserelleError } from '@passerelle/errors';
 
 /** Where `pnpm start` records the address of the local exchange. */

@@ -25,11 +25,11 @@ import {
   generateParticipantKeys,
   newMessageId,
   sealEnvelope,
-  sha256Hex,
   signCompact,
   toPublicJwk,
   publicKeysOf,
 } from '@passerelle/envelope';
+import { sha256Hex } from '@passerelle/envelope/internal';
 import { connectNats, provisionStreams } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';

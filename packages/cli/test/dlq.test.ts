@@ -1,5 +1,6 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connectNats, provisionStreams, writeDeadLetter } from '@passerelle/exchange';
+import { connectNats, provisionStreams } from '@passerelle/exchange';
+import { writeDeadLetter } from '@passerelle/exchange/internal';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { capture } from './capture.js';

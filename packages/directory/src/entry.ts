@@ -1,13 +1,12 @@
 import {
-  P256_JWK_RULE,
   type ParticipantPublicKeys,
   type PrivateJwk,
   type PublicJwk,
-  isPublicJwk,
   signCompact,
   toPublicJwk,
   verifyCompact,
 } from '@passerelle/envelope';
+import { P256_JWK_RULE, isPublicJwk } from '@passerelle/envelope/internal';
 import { DirectoryError } from './directory-error.js';
 import { type ParticipantKind, isParticipantId, participantKind } from './participant-id.js';
 

@@ -1,16 +1,14 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  P256_JWK_RULE,
   type ParticipantKeys,
   type PrivateJwk,
   type PublicJwk,
   generateKey,
-  isPrivateJwk,
-  isPublicJwk,
   toPublicJwk,
   publicKeysOf,
 } from '@passerelle/envelope';
+import { P256_JWK_RULE, isPrivateJwk, isPublicJwk } from '@passerelle/envelope/internal';
 import { DirectoryError } from './directory-error.js';
 import { ensureStorageKeys } from './storage-keys.js';
 

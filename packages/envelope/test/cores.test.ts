@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { usableCores } from '../src/index.js';
+import { usableCores } from '../src/internal.js';
 
 // A cgroup hierarchy laid out as the kernel mounts it, in a temporary directory.
 let dir: string;

@@ -2,7 +2,6 @@ import { createPrivateKey, sign } from 'node:crypto';
 import {
   type CryptoProvider,
   type PrivateJwk,
-  type ProtectedHeaderExtras,
   type Envelope,
   type EnvelopeMeta,
   type KeyResolver,
@@ -10,10 +9,10 @@ import {
   createStaticResolver,
   generateParticipantKeys,
   newMessageId,
-  sha256Hex,
   toPublicJwk,
   publicKeysOf,
 } from '../src/index.js';
+import { type ProtectedHeaderExtras, sha256Hex } from '../src/internal.js';
 
 /** Participants of the envelope tests: A sends to B; C is another valid participant. */
 export interface World {

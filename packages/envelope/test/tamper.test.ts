@@ -5,16 +5,14 @@ import {
   type Envelope,
   type EnvelopeErrorCode,
   EnvelopeError,
-  assertEnvelopeMeta,
   createJoseProvider,
   createNodeCryptoProvider,
   createNodeJoseProvider,
-  isBase64Url,
   openEnvelope,
   sealEnvelope,
-  sha256Hex,
   toPublicJwk,
 } from '../src/index.js';
+import { assertEnvelopeMeta, isBase64Url, sha256Hex } from '../src/internal.js';
 import { craft, makeMeta, makeWorld, samplePayload, withHeader, type World } from './fixtures.js';
 
 const MAX_BYTES = 64 * 1024;

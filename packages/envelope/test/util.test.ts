@@ -1,15 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import {
-  EnvelopeError,
-  UUID_V7,
-  decodeBase64Url,
-  isBase64Url,
-  deriveMessageId,
-  newMessageId,
-  parseStrictJson,
-  sha256Hex,
-} from '../src/index.js';
+import { EnvelopeError, deriveMessageId, newMessageId } from '../src/index.js';
+import { UUID_V7, decodeBase64Url, isBase64Url, parseStrictJson, sha256Hex } from '../src/internal.js';
 
 describe('util', () => {
   test('util - newMessageId mints ordered UUID v7 values', () => {

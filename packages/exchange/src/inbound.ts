@@ -1,5 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { type EnvelopeMeta, isWellFormedMetaField, openEnvelope, sha256Hex } from '@passerelle/envelope';
+import { type EnvelopeMeta, openEnvelope } from '@passerelle/envelope';
+import { isWellFormedMetaField, sha256Hex } from '@passerelle/envelope/internal';
 import type { ExchangeContext } from './context.js';
 import { REPLAY_HEADER } from './dead-letters.js';
 import { ExchangeError } from './exchange-error.js';

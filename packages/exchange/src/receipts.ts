@@ -2,7 +2,7 @@ import { openBucket } from '@passerelle/nats';
 import type { KV } from '@nats-io/kv';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type MetaKey, isWellFormedMetaField } from '@passerelle/envelope';
+import { type MetaKey, isWellFormedMetaField } from '@passerelle/envelope/internal';
 import { ExchangeError } from './exchange-error.js';
 
 /** What a receiver signs to acknowledge an envelope (DESIGN.md; AS4-style non-repudiation of receipt). */

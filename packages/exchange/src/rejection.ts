@@ -1,5 +1,5 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { sha256Hex } from '@passerelle/envelope';
+import { sha256Hex } from '@passerelle/envelope/internal';
 import { isPasserelleError } from '@passerelle/errors';
 import { DEFAULT_BACKOFF_MS, backoffDelay } from './consumers.js';
 import type { ExchangeContext } from './context.js';

@@ -7,12 +7,11 @@ import {
   type EnvelopeMeta,
   type KeyResolver,
   type ParticipantKeys,
-  UUID_V7,
   deriveMessageId,
   newMessageId,
   sealEnvelope,
-  sha256Hex,
 } from '@passerelle/envelope';
+import { UUID_V7, sha256Hex } from '@passerelle/envelope/internal';
 import { isPasserelleError } from '@passerelle/errors';
 import { ExchangeError } from './exchange-error.js';
 import type { Logger } from './logger.js';

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nkeys } from '@nats-io/transport-node';
 import { afterAll, describe, expect, test } from 'vitest';
-import { loadClientCredentials, loadCredentials } from '../src/index.js';
+import { loadCredentials } from '../src/index.js';
+import { loadClientCredentials } from '../src/internal.js';
 
 describe('credentials files', () => {
   const dir = mkdtempSync(join(tmpdir(), 'passerelle-creds-'));

@@ -7,10 +7,10 @@ import {
   newMessageId,
   publicKeysOf,
   sealEnvelope,
-  sha256Hex,
   signCompact,
   toPublicJwk,
 } from '@passerelle/envelope';
+import { sha256Hex } from '@passerelle/envelope/internal';
 import { headers } from '@nats-io/nats-core';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
@@ -19,14 +19,12 @@ import {
   type Exchange,
   type ExchangeOptions,
   type IncomingMessage,
-  REPLAY_HEADER,
-  REQUIRED_JS_API_LEVEL,
-  assertJetStreamApiLevel,
   isRefusedBeforePublishing,
   provisionStreams,
   listDeadLetters,
   replayDeadLetter,
 } from '../src/index.js';
+import { REPLAY_HEADER, REQUIRED_JS_API_LEVEL, assertJetStreamApiLevel } from '../src/internal.js';
 import { type Fixture, connectParticipant, example, makeFixture } from './fixtures.js';
 
 const POST = 'post-ankara';
@@ -773,7 +771,7 @@ describe('exchange runtime', () => {
 
   test('exchange - a subject no stream covers gets a clear error', async () => {
     const post = await connect(POST);
-    const { publishWithRetry } = await import('../src/index.js');
+    const { publishWithRetry } = await import('../src/internal.js');
     await expect(
       publishWithRetry(post.js, 'nowhere.at.all', 'x', {}, { attempts: 2, baseDelayMs: 10 }),
     ).rejects.toMatchObject({

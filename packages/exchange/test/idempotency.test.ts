@@ -2,7 +2,7 @@ import { connect } from '@nats-io/transport-node';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { describe, expect, test } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { IdempotencyStore, idempotencyBucketName } from '../src/index.js';
+import { IdempotencyStore, idempotencyBucketName } from '../src/internal.js';
 
 describe('idempotency records', () => {
   const nats = useNatsServer();

@@ -2,7 +2,7 @@ import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { describe, expect, test } from 'vitest';
-import { Outbox, type OutboxRecord, type ReceiptClaims, outboxBucketName } from '../src/index.js';
+import { Outbox, type OutboxRecord, type ReceiptClaims, outboxBucketName } from '../src/internal.js';
 
 const record = (id: string): OutboxRecord => ({
   id,

@@ -4,7 +4,8 @@ import { deriveMessageId, newMessageId } from '@passerelle/envelope';
 import { startTestServer } from '@passerelle/testing';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { type Exchange, publishWithRetry } from '../src/index.js';
+import { type Exchange } from '../src/index.js';
+import { publishWithRetry } from '../src/internal.js';
 import { type Fixture, connectParticipant, example, makeFixture } from './fixtures.js';
 
 const POST = 'post-ankara';

@@ -2,7 +2,8 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect as natsConnect } from '@nats-io/transport-node';
 import { type NatsServer, freeLoopbackPort, startNatsServer } from '@passerelle/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type Exchange, type Readiness, inboxConsumerName, serveMetrics } from '../src/index.js';
+import { type Exchange, type Readiness, serveMetrics } from '../src/index.js';
+import { inboxConsumerName } from '../src/internal.js';
 import { type Fixture, connectParticipant, example, makeFixture } from './fixtures.js';
 
 const POST = 'post-ankara';

@@ -3,14 +3,8 @@ import { connect } from '@nats-io/transport-node';
 import { MIN_NATS_SERVER_VERSION } from '@passerelle/testing';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { describe, expect, test } from 'vitest';
-import {
-  MIN_SERVER_VERSION,
-  StreamNames,
-  connectNats,
-  provisionStreams,
-  streamConfigs,
-  versionAtLeast,
-} from '../src/index.js';
+import { MIN_SERVER_VERSION, StreamNames, connectNats, provisionStreams } from '../src/index.js';
+import { streamConfigs, versionAtLeast } from '../src/internal.js';
 
 describe('streams', () => {
   const nats = useNatsServer();

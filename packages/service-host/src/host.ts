@@ -28,9 +28,9 @@ import {
   connectExchange,
   createLogger,
   errorSummary,
-  ownerApiPrefix,
   serveMetrics,
 } from '@passerelle/exchange';
+import { ownerApiPrefix } from '@passerelle/exchange/internal';
 import {
   type Actor,
   type BodyTable,

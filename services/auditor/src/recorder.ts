@@ -8,10 +8,11 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import { type LedgerEntry, type LedgerWriter, receiptIntake, sha256Hex } from '@passerelle/audit';
-import { StreamNames, Subjects, type Logger, writeDeadLetter } from '@passerelle/exchange';
+import { StreamNames, Subjects, type Logger } from '@passerelle/exchange';
+import { writeDeadLetter } from '@passerelle/exchange/internal';
 import { PasserelleError } from '@passerelle/errors';
 import { AUDITOR_CONSUMER } from '@passerelle/contracts';
-import { isWellFormedMetaField } from '@passerelle/envelope';
+import { isWellFormedMetaField } from '@passerelle/envelope/internal';
 import type { LedgerIndex } from './ledger-index.js';
 import type { ReceiptWatch } from './receipt-watch.js';
 

@@ -16,14 +16,8 @@ import {
   createTimestamper,
   untimestampedCheckpoints,
 } from '@passerelle/audit';
-import {
-  type Logger,
-  StreamNames,
-  createLogger,
-  deadLetterSubject,
-  provisionStreams,
-  serveMetrics,
-} from '@passerelle/exchange';
+import { type Logger, StreamNames, createLogger, provisionStreams, serveMetrics } from '@passerelle/exchange';
+import { deadLetterSubject } from '@passerelle/exchange/internal';
 import type { Registry } from 'prom-client';
 import { type ListedParticipant, createAuditorMetrics } from './metrics.js';
 import { ReceiptWatch } from './receipt-watch.js';

@@ -1,7 +1,8 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { P256_JWK_RULE, type PrivateJwk, isPrivateJwk } from '@passerelle/envelope';
+import { type PrivateJwk } from '@passerelle/envelope';
+import { P256_JWK_RULE, isPrivateJwk } from '@passerelle/envelope/internal';
 import { PasserelleError } from '@passerelle/errors';
 
 /** The auditor's start-up settings, read from the environment by {@link readAuditorSettings}. */

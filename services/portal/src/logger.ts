@@ -1,5 +1,5 @@
 import { type Logger, pino } from 'pino';
-import { REDACTED_KEYS, REDACT_PATHS, redactPaths, redactionOptions } from '@passerelle/exchange';
+import { REDACTED_KEYS, REDACT_PATHS, redactPaths, redactionOptions } from '@passerelle/exchange/internal';
 
 /**
  * What the portal's log lines never show, at any depth, beyond the exchange runtime's list: request

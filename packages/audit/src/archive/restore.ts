@@ -1,12 +1,8 @@
 import { JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { PasserelleError } from '@passerelle/errors';
-import {
-  JetStreamApiCodes,
-  StreamNames,
-  type StreamLayoutOptions,
-  streamConfigs,
-} from '@passerelle/exchange';
+import { StreamNames } from '@passerelle/exchange';
+import { JetStreamApiCodes, type StreamLayoutOptions, streamConfigs } from '@passerelle/exchange/internal';
 import { LedgerError } from '../ledger-error.js';
 import { archiveHead } from './archiver.js';
 import type { ArchiveStore } from './store.js';

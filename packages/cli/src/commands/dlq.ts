@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { jetstream } from '@nats-io/jetstream';
-import { wellFormedMetaFields } from '@passerelle/envelope';
+import { wellFormedMetaFields } from '@passerelle/envelope/internal';
 import { getDeadLetter, listDeadLetters, replayDeadLetter } from '@passerelle/exchange';
 import {
   type ServerOptions,

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { MIN_SERVER_VERSION, StreamNames, versionAtLeast } from '@passerelle/exchange';
+import { MIN_SERVER_VERSION, StreamNames } from '@passerelle/exchange';
+import { versionAtLeast } from '@passerelle/exchange/internal';
 import { type ServerOptions, credentialsOption, serverOption, withJetStream } from '../context.js';
 
 /** One stream's line in `passerelle status`. */

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type MetaKey, isWellFormedMetaField, wellFormedMetaFields } from '@passerelle/envelope';
+import { type MetaKey, isWellFormedMetaField, wellFormedMetaFields } from '@passerelle/envelope/internal';
 import { Subjects } from '@passerelle/exchange';
 import { type ServerOptions, connectCli, credentialsOption, serverOption } from '../context.js';
 
