@@ -1,5 +1,5 @@
 /**
- * `pnpm bench exchange [--count N] [--seconds S] [--rounds R] [--provider jose,node-crypto,node-crypto-inline] [--phases]`:
+ * `pnpm bench exchange [--count N] [--seconds S] [--rounds R] [--provider jose,node-crypto,node-crypto-inline] [--phases] [--baseline-server <nats-server binary>]`:
  * secure messages end to end (seal, publish, consume, open, contract and schema checks, idempotency,
  * handler, signed receipt, ack, receipt verified by the sender) beside a raw JetStream publish/consume of
  * payloads of the same size and the bare cryptography of a message, in the same run on the same
@@ -26,8 +26,9 @@ import {
   newMessageId,
   publicKeysOf,
 } from '@passerelle/envelope';
-import { type Exchange, connectExchange, connectNats, createLogger } from '@passerelle/exchange';
-import { startNatsServer } from '@passerelle/testing';
+import { type Exchange, connectExchange, createLogger } from '@passerelle/exchange';
+import { type NatsServer, startNatsServer } from '@passerelle/testing';
+import { connect } from '@nats-io/transport-node';
 import { createCryptoFloor } from './_crypto-floor.js';
 import type { ProviderKey } from './_exchange-receiver.js';
 import { machineLine, percentile, processCpuMs, stealMeter } from './_util.js';
@@ -39,8 +40,15 @@ const { values } = parseArgs({
     provider: { type: 'string' },
     rounds: { type: 'string', default: '5' },
     phases: { type: 'boolean', default: false },
+    'baseline-server': { type: 'string' },
   },
 });
+/**
+ * An older nats-server release the raw row is measured on as well, beside the pinned one:
+ * `--baseline-server <binary>` or `PASSERELLE_BENCH_BASELINE_NATS_SERVER`; without it that row is skipped.
+ */
+const BASELINE_BINARY =
+  values['baseline-server'] ?? process.env['PASSERELLE_BENCH_BASELINE_NATS_SERVER'] ?? undefined;
 const COUNT = Number(values.count);
 /** Messages sent before each measurement and not counted: every path is measured warm. */
 const WARMUP = Math.min(1_000, COUNT);
@@ -211,17 +219,16 @@ async function until(predicate: () => Promise<boolean> | boolean, everyMs = 20):
   while (!(await predicate())) await new Promise((r) => setTimeout(r, everyMs));
 }
 
-const server = await startNatsServer();
-const steal = stealMeter();
-try {
-  const keys = new Map<string, ParticipantKeys>();
-  for (const p of PROVIDERS)
-    for (const id of [p.sender, p.receiver]) keys.set(id, await generateParticipantKeys(id));
-  const directory = createStaticResolver([...keys.values()].map(publicKeysOf));
-  const contracts = await loadContracts({ root });
-
-  // --- raw baseline: same payload size, JetStream publish + pull consume + ack, no security
-  const nc = await connectNats({ servers: server.url });
+/**
+ * The raw baseline on one server: a plain stream, a durable pull consumer with explicit acks, and a run of n
+ * messages of the payload's size, 32 publishes in flight, timed until the last is consumed and acked.
+ */
+async function rawRunner(
+  url: string,
+  bytes: Uint8Array,
+): Promise<((n: number) => Promise<number>) & { close(): Promise<void> }> {
+  // the bare client: the exchange's connectNats refuses a server older than the minimum
+  const nc = await connect({ servers: url });
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: 'RAW', subjects: ['raw.>'] });
   await jsm.consumers.add('RAW', {
@@ -230,28 +237,70 @@ try {
     max_ack_pending: 1_024,
   });
   const js = jetstream(nc);
-  const raw = new TextEncoder().encode(JSON.stringify(payload));
-  const rawConsumer = await js.consumers.get('RAW', 'raw');
-  let rawSent = 0;
-  const rawRun = async (n: number): Promise<number> => {
+  const consumer = await js.consumers.get('RAW', 'raw');
+  let sent = 0;
+  const run = async (n: number): Promise<number> => {
     const start = performance.now();
     let seen = 0;
     const done = (async () => {
-      const it = await rawConsumer.consume({ max_messages: 256 });
+      const it = await consumer.consume({ max_messages: 256 });
       for await (const m of it) {
         m.ack();
         if (++seen >= n) break;
       }
     })();
     await runConcurrent(n, 32, () =>
-      js.publish('raw.x', raw, { msgID: `raw-${rawSent++}` }).then(() => undefined),
+      js.publish('raw.x', bytes, { msgID: `raw-${sent++}` }).then(() => undefined),
     );
     await done;
     return n / ((performance.now() - start) / 1000);
   };
-  await rawRun(WARMUP);
-  const rawRate = await rawRun(COUNT);
-  await nc.close();
+  return Object.assign(run, { close: () => nc.close() });
+}
+
+const server = await startNatsServer();
+/** The older release the raw row is also measured on (`--baseline-server`), stopped once it has been. */
+let baseline: NatsServer | undefined = BASELINE_BINARY
+  ? await startNatsServer({ binary: BASELINE_BINARY, olderRelease: true })
+  : undefined;
+if (!baseline) {
+  console.error(
+    'raw JetStream on an older nats-server: skipped (give --baseline-server <binary> or PASSERELLE_BENCH_BASELINE_NATS_SERVER)',
+  );
+}
+const steal = stealMeter();
+try {
+  const keys = new Map<string, ParticipantKeys>();
+  for (const p of PROVIDERS)
+    for (const id of [p.sender, p.receiver]) keys.set(id, await generateParticipantKeys(id));
+  const directory = createStaticResolver([...keys.values()].map(publicKeysOf));
+  const contracts = await loadContracts({ root });
+
+  // --- raw baseline: same payload size, JetStream publish + pull consume + ack, no security; on the pinned
+  // server and, given one, on an older release, in interleaved rounds of COUNT messages each
+  const raw = new TextEncoder().encode(JSON.stringify(payload));
+  const rawTargets = [
+    { server, run: await rawRunner(server.url, raw), rates: [] as number[] },
+    ...(baseline
+      ? [{ server: baseline, run: await rawRunner(baseline.url, raw), rates: [] as number[] }]
+      : []),
+  ];
+  for (const t of rawTargets) await t.run(WARMUP);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const t of rawTargets) t.rates.push(await t.run(COUNT));
+  }
+  const rawRate = median(rawTargets[0]!.rates);
+  const oldRaw = rawTargets[1];
+  const oldRawRate = oldRaw ? median(oldRaw.rates) : undefined;
+  /** The pinned server's raw rate over the older release's, median of the rounds' ratios. */
+  const rawGain = oldRaw ? median(oldRaw.rates.map((r, i) => rawTargets[0]!.rates[i]! / r)) : undefined;
+  const oldVersion = oldRaw?.server.version;
+  /** The cell of the ratio to the older release's raw rate, when it was measured. */
+  const oldCell = (rate: number): string =>
+    oldRawRate !== undefined ? ` ${(rate / oldRawRate).toFixed(3)} |` : '';
+  for (const t of rawTargets) await t.run.close();
+  await baseline?.stop();
+  baseline = undefined;
 
   // --- crypto floor: the cryptography of one message (seal, open, receipt signed and verified) on bare
   // node:crypto in this one process, no NATS, no JSON checks: what the two cores allow before anything else
@@ -446,7 +495,7 @@ try {
       `| ${s.p.name} | ${f2(senderCpu!)} | ${f2(receiverCpu!)} | ${f2(serverCpu!)} | ${f2(senderCpu! + receiverCpu! + serverCpu!)} |`,
     );
     rows.push(
-      `| secure, ${s.p.name}: seal → publish → open, contract, schema, idempotency, handler, signed receipt, ack, receipt verified | ${perRound * s.rates.length} | ${rate.toFixed(0)} (${spread(s.rates)}) | ${(rate / rawRate).toFixed(3)} | ${f2(median(s.ratios))} |`,
+      `| secure, ${s.p.name}: seal → publish → open, contract, schema, idempotency, handler, signed receipt, ack, receipt verified | ${perRound * s.rates.length} | ${rate.toFixed(0)} (${spread(s.rates)}) | ${(rate / rawRate).toFixed(3)} |${oldCell(rate)} ${f2(median(s.ratios))} |`,
     );
     for (const { round, sending, draining } of s.phases) {
       const cells = [sending, draining].map((ph) => {
@@ -469,14 +518,23 @@ try {
     [
       `### Exchange — ${new Date().toISOString().slice(0, 10)}`,
       '',
-      `Command: \`pnpm bench exchange --count ${COUNT} --seconds ${RATE_SECONDS} --rounds ${ROUNDS}${values.provider ? ` --provider ${values.provider}` : ''}\` · ${await machineLine()} · nats-server ${server.version} (one node, file storage); sender and receiver in two processes (each administration runs its own), nats-server in a third; CPU stolen by the hypervisor during the run: ${steal().toFixed(0)} %.`,
+      `Command: \`pnpm bench exchange --count ${COUNT} --seconds ${RATE_SECONDS} --rounds ${ROUNDS}${values.provider ? ` --provider ${values.provider}` : ''}${BASELINE_BINARY ? ` --baseline-server ${BASELINE_BINARY}` : ''}\` · ${await machineLine()} · nats-server ${server.version} (one node, file storage); sender and receiver in two processes (each administration runs its own), nats-server in a third; CPU stolen by the hypervisor during the run: ${steal().toFixed(0)} %.`,
       '',
       `Payload: \`${TYPE}\` example, ${payloadBytes} B of JSON.`,
       '',
-      `| path | messages | rate (msg/s): median of ${ROUNDS} rounds (slowest–fastest) | ratio to raw | ratio to crypto floor (median of the rounds) |`,
-      '| --- | ---: | ---: | ---: | ---: |',
-      `| raw JetStream publish → pull consume → ack | ${COUNT} | ${rawRate.toFixed(0)} | 1.000 | |`,
-      `| crypto floor: bare node:crypto seal + open + receipt sign and verify, one process, no NATS (${f2(median(floorCpuMs))} ms CPU per message) | ${perRound * ROUNDS} | ${floorRate.toFixed(0)} (${spread(floorRates)}) | ${(floorRate / rawRate).toFixed(3)} | 1.00 |`,
+      oldRaw
+        ? `Raw JetStream on nats-server ${server.version} and ${oldVersion} (\`--baseline-server\`): ${ROUNDS} interleaved rounds of ${COUNT} messages each on each, after ${WARMUP} uncounted; the secure paths run on ${server.version} only (the exchange refuses older servers). ${server.version} / ${oldVersion}, raw: ${rawGain!.toFixed(3)}.`
+        : `Raw JetStream on an older nats-server release: skipped (no \`--baseline-server <binary>\` nor PASSERELLE_BENCH_BASELINE_NATS_SERVER; for 2.9.10: \`GOBIN=/tmp/nats-2.9.10 CGO_ENABLED=0 go install github.com/nats-io/nats-server/v2@v2.9.10\`).`,
+      '',
+      `| path | messages | rate (msg/s): median of ${ROUNDS} rounds (slowest–fastest) | ratio to raw (nats-server ${server.version}) |${oldRawRate !== undefined ? ` ratio to raw on nats-server ${oldVersion} |` : ''} ratio to crypto floor (median of the rounds) |`,
+      `| --- | ---: | ---: | ---: |${oldRawRate !== undefined ? ' ---: |' : ''} ---: |`,
+      `| raw JetStream publish → pull consume → ack, nats-server ${server.version} | ${COUNT * ROUNDS} | ${rawRate.toFixed(0)} (${spread(rawTargets[0]!.rates)}) | 1.000 |${oldRawRate !== undefined ? ` ${rawGain!.toFixed(3)} (median of the rounds' ratios) |` : ''} |`,
+      ...(oldRaw && oldRawRate !== undefined
+        ? [
+            `| raw JetStream publish → pull consume → ack, nats-server ${oldVersion} | ${COUNT * ROUNDS} | ${oldRawRate.toFixed(0)} (${spread(oldRaw.rates)}) | ${(oldRawRate / rawRate).toFixed(3)} | 1.000 | |`,
+          ]
+        : []),
+      `| crypto floor: bare node:crypto seal + open + receipt sign and verify, one process, no NATS (${f2(median(floorCpuMs))} ms CPU per message) | ${perRound * ROUNDS} | ${floorRate.toFixed(0)} (${spread(floorRates)}) | ${(floorRate / rawRate).toFixed(3)} |${oldCell(floorRate)} 1.00 |`,
       ...rows,
       '',
       'CPU time per message during the throughput rounds (ms, user + system, from /proc, median of the rounds; two cores give 2 ms of CPU per message at 1 000 msg/s):',
@@ -503,5 +561,6 @@ try {
     ].join('\n'),
   );
 } finally {
+  await baseline?.stop();
   await server.stop();
 }

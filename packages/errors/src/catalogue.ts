@@ -360,6 +360,12 @@ export const ERROR_CATALOGUE = {
     description:
       'The auditor refused to record an envelope or receipt whose seal or signature does not verify.',
   },
+  ERR_LEDGER_ENVELOPE_STORED_AGAIN: {
+    area: 'audit',
+    retryable: false,
+    description:
+      "An envelope already recorded, and receipted by its recipient, was stored on EXCHANGE again (a new copy, not a redelivery): the recipient's idempotency record may be gone, letting it handle the message twice. The auditor records nothing again, logs it as an error and counts it in pex_auditor_replays_total.",
+  },
   ERR_LEDGER_NOT_FOUND: {
     area: 'audit',
     retryable: false,

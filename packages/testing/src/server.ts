@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { assertRecentEnough, findNatsServerBinary } from './binary.js';
+import { assertRecentEnough, findNatsServerBinary, natsServerBinaryVersion } from './binary.js';
 import { HarnessError } from './errors.js';
 
 /** How to start one nats-server. */
@@ -23,6 +23,12 @@ export interface NatsServerOptions {
   extraConfig?: string;
   /** Path of the binary; found with {@link findNatsServerBinary} when absent. */
   binary?: string;
+  /**
+   * Run `binary` even when it is older than the minimum release (default false: refused with
+   * `ERR_NATS_SERVER_TOO_OLD`). Only for measuring an old release beside the pinned one
+   * (`pnpm bench exchange --baseline-server`); the exchange itself refuses such a server.
+   */
+  olderRelease?: boolean;
   /** How long to wait for the server to listen (default 20 s). */
   startTimeoutMs?: number;
   /** Keep the working folder after stop (for post-mortems). */
@@ -87,7 +93,9 @@ const LOG_LIMIT = 2 * 1024 * 1024;
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
   installExitHook();
   const binary = options.binary ?? (await findNatsServerBinary());
-  const version = await assertRecentEnough(binary);
+  const version = options.olderRelease
+    ? await natsServerBinaryVersion(binary)
+    : await assertRecentEnough(binary);
 
   const workDir = await mkdtemp(join(tmpdir(), 'passerelle-nats-'));
   const storeDir = options.storeDir ?? join(workDir, 'jetstream');

@@ -118,6 +118,11 @@ describe('harness', () => {
       await expect(startNatsServer({ binary: old })).rejects.toMatchObject({
         code: 'ERR_NATS_SERVER_TOO_OLD',
       });
+      // asked for (a benchmark's older release), the version is no obstacle: this stand-in then fails to
+      // start, as it serves nothing
+      await expect(
+        startNatsServer({ binary: old, olderRelease: true, startTimeoutMs: 2_000 }),
+      ).rejects.toMatchObject({ code: 'ERR_NATS_SERVER_START_FAILED' });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -100,19 +100,33 @@ export class LedgerIndex {
     return m?.seq;
   }
 
-  /** The SHA-256 of the recorded envelope `messageId` of `dossierId` (undefined when not recorded). */
-  async recordedEnvelope(dossierId: string, messageId: string): Promise<string | undefined> {
+  /**
+   * The recorded envelope `messageId` of `dossierId`: the SHA-256 of its bytes and its sender and recipient
+   * (undefined when not recorded).
+   */
+  async recordedEnvelope(
+    dossierId: string,
+    messageId: string,
+  ): Promise<{ envelopeSha256: string; sender: string; recipient: string } | undefined> {
     const jsm = await this.#manager();
     const m = await lastLedgerMessage(jsm, envelopeSubject(dossierId, messageId));
     if (!m) return undefined;
     const e = parseEntry(m.data, m.seq);
-    return e.kind === 'envelope' ? e.envelopeSha256 : undefined;
+    return e.kind === 'envelope'
+      ? { envelopeSha256: e.envelopeSha256, sender: e.meta.sender, recipient: e.meta.recipient }
+      : undefined;
   }
 
   /** Whether the receipt of `messageId` by `receiver` is recorded. */
   async hasReceipt(dossierId: string, messageId: string, receiver: string): Promise<boolean> {
+    return (await this.receiptRecordedAt(dossierId, messageId, receiver)) !== undefined;
+  }
+
+  /** When the auditor recorded the receipt of `messageId` by `receiver` (undefined when not recorded). */
+  async receiptRecordedAt(dossierId: string, messageId: string, receiver: string): Promise<Date | undefined> {
     const jsm = await this.#manager();
-    return (await lastLedgerMessage(jsm, receiptSubject(dossierId, messageId, receiver))) !== null;
+    const m = await lastLedgerMessage(jsm, receiptSubject(dossierId, messageId, receiver));
+    return m ? new Date(parseEntry(m.data, m.seq).receivedAt) : undefined;
   }
 
   /** The checkpoint whose batch holds entry `seq`, once written: the first checkpoint after it. */

@@ -1,9 +1,10 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { LedgerWriter, Timestamper, TsaTrust } from '@passerelle/audit';
 import { StreamNames } from '@passerelle/exchange';
-import { Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { RecorderStats } from './recorder.js';
 import type { ReceiptWatch } from './receipt-watch.js';
+import type { ReplayWatch } from './replay-watch.js';
 
 /** A participant's keys as the directory lists them (the directory client's and file's `list()`). */
 export interface ListedParticipant {
@@ -19,6 +20,8 @@ export interface AuditorMetricSources {
   writer: Pick<LedgerWriter, 'oldestPendingAt' | 'lastCheckpoint'>;
   recorderStats: () => RecorderStats;
   receipts: ReceiptWatch;
+  /** Envelopes stored again after their receipt was recorded, by recipient. */
+  replays: ReplayWatch;
   timestamper?: Timestamper;
   /** The TSA roots the auditor trusts: their expiry is exported. */
   tsaTrust?: TsaTrust;
@@ -36,7 +39,8 @@ const STREAMS = [StreamNames.ledger, StreamNames.deadLetter] as const;
 
 /**
  * The auditor's Prometheus metrics, read when scraped: how far it is behind EXCHANGE, how late its
- * checkpoints, timestamps and archives are, receipts overdue, what it recorded and refused, stream and
+ * checkpoints, timestamps and archives are, receipts overdue, what it recorded and refused, envelopes stored
+ * again after their receipt (a recipient's replay state lost), stream and
  * account storage against their limits, and when directory keys and TSA certificates expire. The alert rules
  * of `infra/prometheus/` are written against these names.
  */
@@ -135,6 +139,16 @@ export function createAuditorMetrics(sources: AuditorMetricSources): Registry {
     registers: [registry],
     collect() {
       this.set(sources.receipts.waiting);
+    },
+  });
+  new Counter({
+    name: 'pex_auditor_replays_total',
+    help: 'Envelopes stored on EXCHANGE again after their receipt was recorded (a new copy, not a redelivery), by recipient: its replay state may be lost',
+    labelNames: ['recipient'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [recipient, n] of sources.replays.byRecipient) this.inc({ recipient }, n);
     },
   });
   const recorded = new Gauge({

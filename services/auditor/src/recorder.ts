@@ -15,6 +15,7 @@ import { AUDITOR_CONSUMER } from '@passerelle/contracts';
 import { isWellFormedMetaField } from '@passerelle/envelope/internal';
 import type { LedgerIndex } from './ledger-index.js';
 import type { ReceiptWatch } from './receipt-watch.js';
+import { ReplayWatch } from './replay-watch.js';
 
 /** Default name of the auditor's durable consumer on EXCHANGE. */
 export { AUDITOR_CONSUMER };
@@ -34,6 +35,11 @@ export interface RecorderStats {
   receipts: number;
   /** Inputs already in the ledger (redelivered or re-published): acknowledged, not recorded again. */
   duplicates: number;
+  /**
+   * Of the duplicates, envelopes stored on EXCHANGE again after their receipt was recorded (a new copy,
+   * not a redelivery): logged as errors, counted by recipient in {@link RecorderOptions.replays}.
+   */
+  replays: number;
   /** Inputs that failed their seal or signature check: copied to DEADLETTER with their code. */
   deadLettered: number;
   /** Transient failures (ledger or server unavailable): negatively acknowledged, retried later. */
@@ -57,6 +63,8 @@ export interface RecorderOptions {
   consumerName?: string;
   /** Told of every envelope and receipt recorded (receipts overdue). */
   receipts?: ReceiptWatch;
+  /** Told of every envelope stored again after its receipt was recorded (a new one when absent). */
+  replays?: ReplayWatch;
   /**
    * Create the consumer when it is missing (default true); false on a secured server, where the operator
    * creates it with {@link auditorConsumerConfig} and the auditor may only read from it.
@@ -149,7 +157,43 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
     }
     await jsm.consumers.add(StreamNames.exchange, config);
   }
-  const stats: RecorderStats = { envelopes: 0, receipts: 0, duplicates: 0, deadLettered: 0, retried: 0 };
+  const stats: RecorderStats = {
+    envelopes: 0,
+    receipts: 0,
+    duplicates: 0,
+    replays: 0,
+    deadLettered: 0,
+    retried: 0,
+  };
+  const replays = options.replays ?? new ReplayWatch();
+
+  /**
+   * A copy of a recorded envelope: flagged when the server stored it after the recipient's receipt was
+   * recorded, which no redelivery of the first copy can be (replay-watch.ts). Ids and times only in the log.
+   */
+  const checkStoredAgain = async (
+    msg: JsMsg,
+    ids: { messageId: string; dossierId: string },
+    known: { sender: string; recipient: string },
+  ): Promise<void> => {
+    const receiptAt = await index.receiptRecordedAt(ids.dossierId, ids.messageId, known.recipient);
+    const storedAt = new Date(Math.floor(msg.info.timestampNanos / 1_000_000));
+    if (!receiptAt || !replays.isStoredAgain(storedAt, receiptAt)) return;
+    stats.replays++;
+    replays.note(known.recipient);
+    logger.error(
+      {
+        code: 'ERR_LEDGER_ENVELOPE_STORED_AGAIN',
+        messageId: ids.messageId,
+        sender: known.sender,
+        recipient: known.recipient,
+        streamSeq: msg.seq,
+        storedAt: storedAt.toISOString(),
+        receiptRecordedAt: receiptAt.toISOString(),
+      },
+      "an envelope already receipted was stored again: the recipient's replay state may be lost",
+    );
+  };
 
   const deadLetter = async (msg: JsMsg, why: Rejection, messageId?: string): Promise<void> => {
     await writeDeadLetter(js, msg.data, {
@@ -181,9 +225,10 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
         const ids = envelopeIds(msg.data);
         messageId = ids?.messageId;
         const known = ids ? await index.recordedEnvelope(ids.dossierId, ids.messageId) : undefined;
-        if (known !== undefined) {
-          if (known === sha256Hex(msg.data)) {
+        if (ids && known !== undefined) {
+          if (known.envelopeSha256 === sha256Hex(msg.data)) {
             stats.duplicates++;
+            await checkStoredAgain(msg, ids, known);
             logger.debug({ messageId, streamSeq: msg.seq }, 'envelope already recorded');
             msg.ack();
             return;

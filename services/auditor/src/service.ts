@@ -21,6 +21,7 @@ import { deadLetterSubject } from '@passerelle/exchange/internal';
 import type { Registry } from 'prom-client';
 import { type ListedParticipant, createAuditorMetrics } from './metrics.js';
 import { ReceiptWatch } from './receipt-watch.js';
+import { ReplayWatch } from './replay-watch.js';
 import { CheckpointVerifier } from './entry-checks.js';
 import { LedgerIndex } from './ledger-index.js';
 import {
@@ -95,6 +96,11 @@ export interface AuditorConfig {
     segmentEntries?: number;
     trim?: 'purge' | 'retention';
   };
+  /**
+   * How far the NATS servers' clocks and the auditor's may disagree (default 1 000 ms): an envelope stored
+   * again more than this after its receipt was recorded is flagged (`pex_auditor_replays_total`).
+   */
+  replayClockSkewMs?: number;
   /** A receipt later than this after its envelope is overdue (metric `pex_auditor_receipts_overdue`; default 15 min). */
   receiptDeadlineMs?: number;
   /**
@@ -195,6 +201,9 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
   }
   const consumerName = config.consumerName ?? AUDITOR_CONSUMER;
   const receipts = new ReceiptWatch({ deadlineMs: config.receiptDeadlineMs ?? 15 * 60_000 });
+  const replays = new ReplayWatch(
+    config.replayClockSkewMs !== undefined ? { clockSkewMs: config.replayClockSkewMs } : {},
+  );
   const recorder: Recorder = await startRecorder({
     js,
     jsm,
@@ -203,6 +212,7 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
     logger,
     consumerName,
     receipts,
+    replays,
     ...(config.provision === false ? { provision: false } : {}),
   });
   // Archiving runs beside recording, one run at a time; a failure (the TSA, the folder) is logged and retried
@@ -261,6 +271,7 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
     writer,
     recorderStats: () => ({ ...recorder.stats }),
     receipts,
+    replays,
     ...(timestamper ? { timestamper } : {}),
     ...(config.timestamps?.trust ? { tsaTrust: config.timestamps.trust } : {}),
     ...(typeof listing.list === 'function' ? { participants: () => listing.list!() } : {}),

@@ -173,7 +173,8 @@ export function homePage(o: LedgerOverview): string {
             ? html`<dt>Recorded since start</dt>
                 <dd>
                   ${o.recorder.envelopes} envelopes, ${o.recorder.receipts} receipts, ${o.recorder.duplicates}
-                  duplicates ignored, ${o.recorder.deadLettered} refused (DEADLETTER)
+                  duplicates ignored (of which ${o.recorder.replays} envelopes stored again after their
+                  receipt), ${o.recorder.deadLettered} refused (DEADLETTER)
                 </dd>`
             : ''
         }
