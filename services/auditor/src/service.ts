@@ -327,9 +327,13 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
     archiveNow,
     async caughtUp(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
+      // Everything EXCHANGE holds now, by sequence: a consumer's pending count alone may not yet include a
+      // message the stream has just stored.
+      const target = (await jsm.streams.info(StreamNames.exchange)).state.last_seq;
       for (;;) {
         const info = await jsm.consumers.info(StreamNames.exchange, consumerName);
-        if (info.num_pending === 0 && info.num_ack_pending === 0) return;
+        if (info.num_pending === 0 && info.num_ack_pending === 0 && info.delivered.stream_seq >= target)
+          return;
         if (Date.now() > deadline) {
           throw new Error(
             `the auditor still has ${info.num_pending + info.num_ack_pending} messages to record`,

@@ -8,9 +8,9 @@ import {
   connectExchange,
   connectNats,
   createLogger,
-  idempotencyBucketName,
   listDeadLetters,
 } from '@passerelle/exchange';
+import { idempotencyBucketName } from '@passerelle/exchange/internal';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type AuditorService, createAuditorService } from '../src/index.js';
