@@ -351,95 +351,36 @@ function describeCheckCodes({ provider, world, open, seal }: Suite): void {
   test(`conformance (${provider.name}) - each check has its code`, async () => {
     const w = world();
     const meta = makeMeta();
+    // an envelope from A to B, crafted with one layer changed, is refused with `code`
+    const refused = async (change: Partial<Parameters<typeof craft>[1]>, code: EnvelopeErrorCode) =>
+      expectCode(open(await craft(provider, { meta, signer: w.a, recipient: w.b, ...change })), code);
     // unknown sender, unknown kid
-    await expectCode(
-      open(
-        await craft(provider, { meta: makeMeta({ sender: 'portal-ghost' }), signer: w.a, recipient: w.b }),
-      ),
-      'ERR_UNKNOWN_SENDER',
-    );
-    await expectCode(
-      open(await craft(provider, { meta, signer: w.a, sealer: w.c, recipient: w.b })),
-      'ERR_KEY_NOT_FOUND',
-    );
+    await refused({ meta: makeMeta({ sender: 'portal-ghost' }) }, 'ERR_UNKNOWN_SENDER');
+    await refused({ sealer: w.c }, 'ERR_KEY_NOT_FOUND');
     // encrypted to another participant's key
-    await expectCode(
-      open(await craft(provider, { meta, signer: w.a, recipient: w.c })),
-      'ERR_DECRYPTION_FAILED',
-    );
+    await refused({ recipient: w.c }, 'ERR_DECRYPTION_FAILED');
     // corrupted ciphertext, sealed as is by the sender
-    await expectCode(
-      open(
-        await craft(provider, {
-          meta,
-          signer: w.a,
-          recipient: w.b,
-          mapJwe: (jwe) => {
-            const p = jwe.split('.');
-            const ct = Buffer.from(p[3]!, 'base64url');
-            ct[0] = ct[0]! ^ 1;
-            p[3] = ct.toString('base64url');
-            return p.join('.');
-          },
-        }),
-      ),
-      'ERR_DECRYPTION_FAILED',
-    );
+    const corrupted = (jwe: string): string => {
+      const p = jwe.split('.');
+      const ct = Buffer.from(p[3]!, 'base64url');
+      ct[0] = ct[0]! ^ 1;
+      p[3] = ct.toString('base64url');
+      return p.join('.');
+    };
+    await refused({ mapJwe: corrupted }, 'ERR_DECRYPTION_FAILED');
     // inner signed by someone else than the sender; inner signature bytes broken
-    await expectCode(
-      open(await craft(provider, { meta, signer: w.c, sealer: w.a, recipient: w.b })),
-      'ERR_SIGNATURE_INVALID',
-    );
-    await expectCode(
-      open(
-        await craft(provider, {
-          meta,
-          signer: w.a,
-          recipient: w.b,
-          mapInner: (jws) => `${jws.slice(0, -4)}AAAA`,
-        }),
-      ),
-      'ERR_SIGNATURE_INVALID',
-    );
-    await expectCode(
-      open(await craft(provider, { meta, signer: w.a, recipient: w.b, mapInner: () => 'not a jws' })),
-      'ERR_SIGNATURE_INVALID',
-    );
+    await refused({ signer: w.c, sealer: w.a }, 'ERR_SIGNATURE_INVALID');
+    await refused({ mapInner: (jws) => `${jws.slice(0, -4)}AAAA` }, 'ERR_SIGNATURE_INVALID');
+    await refused({ mapInner: () => 'not a jws' }, 'ERR_SIGNATURE_INVALID');
     // inner meta differs
-    await expectCode(
-      open(
-        await craft(provider, {
-          meta,
-          signer: w.a,
-          recipient: w.b,
-          innerMeta: { ...meta, dossierId: 'D-2026-999999' },
-        }),
-      ),
-      'ERR_META_MISMATCH',
-    );
+    await refused({ innerMeta: { ...meta, dossierId: 'D-2026-999999' } }, 'ERR_META_MISMATCH');
     // signed content with a duplicate key
-    await expectCode(
-      open(
-        await craft(provider, {
-          meta,
-          signer: w.a,
-          recipient: w.b,
-          innerContent: `{"meta":${JSON.stringify(meta)},"payload":1,"payload":2}`,
-        }),
-      ),
+    await refused(
+      { innerContent: `{"meta":${JSON.stringify(meta)},"payload":1,"payload":2}` },
       'ERR_ENVELOPE_MALFORMED',
     );
     // addressed to C, encrypted to B
-    await expectCode(
-      open(
-        await craft(provider, {
-          meta: makeMeta({ recipient: 'commune-21004' }),
-          signer: w.a,
-          recipient: w.b,
-        }),
-      ),
-      'ERR_WRONG_RECIPIENT',
-    );
+    await refused({ meta: makeMeta({ recipient: 'commune-21004' }) }, 'ERR_WRONG_RECIPIENT');
     // stale and future
     const env = await seal();
     await expectCode(open(env, { now: new Date(Date.now() + 3_600_000) }), 'ERR_NOT_FRESH');
