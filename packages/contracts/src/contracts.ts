@@ -90,6 +90,142 @@ function contextIdFor(
   }
 }
 
+/** One message type as {@link Contracts.types} lists it: the contract's facts with its schema versions. */
+function typeInfo(type: string, c: MessageContract, versions: readonly number[]): MessageTypeInfo {
+  return {
+    type,
+    title: c.title,
+    article: c.article,
+    channel: c.channel ?? 'message',
+    versions: [...versions],
+    latestVersion: versions[versions.length - 1] ?? 0,
+    senders: [...c.senders],
+    recipients: c.recipients.map((r) => r.kind),
+    receiptRequired: c.receiptRequired,
+    retentionDays: c.retentionDays,
+    personalDataCategories: Object.keys(c.personalData),
+  };
+}
+
+/** The agreement's permission by participant kind, and no message to oneself: the rule `authorize` enforces. */
+function authorizeByKind(contract: MessageContract, type: string, sender: string, recipient: string): void {
+  const senderKind = participantKind(sender);
+  const recipientKind = participantKind(recipient);
+  if (!contract.senders.includes(senderKind)) {
+    throw new ContractError(
+      'ERR_CONTRACT_FORBIDDEN',
+      `A ${senderKind} may not send "${type}" (senders: ${contract.senders.join(', ')}).`,
+      { details: { type, sender, recipient, senderKind } },
+    );
+  }
+  if (!contract.recipients.some((r) => r.kind === recipientKind)) {
+    throw new ContractError(
+      'ERR_CONTRACT_FORBIDDEN',
+      `A ${recipientKind} may not receive "${type}" (recipients: ${contract.recipients.map((r) => r.kind).join(', ')}).`,
+      { details: { type, sender, recipient, recipientKind } },
+    );
+  }
+  if (sender === recipient) {
+    throw new ContractError('ERR_CONTRACT_FORBIDDEN', `A participant may not send "${type}" to itself.`, {
+      details: { type, sender, recipient },
+    });
+  }
+}
+
+/**
+ * Whether a recipient rule's `when` (outcome, procedure, scheme) holds for this dossier: a rule that routes by
+ * a field the context lacks is an error, not a silent skip.
+ */
+function ruleApplies(type: string, rule: RecipientRule, context: DossierContext): boolean {
+  const when = rule.when ?? {};
+  const matches = (field: 'procedure' | 'scheme' | 'outcome'): boolean => {
+    const allowed: readonly string[] | undefined = when[field];
+    if (!allowed) return true;
+    const value = context[field];
+    if (value === undefined) {
+      throw new ContractError(
+        'ERR_DOSSIER_CONTEXT_INVALID',
+        `"${type}" is routed by ${field}: the dossier context needs "${field}"` +
+          (field === 'outcome' ? ' (see outcomeOf).' : '.'),
+        { details: { type, field } },
+      );
+    }
+    return allowed.includes(value);
+  };
+  return matches('outcome') && matches('procedure') && matches('scheme');
+}
+
+/**
+ * The participant a rule names for this dossier, checked to be of the rule's kind; `undefined` when the
+ * context does not know it and the rule allows that (`skipIfUnknown`).
+ */
+function recipientIdOf(type: string, rule: RecipientRule, context: DossierContext): string | undefined {
+  const { id, field } = contextIdFor(rule.kind, context);
+  if (id === undefined) {
+    if (rule.skipIfUnknown) return undefined;
+    throw new ContractError(
+      'ERR_DOSSIER_CONTEXT_INVALID',
+      `"${type}" goes to a ${rule.kind} for this dossier but the context has no "${field}".`,
+      { details: { type, field, kind: rule.kind } },
+    );
+  }
+  let kind: ParticipantKind | undefined;
+  try {
+    kind = participantKind(id);
+  } catch {
+    kind = undefined;
+  }
+  if (kind !== rule.kind) {
+    throw new ContractError(
+      'ERR_DOSSIER_CONTEXT_INVALID',
+      `The dossier context field "${field}" does not name a ${rule.kind}.`,
+      { details: { type, field, kind: rule.kind } },
+    );
+  }
+  return id;
+}
+
+/** The routing of `recipientsOf`: each applicable rule's participant once, in the agreement's order. */
+function routeByDossier(type: string, contract: MessageContract, context: DossierContext): string[] {
+  if ((contract.channel ?? 'message') === 'receipt') {
+    throw new ContractError(
+      'ERR_CONTRACT_FORBIDDEN',
+      `"${type}" is not routed by dossier: it goes back to the sender of the message it acknowledges.`,
+      { details: { type } },
+    );
+  }
+  const ids: string[] = [];
+  for (const rule of contract.recipients) {
+    if (!ruleApplies(type, rule, context)) continue;
+    const id = recipientIdOf(type, rule, context);
+    if (id !== undefined && !ids.includes(id)) ids.push(id);
+  }
+  return ids;
+}
+
+/** The `ERR_SCHEMA_INVALID` of a payload ajv refused, naming the first issue and counting the rest. */
+function schemaInvalid(
+  type: string,
+  version: number,
+  all: NonNullable<ValidateFunction['errors']>,
+): ContractError {
+  // Only locations, keywords and ajv's fixed sentences: payload values (personal data) never leave here.
+  const errors: SchemaIssue[] = all.slice(0, MAX_REPORTED_ISSUES).map((e) => ({
+    path: e.instancePath,
+    keyword: e.keyword,
+    message: e.message ?? e.keyword,
+  }));
+  const first = errors[0];
+  return new ContractError(
+    'ERR_SCHEMA_INVALID',
+    `Payload of "${type}" v${version} fails its schema` +
+      (first ? `: ${first.path || '/'} ${first.message}` : '') +
+      (all.length > 1 ? ` (and ${all.length - 1} more)` : '') +
+      '.',
+    { details: { type, version, errors, total: all.length } },
+  );
+}
+
 /** Builds the {@link Contracts} object from checked parts (see `loadContracts`). */
 export function createContracts(parts: ContractsParts): Contracts {
   const { agreement, validators } = parts;
@@ -120,101 +256,17 @@ export function createContracts(parts: ContractsParts): Contracts {
 
   const contracts: Contracts = {
     types() {
-      return Object.entries(agreement.messages).map(([type, c]) => {
-        const v = versions.get(type) ?? [];
-        return {
-          type,
-          title: c.title,
-          article: c.article,
-          channel: c.channel ?? 'message',
-          versions: [...v],
-          latestVersion: v[v.length - 1] ?? 0,
-          senders: [...c.senders],
-          recipients: c.recipients.map((r) => r.kind),
-          receiptRequired: c.receiptRequired,
-          retentionDays: c.retentionDays,
-          personalDataCategories: Object.keys(c.personalData),
-        };
-      });
+      return Object.entries(agreement.messages).map(([type, c]) =>
+        typeInfo(type, c, versions.get(type) ?? []),
+      );
     },
 
     authorize(sender, type, recipient) {
-      const contract = contractOf(type);
-      const senderKind = participantKind(sender);
-      const recipientKind = participantKind(recipient);
-      if (!contract.senders.includes(senderKind)) {
-        throw new ContractError(
-          'ERR_CONTRACT_FORBIDDEN',
-          `A ${senderKind} may not send "${type}" (senders: ${contract.senders.join(', ')}).`,
-          { details: { type, sender, recipient, senderKind } },
-        );
-      }
-      if (!contract.recipients.some((r) => r.kind === recipientKind)) {
-        throw new ContractError(
-          'ERR_CONTRACT_FORBIDDEN',
-          `A ${recipientKind} may not receive "${type}" (recipients: ${contract.recipients.map((r) => r.kind).join(', ')}).`,
-          { details: { type, sender, recipient, recipientKind } },
-        );
-      }
-      if (sender === recipient) {
-        throw new ContractError('ERR_CONTRACT_FORBIDDEN', `A participant may not send "${type}" to itself.`, {
-          details: { type, sender, recipient },
-        });
-      }
+      authorizeByKind(contractOf(type), type, sender, recipient);
     },
 
     recipientsOf(type, context) {
-      const contract = contractOf(type);
-      if ((contract.channel ?? 'message') === 'receipt') {
-        throw new ContractError(
-          'ERR_CONTRACT_FORBIDDEN',
-          `"${type}" is not routed by dossier: it goes back to the sender of the message it acknowledges.`,
-          { details: { type } },
-        );
-      }
-      const ids: string[] = [];
-      for (const rule of contract.recipients) {
-        const when = rule.when ?? {};
-        const matches = (field: 'procedure' | 'scheme' | 'outcome'): boolean => {
-          const allowed: readonly string[] | undefined = when[field];
-          if (!allowed) return true;
-          const value = context[field];
-          if (value === undefined) {
-            throw new ContractError(
-              'ERR_DOSSIER_CONTEXT_INVALID',
-              `"${type}" is routed by ${field}: the dossier context needs "${field}"` +
-                (field === 'outcome' ? ' (see outcomeOf).' : '.'),
-              { details: { type, field } },
-            );
-          }
-          return allowed.includes(value);
-        };
-        if (!matches('outcome') || !matches('procedure') || !matches('scheme')) continue;
-        const { id, field } = contextIdFor(rule.kind, context);
-        if (id === undefined) {
-          if (rule.skipIfUnknown) continue;
-          throw new ContractError(
-            'ERR_DOSSIER_CONTEXT_INVALID',
-            `"${type}" goes to a ${rule.kind} for this dossier but the context has no "${field}".`,
-            { details: { type, field, kind: rule.kind } },
-          );
-        }
-        let kind: ParticipantKind | undefined;
-        try {
-          kind = participantKind(id);
-        } catch {
-          kind = undefined;
-        }
-        if (kind !== rule.kind) {
-          throw new ContractError(
-            'ERR_DOSSIER_CONTEXT_INVALID',
-            `The dossier context field "${field}" does not name a ${rule.kind}.`,
-            { details: { type, field, kind: rule.kind } },
-          );
-        }
-        if (!ids.includes(id)) ids.push(id);
-      }
-      return ids;
+      return routeByDossier(type, contractOf(type), context);
     },
 
     project(type, recipientKind, payload) {
@@ -238,22 +290,7 @@ export function createContracts(parts: ContractsParts): Contracts {
         );
       }
       if (validator(payload)) return;
-      const all = validator.errors ?? [];
-      // Only locations, keywords and ajv's fixed sentences: payload values (personal data) never leave here.
-      const errors: SchemaIssue[] = all.slice(0, MAX_REPORTED_ISSUES).map((e) => ({
-        path: e.instancePath,
-        keyword: e.keyword,
-        message: e.message ?? e.keyword,
-      }));
-      const first = errors[0];
-      throw new ContractError(
-        'ERR_SCHEMA_INVALID',
-        `Payload of "${type}" v${version} fails its schema` +
-          (first ? `: ${first.path || '/'} ${first.message}` : '') +
-          (all.length > 1 ? ` (and ${all.length - 1} more)` : '') +
-          '.',
-        { details: { type, version, errors, total: all.length } },
-      );
+      throw schemaInvalid(type, version, validator.errors ?? []);
     },
 
     retentionDays(type) {

@@ -5,6 +5,7 @@ import {
   createHash,
   createPrivateKey,
   createPublicKey,
+  type ECDH,
   type KeyObject,
   randomBytes,
   sign,
@@ -127,6 +128,124 @@ function p256Point(x: string, y: string): Buffer {
 }
 
 /**
+ * Where ES256 runs for a `signatures` setting: checked here because the option comes from settings, and
+ * `auto` resolved once against the cores this process can keep busy.
+ */
+function resolveSignatures(setting: unknown): 'thread-pool' | 'inline' {
+  if (setting !== 'auto' && setting !== 'thread-pool' && setting !== 'inline') {
+    throw new PasserelleError(
+      'ERR_CONFIG_INVALID',
+      `signatures must be 'auto', 'thread-pool' or 'inline', not ${String(setting).slice(0, 32)}.`,
+      { details: { setting: 'signatures' } },
+    );
+  }
+  return setting === 'auto' ? (usableCores() > 2 ? 'thread-pool' : 'inline') : setting;
+}
+
+/**
+ * The recipient's private key as a ready agreement, checked against its public point: RFC 7518 spells `d`
+ * in 32 bytes, and the key material this builds is wiped once the `ECDH` object holds its own copy.
+ */
+function importAgreement(jwk: PrivateJwk | PublicJwk): Agreement {
+  if (!('d' in jwk) || typeof jwk.d !== 'string') throw new Error('decryption needs the private key');
+  const raw = Buffer.from(jwk.d, 'base64url');
+  // a shorter d (an encoder that dropped leading zeros, as ECDH#getPrivateKey does for one key in 256) is
+  // the same number
+  const d = raw.length < 32 ? Buffer.concat([Buffer.alloc(32 - raw.length), raw]) : raw;
+  try {
+    if (raw.length === 0 || d.length !== 32) throw new Error('a P-256 private key is 32 bytes');
+    return agreementWith(d, p256Point(jwk.x, jwk.y));
+  } finally {
+    wipe(raw, d); // both ways copy it
+  }
+}
+
+/**
+ * Sealing one compact JWE (ECDH-ES+A256KW, A256GCM) for a checked recipient point, with `ephemeral` drawing
+ * the message's fresh key: kept apart from the provider so the key caches and the JOSE steps read alone.
+ */
+function encryptCompact(
+  ephemeral: ECDH,
+  recipient: Buffer,
+  kid: string,
+  plaintext: Uint8Array,
+  header: ProtectedHeaderExtras,
+): string {
+  const epk = ephemeral.generateKeys();
+  const z = ephemeral.computeSecret(recipient);
+  const protectedHeader = b64(
+    JSON.stringify({
+      ...header,
+      alg: 'ECDH-ES+A256KW',
+      enc: 'A256GCM',
+      kid,
+      epk: { kty: 'EC', crv: 'P-256', x: b64(epk.subarray(1, 33)), y: b64(epk.subarray(33)) },
+    }),
+  );
+  const kek = concatKdf(z, 'ECDH-ES+A256KW', Buffer.alloc(0), Buffer.alloc(0));
+  // the content key and the IV from one draw
+  const random = randomBytes(44);
+  const cek = random.subarray(0, 32);
+  const iv = random.subarray(32);
+  const wrap = createCipheriv('id-aes256-wrap', kek, AES_KW_IV);
+  const wrapped = Buffer.concat([wrap.update(cek), wrap.final()]);
+  const gcm = createCipheriv('aes-256-gcm', cek, iv);
+  // the ciphers hold their own copies: these are not left for the collector to find
+  wipe(z, kek, cek);
+  gcm.setAAD(Buffer.from(protectedHeader));
+  const ciphertext = Buffer.concat([gcm.update(plaintext), gcm.final()]);
+  return [protectedHeader, b64(wrapped), b64(iv), b64(ciphertext), b64(gcm.getAuthTag())].join('.');
+}
+
+/**
+ * Opening one compact JWE with the recipient's agreement, asked for only once the header passed (so a
+ * malformed message is refused before the key is touched); every step refuses what it does not expect.
+ */
+function decryptCompact(jwe: string, agreementFor: () => Agreement): Uint8Array {
+  const parts = jwe.split('.');
+  if (parts.length !== 5) throw new Error('not a compact JWE');
+  const [h, k, i, c, t] = parts as [string, string, string, string, string];
+  const header = parseHeader(h);
+  if (header['alg'] !== 'ECDH-ES+A256KW' || header['enc'] !== 'A256GCM')
+    throw new Error('alg/enc not allowed');
+  if ('zip' in header) throw new Error('zip is not supported');
+  const epk = header['epk'] as { kty?: unknown; crv?: unknown; x?: unknown; y?: unknown } | undefined;
+  if (
+    !epk ||
+    epk.kty !== 'EC' ||
+    epk.crv !== 'P-256' ||
+    typeof epk.x !== 'string' ||
+    typeof epk.y !== 'string'
+  ) {
+    throw new Error('epk must be a P-256 public key');
+  }
+  const party = (name: 'apu' | 'apv'): Buffer =>
+    typeof header[name] === 'string' ? decodeBase64Url(header[name], name) : Buffer.alloc(0);
+  // a point that is not on the curve is refused here (invalid-curve attacks)
+  const z = agreementFor()(p256Point(epk.x, epk.y));
+  const kek = concatKdf(z, 'ECDH-ES+A256KW', party('apu'), party('apv'));
+  wipe(z);
+  const unwrap = createDecipheriv('id-aes256-wrap', kek, AES_KW_IV);
+  wipe(kek);
+  const cek = Buffer.concat([unwrap.update(decodeBase64Url(k, 'encrypted key')), unwrap.final()]);
+  if (cek.length !== 32) {
+    wipe(cek);
+    throw new Error('the content key must be 256 bits');
+  }
+  const iv = decodeBase64Url(i, 'IV');
+  const tag = decodeBase64Url(t, 'tag');
+  if (iv.length !== 12 || tag.length !== 16) {
+    wipe(cek);
+    throw new Error('bad IV or tag length');
+  }
+  const gcm = createDecipheriv('aes-256-gcm', cek, iv, { authTagLength: 16 });
+  wipe(cek);
+  gcm.setAAD(Buffer.from(h));
+  gcm.setAuthTag(tag);
+  return new Uint8Array(Buffer.concat([gcm.update(decodeBase64Url(c, 'ciphertext')), gcm.final()]));
+}
+
+/**
  * A provider on the public API of Node's own `crypto` (OpenSSL), with no JOSE library: exactly ES256
  * compact JWS and ECDH-ES+A256KW / A256GCM compact JWE on P-256 (RFC 7515, 7516, 7518), nothing else.
  * Each key is imported once (a `KeyObject` for ES256, an `ECDH` object for a recipient's private key, a
@@ -143,15 +262,7 @@ function p256Point(x: string, y: string): Buffer {
  * ```
  */
 export function createNodeCryptoProvider(options: NodeCryptoProviderOptions = {}): CryptoProvider {
-  const setting = options.signatures ?? 'auto';
-  if (setting !== 'auto' && setting !== 'thread-pool' && setting !== 'inline') {
-    throw new PasserelleError(
-      'ERR_CONFIG_INVALID',
-      `signatures must be 'auto', 'thread-pool' or 'inline', not ${String(setting).slice(0, 32)}.`,
-      { details: { setting: 'signatures' } },
-    );
-  }
-  const signatures = setting === 'auto' ? (usableCores() > 2 ? 'thread-pool' : 'inline') : setting;
+  const signatures = resolveSignatures(options.signatures ?? 'auto');
   const signWith = signatures === 'inline' ? signInline : signOnPool;
   const verifyWith = signatures === 'inline' ? verifyInline : verifyOnPool;
   // every cache below imports synchronously: a key already seen costs a map lookup, no promise
@@ -171,19 +282,7 @@ export function createNodeCryptoProvider(options: NodeCryptoProviderOptions = {}
     return point;
   });
   // the recipient's private key, checked against its public point once, ready for agreements
-  const agreement = createKeyCache((jwk): Agreement => {
-    if (!('d' in jwk) || typeof jwk.d !== 'string') throw new Error('decryption needs the private key');
-    const raw = Buffer.from(jwk.d, 'base64url');
-    // RFC 7518 spells d in 32 bytes; a shorter d (an encoder that dropped leading zeros, as
-    // ECDH#getPrivateKey does for one key in 256) is the same number
-    const d = raw.length < 32 ? Buffer.concat([Buffer.alloc(32 - raw.length), raw]) : raw;
-    try {
-      if (raw.length === 0 || d.length !== 32) throw new Error('a P-256 private key is 32 bytes');
-      return agreementWith(d, p256Point(jwk.x, jwk.y));
-    } finally {
-      wipe(raw, d); // both ways copy it
-    }
-  });
+  const agreement = createKeyCache(importAgreement);
   // One object for every message's ephemeral key: generateKeys draws a fresh key into the same OpenSSL key,
   // so only the last one stays in memory (a fresh object per message would leave each key until the
   // collector frees it), and the object is not built again each time.
@@ -208,76 +307,8 @@ export function createNodeCryptoProvider(options: NodeCryptoProviderOptions = {}
       return new Uint8Array(payload);
     },
     encrypt: (plaintext: Uint8Array, jwk: PublicJwk, header: ProtectedHeaderExtras = {}) =>
-      settle(() => {
-        const epk = ephemeral.generateKeys();
-        const z = ephemeral.computeSecret(recipientPoint(jwk));
-        const protectedHeader = b64(
-          JSON.stringify({
-            ...header,
-            alg: 'ECDH-ES+A256KW',
-            enc: 'A256GCM',
-            kid: jwk.kid,
-            epk: { kty: 'EC', crv: 'P-256', x: b64(epk.subarray(1, 33)), y: b64(epk.subarray(33)) },
-          }),
-        );
-        const kek = concatKdf(z, 'ECDH-ES+A256KW', Buffer.alloc(0), Buffer.alloc(0));
-        // the content key and the IV from one draw
-        const random = randomBytes(44);
-        const cek = random.subarray(0, 32);
-        const iv = random.subarray(32);
-        const wrap = createCipheriv('id-aes256-wrap', kek, AES_KW_IV);
-        const wrapped = Buffer.concat([wrap.update(cek), wrap.final()]);
-        const gcm = createCipheriv('aes-256-gcm', cek, iv);
-        // the ciphers hold their own copies: these are not left for the collector to find
-        wipe(z, kek, cek);
-        gcm.setAAD(Buffer.from(protectedHeader));
-        const ciphertext = Buffer.concat([gcm.update(plaintext), gcm.final()]);
-        return [protectedHeader, b64(wrapped), b64(iv), b64(ciphertext), b64(gcm.getAuthTag())].join('.');
-      }),
-    decrypt: (jwe: string, jwk: PrivateJwk) =>
-      settle(() => {
-        const parts = jwe.split('.');
-        if (parts.length !== 5) throw new Error('not a compact JWE');
-        const [h, k, i, c, t] = parts as [string, string, string, string, string];
-        const header = parseHeader(h);
-        if (header['alg'] !== 'ECDH-ES+A256KW' || header['enc'] !== 'A256GCM')
-          throw new Error('alg/enc not allowed');
-        if ('zip' in header) throw new Error('zip is not supported');
-        const epk = header['epk'] as { kty?: unknown; crv?: unknown; x?: unknown; y?: unknown } | undefined;
-        if (
-          !epk ||
-          epk.kty !== 'EC' ||
-          epk.crv !== 'P-256' ||
-          typeof epk.x !== 'string' ||
-          typeof epk.y !== 'string'
-        ) {
-          throw new Error('epk must be a P-256 public key');
-        }
-        const party = (name: 'apu' | 'apv'): Buffer =>
-          typeof header[name] === 'string' ? decodeBase64Url(header[name], name) : Buffer.alloc(0);
-        // a point that is not on the curve is refused here (invalid-curve attacks)
-        const z = agreement(jwk)(p256Point(epk.x, epk.y));
-        const kek = concatKdf(z, 'ECDH-ES+A256KW', party('apu'), party('apv'));
-        wipe(z);
-        const unwrap = createDecipheriv('id-aes256-wrap', kek, AES_KW_IV);
-        wipe(kek);
-        const cek = Buffer.concat([unwrap.update(decodeBase64Url(k, 'encrypted key')), unwrap.final()]);
-        if (cek.length !== 32) {
-          wipe(cek);
-          throw new Error('the content key must be 256 bits');
-        }
-        const iv = decodeBase64Url(i, 'IV');
-        const tag = decodeBase64Url(t, 'tag');
-        if (iv.length !== 12 || tag.length !== 16) {
-          wipe(cek);
-          throw new Error('bad IV or tag length');
-        }
-        const gcm = createDecipheriv('aes-256-gcm', cek, iv, { authTagLength: 16 });
-        wipe(cek);
-        gcm.setAAD(Buffer.from(h));
-        gcm.setAuthTag(tag);
-        return new Uint8Array(Buffer.concat([gcm.update(decodeBase64Url(c, 'ciphertext')), gcm.final()]));
-      }),
+      settle(() => encryptCompact(ephemeral, recipientPoint(jwk), jwk.kid, plaintext, header)),
+    decrypt: (jwe: string, jwk: PrivateJwk) => settle(() => decryptCompact(jwe, () => agreement(jwk))),
   };
 }
 

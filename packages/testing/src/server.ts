@@ -109,29 +109,8 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
 
-  const writeConfig = async (): Promise<void> => {
-    const lines = [
-      `server_name: ${JSON.stringify(serverName)}`,
-      `listen: "127.0.0.1:${port}"`,
-      `ports_file_dir: ${JSON.stringify(workDir)}`,
-      // monitoring on loopback, on a port of the server's choosing: how a cluster is asked whether it is ready
-      `http: "127.0.0.1:-1"`,
-    ];
-    if (options.jetstream !== false) {
-      lines.push(`jetstream { store_dir: ${JSON.stringify(storeDir)} }`);
-    }
-    if (options.cluster) {
-      const routes = options.cluster.routes.map((p) => `"nats-route://127.0.0.1:${p}"`).join(', ');
-      lines.push(
-        `cluster { name: ${JSON.stringify(options.cluster.name)}, listen: "127.0.0.1:${options.cluster.port}", routes: [${routes}] }`,
-      );
-    }
-    if (options.extraConfig) lines.push(options.extraConfig);
-    await writeFile(configFile, lines.join('\n') + '\n');
-  };
-
   const launch = async (): Promise<void> => {
-    await writeConfig();
+    await writeFile(configFile, configText(options, { serverName, port, workDir, storeDir }));
     for (const f of await readdir(workDir))
       if (f.endsWith('.ports')) await rm(join(workDir, f), { force: true });
     const proc = spawn(binary, ['-c', configFile], {
@@ -157,41 +136,12 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
         resolve();
       });
     });
-    const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
-    const portsFile = join(workDir, `${binaryBase(binary)}_${proc.pid}.ports`);
-    for (;;) {
-      if (proc.exitCode !== null || proc.signalCode !== null) {
-        // Its last lines (the reason) may still be in the pipes when the exit is seen.
-        await Promise.race([drained, sleep(1_000)]);
-        throw new HarnessError(
-          /bind: address already in use/.test(launchLog)
-            ? 'ERR_NATS_SERVER_PORT_IN_USE'
-            : 'ERR_NATS_SERVER_START_FAILED',
-          `nats-server exited during start-up (code ${proc.exitCode ?? proc.signalCode}). Its log:\n${logText}`,
-        );
-      }
-      const ports = await readPorts(portsFile);
-      const listening = ports?.nats?.[0];
-      const monitoring = ports?.monitoring?.[0];
-      // A node of a cluster binds its route port after "Server is ready": wait for that too, or a node whose
-      // route port was taken would be reported as started just before it exits.
-      const ready =
-        (options.jetstream === false || /Server is ready/.test(launchLog)) &&
-        (!options.cluster || /Listening for route connections/.test(launchLog));
-      if (listening && monitoring && ready) {
-        port = Number(new URL(listening).port);
-        monitorUrl = monitoring.replace(/\/$/, '');
-        return;
-      }
-      if (Date.now() > deadline) {
-        proc.kill('SIGKILL');
-        throw new HarnessError(
-          'ERR_NATS_SERVER_START_FAILED',
-          `nats-server did not become ready within ${options.startTimeoutMs ?? 20_000} ms. Its log:\n${logText}`,
-        );
-      }
-      await sleep(25);
-    }
+    ({ port, monitorUrl } = await untilReady(proc, options, {
+      portsFile: join(workDir, `${binaryBase(binary)}_${proc.pid}.ports`),
+      drained,
+      launchLog: () => launchLog,
+      log: () => logText,
+    }));
   };
 
   try {
@@ -249,6 +199,94 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     },
   };
   return server;
+}
+
+/** Where one server lives: what its configuration names besides the caller's options. */
+interface ServerPlace {
+  serverName: string;
+  /** `-1` on the first start; the port it took on a restart, so clients reconnect to the same address. */
+  port: number;
+  workDir: string;
+  storeDir: string;
+}
+
+/**
+ * The nats-server configuration file: loopback only, ports written to a ports file so the harness learns
+ * them, then JetStream, the cluster and the caller's extra configuration.
+ */
+function configText(options: NatsServerOptions, place: ServerPlace): string {
+  const lines = [
+    `server_name: ${JSON.stringify(place.serverName)}`,
+    `listen: "127.0.0.1:${place.port}"`,
+    `ports_file_dir: ${JSON.stringify(place.workDir)}`,
+    // monitoring on loopback, on a port of the server's choosing: how a cluster is asked whether it is ready
+    `http: "127.0.0.1:-1"`,
+  ];
+  if (options.jetstream !== false) {
+    lines.push(`jetstream { store_dir: ${JSON.stringify(place.storeDir)} }`);
+  }
+  if (options.cluster) {
+    const routes = options.cluster.routes.map((p) => `"nats-route://127.0.0.1:${p}"`).join(', ');
+    lines.push(
+      `cluster { name: ${JSON.stringify(options.cluster.name)}, listen: "127.0.0.1:${options.cluster.port}", routes: [${routes}] }`,
+    );
+  }
+  if (options.extraConfig) lines.push(options.extraConfig);
+  return lines.join('\n') + '\n';
+}
+
+/** What {@link untilReady} watches of one launch. */
+interface LaunchWatch {
+  portsFile: string;
+  /** Settles once the process's pipes are closed: its last lines are in the log. */
+  drained: Promise<void>;
+  /** What this launch printed (not an earlier life's lines). */
+  launchLog: () => string;
+  /** The server's whole log, for the error's message. */
+  log: () => string;
+}
+
+/**
+ * Waits until a launched server listens, has its monitoring port and says it is ready (and, in a cluster,
+ * listens for routes), or fails with the reason: an exit during start-up, a taken port, the deadline.
+ */
+async function untilReady(
+  proc: ChildProcess,
+  options: NatsServerOptions,
+  watch: LaunchWatch,
+): Promise<{ port: number; monitorUrl: string }> {
+  const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
+  for (;;) {
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      // Its last lines (the reason) may still be in the pipes when the exit is seen.
+      await Promise.race([watch.drained, sleep(1_000)]);
+      throw new HarnessError(
+        /bind: address already in use/.test(watch.launchLog())
+          ? 'ERR_NATS_SERVER_PORT_IN_USE'
+          : 'ERR_NATS_SERVER_START_FAILED',
+        `nats-server exited during start-up (code ${proc.exitCode ?? proc.signalCode}). Its log:\n${watch.log()}`,
+      );
+    }
+    const ports = await readPorts(watch.portsFile);
+    const listening = ports?.nats?.[0];
+    const monitoring = ports?.monitoring?.[0];
+    // A node of a cluster binds its route port after "Server is ready": wait for that too, or a node whose
+    // route port was taken would be reported as started just before it exits.
+    const ready =
+      (options.jetstream === false || /Server is ready/.test(watch.launchLog())) &&
+      (!options.cluster || /Listening for route connections/.test(watch.launchLog()));
+    if (listening && monitoring && ready) {
+      return { port: Number(new URL(listening).port), monitorUrl: monitoring.replace(/\/$/, '') };
+    }
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new HarnessError(
+        'ERR_NATS_SERVER_START_FAILED',
+        `nats-server did not become ready within ${options.startTimeoutMs ?? 20_000} ms. Its log:\n${watch.log()}`,
+      );
+    }
+    await sleep(25);
+  }
 }
 
 function binaryBase(binary: string): string {

@@ -274,23 +274,28 @@ function printTrace(steps: TraceStep[]): void {
   }
 }
 
-/** Registers `passerelle audit verify|trace|export|prove|check-proof`. */
-export function registerAudit(program: Command): void {
-  const audit = program
-    .command('audit')
-    .description('verify the tamper-evident audit ledger, trace dossiers, export and prove');
-  const common = (c: Command): Command =>
-    c
-      .addOption(serverOption())
-      .addOption(credentialsOption())
-      .option(
-        '--file <export>',
-        'read a ledger export instead of the LEDGER stream (no server needed with --directory)',
-      )
-      .option('--anchor <file>', 'trust anchor public key (JWK)')
-      .option('--directory <file>', 'offline directory export (checked against --anchor)');
+/**
+ * The options of every audit command that reads a ledger: where the server is, or the export to read, and the
+ * keys to check it with.
+ */
+function withCommonOptions(c: Command): Command {
+  return c
+    .addOption(serverOption())
+    .addOption(credentialsOption())
+    .option(
+      '--file <export>',
+      'read a ledger export instead of the LEDGER stream (no server needed with --directory)',
+    )
+    .option('--anchor <file>', 'trust anchor public key (JWK)')
+    .option('--directory <file>', 'offline directory export (checked against --anchor)');
+}
 
-  common(audit.command('verify'))
+/**
+ * `audit verify`: the ledger, or an archive then the live stream after it, checked; a non-zero exit names the
+ * first bad entry.
+ */
+function registerVerify(audit: Command): void {
+  withCommonOptions(audit.command('verify'))
     .description(
       'recompute the hash chain, every seal, receipt and checkpoint; exit non-zero naming the first bad entry',
     )
@@ -345,8 +350,11 @@ export function registerAudit(program: Command): void {
       }
       assertLedgerOk(report);
     });
+}
 
-  common(audit.command('restore'))
+/** `audit restore`: a fresh server's LEDGER recreated from a verified archive. */
+function registerRestore(audit: Command): void {
+  withCommonOptions(audit.command('restore'))
     .description(
       'restore the ledger into a fresh server from its archive: verify it, then create LEDGER to continue after it',
     )
@@ -380,8 +388,11 @@ export function registerAudit(program: Command): void {
         await nc.close();
       }
     });
+}
 
-  common(audit.command('trace <dossierId>'))
+/** `audit trace`: one dossier's timeline, for people or as JSON. */
+function registerTrace(audit: Command): void {
+  withCommonOptions(audit.command('trace <dossierId>'))
     .description("the dossier's timeline: who sent what to whom, when, and the receipts")
     .option('--json', 'print JSON')
     .action(async (dossierId: string, opts: AuditOptions) => {
@@ -389,7 +400,10 @@ export function registerAudit(program: Command): void {
       if (opts.json) console.log(JSON.stringify(steps, null, 2));
       else printTrace(steps);
     });
+}
 
+/** `audit export`: the ledger up to a signed checkpoint, as a file others verify offline. */
+function registerExport(audit: Command): void {
   audit
     .command('export')
     .description(
@@ -418,8 +432,11 @@ export function registerAudit(program: Command): void {
         await nc.close();
       }
     });
+}
 
-  common(audit.command('prove <messageId>'))
+/** `audit prove`: the inclusion proof of one message, written to a file. */
+function registerProve(audit: Command): void {
+  withCommonOptions(audit.command('prove <messageId>'))
     .description(
       'write an inclusion proof of one message: entry, Merkle path, signed checkpoint, public keys',
     )
@@ -438,7 +455,10 @@ export function registerAudit(program: Command): void {
         `proof of ${messageId} (entry #${proof.entry.seq}, checkpoint #${proof.checkpoint.seq}) written to ${opts.out}`,
       );
     });
+}
 
+/** `audit check-proof`: a proof checked offline, with no server. */
+function registerCheckProof(audit: Command): void {
   audit
     .command('check-proof <file>')
     .description(
@@ -460,4 +480,17 @@ export function registerAudit(program: Command): void {
         `ok  message ${result.messageId} is entry #${result.seq} under checkpoint #${result.checkpointSeq} (root ${result.root}); sender key from the ${result.senderKeyFrom}`,
       );
     });
+}
+
+/** Registers `passerelle audit verify|restore|trace|export|prove|check-proof`. */
+export function registerAudit(program: Command): void {
+  const audit = program
+    .command('audit')
+    .description('verify the tamper-evident audit ledger, trace dossiers, export and prove');
+  registerVerify(audit);
+  registerRestore(audit);
+  registerTrace(audit);
+  registerExport(audit);
+  registerProve(audit);
+  registerCheckProof(audit);
 }
