@@ -156,210 +156,251 @@ export async function verifyLedger(
   source: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
   options: VerifyOptions,
 ): Promise<VerifyReport> {
-  const startSeq = options.startSeq ?? 1;
-  const pool = new SignaturePool(options.threads);
-  // One key per signer and kid, reused while the signing time lies in its validity window: the cache grows
-  // with the keys of the directory, not with the entries.
-  const keyCache = new Map<string, PublicJwk>();
-  const pendingCheckpoints = new Map<number, PendingCheckpoint>();
-  const report: VerifyReport = {
-    ok: true,
-    firstSeq: 0,
-    lastSeq: 0,
-    entries: 0,
-    envelopes: 0,
-    receipts: 0,
-    checkpoints: 0,
-    uncheckpointed: 0,
-    headHash: startSeq === 1 ? GENESIS_HASH : '',
-    timestamps: { tokens: 0, checkpointsTimestamped: 0, checkpointsPending: 0 },
-  };
+  const run = new LedgerVerification(options);
   let failure: LedgerFailure | undefined;
-  let expected = startSeq;
-  let prevHash: string | undefined = startSeq === 1 ? GENESIS_HASH : undefined;
-  let batch: string[] = [];
-  let batchFirst = startSeq;
-  let partialBatch = startSeq !== 1;
-  const every = options.progressEvery ?? 1000;
-
-  const within = (jwk: PublicJwk, t: number): boolean =>
-    (jwk.notBefore === undefined || t >= Date.parse(jwk.notBefore)) &&
-    (jwk.notAfter === undefined || t <= Date.parse(jwk.notAfter));
-  const resolveKey = async (signer: string, at: Date, kid: string): Promise<PublicJwk> => {
-    if (signer === AUDITOR_ID && options.auditorKey) return options.auditorKey;
-    const id = `${signer}|${kid}`;
-    const cached = keyCache.get(id);
-    if (cached && within(cached, at.getTime())) return cached;
-    const jwk = await options.resolver.resolve(signer, 'sig', at, kid);
-    keyCache.set(id, jwk);
-    return jwk;
-  };
-  let firstUnsigned: number | undefined;
-
   try {
     for await (const raw of source) {
-      const fail = (code: LedgerErrorCode, reason: string, seq = expected): void => {
-        failure = { seq, code, reason };
-      };
-      const text = typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
-      let entry: LedgerEntry;
-      try {
-        entry = parseEntry(text, expected);
-      } catch (err) {
-        fail('ERR_LEDGER_ENTRY_MALFORMED', err instanceof Error ? err.message : 'not an entry');
-        break;
-      }
-      if (entry.seq !== expected) {
-        fail(
-          'ERR_LEDGER_GAP',
-          entry.seq > expected
-            ? `entry ${expected} is missing (found ${entry.seq} in its place)`
-            : `entry ${entry.seq} appears where ${expected} belongs (moved or duplicated)`,
-        );
-        break;
-      }
-      if (report.entries === 0) report.firstSeq = entry.seq;
-      if (storedEntryHash(text, entry) !== entry.hash) {
-        fail('ERR_LEDGER_HASH_MISMATCH', 'the entry does not hash to its recorded hash (altered)');
-        break;
-      }
-      if (prevHash !== undefined && entry.prevHash !== prevHash) {
-        fail('ERR_LEDGER_CHAIN_BROKEN', `prevHash is not the hash of entry ${expected - 1}`);
-        break;
-      }
-      if (entry.kind === 'timestamp') {
-        const checked = await checkTimestamp(entry, pendingCheckpoints, startSeq, options);
-        if ('reason' in checked) {
-          fail('ERR_LEDGER_TIMESTAMP_INVALID', checked.reason);
-          break;
-        }
-        const t = report.timestamps;
-        t.tokens++;
-        for (const seq of checked.covered) pendingCheckpoints.delete(seq);
-        t.checkpointsTimestamped += checked.covered.length;
-        const lastCovered = entry.meta.checkpoints[entry.meta.checkpoints.length - 1]?.seq ?? 0;
-        t.last = {
-          checkpointSeq: lastCovered,
-          genTime: checked.attested.genTime.toISOString(),
-          tsa: checked.attested.tsa,
-          chain: checked.attested.chain,
-        };
-        batch.push(entry.hash);
-        if (firstUnsigned === undefined) firstUnsigned = entry.seq;
-        prevHash = entry.hash;
-        report.headHash = entry.hash;
-        report.lastSeq = entry.seq;
-        report.entries++;
-        expected++;
-        if (options.onProgress && report.entries % every === 0) options.onProgress(report.entries);
-        continue;
-      }
-      const spec = signatureSpec(entry);
-      if (!('signer' in spec)) {
-        fail(spec.code, spec.reason);
-        break;
-      }
-      let key: PublicJwk;
-      try {
-        key = await resolveKey(spec.signer, spec.at, spec.kid);
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        fail(
-          spec.code,
-          `no key ${spec.kid} of ${spec.signer} valid at ${spec.at.toISOString()}${code ? ` (${code})` : ''}`,
-        );
-        break;
-      }
-      await pool.add(
-        entry.seq * 2 ** KIND_BITS + KINDS.indexOf(entry.kind),
-        key,
-        spec.signingInput,
-        spec.signature,
-      );
-      if (entry.kind === 'checkpoint') {
-        const c = entry.meta;
-        const problem =
-          c.lastSeq !== entry.seq - 1
-            ? `covers up to ${c.lastSeq}, not ${entry.seq - 1}`
-            : c.headHash !== entry.prevHash
-              ? 'headHash is not the hash of the entry before it'
-              : !partialBatch && (c.firstSeq !== batchFirst || c.size !== batch.length)
-                ? `covers ${c.firstSeq}..${c.lastSeq} (${c.size}), expected ${batchFirst}..${entry.seq - 1}`
-                : !partialBatch && c.root !== merkleRoot(batch)
-                  ? 'the Merkle root does not match the entries it covers'
-                  : undefined;
-        if (problem) {
-          fail('ERR_LEDGER_CHECKPOINT_INVALID', problem);
-          break;
-        }
-        report.checkpoints++;
-        pendingCheckpoints.set(entry.seq, {
-          sealSha256: sha256Hex(entry.seal),
-          issuedAt: Date.parse(c.issuedAt),
-        });
-        batch = [];
-        batchFirst = entry.seq + 1;
-        partialBatch = false;
-        firstUnsigned = undefined;
-      } else {
-        batch.push(entry.hash);
-        if (firstUnsigned === undefined) firstUnsigned = entry.seq;
-        if (entry.kind === 'envelope') report.envelopes++;
-        else report.receipts++;
-      }
-      prevHash = entry.hash;
-      report.headHash = entry.hash;
-      report.lastSeq = entry.seq;
-      report.entries++;
-      expected++;
-      if (options.onProgress && report.entries % every === 0) options.onProgress(report.entries);
+      failure = await run.read(raw);
+      if (failure) break;
     }
-    const failedSignatures = await pool.drain();
-    const firstBad = failedSignatures[0];
-    const firstBadSignature = firstBad === undefined ? undefined : Math.floor(firstBad / 2 ** KIND_BITS);
-    if (
-      firstBad !== undefined &&
-      firstBadSignature !== undefined &&
-      (!failure || firstBadSignature < failure.seq)
-    ) {
-      const kind = KINDS[firstBad % 2 ** KIND_BITS] ?? 'envelope';
-      failure = {
-        seq: firstBadSignature,
-        code: KIND_CODE[kind],
-        reason:
-          kind === 'envelope'
-            ? "the seal's signature does not verify with the sender's key"
-            : kind === 'receipt'
-              ? "the receipt's signature does not verify with the receiver's key"
-              : "the checkpoint's signature does not verify with the auditor's key",
-      };
-    }
+    const bad = await run.firstBadSignature();
+    if (bad && (!failure || bad.seq < failure.seq)) failure = bad;
   } finally {
-    await pool.close();
+    await run.close();
   }
-  report.uncheckpointed = batch.length;
-  if (firstUnsigned !== undefined) report.firstUncheckpointed = firstUnsigned;
-  report.timestamps.checkpointsPending = pendingCheckpoints.size;
-  if (!failure && options.expectedLastSeq !== undefined && report.lastSeq !== options.expectedLastSeq) {
-    failure = {
-      seq: report.lastSeq + 1,
-      code: 'ERR_LEDGER_GAP',
-      reason: `the entries end at ${report.lastSeq}, not at ${options.expectedLastSeq} as the export says`,
-    };
-  }
-  if (!failure && options.requireSignedTail && firstUnsigned !== undefined) {
-    failure = {
-      seq: firstUnsigned,
-      code: 'ERR_LEDGER_UNSIGNED_TAIL',
-      reason: `entries ${firstUnsigned}..${report.lastSeq} come after the last checkpoint: no signature covers them`,
-    };
-  }
-  if (failure) {
-    report.ok = false;
-    report.failure = failure;
-  }
-  return report;
+  return run.finish(failure);
 }
+
+/**
+ * One pass over a ledger: the state carried from entry to entry (expected seq, previous hash, the batch the
+ * next checkpoint must cover, checkpoints waiting for a timestamp) and the report it builds. Signatures are
+ * handed to the worker pool as entries are read, and their failures collected at the end.
+ */
+class LedgerVerification {
+  readonly #options: VerifyOptions;
+  readonly #startSeq: number;
+  readonly #every: number;
+  readonly #pool: SignaturePool;
+  // One key per signer and kid, reused while the signing time lies in its validity window: the cache grows
+  // with the keys of the directory, not with the entries.
+  readonly #keyCache = new Map<string, PublicJwk>();
+  readonly #pendingCheckpoints = new Map<number, PendingCheckpoint>();
+  readonly #report: VerifyReport;
+  #expected: number;
+  #prevHash: string | undefined;
+  #batch: string[] = [];
+  #batchFirst: number;
+  #partialBatch: boolean;
+  #firstUnsigned: number | undefined;
+
+  constructor(options: VerifyOptions) {
+    const startSeq = options.startSeq ?? 1;
+    this.#options = options;
+    this.#startSeq = startSeq;
+    this.#every = options.progressEvery ?? 1000;
+    this.#pool = new SignaturePool(options.threads);
+    this.#report = {
+      ok: true,
+      firstSeq: 0,
+      lastSeq: 0,
+      entries: 0,
+      envelopes: 0,
+      receipts: 0,
+      checkpoints: 0,
+      uncheckpointed: 0,
+      headHash: startSeq === 1 ? GENESIS_HASH : '',
+      timestamps: { tokens: 0, checkpointsTimestamped: 0, checkpointsPending: 0 },
+    };
+    this.#expected = startSeq;
+    this.#prevHash = startSeq === 1 ? GENESIS_HASH : undefined;
+    this.#batchFirst = startSeq;
+    this.#partialBatch = startSeq !== 1;
+  }
+
+  /** Checks the next line; returns the failure that stops reading, if any. */
+  async read(raw: string | Uint8Array): Promise<LedgerFailure | undefined> {
+    const fail = (code: LedgerErrorCode, reason: string): LedgerFailure => ({
+      seq: this.#expected,
+      code,
+      reason,
+    });
+    const text = typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
+    let entry: LedgerEntry;
+    try {
+      entry = parseEntry(text, this.#expected);
+    } catch (err) {
+      return fail('ERR_LEDGER_ENTRY_MALFORMED', err instanceof Error ? err.message : 'not an entry');
+    }
+    if (entry.seq !== this.#expected) {
+      return fail(
+        'ERR_LEDGER_GAP',
+        entry.seq > this.#expected
+          ? `entry ${this.#expected} is missing (found ${entry.seq} in its place)`
+          : `entry ${entry.seq} appears where ${this.#expected} belongs (moved or duplicated)`,
+      );
+    }
+    if (this.#report.entries === 0) this.#report.firstSeq = entry.seq;
+    if (storedEntryHash(text, entry) !== entry.hash) {
+      return fail('ERR_LEDGER_HASH_MISMATCH', 'the entry does not hash to its recorded hash (altered)');
+    }
+    if (this.#prevHash !== undefined && entry.prevHash !== this.#prevHash) {
+      return fail('ERR_LEDGER_CHAIN_BROKEN', `prevHash is not the hash of entry ${this.#expected - 1}`);
+    }
+    const problem = entry.kind === 'timestamp' ? await this.#timestamp(entry) : await this.#signed(entry);
+    if (problem) return fail(problem.code, problem.reason);
+    this.#prevHash = entry.hash;
+    this.#report.headHash = entry.hash;
+    this.#report.lastSeq = entry.seq;
+    this.#report.entries++;
+    this.#expected++;
+    if (this.#options.onProgress && this.#report.entries % this.#every === 0)
+      this.#options.onProgress(this.#report.entries);
+    return undefined;
+  }
+
+  // A timestamp entry is chained like any other and counts in the next checkpoint's batch; its token is
+  // checked here, since it carries no JWS for the pool.
+  async #timestamp(entry: TimestampLedgerEntry): Promise<EntryProblem | undefined> {
+    const checked = await checkTimestamp(entry, this.#pendingCheckpoints, this.#startSeq, this.#options);
+    if ('reason' in checked) return { code: 'ERR_LEDGER_TIMESTAMP_INVALID', reason: checked.reason };
+    const t = this.#report.timestamps;
+    t.tokens++;
+    for (const seq of checked.covered) this.#pendingCheckpoints.delete(seq);
+    t.checkpointsTimestamped += checked.covered.length;
+    const lastCovered = entry.meta.checkpoints[entry.meta.checkpoints.length - 1]?.seq ?? 0;
+    t.last = {
+      checkpointSeq: lastCovered,
+      genTime: checked.attested.genTime.toISOString(),
+      tsa: checked.attested.tsa,
+      chain: checked.attested.chain,
+    };
+    this.#batch.push(entry.hash);
+    if (this.#firstUnsigned === undefined) this.#firstUnsigned = entry.seq;
+    return undefined;
+  }
+
+  // Envelopes, receipts and checkpoints: the signer's key valid at the signing time goes to the pool with
+  // the signature; a checkpoint also closes the batch it must cover.
+  async #signed(entry: Exclude<LedgerEntry, TimestampLedgerEntry>): Promise<EntryProblem | undefined> {
+    const spec = signatureSpec(entry);
+    if (!('signer' in spec)) return { code: spec.code, reason: spec.reason };
+    let key: PublicJwk;
+    try {
+      key = await this.#resolveKey(spec.signer, spec.at, spec.kid);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      return {
+        code: spec.code,
+        reason: `no key ${spec.kid} of ${spec.signer} valid at ${spec.at.toISOString()}${code ? ` (${code})` : ''}`,
+      };
+    }
+    await this.#pool.add(
+      entry.seq * 2 ** KIND_BITS + KINDS.indexOf(entry.kind),
+      key,
+      spec.signingInput,
+      spec.signature,
+    );
+    if (entry.kind === 'checkpoint') {
+      const c = entry.meta;
+      const problem =
+        c.lastSeq !== entry.seq - 1
+          ? `covers up to ${c.lastSeq}, not ${entry.seq - 1}`
+          : c.headHash !== entry.prevHash
+            ? 'headHash is not the hash of the entry before it'
+            : !this.#partialBatch && (c.firstSeq !== this.#batchFirst || c.size !== this.#batch.length)
+              ? `covers ${c.firstSeq}..${c.lastSeq} (${c.size}), expected ${this.#batchFirst}..${entry.seq - 1}`
+              : !this.#partialBatch && c.root !== merkleRoot(this.#batch)
+                ? 'the Merkle root does not match the entries it covers'
+                : undefined;
+      if (problem) return { code: 'ERR_LEDGER_CHECKPOINT_INVALID', reason: problem };
+      this.#report.checkpoints++;
+      this.#pendingCheckpoints.set(entry.seq, {
+        sealSha256: sha256Hex(entry.seal),
+        issuedAt: Date.parse(c.issuedAt),
+      });
+      this.#batch = [];
+      this.#batchFirst = entry.seq + 1;
+      this.#partialBatch = false;
+      this.#firstUnsigned = undefined;
+    } else {
+      this.#batch.push(entry.hash);
+      if (this.#firstUnsigned === undefined) this.#firstUnsigned = entry.seq;
+      if (entry.kind === 'envelope') this.#report.envelopes++;
+      else this.#report.receipts++;
+    }
+    return undefined;
+  }
+
+  async #resolveKey(signer: string, at: Date, kid: string): Promise<PublicJwk> {
+    if (signer === AUDITOR_ID && this.#options.auditorKey) return this.#options.auditorKey;
+    const id = `${signer}|${kid}`;
+    const cached = this.#keyCache.get(id);
+    if (cached && within(cached, at.getTime())) return cached;
+    const jwk = await this.#options.resolver.resolve(signer, 'sig', at, kid);
+    this.#keyCache.set(id, jwk);
+    return jwk;
+  }
+
+  /** Waits for the pool's checks; the earliest entry whose signature failed, if any. */
+  async firstBadSignature(): Promise<LedgerFailure | undefined> {
+    const firstBad = (await this.#pool.drain())[0];
+    if (firstBad === undefined) return undefined;
+    const kind = KINDS[firstBad % 2 ** KIND_BITS] ?? 'envelope';
+    return {
+      seq: Math.floor(firstBad / 2 ** KIND_BITS),
+      code: KIND_CODE[kind],
+      reason:
+        kind === 'envelope'
+          ? "the seal's signature does not verify with the sender's key"
+          : kind === 'receipt'
+            ? "the receipt's signature does not verify with the receiver's key"
+            : "the checkpoint's signature does not verify with the auditor's key",
+    };
+  }
+
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+
+  /** The report, with the checks only the end of the source allows (its last seq, an unsigned tail). */
+  finish(failure: LedgerFailure | undefined): VerifyReport {
+    const report = this.#report;
+    const firstUnsigned = this.#firstUnsigned;
+    report.uncheckpointed = this.#batch.length;
+    if (firstUnsigned !== undefined) report.firstUncheckpointed = firstUnsigned;
+    report.timestamps.checkpointsPending = this.#pendingCheckpoints.size;
+    if (
+      !failure &&
+      this.#options.expectedLastSeq !== undefined &&
+      report.lastSeq !== this.#options.expectedLastSeq
+    ) {
+      failure = {
+        seq: report.lastSeq + 1,
+        code: 'ERR_LEDGER_GAP',
+        reason: `the entries end at ${report.lastSeq}, not at ${this.#options.expectedLastSeq} as the export says`,
+      };
+    }
+    if (!failure && this.#options.requireSignedTail && firstUnsigned !== undefined) {
+      failure = {
+        seq: firstUnsigned,
+        code: 'ERR_LEDGER_UNSIGNED_TAIL',
+        reason: `entries ${firstUnsigned}..${report.lastSeq} come after the last checkpoint: no signature covers them`,
+      };
+    }
+    if (failure) {
+      report.ok = false;
+      report.failure = failure;
+    }
+    return report;
+  }
+}
+
+/** Why an entry fails, before the seq is attached. */
+type EntryProblem = Omit<LedgerFailure, 'seq'>;
+
+const within = (jwk: PublicJwk, t: number): boolean =>
+  (jwk.notBefore === undefined || t >= Date.parse(jwk.notBefore)) &&
+  (jwk.notAfter === undefined || t <= Date.parse(jwk.notAfter));
 
 /** Throws the {@link LedgerError} a failed report describes; returns the report when it is ok. */
 export function assertLedgerOk(report: VerifyReport): VerifyReport {

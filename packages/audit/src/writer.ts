@@ -171,43 +171,138 @@ async function checkReceiptSignature(input: ReceiptIntake, resolver: KeyResolver
  * ```
  */
 export async function createLedgerWriter(options: LedgerWriterOptions): Promise<LedgerWriter> {
-  const { nc, auditorKey, resolver } = options;
-  const now = options.now ?? (() => new Date());
-  const every = options.checkpointEvery ?? 1000;
-  const js: JetStreamClient = jetstream(nc, { timeout: 30_000 });
   const load = (): Promise<ChainState> =>
-    loadChainState(nc, options.archivedHead ? { archivedHead: options.archivedHead } : {});
-  let chain = new LedgerChain(await load());
-  let queue: Promise<unknown> = Promise.resolve();
+    loadChainState(options.nc, options.archivedHead ? { archivedHead: options.archivedHead } : {});
+  return new StreamLedgerWriter(options, load, await load());
+}
+
+/**
+ * The writer {@link createLedgerWriter} returns: the chain in memory, the appends to LEDGER one at a time, and
+ * the checkpoints (by count, by time, on demand) with what the metrics read of them.
+ */
+class StreamLedgerWriter implements LedgerWriter {
+  readonly #options: LedgerWriterOptions;
+  readonly #now: () => Date;
+  readonly #every: number;
+  readonly #js: JetStreamClient;
+  readonly #load: () => Promise<ChainState>;
+  #chain: LedgerChain;
+  #queue: Promise<unknown> = Promise.resolve();
+  // Envelopes and receipts waiting for a checkpoint (after a restart: whatever is pending). Only they start a
+  // checkpoint by time: a batch of timestamp entries alone waits for the next traffic, else each token would
+  // call for a checkpoint that calls for a token, for ever.
+  #recordsPending: number;
+  #oldestPendingAt: Date | undefined;
+  #lastCheckpoint: CheckpointLedgerEntry | undefined;
+  readonly #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: LedgerWriterOptions, load: () => Promise<ChainState>, state: ChainState) {
+    this.#options = options;
+    this.#now = options.now ?? (() => new Date());
+    this.#every = options.checkpointEvery ?? 1000;
+    this.#js = jetstream(options.nc, { timeout: 30_000 });
+    this.#load = load;
+    this.#chain = new LedgerChain(state);
+    this.#recordsPending = this.#chain.pending;
+    // a writer resuming a batch does not know when its entries came: it counts from its start
+    this.#oldestPendingAt = this.#recordsPending > 0 ? this.#now() : undefined;
+    if ((options.checkpointIntervalMs ?? 60_000) > 0) {
+      this.#timer = setInterval(() => {
+        if (this.#recordsPending > 0) void this.checkpoint().catch(() => undefined);
+      }, options.checkpointIntervalMs ?? 60_000);
+      this.#timer.unref();
+    }
+  }
+
+  get state(): ChainState {
+    return this.#chain.state;
+  }
+
+  get oldestPendingAt(): Date | undefined {
+    return this.#oldestPendingAt;
+  }
+
+  get lastCheckpoint(): CheckpointLedgerEntry | undefined {
+    return this.#lastCheckpoint;
+  }
+
+  appendEnvelope(raw: Uint8Array | string): Promise<EnvelopeLedgerEntry> {
+    return this.#serial(async () => {
+      const input = await envelopeIntake(raw, this.#options.resolver, this.#options.maxEnvelopeBytes);
+      const entry = await this.#store(
+        () => this.#chain.envelopeEntry(input, this.#now()),
+        (e) => `envelope-${e.meta.id}`,
+      );
+      this.#recordsPending++;
+      await this.#afterAppend();
+      return entry as EnvelopeLedgerEntry;
+    });
+  }
+
+  appendReceipt(raw: Uint8Array | string): Promise<ReceiptLedgerEntry> {
+    return this.#serial(async () => {
+      const input = receiptIntake(raw);
+      await checkReceiptSignature(input, this.#options.resolver);
+      const entry = await this.#store(
+        () => this.#chain.receiptEntry(input, this.#now()),
+        (e) => `receipt-${e.meta.messageId}-${e.meta.receiver}`,
+      );
+      this.#recordsPending++;
+      await this.#afterAppend();
+      return entry as ReceiptLedgerEntry;
+    });
+  }
+
+  appendTimestamp(claims: TimestampClaims, token: Uint8Array): Promise<TimestampLedgerEntry> {
+    return this.#serial(async () => {
+      const entry = await this.#store(
+        () => this.#chain.timestampEntry(claims, token, this.#now()),
+        (e) => `timestamp-${e.meta.checkpoints[0]?.seq ?? 0}-${e.meta.checkpoints.length}`,
+      );
+      await this.#afterAppend();
+      return entry as TimestampLedgerEntry;
+    });
+  }
+
+  checkpoint(): Promise<CheckpointLedgerEntry | undefined> {
+    return this.#serial(() => this.#checkpointNow());
+  }
+
+  async close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    await this.checkpoint();
+  }
 
   // Appends run one at a time; the chain state is only advanced once the stream has the entry.
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = queue.then(fn, fn);
-    queue = run.catch(() => undefined);
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => undefined);
     return run;
-  };
+  }
 
-  const store = async <E extends LedgerEntry>(
+  // Publishes with the expected last sequence, so a second writer cannot fork the chain: on a mismatch the
+  // head is reloaded from the stream and the entry built again on top of it.
+  async #store<E extends LedgerEntry>(
     build: () => E | undefined | Promise<E | undefined>,
     msgId: (e: E) => string,
-  ): Promise<E | undefined> => {
+  ): Promise<E | undefined> {
     for (let attempt = 1; ; attempt++) {
       const entry = await build();
       if (!entry) return undefined;
       try {
-        const ack = await js.publish(ledgerSubject(entry), serializeEntry(entry), {
+        const ack = await this.#js.publish(ledgerSubject(entry), serializeEntry(entry), {
           msgID: msgId(entry),
           expect: { lastSequence: entry.seq - 1 },
         });
         if (ack.duplicate) {
           // Already recorded (a redelivered input): return what the stream holds, leave the chain as is.
-          const jsm = await jetstreamManager(nc, { timeout: 30_000 });
+          const jsm = await jetstreamManager(this.#options.nc, { timeout: 30_000 });
           const stored = await jsm.streams.getMessage(StreamNames.ledger, { seq: ack.seq });
           if (!stored)
             throw new LedgerError('ERR_LEDGER_NOT_FOUND', `Entry ${ack.seq} vanished from LEDGER.`);
           return parseEntry(stored.data, ack.seq) as E;
         }
-        chain.advance(entry);
+        this.#chain.advance(entry);
         return entry;
       } catch (err) {
         const wrongSeq = err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE;
@@ -222,97 +317,28 @@ export async function createLedgerWriter(options: LedgerWriterOptions): Promise<
             },
           );
         }
-        chain = new LedgerChain(await load());
+        this.#chain = new LedgerChain(await this.#load());
       }
     }
-  };
+  }
 
-  const checkpointNow = async (): Promise<CheckpointLedgerEntry | undefined> => {
-    const cp = await store(
-      () => chain.checkpointEntry(auditorKey, now()),
+  async #checkpointNow(): Promise<CheckpointLedgerEntry | undefined> {
+    const cp = await this.#store(
+      () => this.#chain.checkpointEntry(this.#options.auditorKey, this.#now()),
       (e) => `checkpoint-${e.seq}`,
     );
     if (cp) {
-      recordsPending = 0;
-      oldestPendingAt = undefined;
-      lastCheckpoint = cp;
-      options.onCheckpoint?.(cp);
+      this.#recordsPending = 0;
+      this.#oldestPendingAt = undefined;
+      this.#lastCheckpoint = cp;
+      this.#options.onCheckpoint?.(cp);
     }
     return cp;
-  };
-
-  const afterAppend = async (): Promise<void> => {
-    // only envelopes and receipts make a checkpoint late (see recordsPending)
-    if (recordsPending > 0) oldestPendingAt ??= now();
-    if (chain.pending >= every) await checkpointNow();
-  };
-
-  // Envelopes and receipts waiting for a checkpoint (after a restart: whatever is pending). Only they start a
-  // checkpoint by time: a batch of timestamp entries alone waits for the next traffic, else each token would
-  // call for a checkpoint that calls for a token, for ever.
-  let recordsPending = chain.pending;
-  // a writer resuming a batch does not know when its entries came: it counts from its start
-  let oldestPendingAt: Date | undefined = recordsPending > 0 ? now() : undefined;
-  let lastCheckpoint: CheckpointLedgerEntry | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  if ((options.checkpointIntervalMs ?? 60_000) > 0) {
-    timer = setInterval(() => {
-      if (recordsPending > 0) void serial(checkpointNow).catch(() => undefined);
-    }, options.checkpointIntervalMs ?? 60_000);
-    timer.unref();
   }
 
-  return {
-    get state() {
-      return chain.state;
-    },
-    get oldestPendingAt() {
-      return oldestPendingAt;
-    },
-    get lastCheckpoint() {
-      return lastCheckpoint;
-    },
-    appendEnvelope(raw) {
-      return serial(async () => {
-        const input = await envelopeIntake(raw, resolver, options.maxEnvelopeBytes);
-        const entry = await store(
-          () => chain.envelopeEntry(input, now()),
-          (e) => `envelope-${e.meta.id}`,
-        );
-        recordsPending++;
-        await afterAppend();
-        return entry as EnvelopeLedgerEntry;
-      });
-    },
-    appendReceipt(raw) {
-      return serial(async () => {
-        const input = receiptIntake(raw);
-        await checkReceiptSignature(input, resolver);
-        const entry = await store(
-          () => chain.receiptEntry(input, now()),
-          (e) => `receipt-${e.meta.messageId}-${e.meta.receiver}`,
-        );
-        recordsPending++;
-        await afterAppend();
-        return entry as ReceiptLedgerEntry;
-      });
-    },
-    appendTimestamp(claims, token) {
-      return serial(async () => {
-        const entry = await store(
-          () => chain.timestampEntry(claims, token, now()),
-          (e) => `timestamp-${e.meta.checkpoints[0]?.seq ?? 0}-${e.meta.checkpoints.length}`,
-        );
-        await afterAppend();
-        return entry as TimestampLedgerEntry;
-      });
-    },
-    checkpoint() {
-      return serial(checkpointNow);
-    },
-    async close() {
-      if (timer) clearInterval(timer);
-      await serial(checkpointNow);
-    },
-  };
+  async #afterAppend(): Promise<void> {
+    // only envelopes and receipts make a checkpoint late (see #recordsPending)
+    if (this.#recordsPending > 0) this.#oldestPendingAt ??= this.#now();
+    if (this.#chain.pending >= this.#every) await this.#checkpointNow();
+  }
 }

@@ -48,8 +48,17 @@ export function createAuditorMetrics(sources: AuditorMetricSources): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ participant: 'auditor' });
   const now = sources.now ?? (() => Date.now());
-  const seconds = (ms: number): number => Math.max(0, ms) / 1000;
+  registerProgressMetrics(registry, sources, now);
+  registerReceiptMetrics(registry, sources, now);
+  registerStorageMetrics(registry, sources.jsm);
+  registerExpiryMetrics(registry, sources);
+  return registry;
+}
 
+const seconds = (ms: number): number => Math.max(0, ms) / 1000;
+
+// How far the auditor's own work lags: consuming EXCHANGE, signing checkpoints, timestamping, archiving.
+function registerProgressMetrics(registry: Registry, sources: AuditorMetricSources, now: () => number): void {
   new Gauge({
     name: 'pex_auditor_exchange_pending',
     help: 'Messages of EXCHANGE the auditor has not recorded yet (its consumer: pending and unacknowledged)',
@@ -125,6 +134,10 @@ export function createAuditorMetrics(sources: AuditorMetricSources): Registry {
       this.set((sources.lastArchiveAt?.() ?? 0) / 1000);
     },
   });
+}
+
+// What the auditor recorded and what it waits for: receipts outstanding, replays, inputs by outcome.
+function registerReceiptMetrics(registry: Registry, sources: AuditorMetricSources, now: () => number): void {
   new Gauge({
     name: 'pex_auditor_receipts_overdue',
     help: 'Envelopes recorded whose receipt is later than the deadline',
@@ -165,6 +178,10 @@ export function createAuditorMetrics(sources: AuditorMetricSources): Registry {
       recorded.set({ outcome: 'retried' }, s.retried);
     },
   });
+}
+
+// Stream and account storage against their limits, so an alert fires before JetStream refuses writes.
+function registerStorageMetrics(registry: Registry, jsm: JetStreamManager): void {
   // One read of the streams' state (and of the account's) per scrape feeds several gauges, whose collect()
   // the registry runs concurrently: each awaits the same read.
   const once = <T>(read: () => Promise<T>): (() => Promise<T>) => {
@@ -174,8 +191,8 @@ export function createAuditorMetrics(sources: AuditorMetricSources): Registry {
       return last.value;
     };
   };
-  const streams = once(() => Promise.all(STREAMS.map((stream) => sources.jsm.streams.info(stream))));
-  const account = once(() => sources.jsm.getAccountInfo());
+  const streams = once(() => Promise.all(STREAMS.map((stream) => jsm.streams.info(stream))));
+  const account = once(() => jsm.getAccountInfo());
   const perStream = (
     name: string,
     help: string,
@@ -228,6 +245,10 @@ export function createAuditorMetrics(sources: AuditorMetricSources): Registry {
       if (limit > 0) this.set(limit);
     },
   });
+}
+
+// When directory keys and trusted TSA roots expire, so operators renew them before verification fails.
+function registerExpiryMetrics(registry: Registry, sources: AuditorMetricSources): void {
   new Gauge({
     name: 'pex_directory_key_not_after_timestamp_seconds',
     help: 'When a key published in the directory stops being valid (Unix time; keys without an end are absent)',
@@ -264,5 +285,4 @@ export function createAuditorMetrics(sources: AuditorMetricSources): Registry {
       }
     },
   });
-  return registry;
 }

@@ -11,6 +11,7 @@ import { type LedgerEntry, type LedgerWriter, receiptIntake, sha256Hex } from '@
 import { StreamNames, Subjects, type Logger } from '@passerelle/exchange';
 import { writeDeadLetter } from '@passerelle/exchange/internal';
 import { PasserelleError } from '@passerelle/errors';
+import { backoffDelay } from '@passerelle/nats';
 import { AUDITOR_CONSUMER } from '@passerelle/contracts';
 import { isWellFormedMetaField } from '@passerelle/envelope/internal';
 import type { LedgerIndex } from './ledger-index.js';
@@ -142,157 +143,10 @@ function envelopeIds(data: Uint8Array): { messageId: string; dossierId: string }
  * ```
  */
 export async function startRecorder(options: RecorderOptions): Promise<Recorder> {
-  const { js, jsm, writer, index, logger } = options;
+  const { js, logger } = options;
   const name = options.consumerName ?? AUDITOR_CONSUMER;
-  const config = auditorConsumerConfig(name);
-  try {
-    await jsm.consumers.info(StreamNames.exchange, name);
-  } catch (cause) {
-    if (options.provision === false) {
-      throw new PasserelleError(
-        'ERR_NOT_PROVISIONED',
-        `The auditor's consumer EXCHANGE/${name} is missing. Run the provisioning with operator credentials.`,
-        { cause, details: { participant: AUDITOR_PARTICIPANT, missing: [`consumer EXCHANGE/${name}`] } },
-      );
-    }
-    await jsm.consumers.add(StreamNames.exchange, config);
-  }
-  const stats: RecorderStats = {
-    envelopes: 0,
-    receipts: 0,
-    duplicates: 0,
-    replays: 0,
-    deadLettered: 0,
-    retried: 0,
-  };
-  const replays = options.replays ?? new ReplayWatch();
-
-  /**
-   * A copy of a recorded envelope: flagged when the server stored it after the recipient's receipt was
-   * recorded, which no redelivery of the first copy can be (replay-watch.ts). Ids and times only in the log.
-   */
-  const checkStoredAgain = async (
-    msg: JsMsg,
-    ids: { messageId: string; dossierId: string },
-    known: { sender: string; recipient: string },
-  ): Promise<void> => {
-    const receiptAt = await index.receiptRecordedAt(ids.dossierId, ids.messageId, known.recipient);
-    const storedAt = new Date(Math.floor(msg.info.timestampNanos / 1_000_000));
-    if (!receiptAt || !replays.isStoredAgain(storedAt, receiptAt)) return;
-    stats.replays++;
-    replays.note(known.recipient);
-    logger.error(
-      {
-        code: 'ERR_LEDGER_ENVELOPE_STORED_AGAIN',
-        messageId: ids.messageId,
-        sender: known.sender,
-        recipient: known.recipient,
-        streamSeq: msg.seq,
-        storedAt: storedAt.toISOString(),
-        receiptRecordedAt: receiptAt.toISOString(),
-      },
-      "an envelope already receipted was stored again: the recipient's replay state may be lost",
-    );
-  };
-
-  const deadLetter = async (msg: JsMsg, why: Rejection, messageId?: string): Promise<void> => {
-    await writeDeadLetter(js, msg.data, {
-      participant: AUDITOR_PARTICIPANT,
-      code: why.code,
-      reason: why.reason,
-      originalSubject: msg.subject,
-      originalSeq: msg.seq,
-      deliveries: msg.info.deliveryCount,
-      ...(messageId ? { messageId } : {}),
-    });
-    stats.deadLettered++;
-    logger.warn(
-      { code: why.code, subject: msg.subject, streamSeq: msg.seq, messageId },
-      'input refused by the ledger: kept in DEADLETTER',
-    );
-    msg.ack();
-  };
-
-  const handle = async (msg: JsMsg): Promise<void> => {
-    const isEnvelope = msg.subject.startsWith(`${Subjects.message}.`);
-    const isReceipt = msg.subject.startsWith(`${Subjects.receipt}.`);
-    let messageId: string | undefined;
-    try {
-      // A redelivery may follow an append by another auditor instance sharing the consumer: look first.
-      if (msg.info.redelivered) await index.refresh();
-      let entry: LedgerEntry;
-      if (isEnvelope) {
-        const ids = envelopeIds(msg.data);
-        messageId = ids?.messageId;
-        const known = ids ? await index.recordedEnvelope(ids.dossierId, ids.messageId) : undefined;
-        if (ids && known !== undefined) {
-          if (known.envelopeSha256 === sha256Hex(msg.data)) {
-            stats.duplicates++;
-            await checkStoredAgain(msg, ids, known);
-            logger.debug({ messageId, streamSeq: msg.seq }, 'envelope already recorded');
-            msg.ack();
-            return;
-          }
-          // Same id, other bytes: the ledger keeps the first; the second is evidence, kept in DEADLETTER.
-          await deadLetter(
-            msg,
-            {
-              code: 'ERR_LEDGER_INPUT_REJECTED',
-              reason: 'Another envelope with this id is already recorded.',
-              keyLookup: false,
-            },
-            messageId,
-          );
-          return;
-        }
-        entry = await writer.appendEnvelope(msg.data);
-        stats.envelopes++;
-        if (entry.kind === 'envelope')
-          options.receipts?.envelope(entry.meta.id, Date.parse(entry.receivedAt));
-      } else if (isReceipt) {
-        const { claims } = receiptIntake(msg.data);
-        messageId = claims.messageId;
-        if (await index.hasReceipt(claims.dossierId, claims.messageId, claims.receiver)) {
-          stats.duplicates++;
-          logger.debug({ messageId, streamSeq: msg.seq }, 'receipt already recorded');
-          msg.ack();
-          return;
-        }
-        entry = await writer.appendReceipt(msg.data);
-        stats.receipts++;
-        options.receipts?.receipt(claims.messageId);
-      } else {
-        await deadLetter(msg, {
-          code: 'ERR_LEDGER_INPUT_REJECTED',
-          reason: 'Neither an envelope nor a receipt subject.',
-          keyLookup: false,
-        });
-        return;
-      }
-      await index.observe(entry);
-      msg.ack();
-      logger.debug({ seq: entry.seq, kind: entry.kind, messageId }, 'recorded');
-    } catch (err) {
-      const rejection = rejectionOf(err);
-      if (rejection && !(rejection.keyLookup && msg.info.deliveryCount < KEY_LOOKUP_ATTEMPTS)) {
-        await deadLetter(msg, rejection, messageId);
-        return;
-      }
-      stats.retried++;
-      const delay = Math.min(30_000, 500 * 2 ** Math.min(6, msg.info.deliveryCount - 1));
-      logger.error(
-        {
-          code: rejection?.code ?? (err as { code?: unknown }).code,
-          subject: msg.subject,
-          streamSeq: msg.seq,
-          delayMs: delay,
-        },
-        'input not recorded yet: retried later',
-      );
-      msg.nak(delay);
-    }
-  };
-
+  await ensureConsumer(options.jsm, name, options.provision !== false);
+  const intake = new Intake(options);
   let stopping = false;
   let messages: ConsumerMessages | undefined;
   const consumer = await js.consumers.get(StreamNames.exchange, name);
@@ -305,14 +159,14 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
         continue;
       }
       // One at a time: ledger entries are chained, so appends cannot overlap anyway.
-      await handle(msg).catch((err: unknown) => {
+      await intake.handle(msg).catch((err: unknown) => {
         logger.error({ code: (err as { code?: unknown }).code }, 'recording failed');
         msg.nak(1_000);
       });
     }
   })();
   return {
-    stats,
+    stats: intake.stats,
     async stop() {
       stopping = true;
       messages?.stop();
@@ -320,4 +174,203 @@ export async function startRecorder(options: RecorderOptions): Promise<Recorder>
       messages = undefined;
     },
   };
+}
+
+// The auditor reuses its durable consumer; it creates one only where it may, since a secured server's
+// operator provisions it and a missing one must then say so rather than fail on permissions.
+async function ensureConsumer(jsm: JetStreamManager, name: string, provision: boolean): Promise<void> {
+  try {
+    await jsm.consumers.info(StreamNames.exchange, name);
+  } catch (cause) {
+    if (!provision) {
+      throw new PasserelleError(
+        'ERR_NOT_PROVISIONED',
+        `The auditor's consumer EXCHANGE/${name} is missing. Run the provisioning with operator credentials.`,
+        { cause, details: { participant: AUDITOR_PARTICIPANT, missing: [`consumer EXCHANGE/${name}`] } },
+      );
+    }
+    await jsm.consumers.add(StreamNames.exchange, auditorConsumerConfig(name));
+  }
+}
+
+/** What the catch of {@link Intake.handle} needs to know of the input it was handling. */
+interface InputSeen {
+  messageId?: string;
+}
+
+/** Delays before a transient failure is retried: the project's backoff, without jitter. */
+const RETRY_BACKOFF = { baseMs: 500, maxMs: 30_000, jitter: 0 } as const;
+
+/**
+ * Records one input: an envelope or a receipt is appended unless already recorded, anything else or
+ * anything the writer refuses goes to DEADLETTER, and transient failures are retried; it keeps the counts.
+ */
+class Intake {
+  readonly stats: RecorderStats = {
+    envelopes: 0,
+    receipts: 0,
+    duplicates: 0,
+    replays: 0,
+    deadLettered: 0,
+    retried: 0,
+  };
+  readonly #options: RecorderOptions;
+  readonly #replays: ReplayWatch;
+
+  constructor(options: RecorderOptions) {
+    this.#options = options;
+    this.#replays = options.replays ?? new ReplayWatch();
+  }
+
+  async handle(msg: JsMsg): Promise<void> {
+    const { index, logger } = this.#options;
+    const seen: InputSeen = {};
+    try {
+      // A redelivery may follow an append by another auditor instance sharing the consumer: look first.
+      if (msg.info.redelivered) await index.refresh();
+      let entry: LedgerEntry | undefined;
+      if (msg.subject.startsWith(`${Subjects.message}.`)) {
+        entry = await this.#envelope(msg, seen);
+      } else if (msg.subject.startsWith(`${Subjects.receipt}.`)) {
+        entry = await this.#receipt(msg, seen);
+      } else {
+        await this.#deadLetter(msg, {
+          code: 'ERR_LEDGER_INPUT_REJECTED',
+          reason: 'Neither an envelope nor a receipt subject.',
+          keyLookup: false,
+        });
+      }
+      // No entry: the input was a duplicate or refused, and is acknowledged already.
+      if (!entry) return;
+      await index.observe(entry);
+      msg.ack();
+      logger.debug({ seq: entry.seq, kind: entry.kind, messageId: seen.messageId }, 'recorded');
+    } catch (err) {
+      await this.#failed(msg, err, seen.messageId);
+    }
+  }
+
+  // An envelope is appended once: a copy with the same bytes is acknowledged, one with other bytes is evidence.
+  async #envelope(msg: JsMsg, seen: InputSeen): Promise<LedgerEntry | undefined> {
+    const { index, writer, logger } = this.#options;
+    const ids = envelopeIds(msg.data);
+    const messageId = ids?.messageId;
+    seen.messageId = messageId;
+    const known = ids ? await index.recordedEnvelope(ids.dossierId, ids.messageId) : undefined;
+    if (ids && known !== undefined) {
+      if (known.envelopeSha256 === sha256Hex(msg.data)) {
+        this.stats.duplicates++;
+        await this.#checkStoredAgain(msg, ids, known);
+        logger.debug({ messageId, streamSeq: msg.seq }, 'envelope already recorded');
+        msg.ack();
+        return undefined;
+      }
+      // Same id, other bytes: the ledger keeps the first; the second is evidence, kept in DEADLETTER.
+      await this.#deadLetter(
+        msg,
+        {
+          code: 'ERR_LEDGER_INPUT_REJECTED',
+          reason: 'Another envelope with this id is already recorded.',
+          keyLookup: false,
+        },
+        messageId,
+      );
+      return undefined;
+    }
+    const entry = await writer.appendEnvelope(msg.data);
+    this.stats.envelopes++;
+    if (entry.kind === 'envelope')
+      this.#options.receipts?.envelope(entry.meta.id, Date.parse(entry.receivedAt));
+    return entry;
+  }
+
+  // A receipt is appended once per receiver; a second copy is only acknowledged.
+  async #receipt(msg: JsMsg, seen: InputSeen): Promise<LedgerEntry | undefined> {
+    const { index, writer, logger } = this.#options;
+    const { claims } = receiptIntake(msg.data);
+    const messageId = claims.messageId;
+    seen.messageId = messageId;
+    if (await index.hasReceipt(claims.dossierId, claims.messageId, claims.receiver)) {
+      this.stats.duplicates++;
+      logger.debug({ messageId, streamSeq: msg.seq }, 'receipt already recorded');
+      msg.ack();
+      return undefined;
+    }
+    const entry = await writer.appendReceipt(msg.data);
+    this.stats.receipts++;
+    this.#options.receipts?.receipt(claims.messageId);
+    return entry;
+  }
+
+  /**
+   * A copy of a recorded envelope: flagged when the server stored it after the recipient's receipt was
+   * recorded, which no redelivery of the first copy can be (replay-watch.ts). Ids and times only in the log.
+   */
+  async #checkStoredAgain(
+    msg: JsMsg,
+    ids: { messageId: string; dossierId: string },
+    known: { sender: string; recipient: string },
+  ): Promise<void> {
+    const receiptAt = await this.#options.index.receiptRecordedAt(
+      ids.dossierId,
+      ids.messageId,
+      known.recipient,
+    );
+    const storedAt = new Date(Math.floor(msg.info.timestampNanos / 1_000_000));
+    if (!receiptAt || !this.#replays.isStoredAgain(storedAt, receiptAt)) return;
+    this.stats.replays++;
+    this.#replays.note(known.recipient);
+    this.#options.logger.error(
+      {
+        code: 'ERR_LEDGER_ENVELOPE_STORED_AGAIN',
+        messageId: ids.messageId,
+        sender: known.sender,
+        recipient: known.recipient,
+        streamSeq: msg.seq,
+        storedAt: storedAt.toISOString(),
+        receiptRecordedAt: receiptAt.toISOString(),
+      },
+      "an envelope already receipted was stored again: the recipient's replay state may be lost",
+    );
+  }
+
+  // A refusal is final only once a missing key has had time to appear in the directory; anything else
+  // (ledger or server unavailable) is retried later with a growing delay.
+  async #failed(msg: JsMsg, err: unknown, messageId: string | undefined): Promise<void> {
+    const rejection = rejectionOf(err);
+    if (rejection && !(rejection.keyLookup && msg.info.deliveryCount < KEY_LOOKUP_ATTEMPTS)) {
+      await this.#deadLetter(msg, rejection, messageId);
+      return;
+    }
+    this.stats.retried++;
+    const delay = backoffDelay(msg.info.deliveryCount, RETRY_BACKOFF);
+    this.#options.logger.error(
+      {
+        code: rejection?.code ?? (err as { code?: unknown }).code,
+        subject: msg.subject,
+        streamSeq: msg.seq,
+        delayMs: delay,
+      },
+      'input not recorded yet: retried later',
+    );
+    msg.nak(delay);
+  }
+
+  async #deadLetter(msg: JsMsg, why: Rejection, messageId?: string): Promise<void> {
+    await writeDeadLetter(this.#options.js, msg.data, {
+      participant: AUDITOR_PARTICIPANT,
+      code: why.code,
+      reason: why.reason,
+      originalSubject: msg.subject,
+      originalSeq: msg.seq,
+      deliveries: msg.info.deliveryCount,
+      ...(messageId ? { messageId } : {}),
+    });
+    this.stats.deadLettered++;
+    this.#options.logger.warn(
+      { code: why.code, subject: msg.subject, streamSeq: msg.seq, messageId },
+      'input refused by the ledger: kept in DEADLETTER',
+    );
+    msg.ack();
+  }
 }

@@ -1,4 +1,4 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   type ArchiveStore,
@@ -169,36 +169,11 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
     onCheckpoint: (cp) => timestamper?.enqueue(cp),
   });
   if (config.timestamps) {
-    const t = config.timestamps;
-    timestamper = createTimestamper({
-      writer,
-      tsa: t.tsa,
-      ...(t.intervalMs !== undefined ? { intervalMs: t.intervalMs } : {}),
-      ...(t.initialBackoffMs !== undefined ? { initialBackoffMs: t.initialBackoffMs } : {}),
-      ...(t.maxBackoffMs !== undefined ? { maxBackoffMs: t.maxBackoffMs } : {}),
-      onError: (err, nextAttemptMs) =>
-        logger.warn(
-          { code: (err as { code?: unknown }).code, nextAttemptMs },
-          'checkpoint timestamp not obtained yet: retried later',
-        ),
-      onTimestamp: (checkpoints, genTime) =>
-        logger.info({ checkpoints, genTime: genTime.toISOString() }, 'checkpoints timestamped'),
-    });
+    timestamper = createAuditorTimestamper(config.timestamps, writer, logger);
     // checkpoints written before a stop (or while the TSA was away) are queued again
     for (const cp of await untimestampedCheckpoints(nc)) timestamper.enqueue(cp);
   }
-  const index = new LedgerIndex(nc, archivedHead ? { archivedHead } : {});
-  await index.refresh();
-  logger.info(
-    { entries: index.lastSeq, checkpoints: index.counts.checkpoints, chainBreak: index.chainBreak?.seq },
-    'ledger indexed',
-  );
-  if (index.chainBreak) {
-    logger.error(
-      { seq: index.chainBreak.seq },
-      'the stored ledger does not link up: run passerelle audit verify',
-    );
-  }
+  const index = await loadIndex(nc, archivedHead, logger);
   const consumerName = config.consumerName ?? AUDITOR_CONSUMER;
   const receipts = new ReceiptWatch({ deadlineMs: config.receiptDeadlineMs ?? 15 * 60_000 });
   const replays = new ReplayWatch(
@@ -215,55 +190,7 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
     replays,
     ...(config.provision === false ? { provision: false } : {}),
   });
-  // Archiving runs beside recording, one run at a time; a failure (the TSA, the folder) is logged and retried
-  // at the next run, while the archive lag metric shows it.
-  let archiveRun: Promise<ArchivedSegment[]> | undefined;
-  let lastArchiveAt: number | undefined;
-  let archivedUpTo = archivedHead?.seq ?? 0;
-  const archiveNow = (): Promise<ArchivedSegment[]> => {
-    const a = config.archive;
-    if (!a) return Promise.resolve([]);
-    archiveRun ??= archiveLedger({
-      nc,
-      store: a.store,
-      auditorKey,
-      ...(config.timestamps ? { tsa: config.timestamps.tsa } : {}),
-      ...(a.segmentEntries ? { segmentEntries: a.segmentEntries } : {}),
-      ...(a.trim ? { trim: a.trim } : {}),
-    })
-      .then((written) => {
-        const last = written[written.length - 1];
-        if (last) {
-          archivedUpTo = last.lastSeq;
-          lastArchiveAt = Date.now();
-          logger.info({ segments: written.length, lastSeq: last.lastSeq }, 'ledger archived');
-        }
-        return written;
-      })
-      .finally(() => {
-        archiveRun = undefined;
-      });
-    return archiveRun;
-  };
-  let archiveTimer: NodeJS.Timeout | undefined;
-  if (config.archive) {
-    archiveTimer = setInterval(() => {
-      archiveNow().catch((err: unknown) =>
-        logger.error(
-          { code: (err as { code?: unknown }).code },
-          'ledger not archived: retried at the next run',
-        ),
-      );
-    }, config.archive.intervalMs ?? 3_600_000);
-    archiveTimer.unref();
-  }
-  const archiveLagSeconds = async (): Promise<number> => {
-    const next = await jsm.streams
-      .getMessage(StreamNames.ledger, { seq: archivedUpTo + 1 })
-      .catch(() => null);
-    if (!next) return 0;
-    return Math.max(0, (Date.now() - Date.parse(parseEntry(next.data, next.seq).receivedAt)) / 1000);
-  };
+  const archiver = new ArchiveSchedule(config, jsm, archivedHead?.seq ?? 0, logger);
   const listing = resolver as Partial<{ list(): readonly ListedParticipant[] }>;
   const metrics = createAuditorMetrics({
     jsm,
@@ -275,7 +202,9 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
     ...(timestamper ? { timestamper } : {}),
     ...(config.timestamps?.trust ? { tsaTrust: config.timestamps.trust } : {}),
     ...(typeof listing.list === 'function' ? { participants: () => listing.list!() } : {}),
-    ...(config.archive ? { archiveLagSeconds, lastArchiveAt: () => lastArchiveAt } : {}),
+    ...(config.archive
+      ? { archiveLagSeconds: () => archiver.lagSeconds(), lastArchiveAt: () => archiver.lastArchiveAt }
+      : {}),
   });
   let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
   if (config.metricsPort !== undefined) {
@@ -283,29 +212,10 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
       failure: () => (nc.isClosed() ? 'the NATS connection is closed' : undefined),
     });
   }
-  const checkpoints = new CheckpointVerifier(index, resolver);
   let viewer: Viewer | undefined;
   if (config.viewer) {
     try {
-      viewer = await startViewer({
-        index,
-        checkpoints,
-        resolver,
-        token: config.viewer.token,
-        ...(config.viewer.host ? { host: config.viewer.host } : {}),
-        ...(config.viewer.port !== undefined ? { port: config.viewer.port } : {}),
-        ...(config.viewer.tls ? { tls: config.viewer.tls } : {}),
-        ...(config.viewer.credentialAttempts ? { credentialAttempts: config.viewer.credentialAttempts } : {}),
-        ...(config.viewer.exportFile ? { exportFile: config.viewer.exportFile } : {}),
-        ...(config.viewer.maxUploadBytes ? { maxUploadBytes: config.viewer.maxUploadBytes } : {}),
-        recorderStats: () => ({ ...recorder.stats }),
-        refusedCount: async () => {
-          const subject = deadLetterSubject(AUDITOR_PARTICIPANT);
-          const info = await jsm.streams.info(StreamNames.deadLetter, { subjects_filter: subject });
-          return info.state.subjects?.[subject] ?? 0;
-        },
-        logger,
-      });
+      viewer = await startAuditorViewer(config.viewer, { jsm, index, resolver, recorder, logger });
     } catch (err) {
       await recorder.stop();
       await timestamper?.close();
@@ -324,24 +234,8 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
     timestamper,
     metrics,
     metricsUrl: metricsServer ? `http://127.0.0.1:${metricsServer.port}` : undefined,
-    archiveNow,
-    async caughtUp(timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      // Everything EXCHANGE holds now, by sequence: a consumer's pending count alone may not yet include a
-      // message the stream has just stored.
-      const target = (await jsm.streams.info(StreamNames.exchange)).state.last_seq;
-      for (;;) {
-        const info = await jsm.consumers.info(StreamNames.exchange, consumerName);
-        if (info.num_pending === 0 && info.num_ack_pending === 0 && info.delivered.stream_seq >= target)
-          return;
-        if (Date.now() > deadline) {
-          throw new Error(
-            `the auditor still has ${info.num_pending + info.num_ack_pending} messages to record`,
-          );
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
+    archiveNow: () => archiver.archiveNow(),
+    caughtUp: (timeoutMs = 30_000) => waitCaughtUp(jsm, consumerName, timeoutMs),
     async checkpoint() {
       const cp = await writer.checkpoint();
       if (cp) await index.observe(cp);
@@ -349,12 +243,182 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
     async close() {
       await viewer?.close();
       await recorder.stop();
-      if (archiveTimer) clearInterval(archiveTimer);
-      await archiveRun?.catch(() => undefined);
+      await archiver.stop();
       await timestamper?.close();
       await metricsServer?.close();
       await writer.close();
       logger.info({ entries: writer.state.nextSeq - 1 }, 'auditor stopped');
     },
   };
+}
+
+// Timestamps run in the background of the writer, so a slow or failing TSA never holds up recording; its
+// failures and successes are logged.
+function createAuditorTimestamper(
+  t: NonNullable<AuditorConfig['timestamps']>,
+  writer: LedgerWriter,
+  logger: Logger,
+): Timestamper {
+  return createTimestamper({
+    writer,
+    tsa: t.tsa,
+    ...(t.intervalMs !== undefined ? { intervalMs: t.intervalMs } : {}),
+    ...(t.initialBackoffMs !== undefined ? { initialBackoffMs: t.initialBackoffMs } : {}),
+    ...(t.maxBackoffMs !== undefined ? { maxBackoffMs: t.maxBackoffMs } : {}),
+    onError: (err, nextAttemptMs) =>
+      logger.warn(
+        { code: (err as { code?: unknown }).code, nextAttemptMs },
+        'checkpoint timestamp not obtained yet: retried later',
+      ),
+    onTimestamp: (checkpoints, genTime) =>
+      logger.info({ checkpoints, genTime: genTime.toISOString() }, 'checkpoints timestamped'),
+  });
+}
+
+// The stored ledger is indexed before recording starts, so inputs already recorded are not recorded twice;
+// a chain that does not link up is reported at once rather than at the next verification.
+async function loadIndex(
+  nc: NatsConnection,
+  archivedHead: { seq: number; hash: string } | undefined,
+  logger: Logger,
+): Promise<LedgerIndex> {
+  const index = new LedgerIndex(nc, archivedHead ? { archivedHead } : {});
+  await index.refresh();
+  logger.info(
+    { entries: index.lastSeq, checkpoints: index.counts.checkpoints, chainBreak: index.chainBreak?.seq },
+    'ledger indexed',
+  );
+  if (index.chainBreak) {
+    logger.error(
+      { seq: index.chainBreak.seq },
+      'the stored ledger does not link up: run passerelle audit verify',
+    );
+  }
+  return index;
+}
+
+/**
+ * Archiving beside recording, one run at a time; a failure (the TSA, the folder) is logged and retried at
+ * the next run, while the archive lag metric shows it.
+ */
+class ArchiveSchedule {
+  /** When the last segment was written (ms since the epoch). */
+  lastArchiveAt: number | undefined;
+  readonly #config: AuditorConfig;
+  readonly #jsm: JetStreamManager;
+  readonly #logger: Logger;
+  #archivedUpTo: number;
+  #run: Promise<ArchivedSegment[]> | undefined;
+  readonly #timer: NodeJS.Timeout | undefined;
+
+  constructor(config: AuditorConfig, jsm: JetStreamManager, archivedUpTo: number, logger: Logger) {
+    this.#config = config;
+    this.#jsm = jsm;
+    this.#logger = logger;
+    this.#archivedUpTo = archivedUpTo;
+    if (config.archive) {
+      this.#timer = setInterval(() => {
+        this.archiveNow().catch((err: unknown) =>
+          logger.error(
+            { code: (err as { code?: unknown }).code },
+            'ledger not archived: retried at the next run',
+          ),
+        );
+      }, config.archive.intervalMs ?? 3_600_000);
+      this.#timer.unref();
+    }
+  }
+
+  /** Archives what is checkpointed and not archived yet, joining a run under way; [] without an archive. */
+  archiveNow(): Promise<ArchivedSegment[]> {
+    const a = this.#config.archive;
+    if (!a) return Promise.resolve([]);
+    this.#run ??= archiveLedger({
+      nc: this.#config.nc,
+      store: a.store,
+      auditorKey: this.#config.auditorKey,
+      ...(this.#config.timestamps ? { tsa: this.#config.timestamps.tsa } : {}),
+      ...(a.segmentEntries ? { segmentEntries: a.segmentEntries } : {}),
+      ...(a.trim ? { trim: a.trim } : {}),
+    })
+      .then((written) => {
+        const last = written[written.length - 1];
+        if (last) {
+          this.#archivedUpTo = last.lastSeq;
+          this.lastArchiveAt = Date.now();
+          this.#logger.info({ segments: written.length, lastSeq: last.lastSeq }, 'ledger archived');
+        }
+        return written;
+      })
+      .finally(() => {
+        this.#run = undefined;
+      });
+    return this.#run;
+  }
+
+  /** Seconds since the oldest entry not yet archived was recorded (0 when all are). */
+  async lagSeconds(): Promise<number> {
+    const next = await this.#jsm.streams
+      .getMessage(StreamNames.ledger, { seq: this.#archivedUpTo + 1 })
+      .catch(() => null);
+    if (!next) return 0;
+    return Math.max(0, (Date.now() - Date.parse(parseEntry(next.data, next.seq).receivedAt)) / 1000);
+  }
+
+  /** Stops the timer and waits for a run under way. */
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#run?.catch(() => undefined);
+  }
+}
+
+// The viewer reads the index and checkpoints the recorder keeps up to date, and counts the inputs refused
+// into DEADLETTER from the stream's own subject count.
+function startAuditorViewer(
+  viewerConfig: ViewerConfig,
+  parts: {
+    jsm: JetStreamManager;
+    index: LedgerIndex;
+    resolver: KeyResolver;
+    recorder: Recorder;
+    logger: Logger;
+  },
+): Promise<Viewer> {
+  const { jsm, index, resolver, recorder, logger } = parts;
+  return startViewer({
+    index,
+    checkpoints: new CheckpointVerifier(index, resolver),
+    resolver,
+    token: viewerConfig.token,
+    ...(viewerConfig.host ? { host: viewerConfig.host } : {}),
+    ...(viewerConfig.port !== undefined ? { port: viewerConfig.port } : {}),
+    ...(viewerConfig.tls ? { tls: viewerConfig.tls } : {}),
+    ...(viewerConfig.credentialAttempts ? { credentialAttempts: viewerConfig.credentialAttempts } : {}),
+    ...(viewerConfig.exportFile ? { exportFile: viewerConfig.exportFile } : {}),
+    ...(viewerConfig.maxUploadBytes ? { maxUploadBytes: viewerConfig.maxUploadBytes } : {}),
+    recorderStats: () => ({ ...recorder.stats }),
+    refusedCount: async () => {
+      const subject = deadLetterSubject(AUDITOR_PARTICIPANT);
+      const info = await jsm.streams.info(StreamNames.deadLetter, { subjects_filter: subject });
+      return info.state.subjects?.[subject] ?? 0;
+    },
+    logger,
+  });
+}
+
+/**
+ * Resolves once everything EXCHANGE holds now is recorded, by sequence: a consumer's pending count alone may
+ * not yet include a message the stream has just stored.
+ */
+async function waitCaughtUp(jsm: JetStreamManager, consumerName: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const target = (await jsm.streams.info(StreamNames.exchange)).state.last_seq;
+  for (;;) {
+    const info = await jsm.consumers.info(StreamNames.exchange, consumerName);
+    if (info.num_pending === 0 && info.num_ack_pending === 0 && info.delivered.stream_seq >= target) return;
+    if (Date.now() > deadline) {
+      throw new Error(`the auditor still has ${info.num_pending + info.num_ack_pending} messages to record`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

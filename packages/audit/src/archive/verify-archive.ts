@@ -66,146 +66,11 @@ export async function verifyArchive(
   options: VerifyArchiveOptions,
 ): Promise<ArchiveReport> {
   const names = await store.list();
-  const segments: SegmentCheck[] = [];
-  let failure: SegmentFailure | undefined;
-  let liveFrom: number | undefined;
-
-  const auditorKey = async (at: Date, kid: string | undefined): Promise<PublicJwk> =>
-    options.auditorKey ?? options.resolver.resolve(AUDITOR_ID, 'sig', at, kid);
-
-  async function* source(): AsyncGenerator<string> {
-    let prevSeal = NO_PREVIOUS_SEGMENT;
-    let expectedFirst = 1;
-    for (const [i, name] of names.entries()) {
-      const fail = (code: LedgerErrorCode, reason: string, seq: number): void => {
-        failure = { segment: name, code, reason: `segment ${name}: ${reason}`, seq };
-      };
-      const range = parseSegmentName(name);
-      if (!range || range.firstSeq !== expectedFirst) {
-        fail(
-          'ERR_LEDGER_ARCHIVE_INVALID',
-          `starts at ${range?.firstSeq ?? '?'} where entry ${expectedFirst} belongs (a segment is missing or moved)`,
-          expectedFirst,
-        );
-        return;
-      }
-      const body = createHash('sha256');
-      let header: SegmentHeader | undefined;
-      let held: string | undefined;
-      let lastEntry: string | undefined;
-      let entries = 0;
-      for await (const line of store.lines(name)) {
-        if (!header) {
-          try {
-            header = JSON.parse(line) as SegmentHeader;
-          } catch {
-            header = undefined;
-          }
-          if (
-            header?.format !== ARCHIVE_FORMAT ||
-            header.version !== 1 ||
-            header.segment !== i + 1 ||
-            header.firstSeq !== range.firstSeq ||
-            header.prevSeal !== prevSeal
-          ) {
-            fail(
-              'ERR_LEDGER_ARCHIVE_INVALID',
-              header?.prevSeal !== undefined && header.prevSeal !== prevSeal
-                ? 'does not link to the seal of the segment before it'
-                : 'its header is not that of segment ' + String(i + 1),
-              range.firstSeq,
-            );
-            return;
-          }
-          continue;
-        }
-        // the last line is the trailer: hold each line until the next one shows it was an entry
-        if (held !== undefined) {
-          body.update(held).update('\n');
-          entries++;
-          lastEntry = held;
-          yield held;
-        }
-        held = line;
-      }
-      const lastEntrySeq = range.firstSeq + entries - 1;
-      let trailer: SegmentTrailer;
-      try {
-        trailer = JSON.parse(held ?? '') as SegmentTrailer;
-        if (typeof trailer.seal !== 'string') throw new Error('no seal');
-      } catch {
-        fail('ERR_LEDGER_ARCHIVE_INVALID', 'it does not end on a trailer with a seal', lastEntrySeq);
-        return;
-      }
-      let claims: SegmentClaims;
-      try {
-        const sealedAt = JSON.parse(
-          Buffer.from(trailer.seal.split('.')[1] ?? '', 'base64url').toString('utf8'),
-        ) as Partial<SegmentClaims>;
-        const at = new Date(sealedAt.sealedAt ?? '');
-        ({ payload: claims } = (await verifyCompact(trailer.seal, (kid) => auditorKey(at, kid))) as {
-          payload: SegmentClaims;
-        });
-      } catch {
-        fail('ERR_LEDGER_ARCHIVE_INVALID', "its seal does not verify with the auditor's key", lastEntrySeq);
-        return;
-      }
-      let lastHash: string | undefined;
-      try {
-        lastHash = lastEntry === undefined ? undefined : parseEntry(lastEntry, lastEntrySeq).hash;
-      } catch {
-        lastHash = undefined; // verifyLedger names the malformed entry
-      }
-      const problem =
-        claims.segment !== i + 1 || claims.firstSeq !== range.firstSeq || claims.prevSeal !== prevSeal
-          ? 'its seal names another segment'
-          : claims.lastSeq !== range.lastSeq || claims.entries !== entries || lastEntrySeq !== claims.lastSeq
-            ? `its seal covers ${claims.firstSeq}..${claims.lastSeq} (${claims.entries} entries), the file holds ${entries}`
-            : claims.bodySha256 !== body.digest('hex')
-              ? 'its entries are not those the seal covers (body hash)'
-              : lastHash !== undefined && lastHash !== claims.headHash
-                ? `its seal's head hash is not the hash of entry ${lastEntrySeq}`
-                : undefined;
-      if (problem) {
-        fail('ERR_LEDGER_ARCHIVE_INVALID', problem, lastEntrySeq);
-        return;
-      }
-      const check: SegmentCheck = { name, firstSeq: range.firstSeq, lastSeq: range.lastSeq };
-      if (trailer.token !== undefined) {
-        try {
-          const attested = await verifyTimestampToken(
-            Buffer.from(trailer.token, 'base64'),
-            trailer.seal,
-            options.tsaTrust ? { trust: options.tsaTrust } : {},
-          );
-          check.attested = {
-            genTime: attested.genTime.toISOString(),
-            tsa: attested.tsa,
-            chain: attested.chain,
-          };
-        } catch (err) {
-          fail('ERR_LEDGER_TIMESTAMP_INVALID', (err as Error).message.replace(/\.$/, ''), lastEntrySeq);
-          return;
-        }
-      } else if (options.requireTimestamps) {
-        fail('ERR_LEDGER_TIMESTAMP_INVALID', 'it carries no timestamp token', lastEntrySeq);
-        return;
-      }
-      segments.push(check);
-      prevSeal = sha256Hex(trailer.seal);
-      expectedFirst = range.lastSeq + 1;
-    }
-    if (options.live) {
-      liveFrom = expectedFirst;
-      for await (const raw of options.live(expectedFirst)) {
-        yield typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
-      }
-    }
-  }
-
-  const report = await verifyLedger(source(), { ...options, startSeq: 1 });
+  const reading = new ArchiveReading(store, names, options);
+  const report = await verifyLedger(reading.lines(), { ...options, startSeq: 1 });
+  const { segments, liveFrom } = reading;
   const out: ArchiveReport = { ...report, segments, ...(liveFrom !== undefined ? { liveFrom } : {}) };
-  const segmentFailure: SegmentFailure | undefined = failure;
+  const segmentFailure = reading.failure;
   if (segmentFailure && (!report.failure || segmentFailure.seq <= report.failure.seq)) {
     const { segment, ...f } = segmentFailure;
     out.ok = false;
@@ -221,4 +86,199 @@ export async function verifyArchive(
     if (holding) out.failingSegment = holding;
   }
   return out;
+}
+
+/** A segment's file as read: where it lies, what its entries hash to, and its last entry and trailer lines. */
+interface SegmentRead {
+  name: string;
+  /** Position in the archive, from 1. */
+  segment: number;
+  firstSeq: number;
+  lastSeq: number;
+  entries: number;
+  bodySha256: string;
+  lastEntry: string | undefined;
+  trailer: string | undefined;
+}
+
+/**
+ * Reads the segments in order as one stream of entry lines for `verifyLedger`, checking each segment's
+ * header before its entries and its trailer after them, then the live tail. It stops at the first segment
+ * that fails, keeping the failure and the segments checked so far.
+ */
+class ArchiveReading {
+  readonly segments: SegmentCheck[] = [];
+  failure: SegmentFailure | undefined;
+  liveFrom: number | undefined;
+  readonly #store: ArchiveStore;
+  readonly #names: readonly string[];
+  readonly #options: VerifyArchiveOptions;
+  #prevSeal = NO_PREVIOUS_SEGMENT;
+  #expectedFirst = 1;
+
+  constructor(store: ArchiveStore, names: readonly string[], options: VerifyArchiveOptions) {
+    this.#store = store;
+    this.#names = names;
+    this.#options = options;
+  }
+
+  async *lines(): AsyncGenerator<string> {
+    for (const [i, name] of this.#names.entries()) {
+      const read = yield* this.#entries(name, i + 1);
+      if (!read || !(await this.#sealed(read))) return;
+    }
+    if (this.#options.live) {
+      this.liveFrom = this.#expectedFirst;
+      for await (const raw of this.#options.live(this.#expectedFirst)) {
+        yield typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
+      }
+    }
+  }
+
+  #fail(name: string, code: LedgerErrorCode, reason: string, seq: number): undefined {
+    this.failure = { segment: name, code, reason: `segment ${name}: ${reason}`, seq };
+    return undefined;
+  }
+
+  // Yields a segment's entries once its name and header place it right after the segment before; the
+  // last line is the trailer, so each line is held until the next one shows it was an entry.
+  async *#entries(name: string, segment: number): AsyncGenerator<string, SegmentRead | undefined> {
+    const range = parseSegmentName(name);
+    if (!range || range.firstSeq !== this.#expectedFirst) {
+      return this.#fail(
+        name,
+        'ERR_LEDGER_ARCHIVE_INVALID',
+        `starts at ${range?.firstSeq ?? '?'} where entry ${this.#expectedFirst} belongs (a segment is missing or moved)`,
+        this.#expectedFirst,
+      );
+    }
+    const body = createHash('sha256');
+    let header: SegmentHeader | undefined;
+    let held: string | undefined;
+    let lastEntry: string | undefined;
+    let entries = 0;
+    for await (const line of this.#store.lines(name)) {
+      if (!header) {
+        try {
+          header = JSON.parse(line) as SegmentHeader;
+        } catch {
+          header = undefined;
+        }
+        if (
+          header?.format !== ARCHIVE_FORMAT ||
+          header.version !== 1 ||
+          header.segment !== segment ||
+          header.firstSeq !== range.firstSeq ||
+          header.prevSeal !== this.#prevSeal
+        ) {
+          return this.#fail(
+            name,
+            'ERR_LEDGER_ARCHIVE_INVALID',
+            header?.prevSeal !== undefined && header.prevSeal !== this.#prevSeal
+              ? 'does not link to the seal of the segment before it'
+              : 'its header is not that of segment ' + String(segment),
+            range.firstSeq,
+          );
+        }
+        continue;
+      }
+      if (held !== undefined) {
+        body.update(held).update('\n');
+        entries++;
+        lastEntry = held;
+        yield held;
+      }
+      held = line;
+    }
+    return {
+      name,
+      segment,
+      firstSeq: range.firstSeq,
+      lastSeq: range.lastSeq,
+      entries,
+      bodySha256: body.digest('hex'),
+      lastEntry,
+      trailer: held,
+    };
+  }
+
+  // The trailer's seal must verify with the auditor's key and cover exactly this file (position, range,
+  // count, body and head hash); its token, when present, must attest the seal. False when it fails.
+  async #sealed(read: SegmentRead): Promise<boolean> {
+    const { name, segment, firstSeq, lastSeq, entries, lastEntry } = read;
+    const fail = (code: LedgerErrorCode, reason: string, seq: number): false => {
+      this.#fail(name, code, reason, seq);
+      return false;
+    };
+    const lastEntrySeq = firstSeq + entries - 1;
+    let trailer: SegmentTrailer;
+    try {
+      trailer = JSON.parse(read.trailer ?? '') as SegmentTrailer;
+      if (typeof trailer.seal !== 'string') throw new Error('no seal');
+    } catch {
+      return fail('ERR_LEDGER_ARCHIVE_INVALID', 'it does not end on a trailer with a seal', lastEntrySeq);
+    }
+    let claims: SegmentClaims;
+    try {
+      const sealedAt = JSON.parse(
+        Buffer.from(trailer.seal.split('.')[1] ?? '', 'base64url').toString('utf8'),
+      ) as Partial<SegmentClaims>;
+      const at = new Date(sealedAt.sealedAt ?? '');
+      ({ payload: claims } = (await verifyCompact(trailer.seal, (kid) => this.#auditorKey(at, kid))) as {
+        payload: SegmentClaims;
+      });
+    } catch {
+      return fail(
+        'ERR_LEDGER_ARCHIVE_INVALID',
+        "its seal does not verify with the auditor's key",
+        lastEntrySeq,
+      );
+    }
+    let lastHash: string | undefined;
+    try {
+      lastHash = lastEntry === undefined ? undefined : parseEntry(lastEntry, lastEntrySeq).hash;
+    } catch {
+      lastHash = undefined; // verifyLedger names the malformed entry
+    }
+    const problem =
+      claims.segment !== segment || claims.firstSeq !== firstSeq || claims.prevSeal !== this.#prevSeal
+        ? 'its seal names another segment'
+        : claims.lastSeq !== lastSeq || claims.entries !== entries || lastEntrySeq !== claims.lastSeq
+          ? `its seal covers ${claims.firstSeq}..${claims.lastSeq} (${claims.entries} entries), the file holds ${entries}`
+          : claims.bodySha256 !== read.bodySha256
+            ? 'its entries are not those the seal covers (body hash)'
+            : lastHash !== undefined && lastHash !== claims.headHash
+              ? `its seal's head hash is not the hash of entry ${lastEntrySeq}`
+              : undefined;
+    if (problem) return fail('ERR_LEDGER_ARCHIVE_INVALID', problem, lastEntrySeq);
+    const check: SegmentCheck = { name, firstSeq, lastSeq };
+    if (trailer.token !== undefined) {
+      try {
+        const attested = await verifyTimestampToken(
+          Buffer.from(trailer.token, 'base64'),
+          trailer.seal,
+          this.#options.tsaTrust ? { trust: this.#options.tsaTrust } : {},
+        );
+        check.attested = {
+          genTime: attested.genTime.toISOString(),
+          tsa: attested.tsa,
+          chain: attested.chain,
+        };
+      } catch (err) {
+        return fail('ERR_LEDGER_TIMESTAMP_INVALID', (err as Error).message.replace(/\.$/, ''), lastEntrySeq);
+      }
+    } else if (this.#options.requireTimestamps) {
+      return fail('ERR_LEDGER_TIMESTAMP_INVALID', 'it carries no timestamp token', lastEntrySeq);
+    }
+    this.segments.push(check);
+    this.#prevSeal = sha256Hex(trailer.seal);
+    this.#expectedFirst = lastSeq + 1;
+    return true;
+  }
+
+  #auditorKey(at: Date, kid: string | undefined): Promise<PublicJwk> {
+    return this.#options.auditorKey
+      ? Promise.resolve(this.#options.auditorKey)
+      : this.#options.resolver.resolve(AUDITOR_ID, 'sig', at, kid);
+  }
 }

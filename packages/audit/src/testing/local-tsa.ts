@@ -58,23 +58,9 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   await run('openssl', args, { cwd });
 }
 
-/**
- * Makes a TSA on loopback with its own root CA (EC P-256) and signing certificate (critical extended key
- * usage timeStamping), answering RFC 3161 requests by running `openssl ts -reply`, one at a time. Nothing
- * leaves the machine.
- *
- * @example
- * ```ts
- * const tsa = await startLocalTsa();
- * const client = createTsaClient({ url: tsa.url, trust: parseTsaTrust(tsa.rootPem) });
- * ```
- */
-export async function startLocalTsa(options: { name?: string } = {}): Promise<LocalTsa> {
-  const dir = await mkdtemp(join(tmpdir(), 'pex-tsa-'));
-  const name = options.name ?? 'Passerelle test TSA';
-  await writeFile(join(dir, 'tsa.cnf'), CONFIG(dir));
-  await writeFile(join(dir, 'serial'), '01\n');
-  const cnf = join(dir, 'tsa.cnf');
+// The TSA's own PKI: a root CA and a signing certificate with the critical timeStamping usage RFC 3161
+// requires, so tokens chain to a trust list the tests hold.
+async function issueTsaCertificates(dir: string, cnf: string, name: string): Promise<void> {
   await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key'], dir);
   await openssl(
     [
@@ -123,6 +109,26 @@ export async function startLocalTsa(options: { name?: string } = {}): Promise<Lo
     ],
     dir,
   );
+}
+
+/**
+ * Makes a TSA on loopback with its own root CA (EC P-256) and signing certificate (critical extended key
+ * usage timeStamping), answering RFC 3161 requests by running `openssl ts -reply`, one at a time. Nothing
+ * leaves the machine.
+ *
+ * @example
+ * ```ts
+ * const tsa = await startLocalTsa();
+ * const client = createTsaClient({ url: tsa.url, trust: parseTsaTrust(tsa.rootPem) });
+ * ```
+ */
+export async function startLocalTsa(options: { name?: string } = {}): Promise<LocalTsa> {
+  const dir = await mkdtemp(join(tmpdir(), 'pex-tsa-'));
+  const name = options.name ?? 'Passerelle test TSA';
+  await writeFile(join(dir, 'tsa.cnf'), CONFIG(dir));
+  await writeFile(join(dir, 'serial'), '01\n');
+  const cnf = join(dir, 'tsa.cnf');
+  await issueTsaCertificates(dir, cnf, name);
   const rootPem = await readFile(join(dir, 'ca.crt'), 'utf8');
   await writeFile(join(dir, 'chain.pem'), rootPem);
 

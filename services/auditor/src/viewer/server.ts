@@ -120,29 +120,58 @@ function queryValue(request: FastifyRequest, name: string): string | undefined {
  * ```
  */
 export async function startViewer(options: ViewerOptions): Promise<Viewer> {
-  const { index, checkpoints, resolver, logger } = options;
   const maxUpload = options.maxUploadBytes ?? 64 * 1024 * 1024;
-  const uploads = new Map<string, ExportCheck>();
-  let configuredCheck: { key: string; result: Promise<ExportCheck> } | undefined;
+  const app = createViewerApp(options, maxUpload);
+  await app.register(viewerAccess, {
+    token: options.token,
+    tls: options.tls !== undefined,
+    ...(options.credentialAttempts ? { attempts: options.credentialAttempts } : {}),
+    logger: options.logger,
+  });
+  await registerViewerRoutes(app, new LedgerViews(options), options, maxUpload);
 
-  const configuredExport = async (): Promise<ExportCheck | undefined> => {
-    const path = options.exportFile;
+  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8090 });
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `${options.tls ? 'https' : 'http'}://${host}:${address.port}`,
+    server: app.server,
+    close: () => app.close(),
+  };
+}
+
+/**
+ * What the viewer's pages show, apart from HTTP: the ledger's state, proofs, and export checks (the
+ * configured file's, cached until it changes, and the last uploads').
+ */
+class LedgerViews {
+  readonly #options: ViewerOptions;
+  readonly #uploads = new Map<string, ExportCheck>();
+  #configuredCheck: { key: string; result: Promise<ExportCheck> } | undefined;
+
+  constructor(options: ViewerOptions) {
+    this.#options = options;
+  }
+
+  async configuredExport(): Promise<ExportCheck | undefined> {
+    const path = this.#options.exportFile;
     if (!path) return undefined;
     const s = await stat(path).catch(() => undefined);
     if (!s) return undefined;
     const key = `${s.size}:${s.mtimeMs}`;
-    if (configuredCheck?.key !== key) {
-      configuredCheck = { key, result: checkExportFile(path, basename(path), resolver) };
+    if (this.#configuredCheck?.key !== key) {
+      this.#configuredCheck = { key, result: checkExportFile(path, basename(path), this.#options.resolver) };
     }
-    return configuredCheck.result;
-  };
+    return this.#configuredCheck.result;
+  }
 
-  const overview = async (): Promise<string> => {
+  async overview(): Promise<string> {
+    const { index, checkpoints } = this.#options;
     await index.refresh();
     const last = index.lastCheckpoint;
     const counts = index.counts;
-    const stats = options.recorderStats?.();
-    const refused = await options.refusedCount?.().catch(() => undefined);
+    const stats = this.#options.recorderStats?.();
+    const refused = await this.#options.refusedCount?.().catch(() => undefined);
     return homePage({
       lastSeq: index.lastSeq,
       checkpoints: counts.checkpoints,
@@ -154,9 +183,10 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       ...(stats ? { recorder: stats } : {}),
       ...(refused !== undefined ? { refused } : {}),
     });
-  };
+  }
 
-  const proof = async (messageId: string): Promise<string> => {
+  async proof(messageId: string): Promise<string> {
+    const { index, resolver } = this.#options;
     await index.refresh();
     const seq = await index.envelopeSeq(messageId);
     if (seq === undefined) throw new HttpProblem(404, 'No message with this id is in the ledger.');
@@ -165,18 +195,20 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       throw new HttpProblem(409, 'No checkpoint covers this message yet; try again after the next one.');
     const p = await proveMessage(await index.entries(cp.firstSeq, cp.seq), messageId, resolver);
     return JSON.stringify(p, null, 2) + '\n';
-  };
+  }
 
-  const upload = async (body: Buffer, name: string): Promise<string> => {
+  /** Checks an uploaded export and keeps its result under a new id (the oldest go first). */
+  async upload(body: Buffer, name: string): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), 'pex-auditor-upload-'));
     try {
       const file = join(dir, 'export.jsonl');
       await writeFile(file, body, { mode: 0o600 });
-      const result = await checkExportFile(file, name.slice(0, 200), resolver);
+      const result = await checkExportFile(file, name.slice(0, 200), this.#options.resolver);
       const id = randomBytes(12).toString('base64url');
-      uploads.set(id, result);
-      while (uploads.size > MAX_UPLOADS_KEPT) uploads.delete(uploads.keys().next().value as string);
-      logger.info(
+      this.#uploads.set(id, result);
+      while (this.#uploads.size > MAX_UPLOADS_KEPT)
+        this.#uploads.delete(this.#uploads.keys().next().value as string);
+      this.#options.logger.info(
         { upload: id, ok: result.report?.ok ?? false, failingSeq: result.report?.failure?.seq },
         'export checked',
       );
@@ -184,8 +216,17 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  };
+  }
 
+  uploaded(id: string): ExportCheck | undefined {
+    return this.#uploads.get(id);
+  }
+}
+
+// Every answer, refusals and framework errors included, carries the security headers and the same error
+// page; only the bodies a route takes are parsed.
+function createViewerApp(options: ViewerOptions, maxUpload: number) {
+  const { logger } = options;
   const app = fastify({
     logger: false,
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
@@ -214,13 +255,18 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   app.setNotFoundHandler(() => {
     throw new HttpProblem(404, 'No such page.');
   });
-  await app.register(viewerAccess, {
-    token: options.token,
-    tls: options.tls !== undefined,
-    ...(options.credentialAttempts ? { attempts: options.credentialAttempts } : {}),
-    logger,
-  });
+  return app;
+}
 
+// The pages, behind the access plugin registered before them; inputs are checked against their shapes
+// before they reach the ledger or a file name.
+async function registerViewerRoutes(
+  app: ReturnType<typeof createViewerApp>,
+  views: LedgerViews,
+  options: ViewerOptions,
+  maxUpload: number,
+): Promise<void> {
+  const { index, checkpoints, resolver } = options;
   const asset = { config: { public: true } };
   app.get('/static/viewer.css', asset, (_request, reply) =>
     reply.type('text/css; charset=utf-8').send(VIEWER_CSS),
@@ -228,7 +274,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   app.get('/static/viewer.js', asset, (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').send(VIEWER_JS),
   );
-  app.get('/', async (_request, reply) => reply.type(HTML).send(await overview()));
+  app.get('/', async (_request, reply) => reply.type(HTML).send(await views.overview()));
   app.get('/dossier', async (request, reply) => {
     const id = queryValue(request, 'id') ?? '';
     if (!DOSSIER_ID.test(id))
@@ -241,10 +287,10 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     return reply
       .type(JSON_TYPE)
       .header('content-disposition', `attachment; filename="proof-${id}.json"`)
-      .send(await proof(id));
+      .send(await views.proof(id));
   });
   app.get('/export', async (_request, reply) =>
-    reply.type(HTML).send(exportPage(await configuredExport(), Boolean(options.exportFile))),
+    reply.type(HTML).send(exportPage(await views.configuredExport(), Boolean(options.exportFile))),
   );
   await app.register((scope, _options, registered) => {
     scope.addContentTypeParser('application/x-ndjson', { parseAs: 'buffer' }, (_request, body, done) =>
@@ -254,24 +300,15 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       // a POST without a body reaches here with none: it is not an export either
       if (!Buffer.isBuffer(request.body))
         throw new HttpProblem(415, 'Send the export as application/x-ndjson.');
-      const id = await upload(request.body, queryValue(request, 'name') ?? 'upload.jsonl');
+      const id = await views.upload(request.body, queryValue(request, 'name') ?? 'upload.jsonl');
       return reply.code(201).type(JSON_TYPE).send(JSON.stringify({ id }));
     });
     registered();
   });
   app.get<{ Params: { uploadId: string } }>('/exports/:uploadId', async (request, reply) => {
     if (!UPLOAD_ID.test(request.params.uploadId)) throw new HttpProblem(404, 'No such page.');
-    const result = uploads.get(request.params.uploadId);
+    const result = views.uploaded(request.params.uploadId);
     if (!result) throw new HttpProblem(404, 'This upload is no longer kept; upload the file again.');
     return reply.type(HTML).send(exportPage(result, false));
   });
-
-  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8090 });
-  const address = app.server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return {
-    url: `${options.tls ? 'https' : 'http'}://${host}:${address.port}`,
-    server: app.server,
-    close: () => app.close(),
-  };
 }
