@@ -61,6 +61,12 @@ export function parseEntry(raw: string | Uint8Array, expectedSeq?: number): Ledg
       ['firstSeq', 'lastSeq', 'size'].forEach(int);
       ['root', 'headHash', 'issuedAt'].forEach(str);
       break;
+    case 'erasure':
+      ['dossierId', 'basis', 'by', 'kid', 'erasedAt'].forEach(str);
+      if (!Array.isArray(meta['holders']) || !meta['holders'].every((h) => typeof h === 'string')) {
+        malformed('meta.holders is not a list of participant ids', at);
+      }
+      break;
     case 'timestamp': {
       if (typeof value['token'] !== 'string' || !BASE64.test(value['token']))
         malformed('token is not base64', at);

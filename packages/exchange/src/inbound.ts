@@ -73,6 +73,8 @@ export class Inbound {
         );
       }
       contracts.authorize(meta.sender, meta.type, this.ctx.participant);
+      const { payloadSeal } = this.ctx.options;
+      if (payloadSeal) opened = { ...opened, payload: await payloadSeal.open(meta, opened.payload) };
       contracts.validate(meta.type, meta.schemaVersion, opened.payload);
       const found = typeof handlers === 'function' ? handlers : handlers[meta.type];
       if (!found) {

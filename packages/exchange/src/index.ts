@@ -44,6 +44,14 @@ export {
   writeDeadLetter,
 } from './dead-letters.js';
 export type { DeadLetter, DeadLetterReason } from './dead-letters.js';
+export { DOSSIER_KEYS_BUCKET, DossierKeys, assertErasureBasis, eraseDossier } from './dossier-keys.js';
+export type {
+  DossierErasure,
+  DossierKeyHead,
+  DossierKeysOptions,
+  PayloadSeal,
+  SealedPayload,
+} from './dossier-keys.js';
 export { IdempotencyStore, idempotencyBucketName } from './idempotency.js';
 export type { ClaimResult, IdempotencyRecord } from './idempotency.js';
 export { Outbox, RECEIPT_TYP, assertReceiptClaims, outboxBucketName } from './receipts.js';

@@ -14,6 +14,7 @@ import {
   sha256Hex,
 } from '@passerelle/envelope';
 import { isPasserelleError } from '@passerelle/errors';
+import type { PayloadSeal } from './dossier-keys.js';
 import { ExchangeError } from './exchange-error.js';
 import type { Logger } from './logger.js';
 import type { ExchangeMetrics } from './metrics.js';
@@ -93,6 +94,8 @@ export interface SenderContext {
   outbox: Outbox;
   metrics: ExchangeMetrics;
   logger: Logger;
+  /** Seals payloads under their dossier's key (`ExchangeOptions.payloadSeal`). */
+  payloadSeal: PayloadSeal | undefined;
   /** The retries of every publish and outbox operation, ended by the exchange's closing. */
   retry: Readonly<RetryOptions>;
 }
@@ -215,7 +218,7 @@ export class Sender {
     const recipientKey = await this.ctx.directory.resolve(recipient, 'enc', new Date());
     const envelope = await sealEnvelope({
       meta,
-      payload: projected,
+      payload: this.ctx.payloadSeal ? await this.ctx.payloadSeal.seal(meta, projected) : projected,
       sender: this.ctx.keys,
       recipientKey,
       provider: this.ctx.provider,
