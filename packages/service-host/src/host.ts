@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
-import type { Contracts } from '@passerelle/contracts';
+import { type Contracts, payloadRetentionMs } from '@passerelle/contracts';
 import { type ParticipantKind, type StorageKeyring, participantKind } from '@passerelle/directory';
 import {
   DOCUMENTS_BUCKET,
@@ -264,6 +264,8 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
     /** Per hosted id, the secret its decision documents' keys derive from; none: stored as they are. */
     private readonly documentSecrets: ReadonlyMap<string, Buffer>,
     private readonly atRest: AtRest,
+    /** How long `pex-decisions` keeps a document: the contract's longest retention. */
+    private readonly documentsMaxAgeMs: number,
   ) {}
 
   /**
@@ -516,6 +518,7 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
       bucket: this.documentsBucket,
       create: this.provision,
       replicas: this.replicas,
+      maxAgeMs: this.documentsMaxAgeMs,
     });
   }
 
@@ -614,6 +617,7 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
             : [...atRest.rings].map(([participant, ring]) => [participant, documentSecret(ring)] as const),
         ),
         atRest,
+        payloadRetentionMs(config.contracts),
       );
       keepUnsent = (participant, dossierId, err) => host.keepUnsent(participant, dossierId, err);
       if (config.accountsFor) host.accountsFor = config.accountsFor;

@@ -1,4 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+import { payloadRetentionMs } from '@passerelle/contracts';
 import { DocumentStore } from '@passerelle/documents';
 import {
   Door,
@@ -151,7 +152,7 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
       });
     };
     const [documents, dossiers] = await Promise.all([
-      DocumentStore.open(nc, { replicas, create }),
+      DocumentStore.open(nc, { replicas, create, maxAgeMs: payloadRetentionMs(contracts) }),
       DossierStore.open(nc, participant, cipher('portal-dossiers'), { replicas, create }),
     ]);
     const dossierIndex = await DossierIndex.open(dossiers, (err) =>
