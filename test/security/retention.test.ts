@@ -144,6 +144,7 @@ describe('retention per contract', { timeout: 90_000 }, () => {
     const envelopeSeqs: number[] = [];
     for (let seq = 1; seq <= info.state.last_seq; seq++) {
       const m = await jsm.streams.getMessage(StreamNames.exchange, { seq });
+      if (!m) throw new Error(`EXCHANGE lost message ${seq} before its retention`);
       if (m.subject.startsWith('pex.msg.')) {
         envelopeSeqs.push(seq);
         await writer.appendEnvelope(m.data);

@@ -54,6 +54,8 @@ export type { LedgerHead } from './writer.js';
 export { signedExportRange } from './export-range.js';
 export type { SignedRange } from './export-range.js';
 export { archiveHead, archiveLedger } from './archive/archiver.js';
+export { applyLedgerMaxAge } from './archive/ledger-max-age.js';
+export type { LedgerMaxAge, LedgerMaxAgeOptions } from './archive/ledger-max-age.js';
 export type { ArchiveHead, ArchiveOptions, ArchivedSegment } from './archive/archiver.js';
 export { restoreLedger } from './archive/restore.js';
 export type { RestoreResult } from './archive/restore.js';

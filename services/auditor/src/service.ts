@@ -5,6 +5,7 @@ import {
   type ArchivedSegment,
   type KeyResolver,
   type LedgerWriter,
+  applyLedgerMaxAge,
   archiveHead,
   archiveLedger,
   parseEntry,
@@ -93,13 +94,16 @@ export interface AuditorConfig {
    * Roll the ledger into archive segments in `store` every `intervalMs` (default 1 h), `segmentEntries` at
    * most each (default 100 000), timestamped with the TSA of `timestamps`. `trim: 'purge'` removes archived
    * entries from LEDGER (a stream without deny_purge); `'retention'` (default) leaves LEDGER's own limits to
-   * drop them. The chain resumes from the archive's head when LEDGER was trimmed.
+   * drop them. The chain resumes from the archive's head when LEDGER was trimmed. `ledgerMaxAgeMs` gives
+   * LEDGER that age limit after each run (and at start), never short of an entry not archived yet
+   * (`applyLedgerMaxAge`, with twice the interval as margin, whether the run succeeded or not).
    */
   archive?: {
     store: ArchiveStore;
     intervalMs?: number;
     segmentEntries?: number;
     trim?: 'purge' | 'retention';
+    ledgerMaxAgeMs?: number;
   };
   /** A receipt later than this after its envelope is overdue (metric `pex_auditor_receipts_overdue`; default 15 min). */
   receiptDeadlineMs?: number;
@@ -216,6 +220,21 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
   let archiveRun: Promise<ArchivedSegment[]> | undefined;
   let lastArchiveAt: number | undefined;
   let archivedUpTo = archivedHead?.seq ?? 0;
+  // LEDGER's age limit follows the archive: set after every run, failed runs too, so that entries waiting
+  // for a late archive are never old enough to go
+  const limitLedgerAge = async (): Promise<void> => {
+    const a = config.archive;
+    if (a?.ledgerMaxAgeMs === undefined) return;
+    const applied = await applyLedgerMaxAge({
+      nc,
+      archivedUpTo,
+      maxAgeMs: a.ledgerMaxAgeMs,
+      marginMs: 2 * (a.intervalMs ?? 3_600_000),
+    });
+    logger.info({ maxAgeMs: applied.maxAgeMs, keptFrom: applied.keptFrom }, 'ledger age limit applied');
+  };
+  const limitFailed = (err: unknown): void =>
+    logger.error({ code: (err as { code?: unknown }).code }, 'ledger age limit not applied');
   const archiveNow = (): Promise<ArchivedSegment[]> => {
     const a = config.archive;
     if (!a) return Promise.resolve([]);
@@ -236,13 +255,15 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
         }
         return written;
       })
-      .finally(() => {
+      .finally(async () => {
         archiveRun = undefined;
+        await limitLedgerAge().catch(limitFailed);
       });
     return archiveRun;
   };
   let archiveTimer: NodeJS.Timeout | undefined;
   if (config.archive) {
+    await limitLedgerAge().catch(limitFailed);
     archiveTimer = setInterval(() => {
       archiveNow().catch((err: unknown) =>
         logger.error(
