@@ -248,7 +248,7 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
     ]);
     expect(erase.err).toBe('');
     expect(erase.code).toBe(0);
-    expect(erase.out).toMatch(new RegExp(`dossier ${ERASED} erased at .*: 2 key copies destroyed`));
+    expect(erase.out).toMatch(new RegExp(`dossier ${ERASED} erased at .*: the keys of 2 holders destroyed`));
 
     // Nothing of it opens: not the live stream, the backup, the dead letter, for either party, even
     // for the processes that held the key in memory, nor with fresh ones.

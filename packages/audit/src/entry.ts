@@ -102,8 +102,8 @@ export interface ErasureClaims {
   basis: string;
   /** The participant that erased the dossier and signs these claims. */
   by: string;
-  /** Id of the key destroyed, as the dossier's sealed payloads name it. */
-  kid: string;
+  /** Ids of the keys destroyed, as the dossier's sealed payloads name them. */
+  kids: string[];
   /** Participants whose copy of the key was destroyed. */
   holders: string[];
   erasedAt: string;

@@ -18,8 +18,8 @@ export interface ErasureRecord {
   dossierId: string;
   /** The legal basis, as a reference: never personal data. */
   basis: string;
-  /** Id of the destroyed key. */
-  kid: string;
+  /** Ids of the destroyed keys. */
+  kids: string[];
   /** Participants whose copy was destroyed. */
   holders: string[];
   erasedAt: string;
@@ -48,7 +48,7 @@ export async function recordErasure(
     dossierId: record.dossierId,
     basis: record.basis,
     by: signer.participantId,
-    kid: record.kid,
+    kids: [...record.kids],
     holders: [...record.holders],
     erasedAt: record.erasedAt,
   };

@@ -62,9 +62,12 @@ export function parseEntry(raw: string | Uint8Array, expectedSeq?: number): Ledg
       ['root', 'headHash', 'issuedAt'].forEach(str);
       break;
     case 'erasure':
-      ['dossierId', 'basis', 'by', 'kid', 'erasedAt'].forEach(str);
-      if (!Array.isArray(meta['holders']) || !meta['holders'].every((h) => typeof h === 'string')) {
-        malformed('meta.holders is not a list of participant ids', at);
+      ['dossierId', 'basis', 'by', 'erasedAt'].forEach(str);
+      for (const k of ['holders', 'kids']) {
+        const list = meta[k];
+        if (!Array.isArray(list) || !list.every((h) => typeof h === 'string')) {
+          malformed(`meta.${k} is not a list of ids`, at);
+        }
       }
       break;
     case 'timestamp': {

@@ -35,10 +35,8 @@ export interface PayloadSeal {
   open(meta: EnvelopeMeta, payload: unknown): Promise<unknown>;
 }
 
-/** A dossier's head record in {@link DOSSIER_KEYS_BUCKET}. */
-export type DossierKeyHead =
-  | { state: 'active'; kid: string; createdBy: string; createdAt: string }
-  | { state: 'erased'; kid: string; erasedAt: string };
+/** A dossier's head record in {@link DOSSIER_KEYS_BUCKET}: that it has keys, or that they were destroyed. */
+export type DossierKeyHead = { state: 'active'; createdAt: string } | { state: 'erased'; erasedAt: string };
 
 /** Options of {@link DossierKeys.open}. */
 export interface DossierKeysOptions {
@@ -108,9 +106,11 @@ const live = (entry: KvEntry | null): entry is KvEntry =>
  * sealed (AES-256-GCM) under its dossier's key before the exchange signs and encrypts it to its recipient;
  * the decision documents of the dossier are encrypted under keys derived from it ({@link documentSecret}).
  * The key itself lives only in the KV bucket `pex-dossier-keys`, once per participant that holds it, each
- * copy wrapped (JWE, ECDH-ES+A256KW) to that participant's encryption key: the first sender of a dossier
- * creates it, and each sender wraps it to a recipient that has none yet. NATS operators reading the bucket
- * see dossier and participant ids, never a key.
+ * copy wrapped (JWE, ECDH-ES+A256KW) to that participant's encryption key, under
+ * `<dossierId>.<kid>.<participant>`. A sender that holds no key of the dossier makes one (its own `kid`:
+ * a dossier may have several, one per party that first wrote in it, each sealed payload naming its own),
+ * and each sender wraps its key to a recipient that has no copy of it yet. NATS operators reading the
+ * bucket see dossier, key and participant ids, never a key.
  *
  * {@link eraseDossier} purges every copy (the bucket keeps no history of a purged key) and leaves an
  * `erased` head: from then on no envelope, dead letter, outbox record, backup or decision document of the
@@ -125,29 +125,54 @@ const live = (entry: KvEntry | null): entry is KvEntry =>
  */
 export class DossierKeys implements PayloadSeal {
   /**
-   * Keys this process unwrapped, by dossier. The head is read again at each use (one KV get): a process
-   * stops using a key the moment another erased its dossier, without waiting for a notification.
+   * Keys this process unwrapped, by `<dossierId>.<kid>`, and the one it seals with, by dossier. The head is
+   * read again at each use (one KV get): a process stops using a key the moment another erased its
+   * dossier, without waiting for a notification.
    */
-  private readonly cache = new Map<string, { kid: string; key: Buffer }>();
-  /** Recipients whose copy this process wrote or saw, by `<dossier>.<participant>`. */
+  private readonly cache = new Map<string, Buffer>();
+  private readonly sealing = new Map<string, { kid: string; key: Buffer }>();
+  /** Copies this process wrote or saw, by `<dossierId>.<kid>.<participant>`. */
   private readonly granted = new Set<string>();
+  private bucket: Promise<KV> | undefined;
 
   private constructor(
-    /** The bucket. */
-    readonly kv: KV,
+    private readonly openBucket: () => Promise<KV>,
     private readonly options: DossierKeysOptions,
     private readonly provider: CryptoProvider,
   ) {}
 
   /** Opens (or creates) the bucket for one participant's keys. */
   static async open(nc: NatsConnection, options: DossierKeysOptions): Promise<DossierKeys> {
-    const kvm = new Kvm(nc);
+    const keys = DossierKeys.over(() => nc, options);
+    await keys.kv();
+    return keys;
+  }
+
+  /**
+   * The keys of one participant over a connection made later (the exchange's own): the bucket is opened
+   * at the first use.
+   */
+  static over(connection: () => NatsConnection, options: DossierKeysOptions): DossierKeys {
     const bucket = options.bucket ?? DOSSIER_KEYS_BUCKET;
-    const kv =
-      options.create === false
-        ? await kvm.open(bucket)
-        : await kvm.create(bucket, { history: 1, replicas: options.replicas ?? 1 });
-    return new DossierKeys(kv, options, options.provider ?? defaultProvider);
+    return new DossierKeys(
+      () => {
+        const kvm = new Kvm(connection());
+        return options.create === false
+          ? kvm.open(bucket)
+          : kvm.create(bucket, { history: 1, replicas: options.replicas ?? 1 });
+      },
+      options,
+      options.provider ?? defaultProvider,
+    );
+  }
+
+  /** The bucket (opened once). */
+  kv(): Promise<KV> {
+    this.bucket ??= this.openBucket().catch((err: unknown) => {
+      this.bucket = undefined;
+      throw err;
+    });
+    return this.bucket;
   }
 
   private get participant(): string {
@@ -155,50 +180,70 @@ export class DossierKeys implements PayloadSeal {
   }
 
   /** The dossier's head record, or undefined when no key of it was ever made. */
-  head(dossierId: string): Promise<DossierKeyHead | undefined> {
-    return readHead(this.kv, dossierId);
+  async head(dossierId: string): Promise<DossierKeyHead | undefined> {
+    return readHead(await this.kv(), dossierId);
   }
 
-  /** This participant's key of a dossier; made (and this participant's copy written) when `create` and none exists. */
-  private async key(dossierId: string, create: boolean): Promise<{ kid: string; key: Buffer }> {
-    const prefix = dossierKeyPrefix(dossierId);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const head = await readHead(this.kv, dossierId);
-      if (head?.state === 'erased') {
-        this.forget(dossierId);
-        throw erased(dossierId);
-      }
-      const cached = this.cache.get(dossierId);
-      if (head && cached?.kid === head.kid) return cached;
-      if (head) {
-        const own = await this.kv.get(`${prefix}.${this.participant}`);
-        if (!live(own)) throw unavailable(dossierId, this.participant);
-        const key = Buffer.from(await this.unwrap(own.string()));
-        const found = { kid: head.kid, key };
-        this.cache.set(dossierId, found);
-        return found;
-      }
-      if (!create) throw unavailable(dossierId, this.participant);
-      const made = { kid: randomBytes(8).toString('base64url'), key: randomBytes(32) };
-      // this participant's copy first: a head never names a key nobody holds
-      await this.kv.put(`${prefix}.${this.participant}`, await this.wrap(made.key, this.participant));
-      const record: DossierKeyHead = {
-        state: 'active',
-        kid: made.kid,
-        createdBy: this.participant,
-        createdAt: new Date().toISOString(),
-      };
-      try {
-        await this.kv.create(`${prefix}.${HEAD}`, JSON.stringify(record));
-        this.cache.set(dossierId, made);
-        this.granted.add(`${prefix}.${this.participant}`);
-        return made;
-      } catch {
-        // another participant made the dossier's key first: take its own copy back and read theirs
-        await this.kv.purge(`${prefix}.${this.participant}`).catch(() => undefined);
-      }
+  /** Throws `ERR_DOSSIER_ERASED` (forgetting what this process held) once the dossier was erased. */
+  private async active(kv: KV, dossierId: string): Promise<DossierKeyHead | undefined> {
+    const head = await readHead(kv, dossierId);
+    if (head?.state === 'erased') {
+      this.forget(dossierId);
+      throw erased(dossierId);
     }
-    throw unavailable(dossierId, this.participant);
+    return head;
+  }
+
+  /** Key `kid` of a dossier, from this participant's copy. */
+  private async keyById(kv: KV, dossierId: string, kid: string): Promise<Buffer> {
+    const id = `${dossierKeyPrefix(dossierId)}.${kid}`;
+    const cached = this.cache.get(id);
+    if (cached) return cached;
+    const own = await kv.get(`${id}.${this.participant}`);
+    if (!live(own)) throw unavailable(dossierId, this.participant);
+    const key = Buffer.from(await this.unwrap(own.string()));
+    this.cache.set(id, key);
+    this.granted.add(`${id}.${this.participant}`);
+    return key;
+  }
+
+  /** The key this participant seals a dossier's payloads with: one of its copies, or a new key of its own. */
+  private async sealingKey(dossierId: string): Promise<{ kid: string; key: Buffer }> {
+    const kv = await this.kv();
+    const head = await this.active(kv, dossierId);
+    const known = this.sealing.get(dossierId);
+    if (head && known) return known;
+    const prefix = dossierKeyPrefix(dossierId);
+    if (head) {
+      for await (const name of await kv.keys(`${prefix}.*.${this.participant}`)) {
+        const kid = name.split('.')[1] ?? '';
+        try {
+          const found = { kid, key: await this.keyById(kv, dossierId, kid) };
+          this.sealing.set(dossierId, found);
+          return found;
+        } catch {
+          // purged in between, or wrapped to a key no longer held: another copy, or a new key
+        }
+      }
+    } else {
+      const record: DossierKeyHead = { state: 'active', createdAt: new Date().toISOString() };
+      // made once; a concurrent first sender made it too: the same record
+      await kv.create(`${prefix}.${HEAD}`, JSON.stringify(record)).catch(() => undefined);
+    }
+    const made = { kid: randomBytes(8).toString('base64url'), key: randomBytes(32) };
+    const own = `${prefix}.${made.kid}.${this.participant}`;
+    await kv.put(own, await this.wrap(made.key, this.participant));
+    // An erasure that marked the head before this copy was written may have listed the copies without it:
+    // the copy is taken back. One that marked it after lists it, and purges it.
+    if ((await readHead(kv, dossierId))?.state === 'erased') {
+      await kv.purge(own);
+      this.forget(dossierId);
+      throw erased(dossierId);
+    }
+    this.cache.set(`${prefix}.${made.kid}`, made.key);
+    this.sealing.set(dossierId, made);
+    this.granted.add(own);
+    return made;
   }
 
   private async wrap(key: Buffer, participant: string): Promise<string> {
@@ -227,16 +272,21 @@ export class DossierKeys implements PayloadSeal {
     );
   }
 
-  /** Wraps the dossier's key to `recipient` unless it holds a copy already. */
-  private async grant(dossierId: string, key: Buffer, recipient: string): Promise<void> {
-    const name = `${dossierKeyPrefix(dossierId)}.${recipient}`;
+  /** Wraps the dossier's key `kid` to `recipient` unless it holds a copy already. */
+  private async grant(
+    dossierId: string,
+    sealing: { kid: string; key: Buffer },
+    recipient: string,
+  ): Promise<void> {
+    const name = `${dossierKeyPrefix(dossierId)}.${sealing.kid}.${recipient}`;
     if (this.granted.has(name)) return;
-    if (!live(await this.kv.get(name))) {
+    const kv = await this.kv();
+    if (!live(await kv.get(name))) {
       try {
-        await this.kv.create(name, await this.wrap(key, recipient));
+        await kv.create(name, await this.wrap(sealing.key, recipient));
       } catch (err) {
-        // written in between by another sender of the dossier: the same key
-        if (!live(await this.kv.get(name))) throw err;
+        // written in between by another process of this participant: the same key
+        if (!live(await kv.get(name))) throw err;
       }
     }
     this.granted.add(name);
@@ -244,8 +294,9 @@ export class DossierKeys implements PayloadSeal {
 
   /** Seals a payload under its dossier's key, making the key when the dossier has none yet. */
   async seal(meta: EnvelopeMeta, payload: unknown): Promise<SealedPayload> {
-    const { kid, key } = await this.key(meta.dossierId, true);
-    await this.grant(meta.dossierId, key, meta.recipient);
+    const sealing = await this.sealingKey(meta.dossierId);
+    await this.grant(meta.dossierId, sealing, meta.recipient);
+    const { kid, key } = sealing;
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', key, iv);
     cipher.setAAD(aad(meta, 'payload'));
@@ -268,14 +319,17 @@ export class DossierKeys implements PayloadSeal {
       );
     }
     const parts = payload.dossierSealed.split('.');
-    const { kid, key } = await this.key(meta.dossierId, false);
+    const kv = await this.kv();
+    const head = await this.active(kv, meta.dossierId);
+    if (!head) throw unavailable(meta.dossierId, this.participant);
     const malformed = (): ExchangeError =>
       new ExchangeError(
         'ERR_PAYLOAD_NOT_SEALED',
         `The payload of message ${meta.id} does not open under its dossier's key.`,
         { details: { messageId: meta.id, type: meta.type } },
       );
-    if (parts.length !== 4 || parts[0] !== FORMAT || parts[1] !== kid) throw malformed();
+    if (parts.length !== 4 || parts[0] !== FORMAT || !parts[1]) throw malformed();
+    const key = await this.keyById(kv, meta.dossierId, parts[1]);
     try {
       const data = Buffer.from(parts[3]!, 'base64url');
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(parts[2]!, 'base64url'));
@@ -296,7 +350,7 @@ export class DossierKeys implements PayloadSeal {
    * from the dossier's key, so erasing the dossier makes them unreadable too.
    */
   async documentSecret(dossierId: string): Promise<Buffer> {
-    const { key } = await this.key(dossierId, true);
+    const { key } = await this.sealingKey(dossierId);
     return Buffer.from(
       hkdfSync('sha256', key, Buffer.alloc(0), 'passerelle dossier decision documents v1', 32),
     );
@@ -304,7 +358,8 @@ export class DossierKeys implements PayloadSeal {
 
   /** Forgets what this process unwrapped of a dossier (after an erasure elsewhere). */
   forget(dossierId: string): void {
-    this.cache.delete(dossierId);
+    this.sealing.delete(dossierId);
+    for (const id of [...this.cache.keys()]) if (id.startsWith(`${dossierId}.`)) this.cache.delete(id);
     for (const name of [...this.granted]) if (name.startsWith(`${dossierId}.`)) this.granted.delete(name);
   }
 }
@@ -332,15 +387,15 @@ export function assertErasureBasis(basis: string | undefined): string {
 /** What {@link eraseDossier} destroyed. */
 export interface DossierErasure {
   dossierId: string;
-  /** The key's id (as sealed payloads name it). */
-  kid: string;
-  /** Participants whose copy was purged. */
+  /** Ids of the keys destroyed, as the dossier's sealed payloads name them. */
+  kids: string[];
+  /** Participants whose copies were purged. */
   holders: string[];
   erasedAt: string;
 }
 
 /**
- * Destroys one dossier's key: marks its head `erased` (so no new key is ever made for it), then purges
+ * Destroys one dossier's keys: marks its head `erased` (so no new key is ever made for it), then purges
  * every participant's copy (a purge leaves no earlier revision in the bucket). Unknown dossier:
  * `ERR_ERASURE_UNKNOWN_DOSSIER`; erased already: `ERR_DOSSIER_ERASED`.
  */
@@ -354,18 +409,20 @@ export async function eraseDossier(kv: KV, dossierId: string, now = new Date()):
       { details: { dossierId } },
     );
   }
-  const head = headEntry.json<DossierKeyHead>();
-  if (head.state === 'erased') throw erased(dossierId);
+  if (headEntry.json<DossierKeyHead>().state === 'erased') throw erased(dossierId);
   const erasedAt = now.toISOString();
-  const record: DossierKeyHead = { state: 'erased', kid: head.kid, erasedAt };
+  const record: DossierKeyHead = { state: 'erased', erasedAt };
   // compare-and-set: a concurrent erasure of the same dossier fails here instead of twice in the ledger
   await kv.update(`${prefix}.${HEAD}`, JSON.stringify(record), headEntry.revision);
-  const holders: string[] = [];
-  for await (const name of await kv.keys(`${prefix}.*`)) {
-    const participant = name.slice(prefix.length + 1);
-    if (participant === HEAD) continue;
-    holders.push(participant);
+  const copies: string[] = [];
+  for await (const name of await kv.keys(`${prefix}.*.*`)) copies.push(name);
+  for (const name of copies) await kv.purge(name);
+  const kids = new Set<string>();
+  const holders = new Set<string>();
+  for (const name of copies) {
+    const [, kid, participant] = name.slice(prefix.length).split('.');
+    if (kid) kids.add(kid);
+    if (participant) holders.add(participant);
   }
-  for (const participant of holders) await kv.purge(`${prefix}.${participant}`);
-  return { dossierId, kid: head.kid, holders: holders.sort(), erasedAt };
+  return { dossierId, kids: [...kids].sort(), holders: [...holders].sort(), erasedAt };
 }

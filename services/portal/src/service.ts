@@ -10,6 +10,7 @@ import {
   registerDoorOpenApi,
 } from '@passerelle/door';
 import {
+  DossierKeys,
   type Exchange,
   type OperationsProbes,
   type Readiness,
@@ -132,6 +133,16 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
       ...(config.replicas !== undefined ? { replicas: config.replicas } : {}),
       ...(config.provision === false ? { provision: false } : {}),
       ...(config.exchangeApiPrefix ? { exchangeApiPrefix: config.exchangeApiPrefix } : {}),
+      ...(config.dossierKeys
+        ? {
+            payloadSeal: DossierKeys.over(() => nc, {
+              keys: config.keys,
+              directory: config.directory,
+              create: config.provision !== false,
+              ...(config.replicas !== undefined ? { replicas: config.replicas } : {}),
+            }),
+          }
+        : {}),
     });
     const replicas = config.replicas ?? 1;
     const create = config.provision !== false;

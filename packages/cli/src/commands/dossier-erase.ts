@@ -4,7 +4,13 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type ErasureLedgerEntry, erasureSubject, parseEntry, recordErasure } from '@passerelle/audit';
 import { loadParticipantKeys } from '@passerelle/directory';
-import { DOSSIER_KEYS_BUCKET, StreamNames, assertErasureBasis, eraseDossier } from '@passerelle/exchange';
+import {
+  DOSSIER_KEYS_BUCKET,
+  ExchangeError,
+  StreamNames,
+  assertErasureBasis,
+  eraseDossier,
+} from '@passerelle/exchange';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { isPasserelleError } from '@passerelle/errors';
 import { type ServerOptions, credentialsOption, serverOption, withJetStream } from '../context.js';
@@ -50,7 +56,13 @@ export async function eraseDossierNow(
   options: { bucket?: string } = {},
 ): Promise<DossierEraseResult> {
   const checkedBasis = assertErasureBasis(basis);
-  const kv = await new Kvm(nc).open(options.bucket ?? DOSSIER_KEYS_BUCKET);
+  const kv = await new Kvm(nc).open(options.bucket ?? DOSSIER_KEYS_BUCKET).catch((cause: unknown) => {
+    throw new ExchangeError(
+      'ERR_ERASURE_UNKNOWN_DOSSIER',
+      `No dossier key exists on this exchange (no ${options.bucket ?? DOSSIER_KEYS_BUCKET} bucket): there is nothing of ${dossierId} to erase.`,
+      { cause, details: { dossierId } },
+    );
+  });
   let record;
   try {
     record = await eraseDossier(kv, dossierId);
@@ -59,9 +71,9 @@ export async function eraseDossierNow(
     if (await recordedErasure(nc, dossierId)) throw err;
     // destroyed by a run that stopped before recording it: the ledger gets it now
     const head = await kv.get(`${dossierId}._`);
-    const erased = head?.json<{ kid: string; erasedAt: string }>();
+    const erased = head?.json<{ erasedAt: string }>();
     if (!erased) throw err;
-    record = { dossierId, kid: erased.kid, holders: [], erasedAt: erased.erasedAt };
+    record = { dossierId, kids: [], holders: [], erasedAt: erased.erasedAt };
   }
   const entry = await recordErasure(
     nc,
@@ -95,7 +107,7 @@ export function registerDossierErase(dossier: Command): void {
         if (opts.json) console.log(JSON.stringify(result, null, 2));
         else {
           console.log(
-            `dossier ${dossierId} erased at ${result.erasedAt}: ${result.holders.length} key copies destroyed, recorded as ledger entry ${result.ledgerSeq}`,
+            `dossier ${dossierId} erased at ${result.erasedAt}: the keys of ${result.holders.length} holders destroyed, recorded as ledger entry ${result.ledgerSeq}`,
           );
         }
       },

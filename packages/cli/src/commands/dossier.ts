@@ -218,7 +218,9 @@ export function parseSince(value: string, now = new Date()): Date {
 
 /** Registers `passerelle dossier trace <dossierId>`. */
 export function registerDossier(program: Command): void {
-  const dossier = program.command('dossier').description("a dossier's traffic on the exchange (meta only), and its erasure");
+  const dossier = program
+    .command('dossier')
+    .description("a dossier's traffic on the exchange (meta only), and its erasure");
   dossier
     .command('trace')
     .description("print a dossier's timeline from the EXCHANGE stream: envelopes and receipts, meta only")
