@@ -300,6 +300,12 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
       const proof = await proveMessage(readLedgerEntries(nc), id, resolver);
       await expect(checkProof(proof, { resolver })).resolves.toMatchObject({ messageId: id });
     }
+    // the dossier's timeline in the ledger says it was erased, on what basis, and still lists its messages
+    const trace = await cli(['audit', 'trace', ERASED, '--server', nats.url]);
+    expect(trace.err).toBe('');
+    expect(trace.out).toContain(`by ${OE}`);
+    expect(trace.out).toContain(`basis: ${BASIS}`);
+    expect(trace.out.match(/visa-issued/g)).toHaveLength(2);
     // the export and the archive taken before still verify, and hold no payload either
     const exported = await openLedgerExport(exportPath);
     expect((await verifyLedger(exported.lines, { resolver, threads: 1 })).ok).toBe(true);
