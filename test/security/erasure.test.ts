@@ -322,9 +322,11 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
     const keyDir = join(root, 'keys', OE);
     await writeParticipantKeys(keyDir, office, { force: true });
     const base = ['--keys', keyDir, '--server', nats.url];
-    const unknown = await cli(['dossier', 'erase', 'DOS-NEVER-SEEN', '--basis', BASIS, ...base]);
-    expect(unknown.code).toBe(1);
-    expect(unknown.err).toContain('ERR_ERASURE_UNKNOWN_DOSSIER');
+    for (const id of ['DOS-NEVER-SEEN', 'DOS-ERASE-*', '>']) {
+      const unknown = await cli(['dossier', 'erase', id, '--basis', BASIS, ...base]);
+      expect(unknown.code).toBe(1);
+      expect(unknown.err).toContain('ERR_ERASURE_UNKNOWN_DOSSIER');
+    }
     const again = await cli(['dossier', 'erase', ERASED, '--basis', BASIS, ...base]);
     expect(again.code).toBe(1);
     expect(again.err).toContain('ERR_DOSSIER_ERASED');

@@ -326,7 +326,8 @@ export const ERROR_CATALOGUE = {
   ERR_ERASURE_UNKNOWN_DOSSIER: {
     area: 'exchange',
     retryable: false,
-    description: 'An erasure names a dossier of which no key exists: nothing of it was ever sealed.',
+    description:
+      'An erasure names a dossier of which no key exists (nothing of it was ever sealed), or an id no envelope can carry.',
   },
   ERR_ERASURE_BASIS_MISSING: {
     area: 'exchange',

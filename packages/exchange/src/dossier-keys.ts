@@ -15,9 +15,11 @@ export const DOSSIER_KEYS_BUCKET = 'pex-dossier-keys';
 
 /** The form of a payload sealed under its dossier's key: `dk1.<kid>.<iv>.<ciphertext and tag>`. */
 const FORMAT = 'dk1';
-/** KV key (under the dossier) of the dossier's head record: which key is current, or that it was erased. */
+/** KV key (under the dossier) of the dossier's head record: that it has keys, or that they were destroyed. */
 const HEAD = '_';
 const TAG_BYTES = 16;
+/** A key id as {@link DossierKeys} makes them (8 random bytes, base64url). */
+const KID = /^[A-Za-z0-9_-]{11}$/;
 
 /** Payloads sealed so, as the envelope's inner JWS carries them. */
 export interface SealedPayload {
@@ -58,7 +60,18 @@ export interface DossierKeysOptions {
   acceptUnsealed?: boolean;
 }
 
+/** Dossier ids as envelopes carry them (`meta.dossierId`): also safe as a KV key token, never a wildcard. */
+const DOSSIER_ID = /^[A-Za-z0-9-]{8,64}$/;
+
+/** The KV key prefix of a dossier's records; an id that no envelope could carry has none. */
 function dossierKeyPrefix(dossierId: string): string {
+  if (!DOSSIER_ID.test(dossierId)) {
+    throw new ExchangeError(
+      'ERR_ERASURE_UNKNOWN_DOSSIER',
+      'The dossier id is not one an envelope can carry (8 to 64 letters, digits and hyphens).',
+      { details: { dossierId: dossierId.slice(0, 64) } },
+    );
+  }
   return dossierId;
 }
 
@@ -252,12 +265,17 @@ export class DossierKeys implements PayloadSeal {
   }
 
   private async unwrap(jwe: string): Promise<Uint8Array> {
-    const kid = (
-      JSON.parse(Buffer.from(jwe.split('.')[0] ?? '', 'base64url').toString('utf8')) as {
-        kid?: string;
-      }
-    ).kid;
-    const candidates = this.options.keys.encryption.filter((k) => kid === undefined || k.kid === kid);
+    let kid: string | undefined;
+    try {
+      const header = JSON.parse(
+        Buffer.from(jwe.split('.')[0] ?? '', 'base64url').toString('utf8'),
+      ) as unknown;
+      const named = (header as { kid?: unknown } | null)?.kid;
+      kid = typeof named === 'string' ? named : undefined;
+    } catch {
+      // not a JWE: no key opens it (below)
+    }
+    const candidates = kid === undefined ? [] : this.options.keys.encryption.filter((k) => k.kid === kid);
     for (const k of candidates) {
       try {
         return await this.provider.decrypt(jwe, k);
@@ -328,11 +346,12 @@ export class DossierKeys implements PayloadSeal {
         `The payload of message ${meta.id} does not open under its dossier's key.`,
         { details: { messageId: meta.id, type: meta.type } },
       );
-    if (parts.length !== 4 || parts[0] !== FORMAT || !parts[1]) throw malformed();
-    const key = await this.keyById(kv, meta.dossierId, parts[1]);
+    const [format, kid, iv, body] = parts;
+    if (parts.length !== 4 || format !== FORMAT || !kid || !KID.test(kid) || !iv || !body) throw malformed();
+    const key = await this.keyById(kv, meta.dossierId, kid);
     try {
-      const data = Buffer.from(parts[3]!, 'base64url');
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(parts[2]!, 'base64url'));
+      const data = Buffer.from(body, 'base64url');
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
       decipher.setAAD(aad(meta, 'payload'));
       decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
       const plain = Buffer.concat([

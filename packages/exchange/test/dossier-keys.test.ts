@@ -60,6 +60,10 @@ describe('dossier keys', () => {
     await expect(
       office.open(m, { dossierSealed: [f, kid, iv, flipped.toString('base64url')].join('.') }),
     ).rejects.toMatchObject({ code: 'ERR_PAYLOAD_NOT_SEALED' });
+    // a key id is never a subject wildcard
+    await expect(office.open(m, { dossierSealed: [f, '*', iv, body].join('.') })).rejects.toMatchObject({
+      code: 'ERR_PAYLOAD_NOT_SEALED',
+    });
     await expect(office.open(m, { visaNumber: 'BEL0000001' })).rejects.toMatchObject({
       code: 'ERR_PAYLOAD_NOT_SEALED',
     });
