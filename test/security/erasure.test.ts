@@ -10,10 +10,13 @@ import {
   createLedgerWriter,
   folderArchive,
   openLedgerExport,
+  type LedgerEntry,
   parseEntry,
   proveMessage,
   readLedger,
   readLedgerEntries,
+  sealEntry,
+  serializeEntry,
   verifyArchive,
   verifyLedger,
   writeLedgerExport,
@@ -296,6 +299,16 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
     const report = await verifyLedger(lines, { resolver, threads: 1 });
     expect(report.ok).toBe(true);
     expect(report.lastSeq).toBe(lines.length);
+    // an erasure entry whose basis is rewritten, even re-hashed and re-chained, fails its signature
+    const forged = lines.map((l) => parseEntry(l));
+    const at = forged.findIndex((e) => e.kind === 'erasure');
+    forged[at] = { ...forged[at]!, meta: { ...forged[at]!.meta, basis: 'another basis' } } as LedgerEntry;
+    for (let i = at; i < forged.length; i++) {
+      const prevHash = i === 0 ? forged[0]!.prevHash : forged[i - 1]!.hash;
+      forged[i] = sealEntry({ ...forged[i]!, prevHash });
+    }
+    const refused = await verifyLedger(forged.map(serializeEntry), { resolver, threads: 1 });
+    expect(refused.failure).toMatchObject({ seq: forged[at].seq, code: 'ERR_LEDGER_SEAL_INVALID' });
     for (const id of [...sentIds[ERASED]!, ...sentIds[KEPT]!]) {
       const proof = await proveMessage(readLedgerEntries(nc), id, resolver);
       await expect(checkProof(proof, { resolver })).resolves.toMatchObject({ messageId: id });
