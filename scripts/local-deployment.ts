@@ -225,6 +225,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         provision: false as const,
       }
     : ({} as Record<string, never>);
+  // every party seals payloads under each dossier's key (passerelle dossier erase); the secured accounts
+  // have no share of the dossier-key bucket yet
+  const dossierKeys = o.connectionFor ? {} : { dossierKeys: true as const };
   const services: Record<string, Closable> = {};
   const missing: string[] = [];
   const automatic: string[] = [];
@@ -246,6 +249,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       contracts: o.contracts,
       servers: o.servers,
       ...secured,
+      ...dossierKeys,
       logger: createLogger(name, { level: o.logLevel }),
       onEvent: (e) => {
         if (e.kind === 'rejected') {
@@ -281,6 +285,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     contracts: o.contracts,
     servers: o.servers,
     ...(portalConnection ? { connection: portalConnection, provision: false } : {}),
+    ...dossierKeys,
     ...(o.accountsFor?.(PORTAL) ? { exchangeApiPrefix: o.accountsFor(PORTAL)!.exchangeApiPrefix } : {}),
     // the door's secret beside the portal's keys (0600), made on first start
     door: {

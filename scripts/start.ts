@@ -21,6 +21,7 @@ import { ANCHOR_FILES, createDirectoryClient, loadAnchorPrivateKey } from '@pass
 import { toPublicJwk } from '@passerelle/envelope';
 import { PasserelleError } from '@passerelle/errors';
 import {
+  DossierKeys,
   type Exchange,
   connectExchange,
   connectNats,
@@ -166,6 +167,8 @@ async function main(): Promise<void> {
           contracts,
           servers: server.url,
           logger: createLogger(STRAY_POST, { level: logLevel }),
+          // sealed under the dossier's key, as every party of the local exchange does
+          payloadSeal: DossierKeys.over(() => nc!, { keys: keys.get(STRAY_POST)!, directory }),
         });
         running.push(strayPost);
       }

@@ -19,6 +19,7 @@ import {
   type DeadLetter,
   type Exchange,
   type IncomingMessage,
+  DossierKeys,
   connectExchange,
   createLogger,
   listDeadLetters,
@@ -168,7 +169,10 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
   // the documents doc(n) names, read by the regional authority before it counts them
   await uploadDocuments(nc);
   // decided messages that could not be sent are tried again every quarter second here (10 s by default)
-  const shared = { directory: resolver, contracts, nc, consumer, outboxRetryMs: 250 };
+  // every party seals payloads and decision documents under each dossier's own key, as pnpm start runs them
+  const shared = { directory: resolver, contracts, nc, consumer, outboxRetryMs: 250, dossierKeys: true };
+  const payloadSeal = (participant: string) =>
+    DossierKeys.over(() => nc, { keys: keys.get(participant)!, directory: resolver });
   const region = await createRegionalAuthorityService({
     ...shared,
     participants: REGIONS.map((id) => keys.get(id)!),
@@ -224,6 +228,7 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
     nc,
     consumer,
     logger: silent(PORTAL),
+    payloadSeal: payloadSeal(PORTAL),
   });
   portal.subscribe(async (m) => {
     const list = portalInbox.get(m.meta.dossierId) ?? [];
@@ -300,6 +305,7 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
         nc,
         consumer,
         logger: silent(`${participant}-extra`),
+        payloadSeal: payloadSeal(participant),
       });
       extra.push(ex);
       return ex;

@@ -3,6 +3,8 @@ import {
   type CheckpointClaims,
   type CheckpointLedgerEntry,
   type EnvelopeLedgerEntry,
+  type ErasureClaims,
+  type ErasureLedgerEntry,
   LEDGER_FORMAT_VERSION,
   type LedgerEntry,
   type LedgerEnvelopeMeta,
@@ -89,6 +91,19 @@ export class LedgerChain {
       v: LEDGER_FORMAT_VERSION,
       seq: this.#state.nextSeq,
       kind: 'receipt',
+      receivedAt: receivedAt.toISOString(),
+      meta: input.claims,
+      seal: input.jws,
+      prevHash: this.#state.headHash,
+    });
+  }
+
+  /** The entry that records an erasure (its claims and the eraser's JWS over them), at the next sequence. */
+  erasureEntry(input: { claims: ErasureClaims; jws: string }, receivedAt: Date): ErasureLedgerEntry {
+    return sealEntry<ErasureLedgerEntry>({
+      v: LEDGER_FORMAT_VERSION,
+      seq: this.#state.nextSeq,
+      kind: 'erasure',
       receivedAt: receivedAt.toISOString(),
       meta: input.claims,
       seal: input.jws,

@@ -91,9 +91,38 @@ export interface TimestampLedgerEntry extends EntryCommon {
   token: string;
 }
 
+/**
+ * Claims of an erasure: one dossier's key was destroyed (`passerelle dossier erase`), on a legal basis. No
+ * personal data: the pseudonymous dossier id, the basis as a reference, who erased it and when.
+ */
+export interface ErasureClaims {
+  ledger: 'pex-ledger';
+  dossierId: string;
+  /** The legal basis, as a reference (an article, a decision's number), never personal data. */
+  basis: string;
+  /** The participant that erased the dossier and signs these claims. */
+  by: string;
+  /** Ids of the keys destroyed, as the dossier's sealed payloads name them. */
+  kids: string[];
+  /** Participants whose copy of the key was destroyed. */
+  holders: string[];
+  erasedAt: string;
+}
+
+/** An erasure: its claims and the erasing participant's compact JWS over them. */
+export interface ErasureLedgerEntry extends EntryCommon {
+  kind: 'erasure';
+  meta: ErasureClaims;
+  seal: string;
+}
+
 /** One entry of the audit ledger. */
 export type LedgerEntry =
-  EnvelopeLedgerEntry | ReceiptLedgerEntry | CheckpointLedgerEntry | TimestampLedgerEntry;
+  | EnvelopeLedgerEntry
+  | ReceiptLedgerEntry
+  | CheckpointLedgerEntry
+  | TimestampLedgerEntry
+  | ErasureLedgerEntry;
 
 /** The bytes a timestamp entry's token imprints: the canonical JSON of its claims. */
 export function timestampImprintInput(claims: TimestampClaims): string {

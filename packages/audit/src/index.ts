@@ -15,6 +15,8 @@ export type {
   TimestampLedgerEntry,
   TimestampedCheckpoint,
   UnhashedEntry,
+  ErasureClaims,
+  ErasureLedgerEntry,
 } from './entry.js';
 export { timestampImprintInput } from './entry.js';
 export type { SignedLedgerEntry } from './signature-spec.js';
@@ -41,15 +43,19 @@ export type { LedgerRange, StoredLedgerMessage } from './reader.js';
 export { traceDossier } from './trace.js';
 export type { TraceReceipt, TraceStep } from './trace.js';
 export { createLedgerWriter, loadChainState } from './writer.js';
+export { recordErasure } from './erasure.js';
+export type { ErasureRecord } from './erasure.js';
 export type { LedgerWriter, LedgerWriterOptions } from './writer.js';
 export { createTimestamper, untimestampedCheckpoints } from './timestamper.js';
 export type { Timestamper, TimestamperOptions } from './timestamper.js';
-export { dossierFilter, envelopeSubject, ledgerSubject, receiptSubject } from './subjects.js';
+export { dossierFilter, envelopeSubject, erasureSubject, ledgerSubject, receiptSubject } from './subjects.js';
 export { lastLedgerMessage, nextLedgerMessage } from './stream-lookup.js';
 export type { LedgerHead } from './writer.js';
 export { signedExportRange } from './export-range.js';
 export type { SignedRange } from './export-range.js';
 export { archiveHead, archiveLedger } from './archive/archiver.js';
+export { applyLedgerMaxAge } from './archive/ledger-max-age.js';
+export type { LedgerMaxAge, LedgerMaxAgeOptions } from './archive/ledger-max-age.js';
 export type { ArchiveHead, ArchiveOptions, ArchivedSegment } from './archive/archiver.js';
 export { restoreLedger } from './archive/restore.js';
 export type { RestoreResult } from './archive/restore.js';

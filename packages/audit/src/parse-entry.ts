@@ -61,6 +61,15 @@ export function parseEntry(raw: string | Uint8Array, expectedSeq?: number): Ledg
       ['firstSeq', 'lastSeq', 'size'].forEach(int);
       ['root', 'headHash', 'issuedAt'].forEach(str);
       break;
+    case 'erasure':
+      ['dossierId', 'basis', 'by', 'erasedAt'].forEach(str);
+      for (const k of ['holders', 'kids']) {
+        const list = meta[k];
+        if (!Array.isArray(list) || !list.every((h) => typeof h === 'string')) {
+          malformed(`meta.${k} is not a list of ids`, at);
+        }
+      }
+      break;
     case 'timestamp': {
       if (typeof value['token'] !== 'string' || !BASE64.test(value['token']))
         malformed('token is not base64', at);

@@ -55,6 +55,7 @@ export const AUDITOR_ID = 'auditor';
 function codeOf(entry: SignedLedgerEntry): LedgerErrorCode {
   if (entry.kind === 'envelope') return 'ERR_LEDGER_SEAL_INVALID';
   if (entry.kind === 'receipt') return 'ERR_LEDGER_RECEIPT_INVALID';
+  if (entry.kind === 'erasure') return 'ERR_LEDGER_SEAL_INVALID';
   return 'ERR_LEDGER_CHECKPOINT_INVALID';
 }
 
@@ -91,8 +92,16 @@ export function signatureSpec(entry: SignedLedgerEntry): SignatureSpec | Signatu
     if (!sameJson(p, entry.meta)) {
       return { code, reason: `the ${entry.kind} JWS payload differs from the entry's claims` };
     }
-    signer = entry.kind === 'receipt' ? entry.meta.receiver : AUDITOR_ID;
-    at = entry.kind === 'receipt' ? entry.meta.receivedAt : entry.meta.issuedAt;
+    if (entry.kind === 'receipt') {
+      signer = entry.meta.receiver;
+      at = entry.meta.receivedAt;
+    } else if (entry.kind === 'erasure') {
+      signer = entry.meta.by;
+      at = entry.meta.erasedAt;
+    } else {
+      signer = AUDITOR_ID;
+      at = entry.meta.issuedAt;
+    }
   }
   const date = new Date(at);
   if (Number.isNaN(date.getTime())) return { code, reason: 'the signing time is not a date' };

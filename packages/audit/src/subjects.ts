@@ -7,7 +7,7 @@ import { LedgerError } from './ledger-error.js';
  * (and a receipt its receiver), so that the server's subject index answers "is this input recorded?" and
  * "which entries belong to this dossier?" without the auditor holding an index of the whole ledger:
  * `pex.ledger.envelope.<dossierId>.<messageId>`, `pex.ledger.receipt.<dossierId>.<messageId>.<receiver>`,
- * `pex.ledger.checkpoint`, `pex.ledger.timestamp`. Every id is checked as a subject token first (meta and
+ * `pex.ledger.erasure.<dossierId>.erased`, `pex.ledger.checkpoint`, `pex.ledger.timestamp`. Every id is checked as a subject token first (meta and
  * receipt claims are, at intake, but an entry read back is checked again).
  */
 export function ledgerSubject(entry: LedgerEntry): string {
@@ -15,7 +15,13 @@ export function ledgerSubject(entry: LedgerEntry): string {
   if (entry.kind === 'receipt') {
     return receiptSubject(entry.meta.dossierId, entry.meta.messageId, entry.meta.receiver);
   }
+  if (entry.kind === 'erasure') return erasureSubject(entry.meta.dossierId);
   return `${Subjects.ledger}.${entry.kind}`;
+}
+
+/** Subject of the erasure entry of dossier `dossierId` (one per dossier: a key is destroyed once). */
+export function erasureSubject(dossierId: string): string {
+  return `${Subjects.ledger}.erasure.${token(dossierId, 'dossierId')}.erased`;
 }
 
 const TOKEN = /^[A-Za-z0-9_-]{1,128}$/;

@@ -1,4 +1,4 @@
-import type { LedgerEntry } from './entry.js';
+import type { ErasureLedgerEntry, LedgerEntry } from './entry.js';
 
 /** A receipt in a dossier timeline. */
 export interface TraceReceipt {
@@ -24,7 +24,8 @@ export interface TraceStep {
 
 /**
  * The timeline of one dossier from the ledger read in order: its envelopes by `issuedAt`, each with the
- * receipts that name it and the checkpoint that covers it. Only meta is read: no payload exists in the ledger.
+ * receipts that name it and the checkpoint that covers it; `onErasure` hears of the dossier's erasure. Only
+ * meta is read: no payload exists in the ledger.
  *
  * @example
  * ```ts
@@ -34,6 +35,7 @@ export interface TraceStep {
 export async function traceDossier(
   entries: AsyncIterable<LedgerEntry> | Iterable<LedgerEntry>,
   dossierId: string,
+  options: { onErasure?: (entry: ErasureLedgerEntry) => void } = {},
 ): Promise<TraceStep[]> {
   const steps = new Map<string, TraceStep>();
   const uncovered: TraceStep[] = [];
@@ -55,6 +57,8 @@ export async function traceDossier(
       };
       steps.set(e.meta.id, step);
       uncovered.push(step);
+    } else if (e.kind === 'erasure' && e.meta.dossierId === dossierId) {
+      options.onErasure?.(e);
     } else if (e.kind === 'receipt' && e.meta.dossierId === dossierId) {
       const receipt = { seq: e.seq, receiver: e.meta.receiver, receivedAt: e.meta.receivedAt };
       const step = steps.get(e.meta.messageId);

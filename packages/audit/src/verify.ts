@@ -80,11 +80,12 @@ export interface VerifyOptions {
 
 // Failed signatures come back from the pool by id; the id carries the kind in its low bits, so no map of
 // every entry's kind is kept (memory stays flat however long the ledger).
-const KINDS = ['envelope', 'receipt', 'checkpoint'] as const;
+const KINDS = ['envelope', 'receipt', 'checkpoint', 'erasure'] as const;
 const KIND_CODE: Record<(typeof KINDS)[number], LedgerErrorCode> = {
   envelope: 'ERR_LEDGER_SEAL_INVALID',
   receipt: 'ERR_LEDGER_RECEIPT_INVALID',
   checkpoint: 'ERR_LEDGER_CHECKPOINT_INVALID',
+  erasure: 'ERR_LEDGER_SEAL_INVALID',
 };
 const KIND_BITS = 4;
 

@@ -40,6 +40,7 @@ export type {
 export { SCHEMA_FILE_PATTERN, loadContracts } from './load-contracts.js';
 export type { LoadContractsOptions } from './load-contracts.js';
 export type { MessageTypeInfo } from './message-type-info.js';
+export { payloadRetentionMs } from './retention.js';
 export { createSchemaCompiler } from './schema-compiler.js';
 export { AUDITOR_CONSUMER, SELF, natsPermissionsFor, natsPermissionsTemplate } from './permissions.js';
 export type { NatsPermissions } from './permissions.js';

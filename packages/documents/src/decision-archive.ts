@@ -65,11 +65,13 @@ export class DecisionArchive {
 
   /**
    * Opens (or creates) the decisions bucket; `create: false` on a secured server, where a missing store or
-   * missing rights is `ERR_NOT_PROVISIONED`.
+   * missing rights is `ERR_NOT_PROVISIONED`. `maxAgeMs`: how long the bucket keeps a document (the
+   * contract's longest `retentionDays`, `payloadRetentionMs`), past which a read is
+   * `ERR_DECISION_DOCUMENT_MISSING`.
    */
   static async open(
     nc: NatsConnection,
-    options: { replicas?: number; bucket?: string; create?: boolean } = {},
+    options: { replicas?: number; bucket?: string; create?: boolean; maxAgeMs?: number } = {},
   ): Promise<DecisionArchive> {
     const bucket = options.bucket ?? DECISIONS_BUCKET;
     const os = await openObjectStore(nc, bucket, {

@@ -199,11 +199,13 @@ export class DocumentStore {
   /**
    * Opens (or creates) the documents bucket. Recipients, and integrators on a secured server where the
    * operator provisions the store, pass `create: false`; an administration needs only read rights to
-   * read the documents whose references reach it inside its payloads.
+   * read the documents whose references reach it inside its payloads. `maxAgeMs`: how long the bucket
+   * keeps a document (the longest `retentionDays` of the contract, `payloadRetentionMs`), applied by the
+   * server to a bucket this call creates or already finds.
    */
   static async open(
     nc: NatsConnection,
-    options: { replicas?: number; bucket?: string; create?: boolean } = {},
+    options: { replicas?: number; bucket?: string; create?: boolean; maxAgeMs?: number } = {},
   ): Promise<DocumentStore> {
     const os = await openObjectStore(nc, options.bucket ?? DOCUMENTS_BUCKET, {
       ...options,

@@ -1,4 +1,5 @@
-import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { type ObjectStore, Objm } from '@nats-io/obj';
 import { DocumentError } from './document-error.js';
 
@@ -10,6 +11,17 @@ function isMissingOrForbidden(err: unknown): boolean {
   return false;
 }
 
+/** Gives an existing bucket the retention asked for (the client's `create` leaves an existing one as it is). */
+async function applyMaxAge(nc: NatsConnection, bucket: string, maxAge: number): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const stream = `OBJ_${bucket}`;
+  const info = await jsm.streams.info(stream);
+  if (info.config.max_age === maxAge) return;
+  // the server refuses a duplicate window longer than the age limit
+  const duplicate_window = Math.min(info.config.duplicate_window, maxAge);
+  await jsm.streams.update(stream, { ...info.config, max_age: maxAge, duplicate_window });
+}
+
 /**
  * Opens an Object Store bucket, or creates it when `create` is not false. On a secured server the operator
  * creates the stores and participants only open them: a store that is missing or that these credentials may
@@ -19,11 +31,18 @@ function isMissingOrForbidden(err: unknown): boolean {
 export async function openObjectStore(
   nc: NatsConnection,
   bucket: string,
-  options: { create?: boolean; replicas?: number; description: string },
+  options: { create?: boolean; replicas?: number; description: string; maxAgeMs?: number },
 ): Promise<ObjectStore> {
   const objm = new Objm(nc);
   if (options.create !== false) {
-    return objm.create(bucket, { replicas: options.replicas ?? 1, description: options.description });
+    const ttl = options.maxAgeMs === undefined ? undefined : nanos(options.maxAgeMs);
+    const os = await objm.create(bucket, {
+      replicas: options.replicas ?? 1,
+      description: options.description,
+      ...(ttl === undefined ? {} : { ttl }),
+    });
+    if (ttl !== undefined) await applyMaxAge(nc, bucket, ttl);
+    return os;
   }
   return objm.open(bucket).catch((cause: unknown) => {
     if (!isMissingOrForbidden(cause)) throw cause;

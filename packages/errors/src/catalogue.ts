@@ -305,6 +305,36 @@ export const ERROR_CATALOGUE = {
     description: 'A dead letter has no original exchange subject to be published to again.',
   },
 
+  ERR_DOSSIER_ERASED: {
+    area: 'exchange',
+    retryable: false,
+    description:
+      'The dossier was erased: its key was destroyed (`passerelle dossier erase`), so nothing of it can be sealed or opened any more, nor erased again.',
+  },
+  ERR_DOSSIER_KEY_UNAVAILABLE: {
+    area: 'exchange',
+    retryable: false,
+    description:
+      "This participant holds no copy of the dossier's key (no message of the dossier was sealed to it), or its copy opens with none of its encryption keys.",
+  },
+  ERR_PAYLOAD_NOT_SEALED: {
+    area: 'exchange',
+    retryable: false,
+    description:
+      "A payload is not sealed under its dossier's key, or does not open under it (altered, or another key's), where the exchange seals payloads per dossier.",
+  },
+  ERR_ERASURE_UNKNOWN_DOSSIER: {
+    area: 'exchange',
+    retryable: false,
+    description:
+      'An erasure names a dossier of which no key exists (nothing of it was ever sealed), or an id no envelope can carry.',
+  },
+  ERR_ERASURE_BASIS_MISSING: {
+    area: 'exchange',
+    retryable: false,
+    description:
+      'An erasure must state its legal basis (`--basis`): a reference of 3 to 200 printable characters, without personal data.',
+  },
   // --- audit ledger (packages/audit) ---
   ERR_LEDGER_ENTRY_MALFORMED: {
     area: 'audit',

@@ -91,6 +91,7 @@ export class Exchange {
       directory: options.directory,
       contracts: options.contracts,
       maxBytes: options.maxBytes,
+      payloadSeal: options.payloadSeal,
     });
     this.rejector = new Rejector(this.ctx);
     this.receipts = new ReceiptDesk(this.ctx, this.rejector);

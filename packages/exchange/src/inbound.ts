@@ -132,7 +132,9 @@ export class Inbound {
         );
       }
       contracts.authorize(meta.sender, meta.type, this.ctx.participant);
-      contracts.validate(meta.type, meta.schemaVersion, opened.payload);
+      const { payloadSeal } = this.ctx.options;
+      const payload = payloadSeal ? await payloadSeal.open(meta, opened.payload) : opened.payload;
+      contracts.validate(meta.type, meta.schemaVersion, payload);
       const handler = typeof handlers === 'function' ? handlers : handlers[meta.type];
       if (!handler) {
         throw new ExchangeError(
@@ -143,7 +145,7 @@ export class Inbound {
           },
         );
       }
-      return { meta, payload: opened.payload, handler };
+      return { meta, payload, handler };
     } catch (err) {
       await this.rejector.reject(msg, err, { ...rejectAs, ...(openedId ? { messageId: openedId } : {}) });
       return undefined;

@@ -5,6 +5,14 @@ export { StreamNames, Subjects, provisionStreams } from './streams.js';
 export type { InboxConsumerOptions } from './consumers.js';
 export { getDeadLetter, listDeadLetters, replayDeadLetter } from './dead-letters.js';
 export type { DeadLetter, DeadLetterReason } from './dead-letters.js';
+export { DOSSIER_KEYS_BUCKET, DossierKeys, assertErasureBasis, eraseDossier } from './dossier-keys.js';
+export type {
+  DossierErasure,
+  DossierKeyHead,
+  DossierKeysOptions,
+  PayloadSeal,
+  SealedPayload,
+} from './dossier-keys.js';
 export { collectMetrics, createExchangeMetrics } from './metrics.js';
 export { serveMetrics } from './probes-server.js';
 export type { OperationsProbes } from './probes-server.js';

@@ -13,6 +13,7 @@ import {
 } from '@passerelle/envelope';
 import { UUID_V7, sha256Hex } from '@passerelle/envelope/internal';
 import { isPasserelleError } from '@passerelle/errors';
+import type { PayloadSeal } from './dossier-keys.js';
 import { ExchangeError } from './exchange-error.js';
 import type { Logger } from './logger.js';
 import type { ExchangeMetrics } from './metrics.js';
@@ -92,6 +93,8 @@ export interface SenderContext {
   outbox: Outbox;
   metrics: ExchangeMetrics;
   logger: Logger;
+  /** Seals payloads under their dossier's key (`ExchangeOptions.payloadSeal`). */
+  payloadSeal: PayloadSeal | undefined;
   /** The retries of every publish and outbox operation, ended by the exchange's closing. */
   retry: Readonly<RetryOptions>;
 }
@@ -214,7 +217,7 @@ export class Sender {
     const recipientKey = await this.ctx.directory.resolve(recipient, 'enc', new Date());
     const envelope = await sealEnvelope({
       meta,
-      payload: projected,
+      payload: this.ctx.payloadSeal ? await this.ctx.payloadSeal.seal(meta, projected) : projected,
       sender: this.ctx.keys,
       recipientKey,
       provider: this.ctx.provider,

@@ -2,6 +2,7 @@ import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node'
 import type { Contracts } from '@passerelle/contracts';
 import type { CryptoProvider, EnvelopeMeta, KeyResolver, ParticipantKeys } from '@passerelle/envelope';
 import type { InboxConsumerOptions } from './consumers.js';
+import type { PayloadSeal } from './dossier-keys.js';
 import type { Logger } from './logger.js';
 import type { ExchangeMetrics } from './metrics.js';
 import type { SendOptions, SentMessage } from './send.js';
@@ -49,6 +50,12 @@ export interface ExchangeOptions {
    * BENCHMARKS.md); `joseProvider` uses jose.
    */
   provider?: CryptoProvider;
+  /**
+   * Seals each payload under its dossier's key before it is signed and encrypted, and opens it after, so
+   * that one dossier can be erased by destroying its key (`DossierKeys`). Without it payloads are carried
+   * as they are.
+   */
+  payloadSeal?: PayloadSeal;
   /** Handler calls in flight at once per subscription (default 16). */
   concurrency?: number;
   /**

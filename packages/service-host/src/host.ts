@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { KV } from '@nats-io/kv';
 import { openBucket as openNatsBucket } from '@passerelle/nats';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
-import type { Contracts } from '@passerelle/contracts';
+import { type Contracts, payloadRetentionMs } from '@passerelle/contracts';
 import { type ParticipantKind, type StorageKeyring, participantKind } from '@passerelle/directory';
 import {
   DOCUMENTS_BUCKET,
@@ -20,6 +20,7 @@ import { type KeyResolver, type ParticipantKeys, type PrivateJwk, newMessageId }
 import { PasserelleError, isPasserelleError } from '@passerelle/errors';
 import {
   type AccountSettings,
+  DossierKeys,
   type Exchange,
   type IncomingMessage,
   type InboxConsumerOptions,
@@ -159,6 +160,12 @@ export interface HostedServiceConfig {
    * it (see `DecisionArchive.putSealed`). False stores them as they are, readable by whoever reads the bucket.
    */
   encryptDocuments?: boolean;
+  /**
+   * Seal each payload the hosted ids send and receive, and each decision document, under its dossier's own
+   * key (`DossierKeys` over `pex-dossier-keys`), so that `passerelle dossier erase` can make a dossier
+   * unreadable everywhere. Default false; every party of a dossier must have it on.
+   */
+  dossierKeys?: boolean;
   /** Today's instant (default the system clock); decisions are dated with its Brussels calendar date. */
   now?: () => Date;
   /**
@@ -265,6 +272,10 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
     /** Per hosted id, the secret its decision documents' keys derive from; none: stored as they are. */
     private readonly documentSecrets: ReadonlyMap<string, Buffer>,
     private readonly atRest: AtRest,
+    /** How long `pex-decisions` keeps a document: the contract's longest retention. */
+    private readonly documentsMaxAgeMs: number,
+    /** Per hosted id, its dossiers' keys (`dossierKeys: true`): decision documents are keyed from them. */
+    private readonly dossierKeys: ReadonlyMap<string, DossierKeys>,
   ) {}
 
   /**
@@ -517,6 +528,7 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
       bucket: this.documentsBucket,
       create: this.provision,
       replicas: this.replicas,
+      maxAgeMs: this.documentsMaxAgeMs,
     });
   }
 
@@ -551,8 +563,20 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
     };
     const logger = config.logger ?? createLogger(service);
     const exchanges = new Map<string, Exchange>();
+    const dossierKeys = new Map<string, DossierKeys>();
     try {
       for (const keys of config.participants) {
+        // the keys reach the bucket over the exchange's own connection, made just below
+        const connected: { exchange?: Exchange } = {};
+        const sealer = config.dossierKeys
+          ? DossierKeys.over(() => connected.exchange!.nc, {
+              keys,
+              directory: config.directory,
+              create: config.provision !== false,
+              replicas: config.replicas ?? 1,
+            })
+          : undefined;
+        if (sealer) dossierKeys.set(keys.participantId, sealer);
         const exchange = await connectExchange({
           participant: keys.participantId,
           keys,
@@ -572,7 +596,9 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
           // published (an application before its fee proof), which the procedure relies on.
           concurrency: 1,
           logger: logger.child({ participant: keys.participantId }),
+          ...(sealer ? { payloadSeal: sealer } : {}),
         });
+        connected.exchange = exchange;
         exchanges.set(keys.participantId, exchange);
       }
       const first = exchanges.values().next().value as Exchange;
@@ -615,6 +641,8 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
             : [...atRest.rings].map(([participant, ring]) => [participant, documentSecret(ring)] as const),
         ),
         atRest,
+        payloadRetentionMs(config.contracts),
+        dossierKeys,
       );
       keepUnsent = (participant, dossierId, err) => host.keepUnsent(participant, dossierId, err);
       if (config.accountsFor) host.accountsFor = config.accountsFor;
@@ -963,7 +991,12 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
       // Before the message: its recipients read the document back before they act on the decision. A store
       // that fails leaves the message in the dossier's outbox, sent once the document is stored.
       const archive = await this.opened(this.archives, participant, (nc) => this.openArchive(nc));
-      const secret = this.documentSecrets.get(participant);
+      const ownKeys = this.dossierKeys.get(participant);
+      // under the dossier's key when there is one: erasing the dossier makes its decision documents unreadable
+      const secret =
+        ownKeys && this.documentSecrets.has(participant)
+          ? await ownKeys.documentSecret(dossierId)
+          : this.documentSecrets.get(participant);
       for (const d of message.documents) {
         const bytes = Buffer.from(d.base64, 'base64');
         const ref = secret ? findDocumentRef(payload, d.objectKey) : undefined;

@@ -6,6 +6,7 @@ export { loadHostedConfig, logDirectoryRejections, readServiceSettings } from '.
 export type { ServiceSettings } from './config.js';
 export { ServiceHost, assertHostedConfig, openBucket } from './host.js';
 export {
+  dossierKeysSetting,
   legacyStateSetting,
   metricsPortSetting,
   parseMetricsPort,

@@ -50,6 +50,7 @@ export async function runServiceMain(
     }
     const bucket = textSetting(service, settings, 'bucket');
     const legacyState = legacyStateSetting(service, settings, env);
+    const dossierKeys = dossierKeysSetting(service, settings, env);
     const metricsPort = metricsPortSetting(service, settings, env);
     const loaded = await loadHostedConfig(service, settings, logger);
     // until the service has started, a failure is kept, and acted on once it has
@@ -60,6 +61,7 @@ export async function runServiceMain(
         ...loaded.config,
         ...(bucket ? { bucket } : {}),
         ...(legacyState !== undefined ? { legacyState } : {}),
+        ...(dossierKeys !== undefined ? { dossierKeys } : {}),
         ...(metricsPort !== undefined ? { metricsPort } : {}),
         logger,
         onEvent: (e) => logger.info({ event: e }, `${e.kind} ${e.type ?? ''}`.trim()),
@@ -152,14 +154,39 @@ export function legacyStateSetting(
   settings: ServiceSettings,
   env: Readonly<Record<string, string | undefined>>,
 ): boolean | undefined {
-  const raw = env['PASSERELLE_LEGACY_STATE'] ?? settings.extra['legacyState'];
+  return booleanSetting(service, settings, env, 'legacyState', 'PASSERELLE_LEGACY_STATE');
+}
+
+/**
+ * Whether payloads and decision documents are sealed under each dossier's own key (`dossierKeys`, so that
+ * `passerelle dossier erase` works): `PASSERELLE_DOSSIER_KEYS`, else `dossierKeys` of the JSON file, else
+ * undefined (the host's default, false); anything else is `ERR_CONFIG_INVALID`.
+ */
+export function dossierKeysSetting(
+  service: string,
+  settings: ServiceSettings,
+  env: Readonly<Record<string, string | undefined>>,
+): boolean | undefined {
+  return booleanSetting(service, settings, env, 'dossierKeys', 'PASSERELLE_DOSSIER_KEYS');
+}
+
+function booleanSetting(
+  service: string,
+  settings: ServiceSettings,
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+  envName: string,
+): boolean | undefined {
+  const raw = env[envName] ?? settings.extra[name];
   if (raw === undefined || raw === '') return undefined;
   if (raw === true || raw === 'true') return true;
   if (raw === false || raw === 'false') return false;
   throw new PasserelleError(
     'ERR_CONFIG_INVALID',
-    `${service} setting legacyState (PASSERELLE_LEGACY_STATE) must be true or false`,
-    { details: { setting: 'legacyState' } },
+    `${service} setting ${name} (${envName}) must be true or false`,
+    {
+      details: { setting: name },
+    },
   );
 }
 

@@ -38,6 +38,8 @@ function signerOf(entry: SignedLedgerEntry): { signer: string; at: string; expec
   }
   if (entry.kind === 'receipt')
     return { signer: entry.meta.receiver, at: entry.meta.receivedAt, expected: entry.meta };
+  if (entry.kind === 'erasure')
+    return { signer: entry.meta.by, at: entry.meta.erasedAt, expected: entry.meta };
   return { signer: AUDITOR_ID, at: entry.meta.issuedAt, expected: entry.meta };
 }
 

@@ -79,6 +79,9 @@ async function main(): Promise<void> {
             intervalMs: settings.archiveSeconds * 1000,
             segmentEntries: settings.archiveSegmentEntries,
             trim: settings.archiveTrim,
+            ...(settings.ledgerMaxAgeDays !== undefined
+              ? { ledgerMaxAgeMs: settings.ledgerMaxAgeDays * 86_400_000 }
+              : {}),
           },
         }
       : {}),

@@ -5,6 +5,7 @@ import {
   type ArchivedSegment,
   type KeyResolver,
   type LedgerWriter,
+  applyLedgerMaxAge,
   archiveHead,
   archiveLedger,
   parseEntry,
@@ -88,13 +89,16 @@ export interface AuditorConfig {
    * Roll the ledger into archive segments in `store` every `intervalMs` (default 1 h), `segmentEntries` at
    * most each (default 100 000), timestamped with the TSA of `timestamps`. `trim: 'purge'` removes archived
    * entries from LEDGER (a stream without deny_purge); `'retention'` (default) leaves LEDGER's own limits to
-   * drop them. The chain resumes from the archive's head when LEDGER was trimmed.
+   * drop them. The chain resumes from the archive's head when LEDGER was trimmed. `ledgerMaxAgeMs` gives
+   * LEDGER that age limit after each run (and at start), never short of an entry not archived yet
+   * (`applyLedgerMaxAge`, with twice the interval as margin, whether the run succeeded or not).
    */
   archive?: {
     store: ArchiveStore;
     intervalMs?: number;
     segmentEntries?: number;
     trim?: 'purge' | 'retention';
+    ledgerMaxAgeMs?: number;
   };
   /**
    * How far the NATS servers' clocks and the auditor's may disagree (default 1 000 ms): an envelope stored
@@ -191,6 +195,7 @@ export async function createAuditorService(config: AuditorConfig): Promise<Audit
     ...(config.provision === false ? { provision: false } : {}),
   });
   const archiver = new ArchiveSchedule(config, jsm, archivedHead?.seq ?? 0, logger);
+  await archiver.limitLedgerAge();
   const listing = resolver as Partial<{ list(): readonly ListedParticipant[] }>;
   const metrics = createAuditorMetrics({
     jsm,
@@ -350,10 +355,34 @@ class ArchiveSchedule {
         }
         return written;
       })
-      .finally(() => {
+      .finally(async () => {
         this.#run = undefined;
+        await this.limitLedgerAge();
       });
     return this.#run;
+  }
+
+  /**
+   * LEDGER's age limit follows the archive: set after every run, failed runs too, so that entries waiting for
+   * a late archive are never old enough to go. A failure is logged, and tried again after the next run.
+   */
+  async limitLedgerAge(): Promise<void> {
+    const a = this.#config.archive;
+    if (a?.ledgerMaxAgeMs === undefined) return;
+    try {
+      const applied = await applyLedgerMaxAge({
+        nc: this.#config.nc,
+        archivedUpTo: this.#archivedUpTo,
+        maxAgeMs: a.ledgerMaxAgeMs,
+        marginMs: 2 * (a.intervalMs ?? 3_600_000),
+      });
+      this.#logger.info(
+        { maxAgeMs: applied.maxAgeMs, keptFrom: applied.keptFrom },
+        'ledger age limit applied',
+      );
+    } catch (err) {
+      this.#logger.error({ code: (err as { code?: unknown }).code }, 'ledger age limit not applied');
+    }
   }
 
   /** Seconds since the oldest entry not yet archived was recorded (0 when all are). */

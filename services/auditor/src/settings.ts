@@ -52,6 +52,11 @@ export interface AuditorSettings {
   archiveSegmentEntries: number;
   /** `PASSERELLE_ARCHIVE_TRIM`: `retention` (default, LEDGER's own limits) or `purge` (after each segment). */
   archiveTrim: 'retention' | 'purge';
+  /**
+   * `PASSERELLE_LEDGER_MAX_AGE_DAYS`: with an archive, the age limit the auditor gives LEDGER, never short of
+   * an entry not archived yet (absent: LEDGER's limits are left as the operator set them).
+   */
+  ledgerMaxAgeDays?: number;
 }
 
 function bad(setting: string, problem: string): PasserelleError {
@@ -139,6 +144,16 @@ export async function readAuditorSettings(
   if (archiveTrim !== 'retention' && archiveTrim !== 'purge') {
     throw bad('PASSERELLE_ARCHIVE_TRIM', 'must be retention or purge');
   }
+  const ledgerMaxAgeDays =
+    env['PASSERELLE_LEDGER_MAX_AGE_DAYS'] === undefined || env['PASSERELLE_LEDGER_MAX_AGE_DAYS'] === ''
+      ? undefined
+      : integer(env, 'PASSERELLE_LEDGER_MAX_AGE_DAYS', 0, 1, 36_500);
+  if (ledgerMaxAgeDays !== undefined && !archiveDir) {
+    throw bad(
+      'PASSERELLE_LEDGER_MAX_AGE_DAYS',
+      'needs PASSERELLE_ARCHIVE_DIR: only archived entries may age out',
+    );
+  }
   const metricsPort =
     env['PASSERELLE_METRICS_PORT'] === undefined || env['PASSERELLE_METRICS_PORT'] === ''
       ? undefined
@@ -157,6 +172,7 @@ export async function readAuditorSettings(
     archiveSeconds,
     archiveSegmentEntries,
     archiveTrim,
+    ...(ledgerMaxAgeDays !== undefined ? { ledgerMaxAgeDays } : {}),
     ...(archiveDir ? { archiveDir } : {}),
     ...(directoryFile ? { directoryFile } : {}),
     directoryState,

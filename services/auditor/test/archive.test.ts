@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   createTsaClient,
@@ -11,11 +12,13 @@ import {
   verifyArchive,
 } from '@passerelle/audit';
 import { type LocalTsa, startLocalTsa } from '@passerelle/audit/testing';
-import { type Exchange, connectNats } from '@passerelle/exchange';
+import { type Exchange, StreamNames, connectNats } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createAuditorService } from '../src/index.js';
 import { type World, connectParticipants, makeWorld, memoryLogger, seedDossier } from './fixtures.js';
+
+const LEDGER_MAX_AGE_MS = 400 * 86_400_000;
 
 describe('auditor archive', { timeout: 120_000 }, () => {
   const nats = useNatsServer();
@@ -46,7 +49,12 @@ describe('auditor archive', { timeout: 120_000 }, () => {
       checkpointEvery: 4,
       checkpointIntervalMs: 0,
       timestamps: { tsa: createTsaClient({ url: tsa.url, trust }), trust, intervalMs: 60_000 },
-      archive: { store: await folderArchive(dir), intervalMs: 3_600_000, segmentEntries: 4 },
+      archive: {
+        store: await folderArchive(dir),
+        intervalMs: 3_600_000,
+        segmentEntries: 4,
+        ledgerMaxAgeMs: LEDGER_MAX_AGE_MS,
+      },
       metricsPort: 0,
       logger: memoryLogger('silent').logger,
     });
@@ -70,6 +78,9 @@ describe('auditor archive', { timeout: 120_000 }, () => {
         [6, 10, true],
       ]);
       expect(await metric(auditor.metricsUrl!, 'pex_auditor_archive_lag_seconds')).toBe(0);
+      // after the run LEDGER has the age limit asked for (nothing unarchived is near it)
+      const ledger = await (await jetstreamManager(nc)).streams.info(StreamNames.ledger);
+      expect(ledger.config.max_age).toBe(LEDGER_MAX_AGE_MS * 1_000_000);
       expect(await metric(auditor.metricsUrl!, 'pex_auditor_last_archive_timestamp_seconds')).toBeGreaterThan(
         0,
       );

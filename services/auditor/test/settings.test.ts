@@ -41,6 +41,11 @@ describe('auditor settings', () => {
     [{ PASSERELLE_CHECKPOINT_SECONDS: 'soon' }, 'PASSERELLE_CHECKPOINT_SECONDS'],
     [{ PASSERELLE_VIEWER_PORT: '70000' }, 'PASSERELLE_VIEWER_PORT'],
     [{ PASSERELLE_NATS_URL: 'localhost 4222' }, 'PASSERELLE_NATS_URL'],
+    [{ PASSERELLE_LEDGER_MAX_AGE_DAYS: '400' }, 'PASSERELLE_LEDGER_MAX_AGE_DAYS'],
+    [
+      { PASSERELLE_LEDGER_MAX_AGE_DAYS: '0', PASSERELLE_ARCHIVE_DIR: '/var/lib/ledger-archive' },
+      'PASSERELLE_LEDGER_MAX_AGE_DAYS',
+    ],
   ] as const)('settings - a bad setting is named: %j', async (override, setting) => {
     const err = await readAuditorSettings({ ...BASE, ...override }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'ERR_CONFIG_INVALID', details: { setting } });

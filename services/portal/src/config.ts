@@ -36,6 +36,11 @@ export interface PortalConfig {
    */
   storageKeys: StorageKeyring;
   /**
+   * Seal each payload under its dossier's own key (`DossierKeys` over `pex-dossier-keys`), as the services
+   * do with their `dossierKeys`, so that `passerelle dossier erase` can make a dossier unreadable. Default false.
+   */
+  dossierKeys?: boolean;
+  /**
    * LEGACY — read records an earlier release sealed under a key derived from the signing key (default
    * true), logging the first such read of each kind; set false once none is left (`passerelle storage
    * reseal`): a stolen signing key reads those records as long as they exist.

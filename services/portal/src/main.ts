@@ -74,6 +74,12 @@ async function main(): Promise<void> {
       details: { setting: 'PASSERELLE_LEGACY_STATE' },
     });
   }
+  const dossierKeys = process.env['PASSERELLE_DOSSIER_KEYS'] || 'false';
+  if (dossierKeys !== 'true' && dossierKeys !== 'false') {
+    throw new PortalError('ERR_CONFIG_INVALID', 'PASSERELLE_DOSSIER_KEYS must be true or false.', {
+      details: { setting: 'PASSERELLE_DOSSIER_KEYS' },
+    });
+  }
   const logger = createPortalLogger();
   const metrics = createExchangeMetrics(participant);
   const nc = await connectNats({ servers: await natsUrl(home), name: participant });
@@ -88,6 +94,7 @@ async function main(): Promise<void> {
     keys: await loadParticipantKeys(join(keysDir, participant)),
     storageKeys: await loadStorageKeys(join(keysDir, participant), participant),
     ...(legacyState === 'false' ? { legacyState: false } : {}),
+    ...(dossierKeys === 'true' ? { dossierKeys: true } : {}),
     directory,
     contracts: await loadContracts(),
     nc,

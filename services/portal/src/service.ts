@@ -1,4 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+import { payloadRetentionMs } from '@passerelle/contracts';
 import { DocumentStore } from '@passerelle/documents';
 import {
   Door,
@@ -9,6 +10,7 @@ import {
   registerDoorOpenApi,
 } from '@passerelle/door';
 import {
+  DossierKeys,
   type Exchange,
   type OperationsProbes,
   type Readiness,
@@ -131,6 +133,16 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
       ...(config.replicas !== undefined ? { replicas: config.replicas } : {}),
       ...(config.provision === false ? { provision: false } : {}),
       ...(config.exchangeApiPrefix ? { exchangeApiPrefix: config.exchangeApiPrefix } : {}),
+      ...(config.dossierKeys
+        ? {
+            payloadSeal: DossierKeys.over(() => nc, {
+              keys: config.keys,
+              directory: config.directory,
+              create: config.provision !== false,
+              ...(config.replicas !== undefined ? { replicas: config.replicas } : {}),
+            }),
+          }
+        : {}),
     });
     const replicas = config.replicas ?? 1;
     const create = config.provision !== false;
@@ -151,7 +163,7 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
       });
     };
     const [documents, dossiers] = await Promise.all([
-      DocumentStore.open(nc, { replicas, create }),
+      DocumentStore.open(nc, { replicas, create, maxAgeMs: payloadRetentionMs(contracts) }),
       DossierStore.open(nc, participant, cipher('portal-dossiers'), { replicas, create }),
     ]);
     const dossierIndex = await DossierIndex.open(dossiers, (err) =>

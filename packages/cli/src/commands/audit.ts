@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
+  type ErasureLedgerEntry,
   type InclusionProof,
   type KeyResolver,
   type LedgerEntry,
@@ -255,11 +256,23 @@ export async function runAuditVerifyArchive(
 }
 
 /** The timeline of a dossier from the ledger (stream or export). */
-export async function runAuditTrace(dossierId: string, opts: AuditOptions): Promise<TraceStep[]> {
-  return withLedger(opts, (nc) => traceDossier(entrySource(opts, nc), dossierId));
+export async function runAuditTrace(
+  dossierId: string,
+  opts: AuditOptions,
+  onErasure?: (entry: ErasureLedgerEntry) => void,
+): Promise<TraceStep[]> {
+  return withLedger(opts, (nc) =>
+    traceDossier(entrySource(opts, nc), dossierId, onErasure ? { onErasure } : {}),
+  );
 }
 
-function printTrace(steps: TraceStep[]): void {
+function printTrace(steps: TraceStep[], erasure: ErasureLedgerEntry | undefined): void {
+  if (erasure) {
+    const e = erasure.meta;
+    console.log(
+      `erased at ${e.erasedAt} by ${e.by} (entry #${erasure.seq}), basis: ${e.basis}; keys of ${e.holders.join(', ')} destroyed`,
+    );
+  }
   if (steps.length === 0) {
     console.log('no message of this dossier in the ledger');
     return;
@@ -396,9 +409,10 @@ function registerTrace(audit: Command): void {
     .description("the dossier's timeline: who sent what to whom, when, and the receipts")
     .option('--json', 'print JSON')
     .action(async (dossierId: string, opts: AuditOptions) => {
-      const steps = await runAuditTrace(dossierId, opts);
+      let erasure: ErasureLedgerEntry | undefined;
+      const steps = await runAuditTrace(dossierId, opts, (e) => (erasure = e));
       if (opts.json) console.log(JSON.stringify(steps, null, 2));
-      else printTrace(steps);
+      else printTrace(steps, erasure);
     });
 }
 

@@ -3,6 +3,7 @@ import { AckPolicy, DeliverPolicy, type JetStreamManager, jetstream } from '@nat
 import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { PasserelleError } from '@passerelle/errors';
 import { StreamNames, Subjects } from '@passerelle/exchange';
+import { registerDossierErase } from './dossier-erase.js';
 import { type ServerOptions, credentialsOption, serverOption, withJetStream } from '../context.js';
 
 /** One envelope of a dossier's timeline, with the receipt that acknowledged it (meta only). */
@@ -217,7 +218,9 @@ export function parseSince(value: string, now = new Date()): Date {
 
 /** Registers `passerelle dossier trace <dossierId>`. */
 export function registerDossier(program: Command): void {
-  const dossier = program.command('dossier').description("a dossier's traffic on the exchange (meta only)");
+  const dossier = program
+    .command('dossier')
+    .description("a dossier's traffic on the exchange (meta only), and its erasure");
   dossier
     .command('trace')
     .description("print a dossier's timeline from the EXCHANGE stream: envelopes and receipts, meta only")
@@ -238,4 +241,5 @@ export function registerDossier(program: Command): void {
       else for (const line of formatDossierTrace(trace)) console.log(line);
       if (trace.messages.length === 0) process.exitCode = 1;
     });
+  registerDossierErase(dossier);
 }

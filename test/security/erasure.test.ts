@@ -1,0 +1,363 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  type LedgerWriter,
+  archiveLedger,
+  checkProof,
+  createLedgerWriter,
+  folderArchive,
+  openLedgerExport,
+  type LedgerEntry,
+  parseEntry,
+  proveMessage,
+  readLedger,
+  readLedgerEntries,
+  sealEntry,
+  serializeEntry,
+  verifyArchive,
+  verifyLedger,
+  writeLedgerExport,
+} from '@passerelle/audit';
+import { runCli } from '@passerelle/cli';
+import { loadContracts } from '@passerelle/contracts';
+import { writeParticipantKeys } from '@passerelle/directory';
+import { DecisionArchive } from '@passerelle/documents';
+import { PasserelleError } from '@passerelle/errors';
+import {
+  type EnvelopeMeta,
+  type ParticipantKeys,
+  type PrivateJwk,
+  createStaticResolver,
+  generateKey,
+  generateParticipantKeys,
+  openEnvelope,
+  publicKeysOf,
+  toPublicJwk,
+} from '@passerelle/envelope';
+import {
+  DOSSIER_KEYS_BUCKET,
+  DossierKeys,
+  type Exchange,
+  StreamNames,
+  connectExchange,
+  connectNats,
+  createLogger,
+  listDeadLetters,
+} from '@passerelle/exchange';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+
+const POST = 'post-ankara';
+const OE = 'immigration-office';
+const ERASED = 'DOS-ERASE-0001';
+const KEPT = 'DOS-KEEP-0002';
+const BASIS = 'GDPR Art. 17(1)(a), request 2027-0042';
+const repoRoot = new URL('../..', import.meta.url).pathname;
+
+/** A visa payload whose number marks it: found in clear anywhere, it would show the erasure failed. */
+const visa = (visaNumber: string) => ({
+  visaType: 'D',
+  visaNumber,
+  issuedOn: '2026-12-18',
+  validity: { from: '2026-12-20', to: '2027-06-19' },
+});
+
+/** Runs the CLI in-process; what it printed on stdout and stderr, and its exit code. */
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi
+    .spyOn(console, 'error')
+    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  try {
+    process.exitCode = 0;
+    const code = await runCli(argv);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    process.exitCode = 0;
+  }
+}
+
+describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () => {
+  const nats = useNatsServer();
+  const root = mkdtempSync(join(tmpdir(), 'pex-erasure-'));
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let post: ParticipantKeys;
+  let office: ParticipantKeys;
+  let auditor: PrivateJwk;
+  let resolver: ReturnType<typeof createStaticResolver>;
+  let postKeys: DossierKeys;
+  let officeKeys: DossierKeys;
+  let sender: Exchange;
+  let receiver: Exchange;
+  let writer: LedgerWriter;
+  const received: { dossierId: string; payload: unknown }[] = [];
+  const sentIds: Record<string, string[]> = { [ERASED]: [], [KEPT]: [] };
+
+  beforeAll(async () => {
+    nc = await connectNats({ servers: nats.url });
+    jsm = await jetstreamManager(nc, { timeout: 30_000 });
+    [post, office] = await Promise.all([generateParticipantKeys(POST), generateParticipantKeys(OE)]);
+    auditor = await generateKey('sig', { kid: 'auditor-sig-1' });
+    resolver = createStaticResolver([
+      publicKeysOf(post),
+      publicKeysOf(office),
+      { participantId: 'auditor', signing: [toPublicJwk(auditor)], encryption: [] },
+    ]);
+    const contracts = await loadContracts({ root: repoRoot });
+    postKeys = await DossierKeys.open(nc, { keys: post, directory: resolver });
+    officeKeys = await DossierKeys.open(nc, { keys: office, directory: resolver });
+    const connect = (keys: ParticipantKeys, payloadSeal: DossierKeys) =>
+      connectExchange({
+        participant: keys.participantId,
+        keys,
+        directory: resolver,
+        contracts,
+        servers: nats.url,
+        logger: createLogger(keys.participantId, { level: 'silent' }),
+        payloadSeal,
+      });
+    sender = await connect(post, postKeys);
+    receiver = await connect(office, officeKeys);
+    writer = await createLedgerWriter({ nc, auditorKey: auditor, resolver, checkpointIntervalMs: 0 });
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([sender?.close(), receiver?.close()]);
+    await nc?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  /** Every message EXCHANGE holds, raw, in order. */
+  async function exchangeMessages(): Promise<{ subject: string; data: Uint8Array }[]> {
+    const info = await jsm.streams.info(StreamNames.exchange);
+    const all: { subject: string; data: Uint8Array }[] = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+      const m = await jsm.streams.getMessage(StreamNames.exchange, { seq }).catch(() => null);
+      if (m) all.push({ subject: m.subject, data: m.data });
+    }
+    return all;
+  }
+
+  /** Opens a raw envelope to the immigration office (its private key), then its payload with `keys`. */
+  async function openPayload(raw: Uint8Array | string, keys: DossierKeys): Promise<unknown> {
+    const opened = await openEnvelope(raw, {
+      recipient: office,
+      resolver,
+      freshnessMs: 10 * 365 * 86_400_000,
+    });
+    return keys.open(opened.meta, opened.payload);
+  }
+
+  test('erase - nothing of the dossier decrypts anywhere afterwards, while audit verify and every proof pass', async () => {
+    // Two dossiers exchanged, read back by their recipient; a decision document of the first stored.
+    // The office refuses the second visa of the erased dossier: a copy of it lands in DEADLETTER.
+    let done!: () => void;
+    const allHandled = new Promise<void>((resolve) => (done = resolve));
+    let handled = 0;
+    const handledOne = () => void (++handled === 4 && done());
+    receiver.onRejection(handledOne);
+    receiver.subscribe({
+      'visa-issued': async (m) => {
+        if ((m.payload as { visaNumber: string }).visaNumber === 'BEL0000002') {
+          throw new PasserelleError('ERR_OUT_OF_SEQUENCE', 'no visa expected now');
+        }
+        received.push({ dossierId: m.meta.dossierId, payload: m.payload });
+        handledOne();
+      },
+    });
+    for (const [dossierId, n] of [
+      [ERASED, 'BEL0000001'],
+      [ERASED, 'BEL0000002'],
+      [KEPT, 'BEL0000003'],
+      [KEPT, 'BEL0000004'],
+    ] as const) {
+      const [sent] = await sender.send('visa-issued', visa(n), { to: OE, dossierId });
+      sentIds[dossierId]!.push(sent!.id);
+    }
+    await allHandled;
+    expect(received.map((r) => (r.payload as { visaNumber: string }).visaNumber).sort()).toEqual([
+      'BEL0000001',
+      'BEL0000003',
+      'BEL0000004',
+    ]);
+    const archiveStore = await DecisionArchive.open(nc);
+    const document = Buffer.from('annex 46: granted, BEL0000001');
+    const ref = {
+      sha256: (await import('node:crypto')).createHash('sha256').update(document).digest('hex'),
+      size: document.length,
+      mediaType: 'application/pdf' as const,
+      objectKey: 'decisions/immigration-office/annex-46.pdf',
+    };
+    const sealedRef = await archiveStore.putSealed(ref, document, await officeKeys.documentSecret(ERASED));
+    expect(Buffer.from(await archiveStore.read(sealedRef)).toString()).toBe(document.toString());
+
+    // What the stream holds carries no payload in clear: only the dossier's sealed form inside the JWE.
+    const before = await exchangeMessages();
+    const envelopesOf = (msgs: { subject: string; data: Uint8Array }[], dossierId: string) =>
+      msgs.filter(
+        (m) =>
+          m.subject.startsWith('pex.msg.') &&
+          (JSON.parse(Buffer.from(m.data).toString()) as { meta: EnvelopeMeta }).meta.dossierId === dossierId,
+      );
+    expect(envelopesOf(before, ERASED)).toHaveLength(2);
+    const insideJwe = await openEnvelope(envelopesOf(before, ERASED)[0]!.data, {
+      recipient: office,
+      resolver,
+      freshnessMs: 86_400_000,
+    });
+    expect(Object.keys(insideJwe.payload as object)).toEqual(['dossierSealed']);
+    expect(JSON.stringify(insideJwe.payload)).not.toContain('BEL000000');
+
+    // The ledger records every envelope and receipt; an export, an archive and a backup are taken.
+    for (const m of before) {
+      if (m.subject.startsWith('pex.msg.')) await writer.appendEnvelope(m.data);
+      else if (m.subject.startsWith('pex.rcpt.')) await writer.appendReceipt(m.data);
+    }
+    await writer.checkpoint();
+    const exportPath = join(root, 'ledger-before.jsonl');
+    await writeLedgerExport(exportPath, readLedger(nc));
+    const archive = await folderArchive(join(root, 'archive'));
+    expect((await archiveLedger({ nc, store: archive, auditorKey: auditor })).length).toBeGreaterThan(0);
+    const backup = before.map((m) => ({ subject: m.subject, data: Uint8Array.from(m.data) }));
+    const deadLetters = (await listDeadLetters(jsm)).map((d) => d.data);
+    expect(deadLetters).toHaveLength(1);
+    // until the erasure, every copy opens, for a fresh process of the recipient too
+    const freshBefore = await DossierKeys.open(nc, { keys: office, directory: resolver, create: false });
+    for (const raw of [...envelopesOf(backup, ERASED).map((m) => m.data), ...deadLetters]) {
+      expect(await openPayload(raw, freshBefore)).toMatchObject({ visaType: 'D' });
+    }
+
+    // Erased by the command line, signed by the immigration office, on a stated basis.
+    const keyDir = join(root, 'keys', OE);
+    await writeParticipantKeys(keyDir, office);
+    const erase = await cli([
+      'dossier',
+      'erase',
+      ERASED,
+      '--basis',
+      BASIS,
+      '--keys',
+      keyDir,
+      '--server',
+      nats.url,
+    ]);
+    expect(erase.err).toBe('');
+    expect(erase.code).toBe(0);
+    expect(erase.out).toMatch(new RegExp(`dossier ${ERASED} erased at .*: the keys of 2 holders destroyed`));
+
+    // Nothing of it opens: not the live stream, the backup, the dead letter, for either party, even
+    // for the processes that held the key in memory, nor with fresh ones.
+    const fresh = await Promise.all([
+      DossierKeys.open(nc, { keys: office, directory: resolver, create: false }),
+      DossierKeys.open(nc, { keys: post, directory: resolver, create: false }),
+    ]);
+    const after = await exchangeMessages();
+    const everyCopy = [
+      ...envelopesOf(after, ERASED).map((m) => m.data),
+      ...envelopesOf(backup, ERASED).map((m) => m.data),
+      ...deadLetters,
+    ];
+    expect(everyCopy.length).toBeGreaterThanOrEqual(5);
+    for (const raw of everyCopy) {
+      for (const keys of [officeKeys, ...fresh]) {
+        await expect(openPayload(raw, keys)).rejects.toMatchObject({ code: 'ERR_DOSSIER_ERASED' });
+      }
+    }
+    // The bucket holds no copy of the key any more (a purge keeps no earlier revision).
+    const kvStream = `KV_${DOSSIER_KEYS_BUCKET}`;
+    const kvInfo = await jsm.streams.info(kvStream);
+    for (let seq = kvInfo.state.first_seq; seq <= kvInfo.state.last_seq; seq++) {
+      const m = await jsm.streams.getMessage(kvStream, { seq }).catch(() => null);
+      if (m && m.subject.includes(`.${ERASED}.`) && !m.subject.endsWith('._')) expect(m.data.length).toBe(0);
+    }
+    // The decision document's key is gone with it; a new message or document on the dossier is refused.
+    await expect(officeKeys.documentSecret(ERASED)).rejects.toMatchObject({ code: 'ERR_DOSSIER_ERASED' });
+    await expect(
+      sender.send('visa-issued', visa('BEL0000009'), { to: OE, dossierId: ERASED }),
+    ).rejects.toMatchObject({ code: 'ERR_NOT_SENT', details: { cause: 'ERR_DOSSIER_ERASED' } });
+
+    // The other dossier is untouched: its stream copies and backups open with fresh processes.
+    for (const m of [...envelopesOf(after, KEPT), ...envelopesOf(backup, KEPT)]) {
+      expect(await openPayload(m.data, fresh[0])).toMatchObject({ visaType: 'D' });
+    }
+
+    // The ledger records the act (the basis, not a payload), and verifies with it; every proof still passes.
+    await writer.checkpoint();
+    const lines: string[] = [];
+    for await (const m of readLedger(nc)) lines.push(Buffer.from(m.data).toString());
+    const erasure = lines.map((l) => parseEntry(l)).find((e) => e.kind === 'erasure');
+    expect(erasure?.meta).toMatchObject({ dossierId: ERASED, basis: BASIS, by: OE, holders: [OE, POST] });
+    expect(lines.join('\n')).not.toContain('BEL000000');
+    const report = await verifyLedger(lines, { resolver, threads: 1 });
+    expect(report.ok).toBe(true);
+    expect(report.lastSeq).toBe(lines.length);
+    // an erasure entry whose basis is rewritten, even re-hashed and re-chained, fails its signature
+    const forged = lines.map((l) => parseEntry(l));
+    const at = forged.findIndex((e) => e.kind === 'erasure');
+    forged[at] = { ...forged[at]!, meta: { ...forged[at]!.meta, basis: 'another basis' } } as LedgerEntry;
+    for (let i = at; i < forged.length; i++) {
+      const prevHash = i === 0 ? forged[0]!.prevHash : forged[i - 1]!.hash;
+      forged[i] = sealEntry({ ...forged[i]!, prevHash });
+    }
+    const refused = await verifyLedger(forged.map(serializeEntry), { resolver, threads: 1 });
+    expect(refused.failure).toMatchObject({ seq: forged[at].seq, code: 'ERR_LEDGER_SEAL_INVALID' });
+    for (const id of [...sentIds[ERASED]!, ...sentIds[KEPT]!]) {
+      const proof = await proveMessage(readLedgerEntries(nc), id, resolver);
+      await expect(checkProof(proof, { resolver })).resolves.toMatchObject({ messageId: id });
+    }
+    // the dossier's timeline in the ledger says it was erased, on what basis, and still lists its messages
+    const trace = await cli(['audit', 'trace', ERASED, '--server', nats.url]);
+    expect(trace.err).toBe('');
+    expect(trace.out).toContain(`by ${OE}`);
+    expect(trace.out).toContain(`basis: ${BASIS}`);
+    expect(trace.out.match(/visa-issued/g)).toHaveLength(2);
+    // the export and the archive taken before still verify, and hold no payload either
+    const exported = await openLedgerExport(exportPath);
+    expect((await verifyLedger(exported.lines, { resolver, threads: 1 })).ok).toBe(true);
+    expect(readFileSync(exportPath, 'utf8')).not.toContain('BEL000000');
+    const live = async function* (from: number) {
+      for await (const m of readLedger(nc, { from })) yield m.data;
+    };
+    const archived = await verifyArchive(archive, { resolver, threads: 1, live });
+    expect(archived.ok).toBe(true);
+    expect(archived.lastSeq).toBe(lines.length);
+  });
+
+  test('erase - an unknown dossier, a second erasure, or no basis is a typed error and changes nothing', async () => {
+    const keyDir = join(root, 'keys', OE);
+    await writeParticipantKeys(keyDir, office, { force: true });
+    const base = ['--keys', keyDir, '--server', nats.url];
+    for (const id of ['DOS-NEVER-SEEN', 'DOS-ERASE-*', '>']) {
+      const unknown = await cli(['dossier', 'erase', id, '--basis', BASIS, ...base]);
+      expect(unknown.code).toBe(1);
+      expect(unknown.err).toContain('ERR_ERASURE_UNKNOWN_DOSSIER');
+    }
+    const again = await cli(['dossier', 'erase', ERASED, '--basis', BASIS, ...base]);
+    expect(again.code).toBe(1);
+    expect(again.err).toContain('ERR_DOSSIER_ERASED');
+    for (const basis of [undefined, '', '  ', 'x', 'line one\nline two']) {
+      const run = await cli([
+        'dossier',
+        'erase',
+        KEPT,
+        ...(basis === undefined ? [] : ['--basis', basis]),
+        ...base,
+      ]);
+      expect(run.code).toBe(1);
+      expect(run.err).toContain('ERR_ERASURE_BASIS_MISSING');
+    }
+    // the kept dossier is still there, and the ledger still has one erasure only
+    expect((await postKeys.head(KEPT))?.state).toBe('active');
+    let erasures = 0;
+    for await (const e of readLedgerEntries(nc)) if (e.kind === 'erasure') erasures++;
+    expect(erasures).toBe(1);
+  });
+});

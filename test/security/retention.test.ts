@@ -1,0 +1,187 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createHash } from 'node:crypto';
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  checkProof,
+  createLedgerWriter,
+  proveMessage,
+  readLedger,
+  readLedgerEntries,
+  verifyLedger,
+} from '@passerelle/audit';
+import { type Contracts, loadContracts, payloadRetentionMs } from '@passerelle/contracts';
+import { DecisionArchive, DocumentStore } from '@passerelle/documents';
+import {
+  type ParticipantKeys,
+  type PrivateJwk,
+  createStaticResolver,
+  generateKey,
+  generateParticipantKeys,
+  publicKeysOf,
+  toPublicJwk,
+} from '@passerelle/envelope';
+import { type Exchange, StreamNames, connectExchange, connectNats, createLogger } from '@passerelle/exchange';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+const POST = 'post-ankara';
+const OE = 'immigration-office';
+const RETENTION_SECONDS = 2;
+const repoRoot = new URL('../..', import.meta.url).pathname;
+
+/** Polls `check` until it holds (the server's expiry runs on its own timer), failing after `ms`. */
+async function until(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`still not so after ${ms} ms: ${what}`);
+    await sleep(100);
+  }
+}
+
+describe('retention per contract', { timeout: 90_000 }, () => {
+  const nats = useNatsServer();
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let post: ParticipantKeys;
+  let office: ParticipantKeys;
+  let auditor: PrivateJwk;
+  let resolver: ReturnType<typeof createStaticResolver>;
+  let contracts: Contracts;
+  const open: Exchange[] = [];
+
+  beforeAll(async () => {
+    nc = await connectNats({ servers: nats.url });
+    jsm = await jetstreamManager(nc, { timeout: 30_000 });
+    [post, office] = await Promise.all([generateParticipantKeys(POST), generateParticipantKeys(OE)]);
+    auditor = await generateKey('sig', { kid: 'auditor-sig-1' });
+    resolver = createStaticResolver([
+      publicKeysOf(post),
+      publicKeysOf(office),
+      { participantId: 'auditor', signing: [toPublicJwk(auditor)], encryption: [] },
+    ]);
+    const loaded = await loadContracts({ root: repoRoot });
+    // the agreement as it is, with every type's retention shortened to seconds so that the test sees it pass
+    const days = RETENTION_SECONDS / 86_400;
+    contracts = {
+      ...loaded,
+      retentionDays: () => days,
+      types: () => loaded.types().map((t) => ({ ...t, retentionDays: days })),
+    };
+  });
+  afterAll(async () => {
+    await Promise.all(open.map((e) => e.close()));
+    await nc?.close();
+  });
+
+  test('retention - payloads leave the stream and the stores at their contract retention; every proof still verifies', async () => {
+    const connect = async (keys: ParticipantKeys) => {
+      const ex = await connectExchange({
+        participant: keys.participantId,
+        keys,
+        directory: resolver,
+        contracts,
+        servers: nats.url,
+        logger: createLogger(keys.participantId, { level: 'silent' }),
+      });
+      open.push(ex);
+      return ex;
+    };
+    const [sender, receiver] = await Promise.all([connect(post), connect(office)]);
+    let done!: () => void;
+    const allReceived = new Promise<void>((resolve) => (done = resolve));
+    let received = 0;
+    receiver.subscribe({ 'visa-issued': async () => void (++received === 3 && done()) });
+    const ids: string[] = [];
+    for (let i = 1; i <= 3; i++) {
+      const [sent] = await sender.send(
+        'visa-issued',
+        {
+          visaType: 'D',
+          visaNumber: `BEL000000${i}`,
+          issuedOn: '2026-12-18',
+          validity: { from: '2026-12-20', to: '2027-06-19' },
+        },
+        { to: OE, dossierId: `DOS-RETAIN-000${i}` },
+      );
+      ids.push(sent!.id);
+    }
+    await allReceived;
+
+    // the stores, opened as the portal and the services open them, with the contract's retention
+    const maxAgeMs = payloadRetentionMs(contracts);
+    expect(maxAgeMs).toBe(RETENTION_SECONDS * 1000);
+    const docs = await DocumentStore.open(nc, { maxAgeMs });
+    const bytes = new TextEncoder().encode('passport copy');
+    const ref = await docs.put({
+      owner: 'portal-demo',
+      mediaType: 'application/pdf',
+      body: (async function* () {
+        yield bytes;
+      })(),
+      maxBytes: 1024,
+    });
+    // pex-decisions exists already, made without a limit (an earlier release): opening it applies one
+    await DecisionArchive.open(nc);
+    expect((await jsm.streams.info('OBJ_pex-decisions')).config.max_age).toBe(0);
+    const decisions = await DecisionArchive.open(nc, { maxAgeMs });
+    const annex = Buffer.from('annex 46: granted');
+    const plain = {
+      sha256: createHash('sha256').update(annex).digest('hex'),
+      size: annex.length,
+      mediaType: 'application/pdf' as const,
+      objectKey: 'decisions/immigration-office/annex-46.pdf',
+    };
+    const sealed = await decisions.putSealed(plain, annex, Buffer.alloc(32, 7));
+    expect(await docs.read(ref)).toEqual(bytes);
+    for (const bucket of ['OBJ_pex-documents', 'OBJ_pex-decisions']) {
+      expect((await jsm.streams.info(bucket)).config.max_age).toBe(maxAgeMs * 1_000_000);
+    }
+
+    // the auditor records every envelope and receipt while they are there
+    const writer = await createLedgerWriter({ nc, auditorKey: auditor, resolver, checkpointIntervalMs: 0 });
+    const info = await jsm.streams.info(StreamNames.exchange);
+    const envelopeSeqs: number[] = [];
+    for (let seq = 1; seq <= info.state.last_seq; seq++) {
+      const m = await jsm.streams.getMessage(StreamNames.exchange, { seq });
+      if (!m) throw new Error(`EXCHANGE lost message ${seq} before its retention`);
+      if (m.subject.startsWith('pex.msg.')) {
+        envelopeSeqs.push(seq);
+        await writer.appendEnvelope(m.data);
+      } else await writer.appendReceipt(m.data);
+    }
+    expect(envelopeSeqs).toHaveLength(3);
+    await writer.checkpoint();
+
+    // the server drops the payload bytes at their retention: envelopes, documents, decision documents
+    await until('the envelopes have left EXCHANGE', async () => {
+      for (const seq of envelopeSeqs) {
+        if (await jsm.streams.getMessage(StreamNames.exchange, { seq }).catch(() => null)) return false;
+      }
+      return true;
+    });
+    await until('the document has left pex-documents', () =>
+      docs.read(ref).then(
+        () => false,
+        (err: { code?: string }) => err.code === 'ERR_DOCUMENT_INTEGRITY',
+      ),
+    );
+    await until('the decision document has left pex-decisions', () =>
+      decisions.read(sealed).then(
+        () => false,
+        (err: { code?: string }) => err.code === 'ERR_DECISION_DOCUMENT_MISSING',
+      ),
+    );
+    expect((await jsm.streams.info('OBJ_pex-documents')).state.messages).toBe(0);
+
+    // the ledger keeps what proofs need: it verifies whole, and each message's proof checks offline
+    const lines: string[] = [];
+    for await (const m of readLedger(nc)) lines.push(Buffer.from(m.data).toString());
+    const report = await verifyLedger(lines, { resolver, threads: 1 });
+    expect(report).toMatchObject({ ok: true, entries: lines.length });
+    for (const id of ids) {
+      const proof = await proveMessage(readLedgerEntries(nc), id, resolver);
+      await expect(checkProof(proof, { resolver })).resolves.toMatchObject({ messageId: id });
+    }
+  });
+});
