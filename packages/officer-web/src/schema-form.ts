@@ -246,40 +246,43 @@ const one = (v: string | string[] | undefined): string | undefined => (Array.isA
  * that the errors a check finds name the fields of that branch rather than "matches no alternative".
  */
 export function readSchemaForm(form: SchemaForm, posted: PostedForm): ReadForm {
-  const read = (n: FormNode): { value: unknown; schema: JsonSchema } => {
+  // `filled`: whether anything was typed in the node; an optional object with nothing typed is absent
+  const read = (n: FormNode): { value: unknown; schema: JsonSchema; filled: boolean } => {
     switch (n.kind) {
       case 'field': {
         const raw = one(posted[n.name]);
         const schema = {};
-        if (n.control === 'checkbox') return { value: raw !== undefined, schema };
-        if (raw === undefined || raw.trim() === '') return { value: undefined, schema };
+        if (n.control === 'checkbox') return { value: raw !== undefined, schema, filled: raw !== undefined };
+        if (raw === undefined || raw.trim() === '') return { value: undefined, schema, filled: false };
         const text = n.control === 'text' ? raw : raw.trim();
         if (n.control === 'integer' || n.control === 'number')
-          return { value: /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text, schema };
+          return { value: /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text, schema, filled: true };
         if (n.control === 'json') {
           try {
-            return { value: JSON.parse(text) as unknown, schema };
+            return { value: JSON.parse(text) as unknown, schema, filled: true };
           } catch {
-            return { value: text, schema };
+            return { value: text, schema, filled: true };
           }
         }
-        return { value: text, schema };
+        return { value: text, schema, filled: true };
       }
       case 'group': {
         const out: Record<string, unknown> = {};
         const properties: Record<string, unknown> = {
           ...(isObject(n.schema['properties']) ? n.schema['properties'] : {}),
         };
+        let filled = false;
         for (const child of n.children) {
           const member = memberOf(child.pointer);
-          const { value, schema } = read(child);
-          if (value !== undefined) out[member] = value;
-          if (child.kind !== 'field') properties[member] = schema;
+          const read_ = read(child);
+          filled ||= read_.filled;
+          if (read_.value !== undefined) out[member] = read_.value;
+          if (child.kind !== 'field') properties[member] = read_.schema;
         }
         const schema: JsonSchema = { ...n.schema, properties };
-        // an optional object left empty is absent; a required one is there, for its members to be named
-        if (Object.keys(out).length === 0 && !n.required) return { value: undefined, schema };
-        return { value: out, schema };
+        // a required object is there even empty, for its missing members to be named
+        if (!filled && !n.required) return { value: undefined, schema, filled };
+        return { value: out, schema, filled };
       }
       case 'choice': {
         const chosen = n.branches.find((b) => b.value === one(posted[n.name]));
@@ -290,10 +293,10 @@ export function readSchemaForm(form: SchemaForm, posted: PostedForm): ReadForm {
             properties: { [n.discriminator]: { enum: n.branches.map((b) => b.value) } },
             required: [n.discriminator],
           };
-          return { value: n.required ? {} : undefined, schema };
+          return { value: n.required ? {} : undefined, schema, filled: false };
         }
         const { value, schema } = read(chosen.group);
-        return { value: { [n.discriminator]: chosen.value, ...(value as object) }, schema };
+        return { value: { [n.discriminator]: chosen.value, ...(value as object) }, schema, filled: true };
       }
     }
   };
