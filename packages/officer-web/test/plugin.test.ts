@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loadContracts } from '@passerelle/contracts';
 import { ProcedureError } from '@passerelle/procedure';
 import type { Actor, DossierRecord } from '@passerelle/procedure';
-import fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
+import fastify, { type FastifyBaseLogger, type FastifyInstance, type LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { OfficerDesk } from '../src/desk.js';
@@ -134,7 +134,8 @@ describe('officer web plugin - sessions, forgery, headers', () => {
         done();
       },
     });
-    app = fastify({ loggerInstance: pino({ level: 'debug' }, stream) });
+    const logger: FastifyBaseLogger = pino({ level: 'debug' }, stream);
+    app = fastify({ loggerInstance: logger });
     await app.register(officerWebPlugin, {
       desk,
       accounts,

@@ -23,10 +23,12 @@ interface OfficerWebSetting {
 
 function officerWebSetting(service: string, raw: unknown): OfficerWebSetting | undefined {
   if (raw === undefined) return undefined;
-  const bad = (key: string, problem: string): PasserelleError =>
-    new PasserelleError('ERR_CONFIG_INVALID', `${service} setting officerWeb.${key} ${problem}`, {
-      details: { setting: `officerWeb.${key}` },
+  const bad = (key: string, problem: string): PasserelleError => {
+    const setting = key ? `officerWeb.${key}` : 'officerWeb';
+    return new PasserelleError('ERR_CONFIG_INVALID', `${service} setting ${setting} ${problem}`, {
+      details: { setting },
     });
+  };
   const s = raw as Record<string, unknown> | null;
   if (typeof s !== 'object' || s === null) throw bad('', 'must be an object');
   for (const key of Object.keys(s))
