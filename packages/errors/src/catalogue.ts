@@ -437,6 +437,25 @@ export const ERROR_CATALOGUE = {
       'An inclusion proof does not check: entry hash, Merkle path, checkpoint signature or seal; the message names the step.',
   },
 
+  // --- a case officer's web page (packages/officer-web) ---
+  ERR_OFFICER_SIGN_IN_FAILED: {
+    area: 'officer-web',
+    retryable: false,
+    description:
+      "A case officer's sign-in names no enabled account of this body with that password; the page says no more (neither which part was wrong nor whether the account exists) (HTTP 401).",
+  },
+  ERR_CSRF_TOKEN_INVALID: {
+    area: 'officer-web',
+    retryable: false,
+    description:
+      "A form of the case officer's page was posted without the anti-forgery token of the page it came from, or with another one: refused and nothing recorded (HTTP 403).",
+  },
+  ERR_OFFICER_ACCOUNT_INVALID: {
+    area: 'officer-web',
+    retryable: false,
+    description:
+      'An officer account cannot be provisioned or read: its id is not pseudonymous (a prefix and 8 to 32 hexadecimal digits, or a UUID), it exists already or not at all, its password is shorter than 12 characters, or the accounts file is malformed; the message names the entry, never a password.',
+  },
   // --- portal (services/portal) ---
   ERR_UNAUTHENTICATED: {
     area: 'portal',

@@ -4,6 +4,7 @@ import type { DossierRecord, Policy } from '@passerelle/procedure';
 import { createLogger } from '@passerelle/exchange';
 import { type ServiceSettings, loadHostedConfig, readServiceSettings } from './config.js';
 import type { HostedServiceConfig } from './host.js';
+import { startOfficerWebSetting } from './officer-web.js';
 
 /**
  * How long a stop may take before the process exits anyway: the handlers' grace period (30 s) and the
@@ -71,6 +72,14 @@ export async function runServiceMain(
       },
       settings,
     );
+    // the case officers' page (packages/officer-web), when the settings have `officerWeb`
+    const officerWeb = await startOfficerWebSetting(service, settings, running, loaded.config, logger).catch(
+      async (err: unknown) => {
+        await running.close();
+        await loaded.close();
+        throw err;
+      },
+    );
     const timer =
       scan > 0 && running.checkDeadlines
         ? setInterval(() => {
@@ -95,6 +104,7 @@ export async function runServiceMain(
         const deadline = setTimeout(() => process.exit(exitCode || 1), STOP_DEADLINE_MS);
         deadline.unref();
         try {
+          await officerWeb?.close();
           await running.close();
           await loaded.close();
           logger.info(`${service} stopped`);
