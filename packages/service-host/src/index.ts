@@ -36,3 +36,5 @@ export {
 } from './back-office/back-office.js';
 export type { BackOfficeContext, BackOfficeOptions } from './back-office/back-office.js';
 export { actionSegment } from './back-office/action-path.js';
+export { backOfficeSetting, isBodyService, serveBackOffice } from './back-office/back-office-setting.js';
+export type { BackOfficeSetting } from './back-office/back-office-setting.js';
