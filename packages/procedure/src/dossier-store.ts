@@ -128,6 +128,8 @@ export type PendingSender = (
 ) => Promise<void>;
 
 const APPLIED_KEPT = 64;
+/** Records a scan reads at once. */
+const READ_BATCH = 32;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -369,21 +371,25 @@ export class DossierStore<S> {
   ): AsyncGenerator<{ participant: string; dossierId: string; stored: StoredDossier<S> }> {
     const keys: string[] = [];
     for await (const key of await this.kv.keys(participant ? `${participant}.>` : undefined)) keys.push(key);
-    for (const key of keys) {
-      const dot = key.indexOf('.');
-      const p = key.slice(0, dot);
-      const dossierId = key.slice(dot + 1);
-      let stored: Awaited<ReturnType<DossierStore<S>['read']>>;
-      try {
-        stored = await this.read(p, dossierId);
-      } catch (err) {
-        // a record that does not decrypt or parse is reported; anything else (a timeout) ends the scan
-        const unreadable = isPasserelleError(err, 'ERR_STATE_UNREADABLE') || err instanceof SyntaxError;
-        if (!onUnreadable || !unreadable) throw err;
-        onUnreadable(dossierId, err);
-        continue;
+    // read a batch at a time, in parallel (each read is one round trip), yielded in key order
+    for (let start = 0; start < keys.length; start += READ_BATCH) {
+      const batch = keys.slice(start, start + READ_BATCH).map((key) => {
+        const dot = key.indexOf('.');
+        return { p: key.slice(0, dot), dossierId: key.slice(dot + 1) };
+      });
+      const reads = await Promise.allSettled(batch.map(({ p, dossierId }) => this.read(p, dossierId)));
+      for (const [i, read] of reads.entries()) {
+        const { p, dossierId } = batch[i]!;
+        if (read.status === 'rejected') {
+          const err: unknown = read.reason;
+          // a record that does not decrypt or parse is reported; anything else (a timeout) ends the scan
+          const unreadable = isPasserelleError(err, 'ERR_STATE_UNREADABLE') || err instanceof SyntaxError;
+          if (!onUnreadable || !unreadable) throw err;
+          onUnreadable(dossierId, err);
+          continue;
+        }
+        if (read.value) yield { participant: p, dossierId, stored: read.value };
       }
-      if (stored) yield { participant: p, dossierId, stored };
     }
   }
 }
