@@ -359,7 +359,7 @@ describe('back office - the administrations act through their doors, over HTTP o
     }
   });
 
-  test('back office - the worklist pages with a cursor and filters; an unknown dossier is resourceNotFound', async () => {
+  test('back office - the worklist pages with a cursor and filters; no token, no officer or an unknown dossier is refused', async () => {
     const first = await world.region.viewer.call('GET', '/v1/workItems?pageSize=1');
     expect(first.status).toBe(200);
     expect(first.json).toMatchObject({ pageSize: 1 });
@@ -376,6 +376,27 @@ describe('back office - the administrations act through their doors, over HTTP o
       type: 'urn:problem-type:belgif:resourceNotFound',
       code: 'ERR_UNKNOWN_DOSSIER',
     });
+    // no token, no access; an action without the officer who takes it is refused before anything is decided
+    const anonymous = await fetch(`${world.region.origin}/v1/workItems`);
+    expect(anonymous.status).toBe(401);
+    expect(((await anonymous.json()) as { type: string }).type).toBe('urn:problem-type:belgif:noAccessToken');
+    const unsigned = await world.region.officer.call(
+      'POST',
+      `${dossierPath(REGION, 'D-missing-0001')}/decideWork`,
+      { decision: 'refused', reason: 'labour-market' },
+      { 'idempotency-key': newKey() },
+    );
+    expect(unsigned.status).toBe(400);
+    expect(unsigned.json).toMatchObject({
+      code: 'ERR_OFFICER_INVALID',
+      issues: [expect.objectContaining({ in: 'header', name: 'Passerelle-Officer' })],
+    });
+    const named = await act(world.region.officer, REGION, 'D-missing-0001', 'decideWork', {
+      decision: 'refused',
+      reason: 'labour-market',
+    });
+    expect(named.status).toBe(404);
+    expect(named.json.code).toBe('ERR_UNKNOWN_DOSSIER');
     const bad = await world.region.viewer.call('GET', '/v1/workItems?cursor=forged.x');
     expect(bad.status).toBe(400);
     expect(bad.json.code).toBe('ERR_CURSOR_INVALID');
