@@ -168,6 +168,8 @@ describe('back office - the administrations act through their doors, over HTTP o
     const bytes = await world.region.viewer.call('GET', listed!.href);
     expect(bytes.status).toBe(200);
     expect(bytes.headers.get('content-type')).toBe('application/pdf');
+    expect(bytes.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(bytes.headers.get('content-disposition')).toMatch(/^attachment/);
     expect(bytes.bytes.toString('utf8')).toMatch(/^%PDF-1\.7 document 1 /);
 
     // the Office: a residence decision before the work authorisation is out of sequence

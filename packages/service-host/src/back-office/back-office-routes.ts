@@ -219,11 +219,16 @@ export const backOfficeRoutes: FastifyPluginCallback<BackOfficeRoutesOptions> = 
         issuer: found.from,
         decision: found.decision,
       });
-      return reply
-        .header('content-type', found.mediaType)
-        .header('cache-control', 'no-store')
-        .header('content-disposition', `attachment; filename="${documentId.slice(0, 16)}"`)
-        .send(Buffer.from(bytes));
+      return (
+        reply
+          .header('content-type', found.mediaType)
+          .header('cache-control', 'no-store')
+          // bytes a sender chose (an XML document may hold script): never run in a browser viewing them
+          .header('x-content-type-options', 'nosniff')
+          .header('content-security-policy', "sandbox; default-src 'none'")
+          .header('content-disposition', `attachment; filename="${documentId.slice(0, 16)}"`)
+          .send(Buffer.from(bytes))
+      );
     },
   );
 
