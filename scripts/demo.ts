@@ -38,8 +38,15 @@ export interface DemoOptions {
   client: { clientId: string; clientSecret: string };
   /** To watch the exchange's traffic (meta) and dead letters. */
   nc: NatsConnection;
-  /** The communes' desk, when the commune service runs. */
+  /** The communes' desk, when the commune service runs (the permit register's import). */
   communes?: DemoCommuneDesk;
+  /** The back offices by service name, with the demo system's client credentials at each. */
+  backOffices?: Readonly<Record<string, { url: string; client: { clientId: string; clientSecret: string } }>>;
+  /**
+   * The dossiers the launcher's automatic policies leave to case officers: the demo adds the one it drives
+   * through the back offices, before its first decision is owed.
+   */
+  byHand?: Set<string>;
   /**
    * A consular post that is not hosted by the demo's services: sends a visa for a dossier nobody knows
    * (out of sequence) so a dead letter shows.
@@ -91,14 +98,14 @@ interface Problem {
 }
 
 /**
- * The portal as an integrator's system uses it: a bearer token from the token endpoint (client
- * credentials), taken again before it expires; an `Idempotency-Key` on every POST.
+ * A door as a calling system uses it: a bearer token from the token endpoint (client credentials), taken
+ * again before it expires; an `Idempotency-Key` on every POST.
  */
-class PortalClient {
+class DoorClient {
   private token: { value: string; until: number } | undefined;
 
   constructor(
-    private readonly base: string,
+    protected readonly base: string,
     private readonly client: { clientId: string; clientSecret: string },
   ) {}
 
@@ -122,11 +129,12 @@ class PortalClient {
     return answer.access_token;
   }
 
-  private async call<T>(
+  async call<T>(
     method: string,
     path: string,
     body?: unknown,
     contentType = 'application/json',
+    headers: Record<string, string> = {},
   ): Promise<T> {
     const res = await fetch(`${this.base}${path}`, {
       method,
@@ -134,6 +142,7 @@ class PortalClient {
         authorization: `Bearer ${await this.bearer()}`,
         ...(body !== undefined ? { 'content-type': contentType } : {}),
         ...(method === 'POST' ? { 'idempotency-key': crypto.randomUUID() } : {}),
+        ...headers,
       },
       ...(body !== undefined ? { body: body instanceof Uint8Array ? body : JSON.stringify(body) } : {}),
     });
@@ -146,7 +155,10 @@ class PortalClient {
     }
     return answer;
   }
+}
 
+/** The portal as an integrator's system uses it. */
+class PortalClient extends DoorClient {
   async upload(kind: string, n: number): Promise<Record<string, unknown>> {
     return (
       await this.call<{ document: Record<string, unknown> }>(
@@ -185,6 +197,67 @@ class PortalClient {
   }
 }
 
+/** The case officer the demo's back-office actions name: a pseudonymous id, never a name. */
+const DEMO_OFFICER = 'off-0de30001';
+
+/**
+ * A body's back office as its case-management system uses it: the worklist, the dossier, the actions, each
+ * naming the case officer who takes it.
+ */
+class BackOfficeClient extends DoorClient {
+  /** Waits until the worklist owes `action` on the dossier (polled, as a system without webhooks would). */
+  async owed(dossierId: string, action: string, timeoutMs: number, aborted: () => boolean): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const page = await this.call<{ items: { dossierId: string; action: string; participantId: string }[] }>(
+        'GET',
+        `/v1/workItems?pageSize=100&action=${action}`,
+      );
+      const item = page.items.find((i) => i.dossierId === dossierId);
+      if (item) return item.participantId;
+      if (aborted()) throw new Error('stopped');
+      if (Date.now() > deadline) throw new Error(`${action} not owed after ${timeoutMs} ms at ${this.base}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /**
+   * Waits until the body has the dossier and its phase accepts `action` (an action a person comes for,
+   * such as an arrival, is not owed by a deadline and so not in the worklist).
+   */
+  async accepts(
+    participant: string,
+    dossierId: string,
+    action: string,
+    timeoutMs: number,
+    aborted: () => boolean,
+  ): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const dossier = await this.call<{ available: { action: string }[] }>(
+        'GET',
+        `/v1/participants/${participant}/dossiers/${dossierId}`,
+      ).catch(() => undefined);
+      if (dossier?.available.some((a) => a.action === action)) return;
+      if (aborted()) throw new Error('stopped');
+      if (Date.now() > deadline)
+        throw new Error(`${action} not accepted after ${timeoutMs} ms at ${this.base}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Takes an action on the dossier (`decideWork`…), as the demo's case officer. */
+  act(participant: string, dossierId: string, action: string, input: unknown): Promise<{ phase: string }> {
+    return this.call(
+      'POST',
+      `/v1/participants/${participant}/dossiers/${dossierId}/${action}`,
+      input,
+      'application/json',
+      { 'passerelle-officer': DEMO_OFFICER },
+    );
+  }
+}
+
 /**
  * Runs the sample dossiers concurrently and resolves when each reached its last expected state (or stalled).
  *
@@ -197,6 +270,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
   const print = options.print ?? ((line: string) => console.log(line));
   const stepTimeoutMs = options.stepTimeoutMs ?? 30_000;
   const portal = new PortalClient(options.portalUrl, options.client);
+  const backOffice = Object.fromEntries(
+    Object.entries(options.backOffices ?? {}).map(([name, b]) => [
+      name,
+      new BackOfficeClient(b.url, b.client),
+    ]),
+  ) as Partial<
+    Record<'regional-authority' | 'immigration-office' | 'consular-post' | 'commune', BackOfficeClient>
+  >;
   const labels = new Map<string, string>();
   const counts = new Map<string, number>();
   const early = new Map<string, ((label: string) => string)[]>();
@@ -277,8 +358,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
     permit: string,
   ): Promise<string> => {
     await new Promise((r) => setTimeout(r, afterMs));
-    await communes.act(communeId, dossierId, 'register-arrival', { enteredOn: isoDay(0) }, DEMO_CLERK);
-    await communes.act(communeId, dossierId, 'issue-permit', {}, DEMO_CLERK);
+    if (backOffice.commune) {
+      // the commune's back office, over HTTP, as its case-management system would
+      await backOffice.commune.accepts(communeId, dossierId, 'register-arrival', stepTimeoutMs, aborted);
+      await backOffice.commune.act(communeId, dossierId, 'registerArrival', { enteredOn: isoDay(0) });
+      await backOffice.commune.act(communeId, dossierId, 'issuePermit', {});
+    } else {
+      await communes.act(communeId, dossierId, 'register-arrival', { enteredOn: isoDay(0) }, DEMO_CLERK);
+      await communes.act(communeId, dossierId, 'issue-permit', {}, DEMO_CLERK);
+    }
     return (await waitFor(dossierId, is('permit-issued'), permit)).state;
   };
 
@@ -336,6 +424,59 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
         return arriveAndGetPermit(options.communes, 'commune-21004', dossierId, 1_000, 'the annex 60 permit');
       },
     },
+    ...(backOffice['regional-authority'] &&
+    backOffice['immigration-office'] &&
+    backOffice['consular-post'] &&
+    options.byHand
+      ? [
+          {
+            label: 'by-case-officers',
+            run: async (track: (id: string) => void) => {
+              const region = backOffice['regional-authority']!;
+              const office = backOffice['immigration-office']!;
+              const post = backOffice['consular-post']!;
+              const { dossierId } = await portal.submit({
+                category: 'ict',
+                procedure: 'first',
+                regionId: 'region-bruxelles',
+                workplaceCommuneId: 'commune-21004',
+                residenceCommuneId: 'commune-21004',
+                consularPostId: 'post-ankara',
+                ict: { scheme: 'transfer', role: 'specialist', priorIctStayInLast3Years: false },
+                adult: true,
+                applicant: person(6),
+                employer,
+                requestedPeriod: { from: isoDay(60), to: isoDay(60 + 365) },
+                documents: await documentsFor(FIRST_DOCS),
+                submittedAt: new Date().toISOString(),
+              });
+              track(dossierId);
+              // no policy decides this one: each body's case officer does, through its back office
+              options.byHand!.add(dossierId);
+              await portal.payFee(dossierId, FEE_CENTS, ++docNo);
+              const regionId = await region.owed(dossierId, 'decide-work', stepTimeoutMs, aborted);
+              await region.act(regionId, dossierId, 'decideWork', {
+                decision: 'granted',
+                period: { from: isoDay(60), to: isoDay(60 + 365) },
+              });
+              print(
+                `demo: by-case-officers: ${regionId} decided the work authorisation through its back office`,
+              );
+              await office.owed(dossierId, 'decide-residence', stepTimeoutMs, aborted);
+              await office.act('immigration-office', dossierId, 'decideResidence', { decision: 'granted' });
+              print(
+                'demo: by-case-officers: the Immigration Office granted residence through its back office',
+              );
+              const postId = await post.owed(dossierId, 'issue-visa', stepTimeoutMs, aborted);
+              await post.act(postId, dossierId, 'issueVisa', {});
+              print(`demo: by-case-officers: ${postId} issued the visa through its back office`);
+              await waitFor(dossierId, is('residence-granted', 'visa-issued'), 'annex 46');
+              if (!options.communes) return (await portal.status(dossierId)).state;
+              return arriveAndGetPermit(options.communes, 'commune-21004', dossierId, 0, 'the permit');
+            },
+          },
+        ]
+      : []),
     {
       label: 'missing-then-completed',
       run: async (track) => {

@@ -26,6 +26,7 @@ import {
 } from '@passerelle/directory';
 import { type ParticipantKeys, generateParticipantKeys, toPublicJwk } from '@passerelle/envelope';
 import { type AccountSettings, createLogger } from '@passerelle/exchange';
+import { type BodyService, backOfficeDoor, createBackOffice } from '@passerelle/service-host';
 import {
   type ClientCredentials,
   createPortalLogger,
@@ -55,12 +56,28 @@ export const PARTICIPANTS = [...Object.values(HOSTED).flat(), PORTAL, 'auditor',
  * deployment gives it (what a case officer decides otherwise: the work authorisation, residence, the
  * visa), loaded when the folder is there. The communes have none: the demo takes their desk actions.
  */
-export const SERVICES: readonly { name: string; factory: string; policy?: string }[] = [
-  { name: 'regional-authority', factory: 'createRegionalAuthorityService', policy: 'automaticRegionPolicy' },
-  { name: 'immigration-office', factory: 'createImmigrationOfficeService', policy: 'automaticOfficePolicy' },
-  { name: 'consular-post', factory: 'createConsularPostService', policy: 'automaticPostPolicy' },
-  { name: 'commune', factory: 'createCommuneService' },
+export const SERVICES: readonly { name: string; factory: string; policy?: string; port: number }[] = [
+  {
+    name: 'regional-authority',
+    factory: 'createRegionalAuthorityService',
+    policy: 'automaticRegionPolicy',
+    port: 8101,
+  },
+  {
+    name: 'immigration-office',
+    factory: 'createImmigrationOfficeService',
+    policy: 'automaticOfficePolicy',
+    port: 8102,
+  },
+  { name: 'consular-post', factory: 'createConsularPostService', policy: 'automaticPostPolicy', port: 8103 },
+  { name: 'commune', factory: 'createCommuneService', port: 8104 },
 ];
+
+/** The demo's case-management system: a client of every back office, reading and acting, managing webhooks. */
+export const DEMO_BACK_OFFICE_CLIENT = {
+  id: 'demo-case-system',
+  scopes: ['read', 'decide', 'admin'],
+} as const;
 
 export interface Closable {
   close(): Promise<void>;
@@ -91,6 +108,9 @@ export type ServiceFactory = (config: {
   /** Automatic decisions, by action name. */
   policy?: Readonly<Record<string, unknown>>;
 }) => Promise<Closable>;
+
+/** An automatic policy's decision for one action. */
+type Decide = (input: { dossierId: string }) => unknown;
 
 /** Imports a service package's export by its folder, so the launcher runs with whichever services exist yet. */
 async function loadMember(service: string, name: string): Promise<unknown> {
@@ -193,6 +213,8 @@ export interface StackOptions {
   /** Viewer port of the auditor when PASSERELLE_AUDITOR_PORT is not set (0: any free one). */
   auditorPort: number;
   portalPort: number;
+  /** Back offices on their default ports (8101 to 8104), or on free ones (false). */
+  backOfficeDefaultPorts: boolean;
   /** On a secured server: each participant's connection settings; everyone then runs with `provision: false`. */
   connectionFor?: (participant: string) => Omit<ConnectionOptions, 'servers'> | undefined;
   /** On a secured server: each participant's account settings (its credentials file). */
@@ -203,8 +225,24 @@ export interface StackOptions {
   print: (line: string) => void;
 }
 
+/** A back office of the stack: where it listens and the demo system's credentials there. */
+export interface BackOfficeEndpoint {
+  url: string;
+  participants: readonly string[];
+  /** The demo case-management system's client credentials (also in `credentialsFile`, 0600). */
+  client: ClientCredentials;
+  credentialsFile: string;
+}
+
 /** The running stack: the services by name, those missing from this checkout, the auditor, the portal. */
 export interface Stack {
+  /** The back offices by service name (none on a secured exchange). */
+  backOffices: Record<string, BackOfficeEndpoint>;
+  /**
+   * The dossiers the automatic policies leave to case officers (the demo drives them through the back
+   * offices): the policies decide every other one.
+   */
+  byHand: Set<string>;
   services: Record<string, Closable>;
   /** The actions each service decides automatically, by its policy (`service: action, …`). */
   automatic: string[];
@@ -231,14 +269,25 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const services: Record<string, Closable> = {};
   const missing: string[] = [];
   const automatic: string[] = [];
-  for (const { name, factory, policy: policyName } of SERVICES) {
+  const backOffices: Record<string, BackOfficeEndpoint> = {};
+  const byHand = new Set<string>();
+  for (const { name, factory, policy: policyName, port: defaultPort } of SERVICES) {
     const create = await loadExport<ServiceFactory>(name, factory);
     if (!create) {
       missing.push(name);
       continue;
     }
-    const policy = policyName
-      ? ((await loadMember(name, policyName)) as Record<string, unknown> | undefined)
+    const automaticPolicy = policyName
+      ? ((await loadMember(name, policyName)) as Record<string, Decide> | undefined)
+      : undefined;
+    // every dossier but those handed to case officers
+    const policy = automaticPolicy
+      ? Object.fromEntries(
+          Object.entries(automaticPolicy).map(([action, decide]) => [
+            action,
+            (input: { dossierId: string }) => (byHand.has(input.dossierId) ? undefined : decide(input)),
+          ]),
+        )
       : undefined;
     if (policy) automatic.push(`${name}: ${Object.keys(policy).join(', ')}`);
     const service = await create({
@@ -263,6 +312,25 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     });
     services[name] = service;
     o.running.push(service);
+    // its back office (on a secured exchange the doors' streams are not provisioned: none)
+    if (!o.connectionFor) {
+      const port = o.backOfficeDefaultPorts ? defaultPort : await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const app = await createBackOffice(service as unknown as BodyService<never>, {
+        contracts: o.contracts,
+        secret: await ensureDoorSecret(join(o.home, 'keys', `backoffice-${name}.secret`)),
+        publicUrl: url,
+        logger: createLogger(`${name}-back-office`, { level: o.logLevel }),
+      });
+      o.running.push(app);
+      const credentialsFile = join(o.home, `backoffice-${name}-client.json`);
+      const client = await ensureDoorClient(backOfficeDoor(app), credentialsFile, {
+        id: DEMO_BACK_OFFICE_CLIENT.id,
+        scopes: [...DEMO_BACK_OFFICE_CLIENT.scopes],
+      });
+      await app.listen({ host: '127.0.0.1', port });
+      backOffices[name] = { url, participants: HOSTED[name] ?? [], client, credentialsFile };
+    }
   }
   const auditorConnection = o.connectionFor?.('auditor');
   const auditor = await startAuditor({
@@ -305,6 +373,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   await rm(join(o.home, 'portal-integrators.json'), { force: true });
   const portalUrl = await portal.listen({ host: '127.0.0.1', port: portalPort });
   return {
+    backOffices,
+    byHand,
     services,
     automatic,
     missing,
@@ -319,4 +389,30 @@ export async function startStack(o: StackOptions): Promise<Stack> {
 export function servicesLine(services: Record<string, Closable>): string {
   const names = Object.keys(services);
   return names.length ? names.map((s) => `${s} (${(HOSTED[s] ?? []).join(', ')})`).join('; ') : 'none';
+}
+
+/**
+ * Every door of the stack, as `endpoints.json` in the state folder lists it: each URL, its OpenAPI
+ * document, its token endpoint and where its client credentials are (files of mode 0600; never the
+ * secrets themselves).
+ */
+export function endpointsOf(natsUrl: string, stack: Stack, portalCredentialsFile: string): unknown {
+  const door = (url: string, credentials: string) => ({
+    url,
+    openapi: `${url}/openapi.json`,
+    tokenUrl: `${url}/oauth2/token`,
+    events: `${url}/events`,
+    credentials,
+  });
+  return {
+    nats: natsUrl,
+    portal: { participant: PORTAL, ...door(stack.portalUrl, portalCredentialsFile) },
+    backOffices: Object.fromEntries(
+      Object.entries(stack.backOffices).map(([name, bo]) => [
+        name,
+        { participants: bo.participants, ...door(bo.url, bo.credentialsFile) },
+      ]),
+    ),
+    auditor: { viewer: stack.auditorViewerUrl, token: stack.auditorTokenFile },
+  };
 }

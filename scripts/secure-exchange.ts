@@ -620,6 +620,7 @@ export async function runSecureExchange(options: {
       connectionFor: (id) => credentials.get(id)?.connection,
       accountsFor: (id) => credentials.get(id)?.accounts,
       running,
+      backOfficeDefaultPorts: false,
       print: (line) => console.log(line),
     });
     const { portalUrl, client } = stack;

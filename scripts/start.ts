@@ -36,6 +36,7 @@ import {
   PORTAL,
   STRAY_POST,
   closeWithin,
+  endpointsOf,
   ensureKeys,
   loadStorageKeyrings,
   publishDirectory,
@@ -134,6 +135,7 @@ async function main(): Promise<void> {
       logLevel,
       auditorPort: port === 0 ? 0 : 8090,
       portalPort,
+      backOfficeDefaultPorts: port !== 0,
       running,
       print: (line) => console.log(line),
     });
@@ -155,6 +157,14 @@ async function main(): Promise<void> {
     console.log(
       `  portal: ${PORTAL} on ${portalUrl} (OpenAPI at ${portalUrl}/openapi.json; the demo integrator's client credentials in ${join(home, 'portal-client.json')})`,
     );
+    for (const [name, bo] of Object.entries(stack.backOffices)) {
+      console.log(
+        `  back office: ${name} (${bo.participants.join(', ')}) on ${bo.url} (OpenAPI at ${bo.url}/openapi.json; the demo case system's client credentials in ${bo.credentialsFile})`,
+      );
+    }
+    const endpoints = endpointsOf(server.url, stack, join(home, 'portal-client.json'));
+    await writeFile(join(home, 'endpoints.json'), JSON.stringify(endpoints, null, 2) + '\n', { mode: 0o600 });
+    console.log(`  every door's URL and credentials file: ${join(home, 'endpoints.json')}`);
     console.log(`ready: try \`pnpm passerelle status\` in another shell; Ctrl-C stops.`);
 
     if (withDemo) {
@@ -178,6 +188,10 @@ async function main(): Promise<void> {
         client,
         nc,
         ...(communes ? { communes } : {}),
+        backOffices: Object.fromEntries(
+          Object.entries(stack.backOffices).map(([name, bo]) => [name, { url: bo.url, client: bo.client }]),
+        ),
+        byHand: stack.byHand,
         ...(strayPost ? { strayPost } : {}),
         signal: demoAbort.signal,
       });

@@ -45,12 +45,12 @@ describe('pnpm start demo', () => {
   const home = mkdtempSync(join(tmpdir(), 'passerelle-demo-'));
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-  test('demo - five dossiers through the portal reach their last step, progress is meta only, dead letters shown', async () => {
+  test('demo - six dossiers through the portal reach their last step, one decided through the back offices over HTTP; progress is meta only', async () => {
     const run = start(home, []);
     try {
       const out = await run.waitFor(/^demo finished:/m, 120_000);
       expect(out).toMatch(/keys: generated 13 key sets/);
-      expect(out).toContain('demo finished: 5 of 5 dossiers reached their last step');
+      expect(out).toContain('demo finished: 6 of 6 dossiers reached their last step');
       // what a case officer decides otherwise is decided by policies the launcher names
       expect(out).toContain(
         "automatic decisions (the local deployment's policies): regional-authority: decide-work; immigration-office: decide-residence; consular-post: issue-visa",
@@ -61,6 +61,7 @@ describe('pnpm start demo', () => {
         ['wrong-fee-then-paid', 'residence-granted'],
         ['long-term-mobility', 'permit-issued'],
         ['renewal', 'permit-renewed'],
+        ['by-case-officers', 'permit-issued'],
       ]) {
         expect(out).toMatch(new RegExp(`${label}\\s+application-submitted\\s+portal-employers → region-`));
         expect(out).toMatch(new RegExp(`✓ ${label}\\s+${last}\\s`));
@@ -70,6 +71,38 @@ describe('pnpm start demo', () => {
         /wrong-fee-then-paid\s+fee-payment-requested\s+immigration-office → portal-employers/,
       );
       expect(out).toMatch(/ict-first-granted\s+visa-issued\s+post-ankara → immigration-office/);
+      // the dossier no policy decides: each body's case officer, through its back office
+      expect(out).toContain(
+        'by-case-officers: region-bruxelles decided the work authorisation through its back office',
+      );
+      expect(out).toContain(
+        'by-case-officers: the Immigration Office granted residence through its back office',
+      );
+      expect(out).toContain('by-case-officers: post-ankara issued the visa through its back office');
+      // every door printed with its credentials file, and listed in endpoints.json (0600)
+      const endpoints = JSON.parse(readFileSync(join(home, 'endpoints.json'), 'utf8')) as {
+        portal: { url: string; credentials: string };
+        backOffices: Record<
+          string,
+          { url: string; openapi: string; credentials: string; participants: string[] }
+        >;
+      };
+      expect(statSync(join(home, 'endpoints.json')).mode & 0o777).toBe(0o600);
+      expect(endpoints.portal.credentials).toBe(join(home, 'portal-client.json'));
+      expect(Object.keys(endpoints.backOffices).sort()).toEqual([
+        'commune',
+        'consular-post',
+        'immigration-office',
+        'regional-authority',
+      ]);
+      for (const [name, bo] of Object.entries(endpoints.backOffices)) {
+        expect(out).toContain(`back office: ${name} (${bo.participants.join(', ')}) on ${bo.url}`);
+        expect(statSync(bo.credentials).mode & 0o777).toBe(0o600);
+        expect(JSON.parse(readFileSync(bo.credentials, 'utf8'))).toMatchObject({
+          clientId: 'demo-case-system',
+        });
+        expect((await fetch(bo.openapi)).status).toBe(200);
+      }
       expect(out).toMatch(
         /DEAD LETTER at immigration-office: ERR_UNKNOWN_DOSSIER — visa-issued post-lagos → immigration-office/,
       );
@@ -127,7 +160,7 @@ describe('pnpm start demo', () => {
       const { access_token: token } = (await granted.json()) as { access_token: string };
       // the dossiers the demo filed are the integrator's, listed after the restart
       const list = await fetch(`${portal}/v1/dossiers`, { headers: { authorization: `Bearer ${token}` } });
-      expect(((await list.json()) as { items: unknown[] }).items).toHaveLength(5);
+      expect(((await list.json()) as { items: unknown[] }).items).toHaveLength(6);
       await new Promise((r) => setTimeout(r, 1_000));
       expect(again.output()).not.toContain('demo:');
     } finally {

@@ -32,14 +32,21 @@ describe('local exchange (pnpm start)', () => {
       expect(status.version).toBe(PINNED_NATS_SERVER_VERSION);
       expect(status.supported).toBe(true);
       // KV buckets and object stores (directory, services' state, documents) are streams too, and so are
-      // the HTTP doors' event logs and webhook deliveries (the portal's among them).
+      // the HTTP doors' event logs and webhook deliveries (the portal's and the back offices' among them).
       const names = status.streams.map((s) => s.name);
       const exchangeStreams = names.filter(
         (n) => !n.startsWith('KV_') && !n.startsWith('OBJ_') && !n.startsWith('door-'),
       );
       expect(exchangeStreams).toEqual(['DEADLETTER', 'EXCHANGE', 'LEDGER']);
       expect(names).toEqual(
-        expect.arrayContaining(['door-portal-employers-events', 'door-portal-employers-deliveries']),
+        expect.arrayContaining([
+          'door-portal-employers-events',
+          'door-portal-employers-deliveries',
+          // each administration's back office
+          ...['regional-authority', 'immigration-office', 'consular-post', 'commune'].map(
+            (service) => `door-backoffice-${service}-events`,
+          ),
+        ]),
       );
       expect(status.missing).toEqual([]);
 

@@ -6,6 +6,8 @@ export { DoorError } from './door-error.js';
 export { doorResources, provisionDoor } from './door-resources.js';
 export type { DoorResources } from './door-resources.js';
 export type { DoorErrorCode } from './door-error.js';
+export { ensureDoorClient, ensureDoorSecret, readDoorSecret } from './door-files.js';
+export type { ClientCredentials } from './door-files.js';
 
 // Problems (RFC 9457, Belgif types).
 export {

@@ -37,6 +37,33 @@ export interface PendingMessage {
   actor?: Actor;
 }
 
+/**
+ * One step of a dossier as its body saw it: a message received (its payload, decrypted), a person's or a
+ * policy's action (its input and who took it), a deadline step; with the messages it decided to send.
+ * Kept with the state, sealed like it: what the back office shows of the dossier's history.
+ */
+export interface JournalEntry {
+  /** When the step was decided (RFC 3339 instant). */
+  at: string;
+  kind: 'received' | 'action' | 'deadline';
+  /** The message type, the action's or the deadline step's name. */
+  type: string;
+  /** The step id (the message id of a received message). */
+  stepId: string;
+  /** The sender of a received message. */
+  from?: string;
+  /** What the step was given: the received message's payload, the action's input. */
+  payload?: unknown;
+  /** Who took a person's action. */
+  by?: Actor;
+  /** The dossier's phase after the step. */
+  phase: string;
+  /** A short outcome (`granted`), never personal data. */
+  summary?: string;
+  /** The messages the step decided to send. */
+  sent?: { id?: string; type: string; to?: string[] }[];
+}
+
 /** What the store keeps per dossier and hosted participant. */
 export interface StoredDossier<S> {
   state: S;
@@ -46,7 +73,12 @@ export interface StoredDossier<S> {
   outbox: PendingMessage[];
   /** Conversation id of the dossier here (the first message's), given to every message sent without one. */
   correlationId?: string;
+  /** The dossier's steps here, oldest first (the newest {@link JOURNAL_KEPT}); absent in older records. */
+  journal?: JournalEntry[];
 }
+
+/** How many journal entries a dossier keeps: far more than any procedure takes. */
+export const JOURNAL_KEPT = 200;
 
 /**
  * Encrypts records at rest (the service's own KV bucket holds personal data: a holder's identity, a
@@ -84,6 +116,8 @@ export interface DossierStoreOptions {
 export interface StepResult<S> {
   state: S;
   send?: PendingMessage[];
+  /** The step as the dossier's journal keeps it; the store adds the ids of the messages it sends. */
+  journal?: Omit<JournalEntry, 'sent'>;
 }
 
 /** Sends one pending message (the service wires it to `Exchange.send`). */
@@ -94,6 +128,8 @@ export type PendingSender = (
 ) => Promise<void>;
 
 const APPLIED_KEPT = 64;
+/** Records a scan reads at once. */
+const READ_BATCH = 32;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -224,18 +260,34 @@ export class DossierStore<S> {
       const result = await step(current?.state);
       for (const m of result.send ?? []) await this.check?.(participant, m);
       const conversation = current?.correlationId ?? correlationId;
+      const decided = (result.send ?? []).map((m) => ({
+        ...m,
+        ...(this.newId && !m.id ? { id: this.newId() } : {}),
+        ...(!m.correlationId && conversation ? { correlationId: conversation } : {}),
+      }));
+      const journal = result.journal
+        ? [
+            ...(current?.journal ?? []),
+            {
+              ...result.journal,
+              ...(decided.length > 0
+                ? {
+                    sent: decided.map((m) => ({
+                      ...(m.id ? { id: m.id } : {}),
+                      type: m.type,
+                      ...(m.to ? { to: m.to } : {}),
+                    })),
+                  }
+                : {}),
+            },
+          ].slice(-JOURNAL_KEPT)
+        : current?.journal;
       const next: StoredDossier<S> = {
         state: result.state,
         applied: [...(current?.applied ?? []), stepId].slice(-APPLIED_KEPT),
-        outbox: [
-          ...(current?.outbox ?? []),
-          ...(result.send ?? []).map((m) => ({
-            ...m,
-            ...(this.newId && !m.id ? { id: this.newId() } : {}),
-            ...(!m.correlationId && conversation ? { correlationId: conversation } : {}),
-          })),
-        ],
+        outbox: [...(current?.outbox ?? []), ...decided],
         ...(conversation ? { correlationId: conversation } : {}),
+        ...(journal ? { journal } : {}),
       };
       if (await this.write(participant, dossierId, next, current?.revision)) {
         await this.sendDecided(participant, dossierId, send);
@@ -299,6 +351,7 @@ export class DossierStore<S> {
           applied: current.applied,
           outbox: rest,
           ...(current.correlationId ? { correlationId: current.correlationId } : {}),
+          ...(current.journal ? { journal: current.journal } : {}),
         },
         current.revision,
       );
@@ -318,21 +371,25 @@ export class DossierStore<S> {
   ): AsyncGenerator<{ participant: string; dossierId: string; stored: StoredDossier<S> }> {
     const keys: string[] = [];
     for await (const key of await this.kv.keys(participant ? `${participant}.>` : undefined)) keys.push(key);
-    for (const key of keys) {
-      const dot = key.indexOf('.');
-      const p = key.slice(0, dot);
-      const dossierId = key.slice(dot + 1);
-      let stored: Awaited<ReturnType<DossierStore<S>['read']>>;
-      try {
-        stored = await this.read(p, dossierId);
-      } catch (err) {
-        // a record that does not decrypt or parse is reported; anything else (a timeout) ends the scan
-        const unreadable = isPasserelleError(err, 'ERR_STATE_UNREADABLE') || err instanceof SyntaxError;
-        if (!onUnreadable || !unreadable) throw err;
-        onUnreadable(dossierId, err);
-        continue;
+    // read a batch at a time, in parallel (each read is one round trip), yielded in key order
+    for (let start = 0; start < keys.length; start += READ_BATCH) {
+      const batch = keys.slice(start, start + READ_BATCH).map((key) => {
+        const dot = key.indexOf('.');
+        return { p: key.slice(0, dot), dossierId: key.slice(dot + 1) };
+      });
+      const reads = await Promise.allSettled(batch.map(({ p, dossierId }) => this.read(p, dossierId)));
+      for (const [i, read] of reads.entries()) {
+        const { p, dossierId } = batch[i]!;
+        if (read.status === 'rejected') {
+          const err: unknown = read.reason;
+          // a record that does not decrypt or parse is reported; anything else (a timeout) ends the scan
+          const unreadable = isPasserelleError(err, 'ERR_STATE_UNREADABLE') || err instanceof SyntaxError;
+          if (!onUnreadable || !unreadable) throw err;
+          onUnreadable(dossierId, err);
+          continue;
+        }
+        if (read.value) yield { participant: p, dossierId, stored: read.value };
       }
-      if (stored) yield { participant: p, dossierId, stored };
     }
   }
 }

@@ -47,9 +47,10 @@ export type {
 export type { Actor } from './actor.js';
 export { collectDocument, decisionDocument, documentNumber, pendingDocuments } from './documents.js';
 export type { DecisionDocument, DecisionDocumentFacts } from './documents.js';
-export { DossierStore } from './dossier-store.js';
+export { DossierStore, JOURNAL_KEPT } from './dossier-store.js';
 export type {
   DossierStoreOptions,
+  JournalEntry,
   KvLike,
   PendingMessage,
   PendingSender,

@@ -1,4 +1,6 @@
-import type { ActionDescriptor, Actor, IsoDate } from '@passerelle/procedure';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { DocumentRef } from '@passerelle/documents';
+import type { ActionDescriptor, Actor, IsoDate, JournalEntry } from '@passerelle/procedure';
 
 /** Options of a case officer's action. */
 export interface ActOptions {
@@ -36,6 +38,23 @@ export interface DeadlineRun {
   phase: string;
 }
 
+/** A dossier as a hosted id keeps it: its state and its journal, oldest step first. */
+export interface DossierView<S> {
+  state: S;
+  journal: JournalEntry[];
+}
+
+/** A step decided by a body service, as its listeners hear of it. */
+export interface DecidedStep {
+  participant: string;
+  dossierId: string;
+  /** The journal's entry of the step (the messages it sends without their ids). */
+  entry: JournalEntry;
+}
+
+/** Hears of each step a body service decides. */
+export type StepListener = (step: DecidedStep) => void;
+
 /**
  * A running body service as a back office drives it, the same for every body: its actions, its dossiers,
  * its worklist, a case officer's action, the deadline scan.
@@ -48,6 +67,21 @@ export interface BodyService<S> {
   actions(): ServiceAction[];
   /** The state a hosted id keeps of a dossier. */
   dossier(participant: string, dossierId: string): Promise<S | undefined>;
+  /** The state and the journal a hosted id keeps of a dossier (payloads decrypted). */
+  record(participant: string, dossierId: string): Promise<DossierView<S> | undefined>;
+  /**
+   * A document a dossier's message referenced, read and decrypted for a hosted id: an upload, or a decision
+   * document of `issuer` (`decision: true`).
+   */
+  readDocument(
+    participant: string,
+    ref: DocumentRef,
+    from: { issuer: string; decision: boolean },
+  ): Promise<Uint8Array>;
+  /** Calls `listener` after each step decided here; returns its removal. */
+  onStep(listener: StepListener): () => void;
+  /** The connection the dossiers' store is on (the first hosted id's): a back office's door opens on it. */
+  connection(): NatsConnection;
   /** The actions the dossier's phase accepts now. */
   available(participant: string, dossierId: string): Promise<string[]>;
   /** The actions owed, over every dossier of the hosted ids (or of one), soonest deadline first. */

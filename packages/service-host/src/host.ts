@@ -39,6 +39,7 @@ import {
   DossierStore,
   type Effect,
   type Facts,
+  type JournalEntry,
   type JsonSchema,
   type Need,
   type PendingMessage,
@@ -57,7 +58,15 @@ import {
 } from '@passerelle/procedure';
 import { type InputValidator, compileInputValidators, resolveInputSchema } from './action-inputs.js';
 import { RECORD_PURPOSES, StateCipher, documentSecret, pseudonymKeys } from './at-rest.js';
-import type { ActOptions, BodyService, DeadlineRun, ServiceAction, WorkItem } from './body-service.js';
+import type {
+  ActOptions,
+  BodyService,
+  DeadlineRun,
+  DossierView,
+  ServiceAction,
+  StepListener,
+  WorkItem,
+} from './body-service.js';
 import type { ServiceEvent, ServiceEventListener } from './service-event.js';
 
 /** What is logged of a failure: its catalogue code, if any, and {@link errorSummary} (never its message). */
@@ -96,6 +105,41 @@ function replaceDocumentRef(value: unknown, objectKey: string, ref: DocumentRef)
   return Object.fromEntries(
     Object.entries(value).map(([k, v]) => [k, replaceDocumentRef(v, objectKey, ref)]),
   );
+}
+
+/** How the dossier's journal keeps a decided step (the store adds the ids of the messages it sends). */
+function journalEntry<S extends DossierRecord>(
+  stepId: string,
+  command: StepCommand,
+  outcome: StepOutcome<S>,
+  now: Date,
+): Omit<JournalEntry, 'sent'> {
+  const common = {
+    at: now.toISOString(),
+    stepId,
+    phase: outcome.state.phase,
+    ...(outcome.summary ? { summary: outcome.summary } : {}),
+  };
+  switch (command.kind) {
+    case 'message':
+      return {
+        ...common,
+        kind: 'received',
+        type: command.type,
+        from: command.sender,
+        payload: command.payload,
+      };
+    case 'action':
+      return {
+        ...common,
+        kind: 'action',
+        type: command.action,
+        payload: command.input,
+        ...(command.actor ? { by: command.actor } : {}),
+      };
+    case 'deadline':
+      return { ...common, kind: 'deadline', type: command.deadline };
+  }
 }
 
 /** Settings every administration service takes. */
@@ -755,6 +799,7 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
     const { table, policy } = this.steps;
     const today = options.today ?? toIsoDate(this.now());
     let outcome: StepOutcome<S> | undefined;
+    let journal: Omit<JournalEntry, 'sent'> | undefined;
     const state = await this.store.apply(
       participant,
       dossierId,
@@ -769,12 +814,16 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
         outcome = decided;
         if (!decided.decided) return { state: current! };
         for (const effect of decided.effects) await this.runEffect(participant, effect);
-        return { state: decided.state, send: decided.send };
+        journal = journalEntry(stepId, command, decided, this.now());
+        return { state: decided.state, send: decided.send, journal };
       },
       this.send,
       options.correlationId,
     );
-    if (outcome?.decided) this.report(participant, dossierId, command, outcome);
+    if (outcome?.decided) {
+      this.report(participant, dossierId, command, outcome);
+      if (journal) this.tellStep(participant, dossierId, journal, outcome);
+    }
     return { state, outcome };
   }
 
@@ -840,6 +889,60 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
         ...(outcome.summary ? { detail: outcome.summary } : {}),
       });
     }
+  }
+
+  private readonly stepListeners = new Set<StepListener>();
+
+  /** Calls `listener` after each step decided here (not for a redelivered one); returns its removal. */
+  onStep(listener: StepListener): () => void {
+    this.stepListeners.add(listener);
+    return () => this.stepListeners.delete(listener);
+  }
+
+  private tellStep(
+    participant: string,
+    dossierId: string,
+    entry: Omit<JournalEntry, 'sent'>,
+    outcome: StepOutcome<S>,
+  ): void {
+    const sent = outcome.send.map((m) => ({ type: m.type, ...(m.to ? { to: m.to } : {}) }));
+    for (const listener of this.stepListeners) {
+      try {
+        listener({ participant, dossierId, entry: { ...entry, ...(sent.length ? { sent } : {}) } });
+      } catch (err) {
+        this.logger.warn({ err: errorSummary(err) }, 'step listener failed');
+      }
+    }
+  }
+
+  /** A dossier as a hosted id keeps it: its state and its journal (payloads decrypted), or undefined. */
+  async record(participant: string, dossierId: string): Promise<DossierView<S> | undefined> {
+    this.exchange(participant);
+    const stored = await this.store.read(participant, dossierId);
+    return stored ? { state: stored.state, journal: stored.journal ?? [] } : undefined;
+  }
+
+  /**
+   * The bytes of a document a dossier's message referenced, read for `participant` and decrypted: an
+   * uploaded document from `pex-documents`, or a decision document (`decision: true`) from the decisions
+   * store of its issuer. Integrity is checked before anything is returned (`ERR_DOCUMENT_INTEGRITY`).
+   */
+  async readDocument(
+    participant: string,
+    ref: DocumentRef,
+    from: { issuer: string; decision: boolean },
+  ): Promise<Uint8Array> {
+    this.exchange(participant);
+    const accounts = this.accountsFor(participant);
+    if (from.decision) {
+      const archive = await this.opened(this.archives, participant, (nc) => this.openArchive(nc));
+      return accounts && from.issuer !== participant
+        ? archive.read(ref, await this.foreignStore(participant, from.issuer, this.documentsBucket))
+        : archive.read(ref);
+    }
+    if (accounts) return this.readFromAny(participant, DOCUMENTS_BUCKET, accounts, ref);
+    const store = this.opened(this.uploads, participant, (nc) => DocumentStore.open(nc, { create: false }));
+    return (await store).read(ref);
   }
 
   /** Every action of the body: name, title, resolved input schema, phases allowed, messages sent. */
@@ -975,6 +1078,10 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
         this.exchange(participant);
         return this.store.get(participant, dossierId);
       },
+      record: (participant, dossierId) => this.record(participant, dossierId),
+      readDocument: (participant, ref, from) => this.readDocument(participant, ref, from),
+      onStep: (listener) => this.onStep(listener),
+      connection: () => this.exchange(this.participants[0]!).nc,
       available: (participant, dossierId) => this.available(participant, dossierId),
       worklist: (options) => this.worklist(options),
       act: (participant, dossierId, action, input, actor, options) =>

@@ -18,5 +18,24 @@ export type { RunnableService } from './main.js';
 export type { EffectRunner, HostedServiceConfig, Lookup, ServiceHostOptions } from './host.js';
 export { compileInputValidators, resolveInputSchema } from './action-inputs.js';
 export type { InputValidator } from './action-inputs.js';
-export type { ActOptions, BodyService, DeadlineRun, ServiceAction, WorkItem } from './body-service.js';
+export type {
+  ActOptions,
+  BodyService,
+  DeadlineRun,
+  DecidedStep,
+  DossierView,
+  ServiceAction,
+  StepListener,
+  WorkItem,
+} from './body-service.js';
 export type { ServiceEvent, ServiceEventListener } from './service-event.js';
+export {
+  backOfficeDoor,
+  backOfficeDoorName,
+  backOfficeEventService,
+  createBackOffice,
+} from './back-office/back-office.js';
+export type { BackOfficeContext, BackOfficeOptions } from './back-office/back-office.js';
+export { actionSegment } from './back-office/action-path.js';
+export { backOfficeSetting, isBodyService, serveBackOffice } from './back-office/back-office-setting.js';
+export type { BackOfficeSetting } from './back-office/back-office-setting.js';

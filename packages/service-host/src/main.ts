@@ -5,6 +5,7 @@ import { createLogger } from '@passerelle/exchange';
 import { type ServiceSettings, loadHostedConfig, readServiceSettings } from './config.js';
 import type { HostedServiceConfig } from './host.js';
 import { startOfficerWebSetting } from './officer-web.js';
+import { backOfficeSetting, isBodyService, serveBackOffice } from './back-office/back-office-setting.js';
 
 /**
  * How long a stop may take before the process exits anyway: the handlers' grace period (30 s) and the
@@ -21,7 +22,8 @@ export interface RunnableService {
 
 /**
  * The body of every service's `main.ts`: reads the settings (PASSERELLE_CONFIG file and PASSERELLE_* env),
- * starts the service, scans deadlines every `scanIntervalMs` (setting, default 60 000; 0 disables), logs
+ * starts the service, serves its back office when the `backOffice` setting (or `PASSERELLE_BACK_OFFICE_PORT`)
+ * says where (see `backOfficeSetting`), scans deadlines every `scanIntervalMs` (setting, default 60 000; 0 disables), logs
  * service events, stops cleanly on SIGINT / SIGTERM (exiting anyway, with 1, if the stop has not ended
  * after 60 s). A bad setting prints its code and exits with 1. A hosted exchange that can no longer work
  * (its connection closed for good, e.g. NATS unreachable past its reconnection attempts) stops the service
@@ -53,6 +55,7 @@ export async function runServiceMain(
     const legacyState = legacyStateSetting(service, settings, env);
     const dossierKeys = dossierKeysSetting(service, settings, env);
     const metricsPort = metricsPortSetting(service, settings, env);
+    const backOffice = backOfficeSetting(service, settings, env);
     const loaded = await loadHostedConfig(service, settings, logger);
     // until the service has started, a failure is kept, and acted on once it has
     let failed: string | undefined;
@@ -80,6 +83,22 @@ export async function runServiceMain(
         throw err;
       },
     );
+    // The HTTP doors the process serves beside the exchange: the back office (and what it carries).
+    let doors: { close(): Promise<unknown> } | undefined;
+    if (backOffice) {
+      if (!isBodyService(running)) throw new Error(`${service} has no back office to serve`);
+      try {
+        doors = await serveBackOffice(running, backOffice, { contracts: loaded.config.contracts, logger });
+      } catch (err) {
+        await running.close().catch(() => undefined);
+        await loaded.close().catch(() => undefined);
+        throw err;
+      }
+      logger.info(
+        { url: backOffice.publicUrl, openapi: `${backOffice.publicUrl}/openapi.json` },
+        'back office served',
+      );
+    }
     const timer =
       scan > 0 && running.checkDeadlines
         ? setInterval(() => {
@@ -105,6 +124,7 @@ export async function runServiceMain(
         deadline.unref();
         try {
           await officerWeb?.close();
+          await doors?.close();
           await running.close();
           await loaded.close();
           logger.info(`${service} stopped`);

@@ -25,5 +25,5 @@ export {
   provisionPortalStores,
 } from './service.js';
 export { STATUS_EVENT_TYPES } from './status-feed.js';
-export { ensureDoorClient, ensureDoorSecret, readDoorSecret } from './door-files.js';
-export type { ClientCredentials } from './door-files.js';
+export { ensureDoorClient, ensureDoorSecret, readDoorSecret } from '@passerelle/door';
+export type { ClientCredentials } from '@passerelle/door';

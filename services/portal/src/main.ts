@@ -30,10 +30,10 @@ import {
   loadParticipantKeys,
   loadStorageKeys,
 } from '@passerelle/directory';
+import { ensureDoorClient, readDoorSecret } from '@passerelle/door';
 import { PasserelleError } from '@passerelle/errors';
 import { connectNats, createExchangeMetrics, errorSummary, serveMetrics } from '@passerelle/exchange';
 import { logDirectoryRejections, parseMetricsPort } from '@passerelle/service-host';
-import { ensureDoorClient, readDoorSecret } from './door-files.js';
 import { createPortalLogger } from './logger.js';
 import { PortalError } from './portal-error.js';
 import { createPortalService, portalDoor, portalOperationsProbes } from './service.js';

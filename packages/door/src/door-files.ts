@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
-import type { Door, DoorScope } from '@passerelle/door';
-import { PortalError } from './portal-error.js';
+import type { Door } from './door.js';
+import { DoorError } from './door-error.js';
+import type { DoorScope } from './scopes.js';
 
 /**
  * Reads the door's secret from its file: base64url of at least 32 random bytes (what
@@ -14,14 +15,14 @@ export async function readDoorSecret(file: string): Promise<Buffer> {
   try {
     text = (await readFile(file, 'utf8')).trim();
   } catch (cause) {
-    throw new PortalError('ERR_CONFIG_INVALID', `The door secret file ${file} cannot be read.`, {
+    throw new DoorError('ERR_CONFIG_INVALID', `The door secret file ${file} cannot be read.`, {
       details: { setting: 'door.secret', file },
       cause,
     });
   }
   const secret = Buffer.from(text, 'base64url');
   if (!/^[A-Za-z0-9_-]+={0,2}$/.test(text) || secret.byteLength < 32) {
-    throw new PortalError(
+    throw new DoorError(
       'ERR_CONFIG_INVALID',
       `The door secret file ${file} must hold base64url of at least 32 random bytes.`,
       { details: { setting: 'door.secret', file } },
@@ -39,7 +40,7 @@ export async function ensureDoorSecret(file: string): Promise<Buffer> {
   return readDoorSecret(file);
 }
 
-/** What an integrator's system needs to get tokens from the portal: the file {@link ensureDoorClient} writes. */
+/** What a calling system needs to get tokens from a door: the file {@link ensureDoorClient} writes. */
 export interface ClientCredentials {
   clientId: string;
   clientSecret: string;
@@ -51,11 +52,11 @@ export interface ClientCredentials {
 /**
  * Makes sure the door has the client `id` and that `file` (mode 0600) holds credentials that work: kept
  * when they do, else the client is created, or given a new secret if it exists (its dossiers stay its own).
- * For set-up scripts (`pnpm start`'s demo integrator, a deployment's first admin client).
+ * For set-up scripts (`pnpm start`'s demo clients, a deployment's first admin client).
  *
  * @example
  * ```ts
- * const creds = await ensureDoorClient(portalDoor(app), '.passerelle/portal-client.json', {
+ * const creds = await ensureDoorClient(door, '.passerelle/portal-client.json', {
  *   id: 'demo-employer', scopes: ['read', 'decide'],
  * });
  * ```

@@ -1,0 +1,114 @@
+import { type Contracts, bundleSchemas, createSchemaCompiler } from '@passerelle/contracts';
+import { validationIssues } from '@passerelle/door';
+import { PasserelleError } from '@passerelle/errors';
+import type { JsonSchema } from '@passerelle/procedure';
+import type { FastifyInstance, FastifySchema, FastifySchemaCompiler } from 'fastify';
+
+type Json = Record<string, unknown>;
+type Validate = ReturnType<ReturnType<typeof createSchemaCompiler>['compile']>;
+
+/** The definition a resolved input's `$ref` names (`…/defs/common.v1.json#/$defs/<Name>`), or undefined. */
+function definitionName(ref: string): string | undefined {
+  return /#\/\$defs\/([A-Za-z][A-Za-z0-9]*)$/.exec(ref)?.[1];
+}
+
+/** The same schema with each reference to a shared definition written as fastify names it (`<Name>#`). */
+function asShared(node: unknown, used: Set<string>): unknown {
+  if (Array.isArray(node)) return node.map((n) => asShared(n, used));
+  if (!node || typeof node !== 'object') return node;
+  return Object.fromEntries(
+    Object.entries(node as Json).map(([k, v]) => {
+      if (k !== '$ref' || typeof v !== 'string') return [k, asShared(v, used)];
+      const name = definitionName(v) ?? v;
+      used.add(name);
+      return [k, `${name}#`];
+    }),
+  );
+}
+
+/** Every `$ref` of a bundled definition (bare names). */
+function refsOf(node: unknown, out: Set<string>): Set<string> {
+  if (Array.isArray(node)) for (const n of node) refsOf(n, out);
+  else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node as Json)) {
+      if (k === '$ref' && typeof v === 'string') out.add(v);
+      else refsOf(v, out);
+    }
+  }
+  return out;
+}
+
+/**
+ * The request bodies of a body's actions: each action's input schema (resolved by the host: references to
+ * shared definitions only) as a route's body, the definitions it uses as shared schemas (components of the
+ * OpenAPI document), validated the one way Passerelle validates (`createSchemaCompiler`, draft 2020-12).
+ * A body that fails is `ERR_SCHEMA_INVALID`: a `badRequest` naming each bad input by its JSON pointer,
+ * never its value.
+ */
+export class ActionBodies {
+  private constructor(
+    private readonly shared: Map<string, Json>,
+    private readonly bodies: ReadonlyMap<string, Json>,
+    private readonly validators: ReadonlyMap<string, Validate>,
+  ) {}
+
+  /** Gathers and compiles the actions' input schemas. */
+  static of(contracts: Contracts, inputs: ReadonlyMap<string, JsonSchema>): ActionBodies {
+    const bundle = bundleSchemas(contracts, '');
+    const used = new Set<string>();
+    const bodies = new Map<string, Json>();
+    for (const [action, schema] of inputs) bodies.set(action, asShared(schema, used) as Json);
+    const shared = new Map<string, Json>();
+    const pending = [...used];
+    while (pending.length > 0) {
+      const name = pending.pop()!;
+      if (shared.has(name)) continue;
+      const schema = bundle.schemas[name];
+      if (!schema) throw new Error(`an action input names ${name}, which the contracts lack`);
+      shared.set(name, asShared(schema, new Set()) as Json);
+      for (const ref of refsOf(schema, new Set())) pending.push(ref);
+    }
+    const ajv = createSchemaCompiler();
+    for (const defs of contracts.definitions()) ajv.addSchema(defs.schema);
+    const validators = new Map<string, Validate>();
+    for (const [action, schema] of inputs) validators.set(action, ajv.compile(schema));
+    return new ActionBodies(shared, bodies, validators);
+  }
+
+  /** Adds the definitions to the app as shared schemas. */
+  addTo(app: FastifyInstance): void {
+    for (const [name, schema] of [...this.shared].sort(([a], [b]) => a.localeCompare(b))) {
+      app.addSchema({ ...schema, $id: name });
+    }
+  }
+
+  /** The body schema of an action's route. */
+  body(action: string): Json {
+    const body = this.bodies.get(action);
+    if (!body) throw new Error(`no action ${action}`);
+    return body;
+  }
+
+  /** The route's `validatorCompiler`: the body by the action's input schema, the other parts like it. */
+  validatorCompiler(action: string): FastifySchemaCompiler<FastifySchema> {
+    const validate = this.validators.get(action)!;
+    const parts = createSchemaCompiler();
+    return ({ schema, httpPart }) => {
+      if (httpPart !== 'body') return parts.compile(schema as object);
+      return (data: unknown) => {
+        if (validate(data)) return true;
+        const issues = validationIssues(validate.errors ?? [], 'body').map((issue) => ({
+          in: issue.in,
+          name: issue.name,
+          detail: issue.detail,
+          type: issue.type.slice(issue.type.lastIndexOf(':') + 1),
+        }));
+        return {
+          error: new PasserelleError('ERR_SCHEMA_INVALID', 'The input message is incorrect.', {
+            details: { action, issues },
+          }),
+        };
+      };
+    };
+  }
+}

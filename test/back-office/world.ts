@@ -1,0 +1,260 @@
+import { randomBytes } from 'node:crypto';
+import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createCommuneService } from '@passerelle/commune';
+import { createConsularPostService } from '@passerelle/consular-post';
+import { type Contracts, loadContracts } from '@passerelle/contracts';
+import { generateStorageKeyring } from '@passerelle/directory';
+import type { Door, DoorScope } from '@passerelle/door';
+import { createStaticResolver, generateParticipantKeys, publicKeysOf } from '@passerelle/envelope';
+import { createLogger } from '@passerelle/exchange';
+import { createImmigrationOfficeService } from '@passerelle/immigration-office';
+import { createPortalLogger, createPortalService, portalDoor } from '@passerelle/portal';
+import type { DossierRecord } from '@passerelle/procedure';
+import { createRegionalAuthorityService } from '@passerelle/regional-authority';
+import { type BodyService, backOfficeDoor, createBackOffice } from '@passerelle/service-host';
+import { freeLoopbackPort } from '@passerelle/testing';
+import { EventSource } from 'eventsource';
+
+type FastifyInstance = Awaited<ReturnType<typeof createBackOffice>>;
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+export const PORTAL = 'portal-acme';
+export const REGION = 'region-bruxelles';
+export const OE = 'immigration-office';
+export const POST = 'post-lagos';
+export const COMMUNE = 'commune-21004';
+
+/** Door settings the tests shorten: quick webhook retries to loopback, frequent heartbeats. */
+const DOOR_SETTINGS = {
+  webhooks: {
+    maxAttempts: 3,
+    backoff: { baseMs: 50, maxMs: 400 },
+    timeoutMs: 2_000,
+    urlPolicy: { allowHttp: true, allowLoopback: true },
+  },
+  heartbeatMs: 300,
+  tokenRateLimit: { max: 10_000, windowMs: 60_000 },
+};
+
+/** An HTTP answer: status, headers, text and the JSON body. */
+export interface Answer {
+  status: number;
+  headers: Headers;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read answers member by member
+  json: any;
+  text: string;
+  bytes: Buffer;
+}
+
+/** A system calling one door over HTTP with its client credentials, as a back-office system would. */
+export interface DoorCaller {
+  origin: string;
+  token: string;
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer>;
+}
+
+async function answerOf(res: Response): Promise<Answer> {
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const text = bytes.toString('utf8');
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, json, text, bytes };
+}
+
+/** Gets a token from the door's token endpoint (client credentials, HTTP Basic) and calls with it. */
+export async function callerOf(origin: string, clientId: string, secret: string): Promise<DoorCaller> {
+  const res = await fetch(`${origin}/oauth2/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: 'grant_type=client_credentials',
+  });
+  const answer = await answerOf(res);
+  if (answer.status !== 200) throw new Error(`token refused: ${answer.status} ${answer.text}`);
+  const token = answer.json.access_token as string;
+  return {
+    origin,
+    token,
+    async call(method, path, body, headers = {}) {
+      const url = path.startsWith('http') ? path : `${origin}${path}`;
+      const isBuffer = Buffer.isBuffer(body);
+      return answerOf(
+        await fetch(url, {
+          method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(body !== undefined && !isBuffer ? { 'content-type': 'application/json' } : {}),
+            ...headers,
+          },
+          ...(body !== undefined ? { body: isBuffer ? body : JSON.stringify(body) } : {}),
+        }),
+      );
+    },
+  };
+}
+
+/** A fresh `Idempotency-Key`. */
+export const newKey = (): string => `k-${randomBytes(8).toString('hex')}`;
+
+/** A webhook receiver on loopback, keeping every delivery. */
+export interface Receiver {
+  base: string;
+  received: { path: string; headers: IncomingHttpHeaders; body: string }[];
+  close(): Promise<void>;
+}
+
+export async function startReceiver(): Promise<Receiver> {
+  const received: Receiver['received'] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({
+        path: req.url ?? '/',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
+      res.end('thanks');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** An SSE client of a door's `/events`, collecting the CloudEvents it receives. */
+export function listenEvents(caller: DoorCaller) {
+  const received: { id: string; event: { id: string; subject: string; type: string; subjectseq: number } }[] =
+    [];
+  let opened!: () => void;
+  const open = new Promise<void>((resolve) => (opened = resolve));
+  const source = new EventSource(`${caller.origin}/events`, {
+    fetch: (input, init) =>
+      fetch(input, { ...init, headers: { ...init?.headers, authorization: `Bearer ${caller.token}` } }),
+  });
+  source.onopen = () => opened();
+  source.onmessage = (e) => received.push({ id: e.lastEventId, event: JSON.parse(e.data as string) });
+  return { source, received, open };
+}
+
+/** A body's service with its back office listening on loopback, and a client per scope set. */
+export interface BackOffice {
+  service: BodyService<DossierRecord>;
+  app: FastifyInstance;
+  door: Door;
+  origin: string;
+  /** A client with read, decide and admin. */
+  officer: DoorCaller;
+  /** A client with read only. */
+  viewer: DoorCaller;
+}
+
+async function client(door: Door, origin: string, id: string, scopes: DoorScope[]): Promise<DoorCaller> {
+  const { secret } = await door.clients.create({ id, scopes, createdBy: 'bootstrap' });
+  return callerOf(origin, id, secret);
+}
+
+/** Everything the back-office scenario runs: four services without any policy, their doors, the portal. */
+export interface World {
+  contracts: Contracts;
+  region: BackOffice;
+  office: BackOffice;
+  post: BackOffice;
+  commune: BackOffice;
+  portal: { app: FastifyInstance; origin: string; integrator: DoorCaller };
+  close(): Promise<void>;
+}
+
+export async function startWorld(url: string): Promise<World> {
+  const ids = [PORTAL, REGION, OE, POST, COMMUNE];
+  const keys = new Map(
+    await Promise.all(ids.map(async (id) => [id, await generateParticipantKeys(id)] as const)),
+  );
+  const storage = new Map(ids.map((id) => [id, generateStorageKeyring(id)] as const));
+  const directory = createStaticResolver([...keys.values()].map(publicKeysOf));
+  const contracts = await loadContracts({ root });
+  const consumer = { ackWaitMs: 5_000, backoffMs: [200, 2_000], maxDeliver: 3 };
+  const hosted = (id: string, name: string) => ({
+    participants: [keys.get(id)!],
+    storageKeys: [storage.get(id)!],
+    directory,
+    contracts,
+    servers: url,
+    consumer,
+    outboxRetryMs: 250,
+    logger: createLogger(name, { level: 'silent' }),
+  });
+  const running: { close(): Promise<void> }[] = [];
+  const backOffice = async (service: BodyService<DossierRecord>, prefix: string): Promise<BackOffice> => {
+    running.push(service);
+    const port = await freeLoopbackPort();
+    const origin = `http://127.0.0.1:${port}`;
+    const app = await createBackOffice(service, {
+      contracts,
+      secret: randomBytes(32),
+      publicUrl: origin,
+      door: DOOR_SETTINGS,
+    });
+    running.push(app);
+    await app.listen({ host: '127.0.0.1', port });
+    const door = backOfficeDoor(app);
+    return {
+      service,
+      app,
+      door,
+      origin,
+      officer: await client(door, origin, `${prefix}-cms`, ['read', 'decide', 'admin']),
+      viewer: await client(door, origin, `${prefix}-viewer`, ['read']),
+    };
+  };
+  try {
+    // no policy anywhere: every action a person takes comes through a back office, over HTTP
+    const region = await backOffice(await createRegionalAuthorityService(hosted(REGION, 'region')), 'region');
+    const office = await backOffice(await createImmigrationOfficeService(hosted(OE, 'office')), 'office');
+    const post = await backOffice(await createConsularPostService(hosted(POST, 'post')), 'post');
+    const commune = await backOffice(await createCommuneService(hosted(COMMUNE, 'commune')), 'commune');
+    const portalPort = await freeLoopbackPort();
+    const portalOrigin = `http://127.0.0.1:${portalPort}`;
+    const portalApp = await createPortalService({
+      participant: PORTAL,
+      keys: keys.get(PORTAL)!,
+      storageKeys: storage.get(PORTAL)!,
+      directory,
+      contracts,
+      servers: url,
+      consumer,
+      logger: createPortalLogger({ level: 'silent' }),
+      door: { secret: randomBytes(32), publicUrl: portalOrigin, ...DOOR_SETTINGS },
+    });
+    running.push(portalApp);
+    await portalApp.listen({ host: '127.0.0.1', port: portalPort });
+    const integrator = await client(portalDoor(portalApp), portalOrigin, 'acme-hr', ['read', 'decide']);
+    return {
+      contracts,
+      region,
+      office,
+      post,
+      commune,
+      portal: { app: portalApp, origin: portalOrigin, integrator },
+      async close() {
+        // the doors before the services they read, the portal last
+        for (const r of running.reverse()) await r.close().catch(() => undefined);
+      },
+    };
+  } catch (err) {
+    for (const r of running.reverse()) await r.close().catch(() => undefined);
+    throw err;
+  }
+}
