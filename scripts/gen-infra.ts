@@ -12,12 +12,12 @@
  * scripts/secure-exchange.ts sets. A test (test/security/gen-infra.test.ts) fails when a committed output
  * is not current.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadContracts } from '@passerelle/contracts';
-import { participantKind } from '@passerelle/directory';
-import { accountPlan, inboxPrefixOf } from './accounts.js';
+import { accountPlan, inboxPrefixOf, readDeploymentFile } from '@passerelle/operator';
+import { dossierBucketName } from '../services/portal/src/index.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -49,51 +49,29 @@ export const CLUSTER_MONITOR_PORTS = [8222, 8223, 8224] as const;
 
 export { inboxPrefixOf };
 
-/** A map of participant kind to bucket names from infra/participants.json (`serviceBuckets`, `objectStores`, `objectStoresRead`). */
-function readBucketsByKind(
-  member: 'serviceBuckets' | 'objectStores' | 'objectStoresRead',
-  root: string,
-): Record<string, string[]> {
-  const parsed = JSON.parse(readFileSync(join(root, PARTICIPANTS_FILE), 'utf8')) as Record<string, unknown>;
-  const out: Record<string, string[]> = {};
-  for (const [kind, buckets] of Object.entries((parsed[member] ?? {}) as Record<string, unknown>)) {
-    if (
-      !Array.isArray(buckets) ||
-      !buckets.every((b) => typeof b === 'string' && /^[-_a-zA-Z0-9]+$/.test(b))
-    ) {
-      throw new Error(`${PARTICIPANTS_FILE}: ${member}.${kind} must be a list of bucket names`);
-    }
-    out[kind] = buckets as string[];
-  }
-  return out;
-}
-
 /** Service state buckets by participant kind, from infra/participants.json. */
 export function readServiceBuckets(root = ROOT): Record<string, string[]> {
-  return readBucketsByKind('serviceBuckets', root);
+  return readDeploymentFile(join(root, PARTICIPANTS_FILE)).serviceBuckets;
 }
 
 /** Object stores each participant kind writes, from infra/participants.json. */
 export function readObjectStores(root = ROOT): Record<string, string[]> {
-  return readBucketsByKind('objectStores', root);
+  return readDeploymentFile(join(root, PARTICIPANTS_FILE)).objectStores;
 }
 
 /** Object stores each participant kind only reads, from infra/participants.json. */
 export function readObjectStoresRead(root = ROOT): Record<string, string[]> {
-  return readBucketsByKind('objectStoresRead', root);
+  return readDeploymentFile(join(root, PARTICIPANTS_FILE)).objectStoresRead;
 }
 
 /** Participant ids of infra/participants.json, checked. */
 export function readParticipants(root = ROOT): string[] {
-  const file = join(root, PARTICIPANTS_FILE);
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { participants?: unknown };
-  if (!Array.isArray(parsed.participants) || parsed.participants.length === 0) {
-    throw new Error(`${PARTICIPANTS_FILE}: "participants" must be a non-empty list of participant ids`);
-  }
-  const ids = parsed.participants.map(String);
-  for (const id of ids) participantKind(id); // throws a typed error naming a malformed id
-  if (new Set(ids).size !== ids.length) throw new Error(`${PARTICIPANTS_FILE}: duplicate participant id`);
-  return ids;
+  return readDeploymentFile(join(root, PARTICIPANTS_FILE)).participants;
+}
+
+/** The portal's own dossier bucket, beside its kind's buckets. */
+export function portalBuckets(id: string, kind: string): string[] {
+  return kind === 'portal' ? [dossierBucketName(id)] : [];
 }
 
 const HEADER = (what: string): string =>
@@ -129,15 +107,16 @@ function renderSecure(): string {
       '# Decentralised authentication: the operator JWT is the only trust root; every account (the system',
       '# account, EXCHANGE, one per participant) is a JWT the operator signed, every identity a user JWT its',
       '# account signed (infra/nats/accounts.json says what each account imports and each user may do).',
-      '# The full resolver keeps the account JWTs in its folder and takes updates pushed by the operator',
-      '# ($SYS.REQ.CLAIMS.UPDATE) without a restart. Public keys and JWTs come from the environment',
-      '# (scripts/secure-exchange.ts); no secret is in this file.',
+      '# The full resolver keeps the account JWTs in its folder and takes what the operator pushes with the',
+      '# system account without a restart: a new or changed account or a revocation ($SYS.REQ.CLAIMS.UPDATE),',
+      '# an account removed by a request the operator key signed ($SYS.REQ.CLAIMS.DELETE, allow_delete).',
+      '# Public keys and JWTs come from the environment (scripts/secure-exchange.ts); no secret is in this file.',
       'operator: $PEX_OPERATOR_JWT',
       'system_account: $PEX_SYSTEM_ACCOUNT',
       'resolver: {',
       '  type: full',
       '  dir: $PEX_RESOLVER_DIR',
-      '  allow_delete: false',
+      '  allow_delete: true',
       '  interval: "2m"',
       '}',
       '',
@@ -202,6 +181,7 @@ export async function renderInfraOutputs(root = ROOT): Promise<Map<string, strin
     readServiceBuckets(root),
     readObjectStores(root),
     readObjectStoresRead(root),
+    portalBuckets,
   );
   out.set(
     'infra/nats/accounts.json',

@@ -21,11 +21,10 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { fmtCreds } from '@nats-io/jwt';
 import { Kvm } from '@nats-io/kv';
 import { type KeyPair, createAccount, createOperator, createUser, fromSeed } from '@nats-io/nkeys';
-import { Objm } from '@nats-io/obj';
 import {
   type ConnectionOptions,
   type NatsConnection,
@@ -33,7 +32,7 @@ import {
   credsAuthenticator,
 } from '@nats-io/transport-node';
 import { loadContracts } from '@passerelle/contracts';
-import type { AccountSettings, CredentialsFile, InboxConsumerOptions } from '@passerelle/exchange';
+import type { CredentialsFile, InboxConsumerOptions } from '@passerelle/exchange';
 import {
   IdempotencyStore,
   Outbox,
@@ -55,18 +54,19 @@ import type { DemoCommuneDesk } from './demo.js';
 import type { Closable } from './local-deployment.js';
 import {
   type AccountPlan,
-  EXCHANGE_API_PREFIX,
-  type ParticipantAccountPlan,
   accountPlan,
+  accountSettingsOf,
+  provisionOwnAccount,
+  whileAccountStarts,
   encodeDeployment,
   encodeParticipantAccount,
   encodeUserJwt,
-  mirrorDeliverPrefix,
-} from './accounts.js';
+} from '@passerelle/operator';
 import {
   OPERATOR_IDENTITY,
   SYSTEM_IDENTITY,
   inboxPrefixOf,
+  portalBuckets,
   readObjectStores,
   readObjectStoresRead,
   readParticipants,
@@ -149,16 +149,6 @@ async function writeCreds(file: string, jwt: string, user: KeyPair): Promise<voi
   await chmod(file, 0o600);
 }
 
-/** What a participant's credentials file tells its services about its account. */
-function accountSettings(p: ParticipantAccountPlan): AccountSettings {
-  const owners: Record<string, string[]> = {};
-  for (const i of p.imports) {
-    const store = /^\$JS\.API\.DIRECT\.GET\.OBJ_([^.]+)$/.exec(i.subject)?.[1];
-    if (store && i.from !== 'EXCHANGE') (owners[store] ??= []).push(i.from);
-  }
-  return { exchangeApiPrefix: EXCHANGE_API_PREFIX, objectStoreOwners: owners };
-}
-
 /**
  * Creates what is missing — CA and certificates (scripts/dev-ca.sh), the operator, account and user keys —
  * then signs the account design: account JWTs into the resolver folder, user JWTs into `.creds` files.
@@ -190,6 +180,7 @@ export async function prepareSecureDeployment(
     readServiceBuckets(ROOT),
     readObjectStores(ROOT),
     readObjectStoresRead(ROOT),
+    portalBuckets,
   );
   const deploymentKeys = { operator, system, exchange, accounts };
   const revocationsFile = join(dir, 'revocations.json');
@@ -315,7 +306,7 @@ export async function prepareSecureDeployment(
             certFile: relative(folder, t.certFile),
             keyFile: relative(folder, t.keyFile),
           },
-          ...(p?.jetstream ? { accounts: accountSettings(p) } : {}),
+          ...(p?.jetstream ? { accounts: accountSettingsOf(p) } : {}),
         };
         await writeFile(deployment.credentialsFile(id), JSON.stringify(body, null, 2) + '\n', {
           mode: 0o600,
@@ -374,32 +365,6 @@ export async function connectAdmin(
   servers: string | string[],
 ): Promise<NatsConnection> {
   return connect({ ...(await deployment.admin(participant)), servers, timeout: 10_000 });
-}
-
-/** JetStream's answer to a request in an account it has not enabled. */
-const JS_NOT_ENABLED_FOR_ACCOUNT = 10039;
-
-/**
- * Runs an account's first JetStream work (create-or-open, so safe to repeat), again while the server
- * answers "JetStream not enabled for account". On a cluster, the meta leader may take a participant
- * account's first request while another lookup of that account is still setting it up (nats-server 2.15
- * builds a newly seen account once, and a concurrent lookup gets it half-built); the next request finds
- * it whole. Any other failure, or this one lasting past `timeoutMs`, is thrown.
- */
-async function whileAccountStarts<T>(work: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await work();
-    } catch (err) {
-      let starting = false;
-      for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-        if (e instanceof JetStreamApiError && e.code === JS_NOT_ENABLED_FOR_ACCOUNT) starting = true;
-      }
-      if (!starting || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 /**
@@ -461,28 +426,9 @@ export async function provisionServiceStores(
   for (const p of deployment.plan.participants.filter((x) => ids.includes(x.id) && x.jetstream)) {
     const nc = await connectAdmin(deployment, p.id, servers);
     try {
-      const kvm = new Kvm(nc);
-      for (const bucket of p.buckets.filter((b) => !/^pex-(idem|outbox|portal-dossiers)-/.test(b))) {
-        await whileAccountStarts(() => kvm.create(bucket, { history: 1, replicas }));
-      }
-      // the directory, mirrored into the account by the server: the participant reads and watches its own
-      // copy, with as many revisions as the source (clients read them to refuse an entry put back)
-      await whileAccountStarts(() =>
-        kvm.create('directory', {
-          history: DIRECTORY_HISTORY,
-          replicas,
-          mirror: {
-            name: 'directory',
-            external: { api: EXCHANGE_API_PREFIX, deliver: mirrorDeliverPrefix(p.id) },
-          },
-        }),
-      );
+      await provisionOwnAccount(nc, p, { replicas });
       if (p.kind === 'portal') {
         await whileAccountStarts(() => provisionPortalStores(nc, p.id, { replicas }));
-      }
-      const objm = new Objm(nc);
-      for (const bucket of p.objectStores) {
-        await whileAccountStarts(() => objm.open(bucket).catch(() => objm.create(bucket, { replicas })));
       }
     } finally {
       await nc.close();

@@ -7,13 +7,14 @@ import { promisify } from 'node:util';
 import { loadContracts } from '@passerelle/contracts';
 import { findNatsServerBinary } from '@passerelle/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { accountPlan } from '../../scripts/accounts.js';
+import { accountPlan } from '@passerelle/operator';
 import {
   readObjectStores,
   readObjectStoresRead,
   readParticipants,
   readServiceBuckets,
   renderInfraOutputs,
+  portalBuckets,
 } from '../../scripts/gen-infra.js';
 import { type SecureDeployment, prepareSecureDeployment } from '../../scripts/secure-exchange.js';
 
@@ -59,6 +60,7 @@ describe('generated infra (pnpm gen:infra)', { timeout: 60_000 }, () => {
       readServiceBuckets(root),
       readObjectStores(root),
       readObjectStoresRead(root),
+      portalBuckets,
     );
   }
 

@@ -19,3 +19,4 @@ export { compileInputValidators, resolveInputSchema } from './action-inputs.js';
 export type { InputValidator } from './action-inputs.js';
 export type { ActOptions, BodyService, DeadlineRun, ServiceAction, WorkItem } from './body-service.js';
 export type { ServiceEvent, ServiceEventListener } from './service-event.js';
+export { CREDENTIALS_WARNING_DAYS, watchCredentialExpiry } from './credential-expiry.js';
