@@ -61,6 +61,7 @@ import {
   encodeDeployment,
   encodeParticipantAccount,
   encodeUserJwt,
+  readRegistry,
 } from '@passerelle/operator';
 import {
   OPERATOR_IDENTITY,
@@ -169,14 +170,19 @@ export async function prepareSecureDeployment(
   const operator = await seedIn(join(keys, 'operator.nk'), createOperator);
   const system = await seedIn(join(keys, 'account-SYS.nk'), createAccount);
   const exchange = await seedIn(join(keys, 'account-EXCHANGE.nk'), createAccount);
+  // participants approved since with `passerelle participants approve` keep their accounts, and the
+  // accounts that import from them their imports, across restarts
+  const approved = Object.keys((await readRegistry(join(dir, 'registry.json'))).participants).filter(
+    (id) => !participants.includes(id),
+  );
   const accounts = new Map<string, KeyPair>();
-  for (const id of participants)
+  for (const id of [...participants, ...approved])
     accounts.set(id, await seedIn(join(keys, `account-${id}.nk`), createAccount));
 
   const contracts = await loadContracts({ root: ROOT });
   const plan = accountPlan(
     contracts,
-    participants,
+    [...participants, ...approved],
     readServiceBuckets(ROOT),
     readObjectStores(ROOT),
     readObjectStoresRead(ROOT),
@@ -214,7 +220,12 @@ export async function prepareSecureDeployment(
     await encodeUserJwt(SYSTEM_IDENTITY, await userSeed(SYSTEM_IDENTITY), system),
     await userSeed(SYSTEM_IDENTITY),
   );
-  for (const p of plan.participants) {
+  const revokedWhole = await readRevocations(revocationsFile);
+  // users of the deployment file's participants only (an approved body holds its own user key), and none
+  // for a participant revoked whole: a user signed now would postdate its revocation
+  for (const p of plan.participants.filter(
+    (x) => participants.includes(x.id) && revokedWhole[x.id]?.['*'] === undefined,
+  )) {
     const account = accounts.get(p.id)!;
     const user = await userSeed(p.id);
     await writeCreds(credsFile(p.id), await encodeUserJwt(p.id, user, account, p.user), user);

@@ -257,12 +257,19 @@ export function accountPlan(
       if (kind === 'portal') pub.add(`door.${id}.>`);
       // the object stores of others it reads: those of its kind's writers (decisions) and of `objectStoresRead`
       for (const store of new Set([...ownStores, ...(objectStoresRead[kind] ?? [])])) {
-        for (const owner of writers(store).filter((w) => w !== id)) {
+        const owners = writers(store).filter((w) => w !== id);
+        for (const owner of owners) {
           for (const subject of objectStoreReadSubjects(store)) {
             const localSubject = subject.replace('$JS.API.', `${ownerApiPrefix(owner)}.`);
             imports.push({ type: 'service', subject, localSubject, from: owner });
-            pub.add(localSubject);
           }
+        }
+        // one permission per store, whatever the number of its writers: the imports above are what lead
+        // anywhere (a subject of this account without an import reaches nothing), and a user JWT naming
+        // every writer would outgrow the servers' control line as participants are added
+        if (owners.length > 0) {
+          for (const subject of objectStoreReadSubjects(store))
+            pub.add(subject.replace('$JS.API.', '$JS.*.API.'));
         }
       }
     } else {

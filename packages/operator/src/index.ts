@@ -30,6 +30,7 @@ export { CLAIMS_UPDATE_SUBJECT, pushAccountJwts } from './claims-push.js';
 export { provisionInExchange, provisionOwnAccount, whileAccountStarts } from './provision.js';
 export { openOperatorHome } from './operator-home.js';
 export type { OperatorHome, Revocations } from './operator-home.js';
+export { readRegistry } from './registry.js';
 export type { IssuedUser, PublishedKey, Registry, RegistryEntry } from './registry.js';
 export {
   REGISTRATION_TYP,

@@ -52,6 +52,7 @@ async function activeEntry(options: LifecycleOptions, id: string, name: string):
  * {@link finishRotation} revokes it, once the body runs on its new credentials.
  */
 export async function rotateParticipant(
+  participant: string,
   request: unknown,
   options: LifecycleOptions & { overlapMs?: number },
 ): Promise<Approval> {
@@ -60,20 +61,18 @@ export async function rotateParticipant(
   const servers = options.servers ?? (await home.servers());
   const operator = await home.connect('operator', servers);
   try {
-    const peek = (request as { request?: unknown } | null)?.request;
-    const id =
-      typeof peek === 'string'
-        ? (
-            JSON.parse(Buffer.from(peek.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
-              participant?: string;
-            }
-          ).participant
-        : undefined;
-    if (typeof id !== 'string') {
-      throw new PasserelleError('ERR_REGISTRATION_INVALID', 'Registration request: it names no participant.');
-    }
+    const id = participant;
     const current = await currentEntry(operator, id, options.anchorKey);
     const claims = await verifyRegistrationRequest(request, { currentSigning: current.signing, now });
+    if (claims.participant !== id) {
+      throw new PasserelleError(
+        'ERR_REGISTRATION_INVALID',
+        `The request is ${claims.participant}'s, not ${id}'s.`,
+        {
+          details: { participantId: id },
+        },
+      );
+    }
     if (!claims.rotation) {
       throw new PasserelleError(
         'ERR_PARTICIPANT_STATE',
