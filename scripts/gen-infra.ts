@@ -6,7 +6,8 @@
  * - infra/nats/secure.conf: TLS (mutual), limits, operator mode (operator JWT, system account, full
  *   account resolver) — no account or user is defined in the configuration itself;
  * - infra/nats/single.conf and infra/nats/cluster-n{1,2,3}.conf: a single node and a 3-node JetStream
- *   cluster on loopback.
+ *   cluster on loopback (the hub, with its leaf node listeners);
+ * - infra/nats/leaf.conf: an administration's own server, a leaf node of the hub.
  * Secrets never enter these files: nats-server resolves `$PEX_*` references from its environment (the
  * operator JWT, the system account's public key, the resolver folder, TLS file paths, store folder), which
  * scripts/secure-exchange.ts sets. A test (test/security/gen-infra.test.ts) fails when a committed output
@@ -44,6 +45,8 @@ export const Limits = {
 export const CLUSTER_CLIENT_PORTS = [4222, 4223, 4224] as const;
 /** Route ports of the cluster nodes. */
 export const CLUSTER_ROUTE_PORTS = [6222, 6223, 6224] as const;
+/** Leaf node ports of the cluster nodes: where the administrations' own servers link to the hub. */
+export const CLUSTER_LEAF_PORTS = [7422, 7423, 7424] as const;
 /** Monitoring ports of the cluster nodes, on loopback only (metrics scrapers and readiness checks). */
 export const CLUSTER_MONITOR_PORTS = [8222, 8223, 8224] as const;
 
@@ -164,7 +167,53 @@ function renderClusterNode(index: number): string {
       '    timeout: 5',
       '  }',
       '}',
+      '# Leaf nodes: an administration runs its own server (infra/nats/leaf.conf) linked to the hub with its',
+      "# participant's credentials; the link is mutual TLS with the Passerelle CA.",
+      'leafnodes {',
+      `  listen: "127.0.0.1:${CLUSTER_LEAF_PORTS[index]}"`,
+      '  tls {',
+      '    cert_file: $PEX_TLS_CERT',
+      '    key_file: $PEX_TLS_KEY',
+      '    ca_file: $PEX_TLS_CA',
+      '    verify: true',
+      '    timeout: 5',
+      '  }',
+      '}',
       'include "./secure.conf"',
+      '',
+    ].join('\n')
+  );
+}
+
+function renderLeaf(): string {
+  return (
+    HEADER(
+      "An administration's own server, a leaf node of the hub, on its premises. Its services connect here.",
+    ) +
+    [
+      '# The link to the hub authenticates as the participant (its .creds: user JWT and nkey seed) over mutual',
+      "# TLS: what reaches the hub and what comes back are its account's rights, nothing more. Its own",
+      '# buckets (idempotency, outbox, service state) live in this JetStream, so they stay usable while the',
+      '# link is down; the shared streams are reached through the link under $JS.EX.API. nats-server never',
+      "# lets $JS.API cross a leaf link. Local clients: listen on loopback, or add the administration's own",
+      '# authentication here.',
+      'server_name: $PEX_LEAF_NAME',
+      'listen: "127.0.0.1:4222"',
+      'jetstream { store_dir: $PEX_STORE_DIR }',
+      'leafnodes {',
+      '  reconnect: "2s"',
+      '  remotes: [',
+      '    {',
+      '      urls: [$PEX_HUB_LEAF_URL]',
+      '      credentials: $PEX_LEAF_CREDS',
+      '      tls {',
+      '        ca_file: $PEX_TLS_CA',
+      '        cert_file: $PEX_TLS_CERT',
+      '        key_file: $PEX_TLS_KEY',
+      '      }',
+      '    }',
+      '  ]',
+      '}',
       '',
     ].join('\n')
   );
@@ -198,6 +247,7 @@ export async function renderInfraOutputs(root = ROOT): Promise<Map<string, strin
   out.set('infra/nats/secure.conf', renderSecure());
   out.set('infra/nats/single.conf', renderSingle());
   for (let i = 0; i < 3; i++) out.set(`infra/nats/cluster-n${i + 1}.conf`, renderClusterNode(i));
+  out.set('infra/nats/leaf.conf', renderLeaf());
   return out;
 }
 

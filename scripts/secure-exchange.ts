@@ -332,7 +332,7 @@ export async function prepareSecureDeployment(
  * The `include` line of a server configuration written in a folder of the system temp dir (where the test
  * harness writes it): nats-server resolves includes relative to the including file only.
  */
-function includeSecureConf(configDir = join(tmpdir(), 'passerelle-nats-x')): string {
+export function includeSecureConf(configDir = join(tmpdir(), 'passerelle-nats-x')): string {
   return `include ${JSON.stringify(relative(configDir, SECURE_CONF))}`;
 }
 
