@@ -1,6 +1,6 @@
 /**
  * Generates the secured nats-server configuration from the exchange agreement (`pnpm gen:infra`):
- * - infra/nats/accounts.json: the account design (scripts/accounts.ts) — what the EXCHANGE account exports,
+ * - infra/nats/accounts.json: the account design (packages/operator/src/accounts.ts) — what the EXCHANGE account exports,
  *   and for each participant of infra/participants.json its account's imports (the contract's allow-lists,
  *   infra/permissions/<kind>.json), exports, its service user's permissions and the buckets it holds;
  * - infra/nats/secure.conf: TLS (mutual), limits, operator mode (operator JWT, system account, full

@@ -1,6 +1,6 @@
 /**
  * The secured exchange: keys, account and user JWTs, TLS material, credentials files and secured
- * nats-servers in operator mode, from the account design of scripts/accounts.ts (infra/nats/accounts.json)
+ * nats-servers in operator mode, from the account design of packages/operator/src/accounts.ts (infra/nats/accounts.json)
  * and the configuration scripts/gen-infra.ts generates under infra/nats/. Used by `pnpm start --secure`,
  * the security and fault tests, and the soak benchmark.
  *

@@ -102,7 +102,7 @@ describe('participant lifecycle on a running exchange', { timeout: 180_000 }, ()
 
   /** The commune's exchange from a body folder, as its service would open it. */
   async function openCommune(dir: string, extra: { reconnect?: boolean } = {}): Promise<Exchange> {
-    const creds = await loadCredentials(join(dir, 'credentials.json'));
+    const creds = await loadCredentials(join(dir, `${COMMUNE}.json`));
     const commune = await connectExchange({
       participant: COMMUNE,
       keys: await loadParticipantKeys(dir),
@@ -218,7 +218,7 @@ describe('participant lifecycle on a running exchange', { timeout: 180_000 }, ()
     expect(atOffice.filter((id) => toOffice.has(id))).toHaveLength(toOffice.size);
 
     // finishing revokes the old NATS user; the new one goes on
-    const old = await loadCredentials(join(first, 'credentials.json'));
+    const old = await loadCredentials(join(first, `${COMMUNE}.json`));
     const { revoked } = await participantsRotate(COMMUNE, { ...operatorOptions(), finish: true });
     expect(revoked).toHaveLength(1);
     await expect(
@@ -246,7 +246,7 @@ describe('participant lifecycle on a running exchange', { timeout: 180_000 }, ()
         dossierId: 'dossier-rev-9999',
       }),
     ).rejects.toThrow();
-    const creds = await loadCredentials(join(second, 'credentials.json'));
+    const creds = await loadCredentials(join(second, `${COMMUNE}.json`));
     await expect(
       connect({ ...creds.connection, servers: creds.servers, reconnect: false, timeout: 5_000 }),
     ).rejects.toThrow(/authorization violation/i);

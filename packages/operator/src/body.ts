@@ -24,7 +24,6 @@ export const BODY_FILES = {
   creds: 'nats.creds',
   certificate: 'tls.pem',
   ca: 'ca.pem',
-  credentials: 'credentials.json',
 } as const;
 
 /** How long a body's message keys are valid unless told otherwise. */
@@ -97,7 +96,8 @@ export async function requestRegistration(options: {
 
 /**
  * On the body's side once approved: writes its `.creds` (the user JWT it received with its own NATS seed,
- * 0600), its certificate and the CA, and `credentials.json` for `loadCredentials()`. Refuses an approval
+ * 0600), its certificate and the CA, and `<participant>.json` for `loadCredentials()` (so that the folder
+ * serves as a service's `PASSERELLE_CREDENTIALS_DIR`). Refuses an approval
  * for another participant or another NATS key than the folder's.
  */
 export async function acceptApproval(approval: Approval, dir: string): Promise<{ credentials: string }> {
@@ -127,7 +127,7 @@ export async function acceptApproval(approval: Approval, dir: string): Promise<{
     accounts: approval.accounts,
     tls: { caFile: BODY_FILES.ca, certFile: BODY_FILES.certificate, keyFile: BODY_FILES.tlsKey },
   };
-  const file = join(folder, BODY_FILES.credentials);
+  const file = join(folder, `${approval.participant}.json`);
   await writeFile(file, JSON.stringify(credentials, null, 2) + '\n');
   return { credentials: file };
 }
