@@ -189,7 +189,7 @@ async function readCredentials(
       throw invalid(file, 'credsFile', 'does not hold a user JWT and its nkey seed (a .creds file)');
     }
     authenticator = credsAuthenticator(new TextEncoder().encode(creds));
-    expiresAt = userJwtExpiry(file, creds);
+    expiresAt = userJwtExpiry(creds);
   } else if (typeof parsed.nkeySeedFile === 'string') {
     const seed = (await readSecretFile(file, at(parsed.nkeySeedFile), 'nkeySeedFile')).trim();
     if (!/^SU[A-Z2-7]{56}$/.test(seed)) {
@@ -223,16 +223,18 @@ async function readCredentials(
   };
 }
 
-/** When the user JWT of a `.creds` file expires (`exp`), or undefined when it does not. */
-function userJwtExpiry(file: string, creds: string): Date | undefined {
+/**
+ * When the user JWT of a `.creds` file expires (`exp`), or undefined when it does not or cannot be read:
+ * the server, not this reader, judges the JWT (it refuses one it cannot verify).
+ */
+function userJwtExpiry(creds: string): Date | undefined {
   const jwt = /-----BEGIN NATS USER JWT-----\s+(\S+)/.exec(creds)?.[1];
-  let exp: number | undefined;
   try {
-    exp = jwt ? decode(jwt).exp : undefined;
+    const exp = jwt ? decode(jwt).exp : undefined;
+    return exp ? new Date(exp * 1000) : undefined;
   } catch {
-    throw invalid(file, 'credsFile', 'holds a user JWT that cannot be decoded');
+    return undefined;
   }
-  return exp ? new Date(exp * 1000) : undefined;
 }
 
 /** Checks the `accounts` setting of a credentials file. */

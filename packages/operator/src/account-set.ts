@@ -5,6 +5,7 @@ import {
   type DeploymentKeys,
   type ParticipantAccountPlan,
   accountPlan,
+  accountPublicKeys,
   encodeParticipantAccount,
 } from './accounts.js';
 import type { DeploymentFile } from './deployment-file.js';
@@ -62,11 +63,13 @@ export async function signAccounts(
     exchange: home.exchange,
     accounts,
   };
+  // an nkeys key pair derives its public key from its seed at each call: once for the whole set
+  const publicKeys = accountPublicKeys(keys);
   const out = new Map<string, string>();
   for (const id of which) {
     const p = plan.participants.find((x) => x.id === id);
     if (!p) throw new Error(`${id} is not in the account design`);
-    out.set(id, await encodeParticipantAccount(p, keys, undefined, revocationsOf(revocations, id)));
+    out.set(id, await encodeParticipantAccount(p, keys, publicKeys, revocationsOf(revocations, id)));
   }
   return out;
 }

@@ -335,8 +335,8 @@ export interface EncodedDeployment {
   accountJwts: Map<string, string>;
 }
 
-/** `EXCHANGE` and every participant id → its account's public key. */
-function accountPublicKeys(keys: DeploymentKeys): Map<string, string> {
+/** `EXCHANGE` and every participant id → its account's public key (derive once, pass to each encoding). */
+export function accountPublicKeys(keys: DeploymentKeys): Map<string, string> {
   // computed once: an nkeys key pair derives its public key from the seed again at every call
   return new Map([
     [EXCHANGE_ACCOUNT, keys.exchange.getPublicKey()],
