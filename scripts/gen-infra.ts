@@ -1,23 +1,24 @@
 /**
  * Generates the secured nats-server configuration from the exchange agreement (`pnpm gen:infra`):
- * - infra/nats/accounts.json: the account design (scripts/accounts.ts) — what the EXCHANGE account exports,
+ * - infra/nats/accounts.json: the account design (packages/operator/src/accounts.ts) — what the EXCHANGE account exports,
  *   and for each participant of infra/participants.json its account's imports (the contract's allow-lists,
  *   infra/permissions/<kind>.json), exports, its service user's permissions and the buckets it holds;
  * - infra/nats/secure.conf: TLS (mutual), limits, operator mode (operator JWT, system account, full
  *   account resolver) — no account or user is defined in the configuration itself;
  * - infra/nats/single.conf and infra/nats/cluster-n{1,2,3}.conf: a single node and a 3-node JetStream
- *   cluster on loopback.
+ *   cluster on loopback (the hub, with its leaf node listeners);
+ * - infra/nats/leaf.conf: an administration's own server, a leaf node of the hub.
  * Secrets never enter these files: nats-server resolves `$PEX_*` references from its environment (the
  * operator JWT, the system account's public key, the resolver folder, TLS file paths, store folder), which
  * scripts/secure-exchange.ts sets. A test (test/security/gen-infra.test.ts) fails when a committed output
  * is not current.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadContracts } from '@passerelle/contracts';
-import { participantKind } from '@passerelle/directory';
-import { accountPlan, inboxPrefixOf } from './accounts.js';
+import { accountPlan, inboxPrefixOf, readDeploymentFile } from '@passerelle/operator';
+import { dossierBucketName } from '../services/portal/src/index.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -44,56 +45,36 @@ export const Limits = {
 export const CLUSTER_CLIENT_PORTS = [4222, 4223, 4224] as const;
 /** Route ports of the cluster nodes. */
 export const CLUSTER_ROUTE_PORTS = [6222, 6223, 6224] as const;
+/** Leaf node ports of the cluster nodes: where the administrations' own servers link to the hub. */
+export const CLUSTER_LEAF_PORTS = [7422, 7423, 7424] as const;
 /** Monitoring ports of the cluster nodes, on loopback only (metrics scrapers and readiness checks). */
 export const CLUSTER_MONITOR_PORTS = [8222, 8223, 8224] as const;
 
 export { inboxPrefixOf };
 
-/** A map of participant kind to bucket names from infra/participants.json (`serviceBuckets`, `objectStores`, `objectStoresRead`). */
-function readBucketsByKind(
-  member: 'serviceBuckets' | 'objectStores' | 'objectStoresRead',
-  root: string,
-): Record<string, string[]> {
-  const parsed = JSON.parse(readFileSync(join(root, PARTICIPANTS_FILE), 'utf8')) as Record<string, unknown>;
-  const out: Record<string, string[]> = {};
-  for (const [kind, buckets] of Object.entries((parsed[member] ?? {}) as Record<string, unknown>)) {
-    if (
-      !Array.isArray(buckets) ||
-      !buckets.every((b) => typeof b === 'string' && /^[-_a-zA-Z0-9]+$/.test(b))
-    ) {
-      throw new Error(`${PARTICIPANTS_FILE}: ${member}.${kind} must be a list of bucket names`);
-    }
-    out[kind] = buckets as string[];
-  }
-  return out;
-}
-
 /** Service state buckets by participant kind, from infra/participants.json. */
 export function readServiceBuckets(root = ROOT): Record<string, string[]> {
-  return readBucketsByKind('serviceBuckets', root);
+  return readDeploymentFile(join(root, PARTICIPANTS_FILE)).serviceBuckets;
 }
 
 /** Object stores each participant kind writes, from infra/participants.json. */
 export function readObjectStores(root = ROOT): Record<string, string[]> {
-  return readBucketsByKind('objectStores', root);
+  return readDeploymentFile(join(root, PARTICIPANTS_FILE)).objectStores;
 }
 
 /** Object stores each participant kind only reads, from infra/participants.json. */
 export function readObjectStoresRead(root = ROOT): Record<string, string[]> {
-  return readBucketsByKind('objectStoresRead', root);
+  return readDeploymentFile(join(root, PARTICIPANTS_FILE)).objectStoresRead;
 }
 
 /** Participant ids of infra/participants.json, checked. */
 export function readParticipants(root = ROOT): string[] {
-  const file = join(root, PARTICIPANTS_FILE);
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { participants?: unknown };
-  if (!Array.isArray(parsed.participants) || parsed.participants.length === 0) {
-    throw new Error(`${PARTICIPANTS_FILE}: "participants" must be a non-empty list of participant ids`);
-  }
-  const ids = parsed.participants.map(String);
-  for (const id of ids) participantKind(id); // throws a typed error naming a malformed id
-  if (new Set(ids).size !== ids.length) throw new Error(`${PARTICIPANTS_FILE}: duplicate participant id`);
-  return ids;
+  return readDeploymentFile(join(root, PARTICIPANTS_FILE)).participants;
+}
+
+/** The portal's own dossier bucket, beside its kind's buckets. */
+export function portalBuckets(id: string, kind: string): string[] {
+  return kind === 'portal' ? [dossierBucketName(id)] : [];
 }
 
 const HEADER = (what: string): string =>
@@ -129,15 +110,16 @@ function renderSecure(): string {
       '# Decentralised authentication: the operator JWT is the only trust root; every account (the system',
       '# account, EXCHANGE, one per participant) is a JWT the operator signed, every identity a user JWT its',
       '# account signed (infra/nats/accounts.json says what each account imports and each user may do).',
-      '# The full resolver keeps the account JWTs in its folder and takes updates pushed by the operator',
-      '# ($SYS.REQ.CLAIMS.UPDATE) without a restart. Public keys and JWTs come from the environment',
-      '# (scripts/secure-exchange.ts); no secret is in this file.',
+      '# The full resolver keeps the account JWTs in its folder and takes what the operator pushes with the',
+      '# system account without a restart: a new or changed account or a revocation ($SYS.REQ.CLAIMS.UPDATE),',
+      '# an account removed by a request the operator key signed ($SYS.REQ.CLAIMS.DELETE, allow_delete).',
+      '# Public keys and JWTs come from the environment (scripts/secure-exchange.ts); no secret is in this file.',
       'operator: $PEX_OPERATOR_JWT',
       'system_account: $PEX_SYSTEM_ACCOUNT',
       'resolver: {',
       '  type: full',
       '  dir: $PEX_RESOLVER_DIR',
-      '  allow_delete: false',
+      '  allow_delete: true',
       '  interval: "2m"',
       '}',
       '',
@@ -185,7 +167,53 @@ function renderClusterNode(index: number): string {
       '    timeout: 5',
       '  }',
       '}',
+      '# Leaf nodes: an administration runs its own server (infra/nats/leaf.conf) linked to the hub with its',
+      "# participant's credentials; the link is mutual TLS with the Passerelle CA.",
+      'leafnodes {',
+      `  listen: "127.0.0.1:${CLUSTER_LEAF_PORTS[index]}"`,
+      '  tls {',
+      '    cert_file: $PEX_TLS_CERT',
+      '    key_file: $PEX_TLS_KEY',
+      '    ca_file: $PEX_TLS_CA',
+      '    verify: true',
+      '    timeout: 5',
+      '  }',
+      '}',
       'include "./secure.conf"',
+      '',
+    ].join('\n')
+  );
+}
+
+function renderLeaf(): string {
+  return (
+    HEADER(
+      "An administration's own server, a leaf node of the hub, on its premises. Its services connect here.",
+    ) +
+    [
+      '# The link to the hub authenticates as the participant (its .creds: user JWT and nkey seed) over mutual',
+      "# TLS: what reaches the hub and what comes back are its account's rights, nothing more. Its own",
+      '# buckets (idempotency, outbox, service state) live in this JetStream, so they stay usable while the',
+      '# link is down; the shared streams are reached through the link under $JS.EX.API. nats-server never',
+      "# lets $JS.API cross a leaf link. Local clients: listen on loopback, or add the administration's own",
+      '# authentication here.',
+      'server_name: $PEX_LEAF_NAME',
+      'listen: "127.0.0.1:4222"',
+      'jetstream { store_dir: $PEX_STORE_DIR }',
+      'leafnodes {',
+      '  reconnect: "2s"',
+      '  remotes: [',
+      '    {',
+      '      urls: [$PEX_HUB_LEAF_URL]',
+      '      credentials: $PEX_LEAF_CREDS',
+      '      tls {',
+      '        ca_file: $PEX_TLS_CA',
+      '        cert_file: $PEX_TLS_CERT',
+      '        key_file: $PEX_TLS_KEY',
+      '      }',
+      '    }',
+      '  ]',
+      '}',
       '',
     ].join('\n')
   );
@@ -202,6 +230,7 @@ export async function renderInfraOutputs(root = ROOT): Promise<Map<string, strin
     readServiceBuckets(root),
     readObjectStores(root),
     readObjectStoresRead(root),
+    portalBuckets,
   );
   out.set(
     'infra/nats/accounts.json',
@@ -218,6 +247,7 @@ export async function renderInfraOutputs(root = ROOT): Promise<Map<string, strin
   out.set('infra/nats/secure.conf', renderSecure());
   out.set('infra/nats/single.conf', renderSingle());
   for (let i = 0; i < 3; i++) out.set(`infra/nats/cluster-n${i + 1}.conf`, renderClusterNode(i));
+  out.set('infra/nats/leaf.conf', renderLeaf());
   return out;
 }
 

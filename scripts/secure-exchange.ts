@@ -1,6 +1,6 @@
 /**
  * The secured exchange: keys, account and user JWTs, TLS material, credentials files and secured
- * nats-servers in operator mode, from the account design of scripts/accounts.ts (infra/nats/accounts.json)
+ * nats-servers in operator mode, from the account design of packages/operator/src/accounts.ts (infra/nats/accounts.json)
  * and the configuration scripts/gen-infra.ts generates under infra/nats/. Used by `pnpm start --secure`,
  * the security and fault tests, and the soak benchmark.
  *
@@ -21,11 +21,10 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { fmtCreds } from '@nats-io/jwt';
 import { Kvm } from '@nats-io/kv';
 import { type KeyPair, createAccount, createOperator, createUser, fromSeed } from '@nats-io/nkeys';
-import { Objm } from '@nats-io/obj';
 import {
   type ConnectionOptions,
   type NatsConnection,
@@ -33,7 +32,7 @@ import {
   credsAuthenticator,
 } from '@nats-io/transport-node';
 import { loadContracts } from '@passerelle/contracts';
-import type { AccountSettings, CredentialsFile, InboxConsumerOptions } from '@passerelle/exchange';
+import type { CredentialsFile, InboxConsumerOptions } from '@passerelle/exchange';
 import { StreamNames, provisionStreams } from '@passerelle/exchange';
 import { IdempotencyStore, Outbox, ensureConsumers } from '@passerelle/exchange/internal';
 import { DIRECTORY_HISTORY, participantKind } from '@passerelle/directory';
@@ -50,18 +49,20 @@ import type { DemoCommuneDesk } from './demo.js';
 import type { Closable } from './local-deployment.js';
 import {
   type AccountPlan,
-  EXCHANGE_API_PREFIX,
-  type ParticipantAccountPlan,
   accountPlan,
+  accountSettingsOf,
+  provisionOwnAccount,
+  whileAccountStarts,
   encodeDeployment,
   encodeParticipantAccount,
   encodeUserJwt,
-  mirrorDeliverPrefix,
-} from './accounts.js';
+  readRegistry,
+} from '@passerelle/operator';
 import {
   OPERATOR_IDENTITY,
   SYSTEM_IDENTITY,
   inboxPrefixOf,
+  portalBuckets,
   readObjectStores,
   readObjectStoresRead,
   readParticipants,
@@ -144,16 +145,6 @@ async function writeCreds(file: string, jwt: string, user: KeyPair): Promise<voi
   await chmod(file, 0o600);
 }
 
-/** What a participant's credentials file tells its services about its account. */
-function accountSettings(p: ParticipantAccountPlan): AccountSettings {
-  const owners: Record<string, string[]> = {};
-  for (const i of p.imports) {
-    const store = /^\$JS\.API\.DIRECT\.GET\.OBJ_([^.]+)$/.exec(i.subject)?.[1];
-    if (store && i.from !== 'EXCHANGE') (owners[store] ??= []).push(i.from);
-  }
-  return { exchangeApiPrefix: EXCHANGE_API_PREFIX, objectStoreOwners: owners };
-}
-
 /**
  * Creates what is missing — CA and certificates (scripts/dev-ca.sh), the operator, account and user keys —
  * then signs the account design: account JWTs into the resolver folder, user JWTs into `.creds` files.
@@ -174,17 +165,23 @@ export async function prepareSecureDeployment(
   const operator = await seedIn(join(keys, 'operator.nk'), createOperator);
   const system = await seedIn(join(keys, 'account-SYS.nk'), createAccount);
   const exchange = await seedIn(join(keys, 'account-EXCHANGE.nk'), createAccount);
+  // participants approved since with `passerelle participants approve` keep their accounts, and the
+  // accounts that import from them their imports, across restarts
+  const approved = Object.keys((await readRegistry(join(dir, 'registry.json'))).participants).filter(
+    (id) => !participants.includes(id),
+  );
   const accounts = new Map<string, KeyPair>();
-  for (const id of participants)
+  for (const id of [...participants, ...approved])
     accounts.set(id, await seedIn(join(keys, `account-${id}.nk`), createAccount));
 
   const contracts = await loadContracts({ root: ROOT });
   const plan = accountPlan(
     contracts,
-    participants,
+    [...participants, ...approved],
     readServiceBuckets(ROOT),
     readObjectStores(ROOT),
     readObjectStoresRead(ROOT),
+    portalBuckets,
   );
   const deploymentKeys = { operator, system, exchange, accounts };
   const revocationsFile = join(dir, 'revocations.json');
@@ -218,7 +215,12 @@ export async function prepareSecureDeployment(
     await encodeUserJwt(SYSTEM_IDENTITY, await userSeed(SYSTEM_IDENTITY), system),
     await userSeed(SYSTEM_IDENTITY),
   );
-  for (const p of plan.participants) {
+  const revokedWhole = await readRevocations(revocationsFile);
+  // users of the deployment file's participants only (an approved body holds its own user key), and none
+  // for a participant revoked whole: a user signed now would postdate its revocation
+  for (const p of plan.participants.filter(
+    (x) => participants.includes(x.id) && revokedWhole[x.id]?.['*'] === undefined,
+  )) {
     const account = accounts.get(p.id)!;
     const user = await userSeed(p.id);
     await writeCreds(credsFile(p.id), await encodeUserJwt(p.id, user, account, p.user), user);
@@ -310,7 +312,7 @@ export async function prepareSecureDeployment(
             certFile: relative(folder, t.certFile),
             keyFile: relative(folder, t.keyFile),
           },
-          ...(p?.jetstream ? { accounts: accountSettings(p) } : {}),
+          ...(p?.jetstream ? { accounts: accountSettingsOf(p) } : {}),
         };
         await writeFile(deployment.credentialsFile(id), JSON.stringify(body, null, 2) + '\n', {
           mode: 0o600,
@@ -325,7 +327,7 @@ export async function prepareSecureDeployment(
  * The `include` line of a server configuration written in a folder of the system temp dir (where the test
  * harness writes it): nats-server resolves includes relative to the including file only.
  */
-function includeSecureConf(configDir = join(tmpdir(), 'passerelle-nats-x')): string {
+export function includeSecureConf(configDir = join(tmpdir(), 'passerelle-nats-x')): string {
   return `include ${JSON.stringify(relative(configDir, SECURE_CONF))}`;
 }
 
@@ -369,32 +371,6 @@ export async function connectAdmin(
   servers: string | string[],
 ): Promise<NatsConnection> {
   return connect({ ...(await deployment.admin(participant)), servers, timeout: 10_000 });
-}
-
-/** JetStream's answer to a request in an account it has not enabled. */
-const JS_NOT_ENABLED_FOR_ACCOUNT = 10039;
-
-/**
- * Runs an account's first JetStream work (create-or-open, so safe to repeat), again while the server
- * answers "JetStream not enabled for account". On a cluster, the meta leader may take a participant
- * account's first request while another lookup of that account is still setting it up (nats-server 2.15
- * builds a newly seen account once, and a concurrent lookup gets it half-built); the next request finds
- * it whole. Any other failure, or this one lasting past `timeoutMs`, is thrown.
- */
-async function whileAccountStarts<T>(work: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await work();
-    } catch (err) {
-      let starting = false;
-      for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-        if (e instanceof JetStreamApiError && e.code === JS_NOT_ENABLED_FOR_ACCOUNT) starting = true;
-      }
-      if (!starting || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 /**
@@ -456,28 +432,9 @@ export async function provisionServiceStores(
   for (const p of deployment.plan.participants.filter((x) => ids.includes(x.id) && x.jetstream)) {
     const nc = await connectAdmin(deployment, p.id, servers);
     try {
-      const kvm = new Kvm(nc);
-      for (const bucket of p.buckets.filter((b) => !/^pex-(idem|outbox|portal-dossiers)-/.test(b))) {
-        await whileAccountStarts(() => kvm.create(bucket, { history: 1, replicas }));
-      }
-      // the directory, mirrored into the account by the server: the participant reads and watches its own
-      // copy, with as many revisions as the source (clients read them to refuse an entry put back)
-      await whileAccountStarts(() =>
-        kvm.create('directory', {
-          history: DIRECTORY_HISTORY,
-          replicas,
-          mirror: {
-            name: 'directory',
-            external: { api: EXCHANGE_API_PREFIX, deliver: mirrorDeliverPrefix(p.id) },
-          },
-        }),
-      );
+      await provisionOwnAccount(nc, p, { replicas });
       if (p.kind === 'portal') {
         await whileAccountStarts(() => provisionPortalStores(nc, p.id, { replicas }));
-      }
-      const objm = new Objm(nc);
-      for (const bucket of p.objectStores) {
-        await whileAccountStarts(() => objm.open(bucket).catch(() => objm.create(bucket, { replicas })));
       }
     } finally {
       await nc.close();

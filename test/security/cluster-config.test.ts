@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { findNatsServerBinary, waitForClusterReady, waitForJetStream } from '@passerelle/testing';
 import { afterAll, describe, expect, test } from 'vitest';
-import { CLUSTER_CLIENT_PORTS, CLUSTER_MONITOR_PORTS, CLUSTER_ROUTE_PORTS } from '../../scripts/gen-infra.js';
+import {
+  CLUSTER_CLIENT_PORTS,
+  CLUSTER_LEAF_PORTS,
+  CLUSTER_MONITOR_PORTS,
+  CLUSTER_ROUTE_PORTS,
+} from '../../scripts/gen-infra.js';
 import { connectOperator, prepareSecureDeployment, provisionSecure } from '../../scripts/secure-exchange.js';
 import { repoRoot } from '../support/secure.js';
 
@@ -31,7 +36,12 @@ describe('the committed 3-node cluster configuration', { timeout: 120_000 }, () 
 
   test('infra - infra/nats/cluster-n{1,2,3}.conf form a JetStream cluster on loopback (route TLS) holding R3 streams', async () => {
     const busy: number[] = [];
-    for (const p of [...CLUSTER_CLIENT_PORTS, ...CLUSTER_ROUTE_PORTS, ...CLUSTER_MONITOR_PORTS])
+    for (const p of [
+      ...CLUSTER_CLIENT_PORTS,
+      ...CLUSTER_ROUTE_PORTS,
+      ...CLUSTER_MONITOR_PORTS,
+      ...CLUSTER_LEAF_PORTS,
+    ])
       if (!(await portFree(p))) busy.push(p);
     // The committed configuration listens on fixed ports: stop a local `pnpm start` before running this test.
     expect(busy, `ports in use: ${busy.join(', ')}`).toEqual([]);

@@ -7,13 +7,14 @@ import { promisify } from 'node:util';
 import { loadContracts } from '@passerelle/contracts';
 import { findNatsServerBinary } from '@passerelle/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { accountPlan } from '../../scripts/accounts.js';
+import { accountPlan } from '@passerelle/operator';
 import {
   readObjectStores,
   readObjectStoresRead,
   readParticipants,
   readServiceBuckets,
   renderInfraOutputs,
+  portalBuckets,
 } from '../../scripts/gen-infra.js';
 import { type SecureDeployment, prepareSecureDeployment } from '../../scripts/secure-exchange.js';
 
@@ -35,6 +36,7 @@ describe('generated infra (pnpm gen:infra)', { timeout: 60_000 }, () => {
       'infra/nats/cluster-n1.conf',
       'infra/nats/cluster-n2.conf',
       'infra/nats/cluster-n3.conf',
+      'infra/nats/leaf.conf',
       'infra/nats/secure.conf',
       'infra/nats/single.conf',
     ]);
@@ -48,6 +50,7 @@ describe('generated infra (pnpm gen:infra)', { timeout: 60_000 }, () => {
     expect(secure).toMatch(/^operator: \$PEX_OPERATOR_JWT$/m);
     expect(secure).toMatch(/^system_account: \$PEX_SYSTEM_ACCOUNT$/m);
     expect(secure).toMatch(/type: full/);
+    expect(secure).toMatch(/allow_delete: true/);
     expect(secure).toMatch(/verify: true/);
     expect(secure).not.toMatch(/^\s*allow_non_tls/m);
   });
@@ -59,6 +62,7 @@ describe('generated infra (pnpm gen:infra)', { timeout: 60_000 }, () => {
       readServiceBuckets(root),
       readObjectStores(root),
       readObjectStoresRead(root),
+      portalBuckets,
     );
   }
 
@@ -98,11 +102,31 @@ describe('generated infra (pnpm gen:infra)', { timeout: 60_000 }, () => {
     ]);
   });
 
-  test('infra - nats-server accepts the single-node and the three cluster configurations', async () => {
+  test('infra - nats-server accepts the single-node, the three cluster and the leaf node configurations', async () => {
     const binary = await findNatsServerBinary();
-    for (const file of ['single.conf', 'cluster-n1.conf', 'cluster-n2.conf', 'cluster-n3.conf']) {
+    for (const file of [
+      'single.conf',
+      'cluster-n1.conf',
+      'cluster-n2.conf',
+      'cluster-n3.conf',
+      'leaf.conf',
+    ]) {
       const { stdout, stderr } = await run(binary, ['-t', '-c', join(root, 'infra/nats', file)], {
-        env: { ...process.env, ...deployment.serverEnv, PEX_STORE_DIR: join(home, 'store') },
+        env: {
+          ...process.env,
+          ...deployment.serverEnv,
+          PEX_STORE_DIR: join(home, 'store'),
+          // the leaf: a participant's name, hub URL, credentials and client certificate
+          PEX_LEAF_NAME: 'leaf-commune-21004',
+          PEX_HUB_LEAF_URL: 'tls://127.0.0.1:7422',
+          PEX_LEAF_CREDS: deployment.credsFile('commune-21004'),
+          ...(file === 'leaf.conf'
+            ? {
+                PEX_TLS_CERT: join(deployment.tlsDir, 'client-commune-21004.pem'),
+                PEX_TLS_KEY: join(deployment.tlsDir, 'client-commune-21004.key'),
+              }
+            : {}),
+        },
       });
       expect(`${stdout}${stderr}`, file).toMatch(/configuration file .* is valid/);
     }

@@ -5,6 +5,7 @@ import { registerDlq } from './commands/dlq.js';
 import { registerDossier } from './commands/dossier.js';
 import { registerEnvelope } from './commands/envelope.js';
 import { registerKeys } from './commands/keys.js';
+import { registerParticipants } from './commands/participants.js';
 import { registerStatus } from './commands/status.js';
 import { registerStorage } from './commands/storage.js';
 import { registerTail } from './commands/tail.js';
@@ -27,5 +28,6 @@ export function createProgram(): Command {
   registerDossier(program);
   registerTail(program);
   registerAudit(program);
+  registerParticipants(program);
   return program;
 }

@@ -729,6 +729,25 @@ export const ERROR_CATALOGUE = {
     description:
       "A case officer's action does not name who takes it: a client id and a pseudonymous officer id (never a name) are required.",
   },
+  // --- operator: participant lifecycle (packages/operator) ---
+  ERR_REGISTRATION_INVALID: {
+    area: 'operator',
+    retryable: false,
+    description:
+      'A registration or rotation request is malformed, not signed by the keys it presents (its signing key and its NATS key), a rotation is not signed by the key the directory holds for the participant, or its certificate request does not name the participant.',
+  },
+  ERR_PARTICIPANT_STATE: {
+    area: 'operator',
+    retryable: false,
+    description:
+      "The participant lifecycle step does not fit the participant's state: approving one already active, rotating or revoking one the operator never approved or already revoked, or a kind the lifecycle does not onboard.",
+  },
+  ERR_ACCOUNT_UPDATE_REFUSED: {
+    area: 'operator',
+    retryable: true,
+    description:
+      "The servers' account resolver refused or did not acknowledge an account JWT the operator pushed ($SYS.REQ.CLAIMS.UPDATE); the message carries the server's reason.",
+  },
 } as const satisfies Record<string, { area: string; retryable: boolean; description: string }>;
 
 /** Any code of {@link ERROR_CATALOGUE}. */

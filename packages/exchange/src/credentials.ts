@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
+import { decode } from '@nats-io/jwt';
 import { dirname, resolve } from 'node:path';
 import { type ConnectionOptions, credsAuthenticator, nkeyAuthenticator } from '@nats-io/transport-node';
 import { isParticipantId } from '@passerelle/directory';
@@ -53,6 +54,8 @@ export interface LoadedCredentials {
   connection: Omit<ConnectionOptions, 'servers'>;
   /** Set on a server where the participant has its own account. */
   accounts?: AccountSettings;
+  /** When the user JWT of its `.creds` expires, if it does. */
+  expiresAt?: Date;
 }
 
 /** What {@link loadClientCredentials} returns: a participant's or an operator identity's connection. */
@@ -62,6 +65,8 @@ export interface LoadedClientCredentials {
   servers: string[];
   connection: Omit<ConnectionOptions, 'servers'>;
   accounts?: AccountSettings;
+  /** When the user JWT of its `.creds` expires, if it does. */
+  expiresAt?: Date;
 }
 
 /** How an operator identity is spelled: lower-case letters, digits and dashes. */
@@ -112,6 +117,7 @@ export async function loadCredentials(file: string): Promise<LoadedCredentials> 
     servers: loaded.servers,
     connection: loaded.connection,
     ...(loaded.accounts ? { accounts: loaded.accounts } : {}),
+    ...(loaded.expiresAt ? { expiresAt: loaded.expiresAt } : {}),
   };
 }
 
@@ -174,6 +180,7 @@ async function readCredentials(
     throw invalid(file, 'servers', 'must be a non-empty list of server URLs');
   }
   let authenticator: ConnectionOptions['authenticator'];
+  let expiresAt: Date | undefined;
   if (typeof parsed.credsFile === 'string') {
     const creds = await readSecretFile(file, at(parsed.credsFile), 'credsFile');
     if (
@@ -182,6 +189,7 @@ async function readCredentials(
       throw invalid(file, 'credsFile', 'does not hold a user JWT and its nkey seed (a .creds file)');
     }
     authenticator = credsAuthenticator(new TextEncoder().encode(creds));
+    expiresAt = userJwtExpiry(creds);
   } else if (typeof parsed.nkeySeedFile === 'string') {
     const seed = (await readSecretFile(file, at(parsed.nkeySeedFile), 'nkeySeedFile')).trim();
     if (!/^SU[A-Z2-7]{56}$/.test(seed)) {
@@ -211,7 +219,22 @@ async function readCredentials(
       ...(participant ? { inboxPrefix: `_INBOX_${participant}` } : {}),
     },
     ...(accounts ? { accounts } : {}),
+    ...(expiresAt ? { expiresAt } : {}),
   };
+}
+
+/**
+ * When the user JWT of a `.creds` file expires (`exp`), or undefined when it does not or cannot be read:
+ * the server, not this reader, judges the JWT (it refuses one it cannot verify).
+ */
+function userJwtExpiry(creds: string): Date | undefined {
+  const jwt = /-----BEGIN NATS USER JWT-----\s+(\S+)/.exec(creds)?.[1];
+  try {
+    const exp = jwt ? decode(jwt).exp : undefined;
+    return exp ? new Date(exp * 1000) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Checks the `accounts` setting of a credentials file. */

@@ -288,6 +288,7 @@ export async function loadHostedConfig(
         ? {
             connectionFor: (id: string) => credentials.get(id)?.connection,
             accountsFor: (id: string) => credentials.get(id)?.accounts,
+            credentialsExpiryFor: (id: string) => credentials.get(id)?.expiresAt,
             provision: false,
           }
         : {}),

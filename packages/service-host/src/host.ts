@@ -68,6 +68,7 @@ import type {
   WorkItem,
 } from './body-service.js';
 import type { ServiceEvent, ServiceEventListener } from './service-event.js';
+import { watchCredentialExpiry } from './credential-expiry.js';
 
 /** What is logged of a failure: its catalogue code, if any, and {@link errorSummary} (never its message). */
 function failure(err: unknown): { code: string | undefined; err: string } {
@@ -177,6 +178,11 @@ export interface HostedServiceConfig {
    * each hosted id's account reaches the shared streams and others' documents.
    */
   accountsFor?: (participant: string) => AccountSettings | undefined;
+  /**
+   * When each hosted id's NATS credentials expire (`loadCredentials(…).expiresAt`): a gauge and, within 30
+   * days, a warning in the log (`watchCredentialExpiry`).
+   */
+  credentialsExpiryFor?: (participant: string) => Date | undefined;
   /** Create missing streams (default true); false on a secured server where the operator provisions them. */
   provision?: boolean;
   /** Inbox consumer delivery settings (tests shorten backoff and ack wait). */
@@ -430,6 +436,9 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
     this.relayTimer.unref();
     void this.relayRound();
   }
+
+  /** Stops the hosted ids' credential expiry watches. */
+  private readonly stopWatches: (() => void)[] = [];
 
   /** Each hosted id's account settings on a server where it has its own account (none: one shared account). */
   private accountsFor: (participant: string) => AccountSettings | undefined = () => undefined;
@@ -690,6 +699,14 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
       );
       keepUnsent = (participant, dossierId, err) => host.keepUnsent(participant, dossierId, err);
       if (config.accountsFor) host.accountsFor = config.accountsFor;
+      for (const [participant, exchange] of exchanges) {
+        const expiresAt = config.credentialsExpiryFor?.(participant);
+        if (expiresAt) {
+          host.stopWatches.push(
+            watchCredentialExpiry({ registry: exchange.metrics.registry, logger, participant, expiresAt }),
+          );
+        }
+      }
       if (config.metricsPort !== undefined) {
         const served = await serveMetrics(
           [...exchanges.values()].map((e) => e.metrics.registry),
@@ -1175,6 +1192,7 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.relayTimer);
+    for (const stop of this.stopWatches) stop();
     const exchanges = [...this.exchanges.values()];
     await Promise.all([this.round, ...exchanges.map((e) => e.stop())]);
     await Promise.all(exchanges.map((e) => e.close()));

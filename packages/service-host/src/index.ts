@@ -39,3 +39,4 @@ export type { BackOfficeContext, BackOfficeOptions } from './back-office/back-of
 export { actionSegment } from './back-office/action-path.js';
 export { backOfficeSetting, isBodyService, serveBackOffice } from './back-office/back-office-setting.js';
 export type { BackOfficeSetting } from './back-office/back-office-setting.js';
+export { CREDENTIALS_WARNING_DAYS, watchCredentialExpiry } from './credential-expiry.js';

@@ -1,6 +1,6 @@
 /**
  * The account design of the secured exchange (SECURITY.md, "Accounts"), computed from the exchange
- * agreement and infra/participants.json, and encoded as NATS JWTs with @nats-io/jwt:
+ * agreement and the deployment's participants, and encoded as NATS JWTs with @nats-io/jwt:
  * - one operator, which signs every account JWT (so every import is the operator's decision);
  * - the system account (monitoring);
  * - the EXCHANGE account: the shared streams (EXCHANGE, DEADLETTER, LEDGER, the directory bucket) and the
@@ -11,15 +11,15 @@
  * Replies to whatever a participant asks stay in its own account: a reply subject it chooses names a
  * subject of its own account, where nothing but its own imports lead anywhere.
  *
- * {@link accountPlan} is pure (no keys): gen-infra writes it to infra/nats/accounts.json for review, and
- * scripts/secure-exchange.ts signs it with the deployment's keys ({@link encodeDeployment}).
+ * {@link accountPlan} is pure (no keys): gen-infra writes it to infra/nats/accounts.json for review,
+ * scripts/secure-exchange.ts signs it with the deployment's keys ({@link encodeDeployment}), and the
+ * participant lifecycle signs one account at a time as participants are approved, rotated and revoked.
  */
 import { encodeAccount, encodeOperator, encodeUser } from '@nats-io/jwt';
 import type { Contracts } from '@passerelle/contracts';
 import { natsPermissionsFor } from '@passerelle/contracts';
 import { type ParticipantKind, participantKind } from '@passerelle/directory';
 import type { KeyPair } from '@nats-io/nkeys';
-import { dossierBucketName } from '../services/portal/src/index.js';
 
 /** Name of the operator, of the shared account and of the system account. */
 export const OPERATOR_NAME = 'PASSERELLE';
@@ -64,6 +64,21 @@ export const ExchangeJetStreamLimits = {
   consumer: 1024,
 } as const;
 
+/**
+ * The NATS limits of one participant: what its account may hold in total and what each of its users may
+ * do. The payload is the envelope's limit (1 MiB) plus room for headers, as the servers' own `max_payload`.
+ */
+export const ParticipantNatsLimits = {
+  /** Connections of the account at once (its services' instances, its CLI). */
+  conn: 64,
+  /** Subscriptions of the whole account (a service needs a handful: inbox, receipts, watchers). */
+  subs: 4096,
+  /** Subscriptions of one connection, as the servers' `max_subscriptions`. */
+  userSubs: 256,
+  /** Largest message one of its users may publish. */
+  payload: 1024 * 1024 + 64 * 1024,
+} as const;
+
 /** Connection limits of every account (−1: no limit of the account's own beyond the server's). */
 const OPEN_LIMITS = {
   imports: -1,
@@ -77,7 +92,10 @@ const OPEN_LIMITS = {
 } as const;
 
 /** Connections one participant account may hold at once (its services' instances, its CLI). */
-export const PARTICIPANT_CONNECTIONS = 64;
+export const PARTICIPANT_CONNECTIONS = ParticipantNatsLimits.conn;
+
+/** How long a user JWT (a participant's NATS credentials) is valid unless told otherwise. */
+export const CREDENTIALS_VALIDITY_DAYS = 365;
 
 /** A service or stream import of a participant account from the EXCHANGE account or another participant. */
 export interface PlannedImport {
@@ -188,6 +206,8 @@ export function accountPlan(
   serviceBuckets: Record<string, string[]>,
   objectStores: Record<string, string[]>,
   objectStoresRead: Record<string, string[]>,
+  /** Buckets of one participant's own beyond those of its kind (the portal's dossier bucket). */
+  extraBuckets: (id: string, kind: ParticipantKind) => string[] = () => [],
 ): AccountPlan {
   const writers = (store: string): string[] =>
     ids.filter((id) => (objectStores[participantKind(id)] ?? []).includes(store));
@@ -237,12 +257,19 @@ export function accountPlan(
       if (kind === 'portal') pub.add(`door.${id}.>`);
       // the object stores of others it reads: those of its kind's writers (decisions) and of `objectStoresRead`
       for (const store of new Set([...ownStores, ...(objectStoresRead[kind] ?? [])])) {
-        for (const owner of writers(store).filter((w) => w !== id)) {
+        const owners = writers(store).filter((w) => w !== id);
+        for (const owner of owners) {
           for (const subject of objectStoreReadSubjects(store)) {
             const localSubject = subject.replace('$JS.API.', `${ownerApiPrefix(owner)}.`);
             imports.push({ type: 'service', subject, localSubject, from: owner });
-            pub.add(localSubject);
           }
+        }
+        // one permission per store, whatever the number of its writers: the imports above are what lead
+        // anywhere (a subject of this account without an import reaches nothing), and a user JWT naming
+        // every writer would outgrow the servers' control line as participants are added
+        if (owners.length > 0) {
+          for (const subject of objectStoreReadSubjects(store))
+            pub.add(subject.replace('$JS.API.', '$JS.*.API.'));
         }
       }
     } else {
@@ -265,7 +292,7 @@ export function accountPlan(
           `pex-outbox-${id}`,
           `svc-${id}`,
           ...(serviceBuckets[kind] ?? []),
-          ...(kind === 'portal' ? [dossierBucketName(id)] : []),
+          ...extraBuckets(id, kind),
         ]
       : [];
     return {
@@ -308,8 +335,8 @@ export interface EncodedDeployment {
   accountJwts: Map<string, string>;
 }
 
-/** `EXCHANGE` and every participant id → its account's public key. */
-function accountPublicKeys(keys: DeploymentKeys): Map<string, string> {
+/** `EXCHANGE` and every participant id → its account's public key (derive once, pass to each encoding). */
+export function accountPublicKeys(keys: DeploymentKeys): Map<string, string> {
   // computed once: an nkeys key pair derives its public key from the seed again at every call
   return new Map([
     [EXCHANGE_ACCOUNT, keys.exchange.getPublicKey()],
@@ -342,6 +369,7 @@ export async function encodeParticipantAccount(
   publicKeys: Map<string, string> = accountPublicKeys(keys),
   revocations: Record<string, Date> = {},
 ): Promise<string> {
+  // `*` revokes every user of the account issued before the time: the whole participant
   const key = keys.accounts.get(p.id);
   if (!key) throw new Error(`no account key for ${p.id}`);
   return encodeAccount(
@@ -352,7 +380,11 @@ export async function encodeParticipantAccount(
       exports: p.exports.map((e) => ({ name: e.subject, subject: e.subject, type: 'service' as const })),
       limits: {
         ...OPEN_LIMITS,
-        conn: PARTICIPANT_CONNECTIONS,
+        conn: ParticipantNatsLimits.conn,
+        subs: ParticipantNatsLimits.subs,
+        payload: ParticipantNatsLimits.payload,
+        // a participant's services connect to the hub or to its own leaf node: one leaf link at most
+        leaf: 1,
         ...(p.jetstream ? ParticipantJetStreamLimits : {}),
       },
       ...(Object.keys(revocations).length
@@ -409,17 +441,36 @@ export async function encodeDeployment(
   return { operatorJwt, systemAccount: systemKey, accountJwts };
 }
 
-/** A user JWT issued by `account`: a participant's service user (`permissions`) or an administrator (none: all). */
+/**
+ * A user JWT issued by `account`: a participant's service user (`permissions`, held to the participant's
+ * limits) or an administrator (none: all). It expires after {@link CREDENTIALS_VALIDITY_DAYS} unless
+ * `expires` says when (`null`: never, for the operator's own short-lived tools only).
+ */
 export function encodeUserJwt(
   name: string,
-  user: KeyPair,
+  user: KeyPair | string,
   account: KeyPair,
   permissions?: ParticipantAccountPlan['user'],
+  options: { expires?: Date | null; now?: Date } = {},
 ): Promise<string> {
+  const now = options.now ?? new Date();
+  const expires =
+    options.expires === undefined
+      ? new Date(now.getTime() + CREDENTIALS_VALIDITY_DAYS * 86_400_000)
+      : options.expires;
   return encodeUser(
     name,
     user,
     account,
-    permissions ? { pub: permissions.pub, sub: permissions.sub, subs: -1, data: -1, payload: -1 } : {},
+    permissions
+      ? {
+          pub: permissions.pub,
+          sub: permissions.sub,
+          subs: ParticipantNatsLimits.userSubs,
+          data: -1,
+          payload: ParticipantNatsLimits.payload,
+        }
+      : {},
+    expires ? { exp: Math.floor(expires.getTime() / 1000) } : {},
   );
 }

@@ -1,0 +1,216 @@
+import { decode } from '@nats-io/jwt';
+import type { Contracts } from '@passerelle/contracts';
+import { makeEntry, publishNextEntry } from '@passerelle/directory';
+import type { PrivateJwk } from '@passerelle/envelope';
+import type { AccountSettings, InboxConsumerOptions } from '@passerelle/exchange';
+import { PasserelleError } from '@passerelle/errors';
+import {
+  EXCHANGE_API_PREFIX,
+  EXCHANGE_ACCOUNT,
+  type ParticipantAccountPlan,
+  encodeUserJwt,
+} from './accounts.js';
+import { accountChanged, participantIds, planOf, signAccounts } from './account-set.js';
+import { checkCertificateRequest, issueClientCertificate } from './certificates.js';
+import { pushAccountJwts } from './claims-push.js';
+import type { DeploymentFile } from './deployment-file.js';
+import type { OperatorHome } from './operator-home.js';
+import { provisionInExchange, provisionOwnAccount } from './provision.js';
+import { type RegistrationClaims, verifyRegistrationRequest } from './registration-request.js';
+
+/** What the operator hands back to an approved body: nothing secret (its keys never left it). */
+export interface Approval {
+  typ: 'passerelle-approval';
+  participant: string;
+  servers: string[];
+  /** Its user JWT, signed by its account, for the NATS key it presented. */
+  userJwt: string;
+  /** When the user JWT expires. */
+  expiresAt: string;
+  /** Its TLS client certificate (PEM) and the CA to trust. */
+  certificate: string;
+  ca: string;
+  accounts: AccountSettings;
+  /** The version of its directory entry, signed by the trust anchor and published. */
+  directoryVersion: number;
+}
+
+/** Participant kinds the lifecycle onboards: the portal and the auditor come with the deployment's stack. */
+export const ONBOARDED_KINDS = [
+  'commune',
+  'consular-post',
+  'regional-authority',
+  'immigration-office',
+] as const;
+
+/** What a participant's credentials file tells its services about its account. */
+export function accountSettingsOf(p: ParticipantAccountPlan): AccountSettings {
+  const owners: Record<string, string[]> = {};
+  for (const i of p.imports) {
+    const store = /^\$JS\.API\.DIRECT\.GET\.OBJ_([^.]+)$/.exec(i.subject)?.[1];
+    if (store && i.from !== EXCHANGE_ACCOUNT) (owners[store] ??= []).push(i.from);
+  }
+  return { exchangeApiPrefix: EXCHANGE_API_PREFIX, objectStoreOwners: owners };
+}
+
+/** Options shared by the lifecycle's steps. */
+export interface LifecycleOptions {
+  home: OperatorHome;
+  deployment: DeploymentFile;
+  contracts: Contracts;
+  /** The trust anchor's private key: it signs the directory entries. */
+  anchorKey: PrivateJwk;
+  /** The servers to push to and to write in the approval (default: the operator credentials' servers). */
+  servers?: string[];
+  /** Days the user JWT and the certificate are valid (default 365). */
+  validDays?: number;
+  replicas?: number;
+  consumer?: InboxConsumerOptions;
+  now?: Date;
+}
+
+/** Issues the user JWT of a checked request. */
+export async function issueUser(
+  options: LifecycleOptions,
+  claims: RegistrationClaims,
+  plan: ParticipantAccountPlan,
+): Promise<{ jwt: string; expiresAt: string }> {
+  const now = options.now ?? new Date();
+  const expires = new Date(now.getTime() + (options.validDays ?? 365) * 86_400_000);
+  const jwt = await encodeUserJwt(
+    claims.participant,
+    claims.natsUser,
+    await options.home.accountKey(claims.participant),
+    plan.user,
+    {
+      expires,
+      now,
+    },
+  );
+  const exp = decode(jwt).exp;
+  return { jwt, expiresAt: new Date((exp ?? 0) * 1000).toISOString() };
+}
+
+/**
+ * Approves a body's registration request while the exchange runs: checks it (signatures, id, kind, the
+ * certificate request), makes its account key, signs its account JWT — and those of the accounts that
+ * now import from it — and pushes them to the servers' resolver, issues its user JWT and TLS
+ * certificate, provisions its durables and buckets, signs its directory entry with the trust anchor and
+ * publishes it. No server restarts. Returns what the body needs to connect.
+ */
+export async function approveParticipant(request: unknown, options: LifecycleOptions): Promise<Approval> {
+  const { home, deployment, contracts } = options;
+  const now = options.now ?? new Date();
+  const claims = await verifyRegistrationRequest(request, { now });
+  const id = claims.participant;
+  if (claims.rotation) {
+    throw new PasserelleError(
+      'ERR_PARTICIPANT_STATE',
+      `${id}: a rotation request goes to participants rotate.`,
+      {
+        details: { participantId: id },
+      },
+    );
+  }
+  if (!(ONBOARDED_KINDS as readonly string[]).includes(claims.kind)) {
+    throw new PasserelleError(
+      'ERR_PARTICIPANT_STATE',
+      `${id}: the lifecycle onboards ${ONBOARDED_KINDS.join(', ')}; a ${claims.kind} comes with the deployment's stack.`,
+      { details: { participantId: id } },
+    );
+  }
+  const registry = await home.readRegistry();
+  if (deployment.participants.includes(id) || registry.participants[id] || home.hasAccount(id)) {
+    throw new PasserelleError(
+      'ERR_PARTICIPANT_STATE',
+      `${id} already has an account (approved, or revoked).`,
+      {
+        details: { participantId: id },
+      },
+    );
+  }
+  await checkCertificateRequest(claims.csr, id);
+  const servers = options.servers ?? (await home.servers());
+
+  const before = planOf(contracts, deployment, participantIds(deployment, registry));
+  const ids = [...participantIds(deployment, registry), id];
+  const after = planOf(contracts, deployment, ids);
+  await home.accountKey(id, true);
+  const changed = after.participants
+    .filter((p) =>
+      accountChanged(
+        before.participants.find((b) => b.id === p.id),
+        p,
+      ),
+    )
+    .map((p) => p.id);
+  const revocations = await home.readRevocations();
+  const jwts = await signAccounts(home, after, changed, revocations);
+  const plan = after.participants.find((p) => p.id === id)!;
+
+  const system = await home.connect('system', servers);
+  try {
+    // the new account first, so that others' imports from it resolve
+    await pushAccountJwts(system, [
+      jwts.get(id)!,
+      ...changed.filter((c) => c !== id).map((c) => jwts.get(c)!),
+    ]);
+  } finally {
+    await system.close();
+  }
+  const user = await issueUser(options, claims, plan);
+  const { certificate, ca } = await issueClientCertificate(claims.csr, home.tlsDir, options.validDays ?? 365);
+
+  const operator = await home.connect('operator', servers);
+  let directoryVersion: number;
+  try {
+    await provisionInExchange(operator, id, options.consumer);
+    const admin = await home.connect({ admin: id }, servers);
+    try {
+      await provisionOwnAccount(admin, plan, options.replicas ? { replicas: options.replicas } : {});
+    } finally {
+      await admin.close();
+    }
+    const published = await publishNextEntry(
+      operator,
+      makeEntry(id, claims.name, claims.signing, claims.encryption, now),
+      options.anchorKey,
+    );
+    directoryVersion = published.version;
+  } finally {
+    await operator.close();
+  }
+
+  registry.participants[id] = {
+    kind: claims.kind,
+    name: claims.name,
+    state: 'active',
+    approvedAt: now.toISOString(),
+    users: [{ key: claims.natsUser, issuedAt: now.toISOString(), expiresAt: user.expiresAt }],
+    keys: [
+      ...claims.signing.map((k) => ({
+        kid: k.kid,
+        use: 'sig' as const,
+        ...(k.notAfter ? { notAfter: k.notAfter } : {}),
+      })),
+      ...claims.encryption.map((k) => ({
+        kid: k.kid,
+        use: 'enc' as const,
+        ...(k.notAfter ? { notAfter: k.notAfter } : {}),
+      })),
+    ],
+    directoryVersion,
+  };
+  await home.writeRegistry(registry);
+  return {
+    typ: 'passerelle-approval',
+    participant: id,
+    servers,
+    userJwt: user.jwt,
+    expiresAt: user.expiresAt,
+    certificate,
+    ca,
+    accounts: accountSettingsOf(plan),
+    directoryVersion,
+  };
+}
