@@ -1,4 +1,4 @@
-import { KvWatchInclude } from '@nats-io/kv';
+import { type KV, KvWatchInclude } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type KeyResolver, type KeyUse, type PublicJwk, selectKey } from '@passerelle/envelope';
 import { PasserelleError } from '@passerelle/errors';
@@ -75,6 +75,206 @@ function rollback(id: string, offered: ParticipantEntry, accepted: ParticipantEn
   );
 }
 
+const text = (value: Uint8Array): string => Buffer.from(value).toString('utf8');
+
+/**
+ * The client's cache and its judgement of entries, as one object: the watch, the initial load and the
+ * readers all share the accepted entries, the revisions judged and the waiters on a revision.
+ */
+class CachedDirectory implements DirectoryClient {
+  readonly #anchor: PublicJwk;
+  readonly #stateFile: string | undefined;
+  readonly #onRejected: ((rejected: RejectedEntry) => void) | undefined;
+  readonly #cache: Map<string, Accepted>;
+  /** The highest bucket revision judged per participant, so that a revision seen twice is judged once. */
+  readonly #judged = new Map<string, number>();
+  readonly #rejected: RejectedEntry[] = [];
+  readonly #waiters: { revision: number; resolve: () => void }[] = [];
+  #revision = 0;
+  #loading = true;
+  #saving: Promise<void> = Promise.resolve();
+  #watcher: { stop(): void } | undefined;
+  #following: Promise<void> = Promise.resolve();
+
+  constructor(options: DirectoryClientOptions, accepted: Iterable<[string, Accepted]>) {
+    this.#anchor = options.anchor;
+    this.#stateFile = options.stateFile;
+    this.#onRejected = options.onRejected;
+    this.#cache = new Map(accepted);
+  }
+
+  #persist(): Promise<void> {
+    const stateFile = this.#stateFile;
+    if (!stateFile) return Promise.resolve();
+    const next = this.#saving.then(() =>
+      saveDirectoryState(stateFile, [...this.#cache.values()], this.#anchor),
+    );
+    this.#saving = next.catch(() => undefined);
+    return next;
+  }
+
+  #reject(key: string, rev: number, error: Error): void {
+    const r = { key, revision: rev, error };
+    this.#rejected.push(r);
+    if (this.#rejected.length > 100) this.#rejected.shift();
+    this.#onRejected?.(r);
+  }
+
+  #seen(rev: number): void {
+    this.#revision = Math.max(this.#revision, rev);
+    for (let i = this.#waiters.length - 1; i >= 0; i--) {
+      const w = this.#waiters[i] as { revision: number; resolve: () => void };
+      if (w.revision <= this.#revision) {
+        this.#waiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  }
+
+  /** Accepts `candidate` unless it is not newer than the accepted entry; throws the reason otherwise. */
+  async #consider(key: string, candidate: Accepted): Promise<void> {
+    const current = this.#cache.get(key);
+    if (current?.signed === candidate.signed) return;
+    if (current && compareEntries(candidate.entry, current.entry) <= 0)
+      throw rollback(key, candidate.entry, current.entry);
+    this.#cache.set(key, candidate);
+    if (this.#loading) return; // written once the whole bucket is read
+    try {
+      await this.#persist();
+    } catch (err) {
+      // an entry this host could not remember across a restart is not used
+      if (current) this.#cache.set(key, current);
+      else this.#cache.delete(key);
+      throw err;
+    }
+  }
+
+  async #apply(key: string, rev: number, operation: string, signed: string): Promise<void> {
+    try {
+      // deletions are not signed: whoever runs NATS could otherwise erase a participant; a participant is
+      // retired by a signed entry whose keys expire
+      if (operation !== 'PUT' || (this.#judged.get(key) ?? 0) >= rev) return;
+      this.#judged.set(key, rev);
+      await this.#consider(key, { entry: await verifyEntry(signed, this.#anchor, key), signed });
+    } catch (err) {
+      this.#reject(key, rev, err as Error);
+    } finally {
+      this.#seen(rev);
+    }
+  }
+
+  /** Follows the bucket's updates; started before {@link load}, so no update falls between the two. */
+  async follow(kv: KV): Promise<void> {
+    const watcher = await kv.watch({ include: KvWatchInclude.UpdatesOnly });
+    this.#watcher = watcher;
+    this.#following = (async () => {
+      for await (const e of watcher) await this.#apply(e.key, e.revision, e.operation, text(e.value));
+    })().catch((err: unknown) => {
+      // the connection went away: keep serving the cache rather than crash on an unhandled rejection
+      this.#reject('*', this.#revision, err instanceof Error ? err : new Error(String(err)));
+    });
+  }
+
+  /**
+   * Reads every stored revision (the bucket keeps 10 per participant): the newest the anchor signed is
+   * accepted, so that an older entry put back as the current value does not hide it, then the current
+   * value is judged. What this start accepted is the floor of the next one: a state file that cannot be
+   * written stops it.
+   */
+  async load(kv: KV): Promise<void> {
+    const history = new Map<string, StoredRevision[]>();
+    let top = 0;
+    for await (const e of await kv.history()) {
+      top = Math.max(top, e.revision);
+      if (e.operation !== 'PUT') continue;
+      const revisions = history.get(e.key) ?? [];
+      revisions.push({ revision: e.revision, signed: text(e.value) });
+      history.set(e.key, revisions);
+    }
+    for (const [key, revisions] of history) await this.#loadParticipant(key, revisions);
+    this.#seen(top);
+    this.#loading = false;
+    try {
+      await this.#persist();
+    } catch (err) {
+      this.#watcher?.stop();
+      await this.#following;
+      throw err;
+    }
+  }
+
+  /** Judges one participant's stored revisions: the newest signed one, then the current value. */
+  async #loadParticipant(key: string, revisions: StoredRevision[]): Promise<void> {
+    const newest = await newestEntry(key, revisions, this.#anchor);
+    const current = this.#cache.get(key);
+    // the watch may have accepted a later revision meanwhile: an older history entry is then no news
+    const overtaken =
+      current !== undefined &&
+      newest !== undefined &&
+      (this.#judged.get(key) ?? 0) >= newest.revision &&
+      compareEntries(newest.entry, current.entry) <= 0;
+    if (newest && !overtaken) {
+      try {
+        await this.#consider(key, newest);
+      } catch (err) {
+        this.#reject(key, newest.revision, err as Error);
+      }
+    }
+    const latest = revisions[revisions.length - 1] as StoredRevision;
+    if (latest.revision === newest?.revision)
+      this.#judged.set(key, Math.max(this.#judged.get(key) ?? 0, latest.revision));
+    else await this.#apply(key, latest.revision, 'PUT', latest.signed);
+  }
+
+  // eslint-disable-next-line @typescript-eslint/require-await -- a Promise-returning contract; throws become rejections
+  async resolve(participantId: string, use: KeyUse, at: Date, kid?: string): Promise<PublicJwk> {
+    const cached = this.#cache.get(participantId);
+    if (!cached) {
+      throw new PasserelleError(
+        'ERR_UNKNOWN_SENDER',
+        `${participantId.slice(0, 64)} is not in the directory.`,
+        {
+          details: { participantId: participantId.slice(0, 64) },
+        },
+      );
+    }
+    return selectKey(entryKeys(cached.entry), use, at, kid);
+  }
+
+  get(id: string): ParticipantEntry | undefined {
+    return this.#cache.get(id)?.entry;
+  }
+
+  signedEntries(): SignedEntry[] {
+    return [...this.#cache.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, c]) => c.signed);
+  }
+
+  list(): ParticipantEntry[] {
+    return [...this.#cache.values()].map((c) => c.entry).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  rejected(): RejectedEntry[] {
+    return [...this.#rejected];
+  }
+
+  waitForRevision(rev: number, timeoutMs = 5_000): Promise<void> {
+    if (this.#revision >= rev) return Promise.resolve();
+    return new Promise((resolve, rejectWait) => {
+      const timer = setTimeout(
+        () => rejectWait(new Error(`directory revision ${rev} not seen within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.#waiters.push({ revision: rev, resolve: () => (clearTimeout(timer), resolve()) });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#watcher?.stop();
+    await this.#following;
+    await this.#saving;
+  }
+}
+
 /**
  * Loads the directory bucket, keeps the newest entry the trust anchor signed for each participant, and
  * follows updates. An entry older (by version, then `updatedAt`) than the one accepted — in this process,
@@ -88,156 +288,14 @@ function rollback(id: string, offered: ParticipantEntry, accepted: ParticipantEn
  * ```
  */
 export async function createDirectoryClient(options: DirectoryClientOptions): Promise<DirectoryClient> {
-  const { anchor, stateFile } = options;
   const kv = await openDirectoryBucket(options.nc, options.bucket);
-  const cache = new Map<string, Accepted>(stateFile ? await loadDirectoryState(stateFile, anchor) : []);
-  /** The highest bucket revision judged per participant, so that a revision seen twice is judged once. */
-  const judged = new Map<string, number>();
-  const rejected: RejectedEntry[] = [];
-  let revision = 0;
-  let loading = true;
-  const waiters: { revision: number; resolve: () => void }[] = [];
-
-  let saving: Promise<void> = Promise.resolve();
-  const persist = (): Promise<void> => {
-    if (!stateFile) return Promise.resolve();
-    const next = saving.then(() => saveDirectoryState(stateFile, [...cache.values()], anchor));
-    saving = next.catch(() => undefined);
-    return next;
-  };
-
-  const reject = (key: string, rev: number, error: Error): void => {
-    const r = { key, revision: rev, error };
-    rejected.push(r);
-    if (rejected.length > 100) rejected.shift();
-    options.onRejected?.(r);
-  };
-  const seen = (rev: number): void => {
-    revision = Math.max(revision, rev);
-    for (let i = waiters.length - 1; i >= 0; i--) {
-      const w = waiters[i] as { revision: number; resolve: () => void };
-      if (w.revision <= revision) {
-        waiters.splice(i, 1);
-        w.resolve();
-      }
-    }
-  };
-  /** Accepts `candidate` unless it is not newer than the accepted entry; throws the reason otherwise. */
-  const consider = async (key: string, candidate: Accepted): Promise<void> => {
-    const current = cache.get(key);
-    if (current?.signed === candidate.signed) return;
-    if (current && compareEntries(candidate.entry, current.entry) <= 0)
-      throw rollback(key, candidate.entry, current.entry);
-    cache.set(key, candidate);
-    if (loading) return; // written once the whole bucket is read
-    try {
-      await persist();
-    } catch (err) {
-      // an entry this host could not remember across a restart is not used
-      if (current) cache.set(key, current);
-      else cache.delete(key);
-      throw err;
-    }
-  };
-  const apply = async (key: string, rev: number, operation: string, signed: string): Promise<void> => {
-    try {
-      // deletions are not signed: whoever runs NATS could otherwise erase a participant; a participant is
-      // retired by a signed entry whose keys expire
-      if (operation !== 'PUT' || (judged.get(key) ?? 0) >= rev) return;
-      judged.set(key, rev);
-      await consider(key, { entry: await verifyEntry(signed, anchor, key), signed });
-    } catch (err) {
-      reject(key, rev, err as Error);
-    } finally {
-      seen(rev);
-    }
-  };
-  const text = (value: Uint8Array): string => Buffer.from(value).toString('utf8');
-
+  const { anchor, stateFile } = options;
+  const directory = new CachedDirectory(
+    options,
+    stateFile ? await loadDirectoryState(stateFile, anchor) : [],
+  );
   // watch first, then load, so no update falls between the two; revisions order the duplicates
-  const watcher = await kv.watch({ include: KvWatchInclude.UpdatesOnly });
-  const following = (async () => {
-    for await (const e of watcher) await apply(e.key, e.revision, e.operation, text(e.value));
-  })().catch((err: unknown) => {
-    // the connection went away: keep serving the cache rather than crash on an unhandled rejection
-    reject('*', revision, err instanceof Error ? err : new Error(String(err)));
-  });
-  // Every stored revision (the bucket keeps 10 per participant): the newest the anchor signed is accepted,
-  // so that an older entry put back as the current value does not hide it, then the current value is judged.
-  const history = new Map<string, StoredRevision[]>();
-  let top = 0;
-  for await (const e of await kv.history()) {
-    top = Math.max(top, e.revision);
-    if (e.operation !== 'PUT') continue;
-    const revisions = history.get(e.key) ?? [];
-    revisions.push({ revision: e.revision, signed: text(e.value) });
-    history.set(e.key, revisions);
-  }
-  for (const [key, revisions] of history) {
-    const newest = await newestEntry(key, revisions, anchor);
-    const current = cache.get(key);
-    // the watch may have accepted a later revision meanwhile: an older history entry is then no news
-    const overtaken =
-      current !== undefined &&
-      newest !== undefined &&
-      (judged.get(key) ?? 0) >= newest.revision &&
-      compareEntries(newest.entry, current.entry) <= 0;
-    if (newest && !overtaken) {
-      try {
-        await consider(key, newest);
-      } catch (err) {
-        reject(key, newest.revision, err as Error);
-      }
-    }
-    const latest = revisions[revisions.length - 1] as StoredRevision;
-    if (latest.revision === newest?.revision)
-      judged.set(key, Math.max(judged.get(key) ?? 0, latest.revision));
-    else await apply(key, latest.revision, 'PUT', latest.signed);
-  }
-  seen(top);
-  loading = false;
-  try {
-    // what this start accepted is the floor of the next one; a state file that cannot be written stops it
-    await persist();
-  } catch (err) {
-    watcher.stop();
-    await following;
-    throw err;
-  }
-
-  return {
-    // eslint-disable-next-line @typescript-eslint/require-await -- a Promise-returning contract; throws become rejections
-    async resolve(participantId: string, use: KeyUse, at: Date, kid?: string): Promise<PublicJwk> {
-      const cached = cache.get(participantId);
-      if (!cached) {
-        throw new PasserelleError(
-          'ERR_UNKNOWN_SENDER',
-          `${participantId.slice(0, 64)} is not in the directory.`,
-          {
-            details: { participantId: participantId.slice(0, 64) },
-          },
-        );
-      }
-      return selectKey(entryKeys(cached.entry), use, at, kid);
-    },
-    get: (id) => cache.get(id)?.entry,
-    signedEntries: () => [...cache.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, c]) => c.signed),
-    list: () => [...cache.values()].map((c) => c.entry).sort((a, b) => a.id.localeCompare(b.id)),
-    rejected: () => [...rejected],
-    waitForRevision(rev: number, timeoutMs = 5_000): Promise<void> {
-      if (revision >= rev) return Promise.resolve();
-      return new Promise((resolve, rejectWait) => {
-        const timer = setTimeout(
-          () => rejectWait(new Error(`directory revision ${rev} not seen within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-        waiters.push({ revision: rev, resolve: () => (clearTimeout(timer), resolve()) });
-      });
-    },
-    async close(): Promise<void> {
-      watcher.stop();
-      await following;
-      await saving;
-    },
-  };
+  await directory.follow(kv);
+  await directory.load(kv);
+  return directory;
 }

@@ -1,4 +1,4 @@
-import type { FastifyPluginCallback } from 'fastify';
+import type { FastifyInstance, FastifyPluginCallback } from 'fastify';
 import { CursorCodec, collectionPage, collectionSchema, pageQuerySchema } from './collection.js';
 import { SUBSCRIPTION_ID_PATTERN } from './webhook-subscriptions.js';
 import type { WebhookDispatcher } from './webhook-dispatcher.js';
@@ -67,20 +67,11 @@ const subscriptionParams = {
   properties: { subscriptionId: { type: 'string', pattern: SUBSCRIPTION_ID_PATTERN.source } },
 } as const;
 
-/**
- * Webhook subscriptions of `read` clients, each client seeing only its own: `POST /webhooks` (the signing
- * secret is in this answer only), `GET /webhooks`, `GET` and `DELETE /webhooks/{subscriptionId}`, the
- * delivery log `GET …/deliveries`, the dead letters `GET …/deadLetters`, a replay of one delivery
- * `POST …/deliveries/{eventId}/replay`, and of everything after an event or since a time `POST …/replays`.
- *
- * @example
- * ```ts
- * await app.register(webhooksRoutes, { dispatcher, subscriptions, deliveries, cursors, publicUrl });
- * ```
- */
-export const webhooksRoutes: FastifyPluginCallback<WebhooksRoutesOptions> = (app, options, done) => {
-  const { dispatcher, subscriptions, deliveries, cursors, publicUrl } = options;
-  const tags = ['webhooks'];
+const tags = ['webhooks'];
+
+/** The subscriptions themselves (create, list, read, delete), each client seeing only its own. */
+function subscriptionRoutes(app: FastifyInstance, options: WebhooksRoutesOptions): void {
+  const { dispatcher, subscriptions, cursors, publicUrl } = options;
 
   app.post(
     '/webhooks',
@@ -178,7 +169,11 @@ export const webhooksRoutes: FastifyPluginCallback<WebhooksRoutesOptions> = (app
       return reply.code(204).send();
     },
   );
+}
 
+/** The delivery log and the dead letters of a subscription, read page by page like every collection. */
+function deliveryLogRoutes(app: FastifyInstance, options: WebhooksRoutesOptions): void {
+  const { subscriptions, deliveries, cursors, publicUrl } = options;
   const paged = (what: 'deliveries' | 'deadLetters', item: object, summary: string) =>
     app.get(
       `/webhooks/:subscriptionId/${what}`,
@@ -225,7 +220,11 @@ export const webhooksRoutes: FastifyPluginCallback<WebhooksRoutesOptions> = (app
     deadLetterSchema,
     "The subscription's dead letters: deliveries whose attempts were spent",
   );
+}
 
+/** Replays: one delivery again, or everything after an event or since a time. */
+function replayRoutes(app: FastifyInstance, options: WebhooksRoutesOptions): void {
+  const { dispatcher } = options;
   app.post(
     '/webhooks/:subscriptionId/deliveries/:eventId/replay',
     {
@@ -287,5 +286,22 @@ export const webhooksRoutes: FastifyPluginCallback<WebhooksRoutesOptions> = (app
       return reply.code(202).send(range);
     },
   );
+}
+
+/**
+ * Webhook subscriptions of `read` clients, each client seeing only its own: `POST /webhooks` (the signing
+ * secret is in this answer only), `GET /webhooks`, `GET` and `DELETE /webhooks/{subscriptionId}`, the
+ * delivery log `GET …/deliveries`, the dead letters `GET …/deadLetters`, a replay of one delivery
+ * `POST …/deliveries/{eventId}/replay`, and of everything after an event or since a time `POST …/replays`.
+ *
+ * @example
+ * ```ts
+ * await app.register(webhooksRoutes, { dispatcher, subscriptions, deliveries, cursors, publicUrl });
+ * ```
+ */
+export const webhooksRoutes: FastifyPluginCallback<WebhooksRoutesOptions> = (app, options, done) => {
+  subscriptionRoutes(app, options);
+  deliveryLogRoutes(app, options);
+  replayRoutes(app, options);
   done();
 };

@@ -50,18 +50,14 @@ export const DOSSIERS = Array.from({ length: 7 }, (_, i) => ({
   state: i % 2 === 0 ? 'open' : 'closed',
 }));
 
-/**
- * Starts a demo door: the door's own routes plus a small back office (decisions, a collection, a route
- * that fails) using every plugin, as a service would.
- */
-export async function startDemoDoor(
+/** The door on a fresh connection, configured for fast tests (short backoffs, loopback webhooks). */
+async function openDemo(
   natsUrl: string,
-  overrides: Partial<DoorOptions> = {},
-  name = `demo-${randomBytes(3).toString('hex')}`,
-): Promise<DemoDoor> {
+  overrides: Partial<DoorOptions>,
+  name: string,
+): Promise<{ nc: NatsConnection; secret: Buffer; port: number; publicUrl: string; door: Door }> {
   const nc = await connect({ servers: natsUrl });
   const secret = randomBytes(32);
-  const clock = { now: Date.now() };
   const port = await freeLoopbackPort();
   const publicUrl = `http://127.0.0.1:${port}`;
   const door = await Door.open({
@@ -81,10 +77,11 @@ export async function startDemoDoor(
     tokenRateLimit: { max: 20, windowMs: 60_000 },
     ...overrides,
   });
-  const app = fastify({ ...doorServerOptions(), logger: false });
-  await door.register(app);
+  return { nc, secret, port, publicUrl, door };
+}
 
-  const decisionRuns = new Map<string, number>();
+/** A decision route, idempotent and for officers, that counts its runs and logs an event per dossier. */
+function decisionRoute(app: FastifyInstance, door: Door, decisionRuns: Map<string, number>): void {
   const decided = new Map<string, string>();
   app.post(
     '/dossiers/:dossierId/decisions',
@@ -139,7 +136,10 @@ export async function startDemoDoor(
       });
     },
   );
+}
 
+/** A paged collection of {@link DOSSIERS} and its items, as a back office lists its resources. */
+function dossierRoutes(app: FastifyInstance, door: Door, publicUrl: string): void {
   app.get(
     '/dossiers',
     {
@@ -191,7 +191,10 @@ export async function startDemoDoor(
     }
     return dossier;
   });
+}
 
+/** Routes that show the plugins at their edges: public, failing with a secret, a small body limit. */
+function edgeRoutes(app: FastifyInstance): void {
   app.get('/healthz', { config: { public: true } }, () => ({ status: 'UP' }));
 
   app.post('/boom', { config: { scope: 'read' } }, () => {
@@ -199,7 +202,10 @@ export async function startDemoDoor(
   });
 
   app.post('/notes', { config: { scope: 'decide' }, bodyLimit: 64 }, () => ({ ok: true }));
+}
 
+/** `POST /slow/:key`: idempotent requests held at a gate, so tests can overlap them at will. */
+function slowRoute(app: FastifyInstance): Pick<DemoDoor, 'releaseSlow' | 'slowWaiting'> & { close(): void } {
   let gate: () => void = () => undefined;
   let gateOpen = new Promise<void>((resolve) => (gate = resolve));
   let waiting = 0;
@@ -209,7 +215,18 @@ export async function startDemoDoor(
     waiting--;
     return { done: true };
   });
+  return {
+    releaseSlow: () => {
+      gate();
+      gateOpen = new Promise<void>((resolve) => (gate = resolve));
+    },
+    slowWaiting: () => waiting,
+    close: () => gate(),
+  };
+}
 
+/** `POST /flaky`: an idempotent route that fails on demand, recording each run id. */
+function flakyRoute(app: FastifyInstance): Pick<DemoDoor, 'failNext' | 'flakyRuns'> {
   let failures = 0;
   const flakyRuns: string[] = [];
   app.post('/flaky', { config: { scope: 'decide', idempotent: true } }, async (request, reply) => {
@@ -220,7 +237,28 @@ export async function startDemoDoor(
     }
     return reply.code(202).send({ accepted: true, runId: request.idempotency!.runId });
   });
+  return { failNext: (n) => (failures = n), flakyRuns };
+}
 
+/**
+ * Starts a demo door: the door's own routes plus a small back office (decisions, a collection, a route
+ * that fails) using every plugin, as a service would.
+ */
+export async function startDemoDoor(
+  natsUrl: string,
+  overrides: Partial<DoorOptions> = {},
+  name = `demo-${randomBytes(3).toString('hex')}`,
+): Promise<DemoDoor> {
+  const { nc, secret, port, publicUrl, door } = await openDemo(natsUrl, overrides, name);
+  const clock = { now: Date.now() };
+  const app = fastify({ ...doorServerOptions(), logger: false });
+  await door.register(app);
+  const decisionRuns = new Map<string, number>();
+  decisionRoute(app, door, decisionRuns);
+  dossierRoutes(app, door, publicUrl);
+  edgeRoutes(app);
+  const slow = slowRoute(app);
+  const flaky = flakyRoute(app);
   await app.listen({ host: '127.0.0.1', port });
   return {
     nc,
@@ -230,16 +268,12 @@ export async function startDemoDoor(
     port,
     secret,
     decisionRuns,
-    releaseSlow: () => {
-      gate();
-      gateOpen = new Promise<void>((resolve) => (gate = resolve));
-    },
-    slowWaiting: () => waiting,
-    failNext: (n) => (failures = n),
-    flakyRuns,
+    releaseSlow: slow.releaseSlow,
+    slowWaiting: slow.slowWaiting,
+    ...flaky,
     clock,
     async close() {
-      gate();
+      slow.close();
       await app.close();
       await nc.close();
     },

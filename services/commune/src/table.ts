@@ -1,8 +1,10 @@
 import {
+  type ActionStep,
   type ArrivalRegistered,
   type BodyTable,
   type DocumentRef,
   type IsoDate,
+  type MessageStep,
   type Need,
   type Notice,
   type Period,
@@ -207,6 +209,290 @@ const RENEWAL_PENDING_INPUT = {
   additionalProperties: false,
 } as const;
 
+/** The annex 46 copy: a renewal is renewed at once on it, a first application waits for the person. */
+const residenceDecided: MessageStep<CommuneDossier, CommuneEvent, ResidenceDecided> = {
+  needs: (state, decision: ResidenceDecided, ctx) => {
+    if (decision.annex !== '46') {
+      return refuse('ERR_OUT_OF_SEQUENCE', `A commune acts on annex 46 only (dossier ${ctx.dossierId}).`, {
+        dossierId: ctx.dossierId,
+        step: 'residence-decided',
+        annex: decision.annex,
+      });
+    }
+    // permits are issued and renewed on the annex 46 itself: the Office's copy must read back and say so
+    return [
+      {
+        kind: 'decision-document',
+        ref: decision.decisionDocument,
+        expected: {
+          document: '46',
+          dossierId: ctx.dossierId,
+          issuer: ctx.sender,
+          period: decision.period,
+          outcome: 'granted',
+        },
+      },
+      ...registerLookup(decision.holder?.passportNumber ?? state?.holderPassport),
+    ];
+  },
+  decide: (state, decision: ResidenceDecided, ctx, facts) => {
+    if (decision.annex !== '46') {
+      return refuse('ERR_OUT_OF_SEQUENCE', `A commune acts on annex 46 only (dossier ${ctx.dossierId}).`, {
+        dossierId: ctx.dossierId,
+        step: 'residence-decided',
+      });
+    }
+    const grant: CommuneGrant = {
+      period: decision.period,
+      permitToIssue: decision.permitToIssue,
+      visaRequired: decision.visaRequired,
+      decidedOn: decision.decidedOn,
+    };
+    const routing: CommuneRouting = {
+      ...state?.routing,
+      ...(decision.procedure ? { procedure: decision.procedure } : {}),
+      ...(decision.regionId ? { regionId: decision.regionId } : {}),
+      ...(decision.portalId ? { portalId: decision.portalId } : {}),
+    };
+    const passport = decision.holder?.passportNumber ?? state?.holderPassport;
+    const registered = facts['registered'] as RegisteredPermit | undefined;
+    // Without the procedure in the annex (older senders), a permit on the register means a renewal.
+    const renewal =
+      decision.procedure === 'renewal' ||
+      state?.phase === 'renewal-pending' ||
+      (decision.procedure === undefined && passport !== undefined && registered !== undefined);
+    const holder = passport ? { holderPassport: passport } : {};
+    if (!renewal) return { events: [{ type: 'annex-46-received', routing, grant, ...holder }] };
+    const previous = registered?.permitNumber ?? state?.expiredPermitNumber;
+    if (!previous) {
+      return refuse('ERR_OUT_OF_SEQUENCE', `Dossier ${ctx.dossierId}: no permit on the register to renew.`, {
+        dossierId: ctx.dossierId,
+        step: 'renew-permit',
+      });
+    }
+    const payload = renewPermit(ctx.participant, ctx.dossierId, grant, previous, ctx.today);
+    return {
+      events: [
+        {
+          type: 'permit-renewed',
+          routing,
+          grant,
+          ...holder,
+          permit: {
+            kind: payload.permit,
+            number: payload.permitNumber,
+            validity: payload.validity,
+            previousNumber: previous,
+          },
+        },
+      ],
+      send: [{ type: 'permit-renewed', payload, to: recipients(routing), causationId: ctx.causationId }],
+      effects: registerEffect(passport, ctx.dossierId, payload),
+    };
+  },
+};
+
+/** The end of stay (annex 52), once the Office's decision reads back. */
+const stayEnded: MessageStep<CommuneDossier, CommuneEvent, StayEnded> = {
+  needs: (_state, ended: StayEnded, ctx) => [
+    {
+      kind: 'decision-document',
+      ref: ended.decisionDocument,
+      expected: {
+        document: '52',
+        dossierId: ctx.dossierId,
+        issuer: ctx.sender,
+        outcome: `ended:${ended.reason}`,
+      },
+    },
+  ],
+  decide: () => ({ events: [{ type: 'stay-ended' }] }),
+};
+
+/** The desk registers the arrival and issues the annex 49 at once. */
+const registerArrivalStep: ActionStep<CommuneDossier, CommuneEvent, ArrivalInput> = {
+  title: 'Register the arrival and issue the annex 49 at once (Art. 105/47 §2, 105/58)',
+  input: ARRIVAL_INPUT,
+  sends: ['arrival-registered'],
+  decide: (state, input: ArrivalInput, ctx) => {
+    const presented = input.presented;
+    const grant: CommuneGrant | undefined =
+      state?.grant ??
+      (presented
+        ? {
+            period: presented.period,
+            permitToIssue: presented.permitToIssue,
+            visaRequired: true,
+            decidedOn: presented.decidedOn,
+          }
+        : undefined);
+    if (!grant) {
+      return refuse('ERR_OUT_OF_SEQUENCE', `Dossier ${ctx.dossierId}: no annex 46 received or presented.`, {
+        dossierId: ctx.dossierId,
+        step: 'register-arrival',
+      });
+    }
+    const routing: CommuneRouting = state?.routing ?? {
+      ...(presented?.procedure ? { procedure: presented.procedure } : {}),
+      ...(presented?.regionId ? { regionId: presented.regionId } : {}),
+      ...(presented?.portalId ? { portalId: presented.portalId } : {}),
+    };
+    if (routing.procedure === 'renewal') {
+      return refuse('ERR_OUT_OF_SEQUENCE', `Dossier ${ctx.dossierId} is a renewal: no arrival to register.`, {
+        dossierId: ctx.dossierId,
+        step: 'register-arrival',
+      });
+    }
+    const reg = registerArrival(ctx.participant, ctx.dossierId, {
+      enteredOn: input.enteredOn,
+      reportedOn: input.reportedOn ?? ctx.today,
+      ...(input.address ? { address: input.address } : {}),
+    });
+    if (isRefusal(reg)) return reg;
+    const notices: Notice[] = reg.arrival.inTime
+      ? []
+      : [
+          {
+            kind: 'deadline',
+            type: 'arrival-report',
+            detail: `Art. 105/47 §2: reported after the 8 working days (deadline ${reg.arrival.deadline})`,
+          },
+        ];
+    return {
+      events: [
+        {
+          type: 'arrival-registered',
+          routing,
+          grant,
+          arrival: reg.arrival,
+          provisional: reg.provisional,
+        },
+      ],
+      send: [{ type: 'arrival-registered', payload: reg.payload, to: [OE], causationId: ctx.causationId }],
+      notices,
+    };
+  },
+};
+
+/** The desk extends the annex 49 while the permit or a renewal is awaited. */
+const extendProvisionalStep: ActionStep<CommuneDossier, CommuneEvent> = {
+  title:
+    'Extend the annex 49: 45 days until the permit, or once 30 days while a renewal is pending (Art. 105/47 §2, 33 §6)',
+  input: NO_INPUT,
+  sends: ['provisional-document-extended'],
+  decide: (state, _input, ctx) => {
+    const ext = extendProvisional(state!, ctx.dossierId, ctx.today);
+    if (isRefusal(ext)) return ext;
+    return {
+      events: [{ type: 'provisional-extended', provisional: ext.provisional }],
+      send: [
+        {
+          type: 'provisional-document-extended',
+          payload: ext.payload,
+          to: [OE],
+          causationId: ctx.causationId,
+        },
+      ],
+    };
+  },
+};
+
+/** The desk issues the permit the annex 46 grants, owed before the annex 49 runs out. */
+const issuePermitStep: ActionStep<CommuneDossier, CommuneEvent> = {
+  title:
+    'Issue the permit (annex 60, annex 61 or the single permit) for the authorised stay (Art. 31 16°, 17°)',
+  input: NO_INPUT,
+  sends: ['permit-issued'],
+  // before the annex 49 runs out (or is extended)
+  owed: (state) =>
+    state.phase === 'arrived'
+      ? state.provisional
+        ? { deadline: state.provisional.validity.to }
+        : {}
+      : undefined,
+  decide: (state, _input, ctx) => {
+    const cur = state!;
+    if (!cur.grant) {
+      return refuse('ERR_OUT_OF_SEQUENCE', `Dossier ${ctx.dossierId}: no annex 46 to issue a permit on.`, {
+        dossierId: ctx.dossierId,
+        step: 'issue-permit',
+      });
+    }
+    const payload = issuePermit(ctx.participant, ctx.dossierId, cur.grant, ctx.today);
+    return {
+      events: [
+        {
+          type: 'permit-issued',
+          permit: { kind: payload.permit, number: payload.permitNumber, validity: payload.validity },
+        },
+      ],
+      send: [{ type: 'permit-issued', payload, to: recipients(cur.routing), causationId: ctx.causationId }],
+      effects: registerEffect(cur.holderPassport, ctx.dossierId, payload),
+    };
+  },
+};
+
+/** The desk attests a renewal pending at the permit's expiry, on the region's admissibility document. */
+const attestRenewalPendingStep: ActionStep<CommuneDossier, CommuneEvent, RenewalPendingInput> = {
+  title: "Attest a renewal pending at the permit's expiry: annex 49 for 30 days (Art. 33 §6)",
+  input: RENEWAL_PENDING_INPUT,
+  sends: ['renewal-pending-attested'],
+  // the document presented must be the region's admissibility document of this dossier
+  needs: (state, input: RenewalPendingInput, ctx) => [
+    {
+      kind: 'decision-document',
+      ref: input.admissibilityDocument,
+      expected: {
+        document: 'admissibility',
+        dossierId: ctx.dossierId,
+        issuer: input.regionId,
+        outcome: 'complete',
+      },
+    },
+    ...registerLookup(input.passportNumber ?? state?.holderPassport),
+  ],
+  decide: (state, input: RenewalPendingInput, ctx, facts) => {
+    const registered = facts['registered'] as RegisteredPermit | undefined;
+    const att = attestRenewalPending(
+      ctx.participant,
+      ctx.dossierId,
+      {
+        expiredPermitNumber: input.expiredPermitNumber,
+        admissibilityDocument: input.admissibilityDocument,
+        ...(registered ? { registered } : {}),
+      },
+      ctx.today,
+    );
+    if (isRefusal(att)) return att;
+    const passport = input.passportNumber ?? state?.holderPassport;
+    const routing: CommuneRouting = {
+      ...state?.routing,
+      procedure: 'renewal',
+      regionId: input.regionId,
+      ...(input.portalId ? { portalId: input.portalId } : {}),
+    };
+    return {
+      events: [
+        {
+          type: 'renewal-pending-attested',
+          routing,
+          ...(passport ? { holderPassport: passport } : {}),
+          expiredPermitNumber: input.expiredPermitNumber,
+          provisional: att.provisional,
+        },
+      ],
+      send: [
+        {
+          type: 'renewal-pending-attested',
+          payload: att.payload,
+          to: [OE, input.regionId],
+          causationId: ctx.causationId,
+        },
+      ],
+    };
+  },
+};
+
 /**
  * The commune's steps: the annex 46 copy (a renewal renewed without delay, Art. 105/52 §2, 105/63 §2; a
  * first application waits for the person), the desk's actions — the arrival and its annex 49 (Art. 105/47
@@ -224,310 +510,14 @@ export function communeTable(): BodyTable<CommuneDossier, CommuneEvent> {
     body: 'commune',
     evolve: evolveCommune,
     messages: {
-      'residence-decided': {
-        needs: (state, decision: ResidenceDecided, ctx) => {
-          if (decision.annex !== '46') {
-            return refuse(
-              'ERR_OUT_OF_SEQUENCE',
-              `A commune acts on annex 46 only (dossier ${ctx.dossierId}).`,
-              {
-                dossierId: ctx.dossierId,
-                step: 'residence-decided',
-                annex: decision.annex,
-              },
-            );
-          }
-          // permits are issued and renewed on the annex 46 itself: the Office's copy must read back and say so
-          return [
-            {
-              kind: 'decision-document',
-              ref: decision.decisionDocument,
-              expected: {
-                document: '46',
-                dossierId: ctx.dossierId,
-                issuer: ctx.sender,
-                period: decision.period,
-                outcome: 'granted',
-              },
-            },
-            ...registerLookup(decision.holder?.passportNumber ?? state?.holderPassport),
-          ];
-        },
-        decide: (state, decision: ResidenceDecided, ctx, facts) => {
-          if (decision.annex !== '46') {
-            return refuse(
-              'ERR_OUT_OF_SEQUENCE',
-              `A commune acts on annex 46 only (dossier ${ctx.dossierId}).`,
-              {
-                dossierId: ctx.dossierId,
-                step: 'residence-decided',
-              },
-            );
-          }
-          const grant: CommuneGrant = {
-            period: decision.period,
-            permitToIssue: decision.permitToIssue,
-            visaRequired: decision.visaRequired,
-            decidedOn: decision.decidedOn,
-          };
-          const routing: CommuneRouting = {
-            ...state?.routing,
-            ...(decision.procedure ? { procedure: decision.procedure } : {}),
-            ...(decision.regionId ? { regionId: decision.regionId } : {}),
-            ...(decision.portalId ? { portalId: decision.portalId } : {}),
-          };
-          const passport = decision.holder?.passportNumber ?? state?.holderPassport;
-          const registered = facts['registered'] as RegisteredPermit | undefined;
-          // Without the procedure in the annex (older senders), a permit on the register means a renewal.
-          const renewal =
-            decision.procedure === 'renewal' ||
-            state?.phase === 'renewal-pending' ||
-            (decision.procedure === undefined && passport !== undefined && registered !== undefined);
-          const holder = passport ? { holderPassport: passport } : {};
-          if (!renewal) return { events: [{ type: 'annex-46-received', routing, grant, ...holder }] };
-          const previous = registered?.permitNumber ?? state?.expiredPermitNumber;
-          if (!previous) {
-            return refuse(
-              'ERR_OUT_OF_SEQUENCE',
-              `Dossier ${ctx.dossierId}: no permit on the register to renew.`,
-              {
-                dossierId: ctx.dossierId,
-                step: 'renew-permit',
-              },
-            );
-          }
-          const payload = renewPermit(ctx.participant, ctx.dossierId, grant, previous, ctx.today);
-          return {
-            events: [
-              {
-                type: 'permit-renewed',
-                routing,
-                grant,
-                ...holder,
-                permit: {
-                  kind: payload.permit,
-                  number: payload.permitNumber,
-                  validity: payload.validity,
-                  previousNumber: previous,
-                },
-              },
-            ],
-            send: [
-              { type: 'permit-renewed', payload, to: recipients(routing), causationId: ctx.causationId },
-            ],
-            effects: registerEffect(passport, ctx.dossierId, payload),
-          };
-        },
-      },
-      'stay-ended': {
-        needs: (_state, ended: StayEnded, ctx) => [
-          {
-            kind: 'decision-document',
-            ref: ended.decisionDocument,
-            expected: {
-              document: '52',
-              dossierId: ctx.dossierId,
-              issuer: ctx.sender,
-              outcome: `ended:${ended.reason}`,
-            },
-          },
-        ],
-        decide: () => ({ events: [{ type: 'stay-ended' }] }),
-      },
+      'residence-decided': residenceDecided,
+      'stay-ended': stayEnded,
     },
     actions: {
-      'register-arrival': {
-        title: 'Register the arrival and issue the annex 49 at once (Art. 105/47 §2, 105/58)',
-        input: ARRIVAL_INPUT,
-        sends: ['arrival-registered'],
-        decide: (state, input: ArrivalInput, ctx) => {
-          const presented = input.presented;
-          const grant: CommuneGrant | undefined =
-            state?.grant ??
-            (presented
-              ? {
-                  period: presented.period,
-                  permitToIssue: presented.permitToIssue,
-                  visaRequired: true,
-                  decidedOn: presented.decidedOn,
-                }
-              : undefined);
-          if (!grant) {
-            return refuse(
-              'ERR_OUT_OF_SEQUENCE',
-              `Dossier ${ctx.dossierId}: no annex 46 received or presented.`,
-              {
-                dossierId: ctx.dossierId,
-                step: 'register-arrival',
-              },
-            );
-          }
-          const routing: CommuneRouting = state?.routing ?? {
-            ...(presented?.procedure ? { procedure: presented.procedure } : {}),
-            ...(presented?.regionId ? { regionId: presented.regionId } : {}),
-            ...(presented?.portalId ? { portalId: presented.portalId } : {}),
-          };
-          if (routing.procedure === 'renewal') {
-            return refuse(
-              'ERR_OUT_OF_SEQUENCE',
-              `Dossier ${ctx.dossierId} is a renewal: no arrival to register.`,
-              {
-                dossierId: ctx.dossierId,
-                step: 'register-arrival',
-              },
-            );
-          }
-          const reg = registerArrival(ctx.participant, ctx.dossierId, {
-            enteredOn: input.enteredOn,
-            reportedOn: input.reportedOn ?? ctx.today,
-            ...(input.address ? { address: input.address } : {}),
-          });
-          if (isRefusal(reg)) return reg;
-          const notices: Notice[] = reg.arrival.inTime
-            ? []
-            : [
-                {
-                  kind: 'deadline',
-                  type: 'arrival-report',
-                  detail: `Art. 105/47 §2: reported after the 8 working days (deadline ${reg.arrival.deadline})`,
-                },
-              ];
-          return {
-            events: [
-              {
-                type: 'arrival-registered',
-                routing,
-                grant,
-                arrival: reg.arrival,
-                provisional: reg.provisional,
-              },
-            ],
-            send: [
-              { type: 'arrival-registered', payload: reg.payload, to: [OE], causationId: ctx.causationId },
-            ],
-            notices,
-          };
-        },
-      },
-      'extend-provisional': {
-        title:
-          'Extend the annex 49: 45 days until the permit, or once 30 days while a renewal is pending (Art. 105/47 §2, 33 §6)',
-        input: NO_INPUT,
-        sends: ['provisional-document-extended'],
-        decide: (state, _input, ctx) => {
-          const ext = extendProvisional(state!, ctx.dossierId, ctx.today);
-          if (isRefusal(ext)) return ext;
-          return {
-            events: [{ type: 'provisional-extended', provisional: ext.provisional }],
-            send: [
-              {
-                type: 'provisional-document-extended',
-                payload: ext.payload,
-                to: [OE],
-                causationId: ctx.causationId,
-              },
-            ],
-          };
-        },
-      },
-      'issue-permit': {
-        title:
-          'Issue the permit (annex 60, annex 61 or the single permit) for the authorised stay (Art. 31 16°, 17°)',
-        input: NO_INPUT,
-        sends: ['permit-issued'],
-        // before the annex 49 runs out (or is extended)
-        owed: (state) =>
-          state.phase === 'arrived'
-            ? state.provisional
-              ? { deadline: state.provisional.validity.to }
-              : {}
-            : undefined,
-        decide: (state, _input, ctx) => {
-          const cur = state!;
-          if (!cur.grant) {
-            return refuse(
-              'ERR_OUT_OF_SEQUENCE',
-              `Dossier ${ctx.dossierId}: no annex 46 to issue a permit on.`,
-              {
-                dossierId: ctx.dossierId,
-                step: 'issue-permit',
-              },
-            );
-          }
-          const payload = issuePermit(ctx.participant, ctx.dossierId, cur.grant, ctx.today);
-          return {
-            events: [
-              {
-                type: 'permit-issued',
-                permit: { kind: payload.permit, number: payload.permitNumber, validity: payload.validity },
-              },
-            ],
-            send: [
-              { type: 'permit-issued', payload, to: recipients(cur.routing), causationId: ctx.causationId },
-            ],
-            effects: registerEffect(cur.holderPassport, ctx.dossierId, payload),
-          };
-        },
-      },
-      'attest-renewal-pending': {
-        title: "Attest a renewal pending at the permit's expiry: annex 49 for 30 days (Art. 33 §6)",
-        input: RENEWAL_PENDING_INPUT,
-        sends: ['renewal-pending-attested'],
-        // the document presented must be the region's admissibility document of this dossier
-        needs: (state, input: RenewalPendingInput, ctx) => [
-          {
-            kind: 'decision-document',
-            ref: input.admissibilityDocument,
-            expected: {
-              document: 'admissibility',
-              dossierId: ctx.dossierId,
-              issuer: input.regionId,
-              outcome: 'complete',
-            },
-          },
-          ...registerLookup(input.passportNumber ?? state?.holderPassport),
-        ],
-        decide: (state, input: RenewalPendingInput, ctx, facts) => {
-          const registered = facts['registered'] as RegisteredPermit | undefined;
-          const att = attestRenewalPending(
-            ctx.participant,
-            ctx.dossierId,
-            {
-              expiredPermitNumber: input.expiredPermitNumber,
-              admissibilityDocument: input.admissibilityDocument,
-              ...(registered ? { registered } : {}),
-            },
-            ctx.today,
-          );
-          if (isRefusal(att)) return att;
-          const passport = input.passportNumber ?? state?.holderPassport;
-          const routing: CommuneRouting = {
-            ...state?.routing,
-            procedure: 'renewal',
-            regionId: input.regionId,
-            ...(input.portalId ? { portalId: input.portalId } : {}),
-          };
-          return {
-            events: [
-              {
-                type: 'renewal-pending-attested',
-                routing,
-                ...(passport ? { holderPassport: passport } : {}),
-                expiredPermitNumber: input.expiredPermitNumber,
-                provisional: att.provisional,
-              },
-            ],
-            send: [
-              {
-                type: 'renewal-pending-attested',
-                payload: att.payload,
-                to: [OE, input.regionId],
-                causationId: ctx.causationId,
-              },
-            ],
-          };
-        },
-      },
+      'register-arrival': registerArrivalStep,
+      'extend-provisional': extendProvisionalStep,
+      'issue-permit': issuePermitStep,
+      'attest-renewal-pending': attestRenewalPendingStep,
     },
     deadlines: {},
   };

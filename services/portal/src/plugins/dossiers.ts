@@ -3,7 +3,7 @@ import { type Door, CursorCodec, collectionPage } from '@passerelle/door';
 import { deriveMessageId } from '@passerelle/envelope';
 import { isPasserelleError } from '@passerelle/errors';
 import { type Exchange, type SentMessage, isRefusedBeforePublishing } from '@passerelle/exchange';
-import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { dossierListPage, dossierListQuery, dossierParams } from '../api-schemas.js';
 import { checkDocuments } from '../document-refs.js';
 import type { DossierIndex, DossierPosition } from '../dossier-index.js';
@@ -45,50 +45,38 @@ const accepted = (record: DossierRecord, type: string, sent: readonly SentMessag
 
 const acceptedResponse = (description: string) => ({ description, $ref: 'Accepted#' });
 
-/**
- * The integrators' dossiers, `/v1/dossiers`:
- * - `GET /v1/dossiers` (read): the integrator's own dossiers, newest first, in the Belgif collection
- *   envelope `{ self, items, pageSize, next }` with an opaque cursor; filters `state`, `category`,
- *   `closed`, `updatedSince`; each item its status fields and link, nothing more;
- * - `GET /v1/dossiers/{dossierId}` (read): a dossier's status and history (another integrator's dossier is
- *   `resourceNotFound`, exactly like one that does not exist);
- * - `POST /v1/dossiers` (decide, `Idempotency-Key`): an application, published to the competent region and
- *   the Immigration Office; `POST /v1/dossiers/{dossierId}/documents` and `…/fee-proof` (decide,
- *   `Idempotency-Key`): documents added and fee proof.
- * Posted bodies are the exchange's messages, validated by their schemas. Each request publishes under its
- * `Idempotency-Key` run's id, the same on every retry of it: a retry after `ERR_NOT_SENT` or
- * `ERR_SEND_OUTCOME_UNKNOWN` reaches each recipient once, and an application retried opens the same dossier.
- */
-export const dossiersPlugin: FastifyPluginCallback<DossiersPluginOptions> = (app, options, done) => {
-  const { participant, exchange, dossiers, index, documents, door, bodies } = options;
-  const publicUrl = door.options.publicUrl.replace(/\/+$/, '');
+/** Publishes a posted message of a dossier under the request's run id and records what it sent. */
+async function publish(
+  options: DossiersPluginOptions,
+  request: FastifyRequest,
+  record: DossierRecord,
+  type: PostedType,
+  payload: unknown,
+): Promise<{ sent: SentMessage[]; record: DossierRecord }> {
+  const { exchange, dossiers } = options;
+  const messageId = request.idempotency!.runId;
+  const sent = await exchange.send(type, payload, {
+    dossierId: record.dossierId,
+    context: record.context,
+    messageId,
+  });
+  const at = new Date().toISOString();
+  const updated = await dossiers.update(record.dossierId, (r) => ({
+    ...r,
+    updatedAt: at,
+    // a rerun of the request names again what an earlier run sent: listed once
+    events: [
+      ...r.events,
+      ...sentEvents(sent, type, at).filter((e) => !r.events.some((x) => x.messageId === e.messageId)),
+    ],
+  }));
+  request.log.info({ dossierId: record.dossierId, type, messages: sent.length }, 'published');
+  return { sent, record: updated };
+}
 
-  const publish = async (
-    request: FastifyRequest,
-    record: DossierRecord,
-    type: PostedType,
-    payload: unknown,
-  ): Promise<{ sent: SentMessage[]; record: DossierRecord }> => {
-    const messageId = request.idempotency!.runId;
-    const sent = await exchange.send(type, payload, {
-      dossierId: record.dossierId,
-      context: record.context,
-      messageId,
-    });
-    const at = new Date().toISOString();
-    const updated = await dossiers.update(record.dossierId, (r) => ({
-      ...r,
-      updatedAt: at,
-      // a rerun of the request names again what an earlier run sent: listed once
-      events: [
-        ...r.events,
-        ...sentEvents(sent, type, at).filter((e) => !r.events.some((x) => x.messageId === e.messageId)),
-      ],
-    }));
-    request.log.info({ dossierId: record.dossierId, type, messages: sent.length }, 'published');
-    return { sent, record: updated };
-  };
-
+/** `GET /v1/dossiers`: the integrator's own dossiers, a page at a time. */
+function listRoute(app: FastifyInstance, options: DossiersPluginOptions, publicUrl: string): void {
+  const { index, door, bodies } = options;
   app.get(
     '/v1/dossiers',
     {
@@ -133,7 +121,11 @@ export const dossiersPlugin: FastifyPluginCallback<DossiersPluginOptions> = (app
       });
     },
   );
+}
 
+/** `GET /v1/dossiers/{dossierId}`: one dossier's status and history, to its integrator only. */
+function statusRoute(app: FastifyInstance, options: DossiersPluginOptions): void {
+  const { dossiers } = options;
   app.get<{ Params: { dossierId: string } }>(
     '/v1/dossiers/:dossierId',
     {
@@ -147,7 +139,11 @@ export const dossiersPlugin: FastifyPluginCallback<DossiersPluginOptions> = (app
     },
     async (request) => statusView(await dossiers.getOwned(request.params.dossierId, request.integrator)),
   );
+}
 
+/** `POST /v1/dossiers`: an application, which opens the dossier before it is published. */
+function applicationRoute(app: FastifyInstance, options: DossiersPluginOptions): void {
+  const { participant, dossiers, documents, bodies } = options;
   const type = 'application-submitted';
   app.post(
     '/v1/dossiers',
@@ -190,7 +186,7 @@ export const dossiersPlugin: FastifyPluginCallback<DossiersPluginOptions> = (app
       // find it.
       markOpenedDossier(request, dossierId);
       try {
-        const { sent, record: updated } = await publish(request, record, type, application);
+        const { sent, record: updated } = await publish(options, request, record, type, application);
         return reply
           .code(201)
           .header('location', `/v1/dossiers/${dossierId}`)
@@ -205,7 +201,11 @@ export const dossiersPlugin: FastifyPluginCallback<DossiersPluginOptions> = (app
       }
     },
   );
+}
 
+/** `POST …/documents` and `…/fee-proof`: what an open dossier takes after its application. */
+function additionRoutes(app: FastifyInstance, options: DossiersPluginOptions): void {
+  const { dossiers, documents, bodies } = options;
   const addToDossier = (path: string, added: PostedType, summary: string, documentsAt?: string): void => {
     app.post<{ Params: { dossierId: string } }>(
       path,
@@ -235,7 +235,7 @@ export const dossiersPlugin: FastifyPluginCallback<DossiersPluginOptions> = (app
         } else {
           await checkDocuments(documents, { proof: body['proof'] }, request.integrator, '');
         }
-        const { sent, record: updated } = await publish(request, record, added, body);
+        const { sent, record: updated } = await publish(options, request, record, added, body);
         return reply.code(202).send(accepted(updated, added, sent));
       },
     );
@@ -251,5 +251,27 @@ export const dossiersPlugin: FastifyPluginCallback<DossiersPluginOptions> = (app
     'fee-proof-submitted',
     'Add the proof of payment of the fee: publishes fee-proof-submitted',
   );
+}
+
+/**
+ * The integrators' dossiers, `/v1/dossiers`:
+ * - `GET /v1/dossiers` (read): the integrator's own dossiers, newest first, in the Belgif collection
+ *   envelope `{ self, items, pageSize, next }` with an opaque cursor; filters `state`, `category`,
+ *   `closed`, `updatedSince`; each item its status fields and link, nothing more;
+ * - `GET /v1/dossiers/{dossierId}` (read): a dossier's status and history (another integrator's dossier is
+ *   `resourceNotFound`, exactly like one that does not exist);
+ * - `POST /v1/dossiers` (decide, `Idempotency-Key`): an application, published to the competent region and
+ *   the Immigration Office; `POST /v1/dossiers/{dossierId}/documents` and `…/fee-proof` (decide,
+ *   `Idempotency-Key`): documents added and fee proof.
+ * Posted bodies are the exchange's messages, validated by their schemas. Each request publishes under its
+ * `Idempotency-Key` run's id, the same on every retry of it: a retry after `ERR_NOT_SENT` or
+ * `ERR_SEND_OUTCOME_UNKNOWN` reaches each recipient once, and an application retried opens the same dossier.
+ */
+export const dossiersPlugin: FastifyPluginCallback<DossiersPluginOptions> = (app, options, done) => {
+  const publicUrl = options.door.options.publicUrl.replace(/\/+$/, '');
+  listRoute(app, options, publicUrl);
+  statusRoute(app, options);
+  applicationRoute(app, options);
+  additionRoutes(app, options);
   done();
 };
