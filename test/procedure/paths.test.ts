@@ -325,7 +325,7 @@ describe('single-permit procedure, end to end', () => {
         passportCopy: doc(21),
         currentPermit: doc(22),
         employmentContract: doc(23),
-        healthInsurance: { form: 'insurer', document: doc(24) },
+        healthInsurance: { form: 'insurer', document: doc(24), coversUntil: '2040-12-31' },
       },
     });
 
@@ -461,7 +461,7 @@ describe('single-permit procedure, end to end', () => {
       documents: {
         passportCopy: doc(31),
         employmentContract: doc(32),
-        healthInsurance: { form: 'insurer', document: doc(33) },
+        healthInsurance: { form: 'insurer', document: doc(33), coversUntil: '2040-12-31' },
         firstMemberStatePermit: doc(34),
         criminalRecord: doc(35),
       },
@@ -551,16 +551,22 @@ describe('single-permit procedure, end to end', () => {
     });
   });
 
-  test('path 10 - applicant under 18: no criminal record required; an adult without one: incomplete', async () => {
+  test('path 10 - Art. 105/45 §2 5°: age from the birth date; under 18 no criminal record, eighteen today without one: incomplete', async () => {
     const minor = newDossierId('minor');
-    const minorApp = ictFirstApplication({ adult: false });
+    // Art. 105/45 §2 5°: seventeen on the day of the application, by the birth date
+    const base = ictFirstApplication();
+    const minorApp = ictFirstApplication({
+      applicant: { ...base.applicant, birthDate: addYears(today(30), -18) },
+    });
     delete minorApp.documents.criminalRecord;
     await submit(h, minor, minorApp);
     const [complete] = await h.waitForPortal(minor, 'completeness-ruled');
     expect(complete?.payload).toMatchObject({ outcome: 'complete' });
 
     const adult = newDossierId('adult');
-    const adultApp = ictFirstApplication({ adult: true });
+    const adultApp = ictFirstApplication({
+      applicant: { ...base.applicant, birthDate: addYears(today(), -18) },
+    });
     delete adultApp.documents.criminalRecord;
     await submit(h, adult, adultApp);
     const [incomplete] = await h.waitForPortal(adult, 'completeness-ruled');

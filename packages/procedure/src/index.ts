@@ -7,7 +7,16 @@ export {
   workingDaysBetween,
 } from './calendar.js';
 export type { PublicHoliday } from './calendar.js';
-export { addDays, addYears, dayNumber, daysBetween, fromDayNumber, minDate, toIsoDate } from './dates.js';
+export {
+  addDays,
+  addMonths,
+  addYears,
+  dayNumber,
+  daysBetween,
+  fromDayNumber,
+  minDate,
+  toIsoDate,
+} from './dates.js';
 export type { IsoDate } from './dates.js';
 export {
   availableActions,
@@ -99,7 +108,10 @@ export {
   capPeriod,
   extendProvisionalDocument,
   familyMemberDecisionDeadline,
+  ictDaysUsed,
   ictMaximumEnd,
+  ictStayEnd,
+  periodDays,
   isArrivalReportInTime,
   provisionalDocumentValidity,
   renewalPendingValidity,
@@ -112,6 +124,7 @@ export type {
   ProvisionalDocumentState,
   ProvisionalPurpose,
 } from './periods.js';
+export { CRIMINAL_RECORD_AGE, isAdultOn } from './age.js';
 export { ProcedureError } from './procedure-error.js';
 export { attempt, isRefusal, refuse } from './refusal.js';
 export { SCHEMAS_BASE, definitionRef, messageSchemaRef } from './schema-refs.js';

@@ -2,15 +2,26 @@ export { automaticRegionPolicy } from './policy.js';
 export {
   DEFAULT_REGION_TIME_LIMITS,
   automaticWorkDecision,
+  PASSPORT_MARGIN_MONTHS,
   completenessRuling,
+  firstMemberStatePermitValid,
+  insuranceCovers,
   isCompetent,
   missingItems,
   openDossier,
+  passportValidFor,
+  periodLimits,
   requiredDocuments,
   schemeOf,
   workAuthorisationPayload,
 } from './rules.js';
-export type { RegionDossier, RegionRouting, RegionTimeLimits, WorkDecision } from './rules.js';
+export type {
+  CompletenessFacts,
+  RegionDossier,
+  RegionRouting,
+  RegionTimeLimits,
+  WorkDecision,
+} from './rules.js';
 export { createRegionalAuthorityService } from './service.js';
 export type { RegionalAuthorityConfig, RegionalAuthorityService } from './service.js';
 export { evolveRegion, regionTable } from './table.js';
