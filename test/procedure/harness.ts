@@ -470,7 +470,15 @@ export function feeProof(amountCents = 35_800): unknown {
 export function contextOf(app: ApplicationSubmitted): Record<string, string> {
   return {
     procedure: app.procedure,
-    scheme: !app.ict ? 'standard' : app.ict.scheme === 'mobility' ? 'ict-mobility' : 'ict',
+    scheme: app.familyMemberOf
+      ? 'family'
+      : !app.ict
+        ? 'standard'
+        : app.ict.scheme === 'mobility'
+          ? 'ict-mobility'
+          : app.ict.scheme === 'short-term-mobility'
+            ? 'ict-short-term-mobility'
+            : 'ict',
     regionId: app.regionId,
     portalId: PORTAL,
     ...(app.consularPostId ? { consularPostId: app.consularPostId } : {}),

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DecisionArchive, type DocumentRef } from '@passerelle/documents';
-import { addDays, addWorkingDays, addYears } from '@passerelle/procedure';
+import { type ApplicationSubmitted, addDays, addWorkingDays, addYears } from '@passerelle/procedure';
 import { describe, expect, test } from 'vitest';
 import {
   type ProcedureHarness,
@@ -625,19 +625,35 @@ describe('single-permit procedure, end to end', () => {
     );
   });
 
-  test('path 11 - family member of a mobile ICT: the 90-day decision deadline is tracked and reported once when overrun', async () => {
+  test('path 11 - family member (Art. 26/2 §3): residence only, the Office rules on the documents, the 90 days from the application', async () => {
     const id = newDossierId('family');
-    h.overrides.work.set(id, 'pending');
-    const app = ictFirstApplication({
-      category: 'single-permit',
-      ict: undefined,
-      familyMemberOf: { scheme: 'mobility' },
-    });
+    h.overrides.residence.set(id, 'pending');
+    const base = ictFirstApplication();
+    const app: ApplicationSubmitted = {
+      ...base,
+      familyMemberOf: { scheme: 'transfer' },
+      // the proof of the family link comes later
+      documents: {
+        passportCopy: doc(61),
+        healthInsurance: { form: 'insurer', document: doc(62), coversUntil: '2040-12-31' },
+      },
+    };
     delete app.ict;
     await submit(h, id, app);
-    await h.waitForPortal(id, 'completeness-ruled');
+    const [asked] = await h.waitForPortal(id, 'completeness-ruled');
+    expect(asked?.meta.sender).toBe(OE);
+    expect(asked?.payload).toMatchObject({ outcome: 'missing-items', missingItems: ['familyLink'] });
+    await h.portal.send(
+      'documents-added',
+      { reason: 'completion', documents: { familyLink: doc(63) }, addedAt: new Date().toISOString() },
+      { dossierId: id, context: contextOf(app) },
+    );
+    const [, complete] = await h.waitForPortal(id, 'completeness-ruled', 2);
+    expect(complete?.payload).toMatchObject({ outcome: 'complete' });
     await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'admissible');
-    expect((await h.office.dossier(OE, id))?.decisionDeadline).toBe(today(90));
+    // the 90 days run from the day of the application
+    expect((await h.office.dossier(OE, id))?.decisionDeadline).toBe(addDays(today(), 90));
+    expect(await h.region.dossier('region-bruxelles', id)).toBeUndefined();
 
     expect(overruns(await h.office.checkDeadlines(at(90), { dossierIds: [id] }))).toEqual([]);
     const report = await h.office.checkDeadlines(at(91), { dossierIds: [id] });
@@ -645,6 +661,16 @@ describe('single-permit procedure, end to end', () => {
     expect(h.events.filter((e) => e.dossierId === id && e.kind === 'deadline')).toHaveLength(1);
     // Reported once, not at every scan.
     expect(overruns(await h.office.checkDeadlines(at(92), { dossierIds: [id] }))).toEqual([]);
+
+    await h.office.act(OE, id, 'decide-residence', { decision: 'granted' }, OFFICER);
+    const [annex46] = await h.waitForPortal(id, 'residence-decided');
+    expect(annex46?.payload).toMatchObject({
+      annex: '46',
+      permitToIssue: 'residence-permit',
+      period: app.requestedPeriod,
+    });
+    // the consular post issues the visa on the annex 46 (the tests' post policy)
+    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued');
   });
   test('privacy - the services keep their dossier state and register encrypted: no name or passport number in their buckets', async () => {
     const { Kvm } = await import('@nats-io/kv');

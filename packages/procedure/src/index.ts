@@ -125,6 +125,12 @@ export type {
   ProvisionalPurpose,
 } from './periods.js';
 export { CRIMINAL_RECORD_AGE, isAdultOn } from './age.js';
+export {
+  PASSPORT_MARGIN_MONTHS,
+  firstMemberStatePermitValid,
+  insuranceCovers,
+  passportValidFor,
+} from './validity.js';
 export { ProcedureError } from './procedure-error.js';
 export { attempt, isRefusal, refuse } from './refusal.js';
 export { SCHEMAS_BASE, definitionRef, messageSchemaRef } from './schema-refs.js';

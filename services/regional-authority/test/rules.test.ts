@@ -6,12 +6,10 @@ import {
   completenessRuling,
   missingItems,
   openDossier,
-  insuranceCovers,
-  passportValidFor,
   requiredDocuments,
   workAuthorisationPayload,
 } from '../src/index.js';
-import { ictDaysUsed, isAdultOn, isRefusal } from '@passerelle/procedure';
+import { ictDaysUsed, insuranceCovers, isAdultOn, isRefusal, passportValidFor } from '@passerelle/procedure';
 
 const ref = (n: number) => ({
   sha256: String(n).repeat(64).slice(0, 64),

@@ -374,7 +374,7 @@ export interface ResidenceGranted {
   annex: '46';
   decidedOn: IsoDate;
   period: Period;
-  permitToIssue: 'annex-60' | 'annex-61' | 'single-permit';
+  permitToIssue: 'annex-60' | 'annex-61' | 'single-permit' | 'residence-permit';
   /**
    * First application from abroad; mobility needs no visa.
    */
@@ -481,7 +481,7 @@ export interface ProvisionalDocumentExtended {
  * via the `definition` "PermitIssued".
  */
 export interface PermitIssued {
-  permit: 'annex-60' | 'annex-61' | 'single-permit';
+  permit: 'annex-60' | 'annex-61' | 'single-permit' | 'residence-permit';
   permitNumber: DocumentNumber;
   communeId: CommuneId;
   issuedOn: IsoDate;
@@ -495,7 +495,7 @@ export interface PermitIssued {
  * via the `definition` "PermitRenewed".
  */
 export interface PermitRenewed {
-  permit: 'annex-60' | 'annex-61' | 'single-permit';
+  permit: 'annex-60' | 'annex-61' | 'single-permit' | 'residence-permit';
   permitNumber: DocumentNumber;
   previousPermitNumber: DocumentNumber;
   communeId: CommuneId;
