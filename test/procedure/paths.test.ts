@@ -510,6 +510,62 @@ describe('single-permit procedure, end to end', () => {
     expect(h.seen.get(id)?.some((m) => m.type === 'visa-issued')).toBe(false);
   });
 
+  test('path 8 - Art. 105/56 §2 4°: a first-state permit ending before the start is asked again; renewed, the dossier proceeds', async () => {
+    const id = newDossierId('mobility-expired');
+    const app = ictFirstApplication({
+      regionId: 'region-wallonie',
+      workplaceCommuneId: 'commune-62063',
+      residenceCommuneId: 'commune-62063',
+      ict: {
+        scheme: 'mobility',
+        role: 'specialist',
+        priorIctStayInLast3Years: false,
+        firstMemberState: {
+          country: 'NL',
+          // valid today, but not on the first day asked
+          permitValidUntil: today(20),
+          address: { street: 'Keizersgracht 1', postalCode: '1015', city: 'Amsterdam', country: 'NL' },
+        },
+      },
+      requestedPeriod: { from: today(30), to: today(30 + 300) },
+      documents: {
+        passportCopy: doc(36),
+        employmentContract: doc(37),
+        healthInsurance: { form: 'insurer', document: doc(38), coversUntil: '2040-12-31' },
+        firstMemberStatePermit: doc(39),
+        criminalRecord: doc(40),
+      },
+    });
+    delete app.consularPostId;
+    await submit(h, id, app);
+    // the ruling the texts provide, not an exception: incomplete, the permit asked for
+    const [asked] = await h.waitForPortal(id, 'completeness-ruled');
+    expect(asked?.payload).toMatchObject({
+      outcome: 'missing-items',
+      missingItems: ['firstMemberStatePermit'],
+    });
+    await h.portal.send(
+      'documents-added',
+      {
+        reason: 'completion',
+        documents: { firstMemberStatePermit: doc(41) },
+        firstMemberStatePermitValidUntil: today(200),
+        addedAt: new Date().toISOString(),
+      },
+      { dossierId: id, context: contextOf(app) as never },
+    );
+    const [annex46] = await h.waitForPortal(id, 'residence-decided');
+    expect(annex46?.payload).toMatchObject({
+      annex: '46',
+      permitToIssue: 'annex-61',
+      period: { to: today(200) },
+    });
+    expect((await h.region.dossier('region-wallonie', id))?.work).toEqual({
+      decision: 'granted',
+      period: { from: today(30), to: today(200) },
+    });
+  });
+
   test('path 9 - end of stay: annex 52 to the commune, the region and the portal', async () => {
     const id = newDossierId('end');
     await toPermitIssued(h, id);

@@ -66,6 +66,7 @@ export type OfficeEvent =
   | { type: 'stay-ended'; endsOn: IsoDate }
   | { type: 'deadline-overrun-reported'; on: IsoDate }
   | { type: 'family-documents'; kinds: DocumentKind[]; validity?: FamilyValidity }
+  | { type: 'first-state-permit-renewed'; validUntil: IsoDate }
   | { type: 'family-asked'; items: MissingItem[]; respondBy: IsoDate };
 
 /** The validity dates that documents added to a family member's application state. */
@@ -123,6 +124,8 @@ export function evolveOffice(state: OfficeDossier | undefined, event: OfficeEven
             },
           }
         : cur;
+    case 'first-state-permit-renewed':
+      return { ...cur, firstMemberStatePermitValidUntil: event.validUntil };
     case 'family-asked':
       return cur.family
         ? { ...cur, family: { ...cur.family, asked: { items: event.items, respondBy: event.respondBy } } }
@@ -432,7 +435,15 @@ export function officeTable(settings: OfficeSettings = {}): BodyTable<OfficeDoss
         needs: (state, added: DocumentsAdded) =>
           state?.family ? slotReads(added.documents as Record<string, unknown>) : [],
         decide: (state, added: DocumentsAdded, ctx, facts) => {
-          if (!state?.family) return thenFollow(state, [], ctx);
+          if (!state?.family) {
+            // Art. 105/56 §2 4°: a renewed first-state permit is the new bound of the mobility period
+            const renewed = added.documents.firstMemberStatePermit && added.firstMemberStatePermitValidUntil;
+            return thenFollow(
+              state,
+              renewed ? [{ type: 'first-state-permit-renewed', validUntil: renewed }] : [],
+              ctx,
+            );
+          }
           const kinds = readable(added.documents as Record<string, unknown>, facts);
           const validity: FamilyValidity = {
             ...(kinds.includes('passportCopy') && added.passportExpiresOn
