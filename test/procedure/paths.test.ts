@@ -552,7 +552,7 @@ describe('single-permit procedure, end to end', () => {
         firstMemberStatePermitValidUntil: today(200),
         addedAt: new Date().toISOString(),
       },
-      { dossierId: id, context: contextOf(app) as never },
+      { dossierId: id, context: contextOf(app) },
     );
     const [annex46] = await h.waitForPortal(id, 'residence-decided');
     expect(annex46?.payload).toMatchObject({
