@@ -566,6 +566,47 @@ describe('single-permit procedure, end to end', () => {
     });
   });
 
+  test('path 12 - Art. 105/67: in doubt the region asks the employer through the back office; the answer comes as documents', async () => {
+    const id = newDossierId('doubt');
+    h.overrides.work.set(id, 'pending');
+    const app = ictFirstApplication();
+    await submit(h, id, app);
+    await h.waitFor(async () => (await h.region.dossier('region-bruxelles', id))?.phase === 'admissible');
+    await h.region.act(
+      'region-bruxelles',
+      id,
+      'request-information',
+      { concern: 'means-of-subsistence', addressee: 'employer' },
+      OFFICER,
+    );
+    const [request] = await h.waitForPortal(id, 'information-requested');
+    expect(request?.payload).toMatchObject({
+      concern: 'means-of-subsistence',
+      addressee: 'employer',
+      respondBy: addWorkingDays(today(), 15),
+    });
+    await h.portal.send(
+      'documents-added',
+      {
+        reason: 'requested-by-authority',
+        documents: { other: [doc(64)] },
+        addedAt: new Date().toISOString(),
+      },
+      { dossierId: id, context: contextOf(app) },
+    );
+    await h.waitFor(
+      async () => (await h.region.dossier('region-bruxelles', id))?.informationRequest === undefined,
+    );
+    await h.region.act(
+      'region-bruxelles',
+      id,
+      'decide-work',
+      { decision: 'granted', period: app.requestedPeriod },
+      OFFICER,
+    );
+    await h.waitForPortal(id, 'work-authorisation-decided');
+  });
+
   test('path 9 - end of stay: annex 52 to the commune, the region and the portal', async () => {
     const id = newDossierId('end');
     await toPermitIssued(h, id);

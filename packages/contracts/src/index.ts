@@ -24,6 +24,7 @@ export type {
   DossierDocuments,
   FeePaymentRequested,
   FeeProofSubmitted,
+  InformationRequested,
   Money,
   PayloadByType,
   PermitIssued,

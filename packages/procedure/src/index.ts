@@ -92,6 +92,7 @@ export type {
   StayEndReason,
   StayEnded,
   VisaIssued,
+  InformationRequested,
   WorkAuthorisationDecided,
   WorkRefusalReason,
 } from './messages.js';
@@ -125,6 +126,12 @@ export type {
   ProvisionalPurpose,
 } from './periods.js';
 export { CRIMINAL_RECORD_AGE, isAdultOn } from './age.js';
+export {
+  REQUEST_INFORMATION_INPUT,
+  REQUEST_INFORMATION_TITLE,
+  informationRequest,
+} from './information-request.js';
+export type { InformationRequestInput } from './information-request.js';
 export {
   PASSPORT_MARGIN_MONTHS,
   firstMemberStatePermitValid,

@@ -6,6 +6,7 @@ import {
   type ApplicationSubmitted,
   type FeePaymentRequested,
   type IctRole,
+  type InformationRequested,
   type IsoDate,
   type OfficePhase,
   type Period,
@@ -77,6 +78,8 @@ export interface OfficeDossier extends DossierRecord {
   arrival?: { communeId: string; enteredOn: IsoDate; reportedOn: IsoDate };
   provisionalExtensions?: number;
   renewalPending?: boolean;
+  /** Art. 105/67: the request for documents or information awaiting its answer. */
+  informationRequest?: InformationRequested;
   permit?: { number: string; validity: Period };
   stayEndsOn?: IsoDate;
   closedBecause?: string;

@@ -24,8 +24,13 @@ import {
   type StepContext,
   type VisaIssued,
   type WorkAuthorisationDecided,
+  type InformationRequestInput,
+  type InformationRequested,
+  REQUEST_INFORMATION_INPUT,
+  REQUEST_INFORMATION_TITLE,
   addWorkingDays,
   collectDocument,
+  informationRequest,
   decisionDocument,
   definitionRef,
   isRefusal,
@@ -67,6 +72,8 @@ export type OfficeEvent =
   | { type: 'deadline-overrun-reported'; on: IsoDate }
   | { type: 'family-documents'; kinds: DocumentKind[]; validity?: FamilyValidity }
   | { type: 'first-state-permit-renewed'; validUntil: IsoDate }
+  | { type: 'information-requested'; request: InformationRequested }
+  | { type: 'information-answered' }
   | { type: 'family-asked'; items: MissingItem[]; respondBy: IsoDate };
 
 /** The validity dates that documents added to a family member's application state. */
@@ -124,6 +131,12 @@ export function evolveOffice(state: OfficeDossier | undefined, event: OfficeEven
             },
           }
         : cur;
+    case 'information-requested':
+      return { ...cur, informationRequest: event.request };
+    case 'information-answered': {
+      const { informationRequest: _answered, ...rest } = cur;
+      return rest;
+    }
     case 'first-state-permit-renewed':
       return { ...cur, firstMemberStatePermitValidUntil: event.validUntil };
     case 'family-asked':
@@ -435,12 +448,20 @@ export function officeTable(settings: OfficeSettings = {}): BodyTable<OfficeDoss
         needs: (state, added: DocumentsAdded) =>
           state?.family ? slotReads(added.documents as Record<string, unknown>) : [],
         decide: (state, added: DocumentsAdded, ctx, facts) => {
+          // Art. 105/67: the answer to the Office's request
+          const answered: OfficeEvent[] =
+            added.reason === 'requested-by-authority' && state?.informationRequest
+              ? [{ type: 'information-answered' }]
+              : [];
           if (!state?.family) {
             // Art. 105/56 §2 4°: a renewed first-state permit is the new bound of the mobility period
             const renewed = added.documents.firstMemberStatePermit && added.firstMemberStatePermitValidUntil;
             return thenFollow(
               state,
-              renewed ? [{ type: 'first-state-permit-renewed', validUntil: renewed }] : [],
+              [
+                ...answered,
+                ...(renewed ? [{ type: 'first-state-permit-renewed' as const, validUntil: renewed }] : []),
+              ],
               ctx,
             );
           }
@@ -585,6 +606,27 @@ export function officeTable(settings: OfficeSettings = {}): BodyTable<OfficeDoss
       },
     },
     actions: {
+      'request-information': {
+        title: REQUEST_INFORMATION_TITLE,
+        input: REQUEST_INFORMATION_INPUT,
+        sends: ['information-requested'],
+        decide: (state, input: InformationRequestInput, ctx) => {
+          const request = informationRequest(input, ctx.today, respondDays);
+          return {
+            events: [{ type: 'information-requested', request }],
+            send: [
+              {
+                type: 'information-requested',
+                payload: request,
+                to: [state!.routing.portalId],
+                context: { ...state!.routing },
+                causationId: ctx.causationId,
+              },
+            ],
+            summary: 'requested',
+          };
+        },
+      },
       'decide-residence': {
         title:
           'Decide residence: annex 46 for the work-authorisation period, or annex 48 (Art. 105/46, 105/48)',

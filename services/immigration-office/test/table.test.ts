@@ -335,8 +335,9 @@ describe('Immigration Office table', () => {
     }
   });
 
-  test('actions - decide-residence and end-stay are described with the phases allowing them', () => {
+  test('actions - request-information, decide-residence and end-stay are described with the phases allowing them', () => {
     expect(describeActions(table).map((a) => [a.name, a.allowedIn, a.sends])).toEqual([
+      ['request-information', ['admissible', 'work-decided'], ['information-requested']],
       ['decide-residence', ['admissible', 'work-decided'], ['residence-decided']],
       ['end-stay', ['granted', 'visa-issued', 'arrived', 'permit-issued'], ['stay-ended']],
     ]);

@@ -5,6 +5,7 @@ import {
   type DocumentKind,
   type DocumentRef,
   type IctRole,
+  type InformationRequested,
   type IsoDate,
   type MissingItem,
   type Period,
@@ -75,6 +76,8 @@ export interface RegionDossier extends DossierRecord {
   residence?: string;
   permitIssued?: boolean;
   renewalPendingAttested?: boolean;
+  /** Art. 105/67: the request for documents or information awaiting its answer. */
+  informationRequest?: InformationRequested;
   closedBecause?: string;
 }
 

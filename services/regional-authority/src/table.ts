@@ -13,7 +13,12 @@ import {
   type Need,
   type ResidenceDecided,
   type StepContext,
+  type InformationRequestInput,
+  type InformationRequested,
+  REQUEST_INFORMATION_INPUT,
+  REQUEST_INFORMATION_TITLE,
   definitionRef,
+  informationRequest,
   isRefusal,
   messageSchemaRef,
   pendingDocuments,
@@ -53,6 +58,8 @@ export type RegionEvent =
   | { type: 'work-decided'; work: NonNullable<RegionDossier['work']> }
   | { type: 'residence-decided'; annex: ResidenceDecided['annex'] }
   | { type: 'renewal-pending-attested' }
+  | { type: 'information-requested'; request: InformationRequested }
+  | { type: 'information-answered' }
   | { type: 'permit-issued' }
   | { type: 'stay-ended' };
 
@@ -102,6 +109,12 @@ export function evolveRegion(state: RegionDossier | undefined, event: RegionEven
         : { ...cur, phase: 'closed', residence: event.annex, closedBecause: `annex-${event.annex}` };
     case 'renewal-pending-attested':
       return { ...cur, renewalPendingAttested: true };
+    case 'information-requested':
+      return { ...cur, informationRequest: event.request };
+    case 'information-answered': {
+      const { informationRequest: _answered, ...rest } = cur;
+      return rest;
+    }
     case 'permit-issued':
       return { ...cur, phase: 'permit-issued', permitIssued: true };
     case 'stay-ended':
@@ -237,7 +250,13 @@ export function regionTable(
           const validity = validityOf(added, kinds);
           return thenRule(
             state,
-            [{ type: 'documents-received', kinds, ...(validity ? { validity } : {}) }],
+            [
+              { type: 'documents-received', kinds, ...(validity ? { validity } : {}) },
+              // Art. 105/67: the answer to the authority's request
+              ...(added.reason === 'requested-by-authority' && state?.informationRequest
+                ? [{ type: 'information-answered' as const }]
+                : []),
+            ],
             ctx,
             limits,
           );
@@ -269,6 +288,27 @@ export function regionTable(
       'stay-ended': { decide: () => ({ events: [{ type: 'stay-ended' }] }) },
     },
     actions: {
+      'request-information': {
+        title: REQUEST_INFORMATION_TITLE,
+        input: REQUEST_INFORMATION_INPUT,
+        sends: ['information-requested'],
+        decide: (state, input: InformationRequestInput, ctx) => {
+          const request = informationRequest(input, ctx.today, limits.respondWithinWorkingDays);
+          return {
+            events: [{ type: 'information-requested', request }],
+            send: [
+              {
+                type: 'information-requested',
+                payload: request,
+                to: [state!.routing.portalId],
+                context: { ...state!.routing },
+                causationId: ctx.causationId,
+              },
+            ],
+            summary: 'requested',
+          };
+        },
+      },
       'decide-work': {
         title:
           'Decide the work authorisation: grant it for a period (cut to the legal maxima) or refuse it (Art. 105/46 §2)',

@@ -285,8 +285,14 @@ describe('regional authority table', () => {
     }
   });
 
-  test('actions - decide-work is described with its input, the phase allowing it and what it sends', () => {
+  test('actions - request-information and decide-work are described with their input, the phase allowing them and what they send', () => {
     expect(describeActions(table)).toEqual([
+      expect.objectContaining({
+        name: 'request-information',
+        allowedIn: ['admissible'],
+        opens: false,
+        sends: ['information-requested'],
+      }),
       expect.objectContaining({
         name: 'decide-work',
         allowedIn: ['admissible'],
@@ -356,5 +362,50 @@ describe('regional authority table', () => {
     expect(out.effects).toEqual([
       { kind: 'record-ict-stay', arg: { key: 'pseudonym-1', dossierId: ctx.dossierId, period } },
     ]);
+  });
+
+  test('Art. 105/67 - in case of doubt the region asks the employer or the applicant; the answer clears the request', () => {
+    const asked = decideStep(
+      table,
+      admissible,
+      {
+        kind: 'action',
+        action: 'request-information',
+        input: { concern: 'means-of-subsistence', addressee: 'employer' },
+        stepId: 's-ask',
+      },
+      ctx,
+      {},
+    );
+    if (isRefusal(asked)) throw asked.refusal;
+    const request = { concern: 'means-of-subsistence', addressee: 'employer', requestedOn: ctx.today };
+    expect(asked.send).toEqual([
+      expect.objectContaining({
+        type: 'information-requested',
+        to: ['portal-demo'],
+        payload: expect.objectContaining(request),
+      }),
+    ]);
+    expect(asked.state.informationRequest).toMatchObject(request);
+    // the work decision stays owed meanwhile
+    expect(owedActions(table, asked.state)).toEqual([{ action: 'decide-work' }]);
+    const answer = {
+      reason: 'requested-by-authority',
+      documents: { other: [ref(7)] },
+      addedAt: '2027-01-10T10:00:00Z',
+    };
+    const answered = decideStep(table, asked.state, message('documents-added', answer), ctx, {});
+    if (isRefusal(answered)) throw answered.refusal;
+    expect(answered.state.informationRequest).toBeUndefined();
+    // once the work is decided, no more request
+    const decided = { ...admissible, phase: 'work-decided' as const };
+    const late = decideStep(
+      table,
+      decided,
+      { kind: 'action', action: 'request-information', input: request, stepId: 's-late' },
+      ctx,
+      {},
+    );
+    expect(isRefusal(late) && late.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
   });
 });

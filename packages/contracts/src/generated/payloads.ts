@@ -105,6 +105,7 @@ export interface PayloadByType {
   'fee-proof-submitted': FeeProofSubmitted;
   'completeness-ruled': CompletenessRuled;
   'fee-payment-requested': FeePaymentRequested;
+  'information-requested': InformationRequested;
   'work-authorisation-decided': WorkAuthorisationDecided;
   'residence-decided': ResidenceDecided;
   'visa-issued': VisaIssued;
@@ -356,6 +357,24 @@ export interface FeePaymentRequested {
   amountReceived?: Money;
   requestedOn: IsoDate;
   payBy: IsoDate;
+}
+/**
+ * Art. 105/67: in case of doubt about the purpose of the stay or the means of subsistence, the competent authority asks the applicant or the employer for any useful document or information. Answered with documents-added (reason requested-by-authority). Codes only: no personal data.
+ *
+ * This interface was referenced by `PayloadByType`'s JSON-Schema
+ * via the `definition` "InformationRequested".
+ */
+export interface InformationRequested {
+  /**
+   * What the doubt is about (Art. 105/67).
+   */
+  concern: 'purpose-of-stay' | 'means-of-subsistence';
+  /**
+   * Who is asked (Art. 105/67: the third-country national or the employer).
+   */
+  addressee: 'applicant' | 'employer';
+  requestedOn: IsoDate;
+  respondBy: IsoDate;
 }
 export interface WorkAuthorisationGranted {
   decision: 'granted';
