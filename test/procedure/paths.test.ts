@@ -406,7 +406,7 @@ describe('single-permit procedure, end to end', () => {
       phase: 'admissible',
       action: 'decide-work',
     });
-    expect(await h.region.available('region-vlaanderen', id)).toEqual(['decide-work']);
+    expect(await h.region.available('region-vlaanderen', id)).toEqual(['request-information', 'decide-work']);
 
     // The decisions come: the commune renews the permit it attested.
     const decided = await h.region.act(
