@@ -375,7 +375,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
     const docs: Record<string, unknown> = {};
     for (const slot of slots) {
       const ref = await portal.upload(slot, ++docNo);
-      docs[slot] = slot === 'healthInsurance' ? { form: 'employer-undertaking', document: ref } : ref;
+      docs[slot] =
+        slot === 'healthInsurance'
+          ? { form: 'employer-undertaking', document: ref, coversUntil: '2040-12-31' }
+          : ref;
     }
     return docs;
   };
@@ -394,6 +397,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
     nationality: 'TUR',
     passportNumber: `DEMO${String(n).padStart(5, '0')}`,
     email: `applicant${n}@example.org`,
+    passportExpiresOn: '2040-12-31',
   });
   const employer = { name: 'Demo Engineering SA', enterpriseNumber: '0403170701', email: 'hr@example.com' };
 
@@ -409,7 +413,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
           residenceCommuneId: 'commune-21004',
           consularPostId: 'post-ankara',
           ict: { scheme: 'transfer', role: 'manager', priorIctStayInLast3Years: false },
-          adult: true,
           applicant: person(1),
           employer,
           requestedPeriod: { from: isoDay(60), to: isoDay(60 + 365 * 2) },
@@ -487,7 +490,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
           regionId: 'region-wallonie',
           workplaceCommuneId: 'commune-62063',
           consularPostId: 'post-kinshasa',
-          adult: true,
           applicant: person(2),
           employer,
           requestedPeriod: { from: isoDay(60), to: isoDay(60 + 365) },
@@ -515,7 +517,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
           workplaceCommuneId: 'commune-21004',
           consularPostId: 'post-ankara',
           ict: { scheme: 'transfer', role: 'specialist', priorIctStayInLast3Years: false },
-          adult: true,
           applicant: person(3),
           employer,
           requestedPeriod: { from: isoDay(60), to: isoDay(60 + 365) },
@@ -552,7 +553,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
               address: { street: 'Beispielstrasse 1', postalCode: '10115', city: 'Berlin', country: 'DE' },
             },
           },
-          adult: true,
           applicant: person(4),
           employer,
           requestedPeriod: { from: isoDay(60), to: isoDay(60 + 365) },
@@ -588,8 +588,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
           regionId: 'region-bruxelles',
           workplaceCommuneId: 'commune-21004',
           residenceCommuneId: 'commune-21004',
-          ict: { scheme: 'transfer', role: 'manager', priorIctStayInLast3Years: true },
-          adult: true,
+          ict: {
+            scheme: 'transfer',
+            role: 'manager',
+            priorIctStayInLast3Years: true,
+            // Art. 105/45 §1 3°: the stay of the permit being renewed counts towards the maximum
+            priorIctStays: [{ from: isoDay(-300), to: isoDay(65) }],
+          },
           applicant,
           employer,
           requestedPeriod: { from: isoDay(66), to: isoDay(66 + 365) },

@@ -438,20 +438,21 @@ export function ictFirstApplication(overrides: Partial<ApplicationSubmitted> = {
     residenceCommuneId: 'commune-21004',
     consularPostId: 'post-lagos',
     ict: { scheme: 'transfer', role: 'manager', priorIctStayInLast3Years: false },
-    adult: true,
     applicant: {
       familyName: 'Okafor',
       givenNames: 'Adaeze',
       birthDate: '1988-04-12',
       nationality: 'NGA',
       passportNumber: 'A09876543',
+      email: 'applicant@example.org',
+      passportExpiresOn: '2040-12-31',
     },
     employer: { name: 'Acme Engineering SA', enterpriseNumber: '0403170701', email: 'hr@example.com' },
     requestedPeriod: { from: today(40), to: today(40 + 700) },
     documents: {
       passportCopy: doc(1),
       employmentContract: doc(2),
-      healthInsurance: { form: 'employer-undertaking', document: doc(3) },
+      healthInsurance: { form: 'employer-undertaking', document: doc(3), coversUntil: '2040-12-31' },
       medicalCertificate: doc(4),
       criminalRecord: doc(5),
     },
@@ -475,7 +476,15 @@ export function feeProof(amountCents = 35_800): unknown {
 export function contextOf(app: ApplicationSubmitted): Record<string, string> {
   return {
     procedure: app.procedure,
-    scheme: !app.ict ? 'standard' : app.ict.scheme === 'mobility' ? 'ict-mobility' : 'ict',
+    scheme: app.familyMemberOf
+      ? 'family'
+      : !app.ict
+        ? 'standard'
+        : app.ict.scheme === 'mobility'
+          ? 'ict-mobility'
+          : app.ict.scheme === 'short-term-mobility'
+            ? 'ict-short-term-mobility'
+            : 'ict',
     regionId: app.regionId,
     portalId: PORTAL,
     ...(app.consularPostId ? { consularPostId: app.consularPostId } : {}),

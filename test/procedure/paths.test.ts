@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DecisionArchive, type DocumentRef } from '@passerelle/documents';
-import { addDays, addWorkingDays, addYears } from '@passerelle/procedure';
+import { type ApplicationSubmitted, addDays, addWorkingDays, addYears } from '@passerelle/procedure';
 import { describe, expect, test } from 'vitest';
 import {
   type ProcedureHarness,
@@ -325,7 +325,7 @@ describe('single-permit procedure, end to end', () => {
         passportCopy: doc(21),
         currentPermit: doc(22),
         employmentContract: doc(23),
-        healthInsurance: { form: 'insurer', document: doc(24) },
+        healthInsurance: { form: 'insurer', document: doc(24), coversUntil: '2040-12-31' },
       },
     });
 
@@ -406,7 +406,7 @@ describe('single-permit procedure, end to end', () => {
       phase: 'admissible',
       action: 'decide-work',
     });
-    expect(await h.region.available('region-vlaanderen', id)).toEqual(['decide-work']);
+    expect(await h.region.available('region-vlaanderen', id)).toEqual(['request-information', 'decide-work']);
 
     // The decisions come: the commune renews the permit it attested.
     const decided = await h.region.act(
@@ -461,7 +461,7 @@ describe('single-permit procedure, end to end', () => {
       documents: {
         passportCopy: doc(31),
         employmentContract: doc(32),
-        healthInsurance: { form: 'insurer', document: doc(33) },
+        healthInsurance: { form: 'insurer', document: doc(33), coversUntil: '2040-12-31' },
         firstMemberStatePermit: doc(34),
         criminalRecord: doc(35),
       },
@@ -510,6 +510,103 @@ describe('single-permit procedure, end to end', () => {
     expect(h.seen.get(id)?.some((m) => m.type === 'visa-issued')).toBe(false);
   });
 
+  test('path 8 - Art. 105/56 §2 4°: a first-state permit ending before the start is asked again; renewed, the dossier proceeds', async () => {
+    const id = newDossierId('mobility-expired');
+    const app = ictFirstApplication({
+      regionId: 'region-wallonie',
+      workplaceCommuneId: 'commune-62063',
+      residenceCommuneId: 'commune-62063',
+      ict: {
+        scheme: 'mobility',
+        role: 'specialist',
+        priorIctStayInLast3Years: false,
+        firstMemberState: {
+          country: 'NL',
+          // valid today, but not on the first day asked
+          permitValidUntil: today(20),
+          address: { street: 'Keizersgracht 1', postalCode: '1015', city: 'Amsterdam', country: 'NL' },
+        },
+      },
+      requestedPeriod: { from: today(30), to: today(30 + 300) },
+      documents: {
+        passportCopy: doc(36),
+        employmentContract: doc(37),
+        healthInsurance: { form: 'insurer', document: doc(38), coversUntil: '2040-12-31' },
+        firstMemberStatePermit: doc(39),
+        criminalRecord: doc(40),
+      },
+    });
+    delete app.consularPostId;
+    await submit(h, id, app);
+    // the ruling the texts provide, not an exception: incomplete, the permit asked for
+    const [asked] = await h.waitForPortal(id, 'completeness-ruled');
+    expect(asked?.payload).toMatchObject({
+      outcome: 'missing-items',
+      missingItems: ['firstMemberStatePermit'],
+    });
+    await h.portal.send(
+      'documents-added',
+      {
+        reason: 'completion',
+        documents: { firstMemberStatePermit: doc(41) },
+        firstMemberStatePermitValidUntil: today(200),
+        addedAt: new Date().toISOString(),
+      },
+      { dossierId: id, context: contextOf(app) },
+    );
+    const [annex46] = await h.waitForPortal(id, 'residence-decided');
+    expect(annex46?.payload).toMatchObject({
+      annex: '46',
+      permitToIssue: 'annex-61',
+      period: { to: today(200) },
+    });
+    expect((await h.region.dossier('region-wallonie', id))?.work).toEqual({
+      decision: 'granted',
+      period: { from: today(30), to: today(200) },
+    });
+  });
+
+  test('path 12 - Art. 105/67: in doubt the region asks the employer through the back office; the answer comes as documents', async () => {
+    const id = newDossierId('doubt');
+    h.overrides.work.set(id, 'pending');
+    const app = ictFirstApplication();
+    await submit(h, id, app);
+    await h.waitFor(async () => (await h.region.dossier('region-bruxelles', id))?.phase === 'admissible');
+    await h.region.act(
+      'region-bruxelles',
+      id,
+      'request-information',
+      { concern: 'means-of-subsistence', addressee: 'employer' },
+      OFFICER,
+    );
+    const [request] = await h.waitForPortal(id, 'information-requested');
+    expect(request?.payload).toMatchObject({
+      concern: 'means-of-subsistence',
+      addressee: 'employer',
+      respondBy: addWorkingDays(today(), 15),
+    });
+    await h.portal.send(
+      'documents-added',
+      {
+        reason: 'requested-by-authority',
+        documents: { other: [doc(64)] },
+        addedAt: new Date().toISOString(),
+      },
+      { dossierId: id, context: contextOf(app) },
+    );
+    await h.waitFor(
+      async () => (await h.region.dossier('region-bruxelles', id))?.informationRequest === undefined,
+    );
+    await h.region.act(
+      'region-bruxelles',
+      id,
+      'decide-work',
+      { decision: 'granted', period: app.requestedPeriod },
+      OFFICER,
+    );
+    await h.waitForPortal(id, 'work-authorisation-decided');
+  });
+
   test('path 9 - end of stay: annex 52 to the commune, the region and the portal', async () => {
     const id = newDossierId('end');
     await toPermitIssued(h, id);
@@ -551,16 +648,22 @@ describe('single-permit procedure, end to end', () => {
     });
   });
 
-  test('path 10 - applicant under 18: no criminal record required; an adult without one: incomplete', async () => {
+  test('path 10 - Art. 105/45 §2 5°: age from the birth date; under 18 no criminal record, eighteen today without one: incomplete', async () => {
     const minor = newDossierId('minor');
-    const minorApp = ictFirstApplication({ adult: false });
+    // Art. 105/45 §2 5°: seventeen on the day of the application, by the birth date
+    const base = ictFirstApplication();
+    const minorApp = ictFirstApplication({
+      applicant: { ...base.applicant, birthDate: addYears(today(30), -18) },
+    });
     delete minorApp.documents.criminalRecord;
     await submit(h, minor, minorApp);
     const [complete] = await h.waitForPortal(minor, 'completeness-ruled');
     expect(complete?.payload).toMatchObject({ outcome: 'complete' });
 
     const adult = newDossierId('adult');
-    const adultApp = ictFirstApplication({ adult: true });
+    const adultApp = ictFirstApplication({
+      applicant: { ...base.applicant, birthDate: addYears(today(), -18) },
+    });
     delete adultApp.documents.criminalRecord;
     await submit(h, adult, adultApp);
     const [incomplete] = await h.waitForPortal(adult, 'completeness-ruled');
@@ -619,19 +722,35 @@ describe('single-permit procedure, end to end', () => {
     );
   });
 
-  test('path 11 - family member of a mobile ICT: the 90-day decision deadline is tracked and reported once when overrun', async () => {
+  test('path 11 - family member (Art. 26/2 §3): residence only, the Office rules on the documents, the 90 days from the application', async () => {
     const id = newDossierId('family');
-    h.overrides.work.set(id, 'pending');
-    const app = ictFirstApplication({
-      category: 'single-permit',
-      ict: undefined,
-      familyMemberOf: { scheme: 'mobility' },
-    });
+    h.overrides.residence.set(id, 'pending');
+    const base = ictFirstApplication();
+    const app: ApplicationSubmitted = {
+      ...base,
+      familyMemberOf: { scheme: 'transfer' },
+      // the proof of the family link comes later
+      documents: {
+        passportCopy: doc(61),
+        healthInsurance: { form: 'insurer', document: doc(62), coversUntil: '2040-12-31' },
+      },
+    };
     delete app.ict;
     await submit(h, id, app);
-    await h.waitForPortal(id, 'completeness-ruled');
+    const [asked] = await h.waitForPortal(id, 'completeness-ruled');
+    expect(asked?.meta.sender).toBe(OE);
+    expect(asked?.payload).toMatchObject({ outcome: 'missing-items', missingItems: ['familyLink'] });
+    await h.portal.send(
+      'documents-added',
+      { reason: 'completion', documents: { familyLink: doc(63) }, addedAt: new Date().toISOString() },
+      { dossierId: id, context: contextOf(app) },
+    );
+    const [, complete] = await h.waitForPortal(id, 'completeness-ruled', 2);
+    expect(complete?.payload).toMatchObject({ outcome: 'complete' });
     await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'admissible');
-    expect((await h.office.dossier(OE, id))?.decisionDeadline).toBe(today(90));
+    // the 90 days run from the day of the application
+    expect((await h.office.dossier(OE, id))?.decisionDeadline).toBe(addDays(today(), 90));
+    expect(await h.region.dossier('region-bruxelles', id)).toBeUndefined();
 
     expect(overruns(await h.office.checkDeadlines(at(90), { dossierIds: [id] }))).toEqual([]);
     const report = await h.office.checkDeadlines(at(91), { dossierIds: [id] });
@@ -639,6 +758,16 @@ describe('single-permit procedure, end to end', () => {
     expect(h.events.filter((e) => e.dossierId === id && e.kind === 'deadline')).toHaveLength(1);
     // Reported once, not at every scan.
     expect(overruns(await h.office.checkDeadlines(at(92), { dossierIds: [id] }))).toEqual([]);
+
+    await h.office.act(OE, id, 'decide-residence', { decision: 'granted' }, OFFICER);
+    const [annex46] = await h.waitForPortal(id, 'residence-decided');
+    expect(annex46?.payload).toMatchObject({
+      annex: '46',
+      permitToIssue: 'residence-permit',
+      period: app.requestedPeriod,
+    });
+    // the consular post issues the visa on the annex 46 (the tests' post policy)
+    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued');
   });
   test('privacy - the services keep their dossier state and register encrypted: no name or passport number in their buckets', async () => {
     const { Kvm } = await import('@nats-io/kv');

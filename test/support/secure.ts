@@ -53,7 +53,12 @@ export async function makeParties(ids: readonly string[]): Promise<Parties> {
 
 /** The first valid example payload shipped beside a schema. */
 export function example(type: string): unknown {
-  const dir = join(repoRoot, 'schemas', 'examples', `${type}.v1`);
+  const dir = join(
+    repoRoot,
+    'schemas',
+    'examples',
+    `${type}.${type === 'application-submitted' ? 'v2' : 'v1'}`,
+  );
   const file = readdirSync(dir)
     .filter((f) => f.startsWith('valid-'))
     .sort()[0];

@@ -1,4 +1,5 @@
 import type { ParticipantKind } from '@passerelle/directory';
+import type { DossierScheme } from './dossier-context.js';
 
 /** Subject family a message type travels on. */
 export type MessageChannel = 'message' | 'receipt';
@@ -6,7 +7,7 @@ export type MessageChannel = 'message' | 'receipt';
 /** Conditions narrowing a recipient to some dossiers. */
 export interface RecipientCondition {
   procedure?: ('first' | 'renewal')[];
-  scheme?: ('standard' | 'ict' | 'ict-mobility')[];
+  scheme?: DossierScheme[];
   outcome?: string[];
 }
 

@@ -1,3 +1,6 @@
+/** How a dossier is routed: its scheme (see {@link DossierContext.scheme}). */
+export type DossierScheme = 'standard' | 'ict' | 'ict-mobility' | 'ict-short-term-mobility' | 'family';
+
 /**
  * What the sender knows of a dossier when it asks whom a message goes to: the procedure, the scheme, the
  * outcome of a decision, and the participant ids the dossier names. Holds no personal data. Every field is
@@ -7,8 +10,12 @@
 export interface DossierContext {
   /** First application or renewal. */
   procedure?: 'first' | 'renewal';
-  /** `ict` (intra-corporate transfer), `ict-mobility` (long-term mobility, no visa) or `standard`. */
-  scheme?: 'standard' | 'ict' | 'ict-mobility';
+  /**
+   * `ict` (intra-corporate transfer), `ict-mobility` (long-term mobility, no visa),
+   * `ict-short-term-mobility` (a notification, Art. 105/43), `family` (a family member's residence
+   * application, Art. 26/2 §3, 26/2/1 §3) or `standard`.
+   */
+  scheme?: DossierScheme;
   /** Region of the place of employment, e.g. `region-bruxelles`. */
   regionId?: string;
   /** The integrator that filed the dossier, e.g. `portal-wib`. */

@@ -12,7 +12,7 @@ export { ContractError } from './contract-error.js';
 export type { ContractErrorCode } from './contract-error.js';
 export { createContracts } from './contracts.js';
 export type { Contracts, ContractsParts, LoadedDefinitions, LoadedSchema, SchemaIssue } from './contracts.js';
-export type { DossierContext } from './dossier-context.js';
+export type { DossierContext, DossierScheme } from './dossier-context.js';
 export type {
   Applicant,
   ApplicationSubmitted,
@@ -24,6 +24,7 @@ export type {
   DossierDocuments,
   FeePaymentRequested,
   FeeProofSubmitted,
+  InformationRequested,
   Money,
   PayloadByType,
   PermitIssued,

@@ -54,8 +54,11 @@ describe('contracts from the law', () => {
     );
   });
 
-  test('contracts - only the region rules on completeness, only the post issues visas, only the commune issues permits', () => {
-    expect(codeOf(() => contracts.authorize('immigration-office', 'completeness-ruled', 'portal-wib'))).toBe(
+  test('contracts - only the region and the Office (family members) rule on completeness, only the post issues visas, only the commune issues permits', () => {
+    expect(codeOf(() => contracts.authorize('commune-21004', 'completeness-ruled', 'portal-wib'))).toBe(
+      'ERR_CONTRACT_FORBIDDEN',
+    );
+    expect(codeOf(() => contracts.authorize('post-lagos', 'information-requested', 'portal-wib'))).toBe(
       'ERR_CONTRACT_FORBIDDEN',
     );
     expect(codeOf(() => contracts.authorize('commune-21004', 'visa-issued', 'immigration-office'))).toBe(

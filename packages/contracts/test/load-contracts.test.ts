@@ -63,7 +63,7 @@ describe('loading the agreement', { timeout: 60_000 }, () => {
     receiptRequired: true
     retentionDays: 90
     personalData:
-      travel-document: [/documents/passportCopy]`,
+      travel-document: [/documents/passportCopy, /passportExpiresOn]`,
         `      - kind: immigration-office
         projection: ['']
       - kind: consular-post
@@ -71,7 +71,7 @@ describe('loading the agreement', { timeout: 60_000 }, () => {
     receiptRequired: true
     retentionDays: 90
     personalData:
-      travel-document: [/documents/passportCopy]`,
+      travel-document: [/documents/passportCopy, /passportExpiresOn]`,
       ),
     );
     const err = await failure(root);
@@ -147,7 +147,7 @@ describe('loading the agreement', { timeout: 60_000 }, () => {
     writeFileSync(join(root, 'schemas/receipt.v1.json'), '{ "type": ');
     expect((await failure(root)).details).toMatchObject({ file: 'schemas/receipt.v1.json' });
     const other = scratch();
-    edit(join(other, 'contracts/exchange.yaml'), (t) => t.replace('version: 1', 'version: 1\nversion: 2'));
+    edit(join(other, 'contracts/exchange.yaml'), (t) => t.replace('version: 2', 'version: 2\nversion: 3'));
     expect((await failure(other)).details).toMatchObject({ file: 'contracts/exchange.yaml' });
   });
 });

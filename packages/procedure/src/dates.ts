@@ -66,6 +66,24 @@ export function addYears(date: IsoDate, years: number): IsoDate {
   return `${String(target).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(Math.min(d, lastDay)).padStart(2, '0')}`;
 }
 
+/**
+ * `date` plus `months` calendar months; a day the target month lacks falls back to its last day.
+ *
+ * @example
+ * ```ts
+ * addMonths('2027-11-30', 3); // '2028-02-29'
+ * ```
+ */
+export function addMonths(date: IsoDate, months: number): IsoDate {
+  dayNumber(date);
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const index = y * 12 + (m - 1) + months;
+  const year = Math.floor(index / 12);
+  const month = (index % 12) + 1;
+  const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(Math.min(d, lastDay)).padStart(2, '0')}`;
+}
+
 /** Calendar days from `from` to `to` (negative when `to` is earlier). */
 export function daysBetween(from: IsoDate, to: IsoDate): number {
   return dayNumber(to) - dayNumber(from);

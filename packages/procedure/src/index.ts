@@ -7,7 +7,16 @@ export {
   workingDaysBetween,
 } from './calendar.js';
 export type { PublicHoliday } from './calendar.js';
-export { addDays, addYears, dayNumber, daysBetween, fromDayNumber, minDate, toIsoDate } from './dates.js';
+export {
+  addDays,
+  addMonths,
+  addYears,
+  dayNumber,
+  daysBetween,
+  fromDayNumber,
+  minDate,
+  toIsoDate,
+} from './dates.js';
 export type { IsoDate } from './dates.js';
 export {
   availableActions,
@@ -84,6 +93,7 @@ export type {
   StayEndReason,
   StayEnded,
   VisaIssued,
+  InformationRequested,
   WorkAuthorisationDecided,
   WorkRefusalReason,
 } from './messages.js';
@@ -100,7 +110,10 @@ export {
   capPeriod,
   extendProvisionalDocument,
   familyMemberDecisionDeadline,
+  ictDaysUsed,
   ictMaximumEnd,
+  ictStayEnd,
+  periodDays,
   isArrivalReportInTime,
   provisionalDocumentValidity,
   renewalPendingValidity,
@@ -113,6 +126,19 @@ export type {
   ProvisionalDocumentState,
   ProvisionalPurpose,
 } from './periods.js';
+export { CRIMINAL_RECORD_AGE, isAdultOn } from './age.js';
+export {
+  REQUEST_INFORMATION_INPUT,
+  REQUEST_INFORMATION_TITLE,
+  informationRequest,
+} from './information-request.js';
+export type { InformationRequestInput } from './information-request.js';
+export {
+  PASSPORT_MARGIN_MONTHS,
+  firstMemberStatePermitValid,
+  insuranceCovers,
+  passportValidFor,
+} from './validity.js';
 export { ProcedureError } from './procedure-error.js';
 export { attempt, isRefusal, refuse } from './refusal.js';
 export { SCHEMAS_BASE, definitionRef, messageSchemaRef } from './schema-refs.js';

@@ -32,6 +32,9 @@ export type MissingItem = Extract<CompletenessRuled, { outcome: 'missing-items' 
 /** `fee-payment-requested` v1. */
 export type FeePaymentRequested = Payloads.FeePaymentRequested;
 
+/** `information-requested` v1 (Art. 105/67). */
+export type InformationRequested = Payloads.InformationRequested;
+
 /** `work-authorisation-decided` v1. */
 export type WorkAuthorisationDecided = Payloads.WorkAuthorisationDecided;
 /** Reasons a region refuses a work authorisation. */

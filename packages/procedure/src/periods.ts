@@ -56,13 +56,79 @@ export function ictMaximumEnd(from: IsoDate, role: IctRole): IsoDate {
 export interface PeriodLimits {
   /** ICT role: caps the period at the ICT maximum. */
   ictRole?: IctRole;
+  /**
+   * Earlier ICT stays of the same transfer in Belgium, spent or authorised (Art. 31 16°, 17° with the law's
+   * Art. 61/38 §1: the maximum is a total); see {@link ictStayEnd}.
+   */
+  ictStays?: readonly Period[];
   /** Mobility (Art. 105/56, 105/61): last day of the first member state's permit; never exceeded. */
   firstMemberStatePermitValidUntil?: IsoDate;
+  /** Art. 105/68: last day the health insurance covers; the authorised period stays within it. */
+  insuranceCoversUntil?: IsoDate;
+}
+
+/** Days of an inclusive period (0 for one that ends before it starts). */
+export function periodDays(period: Period): number {
+  return Math.max(0, dayNumber(period.to) - dayNumber(period.from) + 1);
 }
 
 /**
- * The longest lawful period within `requested`: cut at the ICT maximum for the role and, in long-term
- * mobility, at the end of the first member state's permit. Throws ERR_PERIOD_INVALID when nothing is left
+ * The ICT days of earlier stays that count towards the maximum of a period starting on `from` (Art. 31
+ * 16°, 17°): each earlier stay's days before `from`, a day covered twice counted once. What overlaps the
+ * new period is the new period's (a renewal continues the stay it renews).
+ *
+ * @example
+ * ```ts
+ * ictDaysUsed([{ from: '2027-01-01', to: '2027-12-31' }], '2028-01-01'); // 365
+ * ```
+ */
+export function ictDaysUsed(stays: readonly Period[], from: IsoDate): number {
+  const end = dayNumber(from) - 1;
+  const days = new Set<number>();
+  for (const stay of stays) {
+    let a: number;
+    let b: number;
+    try {
+      a = dayNumber(stay.from);
+      b = Math.min(dayNumber(stay.to), end);
+    } catch {
+      continue;
+    }
+    for (let d = a; d <= b && days.size < 4000; d += 1) days.add(d);
+  }
+  return days.size;
+}
+
+/**
+ * Last day of the ICT stay that starts on `from` given the transfer's earlier stays (Art. 31 16°, 17°):
+ * the maximum for the role is a total, counted in days from the first day of the transfer's first stay
+ * (3 years or 1 year of calendar days from then), less the days already used before `from`. Before `from`
+ * when nothing is left.
+ *
+ * @example
+ * ```ts
+ * ictStayEnd('2027-03-01', 'trainee', [{ from: '2026-03-01', to: '2026-08-31' }]); // '2027-08-28'
+ * ```
+ */
+export function ictStayEnd(from: IsoDate, role: IctRole, stays: readonly Period[] = []): IsoDate {
+  const used = ictDaysUsed(stays, from);
+  if (used === 0) return ictMaximumEnd(from, role);
+  let first = from;
+  for (const stay of stays) {
+    try {
+      if (dayNumber(stay.from) < dayNumber(first)) first = stay.from;
+    } catch {
+      // an unreadable date counts for nothing
+    }
+  }
+  const total = periodDays({ from: first, to: ictMaximumEnd(first, role) });
+  return addDays(from, total - used - 1);
+}
+
+/**
+ * The longest lawful period within `requested`: cut at the ICT maximum for the role less the days of the
+ * transfer already used (Art. 31 16°, 17°), in long-term mobility at the end of the first member state's
+ * permit (Art. 105/62 §2), and at the end of the health insurance's cover (Art. 105/68). Throws ERR_PERIOD_INVALID when nothing is left
  * (e.g. the first member state's permit ends before the requested start).
  *
  * @example
@@ -73,8 +139,9 @@ export interface PeriodLimits {
 export function capPeriod(requested: Period, limits: PeriodLimits): Period {
   assertPeriod(requested);
   let to = requested.to;
-  if (limits.ictRole) to = minDate(to, ictMaximumEnd(requested.from, limits.ictRole));
+  if (limits.ictRole) to = minDate(to, ictStayEnd(requested.from, limits.ictRole, limits.ictStays));
   if (limits.firstMemberStatePermitValidUntil) to = minDate(to, limits.firstMemberStatePermitValidUntil);
+  if (limits.insuranceCoversUntil) to = minDate(to, limits.insuranceCoversUntil);
   const capped = { from: requested.from, to };
   assertPeriod(capped);
   return capped;
@@ -86,10 +153,13 @@ export function capPeriod(requested: Period, limits: PeriodLimits): Period {
  */
 export function assertWithinLimits(period: Period, limits: PeriodLimits): void {
   assertPeriod(period);
-  if (limits.ictRole && dayNumber(period.to) > dayNumber(ictMaximumEnd(period.from, limits.ictRole))) {
+  if (
+    limits.ictRole &&
+    dayNumber(period.to) > dayNumber(ictStayEnd(period.from, limits.ictRole, limits.ictStays))
+  ) {
     throw new ProcedureError(
       'ERR_PERIOD_INVALID',
-      `An ICT ${limits.ictRole} period may not exceed ${ICT_MAXIMUM_YEARS[limits.ictRole]} year(s).`,
+      `An ICT ${limits.ictRole}'s stays may not exceed ${ICT_MAXIMUM_YEARS[limits.ictRole]} year(s) in total.`,
       { details: { fields: ['from', 'to'], role: limits.ictRole } },
     );
   }

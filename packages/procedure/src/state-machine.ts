@@ -52,7 +52,14 @@ export const REGION_MACHINE: DossierMachine<RegionPhase> = {
     // A fee refusal (annex 43 / 43bis) may come while the region still waits for documents.
     received: [...WHILE_OPEN, 'rule-completeness', 'residence-decided'],
     'awaiting-items': [...WHILE_OPEN, 'rule-completeness', 'residence-decided'],
-    admissible: [...WHILE_OPEN, 'decide-work', 'residence-decided', 'renewal-pending-attested'],
+    // Art. 105/67: a request for documents or information while the work is not decided
+    admissible: [
+      ...WHILE_OPEN,
+      'decide-work',
+      'request-information',
+      'residence-decided',
+      'renewal-pending-attested',
+    ],
     'work-decided': [...WHILE_OPEN, 'residence-decided', 'renewal-pending-attested'],
     granted: ['documents-added', 'permit-issued', 'permit-renewed', 'stay-ended'],
     'permit-issued': ['documents-added', 'stay-ended'],
@@ -82,6 +89,7 @@ export const OFFICE_MACHINE: DossierMachine<OfficePhase> = {
       'provisional-document-extended',
       'fee-deadline',
       'decide-residence',
+      'request-information',
     ],
     'work-decided': [
       'documents-added',
@@ -90,6 +98,7 @@ export const OFFICE_MACHINE: DossierMachine<OfficePhase> = {
       'provisional-document-extended',
       'fee-deadline',
       'decide-residence',
+      'request-information',
     ],
     granted: ['documents-added', 'visa-issued', 'arrival-registered', 'permit-renewed', 'end-stay'],
     'visa-issued': ['documents-added', 'arrival-registered', 'end-stay'],

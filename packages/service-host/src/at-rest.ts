@@ -16,6 +16,7 @@ const LEGACY_FORMAT = 's1';
 export const RECORD_PURPOSES = {
   dossiers: 'dossiers',
   register: 'register',
+  'ict-stays': 'ict stays',
   'portal-dossiers': 'portal dossiers',
   'portal-idempotency': 'portal idempotency',
 } as const;

@@ -72,6 +72,8 @@ const PERMIT_PREFIX: Readonly<Record<PermitKind, string>> = {
   'annex-60': 'A60',
   'annex-61': 'A61',
   'single-permit': 'SP',
+  // Art. 26/2 §3, 26/2/1 §3: a family member's residence permit (no work authorisation)
+  'residence-permit': 'RP',
 };
 
 /**

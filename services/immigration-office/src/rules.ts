@@ -1,9 +1,12 @@
 import {
   type Applicant,
+  type DocumentKind,
+  type MissingItem,
   type DecisionDocument,
   type ApplicationSubmitted,
   type FeePaymentRequested,
   type IctRole,
+  type InformationRequested,
   type IsoDate,
   type OfficePhase,
   type Period,
@@ -23,12 +26,15 @@ import {
   collectDocument,
   decisionDocument,
   familyMemberDecisionDeadline,
+  insuranceCovers,
+  passportValidFor,
+  toIsoDate,
 } from '@passerelle/procedure';
 
 /** Routing facts of a dossier (a `DossierContext`), no personal data. */
 export interface OfficeRouting {
   procedure: 'first' | 'renewal';
-  scheme: 'standard' | 'ict' | 'ict-mobility';
+  scheme: 'standard' | 'ict' | 'ict-mobility' | 'ict-short-term-mobility' | 'family';
   regionId: ApplicationSubmitted['regionId'];
   portalId: string;
   consularPostId?: string;
@@ -50,7 +56,13 @@ export interface OfficeDossier extends DossierRecord {
   holder: Applicant;
   ictRole?: IctRole;
   firstMemberStatePermitValidUntil?: IsoDate;
+  /** Earlier ICT stays the application mentions (Art. 105/45 §1 3°): the residence stays within the total. */
+  ictStays?: Period[];
   submittedOn: IsoDate;
+  /** The day of the application (its `submittedAt` in Brussels), from which the 90 days run (Art. 26/2 §3). */
+  appliedOn?: IsoDate;
+  /** A family member's application, which the Office rules on itself (Art. 26/2 §3, 26/2/1 §3). */
+  family?: FamilyFile;
   /** Art. 26/2 §3, 26/2/1 §3: the decision deadline of a family member of a (mobile) ICT. */
   decisionDeadline?: IsoDate;
   deadlineOverrunReportedOn?: IsoDate;
@@ -66,15 +78,61 @@ export interface OfficeDossier extends DossierRecord {
   arrival?: { communeId: string; enteredOn: IsoDate; reportedOn: IsoDate };
   provisionalExtensions?: number;
   renewalPending?: boolean;
+  /** Art. 105/67: the request for documents or information awaiting its answer. */
+  informationRequest?: InformationRequested;
   permit?: { number: string; validity: Period };
   stayEndsOn?: IsoDate;
   closedBecause?: string;
 }
 
 /** Scheme of an application, as the contract routes it. */
-export function schemeOf(app: Pick<ApplicationSubmitted, 'ict'>): OfficeRouting['scheme'] {
+export function schemeOf(app: Pick<ApplicationSubmitted, 'ict' | 'familyMemberOf'>): OfficeRouting['scheme'] {
+  if (app.familyMemberOf) return 'family';
   if (!app.ict) return 'standard';
+  if (app.ict.scheme === 'short-term-mobility') return 'ict-short-term-mobility';
   return app.ict.scheme === 'mobility' ? 'ict-mobility' : 'ict';
+}
+
+/** What the Office keeps of a family member's application to rule on its completeness. */
+export interface FamilyFile {
+  /** The transferee's scheme: a transfer (Art. 26/2 §3) or a long-term mobility (Art. 26/2/1 §3). */
+  of: 'transfer' | 'mobility';
+  requestedPeriod: Period;
+  /** Document slots provided so far (those that read back). */
+  documents: DocumentKind[];
+  passportExpiresOn?: IsoDate;
+  insuranceCoversUntil?: IsoDate;
+  /** The items asked for once, with the date to provide them. */
+  asked?: { items: MissingItem[]; respondBy: IsoDate };
+}
+
+/**
+ * The documents of a family member's application for residence. Art. 26/2 §3 and 26/2/1 §3 set the
+ * deadline only and the seeds name no list; as a case officer expects for a residence application: a copy
+ * of a passport valid for the period, the proof of the family link and a health insurance covering the
+ * period (PROCEDURE.md). No work document: a family member asks for no work authorisation.
+ */
+export const FAMILY_DOCUMENTS: readonly DocumentKind[] = ['passportCopy', 'familyLink', 'healthInsurance'];
+
+/** The family documents missing or not valid for the period (passport, SBC art. 6; insurance, Art. 105/68). */
+export function familyMissing(file: FamilyFile): MissingItem[] {
+  const missing: MissingItem[] = [];
+  for (const kind of FAMILY_DOCUMENTS) {
+    const valid =
+      kind === 'passportCopy'
+        ? passportValidFor(file.passportExpiresOn, file.requestedPeriod)
+        : kind === 'healthInsurance'
+          ? insuranceCovers(file.insuranceCoversUntil, file.requestedPeriod)
+          : true;
+    if (!file.documents.includes(kind) || !valid) missing.push(kind);
+  }
+  return missing;
+}
+
+/** The day of an application: its `submittedAt` in Brussels, or `today` for an unreadable one. */
+export function applicationDay(submittedAt: string, today: IsoDate): IsoDate {
+  const at = new Date(submittedAt);
+  return Number.isNaN(at.getTime()) ? today : toIsoDate(at);
 }
 
 /** The dossier the Immigration Office opens on an application received on `today`. */
@@ -82,7 +140,10 @@ export function openOfficeDossier(
   app: ApplicationSubmitted,
   portalId: string,
   today: IsoDate,
+  /** The document kinds that read back (a family member's application, which the Office rules on). */
+  documents: DocumentKind[] = [],
 ): OfficeDossier {
+  const appliedOn = applicationDay(app.submittedAt, today);
   return {
     phase: 'submitted',
     routing: {
@@ -99,9 +160,27 @@ export function openOfficeDossier(
     ...(app.ict?.firstMemberState
       ? { firstMemberStatePermitValidUntil: app.ict.firstMemberState.permitValidUntil }
       : {}),
+    ...(app.ict?.priorIctStays?.length ? { ictStays: [...app.ict.priorIctStays] } : {}),
     submittedOn: today,
-    // Art. 26/2 §3, 26/2/1 §3: nine months reduced to 90 days for family members of (mobile) ICTs.
-    ...(app.familyMemberOf ? { decisionDeadline: familyMemberDecisionDeadline(today) } : {}),
+    appliedOn,
+    // Art. 26/2 §3, 26/2/1 §3: nine months reduced to 90 days for family members of (mobile) ICTs,
+    // counted from the application
+    ...(app.familyMemberOf ? { decisionDeadline: familyMemberDecisionDeadline(appliedOn) } : {}),
+    ...(app.familyMemberOf
+      ? {
+          family: {
+            of: app.familyMemberOf.scheme,
+            requestedPeriod: app.requestedPeriod,
+            documents,
+            ...(app.applicant.passportExpiresOn
+              ? { passportExpiresOn: app.applicant.passportExpiresOn }
+              : {}),
+            ...(app.documents.healthInsurance?.coversUntil
+              ? { insuranceCoversUntil: app.documents.healthInsurance.coversUntil }
+              : {}),
+          },
+        }
+      : {}),
     fee: { paidCents: 0, status: 'none' },
   };
 }
@@ -174,11 +253,21 @@ export function feeRefusal(
 export function permitToIssue(scheme: OfficeRouting['scheme']): PermitKind {
   if (scheme === 'ict') return 'annex-60';
   if (scheme === 'ict-mobility') return 'annex-61';
+  // Art. 26/2 §3, 26/2/1 §3: a family member is authorised to reside, not to work
+  if (scheme === 'family') return 'residence-permit';
   return 'single-permit';
 }
 
-/** Art. 105/47 §1, 105/57: a first application from abroad needs a D visa; long-term mobility does not. */
-export function visaRequired(routing: Pick<OfficeRouting, 'procedure' | 'scheme'>): boolean {
+/**
+ * Art. 105/47 §1, 105/57: a first application from abroad needs a D visa; long-term mobility does not.
+ * A family member of a mobile ICT comes, like the ICT, from the first member state (no visa; the texts are
+ * silent, PROCEDURE.md); one of a transferee comes from abroad.
+ */
+export function visaRequired(
+  routing: Pick<OfficeRouting, 'procedure' | 'scheme'>,
+  familyOf?: FamilyFile['of'],
+): boolean {
+  if (routing.scheme === 'family') return routing.procedure === 'first' && familyOf !== 'mobility';
   return routing.procedure === 'first' && routing.scheme !== 'ict-mobility';
 }
 
@@ -198,6 +287,8 @@ export function residenceGrant(
   const within = attempt(() =>
     assertWithinLimits(period, {
       ...(dossier.ictRole ? { ictRole: dossier.ictRole } : {}),
+      // Art. 31 16°, 17°: the total with the earlier stays the application mentions
+      ...(dossier.ictRole && dossier.ictStays?.length ? { ictStays: dossier.ictStays } : {}),
       ...(dossier.firstMemberStatePermitValidUntil
         ? { firstMemberStatePermitValidUntil: dossier.firstMemberStatePermitValidUntil }
         : {}),
@@ -211,19 +302,25 @@ export function residenceGrant(
       issuer: 'immigration-office',
       dossierId,
       issuedOn: today,
-      article: dossier.routing.procedure === 'renewal' ? 'Art. 105/51, 105/52' : 'Art. 105/46',
+      article:
+        dossier.routing.scheme === 'family'
+          ? 'Art. 26/2 §3, 26/2/1 §3'
+          : dossier.routing.procedure === 'renewal'
+            ? 'Art. 105/51, 105/52'
+            : 'Art. 105/46',
       period,
       outcome: 'granted',
     }),
   );
   const { routing } = dossier;
+  const visa = visaRequired(routing, dossier.family?.of);
   return {
     annex: '46',
     decidedOn: today,
     period,
     permitToIssue: permitToIssue(routing.scheme),
-    visaRequired: visaRequired(routing),
-    ...(routing.consularPostId && visaRequired(routing) ? { consularPostId: routing.consularPostId } : {}),
+    visaRequired: visa,
+    ...(routing.consularPostId && visa ? { consularPostId: routing.consularPostId } : {}),
     ...(routing.communeId ? { communeId: routing.communeId } : {}),
     procedure: routing.procedure,
     regionId: routing.regionId,

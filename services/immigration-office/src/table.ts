@@ -4,6 +4,12 @@ import {
   type BodyTable,
   type CompletenessRuled,
   type DecisionDocument,
+  type DocumentKind,
+  type DocumentRef,
+  type DocumentsAdded,
+  type Facts,
+  type MissingItem,
+  type Need,
   type Decided,
   type FeeProofSubmitted,
   type IsoDate,
@@ -18,6 +24,14 @@ import {
   type StepContext,
   type VisaIssued,
   type WorkAuthorisationDecided,
+  type InformationRequestInput,
+  type InformationRequested,
+  REQUEST_INFORMATION_INPUT,
+  REQUEST_INFORMATION_TITLE,
+  addWorkingDays,
+  collectDocument,
+  informationRequest,
+  decisionDocument,
   definitionRef,
   isRefusal,
   messageSchemaRef,
@@ -25,8 +39,10 @@ import {
   refuse,
 } from '@passerelle/procedure';
 import {
+  type FamilyFile,
   type FeeAccount,
   type OfficeDossier,
+  familyMissing,
   decisionDeadlineOverrun,
   feeCheck,
   feeOverdue,
@@ -53,7 +69,15 @@ export type OfficeEvent =
   | { type: 'renewal-pending' }
   | { type: 'permit-recorded'; permit: NonNullable<OfficeDossier['permit']> }
   | { type: 'stay-ended'; endsOn: IsoDate }
-  | { type: 'deadline-overrun-reported'; on: IsoDate };
+  | { type: 'deadline-overrun-reported'; on: IsoDate }
+  | { type: 'family-documents'; kinds: DocumentKind[]; validity?: FamilyValidity }
+  | { type: 'first-state-permit-renewed'; validUntil: IsoDate }
+  | { type: 'information-requested'; request: InformationRequested }
+  | { type: 'information-answered' }
+  | { type: 'family-asked'; items: MissingItem[]; respondBy: IsoDate };
+
+/** The validity dates that documents added to a family member's application state. */
+export type FamilyValidity = Partial<Pick<FamilyFile, 'passportExpiresOn' | 'insuranceCoversUntil'>>;
 
 /** Folds an Office's event into its dossier. */
 export function evolveOffice(state: OfficeDossier | undefined, event: OfficeEvent): OfficeDossier {
@@ -96,6 +120,29 @@ export function evolveOffice(state: OfficeDossier | undefined, event: OfficeEven
       return { ...cur, phase: 'closed', stayEndsOn: event.endsOn, closedBecause: 'annex-52' };
     case 'deadline-overrun-reported':
       return { ...cur, deadlineOverrunReportedOn: event.on };
+    case 'family-documents':
+      return cur.family
+        ? {
+            ...cur,
+            family: {
+              ...cur.family,
+              ...event.validity,
+              documents: [...new Set([...cur.family.documents, ...event.kinds])],
+            },
+          }
+        : cur;
+    case 'information-requested':
+      return { ...cur, informationRequest: event.request };
+    case 'information-answered': {
+      const { informationRequest: _answered, ...rest } = cur;
+      return rest;
+    }
+    case 'first-state-permit-renewed':
+      return { ...cur, firstMemberStatePermitValidUntil: event.validUntil };
+    case 'family-asked':
+      return cur.family
+        ? { ...cur, family: { ...cur.family, asked: { items: event.items, respondBy: event.respondBy } } }
+        : cur;
   }
 }
 
@@ -112,7 +159,8 @@ function residenceMessage(
 ): PendingMessage {
   const r = dossier.routing;
   const granted = payload.annex === '46';
-  const to = [r.regionId, r.portalId];
+  // a family member's dossier has no region (Art. 26/2 §3: residence only)
+  const to = r.scheme === 'family' ? [r.portalId] : [r.regionId, r.portalId];
   if (granted && payload.visaRequired && r.consularPostId) to.push(r.consularPostId);
   if (granted && r.communeId) to.push(r.communeId);
   return {
@@ -175,6 +223,88 @@ function thenFollow(
   return {
     events: [...events, ...refusal.events],
     send: [...(more.send ?? []), ...(refusal.send ?? [])],
+  };
+}
+
+/** Each filled slot's document must read back before it counts (`ServiceHost.documentReadsBack`). */
+function slotReads(documents: Record<string, unknown>): Need[] {
+  return providedSlots(documents).map((kind) => {
+    const slot = documents[kind] as DocumentRef | { document: DocumentRef };
+    return {
+      kind: 'document-reads-back',
+      key: `slot:${kind}`,
+      ref: 'document' in slot ? slot.document : slot,
+      slot: kind,
+    };
+  });
+}
+
+function providedSlots(documents: Record<string, unknown>): DocumentKind[] {
+  return Object.entries(documents)
+    .filter(([k, v]) => k !== 'other' && v !== undefined && v !== null)
+    .map(([k]) => k as DocumentKind);
+}
+
+/** The slots whose documents read back. */
+function readable(documents: Record<string, unknown>, facts: Facts): DocumentKind[] {
+  return providedSlots(documents).filter((kind) => facts[`slot:${kind}`] === true);
+}
+
+/**
+ * `decided`, then the Office's own completeness ruling on a family member's application (Art. 26/2 §3,
+ * 26/2/1 §3; no region sees it), sent to the integrator: complete once every document is there and valid
+ * and the fee paid (the dossier is then admissible and its residence decision owed), or the items missing,
+ * asked for once with 15 working days to provide them. The 90-day deadline runs meanwhile.
+ */
+function thenFamily(
+  state: OfficeDossier | undefined,
+  decided: Decided<OfficeEvent>,
+  ctx: StepContext,
+  respondDays: number,
+): Decided<OfficeEvent> {
+  const next = decided.events.reduce<OfficeDossier | undefined>((s, e) => evolveOffice(s, e), state);
+  if (!next?.family || next.phase !== 'submitted') return decided;
+  const missing = familyMissing(next.family);
+  const portal = (payload: CompletenessRuled, docs: DecisionDocument[] = []): PendingMessage => ({
+    type: 'completeness-ruled',
+    payload,
+    to: [next.routing.portalId],
+    context: { ...next.routing },
+    causationId: ctx.causationId,
+    ...pendingDocuments(docs),
+  });
+  if (missing.length === 0) {
+    if (next.fee.status !== 'ok') return decided;
+    const docs: DecisionDocument[] = [];
+    const { ref } = collectDocument(
+      docs,
+      decisionDocument({
+        document: 'admissibility',
+        issuer: ctx.participant,
+        dossierId: ctx.dossierId,
+        issuedOn: ctx.today,
+        article: 'Art. 26/2 §3, 26/2/1 §3',
+        outcome: 'complete',
+      }),
+    );
+    return {
+      ...decided,
+      events: [...decided.events, { type: 'admissible' }],
+      send: [
+        ...(decided.send ?? []),
+        portal({ outcome: 'complete', ruledOn: ctx.today, admissibilityDocument: ref }, docs),
+      ],
+    };
+  }
+  if (next.family.asked) return decided;
+  const respondBy = addWorkingDays(ctx.today, respondDays);
+  return {
+    ...decided,
+    events: [...decided.events, { type: 'family-asked', items: missing, respondBy }],
+    send: [
+      ...(decided.send ?? []),
+      portal({ outcome: 'missing-items', ruledOn: ctx.today, missingItems: missing, respondBy }),
+    ],
   };
 }
 
@@ -244,6 +374,8 @@ export interface OfficeSettings {
   feeAmountCents?: number;
   /** Working days given to pay a missing or short fee (default 15). */
   feePaymentWorkingDays?: number;
+  /** Working days a family member is given to provide missing documents (default 15). */
+  respondWithinWorkingDays?: number;
 }
 
 /**
@@ -261,48 +393,102 @@ export interface OfficeSettings {
 export function officeTable(settings: OfficeSettings = {}): BodyTable<OfficeDossier, OfficeEvent> {
   const feeDue = settings.feeAmountCents ?? 35_800;
   const payDays = settings.feePaymentWorkingDays ?? 15;
+  const respondDays = settings.respondWithinWorkingDays ?? 15;
+  /**
+   * Art. 1/2/1 - a fee proof counted: paid in full, the dossier goes on; short, the applicant is told and
+   * invited to pay (unpaid at the date, the fee refusal follows).
+   */
+  const feeStep = (
+    cur: OfficeDossier,
+    proof: FeeProofSubmitted,
+    ctx: StepContext,
+    facts: Facts,
+  ): Decided<OfficeEvent> => {
+    const paidCents = cur.fee.paidCents + (facts['fee-proof'] === true ? proof.amount.amountCents : 0);
+    if (feeCheck(paidCents, feeDue) === 'ok') {
+      return thenFollow(cur, [{ type: 'fee-counted', fee: { paidCents, status: 'ok' } }], ctx);
+    }
+    if (cur.fee.status === 'requested') {
+      return thenFollow(cur, [{ type: 'fee-counted', fee: { ...cur.fee, paidCents } }], ctx);
+    }
+    // Art. 1/2/1: the applicant is told and invited to pay; unpaid at the date, the fee refusal follows.
+    const request = feePaymentRequest(paidCents, feeDue, ctx.today, payDays);
+    return thenFollow(cur, [{ type: 'fee-counted', fee: { paidCents, status: 'requested', request } }], ctx, {
+      send: [
+        {
+          type: 'fee-payment-requested',
+          payload: request,
+          // no region follows a family member's dossier
+          ...(cur.routing.scheme === 'family' ? { to: [cur.routing.portalId] } : {}),
+          context: { ...cur.routing },
+          causationId: ctx.causationId,
+        },
+      ],
+    });
+  };
   return {
     body: 'immigration-office',
     evolve: evolveOffice,
     messages: {
       'application-submitted': {
-        decide: (_state, app: ApplicationSubmitted, ctx) => ({
-          events: [{ type: 'opened', dossier: openOfficeDossier(app, ctx.sender, ctx.today) }],
-        }),
+        // a family member's documents are the Office's to check (no region sees the application)
+        needs: (_state, app: ApplicationSubmitted) =>
+          app.familyMemberOf ? slotReads(app.documents as Record<string, unknown>) : [],
+        decide: (_state, app: ApplicationSubmitted, ctx, facts) => {
+          const docs = app.familyMemberOf ? readable(app.documents as Record<string, unknown>, facts) : [];
+          return thenFamily(
+            undefined,
+            { events: [{ type: 'opened', dossier: openOfficeDossier(app, ctx.sender, ctx.today, docs) }] },
+            ctx,
+            respondDays,
+          );
+        },
       },
-      'documents-added': { decide: (state, _payload, ctx) => thenFollow(state, [], ctx) },
+      'documents-added': {
+        needs: (state, added: DocumentsAdded) =>
+          state?.family ? slotReads(added.documents as Record<string, unknown>) : [],
+        decide: (state, added: DocumentsAdded, ctx, facts) => {
+          // Art. 105/67: the answer to the Office's request
+          const answered: OfficeEvent[] =
+            added.reason === 'requested-by-authority' && state?.informationRequest
+              ? [{ type: 'information-answered' }]
+              : [];
+          if (!state?.family) {
+            // Art. 105/56 §2 4°: a renewed first-state permit is the new bound of the mobility period
+            const renewed = added.documents.firstMemberStatePermit && added.firstMemberStatePermitValidUntil;
+            return thenFollow(
+              state,
+              [
+                ...answered,
+                ...(renewed ? [{ type: 'first-state-permit-renewed' as const, validUntil: renewed }] : []),
+              ],
+              ctx,
+            );
+          }
+          const kinds = readable(added.documents as Record<string, unknown>, facts);
+          const validity: FamilyValidity = {
+            ...(kinds.includes('passportCopy') && added.passportExpiresOn
+              ? { passportExpiresOn: added.passportExpiresOn }
+              : {}),
+            ...(kinds.includes('healthInsurance') && added.documents.healthInsurance?.coversUntil
+              ? { insuranceCoversUntil: added.documents.healthInsurance.coversUntil }
+              : {}),
+          };
+          return thenFamily(
+            state,
+            { events: [{ type: 'family-documents', kinds, validity }] },
+            ctx,
+            respondDays,
+          );
+        },
+      },
       'fee-proof-submitted': {
         // a proof whose document does not read back pays nothing: the payment request follows
         needs: (_state, proof: FeeProofSubmitted) => [
           { kind: 'document-reads-back', key: 'fee-proof', ref: proof.proof, slot: 'fee-proof' },
         ],
-        decide: (state, proof: FeeProofSubmitted, ctx, facts) => {
-          const cur = state!;
-          const paidCents = cur.fee.paidCents + (facts['fee-proof'] === true ? proof.amount.amountCents : 0);
-          if (feeCheck(paidCents, feeDue) === 'ok') {
-            return thenFollow(cur, [{ type: 'fee-counted', fee: { paidCents, status: 'ok' } }], ctx);
-          }
-          if (cur.fee.status === 'requested') {
-            return thenFollow(cur, [{ type: 'fee-counted', fee: { ...cur.fee, paidCents } }], ctx);
-          }
-          // Art. 1/2/1: the applicant is told and invited to pay; unpaid at the date, the fee refusal follows.
-          const request = feePaymentRequest(paidCents, feeDue, ctx.today, payDays);
-          return thenFollow(
-            cur,
-            [{ type: 'fee-counted', fee: { paidCents, status: 'requested', request } }],
-            ctx,
-            {
-              send: [
-                {
-                  type: 'fee-payment-requested',
-                  payload: request,
-                  context: { ...cur.routing },
-                  causationId: ctx.causationId,
-                },
-              ],
-            },
-          );
-        },
+        decide: (state, proof: FeeProofSubmitted, ctx, facts) =>
+          thenFamily(state, feeStep(state!, proof, ctx, facts), ctx, respondDays),
       },
       'completeness-ruled': {
         // the region's admissibility document must read back and say so before the dossier is admissible
@@ -420,22 +606,54 @@ export function officeTable(settings: OfficeSettings = {}): BodyTable<OfficeDoss
       },
     },
     actions: {
+      'request-information': {
+        title: REQUEST_INFORMATION_TITLE,
+        input: REQUEST_INFORMATION_INPUT,
+        sends: ['information-requested'],
+        decide: (state, input: InformationRequestInput, ctx) => {
+          const request = informationRequest(input, ctx.today, respondDays);
+          return {
+            events: [{ type: 'information-requested', request }],
+            send: [
+              {
+                type: 'information-requested',
+                payload: request,
+                to: [state!.routing.portalId],
+                context: { ...state!.routing },
+                causationId: ctx.causationId,
+              },
+            ],
+            summary: 'requested',
+          };
+        },
+      },
       'decide-residence': {
         title:
           'Decide residence: annex 46 for the work-authorisation period, or annex 48 (Art. 105/46, 105/48)',
         input: DECIDE_RESIDENCE_INPUT,
         sends: ['residence-decided'],
         owed: (state) =>
-          state.phase === 'work-decided' &&
+          ((state.phase === 'work-decided' && state.work?.decision === 'granted') ||
+            // Art. 26/2 §3, 26/2/1 §3: a family member's residence, once the application is complete
+            (state.phase === 'admissible' && state.family !== undefined)) &&
           state.fee.status === 'ok' &&
-          !state.residence &&
-          state.work?.decision === 'granted'
+          !state.residence
             ? state.decisionDeadline
               ? { deadline: state.decisionDeadline } // Art. 26/2 §3: a family member's 90 days
               : {}
             : undefined,
         decide: (state, decision: ResidenceDecision, ctx) => {
           const d = state!;
+          if (d.family && d.phase === 'admissible' && d.fee.status === 'ok') {
+            // Art. 26/2 §3, 26/2/1 §3: residence for the period asked (the transferee's), or annex 48
+            const docs: DecisionDocument[] = [];
+            const payload =
+              decision.decision === 'granted'
+                ? residenceGrant(d, ctx.dossierId, d.family.requestedPeriod, ctx.today, docs)
+                : residenceRefusal(d, ctx.dossierId, decision.reason, ctx.today, docs);
+            if (isRefusal(payload)) return payload;
+            return residenceDecided(d, payload, ctx.causationId, docs);
+          }
           if (d.fee.status !== 'ok' || !d.work) {
             return refuse(
               'ERR_OUT_OF_SEQUENCE',
@@ -470,7 +688,7 @@ export function officeTable(settings: OfficeSettings = {}): BodyTable<OfficeDoss
           const docs: DecisionDocument[] = [];
           const payload = stayEnded(d, ctx.dossierId, input.reason, input.endsOn, ctx.today, docs);
           const to = [
-            d.routing.regionId,
+            ...(d.routing.scheme === 'family' ? [] : [d.routing.regionId]),
             d.routing.portalId,
             ...(d.routing.communeId ? [d.routing.communeId] : []),
           ];

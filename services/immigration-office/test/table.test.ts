@@ -25,13 +25,14 @@ const app = (overrides: Partial<ApplicationSubmitted> = {}): ApplicationSubmitte
   residenceCommuneId: 'commune-21004',
   consularPostId: 'post-lagos',
   ict: { scheme: 'transfer', role: 'manager', priorIctStayInLast3Years: false },
-  adult: true,
   applicant: {
     familyName: 'X',
     givenNames: 'Y',
     birthDate: '1990-01-01',
     nationality: 'NGA',
     passportNumber: 'A1234567',
+    email: 'applicant@example.org',
+    passportExpiresOn: '2040-12-31',
   },
   employer: { name: 'E', enterpriseNumber: '0403170701', email: 'e@example.com' },
   requestedPeriod: { from: '2027-03-01', to: '2030-02-28' },
@@ -334,8 +335,9 @@ describe('Immigration Office table', () => {
     }
   });
 
-  test('actions - decide-residence and end-stay are described with the phases allowing them', () => {
+  test('actions - request-information, decide-residence and end-stay are described with the phases allowing them', () => {
     expect(describeActions(table).map((a) => [a.name, a.allowedIn, a.sends])).toEqual([
+      ['request-information', ['admissible', 'work-decided'], ['information-requested']],
       ['decide-residence', ['admissible', 'work-decided'], ['residence-decided']],
       ['end-stay', ['granted', 'visa-issued', 'arrived', 'permit-issued'], ['stay-ended']],
     ]);
@@ -368,5 +370,113 @@ describe('Immigration Office table', () => {
       expect(err).toMatchObject({ code: 'ERR_ACTION_INPUT_INVALID' });
       expect(err!.message).not.toContain('JANSSENS');
     }
+  });
+
+  test('Art. 26/2 §3, 26/2/1 §3 - a family member: the Office rules on the documents, decides residence, no region', () => {
+    const ref = (n: number) => ({ ...docRef, sha256: String(n).repeat(64), objectKey: `d/${n}` });
+    const familyApp = app({
+      category: 'ict',
+      ict: undefined,
+      familyMemberOf: { scheme: 'transfer' },
+      submittedAt: '2027-01-02T10:00:00Z',
+      documents: {
+        passportCopy: ref(1),
+        healthInsurance: { form: 'insurer', document: ref(2), coversUntil: '2031-12-31' },
+      },
+    });
+    delete familyApp.ict;
+    const read = { 'slot:passportCopy': true, 'slot:healthInsurance': true, 'slot:familyLink': true };
+    expect(
+      stepNeeds(table, undefined, from('portal-demo', 'application-submitted', familyApp), ctx),
+    ).toHaveLength(2);
+    const opened = decideStep(
+      table,
+      undefined,
+      from('portal-demo', 'application-submitted', familyApp),
+      ctx,
+      read,
+    );
+    if (isRefusal(opened)) throw opened.refusal;
+    // the 90 days run from the day of the application, not the day the Office opened the dossier
+    expect(opened.state).toMatchObject({ phase: 'submitted', decisionDeadline: '2027-04-02' });
+    expect(opened.state.routing.scheme).toBe('family');
+    // the proof of the family link is missing: asked for once, of the integrator only
+    expect(opened.send).toEqual([
+      expect.objectContaining({
+        type: 'completeness-ruled',
+        to: ['portal-demo'],
+        payload: expect.objectContaining({ outcome: 'missing-items', missingItems: ['familyLink'] }),
+      }),
+    ]);
+    const proof = { proof: docRef, amount: { amountCents: 35_800, currency: 'EUR' } };
+    const paid = decideStep(table, opened.state, from('portal-demo', 'fee-proof-submitted', proof), ctx, {
+      'fee-proof': true,
+    });
+    if (isRefusal(paid)) throw paid.refusal;
+    expect(paid.send).toEqual([]);
+    const added = {
+      reason: 'completion',
+      documents: { familyLink: ref(3) },
+      addedAt: '2027-01-20T10:00:00Z',
+    };
+    const complete = decideStep(table, paid.state, from('portal-demo', 'documents-added', added), ctx, read);
+    if (isRefusal(complete)) throw complete.refusal;
+    expect(complete.state.phase).toBe('admissible');
+    expect(complete.send).toEqual([
+      expect.objectContaining({
+        type: 'completeness-ruled',
+        payload: expect.objectContaining({ outcome: 'complete' }),
+      }),
+    ]);
+    expect(owedActions(table, complete.state)).toEqual([
+      { action: 'decide-residence', deadline: '2027-04-02' },
+    ]);
+    const granted = decideStep(
+      table,
+      complete.state,
+      act('decide-residence', { decision: 'granted' }),
+      ctx,
+      {},
+    );
+    if (isRefusal(granted)) throw granted.refusal;
+    expect(granted.send).toEqual([
+      expect.objectContaining({
+        type: 'residence-decided',
+        // the post for the visa, the integrator; no region
+        to: ['portal-demo', 'post-lagos', 'commune-21004'],
+        payload: expect.objectContaining({
+          annex: '46',
+          permitToIssue: 'residence-permit',
+          visaRequired: true,
+          period: familyApp.requestedPeriod,
+        }),
+      }),
+    ]);
+  });
+
+  test('Art. 26/2 §3 - a family member whose passport is not valid for the period is asked for a new copy', () => {
+    const familyApp = app({
+      familyMemberOf: { scheme: 'mobility' },
+      applicant: { ...app().applicant, passportExpiresOn: '2028-01-01' },
+      documents: {
+        passportCopy: docRef,
+        familyLink: docRef,
+        healthInsurance: { form: 'insurer', document: docRef, coversUntil: '2031-12-31' },
+      },
+    });
+    delete familyApp.ict;
+    const read = { 'slot:passportCopy': true, 'slot:healthInsurance': true, 'slot:familyLink': true };
+    const opened = decideStep(
+      table,
+      undefined,
+      from('portal-demo', 'application-submitted', familyApp),
+      ctx,
+      read,
+    );
+    if (isRefusal(opened)) throw opened.refusal;
+    expect(opened.send[0]?.payload).toMatchObject({
+      outcome: 'missing-items',
+      missingItems: ['passportCopy'],
+    });
   });
 });

@@ -14,8 +14,15 @@ type Json = Record<string, unknown>;
  */
 export function dossierContextOf(application: Json, portalId: string): DossierContext {
   const ict = application['ict'] as { scheme?: string } | undefined;
-  const scheme: DossierContext['scheme'] =
-    application['category'] === 'ict' ? (ict?.scheme === 'mobility' ? 'ict-mobility' : 'ict') : 'standard';
+  const scheme: DossierContext['scheme'] = application['familyMemberOf']
+    ? 'family'
+    : application['category'] !== 'ict'
+      ? 'standard'
+      : ict?.scheme === 'mobility'
+        ? 'ict-mobility'
+        : ict?.scheme === 'short-term-mobility'
+          ? 'ict-short-term-mobility'
+          : 'ict';
   const context: DossierContext = {
     procedure: application['procedure'] === 'renewal' ? 'renewal' : 'first',
     scheme,

@@ -120,6 +120,11 @@ export function applyReceived(
       }
       break;
     }
+    case 'information-requested': {
+      // Art. 105/67: a request for documents or information; the state is unchanged, the event says it
+      summary = `information requested: ${str(p['concern']) ?? 'unspecified'} from the ${str(p['addressee']) ?? 'applicant'}, by ${str(p['respondBy']) ?? 'unspecified'}`;
+      break;
+    }
     case 'fee-payment-requested': {
       next.state = 'fee-payment-requested';
       const payBy = str(p['payBy']);
@@ -201,6 +206,7 @@ export function applyReceived(
 /** The types of messages the portal receives (per the agreement) and tracks. */
 export const RECEIVED_TYPES = [
   'completeness-ruled',
+  'information-requested',
   'fee-payment-requested',
   'work-authorisation-decided',
   'residence-decided',

@@ -1,6 +1,7 @@
 import { type Contracts, bundleSchemas, createSchemaCompiler } from '@passerelle/contracts';
 import { validationIssues } from '@passerelle/door';
 import { PasserelleError } from '@passerelle/errors';
+import { competentRegion } from '@passerelle/procedure';
 import type { FastifyInstance, FastifySchema, FastifySchemaCompiler } from 'fastify';
 
 /** The message types integrators post, each the body of one route. */
@@ -127,7 +128,15 @@ export class MessageBodies {
     return ({ schema, httpPart }) => {
       if (httpPart !== 'body') return parts.compile(schema as object);
       return (data: unknown) => {
-        if (validate(data)) return true;
+        const misaddressed = type === 'application-submitted' ? deriveRegion(data) : undefined;
+        if (validate(data) && !misaddressed) return true;
+        if (!validate.errors?.length && misaddressed) {
+          return {
+            error: new PasserelleError('ERR_SCHEMA_INVALID', 'The input message is incorrect.', {
+              details: { type, issues: [misaddressed] },
+            }),
+          };
+        }
         const issues = validationIssues(validate.errors ?? [], 'body').map((issue) => ({
           in: issue.in,
           name: issue.name,
@@ -142,4 +151,35 @@ export class MessageBodies {
       };
     };
   }
+}
+
+/**
+ * The agreement: the competent region is the one of the place of employment. The portal derives it from
+ * `workplaceCommuneId` and fills `regionId` in when the integrator leaves it out, so that no application
+ * reaches a region that would rule it inadmissible (`not-competent`) and send the employer back to the
+ * start. A `regionId` naming another region is the issue returned (never a silent correction); an unknown
+ * commune is left to the schema and to the region.
+ */
+function deriveRegion(data: unknown): { in: 'body'; name: string; detail: string; type: string } | undefined {
+  if (!data || typeof data !== 'object') return undefined;
+  const body = data as Json;
+  const workplace = body['workplaceCommuneId'];
+  if (typeof workplace !== 'string') return undefined;
+  let competent: string;
+  try {
+    competent = competentRegion(workplace);
+  } catch {
+    return undefined;
+  }
+  if (body['regionId'] === undefined) {
+    body['regionId'] = competent;
+    return undefined;
+  }
+  if (body['regionId'] === competent) return undefined;
+  return {
+    in: 'body',
+    name: '/regionId',
+    detail: `The competent region is the one of the place of employment (/workplaceCommuneId): ${competent}. Leave regionId out to have it derived.`,
+    type: 'invalidInput',
+  };
 }

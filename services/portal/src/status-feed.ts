@@ -17,6 +17,7 @@ interface Received {
  */
 export const STATUS_EVENT_TYPES: Readonly<Record<(typeof RECEIVED_TYPES)[number], string>> = {
   'completeness-ruled': 'completenessRuled',
+  'information-requested': 'informationRequested',
   'fee-payment-requested': 'feePaymentRequested',
   'work-authorisation-decided': 'workAuthorisationDecided',
   'residence-decided': 'residenceDecided',

@@ -65,7 +65,7 @@ describe('portal records at rest', () => {
     const body = JSON.parse(
       readFileSync(
         new URL(
-          '../../../schemas/examples/application-submitted.v1/valid-ict-first-application.json',
+          '../../../schemas/examples/application-submitted.v2/valid-ict-first-application.json',
           import.meta.url,
         ),
         'utf8',
@@ -87,7 +87,11 @@ describe('portal records at rest', () => {
     const documents = body['documents'] as Record<string, unknown>;
     for (const slot of ['passportCopy', 'employmentContract', 'medicalCertificate', 'criminalRecord'])
       documents[slot] = await upload();
-    documents['healthInsurance'] = { form: 'employer-undertaking', document: await upload() };
+    documents['healthInsurance'] = {
+      form: 'employer-undertaking',
+      document: await upload(),
+      coversUntil: '2040-12-31',
+    };
     return body;
   }
 

@@ -179,7 +179,13 @@ export const newKey = (): string => `k-${randomBytes(8).toString('hex')}`;
 /** An example payload of the exchange's schemas. */
 export function example(type: string, name: string): Record<string, unknown> {
   return JSON.parse(
-    readFileSync(new URL(`../../../schemas/examples/${type}.v1/${name}.json`, import.meta.url), 'utf8'),
+    readFileSync(
+      new URL(
+        `../../../schemas/examples/${type}.${type === 'application-submitted' ? 'v2' : 'v1'}/${name}.json`,
+        import.meta.url,
+      ),
+      'utf8',
+    ),
   ) as Record<string, unknown>;
 }
 

@@ -52,7 +52,13 @@ const PASSPORT = 'A09876543';
 
 function example(type: string, name: string): Record<string, unknown> {
   return JSON.parse(
-    readFileSync(new URL(`../../../schemas/examples/${type}.v1/${name}.json`, import.meta.url), 'utf8'),
+    readFileSync(
+      new URL(
+        `../../../schemas/examples/${type}.${type === 'application-submitted' ? 'v2' : 'v1'}/${name}.json`,
+        import.meta.url,
+      ),
+      'utf8',
+    ),
   ) as Record<string, unknown>;
 }
 
@@ -400,6 +406,25 @@ describe('portal service', () => {
     expect(received.some((m) => m.meta.dossierId === dossierId && m.meta.type === 'documents-added')).toBe(
       false,
     );
+  });
+
+  test('portal - agreement: the competent region is derived from the workplace; another region is an invalidInput on /regionId', async () => {
+    const body = await application();
+    delete body['regionId'];
+    const res = await submit(body);
+    expect(res.statusCode).toBe(201);
+    const { dossierId, messages } = res.json();
+    // the region of the place of employment (commune-21004, Bruxelles) receives it
+    expect(messages.map((m: { recipient: string }) => m.recipient).sort()).toEqual([OE, REGION]);
+    await waitFor(() => received.some((m) => m.meta.dossierId === dossierId && m.meta.recipient === REGION));
+    const atRegion = received.find((m) => m.meta.dossierId === dossierId && m.meta.recipient === REGION)!;
+    expect((atRegion.payload as { regionId: string }).regionId).toBe(REGION);
+
+    const wrong = await submit({ ...(await application()), regionId: 'region-vlaanderen' });
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json().issues).toEqual([
+      expect.objectContaining({ in: 'body', name: '/regionId', detail: expect.stringContaining(REGION) }),
+    ]);
   });
 
   test('portal - a schema error is a badRequest naming each bad input by JSON pointer, an unknown dossier resourceNotFound, an unknown document a badRequest', async () => {

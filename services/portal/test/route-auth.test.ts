@@ -197,7 +197,13 @@ describe('portal route authentication', () => {
   const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
   const example = (type: string, name: string): Record<string, unknown> =>
     JSON.parse(
-      readFileSync(new URL(`../../../schemas/examples/${type}.v1/${name}.json`, import.meta.url), 'utf8'),
+      readFileSync(
+        new URL(
+          `../../../schemas/examples/${type}.${type === 'application-submitted' ? 'v2' : 'v1'}/${name}.json`,
+          import.meta.url,
+        ),
+        'utf8',
+      ),
     ) as Record<string, unknown>;
   const bearer = (): Record<string, string> => acme.auth;
 

@@ -26,7 +26,7 @@ describe('portal shutdown', () => {
     const body = JSON.parse(
       readFileSync(
         new URL(
-          '../../../schemas/examples/application-submitted.v1/valid-ict-first-application.json',
+          '../../../schemas/examples/application-submitted.v2/valid-ict-first-application.json',
           import.meta.url,
         ),
         'utf8',
@@ -44,7 +44,11 @@ describe('portal shutdown', () => {
     for (const slot of ['passportCopy', 'employmentContract', 'medicalCertificate', 'criminalRecord']) {
       body.documents[slot] = await upload();
     }
-    body.documents['healthInsurance'] = { form: 'employer-undertaking', document: await upload() };
+    body.documents['healthInsurance'] = {
+      form: 'employer-undertaking',
+      document: await upload(),
+      coversUntil: '2040-12-31',
+    };
 
     // no stream takes the application: its publish retries ("no responders") for half a minute
     await (await jetstreamManager(world.nc)).streams.delete('EXCHANGE');

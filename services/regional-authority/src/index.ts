@@ -6,11 +6,18 @@ export {
   isCompetent,
   missingItems,
   openDossier,
+  periodLimits,
   requiredDocuments,
   schemeOf,
   workAuthorisationPayload,
 } from './rules.js';
-export type { RegionDossier, RegionRouting, RegionTimeLimits, WorkDecision } from './rules.js';
+export type {
+  CompletenessFacts,
+  RegionDossier,
+  RegionRouting,
+  RegionTimeLimits,
+  WorkDecision,
+} from './rules.js';
 export { createRegionalAuthorityService } from './service.js';
 export type { RegionalAuthorityConfig, RegionalAuthorityService } from './service.js';
 export { evolveRegion, regionTable } from './table.js';

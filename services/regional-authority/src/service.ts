@@ -1,7 +1,24 @@
-import type { Policy } from '@passerelle/procedure';
-import { type BodyService, type HostedServiceConfig, ServiceHost } from '@passerelle/service-host';
-import { DEFAULT_REGION_TIME_LIMITS, type RegionDossier, type RegionTimeLimits } from './rules.js';
-import { type RegionEvent, regionTable } from './table.js';
+import { DossierStore, type Period, type Policy } from '@passerelle/procedure';
+import {
+  type BodyService,
+  type HostedServiceConfig,
+  RECORD_PURPOSES,
+  ServiceHost,
+  openBucket,
+} from '@passerelle/service-host';
+import {
+  DEFAULT_REGION_TIME_LIMITS,
+  type IctStayRecord,
+  type RegionDossier,
+  type RegionTimeLimits,
+} from './rules.js';
+import {
+  ICT_STAYS_LOOKUP,
+  ICT_STAY_EFFECT,
+  type RecordIctStay,
+  type RegionEvent,
+  regionTable,
+} from './table.js';
 
 /** Settings of {@link createRegionalAuthorityService}. */
 export interface RegionalAuthorityConfig extends HostedServiceConfig {
@@ -9,15 +26,23 @@ export interface RegionalAuthorityConfig extends HostedServiceConfig {
   policy?: Policy<RegionDossier>;
   /** Review and response delays (default 2 and 15 working days). */
   timeLimits?: Partial<RegionTimeLimits>;
+  /** KV bucket of the ICT stay register (default `svc-regional-authority-ict-stays`). */
+  ictStaysBucket?: string;
 }
 
 /** A running regional authority service hosting one or more of the four regions. */
 export type RegionalAuthorityService = BodyService<RegionDossier>;
 
+/** A transferee's entry in the ICT stay register: the periods granted, by dossier. */
+interface IctStayEntry {
+  stays: Record<string, Period>;
+}
+
 /**
  * Starts the regional authority: completeness and admissibility of applications (Art. 105/45, 105/50,
  * 105/56, 105/61), the work-authorisation decision a case officer takes (Art. 105/46 §2, `decide-work`),
- * and the dossier's follow-up.
+ * and the dossier's follow-up. It keeps a register of the ICT periods it granted, filed under a pseudonym
+ * of the transferee, so that a renewal or a new transfer counts them towards the maximum (Art. 31 16°, 17°).
  *
  * @example
  * ```ts
@@ -28,12 +53,45 @@ export type RegionalAuthorityService = BodyService<RegionDossier>;
 export async function createRegionalAuthorityService(
   config: RegionalAuthorityConfig,
 ): Promise<RegionalAuthorityService> {
-  const { timeLimits, ...hosted } = config;
+  const { timeLimits, ictStaysBucket, ...hosted } = config;
+  // assigned once the host's connection is open, before the host handles anything
+  const store: { register?: DossierStore<IctStayEntry> } = {};
+  const noSend = (): Promise<void> => Promise.resolve();
   const host = await ServiceHost.open<RegionDossier, RegionEvent>({
     ...hosted,
     service: 'regional-authority',
     kind: 'regional-authority',
     table: regionTable({ ...DEFAULT_REGION_TIME_LIMITS, ...timeLimits }),
+    lookups: {
+      [ICT_STAYS_LOOKUP]: async (regionId, identity): Promise<IctStayRecord> => {
+        const [key] = host.pseudonyms(regionId, RECORD_PURPOSES['ict-stays'], identity) as [string];
+        const entry = await store.register!.get(regionId, key);
+        return { key, stays: Object.values(entry?.stays ?? {}) };
+      },
+    },
+    effects: {
+      [ICT_STAY_EFFECT]: async (regionId, effect) => {
+        const { key, dossierId, period } = effect.arg as RecordIctStay;
+        // keyed by dossier: a step decided again writes the same period once
+        await store.register!.apply(
+          regionId,
+          key,
+          `ict-stay:${dossierId}:${period.from}:${period.to}`,
+          (cur) => ({ state: { stays: { ...cur?.stays, [dossierId]: period } } }),
+          noSend,
+        );
+      },
+    },
+  });
+  // The register is sealed like the dossiers, under the region's storage keys; opened before the host
+  // handles anything (the steps above read and write it).
+  const kv = await openBucket(
+    host.exchange(host.participants[0]!).nc,
+    ictStaysBucket ?? 'svc-regional-authority-ict-stays',
+    config,
+  );
+  store.register = new DossierStore<IctStayEntry>(kv, {
+    cipher: (regionId) => host.stateCipher(regionId, RECORD_PURPOSES['ict-stays']),
   });
   host.start();
   return host.body();

@@ -7,18 +7,25 @@ import {
   type DocumentKind,
   type DocumentRef,
   type DocumentsAdded,
+  type Period,
   type Facts,
   type FeeProofSubmitted,
   type Need,
   type ResidenceDecided,
   type StepContext,
+  type InformationRequestInput,
+  type InformationRequested,
+  REQUEST_INFORMATION_INPUT,
+  REQUEST_INFORMATION_TITLE,
   definitionRef,
+  informationRequest,
   isRefusal,
   messageSchemaRef,
   pendingDocuments,
 } from '@passerelle/procedure';
 import {
   DEFAULT_REGION_TIME_LIMITS,
+  type IctStayRecord,
   type RegionDossier,
   type RegionTimeLimits,
   type WorkDecision,
@@ -26,20 +33,52 @@ import {
   openDossier,
   phaseAfterRuling,
   providedKinds,
+  transfereeIdentity,
   workAuthorisationPayload,
 } from './rules.js';
+
+/** The read of the region's ICT stay register (fact: an {@link IctStayRecord}). */
+export const ICT_STAYS_LOOKUP = 'ict-stays';
+/** The entry of a granted ICT period in the region's register (arg: {@link RecordIctStay}). */
+export const ICT_STAY_EFFECT = 'record-ict-stay';
+
+/** What {@link ICT_STAY_EFFECT} records: a pseudonym, the dossier, the period granted. */
+export interface RecordIctStay {
+  key: string;
+  dossierId: string;
+  period: Period;
+}
 
 /** What happens to a dossier at a regional authority. */
 export type RegionEvent =
   | { type: 'opened'; dossier: RegionDossier }
-  | { type: 'documents-received'; kinds: DocumentKind[] }
+  | { type: 'documents-received'; kinds: DocumentKind[]; validity?: DocumentValidity }
   | { type: 'fee-proof-received'; readable: boolean }
   | { type: 'completeness-ruled'; ruling: CompletenessRuled }
   | { type: 'work-decided'; work: NonNullable<RegionDossier['work']> }
   | { type: 'residence-decided'; annex: ResidenceDecided['annex'] }
   | { type: 'renewal-pending-attested' }
+  | { type: 'information-requested'; request: InformationRequested }
+  | { type: 'information-answered' }
   | { type: 'permit-issued' }
   | { type: 'stay-ended' };
+
+/** The validity dates documents added state (Art. 105/45 §2 1°, 105/56 §2 4°, 105/68). */
+export type DocumentValidity = Partial<
+  Pick<RegionDossier, 'passportExpiresOn' | 'firstMemberStatePermitValidUntil' | 'insuranceCoversUntil'>
+>;
+
+/** The validity dates that the readable documents of `added` state. */
+function validityOf(added: DocumentsAdded, kinds: readonly DocumentKind[]): DocumentValidity | undefined {
+  const v: DocumentValidity = {};
+  if (kinds.includes('passportCopy') && added.passportExpiresOn)
+    v.passportExpiresOn = added.passportExpiresOn;
+  if (kinds.includes('firstMemberStatePermit') && added.firstMemberStatePermitValidUntil)
+    v.firstMemberStatePermitValidUntil = added.firstMemberStatePermitValidUntil;
+  const cover = added.documents.healthInsurance?.coversUntil;
+  if (kinds.includes('healthInsurance') && cover) v.insuranceCoversUntil = cover;
+  return Object.keys(v).length > 0 ? v : undefined;
+}
 
 /** Folds a region's event into its dossier. */
 export function evolveRegion(state: RegionDossier | undefined, event: RegionEvent): RegionDossier {
@@ -47,7 +86,7 @@ export function evolveRegion(state: RegionDossier | undefined, event: RegionEven
   const cur = state!;
   switch (event.type) {
     case 'documents-received':
-      return { ...cur, documents: [...new Set([...cur.documents, ...event.kinds])] };
+      return { ...cur, ...event.validity, documents: [...new Set([...cur.documents, ...event.kinds])] };
     case 'fee-proof-received':
       return { ...cur, feeProof: cur.feeProof || event.readable };
     case 'completeness-ruled': {
@@ -70,6 +109,12 @@ export function evolveRegion(state: RegionDossier | undefined, event: RegionEven
         : { ...cur, phase: 'closed', residence: event.annex, closedBecause: `annex-${event.annex}` };
     case 'renewal-pending-attested':
       return { ...cur, renewalPendingAttested: true };
+    case 'information-requested':
+      return { ...cur, informationRequest: event.request };
+    case 'information-answered': {
+      const { informationRequest: _answered, ...rest } = cur;
+      return rest;
+    }
     case 'permit-issued':
       return { ...cur, phase: 'permit-issued', permitIssued: true };
     case 'stay-ended':
@@ -169,27 +214,53 @@ export function regionTable(
     evolve: evolveRegion,
     messages: {
       'application-submitted': {
-        needs: (_state, app: ApplicationSubmitted) => slotReads(app.documents as Record<string, unknown>),
+        needs: (_state, app: ApplicationSubmitted) => [
+          ...slotReads(app.documents as Record<string, unknown>),
+          // Art. 31 16°, 17°: the ICT stays the region recorded of this transferee count towards the maximum
+          ...(app.ict
+            ? [
+                {
+                  kind: 'lookup' as const,
+                  key: 'ict-stays',
+                  lookup: ICT_STAYS_LOOKUP,
+                  arg: transfereeIdentity(app),
+                },
+              ]
+            : []),
+        ],
         decide: (_state, app: ApplicationSubmitted, ctx, facts) => {
           const documents = readable(app.documents as Record<string, unknown>, facts);
-          const opened = openDossier(app, ctx.participant, ctx.sender, ctx.today, limits, documents);
+          const recorded = facts['ict-stays'] as IctStayRecord | undefined;
+          const opened = openDossier(
+            app,
+            ctx.participant,
+            ctx.sender,
+            ctx.today,
+            limits,
+            documents,
+            recorded,
+          );
           return thenRule(undefined, [{ type: 'opened', dossier: opened }], ctx, limits);
         },
       },
       'documents-added': {
         needs: (_state, added: DocumentsAdded) => slotReads(added.documents as Record<string, unknown>),
-        decide: (state, added: DocumentsAdded, ctx, facts) =>
-          thenRule(
+        decide: (state, added: DocumentsAdded, ctx, facts) => {
+          const kinds = readable(added.documents as Record<string, unknown>, facts);
+          const validity = validityOf(added, kinds);
+          return thenRule(
             state,
             [
-              {
-                type: 'documents-received',
-                kinds: readable(added.documents as Record<string, unknown>, facts),
-              },
+              { type: 'documents-received', kinds, ...(validity ? { validity } : {}) },
+              // Art. 105/67: the answer to the authority's request
+              ...(added.reason === 'requested-by-authority' && state?.informationRequest
+                ? [{ type: 'information-answered' as const }]
+                : []),
             ],
             ctx,
             limits,
-          ),
+          );
+        },
       },
       'fee-proof-submitted': {
         // a proof whose document does not read back is no proof: the ruling asks for it again
@@ -217,6 +288,27 @@ export function regionTable(
       'stay-ended': { decide: () => ({ events: [{ type: 'stay-ended' }] }) },
     },
     actions: {
+      'request-information': {
+        title: REQUEST_INFORMATION_TITLE,
+        input: REQUEST_INFORMATION_INPUT,
+        sends: ['information-requested'],
+        decide: (state, input: InformationRequestInput, ctx) => {
+          const request = informationRequest(input, ctx.today, limits.respondWithinWorkingDays);
+          return {
+            events: [{ type: 'information-requested', request }],
+            send: [
+              {
+                type: 'information-requested',
+                payload: request,
+                to: [state!.routing.portalId],
+                context: { ...state!.routing },
+                causationId: ctx.causationId,
+              },
+            ],
+            summary: 'requested',
+          };
+        },
+      },
       'decide-work': {
         title:
           'Decide the work authorisation: grant it for a period (cut to the legal maxima) or refuse it (Art. 105/46 §2)',
@@ -234,7 +326,19 @@ export function regionTable(
             docs,
           );
           if (isRefusal(payload)) return payload;
+          const d = state!;
           return {
+            // Art. 31 16°, 17°: the ICT period granted is recorded against the transferee's maximum
+            ...(payload.decision === 'granted' && d.ictRole && d.transfereeKey
+              ? {
+                  effects: [
+                    {
+                      kind: ICT_STAY_EFFECT,
+                      arg: { key: d.transfereeKey, dossierId: ctx.dossierId, period: payload.period },
+                    },
+                  ],
+                }
+              : {}),
             events: [
               {
                 type: 'work-decided',

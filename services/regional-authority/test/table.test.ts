@@ -29,20 +29,21 @@ const app: ApplicationSubmitted = {
   workplaceCommuneId: 'commune-21004',
   consularPostId: 'post-lagos',
   ict: { scheme: 'transfer', role: 'manager', priorIctStayInLast3Years: false },
-  adult: true,
   applicant: {
     familyName: 'X',
     givenNames: 'Y',
     birthDate: '1990-01-01',
     nationality: 'NGA',
     passportNumber: 'A1234567',
+    email: 'applicant@example.org',
+    passportExpiresOn: '2040-12-31',
   },
   employer: { name: 'E', enterpriseNumber: '0403170701', email: 'e@example.com' },
   requestedPeriod: { from: '2027-03-01', to: '2031-03-01' },
   documents: {
     passportCopy: ref(1),
     employmentContract: ref(2),
-    healthInsurance: { form: 'insurer', document: ref(3) },
+    healthInsurance: { form: 'insurer', document: ref(3), coversUntil: '2040-12-31' },
     medicalCertificate: ref(4),
     criminalRecord: ref(5),
   },
@@ -84,12 +85,19 @@ const admissible: RegionDossier = {
 
 describe('regional authority table', () => {
   test('Art. 105/45 §2 - an application needs each filled slot read back; a slot that does not read back is missing', () => {
-    expect(stepNeeds(table, undefined, message('application-submitted', app), ctx)).toEqual(
-      ['passportCopy', 'employmentContract', 'healthInsurance', 'medicalCertificate', 'criminalRecord'].map(
-        (slot): unknown =>
-          expect.objectContaining({ kind: 'document-reads-back', key: `slot:${slot}`, slot }),
+    expect(stepNeeds(table, undefined, message('application-submitted', app), ctx)).toEqual([
+      ...[
+        'passportCopy',
+        'employmentContract',
+        'healthInsurance',
+        'medicalCertificate',
+        'criminalRecord',
+      ].map((slot): unknown =>
+        expect.objectContaining({ kind: 'document-reads-back', key: `slot:${slot}`, slot }),
       ),
-    );
+      // Art. 31 16°, 17°: the region's own record of the transferee's ICT stays
+      { kind: 'lookup', key: 'ict-stays', lookup: 'ict-stays', arg: 'NGA:A1234567' },
+    ]);
     const out = decideStep(table, undefined, message('application-submitted', app), ctx, {
       ...allRead,
       'slot:passportCopy': false,
@@ -277,8 +285,14 @@ describe('regional authority table', () => {
     }
   });
 
-  test('actions - decide-work is described with its input, the phase allowing it and what it sends', () => {
+  test('actions - request-information and decide-work are described with their input, the phase allowing them and what they send', () => {
     expect(describeActions(table)).toEqual([
+      expect.objectContaining({
+        name: 'request-information',
+        allowedIn: ['admissible'],
+        opens: false,
+        sends: ['information-requested'],
+      }),
       expect.objectContaining({
         name: 'decide-work',
         allowedIn: ['admissible'],
@@ -317,5 +331,81 @@ describe('regional authority table', () => {
       (inputs.get('decide-work') as { oneOf: { properties: { reason?: unknown } }[] }).oneOf[1]!.properties
         .reason,
     ).toEqual(work.oneOf[1]!.properties.reason);
+  });
+
+  test('Art. 31 16°, 17° - the ICT periods the region granted are recorded and count towards a later grant', () => {
+    // the register knows 2025-03-01 … 2027-02-28 of this transferee, under a pseudonym
+    const recorded = { key: 'pseudonym-1', stays: [{ from: '2025-03-01', to: '2027-02-28' }] };
+    const opened = decideStep(table, undefined, message('application-submitted', app), ctx, {
+      ...allRead,
+      'ict-stays': recorded,
+    });
+    if (isRefusal(opened)) throw opened.refusal;
+    expect(opened.state).toMatchObject({ transfereeKey: 'pseudonym-1', ictStays: recorded.stays });
+    const state: RegionDossier = { ...opened.state, phase: 'admissible', feeProof: true };
+    const out = decideStep(
+      table,
+      state,
+      {
+        kind: 'action',
+        action: 'decide-work',
+        input: { decision: 'granted', period: { from: '2027-03-01', to: '2030-02-28' } },
+        stepId: 's-1',
+      },
+      ctx,
+      {},
+    );
+    if (isRefusal(out)) throw out.refusal;
+    // a manager's three years less the two already used: one year left
+    const period = { from: '2027-03-01', to: '2028-02-29' };
+    expect(out.state.work).toEqual({ decision: 'granted', period });
+    expect(out.effects).toEqual([
+      { kind: 'record-ict-stay', arg: { key: 'pseudonym-1', dossierId: ctx.dossierId, period } },
+    ]);
+  });
+
+  test('Art. 105/67 - in case of doubt the region asks the employer or the applicant; the answer clears the request', () => {
+    const asked = decideStep(
+      table,
+      admissible,
+      {
+        kind: 'action',
+        action: 'request-information',
+        input: { concern: 'means-of-subsistence', addressee: 'employer' },
+        stepId: 's-ask',
+      },
+      ctx,
+      {},
+    );
+    if (isRefusal(asked)) throw asked.refusal;
+    const request = { concern: 'means-of-subsistence', addressee: 'employer', requestedOn: ctx.today };
+    expect(asked.send).toEqual([
+      expect.objectContaining({
+        type: 'information-requested',
+        to: ['portal-demo'],
+        payload: expect.objectContaining(request),
+      }),
+    ]);
+    expect(asked.state.informationRequest).toMatchObject(request);
+    // the work decision stays owed meanwhile
+    expect(owedActions(table, asked.state)).toEqual([{ action: 'decide-work' }]);
+    const answer = {
+      reason: 'requested-by-authority',
+      documents: { other: [ref(7)] },
+      addedAt: '2027-01-10T10:00:00Z',
+    };
+    const answered = decideStep(table, asked.state, message('documents-added', answer), ctx, {});
+    if (isRefusal(answered)) throw answered.refusal;
+    expect(answered.state.informationRequest).toBeUndefined();
+    // once the work is decided, no more request
+    const decided = { ...admissible, phase: 'work-decided' as const };
+    const late = decideStep(
+      table,
+      decided,
+      { kind: 'action', action: 'request-information', input: request, stepId: 's-late' },
+      ctx,
+      {},
+    );
+    expect(isRefusal(late) && late.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
   });
 });

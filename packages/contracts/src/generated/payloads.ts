@@ -105,6 +105,7 @@ export interface PayloadByType {
   'fee-proof-submitted': FeeProofSubmitted;
   'completeness-ruled': CompletenessRuled;
   'fee-payment-requested': FeePaymentRequested;
+  'information-requested': InformationRequested;
   'work-authorisation-decided': WorkAuthorisationDecided;
   'residence-decided': ResidenceDecided;
   'visa-issued': VisaIssued;
@@ -117,7 +118,7 @@ export interface PayloadByType {
   receipt: Receipt;
 }
 /**
- * An application for a single permit (residence and work > 90 days) filed through an integrator: the eight categories of the agreement of 5 March 2021; ICT first application (Art. 105/45), long-term mobility (Art. 105/56), renewals (Art. 105/50, 105/61).
+ * An application for a single permit (residence and work > 90 days) filed through an integrator: the eight categories of the agreement of 5 March 2021; ICT first application (Art. 105/45), long-term mobility (Art. 105/56), the notification of a short-term mobility (Art. 105/43), renewals (Art. 105/50, 105/61), and a family member's application for residence (Art. 26/2 §3, 26/2/1 §3). Version 2: the applicant's age follows from the birth date (no self-declared flag), the e-mail addresses and the passport's expiry are required, the earlier ICT stays are listed.
  *
  * This interface was referenced by `PayloadByType`'s JSON-Schema
  * via the `definition` "ApplicationSubmitted".
@@ -130,26 +131,32 @@ export interface ApplicationSubmitted {
   residenceCommuneId?: CommuneId;
   consularPostId?: ConsularPostId;
   /**
-   * Category 4 only: intra-corporate transfer or long-term mobility.
+   * Category 4 only: intra-corporate transfer, long-term mobility (Art. 105/55) or short-term mobility (Art. 105/43).
    */
   ict?: {
-    scheme: 'transfer' | 'mobility';
+    scheme: 'transfer' | 'mobility' | 'short-term-mobility';
     role: IctRole;
     /**
-     * Art. 105/45 §1 3°, 105/56 §1 3°.
+     * Art. 105/45 §1 3°, 105/56 §1 3°: the mention of an earlier ICT stay in Belgium in the last three years.
      */
     priorIctStayInLast3Years: boolean;
     /**
-     * Mobility (Art. 105/56): the member state that issued the ICT permit.
+     * Mobility (Art. 105/55, 105/43): the member state that issued the ICT permit.
      */
     firstMemberState?: {
       country: string;
       permitValidUntil: IsoDate;
       address: Address;
     };
+    /**
+     * Art. 105/45 §1 3°, 105/56 §1 3°, with Art. 31 16°, 17°: the earlier ICT stays in Belgium of this transfer, which count towards its maximum (1 year for trainees, 3 years for managers and specialists).
+     *
+     * @maxItems 20
+     */
+    priorIctStays?: Period[];
   };
   /**
-   * The applicant is a family member of an intra-corporate transferee (Art. 26/2 §3) or of one in long-term mobility (Art. 26/2/1 §3): the residence decision is due within 90 days.
+   * The applicant is a family member of an intra-corporate transferee (Art. 26/2 §3) or of one in long-term mobility (Art. 26/2/1 §3): an application for residence only (no work authorisation), decided by the Immigration Office within 90 days of the application.
    */
   familyMemberOf?: {
     scheme: 'transfer' | 'mobility';
@@ -158,11 +165,7 @@ export interface ApplicationSubmitted {
      */
     sponsorDossierId?: string;
   };
-  /**
-   * Older than 18 at submission: a criminal-record extract is then required (Art. 105/45 §2 5°).
-   */
-  adult: boolean;
-  applicant: Applicant;
+  applicant: ApplicationApplicant;
   employer: Employer;
   requestedPeriod: Period;
   documents: DossierDocuments;
@@ -182,12 +185,22 @@ export interface Address {
   country: string;
 }
 /**
- * The third-country national. Personal data: identity, travel document, contact.
+ * Inclusive period of validity or authorisation.
  *
  * This interface was referenced by `PayloadByType`'s JSON-Schema
- * via the `definition` "Applicant".
+ * via the `definition` "Period".
  */
-export interface Applicant {
+export interface Period {
+  from: IsoDate;
+  to: IsoDate;
+}
+/**
+ * The applicant of an application: the Applicant with the e-mail address (Art. 105/45 §1 2°, 105/56 §1 2°) and the passport's expiry (Art. 105/45 §2 1°) required.
+ *
+ * This interface was referenced by `PayloadByType`'s JSON-Schema
+ * via the `definition` "ApplicationApplicant".
+ */
+export interface ApplicationApplicant {
   familyName: string;
   givenNames: string;
   birthDate: IsoDate;
@@ -196,7 +209,8 @@ export interface Applicant {
    */
   nationality: string;
   passportNumber: string;
-  email?: string;
+  passportExpiresOn: IsoDate;
+  email: string;
 }
 /**
  * This interface was referenced by `PayloadByType`'s JSON-Schema
@@ -209,16 +223,6 @@ export interface Employer {
    */
   enterpriseNumber: string;
   email: string;
-}
-/**
- * Inclusive period of validity or authorisation.
- *
- * This interface was referenced by `PayloadByType`'s JSON-Schema
- * via the `definition` "Period".
- */
-export interface Period {
-  from: IsoDate;
-  to: IsoDate;
 }
 /**
  * Documents of a dossier, one slot per kind the law names (Art. 105/45 §2, 105/50, 105/56 §2, 105/61). Slots are optional: completeness is the region's ruling, not the schema's.
@@ -235,6 +239,7 @@ export interface DossierDocuments {
   currentPermit?: DocumentRef;
   firstMemberStatePermit?: DocumentRef;
   hostingAgreement?: DocumentRef;
+  familyLink?: DocumentRef;
   /**
    * Any useful document asked for under Art. 105/67.
    *
@@ -272,9 +277,10 @@ export interface DocumentRef {
 export interface HealthInsuranceProof {
   form: 'insurer' | 'social-security-convention' | 'employer-undertaking';
   document: DocumentRef;
+  coversUntil?: IsoDate;
 }
 /**
- * Documents added to a dossier after submission: to complete it, or asked for by an authority (Art. 105/67).
+ * Documents added to a dossier after submission: to complete it, or asked for by an authority (Art. 105/67). A new passport copy or first member state permit states its validity.
  *
  * This interface was referenced by `PayloadByType`'s JSON-Schema
  * via the `definition` "DocumentsAdded".
@@ -282,6 +288,8 @@ export interface HealthInsuranceProof {
 export interface DocumentsAdded {
   reason: 'completion' | 'requested-by-authority' | 'spontaneous';
   documents: DossierDocuments;
+  passportExpiresOn?: IsoDate;
+  firstMemberStatePermitValidUntil?: IsoDate;
   addedAt: IsoDateTime;
 }
 /**
@@ -326,6 +334,7 @@ export interface CompletenessMissingItems {
     | 'currentPermit'
     | 'firstMemberStatePermit'
     | 'hostingAgreement'
+    | 'familyLink'
     | 'applicant-information'
   )[];
   respondBy: IsoDate;
@@ -349,6 +358,24 @@ export interface FeePaymentRequested {
   requestedOn: IsoDate;
   payBy: IsoDate;
 }
+/**
+ * Art. 105/67: in case of doubt about the purpose of the stay or the means of subsistence, the competent authority asks the applicant or the employer for any useful document or information. Answered with documents-added (reason requested-by-authority). Codes only: no personal data.
+ *
+ * This interface was referenced by `PayloadByType`'s JSON-Schema
+ * via the `definition` "InformationRequested".
+ */
+export interface InformationRequested {
+  /**
+   * What the doubt is about (Art. 105/67).
+   */
+  concern: 'purpose-of-stay' | 'means-of-subsistence';
+  /**
+   * Who is asked (Art. 105/67: the third-country national or the employer).
+   */
+  addressee: 'applicant' | 'employer';
+  requestedOn: IsoDate;
+  respondBy: IsoDate;
+}
 export interface WorkAuthorisationGranted {
   decision: 'granted';
   decidedOn: IsoDate;
@@ -366,7 +393,7 @@ export interface ResidenceGranted {
   annex: '46';
   decidedOn: IsoDate;
   period: Period;
-  permitToIssue: 'annex-60' | 'annex-61' | 'single-permit';
+  permitToIssue: 'annex-60' | 'annex-61' | 'single-permit' | 'residence-permit';
   /**
    * First application from abroad; mobility needs no visa.
    */
@@ -381,6 +408,24 @@ export interface ResidenceGranted {
   portalId?: string;
   holder?: Applicant;
   decisionDocument: DocumentRef;
+}
+/**
+ * The third-country national. Personal data: identity, travel document, contact.
+ *
+ * This interface was referenced by `PayloadByType`'s JSON-Schema
+ * via the `definition` "Applicant".
+ */
+export interface Applicant {
+  familyName: string;
+  givenNames: string;
+  birthDate: IsoDate;
+  /**
+   * ISO 3166-1 alpha-3.
+   */
+  nationality: string;
+  passportNumber: string;
+  passportExpiresOn?: IsoDate;
+  email?: string;
 }
 export interface ResidenceRefused {
   annex: '48';
@@ -455,7 +500,7 @@ export interface ProvisionalDocumentExtended {
  * via the `definition` "PermitIssued".
  */
 export interface PermitIssued {
-  permit: 'annex-60' | 'annex-61' | 'single-permit';
+  permit: 'annex-60' | 'annex-61' | 'single-permit' | 'residence-permit';
   permitNumber: DocumentNumber;
   communeId: CommuneId;
   issuedOn: IsoDate;
@@ -469,7 +514,7 @@ export interface PermitIssued {
  * via the `definition` "PermitRenewed".
  */
 export interface PermitRenewed {
-  permit: 'annex-60' | 'annex-61' | 'single-permit';
+  permit: 'annex-60' | 'annex-61' | 'single-permit' | 'residence-permit';
   permitNumber: DocumentNumber;
   previousPermitNumber: DocumentNumber;
   communeId: CommuneId;
