@@ -49,7 +49,7 @@ export function defineSettings<T>(process: string, schema: SettingsSchema): Sett
   const ajv = new Ajv2020({
     strict: true,
     strictRequired: false,
-    allErrors: false,
+    allErrors: true,
     useDefaults: true,
     verbose: true,
   });

@@ -4,3 +4,4 @@ export { SETTINGS_DIALECT } from './settings-schema.js';
 export type { SettingSchema, SettingsSchema } from './settings-schema.js';
 export { SETTINGS_TABLE_MARKERS, renderSettingsTable, replaceSettingsTable } from './settings-table.js';
 export { readSettingsFile } from './settings-file.js';
+export { LOG_LEVEL_SETTING, PATH_SETTING, PORT_SETTING } from './common-settings.js';

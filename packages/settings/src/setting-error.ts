@@ -84,48 +84,43 @@ export function expected(s: SettingSchema): string {
 }
 
 /**
- * The error to report among ajv's: the first that is not one of the failed branches of an `anyOf` or
- * `oneOf` reported after it (the branches' own errors say less than the whole).
+ * The errors to report among ajv's: those that are not one of the failed branches of an `anyOf` or
+ * `oneOf` reported beside it (the branches' own errors say less than the whole).
  */
-function firstOwnError(errors: readonly ErrorObject[]): ErrorObject {
-  const own = errors.filter(
+function ownErrors(errors: readonly ErrorObject[]): ErrorObject[] {
+  return errors.filter(
     (e) =>
       !errors.some(
         (o) =>
           o !== e && ['anyOf', 'oneOf'].includes(o.keyword) && e.schemaPath.startsWith(`${o.schemaPath}/`),
       ),
   );
-  return own[0] ?? errors[0]!;
 }
 
-/**
- * Turns ajv's errors for a settings object into one `ERR_CONFIG_INVALID` naming the setting by JSON
- * pointer, in the project's words (never ajv's text, never the value).
- */
-export function settingsError(
+/** One ajv error as a setting's JSON pointer and the problem in the project's words. */
+function problemOf(
   process: string,
   schema: SettingsSchema,
-  errors: readonly ErrorObject[],
-  origins: SettingOrigins,
-): PasserelleError {
-  const e = firstOwnError(errors);
+  e: ErrorObject,
+): { pointer: string; problem: string } {
   const params = e.params as Record<string, unknown>;
   const at = (name: unknown): string => `${e.instancePath}/${String(name)}`;
-  const bad = (pointer: string, problem: string): PasserelleError =>
-    invalidSetting(process, schema, pointer, problem, origins);
   switch (e.keyword) {
     case 'required':
-      return bad(at(params['missingProperty']), 'is required');
+      return { pointer: at(params['missingProperty']), problem: 'is required' };
     case 'dependentRequired':
-      return bad(at(params['missingProperty']), `is required with ${label(schema, at(params['property']))}`);
+      return {
+        pointer: at(params['missingProperty']),
+        problem: `is required with ${label(schema, at(params['property']))}`,
+      };
     case 'additionalProperties':
-      return bad(at(params['additionalProperty']), `is not a setting of ${process}`);
+      return { pointer: at(params['additionalProperty']), problem: `is not a setting of ${process}` };
     case 'anyOf':
     case 'oneOf': {
       const branches = (e.schema as { required?: string[] }[]).map((b) => b.required ?? []);
       if (e.instancePath === '' && branches.every((r) => r.length === 1)) {
         const names = branches.map((r) => label(schema, at(r[0])));
-        return bad(at(branches[0]![0]), `or ${names.slice(1).join(' or ')} is required`);
+        return { pointer: at(branches[0]![0]), problem: `or ${names.slice(1).join(' or ')} is required` };
       }
       break;
     }
@@ -133,5 +128,26 @@ export function settingsError(
   const own = e.parentSchema as SettingSchema | undefined;
   const top = schema.properties[topLevel(e.instancePath)];
   const words = own?.['x-expects'] ?? top?.['x-expects'] ?? (own ? expected(own) : 'valid');
-  return bad(e.instancePath, `must be ${words}`);
+  return { pointer: e.instancePath, problem: `must be ${words}` };
+}
+
+/**
+ * Turns ajv's errors for a settings object into one `ERR_CONFIG_INVALID` naming the first bad setting in
+ * the schema's order by JSON pointer, in the project's words (never ajv's text, never the value).
+ */
+export function settingsError(
+  process: string,
+  schema: SettingsSchema,
+  errors: readonly ErrorObject[],
+  origins: SettingOrigins,
+): PasserelleError {
+  const order = Object.keys(schema.properties);
+  const rank = (pointer: string): number => {
+    const i = order.indexOf(topLevel(pointer));
+    return i < 0 ? order.length : i;
+  };
+  const problems = ownErrors(errors).map((e) => problemOf(process, schema, e));
+  const [first] = problems.sort((a, b) => rank(a.pointer) - rank(b.pointer));
+  const { pointer, problem } = first ?? { pointer: '', problem: 'is not valid' };
+  return invalidSetting(process, schema, pointer, problem, origins);
 }

@@ -19,3 +19,4 @@ export { escapeHtml, html } from './viewer/html.js';
 export { createAuditorMetrics } from './metrics.js';
 export type { AuditorMetricSources, ListedParticipant } from './metrics.js';
 export { ReceiptWatch } from './receipt-watch.js';
+export { AUDITOR_SETTINGS_SCHEMA } from './settings-schema.js';

@@ -27,3 +27,6 @@ export {
 export { STATUS_EVENT_TYPES } from './status-feed.js';
 export { ensureDoorClient, ensureDoorSecret, readDoorSecret } from './door-files.js';
 export type { ClientCredentials } from './door-files.js';
+export { readPortalSettings } from './settings.js';
+export type { PortalSettings } from './settings.js';
+export { PORTAL_SETTINGS_SCHEMA } from './settings-schema.js';
