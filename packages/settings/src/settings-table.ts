@@ -1,11 +1,13 @@
 import { PasserelleError } from '@passerelle/errors';
 import type { SettingSchema, SettingsSchema } from './settings-schema.js';
 
-/** The markers between which a README holds its generated settings table. */
-export const SETTINGS_TABLE_MARKERS = {
-  begin: '<!-- settings:begin -->',
-  end: '<!-- settings:end -->',
-} as const;
+/**
+ * The markers between which a README holds the generated settings table of a schema, named by its
+ * `title` (a README may hold several).
+ */
+export function settingsTableMarkers(schema: SettingsSchema): { begin: string; end: string } {
+  return { begin: `<!-- settings:begin ${schema.title} -->`, end: `<!-- settings:end ${schema.title} -->` };
+}
 
 function cell(text: string): string {
   return text.replaceAll('|', '\\|').replaceAll('\n', ' ');
@@ -15,7 +17,13 @@ function defaultOf(s: SettingSchema, required: boolean): string {
   if (required) return 'required';
   if (s['x-default'] !== undefined) return s['x-default'];
   if (s.default === undefined) return '—';
-  return `\`${typeof s.default === 'string' ? s.default : JSON.stringify(s.default)}\``;
+  const value = s.default;
+  const text = Array.isArray(value)
+    ? value.join(',')
+    : typeof value === 'string'
+      ? value
+      : JSON.stringify(value);
+  return `\`${text}\``;
 }
 
 function rows(
@@ -50,11 +58,17 @@ export function renderSettingsTable(schema: SettingsSchema): string {
 }
 
 /**
- * `markdown` with the text between its {@link SETTINGS_TABLE_MARKERS} replaced by `table`;
+ * `markdown` with the text between the schema's {@link settingsTableMarkers} replaced by its table;
  * `ERR_CONFIG_INVALID` when the markers are missing (`where` names the file).
+ *
+ * @example
+ * ```ts
+ * writeFileSync(path, replaceSettingsTable(readFileSync(path, 'utf8'), AUDITOR_SETTINGS_SCHEMA, path));
+ * ```
  */
-export function replaceSettingsTable(markdown: string, table: string, where: string): string {
-  const { begin, end } = SETTINGS_TABLE_MARKERS;
+export function replaceSettingsTable(markdown: string, schema: SettingsSchema, where: string): string {
+  const { begin, end } = settingsTableMarkers(schema);
+  const table = renderSettingsTable(schema);
   const from = markdown.indexOf(begin);
   const to = markdown.indexOf(end, from);
   if (from < 0 || to < 0) {

@@ -175,10 +175,10 @@ describe('settings', () => {
     const table = renderSettingsTable(SCHEMA);
     expect(table).toContain('| `port` | `EX_PORT` | `8090` | A port. |');
     expect(table).toContain('| `limits.reviewAfter` |  | — | Review after. |');
-    const readme = 'intro\n<!-- settings:begin -->\nold\n<!-- settings:end -->\nafter\n';
-    expect(replaceSettingsTable(readme, table, 'README.md')).toBe(
-      `intro\n<!-- settings:begin -->\n${table}\n<!-- settings:end -->\nafter\n`,
+    const readme = 'intro\n<!-- settings:begin example -->\nold\n<!-- settings:end example -->\nafter\n';
+    expect(replaceSettingsTable(readme, SCHEMA, 'README.md')).toBe(
+      `intro\n<!-- settings:begin example -->\n${table}\n<!-- settings:end example -->\nafter\n`,
     );
-    expect(() => replaceSettingsTable('no markers', table, 'README.md')).toThrow(/markers/);
+    expect(() => replaceSettingsTable('no markers', SCHEMA, 'README.md')).toThrow(/markers/);
   });
 });
