@@ -1,9 +1,8 @@
 /**
  * The auditor's part of `pnpm start`: records every envelope and receipt in LEDGER with checkpoints, and
  * serves the read-only viewer on loopback. The viewer token is generated once into `<home>/auditor-token`
- * (0600). Settings: PASSERELLE_AUDITOR_PORT (viewer port, default 8090; any free one when the launcher
- * picks free ports), PASSERELLE_CHECKPOINT_EVERY (default 100 locally), PASSERELLE_CHECKPOINT_SECONDS
- * (default 10 locally, so the demo's messages are soon under a signed checkpoint).
+ * (0600). Settings: the launcher's (`auditorPort`, `checkpointEvery`, `checkpointSeconds` of
+ * LAUNCHER_SETTINGS_SCHEMA).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -11,9 +10,9 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
 import type { KeyResolver, PrivateJwk } from '@passerelle/envelope';
-import { PasserelleError } from '@passerelle/errors';
 import { connectNats, createLogger } from '@passerelle/exchange';
 import { createAuditorService } from '../services/auditor/src/index.js';
+import { readLauncherSettings } from './launcher-settings.js';
 
 /** What {@link startAuditor} needs from the launcher. */
 export interface StartAuditorOptions {
@@ -40,22 +39,6 @@ export interface StartedAuditor {
   close(): Promise<void>;
 }
 
-function setting(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new PasserelleError(
-      'ERR_CONFIG_INVALID',
-      `${name}=${raw} must be an integer from ${min} to ${max}.`,
-      {
-        details: { setting: name },
-      },
-    );
-  }
-  return n;
-}
-
 async function ensureToken(path: string): Promise<string> {
   if (!existsSync(path)) {
     await writeFile(path, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
@@ -74,9 +57,9 @@ async function ensureToken(path: string): Promise<string> {
  * ```
  */
 export async function startAuditor(options: StartAuditorOptions): Promise<StartedAuditor> {
-  const port = setting('PASSERELLE_AUDITOR_PORT', options.defaultPort, 0, 65535);
-  const checkpointEvery = setting('PASSERELLE_CHECKPOINT_EVERY', 100, 1, 1_000_000);
-  const checkpointSeconds = setting('PASSERELLE_CHECKPOINT_SECONDS', 10, 0, 86_400);
+  const settings = readLauncherSettings(process.env);
+  const port = settings.auditorPort ?? options.defaultPort;
+  const { checkpointEvery, checkpointSeconds } = settings;
   const tokenFile = join(options.home, 'auditor-token');
   const token = await ensureToken(tokenFile);
   const nc: NatsConnection = await connectNats({

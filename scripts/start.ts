@@ -7,9 +7,8 @@
  * start it publishes the anchor-signed directory, starts the administrations' services and the portal (on
  * loopback), then runs a demo that submits sample dossiers through the portal and prints their progress
  * (meta only) and any dead letter. `pnpm start --no-demo` skips the demo. Ctrl-C stops everything.
- * Settings: PASSERELLE_HOME (state folder), PASSERELLE_PORT (client port, default 4222, 0 for any free
- * port), PASSERELLE_PORTAL_PORT (portal HTTP port, default 8080, or any free one when PASSERELLE_PORT=0),
- * PASSERELLE_LOG_LEVEL (services' logs, default error: the demo prints rejections itself).
+ * Settings: environment variables validated against LAUNCHER_SETTINGS_SCHEMA (the table in README.md is
+ * generated from it).
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -30,6 +29,7 @@ import {
 } from '@passerelle/exchange';
 import { startNatsServer } from '@passerelle/testing';
 import { type DemoCommuneDesk, runDemo } from './demo.js';
+import { readLauncherSettings } from './launcher-settings.js';
 import {
   type Closable,
   PARTICIPANTS,
@@ -45,22 +45,19 @@ import {
 } from './local-deployment.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const home = resolve(process.env['PASSERELLE_HOME'] ?? '.passerelle');
-const keysDir = join(home, 'keys');
-const withDemo = !process.argv.slice(2).includes('--no-demo');
-const logLevel = process.env['PASSERELLE_LOG_LEVEL'] ?? 'error';
-
-function portSetting(name: string, fallback: string): number {
-  const setting = process.env[name] ?? fallback;
-  const port = Number(setting);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`error ERR_CONFIG_INVALID: ${name}=${setting} is not a TCP port (0 picks a free one).`);
+const settings = (() => {
+  try {
+    return readLauncherSettings(process.env);
+  } catch (err) {
+    console.error(`error ${(err as PasserelleError).code}: ${(err as Error).message}`);
     process.exit(2);
   }
-  return port;
-}
-const port = portSetting('PASSERELLE_PORT', '4222');
-const portalPort = portSetting('PASSERELLE_PORTAL_PORT', port === 0 ? '0' : '8080');
+})();
+const home = resolve(settings.home);
+const keysDir = join(home, 'keys');
+const withDemo = !process.argv.slice(2).includes('--no-demo');
+const { logLevel, port } = settings;
+const portalPort = settings.portalPort ?? (port === 0 ? 0 : 8080);
 
 async function main(): Promise<void> {
   await mkdir(home, { recursive: true });

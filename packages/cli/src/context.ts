@@ -6,6 +6,7 @@ import { type ConnectionOptions, type NatsConnection, connect } from '@nats-io/t
 import { connectNats } from '@passerelle/exchange';
 import { loadClientCredentials } from '@passerelle/exchange/internal';
 import { PasserelleError } from '@passerelle/errors';
+import { readCliSettings } from './cli-settings.js';
 
 /** Where `pnpm start` records the address of the local exchange. */
 export const LOCAL_STATE_DIR = '.passerelle';
@@ -51,7 +52,8 @@ export async function connectCli(
 ): Promise<NatsConnection> {
   // `status` talks to any server, to say which release it is; every other command refuses an old one
   const open = anyVersion ? connect : connectNats;
-  const file = opts.credentials ?? process.env['PASSERELLE_CREDENTIALS'];
+  const settings = readCliSettings();
+  const file = opts.credentials ?? settings.credentials;
   if (file) {
     const { servers, connection } = await loadClientCredentials(file);
     return open({ ...connection, ...extra, name, servers: opts.server ?? servers, timeout: 5_000 });
@@ -63,7 +65,7 @@ export async function connectCli(
     // a secured exchange refuses a client without its certificate and nkey: say what to do
     const message = (err as { message?: unknown }).message;
     if (typeof message === 'string' && /certificate|tls|authori[sz]ation|authentication/i.test(message)) {
-      const home = process.env['PASSERELLE_HOME'] ?? LOCAL_STATE_DIR;
+      const home = settings.home;
       throw new PasserelleError(
         'ERR_CONFIG_INVALID',
         `${withoutUserInfo(servers)} refused a client without credentials (${message}): pass --credentials <file> or set PASSERELLE_CREDENTIALS (pnpm start --secure writes the operator's as ${join(home, 'secure', 'credentials', 'operator.json')}).`,
@@ -80,9 +82,9 @@ export async function connectCli(
  */
 export function resolveServer(opts: ServerOptions, cwd = process.cwd()): string {
   if (opts.server) return opts.server;
-  const env = process.env['PASSERELLE_NATS_URL'];
-  if (env) return env;
-  const home = resolve(cwd, process.env['PASSERELLE_HOME'] ?? LOCAL_STATE_DIR);
+  const settings = readCliSettings();
+  if (settings.natsUrl) return settings.natsUrl;
+  const home = resolve(cwd, settings.home);
   try {
     const state = JSON.parse(readFileSync(join(home, 'server.json'), 'utf8')) as {
       url?: string;

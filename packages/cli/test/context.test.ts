@@ -23,4 +23,18 @@ describe('passerelle server address', () => {
     vi.stubEnv('PASSERELLE_NATS_URL', 'nats://127.0.0.1:6222');
     expect(resolveServer({}, cwd)).toBe('nats://127.0.0.1:6222');
   });
+
+  test('context - a bad CLI setting is refused with its JSON pointer and variable', () => {
+    vi.stubEnv('PASSERELLE_NATS_URL', 'localhost:4222');
+    expect(() => resolveServer({})).toThrow(
+      expect.objectContaining({
+        code: 'ERR_CONFIG_INVALID',
+        message:
+          'passerelle setting /natsUrl (PASSERELLE_NATS_URL) must be a nats://, tls:// or ws(s):// URL',
+        details: { pointer: '/natsUrl', setting: 'PASSERELLE_NATS_URL' },
+      }),
+    );
+    // an option given on the command line needs no setting
+    expect(resolveServer({ server: 'nats://10.0.0.1:4222' })).toBe('nats://10.0.0.1:4222');
+  });
 });

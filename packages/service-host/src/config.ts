@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { loadContracts } from '@passerelle/contracts';
@@ -23,136 +22,88 @@ import {
   createLogger,
   loadCredentials,
 } from '@passerelle/exchange';
+import { type Settings, type SettingsSchema, defineSettings, readSettingsFile } from '@passerelle/settings';
 import type { HostedServiceConfig } from './host.js';
+import { SERVICE_HOST_SETTINGS_SCHEMA, isHostSetting } from './settings-schema.js';
 
-/** The start-up settings of a service, from a JSON file and the environment. */
-export interface ServiceSettings {
-  /** NATS URL(s). Env `PASSERELLE_NATS_URL`; file `servers`. */
+/**
+ * The start-up settings of a service process, validated against its settings schema
+ * ({@link SERVICE_HOST_SETTINGS_SCHEMA}, or the service's own from {@link serviceSettingsSchema}); the
+ * schema documents each one (file key, `PASSERELLE_*` variable, default).
+ */
+export interface ServiceSettings<Extra extends object = Record<string, unknown>> {
   servers: string[];
-  /** Hosted participant ids. Env `PASSERELLE_PARTICIPANTS` (comma-separated); file `participants`. */
   participants: string[];
-  /** Folder holding one key folder per participant (`<keysDir>/<id>/private.json`). Env `PASSERELLE_KEYS_DIR`. */
   keysDir: string;
-  /** Trust anchor public key file. Env `PASSERELLE_ANCHOR`; file `anchor`. */
   anchor: string;
-  /** Offline directory export instead of the live directory bucket. Env `PASSERELLE_DIRECTORY_FILE`. */
   directoryFile?: string;
-  /**
-   * The host's directory state file (the entries it has accepted, mode 0600), so that a restart refuses an
-   * entry older than one accepted before. Env `PASSERELLE_DIRECTORY_STATE`; file `directoryState`; default
-   * `<keysDir>/directory-state.<service>.json`. One file per process.
-   */
+  /** Default `<keysDir>/directory-state.<service>.json`. */
   directoryState: string;
-  /** Repository root holding `contracts/` and `schemas/`. Env `PASSERELLE_CONTRACTS_ROOT`. */
   contractsRoot?: string;
-  /**
-   * Secured server: folder of credentials files, one `<id>.json` per hosted id (`loadCredentials` format).
-   * Env `PASSERELLE_CREDENTIALS_DIR`; file `credentialsDir`.
-   */
   credentialsDir?: string;
-  /** Every other key of the JSON file (service-specific settings). */
-  extra: Record<string, unknown>;
+  legacyState: boolean;
+  dossierKeys: boolean;
+  officerWeb?: { port: number; accountsFile: string; host: string; secureCookies: boolean };
+  backOffice?: {
+    port?: number;
+    host: string;
+    publicUrl?: string;
+    secretFile?: string;
+    adminClientFile?: string;
+  };
+  backOfficePort?: number;
+  metricsPort?: number;
+  logLevel: string;
+  bucket?: string;
+  scanIntervalMs: number;
+  /** The service's own settings (those its schema adds to the host's), validated. */
+  extra: Extra;
 }
 
-function bad(service: string, setting: string, problem: string): PasserelleError {
-  return new PasserelleError('ERR_CONFIG_INVALID', `${service} setting ${setting} ${problem}`, {
-    details: { setting },
-  });
+type HostValues = Omit<ServiceSettings, 'extra' | 'directoryState'> & { directoryState?: string };
+
+const compiled = new Map<string, { schema: SettingsSchema; settings: Settings<HostValues> }>();
+
+/** The compiled settings of a service process: compiled once per service and schema. */
+function settingsOf(service: string, schema: SettingsSchema): Settings<HostValues> {
+  const known = compiled.get(service);
+  if (known?.schema === schema) return known.settings;
+  const settings = defineSettings<HostValues>(service, schema);
+  compiled.set(service, { schema, settings });
+  return settings;
 }
 
 /**
  * Reads a service's settings: the JSON file named by `PASSERELLE_CONFIG` (if any), overridden by the
- * `PASSERELLE_*` variables. Throws ERR_CONFIG_INVALID naming the first bad setting.
+ * `PASSERELLE_*` variables, validated against `schema`. Throws ERR_CONFIG_INVALID naming the first bad
+ * setting by JSON pointer (and variable).
  *
  * @example
  * ```ts
- * const settings = await readServiceSettings('commune', 'commune', process.env);
+ * const settings = await readServiceSettings('commune', 'commune', process.env, COMMUNE_SETTINGS_SCHEMA);
  * ```
  */
-export async function readServiceSettings(
+export async function readServiceSettings<Extra extends object = Record<string, unknown>>(
   service: string,
   kind: ParticipantKind,
   env: Readonly<Record<string, string | undefined>>,
-): Promise<ServiceSettings> {
-  let file: Record<string, unknown> = {};
-  if (env.PASSERELLE_CONFIG) {
-    try {
-      file = JSON.parse(await readFile(env.PASSERELLE_CONFIG, 'utf8')) as Record<string, unknown>;
-    } catch {
-      throw bad(service, 'PASSERELLE_CONFIG', `(${env.PASSERELLE_CONFIG}) cannot be read as a JSON object`);
-    }
-    if (typeof file !== 'object' || file === null || Array.isArray(file)) {
-      throw bad(service, 'PASSERELLE_CONFIG', 'must hold a JSON object');
-    }
-  }
-  const list = (envName: string, key: string): string[] | undefined => {
-    const fromEnv = env[envName];
-    if (fromEnv !== undefined)
-      return fromEnv
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-    const v = file[key];
-    if (v === undefined) return undefined;
-    if (typeof v === 'string') return [v];
-    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
-    throw bad(service, key, 'must be a string or an array of strings');
-  };
-  const text = (envName: string, key: string): string | undefined => {
-    const v = env[envName] ?? file[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string' || v.length === 0) throw bad(service, key, 'must be a non-empty string');
-    return v;
-  };
-  const servers = list('PASSERELLE_NATS_URL', 'servers') ?? ['nats://127.0.0.1:4222'];
-  const participants = list('PASSERELLE_PARTICIPANTS', 'participants');
-  if (!participants || participants.length === 0) {
-    throw bad(service, 'participants (PASSERELLE_PARTICIPANTS)', 'must name at least one hosted id');
-  }
-  for (const id of participants) {
-    let k: string | undefined;
-    try {
-      k = participantKind(id);
-    } catch {
-      k = undefined;
-    }
-    if (k !== kind)
-      throw bad(
-        service,
-        'participants (PASSERELLE_PARTICIPANTS)',
-        `holds ${id.slice(0, 64)}, not a ${kind} id`,
-      );
-  }
-  const keysDir = text('PASSERELLE_KEYS_DIR', 'keysDir');
-  if (!keysDir) throw bad(service, 'keysDir (PASSERELLE_KEYS_DIR)', 'is required');
-  const anchor = text('PASSERELLE_ANCHOR', 'anchor');
-  if (!anchor) throw bad(service, 'anchor (PASSERELLE_ANCHOR)', 'is required');
-  const directoryFile = text('PASSERELLE_DIRECTORY_FILE', 'directoryFile');
-  const directoryState =
-    text('PASSERELLE_DIRECTORY_STATE', 'directoryState') ?? join(keysDir, `directory-state.${service}.json`);
-  const contractsRoot = text('PASSERELLE_CONTRACTS_ROOT', 'contractsRoot');
-  const credentialsDir = text('PASSERELLE_CREDENTIALS_DIR', 'credentialsDir');
-  const known = new Set([
-    'servers',
-    'participants',
-    'keysDir',
-    'anchor',
-    'directoryFile',
-    'directoryState',
-    'contractsRoot',
-    'credentialsDir',
-  ]);
-  const extra = Object.fromEntries(Object.entries(file).filter(([k]) => !known.has(k)));
+  schema: SettingsSchema = SERVICE_HOST_SETTINGS_SCHEMA,
+): Promise<ServiceSettings<Extra>> {
+  const settings = settingsOf(service, schema);
+  const path = env['PASSERELLE_CONFIG'];
+  const file = path ? await readSettingsFile(service, 'PASSERELLE_CONFIG', path) : {};
+  const values = settings.read({ env, file });
+  // the kind of an id is a rule of the directory's, beyond what a pattern says well
+  values.participants.forEach((id, i) => {
+    if (participantKind(id) !== kind) throw settings.invalid(`/participants/${i}`, `must be a ${kind} id`);
+  });
+  const host: Record<string, unknown> = {};
+  const extra: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) (isHostSetting(key) ? host : extra)[key] = value;
   return {
-    servers,
-    participants,
-    keysDir,
-    anchor,
-    ...(directoryFile ? { directoryFile } : {}),
-    directoryState,
-    ...(contractsRoot ? { contractsRoot } : {}),
-    ...(credentialsDir ? { credentialsDir } : {}),
-    extra,
+    ...(host as HostValues),
+    directoryState: values.directoryState ?? join(values.keysDir, `directory-state.${service}.json`),
+    extra: extra as Extra,
   };
 }
 
@@ -179,13 +130,37 @@ export function logDirectoryRejections(logger: Logger): (rejected: RejectedEntry
 }
 
 /**
+ * Each hosted id's credentials file from `credentialsDir` (a secured server), checked to be that id's;
+ * empty without the setting.
+ */
+async function loadHostedCredentials(
+  service: string,
+  settings: ServiceSettings<object>,
+): Promise<Map<string, LoadedCredentials>> {
+  const credentials = new Map<string, LoadedCredentials>();
+  if (!settings.credentialsDir) return credentials;
+  for (const id of settings.participants) {
+    const loaded = await loadCredentials(join(settings.credentialsDir, `${id}.json`));
+    if (loaded.participant !== id) {
+      throw new PasserelleError(
+        'ERR_CONFIG_INVALID',
+        `${service} setting credentialsDir holds another participant's file for ${id}`,
+        { details: { setting: 'credentialsDir', participant: id } },
+      );
+    }
+    credentials.set(id, loaded);
+  }
+  return credentials;
+}
+
+/**
  * Turns settings into a {@link HostedServiceConfig}: loads each hosted id's keys, the trust anchor, the
  * directory (live bucket followed with the host's state file, or an offline export) and the contracts;
  * directory entries refused are logged with `logger`. `close` ends the directory connection.
  */
 export async function loadHostedConfig(
   service: string,
-  settings: ServiceSettings,
+  settings: ServiceSettings<object>,
   logger: Logger = createLogger(service),
 ): Promise<LoadedHostedConfig> {
   const participants = await Promise.all(
@@ -224,22 +199,7 @@ export async function loadHostedConfig(
     });
   });
   const contracts = await loadContracts(settings.contractsRoot ? { root: settings.contractsRoot } : {});
-  const credentials = new Map<string, LoadedCredentials>();
-  if (settings.credentialsDir) {
-    for (const id of settings.participants) {
-      const loaded = await loadCredentials(join(settings.credentialsDir, `${id}.json`));
-      if (loaded.participant !== id) {
-        throw new PasserelleError(
-          'ERR_CONFIG_INVALID',
-          `${service} setting credentialsDir holds another participant's file for ${id}`,
-          {
-            details: { setting: 'credentialsDir', participant: id },
-          },
-        );
-      }
-      credentials.set(id, loaded);
-    }
-  }
+  const credentials = await loadHostedCredentials(service, settings);
   const first = credentials.get(settings.participants[0]!);
   const servers = first?.servers ?? settings.servers;
   let directory: KeyResolver;

@@ -5,15 +5,13 @@ export type { ResealReport } from './reseal.js';
 export { loadHostedConfig, logDirectoryRejections, readServiceSettings } from './config.js';
 export type { ServiceSettings } from './config.js';
 export { ServiceHost, assertHostedConfig, openBucket } from './host.js';
+export { policySetting, runServiceMain } from './main.js';
 export {
-  dossierKeysSetting,
-  legacyStateSetting,
-  metricsPortSetting,
-  parseMetricsPort,
-  policySetting,
-  runServiceMain,
-  textSetting,
-} from './main.js';
+  NATS_URL_SETTING,
+  POLICY_SETTING,
+  SERVICE_HOST_SETTINGS_SCHEMA,
+  serviceSettingsSchema,
+} from './settings-schema.js';
 export type { RunnableService } from './main.js';
 export type { EffectRunner, HostedServiceConfig, Lookup, ServiceHostOptions } from './host.js';
 export { compileInputValidators, resolveInputSchema } from './action-inputs.js';

@@ -1,11 +1,13 @@
 import type { ParticipantKind } from '@passerelle/directory';
-import { PasserelleError, isPasserelleError } from '@passerelle/errors';
+import { isPasserelleError } from '@passerelle/errors';
+import type { SettingsSchema } from '@passerelle/settings';
 import type { DossierRecord, Policy } from '@passerelle/procedure';
 import { createLogger } from '@passerelle/exchange';
 import { type ServiceSettings, loadHostedConfig, readServiceSettings } from './config.js';
 import type { HostedServiceConfig } from './host.js';
 import { startOfficerWebSetting } from './officer-web.js';
 import { backOfficeSetting, isBodyService, serveBackOffice } from './back-office/back-office-setting.js';
+import { SERVICE_HOST_SETTINGS_SCHEMA } from './settings-schema.js';
 
 /**
  * How long a stop may take before the process exits anyway: the handlers' grace period (30 s) and the
@@ -21,9 +23,10 @@ export interface RunnableService {
 }
 
 /**
- * The body of every service's `main.ts`: reads the settings (PASSERELLE_CONFIG file and PASSERELLE_* env),
- * starts the service, serves its back office when the `backOffice` setting (or `PASSERELLE_BACK_OFFICE_PORT`)
- * says where (see `backOfficeSetting`), scans deadlines every `scanIntervalMs` (setting, default 60 000; 0 disables), logs
+ * The body of every service's `main.ts`: reads the settings (PASSERELLE_CONFIG file and PASSERELLE_* env,
+ * validated against `schema`: the service's own, else the host's), starts the service, serves its back
+ * office when the `backOffice` setting (or `PASSERELLE_BACK_OFFICE_PORT`) says where (see
+ * `backOfficeSetting`), scans deadlines every `scanIntervalMs` (setting, default 60 000; 0 disables), logs
  * service events, stops cleanly on SIGINT / SIGTERM (exiting anyway, with 1, if the stop has not ended
  * after 60 s). A bad setting prints its code and exits with 1. A hosted exchange that can no longer work
  * (its connection closed for good, e.g. NATS unreachable past its reconnection attempts) stops the service
@@ -31,31 +34,25 @@ export interface RunnableService {
  *
  * @example
  * ```ts
- * await runServiceMain('commune', 'commune', (config) => createCommuneService(config));
+ * await runServiceMain('commune', 'commune', (config) => createCommuneService(config), {
+ *   schema: COMMUNE_SETTINGS_SCHEMA,
+ * });
  * ```
  */
-export async function runServiceMain(
+export async function runServiceMain<Extra extends object = Record<string, unknown>>(
   service: string,
   kind: ParticipantKind,
-  start: (config: HostedServiceConfig, settings: ServiceSettings) => Promise<RunnableService>,
-  env: Readonly<Record<string, string | undefined>> = process.env,
+  start: (config: HostedServiceConfig, settings: ServiceSettings<Extra>) => Promise<RunnableService>,
+  {
+    schema = SERVICE_HOST_SETTINGS_SCHEMA,
+    env = process.env,
+  }: { schema?: SettingsSchema; env?: Readonly<Record<string, string | undefined>> } = {},
 ): Promise<void> {
-  const logger = createLogger(service);
   try {
-    const settings = await readServiceSettings(service, kind, env);
-    const scan = settings.extra.scanIntervalMs ?? 60_000;
-    if (typeof scan !== 'number' || !Number.isInteger(scan) || scan < 0) {
-      throw new PasserelleError(
-        'ERR_CONFIG_INVALID',
-        `${service} setting scanIntervalMs must be a non-negative integer`,
-        { details: { setting: 'scanIntervalMs' } },
-      );
-    }
-    const bucket = textSetting(service, settings, 'bucket');
-    const legacyState = legacyStateSetting(service, settings, env);
-    const dossierKeys = dossierKeysSetting(service, settings, env);
-    const metricsPort = metricsPortSetting(service, settings, env);
-    const backOffice = backOfficeSetting(service, settings, env);
+    const settings = await readServiceSettings<Extra>(service, kind, env, schema);
+    const logger = createLogger(service, { level: settings.logLevel });
+    const { bucket, legacyState, dossierKeys, metricsPort, scanIntervalMs: scan } = settings;
+    const backOffice = backOfficeSetting(service, settings);
     const loaded = await loadHostedConfig(service, settings, logger);
     // until the service has started, a failure is kept, and acted on once it has
     let failed: string | undefined;
@@ -64,8 +61,8 @@ export async function runServiceMain(
       {
         ...loaded.config,
         ...(bucket ? { bucket } : {}),
-        ...(legacyState !== undefined ? { legacyState } : {}),
-        ...(dossierKeys !== undefined ? { dossierKeys } : {}),
+        legacyState,
+        dossierKeys,
         ...(metricsPort !== undefined ? { metricsPort } : {}),
         logger,
         onEvent: (e) => logger.info({ event: e }, `${e.kind} ${e.type ?? ''}`.trim()),
@@ -108,9 +105,10 @@ export async function runServiceMain(
           }, scan)
         : undefined;
     logger.info({ participants: settings.participants }, `${service} started`);
-    if (settings.extra.policy !== undefined) {
+    const { policy } = settings.extra as { policy?: unknown };
+    if (policy !== undefined) {
       logger.warn(
-        { policy: settings.extra.policy },
+        { policy },
         'automatic decisions configured: a policy decides what a case officer otherwise would',
       );
     }
@@ -155,119 +153,18 @@ export async function runServiceMain(
 }
 
 /**
- * A text setting of the service's JSON file (`settings.extra`), or `undefined` when absent; anything but
- * a non-empty string is `ERR_CONFIG_INVALID` naming it.
+ * The policy the `policy` setting ({@link POLICY_SETTING}, validated by the service's schema) names:
+ * absent, no automatic decision (a case officer takes every action a person must take); `"automatic"`,
+ * the service's automatic policy. Returns what to spread into the service's settings.
  *
  * @example
  * ```ts
- * const registerBucket = textSetting('commune', settings, 'registerBucket');
- * ```
- */
-export function textSetting(service: string, settings: ServiceSettings, name: string): string | undefined {
-  const value = settings.extra[name];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') {
-    throw new PasserelleError('ERR_CONFIG_INVALID', `${service} setting ${name} must be a non-empty string`, {
-      details: { setting: name },
-    });
-  }
-  return value;
-}
-
-/**
- * Whether records an earlier release sealed under the signing key are still read (LEGACY):
- * `PASSERELLE_LEGACY_STATE` (`true` / `false`), else `legacyState` of the JSON file (a boolean), else
- * undefined (the host's default, true); anything else is `ERR_CONFIG_INVALID`.
- */
-export function legacyStateSetting(
-  service: string,
-  settings: ServiceSettings,
-  env: Readonly<Record<string, string | undefined>>,
-): boolean | undefined {
-  return booleanSetting(service, settings, env, 'legacyState', 'PASSERELLE_LEGACY_STATE');
-}
-
-/**
- * Whether payloads and decision documents are sealed under each dossier's own key (`dossierKeys`, so that
- * `passerelle dossier erase` works): `PASSERELLE_DOSSIER_KEYS`, else `dossierKeys` of the JSON file, else
- * undefined (the host's default, false); anything else is `ERR_CONFIG_INVALID`.
- */
-export function dossierKeysSetting(
-  service: string,
-  settings: ServiceSettings,
-  env: Readonly<Record<string, string | undefined>>,
-): boolean | undefined {
-  return booleanSetting(service, settings, env, 'dossierKeys', 'PASSERELLE_DOSSIER_KEYS');
-}
-
-function booleanSetting(
-  service: string,
-  settings: ServiceSettings,
-  env: Readonly<Record<string, string | undefined>>,
-  name: string,
-  envName: string,
-): boolean | undefined {
-  const raw = env[envName] ?? settings.extra[name];
-  if (raw === undefined || raw === '') return undefined;
-  if (raw === true || raw === 'true') return true;
-  if (raw === false || raw === 'false') return false;
-  throw new PasserelleError(
-    'ERR_CONFIG_INVALID',
-    `${service} setting ${name} (${envName}) must be true or false`,
-    {
-      details: { setting: name },
-    },
-  );
-}
-
-/**
- * The loopback port of `/metrics`: `PASSERELLE_METRICS_PORT`, else `metricsPort` of the JSON file, else
- * none (not served); a port that is not one is `ERR_CONFIG_INVALID`.
- */
-export function metricsPortSetting(
-  service: string,
-  settings: ServiceSettings,
-  env: Readonly<Record<string, string | undefined>>,
-): number | undefined {
-  return parseMetricsPort(service, env['PASSERELLE_METRICS_PORT'] ?? settings.extra['metricsPort']);
-}
-
-/**
- * A metrics port as a setting gives it (text or number): `undefined` when absent or empty (not served),
- * else a port from 0 to 65535, else `ERR_CONFIG_INVALID`. Shared by every process that serves `/metrics`.
- */
-export function parseMetricsPort(service: string, raw: unknown): number | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  const port = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new PasserelleError(
-      'ERR_CONFIG_INVALID',
-      `${service} setting metricsPort (PASSERELLE_METRICS_PORT) must be a port number from 0 to 65535`,
-      { details: { setting: 'metricsPort' } },
-    );
-  }
-  return port;
-}
-
-/**
- * The `policy` setting of a service's JSON file: absent, no automatic decision (a case officer takes every
- * action a person must take); `"automatic"`, the service's automatic policy (`automatic`); anything else is
- * `ERR_CONFIG_INVALID`. Returns what to spread into the service's settings.
- *
- * @example
- * ```ts
- * createConsularPostService({ ...config, ...policySetting('consular-post', settings, automaticPostPolicy) });
+ * createConsularPostService({ ...config, ...policySetting(settings, automaticPostPolicy) });
  * ```
  */
 export function policySetting<S extends DossierRecord>(
-  service: string,
-  settings: ServiceSettings,
+  settings: ServiceSettings<{ policy?: 'automatic' }>,
   automatic: Policy<S>,
 ): { policy?: Policy<S> } {
-  const value = settings.extra.policy;
-  if (value === undefined) return {};
-  if (value === 'automatic') return { policy: automatic };
-  throw new PasserelleError('ERR_CONFIG_INVALID', `${service} setting policy must be "automatic" or absent`, {
-    details: { setting: 'policy' },
-  });
+  return settings.extra.policy === 'automatic' ? { policy: automatic } : {};
 }

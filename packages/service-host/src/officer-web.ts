@@ -13,43 +13,6 @@ import {
 import type { ServiceSettings } from './config.js';
 import type { HostedServiceConfig } from './host.js';
 
-/** The `officerWeb` setting of a service's JSON file. */
-interface OfficerWebSetting {
-  port: number;
-  host: string;
-  accountsFile: string;
-  secureCookies: boolean;
-}
-
-function officerWebSetting(service: string, raw: unknown): OfficerWebSetting | undefined {
-  if (raw === undefined) return undefined;
-  const bad = (key: string, problem: string): PasserelleError => {
-    const setting = key ? `officerWeb.${key}` : 'officerWeb';
-    return new PasserelleError('ERR_CONFIG_INVALID', `${service} setting ${setting} ${problem}`, {
-      details: { setting },
-    });
-  };
-  const s = raw as Record<string, unknown> | null;
-  if (typeof s !== 'object' || s === null) throw bad('', 'must be an object');
-  for (const key of Object.keys(s))
-    if (!['port', 'host', 'accountsFile', 'secureCookies'].includes(key)) throw bad(key, 'is not a setting');
-  const port = s['port'];
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65_535)
-    throw bad('port', 'must be a port number from 0 to 65535');
-  if (typeof s['accountsFile'] !== 'string' || s['accountsFile'] === '')
-    throw bad('accountsFile', 'must name the officer accounts file');
-  if (s['host'] !== undefined && (typeof s['host'] !== 'string' || s['host'] === ''))
-    throw bad('host', 'must be an address');
-  if (s['secureCookies'] !== undefined && typeof s['secureCookies'] !== 'boolean')
-    throw bad('secureCookies', 'must be true or false');
-  return {
-    port,
-    host: s['host'] ?? '127.0.0.1',
-    accountsFile: s['accountsFile'],
-    secureCookies: s['secureCookies'] !== false,
-  };
-}
-
 /** Whether a started service is a body service a case officer drives (every administration's is). */
 function isDesk(value: unknown): value is OfficerDesk {
   const d = value as Partial<OfficerDesk> | null;
@@ -64,12 +27,12 @@ function isDesk(value: unknown): value is OfficerDesk {
  */
 export async function startOfficerWebSetting(
   service: string,
-  settings: ServiceSettings,
+  settings: ServiceSettings<object>,
   running: unknown,
   config: HostedServiceConfig,
   logger: Logger,
 ): Promise<{ url: string; close(): Promise<void> } | undefined> {
-  const setting = officerWebSetting(service, settings.extra['officerWeb']);
+  const setting = settings.officerWeb;
   if (!setting) return undefined;
   if (!isDesk(running))
     throw new PasserelleError(

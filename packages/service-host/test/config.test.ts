@@ -4,13 +4,17 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { generateStorageKeyring } from '@passerelle/directory';
 import {
+  POLICY_SETTING,
   assertHostedConfig,
-  legacyStateSetting,
-  metricsPortSetting,
   policySetting,
   readServiceSettings,
-  textSetting,
+  serviceSettingsSchema,
 } from '../src/index.js';
+
+const OFFICE_SCHEMA = serviceSettingsSchema('immigration-office', {
+  feeAmountCents: { description: 'The fee.', type: 'integer', minimum: 1 },
+  policy: POLICY_SETTING,
+});
 
 const base = {
   PASSERELLE_PARTICIPANTS: 'commune-21004,commune-11002',
@@ -34,17 +38,46 @@ describe('service settings', () => {
     expect(elsewhere.directoryState).toBe('/var/lib/pex/directory-state.json');
   });
 
-  test('config - legacyState is true, false or absent; anything else is refused naming it', async () => {
+  test('config - defaults apply: NATS, legacy records read, deadline scan, log level; no metrics, no bucket name', async () => {
     const s = await readServiceSettings('commune', 'commune', base);
-    expect(legacyStateSetting('commune', s, {})).toBeUndefined();
-    expect(legacyStateSetting('commune', s, { PASSERELLE_LEGACY_STATE: 'false' })).toBe(false);
-    expect(legacyStateSetting('commune', { ...s, extra: { legacyState: true } }, {})).toBe(true);
-    expect(() => legacyStateSetting('commune', s, { PASSERELLE_LEGACY_STATE: 'no' })).toThrow(
-      expect.objectContaining({
+    expect(s).toEqual({
+      participants: ['commune-21004', 'commune-11002'],
+      keysDir: '/keys',
+      anchor: '/anchor.json',
+      servers: ['nats://127.0.0.1:4222'],
+      directoryState: '/keys/directory-state.commune.json',
+      legacyState: true,
+      dossierKeys: false,
+      scanIntervalMs: 60_000,
+      logLevel: 'info',
+      extra: {},
+    });
+  });
+
+  test('config - legacyState, the metrics port and the log level come from their variables, parsed; bad ones are refused by pointer', async () => {
+    const s = await readServiceSettings('commune', 'commune', {
+      ...base,
+      PASSERELLE_LEGACY_STATE: 'false',
+      PASSERELLE_METRICS_PORT: '9464',
+      PASSERELLE_LOG_LEVEL: 'warn',
+    });
+    expect(s).toMatchObject({ legacyState: false, metricsPort: 9464, logLevel: 'warn' });
+    const cases: [Record<string, string>, string, string][] = [
+      [{ PASSERELLE_LEGACY_STATE: 'no' }, '/legacyState', 'must be true or false'],
+      [{ PASSERELLE_METRICS_PORT: 'http' }, '/metricsPort', 'must be an integer from 0 to 65535'],
+      [{ PASSERELLE_METRICS_PORT: '70000' }, '/metricsPort', 'must be an integer from 0 to 65535'],
+      [{ PASSERELLE_METRICS_PORT: '-1' }, '/metricsPort', 'must be an integer from 0 to 65535'],
+      [{ PASSERELLE_LOG_LEVEL: 'loud' }, '/logLevel', 'must be one of "fatal"'],
+      [{ PASSERELLE_NATS_URL: 'http://h:4222' }, '/servers/0', 'must be one or more nats://'],
+    ];
+    for (const [env, pointer, words] of cases) {
+      const [name] = Object.keys(env);
+      await expect(readServiceSettings('commune', 'commune', { ...base, ...env })).rejects.toMatchObject({
         code: 'ERR_CONFIG_INVALID',
-        message: expect.stringContaining('legacyState'),
-      }),
-    );
+        message: expect.stringMatching(new RegExp(`^commune setting ${pointer} \\(${name}\\) ${words}`)),
+        details: { pointer, setting: name },
+      });
+    }
   });
 
   test('config - a JSON file holds the same settings and the service-specific ones; the environment wins', async () => {
@@ -60,10 +93,12 @@ describe('service settings', () => {
         servers: 'nats://h:4222',
       }),
     );
-    const s = await readServiceSettings('immigration-office', 'immigration-office', {
-      PASSERELLE_CONFIG: file,
-      PASSERELLE_KEYS_DIR: '/env-keys',
-    });
+    const s = await readServiceSettings(
+      'immigration-office',
+      'immigration-office',
+      { PASSERELLE_CONFIG: file, PASSERELLE_KEYS_DIR: '/env-keys' },
+      OFFICE_SCHEMA,
+    );
     expect(s).toMatchObject({
       participants: ['immigration-office'],
       keysDir: '/env-keys',
@@ -72,34 +107,32 @@ describe('service settings', () => {
     });
   });
 
-  test('config - a text setting of the file (a bucket name) is read, and one that is not text is refused naming it', async () => {
+  test('config - a file key the schema does not know, or of the wrong type, is refused by pointer', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'svc-config-'));
     const file = join(dir, 'commune.json');
-    writeFileSync(file, JSON.stringify({ bucket: 'svc-commune-21004', registerBucket: 42 }));
-    const s = await readServiceSettings('commune', 'commune', { ...base, PASSERELLE_CONFIG: file });
-    expect(textSetting('commune', s, 'bucket')).toBe('svc-commune-21004');
-    expect(textSetting('commune', s, 'absent')).toBeUndefined();
-    expect(() => textSetting('commune', s, 'registerBucket')).toThrow(
-      expect.objectContaining({
-        code: 'ERR_CONFIG_INVALID',
-        message: expect.stringContaining('registerBucket'),
-      }),
-    );
-  });
-
-  test('config - the metrics port comes from PASSERELLE_METRICS_PORT or the file; none means not served', async () => {
-    const s = await readServiceSettings('commune', 'commune', base);
-    expect(metricsPortSetting('commune', s, {})).toBeUndefined();
-    expect(metricsPortSetting('commune', s, { PASSERELLE_METRICS_PORT: '9464' })).toBe(9464);
-    expect(metricsPortSetting('commune', { ...s, extra: { metricsPort: 0 } }, {})).toBe(0);
-    for (const bad of ['http', '70000', '-1']) {
-      expect(() => metricsPortSetting('commune', s, { PASSERELLE_METRICS_PORT: bad })).toThrow(
-        expect.objectContaining({
-          code: 'ERR_CONFIG_INVALID',
-          message: expect.stringContaining('metricsPort'),
-        }),
+    const refusal = async (values: unknown, schema = serviceSettingsSchema('commune', {})) => {
+      writeFileSync(file, JSON.stringify(values));
+      return readServiceSettings('commune', 'commune', { ...base, PASSERELLE_CONFIG: file }, schema).then(
+        () => undefined,
+        (err: unknown) => err,
       );
-    }
+    };
+    await expect(refusal({ bucket: 'svc-commune-21004', registerBucket: 'r' })).resolves.toMatchObject({
+      message: 'commune setting /registerBucket is not a setting of commune',
+      details: { pointer: '/registerBucket', setting: 'registerBucket' },
+    });
+    await expect(refusal({ bucket: 42 })).resolves.toMatchObject({
+      message: 'commune setting /bucket must be a non-empty string',
+      details: { pointer: '/bucket' },
+    });
+    await expect(refusal({ scanIntervalMs: -5 })).resolves.toMatchObject({
+      message: 'commune setting /scanIntervalMs must be an integer of 0 or more',
+    });
+    await expect(refusal({ legacyState: 'yes' })).resolves.toMatchObject({
+      message: 'commune setting /legacyState (PASSERELLE_LEGACY_STATE) must be true or false',
+      details: { pointer: '/legacyState', setting: 'legacyState' },
+    });
+    await expect(refusal([1, 2])).resolves.toMatchObject({ details: { setting: 'PASSERELLE_CONFIG' } });
   });
 
   test('config - a bad setting is ERR_CONFIG_INVALID naming it', async () => {
@@ -110,13 +143,15 @@ describe('service settings', () => {
       }),
     ).rejects.toMatchObject({
       code: 'ERR_CONFIG_INVALID',
-      message: expect.stringContaining('participants'),
+      message: 'commune setting /participants/1 (PASSERELLE_PARTICIPANTS) must be a commune id',
+      details: { pointer: '/participants/1' },
     });
     await expect(
       readServiceSettings('commune', 'commune', { ...base, PASSERELLE_KEYS_DIR: undefined }),
     ).rejects.toMatchObject({
       code: 'ERR_CONFIG_INVALID',
-      message: expect.stringContaining('keysDir'),
+      message: 'commune setting /keysDir (PASSERELLE_KEYS_DIR) is required',
+      details: { pointer: '/keysDir', setting: 'PASSERELLE_KEYS_DIR' },
     });
     await expect(
       readServiceSettings('commune', 'commune', { ...base, PASSERELLE_CONFIG: '/does/not/exist.json' }),
@@ -157,16 +192,31 @@ describe('service settings', () => {
     ).toThrow(expect.objectContaining({ message: expect.stringContaining('storageKeys') }));
   });
   test('config - no automatic decision unless the file says "policy": "automatic"; anything else names the setting', async () => {
-    const s = await readServiceSettings('commune', 'commune', base);
-    const automatic = { 'issue-permit': () => ({}) };
-    expect(policySetting('commune', s, automatic)).toEqual({});
-    expect(policySetting('commune', { ...s, extra: { policy: 'automatic' } }, automatic)).toEqual({
-      policy: automatic,
-    });
-    for (const bad of ['grant-all', true, { 'issue-permit': true }]) {
-      expect(() => policySetting('commune', { ...s, extra: { policy: bad } }, automatic)).toThrow(
-        expect.objectContaining({ code: 'ERR_CONFIG_INVALID', details: { setting: 'policy' } }),
+    const dir = mkdtempSync(join(tmpdir(), 'svc-config-'));
+    const file = join(dir, 'office.json');
+    const read = (policy: unknown) => {
+      writeFileSync(file, JSON.stringify({ policy }));
+      return readServiceSettings<{ policy?: 'automatic' }>(
+        'immigration-office',
+        'immigration-office',
+        {
+          PASSERELLE_PARTICIPANTS: 'immigration-office',
+          PASSERELLE_KEYS_DIR: '/k',
+          PASSERELLE_ANCHOR: '/a',
+          PASSERELLE_CONFIG: file,
+        },
+        OFFICE_SCHEMA,
       );
+    };
+    const automatic = { 'decide-residence': () => ({}) };
+    expect(policySetting(await read(undefined), automatic)).toEqual({});
+    expect(policySetting(await read('automatic'), automatic)).toEqual({ policy: automatic });
+    for (const bad of ['grant-all', true, { 'decide-residence': true }]) {
+      await expect(read(bad)).rejects.toMatchObject({
+        code: 'ERR_CONFIG_INVALID',
+        message: 'immigration-office setting /policy must be one of "automatic"',
+        details: { pointer: '/policy', setting: 'policy' },
+      });
     }
   });
 });

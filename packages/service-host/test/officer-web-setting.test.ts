@@ -1,8 +1,11 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Contracts, loadContracts } from '@passerelle/contracts';
 import { createLogger } from '@passerelle/exchange';
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { ServiceSettings } from '../src/config.js';
+import { type ServiceSettings, readServiceSettings } from '../src/config.js';
 import type { HostedServiceConfig } from '../src/host.js';
 import { startOfficerWebSetting } from '../src/officer-web.js';
 
@@ -25,11 +28,17 @@ describe('service host - the officerWeb setting', () => {
   beforeAll(async () => {
     contracts = await loadContracts({ root });
   });
-  const settings = (officerWeb: unknown): ServiceSettings =>
-    ({
-      participants: ['commune-21004'],
-      extra: officerWeb === undefined ? {} : { officerWeb },
-    }) as ServiceSettings;
+  /** A commune's settings, validated, from a JSON file with this `officerWeb`. */
+  const settings = (officerWeb: unknown): Promise<ServiceSettings> => {
+    const dir = mkdtempSync(join(tmpdir(), 'pex-officer-web-'));
+    writeFileSync(join(dir, 'commune.json'), JSON.stringify(officerWeb === undefined ? {} : { officerWeb }));
+    return readServiceSettings('commune', 'commune', {
+      PASSERELLE_PARTICIPANTS: 'commune-21004',
+      PASSERELLE_KEYS_DIR: '/keys',
+      PASSERELLE_ANCHOR: '/anchor.json',
+      PASSERELLE_CONFIG: join(dir, 'commune.json'),
+    });
+  };
   const config = (): HostedServiceConfig =>
     ({
       contracts,
@@ -40,7 +49,7 @@ describe('service host - the officerWeb setting', () => {
 
   test('officerWeb - absent, no page is served', async () => {
     expect(
-      await startOfficerWebSetting('commune', settings(undefined), desk, config(), logger),
+      await startOfficerWebSetting('commune', await settings(undefined), desk, config(), logger),
     ).toBeUndefined();
   });
 
@@ -52,9 +61,7 @@ describe('service host - the officerWeb setting', () => {
       [{ port: 8443, accountsFile: 'o.json', secure: true }, 'officerWeb.secure'],
       [{ port: 8443, accountsFile: 'o.json', secureCookies: 'yes' }, 'officerWeb.secureCookies'],
     ] as const) {
-      await expect(
-        startOfficerWebSetting('commune', settings(value), desk, config(), logger),
-      ).rejects.toMatchObject({
+      await expect(settings(value)).rejects.toMatchObject({
         code: 'ERR_CONFIG_INVALID',
         details: { setting },
       });
@@ -62,7 +69,7 @@ describe('service host - the officerWeb setting', () => {
     await expect(
       startOfficerWebSetting(
         'auditor',
-        settings({ port: 0, accountsFile: 'o.json' }),
+        await settings({ port: 0, accountsFile: 'o.json' }),
         { close() {} },
         config(),
         logger,
@@ -73,7 +80,7 @@ describe('service host - the officerWeb setting', () => {
   test('officerWeb - set, the page is served on its port with its CSP, and stops with the service', async () => {
     const web = await startOfficerWebSetting(
       'commune',
-      settings({ port: 0, accountsFile: '/nonexistent/officers.json' }),
+      await settings({ port: 0, accountsFile: '/nonexistent/officers.json' }),
       desk,
       config(),
       logger,

@@ -20,3 +20,4 @@ export { createAuditorMetrics } from './metrics.js';
 export type { AuditorMetricSources, ListedParticipant } from './metrics.js';
 export { ReceiptWatch } from './receipt-watch.js';
 export { DEFAULT_REPLAY_CLOCK_SKEW_MS, ReplayWatch } from './replay-watch.js';
+export { AUDITOR_SETTINGS_SCHEMA } from './settings-schema.js';

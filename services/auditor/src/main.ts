@@ -1,11 +1,6 @@
 /**
- * Runs the auditor as a process. Settings come from the environment (see `readAuditorSettings`):
- * PASSERELLE_NATS_URL, PASSERELLE_AUDITOR_KEY, PASSERELLE_ANCHOR, PASSERELLE_DIRECTORY_FILE, PASSERELLE_DIRECTORY_STATE,
- * PASSERELLE_AUDITOR_TOKEN or PASSERELLE_AUDITOR_TOKEN_FILE, PASSERELLE_VIEWER_HOST, PASSERELLE_VIEWER_PORT,
- * PASSERELLE_VIEWER_TLS_CERT and PASSERELLE_VIEWER_TLS_KEY,
- * PASSERELLE_CHECKPOINT_EVERY, PASSERELLE_CHECKPOINT_SECONDS, PASSERELLE_EXPORT_FILE, PASSERELLE_TSA_URL,
- * PASSERELLE_TSA_TRUST, PASSERELLE_TIMESTAMP_SECONDS, PASSERELLE_METRICS_PORT, PASSERELLE_ARCHIVE_DIR,
- * PASSERELLE_ARCHIVE_SECONDS, PASSERELLE_ARCHIVE_SEGMENT_ENTRIES, PASSERELLE_ARCHIVE_TRIM, PASSERELLE_LOG_LEVEL.
+ * Runs the auditor as a process. Settings come from the environment, validated against
+ * `AUDITOR_SETTINGS_SCHEMA` (src/settings-schema.ts; the table in README.md is generated from it).
  */
 import { readFile } from 'node:fs/promises';
 import { createTsaClient, folderArchive, parseTsaTrust } from '@passerelle/audit';
@@ -14,13 +9,13 @@ import type { KeyResolver } from '@passerelle/envelope';
 import { PasserelleError } from '@passerelle/errors';
 import { connectNats, createLogger } from '@passerelle/exchange';
 import { createAuditorService } from './service.js';
-import { loadAuditorKey, readAuditorSettings } from './settings.js';
+import { invalidAuditorSetting, loadAuditorKey, readAuditorSettings } from './settings.js';
 
 async function main(): Promise<void> {
   const settings = await readAuditorSettings(process.env);
   const auditorKey = await loadAuditorKey(settings.keyFile);
   const anchor = await loadAnchor(settings.anchor);
-  const logger = createLogger('auditor');
+  const logger = createLogger('auditor', { level: settings.logLevel });
   const nc = await connectNats({ servers: settings.servers, name: 'auditor' });
   let resolver: KeyResolver;
   let closeDirectory = (): void => undefined;
@@ -53,14 +48,8 @@ async function main(): Promise<void> {
     let pem: string;
     try {
       pem = await readFile(settings.tsaTrust, 'utf8');
-    } catch {
-      throw new PasserelleError(
-        'ERR_CONFIG_INVALID',
-        `auditor setting PASSERELLE_TSA_TRUST (${settings.tsaTrust}) cannot be read`,
-        {
-          details: { setting: 'PASSERELLE_TSA_TRUST' },
-        },
-      );
+    } catch (cause) {
+      throw invalidAuditorSetting('/tsaTrust', `(${settings.tsaTrust}) cannot be read`, cause);
     }
     const trust = parseTsaTrust(pem);
     timestamps = {

@@ -38,7 +38,9 @@ describe('auditor main', () => {
   test('main - a missing setting stops start-up with ERR_CONFIG_INVALID naming it', async () => {
     const { child, output } = run({ PASSERELLE_ANCHOR: '/nonexistent/anchor.json' });
     expect(await exited(child)).toBe(1);
-    expect(output()).toMatch(/error ERR_CONFIG_INVALID: auditor setting PASSERELLE_AUDITOR_KEY/);
+    expect(output()).toMatch(
+      /error ERR_CONFIG_INVALID: auditor setting \/keyFile \(PASSERELLE_AUDITOR_KEY\) is required/,
+    );
   });
 
   test('main - starts from the environment with an offline directory, serves the viewer behind the token, stops on SIGTERM', async () => {

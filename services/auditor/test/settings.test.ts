@@ -19,38 +19,112 @@ describe('auditor settings', () => {
       PASSERELLE_CHECKPOINT_EVERY: '50',
       PASSERELLE_VIEWER_PORT: '0',
     });
-    expect(s).toMatchObject({
+    expect(s).toEqual({
       servers: ['nats://127.0.0.1:4222'],
+      keyFile: '/keys/auditor.json',
+      anchor: '/keys/anchor.public.json',
+      token: BASE.PASSERELLE_AUDITOR_TOKEN,
+      directoryState: '/keys/directory-state.auditor.json',
       viewerHost: '127.0.0.1',
       viewerPort: 0,
       checkpointEvery: 50,
       checkpointSeconds: 60,
+      timestampSeconds: 10,
+      archiveSeconds: 3600,
+      archiveSegmentEntries: 100_000,
+      archiveTrim: 'retention',
+      logLevel: 'info',
     });
   });
 
   test.each([
-    [{ PASSERELLE_AUDITOR_KEY: undefined }, 'PASSERELLE_AUDITOR_KEY'],
-    [{ PASSERELLE_ANCHOR: '' }, 'PASSERELLE_ANCHOR'],
-    [{ PASSERELLE_AUDITOR_TOKEN: undefined }, 'PASSERELLE_AUDITOR_TOKEN'],
-    [{ PASSERELLE_AUDITOR_TOKEN: 'short' }, 'PASSERELLE_AUDITOR_TOKEN'],
+    [{ PASSERELLE_AUDITOR_KEY: undefined }, 'PASSERELLE_AUDITOR_KEY', '/keyFile', 'is required'],
+    [{ PASSERELLE_ANCHOR: '' }, 'PASSERELLE_ANCHOR', '/anchor', 'is required'],
+    [
+      { PASSERELLE_AUDITOR_TOKEN: undefined },
+      'PASSERELLE_AUDITOR_TOKEN',
+      '/token',
+      'or /tokenFile (PASSERELLE_AUDITOR_TOKEN_FILE) is required',
+    ],
+    [{ PASSERELLE_AUDITOR_TOKEN: 'short' }, 'PASSERELLE_AUDITOR_TOKEN', '/token', 'must be a token of 16'],
     [
       { PASSERELLE_AUDITOR_TOKEN: undefined, PASSERELLE_AUDITOR_TOKEN_FILE: '/nonexistent/token' },
       'PASSERELLE_AUDITOR_TOKEN_FILE',
+      '/tokenFile',
+      '(/nonexistent/token) cannot be read',
     ],
-    [{ PASSERELLE_CHECKPOINT_EVERY: '0' }, 'PASSERELLE_CHECKPOINT_EVERY'],
-    [{ PASSERELLE_CHECKPOINT_SECONDS: 'soon' }, 'PASSERELLE_CHECKPOINT_SECONDS'],
-    [{ PASSERELLE_VIEWER_PORT: '70000' }, 'PASSERELLE_VIEWER_PORT'],
-    [{ PASSERELLE_NATS_URL: 'localhost 4222' }, 'PASSERELLE_NATS_URL'],
-    [{ PASSERELLE_LEDGER_MAX_AGE_DAYS: '400' }, 'PASSERELLE_LEDGER_MAX_AGE_DAYS'],
+    [
+      { PASSERELLE_CHECKPOINT_EVERY: '0' },
+      'PASSERELLE_CHECKPOINT_EVERY',
+      '/checkpointEvery',
+      'must be an integer from 1 to 1000000',
+    ],
+    [
+      { PASSERELLE_CHECKPOINT_SECONDS: 'soon' },
+      'PASSERELLE_CHECKPOINT_SECONDS',
+      '/checkpointSeconds',
+      'must be an integer from 0 to 86400',
+    ],
+    [
+      { PASSERELLE_VIEWER_PORT: '70000' },
+      'PASSERELLE_VIEWER_PORT',
+      '/viewerPort',
+      'must be an integer from 0 to 65535',
+    ],
+    [
+      { PASSERELLE_NATS_URL: 'localhost 4222' },
+      'PASSERELLE_NATS_URL',
+      '/servers/0',
+      'must be one or more nats://',
+    ],
+    [
+      { PASSERELLE_ARCHIVE_TRIM: 'never' },
+      'PASSERELLE_ARCHIVE_TRIM',
+      '/archiveTrim',
+      'must be one of "retention", "purge"',
+    ],
+    [{ PASSERELLE_TSA_URL: 'ftp://tsa' }, 'PASSERELLE_TSA_URL', '/tsaUrl', 'must be an http(s) URL'],
+    [
+      { PASSERELLE_TSA_URL: 'https://tsa' },
+      'PASSERELLE_TSA_TRUST',
+      '/tsaTrust',
+      'is required with /tsaUrl (PASSERELLE_TSA_URL)',
+    ],
+    [
+      { PASSERELLE_LEDGER_MAX_AGE_DAYS: '400' },
+      'PASSERELLE_ARCHIVE_DIR',
+      '/archiveDir',
+      'is required with /ledgerMaxAgeDays (PASSERELLE_LEDGER_MAX_AGE_DAYS)',
+    ],
     [
       { PASSERELLE_LEDGER_MAX_AGE_DAYS: '0', PASSERELLE_ARCHIVE_DIR: '/var/lib/ledger-archive' },
       'PASSERELLE_LEDGER_MAX_AGE_DAYS',
+      '/ledgerMaxAgeDays',
+      'must be an integer from 1 to 36500',
     ],
-  ] as const)('settings - a bad setting is named: %j', async (override, setting) => {
-    const err = await readAuditorSettings({ ...BASE, ...override }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'ERR_CONFIG_INVALID', details: { setting } });
-    expect(String((err as Error).message)).toContain(setting);
-    expect(String((err as Error).message)).not.toContain(BASE.PASSERELLE_AUDITOR_TOKEN);
+    [{ PASSERELLE_LOG_LEVEL: 'chatty' }, 'PASSERELLE_LOG_LEVEL', '/logLevel', 'must be one of "fatal"'],
+  ] as const)(
+    'settings - a bad setting is named by pointer and variable: %j',
+    async (override, setting, pointer, words) => {
+      const err = await readAuditorSettings({ ...BASE, ...override }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'ERR_CONFIG_INVALID', details: { setting, pointer } });
+      expect(String((err as Error).message)).toContain(`auditor setting ${pointer} (${setting}) ${words}`);
+      expect(String((err as Error).message)).not.toContain(BASE.PASSERELLE_AUDITOR_TOKEN);
+    },
+  );
+
+  test('settings - the token may come from the first line of a file, of the same form', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pex-auditor-token-'));
+    const file = join(dir, 'token');
+    writeFileSync(file, 'a-token-read-from-its-file\nsecond line\n');
+    const env = { ...BASE, PASSERELLE_AUDITOR_TOKEN: undefined, PASSERELLE_AUDITOR_TOKEN_FILE: file };
+    expect((await readAuditorSettings(env)).token).toBe('a-token-read-from-its-file');
+    writeFileSync(file, 'too short\n');
+    await expect(readAuditorSettings(env)).rejects.toMatchObject({
+      message:
+        'auditor setting /tokenFile (PASSERELLE_AUDITOR_TOKEN_FILE) must hold a token of 16 to 512 printable characters without spaces',
+      details: { pointer: '/tokenFile', setting: 'PASSERELLE_AUDITOR_TOKEN_FILE' },
+    });
   });
 
   test('settings - the key file must be a private signing JWK readable by its owner only, without encryption keys', async () => {

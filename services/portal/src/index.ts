@@ -27,3 +27,6 @@ export {
 export { STATUS_EVENT_TYPES } from './status-feed.js';
 export { ensureDoorClient, ensureDoorSecret, readDoorSecret } from '@passerelle/door';
 export type { ClientCredentials } from '@passerelle/door';
+export { readPortalSettings } from './settings.js';
+export type { PortalSettings } from './settings.js';
+export { PORTAL_SETTINGS_SCHEMA } from './settings-schema.js';

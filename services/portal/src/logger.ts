@@ -23,7 +23,7 @@ export const PORTAL_REDACT_PATHS = [
 ];
 
 /**
- * The portal's pino logger with redaction (level from `PASSERELLE_LOG_LEVEL`, default info).
+ * The portal's pino logger with redaction (default level info; the process passes its `logLevel` setting).
  *
  * @example
  * ```ts
@@ -33,7 +33,7 @@ export const PORTAL_REDACT_PATHS = [
 export function createPortalLogger(
   options: { level?: string; destination?: NodeJS.WritableStream } = {},
 ): Logger {
-  const level = options.level ?? process.env['PASSERELLE_LOG_LEVEL'] ?? 'info';
+  const level = options.level ?? 'info';
   const opts = { name: 'portal', level, ...redactionOptions(PORTAL_REDACTED_KEYS, PORTAL_HEADER_PATHS) };
   return options.destination ? pino(opts, options.destination as never) : pino(opts);
 }

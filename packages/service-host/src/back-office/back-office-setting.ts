@@ -21,47 +21,30 @@ export interface BackOfficeSetting {
 }
 
 /**
- * The `backOffice` setting of a service's JSON file (`{ "port": 8101, "host", "publicUrl", "secretFile",
- * "adminClientFile" }`), or `PASSERELLE_BACK_OFFICE_PORT`; undefined when neither is given (no back office
- * served). A bad value is `ERR_CONFIG_INVALID` naming it.
+ * Where the back office is served, from the validated `backOffice` and `backOfficePort`
+ * (`PASSERELLE_BACK_OFFICE_PORT`) settings; undefined when neither is given (no back office served). A
+ * `backOffice` without a port anywhere is `ERR_CONFIG_INVALID`.
  */
 export function backOfficeSetting(
   service: string,
-  settings: ServiceSettings,
-  env: Readonly<Record<string, string | undefined>>,
+  settings: ServiceSettings<object>,
 ): BackOfficeSetting | undefined {
-  const raw = settings.extra['backOffice'];
-  const envPort = env['PASSERELLE_BACK_OFFICE_PORT'];
-  if (raw === undefined && (envPort === undefined || envPort === '')) return undefined;
-  const bad = (key: string, problem: string): PasserelleError =>
-    new PasserelleError('ERR_CONFIG_INVALID', `${service} setting backOffice.${key} ${problem}`, {
-      details: { setting: `backOffice.${key}` },
-    });
-  if (raw !== undefined && (typeof raw !== 'object' || raw === null || Array.isArray(raw)))
-    throw bad('', 'must be an object');
-  const o = (raw ?? {}) as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!['host', 'port', 'publicUrl', 'secretFile', 'adminClientFile'].includes(key))
-      throw bad(key, 'is not a setting');
-  }
-  const portValue = envPort !== undefined && envPort !== '' ? Number(envPort) : o['port'];
-  if (typeof portValue !== 'number' || !Number.isInteger(portValue) || portValue < 0 || portValue > 65_535)
-    throw bad('port', '(PASSERELLE_BACK_OFFICE_PORT) must be a port number from 0 to 65535');
-  const text = (key: string): string | undefined => {
-    const v = o[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string' || v === '') throw bad(key, 'must be a non-empty string');
-    return v;
-  };
-  const host = text('host') ?? '127.0.0.1';
-  const publicUrl = text('publicUrl') ?? `http://${host}:${portValue}`;
-  const adminClientFile = text('adminClientFile');
+  const o = settings.backOffice;
+  if (o === undefined && settings.backOfficePort === undefined) return undefined;
+  const port = settings.backOfficePort ?? o?.port;
+  if (port === undefined)
+    throw new PasserelleError(
+      'ERR_CONFIG_INVALID',
+      `${service} setting backOffice.port (PASSERELLE_BACK_OFFICE_PORT) must be a port number from 0 to 65535`,
+      { details: { setting: 'backOffice.port' } },
+    );
+  const host = o?.host ?? '127.0.0.1';
   return {
     host,
-    port: portValue,
-    publicUrl,
-    secretFile: text('secretFile') ?? join(settings.keysDir, `backoffice-${service}.secret`),
-    ...(adminClientFile ? { adminClientFile } : {}),
+    port,
+    publicUrl: o?.publicUrl ?? `http://${host}:${port}`,
+    secretFile: o?.secretFile ?? join(settings.keysDir, `backoffice-${service}.secret`),
+    ...(o?.adminClientFile ? { adminClientFile: o.adminClientFile } : {}),
   };
 }
 
