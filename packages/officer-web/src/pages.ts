@@ -248,6 +248,15 @@ export function dossierPage(
   );
 }
 
+/** A table's header row, each cell a column header for screen readers. */
+function tableHead(columns: readonly string[]): SafeHtml {
+  return html`<thead>
+    <tr>
+      ${columns.map((c) => html`<th scope="col">${c}</th>`)}
+    </tr>
+  </thead>`;
+}
+
 /** The timeline as swim lanes and as a table (for screen readers), or a notice when it cannot be read. */
 function timelineSection(timeline: readonly TimelineEntry[] | undefined, participant: string): SafeHtml {
   return timeline
@@ -256,15 +265,7 @@ function timelineSection(timeline: readonly TimelineEntry[] | undefined, partici
           <caption>
             The timeline as a table: what this body sent and received of the dossier
           </caption>
-          <thead>
-            <tr>
-              <th scope="col">Issued (UTC)</th>
-              <th scope="col">Message</th>
-              <th scope="col">From</th>
-              <th scope="col">To</th>
-              <th scope="col">Receipt</th>
-            </tr>
-          </thead>
+          ${tableHead(['Issued (UTC)', 'Message', 'From', 'To', 'Receipt'])}
           <tbody>
             ${timeline.map(
               (e) =>
@@ -286,13 +287,7 @@ function takenTable(taken: readonly TakenAction[], titles: ReadonlyMap<string, s
   return taken.length === 0
     ? html`<p>None yet.</p>`
     : html`<table id="taken">
-        <thead>
-          <tr>
-            <th scope="col">Action</th>
-            <th scope="col">On</th>
-            <th scope="col">By</th>
-          </tr>
-        </thead>
+        ${tableHead(['Action', 'On', 'By'])}
         <tbody>
           ${taken.map(
             (t) =>
