@@ -6,6 +6,7 @@ import {
   type DirectoryClient,
   type ParticipantKind,
   type RejectedEntry,
+  type StorageKeyring,
   createDirectoryClient,
   loadAnchor,
   STORAGE_KEY_FILE,
@@ -14,7 +15,7 @@ import {
   loadStorageKeys,
   participantKind,
 } from '@passerelle/directory';
-import type { KeyResolver } from '@passerelle/envelope';
+import type { KeyResolver, ParticipantKeys } from '@passerelle/envelope';
 import { PasserelleError, isPasserelleError } from '@passerelle/errors';
 import {
   type LoadedCredentials,
@@ -178,16 +179,12 @@ export function logDirectoryRejections(logger: Logger): (rejected: RejectedEntry
   };
 }
 
-/**
- * Turns settings into a {@link HostedServiceConfig}: loads each hosted id's keys, the trust anchor, the
- * directory (live bucket followed with the host's state file, or an offline export) and the contracts;
- * directory entries refused are logged with `logger`. `close` ends the directory connection.
- */
-export async function loadHostedConfig(
+// Each hosted id's message keys and storage keyring, from the keys folder: a missing or unusable one names
+// the setting and the id.
+async function loadHostedKeys(
   service: string,
   settings: ServiceSettings,
-  logger: Logger = createLogger(service),
-): Promise<LoadedHostedConfig> {
+): Promise<{ participants: ParticipantKeys[]; storageKeys: StorageKeyring[] }> {
   const participants = await Promise.all(
     settings.participants.map(async (id) => {
       try {
@@ -217,13 +214,14 @@ export async function loadHostedConfig(
       }
     }),
   );
-  const anchor = await loadAnchor(settings.anchor).catch((cause: unknown) => {
-    throw new PasserelleError('ERR_CONFIG_INVALID', `${service} setting anchor is not a public key file`, {
-      details: { setting: 'anchor' },
-      cause,
-    });
-  });
-  const contracts = await loadContracts(settings.contractsRoot ? { root: settings.contractsRoot } : {});
+  return { participants, storageKeys };
+}
+
+// Each hosted id's NATS credentials file, on a secured server; a file of another participant is refused.
+async function loadHostedCredentials(
+  service: string,
+  settings: ServiceSettings,
+): Promise<Map<string, LoadedCredentials>> {
   const credentials = new Map<string, LoadedCredentials>();
   if (settings.credentialsDir) {
     for (const id of settings.participants) {
@@ -240,6 +238,28 @@ export async function loadHostedConfig(
       credentials.set(id, loaded);
     }
   }
+  return credentials;
+}
+
+/**
+ * Turns settings into a {@link HostedServiceConfig}: loads each hosted id's keys, the trust anchor, the
+ * directory (live bucket followed with the host's state file, or an offline export) and the contracts;
+ * directory entries refused are logged with `logger`. `close` ends the directory connection.
+ */
+export async function loadHostedConfig(
+  service: string,
+  settings: ServiceSettings,
+  logger: Logger = createLogger(service),
+): Promise<LoadedHostedConfig> {
+  const { participants, storageKeys } = await loadHostedKeys(service, settings);
+  const anchor = await loadAnchor(settings.anchor).catch((cause: unknown) => {
+    throw new PasserelleError('ERR_CONFIG_INVALID', `${service} setting anchor is not a public key file`, {
+      details: { setting: 'anchor' },
+      cause,
+    });
+  });
+  const contracts = await loadContracts(settings.contractsRoot ? { root: settings.contractsRoot } : {});
+  const credentials = await loadHostedCredentials(service, settings);
   const first = credentials.get(settings.participants[0]!);
   const servers = first?.servers ?? settings.servers;
   let directory: KeyResolver;
