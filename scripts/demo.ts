@@ -446,7 +446,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
                 residenceCommuneId: 'commune-21004',
                 consularPostId: 'post-ankara',
                 ict: { scheme: 'transfer', role: 'specialist', priorIctStayInLast3Years: false },
-                adult: true,
                 applicant: person(6),
                 employer,
                 requestedPeriod: { from: isoDay(60), to: isoDay(60 + 365) },

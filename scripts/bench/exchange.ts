@@ -8,12 +8,12 @@
  * and the phase after it, while the receiver works through what is left (see `Phase`).
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { loadContracts } from '@passerelle/contracts';
+import { loadContracts, readExample } from '@passerelle/contracts';
 import {
   type CryptoProvider,
   type EnvelopeMeta,
@@ -104,9 +104,7 @@ if (!Number.isInteger(PERF_ROUND) || PERF_ROUND < 0 || PERF_ROUND >= ROUNDS) {
   process.exit(2);
 }
 
-const payload = JSON.parse(
-  readFileSync(join(root, 'schemas', 'examples', `${TYPE}.v1`, 'valid-ict-first-application.json'), 'utf8'),
-) as unknown;
+const payload = readExample(root, TYPE, 'valid-ict-first-application.json');
 const payloadBytes = Buffer.byteLength(JSON.stringify(payload));
 
 async function runConcurrent(

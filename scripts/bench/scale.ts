@@ -11,7 +11,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Contracts, loadContracts } from '@passerelle/contracts';
+import { type Contracts, loadContracts, readExample } from '@passerelle/contracts';
 import {
   createDirectoryClient,
   loadAnchorPrivateKey,
@@ -52,9 +52,7 @@ function arg(name: string): string | undefined {
 
 /** The first valid example payload shipped beside a schema. */
 async function example(type: string): Promise<unknown> {
-  const dir = join(ROOT, 'schemas', 'examples', `${type}.v1`);
-  const file = (await readdir(dir)).filter((f) => f.startsWith('valid-')).sort()[0]!;
-  return JSON.parse(await readFile(join(dir, file), 'utf8')) as unknown;
+  return Promise.resolve(readExample(ROOT, type));
 }
 
 interface Row {

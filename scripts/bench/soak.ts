@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
-import { loadContracts } from '@passerelle/contracts';
+import { loadContracts, exampleFolder } from '@passerelle/contracts';
 import {
   createStaticResolver,
   generateParticipantKeys,
@@ -53,7 +53,7 @@ const SENDER = 'post-ankara';
 const RECEIVER = 'immigration-office';
 const TYPE = 'visa-issued';
 const root = join(import.meta.dirname, '..', '..');
-const examples = join(root, 'schemas', 'examples', `${TYPE}.v1`);
+const examples = exampleFolder(root, TYPE);
 const exampleFile = (await import('node:fs'))
   .readdirSync(examples)
   .filter((f) => f.startsWith('valid-'))

@@ -109,20 +109,25 @@ describe('back office - the administrations act through their doors, over HTTP o
       residenceCommuneId: COMMUNE,
       consularPostId: POST,
       ict: { scheme: 'transfer', role: 'manager', priorIctStayInLast3Years: false },
-      adult: true,
       applicant: {
         familyName: 'Okafor',
         givenNames: 'Adaeze',
         birthDate: '1988-04-12',
         nationality: 'NGA',
         passportNumber: 'A09876543',
+        email: 'adaeze@example.org',
+        passportExpiresOn: '2040-12-31',
       },
       employer: { name: 'Acme Engineering SA', enterpriseNumber: '0403170701', email: 'hr@example.com' },
       requestedPeriod: { from: today(40), to: today(740) },
       documents: {
         passportCopy: passport,
         employmentContract: await upload(2),
-        healthInsurance: { form: 'employer-undertaking', document: await upload(3) },
+        healthInsurance: {
+          form: 'employer-undertaking',
+          document: await upload(3),
+          coversUntil: '2040-12-31',
+        },
         medicalCertificate: await upload(4),
         criminalRecord: await upload(5),
       },
@@ -151,7 +156,10 @@ describe('back office - the administrations act through their doors, over HTTP o
     const regionDossier = await world.region.viewer.call('GET', dossierPath(REGION, dossierId));
     expect(regionDossier.status, regionDossier.text).toBe(200);
     expect(regionDossier.json.phase).toBe('admissible');
-    expect(regionDossier.json.available.map((a: { action: string }) => a.action)).toEqual(['decide-work']);
+    expect(regionDossier.json.available.map((a: { action: string }) => a.action)).toEqual([
+      'request-information',
+      'decide-work',
+    ]);
     const received = regionDossier.json.received as {
       type: string;
       from: string;

@@ -3,14 +3,14 @@
  * connected with credentials files (user JWT + mutual TLS + private inbox, provision: false), and a raw
  * protocol client for what a well-behaved library would never send.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { type Socket, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { type NatsConnection, connect as natsConnect, nkeys } from '@nats-io/transport-node';
-import { type Contracts, loadContracts } from '@passerelle/contracts';
+import { type Contracts, loadContracts, readExample } from '@passerelle/contracts';
 import {
   type KeyResolver,
   type ParticipantKeys,
@@ -53,17 +53,7 @@ export async function makeParties(ids: readonly string[]): Promise<Parties> {
 
 /** The first valid example payload shipped beside a schema. */
 export function example(type: string): unknown {
-  const dir = join(
-    repoRoot,
-    'schemas',
-    'examples',
-    `${type}.${type === 'application-submitted' ? 'v2' : 'v1'}`,
-  );
-  const file = readdirSync(dir)
-    .filter((f) => f.startsWith('valid-'))
-    .sort()[0];
-  if (!file) throw new Error(`no valid example for ${type}`);
-  return JSON.parse(readFileSync(join(dir, file), 'utf8'));
+  return readExample(repoRoot, type);
 }
 
 /** Connects a participant the way a secured service does: its credentials file, provision: false. */

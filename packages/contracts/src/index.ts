@@ -41,6 +41,7 @@ export type {
 export { SCHEMA_FILE_PATTERN, loadContracts } from './load-contracts.js';
 export type { LoadContractsOptions } from './load-contracts.js';
 export type { MessageTypeInfo } from './message-type-info.js';
+export { exampleFolder, readExample } from './examples.js';
 export { payloadRetentionMs } from './retention.js';
 export { createSchemaCompiler } from './schema-compiler.js';
 export { AUDITOR_CONSUMER, SELF, natsPermissionsFor, natsPermissionsTemplate } from './permissions.js';

@@ -1,7 +1,5 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Contracts, loadContracts } from '@passerelle/contracts';
+import { type Contracts, loadContracts, readExample } from '@passerelle/contracts';
 import {
   type KeyResolver,
   type ParticipantKeys,
@@ -51,12 +49,5 @@ export function connectParticipant(
 
 /** A valid example payload shipped beside a schema (the first `valid-*.json`, or the one named). */
 export function example(type: string, name?: string): unknown {
-  const dir = join(repoRoot, 'schemas', 'examples', `${type}.v1`);
-  const file =
-    name ??
-    readdirSync(dir)
-      .filter((f) => f.startsWith('valid-'))
-      .sort()[0];
-  if (!file) throw new Error(`no valid example for ${type}`);
-  return JSON.parse(readFileSync(join(dir, file.endsWith('.json') ? file : `${file}.json`), 'utf8'));
+  return readExample(repoRoot, type, name);
 }

@@ -1,4 +1,4 @@
-import type { ActionDescriptor, DossierRecord } from '@passerelle/procedure';
+import type { ActionDescriptor, DossierRecord, TakenAction } from '@passerelle/procedure';
 import type { DeskWorkItem } from './desk.js';
 import { type FormState, renderFormFields } from './form-render.js';
 import { type SafeHtml, html } from './html.js';
@@ -218,7 +218,6 @@ export function dossierPage(
   const { participant, dossierId, dossier } = view;
   const actionPath = (action: string): string =>
     `${dossierPath(ctx.base, participant, dossierId)}/actions/${seg(action)}`;
-  const taken = dossier?.taken ?? [];
   return layout(
     ctx,
     `Dossier ${dossierId}`,
@@ -236,102 +235,106 @@ export function dossierPage(
         <dd id="phase">${dossier?.phase ?? 'not known here yet'}</dd>
       </dl>
       <h2 id="timeline-heading">Timeline</h2>
-      ${
-        view.timeline
-          ? html`<div class="timeline" id="timeline">${swimLanes(view.timeline, participant)}</div>
-              <table id="timeline-table">
-                <caption>
-                  The timeline as a table: what this body sent and received of the dossier
-                </caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Issued (UTC)</th>
-                    <th scope="col">Message</th>
-                    <th scope="col">From</th>
-                    <th scope="col">To</th>
-                    <th scope="col">Receipt</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${view.timeline.map(
-                    (e) =>
-                      html`<tr>
-                        <td class="mono">${shortTime(e.issuedAt)}</td>
-                        <td>${e.type}</td>
-                        <td>${e.sender}</td>
-                        <td>${e.recipient}</td>
-                        <td>${e.receipt ? html`received ${shortTime(e.receipt.receivedAt)}` : 'not yet'}</td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>`
-          : html`<p class="notice bad">The timeline cannot be read now.</p>`
-      }
+      ${timelineSection(view.timeline, participant)}
       <h2>Decisions taken</h2>
-      ${
-        taken.length === 0
-          ? html`<p>None yet.</p>`
-          : html`<table id="taken">
-              <thead>
-                <tr>
-                  <th scope="col">Action</th>
-                  <th scope="col">On</th>
-                  <th scope="col">By</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${taken.map(
-                  (t) =>
-                    html`<tr>
-                      <td>${view.titles.get(t.action) ?? t.action}</td>
-                      <td>${t.on}</td>
-                      <td class="mono">
-                        ${t.by ? `${t.by.officerId} (${t.by.clientId})` : t.automatic ? 'automatic policy' : '—'}
-                      </td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>`
-      }
+      ${takenTable(dossier?.taken ?? [], view.titles)}
       <h2>Decide</h2>
       ${view.forms.length === 0 ? html`<p id="no-action">No action is open on this dossier now.</p>` : ''}
-      ${view.forms.map((f) => {
-        const formErrors = f.state?.formErrors ?? [];
-        const fieldErrors = [...(f.state?.errors?.values() ?? [])].flat();
-        const any = formErrors.length + fieldErrors.length > 0;
-        return html`<form
-          class="decision"
-          method="post"
-          action="${actionPath(f.action.name)}"
-          novalidate
-          aria-labelledby="${f.form.formId}-title"
-          data-action="${f.action.name}"
-        >
-          <h3 id="${f.form.formId}-title">${f.action.title}</h3>
-          ${
-            any
-              ? html`<div class="error-summary" role="alert" tabindex="-1" id="${f.form.formId}-errors">
-                  <h3>The decision was not recorded</h3>
-                  <ul>
-                    ${formErrors.map((e) => html`<li>${e}</li>`)}
-                    ${[...(f.state?.errors?.entries() ?? [])].flatMap(([id, errors]) =>
-                      errors.map((e) => html`<li><a href="#${id}">${e}</a></li>`),
-                    )}
-                  </ul>
-                </div>`
-              : ''
-          }
-          <input type="hidden" name="_csrf" value="${ctx.csrf}" />
-          <input type="hidden" name="_stepId" value="${f.stepId}" />
-          ${renderFormFields(f.form, f.state ?? {})}
-          <button type="submit" class="primary">Record: ${f.action.name}</button>
-        </form>`;
-      })}
+      ${view.forms.map((f) => decisionFormHtml(ctx, f, actionPath(f.action.name)))}
       <details>
         <summary>What this body holds of the dossier</summary>
         ${dossier ? record(dossier) : html`<p>Nothing yet.</p>`}
       </details>`,
   );
+}
+
+/** A table's header row, each cell a column header for screen readers. */
+function tableHead(columns: readonly string[]): SafeHtml {
+  return html`<thead>
+    <tr>
+      ${columns.map((c) => html`<th scope="col">${c}</th>`)}
+    </tr>
+  </thead>`;
+}
+
+/** The timeline as swim lanes and as a table (for screen readers), or a notice when it cannot be read. */
+function timelineSection(timeline: readonly TimelineEntry[] | undefined, participant: string): SafeHtml {
+  return timeline
+    ? html`<div class="timeline" id="timeline">${swimLanes(timeline, participant)}</div>
+        <table id="timeline-table">
+          <caption>
+            The timeline as a table: what this body sent and received of the dossier
+          </caption>
+          ${tableHead(['Issued (UTC)', 'Message', 'From', 'To', 'Receipt'])}
+          <tbody>
+            ${timeline.map(
+              (e) =>
+                html`<tr>
+                  <td class="mono">${shortTime(e.issuedAt)}</td>
+                  <td>${e.type}</td>
+                  <td>${e.sender}</td>
+                  <td>${e.recipient}</td>
+                  <td>${e.receipt ? html`received ${shortTime(e.receipt.receivedAt)}` : 'not yet'}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>`
+    : html`<p class="notice bad">The timeline cannot be read now.</p>`;
+}
+
+/** The decisions the dossier records: the action, its day, and who took it (an officer or the policy). */
+function takenTable(taken: readonly TakenAction[], titles: ReadonlyMap<string, string>): SafeHtml {
+  return taken.length === 0
+    ? html`<p>None yet.</p>`
+    : html`<table id="taken">
+        ${tableHead(['Action', 'On', 'By'])}
+        <tbody>
+          ${taken.map(
+            (t) =>
+              html`<tr>
+                <td>${titles.get(t.action) ?? t.action}</td>
+                <td>${t.on}</td>
+                <td class="mono">
+                  ${t.by ? `${t.by.officerId} (${t.by.clientId})` : t.automatic ? 'automatic policy' : '—'}
+                </td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>`;
+}
+
+/** One action's decision form, with the summary of the issues of a previous attempt if any. */
+function decisionFormHtml(ctx: PageContext, f: DecisionForm, actionPath: string): SafeHtml {
+  const formErrors = f.state?.formErrors ?? [];
+  const fieldErrors = [...(f.state?.errors?.values() ?? [])].flat();
+  const any = formErrors.length + fieldErrors.length > 0;
+  return html`<form
+    class="decision"
+    method="post"
+    action="${actionPath}"
+    novalidate
+    aria-labelledby="${f.form.formId}-title"
+    data-action="${f.action.name}"
+  >
+    <h3 id="${f.form.formId}-title">${f.action.title}</h3>
+    ${
+      any
+        ? html`<div class="error-summary" role="alert" tabindex="-1" id="${f.form.formId}-errors">
+            <h3>The decision was not recorded</h3>
+            <ul>
+              ${formErrors.map((e) => html`<li>${e}</li>`)}
+              ${[...(f.state?.errors?.entries() ?? [])].flatMap(([id, errors]) =>
+                errors.map((e) => html`<li><a href="#${id}">${e}</a></li>`),
+              )}
+            </ul>
+          </div>`
+        : ''
+    }
+    <input type="hidden" name="_csrf" value="${ctx.csrf}" />
+    <input type="hidden" name="_stepId" value="${f.stepId}" />
+    ${renderFormFields(f.form, f.state ?? {})}
+    <button type="submit" class="primary">Record: ${f.action.name}</button>
+  </form>`;
 }
 
 /** A page that says what went wrong, with its code, and where to go on. */

@@ -29,7 +29,7 @@ import {
   readSchemaForm,
 } from './schema-form.js';
 import { type OfficerSession, type SessionLimits, SessionStore } from './sessions.js';
-import type { TimelineSource } from './timeline.js';
+import type { TimelineEntry, TimelineSource } from './timeline.js';
 
 /** Options of {@link officerWebPlugin}. */
 export interface OfficerWebOptions {
@@ -89,21 +89,47 @@ const text = (v: unknown): string => (typeof v === 'string' ? v : '');
  * ```
  */
 export async function officerWebPlugin(app: FastifyInstance, options: OfficerWebOptions): Promise<void> {
-  const { desk, accounts } = options;
   const secure = options.secureCookies !== false;
-  const clientId = options.clientId ?? 'officer-web';
-  const sessionCookie = secure ? '__Host-pex_officer' : 'pex_officer';
   const cookieOpts = { path: '/', httpOnly: true, sameSite: 'strict' as const, secure };
-  const sessions = new SessionStore(options.sessions);
-  const checker = new FormChecker(options.definitions);
-  const resolve = definitionsResolver(options.definitions);
-  const actions = new Map(desk.actions().map((a) => [a.name, a] as const));
-  const titles = new Map([...actions.values()].map((a) => [a.name, a.title] as const));
-  const forms = new Map<string, SchemaForm>(
-    [...actions.values()].map((a) => [a.name, buildSchemaForm(`act-${a.name}`, a.input, resolve)] as const),
-  );
-  const base = app.prefix;
+  await registerProtections(app, options, secure, cookieOpts);
+  const web = officerWeb(app, options, secure, cookieOpts);
+  registerErrorHandler(web);
+  registerSessionRoutes(web);
+  registerWorklistRoutes(web);
+  registerDossierRoute(web);
+  registerDecisionRoute(web);
+}
 
+type CookieOptions = { path: string; httpOnly: boolean; sameSite: 'strict'; secure: boolean };
+
+/** What every route of the page shares: the body, its actions' forms, the sessions and the page helpers. */
+interface OfficerWeb {
+  app: FastifyInstance;
+  options: OfficerWebOptions;
+  desk: OfficerDesk;
+  base: string;
+  sessionCookie: string;
+  cookieOpts: CookieOptions;
+  sessions: SessionStore;
+  actions: ReadonlyMap<string, ActionDescriptor>;
+  titles: ReadonlyMap<string, string>;
+  forms: ReadonlyMap<string, SchemaForm>;
+  csrfProtection: FastifyInstance['csrfProtection'];
+  context: (reply: FastifyReply, session?: OfficerSession) => PageContext;
+  sendPage: (reply: FastifyReply, status: number, page: string) => FastifyReply;
+  /** The signed-in officer: a live session of an account still enabled, for the ids it may still act for. */
+  officerOf: (req: FastifyRequest) => Promise<OfficerSession | undefined>;
+  /** The signed-in officer, or the sign-in page (a redirect for a GET, a 401 page otherwise). */
+  signedIn: (req: FastifyRequest, reply: FastifyReply) => Promise<OfficerSession | undefined>;
+}
+
+/** The plugins that guard every answer (CSP, cookies, anti-forgery, rate limits), registered before any route. */
+async function registerProtections(
+  app: FastifyInstance,
+  options: OfficerWebOptions,
+  secure: boolean,
+  cookieOpts: CookieOptions,
+): Promise<void> {
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: { useDefaults: false, directives: OFFICER_CSP_DIRECTIVES },
     referrerPolicy: { policy: 'no-referrer' },
@@ -117,14 +143,26 @@ export async function officerWebPlugin(app: FastifyInstance, options: OfficerWeb
     cookieOpts: { ...cookieOpts, signed: true },
   });
   await app.register(fastifyRateLimit, { global: false });
-  const csrfProtection = app.csrfProtection.bind(app);
-
   app.addHook('onSend', async (_req, reply, payload) => {
     // pages hold personal data: never stored by a browser or a proxy
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     return payload;
   });
+}
 
+/** The shared state and helpers of the routes, built once the protections are registered. */
+function officerWeb(
+  app: FastifyInstance,
+  options: OfficerWebOptions,
+  secure: boolean,
+  cookieOpts: CookieOptions,
+): OfficerWeb {
+  const { desk, accounts } = options;
+  const sessionCookie = secure ? '__Host-pex_officer' : 'pex_officer';
+  const sessions = new SessionStore(options.sessions);
+  const resolve = definitionsResolver(options.definitions);
+  const actions = new Map(desk.actions().map((a) => [a.name, a] as const));
+  const base = app.prefix;
   const context = (reply: FastifyReply, session?: OfficerSession): PageContext => ({
     base,
     service: desk.service,
@@ -133,8 +171,6 @@ export async function officerWebPlugin(app: FastifyInstance, options: OfficerWeb
   });
   const sendPage = (reply: FastifyReply, status: number, page: string): FastifyReply =>
     reply.code(status).type('text/html; charset=utf-8').send(page);
-
-  /** The signed-in officer: a live session of an account still enabled, for the ids it may still act for. */
   const officerOf = async (req: FastifyRequest): Promise<OfficerSession | undefined> => {
     const id = req.cookies[sessionCookie];
     const session = sessions.get(id);
@@ -147,7 +183,6 @@ export async function officerWebPlugin(app: FastifyInstance, options: OfficerWeb
     }
     return { officerId: account.officerId, participants };
   };
-
   const signedIn = async (req: FastifyRequest, reply: FastifyReply): Promise<OfficerSession | undefined> => {
     const session = await officerOf(req);
     if (session) return session;
@@ -155,7 +190,29 @@ export async function officerWebPlugin(app: FastifyInstance, options: OfficerWeb
     else sendPage(reply, 401, signInPage(context(reply), 'Your session has ended: sign in again.'));
     return undefined;
   };
+  return {
+    app,
+    options,
+    desk,
+    base,
+    sessionCookie,
+    cookieOpts,
+    sessions,
+    actions,
+    titles: new Map([...actions.values()].map((a) => [a.name, a.title] as const)),
+    forms: new Map<string, SchemaForm>(
+      [...actions.values()].map((a) => [a.name, buildSchemaForm(`act-${a.name}`, a.input, resolve)] as const),
+    ),
+    csrfProtection: app.csrfProtection.bind(app),
+    context,
+    sendPage,
+    officerOf,
+    signedIn,
+  };
+}
 
+/** Every failure as a page with its code; a 5xx logs the error's name and code only, never its message. */
+function registerErrorHandler({ app, context, sendPage, officerOf }: OfficerWeb): void {
   app.setErrorHandler(async (err: { code?: string; statusCode?: number; name?: string }, req, reply) => {
     const session = await officerOf(req).catch(() => undefined);
     if (err.code === 'FST_CSRF_INVALID_TOKEN' || err.code === 'FST_CSRF_MISSING_SECRET') {
@@ -197,7 +254,12 @@ export async function officerWebPlugin(app: FastifyInstance, options: OfficerWeb
       errorPage(context(reply, session), 'Something went wrong', 'The page could not be made. Try again.'),
     );
   });
+}
 
+/** The stylesheet, sign-in and sign-out: the only routes open without a session. */
+function registerSessionRoutes(web: OfficerWeb): void {
+  const { app, options, base, sessions, sessionCookie, cookieOpts, context, sendPage, officerOf } = web;
+  const { desk, accounts } = options;
   app.get('/static/officer.css', async (_req, reply) =>
     reply.header('cache-control', 'max-age=3600').type('text/css; charset=utf-8').send(OFFICER_CSS),
   );
@@ -210,7 +272,7 @@ export async function officerWebPlugin(app: FastifyInstance, options: OfficerWeb
   app.post(
     '/sign-in',
     {
-      preHandler: csrfProtection,
+      preHandler: web.csrfProtection,
       config: { rateLimit: { max: options.signInAttemptsPerMinute ?? 10, timeWindow: 60_000 } },
     },
     async (req, reply) => {
@@ -239,12 +301,15 @@ export async function officerWebPlugin(app: FastifyInstance, options: OfficerWeb
     },
   );
 
-  app.post('/sign-out', { preHandler: csrfProtection }, async (req, reply) => {
+  app.post('/sign-out', { preHandler: web.csrfProtection }, async (req, reply) => {
     sessions.close(req.cookies[sessionCookie]);
     reply.clearCookie(sessionCookie, cookieOpts);
     return reply.redirect(`${base}/sign-in`, 303);
   });
+}
 
+/** The worklist and the search by dossier id, both over every participant the officer acts for. */
+function registerWorklistRoutes({ app, desk, base, titles, context, sendPage, signedIn }: OfficerWeb): void {
   app.get('/', async (req, reply) => {
     const session = await signedIn(req, reply);
     if (!session) return reply;
@@ -274,68 +339,84 @@ export async function officerWebPlugin(app: FastifyInstance, options: OfficerWeb
       );
     return reply.redirect(dossierPath(base, participant, id), 303);
   });
+}
 
-  /** The dossier named by the path, if the officer may see it. */
-  const dossierParams = (
-    req: FastifyRequest,
-    session: OfficerSession,
-  ): { participant: string; dossierId: string } | undefined => {
-    const p = req.params as Record<string, string>;
-    const participant = p['participant'] ?? '';
-    const dossierId = p['dossierId'] ?? '';
-    if (!PARTICIPANT.test(participant) || !session.participants.includes(participant)) return undefined;
-    if (!DOSSIER_ID.test(dossierId)) return undefined;
-    return { participant, dossierId };
-  };
+/** The dossier named by the path, if the officer may see it. */
+function dossierParams(
+  req: FastifyRequest,
+  session: OfficerSession,
+): { participant: string; dossierId: string } | undefined {
+  const p = req.params as Record<string, string>;
+  const participant = p['participant'] ?? '';
+  const dossierId = p['dossierId'] ?? '';
+  if (!PARTICIPANT.test(participant) || !session.participants.includes(participant)) return undefined;
+  if (!DOSSIER_ID.test(dossierId)) return undefined;
+  return { participant, dossierId };
+}
 
-  const renderDossier = async (
-    reply: FastifyReply,
-    session: OfficerSession,
-    participant: string,
-    dossierId: string,
-    status: number,
-    extra: { recorded?: string; failed?: { action: string; form: DecisionForm } } = {},
-  ): Promise<FastifyReply> => {
-    const [dossier, available, timeline] = await Promise.all([
-      desk.dossier(participant, dossierId),
-      desk.available(participant, dossierId),
-      options.timeline
-        ? options.timeline(participant, dossierId).catch((err: unknown) => {
-            reply.log.warn(
-              {
-                participant,
-                dossierId,
-                err: { name: (err as Error).name, code: (err as { code?: unknown }).code },
-              },
-              'officer page: the timeline could not be read',
-            );
-            return undefined;
-          })
-        : Promise.resolve(undefined),
-    ]);
-    const decisionForms: DecisionForm[] = available
-      .filter((name) => actions.has(name))
-      .map((name) =>
-        extra.failed?.action === name
-          ? extra.failed.form
-          : { action: actions.get(name)!, form: forms.get(name)!, stepId: randomUUID() },
-      );
-    if (extra.failed && !available.includes(extra.failed.action)) decisionForms.push(extra.failed.form);
-    return sendPage(
-      reply,
-      status,
-      dossierPage(context(reply, session), {
+/** The dossier's timeline, or none when it cannot be read: the page still shows the rest of the dossier. */
+function readTimeline(
+  options: OfficerWebOptions,
+  reply: FastifyReply,
+  participant: string,
+  dossierId: string,
+): Promise<readonly TimelineEntry[] | undefined> {
+  if (!options.timeline) return Promise.resolve(undefined);
+  return options.timeline(participant, dossierId).catch((err: unknown) => {
+    reply.log.warn(
+      {
         participant,
         dossierId,
-        dossier,
-        timeline,
-        forms: decisionForms,
-        titles,
-        ...(extra.recorded ? { recorded: extra.recorded } : {}),
-      }),
+        err: { name: (err as Error).name, code: (err as { code?: unknown }).code },
+      },
+      'officer page: the timeline could not be read',
     );
-  };
+    return undefined;
+  });
+}
 
+/** The dossier page with a fresh form per open action, or the failed form shown again with its issues. */
+async function renderDossier(
+  web: OfficerWeb,
+  reply: FastifyReply,
+  session: OfficerSession,
+  participant: string,
+  dossierId: string,
+  status: number,
+  extra: { recorded?: string; failed?: { action: string; form: DecisionForm } } = {},
+): Promise<FastifyReply> {
+  const { desk, actions, forms, titles } = web;
+  const [dossier, available, timeline] = await Promise.all([
+    desk.dossier(participant, dossierId),
+    desk.available(participant, dossierId),
+    readTimeline(web.options, reply, participant, dossierId),
+  ]);
+  const decisionForms: DecisionForm[] = available
+    .filter((name) => actions.has(name))
+    .map((name) =>
+      extra.failed?.action === name
+        ? extra.failed.form
+        : { action: actions.get(name)!, form: forms.get(name)!, stepId: randomUUID() },
+    );
+  if (extra.failed && !available.includes(extra.failed.action)) decisionForms.push(extra.failed.form);
+  return web.sendPage(
+    reply,
+    status,
+    dossierPage(web.context(reply, session), {
+      participant,
+      dossierId,
+      dossier,
+      timeline,
+      forms: decisionForms,
+      titles,
+      ...(extra.recorded ? { recorded: extra.recorded } : {}),
+    }),
+  );
+}
+
+/** A dossier's page, with the notice of the decision just recorded if the query names one. */
+function registerDossierRoute(web: OfficerWeb): void {
+  const { app, actions, context, sendPage, signedIn } = web;
   app.get('/dossiers/:participant/:dossierId', async (req, reply) => {
     const session = await signedIn(req, reply);
     if (!session) return reply;
@@ -347,11 +428,17 @@ export async function officerWebPlugin(app: FastifyInstance, options: OfficerWeb
         errorPage(context(reply, session), 'No such dossier', 'No dossier of yours has this id.'),
       );
     const recorded = text((req.query as Record<string, unknown>)['recorded']);
-    return renderDossier(reply, session, named.participant, named.dossierId, 200, {
+    return renderDossier(web, reply, session, named.participant, named.dossierId, 200, {
       ...(actions.has(recorded) ? { recorded } : {}),
     });
   });
+}
 
+/** A decision: the session, then the form's token, then the input against the action's schema, then the act. */
+function registerDecisionRoute(web: OfficerWeb): void {
+  const { app, desk, base, actions, forms, options, context, sendPage, signedIn } = web;
+  const clientId = options.clientId ?? 'officer-web';
+  const checker = new FormChecker(options.definitions);
   app.post('/dossiers/:participant/:dossierId/actions/:action', async (req, reply) => {
     const session = await signedIn(req, reply);
     if (!session) return reply;
@@ -379,7 +466,7 @@ export async function officerWebPlugin(app: FastifyInstance, options: OfficerWeb
       issues: readonly InputIssue[],
       formErrors: string[],
     ): Promise<FastifyReply> =>
-      renderDossier(reply, session, named.participant, named.dossierId, status, {
+      renderDossier(web, reply, session, named.participant, named.dossierId, status, {
         failed: { action: action.name, form: failedForm(action, form, stepId, posted, issues, formErrors) },
       });
     const issues = checker.issues(schema, input);

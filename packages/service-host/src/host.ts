@@ -598,60 +598,16 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
   static async open<S extends DossierRecord, E>(
     options: ServiceHostOptions<S, E>,
   ): Promise<ServiceHost<S, E>> {
-    const { service, kind, table, ...config } = options;
+    const { service, kind, ...config } = options;
     assertHostedConfig(service, kind, config);
-    const inputs = new Map(
-      Object.entries(table.actions).map(([name, a]) => [
-        name,
-        resolveInputSchema(config.contracts, a.input, name),
-      ]),
-    );
-    const steps: HostedSteps<S, E> = {
-      table,
-      policy: options.policy,
-      lookups: options.lookups ?? {},
-      effects: options.effects ?? {},
-      inputs,
-      validators: compileInputValidators(config.contracts, inputs),
-    };
+    const steps = hostedSteps(options);
     const logger = config.logger ?? createLogger(service);
     const exchanges = new Map<string, Exchange>();
     const dossierKeys = new Map<string, DossierKeys>();
     try {
       for (const keys of config.participants) {
-        // the keys reach the bucket over the exchange's own connection, made just below
-        const connected: { exchange?: Exchange } = {};
-        const sealer = config.dossierKeys
-          ? DossierKeys.over(() => connected.exchange!.nc, {
-              keys,
-              directory: config.directory,
-              create: config.provision !== false,
-              replicas: config.replicas ?? 1,
-            })
-          : undefined;
+        const { exchange, sealer } = await connectHosted(config, keys, logger);
         if (sealer) dossierKeys.set(keys.participantId, sealer);
-        const exchange = await connectExchange({
-          participant: keys.participantId,
-          keys,
-          directory: config.directory,
-          contracts: config.contracts,
-          ...(config.nc ? { nc: config.nc } : { servers: config.servers! }),
-          ...(!config.nc && config.connectionFor?.(keys.participantId)
-            ? { connection: config.connectionFor(keys.participantId)! }
-            : {}),
-          ...(config.accountsFor?.(keys.participantId)
-            ? { exchangeApiPrefix: config.accountsFor(keys.participantId)!.exchangeApiPrefix }
-            : {}),
-          ...(config.provision === false ? { provision: false } : {}),
-          ...(config.consumer ? { consumer: config.consumer } : {}),
-          ...(config.replicas ? { replicas: config.replicas } : {}),
-          // One message at a time per hosted id: a dossier's messages are handled in the order they were
-          // published (an application before its fee proof), which the procedure relies on.
-          concurrency: 1,
-          logger: logger.child({ participant: keys.participantId }),
-          ...(sealer ? { payloadSeal: sealer } : {}),
-        });
-        connected.exchange = exchange;
         exchanges.set(keys.participantId, exchange);
       }
       const first = exchanges.values().next().value as Exchange;
@@ -668,18 +624,9 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
         steps,
         service,
         exchanges,
-        new DossierStore<S>(kv, {
-          cipher: (participant) => ciphers.get(participant),
-          newMessageId: () => newMessageId(),
-          onUnsent: (participant, dossierId, err) => keepUnsent(participant, dossierId, err),
-          // what a step decides is checked as its send will be, before the step is written
-          check: (participant, m) =>
-            exchanges.get(participant)?.check(m.type, m.payload, {
-              ...(m.id ? { messageId: m.id } : {}),
-              ...(m.to ? { to: m.to } : {}),
-              ...(m.context ? { context: m.context } : {}),
-            }),
-        }),
+        hostStore<S>(kv, exchanges, ciphers, (participant, dossierId, err) =>
+          keepUnsent(participant, dossierId, err),
+        ),
         logger,
         config.onEvent,
         config.now ?? (() => new Date()),
@@ -698,51 +645,61 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
         dossierKeys,
       );
       keepUnsent = (participant, dossierId, err) => host.keepUnsent(participant, dossierId, err);
-      if (config.accountsFor) host.accountsFor = config.accountsFor;
-      for (const [participant, exchange] of exchanges) {
-        const expiresAt = config.credentialsExpiryFor?.(participant);
-        if (expiresAt) {
-          host.stopWatches.push(
-            watchCredentialExpiry({ registry: exchange.metrics.registry, logger, participant, expiresAt }),
-          );
-        }
-      }
-      if (config.metricsPort !== undefined) {
-        const served = await serveMetrics(
-          [...exchanges.values()].map((e) => e.metrics.registry),
-          config.metricsPort,
-          '127.0.0.1',
-          { readiness: () => host.readiness(), failure: () => host.failure() },
-        );
-        host.metricsServer = served;
-        logger.info({ port: served.port }, 'metrics on /metrics, probes on /healthz and /readyz');
-      }
-      let failed = false;
-      for (const [participant, exchange] of exchanges) {
-        // its connection closed for good (reconnection attempts spent) or a pull loop ended: say so once,
-        // rather than run on without receiving anything (the exchange logs it)
-        exchange.onFailure((reason) => {
-          if (host.closing || failed) return;
-          failed = true;
-          config.onFailure?.(`${participant}: ${reason}`);
-        });
-      }
-      for (const [participant, exchange] of exchanges) {
-        exchange.onRejection((r) =>
-          host.emit({
-            participant,
-            kind: 'rejected',
-            code: r.code,
-            detail: r.reason,
-            type: r.subject.split('.')[2],
-            peer: r.subject.split('.')[3],
-          }),
-        );
-      }
+      await host.attach(config);
       return host;
     } catch (err) {
       await Promise.all([...exchanges.values()].map((e) => e.close().catch(() => undefined)));
       throw err;
+    }
+  }
+
+  /**
+   * What the host does beside handling steps, once built: reading others' documents through its accounts,
+   * watching the credentials' expiry, serving the probes, and reporting each exchange's failure and
+   * rejections.
+   */
+  private async attach(config: HostedServiceConfig): Promise<void> {
+    const { exchanges, logger } = this;
+    if (config.accountsFor) this.accountsFor = config.accountsFor;
+    for (const [participant, exchange] of exchanges) {
+      const expiresAt = config.credentialsExpiryFor?.(participant);
+      if (expiresAt) {
+        this.stopWatches.push(
+          watchCredentialExpiry({ registry: exchange.metrics.registry, logger, participant, expiresAt }),
+        );
+      }
+    }
+    if (config.metricsPort !== undefined) {
+      const served = await serveMetrics(
+        [...exchanges.values()].map((e) => e.metrics.registry),
+        config.metricsPort,
+        '127.0.0.1',
+        { readiness: () => this.readiness(), failure: () => this.failure() },
+      );
+      this.metricsServer = served;
+      logger.info({ port: served.port }, 'metrics on /metrics, probes on /healthz and /readyz');
+    }
+    let failed = false;
+    for (const [participant, exchange] of exchanges) {
+      // its connection closed for good (reconnection attempts spent) or a pull loop ended: say so once,
+      // rather than run on without receiving anything (the exchange logs it)
+      exchange.onFailure((reason) => {
+        if (this.closing || failed) return;
+        failed = true;
+        config.onFailure?.(`${participant}: ${reason}`);
+      });
+    }
+    for (const [participant, exchange] of exchanges) {
+      exchange.onRejection((r) =>
+        this.emit({
+          participant,
+          kind: 'rejected',
+          code: r.code,
+          detail: r.reason,
+          type: r.subject.split('.')[2],
+          peer: r.subject.split('.')[3],
+        }),
+      );
     }
   }
 
@@ -1205,6 +1162,84 @@ interface AtRest {
   rings: ReadonlyMap<string, StorageKeyring>;
   legacySigning: ReadonlyMap<string, PrivateJwk>;
   cipher(participant: string, purpose: string): StateCipher | undefined;
+}
+
+/** The body's steps as the host runs them: the table with its action inputs resolved and compiled. */
+function hostedSteps<S extends DossierRecord, E>(options: ServiceHostOptions<S, E>): HostedSteps<S, E> {
+  const { table, contracts } = options;
+  const inputs = new Map(
+    Object.entries(table.actions).map(([name, a]) => [name, resolveInputSchema(contracts, a.input, name)]),
+  );
+  return {
+    table,
+    policy: options.policy,
+    lookups: options.lookups ?? {},
+    effects: options.effects ?? {},
+    inputs,
+    validators: compileInputValidators(contracts, inputs),
+  };
+}
+
+/** Connects one hosted id's exchange, with its dossiers' keys when `dossierKeys` is on. */
+async function connectHosted(
+  config: HostedServiceConfig,
+  keys: ParticipantKeys,
+  logger: Logger,
+): Promise<{ exchange: Exchange; sealer: DossierKeys | undefined }> {
+  // the keys reach the bucket over the exchange's own connection, made just below
+  const connected: { exchange?: Exchange } = {};
+  const sealer = config.dossierKeys
+    ? DossierKeys.over(() => connected.exchange!.nc, {
+        keys,
+        directory: config.directory,
+        create: config.provision !== false,
+        replicas: config.replicas ?? 1,
+      })
+    : undefined;
+  const exchange = await connectExchange({
+    participant: keys.participantId,
+    keys,
+    directory: config.directory,
+    contracts: config.contracts,
+    ...(config.nc ? { nc: config.nc } : { servers: config.servers! }),
+    ...(!config.nc && config.connectionFor?.(keys.participantId)
+      ? { connection: config.connectionFor(keys.participantId)! }
+      : {}),
+    ...(config.accountsFor?.(keys.participantId)
+      ? { exchangeApiPrefix: config.accountsFor(keys.participantId)!.exchangeApiPrefix }
+      : {}),
+    ...(config.provision === false ? { provision: false } : {}),
+    ...(config.consumer ? { consumer: config.consumer } : {}),
+    ...(config.replicas ? { replicas: config.replicas } : {}),
+    // One message at a time per hosted id: a dossier's messages are handled in the order they were
+    // published (an application before its fee proof), which the procedure relies on.
+    concurrency: 1,
+    logger: logger.child({ participant: keys.participantId }),
+    ...(sealer ? { payloadSeal: sealer } : {}),
+  });
+  connected.exchange = exchange;
+  return { exchange, sealer };
+}
+
+/** The dossier store of the hosted ids, over the service's bucket. */
+function hostStore<S extends DossierRecord>(
+  kv: KV,
+  exchanges: ReadonlyMap<string, Exchange>,
+  ciphers: ReadonlyMap<string, StateCipher | undefined>,
+  onUnsent: (participant: string, dossierId: string, err: unknown) => void,
+): DossierStore<S> {
+  return new DossierStore<S>(kv, {
+    cipher: (participant) => ciphers.get(participant),
+    newMessageId: () => newMessageId(),
+    onUnsent,
+    // what a step decides is checked as its send will be, before the step is written
+    check: (participant, m) =>
+      exchanges.get(participant)?.check(m.type, m.payload, {
+        ...(m.id ? { messageId: m.id } : {}),
+        ...(m.to ? { to: m.to } : {}),
+        ...(m.context ? { context: m.context } : {}),
+      }),
+  });
 }
 
 function atRestOf(config: HostedServiceConfig, logger: Logger): AtRest {

@@ -1,9 +1,7 @@
 import { generateStorageKeyring } from '@passerelle/directory';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type NatsConnection, connect } from '@nats-io/transport-node';
-import { type Contracts, loadContracts } from '@passerelle/contracts';
+import { type Contracts, loadContracts, readExample } from '@passerelle/contracts';
 import {
   type ParticipantKeys,
   createStaticResolver,
@@ -17,8 +15,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type ServiceEvent, ServiceHost } from '../src/index.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
-const example = (type: string, file: string): unknown =>
-  JSON.parse(readFileSync(join(root, 'schemas', 'examples', `${type}.v1`, file), 'utf8'));
+const example = (type: string, file: string): unknown => readExample(root, type, file);
 
 // A consular post's steps, cut down: the annex 46 copy opens the dossier (a message step), the visa is a
 // case officer's action, and a deadline step reminds of a visa not issued the day the copy came.

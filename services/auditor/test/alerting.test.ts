@@ -1,3 +1,4 @@
+import { watchCredentialExpiry } from '@passerelle/service-host';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +7,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { createTsaClient, parseTsaTrust } from '@passerelle/audit';
 import { type LocalTsa, startLocalTsa } from '@passerelle/audit/testing';
-import { type Exchange, connectNats, createExchangeMetrics } from '@passerelle/exchange';
+import { type Exchange, connectNats, createExchangeMetrics, createLogger } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type AuditorMetricSources, createAuditorMetrics, createAuditorService } from '../src/index.js';
@@ -91,6 +92,14 @@ describe('alerting', () => {
 
     const exported = new Set<string>();
     const exchange = createExchangeMetrics('commune-21004');
+    // a service process adds its credentials' expiry to its exchange's registry
+    const stopWatch = watchCredentialExpiry({
+      registry: exchange.registry,
+      logger: createLogger('alerting-test', { level: 'silent' }),
+      participant: 'commune-21004',
+      expiresAt: new Date(Date.now() + 365 * 86_400_000),
+    });
+    stopWatch();
     for (const m of exchange.registry.getMetricsAsArray()) exported.add(m.name);
     // the registry's metrics are listed without being collected: no source is read
     const auditor = createAuditorMetrics({} as AuditorMetricSources);

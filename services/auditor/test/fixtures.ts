@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type Contracts, loadContracts } from '@passerelle/contracts';
+import { type Contracts, loadContracts, readExample } from '@passerelle/contracts';
 import {
   type KeyResolver,
   type ParticipantKeys,
@@ -47,14 +47,7 @@ export async function makeWorld(): Promise<World> {
 
 /** A valid example payload shipped beside a schema. */
 export function example(type: string, name?: string): Record<string, unknown> {
-  const dir = join(repoRoot, 'schemas', 'examples', `${type}.v1`);
-  const file =
-    name ??
-    readdirSync(dir)
-      .filter((f) => f.startsWith('valid-'))
-      .sort()[0];
-  if (!file) throw new Error(`no valid example for ${type}`);
-  return JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>;
+  return readExample(repoRoot, type, name) as Record<string, unknown>;
 }
 
 /** The participants of the seeded traffic, connected and handling their inboxes (receipts go back). */

@@ -1,8 +1,10 @@
 import {
+  type ActionStep,
   type ApplicationSubmitted,
   type ArrivalRegistered,
   type BodyTable,
   type CompletenessRuled,
+  type DeadlineStep,
   type DecisionDocument,
   type DocumentKind,
   type DocumentRef,
@@ -14,6 +16,7 @@ import {
   type FeeProofSubmitted,
   type IsoDate,
   type MessageContext,
+  type MessageStep,
   type PendingMessage,
   type PermitIssued,
   type PermitRenewed,
@@ -378,6 +381,379 @@ export interface OfficeSettings {
   respondWithinWorkingDays?: number;
 }
 
+/** The fee an applicant owes and the working days given to pay the rest (Art. 1/2/1). */
+interface FeeTerms {
+  due: number;
+  payDays: number;
+}
+
+/**
+ * Art. 1/2/1 - a fee proof counted: paid in full, the dossier goes on; short, the applicant is told and
+ * invited to pay (unpaid at the date, the fee refusal follows).
+ */
+function countFeeProof(
+  cur: OfficeDossier,
+  proof: FeeProofSubmitted,
+  ctx: StepContext,
+  facts: Facts,
+  fee: FeeTerms,
+): Decided<OfficeEvent> {
+  const paidCents = cur.fee.paidCents + (facts['fee-proof'] === true ? proof.amount.amountCents : 0);
+  if (feeCheck(paidCents, fee.due) === 'ok') {
+    return thenFollow(cur, [{ type: 'fee-counted', fee: { paidCents, status: 'ok' } }], ctx);
+  }
+  if (cur.fee.status === 'requested') {
+    return thenFollow(cur, [{ type: 'fee-counted', fee: { ...cur.fee, paidCents } }], ctx);
+  }
+  // Art. 1/2/1: the applicant is told and invited to pay; unpaid at the date, the fee refusal follows.
+  const request = feePaymentRequest(paidCents, fee.due, ctx.today, fee.payDays);
+  return thenFollow(cur, [{ type: 'fee-counted', fee: { paidCents, status: 'requested', request } }], ctx, {
+    send: [
+      {
+        type: 'fee-payment-requested',
+        payload: request,
+        // no region follows a family member's dossier
+        ...(cur.routing.scheme === 'family' ? { to: [cur.routing.portalId] } : {}),
+        context: { ...cur.routing },
+        causationId: ctx.causationId,
+      },
+    ],
+  });
+}
+
+/** An application opens the dossier; a family member's documents are counted at once (no region sees them). */
+const applicationSubmittedStep = (
+  respondDays: number,
+): MessageStep<OfficeDossier, OfficeEvent, ApplicationSubmitted> => ({
+  // a family member's documents are the Office's to check (no region sees the application)
+  needs: (_state, app: ApplicationSubmitted) =>
+    app.familyMemberOf ? slotReads(app.documents as Record<string, unknown>) : [],
+  decide: (_state, app: ApplicationSubmitted, ctx, facts) => {
+    const docs = app.familyMemberOf ? readable(app.documents as Record<string, unknown>, facts) : [];
+    return thenFamily(
+      undefined,
+      { events: [{ type: 'opened', dossier: openOfficeDossier(app, ctx.sender, ctx.today, docs) }] },
+      ctx,
+      respondDays,
+    );
+  },
+});
+
+/** Documents added: the answer to a request, a renewed first-state permit, or a family member's documents. */
+const documentsAddedStep = (
+  respondDays: number,
+): MessageStep<OfficeDossier, OfficeEvent, DocumentsAdded> => ({
+  needs: (state, added: DocumentsAdded) =>
+    state?.family ? slotReads(added.documents as Record<string, unknown>) : [],
+  decide: (state, added: DocumentsAdded, ctx, facts) => {
+    // Art. 105/67: the answer to the Office's request
+    const answered: OfficeEvent[] =
+      added.reason === 'requested-by-authority' && state?.informationRequest
+        ? [{ type: 'information-answered' }]
+        : [];
+    if (!state?.family) {
+      // Art. 105/56 §2 4°: a renewed first-state permit is the new bound of the mobility period
+      const renewed = added.documents.firstMemberStatePermit && added.firstMemberStatePermitValidUntil;
+      return thenFollow(
+        state,
+        [
+          ...answered,
+          ...(renewed ? [{ type: 'first-state-permit-renewed' as const, validUntil: renewed }] : []),
+        ],
+        ctx,
+      );
+    }
+    const kinds = readable(added.documents as Record<string, unknown>, facts);
+    const validity: FamilyValidity = {
+      ...(kinds.includes('passportCopy') && added.passportExpiresOn
+        ? { passportExpiresOn: added.passportExpiresOn }
+        : {}),
+      ...(kinds.includes('healthInsurance') && added.documents.healthInsurance?.coversUntil
+        ? { insuranceCoversUntil: added.documents.healthInsurance.coversUntil }
+        : {}),
+    };
+    return thenFamily(state, { events: [{ type: 'family-documents', kinds, validity }] }, ctx, respondDays);
+  },
+});
+
+/** A fee proof, counted once its document reads back (Art. 1/2/1). */
+const feeProofSubmittedStep = (
+  fee: FeeTerms,
+  respondDays: number,
+): MessageStep<OfficeDossier, OfficeEvent, FeeProofSubmitted> => ({
+  // a proof whose document does not read back pays nothing: the payment request follows
+  needs: (_state, proof: FeeProofSubmitted) => [
+    { kind: 'document-reads-back', key: 'fee-proof', ref: proof.proof, slot: 'fee-proof' },
+  ],
+  decide: (state, proof: FeeProofSubmitted, ctx, facts) =>
+    thenFamily(state, countFeeProof(state!, proof, ctx, facts, fee), ctx, respondDays),
+});
+
+/** The region's completeness ruling: the dossier admissible, closed as inadmissible, or still waiting. */
+const completenessRuledStep: MessageStep<OfficeDossier, OfficeEvent, CompletenessRuled> = {
+  // the region's admissibility document must read back and say so before the dossier is admissible
+  needs: (_state, ruling: CompletenessRuled, ctx) =>
+    ruling.outcome === 'complete'
+      ? [
+          {
+            kind: 'decision-document',
+            ref: ruling.admissibilityDocument,
+            expected: {
+              document: 'admissibility',
+              dossierId: ctx.dossierId,
+              issuer: ctx.sender,
+              outcome: 'complete',
+            },
+          },
+        ]
+      : [],
+  decide: (state, ruling: CompletenessRuled, ctx) => {
+    if (ruling.outcome === 'complete') return thenFollow(state, [{ type: 'admissible' }], ctx);
+    if (ruling.outcome === 'inadmissible') {
+      return thenFollow(state, [{ type: 'closed', because: `inadmissible:${ruling.reason}` }], ctx);
+    }
+    return thenFollow(state, [], ctx);
+  },
+};
+
+/** The competent region's work authorisation, which the residence decision follows. */
+const workAuthorisationDecidedStep: MessageStep<OfficeDossier, OfficeEvent, WorkAuthorisationDecided> = {
+  // the residence decision follows the work authorisation: its document must read back and agree
+  needs: (state, w: WorkAuthorisationDecided, ctx) => {
+    if (ctx.sender !== state!.routing.regionId)
+      return notCompetent(ctx, 'work-authorisation-decided', state!.routing.regionId);
+    return [
+      {
+        kind: 'decision-document',
+        ref: w.decisionDocument,
+        expected: {
+          document: 'work-authorisation',
+          dossierId: ctx.dossierId,
+          issuer: ctx.sender,
+          ...(w.decision === 'granted'
+            ? { period: w.period, outcome: 'granted' }
+            : { outcome: `refused:${w.reason}` }),
+        },
+      },
+    ];
+  },
+  decide: (state, w: WorkAuthorisationDecided, ctx) => {
+    if (ctx.sender !== state!.routing.regionId)
+      return notCompetent(ctx, 'work-authorisation-decided', state!.routing.regionId);
+    const work =
+      w.decision === 'granted'
+        ? { decision: 'granted' as const, period: w.period }
+        : { decision: 'refused' as const, reason: w.reason };
+    return thenFollow(state, [{ type: 'work-decided', work }], ctx);
+  },
+};
+
+/** The consular post's visa, recorded on a dossier that needs one. */
+const visaIssuedStep: MessageStep<OfficeDossier, OfficeEvent, VisaIssued> = {
+  decide: (state, v: VisaIssued, ctx) => {
+    const cur = state!;
+    if (!cur.residence?.visaRequired) {
+      return refuse('ERR_OUT_OF_SEQUENCE', `Dossier ${ctx.dossierId} needs no visa.`, {
+        dossierId: ctx.dossierId,
+        step: 'visa-issued',
+      });
+    }
+    if (ctx.sender !== cur.routing.consularPostId)
+      return notCompetent(ctx, 'visa-issued', cur.routing.consularPostId);
+    return {
+      events: [{ type: 'visa-recorded', visa: { number: v.visaNumber, issuedOn: v.issuedOn } }],
+    };
+  },
+};
+
+/** The commune's registration of the arrival, once any visa is recorded (never on a renewal). */
+const arrivalRegisteredStep: MessageStep<OfficeDossier, OfficeEvent, ArrivalRegistered> = {
+  decide: (state, a: ArrivalRegistered, ctx) => {
+    const cur = state!;
+    if (cur.residence?.visaRequired && !cur.visa) {
+      return refuse('ERR_OUT_OF_SEQUENCE', `Dossier ${ctx.dossierId} has no visa yet.`, {
+        dossierId: ctx.dossierId,
+        step: 'arrival-registered',
+      });
+    }
+    if (cur.routing.procedure === 'renewal') {
+      return refuse('ERR_OUT_OF_SEQUENCE', `Dossier ${ctx.dossierId} is a renewal.`, {
+        dossierId: ctx.dossierId,
+        step: 'arrival-registered',
+      });
+    }
+    return {
+      events: [
+        {
+          type: 'arrived',
+          arrival: { communeId: a.communeId, enteredOn: a.enteredOn, reportedOn: a.reportedOn },
+        },
+      ],
+    };
+  },
+};
+
+/** The commune extended the annex 49: noted, nothing to decide. */
+const provisionalDocumentExtendedStep: MessageStep<OfficeDossier, OfficeEvent> = {
+  decide: () => ({ events: [{ type: 'provisional-extended' }] }),
+};
+
+/** The commune's renewal-pending attestation, on a renewal dossier only. */
+const renewalPendingAttestedStep: MessageStep<OfficeDossier, OfficeEvent> = {
+  decide: (state, _payload, ctx) =>
+    requireRenewal(state!, 'renewal-pending-attested', ctx.dossierId) ?? {
+      events: [{ type: 'renewal-pending' }],
+    },
+};
+
+/** The commune's permit, recorded. */
+const permitIssuedStep: MessageStep<OfficeDossier, OfficeEvent, PermitIssued> = {
+  decide: (_state, p: PermitIssued) => ({
+    events: [{ type: 'permit-recorded', permit: { number: p.permitNumber, validity: p.validity } }],
+  }),
+};
+
+/** The commune's renewed permit, recorded on a renewal dossier only. */
+const permitRenewedStep: MessageStep<OfficeDossier, OfficeEvent, PermitRenewed> = {
+  decide: (state, p: PermitRenewed, ctx) =>
+    requireRenewal(state!, 'permit-renewed', ctx.dossierId) ?? {
+      events: [{ type: 'permit-recorded', permit: { number: p.permitNumber, validity: p.validity } }],
+    },
+};
+
+/** A case officer asks the applicant for information, answered within the working days set (Art. 105/67). */
+const requestInformationStep = (
+  respondDays: number,
+): ActionStep<OfficeDossier, OfficeEvent, InformationRequestInput> => ({
+  title: REQUEST_INFORMATION_TITLE,
+  input: REQUEST_INFORMATION_INPUT,
+  sends: ['information-requested'],
+  decide: (state, input: InformationRequestInput, ctx) => {
+    const request = informationRequest(input, ctx.today, respondDays);
+    return {
+      events: [{ type: 'information-requested', request }],
+      send: [
+        {
+          type: 'information-requested',
+          payload: request,
+          to: [state!.routing.portalId],
+          context: { ...state!.routing },
+          causationId: ctx.causationId,
+        },
+      ],
+      summary: 'requested',
+    };
+  },
+});
+
+/** A case officer decides residence (annex 46 or 48), owed once the work decision and the fee are settled. */
+const decideResidenceStep: ActionStep<OfficeDossier, OfficeEvent, ResidenceDecision> = {
+  title: 'Decide residence: annex 46 for the work-authorisation period, or annex 48 (Art. 105/46, 105/48)',
+  input: DECIDE_RESIDENCE_INPUT,
+  sends: ['residence-decided'],
+  owed: (state) =>
+    ((state.phase === 'work-decided' && state.work?.decision === 'granted') ||
+      // Art. 26/2 §3, 26/2/1 §3: a family member's residence, once the application is complete
+      (state.phase === 'admissible' && state.family !== undefined)) &&
+    state.fee.status === 'ok' &&
+    !state.residence
+      ? state.decisionDeadline
+        ? { deadline: state.decisionDeadline } // Art. 26/2 §3: a family member's 90 days
+        : {}
+      : undefined,
+  decide: (state, decision: ResidenceDecision, ctx) => {
+    const d = state!;
+    if (d.family && d.phase === 'admissible' && d.fee.status === 'ok') {
+      // Art. 26/2 §3, 26/2/1 §3: residence for the period asked (the transferee's), or annex 48
+      const docs: DecisionDocument[] = [];
+      const payload =
+        decision.decision === 'granted'
+          ? residenceGrant(d, ctx.dossierId, d.family.requestedPeriod, ctx.today, docs)
+          : residenceRefusal(d, ctx.dossierId, decision.reason, ctx.today, docs);
+      if (isRefusal(payload)) return payload;
+      return residenceDecided(d, payload, ctx.causationId, docs);
+    }
+    if (d.fee.status !== 'ok' || !d.work) {
+      return refuse('ERR_OUT_OF_SEQUENCE', `Dossier ${ctx.dossierId} awaits its fee or work decision.`, {
+        dossierId: ctx.dossierId,
+        step: 'decide-residence',
+      });
+    }
+    const docs: DecisionDocument[] = [];
+    const payload =
+      decision.decision === 'granted' && d.work.decision === 'granted'
+        ? residenceGrant(d, ctx.dossierId, d.work.period, ctx.today, docs)
+        : residenceRefusal(
+            d,
+            ctx.dossierId,
+            decision.decision === 'refused' ? decision.reason : 'work-authorisation-refused',
+            ctx.today,
+            docs,
+          );
+    if (isRefusal(payload)) return payload;
+    return residenceDecided(d, payload, ctx.causationId, docs);
+  },
+};
+
+/** A case officer ends the stay with an annex 52, sent to every party that follows the dossier. */
+const endStayStep: ActionStep<OfficeDossier, OfficeEvent, { reason: StayEndReason; endsOn: IsoDate }> = {
+  title: 'End the stay with an annex 52 (Art. 105/54, 105/65)',
+  input: END_STAY_INPUT,
+  sends: ['stay-ended'],
+  decide: (state, input: { reason: StayEndReason; endsOn: IsoDate }, ctx) => {
+    const d = state!;
+    const docs: DecisionDocument[] = [];
+    const payload = stayEnded(d, ctx.dossierId, input.reason, input.endsOn, ctx.today, docs);
+    const to = [
+      ...(d.routing.scheme === 'family' ? [] : [d.routing.regionId]),
+      d.routing.portalId,
+      ...(d.routing.communeId ? [d.routing.communeId] : []),
+    ];
+    return {
+      events: [{ type: 'stay-ended', endsOn: input.endsOn }],
+      send: [
+        {
+          type: 'stay-ended',
+          payload,
+          to,
+          context: { ...d.routing },
+          causationId: ctx.causationId,
+          ...pendingDocuments(docs),
+        },
+      ],
+      summary: 'ended',
+    };
+  },
+};
+
+/** A fee unpaid at the date given ends in the fee refusal (annex 43 or 43bis). */
+const feeDeadlineStep: DeadlineStep<OfficeDossier, OfficeEvent> = {
+  title: 'Refuse a dossier whose fee is unpaid at the date given (Art. 1/2/1: annex 43 or 43bis)',
+  deadline: (state) => state.fee.request?.payBy,
+  due: (state, ctx) => feeOverdue(state.fee, ctx.today) && state.phase !== 'closed' && !state.residence,
+  decide: (state, ctx) => {
+    const docs: DecisionDocument[] = [];
+    return residenceDecided(state, feeRefusal(state, ctx.dossierId, ctx.today, docs), ctx.causationId, docs);
+  },
+};
+
+/** A family member's 90-day decision deadline overrun, reported once. */
+const decisionDeadlineStep: DeadlineStep<OfficeDossier, OfficeEvent> = {
+  title: "Report a family member's 90-day decision deadline overrun, once (Art. 26/2 §3, 26/2/1 §3)",
+  deadline: (state) => state.decisionDeadline,
+  due: (state, ctx) => decisionDeadlineOverrun(state, ctx.today),
+  decide: (state, ctx) => ({
+    events: [{ type: 'deadline-overrun-reported', on: ctx.today }],
+    notices: [
+      {
+        kind: 'deadline',
+        type: 'decision-deadline',
+        detail: `Art. 26/2 §3: the 90-day decision deadline (${state.decisionDeadline}) is overrun`,
+      },
+    ],
+  }),
+};
+
 /**
  * The Immigration Office's steps: the fee check (Art. 1/2/1, annexes 43 / 43bis at its deadline), the
  * region's rulings and work decisions (their documents checked), the residence decision a case officer
@@ -394,351 +770,30 @@ export function officeTable(settings: OfficeSettings = {}): BodyTable<OfficeDoss
   const feeDue = settings.feeAmountCents ?? 35_800;
   const payDays = settings.feePaymentWorkingDays ?? 15;
   const respondDays = settings.respondWithinWorkingDays ?? 15;
-  /**
-   * Art. 1/2/1 - a fee proof counted: paid in full, the dossier goes on; short, the applicant is told and
-   * invited to pay (unpaid at the date, the fee refusal follows).
-   */
-  const feeStep = (
-    cur: OfficeDossier,
-    proof: FeeProofSubmitted,
-    ctx: StepContext,
-    facts: Facts,
-  ): Decided<OfficeEvent> => {
-    const paidCents = cur.fee.paidCents + (facts['fee-proof'] === true ? proof.amount.amountCents : 0);
-    if (feeCheck(paidCents, feeDue) === 'ok') {
-      return thenFollow(cur, [{ type: 'fee-counted', fee: { paidCents, status: 'ok' } }], ctx);
-    }
-    if (cur.fee.status === 'requested') {
-      return thenFollow(cur, [{ type: 'fee-counted', fee: { ...cur.fee, paidCents } }], ctx);
-    }
-    // Art. 1/2/1: the applicant is told and invited to pay; unpaid at the date, the fee refusal follows.
-    const request = feePaymentRequest(paidCents, feeDue, ctx.today, payDays);
-    return thenFollow(cur, [{ type: 'fee-counted', fee: { paidCents, status: 'requested', request } }], ctx, {
-      send: [
-        {
-          type: 'fee-payment-requested',
-          payload: request,
-          // no region follows a family member's dossier
-          ...(cur.routing.scheme === 'family' ? { to: [cur.routing.portalId] } : {}),
-          context: { ...cur.routing },
-          causationId: ctx.causationId,
-        },
-      ],
-    });
-  };
   return {
     body: 'immigration-office',
     evolve: evolveOffice,
     messages: {
-      'application-submitted': {
-        // a family member's documents are the Office's to check (no region sees the application)
-        needs: (_state, app: ApplicationSubmitted) =>
-          app.familyMemberOf ? slotReads(app.documents as Record<string, unknown>) : [],
-        decide: (_state, app: ApplicationSubmitted, ctx, facts) => {
-          const docs = app.familyMemberOf ? readable(app.documents as Record<string, unknown>, facts) : [];
-          return thenFamily(
-            undefined,
-            { events: [{ type: 'opened', dossier: openOfficeDossier(app, ctx.sender, ctx.today, docs) }] },
-            ctx,
-            respondDays,
-          );
-        },
-      },
-      'documents-added': {
-        needs: (state, added: DocumentsAdded) =>
-          state?.family ? slotReads(added.documents as Record<string, unknown>) : [],
-        decide: (state, added: DocumentsAdded, ctx, facts) => {
-          // Art. 105/67: the answer to the Office's request
-          const answered: OfficeEvent[] =
-            added.reason === 'requested-by-authority' && state?.informationRequest
-              ? [{ type: 'information-answered' }]
-              : [];
-          if (!state?.family) {
-            // Art. 105/56 §2 4°: a renewed first-state permit is the new bound of the mobility period
-            const renewed = added.documents.firstMemberStatePermit && added.firstMemberStatePermitValidUntil;
-            return thenFollow(
-              state,
-              [
-                ...answered,
-                ...(renewed ? [{ type: 'first-state-permit-renewed' as const, validUntil: renewed }] : []),
-              ],
-              ctx,
-            );
-          }
-          const kinds = readable(added.documents as Record<string, unknown>, facts);
-          const validity: FamilyValidity = {
-            ...(kinds.includes('passportCopy') && added.passportExpiresOn
-              ? { passportExpiresOn: added.passportExpiresOn }
-              : {}),
-            ...(kinds.includes('healthInsurance') && added.documents.healthInsurance?.coversUntil
-              ? { insuranceCoversUntil: added.documents.healthInsurance.coversUntil }
-              : {}),
-          };
-          return thenFamily(
-            state,
-            { events: [{ type: 'family-documents', kinds, validity }] },
-            ctx,
-            respondDays,
-          );
-        },
-      },
-      'fee-proof-submitted': {
-        // a proof whose document does not read back pays nothing: the payment request follows
-        needs: (_state, proof: FeeProofSubmitted) => [
-          { kind: 'document-reads-back', key: 'fee-proof', ref: proof.proof, slot: 'fee-proof' },
-        ],
-        decide: (state, proof: FeeProofSubmitted, ctx, facts) =>
-          thenFamily(state, feeStep(state!, proof, ctx, facts), ctx, respondDays),
-      },
-      'completeness-ruled': {
-        // the region's admissibility document must read back and say so before the dossier is admissible
-        needs: (_state, ruling: CompletenessRuled, ctx) =>
-          ruling.outcome === 'complete'
-            ? [
-                {
-                  kind: 'decision-document',
-                  ref: ruling.admissibilityDocument,
-                  expected: {
-                    document: 'admissibility',
-                    dossierId: ctx.dossierId,
-                    issuer: ctx.sender,
-                    outcome: 'complete',
-                  },
-                },
-              ]
-            : [],
-        decide: (state, ruling: CompletenessRuled, ctx) => {
-          if (ruling.outcome === 'complete') return thenFollow(state, [{ type: 'admissible' }], ctx);
-          if (ruling.outcome === 'inadmissible') {
-            return thenFollow(state, [{ type: 'closed', because: `inadmissible:${ruling.reason}` }], ctx);
-          }
-          return thenFollow(state, [], ctx);
-        },
-      },
-      'work-authorisation-decided': {
-        // the residence decision follows the work authorisation: its document must read back and agree
-        needs: (state, w: WorkAuthorisationDecided, ctx) => {
-          if (ctx.sender !== state!.routing.regionId)
-            return notCompetent(ctx, 'work-authorisation-decided', state!.routing.regionId);
-          return [
-            {
-              kind: 'decision-document',
-              ref: w.decisionDocument,
-              expected: {
-                document: 'work-authorisation',
-                dossierId: ctx.dossierId,
-                issuer: ctx.sender,
-                ...(w.decision === 'granted'
-                  ? { period: w.period, outcome: 'granted' }
-                  : { outcome: `refused:${w.reason}` }),
-              },
-            },
-          ];
-        },
-        decide: (state, w: WorkAuthorisationDecided, ctx) => {
-          if (ctx.sender !== state!.routing.regionId)
-            return notCompetent(ctx, 'work-authorisation-decided', state!.routing.regionId);
-          const work =
-            w.decision === 'granted'
-              ? { decision: 'granted' as const, period: w.period }
-              : { decision: 'refused' as const, reason: w.reason };
-          return thenFollow(state, [{ type: 'work-decided', work }], ctx);
-        },
-      },
-      'visa-issued': {
-        decide: (state, v: VisaIssued, ctx) => {
-          const cur = state!;
-          if (!cur.residence?.visaRequired) {
-            return refuse('ERR_OUT_OF_SEQUENCE', `Dossier ${ctx.dossierId} needs no visa.`, {
-              dossierId: ctx.dossierId,
-              step: 'visa-issued',
-            });
-          }
-          if (ctx.sender !== cur.routing.consularPostId)
-            return notCompetent(ctx, 'visa-issued', cur.routing.consularPostId);
-          return {
-            events: [{ type: 'visa-recorded', visa: { number: v.visaNumber, issuedOn: v.issuedOn } }],
-          };
-        },
-      },
-      'arrival-registered': {
-        decide: (state, a: ArrivalRegistered, ctx) => {
-          const cur = state!;
-          if (cur.residence?.visaRequired && !cur.visa) {
-            return refuse('ERR_OUT_OF_SEQUENCE', `Dossier ${ctx.dossierId} has no visa yet.`, {
-              dossierId: ctx.dossierId,
-              step: 'arrival-registered',
-            });
-          }
-          if (cur.routing.procedure === 'renewal') {
-            return refuse('ERR_OUT_OF_SEQUENCE', `Dossier ${ctx.dossierId} is a renewal.`, {
-              dossierId: ctx.dossierId,
-              step: 'arrival-registered',
-            });
-          }
-          return {
-            events: [
-              {
-                type: 'arrived',
-                arrival: { communeId: a.communeId, enteredOn: a.enteredOn, reportedOn: a.reportedOn },
-              },
-            ],
-          };
-        },
-      },
-      'provisional-document-extended': { decide: () => ({ events: [{ type: 'provisional-extended' }] }) },
-      'renewal-pending-attested': {
-        decide: (state, _payload, ctx) =>
-          requireRenewal(state!, 'renewal-pending-attested', ctx.dossierId) ?? {
-            events: [{ type: 'renewal-pending' }],
-          },
-      },
-      'permit-issued': {
-        decide: (_state, p: PermitIssued) => ({
-          events: [{ type: 'permit-recorded', permit: { number: p.permitNumber, validity: p.validity } }],
-        }),
-      },
-      'permit-renewed': {
-        decide: (state, p: PermitRenewed, ctx) =>
-          requireRenewal(state!, 'permit-renewed', ctx.dossierId) ?? {
-            events: [{ type: 'permit-recorded', permit: { number: p.permitNumber, validity: p.validity } }],
-          },
-      },
+      'application-submitted': applicationSubmittedStep(respondDays),
+      'documents-added': documentsAddedStep(respondDays),
+      'fee-proof-submitted': feeProofSubmittedStep({ due: feeDue, payDays }, respondDays),
+      'completeness-ruled': completenessRuledStep,
+      'work-authorisation-decided': workAuthorisationDecidedStep,
+      'visa-issued': visaIssuedStep,
+      'arrival-registered': arrivalRegisteredStep,
+      'provisional-document-extended': provisionalDocumentExtendedStep,
+      'renewal-pending-attested': renewalPendingAttestedStep,
+      'permit-issued': permitIssuedStep,
+      'permit-renewed': permitRenewedStep,
     },
     actions: {
-      'request-information': {
-        title: REQUEST_INFORMATION_TITLE,
-        input: REQUEST_INFORMATION_INPUT,
-        sends: ['information-requested'],
-        decide: (state, input: InformationRequestInput, ctx) => {
-          const request = informationRequest(input, ctx.today, respondDays);
-          return {
-            events: [{ type: 'information-requested', request }],
-            send: [
-              {
-                type: 'information-requested',
-                payload: request,
-                to: [state!.routing.portalId],
-                context: { ...state!.routing },
-                causationId: ctx.causationId,
-              },
-            ],
-            summary: 'requested',
-          };
-        },
-      },
-      'decide-residence': {
-        title:
-          'Decide residence: annex 46 for the work-authorisation period, or annex 48 (Art. 105/46, 105/48)',
-        input: DECIDE_RESIDENCE_INPUT,
-        sends: ['residence-decided'],
-        owed: (state) =>
-          ((state.phase === 'work-decided' && state.work?.decision === 'granted') ||
-            // Art. 26/2 §3, 26/2/1 §3: a family member's residence, once the application is complete
-            (state.phase === 'admissible' && state.family !== undefined)) &&
-          state.fee.status === 'ok' &&
-          !state.residence
-            ? state.decisionDeadline
-              ? { deadline: state.decisionDeadline } // Art. 26/2 §3: a family member's 90 days
-              : {}
-            : undefined,
-        decide: (state, decision: ResidenceDecision, ctx) => {
-          const d = state!;
-          if (d.family && d.phase === 'admissible' && d.fee.status === 'ok') {
-            // Art. 26/2 §3, 26/2/1 §3: residence for the period asked (the transferee's), or annex 48
-            const docs: DecisionDocument[] = [];
-            const payload =
-              decision.decision === 'granted'
-                ? residenceGrant(d, ctx.dossierId, d.family.requestedPeriod, ctx.today, docs)
-                : residenceRefusal(d, ctx.dossierId, decision.reason, ctx.today, docs);
-            if (isRefusal(payload)) return payload;
-            return residenceDecided(d, payload, ctx.causationId, docs);
-          }
-          if (d.fee.status !== 'ok' || !d.work) {
-            return refuse(
-              'ERR_OUT_OF_SEQUENCE',
-              `Dossier ${ctx.dossierId} awaits its fee or work decision.`,
-              {
-                dossierId: ctx.dossierId,
-                step: 'decide-residence',
-              },
-            );
-          }
-          const docs: DecisionDocument[] = [];
-          const payload =
-            decision.decision === 'granted' && d.work.decision === 'granted'
-              ? residenceGrant(d, ctx.dossierId, d.work.period, ctx.today, docs)
-              : residenceRefusal(
-                  d,
-                  ctx.dossierId,
-                  decision.decision === 'refused' ? decision.reason : 'work-authorisation-refused',
-                  ctx.today,
-                  docs,
-                );
-          if (isRefusal(payload)) return payload;
-          return residenceDecided(d, payload, ctx.causationId, docs);
-        },
-      },
-      'end-stay': {
-        title: 'End the stay with an annex 52 (Art. 105/54, 105/65)',
-        input: END_STAY_INPUT,
-        sends: ['stay-ended'],
-        decide: (state, input: { reason: StayEndReason; endsOn: IsoDate }, ctx) => {
-          const d = state!;
-          const docs: DecisionDocument[] = [];
-          const payload = stayEnded(d, ctx.dossierId, input.reason, input.endsOn, ctx.today, docs);
-          const to = [
-            ...(d.routing.scheme === 'family' ? [] : [d.routing.regionId]),
-            d.routing.portalId,
-            ...(d.routing.communeId ? [d.routing.communeId] : []),
-          ];
-          return {
-            events: [{ type: 'stay-ended', endsOn: input.endsOn }],
-            send: [
-              {
-                type: 'stay-ended',
-                payload,
-                to,
-                context: { ...d.routing },
-                causationId: ctx.causationId,
-                ...pendingDocuments(docs),
-              },
-            ],
-            summary: 'ended',
-          };
-        },
-      },
+      'request-information': requestInformationStep(respondDays),
+      'decide-residence': decideResidenceStep,
+      'end-stay': endStayStep,
     },
     deadlines: {
-      'fee-deadline': {
-        title: 'Refuse a dossier whose fee is unpaid at the date given (Art. 1/2/1: annex 43 or 43bis)',
-        deadline: (state) => state.fee.request?.payBy,
-        due: (state, ctx) => feeOverdue(state.fee, ctx.today) && state.phase !== 'closed' && !state.residence,
-        decide: (state, ctx) => {
-          const docs: DecisionDocument[] = [];
-          return residenceDecided(
-            state,
-            feeRefusal(state, ctx.dossierId, ctx.today, docs),
-            ctx.causationId,
-            docs,
-          );
-        },
-      },
-      'decision-deadline': {
-        title: "Report a family member's 90-day decision deadline overrun, once (Art. 26/2 §3, 26/2/1 §3)",
-        deadline: (state) => state.decisionDeadline,
-        due: (state, ctx) => decisionDeadlineOverrun(state, ctx.today),
-        decide: (state, ctx) => ({
-          events: [{ type: 'deadline-overrun-reported', on: ctx.today }],
-          notices: [
-            {
-              kind: 'deadline',
-              type: 'decision-deadline',
-              detail: `Art. 26/2 §3: the 90-day decision deadline (${state.decisionDeadline}) is overrun`,
-            },
-          ],
-        }),
-      },
+      'fee-deadline': feeDeadlineStep,
+      'decision-deadline': decisionDeadlineStep,
     },
   };
 }

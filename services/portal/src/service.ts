@@ -12,6 +12,7 @@ import {
 import {
   DossierKeys,
   type Exchange,
+  type Logger,
   type OperationsProbes,
   type Readiness,
   type Subscription,
@@ -111,7 +112,6 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
   assertPortalConfig(config);
   const { contracts, participant } = config;
   const logger = config.logger ?? createPortalLogger();
-  const maxDocumentBytes = config.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
   const ownsConnection = !config.nc;
   const nc: NatsConnection =
     config.nc ??
@@ -121,47 +121,10 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
   let door: Door | undefined;
   let index: DossierIndex | undefined;
   try {
-    exchange = await connectExchange({
-      participant,
-      keys: config.keys,
-      directory: config.directory,
-      contracts,
-      nc,
-      logger: logger.child({ component: 'exchange' }),
-      ...(config.metrics ? { metrics: config.metrics } : {}),
-      ...(config.consumer ? { consumer: config.consumer } : {}),
-      ...(config.replicas !== undefined ? { replicas: config.replicas } : {}),
-      ...(config.provision === false ? { provision: false } : {}),
-      ...(config.exchangeApiPrefix ? { exchangeApiPrefix: config.exchangeApiPrefix } : {}),
-      ...(config.dossierKeys
-        ? {
-            payloadSeal: DossierKeys.over(() => nc, {
-              keys: config.keys,
-              directory: config.directory,
-              create: config.provision !== false,
-              ...(config.replicas !== undefined ? { replicas: config.replicas } : {}),
-            }),
-          }
-        : {}),
-    });
+    exchange = await connectPortalExchange(config, nc, logger);
     const replicas = config.replicas ?? 1;
     const create = config.provision !== false;
-    // sealed under the storage keys; records of an earlier release, under the signing key, read while
-    // legacyState allows it
-    const cipher = (store: RecordStore): StateCipher => {
-      let told = false;
-      return StateCipher.fromKeyring(config.storageKeys, RECORD_PURPOSES[store], {
-        ...(config.legacyState === false ? {} : { legacySigningKey: config.keys.signing }),
-        onLegacyRead: () => {
-          if (told) return;
-          told = true;
-          logger.warn(
-            { records: store },
-            'LEGACY: a record sealed under the signing key by an earlier release was read; it is sealed under the storage key at its next write (passerelle storage reseal seals them all)',
-          );
-        },
-      });
-    };
+    const cipher = recordCipher(config, logger);
     const [documents, dossiers] = await Promise.all([
       DocumentStore.open(nc, { replicas, create, maxAgeMs: payloadRetentionMs(contracts) }),
       DossierStore.open(nc, participant, cipher('portal-dossiers'), { replicas, create }),
@@ -186,61 +149,27 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
     });
     door = integratorsDoor;
     const ex = exchange;
-    subscription = ex.subscribe(statusHandlers({ participant, dossiers, door: integratorsDoor, logger }));
+    const sub = ex.subscribe(statusHandlers({ participant, dossiers, door: integratorsDoor, logger }));
+    subscription = sub;
 
     const baseLogger: FastifyBaseLogger = logger;
     const app = fastify({ ...doorServerOptions(), loggerInstance: baseLogger, bodyLimit: 1024 * 1024 });
     doors.set(app, integratorsDoor);
-
-    // Fastify lets the requests in flight end before onClose: one whose send retries through an outage
-    // would hold the shutdown for the minute or two of its retries. Stopping the exchange as closing begins
-    // ends such a send once the exchange's handlers in flight are done (503 ERR_NOT_SENT, the integrator
-    // retries with its key). Not awaited here: Fastify gives a preClose hook 10 s, and the handlers may need
-    // longer; onClose waits for it. Answers given while closing end their connection, or a client's
-    // keep-alive would hold the shutdown too.
-    let stopping: Promise<void> | undefined;
-    app.addHook('preClose', (done) => {
-      stopping = ex.stop().catch((err: unknown) => {
-        logger.warn({ err: errorSummary(err) }, 'exchange stop failed');
-      });
-      done();
-    });
-    app.addHook('onSend', (request, reply, payload, done) => {
-      if (stopping && request.raw.httpVersionMajor !== 2) void reply.header('connection', 'close');
-      done(null, payload);
-    });
-    app.addHook('onClose', async () => {
-      await stopping;
-      await subscription?.stop();
+    addShutdownHooks(app, ex, logger, async () => {
+      await sub.stop();
       await integratorsDoor.close();
       await ex.close();
       await dossierIndex.stop();
       if (ownsConnection && !nc.isClosed()) await nc.drain();
     });
-
-    // Problems first; the OpenAPI document next, to see every route added after it (it is built from
-    // their schemas, the message schemas among them); then access (every route after it is covered, and
-    // one saying neither a scope nor public is refused), Idempotency-Key, and the routes.
-    await app.register(portalProblemsPlugin, { realm: participant });
-    await registerDoorOpenApi(app, { ...PORTAL_API, publicUrl: config.door.publicUrl });
-    await app.register(authPlugin, { door: integratorsDoor });
-    await app.register(idempotencyPlugin, { store: integratorsDoor.idempotency });
-    const bodies = MessageBodies.of(contracts);
-    bodies.addTo(app);
-    addApiSchemas(app);
-    await app.register(eventsPlugin, { door: integratorsDoor, canRead });
-    const probes = portalProbesOf(ex);
-    operationsProbes.set(app, probes);
-    await app.register(healthPlugin, { participant, probes });
-    await app.register(documentsPlugin, { documents, door: integratorsDoor, bodies, maxDocumentBytes });
-    await app.register(dossiersPlugin, {
-      participant,
+    await registerPortalRoutes(app, {
+      config,
       exchange: ex,
+      door: integratorsDoor,
+      canRead,
+      documents,
       dossiers,
       index: dossierIndex,
-      documents,
-      door: integratorsDoor,
-      bodies,
     });
     return app;
   } catch (err) {
@@ -251,6 +180,120 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
     if (ownsConnection && !nc.isClosed()) await nc.close();
     throw err;
   }
+}
+
+/** The portal's participant on the exchange, over the connection `nc`. */
+function connectPortalExchange(config: PortalConfig, nc: NatsConnection, logger: Logger): Promise<Exchange> {
+  return connectExchange({
+    participant: config.participant,
+    keys: config.keys,
+    directory: config.directory,
+    contracts: config.contracts,
+    nc,
+    logger: logger.child({ component: 'exchange' }),
+    ...(config.metrics ? { metrics: config.metrics } : {}),
+    ...(config.consumer ? { consumer: config.consumer } : {}),
+    ...(config.replicas !== undefined ? { replicas: config.replicas } : {}),
+    ...(config.provision === false ? { provision: false } : {}),
+    ...(config.exchangeApiPrefix ? { exchangeApiPrefix: config.exchangeApiPrefix } : {}),
+    ...(config.dossierKeys
+      ? {
+          payloadSeal: DossierKeys.over(() => nc, {
+            keys: config.keys,
+            directory: config.directory,
+            create: config.provision !== false,
+            ...(config.replicas !== undefined ? { replicas: config.replicas } : {}),
+          }),
+        }
+      : {}),
+  });
+}
+
+/**
+ * The sealing of each of the portal's record stores: under the storage keys; records of an earlier
+ * release, under the signing key, read while legacyState allows it.
+ */
+function recordCipher(config: PortalConfig, logger: Logger): (store: RecordStore) => StateCipher {
+  return (store) => {
+    let told = false;
+    return StateCipher.fromKeyring(config.storageKeys, RECORD_PURPOSES[store], {
+      ...(config.legacyState === false ? {} : { legacySigningKey: config.keys.signing }),
+      onLegacyRead: () => {
+        if (told) return;
+        told = true;
+        logger.warn(
+          { records: store },
+          'LEGACY: a record sealed under the signing key by an earlier release was read; it is sealed under the storage key at its next write (passerelle storage reseal seals them all)',
+        );
+      },
+    });
+  };
+}
+
+/**
+ * Fastify lets the requests in flight end before onClose: one whose send retries through an outage
+ * would hold the shutdown for the minute or two of its retries. Stopping the exchange as closing begins
+ * ends such a send once the exchange's handlers in flight are done (503 ERR_NOT_SENT, the integrator
+ * retries with its key). Not awaited here: Fastify gives a preClose hook 10 s, and the handlers may need
+ * longer; onClose waits for it, then runs `release`. Answers given while closing end their connection, or
+ * a client's keep-alive would hold the shutdown too.
+ */
+function addShutdownHooks(
+  app: FastifyInstance,
+  ex: Exchange,
+  logger: Logger,
+  release: () => Promise<void>,
+): void {
+  let stopping: Promise<void> | undefined;
+  app.addHook('preClose', (done) => {
+    stopping = ex.stop().catch((err: unknown) => {
+      logger.warn({ err: errorSummary(err) }, 'exchange stop failed');
+    });
+    done();
+  });
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (stopping && request.raw.httpVersionMajor !== 2) void reply.header('connection', 'close');
+    done(null, payload);
+  });
+  app.addHook('onClose', async () => {
+    await stopping;
+    await release();
+  });
+}
+
+/** What the portal's routes work with. */
+interface PortalParts {
+  config: PortalConfig;
+  exchange: Exchange;
+  door: Door;
+  canRead: EventReadPolicy;
+  documents: DocumentStore;
+  dossiers: DossierStore;
+  index: DossierIndex;
+}
+
+/**
+ * Problems first; the OpenAPI document next, to see every route added after it (it is built from their
+ * schemas, the message schemas among them); then access (every route after it is covered, and one saying
+ * neither a scope nor public is refused), Idempotency-Key, and the routes.
+ */
+async function registerPortalRoutes(app: FastifyInstance, parts: PortalParts): Promise<void> {
+  const { config, exchange, door, canRead, documents, dossiers, index } = parts;
+  const { participant } = config;
+  await app.register(portalProblemsPlugin, { realm: participant });
+  await registerDoorOpenApi(app, { ...PORTAL_API, publicUrl: config.door.publicUrl });
+  await app.register(authPlugin, { door });
+  await app.register(idempotencyPlugin, { store: door.idempotency });
+  const bodies = MessageBodies.of(config.contracts);
+  bodies.addTo(app);
+  addApiSchemas(app);
+  await app.register(eventsPlugin, { door, canRead });
+  const probes = portalProbesOf(exchange);
+  operationsProbes.set(app, probes);
+  await app.register(healthPlugin, { participant, probes });
+  const maxDocumentBytes = config.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
+  await app.register(documentsPlugin, { documents, door, bodies, maxDocumentBytes });
+  await app.register(dossiersPlugin, { participant, exchange, dossiers, index, documents, door, bodies });
 }
 
 /**

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type Contracts, loadContracts } from '@passerelle/contracts';
+import { type Contracts, loadContracts, readExample } from '@passerelle/contracts';
 import {
   type DirectoryClient,
   type StorageKeyring,
@@ -178,15 +178,10 @@ export const newKey = (): string => `k-${randomBytes(8).toString('hex')}`;
 
 /** An example payload of the exchange's schemas. */
 export function example(type: string, name: string): Record<string, unknown> {
-  return JSON.parse(
-    readFileSync(
-      new URL(
-        `../../../schemas/examples/${type}.${type === 'application-submitted' ? 'v2' : 'v1'}/${name}.json`,
-        import.meta.url,
-      ),
-      'utf8',
-    ),
-  ) as Record<string, unknown>;
+  return readExample(fileURLToPath(new URL('../../..', import.meta.url)), type, name) as Record<
+    string,
+    unknown
+  >;
 }
 
 /** An HTTP answer: status, headers and the JSON body. */

@@ -1,6 +1,8 @@
 import {
   type ApplicationSubmitted,
+  type ActionStep,
   type BodyTable,
+  type MessageStep,
   type CompletenessRuled,
   type DecisionDocument,
   type Decided,
@@ -194,6 +196,90 @@ const DECIDE_WORK_INPUT = {
   ],
 } as const;
 
+// An application opens the dossier with the documents that read back and the ICT stays the region recorded
+// of this transferee (Art. 31 16°, 17°), then rules on its completeness.
+function applicationSubmittedStep(
+  limits: RegionTimeLimits,
+): MessageStep<RegionDossier, RegionEvent, ApplicationSubmitted> {
+  return {
+    needs: (_state, app: ApplicationSubmitted) => [
+      ...slotReads(app.documents as Record<string, unknown>),
+      // Art. 31 16°, 17°: the ICT stays the region recorded of this transferee count towards the maximum
+      ...(app.ict
+        ? [
+            {
+              kind: 'lookup' as const,
+              key: 'ict-stays',
+              lookup: ICT_STAYS_LOOKUP,
+              arg: transfereeIdentity(app),
+            },
+          ]
+        : []),
+    ],
+    decide: (_state, app: ApplicationSubmitted, ctx, facts) => {
+      const documents = readable(app.documents as Record<string, unknown>, facts);
+      const recorded = facts['ict-stays'] as IctStayRecord | undefined;
+      const opened = openDossier(app, ctx.participant, ctx.sender, ctx.today, limits, documents, recorded);
+      return thenRule(undefined, [{ type: 'opened', dossier: opened }], ctx, limits);
+    },
+  };
+}
+
+// The work authorisation, a case officer's decision (Art. 105/46 §2); a granted ICT period is recorded
+// against the transferee's maximum.
+const decideWorkStep: ActionStep<RegionDossier, RegionEvent, WorkDecision> = {
+  title:
+    'Decide the work authorisation: grant it for a period (cut to the legal maxima) or refuse it (Art. 105/46 §2)',
+  input: DECIDE_WORK_INPUT,
+  sends: ['work-authorisation-decided'],
+  owed: (state) => (state.phase === 'admissible' && !state.work ? {} : undefined),
+  decide: (state, decision: WorkDecision, ctx) => {
+    const docs: DecisionDocument[] = [];
+    const payload = workAuthorisationPayload(
+      state!,
+      decision,
+      ctx.participant,
+      ctx.dossierId,
+      ctx.today,
+      docs,
+    );
+    if (isRefusal(payload)) return payload;
+    const d = state!;
+    return {
+      // Art. 31 16°, 17°: the ICT period granted is recorded against the transferee's maximum
+      ...(payload.decision === 'granted' && d.ictRole && d.transfereeKey
+        ? {
+            effects: [
+              {
+                kind: ICT_STAY_EFFECT,
+                arg: { key: d.transfereeKey, dossierId: ctx.dossierId, period: payload.period },
+              },
+            ],
+          }
+        : {}),
+      events: [
+        {
+          type: 'work-decided',
+          work:
+            payload.decision === 'granted'
+              ? { decision: 'granted', period: payload.period }
+              : { decision: 'refused', reason: payload.reason },
+        },
+      ],
+      send: [
+        {
+          type: 'work-authorisation-decided',
+          payload,
+          context: { ...state!.routing },
+          causationId: ctx.causationId,
+          ...pendingDocuments(docs),
+        },
+      ],
+      summary: payload.decision,
+    };
+  },
+};
+
 /**
  * The regional authority's steps: applications opened and ruled on (completeness and admissibility,
  * Art. 105/45, 105/50, 105/56, 105/61: automatic, from the documents that read back and the fee proof),
@@ -213,36 +299,7 @@ export function regionTable(
     body: 'regional-authority',
     evolve: evolveRegion,
     messages: {
-      'application-submitted': {
-        needs: (_state, app: ApplicationSubmitted) => [
-          ...slotReads(app.documents as Record<string, unknown>),
-          // Art. 31 16°, 17°: the ICT stays the region recorded of this transferee count towards the maximum
-          ...(app.ict
-            ? [
-                {
-                  kind: 'lookup' as const,
-                  key: 'ict-stays',
-                  lookup: ICT_STAYS_LOOKUP,
-                  arg: transfereeIdentity(app),
-                },
-              ]
-            : []),
-        ],
-        decide: (_state, app: ApplicationSubmitted, ctx, facts) => {
-          const documents = readable(app.documents as Record<string, unknown>, facts);
-          const recorded = facts['ict-stays'] as IctStayRecord | undefined;
-          const opened = openDossier(
-            app,
-            ctx.participant,
-            ctx.sender,
-            ctx.today,
-            limits,
-            documents,
-            recorded,
-          );
-          return thenRule(undefined, [{ type: 'opened', dossier: opened }], ctx, limits);
-        },
-      },
+      'application-submitted': applicationSubmittedStep(limits),
       'documents-added': {
         needs: (_state, added: DocumentsAdded) => slotReads(added.documents as Record<string, unknown>),
         decide: (state, added: DocumentsAdded, ctx, facts) => {
@@ -309,58 +366,7 @@ export function regionTable(
           };
         },
       },
-      'decide-work': {
-        title:
-          'Decide the work authorisation: grant it for a period (cut to the legal maxima) or refuse it (Art. 105/46 §2)',
-        input: DECIDE_WORK_INPUT,
-        sends: ['work-authorisation-decided'],
-        owed: (state) => (state.phase === 'admissible' && !state.work ? {} : undefined),
-        decide: (state, decision: WorkDecision, ctx) => {
-          const docs: DecisionDocument[] = [];
-          const payload = workAuthorisationPayload(
-            state!,
-            decision,
-            ctx.participant,
-            ctx.dossierId,
-            ctx.today,
-            docs,
-          );
-          if (isRefusal(payload)) return payload;
-          const d = state!;
-          return {
-            // Art. 31 16°, 17°: the ICT period granted is recorded against the transferee's maximum
-            ...(payload.decision === 'granted' && d.ictRole && d.transfereeKey
-              ? {
-                  effects: [
-                    {
-                      kind: ICT_STAY_EFFECT,
-                      arg: { key: d.transfereeKey, dossierId: ctx.dossierId, period: payload.period },
-                    },
-                  ],
-                }
-              : {}),
-            events: [
-              {
-                type: 'work-decided',
-                work:
-                  payload.decision === 'granted'
-                    ? { decision: 'granted', period: payload.period }
-                    : { decision: 'refused', reason: payload.reason },
-              },
-            ],
-            send: [
-              {
-                type: 'work-authorisation-decided',
-                payload,
-                context: { ...state!.routing },
-                causationId: ctx.causationId,
-                ...pendingDocuments(docs),
-              },
-            ],
-            summary: payload.decision,
-          };
-        },
-      },
+      'decide-work': decideWorkStep,
     },
     deadlines: {
       review: {

@@ -6,8 +6,8 @@ import {
   ProcedureError,
   type TakenAction,
 } from '@passerelle/procedure';
-import type { FastifyPluginCallback } from 'fastify';
-import type { BodyService, WorkItem } from '../body-service.js';
+import type { FastifyInstance, FastifyPluginCallback } from 'fastify';
+import type { BodyService, ServiceAction, WorkItem } from '../body-service.js';
 import { ActionBodies } from './action-bodies.js';
 import { actionSegment } from './action-path.js';
 import { referencedDocuments } from './dossier-documents.js';
@@ -77,14 +77,64 @@ export const backOfficeRoutes: FastifyPluginCallback<BackOfficeRoutesOptions> = 
   const publicUrl = door.options.publicUrl.replace(/\/+$/, '');
   const actions = body.actions();
   const bodies = ActionBodies.of(contracts, new Map(actions.map((a) => [a.name, a.input])));
-  const titles = new Map(actions.map((a) => [a.name, a.title]));
   addBackOfficeSchemas(app);
   bodies.addTo(app);
   const dossierHref = (participant: string, dossierId: string): string =>
     `${publicUrl}/v1/participants/${participant}/dossiers/${dossierId}`;
-  const actionHref = (participant: string, dossierId: string, action: string): string =>
-    `${dossierHref(participant, dossierId)}/${actionSegment(action)}`;
+  const backOffice: BackOffice = {
+    app,
+    body,
+    door,
+    publicUrl,
+    actions,
+    bodies,
+    titles: new Map(actions.map((a) => [a.name, a.title])),
+    dossierHref,
+    actionHref: (participant, dossierId, action) =>
+      `${dossierHref(participant, dossierId)}/${actionSegment(action)}`,
+  };
+  registerWorklistRoute(backOffice);
+  registerDossierRoute(backOffice);
+  registerDocumentRoute(backOffice);
+  registerActionRoutes(backOffice);
+  done();
+};
 
+/** What the back office's routes share: the body, its door, its actions and the links they answer with. */
+interface BackOffice {
+  app: FastifyInstance;
+  body: BodyService<DossierRecord>;
+  door: Door;
+  publicUrl: string;
+  actions: readonly ServiceAction[];
+  bodies: ActionBodies;
+  titles: ReadonlyMap<string, string>;
+  dossierHref: (participant: string, dossierId: string) => string;
+  actionHref: (participant: string, dossierId: string, action: string) => string;
+}
+
+/** Whether a work item passes the worklist's filters (action, phase, overdue, due within so many days). */
+function matchesQuery(i: WorkItem, query: WorklistQuery): boolean {
+  return (
+    (!query.action || i.action === query.action) &&
+    (!query.phase || i.phase === query.phase) &&
+    (query.overdue === undefined ||
+      (i.workingDaysLeft !== undefined && i.workingDaysLeft < 0) === query.overdue) &&
+    (query.dueWithin === undefined ||
+      (i.workingDaysLeft !== undefined && i.workingDaysLeft <= query.dueWithin))
+  );
+}
+
+/** `GET /v1/workItems`: the actions owed, soonest legal deadline first, in cursor pages. */
+function registerWorklistRoute({
+  app,
+  body,
+  door,
+  publicUrl,
+  actions,
+  dossierHref,
+  actionHref,
+}: BackOffice): void {
   app.get(
     '/v1/workItems',
     {
@@ -108,15 +158,7 @@ export const backOfficeRoutes: FastifyPluginCallback<BackOfficeRoutesOptions> = 
         : undefined;
       const all = await body.worklist(query.participantId ? { participant: query.participantId } : {});
       const items = all
-        .filter(
-          (i) =>
-            (!query.action || i.action === query.action) &&
-            (!query.phase || i.phase === query.phase) &&
-            (query.overdue === undefined ||
-              (i.workingDaysLeft !== undefined && i.workingDaysLeft < 0) === query.overdue) &&
-            (query.dueWithin === undefined ||
-              (i.workingDaysLeft !== undefined && i.workingDaysLeft <= query.dueWithin)),
-        )
+        .filter((i) => matchesQuery(i, query))
         .sort((a, b) => compare(positionOf(a), positionOf(b)))
         .filter((i) => !after || compare(positionOf(i), after) > 0);
       const page = items.slice(0, query.pageSize);
@@ -138,7 +180,10 @@ export const backOfficeRoutes: FastifyPluginCallback<BackOfficeRoutesOptions> = 
       });
     },
   );
+}
 
+/** `GET …/dossiers/{dossierId}`: the dossier's state, timeline, messages, documents and decisions. */
+function registerDossierRoute({ app, body, titles, dossierHref, actionHref }: BackOffice): void {
   app.get<{ Params: DossierParams }>(
     '/v1/participants/:participantId/dossiers/:dossierId',
     {
@@ -188,7 +233,10 @@ export const backOfficeRoutes: FastifyPluginCallback<BackOfficeRoutesOptions> = 
       };
     },
   );
+}
 
+/** `GET …/documents/{documentId}`: a referenced document, served so that no browser runs it. */
+function registerDocumentRoute({ app, body }: BackOffice): void {
   app.get<{ Params: DossierParams & { documentId: string } }>(
     '/v1/participants/:participantId/dossiers/:dossierId/documents/:documentId',
     {
@@ -231,7 +279,10 @@ export const backOfficeRoutes: FastifyPluginCallback<BackOfficeRoutesOptions> = 
       );
     },
   );
+}
 
+/** `POST …/{action}`: one route per action of the body's table, its body validated by the action's schema. */
+function registerActionRoutes({ app, body, actions, bodies, dossierHref }: BackOffice): void {
   for (const action of actions) {
     app.post<{ Params: DossierParams }>(
       `/v1/participants/:participantId/dossiers/:dossierId/${actionSegment(action.name)}`,
@@ -284,5 +335,4 @@ export const backOfficeRoutes: FastifyPluginCallback<BackOfficeRoutesOptions> = 
       },
     );
   }
-  done();
-};
+}
