@@ -131,8 +131,9 @@ export {
   REQUEST_INFORMATION_INPUT,
   REQUEST_INFORMATION_TITLE,
   informationRequest,
+  requestInformationStep,
 } from './information-request.js';
-export type { InformationRequestInput } from './information-request.js';
+export type { InformationRequestInput, InformationRequestedEvent } from './information-request.js';
 export {
   PASSPORT_MARGIN_MONTHS,
   firstMemberStatePermitValid,

@@ -1,3 +1,4 @@
+import type { ActionStep } from './decider.js';
 import { addWorkingDays } from './calendar.js';
 import type { IsoDate } from './dates.js';
 import type { InformationRequested } from './messages.js';
@@ -48,5 +49,46 @@ export function informationRequest(
     addressee: input.addressee,
     requestedOn: today,
     respondBy: addWorkingDays(today, input.respondWithinWorkingDays ?? workingDays),
+  };
+}
+
+/** The event a body records when it asks for information (Art. 105/67). */
+export interface InformationRequestedEvent {
+  type: 'information-requested';
+  request: InformationRequested;
+}
+
+/**
+ * Art. 105/67 - the `request-information` action, the same for every competent authority: the request is
+ * recorded and sent to the dossier's integrator, to be answered within `workingDays` working days.
+ *
+ * @example
+ * ```ts
+ * actions: { 'request-information': requestInformationStep(limits.respondWithinWorkingDays) }
+ * ```
+ */
+export function requestInformationStep<S extends { routing: { portalId: string } }>(
+  workingDays: number,
+): ActionStep<S, InformationRequestedEvent, InformationRequestInput> {
+  return {
+    title: REQUEST_INFORMATION_TITLE,
+    input: REQUEST_INFORMATION_INPUT,
+    sends: ['information-requested'],
+    decide: (state, input, ctx) => {
+      const request = informationRequest(input, ctx.today, workingDays);
+      return {
+        events: [{ type: 'information-requested', request }],
+        send: [
+          {
+            type: 'information-requested',
+            payload: request,
+            to: [state!.routing.portalId],
+            context: { ...state!.routing },
+            causationId: ctx.causationId,
+          },
+        ],
+        summary: 'requested',
+      };
+    },
   };
 }

@@ -27,19 +27,16 @@ import {
   type StepContext,
   type VisaIssued,
   type WorkAuthorisationDecided,
-  type InformationRequestInput,
   type InformationRequested,
-  REQUEST_INFORMATION_INPUT,
-  REQUEST_INFORMATION_TITLE,
   addWorkingDays,
   collectDocument,
-  informationRequest,
   decisionDocument,
   definitionRef,
   isRefusal,
   messageSchemaRef,
   pendingDocuments,
   refuse,
+  requestInformationStep,
 } from '@passerelle/procedure';
 import {
   type FamilyFile,
@@ -620,31 +617,6 @@ const permitRenewedStep: MessageStep<OfficeDossier, OfficeEvent, PermitRenewed> 
       events: [{ type: 'permit-recorded', permit: { number: p.permitNumber, validity: p.validity } }],
     },
 };
-
-/** A case officer asks the applicant for information, answered within the working days set (Art. 105/67). */
-const requestInformationStep = (
-  respondDays: number,
-): ActionStep<OfficeDossier, OfficeEvent, InformationRequestInput> => ({
-  title: REQUEST_INFORMATION_TITLE,
-  input: REQUEST_INFORMATION_INPUT,
-  sends: ['information-requested'],
-  decide: (state, input: InformationRequestInput, ctx) => {
-    const request = informationRequest(input, ctx.today, respondDays);
-    return {
-      events: [{ type: 'information-requested', request }],
-      send: [
-        {
-          type: 'information-requested',
-          payload: request,
-          to: [state!.routing.portalId],
-          context: { ...state!.routing },
-          causationId: ctx.causationId,
-        },
-      ],
-      summary: 'requested',
-    };
-  },
-});
 
 /** A case officer decides residence (annex 46 or 48), owed once the work decision and the fee are settled. */
 const decideResidenceStep: ActionStep<OfficeDossier, OfficeEvent, ResidenceDecision> = {

@@ -40,6 +40,7 @@ import {
   newKey,
   startPortal,
   waitFor,
+  example,
 } from './fixtures.js';
 
 const PORTAL = 'portal-wib';
@@ -49,18 +50,6 @@ const OE = 'immigration-office';
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
 const FAMILY_NAME = 'Moreau-Okafor';
 const PASSPORT = 'A09876543';
-
-function example(type: string, name: string): Record<string, unknown> {
-  return JSON.parse(
-    readFileSync(
-      new URL(
-        `../../../schemas/examples/${type}.${type === 'application-submitted' ? 'v2' : 'v1'}/${name}.json`,
-        import.meta.url,
-      ),
-      'utf8',
-    ),
-  ) as Record<string, unknown>;
-}
 
 describe('portal service', () => {
   const nats = useNatsServer();

@@ -1,5 +1,4 @@
 import { type IncomingHttpHeaders, Agent, request } from 'node:http';
-import { readFileSync } from 'node:fs';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import type { FastifyInstance } from 'fastify';
@@ -13,6 +12,7 @@ import {
   makeWorld,
   newKey,
   startPortal,
+  example,
 } from './fixtures.js';
 
 const PORTAL = 'portal-wib';
@@ -195,16 +195,6 @@ describe('portal route authentication', () => {
   }
 
   const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
-  const example = (type: string, name: string): Record<string, unknown> =>
-    JSON.parse(
-      readFileSync(
-        new URL(
-          `../../../schemas/examples/${type}.${type === 'application-submitted' ? 'v2' : 'v1'}/${name}.json`,
-          import.meta.url,
-        ),
-        'utf8',
-      ),
-    ) as Record<string, unknown>;
   const bearer = (): Record<string, string> => acme.auth;
 
   async function uploadPdf(): Promise<Record<string, unknown>> {

@@ -15,15 +15,12 @@ import {
   type Need,
   type ResidenceDecided,
   type StepContext,
-  type InformationRequestInput,
   type InformationRequested,
-  REQUEST_INFORMATION_INPUT,
-  REQUEST_INFORMATION_TITLE,
   definitionRef,
-  informationRequest,
   isRefusal,
   messageSchemaRef,
   pendingDocuments,
+  requestInformationStep,
 } from '@passerelle/procedure';
 import {
   DEFAULT_REGION_TIME_LIMITS,
@@ -345,27 +342,7 @@ export function regionTable(
       'stay-ended': { decide: () => ({ events: [{ type: 'stay-ended' }] }) },
     },
     actions: {
-      'request-information': {
-        title: REQUEST_INFORMATION_TITLE,
-        input: REQUEST_INFORMATION_INPUT,
-        sends: ['information-requested'],
-        decide: (state, input: InformationRequestInput, ctx) => {
-          const request = informationRequest(input, ctx.today, limits.respondWithinWorkingDays);
-          return {
-            events: [{ type: 'information-requested', request }],
-            send: [
-              {
-                type: 'information-requested',
-                payload: request,
-                to: [state!.routing.portalId],
-                context: { ...state!.routing },
-                causationId: ctx.causationId,
-              },
-            ],
-            summary: 'requested',
-          };
-        },
-      },
+      'request-information': requestInformationStep(limits.respondWithinWorkingDays),
       'decide-work': decideWorkStep,
     },
     deadlines: {
