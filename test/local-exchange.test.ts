@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
-import { readStatus } from '@passerelle/cli';
+import { readStatus } from '@passerelle/cli/internal';
 import { PINNED_NATS_SERVER_VERSION } from '@passerelle/testing';
 import { waitForLine } from './support/process.js';
 

@@ -1,5 +1,6 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { addDays, toIsoDate } from '@passerelle/procedure';
+import { toIsoDate } from '@passerelle/procedure';
+import { addDays } from '@passerelle/procedure/internal';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';

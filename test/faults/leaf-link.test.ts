@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { type Exchange, connectExchange, createLogger } from '@passerelle/exchange';
 import { IdempotencyStore, Outbox } from '@passerelle/exchange/internal';
-import { EXCHANGE_API_PREFIX, inboxPrefixOf } from '@passerelle/operator';
+import { inboxPrefixOf } from '@passerelle/operator';
+import { EXCHANGE_API_PREFIX } from '@passerelle/operator/internal';
 import { type NatsCluster, type NatsServer, startNatsCluster, startNatsServer } from '@passerelle/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import {

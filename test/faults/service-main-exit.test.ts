@@ -6,11 +6,11 @@ import { fileURLToPath } from 'node:url';
 import {
   exportDirectory,
   makeEntry,
-  signEntry,
   writeAnchor,
   writeDirectoryFile,
   writeParticipantKeys,
 } from '@passerelle/directory';
+import { signEntry } from '@passerelle/directory/internal';
 import { generateParticipantKeys, toPublicJwk } from '@passerelle/envelope';
 import { freeLoopbackPort, startNatsServer } from '@passerelle/testing';
 import { describe, expect, test } from 'vitest';

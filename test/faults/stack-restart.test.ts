@@ -10,10 +10,10 @@ import {
   exportDirectory,
   loadAnchorPrivateKey,
   makeEntry,
-  signEntry,
   writeAnchor,
   writeDirectoryFile,
 } from '@passerelle/directory';
+import { signEntry } from '@passerelle/directory/internal';
 import { toPublicJwk } from '@passerelle/envelope';
 import { type Exchange, loadCredentials } from '@passerelle/exchange';
 import { DossierStore } from '@passerelle/procedure';

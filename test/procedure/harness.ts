@@ -32,13 +32,8 @@ import {
 } from '@passerelle/immigration-office';
 import { type StorageKeyring, generateStorageKeyring } from '@passerelle/directory';
 import { DocumentStore } from '@passerelle/documents';
-import {
-  type Actor,
-  type ApplicationSubmitted,
-  type DocumentRef,
-  addDays,
-  toIsoDate,
-} from '@passerelle/procedure';
+import { type Actor, type ApplicationSubmitted, type DocumentRef, toIsoDate } from '@passerelle/procedure';
+import { addDays } from '@passerelle/procedure/internal';
 import {
   type RegionalAuthorityService,
   type WorkDecision,

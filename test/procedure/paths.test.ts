@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DecisionArchive, type DocumentRef } from '@passerelle/documents';
-import { type ApplicationSubmitted, addDays, addWorkingDays, addYears } from '@passerelle/procedure';
+import { type ApplicationSubmitted, addWorkingDays } from '@passerelle/procedure';
+import { addDays, addYears } from '@passerelle/procedure/internal';
 import { describe, expect, test } from 'vitest';
 import {
   type ProcedureHarness,

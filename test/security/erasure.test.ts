@@ -15,12 +15,12 @@ import {
   proveMessage,
   readLedger,
   readLedgerEntries,
-  sealEntry,
   serializeEntry,
   verifyArchive,
   verifyLedger,
   writeLedgerExport,
 } from '@passerelle/audit';
+import { sealEntry } from '@passerelle/audit/internal';
 import { runCli } from '@passerelle/cli';
 import { loadContracts } from '@passerelle/contracts';
 import { writeParticipantKeys } from '@passerelle/directory';

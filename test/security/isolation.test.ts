@@ -2,14 +2,8 @@ import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { type NatsConnection, connect, nkeyAuthenticator, nkeys } from '@nats-io/transport-node';
-import {
-  createDirectoryClient,
-  loadAnchorPrivateKey,
-  makeEntry,
-  publishEntry,
-  signEntry,
-  writeAnchor,
-} from '@passerelle/directory';
+import { createDirectoryClient, loadAnchorPrivateKey, makeEntry, writeAnchor } from '@passerelle/directory';
+import { publishEntry, signEntry } from '@passerelle/directory/internal';
 import { toPublicJwk } from '@passerelle/envelope';
 import type { NatsServer } from '@passerelle/testing';
 import { describe, expect, test } from 'vitest';

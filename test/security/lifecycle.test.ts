@@ -9,7 +9,7 @@ import {
   participantsRequest,
   participantsRevoke,
   participantsRotate,
-} from '@passerelle/cli';
+} from '@passerelle/cli/internal';
 import {
   type DirectoryClient,
   createDirectoryClient,

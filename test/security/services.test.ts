@@ -2,13 +2,13 @@ import { jetstream } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
 import { generateStorageKeyring } from '@passerelle/directory';
 import {
-  DECISIONS_BUCKET,
   DOCUMENTS_BUCKET,
   DirectObjectReader,
   type DocumentRef,
   DocumentStore,
   readDocument,
 } from '@passerelle/documents';
+import { DECISIONS_BUCKET } from '@passerelle/documents/internal';
 import { type Exchange, type IncomingMessage, createLogger, loadCredentials } from '@passerelle/exchange';
 import { ownerApiPrefix } from '@passerelle/exchange/internal';
 import type { ApplicationSubmitted } from '@passerelle/procedure';

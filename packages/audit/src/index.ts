@@ -1,8 +1,8 @@
 export { canonicalJson } from './canonical-json.js';
-export { CHECKPOINT_TYP, LedgerChain, emptyChainState } from './chain.js';
+export { LedgerChain } from './chain.js';
 export type { ChainState } from './chain.js';
 export { GENESIS_HASH, sha256Hex } from './digest.js';
-export { LEDGER_FORMAT_VERSION, entryHash, sealEntry, serializeEntry } from './entry.js';
+export { entryHash, serializeEntry } from './entry.js';
 export type {
   CheckpointClaims,
   CheckpointLedgerEntry,
@@ -18,31 +18,29 @@ export type {
   ErasureClaims,
   ErasureLedgerEntry,
 } from './entry.js';
-export { timestampImprintInput } from './entry.js';
 export type { SignedLedgerEntry } from './signature-spec.js';
-export { parseTsaTrust, verifyTimestampToken } from './timestamp-token.js';
+export { parseTsaTrust } from './timestamp-token.js';
 export type { AttestedTime, TsaTrust } from './timestamp-token.js';
 export { createTsaClient } from './tsa-client.js';
 export type { TimestampToken, TsaClient, TsaClientOptions } from './tsa-client.js';
 export type { KeyResolver, PrivateJwk, PublicJwk } from './keys.js';
-export { LedgerError } from './ledger-error.js';
 export type { LedgerErrorCode } from './ledger-error.js';
-export { inclusionPath, leafHash, merkleRoot, nodeHash, rootFromPath } from './merkle.js';
+export { merkleRoot } from './merkle.js';
 export { parseEntry } from './parse-entry.js';
 export { AUDITOR_ID } from './signature-spec.js';
 export { assertLedgerOk, verifyLedger } from './verify.js';
 export type { LedgerFailure, TimestampSummary, VerifyOptions, VerifyReport } from './verify.js';
 export { openLedgerExport, writeLedgerExport } from './export-file.js';
 export type { LedgerExport, LedgerExportHeader } from './export-file.js';
-export { envelopeIntake, receiptIntake } from './intake.js';
-export type { EnvelopeIntake, ReceiptIntake } from './intake.js';
+export { receiptIntake } from './intake.js';
+export type { ReceiptIntake } from './intake.js';
 export { checkProof, proveMessage } from './proof.js';
 export type { InclusionProof, ProofCheck, ProofTrust } from './proof.js';
 export { readLedger, readLedgerEntries } from './reader.js';
 export type { LedgerRange, StoredLedgerMessage } from './reader.js';
 export { traceDossier } from './trace.js';
 export type { TraceReceipt, TraceStep } from './trace.js';
-export { createLedgerWriter, loadChainState } from './writer.js';
+export { createLedgerWriter } from './writer.js';
 export { recordErasure } from './erasure.js';
 export type { ErasureRecord } from './erasure.js';
 export type { LedgerWriter, LedgerWriterOptions } from './writer.js';
@@ -59,8 +57,7 @@ export type { LedgerMaxAge, LedgerMaxAgeOptions } from './archive/ledger-max-age
 export type { ArchiveHead, ArchiveOptions, ArchivedSegment } from './archive/archiver.js';
 export { restoreLedger } from './archive/restore.js';
 export type { RestoreResult } from './archive/restore.js';
-export { ARCHIVE_FORMAT, ARCHIVE_SEAL_TYP, parseSegmentName, segmentName } from './archive/segment.js';
-export type { SegmentClaims, SegmentHeader, SegmentTrailer } from './archive/segment.js';
+export type { SegmentClaims } from './archive/segment.js';
 export { folderArchive } from './archive/store.js';
 export type { ArchiveStore, SegmentWriter } from './archive/store.js';
 export { verifyArchive } from './archive/verify-archive.js';

@@ -1,4 +1,4 @@
 #!/usr/bin/env -S node --import tsx
-import { runCli } from './run.js';
+import { runCli } from './index.js';
 
 process.exitCode = await runCli(process.argv.slice(2));

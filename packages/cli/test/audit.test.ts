@@ -11,13 +11,8 @@ import {
   parseTsaTrust,
 } from '@passerelle/audit';
 import { startLocalTsa } from '@passerelle/audit/testing';
-import {
-  exportDirectory,
-  makeEntry,
-  signEntry,
-  writeAnchor,
-  writeDirectoryFile,
-} from '@passerelle/directory';
+import { exportDirectory, makeEntry, writeAnchor, writeDirectoryFile } from '@passerelle/directory';
+import { signEntry } from '@passerelle/directory/internal';
 import { loadAnchorPrivateKey } from '@passerelle/directory';
 import {
   type ParticipantKeys,

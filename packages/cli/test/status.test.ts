@@ -1,6 +1,6 @@
 import { MIN_SERVER_VERSION } from '@passerelle/exchange';
 import { describe, expect, test } from 'vitest';
-import { versionWarning } from '../src/index.js';
+import { versionWarning } from '../src/internal.js';
 
 describe('passerelle status', () => {
   test('status - a server older than the minimum gets a warning naming both releases and the fix', () => {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { ContractError, loadContracts, type Contracts, type DossierContext } from '../src/index.js';
+import { loadContracts, type Contracts, type DossierContext } from '../src/index.js';
+import { ContractError } from '../src/internal.js';
 
 const examples = fileURLToPath(new URL('../../../schemas/examples/', import.meta.url));
 const example = (path: string): Record<string, unknown> =>

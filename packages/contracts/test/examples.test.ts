@@ -2,7 +2,8 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { ContractError, SCHEMA_FILE_PATTERN, loadContracts, type Contracts } from '../src/index.js';
+import { loadContracts, type Contracts } from '../src/index.js';
+import { ContractError, SCHEMA_FILE_PATTERN } from '../src/internal.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const schemaFiles = readdirSync(join(root, 'schemas')).filter((f) => SCHEMA_FILE_PATTERN.test(f));

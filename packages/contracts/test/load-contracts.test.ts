@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
-import { ContractError, loadContracts } from '../src/index.js';
+import { loadContracts } from '../src/index.js';
+import { ContractError } from '../src/internal.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const dirs: string[] = [];

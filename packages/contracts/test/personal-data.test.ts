@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, test } from 'vitest';
-import { loadContracts, pointerCovers, type Contracts } from '../src/index.js';
+import { loadContracts, type Contracts } from '../src/index.js';
+import { pointerCovers } from '../src/internal.js';
 
 /** Definitions whose every field is personal data, and documents, which always are. */
 const PERSONAL_DEFS = new Set(['Applicant', 'Address', 'Employer']);

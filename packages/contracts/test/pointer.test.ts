@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { parsePointer, pick, pointerCovers, valueAt } from '../src/index.js';
+import { valueAt } from '../src/index.js';
+import { parsePointer, pick, pointerCovers } from '../src/internal.js';
 
 describe('pointers', () => {
   test('pointer - parse unescapes ~1 and ~0', () => {

@@ -6,23 +6,12 @@ export {
   participantKind,
 } from './participant-id.js';
 export type { ParticipantKind } from './participant-id.js';
-export { DIRECTORY_BUCKET, DIRECTORY_HISTORY, openDirectoryBucket } from './bucket.js';
+export { DIRECTORY_BUCKET, DIRECTORY_HISTORY } from './bucket.js';
 export { createDirectoryClient } from './client.js';
 export type { DirectoryClient, DirectoryClientOptions, RejectedEntry } from './client.js';
-export { publishEntry, publishNextEntry } from './publish.js';
+export { publishNextEntry } from './publish.js';
 export type { PublishedEntry } from './publish.js';
-export { DirectoryError } from './directory-error.js';
-export type { DirectoryErrorCode } from './directory-error.js';
-export {
-  ENTRY_TYP,
-  assertParticipantEntry,
-  compareEntries,
-  entryKeys,
-  entryVersion,
-  makeEntry,
-  signEntry,
-  verifyEntry,
-} from './entry.js';
+export { entryVersion, makeEntry, verifyEntry } from './entry.js';
 export type { ParticipantEntry, SignedEntry } from './entry.js';
 export {
   ANCHOR_FILES,
@@ -37,21 +26,17 @@ export {
 export type { ParticipantPublicFile } from './key-files.js';
 export {
   STORAGE_KEY_FILE,
-  assertStorageKeyring,
   ensureStorageKeys,
-  generateStorageKey,
   generateStorageKeyring,
   loadStorageKeys,
   retireStorageKey,
   rotateStorageKey,
-  writeStorageKeys,
 } from './storage-keys.js';
 export type { StorageKey, StorageKeyring } from './storage-keys.js';
 export {
   DIRECTORY_EXPORT_FORMAT,
   exportDirectory,
   loadDirectoryFile,
-  parseDirectoryExport,
   writeDirectoryFile,
 } from './offline.js';
 export type { DirectoryExport, OfflineDirectory } from './offline.js';

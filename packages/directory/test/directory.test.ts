@@ -6,7 +6,6 @@ import {
   type ParticipantKeys,
   type PrivateJwk,
   type PublicJwk,
-  EnvelopeError,
   generateKey,
   generateParticipantKeys,
   newMessageId,
@@ -16,6 +15,7 @@ import {
   toPublicJwk,
   verifySeal,
 } from '@passerelle/envelope';
+import { EnvelopeError } from '@passerelle/envelope/internal';
 import { isPasserelleError } from '@passerelle/errors';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -25,14 +25,12 @@ import {
   loadDirectoryFile,
   loadParticipantKeys,
   makeEntry,
-  openDirectoryBucket,
-  publishEntry,
-  signEntry,
   verifyEntry,
   writeAnchor,
   writeDirectoryFile,
   writeParticipantKeys,
 } from '../src/index.js';
+import { openDirectoryBucket, publishEntry, signEntry } from '../src/internal.js';
 
 const meta = (over: Record<string, unknown> = {}) => ({
   id: newMessageId(),

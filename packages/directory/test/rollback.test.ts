@@ -18,12 +18,10 @@ import {
   createDirectoryClient,
   exportDirectory,
   makeEntry,
-  openDirectoryBucket,
-  publishEntry,
   publishNextEntry,
-  signEntry,
   writeDirectoryFile,
 } from '../src/index.js';
+import { openDirectoryBucket, publishEntry, signEntry } from '../src/internal.js';
 
 const PORTAL = 'portal-demo';
 

@@ -9,5 +9,5 @@ export {
   readDocument,
 } from './document-store.js';
 export { type DocumentErrorCode, DocumentError } from './document-error.js';
-export { DECISIONS_BUCKET, DecisionArchive, type DecisionDocumentRef } from './decision-archive.js';
+export { DecisionArchive, type DecisionDocumentRef } from './decision-archive.js';
 export { DirectObjectReader, type ObjectSource } from './direct-object-reader.js';

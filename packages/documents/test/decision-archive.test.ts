@@ -3,7 +3,8 @@ import { Objm } from '@nats-io/obj';
 import { type NatsConnection, connect } from '@nats-io/transport-node';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { DECISIONS_BUCKET, DecisionArchive } from '../src/index.js';
+import { DecisionArchive } from '../src/index.js';
+import { DECISIONS_BUCKET } from '../src/internal.js';
 
 const annex = (dossierId: string): Buffer =>
   Buffer.from(JSON.stringify({ document: '46', dossierId, issuer: 'immigration-office' }));

@@ -1,13 +1,8 @@
 import { useNatsServer } from '@passerelle/testing/vitest';
 import fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  OFFICER_ID_PATTERN,
-  accessPlugin,
-  doorServerOptions,
-  parseOfficer,
-  problemsPlugin,
-} from '../src/index.js';
+import { accessPlugin, doorServerOptions, problemsPlugin } from '../src/index.js';
+import { OFFICER_ID_PATTERN, parseOfficer } from '../src/internal.js';
 import {
   type DemoClient,
   type DemoDoor,

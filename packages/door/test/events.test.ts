@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type DoorEvent, SUBJECT_SEQUENCE_ATTRIBUTE, buildDoorEvent, checkDoorEvent } from '../src/index.js';
+import { type DoorEvent } from '../src/index.js';
+import { SUBJECT_SEQUENCE_ATTRIBUTE, buildDoorEvent, checkDoorEvent } from '../src/internal.js';
 import { type DemoDoor, POLL, bearer, http, makeClient, startDemoDoor, tokenFor } from './fixtures.js';
 
 const ORIGIN = { service: 'be.passerelle.demo.v1', source: 'urn:passerelle:door:demo' };

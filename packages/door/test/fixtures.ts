@@ -10,12 +10,12 @@ import {
   Door,
   type DoorOptions,
   type DoorScope,
-  bootstrapDoorClient,
   collectionPage,
   collectionSchema,
   doorServerOptions,
   pageQuerySchema,
 } from '../src/index.js';
+import { bootstrapDoorClient } from '../src/internal.js';
 
 /** A door on a real nats-server, a fastify app listening on loopback, and a client per scope set. */
 export interface DemoDoor {

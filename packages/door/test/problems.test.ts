@@ -2,13 +2,8 @@ import { PasserelleError } from '@passerelle/errors';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  BELGIF_PROBLEM_TYPES,
-  PROBLEM_MAPPING,
-  doorServerOptions,
-  problemsPlugin,
-  validationIssues,
-} from '../src/index.js';
+import { doorServerOptions, problemsPlugin, validationIssues } from '../src/index.js';
+import { BELGIF_PROBLEM_TYPES, PROBLEM_MAPPING } from '../src/internal.js';
 import { type DemoDoor, bearer, http, makeClient, startDemoDoor, tokenFor } from './fixtures.js';
 
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';

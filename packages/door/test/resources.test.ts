@@ -3,7 +3,8 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { describe, expect, test } from 'vitest';
-import { Door, doorResources, provisionDoor } from '../src/index.js';
+import { Door, provisionDoor } from '../src/index.js';
+import { doorResources } from '../src/internal.js';
 
 describe('door resources', () => {
   const nats = useNatsServer();

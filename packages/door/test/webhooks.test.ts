@@ -4,7 +4,8 @@ import { JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { type DoorEvent, checkWebhookUrl, refusedAddress, webhookConsumerName } from '../src/index.js';
+import { type DoorEvent } from '../src/index.js';
+import { checkWebhookUrl, refusedAddress, webhookConsumerName } from '../src/internal.js';
 import { type DemoDoor, POLL, bearer, http, makeClient, startDemoDoor, tokenFor } from './fixtures.js';
 
 interface Received {

@@ -1,16 +1,7 @@
 export { signCompact, verifyCompact } from './compact-jws.js';
 export type { CryptoProvider } from './crypto-provider.js';
-export {
-  DEFAULT_FRESHNESS_MS,
-  DEFAULT_MAX_BYTES,
-  openEnvelope,
-  parseEnvelope,
-  sealEnvelope,
-  verifySeal,
-} from './envelope.js';
+export { openEnvelope, sealEnvelope, verifySeal } from './envelope.js';
 export type { OpenOptions, SealInput, VerifySealOptions } from './envelope.js';
-export { EnvelopeError, EnvelopeErrorCodes, isEnvelopeError } from './envelope-error.js';
-export type { EnvelopeErrorCode } from './envelope-error.js';
 export { createJoseProvider, joseProvider } from './jose-provider.js';
 export { generateKey, generateParticipantKeys, toPublicJwk } from './keys.js';
 export type { GenerateKeyOptions } from './keys.js';
@@ -30,5 +21,5 @@ export type {
   PublicJwk,
 } from './types.js';
 export { deriveMessageId, newMessageId } from './util.js';
-export { createStaticResolver, isKeyValidAt, publicKeysOf, selectKey } from './static-resolver.js';
+export { createStaticResolver, publicKeysOf, selectKey } from './static-resolver.js';
 export type { ParticipantPublicKeys } from './static-resolver.js';

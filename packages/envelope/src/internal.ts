@@ -16,3 +16,5 @@ export {
 } from './meta.js';
 export { parseStrictJson } from './strict-json.js';
 export { UUID_V7, sha256Hex } from './util.js';
+export { EnvelopeError } from './envelope-error.js';
+export type { EnvelopeErrorCode } from './envelope-error.js';

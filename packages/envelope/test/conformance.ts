@@ -1,8 +1,6 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
   type CryptoProvider,
-  type EnvelopeErrorCode,
-  EnvelopeError,
   generateKey,
   openEnvelope,
   sealEnvelope,
@@ -11,6 +9,7 @@ import {
   verifyCompact,
   verifySeal,
 } from '../src/index.js';
+import { type EnvelopeErrorCode, EnvelopeError } from '../src/internal.js';
 import {
   craft,
   decodeHeader,

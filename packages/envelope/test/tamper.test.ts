@@ -3,8 +3,6 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import {
   type CryptoProvider,
   type Envelope,
-  type EnvelopeErrorCode,
-  EnvelopeError,
   createJoseProvider,
   createNodeCryptoProvider,
   createNodeJoseProvider,
@@ -12,6 +10,7 @@ import {
   sealEnvelope,
   toPublicJwk,
 } from '../src/index.js';
+import { type EnvelopeErrorCode, EnvelopeError } from '../src/internal.js';
 import { assertEnvelopeMeta, isBase64Url, sha256Hex } from '../src/internal.js';
 import { craft, makeMeta, makeWorld, samplePayload, withHeader, type World } from './fixtures.js';
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { EnvelopeError, deriveMessageId, newMessageId } from '../src/index.js';
+import { deriveMessageId, newMessageId } from '../src/index.js';
+import { EnvelopeError } from '../src/internal.js';
 import { UUID_V7, decodeBase64Url, isBase64Url, parseStrictJson, sha256Hex } from '../src/internal.js';
 
 describe('util', () => {

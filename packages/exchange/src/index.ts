@@ -13,7 +13,7 @@ export type {
   PayloadSeal,
   SealedPayload,
 } from './dossier-keys.js';
-export { collectMetrics, createExchangeMetrics } from './metrics.js';
+export { createExchangeMetrics } from './metrics.js';
 export { serveMetrics } from './probes-server.js';
 export type { OperationsProbes } from './probes-server.js';
 export type { ExchangeMetrics } from './metrics.js';
@@ -21,7 +21,7 @@ export { createLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { ExchangeError } from './exchange-error.js';
 export { Exchange } from './exchange.js';
-export { connectExchange, provisionParticipant } from './connect.js';
+export { connectExchange } from './connect.js';
 export { errorSummary } from './error-summary.js';
 export { isRefusedBeforePublishing } from './send.js';
 export type { SendOptions, SentMessage } from './send.js';

@@ -37,3 +37,4 @@ export type { OutboxRecord, ReceiptClaims } from './receipts.js';
 export { REDACTED_KEYS, REDACT_PATHS, redactPaths, redactionOptions } from './logger.js';
 export { publishWithRetry } from './publish.js';
 export type { RetryOptions } from './publish.js';
+export { provisionParticipant } from './connect.js';

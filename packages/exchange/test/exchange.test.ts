@@ -871,7 +871,8 @@ describe('exchange runtime', () => {
   });
 
   test('exchange - with provision off, a participant binds to what the operator provisioned', async () => {
-    const { provisionParticipant, connectNats } = await import('../src/index.js');
+    const { connectNats } = await import('../src/index.js');
+    const { provisionParticipant } = await import('../src/internal.js');
     const FRESH = 'commune-11002';
     await expect(connect(FRESH, { provision: false })).rejects.toMatchObject({
       code: 'ERR_NOT_PROVISIONED',

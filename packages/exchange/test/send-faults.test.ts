@@ -12,13 +12,8 @@ import {
   waitForClusterReady,
 } from '@passerelle/testing';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import {
-  type Exchange,
-  connectNats,
-  listDeadLetters,
-  provisionParticipant,
-  provisionStreams,
-} from '../src/index.js';
+import { type Exchange, connectNats, listDeadLetters, provisionStreams } from '../src/index.js';
+import { provisionParticipant } from '../src/internal.js';
 import { type Fixture, connectParticipant, example, makeFixture, repoRoot } from './fixtures.js';
 
 const POST = 'post-ankara';

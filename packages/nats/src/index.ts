@@ -4,7 +4,7 @@ export { backoffDelay } from './backoff.js';
 export type { Backoff } from './backoff.js';
 export { openBucket } from './bucket.js';
 export type { BucketOptions } from './bucket.js';
-export { classifyNatsFailure, isPassing } from './nats-failure.js';
+export { classifyNatsFailure } from './nats-failure.js';
 export type { NatsFailure } from './nats-failure.js';
 export { RetriesEnded, retrying } from './retry.js';
 export type { RetryEnd, RetryOptions } from './retry.js';

@@ -1,5 +1,5 @@
 import { chmod, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { OFFICER_ID_PATTERN } from '@passerelle/door';
+import { OFFICER_ID_PATTERN } from '@passerelle/door/internal';
 import { hashPassword, isPasswordHash, verifyPassword } from './password.js';
 import { OfficerWebError } from './officer-web-error.js';
 

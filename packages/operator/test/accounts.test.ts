@@ -2,15 +2,12 @@ import { decode } from '@nats-io/jwt';
 import { createAccount, createOperator, createUser } from '@nats-io/nkeys';
 import { loadContracts } from '@passerelle/contracts';
 import { describe, expect, test } from 'vitest';
+import { accountPlan, encodeParticipantAccount, encodeUserJwt, readDeploymentFile } from '../src/index.js';
 import {
   CREDENTIALS_VALIDITY_DAYS,
   ParticipantJetStreamLimits,
   ParticipantNatsLimits,
-  accountPlan,
-  encodeParticipantAccount,
-  encodeUserJwt,
-  readDeploymentFile,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 

@@ -1,7 +1,7 @@
 import { createUser } from '@nats-io/nkeys';
 import { generateParticipantKeys, toPublicJwk } from '@passerelle/envelope';
 import { describe, expect, test } from 'vitest';
-import { makeRegistrationRequest, verifyRegistrationRequest } from '../src/index.js';
+import { makeRegistrationRequest, verifyRegistrationRequest } from '../src/internal.js';
 
 const CSR = '-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n';
 const ID = 'commune-44021';

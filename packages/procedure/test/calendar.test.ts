@@ -1,11 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import {
-  addWorkingDays,
-  belgianPublicHolidays,
-  easterSunday,
-  isWorkingDay,
-  workingDaysBetween,
-} from '../src/index.js';
+import { addWorkingDays } from '../src/index.js';
+import { belgianPublicHolidays, easterSunday, isWorkingDay, workingDaysBetween } from '../src/internal.js';
 
 describe('working-day calendar', () => {
   test('calendar - Easter Sunday by the Gregorian computus matches known dates', () => {

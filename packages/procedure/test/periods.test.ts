@@ -5,12 +5,12 @@ import {
   capPeriod,
   extendProvisionalDocument,
   familyMemberDecisionDeadline,
-  ictMaximumEnd,
   isArrivalReportInTime,
   provisionalDocumentValidity,
   renewalPendingValidity,
   visaValidity,
 } from '../src/index.js';
+import { ictMaximumEnd } from '../src/internal.js';
 
 describe('legal periods', () => {
   test('Art. 105/46 §2, 31 16° - an ICT manager or specialist stays at most 3 years', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { BRUSSELS_COMMUNES, GERMAN_SPEAKING_COMMUNES, competentRegion } from '../src/index.js';
+import { competentRegion } from '../src/index.js';
+import { BRUSSELS_COMMUNES, GERMAN_SPEAKING_COMMUNES } from '../src/internal.js';
 
 describe('competent region', () => {
   test('region - the place of employment decides: the communes of PROCEDURE.md', () => {

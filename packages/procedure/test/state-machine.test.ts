@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { DOSSIER_MACHINES, assertStep } from '../src/index.js';
+import { DOSSIER_MACHINES, assertStep } from '../src/internal.js';
 
 const D = 'D-2027-0001';
 

@@ -14,8 +14,8 @@ import {
   loadStorageKeys,
   retireStorageKey,
   rotateStorageKey,
-  writeStorageKeys,
 } from '@passerelle/directory';
+import { writeStorageKeys } from '@passerelle/directory/internal';
 import { DecisionArchive, type DocumentRef } from '@passerelle/documents';
 import {
   type ParticipantKeys,

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { backOfficeSetting, readServiceSettings } from '../src/index.js';
+import { backOfficeSetting, readServiceSettings } from '../src/internal.js';
 
 const base = {
   PASSERELLE_PARTICIPANTS: 'commune-21004',

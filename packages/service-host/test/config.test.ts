@@ -3,13 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { generateStorageKeyring } from '@passerelle/directory';
-import {
-  POLICY_SETTING,
-  assertHostedConfig,
-  policySetting,
-  readServiceSettings,
-  serviceSettingsSchema,
-} from '../src/index.js';
+import { POLICY_SETTING, policySetting, serviceSettingsSchema } from '../src/index.js';
+import { assertHostedConfig, readServiceSettings } from '../src/internal.js';
 
 const OFFICE_SCHEMA = serviceSettingsSchema('immigration-office', {
   feeAmountCents: { description: 'The fee.', type: 'integer', minimum: 1 },

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '@passerelle/exchange';
 import { Registry } from 'prom-client';
 import { describe, expect, test } from 'vitest';
-import { watchCredentialExpiry } from '../src/index.js';
+import { watchCredentialExpiry } from '../src/internal.js';
 
 const DAY = 86_400_000;
 

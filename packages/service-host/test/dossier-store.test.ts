@@ -5,7 +5,8 @@ import { DossierStore, type PendingMessage, ProcedureError } from '@passerelle/p
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateStorageKeyring } from '@passerelle/directory';
-import { StateCipher, pseudonymKeys } from '../src/index.js';
+import { StateCipher } from '../src/index.js';
+import { pseudonymKeys } from '../src/internal.js';
 
 interface Counter {
   n: number;

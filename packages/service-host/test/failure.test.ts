@@ -10,7 +10,8 @@ import type { DossierRecord } from '@passerelle/procedure';
 import { freeLoopbackPort, startNatsServer } from '@passerelle/testing';
 import { describe, expect, test } from 'vitest';
 import { emptyTable } from './fixtures.js';
-import { ServiceHost, loadHostedConfig, readServiceSettings } from '../src/index.js';
+import { ServiceHost } from '../src/index.js';
+import { loadHostedConfig, readServiceSettings } from '../src/internal.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 

@@ -6,17 +6,18 @@ import {
   exportDirectory,
   loadAnchorPrivateKey,
   makeEntry,
-  signEntry,
   writeAnchor,
   writeDirectoryFile,
   writeParticipantKeys,
 } from '@passerelle/directory';
+import { signEntry } from '@passerelle/directory/internal';
 import { generateParticipantKeys, toPublicJwk } from '@passerelle/envelope';
 import { createLogger } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { describe, expect, test } from 'vitest';
 import { emptyTable } from './fixtures.js';
-import { ServiceHost, loadHostedConfig, readServiceSettings } from '../src/index.js';
+import { ServiceHost } from '../src/index.js';
+import { loadHostedConfig, readServiceSettings } from '../src/internal.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 

@@ -1,11 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import {
-  SETTINGS_DIALECT,
-  type SettingsSchema,
-  defineSettings,
-  renderSettingsTable,
-  replaceSettingsTable,
-} from '../src/index.js';
+import { SETTINGS_DIALECT, type SettingsSchema, defineSettings, replaceSettingsTable } from '../src/index.js';
+import { renderSettingsTable } from '../src/internal.js';
 
 const SCHEMA: SettingsSchema = {
   $schema: SETTINGS_DIALECT,

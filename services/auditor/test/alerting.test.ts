@@ -1,4 +1,4 @@
-import { watchCredentialExpiry } from '@passerelle/service-host';
+import { watchCredentialExpiry } from '@passerelle/service-host/internal';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -2,13 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  exportDirectory,
-  makeEntry,
-  signEntry,
-  writeAnchor,
-  writeDirectoryFile,
-} from '@passerelle/directory';
+import { exportDirectory, makeEntry, writeAnchor, writeDirectoryFile } from '@passerelle/directory';
+import { signEntry } from '@passerelle/directory/internal';
 import { generateKey, toPublicJwk } from '@passerelle/envelope';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { describe, expect, test } from 'vitest';

@@ -9,9 +9,8 @@ import {
   createDirectoryClient,
   generateStorageKeyring,
   makeEntry,
-  publishEntry,
-  signEntry,
 } from '@passerelle/directory';
+import { publishEntry, signEntry } from '@passerelle/directory/internal';
 import {
   type ParticipantKeys,
   generateKey,

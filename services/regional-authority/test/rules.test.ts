@@ -9,7 +9,8 @@ import {
   requiredDocuments,
   workAuthorisationPayload,
 } from '../src/index.js';
-import { ictDaysUsed, insuranceCovers, isAdultOn, isRefusal, passportValidFor } from '@passerelle/procedure';
+import { insuranceCovers, isAdultOn, isRefusal, passportValidFor } from '@passerelle/procedure';
+import { ictDaysUsed } from '@passerelle/procedure/internal';
 
 const ref = (n: number) => ({
   sha256: String(n).repeat(64).slice(0, 64),

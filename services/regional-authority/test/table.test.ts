@@ -11,7 +11,7 @@ import {
 } from '@passerelle/procedure';
 import { fileURLToPath } from 'node:url';
 import { loadContracts } from '@passerelle/contracts';
-import { compileInputValidators, resolveInputSchema } from '@passerelle/service-host';
+import { compileInputValidators, resolveInputSchema } from '@passerelle/service-host/internal';
 import { describe, expect, test } from 'vitest';
 import { type RegionDossier, automaticRegionPolicy, openDossier, regionTable } from '../src/index.js';
 

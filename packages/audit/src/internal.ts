@@ -1,0 +1,3 @@
+// What tests and the project's own packages use beside the public API (index.ts): stable enough to share
+// inside the repository, not promised to audit's users.
+export { sealEntry } from './entry.js';

@@ -1,0 +1,11 @@
+// What tests and the project's own packages use beside the public API (index.ts): stable enough to share
+// inside the repository, not promised to cli's users.
+export { readStatus, versionWarning } from './commands/status.js';
+export {
+  participantsAccept,
+  participantsApprove,
+  participantsList,
+  participantsRequest,
+  participantsRevoke,
+  participantsRotate,
+} from './commands/participants.js';

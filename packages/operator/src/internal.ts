@@ -1,0 +1,9 @@
+// What tests and the project's own packages use beside the public API (index.ts): stable enough to share
+// inside the repository, not promised to operator's users.
+export {
+  CREDENTIALS_VALIDITY_DAYS,
+  EXCHANGE_API_PREFIX,
+  ParticipantJetStreamLimits,
+  ParticipantNatsLimits,
+} from './accounts.js';
+export { makeRegistrationRequest, verifyRegistrationRequest } from './registration-request.js';
