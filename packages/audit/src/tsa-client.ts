@@ -44,17 +44,6 @@ const toArrayBuffer = (bytes: Uint8Array): ArrayBuffer =>
   bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 
 /**
- * A client of an RFC 3161 time-stamping authority over HTTP: each request carries the SHA-256 imprint, a
- * fresh 64-bit nonce and asks for the TSA certificate; each answer must be `granted` and its token must
- * check (imprint, nonce, signature, chain to `trust`) before it is accepted.
- *
- * @example
- * ```ts
- * const tsa = createTsaClient({ url: 'http://tsa.example/tsr', trust });
- * const { der, attested } = await tsa.timestamp(checkpoint.seal);
- * ```
- */
-/**
  * A request's 62-bit nonce, as the bytes of a positive DER INTEGER in its one allowed form: a first byte of
  * 0x40–0x7f is neither a sign bit nor the leading zero byte DER forbids, which OpenSSL refuses ("the data
  * submitted has the wrong format").
@@ -65,6 +54,17 @@ export function freshNonce(): Buffer {
   return bytes;
 }
 
+/**
+ * A client of an RFC 3161 time-stamping authority over HTTP: each request carries the SHA-256 imprint, a
+ * fresh 64-bit nonce and asks for the TSA certificate; each answer must be `granted` and its token must
+ * check (imprint, nonce, signature, chain to `trust`) before it is accepted.
+ *
+ * @example
+ * ```ts
+ * const tsa = createTsaClient({ url: 'http://tsa.example/tsr', trust });
+ * const { der, attested } = await tsa.timestamp(checkpoint.seal);
+ * ```
+ */
 export function createTsaClient(options: TsaClientOptions): TsaClient {
   const timeoutMs = options.timeoutMs ?? 10_000;
   return {

@@ -11,5 +11,3 @@ export type { OfficerAccount } from './officer-accounts.js';
 // The dossier's timeline.
 export { exchangeTimeline } from './timeline.js';
 export type { ExchangeTimelineOptions, TimelineEntry, TimelineSource } from './timeline.js';
-
-// Forms from JSON Schema, and escaping.
