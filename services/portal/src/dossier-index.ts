@@ -98,11 +98,13 @@ export class DossierIndex {
     const held = this.entries.get(change.dossierId);
     if (held && held.revision >= change.revision) return;
     const record = change.record;
+    // an erased dossier keeps its owner (who alone is told it was erased) and leaves the list
+    const owner = record?.integrator ?? change.erased?.integrator;
     this.entries.set(
       change.dossierId,
       record
         ? { revision: change.revision, owner: record.integrator, summary: summaryOf(record) }
-        : { revision: change.revision },
+        : { revision: change.revision, ...(owner ? { owner } : {}) },
     );
   }
 
