@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { type KV, type KvEntry, Kvm } from '@nats-io/kv';
+import { type KV, type KvEntry, KvWatchInclude, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   type CryptoProvider,
@@ -438,6 +438,31 @@ export class DossierKeys implements PayloadSeal {
     );
   }
 
+  /**
+   * Tells `onErased` of each dossier erased from now on (its head record turning `erased`), until `signal`
+   * aborts, so that what a process holds in memory of a dossier (a list's summary) can go with it. Resolves
+   * once the watch is set up; `done` settles when it ends.
+   */
+  async watchErasures(
+    onErased: (dossierId: string) => void,
+    signal: AbortSignal,
+  ): Promise<{ done: Promise<void> }> {
+    const kv = await this.kv();
+    const watcher = await kv.watch({ key: `*.${HEAD}`, include: KvWatchInclude.UpdatesOnly });
+    signal.addEventListener('abort', () => watcher.stop(), { once: true });
+    const done = (async () => {
+      for await (const entry of watcher) {
+        if (!live(entry)) continue;
+        const head = entry.json<DossierKeyHead>();
+        const dossierId = entry.key.slice(0, -HEAD.length - 1);
+        if (head.state !== 'erased') continue;
+        this.forget(dossierId);
+        onErased(dossierId);
+      }
+    })();
+    return { done };
+  }
+
   /** Forgets what this process unwrapped of a dossier (after an erasure elsewhere). */
   forget(dossierId: string): void {
     this.sealing.delete(dossierId);
@@ -507,4 +532,38 @@ export async function eraseDossier(kv: KV, dossierId: string, now = new Date()):
     if (participant) holders.add(participant);
   }
   return { dossierId, kids: [...kids].sort(), holders: [...holders].sort(), erasedAt };
+}
+
+/** What {@link reapplyErasure} found and did. */
+export interface ReappliedErasure {
+  dossierId: string;
+  /** The head read `active` (or was missing): a restore brought the dossier back, and it is erased again. */
+  headRestored: boolean;
+  /** Copies of the dossier's key found and purged again (a restore of the bucket brought them back). */
+  copiesPurged: number;
+}
+
+/**
+ * Applies again an erasure the ledger records, after a restore of `pex-dossier-keys` from a backup taken
+ * before it: marks the dossier's head `erased` (whatever a restore left there) and purges every copy of
+ * its key. An erasure still in force changes nothing (`headRestored` false, `copiesPurged` 0), so a second
+ * run is harmless.
+ */
+export async function reapplyErasure(kv: KV, dossierId: string, erasedAt: string): Promise<ReappliedErasure> {
+  const prefix = dossierKeyPrefix(dossierId);
+  const headEntry = await kv.get(`${prefix}.${HEAD}`);
+  const inForce = live(headEntry) && headEntry.json<DossierKeyHead>().state === 'erased';
+  if (!inForce) {
+    const record: DossierKeyHead = { state: 'erased', erasedAt };
+    await kv.put(`${prefix}.${HEAD}`, JSON.stringify(record));
+  }
+  const copies: string[] = [];
+  for await (const name of await kv.keys(`${prefix}.*.*`)) copies.push(name);
+  let copiesPurged = 0;
+  for (const name of copies) {
+    if (!live(await kv.get(name))) continue;
+    await kv.purge(name);
+    copiesPurged += 1;
+  }
+  return { dossierId, headRestored: !inForce, copiesPurged };
 }

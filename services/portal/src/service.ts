@@ -146,8 +146,11 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
       DocumentStore.open(nc, { replicas, create, maxAgeMs: payloadRetentionMs(contracts) }),
       DossierStore.open(nc, participant, dossierCipher, { replicas, create }),
     ]);
-    const dossierIndex = await DossierIndex.open(dossiers, (err) =>
-      logger.error({ err: errorSummary(err) }, 'dossier index: the watch of the dossier bucket ended'),
+    const dossierIndex = await DossierIndex.open(
+      dossiers,
+      (err) =>
+        logger.error({ err: errorSummary(err) }, 'dossier index: the watch of the dossier bucket ended'),
+      payloadSeal ? (onErased, signal) => payloadSeal.watchErasures(onErased, signal) : undefined,
     );
     index = dossierIndex;
     // an integrator reads the events of the dossiers it filed, and no other
