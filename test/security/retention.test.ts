@@ -12,6 +12,7 @@ import {
 } from '@passerelle/audit';
 import { type Contracts, loadContracts, payloadRetentionMs } from '@passerelle/contracts';
 import { DecisionArchive, DocumentStore } from '@passerelle/documents';
+import { PasserelleError } from '@passerelle/errors';
 import {
   type ParticipantKeys,
   type PrivateJwk,
@@ -90,8 +91,18 @@ describe('retention per contract', { timeout: 90_000 }, () => {
     const [sender, receiver] = await Promise.all([connect(post), connect(office)]);
     let done!: () => void;
     const allReceived = new Promise<void>((resolve) => (done = resolve));
-    let received = 0;
-    receiver.subscribe({ 'visa-issued': async () => void (++received === 3 && done()) });
+    let handled = 0;
+    const handledOne = () => void (++handled === 3 && done());
+    // the office refuses the third visa: its copy goes to DEADLETTER
+    receiver.onRejection(handledOne);
+    receiver.subscribe({
+      'visa-issued': async (m) => {
+        if ((m.payload as { visaNumber: string }).visaNumber === 'BEL0000003') {
+          throw new PasserelleError('ERR_OUT_OF_SEQUENCE', 'no visa expected now');
+        }
+        handledOne();
+      },
+    });
     const ids: string[] = [];
     for (let i = 1; i <= 3; i++) {
       const [sent] = await sender.send(
@@ -173,6 +184,14 @@ describe('retention per contract', { timeout: 90_000 }, () => {
       ),
     );
     expect((await jsm.streams.info('OBJ_pex-documents')).state.messages).toBe(0);
+    // the dead letter, a copy of a payload, leaves with it: at its type's retention, not DEADLETTER's limit
+    const dead = await jsm.streams.info(StreamNames.deadLetter);
+    expect(dead.state.last_seq).toBe(1);
+    expect(dead.config.max_age).toBe((await jsm.streams.info(StreamNames.exchange)).config.max_age);
+    await until(
+      'the dead letter has left DEADLETTER',
+      async () => (await jsm.streams.info(StreamNames.deadLetter)).state.messages === 0,
+    );
 
     // the ledger keeps what proofs need: it verifies whole, and each message's proof checks offline
     const lines: string[] = [];
