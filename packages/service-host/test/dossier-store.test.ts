@@ -226,7 +226,17 @@ describe('dossier store on a JetStream KV bucket', () => {
       cipher: () => new DossierRecordCipher(storage, dossierKeys),
     });
     expect(await keyed.get('commune-21004', 'D-KEYED-0001')).toEqual({ passport: 'P7654321' });
-    await put(keyed, 'D-KEYED-0001', 'msg-2');
+    // a step whose message could not be sent: it waits in the dossier's outbox
+    await keyed
+      .apply(
+        'commune-21004',
+        'D-KEYED-0001',
+        'msg-2',
+        () => ({ state: { passport: 'P7654321' }, send: [{ type: 'visa-issued', payload: {} }] }),
+        () => Promise.reject(new Error('publish timed out')),
+      )
+      .catch(() => undefined);
+    expect((await keyed.read('commune-21004', 'D-KEYED-0001'))?.outbox).toHaveLength(1);
     await put(keyed, 'D-KEYED-0002', 'msg-1');
     for (const id of ['D-KEYED-0001', 'D-KEYED-0002']) {
       const raw = new TextDecoder().decode((await kv.get(`commune-21004.${id}`))!.value);
@@ -251,6 +261,12 @@ describe('dossier store on a JetStream KV bucket', () => {
     const listed: string[] = [];
     for await (const d of keyed.list('commune-21004', (id) => erased.push(id))) listed.push(d.dossierId);
     expect({ listed, erased }).toEqual({ listed: ['D-KEYED-0002'], erased: ['D-KEYED-0001'] });
+    // its outbox is owed no more: the relay's scan does not list it, and is told it was erased
+    const unsent: string[] = [];
+    const erasedOutbox: string[] = [];
+    for await (const u of keyed.unsent('commune-21004', undefined, (id) => erasedOutbox.push(id)))
+      unsent.push(u.dossierId);
+    expect({ unsent, erasedOutbox }).toEqual({ unsent: [], erasedOutbox: ['D-KEYED-0001'] });
     // nothing new is written on it either
     await expect(put(keyed, 'D-KEYED-0001', 'msg-3')).rejects.toMatchObject({ code: 'ERR_DOSSIER_ERASED' });
   });
