@@ -1,7 +1,9 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   type LedgerWriter,
@@ -47,8 +49,18 @@ import {
   createLogger,
   listDeadLetters,
 } from '@passerelle/exchange';
+import { createPortalLogger, createPortalService, portalDoor } from '@passerelle/portal';
+import { DossierRecordCipher, StateCipher } from '@passerelle/service-host';
 import { useNatsServer } from '@passerelle/testing/vitest';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import {
+  PORTAL,
+  type ProcedureHarness,
+  feeProof,
+  ictFirstApplication,
+  startProcedure,
+} from '../procedure/harness.js';
 
 const POST = 'post-ankara';
 const OE = 'immigration-office';
@@ -134,6 +146,18 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
     await nc?.close();
     rmSync(root, { recursive: true, force: true });
   });
+
+  /** The key bucket's last value of each key, raw: what a backup of its stream restores. */
+  let keyBackup: { key: string; data: Uint8Array }[] = [];
+  async function bucketCopy(): Promise<{ key: string; data: Uint8Array }[]> {
+    const kv = await new Kvm(nc).open(DOSSIER_KEYS_BUCKET);
+    const copy: { key: string; data: Uint8Array }[] = [];
+    for await (const key of await kv.keys()) {
+      const e = await kv.get(key);
+      if (e?.operation === 'PUT') copy.push({ key, data: Uint8Array.from(e.value) });
+    }
+    return copy;
+  }
 
   /** Every message EXCHANGE holds, raw, in order. */
   async function exchangeMessages(): Promise<{ subject: string; data: Uint8Array }[]> {
@@ -234,6 +258,9 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
     for (const raw of [...envelopesOf(backup, ERASED).map((m) => m.data), ...deadLetters]) {
       expect(await openPayload(raw, freshBefore)).toMatchObject({ visaType: 'D' });
     }
+
+    // A backup of the key bucket, as a stream backup taken now would hold it.
+    keyBackup = await bucketCopy();
 
     // Erased by the command line, signed by the immigration office, on a stated basis.
     const keyDir = join(root, 'keys', OE);
@@ -359,5 +386,291 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
     let erasures = 0;
     for await (const e of readLedgerEntries(nc)) if (e.kind === 'erasure') erasures++;
     expect(erasures).toBe(1);
+  });
+
+  test('erase - a restore of the key bucket from a backup taken before the erasure opens nothing once the ledger re-applies it', async () => {
+    expect(keyBackup.some((b) => b.key.startsWith(`${ERASED}.`) && !b.key.endsWith('._'))).toBe(true);
+    // the bucket restored from the backup, as `nats stream restore` of a snapshot taken then would leave it
+    await jsm.streams.delete(`KV_${DOSSIER_KEYS_BUCKET}`);
+    const restored = await new Kvm(nc).create(DOSSIER_KEYS_BUCKET, { history: 1 });
+    for (const b of keyBackup) await restored.put(b.key, b.data);
+    const deadLetters = (await listDeadLetters(jsm)).map((d) => d.data);
+    const freshOffice = () => DossierKeys.open(nc, { keys: office, directory: resolver, create: false });
+    // what the restore brought back opens the erased dossier again: the danger is real
+    expect(await openPayload(deadLetters[0]!, await freshOffice())).toMatchObject({ visaType: 'D' });
+
+    // the ledger's erasures applied again, by the command line, before anything else runs
+    const reapply = await cli(['dossier', 'reapply-erasures', '--server', nats.url, '--json']);
+    expect(reapply.err).toBe('');
+    expect(reapply.code).toBe(0);
+    expect(JSON.parse(reapply.out)).toEqual({
+      recorded: 1,
+      reapplied: [{ dossierId: ERASED, headRestored: true, copiesPurged: 2 }],
+    });
+    const after = await freshOffice();
+    for (const raw of [
+      ...deadLetters,
+      ...(await exchangeMessages()).filter((m) => m.subject.startsWith('pex.msg.')).map((m) => m.data),
+    ]) {
+      const opened = await openEnvelope(raw, { recipient: office, resolver, freshnessMs: 86_400_000 });
+      if (opened.meta.dossierId === ERASED) {
+        await expect(after.open(opened.meta, opened.payload)).rejects.toMatchObject({
+          code: 'ERR_DOSSIER_ERASED',
+        });
+      } else {
+        expect(await after.open(opened.meta, opened.payload)).toMatchObject({ visaType: 'D' });
+      }
+    }
+    // with the archive too, and again: nothing more to do
+    const again = await cli([
+      'dossier',
+      'reapply-erasures',
+      '--archive',
+      join(root, 'archive'),
+      '--server',
+      nats.url,
+      '--json',
+    ]);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.out)).toEqual({ recorded: 1, reapplied: [] });
+    const lines: string[] = [];
+    for await (const m of readLedger(nc)) lines.push(Buffer.from(m.data).toString());
+    expect((await verifyLedger(lines, { resolver, threads: 1 })).ok).toBe(true);
+  });
+});
+
+/** Markers of the applicant in the records: found in clear after the erasure, they would show it failed. */
+const NAME = 'Erasmarker';
+const PASSPORT = 'E13572468';
+
+describe('erasure of a dossier the services and the portal keep records of', { timeout: 120_000 }, () => {
+  const nats = useNatsServer();
+  const root = mkdtempSync(join(tmpdir(), 'pex-erasure-records-'));
+  let h: ProcedureHarness;
+  let portal: FastifyInstance;
+  let owner: { authorization: string };
+  let stranger: { authorization: string };
+
+  beforeAll(async () => {
+    h = await startProcedure(nats.url);
+    // the real portal service takes the harness's portal participant, its dossier records sealed like the
+    // services' under each dossier's key
+    await h.portal.close();
+    portal = await createPortalService({
+      participant: PORTAL,
+      keys: h.keys.get(PORTAL)!,
+      storageKeys: h.storage.get(PORTAL)!,
+      directory: h.resolver,
+      contracts: h.contracts,
+      nc: h.nc,
+      dossierKeys: true,
+      consumer: { ackWaitMs: 5_000, backoffMs: [200, 2_000], maxDeliver: 3 },
+      logger: createPortalLogger({ level: 'silent' }),
+      door: { secret: randomBytes(32), publicUrl: 'https://portal.example.be' },
+    });
+    const door = portalDoor(portal);
+    const token = async (id: string) => {
+      const { secret } = await door.clients.create({
+        id,
+        scopes: ['read', 'decide'],
+        createdBy: 'bootstrap',
+      });
+      return { authorization: `Bearer ${(await door.access.issueToken(id, secret, undefined)).token}` };
+    };
+    owner = await token('acme-hr');
+    stranger = await token('other-hr');
+  }, 120_000);
+
+  afterAll(async () => {
+    await portal?.close();
+    await h?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const upload = async (): Promise<unknown> => {
+    const res = await portal.inject({
+      method: 'POST',
+      url: '/v1/documents',
+      headers: { ...owner, 'content-type': 'application/pdf', 'idempotency-key': randomUUID() },
+      payload: Buffer.from('%PDF-1.7 a document of the applicant'),
+    });
+    expect(res.statusCode).toBe(201);
+    return res.json<{ document: unknown }>().document;
+  };
+
+  /** Every record of the services' and the portal's KV buckets, raw, with the bucket it is in. */
+  async function everyRecord(): Promise<{ bucket: string; key: string; value: string }[]> {
+    const kvm = new Kvm(h.nc);
+    const out: { bucket: string; key: string; value: string }[] = [];
+    for await (const status of kvm.list()) {
+      const bucket = status.bucket;
+      if (!bucket.startsWith('svc-') && !bucket.startsWith('pex-portal-dossiers-')) continue;
+      const kv = await kvm.open(bucket);
+      for await (const key of await kv.keys()) {
+        const e = await kv.get(key);
+        if (e?.operation === 'PUT' && e.length > 0) out.push({ bucket, key, value: e.string() });
+      }
+    }
+    return out;
+  }
+
+  /** The participant a record belongs to, and the purpose its storage layer is sealed for. */
+  function ownerOf(r: { bucket: string; key: string }): { participant: string; purpose: string } {
+    if (r.bucket.startsWith('pex-portal-dossiers-')) {
+      return { participant: r.bucket.slice('pex-portal-dossiers-'.length), purpose: 'portal dossiers' };
+    }
+    const participant = r.key.slice(0, r.key.indexOf('.'));
+    const purpose = r.bucket.endsWith('-register')
+      ? 'register'
+      : r.bucket.endsWith('-ict-stays')
+        ? 'ict stays'
+        : 'dossiers';
+    return { participant, purpose };
+  }
+
+  /**
+   * Reads a dossier record back as its owner would, with a fresh process's keys: the storage key, then
+   * the dossier's key. What the storage layer alone gives is returned too.
+   */
+  async function readBack(r: {
+    bucket: string;
+    key: string;
+    value: string;
+  }): Promise<{ storageLayer: unknown; opened: Promise<unknown> }> {
+    const { participant, purpose } = ownerOf(r);
+    const storage = StateCipher.fromKeyring(h.storage.get(participant)!, purpose);
+    const storageLayer = storage.open<unknown>(r.value, r.key);
+    const keys = await DossierKeys.open(h.nc, {
+      keys: h.keys.get(participant)!,
+      directory: h.resolver,
+      create: false,
+    });
+    const dossierId = r.bucket.startsWith('pex-portal-') ? r.key : r.key.slice(r.key.indexOf('.') + 1);
+    const opened = new DossierRecordCipher(storage, keys).open<unknown>(r.value, r.key, dossierId);
+    return { storageLayer, opened };
+  }
+
+  test('erase - no record of the dossier at the services or the portal decrypts afterwards; scans and the API report it erased', async () => {
+    // An application and its fee proof filed through the portal, taken by the services to the visa.
+    const application = ictFirstApplication({
+      applicant: {
+        ...ictFirstApplication().applicant,
+        familyName: NAME,
+        passportNumber: PASSPORT,
+      },
+    }) as unknown as Record<string, unknown>;
+    application['documents'] = {
+      passportCopy: await upload(),
+      employmentContract: await upload(),
+      healthInsurance: { form: 'employer-undertaking', document: await upload(), coversUntil: '2040-12-31' },
+      medicalCertificate: await upload(),
+      criminalRecord: await upload(),
+    };
+    const filed = await portal.inject({
+      method: 'POST',
+      url: '/v1/dossiers',
+      headers: { ...owner, 'idempotency-key': randomUUID() },
+      payload: application,
+    });
+    expect(filed.statusCode).toBe(201);
+    const { dossierId } = filed.json<{ dossierId: string }>();
+    const fee = { ...(feeProof() as Record<string, unknown>), proof: await upload() };
+    const paid = await portal.inject({
+      method: 'POST',
+      url: `/v1/dossiers/${dossierId}/fee-proof`,
+      headers: { ...owner, 'idempotency-key': randomUUID() },
+      payload: fee,
+    });
+    expect(paid.statusCode).toBe(202);
+    await h.waitFor(async () => (await h.office.dossier(OE, dossierId))?.phase === 'visa-issued', 60_000);
+
+    // Before the erasure every record of the dossier opens for its owner, and its storage layer alone
+    // (what a thief with the storage key reads) holds only the dossier's sealed form.
+    const before = (await everyRecord()).filter((r) => r.key.endsWith(dossierId));
+    const holders = new Set(before.map((r) => ownerOf(r).participant));
+    for (const held of [PORTAL, OE, 'region-bruxelles', 'post-lagos']) expect(holders).toContain(held);
+    for (const r of before) {
+      const { storageLayer, opened } = await readBack(r);
+      expect(Object.keys(storageLayer as object).sort()).toEqual(
+        r.bucket.startsWith('pex-portal-') ? ['dossierSealed', 'kept'] : ['dossierSealed'],
+      );
+      expect(JSON.stringify(storageLayer)).not.toContain(NAME);
+      expect(await opened).toMatchObject(
+        r.bucket.startsWith('pex-portal-')
+          ? { dossierId, integrator: 'acme-hr' }
+          : { state: { phase: expect.any(String) } },
+      );
+    }
+    expect(JSON.stringify((await h.office.record(OE, dossierId))?.journal)).toContain(PASSPORT);
+
+    // Erased by the command line.
+    const keyDir = join(root, 'keys', OE);
+    await writeParticipantKeys(keyDir, h.keys.get(OE)!);
+    const erase = await cli([
+      'dossier',
+      'erase',
+      dossierId,
+      '--basis',
+      BASIS,
+      '--keys',
+      keyDir,
+      '--server',
+      nats.url,
+    ]);
+    expect(erase.err).toBe('');
+    expect(erase.code).toBe(0);
+
+    // Every record of it, read back with each owner's storage key and a fresh process's dossier keys:
+    // none decrypts, and none shows the applicant.
+    const after = await everyRecord();
+    const ofDossier = after.filter((r) => r.key.endsWith(dossierId));
+    expect(ofDossier.length).toBeGreaterThanOrEqual(before.length);
+    for (const r of ofDossier) {
+      const { storageLayer, opened } = await readBack(r);
+      await expect(opened).rejects.toMatchObject({ code: 'ERR_DOSSIER_ERASED' });
+      expect(JSON.stringify(storageLayer)).not.toMatch(new RegExp(`${NAME}|${PASSPORT}`));
+      expect(r.value).not.toMatch(new RegExp(`${NAME}|${PASSPORT}`));
+    }
+    // The bodies' registers are kept per holder under a pseudonym, not per dossier (their own legal
+    // basis): they name no applicant either.
+    for (const r of after.filter((x) => !x.key.endsWith(dossierId))) {
+      const { participant, purpose } = ownerOf(r);
+      const opened = StateCipher.fromKeyring(h.storage.get(participant)!, purpose).open<unknown>(
+        r.value,
+        r.key,
+      );
+      expect(JSON.stringify(opened ?? r.value)).not.toMatch(new RegExp(`${NAME}|${PASSPORT}`));
+    }
+
+    // The services' own API: the dossier is erased, a typed error; their scans skip it without failing.
+    for (const [service, participant] of [
+      [h.office, OE],
+      [h.region, 'region-bruxelles'],
+      [h.posts, 'post-lagos'],
+    ] as const) {
+      await expect(service.record(participant, dossierId)).rejects.toMatchObject({
+        code: 'ERR_DOSSIER_ERASED',
+      });
+      await expect(service.dossier(participant, dossierId)).rejects.toMatchObject({
+        code: 'ERR_DOSSIER_ERASED',
+      });
+      expect((await service.worklist({ participant })).map((w) => w.dossierId)).not.toContain(dossierId);
+      expect((await service.checkDeadlines()).map((r) => r.dossierId)).not.toContain(dossierId);
+    }
+    // what a case officer could do on it is refused with the same code
+    await expect(h.office.available(OE, dossierId)).rejects.toMatchObject({ code: 'ERR_DOSSIER_ERASED' });
+
+    // The portal: its owner is told the dossier was erased (410), anyone else that there is no such
+    // dossier (404), and its list no longer shows it.
+    const own = await portal.inject({ method: 'GET', url: `/v1/dossiers/${dossierId}`, headers: owner });
+    expect(own.statusCode).toBe(410);
+    expect(own.json()).toMatchObject({ code: 'ERR_DOSSIER_ERASED' });
+    expect(own.body).not.toMatch(new RegExp(`${NAME}|${PASSPORT}`));
+    const other = await portal.inject({ method: 'GET', url: `/v1/dossiers/${dossierId}`, headers: stranger });
+    expect(other.statusCode).toBe(404);
+    await h.waitFor(async () => {
+      const list = await portal.inject({ method: 'GET', url: '/v1/dossiers', headers: owner });
+      return list.statusCode === 200 && !list.body.includes(dossierId);
+    });
   });
 });

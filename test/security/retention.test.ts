@@ -12,6 +12,7 @@ import {
 } from '@passerelle/audit';
 import { type Contracts, loadContracts, payloadRetentionMs } from '@passerelle/contracts';
 import { DecisionArchive, DocumentStore } from '@passerelle/documents';
+import { PasserelleError } from '@passerelle/errors';
 import {
   type ParticipantKeys,
   type PrivateJwk,
@@ -28,6 +29,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 const POST = 'post-ankara';
 const OE = 'immigration-office';
 const RETENTION_SECONDS = 2;
+/** Long enough for a delivery on a loaded machine, short enough to be waited for. */
+const DEAD_LETTER_RETENTION_SECONDS = 12;
 const repoRoot = new URL('../..', import.meta.url).pathname;
 
 /** Polls `check` until it holds (the server's expiry runs on its own timer), failing after `ms`. */
@@ -39,6 +42,16 @@ async function until(what: string, check: () => Promise<boolean>, ms = 30_000): 
   }
 }
 
+/** The agreement as it is, with every type's retention shortened to `seconds`. */
+function withRetention(loaded: Contracts, seconds: number): Contracts {
+  const days = seconds / 86_400;
+  return {
+    ...loaded,
+    retentionDays: () => days,
+    types: () => loaded.types().map((t) => ({ ...t, retentionDays: days })),
+  };
+}
+
 describe('retention per contract', { timeout: 90_000 }, () => {
   const nats = useNatsServer();
   let nc: NatsConnection;
@@ -48,6 +61,7 @@ describe('retention per contract', { timeout: 90_000 }, () => {
   let auditor: PrivateJwk;
   let resolver: ReturnType<typeof createStaticResolver>;
   let contracts: Contracts;
+  let deadLetterContracts: Contracts;
   const open: Exchange[] = [];
 
   beforeAll(async () => {
@@ -62,12 +76,8 @@ describe('retention per contract', { timeout: 90_000 }, () => {
     ]);
     const loaded = await loadContracts({ root: repoRoot });
     // the agreement as it is, with every type's retention shortened to seconds so that the test sees it pass
-    const days = RETENTION_SECONDS / 86_400;
-    contracts = {
-      ...loaded,
-      retentionDays: () => days,
-      types: () => loaded.types().map((t) => ({ ...t, retentionDays: days })),
-    };
+    contracts = withRetention(loaded, RETENTION_SECONDS);
+    deadLetterContracts = withRetention(loaded, DEAD_LETTER_RETENTION_SECONDS);
   });
   afterAll(async () => {
     await Promise.all(open.map((e) => e.close()));
@@ -183,5 +193,51 @@ describe('retention per contract', { timeout: 90_000 }, () => {
       const proof = await proveMessage(readLedgerEntries(nc), id, resolver);
       await expect(checkProof(proof, { resolver })).resolves.toMatchObject({ messageId: id });
     }
+  });
+
+  test('retention - a dead letter, a copy of a payload, leaves DEADLETTER at its type retention, not at the stream limit', async () => {
+    // the exchanges of the test before stop: these take the same participants' consumers
+    await Promise.all(open.splice(0).map((e) => e.close()));
+    const connect = async (keys: ParticipantKeys) => {
+      const ex = await connectExchange({
+        participant: keys.participantId,
+        keys,
+        directory: resolver,
+        contracts: deadLetterContracts,
+        servers: nats.url,
+        logger: createLogger(keys.participantId, { level: 'silent' }),
+      });
+      open.push(ex);
+      return ex;
+    };
+    const [sender, receiver] = await Promise.all([connect(post), connect(office)]);
+    const rejected = new Promise<void>((resolve) => receiver.onRejection(() => resolve()));
+    receiver.subscribe({
+      'visa-issued': async () => {
+        throw new PasserelleError('ERR_OUT_OF_SEQUENCE', 'no visa expected now');
+      },
+    });
+    const before = (await jsm.streams.info(StreamNames.deadLetter)).state.last_seq;
+    await sender.send(
+      'visa-issued',
+      {
+        visaType: 'D',
+        visaNumber: 'BEL0000009',
+        issuedOn: '2026-12-18',
+        validity: { from: '2026-12-20', to: '2027-06-19' },
+      },
+      { to: OE, dossierId: 'DOS-RETAIN-0009' },
+    );
+    await rejected;
+    const dead = await jsm.streams.info(StreamNames.deadLetter);
+    expect(dead.state.last_seq).toBe(before + 1);
+    // the stream's own limit is EXCHANGE's (days): only the dead letter's own TTL can drop it this soon
+    expect(dead.config.max_age).toBe((await jsm.streams.info(StreamNames.exchange)).config.max_age);
+    expect(dead.config.max_age).toBeGreaterThan(DEAD_LETTER_RETENTION_SECONDS * 1_000 * 1_000_000);
+    await until(
+      'the dead letter has left DEADLETTER',
+      async () => (await jsm.streams.info(StreamNames.deadLetter)).state.messages === 0,
+      60_000,
+    );
   });
 });

@@ -59,6 +59,7 @@ export const PROBLEM_MAPPING: Readonly<Partial<Record<ErrorCode, ProblemMapping>
   ERR_OUTBOX_UNAVAILABLE: { status: 503 },
   // the procedure: an action out of sequence or on a dossier it does not fit
   ERR_DOSSIER_NOT_FOUND: { status: 404, belgif: 'resourceNotFound' },
+  ERR_DOSSIER_ERASED: { status: 410 },
   ERR_UNKNOWN_DOSSIER: { status: 404, belgif: 'resourceNotFound' },
   ERR_NOT_HOSTED: { status: 404, belgif: 'resourceNotFound' },
   ERR_DOSSIER_CLOSED: { status: 409 },

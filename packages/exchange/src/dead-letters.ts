@@ -33,6 +33,11 @@ export interface DeadLetterReason {
   originalSeq?: number;
   deliveries?: number;
   messageId?: string;
+  /**
+   * How long the copy may stay (the time left of its original's retention): the server drops it then
+   * (`Nats-TTL`, at least one second). Without it, DEADLETTER's age limit applies.
+   */
+  ttlMs?: number;
 }
 
 /** A dead letter as read back from the DEADLETTER stream. */
@@ -68,6 +73,7 @@ export async function writeDeadLetter(
   const ack = await js.publish(deadLetterSubject(why.participant), data, {
     headers: h,
     ...(msgID ? { msgID } : {}),
+    ...(why.ttlMs !== undefined ? { ttl: `${Math.max(1, Math.ceil(why.ttlMs / 1000))}s` } : {}),
   });
   return ack.seq;
 }

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { type KV, type KvEntry, Kvm } from '@nats-io/kv';
+import { type KV, type KvEntry, KvWatchInclude, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   type CryptoProvider,
@@ -310,20 +310,62 @@ export class DossierKeys implements PayloadSeal {
     this.granted.add(name);
   }
 
+  /** `value` sealed (AES-256-GCM) under the dossier's key `sealing`, bound to the dossier and `purpose`. */
+  private sealUnder(
+    dossierId: string,
+    sealing: { kid: string; key: Buffer },
+    purpose: string,
+    value: unknown,
+  ): string {
+    const { kid, key } = sealing;
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    cipher.setAAD(aad({ dossierId }, purpose));
+    const body = Buffer.concat([
+      cipher.update(JSON.stringify(value), 'utf8'),
+      cipher.final(),
+      cipher.getAuthTag(),
+    ]);
+    return `${FORMAT}.${kid}.${iv.toString('base64url')}.${body.toString('base64url')}`;
+  }
+
+  /**
+   * What {@link sealUnder} sealed: `ERR_DOSSIER_ERASED` once the dossier was erased, `malformed()` when
+   * it does not open under the key it names (altered, moved to another dossier or purpose).
+   */
+  private async openUnder(
+    dossierId: string,
+    purpose: string,
+    sealed: string,
+    malformed: () => ExchangeError,
+  ): Promise<unknown> {
+    const parts = sealed.split('.');
+    const kv = await this.kv();
+    const head = await this.active(kv, dossierId);
+    if (!head) throw unavailable(dossierId, this.participant);
+    const [format, kid, iv, body] = parts;
+    if (parts.length !== 4 || format !== FORMAT || !kid || !KID.test(kid) || !iv || !body) throw malformed();
+    const key = await this.keyById(kv, dossierId, kid);
+    try {
+      const data = Buffer.from(body, 'base64url');
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+      decipher.setAAD(aad({ dossierId }, purpose));
+      decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
+      const plain = Buffer.concat([
+        decipher.update(data.subarray(0, data.length - TAG_BYTES)),
+        decipher.final(),
+      ]);
+      return JSON.parse(plain.toString('utf8')) as unknown;
+    } catch {
+      throw malformed();
+    }
+  }
+
   /** Seals a payload under its dossier's key, making the key when the dossier has none yet. */
   async seal(meta: EnvelopeMeta, payload: unknown): Promise<SealedPayload> {
     const sealing = await this.sealingKey(meta.dossierId);
     await this.grant(meta.dossierId, sealing, meta.recipient);
-    const { kid, key } = sealing;
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', key, iv);
-    cipher.setAAD(aad(meta, 'payload'));
-    const body = Buffer.concat([
-      cipher.update(JSON.stringify(payload), 'utf8'),
-      cipher.final(),
-      cipher.getAuthTag(),
-    ]);
-    return { dossierSealed: `${FORMAT}.${kid}.${iv.toString('base64url')}.${body.toString('base64url')}` };
+    return { dossierSealed: this.sealUnder(meta.dossierId, sealing, 'payload', payload) };
   }
 
   /** Opens a payload sealed under its dossier's key: `ERR_DOSSIER_ERASED` once the dossier was erased. */
@@ -336,32 +378,53 @@ export class DossierKeys implements PayloadSeal {
         { details: { messageId: meta.id, type: meta.type } },
       );
     }
-    const parts = payload.dossierSealed.split('.');
-    const kv = await this.kv();
-    const head = await this.active(kv, meta.dossierId);
-    if (!head) throw unavailable(meta.dossierId, this.participant);
-    const malformed = (): ExchangeError =>
-      new ExchangeError(
-        'ERR_PAYLOAD_NOT_SEALED',
-        `The payload of message ${meta.id} does not open under its dossier's key.`,
-        { details: { messageId: meta.id, type: meta.type } },
-      );
-    const [format, kid, iv, body] = parts;
-    if (parts.length !== 4 || format !== FORMAT || !kid || !KID.test(kid) || !iv || !body) throw malformed();
-    const key = await this.keyById(kv, meta.dossierId, kid);
-    try {
-      const data = Buffer.from(body, 'base64url');
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
-      decipher.setAAD(aad(meta, 'payload'));
-      decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-      const plain = Buffer.concat([
-        decipher.update(data.subarray(0, data.length - TAG_BYTES)),
-        decipher.final(),
-      ]);
-      return JSON.parse(plain.toString('utf8')) as unknown;
-    } catch {
-      throw malformed();
-    }
+    return this.openUnder(
+      meta.dossierId,
+      'payload',
+      payload.dossierSealed,
+      () =>
+        new ExchangeError(
+          'ERR_PAYLOAD_NOT_SEALED',
+          `The payload of message ${meta.id} does not open under its dossier's key.`,
+          { details: { messageId: meta.id, type: meta.type } },
+        ),
+    );
+  }
+
+  /**
+   * Seals one of this participant's own records of a dossier (a service's dossier state, a portal's
+   * status record) under the dossier's key, bound to the dossier and to `name` (the record's KV key, so
+   * that a record cannot be moved to another): erasing the dossier makes the record unreadable like its
+   * messages. Makes the dossier's key when it has none yet; `ERR_DOSSIER_ERASED` once it was erased.
+   *
+   * @example
+   * ```ts
+   * const sealed = await dossierKeys.sealRecord('D-2027-0001', 'commune-21004.D-2027-0001', state);
+   * const state = await dossierKeys.openRecord('D-2027-0001', 'commune-21004.D-2027-0001', sealed);
+   * ```
+   */
+  async sealRecord(dossierId: string, name: string, value: unknown): Promise<string> {
+    const sealing = await this.sealingKey(dossierId);
+    return this.sealUnder(dossierId, sealing, `record ${name}`, value);
+  }
+
+  /**
+   * Opens a record {@link sealRecord} sealed: `ERR_DOSSIER_ERASED` once the dossier was erased,
+   * `ERR_DOSSIER_KEY_UNAVAILABLE` when this participant holds no copy of the key it names, and
+   * `ERR_PAYLOAD_NOT_SEALED` when it does not open (altered, or sealed for another dossier or name).
+   */
+  async openRecord(dossierId: string, name: string, sealed: string): Promise<unknown> {
+    return this.openUnder(
+      dossierId,
+      `record ${name}`,
+      sealed,
+      () =>
+        new ExchangeError(
+          'ERR_PAYLOAD_NOT_SEALED',
+          `A record of dossier ${dossierId} does not open under the dossier's key.`,
+          { details: { dossierId } },
+        ),
+    );
   }
 
   /**
@@ -373,6 +436,31 @@ export class DossierKeys implements PayloadSeal {
     return Buffer.from(
       hkdfSync('sha256', key, Buffer.alloc(0), 'passerelle dossier decision documents v1', 32),
     );
+  }
+
+  /**
+   * Tells `onErased` of each dossier erased from now on (its head record turning `erased`), until `signal`
+   * aborts, so that what a process holds in memory of a dossier (a list's summary) can go with it. Resolves
+   * once the watch is set up; `done` settles when it ends.
+   */
+  async watchErasures(
+    onErased: (dossierId: string) => void,
+    signal: AbortSignal,
+  ): Promise<{ done: Promise<void> }> {
+    const kv = await this.kv();
+    const watcher = await kv.watch({ key: `*.${HEAD}`, include: KvWatchInclude.UpdatesOnly });
+    signal.addEventListener('abort', () => watcher.stop(), { once: true });
+    const done = (async () => {
+      for await (const entry of watcher) {
+        if (!live(entry)) continue;
+        const head = entry.json<DossierKeyHead>();
+        const dossierId = entry.key.slice(0, -HEAD.length - 1);
+        if (head.state !== 'erased') continue;
+        this.forget(dossierId);
+        onErased(dossierId);
+      }
+    })();
+    return { done };
   }
 
   /** Forgets what this process unwrapped of a dossier (after an erasure elsewhere). */
@@ -444,4 +532,38 @@ export async function eraseDossier(kv: KV, dossierId: string, now = new Date()):
     if (participant) holders.add(participant);
   }
   return { dossierId, kids: [...kids].sort(), holders: [...holders].sort(), erasedAt };
+}
+
+/** What {@link reapplyErasure} found and did. */
+export interface ReappliedErasure {
+  dossierId: string;
+  /** The head read `active` (or was missing): a restore brought the dossier back, and it is erased again. */
+  headRestored: boolean;
+  /** Copies of the dossier's key found and purged again (a restore of the bucket brought them back). */
+  copiesPurged: number;
+}
+
+/**
+ * Applies again an erasure the ledger records, after a restore of `pex-dossier-keys` from a backup taken
+ * before it: marks the dossier's head `erased` (whatever a restore left there) and purges every copy of
+ * its key. An erasure still in force changes nothing (`headRestored` false, `copiesPurged` 0), so a second
+ * run is harmless.
+ */
+export async function reapplyErasure(kv: KV, dossierId: string, erasedAt: string): Promise<ReappliedErasure> {
+  const prefix = dossierKeyPrefix(dossierId);
+  const headEntry = await kv.get(`${prefix}.${HEAD}`);
+  const inForce = live(headEntry) && headEntry.json<DossierKeyHead>().state === 'erased';
+  if (!inForce) {
+    const record: DossierKeyHead = { state: 'erased', erasedAt };
+    await kv.put(`${prefix}.${HEAD}`, JSON.stringify(record));
+  }
+  const copies: string[] = [];
+  for await (const name of await kv.keys(`${prefix}.*.*`)) copies.push(name);
+  let copiesPurged = 0;
+  for (const name of copies) {
+    if (!live(await kv.get(name))) continue;
+    await kv.purge(name);
+    copiesPurged += 1;
+  }
+  return { dossierId, headRestored: !inForce, copiesPurged };
 }

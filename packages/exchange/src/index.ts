@@ -5,11 +5,18 @@ export { StreamNames, Subjects, provisionStreams } from './streams.js';
 export type { InboxConsumerOptions } from './consumers.js';
 export { getDeadLetter, listDeadLetters, replayDeadLetter } from './dead-letters.js';
 export type { DeadLetter, DeadLetterReason } from './dead-letters.js';
-export { DOSSIER_KEYS_BUCKET, DossierKeys, assertErasureBasis, eraseDossier } from './dossier-keys.js';
+export {
+  DOSSIER_KEYS_BUCKET,
+  DossierKeys,
+  assertErasureBasis,
+  eraseDossier,
+  reapplyErasure,
+} from './dossier-keys.js';
 export type {
   DossierErasure,
   DossierKeyHead,
   DossierKeysOptions,
+  ReappliedErasure,
   PayloadSeal,
   SealedPayload,
 } from './dossier-keys.js';

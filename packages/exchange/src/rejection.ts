@@ -41,6 +41,24 @@ export class Rejector {
 
   constructor(private readonly ctx: ExchangeContext) {}
 
+  /**
+   * What is left of an envelope's retention (its type's `retentionDays`, from when the server first stored
+   * it): its dead letter goes then, as the original does from EXCHANGE. Receipts and subjects naming no
+   * known type have none (DEADLETTER's age limit applies).
+   */
+  private retentionLeft(msg: JsMsg): number | undefined {
+    if (!msg.subject.startsWith(`${Subjects.message}.`)) return undefined;
+    const type = msg.subject.split('.')[2] ?? '';
+    let days: number;
+    try {
+      days = this.ctx.options.contracts.retentionDays(type);
+    } catch {
+      return undefined;
+    }
+    const storedAt = Math.floor(msg.info.timestampNanos / 1_000_000);
+    return storedAt + days * 86_400_000 - Date.now();
+  }
+
   /** Calls `listener` for every message dead-lettered. */
   listen(listener: RejectionListener): () => void {
     this.listeners.add(listener);
@@ -69,7 +87,9 @@ export class Rejector {
     const reason = typed
       ? err.message
       : `${fromHandler ? 'handler' : 'processing'} threw ${errorSummary(err)} on delivery ${deliveryCount} of ${maxDeliver}`;
+    const ttlMs = this.retentionLeft(msg);
     await writeDeadLetter(this.ctx.js, msg.data, {
+      ...(ttlMs !== undefined ? { ttlMs } : {}),
       participant: this.ctx.participant,
       code,
       reason,

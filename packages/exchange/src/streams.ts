@@ -75,7 +75,10 @@ export function streamConfigs(
       description: 'Rejected or undeliverable messages, kept raw with their reason.',
       subjects: [`${Subjects.deadLetter}.>`],
       retention: RetentionPolicy.Limits,
-      max_age: 365 * DAY_NS,
+      // a dead letter is a copy of a payload: it leaves when the original's retention ends (its Nats-TTL,
+      // from the contract), and never later than anything in EXCHANGE
+      max_age: (options.exchangeMaxAgeDays ?? 90) * DAY_NS,
+      allow_msg_ttl: true,
     },
     {
       ...common,
@@ -96,7 +99,7 @@ export function streamConfigs(
 /**
  * Creates the streams that are missing and checks the ones that exist: an existing stream whose subjects,
  * storage or delete policy differ is reported, never silently rewritten; per-message TTL, which an earlier
- * release did not set, is turned on.
+ * release did not set, is turned on, and DEADLETTER's age limit is lowered to EXCHANGE's.
  *
  * @example
  * ```ts
@@ -138,6 +141,12 @@ export async function provisionStreams(
     const upgrade = {
       ...(wanted.allow_direct && !have.allow_direct ? { allow_direct: true } : {}),
       ...(wanted.allow_msg_ttl && !have.allow_msg_ttl ? { allow_msg_ttl: true } : {}),
+      // DEADLETTER kept copies 365 days in earlier releases, longer than the payloads' retention
+      ...(name === StreamNames.deadLetter &&
+      !!wanted.max_age &&
+      (!have.max_age || have.max_age > wanted.max_age)
+        ? { max_age: wanted.max_age }
+        : {}),
     };
     if (Object.keys(upgrade).length > 0) {
       existing = await jsm.streams.update(name, { ...have, ...upgrade });

@@ -83,6 +83,28 @@ describe('streams', () => {
     }
   });
 
+  test('streams - DEADLETTER keeps copies no longer than EXCHANGE keeps payloads; one made for 365 days is lowered', async () => {
+    const nc = await connectNats({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc, { timeout: 30_000 });
+      await jsm.streams.delete(StreamNames.deadLetter).catch(() => undefined);
+      const wanted = streamConfigs().find((c) => c.name === StreamNames.deadLetter)!;
+      const year = 365 * 24 * 3_600 * 1_000_000_000;
+      await jsm.streams.add({ ...wanted, max_age: year, allow_msg_ttl: false });
+      await jetstream(nc).publish('pex.dlq.immigration-office', '{}');
+      await provisionStreams(jsm);
+      const exchange = await jsm.streams.info(StreamNames.exchange);
+      const dead = await jsm.streams.info(StreamNames.deadLetter);
+      expect(dead.config.max_age).toBe(exchange.config.max_age);
+      expect(dead.config.max_age).toBeLessThan(year);
+      expect(dead.config.allow_msg_ttl).toBe(true);
+      // what it held stays (it is younger than the new limit)
+      expect(dead.state.messages).toBe(1);
+    } finally {
+      await nc.close();
+    }
+  });
+
   test("connection - versions older than the minimum are refused; the minimum is the harness pin's", () => {
     expect(MIN_SERVER_VERSION).toBe(MIN_NATS_SERVER_VERSION);
     expect(versionAtLeast('2.15.3', MIN_SERVER_VERSION)).toBe(true);

@@ -83,12 +83,24 @@ export const JOURNAL_KEPT = 200;
 /**
  * Encrypts records at rest (the service's own KV bucket holds personal data: a holder's identity, a
  * passport number), so that whoever reads the bucket sees keys and sizes only. `aad` is the KV key: a
- * record cannot be moved to another key. `open` returns undefined when the record does not decrypt.
+ * record cannot be moved to another key. `open` returns undefined when the record does not decrypt. Both
+ * may be asynchronous (a cipher under the dossier's own key reads that key from its bucket), and `open`
+ * throws `ERR_DOSSIER_ERASED` for a record of a dossier whose key was destroyed.
  */
 export interface RecordCipher {
-  seal(value: unknown, aad: string): string;
-  open<T>(sealed: string, aad: string): T | undefined;
+  seal(value: unknown, aad: string, dossierId: string): string | Promise<string>;
+  open<T>(sealed: string, aad: string, dossierId: string): T | undefined | Promise<T | undefined>;
 }
+
+/**
+ * One record a scan of the store met: a dossier as stored; one erased (its key destroyed by `passerelle
+ * dossier erase`: nothing of it reads any more, and nothing is owed on it); or one that does not read
+ * (a storage key no longer held, an altered record).
+ */
+export type ScannedDossier<S> =
+  | { outcome: 'stored'; participant: string; dossierId: string; stored: StoredDossier<S> }
+  | { outcome: 'erased'; participant: string; dossierId: string }
+  | { outcome: 'unreadable'; participant: string; dossierId: string; error: unknown };
 
 /** Options of {@link DossierStore}. */
 export interface DossierStoreOptions {
@@ -178,16 +190,21 @@ export class DossierStore<S> {
     }
   }
 
-  private encode(participant: string, key: string, value: unknown): Uint8Array {
+  private async encode(
+    participant: string,
+    dossierId: string,
+    key: string,
+    value: unknown,
+  ): Promise<Uint8Array> {
     const cipher = this.cipherFor?.(participant);
-    return encoder.encode(cipher ? cipher.seal(value, key) : JSON.stringify(value));
+    return encoder.encode(cipher ? await cipher.seal(value, key, dossierId) : JSON.stringify(value));
   }
 
-  private decode<T>(participant: string, key: string, data: Uint8Array): T {
+  private async decode<T>(participant: string, dossierId: string, key: string, data: Uint8Array): Promise<T> {
     const cipher = this.cipherFor?.(participant);
     const text = decoder.decode(data);
     if (!cipher) return JSON.parse(text) as T;
-    const value = cipher.open<T>(text, key);
+    const value = await cipher.open<T>(text, key, dossierId);
     if (value === undefined) {
       throw new ProcedureError(
         'ERR_STATE_UNREADABLE',
@@ -212,7 +229,8 @@ export class DossierStore<S> {
     const entry = await this.kv.get(this.key(participant, dossierId));
     if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) return undefined;
     const key = this.key(participant, dossierId);
-    return { ...this.decode<StoredDossier<S>>(participant, key, entry.value), revision: entry.revision };
+    const stored = await this.decode<StoredDossier<S>>(participant, dossierId, key, entry.value);
+    return { ...stored, revision: entry.revision };
   }
 
   /** The state of a dossier, or undefined when this participant never opened it. */
@@ -226,7 +244,7 @@ export class DossierStore<S> {
     value: StoredDossier<S>,
     revision: number | undefined,
   ): Promise<boolean> {
-    const data = this.encode(participant, this.key(participant, dossierId), value);
+    const data = await this.encode(participant, dossierId, this.key(participant, dossierId), value);
     try {
       if (revision === undefined) await this.kv.create(this.key(participant, dossierId), data);
       else await this.kv.update(this.key(participant, dossierId), data, revision);
@@ -303,14 +321,22 @@ export class DossierStore<S> {
     );
   }
 
-  /** Dossiers with messages still to send (left by a failed send or a crash), of one participant or all. */
+  /**
+   * Dossiers with messages still to send (left by a failed send or a crash), of one participant or all.
+   * An erased dossier owes nothing: it is told to `onErased` (when given) and not listed.
+   */
   async *unsent(
     participant?: string,
     /** Told of a record that does not read (instead of the scan stopping there). */
     onUnreadable?: (dossierId: string, err: unknown) => void,
+    onErased?: (dossierId: string) => void,
   ): AsyncGenerator<{ participant: string; dossierId: string }> {
-    for await (const r of this.records(participant, onUnreadable)) {
-      if (r.stored.outbox.length > 0) yield { participant: r.participant, dossierId: r.dossierId };
+    for await (const r of this.scan(participant)) {
+      if (r.outcome === 'erased') onErased?.(r.dossierId);
+      else if (r.outcome === 'unreadable') {
+        if (!onUnreadable) throw r.error;
+        onUnreadable(r.dossierId, r.error);
+      } else if (r.stored.outbox.length > 0) yield { participant: r.participant, dossierId: r.dossierId };
     }
   }
 
@@ -358,17 +384,27 @@ export class DossierStore<S> {
     }
   }
 
-  /** Every dossier of a participant (or of all hosted participants), for deadline scans and reports. */
-  async *list(participant?: string): AsyncGenerator<{ participant: string; dossierId: string; state: S }> {
-    for await (const r of this.records(participant)) {
-      yield { participant: r.participant, dossierId: r.dossierId, state: r.stored.state };
+  /**
+   * Every dossier of a participant (or of all hosted participants), for deadline scans and reports. An
+   * erased dossier is told to `onErased` (when given) and not listed; a record that does not read ends the
+   * scan with its error (see {@link scan} to go on past it).
+   */
+  async *list(
+    participant?: string,
+    onErased?: (dossierId: string) => void,
+  ): AsyncGenerator<{ participant: string; dossierId: string; state: S }> {
+    for await (const r of this.scan(participant)) {
+      if (r.outcome === 'erased') onErased?.(r.dossierId);
+      else if (r.outcome === 'unreadable') throw r.error;
+      else yield { participant: r.participant, dossierId: r.dossierId, state: r.stored.state };
     }
   }
 
-  private async *records(
-    participant?: string,
-    onUnreadable?: (dossierId: string, err: unknown) => void,
-  ): AsyncGenerator<{ participant: string; dossierId: string; stored: StoredDossier<S> }> {
+  /**
+   * Every record of a participant (or of all hosted participants), each with its outcome: stored, erased
+   * or unreadable. A failure that is not the record's own (a time-out) ends the scan with its error.
+   */
+  async *scan(participant?: string): AsyncGenerator<ScannedDossier<S>> {
     const keys: string[] = [];
     for await (const key of await this.kv.keys(participant ? `${participant}.>` : undefined)) keys.push(key);
     // read a batch at a time, in parallel (each read is one round trip), yielded in key order
@@ -380,15 +416,18 @@ export class DossierStore<S> {
       const reads = await Promise.allSettled(batch.map(({ p, dossierId }) => this.read(p, dossierId)));
       for (const [i, read] of reads.entries()) {
         const { p, dossierId } = batch[i]!;
-        if (read.status === 'rejected') {
-          const err: unknown = read.reason;
-          // a record that does not decrypt or parse is reported; anything else (a timeout) ends the scan
-          const unreadable = isPasserelleError(err, 'ERR_STATE_UNREADABLE') || err instanceof SyntaxError;
-          if (!onUnreadable || !unreadable) throw err;
-          onUnreadable(dossierId, err);
+        if (read.status === 'fulfilled') {
+          if (read.value) yield { outcome: 'stored', participant: p, dossierId, stored: read.value };
           continue;
         }
-        if (read.value) yield { participant: p, dossierId, stored: read.value };
+        const err: unknown = read.reason;
+        if (isPasserelleError(err, 'ERR_DOSSIER_ERASED')) {
+          yield { outcome: 'erased', participant: p, dossierId };
+        } else if (isPasserelleError(err, 'ERR_STATE_UNREADABLE') || err instanceof SyntaxError) {
+          yield { outcome: 'unreadable', participant: p, dossierId, error: err };
+        } else {
+          throw err;
+        }
       }
     }
   }

@@ -46,6 +46,7 @@ export type {
   PendingMessage,
   PendingSender,
   RecordCipher,
+  ScannedDossier,
   StepResult,
   StoredDossier,
 } from './dossier-store.js';

@@ -44,6 +44,7 @@ import {
   type Need,
   type PendingMessage,
   type Policy,
+  type RecordCipher,
   ProcedureError,
   type StepCommand,
   type StepOutcome,
@@ -69,6 +70,7 @@ import type {
 } from './body-service.js';
 import type { ServiceEvent, ServiceEventListener } from './service-event.js';
 import { watchCredentialExpiry } from './credential-expiry.js';
+import { DossierRecordCipher } from './dossier-record-cipher.js';
 
 /** What is logged of a failure: its catalogue code, if any, and {@link errorSummary} (never its message). */
 function failure(err: unknown): { code: string | undefined; err: string } {
@@ -361,6 +363,22 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
   private readonly toScan = new Set<string>();
   private relayTimer: NodeJS.Timeout | undefined;
   private round: Promise<void> | undefined;
+  /** Erased dossiers the scans met, by `<participant>.<dossierId>`: each logged once per process. */
+  private readonly erasedSeen = new Set<string>();
+
+  /** Told by a scan of a dossier erased (`passerelle dossier erase`): skipped, nothing is owed on it. */
+  private erasedIn(participant: string): (dossierId: string) => void {
+    return (dossierId) => {
+      const key = `${participant}.${dossierId}`;
+      this.unsent.delete(key);
+      if (this.erasedSeen.has(key)) return;
+      this.erasedSeen.add(key);
+      this.logger.info(
+        { participant, dossierId },
+        'an erased dossier: skipped by the scans, nothing is owed on it',
+      );
+    };
+  }
   private closing = false;
   /** The `/metrics`, `/healthz` and `/readyz` endpoints, when {@link HostedServiceConfig.metricsPort} is set. */
   metricsServer: { port: number; close(): Promise<void> } | undefined;
@@ -387,11 +405,14 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
       for (const participant of [...this.toScan]) {
         if (this.closing) return;
         try {
-          for await (const u of this.store.unsent(participant, (dossierId, err) =>
-            this.logger.warn(
-              { participant, dossierId, err: errorSummary(err) },
-              'a dossier record does not read: its outbox is not scanned',
-            ),
+          for await (const u of this.store.unsent(
+            participant,
+            (dossierId, err) =>
+              this.logger.warn(
+                { participant, dossierId, err: errorSummary(err) },
+                'a dossier record does not read: its outbox is not scanned',
+              ),
+            this.erasedIn(participant),
           )) {
             const key = `${u.participant}.${u.dossierId}`;
             if (!this.unsent.has(key)) this.unsent.set(key, { ...u, attempts: 0, nextAt: 0 });
@@ -413,6 +434,11 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
           this.unsent.delete(key);
           this.logger.info({ participant, dossierId, attempts: entry.attempts + 1 }, 'kept messages sent');
         } catch (err) {
+          // erased meanwhile: what it still had to send can never be sealed, nor is it owed
+          if (isPasserelleError(err, 'ERR_DOSSIER_ERASED')) {
+            this.erasedIn(participant)(dossierId);
+            continue;
+          }
           entry.attempts += 1;
           entry.nextAt =
             Date.now() + Math.min(this.outboxRetryMs * 2 ** Math.min(entry.attempts, 10), 300_000);
@@ -613,9 +639,12 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
       const first = exchanges.values().next().value as Exchange;
       const atRest = atRestOf(config, logger);
       const ciphers = new Map(
-        config.participants.map(
-          (k) => [k.participantId, atRest.cipher(k.participantId, RECORD_PURPOSES.dossiers)] as const,
-        ),
+        config.participants.map((k) => {
+          const storage = atRest.cipher(k.participantId, RECORD_PURPOSES.dossiers);
+          const own = dossierKeys.get(k.participantId);
+          // under the dossier's key too when there is one: erasing the dossier makes its records unreadable
+          return [k.participantId, own ? new DossierRecordCipher(storage, own) : storage] as const;
+        }),
       );
       const kv = await openBucket(first.nc, config.bucket ?? `svc-${service}`, config);
       // the store reports a step written but not all sent; the host (built next) keeps and relays it
@@ -978,7 +1007,7 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
     const today = toIsoDate(at);
     const runs: DeadlineRun[] = [];
     for (const participant of this.participants) {
-      for await (const listed of this.store.list(participant)) {
+      for await (const listed of this.store.list(participant, this.erasedIn(participant))) {
         const { dossierId } = listed;
         if (options.dossierIds && !options.dossierIds.includes(dossierId)) continue;
         let state = listed.state;
@@ -1024,7 +1053,7 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
     const items: WorkItem[] = [];
     for (const participant of participants) {
       this.exchange(participant);
-      for await (const { dossierId, state } of this.store.list(participant)) {
+      for await (const { dossierId, state } of this.store.list(participant, this.erasedIn(participant))) {
         for (const owed of owedActions(this.steps.table, state)) {
           items.push({
             participant,
@@ -1225,7 +1254,7 @@ async function connectHosted(
 function hostStore<S extends DossierRecord>(
   kv: KV,
   exchanges: ReadonlyMap<string, Exchange>,
-  ciphers: ReadonlyMap<string, StateCipher | undefined>,
+  ciphers: ReadonlyMap<string, RecordCipher | undefined>,
   onUnsent: (participant: string, dossierId: string, err: unknown) => void,
 ): DossierStore<S> {
   return new DossierStore<S>(kv, {

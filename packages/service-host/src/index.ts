@@ -1,5 +1,7 @@
 export { RECORD_PURPOSES, StateCipher } from './at-rest.js';
 export type { RecordStore, StateCipherOptions } from './at-rest.js';
+export { DossierRecordCipher } from './dossier-record-cipher.js';
+export type { DossierRecordCipherOptions } from './dossier-record-cipher.js';
 export { resealRecords } from './reseal.js';
 export type { ResealReport } from './reseal.js';
 export { logDirectoryRejections } from './config.js';

@@ -1,11 +1,12 @@
 import { Kvm } from '@nats-io/kv';
 import { type NatsConnection, connect } from '@nats-io/transport-node';
-import { generateParticipantKeys } from '@passerelle/envelope';
+import { createStaticResolver, generateParticipantKeys, publicKeysOf } from '@passerelle/envelope';
+import { DossierKeys, eraseDossier } from '@passerelle/exchange';
 import { DossierStore, type PendingMessage, ProcedureError } from '@passerelle/procedure';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateStorageKeyring } from '@passerelle/directory';
-import { StateCipher } from '../src/index.js';
+import { DossierRecordCipher, StateCipher } from '../src/index.js';
 import { pseudonymKeys } from '../src/internal.js';
 
 interface Counter {
@@ -208,5 +209,66 @@ describe('dossier store on a JetStream KV bucket', () => {
     // the legacy pseudonym (derived from the signing key by an earlier release) comes last, when asked for
     const signing = (await generateParticipantKeys('commune-21004')).signing;
     expect(pseudonymKeys(keys, 'register', 'P1234567', signing)).toHaveLength(2);
+  });
+
+  test('store - under dossier keys: a record of before still reads and is sealed at its next write; an erased dossier is reported, not read nor listed', async () => {
+    const ring = generateStorageKeyring('commune-21004');
+    const participant = await generateParticipantKeys('commune-21004');
+    const directory = createStaticResolver([publicKeysOf(participant)]);
+    const dossierKeys = await DossierKeys.open(nc, { keys: participant, directory });
+    const storage = StateCipher.fromKeyring(ring, 'dossiers');
+    const kv = await new Kvm(nc).create('svc-dossier-keyed-test', { history: 1 });
+    const noSend = () => Promise.resolve();
+    const put = (s: DossierStore<{ passport: string }>, dossierId: string, stepId: string) =>
+      s.apply('commune-21004', dossierId, stepId, () => ({ state: { passport: 'P7654321' } }), noSend);
+    // written before dossier keys were on: under the storage key only
+    await put(new DossierStore(kv, { cipher: () => storage }), 'D-KEYED-0001', 'msg-1');
+    const keyed = new DossierStore<{ passport: string }>(kv, {
+      cipher: () => new DossierRecordCipher(storage, dossierKeys),
+    });
+    expect(await keyed.get('commune-21004', 'D-KEYED-0001')).toEqual({ passport: 'P7654321' });
+    // a step whose message could not be sent: it waits in the dossier's outbox
+    await keyed
+      .apply(
+        'commune-21004',
+        'D-KEYED-0001',
+        'msg-2',
+        () => ({ state: { passport: 'P7654321' }, send: [{ type: 'visa-issued', payload: {} }] }),
+        () => Promise.reject(new Error('publish timed out')),
+      )
+      .catch(() => undefined);
+    expect((await keyed.read('commune-21004', 'D-KEYED-0001'))?.outbox).toHaveLength(1);
+    await put(keyed, 'D-KEYED-0002', 'msg-1');
+    for (const id of ['D-KEYED-0001', 'D-KEYED-0002']) {
+      const raw = new TextDecoder().decode((await kv.get(`commune-21004.${id}`))!.value);
+      expect(Object.keys(storage.open<object>(raw, `commune-21004.${id}`)!)).toEqual(['dossierSealed']);
+    }
+    // moved to another dossier's key, it does not open
+    const moved = (await kv.get('commune-21004.D-KEYED-0002'))!.value;
+    await kv.put('commune-21004.D-KEYED-0003', moved);
+    await expect(keyed.get('commune-21004', 'D-KEYED-0003')).rejects.toMatchObject({
+      code: 'ERR_STATE_UNREADABLE',
+    });
+    await kv.purge('commune-21004.D-KEYED-0003');
+
+    await eraseDossier(await dossierKeys.kv(), 'D-KEYED-0001');
+    await expect(keyed.get('commune-21004', 'D-KEYED-0001')).rejects.toMatchObject({
+      code: 'ERR_DOSSIER_ERASED',
+    });
+    const scanned: string[] = [];
+    for await (const r of keyed.scan('commune-21004')) scanned.push(`${r.dossierId}:${r.outcome}`);
+    expect(scanned).toEqual(['D-KEYED-0001:erased', 'D-KEYED-0002:stored']);
+    const erased: string[] = [];
+    const listed: string[] = [];
+    for await (const d of keyed.list('commune-21004', (id) => erased.push(id))) listed.push(d.dossierId);
+    expect({ listed, erased }).toEqual({ listed: ['D-KEYED-0002'], erased: ['D-KEYED-0001'] });
+    // its outbox is owed no more: the relay's scan does not list it, and is told it was erased
+    const unsent: string[] = [];
+    const erasedOutbox: string[] = [];
+    for await (const u of keyed.unsent('commune-21004', undefined, (id) => erasedOutbox.push(id)))
+      unsent.push(u.dossierId);
+    expect({ unsent, erasedOutbox }).toEqual({ unsent: [], erasedOutbox: ['D-KEYED-0001'] });
+    // nothing new is written on it either
+    await expect(put(keyed, 'D-KEYED-0001', 'msg-3')).rejects.toMatchObject({ code: 'ERR_DOSSIER_ERASED' });
   });
 });

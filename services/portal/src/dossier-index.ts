@@ -78,8 +78,21 @@ export class DossierIndex {
     store: DossierStore,
     /** Told when the watch ends before {@link stop}: the list then misses other instances' writes. */
     onFailure: (err: unknown) => void = () => undefined,
+    /**
+     * Follows the erasures of dossiers (`DossierKeys.watchErasures`) when records are sealed under dossier
+     * keys: an erased dossier leaves the list at once, though its record is not written again.
+     */
+    erasures?: (
+      onErased: (dossierId: string) => void,
+      signal: AbortSignal,
+    ) => Promise<{ done: Promise<void> }>,
   ): Promise<DossierIndex> {
     const index = new DossierIndex();
+    // set up before the records are read, so that no erasure falls between the two
+    const erasing = await erasures?.((dossierId) => index.erased(dossierId), index.stopping.signal);
+    erasing?.done.catch((err: unknown) => {
+      if (!index.stopping.signal.aborted) onFailure(err);
+    });
     const unlisten = store.onWrite((change) => index.apply(change));
     const { ready, done } = await store.watch((change) => index.apply(change), index.stopping.signal);
     index.done = done
@@ -98,12 +111,21 @@ export class DossierIndex {
     const held = this.entries.get(change.dossierId);
     if (held && held.revision >= change.revision) return;
     const record = change.record;
+    // an erased dossier keeps its owner (who alone is told it was erased) and leaves the list
+    const owner = record?.integrator ?? change.erased?.integrator;
     this.entries.set(
       change.dossierId,
       record
         ? { revision: change.revision, owner: record.integrator, summary: summaryOf(record) }
-        : { revision: change.revision },
+        : { revision: change.revision, ...(owner ? { owner } : {}) },
     );
+  }
+
+  /** A dossier erased: it keeps its owner (who alone is told it was erased) and leaves the list. */
+  private erased(dossierId: string): void {
+    const held = this.entries.get(dossierId);
+    if (!held) return;
+    this.entries.set(dossierId, { revision: held.revision, ...(held.owner ? { owner: held.owner } : {}) });
   }
 
   /** The integrator that filed a dossier, if this index knows it. */

@@ -1,6 +1,7 @@
 import { type KV, KvWatchInclude, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { StateCipher } from '@passerelle/service-host';
+import { isPasserelleError } from '@passerelle/errors';
+import { DossierRecordCipher, type StateCipher } from '@passerelle/service-host';
 import type { DossierRecord } from './dossier-status.js';
 import { PortalError } from './portal-error.js';
 
@@ -19,7 +20,17 @@ export interface DossierChange {
   dossierId: string;
   revision: number;
   record: DossierRecord | undefined;
+  /** Set when the dossier was erased (`passerelle dossier erase`): only who filed it is still known. */
+  erased?: { integrator: string | undefined };
 }
+
+/** The fields of a record kept readable under the storage key alone: who filed it (never personal data). */
+export function keptOfRecord(value: unknown): Record<string, string> {
+  return { integrator: (value as DossierRecord).integrator };
+}
+
+/** What a stored record reads as: the record, an erased dossier (with who filed it), or nothing. */
+type Read = { record: DossierRecord } | { erased: { integrator: string | undefined } } | undefined;
 
 /** The portal's dossier records in its own KV bucket, encrypted at rest, updated with compare-and-set. */
 export class DossierStore {
@@ -27,8 +38,23 @@ export class DossierStore {
 
   private constructor(
     private readonly kv: KV,
-    private readonly cipher: StateCipher,
+    private readonly cipher: StateCipher | DossierRecordCipher,
   ) {}
+
+  /**
+   * Opens a stored record. A dossier erased since gives who filed it (kept beside the sealed record), so
+   * that only that integrator learns it was erased; a record that does not open reads as none.
+   */
+  private async readRecord(sealed: string, dossierId: string): Promise<Read> {
+    try {
+      const record = await this.cipher.open<DossierRecord>(sealed, dossierId, dossierId);
+      return record ? { record } : undefined;
+    } catch (err) {
+      if (!isPasserelleError(err, 'ERR_DOSSIER_ERASED') || !(this.cipher instanceof DossierRecordCipher))
+        throw err;
+      return { erased: { integrator: this.cipher.kept(sealed, dossierId)?.['integrator'] } };
+    }
+  }
 
   /** Calls `listener` after each write this store makes (a watcher sees them later, and others' too). */
   onWrite(listener: (change: DossierChange) => void): () => void {
@@ -57,9 +83,13 @@ export class DossierStore {
     signal.addEventListener('abort', () => watcher.stop(), { once: true });
     const done = (async () => {
       for await (const entry of watcher) {
-        const record =
-          entry.operation === 'PUT' ? this.cipher.open<DossierRecord>(entry.string(), entry.key) : undefined;
-        onChange({ dossierId: entry.key, revision: entry.revision, record });
+        const read = entry.operation === 'PUT' ? await this.readRecord(entry.string(), entry.key) : undefined;
+        onChange({
+          dossierId: entry.key,
+          revision: entry.revision,
+          record: read && 'record' in read ? read.record : undefined,
+          ...(read && 'erased' in read ? { erased: read.erased } : {}),
+        });
         if (entry.revision >= state.last_seq) markReady();
       }
     })();
@@ -79,11 +109,14 @@ export class DossierStore {
     });
   }
 
-  /** Opens (or creates) the bucket; records are encrypted with `cipher` (fee amounts are personal data). */
+  /**
+   * Opens (or creates) the bucket; records are encrypted with `cipher` (fee amounts are personal data):
+   * under the storage key, and under each dossier's own key with a {@link DossierRecordCipher}.
+   */
   static async open(
     nc: NatsConnection,
     participant: string,
-    cipher: StateCipher,
+    cipher: StateCipher | DossierRecordCipher,
     options: { replicas?: number; create?: boolean } = {},
   ): Promise<DossierStore> {
     const kv =
@@ -95,21 +128,39 @@ export class DossierStore {
 
   /** Stores a new dossier; fails if the id exists (ids are random, so only on a bug). */
   async create(record: DossierRecord): Promise<void> {
-    const revision = await this.kv.create(record.dossierId, this.cipher.seal(record, record.dossierId));
+    const sealed = await this.cipher.seal(record, record.dossierId, record.dossierId);
+    const revision = await this.kv.create(record.dossierId, sealed);
     this.wrote(record.dossierId, revision, record);
   }
 
-  /** The record, or undefined. */
-  async get(dossierId: string): Promise<DossierRecord | undefined> {
+  private async read(dossierId: string): Promise<Read> {
     if (!DOSSIER_ID.test(dossierId)) return undefined;
     const entry = await this.kv.get(dossierId);
     if (!entry || entry.operation !== 'PUT') return undefined;
-    return this.cipher.open<DossierRecord>(entry.string(), dossierId);
+    return this.readRecord(entry.string(), dossierId);
   }
 
-  /** The record of an integrator's dossier; anyone else's (or none) is `ERR_DOSSIER_NOT_FOUND` alike. */
+  /** The record, or undefined; `ERR_DOSSIER_ERASED` for a dossier erased since. */
+  async get(dossierId: string): Promise<DossierRecord | undefined> {
+    const read = await this.read(dossierId);
+    if (read && 'erased' in read) throw erasedError(dossierId);
+    return read?.record;
+  }
+
+  /** The integrator that filed a dossier, erased or not; undefined for none. */
+  async ownerOf(dossierId: string): Promise<string | undefined> {
+    const read = await this.read(dossierId);
+    return read && 'erased' in read ? read.erased.integrator : read?.record.integrator;
+  }
+
+  /**
+   * The record of an integrator's dossier; anyone else's (or none) is `ERR_DOSSIER_NOT_FOUND` alike. The
+   * integrator's own dossier erased since is `ERR_DOSSIER_ERASED`.
+   */
   async getOwned(dossierId: string, integrator: string): Promise<DossierRecord> {
-    const record = await this.get(dossierId);
+    const read = await this.read(dossierId);
+    if (read && 'erased' in read && read.erased.integrator === integrator) throw erasedError(dossierId);
+    const record = read && 'record' in read ? read.record : undefined;
     if (!record || record.integrator !== integrator) {
       throw new PortalError('ERR_DOSSIER_NOT_FOUND', 'No dossier of this integrator has this id.', {
         details: { dossierId, in: 'path', name: 'dossierId' },
@@ -130,8 +181,9 @@ export class DossierStore {
   async update(dossierId: string, change: (record: DossierRecord) => DossierRecord): Promise<DossierRecord> {
     for (let attempt = 0; ; attempt++) {
       const entry = DOSSIER_ID.test(dossierId) ? await this.kv.get(dossierId) : null;
-      const current =
-        entry?.operation === 'PUT' ? this.cipher.open<DossierRecord>(entry.string(), dossierId) : undefined;
+      const read = entry?.operation === 'PUT' ? await this.readRecord(entry.string(), dossierId) : undefined;
+      if (read && 'erased' in read) throw erasedError(dossierId);
+      const current = read?.record;
       if (!entry || !current) {
         throw new PortalError('ERR_DOSSIER_NOT_FOUND', `Dossier ${dossierId} is unknown to this portal.`, {
           details: { dossierId },
@@ -139,7 +191,8 @@ export class DossierStore {
       }
       const next = change(current);
       try {
-        const revision = await this.kv.update(dossierId, this.cipher.seal(next, dossierId), entry.revision);
+        const sealed = await this.cipher.seal(next, dossierId, dossierId);
+        const revision = await this.kv.update(dossierId, sealed, entry.revision);
         this.wrote(dossierId, revision, next);
         return next;
       } catch (err) {
@@ -147,4 +200,12 @@ export class DossierStore {
       }
     }
   }
+}
+
+function erasedError(dossierId: string): PortalError {
+  return new PortalError(
+    'ERR_DOSSIER_ERASED',
+    `Dossier ${dossierId} was erased: nothing of it can be read any more.`,
+    { details: { dossierId } },
+  );
 }

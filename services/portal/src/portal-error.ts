@@ -3,7 +3,7 @@ import { type ErrorCode, PasserelleError } from '@passerelle/errors';
 /** Codes the portal throws itself (access, idempotency and problems come from `@passerelle/door`). */
 export type PortalErrorCode = Extract<
   ErrorCode,
-  'ERR_DOSSIER_NOT_FOUND' | 'ERR_DOSSIER_CLOSED' | 'ERR_CONFIG_INVALID'
+  'ERR_DOSSIER_NOT_FOUND' | 'ERR_DOSSIER_ERASED' | 'ERR_DOSSIER_CLOSED' | 'ERR_CONFIG_INVALID'
 >;
 
 /**

@@ -21,11 +21,16 @@ import {
   errorSummary,
 } from '@passerelle/exchange';
 import { type FastifyBaseLogger, type FastifyInstance, fastify } from 'fastify';
-import { RECORD_PURPOSES, type RecordStore, StateCipher } from '@passerelle/service-host';
+import {
+  DossierRecordCipher,
+  RECORD_PURPOSES,
+  type RecordStore,
+  StateCipher,
+} from '@passerelle/service-host';
 import { addApiSchemas } from './api-schemas.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES, type PortalConfig, assertPortalConfig } from './config.js';
 import { DossierIndex } from './dossier-index.js';
-import { DossierStore } from './dossier-store.js';
+import { DossierStore, keptOfRecord } from './dossier-store.js';
 import { createPortalLogger } from './logger.js';
 import { MessageBodies } from './message-bodies.js';
 import { authPlugin } from './plugins/auth.js';
@@ -121,21 +126,36 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
   let door: Door | undefined;
   let index: DossierIndex | undefined;
   try {
-    exchange = await connectPortalExchange(config, nc, logger);
+    const payloadSeal = config.dossierKeys
+      ? DossierKeys.over(() => nc, {
+          keys: config.keys,
+          directory: config.directory,
+          create: config.provision !== false,
+          ...(config.replicas !== undefined ? { replicas: config.replicas } : {}),
+        })
+      : undefined;
+    exchange = await connectPortalExchange(config, nc, logger, payloadSeal);
     const replicas = config.replicas ?? 1;
     const create = config.provision !== false;
     const cipher = recordCipher(config, logger);
+    // the dossier records under each dossier's key too, when the exchange seals payloads so
+    const dossierCipher = payloadSeal
+      ? new DossierRecordCipher(cipher('portal-dossiers'), payloadSeal, { keep: keptOfRecord })
+      : cipher('portal-dossiers');
     const [documents, dossiers] = await Promise.all([
       DocumentStore.open(nc, { replicas, create, maxAgeMs: payloadRetentionMs(contracts) }),
-      DossierStore.open(nc, participant, cipher('portal-dossiers'), { replicas, create }),
+      DossierStore.open(nc, participant, dossierCipher, { replicas, create }),
     ]);
-    const dossierIndex = await DossierIndex.open(dossiers, (err) =>
-      logger.error({ err: errorSummary(err) }, 'dossier index: the watch of the dossier bucket ended'),
+    const dossierIndex = await DossierIndex.open(
+      dossiers,
+      (err) =>
+        logger.error({ err: errorSummary(err) }, 'dossier index: the watch of the dossier bucket ended'),
+      payloadSeal ? (onErased, signal) => payloadSeal.watchErasures(onErased, signal) : undefined,
     );
     index = dossierIndex;
     // an integrator reads the events of the dossiers it filed, and no other
     const canRead: EventReadPolicy = async (client, event) =>
-      (dossierIndex.ownerOf(event.subject) ?? (await dossiers.get(event.subject))?.integrator) === client.id;
+      (dossierIndex.ownerOf(event.subject) ?? (await dossiers.ownerOf(event.subject))) === client.id;
     const integratorsDoor = await Door.open({
       ...config.door,
       name: participant,
@@ -183,7 +203,12 @@ export async function createPortalService(config: PortalConfig): Promise<Fastify
 }
 
 /** The portal's participant on the exchange, over the connection `nc`. */
-function connectPortalExchange(config: PortalConfig, nc: NatsConnection, logger: Logger): Promise<Exchange> {
+function connectPortalExchange(
+  config: PortalConfig,
+  nc: NatsConnection,
+  logger: Logger,
+  payloadSeal: DossierKeys | undefined,
+): Promise<Exchange> {
   return connectExchange({
     participant: config.participant,
     keys: config.keys,
@@ -196,16 +221,7 @@ function connectPortalExchange(config: PortalConfig, nc: NatsConnection, logger:
     ...(config.replicas !== undefined ? { replicas: config.replicas } : {}),
     ...(config.provision === false ? { provision: false } : {}),
     ...(config.exchangeApiPrefix ? { exchangeApiPrefix: config.exchangeApiPrefix } : {}),
-    ...(config.dossierKeys
-      ? {
-          payloadSeal: DossierKeys.over(() => nc, {
-            keys: config.keys,
-            directory: config.directory,
-            create: config.provision !== false,
-            ...(config.replicas !== undefined ? { replicas: config.replicas } : {}),
-          }),
-        }
-      : {}),
+    ...(payloadSeal ? { payloadSeal } : {}),
   });
 }
 

@@ -4,6 +4,7 @@ import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { PasserelleError } from '@passerelle/errors';
 import { StreamNames, Subjects } from '@passerelle/exchange';
 import { registerDossierErase } from './dossier-erase.js';
+import { registerDossierReapplyErasures } from './dossier-reapply-erasures.js';
 import { type ServerOptions, credentialsOption, serverOption, withJetStream } from '../context.js';
 
 /** One envelope of a dossier's timeline, with the receipt that acknowledged it (meta only). */
@@ -242,4 +243,5 @@ export function registerDossier(program: Command): void {
       if (trace.messages.length === 0) process.exitCode = 1;
     });
   registerDossierErase(dossier);
+  registerDossierReapplyErasures(dossier);
 }
