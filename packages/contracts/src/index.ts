@@ -24,6 +24,7 @@ export type {
   DossierDocuments,
   FeePaymentRequested,
   FeeProofSubmitted,
+  DeadlineOverrun,
   InformationRequested,
   Money,
   PayloadByType,

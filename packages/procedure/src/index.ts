@@ -54,6 +54,17 @@ export type {
   TakenAction,
 } from './decider.js';
 export type { Actor } from './actor.js';
+export {
+  ICT_DECISION_DAYS,
+  LEGAL_DEADLINES,
+  SINGLE_PERMIT_DECISION_MONTHS,
+  decisionDeadline,
+  overrunDue,
+  overrunMessage,
+  overrunStep,
+  recordOverrun,
+} from './deadlines.js';
+export type { LegalDeadlineId, OverrunReported, OverrunTracked, OverrunsReported } from './deadlines.js';
 export { collectDocument, decisionDocument, documentNumber, pendingDocuments } from './documents.js';
 export type { DecisionDocument, DecisionDocumentFacts } from './documents.js';
 export { DossierStore, JOURNAL_KEPT } from './dossier-store.js';
@@ -73,6 +84,7 @@ export type {
   ArrivalRegistered,
   Category,
   CompletenessRuled,
+  DeadlineOverrun,
   DocumentKind,
   DocumentRef,
   DocumentsAdded,
