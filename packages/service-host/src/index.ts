@@ -38,3 +38,7 @@ export { actionSegment } from './back-office/action-path.js';
 export { backOfficeSetting, isBodyService, serveBackOffice } from './back-office/back-office-setting.js';
 export type { BackOfficeSetting } from './back-office/back-office-setting.js';
 export { CREDENTIALS_WARNING_DAYS, watchCredentialExpiry } from './credential-expiry.js';
+export { DEFAULT_SCAN_INTERVAL_MS, scheduleDeadlineScans } from './deadline-scans.js';
+export type { DeadlineScanned, DeadlineScans } from './deadline-scans.js';
+export { deadlineMetrics } from './deadline-metrics.js';
+export type { DeadlineMetrics } from './deadline-metrics.js';
