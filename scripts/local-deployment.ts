@@ -255,6 +255,8 @@ export interface Stack {
   services: Record<string, Closable>;
   /** The actions each service decides automatically, by its policy (`service: action, …`). */
   automatic: string[];
+  /** The services whose deadlines are scanned (as each runs alone), and how often. */
+  scans: { services: string[]; intervalMs: number };
   missing: string[];
   auditorViewerUrl: string;
   auditorTokenFile: string;
@@ -280,6 +282,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const automatic: string[] = [];
   const backOffices: Record<string, BackOfficeEndpoint> = {};
   const byHand = new Set<string>();
+  const scanned: string[] = [];
+  const intervalMs = o.scanIntervalMs ?? DEFAULT_SCAN_INTERVAL_MS;
   for (const { name, factory, policy: policyName, port: defaultPort } of SERVICES) {
     const create = await loadExport<ServiceFactory>(name, factory);
     if (!create) {
@@ -323,10 +327,13 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     o.running.push(service);
     // the deadline scans each service runs alone (`runServiceMain`), by the same code
     const scans = scheduleDeadlineScans(service as DeadlineScanned, {
-      intervalMs: o.scanIntervalMs ?? DEFAULT_SCAN_INTERVAL_MS,
+      intervalMs,
       logger: createLogger(name, { level: o.logLevel }),
     });
-    if (scans) o.running.push(scans);
+    if (scans) {
+      o.running.push(scans);
+      scanned.push(name);
+    }
     // its back office (on a secured exchange the doors' streams are not provisioned: none)
     if (!o.connectionFor) {
       const port = o.backOfficeDefaultPorts ? defaultPort : await freePort();
@@ -392,6 +399,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     byHand,
     services,
     automatic,
+    scans: { services: scanned, intervalMs },
     missing,
     auditorViewerUrl: auditor.viewerUrl,
     auditorTokenFile: auditor.tokenFile,
