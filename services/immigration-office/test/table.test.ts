@@ -3,6 +3,7 @@ import {
   type OfficePhase,
   type StepCommand,
   type StepContext,
+  addDays,
   decideStep,
   describeActions,
   isRefusal,
@@ -513,5 +514,36 @@ describe('Immigration Office table', () => {
     expect(
       table.deadlines['residence-decision']!.deadline({ ...ict, residence: { annex: '46' } }),
     ).toBeUndefined();
+  });
+  test("Art. 105/67 - the answer to the Office's request not given by the date set: reported once to the body and the integrator", () => {
+    const asked = decideStep(
+      table,
+      ready,
+      {
+        kind: 'action',
+        action: 'request-information',
+        input: { concern: 'means-of-subsistence', addressee: 'applicant', respondWithinWorkingDays: 5 },
+        stepId: 's-ask',
+      },
+      ctx,
+      {},
+    );
+    if (isRefusal(asked)) throw asked.refusal;
+    const scan = { kind: 'deadline', deadline: 'information-answer' } as const;
+    const respondBy = table.deadlines['information-answer']!.deadline(asked.state)!;
+    const onTheDay = decideStep(table, asked.state, scan, { ...ctx, today: respondBy }, {});
+    expect(!isRefusal(onTheDay) && onTheDay.decided).toBe(false);
+    const late = decideStep(table, asked.state, scan, { ...ctx, today: addDays(respondBy, 1) }, {});
+    if (isRefusal(late)) throw late.refusal;
+    expect(late.notices).toEqual([expect.objectContaining({ kind: 'deadline', type: 'information-answer' })]);
+    expect(late.send).toEqual([
+      expect.objectContaining({
+        type: 'deadline-overrun',
+        to: ['portal-demo'],
+        payload: expect.objectContaining({ deadline: 'information-answer', dueOn: respondBy }),
+      }),
+    ]);
+    const again = decideStep(table, late.state, scan, { ...ctx, today: addDays(respondBy, 2) }, {});
+    expect(!isRefusal(again) && again.decided).toBe(false);
   });
 });
