@@ -1,5 +1,5 @@
 import { addDays, addMonths, dayNumber, type IsoDate } from './dates.js';
-import type { DeadlineStep, DossierRecord, StepContext } from './decider.js';
+import type { Decided, DeadlineStep, DossierRecord, StepContext } from './decider.js';
 import type { PendingMessage } from './dossier-store.js';
 
 /**
@@ -130,6 +130,27 @@ export function overrunMessage(
 }
 
 /**
+ * What reporting that `deadline`, due on `dueOn`, has passed decides: the dossier's record of the report,
+ * the `deadline` notice for the body and, when the dossier names its portal, `deadline-overrun` to the
+ * integrator. A scan's {@link overrunStep} decides it, and so does a step that learns of an overrun itself
+ * (a commune told of a late arrival at its desk).
+ */
+export function reportOverrun(
+  state: OverrunTracked,
+  deadline: LegalDeadlineId,
+  dueOn: IsoDate,
+  ctx: StepContext,
+): Decided<OverrunReported> {
+  const { article, what } = LEGAL_DEADLINES[deadline];
+  return {
+    events: [{ type: 'deadline-overrun-reported', deadline, dueOn, on: ctx.today }],
+    send: state.routing?.portalId ? [overrunMessage(state, deadline, dueOn, ctx)] : [],
+    notices: [{ kind: 'deadline', type: deadline, detail: `${article}: ${what} was due on ${dueOn}` }],
+    summary: deadline,
+  };
+}
+
+/**
  * The scan's step that reports, once, that `deadline` (the date `dueOn` reads from the state while the
  * body still owes what it watches) has passed: to the body (a `deadline` notice: its service event, log
  * line, metric and back-office event) and to the integrator (`deadline-overrun`, when the dossier names
@@ -149,14 +170,6 @@ export function overrunStep<S extends OverrunTracked>(
     title: `Report, once, that ${what} is overdue (${article})`,
     deadline: dueOn,
     due: (state, ctx) => overrunDue(state, deadline, dueOn(state), ctx.today),
-    decide: (state, ctx) => {
-      const due = dueOn(state)!;
-      return {
-        events: [{ type: 'deadline-overrun-reported', deadline, dueOn: due, on: ctx.today }],
-        send: state.routing?.portalId ? [overrunMessage(state, deadline, due, ctx)] : [],
-        notices: [{ kind: 'deadline', type: deadline, detail: `${article}: ${what} was due on ${due}` }],
-        summary: deadline,
-      };
-    },
+    decide: (state, ctx) => reportOverrun(state, deadline, dueOn(state)!, ctx),
   };
 }

@@ -63,6 +63,7 @@ export {
   overrunMessage,
   overrunStep,
   recordOverrun,
+  reportOverrun,
 } from './deadlines.js';
 export type { LegalDeadlineId, OverrunReported, OverrunTracked, OverrunsReported } from './deadlines.js';
 export { collectDocument, decisionDocument, documentNumber, pendingDocuments } from './documents.js';

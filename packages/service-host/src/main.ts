@@ -27,10 +27,9 @@ export interface RunnableService {
  * The body of every service's `main.ts`: reads the settings (PASSERELLE_CONFIG file and PASSERELLE_* env,
  * validated against `schema`: the service's own, else the host's), starts the service, serves its back
  * office when the `backOffice` setting (or `PASSERELLE_BACK_OFFICE_PORT`) says where (see
- * `backOfficeSetting`), scans deadlines at start and every `scanIntervalMs` (setting, default 60 000; 0 disables; see
- * `scheduleDeadlineScans`), logs
- * service events, stops cleanly on SIGINT / SIGTERM (exiting anyway, with 1, if the stop has not ended
- * after 60 s). A bad setting prints its code and exits with 1. A hosted exchange that can no longer work
+ * `backOfficeSetting`), scans deadlines at start and every `scanIntervalMs` (setting, default 60 000; 0
+ * disables; `scheduleDeadlineScans`, which `pnpm start` runs too), logs service events, stops cleanly on
+ * SIGINT / SIGTERM (exiting anyway, with 1, if the stop has not ended after 60 s). A bad setting prints its code and exits with 1. A hosted exchange that can no longer work
  * (its connection closed for good, e.g. NATS unreachable past its reconnection attempts) stops the service
  * with exit code 1, for its supervisor (systemd `Restart=on-failure`, Kubernetes) to start it again.
  *

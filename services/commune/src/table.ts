@@ -17,6 +17,7 @@ import {
   overrunStep,
   recordOverrun,
   refuse,
+  reportOverrun,
 } from '@passerelle/procedure';
 import {
   type CommuneDossier,
@@ -355,11 +356,9 @@ const registerArrivalStep: ActionStep<CommuneDossier, CommuneEvent, ArrivalInput
     });
     if (isRefusal(reg)) return reg;
     // Art. 105/47 §2 al. 1, 105/58 §1 al. 1: a late report is known at the desk; reported once, there
-    const late = reg.arrival.inTime
+    const reported = reg.arrival.inTime
       ? undefined
-      : overrunStep<CommuneDossier>('arrival-report', () => reg.arrival.deadline);
-    const overrun = late?.decide({ ...(state ?? { phase: 'arrived' as const }), routing }, ctx);
-    const reported = overrun && !isRefusal(overrun) ? overrun : undefined;
+      : reportOverrun({ phase: 'arrived', routing }, 'arrival-report', reg.arrival.deadline, ctx);
     return {
       events: [
         {
