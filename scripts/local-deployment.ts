@@ -26,7 +26,14 @@ import {
 } from '@passerelle/directory';
 import { type ParticipantKeys, generateParticipantKeys, toPublicJwk } from '@passerelle/envelope';
 import { type AccountSettings, createLogger } from '@passerelle/exchange';
-import { type BodyService, backOfficeDoor, createBackOffice } from '@passerelle/service-host';
+import {
+  type BodyService,
+  DEFAULT_SCAN_INTERVAL_MS,
+  type DeadlineScanned,
+  backOfficeDoor,
+  createBackOffice,
+  scheduleDeadlineScans,
+} from '@passerelle/service-host';
 import {
   type ClientCredentials,
   createPortalLogger,
@@ -223,6 +230,8 @@ export interface StackOptions {
   running: Closable[];
   /** Where service events are printed (rejections, deadlines). */
   print: (line: string) => void;
+  /** Time between two deadline scans of each service (default 60 s, as a service alone; 0: none). */
+  scanIntervalMs?: number;
 }
 
 /** A back office of the stack: where it listens and the demo system's credentials there. */
@@ -246,6 +255,8 @@ export interface Stack {
   services: Record<string, Closable>;
   /** The actions each service decides automatically, by its policy (`service: action, …`). */
   automatic: string[];
+  /** The services whose deadlines are scanned (as each runs alone), and how often. */
+  scans: { services: string[]; intervalMs: number };
   missing: string[];
   auditorViewerUrl: string;
   auditorTokenFile: string;
@@ -271,6 +282,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const automatic: string[] = [];
   const backOffices: Record<string, BackOfficeEndpoint> = {};
   const byHand = new Set<string>();
+  const scanned: string[] = [];
+  const intervalMs = o.scanIntervalMs ?? DEFAULT_SCAN_INTERVAL_MS;
   for (const { name, factory, policy: policyName, port: defaultPort } of SERVICES) {
     const create = await loadExport<ServiceFactory>(name, factory);
     if (!create) {
@@ -312,6 +325,15 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     });
     services[name] = service;
     o.running.push(service);
+    // the deadline scans each service runs alone (`runServiceMain`), by the same code
+    const scans = scheduleDeadlineScans(service as DeadlineScanned, {
+      intervalMs,
+      logger: createLogger(name, { level: o.logLevel }),
+    });
+    if (scans) {
+      o.running.push(scans);
+      scanned.push(name);
+    }
     // its back office (on a secured exchange the doors' streams are not provisioned: none)
     if (!o.connectionFor) {
       const port = o.backOfficeDefaultPorts ? defaultPort : await freePort();
@@ -377,6 +399,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     byHand,
     services,
     automatic,
+    scans: { services: scanned, intervalMs },
     missing,
     auditorViewerUrl: auditor.viewerUrl,
     auditorTokenFile: auditor.tokenFile,

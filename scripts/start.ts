@@ -141,6 +141,11 @@ async function main(): Promise<void> {
     if (stack.automatic.length) {
       console.log(`  automatic decisions (the local deployment's policies): ${stack.automatic.join('; ')}`);
     }
+    if (stack.scans.services.length) {
+      console.log(
+        `  deadline scans: ${stack.scans.services.join(', ')}, at start and every ${stack.scans.intervalMs / 1000} s (as each service alone)`,
+      );
+    }
     if (stack.missing.length) {
       console.log(`  services not available in this checkout: ${stack.missing.join(', ')}`);
     }

@@ -25,6 +25,10 @@ describe('local exchange (pnpm start)', () => {
       const url = /listening on (nats:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
       expect(url).toBeDefined();
       expect(existsSync(join(home, 'server.json'))).toBe(true);
+      // the deadline scans each service runs alone, here for every service the launcher started
+      expect(out).toMatch(
+        /deadline scans: regional-authority, immigration-office, consular-post, commune, at start and every 60 s/,
+      );
 
       const status = await readStatus({ server: url });
       expect(status.version).toMatch(/^2\.\d+\.\d+/);

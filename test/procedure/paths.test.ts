@@ -400,13 +400,17 @@ describe('single-permit procedure, end to end', () => {
     });
     await h.waitFor(async () => (await h.office.dossier(OE, id))?.provisionalExtensions === 1);
 
-    // The work decision is left to a case officer: it waits in the region's worklist, as the action it allows.
-    expect(await h.region.worklist({ participant: 'region-vlaanderen' })).toContainEqual({
-      participant: 'region-vlaanderen',
-      dossierId: id,
-      phase: 'admissible',
-      action: 'decide-work',
-    });
+    // The work decision is left to a case officer: it waits in the region's worklist, as the action it allows,
+    // by the ICT directive's 90 days from the complete application (Directive 2014/66/EU Art. 15(1)).
+    expect(await h.region.worklist({ participant: 'region-vlaanderen' })).toContainEqual(
+      expect.objectContaining({
+        participant: 'region-vlaanderen',
+        dossierId: id,
+        phase: 'admissible',
+        action: 'decide-work',
+        deadline: today(90),
+      }),
+    );
     expect(await h.region.available('region-vlaanderen', id)).toEqual(['request-information', 'decide-work']);
 
     // The decisions come: the commune renews the permit it attested.

@@ -21,6 +21,7 @@ export type {
   DossierDocuments,
   FeePaymentRequested,
   FeeProofSubmitted,
+  DeadlineOverrun,
   InformationRequested,
   Money,
   PermitIssued,

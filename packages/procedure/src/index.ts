@@ -36,6 +36,18 @@ export type {
   TakenAction,
 } from './decider.js';
 export type { Actor } from './actor.js';
+export {
+  ICT_DECISION_DAYS,
+  LEGAL_DEADLINES,
+  SINGLE_PERMIT_DECISION_MONTHS,
+  decisionDeadline,
+  overrunDue,
+  overrunMessage,
+  overrunStep,
+  recordOverrun,
+  reportOverrun,
+} from './deadlines.js';
+export type { LegalDeadlineId, OverrunReported, OverrunTracked, OverrunsReported } from './deadlines.js';
 export { collectDocument, decisionDocument, documentNumber, pendingDocuments } from './documents.js';
 export type { DecisionDocument, DecisionDocumentFacts } from './documents.js';
 export { DossierStore } from './dossier-store.js';
@@ -55,6 +67,7 @@ export type {
   ApplicationSubmitted,
   ArrivalRegistered,
   CompletenessRuled,
+  DeadlineOverrun,
   DocumentKind,
   DocumentRef,
   DocumentsAdded,

@@ -32,6 +32,9 @@ export type MissingItem = Extract<CompletenessRuled, { outcome: 'missing-items' 
 /** `fee-payment-requested` v1. */
 export type FeePaymentRequested = Payloads.FeePaymentRequested;
 
+/** `deadline-overrun` v1: a legal deadline overrun, reported once to the integrator. */
+export type DeadlineOverrun = Payloads.DeadlineOverrun;
+
 /** `information-requested` v1 (Art. 105/67). */
 export type InformationRequested = Payloads.InformationRequested;
 

@@ -71,6 +71,7 @@ import type {
 import type { ServiceEvent, ServiceEventListener } from './service-event.js';
 import { watchCredentialExpiry } from './credential-expiry.js';
 import { DossierRecordCipher } from './dossier-record-cipher.js';
+import { deadlineMetrics } from './deadline-metrics.js';
 
 /** What is logged of a failure: its catalogue code, if any, and {@link errorSummary} (never its message). */
 function failure(err: unknown): { code: string | undefined; err: string } {
@@ -873,8 +874,10 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
     outcome: StepOutcome<S>,
   ): void {
     for (const n of outcome.notices) {
-      if (n.kind === 'deadline')
+      if (n.kind === 'deadline') {
         this.logger.warn({ participant, dossierId, type: n.type }, `legal deadline: ${n.type}`);
+        deadlineMetrics(this.exchange(participant).metrics.registry).overruns.inc({ deadline: n.type });
+      }
       this.emit({
         participant,
         dossierId,
@@ -1040,7 +1043,22 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
         }
       }
     }
+    await this.countOverdue(at);
     return runs;
+  }
+
+  /** Sets each hosted id's `pex_worklist_overdue` from its worklist as of `at`. */
+  private async countOverdue(at: Date): Promise<void> {
+    const items = await this.worklist({ at });
+    for (const participant of this.participants) {
+      const gauge = deadlineMetrics(this.exchange(participant).metrics.registry).overdue;
+      gauge.reset();
+      for (const action of Object.keys(this.steps.table.actions)) gauge.set({ action }, 0);
+      for (const item of items) {
+        if (item.participant === participant && (item.workingDaysLeft ?? 0) < 0)
+          gauge.inc({ action: item.action });
+      }
+    }
   }
 
   /**

@@ -24,3 +24,5 @@ export type {
 export type { ServiceEvent, ServiceEventListener } from './service-event.js';
 export { backOfficeDoor, createBackOffice } from './back-office/back-office.js';
 export type { BackOfficeContext, BackOfficeOptions } from './back-office/back-office.js';
+export { DEFAULT_SCAN_INTERVAL_MS, scheduleDeadlineScans } from './deadline-scans.js';
+export type { DeadlineScanned, DeadlineScans } from './deadline-scans.js';

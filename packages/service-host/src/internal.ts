@@ -6,3 +6,5 @@ export { assertHostedConfig } from './host.js';
 export { compileInputValidators, resolveInputSchema } from './action-inputs.js';
 export { backOfficeSetting } from './back-office/back-office-setting.js';
 export { watchCredentialExpiry } from './credential-expiry.js';
+export { deadlineMetrics } from './deadline-metrics.js';
+export type { DeadlineMetrics } from './deadline-metrics.js';

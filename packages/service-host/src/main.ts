@@ -8,6 +8,7 @@ import type { HostedServiceConfig } from './host.js';
 import { startOfficerWebSetting } from './officer-web.js';
 import { backOfficeSetting, isBodyService, serveBackOffice } from './back-office/back-office-setting.js';
 import { SERVICE_HOST_SETTINGS_SCHEMA } from './settings-schema.js';
+import { scheduleDeadlineScans } from './deadline-scans.js';
 
 /**
  * How long a stop may take before the process exits anyway: the handlers' grace period (30 s) and the
@@ -26,9 +27,9 @@ export interface RunnableService {
  * The body of every service's `main.ts`: reads the settings (PASSERELLE_CONFIG file and PASSERELLE_* env,
  * validated against `schema`: the service's own, else the host's), starts the service, serves its back
  * office when the `backOffice` setting (or `PASSERELLE_BACK_OFFICE_PORT`) says where (see
- * `backOfficeSetting`), scans deadlines every `scanIntervalMs` (setting, default 60 000; 0 disables), logs
- * service events, stops cleanly on SIGINT / SIGTERM (exiting anyway, with 1, if the stop has not ended
- * after 60 s). A bad setting prints its code and exits with 1. A hosted exchange that can no longer work
+ * `backOfficeSetting`), scans deadlines at start and every `scanIntervalMs` (setting, default 60 000; 0
+ * disables; `scheduleDeadlineScans`, which `pnpm start` runs too), logs service events, stops cleanly on
+ * SIGINT / SIGTERM (exiting anyway, with 1, if the stop has not ended after 60 s). A bad setting prints its code and exits with 1. A hosted exchange that can no longer work
  * (its connection closed for good, e.g. NATS unreachable past its reconnection attempts) stops the service
  * with exit code 1, for its supervisor (systemd `Restart=on-failure`, Kubernetes) to start it again.
  *
@@ -96,14 +97,8 @@ export async function runServiceMain<Extra extends object = Record<string, unkno
         'back office served',
       );
     }
-    const timer =
-      scan > 0 && running.checkDeadlines
-        ? setInterval(() => {
-            running.checkDeadlines!().catch((err: unknown) =>
-              logger.warn({ code: (err as { code?: string }).code }, 'deadline scan failed'),
-            );
-          }, scan)
-        : undefined;
+    // the same scans `pnpm start` runs for the services it starts together
+    const scans = scheduleDeadlineScans(running, { intervalMs: scan, logger });
     logger.info({ participants: settings.participants }, `${service} started`);
     const { policy } = settings.extra as { policy?: unknown };
     if (policy !== undefined) {
@@ -115,12 +110,13 @@ export async function runServiceMain<Extra extends object = Record<string, unkno
     let stopping: Promise<void> | undefined;
     const stop = (exitCode = 0): Promise<void> =>
       (stopping ??= (async () => {
-        if (timer) clearInterval(timer);
+        const scansStopped = scans?.close();
         process.exitCode = exitCode;
         // a stop that hangs (a handler that does not end, a store that does not answer) still ends
         const deadline = setTimeout(() => process.exit(exitCode || 1), STOP_DEADLINE_MS);
         deadline.unref();
         try {
+          await scansStopped;
           await officerWeb?.close();
           await doors?.close();
           await running.close();

@@ -1,4 +1,4 @@
-import { watchCredentialExpiry } from '@passerelle/service-host/internal';
+import { deadlineMetrics, watchCredentialExpiry } from '@passerelle/service-host/internal';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,6 +100,8 @@ describe('alerting', () => {
       expiresAt: new Date(Date.now() + 365 * 86_400_000),
     });
     stopWatch();
+    // … and its legal deadlines' metrics
+    deadlineMetrics(exchange.registry);
     for (const m of exchange.registry.getMetricsAsArray()) exported.add(m.name);
     // the registry's metrics are listed without being collected: no source is read
     const auditor = createAuditorMetrics({} as AuditorMetricSources);

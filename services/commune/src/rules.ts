@@ -3,6 +3,7 @@ import {
   type CommunePhase,
   type DocumentRef,
   type IsoDate,
+  type OverrunsReported,
   type Period,
   type PermitIssued,
   type PermitKind,
@@ -58,6 +59,8 @@ export interface CommuneDossier extends DossierRecord {
   /** Art. 33 §6: number of the expired permit produced for the renewal-pending attestation. */
   expiredPermitNumber?: string;
   permit?: { kind: PermitKind; number: string; validity: Period; previousNumber?: string };
+  /** The deadline overruns reported, each once (to the body and, when known, the integrator). */
+  overruns?: OverrunsReported;
 }
 
 /** A permit on the commune's foreigners' register. */

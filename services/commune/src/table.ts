@@ -6,7 +6,7 @@ import {
   type IsoDate,
   type MessageStep,
   type Need,
-  type Notice,
+  type OverrunReported,
   type Period,
   type PermitKind,
   type ResidenceDecided,
@@ -14,7 +14,10 @@ import {
   definitionRef,
   isRefusal,
   messageSchemaRef,
+  overrunStep,
+  recordOverrun,
   refuse,
+  reportOverrun,
 } from '@passerelle/procedure';
 import {
   type CommuneDossier,
@@ -57,7 +60,8 @@ export type CommuneEvent =
       expiredPermitNumber: string;
       provisional: ProvisionalDocument;
     }
-  | { type: 'stay-ended' };
+  | { type: 'stay-ended' }
+  | OverrunReported;
 
 /** Folds a commune's event into its dossier. */
 export function evolveCommune(state: CommuneDossier | undefined, event: CommuneEvent): CommuneDossier {
@@ -104,6 +108,8 @@ export function evolveCommune(state: CommuneDossier | undefined, event: CommuneE
       };
     case 'stay-ended':
       return { ...state!, phase: 'closed' };
+    case 'deadline-overrun-reported':
+      return recordOverrun(state!, event);
   }
 }
 
@@ -313,7 +319,7 @@ const stayEnded: MessageStep<CommuneDossier, CommuneEvent, StayEnded> = {
 const registerArrivalStep: ActionStep<CommuneDossier, CommuneEvent, ArrivalInput> = {
   title: 'Register the arrival and issue the annex 49 at once (Art. 105/47 §2, 105/58)',
   input: ARRIVAL_INPUT,
-  sends: ['arrival-registered'],
+  sends: ['arrival-registered', 'deadline-overrun'],
   decide: (state, input: ArrivalInput, ctx) => {
     const presented = input.presented;
     const grant: CommuneGrant | undefined =
@@ -349,15 +355,10 @@ const registerArrivalStep: ActionStep<CommuneDossier, CommuneEvent, ArrivalInput
       ...(input.address ? { address: input.address } : {}),
     });
     if (isRefusal(reg)) return reg;
-    const notices: Notice[] = reg.arrival.inTime
-      ? []
-      : [
-          {
-            kind: 'deadline',
-            type: 'arrival-report',
-            detail: `Art. 105/47 §2: reported after the 8 working days (deadline ${reg.arrival.deadline})`,
-          },
-        ];
+    // Art. 105/47 §2 al. 1, 105/58 §1 al. 1: a late report is known at the desk; reported once, there
+    const reported = reg.arrival.inTime
+      ? undefined
+      : reportOverrun({ phase: 'arrived', routing }, 'arrival-report', reg.arrival.deadline, ctx);
     return {
       events: [
         {
@@ -367,9 +368,13 @@ const registerArrivalStep: ActionStep<CommuneDossier, CommuneEvent, ArrivalInput
           arrival: reg.arrival,
           provisional: reg.provisional,
         },
+        ...(reported?.events ?? []),
       ],
-      send: [{ type: 'arrival-registered', payload: reg.payload, to: [OE], causationId: ctx.causationId }],
-      notices,
+      send: [
+        { type: 'arrival-registered', payload: reg.payload, to: [OE], causationId: ctx.causationId },
+        ...(reported?.send ?? []),
+      ],
+      notices: reported?.notices ?? [],
     };
   },
 };
@@ -519,6 +524,17 @@ export function communeTable(): BodyTable<CommuneDossier, CommuneEvent> {
       'issue-permit': issuePermitStep,
       'attest-renewal-pending': attestRenewalPendingStep,
     },
-    deadlines: {},
+    deadlines: {
+      // Art. 105/47 §2, 105/58 §1: the permit before the annex 49 runs out unextended
+      'provisional-document': overrunStep('provisional-document', (d) =>
+        d.phase === 'arrived' && d.provisional?.purpose === 'awaiting-permit'
+          ? d.provisional.validity.to
+          : undefined,
+      ),
+      // Art. 33 §6: the renewal before the attestation runs out unextended
+      'renewal-pending': overrunStep('renewal-pending', (d) =>
+        d.phase === 'renewal-pending' ? d.provisional?.validity.to : undefined,
+      ),
+    },
   };
 }

@@ -372,4 +372,78 @@ describe('commune table', () => {
       );
     }
   });
+  test('Art. 105/47 §2 al. 1, 105/58 §1 al. 1 - a report after the eight working days: told to the body and to the integrator, once', () => {
+    const late = ok(
+      decideStep(
+        table,
+        received,
+        act('register-arrival', { enteredOn: '2027-03-01', reportedOn: '2027-04-08' }),
+        ctx,
+        {},
+      ),
+    );
+    expect(late.notices).toEqual([expect.objectContaining({ kind: 'deadline', type: 'arrival-report' })]);
+    expect(late.send).toEqual([
+      expect.objectContaining({ type: 'arrival-registered' }),
+      expect.objectContaining({
+        type: 'deadline-overrun',
+        to: ['portal-demo'],
+        payload: {
+          deadline: 'arrival-report',
+          article: 'AR 8.10.1981 Art. 105/47 §2 al. 1, 105/58 §1 al. 1',
+          dueOn: '2027-03-11',
+          reportedOn: '2027-04-08',
+        },
+      }),
+    ]);
+    expect(late.state.overruns).toEqual({ 'arrival-report': '2027-03-11' });
+  });
+
+  test('Art. 105/47 §2 al. 3, 105/58 §1 al. 3 - the permit not issued when the annex 49 runs out unextended: reported once per validity', () => {
+    const arrived = ok(
+      decideStep(table, received, act('register-arrival', { enteredOn: '2027-04-06' }), ctx, {}),
+    ).state;
+    const scan = { kind: 'deadline', deadline: 'provisional-document' } as const;
+    expect(table.deadlines['provisional-document']!.deadline(arrived)).toBe('2027-05-22');
+    const onTheDay = ok(decideStep(table, arrived, scan, { ...ctx, today: '2027-05-22' }, {}));
+    expect(onTheDay.decided).toBe(false);
+    const overrun = ok(
+      decideStep(table, arrived, scan, { ...ctx, today: '2027-05-23', causationId: null }, {}),
+    );
+    expect(overrun.notices).toEqual([
+      expect.objectContaining({ kind: 'deadline', type: 'provisional-document' }),
+    ]);
+    expect(overrun.send).toEqual([
+      expect.objectContaining({
+        type: 'deadline-overrun',
+        to: ['portal-demo'],
+        payload: expect.objectContaining({ deadline: 'provisional-document', dueOn: '2027-05-22' }),
+      }),
+    ]);
+    expect(ok(decideStep(table, overrun.state, scan, { ...ctx, today: '2027-05-24' }, {})).decided).toBe(
+      false,
+    );
+    // extended by 45 days: a new date, which can be overrun in its turn
+    const extended = ok(decideStep(table, overrun.state, act('extend-provisional'), ctx, {})).state;
+    expect(ok(decideStep(table, extended, scan, { ...ctx, today: '2027-07-07' }, {})).decided).toBe(true);
+    // the permit issued: nothing is watched any more
+    const issued = ok(decideStep(table, arrived, act('issue-permit'), ctx, { registered: undefined })).state;
+    expect(table.deadlines['provisional-document']!.deadline(issued)).toBeUndefined();
+  });
+
+  test('Art. 33 §6 - the renewal not decided when the attestation runs out unextended: reported', () => {
+    const input = {
+      expiredPermitNumber: 'A60-OLD0001',
+      admissibilityDocument: docRef,
+      passportNumber: 'A1234567',
+      regionId: 'region-vlaanderen',
+    };
+    const attested = ok(decideStep(table, undefined, act('attest-renewal-pending', input), ctx, {})).state;
+    const scan = { kind: 'deadline', deadline: 'renewal-pending' } as const;
+    expect(table.deadlines['renewal-pending']!.deadline(attested)).toBe('2027-05-07');
+    const overrun = ok(decideStep(table, attested, scan, { ...ctx, today: '2027-05-08' }, {}));
+    expect(overrun.notices).toEqual([expect.objectContaining({ kind: 'deadline', type: 'renewal-pending' })]);
+    // the person presented no portal: the body is told, the integrator cannot be
+    expect(overrun.send).toEqual([]);
+  });
 });

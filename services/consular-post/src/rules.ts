@@ -1,6 +1,7 @@
 import {
   type DossierRecord,
   type IsoDate,
+  type OverrunsReported,
   type Period,
   type PostPhase,
   type Refusal,
@@ -20,6 +21,8 @@ export interface PostDossier extends DossierRecord {
   /** The day the copy of annex 46 came: the visa is due without delay (absent in records of older releases). */
   receivedOn?: IsoDate;
   visa?: { number: string; issuedOn: IsoDate; validity: Period };
+  /** The deadline overruns reported, each once. */
+  overruns?: OverrunsReported;
 }
 
 /**

@@ -1,16 +1,20 @@
 import {
   type BodyTable,
   type IsoDate,
+  type OverrunReported,
   type Period,
   type ResidenceDecided,
   isRefusal,
+  overrunStep,
+  recordOverrun,
 } from '@passerelle/procedure';
 import { type PostDossier, acceptAnnex46, issueVisa } from './rules.js';
 
 /** What happens to a dossier at a consular post. */
 export type PostEvent =
   | { type: 'annex-46-received'; stay: Period; annex46On: IsoDate; receivedOn: IsoDate }
-  | { type: 'visa-issued'; visa: NonNullable<PostDossier['visa']> };
+  | { type: 'visa-issued'; visa: NonNullable<PostDossier['visa']> }
+  | OverrunReported;
 
 /** Folds a post's event into its dossier. */
 export function evolvePost(state: PostDossier | undefined, event: PostEvent): PostDossier {
@@ -24,6 +28,8 @@ export function evolvePost(state: PostDossier | undefined, event: PostEvent): Po
       };
     case 'visa-issued':
       return { ...state!, phase: 'visa-issued', visa: event.visa };
+    case 'deadline-overrun-reported':
+      return recordOverrun(state!, event);
   }
 }
 
@@ -85,10 +91,7 @@ export function postTable(): BodyTable<PostDossier, PostEvent> {
         title: 'Issue the long-stay visa (type D) on the passport and the annex 46 (Art. 105/47 §1)',
         input: ISSUE_VISA_INPUT,
         sends: ['visa-issued'],
-        owed: (state) =>
-          state.phase === 'annex-46-received'
-            ? { deadline: state.receivedOn ?? state.annex46On } // without delay
-            : undefined,
+        owed: (state) => (state.phase === 'annex-46-received' ? { deadline: visaDue(state)! } : undefined),
         decide: (state, _input, ctx) => {
           const visa = issueVisa(state!.stay, ctx.dossierId, ctx.today);
           return {
@@ -111,6 +114,14 @@ export function postTable(): BodyTable<PostDossier, PostEvent> {
         },
       },
     },
-    deadlines: {},
+    deadlines: {
+      // Art. 105/47 §1: reported to the post itself (it keeps no route to the integrator)
+      visa: overrunStep('visa', visaDue),
+    },
   };
+}
+
+/** Art. 105/47 §1 - the visa is due without delay: the day the copy of annex 46 came, while not issued. */
+export function visaDue(state: PostDossier): IsoDate | undefined {
+  return state.phase === 'annex-46-received' ? (state.receivedOn ?? state.annex46On) : undefined;
 }

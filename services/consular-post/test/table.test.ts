@@ -137,4 +137,19 @@ describe('consular post table', () => {
       expect.objectContaining({ code: 'ERR_ACTION_INPUT_INVALID' }),
     );
   });
+  test('Art. 105/47 §1 - a visa not issued the day the copy came is overdue: reported to the post once', () => {
+    const scan = { kind: 'deadline', deadline: 'visa' } as const;
+    const sameDay = decideStep(table, received, scan, ctx, {});
+    expect(!isRefusal(sameDay) && sameDay.decided).toBe(false);
+    const late = decideStep(table, received, scan, { ...ctx, today: '2027-02-03' }, {});
+    if (isRefusal(late)) throw late.refusal;
+    expect(late.notices).toEqual([expect.objectContaining({ kind: 'deadline', type: 'visa' })]);
+    // a post keeps no route to the integrator: the body is told
+    expect(late.send).toEqual([]);
+    const again = decideStep(table, late.state, scan, { ...ctx, today: '2027-02-04' }, {});
+    expect(!isRefusal(again) && again.decided).toBe(false);
+    const issued = decideStep(table, received, issueVisa, ctx, {});
+    if (isRefusal(issued)) throw issued.refusal;
+    expect(table.deadlines['visa']!.deadline(issued.state)).toBeUndefined();
+  });
 });

@@ -9,6 +9,7 @@ import {
   type InformationRequested,
   type IsoDate,
   type OfficePhase,
+  type OverrunsReported,
   type Period,
   type PermitKind,
   type DossierRecord,
@@ -22,12 +23,14 @@ import {
   assertWithinLimits,
   attempt,
   isRefusal,
-  dayNumber,
   collectDocument,
+  dayNumber,
+  decisionDeadline,
   decisionDocument,
   familyMemberDecisionDeadline,
   insuranceCovers,
   passportValidFor,
+  overrunDue,
   toIsoDate,
 } from '@passerelle/procedure';
 
@@ -65,7 +68,12 @@ export interface OfficeDossier extends DossierRecord {
   family?: FamilyFile;
   /** Art. 26/2 §3, 26/2/1 §3: the decision deadline of a family member of a (mobile) ICT. */
   decisionDeadline?: IsoDate;
+  /** The 90-day overrun's report in records of older releases (now in `overruns`). */
   deadlineOverrunReportedOn?: IsoDate;
+  /** The day the region ruled the application complete (from which the ICT directive's 90 days run). */
+  completeOn?: IsoDate;
+  /** The deadline overruns reported, each once (to the body and the integrator). */
+  overruns?: OverrunsReported;
   fee: FeeAccount;
   work?: { decision: 'granted'; period: Period } | { decision: 'refused'; reason: string };
   residence?: {
@@ -396,11 +404,27 @@ export function outcomeOf(annex: ResidenceDecided['annex']): 'granted' | 'refuse
  * without a decision and not yet reported.
  */
 export function decisionDeadlineOverrun(dossier: OfficeDossier, today: IsoDate): boolean {
-  return (
-    dossier.decisionDeadline !== undefined &&
-    dossier.residence === undefined &&
-    dossier.deadlineOverrunReportedOn === undefined &&
-    dossier.phase !== 'closed' &&
-    dayNumber(today) > dayNumber(dossier.decisionDeadline)
-  );
+  return overrunDue(dossier, 'family-decision', familyDecisionDue(dossier), today);
+}
+
+/** Art. 26/2 §3, 26/2/1 §3 - the family member's decision deadline while residence is not decided. */
+export function familyDecisionDue(dossier: OfficeDossier): IsoDate | undefined {
+  return dossier.residence || dossier.deadlineOverrunReportedOn ? undefined : dossier.decisionDeadline;
+}
+
+/**
+ * The residence decision's deadline of a worker's application while it is not decided: 90 days from the
+ * complete application for an ICT or a long-term mobility, four months from the application otherwise
+ * (the directives; the seeds set none, see `decisionDeadline`). A family member's is the 90 days.
+ */
+export function residenceDecisionDue(dossier: OfficeDossier): IsoDate | undefined {
+  if (dossier.family || dossier.residence) return undefined;
+  if (dossier.phase !== 'admissible' && dossier.phase !== 'work-decided') return undefined;
+  const ict = dossier.routing.scheme === 'ict' || dossier.routing.scheme === 'ict-mobility';
+  if (ict && !dossier.completeOn) return undefined;
+  return decisionDeadline({
+    scheme: dossier.routing.scheme,
+    appliedOn: dossier.appliedOn ?? dossier.submittedOn,
+    ...(dossier.completeOn ? { completeOn: dossier.completeOn } : {}),
+  });
 }

@@ -5,6 +5,7 @@ import {
   type BodyTable,
   type CompletenessRuled,
   type DeadlineStep,
+  type OverrunReported,
   type DecisionDocument,
   type DocumentKind,
   type DocumentRef,
@@ -35,6 +36,8 @@ import {
   isRefusal,
   messageSchemaRef,
   pendingDocuments,
+  overrunStep,
+  recordOverrun,
   refuse,
   requestInformationStep,
 } from '@passerelle/procedure';
@@ -43,7 +46,7 @@ import {
   type FeeAccount,
   type OfficeDossier,
   familyMissing,
-  decisionDeadlineOverrun,
+  familyDecisionDue,
   feeCheck,
   feeOverdue,
   feePaymentRequest,
@@ -51,6 +54,7 @@ import {
   openOfficeDossier,
   outcomeOf,
   residenceGrant,
+  residenceDecisionDue,
   residenceRefusal,
   stayEnded,
 } from './rules.js';
@@ -59,7 +63,7 @@ import {
 export type OfficeEvent =
   | { type: 'opened'; dossier: OfficeDossier }
   | { type: 'fee-counted'; fee: FeeAccount }
-  | { type: 'admissible' }
+  | { type: 'admissible'; on?: IsoDate }
   | { type: 'closed'; because: string }
   | { type: 'work-decided'; work: NonNullable<OfficeDossier['work']> }
   | { type: 'residence-decided'; residence: NonNullable<OfficeDossier['residence']> }
@@ -69,7 +73,7 @@ export type OfficeEvent =
   | { type: 'renewal-pending' }
   | { type: 'permit-recorded'; permit: NonNullable<OfficeDossier['permit']> }
   | { type: 'stay-ended'; endsOn: IsoDate }
-  | { type: 'deadline-overrun-reported'; on: IsoDate }
+  | OverrunReported
   | { type: 'family-documents'; kinds: DocumentKind[]; validity?: FamilyValidity }
   | { type: 'first-state-permit-renewed'; validUntil: IsoDate }
   | { type: 'information-requested'; request: InformationRequested }
@@ -87,7 +91,7 @@ export function evolveOffice(state: OfficeDossier | undefined, event: OfficeEven
     case 'fee-counted':
       return { ...cur, fee: event.fee };
     case 'admissible':
-      return { ...cur, phase: 'admissible' };
+      return { ...cur, phase: 'admissible', ...(event.on ? { completeOn: event.on } : {}) };
     case 'closed':
       return { ...cur, phase: 'closed', closedBecause: event.because };
     case 'work-decided':
@@ -119,7 +123,7 @@ export function evolveOffice(state: OfficeDossier | undefined, event: OfficeEven
     case 'stay-ended':
       return { ...cur, phase: 'closed', stayEndsOn: event.endsOn, closedBecause: 'annex-52' };
     case 'deadline-overrun-reported':
-      return { ...cur, deadlineOverrunReportedOn: event.on };
+      return recordOverrun(cur, event);
     case 'family-documents':
       return cur.family
         ? {
@@ -505,7 +509,8 @@ const completenessRuledStep: MessageStep<OfficeDossier, OfficeEvent, Completenes
         ]
       : [],
   decide: (state, ruling: CompletenessRuled, ctx) => {
-    if (ruling.outcome === 'complete') return thenFollow(state, [{ type: 'admissible' }], ctx);
+    if (ruling.outcome === 'complete')
+      return thenFollow(state, [{ type: 'admissible', on: ruling.ruledOn }], ctx);
     if (ruling.outcome === 'inadmissible') {
       return thenFollow(state, [{ type: 'closed', because: `inadmissible:${ruling.reason}` }], ctx);
     }
@@ -618,6 +623,11 @@ const permitRenewedStep: MessageStep<OfficeDossier, OfficeEvent, PermitRenewed> 
     },
 };
 
+/** What an action owes by `deadline`, when there is one. */
+function ownedBy(deadline: IsoDate | undefined): { deadline?: IsoDate } {
+  return deadline ? { deadline } : {};
+}
+
 /** A case officer decides residence (annex 46 or 48), owed once the work decision and the fee are settled. */
 const decideResidenceStep: ActionStep<OfficeDossier, OfficeEvent, ResidenceDecision> = {
   title: 'Decide residence: annex 46 for the work-authorisation period, or annex 48 (Art. 105/46, 105/48)',
@@ -629,9 +639,7 @@ const decideResidenceStep: ActionStep<OfficeDossier, OfficeEvent, ResidenceDecis
       (state.phase === 'admissible' && state.family !== undefined)) &&
     state.fee.status === 'ok' &&
     !state.residence
-      ? state.decisionDeadline
-        ? { deadline: state.decisionDeadline } // Art. 26/2 §3: a family member's 90 days
-        : {}
+      ? ownedBy(familyDecisionDue(state) ?? residenceDecisionDue(state))
       : undefined,
   decide: (state, decision: ResidenceDecision, ctx) => {
     const d = state!;
@@ -709,23 +717,6 @@ const feeDeadlineStep: DeadlineStep<OfficeDossier, OfficeEvent> = {
   },
 };
 
-/** A family member's 90-day decision deadline overrun, reported once. */
-const decisionDeadlineStep: DeadlineStep<OfficeDossier, OfficeEvent> = {
-  title: "Report a family member's 90-day decision deadline overrun, once (Art. 26/2 §3, 26/2/1 §3)",
-  deadline: (state) => state.decisionDeadline,
-  due: (state, ctx) => decisionDeadlineOverrun(state, ctx.today),
-  decide: (state, ctx) => ({
-    events: [{ type: 'deadline-overrun-reported', on: ctx.today }],
-    notices: [
-      {
-        kind: 'deadline',
-        type: 'decision-deadline',
-        detail: `Art. 26/2 §3: the 90-day decision deadline (${state.decisionDeadline}) is overrun`,
-      },
-    ],
-  }),
-};
-
 /**
  * The Immigration Office's steps: the fee check (Art. 1/2/1, annexes 43 / 43bis at its deadline), the
  * region's rulings and work decisions (their documents checked), the residence decision a case officer
@@ -765,7 +756,11 @@ export function officeTable(settings: OfficeSettings = {}): BodyTable<OfficeDoss
     },
     deadlines: {
       'fee-deadline': feeDeadlineStep,
-      'decision-deadline': decisionDeadlineStep,
+      // Art. 26/2 §3, 26/2/1 §3: a family member's 90 days
+      'decision-deadline': overrunStep('family-decision', familyDecisionDue),
+      'residence-decision': overrunStep('residence-decision', residenceDecisionDue),
+      // Art. 105/67: the date given to answer
+      'information-answer': overrunStep('information-answer', (d) => d.informationRequest?.respondBy),
     },
   };
 }

@@ -3,6 +3,7 @@ import {
   type OfficePhase,
   type StepCommand,
   type StepContext,
+  addDays,
   decideStep,
   describeActions,
   isRefusal,
@@ -277,8 +278,19 @@ describe('Immigration Office table', () => {
       {},
     );
     if (isRefusal(overrun)) throw overrun.refusal;
-    expect(overrun.notices).toEqual([
-      expect.objectContaining({ kind: 'deadline', type: 'decision-deadline' }),
+    expect(overrun.notices).toEqual([expect.objectContaining({ kind: 'deadline', type: 'family-decision' })]);
+    // reported to the integrator too: codes and dates only
+    expect(overrun.send).toEqual([
+      expect.objectContaining({
+        type: 'deadline-overrun',
+        to: [family.routing.portalId],
+        payload: {
+          deadline: 'family-decision',
+          article: 'AR 8.10.1981 Art. 26/2 §3, 26/2/1 §3',
+          dueOn: '2027-04-04',
+          reportedOn: '2027-04-05',
+        },
+      }),
     ]);
     const again = decideStep(
       table,
@@ -478,5 +490,60 @@ describe('Immigration Office table', () => {
       outcome: 'missing-items',
       missingItems: ['passportCopy'],
     });
+  });
+  test('Directives 2014/66/EU Art. 15(1), 2011/98/EU Art. 5(2) - residence undecided past its deadline: owed by that date, the overrun reported once', () => {
+    // an ICT: 90 days from the day the region ruled the application complete
+    const ict = { ...ready, completeOn: '2027-01-11' };
+    expect(owedActions(table, ict)).toEqual([{ action: 'decide-residence', deadline: '2027-04-11' }]);
+    const scan = { kind: 'deadline', deadline: 'residence-decision' } as const;
+    const late = decideStep(table, ict, scan, { ...ctx, today: '2027-04-12', causationId: null }, {});
+    if (isRefusal(late)) throw late.refusal;
+    expect(late.send).toEqual([
+      expect.objectContaining({
+        type: 'deadline-overrun',
+        to: ['portal-demo'],
+        payload: expect.objectContaining({ deadline: 'residence-decision', dueOn: '2027-04-11' }),
+      }),
+    ]);
+    const again = decideStep(table, late.state, scan, { ...ctx, today: '2027-04-13' }, {});
+    expect(!isRefusal(again) && again.decided).toBe(false);
+    // another single permit: four months from the application
+    const standard = { ...ready, routing: { ...ready.routing, scheme: 'standard' as const } };
+    expect(table.deadlines['residence-decision']!.deadline(standard)).toBe('2027-05-04');
+    // decided: nothing is watched any more
+    expect(
+      table.deadlines['residence-decision']!.deadline({ ...ict, residence: { annex: '46' } }),
+    ).toBeUndefined();
+  });
+  test("Art. 105/67 - the answer to the Office's request not given by the date set: reported once to the body and the integrator", () => {
+    const asked = decideStep(
+      table,
+      ready,
+      {
+        kind: 'action',
+        action: 'request-information',
+        input: { concern: 'means-of-subsistence', addressee: 'applicant', respondWithinWorkingDays: 5 },
+        stepId: 's-ask',
+      },
+      ctx,
+      {},
+    );
+    if (isRefusal(asked)) throw asked.refusal;
+    const scan = { kind: 'deadline', deadline: 'information-answer' } as const;
+    const respondBy = table.deadlines['information-answer']!.deadline(asked.state)!;
+    const onTheDay = decideStep(table, asked.state, scan, { ...ctx, today: respondBy }, {});
+    expect(!isRefusal(onTheDay) && onTheDay.decided).toBe(false);
+    const late = decideStep(table, asked.state, scan, { ...ctx, today: addDays(respondBy, 1) }, {});
+    if (isRefusal(late)) throw late.refusal;
+    expect(late.notices).toEqual([expect.objectContaining({ kind: 'deadline', type: 'information-answer' })]);
+    expect(late.send).toEqual([
+      expect.objectContaining({
+        type: 'deadline-overrun',
+        to: ['portal-demo'],
+        payload: expect.objectContaining({ deadline: 'information-answer', dueOn: respondBy }),
+      }),
+    ]);
+    const again = decideStep(table, late.state, scan, { ...ctx, today: addDays(respondBy, 2) }, {});
+    expect(!isRefusal(again) && again.decided).toBe(false);
   });
 });

@@ -96,6 +96,22 @@ const SCHEMAS = [
         required: ['reason'],
         properties: { reason: { type: 'string' }, amountDue: { $ref: 'Money#' }, payBy: date },
       },
+      overdue: {
+        type: 'array',
+        description:
+          'The legal deadlines an administration reported overrun (deadline-overrun), each once: which, the article that sets it, the dates, the reporting body.',
+        items: {
+          type: 'object',
+          required: ['deadline', 'article', 'dueOn', 'reportedOn', 'reportedBy'],
+          properties: {
+            deadline: { type: 'string' },
+            article: { type: 'string' },
+            dueOn: date,
+            reportedOn: date,
+            reportedBy: { type: 'string' },
+          },
+        },
+      },
       decisions: {
         type: 'object',
         description: 'The latest decision of each kind.',

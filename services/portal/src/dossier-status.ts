@@ -57,6 +57,11 @@ export interface DossierRecord {
   respondBy?: string;
   /** Set while the Immigration Office waits for the fee (`fee-payment-requested`). */
   feeRequest?: { reason: string; amountDue?: unknown; payBy?: string };
+  /**
+   * The legal deadlines an administration reported overrun (`deadline-overrun`), one line per deadline and
+   * date due, kept once the dossier moves on: what the integrator may chase.
+   */
+  overdue?: OverdueDeadline[];
   /** Latest decisions, by kind. */
   decisions: {
     work?: { decision: string; decidedOn?: string; period?: unknown; reason?: string };
@@ -71,6 +76,32 @@ export interface DossierRecord {
     stayEnded?: { endsOn?: string; reason?: string };
   };
   events: DossierEvent[];
+}
+
+/** A deadline an administration reported overrun: which, its article, the dates, who reported it. */
+export interface OverdueDeadline {
+  deadline: string;
+  article: string;
+  dueOn: string;
+  reportedOn: string;
+  reportedBy: string;
+}
+
+/**
+ * Notes, in `next`, the deadline a `deadline-overrun` reports (once per deadline and date due; the state is
+ * unchanged); returns the history line's summary.
+ */
+function noteOverdue(next: DossierRecord, p: Payload, sender: string): string {
+  const line: OverdueDeadline = {
+    deadline: str(p['deadline']) ?? 'unspecified',
+    article: str(p['article']) ?? 'unspecified',
+    dueOn: str(p['dueOn']) ?? 'unspecified',
+    reportedOn: str(p['reportedOn']) ?? 'unspecified',
+    reportedBy: sender,
+  };
+  const seen = (next.overdue ?? []).some((o) => o.deadline === line.deadline && o.dueOn === line.dueOn);
+  if (!seen) next.overdue = [...(next.overdue ?? []), line];
+  return `deadline passed: ${line.deadline}, due ${line.dueOn} (${line.article})`;
 }
 
 /** Whether a dossier takes no more input. */
@@ -125,6 +156,9 @@ export function applyReceived(
       summary = `information requested: ${str(p['concern']) ?? 'unspecified'} from the ${str(p['addressee']) ?? 'applicant'}, by ${str(p['respondBy']) ?? 'unspecified'}`;
       break;
     }
+    case 'deadline-overrun':
+      summary = noteOverdue(next, p, message.sender);
+      break;
     case 'fee-payment-requested': {
       next.state = 'fee-payment-requested';
       const payBy = str(p['payBy']);
@@ -207,6 +241,7 @@ export function applyReceived(
 export const RECEIVED_TYPES = [
   'completeness-ruled',
   'information-requested',
+  'deadline-overrun',
   'fee-payment-requested',
   'work-authorisation-decided',
   'residence-decided',

@@ -18,6 +18,7 @@ interface Received {
 export const STATUS_EVENT_TYPES: Readonly<Record<(typeof RECEIVED_TYPES)[number], string>> = {
   'completeness-ruled': 'completenessRuled',
   'information-requested': 'informationRequested',
+  'deadline-overrun': 'deadlinePassed',
   'fee-payment-requested': 'feePaymentRequested',
   'work-authorisation-decided': 'workAuthorisationDecided',
   'residence-decided': 'residenceDecided',
@@ -49,6 +50,7 @@ export function statusEvent(record: DossierRecord, message: Received['meta']): D
       closed: isClosed(record),
       ...(record.missingItems ? { missingItems: record.missingItems } : {}),
       ...(record.respondBy ? { respondBy: record.respondBy } : {}),
+      ...(record.overdue ? { overdue: record.overdue } : {}),
       updatedAt: record.updatedAt,
       message: {
         type: message.type,

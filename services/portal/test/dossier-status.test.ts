@@ -96,4 +96,23 @@ describe('dossier status', () => {
     expect(ended.state).toBe('stay-ended');
     expect(isClosed(ended)).toBe(true);
   });
+  test('status - a deadline overrun is noted once per deadline and date due; the state is unchanged', () => {
+    const overrun = {
+      deadline: 'work-decision',
+      article: 'Directive 2014/66/EU Art. 15(1), 22(2)(b); Directive 2011/98/EU Art. 5(2)',
+      dueOn: '2027-04-04',
+      reportedOn: '2027-04-05',
+    };
+    let r = applyReceived(record(), msg('deadline-overrun', overrun));
+    expect(r.state).toBe('submitted');
+    expect(r.overdue).toEqual([{ ...overrun, reportedBy: 'region-bruxelles' }]);
+    expect(r.events.at(-1)?.summary).toBe(
+      `deadline passed: work-decision, due 2027-04-04 (${overrun.article})`,
+    );
+    // the same report again (another message id) adds no line; a later date due does
+    r = applyReceived(r, { ...msg('deadline-overrun', overrun), id: 'id-again' });
+    expect(r.overdue).toHaveLength(1);
+    r = applyReceived(r, { ...msg('deadline-overrun', { ...overrun, dueOn: '2027-05-04' }), id: 'id-later' });
+    expect(r.overdue?.map((o) => o.dueOn)).toEqual(['2027-04-04', '2027-05-04']);
+  });
 });

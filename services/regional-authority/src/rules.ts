@@ -8,6 +8,7 @@ import {
   type InformationRequested,
   type IsoDate,
   type MissingItem,
+  type OverrunsReported,
   type Period,
   type PeriodLimits,
   type DossierRecord,
@@ -22,6 +23,7 @@ import {
   competentRegion,
   dayNumber,
   collectDocument,
+  decisionDeadline,
   decisionDocument,
   firstMemberStatePermitValid,
   insuranceCovers,
@@ -78,7 +80,30 @@ export interface RegionDossier extends DossierRecord {
   renewalPendingAttested?: boolean;
   /** Art. 105/67: the request for documents or information awaiting its answer. */
   informationRequest?: InformationRequested;
+  /** The day the region ruled the application complete (from which the ICT directive's 90 days run). */
+  admissibleOn?: IsoDate;
+  /** The deadline overruns reported, each once (to the body and the integrator). */
+  overruns?: OverrunsReported;
   closedBecause?: string;
+}
+
+/**
+ * The work authorisation's decision deadline while the region owes it: 90 days from the complete
+ * application for an ICT or a long-term mobility, four months from the application otherwise (the
+ * directives; the seeds set none, see `decisionDeadline`).
+ *
+ * @example
+ * ```ts
+ * workDecisionDue(dossier); // '2027-04-11' for an ICT ruled complete on 2027-01-11
+ * ```
+ */
+export function workDecisionDue(dossier: RegionDossier): IsoDate | undefined {
+  if (dossier.phase !== 'admissible' || dossier.work) return undefined;
+  return decisionDeadline({
+    scheme: dossier.routing.scheme,
+    appliedOn: dossier.appliedOn,
+    ...(dossier.admissibleOn ? { completeOn: dossier.admissibleOn } : {}),
+  });
 }
 
 /** Days a region gives to complete a dossier or to wait for the fee proof. */

@@ -13,13 +13,16 @@ import {
   type Facts,
   type FeeProofSubmitted,
   type Need,
+  type OverrunReported,
   type ResidenceDecided,
   type StepContext,
   type InformationRequested,
   definitionRef,
   isRefusal,
   messageSchemaRef,
+  overrunStep,
   pendingDocuments,
+  recordOverrun,
   requestInformationStep,
 } from '@passerelle/procedure';
 import {
@@ -34,6 +37,7 @@ import {
   providedKinds,
   transfereeIdentity,
   workAuthorisationPayload,
+  workDecisionDue,
 } from './rules.js';
 
 /** The read of the region's ICT stay register (fact: an {@link IctStayRecord}). */
@@ -60,7 +64,8 @@ export type RegionEvent =
   | { type: 'information-requested'; request: InformationRequested }
   | { type: 'information-answered' }
   | { type: 'permit-issued' }
-  | { type: 'stay-ended' };
+  | { type: 'stay-ended' }
+  | OverrunReported;
 
 /** The validity dates documents added state (Art. 105/45 §2 1°, 105/56 §2 4°, 105/68). */
 export type DocumentValidity = Partial<
@@ -93,7 +98,9 @@ export function evolveRegion(state: RegionDossier | undefined, event: RegionEven
       return {
         ...cur,
         phase: phaseAfterRuling(ruling),
-        ...(ruling.outcome === 'complete' ? { admissibilityDocument: ruling.admissibilityDocument } : {}),
+        ...(ruling.outcome === 'complete'
+          ? { admissibilityDocument: ruling.admissibilityDocument, admissibleOn: ruling.ruledOn }
+          : {}),
         ...(ruling.outcome === 'missing-items'
           ? { missing: ruling.missingItems, respondBy: ruling.respondBy }
           : {}),
@@ -118,6 +125,8 @@ export function evolveRegion(state: RegionDossier | undefined, event: RegionEven
       return { ...cur, phase: 'permit-issued', permitIssued: true };
     case 'stay-ended':
       return { ...cur, phase: 'closed', closedBecause: 'annex-52' };
+    case 'deadline-overrun-reported':
+      return recordOverrun(cur, event);
   }
 }
 
@@ -229,7 +238,10 @@ const decideWorkStep: ActionStep<RegionDossier, RegionEvent, WorkDecision> = {
     'Decide the work authorisation: grant it for a period (cut to the legal maxima) or refuse it (Art. 105/46 §2)',
   input: DECIDE_WORK_INPUT,
   sends: ['work-authorisation-decided'],
-  owed: (state) => (state.phase === 'admissible' && !state.work ? {} : undefined),
+  owed: (state) => {
+    const deadline = workDecisionDue(state);
+    return deadline ? { deadline } : undefined;
+  },
   decide: (state, decision: WorkDecision, ctx) => {
     const docs: DecisionDocument[] = [];
     const payload = workAuthorisationPayload(
@@ -359,6 +371,9 @@ export function regionTable(
           completenessRuling(state, ctx.participant, ctx.dossierId, ctx.today, limits) !== undefined,
         decide: (state, ctx) => thenRule(state, [], ctx, limits),
       },
+      'work-decision': overrunStep('work-decision', workDecisionDue),
+      // Art. 105/67: the date given to answer
+      'information-answer': overrunStep('information-answer', (d) => d.informationRequest?.respondBy),
     },
   };
 }

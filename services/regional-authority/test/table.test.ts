@@ -130,8 +130,9 @@ describe('regional authority table', () => {
         ],
       }),
     ]);
-    // no policy: the work authorisation is owed, left to a case officer
-    expect(owedActions(table, out.state)).toEqual([{ action: 'decide-work' }]);
+    // no policy: the work authorisation is owed, left to a case officer, within the ICT directive's 90 days
+    // from the complete application (Directive 2014/66/EU Art. 15(1))
+    expect(owedActions(table, out.state)).toEqual([{ action: 'decide-work', deadline: '2027-04-04' }]);
   });
 
   test('policy - automaticRegionPolicy decides the work in the same step, capped at 3 years for a manager', () => {
@@ -387,8 +388,8 @@ describe('regional authority table', () => {
       }),
     ]);
     expect(asked.state.informationRequest).toMatchObject(request);
-    // the work decision stays owed meanwhile
-    expect(owedActions(table, asked.state)).toEqual([{ action: 'decide-work' }]);
+    // the work decision stays owed meanwhile, its deadline unchanged
+    expect(owedActions(table, asked.state)).toEqual([{ action: 'decide-work', deadline: '2027-04-04' }]);
     const answer = {
       reason: 'requested-by-authority',
       documents: { other: [ref(7)] },
@@ -407,5 +408,75 @@ describe('regional authority table', () => {
       {},
     );
     expect(isRefusal(late) && late.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+  });
+  test('Directive 2014/66/EU Art. 15(1) - the work decision not taken 90 days after the complete application: reported once to the body and the integrator', () => {
+    const opened = decideStep(table, undefined, message('application-submitted', app), ctx, allRead);
+    if (isRefusal(opened)) throw opened.refusal;
+    const complete = decideStep(table, opened.state, message('fee-proof-submitted', { proof: ref(9) }), ctx, {
+      'fee-proof': true,
+    });
+    if (isRefusal(complete)) throw complete.refusal;
+    const scan = { kind: 'deadline', deadline: 'work-decision' } as const;
+    expect(table.deadlines['work-decision']!.deadline(complete.state)).toBe('2027-04-04');
+    const onTheDay = decideStep(table, complete.state, scan, { ...ctx, today: '2027-04-04' }, {});
+    expect(!isRefusal(onTheDay) && onTheDay.decided).toBe(false);
+    const late = decideStep(
+      table,
+      complete.state,
+      scan,
+      { ...ctx, today: '2027-04-05', causationId: null },
+      {},
+    );
+    if (isRefusal(late)) throw late.refusal;
+    expect(late.notices).toEqual([expect.objectContaining({ kind: 'deadline', type: 'work-decision' })]);
+    expect(late.send).toEqual([
+      expect.objectContaining({
+        type: 'deadline-overrun',
+        to: ['portal-demo'],
+        payload: expect.objectContaining({
+          deadline: 'work-decision',
+          dueOn: '2027-04-04',
+          reportedOn: '2027-04-05',
+        }),
+      }),
+    ]);
+    expect(late.state.phase).toBe('admissible'); // reported, not decided: the case officer still owes it
+    const again = decideStep(table, late.state, scan, { ...ctx, today: '2027-04-06' }, {});
+    expect(!isRefusal(again) && again.decided).toBe(false);
+  });
+
+  test('Art. 105/67 - the answer not given by the date set: reported once', () => {
+    const opened = decideStep(table, undefined, message('application-submitted', app), ctx, allRead);
+    if (isRefusal(opened)) throw opened.refusal;
+    const complete = decideStep(table, opened.state, message('fee-proof-submitted', { proof: ref(9) }), ctx, {
+      'fee-proof': true,
+    });
+    if (isRefusal(complete)) throw complete.refusal;
+    const asked = decideStep(
+      table,
+      complete.state,
+      {
+        kind: 'action',
+        action: 'request-information',
+        input: { concern: 'purpose-of-stay', addressee: 'employer', respondWithinWorkingDays: 5 },
+        stepId: 's-ask',
+      },
+      ctx,
+      {},
+    );
+    if (isRefusal(asked)) throw asked.refusal;
+    const scan = { kind: 'deadline', deadline: 'information-answer' } as const;
+    expect(table.deadlines['information-answer']!.deadline(asked.state)).toBe('2027-01-11');
+    const late = decideStep(table, asked.state, scan, { ...ctx, today: '2027-01-12' }, {});
+    if (isRefusal(late)) throw late.refusal;
+    expect(late.send).toEqual([
+      expect.objectContaining({
+        type: 'deadline-overrun',
+        payload: expect.objectContaining({
+          deadline: 'information-answer',
+          article: 'AR 8.10.1981 Art. 105/67',
+        }),
+      }),
+    ]);
   });
 });

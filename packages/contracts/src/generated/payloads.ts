@@ -106,6 +106,7 @@ export interface PayloadByType {
   'completeness-ruled': CompletenessRuled;
   'fee-payment-requested': FeePaymentRequested;
   'information-requested': InformationRequested;
+  'deadline-overrun': DeadlineOverrun;
   'work-authorisation-decided': WorkAuthorisationDecided;
   'residence-decided': ResidenceDecided;
   'visa-issued': VisaIssued;
@@ -375,6 +376,39 @@ export interface InformationRequested {
   addressee: 'applicant' | 'employer';
   requestedOn: IsoDate;
   respondBy: IsoDate;
+}
+/**
+ * A legal deadline of the dossier has passed without what it watches (a decision, an answer, a permit): reported once, by the body that tracks it, to the integrator. Codes and dates only: no personal data.
+ *
+ * This interface was referenced by `PayloadByType`'s JSON-Schema
+ * via the `definition` "DeadlineOverrun".
+ */
+export interface DeadlineOverrun {
+  /**
+   * Which deadline (see PROCEDURE.md, the deadlines table).
+   */
+  deadline:
+    | 'work-decision'
+    | 'residence-decision'
+    | 'family-decision'
+    | 'information-answer'
+    | 'visa'
+    | 'arrival-report'
+    | 'provisional-document'
+    | 'renewal-pending';
+  /**
+   * The article that sets it.
+   */
+  article:
+    | 'Directive 2014/66/EU Art. 15(1), 22(2)(b); Directive 2011/98/EU Art. 5(2)'
+    | 'AR 8.10.1981 Art. 26/2 §3, 26/2/1 §3'
+    | 'AR 8.10.1981 Art. 105/67'
+    | 'AR 8.10.1981 Art. 105/47 §1'
+    | 'AR 8.10.1981 Art. 105/47 §2 al. 1, 105/58 §1 al. 1'
+    | 'AR 8.10.1981 Art. 105/47 §2 al. 3, 105/58 §1 al. 3'
+    | 'AR 8.10.1981 Art. 33 §6';
+  dueOn: IsoDate;
+  reportedOn: IsoDate;
 }
 export interface WorkAuthorisationGranted {
   decision: 'granted';
