@@ -9,7 +9,8 @@ import {
   createImmigrationOfficeService,
 } from '@passerelle/immigration-office';
 import { createPortalLogger, createPortalService, portalDoor } from '@passerelle/portal';
-import { addDays, toIsoDate } from '@passerelle/procedure';
+import { toIsoDate } from '@passerelle/procedure';
+import { addDays } from '@passerelle/procedure/internal';
 import {
   type DeadlineScans,
   backOfficeDoor,

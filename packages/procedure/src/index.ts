@@ -37,12 +37,9 @@ export type {
 } from './decider.js';
 export type { Actor } from './actor.js';
 export {
-  ICT_DECISION_DAYS,
   LEGAL_DEADLINES,
-  SINGLE_PERMIT_DECISION_MONTHS,
   decisionDeadline,
   overrunDue,
-  overrunMessage,
   overrunStep,
   recordOverrun,
   reportOverrun,
@@ -67,7 +64,6 @@ export type {
   ApplicationSubmitted,
   ArrivalRegistered,
   CompletenessRuled,
-  DeadlineOverrun,
   DocumentKind,
   DocumentRef,
   DocumentsAdded,

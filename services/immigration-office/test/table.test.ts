@@ -3,13 +3,13 @@ import {
   type OfficePhase,
   type StepCommand,
   type StepContext,
-  addDays,
   decideStep,
   describeActions,
   isRefusal,
   owedActions,
   stepNeeds,
 } from '@passerelle/procedure';
+import { addDays } from '@passerelle/procedure/internal';
 import { fileURLToPath } from 'node:url';
 import { loadContracts } from '@passerelle/contracts';
 import { compileInputValidators, resolveInputSchema } from '@passerelle/service-host/internal';
