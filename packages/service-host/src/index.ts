@@ -16,6 +16,8 @@ export type { RunnableService } from './main.js';
 export type { EffectRunner, HostedServiceConfig, Lookup, ServiceHostOptions } from './host.js';
 export { compileInputValidators, resolveInputSchema } from './action-inputs.js';
 export type { InputValidator } from './action-inputs.js';
+export { compileTableInputs } from './table-inputs.js';
+export type { TableInputs } from './table-inputs.js';
 export type {
   ActOptions,
   BodyService,

@@ -1,6 +1,7 @@
 import {
   type CommunePhase,
   type ResidenceDecided,
+  type ResidenceGranted,
   type StepCommand,
   type StepContext,
   decideStep,
@@ -9,9 +10,7 @@ import {
   owedActions,
   stepNeeds,
 } from '@passerelle/procedure';
-import { fileURLToPath } from 'node:url';
-import { loadContracts } from '@passerelle/contracts';
-import { compileInputValidators, resolveInputSchema } from '@passerelle/service-host';
+import { actionBy, loadTableInputs, messageFrom, sampleAnnex46 } from '@passerelle/service-host/testing';
 import { describe, expect, test } from 'vitest';
 import { type CommuneDossier, communeTable } from '../src/index.js';
 
@@ -25,39 +24,25 @@ const ctx: StepContext = {
 };
 const docRef = { sha256: 'b'.repeat(64), mediaType: 'application/json' as const, size: 1, objectKey: 'x' };
 const period = { from: '2027-03-01', to: '2030-02-28' };
-const annex46 = (overrides: Partial<Extract<ResidenceDecided, { annex: '46' }>> = {}): ResidenceDecided => ({
-  annex: '46',
-  decidedOn: '2027-02-01',
-  period,
-  permitToIssue: 'annex-60',
-  visaRequired: true,
-  procedure: 'first',
-  regionId: 'region-bruxelles',
-  portalId: 'portal-demo',
-  holder: {
-    familyName: 'X',
-    givenNames: 'Y',
-    birthDate: '1990-01-01',
-    nationality: 'NGA',
-    passportNumber: 'A1234567',
-  },
-  decisionDocument: docRef,
-  ...overrides,
-});
-const copy = (payload: ResidenceDecided): StepCommand => ({
-  kind: 'message',
-  type: 'residence-decided',
-  payload,
-  sender: 'immigration-office',
-});
+const annex46 = (overrides: Partial<ResidenceGranted> = {}): ResidenceDecided =>
+  sampleAnnex46({
+    procedure: 'first',
+    regionId: 'region-bruxelles',
+    portalId: 'portal-demo',
+    holder: {
+      familyName: 'X',
+      givenNames: 'Y',
+      birthDate: '1990-01-01',
+      nationality: 'NGA',
+      passportNumber: 'A1234567',
+    },
+    decisionDocument: docRef,
+    ...overrides,
+  });
+const copy = (payload: ResidenceDecided): StepCommand =>
+  messageFrom('immigration-office', 'residence-decided', payload);
 const clerk = { clientId: 'guichet-bxl', officerId: 'clerk-88' };
-const act = (action: string, input: unknown = {}): StepCommand => ({
-  kind: 'action',
-  action,
-  input,
-  actor: clerk,
-  stepId: `${action}:1`,
-});
+const act = (action: string, input: unknown = {}): StepCommand => actionBy(clerk, action, input);
 const received: CommuneDossier = {
   phase: 'annex-46-received',
   routing: { procedure: 'first', regionId: 'region-bruxelles', portalId: 'portal-demo' },
@@ -327,17 +312,9 @@ describe('commune table', () => {
     ]);
   });
   test("inputs - each action's input schema resolves against the message schemas and validates what a back office sends", async () => {
-    const contracts = await loadContracts({ root: fileURLToPath(new URL('../../..', import.meta.url)) });
-    const inputs = new Map(
-      Object.entries(table.actions).map(([name, a]) => [name, resolveInputSchema(contracts, a.input, name)]),
-    );
+    const { validators, references } = await loadTableInputs(table);
     // only whole shared definitions are left as references (what OpenAPI bundling rewrites)
-    for (const schema of inputs.values()) {
-      for (const ref of JSON.stringify(schema).match(/"\$ref":"[^"]*"/g) ?? []) {
-        expect(ref).toMatch(/defs\/common\.v1\.json#\/\$defs\/[A-Za-z]+"$/);
-      }
-    }
-    const validators = compileInputValidators(contracts, inputs);
+    for (const ref of references) expect(ref).toMatch(/defs\/common\.v1\.json#\/\$defs\/[A-Za-z]+"$/);
     validators.get('register-arrival')!({
       enteredOn: '2027-04-01',
       presented: { period, permitToIssue: 'annex-61', decidedOn: '2027-02-01', portalId: 'portal-demo' },

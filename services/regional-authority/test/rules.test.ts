@@ -10,44 +10,11 @@ import {
   workAuthorisationPayload,
 } from '../src/index.js';
 import { ictDaysUsed, insuranceCovers, isAdultOn, isRefusal, passportValidFor } from '@passerelle/procedure';
+import { sampleApplication, sampleDocument } from '@passerelle/service-host/testing';
 
-const ref = (n: number) => ({
-  sha256: String(n).repeat(64).slice(0, 64),
-  mediaType: 'application/pdf' as const,
-  size: 10,
-  objectKey: `d/${n}`,
-});
-
-function app(overrides: Partial<ApplicationSubmitted> = {}): ApplicationSubmitted {
-  return {
-    category: 'ict',
-    procedure: 'first',
-    regionId: 'region-bruxelles',
-    workplaceCommuneId: 'commune-21004',
-    consularPostId: 'post-lagos',
-    ict: { scheme: 'transfer', role: 'manager', priorIctStayInLast3Years: false },
-    applicant: {
-      familyName: 'X',
-      givenNames: 'Y',
-      birthDate: '1990-01-01',
-      nationality: 'NGA',
-      passportNumber: 'A1234567',
-      email: 'applicant@example.org',
-      passportExpiresOn: '2040-12-31',
-    },
-    employer: { name: 'E', enterpriseNumber: '0403170701', email: 'e@example.com' },
-    requestedPeriod: { from: '2027-03-01', to: '2031-03-01' },
-    documents: {
-      passportCopy: ref(1),
-      employmentContract: ref(2),
-      healthInsurance: { form: 'insurer', document: ref(3), coversUntil: '2040-12-31' },
-      medicalCertificate: ref(4),
-      criminalRecord: ref(5),
-    },
-    submittedAt: '2027-01-04T09:00:00Z',
-    ...overrides,
-  };
-}
+const ref = sampleDocument;
+const app = (overrides: Partial<ApplicationSubmitted> = {}): ApplicationSubmitted =>
+  sampleApplication({ requestedPeriod: { from: '2027-03-01', to: '2031-03-01' }, ...overrides });
 
 const D = 'D-TEST-0001';
 const open = (a = app(), today = '2027-01-04'): RegionDossier =>

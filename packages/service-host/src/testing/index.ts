@@ -1,0 +1,7 @@
+// What the bodies' tests share: sample payloads, step commands and their tables' compiled inputs.
+// Not for production code.
+export { actionBy, messageFrom } from './commands.js';
+export type { SampleActor } from './commands.js';
+export { sampleAnnex46, sampleApplication, sampleDocument } from './samples.js';
+export { loadTableInputs } from './table-inputs.js';
+export type { LoadedTableInputs } from './table-inputs.js';
