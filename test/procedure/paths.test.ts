@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { DecisionArchive, type DocumentRef } from '@passerelle/documents';
 import { type ApplicationSubmitted, addDays, addWorkingDays, addYears } from '@passerelle/procedure';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import {
   type ProcedureHarness,
   OE,
   OFFICER,
+  SETTLE,
   PORTAL,
   contextOf,
   doc,
@@ -86,7 +87,7 @@ describe('single-permit procedure, end to end', () => {
     // Art. 105/47 §1: the visa, without delay.
     const [visa] = await h.waitForMessages(id, 'visa-issued');
     expect(visa).toMatchObject({ sender: 'post-lagos', recipient: OE });
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued');
+    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued', SETTLE);
     const commune = await h.communes.dossier('commune-21004', id);
     expect(commune).toMatchObject({
       phase: 'annex-46-received',
@@ -105,7 +106,7 @@ describe('single-permit procedure, end to end', () => {
     );
     expect(arrived.arrival).toMatchObject({ inTime: true, deadline: reportedOn });
     expect(arrived.provisional?.validity).toEqual({ from: reportedOn, to: addDays(reportedOn, 44) });
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'arrived');
+    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'arrived', SETTLE);
 
     const extended = await h.communes.act('commune-21004', id, 'extend-provisional', {}, OFFICER);
     expect(extended.provisional?.extensions).toBe(1);
@@ -117,8 +118,11 @@ describe('single-permit procedure, end to end', () => {
       validity: { from: app.requestedPeriod.from, to: maxEnd },
     });
     expect(await recipientsOf(id, 'permit-issued', 3)).toEqual([OE, PORTAL, 'region-bruxelles'].sort());
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'permit-issued');
-    await h.waitFor(async () => (await h.region.dossier('region-bruxelles', id))?.phase === 'permit-issued');
+    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'permit-issued', SETTLE);
+    await vi.waitUntil(
+      async () => (await h.region.dossier('region-bruxelles', id))?.phase === 'permit-issued',
+      SETTLE,
+    );
     // One conversation: every message of the dossier carries the application's correlation id (the portal's
     // separate fee-proof send starts its own).
     const all = h.seen.get(id) ?? [];
@@ -156,7 +160,7 @@ describe('single-permit procedure, end to end', () => {
     expect(await recipientsOf(id, 'residence-decided', 3)).toEqual(
       [PORTAL, 'post-lagos', 'region-bruxelles'].sort(),
     );
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued');
+    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued', SETTLE);
     await expect(
       h.communes.act('commune-21004', id, 'register-arrival', { enteredOn: today(41) }, OFFICER),
     ).rejects.toMatchObject({
@@ -185,7 +189,10 @@ describe('single-permit procedure, end to end', () => {
       },
       OFFICER,
     );
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.routing.communeId === 'commune-21004');
+    await vi.waitUntil(
+      async () => (await h.office.dossier(OE, id))?.routing.communeId === 'commune-21004',
+      SETTLE,
+    );
     await h.communes.act('commune-21004', id, 'issue-permit', {}, OFFICER);
     expect(await recipientsOf(id, 'permit-issued', 3)).toEqual([OE, PORTAL, 'region-bruxelles'].sort());
   });
@@ -213,9 +220,9 @@ describe('single-permit procedure, end to end', () => {
   test('path 3 - fee proof missing and not supplied: the region asks for it, then declares the application inadmissible', async () => {
     const id = newDossierId('nofee');
     await submit(h, id, ictFirstApplication(), null);
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'submitted');
+    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'submitted', SETTLE);
     // the region too has opened the dossier (it reads every document first)
-    await h.waitFor(async () => (await h.region.dossier('region-bruxelles', id)) !== undefined);
+    await vi.waitUntil(async () => (await h.region.dossier('region-bruxelles', id)) !== undefined, SETTLE);
     // The region waits for the fee proof a few working days, then tells the applicant to provide it.
     expect(await h.region.checkDeadlines(at(0), { dossierIds: [id] })).toHaveLength(0);
     expect(await h.region.checkDeadlines(at(7), { dossierIds: [id] })).toHaveLength(1);
@@ -225,7 +232,7 @@ describe('single-permit procedure, end to end', () => {
     expect(await h.region.checkDeadlines(at(40), { dossierIds: [id] })).toHaveLength(1);
     const rulings = await h.waitForPortal(id, 'completeness-ruled', 2);
     expect(rulings[1]?.payload).toMatchObject({ outcome: 'inadmissible', reason: 'fee-proof-missing' });
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'closed');
+    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'closed', SETTLE);
     expect(h.seen.get(id)?.some((m) => m.type === 'work-authorisation-decided')).toBe(false);
   });
 
@@ -268,7 +275,10 @@ describe('single-permit procedure, end to end', () => {
     const [refusedNone] = await h.waitForPortal(none, 'residence-decided');
     expect(refusedNone?.payload).toMatchObject({ annex: '43', feeCase: 'not-paid' });
     expect(await recipientsOf(none, 'residence-decided', 2)).toEqual([PORTAL, 'region-bruxelles'].sort());
-    await h.waitFor(async () => (await h.region.dossier('region-bruxelles', none))?.phase === 'closed');
+    await vi.waitUntil(
+      async () => (await h.region.dossier('region-bruxelles', none))?.phase === 'closed',
+      SETTLE,
+    );
   });
 
   test('path 4 - a fee proof whose document does not read back pays nothing: payment requested, the region asks for the proof', async () => {
@@ -300,7 +310,10 @@ describe('single-permit procedure, end to end', () => {
     const [annex48] = await h.waitForPortal(id, 'residence-decided');
     expect(annex48?.payload).toMatchObject({ annex: '48', reason: 'public-order' });
     expect(await recipientsOf(id, 'residence-decided', 2)).toEqual([PORTAL, 'region-bruxelles'].sort());
-    await h.waitFor(async () => (await h.region.dossier('region-bruxelles', id))?.phase === 'closed');
+    await vi.waitUntil(
+      async () => (await h.region.dossier('region-bruxelles', id))?.phase === 'closed',
+      SETTLE,
+    );
     expect((await h.office.dossier(OE, id))?.phase).toBe('closed');
 
     // A refused work authorisation ends in annex 48 too.
@@ -351,7 +364,7 @@ describe('single-permit procedure, end to end', () => {
       validity: app.requestedPeriod,
     });
     expect(await recipientsOf(id, 'permit-renewed', 3)).toEqual([OE, PORTAL, 'region-vlaanderen'].sort());
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'permit-issued');
+    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'permit-issued', SETTLE);
     expect(await h.communes.registeredPermit('commune-11002', 'R0000006')).toMatchObject({
       validity: app.requestedPeriod,
     });
@@ -397,7 +410,7 @@ describe('single-permit procedure, end to end', () => {
     ).rejects.toMatchObject({
       code: 'ERR_EXTENSION_NOT_ALLOWED',
     });
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.provisionalExtensions === 1);
+    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.provisionalExtensions === 1, SETTLE);
 
     // The work decision is left to a case officer: it waits in the region's worklist, as the action it allows.
     expect(await h.region.worklist({ participant: 'region-vlaanderen' })).toContainEqual({
@@ -479,8 +492,9 @@ describe('single-permit procedure, end to end', () => {
       ['commune-62063', PORTAL, 'region-wallonie'].sort(),
     );
 
-    await h.waitFor(
+    await vi.waitUntil(
       async () => (await h.communes.dossier('commune-62063', id))?.phase === 'annex-46-received',
+      SETTLE,
     );
     // Reported after the 8 working days: registered all the same, and the overrun is reported (Art. 105/58).
     const late = addWorkingDays(today(30), 9);
@@ -503,7 +517,7 @@ describe('single-permit procedure, end to end', () => {
         participant: 'commune-62063',
       }),
     );
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'arrived');
+    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'arrived', SETTLE);
     const issued = await h.communes.act('commune-62063', id, 'issue-permit', {}, OFFICER);
     expect(issued.permit).toMatchObject({ kind: 'annex-61', validity: { to: firstStateUntil } });
     await h.waitForPortal(id, 'permit-issued');
@@ -571,7 +585,10 @@ describe('single-permit procedure, end to end', () => {
     h.overrides.work.set(id, 'pending');
     const app = ictFirstApplication();
     await submit(h, id, app);
-    await h.waitFor(async () => (await h.region.dossier('region-bruxelles', id))?.phase === 'admissible');
+    await vi.waitUntil(
+      async () => (await h.region.dossier('region-bruxelles', id))?.phase === 'admissible',
+      SETTLE,
+    );
     await h.region.act(
       'region-bruxelles',
       id,
@@ -594,8 +611,9 @@ describe('single-permit procedure, end to end', () => {
       },
       { dossierId: id, context: contextOf(app) },
     );
-    await h.waitFor(
+    await vi.waitUntil(
       async () => (await h.region.dossier('region-bruxelles', id))?.informationRequest === undefined,
+      SETTLE,
     );
     await h.region.act(
       'region-bruxelles',
@@ -639,8 +657,14 @@ describe('single-permit procedure, end to end', () => {
       endsOn: today(200),
       reason: 'work-authorisation-withdrawn',
     });
-    await h.waitFor(async () => (await h.communes.dossier('commune-21004', id))?.phase === 'closed');
-    await h.waitFor(async () => (await h.region.dossier('region-bruxelles', id))?.phase === 'closed');
+    await vi.waitUntil(
+      async () => (await h.communes.dossier('commune-21004', id))?.phase === 'closed',
+      SETTLE,
+    );
+    await vi.waitUntil(
+      async () => (await h.region.dossier('region-bruxelles', id))?.phase === 'closed',
+      SETTLE,
+    );
     await expect(
       h.office.act(OE, id, 'end-stay', { reason: 'other', endsOn: today(201) }, OFFICER),
     ).rejects.toMatchObject({
@@ -686,7 +710,7 @@ describe('single-permit procedure, end to end', () => {
       visaRequired: true,
       period: app.requestedPeriod,
     });
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued');
+    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued', SETTLE);
     await h.communes.act(
       'commune-21004',
       id,
@@ -694,7 +718,7 @@ describe('single-permit procedure, end to end', () => {
       { enteredOn: today(41), reportedOn: today(41) },
       OFFICER,
     );
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'arrived');
+    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'arrived', SETTLE);
     const issued = await h.communes.act('commune-21004', id, 'issue-permit', {}, OFFICER);
     expect(issued.permit).toMatchObject({ kind: 'single-permit', validity: app.requestedPeriod });
 
@@ -747,7 +771,7 @@ describe('single-permit procedure, end to end', () => {
     );
     const [, complete] = await h.waitForPortal(id, 'completeness-ruled', 2);
     expect(complete?.payload).toMatchObject({ outcome: 'complete' });
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'admissible');
+    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'admissible', SETTLE);
     // the 90 days run from the day of the application
     expect((await h.office.dossier(OE, id))?.decisionDeadline).toBe(addDays(today(), 90));
     expect(await h.region.dossier('region-bruxelles', id)).toBeUndefined();
@@ -767,7 +791,7 @@ describe('single-permit procedure, end to end', () => {
       period: app.requestedPeriod,
     });
     // the consular post issues the visa on the annex 46 (the tests' post policy)
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued');
+    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued', SETTLE);
   });
   test('privacy - the services keep their dossier state and register encrypted: no name or passport number in their buckets', async () => {
     const { Kvm } = await import('@nats-io/kv');

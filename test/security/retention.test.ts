@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -23,21 +22,15 @@ import {
 } from '@passerelle/envelope';
 import { type Exchange, StreamNames, connectExchange, connectNats, createLogger } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 
 const POST = 'post-ankara';
 const OE = 'immigration-office';
 const RETENTION_SECONDS = 2;
 const repoRoot = new URL('../..', import.meta.url).pathname;
 
-/** Polls `check` until it holds (the server's expiry runs on its own timer), failing after `ms`. */
-async function until(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`still not so after ${ms} ms: ${what}`);
-    await sleep(100);
-  }
-}
+/** How long the server's own expiry timer may take to drop what is past its retention. */
+const EXPIRY = { timeout: 30_000, interval: 100 } as const;
 
 describe('retention per contract', { timeout: 90_000 }, () => {
   const nats = useNatsServer();
@@ -154,23 +147,30 @@ describe('retention per contract', { timeout: 90_000 }, () => {
     await writer.checkpoint();
 
     // the server drops the payload bytes at their retention: envelopes, documents, decision documents
-    await until('the envelopes have left EXCHANGE', async () => {
+    // the envelopes have left EXCHANGE
+    await vi.waitUntil(async () => {
       for (const seq of envelopeSeqs) {
         if (await jsm.streams.getMessage(StreamNames.exchange, { seq }).catch(() => null)) return false;
       }
       return true;
-    });
-    await until('the document has left pex-documents', () =>
-      docs.read(ref).then(
-        () => false,
-        (err: { code?: string }) => err.code === 'ERR_DOCUMENT_INTEGRITY',
-      ),
+    }, EXPIRY);
+    // the document has left pex-documents
+    await vi.waitUntil(
+      () =>
+        docs.read(ref).then(
+          () => false,
+          (err: { code?: string }) => err.code === 'ERR_DOCUMENT_INTEGRITY',
+        ),
+      EXPIRY,
     );
-    await until('the decision document has left pex-decisions', () =>
-      decisions.read(sealed).then(
-        () => false,
-        (err: { code?: string }) => err.code === 'ERR_DECISION_DOCUMENT_MISSING',
-      ),
+    // the decision document has left pex-decisions
+    await vi.waitUntil(
+      () =>
+        decisions.read(sealed).then(
+          () => false,
+          (err: { code?: string }) => err.code === 'ERR_DECISION_DOCUMENT_MISSING',
+        ),
+      EXPIRY,
     );
     expect((await jsm.streams.info('OBJ_pex-documents')).state.messages).toBe(0);
 

@@ -4,7 +4,7 @@ import { parseEntry, readLedger, traceDossier, verifyLedger, type LedgerEntry } 
 import { sealEnvelope, newMessageId, signCompact, toPublicJwk, type PublicJwk } from '@passerelle/envelope';
 import { type Exchange, StreamNames, connectNats, listDeadLetters } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { type AuditorService, createAuditorService } from '../src/index.js';
 import {
   OFFICE,
@@ -198,10 +198,7 @@ describe('auditor service', () => {
       passportNumber: 'EN7654321',
     });
     await auditor.caughtUp();
-    const deadline = Date.now() + 10_000;
-    while (auditor.writer.state.batchHashes.length > 0 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50));
-    expect(auditor.writer.state.batchHashes).toHaveLength(0);
+    await vi.waitFor(() => expect(auditor.writer.state.batchHashes).toHaveLength(0), { timeout: 10_000 });
     const entries = await ledger();
     expect(entries[entries.length - 1]?.kind).toBe('checkpoint');
     await auditor.close();

@@ -139,17 +139,8 @@ export function memoryLogger(level = 'debug'): { logger: Logger; text: () => str
   return { logger: createLogger('auditor', { level, destination: sink }), text: () => chunks.join('') };
 }
 
-/** Polls until `predicate` holds. */
-export async function waitFor(
-  predicate: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** How long a test waits for what crosses the exchange (`vi.waitUntil` options). */
+export const SETTLE = { timeout: 20_000, interval: 50 } as const;
 
 /**
  * A self-signed P-256 server certificate for 127.0.0.1 and localhost, made with openssl in `dir`: the

@@ -12,9 +12,9 @@ import {
 } from '@passerelle/exchange';
 import { idempotencyBucketName } from '@passerelle/exchange/internal';
 import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { type AuditorService, createAuditorService } from '../src/index.js';
-import { OFFICE, PORTAL, POST, type World, example, makeWorld, memoryLogger, waitFor } from './fixtures.js';
+import { OFFICE, PORTAL, POST, type World, example, makeWorld, memoryLogger, SETTLE } from './fixtures.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const PERSON = { familyName: 'Vermeulen', givenNames: 'Saskia', passportNumber: 'EP3141592' };
@@ -105,7 +105,7 @@ describe('replay after the loss of the replay state', () => {
     expect(again.duplicate).toBe(false);
 
     // what remains: the recipient, which has nothing left to tell the copy from a new message, handles it again
-    await waitFor(() => handled.filter((id) => id === sent!.id).length === 2);
+    await vi.waitUntil(() => handled.filter((id) => id === sent!.id).length === 2, SETTLE);
     // what shows it: the auditor records nothing again, counts it for that recipient and logs an error
     await auditor.caughtUp();
     expect(auditor.stats).toMatchObject({ envelopes: 0, replays: 1 });
@@ -163,9 +163,9 @@ describe('replay after the loss of the replay state', () => {
     // refused before it is opened: the dead letter names the stream sequence, not the (unchecked) id
     const letterOf = async (): Promise<{ code: string } | undefined> =>
       (await listDeadLetters(jsm, { participant: OFFICE })).find((d) => d.originalSeq === refused.seq);
-    await waitFor(async () => (await letterOf()) !== undefined);
+    await vi.waitUntil(async () => (await letterOf()) !== undefined, SETTLE);
     expect(await letterOf()).toMatchObject({ code: 'ERR_NOT_FRESH' });
-    await waitFor(() => handled.includes(late.meta.id));
+    await vi.waitUntil(() => handled.includes(late.meta.id), SETTLE);
     expect(handled).not.toContain(stale.meta.id);
   });
 
