@@ -10,7 +10,14 @@ import {
   owedActions,
   stepNeeds,
 } from '@passerelle/procedure';
-import { actionBy, loadTableInputs, messageFrom, sampleAnnex46 } from '@passerelle/service-host/testing';
+import {
+  actionBy,
+  decided,
+  loadTableInputs,
+  messageFrom,
+  outcomeCode,
+  sampleAnnex46,
+} from '@passerelle/service-host/testing';
 import { describe, expect, test } from 'vitest';
 import { type CommuneDossier, communeTable } from '../src/index.js';
 
@@ -49,10 +56,6 @@ const received: CommuneDossier = {
   grant: { period, permitToIssue: 'annex-60', visaRequired: true, decidedOn: '2027-02-01' },
   holderPassport: 'A1234567',
 };
-const ok = <S>(out: S) => {
-  if (isRefusal(out)) throw out.refusal;
-  return out as Exclude<S, { refusal: unknown }>;
-};
 
 describe('commune table', () => {
   test('Art. 105/46 - the annex 46 copy needs its document checked and the register read; a first application waits for the person', () => {
@@ -63,7 +66,7 @@ describe('commune table', () => {
       }),
       { kind: 'lookup', key: 'registered', lookup: 'registered-permit', arg: 'A1234567' },
     ]);
-    const out = ok(decideStep(table, undefined, copy(annex46()), ctx, {}));
+    const out = decided(decideStep(table, undefined, copy(annex46()), ctx, {}));
     expect(out.state).toEqual(received);
     expect(out.send).toEqual([]);
     const annex48 = stepNeeds(
@@ -81,7 +84,7 @@ describe('commune table', () => {
       permitNumber: 'A60-OLD0001',
       validity: { from: '2024-03-01', to: '2027-02-28' },
     };
-    const out = ok(
+    const out = decided(
       decideStep(table, undefined, copy(annex46({ procedure: 'renewal' })), ctx, { registered }),
     );
     expect(out.state).toMatchObject({
@@ -106,7 +109,7 @@ describe('commune table', () => {
   });
 
   test('Art. 105/47 §2 - register-arrival: annex 49 at once, to the Office; late reports flagged; refused for a renewal or without an annex 46', () => {
-    const out = ok(
+    const out = decided(
       decideStep(
         table,
         received,
@@ -128,7 +131,7 @@ describe('commune table', () => {
     ]);
     expect(owedActions(table, out.state)).toEqual([{ action: 'issue-permit', deadline: '2027-05-22' }]);
 
-    const late = ok(
+    const late = decided(
       decideStep(
         table,
         received,
@@ -148,7 +151,7 @@ describe('commune table', () => {
     expect(isRefusal(before) && before.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
     const none = decideStep(table, undefined, act('register-arrival', { enteredOn: '2027-04-01' }), ctx, {});
     expect(isRefusal(none) && none.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
-    const presented = ok(
+    const presented = decided(
       decideStep(
         table,
         undefined,
@@ -172,15 +175,15 @@ describe('commune table', () => {
   });
 
   test('Art. 105/47 §2 - extend-provisional and issue-permit after the arrival; out of sequence before it or after the permit', () => {
-    const arrived = ok(
+    const arrived = decided(
       decideStep(table, received, act('register-arrival', { enteredOn: '2027-04-01' }), ctx, {}),
     ).state;
-    const extended = ok(decideStep(table, arrived, act('extend-provisional'), ctx, {}));
+    const extended = decided(decideStep(table, arrived, act('extend-provisional'), ctx, {}));
     expect(extended.state.provisional).toMatchObject({ extensions: 1 });
     expect(extended.send).toEqual([
       expect.objectContaining({ type: 'provisional-document-extended', to: ['immigration-office'] }),
     ]);
-    const issued = ok(decideStep(table, extended.state, act('issue-permit'), ctx, {}));
+    const issued = decided(decideStep(table, extended.state, act('issue-permit'), ctx, {}));
     expect(issued.state).toMatchObject({
       phase: 'permit-issued',
       permit: { kind: 'annex-60', validity: period },
@@ -198,7 +201,7 @@ describe('commune table', () => {
       decideStep(table, issued.state, act('extend-provisional'), ctx, {}),
       decideStep(table, { ...issued.state, phase: 'closed' }, act('issue-permit'), ctx, {}),
       decideStep(table, undefined, act('issue-permit'), ctx, {}),
-    ].map((o) => (isRefusal(o) ? o.refusal.code : 'decided'));
+    ].map(outcomeCode);
     expect(codes).toEqual([
       'ERR_OUT_OF_SEQUENCE',
       'ERR_DUPLICATE_DECISION',
@@ -237,7 +240,7 @@ describe('commune table', () => {
       registered: stillValid,
     });
     expect(isRefusal(early) && early.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
-    const attested = ok(decideStep(table, undefined, act('attest-renewal-pending', input), ctx, {}));
+    const attested = decided(decideStep(table, undefined, act('attest-renewal-pending', input), ctx, {}));
     expect(attested.state).toMatchObject({
       phase: 'renewal-pending',
       routing: { procedure: 'renewal', regionId: 'region-vlaanderen' },
@@ -248,7 +251,7 @@ describe('commune table', () => {
         to: ['immigration-office', 'region-vlaanderen'],
       }),
     ]);
-    const once = ok(decideStep(table, attested.state, act('extend-provisional'), ctx, {}));
+    const once = decided(decideStep(table, attested.state, act('extend-provisional'), ctx, {}));
     const twice = decideStep(table, once.state, act('extend-provisional'), ctx, {});
     expect(isRefusal(twice) && twice.refusal.code).toBe('ERR_EXTENSION_NOT_ALLOWED');
     const again = decideStep(table, attested.state, act('attest-renewal-pending', input), ctx, {});

@@ -1,5 +1,5 @@
 import type { ApplicationSubmitted } from '@passerelle/procedure';
-import { sampleApplication } from '@passerelle/service-host/testing';
+import { sampleApplication, sampleMobility } from '@passerelle/service-host/testing';
 import { describe, expect, test } from 'vitest';
 import {
   type OfficeDossier,
@@ -79,16 +79,7 @@ describe('Immigration Office rules', () => {
   test('Art. 105/57, 105/58 - long-term mobility: no visa, annex 61, within the first member state permit', () => {
     const mobility = dossier({
       consularPostId: undefined,
-      ict: {
-        scheme: 'mobility',
-        role: 'specialist',
-        priorIctStayInLast3Years: false,
-        firstMemberState: {
-          country: 'DE',
-          permitValidUntil: '2028-01-31',
-          address: { street: 'Friedrichstraße 1', postalCode: '10117', city: 'Berlin', country: 'DE' },
-        },
-      },
+      ict: sampleMobility('2028-01-31'),
     });
     expect(visaRequired(mobility.routing)).toBe(false);
     expect(permitToIssue(mobility.routing.scheme)).toBe('annex-61');

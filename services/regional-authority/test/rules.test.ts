@@ -10,7 +10,7 @@ import {
   workAuthorisationPayload,
 } from '../src/index.js';
 import { ictDaysUsed, insuranceCovers, isAdultOn, isRefusal, passportValidFor } from '@passerelle/procedure';
-import { sampleApplication, sampleDocument } from '@passerelle/service-host/testing';
+import { sampleApplication, sampleDocument, sampleMobility } from '@passerelle/service-host/testing';
 
 const ref = sampleDocument;
 const app = (overrides: Partial<ApplicationSubmitted> = {}): ApplicationSubmitted =>
@@ -218,20 +218,7 @@ describe('regional authority rules', () => {
   });
 
   test("Art. 105/57 §2 - a mobility grant never outlasts the first member state's permit", () => {
-    const mobility = open(
-      app({
-        ict: {
-          scheme: 'mobility',
-          role: 'specialist',
-          priorIctStayInLast3Years: false,
-          firstMemberState: {
-            country: 'DE',
-            permitValidUntil: '2028-01-31',
-            address: { street: 'Friedrichstraße 1', postalCode: '10117', city: 'Berlin', country: 'DE' },
-          },
-        },
-      }),
-    );
+    const mobility = open(app({ ict: sampleMobility('2028-01-31') }));
     const payload = workAuthorisationPayload(
       mobility,
       { decision: 'granted', period: { from: '2027-03-01', to: '2029-12-31' } },
@@ -327,16 +314,7 @@ describe('regional authority rules', () => {
     const mobility = (permitValidUntil: string) =>
       open(
         app({
-          ict: {
-            scheme: 'mobility',
-            role: 'specialist',
-            priorIctStayInLast3Years: false,
-            firstMemberState: {
-              country: 'DE',
-              permitValidUntil,
-              address: { street: 'Friedrichstraße 1', postalCode: '10117', city: 'Berlin', country: 'DE' },
-            },
-          },
+          ict: sampleMobility(permitValidUntil),
           documents: { ...app().documents, medicalCertificate: undefined, firstMemberStatePermit: ref(6) },
         }),
       );

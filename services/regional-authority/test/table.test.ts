@@ -10,6 +10,7 @@ import {
 } from '@passerelle/procedure';
 import {
   actionBy,
+  codesInPhases,
   loadTableInputs,
   messageFrom,
   sampleApplication,
@@ -142,13 +143,8 @@ describe('regional authority table', () => {
 
   test('Art. 105/46 §2 - decide-work out of sequence: before admissibility, twice, unknown or closed dossier, a period nothing lawful is left of', () => {
     const grant = decideWork({ decision: 'granted', period: { from: '2027-03-01', to: '2028-01-01' } });
-    const codes = (['received', 'awaiting-items', 'work-decided', 'granted', 'closed'] as RegionPhase[]).map(
-      (phase) => {
-        const out = decideStep(table, { ...admissible, phase }, grant, ctx, {});
-        return isRefusal(out) ? out.refusal.code : 'decided';
-      },
-    );
-    expect(codes).toEqual([
+    const phases: RegionPhase[] = ['received', 'awaiting-items', 'work-decided', 'granted', 'closed'];
+    expect(codesInPhases(table, admissible, phases, grant, ctx)).toEqual([
       'ERR_OUT_OF_SEQUENCE',
       'ERR_OUT_OF_SEQUENCE',
       'ERR_DUPLICATE_DECISION',

@@ -2,6 +2,7 @@
 // Not for production code.
 export { actionBy, messageFrom } from './commands.js';
 export type { SampleActor } from './commands.js';
-export { sampleAnnex46, sampleApplication, sampleDocument } from './samples.js';
+export { sampleAnnex46, sampleApplication, sampleDocument, sampleMobility } from './samples.js';
 export { loadTableInputs } from './table-inputs.js';
 export type { LoadedTableInputs } from './table-inputs.js';
+export { codesInPhases, decided, outcomeCode } from './outcomes.js';

@@ -48,6 +48,23 @@ export function sampleApplication(overrides: Partial<ApplicationSubmitted> = {})
 }
 
 /**
+ * The `ict` of a long-term mobility: a specialist already holding a German ICT permit valid until
+ * `permitValidUntil`.
+ */
+export function sampleMobility(permitValidUntil = '2028-01-31'): NonNullable<ApplicationSubmitted['ict']> {
+  return {
+    scheme: 'mobility',
+    role: 'specialist',
+    priorIctStayInLast3Years: false,
+    firstMemberState: {
+      country: 'DE',
+      permitValidUntil,
+      address: { street: 'Friedrichstraße 1', postalCode: '10117', city: 'Berlin', country: 'DE' },
+    },
+  };
+}
+
+/**
  * The Immigration Office's annex 46 for {@link sampleApplication}: three years from 1 March 2027, an
  * annex 60 to issue after a visa from the post in Lagos.
  */
