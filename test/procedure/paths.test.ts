@@ -28,6 +28,38 @@ import {
  */
 const at = (offsetDays: number): Date => new Date(`${today(offsetDays)}T12:00:00Z`);
 
+/**
+ * A long-term mobility to Wallonia (commune 62063), no post involved: a specialist holding a Dutch ICT
+ * permit until `permitValidUntil`, asking for `days` from 30 days on; its documents numbered from `firstDoc`.
+ */
+function mobilityApplication(permitValidUntil: string, days: number, firstDoc: number): ApplicationSubmitted {
+  const app = ictFirstApplication({
+    regionId: 'region-wallonie',
+    workplaceCommuneId: 'commune-62063',
+    residenceCommuneId: 'commune-62063',
+    ict: {
+      scheme: 'mobility',
+      role: 'specialist',
+      priorIctStayInLast3Years: false,
+      firstMemberState: {
+        country: 'NL',
+        permitValidUntil,
+        address: { street: 'Keizersgracht 1', postalCode: '1015', city: 'Amsterdam', country: 'NL' },
+      },
+    },
+    requestedPeriod: { from: today(30), to: today(30 + days) },
+    documents: {
+      passportCopy: doc(firstDoc),
+      employmentContract: doc(firstDoc + 1),
+      healthInsurance: { form: 'insurer', document: doc(firstDoc + 2), coversUntil: '2040-12-31' },
+      firstMemberStatePermit: doc(firstDoc + 3),
+      criminalRecord: doc(firstDoc + 4),
+    },
+  });
+  delete app.consularPostId;
+  return app;
+}
+
 describe('single-permit procedure, end to end', () => {
   let h!: ProcedureHarness;
   useProcedure((started) => (h = started));
@@ -456,31 +488,7 @@ describe('single-permit procedure, end to end', () => {
   test("path 8 - long-term mobility: no visa, annex 61, the period never exceeds the first member state's permit", async () => {
     const id = newDossierId('mobility');
     const firstStateUntil = today(300);
-    const app = ictFirstApplication({
-      regionId: 'region-wallonie',
-      workplaceCommuneId: 'commune-62063',
-      residenceCommuneId: 'commune-62063',
-      ict: {
-        scheme: 'mobility',
-        role: 'specialist',
-        priorIctStayInLast3Years: false,
-        firstMemberState: {
-          country: 'NL',
-          permitValidUntil: firstStateUntil,
-          address: { street: 'Keizersgracht 1', postalCode: '1015', city: 'Amsterdam', country: 'NL' },
-        },
-      },
-      requestedPeriod: { from: today(30), to: today(30 + 700) },
-      documents: {
-        passportCopy: doc(31),
-        employmentContract: doc(32),
-        healthInsurance: { form: 'insurer', document: doc(33), coversUntil: '2040-12-31' },
-        firstMemberStatePermit: doc(34),
-        criminalRecord: doc(35),
-      },
-    });
-    delete app.consularPostId;
-    await submit(h, id, app);
+    await submit(h, id, mobilityApplication(firstStateUntil, 700, 31));
     const [annex46] = await h.waitForPortal(id, 'residence-decided');
     expect(annex46?.payload).toMatchObject({
       annex: '46',
@@ -526,31 +534,8 @@ describe('single-permit procedure, end to end', () => {
 
   test('path 8 - Art. 105/56 §2 4°: a first-state permit ending before the start is asked again; renewed, the dossier proceeds', async () => {
     const id = newDossierId('mobility-expired');
-    const app = ictFirstApplication({
-      regionId: 'region-wallonie',
-      workplaceCommuneId: 'commune-62063',
-      residenceCommuneId: 'commune-62063',
-      ict: {
-        scheme: 'mobility',
-        role: 'specialist',
-        priorIctStayInLast3Years: false,
-        firstMemberState: {
-          country: 'NL',
-          // valid today, but not on the first day asked
-          permitValidUntil: today(20),
-          address: { street: 'Keizersgracht 1', postalCode: '1015', city: 'Amsterdam', country: 'NL' },
-        },
-      },
-      requestedPeriod: { from: today(30), to: today(30 + 300) },
-      documents: {
-        passportCopy: doc(36),
-        employmentContract: doc(37),
-        healthInsurance: { form: 'insurer', document: doc(38), coversUntil: '2040-12-31' },
-        firstMemberStatePermit: doc(39),
-        criminalRecord: doc(40),
-      },
-    });
-    delete app.consularPostId;
+    // valid today, but not on the first day asked
+    const app = mobilityApplication(today(20), 300, 36);
     await submit(h, id, app);
     // the ruling the texts provide, not an exception: incomplete, the permit asked for
     const [asked] = await h.waitForPortal(id, 'completeness-ruled');

@@ -16,3 +16,7 @@ export { NATS_IMAGE, startNatsContainer } from './container.js';
 export type { NatsContainerServer } from './container.js';
 export { startTestServer } from './harness.js';
 export type { TestNatsServer } from './harness.js';
+export { startWebhookReceiver } from './webhook-receiver.js';
+export type { WebhookDelivery, WebhookReceiver } from './webhook-receiver.js';
+export { rawRequest } from './raw-request.js';
+export type { RawAnswer } from './raw-request.js';

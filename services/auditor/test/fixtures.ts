@@ -6,12 +6,16 @@ import { fileURLToPath } from 'node:url';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type Contracts, loadContracts, readExample } from '@passerelle/contracts';
 import {
+  type Envelope,
   type KeyResolver,
   type ParticipantKeys,
   type PrivateJwk,
+  type PublicJwk,
   createStaticResolver,
   generateKey,
   generateParticipantKeys,
+  newMessageId,
+  sealEnvelope,
   toPublicJwk,
   publicKeysOf,
 } from '@passerelle/envelope';
@@ -48,6 +52,34 @@ export async function makeWorld(): Promise<World> {
 /** A valid example payload shipped beside a schema. */
 export function example(type: string, name?: string): Record<string, unknown> {
   return readExample(repoRoot, type, name) as Record<string, unknown>;
+}
+
+/**
+ * A visa-issued envelope the post seals to the Office by hand, outside any exchange: for what a runtime
+ * would never publish (a changed meta, a stale seal).
+ */
+export function sealVisa(
+  world: World,
+  dossierId: string,
+  payload: unknown,
+  { issuedAt = new Date(), correlationId = newMessageId() }: { issuedAt?: Date; correlationId?: string } = {},
+): Promise<Envelope> {
+  return sealEnvelope({
+    meta: {
+      id: newMessageId(),
+      type: 'visa-issued',
+      schemaVersion: 1,
+      sender: POST,
+      recipient: OFFICE,
+      dossierId,
+      issuedAt: issuedAt.toISOString(),
+      correlationId,
+      causationId: null,
+    },
+    payload,
+    sender: world.keys.get(POST)!,
+    recipientKey: toPublicJwk(world.keys.get(OFFICE)!.encryption[0] as PublicJwk),
+  });
 }
 
 /** The participants of the seeded traffic, connected and handling their inboxes (receipts go back). */

@@ -1,6 +1,6 @@
-import { type Exchange, type IncomingMessage, connectExchange, createLogger } from '@passerelle/exchange';
+import type { Exchange, IncomingMessage } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import {
   type TestIntegrator,
   type TestPortal,
@@ -10,7 +10,7 @@ import {
   makeWorld,
   portalClient,
   startPortal,
-  waitFor,
+  SETTLE,
 } from './fixtures.js';
 
 const PORTAL = 'portal-wib';
@@ -51,11 +51,14 @@ describe('portal dossier list', () => {
   }
 
   async function rule(dossierId: string, payload: Record<string, unknown>, state: string): Promise<void> {
-    await waitFor(() => atRegion.has(dossierId));
+    await vi.waitUntil(() => atRegion.has(dossierId), SETTLE);
     await atRegion.get(dossierId)!.reply('completeness-ruled', payload, {
       context: { procedure: 'first', scheme: 'ict', regionId: REGION, portalId: PORTAL },
     });
-    await waitFor(async () => (await acme.get(`/v1/dossiers/${dossierId}`)).json?.state === state);
+    await vi.waitUntil(
+      async () => (await acme.get(`/v1/dossiers/${dossierId}`)).json?.state === state,
+      SETTLE,
+    );
   }
 
   beforeAll(async () => {
@@ -64,17 +67,8 @@ describe('portal dossier list', () => {
     acme = portalClient(portal.origin, await integrator(portal, 'acme-hr'));
     beta = portalClient(portal.origin, await integrator(portal, 'beta-payroll'));
     reader = await integrator(portal, 'acme-dashboard', ['read']);
-    const open = (participant: string) =>
-      connectExchange({
-        participant,
-        keys: world.keys.get(participant)!,
-        directory: world.directory,
-        contracts: world.contracts,
-        servers: nats.url,
-        logger: createLogger(participant, { level: 'silent' }),
-      });
-    region = await open(REGION);
-    oe = await open(OE);
+    region = await world.exchange(REGION);
+    oe = await world.exchange(OE);
     region.subscribe({ 'application-submitted': async (m) => void atRegion.set(m.meta.dossierId, m) });
     oe.subscribe({ 'application-submitted': async () => undefined });
 
@@ -206,10 +200,10 @@ describe('portal dossier list', () => {
       expect(viaSecond.status).toBe(200);
       expect(viaSecond.json.items.map((i: { dossierId: string }) => i.dossierId)).toEqual([dossierId]);
       const later = await file(acme);
-      await waitFor(async () => {
+      await vi.waitUntil(async () => {
         const page = await acme.call('GET', `${second.origin}/v1/dossiers?pageSize=1`);
         return page.json.items[0]?.dossierId === later;
-      });
+      }, SETTLE);
     } finally {
       await second.app.close();
     }

@@ -19,7 +19,7 @@ import {
   toPublicJwk,
 } from '@passerelle/envelope';
 import type { Door, DoorScope } from '@passerelle/door';
-import { connectNats } from '@passerelle/exchange';
+import { type Exchange, connectExchange, connectNats, createLogger } from '@passerelle/exchange';
 import { freeLoopbackPort } from '@passerelle/testing';
 import type { FastifyInstance } from 'fastify';
 import {
@@ -38,6 +38,8 @@ export interface World {
   storage: Map<string, StorageKeyring>;
   directory: DirectoryClient;
   contracts: Contracts;
+  /** Connects `participant`'s exchange to the world's server, logging nothing. */
+  exchange(participant: string): Promise<Exchange>;
   close(): Promise<void>;
 }
 
@@ -62,6 +64,15 @@ export async function makeWorld(url: string, ids: readonly string[]): Promise<Wo
     storage,
     directory,
     contracts,
+    exchange: (participant) =>
+      connectExchange({
+        participant,
+        keys: keys.get(participant)!,
+        directory,
+        contracts,
+        servers: url,
+        logger: createLogger(participant, { level: 'silent' }),
+      }),
     close: async () => {
       await directory.close();
       await nc.close();
@@ -81,17 +92,8 @@ export function captureStream(): { stream: Writable; text: () => string } {
   return { stream, text: () => chunks.join('') };
 }
 
-export function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const tick = async (): Promise<void> => {
-      if (await predicate()) return resolve();
-      if (Date.now() > deadline) return reject(new Error('condition not met in time'));
-      setTimeout(() => void tick(), 50);
-    };
-    void tick();
-  });
-}
+/** How long a test waits for what crosses the exchange (`vi.waitUntil` options). */
+export const SETTLE = { timeout: 15_000, interval: 50 } as const;
 
 /** A portal under test: the app (listening on loopback unless told not to), its door and its URL. */
 export interface TestPortal {

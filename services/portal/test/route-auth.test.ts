@@ -1,5 +1,6 @@
-import { type IncomingHttpHeaders, Agent, request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { type RawAnswer, rawRequest } from '@passerelle/testing';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -139,12 +140,6 @@ const MALFORMED = {
   instance: undefined,
 };
 
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
 describe('portal route authentication', () => {
   const nats = useNatsServer();
   let world: World;
@@ -165,33 +160,19 @@ describe('portal route authentication', () => {
     target: string,
     headers: Record<string, string>,
     body?: Buffer,
-  ): Promise<Answer> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port,
-          method,
-          path: target,
-          agent,
-          headers: body ? { ...headers, 'content-length': String(body.length) } : headers,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString('utf8'),
-            }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  ): Promise<RawAnswer> {
+    return rawRequest(
+      request,
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: target,
+        agent,
+        headers: body ? { ...headers, 'content-length': String(body.length) } : headers,
+      },
+      body,
+    );
   }
 
   const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));

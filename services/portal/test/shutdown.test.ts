@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { type World, integrator, makeWorld, newKey, startPortal } from './fixtures.js';
 
 const PORTAL = 'portal-wib';
@@ -65,7 +65,7 @@ describe('portal shutdown', () => {
       for await (const _key of await outbox.keys()) return true;
       return false;
     };
-    while (!(await recorded())) await new Promise((r) => setTimeout(r, 20));
+    await vi.waitUntil(recorded, { timeout: 15_000, interval: 20 });
     const closed = app.close();
     const res = await answer;
     expect(res.status).toBe(503);
