@@ -6,6 +6,8 @@ export { loadHostedConfig, logDirectoryRejections, readServiceSettings } from '.
 export type { ServiceSettings } from './config.js';
 export { ServiceHost, assertHostedConfig, openBucket } from './host.js';
 export { policySetting, runServiceMain } from './main.js';
+export { runMain, stopProcessOn } from './process-stop.js';
+export type { ProcessStopOptions } from './process-stop.js';
 export {
   NATS_URL_SETTING,
   POLICY_SETTING,
