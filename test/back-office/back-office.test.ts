@@ -199,24 +199,12 @@ describe('back office - the administrations act through their doors, over HTTP o
 
     // the work authorisation, decided once however often the request is retried
     const key = newKey();
-    const decided = await act(
-      world.region.officer,
-      REGION,
-      dossierId,
-      'decideWork',
-      { decision: 'granted', period },
-      key,
-    );
+    const decideWork = () =>
+      act(world.region.officer, REGION, dossierId, 'decideWork', { decision: 'granted', period }, key);
+    const decided = await decideWork();
     expect(decided.status, decided.text).toBe(200);
     expect(decided.json).toMatchObject({ action: 'decide-work', phase: 'work-decided' });
-    const again = await act(
-      world.region.officer,
-      REGION,
-      dossierId,
-      'decideWork',
-      { decision: 'granted', period },
-      key,
-    );
+    const again = await decideWork();
     expect(again.status).toBe(200);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.json).toEqual(decided.json);

@@ -14,6 +14,7 @@ import {
   OE,
   OFFICER,
   SETTLE,
+  reachPhase,
   OFFLINE_POST,
   ictFirstApplication,
   keptInOutbox,
@@ -76,10 +77,7 @@ describe('decision documents are read back before a post or a commune acts on th
     await (await archive()).put(doc.ref.objectKey, doc.bytes);
     const js = jetstream(h.nc);
     await replayDeadLetter(js, await jetstreamManager(h.nc), dead.seq);
-    await vi.waitUntil(
-      async () => (await h.posts.dossier('post-ankara', id))?.phase === 'visa-issued',
-      SETTLE,
-    );
+    await reachPhase(h.posts, 'post-ankara', id, 'visa-issued');
     const visa = (await h.posts.dossier('post-ankara', id))!.visa!;
     expect(visa.validity.to <= payload.period.to).toBe(true);
   });
@@ -134,7 +132,7 @@ describe('decision documents are read back before a post or a commune acts on th
     const id = newDossierId('workdoc');
     h.overrides.work.set(id, 'pending');
     await submit(h, id, ictFirstApplication());
-    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'admissible', SETTLE);
+    await reachPhase(h.office, OE, id, 'admissible');
     const regionId = (await h.office.dossier(OE, id))!.routing.regionId;
     const stay = period();
     const doc = decisionDocument({
@@ -283,10 +281,7 @@ describe('decision documents are read back before a post or a commune acts on th
     await DecisionArchive.open(h.nc);
     const sent = await h.waitForMessages(id, 'stay-ended', 3);
     expect(sent.map((m) => m.recipient).sort()).toEqual(['commune-21004', 'portal-demo', 'region-bruxelles']);
-    await vi.waitUntil(
-      async () => (await h.communes.dossier('commune-21004', id))?.phase === 'closed',
-      SETTLE,
-    );
+    await reachPhase(h.communes, 'commune-21004', id, 'closed');
     await new Promise((r) => setTimeout(r, 1_000)); // more rounds: nothing is sent twice
     expect((h.seen.get(id) ?? []).filter((m) => m.type === 'stay-ended')).toHaveLength(3);
   });

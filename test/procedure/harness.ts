@@ -391,6 +391,16 @@ async function uploadDocuments(nc: NatsConnection): Promise<void> {
   numbers.forEach((n, i) => uploads.set(n, refs[i]!));
 }
 
+/** Waits until the dossier's phase at `participant` of `body` is `phase`. */
+export async function reachPhase(
+  body: { dossier(participant: string, dossierId: string): Promise<{ phase: string } | undefined> },
+  participant: string,
+  dossierId: string,
+  phase: string,
+): Promise<void> {
+  await vi.waitUntil(async () => (await body.dossier(participant, dossierId))?.phase === phase, SETTLE);
+}
+
 /** Today in Brussels and a date relative to it. */
 export function today(offsetDays = 0): string {
   return addDays(toIsoDate(new Date()), offsetDays);
@@ -402,7 +412,7 @@ export function today(offsetDays = 0): string {
  */
 export async function toPermitIssued(h: ProcedureHarness, dossierId: string): Promise<void> {
   await submit(h, dossierId, ictFirstApplication());
-  await vi.waitUntil(async () => (await h.office.dossier(OE, dossierId))?.phase === 'visa-issued', SETTLE);
+  await reachPhase(h.office, OE, dossierId, 'visa-issued');
   await h.communes.act(
     'commune-21004',
     dossierId,
@@ -413,9 +423,9 @@ export async function toPermitIssued(h: ProcedureHarness, dossierId: string): Pr
     },
     OFFICER,
   );
-  await vi.waitUntil(async () => (await h.office.dossier(OE, dossierId))?.phase === 'arrived', SETTLE);
+  await reachPhase(h.office, OE, dossierId, 'arrived');
   await h.communes.act('commune-21004', dossierId, 'issue-permit', {}, OFFICER);
-  await vi.waitUntil(async () => (await h.office.dossier(OE, dossierId))?.phase === 'permit-issued', SETTLE);
+  await reachPhase(h.office, OE, dossierId, 'permit-issued');
 }
 
 /** A complete ICT first application (intra-corporate transfer of a manager to Brussels, via Lagos). */

@@ -7,6 +7,7 @@ import {
   OE,
   OFFICER,
   SETTLE,
+  reachPhase,
   PORTAL,
   contextOf,
   doc,
@@ -119,7 +120,7 @@ describe('single-permit procedure, end to end', () => {
     // Art. 105/47 §1: the visa, without delay.
     const [visa] = await h.waitForMessages(id, 'visa-issued');
     expect(visa).toMatchObject({ sender: 'post-lagos', recipient: OE });
-    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued', SETTLE);
+    await reachPhase(h.office, OE, id, 'visa-issued');
     const commune = await h.communes.dossier('commune-21004', id);
     expect(commune).toMatchObject({
       phase: 'annex-46-received',
@@ -138,7 +139,7 @@ describe('single-permit procedure, end to end', () => {
     );
     expect(arrived.arrival).toMatchObject({ inTime: true, deadline: reportedOn });
     expect(arrived.provisional?.validity).toEqual({ from: reportedOn, to: addDays(reportedOn, 44) });
-    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'arrived', SETTLE);
+    await reachPhase(h.office, OE, id, 'arrived');
 
     const extended = await h.communes.act('commune-21004', id, 'extend-provisional', {}, OFFICER);
     expect(extended.provisional?.extensions).toBe(1);
@@ -150,11 +151,8 @@ describe('single-permit procedure, end to end', () => {
       validity: { from: app.requestedPeriod.from, to: maxEnd },
     });
     expect(await recipientsOf(id, 'permit-issued', 3)).toEqual([OE, PORTAL, 'region-bruxelles'].sort());
-    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'permit-issued', SETTLE);
-    await vi.waitUntil(
-      async () => (await h.region.dossier('region-bruxelles', id))?.phase === 'permit-issued',
-      SETTLE,
-    );
+    await reachPhase(h.office, OE, id, 'permit-issued');
+    await reachPhase(h.region, 'region-bruxelles', id, 'permit-issued');
     // One conversation: every message of the dossier carries the application's correlation id (the portal's
     // separate fee-proof send starts its own).
     const all = h.seen.get(id) ?? [];
@@ -192,7 +190,7 @@ describe('single-permit procedure, end to end', () => {
     expect(await recipientsOf(id, 'residence-decided', 3)).toEqual(
       [PORTAL, 'post-lagos', 'region-bruxelles'].sort(),
     );
-    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued', SETTLE);
+    await reachPhase(h.office, OE, id, 'visa-issued');
     await expect(
       h.communes.act('commune-21004', id, 'register-arrival', { enteredOn: today(41) }, OFFICER),
     ).rejects.toMatchObject({
@@ -252,7 +250,7 @@ describe('single-permit procedure, end to end', () => {
   test('path 3 - fee proof missing and not supplied: the region asks for it, then declares the application inadmissible', async () => {
     const id = newDossierId('nofee');
     await submit(h, id, ictFirstApplication(), null);
-    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'submitted', SETTLE);
+    await reachPhase(h.office, OE, id, 'submitted');
     // the region too has opened the dossier (it reads every document first)
     await vi.waitUntil(async () => (await h.region.dossier('region-bruxelles', id)) !== undefined, SETTLE);
     // The region waits for the fee proof a few working days, then tells the applicant to provide it.
@@ -264,7 +262,7 @@ describe('single-permit procedure, end to end', () => {
     expect(await h.region.checkDeadlines(at(40), { dossierIds: [id] })).toHaveLength(1);
     const rulings = await h.waitForPortal(id, 'completeness-ruled', 2);
     expect(rulings[1]?.payload).toMatchObject({ outcome: 'inadmissible', reason: 'fee-proof-missing' });
-    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'closed', SETTLE);
+    await reachPhase(h.office, OE, id, 'closed');
     expect(h.seen.get(id)?.some((m) => m.type === 'work-authorisation-decided')).toBe(false);
   });
 
@@ -307,10 +305,7 @@ describe('single-permit procedure, end to end', () => {
     const [refusedNone] = await h.waitForPortal(none, 'residence-decided');
     expect(refusedNone?.payload).toMatchObject({ annex: '43', feeCase: 'not-paid' });
     expect(await recipientsOf(none, 'residence-decided', 2)).toEqual([PORTAL, 'region-bruxelles'].sort());
-    await vi.waitUntil(
-      async () => (await h.region.dossier('region-bruxelles', none))?.phase === 'closed',
-      SETTLE,
-    );
+    await reachPhase(h.region, 'region-bruxelles', none, 'closed');
   });
 
   test('path 4 - a fee proof whose document does not read back pays nothing: payment requested, the region asks for the proof', async () => {
@@ -342,10 +337,7 @@ describe('single-permit procedure, end to end', () => {
     const [annex48] = await h.waitForPortal(id, 'residence-decided');
     expect(annex48?.payload).toMatchObject({ annex: '48', reason: 'public-order' });
     expect(await recipientsOf(id, 'residence-decided', 2)).toEqual([PORTAL, 'region-bruxelles'].sort());
-    await vi.waitUntil(
-      async () => (await h.region.dossier('region-bruxelles', id))?.phase === 'closed',
-      SETTLE,
-    );
+    await reachPhase(h.region, 'region-bruxelles', id, 'closed');
     expect((await h.office.dossier(OE, id))?.phase).toBe('closed');
 
     // A refused work authorisation ends in annex 48 too.
@@ -396,7 +388,7 @@ describe('single-permit procedure, end to end', () => {
       validity: app.requestedPeriod,
     });
     expect(await recipientsOf(id, 'permit-renewed', 3)).toEqual([OE, PORTAL, 'region-vlaanderen'].sort());
-    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'permit-issued', SETTLE);
+    await reachPhase(h.office, OE, id, 'permit-issued');
     expect(await h.communes.registeredPermit('commune-11002', 'R0000006')).toMatchObject({
       validity: app.requestedPeriod,
     });
@@ -500,10 +492,7 @@ describe('single-permit procedure, end to end', () => {
       ['commune-62063', PORTAL, 'region-wallonie'].sort(),
     );
 
-    await vi.waitUntil(
-      async () => (await h.communes.dossier('commune-62063', id))?.phase === 'annex-46-received',
-      SETTLE,
-    );
+    await reachPhase(h.communes, 'commune-62063', id, 'annex-46-received');
     // Reported after the 8 working days: registered all the same, and the overrun is reported (Art. 105/58).
     const late = addWorkingDays(today(30), 9);
     const arrived = await h.communes.act(
@@ -525,7 +514,7 @@ describe('single-permit procedure, end to end', () => {
         participant: 'commune-62063',
       }),
     );
-    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'arrived', SETTLE);
+    await reachPhase(h.office, OE, id, 'arrived');
     const issued = await h.communes.act('commune-62063', id, 'issue-permit', {}, OFFICER);
     expect(issued.permit).toMatchObject({ kind: 'annex-61', validity: { to: firstStateUntil } });
     await h.waitForPortal(id, 'permit-issued');
@@ -570,10 +559,7 @@ describe('single-permit procedure, end to end', () => {
     h.overrides.work.set(id, 'pending');
     const app = ictFirstApplication();
     await submit(h, id, app);
-    await vi.waitUntil(
-      async () => (await h.region.dossier('region-bruxelles', id))?.phase === 'admissible',
-      SETTLE,
-    );
+    await reachPhase(h.region, 'region-bruxelles', id, 'admissible');
     await h.region.act(
       'region-bruxelles',
       id,
@@ -642,14 +628,8 @@ describe('single-permit procedure, end to end', () => {
       endsOn: today(200),
       reason: 'work-authorisation-withdrawn',
     });
-    await vi.waitUntil(
-      async () => (await h.communes.dossier('commune-21004', id))?.phase === 'closed',
-      SETTLE,
-    );
-    await vi.waitUntil(
-      async () => (await h.region.dossier('region-bruxelles', id))?.phase === 'closed',
-      SETTLE,
-    );
+    await reachPhase(h.communes, 'commune-21004', id, 'closed');
+    await reachPhase(h.region, 'region-bruxelles', id, 'closed');
     await expect(
       h.office.act(OE, id, 'end-stay', { reason: 'other', endsOn: today(201) }, OFFICER),
     ).rejects.toMatchObject({
@@ -695,7 +675,7 @@ describe('single-permit procedure, end to end', () => {
       visaRequired: true,
       period: app.requestedPeriod,
     });
-    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued', SETTLE);
+    await reachPhase(h.office, OE, id, 'visa-issued');
     await h.communes.act(
       'commune-21004',
       id,
@@ -703,7 +683,7 @@ describe('single-permit procedure, end to end', () => {
       { enteredOn: today(41), reportedOn: today(41) },
       OFFICER,
     );
-    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'arrived', SETTLE);
+    await reachPhase(h.office, OE, id, 'arrived');
     const issued = await h.communes.act('commune-21004', id, 'issue-permit', {}, OFFICER);
     expect(issued.permit).toMatchObject({ kind: 'single-permit', validity: app.requestedPeriod });
 
@@ -756,7 +736,7 @@ describe('single-permit procedure, end to end', () => {
     );
     const [, complete] = await h.waitForPortal(id, 'completeness-ruled', 2);
     expect(complete?.payload).toMatchObject({ outcome: 'complete' });
-    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'admissible', SETTLE);
+    await reachPhase(h.office, OE, id, 'admissible');
     // the 90 days run from the day of the application
     expect((await h.office.dossier(OE, id))?.decisionDeadline).toBe(addDays(today(), 90));
     expect(await h.region.dossier('region-bruxelles', id)).toBeUndefined();
@@ -776,7 +756,7 @@ describe('single-permit procedure, end to end', () => {
       period: app.requestedPeriod,
     });
     // the consular post issues the visa on the annex 46 (the tests' post policy)
-    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued', SETTLE);
+    await reachPhase(h.office, OE, id, 'visa-issued');
   });
   test('privacy - the services keep their dossier state and register encrypted: no name or passport number in their buckets', async () => {
     const { Kvm } = await import('@nats-io/kv');

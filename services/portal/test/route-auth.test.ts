@@ -123,22 +123,17 @@ const REACH_THE_ROUTE = [
 
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
 const GUIDE = 'https://www.belgif.be/specification/rest/api-guide';
-const NOT_FOUND = {
-  type: 'urn:problem-type:belgif:resourceNotFound',
-  href: `${GUIDE}/problems/resourceNotFound.html`,
-  title: 'Resource Not Found',
-  status: 404,
-  detail: 'No such resource.',
+/** A Belgif problem as the portal answers it, its instance left out (it names the request). */
+const belgifProblem = (name: string, title: string, status: number, detail: string) => ({
+  type: `urn:problem-type:belgif:${name}`,
+  href: `${GUIDE}/problems/${name}.html`,
+  title,
+  status,
+  detail,
   instance: undefined,
-};
-const MALFORMED = {
-  type: 'urn:problem-type:belgif:badRequest',
-  href: `${GUIDE}/problems/badRequest.html`,
-  title: 'Bad Request',
-  status: 400,
-  detail: 'The request is malformed.',
-  instance: undefined,
-};
+});
+const NOT_FOUND = belgifProblem('resourceNotFound', 'Resource Not Found', 404, 'No such resource.');
+const MALFORMED = belgifProblem('badRequest', 'Bad Request', 400, 'The request is malformed.');
 
 describe('portal route authentication', () => {
   const nats = useNatsServer();
