@@ -18,12 +18,12 @@ import {
   portalClient,
   startPortal,
   SETTLE,
+  PORTAL,
+  REGION,
+  OE,
+  FAMILY_NAME,
 } from './fixtures.js';
 
-const PORTAL = 'portal-wib';
-const REGION = 'region-bruxelles';
-const OE = 'immigration-office';
-const FAMILY_NAME = 'Moreau-Okafor';
 const TYPE = (happened: string) => `${PORTAL_EVENT_SERVICE}.dossiers.notify.${happened}`;
 
 /** What an integrator's receiver does with a delivery: the Standard Webhooks library's verification. */

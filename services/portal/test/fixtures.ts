@@ -30,6 +30,13 @@ import {
   portalDoor,
 } from '../src/index.js';
 
+/** The portal under test and the bodies it files with, as the portal tests name them. */
+export const PORTAL = 'portal-wib';
+export const REGION = 'region-bruxelles';
+export const OE = 'immigration-office';
+/** The applicant's family name in the example applications: personal data events, lists and logs must not carry. */
+export const FAMILY_NAME = 'Moreau-Okafor';
+
 /** A real anchor, real keys for each participant, a published and signed directory, and the contracts. */
 export interface World {
   nc: NatsConnection;

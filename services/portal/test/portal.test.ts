@@ -34,14 +34,14 @@ import {
   startPortal,
   SETTLE,
   example,
+  PORTAL,
+  REGION,
+  OE,
+  FAMILY_NAME,
 } from './fixtures.js';
 
-const PORTAL = 'portal-wib';
 const OTHER_PORTAL = 'portal-other';
-const REGION = 'region-bruxelles';
-const OE = 'immigration-office';
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
-const FAMILY_NAME = 'Moreau-Okafor';
 const PASSPORT = 'A09876543';
 
 describe('portal service', () => {

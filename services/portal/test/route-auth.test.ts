@@ -14,11 +14,11 @@ import {
   newKey,
   startPortal,
   example,
+  PORTAL,
+  REGION,
+  OE,
 } from './fixtures.js';
 
-const PORTAL = 'portal-wib';
-const REGION = 'region-bruxelles';
-const OE = 'immigration-office';
 /**
  * The only routes that answer without a bearer token (the token endpoint takes the client's credentials).
  * Any other route the portal has must refuse a request without one.

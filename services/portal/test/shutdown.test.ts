@@ -3,9 +3,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { type World, integrator, makeWorld, newKey, startPortal } from './fixtures.js';
-
-const PORTAL = 'portal-wib';
+import { type World, integrator, makeWorld, newKey, startPortal, PORTAL } from './fixtures.js';
 
 // Its own server: the test removes the EXCHANGE stream.
 describe('portal shutdown', () => {
