@@ -14,9 +14,8 @@ import {
   startSecureCluster,
 } from '../../scripts/secure-exchange.js';
 import { type Parties, connectSecureExchange, example, makeParties } from '../support/secure.js';
+import { OE, POST } from '../support/participants.js';
 
-const POST = 'post-ankara';
-const OE = 'immigration-office';
 const TOTAL = 5_000;
 
 describe('3-node secured cluster: the EXCHANGE stream leader dies mid-exchange', { timeout: 240_000 }, () => {

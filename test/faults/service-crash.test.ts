@@ -18,9 +18,8 @@ import {
 } from '../../scripts/secure-exchange.js';
 import { type Parties, connectSecureExchange, example, makeParties, repoRoot } from '../support/secure.js';
 import type { VisaState } from './secure-service-process.js';
+import { OE, POST } from '../support/participants.js';
 
-const POST = 'post-ankara';
-const OE = 'immigration-office';
 const BUCKET = `svc-${OE}`;
 const MESSAGES = 400;
 const DOSSIERS = 100;

@@ -29,9 +29,8 @@ import {
   startSecureServer,
 } from '../../scripts/secure-exchange.js';
 import { type Parties, connectSecureExchange, example, makeParties } from '../support/secure.js';
+import { OE, REGION } from '../support/participants.js';
 
-const OE = 'immigration-office';
-const REGION = 'region-bruxelles';
 const AUDITOR = 'auditor';
 const BUCKET = `svc-${REGION}`;
 

@@ -12,9 +12,8 @@ import {
   example,
   useSecuredScenario,
 } from '../support/secure.js';
+import { OE, POST } from '../support/participants.js';
 
-const POST = 'post-ankara';
-const OE = 'immigration-office';
 const AUDITOR = 'auditor';
 
 describe('secured server: the auditor with its own credentials', { timeout: 90_000 }, () => {

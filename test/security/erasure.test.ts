@@ -49,9 +49,8 @@ import {
 } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { OE, POST } from '../support/participants.js';
 
-const POST = 'post-ankara';
-const OE = 'immigration-office';
 const ERASED = 'DOS-ERASE-0001';
 const KEPT = 'DOS-KEEP-0002';
 const BASIS = 'GDPR Art. 17(1)(a), request 2027-0042';

@@ -31,9 +31,8 @@ import type { NatsServer } from '@passerelle/testing';
 import { afterAll, describe, expect, test, vi } from 'vitest';
 import { type SecureDeployment, connectOperator } from '../../scripts/secure-exchange.js';
 import { type Parties, example, repoRoot, useSecuredScenario } from '../support/secure.js';
+import { OE, POST } from '../support/participants.js';
 
-const OE = 'immigration-office';
-const POST = 'post-ankara';
 /** A commune the deployment file does not know: it is onboarded while the exchange runs. */
 const COMMUNE = 'commune-44021';
 

@@ -23,9 +23,8 @@ import {
 import { type Exchange, StreamNames, connectExchange, connectNats, createLogger } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { OE, POST } from '../support/participants.js';
 
-const POST = 'post-ankara';
-const OE = 'immigration-office';
 const RETENTION_SECONDS = 2;
 const repoRoot = new URL('../..', import.meta.url).pathname;
 

@@ -25,11 +25,7 @@ import {
 } from '../../services/regional-authority/src/index.js';
 import { feeProof, ictFirstApplication, newDossierId } from '../procedure/harness.js';
 import { type Parties, connectSecureExchange, useSecuredScenario } from '../support/secure.js';
-
-const PORTAL = 'portal-employers';
-const REGION = 'region-bruxelles';
-const OE = 'immigration-office';
-const POST = 'post-ankara';
+import { OE, PORTAL, POST, REGION } from '../support/participants.js';
 
 describe('secured server: an administration service with its own credentials', { timeout: 90_000 }, () => {
   let deployment: SecureDeployment;
