@@ -46,6 +46,7 @@ import {
   createRegionalAuthorityService,
 } from '@passerelle/regional-authority';
 import type { DeadlineRun, ServiceEvent } from '@passerelle/service-host';
+import { sampleApplication } from '@passerelle/service-host/testing';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, expect, vi } from 'vitest';
 
@@ -430,14 +431,9 @@ export async function toPermitIssued(h: ProcedureHarness, dossierId: string): Pr
 
 /** A complete ICT first application (intra-corporate transfer of a manager to Brussels, via Lagos). */
 export function ictFirstApplication(overrides: Partial<ApplicationSubmitted> = {}): ApplicationSubmitted {
-  return {
-    category: 'ict',
-    procedure: 'first',
-    regionId: 'region-bruxelles',
-    workplaceCommuneId: 'commune-21004',
-    residenceCommuneId: 'commune-21004',
-    consularPostId: 'post-lagos',
-    ict: { scheme: 'transfer', role: 'manager', priorIctStayInLast3Years: false },
+  // the services' sample (an ICT manager to commune 21004 via Lagos) with a named person, today's dates
+  // and the documents the harness stores
+  return sampleApplication({
     applicant: {
       familyName: 'Okafor',
       givenNames: 'Adaeze',
@@ -458,7 +454,7 @@ export function ictFirstApplication(overrides: Partial<ApplicationSubmitted> = {
     },
     submittedAt: new Date().toISOString(),
     ...overrides,
-  };
+  });
 }
 
 /** Fee proof of `amountCents`. */
