@@ -30,12 +30,8 @@ import {
   type EnvelopeMeta,
   type ParticipantKeys,
   type PrivateJwk,
-  createStaticResolver,
-  generateKey,
-  generateParticipantKeys,
   openEnvelope,
-  publicKeysOf,
-  toPublicJwk,
+  type KeyResolver,
 } from '@passerelle/envelope';
 import {
   DOSSIER_KEYS_BUCKET,
@@ -49,6 +45,7 @@ import {
 } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { auditedKeys } from '../support/audited-keys.js';
 import { OE, POST } from '../support/participants.js';
 
 const ERASED = 'DOS-ERASE-0001';
@@ -91,7 +88,7 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
   let post: ParticipantKeys;
   let office: ParticipantKeys;
   let auditor: PrivateJwk;
-  let resolver: ReturnType<typeof createStaticResolver>;
+  let resolver: KeyResolver;
   let postKeys: DossierKeys;
   let officeKeys: DossierKeys;
   let sender: Exchange;
@@ -103,13 +100,7 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
   beforeAll(async () => {
     nc = await connectNats({ servers: nats.url });
     jsm = await jetstreamManager(nc, { timeout: 30_000 });
-    [post, office] = await Promise.all([generateParticipantKeys(POST), generateParticipantKeys(OE)]);
-    auditor = await generateKey('sig', { kid: 'auditor-sig-1' });
-    resolver = createStaticResolver([
-      publicKeysOf(post),
-      publicKeysOf(office),
-      { participantId: 'auditor', signing: [toPublicJwk(auditor)], encryption: [] },
-    ]);
+    ({ post, office, auditor, resolver } = await auditedKeys(POST, OE));
     const contracts = await loadContracts({ root: repoRoot });
     postKeys = await DossierKeys.open(nc, { keys: post, directory: resolver });
     officeKeys = await DossierKeys.open(nc, { keys: office, directory: resolver });

@@ -11,18 +11,11 @@ import {
 } from '@passerelle/audit';
 import { type Contracts, loadContracts, payloadRetentionMs } from '@passerelle/contracts';
 import { DecisionArchive, DocumentStore } from '@passerelle/documents';
-import {
-  type ParticipantKeys,
-  type PrivateJwk,
-  createStaticResolver,
-  generateKey,
-  generateParticipantKeys,
-  publicKeysOf,
-  toPublicJwk,
-} from '@passerelle/envelope';
+import { type ParticipantKeys, type PrivateJwk, type KeyResolver } from '@passerelle/envelope';
 import { type Exchange, StreamNames, connectExchange, connectNats, createLogger } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { auditedKeys } from '../support/audited-keys.js';
 import { OE, POST } from '../support/participants.js';
 
 const RETENTION_SECONDS = 2;
@@ -38,20 +31,14 @@ describe('retention per contract', { timeout: 90_000 }, () => {
   let post: ParticipantKeys;
   let office: ParticipantKeys;
   let auditor: PrivateJwk;
-  let resolver: ReturnType<typeof createStaticResolver>;
+  let resolver: KeyResolver;
   let contracts: Contracts;
   const open: Exchange[] = [];
 
   beforeAll(async () => {
     nc = await connectNats({ servers: nats.url });
     jsm = await jetstreamManager(nc, { timeout: 30_000 });
-    [post, office] = await Promise.all([generateParticipantKeys(POST), generateParticipantKeys(OE)]);
-    auditor = await generateKey('sig', { kid: 'auditor-sig-1' });
-    resolver = createStaticResolver([
-      publicKeysOf(post),
-      publicKeysOf(office),
-      { participantId: 'auditor', signing: [toPublicJwk(auditor)], encryption: [] },
-    ]);
+    ({ post, office, auditor, resolver } = await auditedKeys(POST, OE));
     const loaded = await loadContracts({ root: repoRoot });
     // the agreement as it is, with every type's retention shortened to seconds so that the test sees it pass
     const days = RETENTION_SECONDS / 86_400;
