@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test, vi } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -19,18 +19,22 @@ function start(
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  // an exit ends the wait at once; either failure shows the output
   const waitFor = (pattern: RegExp, ms: number): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const deadline = Date.now() + ms;
-      const tick = (): void => {
-        if (pattern.test(out)) return resolve(out);
-        if (child.exitCode !== null)
-          return reject(new Error(`exited with ${child.exitCode} before ${pattern}:\n${out}`));
-        if (Date.now() > deadline) return reject(new Error(`no ${pattern} within ${ms} ms:\n${out}`));
-        setTimeout(tick, 100);
-      };
-      tick();
-    });
+    vi
+      .waitUntil(
+        () => {
+          if (child.exitCode !== null && !pattern.test(out))
+            throw new Error(`exited with ${child.exitCode} before ${pattern}:\n${out}`);
+          return pattern.test(out) && out;
+        },
+        { timeout: ms, interval: 100 },
+      )
+      .catch((err: unknown) => {
+        throw child.exitCode === null
+          ? new Error(`no ${pattern} within ${ms} ms:\n${out}`, { cause: err })
+          : err;
+      });
   return { child, output: () => out, waitFor };
 }
 

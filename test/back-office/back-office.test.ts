@@ -1,6 +1,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { toIsoDate } from '@passerelle/procedure';
+import { type DocumentRef, toIsoDate } from '@passerelle/procedure';
 import { addDays } from '@passerelle/procedure/internal';
+import { type WebhookReceiver, startWebhookReceiver } from '@passerelle/testing';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
@@ -11,13 +12,12 @@ import {
   REGION,
   type BackOffice,
   type DoorCaller,
-  type Receiver,
   type World,
   listenEvents,
   newKey,
-  startReceiver,
   startWorld,
 } from './world.js';
+import { ictFirstApplication } from '../procedure/harness.js';
 
 const POLL = { timeout: 30_000, interval: 100 };
 const OFFICER = 'off-3f9a27c1';
@@ -61,13 +61,13 @@ async function owed(bo: BackOffice, dossierId: string, action: string): Promise<
 describe('back office - the administrations act through their doors, over HTTP only', () => {
   const nats = useNatsServer();
   let world!: World;
-  let receiver!: Receiver;
+  let receiver!: WebhookReceiver;
   let regionEvents!: ReturnType<typeof listenEvents>;
   const webhookSecrets = new Map<string, string>();
 
   beforeAll(async () => {
     world = await startWorld(nats.url);
-    receiver = await startReceiver();
+    receiver = await startWebhookReceiver();
     for (const [name, bo] of [
       ['region', world.region],
       ['office', world.office],
@@ -88,7 +88,7 @@ describe('back office - the administrations act through their doors, over HTTP o
   test('back office - a dossier from the portal through the region, the Office, the post and the commune', async () => {
     const portal = world.portal.integrator;
     // the integrator uploads the documents and files the application with its fee proof
-    const upload = async (n: number): Promise<Record<string, unknown>> => {
+    const upload = async (n: number): Promise<DocumentRef> => {
       const res = await portal.call(
         'POST',
         '/v1/documents',
@@ -99,28 +99,11 @@ describe('back office - the administrations act through their doors, over HTTP o
         },
       );
       expect(res.status, res.text).toBe(201);
-      return res.json.document as Record<string, unknown>;
+      return res.json.document as DocumentRef;
     };
     const passport = await upload(1);
-    const application = {
-      category: 'ict',
-      procedure: 'first',
-      regionId: REGION,
-      workplaceCommuneId: COMMUNE,
-      residenceCommuneId: COMMUNE,
-      consularPostId: POST,
-      ict: { scheme: 'transfer', role: 'manager', priorIctStayInLast3Years: false },
-      applicant: {
-        familyName: 'Okafor',
-        givenNames: 'Adaeze',
-        birthDate: '1988-04-12',
-        nationality: 'NGA',
-        passportNumber: 'A09876543',
-        email: 'adaeze@example.org',
-        passportExpiresOn: '2040-12-31',
-      },
-      employer: { name: 'Acme Engineering SA', enterpriseNumber: '0403170701', email: 'hr@example.com' },
-      requestedPeriod: { from: today(40), to: today(740) },
+    // the procedure scenarios' application (to commune 21004 via Lagos), with the documents just uploaded
+    const application = ictFirstApplication({
       documents: {
         passportCopy: passport,
         employmentContract: await upload(2),
@@ -132,8 +115,7 @@ describe('back office - the administrations act through their doors, over HTTP o
         medicalCertificate: await upload(4),
         criminalRecord: await upload(5),
       },
-      submittedAt: new Date().toISOString(),
-    };
+    });
     const filed = await portal.call('POST', '/v1/dossiers', application, { 'idempotency-key': newKey() });
     expect(filed.status, filed.text).toBe(201);
     const dossierId = filed.json.dossierId as string;
@@ -171,7 +153,7 @@ describe('back office - the administrations act through their doors, over HTTP o
     expect(received[0]!.payload.applicant.passportNumber).toBe('A09876543');
     // a document the application referenced, streamed decrypted: the bytes the integrator uploaded
     const listed = (regionDossier.json.documents as { id: string; href: string; pointer: string }[]).find(
-      (d) => d.id === passport['sha256'],
+      (d) => d.id === passport.sha256,
     );
     expect(listed?.pointer).toBe('/documents/passportCopy');
     const bytes = await world.region.viewer.call('GET', listed!.href);
@@ -218,24 +200,12 @@ describe('back office - the administrations act through their doors, over HTTP o
 
     // the work authorisation, decided once however often the request is retried
     const key = newKey();
-    const decided = await act(
-      world.region.officer,
-      REGION,
-      dossierId,
-      'decideWork',
-      { decision: 'granted', period },
-      key,
-    );
+    const decideWork = () =>
+      act(world.region.officer, REGION, dossierId, 'decideWork', { decision: 'granted', period }, key);
+    const decided = await decideWork();
     expect(decided.status, decided.text).toBe(200);
     expect(decided.json).toMatchObject({ action: 'decide-work', phase: 'work-decided' });
-    const again = await act(
-      world.region.officer,
-      REGION,
-      dossierId,
-      'decideWork',
-      { decision: 'granted', period },
-      key,
-    );
+    const again = await decideWork();
     expect(again.status).toBe(200);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.json).toEqual(decided.json);

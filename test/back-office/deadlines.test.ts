@@ -21,7 +21,8 @@ import { freeLoopbackPort } from '@passerelle/testing';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type DoorCaller, type Receiver, callerOf, newKey, startReceiver } from './world.js';
+import { type DoorCaller, callerOf, newKey } from './world.js';
+import { type WebhookReceiver, startWebhookReceiver } from '@passerelle/testing';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const POLL = { timeout: 30_000, interval: 100 };
@@ -40,18 +41,16 @@ const DOOR = {
 };
 
 /** What a webhook receiver got, verified with the subscription's Standard Webhooks secret. */
-function verified(receiver: Receiver, path: string, secret: string) {
+function verified(receiver: WebhookReceiver, path: string, secret: string) {
   const hook = new Webhook(secret);
-  return receiver.received
-    .filter((r) => r.path === path)
-    .map(
-      (r) =>
-        hook.verify(r.body, r.headers as Record<string, string>) as {
-          type: string;
-          subject: string;
-          data: Record<string, unknown>;
-        },
-    );
+  return receiver.at(path).map(
+    (r) =>
+      hook.verify(r.body, r.headers as Record<string, string>) as {
+        type: string;
+        subject: string;
+        data: Record<string, unknown>;
+      },
+  );
 }
 
 describe('deadlines - an overrun reaches the body and the integrator, once', () => {
@@ -60,7 +59,7 @@ describe('deadlines - an overrun reaches the body and the integrator, once', () 
   let clock = new Date();
   const realToday = toIsoDate(new Date());
   const running: { close(): Promise<void> }[] = [];
-  let receiver!: Receiver;
+  let receiver!: WebhookReceiver;
   let integrator!: DoorCaller;
   let officer!: DoorCaller;
   let officeMetrics!: string;
@@ -132,7 +131,7 @@ describe('deadlines - an overrun reaches the body and the integrator, once', () 
       createdBy: 'bootstrap',
     });
     integrator = await callerOf(portalOrigin, 'acme-hr', secret);
-    receiver = await startReceiver();
+    receiver = await startWebhookReceiver();
   });
   afterAll(async () => {
     await scans?.close();

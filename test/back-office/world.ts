@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createCommuneService } from '@passerelle/commune';
 import { createConsularPostService } from '@passerelle/consular-post';
@@ -104,35 +102,6 @@ export async function callerOf(origin: string, clientId: string, secret: string)
 
 /** A fresh `Idempotency-Key`. */
 export const newKey = (): string => `k-${randomBytes(8).toString('hex')}`;
-
-/** A webhook receiver on loopback, keeping every delivery. */
-export interface Receiver {
-  base: string;
-  received: { path: string; headers: IncomingHttpHeaders; body: string }[];
-  close(): Promise<void>;
-}
-
-export async function startReceiver(): Promise<Receiver> {
-  const received: Receiver['received'] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push({
-        path: req.url ?? '/',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      });
-      res.end('thanks');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    received,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 /** An SSE client of a door's `/events`, collecting the CloudEvents it receives. */
 export function listenEvents(caller: DoorCaller) {

@@ -5,7 +5,7 @@ import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Exchange } from '@passerelle/exchange';
 import type { NatsCluster } from '@passerelle/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import {
   type SecureDeployment,
   connectOperator,
@@ -13,10 +13,9 @@ import {
   provisionSecure,
   startSecureCluster,
 } from '../../scripts/secure-exchange.js';
-import { type Parties, connectSecureExchange, example, makeParties, until } from '../support/secure.js';
+import { type Parties, connectSecureExchange, example, makeParties } from '../support/secure.js';
+import { OE, POST } from '../support/participants.js';
 
-const POST = 'post-ankara';
-const OE = 'immigration-office';
 const TOTAL = 5_000;
 
 describe('3-node secured cluster: the EXCHANGE stream leader dies mid-exchange', { timeout: 240_000 }, () => {
@@ -111,7 +110,7 @@ describe('3-node secured cluster: the EXCHANGE stream leader dies mid-exchange',
       );
       expect(killed).toBeDefined();
       // Every acknowledged message is handled exactly once.
-      await until(() => acknowledged.every((id) => handled.has(id)), 120_000);
+      await vi.waitUntil(() => acknowledged.every((id) => handled.has(id)), { timeout: 120_000 });
       const twice = [...handled].filter(([, n]) => n > 1);
       expect(twice).toEqual([]);
       expect(acknowledged.length).toBe(TOTAL);
@@ -124,14 +123,17 @@ describe('3-node secured cluster: the EXCHANGE stream leader dies mid-exchange',
     // The killed node comes back and catches up with the others.
     const node = cluster.servers.find((s) => s.serverName === killed!.name)!;
     await node.restart();
-    await until(async () => {
-      const now = await jsm.streams.info('EXCHANGE').catch(() => undefined);
-      const peers = [now?.cluster?.leader, ...(now?.cluster?.replicas ?? []).map((r) => r.name)];
-      const back =
-        now?.cluster?.replicas?.find((r) => r.name === killed!.name) ??
-        (now?.cluster?.leader === killed!.name ? { current: true, lag: 0 } : undefined);
-      return peers.includes(killed!.name) && !!back && back.current && !back.lag;
-    }, 60_000);
+    await vi.waitUntil(
+      async () => {
+        const now = await jsm.streams.info('EXCHANGE').catch(() => undefined);
+        const peers = [now?.cluster?.leader, ...(now?.cluster?.replicas ?? []).map((r) => r.name)];
+        const back =
+          now?.cluster?.replicas?.find((r) => r.name === killed!.name) ??
+          (now?.cluster?.leader === killed!.name ? { current: true, lag: 0 } : undefined);
+        return peers.includes(killed!.name) && !!back && back.current && !back.lag;
+      },
+      { timeout: 60_000 },
+    );
     const final = await jsm.streams.info('EXCHANGE');
     expect(final.state.messages).toBeGreaterThanOrEqual(acknowledged.length);
     expect((final.cluster?.replicas ?? []).every((r) => r.current)).toBe(true);

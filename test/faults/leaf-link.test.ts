@@ -7,7 +7,7 @@ import { IdempotencyStore, Outbox } from '@passerelle/exchange/internal';
 import { inboxPrefixOf } from '@passerelle/operator';
 import { EXCHANGE_API_PREFIX } from '@passerelle/operator/internal';
 import { type NatsCluster, type NatsServer, startNatsCluster, startNatsServer } from '@passerelle/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import {
   type SecureDeployment,
   includeSecureConf,
@@ -15,7 +15,7 @@ import {
   provisionSecure,
 } from '../../scripts/secure-exchange.js';
 import { type LinkProxy, startLinkProxy } from '../support/link-proxy.js';
-import { type Parties, example, makeParties, until } from '../support/secure.js';
+import { type Parties, example, makeParties } from '../support/secure.js';
 
 const COMMUNE = 'commune-21004';
 const OE = 'immigration-office';
@@ -107,7 +107,7 @@ leafnodes {
         proxies.set(id, proxy);
         const leaf = await startLeaf(id, proxy);
         leaves.set(id, leaf);
-        await until(async () => (await leafLinks(leaf)) === 1, 20_000);
+        await vi.waitUntil(async () => (await leafLinks(leaf)) === 1, { timeout: 20_000 });
       }
     }, 180_000);
     afterAll(async () => {
@@ -168,7 +168,7 @@ leafnodes {
         // the commune's leaf loses its link to the hub; its server and its local clients stay up
         const leaf = leaves.get(COMMUNE)!;
         proxies.get(COMMUNE)!.cut();
-        await until(async () => (await leafLinks(leaf)) === 0, 10_000);
+        await vi.waitUntil(async () => (await leafLinks(leaf)) === 0, { timeout: 10_000 });
 
         const sends: Promise<string>[] = [];
         let communeConfirmed = 0;
@@ -198,13 +198,13 @@ leafnodes {
         expect(communeConfirmed).toBe(0);
 
         proxies.get(COMMUNE)!.restore();
-        await until(async () => (await leafLinks(leaf)) === 1, 20_000);
+        await vi.waitUntil(async () => (await leafLinks(leaf)) === 1, { timeout: 20_000 });
         const fromCommune = (await Promise.all(sends.filter((_, i) => i % 2 === 0))).map((s) =>
           s.slice('commune:'.length),
         );
 
-        await until(() => fromOffice.every((id) => atCommune.has(id)), 60_000);
-        await until(() => fromCommune.every((id) => atOffice.has(id)), 60_000);
+        await vi.waitUntil(() => fromOffice.every((id) => atCommune.has(id)), { timeout: 60_000 });
+        await vi.waitUntil(() => fromCommune.every((id) => atOffice.has(id)), { timeout: 60_000 });
         for (const id of fromOffice) expect(atCommune.get(id)).toBe(1);
         for (const id of fromCommune) expect(atOffice.get(id)).toBe(1);
         expect(atCommune.size).toBe(EACH_WAY);

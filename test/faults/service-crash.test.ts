@@ -6,7 +6,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { toPublicJwk } from '@passerelle/envelope';
 import type { NatsServer } from '@passerelle/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import {
   type SecureDeployment,
   connectAdmin,
@@ -16,18 +16,10 @@ import {
   provisionServiceStores,
   startSecureServer,
 } from '../../scripts/secure-exchange.js';
-import {
-  type Parties,
-  connectSecureExchange,
-  example,
-  makeParties,
-  repoRoot,
-  until,
-} from '../support/secure.js';
+import { type Parties, connectSecureExchange, example, makeParties, repoRoot } from '../support/secure.js';
 import type { VisaState } from './secure-service-process.js';
+import { OE, POST } from '../support/participants.js';
 
-const POST = 'post-ankara';
-const OE = 'immigration-office';
 const BUCKET = `svc-${OE}`;
 const MESSAGES = 400;
 const DOSSIERS = 100;
@@ -97,10 +89,13 @@ describe('a service killed mid-burst on the secured exchange', { timeout: 180_00
       let out = '';
       child.stdout?.on('data', (c: Buffer) => void (out += c.toString()));
       child.stderr?.on('data', (c: Buffer) => void (out += c.toString()));
-      await until(() => {
-        if (child.exitCode !== null) throw new Error(`service exited: ${out}`);
-        return out.includes('consuming');
-      }, 30_000);
+      await vi.waitUntil(
+        () => {
+          if (child.exitCode !== null) throw new Error(`service exited: ${out}`);
+          return out.includes('consuming');
+        },
+        { timeout: 30_000 },
+      );
       return child;
     };
 
@@ -119,7 +114,7 @@ describe('a service killed mid-burst on the secured exchange', { timeout: 180_00
           for (const [m] of batch) sent.push(m!.id);
         }
       })();
-      await until(() => lines(appliedFile).length >= MESSAGES / 5, 60_000);
+      await vi.waitUntil(() => lines(appliedFile).length >= MESSAGES / 5, { timeout: 60_000 });
       service.kill('SIGKILL');
       await new Promise((r) => service.once('exit', r));
       const appliedBeforeKill = lines(appliedFile).length;
@@ -130,10 +125,13 @@ describe('a service killed mid-burst on the secured exchange', { timeout: 180_00
       const op = await connectOperator(deployment, server.url);
       try {
         const jsm = await jetstreamManager(op);
-        await until(async () => {
-          const c = await jsm.consumers.info('EXCHANGE', `inbox-${OE}`);
-          return c.num_pending === 0 && c.num_ack_pending === 0;
-        }, 90_000);
+        await vi.waitUntil(
+          async () => {
+            const c = await jsm.consumers.info('EXCHANGE', `inbox-${OE}`);
+            return c.num_pending === 0 && c.num_ack_pending === 0;
+          },
+          { timeout: 90_000 },
+        );
         // the service's state, read in its own account by its administrator
         const admin = await connectAdmin(deployment, OE, server.url);
         const entries = [];

@@ -13,7 +13,7 @@ import {
 import { signEntry } from '@passerelle/directory/internal';
 import { generateParticipantKeys, toPublicJwk } from '@passerelle/envelope';
 import { freeLoopbackPort, startNatsServer } from '@passerelle/testing';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { waitForLine } from '../support/process.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -93,10 +93,10 @@ describe('a service process and its supervisor', { timeout: 120_000 }, () => {
         stopping.catch(() => undefined); // awaited below; a failure before then must not be unhandled
         await server.kill();
         // out of rotation while it tries to reconnect, without waiting for a request to time out
-        const deadline = Date.now() + 10_000;
-        while ((await probe('/readyz')) !== 503 && Date.now() < deadline)
-          await new Promise((r) => setTimeout(r, 100));
-        expect(await probe('/readyz')).toBe(503);
+        await vi.waitFor(async () => expect(await probe('/readyz')).toBe(503), {
+          timeout: 10_000,
+          interval: 100,
+        });
         expect(await probe('/healthz')).toBe(200);
 
         // then, its reconnection attempts spent (the client's defaults: 10, 2 s apart), it stops cleanly and

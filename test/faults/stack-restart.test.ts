@@ -28,10 +28,9 @@ import {
   provisionServiceStores,
   startSecureServer,
 } from '../../scripts/secure-exchange.js';
-import { type Parties, connectSecureExchange, example, makeParties, until } from '../support/secure.js';
+import { type Parties, connectSecureExchange, example, makeParties } from '../support/secure.js';
+import { OE, REGION } from '../support/participants.js';
 
-const OE = 'immigration-office';
-const REGION = 'region-bruxelles';
 const AUDITOR = 'auditor';
 const BUCKET = `svc-${REGION}`;
 
@@ -222,7 +221,9 @@ describe('the whole secured stack stopped and restarted', { timeout: 180_000 }, 
       dossierId: 'dossier-r0',
     });
     await office2.awaitReceipt(m!.id, 15_000);
-    await until(async () => (await region.store.get(REGION, 'dossier-r0'))?.decided === 3, 10_000);
+    await vi.waitUntil(async () => (await region.store.get(REGION, 'dossier-r0'))?.decided === 3, {
+      timeout: 10_000,
+    });
     await office2.close();
     await region.exchange.close();
     await audit(nextSeq);

@@ -5,6 +5,7 @@ import {
   type ProcedureHarness,
   OE,
   OFFICER,
+  reachPhase,
   OFFLINE_POST,
   ictFirstApplication,
   newDossierId,
@@ -48,7 +49,7 @@ describe('out-of-sequence messages go to the dead letters with a stable code', (
     // The office still handles the next dossier end to end.
     const id = newDossierId('after');
     await submit(h, id, ictFirstApplication());
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued');
+    await reachPhase(h.office, OE, id, 'visa-issued');
   });
 
   test('bad input - a decision on a closed dossier: ERR_DOSSIER_CLOSED', async () => {
@@ -82,7 +83,7 @@ describe('out-of-sequence messages go to the dead letters with a stable code', (
   test('bad input - a second decision for the same step (a second visa): ERR_DUPLICATE_DECISION', async () => {
     const id = newDossierId('twice');
     await submit(h, id, ictFirstApplication());
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued');
+    await reachPhase(h.office, OE, id, 'visa-issued');
     const first = (await h.office.dossier(OE, id))?.visa;
 
     const post = await h.connectAs('post-lagos');
@@ -96,7 +97,7 @@ describe('out-of-sequence messages go to the dead letters with a stable code', (
     const id = newDossierId('otherpost');
     await submit(h, id, ictFirstApplication({ consularPostId: OFFLINE_POST }));
     await h.waitForMessages(id, 'residence-decided', 4);
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'granted');
+    await reachPhase(h.office, OE, id, 'granted');
 
     const other = await h.connectAs('post-ankara');
     const [wrong] = await other.send('visa-issued', visa('D-OTHER0001'), { to: OE, dossierId: id });
@@ -106,7 +107,7 @@ describe('out-of-sequence messages go to the dead letters with a stable code', (
 
     const named = await h.connectAs(OFFLINE_POST);
     await named.send('visa-issued', visa('D-TOKYO0001'), { to: OE, dossierId: id });
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued');
+    await reachPhase(h.office, OE, id, 'visa-issued');
   });
 
   test("ordering - a region's ruling that overtakes the application is redelivered until the application is in", async () => {
@@ -126,7 +127,7 @@ describe('out-of-sequence messages go to the dead letters with a stable code', (
     const ruling = { outcome: 'complete', ruledOn: today(), admissibilityDocument: admissibility.ref };
     await region.send('completeness-ruled', ruling, { to: OE, dossierId: id });
     await h.portal.send('application-submitted', app, { to: OE, dossierId: id });
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'admissible');
+    await reachPhase(h.office, OE, id, 'admissible');
 
     // Never followed by its application: dead-lettered with the retryable code once the deliveries are spent.
     const orphan = newDossierId('orphan');
@@ -138,9 +139,7 @@ describe('out-of-sequence messages go to the dead letters with a stable code', (
   test('bad input - a desk action out of sequence is refused at once (permit before arrival)', async () => {
     const id = newDossierId('desk');
     await submit(h, id, ictFirstApplication());
-    await h.waitFor(
-      async () => (await h.communes.dossier('commune-21004', id))?.phase === 'annex-46-received',
-    );
+    await reachPhase(h.communes, 'commune-21004', id, 'annex-46-received');
     await expect(h.communes.act('commune-21004', id, 'issue-permit', {}, OFFICER)).rejects.toMatchObject({
       code: 'ERR_OUT_OF_SEQUENCE',
     });

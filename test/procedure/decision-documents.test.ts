@@ -8,11 +8,13 @@ import { createLogger } from '@passerelle/exchange';
 import { StateCipher } from '@passerelle/service-host';
 import { replayDeadLetter } from '@passerelle/exchange';
 import { DossierStore, type ResidenceGranted, decisionDocument } from '@passerelle/procedure';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import {
   type ProcedureHarness,
   OE,
   OFFICER,
+  SETTLE,
+  reachPhase,
   OFFLINE_POST,
   ictFirstApplication,
   keptInOutbox,
@@ -75,7 +77,7 @@ describe('decision documents are read back before a post or a commune acts on th
     await (await archive()).put(doc.ref.objectKey, doc.bytes);
     const js = jetstream(h.nc);
     await replayDeadLetter(js, await jetstreamManager(h.nc), dead.seq);
-    await h.waitFor(async () => (await h.posts.dossier('post-ankara', id))?.phase === 'visa-issued');
+    await reachPhase(h.posts, 'post-ankara', id, 'visa-issued');
     const visa = (await h.posts.dossier('post-ankara', id))!.visa!;
     expect(visa.validity.to <= payload.period.to).toBe(true);
   });
@@ -130,7 +132,7 @@ describe('decision documents are read back before a post or a commune acts on th
     const id = newDossierId('workdoc');
     h.overrides.work.set(id, 'pending');
     await submit(h, id, ictFirstApplication());
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'admissible');
+    await reachPhase(h.office, OE, id, 'admissible');
     const regionId = (await h.office.dossier(OE, id))!.routing.regionId;
     const stay = period();
     const doc = decisionDocument({
@@ -163,7 +165,7 @@ describe('decision documents are read back before a post or a commune acts on th
 
     // the decision as its document states it is acted on: the residence grant follows, for that period
     await region.send('work-authorisation-decided', decided(stay), { to: OE, dossierId: id });
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.work?.decision === 'granted');
+    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.work?.decision === 'granted', SETTLE);
     expect((await h.office.dossier(OE, id))?.work).toMatchObject({ period: stay });
   });
 
@@ -254,7 +256,7 @@ describe('decision documents are read back before a post or a commune acts on th
     try {
       const sent = await h.waitForMessages(id, 'visa-issued', 1);
       expect(sent[0]).toMatchObject({ sender: OFFLINE_POST, recipient: OE });
-      await h.waitFor(async () => (await earlier.read(OFFLINE_POST, id))?.outbox.length === 0);
+      await vi.waitUntil(async () => (await earlier.read(OFFLINE_POST, id))?.outbox.length === 0, SETTLE);
       await new Promise((r) => setTimeout(r, 500));
       expect((h.seen.get(id) ?? []).filter((m) => m.type === 'visa-issued')).toHaveLength(1);
     } finally {
@@ -279,7 +281,7 @@ describe('decision documents are read back before a post or a commune acts on th
     await DecisionArchive.open(h.nc);
     const sent = await h.waitForMessages(id, 'stay-ended', 3);
     expect(sent.map((m) => m.recipient).sort()).toEqual(['commune-21004', 'portal-demo', 'region-bruxelles']);
-    await h.waitFor(async () => (await h.communes.dossier('commune-21004', id))?.phase === 'closed');
+    await reachPhase(h.communes, 'commune-21004', id, 'closed');
     await new Promise((r) => setTimeout(r, 1_000)); // more rounds: nothing is sent twice
     expect((h.seen.get(id) ?? []).filter((m) => m.type === 'stay-ended')).toHaveLength(3);
   });

@@ -41,8 +41,9 @@ import {
   createRegionalAuthorityService,
 } from '@passerelle/regional-authority';
 import type { DeadlineRun, ServiceEvent } from '@passerelle/service-host';
+import { sampleApplication } from '@passerelle/service-host/testing';
 import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, beforeAll, expect, vi } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -54,6 +55,11 @@ export const COMMUNES = ['commune-21004', 'commune-11002', 'commune-62063', 'com
 /** A post in the directory that no service hosts: its annex 46 copies wait, so a test plays the post. */
 export const OFFLINE_POST = 'post-tokyo';
 /** The case officer (and the back-office client) taking the tests' actions: pseudonymous ids. */
+/** How long a scenario waits for what crosses the exchange (`vi.waitUntil` options). */
+export const SETTLE = { timeout: 15_000, interval: 40 } as const;
+/** {@link SETTLE}, or `timeout` ms when given. */
+const settle = (timeout?: number) => ({ ...SETTLE, timeout: timeout ?? SETTLE.timeout });
+
 export const OFFICER: Actor = { clientId: 'procedure-tests', officerId: 'officer-0001' };
 
 /** A message seen on the exchange: its clear meta only (what the auditor sees). */
@@ -105,8 +111,6 @@ export interface ProcedureHarness {
     count?: number,
     timeoutMs?: number,
   ): Promise<IncomingMessage[]>;
-  /** Resolves once `predicate` holds. */
-  waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs?: number): Promise<void>;
   /** Resolves with the dead letter of a participant carrying `code` for the dossier. */
   waitForDeadLetter(participant: string, code: string, timeoutMs?: number): Promise<DeadLetter>;
   /** A send-only exchange for a participant (a misbehaving or replayed sender in bad-input tests). */
@@ -233,22 +237,6 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
   });
   const extra: Exchange[] = [];
 
-  function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    return new Promise((resolve, reject) => {
-      const tick = async (): Promise<void> => {
-        try {
-          if (await predicate()) return resolve();
-        } catch (err) {
-          return reject(err instanceof Error ? err : new Error(String(err)));
-        }
-        if (Date.now() > deadline) return reject(new Error('condition not met in time'));
-        setTimeout(() => void tick(), 40);
-      };
-      void tick();
-    });
-  }
-
   const jsm = await jetstreamManager(nc);
   return {
     contracts,
@@ -265,30 +253,33 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
     events,
     portalInbox,
     seen,
-    waitFor,
     async waitForMessages(dossierId, type, count = 1, timeoutMs) {
       const pick = (): SeenMessage[] => (seen.get(dossierId) ?? []).filter((m) => m.type === type);
-      await waitFor(() => pick().length >= count, timeoutMs).catch(() => {
-        throw new Error(
-          `${dossierId}: ${pick().length} of ${count} ${type} seen; all: ${(seen.get(dossierId) ?? []).map((m) => m.type).join(', ')}`,
-        );
-      });
+      await vi
+        .waitUntil(() => pick().length >= count, settle(timeoutMs))
+        .catch(() => {
+          throw new Error(
+            `${dossierId}: ${pick().length} of ${count} ${type} seen; all: ${(seen.get(dossierId) ?? []).map((m) => m.type).join(', ')}`,
+          );
+        });
       return pick();
     },
     async waitForPortal(dossierId, type, count = 1, timeoutMs) {
       const pick = (): IncomingMessage[] =>
         (portalInbox.get(dossierId) ?? []).filter((m) => m.meta.type === type);
-      await waitFor(() => pick().length >= count, timeoutMs).catch(() => {
-        throw new Error(`${dossierId}: the portal has ${pick().length} of ${count} ${type}`);
-      });
+      await vi
+        .waitUntil(() => pick().length >= count, settle(timeoutMs))
+        .catch(() => {
+          throw new Error(`${dossierId}: the portal has ${pick().length} of ${count} ${type}`);
+        });
       return pick();
     },
     async waitForDeadLetter(participant, code, timeoutMs) {
       let found: DeadLetter | undefined;
-      await waitFor(async () => {
+      await vi.waitUntil(async () => {
         found = (await listDeadLetters(jsm, { participant })).find((d) => d.code === code);
         return found !== undefined;
-      }, timeoutMs);
+      }, settle(timeoutMs));
       return found!;
     },
     async connectAs(participant) {
@@ -396,6 +387,16 @@ async function uploadDocuments(nc: NatsConnection): Promise<void> {
   numbers.forEach((n, i) => uploads.set(n, refs[i]!));
 }
 
+/** Waits until the dossier's phase at `participant` of `body` is `phase`. */
+export async function reachPhase(
+  body: { dossier(participant: string, dossierId: string): Promise<{ phase: string } | undefined> },
+  participant: string,
+  dossierId: string,
+  phase: string,
+): Promise<void> {
+  await vi.waitUntil(async () => (await body.dossier(participant, dossierId))?.phase === phase, SETTLE);
+}
+
 /** Today in Brussels and a date relative to it. */
 export function today(offsetDays = 0): string {
   return addDays(toIsoDate(new Date()), offsetDays);
@@ -407,7 +408,7 @@ export function today(offsetDays = 0): string {
  */
 export async function toPermitIssued(h: ProcedureHarness, dossierId: string): Promise<void> {
   await submit(h, dossierId, ictFirstApplication());
-  await h.waitFor(async () => (await h.office.dossier(OE, dossierId))?.phase === 'visa-issued');
+  await reachPhase(h.office, OE, dossierId, 'visa-issued');
   await h.communes.act(
     'commune-21004',
     dossierId,
@@ -418,21 +419,16 @@ export async function toPermitIssued(h: ProcedureHarness, dossierId: string): Pr
     },
     OFFICER,
   );
-  await h.waitFor(async () => (await h.office.dossier(OE, dossierId))?.phase === 'arrived');
+  await reachPhase(h.office, OE, dossierId, 'arrived');
   await h.communes.act('commune-21004', dossierId, 'issue-permit', {}, OFFICER);
-  await h.waitFor(async () => (await h.office.dossier(OE, dossierId))?.phase === 'permit-issued');
+  await reachPhase(h.office, OE, dossierId, 'permit-issued');
 }
 
 /** A complete ICT first application (intra-corporate transfer of a manager to Brussels, via Lagos). */
 export function ictFirstApplication(overrides: Partial<ApplicationSubmitted> = {}): ApplicationSubmitted {
-  return {
-    category: 'ict',
-    procedure: 'first',
-    regionId: 'region-bruxelles',
-    workplaceCommuneId: 'commune-21004',
-    residenceCommuneId: 'commune-21004',
-    consularPostId: 'post-lagos',
-    ict: { scheme: 'transfer', role: 'manager', priorIctStayInLast3Years: false },
+  // the services' sample (an ICT manager to commune 21004 via Lagos) with a named person, today's dates
+  // and the documents the harness stores
+  return sampleApplication({
     applicant: {
       familyName: 'Okafor',
       givenNames: 'Adaeze',
@@ -453,7 +449,7 @@ export function ictFirstApplication(overrides: Partial<ApplicationSubmitted> = {
     },
     submittedAt: new Date().toISOString(),
     ...overrides,
-  };
+  });
 }
 
 /** Fee proof of `amountCents`. */

@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto';
 import { DecisionArchive, type DocumentRef } from '@passerelle/documents';
 import { type ApplicationSubmitted, addWorkingDays } from '@passerelle/procedure';
 import { addDays, addYears } from '@passerelle/procedure/internal';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import {
   type ProcedureHarness,
   OE,
   OFFICER,
+  SETTLE,
+  reachPhase,
   PORTAL,
   contextOf,
   doc,
@@ -27,6 +29,38 @@ import {
  * summer time falls in between.
  */
 const at = (offsetDays: number): Date => new Date(`${today(offsetDays)}T12:00:00Z`);
+
+/**
+ * A long-term mobility to Wallonia (commune 62063), no post involved: a specialist holding a Dutch ICT
+ * permit until `permitValidUntil`, asking for `days` from 30 days on; its documents numbered from `firstDoc`.
+ */
+function mobilityApplication(permitValidUntil: string, days: number, firstDoc: number): ApplicationSubmitted {
+  const app = ictFirstApplication({
+    regionId: 'region-wallonie',
+    workplaceCommuneId: 'commune-62063',
+    residenceCommuneId: 'commune-62063',
+    ict: {
+      scheme: 'mobility',
+      role: 'specialist',
+      priorIctStayInLast3Years: false,
+      firstMemberState: {
+        country: 'NL',
+        permitValidUntil,
+        address: { street: 'Keizersgracht 1', postalCode: '1015', city: 'Amsterdam', country: 'NL' },
+      },
+    },
+    requestedPeriod: { from: today(30), to: today(30 + days) },
+    documents: {
+      passportCopy: doc(firstDoc),
+      employmentContract: doc(firstDoc + 1),
+      healthInsurance: { form: 'insurer', document: doc(firstDoc + 2), coversUntil: '2040-12-31' },
+      firstMemberStatePermit: doc(firstDoc + 3),
+      criminalRecord: doc(firstDoc + 4),
+    },
+  });
+  delete app.consularPostId;
+  return app;
+}
 
 describe('single-permit procedure, end to end', () => {
   let h!: ProcedureHarness;
@@ -87,7 +121,7 @@ describe('single-permit procedure, end to end', () => {
     // Art. 105/47 §1: the visa, without delay.
     const [visa] = await h.waitForMessages(id, 'visa-issued');
     expect(visa).toMatchObject({ sender: 'post-lagos', recipient: OE });
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued');
+    await reachPhase(h.office, OE, id, 'visa-issued');
     const commune = await h.communes.dossier('commune-21004', id);
     expect(commune).toMatchObject({
       phase: 'annex-46-received',
@@ -106,7 +140,7 @@ describe('single-permit procedure, end to end', () => {
     );
     expect(arrived.arrival).toMatchObject({ inTime: true, deadline: reportedOn });
     expect(arrived.provisional?.validity).toEqual({ from: reportedOn, to: addDays(reportedOn, 44) });
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'arrived');
+    await reachPhase(h.office, OE, id, 'arrived');
 
     const extended = await h.communes.act('commune-21004', id, 'extend-provisional', {}, OFFICER);
     expect(extended.provisional?.extensions).toBe(1);
@@ -118,8 +152,8 @@ describe('single-permit procedure, end to end', () => {
       validity: { from: app.requestedPeriod.from, to: maxEnd },
     });
     expect(await recipientsOf(id, 'permit-issued', 3)).toEqual([OE, PORTAL, 'region-bruxelles'].sort());
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'permit-issued');
-    await h.waitFor(async () => (await h.region.dossier('region-bruxelles', id))?.phase === 'permit-issued');
+    await reachPhase(h.office, OE, id, 'permit-issued');
+    await reachPhase(h.region, 'region-bruxelles', id, 'permit-issued');
     // One conversation: every message of the dossier carries the application's correlation id (the portal's
     // separate fee-proof send starts its own).
     const all = h.seen.get(id) ?? [];
@@ -157,7 +191,7 @@ describe('single-permit procedure, end to end', () => {
     expect(await recipientsOf(id, 'residence-decided', 3)).toEqual(
       [PORTAL, 'post-lagos', 'region-bruxelles'].sort(),
     );
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued');
+    await reachPhase(h.office, OE, id, 'visa-issued');
     await expect(
       h.communes.act('commune-21004', id, 'register-arrival', { enteredOn: today(41) }, OFFICER),
     ).rejects.toMatchObject({
@@ -186,7 +220,10 @@ describe('single-permit procedure, end to end', () => {
       },
       OFFICER,
     );
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.routing.communeId === 'commune-21004');
+    await vi.waitUntil(
+      async () => (await h.office.dossier(OE, id))?.routing.communeId === 'commune-21004',
+      SETTLE,
+    );
     await h.communes.act('commune-21004', id, 'issue-permit', {}, OFFICER);
     expect(await recipientsOf(id, 'permit-issued', 3)).toEqual([OE, PORTAL, 'region-bruxelles'].sort());
   });
@@ -214,9 +251,9 @@ describe('single-permit procedure, end to end', () => {
   test('path 3 - fee proof missing and not supplied: the region asks for it, then declares the application inadmissible', async () => {
     const id = newDossierId('nofee');
     await submit(h, id, ictFirstApplication(), null);
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'submitted');
+    await reachPhase(h.office, OE, id, 'submitted');
     // the region too has opened the dossier (it reads every document first)
-    await h.waitFor(async () => (await h.region.dossier('region-bruxelles', id)) !== undefined);
+    await vi.waitUntil(async () => (await h.region.dossier('region-bruxelles', id)) !== undefined, SETTLE);
     // The region waits for the fee proof a few working days, then tells the applicant to provide it.
     expect(await h.region.checkDeadlines(at(0), { dossierIds: [id] })).toHaveLength(0);
     expect(await h.region.checkDeadlines(at(7), { dossierIds: [id] })).toHaveLength(1);
@@ -226,7 +263,7 @@ describe('single-permit procedure, end to end', () => {
     expect(await h.region.checkDeadlines(at(40), { dossierIds: [id] })).toHaveLength(1);
     const rulings = await h.waitForPortal(id, 'completeness-ruled', 2);
     expect(rulings[1]?.payload).toMatchObject({ outcome: 'inadmissible', reason: 'fee-proof-missing' });
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'closed');
+    await reachPhase(h.office, OE, id, 'closed');
     expect(h.seen.get(id)?.some((m) => m.type === 'work-authorisation-decided')).toBe(false);
   });
 
@@ -269,7 +306,7 @@ describe('single-permit procedure, end to end', () => {
     const [refusedNone] = await h.waitForPortal(none, 'residence-decided');
     expect(refusedNone?.payload).toMatchObject({ annex: '43', feeCase: 'not-paid' });
     expect(await recipientsOf(none, 'residence-decided', 2)).toEqual([PORTAL, 'region-bruxelles'].sort());
-    await h.waitFor(async () => (await h.region.dossier('region-bruxelles', none))?.phase === 'closed');
+    await reachPhase(h.region, 'region-bruxelles', none, 'closed');
   });
 
   test('path 4 - a fee proof whose document does not read back pays nothing: payment requested, the region asks for the proof', async () => {
@@ -301,7 +338,7 @@ describe('single-permit procedure, end to end', () => {
     const [annex48] = await h.waitForPortal(id, 'residence-decided');
     expect(annex48?.payload).toMatchObject({ annex: '48', reason: 'public-order' });
     expect(await recipientsOf(id, 'residence-decided', 2)).toEqual([PORTAL, 'region-bruxelles'].sort());
-    await h.waitFor(async () => (await h.region.dossier('region-bruxelles', id))?.phase === 'closed');
+    await reachPhase(h.region, 'region-bruxelles', id, 'closed');
     expect((await h.office.dossier(OE, id))?.phase).toBe('closed');
 
     // A refused work authorisation ends in annex 48 too.
@@ -352,7 +389,7 @@ describe('single-permit procedure, end to end', () => {
       validity: app.requestedPeriod,
     });
     expect(await recipientsOf(id, 'permit-renewed', 3)).toEqual([OE, PORTAL, 'region-vlaanderen'].sort());
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'permit-issued');
+    await reachPhase(h.office, OE, id, 'permit-issued');
     expect(await h.communes.registeredPermit('commune-11002', 'R0000006')).toMatchObject({
       validity: app.requestedPeriod,
     });
@@ -398,7 +435,7 @@ describe('single-permit procedure, end to end', () => {
     ).rejects.toMatchObject({
       code: 'ERR_EXTENSION_NOT_ALLOWED',
     });
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.provisionalExtensions === 1);
+    await vi.waitUntil(async () => (await h.office.dossier(OE, id))?.provisionalExtensions === 1, SETTLE);
 
     // The work decision is left to a case officer: it waits in the region's worklist, as the action it allows,
     // by the ICT directive's 90 days from the complete application (Directive 2014/66/EU Art. 15(1)).
@@ -448,31 +485,7 @@ describe('single-permit procedure, end to end', () => {
   test("path 8 - long-term mobility: no visa, annex 61, the period never exceeds the first member state's permit", async () => {
     const id = newDossierId('mobility');
     const firstStateUntil = today(300);
-    const app = ictFirstApplication({
-      regionId: 'region-wallonie',
-      workplaceCommuneId: 'commune-62063',
-      residenceCommuneId: 'commune-62063',
-      ict: {
-        scheme: 'mobility',
-        role: 'specialist',
-        priorIctStayInLast3Years: false,
-        firstMemberState: {
-          country: 'NL',
-          permitValidUntil: firstStateUntil,
-          address: { street: 'Keizersgracht 1', postalCode: '1015', city: 'Amsterdam', country: 'NL' },
-        },
-      },
-      requestedPeriod: { from: today(30), to: today(30 + 700) },
-      documents: {
-        passportCopy: doc(31),
-        employmentContract: doc(32),
-        healthInsurance: { form: 'insurer', document: doc(33), coversUntil: '2040-12-31' },
-        firstMemberStatePermit: doc(34),
-        criminalRecord: doc(35),
-      },
-    });
-    delete app.consularPostId;
-    await submit(h, id, app);
+    await submit(h, id, mobilityApplication(firstStateUntil, 700, 31));
     const [annex46] = await h.waitForPortal(id, 'residence-decided');
     expect(annex46?.payload).toMatchObject({
       annex: '46',
@@ -484,9 +497,7 @@ describe('single-permit procedure, end to end', () => {
       ['commune-62063', PORTAL, 'region-wallonie'].sort(),
     );
 
-    await h.waitFor(
-      async () => (await h.communes.dossier('commune-62063', id))?.phase === 'annex-46-received',
-    );
+    await reachPhase(h.communes, 'commune-62063', id, 'annex-46-received');
     // Reported after the 8 working days: registered all the same, and the overrun is reported (Art. 105/58).
     const late = addWorkingDays(today(30), 9);
     const arrived = await h.communes.act(
@@ -508,7 +519,7 @@ describe('single-permit procedure, end to end', () => {
         participant: 'commune-62063',
       }),
     );
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'arrived');
+    await reachPhase(h.office, OE, id, 'arrived');
     const issued = await h.communes.act('commune-62063', id, 'issue-permit', {}, OFFICER);
     expect(issued.permit).toMatchObject({ kind: 'annex-61', validity: { to: firstStateUntil } });
     await h.waitForPortal(id, 'permit-issued');
@@ -517,31 +528,8 @@ describe('single-permit procedure, end to end', () => {
 
   test('path 8 - Art. 105/56 §2 4°: a first-state permit ending before the start is asked again; renewed, the dossier proceeds', async () => {
     const id = newDossierId('mobility-expired');
-    const app = ictFirstApplication({
-      regionId: 'region-wallonie',
-      workplaceCommuneId: 'commune-62063',
-      residenceCommuneId: 'commune-62063',
-      ict: {
-        scheme: 'mobility',
-        role: 'specialist',
-        priorIctStayInLast3Years: false,
-        firstMemberState: {
-          country: 'NL',
-          // valid today, but not on the first day asked
-          permitValidUntil: today(20),
-          address: { street: 'Keizersgracht 1', postalCode: '1015', city: 'Amsterdam', country: 'NL' },
-        },
-      },
-      requestedPeriod: { from: today(30), to: today(30 + 300) },
-      documents: {
-        passportCopy: doc(36),
-        employmentContract: doc(37),
-        healthInsurance: { form: 'insurer', document: doc(38), coversUntil: '2040-12-31' },
-        firstMemberStatePermit: doc(39),
-        criminalRecord: doc(40),
-      },
-    });
-    delete app.consularPostId;
+    // valid today, but not on the first day asked
+    const app = mobilityApplication(today(20), 300, 36);
     await submit(h, id, app);
     // the ruling the texts provide, not an exception: incomplete, the permit asked for
     const [asked] = await h.waitForPortal(id, 'completeness-ruled');
@@ -576,7 +564,7 @@ describe('single-permit procedure, end to end', () => {
     h.overrides.work.set(id, 'pending');
     const app = ictFirstApplication();
     await submit(h, id, app);
-    await h.waitFor(async () => (await h.region.dossier('region-bruxelles', id))?.phase === 'admissible');
+    await reachPhase(h.region, 'region-bruxelles', id, 'admissible');
     await h.region.act(
       'region-bruxelles',
       id,
@@ -599,8 +587,9 @@ describe('single-permit procedure, end to end', () => {
       },
       { dossierId: id, context: contextOf(app) },
     );
-    await h.waitFor(
+    await vi.waitUntil(
       async () => (await h.region.dossier('region-bruxelles', id))?.informationRequest === undefined,
+      SETTLE,
     );
     await h.region.act(
       'region-bruxelles',
@@ -644,8 +633,8 @@ describe('single-permit procedure, end to end', () => {
       endsOn: today(200),
       reason: 'work-authorisation-withdrawn',
     });
-    await h.waitFor(async () => (await h.communes.dossier('commune-21004', id))?.phase === 'closed');
-    await h.waitFor(async () => (await h.region.dossier('region-bruxelles', id))?.phase === 'closed');
+    await reachPhase(h.communes, 'commune-21004', id, 'closed');
+    await reachPhase(h.region, 'region-bruxelles', id, 'closed');
     await expect(
       h.office.act(OE, id, 'end-stay', { reason: 'other', endsOn: today(201) }, OFFICER),
     ).rejects.toMatchObject({
@@ -691,7 +680,7 @@ describe('single-permit procedure, end to end', () => {
       visaRequired: true,
       period: app.requestedPeriod,
     });
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued');
+    await reachPhase(h.office, OE, id, 'visa-issued');
     await h.communes.act(
       'commune-21004',
       id,
@@ -699,7 +688,7 @@ describe('single-permit procedure, end to end', () => {
       { enteredOn: today(41), reportedOn: today(41) },
       OFFICER,
     );
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'arrived');
+    await reachPhase(h.office, OE, id, 'arrived');
     const issued = await h.communes.act('commune-21004', id, 'issue-permit', {}, OFFICER);
     expect(issued.permit).toMatchObject({ kind: 'single-permit', validity: app.requestedPeriod });
 
@@ -752,7 +741,7 @@ describe('single-permit procedure, end to end', () => {
     );
     const [, complete] = await h.waitForPortal(id, 'completeness-ruled', 2);
     expect(complete?.payload).toMatchObject({ outcome: 'complete' });
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'admissible');
+    await reachPhase(h.office, OE, id, 'admissible');
     // the 90 days run from the day of the application
     expect((await h.office.dossier(OE, id))?.decisionDeadline).toBe(addDays(today(), 90));
     expect(await h.region.dossier('region-bruxelles', id)).toBeUndefined();
@@ -772,7 +761,7 @@ describe('single-permit procedure, end to end', () => {
       period: app.requestedPeriod,
     });
     // the consular post issues the visa on the annex 46 (the tests' post policy)
-    await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'visa-issued');
+    await reachPhase(h.office, OE, id, 'visa-issued');
   });
   test('privacy - the services keep their dossier state and register encrypted: no name or passport number in their buckets', async () => {
     const { Kvm } = await import('@nats-io/kv');

@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { readLedger } from '@passerelle/audit';
 import { createLogger } from '@passerelle/exchange';
 import type { NatsServer } from '@passerelle/testing';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { type SecureDeployment, connectOperator } from '../../scripts/secure-exchange.js';
 import { AUDITOR_CONSUMER, createAuditorService } from '../../services/auditor/src/index.js';
 import {
@@ -11,11 +11,9 @@ import {
   connectSecureExchange,
   example,
   useSecuredScenario,
-  until,
 } from '../support/secure.js';
+import { OE, POST } from '../support/participants.js';
 
-const POST = 'post-ankara';
-const OE = 'immigration-office';
 const AUDITOR = 'auditor';
 
 describe('secured server: the auditor with its own credentials', { timeout: 90_000 }, () => {
@@ -69,7 +67,7 @@ describe('secured server: the auditor with its own credentials', { timeout: 90_0
         await op.close();
       }
 
-      await until(() => auditor.stats.deadLettered >= 1, 30_000);
+      await vi.waitUntil(() => auditor.stats.deadLettered >= 1, { timeout: 30_000 });
       await auditor.caughtUp(30_000);
       expect(auditor.stats.envelopes).toBe(2);
       expect(auditor.stats.receipts).toBe(2);

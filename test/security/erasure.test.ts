@@ -32,12 +32,8 @@ import {
   type EnvelopeMeta,
   type ParticipantKeys,
   type PrivateJwk,
-  createStaticResolver,
-  generateKey,
-  generateParticipantKeys,
   openEnvelope,
-  publicKeysOf,
-  toPublicJwk,
+  type KeyResolver,
 } from '@passerelle/envelope';
 import {
   DOSSIER_KEYS_BUCKET,
@@ -61,9 +57,9 @@ import {
   ictFirstApplication,
   startProcedure,
 } from '../procedure/harness.js';
+import { auditedKeys } from '../support/audited-keys.js';
+import { OE, POST } from '../support/participants.js';
 
-const POST = 'post-ankara';
-const OE = 'immigration-office';
 const ERASED = 'DOS-ERASE-0001';
 const KEPT = 'DOS-KEEP-0002';
 const BASIS = 'GDPR Art. 17(1)(a), request 2027-0042';
@@ -104,7 +100,7 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
   let post: ParticipantKeys;
   let office: ParticipantKeys;
   let auditor: PrivateJwk;
-  let resolver: ReturnType<typeof createStaticResolver>;
+  let resolver: KeyResolver;
   let postKeys: DossierKeys;
   let officeKeys: DossierKeys;
   let sender: Exchange;
@@ -116,13 +112,7 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
   beforeAll(async () => {
     nc = await connectNats({ servers: nats.url });
     jsm = await jetstreamManager(nc, { timeout: 30_000 });
-    [post, office] = await Promise.all([generateParticipantKeys(POST), generateParticipantKeys(OE)]);
-    auditor = await generateKey('sig', { kid: 'auditor-sig-1' });
-    resolver = createStaticResolver([
-      publicKeysOf(post),
-      publicKeysOf(office),
-      { participantId: 'auditor', signing: [toPublicJwk(auditor)], encryption: [] },
-    ]);
+    ({ post, office, auditor, resolver } = await auditedKeys(POST, OE));
     const contracts = await loadContracts({ root: repoRoot });
     postKeys = await DossierKeys.open(nc, { keys: post, directory: resolver });
     officeKeys = await DossierKeys.open(nc, { keys: office, directory: resolver });
@@ -582,7 +572,9 @@ describe('erasure of a dossier the services and the portal keep records of', { t
       payload: fee,
     });
     expect(paid.statusCode).toBe(202);
-    await h.waitFor(async () => (await h.office.dossier(OE, dossierId))?.phase === 'visa-issued', 60_000);
+    await vi.waitUntil(async () => (await h.office.dossier(OE, dossierId))?.phase === 'visa-issued', {
+      timeout: 60_000,
+    });
 
     // Before the erasure every record of the dossier opens for its owner, and its storage layer alone
     // (what a thief with the storage key reads) holds only the dossier's sealed form.
@@ -668,9 +660,12 @@ describe('erasure of a dossier the services and the portal keep records of', { t
     expect(own.body).not.toMatch(new RegExp(`${NAME}|${PASSPORT}`));
     const other = await portal.inject({ method: 'GET', url: `/v1/dossiers/${dossierId}`, headers: stranger });
     expect(other.statusCode).toBe(404);
-    await h.waitFor(async () => {
-      const list = await portal.inject({ method: 'GET', url: '/v1/dossiers', headers: owner });
-      return list.statusCode === 200 && !list.body.includes(dossierId);
-    });
+    await vi.waitUntil(
+      async () => {
+        const list = await portal.inject({ method: 'GET', url: '/v1/dossiers', headers: owner });
+        return list.statusCode === 200 && !list.body.includes(dossierId);
+      },
+      { timeout: 10_000 },
+    );
   });
 });

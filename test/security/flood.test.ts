@@ -12,11 +12,9 @@ import {
   rawSession,
   credsOf,
 } from '../support/secure.js';
+import { OE, PORTAL, POST, REGION } from '../support/participants.js';
 
-const FLOODER = 'post-ankara';
-const OE = 'immigration-office';
-const REGION = 'region-bruxelles';
-const PORTAL = 'portal-employers';
+const FLOODER = POST;
 const PARTIES = [FLOODER, OE, REGION, PORTAL];
 const FLOOD_SUBJECT = `pex.msg.visa-issued.${FLOODER}.${OE}`;
 

@@ -6,7 +6,7 @@ import { createDirectoryClient, loadAnchorPrivateKey, makeEntry, writeAnchor } f
 import { publishEntry, signEntry } from '@passerelle/directory/internal';
 import { toPublicJwk } from '@passerelle/envelope';
 import type { NatsServer } from '@passerelle/testing';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { type SecureDeployment, connectOperator } from '../../scripts/secure-exchange.js';
 import {
   type Parties,
@@ -16,7 +16,6 @@ import {
   example,
   rawSession,
   credsOf,
-  until,
 } from '../support/secure.js';
 
 const POST = 'post-ankara'; // A
@@ -230,7 +229,9 @@ describe('secured server: isolation between participants', { timeout: 60_000 }, 
       // the mirror keeps the source's revisions, which clients read to refuse an entry put back
       await (await new Kvm(op2).open('directory')).put(OE, signed);
       const own = await jetstreamManager(post);
-      await until(async () => (await own.streams.info('KV_directory')).state.last_seq >= 2, 10_000);
+      await vi.waitUntil(async () => (await own.streams.info('KV_directory')).state.last_seq >= 2, {
+        timeout: 10_000,
+      });
       let revisions = 0;
       for await (const _ of await (await new Kvm(post).open('directory')).history({ key: OE })) revisions++;
       expect(revisions).toBe(2);

@@ -28,12 +28,11 @@ import {
   loadCredentials,
 } from '@passerelle/exchange';
 import type { NatsServer } from '@passerelle/testing';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test, vi } from 'vitest';
 import { type SecureDeployment, connectOperator } from '../../scripts/secure-exchange.js';
-import { type Parties, example, repoRoot, until, useSecuredScenario } from '../support/secure.js';
+import { type Parties, example, repoRoot, useSecuredScenario } from '../support/secure.js';
+import { OE, POST } from '../support/participants.js';
 
-const OE = 'immigration-office';
-const POST = 'post-ankara';
 /** A commune the deployment file does not know: it is onboarded while the exchange runs. */
 const COMMUNE = 'commune-44021';
 
@@ -142,7 +141,7 @@ describe('participant lifecycle on a running exchange', { timeout: 180_000 }, ()
     await expect(participantsApprove(request, operatorOptions())).rejects.toMatchObject({
       code: 'ERR_PARTICIPANT_STATE',
     });
-    await until(() => directory.get(COMMUNE) !== undefined, 10_000);
+    await vi.waitUntil(() => directory.get(COMMUNE) !== undefined, { timeout: 10_000 });
 
     const [sent] = await commune.send('arrival-registered', example('arrival-registered'), {
       to: OE,
@@ -153,7 +152,7 @@ describe('participant lifecycle on a running exchange', { timeout: 180_000 }, ()
       to: COMMUNE,
       dossierId: 'dossier-life-0001',
     });
-    await until(() => atCommune.includes(back!.id), 10_000);
+    await vi.waitUntil(() => atCommune.includes(back!.id), { timeout: 10_000 });
     const seconds = (Date.now() - started) / 1000;
     expect(seconds).toBeLessThan(15);
     expect(atOffice).toContain(sent!.id);
@@ -209,10 +208,10 @@ describe('participant lifecycle on a running exchange', { timeout: 180_000 }, ()
     });
     await participantsAccept(approval!, { dir: second });
     const rotated = await openCommune(second);
-    await until(() => (directory.get(COMMUNE)?.signing.length ?? 0) === 2, 10_000);
+    await vi.waitUntil(() => (directory.get(COMMUNE)?.signing.length ?? 0) === 2, { timeout: 10_000 });
     await sendBoth(15, rotated);
-    await until(() => [...toCommune].every((id) => atCommune.includes(id)), 30_000);
-    await until(() => [...toOffice].every((id) => atOffice.includes(id)), 30_000);
+    await vi.waitUntil(() => [...toCommune].every((id) => atCommune.includes(id)), { timeout: 30_000 });
+    await vi.waitUntil(() => [...toOffice].every((id) => atOffice.includes(id)), { timeout: 30_000 });
     // each exactly once
     expect(atCommune.filter((id) => toCommune.has(id))).toHaveLength(toCommune.size);
     expect(atOffice.filter((id) => toOffice.has(id))).toHaveLength(toOffice.size);
@@ -251,12 +250,16 @@ describe('participant lifecycle on a running exchange', { timeout: 180_000 }, ()
       connect({ ...creds.connection, servers: creds.servers, reconnect: false, timeout: 5_000 }),
     ).rejects.toThrow(/authorization violation/i);
     // its keys end in the directory: nothing it signs from now on is accepted
-    await until(() => {
-      const entry = directory.get(COMMUNE);
-      return (
-        entry !== undefined && entry.signing.every((k) => k.notAfter && Date.parse(k.notAfter) <= Date.now())
-      );
-    }, 10_000);
+    await vi.waitUntil(
+      () => {
+        const entry = directory.get(COMMUNE);
+        return (
+          entry !== undefined &&
+          entry.signing.every((k) => k.notAfter && Date.parse(k.notAfter) <= Date.now())
+        );
+      },
+      { timeout: 10_000 },
+    );
     // the others go on
     expect(await office.readiness()).toMatchObject({ ready: true });
     const listed = await participantsList({ operator: deployment.dir, root: repoRoot });

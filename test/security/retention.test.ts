@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -13,34 +12,20 @@ import {
 import { type Contracts, loadContracts, payloadRetentionMs } from '@passerelle/contracts';
 import { DecisionArchive, DocumentStore } from '@passerelle/documents';
 import { PasserelleError } from '@passerelle/errors';
-import {
-  type ParticipantKeys,
-  type PrivateJwk,
-  createStaticResolver,
-  generateKey,
-  generateParticipantKeys,
-  publicKeysOf,
-  toPublicJwk,
-} from '@passerelle/envelope';
+import { type ParticipantKeys, type PrivateJwk, type KeyResolver } from '@passerelle/envelope';
 import { type Exchange, StreamNames, connectExchange, connectNats, createLogger } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { auditedKeys } from '../support/audited-keys.js';
+import { OE, POST } from '../support/participants.js';
 
-const POST = 'post-ankara';
-const OE = 'immigration-office';
 const RETENTION_SECONDS = 2;
 /** Long enough for a delivery on a loaded machine, short enough to be waited for. */
 const DEAD_LETTER_RETENTION_SECONDS = 12;
 const repoRoot = new URL('../..', import.meta.url).pathname;
 
-/** Polls `check` until it holds (the server's expiry runs on its own timer), failing after `ms`. */
-async function until(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`still not so after ${ms} ms: ${what}`);
-    await sleep(100);
-  }
-}
+/** How long the server's own expiry timer may take to drop what is past its retention. */
+const EXPIRY = { timeout: 30_000, interval: 100 } as const;
 
 /** The agreement as it is, with every type's retention shortened to `seconds`. */
 function withRetention(loaded: Contracts, seconds: number): Contracts {
@@ -59,7 +44,7 @@ describe('retention per contract', { timeout: 90_000 }, () => {
   let post: ParticipantKeys;
   let office: ParticipantKeys;
   let auditor: PrivateJwk;
-  let resolver: ReturnType<typeof createStaticResolver>;
+  let resolver: KeyResolver;
   let contracts: Contracts;
   let deadLetterContracts: Contracts;
   const open: Exchange[] = [];
@@ -67,13 +52,7 @@ describe('retention per contract', { timeout: 90_000 }, () => {
   beforeAll(async () => {
     nc = await connectNats({ servers: nats.url });
     jsm = await jetstreamManager(nc, { timeout: 30_000 });
-    [post, office] = await Promise.all([generateParticipantKeys(POST), generateParticipantKeys(OE)]);
-    auditor = await generateKey('sig', { kid: 'auditor-sig-1' });
-    resolver = createStaticResolver([
-      publicKeysOf(post),
-      publicKeysOf(office),
-      { participantId: 'auditor', signing: [toPublicJwk(auditor)], encryption: [] },
-    ]);
+    ({ post, office, auditor, resolver } = await auditedKeys(POST, OE));
     const loaded = await loadContracts({ root: repoRoot });
     // the agreement as it is, with every type's retention shortened to seconds so that the test sees it pass
     contracts = withRetention(loaded, RETENTION_SECONDS);
@@ -164,23 +143,30 @@ describe('retention per contract', { timeout: 90_000 }, () => {
     await writer.checkpoint();
 
     // the server drops the payload bytes at their retention: envelopes, documents, decision documents
-    await until('the envelopes have left EXCHANGE', async () => {
+    // the envelopes have left EXCHANGE
+    await vi.waitUntil(async () => {
       for (const seq of envelopeSeqs) {
         if (await jsm.streams.getMessage(StreamNames.exchange, { seq }).catch(() => null)) return false;
       }
       return true;
-    });
-    await until('the document has left pex-documents', () =>
-      docs.read(ref).then(
-        () => false,
-        (err: { code?: string }) => err.code === 'ERR_DOCUMENT_INTEGRITY',
-      ),
+    }, EXPIRY);
+    // the document has left pex-documents
+    await vi.waitUntil(
+      () =>
+        docs.read(ref).then(
+          () => false,
+          (err: { code?: string }) => err.code === 'ERR_DOCUMENT_INTEGRITY',
+        ),
+      EXPIRY,
     );
-    await until('the decision document has left pex-decisions', () =>
-      decisions.read(sealed).then(
-        () => false,
-        (err: { code?: string }) => err.code === 'ERR_DECISION_DOCUMENT_MISSING',
-      ),
+    // the decision document has left pex-decisions
+    await vi.waitUntil(
+      () =>
+        decisions.read(sealed).then(
+          () => false,
+          (err: { code?: string }) => err.code === 'ERR_DECISION_DOCUMENT_MISSING',
+        ),
+      EXPIRY,
     );
     expect((await jsm.streams.info('OBJ_pex-documents')).state.messages).toBe(0);
 
@@ -234,10 +220,10 @@ describe('retention per contract', { timeout: 90_000 }, () => {
     // the stream's own limit is EXCHANGE's (days): only the dead letter's own TTL can drop it this soon
     expect(dead.config.max_age).toBe((await jsm.streams.info(StreamNames.exchange)).config.max_age);
     expect(dead.config.max_age).toBeGreaterThan(DEAD_LETTER_RETENTION_SECONDS * 1_000 * 1_000_000);
-    await until(
-      'the dead letter has left DEADLETTER',
-      async () => (await jsm.streams.info(StreamNames.deadLetter)).state.messages === 0,
-      60_000,
-    );
+    // the dead letter has left DEADLETTER
+    await vi.waitUntil(async () => (await jsm.streams.info(StreamNames.deadLetter)).state.messages === 0, {
+      ...EXPIRY,
+      timeout: 60_000,
+    });
   });
 });

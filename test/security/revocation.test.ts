@@ -7,9 +7,7 @@ import type { NatsServer } from '@passerelle/testing';
 import { describe, expect, test } from 'vitest';
 import { type SecureDeployment, prepareSecureDeployment } from '../../scripts/secure-exchange.js';
 import { type Parties, connectSecureExchange, example, useSecuredScenario } from '../support/secure.js';
-
-const POST = 'post-ankara';
-const OE = 'immigration-office';
+import { OE, POST } from '../support/participants.js';
 
 /** A plain connection with a participant's credentials file, without reconnection. */
 async function connectAs(deployment: SecureDeployment, participant: string): Promise<NatsConnection> {

@@ -13,7 +13,7 @@ import { type Exchange, type IncomingMessage, createLogger, loadCredentials } fr
 import { ownerApiPrefix } from '@passerelle/exchange/internal';
 import type { ApplicationSubmitted } from '@passerelle/procedure';
 import type { NatsServer } from '@passerelle/testing';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import {
   type SecureDeployment,
   connectAdmin,
@@ -24,12 +24,8 @@ import {
   createRegionalAuthorityService,
 } from '../../services/regional-authority/src/index.js';
 import { feeProof, ictFirstApplication, newDossierId } from '../procedure/harness.js';
-import { type Parties, connectSecureExchange, useSecuredScenario, until } from '../support/secure.js';
-
-const PORTAL = 'portal-employers';
-const REGION = 'region-bruxelles';
-const OE = 'immigration-office';
-const POST = 'post-ankara';
+import { type Parties, connectSecureExchange, useSecuredScenario } from '../support/secure.js';
+import { OE, PORTAL, POST, REGION } from '../support/participants.js';
 
 describe('secured server: an administration service with its own credentials', { timeout: 90_000 }, () => {
   let deployment: SecureDeployment;
@@ -117,7 +113,7 @@ describe('secured server: an administration service with its own credentials', {
       await portal.send('fee-proof-submitted', proof, { dossierId, context });
       const isRuling = (m: IncomingMessage): boolean =>
         m.meta.type === 'completeness-ruled' && m.meta.dossierId === dossierId;
-      await until(() => received.some(isRuling), 30_000);
+      await vi.waitUntil(() => received.some(isRuling), { timeout: 30_000 });
       return received.find(isRuling)!;
     } finally {
       await portal.close();
@@ -187,7 +183,7 @@ describe('secured server: an administration service with its own credentials', {
       const app = ictFirstApplication({ consularPostId: POST });
       const documents = { ...app.documents, employmentContract: ref };
       await portal.send('application-submitted', { ...app, documents }, { dossierId, to: REGION });
-      await until(() => received.some((m) => m.meta.dossierId === dossierId), 30_000);
+      await vi.waitUntil(() => received.some((m) => m.meta.dossierId === dossierId), { timeout: 30_000 });
       const payload = received.find((m) => m.meta.dossierId === dossierId)!.payload as {
         documents: { employmentContract: typeof ref };
       };

@@ -216,15 +216,6 @@ export function clientTls(
   };
 }
 
-/** Polls until `predicate` holds. */
-export async function until(predicate: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** A secured nats-server with provisioned participants, their keys, and one participant's raw connection. */
 export interface SecuredScenario {
   /** Temp folder of the scenario (removed by `stop`). */

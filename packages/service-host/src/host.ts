@@ -57,7 +57,8 @@ import {
   toIsoDate,
   workingDaysLeft,
 } from '@passerelle/procedure';
-import { type InputValidator, compileInputValidators, resolveInputSchema } from './action-inputs.js';
+import type { InputValidator } from './action-inputs.js';
+import { compileTableInputs } from './table-inputs.js';
 import { RECORD_PURPOSES, StateCipher, documentSecret, pseudonymKeys } from './at-rest.js';
 import type {
   ActOptions,
@@ -296,7 +297,7 @@ interface HostedSteps<S extends DossierRecord, E> {
   policy: Policy<S> | undefined;
   lookups: Readonly<Record<string, Lookup>>;
   effects: Readonly<Record<string, EffectRunner>>;
-  /** Each action's input schema, resolved (see {@link resolveInputSchema}). */
+  /** Each action's input schema, resolved (see {@link compileTableInputs}). */
   inputs: ReadonlyMap<string, JsonSchema>;
   validators: ReadonlyMap<string, InputValidator>;
 }
@@ -1214,16 +1215,12 @@ interface AtRest {
 /** The body's steps as the host runs them: the table with its action inputs resolved and compiled. */
 function hostedSteps<S extends DossierRecord, E>(options: ServiceHostOptions<S, E>): HostedSteps<S, E> {
   const { table, contracts } = options;
-  const inputs = new Map(
-    Object.entries(table.actions).map(([name, a]) => [name, resolveInputSchema(contracts, a.input, name)]),
-  );
   return {
     table,
     policy: options.policy,
     lookups: options.lookups ?? {},
     effects: options.effects ?? {},
-    inputs,
-    validators: compileInputValidators(contracts, inputs),
+    ...compileTableInputs(contracts, table),
   };
 }
 

@@ -11,6 +11,8 @@ export { policySetting, runServiceMain } from './main.js';
 export { POLICY_SETTING, serviceSettingsSchema } from './settings-schema.js';
 export type { RunnableService } from './main.js';
 export type { EffectRunner, HostedServiceConfig, Lookup, ServiceHostOptions } from './host.js';
+export { runMain, stopProcessOn } from './process-stop.js';
+export type { ProcessStopOptions } from './process-stop.js';
 export type {
   ActOptions,
   BodyService,

@@ -8,3 +8,5 @@ export { backOfficeSetting } from './back-office/back-office-setting.js';
 export { watchCredentialExpiry } from './credential-expiry.js';
 export { deadlineMetrics } from './deadline-metrics.js';
 export type { DeadlineMetrics } from './deadline-metrics.js';
+export { compileTableInputs } from './table-inputs.js';
+export type { TableInputs } from './table-inputs.js';

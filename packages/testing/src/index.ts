@@ -5,3 +5,7 @@ export { freeLoopbackPort, startNatsCluster, waitForClusterReady, waitForJetStre
 export type { NatsCluster, NatsClusterOptions } from './cluster.js';
 export { startTestServer } from './harness.js';
 export type { TestNatsServer } from './harness.js';
+export { startWebhookReceiver } from './webhook-receiver.js';
+export type { WebhookDelivery, WebhookReceiver } from './webhook-receiver.js';
+export { rawRequest } from './raw-request.js';
+export type { RawAnswer } from './raw-request.js';

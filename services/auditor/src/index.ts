@@ -1,5 +1,5 @@
 export { createAuditorService } from './service.js';
-export type { AuditorConfig, AuditorService, ViewerConfig } from './service.js';
+export type { AuditorConfig, AuditorService } from './service.js';
 export { loadAuditorKey, readAuditorSettings } from './settings.js';
 export type { AuditorSettings } from './settings.js';
 export { AUDITOR_CONSUMER, auditorConsumerConfig, startRecorder } from './recorder.js';
@@ -13,7 +13,7 @@ export type { DossierTimeline, EntryStatus, TimelineMessage, TimelineReceipt } f
 export { checkExportFile } from './export-check.js';
 export type { EntrySummary, ExportCheck } from './export-check.js';
 export { CONTENT_SECURITY_POLICY, startViewer } from './viewer/server.js';
-export type { Viewer, ViewerOptions } from './viewer/server.js';
+export type { Viewer, ViewerConfig, ViewerOptions } from './viewer/server.js';
 export type { CredentialAttempts } from './viewer/access.js';
 export { escapeHtml, html } from './viewer/html.js';
 export { createAuditorMetrics } from './metrics.js';

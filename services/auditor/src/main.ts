@@ -6,8 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { createTsaClient, folderArchive, parseTsaTrust } from '@passerelle/audit';
 import { createDirectoryClient, loadAnchor, loadDirectoryFile } from '@passerelle/directory';
 import type { KeyResolver } from '@passerelle/envelope';
-import { PasserelleError } from '@passerelle/errors';
 import { connectNats, createLogger } from '@passerelle/exchange';
+import { runMain, stopProcessOn } from '@passerelle/service-host';
 import { createAuditorService } from './service.js';
 import { invalidAuditorSetting, loadAuditorKey, readAuditorSettings } from './settings.js';
 
@@ -89,35 +89,16 @@ async function main(): Promise<void> {
     logger,
   });
   logger.info({ url: auditor.viewerUrl }, 'auditor running');
-  let stopping = false;
-  const stop = async (exitCode = 0): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    // a stop that hangs (a request or a store that does not answer) still ends
-    setTimeout(() => process.exit(exitCode || 1), 60_000).unref();
-    try {
+  // NATS unreachable past the reconnection attempts: the ledger can no longer be written
+  stopProcessOn({
+    service: 'auditor',
+    nc,
+    logger,
+    close: async () => {
       await auditor.close();
       closeDirectory();
-      if (!nc.isClosed()) await nc.drain();
-    } catch (err) {
-      logger.error({ code: (err as { code?: string }).code }, 'the auditor did not stop cleanly');
-      exitCode ||= 1;
-    }
-    process.exit(exitCode);
-  };
-  // NATS unreachable past the reconnection attempts: the ledger can no longer be written; exit for the
-  // supervisor to start the auditor again (what it had not acknowledged is delivered to it again)
-  void nc.closed().then(() => {
-    if (stopping) return;
-    logger.error('the NATS connection closed: the auditor stops');
-    void stop(1);
+    },
   });
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof PasserelleError) console.error(`error ${err.code}: ${err.message}`);
-  else console.error(err);
-  process.exit(1);
-});
+runMain(main);

@@ -32,27 +32,7 @@ import {
   type RecorderStats,
   startRecorder,
 } from './recorder.js';
-import type { CredentialAttempts } from './viewer/access.js';
-import { type Viewer, startViewer } from './viewer/server.js';
-
-/** Settings of the web viewer. */
-export interface ViewerConfig {
-  /** Bearer token security officers present (at least 16 characters). */
-  token: string;
-  /** Listen address (default 127.0.0.1) and port (default 8090; 0 picks a free one). */
-  host?: string;
-  port?: number;
-  /**
-   * Serve HTTPS with this certificate (chain) and private key, PEM (`readAuditorSettings` reads and checks
-   * them); the session cookie is then always `Secure`.
-   */
-  tls?: { cert: string | Buffer; key: string | Buffer };
-  /** Wrong tokens one client address may present per window before it gets 429 (default 5 a minute). */
-  credentialAttempts?: CredentialAttempts;
-  /** A ledger export file to show and verify at /export. */
-  exportFile?: string;
-  maxUploadBytes?: number;
-}
+import { type Viewer, type ViewerConfig, startViewer } from './viewer/server.js';
 
 /** What {@link createAuditorService} needs. The auditor holds a signing key only: no decryption key exists for it. */
 export interface AuditorConfig {

@@ -1,10 +1,10 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { parseEntry, readLedger, traceDossier, verifyLedger, type LedgerEntry } from '@passerelle/audit';
-import { sealEnvelope, newMessageId, signCompact, toPublicJwk, type PublicJwk } from '@passerelle/envelope';
+import { newMessageId, signCompact } from '@passerelle/envelope';
 import { type Exchange, StreamNames, connectNats, listDeadLetters } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { type AuditorService, createAuditorService } from '../src/index.js';
 import {
   OFFICE,
@@ -14,6 +14,7 @@ import {
   connectParticipants,
   makeWorld,
   memoryLogger,
+  sealVisa,
   seedDossier,
 } from './fixtures.js';
 
@@ -109,23 +110,7 @@ describe('auditor service', () => {
 
   test('auditor - an envelope whose seal fails goes to DEADLETTER with its code and is not recorded; nothing is lost', async () => {
     const before = (await ledger()).length;
-    const post = world.keys.get(POST)!;
-    const env = await sealEnvelope({
-      meta: {
-        id: newMessageId(),
-        type: 'visa-issued',
-        schemaVersion: 1,
-        sender: POST,
-        recipient: OFFICE,
-        dossierId: DOSSIER,
-        issuedAt: new Date().toISOString(),
-        correlationId: 'corr-forged',
-        causationId: null,
-      },
-      payload: { visaType: 'D' },
-      sender: post,
-      recipientKey: toPublicJwk(world.keys.get(OFFICE)!.encryption[0] as PublicJwk),
-    });
+    const env = await sealVisa(world, DOSSIER, { visaType: 'D' }, { correlationId: 'corr-forged' });
     // The meta is changed after sealing: the seal no longer covers it.
     const forged = { ...env, meta: { ...env.meta, recipient: REGION } };
     const { logger, text } = memoryLogger('info');
@@ -198,10 +183,7 @@ describe('auditor service', () => {
       passportNumber: 'EN7654321',
     });
     await auditor.caughtUp();
-    const deadline = Date.now() + 10_000;
-    while (auditor.writer.state.batchHashes.length > 0 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50));
-    expect(auditor.writer.state.batchHashes).toHaveLength(0);
+    await vi.waitFor(() => expect(auditor.writer.state.batchHashes).toHaveLength(0), { timeout: 10_000 });
     const entries = await ledger();
     expect(entries[entries.length - 1]?.kind).toBe('checkpoint');
     await auditor.close();

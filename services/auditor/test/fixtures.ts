@@ -6,12 +6,16 @@ import { fileURLToPath } from 'node:url';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type Contracts, loadContracts, readExample } from '@passerelle/contracts';
 import {
+  type Envelope,
   type KeyResolver,
   type ParticipantKeys,
   type PrivateJwk,
+  type PublicJwk,
   createStaticResolver,
   generateKey,
   generateParticipantKeys,
+  newMessageId,
+  sealEnvelope,
   toPublicJwk,
   publicKeysOf,
 } from '@passerelle/envelope';
@@ -48,6 +52,34 @@ export async function makeWorld(): Promise<World> {
 /** A valid example payload shipped beside a schema. */
 export function example(type: string, name?: string): Record<string, unknown> {
   return readExample(repoRoot, type, name) as Record<string, unknown>;
+}
+
+/**
+ * A visa-issued envelope the post seals to the Office by hand, outside any exchange: for what a runtime
+ * would never publish (a changed meta, a stale seal).
+ */
+export function sealVisa(
+  world: World,
+  dossierId: string,
+  payload: unknown,
+  { issuedAt = new Date(), correlationId = newMessageId() }: { issuedAt?: Date; correlationId?: string } = {},
+): Promise<Envelope> {
+  return sealEnvelope({
+    meta: {
+      id: newMessageId(),
+      type: 'visa-issued',
+      schemaVersion: 1,
+      sender: POST,
+      recipient: OFFICE,
+      dossierId,
+      issuedAt: issuedAt.toISOString(),
+      correlationId,
+      causationId: null,
+    },
+    payload,
+    sender: world.keys.get(POST)!,
+    recipientKey: toPublicJwk(world.keys.get(OFFICE)!.encryption[0] as PublicJwk),
+  });
 }
 
 /** The participants of the seeded traffic, connected and handling their inboxes (receipts go back). */
@@ -139,17 +171,8 @@ export function memoryLogger(level = 'debug'): { logger: Logger; text: () => str
   return { logger: createLogger('auditor', { level, destination: sink }), text: () => chunks.join('') };
 }
 
-/** Polls until `predicate` holds. */
-export async function waitFor(
-  predicate: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** How long a test waits for what crosses the exchange (`vi.waitUntil` options). */
+export const SETTLE = { timeout: 20_000, interval: 50 } as const;
 
 /**
  * A self-signed P-256 server certificate for 127.0.0.1 and localhost, made with openssl in `dir`: the

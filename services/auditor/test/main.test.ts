@@ -6,7 +6,7 @@ import { exportDirectory, makeEntry, writeAnchor, writeDirectoryFile } from '@pa
 import { signEntry } from '@passerelle/directory/internal';
 import { generateKey, toPublicJwk } from '@passerelle/envelope';
 import { useNatsServer } from '@passerelle/testing/vitest';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { repoRoot } from './fixtures.js';
 
 function run(env: Record<string, string>): { child: ChildProcess; output: () => string } {
@@ -63,10 +63,11 @@ describe('auditor main', () => {
       PASSERELLE_VIEWER_PORT: '0',
     });
     try {
-      const deadline = Date.now() + 30_000;
-      while (!/auditor running/.test(output()) && child.exitCode === null && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      // it says it runs, or it has exited (the expectation below shows why)
+      await vi.waitFor(
+        () => expect(/auditor running/.test(output()) || child.exitCode !== null, output()).toBe(true),
+        { timeout: 30_000, interval: 100 },
+      );
       const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(output())?.[1];
       expect(url, output()).toBeDefined();
       expect((await fetch(`${url}/`)).status).toBe(401);

@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { parseEntry, readLedger } from '@passerelle/audit';
-import { type PublicJwk, newMessageId, sealEnvelope, toPublicJwk } from '@passerelle/envelope';
+import { newMessageId } from '@passerelle/envelope';
 import {
   type Exchange,
   StreamNames,
@@ -12,9 +12,19 @@ import {
 } from '@passerelle/exchange';
 import { idempotencyBucketName } from '@passerelle/exchange/internal';
 import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { type AuditorService, createAuditorService } from '../src/index.js';
-import { OFFICE, PORTAL, POST, type World, example, makeWorld, memoryLogger, waitFor } from './fixtures.js';
+import {
+  OFFICE,
+  PORTAL,
+  POST,
+  type World,
+  example,
+  makeWorld,
+  memoryLogger,
+  sealVisa,
+  SETTLE,
+} from './fixtures.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const PERSON = { familyName: 'Vermeulen', givenNames: 'Saskia', passportNumber: 'EP3141592' };
@@ -105,7 +115,7 @@ describe('replay after the loss of the replay state', () => {
     expect(again.duplicate).toBe(false);
 
     // what remains: the recipient, which has nothing left to tell the copy from a new message, handles it again
-    await waitFor(() => handled.filter((id) => id === sent!.id).length === 2);
+    await vi.waitUntil(() => handled.filter((id) => id === sent!.id).length === 2, SETTLE);
     // what shows it: the auditor records nothing again, counts it for that recipient and logs an error
     await auditor.caughtUp();
     expect(auditor.stats).toMatchObject({ envelopes: 0, replays: 1 });
@@ -137,22 +147,7 @@ describe('replay after the loss of the replay state', () => {
 
   test('replay - with the default freshness window, an envelope stored more than 24 hours after it was sealed is refused, one stored within it is handled', async () => {
     const seal = (issuedAt: Date): Promise<object> =>
-      sealEnvelope({
-        meta: {
-          id: newMessageId(),
-          type: 'visa-issued',
-          schemaVersion: 1,
-          sender: POST,
-          recipient: OFFICE,
-          dossierId: 'DOS-REPLAY-0002',
-          issuedAt: issuedAt.toISOString(),
-          correlationId: newMessageId(),
-          causationId: null,
-        },
-        payload: example('visa-issued', 'valid-type-d.json'),
-        sender: world.keys.get(POST)!,
-        recipientKey: toPublicJwk(world.keys.get(OFFICE)!.encryption[0] as PublicJwk),
-      });
+      sealVisa(world, 'DOS-REPLAY-0002', example('visa-issued', 'valid-type-d.json'), { issuedAt });
     const subject = `pex.msg.visa-issued.${POST}.${OFFICE}`;
     const stale = (await seal(new Date(Date.now() - DAY_MS - 5 * 60_000))) as { meta: { id: string } };
     const late = (await seal(new Date(Date.now() - DAY_MS + 60 * 60_000))) as { meta: { id: string } };
@@ -163,9 +158,9 @@ describe('replay after the loss of the replay state', () => {
     // refused before it is opened: the dead letter names the stream sequence, not the (unchecked) id
     const letterOf = async (): Promise<{ code: string } | undefined> =>
       (await listDeadLetters(jsm, { participant: OFFICE })).find((d) => d.originalSeq === refused.seq);
-    await waitFor(async () => (await letterOf()) !== undefined);
+    await vi.waitUntil(async () => (await letterOf()) !== undefined, SETTLE);
     expect(await letterOf()).toMatchObject({ code: 'ERR_NOT_FRESH' });
-    await waitFor(() => handled.includes(late.meta.id));
+    await vi.waitUntil(() => handled.includes(late.meta.id), SETTLE);
     expect(handled).not.toContain(stale.meta.id);
   });
 

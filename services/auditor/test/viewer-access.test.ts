@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats } from '@passerelle/exchange';
+import { type RawAnswer, rawRequest } from '@passerelle/testing';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import {
@@ -17,12 +18,6 @@ import { makeCertificate, makeWorld, memoryLogger } from './fixtures.js';
 
 const TOKEN = 'access-test-token-3e9a51c07d';
 const WRONG = 'not-the-viewer-token-0000';
-
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
 
 describe('auditor viewer access', () => {
   const nats = useNatsServer();
@@ -43,44 +38,31 @@ describe('auditor viewer access', () => {
     path: string,
     headers: Record<string, string> = {},
     form?: Record<string, string>,
-  ): Promise<Answer> {
+  ): Promise<RawAnswer> {
     const body = form ? new URLSearchParams(form).toString() : undefined;
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: origin.hostname,
-          port: origin.port,
-          method,
-          path,
-          ca: certificate.cert,
-          localAddress: from,
-          agent: false,
-          headers: body
-            ? {
-                ...headers,
-                'content-type': 'application/x-www-form-urlencoded',
-                'content-length': String(body.length),
-              }
-            : headers,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString('utf8'),
-            }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+    return rawRequest(
+      request,
+      {
+        host: origin.hostname,
+        port: origin.port,
+        method,
+        path,
+        ca: certificate.cert,
+        localAddress: from,
+        agent: false,
+        headers: body
+          ? {
+              ...headers,
+              'content-type': 'application/x-www-form-urlencoded',
+              'content-length': String(body.length),
+            }
+          : headers,
+      },
+      body,
+    );
   }
-  const login = (from: string, token: string): Promise<Answer> => call(from, 'POST', '/login', {}, { token });
+  const login = (from: string, token: string): Promise<RawAnswer> =>
+    call(from, 'POST', '/login', {}, { token });
 
   beforeAll(async () => {
     nc = await connectNats({ servers: nats.url });

@@ -48,6 +48,16 @@ export interface ProvisionalDocument {
   extensions: number;
 }
 
+/** A provisional document as first issued (never extended), numbered from `prefix` and the dossier. */
+function firstProvisional(
+  prefix: string,
+  dossierId: string,
+  purpose: ProvisionalPurpose,
+  validity: Period,
+): ProvisionalDocument {
+  return { number: documentNumber(prefix, dossierId, 1), purpose, validity, extensions: 0 };
+}
+
 /** What a commune keeps of a dossier. `holderPassport` keys its foreigners' register (personal data). */
 export interface CommuneDossier extends DossierRecord {
   phase: CommunePhase;
@@ -102,12 +112,12 @@ export function registerArrival(
       step: 'register-arrival',
     });
   }
-  const provisional: ProvisionalDocument = {
-    number: documentNumber('A49', dossierId, 1),
-    purpose: 'awaiting-permit',
-    validity: provisionalDocumentValidity(input.reportedOn),
-    extensions: 0,
-  };
+  const provisional = firstProvisional(
+    'A49',
+    dossierId,
+    'awaiting-permit',
+    provisionalDocumentValidity(input.reportedOn),
+  );
   return {
     payload: {
       communeId,
@@ -219,12 +229,7 @@ export function attestRenewalPending(
       step: 'attest-renewal-pending',
     });
   }
-  const provisional: ProvisionalDocument = {
-    number: documentNumber('A49R', dossierId, 1),
-    purpose: 'renewal-pending',
-    validity: renewalPendingValidity(today),
-    extensions: 0,
-  };
+  const provisional = firstProvisional('A49R', dossierId, 'renewal-pending', renewalPendingValidity(today));
   return {
     payload: {
       annex: '49',

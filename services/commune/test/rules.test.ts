@@ -1,4 +1,4 @@
-import { type Refusal, isRefusal } from '@passerelle/procedure';
+import { decided } from '@passerelle/service-host/testing';
 import { describe, expect, test } from 'vitest';
 import {
   type CommuneDossier,
@@ -10,11 +10,6 @@ import {
 } from '../src/index.js';
 
 const D = 'D-TEST-0003';
-/** The rule's result, or its refusal thrown (for results the test expects). */
-function ok<T>(result: T | Refusal): T {
-  if (isRefusal(result)) throw result.refusal;
-  return result;
-}
 const docRef = { sha256: 'b'.repeat(64), mediaType: 'application/json' as const, size: 1, objectKey: 'x' };
 const grant = {
   period: { from: '2027-03-01', to: '2030-02-28' },
@@ -25,7 +20,9 @@ const grant = {
 
 describe('commune rules', () => {
   test('Art. 105/47 §2 - annex 49 at once on arrival, 45 days; the report within 8 working days of entry', () => {
-    const r = ok(registerArrival('commune-21004', D, { enteredOn: '2027-07-16', reportedOn: '2027-07-29' }));
+    const r = decided(
+      registerArrival('commune-21004', D, { enteredOn: '2027-07-16', reportedOn: '2027-07-29' }),
+    );
     expect(r.arrival).toEqual({
       enteredOn: '2027-07-16',
       reportedOn: '2027-07-29',
@@ -37,8 +34,8 @@ describe('commune rules', () => {
       validity: { from: '2027-07-29', to: '2027-09-11' },
     });
     expect(
-      ok(registerArrival('commune-21004', D, { enteredOn: '2027-07-16', reportedOn: '2027-07-30' })).arrival
-        .inTime,
+      decided(registerArrival('commune-21004', D, { enteredOn: '2027-07-16', reportedOn: '2027-07-30' }))
+        .arrival.inTime,
     ).toBe(false);
     expect(
       registerArrival('commune-21004', D, { enteredOn: '2027-07-16', reportedOn: '2027-07-15' }),
@@ -46,15 +43,17 @@ describe('commune rules', () => {
   });
 
   test('Art. 105/47 §2 - annex 49 is extended by 45 days each time until the permit is issued', () => {
-    const r = ok(registerArrival('commune-21004', D, { enteredOn: '2027-03-01', reportedOn: '2027-03-02' }));
+    const r = decided(
+      registerArrival('commune-21004', D, { enteredOn: '2027-03-01', reportedOn: '2027-03-02' }),
+    );
     const d: CommuneDossier = { phase: 'arrived', routing: {}, grant, provisional: r.provisional };
-    const first = ok(extendProvisional(d, D, '2027-04-10'));
+    const first = decided(extendProvisional(d, D, '2027-04-10'));
     expect(first.payload).toMatchObject({
       purpose: 'awaiting-permit',
       extension: 1,
       validity: { from: '2027-04-16', to: '2027-05-30' },
     });
-    const second = ok(extendProvisional({ ...d, provisional: first.provisional }, D, '2027-05-20'));
+    const second = decided(extendProvisional({ ...d, provisional: first.provisional }, D, '2027-05-20'));
     expect(second.payload.extension).toBe(2);
     expect(
       extendProvisional(
@@ -105,7 +104,7 @@ describe('commune rules', () => {
         '2030-02-28',
       ),
     ).toMatchObject({ refusal: { code: 'ERR_OUT_OF_SEQUENCE' } });
-    const att = ok(
+    const att = decided(
       attestRenewalPending(
         'commune-11002',
         D,
@@ -119,7 +118,7 @@ describe('commune rules', () => {
       expiredPermitNumber: 'A60-OLD0001',
     });
     const d: CommuneDossier = { phase: 'renewal-pending', routing: {}, provisional: att.provisional };
-    const once = ok(extendProvisional(d, D, '2030-03-25'));
+    const once = decided(extendProvisional(d, D, '2030-03-25'));
     expect(once.payload).toMatchObject({
       purpose: 'renewal-pending',
       extension: 1,

@@ -1,6 +1,7 @@
 import {
   type CommunePhase,
   type ResidenceDecided,
+  type ResidenceGranted,
   type StepCommand,
   type StepContext,
   decideStep,
@@ -9,9 +10,14 @@ import {
   owedActions,
   stepNeeds,
 } from '@passerelle/procedure';
-import { fileURLToPath } from 'node:url';
-import { loadContracts } from '@passerelle/contracts';
-import { compileInputValidators, resolveInputSchema } from '@passerelle/service-host/internal';
+import {
+  actionBy,
+  decided,
+  loadTableInputs,
+  messageFrom,
+  outcomeCode,
+  sampleAnnex46,
+} from '@passerelle/service-host/testing';
 import { describe, expect, test } from 'vitest';
 import { type CommuneDossier, communeTable } from '../src/index.js';
 
@@ -25,48 +31,30 @@ const ctx: StepContext = {
 };
 const docRef = { sha256: 'b'.repeat(64), mediaType: 'application/json' as const, size: 1, objectKey: 'x' };
 const period = { from: '2027-03-01', to: '2030-02-28' };
-const annex46 = (overrides: Partial<Extract<ResidenceDecided, { annex: '46' }>> = {}): ResidenceDecided => ({
-  annex: '46',
-  decidedOn: '2027-02-01',
-  period,
-  permitToIssue: 'annex-60',
-  visaRequired: true,
-  procedure: 'first',
-  regionId: 'region-bruxelles',
-  portalId: 'portal-demo',
-  holder: {
-    familyName: 'X',
-    givenNames: 'Y',
-    birthDate: '1990-01-01',
-    nationality: 'NGA',
-    passportNumber: 'A1234567',
-  },
-  decisionDocument: docRef,
-  ...overrides,
-});
-const copy = (payload: ResidenceDecided): StepCommand => ({
-  kind: 'message',
-  type: 'residence-decided',
-  payload,
-  sender: 'immigration-office',
-});
+const annex46 = (overrides: Partial<ResidenceGranted> = {}): ResidenceDecided =>
+  sampleAnnex46({
+    procedure: 'first',
+    regionId: 'region-bruxelles',
+    portalId: 'portal-demo',
+    holder: {
+      familyName: 'X',
+      givenNames: 'Y',
+      birthDate: '1990-01-01',
+      nationality: 'NGA',
+      passportNumber: 'A1234567',
+    },
+    decisionDocument: docRef,
+    ...overrides,
+  });
+const copy = (payload: ResidenceDecided): StepCommand =>
+  messageFrom('immigration-office', 'residence-decided', payload);
 const clerk = { clientId: 'guichet-bxl', officerId: 'clerk-88' };
-const act = (action: string, input: unknown = {}): StepCommand => ({
-  kind: 'action',
-  action,
-  input,
-  actor: clerk,
-  stepId: `${action}:1`,
-});
+const act = (action: string, input: unknown = {}): StepCommand => actionBy(clerk, action, input);
 const received: CommuneDossier = {
   phase: 'annex-46-received',
   routing: { procedure: 'first', regionId: 'region-bruxelles', portalId: 'portal-demo' },
   grant: { period, permitToIssue: 'annex-60', visaRequired: true, decidedOn: '2027-02-01' },
   holderPassport: 'A1234567',
-};
-const ok = <S>(out: S) => {
-  if (isRefusal(out)) throw out.refusal;
-  return out as Exclude<S, { refusal: unknown }>;
 };
 
 describe('commune table', () => {
@@ -78,7 +66,7 @@ describe('commune table', () => {
       }),
       { kind: 'lookup', key: 'registered', lookup: 'registered-permit', arg: 'A1234567' },
     ]);
-    const out = ok(decideStep(table, undefined, copy(annex46()), ctx, {}));
+    const out = decided(decideStep(table, undefined, copy(annex46()), ctx, {}));
     expect(out.state).toEqual(received);
     expect(out.send).toEqual([]);
     const annex48 = stepNeeds(
@@ -96,7 +84,7 @@ describe('commune table', () => {
       permitNumber: 'A60-OLD0001',
       validity: { from: '2024-03-01', to: '2027-02-28' },
     };
-    const out = ok(
+    const out = decided(
       decideStep(table, undefined, copy(annex46({ procedure: 'renewal' })), ctx, { registered }),
     );
     expect(out.state).toMatchObject({
@@ -121,7 +109,7 @@ describe('commune table', () => {
   });
 
   test('Art. 105/47 §2 - register-arrival: annex 49 at once, to the Office; late reports flagged; refused for a renewal or without an annex 46', () => {
-    const out = ok(
+    const out = decided(
       decideStep(
         table,
         received,
@@ -143,7 +131,7 @@ describe('commune table', () => {
     ]);
     expect(owedActions(table, out.state)).toEqual([{ action: 'issue-permit', deadline: '2027-05-22' }]);
 
-    const late = ok(
+    const late = decided(
       decideStep(
         table,
         received,
@@ -163,7 +151,7 @@ describe('commune table', () => {
     expect(isRefusal(before) && before.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
     const none = decideStep(table, undefined, act('register-arrival', { enteredOn: '2027-04-01' }), ctx, {});
     expect(isRefusal(none) && none.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
-    const presented = ok(
+    const presented = decided(
       decideStep(
         table,
         undefined,
@@ -187,15 +175,15 @@ describe('commune table', () => {
   });
 
   test('Art. 105/47 §2 - extend-provisional and issue-permit after the arrival; out of sequence before it or after the permit', () => {
-    const arrived = ok(
+    const arrived = decided(
       decideStep(table, received, act('register-arrival', { enteredOn: '2027-04-01' }), ctx, {}),
     ).state;
-    const extended = ok(decideStep(table, arrived, act('extend-provisional'), ctx, {}));
+    const extended = decided(decideStep(table, arrived, act('extend-provisional'), ctx, {}));
     expect(extended.state.provisional).toMatchObject({ extensions: 1 });
     expect(extended.send).toEqual([
       expect.objectContaining({ type: 'provisional-document-extended', to: ['immigration-office'] }),
     ]);
-    const issued = ok(decideStep(table, extended.state, act('issue-permit'), ctx, {}));
+    const issued = decided(decideStep(table, extended.state, act('issue-permit'), ctx, {}));
     expect(issued.state).toMatchObject({
       phase: 'permit-issued',
       permit: { kind: 'annex-60', validity: period },
@@ -213,7 +201,7 @@ describe('commune table', () => {
       decideStep(table, issued.state, act('extend-provisional'), ctx, {}),
       decideStep(table, { ...issued.state, phase: 'closed' }, act('issue-permit'), ctx, {}),
       decideStep(table, undefined, act('issue-permit'), ctx, {}),
-    ].map((o) => (isRefusal(o) ? o.refusal.code : 'decided'));
+    ].map(outcomeCode);
     expect(codes).toEqual([
       'ERR_OUT_OF_SEQUENCE',
       'ERR_DUPLICATE_DECISION',
@@ -252,7 +240,7 @@ describe('commune table', () => {
       registered: stillValid,
     });
     expect(isRefusal(early) && early.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
-    const attested = ok(decideStep(table, undefined, act('attest-renewal-pending', input), ctx, {}));
+    const attested = decided(decideStep(table, undefined, act('attest-renewal-pending', input), ctx, {}));
     expect(attested.state).toMatchObject({
       phase: 'renewal-pending',
       routing: { procedure: 'renewal', regionId: 'region-vlaanderen' },
@@ -263,7 +251,7 @@ describe('commune table', () => {
         to: ['immigration-office', 'region-vlaanderen'],
       }),
     ]);
-    const once = ok(decideStep(table, attested.state, act('extend-provisional'), ctx, {}));
+    const once = decided(decideStep(table, attested.state, act('extend-provisional'), ctx, {}));
     const twice = decideStep(table, once.state, act('extend-provisional'), ctx, {});
     expect(isRefusal(twice) && twice.refusal.code).toBe('ERR_EXTENSION_NOT_ALLOWED');
     const again = decideStep(table, attested.state, act('attest-renewal-pending', input), ctx, {});
@@ -327,17 +315,9 @@ describe('commune table', () => {
     ]);
   });
   test("inputs - each action's input schema resolves against the message schemas and validates what a back office sends", async () => {
-    const contracts = await loadContracts({ root: fileURLToPath(new URL('../../..', import.meta.url)) });
-    const inputs = new Map(
-      Object.entries(table.actions).map(([name, a]) => [name, resolveInputSchema(contracts, a.input, name)]),
-    );
+    const { validators, references } = await loadTableInputs(table);
     // only whole shared definitions are left as references (what OpenAPI bundling rewrites)
-    for (const schema of inputs.values()) {
-      for (const ref of JSON.stringify(schema).match(/"\$ref":"[^"]*"/g) ?? []) {
-        expect(ref).toMatch(/defs\/common\.v1\.json#\/\$defs\/[A-Za-z]+"$/);
-      }
-    }
-    const validators = compileInputValidators(contracts, inputs);
+    for (const ref of references) expect(ref).toMatch(/defs\/common\.v1\.json#\/\$defs\/[A-Za-z]+"$/);
     validators.get('register-arrival')!({
       enteredOn: '2027-04-01',
       presented: { period, permitToIssue: 'annex-61', decidedOn: '2027-02-01', portalId: 'portal-demo' },
@@ -373,7 +353,7 @@ describe('commune table', () => {
     }
   });
   test('Art. 105/47 §2 al. 1, 105/58 §1 al. 1 - a report after the eight working days: told to the body and to the integrator, once', () => {
-    const late = ok(
+    const late = decided(
       decideStep(
         table,
         received,
@@ -400,14 +380,14 @@ describe('commune table', () => {
   });
 
   test('Art. 105/47 §2 al. 3, 105/58 §1 al. 3 - the permit not issued when the annex 49 runs out unextended: reported once per validity', () => {
-    const arrived = ok(
+    const arrived = decided(
       decideStep(table, received, act('register-arrival', { enteredOn: '2027-04-06' }), ctx, {}),
     ).state;
     const scan = { kind: 'deadline', deadline: 'provisional-document' } as const;
     expect(table.deadlines['provisional-document']!.deadline(arrived)).toBe('2027-05-22');
-    const onTheDay = ok(decideStep(table, arrived, scan, { ...ctx, today: '2027-05-22' }, {}));
+    const onTheDay = decided(decideStep(table, arrived, scan, { ...ctx, today: '2027-05-22' }, {}));
     expect(onTheDay.decided).toBe(false);
-    const overrun = ok(
+    const overrun = decided(
       decideStep(table, arrived, scan, { ...ctx, today: '2027-05-23', causationId: null }, {}),
     );
     expect(overrun.notices).toEqual([
@@ -420,14 +400,18 @@ describe('commune table', () => {
         payload: expect.objectContaining({ deadline: 'provisional-document', dueOn: '2027-05-22' }),
       }),
     ]);
-    expect(ok(decideStep(table, overrun.state, scan, { ...ctx, today: '2027-05-24' }, {})).decided).toBe(
+    expect(decided(decideStep(table, overrun.state, scan, { ...ctx, today: '2027-05-24' }, {})).decided).toBe(
       false,
     );
     // extended by 45 days: a new date, which can be overrun in its turn
-    const extended = ok(decideStep(table, overrun.state, act('extend-provisional'), ctx, {})).state;
-    expect(ok(decideStep(table, extended, scan, { ...ctx, today: '2027-07-07' }, {})).decided).toBe(true);
+    const extended = decided(decideStep(table, overrun.state, act('extend-provisional'), ctx, {})).state;
+    expect(decided(decideStep(table, extended, scan, { ...ctx, today: '2027-07-07' }, {})).decided).toBe(
+      true,
+    );
     // the permit issued: nothing is watched any more
-    const issued = ok(decideStep(table, arrived, act('issue-permit'), ctx, { registered: undefined })).state;
+    const issued = decided(
+      decideStep(table, arrived, act('issue-permit'), ctx, { registered: undefined }),
+    ).state;
     expect(table.deadlines['provisional-document']!.deadline(issued)).toBeUndefined();
   });
 
@@ -438,10 +422,12 @@ describe('commune table', () => {
       passportNumber: 'A1234567',
       regionId: 'region-vlaanderen',
     };
-    const attested = ok(decideStep(table, undefined, act('attest-renewal-pending', input), ctx, {})).state;
+    const attested = decided(
+      decideStep(table, undefined, act('attest-renewal-pending', input), ctx, {}),
+    ).state;
     const scan = { kind: 'deadline', deadline: 'renewal-pending' } as const;
     expect(table.deadlines['renewal-pending']!.deadline(attested)).toBe('2027-05-07');
-    const overrun = ok(decideStep(table, attested, scan, { ...ctx, today: '2027-05-08' }, {}));
+    const overrun = decided(decideStep(table, attested, scan, { ...ctx, today: '2027-05-08' }, {}));
     expect(overrun.notices).toEqual([expect.objectContaining({ kind: 'deadline', type: 'renewal-pending' })]);
     // the person presented no portal: the body is told, the integrator cannot be
     expect(overrun.send).toEqual([]);

@@ -1,17 +1,10 @@
 import type { ResidenceDecided } from '@passerelle/procedure';
+import { sampleAnnex46 } from '@passerelle/service-host/testing';
 import { describe, expect, test } from 'vitest';
 import { acceptAnnex46, issueVisa } from '../src/index.js';
 
-const docRef = { sha256: 'a'.repeat(64), mediaType: 'application/json' as const, size: 1, objectKey: 'x' };
-const grant: ResidenceDecided = {
-  annex: '46',
-  decidedOn: '2027-02-01',
-  period: { from: '2027-03-01', to: '2030-02-28' },
-  permitToIssue: 'annex-60',
-  visaRequired: true,
-  consularPostId: 'post-lagos',
-  decisionDocument: docRef,
-};
+const grant: ResidenceDecided = sampleAnnex46({ consularPostId: 'post-lagos' });
+const docRef = grant.decisionDocument;
 
 describe('consular post rules', () => {
   test('Art. 105/46 §3 - the post acts on an annex 46 needing a visa, addressed to it', () => {

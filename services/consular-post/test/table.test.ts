@@ -7,23 +7,13 @@ import {
   owedActions,
   stepNeeds,
 } from '@passerelle/procedure';
-import { fileURLToPath } from 'node:url';
-import { loadContracts } from '@passerelle/contracts';
-import { compileInputValidators, resolveInputSchema } from '@passerelle/service-host/internal';
+import { actionBy, loadTableInputs, messageFrom, sampleAnnex46 } from '@passerelle/service-host/testing';
 import { describe, expect, test } from 'vitest';
 import { type PostDossier, automaticPostPolicy, postTable } from '../src/index.js';
 
 const table = postTable();
-const docRef = { sha256: 'a'.repeat(64), mediaType: 'application/json' as const, size: 1, objectKey: 'x' };
-const annex46: ResidenceDecided = {
-  annex: '46',
-  decidedOn: '2027-02-01',
-  period: { from: '2027-03-01', to: '2030-02-28' },
-  permitToIssue: 'annex-60',
-  visaRequired: true,
-  consularPostId: 'post-lagos',
-  decisionDocument: docRef,
-};
+const annex46 = sampleAnnex46({ consularPostId: 'post-lagos' });
+const docRef = annex46.decisionDocument;
 const ctx: StepContext = {
   participant: 'post-lagos',
   dossierId: 'D-POST-0001',
@@ -31,9 +21,9 @@ const ctx: StepContext = {
   causationId: 'm-46',
 };
 const copy = (payload: ResidenceDecided = annex46) =>
-  ({ kind: 'message', type: 'residence-decided', payload, sender: 'immigration-office' }) as const;
+  messageFrom('immigration-office', 'residence-decided', payload);
 const actor = { clientId: 'visa-desk', officerId: 'o-17' };
-const issueVisa = { kind: 'action', action: 'issue-visa', input: {}, actor, stepId: 'issue-visa:1' } as const;
+const issueVisa = actionBy(actor, 'issue-visa');
 const received: PostDossier = {
   phase: 'annex-46-received',
   stay: annex46.period,
@@ -121,17 +111,9 @@ describe('consular post table', () => {
     ]);
   });
   test("inputs - each action's input schema resolves against the message schemas and validates what a back office sends", async () => {
-    const contracts = await loadContracts({ root: fileURLToPath(new URL('../../..', import.meta.url)) });
-    const inputs = new Map(
-      Object.entries(table.actions).map(([name, a]) => [name, resolveInputSchema(contracts, a.input, name)]),
-    );
+    const { validators, references } = await loadTableInputs(table);
     // only whole shared definitions are left as references (what OpenAPI bundling rewrites)
-    for (const schema of inputs.values()) {
-      for (const ref of JSON.stringify(schema).match(/"\$ref":"[^"]*"/g) ?? []) {
-        expect(ref).toMatch(/defs\/common\.v1\.json#\/\$defs\/[A-Za-z]+"$/);
-      }
-    }
-    const validators = compileInputValidators(contracts, inputs);
+    for (const ref of references) expect(ref).toMatch(/defs\/common\.v1\.json#\/\$defs\/[A-Za-z]+"$/);
     validators.get('issue-visa')!({});
     expect(() => validators.get('issue-visa')!({ number: 'D-1' })).toThrow(
       expect.objectContaining({ code: 'ERR_ACTION_INPUT_INVALID' }),

@@ -1,4 +1,5 @@
 import type { ApplicationSubmitted } from '@passerelle/procedure';
+import { sampleApplication, sampleMobility } from '@passerelle/service-host/testing';
 import { describe, expect, test } from 'vitest';
 import {
   type OfficeDossier,
@@ -16,31 +17,13 @@ import {
 } from '../src/index.js';
 
 const D = 'D-TEST-0002';
-const application = (overrides: Partial<ApplicationSubmitted> = {}): ApplicationSubmitted => ({
-  category: 'ict',
-  procedure: 'first',
-  regionId: 'region-bruxelles',
-  workplaceCommuneId: 'commune-21004',
-  residenceCommuneId: 'commune-21004',
-  consularPostId: 'post-lagos',
-  ict: { scheme: 'transfer', role: 'manager', priorIctStayInLast3Years: false },
-  applicant: {
-    familyName: 'X',
-    givenNames: 'Y',
-    birthDate: '1990-01-01',
-    nationality: 'NGA',
-    passportNumber: 'A1234567',
-    email: 'applicant@example.org',
-    passportExpiresOn: '2040-12-31',
-  },
-  employer: { name: 'E', enterpriseNumber: '0403170701', email: 'e@example.com' },
-  requestedPeriod: { from: '2027-03-01', to: '2030-02-28' },
-  documents: {
-    passportCopy: { sha256: 'a'.repeat(64), mediaType: 'application/pdf', size: 1, objectKey: 'x' },
-  },
-  submittedAt: '2027-01-04T09:00:00Z',
-  ...overrides,
-});
+const application = (overrides: Partial<ApplicationSubmitted> = {}): ApplicationSubmitted =>
+  sampleApplication({
+    documents: {
+      passportCopy: { sha256: 'a'.repeat(64), mediaType: 'application/pdf', size: 1, objectKey: 'x' },
+    },
+    ...overrides,
+  });
 const dossier = (overrides: Partial<ApplicationSubmitted> = {}): OfficeDossier =>
   openOfficeDossier(application(overrides), 'portal-demo', '2027-01-04');
 
@@ -96,16 +79,7 @@ describe('Immigration Office rules', () => {
   test('Art. 105/57, 105/58 - long-term mobility: no visa, annex 61, within the first member state permit', () => {
     const mobility = dossier({
       consularPostId: undefined,
-      ict: {
-        scheme: 'mobility',
-        role: 'specialist',
-        priorIctStayInLast3Years: false,
-        firstMemberState: {
-          country: 'DE',
-          permitValidUntil: '2028-01-31',
-          address: { street: 'Friedrichstraße 1', postalCode: '10117', city: 'Berlin', country: 'DE' },
-        },
-      },
+      ict: sampleMobility('2028-01-31'),
     });
     expect(visaRequired(mobility.routing)).toBe(false);
     expect(permitToIssue(mobility.routing.scheme)).toBe('annex-61');

@@ -9,58 +9,30 @@ import {
   owedActions,
   stepNeeds,
 } from '@passerelle/procedure';
+import {
+  actionBy,
+  codesInPhases,
+  loadTableInputs,
+  messageFrom,
+  sampleApplication,
+} from '@passerelle/service-host/testing';
 import { addDays } from '@passerelle/procedure/internal';
-import { fileURLToPath } from 'node:url';
-import { loadContracts } from '@passerelle/contracts';
-import { compileInputValidators, resolveInputSchema } from '@passerelle/service-host/internal';
 import { describe, expect, test } from 'vitest';
 import { type OfficeDossier, automaticOfficePolicy, officeTable, openOfficeDossier } from '../src/index.js';
 
 const table = officeTable();
 const D = 'D-OFFICE-0001';
-const app = (overrides: Partial<ApplicationSubmitted> = {}): ApplicationSubmitted => ({
-  category: 'ict',
-  procedure: 'first',
-  regionId: 'region-bruxelles',
-  workplaceCommuneId: 'commune-21004',
-  residenceCommuneId: 'commune-21004',
-  consularPostId: 'post-lagos',
-  ict: { scheme: 'transfer', role: 'manager', priorIctStayInLast3Years: false },
-  applicant: {
-    familyName: 'X',
-    givenNames: 'Y',
-    birthDate: '1990-01-01',
-    nationality: 'NGA',
-    passportNumber: 'A1234567',
-    email: 'applicant@example.org',
-    passportExpiresOn: '2040-12-31',
-  },
-  employer: { name: 'E', enterpriseNumber: '0403170701', email: 'e@example.com' },
-  requestedPeriod: { from: '2027-03-01', to: '2030-02-28' },
-  documents: {},
-  submittedAt: '2027-01-04T09:00:00Z',
-  ...overrides,
-});
+const app = (overrides: Partial<ApplicationSubmitted> = {}): ApplicationSubmitted =>
+  sampleApplication({ documents: {}, ...overrides });
 const ctx: StepContext = {
   participant: 'immigration-office',
   dossierId: D,
   today: '2027-02-01',
   causationId: 'm-1',
 };
-const from = (sender: string, type: string, payload: unknown): StepCommand => ({
-  kind: 'message',
-  type,
-  payload,
-  sender,
-});
+const from = messageFrom;
 const actor = { clientId: 'oe-backoffice', officerId: 'agent-0193' };
-const act = (action: string, input: unknown): StepCommand => ({
-  kind: 'action',
-  action,
-  input,
-  actor,
-  stepId: `${action}:1`,
-});
+const act = (action: string, input: unknown): StepCommand => actionBy(actor, action, input);
 const period = { from: '2027-03-01', to: '2030-02-28' };
 const docRef = {
   sha256: 'c'.repeat(64),
@@ -185,11 +157,8 @@ describe('Immigration Office table', () => {
     const grant = act('decide-residence', { decision: 'granted' });
     const unpaid = decideStep(table, { ...ready, fee: { paidCents: 0, status: 'none' } }, grant, ctx, {});
     expect(isRefusal(unpaid) && unpaid.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
-    const codes = (['submitted', 'granted', 'visa-issued', 'closed'] as OfficePhase[]).map((phase) => {
-      const out = decideStep(table, { ...ready, phase }, grant, ctx, {});
-      return isRefusal(out) ? out.refusal.code : 'decided';
-    });
-    expect(codes).toEqual([
+    const phases: OfficePhase[] = ['submitted', 'granted', 'visa-issued', 'closed'];
+    expect(codesInPhases(table, ready, phases, grant, ctx)).toEqual([
       'ERR_OUT_OF_SEQUENCE',
       'ERR_DUPLICATE_DECISION',
       'ERR_DUPLICATE_DECISION',
@@ -355,17 +324,9 @@ describe('Immigration Office table', () => {
     ]);
   });
   test("inputs - each action's input schema resolves against the message schemas and validates what a back office sends", async () => {
-    const contracts = await loadContracts({ root: fileURLToPath(new URL('../../..', import.meta.url)) });
-    const inputs = new Map(
-      Object.entries(table.actions).map(([name, a]) => [name, resolveInputSchema(contracts, a.input, name)]),
-    );
+    const { validators, references } = await loadTableInputs(table);
     // only whole shared definitions are left as references (what OpenAPI bundling rewrites)
-    for (const schema of inputs.values()) {
-      for (const ref of JSON.stringify(schema).match(/"\$ref":"[^"]*"/g) ?? []) {
-        expect(ref).toMatch(/defs\/common\.v1\.json#\/\$defs\/[A-Za-z]+"$/);
-      }
-    }
-    const validators = compileInputValidators(contracts, inputs);
+    for (const ref of references) expect(ref).toMatch(/defs\/common\.v1\.json#\/\$defs\/[A-Za-z]+"$/);
     validators.get('decide-residence')!({ decision: 'refused', reason: 'public-order' });
     validators.get('end-stay')!({ reason: 'fraud', endsOn: '2027-09-30' });
     for (const [action, bad] of [

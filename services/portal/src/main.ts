@@ -14,9 +14,8 @@ import {
   loadStorageKeys,
 } from '@passerelle/directory';
 import { ensureDoorClient, readDoorSecret } from '@passerelle/door';
-import { PasserelleError } from '@passerelle/errors';
-import { connectNats, createExchangeMetrics, errorSummary, serveMetrics } from '@passerelle/exchange';
-import { logDirectoryRejections } from '@passerelle/service-host';
+import { connectNats, createExchangeMetrics, serveMetrics } from '@passerelle/exchange';
+import { logDirectoryRejections, runMain, stopProcessOn } from '@passerelle/service-host';
 import { createPortalLogger } from './logger.js';
 import { PortalError } from './portal-error.js';
 import { createPortalService, portalDoor, portalOperationsProbes } from './service.js';
@@ -74,36 +73,18 @@ async function main(): Promise<void> {
       ? await serveMetrics(metrics.registry, metricsPort, '127.0.0.1', portalOperationsProbes(app))
       : undefined;
   if (served) logger.info({ port: served.port }, 'metrics on /metrics, probes on /healthz and /readyz');
-  let stopping = false;
-  const stop = async (exitCode = 0): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    // a stop that hangs (a request or a store that does not answer) still ends
-    setTimeout(() => process.exit(exitCode || 1), 60_000).unref();
-    try {
+  // NATS unreachable past the reconnection attempts: nothing more can be sent or received (integrators'
+  // requests meanwhile get 503 and retry with their key)
+  stopProcessOn({
+    service: 'portal',
+    nc,
+    logger,
+    close: async () => {
       await served?.close();
       await app.close();
       await directory.close();
-      if (!nc.isClosed()) await nc.drain();
-      process.exit(exitCode);
-    } catch (err) {
-      logger.error({ err: errorSummary(err) }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
-  // NATS unreachable past the reconnection attempts: nothing more can be sent or received; exit for the
-  // supervisor to start the portal again (integrators' requests meanwhile get 503 and retry with their key)
-  void nc.closed().then(() => {
-    if (stopping) return;
-    logger.error('the NATS connection closed: the portal stops');
-    void stop(1);
+    },
   });
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof PasserelleError) console.error(`error ${err.code}: ${err.message}`);
-  else console.error(err);
-  process.exit(1);
-});
+runMain(main);

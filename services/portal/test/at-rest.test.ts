@@ -8,11 +8,7 @@ import { useNatsServer } from '@passerelle/testing/vitest';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createPortalLogger, createPortalService, portalDoor } from '../src/index.js';
-import { type World, integrator, makeWorld } from './fixtures.js';
-
-const PORTAL = 'portal-wib';
-const REGION = 'region-bruxelles';
-const OE = 'immigration-office';
+import { type World, integrator, makeWorld, PORTAL, REGION, OE } from './fixtures.js';
 
 /** What a thief holding only the portal's signing key tries on a record: every derivation ever used. */
 function opensWithSigningKey(signing: PrivateJwk, purpose: string, sealed: string, aad: string): boolean {

@@ -1,7 +1,6 @@
-import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { DoorEvent } from '@passerelle/door';
-import { type Exchange, type IncomingMessage, connectExchange, createLogger } from '@passerelle/exchange';
+import type { Exchange, IncomingMessage } from '@passerelle/exchange';
+import { type WebhookDelivery, type WebhookReceiver, startWebhookReceiver } from '@passerelle/testing';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { EventSource } from 'eventsource';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
@@ -18,46 +17,17 @@ import {
   makeWorld,
   portalClient,
   startPortal,
-  waitFor,
+  SETTLE,
+  PORTAL,
+  REGION,
+  OE,
+  FAMILY_NAME,
 } from './fixtures.js';
 
-const PORTAL = 'portal-wib';
-const REGION = 'region-bruxelles';
-const OE = 'immigration-office';
-const FAMILY_NAME = 'Moreau-Okafor';
 const TYPE = (happened: string) => `${PORTAL_EVENT_SERVICE}.dossiers.notify.${happened}`;
 
-interface Delivery {
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** A webhook receiver on loopback that keeps every delivery and answers 200. */
-async function startReceiver() {
-  const received: Delivery[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push({
-        path: req.url ?? '/',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      });
-      res.end('thanks');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    at: (path: string) => received.filter((r) => r.path === path),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 /** What an integrator's receiver does with a delivery: the Standard Webhooks library's verification. */
-function verify(secret: string, delivery: Delivery): DoorEvent {
+function verify(secret: string, delivery: WebhookDelivery): DoorEvent {
   return new Webhook(secret).verify(delivery.body, delivery.headers as Record<string, string>) as DoorEvent;
 }
 
@@ -79,7 +49,7 @@ describe('portal dossier events', () => {
   const nats = useNatsServer();
   let world: World;
   let portal: TestPortal;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let receiver: WebhookReceiver;
   let region: Exchange;
   let oe: Exchange;
   let acmeWho: TestIntegrator;
@@ -93,22 +63,13 @@ describe('portal dossier events', () => {
   beforeAll(async () => {
     world = await makeWorld(nats.url, [PORTAL, REGION, OE]);
     portal = await startPortal(world, nats.url, PORTAL);
-    receiver = await startReceiver();
+    receiver = await startWebhookReceiver();
     acmeWho = await integrator(portal, 'acme-hr');
     betaWho = await integrator(portal, 'beta-payroll');
     acme = portalClient(portal.origin, acmeWho);
     beta = portalClient(portal.origin, betaWho);
-    const open = (participant: string) =>
-      connectExchange({
-        participant,
-        keys: world.keys.get(participant)!,
-        directory: world.directory,
-        contracts: world.contracts,
-        servers: nats.url,
-        logger: createLogger(participant, { level: 'silent' }),
-      });
-    region = await open(REGION);
-    oe = await open(OE);
+    region = await world.exchange(REGION);
+    oe = await world.exchange(OE);
     region.subscribe({ 'application-submitted': async (m) => void atRegion.set(m.meta.dossierId, m) });
     oe.subscribe({ 'application-submitted': async (m) => void atOe.set(m.meta.dossierId, m) });
   });
@@ -145,29 +106,35 @@ describe('portal dossier events', () => {
 
     const ours = await file(acme);
     const theirs = await file(beta);
-    await waitFor(() => atRegion.has(ours) && atOe.has(ours) && atRegion.has(theirs));
+    await vi.waitUntil(() => atRegion.has(ours) && atOe.has(ours) && atRegion.has(theirs), SETTLE);
     // the region asks for a document, the Immigration Office for the fee, then the region rules complete
     await atRegion
       .get(ours)!
       .reply('completeness-ruled', example('completeness-ruled', 'valid-missing-items'), { context });
-    await waitFor(async () => (await acme.get(`/v1/dossiers/${ours}`)).json.state === 'missing-items');
+    await vi.waitUntil(
+      async () => (await acme.get(`/v1/dossiers/${ours}`)).json.state === 'missing-items',
+      SETTLE,
+    );
     await atOe
       .get(ours)!
       .reply('fee-payment-requested', example('fee-payment-requested', 'valid-not-paid'), { context });
-    await waitFor(
+    await vi.waitUntil(
       async () => (await acme.get(`/v1/dossiers/${ours}`)).json.state === 'fee-payment-requested',
+      SETTLE,
     );
     await atRegion
       .get(ours)!
       .reply('completeness-ruled', example('completeness-ruled', 'valid-complete'), { context });
-    await waitFor(async () => (await acme.get(`/v1/dossiers/${ours}`)).json.events.length === 5);
+    await vi.waitUntil(async () => (await acme.get(`/v1/dossiers/${ours}`)).json.events.length === 5, SETTLE);
     // beta's dossier changes last
     await atRegion
       .get(theirs)!
       .reply('completeness-ruled', example('completeness-ruled', 'valid-missing-items'), { context });
 
     // webhooks: each verified by the receiver's library, in the dossier's order by its counter
-    await waitFor(() => receiver.at('/acme').length >= 3 && receiver.at('/beta').length >= 1, 30_000);
+    await vi.waitUntil(() => receiver.at('/acme').length >= 3 && receiver.at('/beta').length >= 1, {
+      timeout: 30_000,
+    });
     const events = receiver.at('/acme').map((d) => verify(acmeHook.secret, d));
     expect(events.map((e) => e.subject)).toEqual([ours, ours, ours]);
     const ordered = [...events].sort((a, b) => a.subjectseq - b.subjectseq);
@@ -204,7 +171,9 @@ describe('portal dossier events', () => {
     expect(betaEvents.map((e) => [e.subject, e.subjectseq])).toEqual([[theirs, 1]]);
 
     // SSE: the same events, each once; beta's stream has only beta's
-    await waitFor(() => acmeStream.received.length >= 3 && betaStream.received.length >= 1, 30_000);
+    await vi.waitUntil(() => acmeStream.received.length >= 3 && betaStream.received.length >= 1, {
+      timeout: 30_000,
+    });
     expect(acmeStream.received.map((r) => r.event.id).sort()).toEqual(events.map((e) => e.id).sort());
     expect(new Set(acmeStream.received.map((r) => r.id)).size).toBe(3);
     expect(betaStream.received.map((r) => r.event.subject)).toEqual([theirs]);
@@ -214,11 +183,11 @@ describe('portal dossier events', () => {
   test('events - a tampered delivery, another secret, and a delivery replayed later are refused by the receiver’s library', async () => {
     const hook = await subscribe(acme, '/tamper');
     const dossierId = await file(acme);
-    await waitFor(() => atRegion.has(dossierId));
+    await vi.waitUntil(() => atRegion.has(dossierId), SETTLE);
     await atRegion
       .get(dossierId)!
       .reply('completeness-ruled', example('completeness-ruled', 'valid-missing-items'), { context });
-    await waitFor(() => receiver.at('/tamper').length === 1, 30_000);
+    await vi.waitUntil(() => receiver.at('/tamper').length === 1, { timeout: 30_000 });
     const delivery = receiver.at('/tamper')[0]!;
     expect(verify(hook.secret, delivery).subject).toBe(dossierId);
     const tampered = { ...delivery, body: delivery.body.replace('"missing-items"', '"admissible"') };
@@ -265,7 +234,7 @@ describe('portal dossier events', () => {
     expect(
       status.json.events.filter((e: { messageId: string }) => e.messageId === message.meta.id),
     ).toHaveLength(1);
-    await waitFor(() => receiver.at('/again').length >= 1, 30_000);
+    await vi.waitUntil(() => receiver.at('/again').length >= 1, { timeout: 30_000 });
     const logged = await portal.door.events.page({ subject: dossierId, limit: 10 });
     expect(logged.map((l) => l.event.subjectseq)).toEqual([1]);
     expect(receiver.at('/again').map((d) => verify(hook.secret, d).subject)).toEqual([dossierId]);

@@ -18,7 +18,7 @@ import {
   toPublicJwk,
 } from '@passerelle/envelope';
 import type { Door, DoorScope } from '@passerelle/door';
-import { connectNats } from '@passerelle/exchange';
+import { type Exchange, connectExchange, connectNats, createLogger } from '@passerelle/exchange';
 import { freeLoopbackPort } from '@passerelle/testing';
 import type { FastifyInstance } from 'fastify';
 import {
@@ -29,6 +29,13 @@ import {
   portalDoor,
 } from '../src/index.js';
 
+/** The portal under test and the bodies it files with, as the portal tests name them. */
+export const PORTAL = 'portal-wib';
+export const REGION = 'region-bruxelles';
+export const OE = 'immigration-office';
+/** The applicant's family name in the example applications: personal data events, lists and logs must not carry. */
+export const FAMILY_NAME = 'Moreau-Okafor';
+
 /** A real anchor, real keys for each participant, a published and signed directory, and the contracts. */
 export interface World {
   nc: NatsConnection;
@@ -37,6 +44,8 @@ export interface World {
   storage: Map<string, StorageKeyring>;
   directory: DirectoryClient;
   contracts: Contracts;
+  /** Connects `participant`'s exchange to the world's server, logging nothing. */
+  exchange(participant: string): Promise<Exchange>;
   close(): Promise<void>;
 }
 
@@ -61,6 +70,15 @@ export async function makeWorld(url: string, ids: readonly string[]): Promise<Wo
     storage,
     directory,
     contracts,
+    exchange: (participant) =>
+      connectExchange({
+        participant,
+        keys: keys.get(participant)!,
+        directory,
+        contracts,
+        servers: url,
+        logger: createLogger(participant, { level: 'silent' }),
+      }),
     close: async () => {
       await directory.close();
       await nc.close();
@@ -80,17 +98,8 @@ export function captureStream(): { stream: Writable; text: () => string } {
   return { stream, text: () => chunks.join('') };
 }
 
-export function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const tick = async (): Promise<void> => {
-      if (await predicate()) return resolve();
-      if (Date.now() > deadline) return reject(new Error('condition not met in time'));
-      setTimeout(() => void tick(), 50);
-    };
-    void tick();
-  });
-}
+/** How long a test waits for what crosses the exchange (`vi.waitUntil` options). */
+export const SETTLE = { timeout: 15_000, interval: 50 } as const;
 
 /** A portal under test: the app (listening on loopback unless told not to), its door and its URL. */
 export interface TestPortal {

@@ -11,15 +11,8 @@ import { DoorKeys, requestFingerprint } from '@passerelle/door';
 import { IdempotencyStore } from '@passerelle/door/internal';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  type Exchange,
-  type IncomingMessage,
-  StreamNames,
-  connectExchange,
-  createLogger,
-  listDeadLetters,
-} from '@passerelle/exchange';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { type Exchange, type IncomingMessage, StreamNames, listDeadLetters } from '@passerelle/exchange';
 import { type KeyResolver, deriveMessageId } from '@passerelle/envelope';
 import { StateCipher } from '@passerelle/service-host';
 import { connect } from '@nats-io/transport-node';
@@ -40,16 +33,16 @@ import {
   makeWorld,
   newKey,
   startPortal,
-  waitFor,
+  SETTLE,
   example,
+  PORTAL,
+  REGION,
+  OE,
+  FAMILY_NAME,
 } from './fixtures.js';
 
-const PORTAL = 'portal-wib';
 const OTHER_PORTAL = 'portal-other';
-const REGION = 'region-bruxelles';
-const OE = 'immigration-office';
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
-const FAMILY_NAME = 'Moreau-Okafor';
 const PASSPORT = 'A09876543';
 
 describe('portal service', () => {
@@ -75,17 +68,8 @@ describe('portal service', () => {
     app = portal.app;
     acme = await integrator(portal, 'acme-hr');
     beta = await integrator(portal, 'beta-payroll');
-    const connect = (participant: string) =>
-      connectExchange({
-        participant,
-        keys: world.keys.get(participant)!,
-        directory: world.directory,
-        contracts: world.contracts,
-        servers: nats.url,
-        logger: createLogger(participant, { level: 'silent' }),
-      });
-    region = await connect(REGION);
-    oe = await connect(OE);
+    region = await world.exchange(REGION);
+    oe = await world.exchange(OE);
     const record = async (m: IncomingMessage) => void received.push(m);
     region.subscribe({
       'application-submitted': record,
@@ -313,7 +297,7 @@ describe('portal service', () => {
     expect(res.headers['location']).toBe(`/v1/dossiers/${dossierId}`);
     expect(JSON.stringify(res.json())).not.toContain(FAMILY_NAME);
     expect(messages.map((m: { recipient: string }) => m.recipient).sort()).toEqual([OE, REGION]);
-    await waitFor(() => received.filter((m) => m.meta.dossierId === dossierId).length === 2);
+    await vi.waitUntil(() => received.filter((m) => m.meta.dossierId === dossierId).length === 2, SETTLE);
     const atRegion = received.find((m) => m.meta.dossierId === dossierId && m.meta.recipient === REGION)!;
     expect((atRegion.payload as { applicant: { familyName: string } }).applicant.familyName).toBe(
       FAMILY_NAME,
@@ -329,10 +313,10 @@ describe('portal service', () => {
       },
       { context: { procedure: 'first', scheme: 'ict', regionId: REGION, portalId: PORTAL } },
     );
-    await waitFor(async () => {
+    await vi.waitUntil(async () => {
       const s = await get(`/v1/dossiers/${dossierId}`);
       return s.json().state === 'missing-items';
-    });
+    }, SETTLE);
     const status = (await get(`/v1/dossiers/${dossierId}`)).json();
     expect(status).toMatchObject({
       dossierId,
@@ -349,8 +333,9 @@ describe('portal service', () => {
       addedAt: '2026-11-22T08:00:00Z',
     });
     expect(added.statusCode).toBe(202);
-    await waitFor(() =>
-      received.some((m) => m.meta.dossierId === dossierId && m.meta.type === 'documents-added'),
+    await vi.waitUntil(
+      () => received.some((m) => m.meta.dossierId === dossierId && m.meta.type === 'documents-added'),
+      SETTLE,
     );
 
     // Another integrator does not see the dossier, and cannot add to it.
@@ -371,17 +356,20 @@ describe('portal service', () => {
   test('portal - a dossier ruled inadmissible is closed: more documents are 409 ERR_DOSSIER_CLOSED', async () => {
     const res = await submit(await application());
     const { dossierId } = res.json();
-    await waitFor(() => received.some((m) => m.meta.dossierId === dossierId && m.meta.recipient === REGION));
+    await vi.waitUntil(
+      () => received.some((m) => m.meta.dossierId === dossierId && m.meta.recipient === REGION),
+      SETTLE,
+    );
     const atRegion = received.find((m) => m.meta.dossierId === dossierId && m.meta.recipient === REGION)!;
     await atRegion.reply(
       'completeness-ruled',
       { outcome: 'inadmissible', ruledOn: '2026-12-10', reason: 'fee-proof-missing' },
       { context: { procedure: 'first', scheme: 'ict', regionId: REGION, portalId: PORTAL } },
     );
-    await waitFor(async () => {
+    await vi.waitUntil(async () => {
       const s = await get(`/v1/dossiers/${dossierId}`);
       return s.json().closed === true;
-    });
+    }, SETTLE);
     const late = await post(`/v1/dossiers/${dossierId}/documents`, {
       reason: 'completion',
       documents: { passportCopy: (await upload()).json().document },
@@ -406,7 +394,10 @@ describe('portal service', () => {
     const { dossierId, messages } = res.json();
     // the region of the place of employment (commune-21004, Bruxelles) receives it
     expect(messages.map((m: { recipient: string }) => m.recipient).sort()).toEqual([OE, REGION]);
-    await waitFor(() => received.some((m) => m.meta.dossierId === dossierId && m.meta.recipient === REGION));
+    await vi.waitUntil(
+      () => received.some((m) => m.meta.dossierId === dossierId && m.meta.recipient === REGION),
+      SETTLE,
+    );
     const atRegion = received.find((m) => m.meta.dossierId === dossierId && m.meta.recipient === REGION)!;
     expect((atRegion.payload as { regionId: string }).regionId).toBe(REGION);
 
@@ -485,7 +476,7 @@ describe('portal service', () => {
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.headers['location']).toBe(first.headers['location']);
     expect(await messagesOn(`pex.msg.application-submitted.${PORTAL}.*`)).toBeGreaterThan(0);
-    await waitFor(() => received.filter((m) => m.meta.dossierId === dossierId).length === 2);
+    await vi.waitUntil(() => received.filter((m) => m.meta.dossierId === dossierId).length === 2, SETTLE);
     const seen = received.filter((m) => m.meta.type === 'application-submitted').length;
     const other = await submit({ ...body, submittedAt: '2026-11-20T10:00:00Z' }, acme, key);
     expect(other.statusCode).toBe(422);
@@ -497,7 +488,10 @@ describe('portal service', () => {
     const theirs = await submit(await application(beta), beta, key);
     expect(theirs.statusCode).toBe(201);
     expect(theirs.json().dossierId).not.toBe(dossierId);
-    await waitFor(() => received.filter((m) => m.meta.type === 'application-submitted').length === seen + 2);
+    await vi.waitUntil(
+      () => received.filter((m) => m.meta.type === 'application-submitted').length === seen + 2,
+      SETTLE,
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(received.filter((m) => m.meta.type === 'application-submitted').length).toBe(seen + 2);
 
@@ -559,7 +553,7 @@ describe('portal service', () => {
       expect(messages.map((m: { id: string; recipient: string }) => m.id).sort()).toEqual(
         messages.map((m: { recipient: string }) => deriveMessageId(messageId, m.recipient)).sort(),
       );
-      await waitFor(() => received.filter((m) => m.meta.dossierId === dossierId).length === 2);
+      await vi.waitUntil(() => received.filter((m) => m.meta.dossierId === dossierId).length === 2, SETTLE);
     } finally {
       await nc.close();
     }
@@ -579,7 +573,7 @@ describe('portal service', () => {
     for (const r of [a, b]) if (r.statusCode === 201) expect(r.json().dossierId).toBe(created);
     if (statuses[1] === 409)
       expect([a, b].find((r) => r.statusCode === 409)!.json().code).toBe('ERR_IDEMPOTENCY_IN_PROGRESS');
-    await waitFor(() => received.filter((m) => m.meta.dossierId === created).length === 2);
+    await vi.waitUntil(() => received.filter((m) => m.meta.dossierId === created).length === 2, SETTLE);
     await new Promise((r) => setTimeout(r, 300));
     expect(
       received.filter((m) => m.meta.type === 'application-submitted' && m.meta.dossierId === created),
@@ -599,7 +593,7 @@ describe('portal service', () => {
     const body = await application();
     const res = await submit(body);
     expect(res.statusCode).toBe(201);
-    await waitFor(() => logs.text().includes(res.json().dossierId));
+    await vi.waitUntil(() => logs.text().includes(res.json().dossierId), SETTLE);
     const text = logs.text();
     expect(text).toContain('"msg":"published"');
     for (const secret of [
@@ -686,7 +680,7 @@ describe('portal service', () => {
       expect(retry.statusCode).toBe(201);
       const opened = retry.json().dossierId as string;
       expect(opened).toMatch(/^[0-9a-f-]{36}$/);
-      await waitFor(() => received.filter((m) => m.meta.dossierId === opened).length === 2);
+      await vi.waitUntil(() => received.filter((m) => m.meta.dossierId === opened).length === 2, SETTLE);
     } finally {
       await other.close();
     }
@@ -698,10 +692,12 @@ describe('portal service', () => {
       { outcome: 'complete', ruledOn: '2026-11-21', admissibilityDocument: (await upload()).json().document },
       { to: PORTAL, dossierId: 'unknown-dossier-0001' },
     );
-    await waitFor(async () =>
-      (await listDeadLetters(await jetstreamManager(world.nc), { participant: PORTAL })).some(
-        (d) => d.messageId === sent!.id,
-      ),
+    await vi.waitUntil(
+      async () =>
+        (await listDeadLetters(await jetstreamManager(world.nc), { participant: PORTAL })).some(
+          (d) => d.messageId === sent!.id,
+        ),
+      SETTLE,
     );
     const letters = await listDeadLetters(await jetstreamManager(world.nc), { participant: PORTAL });
     expect(letters.find((d) => d.messageId === sent!.id)?.code).toBe('ERR_UNKNOWN_DOSSIER');

@@ -1,5 +1,6 @@
-import { type IncomingHttpHeaders, Agent, request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { type RawAnswer, rawRequest } from '@passerelle/testing';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -13,11 +14,11 @@ import {
   newKey,
   startPortal,
   example,
+  PORTAL,
+  REGION,
+  OE,
 } from './fixtures.js';
 
-const PORTAL = 'portal-wib';
-const REGION = 'region-bruxelles';
-const OE = 'immigration-office';
 /**
  * The only routes that answer without a bearer token (the token endpoint takes the client's credentials).
  * Any other route the portal has must refuse a request without one.
@@ -122,28 +123,17 @@ const REACH_THE_ROUTE = [
 
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
 const GUIDE = 'https://www.belgif.be/specification/rest/api-guide';
-const NOT_FOUND = {
-  type: 'urn:problem-type:belgif:resourceNotFound',
-  href: `${GUIDE}/problems/resourceNotFound.html`,
-  title: 'Resource Not Found',
-  status: 404,
-  detail: 'No such resource.',
+/** A Belgif problem as the portal answers it, its instance left out (it names the request). */
+const belgifProblem = (name: string, title: string, status: number, detail: string) => ({
+  type: `urn:problem-type:belgif:${name}`,
+  href: `${GUIDE}/problems/${name}.html`,
+  title,
+  status,
+  detail,
   instance: undefined,
-};
-const MALFORMED = {
-  type: 'urn:problem-type:belgif:badRequest',
-  href: `${GUIDE}/problems/badRequest.html`,
-  title: 'Bad Request',
-  status: 400,
-  detail: 'The request is malformed.',
-  instance: undefined,
-};
-
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
+});
+const NOT_FOUND = belgifProblem('resourceNotFound', 'Resource Not Found', 404, 'No such resource.');
+const MALFORMED = belgifProblem('badRequest', 'Bad Request', 400, 'The request is malformed.');
 
 describe('portal route authentication', () => {
   const nats = useNatsServer();
@@ -165,33 +155,19 @@ describe('portal route authentication', () => {
     target: string,
     headers: Record<string, string>,
     body?: Buffer,
-  ): Promise<Answer> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port,
-          method,
-          path: target,
-          agent,
-          headers: body ? { ...headers, 'content-length': String(body.length) } : headers,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString('utf8'),
-            }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  ): Promise<RawAnswer> {
+    return rawRequest(
+      request,
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: target,
+        agent,
+        headers: body ? { ...headers, 'content-length': String(body.length) } : headers,
+      },
+      body,
+    );
   }
 
   const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));

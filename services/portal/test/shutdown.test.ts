@@ -2,10 +2,8 @@ import { readFileSync } from 'node:fs';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type World, integrator, makeWorld, newKey, startPortal } from './fixtures.js';
-
-const PORTAL = 'portal-wib';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { type World, integrator, makeWorld, newKey, startPortal, PORTAL } from './fixtures.js';
 
 // Its own server: the test removes the EXCHANGE stream.
 describe('portal shutdown', () => {
@@ -65,7 +63,7 @@ describe('portal shutdown', () => {
       for await (const _key of await outbox.keys()) return true;
       return false;
     };
-    while (!(await recorded())) await new Promise((r) => setTimeout(r, 20));
+    await vi.waitUntil(recorded, { timeout: 15_000, interval: 20 });
     const closed = app.close();
     const res = await answer;
     expect(res.status).toBe(503);

@@ -431,39 +431,29 @@ export function workAuthorisationPayload(
   /** Receives the decision documents rendered, for the service to store them. */
   documents?: DecisionDocument[],
 ): WorkAuthorisationDecided | Refusal {
-  if (decision.decision === 'refused') {
-    const { ref } = collectDocument(
+  // the decision document: the region's, of this dossier, today; what differs is the article and outcome
+  const decisionRef = (fields: { article: string; outcome: string; period?: Period }): DocumentRef =>
+    collectDocument(
       documents,
       decisionDocument({
         document: 'work-authorisation',
         issuer: hostedRegion,
         dossierId,
         issuedOn: today,
-        article: 'Art. 105/46 §2',
-        outcome: `refused:${decision.reason}`,
+        ...fields,
       }),
-    );
+    ).ref;
+  if (decision.decision === 'refused') {
+    const ref = decisionRef({ article: 'Art. 105/46 §2', outcome: `refused:${decision.reason}` });
     return { decision: 'refused', decidedOn: today, reason: decision.reason, decisionDocument: ref };
   }
   const period = attempt(() => capPeriod(decision.period, periodLimits(dossier)));
   if (isRefusal(period)) return period;
-  const { ref } = collectDocument(
-    documents,
-    decisionDocument({
-      document: 'work-authorisation',
-      issuer: hostedRegion,
-      dossierId,
-      issuedOn: today,
-      article: 'Art. 105/46 §2, 105/57 §2',
-      period,
-      outcome: 'granted',
-    }),
-  );
   return {
     decision: 'granted',
     decidedOn: today,
     period,
     ...(dossier.ictRole ? { ictRole: dossier.ictRole } : {}),
-    decisionDocument: ref,
+    decisionDocument: decisionRef({ article: 'Art. 105/46 §2, 105/57 §2', period, outcome: 'granted' }),
   };
 }

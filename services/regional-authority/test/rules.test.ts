@@ -11,44 +11,11 @@ import {
 } from '../src/index.js';
 import { insuranceCovers, isAdultOn, isRefusal, passportValidFor } from '@passerelle/procedure';
 import { ictDaysUsed } from '@passerelle/procedure/internal';
+import { sampleApplication, sampleDocument, sampleMobility } from '@passerelle/service-host/testing';
 
-const ref = (n: number) => ({
-  sha256: String(n).repeat(64).slice(0, 64),
-  mediaType: 'application/pdf' as const,
-  size: 10,
-  objectKey: `d/${n}`,
-});
-
-function app(overrides: Partial<ApplicationSubmitted> = {}): ApplicationSubmitted {
-  return {
-    category: 'ict',
-    procedure: 'first',
-    regionId: 'region-bruxelles',
-    workplaceCommuneId: 'commune-21004',
-    consularPostId: 'post-lagos',
-    ict: { scheme: 'transfer', role: 'manager', priorIctStayInLast3Years: false },
-    applicant: {
-      familyName: 'X',
-      givenNames: 'Y',
-      birthDate: '1990-01-01',
-      nationality: 'NGA',
-      passportNumber: 'A1234567',
-      email: 'applicant@example.org',
-      passportExpiresOn: '2040-12-31',
-    },
-    employer: { name: 'E', enterpriseNumber: '0403170701', email: 'e@example.com' },
-    requestedPeriod: { from: '2027-03-01', to: '2031-03-01' },
-    documents: {
-      passportCopy: ref(1),
-      employmentContract: ref(2),
-      healthInsurance: { form: 'insurer', document: ref(3), coversUntil: '2040-12-31' },
-      medicalCertificate: ref(4),
-      criminalRecord: ref(5),
-    },
-    submittedAt: '2027-01-04T09:00:00Z',
-    ...overrides,
-  };
-}
+const ref = sampleDocument;
+const app = (overrides: Partial<ApplicationSubmitted> = {}): ApplicationSubmitted =>
+  sampleApplication({ requestedPeriod: { from: '2027-03-01', to: '2031-03-01' }, ...overrides });
 
 const D = 'D-TEST-0001';
 const open = (a = app(), today = '2027-01-04'): RegionDossier =>
@@ -252,20 +219,7 @@ describe('regional authority rules', () => {
   });
 
   test("Art. 105/57 §2 - a mobility grant never outlasts the first member state's permit", () => {
-    const mobility = open(
-      app({
-        ict: {
-          scheme: 'mobility',
-          role: 'specialist',
-          priorIctStayInLast3Years: false,
-          firstMemberState: {
-            country: 'DE',
-            permitValidUntil: '2028-01-31',
-            address: { street: 'Friedrichstraße 1', postalCode: '10117', city: 'Berlin', country: 'DE' },
-          },
-        },
-      }),
-    );
+    const mobility = open(app({ ict: sampleMobility('2028-01-31') }));
     const payload = workAuthorisationPayload(
       mobility,
       { decision: 'granted', period: { from: '2027-03-01', to: '2029-12-31' } },
@@ -361,16 +315,7 @@ describe('regional authority rules', () => {
     const mobility = (permitValidUntil: string) =>
       open(
         app({
-          ict: {
-            scheme: 'mobility',
-            role: 'specialist',
-            priorIctStayInLast3Years: false,
-            firstMemberState: {
-              country: 'DE',
-              permitValidUntil,
-              address: { street: 'Friedrichstraße 1', postalCode: '10117', city: 'Berlin', country: 'DE' },
-            },
-          },
+          ict: sampleMobility(permitValidUntil),
           documents: { ...app().documents, medicalCertificate: undefined, firstMemberStatePermit: ref(6) },
         }),
       );

@@ -1,5 +1,4 @@
 import {
-  type ApplicationSubmitted,
   type RegionPhase,
   type StepCommand,
   type StepContext,
@@ -9,46 +8,20 @@ import {
   owedActions,
   stepNeeds,
 } from '@passerelle/procedure';
-import { fileURLToPath } from 'node:url';
-import { loadContracts } from '@passerelle/contracts';
-import { compileInputValidators, resolveInputSchema } from '@passerelle/service-host/internal';
+import {
+  actionBy,
+  codesInPhases,
+  loadTableInputs,
+  messageFrom,
+  sampleApplication,
+  sampleDocument,
+} from '@passerelle/service-host/testing';
 import { describe, expect, test } from 'vitest';
 import { type RegionDossier, automaticRegionPolicy, openDossier, regionTable } from '../src/index.js';
 
 const table = regionTable();
-const ref = (n: number) => ({
-  sha256: String(n).repeat(64).slice(0, 64),
-  mediaType: 'application/pdf' as const,
-  size: 10,
-  objectKey: `d/${n}`,
-});
-const app: ApplicationSubmitted = {
-  category: 'ict',
-  procedure: 'first',
-  regionId: 'region-bruxelles',
-  workplaceCommuneId: 'commune-21004',
-  consularPostId: 'post-lagos',
-  ict: { scheme: 'transfer', role: 'manager', priorIctStayInLast3Years: false },
-  applicant: {
-    familyName: 'X',
-    givenNames: 'Y',
-    birthDate: '1990-01-01',
-    nationality: 'NGA',
-    passportNumber: 'A1234567',
-    email: 'applicant@example.org',
-    passportExpiresOn: '2040-12-31',
-  },
-  employer: { name: 'E', enterpriseNumber: '0403170701', email: 'e@example.com' },
-  requestedPeriod: { from: '2027-03-01', to: '2031-03-01' },
-  documents: {
-    passportCopy: ref(1),
-    employmentContract: ref(2),
-    healthInsurance: { form: 'insurer', document: ref(3), coversUntil: '2040-12-31' },
-    medicalCertificate: ref(4),
-    criminalRecord: ref(5),
-  },
-  submittedAt: '2027-01-04T09:00:00Z',
-};
+const ref = sampleDocument;
+const app = sampleApplication({ requestedPeriod: { from: '2027-03-01', to: '2031-03-01' } });
 const D = 'D-REGION-0001';
 const ctx: StepContext = {
   participant: 'region-bruxelles',
@@ -56,12 +29,7 @@ const ctx: StepContext = {
   today: '2027-01-04',
   causationId: 'm-1',
 };
-const message = (type: string, payload: unknown): StepCommand => ({
-  kind: 'message',
-  type,
-  payload,
-  sender: 'portal-demo',
-});
+const message = (type: string, payload: unknown): StepCommand => messageFrom('portal-demo', type, payload);
 const allRead = {
   'slot:passportCopy': true,
   'slot:employmentContract': true,
@@ -70,13 +38,7 @@ const allRead = {
   'slot:criminalRecord': true,
 };
 const actor = { clientId: 'backoffice-bxl', officerId: 'officer-42' };
-const decideWork = (input: unknown): StepCommand => ({
-  kind: 'action',
-  action: 'decide-work',
-  input,
-  actor,
-  stepId: 'decide-work:1',
-});
+const decideWork = (input: unknown): StepCommand => actionBy(actor, 'decide-work', input);
 const admissible: RegionDossier = {
   ...openDossier(app, 'region-bruxelles', 'portal-demo', '2027-01-04'),
   phase: 'admissible',
@@ -182,13 +144,8 @@ describe('regional authority table', () => {
 
   test('Art. 105/46 §2 - decide-work out of sequence: before admissibility, twice, unknown or closed dossier, a period nothing lawful is left of', () => {
     const grant = decideWork({ decision: 'granted', period: { from: '2027-03-01', to: '2028-01-01' } });
-    const codes = (['received', 'awaiting-items', 'work-decided', 'granted', 'closed'] as RegionPhase[]).map(
-      (phase) => {
-        const out = decideStep(table, { ...admissible, phase }, grant, ctx, {});
-        return isRefusal(out) ? out.refusal.code : 'decided';
-      },
-    );
-    expect(codes).toEqual([
+    const phases: RegionPhase[] = ['received', 'awaiting-items', 'work-decided', 'granted', 'closed'];
+    expect(codesInPhases(table, admissible, phases, grant, ctx)).toEqual([
       'ERR_OUT_OF_SEQUENCE',
       'ERR_OUT_OF_SEQUENCE',
       'ERR_DUPLICATE_DECISION',
@@ -303,17 +260,9 @@ describe('regional authority table', () => {
     ]);
   });
   test("inputs - each action's input schema resolves against the message schemas and validates what a back office sends", async () => {
-    const contracts = await loadContracts({ root: fileURLToPath(new URL('../../..', import.meta.url)) });
-    const inputs = new Map(
-      Object.entries(table.actions).map(([name, a]) => [name, resolveInputSchema(contracts, a.input, name)]),
-    );
+    const { contracts, inputs, validators, references } = await loadTableInputs(table);
     // only whole shared definitions are left as references (what OpenAPI bundling rewrites)
-    for (const schema of inputs.values()) {
-      for (const ref of JSON.stringify(schema).match(/"\$ref":"[^"]*"/g) ?? []) {
-        expect(ref).toMatch(/defs\/common\.v1\.json#\/\$defs\/[A-Za-z]+"$/);
-      }
-    }
-    const validators = compileInputValidators(contracts, inputs);
+    for (const ref of references) expect(ref).toMatch(/defs\/common\.v1\.json#\/\$defs\/[A-Za-z]+"$/);
     const check = validators.get('decide-work')!;
     check({ decision: 'refused', reason: 'labour-market' });
     check({ decision: 'granted', period: { from: '2027-03-01', to: '2028-02-29' } });

@@ -41,27 +41,32 @@ const MAX_UPLOADS_KEPT = 20;
 const HTML = 'text/html; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-/** Options of {@link startViewer}. */
-export interface ViewerOptions {
-  index: LedgerIndex;
-  checkpoints: CheckpointVerifier;
-  resolver: KeyResolver;
-  /** The bearer token security officers present. */
+/** Settings of the web viewer: what the auditor's operator chooses. */
+export interface ViewerConfig {
+  /** Bearer token security officers present (at least 16 characters). */
   token: string;
+  /** Listen address (default 127.0.0.1) and port (default 8090; 0 picks a free one). */
   host?: string;
   port?: number;
   /**
-   * Serve HTTPS with this certificate (chain) and private key, PEM; the session cookie is then always
-   * `Secure`. Without it the viewer serves HTTP, and marks the cookie `Secure` only behind a proxy that sets
-   * `X-Forwarded-Proto: https`.
+   * Serve HTTPS with this certificate (chain) and private key, PEM (`readAuditorSettings` reads and checks
+   * them); the session cookie is then always `Secure`. Without it the viewer serves HTTP, and marks the
+   * cookie `Secure` only behind a proxy that sets `X-Forwarded-Proto: https`.
    */
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Wrong tokens one client address may present per window before it gets 429 (default 5 a minute). */
   credentialAttempts?: CredentialAttempts;
-  /** An export file to show at /export (evidence handed over out of band). */
+  /** A ledger export file to show and verify at /export (evidence handed over out of band). */
   exportFile?: string;
   /** Largest export accepted by upload, in bytes (default 64 MiB). */
   maxUploadBytes?: number;
+}
+
+/** Options of {@link startViewer}: its settings and what the auditor gives it to show. */
+export interface ViewerOptions extends ViewerConfig {
+  index: LedgerIndex;
+  checkpoints: CheckpointVerifier;
+  resolver: KeyResolver;
   recorderStats?: () => RecorderStats;
   /** Counts the inputs the auditor refused into DEADLETTER. */
   refusedCount?: () => Promise<number>;
