@@ -408,7 +408,7 @@ export function today(offsetDays = 0): string {
 
 /**
  * Takes a new ICT first application (via Lagos, to commune 21004) to its permit: submitted, annex 46, visa,
- * arrival registered, permit issued.
+ * arrival registered, residence checked, permit issued.
  */
 export async function toPermitIssued(h: ProcedureHarness, dossierId: string): Promise<void> {
   await submit(h, dossierId, ictFirstApplication());
@@ -424,6 +424,14 @@ export async function toPermitIssued(h: ProcedureHarness, dossierId: string): Pr
     OFFICER,
   );
   await h.waitFor(async () => (await h.office.dossier(OE, dossierId))?.phase === 'arrived');
+  // Art. 105/47 §2 al. 2: the residence check before the permit
+  await h.communes.act(
+    'commune-21004',
+    dossierId,
+    'check-residence',
+    { outcome: 'positive', checkedOn: today(42) },
+    OFFICER,
+  );
   await h.communes.act('commune-21004', dossierId, 'issue-permit', {}, OFFICER);
   await h.waitFor(async () => (await h.office.dossier(OE, dossierId))?.phase === 'permit-issued');
 }

@@ -111,6 +111,15 @@ describe('single-permit procedure, end to end', () => {
     expect(extended.provisional?.extensions).toBe(1);
     await h.waitForMessages(id, 'provisional-document-extended');
 
+    // Art. 105/47 §2 al. 2: the residence check before the permit, told to the Office
+    await h.communes.act(
+      'commune-21004',
+      id,
+      'check-residence',
+      { outcome: 'positive', checkedOn: reportedOn },
+      OFFICER,
+    );
+    await h.waitFor(async () => (await h.office.dossier(OE, id))?.residenceCheck?.outcome === 'positive');
     const issued = await h.communes.act('commune-21004', id, 'issue-permit', {}, OFFICER);
     expect(issued.permit).toMatchObject({
       kind: 'annex-60',
@@ -186,6 +195,13 @@ describe('single-permit procedure, end to end', () => {
       OFFICER,
     );
     await h.waitFor(async () => (await h.office.dossier(OE, id))?.routing.communeId === 'commune-21004');
+    await h.communes.act(
+      'commune-21004',
+      id,
+      'check-residence',
+      { outcome: 'positive', checkedOn: today(42) },
+      OFFICER,
+    );
     await h.communes.act('commune-21004', id, 'issue-permit', {}, OFFICER);
     expect(await recipientsOf(id, 'permit-issued', 3)).toEqual([OE, PORTAL, 'region-bruxelles'].sort());
   });
@@ -504,6 +520,14 @@ describe('single-permit procedure, end to end', () => {
       }),
     );
     await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'arrived');
+    // Art. 105/58 al. 2: the residence check before the annex 61
+    await h.communes.act(
+      'commune-62063',
+      id,
+      'check-residence',
+      { outcome: 'positive', checkedOn: late },
+      OFFICER,
+    );
     const issued = await h.communes.act('commune-62063', id, 'issue-permit', {}, OFFICER);
     expect(issued.permit).toMatchObject({ kind: 'annex-61', validity: { to: firstStateUntil } });
     await h.waitForPortal(id, 'permit-issued');
@@ -695,6 +719,13 @@ describe('single-permit procedure, end to end', () => {
       OFFICER,
     );
     await h.waitFor(async () => (await h.office.dossier(OE, id))?.phase === 'arrived');
+    await h.communes.act(
+      'commune-21004',
+      id,
+      'check-residence',
+      { outcome: 'positive', checkedOn: today(41) },
+      OFFICER,
+    );
     const issued = await h.communes.act('commune-21004', id, 'issue-permit', {}, OFFICER);
     expect(issued.permit).toMatchObject({ kind: 'single-permit', validity: app.requestedPeriod });
 

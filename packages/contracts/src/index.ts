@@ -32,6 +32,7 @@ export type {
   ProvisionalDocumentExtended,
   Receipt,
   RenewalPendingAttested,
+  ResidenceChecked,
   ResidenceDecided,
   ResidenceGranted,
   StayEnded,

@@ -86,6 +86,8 @@ export type {
   PermitRenewed,
   ProvisionalDocumentExtended,
   RenewalPendingAttested,
+  ResidenceCheckReason,
+  ResidenceChecked,
   ResidenceDecided,
   ResidenceGranted,
   ResidenceRefusalReason,

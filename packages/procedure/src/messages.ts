@@ -57,6 +57,10 @@ export type VisaIssued = Payloads.VisaIssued;
 export type ArrivalRegistered = Payloads.ArrivalRegistered;
 /** `provisional-document-extended` v1. */
 export type ProvisionalDocumentExtended = Payloads.ProvisionalDocumentExtended;
+/** `residence-checked` v1 (Art. 105/47 §2 al. 2, 105/58 al. 2). */
+export type ResidenceChecked = Payloads.ResidenceChecked;
+/** Reasons a residence check is negative. */
+export type ResidenceCheckReason = Extract<ResidenceChecked, { outcome: 'negative' }>['reason'];
 /** `permit-issued` v1. */
 export type PermitIssued = Payloads.PermitIssued;
 /** `permit-renewed` v1. */

@@ -102,7 +102,13 @@ export const OFFICE_MACHINE: DossierMachine<OfficePhase> = {
     ],
     granted: ['documents-added', 'visa-issued', 'arrival-registered', 'permit-renewed', 'end-stay'],
     'visa-issued': ['documents-added', 'arrival-registered', 'end-stay'],
-    arrived: ['documents-added', 'provisional-document-extended', 'permit-issued', 'end-stay'],
+    arrived: [
+      'documents-added',
+      'provisional-document-extended',
+      'residence-checked',
+      'permit-issued',
+      'end-stay',
+    ],
     'permit-issued': ['documents-added', 'end-stay'],
     closed: [],
   },
@@ -140,7 +146,8 @@ export const COMMUNE_MACHINE: DossierMachine<CommunePhase> = {
   mayOvertake: [],
   phases: {
     'annex-46-received': ['register-arrival', 'renew-permit', 'stay-ended'],
-    arrived: ['extend-provisional', 'issue-permit', 'stay-ended'],
+    // Art. 105/47 §2 al. 2, 105/58 al. 2: the residence check comes before the permit (and may be repeated)
+    arrived: ['extend-provisional', 'check-residence', 'issue-permit', 'stay-ended'],
     'renewal-pending': ['extend-provisional', 'residence-decided', 'renew-permit', 'stay-ended'],
     'permit-issued': ['stay-ended'],
     closed: [],

@@ -15,6 +15,8 @@ import {
   type Refusal,
   type ResidenceDecided,
   type ResidenceGranted,
+  type ResidenceCheckReason,
+  type ResidenceChecked,
   type ResidenceRefusalReason,
   type StayEndReason,
   type StayEnded,
@@ -77,6 +79,12 @@ export interface OfficeDossier extends DossierRecord {
   visa?: { number: string; issuedOn: IsoDate };
   arrival?: { communeId: string; enteredOn: IsoDate; reportedOn: IsoDate };
   provisionalExtensions?: number;
+  /** Art. 105/47 §2 al. 2, 105/58 al. 2: the commune's latest residence check before the permit. */
+  residenceCheck?: {
+    outcome: ResidenceChecked['outcome'];
+    checkedOn: IsoDate;
+    reason?: ResidenceCheckReason;
+  };
   renewalPending?: boolean;
   /** Art. 105/67: the request for documents or information awaiting its answer. */
   informationRequest?: InformationRequested;

@@ -21,6 +21,7 @@ import {
   type PermitIssued,
   type PermitRenewed,
   type Refusal,
+  type ResidenceChecked,
   type ResidenceDecided,
   type ResidenceRefusalReason,
   type StayEndReason,
@@ -66,6 +67,7 @@ export type OfficeEvent =
   | { type: 'visa-recorded'; visa: NonNullable<OfficeDossier['visa']> }
   | { type: 'arrived'; arrival: NonNullable<OfficeDossier['arrival']> }
   | { type: 'provisional-extended' }
+  | { type: 'residence-checked'; check: NonNullable<OfficeDossier['residenceCheck']> }
   | { type: 'renewal-pending' }
   | { type: 'permit-recorded'; permit: NonNullable<OfficeDossier['permit']> }
   | { type: 'stay-ended'; endsOn: IsoDate }
@@ -112,6 +114,8 @@ export function evolveOffice(state: OfficeDossier | undefined, event: OfficeEven
       };
     case 'provisional-extended':
       return { ...cur, provisionalExtensions: (cur.provisionalExtensions ?? 0) + 1 };
+    case 'residence-checked':
+      return { ...cur, residenceCheck: event.check };
     case 'renewal-pending':
       return { ...cur, renewalPending: true };
     case 'permit-recorded':
@@ -595,6 +599,36 @@ const provisionalDocumentExtendedStep: MessageStep<OfficeDossier, OfficeEvent> =
   decide: () => ({ events: [{ type: 'provisional-extended' }] }),
 };
 
+/**
+ * The residence check of the commune where the person arrived (Art. 105/47 §2 al. 2, 105/58 al. 2),
+ * recorded; a negative one is reported to the Office's case officers, who decide what follows (a new check,
+ * or the end of the stay, `end-stay`): the texts name no consequence (PROCEDURE.md).
+ */
+const residenceCheckedStep: MessageStep<OfficeDossier, OfficeEvent, ResidenceChecked> = {
+  decide: (state, c: ResidenceChecked, ctx) => {
+    const cur = state!;
+    if (ctx.sender !== cur.routing.communeId || c.communeId !== ctx.sender)
+      return notCompetent(ctx, 'residence-checked', cur.routing.communeId);
+    const check =
+      c.outcome === 'negative'
+        ? { outcome: c.outcome, checkedOn: c.checkedOn, reason: c.reason }
+        : { outcome: c.outcome, checkedOn: c.checkedOn };
+    return {
+      events: [{ type: 'residence-checked', check }],
+      notices:
+        c.outcome === 'negative'
+          ? [
+              {
+                kind: 'notice',
+                type: 'residence-check-negative',
+                detail: `Art. 105/47 §2: the commune's residence check is negative (${c.reason}); no permit issued`,
+              },
+            ]
+          : [],
+    };
+  },
+};
+
 /** The commune's renewal-pending attestation, on a renewal dossier only. */
 const renewalPendingAttestedStep: MessageStep<OfficeDossier, OfficeEvent> = {
   decide: (state, _payload, ctx) =>
@@ -754,6 +788,7 @@ export function officeTable(settings: OfficeSettings = {}): BodyTable<OfficeDoss
       'visa-issued': visaIssuedStep,
       'arrival-registered': arrivalRegisteredStep,
       'provisional-document-extended': provisionalDocumentExtendedStep,
+      'residence-checked': residenceCheckedStep,
       'renewal-pending-attested': renewalPendingAttestedStep,
       'permit-issued': permitIssuedStep,
       'permit-renewed': permitRenewedStep,

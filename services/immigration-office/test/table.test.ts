@@ -290,6 +290,50 @@ describe('Immigration Office table', () => {
     expect(!isRefusal(again) && again.decided).toBe(false);
   });
 
+  test("Art. 105/47 §2 al. 2, 105/58 al. 2 - the commune's residence check is recorded; a negative one is reported, from that commune only", () => {
+    const arrived: OfficeDossier = {
+      ...ready,
+      phase: 'arrived',
+      routing: { ...ready.routing, communeId: 'commune-21004' },
+    };
+    const negative = {
+      communeId: 'commune-21004',
+      checkedOn: '2027-02-01',
+      outcome: 'negative',
+      reason: 'address-not-found',
+    };
+    const out = decideStep(table, arrived, from('commune-21004', 'residence-checked', negative), ctx, {});
+    if (isRefusal(out)) throw out.refusal;
+    expect(out.state).toMatchObject({
+      phase: 'arrived',
+      residenceCheck: { outcome: 'negative', checkedOn: '2027-02-01', reason: 'address-not-found' },
+    });
+    expect(out.notices).toEqual([
+      expect.objectContaining({ kind: 'notice', type: 'residence-check-negative' }),
+    ]);
+    const positive = { communeId: 'commune-21004', checkedOn: '2027-02-03', outcome: 'positive' };
+    const again = decideStep(table, out.state, from('commune-21004', 'residence-checked', positive), ctx, {});
+    if (isRefusal(again)) throw again.refusal;
+    expect(again.state.residenceCheck).toEqual({ outcome: 'positive', checkedOn: '2027-02-03' });
+    expect(again.notices).toEqual([]);
+    const other = decideStep(
+      table,
+      arrived,
+      from('commune-11002', 'residence-checked', { ...positive, communeId: 'commune-11002' }),
+      ctx,
+      {},
+    );
+    expect(isRefusal(other) && other.refusal.code).toBe('ERR_NOT_COMPETENT');
+    const beforeArrival = decideStep(
+      table,
+      ready,
+      from('commune-21004', 'residence-checked', positive),
+      ctx,
+      {},
+    );
+    expect(isRefusal(beforeArrival) && beforeArrival.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+  });
+
   test('no legal input makes a rule throw: every schema-valid action input in every phase decides or refuses', () => {
     const inputs: [string, unknown][] = [
       ['decide-residence', { decision: 'granted' }],

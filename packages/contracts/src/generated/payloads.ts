@@ -91,6 +91,13 @@ export type ResidenceDecided = ResidenceGranted | ResidenceRefused | ResidenceFe
  */
 export type DocumentNumber = string;
 /**
+ * The commune's residence check (contrôle de résidence) after the arrival, before the permit is issued (Art. 105/47 §2 al. 2, 105/58 al. 2): positive, the permit may be issued; negative, it is not, and the Immigration Office decides what follows. Codes only: the address is not repeated.
+ *
+ * This interface was referenced by `PayloadByType`'s JSON-Schema
+ * via the `definition` "ResidenceChecked".
+ */
+export type ResidenceChecked = ResidenceCheckPositive | ResidenceCheckNegative;
+/**
  * This interface was referenced by `PayloadByType`'s JSON-Schema
  * via the `definition` "ParticipantId".
  */
@@ -111,6 +118,7 @@ export interface PayloadByType {
   'visa-issued': VisaIssued;
   'arrival-registered': ArrivalRegistered;
   'provisional-document-extended': ProvisionalDocumentExtended;
+  'residence-checked': ResidenceChecked;
   'permit-issued': PermitIssued;
   'permit-renewed': PermitRenewed;
   'renewal-pending-attested': RenewalPendingAttested;
@@ -492,6 +500,20 @@ export interface ProvisionalDocumentExtended {
   extension: number;
   extendedOn: IsoDate;
   validity: Period;
+}
+export interface ResidenceCheckPositive {
+  communeId: CommuneId;
+  checkedOn: IsoDate;
+  outcome: 'positive';
+}
+export interface ResidenceCheckNegative {
+  communeId: CommuneId;
+  checkedOn: IsoDate;
+  outcome: 'negative';
+  /**
+   * The person was found not to live at the address declared, or the address does not exist as a residence.
+   */
+  reason: 'not-residing-at-address' | 'address-not-found';
 }
 /**
  * The commune registered the person and issued the permit: annex 60 (ICT permit) or annex 61 (long-term mobility ICT permit), valid for the authorised stay (Art. 105/47 §2, 105/58; Art. 31 16°, 17°).
