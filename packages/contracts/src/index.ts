@@ -35,6 +35,7 @@ export type {
   ResidenceChecked,
   ResidenceDecided,
   ResidenceGranted,
+  ShortTermMobilityDecided,
   StayEnded,
   VisaIssued,
   WorkAuthorisationDecided,

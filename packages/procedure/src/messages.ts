@@ -35,6 +35,11 @@ export type FeePaymentRequested = Payloads.FeePaymentRequested;
 /** `information-requested` v1 (Art. 105/67). */
 export type InformationRequested = Payloads.InformationRequested;
 
+/** `short-term-mobility-decided` v1 (Art. 105/43; directive 2014/66/EU Art. 21). */
+export type ShortTermMobilityDecided = Payloads.ShortTermMobilityDecided;
+/** Grounds of an objection to a short-term mobility. */
+export type MobilityObjectionReason = Extract<ShortTermMobilityDecided, { outcome: 'objected' }>['reason'];
+
 /** `work-authorisation-decided` v1. */
 export type WorkAuthorisationDecided = Payloads.WorkAuthorisationDecided;
 /** Reasons a region refuses a work authorisation. */

@@ -80,8 +80,18 @@ export const OFFICE_MACHINE: DossierMachine<OfficePhase> = {
   opens: ['application-submitted'],
   mayOvertake: ['completeness-ruled', 'work-authorisation-decided', 'fee-proof-submitted', 'documents-added'],
   phases: {
-    submitted: ['documents-added', 'fee-proof-submitted', 'completeness-ruled', 'fee-deadline'],
+    // a short-term mobility (Art. 105/43) may be objected to before its notification is complete, and is
+    // decided, expressly or at the end of its 20 days, once it is
+    submitted: [
+      'documents-added',
+      'fee-proof-submitted',
+      'completeness-ruled',
+      'fee-deadline',
+      'decide-mobility',
+    ],
     admissible: [
+      'decide-mobility',
+      'objection-deadline',
       'documents-added',
       'fee-proof-submitted',
       'work-authorisation-decided',

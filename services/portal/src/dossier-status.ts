@@ -15,6 +15,8 @@ export const DOSSIER_STATES = [
   'permit-issued',
   'permit-renewed',
   'stay-ended',
+  'mobility-not-objected',
+  'mobility-objected',
 ] as const;
 
 /** Where a dossier stands, as the portal learnt it from the administrations' messages. */
@@ -26,6 +28,9 @@ export const CLOSED_STATES: readonly DossierState[] = [
   'residence-refused',
   'fee-refused',
   'stay-ended',
+  // a short-term mobility answered (Art. 105/43): nothing more to add, whichever the answer
+  'mobility-not-objected',
+  'mobility-objected',
 ];
 
 /** One step of a dossier's history: meta and a short non-personal summary (outcome, annex, items asked). */
@@ -69,6 +74,8 @@ export interface DossierRecord {
     };
     permit?: { permit: string; on?: string; validity?: unknown };
     stayEnded?: { endsOn?: string; reason?: string };
+    /** A short-term mobility's answer (Art. 105/43). */
+    mobility?: { outcome: string; decidedOn?: string; period?: unknown; tacit?: boolean; reason?: string };
   };
   events: DossierEvent[];
 }
@@ -189,6 +196,9 @@ export function applyReceived(
       summary = 'annex 52';
       break;
     }
+    case 'short-term-mobility-decided':
+      summary = applyMobilityDecision(next, p);
+      break;
     default:
       break;
   }
@@ -203,6 +213,25 @@ export function applyReceived(
   return next;
 }
 
+/**
+ * Art. 105/43; directive 2014/66/EU Art. 21 - a short-term mobility's answer applied to `next`: no
+ * objection (the mobility may take place) or objection; returns the history line's summary.
+ */
+function applyMobilityDecision(next: DossierRecord, p: Payload): string {
+  const outcome = str(p['outcome']) ?? 'unknown';
+  next.decisions.mobility = {
+    outcome,
+    ...(str(p['decidedOn']) ? { decidedOn: str(p['decidedOn']) } : {}),
+    ...(p['period'] !== undefined ? { period: p['period'] } : {}),
+    ...(typeof p['tacit'] === 'boolean' ? { tacit: p['tacit'] } : {}),
+    ...(str(p['reason']) ? { reason: str(p['reason']) } : {}),
+  };
+  next.state = outcome === 'objected' ? 'mobility-objected' : 'mobility-not-objected';
+  return outcome === 'objected'
+    ? `mobility objected: ${str(p['reason']) ?? 'unspecified'}`
+    : `mobility not objected${p['tacit'] === true ? ' (20 days passed)' : ''}`;
+}
+
 /** The types of messages the portal receives (per the agreement) and tracks. */
 export const RECEIVED_TYPES = [
   'completeness-ruled',
@@ -213,4 +242,5 @@ export const RECEIVED_TYPES = [
   'permit-issued',
   'permit-renewed',
   'stay-ended',
+  'short-term-mobility-decided',
 ] as const;

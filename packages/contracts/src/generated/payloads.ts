@@ -70,6 +70,13 @@ export type IsoDateTime = string;
  */
 export type CompletenessRuled = CompletenessComplete | CompletenessMissingItems | CompletenessInadmissible;
 /**
+ * The Immigration Office's answer to the notification of a short-term mobility of an intra-corporate transferee holding another member state's ICT permit (Art. 105/43; directive 2014/66/EU Art. 21): no objection, expressed or at the end of the 20 days from the complete notification (the mobility may take place for the period notified; no permit is issued), or an objection with its ground. The decision document is the attestation the host entity keeps. Codes only: no personal data.
+ *
+ * This interface was referenced by `PayloadByType`'s JSON-Schema
+ * via the `definition` "ShortTermMobilityDecided".
+ */
+export type ShortTermMobilityDecided = ShortTermMobilityNotObjected | ShortTermMobilityObjected;
+/**
  * The region grants the work authorisation for a period (which fixes the residence period, Art. 105/46 §2) or refuses it.
  *
  * This interface was referenced by `PayloadByType`'s JSON-Schema
@@ -113,6 +120,7 @@ export interface PayloadByType {
   'completeness-ruled': CompletenessRuled;
   'fee-payment-requested': FeePaymentRequested;
   'information-requested': InformationRequested;
+  'short-term-mobility-decided': ShortTermMobilityDecided;
   'work-authorisation-decided': WorkAuthorisationDecided;
   'residence-decided': ResidenceDecided;
   'visa-issued': VisaIssued;
@@ -383,6 +391,29 @@ export interface InformationRequested {
   addressee: 'applicant' | 'employer';
   requestedOn: IsoDate;
   respondBy: IsoDate;
+}
+export interface ShortTermMobilityNotObjected {
+  outcome: 'no-objection';
+  decidedOn: IsoDate;
+  notifiedOn: IsoDate;
+  objectionDeadline: IsoDate;
+  period: Period;
+  /**
+   * True when no objection was raised within the 20 days; false when a case officer stated it earlier.
+   */
+  tacit: boolean;
+  decisionDocument: DocumentRef;
+}
+export interface ShortTermMobilityObjected {
+  outcome: 'objected';
+  decidedOn: IsoDate;
+  notifiedOn?: IsoDate;
+  objectionDeadline?: IsoDate;
+  /**
+   * The ground of the objection (directive 2014/66/EU Art. 21): a condition not met, documents obtained by fraud, falsified or tampered with, the maximum duration reached, or a threat to public policy, security or health.
+   */
+  reason: 'conditions-not-met' | 'fraudulent-documents' | 'maximum-duration-reached' | 'public-order';
+  decisionDocument: DocumentRef;
 }
 export interface WorkAuthorisationGranted {
   decision: 'granted';
