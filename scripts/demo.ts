@@ -348,7 +348,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
 
   /**
    * After the annex 46: the person enters (after `afterMs`, time for the post's visa where one is needed),
-   * reports to the commune, which issues the permit; resolves with the dossier's last state.
+   * reports to the commune, which checks the residence and issues the permit; resolves with the dossier's
+   * last state.
    */
   const arriveAndGetPermit = async (
     communes: DemoCommuneDesk,
@@ -362,9 +363,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
       // the commune's back office, over HTTP, as its case-management system would
       await backOffice.commune.accepts(communeId, dossierId, 'register-arrival', stepTimeoutMs, aborted);
       await backOffice.commune.act(communeId, dossierId, 'registerArrival', { enteredOn: isoDay(0) });
+      await backOffice.commune.act(communeId, dossierId, 'checkResidence', { outcome: 'positive' });
       await backOffice.commune.act(communeId, dossierId, 'issuePermit', {});
     } else {
       await communes.act(communeId, dossierId, 'register-arrival', { enteredOn: isoDay(0) }, DEMO_CLERK);
+      await communes.act(communeId, dossierId, 'check-residence', { outcome: 'positive' }, DEMO_CLERK);
       await communes.act(communeId, dossierId, 'issue-permit', {}, DEMO_CLERK);
     }
     return (await waitFor(dossierId, is('permit-issued'), permit)).state;

@@ -1,6 +1,5 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { type DocumentRef, toIsoDate } from '@passerelle/procedure';
-import { addDays } from '@passerelle/procedure/internal';
+import { addDays, type DocumentRef, toIsoDate } from '@passerelle/procedure';
 import { type WebhookReceiver, startWebhookReceiver } from '@passerelle/testing';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
@@ -249,6 +248,13 @@ describe('back office - the administrations act through their doors, over HTTP o
       reportedOn: today(42),
     });
     expect(arrival.status, arrival.text).toBe(200);
+    // Art. 105/47 §2 al. 2: the residence check is owed first, then the permit
+    await owed(world.commune, dossierId, 'check-residence');
+    const check = await act(world.commune.officer, COMMUNE, dossierId, 'checkResidence', {
+      outcome: 'positive',
+      checkedOn: today(42),
+    });
+    expect(check.status, check.text).toBe(200);
     await owed(world.commune, dossierId, 'issue-permit');
     expect((await act(world.commune.officer, COMMUNE, dossierId, 'issuePermit', {})).status).toBe(200);
     await expect

@@ -9,8 +9,7 @@ import {
   createImmigrationOfficeService,
 } from '@passerelle/immigration-office';
 import { createPortalLogger, createPortalService, portalDoor } from '@passerelle/portal';
-import { toIsoDate } from '@passerelle/procedure';
-import { addDays } from '@passerelle/procedure/internal';
+import { addDays, toIsoDate } from '@passerelle/procedure';
 import {
   type DeadlineScans,
   backOfficeDoor,

@@ -32,8 +32,13 @@ import {
 } from '@passerelle/immigration-office';
 import { type StorageKeyring, generateStorageKeyring } from '@passerelle/directory';
 import { DocumentStore } from '@passerelle/documents';
-import { type Actor, type ApplicationSubmitted, type DocumentRef, toIsoDate } from '@passerelle/procedure';
-import { addDays } from '@passerelle/procedure/internal';
+import {
+  addDays,
+  type Actor,
+  type ApplicationSubmitted,
+  type DocumentRef,
+  toIsoDate,
+} from '@passerelle/procedure';
 import {
   type RegionalAuthorityService,
   type WorkDecision,
@@ -404,7 +409,7 @@ export function today(offsetDays = 0): string {
 
 /**
  * Takes a new ICT first application (via Lagos, to commune 21004) to its permit: submitted, annex 46, visa,
- * arrival registered, permit issued.
+ * arrival registered, residence checked, permit issued.
  */
 export async function toPermitIssued(h: ProcedureHarness, dossierId: string): Promise<void> {
   await submit(h, dossierId, ictFirstApplication());
@@ -420,6 +425,14 @@ export async function toPermitIssued(h: ProcedureHarness, dossierId: string): Pr
     OFFICER,
   );
   await reachPhase(h.office, OE, dossierId, 'arrived');
+  // Art. 105/47 §2 al. 2: the residence check before the permit
+  await h.communes.act(
+    'commune-21004',
+    dossierId,
+    'check-residence',
+    { outcome: 'positive', checkedOn: today(42) },
+    OFFICER,
+  );
   await h.communes.act('commune-21004', dossierId, 'issue-permit', {}, OFFICER);
   await reachPhase(h.office, OE, dossierId, 'permit-issued');
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DecisionArchive, type DocumentRef } from '@passerelle/documents';
-import { type ApplicationSubmitted, addWorkingDays } from '@passerelle/procedure';
-import { addDays, addYears } from '@passerelle/procedure/internal';
+import { addDays, type ApplicationSubmitted, addWorkingDays } from '@passerelle/procedure';
+import { addYears } from '@passerelle/procedure/internal';
 import { describe, expect, test, vi } from 'vitest';
 import {
   type ProcedureHarness,
@@ -146,6 +146,18 @@ describe('single-permit procedure, end to end', () => {
     expect(extended.provisional?.extensions).toBe(1);
     await h.waitForMessages(id, 'provisional-document-extended');
 
+    // Art. 105/47 §2 al. 2: the residence check before the permit, told to the Office
+    await h.communes.act(
+      'commune-21004',
+      id,
+      'check-residence',
+      { outcome: 'positive', checkedOn: reportedOn },
+      OFFICER,
+    );
+    await vi.waitUntil(
+      async () => (await h.office.dossier(OE, id))?.residenceCheck?.outcome === 'positive',
+      SETTLE,
+    );
     const issued = await h.communes.act('commune-21004', id, 'issue-permit', {}, OFFICER);
     expect(issued.permit).toMatchObject({
       kind: 'annex-60',
@@ -223,6 +235,13 @@ describe('single-permit procedure, end to end', () => {
     await vi.waitUntil(
       async () => (await h.office.dossier(OE, id))?.routing.communeId === 'commune-21004',
       SETTLE,
+    );
+    await h.communes.act(
+      'commune-21004',
+      id,
+      'check-residence',
+      { outcome: 'positive', checkedOn: today(42) },
+      OFFICER,
     );
     await h.communes.act('commune-21004', id, 'issue-permit', {}, OFFICER);
     expect(await recipientsOf(id, 'permit-issued', 3)).toEqual([OE, PORTAL, 'region-bruxelles'].sort());
@@ -520,6 +539,14 @@ describe('single-permit procedure, end to end', () => {
       }),
     );
     await reachPhase(h.office, OE, id, 'arrived');
+    // Art. 105/58 al. 2: the residence check before the annex 61
+    await h.communes.act(
+      'commune-62063',
+      id,
+      'check-residence',
+      { outcome: 'positive', checkedOn: late },
+      OFFICER,
+    );
     const issued = await h.communes.act('commune-62063', id, 'issue-permit', {}, OFFICER);
     expect(issued.permit).toMatchObject({ kind: 'annex-61', validity: { to: firstStateUntil } });
     await h.waitForPortal(id, 'permit-issued');
@@ -689,6 +716,13 @@ describe('single-permit procedure, end to end', () => {
       OFFICER,
     );
     await reachPhase(h.office, OE, id, 'arrived');
+    await h.communes.act(
+      'commune-21004',
+      id,
+      'check-residence',
+      { outcome: 'positive', checkedOn: today(41) },
+      OFFICER,
+    );
     const issued = await h.communes.act('commune-21004', id, 'issue-permit', {}, OFFICER);
     expect(issued.permit).toMatchObject({ kind: 'single-permit', validity: app.requestedPeriod });
 

@@ -580,7 +580,7 @@ export const ERROR_CATALOGUE = {
     area: 'procedure',
     retryable: false,
     description:
-      'An annex 49 extension the law does not allow: a second renewal-pending extension (Art. 33 §6) or one after the permit was issued.',
+      'An annex 49 extension the law does not allow: a second renewal-pending extension (Art. 33 §6), one after the permit was issued, or one while the residence check is negative (Art. 105/47 §2).',
   },
   ERR_DOSSIER_CONFLICT: {
     area: 'procedure',

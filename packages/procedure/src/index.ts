@@ -1,5 +1,5 @@
 export { addWorkingDays } from './calendar.js';
-export { dayNumber, toIsoDate } from './dates.js';
+export { addDays, dayNumber, toIsoDate } from './dates.js';
 export type { IsoDate } from './dates.js';
 export {
   availableActions,
@@ -71,14 +71,20 @@ export type {
   FeePaymentRequested,
   FeeProofSubmitted,
   MissingItem,
+  MobilityObjectionReason,
+  Money,
   PermitIssued,
   PermitKind,
   PermitRenewed,
   ProvisionalDocumentExtended,
   RenewalPendingAttested,
+  ResidenceCheckReason,
+  ResidenceChecked,
   ResidenceDecided,
   ResidenceGranted,
   ResidenceRefusalReason,
+  ResidenceRouting,
+  ShortTermMobilityDecided,
   StayEndReason,
   StayEnded,
   VisaIssued,

@@ -38,6 +38,11 @@ export type DeadlineOverrun = Payloads.DeadlineOverrun;
 /** `information-requested` v1 (Art. 105/67). */
 export type InformationRequested = Payloads.InformationRequested;
 
+/** `short-term-mobility-decided` v1 (Art. 105/43; directive 2014/66/EU Art. 21). */
+export type ShortTermMobilityDecided = Payloads.ShortTermMobilityDecided;
+/** Grounds of an objection to a short-term mobility. */
+export type MobilityObjectionReason = Extract<ShortTermMobilityDecided, { outcome: 'objected' }>['reason'];
+
 /** `work-authorisation-decided` v1. */
 export type WorkAuthorisationDecided = Payloads.WorkAuthorisationDecided;
 /** Reasons a region refuses a work authorisation. */
@@ -60,6 +65,10 @@ export type VisaIssued = Payloads.VisaIssued;
 export type ArrivalRegistered = Payloads.ArrivalRegistered;
 /** `provisional-document-extended` v1. */
 export type ProvisionalDocumentExtended = Payloads.ProvisionalDocumentExtended;
+/** `residence-checked` v1 (Art. 105/47 §2 al. 2, 105/58 al. 2). */
+export type ResidenceChecked = Payloads.ResidenceChecked;
+/** Reasons a residence check is negative. */
+export type ResidenceCheckReason = Extract<ResidenceChecked, { outcome: 'negative' }>['reason'];
 /** `permit-issued` v1. */
 export type PermitIssued = Payloads.PermitIssued;
 /** `permit-renewed` v1. */

@@ -80,8 +80,18 @@ export const OFFICE_MACHINE: DossierMachine<OfficePhase> = {
   opens: ['application-submitted'],
   mayOvertake: ['completeness-ruled', 'work-authorisation-decided', 'fee-proof-submitted', 'documents-added'],
   phases: {
-    submitted: ['documents-added', 'fee-proof-submitted', 'completeness-ruled', 'fee-deadline'],
+    // a short-term mobility (Art. 105/43) may be objected to before its notification is complete, and is
+    // decided, expressly or at the end of its 20 days, once it is
+    submitted: [
+      'documents-added',
+      'fee-proof-submitted',
+      'completeness-ruled',
+      'fee-deadline',
+      'decide-mobility',
+    ],
     admissible: [
+      'decide-mobility',
+      'objection-deadline',
       'documents-added',
       'fee-proof-submitted',
       'work-authorisation-decided',
@@ -102,7 +112,13 @@ export const OFFICE_MACHINE: DossierMachine<OfficePhase> = {
     ],
     granted: ['documents-added', 'visa-issued', 'arrival-registered', 'permit-renewed', 'end-stay'],
     'visa-issued': ['documents-added', 'arrival-registered', 'end-stay'],
-    arrived: ['documents-added', 'provisional-document-extended', 'permit-issued', 'end-stay'],
+    arrived: [
+      'documents-added',
+      'provisional-document-extended',
+      'residence-checked',
+      'permit-issued',
+      'end-stay',
+    ],
     'permit-issued': ['documents-added', 'end-stay'],
     closed: [],
   },
@@ -140,7 +156,8 @@ export const COMMUNE_MACHINE: DossierMachine<CommunePhase> = {
   mayOvertake: [],
   phases: {
     'annex-46-received': ['register-arrival', 'renew-permit', 'stay-ended'],
-    arrived: ['extend-provisional', 'issue-permit', 'stay-ended'],
+    // Art. 105/47 §2 al. 2, 105/58 al. 2: the residence check comes before the permit (and may be repeated)
+    arrived: ['extend-provisional', 'check-residence', 'issue-permit', 'stay-ended'],
     'renewal-pending': ['extend-provisional', 'residence-decided', 'renew-permit', 'stay-ended'],
     'permit-issued': ['stay-ended'],
     closed: [],

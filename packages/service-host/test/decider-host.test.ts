@@ -9,8 +9,7 @@ import {
   publicKeysOf,
 } from '@passerelle/envelope';
 import { type Exchange, type IncomingMessage, connectExchange, createLogger } from '@passerelle/exchange';
-import { type BodyTable, type Period, refuse, toIsoDate } from '@passerelle/procedure';
-import { addDays } from '@passerelle/procedure/internal';
+import { addDays, type BodyTable, type Period, refuse, toIsoDate } from '@passerelle/procedure';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type ServiceEvent, ServiceHost } from '../src/index.js';

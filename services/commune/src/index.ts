@@ -1,7 +1,9 @@
 export {
   attestRenewalPending,
+  checkResidence,
   extendProvisional,
   issuePermit,
+  permitAwaitsResidenceCheck,
   registerArrival,
   renewPermit,
 } from './rules.js';
@@ -11,6 +13,8 @@ export type {
   CommuneRouting,
   ProvisionalDocument,
   RegisteredPermit,
+  ResidenceCheck,
+  ResidenceCheckInput,
 } from './rules.js';
 export { createCommuneService } from './service.js';
 export type { CommuneConfig, CommuneService } from './service.js';

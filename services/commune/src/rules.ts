@@ -13,6 +13,8 @@ import {
   type ProvisionalDocumentExtended,
   type ProvisionalPurpose,
   type RenewalPendingAttested,
+  type ResidenceCheckReason,
+  type ResidenceChecked,
   arrivalReportDeadline,
   attempt,
   dayNumber,
@@ -68,10 +70,24 @@ export interface CommuneDossier extends DossierRecord {
   provisional?: ProvisionalDocument;
   /** Art. 33 §6: number of the expired permit produced for the renewal-pending attestation. */
   expiredPermitNumber?: string;
+  /** Art. 105/47 §2 al. 2, 105/58 al. 2: the latest residence check after the arrival. */
+  residenceCheck?: ResidenceCheck;
   permit?: { kind: PermitKind; number: string; validity: Period; previousNumber?: string };
   /** The deadline overruns reported, each once (to the body and, when known, the integrator). */
   overruns?: OverrunsReported;
 }
+
+/** The result of a residence check (contrôle de résidence), as the commune keeps it. */
+export interface ResidenceCheck {
+  outcome: ResidenceChecked['outcome'];
+  checkedOn: IsoDate;
+  reason?: ResidenceCheckReason;
+}
+
+/** What the desk records of a residence check: its result and, for a negative one, why. */
+export type ResidenceCheckInput =
+  | { outcome: 'positive'; checkedOn?: IsoDate }
+  | { outcome: 'negative'; reason: ResidenceCheckReason; checkedOn?: IsoDate };
 
 /** A permit on the commune's foreigners' register. */
 export interface RegisteredPermit {
@@ -137,6 +153,58 @@ export function registerArrival(
 }
 
 /**
+ * Art. 105/47 §2 al. 2, 105/58 al. 2 - the residence check after the arrival, before the permit: its result
+ * for the Immigration Office, dated `checkedOn` (default `today`). It is made on or after the day the person
+ * reported, otherwise it is refused (ERR_OUT_OF_SEQUENCE). It may be repeated (a person absent at the first
+ * visit): the latest check counts.
+ */
+export function checkResidence(
+  communeId: string,
+  dossierId: string,
+  dossier: Pick<CommuneDossier, 'arrival'>,
+  input: ResidenceCheckInput,
+  today: IsoDate,
+): { payload: ResidenceChecked; check: ResidenceCheck } | Refusal {
+  const checkedOn = input.checkedOn ?? today;
+  const reportedOn = dossier.arrival?.reportedOn;
+  if (!reportedOn || dayNumber(checkedOn) < dayNumber(reportedOn)) {
+    return refuse(
+      'ERR_OUT_OF_SEQUENCE',
+      `Dossier ${dossierId}: a residence check follows the report of the arrival (${reportedOn ?? 'none'}).`,
+      { dossierId, step: 'check-residence' },
+    );
+  }
+  const check: ResidenceCheck =
+    input.outcome === 'negative'
+      ? { outcome: 'negative', checkedOn, reason: input.reason }
+      : { outcome: 'positive', checkedOn };
+  const payload: ResidenceChecked =
+    input.outcome === 'negative'
+      ? { communeId, checkedOn, outcome: 'negative', reason: input.reason }
+      : { communeId, checkedOn, outcome: 'positive' };
+  return { payload, check };
+}
+
+/**
+ * Art. 105/47 §2 al. 2, 105/58 al. 2 - the permit follows the residence check: without a check, or after a
+ * negative one, it is refused (ERR_OUT_OF_SEQUENCE) and the desk is told which.
+ */
+export function permitAwaitsResidenceCheck(
+  dossier: Pick<CommuneDossier, 'residenceCheck'>,
+  dossierId: string,
+): Refusal | undefined {
+  const check = dossier.residenceCheck;
+  if (check?.outcome === 'positive') return undefined;
+  return refuse(
+    'ERR_OUT_OF_SEQUENCE',
+    check
+      ? `Dossier ${dossierId}: the residence check of ${check.checkedOn} is negative (${check.reason}); no permit is issued.`
+      : `Dossier ${dossierId}: the residence check comes before the permit (Art. 105/47 §2, 105/58).`,
+    { dossierId, step: 'issue-permit', residenceCheck: check?.outcome ?? 'none' },
+  );
+}
+
+/**
  * Art. 105/47 §2, 105/58 (+45 days until the permit) and Art. 33 §6 (+30 days, once) - the next extension
  * of the dossier's annex 49; refused with ERR_EXTENSION_NOT_ALLOWED beyond what the law allows.
  */
@@ -151,6 +219,15 @@ export function extendProvisional(
       dossierId,
       step: 'extend-provisional',
     });
+  }
+  // the annex 49 is extended while the permit is awaited: after a negative residence check it is not (the
+  // texts are silent; PROCEDURE.md) until a new check is positive
+  if (current.purpose === 'awaiting-permit' && dossier.residenceCheck?.outcome === 'negative') {
+    return refuse(
+      'ERR_EXTENSION_NOT_ALLOWED',
+      `Dossier ${dossierId}: the residence check is negative; the annex 49 is not extended.`,
+      { dossierId, step: 'extend-provisional', residenceCheck: 'negative' },
+    );
   }
   const next = attempt(() =>
     extendProvisionalDocument({

@@ -1,4 +1,5 @@
 import {
+  type Notice,
   type ActionStep,
   type ArrivalRegistered,
   type BodyTable,
@@ -25,9 +26,13 @@ import {
   type CommuneRouting,
   type ProvisionalDocument,
   type RegisteredPermit,
+  type ResidenceCheck,
+  type ResidenceCheckInput,
   attestRenewalPending,
+  checkResidence,
   extendProvisional,
   issuePermit,
+  permitAwaitsResidenceCheck,
   registerArrival,
   renewPermit,
 } from './rules.js';
@@ -52,6 +57,7 @@ export type CommuneEvent =
       provisional: ProvisionalDocument;
     }
   | { type: 'provisional-extended'; provisional: ProvisionalDocument }
+  | { type: 'residence-checked'; check: ResidenceCheck }
   | { type: 'permit-issued'; permit: NonNullable<CommuneDossier['permit']> }
   | {
       type: 'renewal-pending-attested';
@@ -95,6 +101,8 @@ export function evolveCommune(state: CommuneDossier | undefined, event: CommuneE
       };
     case 'provisional-extended':
       return { ...state!, provisional: event.provisional };
+    case 'residence-checked':
+      return { ...state!, residenceCheck: event.check };
     case 'permit-issued':
       return { ...state!, phase: 'permit-issued', permit: event.permit };
     case 'renewal-pending-attested':
@@ -402,15 +410,73 @@ const extendProvisionalStep: ActionStep<CommuneDossier, CommuneEvent> = {
   },
 };
 
-/** The desk issues the permit the annex 46 grants, owed before the annex 49 runs out. */
+const CHECK_RESIDENCE_INPUT = {
+  type: 'object',
+  oneOf: [
+    {
+      type: 'object',
+      properties: { outcome: { const: 'positive' }, checkedOn: definitionRef('IsoDate') },
+      required: ['outcome'],
+      additionalProperties: false,
+    },
+    {
+      type: 'object',
+      properties: {
+        outcome: { const: 'negative' },
+        reason: messageSchemaRef('residence-checked', '/oneOf/1/properties/reason'),
+        checkedOn: definitionRef('IsoDate'),
+      },
+      required: ['outcome', 'reason'],
+      additionalProperties: false,
+    },
+  ],
+} as const;
+
+/**
+ * The desk records the residence check, owed after the arrival before the annex 49 runs out; its result
+ * goes to the Immigration Office, which decides what follows a negative one.
+ */
+const checkResidenceStep: ActionStep<CommuneDossier, CommuneEvent, ResidenceCheckInput> = {
+  title: 'Record the residence check, before the permit (Art. 105/47 §2 al. 2, 105/58 al. 2)',
+  input: CHECK_RESIDENCE_INPUT,
+  sends: ['residence-checked'],
+  owed: (state) =>
+    state.phase === 'arrived' && !state.residenceCheck
+      ? state.provisional
+        ? { deadline: state.provisional.validity.to }
+        : {}
+      : undefined,
+  decide: (state, input: ResidenceCheckInput, ctx) => {
+    const checked = checkResidence(ctx.participant, ctx.dossierId, state!, input, ctx.today);
+    if (isRefusal(checked)) return checked;
+    const notices: Notice[] =
+      checked.check.outcome === 'negative'
+        ? [
+            {
+              kind: 'notice',
+              type: 'residence-check-negative',
+              detail: `Art. 105/47 §2: residence check negative (${checked.check.reason}); no permit issued`,
+            },
+          ]
+        : [];
+    return {
+      events: [{ type: 'residence-checked', check: checked.check }],
+      send: [{ type: 'residence-checked', payload: checked.payload, to: [OE], causationId: ctx.causationId }],
+      notices,
+      summary: checked.check.outcome,
+    };
+  },
+};
+
+/** The desk issues the permit the annex 46 grants, owed once the residence check is positive. */
 const issuePermitStep: ActionStep<CommuneDossier, CommuneEvent> = {
   title:
     'Issue the permit (annex 60, annex 61 or the single permit) for the authorised stay (Art. 31 16°, 17°)',
   input: NO_INPUT,
   sends: ['permit-issued'],
-  // before the annex 49 runs out (or is extended)
+  // after a positive residence check, before the annex 49 runs out (or is extended)
   owed: (state) =>
-    state.phase === 'arrived'
+    state.phase === 'arrived' && state.residenceCheck?.outcome === 'positive'
       ? state.provisional
         ? { deadline: state.provisional.validity.to }
         : {}
@@ -423,6 +489,8 @@ const issuePermitStep: ActionStep<CommuneDossier, CommuneEvent> = {
         step: 'issue-permit',
       });
     }
+    const unchecked = permitAwaitsResidenceCheck(cur, ctx.dossierId);
+    if (unchecked) return unchecked;
     const payload = issuePermit(ctx.participant, ctx.dossierId, cur.grant, ctx.today);
     return {
       events: [
@@ -501,7 +569,8 @@ const attestRenewalPendingStep: ActionStep<CommuneDossier, CommuneEvent, Renewal
 /**
  * The commune's steps: the annex 46 copy (a renewal renewed without delay, Art. 105/52 §2, 105/63 §2; a
  * first application waits for the person), the desk's actions — the arrival and its annex 49 (Art. 105/47
- * §2, 105/58), the annex 49's extension, the permit (annexes 60 / 61, the single permit), the
+ * §2, 105/58), the annex 49's extension, the residence check before the permit (Art. 105/47 §2 al. 2,
+ * 105/58 al. 2), the permit (annexes 60 / 61, the single permit), the
  * renewal-pending attestation (Art. 33 §6) — and the end of stay (annex 52). The foreigners' register is
  * read (`registered-permit` lookup) and written (`register-permit` effect) by the service.
  *
@@ -521,6 +590,7 @@ export function communeTable(): BodyTable<CommuneDossier, CommuneEvent> {
     actions: {
       'register-arrival': registerArrivalStep,
       'extend-provisional': extendProvisionalStep,
+      'check-residence': checkResidenceStep,
       'issue-permit': issuePermitStep,
       'attest-renewal-pending': attestRenewalPendingStep,
     },

@@ -3,8 +3,10 @@ import { describe, expect, test } from 'vitest';
 import {
   type CommuneDossier,
   attestRenewalPending,
+  checkResidence,
   extendProvisional,
   issuePermit,
+  permitAwaitsResidenceCheck,
   registerArrival,
   renewPermit,
 } from '../src/index.js';
@@ -62,6 +64,74 @@ describe('commune rules', () => {
         '2027-05-20',
       ),
     ).toMatchObject({ refusal: { code: 'ERR_EXTENSION_NOT_ALLOWED' } });
+  });
+
+  test('Art. 105/47 §2 al. 2, 105/58 al. 2 - the residence check: not before the report; the permit follows a positive one', () => {
+    const arrival = {
+      enteredOn: '2027-03-01',
+      reportedOn: '2027-03-02',
+      deadline: '2027-03-11',
+      inTime: true,
+    };
+    const positive = decided(
+      checkResidence('commune-21004', D, { arrival }, { outcome: 'positive' }, '2027-03-20'),
+    );
+    expect(positive).toEqual({
+      payload: { communeId: 'commune-21004', checkedOn: '2027-03-20', outcome: 'positive' },
+      check: { outcome: 'positive', checkedOn: '2027-03-20' },
+    });
+    const negative = decided(
+      checkResidence(
+        'commune-21004',
+        D,
+        { arrival },
+        { outcome: 'negative', reason: 'address-not-found', checkedOn: '2027-03-02' },
+        '2027-03-20',
+      ),
+    );
+    expect(negative.payload).toEqual({
+      communeId: 'commune-21004',
+      checkedOn: '2027-03-02',
+      outcome: 'negative',
+      reason: 'address-not-found',
+    });
+    for (const [dossier, checkedOn] of [
+      [{ arrival }, '2027-03-01'],
+      [{}, '2027-03-20'],
+    ] as const) {
+      expect(
+        checkResidence('commune-21004', D, dossier, { outcome: 'positive', checkedOn }, '2027-03-20'),
+      ).toMatchObject({ refusal: { code: 'ERR_OUT_OF_SEQUENCE' } });
+    }
+    expect(permitAwaitsResidenceCheck({ residenceCheck: positive.check }, D)).toBeUndefined();
+    expect(permitAwaitsResidenceCheck({}, D)).toMatchObject({ refusal: { code: 'ERR_OUT_OF_SEQUENCE' } });
+    expect(permitAwaitsResidenceCheck({ residenceCheck: negative.check }, D)).toMatchObject({
+      refusal: { code: 'ERR_OUT_OF_SEQUENCE', details: { residenceCheck: 'negative' } },
+    });
+  });
+
+  test('Art. 105/47 §2 - after a negative residence check the annex 49 is not extended, after a positive one it is', () => {
+    const r = decided(
+      registerArrival('commune-21004', D, { enteredOn: '2027-03-01', reportedOn: '2027-03-02' }),
+    );
+    const d: CommuneDossier = { phase: 'arrived', routing: {}, grant, provisional: r.provisional };
+    const negative = {
+      outcome: 'negative' as const,
+      checkedOn: '2027-03-10',
+      reason: 'not-residing-at-address' as const,
+    };
+    expect(extendProvisional({ ...d, residenceCheck: negative }, D, '2027-04-10')).toMatchObject({
+      refusal: { code: 'ERR_EXTENSION_NOT_ALLOWED' },
+    });
+    expect(
+      decided(
+        extendProvisional(
+          { ...d, residenceCheck: { outcome: 'positive', checkedOn: '2027-03-12' } },
+          D,
+          '2027-04-10',
+        ),
+      ).payload.extension,
+    ).toBe(1);
   });
 
   test('Art. 105/47 §2, 31 16° - the annex 60 permit is valid for the authorised stay', () => {

@@ -129,7 +129,8 @@ describe('commune table', () => {
     expect(out.send).toEqual([
       expect.objectContaining({ type: 'arrival-registered', to: ['immigration-office'], actor: clerk }),
     ]);
-    expect(owedActions(table, out.state)).toEqual([{ action: 'issue-permit', deadline: '2027-05-22' }]);
+    // Art. 105/47 §2 al. 2: the residence check first, before the annex 49 runs out
+    expect(owedActions(table, out.state)).toEqual([{ action: 'check-residence', deadline: '2027-05-22' }]);
 
     const late = decided(
       decideStep(
@@ -183,7 +184,10 @@ describe('commune table', () => {
     expect(extended.send).toEqual([
       expect.objectContaining({ type: 'provisional-document-extended', to: ['immigration-office'] }),
     ]);
-    const issued = decided(decideStep(table, extended.state, act('issue-permit'), ctx, {}));
+    const checked = decided(
+      decideStep(table, extended.state, act('check-residence', { outcome: 'positive' }), ctx, {}),
+    );
+    const issued = decided(decideStep(table, checked.state, act('issue-permit'), ctx, {}));
     expect(issued.state).toMatchObject({
       phase: 'permit-issued',
       permit: { kind: 'annex-60', validity: period },
@@ -209,6 +213,80 @@ describe('commune table', () => {
       'ERR_DOSSIER_CLOSED',
       'ERR_UNKNOWN_DOSSIER',
     ]);
+  });
+
+  test('Art. 105/47 §2 al. 2, 105/58 al. 2 - the residence check is owed after the arrival and comes before the permit', () => {
+    const arrived = decided(
+      decideStep(
+        table,
+        received,
+        act('register-arrival', { enteredOn: '2027-04-01', reportedOn: '2027-04-02' }),
+        ctx,
+        {},
+      ),
+    ).state;
+    // owed by the end of the annex 49; the permit is not owed yet, and refused before the check
+    expect(owedActions(table, arrived)).toEqual([{ action: 'check-residence', deadline: '2027-05-16' }]);
+    const early = decideStep(table, arrived, act('issue-permit'), ctx, {});
+    expect(isRefusal(early) && early.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    expect(isRefusal(early) && early.refusal.message).toContain('residence check');
+    // a check before the report is refused
+    for (const checkedOn of ['2027-04-01', '1970-01-01']) {
+      const wrong = decideStep(
+        table,
+        arrived,
+        act('check-residence', { outcome: 'positive', checkedOn }),
+        ctx,
+        {},
+      );
+      expect(isRefusal(wrong) && wrong.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    }
+
+    // negative: the Office is told (codes only), the desk sees a notice, no permit and no extension
+    const negative = decided(
+      decideStep(
+        table,
+        arrived,
+        act('check-residence', { outcome: 'negative', reason: 'not-residing-at-address' }),
+        ctx,
+        {},
+      ),
+    );
+    expect(negative.send).toEqual([
+      {
+        type: 'residence-checked',
+        payload: {
+          communeId: 'commune-21004',
+          checkedOn: '2027-04-08',
+          outcome: 'negative',
+          reason: 'not-residing-at-address',
+        },
+        to: ['immigration-office'],
+        causationId: 'm-1',
+        actor: clerk,
+      },
+    ]);
+    expect(negative.notices).toEqual([
+      expect.objectContaining({ kind: 'notice', type: 'residence-check-negative' }),
+    ]);
+    expect(negative.state).toMatchObject({ phase: 'arrived', residenceCheck: { outcome: 'negative' } });
+    expect(owedActions(table, negative.state)).toEqual([]);
+    const refusedPermit = decideStep(table, negative.state, act('issue-permit'), ctx, {});
+    expect(isRefusal(refusedPermit) && refusedPermit.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    expect(isRefusal(refusedPermit) && refusedPermit.refusal.message).toContain('negative');
+    const refusedExtension = decideStep(table, negative.state, act('extend-provisional'), ctx, {});
+    expect(isRefusal(refusedExtension) && refusedExtension.refusal.code).toBe('ERR_EXTENSION_NOT_ALLOWED');
+
+    // checked again and found positive: the permit is owed and issued
+    const positive = decided(
+      decideStep(table, negative.state, act('check-residence', { outcome: 'positive' }), ctx, {}),
+    );
+    expect(positive.notices).toEqual([]);
+    expect(owedActions(table, positive.state)).toEqual([{ action: 'issue-permit', deadline: '2027-05-16' }]);
+    const issued = decided(decideStep(table, positive.state, act('issue-permit'), ctx, {}));
+    expect(issued.state.phase).toBe('permit-issued');
+    const late = decideStep(table, issued.state, act('check-residence', { outcome: 'positive' }), ctx, {});
+    expect(isRefusal(late) && late.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
   });
 
   test("Art. 33 §6 - attest-renewal-pending: the region's document checked, the register read; 30 days, extended once only", () => {
@@ -275,6 +353,8 @@ describe('commune table', () => {
         },
       ],
       ['extend-provisional', {}],
+      ['check-residence', { outcome: 'positive' }],
+      ['check-residence', { outcome: 'negative', reason: 'address-not-found', checkedOn: '1970-01-01' }],
       ['issue-permit', {}],
       [
         'attest-renewal-pending',
@@ -310,6 +390,7 @@ describe('commune table', () => {
     expect(describeActions(table).map((a) => [a.name, a.allowedIn, a.opens])).toEqual([
       ['register-arrival', ['annex-46-received'], true],
       ['extend-provisional', ['arrived', 'renewal-pending'], false],
+      ['check-residence', ['arrived'], false],
       ['issue-permit', ['arrived'], false],
       ['attest-renewal-pending', [], true],
     ]);
@@ -328,7 +409,11 @@ describe('commune table', () => {
       passportNumber: 'A1234567',
       regionId: 'region-dg',
     });
+    validators.get('check-residence')!({ outcome: 'negative', reason: 'not-residing-at-address' });
+    validators.get('check-residence')!({ outcome: 'positive', checkedOn: '2027-04-08' });
     for (const [action, bad] of [
+      ['check-residence', { outcome: 'negative' }],
+      ['check-residence', { outcome: 'positive', reason: 'address-not-found' }],
       [
         'register-arrival',
         {

@@ -5,6 +5,16 @@ export {
   feeOverdue,
   feePaymentRequest,
   feeRefusal,
+  MOBILITY_DOCUMENTS,
+  OBJECTION_DAYS,
+  SHORT_TERM_MOBILITY_MAX_DAYS,
+  SHORT_TERM_MOBILITY_WINDOW_DAYS,
+  mobilityDaysInWindow,
+  mobilityDecision,
+  mobilityMissing,
+  mobilityObjectionGround,
+  objectionDeadline,
+  objectionPeriodOver,
   openOfficeDossier,
   outcomeOf,
   permitToIssue,
@@ -14,8 +24,8 @@ export {
   stayEnded,
   visaRequired,
 } from './rules.js';
-export type { FeeAccount, OfficeDossier, OfficeRouting } from './rules.js';
+export type { FeeAccount, MobilityFile, OfficeDossier, OfficeRouting } from './rules.js';
 export { IMMIGRATION_OFFICE, createImmigrationOfficeService } from './service.js';
 export type { ImmigrationOfficeConfig, ImmigrationOfficeService } from './service.js';
 export { evolveOffice, officeTable } from './table.js';
-export type { OfficeEvent, OfficeSettings, ResidenceDecision } from './table.js';
+export type { MobilityDecisionInput, OfficeEvent, OfficeSettings, ResidenceDecision } from './table.js';

@@ -8,6 +8,7 @@ import {
   type IctRole,
   type InformationRequested,
   type IsoDate,
+  type MobilityObjectionReason,
   type OfficePhase,
   type OverrunsReported,
   type Period,
@@ -16,13 +17,18 @@ import {
   type Refusal,
   type ResidenceDecided,
   type ResidenceGranted,
+  type ResidenceCheckReason,
+  type ResidenceChecked,
   type ResidenceRefusalReason,
+  type ShortTermMobilityDecided,
   type StayEndReason,
   type StayEnded,
+  addDays,
   addWorkingDays,
   assertWithinLimits,
   attempt,
   isRefusal,
+  refuse,
   collectDocument,
   dayNumber,
   decisionDeadline,
@@ -66,6 +72,8 @@ export interface OfficeDossier extends DossierRecord {
   appliedOn?: IsoDate;
   /** A family member's application, which the Office rules on itself (Art. 26/2 §3, 26/2/1 §3). */
   family?: FamilyFile;
+  /** The notification of a short-term mobility, which the Office alone receives (Art. 105/43). */
+  mobility?: MobilityFile;
   /** Art. 26/2 §3, 26/2/1 §3: the decision deadline of a family member of a (mobile) ICT. */
   decisionDeadline?: IsoDate;
   /** The 90-day overrun's report in records of older releases (now in `overruns`). */
@@ -85,6 +93,12 @@ export interface OfficeDossier extends DossierRecord {
   visa?: { number: string; issuedOn: IsoDate };
   arrival?: { communeId: string; enteredOn: IsoDate; reportedOn: IsoDate };
   provisionalExtensions?: number;
+  /** Art. 105/47 §2 al. 2, 105/58 al. 2: the commune's latest residence check before the permit. */
+  residenceCheck?: {
+    outcome: ResidenceChecked['outcome'];
+    checkedOn: IsoDate;
+    reason?: ResidenceCheckReason;
+  };
   renewalPending?: boolean;
   /** Art. 105/67: the request for documents or information awaiting its answer. */
   informationRequest?: InformationRequested;
@@ -137,6 +151,215 @@ export function familyMissing(file: FamilyFile): MissingItem[] {
   return missing;
 }
 
+/**
+ * What the Office keeps of a short-term mobility's notification (Art. 105/43; directive 2014/66/EU Art. 21):
+ * the mobility notified, the documents that read back, and where the 20 days to object stand.
+ */
+export interface MobilityFile {
+  /** The dates of the mobility notified. */
+  period: Period;
+  /** Document slots provided so far (those that read back). */
+  documents: DocumentKind[];
+  passportExpiresOn?: IsoDate;
+  /** The items asked for once, with the date to provide them. */
+  asked?: { items: MissingItem[]; respondBy: IsoDate };
+  /** The day the notification was complete: the 20 days to object run from it. */
+  notifiedOn?: IsoDate;
+  objectionDeadline?: IsoDate;
+  decision?: {
+    outcome: ShortTermMobilityDecided['outcome'];
+    decidedOn: IsoDate;
+    tacit?: boolean;
+    reason?: MobilityObjectionReason;
+  };
+}
+
+/** Directive 2014/66/EU Art. 21 §1: a short-term mobility lasts at most 90 days in any 180-day period. */
+export const SHORT_TERM_MOBILITY_MAX_DAYS = 90;
+/** The window of {@link SHORT_TERM_MOBILITY_MAX_DAYS}, in days. */
+export const SHORT_TERM_MOBILITY_WINDOW_DAYS = 180;
+/** Directive 2014/66/EU Art. 21: the second member state may object within 20 days of the notification. */
+export const OBJECTION_DAYS = 20;
+
+/**
+ * What the notification of a short-term mobility carries (directive 2014/66/EU Art. 21 §3, with Art. 105/43
+ * bringing it into the decree's chapter): a valid travel document, the work contract (or assignment letter)
+ * and the first member state's ICT permit. The dates notified are the application's period.
+ */
+export const MOBILITY_DOCUMENTS: readonly DocumentKind[] = [
+  'passportCopy',
+  'employmentContract',
+  'firstMemberStatePermit',
+];
+
+/**
+ * The notification's documents missing or not valid for the mobility: a passport valid for it (SBC art. 6
+ * §1 a)), and a first member state permit valid until its last day (Art. 21 §1: the mobility takes place
+ * within the validity of that permit).
+ */
+export function mobilityMissing(
+  file: MobilityFile,
+  firstMemberStatePermitValidUntil?: IsoDate,
+): MissingItem[] {
+  const missing: MissingItem[] = [];
+  for (const kind of MOBILITY_DOCUMENTS) {
+    const valid =
+      kind === 'passportCopy'
+        ? passportValidFor(file.passportExpiresOn, file.period)
+        : kind === 'firstMemberStatePermit'
+          ? validThrough(firstMemberStatePermitValidUntil, file.period)
+          : true;
+    if (!file.documents.includes(kind) || !valid) missing.push(kind);
+  }
+  return missing;
+}
+
+/** Whether a document valid until `validUntil` is valid on every day of `period`; unknown is not. */
+function validThrough(validUntil: IsoDate | undefined, period: Period): boolean {
+  if (!validUntil) return false;
+  try {
+    return dayNumber(validUntil) >= dayNumber(period.to);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The most days of ICT stay in Belgium within any 180-day window that holds a day of the mobility: the
+ * mobility's own days and those of the earlier stays the application lists (Art. 105/45 §1 3°), a day
+ * covered twice counted once. Unreadable dates count for nothing.
+ */
+export function mobilityDaysInWindow(period: Period, earlier: readonly Period[] = []): number {
+  let first: number;
+  let last: number;
+  try {
+    first = dayNumber(period.from);
+    last = dayNumber(period.to);
+  } catch {
+    return 0;
+  }
+  if (last < first) return 0;
+  const lowest = first - SHORT_TERM_MOBILITY_WINDOW_DAYS + 1;
+  // a mobility of more than 90 days breaks the rule in any case: what is counted beyond does not matter
+  const upto = Math.min(last, first + 2 * SHORT_TERM_MOBILITY_WINDOW_DAYS);
+  const covered = new Set<number>();
+  for (const stay of [...earlier, { from: period.from, to: period.to }]) {
+    let a: number;
+    let b: number;
+    try {
+      a = Math.max(dayNumber(stay.from), lowest);
+      b = Math.min(dayNumber(stay.to), upto);
+    } catch {
+      continue;
+    }
+    for (let d = a; d <= b; d += 1) covered.add(d);
+  }
+  let most = 0;
+  for (let end = first; end <= upto; end += 1) {
+    let count = 0;
+    for (let d = end - SHORT_TERM_MOBILITY_WINDOW_DAYS + 1; d <= end; d += 1) if (covered.has(d)) count += 1;
+    most = Math.max(most, count);
+  }
+  return most;
+}
+
+/**
+ * Directive 2014/66/EU Art. 21 §1 and the ground "maximum duration reached": the objection a mobility
+ * calls for by its dates alone: more than 90 days in a 180-day window, or beyond the ICT maximum of the
+ * transfer counting the earlier stays (Art. 31 16°, 17°); undefined when none.
+ */
+export function mobilityObjectionGround(
+  file: Pick<MobilityFile, 'period'>,
+  dossier: Pick<OfficeDossier, 'ictRole' | 'ictStays'>,
+): MobilityObjectionReason | undefined {
+  if (mobilityDaysInWindow(file.period, dossier.ictStays) > SHORT_TERM_MOBILITY_MAX_DAYS) {
+    return 'maximum-duration-reached';
+  }
+  const within = attempt(() =>
+    assertWithinLimits(file.period, {
+      ...(dossier.ictRole ? { ictRole: dossier.ictRole } : {}),
+      ...(dossier.ictStays?.length ? { ictStays: dossier.ictStays } : {}),
+    }),
+  );
+  return isRefusal(within) ? 'maximum-duration-reached' : undefined;
+}
+
+/** The last day to object to a notification complete on `notifiedOn`: 20 calendar days after it. */
+export function objectionDeadline(notifiedOn: IsoDate): IsoDate {
+  return addDays(notifiedOn, OBJECTION_DAYS);
+}
+
+/**
+ * Directive 2014/66/EU Art. 21 - the Office's answer to a short-term mobility: no objection (stated by a
+ * case officer, or `tacit` at the end of the 20 days) for the period notified, or an objection with its
+ * ground, with its decision document. An objection after the 20 days, or no objection to a notification
+ * not yet complete, is refused (ERR_OUT_OF_SEQUENCE). No permit follows either answer.
+ */
+export function mobilityDecision(
+  file: MobilityFile,
+  dossierId: string,
+  decision:
+    { outcome: 'no-objection'; tacit: boolean } | { outcome: 'objected'; reason: MobilityObjectionReason },
+  today: IsoDate,
+  /** Receives the decision documents rendered, for the service to store them. */
+  documents?: DecisionDocument[],
+): ShortTermMobilityDecided | Refusal {
+  const deadline = file.objectionDeadline;
+  if (decision.outcome === 'no-objection' && (!file.notifiedOn || !deadline)) {
+    return refuse('ERR_OUT_OF_SEQUENCE', `Dossier ${dossierId}: the notification is not complete yet.`, {
+      dossierId,
+      step: 'decide-mobility',
+    });
+  }
+  if (decision.outcome === 'objected' && deadline && dayNumber(today) > dayNumber(deadline)) {
+    return refuse(
+      'ERR_OUT_OF_SEQUENCE',
+      `Dossier ${dossierId}: the 20 days to object ended on ${deadline}.`,
+      { dossierId, step: 'decide-mobility', objectionDeadline: deadline },
+    );
+  }
+  const outcome = decision.outcome === 'objected' ? `objected:${decision.reason}` : 'no-objection';
+  const { ref } = collectDocument(
+    documents,
+    decisionDocument({
+      document: 'short-term-mobility',
+      issuer: 'immigration-office',
+      dossierId,
+      issuedOn: today,
+      article: 'Art. 105/43; directive 2014/66/EU Art. 21',
+      ...(decision.outcome === 'no-objection' ? { period: file.period } : {}),
+      outcome,
+    }),
+  );
+  const dates = {
+    ...(file.notifiedOn ? { notifiedOn: file.notifiedOn } : {}),
+    ...(deadline ? { objectionDeadline: deadline } : {}),
+  };
+  if (decision.outcome === 'objected') {
+    return {
+      outcome: 'objected',
+      decidedOn: today,
+      ...dates,
+      reason: decision.reason,
+      decisionDocument: ref,
+    };
+  }
+  return {
+    outcome: 'no-objection',
+    decidedOn: today,
+    notifiedOn: file.notifiedOn!,
+    objectionDeadline: deadline!,
+    period: file.period,
+    tacit: decision.tacit,
+    decisionDocument: ref,
+  };
+}
+
+/** Whether the 20 days to object to a complete notification ended before `today` without an answer. */
+export function objectionPeriodOver(file: MobilityFile | undefined, today: IsoDate): boolean {
+  return !!file?.objectionDeadline && !file.decision && dayNumber(today) > dayNumber(file.objectionDeadline);
+}
+
 /** The day of an application: its `submittedAt` in Brussels, or `today` for an unreadable one. */
 export function applicationDay(submittedAt: string, today: IsoDate): IsoDate {
   const at = new Date(submittedAt);
@@ -148,7 +371,7 @@ export function openOfficeDossier(
   app: ApplicationSubmitted,
   portalId: string,
   today: IsoDate,
-  /** The document kinds that read back (a family member's application, which the Office rules on). */
+  /** The document kinds that read back (a family member's or a short-term mobility's, which the Office rules on). */
   documents: DocumentKind[] = [],
 ): OfficeDossier {
   const appliedOn = applicationDay(app.submittedAt, today);
@@ -185,6 +408,17 @@ export function openOfficeDossier(
               : {}),
             ...(app.documents.healthInsurance?.coversUntil
               ? { insuranceCoversUntil: app.documents.healthInsurance.coversUntil }
+              : {}),
+          },
+        }
+      : {}),
+    ...(app.ict?.scheme === 'short-term-mobility'
+      ? {
+          mobility: {
+            period: app.requestedPeriod,
+            documents,
+            ...(app.applicant.passportExpiresOn
+              ? { passportExpiresOn: app.applicant.passportExpiresOn }
               : {}),
           },
         }

@@ -22,8 +22,11 @@ import {
   type PermitIssued,
   type PermitRenewed,
   type Refusal,
+  type ResidenceChecked,
   type ResidenceDecided,
   type ResidenceRefusalReason,
+  type MobilityObjectionReason,
+  type ShortTermMobilityDecided,
   type StayEndReason,
   type StepContext,
   type VisaIssued,
@@ -44,9 +47,15 @@ import {
 import {
   type FamilyFile,
   type FeeAccount,
+  type MobilityFile,
   type OfficeDossier,
   familyMissing,
   familyDecisionDue,
+  mobilityDecision,
+  mobilityMissing,
+  mobilityObjectionGround,
+  objectionDeadline,
+  objectionPeriodOver,
   feeCheck,
   feeOverdue,
   feePaymentRequest,
@@ -70,6 +79,7 @@ export type OfficeEvent =
   | { type: 'visa-recorded'; visa: NonNullable<OfficeDossier['visa']> }
   | { type: 'arrived'; arrival: NonNullable<OfficeDossier['arrival']> }
   | { type: 'provisional-extended' }
+  | { type: 'residence-checked'; check: NonNullable<OfficeDossier['residenceCheck']> }
   | { type: 'renewal-pending' }
   | { type: 'permit-recorded'; permit: NonNullable<OfficeDossier['permit']> }
   | { type: 'stay-ended'; endsOn: IsoDate }
@@ -78,7 +88,11 @@ export type OfficeEvent =
   | { type: 'first-state-permit-renewed'; validUntil: IsoDate }
   | { type: 'information-requested'; request: InformationRequested }
   | { type: 'information-answered' }
-  | { type: 'family-asked'; items: MissingItem[]; respondBy: IsoDate };
+  | { type: 'family-asked'; items: MissingItem[]; respondBy: IsoDate }
+  | { type: 'mobility-documents'; kinds: DocumentKind[]; passportExpiresOn?: IsoDate }
+  | { type: 'mobility-asked'; items: MissingItem[]; respondBy: IsoDate }
+  | { type: 'mobility-notified'; notifiedOn: IsoDate; objectionDeadline: IsoDate }
+  | { type: 'mobility-decided'; decision: NonNullable<MobilityFile['decision']> };
 
 /** The validity dates that documents added to a family member's application state. */
 export type FamilyValidity = Partial<Pick<FamilyFile, 'passportExpiresOn' | 'insuranceCoversUntil'>>;
@@ -116,6 +130,8 @@ export function evolveOffice(state: OfficeDossier | undefined, event: OfficeEven
       };
     case 'provisional-extended':
       return { ...cur, provisionalExtensions: (cur.provisionalExtensions ?? 0) + 1 };
+    case 'residence-checked':
+      return { ...cur, residenceCheck: event.check };
     case 'renewal-pending':
       return { ...cur, renewalPending: true };
     case 'permit-recorded':
@@ -147,6 +163,42 @@ export function evolveOffice(state: OfficeDossier | undefined, event: OfficeEven
       return cur.family
         ? { ...cur, family: { ...cur.family, asked: { items: event.items, respondBy: event.respondBy } } }
         : cur;
+    default:
+      return evolveMobility(cur, event);
+  }
+}
+
+/** Folds a short-term mobility's events (Art. 105/43) into the Office's dossier. */
+function evolveMobility(cur: OfficeDossier, event: OfficeEvent): OfficeDossier {
+  const file = cur.mobility;
+  if (!file) return cur;
+  switch (event.type) {
+    case 'mobility-documents':
+      return {
+        ...cur,
+        mobility: {
+          ...file,
+          ...(event.passportExpiresOn ? { passportExpiresOn: event.passportExpiresOn } : {}),
+          documents: [...new Set([...file.documents, ...event.kinds])],
+        },
+      };
+    case 'mobility-asked':
+      return { ...cur, mobility: { ...file, asked: { items: event.items, respondBy: event.respondBy } } };
+    case 'mobility-notified':
+      return {
+        ...cur,
+        phase: 'admissible',
+        mobility: { ...file, notifiedOn: event.notifiedOn, objectionDeadline: event.objectionDeadline },
+      };
+    case 'mobility-decided':
+      return {
+        ...cur,
+        phase: 'closed',
+        closedBecause: `short-term-mobility:${event.decision.outcome}`,
+        mobility: { ...file, decision: event.decision },
+      };
+    default:
+      return cur;
   }
 }
 
@@ -312,6 +364,113 @@ function thenFamily(
   };
 }
 
+/** A short-term mobility's decision: its event and its message to the integrator (no other body follows it). */
+function mobilityDecided(
+  dossier: OfficeDossier,
+  payload: ShortTermMobilityDecided,
+  causationId: string | null,
+  docs: readonly DecisionDocument[],
+): Decided<OfficeEvent> {
+  const decision =
+    payload.outcome === 'objected'
+      ? { outcome: payload.outcome, decidedOn: payload.decidedOn, reason: payload.reason }
+      : { outcome: payload.outcome, decidedOn: payload.decidedOn, tacit: payload.tacit };
+  return {
+    events: [{ type: 'mobility-decided', decision }],
+    send: [
+      {
+        type: 'short-term-mobility-decided',
+        payload,
+        to: [dossier.routing.portalId],
+        context: { ...dossier.routing },
+        causationId,
+        ...pendingDocuments(docs),
+      },
+    ],
+    summary: payload.outcome,
+  };
+}
+
+/**
+ * `decided`, then the Office's ruling on a short-term mobility's notification (Art. 105/43; directive
+ * 2014/66/EU Art. 21), which no region sees: the items missing, asked for once with `respondDays` working
+ * days to provide them; or complete, the day the 20 days to object start (`completeness-ruled` to the
+ * integrator). A mobility whose dates alone exceed the maximum is objected to at once.
+ */
+function thenMobility(
+  state: OfficeDossier | undefined,
+  decided: Decided<OfficeEvent>,
+  ctx: StepContext,
+  respondDays: number,
+): Decided<OfficeEvent> {
+  const next = decided.events.reduce<OfficeDossier | undefined>((s, e) => evolveOffice(s, e), state);
+  if (!next?.mobility || next.phase !== 'submitted') return decided;
+  const portal = (payload: CompletenessRuled, docs: DecisionDocument[] = []): PendingMessage => ({
+    type: 'completeness-ruled',
+    payload,
+    to: [next.routing.portalId],
+    context: { ...next.routing },
+    causationId: ctx.causationId,
+    ...pendingDocuments(docs),
+  });
+  const missing = mobilityMissing(next.mobility, next.firstMemberStatePermitValidUntil);
+  if (missing.length > 0) {
+    if (next.mobility.asked) return decided;
+    const respondBy = addWorkingDays(ctx.today, respondDays);
+    return {
+      ...decided,
+      events: [...decided.events, { type: 'mobility-asked', items: missing, respondBy }],
+      send: [
+        ...(decided.send ?? []),
+        portal({ outcome: 'missing-items', ruledOn: ctx.today, missingItems: missing, respondBy }),
+      ],
+    };
+  }
+  const docs: DecisionDocument[] = [];
+  const { ref } = collectDocument(
+    docs,
+    decisionDocument({
+      document: 'admissibility',
+      issuer: ctx.participant,
+      dossierId: ctx.dossierId,
+      issuedOn: ctx.today,
+      article: 'Art. 105/43; directive 2014/66/EU Art. 21',
+      outcome: 'complete',
+    }),
+  );
+  const notified: OfficeEvent = {
+    type: 'mobility-notified',
+    notifiedOn: ctx.today,
+    objectionDeadline: objectionDeadline(ctx.today),
+  };
+  const complete: Decided<OfficeEvent> = {
+    ...decided,
+    events: [...decided.events, notified],
+    send: [
+      ...(decided.send ?? []),
+      portal({ outcome: 'complete', ruledOn: ctx.today, admissibilityDocument: ref }, docs),
+    ],
+  };
+  const ground = mobilityObjectionGround(next.mobility, next);
+  if (!ground) return complete;
+  const after = evolveOffice(next, notified);
+  const objectionDocs: DecisionDocument[] = [];
+  const payload = mobilityDecision(
+    after.mobility!,
+    ctx.dossierId,
+    { outcome: 'objected', reason: ground },
+    ctx.today,
+    objectionDocs,
+  );
+  if (isRefusal(payload)) return complete;
+  const objection = mobilityDecided(after, payload, ctx.causationId, objectionDocs);
+  return {
+    ...complete,
+    events: [...complete.events, ...objection.events],
+    send: [...(complete.send ?? []), ...(objection.send ?? [])],
+  };
+}
+
 function notCompetent(ctx: MessageContext, step: string, expected: string | undefined): Refusal {
   return refuse(
     'ERR_NOT_COMPETENT',
@@ -422,21 +581,27 @@ function countFeeProof(
   });
 }
 
-/** An application opens the dossier; a family member's documents are counted at once (no region sees them). */
+/** Whether the Office itself rules on an application's documents: a family member's, a short-term mobility's. */
+function officeChecks(app: ApplicationSubmitted): boolean {
+  return !!app.familyMemberOf || app.ict?.scheme === 'short-term-mobility';
+}
+
+/** An application opens the dossier; a family member's documents are counted at once (no region sees them), */
 const applicationSubmittedStep = (
   respondDays: number,
 ): MessageStep<OfficeDossier, OfficeEvent, ApplicationSubmitted> => ({
   // a family member's documents are the Office's to check (no region sees the application)
+  // as a short-term mobility's (Art. 105/43: no region either)
   needs: (_state, app: ApplicationSubmitted) =>
-    app.familyMemberOf ? slotReads(app.documents as Record<string, unknown>) : [],
+    officeChecks(app) ? slotReads(app.documents as Record<string, unknown>) : [],
   decide: (_state, app: ApplicationSubmitted, ctx, facts) => {
-    const docs = app.familyMemberOf ? readable(app.documents as Record<string, unknown>, facts) : [];
-    return thenFamily(
-      undefined,
-      { events: [{ type: 'opened', dossier: openOfficeDossier(app, ctx.sender, ctx.today, docs) }] },
-      ctx,
-      respondDays,
-    );
+    const docs = officeChecks(app) ? readable(app.documents as Record<string, unknown>, facts) : [];
+    const opened: Decided<OfficeEvent> = {
+      events: [{ type: 'opened', dossier: openOfficeDossier(app, ctx.sender, ctx.today, docs) }],
+    };
+    return app.familyMemberOf
+      ? thenFamily(undefined, opened, ctx, respondDays)
+      : thenMobility(undefined, opened, ctx, respondDays);
   },
 });
 
@@ -445,8 +610,9 @@ const documentsAddedStep = (
   respondDays: number,
 ): MessageStep<OfficeDossier, OfficeEvent, DocumentsAdded> => ({
   needs: (state, added: DocumentsAdded) =>
-    state?.family ? slotReads(added.documents as Record<string, unknown>) : [],
+    state?.family || state?.mobility ? slotReads(added.documents as Record<string, unknown>) : [],
   decide: (state, added: DocumentsAdded, ctx, facts) => {
+    if (state?.mobility) return mobilityDocumentsAdded(state, added, ctx, facts, respondDays);
     // Art. 105/67: the answer to the Office's request
     const answered: OfficeEvent[] =
       added.reason === 'requested-by-authority' && state?.informationRequest
@@ -477,6 +643,35 @@ const documentsAddedStep = (
   },
 });
 
+/**
+ * Documents added to a short-term mobility's notification: those that read back are counted, a renewed
+ * first member state permit with its date; then the notification is ruled on again.
+ */
+function mobilityDocumentsAdded(
+  state: OfficeDossier,
+  added: DocumentsAdded,
+  ctx: StepContext,
+  facts: Facts,
+  respondDays: number,
+): Decided<OfficeEvent> {
+  const kinds = readable(added.documents as Record<string, unknown>, facts);
+  const renewed = kinds.includes('firstMemberStatePermit') && added.firstMemberStatePermitValidUntil;
+  const events: OfficeEvent[] = [
+    ...(added.reason === 'requested-by-authority' && state.informationRequest
+      ? [{ type: 'information-answered' as const }]
+      : []),
+    {
+      type: 'mobility-documents',
+      kinds,
+      ...(kinds.includes('passportCopy') && added.passportExpiresOn
+        ? { passportExpiresOn: added.passportExpiresOn }
+        : {}),
+    },
+    ...(renewed ? [{ type: 'first-state-permit-renewed' as const, validUntil: renewed }] : []),
+  ];
+  return thenMobility(state, { events }, ctx, respondDays);
+}
+
 /** A fee proof, counted once its document reads back (Art. 1/2/1). */
 const feeProofSubmittedStep = (
   fee: FeeTerms,
@@ -487,7 +682,13 @@ const feeProofSubmittedStep = (
     { kind: 'document-reads-back', key: 'fee-proof', ref: proof.proof, slot: 'fee-proof' },
   ],
   decide: (state, proof: FeeProofSubmitted, ctx, facts) =>
-    thenFamily(state, countFeeProof(state!, proof, ctx, facts, fee), ctx, respondDays),
+    // the texts name the fee for the applications of Art. 105/45 §2 and 105/56 §2, not for a notification
+    state?.mobility
+      ? refuse('ERR_OUT_OF_SEQUENCE', `Dossier ${ctx.dossierId} is a short-term mobility: no fee is owed.`, {
+          dossierId: ctx.dossierId,
+          step: 'fee-proof-submitted',
+        })
+      : thenFamily(state, countFeeProof(state!, proof, ctx, facts, fee), ctx, respondDays),
 });
 
 /** The region's completeness ruling: the dossier admissible, closed as inadmissible, or still waiting. */
@@ -600,6 +801,36 @@ const provisionalDocumentExtendedStep: MessageStep<OfficeDossier, OfficeEvent> =
   decide: () => ({ events: [{ type: 'provisional-extended' }] }),
 };
 
+/**
+ * The residence check of the commune where the person arrived (Art. 105/47 §2 al. 2, 105/58 al. 2),
+ * recorded; a negative one is reported to the Office's case officers, who decide what follows (a new check,
+ * or the end of the stay, `end-stay`): the texts name no consequence (PROCEDURE.md).
+ */
+const residenceCheckedStep: MessageStep<OfficeDossier, OfficeEvent, ResidenceChecked> = {
+  decide: (state, c: ResidenceChecked, ctx) => {
+    const cur = state!;
+    if (ctx.sender !== cur.routing.communeId || c.communeId !== ctx.sender)
+      return notCompetent(ctx, 'residence-checked', cur.routing.communeId);
+    const check =
+      c.outcome === 'negative'
+        ? { outcome: c.outcome, checkedOn: c.checkedOn, reason: c.reason }
+        : { outcome: c.outcome, checkedOn: c.checkedOn };
+    return {
+      events: [{ type: 'residence-checked', check }],
+      notices:
+        c.outcome === 'negative'
+          ? [
+              {
+                kind: 'notice',
+                type: 'residence-check-negative',
+                detail: `Art. 105/47 §2: the commune's residence check is negative (${c.reason}); no permit issued`,
+              },
+            ]
+          : [],
+    };
+  },
+};
+
 /** The commune's renewal-pending attestation, on a renewal dossier only. */
 const renewalPendingAttestedStep: MessageStep<OfficeDossier, OfficeEvent> = {
   decide: (state, _payload, ctx) =>
@@ -675,6 +906,87 @@ const decideResidenceStep: ActionStep<OfficeDossier, OfficeEvent, ResidenceDecis
   },
 };
 
+/** A case officer's answer to a short-term mobility. */
+export type MobilityDecisionInput =
+  { decision: 'no-objection' } | { decision: 'objected'; reason: MobilityObjectionReason };
+
+const DECIDE_MOBILITY_INPUT = {
+  type: 'object',
+  oneOf: [
+    {
+      type: 'object',
+      properties: { decision: { const: 'no-objection' } },
+      required: ['decision'],
+      additionalProperties: false,
+    },
+    {
+      type: 'object',
+      properties: {
+        decision: { const: 'objected' },
+        reason: messageSchemaRef('short-term-mobility-decided', '/oneOf/1/properties/reason'),
+      },
+      required: ['decision', 'reason'],
+      additionalProperties: false,
+    },
+  ],
+} as const;
+
+/**
+ * A case officer answers a short-term mobility: no objection, or an objection with its ground, owed by the
+ * end of the 20 days from the complete notification (directive 2014/66/EU Art. 21); an objection may come
+ * before the notification is complete (a condition not met), never after the 20 days.
+ */
+const decideMobilityStep: ActionStep<OfficeDossier, OfficeEvent, MobilityDecisionInput> = {
+  title: 'Answer a short-term mobility: no objection, or an objection within 20 days (Art. 105/43)',
+  input: DECIDE_MOBILITY_INPUT,
+  sends: ['short-term-mobility-decided'],
+  owed: (state) =>
+    state.phase === 'admissible' && state.mobility?.objectionDeadline && !state.mobility.decision
+      ? { deadline: state.mobility.objectionDeadline }
+      : undefined,
+  decide: (state, input: MobilityDecisionInput, ctx) => {
+    const d = state!;
+    if (!d.mobility) {
+      return refuse('ERR_OUT_OF_SEQUENCE', `Dossier ${ctx.dossierId} is not a short-term mobility.`, {
+        dossierId: ctx.dossierId,
+        step: 'decide-mobility',
+      });
+    }
+    const docs: DecisionDocument[] = [];
+    const payload = mobilityDecision(
+      d.mobility,
+      ctx.dossierId,
+      input.decision === 'objected'
+        ? { outcome: 'objected', reason: input.reason }
+        : { outcome: 'no-objection', tacit: false },
+      ctx.today,
+      docs,
+    );
+    if (isRefusal(payload)) return payload;
+    return mobilityDecided(d, payload, ctx.causationId, docs);
+  },
+};
+
+/** The 20 days to object ended without an answer: the mobility may take place (tacit no objection). */
+const objectionDeadlineStep: DeadlineStep<OfficeDossier, OfficeEvent> = {
+  title:
+    'Attest a short-term mobility not objected to within the 20 days from its notification (Art. 105/43)',
+  deadline: (state) => state.mobility?.objectionDeadline,
+  due: (state, ctx) => state.phase === 'admissible' && objectionPeriodOver(state.mobility, ctx.today),
+  decide: (state, ctx) => {
+    const docs: DecisionDocument[] = [];
+    const payload = mobilityDecision(
+      state.mobility!,
+      ctx.dossierId,
+      { outcome: 'no-objection', tacit: true },
+      ctx.today,
+      docs,
+    );
+    if (isRefusal(payload)) return payload;
+    return mobilityDecided(state, payload, ctx.causationId, docs);
+  },
+};
+
 /** A case officer ends the stay with an annex 52, sent to every party that follows the dossier. */
 const endStayStep: ActionStep<OfficeDossier, OfficeEvent, { reason: StayEndReason; endsOn: IsoDate }> = {
   title: 'End the stay with an annex 52 (Art. 105/54, 105/65)',
@@ -721,8 +1033,9 @@ const feeDeadlineStep: DeadlineStep<OfficeDossier, OfficeEvent> = {
  * The Immigration Office's steps: the fee check (Art. 1/2/1, annexes 43 / 43bis at its deadline), the
  * region's rulings and work decisions (their documents checked), the residence decision a case officer
  * takes (annex 46 for the work-authorisation period, annex 48; `decide-residence`) with its copies, the
- * follow-up of visa, arrival and permit, the end of stay (`end-stay`, annex 52) and the family members'
- * 90-day decision deadline (Art. 26/2 §3).
+ * follow-up of visa, arrival and permit, the end of stay (`end-stay`, annex 52), the family members'
+ * 90-day decision deadline (Art. 26/2 §3) and the short-term mobilities (Art. 105/43: the notification
+ * ruled on, `decide-mobility` within 20 days, tacit no objection at their end).
  *
  * @example
  * ```ts
@@ -745,6 +1058,7 @@ export function officeTable(settings: OfficeSettings = {}): BodyTable<OfficeDoss
       'visa-issued': visaIssuedStep,
       'arrival-registered': arrivalRegisteredStep,
       'provisional-document-extended': provisionalDocumentExtendedStep,
+      'residence-checked': residenceCheckedStep,
       'renewal-pending-attested': renewalPendingAttestedStep,
       'permit-issued': permitIssuedStep,
       'permit-renewed': permitRenewedStep,
@@ -752,6 +1066,7 @@ export function officeTable(settings: OfficeSettings = {}): BodyTable<OfficeDoss
     actions: {
       'request-information': requestInformationStep(respondDays),
       'decide-residence': decideResidenceStep,
+      'decide-mobility': decideMobilityStep,
       'end-stay': endStayStep,
     },
     deadlines: {
@@ -761,6 +1076,8 @@ export function officeTable(settings: OfficeSettings = {}): BodyTable<OfficeDoss
       'residence-decision': overrunStep('residence-decision', residenceDecisionDue),
       // Art. 105/67: the date given to answer
       'information-answer': overrunStep('information-answer', (d) => d.informationRequest?.respondBy),
+      // directive 2014/66/EU Art. 21(6): no answer in 20 days is no objection
+      'objection-deadline': objectionDeadlineStep,
     },
   };
 }

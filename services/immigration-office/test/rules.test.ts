@@ -8,6 +8,12 @@ import {
   feeOverdue,
   feePaymentRequest,
   feeRefusal,
+  mobilityDaysInWindow,
+  mobilityDecision,
+  mobilityMissing,
+  mobilityObjectionGround,
+  objectionDeadline,
+  objectionPeriodOver,
   openOfficeDossier,
   permitToIssue,
   residenceGrant,
@@ -120,5 +126,123 @@ describe('Immigration Office rules', () => {
     ).toBe(false);
     expect(decisionDeadlineOverrun({ ...family, residence: { annex: '46' } }, '2027-04-06')).toBe(false);
     expect(dossier().decisionDeadline).toBeUndefined();
+  });
+
+  test('Art. 105/43 - a short-term mobility is a notification the Office rules on: its documents, valid for the mobility', () => {
+    const doc = { sha256: 'a'.repeat(64), mediaType: 'application/pdf' as const, size: 1, objectKey: 'x' };
+    const notification = dossier({
+      ict: {
+        scheme: 'short-term-mobility',
+        role: 'specialist',
+        priorIctStayInLast3Years: false,
+        firstMemberState: {
+          country: 'NL',
+          permitValidUntil: '2028-06-30',
+          address: { street: 'Keizersgracht 1', postalCode: '1015 CJ', city: 'Amsterdam', country: 'NL' },
+        },
+      },
+      requestedPeriod: { from: '2027-02-01', to: '2027-03-31' },
+      documents: { passportCopy: doc, employmentContract: doc, firstMemberStatePermit: doc },
+    });
+    // opened without the documents that did not read back, and no fee owed
+    expect(notification.routing.scheme).toBe('ict-short-term-mobility');
+    expect(notification.mobility).toEqual({
+      period: { from: '2027-02-01', to: '2027-03-31' },
+      documents: [],
+      passportExpiresOn: '2040-12-31',
+    });
+    const all = ['passportCopy', 'employmentContract', 'firstMemberStatePermit'] as const;
+    const file = { ...notification.mobility!, documents: [...all] };
+    expect(mobilityMissing(file, '2028-06-30')).toEqual([]);
+    expect(mobilityMissing({ ...file, documents: [] }, '2028-06-30')).toEqual([...all]);
+    // Directive 2014/66/EU Art. 21 §1: within the first member state's permit, to the last day
+    expect(mobilityMissing(file, '2027-03-30')).toEqual(['firstMemberStatePermit']);
+    expect(mobilityMissing(file, undefined)).toEqual(['firstMemberStatePermit']);
+    // SBC art. 6 §1 a): the passport three months beyond the mobility
+    expect(mobilityMissing({ ...file, passportExpiresOn: '2027-06-29' }, '2028-06-30')).toEqual([
+      'passportCopy',
+    ]);
+  });
+
+  test('directive 2014/66/EU Art. 21 §1 - at most 90 days in any 180-day period, earlier stays counted; the ICT maximum too', () => {
+    const sixty = { from: '2027-02-01', to: '2027-04-01' };
+    expect(mobilityDaysInWindow(sixty)).toBe(60);
+    expect(mobilityDaysInWindow({ from: '2027-02-01', to: '2027-05-01' })).toBe(90);
+    expect(mobilityDaysInWindow({ from: '2027-02-01', to: '2027-05-02' })).toBe(91);
+    // 31 days in January and 60 now fall in one window; a stay 200 days before does not
+    expect(mobilityDaysInWindow(sixty, [{ from: '2027-01-01', to: '2027-01-31' }])).toBe(91);
+    expect(mobilityDaysInWindow(sixty, [{ from: '2026-06-01', to: '2026-07-15' }])).toBe(60);
+    // a day covered twice counts once; unreadable dates count for nothing
+    expect(mobilityDaysInWindow(sixty, [{ from: '2027-03-01', to: '2027-03-10' }])).toBe(60);
+    expect(mobilityDaysInWindow(sixty, [{ from: 'x', to: 'y' }])).toBe(60);
+    expect(mobilityDaysInWindow({ from: 'x', to: 'y' })).toBe(0);
+
+    const ict = { ictRole: 'trainee' as const };
+    expect(mobilityObjectionGround({ period: sixty }, ict)).toBeUndefined();
+    expect(mobilityObjectionGround({ period: { from: '2027-02-01', to: '2027-06-30' } }, ict)).toBe(
+      'maximum-duration-reached',
+    );
+    expect(
+      mobilityObjectionGround(
+        { period: sixty },
+        { ...ict, ictStays: [{ from: '2027-01-01', to: '2027-01-31' }] },
+      ),
+    ).toBe('maximum-duration-reached');
+    // a trainee's year (Art. 31 16°) spent already: no mobility left
+    expect(
+      mobilityObjectionGround(
+        { period: sixty },
+        { ...ict, ictStays: [{ from: '2025-06-01', to: '2026-05-31' }] },
+      ),
+    ).toBe('maximum-duration-reached');
+  });
+
+  test('directive 2014/66/EU Art. 21 - 20 days to object from the complete notification; then the mobility is not objected to', () => {
+    expect(objectionDeadline('2027-01-04')).toBe('2027-01-24');
+    const file = {
+      period: { from: '2027-02-01', to: '2027-03-31' },
+      documents: [],
+      notifiedOn: '2027-01-04',
+      objectionDeadline: '2027-01-24',
+    };
+    expect(objectionPeriodOver(file, '2027-01-24')).toBe(false);
+    expect(objectionPeriodOver(file, '2027-01-25')).toBe(true);
+    expect(
+      objectionPeriodOver(
+        { ...file, decision: { outcome: 'objected', decidedOn: '2027-01-10' } },
+        '2027-02-01',
+      ),
+    ).toBe(false);
+    expect(objectionPeriodOver(undefined, '2027-02-01')).toBe(false);
+
+    const stated = mobilityDecision(file, D, { outcome: 'no-objection', tacit: false }, '2027-01-10');
+    expect(stated).toMatchObject({
+      outcome: 'no-objection',
+      decidedOn: '2027-01-10',
+      notifiedOn: '2027-01-04',
+      objectionDeadline: '2027-01-24',
+      period: file.period,
+      tacit: false,
+      decisionDocument: { mediaType: 'application/json' },
+    });
+    expect(mobilityDecision(file, D, { outcome: 'no-objection', tacit: true }, '2027-01-25')).toMatchObject({
+      tacit: true,
+    });
+    expect(
+      mobilityDecision(file, D, { outcome: 'objected', reason: 'fraudulent-documents' }, '2027-01-24'),
+    ).toMatchObject({ outcome: 'objected', reason: 'fraudulent-documents', objectionDeadline: '2027-01-24' });
+    // too late to object; no answer of no objection before the notification is complete
+    expect(
+      mobilityDecision(file, D, { outcome: 'objected', reason: 'public-order' }, '2027-01-25'),
+    ).toMatchObject({ refusal: { code: 'ERR_OUT_OF_SEQUENCE' } });
+    const incomplete = { period: file.period, documents: [] };
+    expect(
+      mobilityDecision(incomplete, D, { outcome: 'no-objection', tacit: false }, '2027-01-10'),
+    ).toMatchObject({
+      refusal: { code: 'ERR_OUT_OF_SEQUENCE' },
+    });
+    expect(
+      mobilityDecision(incomplete, D, { outcome: 'objected', reason: 'conditions-not-met' }, '2027-01-10'),
+    ).toMatchObject({ outcome: 'objected', reason: 'conditions-not-met' });
   });
 });

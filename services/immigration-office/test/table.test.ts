@@ -1,4 +1,5 @@
 import {
+  addDays,
   type ApplicationSubmitted,
   type OfficePhase,
   type StepCommand,
@@ -16,7 +17,6 @@ import {
   messageFrom,
   sampleApplication,
 } from '@passerelle/service-host/testing';
-import { addDays } from '@passerelle/procedure/internal';
 import { describe, expect, test } from 'vitest';
 import { type OfficeDossier, automaticOfficePolicy, officeTable, openOfficeDossier } from '../src/index.js';
 
@@ -271,6 +271,50 @@ describe('Immigration Office table', () => {
     expect(!isRefusal(again) && again.decided).toBe(false);
   });
 
+  test("Art. 105/47 §2 al. 2, 105/58 al. 2 - the commune's residence check is recorded; a negative one is reported, from that commune only", () => {
+    const arrived: OfficeDossier = {
+      ...ready,
+      phase: 'arrived',
+      routing: { ...ready.routing, communeId: 'commune-21004' },
+    };
+    const negative = {
+      communeId: 'commune-21004',
+      checkedOn: '2027-02-01',
+      outcome: 'negative',
+      reason: 'address-not-found',
+    };
+    const out = decideStep(table, arrived, from('commune-21004', 'residence-checked', negative), ctx, {});
+    if (isRefusal(out)) throw out.refusal;
+    expect(out.state).toMatchObject({
+      phase: 'arrived',
+      residenceCheck: { outcome: 'negative', checkedOn: '2027-02-01', reason: 'address-not-found' },
+    });
+    expect(out.notices).toEqual([
+      expect.objectContaining({ kind: 'notice', type: 'residence-check-negative' }),
+    ]);
+    const positive = { communeId: 'commune-21004', checkedOn: '2027-02-03', outcome: 'positive' };
+    const again = decideStep(table, out.state, from('commune-21004', 'residence-checked', positive), ctx, {});
+    if (isRefusal(again)) throw again.refusal;
+    expect(again.state.residenceCheck).toEqual({ outcome: 'positive', checkedOn: '2027-02-03' });
+    expect(again.notices).toEqual([]);
+    const other = decideStep(
+      table,
+      arrived,
+      from('commune-11002', 'residence-checked', { ...positive, communeId: 'commune-11002' }),
+      ctx,
+      {},
+    );
+    expect(isRefusal(other) && other.refusal.code).toBe('ERR_NOT_COMPETENT');
+    const beforeArrival = decideStep(
+      table,
+      ready,
+      from('commune-21004', 'residence-checked', positive),
+      ctx,
+      {},
+    );
+    expect(isRefusal(beforeArrival) && beforeArrival.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+  });
+
   test('no legal input makes a rule throw: every schema-valid action input in every phase decides or refuses', () => {
     const inputs: [string, unknown][] = [
       ['decide-residence', { decision: 'granted' }],
@@ -284,9 +328,15 @@ describe('Immigration Office table', () => {
       ].map((reason): [string, unknown] => ['decide-residence', { decision: 'refused', reason }]),
       ['end-stay', { reason: 'fraud', endsOn: '2027-02-01' }],
       ['end-stay', { reason: 'other', endsOn: '1970-01-01' }],
+      ['decide-mobility', { decision: 'no-objection' }],
+      ['decide-mobility', { decision: 'objected', reason: 'public-order' }],
     ];
     const trainee = { ...ready, ictRole: 'trainee' as const, firstMemberStatePermitValidUntil: '2027-01-01' };
     const refusedWork = { ...ready, work: { decision: 'refused' as const, reason: 'labour-market' } };
+    const mobility: OfficeDossier = {
+      ...ready,
+      mobility: { period, documents: [], notifiedOn: '2027-01-04', objectionDeadline: '2027-01-24' },
+    };
     const phases: (OfficePhase | undefined)[] = [
       undefined,
       'submitted',
@@ -299,7 +349,7 @@ describe('Immigration Office table', () => {
       'closed',
     ];
     for (const phase of phases) {
-      for (const base of [ready, trainee, refusedWork]) {
+      for (const base of [ready, trainee, refusedWork, mobility]) {
         for (const [action, input] of inputs) {
           expect(() =>
             decideStep(
@@ -316,10 +366,11 @@ describe('Immigration Office table', () => {
     }
   });
 
-  test('actions - request-information, decide-residence and end-stay are described with the phases allowing them', () => {
+  test('actions - request-information, decide-residence, decide-mobility and end-stay are described with the phases allowing them', () => {
     expect(describeActions(table).map((a) => [a.name, a.allowedIn, a.sends])).toEqual([
       ['request-information', ['admissible', 'work-decided'], ['information-requested']],
       ['decide-residence', ['admissible', 'work-decided'], ['residence-decided']],
+      ['decide-mobility', ['submitted', 'admissible'], ['short-term-mobility-decided']],
       ['end-stay', ['granted', 'visa-issued', 'arrived', 'permit-issued'], ['stay-ended']],
     ]);
   });
@@ -506,5 +557,215 @@ describe('Immigration Office table', () => {
     ]);
     const again = decideStep(table, late.state, scan, { ...ctx, today: addDays(respondBy, 2) }, {});
     expect(!isRefusal(again) && again.decided).toBe(false);
+  });
+
+  describe('Art. 105/43 - a short-term mobility (directive 2014/66/EU Art. 21)', () => {
+    const ref = (n: number) => ({ ...docRef, sha256: String(n).repeat(64), objectKey: `d/${n}` });
+    const notification = (overrides: Partial<ApplicationSubmitted> = {}): ApplicationSubmitted => {
+      const a = app({
+        regionId: 'region-vlaanderen',
+        workplaceCommuneId: 'commune-11002',
+        ict: {
+          scheme: 'short-term-mobility',
+          role: 'specialist',
+          priorIctStayInLast3Years: false,
+          firstMemberState: {
+            country: 'NL',
+            permitValidUntil: '2028-06-30',
+            address: { street: 'Keizersgracht 1', postalCode: '1015 CJ', city: 'Amsterdam', country: 'NL' },
+          },
+        },
+        requestedPeriod: { from: '2027-03-01', to: '2027-04-29' },
+        documents: { passportCopy: ref(1), employmentContract: ref(2), firstMemberStatePermit: ref(6) },
+        ...overrides,
+      });
+      delete a.consularPostId;
+      delete a.residenceCommuneId;
+      return a;
+    };
+    const read = {
+      'slot:passportCopy': true,
+      'slot:employmentContract': true,
+      'slot:firstMemberStatePermit': true,
+    };
+    const open = (a: ApplicationSubmitted, facts: Record<string, boolean> = read) => {
+      const out = decideStep(table, undefined, from('portal-demo', 'application-submitted', a), ctx, facts);
+      if (isRefusal(out)) throw out.refusal;
+      return out;
+    };
+
+    test('complete: the 20 days run from today, the decision is owed by their end, only the integrator hears', () => {
+      expect(
+        stepNeeds(table, undefined, from('portal-demo', 'application-submitted', notification()), ctx),
+      ).toHaveLength(3);
+      const opened = open(notification());
+      expect(opened.state).toMatchObject({
+        phase: 'admissible',
+        mobility: { notifiedOn: '2027-02-01', objectionDeadline: '2027-02-21' },
+      });
+      expect(opened.send).toEqual([
+        expect.objectContaining({
+          type: 'completeness-ruled',
+          to: ['portal-demo'],
+          payload: expect.objectContaining({ outcome: 'complete' }),
+        }),
+      ]);
+      expect(owedActions(table, opened.state)).toEqual([
+        { action: 'decide-mobility', deadline: '2027-02-21' },
+      ]);
+      // no fee is owed for a notification: a proof is refused, not counted
+      const proof = { proof: docRef, amount: { amountCents: 35_800, currency: 'EUR' } };
+      const fee = decideStep(table, opened.state, from('portal-demo', 'fee-proof-submitted', proof), ctx, {
+        'fee-proof': true,
+      });
+      expect(isRefusal(fee) && fee.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+      // the decision of a residence is not this dossier's
+      expect(owedActions(table, opened.state).map((o) => o.action)).not.toContain('decide-residence');
+
+      const stated = decideStep(
+        table,
+        opened.state,
+        act('decide-mobility', { decision: 'no-objection' }),
+        ctx,
+        {},
+      );
+      if (isRefusal(stated)) throw stated.refusal;
+      expect(stated.state).toMatchObject({
+        phase: 'closed',
+        closedBecause: 'short-term-mobility:no-objection',
+      });
+      expect(stated.send).toEqual([
+        expect.objectContaining({
+          type: 'short-term-mobility-decided',
+          to: ['portal-demo'],
+          payload: expect.objectContaining({
+            outcome: 'no-objection',
+            tacit: false,
+            period: { from: '2027-03-01', to: '2027-04-29' },
+            objectionDeadline: '2027-02-21',
+          }),
+          documents: [
+            expect.objectContaining({ objectKey: expect.stringMatching(/^decisions\/immigration-office\//) }),
+          ],
+        }),
+      ]);
+      const twice = decideStep(
+        table,
+        stated.state,
+        act('decide-mobility', { decision: 'no-objection' }),
+        ctx,
+        {},
+      );
+      expect(isRefusal(twice) && twice.refusal.code).toBe('ERR_DOSSIER_CLOSED');
+    });
+
+    test('the 20 days pass without an answer: no objection, tacitly, at the first scan after them; an objection then is refused', () => {
+      const opened = open(notification());
+      const scan = (today: string) =>
+        decideStep(
+          table,
+          opened.state,
+          { kind: 'deadline', deadline: 'objection-deadline' },
+          { ...ctx, today },
+          {},
+        );
+      const onTime = scan('2027-02-21');
+      expect(!isRefusal(onTime) && onTime.decided).toBe(false);
+      const late = decideStep(
+        table,
+        opened.state,
+        act('decide-mobility', { decision: 'objected', reason: 'public-order' }),
+        { ...ctx, today: '2027-02-22' },
+        {},
+      );
+      expect(isRefusal(late) && late.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+      const tacit = scan('2027-02-22');
+      if (isRefusal(tacit)) throw tacit.refusal;
+      expect(tacit.decided).toBe(true);
+      expect(tacit.state.phase).toBe('closed');
+      expect(tacit.send).toEqual([
+        expect.objectContaining({
+          type: 'short-term-mobility-decided',
+          payload: expect.objectContaining({ outcome: 'no-objection', tacit: true, decidedOn: '2027-02-22' }),
+        }),
+      ]);
+    });
+
+    test('an objection within the 20 days closes the dossier; beyond 90 days in 180 the Office objects at once', () => {
+      const opened = open(notification());
+      const objected = decideStep(
+        table,
+        opened.state,
+        act('decide-mobility', { decision: 'objected', reason: 'fraudulent-documents' }),
+        ctx,
+        {},
+      );
+      if (isRefusal(objected)) throw objected.refusal;
+      expect(objected.state).toMatchObject({
+        phase: 'closed',
+        closedBecause: 'short-term-mobility:objected',
+        mobility: { decision: { outcome: 'objected', reason: 'fraudulent-documents' } },
+      });
+      expect(objected.send).toEqual([
+        expect.objectContaining({
+          type: 'short-term-mobility-decided',
+          payload: expect.objectContaining({ outcome: 'objected', reason: 'fraudulent-documents' }),
+        }),
+      ]);
+
+      const tooLong = open(notification({ requestedPeriod: { from: '2027-03-01', to: '2027-06-30' } }));
+      expect(tooLong.state).toMatchObject({
+        phase: 'closed',
+        mobility: { decision: { outcome: 'objected', reason: 'maximum-duration-reached' } },
+      });
+      expect(tooLong.send?.map((m) => [m.type, (m.payload as { outcome: string }).outcome])).toEqual([
+        ['completeness-ruled', 'complete'],
+        ['short-term-mobility-decided', 'objected'],
+      ]);
+    });
+
+    test('incomplete: the missing items asked once; documents added complete the notification and start the 20 days', () => {
+      const opened = open(notification(), { ...read, 'slot:firstMemberStatePermit': false });
+      expect(opened.state.phase).toBe('submitted');
+      expect(opened.send).toEqual([
+        expect.objectContaining({
+          type: 'completeness-ruled',
+          to: ['portal-demo'],
+          payload: expect.objectContaining({
+            outcome: 'missing-items',
+            missingItems: ['firstMemberStatePermit'],
+          }),
+        }),
+      ]);
+      expect(owedActions(table, opened.state)).toEqual([]);
+      // not complete: no answer of no objection yet, an objection may come
+      const early = decideStep(
+        table,
+        opened.state,
+        act('decide-mobility', { decision: 'no-objection' }),
+        ctx,
+        {},
+      );
+      expect(isRefusal(early) && early.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+      const added = {
+        reason: 'completion',
+        documents: { firstMemberStatePermit: ref(7) },
+        firstMemberStatePermitValidUntil: '2028-12-31',
+        addedAt: '2027-02-03T10:00:00Z',
+      };
+      const later = { ...ctx, today: '2027-02-03' };
+      const complete = decideStep(table, opened.state, from('portal-demo', 'documents-added', added), later, {
+        'slot:firstMemberStatePermit': true,
+      });
+      if (isRefusal(complete)) throw complete.refusal;
+      expect(complete.state).toMatchObject({
+        phase: 'admissible',
+        firstMemberStatePermitValidUntil: '2028-12-31',
+        mobility: { notifiedOn: '2027-02-03', objectionDeadline: '2027-02-23' },
+      });
+      expect(complete.send).toEqual([
+        expect.objectContaining({ payload: expect.objectContaining({ outcome: 'complete' }) }),
+      ]);
+    });
   });
 });

@@ -140,6 +140,17 @@ const SCHEMAS = [
             properties: { permit: { type: 'string' }, on: date, validity: { $ref: 'Period#' } },
           },
           stayEnded: { type: 'object', properties: { endsOn: date, reason: { type: 'string' } } },
+          mobility: {
+            type: 'object',
+            description: "A short-term mobility's answer (Art. 105/43): no objection or objection.",
+            properties: {
+              outcome: { type: 'string', enum: ['no-objection', 'objected'] },
+              decidedOn: date,
+              period: { $ref: 'Period#' },
+              tacit: { type: 'boolean' },
+              reason: { type: 'string' },
+            },
+          },
         },
       },
       createdAt: dateTime,

@@ -15,6 +15,8 @@ export const DOSSIER_STATES = [
   'permit-issued',
   'permit-renewed',
   'stay-ended',
+  'mobility-not-objected',
+  'mobility-objected',
 ] as const;
 
 /** Where a dossier stands, as the portal learnt it from the administrations' messages. */
@@ -26,6 +28,9 @@ export const CLOSED_STATES: readonly DossierState[] = [
   'residence-refused',
   'fee-refused',
   'stay-ended',
+  // a short-term mobility answered (Art. 105/43): nothing more to add, whichever the answer
+  'mobility-not-objected',
+  'mobility-objected',
 ];
 
 /** One step of a dossier's history: meta and a short non-personal summary (outcome, annex, items asked). */
@@ -74,6 +79,8 @@ export interface DossierRecord {
     };
     permit?: { permit: string; on?: string; validity?: unknown };
     stayEnded?: { endsOn?: string; reason?: string };
+    /** A short-term mobility's answer (Art. 105/43). */
+    mobility?: { outcome: string; decidedOn?: string; period?: unknown; tacit?: boolean; reason?: string };
   };
   events: DossierEvent[];
 }
@@ -113,6 +120,31 @@ type Payload = Record<string, unknown>;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/** A completeness ruling on `next` (mutated): its state, the items asked for; the history line's summary. */
+function applyCompleteness(next: DossierRecord, p: Payload): string | undefined {
+  const outcome = str(p['outcome']);
+  if (outcome === 'complete') {
+    // An outstanding fee request stays the dossier's state: messages of the region and of the
+    // Immigration Office may arrive in any order.
+    if (!next.feeRequest) next.state = 'admissible';
+    delete next.missingItems;
+    delete next.respondBy;
+    return 'complete';
+  }
+  if (outcome === 'missing-items') {
+    next.state = 'missing-items';
+    next.missingItems = Array.isArray(p['missingItems']) ? p['missingItems'].map(String) : [];
+    const respondBy = str(p['respondBy']);
+    if (respondBy) next.respondBy = respondBy;
+    return `missing: ${next.missingItems.join(', ')}`;
+  }
+  if (outcome === 'inadmissible') {
+    next.state = 'inadmissible';
+    return `inadmissible: ${str(p['reason']) ?? 'unspecified'}`;
+  }
+  return undefined;
+}
+
 /**
  * Applies a message received from an administration to a dossier record (pure): new state, rulings and a
  * history line. Messages of types the portal does not track leave the state as is but are still recorded.
@@ -130,27 +162,9 @@ export function applyReceived(
   };
   let summary: string | undefined;
   switch (message.type) {
-    case 'completeness-ruled': {
-      const outcome = str(p['outcome']);
-      if (outcome === 'complete') {
-        // An outstanding fee request stays the dossier's state: messages of the region and of the
-        // Immigration Office may arrive in any order.
-        if (!next.feeRequest) next.state = 'admissible';
-        delete next.missingItems;
-        delete next.respondBy;
-        summary = 'complete';
-      } else if (outcome === 'missing-items') {
-        next.state = 'missing-items';
-        next.missingItems = Array.isArray(p['missingItems']) ? p['missingItems'].map(String) : [];
-        const respondBy = str(p['respondBy']);
-        if (respondBy) next.respondBy = respondBy;
-        summary = `missing: ${next.missingItems.join(', ')}`;
-      } else if (outcome === 'inadmissible') {
-        next.state = 'inadmissible';
-        summary = `inadmissible: ${str(p['reason']) ?? 'unspecified'}`;
-      }
+    case 'completeness-ruled':
+      summary = applyCompleteness(next, p);
       break;
-    }
     case 'information-requested': {
       // Art. 105/67: a request for documents or information; the state is unchanged, the event says it
       summary = `information requested: ${str(p['concern']) ?? 'unspecified'} from the ${str(p['addressee']) ?? 'applicant'}, by ${str(p['respondBy']) ?? 'unspecified'}`;
@@ -223,6 +237,9 @@ export function applyReceived(
       summary = 'annex 52';
       break;
     }
+    case 'short-term-mobility-decided':
+      summary = applyMobilityDecision(next, p);
+      break;
     default:
       break;
   }
@@ -237,6 +254,25 @@ export function applyReceived(
   return next;
 }
 
+/**
+ * Art. 105/43; directive 2014/66/EU Art. 21 - a short-term mobility's answer applied to `next`: no
+ * objection (the mobility may take place) or objection; returns the history line's summary.
+ */
+function applyMobilityDecision(next: DossierRecord, p: Payload): string {
+  const outcome = str(p['outcome']) ?? 'unknown';
+  next.decisions.mobility = {
+    outcome,
+    ...(str(p['decidedOn']) ? { decidedOn: str(p['decidedOn']) } : {}),
+    ...(p['period'] !== undefined ? { period: p['period'] } : {}),
+    ...(typeof p['tacit'] === 'boolean' ? { tacit: p['tacit'] } : {}),
+    ...(str(p['reason']) ? { reason: str(p['reason']) } : {}),
+  };
+  next.state = outcome === 'objected' ? 'mobility-objected' : 'mobility-not-objected';
+  return outcome === 'objected'
+    ? `mobility objected: ${str(p['reason']) ?? 'unspecified'}`
+    : `mobility not objected${p['tacit'] === true ? ' (20 days passed)' : ''}`;
+}
+
 /** The types of messages the portal receives (per the agreement) and tracks. */
 export const RECEIVED_TYPES = [
   'completeness-ruled',
@@ -248,4 +284,5 @@ export const RECEIVED_TYPES = [
   'permit-issued',
   'permit-renewed',
   'stay-ended',
+  'short-term-mobility-decided',
 ] as const;

@@ -25,6 +25,7 @@ export const STATUS_EVENT_TYPES: Readonly<Record<(typeof RECEIVED_TYPES)[number]
   'permit-issued': 'permitIssued',
   'permit-renewed': 'permitRenewed',
   'stay-ended': 'stayEnded',
+  'short-term-mobility-decided': 'shortTermMobilityDecided',
 };
 
 /**

@@ -115,4 +115,40 @@ describe('dossier status', () => {
     r = applyReceived(r, { ...msg('deadline-overrun', { ...overrun, dueOn: '2027-05-04' }), id: 'id-later' });
     expect(r.overdue?.map((o) => o.dueOn)).toEqual(['2027-04-04', '2027-05-04']);
   });
+
+  test('status - Art. 105/43: a short-term mobility not objected to (tacitly) or objected to; both close the dossier', () => {
+    const notObjected = applyReceived(
+      record(),
+      msg(
+        'short-term-mobility-decided',
+        {
+          outcome: 'no-objection',
+          decidedOn: '2027-01-23',
+          period: { from: '2027-02-01', to: '2027-03-31' },
+          tacit: true,
+        },
+        'immigration-office',
+      ),
+    );
+    expect(notObjected.state).toBe('mobility-not-objected');
+    expect(notObjected.decisions.mobility).toEqual({
+      outcome: 'no-objection',
+      decidedOn: '2027-01-23',
+      period: { from: '2027-02-01', to: '2027-03-31' },
+      tacit: true,
+    });
+    expect(notObjected.events.at(-1)?.summary).toBe('mobility not objected (20 days passed)');
+    expect(isClosed(notObjected)).toBe(true);
+    const objected = applyReceived(
+      record(),
+      msg(
+        'short-term-mobility-decided',
+        { outcome: 'objected', reason: 'public-order' },
+        'immigration-office',
+      ),
+    );
+    expect(objected.state).toBe('mobility-objected');
+    expect(objected.events.at(-1)?.summary).toBe('mobility objected: public-order');
+    expect(isClosed(objected)).toBe(true);
+  });
 });

@@ -70,6 +70,13 @@ export type IsoDateTime = string;
  */
 export type CompletenessRuled = CompletenessComplete | CompletenessMissingItems | CompletenessInadmissible;
 /**
+ * The Immigration Office's answer to the notification of a short-term mobility of an intra-corporate transferee holding another member state's ICT permit (Art. 105/43; directive 2014/66/EU Art. 21): no objection, expressed or at the end of the 20 days from the complete notification (the mobility may take place for the period notified; no permit is issued), or an objection with its ground. The decision document is the attestation the host entity keeps. Codes only: no personal data.
+ *
+ * This interface was referenced by `PayloadByType`'s JSON-Schema
+ * via the `definition` "ShortTermMobilityDecided".
+ */
+export type ShortTermMobilityDecided = ShortTermMobilityNotObjected | ShortTermMobilityObjected;
+/**
  * The region grants the work authorisation for a period (which fixes the residence period, Art. 105/46 §2) or refuses it.
  *
  * This interface was referenced by `PayloadByType`'s JSON-Schema
@@ -91,6 +98,13 @@ export type ResidenceDecided = ResidenceGranted | ResidenceRefused | ResidenceFe
  */
 export type DocumentNumber = string;
 /**
+ * The commune's residence check (contrôle de résidence) after the arrival, before the permit is issued (Art. 105/47 §2 al. 2, 105/58 al. 2): positive, the permit may be issued; negative, it is not, and the Immigration Office decides what follows. Codes only: the address is not repeated.
+ *
+ * This interface was referenced by `PayloadByType`'s JSON-Schema
+ * via the `definition` "ResidenceChecked".
+ */
+export type ResidenceChecked = ResidenceCheckPositive | ResidenceCheckNegative;
+/**
  * This interface was referenced by `PayloadByType`'s JSON-Schema
  * via the `definition` "ParticipantId".
  */
@@ -107,11 +121,13 @@ export interface PayloadByType {
   'fee-payment-requested': FeePaymentRequested;
   'information-requested': InformationRequested;
   'deadline-overrun': DeadlineOverrun;
+  'short-term-mobility-decided': ShortTermMobilityDecided;
   'work-authorisation-decided': WorkAuthorisationDecided;
   'residence-decided': ResidenceDecided;
   'visa-issued': VisaIssued;
   'arrival-registered': ArrivalRegistered;
   'provisional-document-extended': ProvisionalDocumentExtended;
+  'residence-checked': ResidenceChecked;
   'permit-issued': PermitIssued;
   'permit-renewed': PermitRenewed;
   'renewal-pending-attested': RenewalPendingAttested;
@@ -410,6 +426,29 @@ export interface DeadlineOverrun {
   dueOn: IsoDate;
   reportedOn: IsoDate;
 }
+export interface ShortTermMobilityNotObjected {
+  outcome: 'no-objection';
+  decidedOn: IsoDate;
+  notifiedOn: IsoDate;
+  objectionDeadline: IsoDate;
+  period: Period;
+  /**
+   * True when no objection was raised within the 20 days; false when a case officer stated it earlier.
+   */
+  tacit: boolean;
+  decisionDocument: DocumentRef;
+}
+export interface ShortTermMobilityObjected {
+  outcome: 'objected';
+  decidedOn: IsoDate;
+  notifiedOn?: IsoDate;
+  objectionDeadline?: IsoDate;
+  /**
+   * The ground of the objection (directive 2014/66/EU Art. 21): a condition not met, documents obtained by fraud, falsified or tampered with, the maximum duration reached, or a threat to public policy, security or health.
+   */
+  reason: 'conditions-not-met' | 'fraudulent-documents' | 'maximum-duration-reached' | 'public-order';
+  decisionDocument: DocumentRef;
+}
 export interface WorkAuthorisationGranted {
   decision: 'granted';
   decidedOn: IsoDate;
@@ -526,6 +565,20 @@ export interface ProvisionalDocumentExtended {
   extension: number;
   extendedOn: IsoDate;
   validity: Period;
+}
+export interface ResidenceCheckPositive {
+  communeId: CommuneId;
+  checkedOn: IsoDate;
+  outcome: 'positive';
+}
+export interface ResidenceCheckNegative {
+  communeId: CommuneId;
+  checkedOn: IsoDate;
+  outcome: 'negative';
+  /**
+   * The person was found not to live at the address declared, or the address does not exist as a residence.
+   */
+  reason: 'not-residing-at-address' | 'address-not-found';
 }
 /**
  * The commune registered the person and issued the permit: annex 60 (ICT permit) or annex 61 (long-term mobility ICT permit), valid for the authorised stay (Art. 105/47 §2, 105/58; Art. 31 16°, 17°).
