@@ -493,9 +493,12 @@ describe('commune table', () => {
     expect(decided(decideStep(table, extended, scan, { ...ctx, today: '2027-07-07' }, {})).decided).toBe(
       true,
     );
-    // the permit issued: nothing is watched any more
+    // the residence checked and the permit issued: nothing is watched any more
+    const checked = decided(
+      decideStep(table, arrived, act('check-residence', { outcome: 'positive' }), ctx, {}),
+    ).state;
     const issued = decided(
-      decideStep(table, arrived, act('issue-permit'), ctx, { registered: undefined }),
+      decideStep(table, checked, act('issue-permit'), ctx, { registered: undefined }),
     ).state;
     expect(table.deadlines['provisional-document']!.deadline(issued)).toBeUndefined();
   });
