@@ -2,14 +2,15 @@ export {
   CREDENTIALS_VALIDITY_DAYS,
   EXCHANGE_ACCOUNT,
   EXCHANGE_API_PREFIX,
-  ExchangeJetStreamLimits,
   OPERATOR_NAME,
   PARTICIPANT_CONNECTIONS,
-  ParticipantJetStreamLimits,
   ParticipantNatsLimits,
+  STORES_ACCOUNT,
   SYSTEM_ACCOUNT,
   accountPlan,
   encodeDeployment,
+  encodeStoresAccount,
+  objectStoreRelayImports,
   encodeParticipantAccount,
   encodeUserJwt,
   inboxPrefixOf,
@@ -24,6 +25,13 @@ export type {
   PlannedExport,
   PlannedImport,
 } from './accounts.js';
+export {
+  DIRECTORY_MIRROR_BYTES,
+  ExchangeJetStreamLimits,
+  KIND_STORAGE,
+  participantJetStreamLimits,
+} from './limits.js';
+export type { JetStreamLimits, KindStorage } from './limits.js';
 export { readDeploymentFile } from './deployment-file.js';
 export type { DeploymentFile } from './deployment-file.js';
 export { CLAIMS_UPDATE_SUBJECT, pushAccountJwts } from './claims-push.js';
