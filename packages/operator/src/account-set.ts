@@ -19,11 +19,12 @@ export function participantIds(deployment: DeploymentFile, registry: Registry): 
   return [...deployment.participants, ...approved];
 }
 
-/** The account design over `ids`. */
+/** The account design over `ids`, with the accounts of `planned` only (default: all). */
 export function planOf(
   contracts: Contracts,
   deployment: DeploymentFile,
   ids: readonly string[],
+  planned: readonly string[] = ids,
 ): AccountPlan {
   return accountPlan(
     contracts,
@@ -31,6 +32,8 @@ export function planOf(
     deployment.serviceBuckets,
     deployment.objectStores,
     deployment.objectStoresRead,
+    undefined,
+    planned,
   );
 }
 

@@ -270,6 +270,19 @@ function directoryMirrorImports(id: string): PlannedImport[] {
   ];
 }
 
+/** The writers other than `id` of each of `stores` that has some. */
+function ownersOf(
+  stores: readonly string[],
+  writers: ReadonlyMap<string, string[]>,
+  id: string,
+): Record<string, string[]> {
+  return Object.fromEntries(
+    stores
+      .map((store) => [store, (writers.get(store) ?? []).filter((w) => w !== id)] as const)
+      .filter(([, owners]) => owners.length > 0),
+  );
+}
+
 /**
  * The account design for `ids`: contract allow-lists become imports (so nothing else exists in the
  * participant's account), the runtime's own buckets live in its own account.
@@ -282,6 +295,11 @@ export function accountPlan(
   objectStoresRead: Record<string, string[]>,
   /** Buckets of one participant's own beyond those of its kind (the portal's dossier bucket). */
   extraBuckets: (id: string, kind: ParticipantKind) => string[] = () => [],
+  /**
+   * The participants whose accounts are planned (default: all of `ids`); the others count only as writers
+   * of the stores. The lifecycle plans the one account it signs: a plan of every account costs O(n).
+   */
+  planned: readonly string[] = ids,
 ): AccountPlan {
   // the writers of each store, once (a store's readers import its relay, not each writer)
   const writers = new Map<string, string[]>();
@@ -290,7 +308,7 @@ export function accountPlan(
       writers.set(store, [...(writers.get(store) ?? []), id]);
   // every store some kind writes, whoever writes it yet: the relay's exports stay the same as writers come
   const stores = [...new Set(Object.values(objectStores).flat())];
-  const participants = ids.map((id): ParticipantAccountPlan => {
+  const participants = planned.map((id): ParticipantAccountPlan => {
     const kind = participantKind(id);
     const jetstream = kind !== 'auditor';
     const base = natsPermissionsFor(contracts, id);
@@ -353,11 +371,7 @@ export function accountPlan(
         ]
       : [];
     const ownBuckets = [...new Set(buckets)];
-    const objectStoreOwners = Object.fromEntries(
-      (jetstream ? (objectStoresRead[kind] ?? []) : [])
-        .map((store) => [store, (writers.get(store) ?? []).filter((w) => w !== id)] as const)
-        .filter(([, owners]) => owners.length > 0),
-    );
+    const objectStoreOwners = ownersOf(jetstream ? (objectStoresRead[kind] ?? []) : [], writers, id);
     return {
       id,
       kind,

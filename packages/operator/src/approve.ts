@@ -123,7 +123,7 @@ export async function approveParticipant(request: unknown, options: LifecycleOpt
   const servers = options.servers ?? (await home.servers());
 
   const ids = [...participantIds(deployment, registry), id];
-  const after = planOf(contracts, deployment, ids);
+  const after = planOf(contracts, deployment, ids, [id]);
   await home.accountKey(id, true);
   // two accounts whatever the number of participants: the new one, and the STORES relay when it relays
   // the new one's object store to its readers (every other account imports the relay, not each writer)
