@@ -165,6 +165,7 @@ export async function prepareSecureDeployment(
   const operator = await seedIn(join(keys, 'operator.nk'), createOperator);
   const system = await seedIn(join(keys, 'account-SYS.nk'), createAccount);
   const exchange = await seedIn(join(keys, 'account-EXCHANGE.nk'), createAccount);
+  const stores = await seedIn(join(keys, 'account-STORES.nk'), createAccount);
   // participants approved since with `passerelle participants approve` keep their accounts, and the
   // accounts that import from them their imports, across restarts
   const approved = Object.keys((await readRegistry(join(dir, 'registry.json'))).participants).filter(
@@ -183,7 +184,7 @@ export async function prepareSecureDeployment(
     readObjectStoresRead(ROOT),
     portalBuckets,
   );
-  const deploymentKeys = { operator, system, exchange, accounts };
+  const deploymentKeys = { operator, system, exchange, stores, accounts };
   const revocationsFile = join(dir, 'revocations.json');
   const encoded = await encodeDeployment(
     plan,

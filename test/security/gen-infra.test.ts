@@ -89,12 +89,26 @@ describe('generated infra (pnpm gen:infra)', { timeout: 60_000 }, () => {
   test('infra - object stores are read across accounts with direct gets only', async () => {
     const p = await plan();
     const region = p.participants.find((x) => x.id === 'region-bruxelles')!;
-    const foreign = region.imports.filter((i) => i.from !== 'EXCHANGE');
-    expect(foreign.length).toBeGreaterThan(0);
-    for (const i of foreign)
+    // a reader imports each store once, from the STORES relay, whoever writes it…
+    expect(region.imports.filter((i) => i.from !== 'EXCHANGE' && i.from !== 'STORES')).toEqual([]);
+    const foreign = region.imports.filter((i) => i.localSubject?.includes('OBJ_'));
+    expect(foreign.every((i) => i.from === 'STORES' && i.subject.startsWith('pex.store.*.'))).toBe(true);
+    expect(region.imports.filter((i) => i.from === 'STORES')).toHaveLength(foreign.length);
+    expect(foreign.map((i) => i.localSubject).sort()).toEqual([
+      '$JS.*.API.DIRECT.GET.OBJ_pex-decisions',
+      '$JS.*.API.DIRECT.GET.OBJ_pex-decisions.>',
+      '$JS.*.API.DIRECT.GET.OBJ_pex-documents',
+      '$JS.*.API.DIRECT.GET.OBJ_pex-documents.>',
+    ]);
+    // …and the relay reaches each writer's store with direct gets only, under that writer's own prefix
+    expect(p.storesImports.length).toBeGreaterThan(0);
+    for (const i of p.storesImports) {
       expect(i.subject).toMatch(/^\$JS\.API\.DIRECT\.GET\.OBJ_pex-(decisions|documents)(\.>)?$/);
-    expect(foreign.map((i) => i.from)).toContain('portal-employers');
-    expect(foreign.map((i) => i.from)).toContain('immigration-office');
+      expect(i.localSubject).toBe(i.subject.replace('$JS.API.', `$JS.${i.from}.API.`));
+    }
+    expect(p.storesImports.map((i) => i.from)).toContain('portal-employers');
+    expect(p.storesImports.map((i) => i.from)).toContain('immigration-office');
+    expect(region.objectStoreOwners).toEqual({ 'pex-documents': ['portal-employers'] });
     const office = p.participants.find((x) => x.id === 'immigration-office')!;
     expect(office.exports.map((e) => e.subject)).toEqual([
       '$JS.API.DIRECT.GET.OBJ_pex-decisions',

@@ -3,9 +3,10 @@ import type { Contracts } from '@passerelle/contracts';
 import {
   type AccountPlan,
   type DeploymentKeys,
-  type ParticipantAccountPlan,
+  EXCHANGE_ACCOUNT,
   accountPlan,
-  accountPublicKeys,
+  STORES_ACCOUNT,
+  encodeStoresAccount,
   encodeParticipantAccount,
 } from './accounts.js';
 import type { DeploymentFile } from './deployment-file.js';
@@ -18,11 +19,12 @@ export function participantIds(deployment: DeploymentFile, registry: Registry): 
   return [...deployment.participants, ...approved];
 }
 
-/** The account design over `ids`. */
+/** The account design over `ids`, with the accounts of `planned` only (default: all). */
 export function planOf(
   contracts: Contracts,
   deployment: DeploymentFile,
   ids: readonly string[],
+  planned: readonly string[] = ids,
 ): AccountPlan {
   return accountPlan(
     contracts,
@@ -30,17 +32,9 @@ export function planOf(
     deployment.serviceBuckets,
     deployment.objectStores,
     deployment.objectStoresRead,
+    undefined,
+    planned,
   );
-}
-
-/** Whether an account's JWT would differ between two plans (its imports, exports or its user's rights). */
-export function accountChanged(
-  before: ParticipantAccountPlan | undefined,
-  after: ParticipantAccountPlan,
-): boolean {
-  if (!before) return true;
-  const shape = (p: ParticipantAccountPlan) => JSON.stringify([p.imports, p.exports, p.jetstream]);
-  return shape(before) !== shape(after);
 }
 
 /** One participant's revocations as dates (`*`: every user issued before). */
@@ -48,23 +42,29 @@ export function revocationsOf(all: Revocations, participant: string): Record<str
   return Object.fromEntries(Object.entries(all[participant] ?? {}).map(([user, at]) => [user, new Date(at)]));
 }
 
-/** Signs the account JWTs of `which` (participant ids of `plan`) with the operator key. */
+/**
+ * Signs the account JWTs of `which` (participant ids of `plan`) with the operator key. A participant
+ * imports from EXCHANGE only, so only the signed accounts' own keys are read.
+ */
 export async function signAccounts(
   home: OperatorHome,
-  plan: AccountPlan,
+  plan: Pick<AccountPlan, 'participants'>,
   which: readonly string[],
   revocations: Revocations,
 ): Promise<Map<string, string>> {
   const accounts = new Map<string, KeyPair>();
-  for (const p of plan.participants) accounts.set(p.id, await home.accountKey(p.id));
+  for (const id of which) accounts.set(id, await home.accountKey(id));
   const keys: DeploymentKeys = {
     operator: home.operator,
     system: home.system,
     exchange: home.exchange,
+    stores: home.stores,
     accounts,
   };
-  // an nkeys key pair derives its public key from its seed at each call: once for the whole set
-  const publicKeys = accountPublicKeys(keys);
+  const publicKeys = new Map([
+    [EXCHANGE_ACCOUNT, home.exchange.getPublicKey()],
+    [STORES_ACCOUNT, home.stores.getPublicKey()],
+  ]);
   const out = new Map<string, string>();
   for (const id of which) {
     const p = plan.participants.find((x) => x.id === id);
@@ -72,4 +72,14 @@ export async function signAccounts(
     out.set(id, await encodeParticipantAccount(p, keys, publicKeys, revocationsOf(revocations, id)));
   }
   return out;
+}
+
+/** Signs the STORES relay's JWT for `plan`: its imports name every writer's account. */
+export async function signStoresAccount(
+  home: OperatorHome,
+  plan: Pick<AccountPlan, 'storesExports' | 'storesImports' | 'storesMappings'>,
+): Promise<string> {
+  const writers = [...new Set(plan.storesImports.map((i) => i.from))];
+  const publicKeys = await home.accountPublicKeys(writers);
+  return encodeStoresAccount(plan, { operator: home.operator, stores: home.stores }, publicKeys);
 }

@@ -20,11 +20,19 @@ import type { Contracts } from '@passerelle/contracts';
 import { natsPermissionsFor } from '@passerelle/contracts';
 import { type ParticipantKind, participantKind } from '@passerelle/directory';
 import type { KeyPair } from '@nats-io/nkeys';
+import { ExchangeJetStreamLimits, type JetStreamLimits, participantJetStreamLimits } from './limits.js';
 
 /** Name of the operator, of the shared account and of the system account. */
 export const OPERATOR_NAME = 'PASSERELLE';
 export const EXCHANGE_ACCOUNT = 'EXCHANGE';
 export const SYSTEM_ACCOUNT = 'SYS';
+/**
+ * The account that relays reads of every writer's object store to its readers: no JetStream, no users,
+ * only imports of the writers' stores and one export per store. Apart from EXCHANGE because a server
+ * re-signing an account forgets the answers its exports still owe (the participants' long pulls on
+ * EXCHANGE); the relay is signed again when a writer is onboarded, and owes only direct gets.
+ */
+export const STORES_ACCOUNT = 'STORES';
 
 /**
  * Where a participant reaches the EXCHANGE account's JetStream API: its own account has JetStream too
@@ -46,23 +54,6 @@ export function mirrorDeliverPrefix(participant: string): string {
 export function inboxPrefixOf(participant: string): string {
   return `_INBOX_${participant}`;
 }
-
-/** JetStream limits of one participant's account: its buckets, object store and directory mirror. */
-export const ParticipantJetStreamLimits = {
-  mem_storage: 64 * 1024 * 1024,
-  disk_storage: 2 * 1024 * 1024 * 1024,
-  streams: 16,
-  consumer: 128,
-  max_ack_pending: 1024,
-} as const;
-
-/** JetStream limits of the EXCHANGE account (shared streams, provisioned durables, one mirror per participant). */
-export const ExchangeJetStreamLimits = {
-  mem_storage: 256 * 1024 * 1024,
-  disk_storage: 10 * 1024 * 1024 * 1024,
-  streams: 16,
-  consumer: 1024,
-} as const;
 
 /**
  * The NATS limits of one participant: what its account may hold in total and what each of its users may
@@ -122,6 +113,13 @@ export interface ParticipantAccountPlan {
   /** Buckets and stores the operator provisions in this account. */
   buckets: string[];
   objectStores: string[];
+  /** Its account's JetStream limits, sized for its kind (none for the auditor, which has no JetStream). */
+  jetstreamLimits?: JetStreamLimits;
+  /**
+   * The writers of each store it only reads (the portals' uploads): a document reference does not say
+   * whose store holds it. Decision documents are read from the issuer a message names.
+   */
+  objectStoreOwners: Record<string, string[]>;
 }
 
 /** A subject the EXCHANGE account exports. */
@@ -135,9 +133,15 @@ export interface PlannedExport {
   responseType?: 'Stream';
 }
 
-/** The whole design: what EXCHANGE exports and every participant's account. */
+/** The whole design: what EXCHANGE exports, the STORES relay, and every participant's account. */
 export interface AccountPlan {
   exchangeExports: PlannedExport[];
+  /** The relay's exports: one per store's read subjects. */
+  storesExports: PlannedExport[];
+  /** The object stores of every writer, relayed to their readers ({@link objectStoreRelayImports}). */
+  storesImports: PlannedImport[];
+  /** The relay's subject mappings (relay subject → the writer's prefix). */
+  storesMappings: Record<string, string>;
   participants: ParticipantAccountPlan[];
 }
 
@@ -171,6 +175,58 @@ function exchangeExports(): PlannedExport[] {
   ];
 }
 
+/**
+ * How the direct gets of every writer's store `store` are relayed by {@link STORES_ACCOUNT}. A reader asks
+ * `$JS.<writer>.API.DIRECT.GET.OBJ_<store>[.…]` (`local`, what its {@link ownerApiPrefix} names); its one
+ * import of the relay carries that to STORES as `pex.store.<writer>.<store>[.…]` (`relay`); the relay's
+ * mapping turns it into `$JS.<writer>.API.…` again (`mapped`), where its import of that writer's store
+ * takes it to the writer's JetStream. The answer travels back the same way, to the reader's own inbox. The
+ * relay subject differs from the relay's imports so that a writer reading others' stores through the relay
+ * is not taken by the servers for a cycle of imports.
+ */
+function objectStoreRelay(store: string): { local: string; relay: string; mapped: string }[] {
+  return [
+    {
+      local: `$JS.*.API.DIRECT.GET.OBJ_${store}`,
+      relay: `pex.store.*.${store}`,
+      mapped: `$JS.{{wildcard(1)}}.API.DIRECT.GET.OBJ_${store}`,
+    },
+    {
+      local: `$JS.*.API.DIRECT.GET.OBJ_${store}.>`,
+      relay: `pex.store.*.${store}.>`,
+      mapped: `$JS.{{wildcard(1)}}.API.DIRECT.GET.OBJ_${store}.>`,
+    },
+  ];
+}
+
+/** The relay's subject mappings: every store's relay subjects back to its writers' prefixes. */
+function storesMappings(stores: readonly string[]): Record<string, string> {
+  return Object.fromEntries(
+    stores.flatMap((store) => objectStoreRelay(store).map((r) => [r.relay, r.mapped])),
+  );
+}
+
+/**
+ * The relay's imports of each writer's store, under that writer's prefix ({@link objectStoreRelay}). So
+ * onboarding a writer signs its own account and the relay's, never its readers': an approval touches two
+ * accounts whatever the number of participants.
+ */
+export function objectStoreRelayImports(
+  ids: readonly string[],
+  objectStores: Record<string, string[]>,
+): PlannedImport[] {
+  return ids.flatMap((id) =>
+    (objectStores[participantKind(id)] ?? []).flatMap((store) =>
+      objectStoreReadSubjects(store).map((subject): PlannedImport => ({
+        type: 'service',
+        subject,
+        localSubject: subject.replace('$JS.API.', `${ownerApiPrefix(id)}.`),
+        from: id,
+      })),
+    ),
+  );
+}
+
 /** Read-only subjects of an object store exported to its readers: direct gets, never a consumer. */
 function objectStoreReadSubjects(store: string): string[] {
   return [`$JS.API.DIRECT.GET.OBJ_${store}`, `$JS.API.DIRECT.GET.OBJ_${store}.>`];
@@ -196,6 +252,37 @@ const OWN_JETSTREAM = [
   '$O.>',
 ];
 
+/** The directory mirror's imports: used by the server for this account; its user may not create consumers there. */
+function directoryMirrorImports(id: string): PlannedImport[] {
+  return [
+    ...[
+      '$JS.API.CONSUMER.CREATE.KV_directory',
+      '$JS.API.CONSUMER.CREATE.KV_directory.>',
+      '$JS.API.STREAM.INFO.KV_directory',
+    ].map((subject): PlannedImport => ({
+      type: 'service',
+      subject,
+      localSubject: subject.replace('$JS.API.', `${EXCHANGE_API_PREFIX}.`),
+      from: EXCHANGE_ACCOUNT,
+    })),
+    { type: 'service', subject: '$JS.FC.KV_directory.>', from: EXCHANGE_ACCOUNT },
+    { type: 'stream', subject: `${mirrorDeliverPrefix(id)}.>`, from: EXCHANGE_ACCOUNT },
+  ];
+}
+
+/** The writers other than `id` of each of `stores` that has some. */
+function ownersOf(
+  stores: readonly string[],
+  writers: ReadonlyMap<string, string[]>,
+  id: string,
+): Record<string, string[]> {
+  return Object.fromEntries(
+    stores
+      .map((store) => [store, (writers.get(store) ?? []).filter((w) => w !== id)] as const)
+      .filter(([, owners]) => owners.length > 0),
+  );
+}
+
 /**
  * The account design for `ids`: contract allow-lists become imports (so nothing else exists in the
  * participant's account), the runtime's own buckets live in its own account.
@@ -208,10 +295,20 @@ export function accountPlan(
   objectStoresRead: Record<string, string[]>,
   /** Buckets of one participant's own beyond those of its kind (the portal's dossier bucket). */
   extraBuckets: (id: string, kind: ParticipantKind) => string[] = () => [],
+  /**
+   * The participants whose accounts are planned (default: all of `ids`); the others count only as writers
+   * of the stores. The lifecycle plans the one account it signs: a plan of every account costs O(n).
+   */
+  planned: readonly string[] = ids,
 ): AccountPlan {
-  const writers = (store: string): string[] =>
-    ids.filter((id) => (objectStores[participantKind(id)] ?? []).includes(store));
-  const participants = ids.map((id): ParticipantAccountPlan => {
+  // the writers of each store, once (a store's readers import its relay, not each writer)
+  const writers = new Map<string, string[]>();
+  for (const id of ids)
+    for (const store of objectStores[participantKind(id)] ?? [])
+      writers.set(store, [...(writers.get(store) ?? []), id]);
+  // every store some kind writes, whoever writes it yet: the relay's exports stay the same as writers come
+  const stores = [...new Set(Object.values(objectStores).flat())];
+  const participants = planned.map((id): ParticipantAccountPlan => {
     const kind = participantKind(id);
     const jetstream = kind !== 'auditor';
     const base = natsPermissionsFor(contracts, id);
@@ -236,40 +333,18 @@ export function accountPlan(
     for (const store of ownStores)
       for (const subject of objectStoreReadSubjects(store)) exports.push({ subject });
     if (jetstream) {
-      // the directory mirror: used by the server for this account; the user may not create consumers there
-      for (const subject of [
-        '$JS.API.CONSUMER.CREATE.KV_directory',
-        '$JS.API.CONSUMER.CREATE.KV_directory.>',
-        '$JS.API.STREAM.INFO.KV_directory',
-      ]) {
-        imports.push({
-          type: 'service',
-          subject,
-          localSubject: subject.replace('$JS.API.', `${EXCHANGE_API_PREFIX}.`),
-          from: EXCHANGE_ACCOUNT,
-        });
-      }
-      imports.push({ type: 'service', subject: '$JS.FC.KV_directory.>', from: EXCHANGE_ACCOUNT });
-      imports.push({ type: 'stream', subject: `${mirrorDeliverPrefix(id)}.>`, from: EXCHANGE_ACCOUNT });
+      imports.push(...directoryMirrorImports(id));
       for (const s of OWN_JETSTREAM) pub.add(s);
       // a portal runs the integrators' door in its own account: its events and webhook deliveries are
       // streams on `door.<id>.>` there (its buckets are under `$KV.>` above)
       if (kind === 'portal') pub.add(`door.${id}.>`);
-      // the object stores of others it reads: those of its kind's writers (decisions) and of `objectStoresRead`
+      // the object stores of others it reads: those of its kind's writers (decisions) and of
+      // `objectStoresRead`, through the STORES relay: one import per store whatever the number of writers
       for (const store of new Set([...ownStores, ...(objectStoresRead[kind] ?? [])])) {
-        const owners = writers(store).filter((w) => w !== id);
-        for (const owner of owners) {
-          for (const subject of objectStoreReadSubjects(store)) {
-            const localSubject = subject.replace('$JS.API.', `${ownerApiPrefix(owner)}.`);
-            imports.push({ type: 'service', subject, localSubject, from: owner });
-          }
-        }
-        // one permission per store, whatever the number of its writers: the imports above are what lead
-        // anywhere (a subject of this account without an import reaches nothing), and a user JWT naming
-        // every writer would outgrow the servers' control line as participants are added
-        if (owners.length > 0) {
-          for (const subject of objectStoreReadSubjects(store))
-            pub.add(subject.replace('$JS.API.', '$JS.*.API.'));
+        if (!(writers.get(store) ?? []).some((w) => w !== id)) continue;
+        for (const r of objectStoreRelay(store)) {
+          imports.push({ type: 'service', subject: r.relay, localSubject: r.local, from: STORES_ACCOUNT });
+          pub.add(r.local);
         }
       }
     } else {
@@ -295,6 +370,8 @@ export function accountPlan(
           ...extraBuckets(id, kind),
         ]
       : [];
+    const ownBuckets = [...new Set(buckets)];
+    const objectStoreOwners = ownersOf(jetstream ? (objectStoresRead[kind] ?? []) : [], writers, id);
     return {
       id,
       kind,
@@ -311,11 +388,23 @@ export function accountPlan(
         },
         sub: { allow: [`${inboxPrefixOf(id)}.>`] },
       },
-      buckets: [...new Set(buckets)],
+      buckets: ownBuckets,
       objectStores: ownStores,
+      ...(jetstream
+        ? { jetstreamLimits: participantJetStreamLimits(kind, ownBuckets.length, ownStores.length) }
+        : {}),
+      objectStoreOwners,
     };
   });
-  return { exchangeExports: exchangeExports(), participants };
+  return {
+    exchangeExports: exchangeExports(),
+    storesExports: stores.flatMap((store) =>
+      objectStoreRelay(store).map((r): PlannedExport => ({ type: 'service', subject: r.relay })),
+    ),
+    storesImports: objectStoreRelayImports(ids, objectStores),
+    storesMappings: storesMappings(stores),
+    participants,
+  };
 }
 
 /** The keys a deployment signs with (seeds stay with the operator; participants get only their user's). */
@@ -323,6 +412,8 @@ export interface DeploymentKeys {
   operator: KeyPair;
   system: KeyPair;
   exchange: KeyPair;
+  /** The {@link STORES_ACCOUNT} relay's key. */
+  stores: KeyPair;
   /** One account key per participant. */
   accounts: Map<string, KeyPair>;
 }
@@ -340,16 +431,22 @@ export function accountPublicKeys(keys: DeploymentKeys): Map<string, string> {
   // computed once: an nkeys key pair derives its public key from the seed again at every call
   return new Map([
     [EXCHANGE_ACCOUNT, keys.exchange.getPublicKey()],
+    [STORES_ACCOUNT, keys.stores.getPublicKey()],
     ...[...keys.accounts].map(([id, k]) => [id, k.getPublicKey()] as [string, string]),
   ]);
 }
 
-function jwtImports(plan: ParticipantAccountPlan, publicKeys: Map<string, string>): unknown[] {
-  return plan.imports.map((i) => {
+function jwtImports(
+  importer: string,
+  imports: readonly PlannedImport[],
+  publicKeys: ReadonlyMap<string, string>,
+): unknown[] {
+  return imports.map((i) => {
     const account = publicKeys.get(i.from);
-    if (!account) throw new Error(`${plan.id}: imports from ${i.from}, which is not a participant`);
+    if (!account) throw new Error(`${importer}: imports from ${i.from}, which is not a participant`);
     return {
-      name: `${i.from}:${i.subject}`,
+      // the exporter and the subject under which it is reached here: unique among the account's imports
+      name: `${i.from}:${i.localSubject ?? i.subject}`,
       type: i.type,
       subject: i.subject,
       account,
@@ -366,7 +463,7 @@ function jwtImports(plan: ParticipantAccountPlan, publicKeys: Map<string, string
 export async function encodeParticipantAccount(
   p: ParticipantAccountPlan,
   keys: DeploymentKeys,
-  publicKeys: Map<string, string> = accountPublicKeys(keys),
+  publicKeys: ReadonlyMap<string, string> = accountPublicKeys(keys),
   revocations: Record<string, Date> = {},
 ): Promise<string> {
   // `*` revokes every user of the account issued before the time: the whole participant
@@ -376,7 +473,7 @@ export async function encodeParticipantAccount(
     p.id,
     key,
     {
-      imports: jwtImports(p, publicKeys) as never,
+      imports: jwtImports(p.id, p.imports, publicKeys) as never,
       exports: p.exports.map((e) => ({ name: e.subject, subject: e.subject, type: 'service' as const })),
       limits: {
         ...OPEN_LIMITS,
@@ -385,7 +482,7 @@ export async function encodeParticipantAccount(
         payload: ParticipantNatsLimits.payload,
         // a participant's services connect to the hub or to its own leaf node: one leaf link at most
         leaf: 1,
-        ...(p.jetstream ? ParticipantJetStreamLimits : {}),
+        ...(p.jetstreamLimits ?? {}),
       },
       ...(Object.keys(revocations).length
         ? {
@@ -394,6 +491,43 @@ export async function encodeParticipantAccount(
             ),
           }
         : {}),
+    },
+    { signer: keys.operator },
+  );
+}
+
+/** The exports of an account as its JWT carries them. */
+function jwtExports(exports: readonly PlannedExport[]): unknown[] {
+  return exports.map((e) => ({
+    name: e.subject,
+    subject: e.subject,
+    type: e.type,
+    ...(e.responseType ? { response_type: e.responseType } : {}),
+  }));
+}
+
+/**
+ * The STORES relay's JWT, signed by the operator: its exports, its imports of every writer's store (for
+ * which `publicKeys` names each writer's account) and the mappings between them.
+ */
+export function encodeStoresAccount(
+  plan: Pick<AccountPlan, 'storesExports' | 'storesImports' | 'storesMappings'>,
+  keys: Pick<DeploymentKeys, 'operator' | 'stores'>,
+  publicKeys: ReadonlyMap<string, string>,
+): Promise<string> {
+  return encodeAccount(
+    STORES_ACCOUNT,
+    keys.stores,
+    {
+      exports: jwtExports(plan.storesExports) as never,
+      imports: jwtImports(STORES_ACCOUNT, plan.storesImports, publicKeys) as never,
+      // @nats-io/jwt's Account type does not name the mappings the servers read (weights in percent)
+      ...({
+        mappings: Object.fromEntries(
+          Object.entries(plan.storesMappings).map(([from, to]) => [from, [{ subject: to, weight: 100 }]]),
+        ),
+      } as object),
+      limits: { ...OPEN_LIMITS },
     },
     { signer: keys.operator },
   );
@@ -420,17 +554,13 @@ export async function encodeDeployment(
       EXCHANGE_ACCOUNT,
       keys.exchange,
       {
-        exports: plan.exchangeExports.map((e) => ({
-          name: e.subject,
-          subject: e.subject,
-          type: e.type,
-          ...(e.responseType ? { response_type: e.responseType } : {}),
-        })),
+        exports: jwtExports(plan.exchangeExports) as never,
         limits: { ...OPEN_LIMITS, ...ExchangeJetStreamLimits },
       },
       signer,
     ),
   );
+  accountJwts.set(publicKeys.get(STORES_ACCOUNT)!, await encodeStoresAccount(plan, keys, publicKeys));
   for (const p of plan.participants) {
     accountJwts.set(
       publicKeys.get(p.id)!,

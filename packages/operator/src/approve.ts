@@ -4,13 +4,8 @@ import { makeEntry, publishNextEntry } from '@passerelle/directory';
 import type { PrivateJwk } from '@passerelle/envelope';
 import type { AccountSettings, InboxConsumerOptions } from '@passerelle/exchange';
 import { PasserelleError } from '@passerelle/errors';
-import {
-  EXCHANGE_API_PREFIX,
-  EXCHANGE_ACCOUNT,
-  type ParticipantAccountPlan,
-  encodeUserJwt,
-} from './accounts.js';
-import { accountChanged, participantIds, planOf, signAccounts } from './account-set.js';
+import { EXCHANGE_API_PREFIX, type ParticipantAccountPlan, encodeUserJwt } from './accounts.js';
+import { participantIds, planOf, signAccounts, signStoresAccount } from './account-set.js';
 import { checkCertificateRequest, issueClientCertificate } from './certificates.js';
 import { pushAccountJwts } from './claims-push.js';
 import type { DeploymentFile } from './deployment-file.js';
@@ -45,12 +40,7 @@ export const ONBOARDED_KINDS = [
 
 /** What a participant's credentials file tells its services about its account. */
 export function accountSettingsOf(p: ParticipantAccountPlan): AccountSettings {
-  const owners: Record<string, string[]> = {};
-  for (const i of p.imports) {
-    const store = /^\$JS\.API\.DIRECT\.GET\.OBJ_([^.]+)$/.exec(i.subject)?.[1];
-    if (store && i.from !== EXCHANGE_ACCOUNT) (owners[store] ??= []).push(i.from);
-  }
-  return { exchangeApiPrefix: EXCHANGE_API_PREFIX, objectStoreOwners: owners };
+  return { exchangeApiPrefix: EXCHANGE_API_PREFIX, objectStoreOwners: p.objectStoreOwners };
 }
 
 /** Options shared by the lifecycle's steps. */
@@ -93,8 +83,8 @@ export async function issueUser(
 
 /**
  * Approves a body's registration request while the exchange runs: checks it (signatures, id, kind, the
- * certificate request), makes its account key, signs its account JWT — and those of the accounts that
- * now import from it — and pushes them to the servers' resolver, issues its user JWT and TLS
+ * certificate request), makes its account key, signs its account JWT — and the STORES relay's, which now
+ * reaches its object store — and pushes them to the servers' resolver, issues its user JWT and TLS
  * certificate, provisions its durables and buckets, signs its directory entry with the trust anchor and
  * publishes it. No server restarts. Returns what the body needs to connect.
  */
@@ -132,29 +122,20 @@ export async function approveParticipant(request: unknown, options: LifecycleOpt
   await checkCertificateRequest(claims.csr, id);
   const servers = options.servers ?? (await home.servers());
 
-  const before = planOf(contracts, deployment, participantIds(deployment, registry));
   const ids = [...participantIds(deployment, registry), id];
-  const after = planOf(contracts, deployment, ids);
+  const after = planOf(contracts, deployment, ids, [id]);
   await home.accountKey(id, true);
-  const changed = after.participants
-    .filter((p) =>
-      accountChanged(
-        before.participants.find((b) => b.id === p.id),
-        p,
-      ),
-    )
-    .map((p) => p.id);
-  const revocations = await home.readRevocations();
-  const jwts = await signAccounts(home, after, changed, revocations);
+  // two accounts whatever the number of participants: the new one, and the STORES relay when it relays
+  // the new one's object store to its readers (every other account imports the relay, not each writer)
+  const jwts = await signAccounts(home, after, [id], await home.readRevocations());
+  const relays = after.storesImports.some((i) => i.from === id);
+  const storesJwt = relays ? await signStoresAccount(home, after) : undefined;
   const plan = after.participants.find((p) => p.id === id)!;
 
   const system = await home.connect('system', servers);
   try {
-    // the new account first, so that others' imports from it resolve
-    await pushAccountJwts(system, [
-      jwts.get(id)!,
-      ...changed.filter((c) => c !== id).map((c) => jwts.get(c)!),
-    ]);
+    // the new account first, so that the relay's import from it resolves
+    await pushAccountJwts(system, [jwts.get(id)!, ...(storesJwt ? [storesJwt] : [])]);
   } finally {
     await system.close();
   }

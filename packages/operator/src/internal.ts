@@ -3,7 +3,7 @@
 export {
   CREDENTIALS_VALIDITY_DAYS,
   EXCHANGE_API_PREFIX,
-  ParticipantJetStreamLimits,
   ParticipantNatsLimits,
 } from './accounts.js';
 export { makeRegistrationRequest, verifyRegistrationRequest } from './registration-request.js';
+export { DIRECTORY_MIRROR_BYTES, KIND_STORAGE } from './limits.js';

@@ -24,10 +24,17 @@ export interface OperatorHome {
   operator: KeyPair;
   system: KeyPair;
   exchange: KeyPair;
+  /** The STORES relay's account key. */
+  stores: KeyPair;
   /** The servers the operator's credentials name. */
   servers(): Promise<string[]>;
   /** A participant account's key; made (0600) when `create` and missing. */
   accountKey(participant: string, create?: boolean): Promise<KeyPair>;
+  /**
+   * The account public keys of `participants`, from an index beside the seeds (deriving a public key from
+   * a seed costs a scalar multiplication; EXCHANGE's relay names every writer at each approval).
+   */
+  accountPublicKeys(participants: readonly string[]): Promise<Map<string, string>>;
   /** Whether the operator holds an account key for the participant. */
   hasAccount(participant: string): boolean;
   /** Connects as the operator (EXCHANGE), the system user, or the administrator of a participant's account. */
@@ -72,9 +79,11 @@ export async function openOperatorHome(options: { dir: string; tlsDir?: string }
   const operator = await readSeed(join(keys, 'operator.nk'));
   const system = await readSeed(join(keys, 'account-SYS.nk'));
   const exchange = await readSeed(join(keys, 'account-EXCHANGE.nk'));
+  const stores = await readSeed(join(keys, 'account-STORES.nk'));
   const operatorCredentials = join(dir, 'credentials', 'operator.json');
   const revocationsFile = join(dir, 'revocations.json');
   const registryFile = join(dir, 'registry.json');
+  const publicKeyIndex = join(keys, 'account-public-keys.json');
   const tls = (identity: string) => ({
     caFile: join(tlsDir, 'ca.pem'),
     certFile: join(tlsDir, `client-${identity}.pem`),
@@ -87,7 +96,21 @@ export async function openOperatorHome(options: { dir: string; tlsDir?: string }
     operator,
     system,
     exchange,
+    stores,
     servers,
+    async accountPublicKeys(participants) {
+      const index: Record<string, string> = existsSync(publicKeyIndex)
+        ? (JSON.parse(await readFile(publicKeyIndex, 'utf8')) as Record<string, string>)
+        : {};
+      let added = false;
+      for (const id of participants) {
+        if (index[id]) continue;
+        index[id] = (await home.accountKey(id)).getPublicKey();
+        added = true;
+      }
+      if (added) await writeFile(publicKeyIndex, JSON.stringify(index, null, 2) + '\n', { mode: 0o600 });
+      return new Map(participants.map((id) => [id, index[id]!]));
+    },
     hasAccount: (participant) => existsSync(join(keys, `account-${participant}.nk`)),
     accountKey: (participant, create = false) =>
       create

@@ -34,7 +34,9 @@ export async function revokeParticipant(participant: string, options: LifecycleO
   }
   const revocations = await home.readRevocations();
   (revocations[participant] ??= {})['*'] = now.toISOString();
-  const plan = planOf(options.contracts, options.deployment, participantIds(options.deployment, registry));
+  const plan = planOf(options.contracts, options.deployment, participantIds(options.deployment, registry), [
+    participant,
+  ]);
   const jwts = await signAccounts(home, plan, [participant], revocations);
   const servers = options.servers ?? (await home.servers());
   const system = await home.connect('system', servers);

@@ -85,11 +85,9 @@ export async function rotateParticipant(
     const entry = await activeEntry(options, id, claims.name);
     await checkCertificateRequest(claims.csr, id);
     const registry = await home.readRegistry();
-    const plan = planOf(
-      options.contracts,
-      options.deployment,
-      participantIds(options.deployment, registry),
-    ).participants.find((p) => p.id === id)!;
+    const plan = planOf(options.contracts, options.deployment, participantIds(options.deployment, registry), [
+      id,
+    ]).participants.find((p) => p.id === id)!;
     const user = await issueUser(options, claims, plan);
     const { certificate, ca } = await issueClientCertificate(
       claims.csr,
@@ -156,7 +154,9 @@ export async function finishRotation(participant: string, options: LifecycleOpti
     (revocations[participant] ??= {})[u.key] = now.toISOString();
     u.revokedAt = now.toISOString();
   }
-  const plan = planOf(options.contracts, options.deployment, participantIds(options.deployment, registry));
+  const plan = planOf(options.contracts, options.deployment, participantIds(options.deployment, registry), [
+    participant,
+  ]);
   const jwts = await signAccounts(home, plan, [participant], revocations);
   const system = await home.connect('system', options.servers);
   try {

@@ -5,7 +5,8 @@ import { describe, expect, test } from 'vitest';
 import { accountPlan, encodeParticipantAccount, encodeUserJwt, readDeploymentFile } from '../src/index.js';
 import {
   CREDENTIALS_VALIDITY_DAYS,
-  ParticipantJetStreamLimits,
+  KIND_STORAGE,
+  DIRECTORY_MIRROR_BYTES,
   ParticipantNatsLimits,
 } from '../src/internal.js';
 
@@ -22,7 +23,13 @@ describe('account JWTs', () => {
       deployment.objectStoresRead,
     );
     const accounts = new Map(deployment.participants.map((id) => [id, createAccount()]));
-    const keys = { operator: createOperator(), system: createAccount(), exchange: createAccount(), accounts };
+    const keys = {
+      operator: createOperator(),
+      system: createAccount(),
+      exchange: createAccount(),
+      stores: createAccount(),
+      accounts,
+    };
     const commune = plan.participants.find((p) => p.id === 'commune-21004')!;
     const jwt = await encodeParticipantAccount(commune, keys);
     const claims = decode<{ limits: Record<string, unknown> }>(jwt);
@@ -31,10 +38,34 @@ describe('account JWTs', () => {
       conn: ParticipantNatsLimits.conn,
       subs: ParticipantNatsLimits.subs,
       payload: ParticipantNatsLimits.payload,
-      consumer: ParticipantJetStreamLimits.consumer,
-      disk_storage: ParticipantJetStreamLimits.disk_storage,
-      mem_storage: ParticipantJetStreamLimits.mem_storage,
+      consumer: commune.jetstreamLimits!.consumer,
+      disk_storage: commune.jetstreamLimits!.disk_storage,
+      mem_storage: 0,
     });
+  });
+
+  test('accounts - JetStream limits are sized per kind from the buckets and stores the deployment gives it', async () => {
+    const deployment = readDeploymentFile(`${root}infra/participants.json`);
+    const plan = accountPlan(
+      await loadContracts({ root }),
+      deployment.participants,
+      deployment.serviceBuckets,
+      deployment.objectStores,
+      deployment.objectStoresRead,
+    );
+    const of = (id: string) => plan.participants.find((p) => p.id === id)!;
+    const commune = of('commune-21004');
+    // idempotency, outbox, its own and its kind's two service buckets; the decisions store; the mirror
+    expect(commune.buckets).toHaveLength(5);
+    expect(commune.jetstreamLimits!.disk_storage).toBe(
+      5 * KIND_STORAGE.commune.bucketBytes + KIND_STORAGE.commune.objectStoreBytes + DIRECTORY_MIRROR_BYTES,
+    );
+    // a thousand communes and posts fit in well under 50 GiB; a national body gets far more than a commune
+    expect(1000 * commune.jetstreamLimits!.disk_storage).toBeLessThan(50 * 2 ** 30);
+    expect(of('immigration-office').jetstreamLimits!.disk_storage).toBeGreaterThan(
+      20 * commune.jetstreamLimits!.disk_storage,
+    );
+    expect(of('auditor').jetstreamLimits).toBeUndefined();
   });
 
   test('accounts - a user JWT expires by default, and is held to the per-connection limits', async () => {
