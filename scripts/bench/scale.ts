@@ -21,7 +21,7 @@ import {
   writeAnchor,
 } from '@passerelle/directory';
 import { generateParticipantKeys, toPublicJwk } from '@passerelle/envelope';
-import { connectExchange, createLogger, loadCredentials } from '@passerelle/exchange';
+import { loadCredentials } from '@passerelle/exchange';
 import {
   type LifecycleOptions,
   acceptApproval,
@@ -31,6 +31,7 @@ import {
   requestRegistration,
 } from '@passerelle/operator';
 import {
+  connectOnCredentials,
   connectOperator,
   prepareSecureDeployment,
   provisionSecure,
@@ -127,20 +128,9 @@ async function measure(size: number, contracts: Contracts): Promise<Row> {
     const provisionS = (performance.now() - startedAll) / 1000;
 
     // steady traffic between two participants while one more commune is onboarded
-    const open = async (id: string) => {
-      const c = await loadCredentials(deployment.credentialsFile(id));
-      return connectExchange({
-        participant: id,
-        keys: keys.get(id)!,
-        directory,
-        contracts,
-        servers: c.servers,
-        connection: c.connection,
-        exchangeApiPrefix: c.accounts!.exchangeApiPrefix,
-        provision: false,
-        logger: createLogger(id, { level: 'silent' }),
-      });
-    };
+    const shared = { directory, contracts, logLevel: 'silent' } as const;
+    const open = async (id: string) =>
+      connectOnCredentials(await loadCredentials(deployment.credentialsFile(id)), id, keys.get(id)!, shared);
     const post = await open(POST);
     const office = await open(OE);
     const arrived = new Map<string, number>();
@@ -167,20 +157,12 @@ async function measure(size: number, contracts: Contracts): Promise<Row> {
     await new Promise((r) => setTimeout(r, 1_000));
     const onboardStart = performance.now();
     const extra = await onboard(size);
-    const commune = await (async () => {
-      const c = await loadCredentials(join(extra.dir, `${extra.id}.json`));
-      return connectExchange({
-        participant: extra.id,
-        keys: await loadParticipantKeys(extra.dir),
-        directory,
-        contracts,
-        servers: c.servers,
-        connection: c.connection,
-        exchangeApiPrefix: c.accounts!.exchangeApiPrefix,
-        provision: false,
-        logger: createLogger(extra.id, { level: 'silent' }),
-      });
-    })();
+    const commune = await connectOnCredentials(
+      await loadCredentials(join(extra.dir, `${extra.id}.json`)),
+      extra.id,
+      await loadParticipantKeys(extra.dir),
+      shared,
+    );
     while (directory.get(extra.id) === undefined) await new Promise((r) => setTimeout(r, 20));
     const [first] = await commune.send('arrival-registered', await example('arrival-registered'), {
       to: OE,
