@@ -21,7 +21,7 @@ import {
   verifyLedger,
   writeLedgerExport,
 } from '@passerelle/audit';
-import { runCli } from '@passerelle/cli';
+import { runCliCaptured } from '@passerelle/cli/internal';
 import { loadContracts } from '@passerelle/contracts';
 import { writeParticipantKeys } from '@passerelle/directory';
 import { DecisionArchive } from '@passerelle/documents';
@@ -48,7 +48,7 @@ import {
   listDeadLetters,
 } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 const POST = 'post-ankara';
 const OE = 'immigration-office';
@@ -66,23 +66,7 @@ const visa = (visaNumber: string) => ({
 });
 
 /** Runs the CLI in-process; what it printed on stdout and stderr, and its exit code. */
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi
-    .spyOn(console, 'error')
-    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    process.exitCode = 0;
-    const code = await runCli(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    process.exitCode = 0;
-  }
-}
+const cli = runCliCaptured;
 
 describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () => {
   const nats = useNatsServer();
