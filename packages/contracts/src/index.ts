@@ -8,6 +8,7 @@ export type {
 export { renderAsyncApi } from './asyncapi.js';
 export { bundleSchemas } from './bundle.js';
 export type { BundleOptions, SchemaBundle } from './bundle.js';
+export { sharedSchemas, withSharedRefs } from './shared-schemas.js';
 export { ContractError } from './contract-error.js';
 export type { ContractErrorCode } from './contract-error.js';
 export { createContracts } from './contracts.js';

@@ -24,7 +24,7 @@ export { PROBLEM_MAPPING } from './problem-mapping.js';
 export type { ProblemMapping } from './problem-mapping.js';
 export { toProblem } from './to-problem.js';
 export type { ProblemAnswer, ProblemContext } from './to-problem.js';
-export { validationIssues } from './validation-issues.js';
+export { schemaInvalidBody, validationIssues } from './validation-issues.js';
 export type { SchemaErrorLike } from './validation-issues.js';
 export { doorFrameworkErrors, problemsPlugin } from './problems-plugin.js';
 export type { ProblemMembers, ProblemsPluginOptions } from './problems-plugin.js';

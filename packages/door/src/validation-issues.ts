@@ -1,3 +1,4 @@
+import { PasserelleError } from '@passerelle/errors';
 import { type InputIssue, type InputLocation, inputIssue } from './problem.js';
 
 /** The part of an ajv error a door reads (fastify's `error.validation` items). */
@@ -135,4 +136,23 @@ export function validationIssues(errors: readonly SchemaErrorLike[], context: st
     );
   }
   return issues;
+}
+
+/**
+ * A request body that fails its message schema: `ERR_SCHEMA_INVALID`, whose details name each bad input by
+ * its JSON pointer (never its value) beside `details` (the action or message type).
+ */
+export function schemaInvalidBody(
+  errors: readonly SchemaErrorLike[],
+  details: Record<string, unknown>,
+): PasserelleError {
+  const issues = validationIssues(errors, 'body').map((issue) => ({
+    in: issue.in,
+    name: issue.name,
+    detail: issue.detail,
+    type: issue.type.slice(issue.type.lastIndexOf(':') + 1),
+  }));
+  return new PasserelleError('ERR_SCHEMA_INVALID', 'The input message is incorrect.', {
+    details: { ...details, issues },
+  });
 }
