@@ -48,6 +48,8 @@ describe('audit command', { timeout: 60_000 }, () => {
   let out = '';
   let err = '';
 
+  /** The server to read LEDGER from, and the anchor and directory to check its signers by. */
+  const serverAndTrust = () => ['--server', nats.url, '--anchor', anchorPath, '--directory', directoryPath];
   const run = async (...args: string[]): Promise<number> => {
     let code: number;
     ({ code, out, err } = await runCliCaptured(args));
@@ -134,16 +136,7 @@ describe('audit command', { timeout: 60_000 }, () => {
   let auditorSigning: ParticipantKeys['signing'];
 
   test('audit command - verify checks the stream against the directory file and reports ok', async () => {
-    const code = await run(
-      'audit',
-      'verify',
-      '--server',
-      nats.url,
-      '--anchor',
-      anchorPath,
-      '--directory',
-      directoryPath,
-    );
+    const code = await run('audit', 'verify', ...serverAndTrust());
     expect(err).toBe('');
     expect(code).toBe(0);
     expect(out).toMatch(/^ok {2}entries 1\.\.11: 4 envelopes, 4 receipts, 3 checkpoints/);
@@ -265,21 +258,7 @@ describe('audit command', { timeout: 60_000 }, () => {
 
   test('audit command - prove writes a proof that check-proof accepts with the auditor key and refuses with another', async () => {
     const proofPath = join(dir, 'proof.json');
-    expect(
-      await run(
-        'audit',
-        'prove',
-        firstId,
-        '--server',
-        nats.url,
-        '--anchor',
-        anchorPath,
-        '--directory',
-        directoryPath,
-        '--out',
-        proofPath,
-      ),
-    ).toBe(0);
+    expect(await run('audit', 'prove', firstId, ...serverAndTrust(), '--out', proofPath)).toBe(0);
     expect(await run('audit', 'check-proof', proofPath, '--auditor-key', auditorKeyPath)).toBe(0);
     expect(out).toContain(`message ${firstId} is entry #1`);
     expect(
