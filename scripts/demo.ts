@@ -259,6 +259,24 @@ class BackOfficeClient extends DoorClient {
 }
 
 /**
+ * Runs the demo beside a running exchange, then says how far its dossiers got, unless the exchange is
+ * stopping meanwhile (Ctrl-C). `communes` is the commune service, when the launcher started one.
+ */
+export async function runDemoBeside(
+  options: Omit<DemoOptions, 'communes'>,
+  communes: unknown,
+  stopping: () => boolean,
+): Promise<void> {
+  const desk = communes as DemoCommuneDesk | undefined;
+  const results = await runDemo({ ...options, ...(desk ? { communes: desk } : {}) });
+  if (!stopping()) {
+    console.log(
+      `demo finished: ${results.filter((r) => r.ok).length} of ${results.length} dossiers reached their last step; the exchange keeps running (Ctrl-C stops).`,
+    );
+  }
+}
+
+/**
  * Runs the sample dossiers concurrently and resolves when each reached its last expected state (or stalled).
  *
  * @example
@@ -403,26 +421,40 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
     passportExpiresOn: '2040-12-31',
   });
   const employer = { name: 'Demo Engineering SA', enterpriseNumber: '0403170701', email: 'hr@example.com' };
+  /** Submits an application: a first ICT in Brussels, commune 21004, for a year from day 60, but for `fields`. */
+  const submitApplication = async (
+    fields: Record<string, unknown>,
+    track: (id: string) => void,
+  ): Promise<string> => {
+    const { dossierId } = await portal.submit({
+      category: 'ict',
+      procedure: 'first',
+      regionId: 'region-bruxelles',
+      workplaceCommuneId: 'commune-21004',
+      employer,
+      requestedPeriod: { from: isoDay(60), to: isoDay(60 + 365) },
+      submittedAt: new Date().toISOString(),
+      ...fields,
+    });
+    track(dossierId);
+    return dossierId;
+  };
 
   const paths: { label: string; run: (track: (id: string) => void) => Promise<string> }[] = [
     {
       label: 'ict-first-granted',
       run: async (track) => {
-        const { dossierId } = await portal.submit({
-          category: 'ict',
-          procedure: 'first',
-          regionId: 'region-bruxelles',
-          workplaceCommuneId: 'commune-21004',
-          residenceCommuneId: 'commune-21004',
-          consularPostId: 'post-ankara',
-          ict: { scheme: 'transfer', role: 'manager', priorIctStayInLast3Years: false },
-          applicant: person(1),
-          employer,
-          requestedPeriod: { from: isoDay(60), to: isoDay(60 + 365 * 2) },
-          documents: await documentsFor(FIRST_DOCS),
-          submittedAt: new Date().toISOString(),
-        });
-        track(dossierId);
+        const dossierId = await submitApplication(
+          {
+            residenceCommuneId: 'commune-21004',
+            consularPostId: 'post-ankara',
+            ict: { scheme: 'transfer', role: 'manager', priorIctStayInLast3Years: false },
+            applicant: person(1),
+            requestedPeriod: { from: isoDay(60), to: isoDay(60 + 365 * 2) },
+            documents: await documentsFor(FIRST_DOCS),
+          },
+          track,
+        );
         await portal.payFee(dossierId, FEE_CENTS, ++docNo);
         await waitFor(dossierId, is('residence-granted'), 'annex 46');
         if (!options.communes) return (await portal.status(dossierId)).state;
@@ -441,21 +473,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
               const region = backOffice['regional-authority']!;
               const office = backOffice['immigration-office']!;
               const post = backOffice['consular-post']!;
-              const { dossierId } = await portal.submit({
-                category: 'ict',
-                procedure: 'first',
-                regionId: 'region-bruxelles',
-                workplaceCommuneId: 'commune-21004',
-                residenceCommuneId: 'commune-21004',
-                consularPostId: 'post-ankara',
-                ict: { scheme: 'transfer', role: 'specialist', priorIctStayInLast3Years: false },
-                applicant: person(6),
-                employer,
-                requestedPeriod: { from: isoDay(60), to: isoDay(60 + 365) },
-                documents: await documentsFor(FIRST_DOCS),
-                submittedAt: new Date().toISOString(),
-              });
-              track(dossierId);
+              const dossierId = await submitApplication(
+                {
+                  residenceCommuneId: 'commune-21004',
+                  consularPostId: 'post-ankara',
+                  ict: { scheme: 'transfer', role: 'specialist', priorIctStayInLast3Years: false },
+                  applicant: person(6),
+                  documents: await documentsFor(FIRST_DOCS),
+                },
+                track,
+              );
               // no policy decides this one: each body's case officer does, through its back office
               options.byHand!.add(dossierId);
               await portal.payFee(dossierId, FEE_CENTS, ++docNo);
@@ -486,19 +513,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
       label: 'missing-then-completed',
       run: async (track) => {
         const docs = await documentsFor(FIRST_DOCS.filter((d) => d !== 'passportCopy'));
-        const { dossierId } = await portal.submit({
-          category: 'single-permit',
-          procedure: 'first',
-          regionId: 'region-wallonie',
-          workplaceCommuneId: 'commune-62063',
-          consularPostId: 'post-kinshasa',
-          applicant: person(2),
-          employer,
-          requestedPeriod: { from: isoDay(60), to: isoDay(60 + 365) },
-          documents: docs,
-          submittedAt: new Date().toISOString(),
-        });
-        track(dossierId);
+        const dossierId = await submitApplication(
+          {
+            category: 'single-permit',
+            regionId: 'region-wallonie',
+            workplaceCommuneId: 'commune-62063',
+            consularPostId: 'post-kinshasa',
+            applicant: person(2),
+            documents: docs,
+          },
+          track,
+        );
         await portal.payFee(dossierId, FEE_CENTS, ++docNo);
         const asked = await waitFor(
           dossierId,
@@ -512,20 +537,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
     {
       label: 'wrong-fee-then-paid',
       run: async (track) => {
-        const { dossierId } = await portal.submit({
-          category: 'ict',
-          procedure: 'first',
-          regionId: 'region-bruxelles',
-          workplaceCommuneId: 'commune-21004',
-          consularPostId: 'post-ankara',
-          ict: { scheme: 'transfer', role: 'specialist', priorIctStayInLast3Years: false },
-          applicant: person(3),
-          employer,
-          requestedPeriod: { from: isoDay(60), to: isoDay(60 + 365) },
-          documents: await documentsFor(FIRST_DOCS),
-          submittedAt: new Date().toISOString(),
-        });
-        track(dossierId);
+        const dossierId = await submitApplication(
+          {
+            consularPostId: 'post-ankara',
+            ict: { scheme: 'transfer', role: 'specialist', priorIctStayInLast3Years: false },
+            applicant: person(3),
+            documents: await documentsFor(FIRST_DOCS),
+          },
+          track,
+        );
         await portal.payFee(dossierId, 20_000, ++docNo);
         await waitFor(
           dossierId,
@@ -539,35 +559,32 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
     {
       label: 'long-term-mobility',
       run: async (track) => {
-        const { dossierId } = await portal.submit({
-          category: 'ict',
-          procedure: 'first',
-          regionId: 'region-wallonie',
-          workplaceCommuneId: 'commune-62063',
-          residenceCommuneId: 'commune-62063',
-          ict: {
-            scheme: 'mobility',
-            role: 'specialist',
-            priorIctStayInLast3Years: false,
-            firstMemberState: {
-              country: 'DE',
-              permitValidUntil: isoDay(60 + 500),
-              address: { street: 'Beispielstrasse 1', postalCode: '10115', city: 'Berlin', country: 'DE' },
+        const dossierId = await submitApplication(
+          {
+            regionId: 'region-wallonie',
+            workplaceCommuneId: 'commune-62063',
+            residenceCommuneId: 'commune-62063',
+            ict: {
+              scheme: 'mobility',
+              role: 'specialist',
+              priorIctStayInLast3Years: false,
+              firstMemberState: {
+                country: 'DE',
+                permitValidUntil: isoDay(60 + 500),
+                address: { street: 'Beispielstrasse 1', postalCode: '10115', city: 'Berlin', country: 'DE' },
+              },
             },
+            applicant: person(4),
+            documents: await documentsFor([
+              'passportCopy',
+              'employmentContract',
+              'healthInsurance',
+              'firstMemberStatePermit',
+              'criminalRecord',
+            ]),
           },
-          applicant: person(4),
-          employer,
-          requestedPeriod: { from: isoDay(60), to: isoDay(60 + 365) },
-          documents: await documentsFor([
-            'passportCopy',
-            'employmentContract',
-            'healthInsurance',
-            'firstMemberStatePermit',
-            'criminalRecord',
-          ]),
-          submittedAt: new Date().toISOString(),
-        });
-        track(dossierId);
+          track,
+        );
         await portal.payFee(dossierId, FEE_CENTS, ++docNo);
         await waitFor(dossierId, is('residence-granted'), 'annex 46 (no visa: mobility)');
         if (!options.communes) return (await portal.status(dossierId)).state;
@@ -584,31 +601,28 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult[]> {
           permitNumber: 'A60-DEMO-00005',
           validity: { from: isoDay(-300), to: isoDay(65) },
         });
-        const { dossierId } = await portal.submit({
-          category: 'ict',
-          procedure: 'renewal',
-          regionId: 'region-bruxelles',
-          workplaceCommuneId: 'commune-21004',
-          residenceCommuneId: 'commune-21004',
-          ict: {
-            scheme: 'transfer',
-            role: 'manager',
-            priorIctStayInLast3Years: true,
-            // Art. 105/45 §1 3°: the stay of the permit being renewed counts towards the maximum
-            priorIctStays: [{ from: isoDay(-300), to: isoDay(65) }],
+        const dossierId = await submitApplication(
+          {
+            procedure: 'renewal',
+            residenceCommuneId: 'commune-21004',
+            ict: {
+              scheme: 'transfer',
+              role: 'manager',
+              priorIctStayInLast3Years: true,
+              // Art. 105/45 §1 3°: the stay of the permit being renewed counts towards the maximum
+              priorIctStays: [{ from: isoDay(-300), to: isoDay(65) }],
+            },
+            applicant,
+            requestedPeriod: { from: isoDay(66), to: isoDay(66 + 365) },
+            documents: await documentsFor([
+              'passportCopy',
+              'currentPermit',
+              'employmentContract',
+              'healthInsurance',
+            ]),
           },
-          applicant,
-          employer,
-          requestedPeriod: { from: isoDay(66), to: isoDay(66 + 365) },
-          documents: await documentsFor([
-            'passportCopy',
-            'currentPermit',
-            'employmentContract',
-            'healthInsurance',
-          ]),
-          submittedAt: new Date().toISOString(),
-        });
-        track(dossierId);
+          track,
+        );
         await portal.payFee(dossierId, FEE_CENTS, ++docNo);
         const want = options.communes ? 'permit-renewed' : 'residence-granted';
         return (

@@ -207,6 +207,43 @@ export async function closeWithin(what: Closable | undefined, ms: number): Promi
   await Promise.race([what.close().catch(() => undefined), new Promise((r) => setTimeout(r, ms))]);
 }
 
+/** How a launcher stops on a signal: once, whatever signals follow. */
+export interface LauncherStop {
+  /** Set once a stop began: the demo and the start-up stop reporting. */
+  readonly stopping: boolean;
+  stop(why: string): Promise<void>;
+}
+
+/**
+ * Stops a launcher on SIGINT or SIGTERM: the demo is aborted, then everything in `running` closes at
+ * once (each waits for its handlers in flight) but the directory, its first, which closes last; then
+ * `last` (the server), and the process exits.
+ */
+export function stopOnSignals(
+  running: Closable[],
+  demoAbort: AbortController,
+  last: () => Promise<void>,
+): LauncherStop {
+  const state = {
+    stopping: false,
+    async stop(why: string): Promise<void> {
+      if (state.stopping) return;
+      state.stopping = true;
+      demoAbort.abort();
+      console.log(`\nstopping (${why})…`);
+      const [directory, ...others] = running;
+      await Promise.all(others.map((r) => closeWithin(r, 5_000)));
+      await closeWithin(directory, 2_000);
+      await last();
+      console.log('stopped');
+      process.exit(0);
+    },
+  };
+  process.on('SIGINT', () => void state.stop('SIGINT'));
+  process.on('SIGTERM', () => void state.stop('SIGTERM'));
+  return state;
+}
+
 /** What {@link startStack} needs: where the exchange is, who is who, and how each participant connects. */
 export interface StackOptions {
   home: string;

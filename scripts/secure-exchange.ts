@@ -32,8 +32,15 @@ import {
   credsAuthenticator,
 } from '@nats-io/transport-node';
 import { loadContracts } from '@passerelle/contracts';
-import type { CredentialsFile, InboxConsumerOptions } from '@passerelle/exchange';
-import { StreamNames, provisionStreams } from '@passerelle/exchange';
+import type {
+  CredentialsFile,
+  Exchange,
+  ExchangeOptions,
+  InboxConsumerOptions,
+  LoadedCredentials,
+} from '@passerelle/exchange';
+import { StreamNames, connectExchange, createLogger, provisionStreams } from '@passerelle/exchange';
+import type { ParticipantKeys } from '@passerelle/envelope';
 import { IdempotencyStore, Outbox, ensureConsumers } from '@passerelle/exchange/internal';
 import { DIRECTORY_HISTORY, participantKind } from '@passerelle/directory';
 import { AUDITOR_CONSUMER, auditorConsumerConfig } from '../services/auditor/src/index.js';
@@ -45,7 +52,6 @@ import {
   startNatsCluster,
   startNatsServer,
 } from '@passerelle/testing';
-import type { DemoCommuneDesk } from './demo.js';
 import type { Closable } from './local-deployment.js';
 import {
   type AccountPlan,
@@ -443,6 +449,36 @@ export async function provisionServiceStores(
   }
 }
 
+/** What the participants a launcher or a benchmark connects share. */
+export interface SharedExchangeOptions extends Pick<
+  ExchangeOptions,
+  'directory' | 'contracts' | 'concurrency'
+> {
+  logLevel: 'silent' | 'error' | 'info';
+}
+
+/**
+ * Connects `participant` as its service does on the secured server: on its own credentials (servers, TLS,
+ * user JWT, its account's API prefix), provisioning nothing.
+ */
+export function connectOnCredentials(
+  credentials: LoadedCredentials,
+  participant: string,
+  keys: ParticipantKeys,
+  { logLevel, ...shared }: SharedExchangeOptions,
+): Promise<Exchange> {
+  return connectExchange({
+    ...shared,
+    participant,
+    keys,
+    servers: credentials.servers,
+    connection: credentials.connection,
+    ...(credentials.accounts ? { exchangeApiPrefix: credentials.accounts.exchangeApiPrefix } : {}),
+    provision: false,
+    logger: createLogger(participant, { level: logLevel }),
+  });
+}
+
 /** Removes a deployment's keys, JWTs and credentials (tests). */
 export async function removeSecureDeployment(deployment: SecureDeployment): Promise<void> {
   await rm(deployment.dir, { recursive: true, force: true });
@@ -471,9 +507,9 @@ export async function runSecureExchange(options: {
   const { loadContracts } = await import('@passerelle/contracts');
   const { ANCHOR_FILES, createDirectoryClient, loadAnchorPrivateKey } = await import('@passerelle/directory');
   const { toPublicJwk } = await import('@passerelle/envelope');
-  const { connectExchange, createLogger, loadCredentials } = await import('@passerelle/exchange');
+  const { loadCredentials } = await import('@passerelle/exchange');
   const local = await import('./local-deployment.js');
-  const { runDemo } = await import('./demo.js');
+  const { runDemoBeside } = await import('./demo.js');
   const demoAbort = new AbortController();
   const logLevel = options.logLevel ?? 'error';
 
@@ -488,22 +524,7 @@ export async function runSecureExchange(options: {
     serverName: 'passerelle-secure',
   });
   const running: Closable[] = [];
-  let stopping = false;
-  const stop = async (why: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    demoAbort.abort();
-    console.log(`\nstopping (${why})…`);
-    // services and auditor first (each waits for its handlers in flight), the directory last
-    const [directory, ...others] = running;
-    await Promise.all(others.map((r) => local.closeWithin(r, 5_000)));
-    await local.closeWithin(directory, 2_000);
-    await server.stop();
-    console.log('stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  const launcher = local.stopOnSignals(running, demoAbort, () => server.stop());
   try {
     const url = `tls://127.0.0.1:${server.port}`;
     await deployment.writeCredentials([url]);
@@ -539,18 +560,10 @@ export async function runSecureExchange(options: {
     // A round trip between two participants, each with only its own credentials.
     const [a, b] = ['post-ankara', 'immigration-office'] as const;
     const open = (id: string) =>
-      connectExchange({
-        participant: id,
-        keys: keys.get(id)!,
+      connectOnCredentials(credentials.get(id)!, id, keys.get(id)!, {
         directory,
         contracts,
-        servers: credentials.get(id)!.servers,
-        connection: credentials.get(id)!.connection,
-        ...(credentials.get(id)!.accounts
-          ? { exchangeApiPrefix: credentials.get(id)!.accounts!.exchangeApiPrefix }
-          : {}),
-        provision: false,
-        logger: createLogger(id, { level: 'error' }),
+        logLevel: 'error',
       });
     const sender = await open(a);
     const receiver = await open(b);
@@ -613,22 +626,14 @@ export async function runSecureExchange(options: {
     if (options.demo) {
       // the demo watches the exchange with the operator's connection; no stray consular post here, since
       // a secured server knows only the participants of infra/participants.json
-      const communes = stack.services['commune'] as (Closable & DemoCommuneDesk) | undefined;
-      const results = await runDemo({
-        portalUrl,
-        client,
-        nc: op,
-        ...(communes ? { communes } : {}),
-        signal: demoAbort.signal,
-      });
-      if (!stopping) {
-        console.log(
-          `demo finished: ${results.filter((r) => r.ok).length} of ${results.length} dossiers reached their last step; the exchange keeps running (Ctrl-C stops).`,
-        );
-      }
+      await runDemoBeside(
+        { portalUrl, client, nc: op, signal: demoAbort.signal },
+        stack.services['commune'],
+        () => launcher.stopping,
+      );
     }
   } catch (err) {
-    if (stopping) return;
+    if (launcher.stopping) return;
     const e = err as { code?: string; message?: string };
     console.error(`error ${e.code ?? ''}: ${e.message ?? String(err)}`);
     for (const r of running.reverse()) await local.closeWithin(r, 5_000);

@@ -28,7 +28,7 @@ import {
   provisionStreams,
 } from '@passerelle/exchange';
 import { startNatsServer } from '@passerelle/testing';
-import { type DemoCommuneDesk, runDemo } from './demo.js';
+import { runDemoBeside } from './demo.js';
 import { readLauncherSettings } from './launcher-settings.js';
 import {
   type Closable,
@@ -42,6 +42,7 @@ import {
   publishDirectory,
   servicesLine,
   startStack,
+  stopOnSignals,
 } from './local-deployment.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -68,25 +69,12 @@ async function main(): Promise<void> {
   });
   const running: Closable[] = [];
   let nc: NatsConnection | undefined;
-  let stopping = false;
   const demoAbort = new AbortController();
-  const stop = async (why: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    demoAbort.abort();
-    console.log(`\nstopping (${why})…`);
-    // Everything at once (each waits for its handlers in flight), the directory last, then the server.
-    const [directory, ...others] = running;
-    await Promise.all(others.map((r) => closeWithin(r, 5_000)));
-    await closeWithin(directory, 2_000);
+  const launcher = stopOnSignals(running, demoAbort, async () => {
     if (nc && !nc.isClosed()) await nc.close().catch(() => undefined);
     await rm(join(home, 'server.json'), { force: true });
     await server.stop();
-    console.log('stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  });
 
   try {
     nc = await connectNats({ servers: server.url, name: 'passerelle-start' });
@@ -184,27 +172,24 @@ async function main(): Promise<void> {
         });
         running.push(strayPost);
       }
-      const communes = started['commune'] as (Closable & DemoCommuneDesk) | undefined;
-      const results = await runDemo({
-        portalUrl,
-        client,
-        nc,
-        ...(communes ? { communes } : {}),
-        backOffices: Object.fromEntries(
-          Object.entries(stack.backOffices).map(([name, bo]) => [name, { url: bo.url, client: bo.client }]),
-        ),
-        byHand: stack.byHand,
-        ...(strayPost ? { strayPost } : {}),
-        signal: demoAbort.signal,
-      });
-      if (!stopping) {
-        console.log(
-          `demo finished: ${results.filter((r) => r.ok).length} of ${results.length} dossiers reached their last step; the exchange keeps running (Ctrl-C stops).`,
-        );
-      }
+      await runDemoBeside(
+        {
+          portalUrl,
+          client,
+          nc,
+          backOffices: Object.fromEntries(
+            Object.entries(stack.backOffices).map(([name, bo]) => [name, { url: bo.url, client: bo.client }]),
+          ),
+          byHand: stack.byHand,
+          ...(strayPost ? { strayPost } : {}),
+          signal: demoAbort.signal,
+        },
+        started['commune'],
+        () => launcher.stopping,
+      );
     }
   } catch (err) {
-    if (stopping) return;
+    if (launcher.stopping) return;
     if (err instanceof PasserelleError) console.error(`error ${err.code}: ${err.message}`);
     else console.error(err);
     for (const r of running.reverse()) await closeWithin(r, 5_000);

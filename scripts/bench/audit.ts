@@ -8,14 +8,7 @@
  * that history. Heap and RSS are sampled through each phase: memory must not grow with N.
  * Default N = 100 000 (a quick run); the figures in BENCHMARKS.md are for N = 10 000 000.
  */
-import {
-  type JsonWebKey,
-  createHash,
-  createPublicKey,
-  generateKeyPairSync,
-  randomBytes,
-  verify,
-} from 'node:crypto';
+import { type JsonWebKey, createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +36,7 @@ import {
   type ParticipantPublicKeys,
   type PrivateJwk,
   createStaticResolver,
+  generateKey,
   toPublicJwk,
 } from '@passerelle/envelope';
 import { connectNats, createLogger, provisionStreams } from '@passerelle/exchange';
@@ -107,21 +101,10 @@ function memoryMeter(): {
   };
 }
 
-function newKey(kid: string): { jwk: PrivateJwk } {
-  const j = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
-  return {
-    jwk: {
-      kty: 'EC',
-      crv: 'P-256',
-      x: j.x as string,
-      y: j.y as string,
-      d: j.d as string,
-      kid,
-      use: 'sig',
-      alg: 'ES256',
-    },
-  };
-}
+/** A fresh ES256 signing key with id `kid`. */
+const newKey = async (kid: string): Promise<{ jwk: PrivateJwk }> => ({
+  jwk: await generateKey('sig', { kid }),
+});
 const b64 = (s: string): string => Buffer.from(s).toString('base64url');
 
 // Seals are signed on worker threads (plain JavaScript on node:crypto), in batches, in order.
@@ -135,8 +118,8 @@ parentPort.on('message', ({ id, senders, inputs }) => {
 });
 `;
 
-const senders = SENDERS.map((id) => ({ id, ...newKey(`${id}-sig-1`) }));
-const auditor = newKey('auditor-sig-1');
+const senders = await Promise.all(SENDERS.map(async (id) => ({ id, ...(await newKey(`${id}-sig-1`)) })));
+const auditor = await newKey('auditor-sig-1');
 const directory: ParticipantPublicKeys[] = [
   { participantId: 'auditor', signing: [toPublicJwk(auditor.jwk)], encryption: [] },
   ...senders.map((s) => ({ participantId: s.id, signing: [toPublicJwk(s.jwk)], encryption: [] })),

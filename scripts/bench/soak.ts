@@ -20,8 +20,9 @@ import {
   toPublicJwk,
   publicKeysOf,
 } from '@passerelle/envelope';
-import { connectExchange, createLogger, loadCredentials } from '@passerelle/exchange';
+import { loadCredentials } from '@passerelle/exchange';
 import {
+  connectOnCredentials,
   connectOperator,
   prepareSecureDeployment,
   provisionSecure,
@@ -85,21 +86,14 @@ try {
   ]);
   const directory = createStaticResolver([...keys.values()].map(publicKeysOf));
   const contracts = await loadContracts({ root });
-  const open = async (id: string) => {
-    const c = await loadCredentials(deployment.credentialsFile(id));
-    return connectExchange({
-      participant: id,
-      keys: keys.get(id)!,
+  const open = async (id: string) =>
+    connectOnCredentials(await loadCredentials(deployment.credentialsFile(id)), id, keys.get(id)!, {
       directory,
       contracts,
-      servers: c.servers,
-      connection: c.connection,
-      ...(c.accounts ? { exchangeApiPrefix: c.accounts.exchangeApiPrefix } : {}),
-      provision: false,
       concurrency: 32,
-      logger: createLogger(id, { level: 'silent' }),
+      logLevel: 'silent',
     });
-  };
+
   const sender = await open(SENDER);
   const receiver = await open(RECEIVER);
 

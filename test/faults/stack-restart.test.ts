@@ -5,7 +5,7 @@ import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { createLedgerWriter, readLedger, writeLedgerExport } from '@passerelle/audit';
-import { runCli } from '@passerelle/cli';
+import { runCliCaptured } from '@passerelle/cli/internal';
 import {
   exportDirectory,
   loadAnchorPrivateKey,
@@ -143,28 +143,17 @@ describe('the whole secured stack stopped and restarted', { timeout: 180_000 }, 
     } finally {
       await op.close();
     }
-    const out: string[] = [];
-    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-    const err = vi
-      .spyOn(console, 'error')
-      .mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-    try {
-      const code = await runCli([
-        'audit',
-        'verify',
-        '--file',
-        file,
-        '--anchor',
-        anchorPath,
-        '--directory',
-        directoryPath,
-      ]);
-      process.exitCode = undefined;
-      return { code, out: out.join('\n') };
-    } finally {
-      log.mockRestore();
-      err.mockRestore();
-    }
+    const { code, out, err } = await runCliCaptured([
+      'audit',
+      'verify',
+      '--file',
+      file,
+      '--anchor',
+      anchorPath,
+      '--directory',
+      directoryPath,
+    ]);
+    return { code, out: [out, err].filter(Boolean).join('\n') };
   }
 
   /** The region's dossier states (read in its account by its administrator) and the ledger's size. */

@@ -23,7 +23,7 @@ import {
   writeLedgerExport,
 } from '@passerelle/audit';
 import { sealEntry } from '@passerelle/audit/internal';
-import { runCli } from '@passerelle/cli';
+import { runCliCaptured } from '@passerelle/cli/internal';
 import { loadContracts } from '@passerelle/contracts';
 import { writeParticipantKeys } from '@passerelle/directory';
 import { DecisionArchive } from '@passerelle/documents';
@@ -74,23 +74,7 @@ const visa = (visaNumber: string) => ({
 });
 
 /** Runs the CLI in-process; what it printed on stdout and stderr, and its exit code. */
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi
-    .spyOn(console, 'error')
-    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    process.exitCode = 0;
-    const code = await runCli(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    process.exitCode = 0;
-  }
-}
+const cli = runCliCaptured;
 
 describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () => {
   const nats = useNatsServer();

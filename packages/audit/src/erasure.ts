@@ -1,16 +1,13 @@
-import { JetStreamApiError, jetstream } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { signCompact } from '@passerelle/envelope';
 import { LedgerChain } from './chain.js';
 import type { ErasureClaims, ErasureLedgerEntry } from './entry.js';
-import { serializeEntry } from './entry.js';
+import { appendAtHead } from './append-at-head.js';
 import type { PrivateJwk } from './keys.js';
 import { LedgerError } from './ledger-error.js';
-import { ledgerSubject } from './subjects.js';
 import { loadChainState } from './writer.js';
 
-/** JetStream API error code of a publish whose `Nats-Expected-Last-Sequence` did not match. */
-const WRONG_LAST_SEQUENCE = 10071;
 const MAX_ATTEMPTS = 8;
 
 /** What {@link recordErasure} records. */
@@ -59,29 +56,23 @@ export async function recordErasure(
   for (let attempt = 1; ; attempt++) {
     const chain = new LedgerChain(await loadChainState(nc));
     const entry = chain.erasureEntry({ claims, jws }, now());
-    try {
-      const ack = await js.publish(ledgerSubject(entry), serializeEntry(entry), {
-        msgID: `erasure-${record.dossierId}`,
-        expect: { lastSequence: entry.seq - 1 },
-      });
-      if (ack.duplicate) {
+    const outcome = await appendAtHead(js, entry, `erasure-${record.dossierId}`);
+    if ('ack' in outcome) {
+      if (outcome.ack.duplicate) {
         throw new LedgerError(
           'ERR_LEDGER_CONFLICT',
-          `The erasure of dossier ${record.dossierId} is recorded already (entry ${ack.seq}).`,
-          { details: { seq: ack.seq } },
+          `The erasure of dossier ${record.dossierId} is recorded already (entry ${outcome.ack.seq}).`,
+          { details: { seq: outcome.ack.seq } },
         );
       }
       return entry;
-    } catch (err) {
-      const wrongSeq = err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE;
-      if (!wrongSeq) throw err;
-      if (attempt >= MAX_ATTEMPTS) {
-        throw new LedgerError(
-          'ERR_LEDGER_CONFLICT',
-          `The ledger kept moving while the erasure of dossier ${record.dossierId} was recorded.`,
-          { details: { seq: entry.seq }, cause: err },
-        );
-      }
+    }
+    if (attempt >= MAX_ATTEMPTS) {
+      throw new LedgerError(
+        'ERR_LEDGER_CONFLICT',
+        `The ledger kept moving while the erasure of dossier ${record.dossierId} was recorded.`,
+        { details: { seq: entry.seq }, cause: outcome.moved },
+      );
     }
   }
 }

@@ -1,4 +1,4 @@
-import { type JetStreamClient, JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { verifyCompact } from '@passerelle/envelope';
 import { StreamNames, Subjects } from '@passerelle/exchange';
@@ -11,16 +11,13 @@ import type {
   TimestampClaims,
   TimestampLedgerEntry,
 } from './entry.js';
-import { serializeEntry } from './entry.js';
-import { ledgerSubject } from './subjects.js';
+import { appendAtHead } from './append-at-head.js';
 import { type ReceiptIntake, envelopeIntake, receiptIntake } from './intake.js';
 import type { KeyResolver, PrivateJwk } from './keys.js';
 import { LedgerError } from './ledger-error.js';
 import { parseEntry } from './parse-entry.js';
 import { readLedger } from './reader.js';
 
-/** JetStream API error code of a publish whose `Nats-Expected-Last-Sequence` did not match. */
-const WRONG_LAST_SEQUENCE = 10071;
 const MAX_ATTEMPTS = 5;
 
 /** Options of {@link createLedgerWriter}. */
@@ -289,36 +286,30 @@ class StreamLedgerWriter implements LedgerWriter {
     for (let attempt = 1; ; attempt++) {
       const entry = await build();
       if (!entry) return undefined;
-      try {
-        const ack = await this.#js.publish(ledgerSubject(entry), serializeEntry(entry), {
-          msgID: msgId(entry),
-          expect: { lastSequence: entry.seq - 1 },
-        });
-        if (ack.duplicate) {
+      const outcome = await appendAtHead(this.#js, entry, msgId(entry));
+      if ('ack' in outcome) {
+        if (outcome.ack.duplicate) {
           // Already recorded (a redelivered input): return what the stream holds, leave the chain as is.
           const jsm = await jetstreamManager(this.#options.nc, { timeout: 30_000 });
-          const stored = await jsm.streams.getMessage(StreamNames.ledger, { seq: ack.seq });
+          const stored = await jsm.streams.getMessage(StreamNames.ledger, { seq: outcome.ack.seq });
           if (!stored)
-            throw new LedgerError('ERR_LEDGER_NOT_FOUND', `Entry ${ack.seq} vanished from LEDGER.`);
-          return parseEntry(stored.data, ack.seq) as E;
+            throw new LedgerError('ERR_LEDGER_NOT_FOUND', `Entry ${outcome.ack.seq} vanished from LEDGER.`);
+          return parseEntry(stored.data, outcome.ack.seq) as E;
         }
         this.#chain.advance(entry);
         return entry;
-      } catch (err) {
-        const wrongSeq = err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE;
-        if (!wrongSeq) throw err;
-        if (attempt >= MAX_ATTEMPTS) {
-          throw new LedgerError(
-            'ERR_LEDGER_CONFLICT',
-            `Another writer keeps appending to LEDGER (entry ${entry.seq}).`,
-            {
-              details: { seq: entry.seq },
-              cause: err,
-            },
-          );
-        }
-        this.#chain = new LedgerChain(await this.#load());
       }
+      if (attempt >= MAX_ATTEMPTS) {
+        throw new LedgerError(
+          'ERR_LEDGER_CONFLICT',
+          `Another writer keeps appending to LEDGER (entry ${entry.seq}).`,
+          {
+            details: { seq: entry.seq },
+            cause: outcome.moved,
+          },
+        );
+      }
+      this.#chain = new LedgerChain(await this.#load());
     }
   }
 

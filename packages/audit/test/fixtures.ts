@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { LedgerChain } from '../src/chain.js';
 import { sha256Hex } from '../src/digest.js';
 import {
@@ -12,25 +12,14 @@ import {
   type KeyResolver,
   type ParticipantPublicKeys,
   createStaticResolver,
+  generateKey,
   signCompact,
   toPublicJwk,
 } from '@passerelle/envelope';
 import type { PrivateJwk } from '../src/keys.js';
 
 /** A test participant with a fresh P-256 signing key. */
-export function makeKey(kid: string): PrivateJwk {
-  const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
-  return {
-    kty: 'EC',
-    crv: 'P-256',
-    x: jwk.x as string,
-    y: jwk.y as string,
-    d: jwk.d as string,
-    kid,
-    use: 'sig',
-    alg: 'ES256',
-  };
-}
+export const makeKey = (kid: string): Promise<PrivateJwk> => generateKey('sig', { kid });
 
 export const SENDERS = [
   'immigration-office',
@@ -40,15 +29,15 @@ export const SENDERS = [
 ] as const;
 
 /** Keys of the senders and the auditor, plus a resolver over their public halves. */
-export function makeKeys(): {
+export async function makeKeys(): Promise<{
   keys: Record<string, PrivateJwk>;
   auditor: PrivateJwk;
   resolver: KeyResolver;
   publicKeys: ParticipantPublicKeys[];
-} {
+}> {
   const keys: Record<string, PrivateJwk> = {};
-  for (const id of SENDERS) keys[id] = makeKey(`${id}-sig-1`);
-  const auditor = makeKey('auditor-sig-1');
+  for (const id of SENDERS) keys[id] = await makeKey(`${id}-sig-1`);
+  const auditor = await makeKey('auditor-sig-1');
   const publicKeys: ParticipantPublicKeys[] = [
     { participantId: 'auditor', signing: [toPublicJwk(auditor)], encryption: [] },
   ];
@@ -97,9 +86,10 @@ export async function makeEnvelope(
 export async function buildLedger(
   n: number,
   every: number,
-  k = makeKeys(),
+  keys?: Awaited<ReturnType<typeof makeKeys>>,
   mapSeal: (kind: LedgerEntry['kind'], seq: number, seal: string) => string = (_k, _s, seal) => seal,
-): Promise<{ entries: LedgerEntry[]; lines: string[] } & ReturnType<typeof makeKeys>> {
+): Promise<{ entries: LedgerEntry[]; lines: string[] } & Awaited<ReturnType<typeof makeKeys>>> {
+  const k = keys ?? (await makeKeys());
   const chain = new LedgerChain();
   const entries: LedgerEntry[] = [];
   const at = new Date(Date.UTC(2026, 0, 2));

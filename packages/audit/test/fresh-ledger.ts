@@ -1,6 +1,6 @@
 import { JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
 import { StreamNames, provisionStreams } from '@passerelle/exchange';
-import { JetStreamApiCodes } from '@passerelle/exchange/internal';
+import { JetStreamApiCodes, streamConfigs } from '@passerelle/exchange/internal';
 
 /**
  * Deletes LEDGER and provisions it anew, empty. Only a ledger that is not there is left alone: a deletion
@@ -11,4 +11,16 @@ export async function freshLedger(jsm: JetStreamManager): Promise<void> {
     if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
   });
   await provisionStreams(jsm);
+}
+
+/** LEDGER as the exchange defines it, emptied, or with the overrides an operator chose (deny_purge off, a limit). */
+export async function ledgerStream(
+  jsm: JetStreamManager,
+  overrides: Record<string, unknown> = {},
+): Promise<void> {
+  await freshLedger(jsm);
+  if (Object.keys(overrides).length === 0) return;
+  await jsm.streams.delete(StreamNames.ledger);
+  const config = streamConfigs().find((c) => c.name === StreamNames.ledger)!;
+  await jsm.streams.add({ ...config, ...overrides });
 }

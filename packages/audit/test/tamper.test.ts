@@ -90,7 +90,7 @@ describe('tamper', { timeout: 120_000 }, () => {
       ['checkpoint', 11, 'ERR_LEDGER_CHECKPOINT_INVALID'],
     ] as const) {
       // written so from the start: every hash and checkpoint root covers the respelled text
-      const small = await buildLedger(30, 10, makeKeys(), (k, s, seal) =>
+      const small = await buildLedger(30, 10, await makeKeys(), (k, s, seal) =>
         k === kind && s === seq ? respell(seal) : seal,
       );
       expect(small.entries[seq - 1]).toMatchObject({ kind, seq });
@@ -123,7 +123,7 @@ describe('tamper', { timeout: 120_000 }, () => {
   test('tamper - a checkpoint re-signed by another key is named by its seq', async () => {
     const index = ledger.entries.findIndex((e, i) => i > 2000 && e.kind === 'checkpoint');
     const original = ledger.entries[index] as CheckpointLedgerEntry;
-    const forger = makeKey('auditor-sig-1');
+    const forger = await makeKey('auditor-sig-1');
     const forged = sealEntry<CheckpointLedgerEntry>({
       ...original,
       seal: await signCompact(original.meta, forger, { typ: CHECKPOINT_TYP }),
@@ -139,7 +139,7 @@ describe('tamper', { timeout: 120_000 }, () => {
     const original = ledger.entries[index] as CheckpointLedgerEntry;
     const forged = sealEntry<CheckpointLedgerEntry>({
       ...original,
-      seal: await signCompact(original.meta, makeKey('rogue-1'), { typ: CHECKPOINT_TYP }),
+      seal: await signCompact(original.meta, await makeKey('rogue-1'), { typ: CHECKPOINT_TYP }),
     });
     const entries = [...ledger.entries];
     entries[index] = forged;

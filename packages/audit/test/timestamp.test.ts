@@ -1,23 +1,8 @@
-import { jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  type EnvelopeMeta,
-  type ParticipantKeys,
-  createStaticResolver,
-  generateKey,
-  generateParticipantKeys,
-  newMessageId,
-  sealEnvelope,
-  toPublicJwk,
-} from '@passerelle/envelope';
-import { connectNats } from '@passerelle/exchange';
 import { freshLedger as resetLedger } from './fresh-ledger.js';
-import { useNatsServer } from '@passerelle/testing/vitest';
+import { useLedgerParties, sealedEnvelope, storedLedger } from './ledger-parties.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type LedgerEntry, type TimestampLedgerEntry, sealEntry } from '../src/entry.js';
-import type { PrivateJwk, PublicJwk } from '../src/keys.js';
 import { parseEntry } from '../src/parse-entry.js';
-import { readLedger } from '../src/reader.js';
 import { type LocalTsa, startLocalTsa } from '../src/testing/local-tsa.js';
 import { parseTsaTrust } from '../src/timestamp-token.js';
 import { createTimestamper, untimestampedCheckpoints } from '../src/timestamper.js';
@@ -27,62 +12,25 @@ import { verifyLedger } from '../src/verify.js';
 import { createLedgerWriter } from '../src/writer.js';
 
 describe('timestamps', { timeout: 90_000 }, () => {
-  const nats = useNatsServer();
-  let nc: NatsConnection;
-  let office: ParticipantKeys;
-  let region: ParticipantKeys;
-  let auditor: PrivateJwk;
-  let resolver: ReturnType<typeof createStaticResolver>;
+  const parties = useLedgerParties();
   let tsa: LocalTsa;
   let otherTsa: LocalTsa;
 
   beforeAll(async () => {
-    nc = await connectNats({ servers: nats.url });
-    [office, region] = await Promise.all([
-      generateParticipantKeys('immigration-office'),
-      generateParticipantKeys('region-bruxelles'),
-    ]);
-    auditor = await generateKey('sig', { kid: 'auditor-sig-1' });
-    resolver = createStaticResolver([
-      { participantId: office.participantId, signing: [toPublicJwk(office.signing)], encryption: [] },
-      { participantId: 'auditor', signing: [toPublicJwk(auditor)], encryption: [] },
-    ]);
     [tsa, otherTsa] = await Promise.all([startLocalTsa(), startLocalTsa({ name: 'Unknown TSA' })]);
   }, 60_000);
   afterAll(async () => {
-    await nc.close();
     await tsa.close();
     await otherTsa.close();
   });
 
-  const freshLedger = async (): Promise<void> => resetLedger(await jetstreamManager(nc, { timeout: 30_000 }));
-
-  async function envelope(): Promise<string> {
-    const meta: EnvelopeMeta = {
-      id: newMessageId(),
-      type: 'residence-decided',
-      schemaVersion: 1,
-      sender: office.participantId,
-      recipient: region.participantId,
+  const freshLedger = () => resetLedger(parties.jsm);
+  const envelope = () =>
+    sealedEnvelope(parties.office, parties.region, {
       dossierId: 'DOS-2026-000417',
-      issuedAt: new Date().toISOString(),
       correlationId: 'corr-417',
-      causationId: null,
-    };
-    const env = await sealEnvelope({
-      meta,
-      payload: { decision: 'granted' },
-      sender: office,
-      recipientKey: toPublicJwk(region.encryption[0] as PublicJwk),
     });
-    return JSON.stringify(env);
-  }
-
-  const stored = async (): Promise<string[]> => {
-    const out: string[] = [];
-    for await (const m of readLedger(nc)) out.push(Buffer.from(m.data).toString('utf8'));
-    return out;
-  };
+  const stored = () => storedLedger(parties.nc);
 
   /** A writer whose checkpoints go to a timestamper on `url`, checkpointing every 2 entries. */
   async function timestampedWriter(url: string, intervalMs = 60_000) {
@@ -90,9 +38,9 @@ describe('timestamps', { timeout: 90_000 }, () => {
     const errors: unknown[] = [];
     let enqueue: (cp: Parameters<ReturnType<typeof createTimestamper>['enqueue']>[0]) => void = () => {};
     const writer = await createLedgerWriter({
-      nc,
-      auditorKey: auditor,
-      resolver,
+      nc: parties.nc,
+      auditorKey: parties.auditor,
+      resolver: parties.resolver,
       checkpointEvery: 2,
       checkpointIntervalMs: 0,
       onCheckpoint: (cp) => enqueue(cp),
@@ -137,7 +85,7 @@ describe('timestamps', { timeout: 90_000 }, () => {
     // one request covered both checkpoints (a batch), recorded after them in the chain
     expect(stamp.meta.checkpoints.map((c) => c.seq)).toEqual([3, 6]);
     const report = await verifyLedger(lines, {
-      resolver,
+      resolver: parties.resolver,
       tsaTrust: parseTsaTrust(tsa.rootPem),
       threads: 1,
     });
@@ -177,7 +125,11 @@ describe('timestamps', { timeout: 90_000 }, () => {
     const stamps = lines.map((l) => parseEntry(l)).filter((e) => e.kind === 'timestamp');
     expect(stamps).toHaveLength(1);
     expect((stamps[0] as TimestampLedgerEntry).meta.checkpoints).toHaveLength(4);
-    const report = await verifyLedger(lines, { resolver, tsaTrust: parseTsaTrust(tsa.rootPem), threads: 1 });
+    const report = await verifyLedger(lines, {
+      resolver: parties.resolver,
+      tsaTrust: parseTsaTrust(tsa.rootPem),
+      threads: 1,
+    });
     expect(report.failure).toBeUndefined();
     expect(report.timestamps.checkpointsTimestamped).toBe(4);
   });
@@ -188,12 +140,12 @@ describe('timestamps', { timeout: 90_000 }, () => {
     const first = await timestampedWriter(tsa.url);
     for (let i = 0; i < 4; i++) await first.writer.appendEnvelope(await envelope());
     await first.timestamper.close();
-    expect((await untimestampedCheckpoints(nc)).map((c) => c.seq)).toEqual([3, 6]);
+    expect((await untimestampedCheckpoints(parties.nc)).map((c) => c.seq)).toEqual([3, 6]);
     tsa.mode = 'up';
     const second = await timestampedWriter(tsa.url);
-    for (const cp of await untimestampedCheckpoints(nc)) second.timestamper.enqueue(cp);
+    for (const cp of await untimestampedCheckpoints(parties.nc)) second.timestamper.enqueue(cp);
     expect(await second.timestamper.flush()).toBe(true);
-    expect(await untimestampedCheckpoints(nc)).toEqual([]);
+    expect(await untimestampedCheckpoints(parties.nc)).toEqual([]);
     await second.timestamper.close();
   });
 
@@ -224,7 +176,7 @@ describe('timestamps', { timeout: 90_000 }, () => {
     const der = Buffer.from(stamp.token, 'base64');
     der[der.length - 20] = (der[der.length - 20] as number) ^ 0x01;
     const flipped = await verifyLedger(forge({ ...stamp, token: der.toString('base64') }), {
-      resolver,
+      resolver: parties.resolver,
       tsaTrust: trust,
       threads: 1,
     });
@@ -232,7 +184,7 @@ describe('timestamps', { timeout: 90_000 }, () => {
 
     const untrusted = await verifyLedger(
       entries.map((e) => JSON.stringify(e)),
-      { resolver, tsaTrust: parseTsaTrust(otherTsa.rootPem), threads: 1 },
+      { resolver: parties.resolver, tsaTrust: parseTsaTrust(otherTsa.rootPem), threads: 1 },
     );
     expect(untrusted.failure).toMatchObject({ seq: stamp.seq, code: 'ERR_LEDGER_TIMESTAMP_INVALID' });
     expect(untrusted.failure?.reason).toMatch(/certificate/);
@@ -240,7 +192,7 @@ describe('timestamps', { timeout: 90_000 }, () => {
     // a genuine token of the right TSA, but over other claims: its imprint gives it away
     const other = await createTsaClient({ url: tsa.url, trust }).timestamp('other checkpoints');
     const moved = await verifyLedger(forge({ ...stamp, token: Buffer.from(other.der).toString('base64') }), {
-      resolver,
+      resolver: parties.resolver,
       tsaTrust: trust,
       threads: 1,
     });
@@ -257,7 +209,7 @@ describe('timestamps', { timeout: 90_000 }, () => {
           ),
         },
       }),
-      { resolver, tsaTrust: trust, threads: 1 },
+      { resolver: parties.resolver, tsaTrust: trust, threads: 1 },
     );
     expect(wrongSeal.failure).toMatchObject({ seq: stamp.seq, code: 'ERR_LEDGER_TIMESTAMP_INVALID' });
   });

@@ -31,7 +31,7 @@ describe('verify', () => {
   });
 
   test('verify - a seal by a key that expired before issuedAt is named by seq', async () => {
-    const k = makeKeys();
+    const k = await makeKeys();
     const l = await buildLedger(20, 8, k);
     // The commune's key stops at the issuedAt of its third envelope (n = 10; senders rotate every 4 envelopes).
     const expiry = new Date(Date.UTC(2026, 0, 1) + 10 * 1000).toISOString();
@@ -58,7 +58,7 @@ describe('verify', () => {
       threads: 1,
     });
     expect(pinned.ok).toBe(true);
-    const other = makeKeys().auditor;
+    const other = (await makeKeys()).auditor;
     const wrong = await verifyLedger(l.lines, {
       resolver: l.resolver,
       auditorKey: toPublicJwk(other),

@@ -1,24 +1,17 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import {
   type EnvelopeMeta,
   type ParticipantKeys,
-  createStaticResolver,
   generateKey,
-  generateParticipantKeys,
-  newMessageId,
-  sealEnvelope,
   signCompact,
   toPublicJwk,
 } from '@passerelle/envelope';
 import { sha256Hex } from '@passerelle/envelope/internal';
-import { connectNats } from '@passerelle/exchange';
 import { freshLedger as resetLedger } from './fresh-ledger.js';
-import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { useLedgerParties, sealedEnvelope, storedLedger } from './ledger-parties.js';
+import { describe, expect, test } from 'vitest';
 import { parseEntry } from '../src/parse-entry.js';
 import { openLedgerExport, writeLedgerExport } from '../src/export-file.js';
 import { checkProof, proveMessage } from '../src/proof.js';
@@ -27,7 +20,6 @@ import { traceDossier } from '../src/trace.js';
 import { verifyLedger } from '../src/verify.js';
 import { createLedgerWriter } from '../src/writer.js';
 import type { LedgerEntry } from '../src/entry.js';
-import type { PrivateJwk, PublicJwk } from '../src/keys.js';
 
 // Personal data the senders put in payloads: it must never reach the ledger.
 const PERSON = {
@@ -38,64 +30,26 @@ const PERSON = {
 const DOSSIER = 'DOS-2026-000417';
 
 describe('writer', { timeout: 60_000 }, () => {
-  const nats = useNatsServer();
-  let nc: NatsConnection;
-  let office: ParticipantKeys;
-  let region: ParticipantKeys;
-  let auditor: PrivateJwk;
-  let resolver: ReturnType<typeof createStaticResolver>;
+  const parties = useLedgerParties();
 
-  beforeAll(async () => {
-    nc = await connectNats({ servers: nats.url });
-    [office, region] = await Promise.all([
-      generateParticipantKeys('immigration-office'),
-      generateParticipantKeys('region-bruxelles'),
-    ]);
-    auditor = await generateKey('sig', { kid: 'auditor-sig-1' });
-    resolver = createStaticResolver([
-      {
-        participantId: office.participantId,
-        signing: [toPublicJwk(office.signing)],
-        encryption: office.encryption.map(toPublicJwk),
-      },
-      {
-        participantId: region.participantId,
-        signing: [toPublicJwk(region.signing)],
-        encryption: region.encryption.map(toPublicJwk),
-      },
-      { participantId: 'auditor', signing: [toPublicJwk(auditor)], encryption: [] },
-    ]);
-  }, 60_000);
-  afterAll(async () => {
-    await nc.close();
-  });
-
-  const freshLedger = async (): Promise<void> => resetLedger(await jetstreamManager(nc, { timeout: 30_000 }));
-
-  async function envelope(
-    from: ParticipantKeys,
-    to: ParticipantKeys,
-    type = 'residence-decided',
-  ): Promise<string> {
-    const meta: EnvelopeMeta = {
-      id: newMessageId(),
+  const freshLedger = () => resetLedger(parties.jsm);
+  const envelope = (from: ParticipantKeys, to: ParticipantKeys, type = 'residence-decided') =>
+    sealedEnvelope(from, to, {
       type,
-      schemaVersion: 1,
-      sender: from.participantId,
-      recipient: to.participantId,
       dossierId: DOSSIER,
-      issuedAt: new Date().toISOString(),
       correlationId: 'corr-417',
-      causationId: null,
-    };
-    const env = await sealEnvelope({
-      meta,
       payload: { person: PERSON, decision: 'granted' },
-      sender: from,
-      recipientKey: toPublicJwk(to.encryption[0] as PublicJwk),
     });
-    return JSON.stringify(env);
-  }
+  const stored = () => storedLedger(parties.nc);
+  /** A writer on the test server; checkpoints by count only unless an interval is given. */
+  const newWriter = (checkpointEvery?: number, checkpointIntervalMs = 0) =>
+    createLedgerWriter({
+      nc: parties.nc,
+      auditorKey: parties.auditor,
+      resolver: parties.resolver,
+      checkpointIntervalMs,
+      ...(checkpointEvery === undefined ? {} : { checkpointEvery }),
+    });
 
   async function receipt(
     raw: string,
@@ -120,33 +74,21 @@ describe('writer', { timeout: 60_000 }, () => {
     );
   }
 
-  const stored = async (): Promise<string[]> => {
-    const out: string[] = [];
-    for await (const m of readLedger(nc)) out.push(Buffer.from(m.data).toString('utf8'));
-    return out;
-  };
-
   test('writer - records envelopes and receipts with checkpoints; the stored ledger verifies and holds no personal data', async () => {
     await freshLedger();
-    const writer = await createLedgerWriter({
-      nc,
-      auditorKey: auditor,
-      resolver,
-      checkpointEvery: 4,
-      checkpointIntervalMs: 0,
-    });
+    const writer = await newWriter(4);
     for (let i = 0; i < 5; i++) {
-      const raw = await envelope(office, region);
+      const raw = await envelope(parties.office, parties.region);
       const e = await writer.appendEnvelope(raw);
       expect(e.envelopeSha256).toBe(sha256Hex(raw));
-      await writer.appendReceipt(await receipt(raw, region));
+      await writer.appendReceipt(await receipt(raw, parties.region));
     }
     await writer.close();
     const lines = await stored();
     const kinds = lines.map((l) => parseEntry(l).kind);
     expect(kinds.filter((k) => k === 'checkpoint')).toHaveLength(3);
     expect(lines.map((l) => parseEntry(l).seq)).toEqual(lines.map((_, i) => i + 1));
-    const report = await verifyLedger(lines, { resolver, threads: 1 });
+    const report = await verifyLedger(lines, { resolver: parties.resolver, threads: 1 });
     expect(report).toMatchObject({ ok: true, envelopes: 5, receipts: 5, checkpoints: 3, uncheckpointed: 0 });
     const bytes = lines.join('\n');
     for (const secret of [PERSON.name, PERSON.passport, PERSON.address, 'Benali', 'granted']) {
@@ -156,16 +98,16 @@ describe('writer', { timeout: 60_000 }, () => {
 
   test('writer - refuses an envelope whose seal does not cover its JWE and a forged receipt, and appends nothing', async () => {
     await freshLedger();
-    const writer = await createLedgerWriter({ nc, auditorKey: auditor, resolver, checkpointIntervalMs: 0 });
-    const env = JSON.parse(await envelope(office, region)) as { jwe: string };
+    const writer = await newWriter();
+    const env = JSON.parse(await envelope(parties.office, parties.region)) as { jwe: string };
     env.jwe = env.jwe.replace(/\.([A-Za-z0-9_-])/, (_, c: string) => `.${c === 'A' ? 'B' : 'A'}`);
     await expect(writer.appendEnvelope(JSON.stringify(env))).rejects.toMatchObject({
       code: 'ERR_LEDGER_INPUT_REJECTED',
     });
-    const raw = await envelope(office, region);
+    const raw = await envelope(parties.office, parties.region);
     // A receipt claiming the region as receiver but signed by the office is a forgery.
     await expect(
-      writer.appendReceipt(await receipt(raw, { ...region, signing: office.signing })),
+      writer.appendReceipt(await receipt(raw, { ...parties.region, signing: parties.office.signing })),
     ).rejects.toMatchObject({
       code: 'ERR_LEDGER_INPUT_REJECTED',
     });
@@ -175,8 +117,8 @@ describe('writer', { timeout: 60_000 }, () => {
 
   test('writer - a receipt carrying anything but its claims, or a claim not shaped as one, is refused before it can reach the ledger, even signed by its receiver', async () => {
     await freshLedger();
-    const writer = await createLedgerWriter({ nc, auditorKey: auditor, resolver, checkpointIntervalMs: 0 });
-    const raw = await envelope(office, region);
+    const writer = await newWriter();
+    const raw = await envelope(parties.office, parties.region);
     for (const [change, claim] of [
       [{ holder: { familyName: PERSON.name, passportNumber: PERSON.passport } }, 'holder'],
       [{ dossierId: `${PERSON.passport} ${PERSON.name}` }, 'dossierId'],
@@ -184,7 +126,7 @@ describe('writer', { timeout: 60_000 }, () => {
       [{ receivedAt: PERSON.address }, 'receivedAt'],
       [{ envelopeSha256: PERSON.name }, 'envelopeSha256'],
     ] as const) {
-      const refused = await writer.appendReceipt(await receipt(raw, region, change)).then(
+      const refused = await writer.appendReceipt(await receipt(raw, parties.region, change)).then(
         () => undefined,
         (err: unknown) => err as Error & { code: string },
       );
@@ -197,25 +139,25 @@ describe('writer', { timeout: 60_000 }, () => {
     expect(await stored()).toHaveLength(0);
     // the receiver's well-formed receipt is taken
     await writer.appendEnvelope(raw);
-    await writer.appendReceipt(await receipt(raw, region));
+    await writer.appendReceipt(await receipt(raw, parties.region));
     await writer.close();
     expect((await stored()).map((l) => parseEntry(l).kind)).toContain('receipt');
   });
 
   test('writer - an envelope or a receipt whose signature is respelled (unused base64url bits set) is refused, and nothing is appended', async () => {
     await freshLedger();
-    const writer = await createLedgerWriter({ nc, auditorKey: auditor, resolver, checkpointIntervalMs: 0 });
+    const writer = await newWriter();
     // the last character of an ES256 signature (86 characters) has four unused bits: the same signature
     const respell = (jws: string): string => {
       const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
       return jws.slice(0, -1) + alphabet[alphabet.indexOf(jws.slice(-1)) | 1];
     };
-    const raw = await envelope(office, region);
+    const raw = await envelope(parties.office, parties.region);
     const env = JSON.parse(raw) as { seal: string };
     await expect(
       writer.appendEnvelope(JSON.stringify({ ...env, seal: respell(env.seal) })),
     ).rejects.toMatchObject({ code: 'ERR_LEDGER_INPUT_REJECTED' });
-    await expect(writer.appendReceipt(respell(await receipt(raw, region)))).rejects.toMatchObject({
+    await expect(writer.appendReceipt(respell(await receipt(raw, parties.region)))).rejects.toMatchObject({
       code: 'ERR_LEDGER_INPUT_REJECTED',
     });
     expect(await stored()).toHaveLength(0);
@@ -224,53 +166,29 @@ describe('writer', { timeout: 60_000 }, () => {
 
   test('writer - two writers never fork the chain, and a restarted writer resumes from the stored head', async () => {
     await freshLedger();
-    const a = await createLedgerWriter({
-      nc,
-      auditorKey: auditor,
-      resolver,
-      checkpointEvery: 5,
-      checkpointIntervalMs: 0,
-    });
-    const b = await createLedgerWriter({
-      nc,
-      auditorKey: auditor,
-      resolver,
-      checkpointEvery: 5,
-      checkpointIntervalMs: 0,
-    });
+    const a = await newWriter(5);
+    const b = await newWriter(5);
     for (let i = 0; i < 4; i++) {
-      await a.appendEnvelope(await envelope(office, region));
+      await a.appendEnvelope(await envelope(parties.office, parties.region));
       // b still believes the ledger is where it last saw it: its publish is refused and it rebuilds on the real head.
-      const e = await b.appendEnvelope(await envelope(region, office, 'residence-requested'));
+      const e = await b.appendEnvelope(await envelope(parties.region, parties.office, 'residence-requested'));
       expect(e.seq).toBe(b.state.nextSeq - 1);
     }
     const before = (await stored()).length;
-    const resumed = await createLedgerWriter({
-      nc,
-      auditorKey: auditor,
-      resolver,
-      checkpointEvery: 5,
-      checkpointIntervalMs: 0,
-    });
+    const resumed = await newWriter(5);
     expect(resumed.state.nextSeq).toBe(before + 1);
-    await resumed.appendEnvelope(await envelope(office, region));
+    await resumed.appendEnvelope(await envelope(parties.office, parties.region));
     await resumed.close();
     const lines = await stored();
-    const report = await verifyLedger(lines, { resolver, threads: 1 });
+    const report = await verifyLedger(lines, { resolver: parties.resolver, threads: 1 });
     expect(report.failure).toBeUndefined();
     expect(report.envelopes).toBe(9);
   });
 
   test('writer - a checkpoint is written after the interval when entries are pending', async () => {
     await freshLedger();
-    const writer = await createLedgerWriter({
-      nc,
-      auditorKey: auditor,
-      resolver,
-      checkpointEvery: 1000,
-      checkpointIntervalMs: 100,
-    });
-    await writer.appendEnvelope(await envelope(office, region));
+    const writer = await newWriter(1000, 100);
+    await writer.appendEnvelope(await envelope(parties.office, parties.region));
     expect(writer.state.batchHashes).toHaveLength(1);
     for (let i = 0; i < 50 && writer.state.batchHashes.length > 0; i++)
       await new Promise((r) => setTimeout(r, 50));
@@ -282,46 +200,47 @@ describe('writer', { timeout: 60_000 }, () => {
 
   test('writer - an export verifies offline, proves a message, and traces the dossier', async () => {
     await freshLedger();
-    const writer = await createLedgerWriter({
-      nc,
-      auditorKey: auditor,
-      resolver,
-      checkpointEvery: 3,
-      checkpointIntervalMs: 0,
-    });
-    const first = await envelope(office, region);
+    const writer = await newWriter(3);
+    const first = await envelope(parties.office, parties.region);
     await writer.appendEnvelope(first);
-    await writer.appendReceipt(await receipt(first, region));
+    await writer.appendReceipt(await receipt(first, parties.region));
     for (let i = 0; i < 3; i++)
-      await writer.appendEnvelope(await envelope(region, office, 'residence-requested'));
+      await writer.appendEnvelope(await envelope(parties.region, parties.office, 'residence-requested'));
     await writer.close();
 
     const dir = mkdtempSync(join(tmpdir(), 'pex-audit-'));
     const file = join(dir, 'ledger.jsonl');
-    expect(await writeLedgerExport(file, readLedger(nc))).toBe(7);
+    expect(await writeLedgerExport(file, readLedger(parties.nc))).toBe(7);
     const exp = await openLedgerExport(file);
     expect(exp.header).toMatchObject({ format: 'passerelle-ledger', version: 1, from: 1 });
-    expect(await verifyLedger(exp.lines, { resolver, threads: 1 })).toMatchObject({ ok: true, entries: 7 });
+    expect(await verifyLedger(exp.lines, { resolver: parties.resolver, threads: 1 })).toMatchObject({
+      ok: true,
+      entries: 7,
+    });
 
     const firstId = (JSON.parse(first) as { meta: EnvelopeMeta }).meta.id;
     const entries: LedgerEntry[] = [];
-    for await (const e of readLedgerEntries(nc)) entries.push(e);
-    const proof = await proveMessage(entries, firstId, resolver);
+    for await (const e of readLedgerEntries(parties.nc)) entries.push(e);
+    const proof = await proveMessage(entries, firstId, parties.resolver);
     const proofFile = join(dir, 'proof.json');
     writeFileSync(proofFile, JSON.stringify(proof));
     const loaded = JSON.parse(readFileSync(proofFile, 'utf8')) as typeof proof;
-    expect(await checkProof(loaded, { auditorKey: toPublicJwk(auditor) })).toMatchObject({
+    expect(await checkProof(loaded, { auditorKey: toPublicJwk(parties.auditor) })).toMatchObject({
       messageId: firstId,
       seq: 1,
       senderKeyFrom: 'proof',
     });
-    expect(await checkProof(loaded, { resolver })).toMatchObject({ senderKeyFrom: 'directory' });
+    expect(await checkProof(loaded, { resolver: parties.resolver })).toMatchObject({
+      senderKeyFrom: 'directory',
+    });
     const otherAuditor = toPublicJwk(await generateKey('sig', { kid: 'auditor-sig-1' }));
     await expect(checkProof(loaded, { auditorKey: otherAuditor })).rejects.toMatchObject({
       code: 'ERR_PROOF_INVALID',
     });
     const badPath = { ...loaded, path: loaded.path.map((p, i) => (i === 0 ? sha256Hex(p) : p)) };
-    await expect(checkProof(badPath, { auditorKey: toPublicJwk(auditor) })).rejects.toThrow(/Merkle path/);
+    await expect(checkProof(badPath, { auditorKey: toPublicJwk(parties.auditor) })).rejects.toThrow(
+      /Merkle path/,
+    );
 
     const steps = await traceDossier(entries, DOSSIER);
     expect(steps).toHaveLength(4);

@@ -27,8 +27,8 @@ import {
 import { sha256Hex } from '@passerelle/envelope/internal';
 import { connectNats, provisionStreams } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
-import { runCli } from '../src/run.js';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { runCliCaptured } from '../src/internal.js';
 
 const DOSSIER = 'DOS-2026-000871';
 
@@ -40,21 +40,16 @@ describe('audit command', { timeout: 60_000 }, () => {
   let directoryPath: string;
   let auditorKeyPath: string;
   let firstId: string;
-  let out: string[] = [];
-  let err: string[] = [];
+  let out = '';
+  let err = '';
 
+  /** The server to read LEDGER from, and the anchor and directory to check its signers by. */
+  const serverAndTrust = () => ['--server', nats.url, '--anchor', anchorPath, '--directory', directoryPath];
   const run = async (...args: string[]): Promise<number> => {
-    out = [];
-    err = [];
-    vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-    vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-    const code = await runCli(args);
-    process.exitCode = undefined;
+    let code: number;
+    ({ code, out, err } = await runCliCaptured(args));
     return code;
   };
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
 
   beforeAll(async () => {
     const [office, region, auditor] = (await Promise.all(
@@ -136,19 +131,10 @@ describe('audit command', { timeout: 60_000 }, () => {
   let auditorSigning: ParticipantKeys['signing'];
 
   test('audit command - verify checks the stream against the directory file and reports ok', async () => {
-    const code = await run(
-      'audit',
-      'verify',
-      '--server',
-      nats.url,
-      '--anchor',
-      anchorPath,
-      '--directory',
-      directoryPath,
-    );
-    expect(err).toEqual([]);
+    const code = await run('audit', 'verify', ...serverAndTrust());
+    expect(err).toBe('');
     expect(code).toBe(0);
-    expect(out.join('\n')).toMatch(/^ok {2}entries 1\.\.11: 4 envelopes, 4 receipts, 3 checkpoints/);
+    expect(out).toMatch(/^ok {2}entries 1\.\.11: 4 envelopes, 4 receipts, 3 checkpoints/);
   });
 
   test('audit command - an export verifies offline; a tampered export exits 1 naming the first bad entry', async () => {
@@ -164,15 +150,15 @@ describe('audit command', { timeout: 60_000 }, () => {
     expect(
       await run('audit', 'verify', '--file', tampered, '--anchor', anchorPath, '--directory', directoryPath),
     ).toBe(1);
-    expect(err.join('\n')).toMatch(/^error ERR_LEDGER_GAP: Ledger entry 3: /);
+    expect(err).toMatch(/^error ERR_LEDGER_GAP: Ledger entry 3: /);
   });
 
   test('audit command - an export ends on a checkpoint; a cut export, even with an edited tail re-hashed, is refused unless its tail is reported as unsigned', async () => {
     const file = join(dir, 'signed.jsonl');
     expect(await run('audit', 'export', '--server', nats.url, '--out', file, '--to', '10')).toBe(0);
     // entries 9 and 10 wait for the checkpoint at 11: the export stops at the one before them
-    expect(out.join('\n')).toContain('exported 8 entries (1..8, ending on a checkpoint)');
-    expect(out.join('\n')).toContain('left out: 2 later entries');
+    expect(out).toContain('exported 8 entries (1..8, ending on a checkpoint)');
+    expect(out).toContain('left out: 2 later entries');
     const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
     expect(JSON.parse(lines[0] as string)).toMatchObject({ from: 1, to: 8 });
     expect(JSON.parse(lines.at(-1) as string)).toMatchObject({ seq: 8, kind: 'checkpoint' });
@@ -186,7 +172,7 @@ describe('audit command', { timeout: 60_000 }, () => {
     const cutPath = join(dir, 'cut.jsonl');
     writeFileSync(cutPath, cut.join('\n') + '\n');
     expect(await verify(cutPath)).toBe(1);
-    expect(err.join('\n')).toMatch(/^error ERR_LEDGER_UNSIGNED_TAIL: Ledger entry 5: /);
+    expect(err).toMatch(/^error ERR_LEDGER_UNSIGNED_TAIL: Ledger entry 5: /);
 
     // then an entry of the unsigned tail edited and its hash and the next prevHash recomputed
     const edited = [...cut];
@@ -196,9 +182,9 @@ describe('audit command', { timeout: 60_000 }, () => {
     const editedPath = join(dir, 'edited.jsonl');
     writeFileSync(editedPath, edited.join('\n') + '\n');
     expect(await verify(editedPath)).toBe(1);
-    expect(err.join('\n')).toMatch(/ERR_LEDGER_UNSIGNED_TAIL/);
+    expect(err).toMatch(/ERR_LEDGER_UNSIGNED_TAIL/);
     expect(await verify(editedPath, '--allow-unsigned-tail')).toBe(0);
-    expect(out.join('\n')).toContain('unsigned: entries 5..7 are chained but no checkpoint signs them');
+    expect(out).toContain('unsigned: entries 5..7 are chained but no checkpoint signs them');
 
     // a header that promises more than the file holds
     const short = [...lines];
@@ -206,7 +192,7 @@ describe('audit command', { timeout: 60_000 }, () => {
     const shortPath = join(dir, 'short.jsonl');
     writeFileSync(shortPath, short.join('\n') + '\n');
     expect(await verify(shortPath)).toBe(1);
-    expect(err.join('\n')).toMatch(/ERR_LEDGER_GAP: Ledger entry 9: the entries end at 8, not at 12/);
+    expect(err).toMatch(/ERR_LEDGER_GAP: Ledger entry 9: the entries end at 8, not at 12/);
   });
 
   test('audit command - verify --archive checks the segments and the live tail, names a tampered segment; restore continues the ledger on a fresh server', async () => {
@@ -230,7 +216,7 @@ describe('audit command', { timeout: 60_000 }, () => {
       }
       const keys = ['--anchor', anchorPath, '--directory', directoryPath, '--tsa-trust', trustPath];
       expect(await run('audit', 'verify', '--archive', archive, '--server', nats.url, ...keys)).toBe(0);
-      expect(out.join('\n')).toMatch(
+      expect(out).toMatch(
         /^ok {2}archive .*: 3 segments \(entries 1\.\.11\), 3 timestamped, the last attested at /,
       );
 
@@ -244,15 +230,15 @@ describe('audit command', { timeout: 60_000 }, () => {
         readFileSync(join(copy, second), 'utf8').replace(/"receivedAt":"20/, '"receivedAt":"19'),
       );
       expect(await run('audit', 'verify', '--archive', copy, '--archive-only', ...keys)).toBe(1);
-      expect(err.join('\n')).toContain(`in archive segment ${second}`);
-      expect(err.join('\n')).toMatch(/error ERR_LEDGER_HASH_MISMATCH: Ledger entry 5: /);
+      expect(err).toContain(`in archive segment ${second}`);
+      expect(err).toMatch(/error ERR_LEDGER_HASH_MISMATCH: Ledger entry 5: /);
 
       // the server is lost: a fresh one gets LEDGER back from the archive, continuing after entry 11
       expect(await run('audit', 'restore', '--archive', archive, '--server', fresh.url, ...keys)).toBe(0);
-      expect(out.join('\n')).toContain('LEDGER continues at 12');
+      expect(out).toContain('LEDGER continues at 12');
       expect(await run('audit', 'verify', '--archive', archive, '--server', fresh.url, ...keys)).toBe(0);
       expect(await run('audit', 'restore', '--archive', archive, '--server', nats.url, ...keys)).toBe(1);
-      expect(err.join('\n')).toMatch(/ERR_STREAM_CONFLICT/);
+      expect(err).toMatch(/ERR_STREAM_CONFLICT/);
     } finally {
       await tsa.close();
     }
@@ -260,30 +246,16 @@ describe('audit command', { timeout: 60_000 }, () => {
 
   test('audit command - trace prints who sent what to whom with receipt times', async () => {
     expect(await run('audit', 'trace', DOSSIER, '--server', nats.url)).toBe(0);
-    const text = out.join('\n');
+    const text = out;
     expect(text).toContain('residence-decided  immigration-office -> region-bruxelles');
     expect(text.match(/receipt #\d+ by region-bruxelles at /g)).toHaveLength(4);
   });
 
   test('audit command - prove writes a proof that check-proof accepts with the auditor key and refuses with another', async () => {
     const proofPath = join(dir, 'proof.json');
-    expect(
-      await run(
-        'audit',
-        'prove',
-        firstId,
-        '--server',
-        nats.url,
-        '--anchor',
-        anchorPath,
-        '--directory',
-        directoryPath,
-        '--out',
-        proofPath,
-      ),
-    ).toBe(0);
+    expect(await run('audit', 'prove', firstId, ...serverAndTrust(), '--out', proofPath)).toBe(0);
     expect(await run('audit', 'check-proof', proofPath, '--auditor-key', auditorKeyPath)).toBe(0);
-    expect(out.join('\n')).toContain(`message ${firstId} is entry #1`);
+    expect(out).toContain(`message ${firstId} is entry #1`);
     expect(
       await run('audit', 'check-proof', proofPath, '--anchor', anchorPath, '--directory', directoryPath),
     ).toBe(0);
@@ -291,6 +263,6 @@ describe('audit command', { timeout: 60_000 }, () => {
     const otherPath = join(dir, 'other.json');
     writeFileSync(otherPath, JSON.stringify(toPublicJwk(other.signing)));
     expect(await run('audit', 'check-proof', proofPath, '--auditor-key', otherPath)).toBe(1);
-    expect(err.join('\n')).toMatch(/ERR_PROOF_INVALID/);
+    expect(err).toMatch(/ERR_PROOF_INVALID/);
   });
 });

@@ -3,7 +3,7 @@ import { connectNats, provisionStreams } from '@passerelle/exchange';
 import { writeDeadLetter } from '@passerelle/exchange/internal';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { capture } from './capture.js';
+import { runCliCaptured as capture } from '../src/internal.js';
 
 describe('passerelle dlq', () => {
   const nats = useNatsServer();

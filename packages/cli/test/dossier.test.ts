@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connectNats, provisionStreams } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { capture } from './capture.js';
+import { runCliCaptured as capture } from '../src/internal.js';
 
 const DOSSIER = '0190d1a8-7c1e-4b7e-9d1b-3c3f2e6a1b20';
 const OTHER = '0190d1a8-0000-4000-8000-00000000ffff';

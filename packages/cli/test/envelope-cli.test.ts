@@ -2,31 +2,15 @@ import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { runCli } from '../src/index.js';
+import { describe, expect, test } from 'vitest';
+import { runCliCaptured } from '../src/internal.js';
 
 describe('envelope cli', () => {
   const nats = useNatsServer();
-  let out: string[];
-  let err: string[];
-
-  beforeEach(() => {
-    out = [];
-    err = [];
-    vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-    vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-    process.exitCode = undefined;
-  });
-
   /** Runs one command, returning its exit code and what it printed. */
   async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    out.length = 0;
-    err.length = 0;
-    const code = await runCli(argv);
-    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+    const { code, out, err } = await runCliCaptured(argv);
+    return { code, stdout: out, stderr: err };
   }
 
   test('envelope cli - round trip by hand: anchor, keys, publish, export, seal, verify-seal, open', async () => {

@@ -7,7 +7,7 @@ import { loadStorageKeys } from '@passerelle/directory';
 import { StateCipher } from '@passerelle/service-host';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { describe, expect, test } from 'vitest';
-import { capture } from './capture.js';
+import { runCliCaptured as capture } from '../src/internal.js';
 
 describe('rotation cli', () => {
   const nats = useNatsServer();

@@ -9,6 +9,7 @@ export { renderAsyncApi } from './asyncapi.js';
 export { bundleSchemas } from './bundle.js';
 export type { BundleOptions, SchemaBundle } from './bundle.js';
 export type { Contracts, LoadedDefinitions, LoadedSchema, SchemaIssue } from './contracts.js';
+export { sharedSchemas, withSharedRefs } from './shared-schemas.js';
 export type { DossierContext, DossierScheme } from './dossier-context.js';
 export type {
   Applicant,

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, test } from 'vitest';
-import { loadContracts, type Contracts, type DossierContext } from '../src/index.js';
+import { describe, expect, test } from 'vitest';
+import { type DossierContext } from '../src/index.js';
 import { ContractError } from '../src/internal.js';
+import { useContracts } from './use-contracts.js';
 
 const examples = fileURLToPath(new URL('../../../schemas/examples/', import.meta.url));
 const example = (path: string): Record<string, unknown> =>
@@ -27,57 +28,53 @@ const firstIct: DossierContext = {
   communeId: 'commune-21004',
 };
 
-// Loading compiles every schema: seconds on a busy two-core machine, hence the hook timeouts.
 describe('contracts from the law', () => {
-  let contracts: Contracts;
-  beforeAll(async () => {
-    contracts = await loadContracts();
-  }, 60_000);
+  const suite = useContracts();
 
   test('contracts - a commune cannot send a residence decision', () => {
-    expect(codeOf(() => contracts.authorize('commune-21004', 'residence-decided', 'region-bruxelles'))).toBe(
-      'ERR_CONTRACT_FORBIDDEN',
-    );
     expect(
-      codeOf(() => contracts.authorize('immigration-office', 'residence-decided', 'commune-21004')),
+      codeOf(() => suite.contracts.authorize('commune-21004', 'residence-decided', 'region-bruxelles')),
+    ).toBe('ERR_CONTRACT_FORBIDDEN');
+    expect(
+      codeOf(() => suite.contracts.authorize('immigration-office', 'residence-decided', 'commune-21004')),
     ).toBe(undefined);
   });
 
   test('contracts - a consular post cannot receive an application', () => {
-    expect(codeOf(() => contracts.authorize('portal-wib', 'application-submitted', 'post-lagos'))).toBe(
+    expect(codeOf(() => suite.contracts.authorize('portal-wib', 'application-submitted', 'post-lagos'))).toBe(
       'ERR_CONTRACT_FORBIDDEN',
     );
-    expect(codeOf(() => contracts.authorize('portal-wib', 'application-submitted', 'region-dg'))).toBe(
+    expect(codeOf(() => suite.contracts.authorize('portal-wib', 'application-submitted', 'region-dg'))).toBe(
       undefined,
     );
-    expect(codeOf(() => contracts.project('application-submitted', 'consular-post', {}))).toBe(
+    expect(codeOf(() => suite.contracts.project('application-submitted', 'consular-post', {}))).toBe(
       'ERR_CONTRACT_FORBIDDEN',
     );
   });
 
   test('contracts - only the region and the Office (family members) rule on completeness, only the post issues visas, only the commune issues permits', () => {
-    expect(codeOf(() => contracts.authorize('commune-21004', 'completeness-ruled', 'portal-wib'))).toBe(
+    expect(codeOf(() => suite.contracts.authorize('commune-21004', 'completeness-ruled', 'portal-wib'))).toBe(
       'ERR_CONTRACT_FORBIDDEN',
     );
-    expect(codeOf(() => contracts.authorize('post-lagos', 'information-requested', 'portal-wib'))).toBe(
+    expect(codeOf(() => suite.contracts.authorize('post-lagos', 'information-requested', 'portal-wib'))).toBe(
       'ERR_CONTRACT_FORBIDDEN',
     );
-    expect(codeOf(() => contracts.authorize('commune-21004', 'visa-issued', 'immigration-office'))).toBe(
+    expect(
+      codeOf(() => suite.contracts.authorize('commune-21004', 'visa-issued', 'immigration-office')),
+    ).toBe('ERR_CONTRACT_FORBIDDEN');
+    expect(codeOf(() => suite.contracts.authorize('post-lagos', 'permit-issued', 'immigration-office'))).toBe(
       'ERR_CONTRACT_FORBIDDEN',
     );
-    expect(codeOf(() => contracts.authorize('post-lagos', 'permit-issued', 'immigration-office'))).toBe(
-      'ERR_CONTRACT_FORBIDDEN',
-    );
-    expect(codeOf(() => contracts.authorize('region-wallonie', 'permit-issued', 'immigration-office'))).toBe(
-      'ERR_CONTRACT_FORBIDDEN',
-    );
+    expect(
+      codeOf(() => suite.contracts.authorize('region-wallonie', 'permit-issued', 'immigration-office')),
+    ).toBe('ERR_CONTRACT_FORBIDDEN');
   });
 
   test("contracts - the Immigration Office's annex 46 goes to the region, the consular post (first application) and the commune", () => {
     const annex46 = example('residence-decided.v1/valid-annex-46-first-ict.json');
-    const outcome = contracts.outcomeOf('residence-decided', annex46);
+    const outcome = suite.contracts.outcomeOf('residence-decided', annex46);
     expect(outcome).toBe('granted');
-    expect(contracts.recipientsOf('residence-decided', { ...firstIct, outcome })).toEqual([
+    expect(suite.contracts.recipientsOf('residence-decided', { ...firstIct, outcome })).toEqual([
       'region-bruxelles',
       'post-lagos',
       'commune-21004',
@@ -85,11 +82,15 @@ describe('contracts from the law', () => {
     ]);
     // Renewal (Art. 105/52): no visa, so no consular post; the commune renews the permit.
     expect(
-      contracts.recipientsOf('residence-decided', { ...firstIct, procedure: 'renewal', outcome: 'granted' }),
+      suite.contracts.recipientsOf('residence-decided', {
+        ...firstIct,
+        procedure: 'renewal',
+        outcome: 'granted',
+      }),
     ).toEqual(['region-bruxelles', 'commune-21004', 'portal-wib']);
     // Long-term mobility needs no visa (Art. 105/58).
     expect(
-      contracts.recipientsOf('residence-decided', {
+      suite.contracts.recipientsOf('residence-decided', {
         ...firstIct,
         scheme: 'ict-mobility',
         outcome: 'granted',
@@ -99,26 +100,26 @@ describe('contracts from the law', () => {
 
   test('contracts - an annex 48 refusal goes to neither the consular post nor the commune', () => {
     const refusal = example('residence-decided.v1/valid-annex-48-refusal.json');
-    const outcome = contracts.outcomeOf('residence-decided', refusal);
+    const outcome = suite.contracts.outcomeOf('residence-decided', refusal);
     expect(outcome).toBe('refused');
-    expect(contracts.recipientsOf('residence-decided', { ...firstIct, outcome })).toEqual([
+    expect(suite.contracts.recipientsOf('residence-decided', { ...firstIct, outcome })).toEqual([
       'region-bruxelles',
       'portal-wib',
     ]);
-    expect(contracts.outcomeOf('residence-decided', { annex: '43bis' })).toBe('fee-refused');
+    expect(suite.contracts.outcomeOf('residence-decided', { annex: '43bis' })).toBe('fee-refused');
   });
 
   test('contracts - routing needs the outcome and the participant ids the agreement names', () => {
-    expect(codeOf(() => contracts.recipientsOf('residence-decided', firstIct))).toBe(
+    expect(codeOf(() => suite.contracts.recipientsOf('residence-decided', firstIct))).toBe(
       'ERR_DOSSIER_CONTEXT_INVALID',
     );
     const { consularPostId: _post, ...noPost } = firstIct;
-    expect(codeOf(() => contracts.recipientsOf('residence-decided', { ...noPost, outcome: 'granted' }))).toBe(
-      'ERR_DOSSIER_CONTEXT_INVALID',
-    );
+    expect(
+      codeOf(() => suite.contracts.recipientsOf('residence-decided', { ...noPost, outcome: 'granted' })),
+    ).toBe('ERR_DOSSIER_CONTEXT_INVALID');
     expect(
       codeOf(() =>
-        contracts.recipientsOf('residence-decided', {
+        suite.contracts.recipientsOf('residence-decided', {
           ...firstIct,
           consularPostId: 'commune-21004',
           outcome: 'granted',
@@ -127,28 +128,28 @@ describe('contracts from the law', () => {
     ).toBe('ERR_DOSSIER_CONTEXT_INVALID');
     // A first application's commune may not be known yet: it is skipped, the others still get the decision.
     const { communeId: _commune, ...noCommune } = firstIct;
-    expect(contracts.recipientsOf('residence-decided', { ...noCommune, outcome: 'granted' })).toEqual([
+    expect(suite.contracts.recipientsOf('residence-decided', { ...noCommune, outcome: 'granted' })).toEqual([
       'region-bruxelles',
       'post-lagos',
       'portal-wib',
     ]);
-    expect(contracts.recipientsOf('application-submitted', firstIct)).toEqual([
+    expect(suite.contracts.recipientsOf('application-submitted', firstIct)).toEqual([
       'region-bruxelles',
       'immigration-office',
     ]);
-    expect(codeOf(() => contracts.recipientsOf('receipt', firstIct))).toBe('ERR_CONTRACT_FORBIDDEN');
+    expect(codeOf(() => suite.contracts.recipientsOf('receipt', firstIct))).toBe('ERR_CONTRACT_FORBIDDEN');
   });
 
   test('contracts - projections drop what a recipient may not see', () => {
     const annex46 = example('residence-decided.v1/valid-annex-46-first-ict.json');
-    const forRegion = contracts.project('residence-decided', 'regional-authority', annex46) as Record<
+    const forRegion = suite.contracts.project('residence-decided', 'regional-authority', annex46) as Record<
       string,
       unknown
     >;
     expect(forRegion.holder).toBeUndefined();
     expect(forRegion.consularPostId).toBeUndefined();
     expect(forRegion.period).toEqual(annex46.period);
-    const forPost = contracts.project('residence-decided', 'consular-post', annex46) as Record<
+    const forPost = suite.contracts.project('residence-decided', 'consular-post', annex46) as Record<
       string,
       unknown
     >;
@@ -161,7 +162,7 @@ describe('contracts from the law', () => {
     });
     expect(JSON.stringify(forPost)).not.toContain('adaeze@example.org');
     const ended = example('stay-ended.v1/valid-with-holder.json');
-    const endedForPortal = contracts.project('stay-ended', 'portal', ended) as Record<string, unknown>;
+    const endedForPortal = suite.contracts.project('stay-ended', 'portal', ended) as Record<string, unknown>;
     expect(Object.keys(endedForPortal).sort()).toEqual([
       'annex',
       'decidedOn',
@@ -170,7 +171,7 @@ describe('contracts from the law', () => {
       'reason',
     ]);
     const fee = example('fee-payment-requested.v1/valid-amount-incorrect.json');
-    expect(contracts.project('fee-payment-requested', 'regional-authority', fee)).not.toHaveProperty(
+    expect(suite.contracts.project('fee-payment-requested', 'regional-authority', fee)).not.toHaveProperty(
       'amountReceived',
     );
     // The projection is a copy: editing it leaves the original payload alone.
@@ -179,7 +180,7 @@ describe('contracts from the law', () => {
   });
 
   test('contracts - no consular post ever receives health or criminal-record data, whatever the type', () => {
-    const agreement = contracts.agreement();
+    const agreement = suite.contracts.agreement();
     for (const [type, contract] of Object.entries(agreement.messages)) {
       const rule = contract.recipients.find((r) => r.kind === 'consular-post');
       if (!rule) continue;
@@ -201,7 +202,7 @@ describe('contracts from the law', () => {
     };
     let caught: ContractError | undefined;
     try {
-      contracts.validate('residence-decided', 1, bad);
+      suite.contracts.validate('residence-decided', 1, bad);
     } catch (err) {
       caught = err as ContractError;
     }
@@ -215,29 +216,33 @@ describe('contracts from the law', () => {
   });
 
   test('contracts - a participant may not send to itself, and malformed ids are refused', () => {
-    expect(codeOf(() => contracts.authorize('commune-21004', 'receipt', 'commune-11002'))).toBe(undefined);
-    expect(codeOf(() => contracts.authorize('commune-21004', 'receipt', 'commune-21004'))).toBe(
+    expect(codeOf(() => suite.contracts.authorize('commune-21004', 'receipt', 'commune-11002'))).toBe(
+      undefined,
+    );
+    expect(codeOf(() => suite.contracts.authorize('commune-21004', 'receipt', 'commune-21004'))).toBe(
       'ERR_CONTRACT_FORBIDDEN',
     );
-    expect(() => contracts.authorize('portal-wib', 'application-submitted', 'region-mars')).toThrow(
+    expect(() => suite.contracts.authorize('portal-wib', 'application-submitted', 'region-mars')).toThrow(
       expect.objectContaining({ code: 'ERR_PARTICIPANT_ID_INVALID' }),
     );
   });
 
   test('contracts - unknown types and versions are typed errors', () => {
-    expect(codeOf(() => contracts.validate('selfie-submitted', 1, {}))).toBe('ERR_UNKNOWN_TYPE');
-    expect(codeOf(() => contracts.project('selfie-submitted', 'commune', {}))).toBe('ERR_UNKNOWN_TYPE');
-    expect(codeOf(() => contracts.validate('residence-decided', 9, {}))).toBe('ERR_UNKNOWN_SCHEMA_VERSION');
-    expect(codeOf(() => contracts.authorize('portal-wib', 'selfie-submitted', 'region-dg'))).toBe(
+    expect(codeOf(() => suite.contracts.validate('selfie-submitted', 1, {}))).toBe('ERR_UNKNOWN_TYPE');
+    expect(codeOf(() => suite.contracts.project('selfie-submitted', 'commune', {}))).toBe('ERR_UNKNOWN_TYPE');
+    expect(codeOf(() => suite.contracts.validate('residence-decided', 9, {}))).toBe(
+      'ERR_UNKNOWN_SCHEMA_VERSION',
+    );
+    expect(codeOf(() => suite.contracts.authorize('portal-wib', 'selfie-submitted', 'region-dg'))).toBe(
       'ERR_UNKNOWN_TYPE',
     );
-    expect(contracts.latestVersion('residence-decided')).toBe(1);
-    expect(contracts.receiptRequired('residence-decided')).toBe(true);
-    expect(contracts.receiptRequired('receipt')).toBe(false);
+    expect(suite.contracts.latestVersion('residence-decided')).toBe(1);
+    expect(suite.contracts.receiptRequired('residence-decided')).toBe(true);
+    expect(suite.contracts.receiptRequired('receipt')).toBe(false);
   });
 
   test('contracts - types() lists the whole procedure with its articles of law', () => {
-    const types = contracts.types();
+    const types = suite.contracts.types();
     expect(types.map((t) => t.type)).toEqual(
       expect.arrayContaining([
         'application-submitted',

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, test } from 'vitest';
-import { loadContracts, type Contracts } from '../src/index.js';
+import { describe, expect, test } from 'vitest';
 import { ContractError, SCHEMA_FILE_PATTERN } from '../src/internal.js';
+import { useContracts } from './use-contracts.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const schemaFiles = readdirSync(join(root, 'schemas')).filter((f) => SCHEMA_FILE_PATTERN.test(f));
@@ -16,12 +16,8 @@ function examplesOf(schemaFile: string): { name: string; body: unknown }[] {
     .map((name) => ({ name, body: JSON.parse(readFileSync(join(dir, name), 'utf8')) as unknown }));
 }
 
-// Loading compiles every schema: seconds on a busy two-core machine, hence the hook timeouts.
 describe('schema examples', () => {
-  let contracts: Contracts;
-  beforeAll(async () => {
-    contracts = await loadContracts();
-  }, 60_000);
+  const suite = useContracts();
 
   test('examples - every schema file has at least 2 valid and 3 invalid examples', () => {
     expect(schemaFiles.length).toBeGreaterThanOrEqual(15);
@@ -49,11 +45,11 @@ describe('schema examples', () => {
     for (const { name, body } of examplesOf(file)) {
       test(`examples - ${type} v${version} ${name} ${name.startsWith('valid-') ? 'validates' : 'fails'}`, () => {
         if (name.startsWith('valid-')) {
-          expect(() => contracts.validate(type!, Number(version), body)).not.toThrow();
+          expect(() => suite.contracts.validate(type!, Number(version), body)).not.toThrow();
         } else {
           let caught: unknown;
           try {
-            contracts.validate(type!, Number(version), body);
+            suite.contracts.validate(type!, Number(version), body);
           } catch (err) {
             caught = err;
           }
@@ -67,14 +63,14 @@ describe('schema examples', () => {
   test('examples - every projection of a valid example still validates for the recipients that receive it', () => {
     for (const file of schemaFiles) {
       const [, type, version] = SCHEMA_FILE_PATTERN.exec(file)!;
-      const contract = contracts.agreement().messages[type!]!;
+      const contract = suite.contracts.agreement().messages[type!]!;
       for (const { name, body } of examplesOf(file).filter((e) => e.name.startsWith('valid-'))) {
-        const outcome = contracts.outcomeOf(type!, body);
+        const outcome = suite.contracts.outcomeOf(type!, body);
         for (const rule of contract.recipients) {
           if (rule.when?.outcome && (outcome === undefined || !rule.when.outcome.includes(outcome))) continue;
-          const projected = contracts.project(type!, rule.kind, body);
+          const projected = suite.contracts.project(type!, rule.kind, body);
           expect(
-            () => contracts.validate(type!, Number(version), projected),
+            () => suite.contracts.validate(type!, Number(version), projected),
             `${type} ${name} → ${rule.kind}`,
           ).not.toThrow();
         }

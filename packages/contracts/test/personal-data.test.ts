@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, test } from 'vitest';
-import { loadContracts, type Contracts } from '../src/index.js';
+import { describe, expect, test } from 'vitest';
 import { pointerCovers } from '../src/internal.js';
+import { useContracts } from './use-contracts.js';
 
 /** Definitions whose every field is personal data, and documents, which always are. */
 const PERSONAL_DEFS = new Set(['Applicant', 'Address', 'Employer']);
@@ -28,18 +28,16 @@ function personalPlaces(
   return out;
 }
 
-// Loading compiles every schema: seconds on a busy two-core machine, hence the hook timeouts.
 describe('personal data in the agreement', () => {
-  let contracts: Contracts;
-  beforeAll(async () => {
-    contracts = await loadContracts();
-  }, 60_000);
+  const suite = useContracts();
 
   test('personal data - every identity, address, employer field and every document is in a category', () => {
-    const defs = contracts.definitions()[0]!.schema.$defs as Record<string, Record<string, unknown>>;
+    const defs = suite.contracts.definitions()[0]!.schema.$defs as Record<string, Record<string, unknown>>;
     const uncovered: string[] = [];
-    for (const loaded of contracts.schemas()) {
-      const categorised = Object.values(contracts.agreement().messages[loaded.type]!.personalData).flat();
+    for (const loaded of suite.contracts.schemas()) {
+      const categorised = Object.values(
+        suite.contracts.agreement().messages[loaded.type]!.personalData,
+      ).flat();
       for (const place of personalPlaces(loaded.schema, defs)) {
         const fields = PERSONAL_DEFS.has(place.def)
           ? Object.keys(defs[place.def]!.properties as object).map((f) => `${place.pointer}/${f}`)

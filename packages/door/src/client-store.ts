@@ -1,7 +1,7 @@
 import { openBucket } from '@passerelle/nats';
-import { type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DoorError } from './door-error.js';
+import { DoorStore, type DoorStoreOptions, systemClock } from './door-store.js';
 import { type DoorKeys, randomSecret } from './door-keys.js';
 import { type DoorScope, isDoorScope } from './scopes.js';
 
@@ -39,13 +39,7 @@ const SECRET_PURPOSE = 'client-secret';
  * secret (see {@link DoorKeys}), created by an admin client or at bootstrap, revocable. The secret is
  * returned once, at creation, and stored nowhere in the clear.
  */
-export class ClientStore {
-  private constructor(
-    private readonly kv: KV,
-    private readonly keys: DoorKeys,
-    private readonly now: () => Date,
-  ) {}
-
+export class ClientStore extends DoorStore {
   /**
    * Opens (or creates) the bucket.
    *
@@ -58,13 +52,13 @@ export class ClientStore {
     nc: NatsConnection,
     door: string,
     keys: DoorKeys,
-    options: { replicas?: number; create?: boolean; now?: () => Date } = {},
+    options: DoorStoreOptions = {},
   ): Promise<ClientStore> {
-    const kv = await openBucket(nc, clientsBucketName(door), {
-      create: options.create !== false,
-      replicas: options.replicas ?? 1,
-    });
-    return new ClientStore(kv, keys, options.now ?? (() => new Date()));
+    return new ClientStore(
+      await openBucket(nc, clientsBucketName(door), options),
+      keys,
+      options.now ?? systemClock,
+    );
   }
 
   /**

@@ -1,4 +1,4 @@
-import { openBucket } from '@passerelle/nats';
+import { openBucket, putStream } from '@passerelle/nats';
 import {
   type JetStreamClient,
   type JetStreamManager,
@@ -91,13 +91,7 @@ export class EventLog {
         duplicate_window: nanos(options.duplicateWindowMs ?? 120_000),
         allow_direct: true,
       };
-      try {
-        await jsm.streams.info(name);
-        await jsm.streams.update(name, config);
-      } catch (err) {
-        if (!(err instanceof JetStreamApiError) || err.code !== JetStreamApiCodes.StreamNotFound) throw err;
-        await jsm.streams.add(config);
-      }
+      await putStream(jsm, config);
     }
     const heads = await openBucket(nc, eventHeadsBucketName(options.door), {
       create: options.create !== false,

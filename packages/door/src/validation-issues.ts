@@ -1,3 +1,4 @@
+import { PasserelleError } from '@passerelle/errors';
 import { type InputIssue, type InputLocation, inputIssue } from './problem.js';
 
 /** The part of an ajv error a door reads (fastify's `error.validation` items). */
@@ -22,59 +23,53 @@ const unescapeToken = (token: string): string => token.replace(/~1/g, '/').repla
 const list = (values: unknown): string =>
   Array.isArray(values) ? values.map((v) => JSON.stringify(v)).join(', ') : '';
 
+type Params = Record<string, unknown>;
+
+/** The sentence of a size limit: at least or at most `limit` of `unit`. */
+const bound =
+  (side: 'least' | 'most', unit: string) =>
+  (p: Params): string =>
+    `must have at ${side} ${String(p['limit'])} ${unit}`;
+const comparison = (p: Params): string => `must be ${String(p['comparison'])} ${String(p['limit'])}`;
+const dependency = (p: Params): string => `requires ${String(p['missingProperty'])} as well`;
+const noForm = (): string => 'does not match any of the allowed forms';
+
 /**
- * What a keyword asks, in a sentence of ours: the validator's own text is never shown (it varies with the
- * library's version and may quote the input). Only the schema's limits appear, never the request's values.
+ * What each keyword asks, in a sentence of ours: the validator's own text is never shown (it varies with
+ * the library's version and may quote the input). Only the schema's limits appear, never the request's
+ * values.
  */
+const RULES: Record<string, (p: Params) => string> = {
+  required: () => 'is required',
+  additionalProperties: () => 'is not an input of this operation',
+  type: (p) => `must be of type ${String(p['type'])}`,
+  enum: (p) => `must be one of: ${list(p['allowedValues'])}`,
+  const: (p) => `must be ${JSON.stringify(p['allowedValue'])}`,
+  format: (p) => `must be a valid ${String(p['format'])}`,
+  pattern: () => 'does not have the expected form',
+  minLength: bound('least', 'characters'),
+  maxLength: bound('most', 'characters'),
+  minimum: comparison,
+  exclusiveMinimum: comparison,
+  maximum: comparison,
+  exclusiveMaximum: comparison,
+  multipleOf: (p) => `must be a multiple of ${String(p['multipleOf'])}`,
+  minItems: bound('least', 'items'),
+  maxItems: bound('most', 'items'),
+  uniqueItems: () => 'must not repeat an item',
+  minProperties: bound('least', 'members'),
+  maxProperties: bound('most', 'members'),
+  dependentRequired: dependency,
+  dependencies: dependency,
+  oneOf: noForm,
+  anyOf: noForm,
+  not: () => 'has a form that is not allowed',
+};
+
+/** The sentence for an error's keyword; a keyword without one of ours is "not valid". */
 function rule(error: SchemaErrorLike): string {
-  const p = error.params;
-  switch (error.keyword) {
-    case 'required':
-      return 'is required';
-    case 'additionalProperties':
-      return 'is not an input of this operation';
-    case 'type':
-      return `must be of type ${String(p['type'])}`;
-    case 'enum':
-      return `must be one of: ${list(p['allowedValues'])}`;
-    case 'const':
-      return `must be ${JSON.stringify(p['allowedValue'])}`;
-    case 'format':
-      return `must be a valid ${String(p['format'])}`;
-    case 'pattern':
-      return 'does not have the expected form';
-    case 'minLength':
-      return `must have at least ${String(p['limit'])} characters`;
-    case 'maxLength':
-      return `must have at most ${String(p['limit'])} characters`;
-    case 'minimum':
-    case 'exclusiveMinimum':
-    case 'maximum':
-    case 'exclusiveMaximum':
-      return `must be ${String(p['comparison'])} ${String(p['limit'])}`;
-    case 'multipleOf':
-      return `must be a multiple of ${String(p['multipleOf'])}`;
-    case 'minItems':
-      return `must have at least ${String(p['limit'])} items`;
-    case 'maxItems':
-      return `must have at most ${String(p['limit'])} items`;
-    case 'uniqueItems':
-      return 'must not repeat an item';
-    case 'minProperties':
-      return `must have at least ${String(p['limit'])} members`;
-    case 'maxProperties':
-      return `must have at most ${String(p['limit'])} members`;
-    case 'dependentRequired':
-    case 'dependencies':
-      return `requires ${String(p['missingProperty'])} as well`;
-    case 'oneOf':
-    case 'anyOf':
-      return 'does not match any of the allowed forms';
-    case 'not':
-      return 'has a form that is not allowed';
-    default:
-      return 'is not valid';
-  }
+  const sentence = Object.hasOwn(RULES, error.keyword) ? RULES[error.keyword] : undefined;
+  return sentence ? sentence(error.params) : 'is not valid';
 }
 
 /** The JSON pointer of the input an error is about (a missing or unknown member is named itself). */
@@ -141,4 +136,23 @@ export function validationIssues(errors: readonly SchemaErrorLike[], context: st
     );
   }
   return issues;
+}
+
+/**
+ * A request body that fails its message schema: `ERR_SCHEMA_INVALID`, whose details name each bad input by
+ * its JSON pointer (never its value) beside `details` (the action or message type).
+ */
+export function schemaInvalidBody(
+  errors: readonly SchemaErrorLike[],
+  details: Record<string, unknown>,
+): PasserelleError {
+  const issues = validationIssues(errors, 'body').map((issue) => ({
+    in: issue.in,
+    name: issue.name,
+    detail: issue.detail,
+    type: issue.type.slice(issue.type.lastIndexOf(':') + 1),
+  }));
+  return new PasserelleError('ERR_SCHEMA_INVALID', 'The input message is incorrect.', {
+    details: { ...details, issues },
+  });
 }

@@ -1,8 +1,7 @@
+import { putStream } from '@passerelle/nats';
 import {
   type JetStreamClient,
   type JetStreamManager,
-  JetStreamApiCodes,
-  JetStreamApiError,
   type StoredMsg,
   jetstream,
   jetstreamManager,
@@ -89,13 +88,7 @@ export class DeliveryLog {
         max_age: nanos(options.maxAgeMs ?? 30 * 24 * 3_600_000),
         allow_direct: true,
       };
-      try {
-        await jsm.streams.info(name);
-        await jsm.streams.update(name, config);
-      } catch (err) {
-        if (!(err instanceof JetStreamApiError) || err.code !== JetStreamApiCodes.StreamNotFound) throw err;
-        await jsm.streams.add(config);
-      }
+      await putStream(jsm, config);
     }
     return new DeliveryLog(jetstream(nc, { timeout: 30_000 }), jsm, door);
   }

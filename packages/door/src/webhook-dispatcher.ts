@@ -276,17 +276,7 @@ export class WebhookDispatcher {
         msg.ack();
       } else if (attempt >= this.maxAttempts) {
         await this.recordAttempt(subscription, logged, attempt, result, 'dead');
-        await this.deliveries.deadLetter({
-          subscriptionId: subscription.id,
-          eventId: logged.event.id,
-          position: logged.position,
-          type: logged.event.type,
-          subject: logged.event.subject,
-          attempts: attempt,
-          ...(result.status ? { lastStatus: result.status } : {}),
-          ...(result.error ? { lastError: result.error } : {}),
-          at: this.now().toISOString(),
-        });
+        await this.buryDead(subscription, logged, attempt, result);
         msg.term('attempts spent');
       } else {
         const delay = this.delayAfter(attempt);
@@ -319,6 +309,26 @@ export class WebhookDispatcher {
     return sendDelivery(new URL(subscription.url), delivery, {
       policy: this.policy,
       timeoutMs: this.timeoutMs,
+    });
+  }
+
+  // Its attempts spent, the delivery goes to the dead letters, where an admin can list and replay it.
+  private async buryDead(
+    subscription: WebhookSubscription,
+    logged: LoggedEvent,
+    attempt: number,
+    result: SendResult,
+  ): Promise<void> {
+    await this.deliveries.deadLetter({
+      subscriptionId: subscription.id,
+      eventId: logged.event.id,
+      position: logged.position,
+      type: logged.event.type,
+      subject: logged.event.subject,
+      attempts: attempt,
+      ...(result.status ? { lastStatus: result.status } : {}),
+      ...(result.error ? { lastError: result.error } : {}),
+      at: this.now().toISOString(),
     });
   }
 
@@ -458,17 +468,7 @@ export class WebhookDispatcher {
       }
       if (attempt === this.maxAttempts) {
         await this.recordAttempt(subscription, logged, attempt, result, 'dead', undefined, true);
-        await this.deliveries.deadLetter({
-          subscriptionId: subscription.id,
-          eventId: logged.event.id,
-          position: logged.position,
-          type: logged.event.type,
-          subject: logged.event.subject,
-          attempts: attempt,
-          ...(result.status ? { lastStatus: result.status } : {}),
-          ...(result.error ? { lastError: result.error } : {}),
-          at: this.now().toISOString(),
-        });
+        await this.buryDead(subscription, logged, attempt, result);
         return;
       }
       const delay = this.delayAfter(attempt);

@@ -1,8 +1,9 @@
 import { openBucket } from '@passerelle/nats';
 import { randomBytes } from 'node:crypto';
-import { type KV, type KvWatchEntry } from '@nats-io/kv';
+import { type KvWatchEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DoorError } from './door-error.js';
+import { DoorStore, type DoorStoreOptions, systemClock } from './door-store.js';
 import type { DoorKeys } from './door-keys.js';
 
 /** A webhook subscription as its owner sees it (never its secret, shown once at creation). */
@@ -45,25 +46,19 @@ export function newSubscriptionId(): string {
  * Webhooks: `whsec_` and 32 random bytes in base64), shown once to the subscriber and kept sealed under
  * the door's key, since the door must read it back to sign every delivery.
  */
-export class SubscriptionStore {
-  private constructor(
-    private readonly kv: KV,
-    private readonly keys: DoorKeys,
-    private readonly now: () => Date,
-  ) {}
-
+export class SubscriptionStore extends DoorStore {
   /** Opens (or creates) the bucket. */
   static async open(
     nc: NatsConnection,
     door: string,
     keys: DoorKeys,
-    options: { replicas?: number; create?: boolean; now?: () => Date } = {},
+    options: DoorStoreOptions = {},
   ): Promise<SubscriptionStore> {
-    const kv = await openBucket(nc, subscriptionsBucketName(door), {
-      create: options.create !== false,
-      replicas: options.replicas ?? 1,
-    });
-    return new SubscriptionStore(kv, keys, options.now ?? (() => new Date()));
+    return new SubscriptionStore(
+      await openBucket(nc, subscriptionsBucketName(door), options),
+      keys,
+      options.now ?? systemClock,
+    );
   }
 
   /** Records a subscription and returns it with its secret, the one time the secret is shown. */

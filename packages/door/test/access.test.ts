@@ -1,17 +1,17 @@
-import { useNatsServer } from '@passerelle/testing/vitest';
 import fastify, { type FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { accessPlugin, doorServerOptions, problemsPlugin } from '../src/index.js';
 import { OFFICER_ID_PATTERN, parseOfficer } from '../src/internal.js';
 import {
   type DemoClient,
-  type DemoDoor,
   basic,
   bearer,
   http,
   makeClient,
-  startDemoDoor,
   tokenFor,
+  useDemoDoor,
+  clientToken,
+  postJson,
 } from './fixtures.js';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -59,18 +59,13 @@ const REACH_THE_ROUTE = [
 ];
 
 describe('door access', () => {
-  const nats = useNatsServer();
-  let demo: DemoDoor;
+  const demo = useDemoDoor();
   let admin: DemoClient;
   let adminToken: string;
 
   beforeAll(async () => {
-    demo = await startDemoDoor(nats.url);
     admin = await makeClient(demo, 'door-admin', ['admin']);
     adminToken = await tokenFor(demo, admin);
-  });
-  afterAll(async () => {
-    await demo?.close();
   });
 
   const token = (client: DemoClient, form: Record<string, string>, authorization = basic(client)) =>
@@ -171,8 +166,8 @@ describe('door access', () => {
   });
 
   test('access - scopes are each on their own: read cannot decide, decide cannot administer, admin cannot read', async () => {
-    const reader = await tokenFor(demo, await makeClient(demo, 'reader-only', ['read']));
-    const decider = await tokenFor(demo, await makeClient(demo, 'decider-only', ['decide']));
+    const reader = await clientToken(demo, 'reader-only', ['read']);
+    const decider = await clientToken(demo, 'decider-only', ['decide']);
     expect((await http(demo, 'GET', '/dossiers', bearer(reader))).status).toBe(200);
     const decide = await http(
       demo,
@@ -199,13 +194,10 @@ describe('door access', () => {
   });
 
   test('access - an admin client creates a client over HTTP; its secret is shown once and stored only as a keyed hash', async () => {
-    const created = await http(
-      demo,
-      'POST',
-      '/clients',
-      bearer(adminToken),
-      JSON.stringify({ id: 'commune-21004-desk', scopes: ['read', 'decide'] }),
-    );
+    const created = await postJson(demo, adminToken, '/clients', {
+      id: 'commune-21004-desk',
+      scopes: ['read', 'decide'],
+    });
     expect(created.status).toBe(201);
     expect(created.headers.location).toBe('/clients/commune-21004-desk');
     expect(created.json).toMatchObject({
@@ -226,13 +218,10 @@ describe('door access', () => {
     expect(stored).not.toContain(secret);
     expect(stored).not.toContain(createHash('sha256').update(secret).digest('hex'));
     expect((await tokenFor(demo, { id: 'commune-21004-desk', secret })).length).toBeGreaterThan(0);
-    const again = await http(
-      demo,
-      'POST',
-      '/clients',
-      bearer(adminToken),
-      JSON.stringify({ id: 'commune-21004-desk', scopes: ['read'] }),
-    );
+    const again = await postJson(demo, adminToken, '/clients', {
+      id: 'commune-21004-desk',
+      scopes: ['read'],
+    });
     expect([again.status, again.json.code]).toEqual([409, 'ERR_CLIENT_EXISTS']);
     const list = await http(demo, 'GET', '/clients?pageSize=2', bearer(adminToken));
     expect(list.json.items).toHaveLength(2);
@@ -259,7 +248,7 @@ describe('door access', () => {
   });
 
   test('access - the officer header: required where the route says so, a pseudonymous id, never a name or an e-mail', async () => {
-    const decider = await tokenFor(demo, await makeClient(demo, 'officer-desk', ['read', 'decide']));
+    const decider = await clientToken(demo, 'officer-desk', ['read', 'decide']);
     const decide = (officer: string | undefined, dossier: string) =>
       http(
         demo,
@@ -350,30 +339,22 @@ describe('door access', () => {
     }
     expect(reached).toBe(protectedRoutes.length * REACH_THE_ROUTE.length * Object.keys(credentials).length);
     // with a token, an encoded path reaches its route: the router decides, not the raw text
-    const reader = await tokenFor(demo, await makeClient(demo, 'encoded-reader', ['read']));
+    const reader = await clientToken(demo, 'encoded-reader', ['read']);
     const encoded = await http(demo, 'GET', '/%64ossiers/dossier-0001', bearer(reader));
     expect([encoded.status, encoded.json.dossierId]).toEqual([200, 'dossier-0001']);
   });
 });
 
 describe('door access - time and limits', () => {
-  const nats = useNatsServer();
-  let demo: DemoDoor;
   const clock = { now: Date.parse('2026-11-27T09:00:00Z') };
-
-  beforeAll(async () => {
-    demo = await startDemoDoor(nats.url, {
-      now: () => new Date(clock.now),
-      tokenLifetimeMs: 60_000,
-      tokenRateLimit: { max: 3, windowMs: 60_000 },
-    });
-  });
-  afterAll(async () => {
-    await demo?.close();
+  const demo = useDemoDoor({
+    now: () => new Date(clock.now),
+    tokenLifetimeMs: 60_000,
+    tokenRateLimit: { max: 3, windowMs: 60_000 },
   });
 
   test('access - a token past its expiry is refused as expiredAccessToken', async () => {
-    const reader = await tokenFor(demo, await makeClient(demo, 'clocked-reader', ['read']));
+    const reader = await clientToken(demo, 'clocked-reader', ['read']);
     expect((await http(demo, 'GET', '/dossiers', bearer(reader))).status).toBe(200);
     clock.now += 61_000;
     const res = await http(demo, 'GET', '/dossiers', bearer(reader));

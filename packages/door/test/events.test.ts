@@ -1,10 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { useNatsServer } from '@passerelle/testing/vitest';
 import { EventSource } from 'eventsource';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { type DoorEvent } from '../src/index.js';
 import { SUBJECT_SEQUENCE_ATTRIBUTE, buildDoorEvent, checkDoorEvent } from '../src/internal.js';
-import { type DemoDoor, POLL, bearer, http, makeClient, startDemoDoor, tokenFor } from './fixtures.js';
+import {
+  type DemoDoor,
+  POLL,
+  bearer,
+  http,
+  makeClient,
+  tokenFor,
+  useDemoDoor,
+  clientToken,
+} from './fixtures.js';
 
 const ORIGIN = { service: 'be.passerelle.demo.v1', source: 'urn:passerelle:door:demo' };
 
@@ -35,19 +43,14 @@ function listen(demo: DemoDoor, token: () => string, query = '', lastEventId?: s
 }
 
 describe('door events', () => {
-  const nats = useNatsServer();
-  let demo: DemoDoor;
   let reader: string;
+  const demo = useDemoDoor({
+    // a client reads the events of the dossiers whose id does not end with 9 (a stand-in for ownership)
+    canRead: (client, event) => client.id !== 'partial-reader' || !event.subject.endsWith('9'),
+  });
 
   beforeAll(async () => {
-    demo = await startDemoDoor(nats.url, {
-      // a client reads the events of the dossiers whose id does not end with 9 (a stand-in for ownership)
-      canRead: (client, event) => client.id !== 'partial-reader' || !event.subject.endsWith('9'),
-    });
-    reader = await tokenFor(demo, await makeClient(demo, 'reader', ['read']));
-  });
-  afterAll(async () => {
-    await demo?.close();
+    reader = await clientToken(demo, 'reader', ['read']);
   });
 
   test('events - a CloudEvent with the Belgif attributes, checked by the cloudevents SDK', () => {
@@ -221,7 +224,7 @@ describe('door events', () => {
   });
 
   test('events - SSE: types narrow the stream, the read policy scopes it, heartbeats are comments', async () => {
-    const partial = await tokenFor(demo, await makeClient(demo, 'partial-reader', ['read']));
+    const partial = await clientToken(demo, 'partial-reader', ['read']);
     const decided = listen(demo, () => reader, '?types=be.passerelle.demo.v1.dossiers.notify.decided');
     const scoped = listen(demo, () => partial);
     await Promise.all([decided.open, scoped.open]);
@@ -260,12 +263,12 @@ describe('door events', () => {
 
   test('events - SSE: no token is 401; a read scope is needed; a revoked client’s open stream ends', async () => {
     expect((await http(demo, 'GET', '/events')).status).toBe(401);
-    const decider = await tokenFor(demo, await makeClient(demo, 'decider-only', ['decide']));
+    const decider = await clientToken(demo, 'decider-only', ['decide']);
     expect((await http(demo, 'GET', '/events', bearer(decider))).status).toBe(403);
     const bad = await http(demo, 'GET', '/events', bearer(reader, { 'last-event-id': 'yesterday' }));
     expect(bad.status).toBe(400);
 
-    const admin = await tokenFor(demo, await makeClient(demo, 'door-admin', ['admin']));
+    const admin = await clientToken(demo, 'door-admin', ['admin']);
     const doomed = await makeClient(demo, 'doomed-reader', ['read']);
     const doomedToken = await tokenFor(demo, doomed);
     const controller = new AbortController();

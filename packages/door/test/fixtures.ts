@@ -1,3 +1,5 @@
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { type IncomingHttpHeaders, request } from 'node:http';
 import { type NatsConnection, connect } from '@nats-io/transport-node';
@@ -280,6 +282,22 @@ export async function startDemoDoor(
   };
 }
 
+/**
+ * Starts a nats-server and a demo door for the suite: the door answers from the first test on and is
+ * closed after the last.
+ */
+export function useDemoDoor(overrides: Partial<DoorOptions> = {}): DemoDoor {
+  const nats = useNatsServer();
+  const demo = {} as DemoDoor;
+  beforeAll(async () => {
+    Object.assign(demo, await startDemoDoor(nats.url, overrides));
+  });
+  afterAll(async () => {
+    await demo.close?.();
+  });
+  return demo;
+}
+
 /** Creates a client of the demo door through the bootstrap function (as a set-up script would). */
 export async function makeClient(demo: DemoDoor, id: string, scopes: DoorScope[]): Promise<DemoClient> {
   const { secret } = await bootstrapDoorClient(demo.nc, {
@@ -356,6 +374,39 @@ export async function tokenFor(demo: DemoDoor, client: DemoClient, scope?: strin
   );
   if (res.status !== 200) throw new Error(`token refused: ${res.status} ${res.text}`);
   return (res.json as { access_token: string }).access_token;
+}
+
+/** A token of a new client `id` of the demo door with `scopes`. */
+export async function clientToken(demo: DemoDoor, id: string, scopes: DoorScope[]): Promise<string> {
+  return tokenFor(demo, await makeClient(demo, id, scopes));
+}
+
+/** `POST path` with `token` under the idempotency key `key`. */
+export function postKeyed(
+  demo: DemoDoor,
+  token: string,
+  path: string,
+  key: string,
+  body: string,
+): Promise<Answer> {
+  return http(demo, 'POST', path, bearer(token, { 'idempotency-key': key }), body);
+}
+
+/** `POST path` with `token` and `body` as JSON. */
+export function postJson(demo: DemoDoor, token: string, path: string, body: unknown): Promise<Answer> {
+  return http(demo, 'POST', path, bearer(token), JSON.stringify(body));
+}
+
+/** `POST /dossiers/:dossierId/decisions` by an officer, with `token`; `extra` adds headers. */
+export function postDecision(
+  demo: DemoDoor,
+  token: string,
+  dossierId: string,
+  body: string,
+  extra: Record<string, string> = {},
+): Promise<Answer> {
+  const headers = bearer(token, { 'passerelle-officer': 'off-3f9a27c1', ...extra });
+  return http(demo, 'POST', `/dossiers/${dossierId}/decisions`, headers, body);
 }
 
 /** JSON request headers with a bearer token. */

@@ -1,33 +1,24 @@
-import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { requestFingerprint } from '../src/index.js';
-import { type DemoDoor, POLL, bearer, http, makeClient, startDemoDoor, tokenFor } from './fixtures.js';
+import { POLL, bearer, http, useDemoDoor, clientToken, postKeyed, postDecision } from './fixtures.js';
 
 describe('door idempotency', () => {
-  const nats = useNatsServer();
-  let demo: DemoDoor;
+  const demo = useDemoDoor();
   let decider: string;
   let other: string;
 
   beforeAll(async () => {
-    demo = await startDemoDoor(nats.url);
-    decider = await tokenFor(demo, await makeClient(demo, 'case-desk', ['read', 'decide']));
-    other = await tokenFor(demo, await makeClient(demo, 'other-desk', ['read', 'decide']));
-  });
-  afterAll(async () => {
-    await demo?.close();
+    decider = await clientToken(demo, 'case-desk', ['read', 'decide']);
+    other = await clientToken(demo, 'other-desk', ['read', 'decide']);
   });
 
   const decide = (dossierId: string, key: string | undefined, body: unknown, token = decider) =>
-    http(
+    postDecision(
       demo,
-      'POST',
-      `/dossiers/${dossierId}/decisions`,
-      bearer(token, {
-        'passerelle-officer': 'off-3f9a27c1',
-        ...(key === undefined ? {} : { 'idempotency-key': key }),
-      }),
+      token,
+      dossierId,
       JSON.stringify(body),
+      key === undefined ? {} : { 'idempotency-key': key },
     );
 
   test('idempotency - a retry with the same key gets the first answer; nothing is decided or logged twice', async () => {
@@ -75,15 +66,9 @@ describe('door idempotency', () => {
   });
 
   test('idempotency - a request still running with the key is 409; once done, the retry gets its answer', async () => {
-    const running = http(demo, 'POST', '/slow/one', bearer(decider, { 'idempotency-key': 'slow-1' }), '{}');
+    const running = postKeyed(demo, decider, '/slow/one', 'slow-1', '{}');
     await expect.poll(() => demo.slowWaiting(), POLL).toBe(1);
-    const meanwhile = await http(
-      demo,
-      'POST',
-      '/slow/one',
-      bearer(decider, { 'idempotency-key': 'slow-1' }),
-      '{}',
-    );
+    const meanwhile = await postKeyed(demo, decider, '/slow/one', 'slow-1', '{}');
     expect(meanwhile.status).toBe(409);
     expect(meanwhile.json).toMatchObject({
       type: 'urn:problem-type:passerelle:idempotencyInProgress',
@@ -91,13 +76,7 @@ describe('door idempotency', () => {
     });
     demo.releaseSlow();
     expect((await running).status).toBe(200);
-    const after = await http(
-      demo,
-      'POST',
-      '/slow/one',
-      bearer(decider, { 'idempotency-key': 'slow-1' }),
-      '{}',
-    );
+    const after = await postKeyed(demo, decider, '/slow/one', 'slow-1', '{}');
     expect([after.status, after.headers['idempotent-replayed']]).toEqual([200, 'true']);
     expect(demo.slowWaiting()).toBe(0);
   });
@@ -105,21 +84,9 @@ describe('door idempotency', () => {
   test('idempotency - a 5xx is not kept: the retry runs again under the same run id, then is kept', async () => {
     demo.failNext(1);
     const runsBefore = demo.flakyRuns.length;
-    const failed = await http(
-      demo,
-      'POST',
-      '/flaky',
-      bearer(decider, { 'idempotency-key': 'flaky-1' }),
-      '{"n":1}',
-    );
+    const failed = await postKeyed(demo, decider, '/flaky', 'flaky-1', '{"n":1}');
     expect(failed.status).toBe(503);
-    const retried = await http(
-      demo,
-      'POST',
-      '/flaky',
-      bearer(decider, { 'idempotency-key': 'flaky-1' }),
-      '{"n":1}',
-    );
+    const retried = await postKeyed(demo, decider, '/flaky', 'flaky-1', '{"n":1}');
     expect(retried.status).toBe(202);
     expect(retried.headers['idempotent-replayed']).toBeUndefined();
     const runs = demo.flakyRuns.slice(runsBefore);
@@ -128,25 +95,13 @@ describe('door idempotency', () => {
     // a UUID v7: a handler may send an exchange message under it
     expect(runs[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(retried.json.runId).toBe(runs[0]);
-    const third = await http(
-      demo,
-      'POST',
-      '/flaky',
-      bearer(decider, { 'idempotency-key': 'flaky-1' }),
-      '{"n":1}',
-    );
+    const third = await postKeyed(demo, decider, '/flaky', 'flaky-1', '{"n":1}');
     expect(third.headers['idempotent-replayed']).toBe('true');
     expect(demo.flakyRuns.length - runsBefore).toBe(2);
     // after a failure, another request under the key is still refused
     demo.failNext(1);
-    await http(demo, 'POST', '/flaky', bearer(decider, { 'idempotency-key': 'flaky-2' }), '{"n":2}');
-    const switched = await http(
-      demo,
-      'POST',
-      '/flaky',
-      bearer(decider, { 'idempotency-key': 'flaky-2' }),
-      '{"n":3}',
-    );
+    await postKeyed(demo, decider, '/flaky', 'flaky-2', '{"n":2}');
+    const switched = await postKeyed(demo, decider, '/flaky', 'flaky-2', '{"n":3}');
     expect(switched.status).toBe(422);
   });
 

@@ -1,7 +1,6 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type DemoDoor, bearer, http, makeClient, startDemoDoor, tokenFor } from './fixtures.js';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { bearer, http, useDemoDoor, clientToken } from './fixtures.js';
 
 interface Operation {
   security?: Record<string, string[]>[];
@@ -11,8 +10,7 @@ interface Operation {
 }
 
 describe('door OpenAPI', () => {
-  const nats = useNatsServer();
-  let demo: DemoDoor;
+  const demo = useDemoDoor();
   let doc: {
     openapi: string;
     servers: { url: string }[];
@@ -21,13 +19,9 @@ describe('door OpenAPI', () => {
   };
 
   beforeAll(async () => {
-    demo = await startDemoDoor(nats.url);
     const res = await http(demo, 'GET', '/openapi.json');
     expect(res.status).toBe(200);
     doc = res.json;
-  });
-  afterAll(async () => {
-    await demo?.close();
   });
 
   test('openapi - the document is OpenAPI 3.1, served publicly, and valid for an independent validator', async () => {
@@ -96,16 +90,11 @@ describe('door OpenAPI', () => {
 });
 
 describe('door collections', () => {
-  const nats = useNatsServer();
-  let demo: DemoDoor;
+  const demo = useDemoDoor();
   let reader: string;
 
   beforeAll(async () => {
-    demo = await startDemoDoor(nats.url);
-    reader = await tokenFor(demo, await makeClient(demo, 'reader', ['read']));
-  });
-  afterAll(async () => {
-    await demo?.close();
+    reader = await clientToken(demo, 'reader', ['read']);
   });
 
   test('collections - pages follow their next links to the end: { self, items, pageSize, next }', async () => {

@@ -1,42 +1,29 @@
 import { PasserelleError } from '@passerelle/errors';
-import { useNatsServer } from '@passerelle/testing/vitest';
 import fastify from 'fastify';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { doorServerOptions, problemsPlugin, validationIssues } from '../src/index.js';
 import { BELGIF_PROBLEM_TYPES, PROBLEM_MAPPING } from '../src/internal.js';
-import { type DemoDoor, bearer, http, makeClient, startDemoDoor, tokenFor } from './fixtures.js';
+import { bearer, http, useDemoDoor, clientToken, postKeyed, postJson, postDecision } from './fixtures.js';
 
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
 const GUIDE = 'https://www.belgif.be/specification/rest/api-guide';
 const UUID_URN = /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('problems', () => {
-  const nats = useNatsServer();
-  let demo: DemoDoor;
+  const demo = useDemoDoor();
   let decider: string;
   let reader: string;
 
   beforeAll(async () => {
-    demo = await startDemoDoor(nats.url);
-    decider = await tokenFor(demo, await makeClient(demo, 'case-desk', ['read', 'decide']));
-    reader = await tokenFor(demo, await makeClient(demo, 'reader', ['read']));
-  });
-  afterAll(async () => {
-    await demo?.close();
+    decider = await clientToken(demo, 'case-desk', ['read', 'decide']);
+    reader = await clientToken(demo, 'reader', ['read']);
   });
 
   const decide = (dossierId: string, body: unknown, extra: Record<string, string> = {}) =>
-    http(
-      demo,
-      'POST',
-      `/dossiers/${dossierId}/decisions`,
-      bearer(decider, {
-        'passerelle-officer': 'off-3f9a27c1',
-        'idempotency-key': `k-${Math.random()}`,
-        ...extra,
-      }),
-      typeof body === 'string' ? body : JSON.stringify(body),
-    );
+    postDecision(demo, decider, dossierId, typeof body === 'string' ? body : JSON.stringify(body), {
+      'idempotency-key': `k-${Math.random()}`,
+      ...extra,
+    });
 
   test('problems - a body that breaks the schema is a badRequest with one issue per bad input, JSON pointers, no validator text', async () => {
     const res = await decide('dossier-0001', {
@@ -128,13 +115,7 @@ describe('problems', () => {
   });
 
   test('problems - a body over the route limit is payloadTooLarge with the limit', async () => {
-    const res = await http(
-      demo,
-      'POST',
-      '/notes',
-      bearer(decider),
-      JSON.stringify({ note: 'x'.repeat(200) }),
-    );
+    const res = await postJson(demo, decider, '/notes', { note: 'x'.repeat(200) });
     expect(res.status).toBe(413);
     expect(res.json).toMatchObject({
       type: 'urn:problem-type:belgif:payloadTooLarge',
@@ -221,13 +202,7 @@ describe('problems', () => {
     });
     expect(res.text).not.toMatch(/db-internal|hunter2|password|at .*\.ts/);
     demo.failNext(1);
-    const notSent = await http(
-      demo,
-      'POST',
-      '/flaky',
-      bearer(decider, { 'idempotency-key': 'boom-1' }),
-      '{}',
-    );
+    const notSent = await postKeyed(demo, decider, '/flaky', 'boom-1', '{}');
     expect(notSent.status).toBe(503);
     expect(notSent.json).toMatchObject({
       type: 'urn:problem-type:passerelle:notSent',

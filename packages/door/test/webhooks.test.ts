@@ -1,12 +1,11 @@
 import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
-import { useNatsServer } from '@passerelle/testing/vitest';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { type DoorEvent } from '../src/index.js';
 import { checkWebhookUrl, refusedAddress, webhookConsumerName } from '../src/internal.js';
-import { type DemoDoor, POLL, bearer, http, makeClient, startDemoDoor, tokenFor } from './fixtures.js';
+import { POLL, bearer, http, useDemoDoor, clientToken, postJson } from './fixtures.js';
 
 interface Received {
   path: string;
@@ -54,20 +53,17 @@ function verify(secret: string, delivery: Received): DoorEvent {
 }
 
 describe('door webhooks', () => {
-  const nats = useNatsServer();
-  let demo: DemoDoor;
+  const demo = useDemoDoor();
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let reader: string;
   let neighbour: string;
 
   beforeAll(async () => {
-    demo = await startDemoDoor(nats.url);
     receiver = await startReceiver();
-    reader = await tokenFor(demo, await makeClient(demo, 'portal-wib', ['read']));
-    neighbour = await tokenFor(demo, await makeClient(demo, 'portal-other', ['read']));
+    reader = await clientToken(demo, 'portal-wib', ['read']);
+    neighbour = await clientToken(demo, 'portal-other', ['read']);
   });
   afterAll(async () => {
-    await demo?.close();
     await receiver?.close();
   });
 
@@ -76,15 +72,24 @@ describe('door webhooks', () => {
     types?: string[],
     token = reader,
   ): Promise<{ id: string; secret: string }> {
-    const res = await http(
-      demo,
-      'POST',
-      '/webhooks',
-      bearer(token),
-      JSON.stringify({ url: `${receiver.base}${path}`, ...(types ? { types } : {}) }),
-    );
+    const res = await postJson(demo, token, '/webhooks', {
+      url: `${receiver.base}${path}`,
+      ...(types ? { types } : {}),
+    });
     expect(res.status, res.text).toBe(201);
     return res.json as { id: string; secret: string };
+  }
+
+  /** The items at `path` once there are `count` of them (deliveries and dead letters are logged apart). */
+  async function itemsOnce<T>(path: string, count: number): Promise<T[]> {
+    let items: T[] = [];
+    await expect
+      .poll(async () => {
+        items = (await http(demo, 'GET', path, bearer(reader))).json.items;
+        return items.length;
+      }, POLL)
+      .toBe(count);
+    return items;
   }
 
   const append = (subject: string, happened = 'updated', data?: unknown) =>
@@ -135,13 +140,13 @@ describe('door webhooks', () => {
     // the same webhook-id every time: the receiver can drop a repeat
     expect(new Set(arrivals.map((a) => a.headers['webhook-id']))).toEqual(new Set([logged.event.id]));
     for (const arrival of arrivals) expect(verify(sub.secret, arrival)).toEqual(logged.event);
-    let log: { attempt: number; status: number; outcome: string; at: string; nextAttemptAt?: string }[] = [];
-    await expect
-      .poll(async () => {
-        log = (await http(demo, 'GET', `/webhooks/${sub.id}/deliveries`, bearer(reader))).json.items;
-        return log.length;
-      }, POLL)
-      .toBe(3);
+    const log = await itemsOnce<{
+      attempt: number;
+      status: number;
+      outcome: string;
+      at: string;
+      nextAttemptAt?: string;
+    }>(`/webhooks/${sub.id}/deliveries`, 3);
     expect(log.map((a) => [a.attempt, a.status, a.outcome])).toEqual([
       [1, 500, 'retrying'],
       [2, 503, 'retrying'],
@@ -161,13 +166,10 @@ describe('door webhooks', () => {
     const sub = await subscribe('/dead');
     receiver.always('/dead', 500);
     const logged = await append('dossier-wh04');
-    let dead: { eventId: string; attempts: number; lastStatus: number }[] = [];
-    await expect
-      .poll(async () => {
-        dead = (await http(demo, 'GET', `/webhooks/${sub.id}/deadLetters`, bearer(reader))).json.items;
-        return dead.length;
-      }, POLL)
-      .toBe(1);
+    const dead = await itemsOnce<{ eventId: string; attempts: number; lastStatus: number }>(
+      `/webhooks/${sub.id}/deadLetters`,
+      1,
+    );
     expect(dead[0]).toMatchObject({
       eventId: logged.event.id,
       attempts: 3,
@@ -216,13 +218,9 @@ describe('door webhooks', () => {
       second.event.id,
       third.event.id,
     ]);
-    const replay = await http(
-      demo,
-      'POST',
-      `/webhooks/${sub.id}/replays`,
-      bearer(reader),
-      JSON.stringify({ afterEventId: first.event.id }),
-    );
+    const replay = await postJson(demo, reader, `/webhooks/${sub.id}/replays`, {
+      afterEventId: first.event.id,
+    });
     expect(replay.status).toBe(202);
     expect(replay.json).toEqual({ fromPosition: first.position + 1, toPosition: expect.any(Number) });
     await expect.poll(() => receiver.at('/since').length, POLL).toBe(5);
@@ -232,31 +230,18 @@ describe('door webhooks', () => {
         .slice(3)
         .map((r) => verify(sub.secret, r).id),
     ).toEqual([second.event.id, third.event.id]);
-    const since = await http(
-      demo,
-      'POST',
-      `/webhooks/${sub.id}/replays`,
-      bearer(reader),
-      JSON.stringify({ since: third.event.time }),
-    );
+    const since = await postJson(demo, reader, `/webhooks/${sub.id}/replays`, { since: third.event.time });
     expect(since.status).toBe(202);
     await expect.poll(() => receiver.at('/since').length, POLL).toBe(6);
     expect(verify(sub.secret, receiver.at('/since')[5]!).id).toBe(third.event.id);
-    const both = await http(
-      demo,
-      'POST',
-      `/webhooks/${sub.id}/replays`,
-      bearer(reader),
-      JSON.stringify({ afterEventId: first.event.id, since: third.event.time }),
-    );
+    const both = await postJson(demo, reader, `/webhooks/${sub.id}/replays`, {
+      afterEventId: first.event.id,
+      since: third.event.time,
+    });
     expect(both.status).toBe(400);
-    const unknown = await http(
-      demo,
-      'POST',
-      `/webhooks/${sub.id}/replays`,
-      bearer(reader),
-      JSON.stringify({ afterEventId: '0192d0c4-8f43-7b6e-9a1e-2f0d2c1e4a55' }),
-    );
+    const unknown = await postJson(demo, reader, `/webhooks/${sub.id}/replays`, {
+      afterEventId: '0192d0c4-8f43-7b6e-9a1e-2f0d2c1e4a55',
+    });
     expect([unknown.status, unknown.json.code]).toEqual([404, 'ERR_EVENT_NOT_FOUND']);
   });
 
@@ -290,14 +275,7 @@ describe('door webhooks', () => {
     const sub = await subscribe('/paged');
     for (let i = 0; i < 3; i++) await append(`dossier-pg0${i}`);
     await expect.poll(() => receiver.at('/paged').length, POLL).toBe(3);
-    await expect
-      .poll(
-        async (): Promise<number> =>
-          (await http(demo, 'GET', `/webhooks/${sub.id}/deliveries?pageSize=5`, bearer(reader))).json.items
-            .length as number,
-        POLL,
-      )
-      .toBe(3);
+    await itemsOnce(`/webhooks/${sub.id}/deliveries?pageSize=5`, 3);
     const seen: string[] = [];
     let next: string | undefined = `/webhooks/${sub.id}/deliveries?pageSize=2`;
     while (next) {
@@ -326,7 +304,7 @@ describe('door webhooks', () => {
       'not a url',
     ];
     for (const url of refused) {
-      const res = await http(demo, 'POST', '/webhooks', bearer(reader), JSON.stringify({ url }));
+      const res = await postJson(demo, reader, '/webhooks', { url });
       expect(res.status, url).toBe(400);
       expect(res.json, url).toMatchObject({
         type: 'urn:problem-type:belgif:badRequest',

@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import {
   type CryptoProvider,
   type Envelope,
+  type EnvelopeMeta,
+  type ParticipantKeys,
   createJoseProvider,
   createNodeCryptoProvider,
   createNodeJoseProvider,
@@ -11,7 +13,7 @@ import {
   toPublicJwk,
 } from '../src/index.js';
 import { type EnvelopeErrorCode, EnvelopeError } from '../src/internal.js';
-import { assertEnvelopeMeta, isBase64Url, sha256Hex } from '../src/internal.js';
+import { META_KEYS, assertEnvelopeMeta, isBase64Url, sha256Hex } from '../src/internal.js';
 import { craft, makeMeta, makeWorld, samplePayload, withHeader, type World } from './fixtures.js';
 
 const MAX_BYTES = 64 * 1024;
@@ -97,6 +99,13 @@ function describeTamper(provider: CryptoProvider, numRuns: number): void {
           ),
         }) satisfies Envelope;
       const stale = await seal(makeMeta({ issuedAt: new Date(Date.now() - 86_400_000).toISOString() }));
+      /** An envelope crafted with `over` in its meta, signed by `signer` for `recipient`. */
+      const craftedRaw = async (
+        over: Partial<EnvelopeMeta>,
+        signer: ParticipantKeys,
+        recipient: ParticipantKeys,
+        more: { innerMeta?: unknown } = {},
+      ) => JSON.stringify(await craft(provider, { meta: makeMeta(over), signer, recipient, ...more }));
       fixed = [
         {
           raw: JSON.stringify({ ...base, jwe: other.jwe }),
@@ -129,36 +138,17 @@ function describeTamper(provider: CryptoProvider, numRuns: number): void {
           label: 're-sealed by C, kid of A',
         },
         {
-          raw: JSON.stringify(
-            await craft(provider, {
-              meta: makeMeta({ sender: 'commune-21004' }),
-              signer: w.c,
-              recipient: w.b,
-              innerMeta: base.meta,
-            }),
-          ),
+          raw: await craftedRaw({ sender: 'commune-21004' }, w.c, w.b, { innerMeta: base.meta }),
           expected: 'ERR_META_MISMATCH',
           label: 'C re-signs the content of A',
         },
         {
-          raw: JSON.stringify(
-            await craft(provider, {
-              meta: makeMeta({ recipient: 'commune-21004' }),
-              signer: w.a,
-              recipient: w.b,
-            }),
-          ),
+          raw: await craftedRaw({ recipient: 'commune-21004' }, w.a, w.b),
           expected: 'ERR_WRONG_RECIPIENT',
           label: 'addressed to C',
         },
         {
-          raw: JSON.stringify(
-            await craft(provider, {
-              meta: makeMeta({ recipient: 'commune-21004' }),
-              signer: w.a,
-              recipient: w.c,
-            }),
-          ),
+          raw: await craftedRaw({ recipient: 'commune-21004' }, w.a, w.c),
           expected: 'ERR_DECRYPTION_FAILED',
           label: 'delivered to the wrong participant',
         },
@@ -223,17 +213,7 @@ function describeTamper(provider: CryptoProvider, numRuns: number): void {
         else if (f === 'sender') expected = 'ERR_UNKNOWN_SENDER';
         return { raw: JSON.stringify({ ...base, meta }), expected, label: `meta.${f} flip` };
       };
-      const metaFields = [
-        'id',
-        'type',
-        'schemaVersion',
-        'sender',
-        'recipient',
-        'dossierId',
-        'issuedAt',
-        'correlationId',
-        'causationId',
-      ];
+      const metaFields: readonly string[] = META_KEYS;
       const arb: fc.Arbitrary<(w: World) => Variant> = fc.oneof(
         // bit flips in every segment of the JWE: all covered by the seal
         fc

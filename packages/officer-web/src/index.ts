@@ -11,3 +11,4 @@ export type { OfficerAccount } from './officer-accounts.js';
 // The dossier's timeline.
 export { exchangeTimeline } from './timeline.js';
 export type { ExchangeTimelineOptions, TimelineEntry, TimelineSource } from './timeline.js';
+export { SafeHtml, escapeHtml, html } from './html.js';

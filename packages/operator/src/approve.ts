@@ -12,6 +12,28 @@ import type { DeploymentFile } from './deployment-file.js';
 import type { OperatorHome } from './operator-home.js';
 import { provisionInExchange, provisionOwnAccount } from './provision.js';
 import { type RegistrationClaims, verifyRegistrationRequest } from './registration-request.js';
+import { publishedKeys } from './registry.js';
+
+/** The approval of `participant`, for its new user and TLS certificate and its directory entry's version. */
+export function approvalOf(
+  participant: string,
+  servers: string[],
+  user: { jwt: string; expiresAt: string },
+  tls: { certificate: string; ca: string },
+  plan: ParticipantAccountPlan,
+  directoryVersion: number,
+): Approval {
+  return {
+    typ: 'passerelle-approval',
+    participant,
+    servers,
+    userJwt: user.jwt,
+    expiresAt: user.expiresAt,
+    ...tls,
+    accounts: accountSettingsOf(plan),
+    directoryVersion,
+  };
+}
 
 /** What the operator hands back to an approved body: nothing secret (its keys never left it). */
 export interface Approval {
@@ -168,30 +190,9 @@ export async function approveParticipant(request: unknown, options: LifecycleOpt
     state: 'active',
     approvedAt: now.toISOString(),
     users: [{ key: claims.natsUser, issuedAt: now.toISOString(), expiresAt: user.expiresAt }],
-    keys: [
-      ...claims.signing.map((k) => ({
-        kid: k.kid,
-        use: 'sig' as const,
-        ...(k.notAfter ? { notAfter: k.notAfter } : {}),
-      })),
-      ...claims.encryption.map((k) => ({
-        kid: k.kid,
-        use: 'enc' as const,
-        ...(k.notAfter ? { notAfter: k.notAfter } : {}),
-      })),
-    ],
+    keys: publishedKeys(claims.signing, claims.encryption),
     directoryVersion,
   };
   await home.writeRegistry(registry);
-  return {
-    typ: 'passerelle-approval',
-    participant: id,
-    servers,
-    userJwt: user.jwt,
-    expiresAt: user.expiresAt,
-    certificate,
-    ca,
-    accounts: accountSettingsOf(plan),
-    directoryVersion,
-  };
+  return approvalOf(id, servers, user, { certificate, ca }, plan, directoryVersion);
 }

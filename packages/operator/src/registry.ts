@@ -21,6 +21,19 @@ export interface PublishedKey {
   notAfter?: string;
 }
 
+/** What the registry lists of published keys: their ids, uses and ends, never the keys themselves. */
+export function publishedKeys(
+  signing: readonly { kid: string; notAfter?: string }[],
+  encryption: readonly { kid: string; notAfter?: string }[],
+): PublishedKey[] {
+  const listed = (use: PublishedKey['use']) => (k: { kid: string; notAfter?: string }) => ({
+    kid: k.kid,
+    use,
+    ...(k.notAfter ? { notAfter: k.notAfter } : {}),
+  });
+  return [...signing.map(listed('sig')), ...encryption.map(listed('enc'))];
+}
+
 /** One participant the operator onboarded with the lifecycle (`participants approve`). */
 export interface RegistryEntry {
   kind: ParticipantKind;

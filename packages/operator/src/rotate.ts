@@ -2,11 +2,11 @@ import { makeEntry, participantKind, publishNextEntry } from '@passerelle/direct
 import type { PublicJwk } from '@passerelle/envelope';
 import { PasserelleError } from '@passerelle/errors';
 import { participantIds, planOf, signAccounts } from './account-set.js';
-import { type Approval, type LifecycleOptions, accountSettingsOf, issueUser } from './approve.js';
+import { type Approval, type LifecycleOptions, approvalOf, issueUser } from './approve.js';
 import { checkCertificateRequest, issueClientCertificate } from './certificates.js';
 import { pushAccountJwts } from './claims-push.js';
 import { currentEntry } from './current-entry.js';
-import type { RegistryEntry } from './registry.js';
+import { type RegistryEntry, publishedKeys } from './registry.js';
 import { verifyRegistrationRequest } from './registration-request.js';
 
 /** How long the keys being replaced stay valid unless told otherwise: messages in flight still open. */
@@ -103,32 +103,11 @@ export async function rotateParticipant(
       options.anchorKey,
     );
     entry.users.push({ key: claims.natsUser, issuedAt: now.toISOString(), expiresAt: user.expiresAt });
-    entry.keys = [
-      ...signing.map((k) => ({
-        kid: k.kid,
-        use: 'sig' as const,
-        ...(k.notAfter ? { notAfter: k.notAfter } : {}),
-      })),
-      ...encryption.map((k) => ({
-        kid: k.kid,
-        use: 'enc' as const,
-        ...(k.notAfter ? { notAfter: k.notAfter } : {}),
-      })),
-    ];
+    entry.keys = publishedKeys(signing, encryption);
     entry.directoryVersion = published.version;
     registry.participants[id] = entry;
     await home.writeRegistry(registry);
-    return {
-      typ: 'passerelle-approval',
-      participant: id,
-      servers,
-      userJwt: user.jwt,
-      expiresAt: user.expiresAt,
-      certificate,
-      ca,
-      accounts: accountSettingsOf(plan),
-      directoryVersion: published.version,
-    };
+    return approvalOf(id, servers, user, { certificate, ca }, plan, published.version);
   } finally {
     await operator.close();
   }

@@ -12,6 +12,14 @@ import {
 } from '../src/index.js';
 import { ictMaximumEnd } from '../src/internal.js';
 
+/** Extends an annex 49 of `purpose` valid for `validity`, extended `extensions` times already. */
+const extend = (
+  purpose: 'awaiting-permit' | 'renewal-pending',
+  validity: { from: string; to: string },
+  extensions: number,
+  permitIssued = false,
+) => extendProvisionalDocument({ purpose, validity, extensions, permitIssued });
+
 describe('legal periods', () => {
   test('Art. 105/46 §2, 31 16° - an ICT manager or specialist stays at most 3 years', () => {
     expect(ictMaximumEnd('2027-03-01', 'manager')).toBe('2030-02-28');
@@ -49,48 +57,23 @@ describe('legal periods', () => {
   test('Art. 105/47 §2 - annex 49 is valid 45 days and extended by 45 days each time until the permit', () => {
     const issued = provisionalDocumentValidity('2027-04-01');
     expect(issued).toEqual({ from: '2027-04-01', to: '2027-05-15' });
-    const first = extendProvisionalDocument({
-      purpose: 'awaiting-permit',
-      validity: issued,
-      extensions: 0,
-      permitIssued: false,
-    });
+    const first = extend('awaiting-permit', issued, 0);
     expect(first).toEqual({ extension: 1, validity: { from: '2027-05-16', to: '2027-06-29' } });
-    const second = extendProvisionalDocument({
-      purpose: 'awaiting-permit',
-      validity: first.validity,
-      extensions: 1,
-      permitIssued: false,
-    });
+    const second = extend('awaiting-permit', first.validity, 1);
     expect(second.extension).toBe(2);
-    expect(() =>
-      extendProvisionalDocument({
-        purpose: 'awaiting-permit',
-        validity: second.validity,
-        extensions: 2,
-        permitIssued: true,
-      }),
-    ).toThrow(expect.objectContaining({ code: 'ERR_EXTENSION_NOT_ALLOWED' }));
+    expect(() => extend('awaiting-permit', second.validity, 2, true)).toThrow(
+      expect.objectContaining({ code: 'ERR_EXTENSION_NOT_ALLOWED' }),
+    );
   });
 
   test('Art. 33 §6 - the renewal-pending annex 49 runs 30 days and is extended once only', () => {
     const attested = renewalPendingValidity('2027-06-01');
     expect(attested).toEqual({ from: '2027-06-01', to: '2027-06-30' });
-    const once = extendProvisionalDocument({
-      purpose: 'renewal-pending',
-      validity: attested,
-      extensions: 0,
-      permitIssued: false,
-    });
+    const once = extend('renewal-pending', attested, 0);
     expect(once).toEqual({ extension: 1, validity: { from: '2027-07-01', to: '2027-07-30' } });
-    expect(() =>
-      extendProvisionalDocument({
-        purpose: 'renewal-pending',
-        validity: once.validity,
-        extensions: 1,
-        permitIssued: false,
-      }),
-    ).toThrow(expect.objectContaining({ code: 'ERR_EXTENSION_NOT_ALLOWED' }));
+    expect(() => extend('renewal-pending', once.validity, 1)).toThrow(
+      expect.objectContaining({ code: 'ERR_EXTENSION_NOT_ALLOWED' }),
+    );
   });
 
   test('Art. 105/47 §2 - the person reports to the commune within 8 working days of entry', () => {

@@ -1,5 +1,5 @@
-import { type Contracts, bundleSchemas, createSchemaCompiler } from '@passerelle/contracts';
-import { validationIssues } from '@passerelle/door';
+import { type Contracts, bundleSchemas, createSchemaCompiler, sharedSchemas } from '@passerelle/contracts';
+import { schemaInvalidBody } from '@passerelle/door';
 import { PasserelleError } from '@passerelle/errors';
 import { competentRegion } from '@passerelle/procedure';
 import type { FastifyInstance, FastifySchema, FastifySchemaCompiler } from 'fastify';
@@ -12,30 +12,6 @@ export type PostedType = (typeof POSTED_TYPES)[number];
 
 type Validate = ReturnType<ReturnType<typeof createSchemaCompiler>['compile']>;
 type Json = Record<string, unknown>;
-
-/** Every `$ref` of a bundled schema, as the bundle names it (no prefix). */
-function refsOf(node: unknown, out: Set<string>): Set<string> {
-  if (Array.isArray(node)) for (const n of node) refsOf(n, out);
-  else if (node && typeof node === 'object') {
-    for (const [k, v] of Object.entries(node as Json)) {
-      if (k === '$ref' && typeof v === 'string') out.add(v);
-      else refsOf(v, out);
-    }
-  }
-  return out;
-}
-
-/** The same schema with every `$ref` written the way fastify names shared schemas (`<Name>#`). */
-function asShared(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(asShared);
-  if (!node || typeof node !== 'object') return node;
-  return Object.fromEntries(
-    Object.entries(node as Json).map(([k, v]) => [
-      k,
-      k === '$ref' && typeof v === 'string' ? `${v}#` : asShared(v),
-    ]),
-  );
-}
 
 /**
  * The request bodies that are exchange messages, taken from the exchange's JSON Schemas (`schemas/`,
@@ -71,16 +47,7 @@ export class MessageBodies {
       wanted.add(name);
     }
     // the definitions the bodies use, and those they use in turn
-    const shared = new Map<string, Json>();
-    const pending = [...wanted];
-    while (pending.length > 0) {
-      const name = pending.pop()!;
-      if (shared.has(name)) continue;
-      const schema = bundle.schemas[name];
-      if (!schema) throw new Error(`the schemas name ${name}, which the bundle lacks`);
-      shared.set(name, asShared(schema) as Json);
-      for (const ref of refsOf(schema, new Set())) pending.push(ref);
-    }
+    const shared = sharedSchemas(bundle, wanted);
     const ajv = createSchemaCompiler();
     for (const defs of contracts.definitions()) ajv.addSchema(defs.schema);
     const validators = new Map<PostedType, Validate>();
@@ -137,17 +104,7 @@ export class MessageBodies {
             }),
           };
         }
-        const issues = validationIssues(validate.errors ?? [], 'body').map((issue) => ({
-          in: issue.in,
-          name: issue.name,
-          detail: issue.detail,
-          type: issue.type.slice(issue.type.lastIndexOf(':') + 1),
-        }));
-        return {
-          error: new PasserelleError('ERR_SCHEMA_INVALID', 'The input message is incorrect.', {
-            details: { type, issues },
-          }),
-        };
+        return { error: schemaInvalidBody(validate.errors ?? [], { type }) };
       };
     };
   }

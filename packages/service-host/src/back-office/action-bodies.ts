@@ -1,6 +1,11 @@
-import { type Contracts, bundleSchemas, createSchemaCompiler } from '@passerelle/contracts';
-import { validationIssues } from '@passerelle/door';
-import { PasserelleError } from '@passerelle/errors';
+import {
+  type Contracts,
+  bundleSchemas,
+  createSchemaCompiler,
+  sharedSchemas,
+  withSharedRefs,
+} from '@passerelle/contracts';
+import { schemaInvalidBody } from '@passerelle/door';
 import type { JsonSchema } from '@passerelle/procedure';
 import type { FastifyInstance, FastifySchema, FastifySchemaCompiler } from 'fastify';
 
@@ -10,32 +15,6 @@ type Validate = ReturnType<ReturnType<typeof createSchemaCompiler>['compile']>;
 /** The definition a resolved input's `$ref` names (`…/defs/common.v1.json#/$defs/<Name>`), or undefined. */
 function definitionName(ref: string): string | undefined {
   return /#\/\$defs\/([A-Za-z][A-Za-z0-9]*)$/.exec(ref)?.[1];
-}
-
-/** The same schema with each reference to a shared definition written as fastify names it (`<Name>#`). */
-function asShared(node: unknown, used: Set<string>): unknown {
-  if (Array.isArray(node)) return node.map((n) => asShared(n, used));
-  if (!node || typeof node !== 'object') return node;
-  return Object.fromEntries(
-    Object.entries(node as Json).map(([k, v]) => {
-      if (k !== '$ref' || typeof v !== 'string') return [k, asShared(v, used)];
-      const name = definitionName(v) ?? v;
-      used.add(name);
-      return [k, `${name}#`];
-    }),
-  );
-}
-
-/** Every `$ref` of a bundled definition (bare names). */
-function refsOf(node: unknown, out: Set<string>): Set<string> {
-  if (Array.isArray(node)) for (const n of node) refsOf(n, out);
-  else if (node && typeof node === 'object') {
-    for (const [k, v] of Object.entries(node as Json)) {
-      if (k === '$ref' && typeof v === 'string') out.add(v);
-      else refsOf(v, out);
-    }
-  }
-  return out;
 }
 
 /**
@@ -54,20 +33,12 @@ export class ActionBodies {
 
   /** Gathers and compiles the actions' input schemas. */
   static of(contracts: Contracts, inputs: ReadonlyMap<string, JsonSchema>): ActionBodies {
-    const bundle = bundleSchemas(contracts, '');
     const used = new Set<string>();
     const bodies = new Map<string, Json>();
-    for (const [action, schema] of inputs) bodies.set(action, asShared(schema, used) as Json);
-    const shared = new Map<string, Json>();
-    const pending = [...used];
-    while (pending.length > 0) {
-      const name = pending.pop()!;
-      if (shared.has(name)) continue;
-      const schema = bundle.schemas[name];
-      if (!schema) throw new Error(`an action input names ${name}, which the contracts lack`);
-      shared.set(name, asShared(schema, new Set()) as Json);
-      for (const ref of refsOf(schema, new Set())) pending.push(ref);
+    for (const [action, schema] of inputs) {
+      bodies.set(action, withSharedRefs(schema, (ref) => definitionName(ref) ?? ref, used) as Json);
     }
+    const shared = sharedSchemas(bundleSchemas(contracts, ''), used);
     const ajv = createSchemaCompiler();
     for (const defs of contracts.definitions()) ajv.addSchema(defs.schema);
     const validators = new Map<string, Validate>();
@@ -97,17 +68,7 @@ export class ActionBodies {
       if (httpPart !== 'body') return parts.compile(schema as object);
       return (data: unknown) => {
         if (validate(data)) return true;
-        const issues = validationIssues(validate.errors ?? [], 'body').map((issue) => ({
-          in: issue.in,
-          name: issue.name,
-          detail: issue.detail,
-          type: issue.type.slice(issue.type.lastIndexOf(':') + 1),
-        }));
-        return {
-          error: new PasserelleError('ERR_SCHEMA_INVALID', 'The input message is incorrect.', {
-            details: { action, issues },
-          }),
-        };
+        return { error: schemaInvalidBody(validate.errors ?? [], { action }) };
       };
     };
   }

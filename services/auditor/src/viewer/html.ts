@@ -1,50 +1,7 @@
-/** Markup already escaped (built by {@link html}); anything else interpolated is escaped. */
-export class SafeHtml {
-  constructor(readonly value: string) {}
-  toString(): string {
-    return this.value;
-  }
-}
+import { SafeHtml, escapeHtml, html } from '@passerelle/officer-web';
 
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-  '`': '&#96;',
-};
-
-/** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(value: unknown): string {
-  return String(value).replace(/[&<>"'`]/g, (c) => ESCAPES[c] as string);
-}
-
-type Part = SafeHtml | string | number | boolean | null | undefined | readonly Part[];
-
-function render(part: Part): string {
-  if (part === null || part === undefined || part === false) return '';
-  if (part instanceof SafeHtml) return part.value;
-  if (Array.isArray(part)) return (part as readonly Part[]).map(render).join('');
-  return escapeHtml(part);
-}
-
-/**
- * Tagged template for the viewer's markup: every interpolated value is escaped unless it is itself the
- * result of `html` — so ledger data (ids, types, reasons from an uploaded file) can never become markup.
- *
- * @example
- * ```ts
- * html`<td>${entry.meta.type}</td>`;
- * ```
- */
-export function html(strings: TemplateStringsArray, ...values: Part[]): SafeHtml {
-  let out = strings[0] ?? '';
-  values.forEach((v, i) => {
-    out += render(v) + (strings[i + 1] ?? '');
-  });
-  return new SafeHtml(out);
-}
+// The viewer escapes and builds its markup as the officers' page does: one tagged template for both.
+export { SafeHtml, escapeHtml, html };
 
 /** The page frame: one stylesheet and one script, both from this server (the CSP allows nothing else). */
 export function page(title: string, body: SafeHtml, options: { nav?: boolean } = {}): string {
