@@ -115,6 +115,8 @@ export { firstMemberStatePermitValid, insuranceCovers, passportValidFor } from '
 export { ProcedureError } from './procedure-error.js';
 export { attempt, isRefusal, refuse } from './refusal.js';
 export { definitionRef, messageSchemaRef } from './schema-refs.js';
+export { choiceInput } from './choice-input.js';
+export type { InputAlternative } from './choice-input.js';
 export type { ProcedureErrorCode } from './procedure-error.js';
 export { competentRegion } from './region.js';
 export type { RegionId } from './region.js';

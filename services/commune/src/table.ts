@@ -14,6 +14,7 @@ import {
   type StayEnded,
   definitionRef,
   isRefusal,
+  choiceInput,
   messageSchemaRef,
   overrunStep,
   recordOverrun,
@@ -410,27 +411,16 @@ const extendProvisionalStep: ActionStep<CommuneDossier, CommuneEvent> = {
   },
 };
 
-const CHECK_RESIDENCE_INPUT = {
-  type: 'object',
-  oneOf: [
-    {
-      type: 'object',
-      properties: { outcome: { const: 'positive' }, checkedOn: definitionRef('IsoDate') },
-      required: ['outcome'],
-      additionalProperties: false,
+const CHECK_RESIDENCE_INPUT = choiceInput('outcome', {
+  positive: { properties: { checkedOn: definitionRef('IsoDate') }, required: [] },
+  negative: {
+    properties: {
+      reason: messageSchemaRef('residence-checked', '/oneOf/1/properties/reason'),
+      checkedOn: definitionRef('IsoDate'),
     },
-    {
-      type: 'object',
-      properties: {
-        outcome: { const: 'negative' },
-        reason: messageSchemaRef('residence-checked', '/oneOf/1/properties/reason'),
-        checkedOn: definitionRef('IsoDate'),
-      },
-      required: ['outcome', 'reason'],
-      additionalProperties: false,
-    },
-  ],
-} as const;
+    required: ['reason'],
+  },
+});
 
 /**
  * The desk records the residence check, owed after the arrival before the annex 49 runs out; its result

@@ -37,6 +37,7 @@ import {
   decisionDocument,
   definitionRef,
   isRefusal,
+  choiceInput,
   messageSchemaRef,
   pendingDocuments,
   overrunStep,
@@ -500,26 +501,10 @@ function requireRenewal(state: OfficeDossier, step: string, dossierId: string): 
 export type ResidenceDecision =
   { decision: 'granted' } | { decision: 'refused'; reason: ResidenceRefusalReason };
 
-const DECIDE_RESIDENCE_INPUT = {
-  type: 'object',
-  oneOf: [
-    {
-      type: 'object',
-      properties: { decision: { const: 'granted' } },
-      required: ['decision'],
-      additionalProperties: false,
-    },
-    {
-      type: 'object',
-      properties: {
-        decision: { const: 'refused' },
-        reason: messageSchemaRef('residence-decided', '/oneOf/1/properties/reason'),
-      },
-      required: ['decision', 'reason'],
-      additionalProperties: false,
-    },
-  ],
-} as const;
+const DECIDE_RESIDENCE_INPUT = choiceInput('decision', {
+  granted: {},
+  refused: { properties: { reason: messageSchemaRef('residence-decided', '/oneOf/1/properties/reason') } },
+});
 
 const END_STAY_INPUT = {
   type: 'object',
@@ -910,26 +895,12 @@ const decideResidenceStep: ActionStep<OfficeDossier, OfficeEvent, ResidenceDecis
 export type MobilityDecisionInput =
   { decision: 'no-objection' } | { decision: 'objected'; reason: MobilityObjectionReason };
 
-const DECIDE_MOBILITY_INPUT = {
-  type: 'object',
-  oneOf: [
-    {
-      type: 'object',
-      properties: { decision: { const: 'no-objection' } },
-      required: ['decision'],
-      additionalProperties: false,
-    },
-    {
-      type: 'object',
-      properties: {
-        decision: { const: 'objected' },
-        reason: messageSchemaRef('short-term-mobility-decided', '/oneOf/1/properties/reason'),
-      },
-      required: ['decision', 'reason'],
-      additionalProperties: false,
-    },
-  ],
-} as const;
+const DECIDE_MOBILITY_INPUT = choiceInput('decision', {
+  'no-objection': {},
+  objected: {
+    properties: { reason: messageSchemaRef('short-term-mobility-decided', '/oneOf/1/properties/reason') },
+  },
+});
 
 /**
  * A case officer answers a short-term mobility: no objection, or an objection with its ground, owed by the

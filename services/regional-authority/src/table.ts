@@ -19,6 +19,7 @@ import {
   type InformationRequested,
   definitionRef,
   isRefusal,
+  choiceInput,
   messageSchemaRef,
   overrunStep,
   pendingDocuments,
@@ -181,26 +182,12 @@ function thenRule(
 }
 
 /** The input of `decide-work`: a grant for a period, or a refusal with the message's reasons. */
-const DECIDE_WORK_INPUT = {
-  type: 'object',
-  oneOf: [
-    {
-      type: 'object',
-      properties: { decision: { const: 'granted' }, period: definitionRef('Period') },
-      required: ['decision', 'period'],
-      additionalProperties: false,
-    },
-    {
-      type: 'object',
-      properties: {
-        decision: { const: 'refused' },
-        reason: messageSchemaRef('work-authorisation-decided', '/oneOf/1/properties/reason'),
-      },
-      required: ['decision', 'reason'],
-      additionalProperties: false,
-    },
-  ],
-} as const;
+const DECIDE_WORK_INPUT = choiceInput('decision', {
+  granted: { properties: { period: definitionRef('Period') } },
+  refused: {
+    properties: { reason: messageSchemaRef('work-authorisation-decided', '/oneOf/1/properties/reason') },
+  },
+});
 
 // An application opens the dossier with the documents that read back and the ICT stays the region recorded
 // of this transferee (Art. 31 16°, 17°), then rules on its completeness.
