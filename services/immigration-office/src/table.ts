@@ -26,7 +26,6 @@ import {
   type ResidenceDecided,
   type ResidenceRefusalReason,
   type MobilityObjectionReason,
-  type ShortTermMobilityDecided,
   type StayEndReason,
   type StepContext,
   type VisaIssued,
@@ -365,13 +364,18 @@ function thenFamily(
   };
 }
 
-/** A short-term mobility's decision: its event and its message to the integrator (no other body follows it). */
-function mobilityDecided(
+/**
+ * A short-term mobility's answer, rendered by the rules: its event and its message to the integrator (no
+ * other body follows it), or the rules' refusal when the answer does not fit the file.
+ */
+function answerMobility(
   dossier: OfficeDossier,
-  payload: ShortTermMobilityDecided,
-  causationId: string | null,
-  docs: readonly DecisionDocument[],
-): Decided<OfficeEvent> {
+  answer: Parameters<typeof mobilityDecision>[2],
+  ctx: { dossierId: string; today: IsoDate; causationId: string | null },
+): Decided<OfficeEvent> | Refusal {
+  const docs: DecisionDocument[] = [];
+  const payload = mobilityDecision(dossier.mobility!, ctx.dossierId, answer, ctx.today, docs);
+  if (isRefusal(payload)) return payload;
   const decision =
     payload.outcome === 'objected'
       ? { outcome: payload.outcome, decidedOn: payload.decidedOn, reason: payload.reason }
@@ -384,7 +388,7 @@ function mobilityDecided(
         payload,
         to: [dossier.routing.portalId],
         context: { ...dossier.routing },
-        causationId,
+        causationId: ctx.causationId,
         ...pendingDocuments(docs),
       },
     ],
@@ -455,16 +459,8 @@ function thenMobility(
   const ground = mobilityObjectionGround(next.mobility, next);
   if (!ground) return complete;
   const after = evolveOffice(next, notified);
-  const objectionDocs: DecisionDocument[] = [];
-  const payload = mobilityDecision(
-    after.mobility!,
-    ctx.dossierId,
-    { outcome: 'objected', reason: ground },
-    ctx.today,
-    objectionDocs,
-  );
-  if (isRefusal(payload)) return complete;
-  const objection = mobilityDecided(after, payload, ctx.causationId, objectionDocs);
+  const objection = answerMobility(after, { outcome: 'objected', reason: ground }, ctx);
+  if (isRefusal(objection)) return complete;
   return {
     ...complete,
     events: [...complete.events, ...objection.events],
@@ -923,18 +919,13 @@ const decideMobilityStep: ActionStep<OfficeDossier, OfficeEvent, MobilityDecisio
         step: 'decide-mobility',
       });
     }
-    const docs: DecisionDocument[] = [];
-    const payload = mobilityDecision(
-      d.mobility,
-      ctx.dossierId,
+    return answerMobility(
+      d,
       input.decision === 'objected'
         ? { outcome: 'objected', reason: input.reason }
         : { outcome: 'no-objection', tacit: false },
-      ctx.today,
-      docs,
+      ctx,
     );
-    if (isRefusal(payload)) return payload;
-    return mobilityDecided(d, payload, ctx.causationId, docs);
   },
 };
 
@@ -945,16 +936,7 @@ const objectionDeadlineStep: DeadlineStep<OfficeDossier, OfficeEvent> = {
   deadline: (state) => state.mobility?.objectionDeadline,
   due: (state, ctx) => state.phase === 'admissible' && objectionPeriodOver(state.mobility, ctx.today),
   decide: (state, ctx) => {
-    const docs: DecisionDocument[] = [];
-    const payload = mobilityDecision(
-      state.mobility!,
-      ctx.dossierId,
-      { outcome: 'no-objection', tacit: true },
-      ctx.today,
-      docs,
-    );
-    if (isRefusal(payload)) return payload;
-    return mobilityDecided(state, payload, ctx.causationId, docs);
+    return answerMobility(state, { outcome: 'no-objection', tacit: true }, ctx);
   },
 };
 
