@@ -1,5 +1,6 @@
 import { DecisionArchive, type DocumentRef } from '@passerelle/documents';
 import type { ApplicationSubmitted } from '@passerelle/procedure';
+import { sampleShortTermMobility } from '@passerelle/service-host/testing';
 import { describe, expect, test } from 'vitest';
 import {
   type ProcedureHarness,
@@ -28,16 +29,7 @@ function notification(documents: ApplicationSubmitted['documents'] = {}): Applic
   const app = ictFirstApplication({
     regionId: 'region-vlaanderen',
     workplaceCommuneId: 'commune-11002',
-    ict: {
-      scheme: 'short-term-mobility',
-      role: 'specialist',
-      priorIctStayInLast3Years: false,
-      firstMemberState: {
-        country: 'NL',
-        permitValidUntil: today(400),
-        address: { street: 'Keizersgracht 1', postalCode: '1015 CJ', city: 'Amsterdam', country: 'NL' },
-      },
-    },
+    ict: sampleShortTermMobility(today(400)),
     requestedPeriod: { from: today(30), to: today(89) },
     documents: {
       passportCopy: doc(71),

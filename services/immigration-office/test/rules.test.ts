@@ -1,5 +1,5 @@
 import type { ApplicationSubmitted } from '@passerelle/procedure';
-import { sampleApplication, sampleMobility } from '@passerelle/service-host/testing';
+import { sampleApplication, sampleMobility, sampleShortTermMobility } from '@passerelle/service-host/testing';
 import { describe, expect, test } from 'vitest';
 import {
   type OfficeDossier,
@@ -131,16 +131,7 @@ describe('Immigration Office rules', () => {
   test('Art. 105/43 - a short-term mobility is a notification the Office rules on: its documents, valid for the mobility', () => {
     const doc = { sha256: 'a'.repeat(64), mediaType: 'application/pdf' as const, size: 1, objectKey: 'x' };
     const notification = dossier({
-      ict: {
-        scheme: 'short-term-mobility',
-        role: 'specialist',
-        priorIctStayInLast3Years: false,
-        firstMemberState: {
-          country: 'NL',
-          permitValidUntil: '2028-06-30',
-          address: { street: 'Keizersgracht 1', postalCode: '1015 CJ', city: 'Amsterdam', country: 'NL' },
-        },
-      },
+      ict: sampleShortTermMobility(),
       requestedPeriod: { from: '2027-02-01', to: '2027-03-31' },
       documents: { passportCopy: doc, employmentContract: doc, firstMemberStatePermit: doc },
     });

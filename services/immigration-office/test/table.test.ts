@@ -16,6 +16,7 @@ import {
   loadTableInputs,
   messageFrom,
   sampleApplication,
+  sampleShortTermMobility,
 } from '@passerelle/service-host/testing';
 import { describe, expect, test } from 'vitest';
 import { type OfficeDossier, automaticOfficePolicy, officeTable, openOfficeDossier } from '../src/index.js';
@@ -565,16 +566,7 @@ describe('Immigration Office table', () => {
       const a = app({
         regionId: 'region-vlaanderen',
         workplaceCommuneId: 'commune-11002',
-        ict: {
-          scheme: 'short-term-mobility',
-          role: 'specialist',
-          priorIctStayInLast3Years: false,
-          firstMemberState: {
-            country: 'NL',
-            permitValidUntil: '2028-06-30',
-            address: { street: 'Keizersgracht 1', postalCode: '1015 CJ', city: 'Amsterdam', country: 'NL' },
-          },
-        },
+        ict: sampleShortTermMobility(),
         requestedPeriod: { from: '2027-03-01', to: '2027-04-29' },
         documents: { passportCopy: ref(1), employmentContract: ref(2), firstMemberStatePermit: ref(6) },
         ...overrides,

@@ -3,6 +3,7 @@
 export { actionBy, messageFrom } from './commands.js';
 export type { SampleActor } from './commands.js';
 export { sampleAnnex46, sampleApplication, sampleDocument, sampleMobility } from './samples.js';
+export { sampleShortTermMobility } from './short-term-mobility-sample.js';
 export { loadTableInputs } from './table-inputs.js';
 export type { LoadedTableInputs } from './table-inputs.js';
 export { codesInPhases, decided, outcomeCode } from './outcomes.js';
