@@ -4,21 +4,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { createTsaClient, parseTsaTrust } from '@passerelle/audit';
 import { type LocalTsa, startLocalTsa } from '@passerelle/audit/testing';
-import { type Exchange, connectNats, createExchangeMetrics, createLogger } from '@passerelle/exchange';
-import { useNatsServer } from '@passerelle/testing/vitest';
+import { createExchangeMetrics, createLogger } from '@passerelle/exchange';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type AuditorMetricSources, createAuditorMetrics, createAuditorService } from '../src/index.js';
-import {
-  type World,
-  connectParticipants,
-  makeWorld,
-  memoryLogger,
-  repoRoot,
-  seedDossier,
-} from './fixtures.js';
+import { memoryLogger, repoRoot, seedDossier } from './fixtures.js';
+import { useParticipants } from './participants-hook.js';
 
 const DIR = join(repoRoot, 'infra', 'prometheus');
 const RULES = join(DIR, 'passerelle.rules.yml');
@@ -116,21 +108,13 @@ describe('alerting', () => {
 });
 
 describe('auditor metrics', () => {
-  const nats = useNatsServer();
-  let nc: NatsConnection;
-  let world: World;
-  let participants: Map<string, Exchange>;
+  const net = useParticipants();
   let tsa: LocalTsa;
 
   beforeAll(async () => {
-    nc = await connectNats({ servers: nats.url });
-    world = await makeWorld();
-    participants = await connectParticipants(world, nc);
     tsa = await startLocalTsa();
   });
   afterAll(async () => {
-    await Promise.all([...participants.values()].map((p) => p.close()));
-    await nc.close();
     await tsa.close();
   });
 
@@ -146,11 +130,11 @@ describe('auditor metrics', () => {
     const expiry = '2027-01-15T00:00:00.000Z';
     tsa.mode = 'down';
     const auditor = await createAuditorService({
-      nc,
-      auditorKey: world.auditorKey,
+      nc: net.nc,
+      auditorKey: net.world.auditorKey,
       // a directory that lists its participants: their keys' expiry is exported
       resolver: {
-        resolve: (...args) => world.resolver.resolve(...args),
+        resolve: (...args) => net.world.resolver.resolve(...args),
         list: () => [
           {
             id: 'commune-21004',
@@ -158,7 +142,7 @@ describe('auditor metrics', () => {
             encryption: [],
           },
         ],
-      } as typeof world.resolver,
+      } as typeof net.world.resolver,
       checkpointEvery: 1000,
       checkpointIntervalMs: 0,
       timestamps: { tsa: createTsaClient({ url: tsa.url, trust, timeoutMs: 1_000 }), trust, intervalMs: 20 },
@@ -166,7 +150,7 @@ describe('auditor metrics', () => {
       logger: memoryLogger('silent').logger,
     });
     try {
-      await seedDossier(participants, 'DOS-METRICS-0001', {
+      await seedDossier(net.participants, 'DOS-METRICS-0001', {
         familyName: 'Peeters',
         givenNames: 'Lena',
         passportNumber: 'EM7654321',
@@ -206,7 +190,7 @@ describe('auditor metrics', () => {
       expect(value(text, 'pex_auditor_timestamp_failures')).toBe(0);
       const health = await fetch(`${auditor.metricsUrl}/healthz`);
       expect(health.status).toBe(200);
-      const jsm = await jetstreamManager(nc);
+      const jsm = await jetstreamManager(net.nc);
       expect((await jsm.streams.info('LEDGER')).state.messages).toBe(10);
     } finally {
       await auditor.close();

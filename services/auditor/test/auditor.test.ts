@@ -1,52 +1,28 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { parseEntry, readLedger, traceDossier, verifyLedger, type LedgerEntry } from '@passerelle/audit';
 import { newMessageId, signCompact } from '@passerelle/envelope';
-import { type Exchange, StreamNames, connectNats, listDeadLetters } from '@passerelle/exchange';
-import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { StreamNames, listDeadLetters } from '@passerelle/exchange';
+import { describe, expect, test, vi } from 'vitest';
 import { type AuditorService, createAuditorService } from '../src/index.js';
-import {
-  OFFICE,
-  POST,
-  REGION,
-  type World,
-  connectParticipants,
-  makeWorld,
-  memoryLogger,
-  sealVisa,
-  seedDossier,
-} from './fixtures.js';
+import { OFFICE, POST, REGION, memoryLogger, sealVisa, seedDossier } from './fixtures.js';
+import { useParticipants } from './participants-hook.js';
 
 const DOSSIER = 'DOS-AUD-0001';
 
 describe('auditor service', () => {
-  const nats = useNatsServer();
-  let nc: NatsConnection;
-  let world: World;
-  let participants: Map<string, Exchange>;
-
-  beforeAll(async () => {
-    nc = await connectNats({ servers: nats.url });
-    world = await makeWorld();
-    participants = await connectParticipants(world, nc);
-  });
-  afterAll(async () => {
-    await Promise.all([...participants.values()].map((p) => p.close()));
-    await nc.close();
-  });
+  const net = useParticipants();
 
   const ledger = async (): Promise<LedgerEntry[]> => {
     const out: LedgerEntry[] = [];
-    for await (const m of readLedger(nc)) out.push(parseEntry(m.data, m.seq));
+    for await (const m of readLedger(net.nc)) out.push(parseEntry(m.data, m.seq));
     return out;
   };
 
   const start = (extra: Partial<Parameters<typeof createAuditorService>[0]> = {}): Promise<AuditorService> =>
     createAuditorService({
-      nc,
-      auditorKey: world.auditorKey,
-      resolver: world.resolver,
+      nc: net.nc,
+      auditorKey: net.world.auditorKey,
+      resolver: net.world.resolver,
       checkpointEvery: 4,
       checkpointIntervalMs: 0,
       logger: memoryLogger('silent').logger,
@@ -54,7 +30,7 @@ describe('auditor service', () => {
     });
 
   test('auditor - records every envelope and receipt of real traffic once, with checkpoints; the ledger verifies', async () => {
-    const ids = await seedDossier(participants, DOSSIER, {
+    const ids = await seedDossier(net.participants, DOSSIER, {
       familyName: 'Janssens',
       givenNames: 'Mira',
       passportNumber: 'EM1234567',
@@ -71,7 +47,7 @@ describe('auditor service', () => {
     expect(entries.filter((e) => e.kind === 'checkpoint')).toHaveLength(2);
     const report = await verifyLedger(
       entries.map((e) => JSON.stringify(e)),
-      { resolver: world.resolver, threads: 1 },
+      { resolver: net.world.resolver, threads: 1 },
     );
     expect(report).toMatchObject({ ok: true, envelopes: 4, receipts: 4, uncheckpointed: 0 });
     const steps = await traceDossier(entries, DOSSIER);
@@ -86,7 +62,7 @@ describe('auditor service', () => {
   test('auditor - redelivery, a restart and a re-published duplicate add no entry', async () => {
     const before = (await ledger()).length;
     // Everything is delivered again: the consumer is recreated from the start of EXCHANGE.
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(net.nc);
     await jsm.consumers.delete(StreamNames.exchange, 'auditor-ledger');
     const auditor = await start({ replayClockSkewMs: 0 });
     await auditor.caughtUp();
@@ -101,7 +77,7 @@ describe('auditor service', () => {
     // The same envelope bytes under another Nats-Msg-Id (as after the server's duplicate window): a new
     // copy after its receipt, flagged as such (replay.test.ts).
     const first = await jsm.streams.getMessage(StreamNames.exchange, { seq: 1 });
-    await jetstream(nc).publish(first!.subject, first!.data, { msgID: `again-${first!.seq}` });
+    await jetstream(net.nc).publish(first!.subject, first!.data, { msgID: `again-${first!.seq}` });
     await auditor.caughtUp();
     expect(auditor.stats).toMatchObject({ duplicates: 9, replays: 1 });
     await auditor.close();
@@ -110,19 +86,19 @@ describe('auditor service', () => {
 
   test('auditor - an envelope whose seal fails goes to DEADLETTER with its code and is not recorded; nothing is lost', async () => {
     const before = (await ledger()).length;
-    const env = await sealVisa(world, DOSSIER, { visaType: 'D' }, { correlationId: 'corr-forged' });
+    const env = await sealVisa(net.world, DOSSIER, { visaType: 'D' }, { correlationId: 'corr-forged' });
     // The meta is changed after sealing: the seal no longer covers it.
     const forged = { ...env, meta: { ...env.meta, recipient: REGION } };
     const { logger, text } = memoryLogger('info');
     const auditor = await start({ logger });
-    await jetstream(nc).publish(`pex.msg.visa-issued.${POST}.${REGION}`, JSON.stringify(forged), {
+    await jetstream(net.nc).publish(`pex.msg.visa-issued.${POST}.${REGION}`, JSON.stringify(forged), {
       msgID: forged.meta.id,
     });
     await auditor.caughtUp();
     expect(auditor.stats.deadLettered).toBe(1);
     await auditor.close();
     expect(await ledger()).toHaveLength(before);
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(net.nc);
     const dead = (await listDeadLetters(jsm, { participant: 'auditor' })) as {
       code: string;
       messageId?: string;
@@ -152,11 +128,13 @@ describe('auditor service', () => {
     // Signed by the post, claiming to come from the Immigration Office (kid of the office's key).
     const forged = await signCompact(
       claims,
-      { ...world.keys.get(POST)!.signing, kid: world.keys.get(OFFICE)!.signing.kid },
+      { ...net.world.keys.get(POST)!.signing, kid: net.world.keys.get(OFFICE)!.signing.kid },
       { typ: 'pex-receipt+jws' },
     );
     const auditor = await start({ viewer: { token: 'receipt-test-token-000000001', port: 0 } });
-    await jetstream(nc).publish(`pex.rcpt.${OFFICE}.${POST}`, forged, { msgID: `rcpt-${claims.messageId}` });
+    await jetstream(net.nc).publish(`pex.rcpt.${OFFICE}.${POST}`, forged, {
+      msgID: `rcpt-${claims.messageId}`,
+    });
     await auditor.caughtUp();
     expect(auditor.stats).toMatchObject({ receipts: 0, deadLettered: 1 });
     const home = await fetch(`${auditor.viewerUrl}/`, {
@@ -167,7 +145,7 @@ describe('auditor service', () => {
     );
     await auditor.close();
     expect(await ledger()).toHaveLength(before);
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(net.nc);
     const dead = await listDeadLetters(jsm, { participant: 'auditor' });
     expect(dead.map((d) => [d.code, d.messageId])).toContainEqual([
       'ERR_SIGNATURE_INVALID',
@@ -177,7 +155,7 @@ describe('auditor service', () => {
 
   test('auditor - a checkpoint is written after the interval while entries wait', async () => {
     const auditor = await start({ checkpointEvery: 1000, checkpointIntervalMs: 200 });
-    await seedDossier(participants, 'DOS-AUD-0002', {
+    await seedDossier(net.participants, 'DOS-AUD-0002', {
       familyName: 'Peeters',
       givenNames: 'Lotte',
       passportNumber: 'EN7654321',
@@ -189,7 +167,7 @@ describe('auditor service', () => {
     await auditor.close();
     const report = await verifyLedger(
       (await ledger()).map((e) => JSON.stringify(e)),
-      { resolver: world.resolver, threads: 1 },
+      { resolver: net.world.resolver, threads: 1 },
     );
     expect(report.ok).toBe(true);
   });

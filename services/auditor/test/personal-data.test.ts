@@ -1,17 +1,9 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { type Exchange, StreamNames, connectNats } from '@passerelle/exchange';
-import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { StreamNames } from '@passerelle/exchange';
+import { describe, expect, test } from 'vitest';
 import { createAuditorService } from '../src/index.js';
-import {
-  type Person,
-  type World,
-  connectParticipants,
-  makeWorld,
-  memoryLogger,
-  seedDossier,
-} from './fixtures.js';
+import { type Person, memoryLogger, seedDossier } from './fixtures.js';
+import { useParticipants } from './participants-hook.js';
 
 // Known personal data, sent end to end encrypted in the application payloads.
 const PEOPLE: Person[] = [
@@ -22,35 +14,22 @@ const PEOPLE: Person[] = [
 const SECRETS = PEOPLE.flatMap((p) => [p.familyName, p.givenNames, p.passportNumber]);
 
 describe('auditor personal data', () => {
-  const nats = useNatsServer();
-  let nc: NatsConnection;
-  let world: World;
-  let participants: Map<string, Exchange>;
+  const net = useParticipants((p) => delivered.push(JSON.stringify(p)));
   const delivered: string[] = [];
-
-  beforeAll(async () => {
-    nc = await connectNats({ servers: nats.url });
-    world = await makeWorld();
-    participants = await connectParticipants(world, nc, (p) => delivered.push(JSON.stringify(p)));
-  });
-  afterAll(async () => {
-    await Promise.all([...participants.values()].map((p) => p.close()));
-    await nc.close();
-  });
 
   test('personal data - names and passport numbers never appear in the LEDGER bytes nor in the auditor log', async () => {
     const { logger, text } = memoryLogger('trace');
     const auditor = await createAuditorService({
-      nc,
-      auditorKey: world.auditorKey,
-      resolver: world.resolver,
+      nc: net.nc,
+      auditorKey: net.world.auditorKey,
+      resolver: net.world.resolver,
       checkpointEvery: 5,
       checkpointIntervalMs: 0,
       logger,
       viewer: { token: 'personal-data-test-token-0123456789', port: 0 },
     });
     for (const [i, person] of PEOPLE.entries()) {
-      await seedDossier(participants, `DOS-PII-000${i + 1}`, person);
+      await seedDossier(net.participants, `DOS-PII-000${i + 1}`, person);
     }
     await auditor.caughtUp();
     // The viewer reads and logs too: render every dossier and the home page.
@@ -68,7 +47,7 @@ describe('auditor personal data', () => {
     for (const s of SECRETS) expect(payloads).toContain(s);
 
     // Every LEDGER message, raw: subject, headers and body.
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(net.nc);
     const info = await jsm.streams.info(StreamNames.ledger);
     expect(info.state.messages).toBeGreaterThanOrEqual(PEOPLE.length * 8);
     const raw: Buffer[] = [];

@@ -1,25 +1,13 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { type InclusionProof, checkProof, readLedger, writeLedgerExport } from '@passerelle/audit';
 import { toPublicJwk } from '@passerelle/envelope';
-import { type Exchange, connectNats } from '@passerelle/exchange';
-import { useNatsServer } from '@passerelle/testing/vitest';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type AuditorService, createAuditorService } from '../src/index.js';
-import {
-  OFFICE,
-  POST,
-  REGION,
-  type World,
-  connectParticipants,
-  makeWorld,
-  memoryLogger,
-  repoRoot,
-  seedDossier,
-} from './fixtures.js';
+import { OFFICE, POST, REGION, memoryLogger, repoRoot, seedDossier } from './fixtures.js';
+import { useParticipants } from './participants-hook.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'e2e-viewer-token-5b8d0c1f3a';
@@ -27,10 +15,7 @@ const DOSSIER = 'DOS-2026-E2E-0417';
 const results = join(repoRoot, 'test-results');
 
 describe('auditor viewer in a browser', () => {
-  const nats = useNatsServer();
-  let nc: NatsConnection;
-  let world: World;
-  let participants: Map<string, Exchange>;
+  const net = useParticipants();
   let auditor: AuditorService;
   let browser: BrowserContext;
   let ids: string[];
@@ -44,18 +29,15 @@ describe('auditor viewer in a browser', () => {
           '`apt-get install -y chromium`, or run `PASSERELLE_SETUP_BROWSER=1 bash scripts/setup.sh`.',
       );
     }
-    nc = await connectNats({ servers: nats.url });
-    world = await makeWorld();
-    participants = await connectParticipants(world, nc);
-    ids = await seedDossier(participants, DOSSIER, {
+    ids = await seedDossier(net.participants, DOSSIER, {
       familyName: 'Mertens',
       givenNames: 'Ines',
       passportNumber: 'EQ3141592',
     });
     auditor = await createAuditorService({
-      nc,
-      auditorKey: world.auditorKey,
-      resolver: world.resolver,
+      nc: net.nc,
+      auditorKey: net.world.auditorKey,
+      resolver: net.world.resolver,
       checkpointEvery: 5,
       checkpointIntervalMs: 0,
       logger: memoryLogger('silent').logger,
@@ -83,8 +65,6 @@ describe('auditor viewer in a browser', () => {
   afterAll(async () => {
     await browser?.close();
     await auditor?.close();
-    await Promise.all([...(participants?.values() ?? [])].map((p) => p.close()));
-    await nc?.close();
     rmSync(profile, { recursive: true, force: true });
     rmSync(work, { recursive: true, force: true });
   });
@@ -134,7 +114,7 @@ describe('auditor viewer in a browser', () => {
     const proofFile = join(work, 'proof.json');
     await download.saveAs(proofFile);
     const proof = JSON.parse(readFileSync(proofFile, 'utf8')) as InclusionProof;
-    expect(await checkProof(proof, { auditorKey: toPublicJwk(world.auditorKey) })).toMatchObject({
+    expect(await checkProof(proof, { auditorKey: toPublicJwk(net.world.auditorKey) })).toMatchObject({
       messageId: ids[0],
     });
     expect(cspViolations).toEqual([]);
@@ -143,7 +123,7 @@ describe('auditor viewer in a browser', () => {
 
   test('viewer e2e - a tampered export shows its failing entry', async () => {
     const file = join(work, 'ledger.jsonl');
-    await writeLedgerExport(file, readLedger(nc));
+    await writeLedgerExport(file, readLedger(net.nc));
     const lines = readFileSync(file, 'utf8').split('\n');
     // The second envelope entry: one byte of its recorded JWE hash changed (line n holds entry n).
     const n = lines.findIndex((l, i) => i > 1 && l.includes('"kind":"envelope"'));

@@ -2,14 +2,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { type InclusionProof, checkProof, readLedger, writeLedgerExport } from '@passerelle/audit';
 import { toPublicJwk } from '@passerelle/envelope';
-import { type Exchange, connectNats } from '@passerelle/exchange';
-import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type AuditorService, CONTENT_SECURITY_POLICY, createAuditorService, html } from '../src/index.js';
-import { type World, connectParticipants, makeWorld, memoryLogger, seedDossier } from './fixtures.js';
+import { memoryLogger, seedDossier } from './fixtures.js';
+import { useParticipants } from './participants-hook.js';
 
 const TOKEN = 'viewer-test-token-7f1c2a9e44b0';
 const DOSSIER = 'DOS-VIEW-0001';
@@ -24,29 +22,23 @@ function tamper(file: string, n: number, edit: (line: string) => string): string
 }
 
 describe('auditor viewer', () => {
-  const nats = useNatsServer();
-  let nc: NatsConnection;
-  let world: World;
-  let participants: Map<string, Exchange>;
+  const net = useParticipants();
   let auditor: AuditorService;
   let exportFile: string;
   let ids: string[];
   const dir = mkdtempSync(join(tmpdir(), 'pex-viewer-'));
 
   beforeAll(async () => {
-    nc = await connectNats({ servers: nats.url });
-    world = await makeWorld();
-    participants = await connectParticipants(world, nc);
-    ids = await seedDossier(participants, DOSSIER, {
+    ids = await seedDossier(net.participants, DOSSIER, {
       familyName: 'Claes',
       givenNames: 'Ruben',
       passportNumber: 'EP5550123',
     });
     exportFile = join(dir, 'ledger.jsonl');
     auditor = await createAuditorService({
-      nc,
-      auditorKey: world.auditorKey,
-      resolver: world.resolver,
+      nc: net.nc,
+      auditorKey: net.world.auditorKey,
+      resolver: net.world.resolver,
       checkpointEvery: 3,
       checkpointIntervalMs: 0,
       logger: memoryLogger('silent').logger,
@@ -55,12 +47,10 @@ describe('auditor viewer', () => {
     });
     await auditor.caughtUp();
     await auditor.checkpoint();
-    await writeLedgerExport(exportFile, readLedger(nc));
+    await writeLedgerExport(exportFile, readLedger(net.nc));
   });
   afterAll(async () => {
     await auditor.close();
-    await Promise.all([...participants.values()].map((p) => p.close()));
-    await nc.close();
   });
 
   const get = (path: string, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }) =>
@@ -129,7 +119,7 @@ describe('auditor viewer', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toContain(`proof-${ids[2]}.json`);
     const proof = (await res.json()) as InclusionProof;
-    expect(await checkProof(proof, { auditorKey: toPublicJwk(world.auditorKey) })).toMatchObject({
+    expect(await checkProof(proof, { auditorKey: toPublicJwk(net.world.auditorKey) })).toMatchObject({
       messageId: ids[2],
     });
     expect((await get('/proof/00000000-0000-7000-8000-000000000000')).status).toBe(404);
@@ -161,7 +151,7 @@ describe('auditor viewer', () => {
   test('viewer - an entry appended to LEDGER by someone else shows as a chain break', async () => {
     const before = await (await get('/')).text();
     expect(before).not.toContain('broken at entry');
-    const ack = await jetstream(nc).publish(
+    const ack = await jetstream(net.nc).publish(
       'pex.ledger.envelope',
       JSON.stringify({ v: 1, seq: 1, kind: 'envelope' }),
     );

@@ -1,0 +1,47 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { type Exchange, connectNats } from '@passerelle/exchange';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { afterAll, beforeAll } from 'vitest';
+import { type World, connectParticipants, makeWorld } from './fixtures.js';
+
+/** What {@link useParticipants} sets up, to read in tests and hooks that run after its `beforeAll`. */
+export interface Participants {
+  readonly nc: NatsConnection;
+  readonly world: World;
+  readonly participants: Map<string, Exchange>;
+}
+
+/**
+ * For a describe block: a nats-server, a connection to it, the test world's keys and its participants
+ * connected (each payload they receive handed to `onPayload`), all closed after the block. Registered
+ * first, its `afterAll` runs after the block's own (an auditor closes before its connection does).
+ */
+export function useParticipants(onPayload?: (payload: unknown) => void): Participants {
+  const nats = useNatsServer();
+  let ready: Participants | undefined;
+  beforeAll(async () => {
+    const nc = await connectNats({ servers: nats.url });
+    const world = await makeWorld();
+    ready = { nc, world, participants: await connectParticipants(world, nc, onPayload) };
+  });
+  afterAll(async () => {
+    if (!ready) return;
+    await Promise.all([...ready.participants.values()].map((p) => p.close()));
+    await ready.nc.close();
+  });
+  const get = (): Participants => {
+    if (!ready) throw new Error('useParticipants: read before its beforeAll ran');
+    return ready;
+  };
+  return {
+    get nc() {
+      return get().nc;
+    },
+    get world() {
+      return get().world;
+    },
+    get participants() {
+      return get().participants;
+    },
+  };
+}
