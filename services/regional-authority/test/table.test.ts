@@ -45,6 +45,17 @@ const admissible: RegionDossier = {
   feeProof: true,
 };
 
+/** {@link app} opened and made complete by its fee proof, both on `ctx.today`. */
+function completeDossier(): RegionDossier {
+  const opened = decideStep(table, undefined, message('application-submitted', app), ctx, allRead);
+  if (isRefusal(opened)) throw opened.refusal;
+  const complete = decideStep(table, opened.state, message('fee-proof-submitted', { proof: ref(9) }), ctx, {
+    'fee-proof': true,
+  });
+  if (isRefusal(complete)) throw complete.refusal;
+  return complete.state;
+}
+
 describe('regional authority table', () => {
   test('Art. 105/45 §2 - an application needs each filled slot read back; a slot that does not read back is missing', () => {
     expect(stepNeeds(table, undefined, message('application-submitted', app), ctx)).toEqual([
@@ -359,23 +370,12 @@ describe('regional authority table', () => {
     expect(isRefusal(late) && late.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
   });
   test('Directive 2014/66/EU Art. 15(1) - the work decision not taken 90 days after the complete application: reported once to the body and the integrator', () => {
-    const opened = decideStep(table, undefined, message('application-submitted', app), ctx, allRead);
-    if (isRefusal(opened)) throw opened.refusal;
-    const complete = decideStep(table, opened.state, message('fee-proof-submitted', { proof: ref(9) }), ctx, {
-      'fee-proof': true,
-    });
-    if (isRefusal(complete)) throw complete.refusal;
+    const complete = completeDossier();
     const scan = { kind: 'deadline', deadline: 'work-decision' } as const;
-    expect(table.deadlines['work-decision']!.deadline(complete.state)).toBe('2027-04-04');
-    const onTheDay = decideStep(table, complete.state, scan, { ...ctx, today: '2027-04-04' }, {});
+    expect(table.deadlines['work-decision']!.deadline(complete)).toBe('2027-04-04');
+    const onTheDay = decideStep(table, complete, scan, { ...ctx, today: '2027-04-04' }, {});
     expect(!isRefusal(onTheDay) && onTheDay.decided).toBe(false);
-    const late = decideStep(
-      table,
-      complete.state,
-      scan,
-      { ...ctx, today: '2027-04-05', causationId: null },
-      {},
-    );
+    const late = decideStep(table, complete, scan, { ...ctx, today: '2027-04-05', causationId: null }, {});
     if (isRefusal(late)) throw late.refusal;
     expect(late.notices).toEqual([expect.objectContaining({ kind: 'deadline', type: 'work-decision' })]);
     expect(late.send).toEqual([
@@ -395,15 +395,10 @@ describe('regional authority table', () => {
   });
 
   test('Art. 105/67 - the answer not given by the date set: reported once', () => {
-    const opened = decideStep(table, undefined, message('application-submitted', app), ctx, allRead);
-    if (isRefusal(opened)) throw opened.refusal;
-    const complete = decideStep(table, opened.state, message('fee-proof-submitted', { proof: ref(9) }), ctx, {
-      'fee-proof': true,
-    });
-    if (isRefusal(complete)) throw complete.refusal;
+    const complete = completeDossier();
     const asked = decideStep(
       table,
-      complete.state,
+      complete,
       {
         kind: 'action',
         action: 'request-information',
