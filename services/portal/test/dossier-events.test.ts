@@ -108,20 +108,12 @@ describe('portal dossier events', () => {
     const theirs = await file(beta);
     await vi.waitUntil(() => atRegion.has(ours) && atOe.has(ours) && atRegion.has(theirs), SETTLE);
     // the region asks for a document, the Immigration Office for the fee, then the region rules complete
-    await atRegion
-      .get(ours)!
-      .reply('completeness-ruled', example('completeness-ruled', 'valid-missing-items'), { context });
-    await vi.waitUntil(
-      async () => (await acme.get(`/v1/dossiers/${ours}`)).json.state === 'missing-items',
-      SETTLE,
-    );
-    await atOe
-      .get(ours)!
-      .reply('fee-payment-requested', example('fee-payment-requested', 'valid-not-paid'), { context });
-    await vi.waitUntil(
-      async () => (await acme.get(`/v1/dossiers/${ours}`)).json.state === 'fee-payment-requested',
-      SETTLE,
-    );
+    const answer = async (at: Map<string, IncomingMessage>, type: string, name: string, state: string) => {
+      await at.get(ours)!.reply(type, example(type, name), { context });
+      await vi.waitUntil(async () => (await acme.get(`/v1/dossiers/${ours}`)).json.state === state, SETTLE);
+    };
+    await answer(atRegion, 'completeness-ruled', 'valid-missing-items', 'missing-items');
+    await answer(atOe, 'fee-payment-requested', 'valid-not-paid', 'fee-payment-requested');
     await atRegion
       .get(ours)!
       .reply('completeness-ruled', example('completeness-ruled', 'valid-complete'), { context });
