@@ -22,6 +22,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type DoorCaller, callerOf, newKey } from './world.js';
 import { type WebhookReceiver, startWebhookReceiver } from '@passerelle/testing';
+import { QUICK_TEST_DOOR_SETTINGS } from '@passerelle/door/testing';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const POLL = { timeout: 30_000, interval: 100 };
@@ -29,15 +30,6 @@ const PORTAL = 'portal-acme';
 const OE = 'immigration-office';
 const REGION = 'region-bruxelles';
 const COMMUNE = 'commune-21004';
-const DOOR = {
-  webhooks: {
-    maxAttempts: 3,
-    backoff: { baseMs: 50, maxMs: 400 },
-    timeoutMs: 2_000,
-    urlPolicy: { allowHttp: true, allowLoopback: true },
-  },
-  heartbeatMs: 300,
-};
 
 /** What a webhook receiver got, verified with the subscription's Standard Webhooks secret. */
 function verified(receiver: WebhookReceiver, path: string, secret: string) {
@@ -98,7 +90,7 @@ describe('deadlines - an overrun reaches the body and the integrator, once', () 
       contracts,
       secret: randomBytes(32),
       publicUrl: boOrigin,
-      door: DOOR,
+      door: QUICK_TEST_DOOR_SETTINGS,
     });
     running.push(bo);
     await bo.listen({ host: '127.0.0.1', port: boPort });
@@ -120,7 +112,7 @@ describe('deadlines - an overrun reaches the body and the integrator, once', () 
       servers: nats.url,
       consumer,
       logger: createPortalLogger({ level: 'silent' }),
-      door: { secret: randomBytes(32), publicUrl: portalOrigin, ...DOOR },
+      door: { secret: randomBytes(32), publicUrl: portalOrigin, ...QUICK_TEST_DOOR_SETTINGS },
     });
     running.push(portal);
     await portal.listen({ host: '127.0.0.1', port: portalPort });

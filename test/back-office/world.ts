@@ -5,6 +5,7 @@ import { createConsularPostService } from '@passerelle/consular-post';
 import { type Contracts, loadContracts } from '@passerelle/contracts';
 import { generateStorageKeyring } from '@passerelle/directory';
 import type { Door, DoorScope } from '@passerelle/door';
+import { QUICK_TEST_DOOR_SETTINGS } from '@passerelle/door/testing';
 import { createStaticResolver, generateParticipantKeys, publicKeysOf } from '@passerelle/envelope';
 import { createLogger } from '@passerelle/exchange';
 import { createImmigrationOfficeService } from '@passerelle/immigration-office';
@@ -27,13 +28,7 @@ export const COMMUNE = 'commune-21004';
 
 /** Door settings the tests shorten: quick webhook retries to loopback, frequent heartbeats. */
 const DOOR_SETTINGS = {
-  webhooks: {
-    maxAttempts: 3,
-    backoff: { baseMs: 50, maxMs: 400 },
-    timeoutMs: 2_000,
-    urlPolicy: { allowHttp: true, allowLoopback: true },
-  },
-  heartbeatMs: 300,
+  ...QUICK_TEST_DOOR_SETTINGS,
   tokenRateLimit: { max: 10_000, windowMs: 60_000 },
 };
 

@@ -264,6 +264,12 @@ describe('participant lifecycle on a running exchange', { timeout: 180_000 }, ()
     expect(await office.readiness()).toMatchObject({ ready: true });
     const listed = await participantsList({ operator: deployment.dir, root: repoRoot });
     expect(listed.find((p) => p.id === COMMUNE)?.state).toBe('revoked');
+    // a revoked participant, or one this exchange never knew, has no lifecycle step left
+    for (const id of [COMMUNE, 'commune-99999']) {
+      await expect(participantsRevoke(id, operatorOptions())).rejects.toMatchObject({
+        code: 'ERR_PARTICIPANT_STATE',
+      });
+    }
     await live.close().catch(() => undefined);
   });
 });

@@ -10,14 +10,7 @@ import { join } from 'node:path';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { type NatsConnection, connect as natsConnect, nkeys } from '@nats-io/transport-node';
-import { type Contracts, loadContracts, readExample } from '@passerelle/contracts';
-import {
-  type KeyResolver,
-  type ParticipantKeys,
-  createStaticResolver,
-  generateParticipantKeys,
-  publicKeysOf,
-} from '@passerelle/envelope';
+import { readExample } from '@passerelle/contracts';
 import {
   type Exchange,
   type ExchangeOptions,
@@ -25,6 +18,7 @@ import {
   createLogger,
   loadCredentials,
 } from '@passerelle/exchange';
+import { type Parties, generateParties } from '@passerelle/exchange/testing';
 import type { NatsServer } from '@passerelle/testing';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import {
@@ -37,18 +31,11 @@ import {
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Real keys for each participant, a resolver over their public halves, the contracts. */
-export interface Parties {
-  keys: Map<string, ParticipantKeys>;
-  resolver: KeyResolver;
-  contracts: Contracts;
-}
+export type { Parties };
 
-export async function makeParties(ids: readonly string[]): Promise<Parties> {
-  const keys = new Map<string, ParticipantKeys>();
-  for (const id of ids) keys.set(id, await generateParticipantKeys(id));
-  const resolver = createStaticResolver([...keys.values()].map(publicKeysOf));
-  return { keys, resolver, contracts: await loadContracts({ root: repoRoot }) };
+/** Real keys for `ids`, a resolver over their public halves, the repository's contracts. */
+export function makeParties(ids: readonly string[]): Promise<Parties> {
+  return generateParties(ids, repoRoot);
 }
 
 /** The first valid example payload shipped beside a schema. */

@@ -12,6 +12,7 @@ import {
   type ReceiptLedgerEntry,
   type TimestampClaims,
   type TimestampLedgerEntry,
+  type UnhashedEntry,
   sealEntry,
 } from './entry.js';
 import { signCompact } from '@passerelle/envelope';
@@ -72,56 +73,36 @@ export class LedgerChain {
     input: { meta: LedgerEnvelopeMeta; jweSha256: string; envelopeSha256: string; seal: string },
     receivedAt: Date,
   ): EnvelopeLedgerEntry {
-    return sealEntry<EnvelopeLedgerEntry>({
-      v: LEDGER_FORMAT_VERSION,
-      seq: this.#state.nextSeq,
-      kind: 'envelope',
-      receivedAt: receivedAt.toISOString(),
-      meta: input.meta,
-      jweSha256: input.jweSha256,
-      envelopeSha256: input.envelopeSha256,
-      seal: input.seal,
-      prevHash: this.#state.headHash,
-    });
+    // field by field: nothing else the caller's object carries may enter the hashed entry
+    const { meta, jweSha256, envelopeSha256, seal } = input;
+    return this.#next<EnvelopeLedgerEntry>(
+      { kind: 'envelope', meta, jweSha256, envelopeSha256, seal },
+      receivedAt,
+    );
   }
 
   /** The entry that records a receipt, at the next sequence. */
   receiptEntry(input: { claims: LedgerReceiptClaims; jws: string }, receivedAt: Date): ReceiptLedgerEntry {
-    return sealEntry<ReceiptLedgerEntry>({
-      v: LEDGER_FORMAT_VERSION,
-      seq: this.#state.nextSeq,
-      kind: 'receipt',
-      receivedAt: receivedAt.toISOString(),
-      meta: input.claims,
-      seal: input.jws,
-      prevHash: this.#state.headHash,
-    });
+    return this.#next<ReceiptLedgerEntry>(
+      { kind: 'receipt', meta: input.claims, seal: input.jws },
+      receivedAt,
+    );
   }
 
   /** The entry that records an erasure (its claims and the eraser's JWS over them), at the next sequence. */
   erasureEntry(input: { claims: ErasureClaims; jws: string }, receivedAt: Date): ErasureLedgerEntry {
-    return sealEntry<ErasureLedgerEntry>({
-      v: LEDGER_FORMAT_VERSION,
-      seq: this.#state.nextSeq,
-      kind: 'erasure',
-      receivedAt: receivedAt.toISOString(),
-      meta: input.claims,
-      seal: input.jws,
-      prevHash: this.#state.headHash,
-    });
+    return this.#next<ErasureLedgerEntry>(
+      { kind: 'erasure', meta: input.claims, seal: input.jws },
+      receivedAt,
+    );
   }
 
   /** The entry that records an RFC 3161 token (DER) over earlier checkpoints, at the next sequence. */
   timestampEntry(claims: TimestampClaims, token: Uint8Array, receivedAt: Date): TimestampLedgerEntry {
-    return sealEntry<TimestampLedgerEntry>({
-      v: LEDGER_FORMAT_VERSION,
-      seq: this.#state.nextSeq,
-      kind: 'timestamp',
-      receivedAt: receivedAt.toISOString(),
-      meta: claims,
-      token: Buffer.from(token).toString('base64'),
-      prevHash: this.#state.headHash,
-    });
+    return this.#next<TimestampLedgerEntry>(
+      { kind: 'timestamp', meta: claims, token: Buffer.from(token).toString('base64') },
+      receivedAt,
+    );
   }
 
   /**
@@ -140,15 +121,22 @@ export class LedgerChain {
       headHash: s.headHash,
       issuedAt: now.toISOString(),
     };
-    return sealEntry<CheckpointLedgerEntry>({
+    const seal = await signCompact(claims, auditorKey, { typ: CHECKPOINT_TYP });
+    return this.#next<CheckpointLedgerEntry>({ kind: 'checkpoint', meta: claims, seal }, now);
+  }
+
+  /** Seals `body` as the next entry: the format version, the next sequence, its time, the link to the head. */
+  #next<E extends LedgerEntry>(
+    body: Omit<E, 'v' | 'seq' | 'receivedAt' | 'prevHash' | 'hash'>,
+    receivedAt: Date,
+  ): E {
+    return sealEntry<E>({
+      ...body,
       v: LEDGER_FORMAT_VERSION,
-      seq: s.nextSeq,
-      kind: 'checkpoint',
-      receivedAt: now.toISOString(),
-      meta: claims,
-      seal: await signCompact(claims, auditorKey, { typ: CHECKPOINT_TYP }),
-      prevHash: s.headHash,
-    });
+      seq: this.#state.nextSeq,
+      receivedAt: receivedAt.toISOString(),
+      prevHash: this.#state.headHash,
+    } as unknown as UnhashedEntry<E>);
   }
 
   /** Moves the state past `entry`, which must be the next one. */

@@ -11,7 +11,7 @@ import {
   parseTsaTrust,
 } from '@passerelle/audit';
 import { startLocalTsa } from '@passerelle/audit/testing';
-import { exportDirectory, makeEntry, writeAnchor, writeDirectoryFile } from '@passerelle/directory';
+import { entryOfKeys, exportDirectory, writeAnchor, writeDirectoryFile } from '@passerelle/directory';
 import { signEntry } from '@passerelle/directory/internal';
 import { loadAnchorPrivateKey } from '@passerelle/directory';
 import {
@@ -59,17 +59,7 @@ describe('audit command', { timeout: 60_000 }, () => {
     anchorPath = anchor.publicPath;
     const anchorKey = await loadAnchorPrivateKey(anchor.privatePath);
     const signed = await Promise.all(
-      [office, region, auditor].map((p) =>
-        signEntry(
-          makeEntry(
-            p.participantId,
-            p.participantId,
-            [toPublicJwk(p.signing)],
-            p.encryption.map(toPublicJwk),
-          ),
-          anchorKey,
-        ),
-      ),
+      [office, region, auditor].map((p) => signEntry(entryOfKeys(p), anchorKey)),
     );
     directoryPath = join(dir, 'directory.json');
     await writeDirectoryFile(directoryPath, exportDirectory(signed, anchor.publicKey));

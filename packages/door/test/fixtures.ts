@@ -18,6 +18,7 @@ import {
   pageQuerySchema,
 } from '../src/index.js';
 import { bootstrapDoorClient } from '../src/internal.js';
+import { QUICK_TEST_DOOR_SETTINGS } from '../src/testing/quick-settings.js';
 
 /** A door on a real nats-server, a fastify app listening on loopback, and a client per scope set. */
 export interface DemoDoor {
@@ -69,13 +70,7 @@ async function openDemo(
     publicUrl,
     service: 'be.passerelle.demo.v1',
     api: { title: 'Demo door', version: '1.0.0' },
-    webhooks: {
-      maxAttempts: 3,
-      backoff: { baseMs: 50, maxMs: 400 },
-      timeoutMs: 2_000,
-      urlPolicy: { allowHttp: true, allowLoopback: true },
-    },
-    heartbeatMs: 300,
+    ...QUICK_TEST_DOOR_SETTINGS,
     tokenRateLimit: { max: 20, windowMs: 60_000 },
     ...overrides,
   });

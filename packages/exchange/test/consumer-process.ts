@@ -6,37 +6,16 @@
  */
 import { appendFileSync, readFileSync } from 'node:fs';
 import { loadContracts } from '@passerelle/contracts';
-import type { KeyResolver, ParticipantKeys, PublicJwk } from '@passerelle/envelope';
-import { PasserelleError } from '@passerelle/errors';
+import { createStaticResolver } from '@passerelle/envelope';
 import { connectExchange, createLogger } from '../src/index.js';
-
-interface ProcessFixture {
-  server: string | string[];
-  /** Stream and bucket replicas (3 on a cluster). */
-  replicas?: number;
-  root: string;
-  participant: string;
-  keys: ParticipantKeys;
-  publics: Record<string, { sig: PublicJwk; enc: PublicJwk }>;
-  startedFile: string;
-  effectsFile: string;
-  ackWaitMs: number;
-}
+import type { ProcessFixture } from './process-fixture.js';
 
 const [file, mode] = process.argv.slice(2) as [string, 'hang' | 'normal' | 'traced'];
 const fx = JSON.parse(readFileSync(file, 'utf8')) as ProcessFixture;
-const resolver: KeyResolver = {
-  resolve(id, use) {
-    const k = fx.publics[id]?.[use];
-    return k
-      ? Promise.resolve(k)
-      : Promise.reject(new PasserelleError('ERR_UNKNOWN_SENDER', `unknown ${id}`));
-  },
-};
 const exchange = await connectExchange({
   participant: fx.participant,
   keys: fx.keys,
-  directory: resolver,
+  directory: createStaticResolver(fx.publics),
   contracts: await loadContracts({ root: fx.root }),
   servers: fx.server,
   ...(fx.replicas ? { replicas: fx.replicas } : {}),

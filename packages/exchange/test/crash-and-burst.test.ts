@@ -1,12 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { toPublicJwk } from '@passerelle/envelope';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { Exchange } from '../src/index.js';
-import { type Fixture, connectParticipant, example, makeFixture, repoRoot } from './fixtures.js';
+import { type Fixture, connectParticipant, example, makeFixture } from './fixtures.js';
+import { startConsumerProcess, writeProcessFixture } from './process-fixture.js';
 
 const POST = 'post-ankara';
 const OE = 'immigration-office';
@@ -30,40 +29,16 @@ describe('exchange under failure and load', () => {
     const fixtureFile = join(dir, 'fixture.json');
     const startedFile = join(dir, 'started.log');
     const effectsFile = join(dir, 'effects.log');
-    const publics = Object.fromEntries(
-      [...fx.keys].map(([id, k]) => [
-        id,
-        { sig: toPublicJwk(k.signing), enc: toPublicJwk(k.encryption[0]!) },
-      ]),
-    );
-    writeFileSync(
-      fixtureFile,
-      JSON.stringify({
-        server: nats.url,
-        root: repoRoot,
-        participant: OE,
-        keys: fx.keys.get(OE),
-        publics,
-        startedFile,
-        effectsFile,
-        ackWaitMs: 2_000,
-      }),
-    );
-    const start = (mode: 'hang' | 'normal'): ChildProcess =>
-      spawn(
-        process.execPath,
-        ['--import', 'tsx', join(import.meta.dirname, 'consumer-process.ts'), fixtureFile, mode],
-        {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
+    writeProcessFixture(fixtureFile, fx, OE, {
+      server: nats.url,
+      startedFile,
+      effectsFile,
+      ackWaitMs: 2_000,
+    });
 
     const post = await connect(POST);
     try {
-      const first = start('hang');
-      await new Promise<void>((resolve) =>
-        first.stdout?.on('data', (d: Buffer) => d.toString().includes('consuming') && resolve()),
-      );
+      const first = await startConsumerProcess(fixtureFile, 'hang');
       const [sent] = await post.send('visa-issued', example('visa-issued'), {
         to: OE,
         dossierId: 'DOSSIER-KILL',
@@ -72,7 +47,7 @@ describe('exchange under failure and load', () => {
       first.kill('SIGKILL');
       await new Promise((r) => first.once('exit', r));
 
-      const second = start('normal');
+      const second = await startConsumerProcess(fixtureFile, 'normal');
       try {
         const receipt = await post.awaitReceipt(sent!.id, 30_000);
         expect(receipt.receiver).toBe(OE);

@@ -1,32 +1,16 @@
 import { fileURLToPath } from 'node:url';
-import { type Contracts, loadContracts, readExample } from '@passerelle/contracts';
-import {
-  type KeyResolver,
-  type ParticipantKeys,
-  createStaticResolver,
-  generateParticipantKeys,
-  publicKeysOf,
-} from '@passerelle/envelope';
+import { readExample } from '@passerelle/contracts';
 import { type Exchange, type ExchangeOptions, connectExchange, createLogger } from '../src/index.js';
+import { type Parties, generateParties } from '../src/testing/parties.js';
 
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
-/** Real keys for each participant, and a resolver over their public halves. */
-export interface Fixture {
-  keys: Map<string, ParticipantKeys>;
-  resolver: KeyResolver;
-  contracts: Contracts;
-}
+/** Real keys for each participant, a resolver over their public halves, the contracts. */
+export type Fixture = Parties;
 
-/**
- * Generates real P-256 keys for the given participants and a static resolver over their public keys (the
- * signed directory itself is tested in packages/directory; here it would only add a KV round trip).
- */
-export async function makeFixture(ids: readonly string[]): Promise<Fixture> {
-  const keys = new Map<string, ParticipantKeys>();
-  for (const id of ids) keys.set(id, await generateParticipantKeys(id));
-  const resolver = createStaticResolver([...keys.values()].map(publicKeysOf));
-  return { keys, resolver, contracts: await loadContracts({ root: repoRoot }) };
+/** The fixture's parties: real keys and a static resolver (see {@link generateParties}). */
+export function makeFixture(ids: readonly string[]): Promise<Fixture> {
+  return generateParties(ids, repoRoot);
 }
 
 /** Connects one of the fixture's participants to the exchange at `servers`, logging nothing. */

@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { deriveMessageId, newMessageId, toPublicJwk } from '@passerelle/envelope';
+import { deriveMessageId, newMessageId } from '@passerelle/envelope';
 import {
   type NatsCluster,
   type NatsServer,
@@ -14,7 +14,8 @@ import {
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { type Exchange, connectNats, listDeadLetters, provisionStreams } from '../src/index.js';
 import { provisionParticipant } from '../src/internal.js';
-import { type Fixture, connectParticipant, example, makeFixture, repoRoot } from './fixtures.js';
+import { type Fixture, connectParticipant, example, makeFixture } from './fixtures.js';
+import { startConsumerProcess, writeProcessFixture } from './process-fixture.js';
 
 const POST = 'post-ankara';
 const OE = 'immigration-office';
@@ -99,37 +100,14 @@ describe('sending under faults on a 3-node cluster', { timeout: 600_000 }, () =>
 
   test('faults - every send that resolves is handled once, none reported not sent arrives, every failure is typed', async () => {
     const fixtureFile = join(dir, 'fixture.json');
-    writeFileSync(
-      fixtureFile,
-      JSON.stringify({
-        server: cluster.urls,
-        replicas: 3,
-        root: repoRoot,
-        participant: OE,
-        keys: fx.keys.get(OE),
-        publics: Object.fromEntries(
-          [...fx.keys].map(([id, k]) => [
-            id,
-            { sig: toPublicJwk(k.signing), enc: toPublicJwk(k.encryption[0]!) },
-          ]),
-        ),
-        startedFile: join(dir, 'started.log'),
-        effectsFile,
-        ackWaitMs: ACK_WAIT_MS,
-      }),
-    );
-    const startReceiver = async (): Promise<ChildProcess> => {
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', join(import.meta.dirname, 'consumer-process.ts'), fixtureFile, 'traced'],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
-      );
-      await new Promise<void>((resolve, reject) => {
-        child.stdout?.on('data', (d: Buffer) => d.toString().includes('consuming') && resolve());
-        child.once('exit', (code) => reject(new Error(`the receiver exited with ${code} before consuming`)));
-      });
-      return child;
-    };
+    writeProcessFixture(fixtureFile, fx, OE, {
+      server: cluster.urls,
+      replicas: 3,
+      startedFile: join(dir, 'started.log'),
+      effectsFile,
+      ackWaitMs: ACK_WAIT_MS,
+    });
+    const startReceiver = (): Promise<ChildProcess> => startConsumerProcess(fixtureFile, 'traced');
     let receiver = await startReceiver();
     let killedPid = -1;
 

@@ -1,10 +1,10 @@
-import { makeEntry, participantKind, publishNextEntry } from '@passerelle/directory';
-import type { PublicJwk } from '@passerelle/envelope';
-import { PasserelleError } from '@passerelle/errors';
+import { makeEntry, publishNextEntry } from '@passerelle/directory';
 import { participantIds, planOf, signAccounts } from './account-set.js';
 import type { LifecycleOptions } from './approve.js';
 import { pushAccountJwts } from './claims-push.js';
+import { activeEntry } from './active-entry.js';
 import { currentEntry } from './current-entry.js';
+import { endedKeys } from './ended-keys.js';
 
 /** What {@link revokeParticipant} did. */
 export interface Revocation {
@@ -24,14 +24,7 @@ export async function revokeParticipant(participant: string, options: LifecycleO
   const { home } = options;
   const now = options.now ?? new Date();
   const registry = await home.readRegistry();
-  const known = registry.participants[participant];
-  if (known?.state === 'revoked' || (!known && !options.deployment.participants.includes(participant))) {
-    throw new PasserelleError(
-      'ERR_PARTICIPANT_STATE',
-      `${participant} is ${known ? 'already revoked' : 'not a participant of this exchange'}.`,
-      { details: { participantId: participant } },
-    );
-  }
+  const entry = activeEntry(options, registry, participant, participant, now);
   const revocations = await home.readRevocations();
   (revocations[participant] ??= {})['*'] = now.toISOString();
   const plan = planOf(options.contracts, options.deployment, participantIds(options.deployment, registry), [
@@ -51,31 +44,22 @@ export async function revokeParticipant(participant: string, options: LifecycleO
   let directoryVersion: number;
   try {
     const current = await currentEntry(operator, participant, options.anchorKey);
-    const end = (keys: PublicJwk[]) =>
-      keys.map((k) =>
-        k.notAfter !== undefined && Date.parse(k.notAfter) <= now.getTime()
-          ? k
-          : { ...k, notAfter: now.toISOString() },
-      );
     directoryVersion = (
       await publishNextEntry(
         operator,
-        makeEntry(participant, current.name, end(current.signing), end(current.encryption), now),
+        makeEntry(
+          participant,
+          current.name,
+          endedKeys(current.signing, now),
+          endedKeys(current.encryption, now),
+          now,
+        ),
         options.anchorKey,
       )
     ).version;
   } finally {
     await operator.close();
   }
-  const entry = known ?? {
-    kind: participantKind(participant),
-    name: participant,
-    state: 'active' as const,
-    approvedAt: now.toISOString(),
-    users: [],
-    keys: [],
-    directoryVersion: 0,
-  };
   entry.state = 'revoked';
   entry.revokedAt = now.toISOString();
   entry.directoryVersion = directoryVersion;

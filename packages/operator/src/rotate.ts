@@ -1,48 +1,17 @@
-import { makeEntry, participantKind, publishNextEntry } from '@passerelle/directory';
-import type { PublicJwk } from '@passerelle/envelope';
+import { makeEntry, publishNextEntry } from '@passerelle/directory';
 import { PasserelleError } from '@passerelle/errors';
 import { participantIds, planOf, signAccounts } from './account-set.js';
 import { type Approval, type LifecycleOptions, approvalOf, issueUser } from './approve.js';
 import { checkCertificateRequest, issueClientCertificate } from './certificates.js';
 import { pushAccountJwts } from './claims-push.js';
 import { currentEntry } from './current-entry.js';
-import { type RegistryEntry, publishedKeys } from './registry.js';
+import { publishedKeys } from './registry.js';
+import { activeEntry } from './active-entry.js';
+import { endedKeys } from './ended-keys.js';
 import { verifyRegistrationRequest } from './registration-request.js';
 
 /** How long the keys being replaced stay valid unless told otherwise: messages in flight still open. */
 export const DEFAULT_ROTATION_OVERLAP_MS = 24 * 3_600_000;
-
-function ended(keys: readonly PublicJwk[], at: Date): PublicJwk[] {
-  return keys.map((k) =>
-    k.notAfter !== undefined && Date.parse(k.notAfter) <= at.getTime()
-      ? k
-      : { ...k, notAfter: at.toISOString() },
-  );
-}
-
-/** The registry entry of an active participant (one of the deployment file's gets one on its first step). */
-async function activeEntry(options: LifecycleOptions, id: string, name: string): Promise<RegistryEntry> {
-  const registry = await options.home.readRegistry();
-  const known = registry.participants[id];
-  if (known?.state === 'revoked' || (!known && !options.deployment.participants.includes(id))) {
-    throw new PasserelleError(
-      'ERR_PARTICIPANT_STATE',
-      `${id} is ${known ? 'revoked' : 'not a participant of this exchange'}.`,
-      { details: { participantId: id } },
-    );
-  }
-  return (
-    known ?? {
-      kind: participantKind(id),
-      name,
-      state: 'active',
-      approvedAt: (options.now ?? new Date()).toISOString(),
-      users: [],
-      keys: [],
-      directoryVersion: 0,
-    }
-  );
-}
 
 /**
  * Starts a rotation of a participant's keys from its rotation request (new message keys, a new NATS
@@ -82,9 +51,9 @@ export async function rotateParticipant(
         },
       );
     }
-    const entry = await activeEntry(options, id, claims.name);
-    await checkCertificateRequest(claims.csr, id);
     const registry = await home.readRegistry();
+    const entry = activeEntry(options, registry, id, claims.name, options.now ?? new Date());
+    await checkCertificateRequest(claims.csr, id);
     const plan = planOf(options.contracts, options.deployment, participantIds(options.deployment, registry), [
       id,
     ]).participants.find((p) => p.id === id)!;
@@ -95,8 +64,8 @@ export async function rotateParticipant(
       options.validDays ?? 365,
     );
     const until = new Date(now.getTime() + (options.overlapMs ?? DEFAULT_ROTATION_OVERLAP_MS));
-    const signing = [...claims.signing, ...ended(current.signing, until)];
-    const encryption = [...claims.encryption, ...ended(current.encryption, until)];
+    const signing = [...claims.signing, ...endedKeys(current.signing, until)];
+    const encryption = [...claims.encryption, ...endedKeys(current.encryption, until)];
     const published = await publishNextEntry(
       operator,
       makeEntry(id, claims.name, signing, encryption, now),

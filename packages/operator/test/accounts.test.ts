@@ -12,16 +12,22 @@ import {
 
 const root = new URL('../../../', import.meta.url).pathname;
 
+/** The account plan of the repository's own deployment file, as `passerelle` would build it. */
+async function deploymentPlan() {
+  const deployment = readDeploymentFile(`${root}infra/participants.json`);
+  const plan = accountPlan(
+    await loadContracts({ root }),
+    deployment.participants,
+    deployment.serviceBuckets,
+    deployment.objectStores,
+    deployment.objectStoresRead,
+  );
+  return { deployment, plan };
+}
+
 describe('account JWTs', () => {
   test('accounts - a participant account JWT carries its limits: connections, subscriptions, payload, consumers, storage', async () => {
-    const deployment = readDeploymentFile(`${root}infra/participants.json`);
-    const plan = accountPlan(
-      await loadContracts({ root }),
-      deployment.participants,
-      deployment.serviceBuckets,
-      deployment.objectStores,
-      deployment.objectStoresRead,
-    );
+    const { deployment, plan } = await deploymentPlan();
     const accounts = new Map(deployment.participants.map((id) => [id, createAccount()]));
     const keys = {
       operator: createOperator(),
@@ -45,14 +51,7 @@ describe('account JWTs', () => {
   });
 
   test('accounts - JetStream limits are sized per kind from the buckets and stores the deployment gives it', async () => {
-    const deployment = readDeploymentFile(`${root}infra/participants.json`);
-    const plan = accountPlan(
-      await loadContracts({ root }),
-      deployment.participants,
-      deployment.serviceBuckets,
-      deployment.objectStores,
-      deployment.objectStoresRead,
-    );
+    const { plan } = await deploymentPlan();
     const of = (id: string) => plan.participants.find((p) => p.id === id)!;
     const commune = of('commune-21004');
     // idempotency, outbox, its own and its kind's two service buckets; the decisions store; the mirror

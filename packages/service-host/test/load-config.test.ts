@@ -5,13 +5,13 @@ import { fileURLToPath } from 'node:url';
 import {
   exportDirectory,
   loadAnchorPrivateKey,
-  makeEntry,
+  entryOfKeys,
   writeAnchor,
   writeDirectoryFile,
   writeParticipantKeys,
 } from '@passerelle/directory';
 import { signEntry } from '@passerelle/directory/internal';
-import { generateParticipantKeys, toPublicJwk } from '@passerelle/envelope';
+import { generateParticipantKeys } from '@passerelle/envelope';
 import { createLogger } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { describe, expect, test } from 'vitest';
@@ -33,12 +33,7 @@ describe('service start-up from files', () => {
     for (const id of ids) {
       const keys = await generateParticipantKeys(id);
       await writeParticipantKeys(join(dir, 'keys', id), keys);
-      entries.push(
-        await signEntry(
-          makeEntry(id, id, [toPublicJwk(keys.signing)], keys.encryption.map(toPublicJwk)),
-          anchorKey,
-        ),
-      );
+      entries.push(await signEntry(entryOfKeys(keys), anchorKey));
     }
     await writeDirectoryFile(join(dir, 'directory.json'), exportDirectory(entries, anchor.publicKey));
 
