@@ -11,7 +11,8 @@ import {
   parseTsaTrust,
 } from '@passerelle/audit';
 import { startLocalTsa } from '@passerelle/audit/testing';
-import { entryOfKeys, exportDirectory, writeAnchor, writeDirectoryFile } from '@passerelle/directory';
+import { exportDirectory, writeAnchor, writeDirectoryFile } from '@passerelle/directory';
+import { entryOfKeys } from '@passerelle/directory/internal';
 import { signEntry } from '@passerelle/directory/internal';
 import { loadAnchorPrivateKey } from '@passerelle/directory';
 import {

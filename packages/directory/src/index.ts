@@ -12,7 +12,6 @@ export type { DirectoryClient, DirectoryClientOptions, RejectedEntry } from './c
 export { publishNextEntry } from './publish.js';
 export type { PublishedEntry } from './publish.js';
 export { entryVersion, makeEntry, verifyEntry } from './entry.js';
-export { entryOfKeys } from './entry-of-keys.js';
 export type { ParticipantEntry, SignedEntry } from './entry.js';
 export {
   ANCHOR_FILES,

@@ -4,3 +4,4 @@ export { openDirectoryBucket } from './bucket.js';
 export { publishEntry } from './publish.js';
 export { signEntry } from './entry.js';
 export { writeStorageKeys } from './storage-keys.js';
+export { entryOfKeys } from './entry-of-keys.js';

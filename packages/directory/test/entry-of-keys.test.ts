@@ -1,6 +1,6 @@
 import { generateParticipantKeys, toPublicJwk } from '@passerelle/envelope';
 import { describe, expect, test } from 'vitest';
-import { entryOfKeys } from '../src/index.js';
+import { entryOfKeys } from '../src/internal.js';
 
 describe('entry of keys', () => {
   test("entry of keys - publishes a participant's current keys, public halves only, under its id", async () => {

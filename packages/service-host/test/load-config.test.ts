@@ -5,11 +5,11 @@ import { fileURLToPath } from 'node:url';
 import {
   exportDirectory,
   loadAnchorPrivateKey,
-  entryOfKeys,
   writeAnchor,
   writeDirectoryFile,
   writeParticipantKeys,
 } from '@passerelle/directory';
+import { entryOfKeys } from '@passerelle/directory/internal';
 import { signEntry } from '@passerelle/directory/internal';
 import { generateParticipantKeys } from '@passerelle/envelope';
 import { createLogger } from '@passerelle/exchange';
