@@ -1,8 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { loadContracts } from '@passerelle/contracts';
-import { generateStorageKeyring } from '@passerelle/directory';
-import { createStaticResolver, generateParticipantKeys, publicKeysOf } from '@passerelle/envelope';
 import { createLogger } from '@passerelle/exchange';
 import {
   type ImmigrationOfficeService,
@@ -20,24 +16,21 @@ import { freeLoopbackPort } from '@passerelle/testing';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type DoorCaller, callerOf, newKey } from './world.js';
+import {
+  COMMUNE,
+  DOOR_SETTINGS,
+  type DoorCaller,
+  OE,
+  PORTAL,
+  REGION,
+  TEST_CONSUMER,
+  clientOf,
+  newKey,
+  participantsOf,
+} from './world.js';
 import { type WebhookReceiver, startWebhookReceiver } from '@passerelle/testing';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const POLL = { timeout: 30_000, interval: 100 };
-const PORTAL = 'portal-acme';
-const OE = 'immigration-office';
-const REGION = 'region-bruxelles';
-const COMMUNE = 'commune-21004';
-const DOOR = {
-  webhooks: {
-    maxAttempts: 3,
-    backoff: { baseMs: 50, maxMs: 400 },
-    timeoutMs: 2_000,
-    urlPolicy: { allowHttp: true, allowLoopback: true },
-  },
-  heartbeatMs: 300,
-};
 
 /** What a webhook receiver got, verified with the subscription's Standard Webhooks secret. */
 function verified(receiver: WebhookReceiver, path: string, secret: string) {
@@ -67,14 +60,8 @@ describe('deadlines - an overrun reaches the body and the integrator, once', () 
   let startOffice!: () => Promise<ImmigrationOfficeService>;
 
   beforeAll(async () => {
-    const ids = [PORTAL, OE, REGION, COMMUNE];
-    const keys = new Map(
-      await Promise.all(ids.map(async (id) => [id, await generateParticipantKeys(id)] as const)),
-    );
-    const storage = new Map(ids.map((id) => [id, generateStorageKeyring(id)] as const));
-    const directory = createStaticResolver([...keys.values()].map(publicKeysOf));
-    const contracts = await loadContracts({ root });
-    const consumer = { ackWaitMs: 5_000, backoffMs: [200, 2_000], maxDeliver: 3 };
+    const { keys, storage, directory, contracts } = await participantsOf([PORTAL, OE, REGION, COMMUNE]);
+    const consumer = TEST_CONSUMER;
     const metricsPort = await freeLoopbackPort();
     officeMetrics = `http://127.0.0.1:${metricsPort}/metrics`;
     startOffice = () =>
@@ -98,16 +85,11 @@ describe('deadlines - an overrun reaches the body and the integrator, once', () 
       contracts,
       secret: randomBytes(32),
       publicUrl: boOrigin,
-      door: DOOR,
+      door: DOOR_SETTINGS,
     });
     running.push(bo);
     await bo.listen({ host: '127.0.0.1', port: boPort });
-    const boSecret = await backOfficeDoor(bo).clients.create({
-      id: 'office-cms',
-      scopes: ['read', 'decide', 'admin'],
-      createdBy: 'bootstrap',
-    });
-    officer = await callerOf(boOrigin, 'office-cms', boSecret.secret);
+    officer = await clientOf(backOfficeDoor(bo), boOrigin, 'office-cms', ['read', 'decide', 'admin']);
 
     const portalPort = await freeLoopbackPort();
     const portalOrigin = `http://127.0.0.1:${portalPort}`;
@@ -120,16 +102,11 @@ describe('deadlines - an overrun reaches the body and the integrator, once', () 
       servers: nats.url,
       consumer,
       logger: createPortalLogger({ level: 'silent' }),
-      door: { secret: randomBytes(32), publicUrl: portalOrigin, ...DOOR },
+      door: { secret: randomBytes(32), publicUrl: portalOrigin, ...DOOR_SETTINGS },
     });
     running.push(portal);
     await portal.listen({ host: '127.0.0.1', port: portalPort });
-    const { secret } = await portalDoor(portal).clients.create({
-      id: 'acme-hr',
-      scopes: ['read', 'decide'],
-      createdBy: 'bootstrap',
-    });
-    integrator = await callerOf(portalOrigin, 'acme-hr', secret);
+    integrator = await clientOf(portalDoor(portal), portalOrigin, 'acme-hr', ['read', 'decide']);
     receiver = await startWebhookReceiver();
   });
   afterAll(async () => {

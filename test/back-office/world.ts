@@ -26,7 +26,7 @@ export const POST = 'post-lagos';
 export const COMMUNE = 'commune-21004';
 
 /** Door settings the tests shorten: quick webhook retries to loopback, frequent heartbeats. */
-const DOOR_SETTINGS = {
+export const DOOR_SETTINGS = {
   webhooks: {
     maxAttempts: 3,
     backoff: { baseMs: 50, maxMs: 400 },
@@ -130,10 +130,30 @@ export interface BackOffice {
   viewer: DoorCaller;
 }
 
-async function client(door: Door, origin: string, id: string, scopes: DoorScope[]): Promise<DoorCaller> {
+/** Registers a client with `scopes` on `door` and returns it calling the door at `origin`. */
+export async function clientOf(
+  door: Door,
+  origin: string,
+  id: string,
+  scopes: DoorScope[],
+): Promise<DoorCaller> {
   const { secret } = await door.clients.create({ id, scopes, createdBy: 'bootstrap' });
   return callerOf(origin, id, secret);
 }
+
+/** Signing, encryption and storage keys for `ids`, the directory that resolves them, and the contracts. */
+export async function participantsOf(ids: string[]) {
+  const keys = new Map(
+    await Promise.all(ids.map(async (id) => [id, await generateParticipantKeys(id)] as const)),
+  );
+  const storage = new Map(ids.map((id) => [id, generateStorageKeyring(id)] as const));
+  const directory = createStaticResolver([...keys.values()].map(publicKeysOf));
+  const contracts = await loadContracts({ root });
+  return { keys, storage, directory, contracts };
+}
+
+/** Consumer settings the tests shorten: quick redelivery, few attempts. */
+export const TEST_CONSUMER = { ackWaitMs: 5_000, backoffMs: [200, 2_000], maxDeliver: 3 };
 
 /** Everything the back-office scenario runs: four services without any policy, their doors, the portal. */
 export interface World {
@@ -147,14 +167,8 @@ export interface World {
 }
 
 export async function startWorld(url: string): Promise<World> {
-  const ids = [PORTAL, REGION, OE, POST, COMMUNE];
-  const keys = new Map(
-    await Promise.all(ids.map(async (id) => [id, await generateParticipantKeys(id)] as const)),
-  );
-  const storage = new Map(ids.map((id) => [id, generateStorageKeyring(id)] as const));
-  const directory = createStaticResolver([...keys.values()].map(publicKeysOf));
-  const contracts = await loadContracts({ root });
-  const consumer = { ackWaitMs: 5_000, backoffMs: [200, 2_000], maxDeliver: 3 };
+  const { keys, storage, directory, contracts } = await participantsOf([PORTAL, REGION, OE, POST, COMMUNE]);
+  const consumer = TEST_CONSUMER;
   const hosted = (id: string, name: string) => ({
     participants: [keys.get(id)!],
     storageKeys: [storage.get(id)!],
@@ -184,8 +198,8 @@ export async function startWorld(url: string): Promise<World> {
       app,
       door,
       origin,
-      officer: await client(door, origin, `${prefix}-cms`, ['read', 'decide', 'admin']),
-      viewer: await client(door, origin, `${prefix}-viewer`, ['read']),
+      officer: await clientOf(door, origin, `${prefix}-cms`, ['read', 'decide', 'admin']),
+      viewer: await clientOf(door, origin, `${prefix}-viewer`, ['read']),
     };
   };
   try {
@@ -209,7 +223,7 @@ export async function startWorld(url: string): Promise<World> {
     });
     running.push(portalApp);
     await portalApp.listen({ host: '127.0.0.1', port: portalPort });
-    const integrator = await client(portalDoor(portalApp), portalOrigin, 'acme-hr', ['read', 'decide']);
+    const integrator = await clientOf(portalDoor(portalApp), portalOrigin, 'acme-hr', ['read', 'decide']);
     return {
       contracts,
       region,
