@@ -414,18 +414,26 @@ export function today(offsetDays = 0): string {
 export async function toPermitIssued(h: ProcedureHarness, dossierId: string): Promise<void> {
   await submit(h, dossierId, ictFirstApplication());
   await reachPhase(h.office, OE, dossierId, 'visa-issued');
+  await arriveAndIssuePermit(h, dossierId);
+  await reachPhase(h.office, OE, dossierId, 'permit-issued');
+}
+
+/**
+ * Takes a dossier whose visa is issued through commune 21004 to its permit: arrival registered, residence
+ * checked (Art. 105/47 §2 al. 2), permit issued; returns what issuing the permit answered.
+ */
+export async function arriveAndIssuePermit(
+  h: ProcedureHarness,
+  dossierId: string,
+): ReturnType<CommuneService['act']> {
   await h.communes.act(
     'commune-21004',
     dossierId,
     'register-arrival',
-    {
-      enteredOn: today(41),
-      reportedOn: today(42),
-    },
+    { enteredOn: today(41), reportedOn: today(42) },
     OFFICER,
   );
   await reachPhase(h.office, OE, dossierId, 'arrived');
-  // Art. 105/47 §2 al. 2: the residence check before the permit
   await h.communes.act(
     'commune-21004',
     dossierId,
@@ -433,8 +441,7 @@ export async function toPermitIssued(h: ProcedureHarness, dossierId: string): Pr
     { outcome: 'positive', checkedOn: today(42) },
     OFFICER,
   );
-  await h.communes.act('commune-21004', dossierId, 'issue-permit', {}, OFFICER);
-  await reachPhase(h.office, OE, dossierId, 'permit-issued');
+  return h.communes.act('commune-21004', dossierId, 'issue-permit', {}, OFFICER);
 }
 
 /** A complete ICT first application (intra-corporate transfer of a manager to Brussels, via Lagos). */

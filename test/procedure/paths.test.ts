@@ -10,6 +10,7 @@ import {
   SETTLE,
   reachPhase,
   PORTAL,
+  arriveAndIssuePermit,
   contextOf,
   doc,
   feeProof,
@@ -708,22 +709,7 @@ describe('single-permit procedure, end to end', () => {
       period: app.requestedPeriod,
     });
     await reachPhase(h.office, OE, id, 'visa-issued');
-    await h.communes.act(
-      'commune-21004',
-      id,
-      'register-arrival',
-      { enteredOn: today(41), reportedOn: today(41) },
-      OFFICER,
-    );
-    await reachPhase(h.office, OE, id, 'arrived');
-    await h.communes.act(
-      'commune-21004',
-      id,
-      'check-residence',
-      { outcome: 'positive', checkedOn: today(41) },
-      OFFICER,
-    );
-    const issued = await h.communes.act('commune-21004', id, 'issue-permit', {}, OFFICER);
+    const issued = await arriveAndIssuePermit(h, id);
     expect(issued.permit).toMatchObject({ kind: 'single-permit', validity: app.requestedPeriod });
 
     // A researcher also needs the hosting agreement; without a consular post named, annex 46 skips the post.
