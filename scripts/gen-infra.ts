@@ -13,12 +13,12 @@
  * scripts/secure-exchange.ts sets. A test (test/security/gen-infra.test.ts) fails when a committed output
  * is not current.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadContracts } from '@passerelle/contracts';
 import { accountPlan, inboxPrefixOf, readDeploymentFile } from '@passerelle/operator';
 import { dossierBucketName } from '../services/portal/src/index.js';
+import { isMainModule, writeGeneratedFiles } from './generated-files.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -250,10 +250,4 @@ export async function renderInfraOutputs(root = ROOT): Promise<Map<string, strin
   return out;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  for (const [file, content] of await renderInfraOutputs()) {
-    mkdirSync(dirname(join(ROOT, file)), { recursive: true });
-    writeFileSync(join(ROOT, file), content);
-    console.log(`${file} written`);
-  }
-}
+if (isMainModule(import.meta.url)) writeGeneratedFiles(ROOT, await renderInfraOutputs());
