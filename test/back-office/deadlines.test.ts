@@ -4,7 +4,6 @@ import {
   type ImmigrationOfficeService,
   createImmigrationOfficeService,
 } from '@passerelle/immigration-office';
-import { createPortalLogger, createPortalService, portalDoor } from '@passerelle/portal';
 import { addDays, toIsoDate } from '@passerelle/procedure';
 import {
   type DeadlineScans,
@@ -27,6 +26,7 @@ import {
   clientOf,
   newKey,
   participantsOf,
+  startPortal,
 } from './world.js';
 import { type WebhookReceiver, startWebhookReceiver } from '@passerelle/testing';
 
@@ -91,22 +91,7 @@ describe('deadlines - an overrun reaches the body and the integrator, once', () 
     await bo.listen({ host: '127.0.0.1', port: boPort });
     officer = await clientOf(backOfficeDoor(bo), boOrigin, 'office-cms', ['read', 'decide', 'admin']);
 
-    const portalPort = await freeLoopbackPort();
-    const portalOrigin = `http://127.0.0.1:${portalPort}`;
-    const portal = await createPortalService({
-      participant: PORTAL,
-      keys: keys.get(PORTAL)!,
-      storageKeys: storage.get(PORTAL)!,
-      directory,
-      contracts,
-      servers: nats.url,
-      consumer,
-      logger: createPortalLogger({ level: 'silent' }),
-      door: { secret: randomBytes(32), publicUrl: portalOrigin, ...DOOR_SETTINGS },
-    });
-    running.push(portal);
-    await portal.listen({ host: '127.0.0.1', port: portalPort });
-    integrator = await clientOf(portalDoor(portal), portalOrigin, 'acme-hr', ['read', 'decide']);
+    ({ integrator } = await startPortal(nats.url, { keys, storage, directory, contracts }, running));
     receiver = await startWebhookReceiver();
   });
   afterAll(async () => {

@@ -152,6 +152,31 @@ export async function participantsOf(ids: string[]) {
   return { keys, storage, directory, contracts };
 }
 
+/** The portal on loopback for `url`, with the integrator acme-hr as its client (read, decide); added to `running`. */
+export async function startPortal(
+  url: string,
+  { keys, storage, directory, contracts }: Awaited<ReturnType<typeof participantsOf>>,
+  running: { close(): Promise<void> }[],
+): Promise<World['portal']> {
+  const port = await freeLoopbackPort();
+  const origin = `http://127.0.0.1:${port}`;
+  const app = await createPortalService({
+    participant: PORTAL,
+    keys: keys.get(PORTAL)!,
+    storageKeys: storage.get(PORTAL)!,
+    directory,
+    contracts,
+    servers: url,
+    consumer: TEST_CONSUMER,
+    logger: createPortalLogger({ level: 'silent' }),
+    door: { secret: randomBytes(32), publicUrl: origin, ...DOOR_SETTINGS },
+  });
+  running.push(app);
+  await app.listen({ host: '127.0.0.1', port });
+  const integrator = await clientOf(portalDoor(app), origin, 'acme-hr', ['read', 'decide']);
+  return { app, origin, integrator };
+}
+
 /** Consumer settings the tests shorten: quick redelivery, few attempts. */
 export const TEST_CONSUMER = { ackWaitMs: 5_000, backoffMs: [200, 2_000], maxDeliver: 3 };
 
@@ -208,29 +233,14 @@ export async function startWorld(url: string): Promise<World> {
     const office = await backOffice(await createImmigrationOfficeService(hosted(OE, 'office')), 'office');
     const post = await backOffice(await createConsularPostService(hosted(POST, 'post')), 'post');
     const commune = await backOffice(await createCommuneService(hosted(COMMUNE, 'commune')), 'commune');
-    const portalPort = await freeLoopbackPort();
-    const portalOrigin = `http://127.0.0.1:${portalPort}`;
-    const portalApp = await createPortalService({
-      participant: PORTAL,
-      keys: keys.get(PORTAL)!,
-      storageKeys: storage.get(PORTAL)!,
-      directory,
-      contracts,
-      servers: url,
-      consumer,
-      logger: createPortalLogger({ level: 'silent' }),
-      door: { secret: randomBytes(32), publicUrl: portalOrigin, ...DOOR_SETTINGS },
-    });
-    running.push(portalApp);
-    await portalApp.listen({ host: '127.0.0.1', port: portalPort });
-    const integrator = await clientOf(portalDoor(portalApp), portalOrigin, 'acme-hr', ['read', 'decide']);
+    const portal = await startPortal(url, { keys, storage, directory, contracts }, running);
     return {
       contracts,
       region,
       office,
       post,
       commune,
-      portal: { app: portalApp, origin: portalOrigin, integrator },
+      portal,
       async close() {
         // the doors before the services they read, the portal last
         for (const r of running.reverse()) await r.close().catch(() => undefined);
