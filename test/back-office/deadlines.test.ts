@@ -1,31 +1,24 @@
-import { randomBytes } from 'node:crypto';
 import { createLogger } from '@passerelle/exchange';
 import {
   type ImmigrationOfficeService,
   createImmigrationOfficeService,
 } from '@passerelle/immigration-office';
 import { addDays, toIsoDate } from '@passerelle/procedure';
-import {
-  type DeadlineScans,
-  backOfficeDoor,
-  createBackOffice,
-  scheduleDeadlineScans,
-} from '@passerelle/service-host';
+import { type DeadlineScans, scheduleDeadlineScans } from '@passerelle/service-host';
 import { freeLoopbackPort } from '@passerelle/testing';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   COMMUNE,
-  DOOR_SETTINGS,
   type DoorCaller,
   OE,
   PORTAL,
   REGION,
   TEST_CONSUMER,
-  clientOf,
   newKey,
   participantsOf,
+  startBackOffice,
   startPortal,
 } from './world.js';
 import { type WebhookReceiver, startWebhookReceiver } from '@passerelle/testing';
@@ -79,17 +72,7 @@ describe('deadlines - an overrun reaches the body and the integrator, once', () 
       });
     office = await startOffice();
     running.push({ close: () => office.close() });
-    const boPort = await freeLoopbackPort();
-    const boOrigin = `http://127.0.0.1:${boPort}`;
-    const bo = await createBackOffice(office, {
-      contracts,
-      secret: randomBytes(32),
-      publicUrl: boOrigin,
-      door: DOOR_SETTINGS,
-    });
-    running.push(bo);
-    await bo.listen({ host: '127.0.0.1', port: boPort });
-    officer = await clientOf(backOfficeDoor(bo), boOrigin, 'office-cms', ['read', 'decide', 'admin']);
+    ({ officer } = await startBackOffice(office, contracts, 'office', running));
 
     ({ integrator } = await startPortal(nats.url, { keys, storage, directory, contracts }, running));
     receiver = await startWebhookReceiver();

@@ -177,6 +177,37 @@ export async function startPortal(
   return { app, origin, integrator };
 }
 
+/**
+ * The back office of `service` on loopback, with its clients `<prefix>-cms` (read, decide, admin) and
+ * `<prefix>-viewer` (read); the back office is added to `running`.
+ */
+export async function startBackOffice(
+  service: BodyService<DossierRecord>,
+  contracts: Contracts,
+  prefix: string,
+  running: { close(): Promise<void> }[],
+): Promise<BackOffice> {
+  const port = await freeLoopbackPort();
+  const origin = `http://127.0.0.1:${port}`;
+  const app = await createBackOffice(service, {
+    contracts,
+    secret: randomBytes(32),
+    publicUrl: origin,
+    door: DOOR_SETTINGS,
+  });
+  running.push(app);
+  await app.listen({ host: '127.0.0.1', port });
+  const door = backOfficeDoor(app);
+  return {
+    service,
+    app,
+    door,
+    origin,
+    officer: await clientOf(door, origin, `${prefix}-cms`, ['read', 'decide', 'admin']),
+    viewer: await clientOf(door, origin, `${prefix}-viewer`, ['read']),
+  };
+}
+
 /** Consumer settings the tests shorten: quick redelivery, few attempts. */
 export const TEST_CONSUMER = { ackWaitMs: 5_000, backoffMs: [200, 2_000], maxDeliver: 3 };
 
@@ -207,25 +238,7 @@ export async function startWorld(url: string): Promise<World> {
   const running: { close(): Promise<void> }[] = [];
   const backOffice = async (service: BodyService<DossierRecord>, prefix: string): Promise<BackOffice> => {
     running.push(service);
-    const port = await freeLoopbackPort();
-    const origin = `http://127.0.0.1:${port}`;
-    const app = await createBackOffice(service, {
-      contracts,
-      secret: randomBytes(32),
-      publicUrl: origin,
-      door: DOOR_SETTINGS,
-    });
-    running.push(app);
-    await app.listen({ host: '127.0.0.1', port });
-    const door = backOfficeDoor(app);
-    return {
-      service,
-      app,
-      door,
-      origin,
-      officer: await clientOf(door, origin, `${prefix}-cms`, ['read', 'decide', 'admin']),
-      viewer: await clientOf(door, origin, `${prefix}-viewer`, ['read']),
-    };
+    return startBackOffice(service, contracts, prefix, running);
   };
   try {
     // no policy anywhere: every action a person takes comes through a back office, over HTTP
