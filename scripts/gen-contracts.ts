@@ -6,9 +6,9 @@
  * - the catalogue table of contracts/README.md.
  * A test (packages/contracts/test/generated.test.ts) fails when a committed output is not current.
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { compile, type JSONSchema } from 'json-schema-to-typescript';
 import { format, resolveConfig } from 'prettier';
 import {
@@ -19,6 +19,7 @@ import {
   type Contracts,
 } from '@passerelle/contracts';
 import { ParticipantKinds } from '@passerelle/directory';
+import { isMainModule, writeGeneratedFiles } from './generated-files.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const README = 'contracts/README.md';
@@ -109,10 +110,4 @@ export async function renderContractOutputs(): Promise<Map<string, string>> {
   return out;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  for (const [file, content] of await renderContractOutputs()) {
-    mkdirSync(dirname(join(ROOT, file)), { recursive: true });
-    writeFileSync(join(ROOT, file), content);
-    console.log(`${file} written`);
-  }
-}
+if (isMainModule(import.meta.url)) writeGeneratedFiles(ROOT, await renderContractOutputs());

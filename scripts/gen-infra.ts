@@ -13,12 +13,12 @@
  * scripts/secure-exchange.ts sets. A test (test/security/gen-infra.test.ts) fails when a committed output
  * is not current.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadContracts } from '@passerelle/contracts';
 import { accountPlan, inboxPrefixOf, readDeploymentFile } from '@passerelle/operator';
 import { dossierBucketName } from '../services/portal/src/index.js';
+import { isMainModule, writeGeneratedFiles } from './generated-files.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -140,6 +140,17 @@ function renderSingle(): string {
   );
 }
 
+/** The `tls` block inside `cluster` and `leafnodes`: mutual TLS with the Passerelle CA's certificates. */
+const NESTED_MUTUAL_TLS = [
+  '  tls {',
+  '    cert_file: $PEX_TLS_CERT',
+  '    key_file: $PEX_TLS_KEY',
+  '    ca_file: $PEX_TLS_CA',
+  '    verify: true',
+  '    timeout: 5',
+  '  }',
+];
+
 function renderClusterNode(index: number): string {
   const routes = CLUSTER_ROUTE_PORTS.filter((_, i) => i !== index).map(
     (p) => `"nats-route://127.0.0.1:${p}"`,
@@ -159,25 +170,13 @@ function renderClusterNode(index: number): string {
       `  listen: "127.0.0.1:${CLUSTER_ROUTE_PORTS[index]}"`,
       `  routes: [${routes.join(', ')}]`,
       '  # Routes authenticate each other with the server certificate of the Passerelle CA.',
-      '  tls {',
-      '    cert_file: $PEX_TLS_CERT',
-      '    key_file: $PEX_TLS_KEY',
-      '    ca_file: $PEX_TLS_CA',
-      '    verify: true',
-      '    timeout: 5',
-      '  }',
+      ...NESTED_MUTUAL_TLS,
       '}',
       '# Leaf nodes: an administration runs its own server (infra/nats/leaf.conf) linked to the hub with its',
       "# participant's credentials; the link is mutual TLS with the Passerelle CA.",
       'leafnodes {',
       `  listen: "127.0.0.1:${CLUSTER_LEAF_PORTS[index]}"`,
-      '  tls {',
-      '    cert_file: $PEX_TLS_CERT',
-      '    key_file: $PEX_TLS_KEY',
-      '    ca_file: $PEX_TLS_CA',
-      '    verify: true',
-      '    timeout: 5',
-      '  }',
+      ...NESTED_MUTUAL_TLS,
       '}',
       'include "./secure.conf"',
       '',
@@ -251,10 +250,4 @@ export async function renderInfraOutputs(root = ROOT): Promise<Map<string, strin
   return out;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  for (const [file, content] of await renderInfraOutputs()) {
-    mkdirSync(dirname(join(ROOT, file)), { recursive: true });
-    writeFileSync(join(ROOT, file), content);
-    console.log(`${file} written`);
-  }
-}
+if (isMainModule(import.meta.url)) writeGeneratedFiles(ROOT, await renderInfraOutputs());

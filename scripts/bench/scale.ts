@@ -125,12 +125,16 @@ async function measure(size: number, contracts: Contracts, seconds: number): Pro
       await acceptApproval(approval, bodyDir);
       return { id, dir: bodyDir, ms };
     };
-    /** A body's service: its credentials file, its keys, its inbox pulled (no handler: nobody sends to it). */
-    const openBody = async (id: string, bodyDir: string): Promise<Exchange> => {
-      const c = await loadCredentials(join(bodyDir, `${id}.json`));
-      const ex = await connectExchange({
+    /** `id` connected as its service, with its credentials file and keys, on streams provisioned already. */
+    const connectAs = async (
+      id: string,
+      credentialsFile: string,
+      participantKeys: ParticipantKeys,
+    ): Promise<Exchange> => {
+      const c = await loadCredentials(credentialsFile);
+      return connectExchange({
         participant: id,
-        keys: await loadParticipantKeys(bodyDir),
+        keys: participantKeys,
         directory: dir,
         contracts,
         servers: c.servers,
@@ -139,6 +143,10 @@ async function measure(size: number, contracts: Contracts, seconds: number): Pro
         provision: false,
         logger: createLogger(id, { level: 'silent' }),
       });
+    };
+    /** A body's service: its credentials file, its keys, its inbox pulled (no handler: nobody sends to it). */
+    const openBody = async (id: string, bodyDir: string): Promise<Exchange> => {
+      const ex = await connectAs(id, join(bodyDir, `${id}.json`), await loadParticipantKeys(bodyDir));
       ex.subscribe({});
       return ex;
     };
@@ -177,18 +185,7 @@ async function measure(size: number, contracts: Contracts, seconds: number): Pro
     const connectAllS = (performance.now() - connectStart) / 1000;
 
     const open = async (id: string) => {
-      const c = await loadCredentials(deployment.credentialsFile(id));
-      const ex = await connectExchange({
-        participant: id,
-        keys: keys.get(id)!,
-        directory: dir,
-        contracts,
-        servers: c.servers,
-        connection: c.connection,
-        exchangeApiPrefix: c.accounts!.exchangeApiPrefix,
-        provision: false,
-        logger: createLogger(id, { level: 'silent' }),
-      });
+      const ex = await connectAs(id, deployment.credentialsFile(id), keys.get(id)!);
       exchanges.push(ex);
       return ex;
     };

@@ -1,35 +1,29 @@
-import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { loadContracts } from '@passerelle/contracts';
-import { generateStorageKeyring } from '@passerelle/directory';
-import { createStaticResolver, generateParticipantKeys, publicKeysOf } from '@passerelle/envelope';
 import { createLogger } from '@passerelle/exchange';
 import {
   type ImmigrationOfficeService,
   createImmigrationOfficeService,
 } from '@passerelle/immigration-office';
-import { createPortalLogger, createPortalService, portalDoor } from '@passerelle/portal';
 import { addDays, toIsoDate } from '@passerelle/procedure';
-import {
-  type DeadlineScans,
-  backOfficeDoor,
-  createBackOffice,
-  scheduleDeadlineScans,
-} from '@passerelle/service-host';
+import { type DeadlineScans, scheduleDeadlineScans } from '@passerelle/service-host';
 import { freeLoopbackPort } from '@passerelle/testing';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type DoorCaller, callerOf, newKey } from './world.js';
+import {
+  COMMUNE,
+  type DoorCaller,
+  OE,
+  PORTAL,
+  REGION,
+  TEST_CONSUMER,
+  newKey,
+  participantsOf,
+  startBackOffice,
+  startPortal,
+} from './world.js';
 import { type WebhookReceiver, startWebhookReceiver } from '@passerelle/testing';
-import { QUICK_TEST_DOOR_SETTINGS } from '@passerelle/door/testing';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const POLL = { timeout: 30_000, interval: 100 };
-const PORTAL = 'portal-acme';
-const OE = 'immigration-office';
-const REGION = 'region-bruxelles';
-const COMMUNE = 'commune-21004';
 
 /** What a webhook receiver got, verified with the subscription's Standard Webhooks secret. */
 function verified(receiver: WebhookReceiver, path: string, secret: string) {
@@ -59,14 +53,8 @@ describe('deadlines - an overrun reaches the body and the integrator, once', () 
   let startOffice!: () => Promise<ImmigrationOfficeService>;
 
   beforeAll(async () => {
-    const ids = [PORTAL, OE, REGION, COMMUNE];
-    const keys = new Map(
-      await Promise.all(ids.map(async (id) => [id, await generateParticipantKeys(id)] as const)),
-    );
-    const storage = new Map(ids.map((id) => [id, generateStorageKeyring(id)] as const));
-    const directory = createStaticResolver([...keys.values()].map(publicKeysOf));
-    const contracts = await loadContracts({ root });
-    const consumer = { ackWaitMs: 5_000, backoffMs: [200, 2_000], maxDeliver: 3 };
+    const { keys, storage, directory, contracts } = await participantsOf([PORTAL, OE, REGION, COMMUNE]);
+    const consumer = TEST_CONSUMER;
     const metricsPort = await freeLoopbackPort();
     officeMetrics = `http://127.0.0.1:${metricsPort}/metrics`;
     startOffice = () =>
@@ -84,44 +72,9 @@ describe('deadlines - an overrun reaches the body and the integrator, once', () 
       });
     office = await startOffice();
     running.push({ close: () => office.close() });
-    const boPort = await freeLoopbackPort();
-    const boOrigin = `http://127.0.0.1:${boPort}`;
-    const bo = await createBackOffice(office, {
-      contracts,
-      secret: randomBytes(32),
-      publicUrl: boOrigin,
-      door: QUICK_TEST_DOOR_SETTINGS,
-    });
-    running.push(bo);
-    await bo.listen({ host: '127.0.0.1', port: boPort });
-    const boSecret = await backOfficeDoor(bo).clients.create({
-      id: 'office-cms',
-      scopes: ['read', 'decide', 'admin'],
-      createdBy: 'bootstrap',
-    });
-    officer = await callerOf(boOrigin, 'office-cms', boSecret.secret);
+    ({ officer } = await startBackOffice(office, contracts, 'office', running));
 
-    const portalPort = await freeLoopbackPort();
-    const portalOrigin = `http://127.0.0.1:${portalPort}`;
-    const portal = await createPortalService({
-      participant: PORTAL,
-      keys: keys.get(PORTAL)!,
-      storageKeys: storage.get(PORTAL)!,
-      directory,
-      contracts,
-      servers: nats.url,
-      consumer,
-      logger: createPortalLogger({ level: 'silent' }),
-      door: { secret: randomBytes(32), publicUrl: portalOrigin, ...QUICK_TEST_DOOR_SETTINGS },
-    });
-    running.push(portal);
-    await portal.listen({ host: '127.0.0.1', port: portalPort });
-    const { secret } = await portalDoor(portal).clients.create({
-      id: 'acme-hr',
-      scopes: ['read', 'decide'],
-      createdBy: 'bootstrap',
-    });
-    integrator = await callerOf(portalOrigin, 'acme-hr', secret);
+    ({ integrator } = await startPortal(nats.url, { keys, storage, directory, contracts }, running));
     receiver = await startWebhookReceiver();
   });
   afterAll(async () => {

@@ -27,7 +27,7 @@ export const POST = 'post-lagos';
 export const COMMUNE = 'commune-21004';
 
 /** Door settings the tests shorten: quick webhook retries to loopback, frequent heartbeats. */
-const DOOR_SETTINGS = {
+export const DOOR_SETTINGS = {
   ...QUICK_TEST_DOOR_SETTINGS,
   tokenRateLimit: { max: 10_000, windowMs: 60_000 },
 };
@@ -125,10 +125,86 @@ export interface BackOffice {
   viewer: DoorCaller;
 }
 
-async function client(door: Door, origin: string, id: string, scopes: DoorScope[]): Promise<DoorCaller> {
+/** Registers a client with `scopes` on `door` and returns it calling the door at `origin`. */
+export async function clientOf(
+  door: Door,
+  origin: string,
+  id: string,
+  scopes: DoorScope[],
+): Promise<DoorCaller> {
   const { secret } = await door.clients.create({ id, scopes, createdBy: 'bootstrap' });
   return callerOf(origin, id, secret);
 }
+
+/** Signing, encryption and storage keys for `ids`, the directory that resolves them, and the contracts. */
+export async function participantsOf(ids: string[]) {
+  const keys = new Map(
+    await Promise.all(ids.map(async (id) => [id, await generateParticipantKeys(id)] as const)),
+  );
+  const storage = new Map(ids.map((id) => [id, generateStorageKeyring(id)] as const));
+  const directory = createStaticResolver([...keys.values()].map(publicKeysOf));
+  const contracts = await loadContracts({ root });
+  return { keys, storage, directory, contracts };
+}
+
+/** The portal on loopback for `url`, with the integrator acme-hr as its client (read, decide); added to `running`. */
+export async function startPortal(
+  url: string,
+  { keys, storage, directory, contracts }: Awaited<ReturnType<typeof participantsOf>>,
+  running: { close(): Promise<void> }[],
+): Promise<World['portal']> {
+  const port = await freeLoopbackPort();
+  const origin = `http://127.0.0.1:${port}`;
+  const app = await createPortalService({
+    participant: PORTAL,
+    keys: keys.get(PORTAL)!,
+    storageKeys: storage.get(PORTAL)!,
+    directory,
+    contracts,
+    servers: url,
+    consumer: TEST_CONSUMER,
+    logger: createPortalLogger({ level: 'silent' }),
+    door: { secret: randomBytes(32), publicUrl: origin, ...DOOR_SETTINGS },
+  });
+  running.push(app);
+  await app.listen({ host: '127.0.0.1', port });
+  const integrator = await clientOf(portalDoor(app), origin, 'acme-hr', ['read', 'decide']);
+  return { app, origin, integrator };
+}
+
+/**
+ * The back office of `service` on loopback, with its clients `<prefix>-cms` (read, decide, admin) and
+ * `<prefix>-viewer` (read); the back office is added to `running`.
+ */
+export async function startBackOffice(
+  service: BodyService<DossierRecord>,
+  contracts: Contracts,
+  prefix: string,
+  running: { close(): Promise<void> }[],
+): Promise<BackOffice> {
+  const port = await freeLoopbackPort();
+  const origin = `http://127.0.0.1:${port}`;
+  const app = await createBackOffice(service, {
+    contracts,
+    secret: randomBytes(32),
+    publicUrl: origin,
+    door: DOOR_SETTINGS,
+  });
+  running.push(app);
+  await app.listen({ host: '127.0.0.1', port });
+  const door = backOfficeDoor(app);
+  return {
+    service,
+    app,
+    door,
+    origin,
+    officer: await clientOf(door, origin, `${prefix}-cms`, ['read', 'decide', 'admin']),
+    viewer: await clientOf(door, origin, `${prefix}-viewer`, ['read']),
+  };
+}
+
+/** Consumer settings the tests shorten: quick redelivery, few attempts. */
+export const TEST_CONSUMER = { ackWaitMs: 5_000, backoffMs: [200, 2_000], maxDeliver: 3 };
 
 /** Everything the back-office scenario runs: four services without any policy, their doors, the portal. */
 export interface World {
@@ -142,14 +218,8 @@ export interface World {
 }
 
 export async function startWorld(url: string): Promise<World> {
-  const ids = [PORTAL, REGION, OE, POST, COMMUNE];
-  const keys = new Map(
-    await Promise.all(ids.map(async (id) => [id, await generateParticipantKeys(id)] as const)),
-  );
-  const storage = new Map(ids.map((id) => [id, generateStorageKeyring(id)] as const));
-  const directory = createStaticResolver([...keys.values()].map(publicKeysOf));
-  const contracts = await loadContracts({ root });
-  const consumer = { ackWaitMs: 5_000, backoffMs: [200, 2_000], maxDeliver: 3 };
+  const { keys, storage, directory, contracts } = await participantsOf([PORTAL, REGION, OE, POST, COMMUNE]);
+  const consumer = TEST_CONSUMER;
   const hosted = (id: string, name: string) => ({
     participants: [keys.get(id)!],
     storageKeys: [storage.get(id)!],
@@ -163,25 +233,7 @@ export async function startWorld(url: string): Promise<World> {
   const running: { close(): Promise<void> }[] = [];
   const backOffice = async (service: BodyService<DossierRecord>, prefix: string): Promise<BackOffice> => {
     running.push(service);
-    const port = await freeLoopbackPort();
-    const origin = `http://127.0.0.1:${port}`;
-    const app = await createBackOffice(service, {
-      contracts,
-      secret: randomBytes(32),
-      publicUrl: origin,
-      door: DOOR_SETTINGS,
-    });
-    running.push(app);
-    await app.listen({ host: '127.0.0.1', port });
-    const door = backOfficeDoor(app);
-    return {
-      service,
-      app,
-      door,
-      origin,
-      officer: await client(door, origin, `${prefix}-cms`, ['read', 'decide', 'admin']),
-      viewer: await client(door, origin, `${prefix}-viewer`, ['read']),
-    };
+    return startBackOffice(service, contracts, prefix, running);
   };
   try {
     // no policy anywhere: every action a person takes comes through a back office, over HTTP
@@ -189,29 +241,14 @@ export async function startWorld(url: string): Promise<World> {
     const office = await backOffice(await createImmigrationOfficeService(hosted(OE, 'office')), 'office');
     const post = await backOffice(await createConsularPostService(hosted(POST, 'post')), 'post');
     const commune = await backOffice(await createCommuneService(hosted(COMMUNE, 'commune')), 'commune');
-    const portalPort = await freeLoopbackPort();
-    const portalOrigin = `http://127.0.0.1:${portalPort}`;
-    const portalApp = await createPortalService({
-      participant: PORTAL,
-      keys: keys.get(PORTAL)!,
-      storageKeys: storage.get(PORTAL)!,
-      directory,
-      contracts,
-      servers: url,
-      consumer,
-      logger: createPortalLogger({ level: 'silent' }),
-      door: { secret: randomBytes(32), publicUrl: portalOrigin, ...DOOR_SETTINGS },
-    });
-    running.push(portalApp);
-    await portalApp.listen({ host: '127.0.0.1', port: portalPort });
-    const integrator = await client(portalDoor(portalApp), portalOrigin, 'acme-hr', ['read', 'decide']);
+    const portal = await startPortal(url, { keys, storage, directory, contracts }, running);
     return {
       contracts,
       region,
       office,
       post,
       commune,
-      portal: { app: portalApp, origin: portalOrigin, integrator },
+      portal,
       async close() {
         // the doors before the services they read, the portal last
         for (const r of running.reverse()) await r.close().catch(() => undefined);

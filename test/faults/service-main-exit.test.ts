@@ -12,7 +12,7 @@ import {
 } from '@passerelle/directory';
 import { signEntry } from '@passerelle/directory/internal';
 import { generateParticipantKeys, toPublicJwk } from '@passerelle/envelope';
-import { freeLoopbackPort, startNatsServer } from '@passerelle/testing';
+import { type NatsServer, freeLoopbackPort, startNatsServer } from '@passerelle/testing';
 import { describe, expect, test, vi } from 'vitest';
 import { waitForLine } from '../support/process.js';
 
@@ -52,65 +52,67 @@ const exitOf = (child: ChildProcess): Promise<number | null> =>
     else child.once('exit', (code) => resolve(code));
   });
 
+/**
+ * Runs `scenario` with a fresh service process on a nats-server of its own, then kills what is left of the
+ * process, stops the server and removes the process's folder, whatever the scenario did.
+ */
+async function withServiceProcess(
+  serverOptions: Parameters<typeof startNatsServer>[0],
+  scenario: (child: ChildProcess, exited: Promise<number | null>, server: NatsServer) => Promise<void>,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'pex-main-exit-'));
+  const server = await startNatsServer(serverOptions);
+  try {
+    const child = await startServiceProcess(server.url, dir);
+    const exited = exitOf(child);
+    try {
+      await scenario(child, exited, server);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('a service process and its supervisor', { timeout: 120_000 }, () => {
   test('faults - SIGTERM stops it cleanly with exit code 0', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pex-main-exit-'));
-    const server = await startNatsServer();
-    try {
-      const child = await startServiceProcess(server.url, dir);
-      const exited = exitOf(child);
-      try {
-        await waitForLine(child, /consular-post started/, 60_000);
-        const stopped = waitForLine(child, /consular-post stopped/, 60_000);
-        child.kill('SIGTERM');
-        await stopped;
-        expect(await exited).toBe(0);
-      } finally {
-        if (child.exitCode === null) child.kill('SIGKILL');
-      }
-    } finally {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await withServiceProcess(undefined, async (child, exited) => {
+      await waitForLine(child, /consular-post started/, 60_000);
+      const stopped = waitForLine(child, /consular-post stopped/, 60_000);
+      child.kill('SIGTERM');
+      await stopped;
+      expect(await exited).toBe(0);
+    });
   });
 
   test('faults - /readyz turns 503 at once, then the process stops with exit code 1 when its reconnection attempts run out', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pex-main-exit-'));
     // a server of its own, killed here
-    const server = await startNatsServer({ port: await freeLoopbackPort() });
-    try {
-      const child = await startServiceProcess(server.url, dir);
-      const exited = exitOf(child);
-      try {
-        const started = await waitForLine(child, /consular-post started/, 60_000);
-        const port = /"port":(\d+)[^\n]*probes on \/healthz/.exec(started)?.[1];
-        expect(port, started).toBeDefined();
-        const probe = async (path: string): Promise<number> =>
-          (await fetch(`http://127.0.0.1:${port}${path}`)).status;
-        expect([await probe('/healthz'), await probe('/readyz')]).toEqual([200, 200]);
+    await withServiceProcess({ port: await freeLoopbackPort() }, async (child, exited, server) => {
+      const started = await waitForLine(child, /consular-post started/, 60_000);
+      const port = /"port":(\d+)[^\n]*probes on \/healthz/.exec(started)?.[1];
+      expect(port, started).toBeDefined();
+      const probe = async (path: string): Promise<number> =>
+        (await fetch(`http://127.0.0.1:${port}${path}`)).status;
+      expect([await probe('/healthz'), await probe('/readyz')]).toEqual([200, 200]);
 
-        const stopping = waitForLine(child, /consular-post stops: it can no longer work/, 90_000);
-        stopping.catch(() => undefined); // awaited below; a failure before then must not be unhandled
-        await server.kill();
-        // out of rotation while it tries to reconnect, without waiting for a request to time out
-        await vi.waitFor(async () => expect(await probe('/readyz')).toBe(503), {
-          timeout: 10_000,
-          interval: 100,
-        });
-        expect(await probe('/healthz')).toBe(200);
+      const stopping = waitForLine(child, /consular-post stops: it can no longer work/, 90_000);
+      stopping.catch(() => undefined); // awaited below; a failure before then must not be unhandled
+      await server.kill();
+      // out of rotation while it tries to reconnect, without waiting for a request to time out
+      await vi.waitFor(async () => expect(await probe('/readyz')).toBe(503), {
+        timeout: 10_000,
+        interval: 100,
+      });
+      expect(await probe('/healthz')).toBe(200);
 
-        // then, its reconnection attempts spent (the client's defaults: 10, 2 s apart), it stops cleanly and
-        // exits with 1 for its supervisor to start it again
-        const stopped = waitForLine(child, /consular-post stopped/, 60_000);
-        expect(await stopping).toMatch(/"reason":"post-lagos: connection closed"/);
-        await stopped;
-        expect(await exited).toBe(1);
-      } finally {
-        if (child.exitCode === null) child.kill('SIGKILL');
-      }
-    } finally {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    }
+      // then, its reconnection attempts spent (the client's defaults: 10, 2 s apart), it stops cleanly and
+      // exits with 1 for its supervisor to start it again
+      const stopped = waitForLine(child, /consular-post stopped/, 60_000);
+      expect(await stopping).toMatch(/"reason":"post-lagos: connection closed"/);
+      await stopped;
+      expect(await exited).toBe(1);
+    });
   });
 });

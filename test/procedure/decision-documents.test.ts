@@ -60,16 +60,26 @@ describe('decision documents are read back before a post or a commune acts on th
     return { doc, payload };
   }
 
+  /** The Office sends `payload` to post-ankara, which dead-letters it with `code` after `deliveries`. */
+  async function sentToPostAndDeadLettered(
+    dossierId: string,
+    payload: ReturnType<typeof annex46>['payload'],
+    code: string,
+    deliveries: number,
+  ) {
+    const office = await h.connectAs(OE);
+    const [sent] = await office.send('residence-decided', payload, { to: 'post-ankara', dossierId });
+    const dead = await h.waitForDeadLetter('post-ankara', code);
+    expect(dead).toMatchObject({ messageId: sent!.id, deliveries });
+    return dead;
+  }
+
   const archive = (): Promise<DecisionArchive> => DecisionArchive.open(h.nc, { create: false });
 
   test('decision documents - an annex 46 not stored yet: no visa; retried, dead-lettered, and once stored the replay issues the visa', async () => {
     const id = newDossierId('unstored');
     const { doc, payload } = annex46(id);
-    const office = await h.connectAs(OE);
-    const [sent] = await office.send('residence-decided', payload, { to: 'post-ankara', dossierId: id });
-
-    const dead = await h.waitForDeadLetter('post-ankara', 'ERR_DECISION_DOCUMENT_MISSING');
-    expect(dead).toMatchObject({ messageId: sent!.id, deliveries: 3 });
+    const dead = await sentToPostAndDeadLettered(id, payload, 'ERR_DECISION_DOCUMENT_MISSING', 3);
     expect(dead.reason).toContain('pex-decisions');
     expect(await h.posts.dossier('post-ankara', id)).toBeUndefined();
 
@@ -87,11 +97,7 @@ describe('decision documents are read back before a post or a commune acts on th
     const other = annex46(newDossierId('elsewhere'));
     await (await archive()).put(other.doc.ref.objectKey, other.doc.bytes);
     const { payload } = annex46(id, period(), { decisionDocument: other.doc.ref });
-    const office = await h.connectAs(OE);
-    const [sent] = await office.send('residence-decided', payload, { to: 'post-ankara', dossierId: id });
-
-    const dead = await h.waitForDeadLetter('post-ankara', 'ERR_DECISION_DOCUMENT_MISMATCH');
-    expect(dead).toMatchObject({ messageId: sent!.id, deliveries: 1 });
+    const dead = await sentToPostAndDeadLettered(id, payload, 'ERR_DECISION_DOCUMENT_MISMATCH', 1);
     expect(dead.reason).toContain('dossierId');
     expect(await h.posts.dossier('post-ankara', id)).toBeUndefined();
   });

@@ -414,27 +414,41 @@ export function today(offsetDays = 0): string {
 export async function toPermitIssued(h: ProcedureHarness, dossierId: string): Promise<void> {
   await submit(h, dossierId, ictFirstApplication());
   await reachPhase(h.office, OE, dossierId, 'visa-issued');
+  await arriveAndIssuePermit(h, dossierId);
+  await reachPhase(h.office, OE, dossierId, 'permit-issued');
+}
+
+/**
+ * Takes a dossier whose visa is issued through commune 21004 to its permit: arrival registered, residence
+ * checked (Art. 105/47 §2 al. 2), permit issued; returns what issuing the permit answered.
+ */
+export async function arriveAndIssuePermit(
+  h: ProcedureHarness,
+  dossierId: string,
+): ReturnType<CommuneService['act']> {
   await h.communes.act(
     'commune-21004',
     dossierId,
     'register-arrival',
-    {
-      enteredOn: today(41),
-      reportedOn: today(42),
-    },
+    { enteredOn: today(41), reportedOn: today(42) },
     OFFICER,
   );
   await reachPhase(h.office, OE, dossierId, 'arrived');
-  // Art. 105/47 §2 al. 2: the residence check before the permit
-  await h.communes.act(
-    'commune-21004',
-    dossierId,
-    'check-residence',
-    { outcome: 'positive', checkedOn: today(42) },
-    OFFICER,
-  );
-  await h.communes.act('commune-21004', dossierId, 'issue-permit', {}, OFFICER);
-  await reachPhase(h.office, OE, dossierId, 'permit-issued');
+  return checkResidenceAndIssuePermit(h, 'commune-21004', dossierId, today(42));
+}
+
+/**
+ * The commune finds the person at the address on `checkedOn` (the check a permit waits for), then issues the
+ * permit; returns what issuing it answered.
+ */
+export async function checkResidenceAndIssuePermit(
+  h: ProcedureHarness,
+  communeId: string,
+  dossierId: string,
+  checkedOn: string,
+): ReturnType<CommuneService['act']> {
+  await h.communes.act(communeId, dossierId, 'check-residence', { outcome: 'positive', checkedOn }, OFFICER);
+  return h.communes.act(communeId, dossierId, 'issue-permit', {}, OFFICER);
 }
 
 /** A complete ICT first application (intra-corporate transfer of a manager to Brussels, via Lagos). */
@@ -494,6 +508,29 @@ export function contextOf(app: ApplicationSubmitted): Record<string, string> {
     ...(app.consularPostId ? { consularPostId: app.consularPostId } : {}),
     ...(app.residenceCommuneId ? { communeId: app.residenceCommuneId } : {}),
   };
+}
+
+/**
+ * The portal completes a mobility dossier with the permit the first member state issued (document `n`),
+ * valid until `validUntil`.
+ */
+export async function addFirstMemberStatePermit(
+  h: ProcedureHarness,
+  dossierId: string,
+  app: ApplicationSubmitted,
+  n: number,
+  validUntil: string,
+): Promise<void> {
+  await h.portal.send(
+    'documents-added',
+    {
+      reason: 'completion',
+      documents: { firstMemberStatePermit: doc(n) },
+      firstMemberStatePermitValidUntil: validUntil,
+      addedAt: new Date().toISOString(),
+    },
+    { dossierId, context: contextOf(app) },
+  );
 }
 
 /** Files an application and, unless `fee` is null, its fee proof, as the portal does. */

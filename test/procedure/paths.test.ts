@@ -10,6 +10,9 @@ import {
   SETTLE,
   reachPhase,
   PORTAL,
+  addFirstMemberStatePermit,
+  arriveAndIssuePermit,
+  checkResidenceAndIssuePermit,
   contextOf,
   doc,
   feeProof,
@@ -236,14 +239,7 @@ describe('single-permit procedure, end to end', () => {
       async () => (await h.office.dossier(OE, id))?.routing.communeId === 'commune-21004',
       SETTLE,
     );
-    await h.communes.act(
-      'commune-21004',
-      id,
-      'check-residence',
-      { outcome: 'positive', checkedOn: today(42) },
-      OFFICER,
-    );
-    await h.communes.act('commune-21004', id, 'issue-permit', {}, OFFICER);
+    await checkResidenceAndIssuePermit(h, 'commune-21004', id, today(42));
     expect(await recipientsOf(id, 'permit-issued', 3)).toEqual([OE, PORTAL, 'region-bruxelles'].sort());
   });
 
@@ -540,14 +536,7 @@ describe('single-permit procedure, end to end', () => {
     );
     await reachPhase(h.office, OE, id, 'arrived');
     // Art. 105/58 al. 2: the residence check before the annex 61
-    await h.communes.act(
-      'commune-62063',
-      id,
-      'check-residence',
-      { outcome: 'positive', checkedOn: late },
-      OFFICER,
-    );
-    const issued = await h.communes.act('commune-62063', id, 'issue-permit', {}, OFFICER);
+    const issued = await checkResidenceAndIssuePermit(h, 'commune-62063', id, late);
     expect(issued.permit).toMatchObject({ kind: 'annex-61', validity: { to: firstStateUntil } });
     await h.waitForPortal(id, 'permit-issued');
     expect(h.seen.get(id)?.some((m) => m.type === 'visa-issued')).toBe(false);
@@ -564,16 +553,7 @@ describe('single-permit procedure, end to end', () => {
       outcome: 'missing-items',
       missingItems: ['firstMemberStatePermit'],
     });
-    await h.portal.send(
-      'documents-added',
-      {
-        reason: 'completion',
-        documents: { firstMemberStatePermit: doc(41) },
-        firstMemberStatePermitValidUntil: today(200),
-        addedAt: new Date().toISOString(),
-      },
-      { dossierId: id, context: contextOf(app) },
-    );
+    await addFirstMemberStatePermit(h, id, app, 41, today(200));
     const [annex46] = await h.waitForPortal(id, 'residence-decided');
     expect(annex46?.payload).toMatchObject({
       annex: '46',
@@ -708,22 +688,7 @@ describe('single-permit procedure, end to end', () => {
       period: app.requestedPeriod,
     });
     await reachPhase(h.office, OE, id, 'visa-issued');
-    await h.communes.act(
-      'commune-21004',
-      id,
-      'register-arrival',
-      { enteredOn: today(41), reportedOn: today(41) },
-      OFFICER,
-    );
-    await reachPhase(h.office, OE, id, 'arrived');
-    await h.communes.act(
-      'commune-21004',
-      id,
-      'check-residence',
-      { outcome: 'positive', checkedOn: today(41) },
-      OFFICER,
-    );
-    const issued = await h.communes.act('commune-21004', id, 'issue-permit', {}, OFFICER);
+    const issued = await arriveAndIssuePermit(h, id);
     expect(issued.permit).toMatchObject({ kind: 'single-permit', validity: app.requestedPeriod });
 
     // A researcher also needs the hosting agreement; without a consular post named, annex 46 skips the post.

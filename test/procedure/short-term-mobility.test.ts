@@ -7,6 +7,7 @@ import {
   OE,
   OFFICER,
   PORTAL,
+  addFirstMemberStatePermit,
   contextOf,
   doc,
   feeProof,
@@ -117,16 +118,7 @@ describe('short-term mobility (Art. 105/43; directive 2014/66/EU Art. 21), end t
       h.office.act(OE, id, 'decide-mobility', { decision: 'no-objection' }, OFFICER),
     ).rejects.toMatchObject({ code: 'ERR_OUT_OF_SEQUENCE' });
 
-    await h.portal.send(
-      'documents-added',
-      {
-        reason: 'completion',
-        documents: { firstMemberStatePermit: doc(74) },
-        firstMemberStatePermitValidUntil: today(400),
-        addedAt: new Date().toISOString(),
-      },
-      { dossierId: id, context: contextOf(app) },
-    );
+    await addFirstMemberStatePermit(h, id, app, 74, today(400));
     const [, complete] = await h.waitForPortal(id, 'completeness-ruled', 2);
     expect(complete?.payload).toMatchObject({ outcome: 'complete' });
     await reachPhase(h.office, OE, id, 'admissible');

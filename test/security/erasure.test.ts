@@ -76,6 +76,13 @@ const visa = (visaNumber: string) => ({
 /** Runs the CLI in-process; what it printed on stdout and stderr, and its exit code. */
 const cli = runCliCaptured;
 
+/** Erases `dossierId` by the command line on `BASIS`, signed with the office's keys written under `root`. */
+async function eraseByCli(root: string, office: ParticipantKeys, dossierId: string, server: string) {
+  const keyDir = join(root, 'keys', OE);
+  await writeParticipantKeys(keyDir, office, { force: true });
+  return cli(['dossier', 'erase', dossierId, '--basis', BASIS, '--keys', keyDir, '--server', server]);
+}
+
 describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () => {
   const nats = useNatsServer();
   const root = mkdtempSync(join(tmpdir(), 'pex-erasure-'));
@@ -237,19 +244,7 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
     keyBackup = await bucketCopy();
 
     // Erased by the command line, signed by the immigration office, on a stated basis.
-    const keyDir = join(root, 'keys', OE);
-    await writeParticipantKeys(keyDir, office);
-    const erase = await cli([
-      'dossier',
-      'erase',
-      ERASED,
-      '--basis',
-      BASIS,
-      '--keys',
-      keyDir,
-      '--server',
-      nats.url,
-    ]);
+    const erase = await eraseByCli(root, office, ERASED, nats.url);
     expect(erase.err).toBe('');
     expect(erase.code).toBe(0);
     expect(erase.out).toMatch(new RegExp(`dossier ${ERASED} erased at .*: the keys of 2 holders destroyed`));
@@ -580,19 +575,7 @@ describe('erasure of a dossier the services and the portal keep records of', { t
     expect(JSON.stringify((await h.office.record(OE, dossierId))?.journal)).toContain(PASSPORT);
 
     // Erased by the command line.
-    const keyDir = join(root, 'keys', OE);
-    await writeParticipantKeys(keyDir, h.keys.get(OE)!);
-    const erase = await cli([
-      'dossier',
-      'erase',
-      dossierId,
-      '--basis',
-      BASIS,
-      '--keys',
-      keyDir,
-      '--server',
-      nats.url,
-    ]);
+    const erase = await eraseByCli(root, h.keys.get(OE)!, dossierId, nats.url);
     expect(erase.err).toBe('');
     expect(erase.code).toBe(0);
 

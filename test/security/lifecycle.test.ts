@@ -19,7 +19,7 @@ import {
   writeAnchor,
   loadAnchorPrivateKey,
 } from '@passerelle/directory';
-import { toPublicJwk } from '@passerelle/envelope';
+import { type ParticipantKeys, toPublicJwk } from '@passerelle/envelope';
 import {
   type Exchange,
   type IncomingMessage,
@@ -67,18 +67,7 @@ describe('participant lifecycle on a running exchange', { timeout: 180_000 }, ()
       );
     }
     directory = await createDirectoryClient({ nc: operatorNc, anchor: anchor.publicKey });
-    const creds = await loadCredentials(deployment.credentialsFile(OE));
-    office = await connectExchange({
-      participant: OE,
-      keys: parties.keys.get(OE)!,
-      directory,
-      contracts: parties.contracts,
-      servers: creds.servers,
-      connection: creds.connection,
-      exchangeApiPrefix: creds.accounts!.exchangeApiPrefix,
-      provision: false,
-      logger: createLogger(OE, { level: 'silent' }),
-    });
+    office = await connectAs(OE, deployment.credentialsFile(OE), parties.keys.get(OE)!);
     office.subscribe({
       'arrival-registered': async (m: IncomingMessage) => {
         atOffice.push(m.meta.id);
@@ -99,20 +88,35 @@ describe('participant lifecycle on a running exchange', { timeout: 180_000 }, ()
     server: server.url,
   });
 
-  /** The commune's exchange from a body folder, as its service would open it. */
-  async function openCommune(dir: string, extra: { reconnect?: boolean } = {}): Promise<Exchange> {
-    const creds = await loadCredentials(join(dir, `${COMMUNE}.json`));
-    const commune = await connectExchange({
-      participant: COMMUNE,
-      keys: await loadParticipantKeys(dir),
+  /** `participant`'s exchange on its credentials file and keys, as its service would open it. */
+  async function connectAs(
+    participant: string,
+    credentialsFile: string,
+    keys: ParticipantKeys,
+    extra: { reconnect?: boolean } = {},
+  ): Promise<Exchange> {
+    const creds = await loadCredentials(credentialsFile);
+    return connectExchange({
+      participant,
+      keys,
       directory,
       contracts: parties.contracts,
       servers: creds.servers,
       connection: { ...creds.connection, ...extra },
       exchangeApiPrefix: creds.accounts!.exchangeApiPrefix,
       provision: false,
-      logger: createLogger(COMMUNE, { level: 'silent' }),
+      logger: createLogger(participant, { level: 'silent' }),
     });
+  }
+
+  /** The commune's exchange from a body folder, as its service would open it. */
+  async function openCommune(dir: string, extra: { reconnect?: boolean } = {}): Promise<Exchange> {
+    const commune = await connectAs(
+      COMMUNE,
+      join(dir, `${COMMUNE}.json`),
+      await loadParticipantKeys(dir),
+      extra,
+    );
     commune.subscribe({
       'stay-ended': async (m: IncomingMessage) => {
         atCommune.push(m.meta.id);

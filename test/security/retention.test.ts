@@ -27,6 +27,18 @@ const repoRoot = new URL('../..', import.meta.url).pathname;
 /** How long the server's own expiry timer may take to drop what is past its retention. */
 const EXPIRY = { timeout: 30_000, interval: 100 } as const;
 
+/** Waits until `read` is refused with the error `code`: what it read has expired. */
+function untilRefused(read: () => Promise<unknown>, code: string): Promise<boolean> {
+  return vi.waitUntil(
+    () =>
+      read().then(
+        () => false,
+        (err: { code?: string }) => err.code === code,
+      ),
+    EXPIRY,
+  );
+}
+
 /** The agreement as it is, with every type's retention shortened to `seconds`. */
 function withRetention(loaded: Contracts, seconds: number): Contracts {
   const days = seconds / 86_400;
@@ -151,23 +163,9 @@ describe('retention per contract', { timeout: 90_000 }, () => {
       return true;
     }, EXPIRY);
     // the document has left pex-documents
-    await vi.waitUntil(
-      () =>
-        docs.read(ref).then(
-          () => false,
-          (err: { code?: string }) => err.code === 'ERR_DOCUMENT_INTEGRITY',
-        ),
-      EXPIRY,
-    );
+    await untilRefused(() => docs.read(ref), 'ERR_DOCUMENT_INTEGRITY');
     // the decision document has left pex-decisions
-    await vi.waitUntil(
-      () =>
-        decisions.read(sealed).then(
-          () => false,
-          (err: { code?: string }) => err.code === 'ERR_DECISION_DOCUMENT_MISSING',
-        ),
-      EXPIRY,
-    );
+    await untilRefused(() => decisions.read(sealed), 'ERR_DECISION_DOCUMENT_MISSING');
     expect((await jsm.streams.info('OBJ_pex-documents')).state.messages).toBe(0);
 
     // the ledger keeps what proofs need: it verifies whole, and each message's proof checks offline

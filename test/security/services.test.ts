@@ -27,6 +27,16 @@ import { feeProof, ictFirstApplication, newDossierId } from '../procedure/harnes
 import { type Parties, connectSecureExchange, useSecuredScenario } from '../support/secure.js';
 import { OE, PORTAL, POST, REGION } from '../support/participants.js';
 
+/** Every message `exchange` receives from now on, in order. */
+function collect(exchange: Exchange): IncomingMessage[] {
+  const received: IncomingMessage[] = [];
+  exchange.subscribe((m) => {
+    received.push(m);
+    return Promise.resolve();
+  });
+  return received;
+}
+
 describe('secured server: an administration service with its own credentials', { timeout: 90_000 }, () => {
   let deployment: SecureDeployment;
   let server: NatsServer;
@@ -100,11 +110,7 @@ describe('secured server: an administration service with its own credentials', {
   ): Promise<IncomingMessage> {
     const region = await startRegion();
     const portal = await connectSecureExchange(deployment, parties, PORTAL);
-    const received: IncomingMessage[] = [];
-    portal.subscribe((m) => {
-      received.push(m);
-      return Promise.resolve();
-    });
+    const received = collect(portal);
     try {
       const dossierId = newDossierId('sec');
       await portal.send('application-submitted', await prepare(portal), { dossierId, context });
@@ -170,11 +176,7 @@ describe('secured server: an administration service with its own credentials', {
   test('services - an administration reads, with read rights only, the document a payload references; it may not write the store', async () => {
     const portal = await connectSecureExchange(deployment, parties, PORTAL);
     const region = await connectSecureExchange(deployment, parties, REGION);
-    const received: IncomingMessage[] = [];
-    region.subscribe((m) => {
-      received.push(m);
-      return Promise.resolve();
-    });
+    const received = collect(region);
     try {
       // the portal uploads the contract to the store the operator provisioned, and names it in the application
       const ref = await upload(portal, 'employment contract');
