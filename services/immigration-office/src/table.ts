@@ -306,6 +306,40 @@ function readable(documents: Record<string, unknown>, facts: Facts): DocumentKin
   return providedSlots(documents).filter((kind) => facts[`slot:${kind}`] === true);
 }
 
+/** The completeness ruling the Office sends the integrator itself, on the dossier `next` (with its documents). */
+function rulingToPortal(
+  next: OfficeDossier,
+  ctx: StepContext,
+): (payload: CompletenessRuled, docs?: DecisionDocument[]) => PendingMessage {
+  return (payload, docs = []) => ({
+    type: 'completeness-ruled',
+    payload,
+    to: [next.routing.portalId],
+    context: { ...next.routing },
+    causationId: ctx.causationId,
+    ...pendingDocuments(docs),
+  });
+}
+
+/** `decided`, then the items `missing` asked for (once: the caller checks) by `respondBy`, told to the integrator. */
+function askMissing(
+  decided: Decided<OfficeEvent>,
+  type: 'family-asked' | 'mobility-asked',
+  missing: MissingItem[],
+  portal: (payload: CompletenessRuled) => PendingMessage,
+  respondBy: IsoDate,
+  ctx: StepContext,
+): Decided<OfficeEvent> {
+  return {
+    ...decided,
+    events: [...decided.events, { type, items: missing, respondBy }],
+    send: [
+      ...(decided.send ?? []),
+      portal({ outcome: 'missing-items', ruledOn: ctx.today, missingItems: missing, respondBy }),
+    ],
+  };
+}
+
 /**
  * `decided`, then the Office's own completeness ruling on a family member's application (Art. 26/2 §3,
  * 26/2/1 §3; no region sees it), sent to the integrator: complete once every document is there and valid
@@ -321,14 +355,7 @@ function thenFamily(
   const next = decided.events.reduce<OfficeDossier | undefined>((s, e) => evolveOffice(s, e), state);
   if (!next?.family || next.phase !== 'submitted') return decided;
   const missing = familyMissing(next.family);
-  const portal = (payload: CompletenessRuled, docs: DecisionDocument[] = []): PendingMessage => ({
-    type: 'completeness-ruled',
-    payload,
-    to: [next.routing.portalId],
-    context: { ...next.routing },
-    causationId: ctx.causationId,
-    ...pendingDocuments(docs),
-  });
+  const portal = rulingToPortal(next, ctx);
   if (missing.length === 0) {
     if (next.fee.status !== 'ok') return decided;
     const docs: DecisionDocument[] = [];
@@ -353,15 +380,7 @@ function thenFamily(
     };
   }
   if (next.family.asked) return decided;
-  const respondBy = addWorkingDays(ctx.today, respondDays);
-  return {
-    ...decided,
-    events: [...decided.events, { type: 'family-asked', items: missing, respondBy }],
-    send: [
-      ...(decided.send ?? []),
-      portal({ outcome: 'missing-items', ruledOn: ctx.today, missingItems: missing, respondBy }),
-    ],
-  };
+  return askMissing(decided, 'family-asked', missing, portal, addWorkingDays(ctx.today, respondDays), ctx);
 }
 
 /**
@@ -410,26 +429,18 @@ function thenMobility(
 ): Decided<OfficeEvent> {
   const next = decided.events.reduce<OfficeDossier | undefined>((s, e) => evolveOffice(s, e), state);
   if (!next?.mobility || next.phase !== 'submitted') return decided;
-  const portal = (payload: CompletenessRuled, docs: DecisionDocument[] = []): PendingMessage => ({
-    type: 'completeness-ruled',
-    payload,
-    to: [next.routing.portalId],
-    context: { ...next.routing },
-    causationId: ctx.causationId,
-    ...pendingDocuments(docs),
-  });
+  const portal = rulingToPortal(next, ctx);
   const missing = mobilityMissing(next.mobility, next.firstMemberStatePermitValidUntil);
   if (missing.length > 0) {
     if (next.mobility.asked) return decided;
-    const respondBy = addWorkingDays(ctx.today, respondDays);
-    return {
-      ...decided,
-      events: [...decided.events, { type: 'mobility-asked', items: missing, respondBy }],
-      send: [
-        ...(decided.send ?? []),
-        portal({ outcome: 'missing-items', ruledOn: ctx.today, missingItems: missing, respondBy }),
-      ],
-    };
+    return askMissing(
+      decided,
+      'mobility-asked',
+      missing,
+      portal,
+      addWorkingDays(ctx.today, respondDays),
+      ctx,
+    );
   }
   const docs: DecisionDocument[] = [];
   const { ref } = collectDocument(

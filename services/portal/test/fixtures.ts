@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { QUICK_TEST_DOOR_SETTINGS } from '@passerelle/door/testing';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -141,12 +142,7 @@ export async function startPortal(
       secret,
       publicUrl: origin,
       tokenRateLimit: { max: 10_000, windowMs: 60_000 },
-      webhooks: {
-        maxAttempts: 3,
-        backoff: { baseMs: 50, maxMs: 400 },
-        timeoutMs: 2_000,
-        urlPolicy: { allowHttp: true, allowLoopback: true },
-      },
+      ...QUICK_TEST_DOOR_SETTINGS,
       heartbeatMs: 500,
       ...doorOverrides,
     },
