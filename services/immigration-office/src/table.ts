@@ -321,6 +321,27 @@ function rulingToPortal(
   });
 }
 
+/** The ruling "complete" the Office sends the integrator itself, with its admissibility document under `article`. */
+function completeRuling(
+  portal: (payload: CompletenessRuled, docs?: DecisionDocument[]) => PendingMessage,
+  ctx: StepContext,
+  article: string,
+): PendingMessage {
+  const docs: DecisionDocument[] = [];
+  const { ref } = collectDocument(
+    docs,
+    decisionDocument({
+      document: 'admissibility',
+      issuer: ctx.participant,
+      dossierId: ctx.dossierId,
+      issuedOn: ctx.today,
+      article,
+      outcome: 'complete',
+    }),
+  );
+  return portal({ outcome: 'complete', ruledOn: ctx.today, admissibilityDocument: ref }, docs);
+}
+
 /** `decided`, then the items `missing` asked for (once: the caller checks) by `respondBy`, told to the integrator. */
 function askMissing(
   decided: Decided<OfficeEvent>,
@@ -358,25 +379,10 @@ function thenFamily(
   const portal = rulingToPortal(next, ctx);
   if (missing.length === 0) {
     if (next.fee.status !== 'ok') return decided;
-    const docs: DecisionDocument[] = [];
-    const { ref } = collectDocument(
-      docs,
-      decisionDocument({
-        document: 'admissibility',
-        issuer: ctx.participant,
-        dossierId: ctx.dossierId,
-        issuedOn: ctx.today,
-        article: 'Art. 26/2 §3, 26/2/1 §3',
-        outcome: 'complete',
-      }),
-    );
     return {
       ...decided,
       events: [...decided.events, { type: 'admissible' }],
-      send: [
-        ...(decided.send ?? []),
-        portal({ outcome: 'complete', ruledOn: ctx.today, admissibilityDocument: ref }, docs),
-      ],
+      send: [...(decided.send ?? []), completeRuling(portal, ctx, 'Art. 26/2 §3, 26/2/1 §3')],
     };
   }
   if (next.family.asked) return decided;
@@ -442,18 +448,6 @@ function thenMobility(
       ctx,
     );
   }
-  const docs: DecisionDocument[] = [];
-  const { ref } = collectDocument(
-    docs,
-    decisionDocument({
-      document: 'admissibility',
-      issuer: ctx.participant,
-      dossierId: ctx.dossierId,
-      issuedOn: ctx.today,
-      article: 'Art. 105/43; directive 2014/66/EU Art. 21',
-      outcome: 'complete',
-    }),
-  );
   const notified: OfficeEvent = {
     type: 'mobility-notified',
     notifiedOn: ctx.today,
@@ -462,10 +456,7 @@ function thenMobility(
   const complete: Decided<OfficeEvent> = {
     ...decided,
     events: [...decided.events, notified],
-    send: [
-      ...(decided.send ?? []),
-      portal({ outcome: 'complete', ruledOn: ctx.today, admissibilityDocument: ref }, docs),
-    ],
+    send: [...(decided.send ?? []), completeRuling(portal, ctx, 'Art. 105/43; directive 2014/66/EU Art. 21')],
   };
   const ground = mobilityObjectionGround(next.mobility, next);
   if (!ground) return complete;
