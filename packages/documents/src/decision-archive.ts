@@ -1,7 +1,7 @@
 import { createCipheriv, createHash, createHmac } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ObjectStore } from '@nats-io/obj';
-import type { ObjectSource } from './direct-object-reader.js';
+import { DirectObjectReader, OWN_API_PREFIX, type ObjectSource } from './direct-object-reader.js';
 import { DocumentError } from './document-error.js';
 import {
   type DocumentRef,
@@ -61,6 +61,8 @@ export class DecisionArchive {
     private readonly os: ObjectStore,
     /** The bucket's name. */
     readonly bucket: string,
+    /** Reads with direct gets: a document expiring while it is read is refused, where a consumer would wait. */
+    private readonly reader: ObjectSource,
   ) {}
 
   /**
@@ -78,7 +80,7 @@ export class DecisionArchive {
       ...options,
       description: 'Passerelle decision documents, each AES-256-GCM encrypted under its own key',
     });
-    return new DecisionArchive(os, bucket);
+    return new DecisionArchive(os, bucket, await DirectObjectReader.open(nc, bucket, OWN_API_PREFIX));
   }
 
   /**
@@ -159,33 +161,23 @@ export class DecisionArchive {
    * stored is not the referenced bytes. `from`: on a secured server, the issuer's store read with direct
    * gets (each issuer keeps its decisions in its own account).
    */
-  async read(ref: DecisionDocumentRef, from: ObjectSource = this.os): Promise<Uint8Array> {
+  async read(ref: DecisionDocumentRef, from: ObjectSource = this.reader): Promise<Uint8Array> {
     const sealed = parseObjectKey(ref.objectKey);
-    const integrity = (cause?: unknown): DocumentError =>
-      new DocumentError(
-        'ERR_DOCUMENT_INTEGRITY',
-        'The stored decision document differs from its reference (size or SHA-256).',
-        cause === undefined ? {} : { cause },
-      );
-    const get = async (name: string): Promise<Uint8Array | null> => {
-      try {
-        return await from.getBlob(name);
-      } catch (err) {
-        // the store's own digest check: the chunks were altered after they were written
-        if (err instanceof Error && /corrupt object/.test(err.message)) throw integrity(err);
-        throw err;
-      }
-    };
     if (sealed) {
-      const [info, data] = await Promise.all([from.info(sealed.name), get(sealed.name)]);
+      const [info, data] = await Promise.all([from.info(sealed.name), from.getBlob(sealed.name)]);
       if (!info || info.deleted || !data) throw this.missing();
       return openSealed(sealed, { ...ref, mediaType: ref.mediaType ?? '' }, info.metadata?.['iv'], data, {
         padded: true,
       });
     }
-    const data = await get(ref.objectKey);
+    const data = await from.getBlob(ref.objectKey);
     if (!data) throw this.missing();
-    if (data.length !== ref.size || sha256Hex(data) !== ref.sha256) throw integrity();
+    if (data.length !== ref.size || sha256Hex(data) !== ref.sha256) {
+      throw new DocumentError(
+        'ERR_DOCUMENT_INTEGRITY',
+        'The stored decision document differs from its reference (size or SHA-256).',
+      );
+    }
     return data;
   }
 

@@ -9,6 +9,9 @@ export interface ObjectSource {
   getBlob(name: string): Promise<Uint8Array | null>;
 }
 
+/** Where a connection reaches the JetStream API of its own account. */
+export const OWN_API_PREFIX = '$JS.API';
+
 /** The stored metadata of an object (the Object Store layout of NATS). */
 interface StoredObjectInfo {
   name: string;

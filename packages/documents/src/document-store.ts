@@ -9,7 +9,7 @@ import {
 } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ObjectStore } from '@nats-io/obj';
-import type { ObjectSource } from './direct-object-reader.js';
+import { DirectObjectReader, OWN_API_PREFIX, type ObjectSource } from './direct-object-reader.js';
 import { DocumentError } from './document-error.js';
 import { openObjectStore } from './open-object-store.js';
 
@@ -194,7 +194,11 @@ export interface PutDocumentInput {
  * ```
  */
 export class DocumentStore {
-  private constructor(private readonly os: ObjectStore) {}
+  private constructor(
+    private readonly os: ObjectStore,
+    /** Reads with direct gets: a document expiring while it is read is refused, where a consumer would wait. */
+    private readonly reader: ObjectSource,
+  ) {}
 
   /**
    * Opens (or creates) the documents bucket. Recipients, and integrators on a secured server where the
@@ -207,11 +211,12 @@ export class DocumentStore {
     nc: NatsConnection,
     options: { replicas?: number; bucket?: string; create?: boolean; maxAgeMs?: number } = {},
   ): Promise<DocumentStore> {
-    const os = await openObjectStore(nc, options.bucket ?? DOCUMENTS_BUCKET, {
+    const bucket = options.bucket ?? DOCUMENTS_BUCKET;
+    const os = await openObjectStore(nc, bucket, {
       ...options,
       description: 'Passerelle documents, each AES-256-GCM encrypted under its own key',
     });
-    return new DocumentStore(os);
+    return new DocumentStore(os, await DirectObjectReader.open(nc, bucket, OWN_API_PREFIX));
   }
 
   /** Encrypts and stores a streamed document; resolves to the reference to put in messages. */
@@ -315,14 +320,14 @@ export class DocumentStore {
    * Fetches, decrypts and verifies a document (hash and size against the reference), from this store or,
    * on a secured server, from another participant's store read with direct gets (`from`).
    */
-  read(ref: DocumentRef, from: ObjectSource = this.os): Promise<Uint8Array> {
+  read(ref: DocumentRef, from: ObjectSource = this.reader): Promise<Uint8Array> {
     return readDocument(ref, from);
   }
 
   /** The stored (encrypted) bytes of a document, for tests and operators: never the plain text. */
   async ciphertext(objectKey: string): Promise<Uint8Array | null> {
     const parsed = parseObjectKey(objectKey);
-    return parsed ? this.os.getBlob(parsed.name) : null;
+    return parsed ? this.reader.getBlob(parsed.name) : null;
   }
 }
 

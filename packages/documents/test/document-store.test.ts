@@ -1,5 +1,6 @@
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -81,6 +82,18 @@ describe('document store', () => {
     expect(JSON.stringify({ message: err.message, details: err.details })).not.toMatch(
       new RegExp(`${ref.sha256}|${ref.objectKey.split('/')[2]}|employment`),
     );
+  });
+
+  test('documents - a document whose chunks left the store before its metadata (expiring while read) is refused, not waited for', async () => {
+    const ref = await put(contract);
+    const jsm = await jetstreamManager(nc);
+    const name = ref.objectKey.split('/').slice(0, 2).join('/');
+    const info = await new Objm(nc).open('pex-documents').then((os) => os.info(name));
+    const chunk = await jsm.streams.getMessage('OBJ_pex-documents', {
+      last_by_subj: `$O.pex-documents.C.${info!.nuid}`,
+    });
+    await jsm.streams.deleteMessage('OBJ_pex-documents', chunk!.seq);
+    await expect(docs.read(ref)).rejects.toMatchObject({ code: 'ERR_DOCUMENT_INTEGRITY' });
   });
 
   test('documents - check accepts the uploader only, and names the path of a reference that is not theirs', async () => {
