@@ -17,6 +17,7 @@ import {
   proveMessage,
   readLedger,
   readLedgerEntries,
+  recordErasure,
   serializeEntry,
   verifyArchive,
   verifyLedger,
@@ -26,12 +27,14 @@ import { sealEntry } from '@passerelle/audit/internal';
 import { runCliCaptured } from '@passerelle/cli/internal';
 import { loadContracts } from '@passerelle/contracts';
 import { writeParticipantKeys } from '@passerelle/directory';
+import { writeTrustFiles } from '@passerelle/directory/internal';
 import { DecisionArchive } from '@passerelle/documents';
 import { PasserelleError } from '@passerelle/errors';
 import {
   type EnvelopeMeta,
   type ParticipantKeys,
   type PrivateJwk,
+  generateParticipantKeys,
   openEnvelope,
   type KeyResolver,
 } from '@passerelle/envelope';
@@ -99,6 +102,9 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
   let writer: LedgerWriter;
   const received: { dossierId: string; payload: unknown }[] = [];
   const sentIds: Record<string, string[]> = { [ERASED]: [], [KEPT]: [] };
+  /** The anchor and the signed directory `reapply-erasures` checks each erasure's seal against. */
+  let trust: { anchorPath: string; directoryPath: string };
+  const trusted = () => ['--anchor', trust.anchorPath, '--directory', trust.directoryPath];
 
   beforeAll(async () => {
     nc = await connectNats({ servers: nats.url });
@@ -120,6 +126,7 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
     sender = await connect(post, postKeys);
     receiver = await connect(office, officeKeys);
     writer = await createLedgerWriter({ nc, auditorKey: auditor, resolver, checkpointIntervalMs: 0 });
+    trust = await writeTrustFiles(root, [post, office]);
   }, 60_000);
 
   afterAll(async () => {
@@ -369,12 +376,13 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
     expect(await openPayload(deadLetters[0]!, await freshOffice())).toMatchObject({ visaType: 'D' });
 
     // the ledger's erasures applied again, by the command line, before anything else runs
-    const reapply = await cli(['dossier', 'reapply-erasures', '--server', nats.url, '--json']);
+    const reapply = await cli(['dossier', 'reapply-erasures', ...trusted(), '--server', nats.url, '--json']);
     expect(reapply.err).toBe('');
     expect(reapply.code).toBe(0);
     expect(JSON.parse(reapply.out)).toEqual({
       recorded: 1,
       reapplied: [{ dossierId: ERASED, headRestored: true, copiesPurged: 2 }],
+      refused: [],
     });
     const after = await freshOffice();
     for (const raw of [
@@ -396,15 +404,59 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
       'reapply-erasures',
       '--archive',
       join(root, 'archive'),
+      ...trusted(),
       '--server',
       nats.url,
       '--json',
     ]);
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.out)).toEqual({ recorded: 1, reapplied: [] });
+    expect(JSON.parse(again.out)).toEqual({ recorded: 1, reapplied: [], refused: [] });
     const lines: string[] = [];
     for await (const m of readLedger(nc)) lines.push(Buffer.from(m.data).toString());
     expect((await verifyLedger(lines, { resolver, threads: 1 })).ok).toBe(true);
+  });
+
+  test('erase - an erasure entry its eraser did not sign destroys nothing when erasures are re-applied, and audit verify names it', async () => {
+    // someone able to append to LEDGER records an erasure of the kept dossier in the Office's name, with a
+    // key of its own that claims the Office's key id
+    const forger = await generateParticipantKeys(OE);
+    forger.signing = { ...forger.signing, kid: office.signing.kid };
+    const forged = await recordErasure(
+      nc,
+      { dossierId: KEPT, basis: BASIS, kids: [], holders: [OE], erasedAt: new Date().toISOString() },
+      { participantId: OE, key: forger.signing },
+    );
+    // without the anchor, nothing is applied at all
+    const unchecked = await cli(['dossier', 'reapply-erasures', '--server', nats.url]);
+    expect(unchecked.code).toBe(1);
+    expect(unchecked.err).toContain('ERR_CONFIG_INVALID');
+    const run = await cli(['dossier', 'reapply-erasures', ...trusted(), '--server', nats.url, '--json']);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.out)).toMatchObject({
+      recorded: 1,
+      reapplied: [],
+      refused: [
+        { dossierId: KEPT, seq: forged.seq, reason: expect.stringContaining('ERR_SIGNATURE_INVALID') },
+      ],
+    });
+    expect(run.err).toContain(`refused: entry ${forged.seq}`);
+    // the kept dossier's key is untouched: its payloads still open
+    expect((await postKeys.head(KEPT))?.state).toBe('active');
+    const kept = (await exchangeMessages()).filter((m) => m.subject.startsWith('pex.msg.'));
+    let opened = 0;
+    for (const m of kept) {
+      const envelope = await openEnvelope(m.data, { recipient: office, resolver, freshnessMs: 86_400_000 });
+      if (envelope.meta.dossierId !== KEPT) continue;
+      expect(await officeKeys.open(envelope.meta, envelope.payload)).toMatchObject({ visaType: 'D' });
+      opened++;
+    }
+    expect(opened).toBeGreaterThan(0);
+    // and the ledger's own verification names the forged entry
+    const lines: string[] = [];
+    for await (const m of readLedger(nc)) lines.push(Buffer.from(m.data).toString());
+    const report = await verifyLedger(lines, { resolver, threads: 1 });
+    expect(report.ok).toBe(false);
+    expect(report.failure).toMatchObject({ seq: forged.seq, code: 'ERR_LEDGER_SEAL_INVALID' });
   });
 });
 

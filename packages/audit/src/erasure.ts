@@ -1,11 +1,12 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { signCompact } from '@passerelle/envelope';
+import { type KeyResolver, signCompact, verifyCompact } from '@passerelle/envelope';
 import { LedgerChain } from './chain.js';
 import type { ErasureClaims, ErasureLedgerEntry } from './entry.js';
 import { appendAtHead } from './append-at-head.js';
 import type { PrivateJwk } from './keys.js';
 import { LedgerError } from './ledger-error.js';
+import { signatureSpec } from './signature-spec.js';
 import { loadChainState } from './writer.js';
 
 const MAX_ATTEMPTS = 8;
@@ -74,5 +75,28 @@ export async function recordErasure(
         { details: { seq: entry.seq }, cause: outcome.moved },
       );
     }
+  }
+}
+
+/**
+ * Checks that an erasure entry is what its signer signed: the JWS covers the entry's claims, and verifies
+ * under the key the directory gives the signer (`by`) at the erasure's time. Whoever acts on an erasure
+ * found in the ledger or an archive (destroying keys again after a restore) checks it first, so that an
+ * entry written by anyone else destroys nothing. Throws `ERR_LEDGER_SEAL_INVALID` with the reason.
+ */
+export async function verifyErasureSeal(entry: ErasureLedgerEntry, resolver: KeyResolver): Promise<void> {
+  const spec = signatureSpec(entry);
+  const refuse = (reason: string, cause?: unknown): LedgerError =>
+    new LedgerError(
+      'ERR_LEDGER_SEAL_INVALID',
+      `The erasure entry ${entry.seq} of dossier ${entry.meta.dossierId} is not signed by its eraser: ${reason}.`,
+      { details: { seq: entry.seq, dossierId: entry.meta.dossierId }, ...(cause ? { cause } : {}) },
+    );
+  if (!('signer' in spec)) throw refuse(spec.reason);
+  try {
+    await verifyCompact(entry.seal, (kid) => resolver.resolve(spec.signer, 'sig', spec.at, kid));
+  } catch (cause) {
+    const code = (cause as { code?: string }).code ?? 'an error';
+    throw refuse(`no key ${spec.kid} of ${spec.signer} valid then verifies it (${code})`, cause);
   }
 }

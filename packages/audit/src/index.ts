@@ -41,7 +41,7 @@ export type { LedgerRange, StoredLedgerMessage } from './reader.js';
 export { traceDossier } from './trace.js';
 export type { TraceReceipt, TraceStep } from './trace.js';
 export { createLedgerWriter } from './writer.js';
-export { recordErasure } from './erasure.js';
+export { recordErasure, verifyErasureSeal } from './erasure.js';
 export type { ErasureRecord } from './erasure.js';
 export type { LedgerWriter, LedgerWriterOptions } from './writer.js';
 export { createTimestamper, untimestampedCheckpoints } from './timestamper.js';

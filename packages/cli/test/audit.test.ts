@@ -11,10 +11,7 @@ import {
   parseTsaTrust,
 } from '@passerelle/audit';
 import { startLocalTsa } from '@passerelle/audit/testing';
-import { exportDirectory, writeAnchor, writeDirectoryFile } from '@passerelle/directory';
-import { entryOfKeys } from '@passerelle/directory/internal';
-import { signEntry } from '@passerelle/directory/internal';
-import { loadAnchorPrivateKey } from '@passerelle/directory';
+import { writeTrustFiles } from '@passerelle/directory/internal';
 import {
   type ParticipantKeys,
   createStaticResolver,
@@ -56,14 +53,7 @@ describe('audit command', { timeout: 60_000 }, () => {
     const [office, region, auditor] = (await Promise.all(
       ['immigration-office', 'region-bruxelles', 'auditor'].map((id) => generateParticipantKeys(id)),
     )) as [ParticipantKeys, ParticipantKeys, ParticipantKeys];
-    const anchor = await writeAnchor(join(dir, 'anchor'));
-    anchorPath = anchor.publicPath;
-    const anchorKey = await loadAnchorPrivateKey(anchor.privatePath);
-    const signed = await Promise.all(
-      [office, region, auditor].map((p) => signEntry(entryOfKeys(p), anchorKey)),
-    );
-    directoryPath = join(dir, 'directory.json');
-    await writeDirectoryFile(directoryPath, exportDirectory(signed, anchor.publicKey));
+    ({ anchorPath, directoryPath } = await writeTrustFiles(dir, [office, region, auditor]));
     auditorKeyPath = join(dir, 'auditor.public.json');
     writeFileSync(auditorKeyPath, JSON.stringify(toPublicJwk(auditor.signing)));
 

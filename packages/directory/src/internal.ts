@@ -5,3 +5,4 @@ export { publishEntry } from './publish.js';
 export { signEntry } from './entry.js';
 export { writeStorageKeys } from './storage-keys.js';
 export { entryOfKeys } from './entry-of-keys.js';
+export { writeTrustFiles } from './trust-files.js';

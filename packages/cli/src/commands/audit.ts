@@ -4,7 +4,6 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import {
   type ErasureLedgerEntry,
   type InclusionProof,
-  type KeyResolver,
   type LedgerEntry,
   type PublicJwk,
   type TraceStep,
@@ -26,7 +25,6 @@ import {
   verifyLedger,
   writeLedgerExport,
 } from '@passerelle/audit';
-import { createDirectoryClient, loadAnchor, loadDirectoryFile } from '@passerelle/directory';
 import { PasserelleError } from '@passerelle/errors';
 import { StreamNames } from '@passerelle/exchange';
 import type { Command } from 'commander';
@@ -37,17 +35,14 @@ import {
   positiveInteger,
   serverOption,
 } from '../context.js';
+import { type TrustOptions, keyResolver } from '../key-resolver.js';
 
 /** Options shared by the audit commands. */
-export interface AuditOptions extends ServerOptions {
+export interface AuditOptions extends ServerOptions, TrustOptions {
   /** An export file to read instead of the LEDGER stream. */
   file?: string;
   from?: string;
   to?: string;
-  /** Offline directory export, checked against `--anchor`. */
-  directory?: string;
-  /** The trust anchor's public key file. */
-  anchor?: string;
   /** A pinned auditor public key (JWK file) for checkpoints. */
   auditorKey?: string;
   /** PEM file of the roots timestamp tokens' TSA certificates must chain to. */
@@ -107,29 +102,6 @@ async function withLedger<T>(
   } finally {
     await nc.close();
   }
-}
-
-/** The directory to check keys against: an offline export (`--directory`), else the live KV bucket. */
-async function keyResolver(
-  opts: AuditOptions,
-  nc: NatsConnection | undefined,
-): Promise<{ resolver: KeyResolver; close: () => void }> {
-  if (!opts.anchor) {
-    throw new PasserelleError(
-      'ERR_CONFIG_INVALID',
-      '--anchor <file> (the trust anchor public key) is required to check keys.',
-    );
-  }
-  const anchor = await loadAnchor(opts.anchor);
-  if (opts.directory)
-    return { resolver: await loadDirectoryFile(opts.directory, anchor), close: () => undefined };
-  if (!nc)
-    throw new PasserelleError(
-      'ERR_CONFIG_INVALID',
-      'Give --directory <file> to check an export without a server.',
-    );
-  const client = await createDirectoryClient({ nc, anchor });
-  return { resolver: client, close: () => void client.close() };
 }
 
 async function* rawSource(
@@ -485,9 +457,7 @@ function registerCheckProof(audit: Command): void {
       const proof = JSON.parse(await readFile(file, 'utf8')) as InclusionProof;
       const trust = {
         ...(opts.auditorKey ? { auditorKey: await readJwk(opts.auditorKey) } : {}),
-        ...(opts.directory && opts.anchor
-          ? { resolver: await loadDirectoryFile(opts.directory, await loadAnchor(opts.anchor)) }
-          : {}),
+        ...(opts.directory && opts.anchor ? { resolver: (await keyResolver(opts, undefined)).resolver } : {}),
       };
       const result = await checkProof(proof, trust);
       console.log(
