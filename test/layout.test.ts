@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { longFunctions } from './support/function-length.js';
 import { unneededExports } from './support/public-api.js';
 
 const root = join(import.meta.dirname, '..');
@@ -20,5 +21,11 @@ describe('layout', () => {
     expect(unneeded.map(({ packageName, unneeded: names }) => `${packageName}: ${names.join(', ')}`)).toEqual(
       [],
     );
+  });
+
+  test('layout - no function of the packages and services runs over 120 lines', () => {
+    expect(longFunctions(root, 120).map((f) => `${f.file}:${f.line} (${f.lines} lines)`)).toEqual([]);
+    // the check does find functions: at a lower limit, some are over it
+    expect(longFunctions(root, 40).length).toBeGreaterThan(0);
   });
 });
