@@ -42,6 +42,7 @@ import {
   DOSSIER_KEYS_BUCKET,
   DossierKeys,
   type Exchange,
+  eraseDossier,
   StreamNames,
   connectExchange,
   connectNats,
@@ -59,6 +60,8 @@ import {
   feeProof,
   ictFirstApplication,
   startProcedure,
+  toPermitIssued,
+  useProcedure,
 } from '../procedure/harness.js';
 import { auditedKeys } from '../support/audited-keys.js';
 import { OE, POST } from '../support/participants.js';
@@ -686,5 +689,38 @@ describe('erasure of a dossier the services and the portal keep records of', { t
       },
       { timeout: 10_000 },
     );
+  });
+});
+
+describe('erasure of a dossier whose permit the commune registered', { timeout: 120_000 }, () => {
+  let h: ProcedureHarness;
+  useProcedure((started) => (h = started));
+
+  test('erase - the commune register entry of the permit goes with the dossier: the holder has none, its record is purged', async () => {
+    const dossierId = 'DOS-ERASE-PERMIT-1';
+    const passport = ictFirstApplication().applicant.passportNumber;
+    await toPermitIssued(h, dossierId);
+    expect(await h.communes.registeredPermit('commune-21004', passport)).toMatchObject({ dossierId });
+    const registerKeys = async () => {
+      const kv = await new Kvm(h.nc).open('svc-commune-register');
+      const keys: string[] = [];
+      for await (const k of await kv.keys('commune-21004.*')) {
+        const e = await kv.get(k);
+        if (e?.operation === 'PUT' && e.length > 0) keys.push(k);
+      }
+      return keys;
+    };
+    expect(await registerKeys()).toHaveLength(1);
+
+    const officeKeys = await DossierKeys.open(h.nc, {
+      keys: h.keys.get(OE)!,
+      directory: h.resolver,
+      create: false,
+    });
+    await eraseDossier(await officeKeys.kv(), dossierId);
+
+    // the entry no longer opens: the holder has no permit on record, and the entry is gone from the bucket
+    expect(await h.communes.registeredPermit('commune-21004', passport)).toBeUndefined();
+    expect(await registerKeys()).toEqual([]);
   });
 });

@@ -27,6 +27,13 @@ export interface DossierRecordCipherOptions {
    * Never personal data.
    */
   keep?: (value: unknown) => Record<string, string>;
+  /**
+   * For records filed under another key than their dossier's (a register filed by holder): the dossier whose
+   * key seals the record, read from the record itself and kept beside it (a dossier id is a routing fact).
+   * A record that names no dossier (a permit entered from outside the exchange) is sealed under the storage
+   * key only.
+   */
+  dossierOf?: (value: unknown) => string | undefined;
 }
 
 /**
@@ -53,10 +60,13 @@ export class DossierRecordCipher implements RecordCipher {
   ) {}
 
   async seal(value: unknown, aad: string, dossierId: string): Promise<string> {
-    const kept = this.options.keep?.(value);
+    const { dossierOf, keep } = this.options;
+    const dossier = dossierOf ? dossierOf(value) : dossierId;
+    if (dossier === undefined) return this.storage ? this.storage.seal(value, aad) : JSON.stringify(value);
+    const kept = { ...keep?.(value), ...(dossierOf ? { dossierId: dossier } : {}) };
     const layered: Layered = {
-      dossierSealed: await this.dossierKeys.sealRecord(dossierId, aad, value),
-      ...(kept ? { kept } : {}),
+      dossierSealed: await this.dossierKeys.sealRecord(dossier, aad, value),
+      ...(Object.keys(kept).length > 0 ? { kept } : {}),
     };
     return this.storage ? this.storage.seal(layered, aad) : JSON.stringify(layered);
   }
@@ -76,8 +86,10 @@ export class DossierRecordCipher implements RecordCipher {
     if (outer === undefined) return undefined;
     // written before dossier keys were on: as it was, until its next write
     if (!isLayered(outer)) return outer as T;
+    const dossier = this.options.dossierOf ? outer.kept?.['dossierId'] : dossierId;
+    if (dossier === undefined) return undefined;
     try {
-      return (await this.dossierKeys.openRecord(dossierId, aad, outer.dossierSealed)) as T;
+      return (await this.dossierKeys.openRecord(dossier, aad, outer.dossierSealed)) as T;
     } catch (err) {
       // altered, moved, or under a key this participant does not hold: unreadable, like any such record
       if (

@@ -341,6 +341,22 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
     return this.atRest.cipher(participant, purpose);
   }
 
+  /**
+   * The cipher of a register a body files by holder (under a pseudonym), whose records each come from one
+   * dossier (`dossierOf`): under that dossier's key too when dossier keys are on, so that erasing the dossier
+   * makes its register record unreadable (`ERR_DOSSIER_ERASED`) like its dossier record; under the storage
+   * key only otherwise.
+   */
+  holderRecordCipher(
+    participant: string,
+    purpose: string,
+    dossierOf: (value: unknown) => string | undefined,
+  ): RecordCipher | undefined {
+    const storage = this.atRest.cipher(participant, purpose);
+    const own = this.dossierKeys.get(participant);
+    return own ? new DossierRecordCipher(storage, own, { dossierOf }) : storage;
+  }
+
   /** The pseudonyms of a personal identifier for a hosted id, the current one first (see `pseudonymKeys`). */
   pseudonyms(participant: string, purpose: string, value: string): string[] {
     const ring = this.atRest.rings.get(participant);

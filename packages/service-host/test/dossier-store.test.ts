@@ -271,4 +271,53 @@ describe('dossier store on a JetStream KV bucket', () => {
     // nothing new is written on it either
     await expect(put(keyed, 'D-KEYED-0001', 'msg-3')).rejects.toMatchObject({ code: 'ERR_DOSSIER_ERASED' });
   });
+
+  test('store - a register filed by holder: each entry under the key of the dossier it came from, erased with it; an entry from outside the exchange under the storage key only', async () => {
+    const ring = generateStorageKeyring('commune-21004');
+    const participant = await generateParticipantKeys('commune-21004');
+    const directory = createStaticResolver([publicKeysOf(participant)]);
+    const dossierKeys = await DossierKeys.open(nc, { keys: participant, directory });
+    const storage = StateCipher.fromKeyring(ring, 'register');
+    const kv = await new Kvm(nc).create('svc-register-keyed-test', { history: 1 });
+    interface Entry {
+      permitNumber: string;
+      dossierId?: string;
+    }
+    const register = new DossierStore<Entry>(kv, {
+      cipher: () =>
+        new DossierRecordCipher(storage, dossierKeys, {
+          dossierOf: (record) => (record as { state?: Entry }).state?.dossierId,
+        }),
+    });
+    const file = (holder: string, entry: Entry) =>
+      register.apply(
+        'commune-21004',
+        holder,
+        `permit:${entry.permitNumber}`,
+        () => ({ state: entry }),
+        () => Promise.resolve(),
+      );
+    const [issued, imported] = pseudonymKeys(ring, 'register', 'P1111111').concat(
+      pseudonymKeys(ring, 'register', 'P2222222'),
+    ) as [string, string];
+    await file(issued, { permitNumber: 'SP-0001', dossierId: 'D-REGISTER-0001' });
+    await file(imported, { permitNumber: 'A60-0002' });
+    expect(await register.get('commune-21004', issued)).toEqual({
+      permitNumber: 'SP-0001',
+      dossierId: 'D-REGISTER-0001',
+    });
+    // the storage layer of the issued entry holds only its dossier's sealed form and the dossier id
+    const layer = storage.open<{ dossierSealed?: string; kept?: object }>(
+      new TextDecoder().decode((await kv.get(`commune-21004.${issued}`))!.value),
+      `commune-21004.${issued}`,
+    )!;
+    expect(Object.keys(layer).sort()).toEqual(['dossierSealed', 'kept']);
+    expect(layer.kept).toEqual({ dossierId: 'D-REGISTER-0001' });
+    expect(JSON.stringify(layer)).not.toContain('SP-0001');
+
+    await eraseDossier(await dossierKeys.kv(), 'D-REGISTER-0001');
+    await expect(register.get('commune-21004', issued)).rejects.toMatchObject({ code: 'ERR_DOSSIER_ERASED' });
+    // the entry of a permit from outside the exchange has no dossier to be erased with
+    expect(await register.get('commune-21004', imported)).toEqual({ permitNumber: 'A60-0002' });
+  });
 });
