@@ -696,7 +696,7 @@ describe('erasure of a dossier whose permit the commune registered', { timeout: 
   let h: ProcedureHarness;
   useProcedure((started) => (h = started));
 
-  test('erase - the commune register entry of the permit goes with the dossier: the holder has none, its record is purged', async () => {
+  test("erase - the registers go with the dossier: the commune's entry of its permit is purged, the region's ICT stay no longer opens", async () => {
     const dossierId = 'DOS-ERASE-PERMIT-1';
     const passport = ictFirstApplication().applicant.passportNumber;
     await toPermitIssued(h, dossierId);
@@ -711,6 +711,31 @@ describe('erasure of a dossier whose permit the commune registered', { timeout: 
       return keys;
     };
     expect(await registerKeys()).toHaveLength(1);
+    // the region's register of ICT stays holds the granted stay sealed under the dossier's key
+    const stays = async () => {
+      const kv = await new Kvm(h.nc).open('svc-regional-authority-ict-stays');
+      const out: { region: string; key: string; stay: string }[] = [];
+      for await (const k of await kv.keys()) {
+        const e = await kv.get(k);
+        if (e?.operation !== 'PUT' || e.length === 0) continue;
+        const region = k.slice(0, k.indexOf('.'));
+        const stored = StateCipher.fromKeyring(h.storage.get(region)!, 'ict stays').open<{
+          state: { stays: Record<string, unknown> };
+        }>(e.string(), k)!;
+        const stay = stored.state.stays[dossierId];
+        if (typeof stay === 'string') out.push({ region, key: k.slice(region.length + 1), stay });
+        else expect(stay).toBeUndefined();
+      }
+      return out;
+    };
+    const [granted] = await stays();
+    expect(granted).toBeDefined();
+    const regionKeys = () =>
+      DossierKeys.open(h.nc, { keys: h.keys.get(granted!.region)!, directory: h.resolver, create: false });
+    const name = `ict-stay ${granted!.key}`;
+    expect(await (await regionKeys()).openRecord(dossierId, name, granted!.stay)).toMatchObject({
+      from: expect.any(String),
+    });
 
     const officeKeys = await DossierKeys.open(h.nc, {
       keys: h.keys.get(OE)!,
@@ -722,5 +747,10 @@ describe('erasure of a dossier whose permit the commune registered', { timeout: 
     // the entry no longer opens: the holder has no permit on record, and the entry is gone from the bucket
     expect(await h.communes.registeredPermit('commune-21004', passport)).toBeUndefined();
     expect(await registerKeys()).toEqual([]);
+    // and the stay no longer opens for the region: a later application counts it no more
+    const [kept] = await stays();
+    await expect((await regionKeys()).openRecord(dossierId, name, kept!.stay)).rejects.toMatchObject({
+      code: 'ERR_DOSSIER_ERASED',
+    });
   });
 });

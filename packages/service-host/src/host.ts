@@ -342,6 +342,14 @@ export class ServiceHost<S extends DossierRecord, E = unknown> {
   }
 
   /**
+   * The dossier keys of a hosted id, when `dossierKeys` is on: for what a body keeps of several dossiers
+   * in one record (a register of stays), each part sealed under its own dossier's key.
+   */
+  dossierKeysOf(participant: string): DossierKeys | undefined {
+    return this.dossierKeys.get(participant);
+  }
+
+  /**
    * The cipher of a register a body files by holder (under a pseudonym), whose records each come from one
    * dossier (`dossierOf`): under that dossier's key too when dossier keys are on, so that erasing the dossier
    * makes its register record unreadable (`ERR_DOSSIER_ERASED`) like its dossier record; under the storage

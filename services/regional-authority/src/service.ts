@@ -1,3 +1,4 @@
+import { isPasserelleError } from '@passerelle/errors';
 import { DossierStore, type Period, type Policy } from '@passerelle/procedure';
 import {
   type BodyService,
@@ -33,9 +34,13 @@ export interface RegionalAuthorityConfig extends HostedServiceConfig {
 /** A running regional authority service hosting one or more of the four regions. */
 export type RegionalAuthorityService = BodyService<RegionDossier>;
 
-/** A transferee's entry in the ICT stay register: the periods granted, by dossier. */
+/**
+ * A transferee's entry in the ICT stay register: the periods granted, by dossier. With dossier keys on, each
+ * period is sealed under its own dossier's key (a string), so that erasing one dossier erases its stay and
+ * leaves the others.
+ */
 interface IctStayEntry {
-  stays: Record<string, Period>;
+  stays: Record<string, Period | string>;
 }
 
 /**
@@ -50,6 +55,11 @@ interface IctStayEntry {
  * await region.act('region-bruxelles', dossierId, 'decide-work', { decision: 'refused', reason: 'labour-market' }, officer);
  * ```
  */
+/** What a stay is sealed for: the register entry it belongs to (a stay moved to another entry does not open). */
+function stayName(key: string): string {
+  return `ict-stay ${key}`;
+}
+
 export async function createRegionalAuthorityService(
   config: RegionalAuthorityConfig,
 ): Promise<RegionalAuthorityService> {
@@ -66,18 +76,25 @@ export async function createRegionalAuthorityService(
       [ICT_STAYS_LOOKUP]: async (regionId, identity): Promise<IctStayRecord> => {
         const [key] = host.pseudonyms(regionId, RECORD_PURPOSES['ict-stays'], identity) as [string];
         const entry = await store.register!.get(regionId, key);
-        return { key, stays: Object.values(entry?.stays ?? {}) };
+        const stays: Period[] = [];
+        for (const [dossierId, stay] of Object.entries(entry?.stays ?? {})) {
+          const period = await openStay(regionId, key, dossierId, stay);
+          if (period) stays.push(period);
+        }
+        return { key, stays };
       },
     },
     effects: {
       [ICT_STAY_EFFECT]: async (regionId, effect) => {
         const { key, dossierId, period } = effect.arg as RecordIctStay;
+        const dossierKeys = host.dossierKeysOf(regionId);
+        const stay = dossierKeys ? await dossierKeys.sealRecord(dossierId, stayName(key), period) : period;
         // keyed by dossier: a step decided again writes the same period once
         await store.register!.apply(
           regionId,
           key,
           `ict-stay:${dossierId}:${period.from}:${period.to}`,
-          (cur) => ({ state: { stays: { ...cur?.stays, [dossierId]: period } } }),
+          (cur) => ({ state: { stays: { ...cur?.stays, [dossierId]: stay } } }),
           noSend,
         );
       },
@@ -90,6 +107,23 @@ export async function createRegionalAuthorityService(
     ictStaysBucket ?? 'svc-regional-authority-ict-stays',
     config,
   );
+  /** A stay as the register keeps it, opened: none once its dossier was erased. */
+  async function openStay(
+    regionId: string,
+    key: string,
+    dossierId: string,
+    stay: Period | string,
+  ): Promise<Period | undefined> {
+    if (typeof stay !== 'string') return stay;
+    const dossierKeys = host.dossierKeysOf(regionId);
+    if (!dossierKeys) return undefined;
+    try {
+      return (await dossierKeys.openRecord(dossierId, stayName(key), stay)) as Period;
+    } catch (err) {
+      if (isPasserelleError(err, 'ERR_DOSSIER_ERASED')) return undefined;
+      throw err;
+    }
+  }
   store.register = new DossierStore<IctStayEntry>(kv, {
     cipher: (regionId) => host.stateCipher(regionId, RECORD_PURPOSES['ict-stays']),
   });
