@@ -1,3 +1,4 @@
+import { isPasserelleError } from '@passerelle/errors';
 import { DossierStore } from '@passerelle/procedure';
 import {
   type BodyService,
@@ -13,6 +14,11 @@ import { type CommuneEvent, type RegisterPermit, communeTable } from './table.js
 export interface CommuneConfig extends HostedServiceConfig {
   /** KV bucket of the foreigners' register (default `svc-commune-register`). */
   registerBucket?: string;
+}
+
+/** The dossier a register record's permit came from (none for a permit entered from outside the exchange). */
+function permitDossier(record: unknown): string | undefined {
+  return (record as { state?: RegisteredPermit }).state?.dossierId;
 }
 
 /** A running commune service hosting one or more communes: the body's service and the register. */
@@ -54,16 +60,17 @@ export async function createCommuneService(config: CommuneConfig): Promise<Commu
       },
     },
   });
-  // The register is keyed by a pseudonym of the passport number and encrypted like the dossiers, both under
-  // the commune's storage keys; it is opened on the host's connection, before the host handles anything (the
-  // steps above read and write it).
+  // The register is keyed by a pseudonym of the passport number and encrypted like the dossiers: under the
+  // commune's storage keys, and under the key of the dossier the permit came from, so that erasing that
+  // dossier erases its register entry; it is opened on the host's connection, before the host handles
+  // anything (the steps above read and write it).
   const registerKv = await openBucket(
     host.exchange(host.participants[0]!).nc,
     registerBucket ?? 'svc-commune-register',
     config,
   );
   const register = new DossierStore<RegisteredPermit>(registerKv, {
-    cipher: (communeId) => host.stateCipher(communeId, RECORD_PURPOSES.register),
+    cipher: (communeId) => host.holderRecordCipher(communeId, RECORD_PURPOSES.register, permitDossier),
   });
   const noSend = (): Promise<void> => Promise.resolve();
 
@@ -79,7 +86,12 @@ export async function createCommuneService(config: CommuneConfig): Promise<Commu
       string,
       ...string[],
     ];
-    const permit = await register.get(communeId, key);
+    const permit = await register.get(communeId, key).catch(async (err: unknown) => {
+      // the permit's dossier was erased: so is its entry, and the holder has none
+      if (!isPasserelleError(err, 'ERR_DOSSIER_ERASED')) throw err;
+      await registerKv.purge(`${communeId}.${key}`);
+      return undefined;
+    });
     if (permit !== undefined) return { key, permit };
     for (const old of legacy) {
       const found = await register.get(communeId, old);

@@ -31,6 +31,11 @@ export interface RegionalAuthorityConfig extends HostedServiceConfig {
   ictStaysBucket?: string;
 }
 
+/** What a stay is sealed for: the register entry it belongs to (a stay moved to another entry does not open). */
+function stayName(key: string): string {
+  return `ict-stay ${key}`;
+}
+
 /** A running regional authority service hosting one or more of the four regions. */
 export type RegionalAuthorityService = BodyService<RegionDossier>;
 
@@ -55,11 +60,6 @@ interface IctStayEntry {
  * await region.act('region-bruxelles', dossierId, 'decide-work', { decision: 'refused', reason: 'labour-market' }, officer);
  * ```
  */
-/** What a stay is sealed for: the register entry it belongs to (a stay moved to another entry does not open). */
-function stayName(key: string): string {
-  return `ict-stay ${key}`;
-}
-
 export async function createRegionalAuthorityService(
   config: RegionalAuthorityConfig,
 ): Promise<RegionalAuthorityService> {
