@@ -5,6 +5,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { type ArchiveStore, folderArchive, parseEntry, readLedgerEntries } from '@passerelle/audit';
 import { DOSSIER_KEYS_BUCKET, type ReappliedErasure, reapplyErasure } from '@passerelle/exchange';
 import { type ServerOptions, credentialsOption, serverOption, withJetStream } from '../context.js';
+import { printJson } from '../print-json.js';
 
 /** What `passerelle dossier reapply-erasures` did. */
 export interface ReapplyErasuresResult {
@@ -77,7 +78,7 @@ export function registerDossierReapplyErasures(dossier: Command): void {
       const result = await withJetStream(opts, (nc) =>
         reapplyErasures(nc, opts.archive ? { archive: resolve(opts.archive) } : {}),
       );
-      if (opts.json) console.log(JSON.stringify(result, null, 2));
+      if (opts.json) printJson(result);
       else {
         console.log(
           `${result.recorded} erasures recorded; ${result.reapplied.length} undone by a restore and applied again`,
