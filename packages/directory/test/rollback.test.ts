@@ -71,6 +71,22 @@ describe('directory rollback', () => {
     return { before, after, revision };
   }
 
+  /** A client of bucket `b` keeping its state in `stateFile`, and the entries it has rejected so far. */
+  async function reportingClient(
+    b: string,
+    stateFile: string,
+  ): Promise<{ client: DirectoryClient; reported: RejectedEntry[] }> {
+    const reported: RejectedEntry[] = [];
+    const client = await createDirectoryClient({
+      nc,
+      anchor,
+      bucket: b,
+      stateFile,
+      onRejected: (r) => reported.push(r),
+    });
+    return { client, reported };
+  }
+
   const signingKid = (d: DirectoryClient): Promise<string> =>
     d.resolve(PORTAL, 'sig', new Date()).then((k) => k.kid);
   const codes = (rejected: RejectedEntry[]): (string | undefined)[] =>
@@ -90,14 +106,7 @@ describe('directory rollback', () => {
     const kv = await openDirectoryBucket(nc, b);
     await kv.put(PORTAL, before);
 
-    const reported: RejectedEntry[] = [];
-    const restarted = await createDirectoryClient({
-      nc,
-      anchor,
-      bucket: b,
-      stateFile,
-      onRejected: (r) => reported.push(r),
-    });
+    const { client: restarted, reported } = await reportingClient(b, stateFile);
     expect(codes(reported)).toContain('ERR_DIRECTORY_ROLLBACK');
     const rollback = reported.find((r) => codes([r])[0] === 'ERR_DIRECTORY_ROLLBACK')!;
     expect(rollback.key).toBe(PORTAL);
@@ -120,14 +129,7 @@ describe('directory rollback', () => {
   test('directory rollback - a watching client refuses the older entry live and keeps the new key', async () => {
     const b = bucket();
     const stateFile = join(await stateDir(), 'directory-state.json');
-    const reported: RejectedEntry[] = [];
-    const watching = await createDirectoryClient({
-      nc,
-      anchor,
-      bucket: b,
-      stateFile,
-      onRejected: (r) => reported.push(r),
-    });
+    const { client: watching, reported } = await reportingClient(b, stateFile);
     const { before, revision } = await rotated(b);
     await watching.waitForRevision(revision);
     expect(reported).toEqual([]);
