@@ -1,18 +1,15 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connectNats, provisionStreams } from '@passerelle/exchange';
 import { writeDeadLetter } from '@passerelle/exchange/internal';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { runCliCaptured as capture } from '../src/internal.js';
+import { connectProvisioned } from './fixtures.js';
 
 describe('passerelle dlq', () => {
   const nats = useNatsServer();
   afterEach(() => vi.restoreAllMocks());
 
   test('dlq - list, show and replay a dead letter; meta shown, payload never', async () => {
-    const nc = await connectNats({ servers: nats.url });
-    const jsm = await jetstreamManager(nc, { timeout: 30_000 });
-    await provisionStreams(jsm);
+    const { nc, jsm, js } = await connectProvisioned(nats.url);
     const body = JSON.stringify({
       meta: {
         id: '0190f5c2-aaaa-7bbb-8ccc-000000000001',
@@ -24,7 +21,7 @@ describe('passerelle dlq', () => {
       seal: 'x.y.z',
     });
     const subject = 'pex.msg.visa-issued.post-ankara.immigration-office';
-    const seq = await writeDeadLetter(jetstream(nc), new TextEncoder().encode(body), {
+    const seq = await writeDeadLetter(js, new TextEncoder().encode(body), {
       participant: 'immigration-office',
       code: 'ERR_UNKNOWN_DOSSIER',
       reason: 'A message refers to a dossier this body has never opened.',
@@ -72,7 +69,7 @@ describe('passerelle dlq', () => {
       jwe: 'x',
       seal: 'x.y.z',
     });
-    const forgedSeq = await writeDeadLetter(jetstream(nc), new TextEncoder().encode(forged), {
+    const forgedSeq = await writeDeadLetter(js, new TextEncoder().encode(forged), {
       participant: 'immigration-office',
       code: 'ERR_ENVELOPE_MALFORMED',
       reason: 'meta.id must match the UUID pattern.',

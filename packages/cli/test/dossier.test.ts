@@ -1,8 +1,9 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connectNats, provisionStreams } from '@passerelle/exchange';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connectNats } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { runCliCaptured as capture } from '../src/internal.js';
+import { connectProvisioned } from './fixtures.js';
 
 const DOSSIER = '0190d1a8-7c1e-4b7e-9d1b-3c3f2e6a1b20';
 const OTHER = '0190d1a8-0000-4000-8000-00000000ffff';
@@ -44,10 +45,7 @@ describe('passerelle dossier trace', () => {
   afterEach(() => vi.restoreAllMocks());
 
   test('dossier trace - prints the dossier’s envelopes with their receipts, meta only, other dossiers left out', async () => {
-    const nc = await connectNats({ servers: nats.url });
-    const jsm = await jetstreamManager(nc, { timeout: 30_000 });
-    await provisionStreams(jsm);
-    const js = jetstream(nc);
+    const { nc, js } = await connectProvisioned(nats.url);
     const pub = async (subject: string, body: string, msgID: string) => js.publish(subject, body, { msgID });
     const m1 = '0190f5c2-aaaa-7bbb-8ccc-000000000001';
     const m2 = '0190f5c2-aaaa-7bbb-8ccc-000000000002';
@@ -106,10 +104,7 @@ describe('passerelle dossier trace', () => {
   });
 
   test('dossier trace --since - reads only what the stream stored since then; a time after the last message reads nothing and returns', async () => {
-    const nc = await connectNats({ servers: nats.url });
-    const jsm = await jetstreamManager(nc, { timeout: 30_000 });
-    await provisionStreams(jsm);
-    const js = jetstream(nc);
+    const { nc, js } = await connectProvisioned(nats.url);
     const dossier = '0190d1a8-7c1e-4b7e-9d1b-3c3f2e6a9999';
     const early = '0190f5c2-bbbb-7bbb-8ccc-000000000001';
     const late = '0190f5c2-bbbb-7bbb-8ccc-000000000002';

@@ -30,6 +30,9 @@ const firstIct: DossierContext = {
 
 describe('contracts from the law', () => {
   const suite = useContracts();
+  /** Who receives the residence decision on a first ICT application, with `change` made to its context. */
+  const decisionTo = (change: Partial<DossierContext>) =>
+    suite.contracts.recipientsOf('residence-decided', { ...firstIct, ...change });
 
   test('contracts - a commune cannot send a residence decision', () => {
     expect(
@@ -74,38 +77,31 @@ describe('contracts from the law', () => {
     const annex46 = example('residence-decided.v1/valid-annex-46-first-ict.json');
     const outcome = suite.contracts.outcomeOf('residence-decided', annex46);
     expect(outcome).toBe('granted');
-    expect(suite.contracts.recipientsOf('residence-decided', { ...firstIct, outcome })).toEqual([
+    expect(decisionTo({ outcome })).toEqual([
       'region-bruxelles',
       'post-lagos',
       'commune-21004',
       'portal-wib',
     ]);
     // Renewal (Art. 105/52): no visa, so no consular post; the commune renews the permit.
-    expect(
-      suite.contracts.recipientsOf('residence-decided', {
-        ...firstIct,
-        procedure: 'renewal',
-        outcome: 'granted',
-      }),
-    ).toEqual(['region-bruxelles', 'commune-21004', 'portal-wib']);
+    expect(decisionTo({ procedure: 'renewal', outcome: 'granted' })).toEqual([
+      'region-bruxelles',
+      'commune-21004',
+      'portal-wib',
+    ]);
     // Long-term mobility needs no visa (Art. 105/58).
-    expect(
-      suite.contracts.recipientsOf('residence-decided', {
-        ...firstIct,
-        scheme: 'ict-mobility',
-        outcome: 'granted',
-      }),
-    ).toEqual(['region-bruxelles', 'commune-21004', 'portal-wib']);
+    expect(decisionTo({ scheme: 'ict-mobility', outcome: 'granted' })).toEqual([
+      'region-bruxelles',
+      'commune-21004',
+      'portal-wib',
+    ]);
   });
 
   test('contracts - an annex 48 refusal goes to neither the consular post nor the commune', () => {
     const refusal = example('residence-decided.v1/valid-annex-48-refusal.json');
     const outcome = suite.contracts.outcomeOf('residence-decided', refusal);
     expect(outcome).toBe('refused');
-    expect(suite.contracts.recipientsOf('residence-decided', { ...firstIct, outcome })).toEqual([
-      'region-bruxelles',
-      'portal-wib',
-    ]);
+    expect(decisionTo({ outcome })).toEqual(['region-bruxelles', 'portal-wib']);
     expect(suite.contracts.outcomeOf('residence-decided', { annex: '43bis' })).toBe('fee-refused');
   });
 
@@ -117,15 +113,9 @@ describe('contracts from the law', () => {
     expect(
       codeOf(() => suite.contracts.recipientsOf('residence-decided', { ...noPost, outcome: 'granted' })),
     ).toBe('ERR_DOSSIER_CONTEXT_INVALID');
-    expect(
-      codeOf(() =>
-        suite.contracts.recipientsOf('residence-decided', {
-          ...firstIct,
-          consularPostId: 'commune-21004',
-          outcome: 'granted',
-        }),
-      ),
-    ).toBe('ERR_DOSSIER_CONTEXT_INVALID');
+    expect(codeOf(() => decisionTo({ consularPostId: 'commune-21004', outcome: 'granted' }))).toBe(
+      'ERR_DOSSIER_CONTEXT_INVALID',
+    );
     // A first application's commune may not be known yet: it is skipped, the others still get the decision.
     const { communeId: _commune, ...noCommune } = firstIct;
     expect(suite.contracts.recipientsOf('residence-decided', { ...noCommune, outcome: 'granted' })).toEqual([

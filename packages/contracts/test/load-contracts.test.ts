@@ -36,6 +36,13 @@ async function failure(root: string): Promise<ContractError> {
   throw new Error('loadContracts accepted a broken agreement');
 }
 
+/** The refusal of a copy of the agreement in which `file` has `from` replaced by `to`. */
+async function failureWith(file: string, from: string, to: string): Promise<ContractError> {
+  const root = scratch();
+  edit(join(root, file), (t) => t.replace(from, to));
+  return failure(root);
+}
+
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
@@ -48,9 +55,7 @@ describe('loading the agreement', { timeout: 60_000 }, () => {
   });
 
   test('load - a sender kind that does not exist names the file and the path', async () => {
-    const root = scratch();
-    edit(join(root, 'contracts/exchange.yaml'), (t) => t.replace('senders: [commune]', 'senders: [mayor]'));
-    const err = await failure(root);
+    const err = await failureWith('contracts/exchange.yaml', 'senders: [commune]', 'senders: [mayor]');
     expect(err.details).toMatchObject({ file: 'contracts/exchange.yaml' });
     expect(String(err.details?.path)).toMatch(/^\/messages\/[a-z-]+\/senders\/0$/);
   });
@@ -83,23 +88,25 @@ describe('loading the agreement', { timeout: 60_000 }, () => {
     expect(err.message).toContain('never receives');
   });
 
-  test('load - a projection naming no property of the schema is refused', async () => {
-    const root = scratch();
-    edit(join(root, 'contracts/exchange.yaml'), (t) =>
-      t.replace('/decidedOn, /endsOn, /reason, /decisionDocument]', '/decidedOn, /endsOn, /reasons]'),
-    );
-    const err = await failure(root);
-    expect(err.message).toContain('"/reasons" names no property of the stay-ended schema');
-  });
-
-  test('load - a schema that breaks strict mode names its file', async () => {
-    const root = scratch();
-    edit(join(root, 'schemas/visa-issued.v1.json'), (t) =>
-      t.replace('"visaType": { "const": "D" }', '"visaType": { "const": "D", "maxLenght": 1 }'),
-    );
-    const err = await failure(root);
-    expect(err.details).toMatchObject({ file: 'schemas/visa-issued.v1.json' });
-    expect(err.message).toContain('maxLenght');
+  test.each([
+    {
+      what: 'a projection naming no property of the schema is refused',
+      file: 'contracts/exchange.yaml',
+      from: '/decidedOn, /endsOn, /reason, /decisionDocument]',
+      to: '/decidedOn, /endsOn, /reasons]',
+      says: '"/reasons" names no property of the stay-ended schema',
+    },
+    {
+      what: 'a schema that breaks strict mode names its file',
+      file: 'schemas/visa-issued.v1.json',
+      from: '"visaType": { "const": "D" }',
+      to: '"visaType": { "const": "D", "maxLenght": 1 }',
+      says: 'maxLenght',
+    },
+  ])('load - $what', async ({ file, from, to, says }) => {
+    const err = await failureWith(file, from, to);
+    expect(err.details).toMatchObject({ file });
+    expect(err.message).toContain(says);
   });
 
   test('load - a schema without a contract entry, and a contract entry without a schema, are refused', async () => {

@@ -1,11 +1,8 @@
 import { chmod, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   type ParticipantKeys,
-  type PrivateJwk,
-  type PublicJwk,
   generateKey,
   generateParticipantKeys,
   newMessageId,
@@ -17,10 +14,8 @@ import {
 } from '@passerelle/envelope';
 import { EnvelopeError } from '@passerelle/envelope/internal';
 import { isPasserelleError } from '@passerelle/errors';
-import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  createDirectoryClient,
   exportDirectory,
   loadDirectoryFile,
   loadParticipantKeys,
@@ -31,6 +26,7 @@ import {
   writeParticipantKeys,
 } from '../src/index.js';
 import { openDirectoryBucket, publishEntry, signEntry } from '../src/internal.js';
+import { useAnchoredDirectory } from './fixtures.js';
 
 const meta = (over: Record<string, unknown> = {}) => ({
   id: newMessageId(),
@@ -46,35 +42,28 @@ const meta = (over: Record<string, unknown> = {}) => ({
 });
 
 describe('directory', () => {
-  const nats = useNatsServer();
-  let nc: NatsConnection;
-  let anchorKey: PrivateJwk;
-  let anchor: PublicJwk;
+  const suite = useAnchoredDirectory('directory');
   let portal: ParticipantKeys;
   let region: ParticipantKeys;
-  let n = 0;
-  const bucket = () => `directory-${++n}`;
   const entryOf = (k: ParticipantKeys, name: string, at = new Date()) =>
     makeEntry(k.participantId, name, [toPublicJwk(k.signing)], k.encryption.map(toPublicJwk), at);
 
   beforeAll(async () => {
-    nc = await connect({ servers: nats.url });
-    anchorKey = await generateKey('sig', { kidPrefix: 'anchor' });
-    anchor = toPublicJwk(anchorKey);
     [portal, region] = await Promise.all([
       generateParticipantKeys('portal-demo'),
       generateParticipantKeys('region-bruxelles'),
     ]);
   });
-  afterAll(async () => {
-    await nc?.close();
-  });
 
   test('directory - the client loads anchor-signed entries and resolves keys for envelopes', async () => {
-    const b = bucket();
-    await publishEntry(nc, await signEntry(entryOf(portal, 'Employers portal'), anchorKey), b);
-    await publishEntry(nc, await signEntry(entryOf(region, 'Brussels Economy and Employment'), anchorKey), b);
-    const directory = await createDirectoryClient({ nc, anchor, bucket: b });
+    const b = suite.bucket();
+    await publishEntry(suite.nc, await signEntry(entryOf(portal, 'Employers portal'), suite.anchorKey), b);
+    await publishEntry(
+      suite.nc,
+      await signEntry(entryOf(region, 'Brussels Economy and Employment'), suite.anchorKey),
+      b,
+    );
+    const directory = await suite.client(b);
     expect(directory.list().map((e) => e.id)).toEqual(['portal-demo', 'region-bruxelles']);
     expect(directory.get('region-bruxelles')?.kind).toBe('regional-authority');
     const recipientKey = await directory.resolve('region-bruxelles', 'enc', new Date());
@@ -89,21 +78,18 @@ describe('directory', () => {
   });
 
   test('directory - unsigned, foreign-signed, misfiled and rolled-back entries are refused; updates arrive by watch', async () => {
-    const b = bucket();
+    const b = suite.bucket();
     const rejected: string[] = [];
-    const directory = await createDirectoryClient({
-      nc,
-      anchor,
-      bucket: b,
+    const directory = await suite.client(b, {
       onRejected: (r) => rejected.push(`${r.key}:${(r.error as { code?: string }).code}`),
     });
-    const kv = await openDirectoryBucket(nc, b);
-    const impostor = await generateKey('sig', { kid: anchor.kid }); // same kid, other key
+    const kv = await openDirectoryBucket(suite.nc, b);
+    const impostor = await generateKey('sig', { kid: suite.anchor.kid }); // same kid, other key
     const entry = entryOf(portal, 'Employers portal', new Date('2026-01-01T00:00:00Z'));
     await kv.put('portal-demo', JSON.stringify(entry));
     await kv.put('portal-demo', await signEntry(entry, impostor));
-    await kv.put('portal-demo', await signCompact(entry, anchorKey, { typ: 'pex-receipt+jws' }));
-    const misfiled = await kv.put('region-bruxelles', await signEntry(entry, anchorKey));
+    await kv.put('portal-demo', await signCompact(entry, suite.anchorKey, { typ: 'pex-receipt+jws' }));
+    const misfiled = await kv.put('region-bruxelles', await signEntry(entry, suite.anchorKey));
     await directory.waitForRevision(misfiled);
     expect(directory.get('portal-demo')).toBeUndefined();
     expect(directory.get('region-bruxelles')).toBeUndefined();
@@ -113,13 +99,13 @@ describe('directory', () => {
       'portal-demo:ERR_DIRECTORY_ENTRY_INVALID',
       'region-bruxelles:ERR_DIRECTORY_ENTRY_INVALID',
     ]);
-    const good = await publishEntry(kv, await signEntry(entry, anchorKey));
+    const good = await publishEntry(kv, await signEntry(entry, suite.anchorKey));
     await directory.waitForRevision(good);
     expect(directory.get('portal-demo')?.name).toBe('Employers portal');
     // an older, validly signed entry replayed by whoever runs NATS does not replace the newer one
     const older = await publishEntry(
       kv,
-      await signEntry({ ...entry, name: 'Old name', updatedAt: '2025-01-01T00:00:00Z' }, anchorKey),
+      await signEntry({ ...entry, name: 'Old name', updatedAt: '2025-01-01T00:00:00Z' }, suite.anchorKey),
     );
     await directory.waitForRevision(older);
     expect(directory.get('portal-demo')?.name).toBe('Employers portal');
@@ -132,18 +118,20 @@ describe('directory', () => {
   });
 
   test('directory - an entry whose signature is respelled (unused base64url bits set) is refused', async () => {
-    const signed = await signEntry(entryOf(portal, 'Employers portal'), anchorKey);
-    await expect(verifyEntry(signed, anchor, 'portal-demo')).resolves.toMatchObject({ id: 'portal-demo' });
+    const signed = await signEntry(entryOf(portal, 'Employers portal'), suite.anchorKey);
+    await expect(verifyEntry(signed, suite.anchor, 'portal-demo')).resolves.toMatchObject({
+      id: 'portal-demo',
+    });
     // the last character of an ES256 signature (86 characters) has four unused bits: the same signature
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     const respelled = signed.slice(0, -1) + alphabet[alphabet.indexOf(signed.slice(-1)) | 1];
-    await expect(verifyEntry(respelled, anchor, 'portal-demo')).rejects.toMatchObject({
+    await expect(verifyEntry(respelled, suite.anchor, 'portal-demo')).rejects.toMatchObject({
       code: 'ERR_DIRECTORY_ENTRY_INVALID',
     });
   });
 
   test('directory - rotation: an old-key message issued before notAfter still opens; the old key is refused after it', async () => {
-    const b = bucket();
+    const b = suite.bucket();
     const t0 = Date.now();
     const rotation = new Date(t0 - 60_000).toISOString();
     const oldSig = { ...portal.signing, notAfter: rotation };
@@ -151,15 +139,15 @@ describe('directory', () => {
       kidPrefix: 'portal-demo',
       notBefore: new Date(t0 - 3_600_000).toISOString(),
     });
-    const directory = await createDirectoryClient({ nc, anchor, bucket: b });
-    await publishEntry(nc, await signEntry(entryOf(region, 'Brussels'), anchorKey), b);
+    const directory = await suite.client(b);
+    await publishEntry(suite.nc, await signEntry(entryOf(region, 'Brussels'), suite.anchorKey), b);
     // before the rotation: only the old key
     const before = new Date(t0 - 120_000);
     let rev = await publishEntry(
-      nc,
+      suite.nc,
       await signEntry(
         makeEntry('portal-demo', 'Portal', [portal.signing], portal.encryption, before),
-        anchorKey,
+        suite.anchorKey,
       ),
       b,
     );
@@ -173,8 +161,11 @@ describe('directory', () => {
     });
     // the rotation: old key closed at `rotation`, new key valid
     rev = await publishEntry(
-      nc,
-      await signEntry(makeEntry('portal-demo', 'Portal', [oldSig, newSig], portal.encryption), anchorKey),
+      suite.nc,
+      await signEntry(
+        makeEntry('portal-demo', 'Portal', [oldSig, newSig], portal.encryption),
+        suite.anchorKey,
+      ),
       b,
     );
     await directory.waitForRevision(rev);
@@ -199,15 +190,15 @@ describe('directory', () => {
   });
 
   test('directory - export to a file and load it offline; a tampered file is refused', async () => {
-    const b = bucket();
-    await publishEntry(nc, await signEntry(entryOf(portal, 'Portal'), anchorKey), b);
-    await publishEntry(nc, await signEntry(entryOf(region, 'Brussels'), anchorKey), b);
-    const directory = await createDirectoryClient({ nc, anchor, bucket: b });
+    const b = suite.bucket();
+    await publishEntry(suite.nc, await signEntry(entryOf(portal, 'Portal'), suite.anchorKey), b);
+    await publishEntry(suite.nc, await signEntry(entryOf(region, 'Brussels'), suite.anchorKey), b);
+    const directory = await suite.client(b);
     const dir = await mkdtemp(join(tmpdir(), 'pex-dir-'));
     const file = join(dir, 'directory.json');
-    await writeDirectoryFile(file, exportDirectory(directory.signedEntries(), anchor));
+    await writeDirectoryFile(file, exportDirectory(directory.signedEntries(), suite.anchor));
     await directory.close();
-    const offline = await loadDirectoryFile(file, anchor);
+    const offline = await loadDirectoryFile(file, suite.anchor);
     expect(offline.list().map((e) => e.id)).toEqual(['portal-demo', 'region-bruxelles']);
     const env = await sealEnvelope({
       meta: meta(),
@@ -225,10 +216,10 @@ describe('directory', () => {
     );
     data.entries[1] = forged;
     await writeFile(file, JSON.stringify(data));
-    await expect(loadDirectoryFile(file, anchor)).rejects.toMatchObject({
+    await expect(loadDirectoryFile(file, suite.anchor)).rejects.toMatchObject({
       code: 'ERR_DIRECTORY_FILE_INVALID',
     });
-    await expect(loadDirectoryFile(join(dir, 'missing.json'), anchor)).rejects.toMatchObject({
+    await expect(loadDirectoryFile(join(dir, 'missing.json'), suite.anchor)).rejects.toMatchObject({
       code: 'ERR_DIRECTORY_FILE_INVALID',
     });
   });
@@ -247,7 +238,7 @@ describe('directory', () => {
     const anchorFiles = await writeAnchor(join(dir, 'anchor'));
     expect((await stat(anchorFiles.privatePath)).mode & 0o777).toBe(0o600);
     const withPrivate = { ...entryOf(portal, 'Portal'), signing: [portal.signing] };
-    await expect(signEntry(withPrivate, anchorKey)).rejects.toMatchObject({
+    await expect(signEntry(withPrivate, suite.anchorKey)).rejects.toMatchObject({
       code: 'ERR_DIRECTORY_ENTRY_INVALID',
     });
   });

@@ -1,17 +1,14 @@
 import { chmod, mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   type ParticipantKeys,
   type PrivateJwk,
-  type PublicJwk,
   generateKey,
   generateParticipantKeys,
   toPublicJwk,
 } from '@passerelle/envelope';
-import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import {
   type DirectoryClient,
   type RejectedEntry,
@@ -22,6 +19,7 @@ import {
   writeDirectoryFile,
 } from '../src/index.js';
 import { openDirectoryBucket, publishEntry, signEntry } from '../src/internal.js';
+import { useAnchoredDirectory } from './fixtures.js';
 
 const PORTAL = 'portal-demo';
 
@@ -31,25 +29,14 @@ const PORTAL = 'portal-demo';
  * that has seen the newer entry goes back to the older key.
  */
 describe('directory rollback', () => {
-  const nats = useNatsServer();
-  let nc: NatsConnection;
-  let anchorKey: PrivateJwk;
-  let anchor: PublicJwk;
+  const suite = useAnchoredDirectory('directory-rollback');
   let portal: ParticipantKeys;
   let newSigning: PrivateJwk;
-  let n = 0;
-  const bucket = () => `directory-rollback-${++n}`;
   const stateDir = () => mkdtemp(join(tmpdir(), 'pex-dir-state-'));
 
   beforeAll(async () => {
-    nc = await connect({ servers: nats.url });
-    anchorKey = await generateKey('sig', { kidPrefix: 'anchor' });
-    anchor = toPublicJwk(anchorKey);
     portal = await generateParticipantKeys(PORTAL);
     newSigning = await generateKey('sig', { kidPrefix: PORTAL });
-  });
-  afterAll(async () => {
-    await nc?.close();
   });
 
   /**
@@ -60,15 +47,25 @@ describe('directory rollback', () => {
     const t = Date.now();
     const before = await signEntry(
       makeEntry(PORTAL, 'Portal', [portal.signing], portal.encryption, new Date(t - 60_000), 1),
-      anchorKey,
+      suite.anchorKey,
     );
     const after = await signEntry(
       makeEntry(PORTAL, 'Portal', [newSigning], portal.encryption, new Date(t), 2),
-      anchorKey,
+      suite.anchorKey,
     );
-    await publishEntry(nc, before, b);
-    const revision = await publishEntry(nc, after, b);
+    await publishEntry(suite.nc, before, b);
+    const revision = await publishEntry(suite.nc, after, b);
     return { before, after, revision };
+  }
+
+  /** A client of bucket `b` keeping its state in `stateFile`, and the entries it has rejected so far. */
+  async function reportingClient(
+    b: string,
+    stateFile: string,
+  ): Promise<{ client: DirectoryClient; reported: RejectedEntry[] }> {
+    const reported: RejectedEntry[] = [];
+    const client = await suite.client(b, { stateFile, onRejected: (r) => reported.push(r) });
+    return { client, reported };
   }
 
   const signingKid = (d: DirectoryClient): Promise<string> =>
@@ -77,9 +74,9 @@ describe('directory rollback', () => {
     rejected.map((r) => (r.error as { code?: string }).code);
 
   test('directory rollback - a client restarted on its state file refuses the older entry put back into the KV, and keeps the new key', async () => {
-    const b = bucket();
+    const b = suite.bucket();
     const stateFile = join(await stateDir(), 'directory-state.json');
-    const first = await createDirectoryClient({ nc, anchor, bucket: b, stateFile });
+    const first = await suite.client(b, { stateFile });
     const { before, revision } = await rotated(b);
     await first.waitForRevision(revision);
     expect(await signingKid(first)).toBe(newSigning.kid);
@@ -87,17 +84,10 @@ describe('directory rollback', () => {
     expect((await stat(stateFile)).mode & 0o777).toBe(0o600);
 
     // whoever runs NATS puts the entry from before the rotation back, and waits for a restart
-    const kv = await openDirectoryBucket(nc, b);
+    const kv = await openDirectoryBucket(suite.nc, b);
     await kv.put(PORTAL, before);
 
-    const reported: RejectedEntry[] = [];
-    const restarted = await createDirectoryClient({
-      nc,
-      anchor,
-      bucket: b,
-      stateFile,
-      onRejected: (r) => reported.push(r),
-    });
+    const { client: restarted, reported } = await reportingClient(b, stateFile);
     expect(codes(reported)).toContain('ERR_DIRECTORY_ROLLBACK');
     const rollback = reported.find((r) => codes([r])[0] === 'ERR_DIRECTORY_ROLLBACK')!;
     expect(rollback.key).toBe(PORTAL);
@@ -118,20 +108,13 @@ describe('directory rollback', () => {
   });
 
   test('directory rollback - a watching client refuses the older entry live and keeps the new key', async () => {
-    const b = bucket();
+    const b = suite.bucket();
     const stateFile = join(await stateDir(), 'directory-state.json');
-    const reported: RejectedEntry[] = [];
-    const watching = await createDirectoryClient({
-      nc,
-      anchor,
-      bucket: b,
-      stateFile,
-      onRejected: (r) => reported.push(r),
-    });
+    const { client: watching, reported } = await reportingClient(b, stateFile);
     const { before, revision } = await rotated(b);
     await watching.waitForRevision(revision);
     expect(reported).toEqual([]);
-    const kv = await openDirectoryBucket(nc, b);
+    const kv = await openDirectoryBucket(suite.nc, b);
     const rolledBack = await kv.put(PORTAL, before);
     await watching.waitForRevision(rolledBack);
     expect(codes(reported)).toEqual(['ERR_DIRECTORY_ROLLBACK']);
@@ -144,13 +127,13 @@ describe('directory rollback', () => {
   });
 
   test('directory rollback - a fresh host trusts the newest entry it sees; a state file seeded from an export closes the first start too', async () => {
-    const b = bucket();
+    const b = suite.bucket();
     const { before, after } = await rotated(b);
-    const kv = await openDirectoryBucket(nc, b);
+    const kv = await openDirectoryBucket(suite.nc, b);
     await kv.put(PORTAL, before);
 
     // no state: the newest entry in the bucket's history wins, the current value is refused as older
-    const fresh = await createDirectoryClient({ nc, anchor, bucket: b });
+    const fresh = await suite.client(b);
     expect(await signingKid(fresh)).toBe(newSigning.kid);
     expect(codes(fresh.rejected())).toEqual(['ERR_DIRECTORY_ROLLBACK']);
     await fresh.close();
@@ -158,51 +141,51 @@ describe('directory rollback', () => {
     // whoever runs NATS also erases the history: a first start without state can only trust what it sees
     await kv.purge(PORTAL);
     await kv.put(PORTAL, before);
-    const blind = await createDirectoryClient({ nc, anchor, bucket: b });
+    const blind = await suite.client(b);
     expect(await signingKid(blind)).toBe(portal.signing.kid);
     await blind.close();
 
     // the operator seeds the host's state file from an offline export made on a trusted host
     const stateFile = join(await stateDir(), 'directory-state.json');
-    await writeDirectoryFile(stateFile, exportDirectory([after], anchor));
-    const seeded = await createDirectoryClient({ nc, anchor, bucket: b, stateFile });
+    await writeDirectoryFile(stateFile, exportDirectory([after], suite.anchor));
+    const seeded = await suite.client(b, { stateFile });
     expect(codes(seeded.rejected())).toEqual(['ERR_DIRECTORY_ROLLBACK']);
     expect(await signingKid(seeded)).toBe(newSigning.kid);
     await seeded.close();
   });
 
   test('directory rollback - a state file signed for another anchor, or writable by others, is refused at start', async () => {
-    const b = bucket();
+    const b = suite.bucket();
     const { after } = await rotated(b);
     const dir = await stateDir();
     const foreign = join(dir, 'foreign.json');
     const other = toPublicJwk(await generateKey('sig', { kidPrefix: 'anchor' }));
     await writeDirectoryFile(foreign, exportDirectory([after], other));
     await expect(
-      createDirectoryClient({ nc, anchor: other, bucket: b, stateFile: foreign }),
+      createDirectoryClient({ nc: suite.nc, anchor: other, bucket: b, stateFile: foreign }),
     ).rejects.toMatchObject({ code: 'ERR_DIRECTORY_FILE_INVALID' });
     const open = join(dir, 'open.json');
-    await writeDirectoryFile(open, exportDirectory([after], anchor));
+    await writeDirectoryFile(open, exportDirectory([after], suite.anchor));
     await chmod(open, 0o666);
-    await expect(createDirectoryClient({ nc, anchor, bucket: b, stateFile: open })).rejects.toMatchObject({
+    await expect(suite.client(b, { stateFile: open })).rejects.toMatchObject({
       code: 'ERR_DIRECTORY_FILE_INVALID',
     });
   });
 
   test('directory rollback - the anchor tooling gives each entry one more than the highest version in the bucket', async () => {
-    const b = bucket();
+    const b = suite.bucket();
     const entry = () => makeEntry(PORTAL, 'Portal', [portal.signing], portal.encryption);
-    const one = await publishNextEntry(nc, entry(), anchorKey, { bucket: b });
-    const two = await publishNextEntry(nc, entry(), anchorKey, { bucket: b });
+    const one = await publishNextEntry(suite.nc, entry(), suite.anchorKey, { bucket: b });
+    const two = await publishNextEntry(suite.nc, entry(), suite.anchorKey, { bucket: b });
     expect([one.version, two.version]).toEqual([1, 2]);
     // an older entry put back does not make the tooling reuse a version a host may have accepted
-    const kv = await openDirectoryBucket(nc, b);
+    const kv = await openDirectoryBucket(suite.nc, b);
     const history: string[] = [];
     for await (const e of await kv.history({ key: PORTAL })) history.push(e.string());
     await kv.put(PORTAL, history[0]!);
-    const three = await publishNextEntry(nc, entry(), anchorKey, { bucket: b });
+    const three = await publishNextEntry(suite.nc, entry(), suite.anchorKey, { bucket: b });
     expect(three.version).toBe(3);
-    const client = await createDirectoryClient({ nc, anchor, bucket: b });
+    const client = await suite.client(b);
     expect(client.get(PORTAL)?.version).toBe(3);
     await client.close();
   });

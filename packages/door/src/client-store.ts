@@ -1,8 +1,6 @@
-import { openBucket } from '@passerelle/nats';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { DoorError } from './door-error.js';
-import { DoorStore, type DoorStoreOptions, systemClock } from './door-store.js';
-import { type DoorKeys, randomSecret } from './door-keys.js';
+import { DoorStore } from './door-store.js';
+import { randomSecret } from './door-keys.js';
 import { type DoorScope, isDoorScope } from './scopes.js';
 
 /** A calling system as the door knows it (never its secret). */
@@ -20,7 +18,7 @@ export interface DoorClientInfo {
 }
 
 interface ClientRecord extends DoorClientInfo {
-  /** {@link DoorKeys.hash} of the secret, purpose `client-secret`. */
+  /** `DoorKeys.hash` of the secret, purpose `client-secret`. */
   secretHash: string;
 }
 
@@ -36,30 +34,12 @@ const SECRET_PURPOSE = 'client-secret';
 
 /**
  * The calling systems of one door, in a JetStream KV bucket: each with its scopes and the keyed hash of its
- * secret (see {@link DoorKeys}), created by an admin client or at bootstrap, revocable. The secret is
+ * secret (see `DoorKeys`), created by an admin client or at bootstrap, revocable. The secret is
  * returned once, at creation, and stored nowhere in the clear.
  */
 export class ClientStore extends DoorStore {
-  /**
-   * Opens (or creates) the bucket.
-   *
-   * @example
-   * ```ts
-   * const clients = await ClientStore.open(nc, 'region-bruxelles', keys);
-   * ```
-   */
-  static async open(
-    nc: NatsConnection,
-    door: string,
-    keys: DoorKeys,
-    options: DoorStoreOptions = {},
-  ): Promise<ClientStore> {
-    return new ClientStore(
-      await openBucket(nc, clientsBucketName(door), options),
-      keys,
-      options.now ?? systemClock,
-    );
-  }
+  /** Name of a door's bucket of this store. */
+  static readonly bucketName = clientsBucketName;
 
   /**
    * Creates a client and returns its secret, the one time it is shown.
@@ -112,10 +92,7 @@ export class ClientStore extends DoorStore {
   }
 
   private async record(id: string): Promise<{ record: ClientRecord; revision: number } | undefined> {
-    if (!CLIENT_ID_PATTERN.test(id)) return undefined;
-    const entry = await this.kv.get(id);
-    if (!entry || entry.operation !== 'PUT') return undefined;
-    return { record: entry.json<ClientRecord>(), revision: entry.revision };
+    return this.read<ClientRecord>(CLIENT_ID_PATTERN, id);
   }
 
   /** The client with this id, revoked or not; `undefined` if there is none. */
@@ -126,9 +103,7 @@ export class ClientStore extends DoorStore {
 
   /** Every client of the door, by id. */
   async list(): Promise<DoorClientInfo[]> {
-    const ids: string[] = [];
-    for await (const key of await this.kv.keys()) ids.push(key);
-    const clients = await Promise.all(ids.sort().map((id) => this.get(id)));
+    const clients = await Promise.all((await this.ids()).sort().map((id) => this.get(id)));
     return clients.filter((c): c is DoorClientInfo => c !== undefined);
   }
 

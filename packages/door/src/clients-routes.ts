@@ -2,6 +2,8 @@ import type { FastifyPluginCallback } from 'fastify';
 import { CLIENT_ID_PATTERN, type ClientStore } from './client-store.js';
 import { CursorCodec, collectionPage, collectionSchema, pageQuerySchema } from './collection.js';
 import { DoorError } from './door-error.js';
+import { pathParams, scopedRoutes } from './route-options.js';
+import { createdWithSecret, withSecretSchema } from './secret-answer.js';
 import { DOOR_SCOPES } from './scopes.js';
 
 /** Options of {@link clientsRoutes}. */
@@ -24,11 +26,7 @@ const clientSchema = {
   },
 } as const;
 
-const clientIdParams = {
-  type: 'object',
-  required: ['clientId'],
-  properties: { clientId: { type: 'string', pattern: CLIENT_ID_PATTERN.source } },
-} as const;
+const clientIdParams = pathParams('clientId', CLIENT_ID_PATTERN);
 
 /**
  * The door's client administration, for `admin` clients: `POST /clients` (the secret is in this answer
@@ -42,37 +40,26 @@ const clientIdParams = {
  */
 export const clientsRoutes: FastifyPluginCallback<ClientsRoutesOptions> = (app, options, done) => {
   const { clients } = options;
+  const admin = scopedRoutes('admin', 'access');
   app.post(
     '/clients',
-    {
-      config: { scope: 'admin' },
-      schema: {
-        summary: 'Create a client (a calling system) and its secret',
-        tags: ['access'],
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['id', 'scopes'],
-          properties: {
-            id: { type: 'string', pattern: CLIENT_ID_PATTERN.source },
-            scopes: {
-              type: 'array',
-              minItems: 1,
-              uniqueItems: true,
-              items: { type: 'string', enum: [...DOOR_SCOPES] },
-            },
-          },
-        },
-        response: {
-          201: {
-            description: 'The client, and its secret: shown this once.',
-            type: 'object',
-            required: [...clientSchema.required, 'secret'],
-            properties: { ...clientSchema.properties, secret: { type: 'string' } },
+    admin('Create a client (a calling system) and its secret', {
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'scopes'],
+        properties: {
+          id: { type: 'string', pattern: CLIENT_ID_PATTERN.source },
+          scopes: {
+            type: 'array',
+            minItems: 1,
+            uniqueItems: true,
+            items: { type: 'string', enum: [...DOOR_SCOPES] },
           },
         },
       },
-    },
+      response: { 201: withSecretSchema(clientSchema, 'The client, and its secret: shown this once.') },
+    }),
     async (request, reply) => {
       const body = request.body as { id: string; scopes: (typeof DOOR_SCOPES)[number][] };
       const { client, secret } = await clients.create({ ...body, createdBy: request.client.id });
@@ -80,23 +67,15 @@ export const clientsRoutes: FastifyPluginCallback<ClientsRoutesOptions> = (app, 
         { client: client.id, scopes: client.scopes, by: request.client.id },
         'door client created',
       );
-      return reply
-        .code(201)
-        .header('location', `/clients/${client.id}`)
-        .send({ ...client, secret });
+      return createdWithSecret(reply, `/clients/${client.id}`, client, secret);
     },
   );
   app.get(
     '/clients',
-    {
-      config: { scope: 'admin' },
-      schema: {
-        summary: "The door's clients",
-        tags: ['access'],
-        querystring: pageQuerySchema(),
-        response: { 200: collectionSchema(clientSchema) },
-      },
-    },
+    admin("The door's clients", {
+      querystring: pageQuerySchema(),
+      response: { 200: collectionSchema(clientSchema) },
+    }),
     async (request) => {
       const query = request.query as { pageSize: number; cursor?: string };
       const collection = CursorCodec.collectionOf(request);
@@ -112,39 +91,20 @@ export const clientsRoutes: FastifyPluginCallback<ClientsRoutesOptions> = (app, 
       });
     },
   );
-  app.get(
-    '/clients/:clientId',
-    {
-      config: { scope: 'admin' },
-      schema: {
-        summary: 'A client',
-        tags: ['access'],
-        params: clientIdParams,
-        response: { 200: clientSchema },
-      },
-    },
-    async (request) => {
-      const { clientId } = request.params as { clientId: string };
-      const client = await clients.get(clientId);
-      if (!client) {
-        throw new DoorError('ERR_CLIENT_NOT_FOUND', 'No client of this door has this id.', {
-          details: { in: 'path', name: 'clientId' },
-        });
-      }
-      return client;
-    },
-  );
+  const oneClient = { params: clientIdParams, response: { 200: clientSchema } };
+  app.get('/clients/:clientId', admin('A client', oneClient), async (request) => {
+    const { clientId } = request.params as { clientId: string };
+    const client = await clients.get(clientId);
+    if (!client) {
+      throw new DoorError('ERR_CLIENT_NOT_FOUND', 'No client of this door has this id.', {
+        details: { in: 'path', name: 'clientId' },
+      });
+    }
+    return client;
+  });
   app.post(
     '/clients/:clientId/revoke',
-    {
-      config: { scope: 'admin' },
-      schema: {
-        summary: 'Revoke a client: its tokens stop working at once',
-        tags: ['access'],
-        params: clientIdParams,
-        response: { 200: clientSchema },
-      },
-    },
+    admin('Revoke a client: its tokens stop working at once', oneClient),
     async (request) => {
       const { clientId } = request.params as { clientId: string };
       const client = await clients.revoke(clientId, request.client.id);

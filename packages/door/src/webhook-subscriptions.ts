@@ -1,10 +1,7 @@
-import { openBucket } from '@passerelle/nats';
 import { randomBytes } from 'node:crypto';
 import { type KvWatchEntry } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { DoorError } from './door-error.js';
-import { DoorStore, type DoorStoreOptions, systemClock } from './door-store.js';
-import type { DoorKeys } from './door-keys.js';
+import { DoorStore } from './door-store.js';
 
 /** A webhook subscription as its owner sees it (never its secret, shown once at creation). */
 export interface WebhookSubscription {
@@ -47,19 +44,8 @@ export function newSubscriptionId(): string {
  * the door's key, since the door must read it back to sign every delivery.
  */
 export class SubscriptionStore extends DoorStore {
-  /** Opens (or creates) the bucket. */
-  static async open(
-    nc: NatsConnection,
-    door: string,
-    keys: DoorKeys,
-    options: DoorStoreOptions = {},
-  ): Promise<SubscriptionStore> {
-    return new SubscriptionStore(
-      await openBucket(nc, subscriptionsBucketName(door), options),
-      keys,
-      options.now ?? systemClock,
-    );
-  }
+  /** Name of a door's bucket of this store. */
+  static readonly bucketName = subscriptionsBucketName;
 
   /** Records a subscription and returns it with its secret, the one time the secret is shown. */
   async create(input: {
@@ -88,9 +74,7 @@ export class SubscriptionStore extends DoorStore {
   }
 
   private async record(id: string): Promise<SubscriptionRecord | undefined> {
-    if (!SUBSCRIPTION_ID_PATTERN.test(id)) return undefined;
-    const entry = await this.kv.get(id);
-    return entry?.operation === 'PUT' ? entry.json<SubscriptionRecord>() : undefined;
+    return (await this.read<SubscriptionRecord>(SUBSCRIPTION_ID_PATTERN, id))?.record;
   }
 
   /** A subscription of `owner`; `ERR_SUBSCRIPTION_NOT_FOUND` for another's, the same as for none. */
@@ -122,9 +106,7 @@ export class SubscriptionStore extends DoorStore {
 
   /** Every subscription, or those of one owner, by creation time. */
   async list(owner?: string): Promise<WebhookSubscription[]> {
-    const ids: string[] = [];
-    for await (const key of await this.kv.keys()) ids.push(key);
-    const all = await Promise.all(ids.map((id) => this.get(id)));
+    const all = await Promise.all((await this.ids()).map((id) => this.get(id)));
     return all
       .filter((s): s is WebhookSubscription => s !== undefined && (owner === undefined || s.owner === owner))
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));

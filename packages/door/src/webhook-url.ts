@@ -17,38 +17,22 @@ export interface WebhookUrlPolicy {
   allowLinkLocal?: boolean;
 }
 
-function ranges(entries: [string, number, 'ipv4' | 'ipv6'][]): BlockList {
+/** A block list of CIDR ranges (`10.0.0.0/8`, `fe80::/10`). */
+function ranges(...cidrs: string[]): BlockList {
   const list = new BlockList();
-  for (const [network, prefix, family] of entries) list.addSubnet(network, prefix, family);
+  for (const cidr of cidrs) {
+    const [network = '', prefix] = cidr.split('/');
+    list.addSubnet(network, Number(prefix), isIP(network) === 4 ? 'ipv4' : 'ipv6');
+  }
   return list;
 }
 
 /** Never called, whatever the policy: no host is there, or every host is. */
-const NEVER = ranges([
-  ['0.0.0.0', 8, 'ipv4'],
-  ['224.0.0.0', 4, 'ipv4'],
-  ['240.0.0.0', 4, 'ipv4'],
-  ['::', 128, 'ipv6'],
-  ['ff00::', 8, 'ipv6'],
-]);
-const LINK_LOCAL = ranges([
-  ['169.254.0.0', 16, 'ipv4'],
-  ['fe80::', 10, 'ipv6'],
-  // metadata services that answer outside the link-local range
-  ['100.100.100.200', 32, 'ipv4'],
-  ['fd00:ec2::254', 128, 'ipv6'],
-]);
-const LOOPBACK = ranges([
-  ['127.0.0.0', 8, 'ipv4'],
-  ['::1', 128, 'ipv6'],
-]);
-const PRIVATE = ranges([
-  ['10.0.0.0', 8, 'ipv4'],
-  ['172.16.0.0', 12, 'ipv4'],
-  ['192.168.0.0', 16, 'ipv4'],
-  ['100.64.0.0', 10, 'ipv4'],
-  ['fc00::', 7, 'ipv6'],
-]);
+const NEVER = ranges('0.0.0.0/8', '224.0.0.0/4', '240.0.0.0/4', '::/128', 'ff00::/8');
+/** Link-local, and the cloud metadata services that answer outside that range. */
+const LINK_LOCAL = ranges('169.254.0.0/16', 'fe80::/10', '100.100.100.200/32', 'fd00:ec2::254/128');
+const LOOPBACK = ranges('127.0.0.0/8', '::1/128');
+const PRIVATE = ranges('10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7');
 
 /** An IPv4 address written as IPv6 (`::ffff:a9fe:a9fe`) is checked as the IPv4 address it is. */
 function unmapped(address: string): { address: string; family: 'ipv4' | 'ipv6' } {

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyPluginCallback } from 'fastify';
 import { CursorCodec, collectionPage, collectionSchema, pageQuerySchema } from './collection.js';
+import { pathParams, scopedRoutes } from './route-options.js';
+import { createdWithSecret, withSecretSchema } from './secret-answer.js';
 import { SUBSCRIPTION_ID_PATTERN } from './webhook-subscriptions.js';
 import type { WebhookDispatcher } from './webhook-dispatcher.js';
 import type { DeliveryLog } from './webhook-delivery-log.js';
@@ -61,13 +63,9 @@ const deadLetterSchema = {
   },
 } as const;
 
-const subscriptionParams = {
-  type: 'object',
-  required: ['subscriptionId'],
-  properties: { subscriptionId: { type: 'string', pattern: SUBSCRIPTION_ID_PATTERN.source } },
-} as const;
+const subscriptionParams = pathParams('subscriptionId', SUBSCRIPTION_ID_PATTERN);
 
-const tags = ['webhooks'];
+const read = scopedRoutes('read', 'webhooks');
 
 /** The subscriptions themselves (create, list, read, delete), each client seeing only its own. */
 function subscriptionRoutes(app: FastifyInstance, options: WebhooksRoutesOptions): void {
@@ -75,35 +73,28 @@ function subscriptionRoutes(app: FastifyInstance, options: WebhooksRoutesOptions
 
   app.post(
     '/webhooks',
-    {
-      config: { scope: 'read' },
-      schema: {
-        summary: 'Subscribe a URL to events (Standard Webhooks signatures)',
-        tags,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['url'],
-          properties: {
-            url: { type: 'string', minLength: 1, maxLength: 2048 },
-            types: {
-              type: 'array',
-              maxItems: 100,
-              uniqueItems: true,
-              items: { type: 'string', minLength: 1, maxLength: 255 },
-            },
-          },
-        },
-        response: {
-          201: {
-            description: 'The subscription, and its signing secret (`whsec_…`): shown this once.',
-            type: 'object',
-            required: [...subscriptionSchema.required, 'secret'],
-            properties: { ...subscriptionSchema.properties, secret: { type: 'string' } },
+    read('Subscribe a URL to events (Standard Webhooks signatures)', {
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['url'],
+        properties: {
+          url: { type: 'string', minLength: 1, maxLength: 2048 },
+          types: {
+            type: 'array',
+            maxItems: 100,
+            uniqueItems: true,
+            items: { type: 'string', minLength: 1, maxLength: 255 },
           },
         },
       },
-    },
+      response: {
+        201: withSecretSchema(
+          subscriptionSchema,
+          'The subscription, and its signing secret (`whsec_…`): shown this once.',
+        ),
+      },
+    }),
     async (request, reply) => {
       const body = request.body as { url: string; types?: string[] };
       const { subscription, secret } = await dispatcher.subscribe(
@@ -112,23 +103,13 @@ function subscriptionRoutes(app: FastifyInstance, options: WebhooksRoutesOptions
         body.types ?? [],
       );
       request.log.info({ subscription: subscription.id, owner: subscription.owner }, 'webhook subscribed');
-      return reply
-        .code(201)
-        .header('location', `/webhooks/${subscription.id}`)
-        .send({ ...subscription, secret });
+      return createdWithSecret(reply, `/webhooks/${subscription.id}`, subscription, secret);
     },
   );
 
   app.get(
     '/webhooks',
-    {
-      config: { scope: 'read' },
-      schema: {
-        summary: "This client's webhook subscriptions",
-        tags,
-        response: { 200: collectionSchema(subscriptionSchema) },
-      },
-    },
+    read("This client's webhook subscriptions", { response: { 200: collectionSchema(subscriptionSchema) } }),
     async (request) => {
       const items = await subscriptions.list(request.client.id);
       return collectionPage(request, { publicUrl, cursors, items, pageSize: Math.max(1, items.length) });
@@ -137,15 +118,7 @@ function subscriptionRoutes(app: FastifyInstance, options: WebhooksRoutesOptions
 
   app.get(
     '/webhooks/:subscriptionId',
-    {
-      config: { scope: 'read' },
-      schema: {
-        summary: 'A webhook subscription',
-        tags,
-        params: subscriptionParams,
-        response: { 200: subscriptionSchema },
-      },
-    },
+    read('A webhook subscription', { params: subscriptionParams, response: { 200: subscriptionSchema } }),
     async (request) => {
       const { subscriptionId } = request.params as { subscriptionId: string };
       return subscriptions.getOwned(subscriptionId, request.client.id);
@@ -154,15 +127,10 @@ function subscriptionRoutes(app: FastifyInstance, options: WebhooksRoutesOptions
 
   app.delete(
     '/webhooks/:subscriptionId',
-    {
-      config: { scope: 'read' },
-      schema: {
-        summary: 'Delete a webhook subscription',
-        tags,
-        params: subscriptionParams,
-        response: { 204: { type: 'null', description: 'Deleted.' } },
-      },
-    },
+    read('Delete a webhook subscription', {
+      params: subscriptionParams,
+      response: { 204: { type: 'null', description: 'Deleted.' } },
+    }),
     async (request, reply) => {
       const { subscriptionId } = request.params as { subscriptionId: string };
       await dispatcher.unsubscribe(request.client.id, subscriptionId);
@@ -177,16 +145,11 @@ function deliveryLogRoutes(app: FastifyInstance, options: WebhooksRoutesOptions)
   const paged = (what: 'deliveries' | 'deadLetters', item: object, summary: string) =>
     app.get(
       `/webhooks/:subscriptionId/${what}`,
-      {
-        config: { scope: 'read' },
-        schema: {
-          summary,
-          tags,
-          params: subscriptionParams,
-          querystring: pageQuerySchema(),
-          response: { 200: collectionSchema(item) },
-        },
-      },
+      read(summary, {
+        params: subscriptionParams,
+        querystring: pageQuerySchema(),
+        response: { 200: collectionSchema(item) },
+      }),
       async (request) => {
         const { subscriptionId } = request.params as { subscriptionId: string };
         const query = request.query as { pageSize: number; cursor?: string };
@@ -227,19 +190,14 @@ function replayRoutes(app: FastifyInstance, options: WebhooksRoutesOptions): voi
   const { dispatcher } = options;
   app.post(
     '/webhooks/:subscriptionId/deliveries/:eventId/replay',
-    {
-      config: { scope: 'read' },
-      schema: {
-        summary: 'Send one delivery again, now, once',
-        tags,
-        params: {
-          type: 'object',
-          required: ['subscriptionId', 'eventId'],
-          properties: { ...subscriptionParams.properties, eventId: { type: 'string', pattern: UUID } },
-        },
-        response: { 200: attemptSchema },
+    read('Send one delivery again, now, once', {
+      params: {
+        type: 'object',
+        required: ['subscriptionId', 'eventId'],
+        properties: { ...subscriptionParams.properties, eventId: { type: 'string', pattern: UUID } },
       },
-    },
+      response: { 200: attemptSchema },
+    }),
     async (request) => {
       const { subscriptionId, eventId } = request.params as { subscriptionId: string; eventId: string };
       const attempt = await dispatcher.replayOne(request.client.id, subscriptionId, eventId);
@@ -250,31 +208,26 @@ function replayRoutes(app: FastifyInstance, options: WebhooksRoutesOptions): voi
 
   app.post(
     '/webhooks/:subscriptionId/replays',
-    {
-      config: { scope: 'read' },
-      schema: {
-        summary: 'Send again every event after a delivered one, or since a time',
-        tags,
-        params: subscriptionParams,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            afterEventId: { type: 'string', pattern: UUID },
-            since: { type: 'string', format: 'date-time' },
-          },
-          oneOf: [{ required: ['afterEventId'] }, { required: ['since'] }],
+    read('Send again every event after a delivered one, or since a time', {
+      params: subscriptionParams,
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          afterEventId: { type: 'string', pattern: UUID },
+          since: { type: 'string', format: 'date-time' },
         },
-        response: {
-          202: {
-            description: 'The replay started; its attempts appear in the delivery log.',
-            type: 'object',
-            required: ['fromPosition', 'toPosition'],
-            properties: { fromPosition: { type: 'integer' }, toPosition: { type: 'integer' } },
-          },
+        oneOf: [{ required: ['afterEventId'] }, { required: ['since'] }],
+      },
+      response: {
+        202: {
+          description: 'The replay started; its attempts appear in the delivery log.',
+          type: 'object',
+          required: ['fromPosition', 'toPosition'],
+          properties: { fromPosition: { type: 'integer' }, toPosition: { type: 'integer' } },
         },
       },
-    },
+    }),
     async (request, reply) => {
       const { subscriptionId } = request.params as { subscriptionId: string };
       const body = request.body as { afterEventId?: string; since?: string };

@@ -293,6 +293,23 @@ export function useDemoDoor(overrides: Partial<DoorOptions> = {}): DemoDoor {
   return demo;
 }
 
+/**
+ * Tokens of clients of the demo door, made before the suite's first test and named by the suite:
+ * `useClientTokens(demo, { decider: ['case-desk', ['read', 'decide']] }).decider`.
+ */
+export function useClientTokens<N extends string>(
+  demo: DemoDoor,
+  clients: Record<N, [id: string, scopes: DoorScope[]]>,
+): Record<N, string> {
+  const tokens = {} as Record<N, string>;
+  beforeAll(async () => {
+    for (const [name, [id, scopes]] of Object.entries(clients) as [N, [string, DoorScope[]]][]) {
+      tokens[name] = await clientToken(demo, id, scopes);
+    }
+  });
+  return tokens;
+}
+
 /** Creates a client of the demo door through the bootstrap function (as a set-up script would). */
 export async function makeClient(demo: DemoDoor, id: string, scopes: DoorScope[]): Promise<DemoClient> {
   const { secret } = await bootstrapDoorClient(demo.nc, {

@@ -1,18 +1,15 @@
-import { beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { requestFingerprint } from '../src/index.js';
-import { POLL, bearer, http, useDemoDoor, clientToken, postKeyed, postDecision } from './fixtures.js';
+import { POLL, bearer, http, useDemoDoor, useClientTokens, postKeyed, postDecision } from './fixtures.js';
 
 describe('door idempotency', () => {
   const demo = useDemoDoor();
-  let decider: string;
-  let other: string;
-
-  beforeAll(async () => {
-    decider = await clientToken(demo, 'case-desk', ['read', 'decide']);
-    other = await clientToken(demo, 'other-desk', ['read', 'decide']);
+  const tokens = useClientTokens(demo, {
+    decider: ['case-desk', ['read', 'decide']],
+    other: ['other-desk', ['read', 'decide']],
   });
 
-  const decide = (dossierId: string, key: string | undefined, body: unknown, token = decider) =>
+  const decide = (dossierId: string, key: string | undefined, body: unknown, token = tokens.decider) =>
     postDecision(
       demo,
       token,
@@ -38,7 +35,7 @@ describe('door idempotency', () => {
       demo,
       'POST',
       '/dossiers/dossier-0001/decisions',
-      bearer(decider, { 'passerelle-officer': 'off-3f9a27c1', 'idempotency-key': 'decide-0001' }),
+      bearer(tokens.decider, { 'passerelle-officer': 'off-3f9a27c1', 'idempotency-key': 'decide-0001' }),
       '{ "outcome" : "granted" }',
     );
     expect(reordered.headers['idempotent-replayed']).toBe('true');
@@ -60,15 +57,15 @@ describe('door idempotency', () => {
 
   test('idempotency - keys are per client: another client with the same key runs its own request', async () => {
     const mine = await decide('dossier-0004', 'shared-key', { outcome: 'granted' });
-    const theirs = await decide('dossier-0005', 'shared-key', { outcome: 'granted' }, other);
+    const theirs = await decide('dossier-0005', 'shared-key', { outcome: 'granted' }, tokens.other);
     expect([mine.status, theirs.status]).toEqual([201, 201]);
     expect(theirs.json.decidedBy.client).toBe('other-desk');
   });
 
   test('idempotency - a request still running with the key is 409; once done, the retry gets its answer', async () => {
-    const running = postKeyed(demo, decider, '/slow/one', 'slow-1', '{}');
+    const running = postKeyed(demo, tokens.decider, '/slow/one', 'slow-1', '{}');
     await expect.poll(() => demo.slowWaiting(), POLL).toBe(1);
-    const meanwhile = await postKeyed(demo, decider, '/slow/one', 'slow-1', '{}');
+    const meanwhile = await postKeyed(demo, tokens.decider, '/slow/one', 'slow-1', '{}');
     expect(meanwhile.status).toBe(409);
     expect(meanwhile.json).toMatchObject({
       type: 'urn:problem-type:passerelle:idempotencyInProgress',
@@ -76,7 +73,7 @@ describe('door idempotency', () => {
     });
     demo.releaseSlow();
     expect((await running).status).toBe(200);
-    const after = await postKeyed(demo, decider, '/slow/one', 'slow-1', '{}');
+    const after = await postKeyed(demo, tokens.decider, '/slow/one', 'slow-1', '{}');
     expect([after.status, after.headers['idempotent-replayed']]).toEqual([200, 'true']);
     expect(demo.slowWaiting()).toBe(0);
   });
@@ -84,9 +81,9 @@ describe('door idempotency', () => {
   test('idempotency - a 5xx is not kept: the retry runs again under the same run id, then is kept', async () => {
     demo.failNext(1);
     const runsBefore = demo.flakyRuns.length;
-    const failed = await postKeyed(demo, decider, '/flaky', 'flaky-1', '{"n":1}');
+    const failed = await postKeyed(demo, tokens.decider, '/flaky', 'flaky-1', '{"n":1}');
     expect(failed.status).toBe(503);
-    const retried = await postKeyed(demo, decider, '/flaky', 'flaky-1', '{"n":1}');
+    const retried = await postKeyed(demo, tokens.decider, '/flaky', 'flaky-1', '{"n":1}');
     expect(retried.status).toBe(202);
     expect(retried.headers['idempotent-replayed']).toBeUndefined();
     const runs = demo.flakyRuns.slice(runsBefore);
@@ -95,13 +92,13 @@ describe('door idempotency', () => {
     // a UUID v7: a handler may send an exchange message under it
     expect(runs[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(retried.json.runId).toBe(runs[0]);
-    const third = await postKeyed(demo, decider, '/flaky', 'flaky-1', '{"n":1}');
+    const third = await postKeyed(demo, tokens.decider, '/flaky', 'flaky-1', '{"n":1}');
     expect(third.headers['idempotent-replayed']).toBe('true');
     expect(demo.flakyRuns.length - runsBefore).toBe(2);
     // after a failure, another request under the key is still refused
     demo.failNext(1);
-    await postKeyed(demo, decider, '/flaky', 'flaky-2', '{"n":2}');
-    const switched = await postKeyed(demo, decider, '/flaky', 'flaky-2', '{"n":3}');
+    await postKeyed(demo, tokens.decider, '/flaky', 'flaky-2', '{"n":2}');
+    const switched = await postKeyed(demo, tokens.decider, '/flaky', 'flaky-2', '{"n":3}');
     expect(switched.status).toBe(422);
   });
 

@@ -1,26 +1,38 @@
 import { PasserelleError } from '@passerelle/errors';
 import fastify from 'fastify';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { doorServerOptions, problemsPlugin, validationIssues } from '../src/index.js';
 import { BELGIF_PROBLEM_TYPES, PROBLEM_MAPPING } from '../src/internal.js';
-import { bearer, http, useDemoDoor, clientToken, postKeyed, postJson, postDecision } from './fixtures.js';
+import {
+  type Answer,
+  bearer,
+  http,
+  useDemoDoor,
+  useClientTokens,
+  postKeyed,
+  postJson,
+  postDecision,
+} from './fixtures.js';
 
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
 const GUIDE = 'https://www.belgif.be/specification/rest/api-guide';
 const UUID_URN = /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** The answer has this status and its problem these members. */
+function expectProblem(res: Answer, status: number, members: Record<string, unknown>): void {
+  expect(res.status).toBe(status);
+  expect(res.json).toMatchObject(members);
+}
+
 describe('problems', () => {
   const demo = useDemoDoor();
-  let decider: string;
-  let reader: string;
-
-  beforeAll(async () => {
-    decider = await clientToken(demo, 'case-desk', ['read', 'decide']);
-    reader = await clientToken(demo, 'reader', ['read']);
+  const tokens = useClientTokens(demo, {
+    decider: ['case-desk', ['read', 'decide']],
+    reader: ['reader', ['read']],
   });
 
   const decide = (dossierId: string, body: unknown, extra: Record<string, string> = {}) =>
-    postDecision(demo, decider, dossierId, typeof body === 'string' ? body : JSON.stringify(body), {
+    postDecision(demo, tokens.decider, dossierId, typeof body === 'string' ? body : JSON.stringify(body), {
       'idempotency-key': `k-${Math.random()}`,
       ...extra,
     });
@@ -71,7 +83,7 @@ describe('problems', () => {
         detail: 'dossierId does not have the expected form.',
       }),
     ]);
-    const query = await http(demo, 'GET', '/dossiers?pageSize=9&colour=red', bearer(reader));
+    const query = await http(demo, 'GET', '/dossiers?pageSize=9&colour=red', bearer(tokens.reader));
     expect(query.status).toBe(400);
     expect(query.json.issues.map((i: { in: string; name: string }) => `${i.in}:${i.name}`).sort()).toEqual([
       'query:colour',
@@ -82,8 +94,7 @@ describe('problems', () => {
       { outcome: 'granted' },
       { 'passerelle-officer': 'Jan Peeters' },
     );
-    expect(header.status).toBe(400);
-    expect(header.json).toMatchObject({
+    expectProblem(header, 400, {
       type: 'urn:problem-type:belgif:badRequest',
       code: 'ERR_OFFICER_INVALID',
     });
@@ -107,17 +118,15 @@ describe('problems', () => {
     const media = await decide('dossier-0001', '<outcome>granted</outcome>', {
       'content-type': 'application/xml',
     });
-    expect(media.status).toBe(415);
-    expect(media.json).toMatchObject({
+    expectProblem(media, 415, {
       type: 'urn:problem-type:passerelle:mediaTypeNotAllowed',
       status: 415,
     });
   });
 
   test('problems - a body over the route limit is payloadTooLarge with the limit', async () => {
-    const res = await postJson(demo, decider, '/notes', { note: 'x'.repeat(200) });
-    expect(res.status).toBe(413);
-    expect(res.json).toMatchObject({
+    const res = await postJson(demo, tokens.decider, '/notes', { note: 'x'.repeat(200) });
+    expectProblem(res, 413, {
       type: 'urn:problem-type:belgif:payloadTooLarge',
       status: 413,
       limit: 64,
@@ -126,7 +135,7 @@ describe('problems', () => {
 
   test('problems - no route: one resourceNotFound for everyone, echoing nothing', async () => {
     const anonymous = await http(demo, 'GET', '/secret-admin-panel');
-    const known = await http(demo, 'DELETE', '/dossiers', { authorization: `Bearer ${decider}` });
+    const known = await http(demo, 'DELETE', '/dossiers', { authorization: `Bearer ${tokens.decider}` });
     for (const res of [anonymous, known]) {
       expect(res.status).toBe(404);
       expect(res.headers['content-type']).toBe(PROBLEM_JSON);
@@ -144,8 +153,7 @@ describe('problems', () => {
 
   test('problems - a path whose %xx does not decode is a badRequest before any route, not echoed', async () => {
     const res = await http(demo, 'GET', '/dossiers/%ZZsecret');
-    expect(res.status).toBe(400);
-    expect(res.json).toMatchObject({
+    expectProblem(res, 400, {
       type: 'urn:problem-type:belgif:badRequest',
       detail: 'The request is malformed.',
     });
@@ -167,9 +175,8 @@ describe('problems', () => {
   });
 
   test('problems - a resource a path names that does not exist is resourceNotFound with the code and the path input', async () => {
-    const res = await http(demo, 'GET', '/dossiers/dossier-9999', bearer(reader));
-    expect(res.status).toBe(404);
-    expect(res.json).toMatchObject({
+    const res = await http(demo, 'GET', '/dossiers/dossier-9999', bearer(tokens.reader));
+    expectProblem(res, 404, {
       type: 'urn:problem-type:belgif:resourceNotFound',
       code: 'ERR_DOSSIER_NOT_FOUND',
       issues: [expect.objectContaining({ in: 'path', name: 'dossierId' })],
@@ -179,8 +186,7 @@ describe('problems', () => {
   test('problems - a catalogue code without a Belgif equivalent is urn:problem-type:passerelle:<type> with code', async () => {
     expect((await decide('dossier-0002', { outcome: 'granted' })).status).toBe(201);
     const again = await decide('dossier-0002', { outcome: 'refused' });
-    expect(again.status).toBe(409);
-    expect(again.json).toMatchObject({
+    expectProblem(again, 409, {
       type: 'urn:problem-type:passerelle:duplicateDecision',
       title: 'Duplicate decision',
       status: 409,
@@ -191,7 +197,7 @@ describe('problems', () => {
   });
 
   test('problems - a 5xx says nothing of its cause; a retryable catalogue 5xx says retryable', async () => {
-    const res = await http(demo, 'POST', '/boom', bearer(reader), '{}');
+    const res = await http(demo, 'POST', '/boom', bearer(tokens.reader), '{}');
     expect(res.status).toBe(500);
     expect({ ...res.json, instance: undefined }).toEqual({
       type: 'urn:problem-type:belgif:internalServerError',
@@ -202,9 +208,8 @@ describe('problems', () => {
     });
     expect(res.text).not.toMatch(/db-internal|hunter2|password|at .*\.ts/);
     demo.failNext(1);
-    const notSent = await postKeyed(demo, decider, '/flaky', 'boom-1', '{}');
-    expect(notSent.status).toBe(503);
-    expect(notSent.json).toMatchObject({
+    const notSent = await postKeyed(demo, tokens.decider, '/flaky', 'boom-1', '{}');
+    expectProblem(notSent, 503, {
       type: 'urn:problem-type:passerelle:notSent',
       code: 'ERR_NOT_SENT',
       retryable: true,
@@ -214,19 +219,20 @@ describe('problems', () => {
 
   test('problems - access problems: noAccessToken, invalidAccessToken, missingScope, with their challenges', async () => {
     const none = await http(demo, 'GET', '/dossiers');
-    expect(none.status).toBe(401);
-    expect(none.json).toMatchObject({
+    expectProblem(none, 401, {
       type: 'urn:problem-type:belgif:noAccessToken',
       title: 'No Access Token',
     });
     expect(none.headers['www-authenticate']).toBe(`Bearer realm="${demo.door.options.name}"`);
     const wrong = await http(demo, 'GET', '/dossiers', { authorization: `Bearer pat_${'A'.repeat(43)}` });
-    expect(wrong.status).toBe(401);
-    expect(wrong.json).toMatchObject({ type: 'urn:problem-type:belgif:invalidAccessToken' });
+    expectProblem(wrong, 401, { type: 'urn:problem-type:belgif:invalidAccessToken' });
     expect(wrong.headers['www-authenticate']).toContain('error="invalid_token"');
-    const scope = await decide('dossier-0003', { outcome: 'granted' }, { authorization: `Bearer ${reader}` });
-    expect(scope.status).toBe(403);
-    expect(scope.json).toMatchObject({
+    const scope = await decide(
+      'dossier-0003',
+      { outcome: 'granted' },
+      { authorization: `Bearer ${tokens.reader}` },
+    );
+    expectProblem(scope, 403, {
       type: 'urn:problem-type:belgif:missingScope',
       title: 'Missing Scope',
       status: 403,

@@ -177,22 +177,12 @@ describe('door webhooks', () => {
       position: logged.position,
     });
     expect(receiver.at('/dead')).toHaveLength(3);
-    const failedReplay = await http(
-      demo,
-      'POST',
-      `/webhooks/${sub.id}/deliveries/${logged.event.id}/replay`,
-      bearer(reader),
-      '{}',
-    );
+    const replayOnce = () =>
+      http(demo, 'POST', `/webhooks/${sub.id}/deliveries/${logged.event.id}/replay`, bearer(reader), '{}');
+    const failedReplay = await replayOnce();
     expect(failedReplay.json).toMatchObject({ outcome: 'failed', status: 500, replay: true });
     receiver.always('/dead', 200);
-    const replay = await http(
-      demo,
-      'POST',
-      `/webhooks/${sub.id}/deliveries/${logged.event.id}/replay`,
-      bearer(reader),
-      '{}',
-    );
+    const replay = await replayOnce();
     expect(replay.status).toBe(200);
     expect(replay.json).toMatchObject({
       eventId: logged.event.id,

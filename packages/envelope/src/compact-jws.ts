@@ -1,6 +1,6 @@
 import { assertJwsHeader, decodeProtectedHeader, splitCompact } from './compact.js';
 import type { CryptoProvider } from './crypto-provider.js';
-import { EnvelopeError } from './envelope-error.js';
+import { withKey } from './envelope-error.js';
 import { defaultProvider } from './node-crypto-provider.js';
 import { decodeUtf8, parseStrictJson } from './strict-json.js';
 import type { PrivateJwk, PublicJwk } from './types.js';
@@ -45,14 +45,11 @@ export async function verifyCompact(
   const header = decodeProtectedHeader(headerSegment as string, 'JWS');
   const { kid } = assertJwsHeader(header, 'JWS');
   const key = await resolve(kid, header);
-  let bytes: Uint8Array;
-  try {
-    bytes = await provider.verify(jws, key);
-  } catch (cause) {
-    throw new EnvelopeError('ERR_SIGNATURE_INVALID', 'The JWS signature does not verify.', {
-      cause,
-      details: { kid },
-    });
-  }
+  const bytes = await withKey(
+    () => provider.verify(jws, key),
+    'ERR_SIGNATURE_INVALID',
+    'The JWS signature does not verify.',
+    kid,
+  );
   return { payload: parseStrictJson(decodeUtf8(bytes, 'JWS payload'), 'JWS payload'), kid, header };
 }

@@ -36,3 +36,25 @@ export class EnvelopeError extends PasserelleError<EnvelopeErrorCode> {}
 export function isEnvelopeError(err: unknown, code?: EnvelopeErrorCode): err is EnvelopeError {
   return err instanceof EnvelopeError && (code === undefined || err.code === code);
 }
+
+/**
+ * The result of a cryptographic step with one key (verify, decrypt); its failure is refused as `code`,
+ * naming the key's id and keeping the provider's error as the cause, out of the message.
+ *
+ * @example
+ * ```ts
+ * const bytes = await withKey(() => provider.verify(jws, key), 'ERR_SIGNATURE_INVALID', 'The JWS signature does not verify.', kid);
+ * ```
+ */
+export async function withKey<T>(
+  step: () => Promise<T>,
+  code: EnvelopeErrorCode,
+  message: string,
+  kid: string,
+): Promise<T> {
+  try {
+    return await step();
+  } catch (cause) {
+    throw new EnvelopeError(code, message, { cause, details: { kid } });
+  }
+}

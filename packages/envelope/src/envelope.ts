@@ -1,7 +1,7 @@
 import { isPasserelleError } from '@passerelle/errors';
 import { assertJweHeader, assertJwsHeader, decodeProtectedHeader, splitCompact } from './compact.js';
 import type { CryptoProvider } from './crypto-provider.js';
-import { EnvelopeError } from './envelope-error.js';
+import { EnvelopeError, withKey } from './envelope-error.js';
 import { defaultProvider } from './node-crypto-provider.js';
 import { META_KEYS, assertEnvelopeMeta, canonicalMeta } from './meta.js';
 import { decodeUtf8, isJsonObject, parseStrictJson } from './strict-json.js';
@@ -157,15 +157,12 @@ async function checkSeal(
   if (header['typ'] !== SEAL_TYP) {
     throw new EnvelopeError('ERR_SEAL_INVALID', `The seal's typ is not ${SEAL_TYP}.`, { details: { kid } });
   }
-  let payload: Uint8Array;
-  try {
-    payload = await provider.verify(envelope.seal, key);
-  } catch (cause) {
-    throw new EnvelopeError('ERR_SEAL_INVALID', 'The seal signature does not verify with the sender key.', {
-      cause,
-      details: { kid },
-    });
-  }
+  const payload = await withKey(
+    () => provider.verify(envelope.seal, key),
+    'ERR_SEAL_INVALID',
+    'The seal signature does not verify with the sender key.',
+    kid,
+  );
   const jweSha256 = sha256Hex(envelope.jwe);
   let sealed: unknown;
   try {
@@ -271,15 +268,12 @@ export async function openEnvelope(
       },
     );
   }
-  let innerBytes: Uint8Array;
-  try {
-    innerBytes = await provider.decrypt(envelope.jwe, decryptionKey);
-  } catch (cause) {
-    throw new EnvelopeError('ERR_DECRYPTION_FAILED', 'The JWE does not decrypt with this participant key.', {
-      cause,
-      details: { kid: encKid },
-    });
-  }
+  const innerBytes = await withKey(
+    () => provider.decrypt(envelope.jwe, decryptionKey),
+    'ERR_DECRYPTION_FAILED',
+    'The JWE does not decrypt with this participant key.',
+    encKid,
+  );
 
   const payloadBytes = await verifyInner(innerBytes, meta, options.resolver, provider);
   const inner = parseStrictJson(decodeUtf8(payloadBytes, 'inner payload'), 'inner payload');

@@ -113,6 +113,20 @@ function parseStrictly(text: string, what: string): unknown {
     // most strings (base64url segments, ids) have no escape: skip the decode
     return literal.includes('\\') ? (JSON.parse(literal) as string) : literal.slice(1, -1);
   };
+  /** Whether the container is closed here by `close` (consumed). */
+  const closes = (close: '}' | ']'): boolean => {
+    ws();
+    if (text[i] !== close) return false;
+    i++;
+    return true;
+  };
+  /** After a member or an element: `true` at the closing `close`, `false` after a comma, else a failure. */
+  const endOf = (close: '}' | ']'): boolean => {
+    if (closes(close)) return true;
+    if (text[i] !== ',') fail(`expected "," or "${close}"`);
+    i++;
+    return false;
+  };
   const value = (depth: number): unknown => {
     if (depth > MAX_DEPTH) fail('nesting too deep');
     ws();
@@ -121,11 +135,7 @@ function parseStrictly(text: string, what: string): unknown {
       i++;
       const obj: Record<string, unknown> = {};
       const seen = new Set<string>();
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return obj;
-      }
+      if (closes('}')) return obj;
       for (;;) {
         ws();
         if (text[i] !== '"') fail('expected a key');
@@ -142,38 +152,16 @@ function parseStrictly(text: string, what: string): unknown {
           writable: true,
           configurable: true,
         });
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return obj;
-        }
-        fail('expected "," or "}"');
+        if (endOf('}')) return obj;
       }
     }
     if (c === '[') {
       i++;
       const arr: unknown[] = [];
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return arr;
-      }
+      if (closes(']')) return arr;
       for (;;) {
         arr.push(value(depth + 1));
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return arr;
-        }
-        fail('expected "," or "]"');
+        if (endOf(']')) return arr;
       }
     }
     if (c === '"') return str();

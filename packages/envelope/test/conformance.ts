@@ -44,6 +44,8 @@ interface Suite {
   world: () => World;
   open: (raw: string | object, extra?: { now?: Date }) => ReturnType<typeof openEnvelope>;
   seal: (meta?: ReturnType<typeof makeMeta>) => ReturnType<typeof sealEnvelope>;
+  /** An envelope crafted from `a` to `b` on fresh meta, with these changes. */
+  crafted: (changes?: Partial<Parameters<typeof craft>[1]>) => ReturnType<typeof craft>;
 }
 
 /** The shared helpers of one provider's suite, bound to a world made later (in `beforeAll`). */
@@ -66,6 +68,8 @@ function suiteOf(provider: CryptoProvider, world: () => World): Suite {
         recipientKey: toPublicJwk(world().b.encryption[0]!),
         provider,
       }),
+    crafted: (changes = {}) =>
+      craft(provider, { meta: makeMeta(), signer: world().a, recipient: world().b, ...changes }),
   };
 }
 
@@ -133,7 +137,7 @@ function describeRoundTrip({ provider, world, open, seal }: Suite): void {
 }
 
 /** The algorithms, headers and typ each JOSE object may carry: anything else is refused before it is trusted. */
-function describeAllowlists({ provider, world, open, seal }: Suite): void {
+function describeAllowlists({ provider, world, open, seal, crafted }: Suite): void {
   test(`conformance (${provider.name}) - the seal refuses none, HMAC, other algs, crit and embedded or remote keys`, async () => {
     const w = world();
     const env = await seal();
@@ -170,22 +174,13 @@ function describeAllowlists({ provider, world, open, seal }: Suite): void {
       { jwk: toPublicJwk(w.c.encryption[0]!) },
       { epk: { ...toPublicJwk(w.c.encryption[0]!), d: 'AAAA' } },
     ]) {
-      const env = await craft(provider, {
-        meta: makeMeta(),
-        signer: w.a,
-        recipient: w.b,
-        mapJwe: (jwe) => withHeader(jwe, { ...decodeHeader(jwe), ...change }),
-      });
+      const env = await crafted({ mapJwe: (jwe) => withHeader(jwe, { ...decodeHeader(jwe), ...change }) });
       await expectCode(open(env), 'ERR_ALG_NOT_ALLOWED');
     }
   });
 
   test(`conformance (${provider.name}) - an ephemeral key off the P-256 curve is refused (invalid-curve attack)`, async () => {
-    const w = world();
-    const env = await craft(provider, {
-      meta: makeMeta(),
-      signer: w.a,
-      recipient: w.b,
+    const env = await crafted({
       mapJwe: (jwe) => {
         const h = decodeHeader(jwe) as { epk: { y: string } };
         const y = Buffer.from(h.epk.y, 'base64url');
@@ -204,12 +199,7 @@ function describeAllowlists({ provider, world, open, seal }: Suite): void {
       { jwk: toPublicJwk(w.a.signing) },
       { crit: ['x'] },
     ]) {
-      const env = await craft(provider, {
-        meta: makeMeta(),
-        signer: w.a,
-        recipient: w.b,
-        mapInner: (jws) => withHeader(jws, { ...decodeHeader(jws), ...change }),
-      });
+      const env = await crafted({ mapInner: (jws) => withHeader(jws, { ...decodeHeader(jws), ...change }) });
       await expectCode(open(env), 'ERR_ALG_NOT_ALLOWED');
     }
   });
@@ -219,7 +209,7 @@ function describeAllowlists({ provider, world, open, seal }: Suite): void {
     // the sender's other signed objects (receipts, the inner JWS itself) must not pass for a seal, nor
     // the reverse: each is told apart by its typ
     for (const sealTyp of [null, 'pex-msg+jws', 'pex-receipt+jws', 'JWT', 'PEX-SEAL+JWS', '']) {
-      const env = await craft(provider, { meta: makeMeta(), signer: w.a, recipient: w.b, sealTyp });
+      const env = await crafted({ sealTyp });
       expect(decodeHeader(env.seal)['typ']).toBe(sealTyp ?? undefined);
       await expectCode(open(env), 'ERR_SEAL_INVALID');
       await expectCode(
@@ -228,13 +218,13 @@ function describeAllowlists({ provider, world, open, seal }: Suite): void {
       );
     }
     for (const innerTyp of [null, 'pex-seal+jws', 'pex-receipt+jws', 'JWT', 'pex-msg+JWS', '']) {
-      const env = await craft(provider, { meta: makeMeta(), signer: w.a, recipient: w.b, innerTyp });
+      const env = await crafted({ innerTyp });
       // the seal is right: an auditor's check passes, the recipient's does not
       await expect(verifySeal(JSON.stringify(env), { resolver: w.resolver, provider })).resolves.toBeTruthy();
       await expectCode(open(env), 'ERR_SIGNATURE_INVALID');
     }
     // with the right typ on both, the same crafted envelope opens
-    const env = await craft(provider, { meta: makeMeta(), signer: w.a, recipient: w.b });
+    const env = await crafted();
     expect((await open(env)).payload).toEqual(samplePayload);
   });
 }

@@ -213,6 +213,14 @@ function describeTamper(provider: CryptoProvider, numRuns: number): void {
         else if (f === 'sender') expected = 'ERR_UNKNOWN_SENDER';
         return { raw: JSON.stringify({ ...base, meta }), expected, label: `meta.${f} flip` };
       };
+      const compactTruncated = (member: 'seal' | 'jwe', parts: number, n: number) => (): Variant => {
+        const value = base[member].slice(0, n % base[member].length);
+        return {
+          raw: JSON.stringify({ ...base, [member]: value }),
+          expected: expectedForTruncatedCompact(value, parts),
+          label: `${member} truncated`,
+        };
+      };
       const metaFields: readonly string[] = META_KEYS;
       const arb: fc.Arbitrary<(w: World) => Variant> = fc.oneof(
         // bit flips in every segment of the JWE: all covered by the seal
@@ -264,22 +272,8 @@ function describeTamper(provider: CryptoProvider, numRuns: number): void {
             label: 'body truncated',
           };
         }),
-        fc.nat().map((n) => () => {
-          const seal = base.seal.slice(0, n % base.seal.length);
-          return {
-            raw: JSON.stringify({ ...base, seal }),
-            expected: expectedForTruncatedCompact(seal, 3),
-            label: 'seal truncated',
-          };
-        }),
-        fc.nat().map((n) => () => {
-          const jwe = base.jwe.slice(0, n % base.jwe.length);
-          return {
-            raw: JSON.stringify({ ...base, jwe }),
-            expected: expectedForTruncatedCompact(jwe, 5),
-            label: 'jwe truncated',
-          };
-        }),
+        fc.nat().map((n) => compactTruncated('seal', 3, n)),
+        fc.nat().map((n) => compactTruncated('jwe', 5, n)),
         // duplicate JSON keys, where JSON.parse would silently keep the last one
         fc
           .record({

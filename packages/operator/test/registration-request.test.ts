@@ -13,11 +13,17 @@ function tamper(jws: string, edit: (claims: Record<string, unknown>) => void): s
   return `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${s}`;
 }
 
+type RequestInput = Parameters<typeof makeRegistrationRequest>[0];
+
+/** Gent's registration request with `keys`, a fresh NATS user unless given, and the test CSR. */
+const requestOf = (keys: RequestInput['keys'], extra: Partial<RequestInput> = {}) =>
+  makeRegistrationRequest({ keys, natsUser: createUser(), name: 'Stad Gent', csr: CSR, ...extra });
+
 describe('registration requests', () => {
   test('registration - a request signed by its keys is accepted and carries only public material', async () => {
     const keys = await generateParticipantKeys(ID);
     const natsUser = createUser();
-    const request = await makeRegistrationRequest({ keys, natsUser, name: 'Stad Gent', csr: CSR });
+    const request = await requestOf(keys, { natsUser });
     const claims = await verifyRegistrationRequest(request);
     expect(claims).toMatchObject({
       participant: ID,
@@ -31,7 +37,7 @@ describe('registration requests', () => {
   test('registration - an altered request, or one whose NATS key did not sign it, is refused', async () => {
     const keys = await generateParticipantKeys(ID);
     const natsUser = createUser();
-    const request = await makeRegistrationRequest({ keys, natsUser, name: 'Stad Gent', csr: CSR });
+    const request = await requestOf(keys, { natsUser });
     // another participant id under the same signature
     await expect(
       verifyRegistrationRequest({
@@ -50,7 +56,7 @@ describe('registration requests', () => {
     ).rejects.toMatchObject({ code: 'ERR_REGISTRATION_INVALID' });
     // a request signed by a key it does not present
     const other = await generateParticipantKeys(ID);
-    const forged = await makeRegistrationRequest({ keys: other, natsUser, name: 'Stad Gent', csr: CSR });
+    const forged = await requestOf(other, { natsUser });
     await expect(
       verifyRegistrationRequest({
         ...request,
@@ -62,13 +68,7 @@ describe('registration requests', () => {
   test('registration - a rotation is accepted only when vouched for by a current key of the participant', async () => {
     const current = await generateParticipantKeys(ID);
     const next = await generateParticipantKeys(ID);
-    const request = await makeRegistrationRequest({
-      keys: next,
-      natsUser: createUser(),
-      name: 'Stad Gent',
-      csr: CSR,
-      current,
-    });
+    const request = await requestOf(next, { current });
     await expect(
       verifyRegistrationRequest(request, { currentSigning: [toPublicJwk(current.signing)] }),
     ).resolves.toMatchObject({
@@ -76,13 +76,7 @@ describe('registration requests', () => {
     });
     // an impostor with keys of its own cannot rotate the participant's
     const impostor = await generateParticipantKeys(ID);
-    const forged = await makeRegistrationRequest({
-      keys: next,
-      natsUser: createUser(),
-      name: 'Stad Gent',
-      csr: CSR,
-      current: impostor,
-    });
+    const forged = await requestOf(next, { current: impostor });
     await expect(
       verifyRegistrationRequest(forged, { currentSigning: [toPublicJwk(current.signing)] }),
     ).rejects.toMatchObject({ code: 'ERR_REGISTRATION_INVALID' });

@@ -64,6 +64,12 @@ const SCHEMA: SettingsSchema = {
 const example = defineSettings<Record<string, unknown>>('example', SCHEMA);
 const SECRET = 'abcdefghijklmnopqrstuvwxyz';
 
+/** Sources with the required secret set, beside `env` and an optional settings file. */
+const withSecret = (env: Record<string, string>, file?: Record<string, unknown>) => ({
+  env: { EX_SECRET: SECRET, ...env },
+  ...(file ? { file } : {}),
+});
+
 function refusal(sources: Parameters<typeof example.read>[0]): unknown {
   try {
     example.read(sources);
@@ -103,31 +109,16 @@ describe('settings', () => {
 
   test('settings - a bad value is refused with its JSON pointer and variable, in words, never its value', () => {
     const cases: [Parameters<typeof example.read>[0], string, string, string][] = [
+      [withSecret({ EX_PORT: '70000' }), '/port', 'EX_PORT', 'must be an integer from 0 to 65535'],
+      [withSecret({ EX_PORT: 'eighty' }), '/port', 'EX_PORT', 'must be an integer from 0 to 65535'],
+      [withSecret({ EX_TRIM: 'sometimes' }), '/trim', 'EX_TRIM', 'must be one of "retention", "purge"'],
       [
-        { env: { EX_SECRET: SECRET, EX_PORT: '70000' } },
-        '/port',
-        'EX_PORT',
-        'must be an integer from 0 to 65535',
-      ],
-      [
-        { env: { EX_SECRET: SECRET, EX_PORT: 'eighty' } },
-        '/port',
-        'EX_PORT',
-        'must be an integer from 0 to 65535',
-      ],
-      [
-        { env: { EX_SECRET: SECRET, EX_TRIM: 'sometimes' } },
-        '/trim',
-        'EX_TRIM',
-        'must be one of "retention", "purge"',
-      ],
-      [
-        { env: { EX_SECRET: SECRET, EX_NATS_URL: 'http://x' } },
+        withSecret({ EX_NATS_URL: 'http://x' }),
         '/servers/0',
         'EX_NATS_URL',
         'must be one or more nats:// URLs',
       ],
-      [{ env: { EX_SECRET: SECRET, EX_LEGACY: 'yes' } }, '/legacy', 'EX_LEGACY', 'must be true or false'],
+      [withSecret({ EX_LEGACY: 'yes' }), '/legacy', 'EX_LEGACY', 'must be true or false'],
       [
         { env: { EX_SECRET: 'short secret' } },
         '/secret',
@@ -135,25 +126,20 @@ describe('settings', () => {
         'must be 16 printable characters or more',
       ],
       [
-        { env: { EX_SECRET: SECRET, EX_TSA_URL: 'http://tsa' } },
+        withSecret({ EX_TSA_URL: 'http://tsa' }),
         '/tsaTrust',
         'EX_TSA_TRUST',
         'is required with /tsaUrl (EX_TSA_URL)',
       ],
       [{ env: {} }, '/secret', 'EX_SECRET', 'or /secretFile (EX_SECRET_FILE) is required'],
       [
-        { env: { EX_SECRET: SECRET }, file: { limits: { reviewAfter: -1 } } },
+        withSecret({}, { limits: { reviewAfter: -1 } }),
         '/limits/reviewAfter',
         'limits.reviewAfter',
         'must be an integer of 0 or more',
       ],
-      [{ env: { EX_SECRET: SECRET }, file: { prot: 8080 } }, '/prot', 'prot', 'is not a setting of example'],
-      [
-        { env: { EX_SECRET: SECRET }, file: { port: '8080' } },
-        '/port',
-        'port',
-        'must be an integer from 0 to 65535',
-      ],
+      [withSecret({}, { prot: 8080 }), '/prot', 'prot', 'is not a setting of example'],
+      [withSecret({}, { port: '8080' }), '/port', 'port', 'must be an integer from 0 to 65535'],
     ];
     for (const [sources, pointer, setting, words] of cases) {
       const err = refusal(sources) as { code: string; message: string; details: Record<string, unknown> };

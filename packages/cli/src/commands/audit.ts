@@ -36,6 +36,7 @@ import {
   serverOption,
 } from '../context.js';
 import { type TrustOptions, keyResolver } from '../key-resolver.js';
+import { printJson } from '../print-json.js';
 
 /** Options shared by the audit commands. */
 export interface AuditOptions extends ServerOptions, TrustOptions {
@@ -87,6 +88,24 @@ function seqOption(value: string | undefined, name: string): number | undefined 
 async function readJwk(path: string): Promise<PublicJwk> {
   const { d: _d, ...jwk } = JSON.parse(await readFile(path, 'utf8')) as PublicJwk & { d?: string };
   return jwk;
+}
+
+/** The pinned trust of a check: the `--tsa-trust` roots and the `--auditor-key`, each when given. */
+async function readPins(
+  opts: AuditOptions,
+): Promise<{ tsaTrust?: ReturnType<typeof parseTsaTrust>; auditorKey?: PublicJwk }> {
+  const tsaTrust = await readTsaTrust(opts.tsaTrust);
+  return {
+    ...(tsaTrust ? { tsaTrust } : {}),
+    ...(opts.auditorKey ? { auditorKey: await readJwk(opts.auditorKey) } : {}),
+  };
+}
+
+/** The options of {@link readPins}; `auditorKeyFor` says what the auditor's key signs that is checked. */
+function withPinOptions(c: Command, auditorKeyFor: string): Command {
+  return c
+    .option('--auditor-key <file>', `pinned auditor public key (JWK) for ${auditorKeyFor}`)
+    .option('--tsa-trust <pem>', "roots (PEM) the time-stamping authority's certificate must chain to");
 }
 
 /** Runs `fn` with a NATS connection when the command reads the server (no `--file`), or without one. */
@@ -179,15 +198,14 @@ export async function runAuditVerify(opts: AuditOptions): Promise<VerifyReport> 
           ...(exp.header.to !== undefined ? { expectedLastSeq: exp.header.to } : {}),
         };
       }
+      const pins = await readPins(opts);
       const bar = progressBar(total);
-      const tsaTrust = await readTsaTrust(opts.tsaTrust);
       try {
         return await verifyLedger(source, {
           resolver,
-          ...(tsaTrust ? { tsaTrust } : {}),
+          ...pins,
           ...fileChecks,
           ...(startSeq ? { startSeq } : {}),
-          ...(opts.auditorKey ? { auditorKey: await readJwk(opts.auditorKey) } : {}),
           onProgress: bar.update,
           progressEvery: 500,
         });
@@ -207,12 +225,11 @@ export async function runAuditVerifyArchive(
   return withLedger(opts, async (nc) => {
     const { resolver, close } = await keyResolver(opts, nc);
     try {
-      const tsaTrust = await readTsaTrust(opts.tsaTrust);
+      const pins = await readPins(opts);
       const store = await folderArchive(opts.archive);
       return await verifyArchive(store, {
         resolver,
-        ...(tsaTrust ? { tsaTrust } : {}),
-        ...(opts.auditorKey ? { auditorKey: await readJwk(opts.auditorKey) } : {}),
+        ...pins,
         ...(nc && !opts.archiveOnly
           ? {
               live: async function* (from: number) {
@@ -280,14 +297,12 @@ function withCommonOptions(c: Command): Command {
  * first bad entry.
  */
 function registerVerify(audit: Command): void {
-  withCommonOptions(audit.command('verify'))
+  withPinOptions(withCommonOptions(audit.command('verify')), 'checkpoints')
     .description(
       'recompute the hash chain, every seal, receipt and checkpoint; exit non-zero naming the first bad entry',
     )
     .option('--from <seq>', 'first entry to verify')
     .option('--to <seq>', 'last entry to verify')
-    .option('--auditor-key <file>', 'pinned auditor public key (JWK) for checkpoints')
-    .option('--tsa-trust <pem>', "roots (PEM) the time-stamping authority's certificate must chain to")
     .option(
       '--allow-unsigned-tail',
       'with --file: report entries after the last checkpoint as unsigned instead of refusing the export',
@@ -298,7 +313,7 @@ function registerVerify(audit: Command): void {
     .action(async (opts: AuditOptions) => {
       if (opts.archive) {
         const report = await runAuditVerifyArchive({ ...opts, archive: opts.archive });
-        if (opts.json) console.log(JSON.stringify(report, null, 2));
+        if (opts.json) printJson(report);
         else if (report.ok) {
           const segs = report.segments;
           const last = segs[segs.length - 1];
@@ -320,7 +335,7 @@ function registerVerify(audit: Command): void {
         return;
       }
       const report = await runAuditVerify(opts);
-      if (opts.json) console.log(JSON.stringify(report, null, 2));
+      if (opts.json) printJson(report);
       else if (report.ok) {
         console.log(
           `ok  entries ${report.firstSeq}..${report.lastSeq}: ${report.envelopes} envelopes, ${report.receipts} receipts, ` +
@@ -339,27 +354,21 @@ function registerVerify(audit: Command): void {
 
 /** `audit restore`: a fresh server's LEDGER recreated from a verified archive. */
 function registerRestore(audit: Command): void {
-  withCommonOptions(audit.command('restore'))
+  withPinOptions(withCommonOptions(audit.command('restore')), 'checkpoints and segment seals')
     .description(
       'restore the ledger into a fresh server from its archive: verify it, then create LEDGER to continue after it',
     )
     .requiredOption('--archive <dir>', 'the archive folder')
-    .option('--auditor-key <file>', 'pinned auditor public key (JWK) for checkpoints and segment seals')
-    .option('--tsa-trust <pem>', "roots (PEM) the time-stamping authority's certificate must chain to")
     .action(async (opts: AuditOptions & { archive: string }) => {
       const nc = await connectCli(opts, 'passerelle-audit');
       try {
         const { resolver, close } = await keyResolver(opts, nc);
         try {
-          const tsaTrust = await readTsaTrust(opts.tsaTrust);
+          const pins = await readPins(opts);
           const result = await restoreLedger({
             nc,
             store: await folderArchive(opts.archive),
-            verify: {
-              resolver,
-              ...(tsaTrust ? { tsaTrust } : {}),
-              ...(opts.auditorKey ? { auditorKey: await readJwk(opts.auditorKey) } : {}),
-            },
+            verify: { resolver, ...pins },
           });
           console.log(
             result.created
@@ -383,7 +392,7 @@ function registerTrace(audit: Command): void {
     .action(async (dossierId: string, opts: AuditOptions) => {
       let erasure: ErasureLedgerEntry | undefined;
       const steps = await runAuditTrace(dossierId, opts, (e) => (erasure = e));
-      if (opts.json) console.log(JSON.stringify(steps, null, 2));
+      if (opts.json) printJson(steps);
       else printTrace(steps, erasure);
     });
 }

@@ -9,6 +9,7 @@ import {
   serverOption,
   withJetStream,
 } from '../context.js';
+import { printJson } from '../print-json.js';
 
 /**
  * The clear part of a dead letter's body: the members of its envelope meta that are well formed, nothing
@@ -80,7 +81,7 @@ export function registerDlq(program: Command): void {
       const n = positiveInteger(seq, 'The dead letter sequence');
       const l = await withJetStream(opts, (_nc, jsm) => getDeadLetter(jsm, n));
       const { data, ...rest } = l;
-      console.log(JSON.stringify({ ...rest, ...describeBody(data) }, null, 2));
+      printJson({ ...rest, ...describeBody(data) });
     });
   dlq
     .command('replay <seq>')

@@ -14,6 +14,7 @@ import {
 import { jetstreamManager } from '@nats-io/jetstream';
 import { isPasserelleError } from '@passerelle/errors';
 import { type ServerOptions, credentialsOption, serverOption, withJetStream } from '../context.js';
+import { printJson } from '../print-json.js';
 
 /** What `passerelle dossier erase` did. */
 export interface DossierEraseResult {
@@ -104,7 +105,7 @@ export function registerDossierErase(dossier: Command): void {
         const basis = assertErasureBasis(opts.basis);
         const keys = await loadParticipantKeys(resolve(opts.keys));
         const result = await withJetStream(opts, (nc) => eraseDossierNow(nc, dossierId, basis, keys));
-        if (opts.json) console.log(JSON.stringify(result, null, 2));
+        if (opts.json) printJson(result);
         else {
           console.log(
             `dossier ${dossierId} erased at ${result.erasedAt}: the keys of ${result.holders.length} holders destroyed, recorded as ledger entry ${result.ledgerSeq}`,

@@ -14,6 +14,7 @@ import type { KeyResolver } from '@passerelle/envelope';
 import { DOSSIER_KEYS_BUCKET, type ReappliedErasure, reapplyErasure } from '@passerelle/exchange';
 import { type ServerOptions, credentialsOption, serverOption, withJetStream } from '../context.js';
 import { type TrustOptions, keyResolver } from '../key-resolver.js';
+import { printJson } from '../print-json.js';
 
 /** What `passerelle dossier reapply-erasures` did. */
 export interface ReapplyErasuresResult {
@@ -119,7 +120,7 @@ export function registerDossierReapplyErasures(dossier: Command): void {
           close();
         }
       });
-      if (opts.json) console.log(JSON.stringify(result, null, 2));
+      if (opts.json) printJson(result);
       else {
         console.log(
           `${result.recorded} erasures recorded; ${result.reapplied.length} undone by a restore and applied again`,

@@ -6,6 +6,7 @@ import { StreamNames, Subjects } from '@passerelle/exchange';
 import { registerDossierErase } from './dossier-erase.js';
 import { registerDossierReapplyErasures } from './dossier-reapply-erasures.js';
 import { type ServerOptions, credentialsOption, serverOption, withJetStream } from '../context.js';
+import { printJson } from '../print-json.js';
 
 /** One envelope of a dossier's timeline, with the receipt that acknowledged it (meta only). */
 export interface TraceMessage {
@@ -46,6 +47,11 @@ export interface DossierTrace {
 }
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '?');
+
+/** The members `keys` of a decoded record as strings, `?` for one missing or of another type. */
+function strings<K extends string>(record: Record<string, unknown>, ...keys: K[]): Record<K, string> {
+  return Object.fromEntries(keys.map((key) => [key, str(record[key])])) as Record<K, string>;
+}
 
 function decodeJwsPayload(text: string): Record<string, unknown> | undefined {
   try {
@@ -96,11 +102,7 @@ export async function readDossierTrace(
                 seq: m.seq,
                 storedAt,
                 messageId: str(meta['id']),
-                type: str(meta['type']),
-                sender: str(meta['sender']),
-                recipient: str(meta['recipient']),
-                issuedAt: str(meta['issuedAt']),
-                correlationId: str(meta['correlationId']),
+                ...strings(meta, 'type', 'sender', 'recipient', 'issuedAt', 'correlationId'),
                 causationId: typeof meta['causationId'] === 'string' ? meta['causationId'] : null,
                 bytes: m.data.length,
               });
@@ -112,13 +114,7 @@ export async function readDossierTrace(
       } else if (m.subject.startsWith(`${Subjects.receipt}.`)) {
         const claims = decodeJwsPayload(new TextDecoder().decode(m.data));
         if (claims?.['dossierId'] === dossierId) {
-          receipts.push({
-            seq: m.seq,
-            storedAt,
-            messageId: str(claims['messageId']),
-            receiver: str(claims['receiver']),
-            receivedAt: str(claims['receivedAt']),
-          });
+          receipts.push({ seq: m.seq, storedAt, ...strings(claims, 'messageId', 'receiver', 'receivedAt') });
         }
       }
       if (m.seq >= last || m.info.pending === 0) break;
@@ -238,7 +234,7 @@ export function registerDossier(program: Command): void {
       const trace = await withJetStream(opts, (nc, jsm) =>
         readDossierTrace(nc, jsm, dossierId, since ? { since } : {}),
       );
-      if (opts.json) console.log(JSON.stringify(trace, null, 2));
+      if (opts.json) printJson(trace);
       else for (const line of formatDossierTrace(trace)) console.log(line);
       if (trace.messages.length === 0) process.exitCode = 1;
     });

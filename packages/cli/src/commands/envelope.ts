@@ -16,6 +16,7 @@ import {
   verifySeal,
 } from '@passerelle/envelope';
 import { PasserelleError } from '@passerelle/errors';
+import { printJson } from '../print-json.js';
 
 /** Options naming the offline directory. */
 export interface OfflineDirectoryOptions {
@@ -142,7 +143,7 @@ export function registerEnvelope(program: Command): void {
       file: string,
       opts: OfflineDirectoryOptions & { keys: string; freshness?: string; anyTime?: boolean },
     ) => {
-      console.log(JSON.stringify(await envelopeOpen(file, opts), null, 2));
+      printJson(await envelopeOpen(file, opts));
     },
   );
 

@@ -22,6 +22,7 @@ import {
   rotateParticipant,
 } from '@passerelle/operator';
 import { LOCAL_STATE_DIR, positiveInteger } from '../context.js';
+import { printJson } from '../print-json.js';
 
 /** Where the operator's side finds its material; each defaults under `PASSERELLE_HOME` and the current folder. */
 export interface OperatorOptions {
@@ -254,10 +255,7 @@ export function registerParticipants(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: OperatorOptions & { json?: boolean }) => {
       const list = await participantsList(opts);
-      if (opts.json) {
-        console.log(JSON.stringify(list, null, 2));
-        return;
-      }
+      if (opts.json) return printJson(list);
       for (const p of list) {
         console.log(
           [

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { MIN_SERVER_VERSION, StreamNames } from '@passerelle/exchange';
 import { versionAtLeast } from '@passerelle/exchange/internal';
 import { type ServerOptions, credentialsOption, serverOption, withJetStream } from '../context.js';
+import { printJson } from '../print-json.js';
 
 /** One stream's line in `passerelle status`. */
 export interface StreamStatus {
@@ -72,10 +73,7 @@ export function registerStatus(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: ServerOptions & { json?: boolean }) => {
       const status = await readStatus(opts);
-      if (opts.json) {
-        console.log(JSON.stringify(status, null, 2));
-        return;
-      }
+      if (opts.json) return printJson(status);
       console.log(`server   ${status.server}`);
       console.log(`version  nats-server ${status.version}`);
       const warning = versionWarning(status);
