@@ -1,7 +1,7 @@
 import { createCipheriv, createHash, createHmac } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ObjectStore } from '@nats-io/obj';
-import { DirectObjectReader, OWN_API_PREFIX, type ObjectSource } from './direct-object-reader.js';
+import type { ObjectSource } from './direct-object-reader.js';
 import { DocumentError } from './document-error.js';
 import {
   type DocumentRef,
@@ -12,7 +12,7 @@ import {
   pad,
   parseObjectKey,
 } from './document-store.js';
-import { openObjectStore } from './open-object-store.js';
+import { type OpenBucketOptions, openStoreBucket } from './open-object-store.js';
 
 /** Name of the Object Store bucket holding the decision documents the administrations issue. */
 export const DECISIONS_BUCKET = 'pex-decisions';
@@ -71,16 +71,12 @@ export class DecisionArchive {
    * contract's longest `retentionDays`, `payloadRetentionMs`), past which a read is
    * `ERR_DECISION_DOCUMENT_MISSING`.
    */
-  static async open(
-    nc: NatsConnection,
-    options: { replicas?: number; bucket?: string; create?: boolean; maxAgeMs?: number } = {},
-  ): Promise<DecisionArchive> {
-    const bucket = options.bucket ?? DECISIONS_BUCKET;
-    const os = await openObjectStore(nc, bucket, {
-      ...options,
+  static async open(nc: NatsConnection, options: OpenBucketOptions = {}): Promise<DecisionArchive> {
+    const { os, bucket, reader } = await openStoreBucket(nc, options, {
+      bucket: DECISIONS_BUCKET,
       description: 'Passerelle decision documents, each AES-256-GCM encrypted under its own key',
     });
-    return new DecisionArchive(os, bucket, await DirectObjectReader.open(nc, bucket, OWN_API_PREFIX));
+    return new DecisionArchive(os, bucket, reader);
   }
 
   /**

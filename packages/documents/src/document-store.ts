@@ -9,9 +9,9 @@ import {
 } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ObjectStore } from '@nats-io/obj';
-import { DirectObjectReader, OWN_API_PREFIX, type ObjectSource } from './direct-object-reader.js';
+import type { ObjectSource } from './direct-object-reader.js';
 import { DocumentError } from './document-error.js';
-import { openObjectStore } from './open-object-store.js';
+import { type OpenBucketOptions, openStoreBucket } from './open-object-store.js';
 
 /** Media types a document may have (the `DocumentRef.mediaType` enum of the schemas). */
 export const ALLOWED_MEDIA_TYPES = [
@@ -207,16 +207,12 @@ export class DocumentStore {
    * keeps a document (the longest `retentionDays` of the contract, `payloadRetentionMs`), applied by the
    * server to a bucket this call creates or already finds.
    */
-  static async open(
-    nc: NatsConnection,
-    options: { replicas?: number; bucket?: string; create?: boolean; maxAgeMs?: number } = {},
-  ): Promise<DocumentStore> {
-    const bucket = options.bucket ?? DOCUMENTS_BUCKET;
-    const os = await openObjectStore(nc, bucket, {
-      ...options,
+  static async open(nc: NatsConnection, options: OpenBucketOptions = {}): Promise<DocumentStore> {
+    const { os, reader } = await openStoreBucket(nc, options, {
+      bucket: DOCUMENTS_BUCKET,
       description: 'Passerelle documents, each AES-256-GCM encrypted under its own key',
     });
-    return new DocumentStore(os, await DirectObjectReader.open(nc, bucket, OWN_API_PREFIX));
+    return new DocumentStore(os, reader);
   }
 
   /** Encrypts and stores a streamed document; resolves to the reference to put in messages. */

@@ -1,6 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { type ObjectStore, Objm } from '@nats-io/obj';
+import { DirectObjectReader, OWN_API_PREFIX, type ObjectSource } from './direct-object-reader.js';
 import { DocumentError } from './document-error.js';
 
 /** Whether an error (or one of its causes) says the stream does not exist or the client may not use it. */
@@ -28,7 +29,7 @@ async function applyMaxAge(nc: NatsConnection, bucket: string, maxAge: number): 
  * not use is `ERR_NOT_PROVISIONED` naming the bucket (the operator's to fix); anything else (a timeout, a
  * closed connection) is passed on as it is.
  */
-export async function openObjectStore(
+async function openObjectStore(
   nc: NatsConnection,
   bucket: string,
   options: { create?: boolean; replicas?: number; description: string; maxAgeMs?: number },
@@ -52,4 +53,27 @@ export async function openObjectStore(
       { cause, details: { bucket } },
     );
   });
+}
+
+/** How a store opens its bucket: `create: false` on a secured server, `maxAgeMs` its retention. */
+export interface OpenBucketOptions {
+  replicas?: number;
+  /** Another bucket than the store's own (tests, a second deployment on one server). */
+  bucket?: string;
+  create?: boolean;
+  maxAgeMs?: number;
+}
+
+/**
+ * Opens (or creates) a store's bucket, `options.bucket` or `defaults.bucket`, with a reader of its own
+ * account's objects by direct gets: what {@link DocumentStore} and {@link DecisionArchive} both hold.
+ */
+export async function openStoreBucket(
+  nc: NatsConnection,
+  options: OpenBucketOptions,
+  defaults: { bucket: string; description: string },
+): Promise<{ os: ObjectStore; bucket: string; reader: ObjectSource }> {
+  const bucket = options.bucket ?? defaults.bucket;
+  const os = await openObjectStore(nc, bucket, { ...options, description: defaults.description });
+  return { os, bucket, reader: await DirectObjectReader.open(nc, bucket, OWN_API_PREFIX) };
 }

@@ -4,7 +4,8 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type DocumentRef, DocumentStore } from '../src/index.js';
+import { DecisionArchive, type DocumentRef, DocumentStore } from '../src/index.js';
+import { readAsRecipient } from './recipient.js';
 
 async function* chunks(...parts: Buffer[]): AsyncIterable<Uint8Array> {
   for (const p of parts) yield p;
@@ -37,13 +38,12 @@ describe('document store', () => {
     });
     expect(ref).toMatchObject({ mediaType: 'application/pdf', size: contract.length });
     // another connection, opening the store without creating it, as an administration does
-    const other = await connect({ servers: nats.url });
-    try {
-      const recipient = await DocumentStore.open(other, { create: false });
-      expect(Buffer.from(await recipient.read(ref)).equals(contract)).toBe(true);
-    } finally {
-      await other.close();
-    }
+    const read = await readAsRecipient(
+      nats.url,
+      (other) => DocumentStore.open(other, { create: false }),
+      ref,
+    );
+    expect(read.equals(contract)).toBe(true);
     // the bucket holds ciphertext only
     const stored = Buffer.from((await docs.ciphertext(ref.objectKey))!);
     expect(stored.includes(Buffer.from('employment contract'))).toBe(false);
@@ -142,12 +142,22 @@ describe('document store', () => {
     expect(err?.code).not.toBe('ERR_NOT_PROVISIONED');
   });
 
-  test('documents - opening a store the operator has not created is ERR_NOT_PROVISIONED, naming the bucket', async () => {
-    await expect(
-      DocumentStore.open(nc, { bucket: 'pex-documents-missing', create: false }),
-    ).rejects.toMatchObject({
-      code: 'ERR_NOT_PROVISIONED',
-      details: { bucket: 'pex-documents-missing' },
-    });
-  });
+  // both stores open their bucket the same way
+  test.each([
+    {
+      store: 'documents',
+      bucket: 'pex-documents-missing',
+      open: (bucket: string) => DocumentStore.open(nc, { bucket, create: false }),
+    },
+    {
+      store: 'decision archive',
+      bucket: 'pex-decisions-absent',
+      open: (bucket: string) => DecisionArchive.open(nc, { bucket, create: false }),
+    },
+  ])(
+    '$store - opening a store the operator has not created is ERR_NOT_PROVISIONED, naming the bucket',
+    async ({ open, bucket }) => {
+      await expect(open(bucket)).rejects.toMatchObject({ code: 'ERR_NOT_PROVISIONED', details: { bucket } });
+    },
+  );
 });
