@@ -1,6 +1,6 @@
-import { openBucket } from '@passerelle/nats';
 import { type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { type ParticipantBucketOptions, openParticipantBucket } from './participant-bucket.js';
 
 /** A processing record of one message id. */
 export interface IdempotencyRecord {
@@ -58,15 +58,9 @@ export class IdempotencyStore {
   static async open(
     nc: NatsConnection,
     participant: string,
-    options: { owner: string; leaseMs?: number; ttlDays?: number; replicas?: number; create?: boolean },
+    options: { owner: string; leaseMs?: number } & ParticipantBucketOptions,
   ): Promise<IdempotencyStore> {
-    const name = idempotencyBucketName(participant);
-    // Where the broker's operator provisions buckets (secured deployments), a participant only opens its own.
-    const kv = await openBucket(nc, name, {
-      create: options.create !== false,
-      ttlMs: (options.ttlDays ?? 30) * 24 * 60 * 60 * 1000,
-      replicas: options.replicas ?? 1,
-    });
+    const kv = await openParticipantBucket(nc, idempotencyBucketName(participant), options, 30);
     return new IdempotencyStore(kv, options.owner, options.leaseMs ?? 60_000);
   }
 
@@ -75,14 +69,15 @@ export class IdempotencyStore {
     return id.replace(/[^-_=.a-zA-Z0-9]/g, '_');
   }
 
+  /** The record this instance writes, serialised. */
+  private record(state: IdempotencyRecord['state'], now: Date): string {
+    return JSON.stringify({ state, owner: this.owner, at: now.toISOString() } satisfies IdempotencyRecord);
+  }
+
   /** Takes the lease on a message id, or says it is done or held by someone else. */
   async claim(id: string, now = new Date()): Promise<ClaimResult> {
     const key = this.key(id);
-    const record = JSON.stringify({
-      state: 'processing',
-      owner: this.owner,
-      at: now.toISOString(),
-    } satisfies IdempotencyRecord);
+    const record = this.record('processing', now);
     // A redelivery while this instance still runs the handler (its progress acks were lost, e.g. while
     // the consumer's leader changed) must wait: taking back its own lease would run the handler twice.
     // The id is reserved before the first await, so that two deliveries of one id in flight at once (the
@@ -156,11 +151,7 @@ export class IdempotencyStore {
    */
   private async writeDone(id: string, revision: number | undefined, now: Date): Promise<boolean> {
     const key = this.key(id);
-    const record = JSON.stringify({
-      state: 'done',
-      owner: this.owner,
-      at: now.toISOString(),
-    } satisfies IdempotencyRecord);
+    const record = this.record('done', now);
     if (revision !== undefined) {
       try {
         await this.kv.update(key, record, revision);
@@ -185,8 +176,7 @@ export class IdempotencyStore {
 
   /** Extends a lease held by this process; returns the new revision. */
   async renew(id: string, revision: number, now = new Date()): Promise<number> {
-    const record: IdempotencyRecord = { state: 'processing', owner: this.owner, at: now.toISOString() };
-    return this.kv.update(this.key(id), JSON.stringify(record), revision);
+    return this.kv.update(this.key(id), this.record('processing', now), revision);
   }
 
   /**

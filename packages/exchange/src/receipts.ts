@@ -1,9 +1,9 @@
-import { openBucket } from '@passerelle/nats';
 import type { KV } from '@nats-io/kv';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type MetaKey, isWellFormedMetaField } from '@passerelle/envelope/internal';
 import { ExchangeError } from './exchange-error.js';
+import { type ParticipantBucketOptions, openParticipantBucket } from './participant-bucket.js';
 
 /** What a receiver signs to acknowledge an envelope (DESIGN.md; AS4-style non-repudiation of receipt). */
 export interface ReceiptClaims {
@@ -109,15 +109,10 @@ export class Outbox {
   static async open(
     nc: NatsConnection,
     participant: string,
-    options: { ttlDays?: number; replicas?: number; create?: boolean } = {},
+    options: ParticipantBucketOptions = {},
   ): Promise<Outbox> {
     const name = outboxBucketName(participant);
-    // Where the broker's operator provisions buckets (secured deployments), a participant only opens its own.
-    const kv = await openBucket(nc, name, {
-      create: options.create !== false,
-      ttlMs: (options.ttlDays ?? 90) * 24 * 60 * 60 * 1000,
-      replicas: options.replicas ?? 1,
-    });
+    const kv = await openParticipantBucket(nc, name, options, 90);
     return new Outbox(kv, await jetstreamManager(nc, { timeout: 10_000, checkAPI: false }), name);
   }
 

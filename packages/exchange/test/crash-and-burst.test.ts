@@ -4,11 +4,8 @@ import { join } from 'node:path';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { Exchange } from '../src/index.js';
-import { type Fixture, connectParticipant, example, makeFixture } from './fixtures.js';
+import { type Fixture, OE, POST, connectParticipant, example, makeFixture } from './fixtures.js';
 import { startConsumerProcess, writeProcessFixture } from './process-fixture.js';
-
-const POST = 'post-ankara';
-const OE = 'immigration-office';
 
 function lines(file: string): string[] {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];

@@ -1,32 +1,20 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  type EnvelopeMeta,
-  type ParticipantKeys,
-  createStaticResolver,
-  generateParticipantKeys,
-  newMessageId,
-  publicKeysOf,
-} from '@passerelle/envelope';
+import { type EnvelopeMeta, newMessageId } from '@passerelle/envelope';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DossierKeys, connectNats, eraseDossier } from '../src/index.js';
-
-const POST = 'post-ankara';
-const OE = 'immigration-office';
-const COMMUNE = 'commune-21004';
+import { COMMUNE, type Fixture, OE, POST, makeFixture } from './fixtures.js';
 
 describe('dossier keys', () => {
   const nats = useNatsServer();
   let nc: NatsConnection;
-  const keys = new Map<string, ParticipantKeys>();
-  let resolver: ReturnType<typeof createStaticResolver>;
+  let fx: Fixture;
   const of = (participant: string) =>
-    DossierKeys.open(nc, { keys: keys.get(participant)!, directory: resolver });
+    DossierKeys.open(nc, { keys: fx.keys.get(participant)!, directory: fx.resolver });
 
   beforeAll(async () => {
     nc = await connectNats({ servers: nats.url });
-    for (const id of [POST, OE, COMMUNE]) keys.set(id, await generateParticipantKeys(id));
-    resolver = createStaticResolver([...keys.values()].map(publicKeysOf));
+    fx = await makeFixture([POST, OE, COMMUNE]);
   });
   afterAll(() => nc.close());
 

@@ -19,17 +19,14 @@ import {
   type Exchange,
   type ExchangeOptions,
   type IncomingMessage,
+  type SentMessage,
   isRefusedBeforePublishing,
   provisionStreams,
   listDeadLetters,
   replayDeadLetter,
 } from '../src/index.js';
 import { REPLAY_HEADER, REQUIRED_JS_API_LEVEL, assertJetStreamApiLevel } from '../src/internal.js';
-import { type Fixture, connectParticipant, example, makeFixture } from './fixtures.js';
-
-const POST = 'post-ankara';
-const OE = 'immigration-office';
-const COMMUNE = 'commune-21004';
+import { COMMUNE, type Fixture, OE, POST, connectParticipant, example, makeFixture } from './fixtures.js';
 
 describe('exchange runtime', () => {
   const nats = useNatsServer();
@@ -59,6 +56,25 @@ describe('exchange runtime', () => {
       },
     });
     return () => calls;
+  }
+
+  /** The post sends OE a valid visa under `dossierId`; resolves to the one message published. */
+  async function sendVisa(
+    post: Exchange,
+    dossierId: string,
+    extra: { messageId?: string } = {},
+  ): Promise<SentMessage> {
+    const [sent] = await post.send('visa-issued', example('visa-issued'), { to: OE, dossierId, ...extra });
+    return sent!;
+  }
+
+  /** A message an instance of OE left unacknowledged: the next instance handles it, once, and receipts it. */
+  async function expectHandledOnceByNextInstance(post: Exchange, sent: SentMessage): Promise<void> {
+    const second = await connect(OE, { consumer: { ackWaitMs: 2_000 } });
+    let handled = 0;
+    second.subscribe({ 'visa-issued': async () => void handled++ });
+    await post.awaitReceipt(sent.id, 20_000);
+    expect(handled).toBe(1);
   }
 
   /** The dead letter OE filed for a message, once there is one. */
@@ -113,21 +129,18 @@ describe('exchange runtime', () => {
     const oe = await connect(OE);
     const seen: IncomingMessage[] = [];
     oe.subscribe({ 'visa-issued': async (m) => void seen.push(m) });
-    const [sent] = await post.send('visa-issued', example('visa-issued'), {
-      to: OE,
-      dossierId: 'DOSSIER-0001',
-    });
-    expect(sent?.subject).toBe(`pex.msg.visa-issued.${POST}.${OE}`);
-    const receipt = await post.awaitReceipt(sent!.id, 15_000);
+    const sent = await sendVisa(post, 'DOSSIER-0001');
+    expect(sent.subject).toBe(`pex.msg.visa-issued.${POST}.${OE}`);
+    const receipt = await post.awaitReceipt(sent.id, 15_000);
     expect(receipt).toMatchObject({
-      messageId: sent!.id,
+      messageId: sent.id,
       receiver: OE,
       sender: POST,
-      envelopeSha256: sent!.envelopeSha256,
+      envelopeSha256: sent.envelopeSha256,
     });
     expect(seen).toHaveLength(1);
     expect(seen[0]?.meta).toMatchObject({
-      id: sent!.id,
+      id: sent.id,
       type: 'visa-issued',
       sender: POST,
       recipient: OE,
@@ -139,11 +152,8 @@ describe('exchange runtime', () => {
 
   test("exchange - an envelope is stored with its type's retention from the contract, which the server enforces", async () => {
     const post = await connect(POST);
-    const [sent] = await post.send('visa-issued', example('visa-issued'), {
-      to: OE,
-      dossierId: 'DOSSIER-TTL-1',
-    });
-    const stored = await post.jsm.streams.getMessage('EXCHANGE', { seq: sent!.seq });
+    const sent = await sendVisa(post, 'DOSSIER-TTL-1');
+    const stored = await post.jsm.streams.getMessage('EXCHANGE', { seq: sent.seq });
     expect(fx.contracts.retentionDays('visa-issued')).toBe(90);
     expect(stored!.header.get('Nats-TTL')).toBe(`${90 * 24}h`);
     const info = await post.jsm.streams.info('EXCHANGE');
@@ -176,8 +186,7 @@ describe('exchange runtime', () => {
     const ids = Array.from({ length: 8 }, (_, i) => `DOSSIER-CONCURRENT-${i}`);
     const sent: string[] = [];
     for (const dossierId of ids) {
-      const [m] = await post.send('visa-issued', example('visa-issued'), { to: OE, dossierId });
-      sent.push(m!.id);
+      sent.push((await sendVisa(post, dossierId)).id);
     }
     await vi.waitUntil(() => running === 3, { timeout: 15_000, interval: 50 });
     await new Promise((r) => setTimeout(r, 300));
@@ -208,11 +217,7 @@ describe('exchange runtime', () => {
     second.subscribe({ 'visa-issued': handler('second') });
     const sent: string[] = [];
     for (let i = 0; i < 12; i++) {
-      const [m] = await post.send('visa-issued', example('visa-issued'), {
-        to: OE,
-        dossierId: `DOSSIER-SHARED-${i}`,
-      });
-      sent.push(m!.id);
+      sent.push((await sendVisa(post, `DOSSIER-SHARED-${i}`)).id);
     }
     for (const id of sent) await post.awaitReceipt(id, 15_000);
     expect([...handledBy.keys()].sort()).toEqual([...sent].sort());
@@ -246,16 +251,13 @@ describe('exchange runtime', () => {
     let calls = 0;
     const handler = { 'visa-issued': async (): Promise<void> => void calls++ };
     oe.subscribe(handler);
-    const [sent] = await post.send('visa-issued', example('visa-issued'), {
-      to: OE,
-      dossierId: 'DOSSIER-0004',
-    });
-    await post.awaitReceipt(sent!.id, 15_000);
+    const sent = await sendVisa(post, 'DOSSIER-0004');
+    await post.awaitReceipt(sent.id, 15_000);
     expect(calls).toBe(1);
 
     // The same bytes again under another Nats-Msg-Id: past the server's duplicate window, as after a day.
-    const raw = (await oe.jsm.streams.getMessage('EXCHANGE', { seq: sent!.seq }))!.data;
-    await jetstream(oe.nc).publish(sent!.subject, raw, { msgID: `again-${sent!.id}` });
+    const raw = (await oe.jsm.streams.getMessage('EXCHANGE', { seq: sent.seq }))!.data;
+    await jetstream(oe.nc).publish(sent.subject, raw, { msgID: `again-${sent.id}` });
     await vi.waitUntil(async () => (await oe.pending()) === 0, { timeout: 15_000, interval: 50 });
 
     // Forced redelivery of everything: the durable consumer is recreated from the start of the stream.
@@ -316,16 +318,12 @@ describe('exchange runtime', () => {
       envelopeSha256: 'e'.repeat(64),
       sentAt: new Date().toISOString(),
     });
-    const [sent] = await post.send('visa-issued', example('visa-issued'), {
-      to: OE,
-      dossierId: 'DOSSIER-0006',
-      messageId,
-    });
+    const sent = await sendVisa(post, 'DOSSIER-0006', { messageId });
     expect(sent).toMatchObject({ id, duplicate: false });
-    expect(sent!.envelopeSha256).not.toBe('e'.repeat(64));
+    expect(sent.envelopeSha256).not.toBe('e'.repeat(64));
     // the record follows the envelope now in the stream, so the receipt for it is recorded
     const receipt = await post.awaitReceipt(id, 15_000);
-    expect(receipt.envelopeSha256).toBe(sent!.envelopeSha256);
+    expect(receipt.envelopeSha256).toBe(sent.envelopeSha256);
     await vi.waitUntil(async () => (await post.unreceipted(0)).length === 0, {
       timeout: 15_000,
       interval: 50,
@@ -385,14 +383,10 @@ describe('exchange runtime', () => {
       sentAt: meta.issuedAt,
       envelope: body,
     });
-    const [sent] = await post.send('visa-issued', example('visa-issued'), {
-      to: OE,
-      dossierId: 'DOSSIER-0008',
-      messageId,
-    });
+    const sent = await sendVisa(post, 'DOSSIER-0008', { messageId });
     expect(sent).toMatchObject({ id, duplicate: false, envelopeSha256: sha256Hex(body) });
     expect(
-      Buffer.from((await oe.jsm.streams.getMessage('EXCHANGE', { seq: sent!.seq }))!.data).toString(),
+      Buffer.from((await oe.jsm.streams.getMessage('EXCHANGE', { seq: sent.seq }))!.data).toString(),
     ).toBe(body);
     oe.subscribe({ 'visa-issued': async () => undefined });
     expect((await post.awaitReceipt(id, 15_000)).envelopeSha256).toBe(sha256Hex(body));
@@ -417,27 +411,24 @@ describe('exchange runtime', () => {
         effects++;
       },
     });
-    const [sent] = await post.send('visa-issued', example('visa-issued'), {
-      to: OE,
-      dossierId: 'DOSSIER-0005',
-    });
+    const sent = await sendVisa(post, 'DOSSIER-0005');
     const jsm = await jetstreamManager(post.nc);
-    const letter = await deadLetterOf(jsm, sent!.id);
+    const letter = await deadLetterOf(jsm, sent.id);
     expect(calls).toBe(3);
     expect(letter).toMatchObject({
       code: 'ERR_HANDLER_FAILED',
-      originalSubject: sent!.subject,
-      originalSeq: sent!.seq,
+      originalSubject: sent.subject,
+      originalSeq: sent.seq,
       deliveries: 3,
     });
     expect(letter.reason).toContain('handler threw Error');
-    expect(await post.unreceipted(0)).toEqual([expect.objectContaining({ id: sent!.id })]);
+    expect(await post.unreceipted(0)).toEqual([expect.objectContaining({ id: sent.id })]);
 
     fixed = true;
     await replayDeadLetter(jetstream(post.nc), jsm, letter.seq);
-    await post.awaitReceipt(sent!.id, 15_000);
+    await post.awaitReceipt(sent.id, 15_000);
     expect(effects).toBe(1);
-    expect((await listDeadLetters(jsm, { participant: OE })).some((d) => d.messageId === sent!.id)).toBe(
+    expect((await listDeadLetters(jsm, { participant: OE })).some((d) => d.messageId === sent.id)).toBe(
       false,
     );
   });
@@ -453,19 +444,16 @@ describe('exchange runtime', () => {
         effects++;
       },
     });
-    const [sent] = await post.send('visa-issued', example('visa-issued'), {
-      to: OE,
-      dossierId: 'DOSSIER-0025',
-    });
+    const sent = await sendVisa(post, 'DOSSIER-0025');
     const jsm = await jetstreamManager(post.nc);
-    const letter = await deadLetterOf(jsm, sent!.id);
-    const original = await jsm.streams.getMessage('EXCHANGE', { seq: sent!.seq });
+    const letter = await deadLetterOf(jsm, sent.id);
+    const original = await jsm.streams.getMessage('EXCHANGE', { seq: sent.seq });
     // the cause is "fixed" after the window has passed (it fails once more, on the replay's first delivery)
     await new Promise((r) => setTimeout(r, 2_500));
     failuresLeft = 1;
 
     // the bytes published again without the replay's header are stale, as any late copy is
-    await jetstream(post.nc).publish(sent!.subject, original!.data, { msgID: 'late-copy-1' });
+    await jetstream(post.nc).publish(sent.subject, original!.data, { msgID: 'late-copy-1' });
     await vi.waitUntil(
       async () => (await listDeadLetters(jsm, { participant: OE })).some((d) => d.code === 'ERR_NOT_FRESH'),
       { timeout: 15_000, interval: 50 },
@@ -486,7 +474,7 @@ describe('exchange runtime', () => {
     );
     const replayHeader = headers();
     replayHeader.set(REPLAY_HEADER, String(letter.seq));
-    await jetstream(post.nc).publish(sent!.subject, other, { msgID: 'other-bytes-1', headers: replayHeader });
+    await jetstream(post.nc).publish(sent.subject, other, { msgID: 'other-bytes-1', headers: replayHeader });
     await vi.waitUntil(
       async () =>
         (await listDeadLetters(jsm, { participant: OE })).filter((d) => d.code === 'ERR_NOT_FRESH').length ===
@@ -498,7 +486,7 @@ describe('exchange runtime', () => {
     // the replay is fresh against the original storage, noted when the message was dead-lettered, and
     // stays so through a failure on its first delivery
     await replayDeadLetter(jetstream(post.nc), jsm, letter.seq);
-    await post.awaitReceipt(sent!.id, 15_000);
+    await post.awaitReceipt(sent.id, 15_000);
     expect(effects).toBe(1);
   });
 
@@ -555,15 +543,12 @@ describe('exchange runtime', () => {
     const jsm = await jetstreamManager(post.nc);
     await jsm.streams.delete('DEADLETTER');
     const calls = subscribeFailing(oe);
-    const [sent] = await post.send('visa-issued', example('visa-issued'), {
-      to: OE,
-      dossierId: 'DOSSIER-0027',
-    });
+    const sent = await sendVisa(post, 'DOSSIER-0027');
     // the dead letter cannot be written: the message is delivered again, and its handler runs again
     await vi.waitUntil(() => calls() >= 2, { timeout: 15_000, interval: 50 });
     await provisionStreams(jsm);
     // once the stream is back, the message is there: as a handler failure, or past the deliveries allowed
-    expect(await deadLetterOf(jsm, sent!.id)).toMatchObject({
+    expect(await deadLetterOf(jsm, sent.id)).toMatchObject({
       code: expect.stringMatching(/^ERR_(HANDLER_FAILED|DELIVERIES_EXHAUSTED)$/),
     });
   });
@@ -576,10 +561,7 @@ describe('exchange runtime', () => {
     expect((await jsm.consumers.info('EXCHANGE', `inbox-${OE}`)).config.max_deliver).toBe(-1);
     expect((await jsm.consumers.info('EXCHANGE', `receipts-${OE}`)).config.max_deliver).toBe(-1);
 
-    const [sent] = await post.send('visa-issued', example('visa-issued'), {
-      to: OE,
-      dossierId: 'DOSSIER-0021',
-    });
+    const sent = await sendVisa(post, 'DOSSIER-0021');
     // deliveries taken and given back without an outcome, as by processes that stopped mid-handler: twice
     // maxDeliver of them are tolerated (a store down for a while)
     const inbox = await jetstream(post.nc).consumers.get('EXCHANGE', `inbox-${OE}`);
@@ -590,12 +572,12 @@ describe('exchange runtime', () => {
     }
     let calls = 0;
     oe.subscribe({ 'visa-issued': async () => void calls++ });
-    const letter = await deadLetterOf(jsm, sent!.id);
+    const letter = await deadLetterOf(jsm, sent.id);
     expect(letter).toMatchObject({ code: 'ERR_DELIVERIES_EXHAUSTED', deliveries: 5 });
     expect(calls).toBe(0);
     // replayed, it is handled once
     await replayDeadLetter(jetstream(post.nc), jsm, letter.seq);
-    await post.awaitReceipt(sent!.id, 15_000);
+    await post.awaitReceipt(sent.id, 15_000);
     expect(calls).toBe(1);
   });
 
@@ -605,11 +587,8 @@ describe('exchange runtime', () => {
     const jsm = await jetstreamManager(post.nc);
     await jsm.consumers.update('EXCHANGE', `inbox-${OE}`, { max_deliver: 2 });
     const calls = subscribeFailing(oe);
-    const [sent] = await post.send('visa-issued', example('visa-issued'), {
-      to: OE,
-      dossierId: 'DOSSIER-0022',
-    });
-    expect(await deadLetterOf(jsm, sent!.id)).toMatchObject({ code: 'ERR_HANDLER_FAILED', deliveries: 2 });
+    const sent = await sendVisa(post, 'DOSSIER-0022');
+    expect(await deadLetterOf(jsm, sent.id)).toMatchObject({ code: 'ERR_HANDLER_FAILED', deliveries: 2 });
     expect(calls()).toBe(2);
   });
 
@@ -626,10 +605,7 @@ describe('exchange runtime', () => {
         },
       }),
     );
-    const [sent] = await post.send('visa-issued', example('visa-issued'), {
-      to: OE,
-      dossierId: 'DOSSIER-0031',
-    });
+    const sent = await sendVisa(post, 'DOSSIER-0031');
     await started;
     expect(signal?.aborted).toBe(false);
     const stopping = Date.now();
@@ -640,11 +616,7 @@ describe('exchange runtime', () => {
     const again = first.subscribe({ 'visa-issued': async () => undefined });
     await again.stop({ graceMs: 1_000 });
     // the message was not acknowledged nor its lease kept alive: the next instance takes it, once
-    const second = await connect(OE, { consumer: { ackWaitMs: 2_000 } });
-    let handled = 0;
-    second.subscribe({ 'visa-issued': async () => void handled++ });
-    await post.awaitReceipt(sent!.id, 20_000);
-    expect(handled).toBe(1);
+    await expectHandledOnceByNextInstance(post, sent);
   });
 
   test('exchange - a handler that returns on its signal after the grace period: nothing is recorded, its message is handled by the next instance', async () => {
@@ -659,20 +631,13 @@ describe('exchange runtime', () => {
         },
       }),
     );
-    const [sent] = await post.send('visa-issued', example('visa-issued'), {
-      to: OE,
-      dossierId: 'DOSSIER-0032',
-    });
+    const sent = await sendVisa(post, 'DOSSIER-0032');
     await started;
     await first.stop({ graceMs: 200 });
     // not taken as handled: no receipt from the abandoned run
     await new Promise((r) => setTimeout(r, 300));
-    expect((await post.unreceipted(0)).map((m) => m.id)).toContain(sent!.id);
-    const second = await connect(OE, { consumer: { ackWaitMs: 2_000 } });
-    let handled = 0;
-    second.subscribe({ 'visa-issued': async () => void handled++ });
-    await post.awaitReceipt(sent!.id, 20_000);
-    expect(handled).toBe(1);
+    expect((await post.unreceipted(0)).map((m) => m.id)).toContain(sent.id);
+    await expectHandledOnceByNextInstance(post, sent);
   });
 
   test("exchange - a grace period must be a timer's whole number of ms, or Infinity", async () => {
@@ -705,12 +670,9 @@ describe('exchange runtime', () => {
     const oe = await connect(OE);
     let calls = 0;
     oe.subscribe(async () => void calls++);
-    const [sent] = await post.send('visa-issued', example('visa-issued'), {
-      to: OE,
-      dossierId: 'DOSSIER-0006',
-    });
-    await post.awaitReceipt(sent!.id, 15_000);
-    const raw = (await oe.jsm.streams.getMessage('EXCHANGE', { seq: sent!.seq }))!.json<{
+    const sent = await sendVisa(post, 'DOSSIER-0006');
+    await post.awaitReceipt(sent.id, 15_000);
+    const raw = (await oe.jsm.streams.getMessage('EXCHANGE', { seq: sent.seq }))!.json<{
       meta: { dossierId: string };
     }>();
     raw.meta.dossierId = 'DOSSIER-9999';
@@ -720,7 +682,7 @@ describe('exchange runtime', () => {
       max: 1,
     });
     await oe.nc.flush();
-    await jetstream(post.nc).publish(sent!.subject, JSON.stringify(raw), { msgID: 'tampered-1' });
+    await jetstream(post.nc).publish(sent.subject, JSON.stringify(raw), { msgID: 'tampered-1' });
     const rejection = await rejected;
     expect(rejection.code).toBe('ERR_SEAL_INVALID');
     const letters = await listDeadLetters(oe.jsm, { participant: OE });
@@ -736,13 +698,10 @@ describe('exchange runtime', () => {
 
   test('exchange - a message nobody acknowledges is reported without receipt, and awaitReceipt times out', async () => {
     const post = await connect(POST);
-    const [sent] = await post.send('visa-issued', example('visa-issued'), {
-      to: OE,
-      dossierId: 'DOSSIER-0007',
-    });
-    await expect(post.awaitReceipt(sent!.id, 300)).rejects.toMatchObject({ code: 'ERR_RECEIPT_TIMEOUT' });
+    const sent = await sendVisa(post, 'DOSSIER-0007');
+    await expect(post.awaitReceipt(sent.id, 300)).rejects.toMatchObject({ code: 'ERR_RECEIPT_TIMEOUT' });
     const missing = await post.unreceipted(0);
-    expect(missing.map((m) => m.id)).toContain(sent!.id);
+    expect(missing.map((m) => m.id)).toContain(sent.id);
     expect(await post.unreceipted(60 * 60 * 1000)).toEqual([]);
   });
 
@@ -782,34 +741,28 @@ describe('exchange runtime', () => {
 
   test('exchange - a forged receipt is rejected to DEADLETTER and never counts as received', async () => {
     const post = await connect(POST);
-    const [sent] = await post.send('visa-issued', example('visa-issued'), {
-      to: OE,
-      dossierId: 'DOSSIER-0008',
-    });
+    const sent = await sendVisa(post, 'DOSSIER-0008');
     // The commune signs a receipt that claims to come from the Immigration Office.
-    const forged = await receiptSignedBy(COMMUNE, sent!, 'DOSSIER-0008', OE);
+    const forged = await receiptSignedBy(COMMUNE, sent, 'DOSSIER-0008', OE);
     const rejected = new Promise<{ code: string }>((resolve) => post.onRejection(resolve));
     await jetstream(post.nc).publish(`pex.rcpt.${OE}.${POST}`, forged, { msgID: 'forged-1' });
     expect((await rejected).code).toMatch(/^ERR_(RECEIPT_INVALID|KEY_NOT_FOUND|SIGNATURE_INVALID)$/);
-    expect((await post.unreceipted(0)).map((m) => m.id)).toContain(sent!.id);
+    expect((await post.unreceipted(0)).map((m) => m.id)).toContain(sent.id);
   });
 
   test('exchange - a receipt its signer makes for a message sent to another participant is refused, not recorded', async () => {
     const post = await connect(POST);
-    const [sent] = await post.send('visa-issued', example('visa-issued'), {
-      to: OE,
-      dossierId: 'DOSSIER-0024',
-    });
+    const sent = await sendVisa(post, 'DOSSIER-0024');
     // The commune, which can read the envelope's bytes, acknowledges it under its own name and key.
-    const own = await receiptSignedBy(COMMUNE, sent!, 'DOSSIER-0024', COMMUNE);
+    const own = await receiptSignedBy(COMMUNE, sent, 'DOSSIER-0024', COMMUNE);
     const rejected = new Promise<{ code: string; reason: string }>((resolve) => post.onRejection(resolve));
     await jetstream(post.nc).publish(`pex.rcpt.${COMMUNE}.${POST}`, own, { msgID: 'own-receipt-1' });
     expect(await rejected).toMatchObject({
       code: 'ERR_RECEIPT_INVALID',
       reason: expect.stringContaining('its receiver differs'),
     });
-    await expect(post.awaitReceipt(sent!.id, 300)).rejects.toMatchObject({ code: 'ERR_RECEIPT_TIMEOUT' });
-    expect((await post.unreceipted(0)).map((m) => m.id)).toContain(sent!.id);
+    await expect(post.awaitReceipt(sent.id, 300)).rejects.toMatchObject({ code: 'ERR_RECEIPT_TIMEOUT' });
+    expect((await post.unreceipted(0)).map((m) => m.id)).toContain(sent.id);
   });
 
   test('metrics - /metrics serves the counters of the process', async () => {
@@ -820,11 +773,8 @@ describe('exchange runtime', () => {
     oe.subscribe(async (m) => {
       if (m.meta.dossierId === 'DOSSIER-0010') await gate;
     });
-    const [sent] = await post.send('visa-issued', example('visa-issued'), {
-      to: OE,
-      dossierId: 'DOSSIER-0009',
-    });
-    await post.awaitReceipt(sent!.id, 15_000);
+    const sent = await sendVisa(post, 'DOSSIER-0009');
+    await post.awaitReceipt(sent.id, 15_000);
     const { serveMetrics } = await import('../src/index.js');
     const served = await serveMetrics(post.metrics.registry, 0);
     try {
@@ -855,11 +805,7 @@ describe('exchange runtime', () => {
       // one message held by the handler, four more waiting behind it on a one-at-a-time receiver
       const held: string[] = [];
       for (let i = 0; i < 5; i++) {
-        const [m] = await post.send('visa-issued', example('visa-issued'), {
-          to: OE,
-          dossierId: 'DOSSIER-0010',
-        });
-        held.push(m!.id);
+        held.push((await sendVisa(post, 'DOSSIER-0010')).id);
       }
       await vi.waitUntil(async () => (await pending()) >= 3, { timeout: 15_000, interval: 50 });
       release();

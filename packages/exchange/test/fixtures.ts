@@ -5,6 +5,11 @@ import { type Parties, generateParties } from '../src/testing/parties.js';
 
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
+/** The participants the exchange's tests send between: a consular post, the Immigration Office, a commune. */
+export const POST = 'post-ankara';
+export const OE = 'immigration-office';
+export const COMMUNE = 'commune-21004';
+
 /** Real keys for each participant, a resolver over their public halves, the contracts. */
 export type Fixture = Parties;
 

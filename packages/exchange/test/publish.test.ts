@@ -6,10 +6,7 @@ import { useNatsServer } from '@passerelle/testing/vitest';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { type Exchange } from '../src/index.js';
 import { publishWithRetry } from '../src/internal.js';
-import { type Fixture, connectParticipant, example, makeFixture } from './fixtures.js';
-
-const POST = 'post-ankara';
-const OE = 'immigration-office';
+import { type Fixture, OE, POST, connectParticipant, example, makeFixture } from './fixtures.js';
 
 /** Settles to the error a promise rejects with, or to undefined. */
 const failureOf = (p: Promise<unknown>): Promise<unknown> =>

@@ -4,10 +4,7 @@ import { type NatsServer, freeLoopbackPort, startNatsServer } from '@passerelle/
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Exchange, type Readiness, serveMetrics } from '../src/index.js';
 import { inboxConsumerName } from '../src/internal.js';
-import { type Fixture, connectParticipant, example, makeFixture } from './fixtures.js';
-
-const POST = 'post-ankara';
-const OE = 'immigration-office';
+import { type Fixture, OE, POST, connectParticipant, example, makeFixture } from './fixtures.js';
 
 /** Waits until `probe` gives a readiness with the expected `ready`; returns it. */
 async function readinessBecomes(ex: Exchange, ready: boolean, timeoutMs = 20_000): Promise<Readiness> {
@@ -97,18 +94,20 @@ describe('readiness', () => {
       const res = await fetch(`http://127.0.0.1:${served.port}${path}`);
       return { status: res.status, body: await res.json() };
     };
+    /** What `/readyz` answers while OE is ready or not, the post ready throughout. */
+    const readyz = (oeReady: boolean) => ({
+      status: oeReady ? 200 : 503,
+      body: {
+        status: oeReady ? 'ready' : 'not ready',
+        participants: [
+          { participant: OE, ready: oeReady },
+          { participant: POST, ready: true },
+        ],
+      },
+    });
     try {
       oe.subscribe(async () => undefined);
-      expect(await get('/readyz')).toEqual({
-        status: 200,
-        body: {
-          status: 'ready',
-          participants: [
-            { participant: OE, ready: true },
-            { participant: POST, ready: true },
-          ],
-        },
-      });
+      expect(await get('/readyz')).toEqual(readyz(true));
 
       // an operator deleted the consumer the service pulls from
       const nc = await natsConnect({ servers: server.url });
@@ -123,16 +122,8 @@ describe('readiness', () => {
           new RegExp(`consumer ${inboxConsumerName(OE)} (not found|is no longer pulled)`),
         ),
       });
-      expect(await get('/readyz')).toMatchObject({
-        status: 503,
-        body: {
-          status: 'not ready',
-          participants: [
-            { participant: OE, ready: false },
-            { participant: POST, ready: true },
-          ],
-        },
-      });
+      // the reason OE is not ready stands beside its entry
+      expect(await get('/readyz')).toMatchObject(readyz(false));
       expect(await get('/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
 
       await post.stop();

@@ -14,11 +14,9 @@ import {
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { type Exchange, connectNats, listDeadLetters, provisionStreams } from '../src/index.js';
 import { provisionParticipant } from '../src/internal.js';
-import { type Fixture, connectParticipant, example, makeFixture } from './fixtures.js';
+import { type Fixture, OE, POST, connectParticipant, example, makeFixture } from './fixtures.js';
 import { startConsumerProcess, writeProcessFixture } from './process-fixture.js';
 
-const POST = 'post-ankara';
-const OE = 'immigration-office';
 /** Sends acknowledged before the first fault, between faults, and after the last. */
 const STRETCH = 200;
 const ACK_WAIT_MS = 5_000;
