@@ -12,28 +12,42 @@ export interface DeskWorkItem {
   workingDaysLeft?: number;
 }
 
+/** Options of a case officer's action. */
+export interface DeskActOptions {
+  /**
+   * The request's idempotency key: an action given the same key again applies nothing twice and returns the
+   * dossier's state (default: a new id, applied once).
+   */
+  stepId?: string;
+}
+
 /**
  * What the page calls of a running body service, in the same process: the part of service-host's
  * `BodyService` it uses, declared here so that this package does not depend on the host (which registers
- * it). A `BodyService` is one.
+ * it). A `BodyService` extends it. `S`: the state the body keeps of a dossier.
  */
-export interface OfficerDesk {
+export interface OfficerDesk<S = DossierRecord> {
   readonly service: string;
   /** The hosted participant ids. */
   readonly participants: readonly string[];
-  /** Every action of the body, its input schema resolved to shared definitions. */
+  /** Every action of the body: name, input schema resolved to shared definitions, phases allowed, messages sent. */
   actions(): ActionDescriptor[];
-  dossier(participant: string, dossierId: string): Promise<DossierRecord | undefined>;
+  /** The state a hosted id keeps of a dossier. */
+  dossier(participant: string, dossierId: string): Promise<S | undefined>;
   /** The actions the dossier's phase accepts now. */
   available(participant: string, dossierId: string): Promise<string[]>;
+  /** The actions owed, over every dossier of the hosted ids (or of one), soonest deadline first. */
   worklist(options?: { participant?: string; at?: Date }): Promise<DeskWorkItem[]>;
-  /** A case officer's action; a refusal is thrown with its catalogue code. */
+  /**
+   * A case officer's action on a dossier: checked (hosted id, action, input schema, actor), decided, written
+   * with what it sends, sent. A refusal is thrown with its catalogue code. Returns the dossier's state.
+   */
   act(
     participant: string,
     dossierId: string,
     action: string,
     input: unknown,
     actor: Actor,
-    options?: { stepId?: string },
-  ): Promise<DossierRecord>;
+    options?: DeskActOptions,
+  ): Promise<S>;
 }

@@ -2,7 +2,7 @@
 export type { OfficerWebOptions } from './plugin.js';
 export { startOfficerWeb } from './server.js';
 export type { OfficerWebServer, OfficerWebServerOptions } from './server.js';
-export type { DeskWorkItem, OfficerDesk } from './desk.js';
+export type { DeskActOptions, DeskWorkItem, OfficerDesk } from './desk.js';
 
 // Officer accounts.
 export { OfficerAccounts } from './officer-accounts.js';

@@ -27,23 +27,25 @@ export interface ExchangeTimelineOptions {
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : '?');
 
-function claimsOf(jws: string): Record<string, unknown> | undefined {
+const asObject = (v: unknown): Record<string, unknown> | undefined =>
+  v && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
+
+/** The JSON object `text` holds, or undefined: not JSON, or not an object. */
+function jsonObject(text: string): Record<string, unknown> | undefined {
   try {
-    const claims = JSON.parse(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8')) as unknown;
-    return claims && typeof claims === 'object' ? (claims as Record<string, unknown>) : undefined;
+    return asObject(JSON.parse(text));
   } catch {
     return undefined;
   }
 }
 
-function metaOf(envelope: string): Record<string, unknown> | undefined {
-  try {
-    const meta = (JSON.parse(envelope) as { meta?: unknown }).meta;
-    return meta && typeof meta === 'object' ? (meta as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** A compact JWS's claims (unchecked: the exchange checked the signature on arrival). */
+const claimsOf = (jws: string): Record<string, unknown> | undefined =>
+  jsonObject(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8'));
+
+/** An envelope's clear meta. */
+const metaOf = (envelope: string): Record<string, unknown> | undefined =>
+  asObject(jsonObject(envelope)?.['meta']);
 
 /**
  * A timeline source over the EXCHANGE stream: the envelopes a hosted id sent or received for the dossier

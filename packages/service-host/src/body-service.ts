@@ -1,30 +1,16 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DocumentRef } from '@passerelle/documents';
-import type { ActionDescriptor, Actor, IsoDate, JournalEntry } from '@passerelle/procedure';
+import type { DeskActOptions, DeskWorkItem, OfficerDesk } from '@passerelle/officer-web';
+import type { ActionDescriptor, IsoDate, JournalEntry } from '@passerelle/procedure';
 
 /** Options of a case officer's action. */
-export interface ActOptions {
-  /**
-   * The request's idempotency key: an action given the same key again applies nothing twice and returns the
-   * dossier's state (default: a new id, applied once).
-   */
-  stepId?: string;
-}
+export type ActOptions = DeskActOptions;
 
 /** An action as a back office publishes it: its input schema resolved (refs to shared definitions only). */
 export type ServiceAction = ActionDescriptor;
 
 /** An action a body owes a dossier now: one line of a case officer's worklist. */
-export interface WorkItem {
-  participant: string;
-  dossierId: string;
-  phase: string;
-  action: string;
-  /** The legal deadline, where the law sets one. */
-  deadline?: IsoDate;
-  /** Working days left to it (0 on the day, negative once passed). */
-  workingDaysLeft?: number;
-}
+export type WorkItem = DeskWorkItem;
 
 /** A deadline step a scan took. */
 export interface DeadlineRun {
@@ -59,14 +45,7 @@ export type StepListener = (step: DecidedStep) => void;
  * A running body service as a back office drives it, the same for every body: its actions, its dossiers,
  * its worklist, a case officer's action, the deadline scan.
  */
-export interface BodyService<S> {
-  readonly service: string;
-  /** The hosted participant ids. */
-  readonly participants: readonly string[];
-  /** Every action of the body: name, input schema, phases allowed, messages sent. */
-  actions(): ServiceAction[];
-  /** The state a hosted id keeps of a dossier. */
-  dossier(participant: string, dossierId: string): Promise<S | undefined>;
+export interface BodyService<S> extends OfficerDesk<S> {
   /** The state and the journal a hosted id keeps of a dossier (payloads decrypted). */
   record(participant: string, dossierId: string): Promise<DossierView<S> | undefined>;
   /**
@@ -82,22 +61,6 @@ export interface BodyService<S> {
   onStep(listener: StepListener): () => void;
   /** The connection the dossiers' store is on (the first hosted id's): a back office's door opens on it. */
   connection(): NatsConnection;
-  /** The actions the dossier's phase accepts now. */
-  available(participant: string, dossierId: string): Promise<string[]>;
-  /** The actions owed, over every dossier of the hosted ids (or of one), soonest deadline first. */
-  worklist(options?: { participant?: string; at?: Date }): Promise<WorkItem[]>;
-  /**
-   * A case officer's action on a dossier: checked (hosted id, action, input schema, actor), decided, written
-   * with what it sends, sent. A refusal is thrown with its catalogue code. Returns the dossier's state.
-   */
-  act(
-    participant: string,
-    dossierId: string,
-    action: string,
-    input: unknown,
-    actor: Actor,
-    options?: ActOptions,
-  ): Promise<S>;
   /** Takes the deadline steps due by `at` (default now), for every dossier or those named. */
   checkDeadlines(at?: Date, options?: { dossierIds?: readonly string[] }): Promise<DeadlineRun[]>;
   close(): Promise<void>;

@@ -3,10 +3,6 @@
 export { pseudonymKeys } from './at-rest.js';
 export { loadHostedConfig, readServiceSettings } from './config.js';
 export { assertHostedConfig } from './host.js';
-export { compileInputValidators, resolveInputSchema } from './action-inputs.js';
 export { backOfficeSetting } from './back-office/back-office-setting.js';
 export { watchCredentialExpiry } from './credential-expiry.js';
 export { deadlineMetrics } from './deadline-metrics.js';
-export type { DeadlineMetrics } from './deadline-metrics.js';
-export { compileTableInputs } from './table-inputs.js';
-export type { TableInputs } from './table-inputs.js';
