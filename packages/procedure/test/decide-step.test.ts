@@ -133,14 +133,17 @@ describe('decider runner', () => {
   });
 
   test('decider - a policy takes the owed action in the same step, marked automatic; undefined leaves it to a person', () => {
-    const out = decideStep(
-      table,
-      undefined,
-      annex46,
-      ctx,
-      {},
-      { 'issue-visa': () => ({ number: 'D-AUTO' }) },
-    );
+    /** The annex 46 copy opens the dossier under a policy that gives the visa `number`, or leaves it. */
+    const openedWithPolicy = (number: string | undefined) =>
+      decideStep(
+        table,
+        undefined,
+        annex46,
+        ctx,
+        {},
+        { 'issue-visa': () => (number === undefined ? undefined : { number }) },
+      );
+    const out = openedWithPolicy('D-AUTO');
     if (isRefusal(out)) throw out.refusal;
     expect(out.state.phase).toBe('visa-issued');
     expect(out.state.taken).toEqual([
@@ -151,18 +154,11 @@ describe('decider runner', () => {
       { type: 'visa-issued', payload: { visaNumber: 'D-AUTO' }, causationId: 'm-1' },
     ]);
 
-    const left = decideStep(table, undefined, annex46, ctx, {}, { 'issue-visa': () => undefined });
+    const left = openedWithPolicy(undefined);
     if (isRefusal(left)) throw left.refusal;
     expect(left.state.phase).toBe('annex-46-received');
 
-    const refused = decideStep(
-      table,
-      undefined,
-      annex46,
-      ctx,
-      {},
-      { 'issue-visa': () => ({ number: 'BAD' }) },
-    );
+    const refused = openedWithPolicy('BAD');
     if (isRefusal(refused)) throw refused.refusal;
     expect(refused.state.phase).toBe('annex-46-received');
     expect(refused.notices).toEqual([
@@ -172,15 +168,11 @@ describe('decider runner', () => {
 
   test('decider - a deadline step decides only when due', () => {
     const opened = { phase: 'annex-46-received' as const, receivedOn: '2027-03-01' };
-    const early = decideStep(table, opened, { kind: 'deadline', deadline: 'delay' }, ctx, {});
+    const delayStepOn = (today: string) =>
+      decideStep(table, opened, { kind: 'deadline', deadline: 'delay' }, { ...ctx, today }, {});
+    const early = delayStepOn(ctx.today);
     expect(!isRefusal(early) && early.decided).toBe(false);
-    const late = decideStep(
-      table,
-      opened,
-      { kind: 'deadline', deadline: 'delay' },
-      { ...ctx, today: '2027-03-02' },
-      {},
-    );
+    const late = delayStepOn('2027-03-02');
     if (isRefusal(late)) throw late.refusal;
     expect([late.decided, late.state.delayNoted, late.notices]).toEqual([
       true,
