@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { Exchange } from '../src/index.js';
-import { type Fixture, OE, POST, connectParticipant, example, makeFixture } from './fixtures.js';
+import { type Fixture, OE, POST, connectParticipant, example, makeFixture, sendVisa } from './fixtures.js';
 import { startConsumerProcess, writeProcessFixture } from './process-fixture.js';
 
 function lines(file: string): string[] {
@@ -36,20 +36,17 @@ describe('exchange under failure and load', () => {
     const post = await connect(POST);
     try {
       const first = await startConsumerProcess(fixtureFile, 'hang');
-      const [sent] = await post.send('visa-issued', example('visa-issued'), {
-        to: OE,
-        dossierId: 'DOSSIER-KILL',
-      });
-      await vi.waitUntil(() => lines(startedFile).includes(sent!.id), { timeout: 15_000, interval: 50 });
+      const sent = await sendVisa(post, 'DOSSIER-KILL');
+      await vi.waitUntil(() => lines(startedFile).includes(sent.id), { timeout: 15_000, interval: 50 });
       first.kill('SIGKILL');
       await new Promise((r) => first.once('exit', r));
 
       const second = await startConsumerProcess(fixtureFile, 'normal');
       try {
-        const receipt = await post.awaitReceipt(sent!.id, 30_000);
+        const receipt = await post.awaitReceipt(sent.id, 30_000);
         expect(receipt.receiver).toBe(OE);
         await new Promise((r) => setTimeout(r, 3_000)); // one more ack_wait: no second effect may follow
-        expect(lines(effectsFile).filter((id) => id === sent!.id)).toHaveLength(1);
+        expect(lines(effectsFile).filter((id) => id === sent.id)).toHaveLength(1);
       } finally {
         second.kill('SIGTERM');
       }

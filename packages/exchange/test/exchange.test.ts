@@ -19,14 +19,22 @@ import {
   type Exchange,
   type ExchangeOptions,
   type IncomingMessage,
-  type SentMessage,
   isRefusedBeforePublishing,
   provisionStreams,
   listDeadLetters,
   replayDeadLetter,
 } from '../src/index.js';
 import { REPLAY_HEADER, REQUIRED_JS_API_LEVEL, assertJetStreamApiLevel } from '../src/internal.js';
-import { COMMUNE, type Fixture, OE, POST, connectParticipant, example, makeFixture } from './fixtures.js';
+import {
+  COMMUNE,
+  type Fixture,
+  OE,
+  POST,
+  connectParticipant,
+  example,
+  makeFixture,
+  sendVisa,
+} from './fixtures.js';
 
 describe('exchange runtime', () => {
   const nats = useNatsServer();
@@ -58,18 +66,8 @@ describe('exchange runtime', () => {
     return () => calls;
   }
 
-  /** The post sends OE a valid visa under `dossierId`; resolves to the one message published. */
-  async function sendVisa(
-    post: Exchange,
-    dossierId: string,
-    extra: { messageId?: string } = {},
-  ): Promise<SentMessage> {
-    const [sent] = await post.send('visa-issued', example('visa-issued'), { to: OE, dossierId, ...extra });
-    return sent!;
-  }
-
   /** A message an instance of OE left unacknowledged: the next instance handles it, once, and receipts it. */
-  async function expectHandledOnceByNextInstance(post: Exchange, sent: SentMessage): Promise<void> {
+  async function expectHandledOnceByNextInstance(post: Exchange, sent: { id: string }): Promise<void> {
     const second = await connect(OE, { consumer: { ackWaitMs: 2_000 } });
     let handled = 0;
     second.subscribe({ 'visa-issued': async () => void handled++ });

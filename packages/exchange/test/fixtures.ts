@@ -1,6 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { readExample } from '@passerelle/contracts';
-import { type Exchange, type ExchangeOptions, connectExchange, createLogger } from '../src/index.js';
+import {
+  type Exchange,
+  type ExchangeOptions,
+  type SentMessage,
+  connectExchange,
+  createLogger,
+} from '../src/index.js';
 import { type Parties, generateParties } from '../src/testing/parties.js';
 
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -39,4 +45,14 @@ export function connectParticipant(
 /** A valid example payload shipped beside a schema (the first `valid-*.json`, or the one named). */
 export function example(type: string, name?: string): unknown {
   return readExample(repoRoot, type, name);
+}
+
+/** `from` sends OE a valid visa under `dossierId`; resolves to the one message published. */
+export async function sendVisa(
+  from: Exchange,
+  dossierId: string,
+  extra: { messageId?: string } = {},
+): Promise<SentMessage> {
+  const [sent] = await from.send('visa-issued', example('visa-issued'), { to: OE, dossierId, ...extra });
+  return sent!;
 }

@@ -6,7 +6,7 @@ import { useNatsServer } from '@passerelle/testing/vitest';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { type Exchange } from '../src/index.js';
 import { publishWithRetry } from '../src/internal.js';
-import { type Fixture, OE, POST, connectParticipant, example, makeFixture } from './fixtures.js';
+import { type Fixture, OE, POST, connectParticipant, example, makeFixture, sendVisa } from './fixtures.js';
 
 /** Settles to the error a promise rejects with, or to undefined. */
 const failureOf = (p: Promise<unknown>): Promise<unknown> =>
@@ -127,12 +127,9 @@ describe('publish retries and closing', () => {
       // the next message (its outbox back) is the first one the recipient handles: the refused one never comes
       await post.close();
       const again = await connect(POST);
-      const [sent] = await again.send('visa-issued', example('visa-issued'), {
-        to: OE,
-        dossierId: 'DOSSIER-NOT-SENT',
-      });
-      await again.awaitReceipt(sent!.id, 15_000);
-      expect(handled).toEqual([sent!.id]);
+      const sent = await sendVisa(again, 'DOSSIER-NOT-SENT');
+      await again.awaitReceipt(sent.id, 15_000);
+      expect(handled).toEqual([sent.id]);
       expect(handled).not.toContain(deriveMessageId(messageId, OE));
       await again.close();
     } finally {
@@ -166,12 +163,7 @@ describe('publish retries and closing', () => {
     try {
       const handled: string[] = [];
       oe.subscribe({ 'visa-issued': async (m) => void handled.push(m.meta.id) });
-      const [sent] = await restarted.send('visa-issued', example('visa-issued'), {
-        to: OE,
-        dossierId: 'DOSSIER-UNKNOWN',
-        messageId,
-      });
-      expect(sent).toMatchObject({ id });
+      expect(await sendVisa(restarted, 'DOSSIER-UNKNOWN', { messageId })).toMatchObject({ id });
       await restarted.awaitReceipt(id, 15_000);
       expect(handled).toEqual([id]);
     } finally {

@@ -4,7 +4,7 @@ import { type NatsServer, freeLoopbackPort, startNatsServer } from '@passerelle/
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Exchange, type Readiness, serveMetrics } from '../src/index.js';
 import { inboxConsumerName } from '../src/internal.js';
-import { type Fixture, OE, POST, connectParticipant, example, makeFixture } from './fixtures.js';
+import { type Fixture, OE, POST, connectParticipant, makeFixture, sendVisa } from './fixtures.js';
 
 /** Waits until `probe` gives a readiness with the expected `ready`; returns it. */
 async function readinessBecomes(ex: Exchange, ready: boolean, timeoutMs = 20_000): Promise<Readiness> {
@@ -56,12 +56,9 @@ describe('readiness', () => {
       expect(await readinessBecomes(oe, true, 30_000)).toEqual({ participant: OE, ready: true });
       expect(await readinessBecomes(post, true, 30_000)).toEqual({ participant: POST, ready: true });
       // and it does its work again
-      const [sent] = await post.send('visa-issued', example('visa-issued'), {
-        to: OE,
-        dossierId: 'DOSSIER-READY-1',
-      });
-      await post.awaitReceipt(sent!.id, 20_000);
-      expect(handled).toContain(sent!.id);
+      const sent = await sendVisa(post, 'DOSSIER-READY-1');
+      await post.awaitReceipt(sent.id, 20_000);
+      expect(handled).toContain(sent.id);
     } finally {
       await post.close();
       await oe.close();

@@ -17,24 +17,27 @@ const base = {
   PASSERELLE_ANCHOR: '/anchor.json',
 };
 
+/** The settings of a commune service from `base` and `env` (a variable set to undefined is removed). */
+const readCommune = (
+  env: Record<string, string | undefined> = {},
+  schema?: Parameters<typeof readServiceSettings>[3],
+) => readServiceSettings('commune', 'commune', { ...base, ...env }, schema);
+
 describe('service settings', () => {
   test('config - environment variables give the hosted ids, keys and anchor', async () => {
-    const s = await readServiceSettings('commune', 'commune', base);
+    const s = await readCommune();
     expect(s).toMatchObject({
       participants: ['commune-21004', 'commune-11002'],
       keysDir: '/keys',
       servers: ['nats://127.0.0.1:4222'],
       directoryState: '/keys/directory-state.commune.json',
     });
-    const elsewhere = await readServiceSettings('commune', 'commune', {
-      ...base,
-      PASSERELLE_DIRECTORY_STATE: '/var/lib/pex/directory-state.json',
-    });
+    const elsewhere = await readCommune({ PASSERELLE_DIRECTORY_STATE: '/var/lib/pex/directory-state.json' });
     expect(elsewhere.directoryState).toBe('/var/lib/pex/directory-state.json');
   });
 
   test('config - defaults apply: NATS, legacy records read, deadline scan, log level; no metrics, no bucket name', async () => {
-    const s = await readServiceSettings('commune', 'commune', base);
+    const s = await readCommune();
     expect(s).toEqual({
       participants: ['commune-21004', 'commune-11002'],
       keysDir: '/keys',
@@ -50,8 +53,7 @@ describe('service settings', () => {
   });
 
   test('config - legacyState, the metrics port and the log level come from their variables, parsed; bad ones are refused by pointer', async () => {
-    const s = await readServiceSettings('commune', 'commune', {
-      ...base,
+    const s = await readCommune({
       PASSERELLE_LEGACY_STATE: 'false',
       PASSERELLE_METRICS_PORT: '9464',
       PASSERELLE_LOG_LEVEL: 'warn',
@@ -67,7 +69,7 @@ describe('service settings', () => {
     ];
     for (const [env, pointer, words] of cases) {
       const [name] = Object.keys(env);
-      await expect(readServiceSettings('commune', 'commune', { ...base, ...env })).rejects.toMatchObject({
+      await expect(readCommune(env)).rejects.toMatchObject({
         code: 'ERR_CONFIG_INVALID',
         message: expect.stringMatching(new RegExp(`^commune setting ${pointer} \\(${name}\\) ${words}`)),
         details: { pointer, setting: name },
@@ -107,7 +109,7 @@ describe('service settings', () => {
     const file = join(dir, 'commune.json');
     const refusal = async (values: unknown, schema = serviceSettingsSchema('commune', {})) => {
       writeFileSync(file, JSON.stringify(values));
-      return readServiceSettings('commune', 'commune', { ...base, PASSERELLE_CONFIG: file }, schema).then(
+      return readCommune({ PASSERELLE_CONFIG: file }, schema).then(
         () => undefined,
         (err: unknown) => err,
       );
@@ -131,26 +133,17 @@ describe('service settings', () => {
   });
 
   test('config - a bad setting is ERR_CONFIG_INVALID naming it', async () => {
-    await expect(
-      readServiceSettings('commune', 'commune', {
-        ...base,
-        PASSERELLE_PARTICIPANTS: 'commune-21004,post-lagos',
-      }),
-    ).rejects.toMatchObject({
+    await expect(readCommune({ PASSERELLE_PARTICIPANTS: 'commune-21004,post-lagos' })).rejects.toMatchObject({
       code: 'ERR_CONFIG_INVALID',
       message: 'commune setting /participants/1 (PASSERELLE_PARTICIPANTS) must be a commune id',
       details: { pointer: '/participants/1' },
     });
-    await expect(
-      readServiceSettings('commune', 'commune', { ...base, PASSERELLE_KEYS_DIR: undefined }),
-    ).rejects.toMatchObject({
+    await expect(readCommune({ PASSERELLE_KEYS_DIR: undefined })).rejects.toMatchObject({
       code: 'ERR_CONFIG_INVALID',
       message: 'commune setting /keysDir (PASSERELLE_KEYS_DIR) is required',
       details: { pointer: '/keysDir', setting: 'PASSERELLE_KEYS_DIR' },
     });
-    await expect(
-      readServiceSettings('commune', 'commune', { ...base, PASSERELLE_CONFIG: '/does/not/exist.json' }),
-    ).rejects.toMatchObject({
+    await expect(readCommune({ PASSERELLE_CONFIG: '/does/not/exist.json' })).rejects.toMatchObject({
       code: 'ERR_CONFIG_INVALID',
       message: expect.stringContaining('PASSERELLE_CONFIG'),
     });
