@@ -8,6 +8,7 @@ import {
   generateKey,
   generateParticipantKeys,
   newMessageId,
+  publicKeysOf,
   sealEnvelope,
   toPublicJwk,
 } from '@passerelle/envelope';
@@ -38,11 +39,7 @@ export async function connectLedgerParties(url: string): Promise<LedgerParties> 
   ]);
   const auditor = await generateKey('sig', { kid: 'auditor-sig-1' });
   const resolver = createStaticResolver([
-    ...[office, region].map((p) => ({
-      participantId: p.participantId,
-      signing: [toPublicJwk(p.signing)],
-      encryption: p.encryption.map(toPublicJwk),
-    })),
+    ...[office, region].map(publicKeysOf),
     { participantId: 'auditor', signing: [toPublicJwk(auditor)], encryption: [] },
   ]);
   return { nc, jsm, office, region, auditor, resolver };
