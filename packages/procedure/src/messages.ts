@@ -56,8 +56,6 @@ export type ResidenceDecided = Payloads.ResidenceDecided;
 export type PermitKind = ResidenceGranted['permitToIssue'];
 /** Reasons for an annex 48 refusal. */
 export type ResidenceRefusalReason = Extract<ResidenceDecided, { annex: '48' }>['reason'];
-/** Routing facts a residence decision carries for the commune (optional fields of the schema). */
-export type ResidenceRouting = Pick<ResidenceGranted, 'procedure' | 'regionId' | 'portalId'>;
 
 /** `visa-issued` v1. */
 export type VisaIssued = Payloads.VisaIssued;
