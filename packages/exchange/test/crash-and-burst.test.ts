@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { afterAll, describe, expect, test, vi } from 'vitest';
 import type { Exchange } from '../src/index.js';
-import { type Fixture, OE, POST, connectParticipant, example, makeFixture, sendVisa } from './fixtures.js';
+import { OE, POST, connectParticipant, example, sendVisa, useFixture } from './fixtures.js';
 import { startConsumerProcess, writeProcessFixture } from './process-fixture.js';
 
 function lines(file: string): string[] {
@@ -13,11 +13,8 @@ function lines(file: string): string[] {
 
 describe('exchange under failure and load', () => {
   const nats = useNatsServer();
-  let fx: Fixture;
+  const fx = useFixture([POST, OE]);
   const dir = mkdtempSync(join(tmpdir(), 'passerelle-crash-'));
-  beforeAll(async () => {
-    fx = await makeFixture([POST, OE]);
-  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const connect = (participant: string): Promise<Exchange> => connectParticipant(fx, nats.url, participant);

@@ -3,18 +3,17 @@ import { type EnvelopeMeta, newMessageId } from '@passerelle/envelope';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DossierKeys, connectNats, eraseDossier } from '../src/index.js';
-import { COMMUNE, type Fixture, OE, POST, makeFixture } from './fixtures.js';
+import { COMMUNE, OE, POST, useFixture } from './fixtures.js';
 
 describe('dossier keys', () => {
   const nats = useNatsServer();
   let nc: NatsConnection;
-  let fx: Fixture;
+  const fx = useFixture([POST, OE, COMMUNE]);
   const of = (participant: string) =>
     DossierKeys.open(nc, { keys: fx.keys.get(participant)!, directory: fx.resolver });
 
   beforeAll(async () => {
     nc = await connectNats({ servers: nats.url });
-    fx = await makeFixture([POST, OE, COMMUNE]);
   });
   afterAll(() => nc.close());
 

@@ -13,7 +13,7 @@ import {
 import { sha256Hex } from '@passerelle/envelope/internal';
 import { headers } from '@nats-io/nats-core';
 import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import {
   type DeadLetter,
   type Exchange,
@@ -25,25 +25,13 @@ import {
   replayDeadLetter,
 } from '../src/index.js';
 import { REPLAY_HEADER, REQUIRED_JS_API_LEVEL, assertJetStreamApiLevel } from '../src/internal.js';
-import {
-  COMMUNE,
-  type Fixture,
-  OE,
-  POST,
-  connectParticipant,
-  example,
-  makeFixture,
-  sendVisa,
-} from './fixtures.js';
+import { COMMUNE, OE, POST, connectParticipant, example, sendVisa, useFixture } from './fixtures.js';
 
 describe('exchange runtime', () => {
   const nats = useNatsServer();
-  let fx: Fixture;
+  const fx = useFixture([POST, OE, COMMUNE, 'commune-11002']);
   const open: Exchange[] = [];
 
-  beforeAll(async () => {
-    fx = await makeFixture([POST, OE, COMMUNE, 'commune-11002']);
-  });
   afterEach(async () => {
     await Promise.all(open.splice(0).map((e) => e.close()));
   });

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { readExample } from '@passerelle/contracts';
+import { beforeAll } from 'vitest';
 import {
   type Exchange,
   type ExchangeOptions,
@@ -11,11 +12,6 @@ import { type Parties, generateParties } from '../src/testing/parties.js';
 
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
-/** The participants the exchange's tests send between: a consular post, the Immigration Office, a commune. */
-export const POST = 'post-ankara';
-export const OE = 'immigration-office';
-export const COMMUNE = 'commune-21004';
-
 /** Real keys for each participant, a resolver over their public halves, the contracts. */
 export type Fixture = Parties;
 
@@ -23,6 +19,23 @@ export type Fixture = Parties;
 export function makeFixture(ids: readonly string[]): Promise<Fixture> {
   return generateParties(ids, repoRoot);
 }
+
+/**
+ * The parties `ids` of a suite, made before its first test: the fields of the fixture returned are set then
+ * (as `useNatsServer`'s url is).
+ */
+export function useFixture(ids: readonly string[]): Fixture {
+  const fx = {} as Fixture;
+  beforeAll(async () => {
+    Object.assign(fx, await makeFixture(ids));
+  });
+  return fx;
+}
+
+/** The participants the exchange's tests send between: a consular post, the Immigration Office, a commune. */
+export const POST = 'post-ankara';
+export const OE = 'immigration-office';
+export const COMMUNE = 'commune-21004';
 
 /** Connects one of the fixture's participants to the exchange at `servers`, logging nothing. */
 export function connectParticipant(

@@ -3,10 +3,10 @@ import { jetstream } from '@nats-io/jetstream';
 import { deriveMessageId, newMessageId } from '@passerelle/envelope';
 import { startTestServer } from '@passerelle/testing';
 import { useNatsServer } from '@passerelle/testing/vitest';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { type Exchange } from '../src/index.js';
 import { publishWithRetry } from '../src/internal.js';
-import { type Fixture, OE, POST, connectParticipant, example, makeFixture, sendVisa } from './fixtures.js';
+import { OE, POST, connectParticipant, example, sendVisa, useFixture } from './fixtures.js';
 
 /** Settles to the error a promise rejects with, or to undefined. */
 const failureOf = (p: Promise<unknown>): Promise<unknown> =>
@@ -18,11 +18,7 @@ const failureOf = (p: Promise<unknown>): Promise<unknown> =>
 // Its own server: the tests remove the EXCHANGE stream, which the other suites rely on.
 describe('publish retries and closing', () => {
   const nats = useNatsServer();
-  let fx: Fixture;
-
-  beforeAll(async () => {
-    fx = await makeFixture([POST, OE]);
-  });
+  const fx = useFixture([POST, OE]);
 
   const connect = (participant: string): Promise<Exchange> => connectParticipant(fx, nats.url, participant);
 
