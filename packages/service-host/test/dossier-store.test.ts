@@ -26,6 +26,22 @@ describe('dossier store on a JetStream KV bucket', () => {
     await nc?.close();
   });
 
+  /**
+   * What a commune's store under dossier keys needs: its storage keyring and the cipher of `purpose` over it,
+   * its dossier keys, and a new bucket.
+   */
+  async function dossierKeyed(purpose: string, bucket: string) {
+    const ring = generateStorageKeyring('commune-21004');
+    const participant = await generateParticipantKeys('commune-21004');
+    const directory = createStaticResolver([publicKeysOf(participant)]);
+    return {
+      ring,
+      storage: StateCipher.fromKeyring(ring, purpose),
+      dossierKeys: await DossierKeys.open(nc, { keys: participant, directory }),
+      kv: await new Kvm(nc).create(bucket, { history: 1 }),
+    };
+  }
+
   const step = (cur: Counter | undefined) => ({
     state: { n: (cur?.n ?? 0) + 1 },
     send: [{ type: 'visa-issued', payload: { n: (cur?.n ?? 0) + 1 } }],
@@ -212,12 +228,7 @@ describe('dossier store on a JetStream KV bucket', () => {
   });
 
   test('store - under dossier keys: a record of before still reads and is sealed at its next write; an erased dossier is reported, not read nor listed', async () => {
-    const ring = generateStorageKeyring('commune-21004');
-    const participant = await generateParticipantKeys('commune-21004');
-    const directory = createStaticResolver([publicKeysOf(participant)]);
-    const dossierKeys = await DossierKeys.open(nc, { keys: participant, directory });
-    const storage = StateCipher.fromKeyring(ring, 'dossiers');
-    const kv = await new Kvm(nc).create('svc-dossier-keyed-test', { history: 1 });
+    const { dossierKeys, storage, kv } = await dossierKeyed('dossiers', 'svc-dossier-keyed-test');
     const noSend = () => Promise.resolve();
     const put = (s: DossierStore<{ passport: string }>, dossierId: string, stepId: string) =>
       s.apply('commune-21004', dossierId, stepId, () => ({ state: { passport: 'P7654321' } }), noSend);
@@ -273,12 +284,7 @@ describe('dossier store on a JetStream KV bucket', () => {
   });
 
   test('store - a register filed by holder: each entry under the key of the dossier it came from, erased with it; an entry from outside the exchange under the storage key only', async () => {
-    const ring = generateStorageKeyring('commune-21004');
-    const participant = await generateParticipantKeys('commune-21004');
-    const directory = createStaticResolver([publicKeysOf(participant)]);
-    const dossierKeys = await DossierKeys.open(nc, { keys: participant, directory });
-    const storage = StateCipher.fromKeyring(ring, 'register');
-    const kv = await new Kvm(nc).create('svc-register-keyed-test', { history: 1 });
+    const { ring, dossierKeys, storage, kv } = await dossierKeyed('register', 'svc-register-keyed-test');
     interface Entry {
       permitNumber: string;
       dossierId?: string;
