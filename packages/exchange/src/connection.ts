@@ -1,6 +1,7 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { type ConnectionOptions, type NatsConnection, connect } from '@nats-io/transport-node';
 import { PasserelleError } from '@passerelle/errors';
+import semver from 'semver';
 
 /**
  * Oldest nats-server release Passerelle supports: the first of the 2.12 line with the fixes of
@@ -9,15 +10,9 @@ import { PasserelleError } from '@passerelle/errors';
  */
 export const MIN_SERVER_VERSION = '2.12.6';
 
-/** Whether dotted version `a` is at least `b`. */
+/** Whether dotted version `a` is at least `b` (major, minor, patch; a pre-release counts as its release). */
 export function versionAtLeast(a: string, b: string): boolean {
-  const pa = a.split('.').map((p) => Number.parseInt(p, 10) || 0);
-  const pb = b.split('.').map((p) => Number.parseInt(p, 10) || 0);
-  for (let i = 0; i < 3; i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d > 0;
-  }
-  return true;
+  return semver.gte(semver.coerce(a) ?? '0.0.0', semver.coerce(b) ?? '0.0.0');
 }
 
 /** Throws `ERR_SERVER_VERSION` when the connected server is older than {@link MIN_SERVER_VERSION}. */

@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { HarnessError } from './errors.js';
+import semver from 'semver';
 
 const run = promisify(execFile);
 
@@ -93,15 +94,9 @@ function tooOldError(binary: string, version: string): HarnessError {
   );
 }
 
-/** Whether dotted version `a` is at least `b` (major, minor, patch). */
+/** Whether dotted version `a` is at least `b` (major, minor, patch; a pre-release counts as its release). */
 export function versionAtLeast(a: string, b: string): boolean {
-  const pa = a.split('.').map((p) => Number.parseInt(p, 10) || 0);
-  const pb = b.split('.').map((p) => Number.parseInt(p, 10) || 0);
-  for (let i = 0; i < 3; i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d > 0;
-  }
-  return true;
+  return semver.gte(semver.coerce(a) ?? '0.0.0', semver.coerce(b) ?? '0.0.0');
 }
 
 async function isExecutable(path: string): Promise<boolean> {
