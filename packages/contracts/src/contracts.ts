@@ -5,6 +5,7 @@ import { ContractError } from './contract-error.js';
 import type { DossierContext } from './dossier-context.js';
 import type { MessageTypeInfo } from './message-type-info.js';
 import { compileProjection, valueAt } from './pointer.js';
+import { describeSchemaIssues } from './schema-issues.js';
 
 /** A message schema as loaded, for generators. */
 export interface LoadedSchema {
@@ -19,14 +20,6 @@ export interface LoadedSchema {
 export interface LoadedDefinitions {
   file: string;
   schema: Record<string, unknown>;
-}
-
-/** One schema error as ajv reports it: where in the payload, which keyword, what is wrong. */
-export interface SchemaIssue {
-  /** JSON pointer into the payload (`''` for the root). */
-  path: string;
-  keyword: string;
-  message: string;
 }
 
 /**
@@ -59,8 +52,6 @@ export interface Contracts {
   /** Shared definitions referenced by the message schemas. */
   definitions(): readonly LoadedDefinitions[];
 }
-
-const MAX_REPORTED_ISSUES = 20;
 
 /** Internal: what the loader hands to {@link createContracts}. */
 export interface ContractsParts {
@@ -209,19 +200,10 @@ function schemaInvalid(
   version: number,
   all: NonNullable<ValidateFunction['errors']>,
 ): ContractError {
-  // Only locations, keywords and ajv's fixed sentences: payload values (personal data) never leave here.
-  const errors: SchemaIssue[] = all.slice(0, MAX_REPORTED_ISSUES).map((e) => ({
-    path: e.instancePath,
-    keyword: e.keyword,
-    message: e.message ?? e.keyword,
-  }));
-  const first = errors[0];
+  const { errors, summary } = describeSchemaIssues(all);
   return new ContractError(
     'ERR_SCHEMA_INVALID',
-    `Payload of "${type}" v${version} fails its schema` +
-      (first ? `: ${first.path || '/'} ${first.message}` : '') +
-      (all.length > 1 ? ` (and ${all.length - 1} more)` : '') +
-      '.',
+    `Payload of "${type}" v${version} fails its schema${summary}.`,
     { details: { type, version, errors, total: all.length } },
   );
 }

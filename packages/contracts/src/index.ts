@@ -8,7 +8,8 @@ export type {
 export { renderAsyncApi } from './asyncapi.js';
 export { bundleSchemas } from './bundle.js';
 export type { BundleOptions, SchemaBundle } from './bundle.js';
-export type { Contracts, LoadedDefinitions, LoadedSchema, SchemaIssue } from './contracts.js';
+export type { Contracts, LoadedDefinitions, LoadedSchema } from './contracts.js';
+export { type SchemaIssue, describeSchemaIssues } from './schema-issues.js';
 export { sharedSchemas, withSharedRefs } from './shared-schemas.js';
 export type { DossierContext, DossierScheme } from './dossier-context.js';
 export type {

@@ -1,8 +1,6 @@
-import { type Contracts, type SchemaIssue, createSchemaCompiler, valueAt } from '@passerelle/contracts';
+import { type Contracts, createSchemaCompiler, describeSchemaIssues, valueAt } from '@passerelle/contracts';
 import { PasserelleError } from '@passerelle/errors';
 import { type JsonSchema, ProcedureError } from '@passerelle/procedure';
-
-const MAX_REPORTED_ISSUES = 20;
 
 /** Whether a `$ref` names a shared definition (`…/defs/<file>#/$defs/<Name>`), which stays a reference. */
 function isDefinitionRef(ref: string, definitionIds: ReadonlySet<string>): boolean {
@@ -81,18 +79,10 @@ export function compileInputValidators(
     validators.set(action, (input) => {
       if (check(input)) return;
       const all = check.errors ?? [];
-      const errors: SchemaIssue[] = all.slice(0, MAX_REPORTED_ISSUES).map((e) => ({
-        path: e.instancePath,
-        keyword: e.keyword,
-        message: e.message ?? e.keyword,
-      }));
-      const first = errors[0];
+      const { errors, summary } = describeSchemaIssues(all);
       throw new ProcedureError(
         'ERR_ACTION_INPUT_INVALID',
-        `The input of ${action} fails its schema` +
-          (first ? `: ${first.path || '/'} ${first.message}` : '') +
-          (all.length > 1 ? ` (and ${all.length - 1} more)` : '') +
-          '.',
+        `The input of ${action} fails its schema${summary}.`,
         { details: { action, errors } },
       );
     });
