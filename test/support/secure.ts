@@ -29,6 +29,7 @@ import {
   provisionServiceStores,
   startSecureServer,
 } from '../../scripts/secure-exchange.js';
+import { startedHandle } from './handle.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -302,13 +303,7 @@ function useStarted<S extends SecuredServer>(
   beforeEach((ctx) => {
     ctx.onTestFailed(() => console.error(scenario?.server.log().slice(-4000)));
   });
-  return new Proxy({} as S, {
-    get(_, key) {
-      if (!scenario)
-        throw new Error('the secured scenario starts before the tests: read it in a test or hook');
-      return Reflect.get(scenario, key);
-    },
-  });
+  return startedHandle(() => scenario, 'the secured scenario');
 }
 
 /** A secured server (`startSecuredServer`) around the tests of the enclosing `describe` (see `useStarted`). */
