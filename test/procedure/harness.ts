@@ -49,6 +49,7 @@ import type { DeadlineRun, ServiceEvent } from '@passerelle/service-host';
 import { sampleApplication } from '@passerelle/service-host/testing';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, expect, vi } from 'vitest';
+import { startedHandle } from '../support/handle.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -177,12 +178,16 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
   const shared = { directory: resolver, contracts, nc, consumer, outboxRetryMs: 250, dossierKeys: true };
   const payloadSeal = (participant: string) =>
     DossierKeys.over(() => nc, { keys: keys.get(participant)!, directory: resolver });
-  const region = await createRegionalAuthorityService({
+  /** What a service of the participants `ids` is started with: their keys, its log and the events. */
+  const serving = (ids: readonly string[], log: string) => ({
     ...shared,
-    participants: REGIONS.map((id) => keys.get(id)!),
-    storageKeys: REGIONS.map((id) => storage.get(id)!),
-    logger: silent('region'),
+    participants: ids.map((id) => keys.get(id)!),
+    storageKeys: ids.map((id) => storage.get(id)!),
+    logger: silent(log),
     onEvent,
+  });
+  const region = await createRegionalAuthorityService({
+    ...serving(REGIONS, 'region'),
     // the tests' policy, openly: the automatic grant unless a test imposes a decision or leaves it pending
     policy: {
       'decide-work': ({ dossierId, dossier }) => {
@@ -193,11 +198,7 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
     },
   });
   const office = await createImmigrationOfficeService({
-    ...shared,
-    participants: [keys.get(OE)!],
-    storageKeys: [storage.get(OE)!],
-    logger: silent('office'),
-    onEvent,
+    ...serving([OE], 'office'),
     policy: {
       'decide-residence': (input) => {
         const o = overrides.residence.get(input.dossierId);
@@ -207,21 +208,11 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
     },
   });
   const posts = await createConsularPostService({
-    ...shared,
-    participants: POSTS.map((id) => keys.get(id)!),
-    storageKeys: POSTS.map((id) => storage.get(id)!),
-    logger: silent('posts'),
-    onEvent,
+    ...serving(POSTS, 'posts'),
     // the visa issued on the annex 46 at once, as if the passport were presented then
     policy: automaticPostPolicy,
   });
-  const communes = await createCommuneService({
-    ...shared,
-    participants: COMMUNES.map((id) => keys.get(id)!),
-    storageKeys: COMMUNES.map((id) => storage.get(id)!),
-    logger: silent('communes'),
-    onEvent,
-  });
+  const communes = await createCommuneService(serving(COMMUNES, 'communes'));
 
   const portalInbox = new Map<string, IncomingMessage[]>();
   const portal = await connectExchange({
@@ -318,18 +309,19 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
 
 /**
  * In a `describe`: its own nats-server, and the procedure started on it before the tests (handed to
- * `started`) and closed after them.
+ * `started`, when given) and closed after them; the handle returned reads it, in the tests and hooks.
  */
-export function useProcedure(started: (h: ProcedureHarness) => void): void {
+export function useProcedure(started?: (h: ProcedureHarness) => void): ProcedureHarness {
   const nats = useNatsServer();
   let h: ProcedureHarness | undefined;
   beforeAll(async () => {
     h = await startProcedure(nats.url);
-    started(h);
+    started?.(h);
   }, 60_000);
   afterAll(async () => {
     await h?.close();
   });
+  return startedHandle(() => h, 'the procedure harness');
 }
 
 /**
