@@ -10,11 +10,12 @@ import { createStaticResolver, generateParticipantKeys, publicKeysOf } from '@pa
 import { createLogger } from '@passerelle/exchange';
 import { createImmigrationOfficeService } from '@passerelle/immigration-office';
 import { createPortalLogger, createPortalService, portalDoor } from '@passerelle/portal';
-import type { DossierRecord } from '@passerelle/procedure';
+import type { DocumentRef, DossierRecord } from '@passerelle/procedure';
 import { createRegionalAuthorityService } from '@passerelle/regional-authority';
 import { type BodyService, backOfficeDoor, createBackOffice } from '@passerelle/service-host';
 import { freeLoopbackPort } from '@passerelle/testing';
 import { EventSource } from 'eventsource';
+import { expect } from 'vitest';
 
 type FastifyInstance = Awaited<ReturnType<typeof createBackOffice>>;
 
@@ -97,6 +98,44 @@ export async function callerOf(origin: string, clientId: string, secret: string)
 
 /** A fresh `Idempotency-Key`. */
 export const newKey = (): string => `k-${randomBytes(8).toString('hex')}`;
+
+/** Uploads a PDF document numbered `n` through a door's `/v1/documents`; the reference the door gives it. */
+export async function uploadDocument(caller: DoorCaller, n: number): Promise<DocumentRef> {
+  const res = await caller.call('POST', '/v1/documents', Buffer.from(`%PDF-1.7 document ${n} ${newKey()}`), {
+    'content-type': 'application/pdf',
+    'idempotency-key': newKey(),
+  });
+  expect(res.status, res.text).toBe(201);
+  return res.json.document as DocumentRef;
+}
+
+/**
+ * Files `application` through a door as a new dossier, then its fee of 358 EUR with a proof uploaded as
+ * document `fee.proof`; the dossier's id.
+ */
+export async function fileWithFee(
+  caller: DoorCaller,
+  application: unknown,
+  fee: { proof: number; paidOn: string; paymentReference: string },
+): Promise<string> {
+  const filed = await caller.call('POST', '/v1/dossiers', application, { 'idempotency-key': newKey() });
+  expect(filed.status, filed.text).toBe(201);
+  const dossierId = filed.json.dossierId as string;
+  const paid = await caller.call(
+    'POST',
+    `/v1/dossiers/${dossierId}/fee-proof`,
+    {
+      proof: await uploadDocument(caller, fee.proof),
+      amount: { amountCents: 35_800, currency: 'EUR' },
+      paidOn: fee.paidOn,
+      paymentReference: fee.paymentReference,
+      submittedAt: new Date().toISOString(),
+    },
+    { 'idempotency-key': newKey() },
+  );
+  expect(paid.status, paid.text).toBe(202);
+  return dossierId;
+}
 
 /** An SSE client of a door's `/events`, collecting the CloudEvents it receives. */
 export function listenEvents(caller: DoorCaller) {
