@@ -7,14 +7,8 @@ import {
   createConsularPostService,
   type ConsularPostService,
 } from '@passerelle/consular-post';
-import { type Contracts, loadContracts } from '@passerelle/contracts';
-import {
-  type KeyResolver,
-  type ParticipantKeys,
-  createStaticResolver,
-  generateParticipantKeys,
-  publicKeysOf,
-} from '@passerelle/envelope';
+import type { Contracts } from '@passerelle/contracts';
+import type { KeyResolver, ParticipantKeys } from '@passerelle/envelope';
 import {
   type DeadLetter,
   type Exchange,
@@ -24,6 +18,7 @@ import {
   createLogger,
   listDeadLetters,
 } from '@passerelle/exchange';
+import { generateParties } from '@passerelle/exchange/testing';
 import {
   type ImmigrationOfficeService,
   type ResidenceDecision,
@@ -139,11 +134,8 @@ const consumer = { ackWaitMs: 5_000, backoffMs: [200, 2_000], maxDeliver: 3 };
  */
 export async function startProcedure(url: string): Promise<ProcedureHarness> {
   const ids = [PORTAL, OE, ...REGIONS, ...POSTS, OFFLINE_POST, ...COMMUNES];
-  const keys = new Map<string, ParticipantKeys>();
-  await Promise.all(ids.map(async (id) => keys.set(id, await generateParticipantKeys(id))));
+  const { keys, resolver, contracts } = await generateParties(ids, root);
   const storage = new Map(ids.map((id) => [id, generateStorageKeyring(id)] as const));
-  const resolver = createStaticResolver([...keys.values()].map(publicKeysOf));
-  const contracts = await loadContracts({ root });
   const nc = await connect({ servers: url });
   const events: ServiceEvent[] = [];
   const onEvent = (e: ServiceEvent): void => void events.push(e);
