@@ -10,7 +10,6 @@ import {
   POST,
   REGION,
   type BackOffice,
-  type DoorCaller,
   type World,
   listenEvents,
   fileWithFee,
@@ -18,6 +17,7 @@ import {
   uploadDocument,
   startWorld,
 } from './world.js';
+import type { DoorCaller } from '../support/door-caller.js';
 import { ictFirstApplication } from '../procedure/harness.js';
 
 const POLL = { timeout: 30_000, interval: 100 };

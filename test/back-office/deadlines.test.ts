@@ -11,7 +11,6 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   COMMUNE,
-  type DoorCaller,
   OE,
   PORTAL,
   REGION,
@@ -22,6 +21,7 @@ import {
   startBackOffice,
   startPortal,
 } from './world.js';
+import type { DoorCaller } from '../support/door-caller.js';
 import { type WebhookReceiver, startWebhookReceiver } from '@passerelle/testing';
 
 const POLL = { timeout: 30_000, interval: 100 };
