@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test, vi } from 'vitest';
+import { callerOf } from './support/door-caller.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -152,19 +153,11 @@ describe('pnpm start demo', () => {
         clientSecret: kept.clientSecret,
       });
       const portal = /portal: portal-employers on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
-      const granted = await fetch(`${portal}/oauth2/token`, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${Buffer.from(`${kept.clientId}:${kept.clientSecret}`).toString('base64')}`,
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: 'grant_type=client_credentials',
-      });
-      expect(granted.status).toBe(200);
-      const { access_token: token } = (await granted.json()) as { access_token: string };
-      // the dossiers the demo filed are the integrator's, listed after the restart
-      const list = await fetch(`${portal}/v1/dossiers`, { headers: { authorization: `Bearer ${token}` } });
-      expect(((await list.json()) as { items: unknown[] }).items).toHaveLength(6);
+      // a token for them (refused, callerOf throws), then the dossiers the demo filed, the integrator's,
+      // listed after the restart
+      const integrator = await callerOf(portal!, kept.clientId, kept.clientSecret);
+      const list = await integrator.call('GET', '/v1/dossiers');
+      expect(list.json.items).toHaveLength(6);
       await new Promise((r) => setTimeout(r, 1_000));
       expect(again.output()).not.toContain('demo:');
     } finally {

@@ -1,8 +1,46 @@
 /** Shared helpers of the benchmark scripts. */
 import { readFileSync } from 'node:fs';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import {
+  AckPolicy,
+  type Consumer,
+  type JetStreamClient,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 
 /** Linux reports process CPU time in clock ticks of 1/100 s (`getconf CLK_TCK`). */
 const CLOCK_TICKS = 100;
+
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+type Values<O extends OptionsConfig> = ReturnType<typeof parseArgs<{ options: O }>>['values'];
+
+/**
+ * A benchmark's command line: `numbers` gives each numeric option its default, `others` the rest (as for
+ * `parseArgs`). A numeric option that is not a positive number stops the run (exit code 2): a typo must not
+ * be measured as NaN.
+ */
+export function benchArgs<
+  const N extends Record<string, number>,
+  const O extends OptionsConfig = Record<never, never>,
+>(numbers: N, others?: O): { [K in keyof N]: number } & Omit<Values<O>, keyof N> {
+  const options: OptionsConfig = { ...others };
+  for (const [name, value] of Object.entries(numbers)) {
+    options[name] = { type: 'string', default: String(value) };
+  }
+  const { values } = parseArgs({ options });
+  const parsed: Record<string, unknown> = { ...values };
+  for (const name of Object.keys(numbers)) {
+    const n = Number(values[name]);
+    if (!Number.isFinite(n) || n <= 0) {
+      console.error(`error ERR_CONFIG_INVALID: --${name} must be a positive number.`);
+      process.exit(2);
+    }
+    parsed[name] = n;
+  }
+  return parsed as { [K in keyof N]: number } & Omit<Values<O>, keyof N>;
+}
 
 /** Percentile (0–100) of a list of numbers, by nearest rank. */
 export function percentile(values: readonly number[], p: number): number {
@@ -58,4 +96,45 @@ export function stealMeter(): () => number {
     const end = cpuTicks();
     return (100 * (end.steal - start.steal)) / (end.total - start.total);
   };
+}
+
+/**
+ * Runs `task` for 0 … count − 1 with `width` of them in flight; `between`, when given, is awaited after each
+ * task before the next one starts (to let the event loop turn as it would between socket reads).
+ */
+export async function runConcurrent(
+  count: number,
+  width: number,
+  task: (i: number) => Promise<void>,
+  between?: () => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < count) {
+        await task(next++);
+        if (between) await between();
+      }
+    }),
+  );
+}
+
+/**
+ * The raw JetStream baseline's stream: a plain stream on `subjects` and its durable pull consumer `raw`, with
+ * explicit acks and 1 024 pending at most.
+ */
+export async function rawStream(
+  nc: NatsConnection,
+  name: string,
+  subjects: string[],
+): Promise<{ js: JetStreamClient; consumer: Consumer }> {
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name, subjects });
+  await jsm.consumers.add(name, {
+    durable_name: 'raw',
+    ack_policy: AckPolicy.Explicit,
+    max_ack_pending: 1_024,
+  });
+  const js = jetstream(nc);
+  return { js, consumer: await js.consumers.get(name, 'raw') };
 }

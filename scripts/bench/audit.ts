@@ -12,7 +12,6 @@ import { type JsonWebKey, createHash, createPublicKey, randomBytes, verify } fro
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import {
@@ -41,25 +40,24 @@ import {
 } from '@passerelle/envelope';
 import { connectNats, createLogger, provisionStreams } from '@passerelle/exchange';
 import { startNatsServer } from '@passerelle/testing';
-import { machineLine } from './_util.js';
+import { benchArgs, machineLine } from './_util.js';
 
-const { values } = parseArgs({
-  options: {
-    count: { type: 'string', default: '100000' },
-    every: { type: 'string', default: '1000' },
-    segment: { type: 'string', default: '100000' },
-    threads: { type: 'string', default: String(availableParallelism()) },
-    // distinct sealed envelopes: the history records each one COUNT / DISTINCT times (at its own seq, with its
-    // own chain links and checkpoint), so that writing it stays quick; every entry's seal is still verified
-    distinct: { type: 'string', default: '200000' },
-  },
+const {
+  count: COUNT,
+  every: EVERY,
+  segment: SEGMENT,
+  threads: THREADS,
+  distinct: DISTINCT,
+} = benchArgs({
+  count: 100_000,
+  every: 1000,
+  segment: 100_000,
+  threads: availableParallelism(),
+  // distinct sealed envelopes: the history records each one COUNT / DISTINCT times (at its own seq, with its
+  // own chain links and checkpoint), so that writing it stays quick; every entry's seal is still verified
+  distinct: 200_000,
 });
-const COUNT = Number(values.count);
-const EVERY = Number(values.every);
-const SEGMENT = Number(values.segment);
-const THREADS = Number(values.threads);
 const FLOOR_SAMPLE = Math.min(COUNT, 50_000);
-const DISTINCT = Number(values.distinct);
 const SENDERS = [
   'immigration-office',
   'region-bruxelles',

@@ -12,7 +12,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { Kvm } from '@nats-io/kv';
 import { loadContracts } from '@passerelle/contracts';
 import { generateStorageKeyring } from '@passerelle/directory';
@@ -22,18 +21,13 @@ import { createRegionalAuthorityService } from '@passerelle/regional-authority';
 import { RECORD_PURPOSES, StateCipher, backOfficeDoor, createBackOffice } from '@passerelle/service-host';
 import { freeLoopbackPort, startNatsServer } from '@passerelle/testing';
 import fastify from 'fastify';
-import { machineLine, percentile } from './_util.js';
+import { benchArgs, machineLine, percentile } from './_util.js';
 
-const { values } = parseArgs({
-  options: {
-    dossiers: { type: 'string', default: '10000' },
-    'worklist-reads': { type: 'string', default: '30' },
-    'dossier-reads': { type: 'string', default: '1000' },
-  },
-});
-const DOSSIERS = Number(values.dossiers);
-const WORKLIST_READS = Number(values['worklist-reads']);
-const DOSSIER_READS = Number(values['dossier-reads']);
+const {
+  dossiers: DOSSIERS,
+  'worklist-reads': WORKLIST_READS,
+  'dossier-reads': DOSSIER_READS,
+} = benchArgs({ dossiers: 10_000, 'worklist-reads': 30, 'dossier-reads': 1000 });
 const BATCH = 32;
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const REGION = 'region-bruxelles';

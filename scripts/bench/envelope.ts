@@ -9,7 +9,6 @@
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { PerformanceObserver, monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import {
   type CryptoProvider,
   type EnvelopeMeta,
@@ -25,19 +24,14 @@ import {
   publicKeysOf,
 } from '@passerelle/envelope';
 import { type FloorSealed, createCryptoFloor } from './_crypto-floor.js';
-import { machineLine, percentile, stealMeter } from './_util.js';
+import { benchArgs, machineLine, percentile, runConcurrent, stealMeter } from './_util.js';
 
-const { values } = parseArgs({
-  options: {
-    count: { type: 'string', default: '2000' },
-    'node-jose-count': { type: 'string', default: '120' },
-    rounds: { type: 'string', default: '5' },
-  },
-});
-const COUNT = Number(values.count);
-const NODE_JOSE_COUNT = Number(values['node-jose-count']);
+const {
+  count: COUNT,
+  'node-jose-count': NODE_JOSE_COUNT,
+  rounds: ROUNDS,
+} = benchArgs({ count: 2000, 'node-jose-count': 120, rounds: 5 });
 const IN_FLIGHT = 32;
-const ROUNDS = Number(values.rounds);
 
 const payload = {
   application: { kind: 'single-permit', first: true, hoursPerWeek: 38, grossMonthlySalaryEur: 3450 },
@@ -87,24 +81,8 @@ function providerSubject(provider: CryptoProvider, label = provider.name): Subje
   };
 }
 
+// messages arrive from the socket, one macrotask each: the loop turns between them as it would in a service
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-async function runConcurrent(
-  count: number,
-  width: number,
-  task: (i: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < count) {
-        await task(next++);
-        // messages arrive from the socket, one macrotask each: let the loop turn as it would in a service
-        await turn();
-      }
-    }),
-  );
-}
 
 interface Result {
   name: string;
@@ -185,22 +163,16 @@ async function round(s: Samples): Promise<void> {
   s.serialP99Delays.push(serialDelay.percentile(99) / 1e6);
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
-  let t = performance.now();
+  // messages per second over `count` tasks, IN_FLIGHT at a time
+  const rate = async (task: (i: number) => Promise<void>): Promise<number> => {
+    const t = performance.now();
+    await runConcurrent(count, IN_FLIGHT, task, turn);
+    return count / ((performance.now() - t) / 1000);
+  };
   const batch: unknown[] = new Array(count);
-  await runConcurrent(count, IN_FLIGHT, async (i) => {
-    batch[i] = await subject.seal();
-  });
-  s.sealRates.push(count / ((performance.now() - t) / 1000));
-  t = performance.now();
-  await runConcurrent(count, IN_FLIGHT, async (i) => {
-    await subject.open(batch[i]);
-  });
-  s.openRates.push(count / ((performance.now() - t) / 1000));
-  t = performance.now();
-  await runConcurrent(count, IN_FLIGHT, async () => {
-    await subject.open(await subject.seal());
-  });
-  s.roundTripRates.push(count / ((performance.now() - t) / 1000));
+  s.sealRates.push(await rate(async (i) => void (batch[i] = await subject.seal())));
+  s.openRates.push(await rate(async (i) => void (await subject.open(batch[i]))));
+  s.roundTripRates.push(await rate(async () => void (await subject.open(await subject.seal()))));
   await new Promise((resolve) => setTimeout(resolve, 5));
   delay.disable();
   gc.disconnect();

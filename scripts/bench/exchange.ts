@@ -11,8 +11,6 @@ import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { loadContracts, readExample } from '@passerelle/contracts';
 import {
   type CryptoProvider,
@@ -31,29 +29,35 @@ import { type NatsServer, startNatsServer } from '@passerelle/testing';
 import { connect } from '@nats-io/transport-node';
 import { createCryptoFloor } from './_crypto-floor.js';
 import type { ProviderKey } from './_exchange-receiver.js';
-import { machineLine, percentile, processCpuMs, stealMeter } from './_util.js';
+import {
+  benchArgs,
+  machineLine,
+  percentile,
+  processCpuMs,
+  rawStream,
+  runConcurrent,
+  stealMeter,
+} from './_util.js';
 
-const { values } = parseArgs({
-  options: {
-    count: { type: 'string', default: '5000' },
-    seconds: { type: 'string', default: '10' },
+const values = benchArgs(
+  { count: 5000, seconds: 10, rounds: 5 },
+  {
     provider: { type: 'string' },
-    rounds: { type: 'string', default: '5' },
     phases: { type: 'boolean', default: false },
     'baseline-server': { type: 'string' },
   },
-});
+);
 /**
  * An older nats-server release the raw row is measured on as well, beside the pinned one:
  * `--baseline-server <binary>` or `PASSERELLE_BENCH_BASELINE_NATS_SERVER`; without it that row is skipped.
  */
 const BASELINE_BINARY =
   values['baseline-server'] ?? process.env['PASSERELLE_BENCH_BASELINE_NATS_SERVER'] ?? undefined;
-const COUNT = Number(values.count);
+const COUNT = values.count;
 /** Messages sent before each measurement and not counted: every path is measured warm. */
 const WARMUP = Math.min(1_000, COUNT);
-const RATE_SECONDS = Number(values.seconds);
-const ROUNDS = Number(values.rounds);
+const RATE_SECONDS = values.seconds;
+const ROUNDS = values.rounds;
 const TYPE = 'application-submitted';
 const root = join(import.meta.dirname, '..', '..');
 const ALL_PROVIDERS: {
@@ -106,19 +110,6 @@ if (!Number.isInteger(PERF_ROUND) || PERF_ROUND < 0 || PERF_ROUND >= ROUNDS) {
 
 const payload = readExample(root, TYPE, 'valid-ict-first-application.json');
 const payloadBytes = Buffer.byteLength(JSON.stringify(payload));
-
-async function runConcurrent(
-  count: number,
-  width: number,
-  task: (i: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < count) await task(next++);
-    }),
-  );
-}
 
 const f2 = (n: number): string => n.toFixed(2);
 /** The middle value, or the mean of the two middle values of an even count. */
@@ -227,15 +218,7 @@ async function rawRunner(
 ): Promise<((n: number) => Promise<number>) & { close(): Promise<void> }> {
   // the bare client: the exchange's connectNats refuses a server older than the minimum
   const nc = await connect({ servers: url });
-  const jsm = await jetstreamManager(nc);
-  await jsm.streams.add({ name: 'RAW', subjects: ['raw.>'] });
-  await jsm.consumers.add('RAW', {
-    durable_name: 'raw',
-    ack_policy: AckPolicy.Explicit,
-    max_ack_pending: 1_024,
-  });
-  const js = jetstream(nc);
-  const consumer = await js.consumers.get('RAW', 'raw');
+  const { js, consumer } = await rawStream(nc, 'RAW', ['raw.>']);
   let sent = 0;
   const run = async (n: number): Promise<number> => {
     const start = performance.now();

@@ -5,15 +5,13 @@
  * (`DocumentStore.read`: decrypt and SHA-256 check, against a plain `getBlob`), on the same nats-server.
  */
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { Objm } from '@nats-io/obj';
 import { connectNats } from '@passerelle/exchange';
 import { startNatsServer } from '@passerelle/testing';
 import { type DocumentRef, DocumentStore } from '@passerelle/documents';
-import { machineLine } from './_util.js';
+import { benchArgs, machineLine } from './_util.js';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '20' } } });
-const ROUNDS = Number(values.rounds);
+const { rounds: ROUNDS } = benchArgs({ rounds: 20 });
 const CHUNK = 64 * 1024;
 
 async function* chunks(data: Buffer): AsyncGenerator<Uint8Array> {

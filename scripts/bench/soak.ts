@@ -10,8 +10,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
 import { loadContracts, exampleFolder } from '@passerelle/contracts';
 import {
@@ -28,28 +26,9 @@ import {
   provisionSecure,
   startSecureServer,
 } from '../secure-exchange.js';
-import { machineLine, percentile } from './_util.js';
+import { benchArgs, machineLine, percentile, rawStream } from './_util.js';
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '60' },
-    rate: { type: 'string', default: '100' },
-    window: { type: 'string', default: '10' },
-  },
-});
-const SECONDS = Number(values.seconds);
-const RATE = Number(values.rate);
-const WINDOW = Number(values.window);
-for (const [name, v] of [
-  ['--seconds', SECONDS],
-  ['--rate', RATE],
-  ['--window', WINDOW],
-] as const) {
-  if (!Number.isFinite(v) || v <= 0) {
-    console.error(`error ERR_CONFIG_INVALID: ${name} must be a positive number.`);
-    process.exit(2);
-  }
-}
+const { seconds: SECONDS, rate: RATE, window: WINDOW } = benchArgs({ seconds: 60, rate: 100, window: 10 });
 const SENDER = 'post-ankara';
 const RECEIVER = 'immigration-office';
 const TYPE = 'visa-issued';
@@ -120,14 +99,7 @@ try {
   );
   const rawBody = new TextEncoder().encode(sample);
   const op = await connectOperator(deployment, server.url);
-  const jsm = await jetstreamManager(op);
-  await jsm.streams.add({ name: 'SOAKRAW', subjects: ['soak.raw'] });
-  await jsm.consumers.add('SOAKRAW', {
-    durable_name: 'raw',
-    ack_policy: AckPolicy.Explicit,
-    max_ack_pending: 1_024,
-  });
-  const js = jetstream(op);
+  const { js, consumer } = await rawStream(op, 'SOAKRAW', ['soak.raw']);
 
   const windows: Window[] = [];
   const started = performance.now();
@@ -142,7 +114,7 @@ try {
   receiver.subscribe({
     [TYPE]: async (m) => void windowOf().secure.push(Date.now() - Date.parse(m.meta.issuedAt)),
   });
-  const rawMessages = await (await js.consumers.get('SOAKRAW', 'raw')).consume({ max_messages: 256 });
+  const rawMessages = await consumer.consume({ max_messages: 256 });
   const rawLoop = (async () => {
     for await (const m of rawMessages) {
       windowOf().raw.push(Date.now() - Number(m.headers?.get('Soak-Sent-At')));

@@ -1,5 +1,5 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { addDays, type DocumentRef, toIsoDate } from '@passerelle/procedure';
+import { addDays, toIsoDate } from '@passerelle/procedure';
 import { type WebhookReceiver, startWebhookReceiver } from '@passerelle/testing';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
@@ -10,12 +10,14 @@ import {
   POST,
   REGION,
   type BackOffice,
-  type DoorCaller,
   type World,
   listenEvents,
+  fileWithFee,
   newKey,
+  uploadDocument,
   startWorld,
 } from './world.js';
+import type { DoorCaller } from '../support/door-caller.js';
 import { ictFirstApplication } from '../procedure/harness.js';
 
 const POLL = { timeout: 30_000, interval: 100 };
@@ -87,19 +89,7 @@ describe('back office - the administrations act through their doors, over HTTP o
   test('back office - a dossier from the portal through the region, the Office, the post and the commune', async () => {
     const portal = world.portal.integrator;
     // the integrator uploads the documents and files the application with its fee proof
-    const upload = async (n: number): Promise<DocumentRef> => {
-      const res = await portal.call(
-        'POST',
-        '/v1/documents',
-        Buffer.from(`%PDF-1.7 document ${n} ${newKey()}`),
-        {
-          'content-type': 'application/pdf',
-          'idempotency-key': newKey(),
-        },
-      );
-      expect(res.status, res.text).toBe(201);
-      return res.json.document as DocumentRef;
-    };
+    const upload = (n: number) => uploadDocument(portal, n);
     const passport = await upload(1);
     // the procedure scenarios' application (to commune 21004 via Lagos), with the documents just uploaded
     const application = ictFirstApplication({
@@ -115,22 +105,11 @@ describe('back office - the administrations act through their doors, over HTTP o
         criminalRecord: await upload(5),
       },
     });
-    const filed = await portal.call('POST', '/v1/dossiers', application, { 'idempotency-key': newKey() });
-    expect(filed.status, filed.text).toBe(201);
-    const dossierId = filed.json.dossierId as string;
-    const fee = await portal.call(
-      'POST',
-      `/v1/dossiers/${dossierId}/fee-proof`,
-      {
-        proof: await upload(6),
-        amount: { amountCents: 35_800, currency: 'EUR' },
-        paidOn: today(),
-        paymentReference: 'FEE-2027-0001',
-        submittedAt: new Date().toISOString(),
-      },
-      { 'idempotency-key': newKey() },
-    );
-    expect(fee.status, fee.text).toBe(202);
+    const dossierId = await fileWithFee(portal, application, {
+      proof: 6,
+      paidOn: today(),
+      paymentReference: 'FEE-2027-0001',
+    });
 
     // the region: the work authorisation is owed, with its dossier readable and decrypted
     const work = await owed(world.region, dossierId, 'decide-work');

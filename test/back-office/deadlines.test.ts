@@ -11,16 +11,17 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   COMMUNE,
-  type DoorCaller,
   OE,
   PORTAL,
   REGION,
   TEST_CONSUMER,
-  newKey,
+  fileWithFee,
+  uploadDocument,
   participantsOf,
   startBackOffice,
   startPortal,
 } from './world.js';
+import type { DoorCaller } from '../support/door-caller.js';
 import { type WebhookReceiver, startWebhookReceiver } from '@passerelle/testing';
 
 const POLL = { timeout: 30_000, interval: 100 };
@@ -94,23 +95,10 @@ describe('deadlines - an overrun reaches the body and the integrator, once', () 
       expect(res.status, res.text).toBe(201);
       hooks.set(name, res.json.secret as string);
     }
-    const upload = async (n: number): Promise<Record<string, unknown>> => {
-      const res = await integrator.call(
-        'POST',
-        '/v1/documents',
-        Buffer.from(`%PDF-1.7 doc ${n} ${newKey()}`),
-        {
-          'content-type': 'application/pdf',
-          'idempotency-key': newKey(),
-        },
-      );
-      expect(res.status, res.text).toBe(201);
-      return res.json.document as Record<string, unknown>;
-    };
+    const upload = (n: number) => uploadDocument(integrator, n);
     const requestedPeriod = { from: addDays(realToday, 40), to: addDays(realToday, 400) };
-    const filed = await integrator.call(
-      'POST',
-      '/v1/dossiers',
+    const dossierId = await fileWithFee(
+      integrator,
       {
         category: 'ict',
         procedure: 'first',
@@ -135,23 +123,8 @@ describe('deadlines - an overrun reaches the body and the integrator, once', () 
         },
         submittedAt: new Date().toISOString(),
       },
-      { 'idempotency-key': newKey() },
+      { proof: 4, paidOn: realToday, paymentReference: 'FEE-2027-0002' },
     );
-    expect(filed.status, filed.text).toBe(201);
-    const dossierId = filed.json.dossierId as string;
-    const fee = await integrator.call(
-      'POST',
-      `/v1/dossiers/${dossierId}/fee-proof`,
-      {
-        proof: await upload(4),
-        amount: { amountCents: 35_800, currency: 'EUR' },
-        paidOn: realToday,
-        paymentReference: 'FEE-2027-0002',
-        submittedAt: new Date().toISOString(),
-      },
-      { 'idempotency-key': newKey() },
-    );
-    expect(fee.status, fee.text).toBe(202);
     const worklist = async (query: string) => {
       const res = await officer.call('GET', `/v1/workItems?pageSize=100&${query}`);
       expect(res.status, res.text).toBe(200);

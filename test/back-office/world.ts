@@ -10,11 +10,13 @@ import { createStaticResolver, generateParticipantKeys, publicKeysOf } from '@pa
 import { createLogger } from '@passerelle/exchange';
 import { createImmigrationOfficeService } from '@passerelle/immigration-office';
 import { createPortalLogger, createPortalService, portalDoor } from '@passerelle/portal';
-import type { DossierRecord } from '@passerelle/procedure';
+import type { DocumentRef, DossierRecord } from '@passerelle/procedure';
 import { createRegionalAuthorityService } from '@passerelle/regional-authority';
 import { type BodyService, backOfficeDoor, createBackOffice } from '@passerelle/service-host';
 import { freeLoopbackPort } from '@passerelle/testing';
 import { EventSource } from 'eventsource';
+import { expect } from 'vitest';
+import { type DoorCaller, callerOf } from '../support/door-caller.js';
 
 type FastifyInstance = Awaited<ReturnType<typeof createBackOffice>>;
 
@@ -32,71 +34,46 @@ export const DOOR_SETTINGS = {
   tokenRateLimit: { max: 10_000, windowMs: 60_000 },
 };
 
-/** An HTTP answer: status, headers, text and the JSON body. */
-export interface Answer {
-  status: number;
-  headers: Headers;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read answers member by member
-  json: any;
-  text: string;
-  bytes: Buffer;
-}
-
-/** A system calling one door over HTTP with its client credentials, as a back-office system would. */
-export interface DoorCaller {
-  origin: string;
-  token: string;
-  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer>;
-}
-
-async function answerOf(res: Response): Promise<Answer> {
-  const bytes = Buffer.from(await res.arrayBuffer());
-  const text = bytes.toString('utf8');
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, json, text, bytes };
-}
-
-/** Gets a token from the door's token endpoint (client credentials, HTTP Basic) and calls with it. */
-export async function callerOf(origin: string, clientId: string, secret: string): Promise<DoorCaller> {
-  const res = await fetch(`${origin}/oauth2/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: 'grant_type=client_credentials',
-  });
-  const answer = await answerOf(res);
-  if (answer.status !== 200) throw new Error(`token refused: ${answer.status} ${answer.text}`);
-  const token = answer.json.access_token as string;
-  return {
-    origin,
-    token,
-    async call(method, path, body, headers = {}) {
-      const url = path.startsWith('http') ? path : `${origin}${path}`;
-      const isBuffer = Buffer.isBuffer(body);
-      return answerOf(
-        await fetch(url, {
-          method,
-          headers: {
-            authorization: `Bearer ${token}`,
-            ...(body !== undefined && !isBuffer ? { 'content-type': 'application/json' } : {}),
-            ...headers,
-          },
-          ...(body !== undefined ? { body: isBuffer ? body : JSON.stringify(body) } : {}),
-        }),
-      );
-    },
-  };
-}
-
 /** A fresh `Idempotency-Key`. */
 export const newKey = (): string => `k-${randomBytes(8).toString('hex')}`;
+
+/** Uploads a PDF document numbered `n` through a door's `/v1/documents`; the reference the door gives it. */
+export async function uploadDocument(caller: DoorCaller, n: number): Promise<DocumentRef> {
+  const res = await caller.call('POST', '/v1/documents', Buffer.from(`%PDF-1.7 document ${n} ${newKey()}`), {
+    'content-type': 'application/pdf',
+    'idempotency-key': newKey(),
+  });
+  expect(res.status, res.text).toBe(201);
+  return res.json.document as DocumentRef;
+}
+
+/**
+ * Files `application` through a door as a new dossier, then its fee of 358 EUR with a proof uploaded as
+ * document `fee.proof`; the dossier's id.
+ */
+export async function fileWithFee(
+  caller: DoorCaller,
+  application: unknown,
+  fee: { proof: number; paidOn: string; paymentReference: string },
+): Promise<string> {
+  const filed = await caller.call('POST', '/v1/dossiers', application, { 'idempotency-key': newKey() });
+  expect(filed.status, filed.text).toBe(201);
+  const dossierId = filed.json.dossierId as string;
+  const paid = await caller.call(
+    'POST',
+    `/v1/dossiers/${dossierId}/fee-proof`,
+    {
+      proof: await uploadDocument(caller, fee.proof),
+      amount: { amountCents: 35_800, currency: 'EUR' },
+      paidOn: fee.paidOn,
+      paymentReference: fee.paymentReference,
+      submittedAt: new Date().toISOString(),
+    },
+    { 'idempotency-key': newKey() },
+  );
+  expect(paid.status, paid.text).toBe(202);
+  return dossierId;
+}
 
 /** An SSE client of a door's `/events`, collecting the CloudEvents it receives. */
 export function listenEvents(caller: DoorCaller) {

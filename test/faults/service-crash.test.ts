@@ -1,22 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { toPublicJwk } from '@passerelle/envelope';
-import type { NatsServer } from '@passerelle/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
-import {
-  type SecureDeployment,
-  connectAdmin,
-  connectOperator,
-  prepareSecureDeployment,
-  provisionSecure,
-  provisionServiceStores,
-  startSecureServer,
-} from '../../scripts/secure-exchange.js';
-import { type Parties, connectSecureExchange, example, makeParties, repoRoot } from '../support/secure.js';
+import { describe, expect, test, vi } from 'vitest';
+import { connectAdmin, connectOperator } from '../../scripts/secure-exchange.js';
+import { connectSecureExchange, example, repoRoot, useSecuredServer } from '../support/secure.js';
 import type { VisaState } from './secure-service-process.js';
 import { OE, POST } from '../support/participants.js';
 
@@ -30,32 +20,13 @@ function lines(file: string): string[] {
 }
 
 describe('a service killed mid-burst on the secured exchange', { timeout: 180_000 }, () => {
-  const home = mkdtempSync(join(tmpdir(), 'passerelle-svc-crash-'));
-  let deployment: SecureDeployment;
-  let server: NatsServer;
-  let parties: Parties;
-
-  beforeAll(async () => {
-    deployment = await prepareSecureDeployment({ dir: join(home, 'secure') });
-    server = await startSecureServer(deployment);
-    await deployment.writeCredentials([server.url]);
-    await provisionSecure(deployment, server.url, {
-      participants: [POST, OE],
-      consumer: { ackWaitMs: ACK_WAIT_MS },
-    });
-    // the service's state bucket, in its own account
-    await provisionServiceStores(deployment, server.url, { participants: [POST, OE] });
-    parties = await makeParties([POST, OE]);
-  }, 60_000);
-  afterAll(async () => {
-    await server?.stop();
-    rmSync(home, { recursive: true, force: true });
-  });
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => console.error(server.log().slice(-4000)));
+  // the service's state bucket is provisioned in its own account as well
+  const scenario = useSecuredServer('passerelle-svc-crash-', [POST, OE], {
+    consumer: { ackWaitMs: ACK_WAIT_MS },
   });
 
   test('faults - SIGKILL a service mid-burst and restart it: no message lost, none applied twice', async () => {
+    const { home, deployment, server, parties } = scenario;
     const appliedFile = join(home, 'applied.log');
     const fixtureFile = join(home, 'service.json');
     const publics = Object.fromEntries(

@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
@@ -18,17 +16,9 @@ import { toPublicJwk } from '@passerelle/envelope';
 import { type Exchange, loadCredentials } from '@passerelle/exchange';
 import { DossierStore } from '@passerelle/procedure';
 import type { NatsServer } from '@passerelle/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
-import {
-  type SecureDeployment,
-  connectAdmin,
-  connectOperator,
-  prepareSecureDeployment,
-  provisionSecure,
-  provisionServiceStores,
-  startSecureServer,
-} from '../../scripts/secure-exchange.js';
-import { type Parties, connectSecureExchange, example, makeParties } from '../support/secure.js';
+import { describe, expect, test, vi } from 'vitest';
+import { type SecureDeployment, connectAdmin, connectOperator } from '../../scripts/secure-exchange.js';
+import { type Parties, connectSecureExchange, example, useSecuredServer } from '../support/secure.js';
 import { OE, REGION } from '../support/participants.js';
 
 const AUDITOR = 'auditor';
@@ -40,48 +30,41 @@ interface Decisions {
 }
 
 describe('the whole secured stack stopped and restarted', { timeout: 180_000 }, () => {
-  const home = mkdtempSync(join(tmpdir(), 'passerelle-restart-'));
+  let home: string;
   let deployment: SecureDeployment;
   let server: NatsServer;
   let parties: Parties;
   let anchorPath: string;
   let directoryPath: string;
 
-  beforeAll(async () => {
-    deployment = await prepareSecureDeployment({ dir: join(home, 'secure') });
-    server = await startSecureServer(deployment, { storeDir: join(home, 'store') });
-    await deployment.writeCredentials([server.url]);
-    await provisionSecure(deployment, server.url, { participants: [OE, REGION] });
-    // the region service's state bucket, in the region's own account
-    await provisionServiceStores(deployment, server.url, { participants: [OE, REGION] });
-    parties = await makeParties([OE, REGION, AUDITOR]);
-
-    const anchor = await writeAnchor(join(home, 'anchor'));
-    anchorPath = anchor.publicPath;
-    const anchorKey = await loadAnchorPrivateKey(anchor.privatePath);
-    const signed = await Promise.all(
-      [...parties.keys.values()].map((k) =>
-        signEntry(
-          makeEntry(
-            k.participantId,
-            k.participantId,
-            [toPublicJwk(k.signing)],
-            k.encryption.map(toPublicJwk),
+  // the region service's state bucket is provisioned in the region's own account; the server keeps its
+  // store in the scenario's folder, to be restarted on it
+  useSecuredServer(
+    'passerelle-restart-',
+    [OE, REGION],
+    { alsoKeys: [AUDITOR], storeInHome: true },
+    async (s) => {
+      ({ home, deployment, server, parties } = s);
+      const anchor = await writeAnchor(join(home, 'anchor'));
+      anchorPath = anchor.publicPath;
+      const anchorKey = await loadAnchorPrivateKey(anchor.privatePath);
+      const signed = await Promise.all(
+        [...parties.keys.values()].map((k) =>
+          signEntry(
+            makeEntry(
+              k.participantId,
+              k.participantId,
+              [toPublicJwk(k.signing)],
+              k.encryption.map(toPublicJwk),
+            ),
+            anchorKey,
           ),
-          anchorKey,
         ),
-      ),
-    );
-    directoryPath = join(home, 'directory.json');
-    await writeDirectoryFile(directoryPath, exportDirectory(signed, anchor.publicKey));
-  }, 60_000);
-  afterAll(async () => {
-    await server?.stop();
-    rmSync(home, { recursive: true, force: true });
-  });
-  beforeEach((ctx) => {
-    ctx.onTestFailed(() => console.error(server.log().slice(-4000)));
-  });
+      );
+      directoryPath = join(home, 'directory.json');
+      await writeDirectoryFile(directoryPath, exportDirectory(signed, anchor.publicKey));
+    },
+  );
 
   /** The region's service: each residence decision applied once to its dossier state. */
   async function startRegion(): Promise<{ exchange: Exchange; store: DossierStore<Decisions> }> {

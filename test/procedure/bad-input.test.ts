@@ -2,7 +2,6 @@ import { DecisionArchive } from '@passerelle/documents';
 import { decisionDocument } from '@passerelle/procedure';
 import { describe, expect, test } from 'vitest';
 import {
-  type ProcedureHarness,
   OE,
   OFFICER,
   reachPhase,
@@ -22,8 +21,7 @@ const visa = (number: string): unknown => ({
 });
 
 describe('out-of-sequence messages go to the dead letters with a stable code', () => {
-  let h!: ProcedureHarness;
-  useProcedure((started) => (h = started));
+  const h = useProcedure();
 
   test('bad input - a visa for an unknown dossier: ERR_UNKNOWN_DOSSIER, the office keeps working', async () => {
     const post = await h.connectAs('post-ankara');

@@ -10,7 +10,6 @@ import { replayDeadLetter } from '@passerelle/exchange';
 import { DossierStore, type ResidenceGranted, decisionDocument } from '@passerelle/procedure';
 import { describe, expect, test, vi } from 'vitest';
 import {
-  type ProcedureHarness,
   OE,
   OFFICER,
   SETTLE,
@@ -31,8 +30,7 @@ import {
  * The tests play the Office, so that what is stored can differ from what is sent.
  */
 describe('decision documents are read back before a post or a commune acts on them', () => {
-  let h!: ProcedureHarness;
-  useProcedure((started) => (h = started));
+  const h = useProcedure();
 
   const period = (): { from: string; to: string } => ({ from: today(30), to: today(30 + 364) });
 

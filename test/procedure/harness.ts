@@ -7,14 +7,8 @@ import {
   createConsularPostService,
   type ConsularPostService,
 } from '@passerelle/consular-post';
-import { type Contracts, loadContracts } from '@passerelle/contracts';
-import {
-  type KeyResolver,
-  type ParticipantKeys,
-  createStaticResolver,
-  generateParticipantKeys,
-  publicKeysOf,
-} from '@passerelle/envelope';
+import type { Contracts } from '@passerelle/contracts';
+import type { KeyResolver, ParticipantKeys } from '@passerelle/envelope';
 import {
   type DeadLetter,
   type Exchange,
@@ -24,6 +18,7 @@ import {
   createLogger,
   listDeadLetters,
 } from '@passerelle/exchange';
+import { generateParties } from '@passerelle/exchange/testing';
 import {
   type ImmigrationOfficeService,
   type ResidenceDecision,
@@ -49,6 +44,7 @@ import type { DeadlineRun, ServiceEvent } from '@passerelle/service-host';
 import { sampleApplication } from '@passerelle/service-host/testing';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, expect, vi } from 'vitest';
+import { startedHandle } from '../support/handle.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -138,11 +134,8 @@ const consumer = { ackWaitMs: 5_000, backoffMs: [200, 2_000], maxDeliver: 3 };
  */
 export async function startProcedure(url: string): Promise<ProcedureHarness> {
   const ids = [PORTAL, OE, ...REGIONS, ...POSTS, OFFLINE_POST, ...COMMUNES];
-  const keys = new Map<string, ParticipantKeys>();
-  await Promise.all(ids.map(async (id) => keys.set(id, await generateParticipantKeys(id))));
+  const { keys, resolver, contracts } = await generateParties(ids, root);
   const storage = new Map(ids.map((id) => [id, generateStorageKeyring(id)] as const));
-  const resolver = createStaticResolver([...keys.values()].map(publicKeysOf));
-  const contracts = await loadContracts({ root });
   const nc = await connect({ servers: url });
   const events: ServiceEvent[] = [];
   const onEvent = (e: ServiceEvent): void => void events.push(e);
@@ -177,12 +170,16 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
   const shared = { directory: resolver, contracts, nc, consumer, outboxRetryMs: 250, dossierKeys: true };
   const payloadSeal = (participant: string) =>
     DossierKeys.over(() => nc, { keys: keys.get(participant)!, directory: resolver });
-  const region = await createRegionalAuthorityService({
+  /** What a service of the participants `ids` is started with: their keys, its log and the events. */
+  const serving = (ids: readonly string[], log: string) => ({
     ...shared,
-    participants: REGIONS.map((id) => keys.get(id)!),
-    storageKeys: REGIONS.map((id) => storage.get(id)!),
-    logger: silent('region'),
+    participants: ids.map((id) => keys.get(id)!),
+    storageKeys: ids.map((id) => storage.get(id)!),
+    logger: silent(log),
     onEvent,
+  });
+  const region = await createRegionalAuthorityService({
+    ...serving(REGIONS, 'region'),
     // the tests' policy, openly: the automatic grant unless a test imposes a decision or leaves it pending
     policy: {
       'decide-work': ({ dossierId, dossier }) => {
@@ -193,11 +190,7 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
     },
   });
   const office = await createImmigrationOfficeService({
-    ...shared,
-    participants: [keys.get(OE)!],
-    storageKeys: [storage.get(OE)!],
-    logger: silent('office'),
-    onEvent,
+    ...serving([OE], 'office'),
     policy: {
       'decide-residence': (input) => {
         const o = overrides.residence.get(input.dossierId);
@@ -207,21 +200,11 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
     },
   });
   const posts = await createConsularPostService({
-    ...shared,
-    participants: POSTS.map((id) => keys.get(id)!),
-    storageKeys: POSTS.map((id) => storage.get(id)!),
-    logger: silent('posts'),
-    onEvent,
+    ...serving(POSTS, 'posts'),
     // the visa issued on the annex 46 at once, as if the passport were presented then
     policy: automaticPostPolicy,
   });
-  const communes = await createCommuneService({
-    ...shared,
-    participants: COMMUNES.map((id) => keys.get(id)!),
-    storageKeys: COMMUNES.map((id) => storage.get(id)!),
-    logger: silent('communes'),
-    onEvent,
-  });
+  const communes = await createCommuneService(serving(COMMUNES, 'communes'));
 
   const portalInbox = new Map<string, IncomingMessage[]>();
   const portal = await connectExchange({
@@ -318,18 +301,19 @@ export async function startProcedure(url: string): Promise<ProcedureHarness> {
 
 /**
  * In a `describe`: its own nats-server, and the procedure started on it before the tests (handed to
- * `started`) and closed after them.
+ * `started`, when given) and closed after them; the handle returned reads it, in the tests and hooks.
  */
-export function useProcedure(started: (h: ProcedureHarness) => void): void {
+export function useProcedure(started?: (h: ProcedureHarness) => void): ProcedureHarness {
   const nats = useNatsServer();
   let h: ProcedureHarness | undefined;
   beforeAll(async () => {
     h = await startProcedure(nats.url);
-    started(h);
+    started?.(h);
   }, 60_000);
   afterAll(async () => {
     await h?.close();
   });
+  return startedHandle(() => h, 'the procedure harness');
 }
 
 /**

@@ -4,7 +4,6 @@ import { addDays, type ApplicationSubmitted, addWorkingDays } from '@passerelle/
 import { addYears } from '@passerelle/procedure/internal';
 import { describe, expect, test, vi } from 'vitest';
 import {
-  type ProcedureHarness,
   OE,
   OFFICER,
   SETTLE,
@@ -66,8 +65,7 @@ function mobilityApplication(permitValidUntil: string, days: number, firstDoc: n
 }
 
 describe('single-permit procedure, end to end', () => {
-  let h!: ProcedureHarness;
-  useProcedure((started) => (h = started));
+  const h = useProcedure();
 
   /** Recipients of every `type` message of a dossier. */
   const recipientsOf = async (dossierId: string, type: string, count: number): Promise<string[]> =>
@@ -466,28 +464,21 @@ describe('single-permit procedure, end to end', () => {
     expect(await h.region.available('region-vlaanderen', id)).toEqual(['request-information', 'decide-work']);
 
     // The decisions come: the commune renews the permit it attested.
-    const decided = await h.region.act(
-      'region-vlaanderen',
-      id,
-      'decide-work',
-      { decision: 'granted', period: app.requestedPeriod },
-      OFFICER,
-      { stepId: `work-${id}` },
-    );
+    const decideWork = () =>
+      h.region.act(
+        'region-vlaanderen',
+        id,
+        'decide-work',
+        { decision: 'granted', period: app.requestedPeriod },
+        OFFICER,
+        { stepId: `work-${id}` },
+      );
+    const decided = await decideWork();
     // who decided is kept with the dossier, under the request's key, and a retry decides nothing again
     expect(decided.taken).toEqual([
       { action: 'decide-work', stepId: `decide-work:work-${id}`, on: today(), by: OFFICER },
     ]);
-    await h.region.act(
-      'region-vlaanderen',
-      id,
-      'decide-work',
-      { decision: 'granted', period: app.requestedPeriod },
-      OFFICER,
-      {
-        stepId: `work-${id}`,
-      },
-    );
+    await decideWork();
     expect((await h.region.worklist()).some((w) => w.dossierId === id)).toBe(false);
     const [renewed] = await h.waitForPortal(id, 'permit-renewed');
     expect(h.seen.get(id)?.filter((m) => m.type === 'work-authorisation-decided')).toHaveLength(2); // OE, portal

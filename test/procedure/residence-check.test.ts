@@ -1,6 +1,5 @@
 import { describe, expect, test, vi } from 'vitest';
 import {
-  type ProcedureHarness,
   OE,
   OFFICER,
   PORTAL,
@@ -16,8 +15,7 @@ import {
 const COMMUNE = 'commune-21004';
 
 describe('residence check before the permit (Art. 105/47 §2 al. 2, 105/58 al. 2), end to end', () => {
-  let h!: ProcedureHarness;
-  useProcedure((started) => (h = started));
+  const h = useProcedure();
 
   /** An ICT first application taken to the arrival at the commune (annex 49 issued). */
   const toArrived = async (id: string): Promise<void> => {

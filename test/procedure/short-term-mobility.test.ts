@@ -3,7 +3,6 @@ import type { ApplicationSubmitted } from '@passerelle/procedure';
 import { sampleShortTermMobility } from '@passerelle/service-host/testing';
 import { describe, expect, test } from 'vitest';
 import {
-  type ProcedureHarness,
   OE,
   OFFICER,
   PORTAL,
@@ -45,8 +44,7 @@ function notification(documents: ApplicationSubmitted['documents'] = {}): Applic
 }
 
 describe('short-term mobility (Art. 105/43; directive 2014/66/EU Art. 21), end to end', () => {
-  let h!: ProcedureHarness;
-  useProcedure((started) => (h = started));
+  const h = useProcedure();
 
   test('short-term mobility - complete notification: the 20 days run, a case officer states no objection; no region, no fee, no permit', async () => {
     const id = newDossierId('stm');

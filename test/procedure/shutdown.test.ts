@@ -1,15 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { describe, expect, test } from 'vitest';
-import {
-  type ProcedureHarness,
-  OE,
-  OFFICER,
-  keptInOutbox,
-  newDossierId,
-  useProcedure,
-  toPermitIssued,
-  today,
-} from './harness.js';
+import { OE, OFFICER, keptInOutbox, newDossierId, useProcedure, toPermitIssued, today } from './harness.js';
 
 /**
  * A service stopped during an outage: its decided messages wait in the dossiers' outboxes, and stopping does
@@ -17,8 +8,7 @@ import {
  * stream.
  */
 describe('service shutdown during an outage', () => {
-  let h!: ProcedureHarness;
-  useProcedure((started) => (h = started));
+  const h = useProcedure();
 
   test('shutdown - the Office stops while a decision it recorded retries its publish: the retries end, the message stays in the outbox', async () => {
     const id = newDossierId('shutdown');

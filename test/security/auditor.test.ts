@@ -1,33 +1,20 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { readLedger } from '@passerelle/audit';
 import { createLogger } from '@passerelle/exchange';
-import type { NatsServer } from '@passerelle/testing';
 import { describe, expect, test, vi } from 'vitest';
-import { type SecureDeployment, connectOperator } from '../../scripts/secure-exchange.js';
+import { connectOperator } from '../../scripts/secure-exchange.js';
 import { AUDITOR_CONSUMER, createAuditorService } from '../../services/auditor/src/index.js';
-import {
-  type Parties,
-  type SecuredScenario,
-  connectSecureExchange,
-  example,
-  useSecuredScenario,
-} from '../support/secure.js';
+import { connectSecureExchange, example, useSecuredScenario } from '../support/secure.js';
 import { OE, POST } from '../support/participants.js';
 
 const AUDITOR = 'auditor';
 
 describe('secured server: the auditor with its own credentials', { timeout: 90_000 }, () => {
-  let deployment: SecureDeployment;
-  let server: NatsServer;
-  let parties: Parties;
-  let scenario: SecuredScenario;
   // the client connection is the auditor's: user JWT, mutual TLS, private inbox, no provisioning rights
-  useSecuredScenario('passerelle-aud-', [POST, OE, AUDITOR], AUDITOR, (s) => {
-    ({ deployment, server, parties } = s);
-    scenario = s;
-  });
+  const scenario = useSecuredScenario('passerelle-aud-', [POST, OE, AUDITOR], AUDITOR);
 
   test('auditor - provisioned by the operator, it records envelopes and receipts in LEDGER and dead-letters a forged seal', async () => {
+    const { deployment, server, parties } = scenario;
     const auditor = await createAuditorService({
       nc: scenario.client,
       auditorKey: parties.keys.get(AUDITOR)!.signing,
@@ -41,26 +28,24 @@ describe('secured server: the auditor with its own credentials', { timeout: 90_0
     const receiver = await connectSecureExchange(deployment, parties, OE);
     try {
       receiver.subscribe({ 'visa-issued': async () => undefined });
-      const [sent] = await sender.send('visa-issued', example('visa-issued'), {
-        to: OE,
-        dossierId: 'dossier-aud-0001',
-      });
-      await sender.awaitReceipt(sent!.id, 15_000);
+      /** Sends a visa to the Office and waits for its receipt. */
+      const sendVisa = async (dossierId: string) => {
+        const [sent] = await sender.send('visa-issued', example('visa-issued'), { to: OE, dossierId });
+        await sender.awaitReceipt(sent!.id, 15_000);
+        return sent!;
+      };
+      await sendVisa('dossier-aud-0001');
 
       // a forged seal on the sender's own subject: the receiver and the auditor both refuse it
-      const [other] = await sender.send('visa-issued', example('visa-issued'), {
-        to: OE,
-        dossierId: 'dossier-aud-0002',
-      });
-      await sender.awaitReceipt(other!.id, 15_000);
+      const other = await sendVisa('dossier-aud-0002');
       const op = await connectOperator(deployment, server.url);
       try {
-        const stored = await (await jetstreamManager(op)).streams.getMessage('EXCHANGE', { seq: other!.seq });
-        if (!stored) throw new Error(`EXCHANGE has no message ${other!.seq}`);
+        const stored = await (await jetstreamManager(op)).streams.getMessage('EXCHANGE', { seq: other.seq });
+        if (!stored) throw new Error(`EXCHANGE has no message ${other.seq}`);
         const envelope = stored.json<{ meta: { id: string }; jwe: string; seal: string }>();
         const seal = envelope.seal;
         const forged = { ...envelope, seal: `${seal.slice(0, -2)}${seal.endsWith('AA') ? 'BB' : 'AA'}` };
-        await jetstream(sender.nc).publish(other!.subject, JSON.stringify(forged), {
+        await jetstream(sender.nc).publish(other.subject, JSON.stringify(forged), {
           msgID: `forged-${envelope.meta.id}`,
         });
       } finally {
@@ -91,6 +76,7 @@ describe('secured server: the auditor with its own credentials', { timeout: 90_0
   });
 
   test('auditor - without its consumer, it says what the operator has to provision instead of creating it', async () => {
+    const { deployment, server, parties } = scenario;
     const op = await connectOperator(deployment, server.url);
     try {
       await (await jetstreamManager(op)).consumers.delete('EXCHANGE', AUDITOR_CONSUMER);

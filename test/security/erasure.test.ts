@@ -2,9 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
 import {
   type LedgerWriter,
   archiveLedger,
@@ -33,10 +31,8 @@ import { PasserelleError } from '@passerelle/errors';
 import {
   type EnvelopeMeta,
   type ParticipantKeys,
-  type PrivateJwk,
   generateParticipantKeys,
   openEnvelope,
-  type KeyResolver,
 } from '@passerelle/envelope';
 import {
   DOSSIER_KEYS_BUCKET,
@@ -44,9 +40,6 @@ import {
   type Exchange,
   eraseDossier,
   StreamNames,
-  connectExchange,
-  connectNats,
-  createLogger,
   listDeadLetters,
 } from '@passerelle/exchange';
 import { createPortalLogger, createPortalService, portalDoor } from '@passerelle/portal';
@@ -63,21 +56,14 @@ import {
   toPermitIssued,
   useProcedure,
 } from '../procedure/harness.js';
-import { auditedKeys } from '../support/audited-keys.js';
+// the visa numbers mark the payloads: found in clear anywhere, they would show the erasure failed
+import { useAuditedNats, visa } from '../support/audited-keys.js';
 import { OE, POST } from '../support/participants.js';
 
 const ERASED = 'DOS-ERASE-0001';
 const KEPT = 'DOS-KEEP-0002';
 const BASIS = 'GDPR Art. 17(1)(a), request 2027-0042';
 const repoRoot = new URL('../..', import.meta.url).pathname;
-
-/** A visa payload whose number marks it: found in clear anywhere, it would show the erasure failed. */
-const visa = (visaNumber: string) => ({
-  visaType: 'D',
-  visaNumber,
-  issuedOn: '2026-12-18',
-  validity: { from: '2026-12-20', to: '2027-06-19' },
-});
 
 /** Runs the CLI in-process; what it printed on stdout and stderr, and its exit code. */
 const cli = runCliCaptured;
@@ -90,14 +76,8 @@ async function eraseByCli(root: string, office: ParticipantKeys, dossierId: stri
 }
 
 describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () => {
-  const nats = useNatsServer();
+  const world = useAuditedNats(POST, OE);
   const root = mkdtempSync(join(tmpdir(), 'pex-erasure-'));
-  let nc: NatsConnection;
-  let jsm: JetStreamManager;
-  let post: ParticipantKeys;
-  let office: ParticipantKeys;
-  let auditor: PrivateJwk;
-  let resolver: KeyResolver;
   let postKeys: DossierKeys;
   let officeKeys: DossierKeys;
   let sender: Exchange;
@@ -110,37 +90,25 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
   const trusted = () => ['--anchor', trust.anchorPath, '--directory', trust.directoryPath];
 
   beforeAll(async () => {
-    nc = await connectNats({ servers: nats.url });
-    jsm = await jetstreamManager(nc, { timeout: 30_000 });
-    ({ post, office, auditor, resolver } = await auditedKeys(POST, OE));
+    const { nc, post, office, auditor, resolver } = world;
     const contracts = await loadContracts({ root: repoRoot });
     postKeys = await DossierKeys.open(nc, { keys: post, directory: resolver });
     officeKeys = await DossierKeys.open(nc, { keys: office, directory: resolver });
-    const connect = (keys: ParticipantKeys, payloadSeal: DossierKeys) =>
-      connectExchange({
-        participant: keys.participantId,
-        keys,
-        directory: resolver,
-        contracts,
-        servers: nats.url,
-        logger: createLogger(keys.participantId, { level: 'silent' }),
-        payloadSeal,
-      });
-    sender = await connect(post, postKeys);
-    receiver = await connect(office, officeKeys);
+    sender = await world.connect(post, contracts, { payloadSeal: postKeys });
+    receiver = await world.connect(office, contracts, { payloadSeal: officeKeys });
     writer = await createLedgerWriter({ nc, auditorKey: auditor, resolver, checkpointIntervalMs: 0 });
     trust = await writeTrustFiles(root, [post, office]);
   }, 60_000);
 
   afterAll(async () => {
     await Promise.all([sender?.close(), receiver?.close()]);
-    await nc?.close();
     rmSync(root, { recursive: true, force: true });
   });
 
   /** The key bucket's last value of each key, raw: what a backup of its stream restores. */
   let keyBackup: { key: string; data: Uint8Array }[] = [];
   async function bucketCopy(): Promise<{ key: string; data: Uint8Array }[]> {
+    const { nc } = world;
     const kv = await new Kvm(nc).open(DOSSIER_KEYS_BUCKET);
     const copy: { key: string; data: Uint8Array }[] = [];
     for await (const key of await kv.keys()) {
@@ -152,6 +120,7 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
 
   /** Every message EXCHANGE holds, raw, in order. */
   async function exchangeMessages(): Promise<{ subject: string; data: Uint8Array }[]> {
+    const { jsm } = world;
     const info = await jsm.streams.info(StreamNames.exchange);
     const all: { subject: string; data: Uint8Array }[] = [];
     for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
@@ -163,6 +132,7 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
 
   /** Opens a raw envelope to the immigration office (its private key), then its payload with `keys`. */
   async function openPayload(raw: Uint8Array | string, keys: DossierKeys): Promise<unknown> {
+    const { office, resolver } = world;
     const opened = await openEnvelope(raw, {
       recipient: office,
       resolver,
@@ -172,6 +142,7 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
   }
 
   test('erase - nothing of the dossier decrypts anywhere afterwards, while audit verify and every proof pass', async () => {
+    const { nc, jsm, post, office, auditor, resolver } = world;
     // Two dossiers exchanged, read back by their recipient; a decision document of the first stored.
     // The office refuses the second visa of the erased dossier: a copy of it lands in DEADLETTER.
     let done!: () => void;
@@ -254,7 +225,7 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
     keyBackup = await bucketCopy();
 
     // Erased by the command line, signed by the immigration office, on a stated basis.
-    const erase = await eraseByCli(root, office, ERASED, nats.url);
+    const erase = await eraseByCli(root, office, ERASED, world.url);
     expect(erase.err).toBe('');
     expect(erase.code).toBe(0);
     expect(erase.out).toMatch(new RegExp(`dossier ${ERASED} erased at .*: the keys of 2 holders destroyed`));
@@ -320,7 +291,7 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
       await expect(checkProof(proof, { resolver })).resolves.toMatchObject({ messageId: id });
     }
     // the dossier's timeline in the ledger says it was erased, on what basis, and still lists its messages
-    const trace = await cli(['audit', 'trace', ERASED, '--server', nats.url]);
+    const trace = await cli(['audit', 'trace', ERASED, '--server', world.url]);
     expect(trace.err).toBe('');
     expect(trace.out).toContain(`by ${OE}`);
     expect(trace.out).toContain(`basis: ${BASIS}`);
@@ -338,9 +309,10 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
   });
 
   test('erase - an unknown dossier, a second erasure, or no basis is a typed error and changes nothing', async () => {
+    const { nc, office } = world;
     const keyDir = join(root, 'keys', OE);
     await writeParticipantKeys(keyDir, office, { force: true });
-    const base = ['--keys', keyDir, '--server', nats.url];
+    const base = ['--keys', keyDir, '--server', world.url];
     for (const id of ['DOS-NEVER-SEEN', 'DOS-ERASE-*', '>']) {
       const unknown = await cli(['dossier', 'erase', id, '--basis', BASIS, ...base]);
       expect(unknown.code).toBe(1);
@@ -368,6 +340,7 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
   });
 
   test('erase - a restore of the key bucket from a backup taken before the erasure opens nothing once the ledger re-applies it', async () => {
+    const { nc, jsm, office, resolver } = world;
     expect(keyBackup.some((b) => b.key.startsWith(`${ERASED}.`) && !b.key.endsWith('._'))).toBe(true);
     // the bucket restored from the backup, as `nats stream restore` of a snapshot taken then would leave it
     await jsm.streams.delete(`KV_${DOSSIER_KEYS_BUCKET}`);
@@ -379,7 +352,7 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
     expect(await openPayload(deadLetters[0]!, await freshOffice())).toMatchObject({ visaType: 'D' });
 
     // the ledger's erasures applied again, by the command line, before anything else runs
-    const reapply = await cli(['dossier', 'reapply-erasures', ...trusted(), '--server', nats.url, '--json']);
+    const reapply = await cli(['dossier', 'reapply-erasures', ...trusted(), '--server', world.url, '--json']);
     expect(reapply.err).toBe('');
     expect(reapply.code).toBe(0);
     expect(JSON.parse(reapply.out)).toEqual({
@@ -409,7 +382,7 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
       join(root, 'archive'),
       ...trusted(),
       '--server',
-      nats.url,
+      world.url,
       '--json',
     ]);
     expect(again.code).toBe(0);
@@ -420,6 +393,7 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
   });
 
   test('erase - an erasure entry its eraser did not sign destroys nothing when erasures are re-applied, and audit verify names it', async () => {
+    const { nc, office, resolver } = world;
     // someone able to append to LEDGER records an erasure of the kept dossier in the Office's name, with a
     // key of its own that claims the Office's key id
     const forger = await generateParticipantKeys(OE);
@@ -430,10 +404,10 @@ describe('erasure of one dossier by key destruction', { timeout: 60_000 }, () =>
       { participantId: OE, key: forger.signing },
     );
     // without the anchor, nothing is applied at all
-    const unchecked = await cli(['dossier', 'reapply-erasures', '--server', nats.url]);
+    const unchecked = await cli(['dossier', 'reapply-erasures', '--server', world.url]);
     expect(unchecked.code).toBe(1);
     expect(unchecked.err).toContain('ERR_CONFIG_INVALID');
-    const run = await cli(['dossier', 'reapply-erasures', ...trusted(), '--server', nats.url, '--json']);
+    const run = await cli(['dossier', 'reapply-erasures', ...trusted(), '--server', world.url, '--json']);
     expect(run.code).toBe(1);
     expect(JSON.parse(run.out)).toMatchObject({
       recorded: 1,

@@ -1,16 +1,12 @@
-import type { NatsConnection } from '@nats-io/transport-node';
-import type { NatsServer } from '@passerelle/testing';
 import { describe, expect, test } from 'vitest';
 import { Limits } from '../../scripts/gen-infra.js';
-import { type SecureDeployment } from '../../scripts/secure-exchange.js';
 import {
-  type Parties,
-  useSecuredScenario,
   clientTls,
   connectSecureExchange,
+  credsOf,
   example,
   rawSession,
-  credsOf,
+  useSecuredScenario,
 } from '../support/secure.js';
 import { OE, PORTAL, POST, REGION } from '../support/participants.js';
 
@@ -19,15 +15,11 @@ const PARTIES = [FLOODER, OE, REGION, PORTAL];
 const FLOOD_SUBJECT = `pex.msg.visa-issued.${FLOODER}.${OE}`;
 
 describe('secured server: flooding and oversized messages', { timeout: 90_000 }, () => {
-  let deployment: SecureDeployment;
-  let server: NatsServer;
-  let parties: Parties;
-  let flooder: NatsConnection;
-  useSecuredScenario('passerelle-flood-', PARTIES, FLOODER, (s) => {
-    ({ deployment, server, parties, client: flooder } = s);
-  });
+  // the client connection is the flooder's
+  const scenario = useSecuredScenario('passerelle-flood-', PARTIES, FLOODER);
 
   test('flood - an oversized message is refused with a clear error; a client ignoring the limit is cut off alone', async () => {
+    const { deployment, server, client: flooder } = scenario;
     expect(flooder.info?.max_payload).toBe(Limits.maxPayload);
     expect(() => flooder.publish(FLOOD_SUBJECT, new Uint8Array(Limits.maxPayload + 1))).toThrow(
       /max_payload/i,
@@ -46,6 +38,7 @@ describe('secured server: flooding and oversized messages', { timeout: 90_000 },
   });
 
   test('flood - subscriptions beyond the per-connection limit are refused with a clear error', async () => {
+    const { deployment, server } = scenario;
     const raw = await rawSession(server.port, {
       tls: clientTls(deployment, FLOODER),
       seed: credsOf(deployment, FLOODER),
@@ -62,6 +55,7 @@ describe('secured server: flooding and oversized messages', { timeout: 90_000 },
   });
 
   test('flood - while one participant floods the exchange, the others are still served with receipts', async () => {
+    const { deployment, parties, client: flooder } = scenario;
     const region = await connectSecureExchange(deployment, parties, REGION);
     const portal = await connectSecureExchange(deployment, parties, PORTAL);
     try {

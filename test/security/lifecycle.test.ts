@@ -27,19 +27,15 @@ import {
   createLogger,
   loadCredentials,
 } from '@passerelle/exchange';
-import type { NatsServer } from '@passerelle/testing';
 import { afterAll, describe, expect, test, vi } from 'vitest';
-import { type SecureDeployment, connectOperator } from '../../scripts/secure-exchange.js';
-import { type Parties, example, repoRoot, useSecuredScenario } from '../support/secure.js';
+import { connectOperator } from '../../scripts/secure-exchange.js';
+import { example, repoRoot, useSecuredScenario } from '../support/secure.js';
 import { OE, POST } from '../support/participants.js';
 
 /** A commune the deployment file does not know: it is onboarded while the exchange runs. */
 const COMMUNE = 'commune-44021';
 
 describe('participant lifecycle on a running exchange', { timeout: 180_000 }, () => {
-  let deployment: SecureDeployment;
-  let server: NatsServer;
-  let parties: Parties;
   let operatorNc: NatsConnection;
   let directory: DirectoryClient;
   let office: Exchange;
@@ -51,8 +47,8 @@ describe('participant lifecycle on a running exchange', { timeout: 180_000 }, ()
   const atOffice: string[] = [];
   const atCommune: string[] = [];
 
-  useSecuredScenario('passerelle-lifecycle-', [OE, POST], OE, async (s) => {
-    ({ deployment, server, parties } = s);
+  const scenario = useSecuredScenario('passerelle-lifecycle-', [OE, POST], OE, async (s) => {
+    const { deployment, server, parties } = s;
     // the trust anchor, and the directory entries of the participants the exchange starts with
     const anchor = await writeAnchor(join(s.home, 'keys'));
     anchorKeyFile = anchor.privatePath;
@@ -82,10 +78,10 @@ describe('participant lifecycle on a running exchange', { timeout: 180_000 }, ()
   });
 
   const operatorOptions = () => ({
-    operator: deployment.dir,
+    operator: scenario.deployment.dir,
     anchorKey: anchorKeyFile,
     root: repoRoot,
-    server: server.url,
+    server: scenario.server.url,
   });
 
   /** `participant`'s exchange on its credentials file and keys, as its service would open it. */
@@ -100,7 +96,7 @@ describe('participant lifecycle on a running exchange', { timeout: 180_000 }, ()
       participant,
       keys,
       directory,
-      contracts: parties.contracts,
+      contracts: scenario.parties.contracts,
       servers: creds.servers,
       connection: { ...creds.connection, ...extra },
       exchangeApiPrefix: creds.accounts!.exchangeApiPrefix,
@@ -128,7 +124,7 @@ describe('participant lifecycle on a running exchange', { timeout: 180_000 }, ()
   let commune: Exchange;
 
   test('lifecycle - a participant approved while the exchange runs sends and receives within seconds, same server process', async () => {
-    const pid = server.pid;
+    const pid = scenario.server.pid;
     // on the body: its keys and its request; no private key in the request
     const { file: request } = await participantsRequest(COMMUNE, { name: 'Stad Gent', out: first });
     const text = await import('node:fs/promises').then((fs) => fs.readFile(request, 'utf8'));
@@ -161,10 +157,10 @@ describe('participant lifecycle on a running exchange', { timeout: 180_000 }, ()
     expect(seconds).toBeLessThan(15);
     expect(atOffice).toContain(sent!.id);
     // no restart: the same nats-server process served all of it
-    expect(server.pid).toBe(pid);
+    expect(scenario.server.pid).toBe(pid);
     expect(process.kill(pid, 0)).toBe(true);
 
-    const listed = await participantsList({ operator: deployment.dir, root: repoRoot });
+    const listed = await participantsList({ operator: scenario.deployment.dir, root: repoRoot });
     expect(listed.find((p) => p.id === COMMUNE)).toMatchObject({
       kind: 'commune',
       state: 'active',
@@ -266,7 +262,7 @@ describe('participant lifecycle on a running exchange', { timeout: 180_000 }, ()
     );
     // the others go on
     expect(await office.readiness()).toMatchObject({ ready: true });
-    const listed = await participantsList({ operator: deployment.dir, root: repoRoot });
+    const listed = await participantsList({ operator: scenario.deployment.dir, root: repoRoot });
     expect(listed.find((p) => p.id === COMMUNE)?.state).toBe('revoked');
     // a revoked participant, or one this exchange never knew, has no lifecycle step left
     for (const id of [COMMUNE, 'commune-99999']) {

@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import {
   checkProof,
   createLedgerWriter,
@@ -12,11 +10,10 @@ import {
 import { type Contracts, loadContracts, payloadRetentionMs } from '@passerelle/contracts';
 import { DecisionArchive, DocumentStore } from '@passerelle/documents';
 import { PasserelleError } from '@passerelle/errors';
-import { type ParticipantKeys, type PrivateJwk, type KeyResolver } from '@passerelle/envelope';
-import { type Exchange, StreamNames, connectExchange, connectNats, createLogger } from '@passerelle/exchange';
-import { useNatsServer } from '@passerelle/testing/vitest';
+import type { ParticipantKeys } from '@passerelle/envelope';
+import { type Exchange, StreamNames } from '@passerelle/exchange';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { auditedKeys } from '../support/audited-keys.js';
+import { useAuditedNats, visa } from '../support/audited-keys.js';
 import { OE, POST } from '../support/participants.js';
 
 const RETENTION_SECONDS = 2;
@@ -50,21 +47,18 @@ function withRetention(loaded: Contracts, seconds: number): Contracts {
 }
 
 describe('retention per contract', { timeout: 90_000 }, () => {
-  const nats = useNatsServer();
-  let nc: NatsConnection;
-  let jsm: JetStreamManager;
-  let post: ParticipantKeys;
-  let office: ParticipantKeys;
-  let auditor: PrivateJwk;
-  let resolver: KeyResolver;
+  const world = useAuditedNats(POST, OE);
   let contracts: Contracts;
   let deadLetterContracts: Contracts;
   const open: Exchange[] = [];
+  /** Connects a participant under `agreement`; the exchange is closed after the tests. */
+  const connect = async (keys: ParticipantKeys, agreement: Contracts) => {
+    const ex = await world.connect(keys, agreement);
+    open.push(ex);
+    return ex;
+  };
 
   beforeAll(async () => {
-    nc = await connectNats({ servers: nats.url });
-    jsm = await jetstreamManager(nc, { timeout: 30_000 });
-    ({ post, office, auditor, resolver } = await auditedKeys(POST, OE));
     const loaded = await loadContracts({ root: repoRoot });
     // the agreement as it is, with every type's retention shortened to seconds so that the test sees it pass
     contracts = withRetention(loaded, RETENTION_SECONDS);
@@ -72,39 +66,21 @@ describe('retention per contract', { timeout: 90_000 }, () => {
   });
   afterAll(async () => {
     await Promise.all(open.map((e) => e.close()));
-    await nc?.close();
   });
 
   test('retention - payloads leave the stream and the stores at their contract retention; every proof still verifies', async () => {
-    const connect = async (keys: ParticipantKeys) => {
-      const ex = await connectExchange({
-        participant: keys.participantId,
-        keys,
-        directory: resolver,
-        contracts,
-        servers: nats.url,
-        logger: createLogger(keys.participantId, { level: 'silent' }),
-      });
-      open.push(ex);
-      return ex;
-    };
-    const [sender, receiver] = await Promise.all([connect(post), connect(office)]);
+    const { nc, jsm, post, office, auditor, resolver } = world;
+    const [sender, receiver] = await Promise.all([connect(post, contracts), connect(office, contracts)]);
     let done!: () => void;
     const allReceived = new Promise<void>((resolve) => (done = resolve));
     let received = 0;
     receiver.subscribe({ 'visa-issued': async () => void (++received === 3 && done()) });
     const ids: string[] = [];
     for (let i = 1; i <= 3; i++) {
-      const [sent] = await sender.send(
-        'visa-issued',
-        {
-          visaType: 'D',
-          visaNumber: `BEL000000${i}`,
-          issuedOn: '2026-12-18',
-          validity: { from: '2026-12-20', to: '2027-06-19' },
-        },
-        { to: OE, dossierId: `DOS-RETAIN-000${i}` },
-      );
+      const [sent] = await sender.send('visa-issued', visa(`BEL000000${i}`), {
+        to: OE,
+        dossierId: `DOS-RETAIN-000${i}`,
+      });
       ids.push(sent!.id);
     }
     await allReceived;
@@ -182,19 +158,11 @@ describe('retention per contract', { timeout: 90_000 }, () => {
   test('retention - a dead letter, a copy of a payload, leaves DEADLETTER at its type retention, not at the stream limit', async () => {
     // the exchanges of the test before stop: these take the same participants' consumers
     await Promise.all(open.splice(0).map((e) => e.close()));
-    const connect = async (keys: ParticipantKeys) => {
-      const ex = await connectExchange({
-        participant: keys.participantId,
-        keys,
-        directory: resolver,
-        contracts: deadLetterContracts,
-        servers: nats.url,
-        logger: createLogger(keys.participantId, { level: 'silent' }),
-      });
-      open.push(ex);
-      return ex;
-    };
-    const [sender, receiver] = await Promise.all([connect(post), connect(office)]);
+    const { jsm, post, office } = world;
+    const [sender, receiver] = await Promise.all([
+      connect(post, deadLetterContracts),
+      connect(office, deadLetterContracts),
+    ]);
     const rejected = new Promise<void>((resolve) => receiver.onRejection(() => resolve()));
     receiver.subscribe({
       'visa-issued': async () => {
@@ -202,16 +170,7 @@ describe('retention per contract', { timeout: 90_000 }, () => {
       },
     });
     const before = (await jsm.streams.info(StreamNames.deadLetter)).state.last_seq;
-    await sender.send(
-      'visa-issued',
-      {
-        visaType: 'D',
-        visaNumber: 'BEL0000009',
-        issuedOn: '2026-12-18',
-        validity: { from: '2026-12-20', to: '2027-06-19' },
-      },
-      { to: OE, dossierId: 'DOS-RETAIN-0009' },
-    );
+    await sender.send('visa-issued', visa('BEL0000009'), { to: OE, dossierId: 'DOS-RETAIN-0009' });
     await rejected;
     const dead = await jsm.streams.info(StreamNames.deadLetter);
     expect(dead.state.last_seq).toBe(before + 1);

@@ -14,6 +14,7 @@ import { readExample } from '@passerelle/contracts';
 import {
   type Exchange,
   type ExchangeOptions,
+  type InboxConsumerOptions,
   connectExchange,
   createLogger,
   loadCredentials,
@@ -28,6 +29,7 @@ import {
   provisionServiceStores,
   startSecureServer,
 } from '../../scripts/secure-exchange.js';
+import { startedHandle } from './handle.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -203,65 +205,97 @@ export function clientTls(
   };
 }
 
-/** A secured nats-server with provisioned participants, their keys, and one participant's raw connection. */
-export interface SecuredScenario {
+/** A secured nats-server in a temp folder, with provisioned participants and their keys. */
+export interface SecuredServer {
   /** Temp folder of the scenario (removed by `stop`). */
   home: string;
   deployment: SecureDeployment;
   server: NatsServer;
   parties: Parties;
-  /** A plain NATS connection with `clientId`'s credentials (user JWT + mutual TLS). */
-  client: NatsConnection;
   stop(): Promise<void>;
 }
 
+/** A secured server and one participant's raw connection. */
+export interface SecuredScenario extends SecuredServer {
+  /** A plain NATS connection with `clientId`'s credentials (user JWT + mutual TLS). */
+  client: NatsConnection;
+}
+
+export interface SecuredServerOptions {
+  /** Participants who get keys as well, without being provisioned. */
+  alsoKeys?: readonly string[];
+  /** The participants' inbox durables, as `provisionSecure` takes them. */
+  consumer?: InboxConsumerOptions;
+  /** The server's store in `home/store`, where a restarted server finds it again. */
+  storeInHome?: boolean;
+}
+
 /**
- * Starts the secured server of infra/nats in a temp folder, provisions `participants` with the operator
- * identity, writes their credentials, makes their keys, and connects as `clientId`.
+ * Starts the secured server of infra/nats in a temp folder, provisions `participants` (exchange and service
+ * stores) with the operator identity, writes their credentials and makes their keys.
  */
-export async function startSecuredScenario(
+export async function startSecuredServer(
   prefix: string,
   participants: readonly string[],
-  clientId: string,
-): Promise<SecuredScenario> {
+  options: SecuredServerOptions = {},
+): Promise<SecuredServer> {
   const home = mkdtempSync(join(tmpdir(), prefix));
   const deployment = await prepareSecureDeployment({ dir: join(home, 'secure') });
-  const server = await startSecureServer(deployment);
+  const server = await startSecureServer(
+    deployment,
+    options.storeInHome ? { storeDir: join(home, 'store') } : {},
+  );
   await deployment.writeCredentials([server.url]);
-  await provisionSecure(deployment, server.url, { participants: [...participants] });
+  await provisionSecure(deployment, server.url, {
+    participants: [...participants],
+    ...(options.consumer ? { consumer: options.consumer } : {}),
+  });
   await provisionServiceStores(deployment, server.url, { participants: [...participants] });
-  const parties = await makeParties(participants);
-  const c = await loadCredentials(deployment.credentialsFile(clientId));
-  const client = await natsConnect({ ...c.connection, servers: c.servers });
+  const parties = await makeParties([...participants, ...(options.alsoKeys ?? [])]);
   return {
     home,
     deployment,
     server,
     parties,
-    client,
     async stop() {
-      await client.close();
       await server.stop();
       rmSync(home, { recursive: true, force: true });
     },
   };
 }
 
-/**
- * Runs a secured scenario around the tests of the enclosing `describe`: started before them (then
- * `ready`, to take what the tests use, or provision more), stopped after them, and the server's log printed
- * when a test fails.
- */
-export function useSecuredScenario(
+/** A secured server (`startSecuredServer`), and a connection as `clientId`. */
+export async function startSecuredScenario(
   prefix: string,
   participants: readonly string[],
   clientId: string,
-  ready: (scenario: SecuredScenario) => void | Promise<void>,
-): void {
-  let scenario: SecuredScenario | undefined;
+): Promise<SecuredScenario> {
+  const started = await startSecuredServer(prefix, participants);
+  const c = await loadCredentials(started.deployment.credentialsFile(clientId));
+  const client = await natsConnect({ ...c.connection, servers: c.servers });
+  return {
+    ...started,
+    client,
+    async stop() {
+      await client.close();
+      await started.stop();
+    },
+  };
+}
+
+/**
+ * Runs what `start` starts around the tests of the enclosing `describe`: started before them (then `ready`,
+ * to provision more), stopped after them, the server's log printed when a test fails. The handle returned
+ * reads the started scenario, in the tests and hooks.
+ */
+function useStarted<S extends SecuredServer>(
+  start: () => Promise<S>,
+  ready?: (scenario: S) => void | Promise<void>,
+): S {
+  let scenario: S | undefined;
   beforeAll(async () => {
-    scenario = await startSecuredScenario(prefix, participants, clientId);
-    await ready(scenario);
+    scenario = await start();
+    await ready?.(scenario);
   }, 60_000);
   afterAll(async () => {
     await scenario?.stop();
@@ -269,4 +303,25 @@ export function useSecuredScenario(
   beforeEach((ctx) => {
     ctx.onTestFailed(() => console.error(scenario?.server.log().slice(-4000)));
   });
+  return startedHandle(() => scenario, 'the secured scenario');
+}
+
+/** A secured server (`startSecuredServer`) around the tests of the enclosing `describe` (see `useStarted`). */
+export function useSecuredServer(
+  prefix: string,
+  participants: readonly string[],
+  options: SecuredServerOptions = {},
+  ready?: (scenario: SecuredServer) => void | Promise<void>,
+): SecuredServer {
+  return useStarted(() => startSecuredServer(prefix, participants, options), ready);
+}
+
+/** A secured scenario (`startSecuredScenario`) around the tests of the enclosing `describe` (see `useStarted`). */
+export function useSecuredScenario(
+  prefix: string,
+  participants: readonly string[],
+  clientId: string,
+  ready?: (scenario: SecuredScenario) => void | Promise<void>,
+): SecuredScenario {
+  return useStarted(() => startSecuredScenario(prefix, participants, clientId), ready);
 }
