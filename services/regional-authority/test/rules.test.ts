@@ -8,7 +8,7 @@ import {
   openDossier,
   requiredDocuments,
   workAuthorisationPayload,
-} from '../src/index.js';
+} from '../src/rules.js';
 import { insuranceCovers, isAdultOn, isRefusal, passportValidFor } from '@passerelle/procedure';
 import { ictDaysUsed } from '@passerelle/procedure/internal';
 import { sampleApplication, sampleDocument, sampleMobility } from '@passerelle/service-host/testing';
