@@ -11,6 +11,7 @@ import {
   owedActions,
   stepNeeds,
 } from '@passerelle/procedure';
+import { DOSSIER_MACHINES } from '@passerelle/procedure/internal';
 import {
   actionBy,
   decided,
@@ -323,14 +324,8 @@ describe('commune table', () => {
         { expiredPermitNumber: 'A60-X0001', admissibilityDocument: docRef, regionId: 'region-dg' },
       ],
     ];
-    const phases: (CommunePhase | undefined)[] = [
-      undefined,
-      'annex-46-received',
-      'arrived',
-      'renewal-pending',
-      'permit-issued',
-      'closed',
-    ];
+    // no dossier yet, then every phase of the body's machine
+    const phases = [undefined, ...(Object.keys(DOSSIER_MACHINES['commune'].phases) as CommunePhase[])];
     const bare: CommuneDossier = { phase: 'arrived', routing: {} };
     for (const phase of phases) {
       for (const base of [received, bare]) {

@@ -12,6 +12,7 @@ import {
   owedActions,
   stepNeeds,
 } from '@passerelle/procedure';
+import { DOSSIER_MACHINES } from '@passerelle/procedure/internal';
 import {
   actionBy,
   codesInPhases,
@@ -310,16 +311,10 @@ describe('Immigration Office table', () => {
       ...ready,
       mobility: { period, documents: [], notifiedOn: '2027-01-04', objectionDeadline: '2027-01-24' },
     };
-    const phases: (OfficePhase | undefined)[] = [
+    // no dossier yet, then every phase of the body's machine
+    const phases = [
       undefined,
-      'submitted',
-      'admissible',
-      'work-decided',
-      'granted',
-      'visa-issued',
-      'arrived',
-      'permit-issued',
-      'closed',
+      ...(Object.keys(DOSSIER_MACHINES['immigration-office'].phases) as OfficePhase[]),
     ];
     for (const phase of phases) {
       for (const base of [ready, trainee, refusedWork, mobility]) {

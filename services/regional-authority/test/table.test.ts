@@ -10,6 +10,7 @@ import {
   owedActions,
   stepNeeds,
 } from '@passerelle/procedure';
+import { DOSSIER_MACHINES } from '@passerelle/procedure/internal';
 import {
   actionBy,
   decided,
@@ -218,15 +219,10 @@ describe('regional authority table', () => {
         reason,
       })),
     ];
-    const phases: (RegionPhase | undefined)[] = [
+    // no dossier yet, then every phase of the body's machine
+    const phases = [
       undefined,
-      'received',
-      'awaiting-items',
-      'admissible',
-      'work-decided',
-      'granted',
-      'permit-issued',
-      'closed',
+      ...(Object.keys(DOSSIER_MACHINES['regional-authority'].phases) as RegionPhase[]),
     ];
     const mobility = {
       ...admissible,
