@@ -8,7 +8,6 @@ import {
   type StepContext,
   decideStep,
   describeActions,
-  isRefusal,
   owedActions,
   stepNeeds,
 } from '@passerelle/procedure';
@@ -19,6 +18,7 @@ import {
   decided,
   loadTableInputs,
   messageFrom,
+  outcomeCode,
   sampleApplication,
   sampleShortTermMobility,
 } from '@passerelle/service-host/testing';
@@ -84,7 +84,7 @@ describe('Immigration Office table', () => {
     const admissible = { ...ready, phase: 'admissible' as const, work: undefined };
     const w = { decision: 'granted', decidedOn: '2027-01-20', period, decisionDocument: docRef };
     const other = stepNeeds(table, admissible, from('region-wallonie', 'work-authorisation-decided', w), ctx);
-    expect(isRefusal(other) && other.refusal.code).toBe('ERR_NOT_COMPETENT');
+    expect(outcomeCode(other)).toBe('ERR_NOT_COMPETENT');
     expect(
       stepNeeds(table, admissible, from('region-bruxelles', 'work-authorisation-decided', w), ctx),
     ).toEqual([
@@ -106,7 +106,7 @@ describe('Immigration Office table', () => {
       from('region-bruxelles', 'completeness-ruled', { outcome: 'complete' }),
       ctx,
     );
-    expect(isRefusal(early) && early.refusal.code).toBe('ERR_DOSSIER_NOT_YET_KNOWN');
+    expect(outcomeCode(early)).toBe('ERR_DOSSIER_NOT_YET_KNOWN');
   });
 
   test('Art. 105/48 - a refused work authorisation ends in annex 48 by law, with or without a policy', () => {
@@ -156,7 +156,7 @@ describe('Immigration Office table', () => {
   test('Art. 105/46 - decide-residence out of sequence: fee unpaid, before the work decision, twice, closed, unknown', () => {
     const grant = act('decide-residence', { decision: 'granted' });
     const unpaid = step({ ...ready, fee: { paidCents: 0, status: 'none' } }, grant);
-    expect(isRefusal(unpaid) && unpaid.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    expect(outcomeCode(unpaid)).toBe('ERR_OUT_OF_SEQUENCE');
     const phases: OfficePhase[] = ['submitted', 'granted', 'visa-issued', 'closed'];
     expect(codesInPhases(table, ready, phases, grant, ctx)).toEqual([
       'ERR_OUT_OF_SEQUENCE',
@@ -165,14 +165,14 @@ describe('Immigration Office table', () => {
       'ERR_DOSSIER_CLOSED',
     ]);
     const none = step(undefined, grant);
-    expect(isRefusal(none) && none.refusal.code).toBe('ERR_UNKNOWN_DOSSIER');
+    expect(outcomeCode(none)).toBe('ERR_UNKNOWN_DOSSIER');
   });
 
   test('policy - automaticOfficePolicy grants in the step that completes the dossier; without it the dossier waits', () => {
     const waiting = { ...ready, phase: 'admissible' as const, work: undefined };
     const w = { decision: 'granted', decidedOn: '2027-01-20', period, decisionDocument: docRef };
     const without = step(waiting, from('region-bruxelles', 'work-authorisation-decided', w));
-    expect(!isRefusal(without) && without.state.phase).toBe('work-decided');
+    expect(decided(without).state.phase).toBe('work-decided');
     const auto = decided(
       step(
         waiting,
@@ -198,9 +198,9 @@ describe('Immigration Office table', () => {
       }),
     ]);
     const early = step(ready, act('end-stay', input));
-    expect(isRefusal(early) && early.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    expect(outcomeCode(early)).toBe('ERR_OUT_OF_SEQUENCE');
     const closed = step(out.state, act('end-stay', input));
-    expect(isRefusal(closed) && closed.refusal.code).toBe('ERR_DOSSIER_CLOSED');
+    expect(outcomeCode(closed)).toBe('ERR_DOSSIER_CLOSED');
   });
 
   test('Art. 1/2/1, 26/2 §3 - the deadline steps: annex 43 when the fee is unpaid at the date; the overrun reported once', () => {
@@ -222,7 +222,7 @@ describe('Immigration Office table', () => {
     const fee = { kind: 'deadline', deadline: 'fee-deadline' } as const;
     expect(table.deadlines['fee-deadline']!.deadline(requested)).toBe('2027-01-25');
     const onTime = step(requested, fee, { ...ctx, today: '2027-01-25' });
-    expect(!isRefusal(onTime) && onTime.decided).toBe(false);
+    expect(decided(onTime).decided).toBe(false);
     const late = decided(step(requested, fee, { ...ctx, today: '2027-01-26', causationId: null }));
     expect(late.state).toMatchObject({ phase: 'closed', residence: { annex: '43' } });
 
@@ -253,7 +253,7 @@ describe('Immigration Office table', () => {
       { kind: 'deadline', deadline: 'decision-deadline' },
       { ...ctx, today: '2027-04-06' },
     );
-    expect(!isRefusal(again) && again.decided).toBe(false);
+    expect(decided(again).decided).toBe(false);
   });
 
   test("Art. 105/47 §2 al. 2, 105/58 al. 2 - the commune's residence check is recorded; a negative one is reported, from that commune only", () => {
@@ -284,9 +284,9 @@ describe('Immigration Office table', () => {
       arrived,
       from('commune-11002', 'residence-checked', { ...positive, communeId: 'commune-11002' }),
     );
-    expect(isRefusal(other) && other.refusal.code).toBe('ERR_NOT_COMPETENT');
+    expect(outcomeCode(other)).toBe('ERR_NOT_COMPETENT');
     const beforeArrival = step(ready, from('commune-21004', 'residence-checked', positive));
-    expect(isRefusal(beforeArrival) && beforeArrival.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    expect(outcomeCode(beforeArrival)).toBe('ERR_OUT_OF_SEQUENCE');
   });
 
   test('no legal input makes a rule throw: every schema-valid action input in every phase decides or refuses', () => {
@@ -459,7 +459,7 @@ describe('Immigration Office table', () => {
       }),
     ]);
     const again = step(late.state, scan, { ...ctx, today: '2027-04-13' });
-    expect(!isRefusal(again) && again.decided).toBe(false);
+    expect(decided(again).decided).toBe(false);
     // another single permit: four months from the application
     const standard = { ...ready, routing: { ...ready.routing, scheme: 'standard' as const } };
     expect(table.deadlines['residence-decision']!.deadline(standard)).toBe('2027-05-04');
@@ -480,7 +480,7 @@ describe('Immigration Office table', () => {
     const scan = { kind: 'deadline', deadline: 'information-answer' } as const;
     const respondBy = table.deadlines['information-answer']!.deadline(asked.state)!;
     const onTheDay = step(asked.state, scan, { ...ctx, today: respondBy });
-    expect(!isRefusal(onTheDay) && onTheDay.decided).toBe(false);
+    expect(decided(onTheDay).decided).toBe(false);
     const late = decided(step(asked.state, scan, { ...ctx, today: addDays(respondBy, 1) }));
     expect(late.notices).toEqual([expect.objectContaining({ kind: 'deadline', type: 'information-answer' })]);
     expect(late.send).toEqual([
@@ -491,7 +491,7 @@ describe('Immigration Office table', () => {
       }),
     ]);
     const again = step(late.state, scan, { ...ctx, today: addDays(respondBy, 2) });
-    expect(!isRefusal(again) && again.decided).toBe(false);
+    expect(decided(again).decided).toBe(false);
   });
 
   describe('Art. 105/43 - a short-term mobility (directive 2014/66/EU Art. 21)', () => {
@@ -543,7 +543,7 @@ describe('Immigration Office table', () => {
       const fee = step(opened.state, from('portal-demo', 'fee-proof-submitted', proof), ctx, {
         'fee-proof': true,
       });
-      expect(isRefusal(fee) && fee.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+      expect(outcomeCode(fee)).toBe('ERR_OUT_OF_SEQUENCE');
       // the decision of a residence is not this dossier's
       expect(owedActions(table, opened.state).map((o) => o.action)).not.toContain('decide-residence');
 
@@ -568,7 +568,7 @@ describe('Immigration Office table', () => {
         }),
       ]);
       const twice = step(stated.state, act('decide-mobility', { decision: 'no-objection' }));
-      expect(isRefusal(twice) && twice.refusal.code).toBe('ERR_DOSSIER_CLOSED');
+      expect(outcomeCode(twice)).toBe('ERR_DOSSIER_CLOSED');
     });
 
     test('the 20 days pass without an answer: no objection, tacitly, at the first scan after them; an objection then is refused', () => {
@@ -576,13 +576,13 @@ describe('Immigration Office table', () => {
       const scan = (today: string) =>
         step(opened.state, { kind: 'deadline', deadline: 'objection-deadline' }, { ...ctx, today });
       const onTime = scan('2027-02-21');
-      expect(!isRefusal(onTime) && onTime.decided).toBe(false);
+      expect(decided(onTime).decided).toBe(false);
       const late = step(
         opened.state,
         act('decide-mobility', { decision: 'objected', reason: 'public-order' }),
         { ...ctx, today: '2027-02-22' },
       );
-      expect(isRefusal(late) && late.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+      expect(outcomeCode(late)).toBe('ERR_OUT_OF_SEQUENCE');
       const tacit = decided(scan('2027-02-22'));
       expect(tacit.decided).toBe(true);
       expect(tacit.state.phase).toBe('closed');
@@ -638,7 +638,7 @@ describe('Immigration Office table', () => {
       expect(owedActions(table, opened.state)).toEqual([]);
       // not complete: no answer of no objection yet, an objection may come
       const early = step(opened.state, act('decide-mobility', { decision: 'no-objection' }));
-      expect(isRefusal(early) && early.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+      expect(outcomeCode(early)).toBe('ERR_OUT_OF_SEQUENCE');
       const added = {
         reason: 'completion',
         documents: { firstMemberStatePermit: ref(7) },

@@ -6,7 +6,6 @@ import {
   type StepContext,
   decideStep,
   describeActions,
-  isRefusal,
   owedActions,
   stepNeeds,
 } from '@passerelle/procedure';
@@ -17,6 +16,7 @@ import {
   codesInPhases,
   loadTableInputs,
   messageFrom,
+  outcomeCode,
   sampleApplication,
   sampleDocument,
 } from '@passerelle/service-host/testing';
@@ -170,19 +170,19 @@ describe('regional authority table', () => {
       'ERR_DOSSIER_CLOSED',
     ]);
     const none = step(undefined, grant);
-    expect(isRefusal(none) && none.refusal.code).toBe('ERR_UNKNOWN_DOSSIER');
+    expect(outcomeCode(none)).toBe('ERR_UNKNOWN_DOSSIER');
     const backwards = step(
       admissible,
       decideWork({ decision: 'granted', period: { from: '2027-03-01', to: '2027-02-01' } }),
     );
-    expect(isRefusal(backwards) && backwards.refusal.code).toBe('ERR_PERIOD_INVALID');
+    expect(outcomeCode(backwards)).toBe('ERR_PERIOD_INVALID');
   });
 
   test('Art. 105/45 §2 - the review deadline: not due before the review day, then the items are asked for, then inadmissible', () => {
     const waiting = { ...admissible, phase: 'received' as const, feeProof: false };
     const review = { kind: 'deadline', deadline: 'review' } as const;
     const early = step(waiting, review, { ...ctx, today: '2027-01-05' });
-    expect(!isRefusal(early) && early.decided).toBe(false);
+    expect(decided(early).decided).toBe(false);
     const asked = decided(step(waiting, review, { ...ctx, today: '2027-01-06', causationId: null }));
     expect(asked.state).toMatchObject({
       phase: 'awaiting-items',
@@ -199,13 +199,13 @@ describe('regional authority table', () => {
       { ...admissible, phase: 'work-decided' },
       message('residence-decided', { annex: '46' }),
     );
-    expect(!isRefusal(granted) && granted.state.phase).toBe('granted');
+    expect(decided(granted).state.phase).toBe('granted');
     const permit = step({ ...admissible, phase: 'granted' }, message('permit-issued', {}));
-    expect(!isRefusal(permit) && permit.state.phase).toBe('permit-issued');
+    expect(decided(permit).state.phase).toBe('permit-issued');
     const early = step(admissible, message('permit-issued', {}));
-    expect(isRefusal(early) && early.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    expect(outcomeCode(early)).toBe('ERR_OUT_OF_SEQUENCE');
     const unknown = stepNeeds(table, undefined, message('fee-payment-requested', {}), ctx);
-    expect(isRefusal(unknown) && unknown.refusal.code).toBe('ERR_DOSSIER_NOT_YET_KNOWN');
+    expect(outcomeCode(unknown)).toBe('ERR_DOSSIER_NOT_YET_KNOWN');
   });
 
   test('no legal input makes a rule throw: every schema-valid decide-work input in every phase decides or refuses', () => {
@@ -338,14 +338,14 @@ describe('regional authority table', () => {
       input: request,
       stepId: 's-late',
     });
-    expect(isRefusal(late) && late.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    expect(outcomeCode(late)).toBe('ERR_OUT_OF_SEQUENCE');
   });
   test('Directive 2014/66/EU Art. 15(1) - the work decision not taken 90 days after the complete application: reported once to the body and the integrator', () => {
     const complete = completeDossier();
     const scan = { kind: 'deadline', deadline: 'work-decision' } as const;
     expect(table.deadlines['work-decision']!.deadline(complete)).toBe('2027-04-04');
     const onTheDay = step(complete, scan, { ...ctx, today: '2027-04-04' });
-    expect(!isRefusal(onTheDay) && onTheDay.decided).toBe(false);
+    expect(decided(onTheDay).decided).toBe(false);
     const late = decided(step(complete, scan, { ...ctx, today: '2027-04-05', causationId: null }));
     expect(late.notices).toEqual([expect.objectContaining({ kind: 'deadline', type: 'work-decision' })]);
     expect(late.send).toEqual([
@@ -361,7 +361,7 @@ describe('regional authority table', () => {
     ]);
     expect(late.state.phase).toBe('admissible'); // reported, not decided: the case officer still owes it
     const again = step(late.state, scan, { ...ctx, today: '2027-04-06' });
-    expect(!isRefusal(again) && again.decided).toBe(false);
+    expect(decided(again).decided).toBe(false);
   });
 
   test('Art. 105/67 - the answer not given by the date set: reported once', () => {
