@@ -2,7 +2,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { type Exchange, connectNats } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll } from 'vitest';
-import { type World, connectParticipants, makeWorld } from './fixtures.js';
+import { type AuditorConfig, type AuditorService, createAuditorService } from '../src/index.js';
+import { type World, connectParticipants, makeWorld, memoryLogger } from './fixtures.js';
 
 /** What {@link useParticipants} sets up, to read in tests and hooks that run after its `beforeAll`. */
 export interface Participants {
@@ -44,4 +45,22 @@ export function useParticipants(onPayload?: (payload: unknown) => void): Partici
       return get().participants;
     },
   };
+}
+
+/**
+ * An auditor recording what `net`'s participants exchange, with the world's keys: checkpoints on count
+ * only (no timer, so a test says when), logging nothing unless `config` says otherwise.
+ */
+export function startAuditor(
+  net: Participants,
+  config: Partial<AuditorConfig> = {},
+): Promise<AuditorService> {
+  return createAuditorService({
+    nc: net.nc,
+    auditorKey: net.world.auditorKey,
+    resolver: net.world.resolver,
+    checkpointIntervalMs: 0,
+    logger: memoryLogger('silent').logger,
+    ...config,
+  });
 }

@@ -5,9 +5,9 @@ import { type InclusionProof, checkProof, readLedger, writeLedgerExport } from '
 import { toPublicJwk } from '@passerelle/envelope';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type AuditorService, createAuditorService } from '../src/index.js';
-import { OFFICE, POST, REGION, memoryLogger, repoRoot, seedDossier } from './fixtures.js';
-import { useParticipants } from './participants-hook.js';
+import type { AuditorService } from '../src/index.js';
+import { OFFICE, POST, REGION, repoRoot, seedDossier } from './fixtures.js';
+import { startAuditor, useParticipants } from './participants-hook.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'e2e-viewer-token-5b8d0c1f3a';
@@ -34,13 +34,8 @@ describe('auditor viewer in a browser', () => {
       givenNames: 'Ines',
       passportNumber: 'EQ3141592',
     });
-    auditor = await createAuditorService({
-      nc: net.nc,
-      auditorKey: net.world.auditorKey,
-      resolver: net.world.resolver,
+    auditor = await startAuditor(net, {
       checkpointEvery: 5,
-      checkpointIntervalMs: 0,
-      logger: memoryLogger('silent').logger,
       viewer: { token: TOKEN, port: 0 },
     });
     await auditor.caughtUp();

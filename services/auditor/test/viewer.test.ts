@@ -5,9 +5,9 @@ import { jetstream } from '@nats-io/jetstream';
 import { type InclusionProof, checkProof, readLedger, writeLedgerExport } from '@passerelle/audit';
 import { toPublicJwk } from '@passerelle/envelope';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type AuditorService, CONTENT_SECURITY_POLICY, createAuditorService, html } from '../src/index.js';
-import { memoryLogger, seedDossier } from './fixtures.js';
-import { useParticipants } from './participants-hook.js';
+import { type AuditorService, CONTENT_SECURITY_POLICY, html } from '../src/index.js';
+import { seedDossier } from './fixtures.js';
+import { startAuditor, useParticipants } from './participants-hook.js';
 
 const TOKEN = 'viewer-test-token-7f1c2a9e44b0';
 const DOSSIER = 'DOS-VIEW-0001';
@@ -35,13 +35,8 @@ describe('auditor viewer', () => {
       passportNumber: 'EP5550123',
     });
     exportFile = join(dir, 'ledger.jsonl');
-    auditor = await createAuditorService({
-      nc: net.nc,
-      auditorKey: net.world.auditorKey,
-      resolver: net.world.resolver,
+    auditor = await startAuditor(net, {
       checkpointEvery: 3,
-      checkpointIntervalMs: 0,
-      logger: memoryLogger('silent').logger,
       // the first test presents five wrong tokens on purpose; the limit itself is viewer-access.test.ts's
       viewer: { token: TOKEN, port: 0, exportFile, credentialAttempts: { max: 20, windowMs: 60_000 } },
     });
