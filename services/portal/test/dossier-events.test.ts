@@ -6,7 +6,8 @@ import { EventSource } from 'eventsource';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { StateCipher } from '@passerelle/service-host';
-import { DossierStore, PORTAL_EVENT_SERVICE, STATUS_EVENT_TYPES, createPortalLogger } from '../src/index.js';
+import { DossierStore, STATUS_EVENT_TYPES, createPortalLogger } from '../src/index.js';
+import { PORTAL_EVENT_SERVICE } from '../src/service.js';
 import { statusHandlers } from '../src/status-feed.js';
 import {
   type FilingPortal,
