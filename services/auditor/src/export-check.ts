@@ -52,29 +52,17 @@ function summarize(line: string | undefined): EntrySummary | undefined {
   if (line === undefined) return undefined;
   try {
     const e = parseEntry(line);
+    const { seq, kind } = e;
     if (e.kind === 'envelope') {
-      return {
-        seq: e.seq,
-        kind: e.kind,
-        type: e.meta.type,
-        messageId: e.meta.id,
-        sender: e.meta.sender,
-        recipient: e.meta.recipient,
-        dossierId: e.meta.dossierId,
-      };
+      const { type, id: messageId, sender, recipient, dossierId } = e.meta;
+      return { seq, kind, type, messageId, sender, recipient, dossierId };
     }
     if (e.kind === 'receipt') {
-      return {
-        seq: e.seq,
-        kind: e.kind,
-        type: e.meta.type,
-        messageId: e.meta.messageId,
-        sender: e.meta.receiver,
-        recipient: e.meta.sender,
-        dossierId: e.meta.dossierId,
-      };
+      // a receipt travels back: from the message's recipient to its sender
+      const { type, messageId, receiver: sender, sender: recipient, dossierId } = e.meta;
+      return { seq, kind, type, messageId, sender, recipient, dossierId };
     }
-    return { seq: e.seq, kind: e.kind };
+    return { seq, kind };
   } catch {
     return undefined;
   }

@@ -3,9 +3,9 @@ import { parseEntry, readLedger, traceDossier, verifyLedger, type LedgerEntry } 
 import { newMessageId, signCompact } from '@passerelle/envelope';
 import { StreamNames, listDeadLetters } from '@passerelle/exchange';
 import { describe, expect, test, vi } from 'vitest';
-import { type AuditorService, createAuditorService } from '../src/index.js';
+import type { AuditorConfig, AuditorService } from '../src/index.js';
 import { OFFICE, POST, REGION, memoryLogger, sealVisa, seedDossier } from './fixtures.js';
-import { useParticipants } from './participants-hook.js';
+import { startAuditor, useParticipants } from './participants-hook.js';
 
 const DOSSIER = 'DOS-AUD-0001';
 
@@ -18,16 +18,8 @@ describe('auditor service', () => {
     return out;
   };
 
-  const start = (extra: Partial<Parameters<typeof createAuditorService>[0]> = {}): Promise<AuditorService> =>
-    createAuditorService({
-      nc: net.nc,
-      auditorKey: net.world.auditorKey,
-      resolver: net.world.resolver,
-      checkpointEvery: 4,
-      checkpointIntervalMs: 0,
-      logger: memoryLogger('silent').logger,
-      ...extra,
-    });
+  const start = (extra: Partial<AuditorConfig> = {}): Promise<AuditorService> =>
+    startAuditor(net, { checkpointEvery: 4, ...extra });
 
   test('auditor - records every envelope and receipt of real traffic once, with checkpoints; the ledger verifies', async () => {
     const ids = await seedDossier(net.participants, DOSSIER, {

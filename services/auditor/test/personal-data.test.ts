@@ -1,9 +1,8 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { StreamNames } from '@passerelle/exchange';
 import { describe, expect, test } from 'vitest';
-import { createAuditorService } from '../src/index.js';
 import { type Person, memoryLogger, seedDossier } from './fixtures.js';
-import { useParticipants } from './participants-hook.js';
+import { startAuditor, useParticipants } from './participants-hook.js';
 
 // Known personal data, sent end to end encrypted in the application payloads.
 const PEOPLE: Person[] = [
@@ -19,12 +18,8 @@ describe('auditor personal data', () => {
 
   test('personal data - names and passport numbers never appear in the LEDGER bytes nor in the auditor log', async () => {
     const { logger, text } = memoryLogger('trace');
-    const auditor = await createAuditorService({
-      nc: net.nc,
-      auditorKey: net.world.auditorKey,
-      resolver: net.world.resolver,
+    const auditor = await startAuditor(net, {
       checkpointEvery: 5,
-      checkpointIntervalMs: 0,
       logger,
       viewer: { token: 'personal-data-test-token-0123456789', port: 0 },
     });

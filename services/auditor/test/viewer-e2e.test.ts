@@ -5,9 +5,8 @@ import { type InclusionProof, checkProof, readLedger, writeLedgerExport } from '
 import { toPublicJwk } from '@passerelle/envelope';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type AuditorService, createAuditorService } from '../src/index.js';
-import { OFFICE, POST, REGION, memoryLogger, repoRoot, seedDossier } from './fixtures.js';
-import { useParticipants } from './participants-hook.js';
+import { OFFICE, POST, REGION, repoRoot } from './fixtures.js';
+import { useParticipants, useRecordedDossier } from './participants-hook.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'e2e-viewer-token-5b8d0c1f3a';
@@ -16,35 +15,26 @@ const results = join(repoRoot, 'test-results');
 
 describe('auditor viewer in a browser', () => {
   const net = useParticipants();
-  let auditor: AuditorService;
-  let browser: BrowserContext;
-  let ids: string[];
-  const profile = mkdtempSync(join(tmpdir(), 'pex-chromium-'));
-  const work = mkdtempSync(join(tmpdir(), 'pex-e2e-'));
-
-  beforeAll(async () => {
+  // before any dossier is seeded: without the browser there is nothing to test
+  beforeAll(() => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(
         `Chromium is missing at ${CHROMIUM}: the viewer's browser test needs it. Install it with ` +
           '`apt-get install -y chromium`, or run `PASSERELLE_SETUP_BROWSER=1 bash scripts/setup.sh`.',
       );
     }
-    ids = await seedDossier(net.participants, DOSSIER, {
-      familyName: 'Mertens',
-      givenNames: 'Ines',
-      passportNumber: 'EQ3141592',
-    });
-    auditor = await createAuditorService({
-      nc: net.nc,
-      auditorKey: net.world.auditorKey,
-      resolver: net.world.resolver,
-      checkpointEvery: 5,
-      checkpointIntervalMs: 0,
-      logger: memoryLogger('silent').logger,
-      viewer: { token: TOKEN, port: 0 },
-    });
-    await auditor.caughtUp();
-    await auditor.checkpoint();
+  });
+  const recorded = useRecordedDossier(
+    net,
+    DOSSIER,
+    { familyName: 'Mertens', givenNames: 'Ines', passportNumber: 'EQ3141592' },
+    { checkpointEvery: 5, viewer: { token: TOKEN, port: 0 } },
+  );
+  let browser: BrowserContext;
+  const profile = mkdtempSync(join(tmpdir(), 'pex-chromium-'));
+  const work = mkdtempSync(join(tmpdir(), 'pex-e2e-'));
+
+  beforeAll(async () => {
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
@@ -64,7 +54,6 @@ describe('auditor viewer in a browser', () => {
   });
   afterAll(async () => {
     await browser?.close();
-    await auditor?.close();
     rmSync(profile, { recursive: true, force: true });
     rmSync(work, { recursive: true, force: true });
   });
@@ -75,7 +64,7 @@ describe('auditor viewer in a browser', () => {
     page.on('console', (m) => {
       if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
     });
-    const first = await page.goto(auditor.viewerUrl as string);
+    const first = await page.goto(recorded.auditor.viewerUrl as string);
     expect(first?.status()).toBe(401);
     await page.fill('input[name=token]', TOKEN);
     await page.click('form.login button[type=submit]');
@@ -86,7 +75,7 @@ describe('auditor viewer in a browser', () => {
 
     const text = await page.innerText('main');
     expect(text).toContain(`Dossier ${DOSSIER}`);
-    expect(text).toContain(`All ${ids.length} messages and their receipts verify.`);
+    expect(text).toContain(`All ${recorded.ids.length} messages and their receipts verify.`);
     for (const step of [
       `portal-demo → ${REGION}`,
       `portal-demo → ${OFFICE}`,
@@ -98,24 +87,24 @@ describe('auditor viewer in a browser', () => {
     ]) {
       expect(text).toContain(step);
     }
-    for (const id of ids) expect(await page.locator(`tr[data-message-id="${id}"]`).count()).toBe(1);
-    expect(await page.locator('tr[data-kind="receipt"]').count()).toBe(ids.length);
-    expect(await page.getByText('✓ seal valid').count()).toBe(ids.length);
-    expect(await page.getByText('✓ receipt signature valid').count()).toBe(ids.length);
-    expect(await page.getByText('✓ checkpoint signature valid').count()).toBe(ids.length * 2);
+    for (const id of recorded.ids) expect(await page.locator(`tr[data-message-id="${id}"]`).count()).toBe(1);
+    expect(await page.locator('tr[data-kind="receipt"]').count()).toBe(recorded.ids.length);
+    expect(await page.getByText('✓ seal valid').count()).toBe(recorded.ids.length);
+    expect(await page.getByText('✓ receipt signature valid').count()).toBe(recorded.ids.length);
+    expect(await page.getByText('✓ checkpoint signature valid').count()).toBe(recorded.ids.length * 2);
     expect(await page.locator('[data-state="fail"]').count()).toBe(0);
     expect(text).not.toContain('Mertens');
     await page.screenshot({ path: join(results, 'auditor-viewer-timeline.png'), fullPage: true });
 
     const [download] = await Promise.all([
       page.waitForEvent('download'),
-      page.click(`tr[data-message-id="${ids[0]}"] a.proof`),
+      page.click(`tr[data-message-id="${recorded.ids[0]}"] a.proof`),
     ]);
     const proofFile = join(work, 'proof.json');
     await download.saveAs(proofFile);
     const proof = JSON.parse(readFileSync(proofFile, 'utf8')) as InclusionProof;
     expect(await checkProof(proof, { auditorKey: toPublicJwk(net.world.auditorKey) })).toMatchObject({
-      messageId: ids[0],
+      messageId: recorded.ids[0],
     });
     expect(cspViolations).toEqual([]);
     await page.close();
@@ -134,7 +123,7 @@ describe('auditor viewer in a browser', () => {
     writeFileSync(tampered, lines.join('\n'));
 
     const page = await browser.newPage();
-    await page.goto(`${auditor.viewerUrl}/export`);
+    await page.goto(`${recorded.auditor.viewerUrl}/export`);
     await page.setInputFiles('#export-file', tampered);
     await Promise.all([page.waitForURL(/\/exports\//), page.click('#upload-form button[type=submit]')]);
     await page.waitForSelector('#export-verdict');

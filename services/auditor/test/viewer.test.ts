@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { type InclusionProof, checkProof, readLedger, writeLedgerExport } from '@passerelle/audit';
 import { toPublicJwk } from '@passerelle/envelope';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type AuditorService, CONTENT_SECURITY_POLICY, createAuditorService, html } from '../src/index.js';
-import { memoryLogger, seedDossier } from './fixtures.js';
-import { useParticipants } from './participants-hook.js';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { CONTENT_SECURITY_POLICY, html } from '../src/index.js';
+import { useParticipants, useRecordedDossier } from './participants-hook.js';
 
 const TOKEN = 'viewer-test-token-7f1c2a9e44b0';
 const DOSSIER = 'DOS-VIEW-0001';
@@ -23,41 +22,28 @@ function tamper(file: string, n: number, edit: (line: string) => string): string
 
 describe('auditor viewer', () => {
   const net = useParticipants();
-  let auditor: AuditorService;
-  let exportFile: string;
-  let ids: string[];
   const dir = mkdtempSync(join(tmpdir(), 'pex-viewer-'));
-
-  beforeAll(async () => {
-    ids = await seedDossier(net.participants, DOSSIER, {
-      familyName: 'Claes',
-      givenNames: 'Ruben',
-      passportNumber: 'EP5550123',
-    });
-    exportFile = join(dir, 'ledger.jsonl');
-    auditor = await createAuditorService({
-      nc: net.nc,
-      auditorKey: net.world.auditorKey,
-      resolver: net.world.resolver,
+  const exportFile = join(dir, 'ledger.jsonl');
+  const recorded = useRecordedDossier(
+    net,
+    DOSSIER,
+    { familyName: 'Claes', givenNames: 'Ruben', passportNumber: 'EP5550123' },
+    {
       checkpointEvery: 3,
-      checkpointIntervalMs: 0,
-      logger: memoryLogger('silent').logger,
       // the first test presents five wrong tokens on purpose; the limit itself is viewer-access.test.ts's
       viewer: { token: TOKEN, port: 0, exportFile, credentialAttempts: { max: 20, windowMs: 60_000 } },
-    });
-    await auditor.caughtUp();
-    await auditor.checkpoint();
+    },
+  );
+
+  beforeAll(async () => {
     await writeLedgerExport(exportFile, readLedger(net.nc));
-  });
-  afterAll(async () => {
-    await auditor.close();
   });
 
   const get = (path: string, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }) =>
-    fetch(`${auditor.viewerUrl}${path}`, { headers, redirect: 'manual' });
+    fetch(`${recorded.auditor.viewerUrl}${path}`, { headers, redirect: 'manual' });
 
   test('viewer - every page needs the token: 401 and a login form without it, a session after the form', async () => {
-    for (const path of ['/', `/dossier?id=${DOSSIER}`, `/proof/${ids[0]}`, '/export']) {
+    for (const path of ['/', `/dossier?id=${DOSSIER}`, `/proof/${recorded.ids[0]}`, '/export']) {
       const anonymous = await get(path, {});
       expect(anonymous.status).toBe(401);
       expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer/);
@@ -66,14 +52,14 @@ describe('auditor viewer', () => {
       expect(body).not.toContain(DOSSIER);
       expect((await get(path, { authorization: `Bearer ${TOKEN}x` })).status).toBe(401);
     }
-    const refused = await fetch(`${auditor.viewerUrl}/login`, {
+    const refused = await fetch(`${recorded.auditor.viewerUrl}/login`, {
       method: 'POST',
       body: new URLSearchParams({ token: 'not-the-token-at-all' }),
       redirect: 'manual',
     });
     expect(refused.status).toBe(401);
     expect(refused.headers.get('set-cookie')).toBeNull();
-    const login = await fetch(`${auditor.viewerUrl}/login`, {
+    const login = await fetch(`${recorded.auditor.viewerUrl}/login`, {
       method: 'POST',
       body: new URLSearchParams({ token: TOKEN }),
       redirect: 'manual',
@@ -85,7 +71,7 @@ describe('auditor viewer', () => {
     expect(cookie).not.toContain(TOKEN);
     // over plain HTTP the cookie is Secure only when a TLS proxy says so
     expect(cookie).not.toMatch(/Secure/);
-    const proxied = await fetch(`${auditor.viewerUrl}/login`, {
+    const proxied = await fetch(`${recorded.auditor.viewerUrl}/login`, {
       method: 'POST',
       headers: { 'x-forwarded-proto': 'https' },
       body: new URLSearchParams({ token: TOKEN }),
@@ -103,24 +89,24 @@ describe('auditor viewer', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
     const page = await res.text();
-    for (const id of ids) expect(page).toContain(`data-message-id="${id}"`);
-    expect(page.match(/data-kind="receipt"/g)).toHaveLength(ids.length);
-    expect(page.match(/✓ seal valid/g)).toHaveLength(ids.length);
-    expect(page.match(/✓ receipt signature valid/g)).toHaveLength(ids.length);
-    expect(page.match(/✓ checkpoint signature valid/g)).toHaveLength(ids.length * 2);
+    for (const id of recorded.ids) expect(page).toContain(`data-message-id="${id}"`);
+    expect(page.match(/data-kind="receipt"/g)).toHaveLength(recorded.ids.length);
+    expect(page.match(/✓ seal valid/g)).toHaveLength(recorded.ids.length);
+    expect(page.match(/✓ receipt signature valid/g)).toHaveLength(recorded.ids.length);
+    expect(page.match(/✓ checkpoint signature valid/g)).toHaveLength(recorded.ids.length * 2);
     expect(page).not.toContain('data-state="fail"');
-    expect(page).toContain(`All ${ids.length} messages and their receipts verify`);
+    expect(page).toContain(`All ${recorded.ids.length} messages and their receipts verify`);
     expect(page).not.toMatch(/<script>|style="|onerror|onclick/);
     expect((await get('/dossier?id=%3Cscript%3E')).status).toBe(400);
   });
 
   test('viewer - the inclusion proof downloads as JSON and checks offline with the auditor key', async () => {
-    const res = await get(`/proof/${ids[2]}`);
+    const res = await get(`/proof/${recorded.ids[2]}`);
     expect(res.status).toBe(200);
-    expect(res.headers.get('content-disposition')).toContain(`proof-${ids[2]}.json`);
+    expect(res.headers.get('content-disposition')).toContain(`proof-${recorded.ids[2]}.json`);
     const proof = (await res.json()) as InclusionProof;
     expect(await checkProof(proof, { auditorKey: toPublicJwk(net.world.auditorKey) })).toMatchObject({
-      messageId: ids[2],
+      messageId: recorded.ids[2],
     });
     expect((await get('/proof/00000000-0000-7000-8000-000000000000')).status).toBe(404);
     expect((await get('/proof/%E0%A4%A')).status).toBe(400);
@@ -133,7 +119,7 @@ describe('auditor viewer', () => {
       l.replace(/"receivedAt":"([^"]*)"/, '"receivedAt":"2020-01-01T00:00:00.000Z"'),
     );
     const upload = (body: Buffer, type: string, name: string) =>
-      fetch(`${auditor.viewerUrl}/exports?name=${encodeURIComponent(name)}`, {
+      fetch(`${recorded.auditor.viewerUrl}/exports?name=${encodeURIComponent(name)}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${TOKEN}`, 'content-type': type },
         body,

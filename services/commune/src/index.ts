@@ -1,12 +1,3 @@
-export {
-  attestRenewalPending,
-  checkResidence,
-  extendProvisional,
-  issuePermit,
-  permitAwaitsResidenceCheck,
-  registerArrival,
-  renewPermit,
-} from './rules.js';
 export type {
   CommuneDossier,
   CommuneGrant,

@@ -251,6 +251,14 @@ export function extendProvisional(
   };
 }
 
+/** The permit the grant names and its number, the `n`th the commune issues on the dossier. */
+function permitOf(grant: CommuneGrant, dossierId: string, n: number) {
+  return {
+    permit: grant.permitToIssue,
+    permitNumber: documentNumber(PERMIT_PREFIX[grant.permitToIssue], dossierId, n),
+  };
+}
+
 /**
  * Art. 105/47 §2, 105/58, 31 16° and 17° - the permit (annex 60 ICT permit, annex 61 long-term mobility
  * permit, or the single permit) valid for the authorised stay of the annex 46.
@@ -262,8 +270,7 @@ export function issuePermit(
   today: IsoDate,
 ): PermitIssued {
   return {
-    permit: grant.permitToIssue,
-    permitNumber: documentNumber(PERMIT_PREFIX[grant.permitToIssue], dossierId, 1),
+    ...permitOf(grant, dossierId, 1),
     communeId,
     issuedOn: today,
     validity: grant.period,
@@ -280,8 +287,7 @@ export function renewPermit(
   today: IsoDate,
 ): PermitRenewed {
   return {
-    permit: grant.permitToIssue,
-    permitNumber: documentNumber(PERMIT_PREFIX[grant.permitToIssue], dossierId, 2),
+    ...permitOf(grant, dossierId, 2),
     previousPermitNumber,
     communeId,
     renewedOn: today,

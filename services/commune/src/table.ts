@@ -73,24 +73,17 @@ export type CommuneEvent =
 /** Folds a commune's event into its dossier. */
 export function evolveCommune(state: CommuneDossier | undefined, event: CommuneEvent): CommuneDossier {
   const passport = (p: string | undefined) => (p ? { holderPassport: p } : {});
+  /** What the annex 46 tells the commune: where the dossier goes, the grant, the holder's passport. */
+  const annex46 = (e: { routing: CommuneRouting; grant: CommuneGrant; holderPassport?: string }) => ({
+    routing: e.routing,
+    grant: e.grant,
+    ...passport(e.holderPassport),
+  });
   switch (event.type) {
     case 'annex-46-received':
-      return {
-        ...state,
-        phase: 'annex-46-received',
-        routing: event.routing,
-        grant: event.grant,
-        ...passport(event.holderPassport),
-      };
+      return { ...state, phase: 'annex-46-received', ...annex46(event) };
     case 'permit-renewed':
-      return {
-        ...state,
-        phase: 'permit-issued',
-        routing: event.routing,
-        grant: event.grant,
-        ...passport(event.holderPassport),
-        permit: event.permit,
-      };
+      return { ...state, phase: 'permit-issued', ...annex46(event), permit: event.permit };
     case 'arrival-registered':
       return {
         ...state,

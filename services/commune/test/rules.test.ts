@@ -9,7 +9,7 @@ import {
   permitAwaitsResidenceCheck,
   registerArrival,
   renewPermit,
-} from '../src/index.js';
+} from '../src/rules.js';
 
 const D = 'D-TEST-0003';
 const docRef = { sha256: 'b'.repeat(64), mediaType: 'application/json' as const, size: 1, objectKey: 'x' };

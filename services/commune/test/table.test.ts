@@ -1,5 +1,6 @@
 import {
   type CommunePhase,
+  type Facts,
   type ResidenceDecided,
   type ResidenceGranted,
   type StepCommand,
@@ -10,6 +11,7 @@ import {
   owedActions,
   stepNeeds,
 } from '@passerelle/procedure';
+import { DOSSIER_MACHINES } from '@passerelle/procedure/internal';
 import {
   actionBy,
   decided,
@@ -29,6 +31,13 @@ const ctx: StepContext = {
   today: '2027-04-08',
   causationId: 'm-1',
 };
+/** Decides `command` on `state` with the commune's table: on `ctx` and with no facts unless told. */
+const step = (
+  state: CommuneDossier | undefined,
+  command: StepCommand,
+  at: StepContext = ctx,
+  facts: Facts = {},
+) => decideStep(table, state, command, at, facts);
 const docRef = { sha256: 'b'.repeat(64), mediaType: 'application/json' as const, size: 1, objectKey: 'x' };
 const period = { from: '2027-03-01', to: '2030-02-28' };
 const annex46 = (overrides: Partial<ResidenceGranted> = {}): ResidenceDecided =>
@@ -66,7 +75,7 @@ describe('commune table', () => {
       }),
       { kind: 'lookup', key: 'registered', lookup: 'registered-permit', arg: 'A1234567' },
     ]);
-    const out = decided(decideStep(table, undefined, copy(annex46()), ctx, {}));
+    const out = decided(step(undefined, copy(annex46())));
     expect(out.state).toEqual(received);
     expect(out.send).toEqual([]);
     const annex48 = stepNeeds(
@@ -75,7 +84,7 @@ describe('commune table', () => {
       copy({ annex: '48', decidedOn: '2027-02-01', reason: 'fraud', decisionDocument: docRef }),
       ctx,
     );
-    expect(isRefusal(annex48) && annex48.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    expect(outcomeCode(annex48)).toBe('ERR_OUT_OF_SEQUENCE');
   });
 
   test('Art. 105/52 §2 - a renewal is renewed without delay, naming the permit on the register, which is updated', () => {
@@ -84,9 +93,7 @@ describe('commune table', () => {
       permitNumber: 'A60-OLD0001',
       validity: { from: '2024-03-01', to: '2027-02-28' },
     };
-    const out = decided(
-      decideStep(table, undefined, copy(annex46({ procedure: 'renewal' })), ctx, { registered }),
-    );
+    const out = decided(step(undefined, copy(annex46({ procedure: 'renewal' })), ctx, { registered }));
     expect(out.state).toMatchObject({
       phase: 'permit-issued',
       permit: { previousNumber: 'A60-OLD0001', validity: period },
@@ -104,19 +111,16 @@ describe('commune table', () => {
         arg: { passport: 'A1234567', entry: expect.objectContaining({ validity: period, dossierId: D }) },
       },
     ]);
-    const nothing = decideStep(table, undefined, copy(annex46({ procedure: 'renewal' })), ctx, {});
-    expect(isRefusal(nothing) && nothing.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    const nothing = step(undefined, copy(annex46({ procedure: 'renewal' })));
+    expect(outcomeCode(nothing)).toBe('ERR_OUT_OF_SEQUENCE');
   });
 
   test('Art. 105/47 §2 - register-arrival: annex 49 at once, to the Office; late reports flagged; refused for a renewal or without an annex 46', () => {
     const out = decided(
-      decideStep(
-        table,
-        received,
-        act('register-arrival', { enteredOn: '2027-03-29', reportedOn: '2027-04-08' }),
-        { ...ctx, causationId: null },
-        {},
-      ),
+      step(received, act('register-arrival', { enteredOn: '2027-03-29', reportedOn: '2027-04-08' }), {
+        ...ctx,
+        causationId: null,
+      }),
     );
     expect(out.state).toMatchObject({
       phase: 'arrived',
@@ -133,61 +137,42 @@ describe('commune table', () => {
     expect(owedActions(table, out.state)).toEqual([{ action: 'check-residence', deadline: '2027-05-22' }]);
 
     const late = decided(
-      decideStep(
-        table,
-        received,
-        act('register-arrival', { enteredOn: '2027-03-01', reportedOn: '2027-04-08' }),
-        ctx,
-        {},
-      ),
+      step(received, act('register-arrival', { enteredOn: '2027-03-01', reportedOn: '2027-04-08' })),
     );
     expect(late.notices).toEqual([expect.objectContaining({ kind: 'deadline', type: 'arrival-report' })]);
-    const before = decideStep(
-      table,
+    const before = step(
       received,
       act('register-arrival', { enteredOn: '2027-04-09', reportedOn: '2027-04-08' }),
-      ctx,
-      {},
     );
-    expect(isRefusal(before) && before.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
-    const none = decideStep(table, undefined, act('register-arrival', { enteredOn: '2027-04-01' }), ctx, {});
-    expect(isRefusal(none) && none.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    expect(outcomeCode(before)).toBe('ERR_OUT_OF_SEQUENCE');
+    const none = step(undefined, act('register-arrival', { enteredOn: '2027-04-01' }));
+    expect(outcomeCode(none)).toBe('ERR_OUT_OF_SEQUENCE');
     const presented = decided(
-      decideStep(
-        table,
+      step(
         undefined,
         act('register-arrival', {
           enteredOn: '2027-04-01',
           presented: { period, permitToIssue: 'annex-61', decidedOn: '2027-02-01' },
         }),
-        ctx,
-        {},
       ),
     );
     expect(presented.state).toMatchObject({ phase: 'arrived', grant: { permitToIssue: 'annex-61' } });
-    const renewal = decideStep(
-      table,
+    const renewal = step(
       { ...received, routing: { procedure: 'renewal' } },
       act('register-arrival', { enteredOn: '2027-04-01' }),
-      ctx,
-      {},
     );
-    expect(isRefusal(renewal) && renewal.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    expect(outcomeCode(renewal)).toBe('ERR_OUT_OF_SEQUENCE');
   });
 
   test('Art. 105/47 §2 - extend-provisional and issue-permit after the arrival; out of sequence before it or after the permit', () => {
-    const arrived = decided(
-      decideStep(table, received, act('register-arrival', { enteredOn: '2027-04-01' }), ctx, {}),
-    ).state;
-    const extended = decided(decideStep(table, arrived, act('extend-provisional'), ctx, {}));
+    const arrived = decided(step(received, act('register-arrival', { enteredOn: '2027-04-01' }))).state;
+    const extended = decided(step(arrived, act('extend-provisional')));
     expect(extended.state.provisional).toMatchObject({ extensions: 1 });
     expect(extended.send).toEqual([
       expect.objectContaining({ type: 'provisional-document-extended', to: ['immigration-office'] }),
     ]);
-    const checked = decided(
-      decideStep(table, extended.state, act('check-residence', { outcome: 'positive' }), ctx, {}),
-    );
-    const issued = decided(decideStep(table, checked.state, act('issue-permit'), ctx, {}));
+    const checked = decided(step(extended.state, act('check-residence', { outcome: 'positive' })));
+    const issued = decided(step(checked.state, act('issue-permit')));
     expect(issued.state).toMatchObject({
       phase: 'permit-issued',
       permit: { kind: 'annex-60', validity: period },
@@ -200,11 +185,11 @@ describe('commune table', () => {
     ]);
     expect(issued.effects).toEqual([expect.objectContaining({ kind: 'register-permit' })]);
     const codes = [
-      decideStep(table, received, act('issue-permit'), ctx, {}),
-      decideStep(table, issued.state, act('issue-permit'), ctx, {}),
-      decideStep(table, issued.state, act('extend-provisional'), ctx, {}),
-      decideStep(table, { ...issued.state, phase: 'closed' }, act('issue-permit'), ctx, {}),
-      decideStep(table, undefined, act('issue-permit'), ctx, {}),
+      step(received, act('issue-permit')),
+      step(issued.state, act('issue-permit')),
+      step(issued.state, act('extend-provisional')),
+      step({ ...issued.state, phase: 'closed' }, act('issue-permit')),
+      step(undefined, act('issue-permit')),
     ].map(outcomeCode);
     expect(codes).toEqual([
       'ERR_OUT_OF_SEQUENCE',
@@ -217,40 +202,22 @@ describe('commune table', () => {
 
   test('Art. 105/47 §2 al. 2, 105/58 al. 2 - the residence check is owed after the arrival and comes before the permit', () => {
     const arrived = decided(
-      decideStep(
-        table,
-        received,
-        act('register-arrival', { enteredOn: '2027-04-01', reportedOn: '2027-04-02' }),
-        ctx,
-        {},
-      ),
+      step(received, act('register-arrival', { enteredOn: '2027-04-01', reportedOn: '2027-04-02' })),
     ).state;
     // owed by the end of the annex 49; the permit is not owed yet, and refused before the check
     expect(owedActions(table, arrived)).toEqual([{ action: 'check-residence', deadline: '2027-05-16' }]);
-    const early = decideStep(table, arrived, act('issue-permit'), ctx, {});
-    expect(isRefusal(early) && early.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    const early = step(arrived, act('issue-permit'));
+    expect(outcomeCode(early)).toBe('ERR_OUT_OF_SEQUENCE');
     expect(isRefusal(early) && early.refusal.message).toContain('residence check');
     // a check before the report is refused
     for (const checkedOn of ['2027-04-01', '1970-01-01']) {
-      const wrong = decideStep(
-        table,
-        arrived,
-        act('check-residence', { outcome: 'positive', checkedOn }),
-        ctx,
-        {},
-      );
-      expect(isRefusal(wrong) && wrong.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+      const wrong = step(arrived, act('check-residence', { outcome: 'positive', checkedOn }));
+      expect(outcomeCode(wrong)).toBe('ERR_OUT_OF_SEQUENCE');
     }
 
     // negative: the Office is told (codes only), the desk sees a notice, no permit and no extension
     const negative = decided(
-      decideStep(
-        table,
-        arrived,
-        act('check-residence', { outcome: 'negative', reason: 'not-residing-at-address' }),
-        ctx,
-        {},
-      ),
+      step(arrived, act('check-residence', { outcome: 'negative', reason: 'not-residing-at-address' })),
     );
     expect(negative.send).toEqual([
       {
@@ -271,22 +238,20 @@ describe('commune table', () => {
     ]);
     expect(negative.state).toMatchObject({ phase: 'arrived', residenceCheck: { outcome: 'negative' } });
     expect(owedActions(table, negative.state)).toEqual([]);
-    const refusedPermit = decideStep(table, negative.state, act('issue-permit'), ctx, {});
-    expect(isRefusal(refusedPermit) && refusedPermit.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    const refusedPermit = step(negative.state, act('issue-permit'));
+    expect(outcomeCode(refusedPermit)).toBe('ERR_OUT_OF_SEQUENCE');
     expect(isRefusal(refusedPermit) && refusedPermit.refusal.message).toContain('negative');
-    const refusedExtension = decideStep(table, negative.state, act('extend-provisional'), ctx, {});
-    expect(isRefusal(refusedExtension) && refusedExtension.refusal.code).toBe('ERR_EXTENSION_NOT_ALLOWED');
+    const refusedExtension = step(negative.state, act('extend-provisional'));
+    expect(outcomeCode(refusedExtension)).toBe('ERR_EXTENSION_NOT_ALLOWED');
 
     // checked again and found positive: the permit is owed and issued
-    const positive = decided(
-      decideStep(table, negative.state, act('check-residence', { outcome: 'positive' }), ctx, {}),
-    );
+    const positive = decided(step(negative.state, act('check-residence', { outcome: 'positive' })));
     expect(positive.notices).toEqual([]);
     expect(owedActions(table, positive.state)).toEqual([{ action: 'issue-permit', deadline: '2027-05-16' }]);
-    const issued = decided(decideStep(table, positive.state, act('issue-permit'), ctx, {}));
+    const issued = decided(step(positive.state, act('issue-permit')));
     expect(issued.state.phase).toBe('permit-issued');
-    const late = decideStep(table, issued.state, act('check-residence', { outcome: 'positive' }), ctx, {});
-    expect(isRefusal(late) && late.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    const late = step(issued.state, act('check-residence', { outcome: 'positive' }));
+    expect(outcomeCode(late)).toBe('ERR_OUT_OF_SEQUENCE');
   });
 
   test("Art. 33 §6 - attest-renewal-pending: the region's document checked, the register read; 30 days, extended once only", () => {
@@ -314,11 +279,9 @@ describe('commune table', () => {
       permitNumber: 'A60-OLD0001',
       validity: { from: '2024-04-08', to: '2027-04-08' },
     };
-    const early = decideStep(table, undefined, act('attest-renewal-pending', input), ctx, {
-      registered: stillValid,
-    });
-    expect(isRefusal(early) && early.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
-    const attested = decided(decideStep(table, undefined, act('attest-renewal-pending', input), ctx, {}));
+    const early = step(undefined, act('attest-renewal-pending', input), ctx, { registered: stillValid });
+    expect(outcomeCode(early)).toBe('ERR_OUT_OF_SEQUENCE');
+    const attested = decided(step(undefined, act('attest-renewal-pending', input)));
     expect(attested.state).toMatchObject({
       phase: 'renewal-pending',
       routing: { procedure: 'renewal', regionId: 'region-vlaanderen' },
@@ -329,11 +292,11 @@ describe('commune table', () => {
         to: ['immigration-office', 'region-vlaanderen'],
       }),
     ]);
-    const once = decided(decideStep(table, attested.state, act('extend-provisional'), ctx, {}));
-    const twice = decideStep(table, once.state, act('extend-provisional'), ctx, {});
-    expect(isRefusal(twice) && twice.refusal.code).toBe('ERR_EXTENSION_NOT_ALLOWED');
-    const again = decideStep(table, attested.state, act('attest-renewal-pending', input), ctx, {});
-    expect(isRefusal(again) && again.refusal.code).toBe('ERR_DUPLICATE_DECISION');
+    const once = decided(step(attested.state, act('extend-provisional')));
+    const twice = step(once.state, act('extend-provisional'));
+    expect(outcomeCode(twice)).toBe('ERR_EXTENSION_NOT_ALLOWED');
+    const again = step(attested.state, act('attest-renewal-pending', input));
+    expect(outcomeCode(again)).toBe('ERR_DUPLICATE_DECISION');
   });
 
   test('no legal input makes a rule throw: every schema-valid action input in every phase decides or refuses', () => {
@@ -361,14 +324,8 @@ describe('commune table', () => {
         { expiredPermitNumber: 'A60-X0001', admissibilityDocument: docRef, regionId: 'region-dg' },
       ],
     ];
-    const phases: (CommunePhase | undefined)[] = [
-      undefined,
-      'annex-46-received',
-      'arrived',
-      'renewal-pending',
-      'permit-issued',
-      'closed',
-    ];
+    // no dossier yet, then every phase of the body's machine
+    const phases = [undefined, ...(Object.keys(DOSSIER_MACHINES['commune'].phases) as CommunePhase[])];
     const bare: CommuneDossier = { phase: 'arrived', routing: {} };
     for (const phase of phases) {
       for (const base of [received, bare]) {
@@ -378,7 +335,7 @@ describe('commune table', () => {
             { registered: { permit: 'annex-60', permitNumber: 'A60-1', validity: period } },
           ]) {
             expect(() =>
-              decideStep(table, phase ? { ...base, phase } : undefined, act(action, input), ctx, facts),
+              step(phase ? { ...base, phase } : undefined, act(action, input), ctx, facts),
             ).not.toThrow();
           }
         }
@@ -439,13 +396,7 @@ describe('commune table', () => {
   });
   test('Art. 105/47 §2 al. 1, 105/58 §1 al. 1 - a report after the eight working days: told to the body and to the integrator, once', () => {
     const late = decided(
-      decideStep(
-        table,
-        received,
-        act('register-arrival', { enteredOn: '2027-03-01', reportedOn: '2027-04-08' }),
-        ctx,
-        {},
-      ),
+      step(received, act('register-arrival', { enteredOn: '2027-03-01', reportedOn: '2027-04-08' })),
     );
     expect(late.notices).toEqual([expect.objectContaining({ kind: 'deadline', type: 'arrival-report' })]);
     expect(late.send).toEqual([
@@ -465,16 +416,12 @@ describe('commune table', () => {
   });
 
   test('Art. 105/47 §2 al. 3, 105/58 §1 al. 3 - the permit not issued when the annex 49 runs out unextended: reported once per validity', () => {
-    const arrived = decided(
-      decideStep(table, received, act('register-arrival', { enteredOn: '2027-04-06' }), ctx, {}),
-    ).state;
+    const arrived = decided(step(received, act('register-arrival', { enteredOn: '2027-04-06' }))).state;
     const scan = { kind: 'deadline', deadline: 'provisional-document' } as const;
     expect(table.deadlines['provisional-document']!.deadline(arrived)).toBe('2027-05-22');
-    const onTheDay = decided(decideStep(table, arrived, scan, { ...ctx, today: '2027-05-22' }, {}));
+    const onTheDay = decided(step(arrived, scan, { ...ctx, today: '2027-05-22' }));
     expect(onTheDay.decided).toBe(false);
-    const overrun = decided(
-      decideStep(table, arrived, scan, { ...ctx, today: '2027-05-23', causationId: null }, {}),
-    );
+    const overrun = decided(step(arrived, scan, { ...ctx, today: '2027-05-23', causationId: null }));
     expect(overrun.notices).toEqual([
       expect.objectContaining({ kind: 'deadline', type: 'provisional-document' }),
     ]);
@@ -485,21 +432,13 @@ describe('commune table', () => {
         payload: expect.objectContaining({ deadline: 'provisional-document', dueOn: '2027-05-22' }),
       }),
     ]);
-    expect(decided(decideStep(table, overrun.state, scan, { ...ctx, today: '2027-05-24' }, {})).decided).toBe(
-      false,
-    );
+    expect(decided(step(overrun.state, scan, { ...ctx, today: '2027-05-24' })).decided).toBe(false);
     // extended by 45 days: a new date, which can be overrun in its turn
-    const extended = decided(decideStep(table, overrun.state, act('extend-provisional'), ctx, {})).state;
-    expect(decided(decideStep(table, extended, scan, { ...ctx, today: '2027-07-07' }, {})).decided).toBe(
-      true,
-    );
+    const extended = decided(step(overrun.state, act('extend-provisional'))).state;
+    expect(decided(step(extended, scan, { ...ctx, today: '2027-07-07' })).decided).toBe(true);
     // the residence checked and the permit issued: nothing is watched any more
-    const checked = decided(
-      decideStep(table, arrived, act('check-residence', { outcome: 'positive' }), ctx, {}),
-    ).state;
-    const issued = decided(
-      decideStep(table, checked, act('issue-permit'), ctx, { registered: undefined }),
-    ).state;
+    const checked = decided(step(arrived, act('check-residence', { outcome: 'positive' }))).state;
+    const issued = decided(step(checked, act('issue-permit'), ctx, { registered: undefined })).state;
     expect(table.deadlines['provisional-document']!.deadline(issued)).toBeUndefined();
   });
 
@@ -510,12 +449,10 @@ describe('commune table', () => {
       passportNumber: 'A1234567',
       regionId: 'region-vlaanderen',
     };
-    const attested = decided(
-      decideStep(table, undefined, act('attest-renewal-pending', input), ctx, {}),
-    ).state;
+    const attested = decided(step(undefined, act('attest-renewal-pending', input))).state;
     const scan = { kind: 'deadline', deadline: 'renewal-pending' } as const;
     expect(table.deadlines['renewal-pending']!.deadline(attested)).toBe('2027-05-07');
-    const overrun = decided(decideStep(table, attested, scan, { ...ctx, today: '2027-05-08' }, {}));
+    const overrun = decided(step(attested, scan, { ...ctx, today: '2027-05-08' }));
     expect(overrun.notices).toEqual([expect.objectContaining({ kind: 'deadline', type: 'renewal-pending' })]);
     // the person presented no portal: the body is told, the integrator cannot be
     expect(overrun.send).toEqual([]);

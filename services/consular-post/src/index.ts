@@ -1,5 +1,4 @@
 export { automaticPostPolicy } from './policy.js';
-export { acceptAnnex46, issueVisa } from './rules.js';
 export type { PostDossier } from './rules.js';
 export { createConsularPostService } from './service.js';
 export type { ConsularPostConfig, ConsularPostService } from './service.js';

@@ -1,7 +1,7 @@
 import type { ResidenceDecided } from '@passerelle/procedure';
 import { sampleAnnex46 } from '@passerelle/service-host/testing';
 import { describe, expect, test } from 'vitest';
-import { acceptAnnex46, issueVisa } from '../src/index.js';
+import { acceptAnnex46, issueVisa } from '../src/rules.js';
 
 const grant: ResidenceDecided = sampleAnnex46({ consularPostId: 'post-lagos' });
 const docRef = grant.decisionDocument;

@@ -1,13 +1,22 @@
 import {
+  type Facts,
+  type Policy,
   type ResidenceDecided,
+  type StepCommand,
   type StepContext,
   decideStep,
   describeActions,
-  isRefusal,
   owedActions,
   stepNeeds,
 } from '@passerelle/procedure';
-import { actionBy, loadTableInputs, messageFrom, sampleAnnex46 } from '@passerelle/service-host/testing';
+import {
+  actionBy,
+  decided,
+  loadTableInputs,
+  messageFrom,
+  outcomeCode,
+  sampleAnnex46,
+} from '@passerelle/service-host/testing';
 import { describe, expect, test } from 'vitest';
 import { type PostDossier, automaticPostPolicy, postTable } from '../src/index.js';
 
@@ -20,6 +29,14 @@ const ctx: StepContext = {
   today: '2027-02-02',
   causationId: 'm-46',
 };
+/** Decides `command` on `state` with the post's table: on `ctx` and with no facts unless told. */
+const step = (
+  state: PostDossier | undefined,
+  command: StepCommand,
+  at: StepContext = ctx,
+  facts: Facts = {},
+  policy?: Policy<PostDossier>,
+) => decideStep(table, state, command, at, facts, policy);
 const copy = (payload: ResidenceDecided = annex46) =>
   messageFrom('immigration-office', 'residence-decided', payload);
 const actor = { clientId: 'visa-desk', officerId: 'o-17' };
@@ -46,8 +63,7 @@ describe('consular post table', () => {
         },
       },
     ]);
-    const out = decideStep(table, undefined, copy(), ctx, {});
-    if (isRefusal(out)) throw out.refusal;
+    const out = decided(step(undefined, copy()));
     expect(out.state).toEqual(received);
     expect(out.send).toEqual([]);
     expect(owedActions(table, out.state)).toEqual([{ action: 'issue-visa', deadline: '2027-02-02' }]);
@@ -55,16 +71,15 @@ describe('consular post table', () => {
 
   test('Art. 105/46 §3 - a copy for another post, or needing no visa, is refused before any read', () => {
     const other = stepNeeds(table, undefined, copy({ ...annex46, consularPostId: 'post-ankara' }), ctx);
-    expect(isRefusal(other) && other.refusal.code).toBe('ERR_NOT_COMPETENT');
+    expect(outcomeCode(other)).toBe('ERR_NOT_COMPETENT');
     const noVisa = stepNeeds(table, undefined, copy({ ...annex46, visaRequired: false }), ctx);
-    expect(isRefusal(noVisa) && noVisa.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    expect(outcomeCode(noVisa)).toBe('ERR_OUT_OF_SEQUENCE');
     const twice = stepNeeds(table, received, copy(), ctx);
-    expect(isRefusal(twice) && twice.refusal.code).toBe('ERR_DUPLICATE_DECISION');
+    expect(outcomeCode(twice)).toBe('ERR_DUPLICATE_DECISION');
   });
 
   test('Art. 105/47 §1 - issue-visa: the D visa to the Immigration Office, who issued it recorded', () => {
-    const out = decideStep(table, received, issueVisa, { ...ctx, causationId: null }, {});
-    if (isRefusal(out)) throw out.refusal;
+    const out = decided(step(received, issueVisa, { ...ctx, causationId: null }));
     expect(out.state).toMatchObject({
       phase: 'visa-issued',
       visa: { validity: { from: '2027-02-02', to: '2028-02-01' } },
@@ -84,17 +99,16 @@ describe('consular post table', () => {
   });
 
   test('Art. 105/47 §1 - issue-visa out of sequence: unknown dossier, a second visa', () => {
-    const none = decideStep(table, undefined, issueVisa, ctx, {});
-    expect(isRefusal(none) && none.refusal.code).toBe('ERR_UNKNOWN_DOSSIER');
-    const issued = decideStep(table, { ...received, phase: 'visa-issued' }, issueVisa, ctx, {});
-    expect(isRefusal(issued) && issued.refusal.code).toBe('ERR_DUPLICATE_DECISION');
+    const none = step(undefined, issueVisa);
+    expect(outcomeCode(none)).toBe('ERR_UNKNOWN_DOSSIER');
+    const issued = step({ ...received, phase: 'visa-issued' }, issueVisa);
+    expect(outcomeCode(issued)).toBe('ERR_DUPLICATE_DECISION');
   });
 
   test('policy - without one the visa waits for an officer; automaticPostPolicy issues it on the copy, caused by it', () => {
-    const waiting = decideStep(table, undefined, copy(), ctx, {});
-    expect(!isRefusal(waiting) && waiting.state.phase).toBe('annex-46-received');
-    const auto = decideStep(table, undefined, copy(), ctx, {}, automaticPostPolicy);
-    if (isRefusal(auto)) throw auto.refusal;
+    const waiting = step(undefined, copy());
+    expect(decided(waiting).state.phase).toBe('annex-46-received');
+    const auto = decided(step(undefined, copy(), ctx, {}, automaticPostPolicy));
     expect(auto.state.phase).toBe('visa-issued');
     expect(auto.state.taken).toEqual([expect.objectContaining({ action: 'issue-visa', automatic: true })]);
     expect(auto.send).toEqual([expect.objectContaining({ type: 'visa-issued', causationId: 'm-46' })]);
@@ -121,17 +135,15 @@ describe('consular post table', () => {
   });
   test('Art. 105/47 §1 - a visa not issued the day the copy came is overdue: reported to the post once', () => {
     const scan = { kind: 'deadline', deadline: 'visa' } as const;
-    const sameDay = decideStep(table, received, scan, ctx, {});
-    expect(!isRefusal(sameDay) && sameDay.decided).toBe(false);
-    const late = decideStep(table, received, scan, { ...ctx, today: '2027-02-03' }, {});
-    if (isRefusal(late)) throw late.refusal;
+    const sameDay = step(received, scan);
+    expect(decided(sameDay).decided).toBe(false);
+    const late = decided(step(received, scan, { ...ctx, today: '2027-02-03' }));
     expect(late.notices).toEqual([expect.objectContaining({ kind: 'deadline', type: 'visa' })]);
     // a post keeps no route to the integrator: the body is told
     expect(late.send).toEqual([]);
-    const again = decideStep(table, late.state, scan, { ...ctx, today: '2027-02-04' }, {});
-    expect(!isRefusal(again) && again.decided).toBe(false);
-    const issued = decideStep(table, received, issueVisa, ctx, {});
-    if (isRefusal(issued)) throw issued.refusal;
+    const again = step(late.state, scan, { ...ctx, today: '2027-02-04' });
+    expect(decided(again).decided).toBe(false);
+    const issued = decided(step(received, issueVisa));
     expect(table.deadlines['visa']!.deadline(issued.state)).toBeUndefined();
   });
 });

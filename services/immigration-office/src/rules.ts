@@ -138,17 +138,19 @@ export const FAMILY_DOCUMENTS: readonly DocumentKind[] = ['passportCopy', 'famil
 
 /** The family documents missing or not valid for the period (passport, SBC art. 6; insurance, Art. 105/68). */
 export function familyMissing(file: FamilyFile): MissingItem[] {
-  const missing: MissingItem[] = [];
-  for (const kind of FAMILY_DOCUMENTS) {
-    const valid =
-      kind === 'passportCopy'
-        ? passportValidFor(file.passportExpiresOn, file.requestedPeriod)
-        : kind === 'healthInsurance'
-          ? insuranceCovers(file.insuranceCoversUntil, file.requestedPeriod)
-          : true;
-    if (!file.documents.includes(kind) || !valid) missing.push(kind);
-  }
-  return missing;
+  return missingOrInvalid(FAMILY_DOCUMENTS, file.documents, {
+    passportCopy: passportValidFor(file.passportExpiresOn, file.requestedPeriod),
+    healthInsurance: insuranceCovers(file.insuranceCoversUntil, file.requestedPeriod),
+  });
+}
+
+/** Of the documents `required`, those not `provided` or provided but not `valid` (a kind not named there is). */
+function missingOrInvalid(
+  required: readonly DocumentKind[],
+  provided: readonly DocumentKind[],
+  valid: Partial<Record<DocumentKind, boolean>>,
+): MissingItem[] {
+  return required.filter((kind) => !provided.includes(kind) || valid[kind] === false);
 }
 
 /**
@@ -201,17 +203,10 @@ export function mobilityMissing(
   file: MobilityFile,
   firstMemberStatePermitValidUntil?: IsoDate,
 ): MissingItem[] {
-  const missing: MissingItem[] = [];
-  for (const kind of MOBILITY_DOCUMENTS) {
-    const valid =
-      kind === 'passportCopy'
-        ? passportValidFor(file.passportExpiresOn, file.period)
-        : kind === 'firstMemberStatePermit'
-          ? validThrough(firstMemberStatePermitValidUntil, file.period)
-          : true;
-    if (!file.documents.includes(kind) || !valid) missing.push(kind);
-  }
-  return missing;
+  return missingOrInvalid(MOBILITY_DOCUMENTS, file.documents, {
+    passportCopy: passportValidFor(file.passportExpiresOn, file.period),
+    firstMemberStatePermit: validThrough(firstMemberStatePermitValidUntil, file.period),
+  });
 }
 
 /** Whether a document valid until `validUntil` is valid on every day of `period`; unknown is not. */

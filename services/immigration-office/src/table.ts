@@ -306,19 +306,30 @@ function readable(documents: Record<string, unknown>, facts: Facts): DocumentKin
   return providedSlots(documents).filter((kind) => facts[`slot:${kind}`] === true);
 }
 
+/** A message of the Office on `dossier` to the integrator alone (no other body follows it), with its documents. */
+function toPortal(
+  dossier: OfficeDossier,
+  causationId: string | null,
+  type: string,
+  payload: unknown,
+  docs: DecisionDocument[] = [],
+): PendingMessage {
+  return {
+    type,
+    payload,
+    to: [dossier.routing.portalId],
+    context: { ...dossier.routing },
+    causationId,
+    ...pendingDocuments(docs),
+  };
+}
+
 /** The completeness ruling the Office sends the integrator itself, on the dossier `next` (with its documents). */
 function rulingToPortal(
   next: OfficeDossier,
   ctx: StepContext,
 ): (payload: CompletenessRuled, docs?: DecisionDocument[]) => PendingMessage {
-  return (payload, docs = []) => ({
-    type: 'completeness-ruled',
-    payload,
-    to: [next.routing.portalId],
-    context: { ...next.routing },
-    causationId: ctx.causationId,
-    ...pendingDocuments(docs),
-  });
+  return (payload, docs) => toPortal(next, ctx.causationId, 'completeness-ruled', payload, docs);
 }
 
 /** The ruling "complete" the Office sends the integrator itself, with its admissibility document under `article`. */
@@ -342,15 +353,27 @@ function completeRuling(
   return portal({ outcome: 'complete', ruledOn: ctx.today, admissibilityDocument: ref }, docs);
 }
 
+/**
+ * What follows a step on a dossier the Office rules on itself, no region taking part: the step's `decided`,
+ * then the ruling it leads to, with `respondDays` working days to provide what is missing.
+ */
+type ThenRuling = (
+  state: OfficeDossier | undefined,
+  decided: Decided<OfficeEvent>,
+  ctx: StepContext,
+  respondDays: number,
+) => Decided<OfficeEvent>;
+
 /** `decided`, then the items `missing` asked for (once: the caller checks) by `respondBy`, told to the integrator. */
 function askMissing(
   decided: Decided<OfficeEvent>,
   type: 'family-asked' | 'mobility-asked',
   missing: MissingItem[],
   portal: (payload: CompletenessRuled) => PendingMessage,
-  respondBy: IsoDate,
+  respondDays: number,
   ctx: StepContext,
 ): Decided<OfficeEvent> {
+  const respondBy = addWorkingDays(ctx.today, respondDays);
   return {
     ...decided,
     events: [...decided.events, { type, items: missing, respondBy }],
@@ -367,12 +390,7 @@ function askMissing(
  * and the fee paid (the dossier is then admissible and its residence decision owed), or the items missing,
  * asked for once with 15 working days to provide them. The 90-day deadline runs meanwhile.
  */
-function thenFamily(
-  state: OfficeDossier | undefined,
-  decided: Decided<OfficeEvent>,
-  ctx: StepContext,
-  respondDays: number,
-): Decided<OfficeEvent> {
+const thenFamily: ThenRuling = (state, decided, ctx, respondDays) => {
   const next = decided.events.reduce<OfficeDossier | undefined>((s, e) => evolveOffice(s, e), state);
   if (!next?.family || next.phase !== 'submitted') return decided;
   const missing = familyMissing(next.family);
@@ -386,8 +404,8 @@ function thenFamily(
     };
   }
   if (next.family.asked) return decided;
-  return askMissing(decided, 'family-asked', missing, portal, addWorkingDays(ctx.today, respondDays), ctx);
-}
+  return askMissing(decided, 'family-asked', missing, portal, respondDays, ctx);
+};
 
 /**
  * A short-term mobility's answer, rendered by the rules: its event and its message to the integrator (no
@@ -407,16 +425,7 @@ function answerMobility(
       : { outcome: payload.outcome, decidedOn: payload.decidedOn, tacit: payload.tacit };
   return {
     events: [{ type: 'mobility-decided', decision }],
-    send: [
-      {
-        type: 'short-term-mobility-decided',
-        payload,
-        to: [dossier.routing.portalId],
-        context: { ...dossier.routing },
-        causationId: ctx.causationId,
-        ...pendingDocuments(docs),
-      },
-    ],
+    send: [toPortal(dossier, ctx.causationId, 'short-term-mobility-decided', payload, docs)],
     summary: payload.outcome,
   };
 }
@@ -427,26 +436,14 @@ function answerMobility(
  * days to provide them; or complete, the day the 20 days to object start (`completeness-ruled` to the
  * integrator). A mobility whose dates alone exceed the maximum is objected to at once.
  */
-function thenMobility(
-  state: OfficeDossier | undefined,
-  decided: Decided<OfficeEvent>,
-  ctx: StepContext,
-  respondDays: number,
-): Decided<OfficeEvent> {
+const thenMobility: ThenRuling = (state, decided, ctx, respondDays) => {
   const next = decided.events.reduce<OfficeDossier | undefined>((s, e) => evolveOffice(s, e), state);
   if (!next?.mobility || next.phase !== 'submitted') return decided;
   const portal = rulingToPortal(next, ctx);
   const missing = mobilityMissing(next.mobility, next.firstMemberStatePermitValidUntil);
   if (missing.length > 0) {
     if (next.mobility.asked) return decided;
-    return askMissing(
-      decided,
-      'mobility-asked',
-      missing,
-      portal,
-      addWorkingDays(ctx.today, respondDays),
-      ctx,
-    );
+    return askMissing(decided, 'mobility-asked', missing, portal, respondDays, ctx);
   }
   const notified: OfficeEvent = {
     type: 'mobility-notified',
@@ -468,7 +465,7 @@ function thenMobility(
     events: [...complete.events, ...objection.events],
     send: [...(complete.send ?? []), ...(objection.send ?? [])],
   };
-}
+};
 
 function notCompetent(ctx: MessageContext, step: string, expected: string | undefined): Refusal {
   return refuse(

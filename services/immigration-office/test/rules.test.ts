@@ -20,7 +20,7 @@ import {
   residenceRefusal,
   stayEnded,
   visaRequired,
-} from '../src/index.js';
+} from '../src/rules.js';
 
 const D = 'D-TEST-0002';
 const application = (overrides: Partial<ApplicationSubmitted> = {}): ApplicationSubmitted =>

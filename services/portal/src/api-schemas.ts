@@ -22,6 +22,8 @@ const closed = {
 } as const;
 const dateTime = { type: 'string', format: 'date-time' } as const;
 const date = { type: 'string', format: 'date' } as const;
+/** What every decision of a dossier's status may say of itself: the day it was taken, the period it covers. */
+const decidedFor = { decidedOn: date, period: { $ref: 'Period#' } } as const;
 
 /**
  * The portal's own schemas, shared by its routes (components of its OpenAPI document): the status of a
@@ -118,19 +120,13 @@ const SCHEMAS = [
         properties: {
           work: {
             type: 'object',
-            properties: {
-              decision: { type: 'string' },
-              decidedOn: date,
-              period: { $ref: 'Period#' },
-              reason: { type: 'string' },
-            },
+            properties: { decision: { type: 'string' }, ...decidedFor, reason: { type: 'string' } },
           },
           residence: {
             type: 'object',
             properties: {
               annex: { type: 'string' },
-              decidedOn: date,
-              period: { $ref: 'Period#' },
+              ...decidedFor,
               permitToIssue: { type: 'string' },
               reason: { type: 'string' },
             },
@@ -145,8 +141,7 @@ const SCHEMAS = [
             description: "A short-term mobility's answer (Art. 105/43): no objection or objection.",
             properties: {
               outcome: { type: 'string', enum: ['no-objection', 'objected'] },
-              decidedOn: date,
-              period: { $ref: 'Period#' },
+              ...decidedFor,
               tacit: { type: 'boolean' },
               reason: { type: 'string' },
             },

@@ -120,6 +120,22 @@ type Payload = Record<string, unknown>;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/** `{ [name]: value }` when `value` is a non-empty string, else nothing: a record's optional member, to spread. */
+const strAs = (name: string, value: unknown): Record<string, string> => {
+  const s = str(value);
+  return s ? { [name]: s } : {};
+};
+
+/** `{ [name]: p[name] }` when the payload has the member, whatever its type, else nothing (to spread). */
+const kept = (p: Payload, name: string): Record<string, unknown> =>
+  p[name] !== undefined ? { [name]: p[name] } : {};
+
+/** The day a decision was taken and the period it covers, those of them the payload gives (to spread). */
+const dated = (p: Payload): Record<string, unknown> => ({
+  ...strAs('decidedOn', p['decidedOn']),
+  ...kept(p, 'period'),
+});
+
 /** A completeness ruling on `next` (mutated): its state, the items asked for; the history line's summary. */
 function applyCompleteness(next: DossierRecord, p: Payload): string | undefined {
   const outcome = str(p['outcome']);
@@ -175,11 +191,10 @@ export function applyReceived(
       break;
     case 'fee-payment-requested': {
       next.state = 'fee-payment-requested';
-      const payBy = str(p['payBy']);
       next.feeRequest = {
         reason: str(p['reason']) ?? 'unspecified',
-        ...(p['amountDue'] !== undefined ? { amountDue: p['amountDue'] } : {}),
-        ...(payBy ? { payBy } : {}),
+        ...kept(p, 'amountDue'),
+        ...strAs('payBy', p['payBy']),
       };
       summary = `fee: ${next.feeRequest.reason}`;
       break;
@@ -188,9 +203,8 @@ export function applyReceived(
       const decision = str(p['decision']) ?? 'unknown';
       next.decisions.work = {
         decision,
-        ...(str(p['decidedOn']) ? { decidedOn: str(p['decidedOn']) } : {}),
-        ...(p['period'] !== undefined ? { period: p['period'] } : {}),
-        ...(str(p['reason']) ? { reason: str(p['reason']) } : {}),
+        ...dated(p),
+        ...strAs('reason', p['reason']),
       };
       // A work decision does not overtake a later residence decision that arrived first.
       // Nor does it hide an outstanding fee request, which only the residence decision settles.
@@ -204,10 +218,9 @@ export function applyReceived(
       const annex = str(p['annex']) ?? '?';
       next.decisions.residence = {
         annex,
-        ...(str(p['decidedOn']) ? { decidedOn: str(p['decidedOn']) } : {}),
-        ...(p['period'] !== undefined ? { period: p['period'] } : {}),
-        ...(str(p['permitToIssue']) ? { permitToIssue: str(p['permitToIssue']) } : {}),
-        ...(str(p['reason'] ?? p['feeCase']) ? { reason: str(p['reason'] ?? p['feeCase']) } : {}),
+        ...dated(p),
+        ...strAs('permitToIssue', p['permitToIssue']),
+        ...strAs('reason', p['reason'] ?? p['feeCase']),
       };
       next.state =
         annex === '46' ? 'residence-granted' : annex === '48' ? 'residence-refused' : 'fee-refused';
@@ -218,11 +231,10 @@ export function applyReceived(
     case 'permit-issued':
     case 'permit-renewed': {
       const permit = str(p['permit']) ?? '?';
-      const on = str(p['issuedOn'] ?? p['renewedOn']);
       next.decisions.permit = {
         permit,
-        ...(on ? { on } : {}),
-        ...(p['validity'] !== undefined ? { validity: p['validity'] } : {}),
+        ...strAs('on', p['issuedOn'] ?? p['renewedOn']),
+        ...kept(p, 'validity'),
       };
       next.state = message.type === 'permit-issued' ? 'permit-issued' : 'permit-renewed';
       summary = permit;
@@ -230,8 +242,8 @@ export function applyReceived(
     }
     case 'stay-ended': {
       next.decisions.stayEnded = {
-        ...(str(p['endsOn']) ? { endsOn: str(p['endsOn']) } : {}),
-        ...(str(p['reason']) ? { reason: str(p['reason']) } : {}),
+        ...strAs('endsOn', p['endsOn']),
+        ...strAs('reason', p['reason']),
       };
       next.state = 'stay-ended';
       summary = 'annex 52';
@@ -262,10 +274,9 @@ function applyMobilityDecision(next: DossierRecord, p: Payload): string {
   const outcome = str(p['outcome']) ?? 'unknown';
   next.decisions.mobility = {
     outcome,
-    ...(str(p['decidedOn']) ? { decidedOn: str(p['decidedOn']) } : {}),
-    ...(p['period'] !== undefined ? { period: p['period'] } : {}),
+    ...dated(p),
     ...(typeof p['tacit'] === 'boolean' ? { tacit: p['tacit'] } : {}),
-    ...(str(p['reason']) ? { reason: str(p['reason']) } : {}),
+    ...strAs('reason', p['reason']),
   };
   next.state = outcome === 'objected' ? 'mobility-objected' : 'mobility-not-objected';
   return outcome === 'objected'

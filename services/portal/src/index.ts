@@ -16,14 +16,7 @@ export type { DossierEvent, DossierRecord, DossierState } from './dossier-status
 export { PORTAL_REDACT_PATHS, createPortalLogger } from './logger.js';
 export { PortalError } from './portal-error.js';
 export type { PortalErrorCode } from './portal-error.js';
-export {
-  PORTAL_API,
-  PORTAL_EVENT_SERVICE,
-  createPortalService,
-  portalDoor,
-  portalOperationsProbes,
-  provisionPortalStores,
-} from './service.js';
+export { createPortalService, portalDoor, provisionPortalStores } from './service.js';
 export { STATUS_EVENT_TYPES } from './status-feed.js';
 export { ensureDoorClient, ensureDoorSecret, readDoorSecret } from '@passerelle/door';
 export type { ClientCredentials } from '@passerelle/door';

@@ -1,26 +1,23 @@
 import type { DoorEvent } from '@passerelle/door';
-import type { Exchange, IncomingMessage } from '@passerelle/exchange';
+import type { IncomingMessage } from '@passerelle/exchange';
 import { type WebhookDelivery, type WebhookReceiver, startWebhookReceiver } from '@passerelle/testing';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { EventSource } from 'eventsource';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { StateCipher } from '@passerelle/service-host';
-import { DossierStore, PORTAL_EVENT_SERVICE, STATUS_EVENT_TYPES, createPortalLogger } from '../src/index.js';
+import { DossierStore, STATUS_EVENT_TYPES, createPortalLogger } from '../src/index.js';
+import { PORTAL_EVENT_SERVICE } from '../src/service.js';
 import { statusHandlers } from '../src/status-feed.js';
 import {
+  type FilingPortal,
+  type PortalClient,
   type TestIntegrator,
-  type TestPortal,
-  type World,
   example,
-  integrator,
-  makeWorld,
-  portalClient,
-  startPortal,
+  startFilingPortal,
   SETTLE,
   PORTAL,
   REGION,
-  OE,
   FAMILY_NAME,
 } from './fixtures.js';
 
@@ -47,50 +44,31 @@ function listen(origin: string, who: TestIntegrator) {
 
 describe('portal dossier events', () => {
   const nats = useNatsServer();
-  let world: World;
-  let portal: TestPortal;
+  let filing: FilingPortal;
   let receiver: WebhookReceiver;
-  let region: Exchange;
-  let oe: Exchange;
   let acmeWho: TestIntegrator;
   let betaWho: TestIntegrator;
-  let acme: ReturnType<typeof portalClient>;
-  let beta: ReturnType<typeof portalClient>;
-  const atRegion = new Map<string, IncomingMessage>();
-  const atOe = new Map<string, IncomingMessage>();
+  let acme: PortalClient;
+  let beta: PortalClient;
+  let atRegion: Map<string, IncomingMessage>;
+  let atOe: Map<string, IncomingMessage>;
+  let file: FilingPortal['file'];
   const streams: EventSource[] = [];
 
   beforeAll(async () => {
-    world = await makeWorld(nats.url, [PORTAL, REGION, OE]);
-    portal = await startPortal(world, nats.url, PORTAL);
+    filing = await startFilingPortal(nats.url);
+    ({ acmeWho, betaWho, acme, beta, atRegion, atOe, file } = filing);
     receiver = await startWebhookReceiver();
-    acmeWho = await integrator(portal, 'acme-hr');
-    betaWho = await integrator(portal, 'beta-payroll');
-    acme = portalClient(portal.origin, acmeWho);
-    beta = portalClient(portal.origin, betaWho);
-    region = await world.exchange(REGION);
-    oe = await world.exchange(OE);
-    region.subscribe({ 'application-submitted': async (m) => void atRegion.set(m.meta.dossierId, m) });
-    oe.subscribe({ 'application-submitted': async (m) => void atOe.set(m.meta.dossierId, m) });
   });
   afterAll(async () => {
     for (const s of streams) s.close();
-    await portal?.app.close();
+    await filing?.close();
     await receiver?.close();
-    await region?.close();
-    await oe?.close();
-    await world?.close();
   });
 
   const context = { procedure: 'first', scheme: 'ict', regionId: REGION, portalId: PORTAL } as const;
 
-  async function file(client: typeof acme): Promise<string> {
-    const res = await client.post('/v1/dossiers', await client.application());
-    expect(res.status, res.text).toBe(201);
-    return res.json.dossierId as string;
-  }
-
-  async function subscribe(client: typeof acme, path: string): Promise<{ id: string; secret: string }> {
+  async function subscribe(client: PortalClient, path: string): Promise<{ id: string; secret: string }> {
     const res = await client.post('/webhooks', { url: `${receiver.base}${path}` });
     expect(res.status, res.text).toBe(201);
     return res.json as { id: string; secret: string };
@@ -99,8 +77,8 @@ describe('portal dossier events', () => {
   test('events - each status change of a dossier reaches its integrator once, by signed webhook and by SSE, and no other integrator', async () => {
     const acmeHook = await subscribe(acme, '/acme');
     const betaHook = await subscribe(beta, '/beta');
-    const acmeStream = listen(portal.origin, acmeWho);
-    const betaStream = listen(portal.origin, betaWho);
+    const acmeStream = listen(filing.portal.origin, acmeWho);
+    const betaStream = listen(filing.portal.origin, betaWho);
     streams.push(acmeStream.source, betaStream.source);
     await Promise.all([acmeStream.open, betaStream.open]);
 
@@ -203,12 +181,12 @@ describe('portal dossier events', () => {
     const handlers = statusHandlers({
       participant: PORTAL,
       dossiers: await DossierStore.open(
-        world.nc,
+        filing.world.nc,
         PORTAL,
-        StateCipher.fromKeyring(world.storage.get(PORTAL)!, 'portal dossiers'),
+        StateCipher.fromKeyring(filing.world.storage.get(PORTAL)!, 'portal dossiers'),
         { create: false },
       ),
-      door: portal.door,
+      door: filing.portal.door,
       logger: createPortalLogger({ level: 'silent' }),
     });
     const message = {
@@ -227,7 +205,7 @@ describe('portal dossier events', () => {
       status.json.events.filter((e: { messageId: string }) => e.messageId === message.meta.id),
     ).toHaveLength(1);
     await vi.waitUntil(() => receiver.at('/again').length >= 1, { timeout: 30_000 });
-    const logged = await portal.door.events.page({ subject: dossierId, limit: 10 });
+    const logged = await filing.portal.door.events.page({ subject: dossierId, limit: 10 });
     expect(logged.map((l) => l.event.subjectseq)).toEqual([1]);
     expect(receiver.at('/again').map((d) => verify(hook.secret, d).subject)).toEqual([dossierId]);
   });

@@ -1,19 +1,18 @@
-import type { Exchange, IncomingMessage } from '@passerelle/exchange';
+import type { IncomingMessage } from '@passerelle/exchange';
 import { useNatsServer } from '@passerelle/testing/vitest';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import {
+  type FilingPortal,
+  type PortalClient,
   type TestIntegrator,
-  type TestPortal,
-  type World,
   example,
   integrator,
-  makeWorld,
   portalClient,
   startPortal,
+  startFilingPortal,
   SETTLE,
   PORTAL,
   REGION,
-  OE,
   FAMILY_NAME,
 } from './fixtures.js';
 
@@ -30,25 +29,17 @@ const SUMMARY_MEMBERS = [
 
 describe('portal dossier list', () => {
   const nats = useNatsServer();
-  let world: World;
-  let portal: TestPortal;
-  let region: Exchange;
-  let oe: Exchange;
-  let acme: ReturnType<typeof portalClient>;
-  let beta: ReturnType<typeof portalClient>;
+  let filing: FilingPortal;
+  let acme: PortalClient;
+  let beta: PortalClient;
   let reader: TestIntegrator;
-  const atRegion = new Map<string, IncomingMessage>();
+  let atRegion: Map<string, IncomingMessage>;
+  let file: FilingPortal['file'];
   /** acme's dossiers in the order filed: ict, ict, ict, single permit. */
   const filed: string[] = [];
   let theirs = '';
   /** A time after every application was filed and before any ruling. */
   let beforeRulings = '';
-
-  async function file(client: typeof acme, name?: string, changes?: Record<string, unknown>) {
-    const res = await client.post('/v1/dossiers', await client.application(name, changes));
-    expect(res.status, res.text).toBe(201);
-    return res.json.dossierId as string;
-  }
 
   async function rule(dossierId: string, payload: Record<string, unknown>, state: string): Promise<void> {
     await vi.waitUntil(() => atRegion.has(dossierId), SETTLE);
@@ -62,15 +53,9 @@ describe('portal dossier list', () => {
   }
 
   beforeAll(async () => {
-    world = await makeWorld(nats.url, [PORTAL, REGION, OE]);
-    portal = await startPortal(world, nats.url, PORTAL);
-    acme = portalClient(portal.origin, await integrator(portal, 'acme-hr'));
-    beta = portalClient(portal.origin, await integrator(portal, 'beta-payroll'));
-    reader = await integrator(portal, 'acme-dashboard', ['read']);
-    region = await world.exchange(REGION);
-    oe = await world.exchange(OE);
-    region.subscribe({ 'application-submitted': async (m) => void atRegion.set(m.meta.dossierId, m) });
-    oe.subscribe({ 'application-submitted': async () => undefined });
+    filing = await startFilingPortal(nats.url);
+    ({ acme, beta, atRegion, file } = filing);
+    reader = await integrator(filing.portal, 'acme-dashboard', ['read']);
 
     for (let i = 0; i < 3; i++) filed.push(await file(acme));
     filed.push(
@@ -89,14 +74,11 @@ describe('portal dossier list', () => {
     );
   });
   afterAll(async () => {
-    await portal?.app.close();
-    await region?.close();
-    await oe?.close();
-    await world?.close();
+    await filing?.close();
   });
 
   /** Every page from `path` on, following `next` links. */
-  async function pages(client: typeof acme, path: string) {
+  async function pages(client: PortalClient, path: string) {
     const seen: { self: string; items: { dossierId: string }[]; pageSize: number; next?: string }[] = [];
     let target: string | undefined = path;
     while (target) {
@@ -115,16 +97,16 @@ describe('portal dossier list', () => {
   test('list - the integrator’s own dossiers, newest first, in pages of the Belgif collection envelope', async () => {
     const list = await pages(acme, '/v1/dossiers?pageSize=3');
     expect(list).toHaveLength(2);
-    expect(list[0]).toMatchObject({ self: `${portal.origin}/v1/dossiers?pageSize=3`, pageSize: 3 });
+    expect(list[0]).toMatchObject({ self: `${filing.portal.origin}/v1/dossiers?pageSize=3`, pageSize: 3 });
     expect(Object.keys(list[0]!).sort()).toEqual(['items', 'next', 'pageSize', 'self']);
-    expect(list[0]!.next).toMatch(new RegExp(`^${portal.origin}/v1/dossiers\\?pageSize=3&cursor=`));
+    expect(list[0]!.next).toMatch(new RegExp(`^${filing.portal.origin}/v1/dossiers\\?pageSize=3&cursor=`));
     expect(Object.keys(list[1]!).sort()).toEqual(['items', 'pageSize', 'self']);
     expect(ids(list)).toEqual([...filed].reverse());
     // another integrator's dossier is never in it; its own list holds it alone
     expect(ids(list)).not.toContain(theirs);
     expect(ids(await pages(beta, '/v1/dossiers'))).toEqual([theirs]);
     // a client with the read scope lists as well
-    const read = portalClient(portal.origin, reader);
+    const read = portalClient(filing.portal.origin, reader);
     expect((await read.get('/v1/dossiers')).status).toBe(200);
   });
 
@@ -132,7 +114,7 @@ describe('portal dossier list', () => {
     const res = await acme.get('/v1/dossiers?pageSize=10');
     for (const item of res.json.items as Record<string, unknown>[]) {
       expect(Object.keys(item).sort()).toEqual(SUMMARY_MEMBERS);
-      expect(item['href']).toBe(`${portal.origin}/v1/dossiers/${String(item['dossierId'])}`);
+      expect(item['href']).toBe(`${filing.portal.origin}/v1/dossiers/${String(item['dossierId'])}`);
       const one = await acme.get(String(item['href']));
       expect(one.status).toBe(200);
       expect(one.json).toMatchObject({ state: item['state'], category: item['category'] });
@@ -193,7 +175,9 @@ describe('portal dossier list', () => {
     const res = await acme.get('/v1/dossiers?pageSize=1');
     expect(res.json.items.map((i: { dossierId: string }) => i.dossierId)).toEqual([dossierId]);
     // a second instance (same participant, same door) learns it from the bucket's watch
-    const second = await startPortal(world, nats.url, PORTAL, { door: { secret: portal.secret } });
+    const second = await startPortal(filing.world, nats.url, PORTAL, {
+      door: { secret: filing.portal.secret },
+    });
     try {
       const there = portalClient(second.origin, await integrator(second, 'acme-hr-second'));
       expect((await there.get('/v1/dossiers')).json.items).toEqual([]);

@@ -19,9 +19,16 @@ import {
   toPublicJwk,
 } from '@passerelle/envelope';
 import type { Door, DoorScope } from '@passerelle/door';
-import { type Exchange, connectExchange, connectNats, createLogger } from '@passerelle/exchange';
+import {
+  type Exchange,
+  type IncomingMessage,
+  connectExchange,
+  connectNats,
+  createLogger,
+} from '@passerelle/exchange';
 import { freeLoopbackPort } from '@passerelle/testing';
 import type { FastifyInstance } from 'fastify';
+import { expect } from 'vitest';
 import {
   type PortalConfig,
   type PortalDoorSettings,
@@ -249,6 +256,54 @@ export function portalClient(origin: string, who: TestIntegrator) {
         else documents[slot] = await upload();
       }
       return body;
+    },
+  };
+}
+
+/** An integrator's HTTP client, as {@link portalClient} makes it. */
+export type PortalClient = ReturnType<typeof portalClient>;
+
+/** What {@link startFilingPortal} gives. */
+export type FilingPortal = Awaited<ReturnType<typeof startFilingPortal>>;
+
+/**
+ * A listening portal of {@link PORTAL} with two integrators, acme-hr and beta-payroll, filing with the
+ * region and the Immigration Office, whose exchanges keep each application they receive by dossier.
+ */
+export async function startFilingPortal(url: string) {
+  const world = await makeWorld(url, [PORTAL, REGION, OE]);
+  const portal = await startPortal(world, url, PORTAL);
+  const acmeWho = await integrator(portal, 'acme-hr');
+  const betaWho = await integrator(portal, 'beta-payroll');
+  const region = await world.exchange(REGION);
+  const oe = await world.exchange(OE);
+  const atRegion = new Map<string, IncomingMessage>();
+  const atOe = new Map<string, IncomingMessage>();
+  region.subscribe({ 'application-submitted': async (m) => void atRegion.set(m.meta.dossierId, m) });
+  oe.subscribe({ 'application-submitted': async (m) => void atOe.set(m.meta.dossierId, m) });
+  return {
+    world,
+    portal,
+    acmeWho,
+    betaWho,
+    acme: portalClient(portal.origin, acmeWho),
+    beta: portalClient(portal.origin, betaWho),
+    region,
+    oe,
+    atRegion,
+    atOe,
+    /** Files an application made by `client.application(name, changes)`: the new dossier's id. */
+    file: async (client: PortalClient, name?: string, changes?: Record<string, unknown>): Promise<string> => {
+      const res = await client.post('/v1/dossiers', await client.application(name, changes));
+      expect(res.status, res.text).toBe(201);
+      return res.json.dossierId as string;
+    },
+    /** Closes the portal, the bodies' exchanges and the world. */
+    async close(): Promise<void> {
+      await portal.app.close();
+      await region.close();
+      await oe.close();
+      await world.close();
     },
   };
 }

@@ -22,8 +22,8 @@ import {
   createPortalLogger,
   dossierContextOf,
   portalDoor,
-  portalOperationsProbes,
 } from '../src/index.js';
+import { portalOperationsProbes } from '../src/service.js';
 import {
   type TestIntegrator,
   type TestPortal,

@@ -1,16 +1,5 @@
 export { automaticRegionPolicy } from './policy.js';
-export {
-  DEFAULT_REGION_TIME_LIMITS,
-  automaticWorkDecision,
-  completenessRuling,
-  isCompetent,
-  missingItems,
-  openDossier,
-  periodLimits,
-  requiredDocuments,
-  schemeOf,
-  workAuthorisationPayload,
-} from './rules.js';
+export { automaticWorkDecision } from './rules.js';
 export type {
   CompletenessFacts,
   RegionDossier,

@@ -1,4 +1,4 @@
-import type { ApplicationSubmitted } from '@passerelle/procedure';
+import type { ApplicationSubmitted, DocumentKind, Period } from '@passerelle/procedure';
 import { describe, expect, test } from 'vitest';
 import {
   type RegionDossier,
@@ -8,7 +8,7 @@ import {
   openDossier,
   requiredDocuments,
   workAuthorisationPayload,
-} from '../src/index.js';
+} from '../src/rules.js';
 import { insuranceCovers, isAdultOn, isRefusal, passportValidFor } from '@passerelle/procedure';
 import { ictDaysUsed } from '@passerelle/procedure/internal';
 import { sampleApplication, sampleDocument, sampleMobility } from '@passerelle/service-host/testing';
@@ -18,20 +18,45 @@ const app = (overrides: Partial<ApplicationSubmitted> = {}): ApplicationSubmitte
   sampleApplication({ requestedPeriod: { from: '2027-03-01', to: '2031-03-01' }, ...overrides });
 
 const D = 'D-TEST-0001';
+/** An intra-corporate transfer in `role` whose holder already stayed here for `stays` in the last three years. */
+const transferAfter = (role: 'manager' | 'trainee', ...stays: Period[]): ApplicationSubmitted['ict'] => ({
+  scheme: 'transfer',
+  role,
+  priorIctStayInLast3Years: true,
+  priorIctStays: stays,
+});
 const open = (a = app(), today = '2027-01-04'): RegionDossier =>
   openDossier(a, a.regionId, 'portal-demo', today);
 
 describe('regional authority rules', () => {
-  test('Art. 105/45 §2 - an ICT first application needs passport, means, insurance, medical certificate and, if adult, the criminal record', () => {
-    expect(
-      requiredDocuments({ category: 'ict', procedure: 'first', adult: true, ict: { scheme: 'transfer' } }),
-    ).toEqual([
-      'passportCopy',
-      'employmentContract',
-      'healthInsurance',
-      'medicalCertificate',
-      'criminalRecord',
-    ]);
+  test.each<[string, Parameters<typeof requiredDocuments>[0], DocumentKind[]]>([
+    [
+      'Art. 105/45 §2 - an ICT first application needs passport, means, insurance, medical certificate and, if adult, the criminal record',
+      { category: 'ict', procedure: 'first', adult: true, ict: { scheme: 'transfer' } },
+      ['passportCopy', 'employmentContract', 'healthInsurance', 'medicalCertificate', 'criminalRecord'],
+    ],
+    [
+      'Art. 105/50, 105/61 - a renewal needs passport, current permit, means and insurance',
+      { category: 'ict', procedure: 'renewal', adult: true },
+      ['passportCopy', 'currentPermit', 'employmentContract', 'healthInsurance'],
+    ],
+    [
+      'agreement - a single permit follows the generic list: no ICT-only document is asked',
+      { category: 'single-permit', procedure: 'first', adult: true },
+      ['passportCopy', 'employmentContract'],
+    ],
+    [
+      "agreement - a researcher's generic list adds the hosting agreement",
+      { category: 'researcher', procedure: 'first', adult: true },
+      ['passportCopy', 'employmentContract', 'hostingAgreement'],
+    ],
+    [
+      "agreement - an EU blue card's renewal: the generic list and the current permit",
+      { category: 'eu-blue-card', procedure: 'renewal', adult: true },
+      ['passportCopy', 'currentPermit', 'employmentContract'],
+    ],
+  ])('%s', (_title, application, documents) => {
+    expect(requiredDocuments(application)).toEqual(documents);
   });
 
   test('Art. 105/45 §2 5° - no criminal record is asked of an applicant under 18', () => {
@@ -72,21 +97,7 @@ describe('regional authority rules', () => {
     expect(missingItems({ ...open(), feeProof: true })).toEqual([]);
   });
 
-  test('agreement - the other categories follow the generic list: no ICT-only document is asked', () => {
-    expect(requiredDocuments({ category: 'single-permit', procedure: 'first', adult: true })).toEqual([
-      'passportCopy',
-      'employmentContract',
-    ]);
-    expect(requiredDocuments({ category: 'researcher', procedure: 'first', adult: true })).toEqual([
-      'passportCopy',
-      'employmentContract',
-      'hostingAgreement',
-    ]);
-    expect(requiredDocuments({ category: 'eu-blue-card', procedure: 'renewal', adult: true })).toEqual([
-      'passportCopy',
-      'currentPermit',
-      'employmentContract',
-    ]);
+  test('agreement - the other categories follow the generic list: an EU blue card with no ICT-only document is complete', () => {
     const blueCard = open(
       app({
         category: 'eu-blue-card',
@@ -157,15 +168,6 @@ describe('regional authority rules', () => {
     });
     expect(docs).toContain('firstMemberStatePermit');
     expect(docs).not.toContain('medicalCertificate');
-  });
-
-  test('Art. 105/50, 105/61 - a renewal needs passport, current permit, means and insurance', () => {
-    expect(requiredDocuments({ category: 'ict', procedure: 'renewal', adult: true })).toEqual([
-      'passportCopy',
-      'currentPermit',
-      'employmentContract',
-      'healthInsurance',
-    ]);
   });
 
   test('Art. 105/45 §2 - without fee proof the region waits, then asks for it, then rules inadmissible', () => {
@@ -253,12 +255,7 @@ describe('regional authority rules', () => {
     // a trainee who already spent 2026-03-01 … 2026-08-31 (184 days) here: 365 - 184 = 181 days remain
     const trainee = open(
       app({
-        ict: {
-          scheme: 'transfer',
-          role: 'trainee',
-          priorIctStayInLast3Years: true,
-          priorIctStays: [{ from: '2026-03-01', to: '2026-08-31' }],
-        },
+        ict: transferAfter('trainee', { from: '2026-03-01', to: '2026-08-31' }),
         requestedPeriod: { from: '2027-03-01', to: '2028-02-29' },
       }),
     );
@@ -272,15 +269,11 @@ describe('regional authority rules', () => {
       app({
         procedure: 'renewal',
         residenceCommuneId: 'commune-21004',
-        ict: {
-          scheme: 'transfer',
-          role: 'manager',
-          priorIctStayInLast3Years: true,
-          priorIctStays: [
-            { from: '2025-03-01', to: '2027-02-28' },
-            { from: '2025-03-01', to: '2026-02-28' },
-          ],
-        },
+        ict: transferAfter(
+          'manager',
+          { from: '2025-03-01', to: '2027-02-28' },
+          { from: '2025-03-01', to: '2026-02-28' },
+        ),
       }),
     );
     expect(automaticWorkDecision(renewal)).toEqual({
@@ -292,12 +285,7 @@ describe('regional authority rules', () => {
   test("Art. 31 16°, 17° - once the maximum is used up the automatic decision refuses, a person's grant is refused with its code", () => {
     const spent = open(
       app({
-        ict: {
-          scheme: 'transfer',
-          role: 'trainee',
-          priorIctStayInLast3Years: true,
-          priorIctStays: [{ from: '2026-03-01', to: '2027-02-28' }],
-        },
+        ict: transferAfter('trainee', { from: '2026-03-01', to: '2027-02-28' }),
       }),
     );
     expect(automaticWorkDecision(spent)).toEqual({ decision: 'refused', reason: 'conditions-not-met' });

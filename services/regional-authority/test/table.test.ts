@@ -1,23 +1,28 @@
 import {
+  type Facts,
+  type Policy,
   type RegionPhase,
   type StepCommand,
   type StepContext,
   decideStep,
   describeActions,
-  isRefusal,
   owedActions,
   stepNeeds,
 } from '@passerelle/procedure';
+import { DOSSIER_MACHINES } from '@passerelle/procedure/internal';
 import {
   actionBy,
+  decided,
   codesInPhases,
   loadTableInputs,
   messageFrom,
+  outcomeCode,
   sampleApplication,
   sampleDocument,
 } from '@passerelle/service-host/testing';
 import { describe, expect, test } from 'vitest';
-import { type RegionDossier, automaticRegionPolicy, openDossier, regionTable } from '../src/index.js';
+import { type RegionDossier, automaticRegionPolicy, regionTable } from '../src/index.js';
+import { openDossier } from '../src/rules.js';
 
 const table = regionTable();
 const ref = sampleDocument;
@@ -29,6 +34,14 @@ const ctx: StepContext = {
   today: '2027-01-04',
   causationId: 'm-1',
 };
+/** Decides `command` on `state` with the region's table: on `ctx` and with no facts unless told. */
+const step = (
+  state: RegionDossier | undefined,
+  command: StepCommand,
+  at: StepContext = ctx,
+  facts: Facts = {},
+  policy?: Policy<RegionDossier>,
+) => decideStep(table, state, command, at, facts, policy);
 const message = (type: string, payload: unknown): StepCommand => messageFrom('portal-demo', type, payload);
 const allRead = {
   'slot:passportCopy': true,
@@ -47,12 +60,10 @@ const admissible: RegionDossier = {
 
 /** {@link app} opened and made complete by its fee proof, both on `ctx.today`. */
 function completeDossier(): RegionDossier {
-  const opened = decideStep(table, undefined, message('application-submitted', app), ctx, allRead);
-  if (isRefusal(opened)) throw opened.refusal;
-  const complete = decideStep(table, opened.state, message('fee-proof-submitted', { proof: ref(9) }), ctx, {
-    'fee-proof': true,
-  });
-  if (isRefusal(complete)) throw complete.refusal;
+  const opened = decided(step(undefined, message('application-submitted', app), ctx, allRead));
+  const complete = decided(
+    step(opened.state, message('fee-proof-submitted', { proof: ref(9) }), ctx, { 'fee-proof': true }),
+  );
   return complete.state;
 }
 
@@ -71,27 +82,24 @@ describe('regional authority table', () => {
       // Art. 31 16°, 17°: the region's own record of the transferee's ICT stays
       { kind: 'lookup', key: 'ict-stays', lookup: 'ict-stays', arg: 'NGA:A1234567' },
     ]);
-    const out = decideStep(table, undefined, message('application-submitted', app), ctx, {
-      ...allRead,
-      'slot:passportCopy': false,
-    });
-    if (isRefusal(out)) throw out.refusal;
+    const out = decided(
+      step(undefined, message('application-submitted', app), ctx, { ...allRead, 'slot:passportCopy': false }),
+    );
     expect(out.state).toMatchObject({ phase: 'received', feeProof: false });
     expect(out.state.documents).not.toContain('passportCopy');
     expect(out.send).toEqual([]); // the fee proof may still come: no ruling yet
   });
 
   test('agreement - with the fee proof the ruling follows at once: complete, with the admissibility document, caused by the message', () => {
-    const opened = decideStep(table, undefined, message('application-submitted', app), ctx, allRead);
-    if (isRefusal(opened)) throw opened.refusal;
-    const out = decideStep(
-      table,
-      opened.state,
-      message('fee-proof-submitted', { proof: ref(9) }),
-      { ...ctx, causationId: 'm-2' },
-      { 'fee-proof': true },
+    const opened = decided(step(undefined, message('application-submitted', app), ctx, allRead));
+    const out = decided(
+      step(
+        opened.state,
+        message('fee-proof-submitted', { proof: ref(9) }),
+        { ...ctx, causationId: 'm-2' },
+        { 'fee-proof': true },
+      ),
     );
-    if (isRefusal(out)) throw out.refusal;
     expect(out.state.phase).toBe('admissible');
     expect(out.send).toEqual([
       expect.objectContaining({
@@ -109,15 +117,15 @@ describe('regional authority table', () => {
   });
 
   test('policy - automaticRegionPolicy decides the work in the same step, capped at 3 years for a manager', () => {
-    const out = decideStep(
-      table,
-      { ...admissible, phase: 'received', feeProof: false },
-      message('fee-proof-submitted', { proof: ref(9) }),
-      ctx,
-      { 'fee-proof': true },
-      automaticRegionPolicy,
+    const out = decided(
+      step(
+        { ...admissible, phase: 'received', feeProof: false },
+        message('fee-proof-submitted', { proof: ref(9) }),
+        ctx,
+        { 'fee-proof': true },
+        automaticRegionPolicy,
+      ),
     );
-    if (isRefusal(out)) throw out.refusal;
     expect(out.state).toMatchObject({
       phase: 'work-decided',
       work: { decision: 'granted', period: { to: '2030-02-28' } },
@@ -127,14 +135,12 @@ describe('regional authority table', () => {
   });
 
   test('Art. 105/46 §2 - decide-work in an admissible dossier: the decision and its document, who decided recorded', () => {
-    const out = decideStep(
-      table,
-      admissible,
-      decideWork({ decision: 'refused', reason: 'labour-market' }),
-      { ...ctx, causationId: null },
-      {},
+    const out = decided(
+      step(admissible, decideWork({ decision: 'refused', reason: 'labour-market' }), {
+        ...ctx,
+        causationId: null,
+      }),
     );
-    if (isRefusal(out)) throw out.refusal;
     expect(out.state).toMatchObject({
       phase: 'work-decided',
       work: { decision: 'refused', reason: 'labour-market' },
@@ -163,57 +169,43 @@ describe('regional authority table', () => {
       'ERR_DUPLICATE_DECISION',
       'ERR_DOSSIER_CLOSED',
     ]);
-    const none = decideStep(table, undefined, grant, ctx, {});
-    expect(isRefusal(none) && none.refusal.code).toBe('ERR_UNKNOWN_DOSSIER');
-    const backwards = decideStep(
-      table,
+    const none = step(undefined, grant);
+    expect(outcomeCode(none)).toBe('ERR_UNKNOWN_DOSSIER');
+    const backwards = step(
       admissible,
       decideWork({ decision: 'granted', period: { from: '2027-03-01', to: '2027-02-01' } }),
-      ctx,
-      {},
     );
-    expect(isRefusal(backwards) && backwards.refusal.code).toBe('ERR_PERIOD_INVALID');
+    expect(outcomeCode(backwards)).toBe('ERR_PERIOD_INVALID');
   });
 
   test('Art. 105/45 §2 - the review deadline: not due before the review day, then the items are asked for, then inadmissible', () => {
     const waiting = { ...admissible, phase: 'received' as const, feeProof: false };
     const review = { kind: 'deadline', deadline: 'review' } as const;
-    const early = decideStep(table, waiting, review, { ...ctx, today: '2027-01-05' }, {});
-    expect(!isRefusal(early) && early.decided).toBe(false);
-    const asked = decideStep(table, waiting, review, { ...ctx, today: '2027-01-06', causationId: null }, {});
-    if (isRefusal(asked)) throw asked.refusal;
+    const early = step(waiting, review, { ...ctx, today: '2027-01-05' });
+    expect(decided(early).decided).toBe(false);
+    const asked = decided(step(waiting, review, { ...ctx, today: '2027-01-06', causationId: null }));
     expect(asked.state).toMatchObject({
       phase: 'awaiting-items',
       missing: ['fee-proof'],
       respondBy: '2027-01-27',
     });
     expect(table.deadlines['review']!.deadline(asked.state)).toBe('2027-01-27');
-    const late = decideStep(table, asked.state, review, { ...ctx, today: '2027-01-28' }, {});
-    if (isRefusal(late)) throw late.refusal;
+    const late = decided(step(asked.state, review, { ...ctx, today: '2027-01-28' }));
     expect(late.state).toMatchObject({ phase: 'closed', closedBecause: 'inadmissible:fee-proof-missing' });
   });
 
   test("messages - the other bodies' messages follow the dossier; one out of sequence is refused", () => {
-    const granted = decideStep(
-      table,
+    const granted = step(
       { ...admissible, phase: 'work-decided' },
       message('residence-decided', { annex: '46' }),
-      ctx,
-      {},
     );
-    expect(!isRefusal(granted) && granted.state.phase).toBe('granted');
-    const permit = decideStep(
-      table,
-      { ...admissible, phase: 'granted' },
-      message('permit-issued', {}),
-      ctx,
-      {},
-    );
-    expect(!isRefusal(permit) && permit.state.phase).toBe('permit-issued');
-    const early = decideStep(table, admissible, message('permit-issued', {}), ctx, {});
-    expect(isRefusal(early) && early.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    expect(decided(granted).state.phase).toBe('granted');
+    const permit = step({ ...admissible, phase: 'granted' }, message('permit-issued', {}));
+    expect(decided(permit).state.phase).toBe('permit-issued');
+    const early = step(admissible, message('permit-issued', {}));
+    expect(outcomeCode(early)).toBe('ERR_OUT_OF_SEQUENCE');
     const unknown = stepNeeds(table, undefined, message('fee-payment-requested', {}), ctx);
-    expect(isRefusal(unknown) && unknown.refusal.code).toBe('ERR_DOSSIER_NOT_YET_KNOWN');
+    expect(outcomeCode(unknown)).toBe('ERR_DOSSIER_NOT_YET_KNOWN');
   });
 
   test('no legal input makes a rule throw: every schema-valid decide-work input in every phase decides or refuses', () => {
@@ -227,15 +219,10 @@ describe('regional authority table', () => {
         reason,
       })),
     ];
-    const phases: (RegionPhase | undefined)[] = [
+    // no dossier yet, then every phase of the body's machine
+    const phases = [
       undefined,
-      'received',
-      'awaiting-items',
-      'admissible',
-      'work-decided',
-      'granted',
-      'permit-issued',
-      'closed',
+      ...(Object.keys(DOSSIER_MACHINES['regional-authority'].phases) as RegionPhase[]),
     ];
     const mobility = {
       ...admissible,
@@ -246,9 +233,7 @@ describe('regional authority table', () => {
       for (const base of [admissible, mobility]) {
         for (const input of inputs) {
           const state = phase ? { ...base, phase } : undefined;
-          expect(() =>
-            decideStep(table, state, decideWork(input), ctx, {}, automaticRegionPolicy),
-          ).not.toThrow();
+          expect(() => step(state, decideWork(input), ctx, {}, automaticRegionPolicy)).not.toThrow();
         }
       }
     }
@@ -297,26 +282,19 @@ describe('regional authority table', () => {
   test('Art. 31 16°, 17° - the ICT periods the region granted are recorded and count towards a later grant', () => {
     // the register knows 2025-03-01 … 2027-02-28 of this transferee, under a pseudonym
     const recorded = { key: 'pseudonym-1', stays: [{ from: '2025-03-01', to: '2027-02-28' }] };
-    const opened = decideStep(table, undefined, message('application-submitted', app), ctx, {
-      ...allRead,
-      'ict-stays': recorded,
-    });
-    if (isRefusal(opened)) throw opened.refusal;
+    const opened = decided(
+      step(undefined, message('application-submitted', app), ctx, { ...allRead, 'ict-stays': recorded }),
+    );
     expect(opened.state).toMatchObject({ transfereeKey: 'pseudonym-1', ictStays: recorded.stays });
     const state: RegionDossier = { ...opened.state, phase: 'admissible', feeProof: true };
-    const out = decideStep(
-      table,
-      state,
-      {
+    const out = decided(
+      step(state, {
         kind: 'action',
         action: 'decide-work',
         input: { decision: 'granted', period: { from: '2027-03-01', to: '2030-02-28' } },
         stepId: 's-1',
-      },
-      ctx,
-      {},
+      }),
     );
-    if (isRefusal(out)) throw out.refusal;
     // a manager's three years less the two already used: one year left
     const period = { from: '2027-03-01', to: '2028-02-29' };
     expect(out.state.work).toEqual({ decision: 'granted', period });
@@ -326,19 +304,14 @@ describe('regional authority table', () => {
   });
 
   test('Art. 105/67 - in case of doubt the region asks the employer or the applicant; the answer clears the request', () => {
-    const asked = decideStep(
-      table,
-      admissible,
-      {
+    const asked = decided(
+      step(admissible, {
         kind: 'action',
         action: 'request-information',
         input: { concern: 'means-of-subsistence', addressee: 'employer' },
         stepId: 's-ask',
-      },
-      ctx,
-      {},
+      }),
     );
-    if (isRefusal(asked)) throw asked.refusal;
     const request = { concern: 'means-of-subsistence', addressee: 'employer', requestedOn: ctx.today };
     expect(asked.send).toEqual([
       expect.objectContaining({
@@ -355,28 +328,25 @@ describe('regional authority table', () => {
       documents: { other: [ref(7)] },
       addedAt: '2027-01-10T10:00:00Z',
     };
-    const answered = decideStep(table, asked.state, message('documents-added', answer), ctx, {});
-    if (isRefusal(answered)) throw answered.refusal;
+    const answered = decided(step(asked.state, message('documents-added', answer)));
     expect(answered.state.informationRequest).toBeUndefined();
     // once the work is decided, no more request
-    const decided = { ...admissible, phase: 'work-decided' as const };
-    const late = decideStep(
-      table,
-      decided,
-      { kind: 'action', action: 'request-information', input: request, stepId: 's-late' },
-      ctx,
-      {},
-    );
-    expect(isRefusal(late) && late.refusal.code).toBe('ERR_OUT_OF_SEQUENCE');
+    const workDecided = { ...admissible, phase: 'work-decided' as const };
+    const late = step(workDecided, {
+      kind: 'action',
+      action: 'request-information',
+      input: request,
+      stepId: 's-late',
+    });
+    expect(outcomeCode(late)).toBe('ERR_OUT_OF_SEQUENCE');
   });
   test('Directive 2014/66/EU Art. 15(1) - the work decision not taken 90 days after the complete application: reported once to the body and the integrator', () => {
     const complete = completeDossier();
     const scan = { kind: 'deadline', deadline: 'work-decision' } as const;
     expect(table.deadlines['work-decision']!.deadline(complete)).toBe('2027-04-04');
-    const onTheDay = decideStep(table, complete, scan, { ...ctx, today: '2027-04-04' }, {});
-    expect(!isRefusal(onTheDay) && onTheDay.decided).toBe(false);
-    const late = decideStep(table, complete, scan, { ...ctx, today: '2027-04-05', causationId: null }, {});
-    if (isRefusal(late)) throw late.refusal;
+    const onTheDay = step(complete, scan, { ...ctx, today: '2027-04-04' });
+    expect(decided(onTheDay).decided).toBe(false);
+    const late = decided(step(complete, scan, { ...ctx, today: '2027-04-05', causationId: null }));
     expect(late.notices).toEqual([expect.objectContaining({ kind: 'deadline', type: 'work-decision' })]);
     expect(late.send).toEqual([
       expect.objectContaining({
@@ -390,29 +360,23 @@ describe('regional authority table', () => {
       }),
     ]);
     expect(late.state.phase).toBe('admissible'); // reported, not decided: the case officer still owes it
-    const again = decideStep(table, late.state, scan, { ...ctx, today: '2027-04-06' }, {});
-    expect(!isRefusal(again) && again.decided).toBe(false);
+    const again = step(late.state, scan, { ...ctx, today: '2027-04-06' });
+    expect(decided(again).decided).toBe(false);
   });
 
   test('Art. 105/67 - the answer not given by the date set: reported once', () => {
     const complete = completeDossier();
-    const asked = decideStep(
-      table,
-      complete,
-      {
+    const asked = decided(
+      step(complete, {
         kind: 'action',
         action: 'request-information',
         input: { concern: 'purpose-of-stay', addressee: 'employer', respondWithinWorkingDays: 5 },
         stepId: 's-ask',
-      },
-      ctx,
-      {},
+      }),
     );
-    if (isRefusal(asked)) throw asked.refusal;
     const scan = { kind: 'deadline', deadline: 'information-answer' } as const;
     expect(table.deadlines['information-answer']!.deadline(asked.state)).toBe('2027-01-11');
-    const late = decideStep(table, asked.state, scan, { ...ctx, today: '2027-01-12' }, {});
-    if (isRefusal(late)) throw late.refusal;
+    const late = decided(step(asked.state, scan, { ...ctx, today: '2027-01-12' }));
     expect(late.send).toEqual([
       expect.objectContaining({
         type: 'deadline-overrun',

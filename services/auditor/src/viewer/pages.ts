@@ -256,65 +256,40 @@ function exportResult(r: ExportCheck): SafeHtml {
         ? html`<h2>Failing entry</h2>
             <table id="failing-entry">
               <tbody>
-                <tr class="failing">
-                  <th>Entry</th>
-                  <td>${f.seq}</td>
-                </tr>
-                <tr class="failing">
-                  <th>Code</th>
-                  <td>${f.code}</td>
-                </tr>
-                <tr class="failing">
-                  <th>Reason</th>
-                  <td>${f.reason}</td>
-                </tr>
+                ${failingRow('Entry', f.seq)} ${failingRow('Code', f.code)} ${failingRow('Reason', f.reason)}
                 ${
                   e
-                    ? html`<tr>
-                          <th>Kind</th>
-                          <td>${e.kind ?? ''}</td>
-                        </tr>
-                        ${
-                          e.type
-                            ? html`<tr>
-                                <th>Type</th>
-                                <td>${e.type}</td>
-                              </tr>`
-                            : ''
-                        }
-                        ${
-                          e.messageId
-                            ? html`<tr>
-                                <th>Message id</th>
-                                <td class="mono">${e.messageId}</td>
-                              </tr>`
-                            : ''
-                        }
-                        ${
-                          e.sender
-                            ? html`<tr>
-                                <th>Signed by</th>
-                                <td>${e.sender}</td>
-                              </tr>`
-                            : ''
-                        }
-                        ${
-                          e.dossierId
-                            ? html`<tr>
-                                <th>Dossier</th>
-                                <td>${e.dossierId}</td>
-                              </tr>`
-                            : ''
-                        }`
-                    : html`<tr>
-                        <th>Content</th>
-                        <td class="muted">the line does not parse as an entry</td>
-                      </tr>`
+                    ? html`${entryRow('Kind', e.kind ?? '')} ${e.type ? entryRow('Type', e.type) : ''}
+                      ${e.messageId ? entryRow('Message id', e.messageId, 'mono') : ''}
+                      ${e.sender ? entryRow('Signed by', e.sender) : ''}
+                      ${e.dossierId ? entryRow('Dossier', e.dossierId) : ''}`
+                    : entryRow('Content', 'the line does not parse as an entry', 'muted')
                 }
               </tbody>
             </table>`
         : ''
     }`;
+}
+
+/** A row of the failing entry's table: what the verification says of it. */
+function failingRow(label: string, value: string | number): SafeHtml {
+  return html`<tr class="failing">
+    <th>${label}</th>
+    <td>${value}</td>
+  </tr>`;
+}
+
+/** A row of the failing entry's table: what its line says, the value in a cell of class `cellClass` if given. */
+function entryRow(label: string, value: string, cellClass?: string): SafeHtml {
+  return cellClass
+    ? html`<tr>
+        <th>${label}</th>
+        <td class="${cellClass}">${value}</td>
+      </tr>`
+    : html`<tr>
+        <th>${label}</th>
+        <td>${value}</td>
+      </tr>`;
 }
 
 /** The page a request without the token gets (status 401): the token login form. */

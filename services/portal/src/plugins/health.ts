@@ -1,5 +1,5 @@
 import type { OperationsProbes } from '@passerelle/exchange';
-import type { FastifyPluginCallback } from 'fastify';
+import type { FastifyPluginCallback, FastifyReply } from 'fastify';
 
 /** Options of {@link healthPlugin}. */
 export interface HealthPluginOptions {
@@ -12,6 +12,13 @@ const probeAnswer = {
   required: ['status', 'participant'],
   properties: { status: { type: 'string' }, participant: { type: 'string' } },
 } as const;
+
+/** A probe route's options: public, described by `summary`, answering 200 or 503 with {@link probeAnswer}. */
+const probeRoute = (summary: string) =>
+  ({
+    config: { public: true },
+    schema: { summary, tags: ['health'], response: { 200: probeAnswer, 503: probeAnswer } },
+  }) as const;
 
 /**
  * The probes, public and unauthenticated: `GET /healthz` (liveness: 503 once the exchange's connection has
@@ -26,41 +33,23 @@ const probeAnswer = {
  */
 export const healthPlugin: FastifyPluginCallback<HealthPluginOptions> = (app, options, done) => {
   const { participant, probes } = options;
-  app.get(
-    '/healthz',
-    {
-      config: { public: true },
-      schema: {
-        summary: 'Liveness',
-        tags: ['health'],
-        response: { 200: probeAnswer, 503: probeAnswer },
-      },
-    },
-    (_request, reply) => {
-      const failed = probes.failure() !== undefined;
-      return reply
-        .code(failed ? 503 : 200)
-        .header('cache-control', 'no-store')
-        .send({ status: failed ? 'failed' : 'ok', participant });
-    },
-  );
+  /** A probe's answer, never cached: 200 when `up`, else 503, and the status only. */
+  const answer = (reply: FastifyReply, up: boolean, status: string) =>
+    reply
+      .code(up ? 200 : 503)
+      .header('cache-control', 'no-store')
+      .send({ status, participant });
+  app.get('/healthz', probeRoute('Liveness'), (_request, reply) => {
+    const failed = probes.failure() !== undefined;
+    return answer(reply, !failed, failed ? 'failed' : 'ok');
+  });
   app.get(
     '/readyz',
-    {
-      config: { public: true },
-      schema: {
-        summary: 'Readiness: the exchange is connected and JetStream answers',
-        tags: ['health'],
-        response: { 200: probeAnswer, 503: probeAnswer },
-      },
-    },
+    probeRoute('Readiness: the exchange is connected and JetStream answers'),
     async (_request, reply) => {
       const [readiness] = await probes.readiness();
       const ready = readiness?.ready === true;
-      return reply
-        .code(ready ? 200 : 503)
-        .header('cache-control', 'no-store')
-        .send({ status: ready ? 'ready' : 'not ready', participant });
+      return answer(reply, ready, ready ? 'ready' : 'not ready');
     },
   );
   done();
