@@ -58,9 +58,16 @@ describe('residence check before the permit (Art. 105/47 §2 al. 2, 105/58 al. 2
       SETTLE,
     );
     // the Office's case officers see it on their event stream; so does the desk
+    // (the Office's event follows the state it stored: waited for, not assumed)
     for (const service of ['immigration-office', 'commune']) {
-      expect(h.events).toContainEqual(
-        expect.objectContaining({ service, dossierId: id, kind: 'notice', type: 'residence-check-negative' }),
+      await vi.waitUntil(() =>
+        h.events.some(
+          (e) =>
+            e.service === service &&
+            e.dossierId === id &&
+            e.kind === 'notice' &&
+            e.type === 'residence-check-negative',
+        ),
       );
     }
     await expect(h.communes.act(COMMUNE, id, 'issue-permit', {}, OFFICER)).rejects.toMatchObject({
