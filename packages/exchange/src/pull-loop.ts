@@ -24,6 +24,22 @@ export interface PullLoop {
   subscriptions: Set<Subscription>;
 }
 
+/**
+ * How long one pull request waits on the server. Every renewal crosses from the participant's account to the
+ * exchange's, once per consumer and per expiry, messages or not: a long expiry keeps a host of many idle
+ * participants cheap. A killed client's pull does not hold messages meanwhile: the server drops a waiting
+ * pull once nobody listens on its reply subject (followed through the account imports), and a pull that
+ * took messages and stalled gives them back after `ack_wait`.
+ */
+export const PULL_EXPIRES_MS = 60_000;
+
+/**
+ * The server's heartbeat on a pull with nothing to deliver: two missed and the client checks the consumer
+ * and pulls again, so a pull lost on the way (a leaf link cut and restored, a consumer deleted) is noticed
+ * within two heartbeats, not at the end of the expiry.
+ */
+export const PULL_IDLE_HEARTBEAT_MS = 5_000;
+
 /** How long a stop waits for handlers in flight by default (`stopGraceMs`). */
 export const DEFAULT_STOP_GRACE_MS = 30_000;
 
@@ -95,8 +111,11 @@ export function runPullLoop(ctx: ExchangeContext, loop: PullLoop): Subscription 
         'the consumer limits deliveries itself: a message whose last delivery fails before it reaches DEADLETTER is not delivered again; provision it with max_deliver -1 (provisionParticipant does)',
       );
     }
-    // Short pull expiry: a pull left open by a killed client keeps waiting until it expires (DESIGN.md).
-    messages = await consumer.consume({ max_messages: concurrency, expires: 5_000 });
+    messages = await consumer.consume({
+      max_messages: concurrency,
+      expires: PULL_EXPIRES_MS,
+      idle_heartbeat: PULL_IDLE_HEARTBEAT_MS,
+    });
     if (stopping) messages.stop();
     for await (const msg of messages) {
       while (inFlight.size >= concurrency) await new Promise<void>((resolve) => (room = resolve));

@@ -6,6 +6,7 @@ import type { AccountSettings, InboxConsumerOptions } from '@passerelle/exchange
 import { PasserelleError } from '@passerelle/errors';
 import { EXCHANGE_API_PREFIX, type ParticipantAccountPlan, encodeUserJwt } from './accounts.js';
 import { participantIds, planOf, signAccounts, signStoresAccount } from './account-set.js';
+import { ApprovalConnections } from './approval-connections.js';
 import { checkCertificateRequest, issueClientCertificate } from './certificates.js';
 import { pushAccountJwts } from './claims-push.js';
 import type { DeploymentFile } from './deployment-file.js';
@@ -131,6 +132,9 @@ export async function approveParticipant(request: unknown, options: LifecycleOpt
       { details: { participantId: id } },
     );
   }
+  // the certificate request is checked (openssl) while the registry is read; a refusal by state still wins
+  const csrChecked = checkCertificateRequest(claims.csr, id);
+  csrChecked.catch(() => undefined);
   const registry = await home.readRegistry();
   if (deployment.participants.includes(id) || registry.participants[id] || home.hasAccount(id)) {
     throw new PasserelleError(
@@ -141,58 +145,65 @@ export async function approveParticipant(request: unknown, options: LifecycleOpt
       },
     );
   }
-  await checkCertificateRequest(claims.csr, id);
+  await csrChecked;
   const servers = options.servers ?? (await home.servers());
 
-  const ids = [...participantIds(deployment, registry), id];
-  const after = planOf(contracts, deployment, ids, [id]);
-  await home.accountKey(id, true);
-  // two accounts whatever the number of participants: the new one, and the STORES relay when it relays
-  // the new one's object store to its readers (every other account imports the relay, not each writer)
-  const jwts = await signAccounts(home, after, [id], await home.readRevocations());
-  const relays = after.storesImports.some((i) => i.from === id);
-  const storesJwt = relays ? await signStoresAccount(home, after) : undefined;
-  const plan = after.participants.find((p) => p.id === id)!;
-
-  const system = await home.connect('system', servers);
+  // Independent steps overlap: the two connections open (TLS handshakes, round trips) and openssl issues
+  // the certificate while the account JWTs are signed; each step still waits for what it depends on.
+  const connections = new ApprovalConnections(home, servers);
+  const certificateIssued = issueClientCertificate(claims.csr, home.tlsDir, options.validDays ?? 365);
+  certificateIssued.catch(() => undefined);
   try {
+    const system = connections.open('system');
+    const operator = connections.open('operator');
+
+    const ids = [...participantIds(deployment, registry), id];
+    const after = planOf(contracts, deployment, ids, [id]);
+    await home.accountKey(id, true);
+    // two accounts whatever the number of participants: the new one, and the STORES relay when it relays
+    // the new one's object store to its readers (every other account imports the relay, not each writer)
+    const jwts = await signAccounts(home, after, [id], await home.readRevocations());
+    const relays = after.storesImports.some((i) => i.from === id);
+    const storesJwt = relays ? await signStoresAccount(home, after) : undefined;
+    const plan = after.participants.find((p) => p.id === id)!;
+
     // the new account first, so that the relay's import from it resolves
-    await pushAccountJwts(system, [jwts.get(id)!, ...(storesJwt ? [storesJwt] : [])]);
-  } finally {
-    await system.close();
-  }
-  const user = await issueUser(options, claims, plan);
-  const { certificate, ca } = await issueClientCertificate(claims.csr, home.tlsDir, options.validDays ?? 365);
+    await pushAccountJwts(await system, [jwts.get(id)!, ...(storesJwt ? [storesJwt] : [])]);
+    await connections.close('system');
 
-  const operator = await home.connect('operator', servers);
-  let directoryVersion: number;
-  try {
-    await provisionInExchange(operator, id, options.consumer);
-    const admin = await home.connect({ admin: id }, servers);
-    try {
-      await provisionOwnAccount(admin, plan, options.replicas ? { replicas: options.replicas } : {});
-    } finally {
-      await admin.close();
-    }
+    // the durables in EXCHANGE and the participant's own stores, at once: neither reads the other
+    const ownAccount = (async () => {
+      const admin = connections.open({ admin: id });
+      await provisionOwnAccount(await admin, plan, options.replicas ? { replicas: options.replicas } : {});
+      await connections.close({ admin: id });
+    })();
+    const [user] = await Promise.all([
+      issueUser(options, claims, plan),
+      operator.then((nc) => provisionInExchange(nc, id, options.consumer)),
+      ownAccount,
+    ]);
+    // published last: an entry in the directory is a participant others can reach
     const published = await publishNextEntry(
-      operator,
+      await operator,
       makeEntry(id, claims.name, claims.signing, claims.encryption, now),
       options.anchorKey,
     );
-    directoryVersion = published.version;
-  } finally {
-    await operator.close();
-  }
+    const directoryVersion = published.version;
+    const { certificate, ca } = await certificateIssued;
 
-  registry.participants[id] = {
-    kind: claims.kind,
-    name: claims.name,
-    state: 'active',
-    approvedAt: now.toISOString(),
-    users: [{ key: claims.natsUser, issuedAt: now.toISOString(), expiresAt: user.expiresAt }],
-    keys: publishedKeys(claims.signing, claims.encryption),
-    directoryVersion,
-  };
-  await home.writeRegistry(registry);
-  return approvalOf(id, servers, user, { certificate, ca }, plan, directoryVersion);
+    registry.participants[id] = {
+      kind: claims.kind,
+      name: claims.name,
+      state: 'active',
+      approvedAt: now.toISOString(),
+      users: [{ key: claims.natsUser, issuedAt: now.toISOString(), expiresAt: user.expiresAt }],
+      keys: publishedKeys(claims.signing, claims.encryption),
+      directoryVersion,
+    };
+    await home.writeRegistry(registry);
+    return approvalOf(id, servers, user, { certificate, ca }, plan, directoryVersion);
+  } finally {
+    await connections.closeAll();
+    await certificateIssued.catch(() => undefined);
+  }
 }

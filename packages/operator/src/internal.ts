@@ -3,3 +3,4 @@
 export { CREDENTIALS_VALIDITY_DAYS, EXCHANGE_API_PREFIX, ParticipantNatsLimits } from './accounts.js';
 export { makeRegistrationRequest, verifyRegistrationRequest } from './registration-request.js';
 export { DIRECTORY_MIRROR_BYTES, KIND_STORAGE } from './limits.js';
+export { withNativeSigning } from './native-signing.js';

@@ -7,6 +7,7 @@ import { type NatsConnection, connect, credsAuthenticator } from '@nats-io/trans
 import { loadClientCredentials } from '@passerelle/exchange/internal';
 import { PasserelleError } from '@passerelle/errors';
 import { encodeUserJwt } from './accounts.js';
+import { withNativeSigning } from './native-signing.js';
 import { type Registry, readRegistry, writeRegistry } from './registry.js';
 
 /** Users revoked so far: participant id → user public key (or `*`: all) → when (RFC 3339). */
@@ -47,7 +48,7 @@ export interface OperatorHome {
 
 async function readSeed(file: string): Promise<KeyPair> {
   try {
-    return fromSeed(new TextEncoder().encode((await readFile(file, 'utf8')).trim()));
+    return withNativeSigning(fromSeed(new TextEncoder().encode((await readFile(file, 'utf8')).trim())));
   } catch (cause) {
     throw new PasserelleError('ERR_CONFIG_INVALID', `${file}: the operator's key cannot be read.`, {
       details: { file, setting: 'operator' },

@@ -54,26 +54,30 @@ export async function provisionOwnAccount(
 ): Promise<void> {
   const replicas = options.replicas ?? 1;
   const id = plan.id;
+  // the account's first JetStream request alone (it may find the account still starting), then the other
+  // streams at once: none depends on another, and each creation waits for its own storage
   await whileAccountStarts(() => IdempotencyStore.open(admin, id, { owner: 'provisioning', replicas }));
-  await whileAccountStarts(() => Outbox.open(admin, id, { replicas }));
   const kvm = new Kvm(admin);
-  for (const bucket of plan.buckets.filter((b) => !/^pex-(idem|outbox|portal-dossiers)-/.test(b))) {
-    await whileAccountStarts(() => kvm.create(bucket, { history: 1, replicas }));
-  }
-  // the directory, mirrored into the account by the server: the participant reads and watches its own
-  // copy, with as many revisions as the source (clients read them to refuse an entry put back)
-  await whileAccountStarts(() =>
-    kvm.create('directory', {
-      history: DIRECTORY_HISTORY,
-      replicas,
-      mirror: {
-        name: 'directory',
-        external: { api: EXCHANGE_API_PREFIX, deliver: mirrorDeliverPrefix(id) },
-      },
-    }),
-  );
   const objm = new Objm(admin);
-  for (const bucket of plan.objectStores) {
-    await whileAccountStarts(() => objm.open(bucket).catch(() => objm.create(bucket, { replicas })));
-  }
+  await Promise.all([
+    whileAccountStarts(() => Outbox.open(admin, id, { replicas })),
+    ...plan.buckets
+      .filter((b) => !/^pex-(idem|outbox|portal-dossiers)-/.test(b))
+      .map((bucket) => whileAccountStarts(() => kvm.create(bucket, { history: 1, replicas }))),
+    // the directory, mirrored into the account by the server: the participant reads and watches its own
+    // copy, with as many revisions as the source (clients read them to refuse an entry put back)
+    whileAccountStarts(() =>
+      kvm.create('directory', {
+        history: DIRECTORY_HISTORY,
+        replicas,
+        mirror: {
+          name: 'directory',
+          external: { api: EXCHANGE_API_PREFIX, deliver: mirrorDeliverPrefix(id) },
+        },
+      }),
+    ),
+    ...plan.objectStores.map((bucket) =>
+      whileAccountStarts(() => objm.open(bucket).catch(() => objm.create(bucket, { replicas }))),
+    ),
+  ]);
 }
