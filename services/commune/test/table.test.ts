@@ -1,15 +1,11 @@
 import {
   type CommunePhase,
-  type Facts,
   type ResidenceDecided,
   type ResidenceGranted,
   type StepCommand,
-  type StepContext,
-  decideStep,
   describeActions,
   isRefusal,
   owedActions,
-  stepNeeds,
 } from '@passerelle/procedure';
 import { DOSSIER_MACHINES } from '@passerelle/procedure/internal';
 import {
@@ -19,25 +15,18 @@ import {
   messageFrom,
   outcomeCode,
   sampleAnnex46,
+  tableStepper,
 } from '@passerelle/service-host/testing';
 import { describe, expect, test } from 'vitest';
 import { type CommuneDossier, communeTable } from '../src/index.js';
 
 const table = communeTable();
-const D = 'D-COMMUNE-0001';
-const ctx: StepContext = {
+const { ctx, step, needs } = tableStepper(table, {
   participant: 'commune-21004',
-  dossierId: D,
+  dossierId: 'D-COMMUNE-0001',
   today: '2027-04-08',
   causationId: 'm-1',
-};
-/** Decides `command` on `state` with the commune's table: on `ctx` and with no facts unless told. */
-const step = (
-  state: CommuneDossier | undefined,
-  command: StepCommand,
-  at: StepContext = ctx,
-  facts: Facts = {},
-) => decideStep(table, state, command, at, facts);
+});
 const docRef = { sha256: 'b'.repeat(64), mediaType: 'application/json' as const, size: 1, objectKey: 'x' };
 const period = { from: '2027-03-01', to: '2030-02-28' };
 const annex46 = (overrides: Partial<ResidenceGranted> = {}): ResidenceDecided =>
@@ -68,7 +57,7 @@ const received: CommuneDossier = {
 
 describe('commune table', () => {
   test('Art. 105/46 - the annex 46 copy needs its document checked and the register read; a first application waits for the person', () => {
-    expect(stepNeeds(table, undefined, copy(annex46()), ctx)).toEqual([
+    expect(needs(undefined, copy(annex46()))).toEqual([
       expect.objectContaining({
         kind: 'decision-document',
         expected: expect.objectContaining({ document: '46', issuer: 'immigration-office' }),
@@ -78,11 +67,9 @@ describe('commune table', () => {
     const out = decided(step(undefined, copy(annex46())));
     expect(out.state).toEqual(received);
     expect(out.send).toEqual([]);
-    const annex48 = stepNeeds(
-      table,
+    const annex48 = needs(
       undefined,
       copy({ annex: '48', decidedOn: '2027-02-01', reason: 'fraud', decisionDocument: docRef }),
-      ctx,
     );
     expect(outcomeCode(annex48)).toBe('ERR_OUT_OF_SEQUENCE');
   });
@@ -108,7 +95,10 @@ describe('commune table', () => {
     expect(out.effects).toEqual([
       {
         kind: 'register-permit',
-        arg: { passport: 'A1234567', entry: expect.objectContaining({ validity: period, dossierId: D }) },
+        arg: {
+          passport: 'A1234567',
+          entry: expect.objectContaining({ validity: period, dossierId: ctx.dossierId }),
+        },
       },
     ]);
     const nothing = step(undefined, copy(annex46({ procedure: 'renewal' })));
@@ -261,13 +251,13 @@ describe('commune table', () => {
       passportNumber: 'A1234567',
       regionId: 'region-vlaanderen',
     };
-    expect(stepNeeds(table, undefined, act('attest-renewal-pending', input), ctx)).toEqual([
+    expect(needs(undefined, act('attest-renewal-pending', input))).toEqual([
       {
         kind: 'decision-document',
         ref: docRef,
         expected: {
           document: 'admissibility',
-          dossierId: D,
+          dossierId: ctx.dossierId,
           issuer: 'region-vlaanderen',
           outcome: 'complete',
         },

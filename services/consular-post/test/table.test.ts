@@ -1,14 +1,4 @@
-import {
-  type Facts,
-  type Policy,
-  type ResidenceDecided,
-  type StepCommand,
-  type StepContext,
-  decideStep,
-  describeActions,
-  owedActions,
-  stepNeeds,
-} from '@passerelle/procedure';
+import { type ResidenceDecided, describeActions, owedActions } from '@passerelle/procedure';
 import {
   actionBy,
   decided,
@@ -16,6 +6,7 @@ import {
   messageFrom,
   outcomeCode,
   sampleAnnex46,
+  tableStepper,
 } from '@passerelle/service-host/testing';
 import { describe, expect, test } from 'vitest';
 import { type PostDossier, automaticPostPolicy, postTable } from '../src/index.js';
@@ -23,20 +14,12 @@ import { type PostDossier, automaticPostPolicy, postTable } from '../src/index.j
 const table = postTable();
 const annex46 = sampleAnnex46({ consularPostId: 'post-lagos' });
 const docRef = annex46.decisionDocument;
-const ctx: StepContext = {
+const { ctx, step, needs } = tableStepper(table, {
   participant: 'post-lagos',
   dossierId: 'D-POST-0001',
   today: '2027-02-02',
   causationId: 'm-46',
-};
-/** Decides `command` on `state` with the post's table: on `ctx` and with no facts unless told. */
-const step = (
-  state: PostDossier | undefined,
-  command: StepCommand,
-  at: StepContext = ctx,
-  facts: Facts = {},
-  policy?: Policy<PostDossier>,
-) => decideStep(table, state, command, at, facts, policy);
+});
 const copy = (payload: ResidenceDecided = annex46) =>
   messageFrom('immigration-office', 'residence-decided', payload);
 const actor = { clientId: 'visa-desk', officerId: 'o-17' };
@@ -50,7 +33,7 @@ const received: PostDossier = {
 
 describe('consular post table', () => {
   test('Art. 105/46 §3 - the annex 46 copy needs its document checked, then opens the dossier; the visa is owed that day', () => {
-    expect(stepNeeds(table, undefined, copy(), ctx)).toEqual([
+    expect(needs(undefined, copy())).toEqual([
       {
         kind: 'decision-document',
         ref: docRef,
@@ -70,11 +53,11 @@ describe('consular post table', () => {
   });
 
   test('Art. 105/46 §3 - a copy for another post, or needing no visa, is refused before any read', () => {
-    const other = stepNeeds(table, undefined, copy({ ...annex46, consularPostId: 'post-ankara' }), ctx);
+    const other = needs(undefined, copy({ ...annex46, consularPostId: 'post-ankara' }));
     expect(outcomeCode(other)).toBe('ERR_NOT_COMPETENT');
-    const noVisa = stepNeeds(table, undefined, copy({ ...annex46, visaRequired: false }), ctx);
+    const noVisa = needs(undefined, copy({ ...annex46, visaRequired: false }));
     expect(outcomeCode(noVisa)).toBe('ERR_OUT_OF_SEQUENCE');
-    const twice = stepNeeds(table, received, copy(), ctx);
+    const twice = needs(received, copy());
     expect(outcomeCode(twice)).toBe('ERR_DUPLICATE_DECISION');
   });
 

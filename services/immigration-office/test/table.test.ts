@@ -1,15 +1,10 @@
 import {
   addDays,
   type ApplicationSubmitted,
-  type Facts,
   type OfficePhase,
-  type Policy,
   type StepCommand,
-  type StepContext,
-  decideStep,
   describeActions,
   owedActions,
-  stepNeeds,
 } from '@passerelle/procedure';
 import { DOSSIER_MACHINES } from '@passerelle/procedure/internal';
 import {
@@ -21,29 +16,21 @@ import {
   outcomeCode,
   sampleApplication,
   sampleShortTermMobility,
+  tableStepper,
 } from '@passerelle/service-host/testing';
 import { describe, expect, test } from 'vitest';
 import { type OfficeDossier, automaticOfficePolicy, officeTable } from '../src/index.js';
 import { openOfficeDossier } from '../src/rules.js';
 
 const table = officeTable();
-const D = 'D-OFFICE-0001';
 const app = (overrides: Partial<ApplicationSubmitted> = {}): ApplicationSubmitted =>
   sampleApplication({ documents: {}, ...overrides });
-const ctx: StepContext = {
+const { ctx, step, needs } = tableStepper(table, {
   participant: 'immigration-office',
-  dossierId: D,
+  dossierId: 'D-OFFICE-0001',
   today: '2027-02-01',
   causationId: 'm-1',
-};
-/** Decides `command` on `state` with the Office's table: on `ctx` and with no facts unless told. */
-const step = (
-  state: OfficeDossier | undefined,
-  command: StepCommand,
-  at: StepContext = ctx,
-  facts: Facts = {},
-  policy?: Policy<OfficeDossier>,
-) => decideStep(table, state, command, at, facts, policy);
+});
 const from = messageFrom;
 const actor = { clientId: 'oe-backoffice', officerId: 'agent-0193' };
 const act = (action: string, input: unknown): StepCommand => actionBy(actor, action, input);
@@ -65,7 +52,7 @@ describe('Immigration Office table', () => {
   test('Art. 1/2/1 - a fee proof counts only when it reads back; short, the payment is requested from the portal and the region', () => {
     const opened = decided(step(undefined, from('portal-demo', 'application-submitted', app())));
     const proof = { proof: docRef, amount: { amountCents: 35_800, currency: 'EUR' } };
-    expect(stepNeeds(table, opened.state, from('portal-demo', 'fee-proof-submitted', proof), ctx)).toEqual([
+    expect(needs(opened.state, from('portal-demo', 'fee-proof-submitted', proof))).toEqual([
       { kind: 'document-reads-back', key: 'fee-proof', ref: docRef, slot: 'fee-proof' },
     ]);
     const unread = decided(
@@ -83,29 +70,22 @@ describe('Immigration Office table', () => {
   test("the region's messages: a work decision from another region is ERR_NOT_COMPETENT before any read; its document is checked", () => {
     const admissible = { ...ready, phase: 'admissible' as const, work: undefined };
     const w = { decision: 'granted', decidedOn: '2027-01-20', period, decisionDocument: docRef };
-    const other = stepNeeds(table, admissible, from('region-wallonie', 'work-authorisation-decided', w), ctx);
+    const other = needs(admissible, from('region-wallonie', 'work-authorisation-decided', w));
     expect(outcomeCode(other)).toBe('ERR_NOT_COMPETENT');
-    expect(
-      stepNeeds(table, admissible, from('region-bruxelles', 'work-authorisation-decided', w), ctx),
-    ).toEqual([
+    expect(needs(admissible, from('region-bruxelles', 'work-authorisation-decided', w))).toEqual([
       {
         kind: 'decision-document',
         ref: docRef,
         expected: {
           document: 'work-authorisation',
-          dossierId: D,
+          dossierId: ctx.dossierId,
           issuer: 'region-bruxelles',
           period,
           outcome: 'granted',
         },
       },
     ]);
-    const early = stepNeeds(
-      table,
-      undefined,
-      from('region-bruxelles', 'completeness-ruled', { outcome: 'complete' }),
-      ctx,
-    );
+    const early = needs(undefined, from('region-bruxelles', 'completeness-ruled', { outcome: 'complete' }));
     expect(outcomeCode(early)).toBe('ERR_DOSSIER_NOT_YET_KNOWN');
   });
 
@@ -371,9 +351,7 @@ describe('Immigration Office table', () => {
     });
     delete familyApp.ict;
     const read = { 'slot:passportCopy': true, 'slot:healthInsurance': true, 'slot:familyLink': true };
-    expect(
-      stepNeeds(table, undefined, from('portal-demo', 'application-submitted', familyApp), ctx),
-    ).toHaveLength(2);
+    expect(needs(undefined, from('portal-demo', 'application-submitted', familyApp))).toHaveLength(2);
     const opened = decided(
       step(undefined, from('portal-demo', 'application-submitted', familyApp), ctx, read),
     );
@@ -520,9 +498,7 @@ describe('Immigration Office table', () => {
     };
 
     test('complete: the 20 days run from today, the decision is owed by their end, only the integrator hears', () => {
-      expect(
-        stepNeeds(table, undefined, from('portal-demo', 'application-submitted', notification()), ctx),
-      ).toHaveLength(3);
+      expect(needs(undefined, from('portal-demo', 'application-submitted', notification()))).toHaveLength(3);
       const opened = open(notification());
       expect(opened.state).toMatchObject({
         phase: 'admissible',

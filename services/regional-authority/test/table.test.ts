@@ -1,14 +1,4 @@
-import {
-  type Facts,
-  type Policy,
-  type RegionPhase,
-  type StepCommand,
-  type StepContext,
-  decideStep,
-  describeActions,
-  owedActions,
-  stepNeeds,
-} from '@passerelle/procedure';
+import { type RegionPhase, type StepCommand, describeActions, owedActions } from '@passerelle/procedure';
 import { DOSSIER_MACHINES } from '@passerelle/procedure/internal';
 import {
   actionBy,
@@ -19,6 +9,7 @@ import {
   outcomeCode,
   sampleApplication,
   sampleDocument,
+  tableStepper,
 } from '@passerelle/service-host/testing';
 import { describe, expect, test } from 'vitest';
 import { type RegionDossier, automaticRegionPolicy, regionTable } from '../src/index.js';
@@ -27,21 +18,12 @@ import { openDossier } from '../src/rules.js';
 const table = regionTable();
 const ref = sampleDocument;
 const app = sampleApplication({ requestedPeriod: { from: '2027-03-01', to: '2031-03-01' } });
-const D = 'D-REGION-0001';
-const ctx: StepContext = {
+const { ctx, step, needs } = tableStepper(table, {
   participant: 'region-bruxelles',
-  dossierId: D,
+  dossierId: 'D-REGION-0001',
   today: '2027-01-04',
   causationId: 'm-1',
-};
-/** Decides `command` on `state` with the region's table: on `ctx` and with no facts unless told. */
-const step = (
-  state: RegionDossier | undefined,
-  command: StepCommand,
-  at: StepContext = ctx,
-  facts: Facts = {},
-  policy?: Policy<RegionDossier>,
-) => decideStep(table, state, command, at, facts, policy);
+});
 const message = (type: string, payload: unknown): StepCommand => messageFrom('portal-demo', type, payload);
 const allRead = {
   'slot:passportCopy': true,
@@ -69,7 +51,7 @@ function completeDossier(): RegionDossier {
 
 describe('regional authority table', () => {
   test('Art. 105/45 §2 - an application needs each filled slot read back; a slot that does not read back is missing', () => {
-    expect(stepNeeds(table, undefined, message('application-submitted', app), ctx)).toEqual([
+    expect(needs(undefined, message('application-submitted', app))).toEqual([
       ...[
         'passportCopy',
         'employmentContract',
@@ -204,7 +186,7 @@ describe('regional authority table', () => {
     expect(decided(permit).state.phase).toBe('permit-issued');
     const early = step(admissible, message('permit-issued', {}));
     expect(outcomeCode(early)).toBe('ERR_OUT_OF_SEQUENCE');
-    const unknown = stepNeeds(table, undefined, message('fee-payment-requested', {}), ctx);
+    const unknown = needs(undefined, message('fee-payment-requested', {}));
     expect(outcomeCode(unknown)).toBe('ERR_DOSSIER_NOT_YET_KNOWN');
   });
 

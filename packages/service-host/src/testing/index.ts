@@ -7,3 +7,5 @@ export { sampleShortTermMobility } from './short-term-mobility-sample.js';
 export { loadTableInputs } from './table-inputs.js';
 export type { LoadedTableInputs } from './table-inputs.js';
 export { codesInPhases, decided, outcomeCode } from './outcomes.js';
+export { tableStepper } from './table-stepper.js';
+export type { TableStepper } from './table-stepper.js';
