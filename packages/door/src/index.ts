@@ -11,6 +11,7 @@ export type { ClientCredentials } from './door-files.js';
 // Problems (RFC 9457, Belgif types).
 export type { InputIssue, InputLocation, Problem } from './problem.js';
 export { schemaInvalidBody, validationIssues } from './validation-issues.js';
+export { bodyValidatorCompiler } from './body-validator.js';
 export type { SchemaErrorLike } from './validation-issues.js';
 export { problemsPlugin } from './problems-plugin.js';
 export type { ProblemMembers } from './problems-plugin.js';

@@ -1,5 +1,5 @@
 import { type Contracts, bundleSchemas, createSchemaCompiler, sharedSchemas } from '@passerelle/contracts';
-import { schemaInvalidBody } from '@passerelle/door';
+import { bodyValidatorCompiler, schemaInvalidBody } from '@passerelle/door';
 import { PasserelleError } from '@passerelle/errors';
 import { competentRegion } from '@passerelle/procedure';
 import type { FastifyInstance, FastifySchema, FastifySchemaCompiler } from 'fastify';
@@ -91,22 +91,16 @@ export class MessageBodies {
    */
   validatorCompiler(type: PostedType): FastifySchemaCompiler<FastifySchema> {
     const validate = this.validators.get(type)!;
-    const parts = createSchemaCompiler();
-    return ({ schema, httpPart }) => {
-      if (httpPart !== 'body') return parts.compile(schema as object);
-      return (data: unknown) => {
-        const misaddressed = type === 'application-submitted' ? deriveRegion(data) : undefined;
-        if (validate(data) && !misaddressed) return true;
-        if (!validate.errors?.length && misaddressed) {
-          return {
-            error: new PasserelleError('ERR_SCHEMA_INVALID', 'The input message is incorrect.', {
-              details: { type, issues: [misaddressed] },
-            }),
-          };
-        }
-        return { error: schemaInvalidBody(validate.errors ?? [], { type }) };
-      };
-    };
+    return bodyValidatorCompiler(createSchemaCompiler(), (data) => {
+      const misaddressed = type === 'application-submitted' ? deriveRegion(data) : undefined;
+      if (validate(data) && !misaddressed) return undefined;
+      if (!validate.errors?.length && misaddressed) {
+        return new PasserelleError('ERR_SCHEMA_INVALID', 'The input message is incorrect.', {
+          details: { type, issues: [misaddressed] },
+        });
+      }
+      return schemaInvalidBody(validate.errors ?? [], { type });
+    });
   }
 }
 

@@ -5,7 +5,7 @@ import {
   sharedSchemas,
   withSharedRefs,
 } from '@passerelle/contracts';
-import { schemaInvalidBody } from '@passerelle/door';
+import { bodyValidatorCompiler, schemaInvalidBody } from '@passerelle/door';
 import type { JsonSchema } from '@passerelle/procedure';
 import type { FastifyInstance, FastifySchema, FastifySchemaCompiler } from 'fastify';
 
@@ -63,13 +63,8 @@ export class ActionBodies {
   /** The route's `validatorCompiler`: the body by the action's input schema, the other parts like it. */
   validatorCompiler(action: string): FastifySchemaCompiler<FastifySchema> {
     const validate = this.validators.get(action)!;
-    const parts = createSchemaCompiler();
-    return ({ schema, httpPart }) => {
-      if (httpPart !== 'body') return parts.compile(schema as object);
-      return (data: unknown) => {
-        if (validate(data)) return true;
-        return { error: schemaInvalidBody(validate.errors ?? [], { action }) };
-      };
-    };
+    return bodyValidatorCompiler(createSchemaCompiler(), (data) =>
+      validate(data) ? undefined : schemaInvalidBody(validate.errors ?? [], { action }),
+    );
   }
 }
