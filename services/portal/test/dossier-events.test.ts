@@ -1,7 +1,6 @@
 import type { DoorEvent } from '@passerelle/door';
 import type { IncomingMessage } from '@passerelle/exchange';
 import { type WebhookDelivery, type WebhookReceiver, startWebhookReceiver } from '@passerelle/testing';
-import { useNatsServer } from '@passerelle/testing/vitest';
 import { EventSource } from 'eventsource';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
@@ -10,11 +9,10 @@ import { DossierStore, STATUS_EVENT_TYPES, createPortalLogger } from '../src/ind
 import { PORTAL_EVENT_SERVICE } from '../src/service.js';
 import { statusHandlers } from '../src/status-feed.js';
 import {
-  type FilingPortal,
   type PortalClient,
   type TestIntegrator,
   example,
-  startFilingPortal,
+  useFilingPortal,
   SETTLE,
   PORTAL,
   REGION,
@@ -43,26 +41,15 @@ function listen(origin: string, who: TestIntegrator) {
 }
 
 describe('portal dossier events', () => {
-  const nats = useNatsServer();
-  let filing: FilingPortal;
+  const filing = useFilingPortal();
   let receiver: WebhookReceiver;
-  let acmeWho: TestIntegrator;
-  let betaWho: TestIntegrator;
-  let acme: PortalClient;
-  let beta: PortalClient;
-  let atRegion: Map<string, IncomingMessage>;
-  let atOe: Map<string, IncomingMessage>;
-  let file: FilingPortal['file'];
   const streams: EventSource[] = [];
 
   beforeAll(async () => {
-    filing = await startFilingPortal(nats.url);
-    ({ acmeWho, betaWho, acme, beta, atRegion, atOe, file } = filing);
     receiver = await startWebhookReceiver();
   });
   afterAll(async () => {
     for (const s of streams) s.close();
-    await filing?.close();
     await receiver?.close();
   });
 
@@ -75,29 +62,38 @@ describe('portal dossier events', () => {
   }
 
   test('events - each status change of a dossier reaches its integrator once, by signed webhook and by SSE, and no other integrator', async () => {
-    const acmeHook = await subscribe(acme, '/acme');
-    const betaHook = await subscribe(beta, '/beta');
-    const acmeStream = listen(filing.portal.origin, acmeWho);
-    const betaStream = listen(filing.portal.origin, betaWho);
+    const acmeHook = await subscribe(filing.acme, '/acme');
+    const betaHook = await subscribe(filing.beta, '/beta');
+    const acmeStream = listen(filing.portal.origin, filing.acmeWho);
+    const betaStream = listen(filing.portal.origin, filing.betaWho);
     streams.push(acmeStream.source, betaStream.source);
     await Promise.all([acmeStream.open, betaStream.open]);
 
-    const ours = await file(acme);
-    const theirs = await file(beta);
-    await vi.waitUntil(() => atRegion.has(ours) && atOe.has(ours) && atRegion.has(theirs), SETTLE);
+    const ours = await filing.file(filing.acme);
+    const theirs = await filing.file(filing.beta);
+    await vi.waitUntil(
+      () => filing.atRegion.has(ours) && filing.atOe.has(ours) && filing.atRegion.has(theirs),
+      SETTLE,
+    );
     // the region asks for a document, the Immigration Office for the fee, then the region rules complete
     const answer = async (at: Map<string, IncomingMessage>, type: string, name: string, state: string) => {
       await at.get(ours)!.reply(type, example(type, name), { context });
-      await vi.waitUntil(async () => (await acme.get(`/v1/dossiers/${ours}`)).json.state === state, SETTLE);
+      await vi.waitUntil(
+        async () => (await filing.acme.get(`/v1/dossiers/${ours}`)).json.state === state,
+        SETTLE,
+      );
     };
-    await answer(atRegion, 'completeness-ruled', 'valid-missing-items', 'missing-items');
-    await answer(atOe, 'fee-payment-requested', 'valid-not-paid', 'fee-payment-requested');
-    await atRegion
+    await answer(filing.atRegion, 'completeness-ruled', 'valid-missing-items', 'missing-items');
+    await answer(filing.atOe, 'fee-payment-requested', 'valid-not-paid', 'fee-payment-requested');
+    await filing.atRegion
       .get(ours)!
       .reply('completeness-ruled', example('completeness-ruled', 'valid-complete'), { context });
-    await vi.waitUntil(async () => (await acme.get(`/v1/dossiers/${ours}`)).json.events.length === 5, SETTLE);
+    await vi.waitUntil(
+      async () => (await filing.acme.get(`/v1/dossiers/${ours}`)).json.events.length === 5,
+      SETTLE,
+    );
     // beta's dossier changes last
-    await atRegion
+    await filing.atRegion
       .get(theirs)!
       .reply('completeness-ruled', example('completeness-ruled', 'valid-missing-items'), { context });
 
@@ -151,10 +147,10 @@ describe('portal dossier events', () => {
   });
 
   test('events - a tampered delivery, another secret, and a delivery replayed later are refused by the receiver’s library', async () => {
-    const hook = await subscribe(acme, '/tamper');
-    const dossierId = await file(acme);
-    await vi.waitUntil(() => atRegion.has(dossierId), SETTLE);
-    await atRegion
+    const hook = await subscribe(filing.acme, '/tamper');
+    const dossierId = await filing.file(filing.acme);
+    await vi.waitUntil(() => filing.atRegion.has(dossierId), SETTLE);
+    await filing.atRegion
       .get(dossierId)!
       .reply('completeness-ruled', example('completeness-ruled', 'valid-missing-items'), { context });
     await vi.waitUntil(() => receiver.at('/tamper').length === 1, { timeout: 30_000 });
@@ -163,7 +159,7 @@ describe('portal dossier events', () => {
     const tampered = { ...delivery, body: delivery.body.replace('"missing-items"', '"admissible"') };
     expect(tampered.body).not.toBe(delivery.body);
     expect(() => verify(hook.secret, tampered)).toThrow(WebhookVerificationError);
-    const other = await subscribe(acme, '/tamper-other');
+    const other = await subscribe(filing.acme, '/tamper-other');
     expect(() => verify(other.secret, delivery)).toThrow(WebhookVerificationError);
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
@@ -175,8 +171,8 @@ describe('portal dossier events', () => {
   });
 
   test('events - a message handled again changes the dossier once and is logged once', async () => {
-    const dossierId = await file(acme);
-    const hook = await subscribe(acme, '/again');
+    const dossierId = await filing.file(filing.acme);
+    const hook = await subscribe(filing.acme, '/again');
     // the portal's own handlers, as the exchange calls them when it delivers a message again
     const handlers = statusHandlers({
       participant: PORTAL,
@@ -200,7 +196,7 @@ describe('portal dossier events', () => {
     };
     await handlers['completeness-ruled']!(message);
     await handlers['completeness-ruled']!(message);
-    const status = await acme.get(`/v1/dossiers/${dossierId}`);
+    const status = await filing.acme.get(`/v1/dossiers/${dossierId}`);
     expect(
       status.json.events.filter((e: { messageId: string }) => e.messageId === message.meta.id),
     ).toHaveLength(1);

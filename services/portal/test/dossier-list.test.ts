@@ -1,15 +1,12 @@
-import type { IncomingMessage } from '@passerelle/exchange';
-import { useNatsServer } from '@passerelle/testing/vitest';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { beforeAll, describe, expect, test, vi } from 'vitest';
 import {
-  type FilingPortal,
   type PortalClient,
   type TestIntegrator,
   example,
   integrator,
   portalClient,
   startPortal,
-  startFilingPortal,
+  useFilingPortal,
   SETTLE,
   PORTAL,
   REGION,
@@ -28,13 +25,8 @@ const SUMMARY_MEMBERS = [
 ].sort();
 
 describe('portal dossier list', () => {
-  const nats = useNatsServer();
-  let filing: FilingPortal;
-  let acme: PortalClient;
-  let beta: PortalClient;
+  const filing = useFilingPortal();
   let reader: TestIntegrator;
-  let atRegion: Map<string, IncomingMessage>;
-  let file: FilingPortal['file'];
   /** acme's dossiers in the order filed: ict, ict, ict, single permit. */
   const filed: string[] = [];
   let theirs = '';
@@ -42,29 +34,27 @@ describe('portal dossier list', () => {
   let beforeRulings = '';
 
   async function rule(dossierId: string, payload: Record<string, unknown>, state: string): Promise<void> {
-    await vi.waitUntil(() => atRegion.has(dossierId), SETTLE);
-    await atRegion.get(dossierId)!.reply('completeness-ruled', payload, {
+    await vi.waitUntil(() => filing.atRegion.has(dossierId), SETTLE);
+    await filing.atRegion.get(dossierId)!.reply('completeness-ruled', payload, {
       context: { procedure: 'first', scheme: 'ict', regionId: REGION, portalId: PORTAL },
     });
     await vi.waitUntil(
-      async () => (await acme.get(`/v1/dossiers/${dossierId}`)).json?.state === state,
+      async () => (await filing.acme.get(`/v1/dossiers/${dossierId}`)).json?.state === state,
       SETTLE,
     );
   }
 
   beforeAll(async () => {
-    filing = await startFilingPortal(nats.url);
-    ({ acme, beta, atRegion, file } = filing);
     reader = await integrator(filing.portal, 'acme-dashboard', ['read']);
 
-    for (let i = 0; i < 3; i++) filed.push(await file(acme));
+    for (let i = 0; i < 3; i++) filed.push(await filing.file(filing.acme));
     filed.push(
-      await file(acme, 'valid-single-permit-minor-no-criminal-record', {
+      await filing.file(filing.acme, 'valid-single-permit-minor-no-criminal-record', {
         regionId: REGION,
         workplaceCommuneId: 'commune-21004',
       }),
     );
-    theirs = await file(beta);
+    theirs = await filing.file(filing.beta);
     beforeRulings = new Date().toISOString();
     await rule(filed[0]!, example('completeness-ruled', 'valid-missing-items'), 'missing-items');
     await rule(
@@ -72,9 +62,6 @@ describe('portal dossier list', () => {
       example('completeness-ruled', 'valid-inadmissible-fee-proof-missing'),
       'inadmissible',
     );
-  });
-  afterAll(async () => {
-    await filing?.close();
   });
 
   /** Every page from `path` on, following `next` links. */
@@ -95,7 +82,7 @@ describe('portal dossier list', () => {
     list.flatMap((p) => p.items.map((i) => i.dossierId));
 
   test('list - the integrator’s own dossiers, newest first, in pages of the Belgif collection envelope', async () => {
-    const list = await pages(acme, '/v1/dossiers?pageSize=3');
+    const list = await pages(filing.acme, '/v1/dossiers?pageSize=3');
     expect(list).toHaveLength(2);
     expect(list[0]).toMatchObject({ self: `${filing.portal.origin}/v1/dossiers?pageSize=3`, pageSize: 3 });
     expect(Object.keys(list[0]!).sort()).toEqual(['items', 'next', 'pageSize', 'self']);
@@ -104,18 +91,18 @@ describe('portal dossier list', () => {
     expect(ids(list)).toEqual([...filed].reverse());
     // another integrator's dossier is never in it; its own list holds it alone
     expect(ids(list)).not.toContain(theirs);
-    expect(ids(await pages(beta, '/v1/dossiers'))).toEqual([theirs]);
+    expect(ids(await pages(filing.beta, '/v1/dossiers'))).toEqual([theirs]);
     // a client with the read scope lists as well
     const read = portalClient(filing.portal.origin, reader);
     expect((await read.get('/v1/dossiers')).status).toBe(200);
   });
 
   test('list - each item holds status fields and its link, nothing of the application', async () => {
-    const res = await acme.get('/v1/dossiers?pageSize=10');
+    const res = await filing.acme.get('/v1/dossiers?pageSize=10');
     for (const item of res.json.items as Record<string, unknown>[]) {
       expect(Object.keys(item).sort()).toEqual(SUMMARY_MEMBERS);
       expect(item['href']).toBe(`${filing.portal.origin}/v1/dossiers/${String(item['dossierId'])}`);
-      const one = await acme.get(String(item['href']));
+      const one = await filing.acme.get(String(item['href']));
       expect(one.status).toBe(200);
       expect(one.json).toMatchObject({ state: item['state'], category: item['category'] });
     }
@@ -131,7 +118,7 @@ describe('portal dossier list', () => {
   });
 
   test('list - filters: state, category, closed, updated since; combined with pages', async () => {
-    const only = async (query: string) => ids(await pages(acme, `/v1/dossiers?${query}`));
+    const only = async (query: string) => ids(await pages(filing.acme, `/v1/dossiers?${query}`));
     expect(await only('state=missing-items')).toEqual([filed[0]]);
     expect(await only('state=missing-items&state=inadmissible')).toEqual([filed[1], filed[0]]);
     expect(await only('category=single-permit')).toEqual([filed[3]]);
@@ -144,7 +131,7 @@ describe('portal dossier list', () => {
   });
 
   test('list - a cursor altered or taken to other filters, an unknown filter or value, is a badRequest naming it', async () => {
-    const first = await acme.get('/v1/dossiers?pageSize=1');
+    const first = await filing.acme.get('/v1/dossiers?pageSize=1');
     const next = new URL(first.json.next as string);
     const cursor = next.searchParams.get('cursor')!;
     // one character before the last changed (the last may carry only padding bits), never to itself
@@ -157,7 +144,7 @@ describe('portal dossier list', () => {
       ['page too large', 'pageSize=1000', 'pageSize'],
       ['not a time', 'updatedSince=yesterday', 'updatedSince'],
     ]) {
-      const res = await acme.get(`/v1/dossiers?${query}`);
+      const res = await filing.acme.get(`/v1/dossiers?${query}`);
       expect(res.status, what).toBe(400);
       expect(res.json, what).toMatchObject({ type: 'urn:problem-type:belgif:badRequest' });
       expect(res.json.issues, what).toEqual(
@@ -165,28 +152,28 @@ describe('portal dossier list', () => {
       );
     }
     // another integrator's cursor reads its own list from there: nothing of acme's
-    const fromAcme = await beta.get(`/v1/dossiers?pageSize=1&cursor=${encodeURIComponent(cursor)}`);
+    const fromAcme = await filing.beta.get(`/v1/dossiers?pageSize=1&cursor=${encodeURIComponent(cursor)}`);
     expect(fromAcme.status).toBe(200);
     expect(ids([fromAcme.json])).not.toContain(filed[2]);
   });
 
   test('list - a dossier just filed is in the next list; another instance of the portal lists it too', async () => {
-    const dossierId = await file(acme);
-    const res = await acme.get('/v1/dossiers?pageSize=1');
+    const dossierId = await filing.file(filing.acme);
+    const res = await filing.acme.get('/v1/dossiers?pageSize=1');
     expect(res.json.items.map((i: { dossierId: string }) => i.dossierId)).toEqual([dossierId]);
     // a second instance (same participant, same door) learns it from the bucket's watch
-    const second = await startPortal(filing.world, nats.url, PORTAL, {
+    const second = await startPortal(filing.world, filing.url, PORTAL, {
       door: { secret: filing.portal.secret },
     });
     try {
       const there = portalClient(second.origin, await integrator(second, 'acme-hr-second'));
       expect((await there.get('/v1/dossiers')).json.items).toEqual([]);
-      const viaSecond = await acme.call('GET', `${second.origin}/v1/dossiers?pageSize=1`);
+      const viaSecond = await filing.acme.call('GET', `${second.origin}/v1/dossiers?pageSize=1`);
       expect(viaSecond.status).toBe(200);
       expect(viaSecond.json.items.map((i: { dossierId: string }) => i.dossierId)).toEqual([dossierId]);
-      const later = await file(acme);
+      const later = await filing.file(filing.acme);
       await vi.waitUntil(async () => {
-        const page = await acme.call('GET', `${second.origin}/v1/dossiers?pageSize=1`);
+        const page = await filing.acme.call('GET', `${second.origin}/v1/dossiers?pageSize=1`);
         return page.json.items[0]?.dossierId === later;
       }, SETTLE);
     } finally {

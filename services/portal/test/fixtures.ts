@@ -28,7 +28,8 @@ import {
 } from '@passerelle/exchange';
 import { freeLoopbackPort } from '@passerelle/testing';
 import type { FastifyInstance } from 'fastify';
-import { expect } from 'vitest';
+import { useNatsServer } from '@passerelle/testing/vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import {
   type PortalConfig,
   type PortalDoorSettings,
@@ -263,16 +264,77 @@ export function portalClient(origin: string, who: TestIntegrator) {
 /** An integrator's HTTP client, as {@link portalClient} makes it. */
 export type PortalClient = ReturnType<typeof portalClient>;
 
-/** What {@link startFilingPortal} gives. */
-export type FilingPortal = Awaited<ReturnType<typeof startFilingPortal>>;
+/** A portal started for a `describe` by {@link usePortal}, with the world and the NATS server it runs on. */
+export interface RunningPortal {
+  /** The NATS server's URL. */
+  url: string;
+  world: World;
+  portal: TestPortal;
+  app: FastifyInstance;
+}
 
 /**
- * A listening portal of {@link PORTAL} with two integrators, acme-hr and beta-payroll, filing with the
- * region and the Immigration Office, whose exchanges keep each application they receive by dossier.
+ * An object whose members are read from what `current()` gives, so that a hook can hand it out before its
+ * beforeAll ran; reading a member before then throws rather than giving `undefined`.
  */
-export async function startFilingPortal(url: string) {
-  const world = await makeWorld(url, [PORTAL, REGION, OE]);
-  const portal = await startPortal(world, url, PORTAL);
+function readyLater<T extends object>(hook: string, current: () => T | undefined): T {
+  return new Proxy({} as T, {
+    get(_target, member) {
+      const value = current();
+      if (!value) throw new Error(`${hook}: ${String(member)} is read before beforeAll ran`);
+      return value[member as keyof T];
+    },
+  });
+}
+
+/**
+ * For the enclosing `describe`: a nats-server, a world of `ids` and a portal of `ids[0]` in it
+ * ({@link startPortal} with `options`), started before its tests and closed after them.
+ */
+export function usePortal(
+  ids: readonly [string, ...string[]],
+  options: Parameters<typeof startPortal>[3] = {},
+): RunningPortal {
+  const nats = useNatsServer();
+  let world: World | undefined;
+  let portal: TestPortal | undefined;
+  beforeAll(async () => {
+    world = await makeWorld(nats.url, ids);
+    portal = await startPortal(world, nats.url, ids[0], options);
+  });
+  afterAll(async () => {
+    await portal?.app.close();
+    await world?.close();
+  });
+  return readyLater(
+    'usePortal()',
+    () => world && portal && { url: nats.url, world, portal, app: portal.app },
+  );
+}
+
+/** What {@link useFilingPortal} gives. */
+export type FilingPortal = Awaited<ReturnType<typeof startFiling>>;
+
+/**
+ * For the enclosing `describe`, as {@link usePortal} does: a listening portal of {@link PORTAL} with two
+ * integrators, acme-hr and beta-payroll, filing with the region and the Immigration Office, whose exchanges
+ * keep each application they receive by dossier.
+ */
+export function useFilingPortal(): FilingPortal {
+  const running = usePortal([PORTAL, REGION, OE]);
+  let filing: FilingPortal | undefined;
+  beforeAll(async () => {
+    filing = await startFiling(running);
+  });
+  afterAll(async () => {
+    await filing?.region.close();
+    await filing?.oe.close();
+  });
+  return readyLater('useFilingPortal()', () => filing);
+}
+
+/** The integrators and the bodies' exchanges of {@link useFilingPortal}, beside its running portal. */
+async function startFiling({ url, world, portal, app }: RunningPortal) {
   const acmeWho = await integrator(portal, 'acme-hr');
   const betaWho = await integrator(portal, 'beta-payroll');
   const region = await world.exchange(REGION);
@@ -282,8 +344,10 @@ export async function startFilingPortal(url: string) {
   region.subscribe({ 'application-submitted': async (m) => void atRegion.set(m.meta.dossierId, m) });
   oe.subscribe({ 'application-submitted': async (m) => void atOe.set(m.meta.dossierId, m) });
   return {
+    url,
     world,
     portal,
+    app,
     acmeWho,
     betaWho,
     acme: portalClient(portal.origin, acmeWho),
@@ -297,13 +361,6 @@ export async function startFilingPortal(url: string) {
       const res = await client.post('/v1/dossiers', await client.application(name, changes));
       expect(res.status, res.text).toBe(201);
       return res.json.dossierId as string;
-    },
-    /** Closes the portal, the bodies' exchanges and the world. */
-    async close(): Promise<void> {
-      await portal.app.close();
-      await region.close();
-      await oe.close();
-      await world.close();
     },
   };
 }

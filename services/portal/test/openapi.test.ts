@@ -1,9 +1,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { useNatsServer } from '@passerelle/testing/vitest';
-import type { FastifyInstance } from 'fastify';
 import { format } from 'prettier';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type World, makeWorld, startPortal } from './fixtures.js';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { usePortal } from './fixtures.js';
 
 const PORTAL = 'portal-employers';
 
@@ -23,27 +21,19 @@ interface Document {
 }
 
 describe('portal OpenAPI document', () => {
-  const nats = useNatsServer();
-  let world: World;
-  let app: FastifyInstance;
+  const running = usePortal([PORTAL], {
+    listen: false,
+    // the public URL the committed document names
+    door: { publicUrl: 'https://portal.example.be' },
+  });
   let doc: Document;
   let served: string;
 
   beforeAll(async () => {
-    world = await makeWorld(nats.url, [PORTAL]);
-    // the public URL the committed document names
-    ({ app } = await startPortal(world, nats.url, PORTAL, {
-      listen: false,
-      door: { publicUrl: 'https://portal.example.be' },
-    }));
-    const res = await app.inject({ method: 'GET', url: '/openapi.json' });
+    const res = await running.app.inject({ method: 'GET', url: '/openapi.json' });
     expect(res.statusCode).toBe(200);
     served = res.body;
     doc = res.json();
-  });
-  afterAll(async () => {
-    await app?.close();
-    await world?.close();
   });
 
   test('openapi - the document is OpenAPI 3.1, generated from the routes, and valid for an independent validator', async () => {

@@ -9,8 +9,6 @@ import { Objm } from '@nats-io/obj';
 import { loadContracts } from '@passerelle/contracts';
 import { DoorKeys, requestFingerprint } from '@passerelle/door';
 import { IdempotencyStore } from '@passerelle/door/internal';
-import { useNatsServer } from '@passerelle/testing/vitest';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { type Exchange, type IncomingMessage, StreamNames, listDeadLetters } from '@passerelle/exchange';
 import { type KeyResolver, deriveMessageId } from '@passerelle/envelope';
@@ -26,13 +24,11 @@ import {
 import { portalOperationsProbes } from '../src/service.js';
 import {
   type TestIntegrator,
-  type TestPortal,
-  type World,
   captureStream,
   integrator,
-  makeWorld,
   newKey,
   startPortal,
+  usePortal,
   SETTLE,
   example,
   PORTAL,
@@ -46,30 +42,24 @@ const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
 const PASSPORT = 'A09876543';
 
 describe('portal service', () => {
-  const nats = useNatsServer();
-  let world: World;
-  let portal: TestPortal;
-  let app: FastifyInstance;
+  const logs = captureStream();
+  const running = usePortal([PORTAL, OTHER_PORTAL, REGION, OE], {
+    listen: false,
+    maxDocumentBytes: 1024 * 1024,
+    logger: createPortalLogger({ level: 'debug', destination: logs.stream }),
+  });
   let acme: TestIntegrator;
   let beta: TestIntegrator;
   let region: Exchange;
   let oe: Exchange;
-  const logs = captureStream();
   const received: IncomingMessage[] = [];
   const pdf = Buffer.from('%PDF-1.7 passport copy of the applicant ' + 'x'.repeat(300_000));
 
   beforeAll(async () => {
-    world = await makeWorld(nats.url, [PORTAL, OTHER_PORTAL, REGION, OE]);
-    portal = await startPortal(world, nats.url, PORTAL, {
-      listen: false,
-      maxDocumentBytes: 1024 * 1024,
-      logger: createPortalLogger({ level: 'debug', destination: logs.stream }),
-    });
-    app = portal.app;
-    acme = await integrator(portal, 'acme-hr');
-    beta = await integrator(portal, 'beta-payroll');
-    region = await world.exchange(REGION);
-    oe = await world.exchange(OE);
+    acme = await integrator(running.portal, 'acme-hr');
+    beta = await integrator(running.portal, 'beta-payroll');
+    region = await running.world.exchange(REGION);
+    oe = await running.world.exchange(OE);
     const record = async (m: IncomingMessage) => void received.push(m);
     region.subscribe({
       'application-submitted': record,
@@ -83,14 +73,12 @@ describe('portal service', () => {
     });
   });
   afterAll(async () => {
-    await app?.close();
     await region?.close();
     await oe?.close();
-    await world?.close();
   });
 
   async function upload(who = acme, body: Buffer = pdf, mediaType = 'application/pdf', key = newKey()) {
-    return app.inject({
+    return running.app.inject({
       method: 'POST',
       url: '/v1/documents',
       headers: { ...who.auth, 'content-type': mediaType, 'idempotency-key': key },
@@ -112,7 +100,7 @@ describe('portal service', () => {
   }
 
   async function submit(body: unknown, who = acme, headers: Record<string, string> = {}) {
-    return app.inject({
+    return running.app.inject({
       method: 'POST',
       url: '/v1/dossiers',
       headers: { ...who.auth, 'idempotency-key': newKey(), ...headers },
@@ -121,11 +109,11 @@ describe('portal service', () => {
   }
 
   const post = (url: string, payload: object, who = acme, key = newKey()) =>
-    app.inject({ method: 'POST', url, headers: { ...who.auth, 'idempotency-key': key }, payload });
-  const get = (url: string, who = acme) => app.inject({ method: 'GET', url, headers: who.auth });
+    running.app.inject({ method: 'POST', url, headers: { ...who.auth, 'idempotency-key': key }, payload });
+  const get = (url: string, who = acme) => running.app.inject({ method: 'GET', url, headers: who.auth });
 
   async function rawValues(bucket: string): Promise<string[]> {
-    const kv = await new Kvm(world.nc).open(bucket);
+    const kv = await new Kvm(running.world.nc).open(bucket);
     const values: string[] = [];
     for await (const key of await kv.keys()) {
       const entry = await kv.get(key);
@@ -135,14 +123,14 @@ describe('portal service', () => {
   }
 
   async function messagesOn(subjectFilter: string): Promise<number> {
-    const jsm = await jetstreamManager(world.nc);
+    const jsm = await jetstreamManager(running.world.nc);
     const info = await jsm.streams.info(StreamNames.exchange, { subjects_filter: subjectFilter });
     return Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
   }
 
   test('portal - integrators are door clients: a token for their credentials; no token, a wrong one or a missing scope is a problem', async () => {
     // the OAuth 2.0 client-credentials grant, over HTTP
-    const granted = await app.inject({
+    const granted = await running.app.inject({
       method: 'POST',
       url: '/oauth2/token',
       headers: {
@@ -154,14 +142,14 @@ describe('portal service', () => {
     expect(granted.statusCode).toBe(200);
     const { access_token: token, token_type: type } = granted.json();
     expect(type).toBe('Bearer');
-    const listed = await app.inject({
+    const listed = await running.app.inject({
       method: 'GET',
       url: '/v1/dossiers',
       headers: { authorization: `Bearer ${token}` },
     });
     expect(listed.statusCode).toBe(200);
     // a read token posts nothing
-    const refused = await app.inject({
+    const refused = await running.app.inject({
       method: 'POST',
       url: '/v1/dossiers',
       headers: { authorization: `Bearer ${token}`, 'idempotency-key': newKey() },
@@ -185,25 +173,29 @@ describe('portal service', () => {
       [{ authorization: acme.token }, 'noAccessToken', 'ERR_ACCESS_TOKEN_MISSING'],
       [{ authorization: `Bearer ${acme.secret}` }, 'invalidAccessToken', 'ERR_ACCESS_TOKEN_INVALID'],
     ] as const) {
-      const res = await app.inject({ method: 'GET', url: '/v1/dossiers/0190d1a8-7c1e-4b7e', headers });
+      const res = await running.app.inject({
+        method: 'GET',
+        url: '/v1/dossiers/0190d1a8-7c1e-4b7e',
+        headers,
+      });
       expect(res.statusCode).toBe(401);
       expect(res.headers['content-type']).toBe(PROBLEM_JSON);
       expect(res.json()).toMatchObject({ type: `urn:problem-type:belgif:${type}`, status: 401, code });
       expect(res.headers['www-authenticate']).toMatch(new RegExp(`^Bearer realm="${PORTAL}"`));
     }
-    const openapi = await app.inject({ method: 'GET', url: '/openapi.json' });
+    const openapi = await running.app.inject({ method: 'GET', url: '/openapi.json' });
     expect(openapi.statusCode).toBe(200);
     expect(openapi.json().openapi).toBe('3.1.0');
     // the probes need no token either
-    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
-    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    expect((await running.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    const ready = await running.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
     // the status only: the reasons, naming internal consumers, are on the loopback operations port
     expect(ready.json()).toEqual({ status: 'ready', participant: expect.stringMatching(/^portal-/) });
-    expect(await portalOperationsProbes(app).readiness()).toEqual([
+    expect(await portalOperationsProbes(running.app).readiness()).toEqual([
       { participant: expect.stringMatching(/^portal-/), ready: true },
     ]);
-    expect(portalOperationsProbes(app).failure()).toBeUndefined();
+    expect(portalOperationsProbes(running.app).failure()).toBeUndefined();
   });
 
   test('portal - an upload is stored encrypted and its reference reads back to the same bytes', async () => {
@@ -213,7 +205,7 @@ describe('portal service', () => {
     expect(ref).toMatchObject({ mediaType: 'application/pdf', size: pdf.length });
     expect(ref.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(ref.objectKey).toMatch(/^d1\/[A-Za-z0-9_-]{22}\/[A-Za-z0-9_-]{43}$/);
-    const docs = await DocumentStore.open(world.nc);
+    const docs = await DocumentStore.open(running.world.nc);
     const stored = Buffer.from((await docs.ciphertext(ref.objectKey))!);
     expect(stored.length).toBe(pdf.length + 16);
     expect(stored.includes(Buffer.from('passport copy'))).toBe(false);
@@ -234,7 +226,7 @@ describe('portal service', () => {
   });
 
   test('portal - uploads over the size limit are 413, other media types 415, empty ones 413', async () => {
-    const bucket = await new Objm(world.nc).open('pex-documents');
+    const bucket = await new Objm(running.world.nc).open('pex-documents');
     const before = (await bucket.status()).size;
     const big = await upload(acme, Buffer.alloc(1024 * 1024 + 1, 1));
     expect(big.statusCode).toBe(413);
@@ -244,7 +236,7 @@ describe('portal service', () => {
       limit: 1024 * 1024,
     });
     // Streamed without a length: refused while streaming, and the chunks already stored are purged.
-    const chunked = await app.inject({
+    const chunked = await running.app.inject({
       method: 'POST',
       url: '/v1/documents',
       headers: {
@@ -274,7 +266,7 @@ describe('portal service', () => {
     expect((await upload(acme, pdf, 'application/pdf', key)).statusCode).toBe(201);
     expect((await upload(acme, pdf, 'image/png', key)).statusCode).toBe(422);
     // every POST needs its Idempotency-Key
-    const keyless = await app.inject({
+    const keyless = await running.app.inject({
       method: 'POST',
       url: '/v1/documents',
       headers: { ...acme.auth, 'content-type': 'application/pdf' },
@@ -518,12 +510,12 @@ describe('portal service', () => {
   test('portal - a retry of an application whose earlier run died after opening the dossier goes on with that dossier, under the same ids', async () => {
     const body = await application();
     const key = 'died-acme-0001';
-    const nc = await connect({ servers: nats.url });
+    const nc = await connect({ servers: running.url });
     try {
-      const ring = world.storage.get(PORTAL)!;
+      const ring = running.world.storage.get(PORTAL)!;
       // The earlier run: its Idempotency-Key record (its run id) and the dossier it opened, then it died
       // before publishing; its record was marked failed so that the retry runs at once.
-      const idem = await IdempotencyStore.open(nc, PORTAL, DoorKeys.fromSecret(portal.secret), {
+      const idem = await IdempotencyStore.open(nc, PORTAL, DoorKeys.fromSecret(running.portal.secret), {
         create: false,
       });
       const run = await idem.begin(acme.id, key, requestFingerprint('POST', '/v1/dossiers', {}, body));
@@ -583,7 +575,7 @@ describe('portal service', () => {
     expect(records.length).toBeGreaterThan(0);
     for (const value of records) {
       // sealed under the portal's current storage key, named in the record
-      expect(value).toMatch(new RegExp(`^s2\\.${world.storage.get(PORTAL)!.current}\\.`));
+      expect(value).toMatch(new RegExp(`^s2\\.${running.world.storage.get(PORTAL)!.current}\\.`));
       expect(value).not.toContain('region-bruxelles');
       expect(value).not.toContain('acme-hr');
     }
@@ -623,7 +615,7 @@ describe('portal service', () => {
       expect(edited).not.toBe(yaml);
       writeFileSync(join(root, 'contracts/exchange.yaml'), edited);
       const other = (
-        await startPortal(world, nats.url, OTHER_PORTAL, {
+        await startPortal(running.world, running.url, OTHER_PORTAL, {
           listen: false,
           contracts: await loadContracts({ root }),
         })
@@ -659,9 +651,10 @@ describe('portal service', () => {
       resolve: (id, use, at, kid) =>
         unreachable && use === 'enc'
           ? Promise.reject(new Error('directory unreachable'))
-          : world.directory.resolve(id, use, at, kid),
+          : running.world.directory.resolve(id, use, at, kid),
     };
-    const other = (await startPortal(world, nats.url, OTHER_PORTAL, { listen: false, directory })).app;
+    const other = (await startPortal(running.world, running.url, OTHER_PORTAL, { listen: false, directory }))
+      .app;
     try {
       const them = await integrator({ door: portalDoor(other) }, acme.id);
       const body = await application();
@@ -694,12 +687,12 @@ describe('portal service', () => {
     );
     await vi.waitUntil(
       async () =>
-        (await listDeadLetters(await jetstreamManager(world.nc), { participant: PORTAL })).some(
+        (await listDeadLetters(await jetstreamManager(running.world.nc), { participant: PORTAL })).some(
           (d) => d.messageId === sent!.id,
         ),
       SETTLE,
     );
-    const letters = await listDeadLetters(await jetstreamManager(world.nc), { participant: PORTAL });
+    const letters = await listDeadLetters(await jetstreamManager(running.world.nc), { participant: PORTAL });
     expect(letters.find((d) => d.messageId === sent!.id)?.code).toBe('ERR_UNKNOWN_DOSSIER');
   });
 });

@@ -1,18 +1,15 @@
 import { Agent, request } from 'node:http';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { type RawAnswer, rawRequest } from '@passerelle/testing';
-import { useNatsServer } from '@passerelle/testing/vitest';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createPortalLogger } from '../src/index.js';
 import {
   type TestIntegrator,
-  type World,
   captureStream,
   integrator,
-  makeWorld,
   newKey,
-  startPortal,
+  usePortal,
   example,
   PORTAL,
   REGION,
@@ -136,17 +133,15 @@ const NOT_FOUND = belgifProblem('resourceNotFound', 'Resource Not Found', 404, '
 const MALFORMED = belgifProblem('badRequest', 'Bad Request', 400, 'The request is malformed.');
 
 describe('portal route authentication', () => {
-  const nats = useNatsServer();
-  let world: World;
-  let app: FastifyInstance;
+  const logs = captureStream();
+  const running = usePortal([PORTAL, REGION, OE], {
+    logger: createPortalLogger({ level: 'info', destination: logs.stream }),
+  });
   let acme: TestIntegrator;
   let reader: TestIntegrator;
   let BAD_CREDENTIALS: Record<string, Record<string, string>>;
-  let origin: string;
   let dossierId: string;
-  let port: number;
   const agent = new Agent({ keepAlive: true, maxSockets: 4 });
-  const logs = captureStream();
   const pdf = Buffer.from('%PDF-1.7 a scanned passport ' + 'x'.repeat(2_000));
 
   /** One request with the request-target written exactly as given (fetch and inject would normalise it). */
@@ -160,7 +155,7 @@ describe('portal route authentication', () => {
       request,
       {
         host: '127.0.0.1',
-        port,
+        port: running.portal.port,
         method,
         path: target,
         agent,
@@ -189,22 +184,15 @@ describe('portal route authentication', () => {
 
   /** Each stream's last sequence: documents, dossiers, idempotency records and messages alike. */
   async function streamHeads(): Promise<Record<string, number>> {
-    const jsm = await jetstreamManager(world.nc);
+    const jsm = await jetstreamManager(running.world.nc);
     const heads: Record<string, number> = {};
     for await (const info of jsm.streams.list()) heads[info.config.name] = info.state.last_seq;
     return heads;
   }
 
   beforeAll(async () => {
-    world = await makeWorld(nats.url, [PORTAL, REGION, OE]);
-    const portal = await startPortal(world, nats.url, PORTAL, {
-      logger: createPortalLogger({ level: 'info', destination: logs.stream }),
-    });
-    app = portal.app;
-    port = portal.port;
-    origin = portal.origin;
-    acme = await integrator(portal, 'acme-hr');
-    reader = await integrator(portal, 'acme-hr-reader', ['read']);
+    acme = await integrator(running.portal, 'acme-hr');
+    reader = await integrator(running.portal, 'acme-hr-reader', ['read']);
     BAD_CREDENTIALS = badCredentials(acme);
 
     const application = example('application-submitted', 'valid-ict-first-application');
@@ -241,12 +229,10 @@ describe('portal route authentication', () => {
   });
   afterAll(async () => {
     agent.destroy();
-    await app?.close();
-    await world?.close();
   });
 
   test('routes - only the listed routes are public; every other one the portal has needs a token', async () => {
-    const routes = routesOf(app).map((r) => `${r.method} ${r.url}`);
+    const routes = routesOf(running.app).map((r) => `${r.method} ${r.url}`);
     // the enumeration sees the routes registered in child scopes (uploads, the door's) and each GET's HEAD
     expect(routes).toEqual(
       expect.arrayContaining([
@@ -272,7 +258,9 @@ describe('portal route authentication', () => {
     );
     expect(token.status).toBe(401);
     expect(token.headers['www-authenticate']).toBe(`Basic realm="${PORTAL}"`);
-    for (const route of routesOf(app).filter((r) => !PUBLIC_ROUTES.includes(`${r.method} ${r.url}`))) {
+    for (const route of routesOf(running.app).filter(
+      (r) => !PUBLIC_ROUTES.includes(`${r.method} ${r.url}`),
+    )) {
       const res = await raw(route.method, route.url.replace(/:[A-Za-z]+/g, dossierId), {});
       expect(res.status, `${route.method} ${route.url} ${res.body}`).toBe(401);
     }
@@ -280,14 +268,16 @@ describe('portal route authentication', () => {
 
   test('routes - no token, a wrong token, and every mangled path on every route: 401 or 404, nothing sent or stored', async () => {
     const before = await streamHeads();
-    const protectedRoutes = routesOf(app).filter((r) => !PUBLIC_ROUTES.includes(`${r.method} ${r.url}`));
+    const protectedRoutes = routesOf(running.app).filter(
+      (r) => !PUBLIC_ROUTES.includes(`${r.method} ${r.url}`),
+    );
     expect(protectedRoutes.length).toBeGreaterThanOrEqual(12);
     let refusedAtRoute = 0;
     for (const route of protectedRoutes) {
       const path = route.url.replace(/:[A-Za-z]+/g, (param) => (param === ':dossierId' ? dossierId : 'x'));
       const given = bodies[`${route.method} ${route.url}`];
       for (const method of new Set([route.method, 'HEAD', 'OPTIONS'])) {
-        for (const [variant, target] of Object.entries(mangled(path, origin))) {
+        for (const [variant, target] of Object.entries(mangled(path, running.portal.origin))) {
           for (const [credential, headers] of Object.entries(BAD_CREDENTIALS)) {
             const what = `${method} ${target} (${route.method} ${route.url}, ${variant}, ${credential})`;
             const withBody = method === 'POST' && given;
