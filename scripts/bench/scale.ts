@@ -53,6 +53,11 @@ const OE = 'immigration-office';
 const RATE = 200;
 /** Sends in flight at once in the full-speed run. */
 const WINDOW = 32;
+/**
+ * Most messages the full-speed window sends: the sending post's account is sized for its kind (a few
+ * thousand records a year) and its outbox keeps a record of each message, so a fast machine would fill it.
+ */
+const FULL_SPEED_CAP = 8_000;
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -308,13 +313,13 @@ async function measure(size: number, contracts: Contracts, seconds: number): Pro
     );
     await approver.terminate();
 
-    // full speed: WINDOW sends in flight for `seconds`, counted where they arrive
+    // full speed: WINDOW sends in flight for `seconds` (FULL_SPEED_CAP at most), counted where they arrive
     const full = new Map<string, number>();
     const fullStart = performance.now();
     const fullEnd = fullStart + seconds * 1000;
     await Promise.all(
       Array.from({ length: WINDOW }, async () => {
-        while (performance.now() < fullEnd) await sendOne(full);
+        while (performance.now() < fullEnd && full.size < FULL_SPEED_CAP) await sendOne(full);
       }),
     );
     const fullDeadline = performance.now() + 30_000;
