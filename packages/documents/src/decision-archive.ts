@@ -160,13 +160,17 @@ export class DecisionArchive {
   async read(ref: DecisionDocumentRef, from: ObjectSource = this.reader): Promise<Uint8Array> {
     const sealed = parseObjectKey(ref.objectKey);
     if (sealed) {
-      const [info, data] = await Promise.all([from.info(sealed.name), from.getBlob(sealed.name)]);
-      if (!info || info.deleted || !data) throw this.missing();
-      return openSealed(sealed, { ...ref, mediaType: ref.mediaType ?? '' }, info.metadata?.['iv'], data, {
-        padded: true,
-      });
+      const stored = await from.object(sealed.name);
+      if (!stored) throw this.missing();
+      return openSealed(
+        sealed,
+        { ...ref, mediaType: ref.mediaType ?? '' },
+        stored.metadata?.['iv'],
+        stored.data,
+        { padded: true },
+      );
     }
-    const data = await from.getBlob(ref.objectKey);
+    const data = (await from.object(ref.objectKey))?.data;
     if (!data) throw this.missing();
     if (data.length !== ref.size || sha256Hex(data) !== ref.sha256) {
       throw new DocumentError(

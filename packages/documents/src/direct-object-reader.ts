@@ -3,10 +3,16 @@ import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DocumentError } from './document-error.js';
 
-/** What a document read needs of an object store: an object's metadata and its bytes. */
+/** An object read back whole: its metadata and its bytes. */
+export interface StoredObject {
+  metadata?: Record<string, string>;
+  data: Uint8Array;
+}
+
+/** What a document read needs of an object store: an object's metadata and bytes, read together. */
 export interface ObjectSource {
-  info(name: string): Promise<{ deleted?: boolean; metadata?: Record<string, string> } | null>;
-  getBlob(name: string): Promise<Uint8Array | null>;
+  /** The object stored under `name`, or null when there is none (or it was deleted). */
+  object(name: string): Promise<StoredObject | null>;
 }
 
 /** Where a connection reaches the JetStream API of its own account. */
@@ -64,7 +70,8 @@ export class DirectObjectReader implements ObjectSource {
     return JSON.parse(Buffer.from(m.data).toString('utf8')) as StoredObjectInfo;
   }
 
-  async getBlob(name: string): Promise<Uint8Array | null> {
+  /** The object's metadata and bytes, or null: its metadata read once, then its chunks. */
+  async object(name: string): Promise<StoredObject | null> {
     const info = await this.info(name);
     if (!info || info.deleted) return null;
     const subject = `$O.${this.bucket}.C.${info.nuid}`;
@@ -82,7 +89,7 @@ export class DirectObjectReader implements ObjectSource {
     if (data.length !== info.size || `SHA-256=${b64urlPadded(sha.digest())}` !== info.digest) {
       throw this.corrupt();
     }
-    return new Uint8Array(data);
+    return { ...(info.metadata ? { metadata: info.metadata } : {}), data: new Uint8Array(data) };
   }
 
   private corrupt(): DocumentError {

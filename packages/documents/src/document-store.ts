@@ -323,7 +323,7 @@ export class DocumentStore {
   /** The stored (encrypted) bytes of a document, for tests and operators: never the plain text. */
   async ciphertext(objectKey: string): Promise<Uint8Array | null> {
     const parsed = parseObjectKey(objectKey);
-    return parsed ? this.reader.getBlob(parsed.name) : null;
+    return parsed ? ((await this.reader.object(parsed.name))?.data ?? null) : null;
   }
 }
 
@@ -334,7 +334,7 @@ export class DocumentStore {
 export async function readDocument(ref: DocumentRef, from: ObjectSource): Promise<Uint8Array> {
   const parsed = parseObjectKey(ref.objectKey);
   if (!parsed) throw sealedIntegrity();
-  const [info, data] = await Promise.all([from.info(parsed.name), from.getBlob(parsed.name)]);
-  if (!info || !data) throw sealedIntegrity();
-  return openSealed(parsed, ref, info.metadata?.['iv'], data);
+  const stored = await from.object(parsed.name);
+  if (!stored) throw sealedIntegrity();
+  return openSealed(parsed, ref, stored.metadata?.['iv'], stored.data);
 }

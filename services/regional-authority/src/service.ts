@@ -1,4 +1,4 @@
-import { isPasserelleError } from '@passerelle/errors';
+import { PasserelleError, isPasserelleError } from '@passerelle/errors';
 import { DossierStore, type Period, type Policy } from '@passerelle/procedure';
 import {
   type BodyService,
@@ -116,7 +116,14 @@ export async function createRegionalAuthorityService(
   ): Promise<Period | undefined> {
     if (typeof stay !== 'string') return stay;
     const dossierKeys = host.dossierKeysOf(regionId);
-    if (!dossierKeys) return undefined;
+    // a stay this region sealed cannot be left out of the count: without its keys the total is unknown
+    if (!dossierKeys) {
+      throw new PasserelleError(
+        'ERR_DOSSIER_KEY_UNAVAILABLE',
+        'An ICT stay of the register is sealed under its dossier key, and dossier keys are off for this region.',
+        { details: { dossierId } },
+      );
+    }
     try {
       return (await dossierKeys.openRecord(dossierId, stayName(key), stay)) as Period;
     } catch (err) {
